@@ -1,0 +1,187 @@
+"""Load scheme files and gather them into a :class:`Registry` that checks references across them.
+
+Why a registry: measures of the joint-punishment memorandum are triggered by lists that other
+schemes define (the court's list), exactly as one memorandum lets one list trigger measures
+everywhere; references are resolved once at load time so a bad reference fails loudly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from socialcredit.schemes.model import Item, ListDef, Measure, Scheme
+
+MAX_SCHEME_BYTES = 2_000_000
+
+
+class SchemeError(ValueError):
+    """A scheme file is malformed or refers to something that does not exist."""
+
+
+def _format_validation(source: str, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"{source}: {where}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def parse_scheme(text: str, source: str = "<scheme>") -> Scheme:
+    """Validate scheme YAML text; errors name the file and the field path."""
+    if len(text.encode()) > MAX_SCHEME_BYTES:
+        raise SchemeError(f"{source}: larger than {MAX_SCHEME_BYTES} bytes")
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SchemeError(f"{source}: not valid YAML{at}: {problem}") from None
+    if not isinstance(data, dict):
+        raise SchemeError(f"{source}: a scheme must be a mapping of keys, got {type(data).__name__}")
+    try:
+        return Scheme.model_validate(data)
+    except ValidationError as exc:
+        raise SchemeError(_format_validation(source, exc)) from None
+
+
+def load_scheme(path: str | Path) -> Scheme:
+    """Read and validate one scheme file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SchemeError(f"{p}: no such file") from None
+    except UnicodeDecodeError:
+        raise SchemeError(f"{p}: not UTF-8 text") from None
+    except OSError as exc:
+        raise SchemeError(f"{p}: cannot read ({exc.strerror})") from None
+    return parse_scheme(text, str(p))
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The schemes in force, with references across them resolved and checked."""
+
+    schemes: Mapping[str, Scheme]
+    sources_by_item: Mapping[str, frozenset[str]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        problems = list(_cross_check(self.schemes))
+        if problems:
+            raise SchemeError("\n".join(problems))
+        by_item: dict[str, set[str]] = {}
+        for s in self.schemes.values():
+            for it in s.items:
+                by_item.setdefault(it.code, set()).update(it.sources)
+        object.__setattr__(self, "sources_by_item", {k: frozenset(v) for k, v in by_item.items()})
+
+    @classmethod
+    def of(cls, schemes: Iterable[Scheme]) -> Registry:
+        """A registry of these schemes; ids must be unique."""
+        out: dict[str, Scheme] = {}
+        for s in schemes:
+            if s.id in out:
+                raise SchemeError(f"scheme {s.id!r} is loaded twice")
+            out[s.id] = s
+        return cls(out)
+
+    def scheme(self, scheme_id: str) -> Scheme:
+        try:
+            return self.schemes[scheme_id]
+        except KeyError:
+            raise SchemeError(f"no scheme {scheme_id!r} (have: {', '.join(self.schemes)})") from None
+
+    def list_def(self, qualified: str) -> ListDef:
+        """A list by its 'scheme/list' id."""
+        scheme_id, _, list_id = qualified.partition("/")
+        found = self.scheme(scheme_id).list_def(list_id)
+        if found is None:
+            raise SchemeError(f"no list {qualified!r}")
+        return found
+
+    def lists(self) -> list[tuple[Scheme, ListDef]]:
+        return [(s, lst) for s in self.schemes.values() for lst in s.lists]
+
+    def measures(self) -> dict[str, Measure]:
+        """All measures by id (ids are unique across the registry)."""
+        return {m.id: m for s in self.schemes.values() for m in s.measures}
+
+    def measure(self, measure_id: str) -> Measure | None:
+        return self.measures().get(measure_id)
+
+    def items(self) -> dict[str, Item]:
+        """One definition per item code (the first scheme that catalogues it)."""
+        out: dict[str, Item] = {}
+        for s in self.schemes.values():
+            for it in s.items:
+                out.setdefault(it.code, it)
+        return out
+
+    def scored(self) -> list[Scheme]:
+        """The schemes that have a scoring model."""
+        return [s for s in self.schemes.values() if s.model is not None]
+
+
+def _cross_check(schemes: Mapping[str, Scheme]) -> Iterable[str]:
+    measure_ids: dict[str, str] = {}
+    for s in schemes.values():
+        own = set(s.item_index)
+        for lst in s.lists:
+            for code in [*lst.criteria.items, *lst.removal.on_items]:
+                if code not in own:
+                    yield f"{s.id}: list {lst.id}: item {code!r} is not in this scheme's catalogue"
+            if (lst.criteria.grade_at_most or lst.criteria.grade_at_least) and s.model is None:
+                yield f"{s.id}: list {lst.id}: grade criteria need a scoring model"
+        for m in s.measures:
+            if m.id in measure_ids:
+                yield f"{s.id}: measure {m.id!r} is also defined by {measure_ids[m.id]}"
+            measure_ids[m.id] = s.id
+            for ref in m.trigger.lists:
+                sid, _, lid = ref.partition("/")
+                target = schemes.get(sid)
+                if target is None or target.list_def(lid) is None:
+                    yield f"{s.id}: measure {m.id}: trigger list {ref!r} does not exist"
+            if m.trigger.scheme:
+                target = schemes.get(m.trigger.scheme)
+                if target is None or target.model is None:
+                    yield f"{s.id}: measure {m.id}: scheme {m.trigger.scheme!r} has no scoring model"
+                else:
+                    known = {g.grade for g in target.model.grades}
+                    for g in m.trigger.grades:
+                        if g not in known:
+                            yield f"{s.id}: measure {m.id}: {g!r} is not a grade of {target.id}"
+
+
+SHIPPED = "socialcredit.schemes.shipped"
+
+
+def shipped_names() -> list[str]:
+    """Ids of the scheme files shipped with the package."""
+    return sorted(
+        p.name.removesuffix(".yaml") for p in resources.files(SHIPPED).iterdir()
+        if p.name.endswith(".yaml")
+    )
+
+
+@cache
+def shipped_scheme(name: str) -> Scheme:
+    """A shipped scheme by id."""
+    res = resources.files(SHIPPED).joinpath(f"{name}.yaml")
+    if not res.is_file():
+        raise SchemeError(f"no shipped scheme {name!r} (have: {', '.join(shipped_names())})")
+    return parse_scheme(res.read_text(encoding="utf-8"), f"{name}.yaml")
+
+
+@cache
+def shipped_registry() -> Registry:
+    """Every shipped scheme, cross-checked."""
+    return Registry.of(shipped_scheme(n) for n in shipped_names())
