@@ -1,0 +1,138 @@
+"""Roles, keys and what each role may do.
+
+Five roles, each bound to a principal: an ``operator`` runs the scheme; an ``agency`` (bound to
+its agency id) submits records for the items its schemes allow it; a ``relying_party`` (bound to
+the implementer name used in measures, e.g. ``airlines``) asks about the measures it implements
+and sees only the decision and its reasons; a ``subject`` (bound to a code) sees its own record;
+an ``auditor`` reads the audit log. Keys are random 32-byte tokens, stored only as SHA-256
+hashes: a stolen database yields no usable key (a slow hash is unnecessary for random tokens).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Literal
+
+from socialcredit import codes
+from socialcredit.schemes.model import Measure
+
+Role = Literal["operator", "agency", "relying_party", "subject", "auditor"]
+ROLES: tuple[Role, ...] = ("operator", "agency", "relying_party", "subject", "auditor")
+PREFIX = "sck"
+
+
+class AccessDenied(Exception):
+    """The key is valid but its role may not do this."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is asking: the key's id, role and what it is bound to."""
+
+    key_id: str
+    role: Role
+    principal: str | None
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    """A freshly created key; ``token`` is shown once and never stored."""
+
+    key_id: str
+    token: str
+    token_hash: str
+    role: Role
+    principal: str | None
+    name: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def split_token(token: str) -> str | None:
+    """The key id inside a well-formed token, else None (``sck_<id>_<secret>``)."""
+    parts = token.split("_")
+    if len(parts) != 3 or parts[0] != PREFIX or not parts[1].isalnum() or len(parts[2]) < 20:
+        return None
+    return parts[1]
+
+
+def tokens_match(token: str, stored_hash: str) -> bool:
+    """Constant-time comparison of a presented token with a stored hash."""
+    return hmac.compare_digest(hash_token(token), stored_hash)
+
+
+def check_binding(role: Role, principal: str | None) -> str | None:
+    """Validate what a role is bound to; returns the normalised principal."""
+    if role not in ROLES:
+        raise ValueError(f"role: {role!r} is not one of {', '.join(ROLES)}")
+    if role in ("operator", "auditor"):
+        return principal or None
+    if not principal:
+        raise ValueError(
+            f"principal: a {role} key must be bound to "
+            + {
+                "agency": "an agency id",
+                "relying_party": "an implementer name",
+                "subject": "an identity code",
+            }[role]
+        )
+    if role == "subject":
+        try:
+            return codes.validate(principal).value
+        except codes.CodeError as exc:
+            raise ValueError(f"principal: {exc}") from None
+    return principal
+
+
+def new_key(
+    role: Role,
+    principal: str | None,
+    *,
+    name: str = "",
+    now: dt.datetime,
+    expires_at: dt.datetime | None = None,
+) -> NewKey:
+    """Create a key for ``role`` bound to ``principal``."""
+    bound = check_binding(role, principal)
+    key_id = secrets.token_hex(6)
+    token = f"{PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
+    return NewKey(key_id, token, hash_token(token), role, bound, name, now, expires_at)
+
+
+# ----------------------------------------------------------------------------- permissions
+
+
+def may_submit(p: Principal, item_sources: frozenset[str]) -> bool:
+    """An agency submits only items its schemes let it report; an operator may submit any
+    (for corrections after an upheld objection)."""
+    return p.role == "operator" or (p.role == "agency" and p.principal in item_sources)
+
+
+def may_ask(p: Principal, measure: Measure) -> bool:
+    """A relying party asks only about measures it implements; an operator may ask any."""
+    return p.role == "operator" or (p.role == "relying_party" and p.principal in measure.implemented_by)
+
+
+def may_read_subject(p: Principal, code: str) -> bool:
+    """A subject sees only its own record; operators see all."""
+    return p.role == "operator" or (p.role == "subject" and p.principal == code)
+
+
+def may_read_audit(p: Principal) -> bool:
+    return p.role in ("auditor", "operator")
+
+
+def require(allowed: bool, what: str) -> None:
+    """Raise :class:`AccessDenied` naming what was refused (and nothing about the data)."""
+    if not allowed:
+        raise AccessDenied(what)

@@ -1,0 +1,406 @@
+"""The ledger: append-only credit records with provenance, validated, deduplicated, hash-chained.
+
+Observers of the reported systems stress that it is "less a score, more a record": the record
+is the primary artifact and scores and lists are views of it. So records are never edited; a
+correction or a withdrawal is a new record that references the one it corrects, and the
+*effective* ledger at a time is a pure function of the records known by then.
+
+This module is pure: it validates submitted rows (:func:`validate_row`), computes content and
+chain hashes (:func:`content_hash`, :func:`chain_hash`), checks a chain (:func:`verify_chain`)
+and derives the effective records (:func:`effective`). Storing is the store adapter's job; it
+must call these functions so that every engine agrees on what a record is.
+
+Every submitted row ends in exactly one of three outcomes: accepted, duplicate (the same
+``(source, source_record_id)`` with the same content was already accepted), or quarantined
+with reasons naming each bad field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from socialcredit import codes
+from socialcredit.schemes.loader import Registry
+
+Action = Literal["report", "correct", "withdraw"]
+ACTIONS: tuple[str, ...] = ("report", "correct", "withdraw")
+FIELDS: tuple[str, ...] = (
+    "subject",
+    "item",
+    "source",
+    "source_record_id",
+    "occurred_on",
+    "reported_at",
+    "evidence",
+    "action",
+    "corrects",
+    "details",
+)
+REQUIRED: tuple[str, ...] = ("subject", "item", "source", "source_record_id", "occurred_on")
+MAX_ID = 128
+MAX_EVIDENCE = 2000
+MAX_DETAILS = 4096
+GENESIS = "0" * 64
+EARLIEST = dt.date(1949, 10, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One accepted credit record. ``seq`` and the hashes are set when it is appended."""
+
+    record_id: str
+    subject: str
+    subject_kind: codes.SubjectKind
+    item: str
+    source: str
+    source_record_id: str
+    occurred_on: dt.date
+    reported_at: dt.datetime
+    evidence: str | None = None
+    action: Action = "report"
+    corrects: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+    seq: int = 0
+    received_at: dt.datetime | None = None
+    batch_id: str | None = None
+    content_hash: str = ""
+    chain_hash: str = ""
+
+    @property
+    def reported_on(self) -> dt.date:
+        return self.reported_at.date()
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """A submitted row that was not accepted, kept whole with the reasons why."""
+
+    row_number: int
+    raw: Mapping[str, Any]
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """The outcome of one submitted batch; accepted + duplicate + quarantined == submitted."""
+
+    batch_id: str
+    submitted: int
+    accepted: int
+    duplicate: int
+    quarantined: int
+    quarantine: tuple[Quarantined, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.accepted + self.duplicate + self.quarantined != self.submitted:
+            raise AssertionError("ingest counts do not add up")  # a bug, never bad input
+
+
+def record_id_for(source: str, source_record_id: str) -> str:
+    """A record id derived from its provenance, so the same source record has the same id on
+    every store and a re-submission is recognised without a lookup table."""
+    return hashlib.sha256(f"{source}\x1f{source_record_id}".encode()).hexdigest()[:32]
+
+
+def iso_dt(value: dt.datetime) -> str:
+    """Canonical timestamp text for hashing: UTC, whole seconds, no zone suffix."""
+    return value.replace(microsecond=0).isoformat()
+
+
+def content_hash(r: Record) -> str:
+    """Hash of what the source said; equal content means a true duplicate."""
+    body = json.dumps(
+        [
+            r.record_id,
+            r.subject,
+            r.subject_kind,
+            r.item,
+            r.source,
+            r.source_record_id,
+            r.occurred_on.isoformat(),
+            iso_dt(r.reported_at),
+            r.evidence,
+            r.action,
+            r.corrects,
+            dict(r.details),
+        ],
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def chain_hash(prev: str, seq: int, content: str, received_at: dt.datetime, batch_id: str) -> str:
+    """Link a record to the one before it: any edit, removal or reordering breaks a link."""
+    text = f"{prev}|{seq}|{content}|{iso_dt(received_at)}|{batch_id}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------- validation
+
+
+def _parse_date(value: object, name: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"{name}: expected an ISO date like 2024-03-01, got {type(value).__name__}")
+    text = value.strip()
+    try:
+        if len(text) > 10:
+            return dt.datetime.fromisoformat(text).date()
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{name}: {value[:40]!r} is not an ISO date like 2024-03-01") from None
+
+
+def _parse_datetime(value: object, name: str) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        out = value
+    elif isinstance(value, dt.date):
+        out = dt.datetime.combine(value, dt.time())
+    elif isinstance(value, str):
+        try:
+            out = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(
+                f"{name}: {value[:40]!r} is not an ISO timestamp like 2024-03-01T09:30:00"
+            ) from None
+    else:
+        raise ValueError(f"{name}: expected an ISO timestamp, got {type(value).__name__}")
+    if out.tzinfo is not None:
+        out = out.astimezone(dt.UTC).replace(tzinfo=None)
+    return out.replace(microsecond=0)
+
+
+def _text(value: object, name: str, limit: int) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"{name}: expected text, got {type(value).__name__}")
+    text = str(value).strip()
+    if not text:
+        raise ValueError(f"{name}: is empty")
+    if len(text) > limit:
+        raise ValueError(f"{name}: longer than {limit} characters")
+    if any(ord(c) < 32 for c in text):
+        raise ValueError(f"{name}: contains control characters")
+    return text
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def validate_row(
+    row: Mapping[str, Any],
+    *,
+    registry: Registry,
+    now: dt.datetime,
+    source: str | None = None,
+) -> Record:
+    """Turn one submitted row into a :class:`Record`, or raise ``RowError`` listing every
+    problem, each naming its field. ``source``, when given, is the authenticated agency: a row
+    may omit its source, and may not claim another agency's."""
+    problems: list[str] = []
+    unknown = sorted(set(row) - set(FIELDS))
+    if unknown:
+        problems.append(f"{unknown[0]}: unknown field (allowed: {', '.join(FIELDS)})")
+    values = dict(row)
+    if source is not None:
+        claimed = values.get("source")
+        if not _blank(claimed) and claimed != source:
+            problems.append(f"source: {str(claimed)[:40]!r} is not your agency ({source})")
+        values["source"] = source
+    for name in REQUIRED:
+        if _blank(values.get(name)):
+            problems.append(f"{name}: is required")
+
+    def attempt(fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except ValueError as exc:
+            problems.append(str(exc))
+            return None
+
+    code = None
+    if not _blank(values.get("subject")):
+        try:
+            code = codes.validate(values["subject"])
+        except codes.CodeError as exc:
+            problems.append(f"subject: invalid {exc.part}: {exc}")
+    item_code = src = srid = None
+    if not _blank(values.get("item")):
+        item_code = attempt(lambda: _text(values["item"], "item", 64))
+    if not _blank(values.get("source")):
+        src = attempt(lambda: _text(values["source"], "source", 64))
+    if not _blank(values.get("source_record_id")):
+        srid = attempt(lambda: _text(values["source_record_id"], "source_record_id", MAX_ID))
+    item_def = registry.items().get(item_code) if item_code else None
+    if item_code and item_def is None:
+        problems.append(f"item: {item_code!r} is not an item of any scheme in force")
+    if item_def is not None and src is not None:
+        allowed = registry.sources_by_item.get(item_def.code, frozenset())
+        if src not in allowed:
+            problems.append(
+                f"source: {src!r} may not report item {item_def.code!r} "
+                f"(allowed: {', '.join(sorted(allowed))})"
+            )
+    if item_def is not None and code is not None:
+        kinds = {k for s in registry.schemes.values() if (i := s.item(item_def.code)) for k in i.subjects}
+        if code.kind not in kinds:
+            problems.append(f"item: {item_def.code!r} does not apply to a {code.kind}")
+    occurred = None
+    if not _blank(values.get("occurred_on")):
+        occurred = attempt(lambda: _parse_date(values["occurred_on"], "occurred_on"))
+        if occurred is not None and occurred > now.date():
+            problems.append(f"occurred_on: {occurred.isoformat()} is in the future")
+            occurred = None
+        elif occurred is not None and occurred < EARLIEST:
+            problems.append(f"occurred_on: {occurred.isoformat()} is before {EARLIEST}")
+            occurred = None
+    reported = now.replace(microsecond=0)
+    if not _blank(values.get("reported_at")):
+        parsed = attempt(lambda: _parse_datetime(values["reported_at"], "reported_at"))
+        if parsed is not None:
+            if parsed > now + dt.timedelta(minutes=5):
+                problems.append(f"reported_at: {iso_dt(parsed)} is in the future")
+            elif occurred is not None and parsed.date() < occurred:
+                problems.append(f"reported_at: {iso_dt(parsed)} is before occurred_on")
+            else:
+                reported = parsed
+    evidence = None
+    if not _blank(values.get("evidence")):
+        evidence = attempt(lambda: _text(values["evidence"], "evidence", MAX_EVIDENCE))
+    action = values.get("action") or "report"
+    if action not in ACTIONS:
+        problems.append(f"action: {str(action)[:20]!r} is not one of {', '.join(ACTIONS)}")
+    corrects = None
+    if not _blank(values.get("corrects")):
+        corrects = attempt(lambda: _text(values["corrects"], "corrects", 64))
+    if action in ("correct", "withdraw") and corrects is None:
+        problems.append(f"corrects: is required when action is {action}")
+    if action == "report" and corrects is not None:
+        problems.append("corrects: only a correct or withdraw record may reference another")
+    details: Mapping[str, Any] = {}
+    raw_details = values.get("details")
+    if not _blank(raw_details):
+        if isinstance(raw_details, str):
+            try:
+                raw_details = json.loads(raw_details)
+            except ValueError:
+                problems.append("details: is not valid JSON")
+                raw_details = None
+        if raw_details is not None and not isinstance(raw_details, dict):
+            problems.append("details: must be a JSON object")
+        elif raw_details is not None:
+            if len(json.dumps(raw_details, default=str)) > MAX_DETAILS:
+                problems.append(f"details: larger than {MAX_DETAILS} bytes")
+            else:
+                details = raw_details
+    if problems:
+        raise RowError(tuple(problems))
+    assert code is not None and item_code and src and srid and occurred is not None
+    return Record(
+        record_id=record_id_for(src, srid),
+        subject=code.value,
+        subject_kind=code.kind,
+        item=item_code,
+        source=src,
+        source_record_id=srid,
+        occurred_on=occurred,
+        reported_at=reported,
+        evidence=evidence,
+        action=action,
+        corrects=corrects,
+        details=details,
+    )
+
+
+class RowError(ValueError):
+    """A row cannot be accepted; ``reasons`` name each bad field."""
+
+    def __init__(self, reasons: tuple[str, ...]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+# ---------------------------------------------------------------------------------- the chain
+
+
+@dataclass(frozen=True, slots=True)
+class ChainProblem:
+    """One break in a hash chain, naming the record."""
+
+    seq: int
+    record_id: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"seq {self.seq} (record {self.record_id}): {self.problem}"
+
+
+def verify_chain(
+    rows: Iterable[tuple[int, str, str, str, str]],
+    *,
+    recompute: Callable[[int], str] | None = None,
+    head: tuple[int, str] | None = None,
+) -> Iterator[ChainProblem]:
+    """Walk ``(seq, record_id, content_hash, chain_hash, expected_chain_hash)`` rows in
+    stored order and name each break.
+
+    The caller supplies the chain hash recomputed from the stored content (so a changed field
+    shows as a mismatch on that record), and ``head`` (count, last hash) kept apart from the
+    rows, so that removing the newest records is caught too."""
+    expected_seq = 1
+    last_seq, last_hash = 0, GENESIS
+    for seq, record_id, _content, stored, recomputed in rows:
+        if seq != expected_seq:
+            if seq > expected_seq:
+                yield ChainProblem(
+                    expected_seq, "?", f"missing: records {expected_seq}..{seq - 1} were removed"
+                )
+            else:
+                yield ChainProblem(seq, record_id, "out of order or repeated")
+        if stored != recomputed:
+            yield ChainProblem(
+                seq,
+                record_id,
+                "altered: its content or position no longer "
+                "matches its hash (or the record before it changed)",
+            )
+        expected_seq = seq + 1
+        last_seq, last_hash = seq, stored
+    if head is not None:
+        count, head_hash = head
+        if last_seq < count:
+            yield ChainProblem(
+                last_seq + 1,
+                "?",
+                f"missing: records {last_seq + 1}..{count} were removed from the end of the ledger",
+            )
+        elif last_seq == count and head_hash != last_hash:
+            yield ChainProblem(last_seq, "?", "the chain head does not match the last record")
+
+
+# ---------------------------------------------------------------------------------- effective view
+
+
+def effective(records: Sequence[Record], as_of: dt.datetime | None = None) -> list[Record]:
+    """The records in force at ``as_of``, in order of occurrence then ledger position.
+
+    Only records reported by ``as_of`` count. A record is superseded once a correction or a
+    withdrawal referencing it has been reported; a correction in force stands for the fact
+    it corrects (it carries the corrected subject, item and dates), so corrections may chain.
+    """
+    known = [r for r in records if as_of is None or r.reported_at <= as_of]
+    superseded = {r.corrects for r in known if r.corrects is not None}
+    out = [r for r in known if r.action != "withdraw" and r.record_id not in superseded]
+    out.sort(key=lambda r: (r.occurred_on, r.seq))
+    return out

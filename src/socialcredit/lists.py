@@ -1,0 +1,264 @@
+"""Red and black lists: who is on which list, since when, until when, and why.
+
+List entries are derived state: a pure function of the effective records, the scheme and the
+time. An entry starts when its criteria are met (on the day the qualifying record was reported,
+plus the notice period where the list requires notice), runs for the listing period (extended
+by further qualifying records where the list allows), and ends early on a fulfilment record or
+at its planned end. Because entries are recomputed, an upheld objection or a correction changes
+them at once, and no stored flag can drift from the records that justify it.
+
+An organisation's entry also lists its legal representative when the list says so
+(``lists_representative``), as the court's rules do; the representative's entry names the
+organisation it came through.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from socialcredit.ledger import Record
+from socialcredit.schemes.loader import Registry
+from socialcredit.schemes.model import ListDef, Scheme
+from socialcredit.scoring.points import score_timeline
+
+Status = str  # "pending" (noticed, not yet in effect) | "active" | "removed" | "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class ListEntry:
+    """One period on one list."""
+
+    scheme: str
+    list_id: str
+    title: str
+    kind: str
+    subject: str
+    status: Status
+    noticed_on: dt.date
+    since: dt.date
+    planned_end: dt.date
+    ended_on: dt.date | None
+    end_reason: str | None
+    grounds: tuple[str, ...]
+    legal_basis: str | None
+    via: str | None = None
+    removal_due: dt.date | None = None
+
+    @property
+    def qualified_id(self) -> str:
+        return f"{self.scheme}/{self.list_id}"
+
+    def active_on(self, day: dt.date) -> bool:
+        end = self.ended_on or self.planned_end
+        return self.since <= day < end
+
+
+def add_working_days(start: dt.date, days: int, holidays: frozenset[dt.date] = frozenset()) -> dt.date:
+    """The date ``days`` working days after ``start`` (Monday to Friday, less holidays).
+
+    >>> add_working_days(dt.date(2024, 3, 1), 3)  # a Friday
+    datetime.date(2024, 3, 6)
+    """
+    day = start
+    left = days
+    while left > 0:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5 and day not in holidays:
+            left -= 1
+    return day
+
+
+def _status(since: dt.date, end: dt.date, ended: dt.date | None, today: dt.date) -> Status:
+    if today < since:
+        return "pending"
+    if ended is not None and ended <= today:
+        return "removed"
+    if end <= today:
+        return "expired"
+    return "active"
+
+
+@dataclass(slots=True)
+class _Open:
+    """An entry being built while walking the records in reporting order."""
+
+    noticed: dt.date
+    since: dt.date
+    planned_end: dt.date
+    grounds: list[str]
+
+
+def _item_entries(
+    subject: str,
+    scheme: Scheme,
+    lst: ListDef,
+    records: Sequence[Record],
+    as_of: dt.datetime,
+    holidays: frozenset[dt.date],
+) -> list[ListEntry]:
+    today = as_of.date()
+    crit = lst.criteria
+    known = sorted((r for r in records if r.reported_at <= as_of), key=lambda r: (r.reported_at, r.seq))
+    notice_days = lst.notice.days if lst.notice.required else 0
+    entries: list[ListEntry] = []
+    current: _Open | None = None
+    window: list[Record] = []
+
+    def close(entry: _Open, ended: dt.date | None, reason: str | None) -> None:
+        due = None
+        if ended is not None:
+            due = add_working_days(ended, lst.removal.within_working_days, holidays)
+        elif entry.planned_end <= today:
+            reason = "expired"
+        entries.append(
+            ListEntry(
+                scheme.id,
+                lst.id,
+                lst.title,
+                lst.kind,
+                subject,
+                _status(entry.since, entry.planned_end, ended, today),
+                entry.noticed,
+                entry.since,
+                entry.planned_end,
+                ended,
+                reason,
+                tuple(entry.grounds),
+                lst.legal_basis,
+                removal_due=due,
+            )
+        )
+
+    for r in known:
+        day = r.reported_at.date()
+        if current is not None and current.planned_end <= day:
+            close(current, None, "expired")
+            current = None
+        if r.item in lst.removal.on_items:
+            if current is not None:
+                close(current, day, f"fulfilled: {r.item} ({r.record_id})")
+                current = None
+            window = []
+            continue
+        if r.item not in crit.items:
+            continue
+        if current is not None:
+            current.grounds.append(r.record_id)
+            if lst.extension_days:
+                end = current.planned_end + dt.timedelta(days=lst.extension_days)
+                if lst.max_period_days:
+                    end = min(end, current.since + dt.timedelta(days=lst.max_period_days))
+                current.planned_end = end
+            continue
+        window.append(r)
+        if crit.window_days:
+            window = [x for x in window if (r.occurred_on - x.occurred_on).days <= crit.window_days]
+        if len(window) >= crit.min_records:
+            since = day + dt.timedelta(days=notice_days)
+            current = _Open(
+                day, since, since + dt.timedelta(days=lst.period_days), [x.record_id for x in window]
+            )
+            window = []
+    if current is not None:
+        close(current, None, None)
+    return entries
+
+
+def _grade_entries(
+    subject: str, scheme: Scheme, lst: ListDef, records: Sequence[Record], as_of: dt.datetime
+) -> list[ListEntry]:
+    model = scheme.model
+    assert model is not None
+    crit = lst.criteria
+    today = as_of.date()
+
+    def meets(grade: str) -> bool:
+        r = model.rank(grade)
+        if crit.grade_at_most is not None and r < model.rank(crit.grade_at_most):
+            return False
+        return not (crit.grade_at_least is not None and r > model.rank(crit.grade_at_least))
+
+    base_grade = model.grade_of(model.base)
+    timeline = [(dt.date.min, model.base, base_grade), *score_timeline(subject, records, scheme, as_of)]
+    entries: list[ListEntry] = []
+    start: dt.date | None = None
+    for i, (day, _score, grade) in enumerate(timeline):
+        if meets(grade) and start is None and day != dt.date.min:
+            start = day
+        if start is not None and (not meets(grade) or i == len(timeline) - 1):
+            ended = day if not meets(grade) else None
+            notice = lst.notice.days if lst.notice.required else 0
+            since = start + dt.timedelta(days=notice)
+            planned = since + dt.timedelta(days=lst.period_days)
+            if ended is not None and ended <= since:
+                start = None
+                continue  # the grade recovered during the notice period: never listed
+            reason = "grade changed" if ended is not None else None
+            if ended is None and planned <= today:
+                reason = "expired"
+            entries.append(
+                ListEntry(
+                    scheme.id,
+                    lst.id,
+                    lst.title,
+                    lst.kind,
+                    subject,
+                    _status(since, planned, ended, today),
+                    start,
+                    since,
+                    planned,
+                    ended,
+                    reason,
+                    (f"grade {grade if ended is None else 'reached'}",),
+                    lst.legal_basis,
+                )
+            )
+            start = None
+    return entries
+
+
+def entries_for(
+    subject: str,
+    records: Sequence[Record],
+    registry: Registry,
+    as_of: dt.datetime,
+    *,
+    represented: Mapping[str, Sequence[Record]] | None = None,
+    holidays: frozenset[dt.date] = frozenset(),
+) -> list[ListEntry]:
+    """Every entry of ``subject`` on every list, past and present, at ``as_of``.
+
+    ``records`` are the subject's effective records; ``represented`` maps the code of each
+    organisation the subject legally represents to that organisation's effective records."""
+    out: list[ListEntry] = []
+    for scheme, lst in registry.lists():
+        if lst.criteria.items:
+            out.extend(_item_entries(subject, scheme, lst, records, as_of, holidays))
+            if lst.lists_representative and represented:
+                for org, org_records in represented.items():
+                    for e in _item_entries(org, scheme, lst, org_records, as_of, holidays):
+                        out.append(
+                            ListEntry(
+                                e.scheme,
+                                e.list_id,
+                                e.title,
+                                e.kind,
+                                subject,
+                                e.status,
+                                e.noticed_on,
+                                e.since,
+                                e.planned_end,
+                                e.ended_on,
+                                e.end_reason,
+                                e.grounds,
+                                e.legal_basis,
+                                via=org,
+                                removal_due=e.removal_due,
+                            )
+                        )
+        elif scheme.model is not None:
+            out.extend(_grade_entries(subject, scheme, lst, records, as_of))
+    out.sort(key=lambda e: (e.since, e.qualified_id))
+    return out
