@@ -392,15 +392,19 @@ def verify_chain(
 # ---------------------------------------------------------------------------------- effective view
 
 
-def effective(records: Sequence[Record], as_of: dt.datetime | None = None) -> list[Record]:
+def effective(
+    records: Sequence[Record], as_of: dt.datetime | None = None, superseded: Iterable[str] = ()
+) -> list[Record]:
     """The records in force at ``as_of``, in order of occurrence then ledger position.
 
     Only records reported by ``as_of`` count. A record is superseded once a correction or a
     withdrawal referencing it has been reported; a correction in force stands for the fact
     it corrects (it carries the corrected subject, item and dates), so corrections may chain.
+    ``superseded`` adds ids known to be corrected by records outside ``records`` (a population
+    run reads one subject at a time; a correction may have moved a record to another subject).
     """
     known = [r for r in records if as_of is None or r.reported_at <= as_of]
-    superseded = {r.corrects for r in known if r.corrects is not None}
-    out = [r for r in known if r.action != "withdraw" and r.record_id not in superseded]
+    gone = {r.corrects for r in known if r.corrects is not None} | set(superseded)
+    out = [r for r in known if r.action != "withdraw" and r.record_id not in gone]
     out.sort(key=lambda r: (r.occurred_on, r.seq))
     return out

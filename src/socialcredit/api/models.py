@@ -1,0 +1,288 @@
+"""Request and response models: a family per resource (``RecordsIn``, ``IngestOut``, ...)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from socialcredit import codes
+from socialcredit.decisions import Decision
+from socialcredit.ledger import IngestResult, Record
+from socialcredit.lists import ListEntry
+from socialcredit.scoring.points import Score
+
+MAX_BATCH = 10_000
+
+
+class RecordsIn(BaseModel):
+    """A batch of records from one agency. Each row is validated on its own, so one bad row
+    is quarantined with its reasons and the rest are still accepted."""
+
+    model_config = ConfigDict(extra="forbid")
+    records: list[dict[str, Any]] = Field(max_length=MAX_BATCH)
+
+
+class QuarantinedOut(BaseModel):
+    row_number: int
+    reasons: list[str]
+
+
+class IngestOut(BaseModel):
+    ok: Literal[True] = True
+    batch_id: str
+    submitted: int
+    accepted: int
+    duplicate: int
+    quarantined: int
+    quarantine: list[QuarantinedOut]
+
+    @classmethod
+    def of(cls, r: IngestResult) -> IngestOut:
+        return cls(
+            batch_id=r.batch_id,
+            submitted=r.submitted,
+            accepted=r.accepted,
+            duplicate=r.duplicate,
+            quarantined=r.quarantined,
+            quarantine=[
+                QuarantinedOut(row_number=q.row_number, reasons=list(q.reasons)) for q in r.quarantine
+            ],
+        )
+
+
+class ContributionOut(BaseModel):
+    record_id: str
+    item: str
+    title: str
+    source: str
+    occurred_on: dt.date
+    counts_until: dt.date
+    points: int
+
+
+class ScoreOut(BaseModel):
+    scheme: str
+    as_of: dt.datetime
+    base: int
+    score: int
+    grade: str
+    clamped: bool
+    explanation: list[ContributionOut]
+
+    @classmethod
+    def of(cls, s: Score) -> ScoreOut:
+        return cls(
+            scheme=s.scheme,
+            as_of=s.as_of,
+            base=s.base,
+            score=s.score,
+            grade=s.grade,
+            clamped=s.clamped,
+            explanation=[
+                ContributionOut(
+                    record_id=c.record_id,
+                    item=c.item,
+                    title=c.title,
+                    source=c.source,
+                    occurred_on=c.occurred_on,
+                    counts_until=c.counts_until,
+                    points=c.points,
+                )
+                for c in s.contributions
+            ],
+        )
+
+
+class EntryOut(BaseModel):
+    list: str
+    title: str
+    kind: str
+    status: str
+    noticed_on: dt.date
+    since: dt.date
+    planned_end: dt.date
+    ended_on: dt.date | None
+    end_reason: str | None
+    removal_due: dt.date | None
+    grounds: list[str]
+    legal_basis: str | None
+    via: str | None
+
+    @classmethod
+    def of(cls, e: ListEntry) -> EntryOut:
+        return cls(
+            list=e.qualified_id,
+            title=e.title,
+            kind=e.kind,
+            status=e.status,
+            noticed_on=e.noticed_on,
+            since=e.since,
+            planned_end=e.planned_end,
+            ended_on=e.ended_on,
+            end_reason=e.end_reason,
+            removal_due=e.removal_due,
+            grounds=list(e.grounds),
+            legal_basis=e.legal_basis,
+            via=e.via,
+        )
+
+
+class RecordOut(BaseModel):
+    record_id: str
+    seq: int
+    item: str
+    source: str
+    source_record_id: str
+    occurred_on: dt.date
+    reported_at: dt.datetime
+    evidence: str | None
+    action: str
+    corrects: str | None
+    details: dict[str, Any]
+
+    @classmethod
+    def of(cls, r: Record) -> RecordOut:
+        return cls(
+            record_id=r.record_id,
+            seq=r.seq,
+            item=r.item,
+            source=r.source,
+            source_record_id=r.source_record_id,
+            occurred_on=r.occurred_on,
+            reported_at=r.reported_at,
+            evidence=r.evidence,
+            action=r.action,
+            corrects=r.corrects,
+            details=dict(r.details),
+        )
+
+
+class SubjectOut(BaseModel):
+    ok: Literal[True] = True
+    code: str
+    kind: str
+    name: str | None
+    district: str | None
+    legal_representative: str | None
+    as_of: dt.datetime
+    scores: list[ScoreOut]
+    lists: list[EntryOut]
+    records: list[RecordOut]
+
+
+class ReasonOut(BaseModel):
+    basis: str
+    text: str
+    list: str | None
+    since: dt.date | None
+    until: dt.date | None
+    legal_basis: str | None
+    how_to_resolve: str | None
+    via: str | None
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    subject: str = Field(max_length=64, description="Identity code of the subject")
+    measure: str = Field(max_length=64, description="Measure id, e.g. no-flights")
+    purpose: str = Field(min_length=1, max_length=500, description="Why the question is asked (audited)")
+
+
+class DecisionOut(BaseModel):
+    """What a relying party sees: the answer and its reasons, nothing more. The subject's code
+    is masked, so the reply cannot be used to collect codes."""
+
+    ok: Literal[True] = True
+    subject: str
+    measure: str
+    measure_kind: str
+    answer: Literal["allow", "deny"]
+    at: dt.datetime
+    reasons: list[ReasonOut]
+
+    @classmethod
+    def of(cls, d: Decision) -> DecisionOut:
+        return cls(
+            subject=codes.mask(d.subject),
+            measure=d.measure,
+            measure_kind=d.measure_kind,
+            answer="allow" if d.allowed else "deny",
+            at=d.at,
+            reasons=[
+                ReasonOut(
+                    basis=r.basis,
+                    text=r.text,
+                    list=r.list_id,
+                    since=r.since,
+                    until=r.until,
+                    legal_basis=r.legal_basis,
+                    how_to_resolve=r.how_to_resolve,
+                    via=codes.mask(r.via) if r.via else None,
+                )
+                for r in d.reasons
+            ],
+        )
+
+
+class AuditOut(BaseModel):
+    seq: int
+    at: dt.datetime
+    key_id: str | None
+    role: str | None
+    principal: str | None
+    action: str
+    subject: str | None
+    measure: str | None
+    purpose: str | None
+    answer: str | None
+    detail: dict[str, Any]
+
+
+class AuditListOut(BaseModel):
+    ok: Literal[True] = True
+    data: list[AuditOut]
+    count: int
+
+
+class KeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["operator", "agency", "relying_party", "subject", "auditor"]
+    principal: str | None = Field(None, max_length=64)
+    name: str = Field("", max_length=200)
+    expires_at: dt.datetime | None = None
+
+
+class KeyOut(BaseModel):
+    key_id: str
+    role: str
+    principal: str | None
+    name: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+class NewKeyOut(KeyOut):
+    ok: Literal[True] = True
+    token: str = Field(description="Shown once; only its hash is stored")
+
+
+class KeysOut(BaseModel):
+    ok: Literal[True] = True
+    data: list[KeyOut]
+    count: int
+
+
+class ProblemOut(BaseModel):
+    seq: int
+    record_id: str
+    problem: str
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    records: int
+    audit_entries: int
+    problems: dict[str, list[ProblemOut]]

@@ -1,0 +1,43 @@
+"""The audit log: every decision and every read of a record, hash-chained."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from socialcredit.api.deps import CurrentKey, SystemDep
+from socialcredit.api.models import AuditListOut, AuditOut, ProblemOut, VerifyOut
+
+router = APIRouter(tags=["audit"])
+
+
+@router.get("/audit", operation_id="read_audit", response_model=AuditListOut)
+def read_audit(
+    key: CurrentKey,
+    system: SystemDep,
+    subject: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before: Annotated[int | None, Query(ge=1, description="Entries before this seq (paging)")] = None,
+) -> AuditListOut:
+    """Auditors read everything; a subject sees who looked at its record and why."""
+    rows = system.audit_log(key, subject=subject, limit=limit, before=before)
+    return AuditListOut(data=[AuditOut(**r) for r in rows], count=len(rows))
+
+
+@router.get("/verify", operation_id="verify", response_model=VerifyOut)
+def verify(key: CurrentKey, system: SystemDep) -> VerifyOut:
+    """Recompute both hash chains and name every altered, removed or reordered entry."""
+    from socialcredit import access
+
+    access.require(access.may_read_audit(key), "verify the ledger")
+    problems = system.verify()
+    return VerifyOut(
+        ok=not any(problems.values()),
+        records=system.store.head("records")[0],
+        audit_entries=system.store.head("audit")[0],
+        problems={
+            k: [ProblemOut(seq=p.seq, record_id=p.record_id, problem=p.problem) for p in v]
+            for k, v in problems.items()
+        },
+    )

@@ -1,0 +1,54 @@
+"""API keys: created, listed and revoked by operators; stored hashed."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from socialcredit import access
+from socialcredit.api.deps import CurrentKey, SystemDep
+from socialcredit.api.models import KeyIn, KeyOut, KeysOut, NewKeyOut
+from socialcredit.service import NotFound
+
+router = APIRouter(prefix="/keys", tags=["keys"])
+
+
+@router.post("", operation_id="create_key", response_model=NewKeyOut, status_code=201)
+def create_key(body: KeyIn, key: CurrentKey, system: SystemDep) -> NewKeyOut:
+    access.require(key.role == "operator", "create keys")
+    new = system.create_key(body.role, body.principal, name=body.name, expires_at=body.expires_at)
+    return NewKeyOut(
+        key_id=new.key_id,
+        role=new.role,
+        principal=new.principal,
+        name=new.name,
+        created_at=new.created_at,
+        expires_at=new.expires_at,
+        revoked_at=None,
+        token=new.token,
+    )
+
+
+@router.get("", operation_id="list_keys", response_model=KeysOut)
+def list_keys(key: CurrentKey, system: SystemDep) -> KeysOut:
+    access.require(key.role == "operator", "list keys")
+    rows = [
+        KeyOut(
+            key_id=k.key_id,
+            role=k.role,
+            principal=k.principal,
+            name=k.name,
+            created_at=k.created_at,
+            expires_at=k.expires_at,
+            revoked_at=k.revoked_at,
+        )
+        for k in system.store.list_keys()
+    ]
+    return KeysOut(data=rows, count=len(rows))
+
+
+@router.delete("/{key_id}", operation_id="revoke_key", response_model=KeysOut)
+def revoke_key(key_id: str, key: CurrentKey, system: SystemDep) -> KeysOut:
+    access.require(key.role == "operator", "revoke keys")
+    if not system.store.revoke_key(key_id, system.clock()):
+        raise NotFound(f"key_id: no active key {key_id!r}")
+    return list_keys(key, system)

@@ -1,0 +1,435 @@
+"""The command line: the whole core from a terminal, each command with ``--json`` for scripts.
+
+Bad input exits with status 2 and one clear line naming what is wrong; never a stack trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from socialcredit import access, codes, formats
+from socialcredit.schemes.lint import lint_file
+from socialcredit.schemes.loader import Registry, SchemeError, load_scheme, shipped_names, shipped_scheme
+from socialcredit.service import NotFound, System
+from socialcredit.settings import Settings, get_settings
+from socialcredit.store import Store
+
+app = typer.Typer(
+    help="socialcredit: an open, auditable social credit system.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+out = Console()
+err = Console(stderr=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def emit(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, default=str, ensure_ascii=False, indent=2) + "\n")
+
+
+def load_registry(settings: Settings) -> Registry:
+    """The shipped schemes plus any ``*.yaml`` in ``$SOCIALCREDIT_HOME/schemes``."""
+    schemes = [shipped_scheme(n) for n in shipped_names()]
+    extra = settings.home / "schemes"
+    if extra.is_dir():
+        schemes.extend(load_scheme(p) for p in sorted(extra.glob("*.yaml")))
+    return Registry.of(schemes)
+
+
+def open_system(url: str | None = None) -> System:
+    settings = get_settings()
+    try:
+        registry = load_registry(settings)
+    except SchemeError as exc:
+        fail(f"a scheme in force is invalid:\n{exc}")
+    try:
+        store = Store(url or settings.url())
+    except Exception as exc:  # a database that cannot be opened is the user's to fix
+        fail(f"cannot open the database {url or settings.url()}: {exc.__class__.__name__}: {exc}")
+    return System(store, registry)
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None) -> Iterator[Progress]:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    ) as p:
+        p.add_task(description, total=total)
+        yield p
+
+
+def _parse_at(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"--at: {value!r} is not an ISO date or timestamp like 2025-06-30")
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _code(value: str) -> codes.Code:
+    try:
+        return codes.validate(value)
+    except codes.CodeError as exc:
+        fail(f"CODE: invalid {exc.part}: {exc}")
+
+
+# ---------------------------------------------------------------------------------- commands
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(help="CSV, JSON Lines or Parquet file of records")],
+    fmt: Annotated[str | None, typer.Option("--format", help="csv, jsonl or parquet")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest an agency file. Every row ends accepted, duplicate or quarantined with a reason."""
+    system = open_system()
+    try:
+        kind = formats.detect_format(file, fmt)
+        total = formats.count_rows(file, kind) if file.is_file() else None
+        rows = formats.read_rows(file, kind)
+        with progress_bar(f"ingesting {file.name}", total) as p:
+            result = system.ingest(
+                rows,
+                origin=f"file:{file.name}",
+                principal=system.operator(),
+                progress=lambda n: p.advance(p.task_ids[0], n),
+            )
+    except formats.FileRefused as exc:
+        fail(str(exc))
+    data = {
+        "batch_id": result.batch_id,
+        "submitted": result.submitted,
+        "accepted": result.accepted,
+        "duplicate": result.duplicate,
+        "quarantined": result.quarantined,
+        "quarantine": [{"row": q.row_number, "reasons": list(q.reasons)} for q in result.quarantine],
+    }
+    if as_json:
+        emit(data)
+        return
+    out.print(
+        f"{result.submitted} rows: [green]{result.accepted} accepted[/], "
+        f"{result.duplicate} duplicate, [yellow]{result.quarantined} quarantined[/] "
+        f"(batch {result.batch_id})"
+    )
+    for q in result.quarantine[:20]:
+        out.print(f"  row {q.row_number}: {'; '.join(q.reasons)}", highlight=False)
+    if result.quarantined > 20:
+        out.print(
+            f"  ... {result.quarantined - 20} more quarantined rows are kept with batch {result.batch_id}"
+        )
+
+
+@app.command()
+def score(
+    code: Annotated[str, typer.Argument(help="Resident ID number or Unified Social Credit Code")],
+    at: Annotated[str | None, typer.Option(help="Score as of this date/time (default: now)")] = None,
+    scheme: Annotated[str | None, typer.Option(help="Only this scheme")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A subject's scores and grades, each explained record by record, and its list entries."""
+    c = _code(code)
+    system = open_system()
+    if scheme is not None and scheme not in system.registry.schemes:
+        fail(f"--scheme: no scheme {scheme!r} (have: {', '.join(system.registry.schemes)})")
+    view = system.read(c.value, system.operator(), purpose="command line: score", as_of=_parse_at(at))
+    scores = [s for s in view.scores.values() if scheme is None or s.scheme == scheme]
+    if as_json:
+        emit(
+            {
+                "code": view.code,
+                "kind": view.kind,
+                "as_of": view.as_of,
+                "scores": [
+                    {
+                        "scheme": s.scheme,
+                        "score": s.score,
+                        "grade": s.grade,
+                        "base": s.base,
+                        "explanation": [asdict(c) for c in s.contributions],
+                    }
+                    for s in scores
+                ],
+                "lists": [
+                    {
+                        "list": e.qualified_id,
+                        "status": e.status,
+                        "since": e.since,
+                        "planned_end": e.planned_end,
+                        "ended_on": e.ended_on,
+                        "end_reason": e.end_reason,
+                        "via": e.via,
+                        "grounds": list(e.grounds),
+                    }
+                    for e in view.entries
+                ],
+            }
+        )
+        return
+    out.print(f"[bold]{view.code}[/] ({view.kind}) as of {view.as_of:%Y-%m-%d %H:%M} UTC", highlight=False)
+    for s in scores:
+        t = Table(title=f"{s.scheme}: {s.score} points, grade {s.grade}", title_justify="left")
+        for col in ("occurred", "item", "source", "points", "counts until", "record"):
+            t.add_column(col)
+        t.add_row("", "base", "", str(s.base), "", "")
+        for line in s.contributions:
+            t.add_row(
+                line.occurred_on.isoformat(),
+                line.title,
+                line.source,
+                f"{line.points:+d}",
+                line.counts_until.isoformat(),
+                line.record_id[:12],
+            )
+        out.print(t)
+    for e in view.entries:
+        via = f" via {e.via}" if e.via else ""
+        out.print(
+            f"list {e.qualified_id}{via}: {e.status} since {e.since}, planned end {e.planned_end}"
+            + (f", ended {e.ended_on} ({e.end_reason})" if e.ended_on else ""),
+            highlight=False,
+        )
+
+
+@app.command()
+def check(
+    code: Annotated[str, typer.Argument(help="The subject's identity code")],
+    measure: Annotated[str, typer.Argument(help="Measure id, e.g. no-flights")],
+    purpose: Annotated[
+        str, typer.Option(help="Why you ask (written to the audit log)")
+    ] = "command line check",
+    as_json: JsonOpt = False,
+) -> None:
+    """The relying party's question: may CODE receive MEASURE now? Exit 0 allow, 1 deny."""
+    c = _code(code)
+    system = open_system()
+    try:
+        d = system.check(c.value, measure, system.operator(), purpose=purpose)
+    except NotFound as exc:
+        fail(f"MEASURE: {exc} (have: {', '.join(sorted(system.registry.measures()))})")
+    if as_json:
+        emit(
+            {
+                "subject": d.subject,
+                "measure": d.measure,
+                "answer": d.answer,
+                "at": d.at,
+                "reasons": [
+                    {
+                        "basis": r.basis,
+                        "text": r.text,
+                        "list": r.list_id,
+                        "since": r.since,
+                        "until": r.until,
+                        "legal_basis": r.legal_basis,
+                        "how_to_resolve": r.how_to_resolve,
+                    }
+                    for r in d.reasons
+                ],
+            }
+        )
+    else:
+        colour = "green" if d.allowed else "red"
+        out.print(f"[bold {colour}]{d.answer.upper()}[/] {d.measure} for {d.subject}", highlight=False)
+        for r in d.reasons:
+            out.print(f"  - {r.text}", highlight=False)
+            if r.legal_basis:
+                out.print(f"    legal basis: {r.legal_basis}", highlight=False)
+            if r.how_to_resolve and not d.allowed:
+                out.print(f"    to resolve: {r.how_to_resolve}", highlight=False)
+    raise typer.Exit(0 if d.allowed else 1)
+
+
+@app.command()
+def verify(as_json: JsonOpt = False) -> None:
+    """Recompute the ledger's and the audit log's hash chains; name every break. Exit 1 if any."""
+    system = open_system()
+    problems = system.verify()
+    n_records, n_audit = system.store.head("records")[0], system.store.head("audit")[0]
+    bad = any(problems.values())
+    if as_json:
+        emit(
+            {
+                "ok": not bad,
+                "records": n_records,
+                "audit_entries": n_audit,
+                "problems": {
+                    k: [{"seq": p.seq, "record_id": p.record_id, "problem": p.problem} for p in v]
+                    for k, v in problems.items()
+                },
+            }
+        )
+    else:
+        for chain, found in problems.items():
+            for p in found:
+                out.print(f"[red]{chain}[/]: {p}", highlight=False)
+        if not bad:
+            out.print(f"[green]intact[/]: {n_records} records and {n_audit} audit entries verified")
+    raise typer.Exit(1 if bad else 0)
+
+
+@app.command()
+def lint(
+    file: Annotated[Path, typer.Argument(help="A scheme YAML file")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a scheme: valid, every item with a legal basis, nothing scoring political expression,
+    religion, petitioning or association. Exit 1 on errors."""
+    try:
+        findings = lint_file(file)
+    except SchemeError as exc:
+        fail(str(exc))
+    errors = [f for f in findings if f.level == "error"]
+    if as_json:
+        emit(
+            {
+                "ok": not errors,
+                "findings": [asdict(f) for f in findings],
+            }
+        )
+    else:
+        for f in findings:
+            colour = "red" if f.level == "error" else "yellow"
+            out.print(f"[{colour}]{f.level}[/] {f.where} [{f.rule}]: {f.message}", highlight=False)
+        out.print(f"{file}: {len(errors)} errors, {len(findings) - len(errors)} warnings", highlight=False)
+    raise typer.Exit(1 if errors else 0)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000)")] = None,
+) -> None:
+    """Serve the HTTP API."""
+    settings = get_settings()
+    system = open_system()
+    run_server(system, host or settings.host, port or settings.port)
+
+
+def run_server(system: System, host: str, port: int) -> None:
+    import uvicorn
+
+    from socialcredit.api import create_app
+
+    err.print(f"serving on http://{host}:{port}/ (API docs at /docs); Ctrl-C stops")
+    uvicorn.run(create_app(system), host=host, port=port, log_level="warning")
+
+
+# ---------------------------------------------------------------------------------- keys
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Argument(help="operator, agency, relying_party, subject or auditor")],
+    principal: Annotated[
+        str | None, typer.Argument(help="agency id, implementer name or identity code")
+    ] = None,
+    name: Annotated[str, typer.Option(help="A label for the key")] = "",
+    days: Annotated[int | None, typer.Option(help="Expire after this many days")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a key; the token is printed once and only its hash is stored."""
+    if role not in access.ROLES:
+        fail(f"ROLE: {role!r} is not one of {', '.join(access.ROLES)}")
+    system = open_system()
+    expires = system.clock() + dt.timedelta(days=days) if days else None
+    try:
+        key = system.create_key(role, principal, name=name, expires_at=expires)  # type: ignore[arg-type]
+    except ValueError as exc:
+        fail(str(exc).replace("principal:", "PRINCIPAL:"))
+    if as_json:
+        emit(
+            {
+                "key_id": key.key_id,
+                "role": key.role,
+                "principal": key.principal,
+                "token": key.token,
+                "expires_at": key.expires_at,
+            }
+        )
+    else:
+        out.print(f"key {key.key_id} ({key.role}{' ' + key.principal if key.principal else ''}):")
+        out.print(key.token, highlight=False)
+
+
+@keys_app.command("list")
+def keys_list(as_json: JsonOpt = False) -> None:
+    """List keys (never their tokens)."""
+    system = open_system()
+    rows = system.store.list_keys()
+    if as_json:
+        emit(
+            [
+                {
+                    "key_id": k.key_id,
+                    "role": k.role,
+                    "principal": k.principal,
+                    "name": k.name,
+                    "created_at": k.created_at,
+                    "expires_at": k.expires_at,
+                    "revoked_at": k.revoked_at,
+                }
+                for k in rows
+            ]
+        )
+        return
+    t = Table("key", "role", "principal", "name", "created", "expires", "revoked")
+    for k in rows:
+        t.add_row(
+            k.key_id,
+            k.role,
+            k.principal or "",
+            k.name,
+            f"{k.created_at:%Y-%m-%d}",
+            f"{k.expires_at:%Y-%m-%d}" if k.expires_at else "",
+            f"{k.revoked_at:%Y-%m-%d}" if k.revoked_at else "",
+        )
+    out.print(t)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id")], as_json: JsonOpt = False) -> None:
+    """Revoke a key at once."""
+    system = open_system()
+    if not system.store.revoke_key(key_id, system.clock()):
+        fail(f"KEY_ID: no active key {key_id!r}")
+    if as_json:
+        emit({"revoked": key_id})
+    else:
+        out.print(f"revoked {key_id}")
+
+
+def main() -> None:
+    app()

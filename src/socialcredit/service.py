@@ -1,0 +1,391 @@
+"""The application services: the core's rules over the store, shared by the API, the CLI and the
+portal so each answer is computed once, one way (datasette's habit: one view feeds JSON and HTML).
+
+This module is the seam between core and adapters: it reads plain records from the store, asks
+the core what they mean, and writes the audit entry before any answer leaves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from socialcredit import access, codes, ledger
+from socialcredit.decisions import Decision, decide
+from socialcredit.ledger import IngestResult, Quarantined, Record
+from socialcredit.lists import ListEntry, entries_for
+from socialcredit.schemes.loader import Registry
+from socialcredit.scoring.points import Score, score_points
+from socialcredit.store import Store, StoredKey, SubjectRow
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+class NotFound(LookupError):
+    """The thing asked for does not exist (reported without leaking anything else)."""
+
+
+class Unauthenticated(Exception):
+    """No key, or a key that is unknown, revoked or expired."""
+
+
+@dataclass(frozen=True)
+class SubjectView:
+    """Everything derived about one subject at one time."""
+
+    code: str
+    kind: codes.SubjectKind
+    as_of: dt.datetime
+    subject: SubjectRow | None
+    records: list[Record]
+    scores: dict[str, Score]
+    entries: list[ListEntry]
+
+
+@dataclass(frozen=True)
+class PopulationSummary:
+    as_of: dt.datetime
+    subjects: int
+    records: int
+    grades: dict[str, dict[str, int]]
+    lists: dict[str, int]
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+
+Row = tuple[int, Mapping[str, Any]] | Quarantined
+
+
+class System:
+    """One installation: a store and the schemes in force."""
+
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        *,
+        clock: Callable[[], dt.datetime] = utcnow,
+        holidays: frozenset[dt.date] = frozenset(),
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+        self.holidays = holidays
+
+    # ------------------------------------------------------------------ ingestion
+
+    def ingest(
+        self,
+        rows: Iterable[Row],
+        *,
+        origin: str,
+        principal: access.Principal,
+        chunk_size: int = 20_000,
+        progress: Callable[[int], None] | None = None,
+    ) -> IngestResult:
+        """Validate, deduplicate, chain and store a batch. Each chunk commits on its own, so a
+        crash loses at most the chunk in flight, and re-submitting the same file afterwards
+        finds the committed rows as duplicates."""
+        if principal.role not in ("agency", "operator"):
+            raise access.AccessDenied("only agencies and operators submit records")
+        source = principal.principal if principal.role == "agency" else None
+        now = self.clock()
+        batch_id = secrets.token_hex(8)
+        self.store.begin_batch(
+            batch_id=batch_id, origin=origin, source=source, submitted_by=principal.key_id, at=now
+        )
+        totals = Counter[str]()
+        sample: list[Quarantined] = []
+        for chunk in _chunks(rows, chunk_size):
+            good: list[Record] = []
+            numbers: list[int] = []
+            raws: list[Mapping[str, Any]] = []
+            bad: list[Quarantined] = []
+            for row in chunk:
+                if isinstance(row, Quarantined):
+                    bad.append(row)
+                    continue
+                n, raw = row
+                try:
+                    good.append(ledger.validate_row(raw, registry=self.registry, now=now, source=source))
+                    numbers.append(n)
+                    raws.append(raw)
+                except ledger.RowError as exc:
+                    bad.append(Quarantined(n, raw, exc.reasons))
+            out = self.store.append_chunk(
+                batch_id=batch_id,
+                submitted=len(chunk),
+                records=good,
+                quarantined=bad,
+                row_numbers=numbers,
+                raws=raws,
+                received_at=now,
+                may_correct_any=principal.role == "operator",
+            )
+            totals.update(
+                submitted=len(chunk),
+                accepted=out.accepted,
+                duplicate=out.duplicate,
+                quarantined=len(out.quarantined),
+            )
+            if len(sample) < 100:
+                sample.extend(out.quarantined[: 100 - len(sample)])
+            if progress is not None:
+                progress(len(chunk))
+        return IngestResult(
+            batch_id,
+            totals["submitted"],
+            totals["accepted"],
+            totals["duplicate"],
+            totals["quarantined"],
+            tuple(sorted(sample, key=lambda q: q.row_number)),
+        )
+
+    def register(self, subjects: Iterable[SubjectRow]) -> int:
+        return self.store.upsert_subjects(list(subjects), self.clock())
+
+    # ------------------------------------------------------------------ views
+
+    def view(self, code: str, as_of: dt.datetime | None = None) -> SubjectView:
+        """Scores under every scored scheme and every list entry of ``code`` at ``as_of``."""
+        c = codes.validate(code)
+        at = as_of or self.clock()
+        records = [r for r in ledger.effective(self.store.records_for(c.value), at) if r.subject == c.value]
+        represented: dict[str, list[Record]] = {}
+        if c.kind == "person":
+            for org in self.store.represented_by(c.value):
+                represented[org] = [
+                    r for r in ledger.effective(self.store.records_for(org), at) if r.subject == org
+                ]
+        scores = {s.id: score_points(c.value, records, s, at) for s in self.registry.scored()}
+        entries = entries_for(
+            c.value, records, self.registry, at, represented=represented, holidays=self.holidays
+        )
+        return SubjectView(c.value, c.kind, at, self.store.subject(c.value), records, scores, entries)
+
+    def read(
+        self, code: str, principal: access.Principal, *, purpose: str, as_of: dt.datetime | None = None
+    ) -> SubjectView:
+        """A subject's record for someone allowed to see it, audited before it is returned."""
+        c = codes.validate(code)
+        access.require(access.may_read_subject(principal, c.value), "read this subject's record")
+        view = self.view(c.value, as_of)
+        self._audit(
+            principal,
+            "read",
+            subject=c.value,
+            purpose=purpose,
+            answer="shown",
+            detail={"as_of": ledger.iso_dt(view.as_of)},
+        )
+        return view
+
+    def check(
+        self,
+        code: str,
+        measure_id: str,
+        principal: access.Principal,
+        *,
+        purpose: str,
+        at: dt.datetime | None = None,
+    ) -> Decision:
+        """The relying party's question, answered and audited."""
+        measure = self.registry.measure(measure_id)
+        if measure is None:
+            raise NotFound(f"measure: no measure {measure_id!r}")
+        access.require(access.may_ask(principal, measure), f"ask about measure {measure_id}")
+        c = codes.validate(code)
+        view = self.view(c.value, at)
+        decision = decide(
+            subject=c.value,
+            subject_kind=c.kind,
+            measure=measure,
+            entries=view.entries,
+            scores=view.scores,
+            at=view.as_of,
+        )
+        self._audit(
+            principal,
+            "decision",
+            subject=c.value,
+            measure=measure.id,
+            purpose=purpose,
+            answer=decision.answer,
+            detail={
+                "reasons": [r.text for r in decision.reasons],
+                "grounds": sorted({g for r in decision.reasons for g in r.grounds}),
+            },
+        )
+        return decision
+
+    def _audit(self, principal: access.Principal, action: str, **fields: Any) -> None:
+        self.store.append_audit(
+            [
+                {
+                    "at": self.clock(),
+                    "key_id": principal.key_id,
+                    "role": principal.role,
+                    "principal": principal.principal,
+                    "action": action,
+                    **fields,
+                }
+            ]
+        )
+
+    def audit_log(
+        self,
+        principal: access.Principal,
+        *,
+        subject: str | None = None,
+        limit: int = 100,
+        before: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The audit log for auditors; a subject sees the entries about itself."""
+        if principal.role == "subject":
+            subject = principal.principal
+        else:
+            access.require(access.may_read_audit(principal), "read the audit log")
+        return self.store.audit_entries(subject=subject, limit=limit, before=before)
+
+    # ------------------------------------------------------------------ population
+
+    def population(
+        self, as_of: dt.datetime | None = None, progress: Callable[[int], None] | None = None
+    ) -> PopulationSummary:
+        """Grade distribution per scheme and active list sizes across every subject."""
+        at = as_of or self.clock()
+        superseded = self.store.superseded_ids()
+        reps = self.store.representatives()
+        by_rep: dict[str, list[str]] = {}
+        for org, person in reps.items():
+            by_rep.setdefault(person, []).append(org)
+        grades: dict[str, Counter[str]] = {s.id: Counter() for s in self.registry.scored()}
+        lists: Counter[str] = Counter()
+        examples: dict[str, list[str]] = {}
+        seen: set[str] = set()
+        org_records: dict[str, list[Record]] = {}
+        n_records = 0
+
+        def tally(code: str, recs: list[Record], represented: dict[str, list[Record]]) -> None:
+            for s in self.registry.scored():
+                if codes.validate(code).kind == "person":
+                    sc = score_points(code, recs, s, at)
+                    grades[s.id][sc.grade] += 1
+                    if len(examples.setdefault(f"grade {sc.grade} ({s.id})", [])) < 3:
+                        examples[f"grade {sc.grade} ({s.id})"].append(code)
+            for e in entries_for(
+                code, recs, self.registry, at, represented=represented, holidays=self.holidays
+            ):
+                if e.status == "active":
+                    lists[e.qualified_id] += 1
+                    if (
+                        len(examples.setdefault(e.qualified_id, [])) < 3
+                        and code not in examples[e.qualified_id]
+                    ):
+                        examples[e.qualified_id].append(code)
+
+        for code, recs in self.store.iter_by_subject():
+            eff = [r for r in ledger.effective(recs, at, superseded) if r.subject == code]
+            n_records += len(recs)
+            seen.add(code)
+            if code in reps:
+                org_records[code] = eff
+            if code in by_rep:
+                continue  # representatives are tallied after their organisations are read
+            tally(code, eff, {})
+            if progress is not None:
+                progress(1)
+        # persons who represent an organisation, with or without records of their own
+        own: dict[str, list[Record]] = {}
+        for person in by_rep:
+            if person in seen:
+                own[person] = [
+                    r
+                    for r in ledger.effective(self.store.records_for(person), at, superseded)
+                    if r.subject == person
+                ]
+        for person, orgs in by_rep.items():
+            tally(person, own.get(person, []), {o: org_records.get(o, []) for o in orgs})
+            if progress is not None:
+                progress(1)
+        # registered subjects with no records at all: base score
+        for code, kind in self.store.subject_codes():
+            if code not in seen and code not in by_rep and kind == "person":
+                tally(code, [], {})
+                if progress is not None:
+                    progress(1)
+        total_subjects = len(self.store.subject_codes()) or len(seen)
+        return PopulationSummary(
+            at,
+            total_subjects,
+            n_records,
+            {k: dict(sorted(v.items())) for k, v in grades.items()},
+            dict(sorted(lists.items())),
+            examples,
+        )
+
+    # ------------------------------------------------------------------ integrity
+
+    def verify(self) -> dict[str, list[ledger.ChainProblem]]:
+        return {"records": self.store.verify_records(), "audit": self.store.verify_audit()}
+
+    # ------------------------------------------------------------------ keys
+
+    def create_key(
+        self,
+        role: access.Role,
+        principal: str | None,
+        *,
+        name: str = "",
+        expires_at: dt.datetime | None = None,
+    ) -> access.NewKey:
+        key = access.new_key(role, principal, name=name, now=self.clock(), expires_at=expires_at)
+        self.store.add_key(
+            StoredKey(
+                key.key_id,
+                key.token_hash,
+                key.role,
+                key.principal,
+                key.name,
+                key.created_at,
+                key.expires_at,
+                None,
+            )
+        )
+        return key
+
+    def authenticate(self, token: str | None) -> access.Principal:
+        """The principal of a presented token, or :class:`Unauthenticated`."""
+        if not token:
+            raise Unauthenticated("no API key given")
+        key_id = access.split_token(token)
+        stored = self.store.key(key_id) if key_id else None
+        if stored is None or not access.tokens_match(token, stored.token_hash):
+            raise Unauthenticated("unknown API key")
+        now = self.clock()
+        if stored.revoked_at is not None:
+            raise Unauthenticated("this API key was revoked")
+        if stored.expires_at is not None and stored.expires_at <= now:
+            raise Unauthenticated("this API key has expired")
+        role: access.Role = stored.role  # type: ignore[assignment]
+        return access.Principal(stored.key_id, role, stored.principal, stored.name)
+
+    def operator(self) -> access.Principal:
+        """The principal of a local command-line user, who owns the installation."""
+        return access.Principal("local", "operator", None, "command line")
+
+
+def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
+    for r in rows:
+        chunk.append(r)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,0 +1,8 @@
+"""Storage adapter: SQLAlchemy over the embedded default (SQLite) or PostgreSQL.
+
+The core never imports this package; the service layer hands the core plain records read here.
+"""
+
+from socialcredit.store.sql import Store, StoredKey, SubjectRow, default_url
+
+__all__ = ["Store", "StoredKey", "SubjectRow", "default_url"]

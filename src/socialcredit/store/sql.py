@@ -1,0 +1,590 @@
+"""The one write path to the ledger and the audit log, and the reads the services need.
+
+Why one path: appending to a hash chain must be serialised (each link needs the one before), so
+every append takes the chain's lock, deduplicates, links and inserts in one transaction. On
+SQLite the lock is ``BEGIN IMMEDIATE`` (one writer across processes); on PostgreSQL it is a row
+lock on the chain head. Either way a crash leaves the chain at a committed batch boundary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy.engine import Connection
+
+from socialcredit import ledger
+from socialcredit.ledger import Quarantined, Record
+from socialcredit.store import tables as t
+
+CHUNK = 500
+
+
+def default_url(home: Path) -> str:
+    """The embedded default: one SQLite file in the data directory."""
+    return f"sqlite:///{home / 'socialcredit.db'}"
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectRow:
+    """A registered subject (person or organisation)."""
+
+    code: str
+    kind: str
+    name: str | None = None
+    sex: str | None = None
+    district: str | None = None
+    legal_representative: str | None = None
+    representative_since: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    """An API key as stored: its hash, never the token."""
+
+    key_id: str
+    token_hash: str
+    role: str
+    principal: str | None
+    name: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkOutcome:
+    accepted: int
+    duplicate: int
+    quarantined: list[Quarantined]
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def record_from_row(m: Mapping[str, Any]) -> Record:
+    """Rebuild a :class:`Record` from a stored row, exactly as it was hashed."""
+    return Record(
+        record_id=m["record_id"],
+        subject=m["subject"],
+        subject_kind=m["subject_kind"],
+        item=m["item"],
+        source=m["source"],
+        source_record_id=m["source_record_id"],
+        occurred_on=m["occurred_on"],
+        reported_at=m["reported_at"],
+        evidence=m["evidence"],
+        action=m["action"],
+        corrects=m["corrects"],
+        details=json.loads(m["details"]),
+        seq=m["seq"],
+        received_at=m["received_at"],
+        batch_id=m["batch_id"],
+        content_hash=m["content_hash"],
+        chain_hash=m["chain_hash"],
+    )
+
+
+class Store:
+    """A database holding one socialcredit installation."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            path = url.split("///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.engine: Engine = create_engine(url, connect_args={"timeout": 60})
+            self._sqlite_pragmas(self.engine)
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        t.metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            for chain in ("records", "audit"):
+                if (
+                    conn.execute(select(t.chain_heads.c.chain).where(t.chain_heads.c.chain == chain)).first()
+                    is None
+                ):
+                    conn.execute(t.chain_heads.insert().values(chain=chain, count=0, head=ledger.GENESIS))
+
+    @staticmethod
+    def _sqlite_pragmas(engine: Engine) -> None:
+        # Take the write lock at BEGIN so two writers never link to the same chain head.
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn: Any, _rec: Any) -> None:
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ chain heads
+
+    def _lock_head(self, conn: Connection, chain: str) -> tuple[int, str]:
+        q = select(t.chain_heads.c.count, t.chain_heads.c.head).where(t.chain_heads.c.chain == chain)
+        if not self.is_sqlite:
+            q = q.with_for_update()
+        row = conn.execute(q).one()
+        return int(row.count), str(row.head)
+
+    def _set_head(self, conn: Connection, chain: str, count: int, head: str) -> None:
+        conn.execute(
+            update(t.chain_heads).where(t.chain_heads.c.chain == chain).values(count=count, head=head)
+        )
+
+    def head(self, chain: str) -> tuple[int, str]:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.chain_heads.c.count, t.chain_heads.c.head).where(t.chain_heads.c.chain == chain)
+            ).one()
+            return int(row.count), str(row.head)
+
+    # ------------------------------------------------------------------ batches
+
+    def begin_batch(
+        self, *, batch_id: str, origin: str, source: str | None, submitted_by: str | None, at: dt.datetime
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                t.batches.insert().values(
+                    batch_id=batch_id,
+                    origin=origin[:500],
+                    source=source,
+                    submitted_by=submitted_by,
+                    received_at=at,
+                    submitted=0,
+                    accepted=0,
+                    duplicate=0,
+                    quarantined=0,
+                )
+            )
+
+    def append_chunk(
+        self,
+        *,
+        batch_id: str,
+        submitted: int,
+        records: Sequence[Record],
+        quarantined: Sequence[Quarantined],
+        row_numbers: Sequence[int],
+        raws: Sequence[Mapping[str, Any]],
+        received_at: dt.datetime,
+        may_correct_any: bool,
+    ) -> ChunkOutcome:
+        """Deduplicate, link and insert validated records, and keep the quarantined rows, in one
+        transaction together with the batch's running counts."""
+        q_out = list(quarantined)
+        with self.engine.begin() as conn:
+            count, head = self._lock_head(conn, "records")
+            existing: dict[str, tuple[str, str]] = {}
+            wanted = list({r.record_id for r in records} | {r.corrects for r in records if r.corrects})
+            for i in range(0, len(wanted), CHUNK):
+                part = wanted[i : i + CHUNK]
+                for rid, chash, src in conn.execute(
+                    select(t.records.c.record_id, t.records.c.content_hash, t.records.c.source).where(
+                        t.records.c.record_id.in_(part)
+                    )
+                ):
+                    existing[rid] = (chash, src)
+            rows: list[dict[str, Any]] = []
+            duplicate = 0
+            for r, n, raw in zip(records, row_numbers, raws, strict=True):
+                chash = ledger.content_hash(r)
+                seen = existing.get(r.record_id)
+                if seen is not None:
+                    if seen[0] == chash:
+                        duplicate += 1
+                    else:
+                        q_out.append(
+                            Quarantined(
+                                n,
+                                raw,
+                                (
+                                    f"source_record_id: {r.source_record_id!r} from {r.source} was already "
+                                    f"accepted with different content (record {r.record_id}); send a "
+                                    "record with action 'correct' that references it instead",
+                                ),
+                            )
+                        )
+                    continue
+                if r.corrects is not None:
+                    target = existing.get(r.corrects)
+                    if target is None:
+                        q_out.append(
+                            Quarantined(n, raw, (f"corrects: no record {r.corrects!r} in the ledger",))
+                        )
+                        continue
+                    if target[1] != r.source and not may_correct_any:
+                        q_out.append(
+                            Quarantined(
+                                n,
+                                raw,
+                                (
+                                    f"corrects: record {r.corrects} came from {target[1]}; only that source "
+                                    "or an operator may correct it",
+                                ),
+                            )
+                        )
+                        continue
+                count += 1
+                head = ledger.chain_hash(head, count, chash, received_at, batch_id)
+                existing[r.record_id] = (chash, r.source)
+                rows.append(
+                    {
+                        "seq": count,
+                        "record_id": r.record_id,
+                        "subject": r.subject,
+                        "subject_kind": r.subject_kind,
+                        "item": r.item,
+                        "source": r.source,
+                        "source_record_id": r.source_record_id,
+                        "occurred_on": r.occurred_on,
+                        "reported_at": r.reported_at,
+                        "evidence": r.evidence,
+                        "action": r.action,
+                        "corrects": r.corrects,
+                        "details": _dumps(dict(r.details)),
+                        "received_at": received_at,
+                        "batch_id": batch_id,
+                        "content_hash": chash,
+                        "chain_hash": head,
+                    }
+                )
+            if rows:
+                conn.execute(t.records.insert(), rows)
+                self._set_head(conn, "records", count, head)
+            fresh = q_out[len(quarantined) :]
+            all_q = list(quarantined) + fresh
+            if all_q:
+                conn.execute(
+                    t.quarantine.insert(),
+                    [
+                        {
+                            "batch_id": batch_id,
+                            "row_number": q.row_number,
+                            "raw": _dumps(dict(q.raw))[:20000],
+                            "reasons": _dumps(list(q.reasons)),
+                        }
+                        for q in all_q
+                    ],
+                )
+            conn.execute(
+                update(t.batches)
+                .where(t.batches.c.batch_id == batch_id)
+                .values(
+                    submitted=t.batches.c.submitted + submitted,
+                    accepted=t.batches.c.accepted + len(rows),
+                    duplicate=t.batches.c.duplicate + duplicate,
+                    quarantined=t.batches.c.quarantined + len(all_q),
+                )
+            )
+        return ChunkOutcome(len(rows), duplicate, all_q)
+
+    def batch(self, batch_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.batches).where(t.batches.c.batch_id == batch_id)).mappings().first()
+            return dict(row) if row else None
+
+    def quarantine_of(self, batch_id: str, limit: int = 1000) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.quarantine)
+                .where(t.quarantine.c.batch_id == batch_id)
+                .order_by(t.quarantine.c.row_number)
+                .limit(limit)
+            ).mappings()
+            return [{**r, "raw": json.loads(r["raw"]), "reasons": json.loads(r["reasons"])} for r in rows]
+
+    # ------------------------------------------------------------------ records
+
+    def records_for(self, code: str) -> list[Record]:
+        """A subject's records plus every correction or withdrawal that touches them, so the
+        effective view can be computed (a record corrected onto another subject disappears)."""
+        with self.engine.connect() as conn:
+            found = {
+                m["record_id"]: record_from_row(m)
+                for m in conn.execute(select(t.records).where(t.records.c.subject == code)).mappings()
+            }
+            frontier = list(found)
+            while frontier:
+                nxt = []
+                for i in range(0, len(frontier), CHUNK):
+                    part = frontier[i : i + CHUNK]
+                    for m in conn.execute(select(t.records).where(t.records.c.corrects.in_(part))).mappings():
+                        if m["record_id"] not in found:
+                            found[m["record_id"]] = record_from_row(m)
+                            nxt.append(m["record_id"])
+                frontier = nxt
+        return sorted(found.values(), key=lambda r: r.seq)
+
+    def record(self, record_id: str) -> Record | None:
+        with self.engine.connect() as conn:
+            m = conn.execute(select(t.records).where(t.records.c.record_id == record_id)).mappings().first()
+            return record_from_row(m) if m else None
+
+    def iter_records(self, batch_size: int = 50_000) -> Iterator[list[Record]]:
+        """Every record in ledger order, in pages (keyset pagination on seq)."""
+        last = 0
+        while True:
+            with self.engine.connect() as conn:
+                page = [
+                    record_from_row(m)
+                    for m in conn.execute(
+                        select(t.records)
+                        .where(t.records.c.seq > last)
+                        .order_by(t.records.c.seq)
+                        .limit(batch_size)
+                    ).mappings()
+                ]
+            if not page:
+                return
+            yield page
+            last = page[-1].seq
+
+    def iter_by_subject(self) -> Iterator[tuple[str, list[Record]]]:
+        """Every subject's records, one subject at a time, streamed in subject order."""
+        with self.engine.connect().execution_options(yield_per=20_000) as conn:
+            current: str | None = None
+            group: list[Record] = []
+            for m in conn.execute(
+                select(t.records).order_by(t.records.c.subject, t.records.c.seq)
+            ).mappings():
+                if m["subject"] != current:
+                    if current is not None:
+                        yield current, group
+                    current, group = m["subject"], []
+                group.append(record_from_row(m))
+            if current is not None:
+                yield current, group
+
+    def superseded_ids(self) -> set[str]:
+        """Ids of every record some correction or withdrawal references."""
+        with self.engine.connect() as conn:
+            return {
+                c
+                for (c,) in conn.execute(
+                    select(t.records.c.corrects).where(t.records.c.corrects.is_not(None))
+                )
+            }
+
+    def count_records(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(t.records)).scalar_one())
+
+    def verify_records(self) -> list[ledger.ChainProblem]:
+        """Recompute every record's content and chain hash from what is stored now."""
+        head = self.head("records")
+        prev = ledger.GENESIS
+
+        def rows() -> Iterator[tuple[int, str, str, str, str]]:
+            nonlocal prev
+            for page in self.iter_records():
+                for r in page:
+                    assert r.received_at is not None and r.batch_id is not None
+                    content = ledger.content_hash(r)
+                    recomputed = ledger.chain_hash(prev, r.seq, content, r.received_at, r.batch_id)
+                    yield r.seq, r.record_id, content, r.chain_hash, recomputed
+                    prev = r.chain_hash
+
+        return list(ledger.verify_chain(rows(), head=head))
+
+    # ------------------------------------------------------------------ subjects
+
+    def upsert_subjects(self, rows: Sequence[SubjectRow], at: dt.datetime) -> int:
+        """Register subjects; an existing code keeps its row (registration is not an edit path)."""
+        if not rows:
+            return 0
+        added = 0
+        with self.engine.begin() as conn:
+            codes = [r.code for r in rows]
+            have: set[str] = set()
+            for i in range(0, len(codes), CHUNK):
+                have.update(
+                    c
+                    for (c,) in conn.execute(
+                        select(t.subjects.c.code).where(t.subjects.c.code.in_(codes[i : i + CHUNK]))
+                    )
+                )
+            new = [
+                {
+                    "code": r.code,
+                    "kind": r.kind,
+                    "name": r.name,
+                    "sex": r.sex,
+                    "district": r.district,
+                    "legal_representative": r.legal_representative,
+                    "representative_since": r.representative_since,
+                    "registered_at": at,
+                }
+                for r in rows
+                if r.code not in have
+            ]
+            if new:
+                conn.execute(t.subjects.insert(), new)
+                added = len(new)
+        return added
+
+    def subject(self, code: str) -> SubjectRow | None:
+        with self.engine.connect() as conn:
+            m = conn.execute(select(t.subjects).where(t.subjects.c.code == code)).mappings().first()
+        if m is None:
+            return None
+        return SubjectRow(
+            m["code"],
+            m["kind"],
+            m["name"],
+            m["sex"],
+            m["district"],
+            m["legal_representative"],
+            m["representative_since"],
+        )
+
+    def represented_by(self, person: str) -> list[str]:
+        """Organisations whose legal representative is ``person``."""
+        with self.engine.connect() as conn:
+            return [
+                c
+                for (c,) in conn.execute(
+                    select(t.subjects.c.code).where(t.subjects.c.legal_representative == person)
+                )
+            ]
+
+    def representatives(self) -> dict[str, str]:
+        """Organisation code -> legal representative code, for population runs."""
+        with self.engine.connect() as conn:
+            return {
+                o: p
+                for o, p in conn.execute(
+                    select(t.subjects.c.code, t.subjects.c.legal_representative).where(
+                        t.subjects.c.legal_representative.is_not(None)
+                    )
+                )
+            }
+
+    def subject_codes(self) -> list[tuple[str, str]]:
+        with self.engine.connect() as conn:
+            return [(c, k) for c, k in conn.execute(select(t.subjects.c.code, t.subjects.c.kind))]
+
+    # ------------------------------------------------------------------ audit
+
+    def append_audit(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Append audit entries to their chain; committed before the answer is returned."""
+        with self.engine.begin() as conn:
+            count, head = self._lock_head(conn, "audit")
+            rows = []
+            for e in entries:
+                count += 1
+                row = {
+                    k: e.get(k)
+                    for k in (
+                        "at",
+                        "key_id",
+                        "role",
+                        "principal",
+                        "action",
+                        "subject",
+                        "measure",
+                        "purpose",
+                        "answer",
+                    )
+                }
+                row["detail"] = _dumps(e.get("detail", {}))
+                row["seq"] = count
+                head = ledger.chain_hash(head, count, _audit_content(row), row["at"], "audit")
+                row["chain_hash"] = head
+                rows.append(row)
+            conn.execute(t.audit.insert(), rows)
+            self._set_head(conn, "audit", count, head)
+
+    def audit_entries(
+        self, *, subject: str | None = None, limit: int = 100, before: int | None = None
+    ) -> list[dict[str, Any]]:
+        q = select(t.audit).order_by(t.audit.c.seq.desc()).limit(limit)
+        if subject is not None:
+            q = q.where(t.audit.c.subject == subject)
+        if before is not None:
+            q = q.where(t.audit.c.seq < before)
+        with self.engine.connect() as conn:
+            return [{**m, "detail": json.loads(m["detail"])} for m in conn.execute(q).mappings()]
+
+    def verify_audit(self) -> list[ledger.ChainProblem]:
+        head = self.head("audit")
+        prev = ledger.GENESIS
+
+        def rows() -> Iterator[tuple[int, str, str, str, str]]:
+            nonlocal prev
+            with self.engine.connect() as conn:
+                for m in conn.execute(select(t.audit).order_by(t.audit.c.seq)).mappings():
+                    row = dict(m)
+                    content = _audit_content(row)
+                    recomputed = ledger.chain_hash(prev, row["seq"], content, row["at"], "audit")
+                    yield row["seq"], f"audit#{row['seq']}", content, row["chain_hash"], recomputed
+                    prev = row["chain_hash"]
+
+        return list(ledger.verify_chain(rows(), head=head))
+
+    # ------------------------------------------------------------------ keys
+
+    def add_key(self, key: StoredKey) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                t.api_keys.insert().values(
+                    **key.__dict__
+                    if hasattr(key, "__dict__")
+                    else {f: getattr(key, f) for f in StoredKey.__slots__}
+                )
+            )
+
+    def key(self, key_id: str) -> StoredKey | None:
+        with self.engine.connect() as conn:
+            m = conn.execute(select(t.api_keys).where(t.api_keys.c.key_id == key_id)).mappings().first()
+        return StoredKey(**m) if m else None
+
+    def list_keys(self) -> list[StoredKey]:
+        with self.engine.connect() as conn:
+            return [
+                StoredKey(**m)
+                for m in conn.execute(select(t.api_keys).order_by(t.api_keys.c.created_at)).mappings()
+            ]
+
+    def revoke_key(self, key_id: str, at: dt.datetime) -> bool:
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(t.api_keys)
+                .where(t.api_keys.c.key_id == key_id, t.api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=at)
+            )
+            return bool(res.rowcount)
+
+
+def _audit_content(row: Mapping[str, Any]) -> str:
+    at = row["at"]
+    return _dumps(
+        [
+            ledger.iso_dt(at) if isinstance(at, dt.datetime) else at,
+            row.get("key_id"),
+            row.get("role"),
+            row.get("principal"),
+            row.get("action"),
+            row.get("subject"),
+            row.get("measure"),
+            row.get("purpose"),
+            row.get("answer"),
+            row["detail"],
+        ]
+    )

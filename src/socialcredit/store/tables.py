@@ -1,0 +1,122 @@
+"""The tables. One schema for the embedded default (SQLite) and PostgreSQL.
+
+The ledger and the audit log are append-only: no code path updates or deletes their rows, and
+each row carries a chain hash over its content and its predecessor, so an edit made behind the
+application's back is caught by ``verify``. ``chain_heads`` keeps the count and last hash of each
+chain apart from the rows, so that cutting off the newest rows is caught too.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+subjects = Table(
+    "subjects",
+    metadata,
+    Column("code", String(18), primary_key=True),
+    Column("kind", String(12), nullable=False),
+    Column("name", Text),
+    Column("sex", String(1)),
+    Column("district", String(64)),
+    Column("legal_representative", String(18), index=True),
+    Column("representative_since", Date),
+    Column("registered_at", DateTime, nullable=False),
+)
+
+records = Table(
+    "records",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("record_id", String(32), nullable=False, unique=True),
+    Column("subject", String(18), nullable=False, index=True),
+    Column("subject_kind", String(12), nullable=False),
+    Column("item", String(64), nullable=False, index=True),
+    Column("source", String(64), nullable=False),
+    Column("source_record_id", String(128), nullable=False),
+    Column("occurred_on", Date, nullable=False),
+    Column("reported_at", DateTime, nullable=False),
+    Column("evidence", Text),
+    Column("action", String(10), nullable=False),
+    Column("corrects", String(32), index=True),
+    Column("details", Text, nullable=False),
+    Column("received_at", DateTime, nullable=False),
+    Column("batch_id", String(32), nullable=False, index=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+)
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("batch_id", String(32), primary_key=True),
+    Column("origin", Text, nullable=False),
+    Column("source", String(64)),
+    Column("submitted_by", String(32)),
+    Column("received_at", DateTime, nullable=False),
+    Column("submitted", Integer, nullable=False),
+    Column("accepted", Integer, nullable=False),
+    Column("duplicate", Integer, nullable=False),
+    Column("quarantined", Integer, nullable=False),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("batch_id", String(32), nullable=False, index=True),
+    Column("row_number", Integer, nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("reasons", Text, nullable=False),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("at", DateTime, nullable=False),
+    Column("key_id", String(32)),
+    Column("role", String(16)),
+    Column("principal", String(64)),
+    Column("action", String(16), nullable=False),
+    Column("subject", String(18)),
+    Column("measure", String(64)),
+    Column("purpose", Text),
+    Column("answer", String(16)),
+    Column("detail", Text, nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+    Index("ix_audit_subject_at", "subject", "at"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("token_hash", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("principal", String(64)),
+    Column("name", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime),
+    Column("revoked_at", DateTime),
+)
+
+chain_heads = Table(
+    "chain_heads",
+    metadata,
+    Column("chain", String(16), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    Column("head", String(64), nullable=False),
+)
