@@ -60,7 +60,7 @@ def hash_token(token: str) -> str:
 
 def split_token(token: str) -> str | None:
     """The key id inside a well-formed token, else None (``sck_<id>_<secret>``)."""
-    parts = token.split("_")
+    parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != PREFIX or not parts[1].isalnum() or len(parts[2]) < 20:
         return None
     return parts[1]
