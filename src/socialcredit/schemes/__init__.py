@@ -5,7 +5,8 @@ A scheme is validated by pydantic (:mod:`.model`), loaded from a file or from th
 city's catalogue needs a YAML file and no Python.
 """
 
-from socialcredit.schemes.loader import SchemeError, Registry, load_scheme, shipped_registry
+from socialcredit.schemes.lint import Finding, lint, lint_file
+from socialcredit.schemes.loader import Registry, SchemeError, load_scheme, shipped_registry
 from socialcredit.schemes.model import (
     Grade,
     Item,
@@ -16,6 +17,7 @@ from socialcredit.schemes.model import (
 )
 
 __all__ = [
+    "Finding",
     "Grade",
     "Item",
     "ListDef",
@@ -24,6 +26,8 @@ __all__ = [
     "Registry",
     "Scheme",
     "SchemeError",
+    "lint",
+    "lint_file",
     "load_scheme",
     "shipped_registry",
 ]

@@ -34,9 +34,40 @@ def _format_validation(source: str, exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
+def _expanded_size(data: Any, limit: int) -> int:
+    """Nodes in ``data`` with YAML aliases expanded, counting stops past ``limit``.
+
+    Aliases make the loaded value a graph whose expansion can be exponential in the text's size
+    ("billion laughs"); validation would walk every expanded node. Sizes are memoised per object,
+    so measuring costs one visit per distinct node.
+    """
+    memo: dict[int, int] = {}
+
+    def size(x: Any, depth: int) -> int:
+        if depth > 200:
+            raise SchemeError("nested more than 200 levels deep")
+        if not isinstance(x, dict | list):
+            return 1
+        if id(x) in memo:
+            return memo[id(x)]
+        children = [*x.keys(), *x.values()] if isinstance(x, dict) else x
+        total = 1
+        for c in children:
+            total += size(c, depth + 1)
+            if total > limit:
+                break
+        memo[id(x)] = total
+        return total
+
+    return size(data, 0)
+
+
+MAX_SCHEME_NODES = 1_000_000
+
+
 def parse_scheme(text: str, source: str = "<scheme>") -> Scheme:
     """Validate scheme YAML text; errors name the file and the field path."""
-    if len(text.encode()) > MAX_SCHEME_BYTES:
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_SCHEME_BYTES:
         raise SchemeError(f"{source}: larger than {MAX_SCHEME_BYTES} bytes")
     try:
         data: Any = yaml.safe_load(text)
@@ -45,6 +76,18 @@ def parse_scheme(text: str, source: str = "<scheme>") -> Scheme:
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise SchemeError(f"{source}: not valid YAML{at}: {problem}") from None
+    except RecursionError:
+        raise SchemeError(f"{source}: not valid YAML: nested too deeply") from None
+    except ValueError as exc:
+        # PyYAML builds some scalars with Python constructors that raise ValueError themselves:
+        # an impossible date ("2001-02-30"), an integer of more than 4300 digits.
+        raise SchemeError(f"{source}: not valid YAML: bad value: {exc}") from None
+    try:
+        nodes = _expanded_size(data, MAX_SCHEME_NODES)
+    except SchemeError as exc:
+        raise SchemeError(f"{source}: {exc}") from None
+    if nodes > MAX_SCHEME_NODES:
+        raise SchemeError(f"{source}: more than {MAX_SCHEME_NODES} values once aliases are expanded")
     if not isinstance(data, dict):
         raise SchemeError(f"{source}: a scheme must be a mapping of keys, got {type(data).__name__}")
     try:

@@ -20,6 +20,14 @@ SubjectKindName = Literal["person", "organisation"]
 _ID = r"^[a-z0-9][a-z0-9.\-]*$"
 
 
+def _both_kinds() -> list[SubjectKindName]:
+    return ["person", "organisation"]
+
+
+def _organisations() -> list[SubjectKindName]:
+    return ["organisation"]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -37,7 +45,7 @@ class Item(_Strict):
         1095, gt=0, le=36500, description="How long one record counts after it occurred"
     )
     sources: list[str] = Field(min_length=1, description="Agencies allowed to report this item")
-    subjects: list[SubjectKindName] = Field(default_factory=lambda: ["person", "organisation"])
+    subjects: list[SubjectKindName] = Field(default_factory=_both_kinds)
     severity: Severity = "general"
     description: str | None = None
     base_rate_per_year: float = Field(
@@ -169,7 +177,7 @@ class Measure(_Strict):
     implemented_by: list[str] = Field(min_length=1, description="Relying parties that apply it")
     trigger: Trigger
     legal_basis: str | None = None
-    applies_to: list[SubjectKindName] = Field(default_factory=lambda: ["person", "organisation"])
+    applies_to: list[SubjectKindName] = Field(default_factory=_both_kinds)
     how_to_resolve: str | None = None
 
 
@@ -186,7 +194,7 @@ class Scheme(_Strict):
     lists: list[ListDef] = Field(default_factory=list)
     measures: list[Measure] = Field(default_factory=list)
     public_lookup: list[SubjectKindName] = Field(
-        default_factory=lambda: ["organisation"],
+        default_factory=_organisations,
         description="Whose records the public may look up by code",
     )
 

@@ -1,0 +1,319 @@
+"""The scheme linter flags missing legal bases and protected activity, and nothing in the shipped set."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from socialcredit.schemes import Finding, Scheme, SchemeError, lint, shipped_registry
+from socialcredit.schemes.lint import SEVEN_YEARS_DAYS, lint_file, protected_terms
+
+
+def item(code: str = "traffic.red-light", **over: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "code": code,
+        "title": "Running a red light",
+        "area": "administrative",
+        "polarity": "negative",
+        "points": -10,
+        "legal_basis": "Road Traffic Safety Law of the PRC, Art. 90",
+        "sources": ["traffic-police"],
+    }
+    base.update(over)
+    return base
+
+
+def scheme(*items: dict[str, Any], scored: bool = True, **over: Any) -> Scheme:
+    data: dict[str, Any] = {
+        "id": "town",
+        "title": "Town pilot",
+        "jurisdiction": "Town",
+        "items": list(items) or [item()],
+    }
+    if scored:
+        data["model"] = {"grades": [{"grade": "A", "min_score": 900}, {"grade": "D", "min_score": 0}]}
+    data.update(over)
+    return Scheme.model_validate(data)
+
+
+def rules(findings: list[Finding]) -> list[tuple[str, str, str]]:
+    return [(f.level, f.where, f.rule) for f in findings]
+
+
+# --- the shipped set is clean -------------------------------------------------------------------
+
+
+def test_shipped_schemes_have_no_findings() -> None:
+    for s in shipped_registry().schemes.values():
+        assert lint(s) == [], s.id
+
+
+def test_clean_scheme_has_no_findings() -> None:
+    assert lint(scheme()) == []
+
+
+# --- legal basis --------------------------------------------------------------------------------
+
+
+def test_item_without_legal_basis_is_an_error() -> None:
+    findings = lint(scheme(item(legal_basis=None)))
+    assert rules(findings) == [("error", "items.traffic.red-light", "no-legal-basis")]
+
+
+def test_blank_legal_basis_is_an_error() -> None:
+    assert rules(lint(scheme(item(legal_basis="   ")))) == [
+        ("error", "items.traffic.red-light", "no-legal-basis")
+    ]
+
+
+def test_list_and_measure_without_legal_basis_are_errors() -> None:
+    s = scheme(
+        lists=[
+            {
+                "id": "low",
+                "title": "Low scorers",
+                "kind": "black",
+                "criteria": {"grade_at_most": "D"},
+                "period_days": 365,
+            }
+        ],
+        measures=[
+            {
+                "id": "no-bikes",
+                "title": "No shared bikes",
+                "kind": "punishment",
+                "implemented_by": ["bike-share"],
+                "trigger": {"lists": ["town/low"]},
+            }
+        ],
+    )
+    assert rules(lint(s)) == [
+        ("error", "lists.low", "no-legal-basis"),
+        ("error", "measures.no-bikes", "no-legal-basis"),
+    ]
+
+
+# --- protected activity -------------------------------------------------------------------------
+
+
+def protected(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.rule == "protected-activity"]
+
+
+def test_petitioning_item_is_flagged() -> None:
+    findings = protected(
+        lint(scheme(item("petition.beijing", title="Petitioning higher authorities in Beijing")))
+    )
+    assert len(findings) == 1
+    f = findings[0]
+    assert (f.level, f.where) == ("error", "items.petition.beijing")
+    assert "petition" in f.message.lower()
+    assert "petitioning" in f.message
+
+
+def test_chinese_petitioning_item_is_flagged() -> None:
+    findings = protected(lint(scheme(item("conduct.abnormal-visit", title="越级上访"))))
+    assert len(findings) == 1
+    assert "'上访'" in findings[0].message
+    assert findings[0].where == "items.conduct.abnormal-visit"
+
+
+def test_religion_item_is_flagged() -> None:
+    findings = protected(
+        lint(scheme(item("conduct.gathering", title="Attending an unregistered church", area="social")))
+    )
+    assert [f.level for f in findings] == ["error"]
+    assert "religion" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "category"),
+    [
+        ("title", "Posting political comments online", "political expression"),
+        ("title", "Criticising the government on social media", "political expression"),
+        ("title", "Taking part in a protest", "assembly"),
+        ("title", "Joining an unregistered association", "association"),
+        ("title", "Low score among contacts' scores", "what a person's contacts say or score"),
+        (
+            "description",
+            "Scored from the interpersonal relationships of the subject",
+            "what a person's contacts say or score",
+        ),
+        ("description", "Attending religious services", "religion"),
+        ("title", "发表不当言论", "political expression"),
+        ("title", "参加宗教活动", "religion"),
+        ("title", "参与非法集会", "assembly"),
+        ("title", "信访记录", "petitioning"),
+        ("title", "政治表现", "political expression"),
+        ("title", "结社活动", "association"),
+    ],
+)
+def test_protected_phrases_are_flagged(field: str, value: str, category: str) -> None:
+    findings = protected(lint(scheme(item("conduct.other", **{field: value}))))
+    assert len(findings) == 1
+    assert category in findings[0].message
+    assert f"{field} mentions" in findings[0].message
+
+
+def test_code_alone_is_scanned() -> None:
+    findings = protected(lint(scheme(item("religion.attendance", title="Attendance"))))
+    assert [f.where for f in findings] == ["items.religion.attendance"]
+
+
+def test_lists_and_measures_are_scanned() -> None:
+    s = scheme(
+        lists=[
+            {
+                "id": "petitioners",
+                "title": "Repeat visitors",
+                "kind": "black",
+                "criteria": {"grade_at_most": "D"},
+                "period_days": 365,
+                "legal_basis": "x",
+            }
+        ],
+        measures=[
+            {
+                "id": "no-travel",
+                "title": "No travel for protesters",
+                "kind": "punishment",
+                "implemented_by": ["railway"],
+                "trigger": {"lists": ["town/petitioners"]},
+                "legal_basis": "x",
+            }
+        ],
+    )
+    assert rules(protected(lint(s))) == [
+        ("error", "lists.petitioners", "protected-activity"),
+        ("error", "measures.no-travel", "protected-activity"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Apolitical misconduct",
+        "Damage to cultural heritage",
+        "Assembly line safety violation",
+        "Acting in good faith",
+        "Service hours logged by the Volunteer Association",
+        "Filing a bankruptcy petition without grounds",
+        "Donations run in association with the Red Cross",
+        "Failing to care for elderly relatives",
+        "Falsely accusing others online (defamation or false accusation)",
+        "National social credit demonstration city award",
+        "Temperature control violation in cold storage",
+        "消费者投诉处理",
+    ],
+)
+def test_no_false_positives(title: str) -> None:
+    assert protected(lint(scheme(item("conduct.other", title=title)))) == []
+
+
+def test_sources_are_not_scanned() -> None:
+    s = scheme(item(sources=["trade-union", "religious-affairs-bureau"]))
+    assert protected(lint(s)) == []
+
+
+def test_rumour_is_a_speech_warning() -> None:
+    findings = lint(scheme(item("online.rumours", title="Spreading rumours online")))
+    assert rules(findings) == [("warning", "items.online.rumours", "speech-offence")]
+
+
+def test_protected_terms_reports_every_category() -> None:
+    found = dict(protected_terms("Petitioning about a church, then a protest"))
+    assert set(found) == {"petitioning", "religion", "assembly"}
+
+
+# --- warnings -----------------------------------------------------------------------------------
+
+
+def test_zero_point_item_that_nothing_uses_is_warned() -> None:
+    findings = lint(
+        scheme(
+            item(), item("court.record", title="A record", polarity="neutral", points=0, sources=["court"])
+        )
+    )
+    assert rules(findings) == [("warning", "items.court.record", "unused-item")]
+
+
+def test_zero_point_item_used_by_a_list_is_not_warned() -> None:
+    s = scheme(
+        item("court.refuses", title="Refuses to perform", points=0, sources=["court"]),
+        scored=False,
+        lists=[
+            {
+                "id": "debtors",
+                "title": "Debtors",
+                "kind": "black",
+                "criteria": {"items": ["court.refuses"]},
+                "period_days": 730,
+                "notice": {"required": False, "days": 0},
+                "legal_basis": "x",
+            }
+        ],
+    )
+    assert lint(s) == []
+
+
+def test_points_in_an_unscored_scheme_are_warned() -> None:
+    assert rules(lint(scheme(scored=False))) == [("warning", "items.traffic.red-light", "unused-item")]
+
+
+def test_positive_item_without_points_in_scored_scheme_is_warned() -> None:
+    findings = lint(
+        scheme(
+            item(),
+            item(
+                "volunteer.service",
+                title="Volunteering",
+                polarity="positive",
+                points=0,
+                area="social",
+                sources=["volunteer-federation"],
+            ),
+        )
+    )
+    assert ("warning", "items.volunteer.service", "positive-without-points") in rules(findings)
+    assert all(f.level == "warning" for f in findings)
+
+
+def test_minor_item_counting_beyond_seven_years_is_warned() -> None:
+    long = lint(scheme(item(severity="minor", counts_for_days=SEVEN_YEARS_DAYS + 1)))
+    assert rules(long) == [("warning", "items.traffic.red-light", "minor-counts-too-long")]
+    assert "7 years" in long[0].message
+    assert lint(scheme(item(severity="minor", counts_for_days=SEVEN_YEARS_DAYS))) == []
+    assert lint(scheme(item(severity="serious", counts_for_days=3650))) == []
+
+
+# --- the API ------------------------------------------------------------------------------------
+
+
+def test_finding_is_frozen() -> None:
+    f = Finding("error", "items.x", "no-legal-basis", "m")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        f.level = "warning"  # type: ignore[misc]
+    assert str(f) == "error: items.x: m [no-legal-basis]"
+
+
+def test_lint_file(tmp_path: Path) -> None:
+    data = {
+        "id": "town",
+        "title": "Town",
+        "jurisdiction": "Town",
+        "items": [item("petition.visit", title="Visit")],
+    }
+    p = tmp_path / "town.yaml"
+    p.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert [f.rule for f in lint_file(p) if f.level == "error"] == ["protected-activity"]
+
+
+def test_lint_file_propagates_scheme_errors(tmp_path: Path) -> None:
+    p = tmp_path / "bad.yaml"
+    p.write_text("id: town\ntitle: [\n", encoding="utf-8")
+    with pytest.raises(SchemeError, match="bad.yaml"):
+        lint_file(p)
