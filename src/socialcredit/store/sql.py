@@ -300,6 +300,22 @@ class Store:
             row = conn.execute(select(t.batches).where(t.batches.c.batch_id == batch_id)).mappings().first()
             return dict(row) if row else None
 
+    def batches_by_origin(self) -> dict[str, list[dict[str, Any]]]:
+        """Batches grouped by where they came from (files, HTTP, the demo)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        with self.engine.connect() as conn:
+            for m in conn.execute(select(t.batches).order_by(t.batches.c.received_at)).mappings():
+                out.setdefault(m["origin"], []).append(dict(m))
+        return out
+
+    def reset(self) -> None:
+        """Drop and recreate every table. Only the demo uses this, on a database it built."""
+        t.metadata.drop_all(self.engine)
+        t.metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            for chain in ("records", "audit"):
+                conn.execute(t.chain_heads.insert().values(chain=chain, count=0, head=ledger.GENESIS))
+
     def quarantine_of(self, batch_id: str, limit: int = 1000) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(
