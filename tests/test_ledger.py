@@ -21,26 +21,37 @@ P1, P2, O1 = person(1), person(2), org(1)
 
 
 def row(**kw: Any) -> dict[str, Any]:
-    base = {"subject": P1, "item": "traffic.red-light", "source": "traffic-police",
-            "source_record_id": "tp-1", "occurred_on": "2026-05-01", "reported_at": "2026-05-02T08:00:00"}
+    base = {
+        "subject": P1,
+        "item": "traffic.red-light",
+        "source": "traffic-police",
+        "source_record_id": "tp-1",
+        "occurred_on": "2026-05-01",
+        "reported_at": "2026-05-02T08:00:00",
+    }
     base.update(kw)
     return base
 
 
 MIXED = [
-    row(),                                                                  # 1 accepted
-    row(source_record_id="tp-2", subject=P2),                               # 2 accepted
-    row(),                                                                  # 3 duplicate of 1
-    row(source_record_id="tp-3", subject="110105194912310021"),             # 4 bad checksum
-    row(source_record_id="tp-4", subject="12345"),                          # 5 bad length
-    row(source_record_id="tp-5", item="petition.to-beijing"),               # 6 unknown item
-    row(source_record_id="tp-6", occurred_on="2026-02-30"),                 # 7 bad date
-    row(source_record_id="tp-7", occurred_on="2027-01-01"),                 # 8 future date
+    row(),  # 1 accepted
+    row(source_record_id="tp-2", subject=P2),  # 2 accepted
+    row(),  # 3 duplicate of 1
+    row(source_record_id="tp-3", subject="110105194912310021"),  # 4 bad checksum
+    row(source_record_id="tp-4", subject="12345"),  # 5 bad length
+    row(source_record_id="tp-5", item="petition.to-beijing"),  # 6 unknown item
+    row(source_record_id="tp-6", occurred_on="2026-02-30"),  # 7 bad date
+    row(source_record_id="tp-7", occurred_on="2027-01-01"),  # 8 future date
     row(source_record_id="tp-8", item="court.dishonest.able-but-refuses"),  # 9 source not allowed
-    row(source_record_id="tp-9", subject=O1, item="court.dishonest.able-but-refuses", source="court",
-        details={"case_number": "(2026) Lu 1082 Zhi 1"}),                   # 10 accepted (org)
-    row(source_record_id="", subject=P2),                                    # 11 missing id
-    row(source_record_id="tp-2", subject=P2, occurred_on="2026-05-02"),      # 12 conflicts with 2
+    row(
+        source_record_id="tp-9",
+        subject=O1,
+        item="court.dishonest.able-but-refuses",
+        source="court",
+        details={"case_number": "(2026) Lu 1082 Zhi 1"},
+    ),  # 10 accepted (org)
+    row(source_record_id="", subject=P2),  # 11 missing id
+    row(source_record_id="tp-2", subject=P2, occurred_on="2026-05-02"),  # 12 conflicts with 2
 ]
 EXPECTED = {"submitted": 12, "accepted": 3, "duplicate": 1, "quarantined": 8}
 REASONS = {
@@ -65,8 +76,10 @@ def write(path: Path, rows: list[dict[str, Any]]) -> Path:
             for r in rows:
                 w.writerow({k: (json.dumps(v) if isinstance(v, dict) else v) for k, v in r.items()})
     else:
-        cols = {f: [(json.dumps(r[f]) if isinstance(r.get(f), dict) else r.get(f)) for r in rows]
-                for f in ledger.FIELDS}
+        cols = {
+            f: [(json.dumps(r[f]) if isinstance(r.get(f), dict) else r.get(f)) for r in rows]
+            for f in ledger.FIELDS
+        }
         pq.write_table(pa.table({k: pa.array(v, pa.string()) for k, v in cols.items()}), path)
     return path
 
@@ -86,10 +99,14 @@ def test_mixed_file_exact_counts_and_reasons(system: System, tmp_path: Path, suf
     header_offset = 1 if suffix == ".csv" else 0
     result = system.ingest(formats.read_rows(path), origin=path.name, principal=system.operator())
     # CSV row numbers are file line numbers (the header is line 1)
-    shifted = ledger.IngestResult(result.batch_id, result.submitted, result.accepted, result.duplicate,
-                                  result.quarantined, tuple(
-                                      ledger.Quarantined(q.row_number - header_offset, q.raw, q.reasons)
-                                      for q in result.quarantine))
+    shifted = ledger.IngestResult(
+        result.batch_id,
+        result.submitted,
+        result.accepted,
+        result.duplicate,
+        result.quarantined,
+        tuple(ledger.Quarantined(q.row_number - header_offset, q.raw, q.reasons) for q in result.quarantine),
+    )
     check_counts(shifted)
     assert system.store.count_records() == 3
     kept = system.store.quarantine_of(result.batch_id)
@@ -106,11 +123,13 @@ def test_mixed_file_exact_counts_and_reasons(system: System, tmp_path: Path, suf
 def test_malformed_lines_are_quarantined_not_dropped(system: System, tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_bytes(
-        json.dumps(row()).encode() + b"\n"
+        json.dumps(row()).encode()
+        + b"\n"
         + b"{not json\n"
         + b"[1, 2]\n"
         + b'{"subject": "\xff\xfe"}\n'
-        + json.dumps(row(source_record_id="tp-x", colour="red")).encode() + b"\n"
+        + json.dumps(row(source_record_id="tp-x", colour="red")).encode()
+        + b"\n"
     )
     result = system.ingest(formats.read_rows(path), origin="bad", principal=system.operator())
     assert (result.submitted, result.accepted, result.quarantined) == (5, 1, 4)
@@ -141,8 +160,9 @@ def test_corrections_reference_and_supersede(system: System) -> None:
     assert system.view(P1).records == []
     assert [x.subject for x in system.view(P2).records] == [P2]
     # a correction of something that does not exist is quarantined
-    bad = system.ingest([(1, row(source_record_id="z", action="withdraw", corrects="f" * 32))],
-                        origin="t", principal=op)
+    bad = system.ingest(
+        [(1, row(source_record_id="z", action="withdraw", corrects="f" * 32))], origin="t", principal=op
+    )
     assert bad.quarantined == 1 and "no record" in bad.quarantine[0].reasons[0]
 
 
@@ -152,8 +172,10 @@ def _tamper(system: System, sql: str) -> None:
 
 
 def _ingest_five(system: System) -> list[str]:
-    rows = [(i, row(source_record_id=f"tp-{i}", occurred_on=f"2026-05-0{i}", reported_at=f"2026-05-0{i}T09:00"))
-            for i in range(1, 6)]
+    rows = [
+        (i, row(source_record_id=f"tp-{i}", occurred_on=f"2026-05-0{i}", reported_at=f"2026-05-0{i}T09:00"))
+        for i in range(1, 6)
+    ]
     assert system.ingest(rows, origin="t", principal=system.operator()).accepted == 5
     return [ledger.record_id_for("traffic-police", f"tp-{i}") for i in range(1, 6)]
 

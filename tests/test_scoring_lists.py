@@ -17,10 +17,18 @@ from tests.conftest import Clock, org, person
 P, Q, O = person(11), person(12), org(11)
 
 
-def rec(n: int, subject: str, item: str, source: str, occurred: str, reported: str | None = None,
-        **kw: Any) -> tuple[int, dict[str, Any]]:
-    return n, {"subject": subject, "item": item, "source": source, "source_record_id": f"{source}-{n}",
-               "occurred_on": occurred, "reported_at": reported or occurred + "T12:00:00", **kw}
+def rec(
+    n: int, subject: str, item: str, source: str, occurred: str, reported: str | None = None, **kw: Any
+) -> tuple[int, dict[str, Any]]:
+    return n, {
+        "subject": subject,
+        "item": item,
+        "source": source,
+        "source_record_id": f"{source}-{n}",
+        "occurred_on": occurred,
+        "reported_at": reported or occurred + "T12:00:00",
+        **kw,
+    }
 
 
 def feed(system: System, *rows: tuple[int, dict[str, Any]]) -> None:
@@ -29,15 +37,20 @@ def feed(system: System, *rows: tuple[int, dict[str, Any]]) -> None:
 
 
 def test_score_is_explained_item_by_item_and_reproducible(system: System) -> None:
-    feed(system,
-         rec(1, P, "traffic.red-light", "traffic-police", "2025-03-01"),
-         rec(2, P, "health.blood-donation", "red-cross", "2025-06-01"),
-         rec(3, P, "traffic.minor", "traffic-police", "2026-09-01", "2026-09-20T00:00:00"))
+    feed(
+        system,
+        rec(1, P, "traffic.red-light", "traffic-police", "2025-03-01"),
+        rec(2, P, "health.blood-donation", "red-cross", "2025-06-01"),
+        rec(3, P, "traffic.minor", "traffic-police", "2026-09-01", "2026-09-20T00:00:00"),
+    )
     now = system.view(P)
     s = now.scores["rongcheng"]
     assert s.score == 1000 - 20 + 10 - 5
     assert [(c.item, c.points) for c in s.contributions] == [
-        ("traffic.red-light", -20), ("health.blood-donation", 10), ("traffic.minor", -5)]
+        ("traffic.red-light", -20),
+        ("health.blood-donation", 10),
+        ("traffic.minor", -5),
+    ]
     assert s.contributions[0].counts_until == dt.date(2025, 3, 1) + dt.timedelta(days=730)
     assert now.scores["suining-2010"].score == 1000 - 50 - 20
     # the past is reproducible: before the minor violation was reported it did not count
@@ -47,7 +60,10 @@ def test_score_is_explained_item_by_item_and_reproducible(system: System) -> Non
     assert before_all.scores["rongcheng"].score == 1000 and before_all.scores["rongcheng"].contributions == ()
     # records stop counting after their period
     later = system.view(P, dt.datetime(2027, 3, 2))
-    assert [c.item for c in later.scores["rongcheng"].contributions] == ["health.blood-donation", "traffic.minor"]
+    assert [c.item for c in later.scores["rongcheng"].contributions] == [
+        "health.blood-donation",
+        "traffic.minor",
+    ]
 
 
 def test_grades_follow_thresholds(system: System) -> None:
@@ -60,8 +76,17 @@ def test_grades_follow_thresholds(system: System) -> None:
 
 
 def test_court_listing_period_extension_and_removal(system: System, clock: Clock) -> None:
-    feed(system, rec(1, P, "court.dishonest.able-but-refuses", "court", "2026-03-02",
-                     details={"case_number": "(2026) Lu 1082 Zhi 7", "obligation": "pay 48,000 yuan"}))
+    feed(
+        system,
+        rec(
+            1,
+            P,
+            "court.dishonest.able-but-refuses",
+            "court",
+            "2026-03-02",
+            details={"case_number": "(2026) Lu 1082 Zhi 7", "obligation": "pay 48,000 yuan"},
+        ),
+    )
     [e] = [e for e in system.view(P).entries if e.list_id == "dishonest-debtors"]
     assert e.status == "active" and e.since == dt.date(2026, 3, 2)
     assert e.planned_end == dt.date(2026, 3, 2) + dt.timedelta(days=730)  # Art. 2: two years
@@ -94,8 +119,12 @@ def test_court_listing_expires_after_two_years(system: System, clock: Clock) -> 
 
 
 def test_organisation_listing_lists_its_legal_representative(system: System) -> None:
-    system.register([SubjectRow(Q, "person", "Wang Fang"),
-                     SubjectRow(O, "organisation", "Weihai Example Ltd", legal_representative=Q)])
+    system.register(
+        [
+            SubjectRow(Q, "person", "Wang Fang"),
+            SubjectRow(O, "organisation", "Weihai Example Ltd", legal_representative=Q),
+        ]
+    )
     feed(system, rec(1, O, "court.dishonest.able-but-refuses", "court", "2026-08-03"))
     [e] = system.view(Q).entries
     assert e.via == O and e.status == "active"
@@ -105,10 +134,21 @@ def test_organisation_listing_lists_its_legal_representative(system: System) -> 
 
 
 def test_grade_list_waits_for_notice(system: System, clock: Clock) -> None:
-    rows = [rec(i, P, "court.fraud-conviction", "court", f"2026-10-{i:02d}", f"2026-10-{i:02d}T10:00")
-            for i in range(1, 5)]  # 4 x -100: 600 - C ... then more
-    rows += [rec(10 + i, P, "traffic.drunk-driving", "traffic-police", f"2026-10-{10 + i:02d}", f"2026-10-{10 + i:02d}T10:00")
-             for i in range(1, 4)]  # 3 x -50: 450 -> D
+    rows = [
+        rec(i, P, "court.fraud-conviction", "court", f"2026-10-{i:02d}", f"2026-10-{i:02d}T10:00")
+        for i in range(1, 5)
+    ]  # 4 x -100: 600 - C ... then more
+    rows += [
+        rec(
+            10 + i,
+            P,
+            "traffic.drunk-driving",
+            "traffic-police",
+            f"2026-10-{10 + i:02d}",
+            f"2026-10-{10 + i:02d}T10:00",
+        )
+        for i in range(1, 4)
+    ]  # 3 x -50: 450 -> D
     feed(system, *rows)
     v = system.view(P)
     assert v.scores["rongcheng"].grade == "D"
@@ -146,8 +186,9 @@ def test_roles_are_enforced(system: System) -> None:
     with pytest.raises(access.AccessDenied):
         system.check(P, "no-new-loans", airline, purpose="not ours")
     police = system.authenticate(system.create_key("agency", "traffic-police").token)
-    r = system.ingest([rec(1, P, "court.dishonest.able-but-refuses", "court", "2026-01-05")],
-                      origin="t", principal=police)
+    r = system.ingest(
+        [rec(1, P, "court.dishonest.able-but-refuses", "court", "2026-01-05")], origin="t", principal=police
+    )
     assert r.quarantined == 1 and "is not your agency" in r.quarantine[0].reasons[0]
     r = system.ingest([rec(2, P, "charity.donation", "", "2026-01-05")], origin="t", principal=police)
     assert r.quarantined == 1 and "may not report item 'charity.donation'" in r.quarantine[0].reasons[0]

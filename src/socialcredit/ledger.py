@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -46,6 +47,7 @@ MAX_ID = 128
 MAX_EVIDENCE = 2000
 MAX_DETAILS = 4096
 GENESIS = "0" * 64
+_CONTROL = re.compile(r"[\x00-\x1f]")
 EARLIEST = dt.date(1949, 10, 1)
 
 
@@ -189,7 +191,7 @@ def _text(value: object, name: str, limit: int) -> str:
         raise ValueError(f"{name}: is empty")
     if len(text) > limit:
         raise ValueError(f"{name}: longer than {limit} characters")
-    if any(ord(c) < 32 for c in text):
+    if _CONTROL.search(text):
         raise ValueError(f"{name}: contains control characters")
     return text
 
@@ -242,7 +244,7 @@ def validate_row(
         src = attempt(lambda: _text(values["source"], "source", 64))
     if not _blank(values.get("source_record_id")):
         srid = attempt(lambda: _text(values["source_record_id"], "source_record_id", MAX_ID))
-    item_def = registry.items().get(item_code) if item_code else None
+    item_def = registry.item_defs.get(item_code) if item_code else None
     if item_code and item_def is None:
         problems.append(f"item: {item_code!r} is not an item of any scheme in force")
     if item_def is not None and src is not None:
@@ -252,10 +254,8 @@ def validate_row(
                 f"source: {src!r} may not report item {item_def.code!r} "
                 f"(allowed: {', '.join(sorted(allowed))})"
             )
-    if item_def is not None and code is not None:
-        kinds = {k for s in registry.schemes.values() if (i := s.item(item_def.code)) for k in i.subjects}
-        if code.kind not in kinds:
-            problems.append(f"item: {item_def.code!r} does not apply to a {code.kind}")
+    if item_def is not None and code is not None and code.kind not in registry.kinds_by_item[item_def.code]:
+        problems.append(f"item: {item_def.code!r} does not apply to a {code.kind}")
     occurred = None
     if not _blank(values.get("occurred_on")):
         occurred = attempt(lambda: _parse_date(values["occurred_on"], "occurred_on"))

@@ -116,16 +116,25 @@ class Registry:
 
     schemes: Mapping[str, Scheme]
     sources_by_item: Mapping[str, frozenset[str]] = field(init=False)
+    kinds_by_item: Mapping[str, frozenset[str]] = field(init=False)
+    item_defs: Mapping[str, Item] = field(init=False)
 
     def __post_init__(self) -> None:
         problems = list(_cross_check(self.schemes))
         if problems:
             raise SchemeError("\n".join(problems))
-        by_item: dict[str, set[str]] = {}
+        # indexes computed once: validation looks these up for every submitted row
+        sources: dict[str, set[str]] = {}
+        kinds: dict[str, set[str]] = {}
+        defs: dict[str, Item] = {}
         for s in self.schemes.values():
             for it in s.items:
-                by_item.setdefault(it.code, set()).update(it.sources)
-        object.__setattr__(self, "sources_by_item", {k: frozenset(v) for k, v in by_item.items()})
+                sources.setdefault(it.code, set()).update(it.sources)
+                kinds.setdefault(it.code, set()).update(it.subjects)
+                defs.setdefault(it.code, it)
+        object.__setattr__(self, "sources_by_item", {k: frozenset(v) for k, v in sources.items()})
+        object.__setattr__(self, "kinds_by_item", {k: frozenset(v) for k, v in kinds.items()})
+        object.__setattr__(self, "item_defs", defs)
 
     @classmethod
     def of(cls, schemes: Iterable[Scheme]) -> Registry:
@@ -161,13 +170,9 @@ class Registry:
     def measure(self, measure_id: str) -> Measure | None:
         return self.measures().get(measure_id)
 
-    def items(self) -> dict[str, Item]:
+    def items(self) -> Mapping[str, Item]:
         """One definition per item code (the first scheme that catalogues it)."""
-        out: dict[str, Item] = {}
-        for s in self.schemes.values():
-            for it in s.items:
-                out.setdefault(it.code, it)
-        return out
+        return self.item_defs
 
     def scored(self) -> list[Scheme]:
         """The schemes that have a scoring model."""
@@ -210,8 +215,7 @@ SHIPPED = "socialcredit.schemes.shipped"
 def shipped_names() -> list[str]:
     """Ids of the scheme files shipped with the package."""
     return sorted(
-        p.name.removesuffix(".yaml") for p in resources.files(SHIPPED).iterdir()
-        if p.name.endswith(".yaml")
+        p.name.removesuffix(".yaml") for p in resources.files(SHIPPED).iterdir() if p.name.endswith(".yaml")
     )
 
 

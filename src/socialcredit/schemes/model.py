@@ -95,9 +95,13 @@ class PointsModel(_Strict):
                 return g.grade
         return self.grades[-1].grade
 
+    @cached_property
+    def _ranks(self) -> dict[str, int]:
+        return {g.grade: i for i, g in enumerate(self.grades)}
+
     def rank(self, grade: str) -> int:
         """0 for the best grade; used to compare grades ("at most C")."""
-        return [g.grade for g in self.grades].index(grade)
+        return self._ranks[grade]
 
 
 class Criteria(_Strict):

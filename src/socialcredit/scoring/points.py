@@ -96,23 +96,37 @@ def score_points(subject: str, records: Sequence[Record], scheme: Scheme, as_of:
 def score_timeline(
     subject: str, records: Sequence[Record], scheme: Scheme, until: dt.datetime
 ) -> list[tuple[dt.date, int, str]]:
-    """``(date, score, grade)`` at each day the score can change (a record reported or
-    occurred, or stopping to count), up to ``until``; used for grade-based lists and history
-    charts. A day's value is the value at the end of that day."""
-    days: set[dt.date] = set()
+    """``(date, score, grade)`` on each day the score changes, up to ``until``: the value at
+    the end of that day, exactly as :func:`score_points` would give it then.
+
+    A record counts from the later of the day it occurred and the day it was reported, until
+    ``counts_for_days`` after it occurred; one sweep over those start and end days gives the
+    whole history (used for grade-based lists and score charts)."""
+    model = scheme.model
+    if model is None:
+        raise ValueError(f"scheme {scheme.id} has no scoring model")
+    deltas: dict[dt.date, int] = {}
+    last = until.date()
     for r in records:
         item = scheme.item(r.item)
-        if item is None or item.points == 0:
+        if item is None or item.points == 0 or r.reported_at > until:
             continue
         start = max(r.occurred_on, r.reported_at.date())
-        days.add(start)
-        days.add(r.occurred_on + dt.timedelta(days=item.counts_for_days))
-    out = []
-    last_grade = None
-    for day in sorted(d for d in days if d <= until.date()):
-        end = dt.datetime.combine(day, dt.time(23, 59, 59))
-        s = score_points(subject, records, scheme, min(end, until))
-        if s.grade != last_grade or not out or out[-1][1] != s.score:
-            out.append((day, s.score, s.grade))
-            last_grade = s.grade
+        end = r.occurred_on + dt.timedelta(days=item.counts_for_days)
+        if start >= end or start > last:
+            continue
+        deltas[start] = deltas.get(start, 0) + item.points
+        if end <= last:
+            deltas[end] = deltas.get(end, 0) - item.points
+    out: list[tuple[dt.date, int, str]] = []
+    running = 0
+    for day in sorted(deltas):
+        running += deltas[day]
+        value = model.base + running
+        if model.minimum is not None:
+            value = max(value, model.minimum)
+        if model.maximum is not None:
+            value = min(value, model.maximum)
+        if not out or out[-1][1] != value:
+            out.append((day, value, model.grade_of(value)))
     return out

@@ -1,0 +1,187 @@
+"""The HTTP API: every endpoint against every role and no key; the error shape; batches with
+exact counts. Runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from socialcredit.api import create_app
+from socialcredit.service import System
+from tests.conftest import org, person
+
+P, OTHER = person(21), person(22)
+ROLES = {
+    "operator": None,
+    "agency": "traffic-police",
+    "relying_party": "airlines",
+    "subject": P,
+    "auditor": None,
+}
+
+
+@pytest.fixture
+def client(system: System) -> Iterator[TestClient]:
+    with TestClient(create_app(system)) as c:
+        yield c
+
+
+@pytest.fixture
+def tokens(system: System) -> dict[str, str]:
+    return {role: system.create_key(role, principal).token for role, principal in ROLES.items()}  # type: ignore[arg-type]
+
+
+def record(n: int, **kw: Any) -> dict[str, Any]:
+    return {
+        "subject": P,
+        "item": "traffic.minor",
+        "source": "traffic-police",
+        "source_record_id": f"a-{n}",
+        "occurred_on": "2026-06-01",
+        **kw,
+    }
+
+
+# (method, path, body, roles allowed -> expected success status)
+ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
+    ("POST", "/records", {"records": [record(1)]}, {"operator": 200, "agency": 200}),
+    ("GET", f"/subjects/{P}", None, {"operator": 200, "subject": 200}),
+    ("GET", f"/subjects/{OTHER}", None, {"operator": 200}),
+    (
+        "POST",
+        "/decisions",
+        {"subject": P, "measure": "no-flights", "purpose": "ticket"},
+        {"operator": 200, "relying_party": 200},
+    ),
+    ("POST", "/decisions", {"subject": P, "measure": "no-new-loans", "purpose": "loan"}, {"operator": 200}),
+    ("GET", "/audit", None, {"operator": 200, "auditor": 200, "subject": 200}),
+    ("GET", "/verify", None, {"operator": 200, "auditor": 200}),
+    ("GET", "/keys", None, {"operator": 200}),
+    ("POST", "/keys", {"role": "auditor"}, {"operator": 201}),
+    ("GET", "/schemes", None, {r: 200 for r in [*ROLES, "none"]}),
+    ("GET", "/schemes/rongcheng", None, {r: 200 for r in [*ROLES, "none"]}),
+    ("GET", "/health", None, {r: 200 for r in [*ROLES, "none"]}),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "allowed"), ENDPOINTS, ids=[f"{m} {p}" for m, p, *_ in ENDPOINTS]
+)
+def test_access_matrix(
+    client: TestClient, tokens: dict[str, str], method: str, path: str, body: Any, allowed: dict[str, int]
+) -> None:
+    for role in [*ROLES, "none"]:
+        headers = {} if role == "none" else {"Authorization": f"Bearer {tokens[role]}"}
+        r = client.request(method, path, json=body, headers=headers)
+        want = allowed.get(role, 401 if role == "none" else 403)
+        assert r.status_code == want, (role, r.status_code, r.text)
+        if want >= 400:
+            data = r.json()
+            assert data == {"ok": False, "error": data["error"], "errors": data["errors"], "status": want}
+            assert P not in r.text and OTHER not in r.text  # a refusal carries no data
+
+
+def test_batch_counts_and_reasons(client: TestClient, tokens: dict[str, str]) -> None:
+    h = {"X-API-Key": tokens["agency"]}
+    rows = [
+        record(1),
+        record(1),
+        record(2, subject="123"),
+        record(3, item="charity.donation"),
+        record(4, source=None),
+        record(5, occurred_on="yesterday"),
+    ]
+    r = client.post("/records", json={"records": rows}, headers=h)
+    assert r.status_code == 200
+    body = r.json()
+    assert (body["submitted"], body["accepted"], body["duplicate"], body["quarantined"]) == (6, 2, 1, 3)
+    reasons = {q["row_number"]: q["reasons"][0] for q in body["quarantine"]}
+    assert reasons[3].startswith("subject: invalid length")
+    assert reasons[4].startswith("source: 'traffic-police' may not report item 'charity.donation'")
+    assert reasons[6].startswith("occurred_on: 'yesterday' is not an ISO date")
+
+
+def test_decision_reply_is_minimal_and_audited(
+    client: TestClient, tokens: dict[str, str], system: System
+) -> None:
+    client.post(
+        "/records",
+        headers={"X-API-Key": tokens["operator"]},
+        json={
+            "records": [
+                record(
+                    1,
+                    item="court.dishonest.able-but-refuses",
+                    source="court",
+                    occurred_on="2026-09-01",
+                    reported_at="2026-09-01T10:00",
+                )
+            ]
+        },
+    )
+    r = client.post(
+        "/decisions",
+        headers={"X-API-Key": tokens["relying_party"]},
+        json={"subject": P, "measure": "no-flights", "purpose": "ticket MU5101"},
+    )
+    body = r.json()
+    assert body["answer"] == "deny" and body["subject"] != P and "*" in body["subject"]
+    assert set(body) == {"ok", "subject", "measure", "measure_kind", "answer", "at", "reasons"}
+    [reason] = body["reasons"]
+    assert reason["list"] == "court-dishonest-debtors/dishonest-debtors" and reason["since"] == "2026-09-01"
+    assert reason["legal_basis"] and reason["how_to_resolve"]
+    audit = client.get("/audit", headers={"X-API-Key": tokens["subject"]}).json()["data"]
+    assert [(a["action"], a["purpose"], a["answer"]) for a in audit] == [
+        ("decision", "ticket MU5101", "deny")
+    ]
+
+
+def test_subject_view_explains_the_score(client: TestClient, tokens: dict[str, str]) -> None:
+    client.post("/records", headers={"X-API-Key": tokens["agency"]}, json={"records": [record(1)]})
+    body = client.get(f"/subjects/{P}", headers={"X-API-Key": tokens["subject"]}).json()
+    rc = next(s for s in body["scores"] if s["scheme"] == "rongcheng")
+    assert rc["score"] == 995 and rc["explanation"][0]["points"] == -5
+    past = client.get(
+        f"/subjects/{P}", params={"as_of": "2026-05-01T00:00:00"}, headers={"X-API-Key": tokens["subject"]}
+    ).json()
+    assert next(s for s in past["scores"] if s["scheme"] == "rongcheng")["score"] == 1000
+
+
+def test_bad_requests_name_the_field(client: TestClient, tokens: dict[str, str]) -> None:
+    h = {"X-API-Key": tokens["operator"]}
+    r = client.post(
+        "/decisions",
+        headers=h,
+        json={"subject": "110105194912310021", "measure": "no-flights", "purpose": "x"},
+    )
+    assert r.status_code == 422 and r.json()["error"].startswith("subject: invalid checksum")
+    r = client.post("/decisions", headers=h, json={"subject": P, "measure": "no-such", "purpose": "x"})
+    assert r.status_code == 404 and "measure" in r.json()["error"]
+    r = client.post("/decisions", headers=h, json={"subject": P, "measure": "no-flights"})
+    assert r.status_code == 422 and r.json()["error"].startswith("purpose")
+    r = client.post(
+        "/records",
+        headers=h,
+        content=b"{not json",
+    )
+    assert r.status_code == 422
+    r = client.post("/records", headers={**h, "Content-Length": str(9 * 1024 * 1024)}, content=b"x")
+    assert r.status_code == 413
+    r = client.get("/subjects/123", headers=h)
+    assert r.status_code == 422 and r.json()["error"].startswith("subject: invalid length")
+
+
+def test_keys_lifecycle_over_http(client: TestClient, tokens: dict[str, str]) -> None:
+    h = {"X-API-Key": tokens["operator"]}
+    new = client.post("/keys", headers=h, json={"role": "subject", "principal": org(5)}).json()
+    assert client.get(f"/subjects/{org(5)}", headers={"X-API-Key": new["token"]}).status_code == 200
+    listed = client.get("/keys", headers=h).json()["data"]
+    assert all("token" not in k for k in listed)
+    assert client.delete(f"/keys/{new['key_id']}", headers=h).status_code == 200
+    r = client.get(f"/subjects/{org(5)}", headers={"X-API-Key": new["token"]})
+    assert r.status_code == 401 and "revoked" in r.json()["error"]
+    bad = client.post("/keys", headers=h, json={"role": "subject", "principal": "123"})
+    assert bad.status_code == 422 and "principal" in bad.json()["error"]
