@@ -14,7 +14,7 @@ from socialcredit.service import System
 from socialcredit.store import SubjectRow
 from tests.conftest import Clock, org, person
 
-P, Q, O = person(11), person(12), org(11)
+P, Q, ORG = person(11), person(12), org(11)
 
 
 def rec(
@@ -122,15 +122,15 @@ def test_organisation_listing_lists_its_legal_representative(system: System) -> 
     system.register(
         [
             SubjectRow(Q, "person", "Wang Fang"),
-            SubjectRow(O, "organisation", "Weihai Example Ltd", legal_representative=Q),
+            SubjectRow(ORG, "organisation", "Weihai Example Ltd", legal_representative=Q),
         ]
     )
-    feed(system, rec(1, O, "court.dishonest.able-but-refuses", "court", "2026-08-03"))
+    feed(system, rec(1, ORG, "court.dishonest.able-but-refuses", "court", "2026-08-03"))
     [e] = system.view(Q).entries
-    assert e.via == O and e.status == "active"
+    assert e.via == ORG and e.status == "active"
     d = system.check(Q, "no-high-speed-rail", system.operator(), purpose="ticket")
-    assert not d.allowed and d.reasons[0].via == O
-    assert not system.check(O, "no-new-loans", system.operator(), purpose="loan").allowed or True
+    assert not d.allowed and d.reasons[0].via == ORG
+    assert not system.check(ORG, "no-new-loans", system.operator(), purpose="loan").allowed or True
 
 
 def test_grade_list_waits_for_notice(system: System, clock: Clock) -> None:

@@ -1,0 +1,171 @@
+"""The command line: each command works, has --json, and fails with one clear line and status 2
+on bad input. Runs on SQLite and PostgreSQL (through SOCIALCREDIT_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
+
+from socialcredit.cli import app
+from socialcredit.settings import get_settings
+from tests.conftest import person
+
+P = person(31)
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("SOCIALCREDIT_HOME", str(tmp_path / "home"))
+    if store_url.startswith("postgresql"):
+        monkeypatch.setenv("SOCIALCREDIT_DATABASE_URL", store_url)
+    else:
+        monkeypatch.delenv("SOCIALCREDIT_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def run(*args: str) -> Any:
+    result = runner.invoke(app, list(args))
+    return result
+
+
+def jrun(*args: str) -> Any:
+    result = run(*args, "--json")
+    assert result.exit_code in (0, 1), result.output
+    return json.loads(result.stdout)
+
+
+def test_ingest_score_check_verify(env: Path) -> None:
+    f = env / "records.jsonl"
+    rows = [
+        {"subject": P, "item": "court.dishonest.able-but-refuses", "source": "court", "source_record_id": "c-1",
+         "occurred_on": "2026-09-01", "reported_at": "2026-09-02T09:00:00"},
+        {"subject": P, "item": "traffic.minor", "source": "traffic-police", "source_record_id": "t-1",
+         "occurred_on": "2026-09-03"},
+        {"subject": "12345", "item": "traffic.minor", "source": "traffic-police", "source_record_id": "t-2",
+         "occurred_on": "2026-09-03"},
+    ]
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = jrun("ingest", str(f))
+    assert (out["submitted"], out["accepted"], out["duplicate"], out["quarantined"]) == (3, 2, 0, 1)
+    assert out["quarantine"][0]["row"] == 3 and "invalid length" in out["quarantine"][0]["reasons"][0]
+    again = jrun("ingest", str(f))
+    assert (again["accepted"], again["duplicate"]) == (0, 2)
+
+    score = jrun("score", P)
+    rc = next(s for s in score["scores"] if s["scheme"] == "rongcheng")
+    assert rc["score"] == 1000 - 100 - 5 and len(rc["explanation"]) == 2
+    assert score["lists"][0]["list"] == "court-dishonest-debtors/dishonest-debtors"
+    past = jrun("score", P, "--at", "2026-09-01")
+    assert next(s for s in past["scores"] if s["scheme"] == "rongcheng")["score"] == 1000
+
+    denied = run("check", P, "no-flights", "--json")
+    assert denied.exit_code == 1
+    body = json.loads(denied.stdout)
+    assert body["answer"] == "deny" and body["reasons"][0]["since"] == "2026-09-02"
+    assert run("check", P, "no-flights").exit_code == 1
+
+    ok = jrun("verify")
+    assert ok["ok"] and ok["records"] == 2 and ok["audit_entries"] >= 4
+
+
+def test_verify_names_a_tampered_record(env: Path, store_url: str) -> None:
+    f = env / "r.csv"
+    f.write_text("subject,item,source,source_record_id,occurred_on\n"
+                 f"{P},traffic.minor,traffic-police,t-1,2026-09-03\n"
+                 f"{P},traffic.speeding,traffic-police,t-2,2026-09-04\n")
+    assert jrun("ingest", str(f))["accepted"] == 2
+    url = store_url if store_url.startswith("postgresql") else f"sqlite:///{env / 'home' / 'socialcredit.db'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE records SET occurred_on = '2020-01-01' WHERE seq = 2"))
+    engine.dispose()
+    result = run("verify")
+    assert result.exit_code == 1 and "seq 2" in result.stdout and "altered" in result.stdout
+    body = json.loads(run("verify", "--json").stdout)
+    assert body["problems"]["records"][0]["seq"] == 2
+
+
+def test_keys_create_list_revoke(env: Path) -> None:
+    made = jrun("keys", "create", "relying_party", "airlines", "--name", "Example Air")
+    assert made["token"].startswith("sck_")
+    listed = jrun("keys", "list")
+    assert [k["key_id"] for k in listed] == [made["key_id"]] and "token" not in listed[0]
+    assert jrun("keys", "revoke", made["key_id"]) == {"revoked": made["key_id"]}
+    assert jrun("keys", "list")[0]["revoked_at"] is not None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["score", "110105194912310021"], "CODE: invalid checksum"),
+        (["score", "12"], "CODE: invalid length"),
+        (["check", P, "no-such-measure"], "MEASURE: measure: no measure 'no-such-measure'"),
+        (["score", P, "--at", "last tuesday"], "--at: 'last tuesday' is not an ISO date"),
+        (["score", P, "--scheme", "atlantis"], "--scheme: no scheme 'atlantis'"),
+        (["ingest", "/nonexistent/file.csv"], "no such file"),
+        (["ingest", "notes.txt"], "cannot tell the format"),
+        (["lint", "/nonexistent.yaml"], "no such file"),
+        (["keys", "create", "king"], "ROLE: 'king' is not one of"),
+        (["keys", "create", "subject", "123"], "PRINCIPAL: code '123'"),
+        (["keys", "revoke", "nope"], "KEY_ID: no active key 'nope'"),
+    ],
+)
+def test_bad_input_exits_2_with_a_clear_message(env: Path, args: list[str], message: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.stderr.split())
+    assert "Traceback" not in result.output
+
+
+def test_lint(env: Path) -> None:
+    bad = env / "bad.yaml"
+    bad.write_text("""
+id: jiangsu-example
+title: A pilot that should not ship
+jurisdiction: example
+items:
+  - code: petition.to-higher-authorities
+    title: Petitioning higher authorities
+    area: administrative
+    polarity: negative
+    points: -50
+    sources: [public-security]
+""")
+    result = run("lint", str(bad), "--json")
+    assert result.exit_code == 1
+    rules = {f["rule"] for f in json.loads(result.stdout)["findings"]}
+    assert {"no-legal-basis", "protected-activity"} <= rules
+    from importlib import resources
+
+    shipped = resources.files("socialcredit.schemes.shipped").joinpath("rongcheng.yaml")
+    ok = run("lint", str(shipped))
+    assert ok.exit_code == 0, ok.output
+    broken = env / "broken.yaml"
+    broken.write_text("id: [unclosed\n")
+    result = run("lint", str(broken))
+    assert result.exit_code == 2 and "not valid YAML" in result.stderr
+
+
+def test_demo_small_city(env: Path) -> None:
+    out = jrun("demo", "--residents", "300", "--no-serve")
+    assert out["residents"] == 300 and out["organisations"] >= 15 and out["agencies"] == 20
+    assert out["submitted"] == out["accepted"] + out["duplicate"] + out["quarantined"]
+    assert out["quarantined"] == 0 and out["accepted"] > 1000
+    grades = out["grades"]["rongcheng"]
+    assert sum(grades.values()) == 300
+    assert set(out["keys"]) >= {"operator", "relying_party (airlines)"}
+    # a second run recognises its own city and does not ingest it twice
+    again = jrun("demo", "--residents", "300", "--no-serve")
+    assert again["reused"] and again["grades"] == out["grades"] and again["lists"] == out["lists"]
+    # but will not touch a database holding other data
+    other = run("demo", "--residents", "400", "--no-serve")
+    assert other.exit_code == 2 and "already holds other data" in other.stderr
