@@ -46,12 +46,28 @@ def jrun(*args: str) -> Any:
 def test_ingest_score_check_verify(env: Path) -> None:
     f = env / "records.jsonl"
     rows = [
-        {"subject": P, "item": "court.dishonest.able-but-refuses", "source": "court", "source_record_id": "c-1",
-         "occurred_on": "2026-09-01", "reported_at": "2026-09-02T09:00:00"},
-        {"subject": P, "item": "traffic.minor", "source": "traffic-police", "source_record_id": "t-1",
-         "occurred_on": "2026-09-03"},
-        {"subject": "12345", "item": "traffic.minor", "source": "traffic-police", "source_record_id": "t-2",
-         "occurred_on": "2026-09-03"},
+        {
+            "subject": P,
+            "item": "court.dishonest.able-but-refuses",
+            "source": "court",
+            "source_record_id": "c-1",
+            "occurred_on": "2026-09-01",
+            "reported_at": "2026-09-02T09:00:00",
+        },
+        {
+            "subject": P,
+            "item": "traffic.minor",
+            "source": "traffic-police",
+            "source_record_id": "t-1",
+            "occurred_on": "2026-09-03",
+        },
+        {
+            "subject": "12345",
+            "item": "traffic.minor",
+            "source": "traffic-police",
+            "source_record_id": "t-2",
+            "occurred_on": "2026-09-03",
+        },
     ]
     f.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = jrun("ingest", str(f))
@@ -79,9 +95,11 @@ def test_ingest_score_check_verify(env: Path) -> None:
 
 def test_verify_names_a_tampered_record(env: Path, store_url: str) -> None:
     f = env / "r.csv"
-    f.write_text("subject,item,source,source_record_id,occurred_on\n"
-                 f"{P},traffic.minor,traffic-police,t-1,2026-09-03\n"
-                 f"{P},traffic.speeding,traffic-police,t-2,2026-09-04\n")
+    f.write_text(
+        "subject,item,source,source_record_id,occurred_on\n"
+        f"{P},traffic.minor,traffic-police,t-1,2026-09-03\n"
+        f"{P},traffic.speeding,traffic-police,t-2,2026-09-04\n"
+    )
     assert jrun("ingest", str(f))["accepted"] == 2
     url = store_url if store_url.startswith("postgresql") else f"sqlite:///{env / 'home' / 'socialcredit.db'}"
     engine = create_engine(url)

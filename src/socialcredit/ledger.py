@@ -67,10 +67,12 @@ class Record:
     action: Action = "report"
     corrects: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    reported_given: bool = True
     seq: int = 0
     received_at: dt.datetime | None = None
     batch_id: str | None = None
     content_hash: str = ""
+    claim_hash: str = ""
     chain_hash: str = ""
 
     @property
@@ -126,6 +128,32 @@ def content_hash(r: Record) -> str:
             r.source_record_id,
             r.occurred_on.isoformat(),
             iso_dt(r.reported_at),
+            r.reported_given,
+            r.evidence,
+            r.action,
+            r.corrects,
+            dict(r.details),
+        ],
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def claim_hash(r: Record) -> str:
+    """Hash of what the source *submitted*: the same submission again is a duplicate even when
+    it left ``reported_at`` out (which we fill with the time of receipt)."""
+    body = json.dumps(
+        [
+            r.record_id,
+            r.subject,
+            r.item,
+            r.source,
+            r.source_record_id,
+            r.occurred_on.isoformat(),
+            iso_dt(r.reported_at) if r.reported_given else None,
             r.evidence,
             r.action,
             r.corrects,
@@ -265,7 +293,8 @@ def validate_row(
         elif occurred is not None and occurred < EARLIEST:
             problems.append(f"occurred_on: {occurred.isoformat()} is before {EARLIEST}")
             occurred = None
-    reported = now.replace(microsecond=0)
+    reported = now.replace(microsecond=0)  # when the source does not say, the time we received it
+    reported_given = False
     if not _blank(values.get("reported_at")):
         parsed = attempt(lambda: _parse_datetime(values["reported_at"], "reported_at"))
         if parsed is not None:
@@ -274,7 +303,7 @@ def validate_row(
             elif occurred is not None and parsed.date() < occurred:
                 problems.append(f"reported_at: {iso_dt(parsed)} is before occurred_on")
             else:
-                reported = parsed
+                reported, reported_given = parsed, True
     evidence = None
     if not _blank(values.get("evidence")):
         evidence = attempt(lambda: _text(values["evidence"], "evidence", MAX_EVIDENCE))
@@ -316,6 +345,7 @@ def validate_row(
         source_record_id=srid,
         occurred_on=occurred,
         reported_at=reported,
+        reported_given=reported_given,
         evidence=evidence,
         action=action,
         corrects=corrects,

@@ -79,6 +79,7 @@ def record_from_row(m: Mapping[str, Any]) -> Record:
         source_record_id=m["source_record_id"],
         occurred_on=m["occurred_on"],
         reported_at=m["reported_at"],
+        reported_given=bool(m["reported_given"]),
         evidence=m["evidence"],
         action=m["action"],
         corrects=m["corrects"],
@@ -87,6 +88,7 @@ def record_from_row(m: Mapping[str, Any]) -> Record:
         received_at=m["received_at"],
         batch_id=m["batch_id"],
         content_hash=m["content_hash"],
+        claim_hash=m["claim_hash"],
         chain_hash=m["chain_hash"],
     )
 
@@ -196,7 +198,7 @@ class Store:
             for i in range(0, len(wanted), CHUNK):
                 part = wanted[i : i + CHUNK]
                 for rid, chash, src in conn.execute(
-                    select(t.records.c.record_id, t.records.c.content_hash, t.records.c.source).where(
+                    select(t.records.c.record_id, t.records.c.claim_hash, t.records.c.source).where(
                         t.records.c.record_id.in_(part)
                     )
                 ):
@@ -204,10 +206,10 @@ class Store:
             rows: list[dict[str, Any]] = []
             duplicate = 0
             for r, n, raw in zip(records, row_numbers, raws, strict=True):
-                chash = ledger.content_hash(r)
+                claim = ledger.claim_hash(r)
                 seen = existing.get(r.record_id)
                 if seen is not None:
-                    if seen[0] == chash:
+                    if seen[0] == claim:
                         duplicate += 1
                     else:
                         q_out.append(
@@ -242,8 +244,9 @@ class Store:
                         )
                         continue
                 count += 1
+                chash = ledger.content_hash(r)
                 head = ledger.chain_hash(head, count, chash, received_at, batch_id)
-                existing[r.record_id] = (chash, r.source)
+                existing[r.record_id] = (claim, r.source)
                 rows.append(
                     {
                         "seq": count,
@@ -255,6 +258,7 @@ class Store:
                         "source_record_id": r.source_record_id,
                         "occurred_on": r.occurred_on,
                         "reported_at": r.reported_at,
+                        "reported_given": r.reported_given,
                         "evidence": r.evidence,
                         "action": r.action,
                         "corrects": r.corrects,
@@ -262,6 +266,7 @@ class Store:
                         "received_at": received_at,
                         "batch_id": batch_id,
                         "content_hash": chash,
+                        "claim_hash": claim,
                         "chain_hash": head,
                     }
                 )
@@ -414,6 +419,8 @@ class Store:
                     assert r.received_at is not None and r.batch_id is not None
                     content = ledger.content_hash(r)
                     recomputed = ledger.chain_hash(prev, r.seq, content, r.received_at, r.batch_id)
+                    if ledger.claim_hash(r) != r.claim_hash:  # the dedup key, derived from the same fields
+                        recomputed = "claim hash altered"
                     yield r.seq, r.record_id, content, r.chain_hash, recomputed
                     prev = r.chain_hash
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -48,6 +49,7 @@ records = Table(
     Column("source_record_id", String(128), nullable=False),
     Column("occurred_on", Date, nullable=False),
     Column("reported_at", DateTime, nullable=False),
+    Column("reported_given", Boolean, nullable=False),
     Column("evidence", Text),
     Column("action", String(10), nullable=False),
     Column("corrects", String(32), index=True),
@@ -55,6 +57,7 @@ records = Table(
     Column("received_at", DateTime, nullable=False),
     Column("batch_id", String(32), nullable=False, index=True),
     Column("content_hash", String(64), nullable=False),
+    Column("claim_hash", String(64), nullable=False),
     Column("chain_hash", String(64), nullable=False),
 )
 
