@@ -131,7 +131,9 @@ def test_decision_reply_is_minimal_and_audited(
     assert body["answer"] == "deny" and body["subject"] != P and "*" in body["subject"]
     assert set(body) == {"ok", "subject", "measure", "measure_kind", "answer", "at", "reasons"}
     [reason] = body["reasons"]
-    assert reason["list"] == "court-dishonest-debtors/dishonest-debtors" and reason["since"] == "2026-09-01"
+    assert (
+        reason["list_id"] == "court-dishonest-debtors/dishonest-debtors" and reason["since"] == "2026-09-01"
+    )
     assert reason["legal_basis"] and reason["how_to_resolve"]
     audit = client.get("/audit", headers={"X-API-Key": tokens["subject"]}).json()["data"]
     assert [(a["action"], a["purpose"], a["answer"]) for a in audit] == [

@@ -482,7 +482,7 @@ def keys_create(
     system = open_system()
     expires = system.clock() + dt.timedelta(days=days) if days else None
     try:
-        key = system.create_key(role, principal, name=name, expires_at=expires)  # type: ignore[arg-type]
+        key = system.create_key(role, principal, name=name, expires_at=expires)
     except ValueError as exc:
         fail(str(exc).replace("principal:", "PRINCIPAL:"))
     if as_json:

@@ -89,7 +89,7 @@ def _jsonl(path: Path) -> Iterator[Row]:
                 continue
             try:
                 value = json.loads(text)
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 yield Quarantined(n, {"_raw": text[:2000]}, (f"line {n}: not valid JSON ({exc.msg})",))
                 continue
             if not isinstance(value, dict):

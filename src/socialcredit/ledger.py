@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from socialcredit import codes
 from socialcredit.schemes.loader import Registry
@@ -347,7 +347,7 @@ def validate_row(
         reported_at=reported,
         reported_given=reported_given,
         evidence=evidence,
-        action=action,
+        action=cast(Action, action),
         corrects=corrects,
         details=details,
     )

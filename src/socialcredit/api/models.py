@@ -96,7 +96,7 @@ class ScoreOut(BaseModel):
 
 
 class EntryOut(BaseModel):
-    list: str
+    list_id: str
     title: str
     kind: str
     status: str
@@ -113,7 +113,7 @@ class EntryOut(BaseModel):
     @classmethod
     def of(cls, e: ListEntry) -> EntryOut:
         return cls(
-            list=e.qualified_id,
+            list_id=e.qualified_id,
             title=e.title,
             kind=e.kind,
             status=e.status,
@@ -175,7 +175,7 @@ class SubjectOut(BaseModel):
 class ReasonOut(BaseModel):
     basis: str
     text: str
-    list: str | None
+    list_id: str | None
     since: dt.date | None
     until: dt.date | None
     legal_basis: str | None
@@ -214,7 +214,7 @@ class DecisionOut(BaseModel):
                 ReasonOut(
                     basis=r.basis,
                     text=r.text,
-                    list=r.list_id,
+                    list_id=r.list_id,
                     since=r.since,
                     until=r.until,
                     legal_basis=r.legal_basis,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, func, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 
 from socialcredit import ledger
 from socialcredit.ledger import Quarantined, Record
@@ -68,7 +68,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def record_from_row(m: Mapping[str, Any]) -> Record:
+def record_from_row(m: RowMapping | Mapping[str, Any]) -> Record:
     """Rebuild a :class:`Record` from a stored row, exactly as it was hashed."""
     return Record(
         record_id=m["record_id"],
@@ -142,7 +142,7 @@ class Store:
         if not self.is_sqlite:
             q = q.with_for_update()
         row = conn.execute(q).one()
-        return int(row.count), str(row.head)
+        return int(row[0]), str(row[1])
 
     def _set_head(self, conn: Connection, chain: str, count: int, head: str) -> None:
         conn.execute(
@@ -154,7 +154,7 @@ class Store:
             row = conn.execute(
                 select(t.chain_heads.c.count, t.chain_heads.c.head).where(t.chain_heads.c.chain == chain)
             ).one()
-            return int(row.count), str(row.head)
+            return int(row[0]), str(row[1])
 
     # ------------------------------------------------------------------ batches
 
@@ -528,7 +528,8 @@ class Store:
                 }
                 row["detail"] = _dumps(e.get("detail", {}))
                 row["seq"] = count
-                head = ledger.chain_hash(head, count, _audit_content(row), row["at"], "audit")
+                at = e["at"]
+                head = ledger.chain_hash(head, count, _audit_content(row), at, "audit")
                 row["chain_hash"] = head
                 rows.append(row)
             conn.execute(t.audit.insert(), rows)
@@ -555,7 +556,8 @@ class Store:
                 for m in conn.execute(select(t.audit).order_by(t.audit.c.seq)).mappings():
                     row = dict(m)
                     content = _audit_content(row)
-                    recomputed = ledger.chain_hash(prev, row["seq"], content, row["at"], "audit")
+                    at: dt.datetime = row["at"]
+                    recomputed = ledger.chain_hash(prev, row["seq"], content, at, "audit")
                     yield row["seq"], f"audit#{row['seq']}", content, row["chain_hash"], recomputed
                     prev = row["chain_hash"]
 
