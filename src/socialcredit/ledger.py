@@ -113,58 +113,57 @@ def record_id_for(source: str, source_record_id: str) -> str:
 
 def iso_dt(value: dt.datetime) -> str:
     """Canonical timestamp text for hashing: UTC, whole seconds, no zone suffix."""
-    return value.replace(microsecond=0).isoformat()
+    return value.isoformat(timespec="seconds")
+
+
+def canonical_details(details: Mapping[str, Any]) -> str:
+    """The one text form of a record's details, for storage and hashing."""
+    if not details:
+        return "{}"
+    return json.dumps(details, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _digest(*parts: object) -> str:
+    # Text fields are validated free of control characters, so the unit separator cannot occur
+    # inside one and the joined form is unambiguous; None is spelled as an empty field marker.
+    return hashlib.sha256("\x1f".join("\x00" if p is None else str(p) for p in parts).encode()).hexdigest()
 
 
 def content_hash(r: Record) -> str:
-    """Hash of what the source said; equal content means a true duplicate."""
-    body = json.dumps(
-        [
-            r.record_id,
-            r.subject,
-            r.subject_kind,
-            r.item,
-            r.source,
-            r.source_record_id,
-            r.occurred_on.isoformat(),
-            iso_dt(r.reported_at),
-            r.reported_given,
-            r.evidence,
-            r.action,
-            r.corrects,
-            dict(r.details),
-        ],
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-        default=str,
+    """Hash of everything stored about a record (checked by ``verify``)."""
+    return _digest(
+        r.record_id,
+        r.subject,
+        r.subject_kind,
+        r.item,
+        r.source,
+        r.source_record_id,
+        r.occurred_on.isoformat(),
+        iso_dt(r.reported_at),
+        int(r.reported_given),
+        r.evidence,
+        r.action,
+        r.corrects,
+        canonical_details(r.details),
     )
-    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def claim_hash(r: Record) -> str:
     """Hash of what the source *submitted*: the same submission again is a duplicate even when
     it left ``reported_at`` out (which we fill with the time of receipt)."""
-    body = json.dumps(
-        [
-            r.record_id,
-            r.subject,
-            r.item,
-            r.source,
-            r.source_record_id,
-            r.occurred_on.isoformat(),
-            iso_dt(r.reported_at) if r.reported_given else None,
-            r.evidence,
-            r.action,
-            r.corrects,
-            dict(r.details),
-        ],
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-        default=str,
+    return _digest(
+        r.record_id,
+        r.subject,
+        r.item,
+        r.source,
+        r.source_record_id,
+        r.occurred_on.isoformat(),
+        iso_dt(r.reported_at) if r.reported_given else None,
+        r.evidence,
+        r.action,
+        r.corrects,
+        canonical_details(r.details),
     )
-    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def chain_hash(prev: str, seq: int, content: str, received_at: dt.datetime, batch_id: str) -> str:

@@ -23,6 +23,27 @@ from socialcredit.ledger import Quarantined, Record
 from socialcredit.store import tables as t
 
 CHUNK = 500
+RECORD_COLUMNS = (
+    "seq",
+    "record_id",
+    "subject",
+    "subject_kind",
+    "item",
+    "source",
+    "source_record_id",
+    "occurred_on",
+    "reported_at",
+    "reported_given",
+    "evidence",
+    "action",
+    "corrects",
+    "details",
+    "received_at",
+    "batch_id",
+    "content_hash",
+    "claim_hash",
+    "chain_hash",
+)
 
 
 def default_url(home: Path) -> str:
@@ -108,6 +129,14 @@ class Store:
         else:
             self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
         t.metadata.create_all(self.engine)
+        # Bulk inserts of records bypass SQLAlchemy's per-row bind processing (most of the cost
+        # of ingestion); values are converted here exactly as SQLAlchemy would store them.
+        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        cols = [c.name for c in t.records.columns]
+        assert tuple(cols) == RECORD_COLUMNS, "append_chunk builds rows in RECORD_COLUMNS order"
+        self._insert_records = (
+            f"INSERT INTO records ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
+        )
         with self.engine.begin() as conn:
             for chain in ("records", "audit"):
                 if (
@@ -115,6 +144,13 @@ class Store:
                     is None
                 ):
                     conn.execute(t.chain_heads.insert().values(chain=chain, count=0, head=ledger.GENESIS))
+
+    def _date(self, value: dt.date) -> dt.date | str:
+        return value.isoformat() if self.is_sqlite else value
+
+    def _ts(self, value: dt.datetime) -> dt.datetime | str:
+        # SQLAlchemy's SQLite DateTime storage format, so rows read back identically
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f") if self.is_sqlite else value
 
     @staticmethod
     def _sqlite_pragmas(engine: Engine) -> None:
@@ -191,6 +227,7 @@ class Store:
         """Deduplicate, link and insert validated records, and keep the quarantined rows, in one
         transaction together with the batch's running counts."""
         q_out = list(quarantined)
+        received = self._ts(received_at)
         with self.engine.begin() as conn:
             count, head = self._lock_head(conn, "records")
             existing: dict[str, tuple[str, str]] = {}
@@ -203,7 +240,7 @@ class Store:
                     )
                 ):
                     existing[rid] = (chash, src)
-            rows: list[dict[str, Any]] = []
+            rows: list[tuple[Any, ...]] = []
             duplicate = 0
             for r, n, raw in zip(records, row_numbers, raws, strict=True):
                 claim = ledger.claim_hash(r)
@@ -248,30 +285,30 @@ class Store:
                 head = ledger.chain_hash(head, count, chash, received_at, batch_id)
                 existing[r.record_id] = (claim, r.source)
                 rows.append(
-                    {
-                        "seq": count,
-                        "record_id": r.record_id,
-                        "subject": r.subject,
-                        "subject_kind": r.subject_kind,
-                        "item": r.item,
-                        "source": r.source,
-                        "source_record_id": r.source_record_id,
-                        "occurred_on": r.occurred_on,
-                        "reported_at": r.reported_at,
-                        "reported_given": r.reported_given,
-                        "evidence": r.evidence,
-                        "action": r.action,
-                        "corrects": r.corrects,
-                        "details": _dumps(dict(r.details)),
-                        "received_at": received_at,
-                        "batch_id": batch_id,
-                        "content_hash": chash,
-                        "claim_hash": claim,
-                        "chain_hash": head,
-                    }
+                    (
+                        count,
+                        r.record_id,
+                        r.subject,
+                        r.subject_kind,
+                        r.item,
+                        r.source,
+                        r.source_record_id,
+                        self._date(r.occurred_on),
+                        self._ts(r.reported_at),
+                        r.reported_given,
+                        r.evidence,
+                        r.action,
+                        r.corrects,
+                        _dumps(dict(r.details)),
+                        received,
+                        batch_id,
+                        chash,
+                        claim,
+                        head,
+                    )
                 )
             if rows:
-                conn.execute(t.records.insert(), rows)
+                conn.exec_driver_sql(self._insert_records, rows)
                 self._set_head(conn, "records", count, head)
             fresh = q_out[len(quarantined) :]
             all_q = list(quarantined) + fresh
@@ -317,6 +354,14 @@ class Store:
         """Drop and recreate every table. Only the demo uses this, on a database it built."""
         t.metadata.drop_all(self.engine)
         t.metadata.create_all(self.engine)
+        # Bulk inserts of records bypass SQLAlchemy's per-row bind processing (most of the cost
+        # of ingestion); values are converted here exactly as SQLAlchemy would store them.
+        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        cols = [c.name for c in t.records.columns]
+        assert tuple(cols) == RECORD_COLUMNS, "append_chunk builds rows in RECORD_COLUMNS order"
+        self._insert_records = (
+            f"INSERT INTO records ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
+        )
         with self.engine.begin() as conn:
             for chain in ("records", "audit"):
                 conn.execute(t.chain_heads.insert().values(chain=chain, count=0, head=ledger.GENESIS))
