@@ -187,3 +187,73 @@ def test_demo_small_city(env: Path) -> None:
     # but will not touch a database holding other data
     other = run("demo", "--residents", "400", "--no-serve")
     assert other.exit_code == 2 and "already holds other data" in other.stderr
+
+
+def test_register_subjects_and_representatives(env: Path) -> None:
+    from tests.conftest import org
+
+    f = env / "subjects.csv"
+    f.write_text(
+        "code,name,district,legal_representative\n"
+        f"{P},Li Wei,Rongcheng,\n"
+        f"{org(3)},Weihai Example Ltd,Rongcheng,{P}\n"
+        f"{org(4)},Bad Rep Ltd,Rongcheng,{org(3)}\n"
+        f"{person(32)},Self Rep,Rongcheng,{P}\n"
+        "12345,Nobody,,\n"
+    )
+    out = jrun("register", str(f))
+    assert (out["submitted"], out["added"], out["quarantined"]) == (5, 2, 3)
+    reasons = {q["row"]: q["reasons"][0] for q in out["quarantine"]}
+    assert reasons[4].startswith("legal_representative: invalid format")
+    assert reasons[5] == "legal_representative: only an organisation has a legal representative"
+    assert reasons[6].startswith("code: invalid length")
+    again = jrun("register", str(f))
+    assert (again["added"], again["unchanged"]) == (0, 2)
+    # an organisation's listing reaches its representative
+    rec = env / "r.jsonl"
+    rec.write_text(
+        json.dumps(
+            {
+                "subject": org(3),
+                "item": "court.dishonest.able-but-refuses",
+                "source": "court",
+                "source_record_id": "c-9",
+                "occurred_on": "2026-09-01",
+            }
+        )
+        + "\n"
+    )
+    assert jrun("ingest", str(rec))["accepted"] == 1
+    assert run("check", P, "no-flights").exit_code == 1
+
+
+def test_serve_answers_http(env: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = str(Path(sys.executable).with_name("socialcredit"))
+    proc = subprocess.Popen([exe, "serve", "--port", str(port)], env=dict(os.environ), stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    assert json.loads(r.read())["ok"] is True
+                    break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/schemes", timeout=5) as r:
+            ids = {s["id"] for s in json.loads(r.read())["data"]}
+        assert {"rongcheng", "suining-2010", "court-dishonest-debtors", "joint-memorandum-2016"} <= ids
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

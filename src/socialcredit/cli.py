@@ -25,6 +25,7 @@ from socialcredit.schemes.loader import Registry, SchemeError, load_scheme, ship
 from socialcredit.service import NotFound, System
 from socialcredit.settings import Settings, get_settings
 from socialcredit.store import Store
+from socialcredit.subjects import SUBJECT_FIELDS
 
 app = typer.Typer(
     help="socialcredit: an open, auditable social credit system.",
@@ -150,6 +151,33 @@ def ingest(
         out.print(
             f"  ... {result.quarantined - 20} more quarantined rows are kept with batch {result.batch_id}"
         )
+
+
+@app.command()
+def register(
+    file: Annotated[Path, typer.Argument(help="CSV, JSON Lines or Parquet file of subjects")],
+    fmt: Annotated[str | None, typer.Option("--format", help="csv, jsonl or parquet")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register subjects (code, name, sex, district, legal_representative, representative_since):
+    each row is added, updated, unchanged or quarantined with a reason."""
+    system = open_system()
+    try:
+        rows = formats.read_rows(file, fmt, SUBJECT_FIELDS)
+        result = system.register_rows(rows, principal=system.operator())
+    except formats.FileRefused as exc:
+        fail(str(exc))
+    data = {k: getattr(result, k) for k in ("submitted", "added", "updated", "unchanged", "quarantined")}
+    data["quarantine"] = [{"row": q.row_number, "reasons": list(q.reasons)} for q in result.quarantine]
+    if as_json:
+        emit(data)
+        return
+    out.print(
+        f"{result.submitted} subjects: {result.added} added, {result.updated} updated, "
+        f"{result.unchanged} unchanged, {result.quarantined} quarantined"
+    )
+    for q in result.quarantine[:20]:
+        out.print(f"  row {q.row_number}: {'; '.join(q.reasons)}", highlight=False)
 
 
 @app.command()

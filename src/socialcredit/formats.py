@@ -52,16 +52,16 @@ def count_rows(path: Path, fmt: str) -> int | None:
     return lines - 1 if fmt == "csv" else lines
 
 
-def read_rows(path: Path, fmt: str | None = None) -> Iterator[Row]:
+def read_rows(path: Path, fmt: str | None = None, fields: tuple[str, ...] = FIELDS) -> Iterator[Row]:
     """Yield ``(row_number, fields)`` or a quarantined row, for every row of the file."""
     if not path.is_file():
         raise FileRefused(f"{path}: no such file")
     kind = detect_format(path, fmt)
     if kind == "csv":
-        return _csv(path)
+        return _csv(path, fields)
     if kind == "jsonl":
         return _jsonl(path)
-    return _parquet(path)
+    return _parquet(path, fields)
 
 
 def _decode(raw: bytes, n: int) -> str | Quarantined:
@@ -102,7 +102,7 @@ def _jsonl(path: Path) -> Iterator[Row]:
             yield n, value
 
 
-def _csv(path: Path) -> Iterator[Row]:
+def _csv(path: Path, fields: tuple[str, ...]) -> Iterator[Row]:
     with path.open("rb") as fh:
         header_raw = fh.readline()
         try:
@@ -111,10 +111,10 @@ def _csv(path: Path) -> Iterator[Row]:
             raise FileRefused(f"{path.name}: the header line is not UTF-8 text") from None
         header = next(csv.reader([header_text]), [])
         header = [h.strip() for h in header]
-        unknown = [h for h in header if h not in FIELDS]
+        unknown = [h for h in header if h not in fields]
         if unknown or not header:
             raise FileRefused(
-                f"{path.name}: unknown column {unknown[0]!r}; allowed: {', '.join(FIELDS)}"
+                f"{path.name}: unknown column {unknown[0]!r}; allowed: {', '.join(fields)}"
                 if unknown
                 else f"{path.name}: empty file (no header line)"
             )
@@ -142,7 +142,7 @@ def _csv(path: Path) -> Iterator[Row]:
             yield n, {h: (c if c != "" else None) for h, c in zip(header, cells, strict=True)}
 
 
-def _parquet(path: Path) -> Iterator[Row]:
+def _parquet(path: Path, fields: tuple[str, ...]) -> Iterator[Row]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -150,9 +150,9 @@ def _parquet(path: Path) -> Iterator[Row]:
         pf = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise FileRefused(f"{path.name}: not a readable Parquet file ({exc})") from None
-    unknown = [c for c in pf.schema_arrow.names if c not in FIELDS]
+    unknown = [c for c in pf.schema_arrow.names if c not in fields]
     if unknown:
-        raise FileRefused(f"{path.name}: unknown column {unknown[0]!r}; allowed: {', '.join(FIELDS)}")
+        raise FileRefused(f"{path.name}: unknown column {unknown[0]!r}; allowed: {', '.join(fields)}")
     n = 0
     for batch in pf.iter_batches(batch_size=20_000):
         for row in batch.to_pylist():

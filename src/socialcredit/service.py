@@ -20,7 +20,8 @@ from socialcredit.ledger import IngestResult, Quarantined, Record
 from socialcredit.lists import ListEntry, entries_for
 from socialcredit.schemes.loader import Registry
 from socialcredit.scoring.points import Score, score_points
-from socialcredit.store import Store, StoredKey, SubjectRow
+from socialcredit.store import Store, StoredKey
+from socialcredit.subjects import SubjectRow, validate_subject
 
 
 def utcnow() -> dt.datetime:
@@ -59,6 +60,18 @@ class PopulationSummary:
 
 
 Row = tuple[int, Mapping[str, Any]] | Quarantined
+
+
+@dataclass(frozen=True)
+class RegisterResult:
+    """Subjects submitted = added + updated + unchanged + quarantined."""
+
+    submitted: int
+    added: int
+    updated: int
+    unchanged: int
+    quarantined: int
+    quarantine: tuple[Quarantined, ...] = ()
 
 
 class System:
@@ -146,8 +159,29 @@ class System:
             tuple(sorted(sample, key=lambda q: q.row_number)),
         )
 
-    def register(self, subjects: Iterable[SubjectRow]) -> int:
+    def register(self, subjects: Iterable[SubjectRow]) -> tuple[int, int, int]:
+        """Register already-validated subjects: (added, updated, unchanged)."""
         return self.store.upsert_subjects(list(subjects), self.clock())
+
+    def register_rows(self, rows: Iterable[Row], *, principal: access.Principal) -> RegisterResult:
+        """Register submitted subject rows (operators only); each row is added, updated,
+        unchanged, or quarantined with the reasons."""
+        access.require(principal.role == "operator", "register subjects")
+        good: list[SubjectRow] = []
+        bad: list[Quarantined] = []
+        n_rows = 0
+        for row in rows:
+            n_rows += 1
+            if isinstance(row, Quarantined):
+                bad.append(row)
+                continue
+            n, raw = row
+            try:
+                good.append(validate_subject(raw))
+            except ledger.RowError as exc:
+                bad.append(Quarantined(n, raw, exc.reasons))
+        added, updated, unchanged = self.register(good)
+        return RegisterResult(n_rows, added, updated, unchanged, len(bad), tuple(bad[:100]))
 
     # ------------------------------------------------------------------ views
 

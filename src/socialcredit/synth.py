@@ -52,7 +52,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from socialcredit.schemes.loader import Registry, shipped_registry
 from socialcredit.schemes.model import Item
-from socialcredit.store.sql import SubjectRow
+from socialcredit.subjects import SubjectRow
 
 __all__ = [
     "BIRTH_YEARS",

@@ -24,6 +24,13 @@ class RecordsIn(BaseModel):
     records: list[dict[str, Any]] = Field(max_length=MAX_BATCH)
 
 
+class SubjectsIn(BaseModel):
+    """Subjects to register or update (operators only)."""
+
+    model_config = ConfigDict(extra="forbid")
+    subjects: list[dict[str, Any]] = Field(max_length=MAX_BATCH)
+
+
 class QuarantinedOut(BaseModel):
     row_number: int
     reasons: list[str]
@@ -50,6 +57,16 @@ class IngestOut(BaseModel):
                 QuarantinedOut(row_number=q.row_number, reasons=list(q.reasons)) for q in r.quarantine
             ],
         )
+
+
+class RegisterOut(BaseModel):
+    ok: Literal[True] = True
+    submitted: int
+    added: int
+    updated: int
+    unchanged: int
+    quarantined: int
+    quarantine: list[QuarantinedOut]
 
 
 class ContributionOut(BaseModel):

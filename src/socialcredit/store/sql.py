@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from socialcredit import ledger
 from socialcredit.ledger import Quarantined, Record
 from socialcredit.store import tables as t
+from socialcredit.subjects import SubjectRow
 
 CHUNK = 500
 RECORD_COLUMNS = (
@@ -49,19 +50,6 @@ RECORD_COLUMNS = (
 def default_url(home: Path) -> str:
     """The embedded default: one SQLite file in the data directory."""
     return f"sqlite:///{home / 'socialcredit.db'}"
-
-
-@dataclass(frozen=True, slots=True)
-class SubjectRow:
-    """A registered subject (person or organisation)."""
-
-    code: str
-    kind: str
-    name: str | None = None
-    sex: str | None = None
-    district: str | None = None
-    legal_representative: str | None = None
-    representative_since: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -473,54 +461,40 @@ class Store:
 
     # ------------------------------------------------------------------ subjects
 
-    def upsert_subjects(self, rows: Sequence[SubjectRow], at: dt.datetime) -> int:
-        """Register subjects; an existing code keeps its row (registration is not an edit path)."""
+    def upsert_subjects(self, rows: Sequence[SubjectRow], at: dt.datetime) -> tuple[int, int, int]:
+        """Register subjects or update their registration; returns (added, updated, unchanged).
+        (The registry is not the ledger: a new legal representative replaces the old one.)"""
         if not rows:
-            return 0
-        added = 0
+            return 0, 0, 0
+        latest = {r.code: r for r in rows}
+        added = updated = unchanged = 0
         with self.engine.begin() as conn:
-            codes = [r.code for r in rows]
-            have: set[str] = set()
+            codes = list(latest)
+            have: dict[str, SubjectRow] = {}
             for i in range(0, len(codes), CHUNK):
-                have.update(
-                    c
-                    for (c,) in conn.execute(
-                        select(t.subjects.c.code).where(t.subjects.c.code.in_(codes[i : i + CHUNK]))
-                    )
-                )
-            new = [
-                {
-                    "code": r.code,
-                    "kind": r.kind,
-                    "name": r.name,
-                    "sex": r.sex,
-                    "district": r.district,
-                    "legal_representative": r.legal_representative,
-                    "representative_since": r.representative_since,
-                    "registered_at": at,
-                }
-                for r in rows
-                if r.code not in have
-            ]
+                for m in conn.execute(
+                    select(t.subjects).where(t.subjects.c.code.in_(codes[i : i + CHUNK]))
+                ).mappings():
+                    have[m["code"]] = _subject(m)
+            new = []
+            for code, r in latest.items():
+                old = have.get(code)
+                if old is None:
+                    new.append({**asdict(r), "registered_at": at})
+                    added += 1
+                elif old == r:
+                    unchanged += 1
+                else:
+                    conn.execute(update(t.subjects).where(t.subjects.c.code == code).values(**asdict(r)))
+                    updated += 1
             if new:
                 conn.execute(t.subjects.insert(), new)
-                added = len(new)
-        return added
+        return added, updated, unchanged + len(rows) - len(latest)
 
     def subject(self, code: str) -> SubjectRow | None:
         with self.engine.connect() as conn:
             m = conn.execute(select(t.subjects).where(t.subjects.c.code == code)).mappings().first()
-        if m is None:
-            return None
-        return SubjectRow(
-            m["code"],
-            m["kind"],
-            m["name"],
-            m["sex"],
-            m["district"],
-            m["legal_representative"],
-            m["representative_since"],
-        )
+        return _subject(m) if m is not None else None
 
     def represented_by(self, person: str) -> list[str]:
         """Organisations whose legal representative is ``person``."""
@@ -612,13 +586,7 @@ class Store:
 
     def add_key(self, key: StoredKey) -> None:
         with self.engine.begin() as conn:
-            conn.execute(
-                t.api_keys.insert().values(
-                    **key.__dict__
-                    if hasattr(key, "__dict__")
-                    else {f: getattr(key, f) for f in StoredKey.__slots__}
-                )
-            )
+            conn.execute(t.api_keys.insert().values(**asdict(key)))
 
     def key(self, key_id: str) -> StoredKey | None:
         with self.engine.connect() as conn:
@@ -640,6 +608,18 @@ class Store:
                 .values(revoked_at=at)
             )
             return bool(res.rowcount)
+
+
+def _subject(m: RowMapping) -> SubjectRow:
+    return SubjectRow(
+        m["code"],
+        m["kind"],
+        m["name"],
+        m["sex"],
+        m["district"],
+        m["legal_representative"],
+        m["representative_since"],
+    )
 
 
 def _audit_content(row: Mapping[str, Any]) -> str:

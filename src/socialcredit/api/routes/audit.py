@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from socialcredit import codes
 from socialcredit.api.deps import CurrentKey, SystemDep
 from socialcredit.api.models import AuditListOut, AuditOut, ProblemOut, VerifyOut
 
@@ -22,6 +23,8 @@ def read_audit(
 ) -> AuditListOut:
     """Auditors read everything; a subject sees who looked at its record and why."""
     rows = system.audit_log(key, subject=subject, limit=limit, before=before)
+    if key.role != "operator":  # auditors audit the trail, not the people in it
+        rows = [{**r, "subject": codes.mask(r["subject"]) if r["subject"] else None} for r in rows]
     return AuditListOut(data=[AuditOut(**r) for r in rows], count=len(rows))
 
 
