@@ -12,6 +12,7 @@ from socialcredit.decisions import Decision
 from socialcredit.ledger import IngestResult, Record
 from socialcredit.lists import ListEntry
 from socialcredit.scoring.points import Score
+from socialcredit.store import StoredKey
 
 MAX_BATCH = 10_000
 
@@ -279,6 +280,18 @@ class KeyOut(BaseModel):
     created_at: dt.datetime
     expires_at: dt.datetime | None
     revoked_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, k: StoredKey) -> KeyOut:
+        return cls(
+            key_id=k.key_id,
+            role=k.role,
+            principal=k.principal,
+            name=k.name,
+            created_at=k.created_at,
+            expires_at=k.expires_at,
+            revoked_at=k.revoked_at,
+        )
 
 
 class NewKeyOut(KeyOut):

@@ -116,7 +116,6 @@ class Store:
             self._sqlite_pragmas(self.engine)
         else:
             self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-        t.metadata.create_all(self.engine)
         # Bulk inserts of records bypass SQLAlchemy's per-row bind processing (most of the cost
         # of ingestion); values are converted here exactly as SQLAlchemy would store them.
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
@@ -125,12 +124,15 @@ class Store:
         self._insert_records = (
             f"INSERT INTO records ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
         )
+        self._create()
+
+    def _create(self) -> None:
+        """Create missing tables and the two chain heads."""
+        t.metadata.create_all(self.engine)
         with self.engine.begin() as conn:
+            have = {c for (c,) in conn.execute(select(t.chain_heads.c.chain))}
             for chain in ("records", "audit"):
-                if (
-                    conn.execute(select(t.chain_heads.c.chain).where(t.chain_heads.c.chain == chain)).first()
-                    is None
-                ):
+                if chain not in have:
                     conn.execute(t.chain_heads.insert().values(chain=chain, count=0, head=ledger.GENESIS))
 
     def _date(self, value: dt.date) -> dt.date | str:
@@ -341,18 +343,7 @@ class Store:
     def reset(self) -> None:
         """Drop and recreate every table. Only the demo uses this, on a database it built."""
         t.metadata.drop_all(self.engine)
-        t.metadata.create_all(self.engine)
-        # Bulk inserts of records bypass SQLAlchemy's per-row bind processing (most of the cost
-        # of ingestion); values are converted here exactly as SQLAlchemy would store them.
-        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
-        cols = [c.name for c in t.records.columns]
-        assert tuple(cols) == RECORD_COLUMNS, "append_chunk builds rows in RECORD_COLUMNS order"
-        self._insert_records = (
-            f"INSERT INTO records ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
-        )
-        with self.engine.begin() as conn:
-            for chain in ("records", "audit"):
-                conn.execute(t.chain_heads.insert().values(chain=chain, count=0, head=ledger.GENESIS))
+        self._create()
 
     def quarantine_of(self, batch_id: str, limit: int = 1000) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:

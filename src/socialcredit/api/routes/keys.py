@@ -31,18 +31,7 @@ def create_key(body: KeyIn, key: CurrentKey, system: SystemDep) -> NewKeyOut:
 @router.get("", operation_id="list_keys", response_model=KeysOut)
 def list_keys(key: CurrentKey, system: SystemDep) -> KeysOut:
     access.require(key.role == "operator", "list keys")
-    rows = [
-        KeyOut(
-            key_id=k.key_id,
-            role=k.role,
-            principal=k.principal,
-            name=k.name,
-            created_at=k.created_at,
-            expires_at=k.expires_at,
-            revoked_at=k.revoked_at,
-        )
-        for k in system.store.list_keys()
-    ]
+    rows = [KeyOut.of(k) for k in system.store.list_keys()]
     return KeysOut(data=rows, count=len(rows))
 
 
