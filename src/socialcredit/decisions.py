@@ -57,7 +57,7 @@ def _triggers(
     trig = measure.trigger
     day = at.date()
     for e in entries:
-        if e.qualified_id in trig.lists and e.active_on(day):
+        if e.qualified_id in trig.lists and e.active_on(day) and e.suspended_by is None:
             via = f" as legal representative of {e.via}" if e.via else ""
             found.append(
                 Reason(
@@ -115,8 +115,19 @@ def decide(
     if measure.kind == "punishment":
         if found:
             return Decision(subject, measure.id, measure.kind, False, at, tuple(found))
+        suspended = [
+            Reason(
+                "suspended",
+                f"the entry on '{e.title}' is suspended while objection {e.suspended_by} is open",
+                list_id=e.qualified_id,
+                since=e.since,
+                until=e.planned_end,
+            )
+            for e in entries
+            if e.qualified_id in measure.trigger.lists and e.active_on(at.date()) and e.suspended_by
+        ]
         none = Reason("no-trigger", f"no list entry or grade restricts '{measure.title}'")
-        return Decision(subject, measure.id, measure.kind, True, at, (none,))
+        return Decision(subject, measure.id, measure.kind, True, at, (*suspended, none))
     if found:
         return Decision(subject, measure.id, measure.kind, True, at, tuple(found))
     t = measure.trigger

@@ -28,8 +28,11 @@ from typing import Any, Literal, cast
 from socialcredit import codes
 from socialcredit.schemes.loader import Registry
 
-Action = Literal["report", "correct", "withdraw"]
-ACTIONS: tuple[str, ...] = ("report", "correct", "withdraw")
+Action = Literal["report", "correct", "withdraw", "restore"]
+ACTIONS: tuple[str, ...] = ("report", "correct", "withdraw", "restore")
+# correct: the referenced record was wrong and this one replaces it; withdraw: it was wrong and
+# nothing replaces it; restore: it was right, but credit restoration ends its effect from now on.
+SUPERSEDING: tuple[str, ...] = ("correct", "withdraw", "restore")
 FIELDS: tuple[str, ...] = (
     "subject",
     "item",
@@ -312,10 +315,10 @@ def validate_row(
     corrects = None
     if not _blank(values.get("corrects")):
         corrects = attempt(lambda: _text(values["corrects"], "corrects", 64))
-    if action in ("correct", "withdraw") and corrects is None:
+    if action in SUPERSEDING and corrects is None:
         problems.append(f"corrects: is required when action is {action}")
     if action == "report" and corrects is not None:
-        problems.append("corrects: only a correct or withdraw record may reference another")
+        problems.append("corrects: only a correct, withdraw or restore record may reference another")
     details: Mapping[str, Any] = {}
     raw_details = values.get("details")
     if not _blank(raw_details):
@@ -434,6 +437,6 @@ def effective(
     """
     known = [r for r in records if as_of is None or r.reported_at <= as_of]
     gone = {r.corrects for r in known if r.corrects is not None} | set(superseded)
-    out = [r for r in known if r.action != "withdraw" and r.record_id not in gone]
+    out = [r for r in known if r.action in ("report", "correct") and r.record_id not in gone]
     out.sort(key=lambda r: (r.occurred_on, r.seq))
     return out

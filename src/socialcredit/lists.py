@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from socialcredit.dueprocess.calendar import add_working_days
 from socialcredit.ledger import Record
 from socialcredit.schemes.loader import Registry
 from socialcredit.schemes.model import ListDef, Scheme
@@ -45,6 +46,7 @@ class ListEntry:
     legal_basis: str | None
     via: str | None = None
     removal_due: dt.date | None = None
+    suspended_by: str | None = None  # an open objection that suspends the measures of this entry
 
     @property
     def qualified_id(self) -> str:
@@ -53,21 +55,6 @@ class ListEntry:
     def active_on(self, day: dt.date) -> bool:
         end = self.ended_on or self.planned_end
         return self.since <= day < end
-
-
-def add_working_days(start: dt.date, days: int, holidays: frozenset[dt.date] = frozenset()) -> dt.date:
-    """The date ``days`` working days after ``start`` (Monday to Friday, less holidays).
-
-    >>> add_working_days(dt.date(2024, 3, 1), 3)  # a Friday
-    datetime.date(2024, 3, 6)
-    """
-    day = start
-    left = days
-    while left > 0:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5 and day not in holidays:
-            left -= 1
-    return day
 
 
 def _status(since: dt.date, end: dt.date, ended: dt.date | None, today: dt.date) -> Status:

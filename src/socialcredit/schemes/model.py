@@ -146,6 +146,11 @@ class ListDef(_Strict):
     max_period_days: int | None = Field(None, gt=0)
     removal: Removal = Field(default_factory=Removal)
     notice: Notice = Field(default_factory=lambda: Notice(required=True, days=10))
+    during_objection: Literal["stay", "suspend"] = Field(
+        "suspend",
+        description="Whether measures triggered by this list stay in force while an objection to the "
+        "entry is open (the court's list: they stay)",
+    )
     lists_representative: bool = Field(
         False, description="An organisation's listing also lists its legal representative"
     )
@@ -185,6 +190,18 @@ class Measure(_Strict):
     how_to_resolve: str | None = None
 
 
+class DueProcess(_Strict):
+    """Due-process periods; the defaults are the court's rules (SPC provisions, Art. 12)."""
+
+    review_days: int = Field(15, ge=1, le=365, description="Days to review an objection")
+    correction_working_days: int = Field(3, ge=1, le=60, description="Working days to correct once upheld")
+    appeal_days: int = Field(10, ge=1, le=365, description="Days to appeal a rejected objection")
+    appeal_decision_days: int = Field(15, ge=1, le=365, description="Days to decide an appeal")
+    restoration_decision_working_days: int = Field(
+        5, ge=1, le=60, description="Working days to decide a restoration application (an assumption)"
+    )
+
+
 class Scheme(_Strict):
     """One scheme file."""
 
@@ -197,6 +214,7 @@ class Scheme(_Strict):
     model: PointsModel | None = None
     lists: list[ListDef] = Field(default_factory=list)
     measures: list[Measure] = Field(default_factory=list)
+    due_process: DueProcess = Field(default_factory=DueProcess)
     public_lookup: list[SubjectKindName] = Field(
         default_factory=_organisations,
         description="Whose records the public may look up by code",

@@ -19,11 +19,13 @@ from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from socialcredit import ledger
+from socialcredit.dueprocess.cases import CaseEvent
 from socialcredit.ledger import Quarantined, Record
 from socialcredit.store import tables as t
 from socialcredit.subjects import SubjectRow
 
 CHUNK = 500
+CHAINS = ("records", "audit", "cases")
 RECORD_COLUMNS = (
     "seq",
     "record_id",
@@ -131,7 +133,7 @@ class Store:
         t.metadata.create_all(self.engine)
         with self.engine.begin() as conn:
             have = {c for (c,) in conn.execute(select(t.chain_heads.c.chain))}
-            for chain in ("records", "audit"):
+            for chain in CHAINS:
                 if chain not in have:
                     conn.execute(t.chain_heads.insert().values(chain=chain, count=0, head=ledger.GENESIS))
 
@@ -250,6 +252,11 @@ class Store:
                                 ),
                             )
                         )
+                    continue
+                if r.action == "restore" and not may_correct_any:
+                    q_out.append(
+                        Quarantined(n, raw, ("action: only an operator records a credit restoration",))
+                    )
                     continue
                 if r.corrects is not None:
                     target = existing.get(r.corrects)
@@ -572,6 +579,132 @@ class Store:
                     prev = row["chain_hash"]
 
         return list(ledger.verify_chain(rows(), head=head))
+
+    # ------------------------------------------------------------------ due-process cases
+
+    def append_case_event(self, e: CaseEvent) -> CaseEvent:
+        """Append one step of an objection or restoration case to its chain."""
+        with self.engine.begin() as conn:
+            count, head = self._lock_head(conn, "cases")
+            count += 1
+            payload = _dumps(dict(e.payload))
+            content = _dumps(
+                [e.case_id, e.case_kind, e.kind, ledger.iso_dt(e.at), e.subject, e.key_id, e.role, payload]
+            )
+            head = ledger.chain_hash(head, count, content, e.at, "cases")
+            conn.execute(
+                t.case_events.insert().values(
+                    seq=count,
+                    case_id=e.case_id,
+                    case_kind=e.case_kind,
+                    kind=e.kind,
+                    at=e.at,
+                    subject=e.subject,
+                    key_id=e.key_id,
+                    role=e.role,
+                    payload=payload,
+                    chain_hash=head,
+                )
+            )
+            self._set_head(conn, "cases", count, head)
+        return CaseEvent(e.case_id, e.case_kind, e.kind, e.at, e.subject, e.key_id, e.role, e.payload, count)
+
+    def case_events(
+        self, *, case_id: str | None = None, subject: str | None = None, case_kind: str | None = None
+    ) -> list[CaseEvent]:
+        """Case events in order, filtered; the service folds them into cases."""
+        q = select(t.case_events).order_by(t.case_events.c.seq)
+        if case_id is not None:
+            q = q.where(t.case_events.c.case_id == case_id)
+        if subject is not None:
+            q = q.where(t.case_events.c.subject == subject)
+        if case_kind is not None:
+            q = q.where(t.case_events.c.case_kind == case_kind)
+        with self.engine.connect() as conn:
+            return [
+                CaseEvent(
+                    m["case_id"],
+                    m["case_kind"],
+                    m["kind"],
+                    m["at"],
+                    m["subject"],
+                    m["key_id"],
+                    m["role"],
+                    json.loads(m["payload"]),
+                    m["seq"],
+                )
+                for m in conn.execute(q).mappings()
+            ]
+
+    def verify_cases(self) -> list[ledger.ChainProblem]:
+        head = self.head("cases")
+        prev = ledger.GENESIS
+
+        def rows() -> Iterator[tuple[int, str, str, str, str]]:
+            nonlocal prev
+            with self.engine.connect() as conn:
+                for m in conn.execute(select(t.case_events).order_by(t.case_events.c.seq)).mappings():
+                    content = _dumps(
+                        [
+                            m["case_id"],
+                            m["case_kind"],
+                            m["kind"],
+                            ledger.iso_dt(m["at"]),
+                            m["subject"],
+                            m["key_id"],
+                            m["role"],
+                            m["payload"],
+                        ]
+                    )
+                    recomputed = ledger.chain_hash(prev, m["seq"], content, m["at"], "cases")
+                    yield (
+                        m["seq"],
+                        f"case event #{m['seq']} ({m['case_id']})",
+                        content,
+                        m["chain_hash"],
+                        recomputed,
+                    )
+                    prev = m["chain_hash"]
+
+        return list(ledger.verify_chain(rows(), head=head))
+
+    def records_by_source(self) -> dict[str, int]:
+        """How many reports each source has in the ledger (for its accuracy figure)."""
+        with self.engine.connect() as conn:
+            return {
+                s: int(n)
+                for s, n in conn.execute(
+                    select(t.records.c.source, func.count())
+                    .where(t.records.c.action == "report")
+                    .group_by(t.records.c.source)
+                )
+            }
+
+    def subjects_with_items(self, items: Sequence[str]) -> list[str]:
+        """Subjects having any record of these items: the candidates for an item-based list."""
+        if not items:
+            return []
+        with self.engine.connect() as conn:
+            return sorted(
+                {
+                    c
+                    for (c,) in conn.execute(
+                        select(t.records.c.subject).where(t.records.c.item.in_(list(items))).distinct()
+                    )
+                }
+            )
+
+    def subjects_reported_since(self, since: dt.datetime) -> list[str]:
+        """Subjects with a record reported since ``since`` (candidates for pending notices)."""
+        with self.engine.connect() as conn:
+            return sorted(
+                {
+                    c
+                    for (c,) in conn.execute(
+                        select(t.records.c.subject).where(t.records.c.reported_at >= since).distinct()
+                    )
+                }
+            )
 
     # ------------------------------------------------------------------ keys
 

@@ -103,6 +103,21 @@ audit = Table(
     Index("ix_audit_subject_at", "subject", "at"),
 )
 
+case_events = Table(
+    "case_events",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("case_id", String(32), nullable=False, index=True),
+    Column("case_kind", String(16), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("subject", String(18), nullable=False, index=True),
+    Column("key_id", String(32)),
+    Column("role", String(16)),
+    Column("payload", Text, nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+)
+
 api_keys = Table(
     "api_keys",
     metadata,

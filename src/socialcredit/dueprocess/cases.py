@@ -1,0 +1,234 @@
+"""Objections, appeals and restoration applications as event-sourced cases.
+
+A case's state and deadlines are folded from its events, so the history of who did what and when
+is never overwritten. Deadlines default to the court's rules (Art. 12 of the SPC provisions on the
+list of dishonest judgment debtors): review within 15 days, correction within 3 working days of an
+upheld objection, appeal within 10 days, decided within 15 days. Restoration follows the national
+measures: a negative record may be restored after its minimum publication period (minor: none,
+general: 3 months, serious: 1 year), once the conduct is corrected, obligations fulfilled and a
+public credit commitment made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from socialcredit.dueprocess.calendar import add_working_days
+
+CaseKind = Literal["objection", "restoration"]
+MIN_PUBLICATION_DAYS = {"minor": 0, "general": 90, "serious": 365}
+
+
+@dataclass(frozen=True, slots=True)
+class Deadlines:
+    """The due-process periods of a scheme (defaults: the court's rules)."""
+
+    review_days: int = 15
+    correction_working_days: int = 3
+    appeal_days: int = 10
+    appeal_decision_days: int = 15
+    restoration_decision_working_days: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEvent:
+    """One step of a case, as stored (append-only, hash-chained)."""
+
+    case_id: str
+    case_kind: CaseKind
+    kind: str
+    at: dt.datetime
+    subject: str
+    key_id: str | None
+    role: str | None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class Objection:
+    """An objection to a record or a list entry, and where it stands."""
+
+    id: str
+    subject: str
+    record_ids: tuple[str, ...]
+    list_id: str | None
+    statement: str
+    evidence: tuple[str, ...]
+    filed_at: dt.datetime
+    filed_by: str | None
+    status: str  # "under review" | "upheld" | "corrected" | "rejected" | "under appeal" | "closed"
+    review_due: dt.date
+    measures_stay: bool
+    decided_at: dt.datetime | None = None
+    decision_reason: str | None = None
+    correction_due: dt.date | None = None
+    corrected_at: dt.datetime | None = None
+    correction_records: tuple[str, ...] = ()
+    appeal_until: dt.date | None = None
+    appealed_at: dt.datetime | None = None
+    appeal_statement: str | None = None
+    appeal_due: dt.date | None = None
+    appeal_decided_at: dt.datetime | None = None
+    appeal_reason: str | None = None
+    events: tuple[CaseEvent, ...] = ()
+
+    kind: str = "objection"
+
+    @property
+    def is_open(self) -> bool:
+        """Open while a decision, a correction or an appeal is pending."""
+        return self.status in ("under review", "upheld", "under appeal")
+
+    def overdue(self, today: dt.date) -> list[str]:
+        """Which deadlines have passed without the step they require."""
+        late = []
+        if self.status == "under review" and today > self.review_due:
+            late.append(f"review was due by {self.review_due.isoformat()}")
+        if self.status == "upheld" and self.correction_due and today > self.correction_due:
+            late.append(f"correction was due by {self.correction_due.isoformat()}")
+        if self.status == "under appeal" and self.appeal_due and today > self.appeal_due:
+            late.append(f"appeal decision was due by {self.appeal_due.isoformat()}")
+        return late
+
+
+@dataclass(frozen=True)
+class Restoration:
+    """An application for credit restoration of one negative record."""
+
+    id: str
+    subject: str
+    record_id: str
+    item: str
+    severity: str
+    conduct_corrected: str
+    obligations_fulfilled: str
+    commitment: str
+    applied_at: dt.datetime
+    eligible_from: dt.date
+    status: str  # "under review" | "granted" | "refused"
+    decision_due: dt.date
+    decided_at: dt.datetime | None = None
+    decision_reason: str | None = None
+    restore_record: str | None = None
+    events: tuple[CaseEvent, ...] = ()
+
+    kind: str = "restoration"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "under review"
+
+    def overdue(self, today: dt.date) -> list[str]:
+        if self.status == "under review" and today > self.decision_due:
+            return [f"restoration decision was due by {self.decision_due.isoformat()}"]
+        return []
+
+
+def fold_objection(
+    events: Sequence[CaseEvent], deadlines: Deadlines, holidays: frozenset[dt.date] = frozenset()
+) -> Objection:
+    """The state of an objection from its events (the first must be ``filed``)."""
+    first = events[0]
+    if first.kind != "filed":
+        raise ValueError(f"case {first.case_id}: the first event must be 'filed', not {first.kind!r}")
+    p = first.payload
+    state: dict[str, Any] = {
+        "status": "under review",
+        "review_due": first.at.date() + dt.timedelta(days=deadlines.review_days),
+    }
+    for e in events[1:]:
+        day = e.at.date()
+        if e.kind == "decided":
+            upheld = bool(e.payload["upheld"])
+            state.update(
+                decided_at=e.at,
+                decision_reason=e.payload.get("reason"),
+                status="upheld" if upheld else "rejected",
+            )
+            if upheld:
+                state["correction_due"] = add_working_days(day, deadlines.correction_working_days, holidays)
+            else:
+                state["appeal_until"] = day + dt.timedelta(days=deadlines.appeal_days)
+        elif e.kind == "corrected":
+            state.update(
+                corrected_at=e.at, status="corrected", correction_records=tuple(e.payload.get("records", ()))
+            )
+        elif e.kind == "appealed":
+            state.update(
+                appealed_at=e.at,
+                appeal_statement=e.payload.get("statement"),
+                status="under appeal",
+                appeal_due=day + dt.timedelta(days=deadlines.appeal_decision_days),
+            )
+        elif e.kind == "appeal_decided":
+            upheld = bool(e.payload["upheld"])
+            state.update(
+                appeal_decided_at=e.at,
+                appeal_reason=e.payload.get("reason"),
+                status="upheld" if upheld else "closed",
+            )
+            if upheld:
+                state["correction_due"] = add_working_days(day, deadlines.correction_working_days, holidays)
+        else:
+            raise ValueError(f"case {e.case_id}: unknown event {e.kind!r}")
+    return Objection(
+        id=first.case_id,
+        subject=first.subject,
+        record_ids=tuple(p.get("record_ids", ())),
+        list_id=p.get("list_id"),
+        statement=p["statement"],
+        evidence=tuple(p.get("evidence", ())),
+        filed_at=first.at,
+        filed_by=first.key_id,
+        measures_stay=bool(p.get("measures_stay", True)),
+        events=tuple(events),
+        **state,
+    )
+
+
+def restoration_eligible_from(occurred_on: dt.date, severity: str) -> dt.date:
+    """The first day a restoration may be applied for: after the minimum publication period."""
+    return occurred_on + dt.timedelta(
+        days=MIN_PUBLICATION_DAYS.get(severity, MIN_PUBLICATION_DAYS["general"])
+    )
+
+
+def fold_restoration(
+    events: Sequence[CaseEvent], deadlines: Deadlines, holidays: frozenset[dt.date] = frozenset()
+) -> Restoration:
+    """The state of a restoration application from its events."""
+    first = events[0]
+    if first.kind != "applied":
+        raise ValueError(f"case {first.case_id}: the first event must be 'applied', not {first.kind!r}")
+    p = first.payload
+    state: dict[str, Any] = {"status": "under review"}
+    for e in events[1:]:
+        if e.kind == "decided":
+            granted = bool(e.payload["granted"])
+            state.update(
+                decided_at=e.at,
+                decision_reason=e.payload.get("reason"),
+                status="granted" if granted else "refused",
+                restore_record=e.payload.get("record"),
+            )
+        else:
+            raise ValueError(f"case {e.case_id}: unknown event {e.kind!r}")
+    return Restoration(
+        id=first.case_id,
+        subject=first.subject,
+        record_id=p["record_id"],
+        item=p["item"],
+        severity=p["severity"],
+        conduct_corrected=p["conduct_corrected"],
+        obligations_fulfilled=p["obligations_fulfilled"],
+        commitment=p["commitment"],
+        applied_at=first.at,
+        eligible_from=dt.date.fromisoformat(p["eligible_from"]),
+        decision_due=add_working_days(first.at.date(), deadlines.restoration_decision_working_days, holidays),
+        events=tuple(events),
+        **state,
+    )

@@ -1,0 +1,169 @@
+"""Due process: notice before listing, objections and appeals with the court's deadlines,
+restoration, suspensions, and the sources' accuracy figures. Runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from socialcredit import access
+from socialcredit.dueprocess import WorkingCalendar
+from socialcredit.service import NotFound, System
+from socialcredit.store import SubjectRow
+from tests.conftest import Clock, org, person
+
+P, Q, REP, ORG = person(41), person(42), person(43), org(41)
+
+
+def rec(n: int, subject: str, item: str, source: str, day: str, **kw: Any) -> tuple[int, dict[str, Any]]:
+    return n, {"subject": subject, "item": item, "source": source, "source_record_id": f"{source}-{n}",
+               "occurred_on": day, "reported_at": day + "T10:00:00", **kw}
+
+
+def feed(system: System, *rows: tuple[int, dict[str, Any]]) -> list[str]:
+    from socialcredit.ledger import record_id_for
+
+    result = system.ingest(list(rows), origin="test", principal=system.operator())
+    assert result.accepted == len(rows), result.quarantine
+    return [record_id_for(r["source"], r["source_record_id"]) for _n, r in rows]
+
+
+def key(system: System, role: str, principal: str | None) -> access.Principal:
+    return system.authenticate(system.create_key(role, principal).token)  # type: ignore[arg-type]
+
+
+def test_court_listing_objection_upheld_withdraws_and_lifts_measures(system: System, clock: Clock) -> None:
+    [rid] = feed(system, rec(1, P, "court.dishonest.able-but-refuses", "court", "2026-10-20"))
+    me = key(system, "subject", P)
+    assert not system.check(P, "no-flights", system.operator(), purpose="t").allowed
+    o = system.file_objection(principal=me, subject=P, list_id="court-dishonest-debtors/dishonest-debtors",
+                              statement="I paid in full on 2026-10-01; receipt attached.",
+                              evidence=["receipt 2026-10-01 no. 8812"])
+    assert o.status == "under review" and o.record_ids == (rid,) and o.measures_stay
+    assert o.review_due == clock.now.date() + dt.timedelta(days=15)
+    # the court's list stays in force while the objection is reviewed (Art. 12)
+    assert not system.check(P, "no-flights", system.operator(), purpose="t").allowed
+    with pytest.raises(access.AccessDenied):
+        system.decide_objection(principal=me, objection_id=o.id, upheld=True, reason="self-service")
+    clock.advance(days=2)
+    decided = system.decide_objection(principal=system.operator(), objection_id=o.id, upheld=True,
+                                      reason="performance proven by receipt")
+    assert decided.status == "corrected" and len(decided.correction_records) == 1
+    assert decided.correction_due is not None and decided.corrected_at is not None
+    # scores, lists and decisions follow at once
+    assert system.check(P, "no-flights", system.operator(), purpose="t").allowed
+    view = system.view(P)
+    assert view.scores["rongcheng"].score == 1000 and view.entries == []
+    # the source's accuracy figure counts the overturned record
+    court = next(a for a in system.source_accuracy() if a.source == "court")
+    assert (court.records, court.overturned, court.overturned_share) == (1, 1, 1.0)
+    assert court.median_days_to_correct == pytest.approx(2.0)
+    assert system.verify() == {"records": [], "audit": [], "cases": []}
+
+
+def test_suspending_list_lifts_measures_while_objection_is_open(system: System, clock: Clock) -> None:
+    rows = [rec(i, P, "court.fraud-conviction", "court", f"2026-09-{i:02d}") for i in range(1, 5)]
+    rows += [rec(10 + i, P, "traffic.drunk-driving", "traffic-police", f"2026-09-{10 + i:02d}") for i in range(1, 3)]
+    feed(system, *rows)
+    [entry] = [e for e in system.view(P).entries if e.list_id == "d-grade"]
+    assert entry.status == "active"
+    assert not system.check(P, "extra-scrutiny-subsidies", system.operator(), purpose="t").allowed
+    me = key(system, "subject", P)
+    o = system.file_objection(principal=me, subject=P, list_id="rongcheng/d-grade", statement="wrong person")
+    assert not o.measures_stay and len(o.record_ids) == 6
+    d = system.check(P, "extra-scrutiny-subsidies", system.operator(), purpose="t")
+    assert d.allowed and d.reasons[0].basis == "suspended" and o.id in d.reasons[0].text
+    # a rejected objection ends the suspension; the appeal window is 10 days
+    clock.advance(days=1)
+    r = system.decide_objection(principal=system.operator(), objection_id=o.id, upheld=False, reason="records verified")
+    assert r.status == "rejected" and r.appeal_until == clock.now.date() + dt.timedelta(days=10)
+    assert not system.check(P, "extra-scrutiny-subsidies", system.operator(), purpose="t").allowed
+    a = system.appeal(principal=me, objection_id=o.id, statement="the court mixed me up with my namesake")
+    assert a.status == "under appeal" and a.appeal_due == clock.now.date() + dt.timedelta(days=15)
+    up = system.decide_appeal(principal=system.operator(), objection_id=o.id, upheld=True, reason="namesake")
+    assert up.status == "corrected"
+    assert system.view(P).scores["rongcheng"].grade == "A"
+
+
+def test_notice_before_listing(system: System, clock: Clock) -> None:
+    rows = [rec(i, P, "court.fraud-conviction", "court", f"2026-10-{20 + i:02d}") for i in range(1, 6)]
+    ids = feed(system, *rows)
+    clock.now = dt.datetime(2026, 10, 27, 12)
+    [n] = system.notices(P)
+    assert n.status == "pending" and n.noticed_on == dt.date(2026, 10, 25)  # the 5th record: 500 points -> D
+    assert n.takes_effect_on == dt.date(2026, 11, 4)  # 10 days' notice
+    assert {g[0] for g in n.grounds} == set(ids) and "Object before 2026-11-04" in n.how_to_object
+    # not yet in force
+    assert system.check(P, "extra-scrutiny-subsidies", system.operator(), purpose="t").allowed
+    assert [x.subject for x in system.pending_notices(principal=system.operator())] == [P]
+    clock.now = dt.datetime(2026, 11, 5, 12)
+    assert not system.check(P, "extra-scrutiny-subsidies", system.operator(), purpose="t").allowed
+
+
+def test_deadlines_become_overdue(system: System, clock: Clock) -> None:
+    [rid] = feed(system, rec(1, P, "traffic.red-light", "traffic-police", "2026-10-01"))
+    me = key(system, "subject", P)
+    o = system.file_objection(principal=me, subject=P, record_id=rid, statement="I was abroad")
+    assert system.overdue(principal=system.operator()) == []
+    clock.advance(days=16)
+    [(case, late)] = system.overdue(principal=system.operator())
+    assert case.id == o.id and late == [f"review was due by {o.review_due.isoformat()}"]
+    with pytest.raises(access.AccessDenied):
+        system.overdue(principal=me)
+
+
+def test_who_may_object(system: System) -> None:
+    system.register([SubjectRow(REP, "person"), SubjectRow(ORG, "organisation", legal_representative=REP)])
+    [rid] = feed(system, rec(1, ORG, "environment.violation", "environment", "2026-10-01"))
+    stranger = key(system, "subject", Q)
+    with pytest.raises(access.AccessDenied):
+        system.file_objection(principal=stranger, subject=ORG, record_id=rid, statement="not mine")
+    rep = key(system, "subject", REP)
+    o = system.file_objection(principal=rep, subject=ORG, record_id=rid, statement="inspection was void")
+    assert o.subject == ORG
+    assert [c.id for c in system.cases(principal=rep, subject=ORG)] == [o.id]
+    with pytest.raises(access.AccessDenied):
+        system.cases(principal=stranger, subject=ORG)
+    with pytest.raises(ValueError, match="still open"):
+        system.file_objection(principal=rep, subject=ORG, record_id=rid, statement="again")
+    with pytest.raises(NotFound, match="record_id"):
+        system.file_objection(principal=rep, subject=ORG, record_id="f" * 32, statement="x")
+    with pytest.raises(ValueError, match="statement"):
+        system.file_objection(principal=rep, subject=ORG, record_id=rid, statement=" ")
+
+
+def test_restoration_after_minimum_publication(system: System, clock: Clock) -> None:
+    [serious] = feed(system, rec(1, P, "court.fraud-conviction", "court", "2026-06-01"))
+    me = key(system, "subject", P)
+    args = {"conduct_corrected": "restitution paid", "obligations_fulfilled": "sentence served",
+            "commitment": "I commit to honour my obligations"}
+    with pytest.raises(ValueError, match="from 2027-06-01"):
+        system.apply_restoration(principal=me, subject=P, record_id=serious, **args)
+    clock.now = dt.datetime(2027, 6, 2, 9)
+    with pytest.raises(ValueError, match="commitment"):
+        system.apply_restoration(principal=me, subject=P, record_id=serious, **{**args, "commitment": ""})
+    app = system.apply_restoration(principal=me, subject=P, record_id=serious, **args)
+    assert app.status == "under review" and app.eligible_from == dt.date(2027, 6, 1)
+    assert app.decision_due == WorkingCalendar().add_working_days(dt.date(2027, 6, 2), 5)
+    before = system.view(P).scores["rongcheng"].score
+    granted = system.decide_restoration(principal=system.operator(), case_id=app.id, granted=True, reason="ok")
+    assert granted.status == "granted" and granted.restore_record
+    assert system.view(P).scores["rongcheng"].score == before + 100
+    # a restoration is not an overturned record
+    court = next(a for a in system.source_accuracy() if a.source == "court")
+    assert court.overturned == 0
+    # and the past stays reproducible
+    assert system.view(P, dt.datetime(2027, 1, 1)).scores["rongcheng"].score == before
+
+
+def test_verify_names_a_tampered_case_event(system: System, store_url: str) -> None:
+    [rid] = feed(system, rec(1, P, "traffic.red-light", "traffic-police", "2026-10-01"))
+    me = key(system, "subject", P)
+    system.file_objection(principal=me, subject=P, record_id=rid, statement="I was abroad")
+    with system.store.engine.begin() as conn:
+        conn.execute(text("UPDATE case_events SET payload = '{}' WHERE seq = 1"))
+    [problem] = system.verify()["cases"]
+    assert problem.seq == 1 and "altered" in problem.problem
