@@ -19,8 +19,15 @@ P, Q, REP, ORG = person(41), person(42), person(43), org(41)
 
 
 def rec(n: int, subject: str, item: str, source: str, day: str, **kw: Any) -> tuple[int, dict[str, Any]]:
-    return n, {"subject": subject, "item": item, "source": source, "source_record_id": f"{source}-{n}",
-               "occurred_on": day, "reported_at": day + "T10:00:00", **kw}
+    return n, {
+        "subject": subject,
+        "item": item,
+        "source": source,
+        "source_record_id": f"{source}-{n}",
+        "occurred_on": day,
+        "reported_at": day + "T10:00:00",
+        **kw,
+    }
 
 
 def feed(system: System, *rows: tuple[int, dict[str, Any]]) -> list[str]:
@@ -39,9 +46,13 @@ def test_court_listing_objection_upheld_withdraws_and_lifts_measures(system: Sys
     [rid] = feed(system, rec(1, P, "court.dishonest.able-but-refuses", "court", "2026-10-20"))
     me = key(system, "subject", P)
     assert not system.check(P, "no-flights", system.operator(), purpose="t").allowed
-    o = system.file_objection(principal=me, subject=P, list_id="court-dishonest-debtors/dishonest-debtors",
-                              statement="I paid in full on 2026-10-01; receipt attached.",
-                              evidence=["receipt 2026-10-01 no. 8812"])
+    o = system.file_objection(
+        principal=me,
+        subject=P,
+        list_id="court-dishonest-debtors/dishonest-debtors",
+        statement="I paid in full on 2026-10-01; receipt attached.",
+        evidence=["receipt 2026-10-01 no. 8812"],
+    )
     assert o.status == "under review" and o.record_ids == (rid,) and o.measures_stay
     assert o.review_due == clock.now.date() + dt.timedelta(days=15)
     # the court's list stays in force while the objection is reviewed (Art. 12)
@@ -49,8 +60,9 @@ def test_court_listing_objection_upheld_withdraws_and_lifts_measures(system: Sys
     with pytest.raises(access.AccessDenied):
         system.decide_objection(principal=me, objection_id=o.id, upheld=True, reason="self-service")
     clock.advance(days=2)
-    decided = system.decide_objection(principal=system.operator(), objection_id=o.id, upheld=True,
-                                      reason="performance proven by receipt")
+    decided = system.decide_objection(
+        principal=system.operator(), objection_id=o.id, upheld=True, reason="performance proven by receipt"
+    )
     assert decided.status == "corrected" and len(decided.correction_records) == 1
     assert decided.correction_due is not None and decided.corrected_at is not None
     # scores, lists and decisions follow at once
@@ -66,7 +78,10 @@ def test_court_listing_objection_upheld_withdraws_and_lifts_measures(system: Sys
 
 def test_suspending_list_lifts_measures_while_objection_is_open(system: System, clock: Clock) -> None:
     rows = [rec(i, P, "court.fraud-conviction", "court", f"2026-09-{i:02d}") for i in range(1, 5)]
-    rows += [rec(10 + i, P, "traffic.drunk-driving", "traffic-police", f"2026-09-{10 + i:02d}") for i in range(1, 3)]
+    rows += [
+        rec(10 + i, P, "traffic.drunk-driving", "traffic-police", f"2026-09-{10 + i:02d}")
+        for i in range(1, 3)
+    ]
     feed(system, *rows)
     [entry] = [e for e in system.view(P).entries if e.list_id == "d-grade"]
     assert entry.status == "active"
@@ -78,7 +93,9 @@ def test_suspending_list_lifts_measures_while_objection_is_open(system: System, 
     assert d.allowed and d.reasons[0].basis == "suspended" and o.id in d.reasons[0].text
     # a rejected objection ends the suspension; the appeal window is 10 days
     clock.advance(days=1)
-    r = system.decide_objection(principal=system.operator(), objection_id=o.id, upheld=False, reason="records verified")
+    r = system.decide_objection(
+        principal=system.operator(), objection_id=o.id, upheld=False, reason="records verified"
+    )
     assert r.status == "rejected" and r.appeal_until == clock.now.date() + dt.timedelta(days=10)
     assert not system.check(P, "extra-scrutiny-subsidies", system.operator(), purpose="t").allowed
     a = system.appeal(principal=me, objection_id=o.id, statement="the court mixed me up with my namesake")
@@ -138,8 +155,11 @@ def test_who_may_object(system: System) -> None:
 def test_restoration_after_minimum_publication(system: System, clock: Clock) -> None:
     [serious] = feed(system, rec(1, P, "court.fraud-conviction", "court", "2026-06-01"))
     me = key(system, "subject", P)
-    args = {"conduct_corrected": "restitution paid", "obligations_fulfilled": "sentence served",
-            "commitment": "I commit to honour my obligations"}
+    args = {
+        "conduct_corrected": "restitution paid",
+        "obligations_fulfilled": "sentence served",
+        "commitment": "I commit to honour my obligations",
+    }
     with pytest.raises(ValueError, match="from 2027-06-01"):
         system.apply_restoration(principal=me, subject=P, record_id=serious, **args)
     clock.now = dt.datetime(2027, 6, 2, 9)
@@ -149,7 +169,9 @@ def test_restoration_after_minimum_publication(system: System, clock: Clock) -> 
     assert app.status == "under review" and app.eligible_from == dt.date(2027, 6, 1)
     assert app.decision_due == WorkingCalendar().add_working_days(dt.date(2027, 6, 2), 5)
     before = system.view(P).scores["rongcheng"].score
-    granted = system.decide_restoration(principal=system.operator(), case_id=app.id, granted=True, reason="ok")
+    granted = system.decide_restoration(
+        principal=system.operator(), case_id=app.id, granted=True, reason="ok"
+    )
     assert granted.status == "granted" and granted.restore_record
     assert system.view(P).scores["rongcheng"].score == before + 100
     # a restoration is not an overturned record

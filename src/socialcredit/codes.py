@@ -50,6 +50,7 @@ __all__ = [
     "compact",
     "is_valid",
     "mask",
+    "sex",
     "validate",
 ]
 
@@ -203,6 +204,11 @@ def mask(code: str) -> str:
     if len(code) != 18:
         return "*" * len(code)
     return code[:6] + "*" * 8 + code[14:] if code[:17].isdigit() else code[:8] + "******" + code[14:]
+
+
+def sex(code: str) -> str:
+    """``M`` or ``F`` from a person code's order number (odd for men, even for women)."""
+    return "M" if int(compact(code)[16]) % 2 else "F"
 
 
 def birth_date(code: str) -> datetime.date:

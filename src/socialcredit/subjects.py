@@ -90,5 +90,5 @@ def validate_subject(row: Mapping[str, Any]) -> SubjectRow:
         raise RowError(tuple(problems))
     assert code is not None
     if code.kind == "person" and sex is None:
-        sex = "M" if int(code.value[16]) % 2 else "F"
+        sex = codes.sex(code.value)
     return SubjectRow(code.value, code.kind, name, sex, district, rep, since)

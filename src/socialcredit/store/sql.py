@@ -516,6 +516,10 @@ class Store:
                 )
             }
 
+    def subject_rows(self) -> list[SubjectRow]:
+        with self.engine.connect() as conn:
+            return [_subject(m) for m in conn.execute(select(t.subjects)).mappings()]
+
     def subject_codes(self) -> list[tuple[str, str]]:
         with self.engine.connect() as conn:
             return [(c, k) for c, k in conn.execute(select(t.subjects.c.code, t.subjects.c.kind))]
@@ -562,6 +566,18 @@ class Store:
             q = q.where(t.audit.c.seq < before)
         with self.engine.connect() as conn:
             return [{**m, "detail": json.loads(m["detail"])} for m in conn.execute(q).mappings()]
+
+    def decision_counts(self) -> dict[str, dict[str, int]]:
+        """Decisions answered per measure and answer, from the audit log (measures applied)."""
+        out: dict[str, dict[str, int]] = {}
+        with self.engine.connect() as conn:
+            for measure, answer, n in conn.execute(
+                select(t.audit.c.measure, t.audit.c.answer, func.count())
+                .where(t.audit.c.action == "decision")
+                .group_by(t.audit.c.measure, t.audit.c.answer)
+            ):
+                out.setdefault(measure, {})[answer] = int(n)
+        return dict(sorted(out.items()))
 
     def verify_audit(self) -> list[ledger.ChainProblem]:
         head = self.head("audit")
