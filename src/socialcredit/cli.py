@@ -582,3 +582,7 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id")], as_js
 
 def main() -> None:
     app()
+
+
+# The due-process and disclosure command groups register themselves on `app`.
+from socialcredit import cli_cases  # noqa: E402, F401

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request, Response
 
 from socialcredit import __version__
 from socialcredit.api import errors
-from socialcredit.api.routes import audit, decisions, keys, records, schemes, subjects
+from socialcredit.api.routes import audit, cases, decisions, keys, public, records, schemes, subjects
 from socialcredit.service import System
 
 MAX_BODY = 8 * 1024 * 1024
@@ -37,6 +37,6 @@ def create_app(system: System) -> FastAPI:
     def health() -> dict[str, object]:
         return {"ok": True, "version": __version__}
 
-    for module in (records, subjects, decisions, audit, keys, schemes):
+    for module in (records, subjects, decisions, audit, keys, schemes, cases, public):
         app.include_router(module.router)
     return app

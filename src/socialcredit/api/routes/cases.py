@@ -1,0 +1,211 @@
+"""Due process over HTTP: objections, appeals, restoration applications, notices, deadlines."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from socialcredit import access, codes
+from socialcredit.api.deps import CurrentKey, SystemDep
+from socialcredit.dueprocess.cases import Objection, Restoration
+from socialcredit.service import NotFound
+
+router = APIRouter(tags=["due process"])
+
+
+class ObjectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    subject: str = Field(max_length=64)
+    record_id: str | None = Field(None, max_length=64, description="The record objected to")
+    list_id: str | None = Field(None, max_length=130, description="Or the list entry (scheme/list)")
+    statement: str = Field(min_length=1, max_length=4000)
+    evidence: list[str] = Field(default_factory=list, max_length=20)
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    upheld: bool = Field(description="Uphold the objection or appeal / grant the restoration")
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class AppealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    statement: str = Field(min_length=1, max_length=4000)
+
+
+class RestorationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    subject: str = Field(max_length=64)
+    record_id: str = Field(max_length=64)
+    conduct_corrected: str = Field(min_length=1, max_length=4000)
+    obligations_fulfilled: str = Field(min_length=1, max_length=4000)
+    commitment: str = Field(min_length=1, max_length=4000)
+
+
+class CaseOut(BaseModel):
+    """An objection or a restoration application and where it stands."""
+
+    ok: bool = True
+    kind: str
+    id: str
+    subject: str
+    status: str
+    open: bool
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, c: Objection | Restoration) -> CaseOut:
+        fields = {
+            f.name: getattr(c, f.name)
+            for f in dataclasses.fields(c)
+            if f.name not in ("events", "kind", "id", "subject", "status")
+        }
+        detail = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in fields.items()}
+        return cls(kind=c.kind, id=c.id, subject=c.subject, status=c.status, open=c.is_open, detail=detail)
+
+
+class CasesOut(BaseModel):
+    ok: bool = True
+    data: list[CaseOut]
+    count: int
+
+
+class NoticeOut(BaseModel):
+    list_id: str
+    title: str
+    subject: str
+    noticed_on: dt.date
+    takes_effect_on: dt.date
+    status: str
+    grounds: list[dict[str, Any]]
+    how_to_object: str
+    legal_basis: str | None
+
+
+class NoticesOut(BaseModel):
+    ok: bool = True
+    data: list[NoticeOut]
+    count: int
+
+
+class OverdueOut(BaseModel):
+    ok: bool = True
+    data: list[dict[str, Any]]
+    count: int
+
+
+def _notice(n: Any, mask: bool) -> NoticeOut:
+    return NoticeOut(
+        list_id=n.list_id,
+        title=n.title,
+        subject=codes.mask(n.subject) if mask else n.subject,
+        noticed_on=n.noticed_on,
+        takes_effect_on=n.takes_effect_on,
+        status=n.status,
+        grounds=[
+            {"record_id": g[0], "item": g[1], "occurred_on": g[2].isoformat(), "evidence": g[3]}
+            for g in n.grounds
+        ],
+        how_to_object=n.how_to_object,
+        legal_basis=n.legal_basis,
+    )
+
+
+@router.post("/objections", operation_id="file_objection", response_model=CaseOut, status_code=201)
+def file_objection(body: ObjectionIn, key: CurrentKey, system: SystemDep) -> CaseOut:
+    """Object to a record or a list entry (the subject, an organisation's legal representative,
+    or an operator). The review deadline starts now."""
+    return CaseOut.of(
+        system.file_objection(
+            principal=key,
+            subject=body.subject,
+            record_id=body.record_id,
+            list_id=body.list_id,
+            statement=body.statement,
+            evidence=body.evidence,
+        )
+    )
+
+
+@router.get("/objections", operation_id="list_cases", response_model=CasesOut)
+def list_cases(
+    key: CurrentKey,
+    system: SystemDep,
+    subject: Annotated[str | None, Query(max_length=64)] = None,
+    open_only: Annotated[bool, Query(alias="open")] = False,
+) -> CasesOut:
+    """Objections and restoration applications: a subject's own; all of them for operators."""
+    if key.role not in ("operator", "subject"):
+        raise access.AccessDenied("see due-process cases")
+    code = codes.validate(subject).value if subject else None
+    found = system.cases(principal=key, subject=code, open_only=open_only)
+    return CasesOut(data=[CaseOut.of(c) for c in found], count=len(found))
+
+
+@router.post("/objections/{objection_id}/decision", operation_id="decide_objection", response_model=CaseOut)
+def decide_objection(objection_id: str, body: DecisionIn, key: CurrentKey, system: SystemDep) -> CaseOut:
+    """An operator decides an objection under review, or an appeal; upheld means the records are
+    withdrawn at once."""
+    access.require(key.role == "operator", "decide objections")
+    current = next((c for c in system.cases(principal=key) if c.id == objection_id), None)
+    if not isinstance(current, Objection):
+        raise NotFound(f"objection_id: no objection {objection_id!r}")
+    decide = system.decide_appeal if current.status == "under appeal" else system.decide_objection
+    return CaseOut.of(
+        decide(principal=key, objection_id=objection_id, upheld=body.upheld, reason=body.reason)
+    )
+
+
+@router.post("/objections/{objection_id}/appeal", operation_id="appeal", response_model=CaseOut)
+def appeal(objection_id: str, body: AppealIn, key: CurrentKey, system: SystemDep) -> CaseOut:
+    """Appeal a rejected objection within the appeal period."""
+    return CaseOut.of(system.appeal(principal=key, objection_id=objection_id, statement=body.statement))
+
+
+@router.post("/restorations", operation_id="apply_restoration", response_model=CaseOut, status_code=201)
+def apply_restoration(body: RestorationIn, key: CurrentKey, system: SystemDep) -> CaseOut:
+    """Apply for credit restoration after the record's minimum publication period."""
+    return CaseOut.of(
+        system.apply_restoration(
+            principal=key,
+            subject=body.subject,
+            record_id=body.record_id,
+            conduct_corrected=body.conduct_corrected,
+            obligations_fulfilled=body.obligations_fulfilled,
+            commitment=body.commitment,
+        )
+    )
+
+
+@router.post("/restorations/{case_id}/decision", operation_id="decide_restoration", response_model=CaseOut)
+def decide_restoration(case_id: str, body: DecisionIn, key: CurrentKey, system: SystemDep) -> CaseOut:
+    return CaseOut.of(
+        system.decide_restoration(principal=key, case_id=case_id, granted=body.upheld, reason=body.reason)
+    )
+
+
+@router.get("/subjects/{code}/notices", operation_id="subject_notices", response_model=NoticesOut)
+def subject_notices(code: str, key: CurrentKey, system: SystemDep) -> NoticesOut:
+    """The notices of listing given to a subject: grounds, when it takes effect, how to object."""
+    c = codes.validate(code).value
+    access.require(access.may_read_subject(key, c), "read this subject's notices")
+    found = system.notices(c)
+    return NoticesOut(data=[_notice(n, False) for n in found], count=len(found))
+
+
+@router.get("/notices/pending", operation_id="pending_notices", response_model=NoticesOut)
+def pending_notices(key: CurrentKey, system: SystemDep) -> NoticesOut:
+    found = system.pending_notices(principal=key)
+    return NoticesOut(data=[_notice(n, False) for n in found], count=len(found))
+
+
+@router.get("/overdue", operation_id="overdue", response_model=OverdueOut)
+def overdue(key: CurrentKey, system: SystemDep) -> OverdueOut:
+    """Open cases past a deadline (operators)."""
+    late = system.overdue(principal=key)
+    data = [{**CaseOut.of(c).model_dump(mode="json"), "late": why} for c, why in late]
+    return OverdueOut(data=data, count=len(data))

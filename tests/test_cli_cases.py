@@ -1,0 +1,67 @@
+"""``socialcredit cases ...`` and ``socialcredit public ...`` on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import org, person
+from tests.test_cli import env, jrun, run  # noqa: F401  (env is a fixture)
+
+P, ORG = person(61), org(61)
+
+
+def _seed(home: Path) -> str:
+    subjects = home / "s.csv"
+    subjects.write_text(f"code,name,district\n{P},Zhou Li,Rongcheng\n{ORG},Example Ltd,Rongcheng\n")
+    assert jrun("register", str(subjects))["added"] == 2
+    f = home / "r.jsonl"
+    rows = [
+        {"subject": P, "item": "court.dishonest.able-but-refuses", "source": "court", "source_record_id": "c-1",
+         "occurred_on": "2026-09-01", "details": {"case_number": "(2026) Lu 1082 Zhi 5", "court": "Rongcheng"}},
+        {"subject": ORG, "item": "environment.violation", "source": "environment", "source_record_id": "e-1",
+         "occurred_on": "2026-09-02"},
+    ]
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert jrun("ingest", str(f))["accepted"] == 2
+    return "court-dishonest-debtors/dishonest-debtors"
+
+
+def test_objection_decided_from_the_command_line(env: Path) -> None:  # noqa: F811
+    court_list = _seed(env)
+    assert run("check", P, "no-flights").exit_code == 1
+    case = jrun("cases", "object", P, "--list", court_list, "--statement", "paid on 2026-08-30",
+                "--evidence", "bank transfer 88")
+    assert case["status"] == "under review" and case["measures_stay"] and case["evidence"] == ["bank transfer 88"]
+    assert [c["id"] for c in jrun("cases", "list", P, "--open")] == [case["id"]]
+    rows = jrun("public", "list", court_list)
+    assert [r["name"] for r in rows] == ["Zhou Li"] and P not in json.dumps(rows)
+    decided = jrun("cases", "decide", case["id"], "--uphold", "--reason", "transfer verified")
+    assert decided["status"] == "corrected"
+    assert run("check", P, "no-flights").exit_code == 0
+    assert jrun("public", "list", court_list) == []
+    assert jrun("cases", "overdue") == []
+    sources = {s["source"]: s for s in jrun("public", "sources")}
+    assert sources["court"]["overturned"] == 1 and sources["environment"]["overturned"] == 0
+    report = jrun("public", "transparency")
+    assert report["objections"]["filed"] == 1 and report["objections"]["upheld"] == 1
+    assert jrun("verify")["ok"]
+
+
+def test_public_lookup_and_bad_input(env: Path) -> None:  # noqa: F811
+    _seed(env)
+    found = jrun("public", "lookup", ORG)
+    assert found["name"] == "Example Ltd" and found["records"][0]["item"] == "environment.violation"
+    private = run("public", "lookup", P)
+    assert private.exit_code == 2 and "private" in private.stderr
+    for args, message in [
+        (["cases", "object", P, "--statement", "x"], "give either a record_id or a list_id"),
+        (["cases", "object", "123", "--statement", "x", "--record", "r"], "CODE: invalid length"),
+        (["cases", "decide", "obj-nope", "--reject", "--reason", "x"], "CASE_ID: no case 'obj-nope'"),
+        (["cases", "restore", P, "f" * 32, "--conduct-corrected", "a", "--obligations-fulfilled", "b",
+          "--commitment", "c"], "record_id: no record"),
+        (["public", "list", "nothing/here"], "list_id: no list"),
+    ]:
+        result = run(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert message in " ".join(result.stderr.split()), (args, result.stderr)
