@@ -28,10 +28,19 @@ def h(system: System, role: str, principal: str | None = None) -> dict[str, str]
 
 def seed(client: TestClient, system: System) -> None:
     rows: list[dict[str, Any]] = [
-        {"subject": P, "item": "court.dishonest.able-but-refuses", "source": "court", "source_record_id": "c-1",
-         "occurred_on": "2026-10-01", "reported_at": "2026-10-01T09:00:00",
-         "details": {"case_number": "(2026) Lu 1082 Zhi 9", "court": "Rongcheng People's Court"}}]
-    assert client.post("/records", json={"records": rows}, headers=h(system, "operator")).json()["accepted"] == 1
+        {
+            "subject": P,
+            "item": "court.dishonest.able-but-refuses",
+            "source": "court",
+            "source_record_id": "c-1",
+            "occurred_on": "2026-10-01",
+            "reported_at": "2026-10-01T09:00:00",
+            "details": {"case_number": "(2026) Lu 1082 Zhi 9", "court": "Rongcheng People's Court"},
+        }
+    ]
+    assert (
+        client.post("/records", json={"records": rows}, headers=h(system, "operator")).json()["accepted"] == 1
+    )
 
 
 def test_objection_flow_over_http(client: TestClient, system: System) -> None:
@@ -39,15 +48,22 @@ def test_objection_flow_over_http(client: TestClient, system: System) -> None:
     me, op, airline = h(system, "subject", P), h(system, "operator"), h(system, "relying_party", "airlines")
     ask = {"subject": P, "measure": "no-flights", "purpose": "ticket"}
     assert client.post("/decisions", json=ask, headers=airline).json()["answer"] == "deny"
-    r = client.post("/objections", json={"subject": P, "list_id": COURT, "statement": "paid in full",
-                                         "evidence": ["receipt 1"]}, headers=me)
+    r = client.post(
+        "/objections",
+        json={"subject": P, "list_id": COURT, "statement": "paid in full", "evidence": ["receipt 1"]},
+        headers=me,
+    )
     assert r.status_code == 201, r.text
     case = r.json()
     assert case["status"] == "under review" and case["detail"]["measures_stay"] is True
     # another subject can neither object for P nor see P's cases
     other = h(system, "subject", OTHER)
-    assert client.post("/objections", json={"subject": P, "list_id": COURT, "statement": "x"},
-                       headers=other).status_code == 403
+    assert (
+        client.post(
+            "/objections", json={"subject": P, "list_id": COURT, "statement": "x"}, headers=other
+        ).status_code
+        == 403
+    )
     assert client.get("/objections", params={"subject": P}, headers=other).status_code == 403
     assert client.get("/objections", headers=airline).status_code == 403
     # only an operator decides
@@ -68,8 +84,17 @@ def test_public_endpoints_need_no_key_and_publish_only_the_fields(client: TestCl
     seed(client, system)
     data = client.get("/public/lists/court-dishonest-debtors/dishonest-debtors").json()["data"]
     assert len(data) == 1 and set(data[0]) == {
-        "name", "sex", "age", "id_number_masked", "legal_representative", "obligation", "performance",
-        "conduct", "case_number", "court"}
+        "name",
+        "sex",
+        "age",
+        "id_number_masked",
+        "legal_representative",
+        "obligation",
+        "performance",
+        "conduct",
+        "case_number",
+        "court",
+    }
     assert P not in str(data) and data[0]["case_number"] == "(2026) Lu 1082 Zhi 9"
     r = client.get(f"/public/subjects/{P}")
     assert r.status_code == 403 and P not in r.text
@@ -86,8 +111,17 @@ def test_operator_views_and_bad_requests(client: TestClient, system: System) -> 
     assert client.get(f"/subjects/{OTHER}/notices", headers=me).status_code == 403
     r = client.post("/objections", json={"subject": P, "statement": "x"}, headers=me)
     assert r.status_code == 422 and r.json()["error"].startswith("record_id: give either")
-    r = client.post("/restorations", json={"subject": P, "record_id": "f" * 32, "conduct_corrected": "a",
-                                           "obligations_fulfilled": "b", "commitment": "c"}, headers=me)
+    r = client.post(
+        "/restorations",
+        json={
+            "subject": P,
+            "record_id": "f" * 32,
+            "conduct_corrected": "a",
+            "obligations_fulfilled": "b",
+            "commitment": "c",
+        },
+        headers=me,
+    )
     assert r.status_code == 404 and r.json()["error"].startswith("record_id")
     r = client.post("/objections/obj-x/decision", json={"upheld": True, "reason": "r"}, headers=op)
     assert r.status_code == 404

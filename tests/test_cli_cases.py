@@ -17,10 +17,21 @@ def _seed(home: Path) -> str:
     assert jrun("register", str(subjects))["added"] == 2
     f = home / "r.jsonl"
     rows = [
-        {"subject": P, "item": "court.dishonest.able-but-refuses", "source": "court", "source_record_id": "c-1",
-         "occurred_on": "2026-09-01", "details": {"case_number": "(2026) Lu 1082 Zhi 5", "court": "Rongcheng"}},
-        {"subject": ORG, "item": "environment.violation", "source": "environment", "source_record_id": "e-1",
-         "occurred_on": "2026-09-02"},
+        {
+            "subject": P,
+            "item": "court.dishonest.able-but-refuses",
+            "source": "court",
+            "source_record_id": "c-1",
+            "occurred_on": "2026-09-01",
+            "details": {"case_number": "(2026) Lu 1082 Zhi 5", "court": "Rongcheng"},
+        },
+        {
+            "subject": ORG,
+            "item": "environment.violation",
+            "source": "environment",
+            "source_record_id": "e-1",
+            "occurred_on": "2026-09-02",
+        },
     ]
     f.write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert jrun("ingest", str(f))["accepted"] == 2
@@ -30,9 +41,22 @@ def _seed(home: Path) -> str:
 def test_objection_decided_from_the_command_line(env: Path) -> None:  # noqa: F811
     court_list = _seed(env)
     assert run("check", P, "no-flights").exit_code == 1
-    case = jrun("cases", "object", P, "--list", court_list, "--statement", "paid on 2026-08-30",
-                "--evidence", "bank transfer 88")
-    assert case["status"] == "under review" and case["measures_stay"] and case["evidence"] == ["bank transfer 88"]
+    case = jrun(
+        "cases",
+        "object",
+        P,
+        "--list",
+        court_list,
+        "--statement",
+        "paid on 2026-08-30",
+        "--evidence",
+        "bank transfer 88",
+    )
+    assert (
+        case["status"] == "under review"
+        and case["measures_stay"]
+        and case["evidence"] == ["bank transfer 88"]
+    )
     assert [c["id"] for c in jrun("cases", "list", P, "--open")] == [case["id"]]
     rows = jrun("public", "list", court_list)
     assert [r["name"] for r in rows] == ["Zhou Li"] and P not in json.dumps(rows)
@@ -58,10 +82,43 @@ def test_public_lookup_and_bad_input(env: Path) -> None:  # noqa: F811
         (["cases", "object", P, "--statement", "x"], "give either a record_id or a list_id"),
         (["cases", "object", "123", "--statement", "x", "--record", "r"], "CODE: invalid length"),
         (["cases", "decide", "obj-nope", "--reject", "--reason", "x"], "CASE_ID: no case 'obj-nope'"),
-        (["cases", "restore", P, "f" * 32, "--conduct-corrected", "a", "--obligations-fulfilled", "b",
-          "--commitment", "c"], "record_id: no record"),
+        (
+            [
+                "cases",
+                "restore",
+                P,
+                "f" * 32,
+                "--conduct-corrected",
+                "a",
+                "--obligations-fulfilled",
+                "b",
+                "--commitment",
+                "c",
+            ],
+            "record_id: no record",
+        ),
         (["public", "list", "nothing/here"], "list_id: no list"),
     ]:
         result = run(*args)
         assert result.exit_code == 2, (args, result.output)
         assert message in " ".join(result.stderr.split()), (args, result.stderr)
+
+
+def test_holiday_calendar_moves_deadlines(env: Path) -> None:  # noqa: F811
+    import datetime as dt
+
+    from socialcredit.dueprocess import WorkingCalendar
+
+    _seed(env)
+    rid = jrun("score", P)["scores"][0]["explanation"][0]["record_id"]
+    today = dt.datetime.now(dt.UTC).date()
+    holidays = [today + dt.timedelta(days=d) for d in (1, 2, 3)]
+    (env / "home" / "holidays.txt").write_text("# public holidays\n" + "".join(f"{d}\n" for d in holidays))
+    case = jrun("cases", "object", P, "--record", rid, "--statement", "wrong person")
+    decided = jrun("cases", "decide", case["id"], "--uphold", "--reason", "checked")
+    expected = WorkingCalendar(frozenset(holidays)).add_working_days(today, 3)
+    assert decided["correction_due"] == expected.isoformat()
+    assert expected > WorkingCalendar().add_working_days(today, 3)
+    (env / "home" / "holidays.txt").write_text("not-a-date\n")
+    bad = run("cases", "list")
+    assert bad.exit_code == 2 and "holidays: holidays line 1" in bad.stderr

@@ -69,7 +69,11 @@ def open_system(url: str | None = None) -> System:
         store = Store(url or settings.url())
     except Exception as exc:  # a database that cannot be opened is the user's to fix
         fail(f"cannot open the database {url or settings.url()}: {exc.__class__.__name__}: {exc}")
-    return System(store, registry)
+    try:
+        holidays = settings.calendar().holidays
+    except (OSError, ValueError) as exc:
+        fail(f"holidays: {exc}")
+    return System(store, registry, holidays=holidays)
 
 
 @contextmanager

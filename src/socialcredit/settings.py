@@ -2,7 +2,8 @@
 
 ``SOCIALCREDIT_HOME`` is the data directory (default: the per-user data directory, e.g.
 ``~/.local/share/socialcredit``); ``SOCIALCREDIT_DATABASE_URL`` chooses the database (default:
-the embedded SQLite file in the data directory; ``postgresql+psycopg://...`` for PostgreSQL).
+the embedded SQLite file in the data directory; ``postgresql+psycopg://...`` for PostgreSQL);
+``SOCIALCREDIT_HOLIDAYS`` a file of public holidays (default ``$SOCIALCREDIT_HOME/holidays.txt``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from pathlib import Path
 import platformdirs
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from socialcredit.dueprocess.calendar import WorkingCalendar
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOCIALCREDIT_")
@@ -21,6 +24,16 @@ class Settings(BaseSettings):
     database_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+
+    holidays: Path | None = None
+
+    def calendar(self) -> WorkingCalendar:
+        """Public holidays for working-day deadlines: ``SOCIALCREDIT_HOLIDAYS`` or
+        ``$SOCIALCREDIT_HOME/holidays.txt`` (one ISO date per line), else weekends only."""
+        path = self.holidays or self.home / "holidays.txt"
+        if self.holidays is None and not path.is_file():
+            return WorkingCalendar()
+        return WorkingCalendar.parse(path.read_text(encoding="utf-8"))
 
     def url(self) -> str:
         if self.database_url:
