@@ -1,0 +1,444 @@
+"""The base of the application services: ingestion, a subject's view, audited reads and
+decisions, keys and integrity, and reading due-process cases (a view needs them: an open
+objection may suspend a list's measures).
+
+The services are the seam between core and adapters: they read plain records from the store, ask
+the core what they mean, and write the audit entry before any answer leaves. The API, the CLI and
+the portal all call them, so each answer is computed once, one way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from socialcredit import access, codes, ledger
+from socialcredit.decisions import Decision, decide
+from socialcredit.dueprocess.cases import (
+    CaseEvent,
+    Deadlines,
+    Objection,
+    Restoration,
+    fold_objection,
+    fold_restoration,
+)
+from socialcredit.dueprocess.suspension import apply_suspensions
+from socialcredit.ledger import IngestResult, Quarantined, Record
+from socialcredit.lists import ListEntry, entries_for
+from socialcredit.schemes.loader import Registry
+from socialcredit.scoring.points import Score, score_points
+from socialcredit.store import Store, StoredKey
+from socialcredit.subjects import SubjectRow, validate_subject
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+class NotFound(LookupError):
+    """The thing asked for does not exist (reported without leaking anything else)."""
+
+
+class Unauthenticated(Exception):
+    """No key, or a key that is unknown, revoked or expired."""
+
+
+@dataclass(frozen=True)
+class SubjectView:
+    """Everything derived about one subject at one time."""
+
+    code: str
+    kind: codes.SubjectKind
+    as_of: dt.datetime
+    subject: SubjectRow | None
+    records: list[Record]
+    scores: dict[str, Score]
+    entries: list[ListEntry]
+
+
+Row = tuple[int, Mapping[str, Any]] | Quarantined
+
+
+@dataclass(frozen=True)
+class RegisterResult:
+    """Subjects submitted = added + updated + unchanged + quarantined."""
+
+    submitted: int
+    added: int
+    updated: int
+    unchanged: int
+    quarantined: int
+    quarantine: tuple[Quarantined, ...] = ()
+
+
+@dataclass(frozen=True)
+class SubjectSummary:
+    """One subject in a population scan: its scores (score, grade) by scheme and list entries;
+    ``records`` are kept only where a public page may need them (organisations, listed subjects)."""
+
+    code: str
+    kind: codes.SubjectKind
+    row: SubjectRow | None
+    scores: dict[str, tuple[int, str]]
+    entries: list[ListEntry]
+    records: list[Record]
+
+
+class Base:
+    """One installation: a store and the schemes in force."""
+
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        *,
+        clock: Callable[[], dt.datetime] = utcnow,
+        holidays: frozenset[dt.date] = frozenset(),
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+        self.holidays = holidays
+        self._scan_cache: tuple[object, list[SubjectSummary]] | None = None
+
+    def ingest(
+        self,
+        rows: Iterable[Row],
+        *,
+        origin: str,
+        principal: access.Principal,
+        chunk_size: int = 20_000,
+        progress: Callable[[int], None] | None = None,
+    ) -> IngestResult:
+        """Validate, deduplicate, chain and store a batch. Each chunk commits on its own, so a
+        crash loses at most the chunk in flight, and re-submitting the same file afterwards
+        finds the committed rows as duplicates."""
+        if principal.role not in ("agency", "operator"):
+            raise access.AccessDenied("only agencies and operators submit records")
+        source = principal.principal if principal.role == "agency" else None
+        now = self.clock()
+        batch_id = secrets.token_hex(8)
+        self.store.begin_batch(
+            batch_id=batch_id, origin=origin, source=source, submitted_by=principal.key_id, at=now
+        )
+        totals = Counter[str]()
+        sample: list[Quarantined] = []
+        for chunk in _chunks(rows, chunk_size):
+            good: list[Record] = []
+            numbers: list[int] = []
+            raws: list[Mapping[str, Any]] = []
+            bad: list[Quarantined] = []
+            for row in chunk:
+                if isinstance(row, Quarantined):
+                    bad.append(row)
+                    continue
+                n, raw = row
+                try:
+                    good.append(ledger.validate_row(raw, registry=self.registry, now=now, source=source))
+                    numbers.append(n)
+                    raws.append(raw)
+                except ledger.RowError as exc:
+                    bad.append(Quarantined(n, raw, exc.reasons))
+            out = self.store.append_chunk(
+                batch_id=batch_id,
+                submitted=len(chunk),
+                records=good,
+                quarantined=bad,
+                row_numbers=numbers,
+                raws=raws,
+                received_at=now,
+                may_correct_any=principal.role == "operator",
+            )
+            totals.update(
+                submitted=len(chunk),
+                accepted=out.accepted,
+                duplicate=out.duplicate,
+                quarantined=len(out.quarantined),
+            )
+            if len(sample) < 100:
+                sample.extend(out.quarantined[: 100 - len(sample)])
+            if progress is not None:
+                progress(len(chunk))
+        return IngestResult(
+            batch_id,
+            totals["submitted"],
+            totals["accepted"],
+            totals["duplicate"],
+            totals["quarantined"],
+            tuple(sorted(sample, key=lambda q: q.row_number)),
+        )
+
+    def register(self, subjects: Iterable[SubjectRow]) -> tuple[int, int, int]:
+        """Register already-validated subjects: (added, updated, unchanged)."""
+        return self.store.upsert_subjects(list(subjects), self.clock())
+
+    def register_rows(self, rows: Iterable[Row], *, principal: access.Principal) -> RegisterResult:
+        """Register submitted subject rows (operators only); each row is added, updated,
+        unchanged, or quarantined with the reasons."""
+        access.require(principal.role == "operator", "register subjects")
+        good: list[SubjectRow] = []
+        bad: list[Quarantined] = []
+        n_rows = 0
+        for row in rows:
+            n_rows += 1
+            if isinstance(row, Quarantined):
+                bad.append(row)
+                continue
+            n, raw = row
+            try:
+                good.append(validate_subject(raw))
+            except ledger.RowError as exc:
+                bad.append(Quarantined(n, raw, exc.reasons))
+        added, updated, unchanged = self.register(good)
+        return RegisterResult(n_rows, added, updated, unchanged, len(bad), tuple(bad[:100]))
+
+    def view(self, code: str, as_of: dt.datetime | None = None) -> SubjectView:
+        """Scores under every scored scheme and every list entry of ``code`` at ``as_of``."""
+        c = codes.validate(code)
+        at = as_of or self.clock()
+        records = [r for r in ledger.effective(self.store.records_for(c.value), at) if r.subject == c.value]
+        represented: dict[str, list[Record]] = {}
+        if c.kind == "person":
+            for org in self.store.represented_by(c.value):
+                represented[org] = [
+                    r for r in ledger.effective(self.store.records_for(org), at) if r.subject == org
+                ]
+        scores = {s.id: score_points(c.value, records, s, at) for s in self.registry.scored()}
+        entries = entries_for(
+            c.value, records, self.registry, at, represented=represented, holidays=self.holidays
+        )
+        objections = [o for code in (c.value, *represented) for o in self._objections_of(code, at)]
+        entries = apply_suspensions(entries, objections, self.registry)
+        return SubjectView(c.value, c.kind, at, self.store.subject(c.value), records, scores, entries)
+
+    def read(
+        self, code: str, principal: access.Principal, *, purpose: str, as_of: dt.datetime | None = None
+    ) -> SubjectView:
+        """A subject's record for someone allowed to see it, audited before it is returned."""
+        c = codes.validate(code)
+        access.require(access.may_read_subject(principal, c.value), "read this subject's record")
+        view = self.view(c.value, as_of)
+        self._audit(
+            principal,
+            "read",
+            subject=c.value,
+            purpose=purpose,
+            answer="shown",
+            detail={"as_of": ledger.iso_dt(view.as_of)},
+        )
+        return view
+
+    def check(
+        self,
+        code: str,
+        measure_id: str,
+        principal: access.Principal,
+        *,
+        purpose: str,
+        at: dt.datetime | None = None,
+    ) -> Decision:
+        """The relying party's question, answered and audited."""
+        measure = self.registry.measure(measure_id)
+        if measure is None:
+            raise NotFound(f"measure: no measure {measure_id!r}")
+        access.require(access.may_ask(principal, measure), f"ask about measure {measure_id}")
+        c = codes.validate(code)
+        view = self.view(c.value, at)
+        decision = decide(
+            subject=c.value,
+            subject_kind=c.kind,
+            measure=measure,
+            entries=view.entries,
+            scores=view.scores,
+            at=view.as_of,
+        )
+        self._audit(
+            principal,
+            "decision",
+            subject=c.value,
+            measure=measure.id,
+            purpose=purpose,
+            answer=decision.answer,
+            detail={
+                "reasons": [r.text for r in decision.reasons],
+                "grounds": sorted({g for r in decision.reasons for g in r.grounds}),
+            },
+        )
+        return decision
+
+    def _audit(self, principal: access.Principal, action: str, **fields: Any) -> None:
+        self.store.append_audit(
+            [
+                {
+                    "at": self.clock(),
+                    "key_id": principal.key_id,
+                    "role": principal.role,
+                    "principal": principal.principal,
+                    "action": action,
+                    **fields,
+                }
+            ]
+        )
+
+    def audit_log(
+        self,
+        principal: access.Principal,
+        *,
+        subject: str | None = None,
+        limit: int = 100,
+        before: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The audit log for auditors; a subject sees the entries about itself."""
+        if principal.role == "subject":
+            subject = principal.principal
+        else:
+            access.require(access.may_read_audit(principal), "read the audit log")
+        return self.store.audit_entries(subject=subject, limit=limit, before=before)
+
+    def _may_act_for(self, principal: access.Principal, subject: str) -> bool:
+        """The subject itself, the legal representative of an organisation subject, or an operator."""
+        if principal.role == "operator":
+            return True
+        if principal.role != "subject" or principal.principal is None:
+            return False
+        if principal.principal == subject:
+            return True
+        row = self.store.subject(subject)
+        return row is not None and row.legal_representative == principal.principal
+
+    def _deadlines(self, scheme_id: str | None) -> Deadlines:
+        scheme = self.registry.schemes.get(scheme_id) if scheme_id else None
+        if scheme is None:  # a record's objection: the court's rules, the strictest published ones
+            return Deadlines()
+        d = scheme.due_process
+        return Deadlines(
+            d.review_days,
+            d.correction_working_days,
+            d.appeal_days,
+            d.appeal_decision_days,
+            d.restoration_decision_working_days,
+        )
+
+    def _objections_of(self, code: str, at: dt.datetime) -> list[Objection]:
+        """The subject's objections as they stood at ``at`` (events after it are not yet known)."""
+        by_case: dict[str, list[CaseEvent]] = {}
+        for e in self.store.case_events(subject=code, case_kind="objection"):
+            if e.at <= at:
+                by_case.setdefault(e.case_id, []).append(e)
+        out = []
+        for events in by_case.values():
+            list_id = events[0].payload.get("list_id")
+            out.append(
+                fold_objection(
+                    events, self._deadlines(list_id.split("/")[0] if list_id else None), self.holidays
+                )
+            )
+        return out
+
+    def _objection(self, case_id: str) -> Objection:
+        events = self.store.case_events(case_id=case_id, case_kind="objection")
+        if not events:
+            raise NotFound(f"objection_id: no objection {case_id!r}")
+        list_id = events[0].payload.get("list_id")
+        return fold_objection(
+            events, self._deadlines(list_id.split("/")[0] if list_id else None), self.holidays
+        )
+
+    def _restoration(self, case_id: str) -> Restoration:
+        events = self.store.case_events(case_id=case_id, case_kind="restoration")
+        if not events:
+            raise NotFound(f"case_id: no restoration application {case_id!r}")
+        return fold_restoration(events, Deadlines(), self.holidays)
+
+    def cases(
+        self, *, principal: access.Principal, subject: str | None = None, open_only: bool = False
+    ) -> list[Objection | Restoration]:
+        """Objections and restoration applications: a subject's own, or all for an operator."""
+        if principal.role != "operator":
+            if subject is None:
+                subject = principal.principal
+            access.require(subject is not None and self._may_act_for(principal, subject), "see these cases")
+        by_case: dict[str, list[CaseEvent]] = {}
+        for e in self.store.case_events(subject=subject):
+            by_case.setdefault(e.case_id, []).append(e)
+        out: list[Objection | Restoration] = []
+        for case_id, events in by_case.items():
+            case = (
+                self._objection(case_id) if events[0].case_kind == "objection" else self._restoration(case_id)
+            )
+            if not open_only or case.is_open:
+                out.append(case)
+        return out
+
+    def verify(self) -> dict[str, list[ledger.ChainProblem]]:
+        return {
+            "records": self.store.verify_records(),
+            "audit": self.store.verify_audit(),
+            "cases": self.store.verify_cases(),
+        }
+
+    def create_key(
+        self,
+        role: access.Role,
+        principal: str | None,
+        *,
+        name: str = "",
+        expires_at: dt.datetime | None = None,
+    ) -> access.NewKey:
+        key = access.new_key(role, principal, name=name, now=self.clock(), expires_at=expires_at)
+        self.store.add_key(
+            StoredKey(
+                key.key_id,
+                key.token_hash,
+                key.role,
+                key.principal,
+                key.name,
+                key.created_at,
+                key.expires_at,
+                None,
+            )
+        )
+        return key
+
+    def authenticate(self, token: str | None) -> access.Principal:
+        """The principal of a presented token, or :class:`Unauthenticated`."""
+        if not token:
+            raise Unauthenticated("no API key given")
+        key_id = access.split_token(token)
+        stored = self.store.key(key_id) if key_id else None
+        if stored is None or not access.tokens_match(token, stored.token_hash):
+            raise Unauthenticated("unknown API key")
+        now = self.clock()
+        if stored.revoked_at is not None:
+            raise Unauthenticated("this API key was revoked")
+        if stored.expires_at is not None and stored.expires_at <= now:
+            raise Unauthenticated("this API key has expired")
+        role: access.Role = stored.role  # type: ignore[assignment]
+        return access.Principal(stored.key_id, role, stored.principal, stored.name)
+
+    def operator(self) -> access.Principal:
+        """The principal of a local command-line user, who owns the installation."""
+        return access.Principal("local", "operator", None, "command line")
+
+
+def _median(values: Sequence[float]) -> float | None:
+    if not values:
+        return None
+    v = sorted(values)
+    mid = len(v) // 2
+    return v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2
+
+
+def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
+    for r in rows:
+        chunk.append(r)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,0 +1,401 @@
+"""Due process as services: objections and appeals, restoration, notices, deadlines, and the
+sources' accuracy. Every step is a case event; an upheld objection or a granted restoration is a
+new ledger record, so scores, lists and decisions follow at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from socialcredit import access, codes, ledger
+from socialcredit.dueprocess.cases import (
+    CaseEvent,
+    CaseKind,
+    Objection,
+    Restoration,
+    restoration_eligible_from,
+)
+from socialcredit.ledger import Quarantined
+from socialcredit.schemes.loader import SchemeError
+from socialcredit.service.base import Base, NotFound, Row
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A notice of listing: the grounds, when the listing takes effect, and how to object."""
+
+    list_id: str
+    title: str
+    subject: str
+    noticed_on: dt.date
+    takes_effect_on: dt.date
+    status: str
+    grounds: list[tuple[str, str, dt.date, str | None]]  # record id, item title, occurred, evidence
+    how_to_object: str
+    legal_basis: str | None
+
+
+@dataclass(frozen=True)
+class SourceAccuracy:
+    """A data source's public accuracy figure."""
+
+    source: str
+    records: int
+    overturned: int
+    overturned_share: float
+    median_days_to_correct: float | None
+
+
+class Casework(Base):
+    """The due-process services."""
+
+    def _event(
+        self,
+        principal: access.Principal,
+        case_id: str,
+        kind: CaseKind,
+        event: str,
+        subject: str,
+        payload: Mapping[str, Any],
+    ) -> None:
+        self.store.append_case_event(
+            CaseEvent(
+                case_id, kind, event, self.clock(), subject, principal.key_id, principal.role, dict(payload)
+            )
+        )
+
+    def file_objection(
+        self,
+        *,
+        principal: access.Principal,
+        subject: str,
+        record_id: str | None = None,
+        list_id: str | None = None,
+        statement: str,
+        evidence: Sequence[str] = (),
+    ) -> Objection:
+        """Object to one of the subject's records or to a list entry. The deadlines start now."""
+        code = codes.validate(subject).value
+        access.require(self._may_act_for(principal, code), "object on behalf of this subject")
+        if (record_id is None) == (list_id is None):
+            raise ValueError("record_id: give either a record_id or a list_id to object to")
+        statement = statement.strip()
+        if not 1 <= len(statement) <= 4000:
+            raise ValueError("statement: must be 1 to 4000 characters")
+        evidence = [e.strip() for e in evidence if e and e.strip()]
+        if len(evidence) > 20 or any(len(e) > 500 for e in evidence):
+            raise ValueError("evidence: at most 20 references of at most 500 characters")
+        view = self.view(code)
+        stay = False
+        if record_id is not None:
+            if record_id not in {r.record_id for r in view.records}:
+                raise NotFound(f"record_id: no record {record_id!r} in force for this subject")
+            record_ids = [record_id]
+            for _s, lst in self.registry.lists():
+                item = next(r.item for r in view.records if r.record_id == record_id)
+                if item in lst.criteria.items and lst.during_objection == "stay":
+                    stay = True
+        else:
+            assert list_id is not None
+            try:
+                lst = self.registry.list_def(list_id)
+            except SchemeError:
+                raise NotFound(f"list_id: no list {list_id!r}") from None
+            entry = next(
+                (e for e in view.entries if e.qualified_id == list_id and e.status in ("active", "pending")),
+                None,
+            )
+            if entry is None:
+                raise NotFound(f"list_id: the subject has no current entry on {list_id}")
+            record_ids = [g for g in entry.grounds if g in {r.record_id for r in view.records}]
+            if not record_ids:  # a grade-based list: its grounds are the records that lowered the score
+                scheme = self.registry.scheme(entry.scheme)
+                score = view.scores.get(scheme.id)
+                record_ids = [c.record_id for c in score.contributions if c.points < 0] if score else []
+            stay = lst.during_objection == "stay"
+        open_same = [
+            o
+            for o in self.cases(principal=self.operator(), subject=code, open_only=True)
+            if isinstance(o, Objection) and set(o.record_ids) == set(record_ids) and o.list_id == list_id
+        ]
+        if open_same:
+            raise ValueError(f"record_id: objection {open_same[0].id} about the same thing is still open")
+        case_id = "obj-" + secrets.token_hex(6)
+        self._event(
+            principal,
+            case_id,
+            "objection",
+            "filed",
+            code,
+            {
+                "record_ids": record_ids,
+                "list_id": list_id,
+                "statement": statement,
+                "evidence": evidence,
+                "measures_stay": stay,
+            },
+        )
+        return self._objection(case_id)
+
+    def _correct(self, principal: access.Principal, objection: Objection, reason: str) -> list[str]:
+        """Withdraw the records an upheld objection names: new records that reference them."""
+        rows: list[Row] = []
+        for n, rid in enumerate(objection.record_ids, start=1):
+            original = self.store.record(rid)
+            if original is None:
+                continue
+            rows.append(
+                (
+                    n,
+                    {
+                        "subject": original.subject,
+                        "item": original.item,
+                        "source": original.source,
+                        "source_record_id": f"objection:{objection.id}:{n}",
+                        "occurred_on": original.occurred_on,
+                        "action": "withdraw",
+                        "corrects": rid,
+                        "evidence": f"objection {objection.id} upheld: {reason}"[:2000],
+                    },
+                )
+            )
+        result = self.ingest(rows, origin=f"objection {objection.id}", principal=principal)
+        if result.quarantined:
+            raise ValueError("; ".join(r for q in result.quarantine for r in q.reasons))
+        return [
+            ledger.record_id_for(r[1]["source"], r[1]["source_record_id"])
+            for r in rows
+            if not isinstance(r, Quarantined)
+        ]
+
+    def decide_objection(
+        self, *, principal: access.Principal, objection_id: str, upheld: bool, reason: str
+    ) -> Objection:
+        """An operator's review. Upheld: the records are withdrawn at once, so scores, lists and
+        decisions change at once."""
+        access.require(principal.role == "operator", "decide objections")
+        o = self._objection(objection_id)
+        if o.status != "under review":
+            raise ValueError(f"objection_id: objection {o.id} is {o.status}, not under review")
+        if not reason.strip():
+            raise ValueError("reason: a decision must give its reason")
+        self._event(principal, o.id, "objection", "decided", o.subject, {"upheld": upheld, "reason": reason})
+        if upheld:
+            records = self._correct(principal, o, reason)
+            self._event(principal, o.id, "objection", "corrected", o.subject, {"records": records})
+        return self._objection(o.id)
+
+    def appeal(self, *, principal: access.Principal, objection_id: str, statement: str) -> Objection:
+        """Appeal a rejected objection within the appeal period."""
+        o = self._objection(objection_id)
+        access.require(self._may_act_for(principal, o.subject), "appeal for this subject")
+        if o.status != "rejected":
+            raise ValueError(f"objection_id: only a rejected objection can be appealed (it is {o.status})")
+        assert o.appeal_until is not None
+        if self.clock().date() > o.appeal_until:
+            raise ValueError(f"objection_id: the appeal period ended on {o.appeal_until.isoformat()}")
+        if not 1 <= len(statement.strip()) <= 4000:
+            raise ValueError("statement: must be 1 to 4000 characters")
+        self._event(principal, o.id, "objection", "appealed", o.subject, {"statement": statement.strip()})
+        return self._objection(o.id)
+
+    def decide_appeal(
+        self, *, principal: access.Principal, objection_id: str, upheld: bool, reason: str
+    ) -> Objection:
+        access.require(principal.role == "operator", "decide appeals")
+        o = self._objection(objection_id)
+        if o.status != "under appeal":
+            raise ValueError(f"objection_id: objection {o.id} is {o.status}, not under appeal")
+        if not reason.strip():
+            raise ValueError("reason: a decision must give its reason")
+        self._event(
+            principal, o.id, "objection", "appeal_decided", o.subject, {"upheld": upheld, "reason": reason}
+        )
+        if upheld:
+            records = self._correct(principal, o, reason)
+            self._event(principal, o.id, "objection", "corrected", o.subject, {"records": records})
+        return self._objection(o.id)
+
+    def apply_restoration(
+        self,
+        *,
+        principal: access.Principal,
+        subject: str,
+        record_id: str,
+        conduct_corrected: str,
+        obligations_fulfilled: str,
+        commitment: str,
+    ) -> Restoration:
+        """Apply to restore credit after a negative record's minimum publication period."""
+        code = codes.validate(subject).value
+        access.require(self._may_act_for(principal, code), "apply for restoration for this subject")
+        record = next((r for r in self.view(code).records if r.record_id == record_id), None)
+        if record is None:
+            raise NotFound(f"record_id: no record {record_id!r} in force for this subject")
+        item = self.registry.item_defs[record.item]
+        if item.polarity != "negative":
+            raise ValueError(f"record_id: {record.item} is not a negative record")
+        for name, text in (
+            ("conduct_corrected", conduct_corrected),
+            ("obligations_fulfilled", obligations_fulfilled),
+            ("commitment", commitment),
+        ):
+            if not 1 <= len(text.strip()) <= 4000:
+                raise ValueError(f"{name}: required (1 to 4000 characters): the national measures ask for it")
+        eligible = restoration_eligible_from(record.occurred_on, item.severity)
+        if self.clock().date() < eligible:
+            raise ValueError(
+                f"record_id: a {item.severity} record may be restored from {eligible.isoformat()} "
+                "(minimum publication period)"
+            )
+        if any(
+            isinstance(c, Restoration) and c.record_id == record_id and c.is_open
+            for c in self.cases(principal=self.operator(), subject=code)
+        ):
+            raise ValueError(f"record_id: an application for {record_id} is already under review")
+        case_id = "res-" + secrets.token_hex(6)
+        self._event(
+            principal,
+            case_id,
+            "restoration",
+            "applied",
+            code,
+            {
+                "record_id": record_id,
+                "item": record.item,
+                "severity": item.severity,
+                "conduct_corrected": conduct_corrected.strip(),
+                "obligations_fulfilled": obligations_fulfilled.strip(),
+                "commitment": commitment.strip(),
+                "eligible_from": eligible.isoformat(),
+            },
+        )
+        return self._restoration(case_id)
+
+    def decide_restoration(
+        self, *, principal: access.Principal, case_id: str, granted: bool, reason: str
+    ) -> Restoration:
+        """Grant (a restore record ends the record's effect from now) or refuse, with reasons."""
+        access.require(principal.role == "operator", "decide restoration applications")
+        c = self._restoration(case_id)
+        if c.status != "under review":
+            raise ValueError(f"case_id: application {c.id} is {c.status}, not under review")
+        if not reason.strip():
+            raise ValueError("reason: a decision must give its reason")
+        record_id = None
+        if granted:
+            original = self.store.record(c.record_id)
+            assert original is not None
+            row = {
+                "subject": original.subject,
+                "item": original.item,
+                "source": original.source,
+                "source_record_id": f"restoration:{c.id}",
+                "occurred_on": original.occurred_on,
+                "action": "restore",
+                "corrects": c.record_id,
+                "evidence": f"restoration {c.id}: {reason}"[:2000],
+            }
+            result = self.ingest([(1, row)], origin=f"restoration {c.id}", principal=principal)
+            if result.quarantined:
+                raise ValueError("; ".join(r for q in result.quarantine for r in q.reasons))
+            record_id = ledger.record_id_for(original.source, f"restoration:{c.id}")
+        self._event(
+            principal,
+            c.id,
+            "restoration",
+            "decided",
+            c.subject,
+            {"granted": granted, "reason": reason, "record": record_id},
+        )
+        return self._restoration(c.id)
+
+    def overdue(self, *, principal: access.Principal) -> list[tuple[Objection | Restoration, list[str]]]:
+        """Open cases past a deadline, for operators: what is late and since when."""
+        access.require(principal.role == "operator", "see overdue deadlines")
+        today = self.clock().date()
+        return [
+            (c, late) for c in self.cases(principal=principal, open_only=True) if (late := c.overdue(today))
+        ]
+
+    def notices(self, code: str, as_of: dt.datetime | None = None) -> list[Notice]:
+        """The notices of listing a subject has been given (pending and past), with the grounds."""
+        view = self.view(code, as_of)
+        by_id = {r.record_id: r for r in view.records}
+        out = []
+        for e in view.entries:
+            lst = self.registry.list_def(e.qualified_id)
+            if not lst.notice.required:
+                continue
+            grounds = [by_id[g] for g in e.grounds if g in by_id]
+            if not grounds and e.scheme in view.scores:
+                grounds = [
+                    by_id[c.record_id]
+                    for c in view.scores[e.scheme].contributions
+                    if c.points < 0 and c.record_id in by_id
+                ]
+            out.append(
+                Notice(
+                    list_id=e.qualified_id,
+                    title=e.title,
+                    subject=view.code,
+                    noticed_on=e.noticed_on,
+                    takes_effect_on=e.since,
+                    status=e.status,
+                    grounds=[
+                        (r.record_id, self.registry.item_defs[r.item].title, r.occurred_on, r.evidence)
+                        for r in grounds
+                    ],
+                    how_to_object=(
+                        f"Object before {e.since.isoformat()} (file an objection to the entry or to any "
+                        f"record named here, with your statement and evidence); it is reviewed within "
+                        f"{self.registry.scheme(e.scheme).due_process.review_days} days."
+                    ),
+                    legal_basis=e.legal_basis,
+                )
+            )
+        return out
+
+    def pending_notices(self, *, principal: access.Principal) -> list[Notice]:
+        """Listings noticed but not yet in effect, across subjects (operators)."""
+        access.require(principal.role == "operator", "see pending notices")
+        out: list[Notice] = []
+        longest = max(
+            (lst.notice.days for _s, lst in self.registry.lists() if lst.notice.required), default=0
+        )
+        if longest == 0:
+            return []
+        since = self.clock() - dt.timedelta(days=longest + 1)
+        for code in self.store.subjects_reported_since(since):
+            out.extend(n for n in self.notices(code) if n.status == "pending")
+        return out
+
+    def source_accuracy(self) -> list[SourceAccuracy]:
+        """Rate the raters: each source's share of records overturned on objection, and its median
+        days from objection to correction. Public."""
+        reports = self.store.records_by_source()
+        overturned: dict[str, int] = {}
+        days: dict[str, list[float]] = {}
+        for case in self.cases(principal=self.operator()):
+            if isinstance(case, Objection) and case.corrected_at is not None:
+                for rid in case.record_ids:
+                    rec = self.store.record(rid)
+                    if rec is None:
+                        continue
+                    overturned[rec.source] = overturned.get(rec.source, 0) + 1
+                    days.setdefault(rec.source, []).append(
+                        (case.corrected_at - case.filed_at).total_seconds() / 86400
+                    )
+        out = []
+        for source in sorted(set(reports) | set(overturned)):
+            n = reports.get(source, 0)
+            k = overturned.get(source, 0)
+            d = sorted(days.get(source, []))
+            median = (
+                (d[len(d) // 2] if len(d) % 2 else (d[len(d) // 2 - 1] + d[len(d) // 2]) / 2) if d else None
+            )
+            out.append(SourceAccuracy(source, n, k, k / n if n else 0.0, median))
+        return out

@@ -1,0 +1,279 @@
+"""Population scans and disclosure: the grade distribution, public lists with exactly their
+published fields, public lookups where a scheme allows them, and the transparency report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from socialcredit import access, codes, ledger
+from socialcredit.dueprocess.cases import (
+    Objection,
+    Restoration,
+)
+from socialcredit.dueprocess.suspension import apply_suspensions
+from socialcredit.ledger import Record
+from socialcredit.lists import ListEntry, entries_for
+from socialcredit.schemes.loader import SchemeError
+from socialcredit.scoring.points import score_points
+from socialcredit.service.base import NotFound, SubjectSummary, _median
+from socialcredit.service.casework import Casework
+
+
+@dataclass(frozen=True)
+class PopulationSummary:
+    as_of: dt.datetime
+    subjects: int
+    records: int
+    grades: dict[str, dict[str, int]]
+    lists: dict[str, int]
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+
+class Disclosure(Casework):
+    """Population-wide services."""
+
+    def scan(
+        self, as_of: dt.datetime | None = None, progress: Callable[[int], None] | None = None
+    ) -> list[SubjectSummary]:
+        """Every subject's scores and list entries at ``as_of``: the population path, mapping the
+        same scoring and list functions as :meth:`view` over all subjects, streamed from the store.
+        The last scan is cached per (ledger, cases, minute) so public pages do not rescan on every
+        request; any new record or case event invalidates it."""
+        at = as_of or self.clock()
+        key = (self.store.head("records"), self.store.head("cases"), at.replace(second=0))
+        if self._scan_cache is not None and self._scan_cache[0] == key:
+            return self._scan_cache[1]
+        superseded = self.store.superseded_ids()
+        reps = self.store.representatives()  # organisation -> person
+        orgs_of: dict[str, list[str]] = {}
+        for o, person in reps.items():
+            orgs_of.setdefault(person, []).append(o)
+        registered = {row.code: row for row in self.store.subject_rows()}
+        open_objections: dict[str, list[Objection]] = {}
+        for case in self.cases(principal=self.operator(), open_only=True):
+            if isinstance(case, Objection):
+                open_objections.setdefault(case.subject, []).append(case)
+        out: list[SubjectSummary] = []
+
+        def one(code: str, recs: list[Record], represented: dict[str, list[Record]]) -> None:
+            kind = codes.validate(code).kind
+            scores = {s.id: score_points(code, recs, s, at) for s in self.registry.scored()}
+            entries = entries_for(
+                code, recs, self.registry, at, represented=represented, holidays=self.holidays
+            )
+            objections = [o for c in (code, *represented) for o in open_objections.get(c, [])]
+            entries = apply_suspensions(entries, objections, self.registry)
+            row = registered.get(code)
+            out.append(
+                SubjectSummary(
+                    code,
+                    kind,
+                    row,
+                    {k: (v.score, v.grade) for k, v in scores.items()},
+                    entries,
+                    recs if kind == "organisation" or entries else [],
+                )
+            )
+            if progress is not None:
+                progress(1)
+
+        kept: dict[str, list[Record]] = {}
+        for code, recs in self.store.iter_by_subject():
+            eff = [r for r in ledger.effective(recs, at, superseded) if r.subject == code]
+            if code in reps or code in orgs_of:
+                kept[code] = eff  # representatives are scanned after their organisations are read
+            if code not in orgs_of:
+                one(code, eff, {})
+        for person, orgs in orgs_of.items():
+            one(person, kept.get(person, []), {o: kept.get(o, []) for o in orgs})
+        seen = {s.code for s in out}
+        for code in registered:
+            if code not in seen:
+                one(code, [], {})
+        out.sort(key=lambda s: s.code)
+        self._scan_cache = (key, out)
+        return out
+
+    def population(
+        self, as_of: dt.datetime | None = None, progress: Callable[[int], None] | None = None
+    ) -> PopulationSummary:
+        """Residents' grade distribution per scheme and active list sizes, with examples."""
+        at = as_of or self.clock()
+        grades: dict[str, Counter[str]] = {s.id: Counter() for s in self.registry.scored()}
+        lists: Counter[str] = Counter()
+        examples: dict[str, list[str]] = {}
+        for s in self.scan(at, progress):
+            if s.kind == "person":
+                for scheme_id, (_score, grade) in s.scores.items():
+                    grades[scheme_id][grade] += 1
+                    label = f"grade {grade} ({scheme_id})"
+                    if len(examples.setdefault(label, [])) < 3:
+                        examples[label].append(s.code)
+            for e in s.entries:
+                if e.status == "active" and e.suspended_by is None:
+                    lists[e.qualified_id] += 1
+                    found = examples.setdefault(e.qualified_id, [])
+                    if len(found) < 3 and s.code not in found:
+                        found.append(s.code)
+        return PopulationSummary(
+            at,
+            len(self._scan_cache[1]) if self._scan_cache else 0,
+            self.store.count_records(),
+            {k: dict(sorted(v.items())) for k, v in grades.items()},
+            dict(sorted(lists.items())),
+            examples,
+        )
+
+    def public_list(self, list_id: str, as_of: dt.datetime | None = None) -> list[dict[str, Any]]:
+        """The entries in force on a list, with exactly the fields the list publishes and nothing
+        more (the court's rules: name, sex, age, masked ID number or the organisation's code and
+        legal representative, obligation, performance, conduct, case number, court). Entries
+        suspended by an open objection are not published; a representative listed through an
+        organisation appears on the organisation's row, not as a row of their own."""
+        try:
+            lst = self.registry.list_def(list_id)
+        except SchemeError:
+            raise NotFound(f"list_id: no list {list_id!r}") from None
+        at = as_of or self.clock()
+        rows = []
+        for s in self.scan(at):
+            for e in s.entries:
+                if e.qualified_id != list_id or e.status != "active" or e.suspended_by or e.via:
+                    continue
+                rows.append(self._published(s, e, lst.published_fields, at))
+        return rows
+
+    def _published(
+        self, s: SubjectSummary, e: ListEntry, fields: Sequence[str], at: dt.datetime
+    ) -> dict[str, Any]:
+        grounds = [r for r in s.records if r.record_id in set(e.grounds)]
+        details: dict[str, Any] = {}
+        for r in grounds:
+            for k, v in r.details.items():
+                details.setdefault(k, v)
+        name = s.row.name if s.row else None
+        rep = s.row.legal_representative if s.row else None
+        rep_row = self.store.subject(rep) if rep else None
+        values: dict[str, Any] = {
+            "name": name,
+            "sex": ((s.row.sex if s.row else None) or codes.sex(s.code)) if s.kind == "person" else None,
+            "age": _age(codes.birth_date(s.code), at.date()) if s.kind == "person" else None,
+            "id_number_masked": codes.mask(s.code) if s.kind == "person" else s.code,
+            "code": s.code if s.kind == "organisation" else codes.mask(s.code),
+            "legal_representative": (
+                (rep_row.name if rep_row and rep_row.name else "") + f" ({codes.mask(rep)})"
+            ).strip()
+            if rep
+            else None,
+            "obligation": details.get("obligation"),
+            "performance": details.get("performance"),
+            "conduct": "; ".join(sorted({self.registry.item_defs[r.item].title for r in grounds})) or None,
+            "case_number": details.get("case_number"),
+            "court": details.get("court"),
+            "grade": s.scores.get(e.scheme, (None, None))[1],
+            "district": s.row.district if s.row else None,
+        }
+        return {f: values.get(f) for f in fields}
+
+    def public_lookup(self, code: str) -> dict[str, Any]:
+        """What the public may see of a subject by code: for a kind the schemes open to lookup
+        (organisations by default, as Credit China shows them), its records and current list
+        entries; persons' records and scores stay private to them and authorised parties."""
+        c = codes.validate(code)
+        open_kinds = {k for s in self.registry.schemes.values() for k in s.public_lookup}
+        if c.kind not in open_kinds:
+            raise access.AccessDenied(f"look up a {c.kind}'s record: the schemes in force keep it private")
+        view = self.view(c.value)
+        scored = [s for s in self.registry.scored() if c.kind in s.public_lookup]
+        return {
+            "code": c.value,
+            "kind": c.kind,
+            "name": view.subject.name if view.subject else None,
+            "records": [
+                {
+                    "item": r.item,
+                    "title": self.registry.item_defs[r.item].title,
+                    "occurred_on": r.occurred_on,
+                    "source": r.source,
+                }
+                for r in view.records
+            ],
+            "lists": [
+                {"list": e.qualified_id, "title": e.title, "since": e.since, "planned_end": e.planned_end}
+                for e in view.entries
+                if e.status == "active" and not e.suspended_by
+            ],
+            "scores": {
+                s.id: {"score": view.scores[s.id].score, "grade": view.scores[s.id].grade} for s in scored
+            },
+        }
+
+    def transparency(self, as_of: dt.datetime | None = None) -> dict[str, Any]:
+        """The public transparency report: list sizes, measures applied, objections and their
+        outcomes, resolution times, source accuracy, and score distributions by district and age
+        band (so gaps between groups are visible)."""
+        at = as_of or self.clock()
+        scan = self.scan(at)
+        list_sizes: Counter[str] = Counter()
+        by_district: dict[str, dict[str, list[int]]] = {}
+        by_age: dict[str, dict[str, list[int]]] = {}
+        for s in scan:
+            for e in s.entries:
+                if e.status == "active" and not e.suspended_by:
+                    list_sizes[e.qualified_id] += 1
+            if s.kind != "person":
+                continue
+            district = (s.row.district if s.row else None) or "unknown"
+            band = _age_band(_age(codes.birth_date(s.code), at.date()))
+            for scheme_id, (score, _g) in s.scores.items():
+                by_district.setdefault(scheme_id, {}).setdefault(district, []).append(score)
+                by_age.setdefault(scheme_id, {}).setdefault(band, []).append(score)
+        cases = self.cases(principal=self.operator())
+        objections = [c for c in cases if isinstance(c, Objection)]
+        resolved = sorted(
+            (c.decided_at - c.filed_at).total_seconds() / 86400 for c in objections if c.decided_at
+        )
+        today = at.date()
+
+        def summary(groups: dict[str, list[int]]) -> dict[str, dict[str, float]]:
+            return {
+                g: {"subjects": len(v), "mean": round(sum(v) / len(v), 1)} for g, v in sorted(groups.items())
+            }
+
+        return {
+            "as_of": at,
+            "subjects": len(scan),
+            "records": self.store.count_records(),
+            "lists": dict(sorted(list_sizes.items())),
+            "measures_applied": self.store.decision_counts(),
+            "objections": {
+                "filed": len(objections),
+                "upheld": sum(1 for c in objections if c.status == "corrected" or c.status == "upheld"),
+                "rejected": sum(1 for c in objections if c.status in ("rejected", "closed")),
+                "open": sum(1 for c in objections if c.is_open),
+                "overdue": sum(1 for c in objections if c.overdue(today)),
+                "median_days_to_decide": _median(resolved),
+            },
+            "restorations": {
+                "applied": sum(1 for c in cases if isinstance(c, Restoration)),
+                "granted": sum(1 for c in cases if isinstance(c, Restoration) and c.status == "granted"),
+            },
+            "source_accuracy": [a.__dict__ for a in self.source_accuracy()],
+            "scores_by_district": {k: summary(v) for k, v in by_district.items()},
+            "scores_by_age_band": {k: summary(v) for k, v in by_age.items()},
+        }
+
+
+def _age(born: dt.date, on: dt.date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _age_band(age: int) -> str:
+    for upper, label in ((25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"), (65, "55-64")):
+        if age < upper:
+            return label if age >= 18 else "under 18"
+    return "65+"
