@@ -103,7 +103,7 @@ class Base:
         self.registry = registry
         self.clock = clock
         self.holidays = holidays
-        self._scan_cache: tuple[object, list[SubjectSummary]] | None = None
+        self._scan_cache: tuple[tuple[tuple[int, int], dt.date], list[SubjectSummary]] | None = None
 
     def ingest(
         self,

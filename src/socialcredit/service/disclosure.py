@@ -41,12 +41,19 @@ class Disclosure(Casework):
     ) -> list[SubjectSummary]:
         """Every subject's scores and list entries at ``as_of``: the population path, mapping the
         same scoring and list functions as :meth:`view` over all subjects, streamed from the store.
-        The last scan is cached per (ledger, cases, minute) so public pages do not rescan on every
-        request; any new record or case event invalidates it."""
+
+        The last scan is kept. Asked again on the same day, only the subjects touched since (new
+        records, corrections, case events, and the representatives of touched organisations) are
+        recomputed, through :meth:`view`; a new day rescans everything, since records stop counting
+        by the day. (A record may be reported at most minutes ahead of its receipt, so within a day
+        nothing else can change an answer.)"""
         at = as_of or self.clock()
-        key = (self.store.head("records"), self.store.head("cases"), at.replace(second=0))
-        if self._scan_cache is not None and self._scan_cache[0] == key:
-            return self._scan_cache[1]
+        heads = (self.store.head("records")[0], self.store.head("cases")[0])
+        cached = self._scan_cache
+        if cached is not None and cached[0] == (heads, at.date()):
+            return cached[1]
+        if cached is not None and cached[0][1] == at.date():
+            return self._rescan(cached, heads, at)
         superseded = self.store.superseded_ids()
         reps = self.store.representatives()  # organisation -> person
         orgs_of: dict[str, list[str]] = {}
@@ -95,8 +102,33 @@ class Disclosure(Casework):
             if code not in seen:
                 one(code, [], {})
         out.sort(key=lambda s: s.code)
-        self._scan_cache = (key, out)
+        self._scan_cache = ((heads, at.date()), out)
         return out
+
+    def _rescan(
+        self, cached: tuple[Any, list[SubjectSummary]], heads: tuple[int, int], at: dt.datetime
+    ) -> list[SubjectSummary]:
+        (old_heads, _day), summaries = cached
+        touched = self.store.subjects_touched_since(old_heads[0], old_heads[1])
+        reps = self.store.representatives()
+        touched |= {reps[c] for c in touched if c in reps}
+        by_code = {s.code: s for s in summaries}
+        for code in touched:
+            by_code[code] = self._summary(code, at)
+        out = sorted(by_code.values(), key=lambda s: s.code)
+        self._scan_cache = ((heads, at.date()), out)
+        return out
+
+    def _summary(self, code: str, at: dt.datetime) -> SubjectSummary:
+        v = self.view(code, at)
+        return SubjectSummary(
+            v.code,
+            v.kind,
+            v.subject,
+            {k: (x.score, x.grade) for k, x in v.scores.items()},
+            v.entries,
+            v.records if v.kind == "organisation" or v.entries else [],
+        )
 
     def population(
         self, as_of: dt.datetime | None = None, progress: Callable[[int], None] | None = None

@@ -684,6 +684,30 @@ class Store:
 
         return list(ledger.verify_chain(rows(), head=head))
 
+    def subjects_touched_since(self, records_seq: int, cases_seq: int) -> set[str]:
+        """Subjects whose answers may have changed since these chain positions: subjects of new
+        records, of the records new corrections supersede, and of new case events."""
+        r2 = t.records.alias("target")
+        with self.engine.connect() as conn:
+            found = {
+                c for (c,) in conn.execute(select(t.records.c.subject).where(t.records.c.seq > records_seq))
+            }
+            found |= {
+                c
+                for (c,) in conn.execute(
+                    select(r2.c.subject)
+                    .select_from(t.records.join(r2, t.records.c.corrects == r2.c.record_id))
+                    .where(t.records.c.seq > records_seq)
+                )
+            }
+            found |= {
+                c
+                for (c,) in conn.execute(
+                    select(t.case_events.c.subject).where(t.case_events.c.seq > cases_seq)
+                )
+            }
+        return found
+
     def records_by_source(self) -> dict[str, int]:
         """How many reports each source has in the ledger (for its accuracy figure)."""
         with self.engine.connect() as conn:
