@@ -497,6 +497,10 @@ def demo(
             highlight=False,
         )
     if not no_serve:
+        import threading
+
+        # the public pages need today's population scan; warm it while the server starts
+        threading.Thread(target=system.scan, name="warm-scan", daemon=True).start()
         run_server(system, settings.host, port or settings.port)
 
 
