@@ -1,0 +1,113 @@
+"""The compiled points model is the live one: on random record sets the vectorised score and grade
+equal :func:`socialcredit.scoring.points.score_points`, record for record."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from socialcredit.ledger import Record, effective
+from socialcredit.schemes.loader import shipped_registry, shipped_scheme
+from socialcredit.scoring.compiled import CompiledPoints
+from socialcredit.scoring.points import score_points
+from tests.conftest import person
+
+SCHEMES = ["rongcheng", "suining-2010"]
+ITEMS = sorted(shipped_registry().items())  # every item in force, including ones a scheme does not score
+START = dt.date(2024, 1, 1)
+
+record_st = st.tuples(
+    st.integers(0, 5),  # subject
+    st.sampled_from(ITEMS),
+    st.integers(0, 2000),  # occurred, days after START
+    st.integers(0, 40),  # reporting lag in days
+    st.integers(0, 86399),  # second of the reporting day
+)
+
+
+def _records(rows: list[tuple[int, str, int, int, int]]) -> list[Record]:
+    out = []
+    for n, (subj, item, occ, lag, sec) in enumerate(rows, start=1):
+        occurred = START + dt.timedelta(days=occ)
+        reported = dt.datetime.combine(occurred, dt.time()) + dt.timedelta(days=lag, seconds=sec)
+        out.append(
+            Record(
+                record_id=f"r{n}",
+                subject=person(subj),
+                subject_kind="person",
+                item=item,
+                source="s",
+                source_record_id=str(n),
+                occurred_on=occurred,
+                reported_at=reported,
+                seq=n,
+            )
+        )
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    scheme_id=st.sampled_from(SCHEMES),
+    rows=st.lists(record_st, max_size=60),
+    at_day=st.integers(0, 2100),
+    at_second=st.integers(0, 86399),
+)
+def test_compiled_scores_and_grades_equal_score_points(
+    scheme_id: str, rows: list[tuple[int, str, int, int, int]], at_day: int, at_second: int
+) -> None:
+    scheme = shipped_scheme(scheme_id)
+    cp = CompiledPoints.of(scheme)
+    as_of = dt.datetime.combine(START, dt.time()) + dt.timedelta(days=at_day, seconds=at_second)
+    records = _records(rows)
+    known = effective(records, as_of)  # reported by as_of, as score_points sees them
+    index = {person(n): n for n in range(6)}
+    counts = cp.counts_in_window(
+        [index[r.subject] for r in known],
+        [cp.index(r.item) for r in known],
+        [r.occurred_on.toordinal() for r in known],
+        as_of.date().toordinal(),
+        6,
+    )
+    scores = cp.scores(counts)
+    grades = cp.grades(scores)
+    for subj in range(6):
+        mine = [r for r in records if r.subject == person(subj)]
+        live = score_points(person(subj), mine, scheme, as_of)
+        assert int(scores[subj]) == live.score
+        assert cp.grade_names[int(grades[subj])] == live.grade
+
+
+@given(score=st.floats(-1e6, 1e6, allow_nan=False) | st.integers(-5000, 5000))
+def test_grade_thresholds_equal_grade_of(score: float) -> None:
+    for scheme_id in SCHEMES:
+        model = shipped_scheme(scheme_id).model
+        assert model is not None
+        cp = CompiledPoints.of(shipped_scheme(scheme_id))
+        assert cp.grade_names[int(cp.grades([score])[0])] == model.grade_of(score)
+
+
+def test_clamp_and_reindex() -> None:
+    cp = CompiledPoints.of(shipped_scheme("suining-2010"))
+    assert cp.clamp([-5000, 0, 500]).tolist() == [0, 1000, 1000]  # minimum 0, maximum 1000
+    pts, win = cp.reindex(["honour.model-worker", "charity.donation"])
+    assert pts.tolist() == [100, 0] and win.tolist() == [1825, 1]
+    with pytest.raises(ValueError, match="no scoring model"):
+        CompiledPoints.of(shipped_scheme("court-dishonest-debtors"))
+    assert np.array_equal(cp.scores(np.zeros((3, len(cp.items)), dtype=np.int64)), [1000, 1000, 1000])
+
+
+def test_compiled_core_modules_import_no_adapter() -> None:
+    src = Path(__file__).resolve().parents[1] / "src" / "socialcredit"
+    adapters = {"store", "engines", "api", "web", "cli", "sim", "service", "demo", "synth", "formats"}
+    for path in [src / "scoring" / "compiled.py", src / "lists_compiled.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                parts = node.module.split(".")
+                assert not (parts[0] == "socialcredit" and len(parts) > 1 and parts[1] in adapters), path
