@@ -22,6 +22,7 @@ def create_app(system: System) -> FastAPI:
         version=__version__,
         description="An open, auditable social credit system: every score explained, every "
         "decision audited, every record tamper-evident.",
+        responses=errors.RESPONSES,
     )
     app.state.system = system
     errors.install(app)

@@ -5,13 +5,41 @@ A refusal never carries data about the subject asked about: only what was refuse
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from socialcredit import access, codes
 from socialcredit.service import NotFound, Unauthenticated
+
+
+class ErrorOut(BaseModel):
+    """Every refusal and every error, in one shape, so a client needs one error path."""
+
+    ok: Literal[False] = False
+    error: str
+    errors: list[str]
+    status: int
+
+
+# Documented on every operation: a client generated from the OpenAPI document then knows every
+# status it can receive (schemathesis checks that no other status is ever sent).
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": what}
+    for status, what in (
+        (400, "The body could not be parsed"),
+        (401, "No API key, or an unknown, revoked or expired one"),
+        (403, "The key's role may not do this"),
+        (404, "No such thing"),
+        (413, "The body is larger than the limit"),
+        (422, "A field is invalid; the error names it"),
+        (429, "Too many requests from this key or address; retry after the Retry-After seconds"),
+    )
+}
 
 
 def error_response(status: int, error: str, errors: list[str] | None = None) -> JSONResponse:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 
 from socialcredit import codes
 from socialcredit.decisions import Decision
@@ -15,6 +15,25 @@ from socialcredit.scoring.points import Score
 from socialcredit.store import StoredKey
 
 MAX_BATCH = 10_000
+
+
+def _utc(value: dt.datetime) -> str:
+    """Times are kept as naive UTC; on the wire they carry their zone ("Z"), because the OpenAPI
+    document promises RFC 3339 date-times, which need one (schemathesis found the naive form)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.isoformat() + "Z"
+
+
+def _iso_only(value: object) -> object:
+    """A time must be an ISO 8601 string: pydantic would read a number as seconds since 1970, so
+    a stray ``"expires_at": 58211`` made a key that had expired in 1970 (found by schemathesis)."""
+    if value is not None and not isinstance(value, str):
+        raise ValueError("expected an ISO 8601 date-time string like 2027-01-01T00:00:00Z")
+    return value
+
+
+UtcDatetime = Annotated[dt.datetime, PlainSerializer(_utc, return_type=str, when_used="json")]
 
 
 class RecordsIn(BaseModel):
@@ -82,7 +101,7 @@ class ContributionOut(BaseModel):
 
 class ScoreOut(BaseModel):
     scheme: str
-    as_of: dt.datetime
+    as_of: UtcDatetime
     base: int
     score: int
     grade: str
@@ -154,7 +173,7 @@ class RecordOut(BaseModel):
     source: str
     source_record_id: str
     occurred_on: dt.date
-    reported_at: dt.datetime
+    reported_at: UtcDatetime
     evidence: str | None
     action: str
     corrects: str | None
@@ -184,7 +203,7 @@ class SubjectOut(BaseModel):
     name: str | None
     district: str | None
     legal_representative: str | None
-    as_of: dt.datetime
+    as_of: UtcDatetime
     scores: list[ScoreOut]
     lists: list[EntryOut]
     records: list[RecordOut]
@@ -217,7 +236,7 @@ class DecisionOut(BaseModel):
     measure: str
     measure_kind: str
     answer: Literal["allow", "deny"]
-    at: dt.datetime
+    at: UtcDatetime
     reasons: list[ReasonOut]
 
     @classmethod
@@ -246,7 +265,7 @@ class DecisionOut(BaseModel):
 
 class AuditOut(BaseModel):
     seq: int
-    at: dt.datetime
+    at: UtcDatetime
     key_id: str | None
     role: str | None
     principal: str | None
@@ -269,7 +288,15 @@ class KeyIn(BaseModel):
     role: Literal["operator", "agency", "relying_party", "subject", "auditor"]
     principal: str | None = Field(None, max_length=64)
     name: str = Field("", max_length=200)
-    expires_at: dt.datetime | None = None
+    expires_at: Annotated[UtcDatetime | None, BeforeValidator(_iso_only)] = None
+
+    @field_validator("expires_at")
+    @classmethod
+    def _naive_utc(cls, value: dt.datetime | None) -> dt.datetime | None:
+        """Stored times are naive UTC; an offset given by the client is honoured, then dropped."""
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value
 
 
 class KeyOut(BaseModel):
@@ -277,9 +304,9 @@ class KeyOut(BaseModel):
     role: str
     principal: str | None
     name: str
-    created_at: dt.datetime
-    expires_at: dt.datetime | None
-    revoked_at: dt.datetime | None
+    created_at: UtcDatetime
+    expires_at: UtcDatetime | None
+    revoked_at: UtcDatetime | None
 
     @classmethod
     def of(cls, k: StoredKey) -> KeyOut:

@@ -19,7 +19,9 @@ def read_audit(
     system: SystemDep,
     subject: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before: Annotated[int | None, Query(ge=1, description="Entries before this seq (paging)")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="Entries before this seq (paging)")
+    ] = None,
 ) -> AuditListOut:
     """Auditors read everything; a subject sees who looked at its record and why."""
     rows = system.audit_log(key, subject=subject, limit=limit, before=before)
