@@ -40,4 +40,7 @@ def create_app(system: System) -> FastAPI:
 
     for module in (records, subjects, decisions, audit, keys, schemes, cases, public):
         app.include_router(module.router)
+    from socialcredit import web  # the portal: HTML pages over the same service
+
+    web.mount(app)
     return app

@@ -1,0 +1,18 @@
+"""The portal's routers, one module per page type; the fallback (an HTML 404) comes last."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from socialcredit.web.routes import audit, decisions, disclosure, home, operator, records, subjects
+
+ROUTERS: list[APIRouter] = [
+    home.router,
+    subjects.router,
+    records.router,
+    decisions.router,
+    audit.router,
+    operator.router,
+    disclosure.router,
+    home.fallback,
+]

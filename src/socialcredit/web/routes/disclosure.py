@@ -1,0 +1,100 @@
+"""Public disclosure: the lists as published (exactly the fields each list publishes, through
+``System.public_list``), the transparency report (``System.transparency``) with its charts, and
+the data sources' accuracy figures. Open to everyone, logged in or not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from socialcredit.web import charts
+from socialcredit.web.base import PREFIX, PageDep, PageRoute, render
+
+router = APIRouter(prefix=PREFIX, route_class=PageRoute)
+
+FIELD_NAMES = {
+    "name": "Name",
+    "sex": "Sex",
+    "age": "Age",
+    "id_number_masked": "ID number (masked)",
+    "code": "Code",
+    "legal_representative": "Legal representative",
+    "obligation": "Obligation",
+    "performance": "Performance",
+    "conduct": "Dishonest conduct",
+    "case_number": "Case number",
+    "court": "Court",
+    "grade": "Grade",
+    "district": "District",
+}
+
+
+@router.get("/lists")
+def lists_index(page: PageDep) -> Response:
+    lists = [(f"{s.id}/{lst.id}", s, lst) for s, lst in page.system.registry.lists()]
+    return render(page, "lists.html", lists=lists, field_names=FIELD_NAMES)
+
+
+@router.get("/lists/{scheme_id}/{list_id}")
+def public_list(page: PageDep, scheme_id: str, list_id: str) -> Response:
+    """One list as published: its entries in force, with the published fields only."""
+    qualified = f"{scheme_id}/{list_id}"
+    rows = page.system.public_list(qualified)
+    lst = page.system.registry.list_def(qualified)
+    return render(
+        page,
+        "public_list.html",
+        qualified=qualified,
+        lst=lst,
+        scheme=page.system.registry.scheme(scheme_id),
+        rows=rows,
+        fields=lst.published_fields,
+        field_names=FIELD_NAMES,
+    )
+
+
+def _group_charts(groups: dict[str, dict[str, dict[str, float]]], what: str, key: str) -> list[Any]:
+    out = []
+    for n, (scheme_id, by) in enumerate(sorted(groups.items())):
+        rows = [(g, v["mean"]) for g, v in by.items()]
+        out.append(
+            (
+                scheme_id,
+                by,
+                charts.bar_chart(rows, title=f"Mean {scheme_id} score by {what}", chart_id=f"{key}-{n}"),
+            )
+        )
+    return out
+
+
+@router.get("/transparency")
+def transparency(page: PageDep) -> Response:
+    """The transparency report: list sizes, measures applied, objections and their outcomes,
+    source accuracy, and score distributions by district and age band."""
+    report = page.system.transparency()
+    accuracy = report["source_accuracy"]
+    return render(
+        page,
+        "transparency.html",
+        report=report,
+        lists_chart=charts.bar_chart(
+            [(k, float(v)) for k, v in report["lists"].items()],
+            title="Subjects on each list",
+            chart_id="lists",
+        ),
+        measures_chart=charts.bar_chart(
+            [(m, float(a.get("deny", 0))) for m, a in report["measures_applied"].items()],
+            title="Decisions that denied a subject, by measure",
+            chart_id="measures",
+        ),
+        accuracy_chart=charts.bar_chart(
+            [(a["source"], round(100 * a["overturned_share"], 1)) for a in accuracy],
+            title="Share of each source's records overturned on objection",
+            unit="%",
+            chart_id="accuracy",
+        ),
+        districts=_group_charts(report["scores_by_district"], "district", "district"),
+        ages=_group_charts(report["scores_by_age_band"], "age band", "age"),
+    )

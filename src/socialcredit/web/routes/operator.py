@@ -1,0 +1,79 @@
+"""The operator's desk: listings noticed but not yet in effect, open objections, appeals and
+restoration applications with their deadlines, and the ones overdue; each open case decided here
+with its reason (``System.decide_objection`` / ``decide_appeal`` / ``decide_restoration``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query
+from fastapi.responses import Response
+
+from socialcredit import access
+from socialcredit.dueprocess.cases import Objection, Restoration
+from socialcredit.service import NotFound
+from socialcredit.web.base import PREFIX, CheckedPage, Page, PageDep, PageRoute, redirect, render
+
+router = APIRouter(prefix=PREFIX, route_class=PageRoute)
+
+
+def _context(page: Page, principal: access.Principal) -> dict[str, Any]:
+    system = page.system
+    open_cases = system.cases(principal=principal, open_only=True)
+    overdue = system.overdue(principal=principal)
+    return {
+        "notices": system.pending_notices(principal=principal),
+        "cases": sorted(open_cases, key=lambda c: c.id),
+        "overdue": overdue,
+        "late": {c.id: late for c, late in overdue},
+        "today": system.clock().date(),
+        "errors": {},
+        "values": {},
+        "decided": None,
+    }
+
+
+@router.get("/operator")
+def operator_page(page: PageDep, decided: Annotated[str | None, Query(max_length=64)] = None) -> Response:
+    p = page.require_role("see the operator's desk", "operator")
+    context = _context(page, p)
+    if decided:
+        found = [c for c in page.system.cases(principal=p) if c.id == decided]
+        context["decided"] = found[0] if found else None
+    return render(page, "operator.html", **context)
+
+
+@router.post("/cases/{case_id}/decision")
+def decide_case(
+    page: CheckedPage,
+    case_id: str,
+    outcome: Annotated[str, Form(max_length=20)] = "",
+    reason: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """Decide an open case: uphold or reject an objection (or its appeal), grant or refuse a
+    restoration application; the reason is required and shown to the subject."""
+    p = page.require_role("decide objections and applications", "operator")
+    case = next((c for c in page.system.cases(principal=p, open_only=True) if c.id == case_id), None)
+    if case is None:
+        raise NotFound(f"case_id: no open case {case_id[:64]!r}")
+    try:
+        if isinstance(case, Objection):
+            if outcome not in ("uphold", "reject"):
+                raise ValueError("outcome: choose uphold or reject")
+            decide = (
+                page.system.decide_appeal if case.status == "under appeal" else page.system.decide_objection
+            )
+            decide(principal=p, objection_id=case.id, upheld=outcome == "uphold", reason=reason)
+        else:
+            assert isinstance(case, Restoration)
+            if outcome not in ("grant", "refuse"):
+                raise ValueError("outcome: choose grant or refuse")
+            page.system.decide_restoration(
+                principal=p, case_id=case.id, granted=outcome == "grant", reason=reason
+            )
+    except ValueError as exc:
+        context = _context(page, p)
+        context["errors"] = {case.id: str(exc)}
+        context["values"] = {"outcome": outcome, "reason": reason}
+        return render(page, "operator.html", 422, **context)
+    return redirect(page, f"{PREFIX}/operator?decided={case.id}")

@@ -1,0 +1,245 @@
+"""The subject page (a subject's own record, or an operator's view of it), its due-process
+forms, and an organisation's public page.
+
+The subject page is the portal's answer to "how do they calculate our score?": per scheme the
+score and grade, one line per counting record, the grade thresholds, the score's history, every
+list entry with its grounds and dates, the notices of listing, the records themselves, the
+objections and restoration applications with their deadlines, and everyone who asked about the
+subject (every read and decision, from the audit log). It reads through ``System.read``, so the
+page view itself is audited like an API read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query
+from fastapi.responses import Response
+
+from socialcredit import access, codes
+from socialcredit.dueprocess.cases import Objection, restoration_eligible_from
+from socialcredit.ledger import Record
+from socialcredit.lists import ListEntry
+from socialcredit.scoring.points import Score, score_timeline
+from socialcredit.service import NotFound, SubjectView
+from socialcredit.web import charts
+from socialcredit.web.base import PREFIX, CheckedPage, Page, PageDep, PageRoute, redirect, render
+
+router = APIRouter(prefix=PREFIX, route_class=PageRoute)
+
+HISTORY_DAYS = 3 * 365  # how far back the score chart starts at the least
+Text = Annotated[str, Form(max_length=12000)]
+
+
+@dataclass(frozen=True)
+class SchemeBlock:
+    """One scheme's part of the subject page."""
+
+    title: str
+    score: Score
+    grades: list[tuple[str, float, float | None]]  # grade, lowest score, next grade's lowest
+    chart: Any
+    history: list[tuple[dt.date, int, str]]
+
+
+@dataclass(frozen=True)
+class Restorable:
+    """A negative record and the first day its restoration may be applied for."""
+
+    record: Record
+    title: str
+    severity: str
+    eligible_from: dt.date
+
+
+def _as_of(day: dt.date | None) -> dt.datetime | None:
+    """A day asked for means the end of that day (everything reported on it counts)."""
+    return dt.datetime.combine(day, dt.time(23, 59, 59)) if day else None
+
+
+def _blocks(page: Page, view: SubjectView) -> list[SchemeBlock]:
+    out = []
+    for n, score in enumerate(view.scores.values()):
+        scheme = page.system.registry.scheme(score.scheme)
+        model = scheme.model
+        assert model is not None  # only scored schemes have scores
+        history = score_timeline(view.code, view.records, scheme, view.as_of)
+        end = view.as_of.date()
+        first = min([d for d, _, _ in history], default=end)
+        start = min(first - dt.timedelta(days=30), end - dt.timedelta(days=HISTORY_DAYS))
+        grades = [
+            (g.grade, g.min_score, model.grades[i - 1].min_score if i else None)
+            for i, g in enumerate(model.grades)
+        ]
+        chart = charts.score_history(
+            history,
+            base=model.base,
+            start=start,
+            end=end,
+            grades=[(g.grade, g.min_score) for g in model.grades[:-1]],
+            title=f"{scheme.title}: score history",
+            chart_id=f"history-{n}",
+        )
+        out.append(SchemeBlock(scheme.title, score, grades, chart, history))
+    return out
+
+
+def _subject_context(
+    page: Page, principal: access.Principal, code: str, as_of: dt.date | None = None
+) -> dict[str, Any]:
+    """Everything the subject page shows, computed once through the service."""
+    system = page.system
+    view = system.read(code, principal, purpose="portal: subject page", as_of=_as_of(as_of))
+    shown = (lambda c: c) if principal.role == "operator" else codes.mask
+    items = system.registry.items()
+    titles = {r.item: items[r.item].title if r.item in items else r.item for r in view.records}
+    entries: list[tuple[ListEntry, str | None]] = [(e, shown(e.via) if e.via else None) for e in view.entries]
+    restorable = [
+        Restorable(r, titles[r.item], items[r.item].severity, eligible)
+        for r in view.records
+        if r.item in items
+        and items[r.item].polarity == "negative"
+        and r.action == "report"
+        and (eligible := restoration_eligible_from(r.occurred_on, items[r.item].severity))
+    ]
+    rep = view.subject.legal_representative if view.subject else None
+    today = system.clock().date()
+    return {
+        "view": view,
+        "blocks": _blocks(page, view),
+        "entries": entries,
+        "titles": titles,
+        "notices": system.notices(view.code, view.as_of),
+        "cases": sorted(system.cases(principal=principal, subject=view.code), key=_filed, reverse=True),
+        "restorable": restorable,
+        "objectable": [(e.qualified_id, e.title) for e, _ in entries if e.status in ("active", "pending")],
+        "audit": system.audit_log(principal, subject=view.code, limit=200),
+        "representative": shown(rep) if rep else None,
+        "own": principal.role == "subject",
+        "may_act": principal.role in ("subject", "operator") and as_of is None,
+        "as_of_value": as_of.isoformat() if as_of else "",
+        "today": today,
+        "errors": {},
+        "values": {},
+        "filed": None,
+    }
+
+
+def _filed(case: Any) -> dt.datetime:
+    filed: dt.datetime = case.filed_at if isinstance(case, Objection) else case.applied_at
+    return filed
+
+
+@router.get("/subjects/{code}")
+def subject_page(
+    page: PageDep,
+    code: str,
+    as_of: Annotated[dt.date | None, Query(description="Show the record as it stood on this day")] = None,
+    case: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """A subject's whole record, explained, for the subject itself or an operator."""
+    p = page.require_login()
+    context = _subject_context(page, p, code, as_of)
+    context["filed"] = next((c for c in context["cases"] if c.id == case), None)
+    return render(page, "subject.html", **context)
+
+
+def _form_error(
+    page: Page, principal: access.Principal, code: str, form: str, error: str, values: dict[str, str]
+) -> Response:
+    """The subject page again, with the form's error next to it and what was typed kept."""
+    context = _subject_context(page, principal, code)
+    context["errors"] = {form: error}
+    context["values"] = values
+    return render(page, "subject.html", 422, **context)
+
+
+@router.post("/subjects/{code}/objections")
+def file_objection(
+    page: CheckedPage,
+    code: str,
+    target: Annotated[str, Form(max_length=200)] = "",
+    statement: Text = "",
+    evidence: Text = "",
+) -> Response:
+    """Object to a record or a list entry (``System.file_objection``); the deadlines start now."""
+    p = page.require_login()
+    c = codes.validate(code)
+    values = {"target": target, "statement": statement, "evidence": evidence}
+    kind, _, ident = target.partition(":")
+    refs = [line.strip() for line in evidence.splitlines() if line.strip()]
+    try:
+        if kind not in ("record", "list") or not ident:
+            raise ValueError("target: choose the record or list entry you object to")
+        objection = page.system.file_objection(
+            principal=p,
+            subject=c.value,
+            record_id=ident if kind == "record" else None,
+            list_id=ident if kind == "list" else None,
+            statement=statement,
+            evidence=refs,
+        )
+    except (ValueError, NotFound) as exc:
+        return _form_error(page, p, c.value, "objection", str(exc), values)
+    return redirect(page, f"{PREFIX}/subjects/{c.value}?case={objection.id}#cases")
+
+
+@router.post("/subjects/{code}/restorations")
+def apply_restoration(
+    page: CheckedPage,
+    code: str,
+    record_id: Annotated[str, Form(max_length=200)] = "",
+    conduct_corrected: Text = "",
+    obligations_fulfilled: Text = "",
+    commitment: Text = "",
+) -> Response:
+    """Apply for credit restoration of a negative record (``System.apply_restoration``)."""
+    p = page.require_login()
+    c = codes.validate(code)
+    values = {
+        "record_id": record_id,
+        "conduct_corrected": conduct_corrected,
+        "obligations_fulfilled": obligations_fulfilled,
+        "commitment": commitment,
+    }
+    try:
+        if not record_id:
+            raise ValueError("record_id: choose the record to restore")
+        case = page.system.apply_restoration(
+            principal=p,
+            subject=c.value,
+            record_id=record_id,
+            conduct_corrected=conduct_corrected,
+            obligations_fulfilled=obligations_fulfilled,
+            commitment=commitment,
+        )
+    except (ValueError, NotFound) as exc:
+        return _form_error(page, p, c.value, "restoration", str(exc), values)
+    return redirect(page, f"{PREFIX}/subjects/{c.value}?case={case.id}#cases")
+
+
+@router.post("/cases/{case_id}/appeal")
+def appeal(page: CheckedPage, case_id: str, statement: Text = "") -> Response:
+    """Appeal a rejected objection within the appeal period (``System.appeal``)."""
+    p = page.require_login()
+    try:
+        objection = page.system.appeal(principal=p, objection_id=case_id, statement=statement)
+    except ValueError as exc:
+        subject = next(
+            (c.subject for c in page.system.cases(principal=p) if c.id == case_id),
+            None,
+        )
+        if subject is None:
+            raise
+        return _form_error(page, p, subject, "cases", f"{case_id}: {exc}", {"statement": statement})
+    return redirect(page, f"{PREFIX}/subjects/{objection.subject}?case={objection.id}#cases")
+
+
+@router.get("/public/{code}")
+def public_page(page: PageDep, code: str) -> Response:
+    """What the public may see of a subject by code, as the schemes in force allow
+    (``System.public_lookup``: organisations' records and current listings, as Credit China
+    shows them; persons' records are private to them)."""
+    return render(page, "public.html", data=page.system.public_lookup(code))
