@@ -1,0 +1,23 @@
+"""Adapters that run the scoring definitions over whole populations: DuckDB (embedded) and Spark
+(cluster), both through one Ibis definition (:mod:`socialcredit.engines.relational`), and the
+ledger's Parquet export they read (:mod:`socialcredit.engines.export`)."""
+
+from __future__ import annotations
+
+from socialcredit.engines.base import Engine, RescoreResult, rescore
+
+__all__ = ["Engine", "RescoreResult", "engine", "rescore"]
+
+
+def engine(name: str) -> Engine:
+    """An engine by name: ``duckdb`` (the embedded default) or ``spark`` (local mode unless
+    ``SOCIALCREDIT_SPARK_MASTER`` or spark-submit says otherwise)."""
+    if name == "duckdb":
+        from socialcredit.engines.duck import DuckDBEngine
+
+        return DuckDBEngine()
+    if name == "spark":
+        from socialcredit.engines.spark import SparkEngine
+
+        return SparkEngine()
+    raise ValueError(f"no engine {name!r} (have: duckdb, spark)")

@@ -1,0 +1,171 @@
+"""The ledger as a partitioned Parquet dataset: what the DuckDB and Spark engines read.
+
+Layout of an export directory (schema version 1)::
+
+    manifest.json                      counts, the chain head exported, when, the schema
+    subjects.parquet                   code, kind: every registered subject and every subject of a record
+    records/occurred_year=YYYY/*.parquet   one row per ledger record, every stored column
+
+A record row has ``seq`` (int64), ``record_id``, ``subject``, ``subject_kind``, ``item``,
+``source``, ``source_record_id`` (strings), ``occurred_on`` (date32), ``reported_at`` (timestamp,
+microseconds, naive UTC), ``reported_given`` (bool), ``evidence`` (string, null), ``action``,
+``corrects`` (string, null), ``details`` (JSON text), ``received_at`` (timestamp), ``batch_id``,
+``content_hash``, ``claim_hash``, ``chain_hash`` (strings), and the partition column
+``occurred_year`` (int32). Every hash column is exported so an export can be checked against
+the ledger it came from (the manifest names the chain head at the time of export).
+
+Why partition by the year of occurrence: records stop counting after at most a few years, so a
+job scoring today can skip old years, and a year's files are written once and rarely change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+from sqlalchemy import select
+
+from socialcredit.engines.relational import SUBJECT_SCHEMA
+from socialcredit.store import Store
+from socialcredit.store import tables as t
+
+FORMAT = "socialcredit-ledger-export"
+VERSION = 1
+EXPORT_SCHEMA = pa.schema(
+    [
+        pa.field("seq", pa.int64(), nullable=False),
+        pa.field("record_id", pa.string(), nullable=False),
+        pa.field("subject", pa.string(), nullable=False),
+        pa.field("subject_kind", pa.string(), nullable=False),
+        pa.field("item", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("source_record_id", pa.string(), nullable=False),
+        pa.field("occurred_on", pa.date32(), nullable=False),
+        pa.field("reported_at", pa.timestamp("us"), nullable=False),
+        pa.field("reported_given", pa.bool_(), nullable=False),
+        pa.field("evidence", pa.string()),
+        pa.field("action", pa.string(), nullable=False),
+        pa.field("corrects", pa.string()),
+        pa.field("details", pa.string(), nullable=False),
+        pa.field("received_at", pa.timestamp("us"), nullable=False),
+        pa.field("batch_id", pa.string(), nullable=False),
+        pa.field("content_hash", pa.string(), nullable=False),
+        pa.field("claim_hash", pa.string(), nullable=False),
+        pa.field("chain_hash", pa.string(), nullable=False),
+        pa.field("occurred_year", pa.int32(), nullable=False),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    directory: Path
+    records: int
+    subjects: int
+    years: list[int]
+    chain_count: int
+    chain_head: str
+    seconds: float
+
+
+def _pages(store: Store, page: int) -> Iterator[pa.RecordBatch]:
+    cols = [t.records.c[f.name] for f in EXPORT_SCHEMA if f.name != "occurred_year"]
+    last = 0
+    while True:
+        with store.engine.connect() as conn:
+            rows = conn.execute(
+                select(*cols).where(t.records.c.seq > last).order_by(t.records.c.seq).limit(page)
+            ).all()
+        if not rows:
+            return
+        columns = list(zip(*rows, strict=True))
+        data: dict[str, list[Any]] = {
+            f.name: list(columns[i]) for i, f in enumerate(EXPORT_SCHEMA) if f.name != "occurred_year"
+        }
+        data["reported_given"] = [bool(v) for v in data["reported_given"]]
+        data["occurred_year"] = [d.year for d in data["occurred_on"]]
+        yield pa.RecordBatch.from_pydict(data, schema=EXPORT_SCHEMA)
+        last = int(rows[-1][0])
+
+
+def export_ledger(
+    store: Store,
+    directory: Path,
+    *,
+    page: int = 100_000,
+    progress: Callable[[int], None] | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> ExportResult:
+    """Write the whole ledger and the subjects to ``directory`` (replacing an earlier export there).
+
+    The chain head is read first and only records up to it are exported, so records appended
+    during the export are left for the next one and the manifest's count is exact."""
+    import time
+
+    t0 = time.perf_counter()
+    count, head = store.head("records")
+    if directory.exists():
+        if not (directory / "manifest.json").is_file() and any(directory.iterdir()):
+            raise FileExistsError(f"{directory} exists and is not an earlier export; not overwriting it")
+        shutil.rmtree(directory)
+    (directory / "records").mkdir(parents=True)
+    kinds: dict[str, str] = {code: kind for code, kind in store.subject_codes()}
+    years: set[int] = set()
+    n = 0
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        nonlocal n
+        for b in _pages(store, page):
+            seq = b.column("seq").to_pylist()
+            keep = [s <= count for s in seq]
+            if not all(keep):
+                b = b.filter(pa.array(keep))
+            if b.num_rows == 0:
+                return
+            for code, kind in zip(
+                b.column("subject").to_pylist(), b.column("subject_kind").to_pylist(), strict=True
+            ):
+                kinds.setdefault(code, kind)
+            years.update(b.column("occurred_year").to_pylist())
+            n += b.num_rows
+            if progress is not None:
+                progress(b.num_rows)
+            yield b
+
+    pads.write_dataset(
+        batches(),
+        directory / "records",
+        schema=EXPORT_SCHEMA,
+        format="parquet",
+        partitioning=pads.partitioning(pa.schema([EXPORT_SCHEMA.field("occurred_year")]), flavor="hive"),
+        basename_template="part-{i}.parquet",
+        existing_data_behavior="overwrite_or_ignore",
+        max_rows_per_file=5_000_000,
+        max_rows_per_group=1_000_000,
+    )
+    subjects = pa.table(
+        {"code": sorted(kinds), "kind": [kinds[c] for c in sorted(kinds)]}, schema=SUBJECT_SCHEMA
+    )
+    pq.write_table(subjects, directory / "subjects.parquet")
+    now = (clock or (lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)))()
+    manifest = {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported_at": now.isoformat(),
+        "records": n,
+        "subjects": subjects.num_rows,
+        "years": sorted(years),
+        "chain_count": count,
+        "chain_head": head,
+        "schema": {f.name: str(f.type) for f in EXPORT_SCHEMA},
+    }
+    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return ExportResult(directory, n, subjects.num_rows, sorted(years), count, head, time.perf_counter() - t0)

@@ -1,0 +1,190 @@
+"""The points model as one relational definition (an Ibis expression), for whole populations.
+
+Why Ibis: the same expression compiles to DuckDB SQL for the embedded default and to Spark SQL for
+a cluster, so "the same inputs give the same answer on every engine" is a property of one piece of
+code, not of two translations kept in step by hand. The per-subject path (``scoring.points``) is
+plain Python over the same scheme data, because a decision must answer in microseconds, not in the
+milliseconds a query costs; ``tests/test_engines.py`` proves the two agree record for record on a
+synthetic city with corrections and withdrawals (docs/decisions/0007-relational-engines.md).
+
+The rules, exactly those of :func:`socialcredit.ledger.effective` and
+:func:`socialcredit.scoring.points.score_points`, at a time ``as_of``:
+
+1. a record is *known* if ``reported_at <= as_of``;
+2. a known record is *superseded* if a known record (a correction, a withdrawal or a restoration,
+   whatever became of it since) references it in ``corrects``; only reports and corrections count
+   (:data:`COUNTING`), a correction as the fact it states (its own subject, item and dates);
+3. a record of an item of the scheme counts if ``0 <= age < counts_for_days``, where ``age`` is
+   the whole days from ``occurred_on`` to ``as_of``'s date; it contributes the item's points, or,
+   for an item with ``half_life_days``, ``floor(points * 0.5 ** (age / half_life_days) + 0.5)``
+   (whole points per record, so an explanation's lines add up to the score and the sum is exact
+   and order-independent on every engine);
+4. a subject's score is ``base`` plus the contributions, clamped to ``minimum``/``maximum``; its
+   grade is the first whose ``min_score`` the score reaches (the last grade catches the rest).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from socialcredit.schemes.model import Scheme
+
+COUNTING: tuple[str, ...] = ("report", "correct")
+"""The actions whose records count as facts; withdrawals and restorations only supersede."""
+
+RECORD_SCHEMA = pa.schema(
+    [
+        pa.field("record_id", pa.string(), nullable=False),
+        pa.field("subject", pa.string(), nullable=False),
+        pa.field("item", pa.string(), nullable=False),
+        pa.field("occurred_on", pa.date32(), nullable=False),
+        pa.field("reported_at", pa.timestamp("us"), nullable=False),
+        pa.field("action", pa.string(), nullable=False),
+        pa.field("corrects", pa.string()),
+    ]
+)
+"""The columns of a records table the definition reads (an export has more)."""
+
+SUBJECT_SCHEMA = pa.schema(
+    [pa.field("code", pa.string(), nullable=False), pa.field("kind", pa.string(), nullable=False)]
+)
+"""Who is scored: every subject gets a score, records or not."""
+
+ITEM_SCHEMA = pa.schema(
+    [
+        pa.field("scheme", pa.string(), nullable=False),
+        pa.field("item", pa.string(), nullable=False),
+        pa.field("points", pa.int64(), nullable=False),
+        pa.field("counts_for_days", pa.int64(), nullable=False),
+        pa.field("half_life_days", pa.int64()),
+    ]
+)
+"""The schemes' catalogues as the definition needs them: the schemes are data, so is this table."""
+
+SCORE_SCHEMA = pa.schema(
+    [
+        pa.field("subject", pa.string()),
+        pa.field("kind", pa.string()),
+        pa.field("scheme", pa.string()),
+        pa.field("score", pa.int64()),
+        pa.field("grade", pa.string()),
+    ]
+)
+"""One row per subject and scored scheme."""
+
+
+def item_table(schemes: Sequence[Scheme]) -> pa.Table:
+    """The scoring items (those with points) of ``schemes`` as an Arrow table in :data:`ITEM_SCHEMA`.
+
+    Engines register it themselves (``Engine.table``) rather than through ``ibis.memtable``:
+    Spark's pandas round trip turns a null half-life into NaN, which is not null."""
+    rows = [(s.id, i) for s in schemes for i in s.items if i.points != 0]
+    return pa.table(
+        {
+            "scheme": [sid for sid, _ in rows],
+            "item": [i.code for _, i in rows],
+            "points": [i.points for _, i in rows],
+            "counts_for_days": [i.counts_for_days for _, i in rows],
+            "half_life_days": [getattr(i, "half_life_days", None) for _, i in rows],
+        },
+        schema=ITEM_SCHEMA,
+    )
+
+
+def scheme_table(schemes: Sequence[Scheme]) -> pa.Table:
+    """The ids of the schemes scored: every subject gets one row per scheme."""
+    return pa.table({"scheme": [s.id for s in schemes]}, schema=pa.schema([pa.field("scheme", pa.string())]))
+
+
+def effective(records: ir.Table, as_of: dt.datetime) -> ir.Table:
+    """The records in force at ``as_of`` (rules 1 and 2), as :func:`ledger.effective` gives them."""
+    known = records.filter(records.reported_at <= ibis.literal(as_of, type="timestamp"))
+    gone = known.filter(known.corrects.notnull()).select(gone_id=known.corrects).distinct()
+    standing = known.filter(known.action.isin(COUNTING))
+    return standing.anti_join(gone, standing.record_id == gone.gone_id)
+
+
+def contributions(records: ir.Table, items: ir.Table, as_of: dt.datetime) -> ir.Table:
+    """Each counting record under each scheme with the whole points it contributes at ``as_of``
+    (rule 3): ``scheme, subject, record_id, item, occurred_on, age, points``."""
+    eff = effective(records, as_of)
+    j = eff.inner_join(items, eff.item == items.item)
+    age = ibis.literal(as_of.date(), type="date").delta(j.occurred_on, unit="day")
+    decayed = (
+        (j.points.cast("float64") * ibis.literal(0.5).pow(age.cast("float64") / j.half_life_days) + 0.5)
+        .floor()
+        .cast("int64")
+    )
+    points = ibis.cases((j.half_life_days.isnull(), j.points), else_=decayed)
+    j = j.filter((age >= 0) & (age < j.counts_for_days))
+    return j.select(
+        scheme=j.scheme,
+        subject=j.subject,
+        record_id=j.record_id,
+        item=j.item,
+        occurred_on=j.occurred_on,
+        age=age,
+        points=points,
+    )
+
+
+def _per_scheme(scheme: ir.StringValue, values: Sequence[tuple[str, object]]) -> ir.Value:
+    """A column that takes each scheme's own constant (``None``: null)."""
+    known = [(scheme == sid, ibis.literal(v, type="int64")) for sid, v in values if v is not None]
+    if not known:
+        return ibis.null("int64")
+    return ibis.cases(*known, else_=ibis.null("int64"))
+
+
+def population_scores(
+    records: ir.Table,
+    subjects: ir.Table,
+    items: ir.Table,
+    scheme_ids: ir.Table,
+    schemes: Sequence[Scheme],
+    as_of: dt.datetime,
+) -> ir.Table:
+    """Every subject's score and grade under every scheme at ``as_of`` (rule 4), in
+    :data:`SCORE_SCHEMA`: one scan of the records for all schemes (one job on Spark).
+
+    ``subjects`` (``code, kind``) decides who is scored; ``items`` and ``scheme_ids`` are
+    :func:`item_table` and :func:`scheme_table` of ``schemes`` registered on the same backend."""
+    if not schemes or any(s.model is None for s in schemes):
+        raise ValueError("population_scores needs scored schemes")
+    models = [(s.id, s.model) for s in schemes if s.model is not None]
+    c = contributions(records, items, as_of)
+    totals = c.group_by(c.scheme, c.subject).agg(total=c.points.sum())
+    grid = subjects.cross_join(scheme_ids)
+    j = grid.left_join(totals, (grid.code == totals.subject) & (grid.scheme == totals.scheme))
+    base = _per_scheme(j.scheme, [(sid, m.base) for sid, m in models])
+    raw = j.select(subject=j.code, kind=j.kind, scheme=j.scheme, raw=j.total.coalesce(0) + base)
+    # clamp as score_points does: the minimum first, then the maximum
+    lower = _per_scheme(raw.scheme, [(sid, m.minimum) for sid, m in models])
+    low = raw.mutate(low=ibis.cases((lower.notnull() & (raw.raw < lower), lower), else_=raw.raw))
+    upper = _per_scheme(low.scheme, [(sid, m.maximum) for sid, m in models])
+    scored = low.select(
+        "subject",
+        "kind",
+        "scheme",
+        score=ibis.cases((upper.notnull() & (low.low > upper), upper), else_=low.low).cast("int64"),
+    )
+    return scored.mutate(grade=grade_expr(scored.scheme, scored.score, schemes))
+
+
+def grade_expr(scheme: ir.StringValue, score: ir.NumericValue, schemes: Sequence[Scheme]) -> ir.StringValue:
+    """The grade of a score column under each row's scheme, as ``PointsModel.grade_of`` gives it:
+    the first grade whose threshold the score reaches, the last grade for the rest."""
+    branches: list[tuple[ir.BooleanValue, str]] = []
+    for s in schemes:
+        assert s.model is not None
+        *ranked, _last = s.model.grades
+        branches.extend(((scheme == s.id) & (score >= g.min_score), g.grade) for g in ranked)
+    for s in schemes:
+        assert s.model is not None
+        branches.append((scheme == s.id, s.model.grades[-1].grade))
+    return ibis.cases(*branches, else_=ibis.null("string"))
