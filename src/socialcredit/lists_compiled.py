@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -296,6 +297,18 @@ class CompiledMeasure:
             score_at_least=t.score_at_least,
             score_below=t.score_below,
             scheme=t.scheme,
+        )
+
+    def signature(self) -> tuple[Any, ...]:
+        """Equal for measures whose triggers and kinds of subject are equal (they apply alike)."""
+        grades = None if self.grades is None else tuple(self.grades.tolist())
+        return (
+            self.lists,
+            grades,
+            self.score_at_least,
+            self.score_below,
+            self.to_person,
+            self.to_organisation,
         )
 
     def applied(

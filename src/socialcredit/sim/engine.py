@@ -1,0 +1,786 @@
+"""The simulation: a population lives under a scheme month by month, and the scheme acts on it.
+
+Why this shape: the rules (scores, grades, lists, measures) are not re-implemented here; they are
+the scheme files compiled by :mod:`socialcredit.scoring.compiled` and
+:mod:`socialcredit.lists_compiled`, which are proven equal to the live per-subject code. This
+module adds only what the live system does not have: behaviour (who does what, with what
+probability), sources that err, people who object, and the feedback between sanctions and lives.
+
+Time: step ``t`` is a calendar month from ``START`` (or a fixed number of days, ``step_days``, for
+tests against theory). Records of a step occur, and are reported, on the step's first day; the
+step's snapshot is taken at the end of that day, after them. Between snapshots, records stop
+counting on the exact day their window ends (``counts_for_days``), so grade lists see the same
+daily score timeline as ``score_timeline``.
+
+Behaviour: for each kind of subject, items are split into classes (positive; "economic" negative
+items, those of the commercial and judicial areas, which unemployment makes more likely; other
+negative or neutral conduct). A subject's records of a class in a step are Poisson with mean
+``sum(base_rate_per_year) x days/365.25 x weight``, the weight being the subject's propensity
+times its state; which item is Poisson-split by base rate. Drawing class totals and assigning them
+to subjects by weight is exactly independent Poisson counts per subject and item, at a cost
+proportional to the records rather than to subjects x items.
+
+Fulfilment (the items that remove a listing) is not drawn at a base rate: a subject on an item
+list fulfils in a month with probability ``FULFIL_EMPLOYED`` (``FULFIL_UNEMPLOYED`` when out of
+work and feedback is on), recorded with one of the list's removal items.
+
+Feedback (``Settings.feedback``): any punishment in force multiplies a person's monthly hazard of
+losing work by ``PUNISHED_JOB_LOSS`` and divides the chance of finding work by
+``PUNISHED_JOB_FIND``; any reward scales them the other way (``REWARD_...``); being out of work
+multiplies economic negative rates by ``UNEMPLOYED_DEFAULT``; a reward lowers negative rates by
+``REWARD_CONDUCT``. Spiral: a person is *in a spiral* at a month when they have been under at
+least one punishment for 3 or more consecutive months and lost their job after that run began.
+
+Errors: each record is about the wrong person with probability ``error_rate`` (given to another
+subject of the same kind), and ``error_rate`` times as many records are reported that never
+happened (to random subjects). With due process on, a wrongly recorded subject objects with
+``object_propensity``; the objection is filed within 40 days, decided within the scheme's review
+period (upheld with probability ``REVIEW_ACCURACY``), corrected within the correction period;
+a rejected one is appealed with probability ``APPEAL_PROPENSITY`` and decided within the appeal
+period. An upheld record stops counting on the day of correction, and a list entry it started
+ends then. This is where the simulator is *not* the live rule: the live ledger treats a withdrawn
+record as never having existed, so a past entry it started vanishes, and a later genuine ground
+that only extended that entry would have started its own; the simulator ends the entry from the
+correction day onward (present membership agrees except in that rare case). Restoration: a
+negative scored record outside the judicial area is restored (its effect ends) with
+``restore_propensity`` after its minimum publication period plus up to 90 days.
+
+Relationships (hypothetical, no shipped scheme has it): with weight w, a person's score is
+``round((1 - w) * own + w * mean(contacts' scores))``, graded by the scheme's thresholds; grade
+lists then follow that score month by month. Ostracism: each month a person drops each contact
+graded in the bottom two grades with probability ``ostracism``.
+
+Black market: a share of persons buys ``black_market_per_month`` fabricated records a month of the
+positive person item with the largest points x base rate, all from that item's first source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp  # type: ignore[import-untyped]
+
+from socialcredit.dueprocess.cases import MIN_PUBLICATION_DAYS
+from socialcredit.lists_compiled import (
+    CompiledGradeList,
+    CompiledItemList,
+    CompiledMeasure,
+    GradeListState,
+    ItemListState,
+)
+from socialcredit.schemes.loader import Registry
+from socialcredit.schemes.model import Scheme
+from socialcredit.scoring.compiled import CompiledPoints
+from socialcredit.sim.population import Population
+from socialcredit.sim.scenario import Settings, scenario_registry
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+START = dt.date(2025, 1, 1)
+FULFIL_EMPLOYED = 0.08
+FULFIL_UNEMPLOYED = 0.02
+JOB_LOSS = 0.01
+JOB_FIND = 0.15
+PUNISHED_JOB_LOSS = 3.0
+PUNISHED_JOB_FIND = 2.5
+REWARD_JOB_LOSS = 0.8
+REWARD_CONDUCT = 0.85
+UNEMPLOYED_DEFAULT = 3.0
+REVIEW_ACCURACY = 0.9
+APPEAL_PROPENSITY = 0.5
+APPEAL_ACCURACY = 0.8
+SPIRAL_MONTHS = 3
+ECONOMIC_AREAS = ("commercial", "judicial")
+
+
+@dataclass
+class Records:
+    """The records of one step, in ledger order."""
+
+    agent: IntArray
+    item: IntArray
+    source: IntArray
+    wrong: BoolArray
+    fabricated: BoolArray
+
+    @classmethod
+    def concat(cls, parts: Sequence[Records]) -> Records:
+        return cls(
+            np.concatenate([p.agent for p in parts]),
+            np.concatenate([p.item for p in parts]),
+            np.concatenate([p.source for p in parts]),
+            np.concatenate([p.wrong for p in parts]),
+            np.concatenate([p.fabricated for p in parts]),
+        )
+
+
+@dataclass
+class Trace:
+    """Everything about a few subjects, to replay them through the live code."""
+
+    agents: IntArray
+    records: list[tuple[int, int, int, int]] = field(default_factory=list)
+    """(agent, item index, day ordinal, seq) of every record about a traced subject."""
+    scores: list[IntArray] = field(default_factory=list)
+    active: list[BoolArray] = field(default_factory=list)
+    applied: list[BoolArray] = field(default_factory=list)
+
+
+@dataclass
+class World:
+    """The compiled scenario: items, sources, lists and measures as arrays."""
+
+    registry: Registry
+    scheme: Scheme
+    points: CompiledPoints
+    items: tuple[str, ...]
+    item_points: IntArray
+    item_windows: IntArray
+    item_sources: list[tuple[int, ...]]
+    sources: tuple[str, ...]
+    item_lists: list[CompiledItemList]
+    grade_lists: list[CompiledGradeList]
+    measures: list[CompiledMeasure]
+
+    @property
+    def list_kinds(self) -> list[str]:
+        return [x.kind for x in self.item_lists] + [x.kind for x in self.grade_lists]
+
+    @property
+    def list_ids(self) -> list[str]:
+        return [x.qualified_id for x in self.item_lists] + [x.qualified_id for x in self.grade_lists]
+
+    @classmethod
+    def of(cls, schemes: Sequence[Scheme], settings: Settings) -> World:
+        registry = scenario_registry(schemes, settings)
+        scheme = registry.scheme(settings.scheme)
+        points = CompiledPoints.of(scheme)
+        items = tuple(sorted(registry.items()))
+        pts, win = points.reindex(items)
+        sources = tuple(sorted({s for it in registry.items().values() for s in it.sources}))
+        item_sources = [tuple(sources.index(s) for s in registry.items()[c].sources) for c in items]
+        item_lists, grade_lists = [], []
+        for s, lst in registry.lists():
+            if lst.criteria.items:
+                item_lists.append(CompiledItemList.of(s, lst, items))
+            else:
+                grade_lists.append(CompiledGradeList.of(s, lst))
+        order = [x.qualified_id for x in item_lists] + [x.qualified_id for x in grade_lists]
+        measures = [CompiledMeasure.of(m, order, points) for m in registry.measures().values()]
+        return cls(
+            registry,
+            scheme,
+            points,
+            items,
+            pts,
+            win,
+            item_sources,
+            sources,
+            item_lists,
+            grade_lists,
+            measures,
+        )
+
+
+def _any_column(m: BoolArray) -> BoolArray:
+    """Rows with any True (all False for a matrix without columns)."""
+    return np.asarray(m.any(axis=1), dtype=np.bool_)
+
+
+def step_days(n_steps: int, step: int | None) -> IntArray:
+    """Day ordinal of the first day of each step (and of the step after the last)."""
+    if step is not None:
+        return START.toordinal() + step * np.arange(n_steps + 1, dtype=np.int64)
+    out = []
+    for t in range(n_steps + 1):
+        y, m = divmod(START.month - 1 + t, 12)
+        out.append(dt.date(START.year + y, m + 1, 1).toordinal())
+    return np.array(out, dtype=np.int64)
+
+
+class Simulation:
+    """One arm: a world, a population, a seed. :meth:`run` returns every figure per step."""
+
+    def __init__(
+        self,
+        schemes: Sequence[Scheme],
+        settings: Settings,
+        population: Population,
+        *,
+        seed: int,
+        months: int,
+        step: int | None = None,
+        trace: IntArray | None = None,
+    ) -> None:
+        self.settings = settings
+        self.world = World.of(schemes, settings)
+        self.pop = population
+        self.months = months
+        self.days = step_days(months, step)
+        self.rng = np.random.default_rng([seed, 2])
+        self.trace = Trace(np.asarray(trace, dtype=np.int64)) if trace is not None else None
+        w = self.world
+        n = population.n
+        registry_items = w.registry.items()
+        kinds = w.registry.kinds_by_item
+        removal = np.zeros(len(w.items), dtype=np.bool_)
+        for lst in w.item_lists:
+            removal |= lst.removal
+        self.removal_items = removal
+        rate = np.array([registry_items[c].base_rate_per_year for c in w.items])
+        positive = np.array([registry_items[c].polarity == "positive" for c in w.items])
+        negative = np.array([registry_items[c].polarity == "negative" for c in w.items])
+        economic = negative & np.array([registry_items[c].area in ECONOMIC_AREAS for c in w.items])
+        # classes: 0 positive, 1 economic negative, 2 other conduct (negative or neutral)
+        cls_of = np.where(positive, 0, np.where(economic, 1, 2))
+        self.classes: list[tuple[bool, int, IntArray, FloatArray]] = []
+        for is_person, kind in ((True, "person"), (False, "organisation")):
+            applies = np.array([kind in kinds[c] for c in w.items]) & ~removal & (rate > 0)
+            for c in range(3):
+                idx = np.flatnonzero(applies & (cls_of == c))
+                if len(idx):
+                    self.classes.append((is_person, c, idx, rate[idx]))
+        self.severity_days = np.array(
+            [MIN_PUBLICATION_DAYS.get(registry_items[c].severity, 90) for c in w.items], dtype=np.int64
+        )
+        self.restorable = (
+            (w.item_points < 0) & ~removal & np.array([registry_items[c].area != "judicial" for c in w.items])
+        )
+        self.is_person = population.is_person
+        self.n_sources = np.array([len(x) for x in w.item_sources], dtype=np.int64)
+        self.source_table = np.zeros((len(w.items), int(self.n_sources.max())), dtype=np.int64)
+        for i, srcs in enumerate(w.item_sources):
+            self.source_table[i, : len(srcs)] = srcs
+        # state
+        self.raw = np.zeros(n, dtype=np.int64)
+        self.wrong_raw = np.zeros(n, dtype=np.int64)
+        self.fab_raw = np.zeros(n, dtype=np.int64)
+        self.employed = population.employed.copy()
+        self.item_state = [ItemListState.empty(n) for _ in w.item_lists]
+        self.grade_state = [GradeListState.empty(n) for _ in w.grade_lists]
+        self.expiries: dict[int, list[tuple[IntArray, IntArray, IntArray, IntArray, IntArray]]] = {}
+        self.closures: dict[int, list[IntArray]] = {}
+        self.contacts: sp.csr_matrix = population.contacts.copy()
+        self.punished_run = np.zeros(n, dtype=np.int64)
+        self.lost_in_run = np.zeros(n, dtype=np.bool_)
+        self.ever_spiral = np.zeros(n, dtype=np.bool_)
+        self.prev_punished = np.zeros(n, dtype=np.bool_)
+        self.prev_rewarded = np.zeros(n, dtype=np.bool_)
+        self.prev_listed_item = np.zeros((n, len(w.item_lists)), dtype=np.bool_)
+        self.seq = 0
+        self.source_records = np.zeros(len(w.sources), dtype=np.int64)
+        self.source_positive = np.zeros((months, len(w.sources)), dtype=np.int64)
+        self.source_overturned = np.zeros(len(w.sources), dtype=np.int64)
+        self.item_source_counts = np.zeros((len(w.items), len(w.sources)), dtype=np.int64)
+        self.buyers = np.zeros(n, dtype=np.bool_)
+        if settings.black_market > 0:
+            self.buyers[: population.n_persons] = (
+                self.rng.random(population.n_persons) < settings.black_market
+            )
+        person_pos = np.array(
+            [
+                "person" in kinds[c] and registry_items[c].polarity == "positive" and not removal[i]
+                for i, c in enumerate(w.items)
+            ]
+        )
+        score = np.where(person_pos, w.item_points * rate, -np.inf)
+        self.bm_item = int(np.argmax(score)) if person_pos.any() else -1
+        self.bm_source = w.item_sources[self.bm_item][0] if self.bm_item >= 0 else -1
+        self.stats: dict[str, Any] = {}
+        self.grade_transitions = np.zeros((len(w.points.grade_names),) * 2, dtype=np.int64)
+        self.prev_grade: IntArray | None = None
+        self.last_relational = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+
+    # ------------------------------------------------------------------------------ behaviour
+
+    def _weights(self, cls: int, is_person: bool) -> FloatArray:
+        """Each subject's weight in a class, over the subjects of one kind (persons or organisations)."""
+        p = self.pop
+        s = self.settings
+        part = slice(0, p.n_persons) if is_person else slice(p.n_persons, p.n)
+        w = (p.pos_propensity if cls == 0 else p.neg_propensity)[part]
+        if s.feedback and cls != 0:
+            w = np.where(self.prev_rewarded[part], w * REWARD_CONDUCT, w)
+            if cls == 1 and is_person:
+                w = np.where(p.labour_force[part] & ~self.employed[part], w * UNEMPLOYED_DEFAULT, w)
+        return w
+
+    def _draw(self, t: int) -> Records:
+        days = float(self.days[t + 1] - self.days[t])
+        w = self.world
+        parts: list[Records] = []
+        for is_person, cls, idx, rates in self.classes:
+            weight = self._weights(cls, is_person)
+            total = rates.sum() * days / 365.25
+            cum = np.cumsum(weight)
+            if cum[-1] <= 0:
+                continue
+            k = int(self.rng.poisson(total * cum[-1]))
+            # sorted uniforms make the search cache-friendly and the agents come out in order
+            u = np.sort(self.rng.random(k)) * cum[-1]
+            agents = np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1).astype(np.int64)
+            if not is_person:
+                agents += self.pop.n_persons
+            items = idx[self.rng.choice(len(idx), size=k, p=rates / rates.sum())]
+            parts.append(self._errors(agents, items, is_person, total, cum[-1]))
+        # fulfilment of item listings
+        for j, lst in enumerate(w.item_lists):
+            listed = np.flatnonzero(self.prev_listed_item[:, j])
+            if not len(listed) or not lst.removal.any():
+                continue
+            p = np.full(len(listed), FULFIL_EMPLOYED)
+            if self.settings.feedback:
+                out_of_work = self.pop.labour_force[listed] & ~self.employed[listed]
+                p = np.where(out_of_work, FULFIL_UNEMPLOYED, p)
+            who = listed[self.rng.random(len(listed)) < p]
+            ridx = np.flatnonzero(lst.removal)
+            rrate = np.array(
+                [max(self.world.registry.items()[w.items[i]].base_rate_per_year, 1e-9) for i in ridx]
+            )
+            its = ridx[self.rng.choice(len(ridx), size=len(who), p=rrate / rrate.sum())]
+            parts.append(self._records(who, its, np.zeros(len(who), dtype=np.bool_)))
+        if self.bm_item >= 0 and self.buyers.any():
+            buyers = np.flatnonzero(self.buyers)
+            per_buyer = self.rng.poisson(self.settings.black_market_per_month, len(buyers))
+            who = np.repeat(buyers, per_buyer)
+            rec = Records(
+                who,
+                np.full(len(who), self.bm_item, dtype=np.int64),
+                np.full(len(who), self.bm_source, dtype=np.int64),
+                np.zeros(len(who), dtype=np.bool_),
+                np.ones(len(who), dtype=np.bool_),
+            )
+            parts.append(rec)
+        if not parts:
+            return self._records(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.bool_))
+        recs = Records.concat(parts)
+        order = np.argsort(recs.agent, kind="stable")  # ledger order: by subject, then as drawn
+        return Records(
+            recs.agent[order], recs.item[order], recs.source[order], recs.wrong[order], recs.fabricated[order]
+        )
+
+    def _records(self, agents: IntArray, items: IntArray, wrong: BoolArray) -> Records:
+        src = np.zeros(len(items), dtype=np.int64)
+        if len(items):
+            pick = (self.rng.random(len(items)) * self.n_sources[items]).astype(np.int64)
+            src = self.source_table[items, pick]
+        return Records(agents, items, src, wrong, np.zeros(len(items), dtype=np.bool_))
+
+    def _errors(
+        self, agents: IntArray, items: IntArray, is_person: bool, total: float, weight: float
+    ) -> Records:
+        e = self.settings.error_rate
+        if e <= 0:
+            return self._records(agents, items, np.zeros(len(agents), dtype=np.bool_))
+        lo, hi = (0, self.pop.n_persons) if is_person else (self.pop.n_persons, self.pop.n)
+        wrong = self.rng.random(len(agents)) < e
+        agents = agents.copy()
+        agents[wrong] = self.rng.integers(lo, hi, int(wrong.sum()))
+        k = int(self.rng.poisson(e * total * weight))
+        phantom_items = items[self.rng.integers(0, len(items), k)] if len(items) else np.zeros(0, np.int64)
+        k = len(phantom_items)
+        return self._records(
+            np.concatenate((agents, self.rng.integers(lo, hi, k))),
+            np.concatenate((items, phantom_items)),
+            np.concatenate((wrong, np.ones(k, dtype=np.bool_))),
+        )
+
+    # ------------------------------------------------------------------------------ due process
+
+    def _ends(self, t: int, rec: Records) -> tuple[IntArray, IntArray, dict[str, int]]:
+        """The day each record stops having effect (window end, correction or restoration), and
+        the day of correction for records withdrawn on objection (-1: none)."""
+        day = int(self.days[t])
+        end = day + self.world.item_windows[rec.item]
+        corrected = np.full(len(rec.agent), -1, dtype=np.int64)
+        counts = {"filed": 0, "upheld": 0, "rejected": 0, "appealed": 0, "appeal_upheld": 0, "corrected": 0}
+        s = self.settings
+        if not s.due_process:
+            return end, corrected, counts
+        dp = self.world.scheme.due_process
+        rng = self.rng
+        wrong = np.flatnonzero(rec.wrong)
+        objects = wrong[rng.random(len(wrong)) < s.object_propensity]
+        filed = day + rng.integers(1, 41, len(objects))
+        decided = filed + rng.integers(1, dp.review_days + 1, len(objects))
+        upheld = rng.random(len(objects)) < REVIEW_ACCURACY
+        appeal = ~upheld & (rng.random(len(objects)) < APPEAL_PROPENSITY)
+        appeal_decided = (
+            decided
+            + rng.integers(1, dp.appeal_days + 1, len(objects))
+            + rng.integers(1, dp.appeal_decision_days + 1, len(objects))
+        )
+        appeal_upheld = appeal & (rng.random(len(objects)) < APPEAL_ACCURACY)
+        # correction within the working-day period: 7/5 calendar days per working day at most
+        correction = rng.integers(1, dp.correction_working_days * 7 // 5 + 2, len(objects))
+        when = np.where(upheld, decided, appeal_decided) + correction
+        done = upheld | appeal_upheld
+        corrected[objects[done]] = when[done]
+        end[objects[done]] = np.minimum(end[objects[done]], when[done])
+        np.add.at(self.source_overturned, rec.source[objects[done]], 1)
+        counts.update(
+            filed=len(objects),
+            upheld=int(upheld.sum()),
+            rejected=int((~upheld).sum()),
+            appealed=int(appeal.sum()),
+            appeal_upheld=int(appeal_upheld.sum()),
+            corrected=int(done.sum()),
+        )
+        # restoration of right records after the minimum publication period
+        cand = np.flatnonzero(self.restorable[rec.item] & ~rec.wrong & ~rec.fabricated)
+        cand = cand[rng.random(len(cand)) < s.restore_propensity]
+        restored_on = day + self.severity_days[rec.item[cand]] + rng.integers(0, 91, len(cand)) + 7
+        early = restored_on < end[cand]
+        end[cand[early]] = restored_on[early]
+        counts["restored"] = int(early.sum())
+        return end, corrected, counts
+
+    def _schedule(
+        self, day_values: IntArray, payload: tuple[IntArray, ...], store: dict[int, list[Any]]
+    ) -> None:
+        step_of = np.searchsorted(self.days, day_values, side="left")  # first step whose day >= value
+        for t in np.unique(step_of):
+            if t > self.months:
+                continue
+            sel = step_of == t
+            store.setdefault(int(t), []).append(tuple(x[sel] for x in payload))
+
+    # ------------------------------------------------------------------------------ the step
+
+    def step(self, t: int) -> dict[str, Any]:
+        w = self.world
+        pop = self.pop
+        day = int(self.days[t])
+        rec = self._draw(t)
+        n_rec = len(rec.agent)
+        seqs = self.seq + np.arange(n_rec, dtype=np.int64)
+        self.seq += n_rec
+        np.add.at(self.source_records, rec.source, 1)
+        np.add.at(self.item_source_counts, (rec.item, rec.source), 1)
+        pos = w.item_points[rec.item] > 0
+        np.add.at(self.source_positive[t], rec.source[pos], 1)
+        end, corrected, dp_counts = self._ends(t, rec)
+        if self.trace is not None:
+            hit = np.isin(rec.agent, self.trace.agents)
+            for a, it, sq in zip(rec.agent[hit], rec.item[hit], seqs[hit], strict=True):
+                self.trace.records.append((int(a), int(it), day, int(sq)))
+        pts = w.item_points[rec.item]
+        scoring = pts != 0
+        # expiries (and corrections, restorations) of this step's scoring records, scheduled
+        a_s, p_s, e_s = rec.agent[scoring], pts[scoring], end[scoring]
+        wrong_s = np.where(rec.wrong[scoring], p_s, 0)
+        fab_s = np.where(rec.fabricated[scoring], p_s, 0)
+        self._schedule(e_s, (a_s, e_s, -p_s, -wrong_s, -fab_s), self.expiries)
+        # list entries started by a record corrected later end on the correction day
+        grounds = np.zeros(len(rec.agent), dtype=np.bool_)
+        for lst in w.item_lists:
+            grounds |= lst.grounds[rec.item]
+        closing = grounds & (corrected >= 0)
+        self._schedule(corrected[closing], (rec.agent[closing],), self.closures)
+
+        # score change points since the last snapshot: expiries on their days, then new records today
+        due = self.expiries.pop(t, [])
+        ea = [x[0] for x in due] + [a_s]
+        ed = [x[1] for x in due] + [np.full(len(a_s), day, dtype=np.int64)]
+        ep = [x[2] for x in due] + [p_s]
+        ew = [x[3] for x in due] + [wrong_s]
+        ef = [x[4] for x in due] + [fab_s]
+        ca, cd, cp = np.concatenate(ea), np.concatenate(ed), np.concatenate(ep)
+        self.wrong_raw += np.bincount(np.concatenate(ea), weights=np.concatenate(ew), minlength=pop.n).astype(
+            np.int64
+        )
+        self.fab_raw += np.bincount(ca, weights=np.concatenate(ef), minlength=pop.n).astype(np.int64)
+        if self.settings.relationships == 0:
+            self._grade_changes(ca, cd, cp)
+        else:
+            self.raw += np.bincount(ca, weights=cp, minlength=pop.n).astype(np.int64)
+
+        # item lists: corrections first (they fall before today), then today's records in ledger order
+        for day_closures in self.closures.pop(t, []):
+            for st in self.item_state:
+                hit = day_closures[0]
+                close = st.current[hit] & st.wrong[hit]
+                st.current[hit[close]] = False
+                st.removed += int(close.sum())
+        for lst, st in zip(w.item_lists, self.item_state, strict=True):
+            lst.step(st, rec.agent, np.full(n_rec, day, dtype=np.int64), rec.item, rec.wrong)
+
+        # the snapshot
+        score = w.points.clamp(self.raw)
+        if self.settings.relationships > 0:
+            score = self._relational(score, day)
+        grade = w.points.grades(score)
+        cf_score = w.points.clamp(self.raw - self.wrong_raw)
+        cf_grade = w.points.grades(cf_score)
+        n_lists = len(w.item_lists) + len(w.grade_lists)
+        active = np.zeros((pop.n, n_lists), dtype=np.bool_, order="F")  # columns are written whole
+        cf_active = np.zeros_like(active)
+        pending = np.zeros(n_lists, dtype=np.int64)
+        for j, (lst, st) in enumerate(zip(w.item_lists, self.item_state, strict=True)):
+            on = lst.active(st, day)
+            self.prev_listed_item[:, j] = on
+            pending[j] = int(lst.pending_notice(st, day).sum())
+            cf_on = on & ~st.wrong
+            if lst.lists_representative:
+                orgs = np.flatnonzero(on[pop.n_persons :])
+                on = on.copy()
+                on[pop.representative[orgs]] = True
+                cf_orgs = np.flatnonzero(cf_on[pop.n_persons :])
+                cf_on = cf_on.copy()
+                cf_on[pop.representative[cf_orgs]] = True
+            active[:, j] = on
+            cf_active[:, j] = cf_on
+        k0 = len(w.item_lists)
+        for j, (glst, gst) in enumerate(zip(w.grade_lists, self.grade_state, strict=True)):
+            on = glst.active(gst, day)
+            active[:, k0 + j] = on
+            cf_active[:, k0 + j] = on & glst.meets[cf_grade]
+            pending[k0 + j] = int(glst.pending_notice(gst, day).sum())
+        applied = np.zeros((pop.n, len(w.measures)), dtype=np.bool_, order="F")
+        cf_applied = np.zeros_like(applied)
+        done: dict[tuple[Any, ...], int] = {}
+        for m, measure in enumerate(w.measures):
+            key = measure.signature()
+            if key in done:  # the memorandum's measures share one trigger: compute it once
+                applied[:, m] = applied[:, done[key]]
+                cf_applied[:, m] = cf_applied[:, done[key]]
+                continue
+            done[key] = m
+            applied[:, m] = measure.applied(active, self.is_person, grade, score)
+            cf_applied[:, m] = measure.applied(cf_active, self.is_person, cf_grade, cf_score)
+        is_pun = np.array([m.kind == "punishment" for m in w.measures], dtype=np.bool_)
+        punished = _any_column(applied[:, is_pun])
+        rewarded = _any_column(applied[:, ~is_pun])
+        wrongly = punished & ~_any_column(cf_applied[:, is_pun])
+        if self.trace is not None:
+            self.trace.scores.append(score[self.trace.agents])
+            self.trace.active.append(active[self.trace.agents])
+            self.trace.applied.append(applied[self.trace.agents])
+
+        out = self._figures(t, score, grade, active, pending, applied, punished, rewarded, wrongly, dp_counts)
+        self._lives(punished, rewarded)
+        out["employment_rate"] = (
+            float(self.employed[pop.labour_force].mean()) if pop.labour_force.any() else 0.0
+        )
+        out["in_spiral"] = int(self._spiral().sum())
+        out["ever_in_spiral"] = int(self.ever_spiral.sum())
+        self.prev_punished, self.prev_rewarded = punished, rewarded
+        if self.settings.relationships > 0 and self.settings.ostracism > 0:
+            self._ostracise(grade)
+        return out
+
+    def _grade_changes(self, agent: IntArray, day: IntArray, delta: IntArray) -> None:
+        """Feed grade lists the score at the end of each day it changed (as ``score_timeline``)."""
+        w = self.world
+        if len(agent) == 0:
+            return
+        order = np.lexsort((day, agent))
+        a, d, p = agent[order], day[order], delta[order]
+        csum = np.cumsum(p)
+        first = np.r_[True, a[1:] != a[:-1]]
+        starts = np.flatnonzero(first)
+        group = np.cumsum(first) - 1
+        before = np.where(starts > 0, csum[np.maximum(starts - 1, 0)], 0)
+        running = csum - before[group] + self.raw[a]
+        last = np.r_[(a[1:] != a[:-1]) | (d[1:] != d[:-1]), True]
+        a, d, running = a[last], d[last], running[last]
+        value = w.points.clamp(running)
+        grade = w.points.grades(value)
+        for glst, gst in zip(w.grade_lists, self.grade_state, strict=True):
+            glst.step(gst, a, d, value, grade)
+        ends = np.r_[a[1:] != a[:-1], True]
+        self.raw[a[ends]] = running[ends]
+
+    def _relational(self, own: IntArray, day: int) -> IntArray:
+        """The hypothetical relationships factor: persons' scores blended with their contacts'."""
+        n_p = self.pop.n_persons
+        c = self.contacts
+        deg = np.asarray(c.sum(axis=1)).ravel()
+        mean = np.where(deg > 0, (c @ own[:n_p].astype(np.float64)) / np.maximum(deg, 1), own[:n_p])
+        wgt = self.settings.relationships
+        out = own.copy()
+        out[:n_p] = np.rint((1 - wgt) * own[:n_p] + wgt * mean).astype(np.int64)
+        out = self.world.points.clamp(out - self.world.points.base)
+        changed = np.flatnonzero(out != self.last_relational)
+        self.last_relational = out
+        g = self.world.points.grades(out[changed])
+        for glst, gst in zip(self.world.grade_lists, self.grade_state, strict=True):
+            glst.step(gst, changed, np.full(len(changed), day, dtype=np.int64), out[changed], g)
+        return out
+
+    def _ostracise(self, grade: IntArray) -> None:
+        n_grades = len(self.world.points.grade_names)
+        low = grade[: self.pop.n_persons] >= n_grades - 2
+        c = self.contacts
+        drop = low[c.indices] & (self.rng.random(len(c.indices)) < self.settings.ostracism)
+        if drop.any():
+            c.data[drop] = 0.0
+            c.eliminate_zeros()
+
+    def _lives(self, punished: BoolArray, rewarded: BoolArray) -> None:
+        """Employment moves; under feedback, sanctions and rewards move it."""
+        pop = self.pop
+        loss = np.full(pop.n, JOB_LOSS)
+        find = np.full(pop.n, JOB_FIND)
+        if self.settings.feedback:
+            loss = np.where(punished, loss * PUNISHED_JOB_LOSS, loss)
+            find = np.where(punished, find / PUNISHED_JOB_FIND, find)
+            loss = np.where(rewarded, loss * REWARD_JOB_LOSS, loss)
+        u = self.rng.random(pop.n)
+        lose = pop.labour_force & self.employed & (u < loss)
+        gain = pop.labour_force & ~self.employed & (u < find)
+        started = punished & ~self.prev_punished
+        self.punished_run = np.where(punished, self.punished_run + 1, 0)
+        self.lost_in_run = np.where(started, False, self.lost_in_run) & punished
+        self.lost_in_run |= lose & punished
+        self.employed = (self.employed & ~lose) | gain
+        self.ever_spiral |= self._spiral()
+
+    def _spiral(self) -> BoolArray:
+        return (self.punished_run >= SPIRAL_MONTHS) & self.lost_in_run
+
+    # ------------------------------------------------------------------------------ figures
+
+    def _figures(
+        self,
+        t: int,
+        score: IntArray,
+        grade: IntArray,
+        active: BoolArray,
+        pending: IntArray,
+        applied: BoolArray,
+        punished: BoolArray,
+        rewarded: BoolArray,
+        wrongly: BoolArray,
+        dp_counts: dict[str, int],
+    ) -> dict[str, Any]:
+        w = self.world
+        pop = self.pop
+        persons = self.is_person
+        n_g = len(w.points.grade_names)
+        if self.prev_grade is not None:
+            np.add.at(self.grade_transitions, (self.prev_grade, grade), 1)
+        self.prev_grade = grade
+        ps = score[persons]
+        days = int(self.days[t + 1] - self.days[t])
+        black = np.array([x == "black" for x in w.list_kinds], dtype=np.bool_)
+        listed_black = _any_column(active[:, black])
+        groups: dict[str, Any] = {}
+        for name, codes in (
+            ("district", pop.district),
+            ("age_band", pop.age_band),
+            ("income_band", pop.income_band),
+        ):
+            c = codes[persons]
+            k = int(c.max()) + 1
+            cnt = np.bincount(c, minlength=k).astype(np.float64)
+            groups[name] = {
+                "mean_score": (np.bincount(c, weights=ps, minlength=k) / np.maximum(cnt, 1)).tolist(),
+                "listing_rate": (
+                    np.bincount(c, weights=listed_black[persons], minlength=k) / np.maximum(cnt, 1)
+                ).tolist(),
+            }
+        fab = self.fab_raw[self.buyers]
+        out: dict[str, Any] = {
+            "day": dt.date.fromordinal(int(self.days[t])).isoformat(),
+            "mean_score": float(ps.mean()),
+            "score_quantiles": np.percentile(ps, [10, 50, 90]).tolist(),
+            "grades": np.bincount(grade[persons], minlength=n_g).tolist(),
+            "grades_organisations": np.bincount(grade[~persons], minlength=n_g).tolist(),
+            "list_sizes": active.sum(axis=0).tolist(),
+            "pending_notice": pending.tolist(),
+            "measures_applied": applied.sum(axis=0).tolist(),
+            "punished_persons": int(punished[persons].sum()),
+            "rewarded_persons": int(rewarded[persons].sum()),
+            "wrongly_punished_persons": int(wrongly[persons].sum()),
+            "wrongly_punished_person_days": int(wrongly[persons].sum()) * days,
+            "objections": dp_counts,
+            "groups": groups,
+            "black_market_buyers": int(self.buyers.sum()),
+            "black_market_inflation": float(
+                (score[self.buyers] - w.points.clamp(self.raw[self.buyers] - fab)).mean()
+            )
+            if self.buyers.any() and self.settings.relationships == 0
+            else 0.0,
+        }
+        c = self.contacts
+        if c.nnz and (t % 6 == 5 or t == self.months - 1):  # every half year: it costs a pass over ties
+            src = np.repeat(np.arange(pop.n_persons), np.diff(c.indptr))
+            sample = slice(None, None, max(1, c.nnz // 500_000))  # every k-th tie: enough for a correlation
+            a, b = score[src[sample]].astype(np.float64), score[c.indices[sample]].astype(np.float64)
+            out["tie_correlation"] = float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0 else 0.0
+            indeg = np.bincount(c.indices, minlength=pop.n_persons)
+            low = grade[: pop.n_persons] >= n_g - 2
+            out["contacts_of_low_graded"] = float(indeg[low].mean()) if low.any() else None
+            out["contacts_of_others"] = float(indeg[~low].mean()) if (~low).any() else None
+        return out
+
+    def run(self, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+        """Every step's figures, plus the totals over the run."""
+        steps = []
+        for t in range(self.months):
+            steps.append(self.step(t))
+            if progress is not None:
+                progress(1)
+        return self.summary(steps)
+
+    def summary(self, steps: list[dict[str, Any]]) -> dict[str, Any]:
+        w = self.world
+        trans = self.grade_transitions.astype(np.float64)
+        rows = trans.sum(axis=1, keepdims=True)
+        src_n = self.source_records
+        # anomaly check: a source's share of an item's records against its expected share (the
+        # item's sources report equally); and its positive records per month against its own first year
+        anomalies = []
+        for i, srcs in enumerate(w.item_sources):
+            total = int(self.item_source_counts[i].sum())
+            if len(srcs) < 2 or total == 0 or w.item_points[i] <= 0:
+                continue
+            p = 1 / len(srcs)
+            for s in srcs:
+                x = int(self.item_source_counts[i, s])
+                z = (x - total * p) / np.sqrt(total * p * (1 - p))
+                anomalies.append(
+                    {
+                        "item": w.items[i],
+                        "source": w.sources[s],
+                        "records": x,
+                        "of": total,
+                        "z": float(z),
+                        "flagged": bool(z > 4),
+                    }
+                )
+        accuracy = [
+            {
+                "source": s,
+                "records": int(src_n[k]),
+                "overturned": int(self.source_overturned[k]),
+                "overturned_share": float(self.source_overturned[k] / src_n[k]) if src_n[k] else 0.0,
+            }
+            for k, s in enumerate(w.sources)
+        ]
+        return {
+            "settings": self.settings.__dict__ | {"label": self.settings.label()},
+            "scheme": w.scheme.id,
+            "grades": list(w.points.grade_names),
+            "lists": w.list_ids,
+            "list_kinds": w.list_kinds,
+            "measures": [m.id for m in w.measures],
+            "measure_kinds": [m.kind for m in w.measures],
+            "steps": steps,
+            "grade_transitions": (trans / np.maximum(rows, 1)).tolist(),
+            "source_accuracy": accuracy,
+            "source_anomalies": anomalies,
+            "black_market_source": w.sources[self.bm_source] if self.bm_source >= 0 else None,
+            "black_market_item": w.items[self.bm_item] if self.bm_item >= 0 else None,
+            "ever_in_spiral": int(self.ever_spiral.sum()),
+            "persons": self.pop.n_persons,
+            "organisations": self.pop.n_orgs,
+        }

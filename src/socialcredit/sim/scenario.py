@@ -1,0 +1,142 @@
+"""What is in force in a simulated world, and the settings of a run.
+
+Why a scenario registry: the live system scores everyone under every scored scheme in force; a
+simulation asks "what if *this* scheme were in force?". So a scenario is the chosen scored scheme
+plus every scheme without a scoring model (the court's list, the joint-punishment memorandum),
+with the measures whose triggers name another scored scheme left out (a measure of the memorandum
+triggered by Rongcheng's grades has no meaning when Suining's scheme is simulated). The schemes are
+the same objects the live system loads; switching due process off is a copy of the scheme with
+its lists' notice removed, compiled by the same code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from socialcredit.schemes.loader import Registry, SchemeError
+from socialcredit.schemes.model import Notice, Scheme
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One arm of a simulation. Defaults are the documented baseline (see docs/simulation.md)."""
+
+    scheme: str = "rongcheng"
+    due_process: bool = True
+    """Notice before listing, objections by the wrongly recorded, restoration."""
+    feedback: bool = True
+    """Punishments raise the hazard of losing work; unemployment raises default rates; rewards
+    lower them. Off: constant rates."""
+    heterogeneity: bool = True
+    """Propensities vary between people (gamma, mean 1); off: everyone has the same rates."""
+    error_rate: float = 0.01
+    """Per source: share of records about the wrong person, and as many again that did not happen."""
+    relationships: float = 0.0
+    """Weight of the contacts' mean score in a person's score (a hypothetical factor; 0 = off)."""
+    ostracism: float = 0.1
+    """Monthly propensity to drop a contact graded in the bottom two grades (with relationships on)."""
+    black_market: float = 0.0
+    """Share of persons buying fabricated positive records from a corrupt source."""
+    black_market_per_month: float = 1.0
+    object_propensity: float = 0.6
+    """Share of wrongly recorded subjects who object (due process on)."""
+    restore_propensity: float = 0.15
+    """Share of negative scored records whose subject applies for restoration once eligible."""
+
+    def label(self) -> str:
+        bits = [self.scheme, f"due process {'on' if self.due_process else 'off'}"]
+        if not self.feedback:
+            bits.append("no feedback")
+        if self.relationships:
+            bits.append(f"relationships {self.relationships:g}")
+        if self.black_market:
+            bits.append(f"black market {self.black_market:g}")
+        if self.error_rate != Settings.error_rate:
+            bits.append(f"error rate {self.error_rate:g}")
+        return ", ".join(bits)
+
+
+SETTING_KEYS = {
+    "due-process": "due_process",
+    "feedback": "feedback",
+    "heterogeneity": "heterogeneity",
+    "error-rate": "error_rate",
+    "relationships": "relationships",
+    "ostracism": "ostracism",
+    "black-market": "black_market",
+    "object-propensity": "object_propensity",
+    "restore-propensity": "restore_propensity",
+}
+
+
+def _value(key: str, text: str) -> bool | float:
+    field = SETTING_KEYS[key]
+    if isinstance(getattr(Settings(), field), bool):
+        if text.lower() in ("on", "true", "yes", "1"):
+            return True
+        if text.lower() in ("off", "false", "no", "0"):
+            return False
+        raise ValueError(f"{key}: {text!r} is not on or off")
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"{key}: {text!r} is not a number") from None
+    if not 0 <= number <= 1:
+        raise ValueError(f"{key}: {number:g} is not between 0 and 1")
+    return number
+
+
+def parse_vs(spec: str, base: Settings) -> Settings:
+    """The other arm of ``--vs``: comma-separated tokens over ``base``; a bare token is a scheme,
+    ``key=value`` changes one setting. ``--vs due-process=off`` is the same scheme without due
+    process; ``--vs suining-2010`` another scheme with the same settings.
+
+    >>> parse_vs("due-process=off", Settings()).due_process
+    False
+    >>> parse_vs("suining-2010,error-rate=0.05", Settings()).scheme
+    'suining-2010'
+    """
+    out = base
+    tokens = [t.strip() for t in spec.split(",") if t.strip()]
+    if not tokens:
+        raise ValueError("--vs: give a scheme or key=value settings")
+    for token in tokens:
+        key, eq, text = token.partition("=")
+        if not eq:
+            out = dataclasses.replace(out, scheme=token)
+            continue
+        if key not in SETTING_KEYS:
+            raise ValueError(f"--vs: unknown setting {key!r} (known: {', '.join(SETTING_KEYS)})")
+        changes: dict[str, Any] = {SETTING_KEYS[key]: _value(key, text)}
+        out = dataclasses.replace(out, **changes)
+    if out == base:
+        raise ValueError(f"--vs {spec}: the same as the first arm")
+    return out
+
+
+def scenario_registry(schemes: Iterable[Scheme], settings: Settings) -> Registry:
+    """The schemes in force in the simulated world (see the module docstring)."""
+    pool = {s.id: s for s in schemes}
+    chosen = pool.get(settings.scheme)
+    if chosen is None:
+        raise SchemeError(f"no scheme {settings.scheme!r} (have: {', '.join(sorted(pool))})")
+    if chosen.model is None:
+        raise SchemeError(f"scheme {settings.scheme!r} has no scoring model to simulate")
+    kept = [chosen, *(s for s in pool.values() if s.model is None)]
+    ids = {s.id for s in kept}
+    out = []
+    for s in kept:
+        measures = [
+            m
+            for m in s.measures
+            if (m.trigger.scheme is None or m.trigger.scheme in ids)
+            and all(ref.partition("/")[0] in ids for ref in m.trigger.lists)
+        ]
+        lists = s.lists
+        if not settings.due_process:
+            lists = [lst.model_copy(update={"notice": Notice(required=False, days=0)}) for lst in lists]
+        out.append(s.model_copy(update={"measures": measures, "lists": lists}))
+    return Registry.of(out)
