@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -519,3 +520,110 @@ def test_auditor_sees_masked_trail_and_verifies(app: FastAPI, world: System, tok
     assert "portal: subject page" in html and P not in html and "Every chain verifies" in html
     html = client_for(app, tokens["operator"]).get("/portal/audit").text
     assert P in html
+
+
+# (action, form data, roles allowed to act); the rest are refused before anything is done
+POSTS: list[tuple[str, dict[str, str], set[str]]] = [
+    (
+        "/portal/records/new",
+        {"subject": OTHER, "item": "traffic.minor", "source_record_id": "m-1", "occurred_on": "2026-10-01"},
+        {"agency", "operator"},
+    ),
+    (
+        "/portal/decisions/new",
+        {"subject": OTHER, "measure": "no-flights", "purpose": "t"},
+        {"relying_party", "operator"},
+    ),
+    (
+        f"/portal/subjects/{OTHER}/objections",
+        {"target": f"record:{OTHER_RECORD}", "statement": "s"},
+        {"operator"},
+    ),
+    (
+        f"/portal/subjects/{OTHER}/restorations",
+        {
+            "record_id": OTHER_RECORD,
+            "conduct_corrected": "a",
+            "obligations_fulfilled": "b",
+            "commitment": "c",
+        },
+        {"operator"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("action", "data", "allowed"), POSTS, ids=[a for a, _, _ in POSTS])
+def test_form_access_matrix(
+    app: FastAPI, world: System, tokens: dict[str, str], action: str, data: dict[str, str], allowed: set[str]
+) -> None:
+    for role in ALL:
+        c = client_for(app, tokens.get(role))
+        before = (
+            world.store.head("records")[0],
+            world.store.head("audit")[0],
+            len(world.cases(principal=world.operator())),
+        )
+        r = post_form(c, "/portal/login", action, data)
+        if role in allowed:
+            assert r.status_code in (200, 303), (role, r.status_code, r.text[:300])
+            continue
+        assert r.status_code == (401 if role == "none" else 403), (role, r.status_code)
+        assert OTHER_NAME not in r.text and OTHER_RECORD not in r.text
+        after = (
+            world.store.head("records")[0],
+            world.store.head("audit")[0],
+            len(world.cases(principal=world.operator())),
+        )
+        assert after == before, role  # refused before anything was written
+
+
+class _Markup(HTMLParser):
+    """Collects what the accessibility checks need from one page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.labels: set[str] = set()
+        self.controls: list[tuple[str, str | None]] = []
+        self.tags: list[str] = []
+        self.lang: str | None = None
+        self.svgs: list[dict[str, str | None]] = []
+        self.ids: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        self.tags.append(tag)
+        if a.get("id"):
+            self.ids.append(str(a["id"]))
+        if tag == "html":
+            self.lang = a.get("lang")
+        if tag == "label" and a.get("for"):
+            self.labels.add(str(a["for"]))
+        if tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "radio", "submit"):
+            self.controls.append((tag, a.get("id")))
+        if tag == "svg":
+            self.svgs.append(a)
+
+
+def test_pages_are_accessible_markup(app: FastAPI, world: System, tokens: dict[str, str]) -> None:
+    """Every page: a language, one h1, a main landmark and a labelled nav, every form control with
+    a label, unique ids, and every chart an image with a title and description."""
+    pages = {
+        "none": ["/portal/", "/portal/login", "/portal/search", "/portal/lists", "/portal/transparency",
+                 f"/portal/lists/{COURT_LIST}", "/portal/schemes", f"/portal/public/{ORG}", "/portal/nope"],
+        "subject": [f"/portal/subjects/{P}", f"/portal/subjects/{OTHER}"],
+        "operator": ["/portal/operator", "/portal/audit", "/portal/records/new", "/portal/decisions/new"],
+    }  # fmt: skip
+    for role, paths in pages.items():
+        c = client_for(app, tokens.get(role))
+        for path in paths:
+            html = c.get(path).text
+            m = _Markup()
+            m.feed(html)
+            assert m.lang == "en", path
+            assert m.tags.count("h1") == 1 and m.tags.count("main") == 1 and "nav" in m.tags, path
+            assert 'aria-label="Main"' in html and 'class="skip-link" href="#main"' in html, path
+            for tag, ident in m.controls:
+                assert ident and ident in m.labels, (path, tag, ident)
+            assert len(m.ids) == len(set(m.ids)), (path, sorted(i for i in m.ids if m.ids.count(i) > 1))
+            for svg in m.svgs:
+                assert svg.get("role") == "img" and "-title" in str(svg.get("aria-labelledby")), path
