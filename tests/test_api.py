@@ -61,6 +61,7 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/verify", None, {"operator": 200, "auditor": 200}),
     ("GET", "/keys", None, {"operator": 200}),
     ("POST", "/keys", {"role": "auditor"}, {"operator": 201}),
+    ("POST", "/keys/nosuchkey/rotate", None, {"operator": 404}),
     ("GET", "/schemes", None, {r: 200 for r in [*ROLES, "none"]}),
     ("GET", "/schemes/rongcheng", None, {r: 200 for r in [*ROLES, "none"]}),
     ("GET", "/health", None, {r: 200 for r in [*ROLES, "none"]}),

@@ -588,6 +588,39 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id")], as_js
         out.print(f"revoked {key_id}")
 
 
+@keys_app.command("rotate")
+def keys_rotate(
+    key_id: Annotated[str, typer.Argument(help="The key id")],
+    days: Annotated[int | None, typer.Option(help="Expire after this many days (default: as before)")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Replace a key by a new token for the same role and principal; the old one is revoked at once."""
+    system = open_system()
+    now = system.clock()
+    try:
+        new = system.store.rotate_key(key_id, now, expires_at=now + dt.timedelta(days=days) if days else True)
+    except ValueError as exc:
+        fail(f"KEY_ID: {exc}")
+    if new is None:
+        fail(f"KEY_ID: no active key {key_id!r}")
+    if as_json:
+        emit(
+            {
+                "revoked": key_id,
+                "key_id": new.key_id,
+                "role": new.role,
+                "principal": new.principal,
+                "token": new.token,
+                "expires_at": new.expires_at,
+            }
+        )
+    else:
+        out.print(
+            f"revoked {key_id}; key {new.key_id} ({new.role}{' ' + new.principal if new.principal else ''}):"
+        )
+        out.print(new.token, highlight=False)
+
+
 def main() -> None:
     app()
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from socialcredit import __version__
 from socialcredit.api import errors
+from socialcredit.api.limits import Limits, RequestLimits
 from socialcredit.api.routes import audit, cases, decisions, keys, public, records, schemes, subjects
 from socialcredit.service import System
 
-MAX_BODY = 8 * 1024 * 1024
 
-
-def create_app(system: System) -> FastAPI:
-    """An app serving ``system``. Oversized bodies are refused from their declared length,
-    before they are read."""
+def create_app(system: System, *, limits: Limits | None = None) -> FastAPI:
+    """An app serving ``system``. Oversized bodies are refused before they are read whole (from
+    their declared length, or as a chunked body passes the limit); writes are rate-limited per key
+    and per client address (:mod:`socialcredit.api.limits`)."""
     app = FastAPI(
         title="socialcredit",
         version=__version__,
@@ -27,12 +25,7 @@ def create_app(system: System) -> FastAPI:
     app.state.system = system
     errors.install(app)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            return errors.error_response(413, f"body: larger than {MAX_BODY} bytes; split the batch")
-        return await call_next(request)
+    app.add_middleware(RequestLimits, limits=limits or Limits.from_env())
 
     @app.get("/health", operation_id="health", tags=["meta"])
     def health() -> dict[str, object]:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
-from socialcredit import ledger
+from socialcredit import access, ledger
 from socialcredit.dueprocess.cases import CaseEvent
 from socialcredit.ledger import Quarantined, Record
 from socialcredit.store import tables as t
@@ -772,6 +772,38 @@ class Store:
                 .values(revoked_at=at)
             )
             return bool(res.rowcount)
+
+    def rotate_key(
+        self, key_id: str, at: dt.datetime, *, expires_at: dt.datetime | None | bool = True
+    ) -> access.NewKey | None:
+        """Replace an active key by a new token for the same role and principal, revoking the old
+        one in the same transaction (so a leaked token is dead the moment its successor exists).
+        ``expires_at=True`` keeps the old key's expiry; a key already expired needs a new one.
+        Returns None when there is no active key ``key_id``."""
+        with self.engine.begin() as conn:
+            q = select(t.api_keys).where(t.api_keys.c.key_id == key_id, t.api_keys.c.revoked_at.is_(None))
+            if not self.is_sqlite:
+                q = q.with_for_update()
+            m = conn.execute(q).mappings().first()
+            if m is None:
+                return None
+            old = StoredKey(**m)
+            expiry = old.expires_at if expires_at is True else expires_at or None
+            if expiry is not None and expiry <= at:
+                raise ValueError(f"key {key_id} has expired; give the new key an expiry in the future")
+            role: access.Role = old.role  # type: ignore[assignment]
+            new = access.new_key(role, old.principal, name=old.name, now=at, expires_at=expiry)
+            conn.execute(update(t.api_keys).where(t.api_keys.c.key_id == key_id).values(revoked_at=at))
+            conn.execute(
+                t.api_keys.insert().values(
+                    **asdict(
+                        StoredKey(
+                            new.key_id, new.token_hash, new.role, new.principal, new.name, at, expiry, None
+                        )
+                    )
+                )
+            )
+            return new
 
 
 def _subject(m: RowMapping) -> SubjectRow:

@@ -41,3 +41,22 @@ def revoke_key(key_id: str, key: CurrentKey, system: SystemDep) -> KeysOut:
     if not system.store.revoke_key(key_id, system.clock()):
         raise NotFound(f"key_id: no active key {key_id!r}")
     return list_keys(key, system)
+
+
+@router.post("/{key_id}/rotate", operation_id="rotate_key", response_model=NewKeyOut, status_code=201)
+def rotate_key(key_id: str, key: CurrentKey, system: SystemDep) -> NewKeyOut:
+    """A new token for the same role and principal; the old key is revoked at once."""
+    access.require(key.role == "operator", "rotate keys")
+    new = system.store.rotate_key(key_id, system.clock())
+    if new is None:
+        raise NotFound(f"key_id: no active key {key_id!r}")
+    return NewKeyOut(
+        key_id=new.key_id,
+        role=new.role,
+        principal=new.principal,
+        name=new.name,
+        created_at=new.created_at,
+        expires_at=new.expires_at,
+        revoked_at=None,
+        token=new.token,
+    )

@@ -1,0 +1,163 @@
+"""Request limits: body size on every request, rate on every write.
+
+Why an ASGI middleware and not a FastAPI dependency: a dependency runs after the body has been
+read, and the point of a size limit is to refuse a huge body *before* it is held in memory. The
+declared ``Content-Length`` is checked first; a body sent without one (chunked transfer
+encoding) is counted as it arrives and refused the moment it passes the limit.
+
+Rate limits are token buckets, one per presented API key (by the hash of the whole token, so a
+caller cannot drain someone else's bucket by guessing a key id) and one per client address (so
+inventing keys does not escape the limit). Only writes (POST, PUT, PATCH, DELETE) are limited:
+those are what cost a database transaction and an audit entry. The buckets live in the process;
+one server process per database is the supported deployment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.exceptions import HTTPException
+
+from socialcredit.api.errors import error_response
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MiB = 1024 * 1024
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits a server enforces. ``bulk_paths`` may carry batches (records, subjects) and get
+    ``max_bulk_body``; every other request gets ``max_body``."""
+
+    max_body: int = 1 * MiB
+    max_bulk_body: int = 8 * MiB
+    bulk_paths: tuple[str, ...] = ("/records", "/subjects")
+    key_rate: float = 100.0  # writes per second per key, sustained
+    key_burst: int = 200
+    address_rate: float = 200.0  # writes per second per client address, sustained
+    address_burst: int = 400
+    max_buckets: int = 50_000
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        """Defaults, overridden by ``SOCIALCREDIT_RATE_PER_KEY``, ``SOCIALCREDIT_BURST_PER_KEY``,
+        ``SOCIALCREDIT_RATE_PER_ADDRESS`` and ``SOCIALCREDIT_BURST_PER_ADDRESS``."""
+        d = cls()
+        env = os.environ
+
+        def num(name: str, default: float) -> float:
+            raw = env.get(name)
+            if raw is None:
+                return default
+            value = float(raw)
+            if not math.isfinite(value) or value <= 0:
+                raise ValueError(f"{name}: must be a positive number, got {raw!r}")
+            return value
+
+        return cls(
+            key_rate=num("SOCIALCREDIT_RATE_PER_KEY", d.key_rate),
+            key_burst=int(num("SOCIALCREDIT_BURST_PER_KEY", d.key_burst)),
+            address_rate=num("SOCIALCREDIT_RATE_PER_ADDRESS", d.address_rate),
+            address_burst=int(num("SOCIALCREDIT_BURST_PER_ADDRESS", d.address_burst)),
+        )
+
+    def body_limit(self, path: str) -> int:
+        bulk = any(path == p or path.startswith(p + "/") for p in self.bulk_paths)
+        return self.max_bulk_body if bulk else self.max_body
+
+
+class Buckets:
+    """Token buckets keyed by caller, oldest forgotten first when there are too many."""
+
+    def __init__(self, rate: float, burst: int, size: int, clock: Callable[[], float]) -> None:
+        self.rate, self.burst, self.size, self.clock = rate, burst, size, clock
+        self._b: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def take(self, who: str) -> float:
+        """Take one token; returns 0 when allowed, else the seconds until one is available."""
+        now = self.clock()
+        tokens, last = self._b.pop(who, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        wait = 0.0
+        if tokens >= 1:
+            tokens -= 1
+        else:
+            wait = (1 - tokens) / self.rate
+        self._b[who] = (tokens, now)
+        while len(self._b) > self.size:
+            self._b.popitem(last=False)
+        return wait
+
+
+class TooLarge(HTTPException):
+    """Raised from inside the body stream, so the app's error handler answers in the one shape."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"body: larger than {limit} bytes; split the batch")
+
+
+class RequestLimits:
+    """Pure ASGI middleware enforcing :class:`Limits`."""
+
+    def __init__(self, app: ASGIApp, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
+        self.app = app
+        self.limits = limits
+        self.keys = Buckets(limits.key_rate, limits.key_burst, limits.max_buckets, clock)
+        self.addresses = Buckets(limits.address_rate, limits.address_burst, limits.max_buckets, clock)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        if scope.get("method") in WRITES:
+            wait = self._rate(scope, headers)
+            if wait > 0:
+                retry = str(max(1, math.ceil(wait)))
+                response = error_response(429, f"too many requests; retry after {retry} seconds")
+                response.headers["Retry-After"] = retry
+                await response(scope, receive, send)
+                return
+        limit = self.limits.body_limit(scope.get("path", ""))
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            refusal = error_response(413, f"body: larger than {limit} bytes; split the batch")
+            await refusal(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise TooLarge(limit)
+            return message
+
+        await self.app(scope, counted, send)
+
+    def _rate(self, scope: Scope, headers: dict[str, str]) -> float:
+        token = headers.get("x-api-key")
+        auth = headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            token = auth[7:].strip()
+        client = scope.get("client")
+        address = str(client[0]) if client else "?"
+        wait = self.addresses.take(address)
+        if token:
+            wait = max(wait, self.keys.take(hashlib.sha256(token.encode()).hexdigest()))
+        return wait

@@ -1,0 +1,177 @@
+"""Request limits: every write endpoint refuses an oversized body before reading it whole (a
+declared one at once, a chunked one as it passes the limit) and rate-limits per key and per
+client address, answering in the one error shape. Runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from socialcredit.api import create_app
+from socialcredit.api.limits import Buckets, Limits, MiB, RequestLimits
+from socialcredit.service import System
+from tests.conftest import person
+
+P = person(51)
+
+
+def shape(body: dict[str, Any], status: int) -> None:
+    assert body == {"ok": False, "error": body["error"], "errors": body["errors"], "status": status}
+
+
+def write_routes(system: System) -> list[tuple[str, str]]:
+    """Every write operation in the app's OpenAPI document, with its path parameters filled in,
+    and a path the app does not serve (the limits come before routing, so they hold there too)."""
+    out = [("POST", "/no-such-page")]
+    for path, ops in create_app(system).openapi()["paths"].items():
+        for method in ops:
+            if method.upper() in {"POST", "PUT", "PATCH", "DELETE"}:
+                out.append((method.upper(), path.replace("{", "x").replace("}", "")))
+    return out
+
+
+def test_every_write_endpoint_refuses_a_declared_oversized_body(system: System) -> None:
+    routes = write_routes(system)
+    assert {("POST", "/records"), ("POST", "/decisions"), ("DELETE", "/keys/xkey_id")} <= set(routes)
+    with TestClient(create_app(system)) as client:
+        for method, path in routes:
+            limit = Limits().body_limit(path)
+            r = client.request(method, path, content=b"{}", headers={"Content-Length": str(limit + 1)})
+            assert r.status_code == 413, (method, path, r.status_code)
+            shape(r.json(), 413)
+
+
+def _drive(app: Any, method: str, path: str, chunks: Iterator[bytes]) -> tuple[int, int, dict[str, Any]]:
+    """Send a chunked body (no Content-Length) straight into the ASGI app, counting how many
+    bytes the app pulled before it answered."""
+    pulled = 0
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal pulled
+        chunk = next(chunks, None)
+        if chunk is None:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        pulled += len(chunk)
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"transfer-encoding", b"chunked")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8000),
+    }
+    asyncio.run(app(scope, receive, send))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], pulled, json.loads(body)
+
+
+@pytest.mark.parametrize(("path", "limit"), [("/records", 8 * MiB), ("/decisions", 1 * MiB)])
+def test_a_chunked_body_is_refused_as_it_passes_the_limit(system: System, path: str, limit: int) -> None:
+    app = create_app(system)
+    token = system.create_key("operator", None).token
+    chunk = b"x" * 65_536
+
+    def endless() -> Iterator[bytes]:
+        yield b'{"records": ['
+        while True:
+            yield chunk
+
+    status, pulled, body = _drive(app, "POST", path, endless())
+    assert status == 413
+    shape(body, 413)
+    assert limit < pulled <= limit + len(chunk) + 20  # stopped at the limit, not read whole
+    del token
+
+
+def test_a_chunked_body_under_the_limit_is_accepted(system: System) -> None:
+    token = system.create_key("operator", None).token
+    rows = [
+        {
+            "subject": P,
+            "item": "traffic.minor",
+            "source": "traffic-police",
+            "source_record_id": f"c-{i}",
+            "occurred_on": "2026-03-01",
+        }
+        for i in range(50)
+    ]
+    payload = json.dumps({"records": rows}).encode()
+    with TestClient(create_app(system)) as client:
+        r = client.post(
+            "/records",
+            content=iter([payload[i : i + 100] for i in range(0, len(payload), 100)]),
+            headers={"X-API-Key": token, "Content-Type": "application/json"},
+        )
+    assert r.status_code == 200, r.text
+    assert r.json()["accepted"] == 50
+
+
+def test_writes_are_rate_limited_per_key_and_per_address(system: System) -> None:
+    limits = Limits(key_rate=0.01, key_burst=3, address_rate=0.01, address_burst=5)
+    a = system.create_key("relying_party", "airlines").token
+    b = system.create_key("relying_party", "airlines").token
+    ask = {"subject": P, "measure": "no-flights", "purpose": "ticket"}
+    with TestClient(create_app(system, limits=limits)) as client:
+        got = [client.post("/decisions", json=ask, headers={"X-API-Key": a}).status_code for _ in range(4)]
+        assert got == [200, 200, 200, 429]
+        r = client.post("/decisions", json=ask, headers={"Authorization": f"Bearer {a}"})
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+        shape(r.json(), 429)
+        # another key has its own bucket, until the address's bucket is empty too
+        got = [client.post("/decisions", json=ask, headers={"X-API-Key": b}).status_code for _ in range(2)]
+        assert got == [429, 429]  # the address bucket (5) was spent by the first key's 5 writes
+        # reads are not rate-limited
+        assert client.get("/schemes").status_code == 200
+        assert client.get("/audit", headers={"X-API-Key": a}).status_code == 403
+    # a refused request is not answered, so it is not audited either
+    assert len(system.store.audit_entries(limit=100)) == 3
+
+
+def test_buckets_refill_at_their_rate() -> None:
+    now = [0.0]
+    buckets = Buckets(rate=2.0, burst=2, size=3, clock=lambda: now[0])
+    assert [buckets.take("k") for _ in range(2)] == [0.0, 0.0]
+    assert buckets.take("k") == pytest.approx(0.5)
+    now[0] += 0.5
+    assert buckets.take("k") == 0.0
+    for who in ("a", "b", "c", "d"):  # bounded memory: the oldest caller is forgotten
+        buckets.take(who)
+    assert "k" not in buckets._b and len(buckets._b) == 3
+
+
+def test_rate_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOCIALCREDIT_RATE_PER_KEY", "7.5")
+    monkeypatch.setenv("SOCIALCREDIT_BURST_PER_ADDRESS", "9")
+    limits = Limits.from_env()
+    assert (limits.key_rate, limits.address_burst, limits.key_burst) == (7.5, 9, 200)
+    monkeypatch.setenv("SOCIALCREDIT_RATE_PER_KEY", "-1")
+    with pytest.raises(ValueError, match="SOCIALCREDIT_RATE_PER_KEY"):
+        Limits.from_env()
+
+
+def test_the_middleware_passes_other_scopes_through() -> None:
+    seen: list[str] = []
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["type"])
+
+    asyncio.run(RequestLimits(inner, Limits())({"type": "lifespan"}, None, None))  # type: ignore[arg-type]
+    assert seen == ["lifespan"]
