@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from socialcredit.ledger import record_id_for
 from socialcredit.schemes import shipped_registry
@@ -134,14 +135,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(
             f"{CHROMIUM} is missing: run scripts/test.sh (it installs Debian's chromium) "
             "or apt-get install chromium"
         )
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
@@ -150,10 +149,7 @@ def browser() -> Iterator[object]:
             b.close()
 
 
-def test_objection_upheld_end_to_end(served: Served, browser: object) -> None:
-    from playwright.sync_api import Browser, Page, expect
-
-    assert isinstance(browser, Browser)
+def test_objection_upheld_end_to_end(served: Served, browser: Browser) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     base = served.base
 

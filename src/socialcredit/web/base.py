@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -250,10 +250,6 @@ def field_errors(exc: RequestValidationError) -> list[str]:
     return out
 
 
-def _page_for_error(request: Request) -> Page:
-    return resolve(request)
-
-
 def describe(exc: Exception) -> tuple[int, str, list[str]] | None:
     """The status and message for an exception the service raises on misuse, else None."""
     if isinstance(exc, Unauthenticated):
@@ -289,12 +285,7 @@ class PageRoute(APIRoute):
                 if described is None:
                     raise
                 status, message, errs = described
-                page = await run_in_threadpool(_page_for_error, request)
+                page = await run_in_threadpool(resolve, request)
                 return error_page(page, status, message, errs)
 
         return handler
-
-
-def form_values(fields: Mapping[str, str | None]) -> dict[str, str]:
-    """Form values to show again after a refusal (so nothing typed is lost)."""
-    return {k: v or "" for k, v in fields.items()}
