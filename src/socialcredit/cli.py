@@ -627,3 +627,4 @@ def main() -> None:
 
 # The due-process and disclosure command groups register themselves on `app`.
 from socialcredit import cli_cases  # noqa: E402, F401
+from socialcredit import cli_sim as cli_sim  # noqa: E402, F401  (registers `simulate`)

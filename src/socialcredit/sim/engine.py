@@ -14,7 +14,9 @@ daily score timeline as ``score_timeline``.
 
 Behaviour: for each kind of subject, items are split into classes (positive; "economic" negative
 items, those of the commercial and judicial areas, which unemployment makes more likely; other
-negative or neutral conduct). A subject's records of a class in a step are Poisson with mean
+negative or neutral conduct; with heterogeneity on, economic rates are scaled by income band,
+``INCOME_DEFAULT``). A
+subject's records of a class in a step are Poisson with mean
 ``sum(base_rate_per_year) x days/365.25 x weight``, the weight being the subject's propensity
 times its state; which item is Poisson-split by base rate. Drawing class totals and assigning them
 to subjects by weight is exactly independent Poisson counts per subject and item, at a cost
@@ -98,6 +100,8 @@ APPEAL_PROPENSITY = 0.5
 APPEAL_ACCURACY = 0.8
 SPIRAL_MONTHS = 3
 ECONOMIC_AREAS = ("commercial", "judicial")
+INCOME_DEFAULT = np.array([1.6, 1.0, 0.6])
+"""Multiplier of economic negative rates by income band (low, middle, high): an assumption."""
 
 
 @dataclass
@@ -306,6 +310,8 @@ class Simulation:
         s = self.settings
         part = slice(0, p.n_persons) if is_person else slice(p.n_persons, p.n)
         w = (p.pos_propensity if cls == 0 else p.neg_propensity)[part]
+        if cls == 1 and is_person and s.heterogeneity:  # defaults are likelier on a low income
+            w = w * INCOME_DEFAULT[p.income_band[part]]
         if s.feedback and cls != 0:
             w = np.where(self.prev_rewarded[part], w * REWARD_CONDUCT, w)
             if cls == 1 and is_person:
@@ -704,10 +710,11 @@ class Simulation:
             "objections": dp_counts,
             "groups": groups,
             "black_market_buyers": int(self.buyers.sum()),
+            # their own points score with and without the fabricated records (before any relationships blend)
             "black_market_inflation": float(
-                (score[self.buyers] - w.points.clamp(self.raw[self.buyers] - fab)).mean()
+                (w.points.clamp(self.raw[self.buyers]) - w.points.clamp(self.raw[self.buyers] - fab)).mean()
             )
-            if self.buyers.any() and self.settings.relationships == 0
+            if self.buyers.any()
             else 0.0,
         }
         c = self.contacts

@@ -1,0 +1,178 @@
+"""The simulator against theory, by seed, and from the command line.
+
+Theory: with feedback, contacts, errors and heterogeneity off, every person is the same Markov
+chain, so the share of persons in each state at month T is known exactly. Two chains are checked on
+a scheme built for the purpose (30-day steps, so windows and periods are whole numbers of steps):
+
+- grades: a record of ``theory.minor`` (-10 points) counts for 3 steps, so a score is
+  ``100 - 10 * N`` with N ~ Poisson(3 mu): grade A (N = 0), B (N = 1), C (N >= 2);
+- list membership: a ground listed for 4 steps is the chain off -> on1 -> on2 -> on3 -> on4 ->
+  (on1 if another ground, else off), whose distribution after T steps from "all off" is
+  ``e_off P^T``, computed with numpy.
+
+Tolerance: persons are independent, so a simulated share has standard deviation
+sqrt(pi (1 - pi) / N); each share must lie within 4.5 of them (a false alarm about once in
+150,000 runs per comparison).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.stats import poisson  # type: ignore[import-untyped]
+from typer.testing import CliRunner
+
+from socialcredit.cli import app
+from socialcredit.schemes.loader import parse_scheme, shipped_registry
+from socialcredit.sim.engine import Simulation
+from socialcredit.sim.population import synthesize
+from socialcredit.sim.scenario import Settings, parse_vs
+
+THEORY = """
+id: theory
+title: A scheme for checking the simulator against theory
+jurisdiction: nowhere
+model:
+  base: 100
+  grades:
+    - {grade: A, min_score: 100}
+    - {grade: B, min_score: 85}
+    - {grade: C, min_score: 0}
+items:
+  - {code: theory.minor, title: Minor, area: social, polarity: negative, points: -10, counts_for_days: 90,
+     sources: [s], subjects: [person], base_rate_per_year: 2.0, legal_basis: none}
+  - {code: theory.ground, title: Ground, area: judicial, polarity: negative, points: 0, counts_for_days: 30,
+     sources: [s], subjects: [person], base_rate_per_year: 1.5, legal_basis: none}
+lists:
+  - id: listed
+    title: Listed
+    kind: black
+    criteria: {items: [theory.ground]}
+    period_days: 120
+    notice: {required: false, days: 0}
+"""
+PERSONS = 100_000
+STEP = 30
+MONTHS = 40
+
+
+def _close(simulated: float, exact: float, n: int) -> None:
+    sd = math.sqrt(max(exact * (1 - exact), 1e-12) / n)
+    assert abs(simulated - exact) <= 4.5 * sd, (simulated, exact, sd)
+
+
+def test_grades_and_list_membership_match_the_markov_chains() -> None:
+    scheme = parse_scheme(THEORY)
+    settings = Settings(
+        scheme="theory",
+        due_process=False,
+        feedback=False,
+        heterogeneity=False,
+        error_rate=0.0,
+        restore_propensity=0,
+    )
+    pop = synthesize(PERSONS, seed=3, heterogeneity=False, contacts=0)
+    sim = Simulation([scheme], settings, pop, seed=3, months=MONTHS, step=STEP)
+    result = sim.run()
+    last = result["steps"][-1]
+    mu_minor = 2.0 * STEP / 365.25
+    mu_ground = 1.5 * STEP / 365.25
+    # grades: N ~ Poisson(3 mu)
+    lam = 3 * mu_minor
+    exact_grades = [poisson.pmf(0, lam), poisson.pmf(1, lam), poisson.sf(1, lam)]
+    for simulated, exact in zip(last["grades"], exact_grades, strict=True):
+        _close(simulated / PERSONS, exact, PERSONS)
+    # list membership: off, on1..on4
+    p = 1 - math.exp(-mu_ground)
+    k = 4
+    m = np.zeros((k + 1, k + 1))
+    m[0, 0], m[0, 1] = 1 - p, p
+    for j in range(1, k):
+        m[j, j + 1] = 1.0
+    m[k, 1], m[k, 0] = p, 1 - p
+    start = np.zeros(k + 1)
+    start[0] = 1.0
+    at_t = start @ np.linalg.matrix_power(m, MONTHS)
+    # the stationary distribution, for the record: the chain has mixed by month 40
+    w, v = np.linalg.eig(m.T)
+    pi = np.real(v[:, np.argmin(abs(w - 1))])
+    pi = pi / pi.sum()
+    assert abs(at_t[0] - pi[0]) < 1e-3
+    _close(last["list_sizes"][0] / PERSONS, 1 - at_t[0], PERSONS)
+    # and at every month after the chain has mixed, against the stationary share
+    shares = [s["list_sizes"][0] / PERSONS for s in result["steps"][20:]]
+    assert abs(float(np.mean(shares)) - (1 - pi[0])) < 4.5 * math.sqrt(pi[0] * (1 - pi[0]) / PERSONS)
+
+
+def _run(seed: int, **kw: object) -> dict[str, object]:
+    pop = synthesize(3000, seed=seed)
+    settings = Settings(black_market=0.05, relationships=0.2, **kw)  # type: ignore[arg-type]
+    return Simulation(list(shipped_registry().schemes.values()), settings, pop, seed=seed, months=18).run()
+
+
+def test_runs_are_reproducible_by_seed() -> None:
+    a, b, c = _run(5), _run(5), _run(6)
+    assert json.dumps(a, sort_keys=True, default=float) == json.dumps(b, sort_keys=True, default=float)
+    assert json.dumps(a, sort_keys=True, default=float) != json.dumps(c, sort_keys=True, default=float)
+
+
+def test_due_process_objections_correct_wrong_records() -> None:
+    on = _run(9, error_rate=0.05)
+    off = _run(9, error_rate=0.05, due_process=False)
+    filed = sum(s["objections"]["filed"] for s in on["steps"])  # type: ignore[index, union-attr]
+    corrected = sum(s["objections"]["corrected"] for s in on["steps"])  # type: ignore[index, union-attr]
+    assert filed > 0 and 0 < corrected <= filed
+    assert sum(s["objections"]["filed"] for s in off["steps"]) == 0  # type: ignore[index, union-attr]
+
+
+def test_black_market_is_caught_by_the_anomaly_check_not_by_source_accuracy() -> None:
+    from socialcredit.sim.report import totals
+
+    t = totals(_run(4))  # type: ignore[arg-type]
+    bm = t["black_market"]
+    assert bm["buyers"] > 0 and bm["mean_score_inflation_at_end"] > 20
+    assert bm["caught_by_anomaly_check"] and not bm["caught_by_source_accuracy"]
+
+
+def test_vs_syntax() -> None:
+    base = Settings()
+    assert parse_vs("due-process=off", base) == Settings(due_process=False)
+    assert parse_vs("suining-2010,black-market=0.1", base) == Settings(
+        scheme="suining-2010", black_market=0.1
+    )
+    for bad in ("", "colour=red", "due-process=maybe", "error-rate=2", "rongcheng"):
+        with pytest.raises(ValueError):
+            parse_vs(bad, base)
+
+
+def test_simulate_command_writes_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOCIALCREDIT_HOME", str(tmp_path / "home"))
+    out = tmp_path / "report"
+    args = ["simulate", "--population", "2000", "--years", "1", "--seed", "2", "--vs", "due-process=off"]
+    result = CliRunner().invoke(app, [*args, "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "report.json").read_text())
+    assert [s["label"] for s in doc["summary"]] == ["rongcheng, due process on", "rongcheng, due process off"]
+    assert len(doc["arms"][0]["steps"]) == 12
+    html = (out / "report.html").read_text()
+    for png in ("mean_score.png", "punished.png", "spiral.png", "grades.png"):
+        assert (out / png).stat().st_size > 1000 and png in html
+    bad = CliRunner().invoke(app, ["simulate", "--scheme", "court-dishonest-debtors", "--out", str(out)])
+    assert bad.exit_code == 2 and "no scoring model" in bad.output
+
+
+def test_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "simulate.py"
+    spec = importlib.util.spec_from_file_location("bench_simulate", path)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out = mod.main(["--persons", "2000", "--months", "3", "--quiet"])
+    assert out["months"] == 3 and out["run_seconds"] >= 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["persons"] == 2000
