@@ -125,3 +125,19 @@ def test_operator_views_and_bad_requests(client: TestClient, system: System) -> 
     assert r.status_code == 404 and r.json()["error"].startswith("record_id")
     r = client.post("/objections/obj-x/decision", json={"upheld": True, "reason": "r"}, headers=op)
     assert r.status_code == 404
+
+
+def test_public_lookup_is_audited_and_codes_are_masked_in_the_audit(client: TestClient, system: System) -> None:
+    from socialcredit.store import SubjectRow
+    from tests.conftest import org
+
+    company, rep = org(71), person(73)
+    system.register([SubjectRow(rep, "person"), SubjectRow(company, "organisation", legal_representative=rep)])
+    assert client.get(f"/public/subjects/{company}").status_code == 200
+    rep_key = h(system, "subject", rep)
+    assert client.get(f"/subjects/{company}", headers=rep_key).status_code == 200  # the representative reads
+    org_view = client.get("/audit", params={"subject": company}, headers=h(system, "operator")).json()["data"]
+    assert [(a["role"], a["purpose"]) for a in org_view][-1] == ("public", "public lookup")
+    auditor = client.get("/audit", headers=h(system, "auditor")).json()["data"]
+    assert rep not in str(auditor) and company not in str(auditor)
+    assert any(a["principal"] and "*" in a["principal"] for a in auditor if a["role"] == "subject")

@@ -113,6 +113,7 @@ def test_holiday_calendar_moves_deadlines(env: Path) -> None:  # noqa: F811
     rid = jrun("score", P)["scores"][0]["explanation"][0]["record_id"]
     today = dt.datetime.now(dt.UTC).date()
     holidays = [today + dt.timedelta(days=d) for d in (1, 2, 3)]
+    (env / "home").mkdir(parents=True, exist_ok=True)  # with PostgreSQL nothing else creates it
     (env / "home" / "holidays.txt").write_text("# public holidays\n" + "".join(f"{d}\n" for d in holidays))
     case = jrun("cases", "object", P, "--record", rid, "--statement", "wrong person")
     decided = jrun("cases", "decide", case["id"], "--uphold", "--reason", "checked")

@@ -6,7 +6,8 @@ ticket and is denied with the reasons; an agency enters a record and the subject
 the subject objects to the court's record; an operator upholds the objection; the subject's grade
 and the flight decision change; the public list no longer shows them.
 
-Each page visited is saved as a screenshot in ``docs/screenshots/`` (named in the README).
+Each page visited is saved as a screenshot in ``tests/screenshots/`` (named in the README), or in the
+committed ``docs/screenshots/`` when ``SOCIALCREDIT_UPDATE_SCREENSHOTS=1``.
 Chromium is the system's (``/usr/bin/chromium``; ``scripts/test.sh`` installs it when missing):
 Playwright's own browser download is never used.
 """
@@ -37,7 +38,9 @@ from tests.conftest import person
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-SHOTS = ROOT / "docs" / "screenshots"
+# Every run saves its screenshots in tests/screenshots/ (not tracked); with
+# SOCIALCREDIT_UPDATE_SCREENSHOTS=1 it refreshes the committed ones in docs/screenshots/ instead.
+SHOTS = ROOT / ("docs" if os.environ.get("SOCIALCREDIT_UPDATE_SCREENSHOTS") == "1" else "tests") / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--no-sandbox",

@@ -220,7 +220,7 @@ class Base:
     ) -> SubjectView:
         """A subject's record for someone allowed to see it, audited before it is returned."""
         c = codes.validate(code)
-        access.require(access.may_read_subject(principal, c.value), "read this subject's record")
+        access.require(self.may_act_for(principal, c.value), "read this subject's record")
         view = self.view(c.value, as_of)
         self._audit(
             principal,
@@ -299,7 +299,7 @@ class Base:
             access.require(access.may_read_audit(principal), "read the audit log")
         return self.store.audit_entries(subject=subject, limit=limit, before=before)
 
-    def _may_act_for(self, principal: access.Principal, subject: str) -> bool:
+    def may_act_for(self, principal: access.Principal, subject: str) -> bool:
         """The subject itself, the legal representative of an organisation subject, or an operator."""
         if principal.role == "operator":
             return True
@@ -361,7 +361,7 @@ class Base:
         if principal.role != "operator":
             if subject is None:
                 subject = principal.principal
-            access.require(subject is not None and self._may_act_for(principal, subject), "see these cases")
+            access.require(subject is not None and self.may_act_for(principal, subject), "see these cases")
         by_case: dict[str, list[CaseEvent]] = {}
         for e in self.store.case_events(subject=subject):
             by_case.setdefault(e.case_id, []).append(e)

@@ -79,7 +79,7 @@ class Casework(Base):
     ) -> Objection:
         """Object to one of the subject's records or to a list entry. The deadlines start now."""
         code = codes.validate(subject).value
-        access.require(self._may_act_for(principal, code), "object on behalf of this subject")
+        access.require(self.may_act_for(principal, code), "object on behalf of this subject")
         if (record_id is None) == (list_id is None):
             raise ValueError("record_id: give either a record_id or a list_id to object to")
         statement = statement.strip()
@@ -191,7 +191,7 @@ class Casework(Base):
     def appeal(self, *, principal: access.Principal, objection_id: str, statement: str) -> Objection:
         """Appeal a rejected objection within the appeal period."""
         o = self._objection(objection_id)
-        access.require(self._may_act_for(principal, o.subject), "appeal for this subject")
+        access.require(self.may_act_for(principal, o.subject), "appeal for this subject")
         if o.status != "rejected":
             raise ValueError(f"objection_id: only a rejected objection can be appealed (it is {o.status})")
         assert o.appeal_until is not None
@@ -231,7 +231,7 @@ class Casework(Base):
     ) -> Restoration:
         """Apply to restore credit after a negative record's minimum publication period."""
         code = codes.validate(subject).value
-        access.require(self._may_act_for(principal, code), "apply for restoration for this subject")
+        access.require(self.may_act_for(principal, code), "apply for restoration for this subject")
         record = next((r for r in self.view(code).records if r.record_id == record_id), None)
         if record is None:
             raise NotFound(f"record_id: no record {record_id!r} in force for this subject")

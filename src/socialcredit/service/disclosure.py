@@ -220,6 +220,10 @@ class Disclosure(Casework):
         if c.kind not in open_kinds:
             raise access.AccessDenied(f"look up a {c.kind}'s record: the schemes in force keep it private")
         view = self.view(c.value)
+        # a look by the public is a look too: audited (anonymously) and shown to the subject
+        self.store.append_audit([{"at": self.clock(), "key_id": None, "role": "public", "principal": None,
+                                  "action": "read", "subject": c.value, "purpose": "public lookup",
+                                  "answer": "shown", "detail": {}}])
         scored = [s for s in self.registry.scored() if c.kind in s.public_lookup]
         return {
             "code": c.value,

@@ -25,8 +25,13 @@ def read_audit(
 ) -> AuditListOut:
     """Auditors read everything; a subject sees who looked at its record and why."""
     rows = system.audit_log(key, subject=subject, limit=limit, before=before)
-    if key.role != "operator":  # auditors audit the trail, not the people in it
-        rows = [{**r, "subject": codes.mask(r["subject"]) if r["subject"] else None} for r in rows]
+    if key.role != "operator":
+        # auditors audit the trail, not the people in it; a subject sees its own code, no one else's
+        def shown(code: str | None) -> str | None:
+            return code if code is None or code == key.principal else codes.mask(code)
+
+        rows = [{**r, "subject": shown(r["subject"]),
+                 "principal": shown(r["principal"]) if r["role"] == "subject" else r["principal"]} for r in rows]
     return AuditListOut(data=[AuditOut(**r) for r in rows], count=len(rows))
 
 

@@ -192,7 +192,7 @@ def decide_restoration(case_id: str, body: DecisionIn, key: CurrentKey, system: 
 def subject_notices(code: str, key: CurrentKey, system: SystemDep) -> NoticesOut:
     """The notices of listing given to a subject: grounds, when it takes effect, how to object."""
     c = codes.validate(code).value
-    access.require(access.may_read_subject(key, c), "read this subject's notices")
+    access.require(system.may_act_for(key, c), "read this subject's notices")
     found = system.notices(c)
     return NoticesOut(data=[_notice(n, False) for n in found], count=len(found))
 
