@@ -24,6 +24,7 @@ from socialcredit.engines.duck import DuckDBEngine
 from socialcredit.engines.export import export_ledger
 from socialcredit.ledger import Record
 from socialcredit.schemes import shipped_registry
+from socialcredit.schemes.model import Scheme
 from socialcredit.scoring.points import score_points
 from socialcredit.service import System
 from socialcredit.store import Store
@@ -36,6 +37,20 @@ LATE_CORRECTIONS = dt.datetime(2026, 3, 1, 9, 0, 0)  # after MID, before END
 AS_OF = (MID, END)
 
 Key = tuple[str, str]  # subject, scheme
+
+
+def decayed(scheme: Scheme, half_lives: tuple[int | None, ...] = (None, 90, 365, 730, 1)) -> Scheme:
+    """A copy of ``scheme`` (id ``<id>-decay``) whose items get half-lives in turn, including one
+    day (points gone within a week) and none (full points while they count)."""
+    data = scheme.model_dump()
+    data["id"] = f"{scheme.id}-decay"
+    for k, item in enumerate(data["items"]):
+        item["half_life_days"] = half_lives[k % len(half_lives)]
+    return Scheme.model_validate(data)
+
+
+SCHEMES = [*shipped_registry().scored(), decayed(shipped_registry().scheme("rongcheng"))]
+"""Scored in every parity test: the shipped schemes and a decaying variant."""
 
 
 @pytest.fixture(scope="session")
@@ -158,7 +173,7 @@ def core_scores(city: City, as_of: dt.datetime) -> dict[Key, tuple[int, str]]:
     for r in ledger.effective(city.records, as_of):
         by_subject[r.subject].append(r)
     out: dict[Key, tuple[int, str]] = {}
-    for scheme in city.system.registry.scored():
+    for scheme in SCHEMES:
         for code, _kind in city.subjects:
             s = score_points(code, by_subject.get(code, []), scheme, as_of)
             out[(code, scheme.id)] = (s.score, s.grade)
@@ -166,7 +181,7 @@ def core_scores(city: City, as_of: dt.datetime) -> dict[Key, tuple[int, str]]:
 
 
 def engine_scores(engine: Engine, city: City, as_of: dt.datetime) -> dict[Key, tuple[int, str]]:
-    table = engine.to_arrow(engine.population_scores(city.directory, city.system.registry.scored(), as_of))
+    table = engine.to_arrow(engine.population_scores(city.directory, SCHEMES, as_of))
     assert table.schema.names == relational.SCORE_SCHEMA.names
     rows = table.to_pylist()
     out = {(r["subject"], r["scheme"]): (int(r["score"]), str(r["grade"])) for r in rows}
@@ -213,6 +228,7 @@ def test_core_matches_the_service_view(city: City, reference: dict[dt.datetime, 
     for at in AS_OF:
         for code in sample:
             view = city.system.view(code, at)
+            assert view.scores
             for scheme_id, s in view.scores.items():
                 assert reference[at][(code, scheme_id)] == (s.score, s.grade), (code, scheme_id, at)
 
@@ -245,7 +261,7 @@ def test_rescore_writes_scores_and_tallies(
         engine: Engine = SparkEngine(request.getfixturevalue("spark"))
     else:
         engine = DuckDBEngine()
-    schemes = city.system.registry.scored()
+    schemes = SCHEMES
     out = tmp_path / "scores.parquet"
     result = rescore(engine, city.directory, schemes, END, out)
     written = (
@@ -270,5 +286,126 @@ def test_rescore_writes_scores_and_tallies(
     }
     assert {s: d.get("person", {}) for s, d in result.grades.items()} == want
     summary = city.system.population(as_of=END)
-    assert {s: d.get("person", {}) for s, d in result.grades.items()} == summary.grades
+    assert {s: result.grades[s].get("person", {}) for s in summary.grades} == summary.grades
     assert json.loads((city.directory / "manifest.json").read_text())["chain_count"] == len(city.records)
+
+
+def test_cli_export_and_rescore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`socialcredit export` then `socialcredit rescore --from` on the embedded default: the JSON
+    names the engine, the counts and a grade distribution that agrees with `socialcredit score`;
+    bad input exits 2 with one line."""
+    from typer.testing import CliRunner
+
+    from socialcredit.cli import app
+    from socialcredit.settings import get_settings
+    from tests.conftest import person
+
+    monkeypatch.setenv("SOCIALCREDIT_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("SOCIALCREDIT_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    a, b = person(1), person(2)
+    rows = [
+        {"subject": a, "item": "traffic.drunk-driving", "source": "traffic-police", "source_record_id": "t-1",
+         "occurred_on": "2026-01-05", "reported_at": "2026-01-06T09:00:00"},
+        {"subject": a, "item": "court.fraud-conviction", "source": "court", "source_record_id": "c-1",
+         "occurred_on": "2026-02-01", "reported_at": "2026-02-01T10:00:00"},
+        {"subject": b, "item": "volunteer.service", "source": "volunteer-federation",
+         "source_record_id": "v-1", "occurred_on": "2026-03-01", "reported_at": "2026-03-02T10:00:00"},
+    ]  # fmt: skip
+    f = tmp_path / "records.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    try:
+        assert runner.invoke(app, ["ingest", str(f), "--json"]).exit_code == 0
+        done = runner.invoke(app, ["export", str(tmp_path / "exp"), "--json"])
+        assert done.exit_code == 0, done.output
+        exported = json.loads(done.stdout)
+        assert exported["records"] == 3 and exported["subjects"] == 2 and exported["years"] == [2026]
+        assert sorted(p.name for p in (tmp_path / "exp" / "records").iterdir()) == ["occurred_year=2026"]
+        res = runner.invoke(app, ["rescore", "--from", str(tmp_path / "exp"), "--at", "2026-06-30", "--json"])
+        assert res.exit_code == 0, res.output
+        data = json.loads(res.stdout)
+        assert data["engine"] == "duckdb" and data["subjects"] == 2 and data["records"] == 3
+        want: dict[str, Counter[str]] = defaultdict(Counter)
+        for code in (a, b):
+            scored = json.loads(runner.invoke(app, ["score", code, "--at", "2026-06-30", "--json"]).stdout)
+            for s in scored["scores"]:
+                want[s["scheme"]][s["grade"]] += 1
+        assert {k: v["person"] for k, v in data["grades"].items()} == {k: dict(v) for k, v in want.items()}
+        assert Path(data["output"]).is_file()
+        # without --from it exports first
+        res = runner.invoke(app, ["rescore", "--at", "2026-06-30", "--json"])
+        assert res.exit_code == 0, res.output
+        assert json.loads(res.stdout)["grades"] == data["grades"]
+        for bad, needle in (
+            (["rescore", "--engine", "hadoop"], "--engine"),
+            (["rescore", "--from", str(tmp_path)], "not a socialcredit export"),
+            (["rescore", "--at", "yesterday"], "--at"),
+            (["export", str(f)], "DIRECTORY"),
+        ):
+            r = runner.invoke(app, bad)
+            assert r.exit_code == 2, (bad, r.output)
+            assert needle in r.output and "Traceback" not in r.output
+    finally:
+        get_settings.cache_clear()
+
+
+# ---------------------------------------------------------------------------------- time decay
+
+
+def test_decay_changes_scores_in_the_city(reference: dict[dt.datetime, dict[Key, tuple[int, str]]]) -> None:
+    """The decaying variant is not the plain scheme under another name: most subjects with records
+    score differently, and the parity tests above cover it on every engine."""
+    end = reference[END]
+    plain = {c: v for (c, s), v in end.items() if s == "rongcheng"}
+    decay = {c: v for (c, s), v in end.items() if s == "rongcheng-decay"}
+    assert plain.keys() == decay.keys()
+    assert sum(plain[c][0] != decay[c][0] for c in plain) > len(plain) // 10
+
+
+def test_decayed_points_rounding() -> None:
+    from socialcredit.scoring.points import decayed_points
+
+    assert [decayed_points(-50, a, 365) for a in (0, 364, 365, 730, 1095)] == [-50, -25, -25, -12, -6]
+    assert decayed_points(-5, 100, 100) == -2  # -2.5 rounds half up
+    assert decayed_points(5, 100, 100) == 3  # 2.5 rounds half up
+    assert decayed_points(-1, 10_000, 1) == 0
+    assert decayed_points(7, 10_000, None) == 7
+
+
+def test_decay_timeline_matches_score_points_every_day() -> None:
+    """The score history with decay (found by bisection on the exact formula) equals
+    score_points on every single day, including days when points step down."""
+    import random
+
+    from socialcredit.scoring.points import score_timeline
+    from tests.conftest import person
+
+    scheme = decayed(shipped_registry().scheme("rongcheng"), (None, 30, 200, 1, 365))
+    items = [i for i in scheme.items if i.points and "person" in i.subjects]
+    rng = random.Random(5)
+    start = dt.date(2024, 1, 1)
+    until = dt.datetime(2026, 6, 30, 23, 59, 59)
+    for n in range(12):
+        code = person(n)
+        recs = []
+        for k in range(rng.randint(1, 6)):
+            occurred = start + dt.timedelta(days=rng.randint(0, 700))
+            reported = dt.datetime.combine(occurred, dt.time(9)) + dt.timedelta(days=rng.randint(0, 40))
+            item = rng.choice(items)
+            recs.append(
+                Record(
+                    record_id=f"r{n}-{k}", subject=code, subject_kind="person", item=item.code,
+                    source=item.sources[0], source_record_id=f"{n}-{k}", occurred_on=occurred,
+                    reported_at=reported, seq=n * 10 + k + 1,
+                )
+            )  # fmt: skip
+        timeline = score_timeline(code, recs, scheme, until)
+        value = scheme.model.base if scheme.model else 0
+        changes = dict((d, v) for d, v, _g in timeline)
+        day = start
+        while day <= until.date():
+            value = changes.get(day, value)
+            at = dt.datetime.combine(day, dt.time(23, 59, 59))
+            assert score_points(code, recs, scheme, at).score == value, (code, day)
+            day += dt.timedelta(days=1)

@@ -138,7 +138,10 @@ def rescore(
         progress("tallied")
     grades: dict[str, dict[str, dict[str, int]]] = {s.id: {} for s in scored}
     n_subjects = 0
-    for row in sorted(tally.to_pylist(), key=lambda r: (r["scheme"], r["kind"], r["grade"])):
+    rank = {(s.id, g.grade): i for s in scored if s.model for i, g in enumerate(s.model.grades)}
+    rows = tally.to_pylist()
+    rows.sort(key=lambda r: (r["scheme"], r["kind"], rank.get((r["scheme"], r["grade"]), len(rank))))
+    for row in rows:  # best grade first, as the scheme lists them
         grades[row["scheme"]].setdefault(row["kind"], {})[row["grade"]] = int(row["n"])
         if scored and row["scheme"] == scored[0].id:
             n_subjects += int(row["n"])

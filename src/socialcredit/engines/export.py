@@ -9,7 +9,9 @@ Layout of an export directory (schema version 1)::
 A record row has ``seq`` (int64), ``record_id``, ``subject``, ``subject_kind``, ``item``,
 ``source``, ``source_record_id`` (strings), ``occurred_on`` (date32), ``reported_at`` (timestamp,
 microseconds, naive UTC), ``reported_given`` (bool), ``evidence`` (string, null), ``action``,
-``corrects`` (string, null), ``details`` (JSON text), ``received_at`` (timestamp), ``batch_id``,
+``corrects`` (string, null), ``corrects_seq`` (int64, null: the ``seq`` of the record
+``corrects`` names, so engines match superseding on integers), ``details`` (JSON text),
+``received_at`` (timestamp), ``batch_id``,
 ``content_hash``, ``claim_hash``, ``chain_hash`` (strings), and the partition column
 ``occurred_year`` (int32). Every hash column is exported so an export can be checked against
 the ledger it came from (the manifest names the chain head at the time of export).
@@ -54,6 +56,7 @@ EXPORT_SCHEMA = pa.schema(
         pa.field("evidence", pa.string()),
         pa.field("action", pa.string(), nullable=False),
         pa.field("corrects", pa.string()),
+        pa.field("corrects_seq", pa.int64()),
         pa.field("details", pa.string(), nullable=False),
         pa.field("received_at", pa.timestamp("us"), nullable=False),
         pa.field("batch_id", pa.string(), nullable=False),
@@ -76,22 +79,32 @@ class ExportResult:
     seconds: float
 
 
+DERIVED = ("occurred_year", "corrects_seq")
+
+
 def _pages(store: Store, page: int) -> Iterator[pa.RecordBatch]:
-    cols = [t.records.c[f.name] for f in EXPORT_SCHEMA if f.name != "occurred_year"]
+    stored = [f.name for f in EXPORT_SCHEMA if f.name not in DERIVED]
+    cols = [t.records.c[name] for name in stored]
     last = 0
     while True:
         with store.engine.connect() as conn:
             rows = conn.execute(
                 select(*cols).where(t.records.c.seq > last).order_by(t.records.c.seq).limit(page)
             ).all()
-        if not rows:
-            return
+            if not rows:
+                return
+            wanted = sorted({row[stored.index("corrects")] for row in rows} - {None})
+            positions: dict[str, int] = {}
+            for i in range(0, len(wanted), 500):
+                q = select(t.records.c.record_id, t.records.c.seq).where(
+                    t.records.c.record_id.in_(wanted[i : i + 500])
+                )
+                positions.update({rid: int(seq) for rid, seq in conn.execute(q)})
         columns = list(zip(*rows, strict=True))
-        data: dict[str, list[Any]] = {
-            f.name: list(columns[i]) for i, f in enumerate(EXPORT_SCHEMA) if f.name != "occurred_year"
-        }
+        data: dict[str, list[Any]] = {name: list(columns[i]) for i, name in enumerate(stored)}
         data["reported_given"] = [bool(v) for v in data["reported_given"]]
         data["occurred_year"] = [d.year for d in data["occurred_on"]]
+        data["corrects_seq"] = [None if c is None else positions[c] for c in data["corrects"]]
         yield pa.RecordBatch.from_pydict(data, schema=EXPORT_SCHEMA)
         last = int(rows[-1][0])
 

@@ -39,16 +39,20 @@ COUNTING: tuple[str, ...] = ("report", "correct")
 
 RECORD_SCHEMA = pa.schema(
     [
+        pa.field("seq", pa.int64(), nullable=False),
         pa.field("record_id", pa.string(), nullable=False),
         pa.field("subject", pa.string(), nullable=False),
         pa.field("item", pa.string(), nullable=False),
         pa.field("occurred_on", pa.date32(), nullable=False),
         pa.field("reported_at", pa.timestamp("us"), nullable=False),
         pa.field("action", pa.string(), nullable=False),
-        pa.field("corrects", pa.string()),
+        pa.field("corrects_seq", pa.int64()),
     ]
 )
-"""The columns of a records table the definition reads (an export has more)."""
+"""The columns of a records table the definition reads (an export has more). Superseding is
+matched on ``seq`` (the ledger position) and ``corrects_seq`` (the position of the record that
+``corrects`` names, resolved at export): reading and hashing two 32-character ids per record
+cost as much as the whole sum on the benchmark, eight-byte integers a fraction of it."""
 
 SUBJECT_SCHEMA = pa.schema(
     [pa.field("code", pa.string(), nullable=False), pa.field("kind", pa.string(), nullable=False)]
@@ -90,7 +94,7 @@ def item_table(schemes: Sequence[Scheme]) -> pa.Table:
             "item": [i.code for _, i in rows],
             "points": [i.points for _, i in rows],
             "counts_for_days": [i.counts_for_days for _, i in rows],
-            "half_life_days": [getattr(i, "half_life_days", None) for _, i in rows],
+            "half_life_days": [i.half_life_days for _, i in rows],
         },
         schema=ITEM_SCHEMA,
     )
@@ -104,9 +108,9 @@ def scheme_table(schemes: Sequence[Scheme]) -> pa.Table:
 def effective(records: ir.Table, as_of: dt.datetime) -> ir.Table:
     """The records in force at ``as_of`` (rules 1 and 2), as :func:`ledger.effective` gives them."""
     known = records.filter(records.reported_at <= ibis.literal(as_of, type="timestamp"))
-    gone = known.filter(known.corrects.notnull()).select(gone_id=known.corrects).distinct()
+    gone = known.filter(known.corrects_seq.notnull()).select(gone_seq=known.corrects_seq).distinct()
     standing = known.filter(known.action.isin(COUNTING))
-    return standing.anti_join(gone, standing.record_id == gone.gone_id)
+    return standing.anti_join(gone, standing.seq == gone.gone_seq)
 
 
 def contributions(records: ir.Table, items: ir.Table, as_of: dt.datetime) -> ir.Table:

@@ -44,6 +44,13 @@ class Item(_Strict):
     counts_for_days: int = Field(
         1095, gt=0, le=36500, description="How long one record counts after it occurred"
     )
+    half_life_days: int | None = Field(
+        None,
+        gt=0,
+        le=36500,
+        description="Time decay: a record's points halve every this many days while it counts "
+        "(whole points per record, rounded half up); none means full points until it stops counting",
+    )
     sources: list[str] = Field(min_length=1, description="Agencies allowed to report this item")
     subjects: list[SubjectKindName] = Field(default_factory=_both_kinds)
     severity: Severity = "general"

@@ -4,11 +4,19 @@ This is how the Rongcheng and Suining pilots were reported to work. A record cou
 day it occurred (once it has been reported) until ``counts_for_days`` later; the explanation
 lists every contributing record with its points and the day it stops counting, so a subject
 can check each line against the record it names.
+
+Time decay (an item's optional ``half_life_days``): while it counts, a record contributes
+``floor(points * 0.5 ** (age / half_life_days) + 0.5)`` whole points, ``age`` being the whole days
+from its occurrence to the day scored. Rounding each record (half up) rather than the total keeps
+every explanation line a whole number that adds up to the score, and makes the sum exact and
+independent of summation order, so DuckDB and Spark give the same score
+(``socialcredit.engines.relational`` uses the same formula; docs/decisions/0008-time-decay.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -48,6 +56,20 @@ class Score:
         return sorted(self.contributions, key=lambda c: (-abs(c.points), c.occurred_on))[:4]
 
 
+def decayed_points(points: int, age_days: int, half_life_days: int | None) -> int:
+    """The whole points a record contributes ``age_days`` after it occurred.
+
+    >>> decayed_points(-50, 0, 365), decayed_points(-50, 365, 365), decayed_points(-50, 730, None)
+    (-50, -25, -50)
+    >>> decayed_points(5, 365, 365)  # 2.5 rounds half up
+    3
+    """
+    if half_life_days is None:
+        return points
+    factor: float = 0.5 ** (age_days / half_life_days)
+    return math.floor(points * factor + 0.5)
+
+
 def _counting(records: Iterable[Record], scheme: Scheme, on: dt.date) -> list[Contribution]:
     out = []
     for r in records:
@@ -56,9 +78,8 @@ def _counting(records: Iterable[Record], scheme: Scheme, on: dt.date) -> list[Co
             continue
         until = r.occurred_on + dt.timedelta(days=item.counts_for_days)
         if r.occurred_on <= on < until:
-            out.append(
-                Contribution(r.record_id, r.item, item.title, r.source, r.occurred_on, until, item.points)
-            )
+            points = decayed_points(item.points, (on - r.occurred_on).days, item.half_life_days)
+            out.append(Contribution(r.record_id, r.item, item.title, r.source, r.occurred_on, until, points))
     return out
 
 
@@ -101,7 +122,8 @@ def score_timeline(
 
     A record counts from the later of the day it occurred and the day it was reported, until
     ``counts_for_days`` after it occurred; one sweep over those start and end days gives the
-    whole history (used for grade-based lists and score charts)."""
+    whole history (used for grade-based lists and score charts). A decaying record also changes
+    the score on each day its whole points step down (:func:`_decay_steps`)."""
     model = scheme.model
     if model is None:
         raise ValueError(f"scheme {scheme.id} has no scoring model")
@@ -115,9 +137,16 @@ def score_timeline(
         end = r.occurred_on + dt.timedelta(days=item.counts_for_days)
         if start >= end or start > last:
             continue
-        deltas[start] = deltas.get(start, 0) + item.points
+        steps = [(start, item.points)]
+        if item.half_life_days is not None:
+            final = min(end - dt.timedelta(days=1), last)
+            steps = _decay_steps(item.points, item.half_life_days, r.occurred_on, start, final)
+        current = 0
+        for day, value in steps:
+            deltas[day] = deltas.get(day, 0) + value - current
+            current = value
         if end <= last:
-            deltas[end] = deltas.get(end, 0) - item.points
+            deltas[end] = deltas.get(end, 0) - current
     out: list[tuple[dt.date, int, str]] = []
     running = 0
     for day in sorted(deltas):
@@ -129,4 +158,32 @@ def score_timeline(
             value = min(value, model.maximum)
         if not out or out[-1][1] != value:
             out.append((day, value, model.grade_of(value)))
+    return out
+
+
+def _decay_steps(
+    points: int, half_life: int, occurred: dt.date, first: dt.date, last: dt.date
+) -> list[tuple[dt.date, int]]:
+    """``(day, whole points)`` on ``first`` and on each later day up to ``last`` (inclusive) where a
+    decaying record's contribution changes. The contribution only shrinks towards zero with age,
+    so each next change is found by bisection with the exact formula (no logarithms that could
+    disagree with it by a rounding)."""
+
+    def at(day: dt.date) -> int:
+        return decayed_points(points, (day - occurred).days, half_life)
+
+    value = at(first)
+    out = [(first, value)]
+    lo_day = first
+    while value != 0 and lo_day < last and at(last) != value:
+        lo, hi = (lo_day - occurred).days + 1, (last - occurred).days  # the change lies in [lo, hi]
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if decayed_points(points, mid, half_life) != value:
+                hi = mid
+            else:
+                lo = mid + 1
+        lo_day = occurred + dt.timedelta(days=lo)
+        value = at(lo_day)
+        out.append((lo_day, value))
     return out

@@ -1,0 +1,334 @@
+"""Benchmark: rescore a synthetic population with the relational definition, against floors.
+
+    .venv/bin/python bench/rescore.py --subjects 1000000 --records 10000000 [--spark] [--write]
+
+Generates (deterministically, with numpy and pyarrow, never through Python dicts) an export-shaped
+dataset of ``--subjects`` persons and ``--records`` records of the Rongcheng items with time decay
+on (a half-life on every item), a few corrections and withdrawals included, then times in one run:
+
+- **floor**: a bare DuckDB join + window filter + decayed sum + group-by + write of the same sums
+  over the same Parquet file (no corrections, no subjects without records, no clamp, no grade);
+- **rescore (DuckDB)**: ``engines.rescore`` exactly as ``socialcredit rescore`` runs it (effective
+  records, decay, every subject, clamp, grade, written as Parquet, then the grade tally);
+- **pandas**: a straightforward pandas merge + groupby of the floor's sums (skipped above
+  ``--pandas-max`` records: it needs several times the data's size in memory);
+- **rescore (Spark)** with ``--spark``: the same definition on Spark local mode (all cores).
+
+Every figure is reported as seconds and as a ratio to the floor measured in the same run, and
+with ``--write`` appended to docs/benchmarks.md with the machine and date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from socialcredit.engines.base import rescore  # noqa: E402
+from socialcredit.engines.duck import DuckDBEngine  # noqa: E402
+from socialcredit.engines.relational import SUBJECT_SCHEMA  # noqa: E402
+from socialcredit.schemes.loader import shipped_scheme  # noqa: E402
+from socialcredit.schemes.model import Scheme  # noqa: E402
+
+AS_OF = dt.datetime(2026, 10, 31, 23, 59, 59)
+WINDOW_DAYS = 3 * 365
+HALF_LIVES = (180, 365, 730)
+CHUNK = 5_000_000
+BENCH_SCHEMA = pa.schema(
+    [
+        pa.field("seq", pa.int64(), nullable=False),
+        pa.field("record_id", pa.string(), nullable=False),
+        pa.field("subject", pa.string(), nullable=False),
+        pa.field("subject_kind", pa.string(), nullable=False),
+        pa.field("item", pa.string(), nullable=False),
+        pa.field("occurred_on", pa.date32(), nullable=False),
+        pa.field("reported_at", pa.timestamp("us"), nullable=False),
+        pa.field("action", pa.string(), nullable=False),
+        pa.field("corrects", pa.string()),
+        pa.field("corrects_seq", pa.int64()),
+    ]
+)
+
+
+def bench_scheme() -> Scheme:
+    """Rongcheng with decay on: every item gets a half-life (180, 365 or 730 days in turn)."""
+    data = shipped_scheme("rongcheng").model_dump()
+    data["id"] = "rongcheng-decay"
+    for k, item in enumerate(data["items"]):
+        item["half_life_days"] = HALF_LIVES[k % len(HALF_LIVES)]
+    return Scheme.model_validate(data)
+
+
+def _codes(numbers: np.ndarray[Any, Any], width: int) -> pa.Array:
+    return pc.utf8_lpad(pc.cast(pa.array(numbers), pa.string()), width=width, padding="0")
+
+
+def generate(directory: Path, subjects: int, records: int, scheme: Scheme, seed: int = 2014) -> Path:
+    """Write ``directory`` as an export (manifest, subjects, records/part-*.parquet)."""
+    if directory.exists():
+        shutil.rmtree(directory)
+    (directory / "records").mkdir(parents=True)
+    codes = _codes(np.arange(subjects, dtype=np.int64) + 10**17, 18)
+    kinds = pa.array(["person"], pa.string()).take(np.zeros(subjects, np.int64))
+    pq.write_table(
+        pa.table({"code": codes, "kind": kinds}, schema=SUBJECT_SCHEMA), directory / "subjects.parquet"
+    )
+    items = [i.code for i in scheme.items if i.points and "person" in i.subjects]
+    weights = np.array([max(i.base_rate_per_year, 0.01) for i in scheme.items if i.code in items])
+    weights = weights / weights.sum()
+    start = np.datetime64(AS_OF.date(), "D") - WINDOW_DAYS
+    writer = pq.ParquetWriter(directory / "records" / "part-0.parquet", BENCH_SCHEMA)
+    item_codes = pa.array(items, pa.string())
+    for part, lo in enumerate(range(0, records, CHUNK)):
+        n = min(CHUNK, records - lo)
+        rng = np.random.default_rng([seed, part])
+        subj = rng.integers(0, subjects, n) + 10**17
+        item = rng.choice(len(items), size=n, p=weights)
+        occurred = start + rng.integers(0, WINDOW_DAYS + 1, n).astype("timedelta64[D]")
+        lag = np.minimum(rng.geometric(0.15, n) - 1, 30).astype("timedelta64[D]")
+        reported = (occurred + lag).astype("datetime64[us]") + rng.integers(8 * 3600, 20 * 3600, n).astype(
+            "timedelta64[s]"
+        )
+        last = np.datetime64(AS_OF, "us")
+        ids = np.arange(lo, lo + n, dtype=np.int64) + 1
+        # one record in 2,000 is a withdrawal or a correction of an earlier record of this chunk
+        fix = rng.random(n) < 0.0005
+        fix[0] = False
+        action = np.where(fix, np.where(rng.random(n) < 0.5, "withdraw", "correct"), "report")
+        target = lo + 1 + (rng.random(n) * (ids - lo - 1)).astype(np.int64)  # an earlier seq
+        corrects = pa.array(np.where(fix, target, 0)).cast(pa.string())
+        corrects = pc.if_else(pa.array(fix), pc.utf8_lpad(corrects, width=32, padding="0"), None)
+        writer.write_table(
+            pa.table(
+                {
+                    "seq": pa.array(ids),
+                    "record_id": _codes(ids, 32),
+                    "subject": _codes(subj, 18),
+                    "subject_kind": pa.array(["person"]).take(np.zeros(n, np.int64)),
+                    "item": item_codes.take(item),
+                    "occurred_on": pa.array(occurred, pa.date32()),
+                    "reported_at": pa.array(np.minimum(reported, last), pa.timestamp("us")),
+                    "action": pa.array(action, pa.string()),
+                    "corrects": corrects,
+                    "corrects_seq": pc.if_else(pa.array(fix), pa.array(target), None),
+                },
+                schema=BENCH_SCHEMA,
+            ),
+            row_group_size=1_000_000,
+        )  # fmt: skip
+    writer.close()
+    manifest = {
+        "format": "socialcredit-ledger-export",
+        "version": 1,
+        "records": records,
+        "subjects": subjects,
+    }
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    return directory
+
+
+def floor_duckdb(directory: Path, scheme: Scheme, out: Path, threads: int | None) -> float:
+    """The bare DuckDB query: join, window, decayed sum, group by, write."""
+    import duckdb
+
+    con = duckdb.connect()
+    if threads:
+        con.execute(f"SET threads = {threads}")
+    items = pa.table(
+        {
+            "item": [i.code for i in scheme.items if i.points],
+            "points": [i.points for i in scheme.items if i.points],
+            "days": [i.counts_for_days for i in scheme.items if i.points],
+            "hl": [i.half_life_days for i in scheme.items if i.points],
+        }
+    )
+    con.register("items", items)
+    t0 = time.perf_counter()
+    con.execute(
+        f"""
+        COPY (
+          SELECT r.subject,
+                 SUM(FLOOR(i.points * POW(0.5, (DATE '{AS_OF.date()}' - r.occurred_on) / i.hl) + 0.5))
+                   AS total
+          FROM read_parquet('{directory}/records/*.parquet') r JOIN items i ON r.item = i.item
+          WHERE (DATE '{AS_OF.date()}' - r.occurred_on) BETWEEN 0 AND i.days - 1
+          GROUP BY r.subject
+        ) TO '{out}' (FORMAT parquet)
+        """
+    )  # fmt: skip
+    seconds = time.perf_counter() - t0
+    con.close()
+    return seconds
+
+
+def pandas_merge(directory: Path, scheme: Scheme, out: Path) -> float:
+    """The straightforward pandas version of the floor's sums."""
+    import pandas as pd
+
+    t0 = time.perf_counter()
+    df = pd.read_parquet(directory / "records", columns=["subject", "item", "occurred_on"])
+    items = pd.DataFrame(
+        {
+            "item": [i.code for i in scheme.items if i.points],
+            "points": [i.points for i in scheme.items if i.points],
+            "days": [i.counts_for_days for i in scheme.items if i.points],
+            "hl": [i.half_life_days for i in scheme.items if i.points],
+        }
+    )
+    m = df.merge(items, on="item")
+    age = (pd.Timestamp(AS_OF.date()) - pd.to_datetime(m["occurred_on"])).dt.days
+    m = m[(age >= 0) & (age < m["days"])]
+    age = age[m.index]
+    m = m.assign(c=np.floor(m["points"] * np.power(0.5, age / m["hl"]) + 0.5))
+    m.groupby("subject", sort=False)["c"].sum().reset_index().to_parquet(out)
+    return time.perf_counter() - t0
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    system = f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {system}"
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    import duckdb
+
+    scheme = bench_scheme()
+    work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="sc-bench-"))
+    data = work / "export"
+    t0 = time.perf_counter()
+    generate(data, args.subjects, args.records, scheme, args.seed)
+    gen = time.perf_counter() - t0
+    size = sum(p.stat().st_size for p in (data / "records").glob("*.parquet"))
+    result: dict[str, Any] = {
+        "subjects": args.subjects,
+        "records": args.records,
+        "parquet_bytes": size,
+        "generate_s": round(gen, 2),
+        "duckdb": duckdb.__version__,
+    }
+    # floor and rescore alternate, and the best of each is kept, so a busy moment on the machine
+    # does not land on one side only
+    floors = []
+    runs = []
+    for _ in range(args.repeat):
+        floors.append(floor_duckdb(data, scheme, work / "floor.parquet", args.threads))
+        engine = DuckDBEngine(threads=args.threads)
+        runs.append(rescore(engine, data, [scheme], AS_OF, work / "scores.parquet"))
+        engine.close()
+    floor = min(floors)
+    result["floor_s"] = round(floor, 3)
+    best = min(runs, key=lambda r: r.seconds)
+    result["rescore_duckdb_s"] = round(best.seconds, 3)
+    result["rescore_duckdb_score_and_write_s"] = round(best.stages["score and write"], 3)
+    result["rescore_duckdb_ratio"] = round(best.seconds / floor, 2)
+    result["rescore_duckdb_score_and_write_ratio"] = round(best.stages["score and write"] / floor, 2)
+    result["grades"] = best.grades[scheme.id]
+    assert best.subjects == args.subjects, "every subject is scored"
+    if args.records <= args.pandas_max:
+        p = pandas_merge(data, scheme, work / "pandas.parquet")
+        result["pandas_s"] = round(p, 3)
+        result["pandas_ratio"] = round(p / floor, 2)
+        result["pandas_over_rescore"] = round(p / best.seconds, 2)
+    if args.spark:
+        from socialcredit.engines.spark import SparkEngine, session
+
+        t = time.perf_counter()
+        spark = session(partitions=max(2 * (os.cpu_count() or 2), 4))
+        result["spark_session_s"] = round(time.perf_counter() - t, 2)
+        engine_s = SparkEngine(spark)
+        r = rescore(engine_s, data, [scheme], AS_OF, work / "scores-spark")
+        result["rescore_spark_s"] = round(r.seconds, 3)
+        result["rescore_spark_ratio"] = round(r.seconds / floor, 2)
+        result["spark_records_per_core_s"] = round(args.records / r.seconds / (os.cpu_count() or 1))
+        assert r.grades == best.grades, "Spark and DuckDB agree"
+        spark.stop()
+    if not args.dir:
+        shutil.rmtree(work)
+    return result
+
+
+def write_markdown(result: dict[str, Any], path: Path) -> None:
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    spark = " --spark" if "rescore_spark_s" in result else ""
+    lines = [
+        f"### rescore: {result['subjects']:,} subjects, {result['records']:,} records ({when})",
+        "",
+        f"Machine: {machine()}; DuckDB {result['duckdb']}. "
+        f"Parquet {result['parquet_bytes'] / 2**20:,.0f} MiB, generated in {result['generate_s']} s. "
+        f"Command: `.venv/bin/python bench/rescore.py --subjects {result['subjects']} "
+        f"--records {result['records']}{spark} --write`.",
+        "",
+        "| what | seconds | ratio to floor |",
+        "|---|---:|---:|",
+        f"| floor: bare DuckDB join + group-by + write of the same decayed sums | {result['floor_s']} "
+        "| 1.00 |",
+        f"| `rescore` on DuckDB, score and write | {result['rescore_duckdb_score_and_write_s']} | "
+        f"{result['rescore_duckdb_score_and_write_ratio']} |",
+        f"| `rescore` on DuckDB, total (with the grade tally read back) | {result['rescore_duckdb_s']} | "
+        f"{result['rescore_duckdb_ratio']} |",
+    ]  # fmt: skip
+    if "pandas_s" in result:
+        lines.append(
+            f"| pandas merge + groupby of the same sums | {result['pandas_s']} | {result['pandas_ratio']} "
+            f"(rescore is {result['pandas_over_rescore']}x faster) |"
+        )
+    if "rescore_spark_s" in result:
+        lines.append(
+            f"| `rescore` on Spark local mode (session start {result['spark_session_s']} s not counted) | "
+            f"{result['rescore_spark_s']} | {result['rescore_spark_ratio']} |"
+        )
+    lines.append("")
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
+    marker = "<!-- bench results: newest first -->\n"
+    if marker not in text:
+        text = text.rstrip("\n") + "\n\n" + marker
+    head, tail = text.split(marker, 1)
+    path.write_text(head + marker + "\n" + "\n".join(lines) + "\n" + tail, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--subjects", type=int, default=1_000_000)
+    p.add_argument("--records", type=int, default=10_000_000)
+    p.add_argument("--seed", type=int, default=2014)
+    p.add_argument("--repeat", type=int, default=1, help="runs of each; the best is kept")
+    p.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all cores)")
+    p.add_argument("--pandas-max", type=int, default=20_000_000, help="skip pandas above this many records")
+    p.add_argument("--spark", action="store_true", help="also run the Spark engine (local mode)")
+    p.add_argument("--dir", default=None, help="keep the generated data here (default: a temp dir, removed)")
+    p.add_argument("--write", action="store_true", help="add the figures to docs/benchmarks.md")
+    args = p.parse_args(argv)
+    result = run(args)
+    print(json.dumps(result, indent=2))
+    if args.write:
+        write_markdown(result, ROOT / "docs" / "benchmarks.md")
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""The benchmarks run (tiny versions), so they cannot rot, and their floor computes the same sums
+as the rescore it is compared with, so the ratios in docs/benchmarks.md compare like with like."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bench(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_rescore_bench_runs_and_its_floor_sums_the_same(tmp_path: Path) -> None:
+    bench = _bench("rescore")
+    result = bench.main(
+        ["--subjects", "800", "--records", "8000", "--dir", str(tmp_path), "--pandas-max", "8000"]
+    )
+    assert result["records"] == 8000 and result["floor_s"] > 0
+    assert result["rescore_duckdb_ratio"] > 0 and result["pandas_ratio"] > 0
+    assert sum(result["grades"]["person"].values()) == 800
+
+    records = pq.read_table(tmp_path / "export" / "records")
+    fixes = records.filter(pc.is_valid(records["corrects"]))
+    targets = records.filter(pc.is_in(records["record_id"], fixes["corrects"]))
+    assert fixes.num_rows > 0 and targets.num_rows == fixes.num_rows
+    touched = set(fixes["subject"].to_pylist()) | set(targets["subject"].to_pylist())
+    floor = dict(zip(*pq.read_table(tmp_path / "floor.parquet").to_pydict().values(), strict=True))
+    scores = {r["subject"]: r["score"] for r in pq.read_table(tmp_path / "scores.parquet").to_pylist()}
+    pandas = dict(zip(*pq.read_table(tmp_path / "pandas.parquet").to_pydict().values(), strict=True))
+    assert len(scores) == 800 and len(floor) > 700
+    assert floor == pytest.approx(pandas)
+    same = [s for s in floor if s not in touched]
+    assert len(same) > 600
+    for s in same:  # rongcheng: base 1000, minimum 0, no maximum
+        assert scores[s] == max(0, 1000 + int(floor[s])), s
+
+
+def test_rescore_bench_data_is_deterministic(tmp_path: Path) -> None:
+    bench = _bench("rescore")
+    scheme = bench.bench_scheme()
+    a = pq.read_table(bench.generate(tmp_path / "a", 300, 7000, scheme) / "records")
+    b = pq.read_table(bench.generate(tmp_path / "b", 300, 7000, scheme) / "records")
+    c = pq.read_table(bench.generate(tmp_path / "c", 300, 7000, scheme, seed=1) / "records")
+    assert a.equals(b) and not a.equals(c)
+    assert a.num_rows == 7000 and set(a["action"].to_pylist()) <= {"report", "correct", "withdraw"}
+
+
+def test_write_markdown_keeps_newest_first(tmp_path: Path) -> None:
+    bench = _bench("rescore")
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\nIntro.\n")
+    base = {
+        "subjects": 10,
+        "records": 100,
+        "parquet_bytes": 2**20,
+        "generate_s": 0.1,
+        "duckdb": "x",
+        "floor_s": 1.0,
+        "rescore_duckdb_s": 1.5,
+        "rescore_duckdb_ratio": 1.5,
+        "rescore_duckdb_score_and_write_s": 1.2,
+        "rescore_duckdb_score_and_write_ratio": 1.2,
+    }
+    bench.write_markdown(base, doc)
+    bench.write_markdown({**base, "records": 200}, doc)
+    text = doc.read_text()
+    assert text.startswith("# Benchmarks\n\nIntro.\n")
+    assert text.index("200 records") < text.index("100 records")
+    assert "| 1.5 |" in text and "cores" in text
