@@ -1,0 +1,249 @@
+"""Backup and restore of the whole state, between any two stores (SQLite and PostgreSQL alike).
+
+Why a logical backup of our own rather than the databases' tools: the same file must restore
+into either backend (an installation outgrowing its embedded SQLite moves to PostgreSQL this
+way), and a restore must *prove* the history it brings in before accepting it. A backup is
+therefore one gzip-compressed JSON Lines file: a header (format, time, the chain heads, rows per
+table), one line per row of every table, and a trailer with the row count and a SHA-256 of every
+line before it, so a truncated or altered file is refused before anything is read into a store.
+
+Restore first loads the file into a scratch SQLite database and runs the very same chain
+verification ``socialcredit verify`` runs; only if every chain holds is it copied into the target,
+in one transaction. The target must be empty: a restore never merges two histories.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import json
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Date, DateTime, Table, delete, func, select, text
+from sqlalchemy.engine import Connection
+
+from socialcredit.store import Store
+from socialcredit.store import tables as t
+
+FORMAT = "socialcredit-backup/1"
+BATCH = 5_000
+
+
+class BackupError(ValueError):
+    """The backup cannot be made or restored; the target was not changed."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a backup holds (or a restore brought in)."""
+
+    created_at: str
+    tables: dict[str, int]
+    chains: dict[str, dict[str, Any]]
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def _decoder(table: Table) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Turn a row read from the file back into the column types (times were written as text)."""
+    times = {c.name: dt.datetime.fromisoformat for c in table.columns if isinstance(c.type, DateTime)}
+    days = {c.name: dt.date.fromisoformat for c in table.columns if isinstance(c.type, Date)}
+    convert = {**times, **days}
+    names = {c.name for c in table.columns}
+
+    def decode(row: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(row) - names
+        if unknown:
+            raise BackupError(f"table {table.name}: unknown column {sorted(unknown)[0]!r}")
+        return {k: (convert[k](v) if k in convert and v is not None else v) for k, v in row.items()}
+
+    return decode
+
+
+def _snapshot(store: Store) -> Connection:
+    """A connection whose reads all see one moment: SQLite's write lock (taken at BEGIN by the
+    store) keeps writers out; PostgreSQL gives a repeatable-read snapshot without blocking them."""
+    conn = store.engine.connect()
+    if not store.is_sqlite:
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+    conn.begin()
+    return conn
+
+
+def _order(table: Table) -> list[Any]:
+    return list(table.primary_key.columns) or list(table.columns)
+
+
+def dump(store: Store, path: Path, now: dt.datetime) -> Summary:
+    """Write every table of ``store`` to ``path`` (refused if a chain is already broken: a backup
+    is made to be trusted later)."""
+    broken = [c for c in ("records", "audit", "cases") if getattr(store, f"verify_{c}")()]
+    if broken:
+        raise BackupError(f"the {', '.join(broken)} chain is broken; run `socialcredit verify` first")
+    digest = hashlib.sha256()
+    tmp = path.with_name(path.name + ".partial")
+    conn = _snapshot(store)
+    try:
+        counts = {
+            tb.name: int(conn.execute(select(func.count()).select_from(tb)).scalar_one())
+            for tb in t.metadata.sorted_tables
+        }
+        chains = {
+            c: {"count": int(n), "head": h}
+            for c, n, h in conn.execute(
+                select(t.chain_heads.c.chain, t.chain_heads.c.count, t.chain_heads.c.head)
+            )
+        }
+        header: dict[str, Any] = {
+            "format": FORMAT,
+            "created_at": now.replace(microsecond=0).isoformat() + "Z",
+            "tables": counts,
+            "chains": chains,
+        }
+        with gzip.open(tmp, "wb") as fh:
+
+            def put(obj: dict[str, Any]) -> None:
+                line = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+                digest.update(line)
+                fh.write(line)
+
+            put(header)
+            total = 0
+            for tb in t.metadata.sorted_tables:
+                result = conn.execution_options(yield_per=BATCH).execute(select(tb).order_by(*_order(tb)))
+                for m in result.mappings():
+                    put({"t": tb.name, "r": {k: _encode(v) for k, v in m.items()}})
+                    total += 1
+            trailer = {"end": True, "rows": total, "sha256": digest.hexdigest()}
+            fh.write(json.dumps(trailer).encode() + b"\n")
+    finally:
+        conn.rollback()
+        conn.close()
+    tmp.replace(path)  # a crash mid-backup never leaves a file that looks complete
+    return Summary(header["created_at"], counts, chains)
+
+
+def _lines(path: Path) -> Iterator[dict[str, Any]]:
+    try:
+        with gzip.open(path, "rb") as fh:
+            for raw in fh:
+                yield json.loads(raw)
+    except (OSError, EOFError, gzip.BadGzipFile, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BackupError(f"{path.name}: not a readable backup ({exc.__class__.__name__}: {exc})") from None
+
+
+def check_file(path: Path) -> Summary:
+    """Read the whole file once: format, every line accounted for, the digest matches."""
+    if not path.is_file():
+        raise BackupError(f"{path}: no such file")
+    digest = hashlib.sha256()
+    header: dict[str, Any] | None = None
+    rows = 0
+    trailer: dict[str, Any] | None = None
+    for obj in _lines(path):
+        if trailer is not None:
+            raise BackupError(f"{path.name}: lines after the end of the backup")
+        if obj.get("end") is True:
+            trailer = obj
+            continue
+        digest.update(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
+        if header is None:
+            if obj.get("format") != FORMAT:
+                raise BackupError(f"{path.name}: not a {FORMAT} file")
+            header = obj
+        else:
+            rows += 1
+    if header is None or trailer is None:
+        raise BackupError(f"{path.name}: the backup is truncated (no end marker)")
+    if trailer.get("rows") != rows or trailer.get("sha256") != digest.hexdigest():
+        raise BackupError(f"{path.name}: the backup was altered or damaged (its checksum does not match)")
+    if sum(header["tables"].values()) != rows:
+        raise BackupError(
+            f"{path.name}: the header counts {sum(header['tables'].values())} rows, it holds {rows}"
+        )
+    return Summary(header["created_at"], header["tables"], header["chains"])
+
+
+def _load(path: Path, conn: Connection, is_postgres: bool) -> None:
+    tables = {tb.name: tb for tb in t.metadata.sorted_tables}
+    decoders = {name: _decoder(tb) for name, tb in tables.items()}
+    conn.execute(delete(t.chain_heads))
+    pending: dict[str, list[dict[str, Any]]] = {}
+
+    def flush(name: str) -> None:
+        if pending.get(name):
+            conn.execute(tables[name].insert(), pending.pop(name))
+
+    first = True
+    for obj in _lines(path):
+        if first or obj.get("end") is True:
+            first = False
+            continue
+        name = obj.get("t")
+        if name not in tables:
+            raise BackupError(f"unknown table {name!r} in the backup")
+        pending.setdefault(name, []).append(decoders[name](obj["r"]))
+        if len(pending[name]) >= BATCH:
+            flush(name)
+    for name in list(pending):
+        flush(name)
+    if is_postgres:
+        # explicit ids were inserted into serial columns: move their sequences past them
+        for tb in tables.values():
+            pk = list(tb.primary_key.columns)
+            if len(pk) == 1 and pk[0].autoincrement is True:
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{tb.name}', '{pk[0].name}'), "
+                        f"COALESCE((SELECT MAX({pk[0].name}) FROM {tb.name}), 0) + 1, false)"
+                    )
+                )
+
+
+def _is_empty(conn: Connection) -> bool:
+    for tb in t.metadata.sorted_tables:
+        if tb is not t.chain_heads and conn.execute(select(func.count()).select_from(tb)).scalar_one():
+            return False
+    return all(n == 0 for (n,) in conn.execute(select(t.chain_heads.c.count)))
+
+
+def restore(path: Path, target: Store) -> Summary:
+    """Restore ``path`` into the empty store ``target``, after proving every chain in it."""
+    summary = check_file(path)
+    with target.engine.connect() as conn:
+        if not _is_empty(conn):
+            raise BackupError("the target database is not empty; restore into a new database")
+    with tempfile.TemporaryDirectory(prefix="sc-restore-") as scratch:
+        staging = Store(f"sqlite:///{Path(scratch) / 'staging.db'}")
+        try:
+            with staging.engine.begin() as conn:
+                _load(path, conn, is_postgres=False)
+            problems = {c: getattr(staging, f"verify_{c}")() for c in ("records", "audit", "cases")}
+        finally:
+            staging.close()
+    broken = {c: p for c, p in problems.items() if p}
+    if broken:
+        named = "; ".join(f"{c}: {p[0]}" for c, p in broken.items())
+        raise BackupError(f"{path.name}: the chains in the backup do not verify ({named}); nothing restored")
+    with target.engine.begin() as conn:  # one transaction: all of it or none of it
+        if not _is_empty(conn):
+            raise BackupError("the target database is not empty; restore into a new database")
+        _load(path, conn, is_postgres=not target.is_sqlite)
+        heads = {
+            c: {"count": int(n), "head": h}
+            for c, n, h in conn.execute(
+                select(t.chain_heads.c.chain, t.chain_heads.c.count, t.chain_heads.c.head)
+            )
+        }
+        if heads != summary.chains:
+            raise BackupError(f"{path.name}: its chain heads do not match its header; nothing restored")
+    return summary
