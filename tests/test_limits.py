@@ -175,3 +175,62 @@ def test_the_middleware_passes_other_scopes_through() -> None:
 
     asyncio.run(RequestLimits(inner, Limits())({"type": "lifespan"}, None, None))  # type: ignore[arg-type]
     assert seen == ["lifespan"]
+
+
+def test_a_real_server_stops_reading_an_endless_chunked_body(store_url: str, tmp_path: Any) -> None:
+    """The same through uvicorn on loopback: a client streaming an endless chunked body to a
+    write endpoint gets 413 long before it could have sent it all."""
+    import contextlib
+    import socket
+    import subprocess
+    import time
+
+    from tests.test_faults import SOCIALCREDIT, cli_env, free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [SOCIALCREDIT, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=cli_env(store_url, tmp_path / "home"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=1)
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+        sock.settimeout(10)
+        sock.sendall(
+            b"POST /decisions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        chunk = b"10000\r\n" + b" " * 0x10000 + b"\r\n"  # 64 KiB chunks, forever
+        sent, reply = 0, b""
+        sock.setblocking(False)
+        while sent < 64 * MiB:
+            with contextlib.suppress(BlockingIOError):
+                reply += sock.recv(65536)
+            if b"\r\n\r\n" in reply:
+                break
+            try:
+                sent += sock.send(chunk)
+            except BlockingIOError:
+                time.sleep(0.001)
+            except OSError:
+                break  # the server closed the connection after answering
+        sock.setblocking(True)
+        while b"\r\n\r\n" not in reply:
+            more = sock.recv(65536)
+            if not more:
+                break
+            reply += more
+        sock.close()
+        assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
+        assert sent < 16 * MiB  # refused at 1 MiB, not after reading 64 MiB
+    finally:
+        proc.kill()
+        proc.wait(10)

@@ -1,0 +1,181 @@
+"""Access: every operation in the app's OpenAPI document, against every role and no key.
+
+Why a second matrix beside tests/test_api.py's: this one is checked against the OpenAPI document
+itself, so an endpoint added without an access rule here fails the suite. An allowed caller gets
+the status named (or, for ``REACHES``, any answer from the handler: not 401/403, no server
+error); everyone else gets 401 without a key and 403 with one, in the one error shape, with no
+data about the subject in the refusal. Runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from socialcredit.api import create_app
+from socialcredit.ledger import record_id_for
+from socialcredit.service import System
+from tests.conftest import org, person
+
+P, OTHER = person(91), person(92)
+ROLES: dict[str, str | None] = {
+    "operator": None,
+    "agency": "traffic-police",
+    "relying_party": "airlines",
+    "subject": P,
+    "auditor": None,
+}
+CALLERS = [*ROLES, "none"]
+REACHES = -1  # the handler answered (any status but 401/403/5xx)
+RECORD = record_id_for("traffic-police", "m-1")
+EVERYONE = dict.fromkeys(CALLERS, 200)
+
+
+def rec(n: int) -> dict[str, Any]:
+    return {
+        "subject": P,
+        "item": "traffic.minor",
+        "source": "traffic-police",
+        "source_record_id": f"m-{n}",
+        "occurred_on": "2026-06-01",
+    }
+
+
+# (operation as in the OpenAPI document, concrete path, body, caller -> expected status)
+MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
+    ("GET /health", "/health", None, EVERYONE),
+    ("POST /records", "/records", {"records": [rec(2)]}, {"operator": 200, "agency": 200}),
+    ("GET /subjects/{code}", f"/subjects/{P}", None, {"operator": 200, "subject": 200}),
+    ("POST /subjects", "/subjects", {"subjects": [{"code": OTHER}]}, {"operator": 200}),
+    (
+        "POST /decisions",
+        "/decisions",
+        {"subject": P, "measure": "no-flights", "purpose": "ticket"},
+        {"operator": 200, "relying_party": 200},
+    ),
+    ("GET /audit", "/audit", None, {"operator": 200, "auditor": 200, "subject": 200}),
+    ("GET /verify", "/verify", None, {"operator": 200, "auditor": 200}),
+    ("POST /keys", "/keys", {"role": "auditor"}, {"operator": 201}),
+    ("GET /keys", "/keys", None, {"operator": 200}),
+    ("DELETE /keys/{key_id}", "/keys/nosuchkey", None, {"operator": 404}),
+    ("POST /keys/{key_id}/rotate", "/keys/nosuchkey/rotate", None, {"operator": 404}),
+    ("GET /schemes", "/schemes", None, EVERYONE),
+    ("GET /schemes/{scheme_id}", "/schemes/rongcheng", None, EVERYONE),
+    (
+        "POST /objections",
+        "/objections",
+        {"subject": P, "record_id": RECORD, "statement": "this was not me"},
+        {"operator": REACHES, "subject": REACHES},
+    ),
+    ("GET /objections", "/objections", None, {"operator": 200, "subject": 200}),
+    (
+        "POST /objections/{objection_id}/decision",
+        "/objections/nosuch/decision",
+        {"upheld": True, "reason": "checked"},
+        {"operator": 404},
+    ),
+    (
+        "POST /objections/{objection_id}/appeal",
+        "/objections/OBJECTION/appeal",
+        {"statement": "please look again"},
+        {"operator": REACHES, "subject": REACHES},
+    ),
+    (
+        "POST /restorations",
+        "/restorations",
+        {
+            "subject": P,
+            "record_id": RECORD,
+            "conduct_corrected": "yes",
+            "obligations_fulfilled": "paid",
+            "commitment": "I will keep the rules",
+        },
+        {"operator": REACHES, "subject": REACHES},
+    ),
+    (
+        "POST /restorations/{case_id}/decision",
+        "/restorations/nosuch/decision",
+        {"upheld": True, "reason": "checked"},
+        {"operator": 404},
+    ),
+    ("GET /subjects/{code}/notices", f"/subjects/{P}/notices", None, {"operator": 200, "subject": 200}),
+    ("GET /notices/pending", "/notices/pending", None, {"operator": 200}),
+    ("GET /overdue", "/overdue", None, {"operator": 200}),
+    (
+        "GET /public/lists/{scheme_id}/{list_id}",
+        "/public/lists/court-dishonest-debtors/dishonest-debtors",
+        None,
+        EVERYONE,
+    ),
+    # a person's record is private under the schemes in force, whoever asks; an organisation's is public
+    ("GET /public/subjects/{code}", f"/public/subjects/{P}", None, dict.fromkeys(CALLERS, 403)),
+    ("GET /public/subjects/{code}", f"/public/subjects/{org(91)}", None, EVERYONE),
+    ("GET /public/transparency", "/public/transparency", None, EVERYONE),
+    ("GET /public/sources", "/public/sources", None, EVERYONE),
+]
+
+
+@pytest.fixture
+def client(system: System) -> Iterator[TestClient]:
+    with TestClient(create_app(system)) as c:
+        yield c
+
+
+@pytest.fixture
+def tokens(system: System) -> dict[str, str]:
+    return {role: system.create_key(role, p).token for role, p in ROLES.items()}  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def objection(client: TestClient, tokens: dict[str, str]) -> str:
+    """A record of P's and an objection to it, so that appeals have something to act on."""
+    op = {"X-API-Key": tokens["operator"]}
+    assert client.post("/records", json={"records": [rec(1)]}, headers=op).json()["accepted"] == 1
+    r = client.post(
+        "/objections", json={"subject": P, "record_id": RECORD, "statement": "not mine"}, headers=op
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def test_the_matrix_covers_every_operation(system: System) -> None:
+    documented = {
+        f"{method.upper()} {path}"
+        for path, ops in create_app(system).openapi()["paths"].items()
+        for method in ops
+    }
+    assert {op for op, *_ in MATRIX} == documented
+
+
+@pytest.mark.parametrize(("operation", "path", "body", "allowed"), MATRIX, ids=[m[0] for m in MATRIX])
+def test_access(
+    client: TestClient,
+    tokens: dict[str, str],
+    objection: str,
+    operation: str,
+    path: str,
+    body: Any,
+    allowed: dict[str, int],
+) -> None:
+    method = operation.split()[0]
+    for caller in CALLERS:
+        headers = {} if caller == "none" else {"Authorization": f"Bearer {tokens[caller]}"}
+        r = client.request(method, path.replace("OBJECTION", objection), json=body, headers=headers)
+        want = allowed.get(caller, 401 if caller == "none" else 403)
+        if want == REACHES:
+            assert r.status_code not in (401, 403) and r.status_code < 500, (caller, r.status_code, r.text)
+        else:
+            assert r.status_code == want, (caller, r.status_code, r.text)
+        if r.status_code >= 400:
+            data = r.json()
+            assert data == {
+                "ok": False,
+                "error": data["error"],
+                "errors": data["errors"],
+                "status": r.status_code,
+            }
+        if r.status_code in (401, 403):
+            assert P not in r.text and OTHER not in r.text  # a refusal carries no data
