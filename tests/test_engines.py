@@ -333,6 +333,9 @@ def test_cli_export_and_rescore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
                 want[s["scheme"]][s["grade"]] += 1
         assert {k: v["person"] for k, v in data["grades"].items()} == {k: dict(v) for k, v in want.items()}
         assert Path(data["output"]).is_file()
+        old = tmp_path / "old-export"
+        old.mkdir()
+        (old / "manifest.json").write_text(json.dumps({"format": "socialcredit-ledger-export", "version": 1}))
         # without --from it exports first
         res = runner.invoke(app, ["rescore", "--at", "2026-06-30", "--json"])
         assert res.exit_code == 0, res.output
@@ -340,6 +343,7 @@ def test_cli_export_and_rescore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         for bad, needle in (
             (["rescore", "--engine", "hadoop"], "--engine"),
             (["rescore", "--from", str(tmp_path)], "not a socialcredit export"),
+            (["rescore", "--from", str(old)], "export the ledger again"),
             (["rescore", "--at", "yesterday"], "--at"),
             (["export", str(f)], "DIRECTORY"),
         ):

@@ -656,8 +656,11 @@ def rescore(
     as_of = _parse_at(at)
     system = open_system()
     as_of = as_of or system.clock()
-    if source is not None and not (source / "manifest.json").is_file():
-        fail(f"--from: {source} is not a socialcredit export (run `socialcredit export DIR` first)")
+    if source is not None:
+        try:
+            engines.read_manifest(source)
+        except (FileNotFoundError, ValueError) as exc:
+            fail(f"--from: {exc} (run `socialcredit export DIR` first)")
     steps = 2 if source is not None else 3
     with progress_bar(f"rescoring on {engine}", steps) as p:
         task = p.task_ids[0]

@@ -4,9 +4,9 @@ ledger's Parquet export they read (:mod:`socialcredit.engines.export`)."""
 
 from __future__ import annotations
 
-from socialcredit.engines.base import Engine, RescoreResult, rescore
+from socialcredit.engines.base import Engine, RescoreResult, read_manifest, rescore
 
-__all__ = ["Engine", "RescoreResult", "engine", "rescore"]
+__all__ = ["Engine", "RescoreResult", "engine", "read_manifest", "rescore"]
 
 
 def engine(name: str) -> Engine:

@@ -21,6 +21,9 @@ import pyarrow as pa
 from socialcredit.engines import relational
 from socialcredit.schemes.model import Scheme
 
+EXPORT_FORMAT = "socialcredit-ledger-export"
+EXPORT_VERSION = 2  # engines.export.VERSION (not imported: export imports the store, this need not)
+
 
 class Engine:
     """An Ibis backend able to score a population."""
@@ -103,6 +106,11 @@ def read_manifest(dataset: Path) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"{dataset} is not a socialcredit export (no manifest.json)")
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("format") != EXPORT_FORMAT or data.get("version") != EXPORT_VERSION:
+        raise ValueError(
+            f"{dataset} is a {data.get('format')} export of version {data.get('version')}; this version "
+            f"reads {EXPORT_FORMAT} version {EXPORT_VERSION}: export the ledger again"
+        )
     return data
 
 

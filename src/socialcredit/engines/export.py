@@ -1,6 +1,6 @@
 """The ledger as a partitioned Parquet dataset: what the DuckDB and Spark engines read.
 
-Layout of an export directory (schema version 1)::
+Layout of an export directory (schema version 2)::
 
     manifest.json                      counts, the chain head exported, when, the schema
     subjects.parquet                   code, kind: every registered subject and every subject of a record
@@ -40,7 +40,8 @@ from socialcredit.store import Store
 from socialcredit.store import tables as t
 
 FORMAT = "socialcredit-ledger-export"
-VERSION = 1
+VERSION = 2
+"""2 added ``corrects_seq``; engines refuse an export of another version (re-export it)."""
 EXPORT_SCHEMA = pa.schema(
     [
         pa.field("seq", pa.int64(), nullable=False),
