@@ -127,12 +127,16 @@ def test_operator_views_and_bad_requests(client: TestClient, system: System) -> 
     assert r.status_code == 404
 
 
-def test_public_lookup_is_audited_and_codes_are_masked_in_the_audit(client: TestClient, system: System) -> None:
+def test_public_lookup_is_audited_and_codes_are_masked_in_the_audit(
+    client: TestClient, system: System
+) -> None:
     from socialcredit.store import SubjectRow
     from tests.conftest import org
 
     company, rep = org(71), person(73)
-    system.register([SubjectRow(rep, "person"), SubjectRow(company, "organisation", legal_representative=rep)])
+    system.register(
+        [SubjectRow(rep, "person"), SubjectRow(company, "organisation", legal_representative=rep)]
+    )
     assert client.get(f"/public/subjects/{company}").status_code == 200
     rep_key = h(system, "subject", rep)
     assert client.get(f"/subjects/{company}", headers=rep_key).status_code == 200  # the representative reads

@@ -40,7 +40,8 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 # Every run saves its screenshots in tests/screenshots/ (not tracked); with
 # SOCIALCREDIT_UPDATE_SCREENSHOTS=1 it refreshes the committed ones in docs/screenshots/ instead.
-SHOTS = ROOT / ("docs" if os.environ.get("SOCIALCREDIT_UPDATE_SCREENSHOTS") == "1" else "tests") / "screenshots"
+UPDATE_DOCS = os.environ.get("SOCIALCREDIT_UPDATE_SCREENSHOTS") == "1"
+SHOTS = ROOT / ("docs" if UPDATE_DOCS else "tests") / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--no-sandbox",

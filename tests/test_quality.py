@@ -10,10 +10,35 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "socialcredit"
-CORE = ["codes.py", "ledger.py", "lists.py", "lists_compiled.py", "decisions.py", "access.py", "subjects.py",
-        "schemes", "scoring", "dueprocess"]
-ADAPTERS = {"store", "engines", "api", "web", "cli", "cli_cases", "cli_sim", "sim", "service", "demo", "synth",
-            "formats", "settings", "backup", "checkpoints"}
+CORE = [
+    "codes.py",
+    "ledger.py",
+    "lists.py",
+    "lists_compiled.py",
+    "decisions.py",
+    "access.py",
+    "subjects.py",
+    "schemes",
+    "scoring",
+    "dueprocess",
+]
+ADAPTERS = {
+    "store",
+    "engines",
+    "api",
+    "web",
+    "cli",
+    "cli_cases",
+    "cli_sim",
+    "sim",
+    "service",
+    "demo",
+    "synth",
+    "formats",
+    "settings",
+    "backup",
+    "checkpoints",
+}
 
 
 def _bin(name: str) -> str:

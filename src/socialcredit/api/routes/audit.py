@@ -30,8 +30,14 @@ def read_audit(
         def shown(code: str | None) -> str | None:
             return code if code is None or code == key.principal else codes.mask(code)
 
-        rows = [{**r, "subject": shown(r["subject"]),
-                 "principal": shown(r["principal"]) if r["role"] == "subject" else r["principal"]} for r in rows]
+        rows = [
+            {
+                **r,
+                "subject": shown(r["subject"]),
+                "principal": shown(r["principal"]) if r["role"] == "subject" else r["principal"],
+            }
+            for r in rows
+        ]
     return AuditListOut(data=[AuditOut(**r) for r in rows], count=len(rows))
 
 
