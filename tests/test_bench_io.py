@@ -1,0 +1,75 @@
+"""The ingestion and decision benchmarks run (tiny versions), so they cannot rot, and what they
+compare is what they claim: the ingest floor stores the very rows the ingest stored, and every
+decision answered over HTTP is in the audit log."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bench(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ingest_bench_runs_against_a_floor_of_the_same_rows(tmp_path: Path) -> None:
+    bench = _bench("ingest")
+    result = bench.main(["--records", "3000", "--chunk-size", "1000", "--verify", "--dir", str(tmp_path)])
+    assert result["records"] == 3000 and result["verified"]
+    assert result["ingest_s"] > 0 and result["floor_s"] > 0 and result["validate_s"] > 0
+    assert result["ratio"] == pytest.approx(result["ingest_s"] / result["floor_s"], rel=0.02)
+    # the floor inserted exactly the tuples the ingest stored (the bench checks; here, again)
+    ingested = bench.stored_tuples(tmp_path / "ingest-0.db")
+    assert len(ingested) == 3000 and ingested == bench.stored_tuples(tmp_path / "floor-0.db")
+    assert [row[0] for row in ingested] == list(range(1, 3001))  # one chain, in order
+
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\nIntro.\n\n## Someone else's\n\nTheirs.\n")
+    bench.write_markdown(result, doc)
+    bench.write_markdown({**result, "records": 4000}, doc)
+    text = doc.read_text()
+    assert text.startswith("# Benchmarks\n\nIntro.\n\n## Someone else's\n\nTheirs.\n")
+    assert text.count("## Ingestion") == 1 and text.index("### ingest: 4,000 records") < text.index(
+        "### ingest: 3,000 records"
+    )
+
+
+def test_ingest_bench_rows_are_deterministic() -> None:
+    bench = _bench("ingest")
+    from socialcredit.schemes import shipped_registry
+
+    registry = shipped_registry()
+    a, b = bench.make_rows(500, 2014, registry), bench.make_rows(500, 2014, registry)
+    assert a == b and len(a) == 500 and a != bench.make_rows(500, 7, registry)
+
+
+def test_decision_bench_runs_and_every_answer_is_audited(tmp_path: Path) -> None:
+    bench = _bench("decisions")
+    result = bench.main(
+        ["--residents", "300", "--subjects", "50", "--connections", "4", "--seconds", "1", "--warmup", "0.2"]
+        + ["--calls", "50", "--dir", str(tmp_path)]
+    )
+    bare, real = result["bare"], result["decisions"]
+    assert bare["errors"] == 0 and real["errors"] == 0
+    assert bare["answered"] > 0 and real["answered"] > 0
+    assert real["p50_ms"] <= real["p99_ms"] <= real["max_ms"]
+    assert sum(real["answers"].values()) == real["answered"]
+    assert result["audit_added"] == result["audit_expected"] >= real["answered"]
+    assert result["audit_missing"] == 0 and result["chains_verify"]
+    ip = result["in_process"]
+    assert ip["check_us"] > 0 and any(k.startswith("decide_") for k in ip)
+
+    doc = tmp_path / "benchmarks.md"
+    bench.write_markdown(result, doc)
+    assert "| `POST /decisions` |" in doc.read_text()
