@@ -118,6 +118,10 @@ class Store:
             self._sqlite_pragmas(self.engine)
         else:
             self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # Reads go through ``reader``: on SQLite they begin a deferred transaction (one consistent
+        # snapshot in WAL mode) instead of taking the write lock, so concurrent questions do not
+        # queue behind each other's reads and writers wait only for writers.
+        self.reader: Engine = self.engine.execution_options(socialcredit_read=True)
         # Bulk inserts of records bypass SQLAlchemy's per-row bind processing (most of the cost
         # of ingestion); values are converted here exactly as SQLAlchemy would store them.
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
@@ -146,7 +150,8 @@ class Store:
 
     @staticmethod
     def _sqlite_pragmas(engine: Engine) -> None:
-        # Take the write lock at BEGIN so two writers never link to the same chain head.
+        # Take the write lock at BEGIN so two writers never link to the same chain head (reads
+        # through ``reader`` begin deferred and take no write lock).
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn: Any, _rec: Any) -> None:
             dbapi_conn.isolation_level = None
@@ -158,7 +163,8 @@ class Store:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            read = conn.get_execution_options().get("socialcredit_read", False)
+            conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -178,7 +184,7 @@ class Store:
         )
 
     def head(self, chain: str) -> tuple[int, str]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(
                 select(t.chain_heads.c.count, t.chain_heads.c.head).where(t.chain_heads.c.chain == chain)
             ).one()
@@ -335,14 +341,14 @@ class Store:
         return ChunkOutcome(len(rows), duplicate, all_q)
 
     def batch(self, batch_id: str) -> dict[str, Any] | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(select(t.batches).where(t.batches.c.batch_id == batch_id)).mappings().first()
             return dict(row) if row else None
 
     def batches_by_origin(self) -> dict[str, list[dict[str, Any]]]:
         """Batches grouped by where they came from (files, HTTP, the demo)."""
         out: dict[str, list[dict[str, Any]]] = {}
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             for m in conn.execute(select(t.batches).order_by(t.batches.c.received_at)).mappings():
                 out.setdefault(m["origin"], []).append(dict(m))
         return out
@@ -353,7 +359,7 @@ class Store:
         self._create()
 
     def quarantine_of(self, batch_id: str, limit: int = 1000) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(t.quarantine)
                 .where(t.quarantine.c.batch_id == batch_id)
@@ -367,7 +373,7 @@ class Store:
     def records_for(self, code: str) -> list[Record]:
         """A subject's records plus every correction or withdrawal that touches them, so the
         effective view can be computed (a record corrected onto another subject disappears)."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             found = {
                 m["record_id"]: record_from_row(m)
                 for m in conn.execute(select(t.records).where(t.records.c.subject == code)).mappings()
@@ -385,7 +391,7 @@ class Store:
         return sorted(found.values(), key=lambda r: r.seq)
 
     def record(self, record_id: str) -> Record | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             m = conn.execute(select(t.records).where(t.records.c.record_id == record_id)).mappings().first()
             return record_from_row(m) if m else None
 
@@ -393,7 +399,7 @@ class Store:
         """Every record in ledger order, in pages (keyset pagination on seq)."""
         last = 0
         while True:
-            with self.engine.connect() as conn:
+            with self.reader.connect() as conn:
                 page = [
                     record_from_row(m)
                     for m in conn.execute(
@@ -410,7 +416,7 @@ class Store:
 
     def iter_by_subject(self) -> Iterator[tuple[str, list[Record]]]:
         """Every subject's records, one subject at a time, streamed in subject order."""
-        with self.engine.connect().execution_options(yield_per=20_000) as conn:
+        with self.reader.connect().execution_options(yield_per=20_000) as conn:
             current: str | None = None
             group: list[Record] = []
             for m in conn.execute(
@@ -426,7 +432,7 @@ class Store:
 
     def superseded_ids(self) -> set[str]:
         """Ids of every record some correction or withdrawal references."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return {
                 c
                 for (c,) in conn.execute(
@@ -435,7 +441,7 @@ class Store:
             }
 
     def count_records(self) -> int:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(t.records)).scalar_one())
 
     def verify_records(self) -> list[ledger.ChainProblem]:
@@ -490,13 +496,13 @@ class Store:
         return added, updated, unchanged + len(rows) - len(latest)
 
     def subject(self, code: str) -> SubjectRow | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             m = conn.execute(select(t.subjects).where(t.subjects.c.code == code)).mappings().first()
         return _subject(m) if m is not None else None
 
     def represented_by(self, person: str) -> list[str]:
         """Organisations whose legal representative is ``person``."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [
                 c
                 for (c,) in conn.execute(
@@ -506,7 +512,7 @@ class Store:
 
     def representatives(self) -> dict[str, str]:
         """Organisation code -> legal representative code, for population runs."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return {
                 o: p
                 for o, p in conn.execute(
@@ -517,11 +523,11 @@ class Store:
             }
 
     def subject_rows(self) -> list[SubjectRow]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [_subject(m) for m in conn.execute(select(t.subjects)).mappings()]
 
     def subject_codes(self) -> list[tuple[str, str]]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [(c, k) for c, k in conn.execute(select(t.subjects.c.code, t.subjects.c.kind))]
 
     # ------------------------------------------------------------------ audit
@@ -564,13 +570,13 @@ class Store:
             q = q.where(t.audit.c.subject == subject)
         if before is not None:
             q = q.where(t.audit.c.seq < before)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [{**m, "detail": json.loads(m["detail"])} for m in conn.execute(q).mappings()]
 
     def decision_counts(self) -> dict[str, dict[str, int]]:
         """Decisions answered per measure and answer, from the audit log (measures applied)."""
         out: dict[str, dict[str, int]] = {}
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             for measure, answer, n in conn.execute(
                 select(t.audit.c.measure, t.audit.c.answer, func.count())
                 .where(t.audit.c.action == "decision")
@@ -585,7 +591,7 @@ class Store:
 
         def rows() -> Iterator[tuple[int, str, str, str, str]]:
             nonlocal prev
-            with self.engine.connect() as conn:
+            with self.reader.connect() as conn:
                 for m in conn.execute(select(t.audit).order_by(t.audit.c.seq)).mappings():
                     row = dict(m)
                     content = _audit_content(row)
@@ -636,7 +642,7 @@ class Store:
             q = q.where(t.case_events.c.subject == subject)
         if case_kind is not None:
             q = q.where(t.case_events.c.case_kind == case_kind)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [
                 CaseEvent(
                     m["case_id"],
@@ -658,7 +664,7 @@ class Store:
 
         def rows() -> Iterator[tuple[int, str, str, str, str]]:
             nonlocal prev
-            with self.engine.connect() as conn:
+            with self.reader.connect() as conn:
                 for m in conn.execute(select(t.case_events).order_by(t.case_events.c.seq)).mappings():
                     content = _dumps(
                         [
@@ -688,7 +694,7 @@ class Store:
         """Subjects whose answers may have changed since these chain positions: subjects of new
         records, of the records new corrections supersede, and of new case events."""
         r2 = t.records.alias("target")
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             found = {
                 c for (c,) in conn.execute(select(t.records.c.subject).where(t.records.c.seq > records_seq))
             }
@@ -710,7 +716,7 @@ class Store:
 
     def records_by_source(self) -> dict[str, int]:
         """How many reports each source has in the ledger (for its accuracy figure)."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return {
                 s: int(n)
                 for s, n in conn.execute(
@@ -724,7 +730,7 @@ class Store:
         """Subjects having any record of these items: the candidates for an item-based list."""
         if not items:
             return []
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return sorted(
                 {
                     c
@@ -736,7 +742,7 @@ class Store:
 
     def subjects_reported_since(self, since: dt.datetime) -> list[str]:
         """Subjects with a record reported since ``since`` (candidates for pending notices)."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return sorted(
                 {
                     c
@@ -753,12 +759,12 @@ class Store:
             conn.execute(t.api_keys.insert().values(**asdict(key)))
 
     def key(self, key_id: str) -> StoredKey | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             m = conn.execute(select(t.api_keys).where(t.api_keys.c.key_id == key_id)).mappings().first()
         return StoredKey(**m) if m else None
 
     def list_keys(self) -> list[StoredKey]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [
                 StoredKey(**m)
                 for m in conn.execute(select(t.api_keys).order_by(t.api_keys.c.created_at)).mappings()
