@@ -107,7 +107,10 @@ def test_transparency_report(listed: System, clock: Clock) -> None:
     minor = next(r.record_id for r in listed.view(P).records if r.item == "traffic.minor")
     listed.file_objection(principal=me, subject=P, record_id=minor, statement="not me")
     report = listed.transparency()
-    assert report["lists"] == {"court-dishonest-debtors/dishonest-debtors": 3}  # person, org, representative
+    assert report["lists"] == {
+        "court-dishonest-debtors/dishonest-debtors": 3,  # person, org, representative
+        "enterprise-credit/red-rated": 1,  # the org: a court listing rates it red
+    }
     assert report["measures_applied"] == {"no-flights": {"deny": 3}}
     assert report["objections"]["filed"] == 1 and report["objections"]["open"] == 1
     assert report["subjects"] == 3 and report["records"] == 3

@@ -73,11 +73,14 @@ def write(tmp_path: Path, data: dict[str, Any] | str, name: str = "town.yaml") -
 # --- the shipped set ------------------------------------------------------------------------------
 
 
-def test_exactly_the_four_schemes_are_shipped() -> None:
+def test_exactly_the_seven_schemes_are_shipped() -> None:
     assert shipped_names() == [
         "court-dishonest-debtors",
+        "enterprise-credit",
+        "honest-shanghai",
         "joint-memorandum-2016",
         "rongcheng",
+        "sesame",
         "suining-2010",
     ]
 

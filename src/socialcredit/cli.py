@@ -215,7 +215,10 @@ def score(
                         "score": s.score,
                         "grade": s.grade,
                         "base": s.base,
+                        "model": s.kind,
                         "explanation": [asdict(c) for c in s.contributions],
+                        "factors": [asdict(f) for f in s.factors],
+                        "reasons": [asdict(r) for r in s.reasons],
                     }
                     for s in scores
                 ],
@@ -237,10 +240,18 @@ def score(
         return
     out.print(f"[bold]{view.code}[/] ({view.kind}) as of {view.as_of:%Y-%m-%d %H:%M} UTC", highlight=False)
     for s in scores:
-        t = Table(title=f"{s.scheme}: {s.score} points, grade {s.grade}", title_justify="left")
+        if s.kind == "tier":
+            title = f"{s.scheme}: rated {s.grade} (a tier model: no points; records it read below)"
+        else:
+            title = f"{s.scheme}: {s.score} points, grade {s.grade}"
+        t = Table(title=title, title_justify="left")
         for col in ("occurred", "item", "source", "points", "counts until", "record"):
             t.add_column(col)
-        t.add_row("", "base", "", str(s.base), "", "")
+        if s.kind != "tier":
+            t.add_row("", "base" if s.kind == "points" else "with no record", "", str(s.base), "", "")
+        for f in s.factors:
+            state = f"weight {f.weight:g}" if f.enabled else "off"
+            t.add_row("", f"factor {f.title} ({state}): value {f.value:g}", "", f"{f.points:.1f}", "", "")
         for line in s.contributions:
             t.add_row(
                 line.occurred_on.isoformat(),
@@ -251,6 +262,8 @@ def score(
                 line.record_id[:12],
             )
         out.print(t)
+        for r in s.reasons:
+            out.print(f"  reason: {r.text}", highlight=False)
     for e in view.entries:
         via = f" via {e.via}" if e.via else ""
         out.print(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from socialcredit.codes import SubjectKind
 from socialcredit.lists import ListEntry
 from socialcredit.schemes.model import Measure
-from socialcredit.scoring.points import Score
+from socialcredit.scoring.result import Score
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,9 @@ class Reason:
     legal_basis: str | None = None
     how_to_resolve: str | None = None
     via: str | None = None
+    explanation: tuple[str, ...] = ()
+    """For a grade or score: the reason codes of that score, in plain words (what moved it most),
+    as a credit bureau must state them with an adverse decision."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,21 +81,28 @@ def _triggers(
         tests = []
         if trig.grades and s.grade in trig.grades:
             tests.append(("grade", f"grade {s.grade} under {s.scheme} is one of {', '.join(trig.grades)}"))
-        if trig.score_at_least is not None and s.score >= trig.score_at_least:
+        # a tier model has no score to compare (the linter rejects such a trigger)
+        if trig.score_at_least is not None and s.kind != "tier" and s.score >= trig.score_at_least:
             tests.append(("score", f"score {s.score} under {s.scheme} is at least {trig.score_at_least:g}"))
-        if trig.score_below is not None and s.score < trig.score_below:
+        if trig.score_below is not None and s.kind != "tier" and s.score < trig.score_below:
             tests.append(("score", f"score {s.score} under {s.scheme} is below {trig.score_below:g}"))
         for basis, text in tests:
             found.append(
                 Reason(
                     basis,
                     text,
-                    grounds=tuple(c.record_id for c in s.reasons),
+                    grounds=tuple(c.record_id for c in s.reasons if c.record_id),
                     legal_basis=measure.legal_basis,
                     how_to_resolve=measure.how_to_resolve,
+                    explanation=tuple(c.text for c in s.reasons),
                 )
             )
     return found
+
+
+def _shown(s: Score) -> str:
+    """A score as a reason states it: a tier by name only (it has no points)."""
+    return f"{s.scheme}: {s.grade}" if s.kind == "tier" else f"{s.scheme}: {s.score} ({s.grade})"
 
 
 def decide(
@@ -138,10 +148,15 @@ def decide(
         wants.append(f"grade {' or '.join(t.grades)} under {t.scheme}")
     if t.score_at_least is not None:
         wants.append(f"a score of at least {t.score_at_least:g} under {t.scheme}")
-    have = "; ".join(f"{s.scheme}: {s.score} ({s.grade})" for s in scores.values()) or "no score"
+    shown = [s for s in scores.values() if t.scheme is None or s.scheme == t.scheme]
+    have = "; ".join(_shown(s) for s in shown) or "no score"
+    own = scores.get(t.scheme) if t.scheme else None
     reason = Reason(
         "no-trigger",
         f"'{measure.title}' requires {' or '.join(wants)}; current: {have}",
+        grounds=tuple(c.record_id for c in own.reasons if c.record_id) if own else (),
         legal_basis=measure.legal_basis,
+        how_to_resolve=measure.how_to_resolve if own else None,
+        explanation=tuple(c.text for c in own.reasons) if own else (),
     )
     return Decision(subject, measure.id, measure.kind, False, at, (reason,))

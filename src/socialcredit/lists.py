@@ -18,11 +18,12 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from socialcredit import codes
 from socialcredit.dueprocess.calendar import add_working_days
 from socialcredit.ledger import Record
 from socialcredit.schemes.loader import Registry
 from socialcredit.schemes.model import ListDef, Scheme
-from socialcredit.scoring.points import score_timeline
+from socialcredit.scoring import dispatch
 
 Status = str  # "pending" (noticed, not yet in effect) | "active" | "removed" | "expired"
 
@@ -168,7 +169,7 @@ def _grade_entries(
         return not (crit.grade_at_least is not None and r > model.rank(crit.grade_at_least))
 
     base_grade = model.grade_of(model.base)
-    timeline = [(dt.date.min, model.base, base_grade), *score_timeline(subject, records, scheme, as_of)]
+    timeline = [(dt.date.min, model.base, base_grade), *dispatch.timeline(subject, records, scheme, as_of)]
     entries: list[ListEntry] = []
     start: dt.date | None = None
     for i, (day, _score, grade) in enumerate(timeline):
@@ -204,6 +205,12 @@ def _grade_entries(
             )
             start = None
     return entries
+
+
+def _rated(subject: str, kinds: Sequence[str]) -> bool:
+    """Whether a model that rates ``kinds`` rates ``subject`` (an enterprise rating: organisations
+    only), so its grade lists hold only subjects it scores."""
+    return len(set(kinds)) > 1 or codes.validate(subject).kind in kinds
 
 
 def entries_for(
@@ -245,7 +252,7 @@ def entries_for(
                                 removal_due=e.removal_due,
                             )
                         )
-        elif scheme.model is not None:
+        elif scheme.model is not None and _rated(subject, scheme.model.subjects):
             out.extend(_grade_entries(subject, scheme, lst, records, as_of))
     out.sort(key=lambda e: (e.since, e.qualified_id))
     return out

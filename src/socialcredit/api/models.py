@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
@@ -99,14 +100,36 @@ class ContributionOut(BaseModel):
     points: int
 
 
+class ReasonCodeOut(BaseModel):
+    record_id: str | None
+    item: str | None
+    text: str
+    effect: float = Field(description="Points (points and factor models) or tier steps (tier model)")
+
+
+class FactorOut(BaseModel):
+    factor: str
+    title: str
+    value: float
+    mapped: float
+    weight: float
+    points: float
+    enabled: bool
+
+
 class ScoreOut(BaseModel):
     scheme: str
+    kind: str = Field("points", description="The scheme's model: points, tier or factor")
     as_of: UtcDatetime
     base: int
-    score: int
+    score: int = Field(description="Points; for a tier model the tier's level (0 = lowest tier)")
     grade: str
     clamped: bool
     explanation: list[ContributionOut]
+    factors: list[FactorOut] = Field(default_factory=list)
+    reasons: list[ReasonCodeOut] = Field(
+        default_factory=list, description="What moved the score most, in plain words (reason codes)"
+    )
 
     @classmethod
     def of(cls, s: Score) -> ScoreOut:
@@ -115,8 +138,11 @@ class ScoreOut(BaseModel):
             as_of=s.as_of,
             base=s.base,
             score=s.score,
+            kind=s.kind,
             grade=s.grade,
             clamped=s.clamped,
+            factors=[FactorOut(**asdict(f)) for f in s.factors],
+            reasons=[ReasonCodeOut(**asdict(r)) for r in s.reasons],
             explanation=[
                 ContributionOut(
                     record_id=c.record_id,
@@ -218,6 +244,10 @@ class ReasonOut(BaseModel):
     legal_basis: str | None
     how_to_resolve: str | None
     via: str | None
+    explanation: list[str] = Field(
+        default_factory=list,
+        description="For a grade or score: what moved that score most, in plain words (reason codes)",
+    )
 
 
 class DecisionIn(BaseModel):
@@ -257,6 +287,7 @@ class DecisionOut(BaseModel):
                     legal_basis=r.legal_basis,
                     how_to_resolve=r.how_to_resolve,
                     via=codes.mask(r.via) if r.via else None,
+                    explanation=list(r.explanation),
                 )
                 for r in d.reasons
             ],

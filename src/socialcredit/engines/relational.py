@@ -32,7 +32,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from socialcredit.schemes.model import Scheme
+from socialcredit.schemes.model import PointsModel, Scheme
 
 COUNTING: tuple[str, ...] = ("report", "correct")
 """The actions whose records count as facts; withdrawals and restorations only supersede."""
@@ -160,7 +160,13 @@ def population_scores(
     :func:`item_table` and :func:`scheme_table` of ``schemes`` registered on the same backend."""
     if not schemes or any(s.model is None for s in schemes):
         raise ValueError("population_scores needs scored schemes")
-    models = [(s.id, s.model) for s in schemes if s.model is not None]
+    others = [s.id for s in schemes if not isinstance(s.model, PointsModel)]
+    if others:
+        raise ValueError(
+            f"the relational engines score points models only; {', '.join(others)} use a tier or factor "
+            "model, scored per subject by socialcredit.scoring.score (socialcredit score)"
+        )
+    models = [(s.id, s.model) for s in schemes if isinstance(s.model, PointsModel)]
     c = contributions(records, items, as_of)
     totals = c.group_by(c.scheme, c.subject).agg(total=c.points.sum())
     grid = subjects.cross_join(scheme_ids)

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Literal
 
 from socialcredit.schemes.loader import load_scheme
-from socialcredit.schemes.model import Item, ListDef, Measure, Scheme
+from socialcredit.schemes.model import FactorModel, Item, ListDef, Measure, PointsModel, Scheme, TierModel
 
 Level = Literal["error", "warning"]
 
@@ -244,14 +244,27 @@ def _item_findings(scheme: Scheme, item: Item, listed: set[str]) -> list[Finding
     where = f"items.{item.code}"
     out = _no_basis(where, "item", item.legal_basis)
     out += _scan(where, item)
-    scored = scheme.model is not None and item.points != 0
+    model = scheme.model
+    if isinstance(model, PointsModel):
+        scored = item.points != 0
+    elif model is not None:
+        scored = item.code in model.items_read(scheme)
+    else:
+        scored = False
     if not scored and item.code not in listed:
-        if item.points == 0:
+        if isinstance(model, TierModel | FactorModel):
+            why = "no rule or counting factor of the model reads it and no list of this scheme uses it"
+        elif item.points == 0:
             why = "it has 0 points and no list of this scheme uses it"
         else:
             why = "its points count for nothing: the scheme has no scoring model and no list uses it"
         out.append(Finding("warning", where, "unused-item", f"recording this item has no effect: {why}"))
-    if scheme.model is not None and item.polarity == "positive" and item.points == 0:
+    if (
+        not isinstance(model, TierModel)
+        and model is not None
+        and item.polarity == "positive"
+        and item.points == 0
+    ):
         out.append(
             Finding(
                 "warning",
@@ -275,12 +288,48 @@ def _item_findings(scheme: Scheme, item: Item, listed: set[str]) -> list[Finding
     return out
 
 
+def _model_findings(scheme: Scheme) -> list[Finding]:
+    """The relationships factor switched on, and score thresholds on a rating that has no score.
+
+    Sesame Credit counted "interpersonal relationships" (the scores of one's contacts): a person's
+    score falls for whom they know, the guilt by association critics object to. The factor model
+    has it so that it can be examined (and simulated); a scheme that gives it weight is an error."""
+    model = scheme.model
+    out: list[Finding] = []
+    if isinstance(model, FactorModel):
+        for f in model.factors:
+            if f.source == "contacts" and f.counts:
+                out.append(
+                    Finding(
+                        "error",
+                        f"model.factors.{f.id}",
+                        "relationships-factor",
+                        f"factor {f.id} scores a subject by its contacts' scores (weight {f.weight:g}); "
+                        "what a person's contacts score must not count: set enabled: false or weight: 0",
+                    )
+                )
+    if isinstance(model, TierModel):
+        for m in scheme.measures:
+            t = m.trigger
+            if t.scheme == scheme.id and (t.score_at_least is not None or t.score_below is not None):
+                out.append(
+                    Finding(
+                        "error",
+                        f"measures.{m.id}",
+                        "score-of-a-tier",
+                        "a tier model gives tiers, not points: trigger on grades (tiers) instead of a score",
+                    )
+                )
+    return out
+
+
 def lint(scheme: Scheme) -> list[Finding]:
     """Every finding for one scheme, in file order (items, then lists, then measures)."""
     listed = {code for lst in scheme.lists for code in (*lst.criteria.items, *lst.removal.on_items)}
     out: list[Finding] = []
     for item in scheme.items:
         out += _item_findings(scheme, item, listed)
+    out += _model_findings(scheme)
     for lst in scheme.lists:
         where = f"lists.{lst.id}"
         out += _no_basis(where, "list", lst.legal_basis)

@@ -7,10 +7,11 @@ All models forbid unknown keys, so a typo in a YAML key is an error rather than 
 
 from __future__ import annotations
 
+import math
 from functools import cached_property
-from typing import Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 Area = Literal["administrative", "commercial", "social", "judicial"]
 Polarity = Literal["positive", "negative", "neutral"]
@@ -71,13 +72,18 @@ class Item(_Strict):
 class Grade(_Strict):
     """A grade and the lowest score that earns it."""
 
-    grade: str = Field(min_length=1, max_length=8)
+    grade: str = Field(min_length=1, max_length=16)
     min_score: float
     description: str | None = None
 
 
 class PointsModel(_Strict):
-    """Base points plus the points of each counting record, clamped, then graded by threshold."""
+    """Base points plus the points of each counting record, clamped, then graded by threshold.
+
+    Every subject is scored (the relational engines score the whole population the same way)."""
+
+    subjects: ClassVar[tuple[SubjectKindName, ...]] = ("person", "organisation")
+    """Not a field of the file: who is scored, read like the other models' ``subjects``."""
 
     kind: Literal["points"] = "points"
     base: int = 1000
@@ -87,12 +93,7 @@ class PointsModel(_Strict):
 
     @model_validator(mode="after")
     def _grades_descend(self) -> PointsModel:
-        mins = [g.min_score for g in self.grades]
-        if mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
-            raise ValueError("grades must be listed highest first with strictly falling min_score")
-        names = [g.grade for g in self.grades]
-        if len(set(names)) != len(names):
-            raise ValueError("grade names must be unique")
+        _check_grades(self.grades)
         return self
 
     def grade_of(self, score: float) -> str:
@@ -109,6 +110,295 @@ class PointsModel(_Strict):
     def rank(self, grade: str) -> int:
         """0 for the best grade; used to compare grades ("at most C")."""
         return self._ranks[grade]
+
+
+SEVERITY_RANK: dict[str, int] = {"minor": 0, "general": 1, "serious": 2}
+
+
+class Selector(_Strict):
+    """Which records a tier rule reads: every constraint given must hold (listed item codes, a
+    polarity, severities, areas), so "any serious negative record" is
+    ``{polarity: negative, severities: [serious]}``."""
+
+    items: list[str] = Field(default_factory=list, description="Only these item codes")
+    polarity: Polarity | None = None
+    severities: list[Severity] = Field(default_factory=list)
+    areas: list[Area] = Field(default_factory=list)
+
+    def matches(self, item: Item) -> bool:
+        """Whether a record of ``item`` is selected."""
+        return (
+            (not self.items or item.code in self.items)
+            and (self.polarity is None or item.polarity == self.polarity)
+            and (not self.severities or item.severity in self.severities)
+            and (not self.areas or item.area in self.areas)
+        )
+
+
+class Condition(_Strict):
+    """A test over the counting records a selector picks, within the last ``within_days`` days:
+    how many there are (``at_least``/``at_most``) and/or the sum of their (decayed) item points
+    (``points_at_most``/``points_at_least``). Every bound given must hold."""
+
+    of: Selector
+    within_days: int | None = Field(None, gt=0, le=36500, description="Only records this recent")
+    at_least: int | None = Field(None, ge=1)
+    at_most: int | None = Field(None, ge=0)
+    points_at_least: int | None = None
+    points_at_most: int | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Condition:
+        bounds = (self.at_least, self.at_most, self.points_at_least, self.points_at_most)
+        if all(b is None for b in bounds):
+            raise ValueError("a condition needs at_least, at_most, points_at_least or points_at_most")
+        return self
+
+
+class TierRule(_Strict):
+    """A rule giving a tier: it holds when every ``all_of`` condition and (if any are given) at
+    least one ``any_of`` condition holds. Rules are tried in the order written; the first that
+    holds gives the tier."""
+
+    tier: str
+    title: str | None = Field(None, description="The rule in plain words, shown as a reason")
+    any_of: list[Condition] = Field(default_factory=list)
+    all_of: list[Condition] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _something(self) -> TierRule:
+        if not self.any_of and not self.all_of:
+            raise ValueError(f"rule for tier {self.tier!r} needs any_of or all_of conditions")
+        return self
+
+
+class Tier(_Strict):
+    """One tier of a tier model, e.g. Honest Shanghai's "very good"."""
+
+    tier: str = Field(min_length=1, max_length=16)
+    description: str | None = None
+
+
+class TierModel(_Strict):
+    """Tiers from rules over records, with no points (Honest Shanghai: very good / good / bad).
+
+    For the shared score shape a tier's ``score`` is its level counted from the lowest tier (0), so
+    its :attr:`grades` are the tiers with those levels as thresholds."""
+
+    kind: Literal["tier"]
+    subjects: list[SubjectKindName] = Field(
+        default_factory=_both_kinds,
+        description="Who is scored under this model (an enterprise rating: organisations)",
+    )
+    tiers: list[Tier] = Field(min_length=2, description="Best tier first")
+    default: str = Field(description="The tier when no rule holds")
+    rules: list[TierRule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _known_tiers(self) -> TierModel:
+        names = [t.tier for t in self.tiers]
+        if len(set(names)) != len(names):
+            raise ValueError("tier names must be unique")
+        for t in [self.default, *(r.tier for r in self.rules)]:
+            if t not in names:
+                raise ValueError(f"{t!r} is not one of the tiers ({', '.join(names)})")
+        return self
+
+    @cached_property
+    def grades(self) -> list[Grade]:
+        """The tiers as grades, the lowest at level 0."""
+        n = len(self.tiers)
+        return [
+            Grade(grade=t.tier, min_score=n - 1 - i, description=t.description)
+            for i, t in enumerate(self.tiers)
+        ]
+
+    @property
+    def base(self) -> int:
+        """The level of the default tier: a subject with no record that any rule reads."""
+        return self.level(self.default)
+
+    def level(self, tier: str) -> int:
+        """0 for the lowest tier, counting up."""
+        return len(self.tiers) - 1 - self.rank(tier)
+
+    def grade_of(self, score: float) -> str:
+        """The tier at a level (levels outside the range give the nearest tier)."""
+        for g in self.grades:
+            if score >= g.min_score:
+                return g.grade
+        return self.grades[-1].grade
+
+    @cached_property
+    def _ranks(self) -> dict[str, int]:
+        return {t.tier: i for i, t in enumerate(self.tiers)}
+
+    def rank(self, grade: str) -> int:
+        """0 for the best tier."""
+        return self._ranks[grade]
+
+    def items_read(self, scheme: Scheme) -> set[str]:
+        """The catalogue items some rule of this model reads."""
+        conds = [c for r in self.rules for c in (*r.any_of, *r.all_of)]
+        return {i.code for i in scheme.items for c in conds if c.of.matches(i)}
+
+
+class Factor(_Strict):
+    """One factor of a factor model: a value from records or contacts, mapped to [0, 1], weighted.
+
+    ``source: items``: the value is the sum of the (decayed) points of the counting records of the
+    factor's ``items`` (each item belongs to one factor). ``source: contacts``: the value is the
+    mean score of the subject's declared contacts under the same scheme (``default_value`` when
+    none are declared): the interpersonal-relationships factor critics object to, which the linter
+    flags whenever it is switched on."""
+
+    id: str = Field(pattern=_ID, max_length=64)
+    title: str
+    source: Literal["items", "contacts"] = "items"
+    items: list[str] = Field(default_factory=list)
+    weight: float = Field(ge=0)
+    enabled: bool = True
+    map: list[tuple[float, float]] = Field(
+        min_length=2,
+        description="Piecewise-linear map from the factor's value to [0, 1]: (value, mapped) points "
+        "with strictly rising values; values beyond the ends take the end's mapped value",
+    )
+    default_value: float | None = Field(None, description="A contacts factor's value with no contacts")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Factor:
+        xs = [x for x, _ in self.map]
+        if any(b <= a for a, b in zip(xs, xs[1:], strict=False)):
+            raise ValueError(f"factor {self.id}: map values must rise strictly")
+        if any(not 0 <= y <= 1 for _, y in self.map):
+            raise ValueError(f"factor {self.id}: mapped values must lie in [0, 1]")
+        if self.source == "items" and not self.items:
+            raise ValueError(f"factor {self.id}: an items factor needs items")
+        if self.source == "contacts" and (self.items or self.default_value is None):
+            raise ValueError(f"factor {self.id}: a contacts factor has no items and needs default_value")
+        return self
+
+    @property
+    def counts(self) -> bool:
+        """Whether the factor moves the score at all."""
+        return self.enabled and self.weight > 0
+
+    def mapped(self, value: float) -> float:
+        """The scheme's piecewise-linear map at ``value``.
+
+        >>> Factor(id="f", title="F", items=["x"], weight=1, map=[(-100, 0), (0, 0.5), (100, 1)]).mapped(-50)
+        0.25
+        """
+        (x0, y0), (xn, yn) = self.map[0], self.map[-1]
+        if value <= x0:
+            return y0
+        if value >= xn:
+            return yn
+        for (a, ya), (b, yb) in zip(self.map, self.map[1:], strict=False):
+            if a <= value <= b:
+                return ya + (yb - ya) * (value - a) / (b - a)
+        return yn  # unreachable: the ends are handled above
+
+
+class FactorModel(_Strict):
+    """A bounded score from weighted factors (Sesame Credit: 350 to 950 from five factors):
+    ``minimum + (maximum - minimum) * sum(weight * mapped) / sum(weight)`` over the factors that
+    count, rounded half up, then graded by threshold."""
+
+    kind: Literal["factor"]
+    subjects: list[SubjectKindName] = Field(
+        default_factory=_both_kinds,
+        description="Who is scored under this model (an enterprise rating: organisations)",
+    )
+    minimum: int = 350
+    maximum: int = 950
+    factors: list[Factor] = Field(min_length=1)
+    grades: list[Grade] = Field(min_length=1, description="Highest grade first")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FactorModel:
+        if self.maximum <= self.minimum:
+            raise ValueError("maximum must be above minimum")
+        if not any(f.counts for f in self.factors):
+            raise ValueError("at least one factor must be enabled with a positive weight")
+        ids = [f.id for f in self.factors]
+        if len(set(ids)) != len(ids):
+            raise ValueError("factor ids must be unique")
+        owners: dict[str, str] = {}
+        for f in self.factors:
+            for code in f.items:
+                if code in owners:
+                    raise ValueError(
+                        f"item {code} is in factors {owners[code]} and {f.id}: one factor per item"
+                    )
+                owners[code] = f.id
+        _check_grades(self.grades)
+        return self
+
+    @property
+    def total_weight(self) -> float:
+        return sum(f.weight for f in self.factors if f.counts)
+
+    @property
+    def base(self) -> int:
+        """The score with no records and no contacts."""
+        return self.score_of(
+            {f.id: (f.default_value if f.source == "contacts" else 0.0) or 0.0 for f in self.factors}
+        )
+
+    def points_of(self, factor: Factor, value: float) -> float:
+        """What a factor at ``value`` is worth in the score (unrounded)."""
+        if not factor.counts:
+            return 0.0
+        return (self.maximum - self.minimum) * factor.weight * factor.mapped(value) / self.total_weight
+
+    def score_of(self, values: dict[str, float]) -> int:
+        """The score from each factor's value, rounded half up."""
+        raw = self.minimum + sum(self.points_of(f, values[f.id]) for f in self.factors)
+        return min(max(math.floor(raw + 0.5), self.minimum), self.maximum)
+
+    def grade_of(self, score: float) -> str:
+        for g in self.grades:
+            if score >= g.min_score:
+                return g.grade
+        return self.grades[-1].grade
+
+    @cached_property
+    def _ranks(self) -> dict[str, int]:
+        return {g.grade: i for i, g in enumerate(self.grades)}
+
+    def rank(self, grade: str) -> int:
+        return self._ranks[grade]
+
+    def items_read(self, scheme: Scheme) -> set[str]:
+        """The catalogue items some counting factor reads."""
+        return {code for f in self.factors if f.counts for code in f.items}
+
+
+def _check_grades(grades: list[Grade]) -> None:
+    mins = [g.min_score for g in grades]
+    if mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
+        raise ValueError("grades must be listed highest first with strictly falling min_score")
+    names = [g.grade for g in grades]
+    if len(set(names)) != len(names):
+        raise ValueError("grade names must be unique")
+
+
+def _model_kind(value: Any) -> str:
+    """The model's ``kind``; a model without one is a points model (every scheme before tiers and
+    factors existed), so existing files load unchanged."""
+    if isinstance(value, dict):
+        return str(value.get("kind", "points"))
+    return str(getattr(value, "kind", "points"))
+
+
+Model = Annotated[
+    Annotated[PointsModel, Tag("points")]
+    | Annotated[TierModel, Tag("tier")]
+    | Annotated[FactorModel, Tag("factor")],
+    Discriminator(_model_kind),
+]
+"""A scheme's scoring model, chosen by ``kind``: ``points`` (the default), ``tier`` or ``factor``."""
 
 
 class Criteria(_Strict):
@@ -218,7 +508,7 @@ class Scheme(_Strict):
     description: str | None = None
     legal_basis: str | None = None
     items: list[Item] = Field(default_factory=list)
-    model: PointsModel | None = None
+    model: Model | None = None
     lists: list[ListDef] = Field(default_factory=list)
     measures: list[Measure] = Field(default_factory=list)
     due_process: DueProcess = Field(default_factory=DueProcess)
@@ -239,6 +529,14 @@ class Scheme(_Strict):
                 if i in seen:
                     raise ValueError(f"{what} {i!r} is defined twice")
                 seen.add(i)
+        read: list[str] = []
+        if isinstance(self.model, TierModel):
+            read = [code for r in self.model.rules for c in (*r.any_of, *r.all_of) for code in c.of.items]
+        elif isinstance(self.model, FactorModel):
+            read = [code for f in self.model.factors for code in f.items]
+        for code in read:
+            if code not in self.item_index:
+                raise ValueError(f"model: item {code!r} is not in this scheme's catalogue")
         grades = {g.grade for g in self.model.grades} if self.model else set()
         for lst in self.lists:
             for g in (lst.criteria.grade_at_most, lst.criteria.grade_at_least):

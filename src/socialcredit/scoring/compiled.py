@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from socialcredit.schemes.model import Scheme
+from socialcredit.schemes.model import PointsModel, Scheme
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -60,6 +60,11 @@ class CompiledPoints:
         model = scheme.model
         if model is None:
             raise ValueError(f"scheme {scheme.id} has no scoring model")
+        if not isinstance(model, PointsModel):
+            raise ValueError(
+                f"scheme {scheme.id} has a {model.kind} model; the compiled rules (the simulator's) cover "
+                "points models only"
+            )
         return cls(
             scheme=scheme.id,
             items=tuple(i.code for i in scheme.items),

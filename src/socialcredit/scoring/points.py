@@ -18,42 +18,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from socialcredit.ledger import Record
-from socialcredit.schemes.model import Scheme
+from socialcredit.schemes.model import PointsModel, Scheme
+from socialcredit.scoring.result import Contribution, Score
 
-
-@dataclass(frozen=True, slots=True)
-class Contribution:
-    """One line of an explanation: a record and what it did to the score."""
-
-    record_id: str
-    item: str
-    title: str
-    source: str
-    occurred_on: dt.date
-    counts_until: dt.date
-    points: int
-
-
-@dataclass(frozen=True, slots=True)
-class Score:
-    """A score and grade under one scheme at one time, with its explanation."""
-
-    scheme: str
-    subject: str
-    as_of: dt.datetime
-    base: int
-    score: int
-    grade: str
-    contributions: tuple[Contribution, ...]
-    clamped: bool = False
-
-    @property
-    def reasons(self) -> list[Contribution]:
-        """The contributions that moved the score most, largest effect first."""
-        return sorted(self.contributions, key=lambda c: (-abs(c.points), c.occurred_on))[:4]
+__all__ = ["Contribution", "Score", "decayed_points", "score_points", "score_timeline"]
 
 
 def decayed_points(points: int, age_days: int, half_life_days: int | None) -> int:
@@ -93,8 +63,8 @@ def score_points(subject: str, records: Sequence[Record], scheme: Scheme, as_of:
     (1000, 'A')
     """
     model = scheme.model
-    if model is None:
-        raise ValueError(f"scheme {scheme.id} has no scoring model")
+    if not isinstance(model, PointsModel):
+        raise ValueError(f"scheme {scheme.id} has no points model (use socialcredit.scoring.score)")
     lines = _counting((r for r in records if r.reported_at <= as_of), scheme, as_of.date())
     raw = model.base + sum(c.points for c in lines)
     value = raw
@@ -125,8 +95,8 @@ def score_timeline(
     whole history (used for grade-based lists and score charts). A decaying record also changes
     the score on each day its whole points step down (:func:`_decay_steps`)."""
     model = scheme.model
-    if model is None:
-        raise ValueError(f"scheme {scheme.id} has no scoring model")
+    if not isinstance(model, PointsModel):
+        raise ValueError(f"scheme {scheme.id} has no points model (use socialcredit.scoring.score)")
     deltas: dict[dt.date, int] = {}
     last = until.date()
     for r in records:

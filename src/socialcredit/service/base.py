@@ -30,7 +30,7 @@ from socialcredit.dueprocess.suspension import apply_suspensions
 from socialcredit.ledger import IngestResult, Quarantined, Record
 from socialcredit.lists import ListEntry, entries_for
 from socialcredit.schemes.loader import Registry
-from socialcredit.scoring.points import Score, score_points
+from socialcredit.scoring import Score, scores_for
 from socialcredit.store import Store, StoredKey
 from socialcredit.subjects import SubjectRow, validate_subject
 
@@ -207,7 +207,7 @@ class Base:
                 represented[org] = [
                     r for r in ledger.effective(self.store.records_for(org), at) if r.subject == org
                 ]
-        scores = {s.id: score_points(c.value, records, s, at) for s in self.registry.scored()}
+        scores = scores_for(c.value, c.kind, records, self.registry.scored(), at)
         entries = entries_for(
             c.value, records, self.registry, at, represented=represented, holidays=self.holidays
         )

@@ -18,7 +18,7 @@ from socialcredit.dueprocess.suspension import apply_suspensions
 from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry, entries_for
 from socialcredit.schemes.loader import SchemeError
-from socialcredit.scoring.points import score_points
+from socialcredit.scoring import scores_for
 from socialcredit.service.base import NotFound, SubjectSummary, _median
 from socialcredit.service.casework import Casework
 
@@ -68,7 +68,7 @@ class Disclosure(Casework):
 
         def one(code: str, recs: list[Record], represented: dict[str, list[Record]]) -> None:
             kind = codes.validate(code).kind
-            scores = {s.id: score_points(code, recs, s, at) for s in self.registry.scored()}
+            scores = scores_for(code, kind, recs, self.registry.scored(), at)
             entries = entries_for(
                 code, recs, self.registry, at, represented=represented, holidays=self.holidays
             )
@@ -244,7 +244,9 @@ class Disclosure(Casework):
                 if e.status == "active" and not e.suspended_by
             ],
             "scores": {
-                s.id: {"score": view.scores[s.id].score, "grade": view.scores[s.id].grade} for s in scored
+                s.id: {"score": view.scores[s.id].score, "grade": view.scores[s.id].grade}
+                for s in scored
+                if s.id in view.scores  # a model may rate one kind only (the enterprise rating)
             },
         }
 

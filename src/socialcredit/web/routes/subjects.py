@@ -22,7 +22,7 @@ from socialcredit import access, codes
 from socialcredit.dueprocess.cases import Objection, restoration_eligible_from
 from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry
-from socialcredit.scoring.points import Score, score_timeline
+from socialcredit.scoring import Score, timeline
 from socialcredit.service import NotFound, SubjectView
 from socialcredit.web import charts
 from socialcredit.web.base import PREFIX, CheckedPage, Page, PageDep, PageRoute, redirect, render
@@ -65,7 +65,7 @@ def _blocks(page: Page, view: SubjectView) -> list[SchemeBlock]:
         scheme = page.system.registry.scheme(score.scheme)
         model = scheme.model
         assert model is not None  # only scored schemes have scores
-        history = score_timeline(view.code, view.records, scheme, view.as_of)
+        history = timeline(view.code, view.records, scheme, view.as_of)
         end = view.as_of.date()
         first = min([d for d, _, _ in history], default=end)
         start = min(first - dt.timedelta(days=30), end - dt.timedelta(days=HISTORY_DAYS))

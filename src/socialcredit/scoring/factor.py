@@ -1,0 +1,110 @@
+"""The factor model: a bounded score from weighted factors (in the manner of Sesame Credit).
+
+Each factor's value is the sum of the (decayed) points of the counting records of its declared items
+(retention and decay as for every model, :mod:`socialcredit.scoring.records`). The scheme's
+piecewise-linear map turns the value into [0, 1]; the score is
+``minimum + (maximum - minimum) * sum(weight * mapped) / sum(weight)`` over the factors that count,
+rounded half up. The explanation has one line per factor (value, mapped, weight, points) and one per
+record (what it added to its factor's value).
+
+A record's reason-code effect is exact and needs no attribution model: it is what the score would
+lose without that record, ``points(factor at value) - points(factor at value - record's points)``,
+since a record moves only its own factor.
+
+The relationships factor (``source: contacts``): the mean score of the subject's declared contacts
+under the same scheme. Sesame Credit counted "interpersonal relationships"; it is what critics
+object to most (one's score falls for whom one knows), so it exists here to be examined, is off in
+every shipped scheme, and the linter flags any scheme that switches it on. No store keeps declared
+contacts; a caller passes their scores (the simulator's ``--relationships``, a test).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from socialcredit.ledger import Record
+from socialcredit.schemes.model import FactorModel, Scheme
+from socialcredit.scoring.records import change_days, counting
+from socialcredit.scoring.result import FactorLine, ReasonCode, Score
+
+
+def score_factor(
+    subject: str,
+    records: Sequence[Record],
+    scheme: Scheme,
+    as_of: dt.datetime,
+    contacts: Sequence[int] = (),
+) -> Score:
+    """Score ``subject`` from its effective records at ``as_of`` under a factor model;
+    ``contacts`` are its declared contacts' scores under the same scheme (read only by an enabled
+    contacts factor).
+
+    >>> from socialcredit.schemes.loader import shipped_scheme
+    >>> s = score_factor("11010519491231002X", [], shipped_scheme("sesame"), dt.datetime(2025, 1, 1))
+    >>> (s.score, s.grade, s.score == s.base)
+    (650, 'good', True)
+    """
+    model = scheme.model
+    if not isinstance(model, FactorModel):
+        raise ValueError(f"scheme {scheme.id} has no factor model")
+    read = counting(records, scheme, as_of, {code for f in model.factors for code in f.items})
+    values: dict[str, float] = {}
+    lines: list[FactorLine] = []
+    reasons: list[ReasonCode] = []
+    for f in model.factors:
+        if f.source == "contacts":
+            value = sum(contacts) / len(contacts) if contacts else float(f.default_value or 0.0)
+            if f.counts and contacts:
+                effect = model.points_of(f, value) - model.points_of(f, float(f.default_value or 0.0))
+                reasons.append(
+                    ReasonCode(
+                        None,
+                        None,
+                        f"{f.title}: the mean score of {len(contacts)} declared contacts, {value:.0f}, "
+                        f"{'raised' if effect >= 0 else 'lowered'} the score by {abs(effect):.0f} points",
+                        effect,
+                    )
+                )
+        else:
+            mine = [x for x in read if x.record.item in f.items]
+            value = float(sum(x.points for x in mine))
+            if f.counts:
+                for x in mine:
+                    effect = model.points_of(f, value) - model.points_of(f, value - x.points)
+                    r = x.record
+                    reasons.append(
+                        ReasonCode(
+                            r.record_id,
+                            r.item,
+                            f"{x.item.title} on {r.occurred_on.isoformat()} (reported by {r.source}), "
+                            f"counted under {f.title.lower()}, {'raised' if effect >= 0 else 'lowered'} "
+                            f"the score by {abs(effect):.0f} points",
+                            effect,
+                        )
+                    )
+        values[f.id] = value
+        lines.append(
+            FactorLine(f.id, f.title, value, f.mapped(value), f.weight, model.points_of(f, value), f.counts)
+        )
+    value_now = model.score_of(values)
+    reasons.sort(key=lambda c: (-abs(c.effect), c.text))
+    return Score(
+        scheme.id,
+        subject,
+        as_of,
+        model.base,
+        value_now,
+        model.grade_of(value_now),
+        tuple(x.line for x in read),
+        kind="factor",
+        factors=tuple(lines),
+        reason_codes=tuple(r for r in reasons if round(r.effect) != 0 or r.record_id is None),
+    )
+
+
+def factor_change_days(records: Sequence[Record], scheme: Scheme, until: dt.datetime) -> list[dt.date]:
+    """The days a factor score can change (see :func:`~socialcredit.scoring.records.change_days`)."""
+    model = scheme.model
+    assert isinstance(model, FactorModel)
+    return change_days(records, scheme, until, {code for f in model.factors for code in f.items})

@@ -1,0 +1,185 @@
+"""The tier model: very good / good / bad from rules over records (in the manner of Honest Shanghai).
+
+A tier model has no points. Its rules are tried in the order the scheme writes them; the first
+whose conditions hold gives the tier, and none holding gives the scheme's default. A condition
+selects counting records (:mod:`socialcredit.scoring.records`: retention and decay as for every
+model) by item, polarity, severity or area, optionally only those that occurred in the last
+``within_days`` days, and bounds how many there are or the sum of their points. So "bad if any
+serious negative record in the last 2 years" is one rule with one condition, and "very good if no
+negative record in 3 years and at least 2 positive ones" one rule with two ``all_of`` conditions.
+
+The reasons name what decided the tier: the records that made the deciding rule hold, and for each
+better tier the condition that failed (the records that block it, or how many more are needed),
+so a subject rated "good" learns what "very good" would take.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from socialcredit.ledger import Record
+from socialcredit.schemes.model import Condition, Scheme, TierModel, TierRule
+from socialcredit.scoring.records import Counting, change_days, counting
+from socialcredit.scoring.result import ReasonCode, Score
+
+
+def describe(c: Condition) -> str:
+    """A condition in plain words.
+
+    >>> from socialcredit.schemes.model import Selector
+    >>> describe(Condition(of=Selector(polarity="negative", severities=["serious"]), at_least=1,
+    ...                    within_days=730))
+    'at least 1 serious negative record in the last 730 days'
+    """
+    sel = c.of
+    what = " or ".join(sel.severities)
+    what = " ".join(w for w in (what, sel.polarity) if w)
+    what = f"{what} record" if what else "record"
+    if sel.items:
+        what += " of " + ", ".join(sel.items)
+    if sel.areas:
+        what += " in " + " or ".join(sel.areas) + " affairs"
+    parts = []
+    if c.at_least is not None:
+        parts.append(f"at least {c.at_least} {what}")
+    if c.at_most is not None:
+        parts.append(f"no {what}" if c.at_most == 0 else f"at most {c.at_most} {what}")
+    if c.points_at_least is not None:
+        parts.append(f"points of {what}s at least {c.points_at_least}")
+    if c.points_at_most is not None:
+        parts.append(f"points of {what}s at most {c.points_at_most}")
+    when = f" in the last {c.within_days} days" if c.within_days else ""
+    return " and ".join(parts) + when
+
+
+def _selected(c: Condition, records: Sequence[Counting], on: dt.date) -> list[Counting]:
+    return [
+        x
+        for x in records
+        if c.of.matches(x.item)
+        and (c.within_days is None or (on - x.record.occurred_on).days < c.within_days)
+    ]
+
+
+def _holds(c: Condition, sel: Sequence[Counting]) -> bool:
+    n, pts = len(sel), sum(x.points for x in sel)
+    return (
+        (c.at_least is None or n >= c.at_least)
+        and (c.at_most is None or n <= c.at_most)
+        and (c.points_at_least is None or pts >= c.points_at_least)
+        and (c.points_at_most is None or pts <= c.points_at_most)
+    )
+
+
+def _rule_holds(
+    rule: TierRule, records: Sequence[Counting], on: dt.date
+) -> tuple[bool, list[tuple[Condition, list[Counting], bool]]]:
+    """Whether ``rule`` holds, and each condition with its selected records and whether it held."""
+    checked = [
+        (c, sel, _holds(c, sel)) for c in (*rule.all_of, *rule.any_of) for sel in [_selected(c, records, on)]
+    ]
+    n_all = len(rule.all_of)
+    all_ok = all(ok for _, _, ok in checked[:n_all])
+    any_ok = not rule.any_of or any(ok for _, _, ok in checked[n_all:])
+    return all_ok and any_ok, checked
+
+
+def _record_text(x: Counting) -> str:
+    r = x.record
+    return f"{x.item.title} on {r.occurred_on.isoformat()} (reported by {r.source})"
+
+
+def score_tier(subject: str, records: Sequence[Record], scheme: Scheme, as_of: dt.datetime) -> Score:
+    """Rate ``subject`` from its effective records at ``as_of`` under a tier model.
+
+    >>> from socialcredit.schemes.loader import shipped_scheme
+    >>> s = score_tier("11010519491231002X", [], shipped_scheme("honest-shanghai"), dt.datetime(2025, 1, 1))
+    >>> (s.grade, s.kind)
+    ('good', 'tier')
+    """
+    model = scheme.model
+    if not isinstance(model, TierModel):
+        raise ValueError(f"scheme {scheme.id} has no tier model")
+    on = as_of.date()
+    read = counting(records, scheme, as_of, model.items_read(scheme))
+    tier, deciding = model.default, None
+    checks: dict[int, tuple[bool, list[tuple[Condition, list[Counting], bool]]]] = {}
+    for i, rule in enumerate(model.rules):
+        checks[i] = _rule_holds(rule, read, on)
+        if checks[i][0]:
+            tier, deciding = rule.tier, i
+            break
+    level = model.level(tier)
+    reasons: list[ReasonCode] = []
+    if deciding is not None:
+        rule = model.rules[deciding]
+        why = rule.title or f"rated {tier}"
+        effect = level - model.base
+        for c, sel, held in checks[deciding][1]:
+            if not held:
+                continue
+            if c.at_least is not None or c.points_at_least is not None or c.points_at_most is not None:
+                for x in sorted(sel, key=lambda x: x.record.occurred_on, reverse=True):
+                    reasons.append(
+                        ReasonCode(
+                            x.record.record_id,
+                            x.record.item,
+                            f"{_record_text(x)}: {why} ({describe(c)})",
+                            effect,
+                        )
+                    )
+            else:
+                reasons.append(ReasonCode(None, None, f"{why}: {describe(c)}", effect))
+    else:
+        reasons.append(
+            ReasonCode(None, None, f"no rule for another tier holds, so the rating is the default {tier}", 0)
+        )
+    # what each better tier would take: the first failed condition of each rule for a better tier
+    for i, rule in enumerate(model.rules):
+        if model.rank(rule.tier) >= model.rank(tier) or i == deciding:
+            continue
+        holds, checked = checks[i] if i in checks else _rule_holds(rule, read, on)
+        failed = [(c, sel) for c, sel, good in checked if not good]
+        if holds or not failed:
+            continue
+        c, sel = failed[0]
+        gap = level - model.level(rule.tier)
+        blocking = [x for x in sel if c.at_most is not None or c.points_at_most is not None]
+        if blocking:
+            for x in sorted(blocking, key=lambda x: x.record.occurred_on, reverse=True):
+                reasons.append(
+                    ReasonCode(
+                        x.record.record_id,
+                        x.record.item,
+                        f"{_record_text(x)} stands in the way of {rule.tier}, which needs {describe(c)}",
+                        gap,
+                    )
+                )
+        else:
+            reasons.append(
+                ReasonCode(None, None, f"{rule.tier} needs {describe(c)}; there are {len(sel)}", gap)
+            )
+    return Score(
+        scheme.id,
+        subject,
+        as_of,
+        model.base,
+        level,
+        tier,
+        tuple(x.line for x in read),
+        kind="tier",
+        reason_codes=tuple(reasons),
+    )
+
+
+def windows(model: TierModel) -> set[int]:
+    """The rule windows (``within_days``) of a tier model, days on which a record leaves a rule."""
+    return {c.within_days for r in model.rules for c in (*r.any_of, *r.all_of) if c.within_days}
+
+
+def tier_change_days(records: Sequence[Record], scheme: Scheme, until: dt.datetime) -> list[dt.date]:
+    """The days a tier model's rating can change (see :func:`~socialcredit.scoring.records.change_days`)."""
+    model = scheme.model
+    assert isinstance(model, TierModel)
+    return change_days(records, scheme, until, model.items_read(scheme), windows(model))
