@@ -133,18 +133,21 @@ class Disclosure(Casework):
     def population(
         self, as_of: dt.datetime | None = None, progress: Callable[[int], None] | None = None
     ) -> PopulationSummary:
-        """Residents' grade distribution per scheme and active list sizes, with examples."""
+        """Grade distribution per scheme (residents', or organisations' for a scheme that rates only
+        organisations) and active list sizes, with examples."""
         at = as_of or self.clock()
-        grades: dict[str, Counter[str]] = {s.id: Counter() for s in self.registry.scored()}
+        by_kind: dict[str, dict[str, Counter[str]]] = {
+            "person": {s.id: Counter() for s in self.registry.scored()},
+            "organisation": {s.id: Counter() for s in self.registry.scored()},
+        }
         lists: Counter[str] = Counter()
         examples: dict[str, list[str]] = {}
         for s in self.scan(at, progress):
-            if s.kind == "person":
-                for scheme_id, (_score, grade) in s.scores.items():
-                    grades[scheme_id][grade] += 1
-                    label = f"grade {grade} ({scheme_id})"
-                    if len(examples.setdefault(label, [])) < 3:
-                        examples[label].append(s.code)
+            for scheme_id, (_score, grade) in s.scores.items():
+                by_kind[s.kind][scheme_id][grade] += 1
+                label = f"grade {grade} ({scheme_id})"
+                if len(examples.setdefault(label, [])) < 3:
+                    examples[label].append(s.code)
             for e in s.entries:
                 if e.status == "active" and e.suspended_by is None:
                     lists[e.qualified_id] += 1
@@ -155,7 +158,10 @@ class Disclosure(Casework):
             at,
             len(self._scan_cache[1]) if self._scan_cache else 0,
             self.store.count_records(),
-            {k: dict(sorted(v.items())) for k, v in grades.items()},
+            {
+                k: dict(sorted((v or by_kind["organisation"][k]).items()))
+                for k, v in by_kind["person"].items()
+            },
             dict(sorted(lists.items())),
             examples,
         )
@@ -221,9 +227,21 @@ class Disclosure(Casework):
             raise access.AccessDenied(f"look up a {c.kind}'s record: the schemes in force keep it private")
         view = self.view(c.value)
         # a look by the public is a look too: audited (anonymously) and shown to the subject
-        self.store.append_audit([{"at": self.clock(), "key_id": None, "role": "public", "principal": None,
-                                  "action": "read", "subject": c.value, "purpose": "public lookup",
-                                  "answer": "shown", "detail": {}}])
+        self.store.append_audit(
+            [
+                {
+                    "at": self.clock(),
+                    "key_id": None,
+                    "role": "public",
+                    "principal": None,
+                    "action": "read",
+                    "subject": c.value,
+                    "purpose": "public lookup",
+                    "answer": "shown",
+                    "detail": {},
+                }
+            ]
+        )
         scored = [s for s in self.registry.scored() if c.kind in s.public_lookup]
         return {
             "code": c.value,
