@@ -141,13 +141,28 @@ def test_cli_score_shows_reasons(tmp_path: Any, monkeypatch: pytest.MonkeyPatch)
         json.dumps({"subject": P, "item": "utility.unpaid-bill", "source": "power-grid",
                     "source_record_id": "pg-1", "occurred_on": "2026-09-01",
                     "reported_at": "2026-09-02T08:00:00"}) + "\n"
+        + json.dumps({"subject": P, "item": "identity.verified", "source": "public-security",
+                      "source_record_id": "ps-1", "occurred_on": "2026-06-01",
+                      "reported_at": "2026-06-01T08:00:00"}) + "\n"
     )  # fmt: skip
     assert runner.invoke(app, ["ingest", str(rows)]).exit_code == 0
     done = runner.invoke(app, ["score", P, "--at", "2026-10-01", "--json"])
     assert done.exit_code == 0, done.output
     by = {s["scheme"]: s for s in json.loads(done.stdout)["scores"]}
-    assert by["sesame"]["model"] == "factor" and by["sesame"]["reasons"][0]["effect"] < 0
+    assert by["sesame"]["model"] == "factor" and any(x["effect"] < 0 for x in by["sesame"]["reasons"])
     assert by["honest-shanghai"]["model"] == "tier" and by["rongcheng"]["reasons"][0]["effect"] == -5
     text = runner.invoke(app, ["score", P, "--at", "2026-10-01", "--scheme", "sesame"]).stdout
     joined = " ".join(text.split())
     assert "reason: Electricity or water" in joined and "counted under credit history" in joined
+
+
+def test_an_opt_in_scheme_scores_only_those_who_joined(system: System) -> None:
+    op = system.operator()
+    feed(system, rec(1, P, "finance.bill-paid-on-time", "banks", "2026-09-01"))
+    assert "sesame" not in system.view(P).scores  # never joined: no Sesame score at all
+    assert "rongcheng" in system.view(P).scores
+    refused = system.check(P, "sesame-cash-loan", op, purpose="loan")
+    assert not refused.allowed and "no score" in refused.reasons[0].text
+    feed(system, rec(2, P, "identity.verified", "public-security", "2026-10-01"))
+    assert system.view(P).scores["sesame"].score > 650
+    assert "sesame" not in system.view(P, at("2026-09-15")).scores  # not before joining

@@ -183,6 +183,10 @@ def _cross_check(schemes: Mapping[str, Scheme]) -> Iterable[str]:
     measure_ids: dict[str, str] = {}
     for s in schemes.values():
         own = set(s.item_index)
+        if s.enrolment is not None:
+            for code in (s.enrolment.item, s.enrolment.withdrawal_item):
+                if code is not None and code not in own:
+                    yield f"{s.id}: enrolment: item {code!r} is not in this scheme's catalogue"
         for lst in s.lists:
             for code in [*lst.criteria.items, *lst.removal.on_items]:
                 if code not in own:

@@ -499,6 +499,13 @@ class DueProcess(_Strict):
     )
 
 
+class Enrolment(_Strict):
+    """How a subject opts in to (and out of) a private, opt-in scheme such as Sesame Credit."""
+
+    item: str = Field(description="The item whose record means the subject opted in")
+    withdrawal_item: str | None = Field(None, description="The item whose record means it opted out")
+
+
 class Scheme(_Strict):
     """One scheme file."""
 
@@ -512,6 +519,11 @@ class Scheme(_Strict):
     lists: list[ListDef] = Field(default_factory=list)
     measures: list[Measure] = Field(default_factory=list)
     due_process: DueProcess = Field(default_factory=DueProcess)
+    enrolment: Enrolment | None = Field(
+        None,
+        description="An opt-in scheme scores only subjects with a record of this item (and none of "
+        "the withdrawal item after it); without it, the scheme scores everyone its model rates",
+    )
     public_lookup: list[SubjectKindName] = Field(
         default_factory=_organisations,
         description="Whose records the public may look up by code",

@@ -46,12 +46,28 @@ def scores_for(
     subject: str, kind: str, records: Sequence[Record], schemes: Iterable[Scheme], as_of: dt.datetime
 ) -> dict[str, Score]:
     """``subject``'s scores by scheme id under every scheme whose model rates its kind (an
-    enterprise rating scores organisations only): what a view, a scan or a decision reads."""
+    enterprise rating scores organisations only) and, for an opt-in scheme, that the subject has
+    joined: what a view, a scan or a decision reads."""
     return {
         s.id: score(subject, records, s, as_of)
         for s in schemes
-        if s.model is not None and kind in s.model.subjects
+        if s.model is not None and kind in s.model.subjects and enrolled(s, records, as_of)
     }
+
+
+def enrolled(scheme: Scheme, records: Sequence[Record], as_of: dt.datetime) -> bool:
+    """Whether an opt-in scheme may score this subject at ``as_of``: its latest enrolment or
+    withdrawal record (reported by then) is an enrolment. A scheme without ``enrolment`` scores
+    everyone its model rates. Why: a private, opt-in score (Sesame Credit) must not silently
+    become a score of everyone once an operator puts it in force."""
+    rule = scheme.enrolment
+    if rule is None:
+        return True
+    marks = [r for r in records if r.reported_at <= as_of and r.item in (rule.item, rule.withdrawal_item)]
+    if not marks:
+        return False
+    latest = max(marks, key=lambda r: (r.reported_at, r.seq))
+    return latest.item == rule.item
 
 
 def timeline(
