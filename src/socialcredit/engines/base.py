@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +26,8 @@ EXPORT_FORMAT = "socialcredit-ledger-export"
 EXPORT_VERSION = 2  # engines.export.VERSION (not imported: export imports the store, this need not)
 
 
-class Engine:
-    """An Ibis backend able to score a population."""
+class Engine(ABC):
+    """An Ibis backend able to score a population; each backend supplies the abstract methods."""
 
     name = "engine"
 
@@ -38,17 +39,20 @@ class Engine:
         self._n += 1
         return f"sc_{prefix}_{self._n}"
 
+    @abstractmethod
     def records(self, dataset: Path) -> ir.Table:
         """The records of an exported ledger (see :mod:`socialcredit.engines.export`)."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def subjects(self, dataset: Path) -> ir.Table:
         """The subjects of an exported ledger (``code, kind``)."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def table(self, data: pa.Table, prefix: str) -> ir.Table:
         """Register a small Arrow table (a scheme's items, test data) on this backend."""
-        raise NotImplementedError
+        ...
 
     def items(self, schemes: Sequence[Scheme]) -> ir.Table:
         """The schemes' item table (:func:`relational.item_table`) on this backend."""
@@ -73,15 +77,17 @@ class Engine:
         result: pa.Table = self.con.to_pyarrow(expr)
         return result
 
+    @abstractmethod
     def write(self, expr: ir.Table, path: Path) -> None:
         """Write ``expr`` as Parquet at ``path`` (a file on DuckDB, a directory on Spark)."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def read_scores(self, path: Path) -> ir.Table:
         """Scores written by :meth:`write`."""
-        raise NotImplementedError
+        ...
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (optional hook: most backends hold nothing to release)
         """Release what the engine holds (not a shared Spark session)."""
 
 
