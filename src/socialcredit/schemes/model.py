@@ -77,24 +77,10 @@ class Grade(_Strict):
     description: str | None = None
 
 
-class PointsModel(_Strict):
-    """Base points plus the points of each counting record, clamped, then graded by threshold.
+class _GradedByThreshold(_Strict):
+    """A model whose score is graded by thresholds, highest grade first (points and factor models)."""
 
-    Every subject is scored (the relational engines score the whole population the same way)."""
-
-    subjects: ClassVar[tuple[SubjectKindName, ...]] = ("person", "organisation")
-    """Not a field of the file: who is scored, read like the other models' ``subjects``."""
-
-    kind: Literal["points"] = "points"
-    base: int = 1000
-    minimum: int | None = 0
-    maximum: int | None = None
     grades: list[Grade] = Field(min_length=1, description="Highest grade first")
-
-    @model_validator(mode="after")
-    def _grades_descend(self) -> PointsModel:
-        _check_grades(self.grades)
-        return self
 
     def grade_of(self, score: float) -> str:
         """The first grade whose threshold the score reaches (the last grade catches the rest)."""
@@ -110,6 +96,26 @@ class PointsModel(_Strict):
     def rank(self, grade: str) -> int:
         """0 for the best grade; used to compare grades ("at most C")."""
         return self._ranks[grade]
+
+
+class PointsModel(_GradedByThreshold):
+    """Base points plus the points of each counting record, clamped, then graded by threshold.
+
+    Every subject is scored (the relational engines score the whole population the same way)."""
+
+    subjects: ClassVar[tuple[SubjectKindName, ...]] = ("person", "organisation")
+    """Not a field of the file: who is scored, read like the other models' ``subjects``."""
+
+    kind: Literal["points"] = "points"
+    base: int = 1000
+    minimum: int | None = 0
+    maximum: int | None = None
+
+    @model_validator(mode="after")
+    def _grades_descend(self) -> PointsModel:
+        _check_grades(self.grades)
+        return self
+
 
 
 SEVERITY_RANK: dict[str, int] = {"minor": 0, "general": 1, "serious": 2}
@@ -300,7 +306,7 @@ class Factor(_Strict):
         return yn  # unreachable: the ends are handled above
 
 
-class FactorModel(_Strict):
+class FactorModel(_GradedByThreshold):
     """A bounded score from weighted factors (Sesame Credit: 350 to 950 from five factors):
     ``minimum + (maximum - minimum) * sum(weight * mapped) / sum(weight)`` over the factors that
     count, rounded half up, then graded by threshold."""
@@ -313,7 +319,6 @@ class FactorModel(_Strict):
     minimum: int = 350
     maximum: int = 950
     factors: list[Factor] = Field(min_length=1)
-    grades: list[Grade] = Field(min_length=1, description="Highest grade first")
 
     @model_validator(mode="after")
     def _consistent(self) -> FactorModel:
@@ -357,18 +362,6 @@ class FactorModel(_Strict):
         raw = self.minimum + sum(self.points_of(f, values[f.id]) for f in self.factors)
         return min(max(math.floor(raw + 0.5), self.minimum), self.maximum)
 
-    def grade_of(self, score: float) -> str:
-        for g in self.grades:
-            if score >= g.min_score:
-                return g.grade
-        return self.grades[-1].grade
-
-    @cached_property
-    def _ranks(self) -> dict[str, int]:
-        return {g.grade: i for i, g in enumerate(self.grades)}
-
-    def rank(self, grade: str) -> int:
-        return self._ranks[grade]
 
     def items_read(self, scheme: Scheme) -> set[str]:
         """The catalogue items some counting factor reads."""
