@@ -17,15 +17,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -34,6 +30,7 @@ from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.store import Store, SubjectRow
 from tests.conftest import person
+from tests.served import start_server
 
 pytestmark = pytest.mark.slow
 
@@ -60,12 +57,6 @@ COURT_LIST = "court-dishonest-debtors/dishonest-debtors"
 class Served:
     base: str
     keys: dict[str, str]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _prepare(home: Path) -> dict[str, str]:
@@ -108,26 +99,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     keys = _prepare(home)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALCREDIT_")}
     env["SOCIALCREDIT_HOME"] = str(home)
-    port = _free_port()
-    exe = str(Path(sys.executable).with_name("socialcredit"))
-    proc = subprocess.Popen(
-        [exe, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    base, proc = start_server(env)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, "the server exited"
-            assert time.monotonic() < deadline, "the server did not come up"
-            time.sleep(0.1)
         yield Served(base, keys)
     finally:
         proc.terminate()

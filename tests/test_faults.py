@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -30,8 +28,8 @@ from socialcredit.service import System
 from socialcredit.store import Store
 from socialcredit.store import tables as t
 from tests.conftest import person
+from tests.served import SOCIALCREDIT, start_server
 
-SOCIALCREDIT = str(Path(sys.executable).with_name("socialcredit"))
 ROWS = 16_000
 CHUNK = 250
 KILL_AFTER = 3_000  # records committed before the kill lands
@@ -134,34 +132,10 @@ def test_ingest_killed_mid_file_then_rerun_loses_and_doubles_nothing(store_url: 
     assert check.returncode == 0 and json.loads(check.stdout)["records"] == len(want["valid"])
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(store_url: str, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A ``socialcredit serve`` subprocess on loopback over the test's store."""
-    port = free_port()
-    env = cli_env(store_url, tmp_path / "home")
-    proc = subprocess.Popen(
-        [SOCIALCREDIT, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert proc.poll() is None, "the server exited"
-        assert time.monotonic() < deadline, "the server did not come up"
-        time.sleep(0.1)
+    base, proc = start_server(cli_env(store_url, tmp_path / "home"))
     yield base, proc
     if proc.poll() is None:
         proc.kill()

@@ -10,7 +10,6 @@ answer going back to allow. Each must happen within a second."""
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,8 @@ from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.store import Store
 from tests.conftest import person
-from tests.test_faults import SOCIALCREDIT, cli_env, free_port
+from tests.served import start_server
+from tests.test_faults import cli_env
 
 LIMIT_S = 1.0
 ROUNDS = 3
@@ -39,26 +39,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
         airline = setup.create_key("relying_party", "airlines").token
     finally:
         setup.store.close()
-    port = free_port()
-    env = cli_env(url, tmp_path / "home")
-    proc = subprocess.Popen(
-        [SOCIALCREDIT, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    base, proc = start_server(cli_env(url, tmp_path / "home"))
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, "the server exited"
-            assert time.monotonic() < deadline, "the server did not come up"
-            time.sleep(0.1)
         yield base, court, airline
     finally:
         proc.terminate()

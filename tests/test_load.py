@@ -27,7 +27,8 @@ from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.store import Store
 from tests.conftest import person
-from tests.test_faults import SOCIALCREDIT, cli_env, free_port
+from tests.served import SOCIALCREDIT, free_port
+from tests.test_faults import cli_env
 
 DECIDERS = 6  # connections asking decisions
 INGESTERS = 2  # connections submitting batches of records

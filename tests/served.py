@@ -1,0 +1,45 @@
+"""Starting a real ``socialcredit serve`` on loopback for a test, shared by the tests that need a
+served process (faults, freshness, the browser scenario)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+SOCIALCREDIT = str(Path(sys.executable).with_name("socialcredit"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(env: dict[str, str], timeout: float = 60) -> tuple[str, subprocess.Popen[bytes]]:
+    """``socialcredit serve`` on a free loopback port with ``env``, once it answers ``/health``."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [SOCIALCREDIT, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return base, proc
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None:
+            raise AssertionError("the server exited")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError("the server did not come up")
+        time.sleep(0.1)
