@@ -70,6 +70,17 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield "postgresql+psycopg://" + base.split("://", 1)[1]
 
 
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One real Spark session (local mode, two cores) shared by every engine test
+    (tests/test_engines.py, tests/test_engines_models.py): starting one takes about ten seconds."""
+    from socialcredit.engines.spark import session
+
+    s = session(master="local[2]", partitions=2, warehouse=tmp_path_factory.mktemp("spark-warehouse"))
+    yield s
+    s.stop()
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()

@@ -55,17 +55,6 @@ SCHEMES = [*POINTS, decayed(shipped_registry().scheme("rongcheng"))]
 """Scored in every parity test: the shipped points schemes and a decaying variant."""
 
 
-@pytest.fixture(scope="session")
-def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One real Spark session (local mode, two cores) for the whole test session: starting one
-    takes about ten seconds."""
-    from socialcredit.engines.spark import session
-
-    s = session(master="local[2]", partitions=2, warehouse=tmp_path_factory.mktemp("spark-warehouse"))
-    yield s
-    s.stop()
-
-
 @dataclass
 class City:
     directory: Path
@@ -75,7 +64,7 @@ class City:
     touched: set[str]  # subjects whose records were corrected, moved, withdrawn or restored
 
 
-def _corrections(records: list[Record], rng_seed: int = 3) -> list[dict[str, Any]]:
+def _corrections(records: list[Record], rng_seed: int = 3, count: int = 60) -> list[dict[str, Any]]:
     """Hand-made superseding records of every kind, some reported before MID, some after."""
     import random
 
@@ -84,7 +73,7 @@ def _corrections(records: list[Record], rng_seed: int = 3) -> list[dict[str, Any
     early = [r for r in records if r.reported_at < MID - dt.timedelta(days=30) and r.occurred_on.year >= 2024]
     scored = {i.code for s in registry.scored() for i in s.items if i.points}
     early = [r for r in early if r.item in scored]
-    picks = rng.sample(early, 60)
+    picks = rng.sample(early, count)
     persons = sorted({r.subject for r in records if r.subject_kind == "person"})
     rows: list[dict[str, Any]] = []
     n = 0

@@ -1,0 +1,153 @@
+"""The factor model (Sesame) as one relational definition, for the subjects who joined.
+
+The rules are exactly those of :func:`socialcredit.scoring.factor.score_factor` and
+:func:`socialcredit.scoring.dispatch.enrolled`, at a time ``as_of``:
+
+1. who is scored: every subject whose kind the model rates and, for an opt-in scheme
+   (``Scheme.enrolment``), whose latest enrolment or withdrawal record in force (latest by
+   ``reported_at``, then ledger position) is an enrolment; nobody else gets a row;
+2. a factor's value is the sum of the (decayed) points of its items' counting records
+   (:func:`socialcredit.engines.counting.counting`);
+3. the scheme's piecewise-linear map turns it into [0, 1] (the first segment that holds the value,
+   the end's value beyond the ends); a factor that counts is worth
+   ``(maximum - minimum) * weight * mapped / total weight``; the score is ``minimum`` plus the
+   factors' worth in the order written, rounded half up, clamped; the grade by threshold.
+
+Identical answers in floating point: every constant is written as an exact double
+(:func:`~socialcredit.engines.counting.exact`) and every sum and product is built in the order
+the Python evaluates it, so both engines perform the same IEEE operations as the per-subject path
+and round the same way; ``tests/test_engines_models.py`` holds them to it.
+
+Not relational: the relationships factor (``source: contacts``). Its value is the mean score of
+a subject's declared contacts, which no store or export keeps (a caller passes them), so a scheme
+in which it counts is refused with a :class:`ValueError` naming the scheme; in ``sesame`` it is
+off, as the linter requires.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import ibis
+import ibis.expr.types as ir
+
+from socialcredit.engines import relational
+from socialcredit.engines.counting import counting, exact, rated
+from socialcredit.schemes.model import Factor, FactorModel, Scheme
+
+
+def _factored(schemes: Sequence[Scheme]) -> list[tuple[Scheme, FactorModel]]:
+    out = []
+    for s in schemes:
+        if not isinstance(s.model, FactorModel):
+            raise ValueError(f"population_factors scores factor models only; {s.id} has another model")
+        contacts = [f.id for f in s.model.factors if f.source == "contacts" and f.counts]
+        if contacts:
+            raise ValueError(
+                f"scheme {s.id}: factor {', '.join(contacts)} reads declared contacts' scores (the "
+                "relationships factor), which no ledger export holds, so it cannot be scored "
+                "relationally; score it per subject (socialcredit.scoring.score with contacts)"
+            )
+        out.append((s, s.model))
+    if not out:
+        raise ValueError("population_factors needs at least one factor scheme")
+    return out
+
+
+def enrolled(records: ir.Table, schemes: Sequence[Scheme], as_of: dt.datetime) -> ir.Table | None:
+    """``subject, scheme``: who has joined each opt-in scheme at ``as_of`` (rule 1), or None when
+    no scheme is opt-in."""
+    eff = relational.effective(records, as_of)
+    parts = []
+    for s in schemes:
+        rule = s.enrolment
+        if rule is None:
+            continue
+        marks = [rule.item] + ([rule.withdrawal_item] if rule.withdrawal_item else [])
+        m = eff.filter(eff.item.isin(marks))
+        m = m.mutate(
+            latest=ibis.row_number().over(
+                group_by=m.subject, order_by=[ibis.desc(m.reported_at), ibis.desc(m.seq)]
+            )
+        )
+        m = m.filter((m.latest == 0) & (m.item == rule.item))
+        parts.append(m.select(subject=m.subject, scheme=ibis.literal(s.id, type="string")))
+    if not parts:
+        return None
+    return ibis.union(*parts, distinct=False)
+
+
+def _mapped(f: Factor, value: ir.FloatingValue) -> ir.FloatingValue:
+    """``Factor.mapped`` with the same operations in the same order."""
+    (x0, y0), (xn, yn) = f.map[0], f.map[-1]
+    branches: list[tuple[ir.BooleanValue, ir.FloatingValue]] = [
+        (value <= exact(x0), exact(y0)),
+        (value >= exact(xn), exact(yn)),
+    ]
+    for (a, ya), (b, yb) in zip(f.map, f.map[1:], strict=False):
+        step = exact(ya) + exact(yb - ya) * (value - exact(a)) / exact(b - a)
+        branches.append(((exact(a) <= value) & (value <= exact(b)), step))
+    return ibis.cases(*branches, else_=exact(yn))
+
+
+def population_factors(
+    records: ir.Table,
+    subjects: ir.Table,
+    items: ir.Table,
+    schemes: Sequence[Scheme],
+    as_of: dt.datetime,
+) -> ir.Table:
+    """Every scored subject's score and grade under every factor scheme at ``as_of``, in
+    :data:`relational.SCORE_SCHEMA`; an opt-in scheme has rows only for subjects who joined.
+
+    ``items`` is :func:`socialcredit.engines.counting.model_items` of ``schemes`` on the same
+    backend. Raises :class:`ValueError` for a scheme whose relationships factor counts."""
+    factored = _factored(schemes)
+    c = counting(records, items, as_of)
+    c = c.filter(c.scheme.isin([s.id for s, _ in factored]))
+    aggs: dict[str, ir.Value] = {}
+    for n, (s, model) in enumerate(factored):
+        for k, f in enumerate(model.factors):
+            if f.counts:
+                sel = (c.scheme == s.id) & c.item.isin(f.items)
+                aggs[f"v_{n}_{k}"] = ibis.cases((sel, c.points), else_=0).sum()
+    totals = c.group_by("scheme", "subject").agg(**aggs)
+    open_ = [s for s, _ in factored if s.enrolment is None]
+    opt_in = [s for s, _ in factored if s.enrolment is not None]
+    parts = [rated(subjects, open_)] if open_ else []
+    joined = enrolled(records, opt_in, as_of)
+    if joined is not None:
+        candidates = rated(subjects, opt_in)
+        parts.append(
+            candidates.semi_join(
+                joined, (candidates.subject == joined.subject) & (candidates.scheme == joined.scheme)
+            )
+        )
+    grid = ibis.union(*parts, distinct=False)
+    j = grid.left_join(totals, (grid.subject == totals.subject) & (grid.scheme == totals.scheme))
+    t = j.select(
+        subject=grid.subject,
+        kind=grid.kind,
+        scheme=grid.scheme,
+        **{name: totals[name].coalesce(0).cast("float64") for name in aggs},
+    )
+    branches: list[tuple[ir.BooleanValue, ir.IntegerValue]] = []
+    for n, (s, model) in enumerate(factored):
+        # FactorModel.score_of: minimum + sum(points_of(f)) over the factors in order, where
+        # points_of is ((maximum - minimum) * weight) * mapped / total_weight; a factor that does
+        # not count adds 0.0, which changes no double, so it is left out here.
+        worth: ir.FloatingValue | None = None
+        for k, f in enumerate(model.factors):
+            if not f.counts:
+                continue
+            p = exact((model.maximum - model.minimum) * f.weight) * _mapped(f, t[f"v_{n}_{k}"])
+            p = p / exact(model.total_weight)
+            worth = p if worth is None else worth + p
+        assert worth is not None  # the model validator requires a factor that counts
+        raw = (exact(model.minimum) + worth + exact(0.5)).floor().cast("int64")
+        low = ibis.cases((raw < model.minimum, model.minimum), else_=raw)
+        score = ibis.cases((low > model.maximum, model.maximum), else_=low)
+        branches.append((t.scheme == s.id, score))
+    scored = t.select("subject", "kind", "scheme", score=ibis.cases(*branches).cast("int64"))
+    return scored.mutate(grade=relational.grade_expr(scored.scheme, scored.score, [s for s, _ in factored]))

@@ -1,0 +1,317 @@
+"""List membership (the court's list of dishonest judgment debtors, the enterprise list of serious
+violators) as one relational definition, for whole populations.
+
+The rules are exactly those of ``socialcredit.lists._item_entries`` and ``entries_for``: the
+effective records at ``as_of`` of a list's qualifying items (``criteria.items``) and removal items
+(``removal.on_items``, which win if an item is both) are walked per subject in reporting order
+(``reported_at``, then ledger position ``seq``), each on its reporting day ``d``:
+
+1. an open entry whose planned end is on or before ``d`` has expired (before ``d`` is looked at);
+2. a removal record ends the open entry on ``d`` ("fulfilled: item (record)");
+3. a qualifying record extends the open entry by ``extension_days`` (capped at
+   ``max_period_days`` after ``since``), or, with none open, opens one: noticed on ``d``, in
+   effect from ``d`` plus the notice days (when notice is required), planned to end
+   ``period_days`` after that;
+4. an organisation's entry on a list with ``lists_representative`` is also an entry of its
+   legal representative, naming the organisation (``via``).
+
+How a walk becomes relational. After ``j`` extensions an entry's planned end is ``since + period``
+(``j = 0``) or ``since + min(period + j * extension, max_period)``, so an entry opened by a
+qualifying record ``a`` ends at the first later record that is a removal or that comes on or after
+the planned end given the qualifying records between them: one self-join and a minimum. The next
+entry opens at the first qualifying record from there on. Whether a record opens an entry depends
+on where the previous entry ended, so the entries of a subject are found one per *round*: round
+``r`` finds every subject's ``r``-th entry, each round one join over the list's events (the few
+records of the list's items, not the ledger). The number of rounds is the most qualifying records
+any subject has on one list (found by a first, small query unless given); each round reads the
+previous one once, so the plan grows linearly with it, not exponentially.
+
+Not here, and why:
+
+- lists by grade (``criteria.grade_at_most``/``grade_at_least``: Rongcheng's honour roll and D
+  list, the enterprise red rating) follow a score's whole history (every day it changes, with
+  decay steps and rule windows), which is not yet relational: :func:`refused` names them and
+  :func:`population_listing` refuses them;
+- criteria with ``min_records > 1`` (no shipped list): refused likewise (the walk keeps a window
+  of qualifying records between entries);
+- the removal deadline (``removal_due``, working days after a holiday calendar the service holds)
+  and suspension by an open objection (``dueprocess.suspension``: case files, which the export
+  does not hold) are applied by the per-subject path on top of these entries; the court's list
+  keeps its measures during an objection anyway (``during_objection: stay``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from socialcredit.engines import relational
+from socialcredit.schemes.model import ListDef, Scheme
+
+REPRESENTATIVE_SCHEMA = pa.schema(
+    [
+        pa.field("organisation", pa.string(), nullable=False),
+        pa.field("representative", pa.string(), nullable=False),
+    ]
+)
+"""Who represents each organisation (``representatives.parquet`` of an export, version 3)."""
+
+LIST_SCHEMA = pa.schema(
+    [
+        pa.field("list", pa.string()),
+        pa.field("subject", pa.string()),
+        pa.field("via", pa.string()),
+        pa.field("status", pa.string()),
+        pa.field("noticed_on", pa.date32()),
+        pa.field("since", pa.date32()),
+        pa.field("until", pa.date32()),
+        pa.field("planned_end", pa.date32()),
+        pa.field("ended_on", pa.date32()),
+        pa.field("end_reason", pa.string()),
+        pa.field("reason_record", pa.string()),
+        pa.field("reason_item", pa.string()),
+        pa.field("grounds", pa.int64()),
+    ]
+)
+"""One row per list entry: ``list`` is ``scheme/list``; ``until`` the day it stops being in force
+(``ended_on`` or ``planned_end``, as ``ListEntry.active_on`` reads them); ``status`` at
+``as_of`` (pending, active, removed, expired); ``reason_record``/``reason_item`` the record that
+opened it; ``grounds`` how many qualifying records it holds; ``via`` the organisation a
+representative's entry comes through."""
+
+EPOCH = dt.date(1970, 1, 1)
+
+Pair = tuple[Scheme, ListDef]
+
+
+def refused(schemes: Sequence[Scheme]) -> dict[str, str]:
+    """The lists of ``schemes`` that :func:`population_listing` cannot derive, by qualified id,
+    with the reason: a caller skips them (they stay per subject, ``lists.entries_for``)."""
+    out: dict[str, str] = {}
+    for s in schemes:
+        for lst in s.lists:
+            crit = lst.criteria
+            if not crit.items:
+                out[f"{s.id}/{lst.id}"] = (
+                    "a list by grade follows the score's whole history, which is not relational yet"
+                )
+            elif crit.min_records > 1:
+                out[f"{s.id}/{lst.id}"] = "criteria with min_records above 1 are not relational yet"
+    return out
+
+
+def relational_lists(schemes: Sequence[Scheme]) -> list[Pair]:
+    """The lists of ``schemes`` that :func:`population_listing` derives (the others: :func:`refused`)."""
+    no = refused(schemes)
+    return [(s, lst) for s in schemes for lst in s.lists if f"{s.id}/{lst.id}" not in no]
+
+
+def _days(day: ir.DateValue) -> ir.IntegerValue:
+    """A date as whole days since 1970-01-01: the walk's arithmetic is on integers, which both
+    engines add and compare alike (date plus a column of days is spelt differently by each)."""
+    return day.delta(ibis.literal(EPOCH, type="date"), unit="day").cast("int64")
+
+
+def _date(days: ir.IntegerValue) -> ir.DateValue:
+    return ibis.literal(EPOCH, type="date") + days.cast("int64").as_interval("D")
+
+
+def _events(eff: ir.Table, scheme: Scheme, lst: ListDef) -> ir.Table:
+    """The list's records per subject in walk order: ``subject, pos, is_q, qn, day, record_id,
+    item`` (``pos`` from 0; ``qn`` qualifying records up to and including this one)."""
+    removal = list(lst.removal.on_items)
+    qualifying = [i for i in lst.criteria.items if i not in removal]
+    e = eff.filter(eff.item.isin([*qualifying, *removal]))
+    order = [e.reported_at, e.seq]
+    e = e.select(
+        subject=e.subject,
+        record_id=e.record_id,
+        item=e.item,
+        day=_days(e.reported_at.date()),
+        is_q=e.item.isin(qualifying).cast("int64"),
+        pos=ibis.row_number().over(group_by=e.subject, order_by=order).cast("int64"),
+        # a count, not a sum: a sum of BIGINT is HUGEINT on DuckDB, which its day arithmetic refuses
+        qn=ibis.cases((e.item.isin(qualifying), e.seq), else_=ibis.null("int64"))
+        .count()
+        .over(ibis.cumulative_window(group_by=e.subject, order_by=order)),
+    )
+    return e
+
+
+def _planned(lst: ListDef, since: ir.IntegerValue, j: ir.IntegerValue) -> ir.IntegerValue:
+    """The planned end (in days) of an entry in effect from ``since`` after ``j`` extensions."""
+    period = ibis.literal(lst.period_days, type="int64")
+    if not lst.extension_days:
+        return since + period
+    extended = period + j * lst.extension_days
+    if lst.max_period_days is not None:
+        extended = ibis.cases((extended > lst.max_period_days, lst.max_period_days), else_=extended)
+    return since + ibis.cases((j == 0, period), else_=extended)
+
+
+def _entries(events: ir.Table, scheme: Scheme, lst: ListDef, rounds: int, today: int) -> ir.Table:
+    """Every entry of the list, one round per entry (see the module docstring)."""
+    notice = lst.notice.days if lst.notice.required else 0
+    last = events.group_by("subject").agg(q_total=events.qn.max())
+    state = events.select("subject").distinct().mutate(after=ibis.literal(-1, type="int64"))
+    found: list[ir.Table] = []
+    for _ in range(rounds):
+        # every join of the events with something derived from them reads a fresh view (Ibis
+        # needs one to tell the two sides of a self-join apart)
+        e, ev, later_ev, end_ev = events.view(), events.view(), events.view(), events.view()
+        opened = e.inner_join(state, e.subject == state.subject).filter(
+            lambda t: (t.is_q == 1) & (t.pos > t.after)
+        )
+        first = opened.group_by("subject").agg(start=opened.pos.min())
+        s = first.inner_join(ev, (first.subject == ev.subject) & (first.start == ev.pos)).select(
+            subject=first.subject,
+            start=first.start,
+            noticed=ev.day,
+            since=ev.day + notice,
+            qn_start=ev.qn,
+            reason_record=ev.record_id,
+            reason_item=ev.item,
+        )
+        # each later record: the extensions before it, the planned end then, whether it ends the entry
+        later = s.inner_join(later_ev, (s.subject == later_ev.subject) & (later_ev.pos > s.start))
+        j = later.qn - later.is_q - later.qn_start
+        planned = _planned(lst, later.since, j)
+        ends = (later.is_q == 0) | (later.day >= planned)
+        cand = later.select(s.subject, s.start, pos=ibis.cases((ends, later.pos), else_=ibis.null("int64")))
+        stop = cand.group_by("subject", "start").agg(end_pos=cand.pos.min())
+        w = s.left_join(stop, (s.subject == stop.subject) & (s.start == stop.start))
+        w = w.select(
+            s.subject, s.start, s.noticed, s.since, s.qn_start, s.reason_record, s.reason_item, stop.end_pos
+        )
+        x = w.left_join(end_ev, (w.subject == end_ev.subject) & (w.end_pos == end_ev.pos))
+        x = x.left_join(last, x.subject == last.subject)
+        x = x.select(
+            subject=w.subject,
+            start=w.start,
+            noticed=w.noticed,
+            since=w.since,
+            reason_record=w.reason_record,
+            reason_item=w.reason_item,
+            end_pos=w.end_pos,
+            # the extensions the entry ended with: those before its ending record, else all after it
+            j=ibis.cases(
+                (w.end_pos.notnull(), end_ev.qn - end_ev.is_q - w.qn_start),
+                else_=last.q_total - w.qn_start,
+            ),
+            end_day=end_ev.day,
+            end_is_q=end_ev.is_q,
+            end_record=end_ev.record_id,
+            end_item=end_ev.item,
+        )
+        planned = _planned(lst, x.since, x.j)
+        fulfilled = x.end_pos.notnull() & (x.end_is_q == 0) & (x.end_day < planned)
+        found.append(
+            x.select(
+                subject=x.subject,
+                noticed=x.noticed,
+                since=x.since,
+                planned=planned,
+                ended=ibis.cases((fulfilled, x.end_day), else_=ibis.null("int64")),
+                end_reason=ibis.cases(
+                    (fulfilled, "fulfilled: " + x.end_item + " (" + x.end_record + ")"),
+                    (planned <= today, ibis.literal("expired")),
+                    else_=ibis.null("string"),
+                ),
+                reason_record=x.reason_record,
+                reason_item=x.reason_item,
+                grounds=x.j + 1,
+                end_pos=x.end_pos,
+            )
+        )
+        nxt = found[-1]
+        nxt = nxt.filter(nxt.end_pos.notnull())
+        state = nxt.select(subject=nxt.subject, after=nxt.end_pos - 1)
+    if not found:
+        return events.filter(ibis.literal(False)).select(
+            subject=events.subject,
+            noticed=events.day,
+            since=events.day,
+            planned=events.day,
+            ended=events.day,
+            end_reason=events.item,
+            reason_record=events.record_id,
+            reason_item=events.item,
+            grounds=events.pos,
+        )
+    return ibis.union(*[f.drop("end_pos") for f in found], distinct=False)
+
+
+def _finish(t: ir.Table, qualified: str, via: ir.StringValue | None, today: int) -> ir.Table:
+    status = ibis.cases(
+        (today < t.since, ibis.literal("pending")),
+        (t.ended.notnull() & (t.ended <= today), ibis.literal("removed")),
+        (t.planned <= today, ibis.literal("expired")),
+        else_=ibis.literal("active"),
+    )
+    return t.select(
+        list=ibis.literal(qualified, type="string"),
+        subject=t.subject,
+        via=via if via is not None else ibis.null("string"),
+        status=status,
+        noticed_on=_date(t.noticed),
+        since=_date(t.since),
+        until=_date(t.ended.coalesce(t.planned)),
+        planned_end=_date(t.planned),
+        ended_on=_date(t.ended),
+        end_reason=t.end_reason,
+        reason_record=t.reason_record,
+        reason_item=t.reason_item,
+        grounds=t.grounds.cast("int64"),
+    )
+
+
+def population_listing(
+    records: ir.Table,
+    representatives: ir.Table,
+    lists: Sequence[Pair],
+    as_of: dt.datetime,
+    *,
+    rounds: int | None = None,
+) -> ir.Table:
+    """Every entry, past and present, on every list of ``lists`` at ``as_of``, in
+    :data:`LIST_SCHEMA`, including representatives' entries through their organisations.
+
+    ``records`` are in :data:`relational.RECORD_SCHEMA`; ``representatives`` in
+    :data:`REPRESENTATIVE_SCHEMA` (``Engine.representatives``); ``lists`` as
+    :func:`relational_lists` gives them. ``rounds`` bounds the entries per subject and list; by
+    default it is found by a small query (the most qualifying records of one subject on one
+    list), which runs on the records' backend. Raises :class:`ValueError` for a list that
+    :func:`refused` names."""
+    if not lists:
+        raise ValueError("population_listing needs at least one list")
+    schemes = list({s.id: s for s, _ in lists}.values())
+    no = refused(schemes)
+    bad = [f"{s.id}/{lst.id}: {no[f'{s.id}/{lst.id}']}" for s, lst in lists if f"{s.id}/{lst.id}" in no]
+    if bad:
+        raise ValueError("not relational: " + "; ".join(bad))
+    today = (as_of.date() - EPOCH).days
+    eff = relational.effective(records, as_of)
+    events = {(s.id, lst.id): _events(eff, s, lst) for s, lst in lists}
+    if rounds is None:
+        counts = ibis.union(
+            *[e.group_by("subject").agg(n=e.qn.max()).select("n") for e in events.values()], distinct=False
+        )
+        value = counts.n.max().to_pyarrow().as_py()
+        rounds = int(value) if value is not None else 0
+    parts: list[ir.Table] = []
+    for s, lst in lists:
+        qualified = f"{s.id}/{lst.id}"
+        entries = _entries(events[(s.id, lst.id)], s, lst, rounds, today)
+        parts.append(_finish(entries, qualified, None, today))
+        if lst.lists_representative:
+            r = representatives
+            rep = entries.inner_join(r, entries.subject == r.organisation)
+            rep = rep.select(
+                *[c for c in entries.columns if c != "subject"], subject=r.representative, via=r.organisation
+            )
+            parts.append(_finish(rep, qualified, rep.via, today))
+    return ibis.union(*parts, distinct=False)

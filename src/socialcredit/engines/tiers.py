@@ -1,0 +1,121 @@
+"""The tier model (Honest Shanghai, the enterprise rating) as one relational definition.
+
+The rules are exactly those of :func:`socialcredit.scoring.tier.score_tier` (and
+docs/decisions/0009-tier-and-factor-models.md), at a time ``as_of``:
+
+1. the records read are those that count (:func:`socialcredit.engines.counting.counting`:
+   effective, reported, within retention, decayed points) of the items some rule selects;
+2. each condition selects, among them, the records whose catalogue item its selector matches
+   (items, polarity, severities, areas: resolved from the scheme into item codes here, since the
+   scheme is data known when the expression is built) and, with ``within_days``, whose age in
+   whole days is below it; it holds when the number and the sum of points of those records meet
+   every bound it gives;
+3. a rule holds when all its ``all_of`` and (if it has any) one of its ``any_of`` conditions
+   hold; the first rule in the written order that holds gives the tier, none the default;
+4. ``score`` is the tier's level (0 = the lowest tier), ``grade`` the tier, as ``Score`` has them.
+
+Who is rated: every subject whose kind the model rates (``TierModel.subjects``), records or not,
+as :func:`socialcredit.scoring.scores_for` chooses. All tier schemes are rated in one scan of the
+records (one aggregate with a column per condition), as the points definition does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import ibis
+import ibis.expr.types as ir
+
+from socialcredit.engines import relational
+from socialcredit.engines.counting import counting, rated
+from socialcredit.schemes.model import Condition, Scheme, TierModel
+
+
+def _tiered(schemes: Sequence[Scheme]) -> list[tuple[Scheme, TierModel]]:
+    out = []
+    for s in schemes:
+        if not isinstance(s.model, TierModel):
+            raise ValueError(f"population_tiers rates tier models only; {s.id} has another model")
+        out.append((s, s.model))
+    if not out:
+        raise ValueError("population_tiers needs at least one tier scheme")
+    return out
+
+
+def _conditions(model: TierModel) -> list[tuple[int, int, Condition]]:
+    """Every condition of every rule as ``(rule index, condition index, condition)``, ``all_of``
+    first, as :func:`socialcredit.scoring.tier._rule_holds` reads them."""
+    return [(i, k, c) for i, r in enumerate(model.rules) for k, c in enumerate((*r.all_of, *r.any_of))]
+
+
+def population_tiers(
+    records: ir.Table,
+    subjects: ir.Table,
+    items: ir.Table,
+    schemes: Sequence[Scheme],
+    as_of: dt.datetime,
+) -> ir.Table:
+    """Every rated subject's tier under every tier scheme at ``as_of``, in
+    :data:`relational.SCORE_SCHEMA` (``score`` is the tier's level).
+
+    ``records`` are in :data:`relational.RECORD_SCHEMA` (an export), ``subjects`` ``code, kind``,
+    and ``items`` is :func:`socialcredit.engines.counting.model_items` of ``schemes`` (not the
+    points item table: a tier rule counts items without points) on the same backend."""
+    tiered = _tiered(schemes)
+    c = counting(records, items, as_of)
+    c = c.filter(c.scheme.isin([s.id for s, _ in tiered]))
+    aggs: dict[str, ir.Value] = {}
+    names: dict[tuple[str, int, int], tuple[str, str]] = {}
+    for n, (s, model) in enumerate(tiered):
+        for i, k, cond in _conditions(model):
+            codes = sorted(x.code for x in s.items if cond.of.matches(x))
+            sel: ir.BooleanValue = (c.scheme == s.id) & (c.item.isin(codes) if codes else ibis.literal(False))
+            if cond.within_days is not None:
+                sel = sel & (c.age < cond.within_days)
+            count, points = f"n_{n}_{i}_{k}", f"p_{n}_{i}_{k}"
+            names[(s.id, i, k)] = (count, points)
+            if cond.at_least is not None or cond.at_most is not None:
+                aggs[count] = ibis.cases((sel, 1), else_=0).sum()
+            if cond.points_at_least is not None or cond.points_at_most is not None:
+                aggs[points] = ibis.cases((sel, c.points), else_=0).sum()
+    totals = c.group_by("scheme", "subject").agg(**aggs)
+    grid = rated(subjects, [s for s, _ in tiered])
+    j = grid.left_join(totals, (grid.subject == totals.subject) & (grid.scheme == totals.scheme))
+    t = j.select(
+        subject=grid.subject,
+        kind=grid.kind,
+        scheme=grid.scheme,
+        **{name: totals[name].coalesce(0) for name in aggs},
+    )
+
+    def holds(sid: str, i: int, k: int, cond: Condition) -> ir.BooleanValue:
+        count, points = names[(sid, i, k)]
+        ok: ir.BooleanValue = ibis.literal(True)
+        if cond.at_least is not None:
+            ok = ok & (t[count] >= cond.at_least)
+        if cond.at_most is not None:
+            ok = ok & (t[count] <= cond.at_most)
+        if cond.points_at_least is not None:
+            ok = ok & (t[points] >= cond.points_at_least)
+        if cond.points_at_most is not None:
+            ok = ok & (t[points] <= cond.points_at_most)
+        return ok
+
+    branches: list[tuple[ir.BooleanValue, int]] = []
+    for s, model in tiered:
+        for i, rule in enumerate(model.rules):
+            conds = [(k, c) for ii, k, c in _conditions(model) if ii == i]
+            n_all = len(rule.all_of)
+            rule_ok: ir.BooleanValue = ibis.literal(True)
+            for k, cond in conds[:n_all]:
+                rule_ok = rule_ok & holds(s.id, i, k, cond)
+            if rule.any_of:
+                any_ok: ir.BooleanValue = ibis.literal(False)
+                for k, cond in conds[n_all:]:
+                    any_ok = any_ok | holds(s.id, i, k, cond)
+                rule_ok = rule_ok & any_ok
+            branches.append(((t.scheme == s.id) & rule_ok, model.level(rule.tier)))
+        branches.append((t.scheme == s.id, model.base))
+    scored = t.select("subject", "kind", "scheme", score=ibis.cases(*branches).cast("int64"))
+    return scored.mutate(grade=relational.grade_expr(scored.scheme, scored.score, [s for s, _ in tiered]))
