@@ -43,10 +43,39 @@ def test_rescore_bench_runs_and_its_floor_sums_the_same(tmp_path: Path) -> None:
     pandas = dict(zip(*pq.read_table(tmp_path / "pandas.parquet").to_pydict().values(), strict=True))
     assert len(scores) == 800 and len(floor) > 700
     assert floor == pytest.approx(pandas)
+    by_no = dict(zip(*pq.read_table(tmp_path / "floor-no.parquet").to_pydict().values(), strict=True))
+    numbers = pq.read_table(tmp_path / "export" / "subjects.parquet").to_pydict()
+    code_of = dict(zip(numbers["subject_no"], numbers["code"], strict=True))
+    assert {code_of[n]: total for n, total in by_no.items()} == floor  # the same sums on either key
     same = [s for s in floor if s not in touched]
     assert len(same) > 600
     for s in same:  # rongcheng: base 1000, minimum 0, no maximum
         assert scores[s] == max(0, 1000 + int(floor[s])), s
+
+
+def test_rescore_bench_data_derives_columns_as_the_export_does(tmp_path: Path) -> None:
+    """The generator's ``superseded_at`` is what :func:`relational.with_supersession` derives,
+    and its ``subject_no`` is the subject's number in ``subjects.parquet``."""
+    import ibis
+
+    from socialcredit.engines import relational
+
+    bench = _bench("rescore")
+    data = bench.generate(tmp_path / "d", 300, 20_000, bench.bench_scheme())
+    records = pq.read_table(data / "records")
+    con = ibis.duckdb.connect()
+    derived = con.to_pyarrow(
+        relational.with_supersession(con.create_table("r", records.drop(["superseded_at"])))
+    )
+    want = dict(zip(derived["seq"].to_pylist(), derived["superseded_at"].to_pylist(), strict=True))
+    got = dict(zip(records["seq"].to_pylist(), records["superseded_at"].to_pylist(), strict=True))
+    assert got == want and sum(v is not None for v in got.values()) > 0
+    subjects = pq.read_table(data / "subjects.parquet").to_pydict()
+    code_of = dict(zip(subjects["subject_no"], subjects["code"], strict=True))
+    assert all(
+        code_of[n] == c
+        for n, c in zip(records["subject_no"].to_pylist(), records["subject"].to_pylist(), strict=True)
+    )
 
 
 def test_rescore_bench_data_is_deterministic(tmp_path: Path) -> None:

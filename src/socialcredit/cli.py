@@ -393,8 +393,10 @@ def run_server(system: System, host: str, port: int) -> None:
 
     from socialcredit.api import create_app
 
-    err.print(f"serving the portal on http://{host}:{port}/portal/ and the API on http://{host}:{port}/ "
-              "(docs at /docs); Ctrl-C stops")
+    err.print(
+        f"serving the portal on http://{host}:{port}/portal/ and the API on http://{host}:{port}/ "
+        "(docs at /docs); Ctrl-C stops"
+    )
     uvicorn.run(create_app(system), host=host, port=port, log_level="warning")
 
 

@@ -23,7 +23,7 @@ from socialcredit.engines import relational
 from socialcredit.schemes.model import PointsModel, Scheme
 
 EXPORT_FORMAT = "socialcredit-ledger-export"
-EXPORT_VERSION = 2  # engines.export.VERSION (not imported: export imports the store, this need not)
+EXPORT_VERSION = 3  # engines.export.VERSION (not imported: export imports the store, this need not)
 
 
 class Engine(ABC):
@@ -48,6 +48,13 @@ class Engine(ABC):
     def subjects(self, dataset: Path) -> ir.Table:
         """The subjects of an exported ledger (``code, kind``)."""
         ...
+
+    def representatives(self, dataset: Path) -> ir.Table:
+        """Each organisation's legal representative in an exported ledger (``organisation,
+        representative``; export version 3), read by :mod:`socialcredit.engines.listing`."""
+        path = str(dataset / "representatives.parquet")
+        table: ir.Table = self.con.read_parquet(path, table_name=self._fresh("representatives"))
+        return table
 
     @abstractmethod
     def table(self, data: pa.Table, prefix: str) -> ir.Table:

@@ -1,16 +1,21 @@
 """The ledger as a partitioned Parquet dataset: what the DuckDB and Spark engines read.
 
-Layout of an export directory (schema version 2)::
+Layout of an export directory (schema version 3)::
 
     manifest.json                      counts, the chain head exported, when, the schema
-    subjects.parquet                   code, kind: every registered subject and every subject of a record
+    subjects.parquet                   code, kind, subject_no: every registered subject and every
+                                       subject of a record
+    representatives.parquet            organisation, representative: each organisation's legal representative
     records/occurred_year=YYYY/*.parquet   one row per ledger record, every stored column
 
 A record row has ``seq`` (int64), ``record_id``, ``subject``, ``subject_kind``, ``item``,
 ``source``, ``source_record_id`` (strings), ``occurred_on`` (date32), ``reported_at`` (timestamp,
 microseconds, naive UTC), ``reported_given`` (bool), ``evidence`` (string, null), ``action``,
 ``corrects`` (string, null), ``corrects_seq`` (int64, null: the ``seq`` of the record
-``corrects`` names, so engines match superseding on integers), ``details`` (JSON text),
+``corrects`` names, so engines match superseding on integers), ``superseded_at`` (timestamp,
+null: the earliest ``reported_at`` of the records that name this one in ``corrects``, as
+:func:`socialcredit.engines.relational.with_supersession` defines it), ``subject_no`` (int64: the
+subject's number in ``subjects.parquet``, assigned by this export), ``details`` (JSON text),
 ``received_at`` (timestamp), ``batch_id``,
 ``content_hash``, ``claim_hash``, ``chain_hash`` (strings), and the partition column
 ``occurred_year`` (int32). Every hash column is exported so an export can be checked against
@@ -33,15 +38,19 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from socialcredit.engines.listing import REPRESENTATIVE_SCHEMA
 from socialcredit.engines.relational import SUBJECT_SCHEMA
 from socialcredit.store import Store
 from socialcredit.store import tables as t
 
 FORMAT = "socialcredit-ledger-export"
-VERSION = 2
-"""2 added ``corrects_seq``; engines refuse an export of another version (re-export it)."""
+VERSION = 3
+"""2 added ``corrects_seq``; 3 added ``representatives.parquet`` (lists that name an organisation's
+legal representative, :mod:`socialcredit.engines.listing`) and the derived ``superseded_at`` and
+``subject_no`` columns (the population job's filter and grouping key, docs/benchmarks.md);
+engines refuse an export of another version (re-export it)."""
 EXPORT_SCHEMA = pa.schema(
     [
         pa.field("seq", pa.int64(), nullable=False),
@@ -58,6 +67,8 @@ EXPORT_SCHEMA = pa.schema(
         pa.field("action", pa.string(), nullable=False),
         pa.field("corrects", pa.string()),
         pa.field("corrects_seq", pa.int64()),
+        pa.field("superseded_at", pa.timestamp("us")),
+        pa.field("subject_no", pa.int64(), nullable=False),
         pa.field("details", pa.string(), nullable=False),
         pa.field("received_at", pa.timestamp("us"), nullable=False),
         pa.field("batch_id", pa.string(), nullable=False),
@@ -80,10 +91,28 @@ class ExportResult:
     seconds: float
 
 
-DERIVED = ("occurred_year", "corrects_seq")
+DERIVED = ("occurred_year", "corrects_seq", "superseded_at", "subject_no")
 
 
-def _pages(store: Store, page: int) -> Iterator[pa.RecordBatch]:
+def _superseded(store: Store, count: int) -> dict[str, dt.datetime]:
+    """When each corrected record was first superseded: the earliest ``reported_at`` of the
+    records (up to ledger position ``count``) naming it in ``corrects``. Corrections are few, so
+    this fits in memory even for a national ledger (one entry per corrected record)."""
+    r = t.records.c
+    q = (
+        select(r.corrects, func.min(r.reported_at))
+        .where(r.corrects.is_not(None), r.seq <= count)
+        .group_by(r.corrects)
+    )
+    with store.engine.connect() as conn:
+        return {rid: at for rid, at in conn.execute(q)}  # min() keeps the DateTime type
+
+
+def _pages(
+    store: Store, page: int, superseded: dict[str, dt.datetime], numbers: dict[str, int]
+) -> Iterator[pa.RecordBatch]:
+    """The ledger in pages of ``page`` records, with the derived columns; ``numbers`` maps codes
+    to subject numbers and gains the codes first seen here."""
     stored = [f.name for f in EXPORT_SCHEMA if f.name not in DERIVED]
     cols = [t.records.c[name] for name in stored]
     last = 0
@@ -106,6 +135,8 @@ def _pages(store: Store, page: int) -> Iterator[pa.RecordBatch]:
         data["reported_given"] = [bool(v) for v in data["reported_given"]]
         data["occurred_year"] = [d.year for d in data["occurred_on"]]
         data["corrects_seq"] = [None if c is None else positions[c] for c in data["corrects"]]
+        data["superseded_at"] = [superseded.get(rid) for rid in data["record_id"]]
+        data["subject_no"] = [numbers.setdefault(code, len(numbers)) for code in data["subject"]]
         yield pa.RecordBatch.from_pydict(data, schema=EXPORT_SCHEMA)
         last = int(rows[-1][0])
 
@@ -132,12 +163,14 @@ def export_ledger(
         shutil.rmtree(directory)
     (directory / "records").mkdir(parents=True)
     kinds: dict[str, str] = {code: kind for code, kind in store.subject_codes()}
+    numbers: dict[str, int] = {code: i for i, code in enumerate(sorted(kinds))}
+    superseded = _superseded(store, count)
     years: set[int] = set()
     n = 0
 
     def batches() -> Iterator[pa.RecordBatch]:
         nonlocal n
-        for b in _pages(store, page):
+        for b in _pages(store, page, superseded, numbers):
             seq = b.column("seq").to_pylist()
             keep = [s <= count for s in seq]
             if not all(keep):
@@ -165,10 +198,20 @@ def export_ledger(
         max_rows_per_file=5_000_000,
         max_rows_per_group=1_000_000,
     )
+    codes = sorted(kinds)
     subjects = pa.table(
-        {"code": sorted(kinds), "kind": [kinds[c] for c in sorted(kinds)]}, schema=SUBJECT_SCHEMA
+        {"code": codes, "kind": [kinds[c] for c in codes], "subject_no": [numbers[c] for c in codes]},
+        schema=SUBJECT_SCHEMA,
     )
     pq.write_table(subjects, directory / "subjects.parquet")
+    reps = sorted(store.representatives().items())
+    pq.write_table(
+        pa.table(
+            {"organisation": [o for o, _ in reps], "representative": [p for _, p in reps]},
+            schema=REPRESENTATIVE_SCHEMA,
+        ),
+        directory / "representatives.parquet",
+    )
     now = (clock or (lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)))()
     manifest = {
         "format": FORMAT,

@@ -117,7 +117,6 @@ class PointsModel(_GradedByThreshold):
         return self
 
 
-
 SEVERITY_RANK: dict[str, int] = {"minor": 0, "general": 1, "serious": 2}
 
 
@@ -361,7 +360,6 @@ class FactorModel(_GradedByThreshold):
         """The score from each factor's value, rounded half up."""
         raw = self.minimum + sum(self.points_of(f, values[f.id]) for f in self.factors)
         return min(max(math.floor(raw + 0.5), self.minimum), self.maximum)
-
 
     def items_read(self, scheme: Scheme) -> set[str]:
         """The catalogue items some counting factor reads."""
