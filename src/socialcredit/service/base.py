@@ -9,10 +9,14 @@ the portal all call them, so each answer is computed once, one way.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime as dt
 import secrets
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +35,11 @@ from socialcredit.ledger import IngestResult, Quarantined, Record
 from socialcredit.lists import ListEntry, entries_for
 from socialcredit.schemes.loader import Registry
 from socialcredit.scoring import Score, scores_for
+from socialcredit.service.views import Cached, ViewCache, next_midnight
 from socialcredit.store import Store, StoredKey
+from socialcredit.store.auditwriter import AuditWriter
+from socialcredit.store.markers import HeadReader
+from socialcredit.store.subjectreads import read_subject
 from socialcredit.subjects import SubjectRow, validate_subject
 
 
@@ -104,6 +112,12 @@ class Base:
         self.clock = clock
         self.holidays = holidays
         self._scan_cache: tuple[tuple[tuple[int, int], dt.date], list[SubjectSummary]] | None = None
+        # Kept current with the store (service/views.py); decisions and views for "now" use it.
+        self._views = ViewCache(HeadReader(store), store.subjects_touched_since)
+        # Group commit of audit entries (store/auditwriter.py): one transaction for all waiting.
+        self._auditor = AuditWriter(store)
+        # Verified tokens -> (principal, trusted until (monotonic), expires_at); see authenticate.
+        self._principals: dict[str, tuple[access.Principal, float, dt.datetime | None]] = {}
 
     def ingest(
         self,
@@ -173,8 +187,12 @@ class Base:
         )
 
     def register(self, subjects: Iterable[SubjectRow]) -> tuple[int, int, int]:
-        """Register already-validated subjects: (added, updated, unchanged)."""
-        return self.store.upsert_subjects(list(subjects), self.clock())
+        """Register already-validated subjects: (added, updated, unchanged). Cached views are
+        dropped: a new legal representative moves an organisation's listings between persons."""
+        try:
+            return self.store.upsert_subjects(list(subjects), self.clock())
+        finally:
+            self._views.invalidate()
 
     def register_rows(self, rows: Iterable[Row], *, principal: access.Principal) -> RegisterResult:
         """Register submitted subject rows (operators only); each row is added, updated,
@@ -197,23 +215,51 @@ class Base:
         return RegisterResult(n_rows, added, updated, unchanged, len(bad), tuple(bad[:100]))
 
     def view(self, code: str, as_of: dt.datetime | None = None) -> SubjectView:
-        """Scores under every scored scheme and every list entry of ``code`` at ``as_of``."""
+        """Scores under every scored scheme and every list entry of ``code`` at ``as_of``; for
+        now (no ``as_of``) from the view cache, which is checked against the store first."""
         c = codes.validate(code)
-        at = as_of or self.clock()
-        records = [r for r in ledger.effective(self.store.records_for(c.value), at) if r.subject == c.value]
-        represented: dict[str, list[Record]] = {}
-        if c.kind == "person":
-            for org in self.store.represented_by(c.value):
-                represented[org] = [
-                    r for r in ledger.effective(self.store.records_for(org), at) if r.subject == org
-                ]
-        scores = scores_for(c.value, c.kind, records, self.registry.scored(), at)
+        if as_of is not None:
+            return self._compute(c.value, c.kind, as_of)[0]
+        at = self.clock()
+        view: SubjectView = self._cached(c.value, c.kind, at).view
+        return dataclasses.replace(view, as_of=at)
+
+    def _cached(self, code: str, kind: codes.SubjectKind, at: dt.datetime) -> Cached:
+        """The cache entry for ``code`` at ``at`` (now), computed and stored on a miss."""
+        generation = self._views.current()
+        assert generation is not None
+        entry = self._views.get(code, at)
+        if entry is None:
+            view, valid_until, represents = self._compute(code, kind, at)
+            entry = Cached(view, valid_until, represents, time.monotonic())
+            self._views.put(code, entry, generation)
+        return entry
+
+    def _compute(
+        self, code: str, kind: codes.SubjectKind, at: dt.datetime
+    ) -> tuple[SubjectView, dt.datetime, tuple[str, ...]]:
+        """The view at ``at``, until when it holds unchanged (the next midnight, or the first
+        later ``reported_at`` or case event among its inputs), and the organisations it includes
+        as legal representative. Its inputs come in one read (``store/subjectreads.py``)."""
+        inputs = read_subject(self.store, code, representatives=kind == "person")
+        records = [r for r in ledger.effective(inputs.records, at) if r.subject == code]
+        represented = {
+            org: [r for r in ledger.effective(recs, at) if r.subject == org]
+            for org, recs in inputs.represented.items()
+        }
+        scores = scores_for(code, kind, records, self.registry.scored(), at)
         entries = entries_for(
-            c.value, records, self.registry, at, represented=represented, holidays=self.holidays
+            code, records, self.registry, at, represented=represented, holidays=self.holidays
         )
-        objections = [o for code in (c.value, *represented) for o in self._objections_of(code, at)]
+        later = [r.reported_at for r in inputs.records if r.reported_at > at]
+        later += [r.reported_at for recs in inputs.represented.values() for r in recs if r.reported_at > at]
+        objections: list[Objection] = []
+        for events in inputs.objection_events.values():
+            objections.extend(self._fold_objections(events, at))
+            later += [e.at for e in events if e.at > at]
         entries = apply_suspensions(entries, objections, self.registry)
-        return SubjectView(c.value, c.kind, at, self.store.subject(c.value), records, scores, entries)
+        view = SubjectView(code, kind, at, inputs.subject, records, scores, entries)
+        return view, min([next_midnight(at), *later]), tuple(represented)
 
     def read(
         self, code: str, principal: access.Principal, *, purpose: str, as_of: dt.datetime | None = None
@@ -241,47 +287,90 @@ class Base:
         purpose: str,
         at: dt.datetime | None = None,
     ) -> Decision:
-        """The relying party's question, answered and audited."""
+        """The relying party's question, answered and audited (returns once the audit entry is
+        committed)."""
+        decision, committed = self.check_submit(code, measure_id, principal, purpose=purpose, at=at)
+        committed.result()
+        return decision
+
+    def check_submit(
+        self,
+        code: str,
+        measure_id: str,
+        principal: access.Principal,
+        *,
+        purpose: str,
+        at: dt.datetime | None = None,
+    ) -> tuple[Decision, Future[None]]:
+        """The decision, its audit entry handed to the group commit: the answer may be given
+        once the future completes, never before."""
+        prepared = self._prepare_check(code, measure_id, principal, purpose=purpose, at=at)
+        assert prepared is not None
+        return prepared[0], self._auditor.submit(prepared[1])
+
+    async def check_async(
+        self, code: str, measure_id: str, principal: access.Principal, *, purpose: str
+    ) -> Decision:
+        """:meth:`check` for an event loop: with the subject's view cached and the change marker
+        fresh, the decision is microseconds of work done on the loop, and the request then waits
+        for its audit entry's group commit without holding a thread; anything needing the store
+        (a cold subject, a moved marker) runs in a worker thread instead."""
+        prepared = self._prepare_check(code, measure_id, principal, purpose=purpose, fast=True)
+        if prepared is None:
+            prepared = await asyncio.to_thread(
+                self._prepare_check, code, measure_id, principal, purpose=purpose
+            )
+        assert prepared is not None
+        await self._auditor.submit_async(prepared[1])
+        return prepared[0]
+
+    def _prepare_check(
+        self,
+        code: str,
+        measure_id: str,
+        principal: access.Principal,
+        *,
+        purpose: str,
+        at: dt.datetime | None = None,
+        fast: bool = False,
+    ) -> tuple[Decision, dict[str, Any]] | None:
+        """The decision and its audit entry. With ``fast``, only if that needs no I/O (a cached
+        view and a fresh change marker), else ``None``."""
         measure = self.registry.measure(measure_id)
         if measure is None:
             raise NotFound(f"measure: no measure {measure_id!r}")
         access.require(access.may_ask(principal, measure), f"ask about measure {measure_id}")
-        c = codes.validate(code)
-        view = self.view(c.value, at)
-        decision = decide(
-            subject=c.value,
-            subject_kind=c.kind,
-            measure=measure,
-            entries=view.entries,
-            scores=view.scores,
-            at=view.as_of,
-        )
-        self._audit(
-            principal,
-            "decision",
-            subject=c.value,
-            measure=measure.id,
-            purpose=purpose,
-            answer=decision.answer,
-            detail={
-                "reasons": [r.text for r in decision.reasons],
-                "grounds": sorted({g for r in decision.reasons for g in r.grounds}),
-            },
-        )
-        return decision
+        if at is not None:
+            c = codes.validate(code)
+            decision = _decide(self._compute(c.value, c.kind, at)[0], measure)
+            return decision, _decision_entry(principal, decision, purpose, _detail(decision))
+        now = self.clock()
+        generation = self._views.current(may_block=not fast)
+        if generation is None:
+            return None
+        entry = self._views.get(code, now)  # a cached code is valid and canonical
+        if entry is None:
+            if fast:
+                return None
+            c = codes.validate(code)
+            entry = self._cached(c.value, c.kind, now)
+        prepared = entry.decisions.get(measure.id)
+        if prepared is None:
+            d = _decide(entry.view, measure)
+            prepared = entry.decisions[measure.id] = (d, _detail(d))
+        decision = dataclasses.replace(prepared[0], at=now)
+        return decision, _decision_entry(principal, decision, purpose, prepared[1])
 
     def _audit(self, principal: access.Principal, action: str, **fields: Any) -> None:
-        self.store.append_audit(
-            [
-                {
-                    "at": self.clock(),
-                    "key_id": principal.key_id,
-                    "role": principal.role,
-                    "principal": principal.principal,
-                    "action": action,
-                    **fields,
-                }
-            ]
+        self._auditor.append(
+            {
+                "at": self.clock(),
+                "key_id": principal.key_id,
+                "role": principal.role,
+                "principal": principal.principal,
+                "action": action,
+                **fields,
+            }
         )
 
     def audit_log(
@@ -325,16 +414,20 @@ class Base:
 
     def _objections_of(self, code: str, at: dt.datetime) -> list[Objection]:
         """The subject's objections as they stood at ``at`` (events after it are not yet known)."""
+        return self._fold_objections(self.store.case_events(subject=code, case_kind="objection"), at)
+
+    def _fold_objections(self, events: Iterable[CaseEvent], at: dt.datetime) -> list[Objection]:
+        """Objection events (in chain order) folded into objections as they stood at ``at``."""
         by_case: dict[str, list[CaseEvent]] = {}
-        for e in self.store.case_events(subject=code, case_kind="objection"):
+        for e in events:
             if e.at <= at:
                 by_case.setdefault(e.case_id, []).append(e)
         out = []
-        for events in by_case.values():
-            list_id = events[0].payload.get("list_id")
+        for evs in by_case.values():
+            list_id = evs[0].payload.get("list_id")
             out.append(
                 fold_objection(
-                    events, self._deadlines(list_id.split("/")[0] if list_id else None), self.holidays
+                    evs, self._deadlines(list_id.split("/")[0] if list_id else None), self.holidays
                 )
             )
         return out
@@ -405,7 +498,9 @@ class Base:
         return key
 
     def authenticate(self, token: str | None) -> access.Principal:
-        """The principal of a presented token, or :class:`Unauthenticated`."""
+        """The principal of a presented token, or :class:`Unauthenticated`, asking the store
+        (so a revocation made anywhere counts at once). The verified token is remembered for
+        :meth:`cached_principal`, the hot path's cheaper check."""
         if not token:
             raise Unauthenticated("no API key given")
         key_id = access.split_token(token)
@@ -418,11 +513,87 @@ class Base:
         if stored.expires_at is not None and stored.expires_at <= now:
             raise Unauthenticated("this API key has expired")
         role: access.Role = stored.role  # type: ignore[assignment]
-        return access.Principal(stored.key_id, role, stored.principal, stored.name)
+        principal = access.Principal(stored.key_id, role, stored.principal, stored.name)
+        if len(self._principals) >= 10_000:
+            self._principals.clear()
+        self._principals[token] = (principal, time.monotonic() + KEY_TRUST_SECONDS, stored.expires_at)
+        return principal
+
+    def cached_principal(self, token: str | None) -> access.Principal | None:
+        """The principal of a token :meth:`authenticate` verified less than ``KEY_TRUST_SECONDS``
+        (one second) ago, without touching the store, so an event loop may call it; ``None``
+        when :meth:`authenticate` must be asked. A revocation through this system
+        (:meth:`revoke_key`, :meth:`rotate_key`) counts at once, one made by another process
+        within that second; an expiry is checked on every call."""
+        hit = self._principals.get(token) if token else None
+        if hit is None or hit[1] < time.monotonic():
+            return None
+        principal, _, expires_at = hit
+        if expires_at is not None and expires_at <= self.clock():
+            raise Unauthenticated("this API key has expired")
+        return principal
+
+    def revoke_key(self, key_id: str) -> bool:
+        """Revoke an active key (False if there is none), trusted by no cache from now on."""
+        try:
+            return self.store.revoke_key(key_id, self.clock())
+        finally:
+            self.forget_key(key_id)
+
+    def rotate_key(self, key_id: str) -> access.NewKey | None:
+        """A new token for an active key's role and principal, the old one revoked at once."""
+        try:
+            return self.store.rotate_key(key_id, self.clock())
+        finally:
+            self.forget_key(key_id)
+
+    def forget_key(self, key_id: str) -> None:
+        """Stop trusting remembered tokens of ``key_id`` (call after revoking or rotating it)."""
+        for token, (p, _, _) in list(self._principals.items()):
+            if p.key_id == key_id:
+                self._principals.pop(token, None)
 
     def operator(self) -> access.Principal:
         """The principal of a local command-line user, who owns the installation."""
         return access.Principal("local", "operator", None, "command line")
+
+
+KEY_TRUST_SECONDS = 1.0
+
+
+def _decide(view: SubjectView, measure: Any) -> Decision:
+    return decide(
+        subject=view.code,
+        subject_kind=view.kind,
+        measure=measure,
+        entries=view.entries,
+        scores=view.scores,
+        at=view.as_of,
+    )
+
+
+def _detail(decision: Decision) -> dict[str, Any]:
+    return {
+        "reasons": [r.text for r in decision.reasons],
+        "grounds": sorted({g for r in decision.reasons for g in r.grounds}),
+    }
+
+
+def _decision_entry(
+    principal: access.Principal, decision: Decision, purpose: str, detail: Mapping[str, Any]
+) -> dict[str, Any]:
+    return {
+        "at": decision.at,
+        "key_id": principal.key_id,
+        "role": principal.role,
+        "principal": principal.principal,
+        "action": "decision",
+        "subject": decision.subject,
+        "measure": decision.measure,
+        "purpose": purpose,
+        "answer": decision.answer,
+        "detail": detail,
+    }
 
 
 def _median(values: Sequence[float]) -> float | None:

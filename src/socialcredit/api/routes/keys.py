@@ -38,7 +38,7 @@ def list_keys(key: CurrentKey, system: SystemDep) -> KeysOut:
 @router.delete("/{key_id}", operation_id="revoke_key", response_model=KeysOut)
 def revoke_key(key_id: str, key: CurrentKey, system: SystemDep) -> KeysOut:
     access.require(key.role == "operator", "revoke keys")
-    if not system.store.revoke_key(key_id, system.clock()):
+    if not system.revoke_key(key_id):
         raise NotFound(f"key_id: no active key {key_id!r}")
     return list_keys(key, system)
 
@@ -47,7 +47,7 @@ def revoke_key(key_id: str, key: CurrentKey, system: SystemDep) -> KeysOut:
 def rotate_key(key_id: str, key: CurrentKey, system: SystemDep) -> NewKeyOut:
     """A new token for the same role and principal; the old key is revoked at once."""
     access.require(key.role == "operator", "rotate keys")
-    new = system.store.rotate_key(key_id, system.clock())
+    new = system.rotate_key(key_id)
     if new is None:
         raise NotFound(f"key_id: no active key {key_id!r}")
     return NewKeyOut(

@@ -1,0 +1,56 @@
+"""The chain heads as a cheap change marker, read on every decision.
+
+Why: a cache of derived answers must notice writes made by *any* process sharing the database
+(the server, a ``socialcredit ingest`` run, a second server). Every write that can change a
+decision appends to the records or the cases chain, so their (count, head hash) pairs are a
+monotonic marker: equal markers mean nothing was appended. Through SQLAlchemy one such read
+costs about 0.3 ms, more than the whole decision; on SQLite a plain ``sqlite3`` connection kept
+open reads the little ``chain_heads`` table in a few microseconds, so it is checked on every
+question instead of on a timer. PostgreSQL goes through the store (a network round trip
+either way).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+from socialcredit.store.sql import Store
+
+Marker = tuple[tuple[int, str], tuple[int, str]]
+"""((records count, records head), (cases count, cases head))."""
+
+_QUERY = "SELECT chain, count, head FROM chain_heads WHERE chain IN ('records', 'cases')"
+
+
+class HeadReader:
+    """Reads the records and cases chain heads of a store (see the module docstring)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        path = store.url.split("///", 1)[-1] if store.is_sqlite else ""
+        self._path = path if path and path != ":memory:" and "?" not in path else None
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def cheap(self) -> bool:
+        """Whether a read costs microseconds (a local file), so it may run on an event loop."""
+        return self._path is not None
+
+    def read(self) -> Marker:
+        if self._path is None:
+            h = self.store.heads()
+            return h["records"], h["cases"]
+        with self._lock:
+            if self._conn is None:
+                # autocommit: each SELECT is its own short read transaction on the WAL snapshot
+                self._conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            rows = {c: (int(n), str(h)) for c, n, h in self._conn.execute(_QUERY)}
+        return rows["records"], rows["cases"]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None

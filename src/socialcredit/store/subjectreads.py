@@ -1,0 +1,177 @@
+"""Everything one subject's view is computed from, read in one snapshot on one connection.
+
+Why: the view of a subject needs its records (and every correction touching them), the
+organisations it legally represents and their records, its registration and the case events of
+it and of those organisations. Through the store's general reads that is five to eight
+statements, each checking a connection out of the pool and beginning and ending a transaction
+through SQLAlchemy: about 0.3 ms apiece, most of a cold decision. Here the same statements run
+on one raw DB-API connection inside one read transaction (so they also see one consistent
+state), and rows become records directly. ``tests/test_views.py`` holds the result equal to the
+store's general reads on both backends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from socialcredit.dueprocess.cases import CaseEvent
+from socialcredit.ledger import Record
+from socialcredit.store.sql import CHUNK, RECORD_COLUMNS, Store
+from socialcredit.subjects import SubjectRow
+
+_RECORDS = ", ".join(RECORD_COLUMNS)
+_CASE_COLUMNS = "case_id, case_kind, kind, at, subject, key_id, role, payload, seq"
+_SUBJECT_COLUMNS = "code, kind, name, sex, district, legal_representative, representative_since"
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectInputs:
+    """What :func:`read_subject` found: ``records`` of the subject and ``represented`` (by
+    organisation) each include the corrections that touch them, in ledger order; case events
+    are the objections of the subject and of those organisations, in chain order."""
+
+    code: str
+    subject: SubjectRow | None
+    records: list[Record]
+    represented: dict[str, list[Record]]
+    objection_events: dict[str, list[CaseEvent]]
+
+
+def read_subject(store: Store, code: str, *, representatives: bool) -> SubjectInputs:
+    """Read one subject's inputs (and, for a person when ``representatives``, those of the
+    organisations it represents) in one read transaction."""
+    mark = "?" if store.is_sqlite else "%s"
+    day, ts = (_date, _datetime) if store.is_sqlite else (_same, _same)
+    raw = store.reader.raw_connection()
+    try:
+        cur = raw.cursor()
+        if store.is_sqlite:
+            cur.execute("BEGIN")  # the pool's connections autocommit; one snapshot for all reads
+        try:
+
+            def rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+                cur.execute(sql.replace("?", mark), tuple(params))
+                return list(cur.fetchall())
+
+            found = rows(f"SELECT {_SUBJECT_COLUMNS} FROM subjects WHERE code = ?", [code])
+            subject = _subject(found[0], day) if found else None
+            orgs: list[str] = []
+            if representatives:
+                orgs = [
+                    r[0] for r in rows("SELECT code FROM subjects WHERE legal_representative = ?", [code])
+                ]
+            records = _records_for(rows, code, day, ts)
+            represented = {org: _records_for(rows, org, day, ts) for org in orgs}
+            events: dict[str, list[CaseEvent]] = {}
+            for who in (code, *orgs):
+                events[who] = [
+                    _event(r, ts)
+                    for r in rows(
+                        f"SELECT {_CASE_COLUMNS} FROM case_events WHERE subject = ? AND case_kind = ? "
+                        "ORDER BY seq",
+                        [who, "objection"],
+                    )
+                ]
+        finally:
+            if store.is_sqlite:
+                cur.execute("ROLLBACK")
+            else:
+                raw.rollback()
+            cur.close()
+    finally:
+        raw.close()
+    return SubjectInputs(code, subject, records, represented, events)
+
+
+Rows = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
+
+
+def _records_for(rows: Rows, code: str, day: Callable[[Any], Any], ts: Callable[[Any], Any]) -> list[Record]:
+    """As ``Store.records_for``: the subject's records and, transitively, every record that
+    corrects or withdraws one of them."""
+    found = {
+        r[1]: _record(r, day, ts) for r in rows(f"SELECT {_RECORDS} FROM records WHERE subject = ?", [code])
+    }
+    frontier = list(found)
+    while frontier:
+        nxt = []
+        for i in range(0, len(frontier), CHUNK):
+            part = frontier[i : i + CHUNK]
+            marks = ", ".join("?" * len(part))
+            for r in rows(f"SELECT {_RECORDS} FROM records WHERE corrects IN ({marks})", part):
+                if r[1] not in found:
+                    found[r[1]] = _record(r, day, ts)
+                    nxt.append(r[1])
+        frontier = nxt
+    return sorted(found.values(), key=lambda r: r.seq)
+
+
+def _record(r: tuple[Any, ...], day: Callable[[Any], Any], ts: Callable[[Any], Any]) -> Record:
+    (
+        seq,
+        record_id,
+        subject,
+        subject_kind,
+        item,
+        source,
+        source_record_id,
+        occurred_on,
+        reported_at,
+        reported_given,
+        evidence,
+        action,
+        corrects,
+        details,
+        received_at,
+        batch_id,
+        content_hash,
+        claim_hash,
+        chain_hash,
+    ) = r
+    return Record(
+        record_id=record_id,
+        subject=subject,
+        subject_kind=subject_kind,
+        item=item,
+        source=source,
+        source_record_id=source_record_id,
+        occurred_on=day(occurred_on),
+        reported_at=ts(reported_at),
+        reported_given=bool(reported_given),
+        evidence=evidence,
+        action=action,
+        corrects=corrects,
+        details=json.loads(details),
+        seq=seq,
+        received_at=ts(received_at),
+        batch_id=batch_id,
+        content_hash=content_hash,
+        claim_hash=claim_hash,
+        chain_hash=chain_hash,
+    )
+
+
+def _event(r: tuple[Any, ...], ts: Callable[[Any], Any]) -> CaseEvent:
+    case_id, case_kind, kind, at, subject, key_id, role, payload, seq = r
+    return CaseEvent(case_id, case_kind, kind, ts(at), subject, key_id, role, json.loads(payload), seq)
+
+
+def _subject(r: tuple[Any, ...], day: Callable[[Any], Any]) -> SubjectRow:
+    code, kind, name, sex, district, rep, since = r
+    return SubjectRow(code, kind, name, sex, district, rep, day(since) if since is not None else None)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value is not None else None
+
+
+def _datetime(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value is not None else None

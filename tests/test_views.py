@@ -1,0 +1,218 @@
+"""The view cache (service/views.py): a cached decision is reused while nothing it depends on
+changes, and never after - a new record, a correction, an objection, a registration, a write by
+another process, a day boundary. Runs on SQLite and PostgreSQL; the other-process test starts a
+real process on the embedded default."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import subprocess
+import sys
+import textwrap
+import time
+from typing import Any
+
+import pytest
+
+from socialcredit.ledger import record_id_for
+from socialcredit.schemes import shipped_registry
+from socialcredit.service import System
+from socialcredit.service import base as service_base
+from socialcredit.service.views import Cached, ViewCache
+from socialcredit.store import Store, SubjectRow
+from socialcredit.store.markers import HeadReader
+from socialcredit.store.subjectreads import read_subject
+from tests.conftest import Clock, org, person
+
+P, REP, ORG = person(61), person(62), org(61)
+LISTING = "court.dishonest.able-but-refuses"
+
+
+def row(n: int, subject: str, day: str = "2026-10-20", **kw: Any) -> tuple[int, dict[str, Any]]:
+    return n, {
+        "subject": subject,
+        "item": kw.pop("item", LISTING),
+        "source": "court",
+        "source_record_id": f"views-{n}",
+        "occurred_on": day,
+        "reported_at": day + "T10:00:00",
+        **kw,
+    }
+
+
+def feed(system: System, *rows: tuple[int, dict[str, Any]]) -> None:
+    result = system.ingest(list(rows), origin="test", principal=system.operator())
+    assert result.accepted == len(rows), result.quarantine
+
+
+def allowed(system: System, code: str, measure: str = "no-flights") -> bool:
+    return system.check(code, measure, system.operator(), purpose="test").allowed
+
+
+def test_a_cached_decision_is_reused_until_a_record_touches_the_subject(system: System) -> None:
+    assert allowed(system, P)
+    hits = system._views.hits
+    assert allowed(system, P) and system._views.hits == hits + 1  # answered from the cache
+    feed(system, row(1, P))
+    assert not allowed(system, P)  # the listing, at once
+    feed(system, row(2, P, action="withdraw", corrects=record_id_for("court", "views-1")))
+    assert allowed(system, P)  # the withdrawal, at once
+    assert allowed(system, P) and system._views.hits >= hits + 2
+
+
+def test_a_record_about_someone_else_keeps_the_entry(system: System) -> None:
+    assert allowed(system, P)
+    feed(system, row(1, REP))
+    hits = system._views.hits
+    assert allowed(system, P) and system._views.hits == hits + 1
+    assert not allowed(system, REP)
+
+
+def test_an_objection_that_suspends_a_list_reaches_the_cached_decision(system: System, clock: Clock) -> None:
+    rows = [row(i, P, f"2026-09-{i:02d}", item="court.fraud-conviction") for i in range(1, 5)]
+    rows += [row(10 + i, P, f"2026-09-{10 + i:02d}", item="traffic.drunk-driving") for i in range(1, 3)]
+    rows = [(n, {**r, "source": "court" if "court" in r["item"] else "traffic-police"}) for n, r in rows]
+    feed(system, *rows)
+    measure = "extra-scrutiny-subsidies"
+    assert not allowed(system, P, measure) and not allowed(system, P, measure)
+    me = system.authenticate(system.create_key("subject", P).token)
+    o = system.file_objection(principal=me, subject=P, list_id="rongcheng/d-grade", statement="wrong person")
+    d = system.check(P, measure, system.operator(), purpose="test")
+    assert d.allowed and o.id in d.reasons[0].text
+    clock.advance(hours=1)
+    system.decide_objection(principal=system.operator(), objection_id=o.id, upheld=False, reason="verified")
+    assert not allowed(system, P, measure)
+
+
+def test_a_new_legal_representative_inherits_the_listing_at_once(system: System) -> None:
+    system.register([SubjectRow(ORG, "organisation", "Views Ltd", None, None, None, None)])
+    feed(system, row(1, ORG))
+    assert allowed(system, REP) and allowed(system, REP)
+    system.register([SubjectRow(ORG, "organisation", "Views Ltd", None, None, REP, dt.date(2020, 1, 1))])
+    d = system.check(REP, "no-flights", system.operator(), purpose="test")
+    assert not d.allowed and d.reasons[0].via == ORG
+
+
+def test_an_organisation_record_drops_its_cached_representative(system: System) -> None:
+    system.register([SubjectRow(ORG, "organisation", "Views Ltd", None, None, REP, dt.date(2020, 1, 1))])
+    assert allowed(system, REP) and allowed(system, REP)
+    feed(system, row(1, ORG))
+    assert not allowed(system, REP)
+
+
+def test_a_listing_ends_when_its_period_does_even_if_cached(system: System, clock: Clock) -> None:
+    feed(system, row(1, P))
+    assert not allowed(system, P)
+    view = system.view(P)
+    [entry] = [e for e in view.entries if e.active_on(clock.now.date())]
+    clock.now = dt.datetime.combine(entry.planned_end, dt.time(0, 0, 1))
+    assert allowed(system, P)  # the entry's valid_until was midnight: recomputed on the new day
+
+
+def test_the_decision_time_is_the_question_time_not_the_cache_time(system: System, clock: Clock) -> None:
+    first = system.check(P, "no-flights", system.operator(), purpose="test")
+    clock.advance(minutes=5)
+    second = system.check(P, "no-flights", system.operator(), purpose="test")
+    assert second.at == first.at + dt.timedelta(minutes=5) == clock.now
+    entries = system.store.audit_entries(subject=P, limit=2)
+    assert [e["at"] for e in entries] == [second.at, first.at]
+
+
+def test_a_write_by_another_system_on_the_same_database_is_seen(store_url: str, clock: Clock) -> None:
+    ours = System(Store(store_url), shipped_registry(), clock=clock)
+    theirs = System(Store(store_url), shipped_registry(), clock=clock)
+    try:
+        assert allowed(ours, P) and allowed(ours, P)
+        feed(theirs, row(1, P))
+        assert not allowed(ours, P)
+    finally:
+        ours.store.close()
+        theirs.store.close()
+
+
+def test_a_write_by_another_process_reaches_the_event_loop_path(tmp_path: Any) -> None:
+    """The server's path (``check_async``) trusts the marker the watcher thread read at most
+    ``stale_after`` ago; a record ingested by a separate process must reach it within a second."""
+    url = f"sqlite:///{tmp_path / 'views.db'}"
+    system = System(Store(url), shipped_registry())
+    op = system.operator()
+    try:
+        assert allowed(system, P)
+        deadline = time.monotonic() + 5
+        while system._prepare_check(P, "no-flights", op, purpose="t", fast=True) is None:
+            assert time.monotonic() < deadline, "the watcher never made the fast path usable"
+            time.sleep(0.01)
+        listing = row(1, P, (dt.date.today() - dt.timedelta(days=1)).isoformat())
+        script = textwrap.dedent(f"""
+            from socialcredit.schemes import shipped_registry
+            from socialcredit.service import System
+            from socialcredit.store import Store
+            s = System(Store({url!r}), shipped_registry())
+            r = s.ingest([{listing!r}], origin="other", principal=s.operator())
+            assert r.accepted == 1, r
+        """)
+        subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+        start = time.monotonic()
+        while asyncio.run(system.check_async(P, "no-flights", op, purpose="t")).allowed:
+            assert time.monotonic() - start < 1.0, "another process's record did not reach decisions"
+            time.sleep(0.005)
+    finally:
+        system.store.close()
+
+
+def test_an_entry_computed_across_an_invalidation_is_not_stored(store: Store) -> None:
+    cache = ViewCache(HeadReader(store), store.subjects_touched_since)
+    generation = cache.current()
+    assert generation is not None
+    cache.invalidate([P])  # a write lands while the entry is being computed
+    entry = Cached(None, dt.datetime.max, (), time.monotonic())
+    assert not cache.put(P, entry, generation)
+    assert cache.put(P, entry, cache.generation) and len(cache) == 1
+
+
+def test_a_replaced_database_drops_everything(store: Store) -> None:
+    cache = ViewCache(HeadReader(store), store.subjects_touched_since)
+    gen = cache.current()
+    assert gen is not None
+    cache.put(P, Cached(None, dt.datetime.max, (), time.monotonic()), gen)
+    cache._applied = ((10**6, "elsewhere"), cache._applied[1])  # type: ignore[index]
+    cache.current()
+    assert len(cache) == 0
+
+
+def test_one_read_of_a_subject_equals_the_stores_general_reads(system: System) -> None:
+    system.register([SubjectRow(ORG, "organisation", "Views Ltd", None, None, REP, dt.date(2020, 1, 1))])
+    withdrawn = record_id_for("court", "views-2")
+    feed(system, row(1, ORG), row(2, REP), row(3, REP, action="withdraw", corrects=withdrawn), row(4, REP))
+    me = system.authenticate(system.create_key("subject", REP).token)
+    objected = record_id_for("court", "views-4")
+    system.file_objection(principal=me, subject=REP, record_id=objected, statement="not me")
+    got = read_subject(system.store, REP, representatives=True)
+    assert got.subject == system.store.subject(REP)
+    assert got.records == system.store.records_for(REP) and len(got.records) == 3
+    assert got.represented == {ORG: system.store.records_for(ORG)}
+    events = system.store.case_events(subject=REP, case_kind="objection")
+    assert got.objection_events[REP] == events and len(events) == 1
+    org_row = read_subject(system.store, ORG, representatives=False).subject
+    assert (
+        org_row == system.store.subject(ORG) and org_row is not None and org_row.legal_representative == REP
+    )
+
+
+def test_a_revocation_counts_at_once_here_and_within_the_trust_window_elsewhere(
+    system: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service_base, "KEY_TRUST_SECONDS", 0.2)
+    k = system.create_key("relying_party", "airlines")
+    assert system.authenticate(k.token).key_id == k.key_id
+    assert system.cached_principal(k.token) is not None
+    assert system.revoke_key(k.key_id)
+    assert system.cached_principal(k.token) is None  # revoked here: forgotten at once
+    k2 = system.create_key("relying_party", "airlines")
+    system.authenticate(k2.token)
+    system.store.revoke_key(k2.key_id, system.clock())  # as another process would
+    with pytest.raises(service_base.Unauthenticated, match="revoked"):
+        system.authenticate(k2.token)
+    time.sleep(0.25)
+    assert system.cached_principal(k2.token) is None
