@@ -126,53 +126,65 @@ def canonical_details(details: Mapping[str, Any]) -> str:
     return json.dumps(details, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def _digest(*parts: object) -> str:
-    # Text fields are validated free of control characters, so the unit separator cannot occur
-    # inside one and the joined form is unambiguous; None is spelled as an empty field marker.
-    return hashlib.sha256("\x1f".join("\x00" if p is None else str(p) for p in parts).encode()).hexdigest()
+def seal(r: Record) -> tuple[str, str, str]:
+    """``(details text, content hash, claim hash)`` of a record from one encoding of it.
+
+    Why one function: ingestion needs all three for every row, and building the details text and
+    the hashed texts once (f-strings over the fields, rather than a generic join) is most of the
+    cost of hashing. Fields are joined by the unit separator (text fields are validated free of
+    control characters, so it cannot occur inside one and the joined form is unambiguous) and None
+    is spelled ``\x00``, so :func:`content_hash` and :func:`claim_hash`, which ``verify`` uses, are
+    defined through this very function and cannot drift from what ingestion stored."""
+    details = canonical_details(r.details)
+    evidence = "\x00" if r.evidence is None else r.evidence
+    corrects = "\x00" if r.corrects is None else r.corrects
+    occurred = r.occurred_on.isoformat()
+    reported = r.reported_at.isoformat(timespec="seconds")
+    given = "1" if r.reported_given else "0"
+    claimed = reported if r.reported_given else "\x00"
+    sep = "\x1f"
+    head = f"{r.record_id}{sep}{r.subject}{sep}"
+    tail = f"{r.item}{sep}{r.source}{sep}{r.source_record_id}{sep}{occurred}{sep}"
+    rest = f"{sep}{evidence}{sep}{r.action}{sep}{corrects}{sep}{details}"
+    content = f"{head}{r.subject_kind}{sep}{tail}{reported}{sep}{given}{rest}"
+    claim = f"{head}{tail}{claimed}{rest}"
+    return (
+        details,
+        hashlib.sha256(content.encode()).hexdigest(),
+        hashlib.sha256(claim.encode()).hexdigest(),
+    )
 
 
 def content_hash(r: Record) -> str:
-    """Hash of everything stored about a record (checked by ``verify``)."""
-    return _digest(
-        r.record_id,
-        r.subject,
-        r.subject_kind,
-        r.item,
-        r.source,
-        r.source_record_id,
-        r.occurred_on.isoformat(),
-        iso_dt(r.reported_at),
-        int(r.reported_given),
-        r.evidence,
-        r.action,
-        r.corrects,
-        canonical_details(r.details),
-    )
+    """Hash of everything stored about a record (checked by ``verify``): its id, subject and
+    kind, item, source and source record id, dates, whether ``reported_at`` was given,
+    evidence, action, what it corrects and its canonical details."""
+    return seal(r)[1]
 
 
 def claim_hash(r: Record) -> str:
     """Hash of what the source *submitted*: the same submission again is a duplicate even when
     it left ``reported_at`` out (which we fill with the time of receipt)."""
-    return _digest(
-        r.record_id,
-        r.subject,
-        r.item,
-        r.source,
-        r.source_record_id,
-        r.occurred_on.isoformat(),
-        iso_dt(r.reported_at) if r.reported_given else None,
-        r.evidence,
-        r.action,
-        r.corrects,
-        canonical_details(r.details),
-    )
+    return seal(r)[2]
 
 
 def chain_hash(prev: str, seq: int, content: str, received_at: dt.datetime, batch_id: str) -> str:
     """Link a record to the one before it: any edit, removal or reordering breaks a link."""
-    text = f"{prev}|{seq}|{content}|{iso_dt(received_at)}|{batch_id}"
-    return hashlib.sha256(text.encode()).hexdigest()
+    return chain_linker(received_at, batch_id)(prev, seq, content)
+
+
+def chain_linker(received_at: dt.datetime, batch_id: str) -> Callable[[str, int, str], str]:
+    """:func:`chain_hash` with the receipt time and batch fixed: ``link(prev, seq, content)``.
+    Why: a chunk links thousands of records received together, and this is the one step of
+    ingestion that must run under the chain's lock, so its per-record work is kept to one
+    formatted string and one SHA-256."""
+    tail = f"|{iso_dt(received_at)}|{batch_id}"
+    sha256 = hashlib.sha256
+
+    def link(prev: str, seq: int, content: str) -> str:
+        return sha256(f"{prev}|{seq}|{content}{tail}".encode()).hexdigest()
+
+    return link
 
 
 # ---------------------------------------------------------------------------------- validation
@@ -247,6 +259,31 @@ def validate_row(
 
 
 _FIELD_SET = frozenset(FIELDS)
+_VALID_CODES: dict[str, codes.Code] = {}
+_VALID_CODES_MAX = 1 << 18
+_BOUNDS: tuple[dt.datetime, tuple[dt.date, dt.datetime, dt.datetime]] | None = None
+
+
+def _remember_code(subject: str, code: codes.Code) -> None:
+    """Remember a valid code exactly as submitted. Why: a subject has many records, and the
+    fast path then spends one dict probe on it instead of normalising and looking it up again.
+    Only valid codes are kept: a valid code stays valid (its birth date only recedes into the
+    past), so the memo never needs invalidating; it is emptied when full to bound memory."""
+    if len(_VALID_CODES) >= _VALID_CODES_MAX:
+        _VALID_CODES.clear()
+    _VALID_CODES[subject] = code
+
+
+def _bounds(now: dt.datetime) -> tuple[dt.date, dt.datetime, dt.datetime]:
+    """(today, the latest acceptable ``reported_at``, ``now`` to the second) for ``now``; an
+    ingest asks with the same ``now`` for every row, so they are computed once."""
+    global _BOUNDS
+    cached = _BOUNDS  # one read: another thread may replace it meanwhile
+    if cached is not None and cached[0] == now:
+        return cached[1]
+    bounds = (now.date(), now + dt.timedelta(minutes=5), now.replace(microsecond=0))
+    _BOUNDS = (now, bounds)
+    return bounds
 
 
 def _fast_path(
@@ -288,28 +325,39 @@ def _fast_path(
     allowed = registry.sources_by_item.get(item)
     if allowed is None or src not in allowed:
         return None
+    code = _VALID_CODES.get(subject)
+    if code is None:
+        try:
+            code = codes.validate(subject)
+        except codes.CodeError:
+            return None
+        if code.value != subject:
+            return None
+        _remember_code(subject, code)
+    if code.kind not in registry.kinds_by_item[item]:
+        return None
     try:
-        code = codes.validate(subject)
         occurred = dt.date.fromisoformat(occurred_text)
-    except (codes.CodeError, ValueError):
+    except ValueError:
         return None
-    if code.value != subject or code.kind not in registry.kinds_by_item[item]:
-        return None
-    if occurred > now.date() or occurred < EARLIEST:
+    today, latest, received = _bounds(now)
+    if occurred > today or occurred < EARLIEST:
         return None
     reported_text = get("reported_at")
     if reported_text is None or reported_text == "":
-        reported, given = now.replace(microsecond=0), False
+        reported, given = received, False
     elif type(reported_text) is str and reported_text.strip() == reported_text:
         try:
             reported = dt.datetime.fromisoformat(reported_text)
         except ValueError:
             return None
-        if reported.tzinfo is not None or reported > now + dt.timedelta(minutes=5):
+        if reported.tzinfo is not None or reported > latest:
             return None
         if reported.date() < occurred:
             return None
-        reported, given = reported.replace(microsecond=0), True
+        if reported.microsecond:
+            reported = reported.replace(microsecond=0)
+        given = True
     else:
         return None
     evidence = get("evidence")

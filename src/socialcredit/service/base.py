@@ -39,6 +39,7 @@ from socialcredit.service.views import Cached, ViewCache, next_midnight
 from socialcredit.store import Store, StoredKey
 from socialcredit.store.auditwriter import AuditWriter
 from socialcredit.store.markers import HeadReader
+from socialcredit.store.sql import PendingChunk
 from socialcredit.store.subjectreads import read_subject
 from socialcredit.subjects import SubjectRow, validate_subject
 
@@ -130,7 +131,8 @@ class Base:
     ) -> IngestResult:
         """Validate, deduplicate, chain and store a batch. Each chunk commits on its own, so a
         crash loses at most the chunk in flight, and re-submitting the same file afterwards
-        finds the committed rows as duplicates."""
+        finds the committed rows as duplicates. The next chunk is validated and sealed here
+        while the store writes the previous one (:meth:`Store.append_chunks`)."""
         if principal.role not in ("agency", "operator"):
             raise access.AccessDenied("only agencies and operators submit records")
         source = principal.principal if principal.role == "agency" else None
@@ -139,36 +141,35 @@ class Base:
         self.store.begin_batch(
             batch_id=batch_id, origin=origin, source=source, submitted_by=principal.key_id, at=now
         )
+        registry, store, validate, row_error = self.registry, self.store, ledger.validate_row, ledger.RowError
+
+        def prepared() -> Iterator[PendingChunk]:
+            for chunk in _chunks(rows, chunk_size):
+                good: list[Record] = []
+                numbers: list[int] = []
+                raws: list[Mapping[str, Any]] = []
+                bad: list[Quarantined] = []
+                for row in chunk:
+                    if isinstance(row, Quarantined):
+                        bad.append(row)
+                        continue
+                    n, raw = row
+                    try:
+                        good.append(validate(raw, registry=registry, now=now, source=source))
+                        numbers.append(n)
+                        raws.append(raw)
+                    except row_error as exc:
+                        bad.append(Quarantined(n, raw, exc.reasons))
+                sealed = store.seal_records(good, received_at=now, batch_id=batch_id)
+                yield PendingChunk(len(chunk), good, bad, numbers, raws, sealed)
+
         totals = Counter[str]()
         sample: list[Quarantined] = []
-        for chunk in _chunks(rows, chunk_size):
-            good: list[Record] = []
-            numbers: list[int] = []
-            raws: list[Mapping[str, Any]] = []
-            bad: list[Quarantined] = []
-            for row in chunk:
-                if isinstance(row, Quarantined):
-                    bad.append(row)
-                    continue
-                n, raw = row
-                try:
-                    good.append(ledger.validate_row(raw, registry=self.registry, now=now, source=source))
-                    numbers.append(n)
-                    raws.append(raw)
-                except ledger.RowError as exc:
-                    bad.append(Quarantined(n, raw, exc.reasons))
-            out = self.store.append_chunk(
-                batch_id=batch_id,
-                submitted=len(chunk),
-                records=good,
-                quarantined=bad,
-                row_numbers=numbers,
-                raws=raws,
-                received_at=now,
-                may_correct_any=principal.role == "operator",
-            )
+        for chunk, out in store.append_chunks(
+            prepared(), batch_id=batch_id, received_at=now, may_correct_any=principal.role == "operator"
+        ):
             totals.update(
-                submitted=len(chunk),
+                submitted=chunk.submitted,
                 accepted=out.accepted,
                 duplicate=out.duplicate,
                 quarantined=len(out.quarantined),
@@ -176,7 +177,7 @@ class Base:
             if len(sample) < 100:
                 sample.extend(out.quarantined[: 100 - len(sample)])
             if progress is not None:
-                progress(len(chunk))
+                progress(chunk.submitted)
         return IngestResult(
             batch_id,
             totals["submitted"],

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping, Sequence
+import os
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.pool import SingletonThreadPool
 
 from socialcredit import access, ledger
 from socialcredit.dueprocess.cases import CaseEvent
@@ -47,6 +51,16 @@ RECORD_COLUMNS = (
     "claim_hash",
     "chain_hash",
 )
+# The order ingestion builds a record's row in: everything known before the chain's lock is taken
+# first (see ``Store.seal_records``), then the two values the position decides.
+SEALED_COLUMNS = tuple(c for c in RECORD_COLUMNS if c not in ("seq", "chain_hash")) + ("seq", "chain_hash")
+SEALED_CLAIM = SEALED_COLUMNS.index("claim_hash")
+SEALED_CONTENT = SEALED_COLUMNS.index("content_hash")
+DEFAULT_CACHE_MIB = 256
+"""SQLite page cache per connection, a ceiling (pages are allocated as they are touched). Why
+large: ingestion inserts into two indexes keyed at random (``record_id``, ``subject``); once they
+outgrow the cache (SQLite's default is 2 MiB) every insert rereads and rewrites pages through the
+operating system. Override with ``SOCIALCREDIT_SQLITE_CACHE_MIB`` or ``Store(cache_mib=...)``."""
 
 
 def default_url(home: Path) -> str:
@@ -75,8 +89,47 @@ class ChunkOutcome:
     quarantined: list[Quarantined]
 
 
+@dataclass(frozen=True, slots=True)
+class SealedChunk:
+    """Validated records with everything that does not depend on their place in the chain
+    already computed (stored values, details text, content and claim hashes): the part of an
+    append that needs no lock, so it can run before the write transaction, or in another thread
+    while the previous chunk is written. ``rows`` are in ``SEALED_COLUMNS`` order, without the
+    last two (``seq``, ``chain_hash``)."""
+
+    records: Sequence[Record]
+    rows: list[tuple[Any, ...]]
+    received_at: dt.datetime
+    batch_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingChunk:
+    """One validated chunk waiting to be appended (see :meth:`Store.append_chunks`)."""
+
+    submitted: int
+    records: Sequence[Record]
+    quarantined: Sequence[Quarantined]
+    row_numbers: Sequence[int]
+    raws: Sequence[Mapping[str, Any]]
+    sealed: SealedChunk | None = None
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _sqlite_date(value: dt.date) -> dt.date | str:
+    return value.isoformat()
+
+
+def _sqlite_ts(value: dt.datetime) -> dt.datetime | str:
+    """``Store._ts`` on SQLite (SQLAlchemy's storage format) without strftime's cost, which
+    was a tenth of ingestion's; the two agree for four-digit years, which is every time a
+    record can carry (1949 to now)."""
+    if value.year < 1000:
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.isoformat(" ", "microseconds")
 
 
 def record_from_row(m: RowMapping | Mapping[str, Any]) -> Record:
@@ -107,7 +160,7 @@ def record_from_row(m: RowMapping | Mapping[str, Any]) -> Record:
 class Store:
     """A database holding one socialcredit installation."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, cache_mib: int | None = None) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -115,7 +168,10 @@ class Store:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(url, connect_args={"timeout": 60})
-            self._sqlite_pragmas(self.engine)
+            if cache_mib is None:
+                cache_mib = int(os.environ.get("SOCIALCREDIT_SQLITE_CACHE_MIB", DEFAULT_CACHE_MIB))
+            self.cache_mib = cache_mib
+            self._sqlite_pragmas(self.engine, cache_mib)
         else:
             self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
         # Reads go through ``reader``: on SQLite they begin a deferred transaction (one consistent
@@ -129,6 +185,15 @@ class Store:
         assert tuple(cols) == RECORD_COLUMNS, "append_chunk builds rows in RECORD_COLUMNS order"
         self._insert_records = (
             f"INSERT INTO records ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
+        )
+        self._insert_sealed = (
+            f"INSERT INTO records ({', '.join(SEALED_COLUMNS)}) "
+            f"VALUES ({', '.join([mark] * len(SEALED_COLUMNS))})"
+        )
+        # The dedup lookup of a whole chunk in one statement: SQLite reads the ids from one JSON
+        # array parameter, PostgreSQL from one array parameter; both probe the unique index.
+        self._existing_records = "SELECT record_id, claim_hash, source FROM records WHERE " + (
+            "record_id IN (SELECT value FROM json_each(?))" if self.is_sqlite else "record_id = ANY(%s)"
         )
         self._create()
 
@@ -149,9 +214,11 @@ class Store:
         return value.strftime("%Y-%m-%d %H:%M:%S.%f") if self.is_sqlite else value
 
     @staticmethod
-    def _sqlite_pragmas(engine: Engine) -> None:
+    def _sqlite_pragmas(engine: Engine, cache_mib: int) -> None:
         # Take the write lock at BEGIN so two writers never link to the same chain head (reads
-        # through ``reader`` begin deferred and take no write lock).
+        # through ``reader`` begin deferred and take no write lock). WAL with synchronous=NORMAL:
+        # a commit survives the process being killed (docs/decisions/0011-ingest-throughput.md);
+        # the page cache is DEFAULT_CACHE_MIB's; temporary b-trees stay in memory.
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn: Any, _rec: Any) -> None:
             dbapi_conn.isolation_level = None
@@ -159,6 +226,8 @@ class Store:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA cache_size=-{max(2, int(cache_mib)) * 1024}")
+            cur.execute("PRAGMA temp_store=MEMORY")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -210,6 +279,42 @@ class Store:
                 )
             )
 
+    def seal_records(
+        self, records: Sequence[Record], *, received_at: dt.datetime, batch_id: str
+    ) -> SealedChunk:
+        """Compute, without the lock, every stored value of these records that does not depend on
+        their position: one canonical encoding per record gives the details column and both
+        hashes (:func:`ledger.seal`)."""
+        received = self._ts(received_at)
+        date, ts = (_sqlite_date, _sqlite_ts) if self.is_sqlite else (self._date, self._ts)
+        seal = ledger.seal
+        rows: list[tuple[Any, ...]] = []
+        append = rows.append
+        for r in records:
+            details, content, claim = seal(r)
+            append(
+                (
+                    r.record_id,
+                    r.subject,
+                    r.subject_kind,
+                    r.item,
+                    r.source,
+                    r.source_record_id,
+                    date(r.occurred_on),
+                    ts(r.reported_at),
+                    r.reported_given,
+                    r.evidence,
+                    r.action,
+                    r.corrects,
+                    details,
+                    received,
+                    batch_id,
+                    content,
+                    claim,
+                )
+            )
+        return SealedChunk(records, rows, received_at, batch_id)
+
     def append_chunk(
         self,
         *,
@@ -221,97 +326,46 @@ class Store:
         raws: Sequence[Mapping[str, Any]],
         received_at: dt.datetime,
         may_correct_any: bool,
+        sealed: SealedChunk | None = None,
     ) -> ChunkOutcome:
         """Deduplicate, link and insert validated records, and keep the quarantined rows, in one
-        transaction together with the batch's running counts."""
+        transaction together with the batch's running counts. ``sealed`` is
+        :meth:`seal_records` of ``records`` computed beforehand (else it is computed here,
+        before the lock is taken)."""
+        if sealed is None:
+            sealed = self.seal_records(records, received_at=received_at, batch_id=batch_id)
+        if sealed.records is not records or sealed.batch_id != batch_id or sealed.received_at != received_at:
+            raise ValueError("sealed is not this chunk's records")
         q_out = list(quarantined)
-        received = self._ts(received_at)
+        link = ledger.chain_linker(received_at, batch_id)
+        wanted = list({r.record_id for r in records} | {r.corrects for r in records if r.corrects})
         with self.engine.begin() as conn:
             count, head = self._lock_head(conn, "records")
             existing: dict[str, tuple[str, str]] = {}
-            wanted = list({r.record_id for r in records} | {r.corrects for r in records if r.corrects})
-            for i in range(0, len(wanted), CHUNK):
-                part = wanted[i : i + CHUNK]
-                for rid, chash, src in conn.execute(
-                    select(t.records.c.record_id, t.records.c.claim_hash, t.records.c.source).where(
-                        t.records.c.record_id.in_(part)
-                    )
-                ):
+            if wanted:
+                param: Any = json.dumps(wanted) if self.is_sqlite else wanted
+                for rid, chash, src in conn.exec_driver_sql(self._existing_records, (param,)):
                     existing[rid] = (chash, src)
             rows: list[tuple[Any, ...]] = []
             duplicate = 0
-            for r, n, raw in zip(records, row_numbers, raws, strict=True):
-                claim = ledger.claim_hash(r)
-                seen = existing.get(r.record_id)
-                if seen is not None:
-                    if seen[0] == claim:
+            for r, sealed_row, n, raw in zip(records, sealed.rows, row_numbers, raws, strict=True):
+                claim = sealed_row[SEALED_CLAIM]
+                # the common case, a new report, costs one dict probe; anything else is judged
+                # by _refusal (duplicate, conflict, restoration, correction)
+                if r.corrects is not None or r.action == "restore" or r.record_id in existing:
+                    refusal = self._refusal(r, claim, existing, may_correct_any)
+                    if refusal == "":
                         duplicate += 1
-                    else:
-                        q_out.append(
-                            Quarantined(
-                                n,
-                                raw,
-                                (
-                                    f"source_record_id: {r.source_record_id!r} from {r.source} was already "
-                                    f"accepted with different content (record {r.record_id}); send a "
-                                    "record with action 'correct' that references it instead",
-                                ),
-                            )
-                        )
-                    continue
-                if r.action == "restore" and not may_correct_any:
-                    q_out.append(
-                        Quarantined(n, raw, ("action: only an operator records a credit restoration",))
-                    )
-                    continue
-                if r.corrects is not None:
-                    target = existing.get(r.corrects)
-                    if target is None:
-                        q_out.append(
-                            Quarantined(n, raw, (f"corrects: no record {r.corrects!r} in the ledger",))
-                        )
                         continue
-                    if target[1] != r.source and not may_correct_any:
-                        q_out.append(
-                            Quarantined(
-                                n,
-                                raw,
-                                (
-                                    f"corrects: record {r.corrects} came from {target[1]}; only that source "
-                                    "or an operator may correct it",
-                                ),
-                            )
-                        )
+                    if refusal is not None:
+                        q_out.append(Quarantined(n, raw, (refusal,)))
                         continue
                 count += 1
-                chash = ledger.content_hash(r)
-                head = ledger.chain_hash(head, count, chash, received_at, batch_id)
+                head = link(head, count, sealed_row[SEALED_CONTENT])
                 existing[r.record_id] = (claim, r.source)
-                rows.append(
-                    (
-                        count,
-                        r.record_id,
-                        r.subject,
-                        r.subject_kind,
-                        r.item,
-                        r.source,
-                        r.source_record_id,
-                        self._date(r.occurred_on),
-                        self._ts(r.reported_at),
-                        r.reported_given,
-                        r.evidence,
-                        r.action,
-                        r.corrects,
-                        _dumps(dict(r.details)),
-                        received,
-                        batch_id,
-                        chash,
-                        claim,
-                        head,
-                    )
-                )
+                rows.append((*sealed_row, count, head))
             if rows:
-                conn.exec_driver_sql(self._insert_records, rows)
+                conn.exec_driver_sql(self._insert_sealed, rows)
                 self._set_head(conn, "records", count, head)
             fresh = q_out[len(quarantined) :]
             all_q = list(quarantined) + fresh
@@ -339,6 +393,98 @@ class Store:
                 )
             )
         return ChunkOutcome(len(rows), duplicate, all_q)
+
+    def append_chunks(
+        self,
+        chunks: Iterable[PendingChunk],
+        *,
+        batch_id: str,
+        received_at: dt.datetime,
+        may_correct_any: bool,
+    ) -> Iterator[tuple[PendingChunk, ChunkOutcome]]:
+        """Append chunks one after the other, each in its own transaction (as
+        :meth:`append_chunk`), on one writer thread, yielding each chunk with its outcome in
+        order.
+
+        Why a thread: the caller's work to produce the next chunk (validating and sealing rows,
+        plain Python) overlaps the writing of this one, most of which is inside SQLite (or the
+        PostgreSQL server), which runs without the GIL. Order and atomicity are unchanged: one
+        writer, chunks in the order given, each committed whole or not at all; once a chunk
+        fails, no later chunk is written and the error is raised here. An in-memory SQLite
+        database (one connection per thread) is written inline instead."""
+        if isinstance(self.engine.pool, SingletonThreadPool):
+            for c in chunks:
+                yield c, self._append_pending(c, batch_id, received_at, may_correct_any)
+            return
+        failed = threading.Event()
+
+        def write(c: PendingChunk) -> ChunkOutcome:
+            if failed.is_set():
+                raise RuntimeError("not written: an earlier chunk of this batch failed")
+            try:
+                return self._append_pending(c, batch_id, received_at, may_correct_any)
+            except BaseException:
+                failed.set()
+                raise
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="socialcredit-ingest") as writer:
+            pending: tuple[PendingChunk, Future[ChunkOutcome]] | None = None
+            try:
+                for c in chunks:  # advancing the caller's iterator prepares the next chunk
+                    submitted = (c, writer.submit(write, c))
+                    if pending is not None:
+                        yield pending[0], pending[1].result()
+                    pending = submitted
+                if pending is not None:
+                    yield pending[0], pending[1].result()
+            finally:
+                # stopped early (the caller's error or it stopped asking): a chunk being written
+                # completes, one not yet started is not written
+                failed.set()
+
+    def _append_pending(
+        self, c: PendingChunk, batch_id: str, received_at: dt.datetime, may_correct_any: bool
+    ) -> ChunkOutcome:
+        return self.append_chunk(
+            batch_id=batch_id,
+            submitted=c.submitted,
+            records=c.records,
+            quarantined=c.quarantined,
+            row_numbers=c.row_numbers,
+            raws=c.raws,
+            received_at=received_at,
+            may_correct_any=may_correct_any,
+            sealed=c.sealed,
+        )
+
+    @staticmethod
+    def _refusal(
+        r: Record, claim: str, existing: Mapping[str, tuple[str, str]], may_correct_any: bool
+    ) -> str | None:
+        """Why ``r`` is not appended: "" for a duplicate, a reason for quarantine, None to append.
+        ``existing`` maps the ids already in the ledger (or earlier in this chunk) that ``r``
+        names to their (claim hash, source)."""
+        seen = existing.get(r.record_id)
+        if seen is not None:
+            if seen[0] == claim:
+                return ""
+            return (
+                f"source_record_id: {r.source_record_id!r} from {r.source} was already "
+                f"accepted with different content (record {r.record_id}); send a "
+                "record with action 'correct' that references it instead"
+            )
+        if r.action == "restore" and not may_correct_any:
+            return "action: only an operator records a credit restoration"
+        if r.corrects is not None:
+            target = existing.get(r.corrects)
+            if target is None:
+                return f"corrects: no record {r.corrects!r} in the ledger"
+            if target[1] != r.source and not may_correct_any:
+                return (
+                    f"corrects: record {r.corrects} came from {target[1]}; only that source "
+                    "or an operator may correct it"
+                )
+        return None
 
     def batch(self, batch_id: str) -> dict[str, Any] | None:
         with self.reader.connect() as conn:
