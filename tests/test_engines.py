@@ -50,7 +50,7 @@ def decayed(scheme: Scheme, half_lives: tuple[int | None, ...] = (None, 90, 365,
 
 
 POINTS = [s for s in shipped_registry().scored() if isinstance(s.model, PointsModel)]
-"""The engines score points models only (tier and factor models are scored per subject)."""
+"""The points schemes (tests/test_engines_models.py holds the tier and factor models and lists)."""
 SCHEMES = [*POINTS, decayed(shipped_registry().scheme("rongcheng"))]
 """Scored in every parity test: the shipped points schemes and a decaying variant."""
 
@@ -326,11 +326,14 @@ def test_cli_export_and_rescore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
             scored = json.loads(runner.invoke(app, ["score", code, "--at", "2026-06-30", "--json"]).stdout)
             for s in scored["scores"]:
                 want[s["scheme"]][s["grade"]] += 1
-        points = {s.id for s in POINTS}  # tier and factor schemes are skipped by the engines
-        assert {k: v["person"] for k, v in data["grades"].items()} == {
-            k: dict(v) for k, v in want.items() if k in points
+        # every model is rescored (an organisations-only or opt-in scheme may have no persons)
+        assert {k: v["person"] for k, v in data["grades"].items() if "person" in v} == {
+            k: dict(v) for k, v in want.items()
         }
-        assert Path(data["output"]).is_file()
+        assert set(data["grades"]) == {s.id for s in shipped_registry().scored()} and data["skipped"] == {}
+        assert Path(data["output"]).is_file() and Path(data["lists_output"]).is_file()
+        assert data["lists"] == {}  # nobody is on an item list here
+        assert "rongcheng/d-grade" in data["lists_refused"]
         old = tmp_path / "old-export"
         old.mkdir()
         (old / "manifest.json").write_text(json.dumps({"format": "socialcredit-ledger-export", "version": 1}))

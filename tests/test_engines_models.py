@@ -408,3 +408,47 @@ def test_spark_list_entries_match_core(
     from socialcredit.engines.spark import SparkEngine
 
     assert engine_entries(SparkEngine(spark), city, END) == entries[END]
+
+
+@pytest.mark.parametrize("name", ["duckdb", "spark"])
+def test_rescore_writes_every_model_and_list(
+    request: pytest.FixtureRequest,
+    city: City,
+    reference: dict[dt.datetime, Any],
+    entries: dict[dt.datetime, list[Entry]],
+    tmp_path: Path,
+    name: str,
+) -> None:
+    """The rescore job (what `socialcredit rescore` and spark-submit run) writes the tier and
+    factor scores beside the points scores in one file, and every list entry beside them, each
+    equal to the core's answer, and tallies what it wrote."""
+    from socialcredit.engines.base import rescore
+
+    if name == "spark":
+        from socialcredit.engines.spark import SparkEngine
+
+        engine: Engine = SparkEngine(request.getfixturevalue("spark"))
+    else:
+        engine = DuckDBEngine()
+    points = REGISTRY.scheme("rongcheng")
+    out = tmp_path / "scores.parquet"
+    result = rescore(engine, city.directory, [points, *TIERS, *FACTORS], END, out,
+                     list_schemes=list(REGISTRY.schemes.values()))  # fmt: skip
+    engine.close() if name == "duckdb" else None
+    written = pq.read_table(out).to_pylist()
+    got = {(r["subject"], r["scheme"]): (r["score"], r["grade"]) for r in written}
+    assert len(got) == len(written)
+    assert_same(f"{name} rescore", {k: v for k, v in got.items() if k[1] != points.id}, reference[END])
+    assert sum(1 for k in got if k[1] == points.id) == len(city.subjects)
+    assert result.skipped == {} and set(result.grades) == {points.id, *(s.id for s in [*TIERS, *FACTORS])}
+    for s in [*TIERS, *FACTORS]:
+        want = Counter(g for (c, sid), (_v, g) in reference[END].items() if sid == s.id)
+        assert sum((Counter(d) for d in result.grades[s.id].values()), Counter()) == want, s.id
+    assert result.lists_output is not None
+    listed = sorted((tuple(r.values()) for r in pq.read_table(result.lists_output).to_pylist()), key=repr)
+    assert listed == entries[END]
+    tally: dict[str, Counter[str]] = defaultdict(Counter)
+    for e in entries[END]:
+        tally[e[0]][e[3]] += 1
+    assert result.lists == {k: dict(v) for k, v in tally.items()}
+    assert set(result.lists_refused) == set(refused(list(REGISTRY.schemes.values())))

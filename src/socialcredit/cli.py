@@ -676,7 +676,7 @@ def rescore(
             engines.read_manifest(source)
         except (FileNotFoundError, ValueError) as exc:
             fail(f"--from: {exc} (run `socialcredit export DIR` first)")
-    steps = 2 if source is not None else 3
+    steps = 3 if source is not None else 4
     with progress_bar(f"rescoring on {engine}", steps) as p:
         task = p.task_ids[0]
         if source is None:
@@ -689,7 +689,13 @@ def rescore(
         except ImportError as exc:
             fail(f"--engine spark needs `pip install 'socialcredit[spark]'` and Java 17: {exc}")
         result = engines.rescore(
-            runner, source, system.registry.scored(), as_of, target, progress=lambda _stage: p.advance(task)
+            runner,
+            source,
+            system.registry.scored(),
+            as_of,
+            target,
+            list_schemes=list(system.registry.schemes.values()),
+            progress=lambda _stage: p.advance(task),
         )
         runner.close()
     data = {
@@ -702,15 +708,26 @@ def rescore(
         "seconds": round(result.seconds, 3),
         "stages": {k: round(v, 3) for k, v in result.stages.items()},
         "ledger": dict(result.ledger),
+        "skipped": result.skipped,
+        "lists": result.lists,
+        "lists_output": result.lists_output,
+        "lists_refused": result.lists_refused,
     }
     if as_json:
         emit(data)
         return
     out.print(
         f"rescored {result.subjects:,} subjects ({result.records:,} records) on {result.engine} as of "
-        f"{result.as_of:%Y-%m-%d %H:%M} in {result.seconds:.1f}s; scores in {result.output}",
+        f"{result.as_of:%Y-%m-%d %H:%M} in {result.seconds:.1f}s; scores in {result.output}"
+        + (f", list entries in {result.lists_output}" if result.lists_output else ""),
         highlight=False,
     )
+    for list_id, by_status in result.lists.items():
+        out.print(
+            f"  list {list_id}: " + ", ".join(f"{k} {n:,}" for k, n in by_status.items()), highlight=False
+        )
+    for what, why in {**result.skipped, **result.lists_refused}.items():
+        out.print(f"  not rescored: {what}: {why}", highlight=False)
     for scheme_id, by_kind in result.grades.items():
         for kind, dist in by_kind.items():
             total = sum(dist.values()) or 1

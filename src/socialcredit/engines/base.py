@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from socialcredit.engines import relational
-from socialcredit.schemes.model import PointsModel, Scheme
+from socialcredit.engines import counting, factors, listing, relational, tiers
+from socialcredit.schemes.model import FactorModel, PointsModel, Scheme, TierModel
 
 EXPORT_FORMAT = "socialcredit-ledger-export"
 EXPORT_VERSION = 3  # engines.export.VERSION (not imported: export imports the store, this need not)
@@ -100,7 +101,8 @@ class Engine(ABC):
 
 @dataclass(frozen=True)
 class RescoreResult:
-    """What a rescore did: how many subjects, the grade distribution per scheme and kind, how long."""
+    """What a rescore did: how many subjects, the grade distribution per scheme and kind, the list
+    entries per list and status, where it wrote them, how long."""
 
     engine: str
     as_of: dt.datetime
@@ -111,8 +113,14 @@ class RescoreResult:
     seconds: float
     stages: dict[str, float] = field(default_factory=dict)
     ledger: Mapping[str, Any] = field(default_factory=dict)
-    skipped: tuple[str, ...] = ()
-    """Schemes with a tier or factor model: not relational yet, so not rescored (``score`` has them)."""
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Schemes not rescored, by id, with the reason (a factor model whose contacts factor counts:
+    no export holds contacts' scores; ``score`` has them per subject)."""
+    lists: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Entries per list (``scheme/list``) and status at ``as_of``, from what was written."""
+    lists_output: str | None = None
+    lists_refused: dict[str, str] = field(default_factory=dict)
+    """Lists the relational definition does not derive (lists by grade), with the reason."""
 
 
 def read_manifest(dataset: Path) -> dict[str, Any]:
@@ -129,6 +137,42 @@ def read_manifest(dataset: Path) -> dict[str, Any]:
     return data
 
 
+def _scores(
+    engine: Engine, dataset: Path, schemes: Sequence[Scheme], as_of: dt.datetime
+) -> tuple[ir.Table | None, dict[str, str]]:
+    """Every scheme's population scores as one table (points, tier and factor models unioned),
+    and the schemes left out with the reason."""
+    records, subjects = engine.records(dataset), engine.subjects(dataset)
+    points = [s for s in schemes if isinstance(s.model, PointsModel)]
+    tiered = [s for s in schemes if isinstance(s.model, TierModel)]
+    factored = [s for s in schemes if isinstance(s.model, FactorModel)]
+    skipped: dict[str, str] = {}
+    parts: list[ir.Table] = []
+    if points:
+        items, ids = engine.items(points), engine.scheme_ids(points)
+        parts.append(relational.population_scores(records, subjects, items, ids, points, as_of))
+    if tiered or factored:
+        read = engine.table(counting.model_items([*tiered, *factored]), "model_items")
+        if tiered:
+            parts.append(tiers.population_tiers(records, subjects, read, tiered, as_of))
+        for s in factored:  # one at a time, so a refused scheme leaves the others scored
+            try:
+                parts.append(factors.population_factors(records, subjects, read, [s], as_of))
+            except ValueError as exc:
+                skipped[s.id] = str(exc)
+    names = relational.SCORE_SCHEMA.names
+    types = dict(zip(names, ("string", "string", "string", "int64", "string"), strict=True))
+    shaped = [p.select(*names).cast(types) for p in parts]
+    if not shaped:
+        return None, skipped
+    return (shaped[0] if len(shaped) == 1 else ibis.union(*shaped, distinct=False)), skipped
+
+
+def lists_path(out: Path) -> Path:
+    """Where :func:`rescore` writes the list entries when not told: beside the scores."""
+    return out.with_name(f"{out.stem}-lists{out.suffix}")
+
+
 def rescore(
     engine: Engine,
     dataset: Path,
@@ -136,45 +180,63 @@ def rescore(
     as_of: dt.datetime,
     out: Path,
     *,
+    list_schemes: Sequence[Scheme] | None = None,
+    lists_out: Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> RescoreResult:
-    """Score every subject of an export under every scheme, write the scores as Parquet to
-    ``out`` (``subject, kind, scheme, score, grade``), and tally grades per scheme and kind.
+    """Score every subject of an export under every scheme of ``schemes`` (points, tier and factor
+    models), write the scores as Parquet to ``out`` (``subject, kind, scheme, score, grade``),
+    derive every entry of the lists of ``list_schemes`` (default ``schemes``; a list may belong
+    to a scheme without a model, like the court's) into ``lists_out`` (default
+    :func:`lists_path`), and tally grades per scheme and kind and entries per list and status.
 
-    The grade tally is computed from the written scores by the same engine, so what is reported is
+    The tallies are computed from what was written, by the same engine, so what is reported is
     what was written."""
     manifest = read_manifest(dataset)
     t0 = time.perf_counter()
     stages: dict[str, float] = {}
-    scored = [s for s in schemes if isinstance(s.model, PointsModel)]
-    # tier and factor models are not relational yet: skipped here (named in ``skipped``), refused
-    # by :func:`~socialcredit.engines.relational.population_scores` if passed directly
-    skipped = tuple(s.id for s in schemes if s.model is not None and not isinstance(s.model, PointsModel))
-    expr = engine.population_scores(dataset, scored, as_of)
-    t = time.perf_counter()
-    engine.write(expr, out)
-    stages["score and write"] = time.perf_counter() - t
-    if progress:
-        progress("scored")
-    t = time.perf_counter()
-    source = engine.read_scores(out)
-    tally = engine.to_arrow(source.group_by("scheme", "kind", "grade").agg(n=source.count()))
-    stages["tally"] = time.perf_counter() - t
+    expr, skipped = _scores(engine, dataset, schemes, as_of)
+    scored = [s for s in schemes if s.model is not None and s.id not in skipped]
+    grades: dict[str, dict[str, dict[str, int]]] = {s.id: {} for s in scored}
+    if expr is not None:
+        t = time.perf_counter()
+        engine.write(expr, out)
+        stages["score and write"] = time.perf_counter() - t
+        if progress:
+            progress("scored")
+        t = time.perf_counter()
+        source = engine.read_scores(out)
+        tally = engine.to_arrow(source.group_by("scheme", "kind", "grade").agg(n=source.count()))
+        stages["tally"] = time.perf_counter() - t
+        rank = {(s.id, g.grade): i for s in scored if s.model for i, g in enumerate(s.model.grades)}
+        rows = tally.to_pylist()
+        rows.sort(key=lambda r: (r["scheme"], r["kind"], rank.get((r["scheme"], r["grade"]), len(rank))))
+        for row in rows:  # best grade first, as the scheme lists them
+            grades[row["scheme"]].setdefault(row["kind"], {})[row["grade"]] = int(row["n"])
     if progress:
         progress("tallied")
-    grades: dict[str, dict[str, dict[str, int]]] = {s.id: {} for s in scored}
-    n_subjects = 0
-    rank = {(s.id, g.grade): i for s in scored if s.model for i, g in enumerate(s.model.grades)}
-    rows = tally.to_pylist()
-    rows.sort(key=lambda r: (r["scheme"], r["kind"], rank.get((r["scheme"], r["grade"]), len(rank))))
-    for row in rows:  # best grade first, as the scheme lists them
-        grades[row["scheme"]].setdefault(row["kind"], {})[row["grade"]] = int(row["n"])
-        if scored and row["scheme"] == scored[0].id:
-            n_subjects += int(row["n"])
+    pool = list(list_schemes if list_schemes is not None else schemes)
+    wanted = listing.relational_lists(pool)
+    entries: dict[str, dict[str, int]] = {}
+    where: Path | None = None
+    if wanted:
+        where = lists_out or lists_path(out)
+        t = time.perf_counter()
+        found = listing.population_listing(
+            engine.records(dataset), engine.representatives(dataset), wanted, as_of
+        )
+        engine.write(found, where)
+        stages["lists"] = time.perf_counter() - t
+        written = engine.read_scores(where)
+        counts = engine.to_arrow(written.group_by("list", "status").agg(n=written.count()))
+        for row in sorted(counts.to_pylist(), key=lambda r: (r["list"], r["status"])):
+            entries.setdefault(row["list"], {})[row["status"]] = int(row["n"])
+        if progress:
+            progress("listed")
     return RescoreResult(
         engine.name,
         as_of,
-        n_subjects,
+        int(manifest.get("subjects", 0)),
         int(manifest.get("records", 0)),
         grades,
         str(out),
@@ -182,4 +244,7 @@ def rescore(
         stages,
         {k: manifest[k] for k in ("chain_count", "chain_head", "exported_at") if k in manifest},
         skipped,
+        entries,
+        str(where) if where is not None else None,
+        listing.refused(pool),
     )

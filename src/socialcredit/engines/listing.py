@@ -117,7 +117,10 @@ def _days(day: ir.DateValue) -> ir.IntegerValue:
 
 
 def _date(days: ir.IntegerValue) -> ir.DateValue:
-    return ibis.literal(EPOCH, type="date") + days.cast("int64").as_interval("D")
+    # DuckDB's date + interval is a timestamp whatever Ibis believes: through a timestamp and
+    # back, so a written file holds dates on both engines (Ibis drops a cast to the same type)
+    moment = ibis.literal(EPOCH, type="date") + days.cast("int64").as_interval("D")
+    return moment.cast("timestamp").date()
 
 
 def _events(eff: ir.Table, scheme: Scheme, lst: ListDef) -> ir.Table:

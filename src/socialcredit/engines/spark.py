@@ -96,7 +96,8 @@ class SparkEngine(Engine):
 
 def main(argv: list[str] | None = None) -> None:
     """``spark-submit src/socialcredit/engines/spark.py --from DIR --out DIR [--at DATE]``:
-    rescore an export on a cluster with every shipped scheme; prints the result as JSON."""
+    rescore an export on a cluster with every shipped scheme (scores in DIR, list entries in
+    DIR-lists); prints the result as JSON."""
     from socialcredit.schemes.loader import shipped_registry
 
     p = argparse.ArgumentParser(description=main.__doc__)
@@ -105,7 +106,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--at", default=None, help="as-of time (ISO); default now")
     args = p.parse_args(argv)
     at = dt.datetime.fromisoformat(args.at) if args.at else dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    result = base.rescore(SparkEngine(), Path(args.source), shipped_registry().scored(), at, Path(args.out))
+    registry = shipped_registry()
+    result = base.rescore(
+        SparkEngine(),
+        Path(args.source),
+        registry.scored(),
+        at,
+        Path(args.out),
+        list_schemes=list(registry.schemes.values()),
+    )
     print(json.dumps(result.__dict__, default=str, indent=2))  # noqa: T201 - the job's output
 
 
