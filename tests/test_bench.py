@@ -27,7 +27,7 @@ def _bench(name: str) -> ModuleType:
 def test_rescore_bench_runs_and_its_floor_sums_the_same(tmp_path: Path) -> None:
     bench = _bench("rescore")
     result = bench.main(
-        ["--subjects", "800", "--records", "8000", "--dir", str(tmp_path), "--pandas-max", "8000"]
+        ["--subjects", "800", "--records", "8000", "--dir", str(tmp_path), "--pandas-chunk", "3000"]
     )
     assert result["records"] == 8000 and result["floor_s"] > 0
     assert result["rescore_duckdb_ratio"] > 0 and result["pandas_ratio"] > 0
@@ -103,10 +103,15 @@ def test_write_markdown_keeps_newest_first(tmp_path: Path) -> None:
         "rescore_duckdb_ratio": 1.5,
         "rescore_duckdb_score_and_write_s": 1.2,
         "rescore_duckdb_score_and_write_ratio": 1.2,
+        "floor_subject_no_s": 0.6,
+        "floor_subject_no_ratio": 0.6,
+        "rescore_duckdb_ratio_to_subject_no_floor": 2.5,
+        "load_before": 0.5,
+        "load_after": 1.0,
     }
     bench.write_markdown(base, doc)
     bench.write_markdown({**base, "records": 200}, doc)
     text = doc.read_text()
     assert text.startswith("# Benchmarks\n\nIntro.\n")
     assert text.index("200 records") < text.index("100 records")
-    assert "| 1.5 |" in text and "cores" in text
+    assert "| 1.5 (2.5 of the integer-key floor) |" in text and "cores" in text and "after 1.0" in text
