@@ -328,7 +328,8 @@ leaves out: corrections and withdrawals (records superseded by then, from the ex
 `superseded_at`), the report time, every subject (records or not), clamping and grades, and the
 grade tally read back from what was written. The floor groups on the subject's identity code, as
 the query is written from the issue's words; a second floor groups on the export's integer
-`subject_no`, the key `rescore` groups on, and both ratios are shown. Floor and rescore alternate and the best of each is kept. `tests/test_bench.py` runs it
+`subject_no`, the key `rescore` groups on, and both ratios are shown. Floor and rescore
+alternate and the best of each is kept. `tests/test_bench.py` runs it
 at 800 subjects and checks that the floor sums what `rescore` scores.
 
 """
@@ -349,8 +350,8 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
         "|---|---:|---:|",
         f"| floor: bare DuckDB join + group-by (on the subject's code) + write of the same decayed sums | "
         f"{result['floor_s']} | 1.00 |",
-        f"| floor on the export's integer subject number instead of the code | {result['floor_subject_no_s']} | "
-        f"{result['floor_subject_no_ratio']} |",
+        "| floor on the export's integer subject number instead of the code | "
+        f"{result['floor_subject_no_s']} | {result['floor_subject_no_ratio']} |",
         f"| `rescore` on DuckDB, score and write | {result['rescore_duckdb_score_and_write_s']} | "
         f"{result['rescore_duckdb_score_and_write_ratio']} |",
         f"| `rescore` on DuckDB, total (with the grade tally read back) | {result['rescore_duckdb_s']} | "
