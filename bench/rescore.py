@@ -50,6 +50,8 @@ AS_OF = dt.datetime(2026, 10, 31, 23, 59, 59)
 WINDOW_DAYS = 3 * 365
 HALF_LIVES = (180, 365, 730)
 CHUNK = 5_000_000
+GENERATOR = 3
+"""Bumped whenever :func:`generate` changes what it writes, so ``--reuse`` never reads stale data."""
 BENCH_SCHEMA = pa.schema(
     [
         pa.field("seq", pa.int64(), nullable=False),
@@ -151,9 +153,23 @@ def generate(directory: Path, subjects: int, records: int, scheme: Scheme, seed:
         "version": EXPORT_VERSION,
         "records": records,
         "subjects": subjects,
+        "bench": {"seed": seed, "generator": GENERATOR},
     }
     (directory / "manifest.json").write_text(json.dumps(manifest))
     return directory
+
+
+def _generated(directory: Path, subjects: int, records: int, seed: int) -> bool:
+    """Whether ``directory`` holds exactly what :func:`generate` would write for these arguments."""
+    try:
+        m = json.loads((directory / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    want = {"version": EXPORT_VERSION, "subjects": subjects, "records": records}
+    return all(m.get(k) == v for k, v in want.items()) and m.get("bench") == {
+        "seed": seed,
+        "generator": GENERATOR,
+    }
 
 
 def floor_duckdb(
@@ -257,8 +273,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="sc-bench-"))
     data = work / "export"
     t0 = time.perf_counter()
-    generate(data, args.subjects, args.records, scheme, args.seed)
-    gen = time.perf_counter() - t0
+    if args.reuse and _generated(data, args.subjects, args.records, args.seed):
+        gen = 0.0  # the same data, kept from an earlier run with --dir
+    else:
+        generate(data, args.subjects, args.records, scheme, args.seed)
+        gen = time.perf_counter() - t0
     size = sum(p.stat().st_size for p in (data / "records").glob("*.parquet"))
     result: dict[str, Any] = {
         "subjects": args.subjects,
@@ -342,7 +361,8 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
         f"### rescore: {result['subjects']:,} subjects, {result['records']:,} records ({when})",
         "",
         f"Machine: {machine()}; DuckDB {result['duckdb']}. "
-        f"Parquet {result['parquet_bytes'] / 2**20:,.0f} MiB, generated in {result['generate_s']} s. "
+        f"Parquet {result['parquet_bytes'] / 2**20:,.0f} MiB, generated in {result['generate_s']} s "
+        "(0: reused). "
         f"Command: `.venv/bin/python bench/rescore.py --subjects {result['subjects']} "
         f"--records {result['records']}{spark} --write`.",
         "",
@@ -393,6 +413,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--spark", action="store_true", help="also run the Spark engine (local mode)")
     p.add_argument("--dir", default=None, help="keep the generated data here (default: a temp dir, removed)")
     p.add_argument("--write", action="store_true", help="add the figures to docs/benchmarks.md")
+    p.add_argument(
+        "--reuse", action="store_true", help="with --dir: keep data generated there by an earlier run"
+    )
     args = p.parse_args(argv)
     before = os.getloadavg()[0]
     result = run(args)
