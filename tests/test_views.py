@@ -6,6 +6,7 @@ real process on the embedded default."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import subprocess
 import sys
@@ -216,3 +217,30 @@ def test_a_revocation_counts_at_once_here_and_within_the_trust_window_elsewhere(
         system.authenticate(k2.token)
     time.sleep(0.25)
     assert system.cached_principal(k2.token) is None
+
+
+def test_decide_reuses_reasons_for_the_same_entry_and_never_for_another(system: System) -> None:
+    from socialcredit.decisions import decide
+
+    feed(system, row(1, P))
+    view = system.view(P)
+    measure = system.registry.measure("no-flights")
+    assert measure is not None
+
+    def ask(entries: list[Any]) -> Any:
+        return decide(
+            subject=P,
+            subject_kind="person",
+            measure=measure,
+            entries=entries,
+            scores=view.scores,
+            at=view.as_of,
+        )
+
+    first, again = ask(view.entries), ask(view.entries)
+    assert not first.allowed and first.reasons[0] is again.reasons[0]  # built once
+    [entry] = [e for e in view.entries if e.active_on(view.as_of.date())]
+    paused = dataclasses.replace(entry, suspended_by="objection-1")  # equal but for one field
+    d = ask([paused])
+    assert d.allowed and d.reasons[0].basis == "suspended" and "objection-1" in d.reasons[0].text
+    assert not ask(view.entries).allowed

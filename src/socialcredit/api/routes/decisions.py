@@ -1,26 +1,81 @@
 """The relying party's question: may subject X receive measure M now?
 
-The route is ``async def`` (``System.check_async``): with the subject's view cached, the
-decision is a few microseconds of work on the event loop and the request then awaits its audit
-entry's group commit without holding a worker thread; anything that needs the store (a cold
-subject, a moved change marker) runs in a worker thread, so the loop never waits on the
-database. The reply body is rendered once per prepared decision (``DecisionReplies``).
+This route is the hot path, and is written for it:
+
+- ``async def`` (``System.check_async``): with the subject's view cached, the decision is a few
+  microseconds of work on the event loop and the request then awaits its audit entry's group
+  commit without holding a worker thread; anything that needs the store (a cold subject, a
+  moved change marker, a token not verified in the last second) runs in a worker thread, so the
+  loop never waits on the database.
+- No FastAPI dependencies: resolving the key, system and body dependencies (two header
+  parameters, three levels of dependants) cost about 0.3 ms a request, more than the decision
+  and the audit together. The body is validated by the same ``DecisionIn`` model, the key read
+  from the same two headers, errors raised as the same exceptions (one error shape, the same
+  statuses); the OpenAPI document still describes both headers and the body.
+- The reply body is rendered once per prepared decision (``DecisionReplies``).
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+import json
+from typing import Any
 
-from socialcredit.api.deps import CurrentKey, SystemDep
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
 from socialcredit.api.models import DecisionIn, DecisionOut, DecisionReplies
+from socialcredit.service import System
 
 router = APIRouter(prefix="/decisions", tags=["decisions"])
 replies = DecisionReplies()
 
+_HEADERS: list[dict[str, Any]] = [
+    {
+        "name": name,
+        "in": "header",
+        "required": False,
+        "schema": {"anyOf": [{"type": "string"}, {"type": "null"}], "description": what, "title": title},
+        "description": what,
+    }
+    for name, title, what in (
+        ("authorization", "Authorization", "Bearer <API key>"),
+        ("x-api-key", "X-Api-Key", "The API key (alternative header)"),
+    )
+]
+_OPENAPI: dict[str, Any] = {
+    "parameters": _HEADERS,
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": DecisionIn.model_json_schema()}},
+    },
+}
 
-@router.post("", operation_id="decide", response_model=DecisionOut)
-async def decide(body: DecisionIn, key: CurrentKey, system: SystemDep) -> Response:
+
+@router.post("", operation_id="decide", response_model=DecisionOut, openapi_extra=_OPENAPI)
+async def decide(request: Request) -> Response:
     """Allow or deny, with the reasons (list entry or grade, since, until, legal basis, how to
     resolve). The question and the answer are written to the audit log before the reply."""
+    system: System = request.app.state.system
+    raw = await request.body()  # first, as FastAPI would: an oversized body is refused (413) unread
+    try:
+        data = json.loads(raw) if raw else None
+    except json.JSONDecodeError as e:
+        error = {"type": "json_invalid", "loc": ("body", e.pos), "msg": "JSON decode error", "input": {}}
+        raise RequestValidationError([{**error, "ctx": {"error": e.msg}}]) from None
+    headers = request.headers
+    token = headers.get("x-api-key")
+    authorization = headers.get("authorization")
+    if authorization and authorization.lower().startswith("bearer "):
+        token = authorization[7:].strip()
+    key = system.cached_principal(token)
+    if key is None:
+        key = await run_in_threadpool(system.authenticate, token)
+    try:
+        body = DecisionIn.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
     decision = await system.check_async(body.subject, body.measure, key, purpose=body.purpose)
     return Response(replies.body(decision), media_type="application/json")
