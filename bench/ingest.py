@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import resource
 import sqlite3
 import sys
 import tempfile
@@ -66,18 +67,28 @@ def make_rows(records: int, seed: int, registry: Registry) -> list[dict[str, obj
     return out
 
 
-def time_ingest(path: Path, rows: list[dict[str, object]], registry: Registry, chunk: int) -> float:
+def cpu_seconds() -> float:
+    """This process's CPU time (user + system, every thread). Beside the wall time it tells a
+    run on a busy machine (wall well above CPU: waiting for a core) from a slow one."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_ingest(
+    path: Path, rows: list[dict[str, object]], registry: Registry, chunk: int
+) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of ``System.ingest`` of ``rows``."""
     system = System(Store(f"sqlite:///{path}"), registry)
     try:
         numbered = list(enumerate(rows, start=1))
-        t0 = time.perf_counter()
+        c0, t0 = cpu_seconds(), time.perf_counter()
         result = system.ingest(numbered, origin="bench", principal=system.operator(), chunk_size=chunk)
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, cpu_seconds() - c0
     finally:
         system.store.close()
     if (result.accepted, result.duplicate, result.quarantined) != (len(rows), 0, 0):
         raise AssertionError(f"expected every row accepted, got {result}")
-    return seconds
+    return seconds, cpu
 
 
 def stored_tuples(path: Path) -> list[tuple[Any, ...]]:
@@ -89,19 +100,20 @@ def stored_tuples(path: Path) -> list[tuple[Any, ...]]:
         conn.close()
 
 
-def time_floor(path: Path, tuples: list[tuple[Any, ...]], chunk: int) -> float:
-    """executemany of the same tuples into the same table, one transaction per chunk."""
+def time_floor(path: Path, tuples: list[tuple[Any, ...]], chunk: int) -> tuple[float, float]:
+    """executemany of the same tuples into the same table, one transaction per chunk:
+    (wall seconds, CPU seconds)."""
     store = Store(f"sqlite:///{path}")  # the same DDL, indexes and connection settings
     try:
         insert = store._insert_records
-        t0 = time.perf_counter()
+        c0, t0 = cpu_seconds(), time.perf_counter()
         for i in range(0, len(tuples), chunk):
             with store.engine.begin() as conn:
                 conn.exec_driver_sql(insert, tuples[i : i + chunk])
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, cpu_seconds() - c0
     finally:
         store.close()
-    return seconds
+    return seconds, cpu
 
 
 def time_validation(rows: list[dict[str, object]], registry: Registry) -> float:
@@ -114,6 +126,7 @@ def time_validation(rows: list[dict[str, object]], registry: Registry) -> float:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     registry = shipped_registry()
+    load_before = load_average()
     t0 = time.perf_counter()
     rows = make_rows(args.records, args.seed, registry)
     generated = time.perf_counter() - t0
@@ -121,10 +134,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     work.mkdir(parents=True, exist_ok=True)
     ingest_s: list[float] = []
     floor_s: list[float] = []
+    ingest_cpu: list[float] = []
+    floor_cpu: list[float] = []
     tuples: list[tuple[Any, ...]] = []
     for k in range(args.repeat):
         db = work / f"ingest-{k}.db"
-        ingest_s.append(time_ingest(db, rows, registry, args.chunk_size))
+        wall, cpu = time_ingest(db, rows, registry, args.chunk_size)
+        ingest_s.append(wall)
+        ingest_cpu.append(cpu)
         if not tuples:
             tuples = stored_tuples(db)
             if args.verify:
@@ -136,7 +153,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 if problems:
                     raise AssertionError(f"the ingested chain does not verify: {problems[:3]}")
         floor_db = work / f"floor-{k}.db"
-        floor_s.append(time_floor(floor_db, tuples, args.chunk_size))
+        wall, cpu = time_floor(floor_db, tuples, args.chunk_size)
+        floor_s.append(wall)
+        floor_cpu.append(cpu)
         if stored_tuples(floor_db) != tuples:
             raise AssertionError("the floor did not store the same rows")
         if not args.dir:
@@ -161,7 +180,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "validate_records_per_s": round(n / validate_s),
         "ingest_runs_s": [round(s, 3) for s in ingest_s],
         "floor_runs_s": [round(s, 3) for s in floor_s],
+        "ingest_cpu_s": round(ingest_cpu[ingest_s.index(best_ingest)], 3),
+        "floor_cpu_s": round(floor_cpu[floor_s.index(best_floor)], 3),
         "sqlite": sqlite3.sqlite_version,
+        "load_average_before": load_before,
         "load_average": load_average(),
         "verified": bool(args.verify),
     }
@@ -196,20 +218,21 @@ def write_markdown(result: Mapping[str, Any], path: Path) -> None:
     lines = [
         f"### ingest: {result['records']:,} records ({now_utc()})",
         "",
-        f"Machine: {machine()}; SQLite {result['sqlite']}; load average {result['load_average']} at the "
+        f"Machine: {machine()}; SQLite {result['sqlite']}; load average "
+        f"{result.get('load_average_before', '?')} before and {result['load_average']} at the "
         f"end of the run. Rows generated in {result['generate_s']} s. Command: `.venv/bin/python "
         f"bench/ingest.py --records {result['records']} --repeat {result['repeat']}"
         f"{' --verify' if result['verified'] else ''} --write`"
         f"{' (the ingested chain verified)' if result['verified'] else ''}.",
         "",
-        "| what | seconds | records/s | ratio to floor |",
-        "|---|---:|---:|---:|",
+        "| what | seconds | records/s | ratio to floor | process CPU s |",
+        "|---|---:|---:|---:|---:|",
         f"| floor: `executemany` of the same tuples into the same table | {result['floor_s']} | "
-        f"{result['floor_records_per_s']:,} | 1.00 |",
+        f"{result['floor_records_per_s']:,} | 1.00 | {result.get('floor_cpu_s', '')} |",
         f"| `System.ingest` (validate, dedup, chain, insert) | {result['ingest_s']} | "
-        f"{result['ingest_records_per_s']:,} | {result['ratio']} |",
+        f"{result['ingest_records_per_s']:,} | {result['ratio']} | {result.get('ingest_cpu_s', '')} |",
         f"| validation alone (`ledger.validate_row`, not stored) | {result['validate_s']} | "
-        f"{result['validate_records_per_s']:,} | |",
+        f"{result['validate_records_per_s']:,} | | |",
         "",
         f"Runs (seconds): ingest {result['ingest_runs_s']}, floor {result['floor_runs_s']}.",
         "",

@@ -1,7 +1,8 @@
 """The fast ingest path keeps the ledger's promises: the hashes are the documented formulas (so
-ledgers written before still verify), chunks written on the writer thread keep ledger order and
-catch duplicates across chunks, a failing chunk stops the batch at a committed boundary, and every
-row still ends accepted, duplicate or quarantined. Storage tests run on SQLite and PostgreSQL."""
+ledgers written before still verify), a clean row sealed directly equals one validated then
+sealed, chunks keep ledger order and catch duplicates across chunks, a failing chunk stops the
+batch at a committed boundary, and every row still ends accepted, duplicate or quarantined.
+Storage tests run on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from socialcredit.store import Store
 from socialcredit.store import tables as t
 from socialcredit.store.sql import ChunkOutcome
 from tests.conftest import Clock, org, person
+from tests.test_ledger_fastpath import NOW, REG, row_strategy
 
 
 def _reference_digest(*parts: object) -> str:
@@ -94,6 +96,17 @@ def test_seal_is_the_documented_formula(r: Record) -> None:
     assert claim == _reference_claim(r) == ledger.claim_hash(r)
 
 
+@settings(max_examples=1500, deadline=None)
+@given(row_strategy, st.one_of(st.none(), st.sampled_from(["court", "traffic-police"])))
+def test_sealing_a_clean_row_directly_equals_validating_then_sealing(
+    row: dict[str, Any], source: str | None
+) -> None:
+    direct = ledger.seal_row(row, registry=REG, now=NOW, source=source)
+    if direct is not None:
+        assert direct == ledger.sealed(ledger.validate_row(row, registry=REG, now=NOW, source=source))
+        assert len(direct) == len(ledger.SEALED_FIELDS)
+
+
 def test_chain_link_is_the_documented_formula() -> None:
     at = dt.datetime(2026, 11, 2, 10, 0, 0)
     text_form = f"{'0' * 64}|7|{'a' * 64}|2026-11-02T10:00:00|batch"
@@ -138,11 +151,11 @@ class _FailingStore(Store):
 
     calls = 0
 
-    def append_chunk(self, **kw: Any) -> ChunkOutcome:
+    def _append_rows(self, *args: Any) -> ChunkOutcome:  # the one write of each chunk
         self.calls += 1
         if self.calls == 3:
             raise OSError("disk full")
-        return super().append_chunk(**kw)
+        return super()._append_rows(*args)
 
 
 def test_a_failed_chunk_stops_the_batch_at_a_committed_boundary(store_url: str, clock: Clock) -> None:
@@ -170,3 +183,60 @@ def test_a_failed_chunk_stops_the_batch_at_a_committed_boundary(store_url: str, 
         assert store.count_records() == 50 and store.verify_records() == []
     finally:
         store.close()
+
+
+def test_sqlite_page_cache_is_configurable(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    def cache_kib(store: Store) -> int:
+        with store.engine.connect() as conn:
+            return -int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+
+    monkeypatch.delenv("SOCIALCREDIT_SQLITE_CACHE_MIB", raising=False)
+    default = Store(f"sqlite:///{tmp_path / 'a.db'}")
+    chosen = Store(f"sqlite:///{tmp_path / 'b.db'}", cache_mib=64)
+    monkeypatch.setenv("SOCIALCREDIT_SQLITE_CACHE_MIB", "32")
+    from_env = Store(f"sqlite:///{tmp_path / 'c.db'}")
+    try:
+        assert cache_kib(default) == 256 * 1024
+        assert cache_kib(chosen) == 64 * 1024
+        assert cache_kib(from_env) == 32 * 1024
+    finally:
+        for s in (default, chosen, from_env):
+            s.close()
+
+
+def test_corrections_are_found_through_the_partial_index(system: System) -> None:
+    op = system.operator()
+    assert system.ingest([(1, _row(1))], origin="t", principal=op).accepted == 1
+    target = ledger.record_id_for("traffic-police", "tp-1")
+    fix = _row(2, action="withdraw", corrects=target)
+    assert system.ingest([(1, fix)], origin="t", principal=op).accepted == 1
+    assert system.store.superseded_ids() == {target}
+    assert [r.source_record_id for r in system.store.records_for(person(1))] == ["tp-1", "tp-2"]
+    if system.store.is_sqlite:
+        with system.store.engine.connect() as conn:
+            plan = " ".join(
+                str(row[-1])
+                for row in conn.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN SELECT * FROM records WHERE corrects IN (?, ?)", ("a", "b")
+                )
+            )
+        assert "ix_records_corrects" in plan
+
+
+def test_append_chunk_of_records_still_works(system: System, clock: Clock) -> None:
+    """The store's older entry point (validated records in, one transaction) is kept."""
+    store, now = system.store, clock()
+    records = [ledger.validate_row(_row(i), registry=REG, now=now) for i in range(3)]
+    store.begin_batch(batch_id="b1", origin="t", source=None, submitted_by=None, at=now)
+    out = store.append_chunk(
+        batch_id="b1",
+        submitted=4,
+        records=[*records, records[0]],
+        quarantined=[],
+        row_numbers=[1, 2, 3, 4],
+        raws=[{}, {}, {}, {}],
+        received_at=now,
+        may_correct_any=False,
+    )
+    assert (out.accepted, out.duplicate, out.quarantined) == (3, 1, [])
+    assert store.verify_records() == [] and store.batch("b1")["accepted"] == 3  # type: ignore[index]

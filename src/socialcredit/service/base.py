@@ -131,8 +131,8 @@ class Base:
     ) -> IngestResult:
         """Validate, deduplicate, chain and store a batch. Each chunk commits on its own, so a
         crash loses at most the chunk in flight, and re-submitting the same file afterwards
-        finds the committed rows as duplicates. The next chunk is validated and sealed here
-        while the store writes the previous one (:meth:`Store.append_chunks`)."""
+        finds the committed rows as duplicates. Rows are validated and sealed (everything but
+        their place in the chain) here, before the store takes the chain's lock for the chunk."""
         if principal.role not in ("agency", "operator"):
             raise access.AccessDenied("only agencies and operators submit records")
         source = principal.principal if principal.role == "agency" else None
@@ -141,11 +141,17 @@ class Base:
         self.store.begin_batch(
             batch_id=batch_id, origin=origin, source=source, submitted_by=principal.key_id, at=now
         )
-        registry, store, validate, row_error = self.registry, self.store, ledger.validate_row, ledger.RowError
+        registry, validate, seal_row, sealed = (
+            self.registry,
+            ledger.validate_row,
+            ledger.seal_row,
+            ledger.sealed,
+        )
+        convert = self.store.stored_row()
 
         def prepared() -> Iterator[PendingChunk]:
             for chunk in _chunks(rows, chunk_size):
-                good: list[Record] = []
+                good: list[tuple[Any, ...]] = []
                 numbers: list[int] = []
                 raws: list[Mapping[str, Any]] = []
                 bad: list[Quarantined] = []
@@ -154,18 +160,23 @@ class Base:
                         bad.append(row)
                         continue
                     n, raw = row
-                    try:
-                        good.append(validate(raw, registry=registry, now=now, source=source))
-                        numbers.append(n)
-                        raws.append(raw)
-                    except row_error as exc:
-                        bad.append(Quarantined(n, raw, exc.reasons))
-                sealed = store.seal_records(good, received_at=now, batch_id=batch_id)
-                yield PendingChunk(len(chunk), good, bad, numbers, raws, sealed)
+                    # a clean row is sealed straight from its fields; anything else is judged
+                    # (and, if valid, normalised) by the full validation first
+                    s = seal_row(raw, registry=registry, now=now, source=source)
+                    if s is None:
+                        try:
+                            s = sealed(validate(raw, registry=registry, now=now, source=source))
+                        except ledger.RowError as exc:
+                            bad.append(Quarantined(n, raw, exc.reasons))
+                            continue
+                    good.append(convert(s))
+                    numbers.append(n)
+                    raws.append(raw)
+                yield PendingChunk(len(chunk), good, bad, numbers, raws)
 
         totals = Counter[str]()
         sample: list[Quarantined] = []
-        for chunk, out in store.append_chunks(
+        for chunk, out in self.store.append_chunks(
             prepared(), batch_id=batch_id, received_at=now, may_correct_any=principal.role == "operator"
         ):
             totals.update(

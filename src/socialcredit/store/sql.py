@@ -11,16 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.engine import Connection, RowMapping
-from sqlalchemy.pool import SingletonThreadPool
 
 from socialcredit import access, ledger
 from socialcredit.dueprocess.cases import CaseEvent
@@ -51,11 +48,18 @@ RECORD_COLUMNS = (
     "claim_hash",
     "chain_hash",
 )
-# The order ingestion builds a record's row in: everything known before the chain's lock is taken
-# first (see ``Store.seal_records``), then the two values the position decides.
-SEALED_COLUMNS = tuple(c for c in RECORD_COLUMNS if c not in ("seq", "chain_hash")) + ("seq", "chain_hash")
-SEALED_CLAIM = SEALED_COLUMNS.index("claim_hash")
-SEALED_CONTENT = SEALED_COLUMNS.index("content_hash")
+# The order ingestion builds a record's row in: the sealed record (``ledger.SEALED_FIELDS``, known
+# before the chain's lock is taken), then the batch's two values, then the two its position decides.
+SEALED_COLUMNS = (*ledger.SEALED_FIELDS, "received_at", "batch_id", "seq", "chain_hash")
+assert sorted(SEALED_COLUMNS) == sorted(RECORD_COLUMNS)
+_RID, _SOURCE, _SRID, _ACTION, _CORRECTS, _CONTENT, _CLAIM = (
+    ledger.SEALED_FIELDS.index(c)
+    for c in ("record_id", "source", "source_record_id", "action", "corrects", "content_hash", "claim_hash")
+)
+PAGE_SIZE = 16384
+"""SQLite page size of a new database (SQLite's default is 4096). Why: a bare insert of a million
+records cost about a sixth less CPU with 16 KiB pages (fewer, fuller b-tree pages to search,
+split and write); an existing database keeps the page size it was created with."""
 DEFAULT_CACHE_MIB = 256
 """SQLite page cache per connection, a ceiling (pages are allocated as they are touched). Why
 large: ingestion inserts into two indexes keyed at random (``record_id``, ``subject``); once they
@@ -90,37 +94,21 @@ class ChunkOutcome:
 
 
 @dataclass(frozen=True, slots=True)
-class SealedChunk:
-    """Validated records with everything that does not depend on their place in the chain
-    already computed (stored values, details text, content and claim hashes): the part of an
-    append that needs no lock, so it can run before the write transaction, or in another thread
-    while the previous chunk is written. ``rows`` are in ``SEALED_COLUMNS`` order, without the
-    last two (``seq``, ``chain_hash``)."""
-
-    records: Sequence[Record]
-    rows: list[tuple[Any, ...]]
-    received_at: dt.datetime
-    batch_id: str
-
-
-@dataclass(frozen=True, slots=True)
 class PendingChunk:
-    """One validated chunk waiting to be appended (see :meth:`Store.append_chunks`)."""
+    """One validated chunk to append (see :meth:`Store.append_chunks`): ``rows``
+    are its records sealed (``ledger.Sealed``) and converted for this store
+    (:meth:`Store.stored_row`), in submission order, with their row numbers and submitted
+    rows (quoted back if a record is refused); ``quarantined`` are the rows validation refused."""
 
     submitted: int
-    records: Sequence[Record]
+    rows: Sequence[tuple[Any, ...]]
     quarantined: Sequence[Quarantined]
     row_numbers: Sequence[int]
     raws: Sequence[Mapping[str, Any]]
-    sealed: SealedChunk | None = None
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def _sqlite_date(value: dt.date) -> dt.date | str:
-    return value.isoformat()
 
 
 def _sqlite_ts(value: dt.datetime) -> dt.datetime | str:
@@ -218,11 +206,12 @@ class Store:
         # Take the write lock at BEGIN so two writers never link to the same chain head (reads
         # through ``reader`` begin deferred and take no write lock). WAL with synchronous=NORMAL:
         # a commit survives the process being killed (docs/decisions/0011-ingest-throughput.md);
-        # the page cache is DEFAULT_CACHE_MIB's; temporary b-trees stay in memory.
+        # pages of PAGE_SIZE, a page cache of ``cache_mib``; temporary b-trees stay in memory.
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn: Any, _rec: Any) -> None:
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA page_size={PAGE_SIZE}")  # only a new, empty database takes it
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
@@ -279,41 +268,16 @@ class Store:
                 )
             )
 
-    def seal_records(
-        self, records: Sequence[Record], *, received_at: dt.datetime, batch_id: str
-    ) -> SealedChunk:
-        """Compute, without the lock, every stored value of these records that does not depend on
-        their position: one canonical encoding per record gives the details column and both
-        hashes (:func:`ledger.seal`)."""
-        received = self._ts(received_at)
-        date, ts = (_sqlite_date, _sqlite_ts) if self.is_sqlite else (self._date, self._ts)
-        seal = ledger.seal
-        rows: list[tuple[Any, ...]] = []
-        append = rows.append
-        for r in records:
-            details, content, claim = seal(r)
-            append(
-                (
-                    r.record_id,
-                    r.subject,
-                    r.subject_kind,
-                    r.item,
-                    r.source,
-                    r.source_record_id,
-                    date(r.occurred_on),
-                    ts(r.reported_at),
-                    r.reported_given,
-                    r.evidence,
-                    r.action,
-                    r.corrects,
-                    details,
-                    received,
-                    batch_id,
-                    content,
-                    claim,
-                )
-            )
-        return SealedChunk(records, rows, received_at, batch_id)
+    def stored_row(self) -> Callable[[ledger.Sealed], tuple[Any, ...]]:
+        """The conversion of a sealed record to this store's values (dates and times as text on
+        SQLite, exactly as SQLAlchemy stores them; as they are on PostgreSQL)."""
+        if not self.is_sqlite:
+            return tuple
+
+        def convert(s: ledger.Sealed) -> tuple[Any, ...]:
+            return (*s[:6], s[6].isoformat(), _sqlite_ts(s[7]), *s[8:])
+
+        return convert
 
     def append_chunk(
         self,
@@ -326,19 +290,27 @@ class Store:
         raws: Sequence[Mapping[str, Any]],
         received_at: dt.datetime,
         may_correct_any: bool,
-        sealed: SealedChunk | None = None,
     ) -> ChunkOutcome:
         """Deduplicate, link and insert validated records, and keep the quarantined rows, in one
-        transaction together with the batch's running counts. ``sealed`` is
-        :meth:`seal_records` of ``records`` computed beforehand (else it is computed here,
-        before the lock is taken)."""
-        if sealed is None:
-            sealed = self.seal_records(records, received_at=received_at, batch_id=batch_id)
-        if sealed.records is not records or sealed.batch_id != batch_id or sealed.received_at != received_at:
-            raise ValueError("sealed is not this chunk's records")
-        q_out = list(quarantined)
+        transaction together with the batch's running counts."""
+        convert, seal = self.stored_row(), ledger.sealed
+        rows = [convert(seal(r)) for r in records]
+        return self._append_rows(
+            PendingChunk(submitted, rows, quarantined, row_numbers, raws),
+            batch_id,
+            received_at,
+            may_correct_any,
+        )
+
+    def _append_rows(
+        self, c: PendingChunk, batch_id: str, received_at: dt.datetime, may_correct_any: bool
+    ) -> ChunkOutcome:
+        """The write transaction of one chunk: take the chain's lock, look up which of its ids
+        (and the ids its corrections name) the ledger holds, then link and insert in order."""
+        q_out = list(c.quarantined)
         link = ledger.chain_linker(received_at, batch_id)
-        wanted = list({r.record_id for r in records} | {r.corrects for r in records if r.corrects})
+        received = self._ts(received_at)
+        wanted = list({row[_RID] for row in c.rows} | {row[_CORRECTS] for row in c.rows if row[_CORRECTS]})
         with self.engine.begin() as conn:
             count, head = self._lock_head(conn, "records")
             existing: dict[str, tuple[str, str]] = {}
@@ -348,12 +320,11 @@ class Store:
                     existing[rid] = (chash, src)
             rows: list[tuple[Any, ...]] = []
             duplicate = 0
-            for r, sealed_row, n, raw in zip(records, sealed.rows, row_numbers, raws, strict=True):
-                claim = sealed_row[SEALED_CLAIM]
+            for row, n, raw in zip(c.rows, c.row_numbers, c.raws, strict=True):
                 # the common case, a new report, costs one dict probe; anything else is judged
                 # by _refusal (duplicate, conflict, restoration, correction)
-                if r.corrects is not None or r.action == "restore" or r.record_id in existing:
-                    refusal = self._refusal(r, claim, existing, may_correct_any)
+                if row[_CORRECTS] is not None or row[_ACTION] == "restore" or row[_RID] in existing:
+                    refusal = self._refusal(row, existing, may_correct_any)
                     if refusal == "":
                         duplicate += 1
                         continue
@@ -361,15 +332,13 @@ class Store:
                         q_out.append(Quarantined(n, raw, (refusal,)))
                         continue
                 count += 1
-                head = link(head, count, sealed_row[SEALED_CONTENT])
-                existing[r.record_id] = (claim, r.source)
-                rows.append((*sealed_row, count, head))
+                head = link(head, count, row[_CONTENT])
+                existing[row[_RID]] = (row[_CLAIM], row[_SOURCE])
+                rows.append((*row, received, batch_id, count, head))
             if rows:
                 conn.exec_driver_sql(self._insert_sealed, rows)
                 self._set_head(conn, "records", count, head)
-            fresh = q_out[len(quarantined) :]
-            all_q = list(quarantined) + fresh
-            if all_q:
+            if q_out:
                 conn.execute(
                     t.quarantine.insert(),
                     [
@@ -379,20 +348,50 @@ class Store:
                             "raw": _dumps(dict(q.raw))[:20000],
                             "reasons": _dumps(list(q.reasons)),
                         }
-                        for q in all_q
+                        for q in q_out
                     ],
                 )
             conn.execute(
                 update(t.batches)
                 .where(t.batches.c.batch_id == batch_id)
                 .values(
-                    submitted=t.batches.c.submitted + submitted,
+                    submitted=t.batches.c.submitted + c.submitted,
                     accepted=t.batches.c.accepted + len(rows),
                     duplicate=t.batches.c.duplicate + duplicate,
-                    quarantined=t.batches.c.quarantined + len(all_q),
+                    quarantined=t.batches.c.quarantined + len(q_out),
                 )
             )
-        return ChunkOutcome(len(rows), duplicate, all_q)
+        return ChunkOutcome(len(rows), duplicate, q_out)
+
+    @staticmethod
+    def _refusal(
+        row: tuple[Any, ...], existing: Mapping[str, tuple[str, str]], may_correct_any: bool
+    ) -> str | None:
+        """Why a sealed record is not appended: "" for a duplicate, a reason for quarantine, None
+        to append. ``existing`` maps the ids already in the ledger (or earlier in this chunk)
+        that it names to their (claim hash, source)."""
+        record_id, source, srid, corrects = row[_RID], row[_SOURCE], row[_SRID], row[_CORRECTS]
+        seen = existing.get(record_id)
+        if seen is not None:
+            if seen[0] == row[_CLAIM]:
+                return ""
+            return (
+                f"source_record_id: {srid!r} from {source} was already "
+                f"accepted with different content (record {record_id}); send a "
+                "record with action 'correct' that references it instead"
+            )
+        if row[_ACTION] == "restore" and not may_correct_any:
+            return "action: only an operator records a credit restoration"
+        if corrects is not None:
+            target = existing.get(corrects)
+            if target is None:
+                return f"corrects: no record {corrects!r} in the ledger"
+            if target[1] != source and not may_correct_any:
+                return (
+                    f"corrects: record {corrects} came from {target[1]}; only that source "
+                    "or an operator may correct it"
+                )
+        return None
 
     def append_chunks(
         self,
@@ -402,89 +401,18 @@ class Store:
         received_at: dt.datetime,
         may_correct_any: bool,
     ) -> Iterator[tuple[PendingChunk, ChunkOutcome]]:
-        """Append chunks one after the other, each in its own transaction (as
-        :meth:`append_chunk`), on one writer thread, yielding each chunk with its outcome in
-        order.
+        """Append chunks one after the other, each in its own transaction, yielding each chunk
+        with its outcome; an error stops the batch there (the chunks before it stay committed).
 
-        Why a thread: the caller's work to produce the next chunk (validating and sealing rows,
-        plain Python) overlaps the writing of this one, most of which is inside SQLite (or the
-        PostgreSQL server), which runs without the GIL. Order and atomicity are unchanged: one
-        writer, chunks in the order given, each committed whole or not at all; once a chunk
-        fails, no later chunk is written and the error is raised here. An in-memory SQLite
-        database (one connection per thread) is written inline instead."""
-        if isinstance(self.engine.pool, SingletonThreadPool):
-            for c in chunks:
-                yield c, self._append_pending(c, batch_id, received_at, may_correct_any)
-            return
-        failed = threading.Event()
-
-        def write(c: PendingChunk) -> ChunkOutcome:
-            if failed.is_set():
-                raise RuntimeError("not written: an earlier chunk of this batch failed")
-            try:
-                return self._append_pending(c, batch_id, received_at, may_correct_any)
-            except BaseException:
-                failed.set()
-                raise
-
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="socialcredit-ingest") as writer:
-            pending: tuple[PendingChunk, Future[ChunkOutcome]] | None = None
-            try:
-                for c in chunks:  # advancing the caller's iterator prepares the next chunk
-                    submitted = (c, writer.submit(write, c))
-                    if pending is not None:
-                        yield pending[0], pending[1].result()
-                    pending = submitted
-                if pending is not None:
-                    yield pending[0], pending[1].result()
-            finally:
-                # stopped early (the caller's error or it stopped asking): a chunk being written
-                # completes, one not yet started is not written
-                failed.set()
-
-    def _append_pending(
-        self, c: PendingChunk, batch_id: str, received_at: dt.datetime, may_correct_any: bool
-    ) -> ChunkOutcome:
-        return self.append_chunk(
-            batch_id=batch_id,
-            submitted=c.submitted,
-            records=c.records,
-            quarantined=c.quarantined,
-            row_numbers=c.row_numbers,
-            raws=c.raws,
-            received_at=received_at,
-            may_correct_any=may_correct_any,
-            sealed=c.sealed,
-        )
-
-    @staticmethod
-    def _refusal(
-        r: Record, claim: str, existing: Mapping[str, tuple[str, str]], may_correct_any: bool
-    ) -> str | None:
-        """Why ``r`` is not appended: "" for a duplicate, a reason for quarantine, None to append.
-        ``existing`` maps the ids already in the ledger (or earlier in this chunk) that ``r``
-        names to their (claim hash, source)."""
-        seen = existing.get(r.record_id)
-        if seen is not None:
-            if seen[0] == claim:
-                return ""
-            return (
-                f"source_record_id: {r.source_record_id!r} from {r.source} was already "
-                f"accepted with different content (record {r.record_id}); send a "
-                "record with action 'correct' that references it instead"
-            )
-        if r.action == "restore" and not may_correct_any:
-            return "action: only an operator records a credit restoration"
-        if r.corrects is not None:
-            target = existing.get(r.corrects)
-            if target is None:
-                return f"corrects: no record {r.corrects!r} in the ledger"
-            if target[1] != r.source and not may_correct_any:
-                return (
-                    f"corrects: record {r.corrects} came from {target[1]}; only that source "
-                    "or an operator may correct it"
-                )
-        return None
+        Why not on a writer thread, overlapping the caller's validation of the next chunk:
+        measured, it was slower (17,000 against 27,600 records/s at 200,000 records). ``sqlite3``
+        releases the GIL inside each row's step but needs it back to bind the next row, and
+        while the other thread runs Python it gets it back only every switch interval (5 ms),
+        so the insert crawls until the validation is done. Handing SQLite a whole chunk in one
+        GIL-free statement (rows as one JSON array) cost more CPU than it could save on two
+        cores shared with other work (docs/decisions/0011-ingest-throughput.md)."""
+        for c in chunks:
+            yield c, self._append_rows(c, batch_id, received_at, may_correct_any)
 
     def batch(self, batch_id: str) -> dict[str, Any] | None:
         with self.reader.connect() as conn:
