@@ -414,3 +414,33 @@ def test_decay_timeline_matches_score_points_every_day() -> None:
             at = dt.datetime.combine(day, dt.time(23, 59, 59))
             assert score_points(code, recs, scheme, at).score == value, (code, day)
             day += dt.timedelta(days=1)
+
+
+def test_export_derives_supersession_and_numbers_as_defined(city: City) -> None:
+    """The export's ``superseded_at`` is :func:`relational.with_supersession` of its own records
+    (the earliest report of a record naming each one), and ``subject_no`` numbers
+    ``subjects.parquet`` densely, with every record's number that of its subject."""
+    import ibis
+
+    records = pq.read_table(city.directory / "records")
+    con = ibis.duckdb.connect()
+    bare = con.create_table("r", records.drop(["superseded_at", "occurred_year"]))
+    derived = con.to_pyarrow(relational.with_supersession(bare))
+    want = dict(zip(derived["seq"].to_pylist(), derived["superseded_at"].to_pylist(), strict=True))
+    got = dict(zip(records["seq"].to_pylist(), records["superseded_at"].to_pylist(), strict=True))
+    assert got == want
+    by_id = {r.record_id: r for r in city.records}
+    firsts: dict[str, dt.datetime] = {}
+    for r in city.records:  # the same, from the ledger's own records
+        if r.corrects:
+            firsts[r.corrects] = min(firsts.get(r.corrects, r.reported_at), r.reported_at)
+    assert {by_id[rid].seq: at for rid, at in firsts.items()} == {
+        k: v for k, v in got.items() if v is not None
+    }
+    subjects = pq.read_table(city.directory / "subjects.parquet").to_pydict()
+    assert sorted(subjects["subject_no"]) == list(range(len(subjects["code"])))
+    number = dict(zip(subjects["code"], subjects["subject_no"], strict=True))
+    assert all(
+        number[s] == n
+        for s, n in zip(records["subject"].to_pylist(), records["subject_no"].to_pylist(), strict=True)
+    )
