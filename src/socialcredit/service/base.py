@@ -348,7 +348,7 @@ class Base:
     ) -> tuple[Decision, dict[str, Any]] | None:
         """The decision and its audit entry. With ``fast``, only if that needs no I/O (a cached
         view and a fresh change marker), else ``None``."""
-        measure = self.registry.measure(measure_id)
+        measure = self._measure(measure_id)
         if measure is None:
             raise NotFound(f"measure: no measure {measure_id!r}")
         access.require(access.may_ask(principal, measure), f"ask about measure {measure_id}")
@@ -370,8 +370,17 @@ class Base:
         if prepared is None:
             d = _decide(entry.view, measure)
             prepared = entry.decisions[measure.id] = (d, _detail(d))
-        decision = dataclasses.replace(prepared[0], at=now)
+        d = prepared[0]
+        decision = Decision(d.subject, d.measure, d.measure_kind, d.allowed, now, d.reasons)
         return decision, _decision_entry(principal, decision, purpose, prepared[1])
+
+    def _measure(self, measure_id: str) -> Any:
+        """The registry's measure by id, from a table built once per registry object (the
+        registry's own lookup builds a dict of every measure on each call)."""
+        table = self.__dict__.get("_measures")
+        if table is None or table[0] is not self.registry:
+            table = self.__dict__["_measures"] = (self.registry, self.registry.measures())
+        return table[1].get(measure_id)
 
     def _audit(self, principal: access.Principal, action: str, **fields: Any) -> None:
         self._auditor.append(

@@ -608,59 +608,58 @@ class Store:
 
     def append_audit(self, entries: Sequence[Mapping[str, Any]], *, durable: bool = False) -> None:
         """Append audit entries to their chain in one transaction; committed before the answer
-        is returned. ``durable`` asks SQLite to sync the commit to disk (a connection with
-        ``synchronous=FULL``): the group commit of decisions uses it, so an acknowledged decision
-        survives a power cut and not only a crash of the process; one fsync is shared by every
-        entry in the group. (PostgreSQL commits are durable already.)"""
+        is returned. ``durable`` asks SQLite to sync the commit to disk (``synchronous=FULL``, on
+        a connection of its own: ``store/auditsqlite.py``): the group commit of decisions uses
+        it, so an acknowledged decision survives a power cut and not only a crash of the
+        process; one fsync is shared by every entry in the group. (PostgreSQL commits are
+        durable already.)"""
         if not entries:
             return
-        engine = self._durable_engine() if durable and self.is_sqlite else self.engine
-        with engine.begin() as conn:
-            self._append_audit(conn, entries)
+        if durable and self.is_sqlite:
+            from socialcredit.store.auditsqlite import durable_appender
 
-    def _durable_engine(self) -> Engine:
-        """A second small pool on the same SQLite file whose connections sync every commit
-        (``synchronous=FULL``); the rest of the installation keeps ``NORMAL``."""
-        engine: Engine | None = self.__dict__.get("_durable")
-        if engine is None:
-            engine = create_engine(self.url, connect_args={"timeout": 60}, pool_size=1, max_overflow=4)
+            appender = durable_appender(self)
+            if appender is not None:
+                appender.append(entries)
+                return
+        with self.engine.begin() as conn:
+            count, head = self._lock_head(conn, "audit")
+            statements, count, head = self.audit_statements(count, head, entries)
+            for sql, params in statements:
+                conn.exec_driver_sql(sql, params)
+            self._set_head(conn, "audit", count, head)
 
-            @event.listens_for(engine, "connect")
-            def _connect(dbapi_conn: Any, _rec: Any) -> None:
-                dbapi_conn.isolation_level = None
-                for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
-                    dbapi_conn.execute(f"PRAGMA {pragma}")
-
-            @event.listens_for(engine, "begin")
-            def _begin(conn: Connection) -> None:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")  # the chain head is read, then moved
-
-            self.__dict__["_durable"] = engine
-        return engine
-
-    def _append_audit(self, conn: Connection, entries: Sequence[Mapping[str, Any]]) -> None:
-        # One multi-row INSERT per 500 entries, not an executemany: the DB-API driver releases
-        # the GIL around every statement step, and a writer thread that must win the GIL back
-        # from a busy event loop once per row was what made group commits slow.
-        count, head = self._lock_head(conn, "audit")
+    def audit_statements(
+        self, count: int, head: str, entries: Sequence[Mapping[str, Any]]
+    ) -> tuple[list[tuple[str, tuple[Any, ...]]], int, str]:
+        """The INSERT statements that append ``entries`` after (``count``, ``head``), and the
+        chain's new count and head. One multi-row INSERT per 500 entries, not an executemany:
+        the DB-API driver releases the GIL around every statement step, and a writer thread
+        that must win the GIL back from a busy event loop once per row was what made group
+        commits slow. A ``detail`` mapping shared by many entries (a prepared decision's) is
+        serialised once per call."""
         mark = "?" if self.is_sqlite else "%s"
+        one = "(" + ", ".join([mark] * len(AUDIT_COLUMNS)) + ")"
+        statements: list[tuple[str, tuple[Any, ...]]] = []
         values: list[Any] = []
+        details: dict[int, str] = {}
         for n, e in enumerate(entries, start=1):
             count += 1
             row = {k: e.get(k) for k in AUDIT_FIELDS}
-            row["detail"] = _dumps(e.get("detail", {}))
+            detail = e.get("detail", {})
+            text = details.get(id(detail))
+            if text is None:
+                text = details[id(detail)] = _dumps(detail)
+            row["detail"] = text
             at = e["at"]
             head = ledger.chain_hash(head, count, _audit_content(row), at, "audit")
-            values += [count, self._ts(at), *(row[k] for k in AUDIT_FIELDS[1:]), row["detail"], head]
+            values += [count, self._ts(at), *(row[k] for k in AUDIT_FIELDS[1:]), text, head]
             if n % AUDIT_ROWS_PER_INSERT == 0 or n == len(entries):
                 rows = len(values) // len(AUDIT_COLUMNS)
-                one = "(" + ", ".join([mark] * len(AUDIT_COLUMNS)) + ")"
-                conn.exec_driver_sql(
-                    f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)}) VALUES {', '.join([one] * rows)}",
-                    tuple(values),
-                )
+                sql = f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)}) VALUES {', '.join([one] * rows)}"
+                statements.append((sql, tuple(values)))
                 values = []
-        self._set_head(conn, "audit", count, head)
+        return statements, count, head
 
     def heads(self) -> dict[str, tuple[int, str]]:
         """Every chain's (count, head) in one read: the cheap marker a cache compares to learn
