@@ -209,3 +209,17 @@ def test_a_killed_server_loses_no_answered_decision(tmp_path: Path) -> None:
         assert store.verify_audit() == []
     finally:
         store.close()
+
+
+def test_serving_tunes_the_collector_and_puts_it_back(system: System) -> None:
+    import gc
+
+    from fastapi.testclient import TestClient
+
+    from socialcredit.api.app import GC_THRESHOLD_SERVING
+
+    before = gc.get_threshold()
+    with TestClient(create_app(system)) as client:
+        assert client.get("/health").status_code == 200
+        assert gc.get_threshold() == GC_THRESHOLD_SERVING and gc.get_freeze_count() > 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

