@@ -244,3 +244,35 @@ def test_decide_reuses_reasons_for_the_same_entry_and_never_for_another(system: 
     d = ask([paused])
     assert d.allowed and d.reasons[0].basis == "suspended" and "objection-1" in d.reasons[0].text
     assert not ask(view.entries).allowed
+
+
+class Heads:
+    """A head reader that returns the markers it is given, in turn."""
+
+    def __init__(self, *markers: Any) -> None:
+        self.markers = list(markers)
+
+    def read(self) -> Any:
+        return self.markers.pop(0)
+
+
+def test_a_late_read_of_an_older_marker_does_not_empty_the_cache() -> None:
+    old, new = ((5, "a"), (1, "c")), ((6, "b"), (1, "c"))
+    touched: list[tuple[int, int]] = []
+
+    def since(records: int, cases: int) -> set[str]:
+        touched.append((records, cases))
+        return {REP}
+
+    clock = [0.0]
+    cache = ViewCache(Heads(old, new, old, new), since, monotonic=lambda: clock[0])  # type: ignore[arg-type]
+    gen = cache.current()
+    assert gen is not None and cache.put(P, Cached(None, dt.datetime.max, (), time.monotonic()), gen)
+    clock[0] = 2.0
+    cache.current()  # the newer marker, read at 2: REP was touched, P stays
+    assert len(cache) == 1 and touched == [(5, 1)]
+    clock[0] = 1.0  # a thread whose read started at 1, before the newer marker was read
+    cache.current()
+    clock[0] = 3.0
+    cache.current()
+    assert len(cache) == 1 and touched == [(5, 1)]

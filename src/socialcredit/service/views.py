@@ -76,6 +76,7 @@ class ViewCache:
         self._entries: dict[str, Cached] = {}
         self._via: dict[str, set[str]] = {}  # organisation -> cached persons representing it
         self._applied: Marker | None = None
+        self._applied_read = float("-inf")  # when the read that found ``_applied`` started
         self._lock = threading.RLock()
         self._seen: tuple[Marker, float] | None = None
         self._asked = 0.0
@@ -95,12 +96,21 @@ class ViewCache:
         applied, else ``None`` is returned and the caller asks again from a worker thread. The
         watcher reads the marker every ``poll`` seconds while fast questions keep coming."""
         if may_block:
+            started = self._monotonic()
             marker = self.heads.read()
-            self._seen = (marker, self._monotonic())
-            if marker != self._applied:
-                with self._lock:
-                    if marker != self._applied:
-                        self._apply(marker)
+            now = self._monotonic()
+            with self._lock:
+                applied = self._applied
+                # A read that started before the applied one and found less is merely late (another
+                # thread was quicker), not a replaced database: applying it would empty the cache.
+                late = applied is not None and started < self._applied_read and _extends(marker, applied)
+                if marker != applied and not late:
+                    self._apply(marker)
+                if not late:
+                    self._applied_read = max(self._applied_read, started)
+                current = self._applied
+                assert current is not None
+                self._seen = (current, now)
             return self.generation
         now = self._monotonic()
         self._asked = now

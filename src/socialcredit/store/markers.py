@@ -1,13 +1,13 @@
-"""The chain heads as a cheap change marker, read on every decision.
+"""The chain heads as a cheap change marker for the view cache (``service/views.py``).
 
 Why: a cache of derived answers must notice writes made by *any* process sharing the database
 (the server, a ``socialcredit ingest`` run, a second server). Every write that can change a
 decision appends to the records or the cases chain, so their (count, head hash) pairs are a
 monotonic marker: equal markers mean nothing was appended. Through SQLAlchemy one such read
 costs about 0.3 ms, more than the whole decision; on SQLite a plain ``sqlite3`` connection kept
-open reads the little ``chain_heads`` table in a few microseconds, so it is checked on every
-question instead of on a timer. PostgreSQL goes through the store (a network round trip
-either way).
+open reads the little ``chain_heads`` table in a few microseconds, so a blocking caller can check
+it on every question, and the watcher thread every 10 ms. PostgreSQL goes through the store (a
+network round trip either way).
 """
 
 from __future__ import annotations
@@ -32,11 +32,6 @@ class HeadReader:
         self._path = path if path and path != ":memory:" and "?" not in path else None
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
-
-    @property
-    def cheap(self) -> bool:
-        """Whether a read costs microseconds (a local file), so it may run on an event loop."""
-        return self._path is not None
 
     def read(self) -> Marker:
         if self._path is None:
