@@ -6,6 +6,7 @@ real process on the embedded default."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import datetime as dt
 import subprocess
@@ -276,3 +277,12 @@ def test_a_late_read_of_an_older_marker_does_not_empty_the_cache() -> None:
     clock[0] = 3.0
     cache.current()
     assert len(cache) == 1 and touched == [(5, 1)]
+
+
+def test_a_replaced_registry_is_not_answered_from_the_old_ones_cache(system: System) -> None:
+    assert allowed(system, P) and allowed(system, P)
+    hits = system._views.hits
+    system.registry = copy.copy(system.registry)  # schemes loaded again (they may have been edited)
+    assert allowed(system, P)
+    assert system._views.hits == hits  # computed under the new registry, not served from the old
+    assert allowed(system, P) and system._views.hits == hits + 1

@@ -238,6 +238,7 @@ class Base:
 
     def _cached(self, code: str, kind: codes.SubjectKind, at: dt.datetime) -> Cached:
         """The cache entry for ``code`` at ``at`` (now), computed and stored on a miss."""
+        self._registry_replaced()
         generation = self._views.current()
         assert generation is not None
         entry = self._views.get(code, at)
@@ -379,8 +380,18 @@ class Base:
         registry's own lookup builds a dict of every measure on each call)."""
         table = self.__dict__.get("_measures")
         if table is None or table[0] is not self.registry:
-            table = self.__dict__["_measures"] = (self.registry, self.registry.measures())
+            self._registry_replaced()
+            table = self.__dict__["_measures"]
         return table[1].get(measure_id)
+
+    def _registry_replaced(self) -> None:
+        """Forget everything computed under another registry (cached views and decisions are
+        scores, lists and measures of the schemes in force)."""
+        table = self.__dict__.get("_measures")
+        if table is None or table[0] is not self.registry:
+            if table is not None:
+                self._views.invalidate()
+            self.__dict__["_measures"] = (self.registry, self.registry.measures())
 
     def _audit(self, principal: access.Principal, action: str, **fields: Any) -> None:
         self._auditor.append(
