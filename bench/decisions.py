@@ -83,6 +83,15 @@ def serve_bare(port: int) -> None:
     uvicorn.run(bare_app(), host="127.0.0.1", port=port, log_level="warning")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux ``/proc``), 0.0 where unavailable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -312,7 +321,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
     proc = start([sys.executable, str(Path(__file__).resolve()), "--serve-bare", str(port)], env, port)
     try:
+        cpu0 = cpu_seconds(proc.pid)
         bare = load(port, key, subjects, args.connections, args.seconds, args.warmup, "bare")
+        bare_cpu = cpu_seconds(proc.pid) - cpu0
     finally:
         stop(proc)
 
@@ -320,7 +331,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
     proc = start([SOCIALCREDIT, "serve", "--host", "127.0.0.1", "--port", str(port)], env, port)
     try:
+        cpu0 = cpu_seconds(proc.pid)
         real = load(port, key, subjects, args.connections, args.seconds, args.warmup, "http")
+        real_cpu = cpu_seconds(proc.pid) - cpu0
     finally:
         stop(proc)
     after, logged = audit_decisions(url)
@@ -333,6 +346,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     result["bare"] = bare.figures()
     result["decisions"] = real.figures()
     result["rps_ratio"] = round(real.answered / real.seconds / (bare.answered / bare.seconds), 3)
+    # the server process's CPU per request answered (warm-up included on both sides): less
+    # sensitive than the rate to what else the shared machine is doing
+    result["bare"]["cpu_us_per_request"] = round(bare_cpu / max(1, len(bare.purposes)) * 1e6)
+    result["decisions"]["cpu_us_per_request"] = round(real_cpu / max(1, len(real.purposes)) * 1e6)
     result["audit_added"] = after - before
     result["audit_expected"] = len(real.purposes)
     result["audit_missing"] = sum(1 for p in real.purposes if p not in logged)
@@ -368,7 +385,10 @@ implementation):
   are a policy with their own tests, not the capacity measured); the limits middleware still runs.
 
 After the run the audit log must hold exactly one `decision` entry per request answered (warm-up
-included), with the purposes sent, and every chain must verify. In process: `decisions.decide` on
+included), with the purposes sent, and every chain must verify. "Server CPU" is the server
+process's user and system CPU time over its run divided by the requests it answered (warm-up
+included): less moved than the rate by what else the shared machine is doing (the writer thread,
+the watcher and fsyncs are in it; the load generator is not). In process: `decisions.decide` on
 a prepared subject view (median of 7 timed loops) and `System.check` end to end (view, decision,
 audit entry committed and synced; median of single calls, one after the other, so each is a
 group of one): first about 2,000 distinct residents (each view computed from the store), then
@@ -391,12 +411,13 @@ def write_markdown(result: Mapping[str, Any], path: Path) -> None:
         f"asked about. Command: `.venv/bin/python bench/decisions.py --residents {result['residents']} "
         f"--connections {result['connections']} --seconds {result['seconds']} --write`.",
         "",
-        "| server | answered | requests/s | ratio to bare | p50 ms | p99 ms | max ms | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| server | answered | requests/s | ratio to bare | p50 ms | p99 ms | max ms | errors "
+        "| server CPU µs/request |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| bare FastAPI, constant | {b['answered']:,} | {b['rps']:,} | 1.00 | {b['p50_ms']} | {b['p99_ms']} "
-        f"| {b['max_ms']} | {b['errors']} |",
+        f"| {b['max_ms']} | {b['errors']} | {b.get('cpu_us_per_request', '')} |",
         f"| `POST /decisions` | {d['answered']:,} | {d['rps']:,} | {result['rps_ratio']} | {d['p50_ms']} "
-        f"| {d['p99_ms']} | {d['max_ms']} | {d['errors']} |",
+        f"| {d['p99_ms']} | {d['max_ms']} | {d['errors']} | {d.get('cpu_us_per_request', '')} |",
         "",
         f"Answers: {d['answers']}. Audit: {result['audit_added']:,} decision entries added for "
         f"{result['audit_expected']:,} requests answered (warm-up included), {result['audit_missing']} "
