@@ -125,11 +125,15 @@ def test_incremental_scan_equals_a_full_scan(listed: System) -> None:
     first = listed.scan()
     assert {s.code for s in first} == {P, REP, ORG}
     # new records (one for a new subject), an objection and a correction since the last scan
-    feed(listed, rec(10, person(53), "traffic.red-light", "traffic-police", "2026-10-20"),
-         rec(11, REP, "health.blood-donation", "red-cross", "2026-10-21"))
+    feed(
+        listed,
+        rec(10, person(53), "traffic.red-light", "traffic-police", "2026-10-20"),
+        rec(11, REP, "health.blood-donation", "red-cross", "2026-10-21"),
+    )
     me = key(listed, "subject", P)
-    o = listed.file_objection(principal=me, subject=P, list_id="court-dishonest-debtors/dishonest-debtors",
-                              statement="paid")
+    o = listed.file_objection(
+        principal=me, subject=P, list_id="court-dishonest-debtors/dishonest-debtors", statement="paid"
+    )
     listed.decide_objection(principal=listed.operator(), objection_id=o.id, upheld=True, reason="paid")
     incremental = listed.scan()
     listed._scan_cache = None
