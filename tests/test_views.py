@@ -173,12 +173,33 @@ def test_an_entry_computed_across_an_invalidation_is_not_stored(store: Store) ->
     assert cache.put(P, entry, cache.generation) and len(cache) == 1
 
 
+def test_a_registration_by_another_system_on_the_same_database_is_seen(store_url: str, clock: Clock) -> None:
+    """A new legal representative registered by another process (``socialcredit register``
+    while a server runs) reaches the cached decisions at once: the registry marker moved."""
+    ours = System(Store(store_url), shipped_registry(), clock=clock)
+    theirs = System(Store(store_url), shipped_registry(), clock=clock)
+    try:
+        theirs.register([SubjectRow(ORG, "organisation", "Views Ltd", None, None, None, None)])
+        feed(theirs, row(1, ORG))
+        assert allowed(ours, REP) and allowed(ours, REP)
+        before = ours.store.heads()["registry"]
+        theirs.register([SubjectRow(ORG, "organisation", "Views Ltd", None, None, REP, dt.date(2020, 1, 1))])
+        assert ours.store.heads()["registry"][0] == before[0] + 1
+        d = ours.check(REP, "no-flights", ours.operator(), purpose="test")
+        assert not d.allowed and d.reasons[0].via == ORG
+        theirs.register([SubjectRow(ORG, "organisation", "Views Ltd", None, None, REP, dt.date(2020, 1, 1))])
+        assert ours.store.heads()["registry"][0] == before[0] + 1, "an unchanged registration moves nothing"
+    finally:
+        ours.store.close()
+        theirs.store.close()
+
+
 def test_a_replaced_database_drops_everything(store: Store) -> None:
     cache = ViewCache(HeadReader(store), store.subjects_touched_since)
     gen = cache.current()
     assert gen is not None
     cache.put(P, Cached(None, dt.datetime.max, (), time.monotonic()), gen)
-    cache._applied = ((10**6, "elsewhere"), cache._applied[1])  # type: ignore[index]
+    cache._applied = ((10**6, "elsewhere"), cache._applied[1], cache._applied[2])  # type: ignore[index]
     cache.current()
     assert len(cache) == 0
 
@@ -258,7 +279,7 @@ class Heads:
 
 
 def test_a_late_read_of_an_older_marker_does_not_empty_the_cache() -> None:
-    old, new = ((5, "a"), (1, "c")), ((6, "b"), (1, "c"))
+    old, new = ((5, "a"), (1, "c"), (0, "")), ((6, "b"), (1, "c"), (0, ""))
     touched: list[tuple[int, int]] = []
 
     def since(records: int, cases: int) -> set[str]:

@@ -15,10 +15,11 @@ on changes. A cached entry is trusted only while all of these hold:
   (``Store.subjects_touched_since``: subjects of new records, of the records new corrections
   supersede, of new case events) are dropped, and so are the cached persons who represent a
   touched organisation (their entries include its listings).
-- **The registry is unchanged.** Registration through this process clears the whole cache (it
-  is rare, and a new legal representative moves listings between persons). A registration by
-  *another* process appends to no chain, so it is seen when the entry reaches ``max_age``
-  seconds (60 by default) - the one change the marker cannot see.
+- **The registry is unchanged.** A change to the subject registry clears the whole cache (it
+  is rare, and a new legal representative moves listings between persons): at once when made
+  through this process, and through the marker's ``registry`` count, which
+  ``Store.upsert_subjects`` moves in the same transaction, when made by another process. Entries
+  also expire after ``max_age`` seconds (60 by default), a bound on any change nothing marks.
 - **Time has not passed a boundary.** Lists and scores change by the day and records count from
   their ``reported_at``; an entry carries ``valid_until``, the earlier of the next midnight and
   the first future ``reported_at`` or case-event time among what it was computed from.
@@ -140,7 +141,7 @@ class ViewCache:
 
     def _apply(self, marker: Marker) -> None:
         old = self._applied
-        if old is None or not _extends(old, marker):
+        if old is None or not _extends(old, marker) or old[2] != marker[2]:
             self._entries.clear()
             self._via.clear()
         else:

@@ -3,7 +3,9 @@
 Why: a cache of derived answers must notice writes made by *any* process sharing the database
 (the server, a ``socialcredit ingest`` run, a second server). Every write that can change a
 decision appends to the records or the cases chain, so their (count, head hash) pairs are a
-monotonic marker: equal markers mean nothing was appended. Through SQLAlchemy one such read
+monotonic marker: equal markers mean nothing was appended. A change to the subject registry
+(a new legal representative) appends to no chain; it moves the ``registry`` row of the same
+table instead (``Store.upsert_subjects``). Through SQLAlchemy one such read
 costs about 0.3 ms, more than the whole decision; on SQLite a plain ``sqlite3`` connection kept
 open reads the little ``chain_heads`` table in a few microseconds, so a blocking caller can check
 it on every question, and the watcher thread every 10 ms. PostgreSQL goes through the store (a
@@ -17,10 +19,11 @@ import threading
 
 from socialcredit.store.sql import Store
 
-Marker = tuple[tuple[int, str], tuple[int, str]]
-"""((records count, records head), (cases count, cases head))."""
+Marker = tuple[tuple[int, str], tuple[int, str], tuple[int, str]]
+"""((records count, records head), (cases count, cases head), (registry changes, last change))."""
 
-_QUERY = "SELECT chain, count, head FROM chain_heads WHERE chain IN ('records', 'cases')"
+_QUERY = "SELECT chain, count, head FROM chain_heads WHERE chain IN ('records', 'cases', 'registry')"
+_NONE = (0, "")  # a database made before the registry marker: it gains the row when next opened
 
 
 class HeadReader:
@@ -36,13 +39,13 @@ class HeadReader:
     def read(self) -> Marker:
         if self._path is None:
             h = self.store.heads()
-            return h["records"], h["cases"]
+            return h["records"], h["cases"], h.get("registry", _NONE)
         with self._lock:
             if self._conn is None:
                 # autocommit: each SELECT is its own short read transaction on the WAL snapshot
                 self._conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
             rows = {c: (int(n), str(h)) for c, n, h in self._conn.execute(_QUERY)}
-        return rows["records"], rows["cases"]
+        return rows["records"], rows["cases"], rows.get("registry", _NONE)
 
     def close(self) -> None:
         with self._lock:

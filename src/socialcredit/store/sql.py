@@ -27,6 +27,10 @@ from socialcredit.subjects import SubjectRow
 
 CHUNK = 500
 CHAINS = ("records", "audit", "cases")
+REGISTRY_MARKER = "registry"
+"""A row of ``chain_heads`` that is no chain: its count goes up with every change to the subject
+registry, so caches in any process (``service/views.py``) see registrations as they see new
+records. Its head is the time of the last change."""
 RECORD_COLUMNS = (
     "seq",
     "record_id",
@@ -193,6 +197,8 @@ class Store:
             for chain in CHAINS:
                 if chain not in have:
                     conn.execute(t.chain_heads.insert().values(chain=chain, count=0, head=ledger.GENESIS))
+            if REGISTRY_MARKER not in have:
+                conn.execute(t.chain_heads.insert().values(chain=REGISTRY_MARKER, count=0, head=""))
 
     def _date(self, value: dt.date) -> dt.date | str:
         return value.isoformat() if self.is_sqlite else value
@@ -567,6 +573,12 @@ class Store:
                     updated += 1
             if new:
                 conn.execute(t.subjects.insert(), new)
+            if added or updated:  # in the same transaction: the marker moves exactly when they land
+                conn.execute(
+                    update(t.chain_heads)
+                    .where(t.chain_heads.c.chain == REGISTRY_MARKER)
+                    .values(count=t.chain_heads.c.count + 1, head=at.isoformat())
+                )
         return added, updated, unchanged + len(rows) - len(latest)
 
     def subject(self, code: str) -> SubjectRow | None:
