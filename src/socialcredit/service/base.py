@@ -35,11 +35,11 @@ from socialcredit.ledger import IngestResult, Quarantined, Record
 from socialcredit.lists import ListEntry, entries_for
 from socialcredit.schemes.loader import Registry
 from socialcredit.scoring import Score, scores_for
+from socialcredit.service.sealing import Sealer, sealed_chunks
 from socialcredit.service.views import Cached, ViewCache, next_midnight
 from socialcredit.store import Store, StoredKey
 from socialcredit.store.auditwriter import AuditWriter
 from socialcredit.store.markers import HeadReader
-from socialcredit.store.sql import PendingChunk
 from socialcredit.store.subjectreads import read_subject
 from socialcredit.subjects import SubjectRow, validate_subject
 
@@ -132,7 +132,8 @@ class Base:
         """Validate, deduplicate, chain and store a batch. Each chunk commits on its own, so a
         crash loses at most the chunk in flight, and re-submitting the same file afterwards
         finds the committed rows as duplicates. Rows are validated and sealed (everything but
-        their place in the chain) here, before the store takes the chain's lock for the chunk."""
+        their place in the chain) before the store takes the chain's lock for the chunk; in a big
+        batch a helper process seals ahead while this one stores (``service/sealing.py``)."""
         if principal.role not in ("agency", "operator"):
             raise access.AccessDenied("only agencies and operators submit records")
         source = principal.principal if principal.role == "agency" else None
@@ -141,43 +142,13 @@ class Base:
         self.store.begin_batch(
             batch_id=batch_id, origin=origin, source=source, submitted_by=principal.key_id, at=now
         )
-        registry, validate, seal_row, sealed = (
-            self.registry,
-            ledger.validate_row,
-            ledger.seal_row,
-            ledger.sealed,
-        )
-        convert = self.store.stored_row()
-
-        def prepared() -> Iterator[PendingChunk]:
-            for chunk in _chunks(rows, chunk_size):
-                good: list[tuple[Any, ...]] = []
-                numbers: list[int] = []
-                raws: list[Mapping[str, Any]] = []
-                bad: list[Quarantined] = []
-                for row in chunk:
-                    if isinstance(row, Quarantined):
-                        bad.append(row)
-                        continue
-                    n, raw = row
-                    # a clean row is sealed straight from its fields; anything else is judged
-                    # (and, if valid, normalised) by the full validation first
-                    s = seal_row(raw, registry=registry, now=now, source=source)
-                    if s is None:
-                        try:
-                            s = sealed(validate(raw, registry=registry, now=now, source=source))
-                        except ledger.RowError as exc:
-                            bad.append(Quarantined(n, raw, exc.reasons))
-                            continue
-                    good.append(convert(s))
-                    numbers.append(n)
-                    raws.append(raw)
-                yield PendingChunk(len(chunk), good, bad, numbers, raws)
+        sealer = Sealer(self.registry, now, source, self.store.stored_row())
+        chunks = sealed_chunks(_chunks(rows, chunk_size), sealer)
 
         totals = Counter[str]()
         sample: list[Quarantined] = []
         for chunk, out in self.store.append_chunks(
-            prepared(), batch_id=batch_id, received_at=now, may_correct_any=principal.role == "operator"
+            chunks, batch_id=batch_id, received_at=now, may_correct_any=principal.role == "operator"
         ):
             totals.update(
                 submitted=chunk.submitted,

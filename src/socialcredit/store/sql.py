@@ -115,6 +115,12 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+def sqlite_stored_row(s: ledger.Sealed) -> tuple[Any, ...]:
+    """A sealed record's values as SQLite stores them (module-level, so the ingest helper
+    process can be sent it: ``service/sealing.py``)."""
+    return (*s[:6], s[6].isoformat(), _sqlite_ts(s[7]), *s[8:])
+
+
 def _sqlite_ts(value: dt.datetime) -> dt.datetime | str:
     """``Store._ts`` on SQLite (SQLAlchemy's storage format) without strftime's cost, which
     was a tenth of ingestion's; the two agree for four-digit years, which is every time a
@@ -277,13 +283,7 @@ class Store:
     def stored_row(self) -> Callable[[ledger.Sealed], tuple[Any, ...]]:
         """The conversion of a sealed record to this store's values (dates and times as text on
         SQLite, exactly as SQLAlchemy stores them; as they are on PostgreSQL)."""
-        if not self.is_sqlite:
-            return tuple
-
-        def convert(s: ledger.Sealed) -> tuple[Any, ...]:
-            return (*s[:6], s[6].isoformat(), _sqlite_ts(s[7]), *s[8:])
-
-        return convert
+        return tuple if not self.is_sqlite else sqlite_stored_row
 
     def append_chunk(
         self,
