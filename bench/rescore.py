@@ -24,7 +24,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -39,6 +38,9 @@ import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import machine  # noqa: E402
 
 from socialcredit.engines.base import EXPORT_FORMAT, EXPORT_VERSION, rescore  # noqa: E402
 from socialcredit.engines.duck import DuckDBEngine  # noqa: E402
@@ -250,20 +252,6 @@ def pandas_merge(directory: Path, scheme: Scheme, out: Path, chunk: int) -> floa
         total = pd.concat(parts).groupby(level=0, sort=False).sum()
     total.reset_index().to_parquet(out)
     return time.perf_counter() - t0
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    system = f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
-    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {system}"
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -7,9 +7,9 @@ every model (docs/decisions/0009-tier-and-factor-models.md), so the tier and fac
 (:mod:`~socialcredit.engines.tiers`, :mod:`~socialcredit.engines.factors`) both read records
 only through :func:`counting`.
 
-Why not :func:`socialcredit.engines.relational.contributions`: the points model skips items
-without points (they cannot move a points score), while a tier rule counts them ("any serious
-negative record") and the model item table here keeps them. The arithmetic is the same.
+The arithmetic is :func:`socialcredit.engines.relational.contributions`'s, over another item
+table: the points model skips items without points (they cannot move a points score), while a
+tier rule counts them ("any serious negative record"), so :func:`model_items` keeps them.
 """
 
 from __future__ import annotations
@@ -57,25 +57,8 @@ def counting(records: ir.Table, items: ir.Table, as_of: dt.datetime) -> ir.Table
     """Each record in force at ``as_of`` that counts under each scheme of ``items``:
     ``scheme, subject, record_id, item, occurred_on, age, points`` (``age`` in whole days,
     ``points`` decayed), as :func:`socialcredit.scoring.records.counting` gives them."""
-    eff = relational.effective(records, as_of)
-    j = eff.inner_join(items, eff.item == items.item)
-    age = ibis.literal(as_of.date(), type="date").delta(j.occurred_on, unit="day")
-    decayed = (
-        (j.points.cast("float64") * ibis.literal(0.5).pow(age.cast("float64") / j.half_life_days) + 0.5)
-        .floor()
-        .cast("int64")
-    )
-    points = ibis.cases((j.half_life_days.isnull(), j.points), else_=decayed)
-    j = j.filter((age >= 0) & (age < j.counts_for_days))
-    return j.select(
-        scheme=j.scheme,
-        subject=j.subject,
-        record_id=j.record_id,
-        item=j.item,
-        occurred_on=j.occurred_on,
-        age=age,
-        points=points,
-    )
+    c = relational.contributions(records, items, as_of)
+    return c.select("scheme", "subject", "record_id", "item", "occurred_on", "age", "points")
 
 
 def exact(x: float) -> ir.FloatingValue:
