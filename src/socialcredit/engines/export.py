@@ -109,17 +109,21 @@ def _superseded(store: Store, count: int) -> dict[str, dt.datetime]:
 
 
 def _pages(
-    store: Store, page: int, superseded: dict[str, dt.datetime], numbers: dict[str, int]
+    store: Store, page: int, count: int, superseded: dict[str, dt.datetime], numbers: dict[str, int]
 ) -> Iterator[pa.RecordBatch]:
-    """The ledger in pages of ``page`` records, with the derived columns; ``numbers`` maps codes
-    to subject numbers and gains the codes first seen here."""
+    """The ledger up to position ``count`` in pages of ``page`` records, with the derived
+    columns; ``numbers`` maps codes to subject numbers and gains the codes first seen here (so
+    only subjects of exported records are numbered: the numbers stay dense)."""
     stored = [f.name for f in EXPORT_SCHEMA if f.name not in DERIVED]
     cols = [t.records.c[name] for name in stored]
     last = 0
     while True:
         with store.engine.connect() as conn:
             rows = conn.execute(
-                select(*cols).where(t.records.c.seq > last).order_by(t.records.c.seq).limit(page)
+                select(*cols)
+                .where(t.records.c.seq > last, t.records.c.seq <= count)
+                .order_by(t.records.c.seq)
+                .limit(page)
             ).all()
             if not rows:
                 return
@@ -170,13 +174,7 @@ def export_ledger(
 
     def batches() -> Iterator[pa.RecordBatch]:
         nonlocal n
-        for b in _pages(store, page, superseded, numbers):
-            seq = b.column("seq").to_pylist()
-            keep = [s <= count for s in seq]
-            if not all(keep):
-                b = b.filter(pa.array(keep))
-            if b.num_rows == 0:
-                return
+        for b in _pages(store, page, count, superseded, numbers):
             for code, kind in zip(
                 b.column("subject").to_pylist(), b.column("subject_kind").to_pylist(), strict=True
             ):
