@@ -214,6 +214,59 @@ def load(
     return asyncio.run(_load(port, key, subjects, connections, seconds, warmup, tag))
 
 
+async def _paced(
+    port: int, key: str, subjects: list[str], connections: int, rate: float, seconds: float, tag: str
+) -> Load:
+    """Open loop: request k is due at ``k / rate`` seconds, whatever became of the others, sent
+    on the first of ``connections`` keep-alive connections free by then; its latency counts from
+    when it was due, so a request that waited for a connection is charged the wait (no
+    coordinated omission). This is the bounded load a relying party offers below capacity."""
+    out = Load()
+    pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+    for _ in range(connections):
+        pool.put_nowait(await asyncio.open_connection("127.0.0.1", port))
+
+    async def one(k: int, due: float) -> None:
+        purpose = f"{tag} paced-{k}"
+        subject = subjects[(k * 7919) % len(subjects)]
+        body = json.dumps({"subject": subject, "measure": MEASURE, "purpose": purpose}).encode()
+        reader, writer = await pool.get()
+        try:
+            writer.write(_request(port, key, body))
+            status, reply = await _read_response(reader)
+        finally:
+            pool.put_nowait((reader, writer))
+        done = time.perf_counter()
+        if status != 200:
+            out.errors.append(f"{status} {reply[:200]!r}")
+            return
+        answer = json.loads(reply).get("answer", "?")
+        out.answered += 1
+        out.latencies_ms.append((done - due) * 1000)
+        out.answers[answer] = out.answers.get(answer, 0) + 1
+        out.purposes.append(purpose)
+
+    start = time.perf_counter()
+    tasks = []
+    for k in range(int(rate * seconds)):
+        due = start + k / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(k, due)))
+    await asyncio.gather(*tasks)
+    out.seconds = time.perf_counter() - start
+    while not pool.empty():
+        pool.get_nowait()[1].close()
+    return out
+
+
+def paced(
+    port: int, key: str, subjects: list[str], connections: int, rate: float, seconds: float, tag: str
+) -> Load:
+    return asyncio.run(_paced(port, key, subjects, connections, rate, seconds, tag))
+
+
 # ------------------------------------------------------------------------------------ setup
 
 
@@ -324,6 +377,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         cpu0 = cpu_seconds(proc.pid)
         bare = load(port, key, subjects, args.connections, args.seconds, args.warmup, "bare")
         bare_cpu = cpu_seconds(proc.pid) - cpu0
+        bare_paced = paced(port, key, subjects, args.connections, args.rate, args.paced_seconds, "bare")
     finally:
         stop(proc)
 
@@ -334,6 +388,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         cpu0 = cpu_seconds(proc.pid)
         real = load(port, key, subjects, args.connections, args.seconds, args.warmup, "http")
         real_cpu = cpu_seconds(proc.pid) - cpu0
+        real_paced = paced(port, key, subjects, args.connections, args.rate, args.paced_seconds, "http")
     finally:
         stop(proc)
     after, logged = audit_decisions(url)
@@ -350,14 +405,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     # sensitive than the rate to what else the shared machine is doing
     result["bare"]["cpu_us_per_request"] = round(bare_cpu / max(1, len(bare.purposes)) * 1e6)
     result["decisions"]["cpu_us_per_request"] = round(real_cpu / max(1, len(real.purposes)) * 1e6)
+    result["paced"] = {
+        "rate": args.rate,
+        "seconds": args.paced_seconds,
+        "bare": bare_paced.figures(),
+        "decisions": real_paced.figures(),
+    }
+    asked = real.purposes + real_paced.purposes
     result["audit_added"] = after - before
-    result["audit_expected"] = len(real.purposes)
-    result["audit_missing"] = sum(1 for p in real.purposes if p not in logged)
+    result["audit_expected"] = len(asked)
+    result["audit_missing"] = sum(1 for p in asked if p not in logged)
     result["chains_verify"] = chains_ok
     result["in_process"] = in_process(url, persons, key, args.calls)
     result["load_average"] = load_average()
-    if real.errors or bare.errors:
-        result["error_samples"] = (real.errors + bare.errors)[:5]
+    errors = real.errors + bare.errors + real_paced.errors + bare_paced.errors
+    if errors:
+        result["error_samples"] = errors[:5]
     if not args.dir:
         for p in sorted(work.rglob("*"), reverse=True):
             p.unlink() if p.is_file() else p.rmdir()
@@ -383,6 +446,10 @@ implementation):
 - **decisions**: `socialcredit serve` over the city, asked `no-flights` about its first residents
   in turn, each request with its own purpose. Its write rate limits are raised for the run (they
   are a policy with their own tests, not the capacity measured); the limits middleware still runs.
+
+Each server is then also driven **paced** (`--rate`, default 500 requests/s, `--paced-seconds`,
+default 10): an open loop in which request k is due at k/rate seconds on the first free one of
+the same connections, its latency counted from when it was due.
 
 After the run the audit log must hold exactly one `decision` entry per request answered (warm-up
 included), with the purposes sent, and every chain must verify. "Server CPU" is the server
@@ -418,10 +485,20 @@ def write_markdown(result: Mapping[str, Any], path: Path) -> None:
         f"| {b['max_ms']} | {b['errors']} | {b.get('cpu_us_per_request', '')} |",
         f"| `POST /decisions` | {d['answered']:,} | {d['rps']:,} | {result['rps_ratio']} | {d['p50_ms']} "
         f"| {d['p99_ms']} | {d['max_ms']} | {d['errors']} | {d.get('cpu_us_per_request', '')} |",
+    ]  # fmt: skip
+    if "paced" in result:
+        pc = result["paced"]
+        for name, label in (("bare", "bare FastAPI, constant"), ("decisions", "`POST /decisions`")):
+            f = pc[name]
+            lines.append(
+                f"| {label}, paced at {pc['rate']:,.0f}/s for {pc['seconds']} s | {f['answered']:,} "
+                f"| {f['rps']:,} | | {f['p50_ms']} | {f['p99_ms']} | {f['max_ms']} | {f['errors']} | |"
+            )
+    lines += [
         "",
         f"Answers: {d['answers']}. Audit: {result['audit_added']:,} decision entries added for "
-        f"{result['audit_expected']:,} requests answered (warm-up included), {result['audit_missing']} "
-        f"missing; chains verify: {result['chains_verify']}.",
+        f"{result['audit_expected']:,} requests answered (warm-up and paced run included), "
+        f"{result['audit_missing']} missing; chains verify: {result['chains_verify']}.",
         "",
         "| in process | per call |",
         "|---|---:|",
@@ -451,6 +528,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--warmup", type=float, default=2.0)
     p.add_argument("--calls", type=int, default=2000, help="System.check calls timed in process")
+    p.add_argument("--rate", type=float, default=500.0, help="requests/s of the paced (open-loop) run")
+    p.add_argument("--paced-seconds", type=float, default=10.0, help="length of the paced run")
     p.add_argument("--dir", default=None, help="keep the database here (default: a temp dir, removed)")
     p.add_argument("--write", action="store_true", help="add the figures to docs/benchmarks.md")
     p.add_argument("--serve-bare", type=int, default=None, help=argparse.SUPPRESS)

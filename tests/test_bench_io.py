@@ -58,9 +58,12 @@ def test_decision_bench_runs_and_every_answer_is_audited(tmp_path: Path) -> None
     bench = _bench("decisions")
     result = bench.main(
         ["--residents", "300", "--subjects", "50", "--connections", "4", "--seconds", "1", "--warmup", "0.2"]
-        + ["--calls", "50", "--dir", str(tmp_path)]
+        + ["--calls", "50", "--dir", str(tmp_path), "--rate", "100", "--paced-seconds", "0.5"]
     )
     bare, real = result["bare"], result["decisions"]
+    paced = result["paced"]["decisions"]  # open loop: every request due is sent and answered
+    assert paced["answered"] == 50 and paced["errors"] == 0 and result["paced"]["bare"]["answered"] == 50
+    assert paced["p50_ms"] <= paced["p99_ms"] <= paced["max_ms"]
     assert bare["errors"] == 0 and real["errors"] == 0
     assert bare["answered"] > 0 and real["answered"] > 0
     assert real["p50_ms"] <= real["p99_ms"] <= real["max_ms"]
@@ -72,4 +75,4 @@ def test_decision_bench_runs_and_every_answer_is_audited(tmp_path: Path) -> None
 
     doc = tmp_path / "benchmarks.md"
     bench.write_markdown(result, doc)
-    assert "| `POST /decisions` |" in doc.read_text()
+    assert "| `POST /decisions` |" in doc.read_text() and "paced at 100/s" in doc.read_text()
