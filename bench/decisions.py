@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import socket
@@ -38,8 +39,10 @@ import sys
 import tempfile
 import time
 import timeit
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -130,12 +133,15 @@ class Load:
     answered: int = 0
     errors: list[str] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
+    lags_ms: list[float] = field(default_factory=list)
+    """Paced runs: how late after its due time each request was written (the generator's own lag
+    plus any wait for a free connection); part of the latency, shown apart."""
     purposes: list[str] = field(default_factory=list)
     answers: dict[str, int] = field(default_factory=dict)
 
     def figures(self) -> dict[str, Any]:
         lat = self.latencies_ms
-        return {
+        out = {
             "seconds": round(self.seconds, 2),
             "answered": self.answered,
             "errors": len(self.errors),
@@ -145,19 +151,24 @@ class Load:
             "max_ms": round(max(lat), 2) if lat else None,
             "answers": dict(sorted(self.answers.items())),
         }
+        if self.lags_ms:
+            out["send_lag_p99_ms"] = round(percentile(self.lags_ms, 99), 2)
+        return out
+
+    def answer(self, status: int, reply: bytes, purpose: str) -> bool:
+        """Count one reply; False (and the error kept) unless it is a 200."""
+        if status != 200:
+            self.errors.append(f"{status} {reply[:200]!r}")
+            return False
+        i = reply.find(b'"answer":"')
+        answer = reply[i + 10 : reply.find(b'"', i + 10)].decode() if i >= 0 else "?"
+        self.answers[answer] = self.answers.get(answer, 0) + 1
+        self.purposes.append(purpose)  # every answered one (warm-up included): all are audited
+        return True
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    status = int(lines[0].split(b" ", 2)[1])
-    length = 0
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    body = await reader.readexactly(length) if length else b""
-    return status, body
+def _body(subject: str, purpose: str) -> bytes:
+    return json.dumps({"subject": subject, "measure": MEASURE, "purpose": purpose}).encode()
 
 
 def _request(port: int, key: str, body: bytes) -> bytes:
@@ -167,104 +178,211 @@ def _request(port: int, key: str, body: bytes) -> bytes:
     ).encode() + body
 
 
+class _Conn(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection of the load generator, one request in flight at a time.
+
+    A protocol rather than asyncio streams, and no task or future per request: the response is
+    parsed straight off the received bytes (the head up to the blank line, then Content-Length
+    bytes of body, which both servers always send) and handed to ``done`` with the time it was
+    complete, in the same callback. The generator shares the 2 cores with the server, so its own
+    CPU per request and its scheduling delays are measured into every latency; this keeps them
+    small and equal for both servers."""
+
+    def __init__(self, done: Callable[[_Conn, int, bytes, float], None]) -> None:
+        self.done = done
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+        self.end = -1  # where the response in progress ends, once its head is in
+        self.body_at = 0
+        self.status = 0
+        self.busy = False
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def send(self, data: bytes) -> None:
+        assert self.transport is not None and not self.busy
+        self.busy = True
+        self.transport.write(data)
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        if self.end < 0:
+            head_end = self.buf.find(b"\r\n\r\n")
+            if head_end < 0:
+                return
+            head = bytes(self.buf[:head_end]).lower()
+            self.status = int(head[9:12])
+            i = head.find(b"\r\ncontent-length:")
+            if i < 0:
+                raise RuntimeError(f"a response without Content-Length: {head[:200]!r}")
+            j = head.find(b"\r\n", i + 2)
+            self.body_at = head_end + 4
+            self.end = self.body_at + int(head[i + 17 : j if j >= 0 else len(head)])
+        if len(self.buf) < self.end:
+            return
+        t = time.perf_counter()
+        body = bytes(self.buf[self.body_at : self.end])
+        del self.buf[: self.end]
+        self.end = -1
+        self.busy = False
+        self.done(self, self.status, body, t)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.busy:
+            self.busy = False
+            self.done(self, 0, f"connection lost: {exc}".encode(), time.perf_counter())
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+
+async def _connect(port: int, done: Callable[[_Conn, int, bytes, float], None]) -> _Conn:
+    _, conn = await asyncio.get_running_loop().create_connection(lambda: _Conn(done), "127.0.0.1", port)
+    return conn
+
+
+async def _close(conns: list[_Conn]) -> None:
+    for c in conns:
+        assert c.transport is not None
+        c.transport.close()
+    await asyncio.gather(*(c.closed for c in conns))
+
+
 async def _load(
     port: int, key: str, subjects: list[str], connections: int, seconds: float, warmup: float, tag: str
 ) -> Load:
+    """Closed loop: each connection sends its next request as soon as the last reply is in."""
     out = Load()
+    loop = asyncio.get_running_loop()
     t_start = time.perf_counter()
     t_measure = t_start + warmup
     t_end = t_measure + seconds
+    sent: dict[_Conn, tuple[float, str]] = {}
+    count = dict.fromkeys(range(connections), 0)
+    worker: dict[_Conn, int] = {}
+    finished = loop.create_future()
 
-    async def worker(w: int) -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        n = 0
-        try:
-            while True:
-                now = time.perf_counter()
-                if now >= t_end:
-                    return
-                n += 1
-                purpose = f"{tag} {w}-{n}"
-                subject = subjects[(w * 7919 + n) % len(subjects)]
-                body = json.dumps({"subject": subject, "measure": MEASURE, "purpose": purpose}).encode()
-                t0 = time.perf_counter()
-                writer.write(_request(port, key, body))
-                status, reply = await _read_response(reader)
-                t1 = time.perf_counter()
-                if status != 200:
-                    out.errors.append(f"{status} {reply[:200]!r}")
-                    continue
-                answer = json.loads(reply).get("answer", "?")
-                if t0 >= t_measure and t1 <= t_end:
-                    out.answered += 1
-                    out.latencies_ms.append((t1 - t0) * 1000)
-                    out.answers[answer] = out.answers.get(answer, 0) + 1
-                out.purposes.append(purpose)  # every answered one, warm-up included: all are audited
-        finally:
-            writer.close()
+    def send(conn: _Conn) -> None:
+        w = worker[conn]
+        n = count[w] = count[w] + 1
+        purpose = f"{tag} {w}-{n}"
+        data = _request(port, key, _body(subjects[(w * 7919 + n) % len(subjects)], purpose))
+        sent[conn] = (time.perf_counter(), purpose)
+        conn.send(data)
 
-    await asyncio.gather(*(worker(w) for w in range(connections)))
+    def done(conn: _Conn, status: int, reply: bytes, t1: float) -> None:
+        t0, purpose = sent.pop(conn)
+        if out.answer(status, reply, purpose) and t0 >= t_measure and t1 <= t_end:
+            out.answered += 1
+            out.latencies_ms.append((t1 - t0) * 1000)
+        if status and time.perf_counter() < t_end:
+            send(conn)
+        elif not sent and not finished.done():
+            finished.set_result(None)
+
+    conns = [await _connect(port, done) for _ in range(connections)]
+    for w, conn in enumerate(conns):
+        worker[conn] = w
+    for conn in conns:
+        send(conn)
+    await finished
     out.seconds = t_end - t_measure
+    await _close(conns)
     return out
-
-
-def load(
-    port: int, key: str, subjects: list[str], connections: int, seconds: float, warmup: float, tag: str
-) -> Load:
-    return asyncio.run(_load(port, key, subjects, connections, seconds, warmup, tag))
 
 
 async def _paced(
     port: int, key: str, subjects: list[str], connections: int, rate: float, seconds: float, tag: str
 ) -> Load:
-    """Open loop: request k is due at ``k / rate`` seconds, whatever became of the others, sent
-    on the first of ``connections`` keep-alive connections free by then; its latency counts from
-    when it was due, so a request that waited for a connection is charged the wait (no
-    coordinated omission). This is the bounded load a relying party offers below capacity."""
+    """Open loop: request k is due at ``k / rate`` seconds, whatever became of the others, and is
+    written on the first of ``connections`` keep-alive connections free by then (waiting in a
+    queue if none is); its latency counts from when it was due, so a request that waited for a
+    connection, or for the generator itself, is charged the wait (no coordinated omission). Every
+    request is encoded before the clock starts. This is the bounded load a relying party offers
+    below capacity."""
     out = Load()
-    pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
-    for _ in range(connections):
-        pool.put_nowait(await asyncio.open_connection("127.0.0.1", port))
+    loop = asyncio.get_running_loop()
+    total = int(rate * seconds)
+    purposes = [f"{tag} paced-{k}" for k in range(total)]
+    data = [
+        _request(port, key, _body(subjects[(k * 7919) % len(subjects)], purposes[k])) for k in range(total)
+    ]
+    free: list[_Conn] = []
+    waiting: deque[int] = deque()
+    sent: dict[_Conn, int] = {}
+    finished = loop.create_future()
+    remaining = total
+    start = 0.0
 
-    async def one(k: int, due: float) -> None:
-        purpose = f"{tag} paced-{k}"
-        subject = subjects[(k * 7919) % len(subjects)]
-        body = json.dumps({"subject": subject, "measure": MEASURE, "purpose": purpose}).encode()
-        reader, writer = await pool.get()
-        try:
-            writer.write(_request(port, key, body))
-            status, reply = await _read_response(reader)
-        finally:
-            pool.put_nowait((reader, writer))
-        done = time.perf_counter()
-        if status != 200:
-            out.errors.append(f"{status} {reply[:200]!r}")
-            return
-        answer = json.loads(reply).get("answer", "?")
-        out.answered += 1
-        out.latencies_ms.append((done - due) * 1000)
-        out.answers[answer] = out.answers.get(answer, 0) + 1
-        out.purposes.append(purpose)
+    def send(conn: _Conn, k: int) -> None:
+        sent[conn] = k
+        out.lags_ms.append((time.perf_counter() - start - k / rate) * 1000)
+        conn.send(data[k])
 
+    def done(conn: _Conn, status: int, reply: bytes, t: float) -> None:
+        nonlocal remaining
+        k = sent.pop(conn)
+        if out.answer(status, reply, purposes[k]):
+            out.answered += 1
+            out.latencies_ms.append((t - start - k / rate) * 1000)
+        remaining -= 1
+        if status:
+            if waiting:
+                send(conn, waiting.popleft())
+            else:
+                free.append(conn)
+        elif not free and not sent:  # every connection lost: what waits can never be sent
+            while waiting:
+                out.errors.append(f"no connection left for {purposes[waiting.popleft()]}")
+                remaining -= 1
+        if remaining == 0 and not finished.done():
+            finished.set_result(None)
+
+    free.extend([await _connect(port, done) for _ in range(connections)])
+    conns = list(free)
     start = time.perf_counter()
-    tasks = []
-    for k in range(int(rate * seconds)):
-        due = start + k / rate
-        delay = due - time.perf_counter()
+    for k in range(total):
+        delay = start + k / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(k, due)))
-    await asyncio.gather(*tasks)
+        if free:
+            send(free.pop(), k)
+        elif sent:
+            waiting.append(k)
+        else:
+            out.errors.append(f"no connection left for {purposes[k]}")
+            remaining -= 1
+    if remaining == 0 and not finished.done():
+        finished.set_result(None)
+    await finished
     out.seconds = time.perf_counter() - start
-    while not pool.empty():
-        pool.get_nowait()[1].close()
+    await _close(conns)
     return out
+
+
+def _quiet_gc(run: Callable[[], Load]) -> Load:
+    """Run a load with the generator's start-up heap frozen out of its own collector's sight, so
+    its collections (which would be charged to the server's latency) stay short."""
+    gc.collect()
+    gc.freeze()
+    try:
+        return run()
+    finally:
+        gc.unfreeze()
+
+
+def load(
+    port: int, key: str, subjects: list[str], connections: int, seconds: float, warmup: float, tag: str
+) -> Load:
+    return _quiet_gc(lambda: asyncio.run(_load(port, key, subjects, connections, seconds, warmup, tag)))
 
 
 def paced(
     port: int, key: str, subjects: list[str], connections: int, rate: float, seconds: float, tag: str
 ) -> Load:
-    return asyncio.run(_paced(port, key, subjects, connections, rate, seconds, tag))
+    return _quiet_gc(lambda: asyncio.run(_paced(port, key, subjects, connections, rate, seconds, tag)))
 
 
 # ------------------------------------------------------------------------------------ setup
@@ -313,7 +431,7 @@ def in_process(url: str, subjects: list[str], key: str, calls: int) -> dict[str,
                 continue
             v = group[0]
             number = max(1, calls * 10)
-            runs = timeit.repeat(lambda v=v: _decide(v, measure), number=number, repeat=7)
+            runs = timeit.repeat(partial(_decide, v, measure), number=number, repeat=7)
             out[f"decide_{name}_us"] = round(statistics.median(runs) / number * 1e6, 3)
         # one after the other, so each pays a whole commit (a group of one): first questions
         # (the view computed from the store), then the same subjects again (cached views)
@@ -349,6 +467,40 @@ def _decide(view: Any, measure: Any) -> Any:
 # ------------------------------------------------------------------------------------ run
 
 
+@dataclass
+class Driven:
+    """One server driven once: the closed loop, the server's CPU over it, the paced runs."""
+
+    closed: Load
+    cpu_s: float
+    paced: dict[float, Load]
+
+
+def drive(
+    cmd: list[str], env: Mapping[str, str], tag: str, key: str, subjects: list[str], args: Any
+) -> Driven:
+    """Start the server (``cmd`` followed by a free port), drive it in a closed loop, then paced at
+    each rate, and stop it. Bare and real go through exactly this, with the same generator."""
+    port = free_port()
+    proc = start([*cmd, str(port)], env, port)
+    try:
+        cpu0 = cpu_seconds(proc.pid)
+        closed = load(port, key, subjects, args.connections, args.seconds, args.warmup, tag)
+        cpu_s = cpu_seconds(proc.pid) - cpu0
+        runs = {
+            rate: paced(port, key, subjects, args.connections, rate, args.paced_seconds, f"{tag} {rate:g}/s")
+            for rate in args.rates
+        }
+    finally:
+        stop(proc)
+    return Driven(closed, cpu_s, runs)
+
+
+def _best(runs: list[Load]) -> Load:
+    """The run with the lowest p99 (errors first: a run with errors is never the best)."""
+    return min(runs, key=lambda r: (len(r.errors), percentile(r.latencies_ms, 99) if r.latencies_ms else 1e9))
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="sc-bench-decisions-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -363,34 +515,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     big = str(10**9)
     env.update(SOCIALCREDIT_RATE_PER_KEY=big, SOCIALCREDIT_BURST_PER_KEY=big)
     env.update(SOCIALCREDIT_RATE_PER_ADDRESS=big, SOCIALCREDIT_BURST_PER_ADDRESS=big)
+    bare_cmd = [sys.executable, str(Path(__file__).resolve()), "--serve-bare"]
+    real_cmd = [SOCIALCREDIT, "serve", "--host", "127.0.0.1", "--port"]
 
     result: dict[str, Any] = {
         "residents": args.residents,
         "subjects_asked": len(subjects),
         "connections": args.connections,
         "seconds": args.seconds,
+        "rounds": args.rounds,
         "setup_s": round(setup_s, 1),
+        "load_average_before": load_average(),
     }
-    port = free_port()
-    proc = start([sys.executable, str(Path(__file__).resolve()), "--serve-bare", str(port)], env, port)
-    try:
-        cpu0 = cpu_seconds(proc.pid)
-        bare = load(port, key, subjects, args.connections, args.seconds, args.warmup, "bare")
-        bare_cpu = cpu_seconds(proc.pid) - cpu0
-        bare_paced = paced(port, key, subjects, args.connections, args.rate, args.paced_seconds, "bare")
-    finally:
-        stop(proc)
-
     before, _ = audit_decisions(url)
-    port = free_port()
-    proc = start([SOCIALCREDIT, "serve", "--host", "127.0.0.1", "--port", str(port)], env, port)
-    try:
-        cpu0 = cpu_seconds(proc.pid)
-        real = load(port, key, subjects, args.connections, args.seconds, args.warmup, "http")
-        real_cpu = cpu_seconds(proc.pid) - cpu0
-        real_paced = paced(port, key, subjects, args.connections, args.rate, args.paced_seconds, "http")
-    finally:
-        stop(proc)
+    pairs: list[tuple[Driven, Driven]] = []
+    for r in range(args.rounds):  # alternating, so the other engineers' load falls on both alike
+        bare = drive(bare_cmd, env, f"bare r{r}", key, subjects, args)
+        pairs.append((bare, drive(real_cmd, env, f"http r{r}", key, subjects, args)))
     after, logged = audit_decisions(url)
 
     store = Store(url)
@@ -398,27 +539,50 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         chains_ok = store.verify_records() == [] and store.verify_audit() == []
     finally:
         store.close()
-    result["bare"] = bare.figures()
-    result["decisions"] = real.figures()
-    result["rps_ratio"] = round(real.answered / real.seconds / (bare.answered / bare.seconds), 3)
-    # the server process's CPU per request answered (warm-up included on both sides): less
-    # sensitive than the rate to what else the shared machine is doing
-    result["bare"]["cpu_us_per_request"] = round(bare_cpu / max(1, len(bare.purposes)) * 1e6)
-    result["decisions"]["cpu_us_per_request"] = round(real_cpu / max(1, len(real.purposes)) * 1e6)
-    result["paced"] = {
-        "rate": args.rate,
-        "seconds": args.paced_seconds,
-        "bare": bare_paced.figures(),
-        "decisions": real_paced.figures(),
-    }
-    asked = real.purposes + real_paced.purposes
+
+    closed = []
+    for bare, real in pairs:
+        b, d = bare.closed, real.closed
+        row: dict[str, Any] = {
+            "bare": b.figures(),
+            "decisions": d.figures(),
+            "rps_ratio": round((d.answered / d.seconds) / (b.answered / b.seconds), 3),
+        }
+        # the server process's CPU per request answered (warm-up included on both sides): less
+        # sensitive than the rate to what else the shared machine is doing
+        row["bare"]["cpu_us_per_request"] = round(bare.cpu_s / max(1, len(b.purposes)) * 1e6)
+        row["decisions"]["cpu_us_per_request"] = round(real.cpu_s / max(1, len(d.purposes)) * 1e6)
+        closed.append(row)
+    worst = min(closed, key=lambda row: row["rps_ratio"])
+    result.update(bare=worst["bare"], decisions=worst["decisions"], rps_ratio=worst["rps_ratio"])
+    result["closed_rounds"] = closed
+    result["paced"] = []
+    for rate in args.rates:
+        entry: dict[str, Any] = {"rate": rate, "seconds": args.paced_seconds}
+        for name, side in (("bare", 0), ("decisions", 1)):
+            runs = [pair[side].paced[rate] for pair in pairs]
+            entry[name] = _best(runs).figures()
+            entry[f"{name}_p99_each_ms"] = [r.figures()["p99_ms"] for r in runs]
+        result["paced"].append(entry)
+
+    asked = [
+        p
+        for _, real in pairs
+        for p in real.closed.purposes + [q for run in real.paced.values() for q in run.purposes]
+    ]
     result["audit_added"] = after - before
     result["audit_expected"] = len(asked)
     result["audit_missing"] = sum(1 for p in asked if p not in logged)
     result["chains_verify"] = chains_ok
-    result["in_process"] = in_process(url, persons, key, args.calls)
     result["load_average"] = load_average()
-    errors = real.errors + bare.errors + real_paced.errors + bare_paced.errors
+    result["in_process"] = in_process(url, persons, key, args.calls)
+    errors = [
+        e
+        for pair in pairs
+        for side in pair
+        for run in (side.closed, *side.paced.values())
+        for e in run.errors
+    ]
     if errors:
         result["error_samples"] = errors[:5]
     if not args.dir:
@@ -469,36 +633,60 @@ MARKER = "decision results: newest first"
 
 
 def write_markdown(result: Mapping[str, Any], path: Path) -> None:
-    b, d, ip = result["bare"], result["decisions"], result["in_process"]
+    ip = result["in_process"]
+    rates = "/".join(f"{p['rate']:,.0f}" for p in result["paced"])
+    paced_s = result["paced"][0]["seconds"] if result["paced"] else 0
+    rate_arg = ",".join(f"{p['rate']:g}" for p in result["paced"])
+    la = f"load average {result['load_average_before']} before the HTTP runs, {result['load_average']} after"
     lines = [
-        f"### decisions: {result['connections']} connections, {result['seconds']} s each ({now_utc()})",
+        f"### decisions: {result['connections']} connections, {result['seconds']} s closed, paced at {rates} "
+        f"requests/s for {paced_s} s each, {result['rounds']} rounds ({now_utc()})",
         "",
-        f"Machine: {machine()}; load average {result['load_average']} at the end of the run. City: "
-        f"{result['residents']:,} residents (set up in {result['setup_s']} s), {result['subjects_asked']} "
-        f"asked about. Command: `.venv/bin/python bench/decisions.py --residents {result['residents']} "
-        f"--connections {result['connections']} --seconds {result['seconds']} --write`.",
+        f"Machine: {machine()}; {la}. City: {result['residents']:,} residents (set up in "
+        f"{result['setup_s']} s), {result['subjects_asked']} asked about. Command: `.venv/bin/python "
+        f"bench/decisions.py --residents {result['residents']} --connections {result['connections']} "
+        f"--seconds {result['seconds']} --rates {rate_arg} --rounds {result['rounds']} --write`.",
         "",
-        "| server | answered | requests/s | ratio to bare | p50 ms | p99 ms | max ms | errors "
+        "Closed loop, each round (bare, then decisions):",
+        "",
+        "| round | server | answered | requests/s | ratio to bare | p50 ms | p99 ms | max ms | errors "
         "| server CPU µs/request |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-        f"| bare FastAPI, constant | {b['answered']:,} | {b['rps']:,} | 1.00 | {b['p50_ms']} | {b['p99_ms']} "
-        f"| {b['max_ms']} | {b['errors']} | {b.get('cpu_us_per_request', '')} |",
-        f"| `POST /decisions` | {d['answered']:,} | {d['rps']:,} | {result['rps_ratio']} | {d['p50_ms']} "
-        f"| {d['p99_ms']} | {d['max_ms']} | {d['errors']} | {d.get('cpu_us_per_request', '')} |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]  # fmt: skip
-    if "paced" in result:
-        pc = result["paced"]
-        for name, label in (("bare", "bare FastAPI, constant"), ("decisions", "`POST /decisions`")):
-            f = pc[name]
+    for n, row in enumerate(result["closed_rounds"], start=1):
+        for name, label, ratio in (
+            ("bare", "bare FastAPI, constant", "1.00"),
+            ("decisions", "`POST /decisions`", row["rps_ratio"]),
+        ):
+            f = row[name]
             lines.append(
-                f"| {label}, paced at {pc['rate']:,.0f}/s for {pc['seconds']} s | {f['answered']:,} "
-                f"| {f['rps']:,} | | {f['p50_ms']} | {f['p99_ms']} | {f['max_ms']} | {f['errors']} | |"
+                f"| {n} | {label} | {f['answered']:,} | {f['rps']:,} | {ratio} | {f['p50_ms']} "
+                f"| {f['p99_ms']} | {f['max_ms']} | {f['errors']} | {f.get('cpu_us_per_request', '')} |"
             )
     lines += [
         "",
-        f"Answers: {d['answers']}. Audit: {result['audit_added']:,} decision entries added for "
-        f"{result['audit_expected']:,} requests answered (warm-up and paced run included), "
-        f"{result['audit_missing']} missing; chains verify: {result['chains_verify']}.",
+        "Paced (open loop, latency from each request's due time), per rate the round with the lower p99 of "
+        "each server, and every round's p99:",
+        "",
+        "| requests/s | server | answered | errors | p50 ms | p99 ms | max ms | generator late, p99 ms "
+        "| p99 ms, each round |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for pc in result["paced"]:
+        for name, label in (("bare", "bare FastAPI, constant"), ("decisions", "`POST /decisions`")):
+            f = pc[name]
+            each = ", ".join(str(x) for x in pc[f"{name}_p99_each_ms"])
+            lines.append(
+                f"| {pc['rate']:,.0f} | {label} | {f['answered']:,} | {f['errors']} | {f['p50_ms']} "
+                f"| {f['p99_ms']} | {f['max_ms']} | {f.get('send_lag_p99_ms', '')} | {each} |"
+            )
+    d = result["decisions"]
+    lines += [
+        "",
+        f"Answers (closed loop with its warm-up, the round with the lowest ratio): {d['answers']}. Audit: "
+        f"{result['audit_added']:,} decision entries added for {result['audit_expected']:,} requests "
+        f"answered (every round, warm-up and paced runs included), {result['audit_missing']} missing; "
+        f"chains verify: {result['chains_verify']}.",
         "",
         "| in process | per call |",
         "|---|---:|",
@@ -528,8 +716,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--warmup", type=float, default=2.0)
     p.add_argument("--calls", type=int, default=2000, help="System.check calls timed in process")
-    p.add_argument("--rate", type=float, default=500.0, help="requests/s of the paced (open-loop) run")
-    p.add_argument("--paced-seconds", type=float, default=10.0, help="length of the paced run")
+    p.add_argument(
+        "--rates",
+        type=lambda text: [float(x) for x in text.split(",")],
+        default=[250.0, 500.0, 750.0, 1000.0],
+        help="requests/s of the paced (open-loop) runs, comma-separated",
+    )
+    p.add_argument("--paced-seconds", type=float, default=10.0, help="length of each paced run")
+    p.add_argument("--rounds", type=int, default=2, help="times each server is driven, alternating")
     p.add_argument("--dir", default=None, help="keep the database here (default: a temp dir, removed)")
     p.add_argument("--write", action="store_true", help="add the figures to docs/benchmarks.md")
     p.add_argument("--serve-bare", type=int, default=None, help=argparse.SUPPRESS)

@@ -46,21 +46,34 @@ def test_decision_bench_runs_and_every_answer_is_audited(tmp_path: Path) -> None
     bench = _bench("decisions")
     result = bench.main(
         ["--residents", "300", "--subjects", "50", "--connections", "4", "--seconds", "1", "--warmup", "0.2"]
-        + ["--calls", "50", "--dir", str(tmp_path), "--rate", "100", "--paced-seconds", "0.5"]
+        + ["--calls", "50", "--dir", str(tmp_path), "--rates", "100,60", "--paced-seconds", "0.5"]
+        + ["--rounds", "2"]
     )
     bare, real = result["bare"], result["decisions"]
-    paced = result["paced"]["decisions"]  # open loop: every request due is sent and answered
-    assert paced["answered"] == 50 and paced["errors"] == 0 and result["paced"]["bare"]["answered"] == 50
-    assert paced["p50_ms"] <= paced["p99_ms"] <= paced["max_ms"]
+    assert [p["rate"] for p in result["paced"]] == [100, 60]
+    for p, due in zip(result["paced"], (50, 30), strict=True):
+        paced = p["decisions"]  # open loop: every request due is sent and answered, in each round
+        assert paced["answered"] == due and paced["errors"] == 0 and p["bare"]["answered"] == due
+        assert paced["p50_ms"] <= paced["p99_ms"] <= paced["max_ms"]
+        assert paced["p99_ms"] == min(p["decisions_p99_each_ms"]) and len(p["bare_p99_each_ms"]) == 2
+        assert 0 <= paced["send_lag_p99_ms"] <= paced["p99_ms"]  # the lag is part of the latency
+    assert len(result["closed_rounds"]) == 2
+    assert result["rps_ratio"] == min(r["rps_ratio"] for r in result["closed_rounds"])
     assert bare["errors"] == 0 and real["errors"] == 0
     assert bare["answered"] > 0 and real["answered"] > 0
     assert real["p50_ms"] <= real["p99_ms"] <= real["max_ms"]
-    assert sum(real["answers"].values()) == real["answered"]
-    assert result["audit_added"] == result["audit_expected"] >= real["answered"]
+    assert sum(real["answers"].values()) >= real["answered"]  # answers count the warm-up too
+    # every decision answered in both rounds (closed, warm-up and paced) is in the audit log
+    closed = sum(sum(r["decisions"]["answers"].values()) for r in result["closed_rounds"])
+    assert result["audit_added"] == result["audit_expected"] == closed + 2 * (50 + 30)
     assert result["audit_missing"] == 0 and result["chains_verify"]
     ip = result["in_process"]
     assert ip["check_us"] > 0 and any(k.startswith("decide_") for k in ip)
 
     doc = tmp_path / "benchmarks.md"
     bench.write_markdown(result, doc)
-    assert "| `POST /decisions` |" in doc.read_text() and "paced at 100/s" in doc.read_text()
+    text = doc.read_text()
+    assert "| 1 | `POST /decisions` |" in text and "| 2 | `POST /decisions` |" in text
+    assert (
+        "| 100 | `POST /decisions` | 50 | 0 |" in text and "| 60 | bare FastAPI, constant | 30 | 0 |" in text
+    )
