@@ -20,7 +20,9 @@ def test_ingest_bench_runs_against_a_floor_of_the_same_rows(tmp_path: Path) -> N
     # the floor inserted exactly the tuples the ingest stored (the bench checks; here, again)
     ingested = bench.stored_tuples(tmp_path / "ingest-0.db")
     assert len(ingested) == 3000 and ingested == bench.stored_tuples(tmp_path / "floor-0.db")
+    assert ingested == bench.stored_tuples(tmp_path / "engine-0.db")  # SQLite's own copy, too
     assert [row[0] for row in ingested] == list(range(1, 3001))  # one chain, in order
+    assert result["engine_floor_s"] > 0 and result["engine_floor_records_per_s"] > 0
 
     doc = tmp_path / "benchmarks.md"
     doc.write_text("# Benchmarks\n\nIntro.\n\n## Someone else's\n\nTheirs.\n")
@@ -28,6 +30,7 @@ def test_ingest_bench_runs_against_a_floor_of_the_same_rows(tmp_path: Path) -> N
     bench.write_markdown({**result, "records": 4000}, doc)
     text = doc.read_text()
     assert text.startswith("# Benchmarks\n\nIntro.\n\n## Someone else's\n\nTheirs.\n")
+    assert "engine floor: SQLite's own" in text
     assert text.count("## Ingestion") == 1 and text.index("### ingest: 4,000 records") < text.index(
         "### ingest: 3,000 records"
     )

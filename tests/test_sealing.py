@@ -5,6 +5,11 @@ and positions are those a single process writes. Runs on SQLite and PostgreSQL."
 from __future__ import annotations
 
 import datetime as dt
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,21 +46,22 @@ def rows(n: int) -> list[Any]:
 
 
 def test_the_helper_seals_exactly_what_this_process_does(monkeypatch: pytest.MonkeyPatch) -> None:
-    pools: list[Any] = []
-    real = sealing.ProcessPoolExecutor
+    helpers: list[Any] = []
+    real = sealing.Helper
 
     def spy(*a: Any, **k: Any) -> Any:
-        pools.append(real(*a, **k))
-        return pools[-1]
+        helpers.append(real(*a, **k))
+        return helpers[-1]
 
-    monkeypatch.setattr(sealing, "ProcessPoolExecutor", spy)
+    monkeypatch.setattr(sealing, "Helper", spy)
     sealer = sealing.Sealer(shipped_registry(), NOW, None, sqlite_stored_row)
     batch = rows(2_400)
     chunks = [batch[i : i + 300] for i in range(0, len(batch), 300)]
     here = list(sealing.sealed_chunks(chunks, sealer, parallel_from=10**9))
-    assert not pools
+    assert not helpers
     helped = list(sealing.sealed_chunks(chunks, sealer, parallel_from=2))
-    assert len(pools) == 1, "the second run sealed in a helper process"
+    assert len(helpers) == 1, "the second run sealed in a helper process"
+    assert helpers[0].proc.returncode == 0, "the helper ended cleanly when the batch did"
     assert here == helped
     assert sum(len(c.quarantined) for c in here) > 40 and sum(len(c.rows) for c in here) > 2_000
     assert [c.submitted for c in here] == [len(c) for c in chunks]
@@ -63,9 +69,107 @@ def test_the_helper_seals_exactly_what_this_process_does(monkeypatch: pytest.Mon
     assert any("subject" in r for r in reasons) and any("item" in r for r in reasons)
 
 
+def test_a_helper_that_dies_leaves_its_chunks_to_be_sealed_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Killed after answering one chunk (an out-of-memory killer, an operator): the chunks it
+    held and every later one are sealed here, and the batch comes out the same."""
+    real = sealing.Helper
+    killed: list[int] = []
+
+    class Dying(real):  # type: ignore[misc, valid-type]
+        def result(self) -> Any:
+            if killed:
+                return super().result()
+            first = super().result()
+            self.proc.kill()
+            self.proc.wait()
+            killed.append(self.proc.returncode)
+            return first
+
+    monkeypatch.setattr(sealing, "Helper", Dying)
+    sealer = sealing.Sealer(shipped_registry(), NOW, None, sqlite_stored_row)
+    batch = rows(2_400)
+    chunks = [batch[i : i + 300] for i in range(0, len(batch), 300)]
+    helped = list(sealing.sealed_chunks(chunks, sealer, parallel_from=2))
+    assert killed == [-9]
+    assert helped == list(sealing.sealed_chunks(chunks, sealer, parallel_from=10**9))
+
+
+def test_the_helper_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert parent.stdout is not None
+    helper_pid = int(parent.stdout.readline())
+    assert _running(helper_pid)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while _running(helper_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(helper_pid), "the helper outlived the process it sealed for"
+
+
+PARENT = """
+import datetime as dt, time
+from socialcredit.schemes import shipped_registry
+from socialcredit.service.sealing import Helper, Sealer
+helper = Helper(Sealer(shipped_registry(), dt.datetime(2026, 11, 2), None, tuple))
+helper.submit([])
+helper.result()  # it has started and answered
+print(helper.proc.pid, flush=True)
+time.sleep(120)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (not gone, not a zombie waiting to be reaped)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def test_a_script_without_a_main_guard_ingests_once(tmp_path: Path) -> None:
+    """A user's script that ingests a big batch at module level, with no ``if __name__ ==
+    "__main__"`` guard: the helper must not run the script again (a spawned multiprocessing
+    child would: its body twice, a second batch opened, then a failure)."""
+    script = tmp_path / "load.py"
+    script.write_text(SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "sealing here" not in done.stderr, done.stderr  # the helper sealed, no fallback
+    assert (tmp_path / "runs.txt").read_text() == "ran\n", "the script's body ran once"
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"batches": 1, "accepted": 1_000}
+
+
+SCRIPT = """
+import json
+from socialcredit import synth
+from socialcredit.schemes import shipped_registry
+from socialcredit.service import System
+from socialcredit.store import Store
+
+with open("runs.txt", "a") as f:
+    f.write("ran\\n")
+registry = shipped_registry()
+city = synth.generate_city(residents=300, seed=5, registry=registry)
+rows = [r for r, _ in zip(synth.generate_records(city, registry=registry, seed=5), range(1_000))]
+system = System(Store("sqlite:///ledger.db"), registry)
+result = system.ingest(enumerate(rows, 1), origin="script", principal=system.operator(), chunk_size=100)
+batches = sum(len(b) for b in system.store.batches_by_origin().values())
+print(json.dumps({"batches": batches, "accepted": result.accepted}))
+"""
+
+
 def test_a_small_batch_starts_no_helper(monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[Any] = []
-    monkeypatch.setattr(sealing, "ProcessPoolExecutor", lambda *a, **k: started.append(a))
+    monkeypatch.setattr(sealing, "Helper", lambda *a, **k: started.append(a))
     sealer = sealing.Sealer(shipped_registry(), NOW, None, tuple)
     batch = rows(500)
     out = list(sealing.sealed_chunks([batch[:250], batch[250:]], sealer))

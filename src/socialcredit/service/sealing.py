@@ -8,24 +8,36 @@ costs overlap on two cores. Starting the helper costs most of a second (a fresh 
 imports the package), so only a batch of at least :data:`PARALLEL_FROM` chunks uses it; smaller
 batches (an HTTP upload, a test) are sealed here, exactly as before.
 
+Why a plain subprocess on two pipes rather than ``multiprocessing``: a spawned
+``multiprocessing`` child first re-runs the caller's main script, so a user's script that ingests
+without an ``if __name__ == "__main__":`` guard would run itself again in the helper (generate
+its data, open a batch in the ledger) and then fail. Here the helper runs nothing of the caller's;
+it reads pickled chunks from one pipe and writes their outcomes to another (not stdout, which a
+library may print to), and ends when its input closes: when this process closes it, or dies.
+
 What crosses the process boundary is plain data: the submitted dicts going out, and for each
 row either its sealed values converted for the store or the reasons it was refused coming back.
 The chain position and the dedup check never leave this process, so the ledger's order and its
-hashes are what a single process would have written (tested).
+hashes are what a single process would have written (tested). Sealing is a pure function of the
+row, so if the helper cannot start or dies, the chunks it had not answered are sealed here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import multiprocessing
+import logging
 import os
+import pickle
+import queue
+import subprocess
+import sys
 import threading
-import time
+import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from socialcredit import ledger
 from socialcredit.ledger import Quarantined
@@ -69,27 +81,122 @@ class Sealer:
         return [self.one(raw) for raw in raws]
 
 
-_SEALER: Sealer | None = None
+log = logging.getLogger(__name__)
+
+_BOOT = (
+    "import os, pickle, sys\n"
+    "inp, out = os.fdopen(int(sys.argv[1]), 'rb'), os.fdopen(int(sys.argv[2]), 'wb')\n"
+    "sys.path[:] = pickle.load(inp)\n"
+    "from socialcredit.service.sealing import serve\n"
+    "serve(inp, out)\n"
+)
+"""The helper's whole program: take this process's import path, then serve."""
 
 
-def _install(sealer: Sealer, parent: int) -> None:
-    """The helper process's initializer: the sealer is sent once, not with every chunk, and a
-    watch on the parent: if the ingesting process is killed (SIGKILL leaves it no chance to stop
-    its pool), the helper exits within half a second instead of lingering."""
-    global _SEALER
-    _SEALER = sealer
+def serve(inp: IO[bytes], out: IO[bytes]) -> None:
+    """The helper's loop: a :class:`Sealer`, then chunks of submitted rows until the input ends,
+    each answered in order with ``("ok", outcomes)`` or ``("error", traceback)``."""
+    sealer: Sealer = pickle.load(inp)
+    while True:
+        try:
+            raws = pickle.load(inp)
+        except EOFError:
+            return
+        try:
+            reply: tuple[str, Any] = ("ok", sealer.many(raws))
+        except Exception:  # noqa: BLE001 - reported to the caller, at the chunk it concerns
+            reply = ("error", traceback.format_exc())
+        try:
+            pickle.dump(reply, out, pickle.HIGHEST_PROTOCOL)
+            out.flush()
+        except BrokenPipeError:  # the caller is gone
+            return
 
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(0)
 
-    threading.Thread(target=watch, name="sealing-parent-watch", daemon=True).start()
+class HelperGone(Exception):
+    """The helper process ended (or never started) before answering a chunk."""
 
 
-def _seal_remote(raws: Sequence[Mapping[str, Any]]) -> list[Outcome]:
-    assert _SEALER is not None, "the helper process was started without its sealer"
-    return _SEALER.many(raws)
+class Helper:
+    """A helper process sealing the chunks sent to it, answering in the order they were sent.
+
+    A feeder thread writes the chunks and a reader thread takes the answers as they come, so
+    neither side waits on a full pipe: the caller does not block sending while the helper is
+    busy, and the helper does not block answering (and so stop sealing) while the caller is
+    busy inserting. Measured, without the reader the ingest took twice as long."""
+
+    def __init__(self, sealer: Sealer) -> None:
+        to_r, to_w = os.pipe()
+        from_r, from_w = os.pipe()
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", _BOOT, str(to_r), str(from_w)], pass_fds=(to_r, from_w)
+            )
+        except BaseException:
+            for fd in (to_r, to_w, from_r, from_w):
+                os.close(fd)
+            raise
+        os.close(to_r)
+        os.close(from_w)
+        self._out = os.fdopen(to_w, "wb")
+        self._in = os.fdopen(from_r, "rb")
+        self._outbox: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self._feeder = threading.Thread(target=self._feed, name="sealing-feeder", daemon=True)
+        self._reader = threading.Thread(target=self._read, name="sealing-reader", daemon=True)
+        self._feeder.start()
+        self._reader.start()
+        self._outbox.put(list(sys.path))
+        self._outbox.put(sealer)
+
+    def _feed(self) -> None:
+        # an OSError means the helper is gone: result() says so
+        with contextlib.suppress(OSError), self._out:  # closed at the end: the helper exits
+            while (item := self._outbox.get()) is not _CLOSE:
+                pickle.dump(item, self._out, pickle.HIGHEST_PROTOCOL)
+                self._out.flush()
+
+    def _read(self) -> None:
+        with self._in:
+            while True:
+                try:
+                    answer: tuple[str, Any] = pickle.load(self._in)
+                except (EOFError, OSError, pickle.UnpicklingError, ValueError) as exc:
+                    self._inbox.put(("gone", repr(exc)))
+                    return
+                self._inbox.put(answer)
+
+    def submit(self, raws: Sequence[Mapping[str, Any]]) -> None:
+        self._outbox.put(list(raws))
+
+    def result(self) -> list[Outcome]:
+        """The outcomes of the oldest chunk not yet answered."""
+        kind, value = self._inbox.get()
+        if kind == "gone":
+            self._inbox.put((kind, value))  # and for every later chunk
+            raise HelperGone(f"the sealing helper process ended (exit code {self.proc.poll()}; {value})")
+        if kind != "ok":
+            raise RuntimeError(f"sealing failed in the helper process:\n{value}")
+        outcomes: list[Outcome] = value
+        return outcomes
+
+    def close(self, *, abandon: bool = False) -> None:
+        """End the helper: its input ends, and it exits once it has answered what was sent;
+        with ``abandon`` (chunks sent that nobody will read: the batch stopped early) it is
+        killed at once, which loses nothing, since sealing writes nothing."""
+        self._outbox.put(_CLOSE)
+        if abandon:
+            self.proc.kill()
+        self._feeder.join(timeout=30)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._reader.join(timeout=30)
+
+
+_CLOSE = object()
 
 
 def _assemble(chunk: Sequence[Row], outcomes: Iterator[Outcome]) -> PendingChunk:
@@ -123,8 +230,9 @@ def sealed_chunks(
 ) -> Iterator[PendingChunk]:
     """Each chunk sealed, in order. From the ``parallel_from``-th chunk on, a helper process seals
     up to two chunks ahead of the one the caller is storing; before that (and for a batch that
-    never gets there) chunks are sealed here. A failure in the helper is raised here, at the chunk
-    it concerns, and stops the batch like a failure of the store does."""
+    never gets there) chunks are sealed here. A failure of sealing in the helper is raised here,
+    at the chunk it concerns, and stops the batch like a failure of the store does; a helper
+    that ends (or cannot start) leaves its unanswered chunks, and the rest, to be sealed here."""
     threshold = PARALLEL_FROM if parallel_from is None else parallel_from
     it = iter(chunks)
     early: list[Sequence[Row]] = []
@@ -136,26 +244,43 @@ def sealed_chunks(
         for chunk in early:
             yield _assemble(chunk, iter(sealer.many(_submitted(chunk))))
         return
-    # spawned, not forked: the caller may be a server with threads (a fork copies their locks),
-    # and a spawned helper is this process's own child, which its watch relies on
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        1, mp_context=context, initializer=_install, initargs=(sealer, os.getpid())
-    ) as pool:
-        ahead: deque[tuple[Sequence[Row], Future[list[Outcome]]]] = deque()
+    helper: Helper | None
+    try:
+        helper = Helper(sealer)
+    except OSError as exc:
+        log.warning("no sealing helper process (%s); sealing here", exc)
+        helper = None
+    ahead: deque[Sequence[Row]] = deque()
 
-        def send(chunk: Sequence[Row]) -> None:
-            ahead.append((chunk, pool.submit(_seal_remote, _submitted(chunk))))
+    def here(chunk: Sequence[Row]) -> PendingChunk:
+        return _assemble(chunk, iter(sealer.many(_submitted(chunk))))
 
+    def answered(chunk: Sequence[Row]) -> PendingChunk:
+        nonlocal helper
+        if helper is not None:
+            try:
+                return _assemble(chunk, iter(helper.result()))
+            except HelperGone as exc:
+                log.warning("%s; sealing the rest of the batch here", exc)
+                helper.close()
+                helper = None
+        return here(chunk)
+
+    try:
         first, *rest = early
         for chunk in rest:
-            send(chunk)
+            ahead.append(chunk)
+            if helper is not None:
+                helper.submit(_submitted(chunk))
         # the first chunk here, while the helper starts and seals the next ones
-        yield _assemble(first, iter(sealer.many(_submitted(first))))
+        yield here(first)
         for chunk in it:
-            send(chunk)
-            done, future = ahead.popleft()
-            yield _assemble(done, iter(future.result()))
+            ahead.append(chunk)
+            if helper is not None:
+                helper.submit(_submitted(chunk))
+            yield answered(ahead.popleft())
         while ahead:
-            done, future = ahead.popleft()
-            yield _assemble(done, iter(future.result()))
+            yield answered(ahead.popleft())
+    finally:
+        if helper is not None:
+            helper.close(abandon=bool(ahead))
