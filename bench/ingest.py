@@ -31,6 +31,7 @@ import argparse
 import itertools
 import json
 import resource
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -152,6 +153,38 @@ def time_engine_floor(path: Path, source: Path, chunk: int) -> tuple[float, floa
     return seconds, cpu
 
 
+def time_export(db: Path, directory: Path, *, n: int) -> tuple[float, float]:
+    """(seconds of ``socialcredit export`` of the ingested ledger, seconds of its floor): the
+    export reads every record, derives its columns and writes partitioned Parquet; the floor
+    only reads the same columns with a bare cursor, in pages of the same size. A national
+    rescore starts with an export, so its rate belongs beside the ingest's."""
+    from socialcredit.engines.export import DERIVED, EXPORT_SCHEMA, export_ledger
+
+    store = Store(f"sqlite:///{db}")
+    try:
+        t0 = time.perf_counter()
+        result = export_ledger(store, directory)
+        export_s = time.perf_counter() - t0
+    finally:
+        store.close()
+    if result.records != n:
+        raise AssertionError(f"the export wrote {result.records} records, not {n}")
+    shutil.rmtree(directory)
+    stored = ", ".join(f.name for f in EXPORT_SCHEMA if f.name not in DERIVED)
+    conn = sqlite3.connect(db)
+    try:
+        t0, last, read = time.perf_counter(), 0, 0
+        while rows := conn.execute(
+            f"SELECT {stored} FROM records WHERE seq > ? ORDER BY seq LIMIT 100000", (last,)
+        ).fetchall():
+            read, last = read + len(rows), rows[-1][0]
+        read_s = time.perf_counter() - t0
+    finally:
+        conn.close()
+    assert read == n
+    return export_s, read_s
+
+
 def time_validation(rows: list[dict[str, object]], registry: Registry) -> float:
     now = utcnow()
     t0 = time.perf_counter()
@@ -202,6 +235,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         engine_cpu.append(cpu)
         if stored_tuples(engine_db) != tuples:
             raise AssertionError("the engine floor did not store the same rows")
+        if k == 0:
+            export_s, read_s = time_export(db, work / "export", n=len(rows))
         if not args.dir:
             db.unlink()
             floor_db.unlink()
@@ -225,6 +260,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "engine_floor_records_per_s": round(n / best_engine),
         "engine_floor_cpu_s": round(engine_cpu[engine_s.index(best_engine)], 3),
         "engine_runs_s": [round(s, 3) for s in engine_s],
+        "export_s": round(export_s, 3),
+        "export_records_per_s": round(n / export_s),
+        "export_read_floor_s": round(read_s, 3),
+        "export_ratio": round(export_s / read_s, 2),
         "validate_s": round(validate_s, 3),
         "validate_records_per_s": round(n / validate_s),
         "ingest_runs_s": [round(s, 3) for s in ingest_s],
@@ -256,7 +295,9 @@ chain hashes) and inserted. The **floor** is the very tuples that ingest stored,
 inserted with one `executemany` per chunk of the same size into the same `records` table (same
 columns and indexes, same connection settings, one transaction per chunk). Ingest and floor
 alternate and the best of each is kept. "Validation alone" is `ledger.validate_row` over the same
-rows, to show where the time goes. The **engine floor** is SQLite copying the same rows itself
+rows, to show where the time goes; "export" is `socialcredit export` of the ingested ledger (the
+first step of a population rescore), beside its own floor, a bare cursor reading the same columns
+in pages of the same size. The **engine floor** is SQLite copying the same rows itself
 (`INSERT INTO records SELECT ...` from the ingested file, attached; one statement and one
 transaction per chunk, same table, indexes and settings): no Python per row at all, so no ingest
 into this table can beat it on this machine. "Process CPU" is the user and system time of the
@@ -290,6 +331,9 @@ def write_markdown(result: Mapping[str, Any], path: Path) -> None:
         f"| engine floor: SQLite's own `INSERT ... SELECT` of the same rows, no Python | "
         f"{result['engine_floor_s']} | {result['engine_floor_records_per_s']:,} | "
         f"{result['engine_floor_s'] / result['floor_s']:.2f} | {result['engine_floor_cpu_s']} |",
+        f"| `socialcredit export` of the ingested ledger (partitioned Parquet) | {result['export_s']} "
+        f"| {result['export_records_per_s']:,} | {result['export_ratio']} x reading alone "
+        f"({result['export_read_floor_s']} s) | |",
         f"| validation alone (`ledger.validate_row`, not stored) | {result['validate_s']} | "
         f"{result['validate_records_per_s']:,} | | |",
         "",
