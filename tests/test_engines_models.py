@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from socialcredit import ledger, synth
-from socialcredit.engines import counting, relational
+from socialcredit.engines import counting, gradelists, relational
 from socialcredit.engines.base import Engine
 from socialcredit.engines.duck import DuckDBEngine
 from socialcredit.engines.export import export_ledger
@@ -28,9 +28,9 @@ from socialcredit.engines.factors import population_factors
 from socialcredit.engines.listing import LIST_SCHEMA, population_listing, refused, relational_lists
 from socialcredit.engines.tiers import population_tiers
 from socialcredit.ledger import Record
-from socialcredit.lists import entries_for
+from socialcredit.lists import ListEntry, entries_for
 from socialcredit.schemes import shipped_registry
-from socialcredit.schemes.model import FactorModel, Scheme, TierModel
+from socialcredit.schemes.model import FactorModel, ListDef, Scheme, TierModel
 from socialcredit.scoring import scores_for
 from socialcredit.service import System
 from socialcredit.store import Store
@@ -322,30 +322,40 @@ def test_a_counting_relationships_factor_is_refused() -> None:
 # ---------------------------------------------------------------------------------- list entries
 
 REGISTRY = shipped_registry()
-LISTS = relational_lists(list(REGISTRY.schemes.values()))
+ALL_LISTS = relational_lists(list(REGISTRY.schemes.values()))
+LISTS = [(s, lst) for s, lst in ALL_LISTS if not gradelists.by_grade(lst)]  # item lists
 Entry = tuple[Any, ...]
 
 
-def core_entries(city: City, as_of: dt.datetime) -> list[Entry]:
+def entry_row(e: ListEntry, items: dict[str, str]) -> Entry:
+    """A ``ListEntry`` as a row of ``LIST_SCHEMA``: an item list's entry names the record that
+    opened it (``items`` maps record ids to items), a list by grade's the grade its ground names
+    (none once it ended on a change of grade: ``grade reached``)."""
+    first = e.grounds[0]
+    if first.startswith("grade "):  # a record id never does
+        record, item, grade = None, None, (None if first == "grade reached" else first.removeprefix("grade "))
+    else:
+        record, item, grade = first, items[first], None
+    until = e.ended_on or e.planned_end
+    return (e.qualified_id, e.subject, e.via, e.status, e.noticed_on, e.since, until, e.planned_end,
+            e.ended_on, e.end_reason, record, item, len(e.grounds), grade)  # fmt: skip
+
+
+def core_entries(city: City, as_of: dt.datetime, lists: list[tuple[Scheme, ListDef]] = LISTS) -> list[Entry]:
     """The reference: ``lists.entries_for`` one subject at a time, each person with the effective
-    records of the organisations it represents; only the lists the engines derive."""
+    records of the organisations it represents; only ``lists`` (default: the item lists)."""
     by_subject = _by_subject(city, as_of)
     items = {r.record_id: r.item for recs in by_subject.values() for r in recs}
     orgs_of: dict[str, list[str]] = defaultdict(list)
     for org, person in city.representatives.items():
         orgs_of[person].append(org)
-    wanted = {f"{s.id}/{lst.id}" for s, lst in LISTS}
+    wanted = {f"{s.id}/{lst.id}" for s, lst in lists}
     out = []
     for code, _kind in city.subjects:
         represented = {o: by_subject.get(o, []) for o in orgs_of.get(code, [])}
         for e in entries_for(code, by_subject.get(code, []), REGISTRY, as_of, represented=represented):
             if e.qualified_id in wanted:
-                until = e.ended_on or e.planned_end
-                first = e.grounds[0]
-                out.append(
-                    (e.qualified_id, e.subject, e.via, e.status, e.noticed_on, e.since, until, e.planned_end,
-                     e.ended_on, e.end_reason, first, items[first], len(e.grounds))
-                )  # fmt: skip
+                out.append(entry_row(e, items))
     return sorted(out, key=repr)
 
 
@@ -379,15 +389,12 @@ def test_the_lists_are_exercised(entries: dict[dt.datetime, list[Entry]]) -> Non
     assert entries[MID] != [e for e in entries[END] if e[5] <= MID.date()]
 
 
-def test_grade_lists_are_refused_by_name() -> None:
-    no = refused(list(REGISTRY.schemes.values()))
-    assert set(no) == {"rongcheng/honour-roll", "rongcheng/d-grade", "enterprise-credit/red-rated"}
-    rongcheng = REGISTRY.scheme("rongcheng")
-    engine = DuckDBEngine()
-    t = engine.table(relational.item_table([]), "nothing")
-    with pytest.raises(ValueError, match="rongcheng/d-grade: a list by grade"):
-        population_listing(t, t, [(rongcheng, rongcheng.lists[1])], END)
-    engine.close()
+def test_every_shipped_list_is_relational() -> None:
+    """Nothing shipped is refused: item lists here, lists by grade in tests/test_engines_grades.py."""
+    assert refused(list(REGISTRY.schemes.values())) == {}
+    assert {f"{s.id}/{lst.id}" for s, lst in ALL_LISTS} - {f"{s.id}/{lst.id}" for s, lst in LISTS} == {
+        "rongcheng/honour-roll", "rongcheng/d-grade", "enterprise-credit/red-rated"
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("at", AS_OF, ids=["mid", "end"])
@@ -446,9 +453,11 @@ def test_rescore_writes_every_model_and_list(
         assert sum((Counter(d) for d in result.grades[s.id].values()), Counter()) == want, s.id
     assert result.lists_output is not None
     listed = sorted((tuple(r.values()) for r in pq.read_table(result.lists_output).to_pylist()), key=repr)
-    assert listed == entries[END]
+    every = core_entries(city, END, ALL_LISTS)  # item lists and lists by grade
+    assert {e[0] for e in every} > {e[0] for e in entries[END]}, "the city puts someone on a list by grade"
+    assert listed == every
     tally: dict[str, Counter[str]] = defaultdict(Counter)
-    for e in entries[END]:
+    for e in every:
         tally[e[0]][e[3]] += 1
     assert result.lists == {k: dict(v) for k, v in tally.items()}
-    assert set(result.lists_refused) == set(refused(list(REGISTRY.schemes.values())))
+    assert result.lists_refused == {}

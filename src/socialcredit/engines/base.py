@@ -20,7 +20,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from socialcredit.engines import counting, factors, listing, relational, tiers
+from socialcredit.engines import counting, factors, gradelists, listing, relational, tiers
 from socialcredit.schemes.model import FactorModel, PointsModel, Scheme, TierModel
 
 EXPORT_FORMAT = "socialcredit-ledger-export"
@@ -120,7 +120,8 @@ class RescoreResult:
     """Entries per list (``scheme/list``) and status at ``as_of``, from what was written."""
     lists_output: str | None = None
     lists_refused: dict[str, str] = field(default_factory=dict)
-    """Lists the relational definition does not derive (lists by grade), with the reason."""
+    """Lists no relational definition derives (a factor model's list by grade, criteria with
+    ``min_records`` above 1; none shipped), with the reason."""
 
 
 def read_manifest(dataset: Path) -> dict[str, Any]:
@@ -187,8 +188,9 @@ def rescore(
     """Score every subject of an export under every scheme of ``schemes`` (points, tier and factor
     models), write the scores as Parquet to ``out`` (``subject, kind, scheme, score, grade``),
     derive every entry of the lists of ``list_schemes`` (default ``schemes``; a list may belong
-    to a scheme without a model, like the court's) into ``lists_out`` (default
-    :func:`lists_path`), and tally grades per scheme and kind and entries per list and status.
+    to a scheme without a model, like the court's), item lists and lists by grade alike
+    (:func:`gradelists.population_lists`), into ``lists_out`` (default :func:`lists_path`), and
+    tally grades per scheme and kind and entries per list and status.
 
     The tallies are computed from what was written, by the same engine, so what is reported is
     what was written."""
@@ -222,8 +224,14 @@ def rescore(
     if wanted:
         where = lists_out or lists_path(out)
         t = time.perf_counter()
-        found = listing.population_listing(
-            engine.records(dataset), engine.representatives(dataset), wanted, as_of
+        graded = list({s.id: s for s, lst in wanted if gradelists.by_grade(lst)}.values())
+        found = gradelists.population_lists(
+            engine.records(dataset),
+            engine.subjects(dataset),
+            engine.representatives(dataset),
+            engine.table(gradelists.item_table(graded), "grade_items") if graded else None,
+            wanted,
+            as_of,
         )
         engine.write(found, where)
         stages["lists"] = time.perf_counter() - t

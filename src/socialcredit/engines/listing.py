@@ -29,9 +29,9 @@ previous one once, so the plan grows linearly with it, not exponentially.
 Not here, and why:
 
 - lists by grade (``criteria.grade_at_most``/``grade_at_least``: Rongcheng's honour roll and D
-  list, the enterprise red rating) follow a score's whole history (every day it changes, with
-  decay steps and rule windows), which is not yet relational: :func:`refused` names them and
-  :func:`population_listing` refuses them;
+  list, the enterprise red rating) follow a score's whole history, not records of items: they
+  are derived by :mod:`~socialcredit.engines.gradelists` (points and tier models; a factor
+  model's are named by :func:`refused`), and :func:`population_listing` refuses them;
 - criteria with ``min_records > 1`` (no shipped list): refused likewise (the walk keeps a window
   of qualifying records between entries);
 - the removal deadline (``removal_due``, working days after a holiday calendar the service holds)
@@ -50,7 +50,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from socialcredit.engines import relational
-from socialcredit.schemes.model import ListDef, Scheme
+from socialcredit.schemes.model import ListDef, PointsModel, Scheme, TierModel
 
 REPRESENTATIVE_SCHEMA = pa.schema(
     [
@@ -75,13 +75,20 @@ LIST_SCHEMA = pa.schema(
         pa.field("reason_record", pa.string()),
         pa.field("reason_item", pa.string()),
         pa.field("grounds", pa.int64()),
+        pa.field("grade", pa.string()),
     ]
 )
 """One row per list entry: ``list`` is ``scheme/list``; ``until`` the day it stops being in force
 (``ended_on`` or ``planned_end``, as ``ListEntry.active_on`` reads them); ``status`` at
 ``as_of`` (pending, active, removed, expired); ``reason_record``/``reason_item`` the record that
 opened it; ``grounds`` how many qualifying records it holds; ``via`` the organisation a
-representative's entry comes through."""
+representative's entry comes through.
+
+An entry of a list by grade (:mod:`~socialcredit.engines.gradelists`) was opened by no record:
+``reason_record``/``reason_item`` are null, ``grounds`` is 1 (its one ground, the grade), and
+``grade`` is the grade that ground names while the entry has not ended on a change of grade (the
+subject's grade after its score's last change: ``grade D`` in ``ListEntry.grounds``), null once
+it has (``grade reached``) and for item lists."""
 
 EPOCH = dt.date(1970, 1, 1)
 
@@ -89,23 +96,28 @@ Pair = tuple[Scheme, ListDef]
 
 
 def refused(schemes: Sequence[Scheme]) -> dict[str, str]:
-    """The lists of ``schemes`` that :func:`population_listing` cannot derive, by qualified id,
-    with the reason: a caller skips them (they stay per subject, ``lists.entries_for``)."""
+    """The lists of ``schemes`` that no relational definition derives (neither
+    :func:`population_listing` nor ``gradelists.population_grade_listing``), by qualified id, with
+    the reason: a caller skips them (they stay per subject, ``lists.entries_for``)."""
     out: dict[str, str] = {}
     for s in schemes:
         for lst in s.lists:
             crit = lst.criteria
             if not crit.items:
-                out[f"{s.id}/{lst.id}"] = (
-                    "a list by grade follows the score's whole history, which is not relational yet"
-                )
+                if not isinstance(s.model, PointsModel | TierModel):
+                    out[f"{s.id}/{lst.id}"] = (
+                        "a list by grade of a factor model is not relational yet (its history would "
+                        "need every factor's inputs on every day the score can change)"
+                    )
             elif crit.min_records > 1:
                 out[f"{s.id}/{lst.id}"] = "criteria with min_records above 1 are not relational yet"
     return out
 
 
 def relational_lists(schemes: Sequence[Scheme]) -> list[Pair]:
-    """The lists of ``schemes`` that :func:`population_listing` derives (the others: :func:`refused`)."""
+    """The lists of ``schemes`` that the relational definitions derive (the others: :func:`refused`):
+    item lists by :func:`population_listing`, lists by grade by
+    ``gradelists.population_grade_listing`` (``gradelists.population_lists`` runs both)."""
     no = refused(schemes)
     return [(s, lst) for s in schemes for lst in s.lists if f"{s.id}/{lst.id}" not in no]
 
@@ -248,7 +260,15 @@ def _entries(events: ir.Table, scheme: Scheme, lst: ListDef, rounds: int, today:
     return ibis.union(*[f.drop("end_pos") for f in found], distinct=False)
 
 
-def _finish(t: ir.Table, qualified: str, via: ir.StringValue | None, today: int) -> ir.Table:
+def _finish(
+    t: ir.Table,
+    qualified: str,
+    via: ir.StringValue | None,
+    today: int,
+    grade: ir.StringValue | None = None,
+) -> ir.Table:
+    """Entries in walk columns (whole days) as rows of :data:`LIST_SCHEMA` (dates, status at
+    ``today``); shared with :mod:`~socialcredit.engines.gradelists`."""
     status = ibis.cases(
         (today < t.since, ibis.literal("pending")),
         (t.ended.notnull() & (t.ended <= today), ibis.literal("removed")),
@@ -269,6 +289,7 @@ def _finish(t: ir.Table, qualified: str, via: ir.StringValue | None, today: int)
         reason_record=t.reason_record,
         reason_item=t.reason_item,
         grounds=t.grounds.cast("int64"),
+        grade=grade if grade is not None else ibis.null("string"),
     )
 
 
@@ -284,15 +305,18 @@ def population_listing(
     :data:`LIST_SCHEMA`, including representatives' entries through their organisations.
 
     ``records`` are in :data:`relational.RECORD_SCHEMA`; ``representatives`` in
-    :data:`REPRESENTATIVE_SCHEMA` (``Engine.representatives``); ``lists`` as
-    :func:`relational_lists` gives them. ``rounds`` bounds the entries per subject and list; by
-    default it is found by a small query (the most qualifying records of one subject on one
-    list), which runs on the records' backend. Raises :class:`ValueError` for a list that
-    :func:`refused` names."""
+    :data:`REPRESENTATIVE_SCHEMA` (``Engine.representatives``); ``lists`` the item lists of
+    :func:`relational_lists` (its lists by grade: :mod:`~socialcredit.engines.gradelists`).
+    ``rounds`` bounds the entries per subject and list; by default it is found by a small query
+    (the most qualifying records of one subject on one list), which runs on the records' backend.
+    Raises :class:`ValueError` for a list that :func:`refused` names or a list by grade."""
     if not lists:
         raise ValueError("population_listing needs at least one list")
     schemes = list({s.id: s for s, _ in lists}.values())
     no = refused(schemes)
+    for s, lst in lists:
+        if not lst.criteria.items and f"{s.id}/{lst.id}" not in no:
+            no[f"{s.id}/{lst.id}"] = "a list by grade: gradelists.population_grade_listing derives it"
     bad = [f"{s.id}/{lst.id}: {no[f'{s.id}/{lst.id}']}" for s, lst in lists if f"{s.id}/{lst.id}" in no]
     if bad:
         raise ValueError("not relational: " + "; ".join(bad))

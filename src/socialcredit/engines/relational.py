@@ -156,12 +156,7 @@ def contributions(records: ir.Table, items: ir.Table, as_of: dt.datetime) -> ir.
     eff = effective(records, as_of)
     j = eff.inner_join(items, eff.item == items.item)
     age = ibis.literal(as_of.date(), type="date").delta(j.occurred_on, unit="day")
-    decayed = (
-        (j.points.cast("float64") * ibis.literal(0.5).pow(age.cast("float64") / j.half_life_days) + 0.5)
-        .floor()
-        .cast("int64")
-    )
-    points = ibis.cases((j.half_life_days.isnull(), j.points), else_=decayed)
+    points = decayed(j.points, age, j.half_life_days)
     j = j.filter((age >= 0) & (age < j.counts_for_days))
     extra = {"scheme_no": j.scheme_no} if "scheme_no" in items.columns else {}
     return j.select(
@@ -175,6 +170,16 @@ def contributions(records: ir.Table, items: ir.Table, as_of: dt.datetime) -> ir.
         age=age,
         points=points,
     )
+
+
+def decayed(points: ir.IntegerValue, age: ir.IntegerValue, half_life: ir.IntegerValue) -> ir.IntegerValue:
+    """The whole points a record of ``points`` contributes ``age`` days after it occurred (rule 3):
+    ``points`` without a half-life, else ``floor(points * 0.5 ** (age / half_life) + 0.5)``, as
+    :func:`socialcredit.scoring.points.decayed_points` computes it. One expression for every
+    definition that decays (a score at one time, a score's history in
+    :mod:`~socialcredit.engines.gradelists`), so they cannot round differently."""
+    value = (points.cast("float64") * ibis.literal(0.5).pow(age.cast("float64") / half_life) + 0.5).floor()
+    return ibis.cases((half_life.isnull(), points), else_=value.cast("int64"))
 
 
 def _scheme_no(scheme: ir.StringValue, schemes: Sequence[Scheme]) -> ir.IntegerValue:

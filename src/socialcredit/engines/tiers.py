@@ -65,6 +65,22 @@ def population_tiers(
     tiered = _tiered(schemes)
     c = counting(records, items, as_of)
     c = c.filter(c.scheme.isin([s.id for s, _ in tiered]))
+    grid = rated(subjects, [s for s, _ in tiered])
+    scored = levels(c, grid, [s for s, _ in tiered], ["subject"])
+    scored = scored.select("subject", "kind", "scheme", "score")
+    return scored.mutate(grade=relational.grade_expr(scored.scheme, scored.score, [s for s, _ in tiered]))
+
+
+def levels(read: ir.Table, grid: ir.Table, schemes: Sequence[Scheme], keys: Sequence[str]) -> ir.Table:
+    """``grid`` with ``score``, the tier level (rules 2 to 4) of each of its rows, from the counting
+    records ``read`` (``scheme, item, age, points`` and ``keys``) that share the row's ``scheme``
+    and ``keys``: one aggregate with a column per condition.
+
+    The keys say what a row is: a subject at ``as_of`` (:func:`population_tiers`: ``subject``), or
+    a subject on one day of its history (:mod:`~socialcredit.engines.gradelists`:
+    ``subject_no, day``, each record's age and points as of that day)."""
+    tiered = _tiered(schemes)
+    c = read
     aggs: dict[str, ir.Value] = {}
     names: dict[tuple[str, int, int], tuple[str, str]] = {}
     for n, (s, model) in enumerate(tiered):
@@ -79,13 +95,12 @@ def population_tiers(
                 aggs[count] = ibis.cases((sel, 1), else_=0).sum()
             if cond.points_at_least is not None or cond.points_at_most is not None:
                 aggs[points] = ibis.cases((sel, c.points), else_=0).sum()
-    totals = c.group_by("scheme", "subject").agg(**aggs)
-    grid = rated(subjects, [s for s, _ in tiered])
-    j = grid.left_join(totals, (grid.subject == totals.subject) & (grid.scheme == totals.scheme))
+    # a view: a history's grid and records share their ancestry (Ibis tells the sides apart by views)
+    totals = c.group_by("scheme", *keys).agg(**aggs).view()
+    on = [grid.scheme == totals.scheme, *(grid[k] == totals[k] for k in keys)]
+    j = grid.left_join(totals, on)
     t = j.select(
-        subject=grid.subject,
-        kind=grid.kind,
-        scheme=grid.scheme,
+        *[grid[col] for col in grid.columns],
         **{name: totals[name].coalesce(0) for name in aggs},
     )
 
@@ -117,5 +132,4 @@ def population_tiers(
                 rule_ok = rule_ok & any_ok
             branches.append(((t.scheme == s.id) & rule_ok, model.level(rule.tier)))
         branches.append((t.scheme == s.id, model.base))
-    scored = t.select("subject", "kind", "scheme", score=ibis.cases(*branches).cast("int64"))
-    return scored.mutate(grade=relational.grade_expr(scored.scheme, scored.score, [s for s, _ in tiered]))
+    return t.select(*grid.columns, score=ibis.cases(*branches).cast("int64"))

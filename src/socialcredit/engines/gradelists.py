@@ -1,0 +1,326 @@
+"""Lists by grade (Rongcheng's honour roll and D list, the enterprise red rating) as one relational
+definition, for whole populations.
+
+A list by grade (``criteria.grade_at_most``/``grade_at_least``, no items) follows a score's whole
+history, so this module derives each subject's history first, then its entries, exactly as
+``socialcredit.lists._grade_entries`` walks ``scoring.dispatch.timeline`` over the subject's
+effective records at ``as_of``:
+
+1. **the days the score can change** (the walk's timeline): per effective record of an item the
+   model reads, the day it starts counting (the later of its occurrence and its report), the day
+   it stops (``counts_for_days`` after it occurred) if that is by ``as_of``, for a decaying item the
+   days its whole points step down, and for a tier model the day it leaves each rule window;
+2. **the score on each of those days**: the points model sums each record's change of
+   contribution (:func:`relational.decayed`, one expression with the score at one time) as a
+   running total from ``base``, clamped; the tier model evaluates its rules on the records
+   counting that day (:mod:`~socialcredit.engines.tiers`, the same aggregate keyed by day);
+3. **the entries**: a run of consecutive days whose grade meets the criteria is one entry, noticed
+   on the run's first day, in effect ``notice.days`` later (when notice is required), planned to
+   end ``period_days`` after that; it ends ("grade changed") on the first day the grade no longer
+   meets them, is dropped if that is on or before it took effect (the grade recovered during the
+   notice), and otherwise "expired" once its planned end has passed.
+
+Why this order of evidence: extra days in step 1 are harmless (the score on them is computed
+exactly, a day on which nothing changes extends a run without ending it), a missing day is not,
+so the decay steps are found generously: for each whole value a record's contribution can step
+through, the day the exact formula predicts it (a logarithm) and its neighbours, each then
+evaluated with the exact formula. A floating-point logarithm cannot be off by more than a
+neighbour, so no step is missed (the per-subject path finds them by bisection instead).
+
+Two details of the walk the rows keep: the points history starts on the first day any record
+starts counting (even if the score is then still ``base``), a tier history on the first day the
+tier differs from the default; and an entry that runs to the last day names the grade then as its
+ground (``grade D``), one that ended on a change of grade only ``grade reached``: the row's
+``grade`` column holds the former and is null for the latter.
+
+Not here: lists by grade of a factor model (none shipped): its history would need every factor's
+inputs on every change day; ``listing.refused`` names them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from socialcredit.engines import counting, listing, relational, tiers
+from socialcredit.schemes.model import ListDef, PointsModel, Scheme, TierModel
+from socialcredit.scoring.tier import windows as tier_windows
+
+Pair = tuple[Scheme, ListDef]
+
+STEP_SLACK = (-1, 0, 1, 2)
+"""Around each predicted decay step, the days also evaluated (see the module docstring)."""
+
+
+def by_grade(lst: ListDef) -> bool:
+    """Whether ``lst`` is a list by grade (its criteria name no items)."""
+    return not lst.criteria.items
+
+
+def derivable(scheme: Scheme) -> bool:
+    """Whether this module derives the lists by grade of ``scheme`` (points and tier models)."""
+    return isinstance(scheme.model, PointsModel | TierModel)
+
+
+def item_table(schemes: Sequence[Scheme]) -> pa.Table:
+    """The items the histories read, in :data:`relational.ITEM_SCHEMA`: a points scheme's items with
+    points (:func:`relational.item_table`), a tier scheme's items its rules read, points or not
+    (:func:`counting.model_items`). Register it with ``Engine.table(item_table(...), "grade_items")``."""
+    points = [s for s in schemes if isinstance(s.model, PointsModel)]
+    tiered = [s for s in schemes if isinstance(s.model, TierModel)]
+    parts = [relational.item_table(points), counting.model_items(tiered)]
+    return pa.concat_tables(parts)
+
+
+def _records(eff: ir.Table, items: ir.Table, scheme: Scheme, last: int) -> ir.Table:
+    """The scheme's counting records with their span in whole days (``occ``, ``start``, ``end``),
+    those that start counting by ``last`` and before they stop, as ``score_timeline`` and
+    ``change_days`` keep them."""
+    it = items.filter(items.scheme == scheme.id)
+    j = eff.inner_join(it, eff.item == it.item)
+    occ = listing._days(j.occurred_on)
+    rep = listing._days(j.reported_at.date())
+    t = j.select(
+        seq=j.seq,
+        subject=j.subject,
+        subject_no=j.subject_no,
+        item=j.item,
+        points=j.points,
+        half_life=j.half_life_days,
+        occ=occ,
+        start=ibis.greatest(occ, rep),
+        end=occ + j.counts_for_days,
+    )
+    return t.filter((t.start < t.end) & (t.start <= last))
+
+
+def _step_ages(r: ir.Table, last: int) -> ir.Table:
+    """``seq, age``: for each decaying record, the ages (days after occurrence) around each day its
+    whole points may step, within ``(start, min(end - 1, last)]``, and that last age itself."""
+    d = r.filter(r.half_life.notnull() & (r.points != 0))
+    d = d.mutate(final=ibis.least(d.end - 1, ibis.literal(last, type="int64")))
+    k = d.select(
+        d.seq, d.occ, d.start, d.final, d.points, d.half_life, k=ibis.range(1, d.points.abs() + 1).unnest()
+    )
+    # |points| * 0.5 ** (age / h) + 0.5 crosses the whole value k at age = h * log2(|points| / (k - 0.5))
+    x = (
+        k.half_life.cast("float64") * (k.points.abs().cast("float64") / (k.k.cast("float64") - 0.5)).log2()
+    ).floor()
+    k = k.mutate(guess=x.cast("int64"))
+    parts = [k.select(k.seq, k.occ, k.start, k.final, age=k.guess + o) for o in STEP_SLACK]
+    parts.append(d.select(d.seq, d.occ, d.start, d.final, age=d.final - d.occ))
+    a = ibis.union(*parts, distinct=True)
+    a = a.filter((a.age > a.start - a.occ) & (a.age <= a.final - a.occ))
+    return a.select("seq", "age")
+
+
+def _contributions(r: ir.Table, last: int) -> ir.Table:
+    """``subject, subject_no, day, delta``: each record's change of contribution on each day it may
+    change: on its start, on each decay step, and back to nothing on its end (if by ``last``)."""
+    starts = r.select(r.seq, age=r.start - r.occ, gone=ibis.literal(False))
+    ends = r.filter(r.end <= last)
+    ends = ends.select(ends.seq, age=ends.end - ends.occ, gone=ibis.literal(True))
+    steps = _step_ages(r, last).mutate(gone=ibis.literal(False))
+    ages = ibis.union(starts, ends, steps, distinct=True)
+    r = r.view()
+    j = ages.inner_join(r, ages.seq == r.seq)
+    value = ibis.cases(
+        (j.gone, ibis.literal(0, type="int64")), else_=relational.decayed(j.points, j.age, j.half_life)
+    )
+    v = j.select(j.subject, j.subject_no, seq=j.seq, day=j.occ + j.age, age=j.age, value=value)
+    before = v.value.lag().over(ibis.window(group_by=v.seq, order_by=v.age))
+    return v.select("subject", "subject_no", "day", delta=v.value - before.coalesce(0))
+
+
+def _points_history(eff: ir.Table, items: ir.Table, scheme: Scheme, last: int) -> ir.Table:
+    """``subject, subject_no, day, score``: the points score at the end of each day it may change,
+    from the first day a record starts counting (``score_timeline``)."""
+    model = scheme.model
+    assert isinstance(model, PointsModel)
+    c = _contributions(_records(eff, items, scheme, last), last)
+    # a count-like cast: a sum of BIGINT is HUGEINT on DuckDB
+    per_day = c.group_by("subject", "subject_no", "day").agg(delta=c.delta.sum().cast("int64"))
+    running = per_day.delta.sum().over(ibis.cumulative_window(group_by=per_day.subject, order_by=per_day.day))
+    score = ibis.literal(model.base, type="int64") + running.cast("int64")
+    if model.minimum is not None:
+        score = ibis.greatest(score, ibis.literal(model.minimum, type="int64"))
+    if model.maximum is not None:
+        score = ibis.least(score, ibis.literal(model.maximum, type="int64"))
+    return per_day.select("subject", "subject_no", "day", score=score.cast("int64"))
+
+
+def _history(eff: ir.Table, items: ir.Table, subjects: ir.Table, scheme: Scheme, last: int) -> ir.Table:
+    """``subject, day, score, grade``: a subject's score history under ``scheme`` as the walk reads
+    it, for the subjects the model rates."""
+    model = scheme.model
+    if isinstance(model, PointsModel):
+        h = _points_history(eff, items, scheme, last)
+    elif isinstance(model, TierModel):
+        h = _tier_history(eff, items, scheme, last)
+    else:
+        raise ValueError(f"{scheme.id}: lists by grade are derived for points and tier models only")
+    if set(model.subjects) != {"person", "organisation"}:  # lists._rated: an enterprise rating
+        rated = subjects.filter(subjects.kind.isin(list(model.subjects)))
+        h = h.semi_join(rated, h.subject_no == rated.subject_no)
+    scheme_id = ibis.literal(scheme.id, type="string")
+    return h.select("subject", "day", "score", grade=relational.grade_expr(scheme_id, h.score, [scheme]))
+
+
+def _tier_history(eff: ir.Table, items: ir.Table, scheme: Scheme, last: int) -> ir.Table:
+    """``subject, subject_no, day, score``: the tier level at the end of each day it may change
+    (``tier_change_days``), from the first day it differs from the default (``dispatch.timeline``)."""
+    model = scheme.model
+    assert isinstance(model, TierModel)
+    r = _records(eff, items, scheme, last)
+    day_sets = [
+        r.select(r.subject, r.subject_no, day=r.start),
+        r.select(r.subject, r.subject_no, day=r.end),
+        *(r.select(r.subject, r.subject_no, day=r.occ + w) for w in sorted(tier_windows(model))),
+    ]
+    steps, rs = _step_ages(r, last), r.view()
+    s = steps.inner_join(rs, steps.seq == rs.seq)
+    day_sets.append(s.select(rs.subject, rs.subject_no, day=rs.occ + steps.age))
+    days = ibis.union(*day_sets, distinct=True)
+    days = days.filter(days.day <= last)
+    # every record counting on each of those days, with its age and decayed points then
+    rd = r.view()
+    j = days.inner_join(rd, (days.subject_no == rd.subject_no) & (rd.start <= days.day) & (days.day < rd.end))
+    age = j.day - j.occ
+    read = j.select(
+        scheme=ibis.literal(scheme.id, type="string"),
+        subject_no=days.subject_no,
+        day=days.day,
+        item=rd.item,
+        age=age,
+        points=relational.decayed(rd.points, age, rd.half_life),
+    )
+    grid = days.mutate(scheme=ibis.literal(scheme.id, type="string"))
+    h = tiers.levels(read, grid, [scheme], ["subject_no", "day"])
+    # the walk's history starts where the tier first differs from the default
+    moved = (
+        (h.score != model.base)
+        .cast("int64")
+        .max()
+        .over(ibis.cumulative_window(group_by=h.subject_no, order_by=h.day))
+    )
+    h = h.mutate(moved=moved)
+    return h.filter(h.moved == 1).select("subject", "subject_no", "day", "score")
+
+
+def _meets(grade: ir.StringValue, scheme: Scheme, lst: ListDef) -> ir.BooleanValue:
+    """Whether a grade meets the list's criteria (``_grade_entries.meets``)."""
+    model = scheme.model
+    assert model is not None
+    crit = lst.criteria
+    ok = []
+    for g in model.grades:
+        r = model.rank(g.grade)
+        if crit.grade_at_most is not None and r < model.rank(crit.grade_at_most):
+            continue
+        if crit.grade_at_least is not None and r > model.rank(crit.grade_at_least):
+            continue
+        ok.append(g.grade)
+    return grade.isin(ok) if ok else ibis.literal(False)
+
+
+def _entries(h: ir.Table, scheme: Scheme, lst: ListDef, today: int) -> ir.Table:
+    """The list's entries from the histories ``h`` (step 3 of the module docstring), in the columns
+    ``listing._finish`` shapes, plus ``grade``."""
+    notice = lst.notice.days if lst.notice.required else 0
+    by_day = ibis.window(group_by=h.subject, order_by=h.day)
+    t = h.mutate(ok=_meets(h.grade, scheme, lst))
+    t = t.mutate(
+        opens=t.ok & ~t.ok.lag().over(by_day).coalesce(False),
+        is_last=t.day == t.day.max().over(ibis.window(group_by=t.subject)),
+    )
+    # each run, numbered: every day from a run's first to the next run's first carries its number
+    t = t.mutate(
+        run=t.opens.cast("int64").sum().over(ibis.cumulative_window(group_by=t.subject, order_by=t.day))
+    )
+    t = t.filter(t.run > 0)
+    runs = t.group_by("subject", "run").agg(
+        start=t.day.min(),
+        ended=ibis.cases((~t.ok, t.day), else_=ibis.null("int64")).min(),
+        last_grade=ibis.cases((t.is_last & t.ok, t.grade), else_=ibis.null("string")).max(),
+    )
+    since = runs.start + notice
+    planned = since + lst.period_days
+    e = runs.select(
+        subject=runs.subject,
+        noticed=runs.start,
+        since=since,
+        planned=planned,
+        ended=runs.ended,
+        end_reason=ibis.cases(
+            (runs.ended.notnull(), ibis.literal("grade changed")),
+            (planned <= today, ibis.literal("expired")),
+            else_=ibis.null("string"),
+        ),
+        reason_record=ibis.null("string"),
+        reason_item=ibis.null("string"),
+        grounds=ibis.literal(1, type="int64"),
+        grade=ibis.cases((runs.ended.isnull(), runs.last_grade), else_=ibis.null("string")),
+    )
+    # the grade recovered during the notice period: never listed
+    return e.filter(e.ended.isnull() | (e.ended > e.since))
+
+
+def population_grade_listing(
+    records: ir.Table,
+    subjects: ir.Table,
+    items: ir.Table,
+    lists: Sequence[Pair],
+    as_of: dt.datetime,
+) -> ir.Table:
+    """Every entry, past and present, on every list by grade of ``lists`` at ``as_of``, in
+    :data:`listing.LIST_SCHEMA`, as ``lists.entries_for`` gives them one subject at a time.
+
+    ``records`` are in :data:`relational.RECORD_SCHEMA`, ``subjects`` ``code, kind, subject_no``,
+    ``items`` :func:`item_table` of the lists' schemes on the same backend. Raises
+    :class:`ValueError` for a list not by grade or of a model not derived here."""
+    if not lists:
+        raise ValueError("population_grade_listing needs at least one list")
+    bad = [f"{s.id}/{lst.id}" for s, lst in lists if not by_grade(lst) or not derivable(s)]
+    if bad:
+        raise ValueError("not a list by grade of a points or tier model: " + ", ".join(bad))
+    today = (as_of.date() - listing.EPOCH).days
+    eff = relational.effective(records, as_of)
+    histories: dict[str, ir.Table] = {}
+    parts = []
+    for s, lst in lists:
+        if s.id not in histories:
+            histories[s.id] = _history(eff, items, subjects, s, today)
+        e = _entries(histories[s.id], s, lst, today)
+        parts.append(listing._finish(e, f"{s.id}/{lst.id}", None, today, e.grade))
+    return ibis.union(*parts, distinct=False)
+
+
+def population_lists(
+    records: ir.Table,
+    subjects: ir.Table,
+    representatives: ir.Table,
+    items: ir.Table | None,
+    lists: Sequence[Pair],
+    as_of: dt.datetime,
+) -> ir.Table:
+    """Every entry on every list of ``lists`` (as :func:`listing.relational_lists` gives them):
+    item lists by :func:`listing.population_listing`, lists by grade by
+    :func:`population_grade_listing`, in one table of :data:`listing.LIST_SCHEMA` (what
+    ``socialcredit rescore`` writes). ``items`` (:func:`item_table`) is needed only for lists by
+    grade."""
+    graded = [(s, lst) for s, lst in lists if by_grade(lst)]
+    itemised = [(s, lst) for s, lst in lists if not by_grade(lst)]
+    parts = []
+    if itemised:
+        parts.append(listing.population_listing(records, representatives, itemised, as_of))
+    if graded:
+        if items is None:
+            raise ValueError("lists by grade need the item table (gradelists.item_table)")
+        parts.append(population_grade_listing(records, subjects, items, graded, as_of))
+    if not parts:
+        raise ValueError("population_lists needs at least one list")
+    return parts[0] if len(parts) == 1 else ibis.union(*parts, distinct=False)
