@@ -9,7 +9,9 @@ on (a half-life on every item), a few corrections and withdrawals included, then
 - **floor**: a bare DuckDB join + window filter + decayed sum + group-by + write of the same sums
   over the same Parquet file (no corrections, no subjects without records, no clamp, no grade);
 - **rescore (DuckDB)**: ``engines.rescore`` exactly as ``socialcredit rescore`` runs it (effective
-  records, decay, every subject, clamp, grade, written as Parquet, then the grade tally);
+  records, decay, every subject, clamp, grade, written as Parquet, then the grade tally; the
+  scheme's lists by grade are left out, as the floor has nothing like them: ``socialcredit
+  rescore`` derives them in a pass of their own);
 - **pandas**: a straightforward pandas merge + groupby of the floor's sums (in chunks of
   ``--pandas-chunk`` records, partial sums added: one frame of 100 million records would not fit);
 - **rescore (Spark)** with ``--spark``: the same definition on Spark local mode (all cores).
@@ -44,6 +46,7 @@ from benchlib import machine  # noqa: E402
 
 from socialcredit.engines.base import EXPORT_FORMAT, EXPORT_VERSION, rescore  # noqa: E402
 from socialcredit.engines.duck import DuckDBEngine  # noqa: E402
+from socialcredit.engines.listing import REPRESENTATIVE_SCHEMA  # noqa: E402
 from socialcredit.engines.relational import SUBJECT_SCHEMA  # noqa: E402
 from socialcredit.schemes.loader import shipped_scheme  # noqa: E402
 from socialcredit.schemes.model import Scheme  # noqa: E402
@@ -86,7 +89,7 @@ def _codes(numbers: np.ndarray[Any, Any], width: int) -> pa.Array:
 
 
 def generate(directory: Path, subjects: int, records: int, scheme: Scheme, seed: int = 2014) -> Path:
-    """Write ``directory`` as an export (manifest, subjects, records/part-*.parquet)."""
+    """Write ``directory`` as an export (manifest, subjects, representatives, records/part-*.parquet)."""
     if directory.exists():
         shutil.rmtree(directory)
     (directory / "records").mkdir(parents=True)
@@ -96,6 +99,11 @@ def generate(directory: Path, subjects: int, records: int, scheme: Scheme, seed:
     pq.write_table(
         pa.table({"code": codes, "kind": kinds, "subject_no": pa.array(numbers)}, schema=SUBJECT_SCHEMA),
         directory / "subjects.parquet",
+    )
+    # persons only: no organisation, so no legal representative (the file is part of an export)
+    pq.write_table(
+        pa.table({"organisation": [], "representative": []}, schema=REPRESENTATIVE_SCHEMA),
+        directory / "representatives.parquet",
     )
     items = [i.code for i in scheme.items if i.points and "person" in i.subjects]
     weights = np.array([max(i.base_rate_per_year, 0.01) for i in scheme.items if i.code in items])
@@ -283,7 +291,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         floors.append(floor_duckdb(data, scheme, work / "floor.parquet", args.threads))
         floors_no.append(floor_duckdb(data, scheme, work / "floor-no.parquet", args.threads, "subject_no"))
         engine = DuckDBEngine(threads=args.threads)
-        runs.append(rescore(engine, data, [scheme], AS_OF, work / "scores.parquet"))
+        # scores only, as the floor computes: the scheme's lists by grade are a pass of their own
+        runs.append(rescore(engine, data, [scheme], AS_OF, work / "scores.parquet", list_schemes=[]))
         engine.close()
     floor = min(floors)
     floor_no = min(floors_no)
@@ -310,7 +319,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         spark = session(partitions=max(2 * (os.cpu_count() or 2), 4))
         result["spark_session_s"] = round(time.perf_counter() - t, 2)
         engine_s = SparkEngine(spark)
-        r = rescore(engine_s, data, [scheme], AS_OF, work / "scores-spark")
+        r = rescore(engine_s, data, [scheme], AS_OF, work / "scores-spark", list_schemes=[])
         result["rescore_spark_s"] = round(r.seconds, 3)
         result["rescore_spark_ratio"] = round(r.seconds / floor, 2)
         result["spark_records_per_core_s"] = round(args.records / r.seconds / (os.cpu_count() or 1))
