@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -295,3 +296,52 @@ def test_spark_grade_entries_match_core(
     got = engine_entries(SparkEngine(spark), city, END)
     want = entries[END]
     assert got == want, [e for e in got if e not in want][:3] + [None] + [e for e in want if e not in got][:3]
+
+
+def _decay_cases() -> pa.Table:
+    """Records of every size of points from -100 to 100 under half-lives from a day to years,
+    counting ten years from day 0 (and some first counted late, reported after they occurred)."""
+    rows = []
+    for points in range(-100, 101):
+        for half_life in (1, 3, 7, 30, 90, 180, 365, 400, 730, 1000):
+            for start in (0, 45):
+                if points:
+                    rows.append((len(rows), points, half_life, start))
+    seq, points, half_life, start = (list(c) for c in zip(*rows, strict=True))
+    n = len(rows)
+    return pa.table(
+        {"seq": seq, "subject": ["x"] * n, "subject_no": [0] * n, "item": ["i"] * n, "points": points,
+         "half_life": half_life, "occ": [0] * n, "start": start, "end": [3650] * n},
+        schema=pa.schema([("seq", pa.int64()), ("subject", pa.string()), ("subject_no", pa.int64()),
+                          ("item", pa.string()), ("points", pa.int64()), ("half_life", pa.int64()),
+                          ("occ", pa.int64()), ("start", pa.int64()), ("end", pa.int64())]),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["duckdb", "spark"])
+def test_decay_steps_are_the_per_subject_bisection(request: pytest.FixtureRequest, name: str) -> None:
+    """Every day a decaying record's whole points step, as ``scoring.points._decay_steps`` finds
+    them by bisection, and no other: over every size of points and a range of half-lives, on each
+    engine (the logarithm that predicts a step is each engine's own)."""
+    from socialcredit.scoring.points import _decay_steps
+
+    if name == "spark":
+        from socialcredit.engines.spark import SparkEngine
+
+        engine: Engine = SparkEngine(request.getfixturevalue("spark"))
+    else:
+        engine = DuckDBEngine()
+    cases = _decay_cases()
+    last = 3000  # before the records stop counting: the steps up to the time asked
+    got = {
+        (r["seq"], r["age"])
+        for r in engine.to_arrow(gradelists._step_ages(engine.table(cases, "decay"), last)).to_pylist()
+    }
+    day0 = dt.date(2000, 1, 1)
+    want = set()
+    for r in cases.to_pylist():
+        start = day0 + dt.timedelta(days=r["start"])
+        steps = _decay_steps(r["points"], r["half_life"], day0, start, day0 + dt.timedelta(days=last))
+        want |= {(r["seq"], (d - day0).days) for d, _ in steps[1:]}
+    assert len(want) > 10_000
+    assert got == want, (sorted(got - want)[:5], sorted(want - got)[:5])

@@ -224,11 +224,13 @@ def rescore(
     if wanted:
         where = lists_out or lists_path(out)
         t = time.perf_counter()
+        # each input read only if a list needs it (an export without item lists' representatives)
         graded = list({s.id: s for s, lst in wanted if gradelists.by_grade(lst)}.values())
+        itemised = any(not gradelists.by_grade(lst) for _, lst in wanted)
         found = gradelists.population_lists(
             engine.records(dataset),
-            engine.subjects(dataset),
-            engine.representatives(dataset),
+            engine.subjects(dataset) if graded else None,
+            engine.representatives(dataset) if itemised else None,
             engine.table(gradelists.item_table(graded), "grade_items") if graded else None,
             wanted,
             as_of,

@@ -20,12 +20,11 @@ effective records at ``as_of``:
    meets them, is dropped if that is on or before it took effect (the grade recovered during the
    notice), and otherwise "expired" once its planned end has passed.
 
-Why this order of evidence: extra days in step 1 are harmless (the score on them is computed
-exactly, a day on which nothing changes extends a run without ending it), a missing day is not,
-so the decay steps are found generously: for each whole value a record's contribution can step
-through, the day the exact formula predicts it (a logarithm) and its neighbours, each then
-evaluated with the exact formula. A floating-point logarithm cannot be off by more than a
-neighbour, so no step is missed (the per-subject path finds them by bisection instead).
+Why the days need care: an extra day in step 1 is harmless (the score on it is computed exactly,
+and a day on which nothing changes extends a run without ending it), a missing one is not. The
+decay steps are found from a logarithm (the day each whole value is passed), checked against
+the exact formula on that day and the two after it (:func:`_step_ages`), so a rounding of the
+logarithm cannot move or lose a step (the per-subject path finds them by bisection instead).
 
 Two details of the walk the rows keep: the points history starts on the first day any record
 starts counting (even if the score is then still ``base``), a tier history on the first day the
@@ -51,9 +50,6 @@ from socialcredit.schemes.model import ListDef, PointsModel, Scheme, TierModel
 from socialcredit.scoring.tier import windows as tier_windows
 
 Pair = tuple[Scheme, ListDef]
-
-STEP_SLACK = (-1, 0, 1, 2)
-"""Around each predicted decay step, the days also evaluated (see the module docstring)."""
 
 
 def by_grade(lst: ListDef) -> bool:
@@ -99,23 +95,38 @@ def _records(eff: ir.Table, items: ir.Table, scheme: Scheme, last: int) -> ir.Ta
 
 
 def _step_ages(r: ir.Table, last: int) -> ir.Table:
-    """``seq, age``: for each decaying record, the ages (days after occurrence) around each day its
-    whole points may step, within ``(start, min(end - 1, last)]``, and that last age itself."""
+    """``seq, age``: for each decaying record, each age (days after occurrence) within
+    ``(start, min(end - 1, last)]`` on which its whole points step towards zero.
+
+    The contribution's size ``|v|`` only shrinks with age, so it passes each whole value ``k``
+    between its size on the first and on the last day once: first at or below ``k - 1`` at the
+    age ``s`` that ``h * log2(|points| / (k - 0.5))`` predicts. A double's logarithm puts ``s``
+    at its floor ``g`` or one or two days later (never earlier); the first of ``g, g + 1, g + 2``
+    where the exact formula (:func:`relational.decayed`) gives ``|v| <= k - 1`` is ``s``. One row
+    per step, whatever the rounding of the logarithm."""
     d = r.filter(r.half_life.notnull() & (r.points != 0))
     d = d.mutate(final=ibis.least(d.end - 1, ibis.literal(last, type="int64")))
+    first = relational.decayed(d.points, d.start - d.occ, d.half_life).abs()
+    final = relational.decayed(d.points, d.final - d.occ, d.half_life).abs()
     k = d.select(
-        d.seq, d.occ, d.start, d.final, d.points, d.half_life, k=ibis.range(1, d.points.abs() + 1).unnest()
+        d.seq, d.occ, d.start, d.final, d.points, d.half_life, k=ibis.range(final + 1, first + 1).unnest()
     )
-    # |points| * 0.5 ** (age / h) + 0.5 crosses the whole value k at age = h * log2(|points| / (k - 0.5))
-    x = (
-        k.half_life.cast("float64") * (k.points.abs().cast("float64") / (k.k.cast("float64") - 0.5)).log2()
-    ).floor()
-    k = k.mutate(guess=x.cast("int64"))
-    parts = [k.select(k.seq, k.occ, k.start, k.final, age=k.guess + o) for o in STEP_SLACK]
-    parts.append(d.select(d.seq, d.occ, d.start, d.final, age=d.final - d.occ))
-    a = ibis.union(*parts, distinct=True)
+    size = k.points.abs().cast("float64")
+    guess = (k.half_life.cast("float64") * (size / (k.k.cast("float64") - 0.5)).log2()).floor().cast("int64")
+    k = k.mutate(guess=guess)
+
+    def below(age: ir.IntegerValue) -> ir.BooleanValue:
+        return relational.decayed(k.points, age, k.half_life).abs() <= k.k - 1
+
+    step = ibis.cases(
+        (below(k.guess), k.guess),
+        (below(k.guess + 1), k.guess + 1),
+        (below(k.guess + 2), k.guess + 2),
+        else_=ibis.null("int64"),
+    )
+    a = k.select(k.seq, k.occ, k.start, k.final, age=step)
     a = a.filter((a.age > a.start - a.occ) & (a.age <= a.final - a.occ))
-    return a.select("seq", "age")
+    return a.select("seq", "age").distinct()
 
 
 def _contributions(r: ir.Table, last: int) -> ir.Table:
@@ -301,8 +312,8 @@ def population_grade_listing(
 
 def population_lists(
     records: ir.Table,
-    subjects: ir.Table,
-    representatives: ir.Table,
+    subjects: ir.Table | None,
+    representatives: ir.Table | None,
     items: ir.Table | None,
     lists: Sequence[Pair],
     as_of: dt.datetime,
@@ -310,16 +321,18 @@ def population_lists(
     """Every entry on every list of ``lists`` (as :func:`listing.relational_lists` gives them):
     item lists by :func:`listing.population_listing`, lists by grade by
     :func:`population_grade_listing`, in one table of :data:`listing.LIST_SCHEMA` (what
-    ``socialcredit rescore`` writes). ``items`` (:func:`item_table`) is needed only for lists by
-    grade."""
+    ``socialcredit rescore`` writes). ``representatives`` are needed only for item lists,
+    ``subjects`` and ``items`` (:func:`item_table`) only for lists by grade."""
     graded = [(s, lst) for s, lst in lists if by_grade(lst)]
     itemised = [(s, lst) for s, lst in lists if not by_grade(lst)]
     parts = []
     if itemised:
+        if representatives is None:
+            raise ValueError("item lists need the representatives (Engine.representatives)")
         parts.append(listing.population_listing(records, representatives, itemised, as_of))
     if graded:
-        if items is None:
-            raise ValueError("lists by grade need the item table (gradelists.item_table)")
+        if subjects is None or items is None:
+            raise ValueError("lists by grade need the subjects and the item table (gradelists.item_table)")
         parts.append(population_grade_listing(records, subjects, items, graded, as_of))
     if not parts:
         raise ValueError("population_lists needs at least one list")
