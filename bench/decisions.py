@@ -197,6 +197,7 @@ class _Conn(asyncio.Protocol):
         self.status = 0
         self.busy = False
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        """Done once the connection is gone (the server may close one idle for a while)."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -309,7 +310,7 @@ async def _paced(
     data = [
         _request(port, key, _body(subjects[(k * 7919) % len(subjects)], purposes[k])) for k in range(total)
     ]
-    free: list[_Conn] = []
+    free: deque[_Conn] = deque()  # used in turn, as a server sees several clients' connections
     waiting: deque[int] = deque()
     sent: dict[_Conn, int] = {}
     finished = loop.create_future()
@@ -333,7 +334,7 @@ async def _paced(
                 send(conn, waiting.popleft())
             else:
                 free.append(conn)
-        elif not free and not sent:  # every connection lost: what waits can never be sent
+        elif not sent and not any(not c.closed.done() for c in free):  # all lost: nothing can be sent
             while waiting:
                 out.errors.append(f"no connection left for {purposes[waiting.popleft()]}")
                 remaining -= 1
@@ -347,8 +348,10 @@ async def _paced(
         delay = start + k / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
+        while free and free[0].closed.done():  # closed by the server while idle: not usable
+            free.popleft()
         if free:
-            send(free.pop(), k)
+            send(free.popleft(), k)
         elif sent:
             waiting.append(k)
         else:

@@ -83,3 +83,28 @@ def test_decision_bench_runs_and_every_answer_is_audited(tmp_path: Path) -> None
     assert (
         "| 100 | `POST /decisions` | 50 | 0 |" in text and "| 60 | bare FastAPI, constant | 30 | 0 |" in text
     )
+
+
+def test_decision_bench_generator_survives_connections_the_server_closes() -> None:
+    """A server may close a keep-alive connection (uvicorn does after 5 s idle): the paced
+    generator must count what it could not send as errors, never wait for it forever."""
+    import asyncio
+
+    bench = _bench("decisions")
+
+    async def scenario() -> tuple[int, int]:
+        async def one_reply_then_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readuntil(b"\r\n\r\n")
+            body = b'{"answer":"allow"}'
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(one_reply_then_close, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            load = await asyncio.wait_for(bench._paced(port, "k", ["S1"], 2, 20.0, 0.5, "t"), 10)
+        return load.answered, len(load.errors)
+
+    answered, errors = asyncio.run(scenario())
+    assert answered == 2 and errors == 8  # 10 due, 2 connections each answering once
