@@ -223,3 +223,39 @@ def test_serving_tunes_the_collector_and_puts_it_back(system: System) -> None:
         assert client.get("/health").status_code == 200
         assert gc.get_threshold() == GC_THRESHOLD_SERVING and gc.get_freeze_count() > 0
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_synced_commits_leave_the_wal_checkpoint_to_a_thread_of_their_own(tmp_path: Path) -> None:
+    """The audit connection never checkpoints inside a commit a request waits for; its own
+    thread does, every ``checkpoint_every`` commits, and ends when idle; past ``max_wal_pages``
+    the committing connection completes one, so the WAL stays bounded; every entry committed is
+    there, the chain intact."""
+    from socialcredit.store.auditsqlite import DurableSqliteAudit
+
+    path = tmp_path / "audit.db"
+    store = Store(f"sqlite:///{path}")
+    appender = DurableSqliteAudit(store, str(path), checkpoint_every=10)
+    try:
+        appender.checkpointer.idle_seconds = 0.05
+        appender.checkpointer.max_wal_pages = 60
+        assert appender._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        for i in range(9):
+            appender.append([entry(f"e{i}")])
+        assert appender.checkpointer.runs == 0 and appender.checkpointer._thread is None
+        page = appender._conn.execute("PRAGMA page_size").fetchone()[0]
+        for i in range(9, 300):
+            appender.append([entry(f"e{i}")])
+            time.sleep(0.001)  # a paced load: the checkpoints find moments between commits
+        deadline = time.monotonic() + 5
+        while appender.checkpointer._thread is not None:  # ends when idle
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert appender.checkpointer.runs >= 20
+        # without the checkpoints the WAL would hold every page of the 300 commits (3 or more each)
+        # and without the commits completing them at least ~900 (one beside commits seldom does)
+        assert os.path.getsize(f"{path}-wal") < 300 * page
+        assert purposes_logged(store) == [f"e{i}" for i in reversed(range(300))]
+        assert store.verify_audit() == []
+    finally:
+        appender.close()
+        store.close()
