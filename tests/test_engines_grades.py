@@ -6,9 +6,9 @@ Besides the shipped lists by grade (Rongcheng's honour roll and D list on the po
 enterprise red rating on the tier model), two variants put lists on scores that move a lot: a
 points scheme whose items decay (so the history has decay steps) with a maximum and close grade
 thresholds, and a tier scheme with decaying items and rules on sums of points. Hand-made histories
-give entries that expire while the grade still meets the list, end on a change of grade (before
-and after their planned end), recover inside the notice period (never listed), are pending at the
-time asked, and are withdrawn between the two times."""
+give entries that expire while the grade still meets the list, end on a change of grade before
+their planned end (one after it leaves them expired), recover inside the notice period (never
+listed), are pending at the time asked, and are withdrawn between the two times."""
 
 from __future__ import annotations
 
@@ -122,7 +122,8 @@ def _histories(persons: list[str], orgs: list[str]) -> list[dict[str, Any]]:
     for k in range(4):  # 600 points (C) for three persons
         for who in p[:3]:
             add(who, fraud, f"2023-0{k + 1}-10", f"2023-0{k + 1}-11T09:00:00")
-    # D from 2024-01-01 for 730 days: expired at MID (still D), ended on the change at END
+    # D from 2024-01-01 until 2025-12-31: expired at MID (still D), still expired at END (the
+    # change of grade comes after the planned end and does not reach back)
     add(p[0], refuses, "2024-01-01", "2024-01-01T10:00:00")
     # D for a week before the record leaves retention: recovered inside the notice, never listed;
     # then D again from 2026-03-01, active at END
@@ -130,7 +131,7 @@ def _histories(persons: list[str], orgs: list[str]) -> list[dict[str, Any]]:
     add(p[1], refuses, "2026-03-01", "2026-03-02T10:00:00")
     # D three days before END: noticed, pending
     add(p[2], refuses, "2026-10-28", "2026-10-28T10:00:00")
-    # AAA from 2023-06-01: expired while AAA, then ended by a change long after its planned end
+    # AAA from 2023-06-01: expired while AAA; a change long after its planned end leaves it expired
     add(p[3], "honour.model-worker", "2023-06-01", "2023-06-01T10:00:00")
     add(p[3], "traffic.minor", "2025-03-01", "2025-03-02T10:00:00")
     # AAA, withdrawn after MID: listed at MID, never at END
@@ -239,14 +240,14 @@ def test_a_factor_models_list_by_grade_is_refused() -> None:
 
 def test_the_lists_by_grade_are_exercised(entries: dict[dt.datetime, list[Entry]]) -> None:
     """Every list has entries; between them every status, both ends (a change of grade before
-    and after the planned end, expiry), a recovery inside the notice period, and the lists differ
-    between the two times."""
+    the planned end, expiry, and none ending after its planned end), a recovery inside the notice
+    period, and the lists differ between the two times."""
     end = entries[END]
     for s, lst in GRADED:
         assert any(e[0] == f"{s.id}/{lst.id}" for e in end), f"{s.id}/{lst.id} has no entry"
     assert {e[3] for e in end} == {"pending", "active", "removed", "expired"}
     assert any(e[9] == "grade changed" and e[8] < e[7] for e in end), "ended before its planned end"
-    assert any(e[9] == "grade changed" and e[8] > e[7] for e in end), "ended after its planned end"
+    assert not any(e[8] is not None and e[8] > e[7] for e in end), "no entry ends after its planned end"
     assert any(e[9] == "expired" and e[13] is not None for e in end), "expired while still meeting"
     assert entries[MID] != [e for e in end if e[5] <= MID.date()]
     reasons = Counter(e[9] for e in end)
@@ -256,7 +257,8 @@ def test_the_lists_by_grade_are_exercised(entries: dict[dt.datetime, list[Entry]
 def test_the_hand_made_histories(entries: dict[dt.datetime, list[Entry]]) -> None:
     """The reference itself on the hand-made subjects, so the cases the engines are held to are
     the ones the module docstring names: a D week and four red days recovered inside the notice
-    (no entry), an entry expired at MID that ended on the change at END, one pending."""
+    (no entry), an entry expired at MID that a later change of grade leaves expired at END (the
+    same answer about the same days, whenever asked), one pending."""
 
     def of(who: str, lst: str, at: dt.datetime) -> list[tuple[Any, ...]]:
         return [(e[3], e[5], e[8], e[9], e[13]) for e in entries[at] if e[1] == who and e[0] == lst]
@@ -264,14 +266,16 @@ def test_the_hand_made_histories(entries: dict[dt.datetime, list[Entry]]) -> Non
     p, o, d, red = HAND_PERSONS, HAND_ORGS, "rongcheng/d-grade", "enterprise-credit/red-rated"
     day = dt.date
     assert of(p[0], d, MID) == [("expired", day(2024, 1, 11), None, "expired", "D")]
-    assert of(p[0], d, END) == [("removed", day(2024, 1, 11), day(2025, 12, 31), "grade changed", None)]
+    # the same entry asked about at END: a change of grade after its planned end leaves it expired
+    assert of(p[0], d, END) == [("expired", day(2024, 1, 11), None, "expired", None)]
     assert of(p[1], d, END) == [("active", day(2026, 3, 12), None, None, "D")]  # not the January week
     assert of(p[2], d, END) == [("pending", day(2026, 11, 7), None, None, "D")]
     honour = "rongcheng/honour-roll"
-    assert of(p[3], honour, END) == [("removed", day(2023, 6, 1), day(2025, 3, 2), "grade changed", None)]
+    assert of(p[3], honour, END) == [("expired", day(2023, 6, 1), None, "expired", None)]
     assert of(p[4], honour, MID) == [("active", day(2025, 1, 1), None, None, "AAA")]
     assert of(p[4], honour, END) == []
-    assert of(o[0], red, END) == [("removed", day(2024, 2, 13), day(2026, 1, 31), "grade changed", None)]
+    # red until 2026-01-31, past the entry's 365 days: expired, not removed
+    assert of(o[0], red, END) == [("expired", day(2024, 2, 13), None, "expired", None)]
     assert of(o[1], red, END) == []
     assert of(o[2], red, END) == [("active", day(2026, 5, 12), None, None, "red")]
     assert of(p[5], red, END) == []

@@ -183,6 +183,12 @@ def _grade_entries(
             if ended is not None and ended <= since:
                 start = None
                 continue  # the grade recovered during the notice period: never listed
+            ground = f"grade {grade if ended is None else 'reached'}"
+            if ended is not None and ended > planned:
+                # the listing period ended first (DOMAIN: removal at the end of the period), so
+                # a later change of grade does not reach back and turn an expired entry into a
+                # removed one: asked on any day after its planned end, it is the same entry
+                ended = None
             reason = "grade changed" if ended is not None else None
             if ended is None and planned <= today:
                 reason = "expired"
@@ -199,7 +205,7 @@ def _grade_entries(
                     planned,
                     ended,
                     reason,
-                    (f"grade {grade if ended is None else 'reached'}",),
+                    (ground,),
                     lst.legal_basis,
                 )
             )

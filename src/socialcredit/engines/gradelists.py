@@ -17,8 +17,9 @@ effective records at ``as_of``:
 3. **the entries**: a run of consecutive days whose grade meets the criteria is one entry, noticed
    on the run's first day, in effect ``notice.days`` later (when notice is required), planned to
    end ``period_days`` after that; it ends ("grade changed") on the first day the grade no longer
-   meets them, is dropped if that is on or before it took effect (the grade recovered during the
-   notice), and otherwise "expired" once its planned end has passed.
+   meets them if that is by its planned end, is dropped if that is on or before it took effect
+   (the grade recovered during the notice), and otherwise "expired" once its planned end has
+   passed (a later change of grade does not reach back to end an expired entry).
 
 Why the days need care: an extra day in step 1 is harmless (the score on it is computed exactly,
 and a day on which nothing changes extends a run without ending it), a missing one is not. The
@@ -260,14 +261,16 @@ def _entries(h: ir.Table, scheme: Scheme, lst: ListDef, today: int) -> ir.Table:
     )
     since = runs.start + notice
     planned = since + lst.period_days
+    # a change of grade after the planned end does not end the entry: it had expired by then
+    ended = ibis.cases((runs.ended <= planned, runs.ended), else_=ibis.null("int64"))
     e = runs.select(
         subject=runs.subject,
         noticed=runs.start,
         since=since,
         planned=planned,
-        ended=runs.ended,
+        ended=ended,
         end_reason=ibis.cases(
-            (runs.ended.notnull(), ibis.literal("grade changed")),
+            (ended.notnull(), ibis.literal("grade changed")),
             (planned <= today, ibis.literal("expired")),
             else_=ibis.null("string"),
         ),
