@@ -219,7 +219,7 @@ def test_every_list_by_grade_is_derived() -> None:
     engine = DuckDBEngine()
     t = engine.table(gradelists.item_table([]), "nothing")
     with pytest.raises(ValueError, match="rongcheng/d-grade: a list by grade: gradelists"):
-        population_listing(t, t, [(rongcheng, rongcheng.lists[1])], END)
+        population_listing(t, t, [(rongcheng, rongcheng.lists[1])], END, calendar=t)
     court = SHIPPED.scheme("court-dishonest-debtors")
     with pytest.raises(ValueError, match="not a list by grade"):
         gradelists.population_grade_listing(t, t, t, [(court, court.lists[0])], END)

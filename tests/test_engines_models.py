@@ -16,16 +16,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from socialcredit import ledger, synth
+from socialcredit.dueprocess.calendar import add_working_days
 from socialcredit.engines import counting, gradelists, relational
 from socialcredit.engines.base import Engine
 from socialcredit.engines.duck import DuckDBEngine
 from socialcredit.engines.export import export_ledger
 from socialcredit.engines.factors import population_factors
-from socialcredit.engines.listing import LIST_SCHEMA, population_listing, refused, relational_lists
+from socialcredit.engines.listing import (
+    LIST_SCHEMA,
+    population_listing,
+    refused,
+    relational_lists,
+    working_calendar,
+)
 from socialcredit.engines.tiers import population_tiers
 from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry, entries_for
@@ -325,6 +333,10 @@ REGISTRY = shipped_registry()
 ALL_LISTS = relational_lists(list(REGISTRY.schemes.values()))
 LISTS = [(s, lst) for s, lst in ALL_LISTS if not gradelists.by_grade(lst)]  # item lists
 Entry = tuple[Any, ...]
+HOLIDAYS = frozenset(
+    dt.date(y, m, d) for y in range(2022, 2028) for m in range(1, 13) for d in (1, 2, 3, 15, 16)
+)
+"""Dense on purpose: most removal deadlines (3 working days) cross one."""
 
 
 def entry_row(e: ListEntry, items: dict[str, str]) -> Entry:
@@ -338,7 +350,7 @@ def entry_row(e: ListEntry, items: dict[str, str]) -> Entry:
         record, item, grade = first, items[first], None
     until = e.ended_on or e.planned_end
     return (e.qualified_id, e.subject, e.via, e.status, e.noticed_on, e.since, until, e.planned_end,
-            e.ended_on, e.end_reason, record, item, len(e.grounds), grade)  # fmt: skip
+            e.ended_on, e.end_reason, record, item, len(e.grounds), grade, e.removal_due)  # fmt: skip
 
 
 def core_entries(city: City, as_of: dt.datetime, lists: list[tuple[Scheme, ListDef]] = LISTS) -> list[Entry]:
@@ -353,15 +365,23 @@ def core_entries(city: City, as_of: dt.datetime, lists: list[tuple[Scheme, ListD
     out = []
     for code, _kind in city.subjects:
         represented = {o: by_subject.get(o, []) for o in orgs_of.get(code, [])}
-        for e in entries_for(code, by_subject.get(code, []), REGISTRY, as_of, represented=represented):
+        found = entries_for(
+            code, by_subject.get(code, []), REGISTRY, as_of, represented=represented, holidays=HOLIDAYS
+        )
+        for e in found:
             if e.qualified_id in wanted:
                 out.append(entry_row(e, items))
     return sorted(out, key=repr)
 
 
 def engine_entries(engine: Engine, city: City, as_of: dt.datetime) -> list[Entry]:
+    calendar = engine.table(working_calendar(HOLIDAYS, as_of, LISTS), "calendar")
     expr = population_listing(
-        engine.records(city.directory), engine.representatives(city.directory), LISTS, as_of
+        engine.records(city.directory),
+        engine.representatives(city.directory),
+        LISTS,
+        as_of,
+        calendar=calendar,
     )
     table = engine.to_arrow(expr)
     assert table.schema.names == LIST_SCHEMA.names
@@ -386,6 +406,10 @@ def test_the_lists_are_exercised(entries: dict[dt.datetime, list[Entry]]) -> Non
     statuses = Counter(e[3] for e in entries[END])
     assert {"pending", "active", "removed", "expired"} <= set(statuses), statuses
     assert any((e[9] or "").startswith("fulfilled") for e in entries[END])
+    court = "court-dishonest-debtors/dishonest-debtors"  # Art. 10: within 3 working days
+    due = [(e[8], e[14]) for e in entries[END] if e[14] is not None and e[0] == court]
+    assert due and all(e[14] is None for e in entries[END] if e[8] is None), "a deadline only once ended"
+    assert any(d != add_working_days(ended, 3) for ended, d in due), "a removal deadline across a holiday"
     assert entries[MID] != [e for e in entries[END] if e[5] <= MID.date()]
 
 
@@ -440,7 +464,7 @@ def test_rescore_writes_every_model_and_list(
     points = REGISTRY.scheme("rongcheng")
     out = tmp_path / "scores.parquet"
     result = rescore(engine, city.directory, [points, *TIERS, *FACTORS], END, out,
-                     list_schemes=list(REGISTRY.schemes.values()))  # fmt: skip
+                     list_schemes=list(REGISTRY.schemes.values()), holidays=HOLIDAYS)  # fmt: skip
     engine.close() if name == "duckdb" else None
     written = pq.read_table(out).to_pylist()
     got = {(r["subject"], r["scheme"]): (r["score"], r["grade"]) for r in written}
@@ -461,3 +485,26 @@ def test_rescore_writes_every_model_and_list(
         tally[e[0]][e[3]] += 1
     assert result.lists == {k: dict(v) for k, v in tally.items()}
     assert result.lists_refused == {}
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 10])
+def test_removal_deadlines_are_the_cores_working_days(n: int) -> None:
+    """The calendar join (``listing._removal_due``) against ``add_working_days`` for every day of
+    three years as the day an entry ended, with the dense holidays, ``n`` working days."""
+    from socialcredit.engines import listing
+
+    court = REGISTRY.scheme("court-dishonest-debtors")
+    lst = court.lists[0].model_copy(
+        update={"removal": court.lists[0].removal.model_copy(update={"within_working_days": n})}
+    )
+    first = dt.date(2024, 1, 1)
+    days = [first + dt.timedelta(days=k) for k in range(3 * 366)]
+    engine = DuckDBEngine()
+    numbers = [(d - listing.EPOCH).days for d in days] + [None]
+    ended = engine.table(pa.table({"ended": pa.array(numbers, pa.int64())}), "ended")
+    calendar = engine.table(listing.working_calendar(HOLIDAYS, END, [(court, lst)]), "calendar")
+    got = engine.to_arrow(listing._removal_due(ended, lst, calendar)).to_pylist()
+    engine.close()
+    want = {(d - listing.EPOCH).days: (add_working_days(d, n, HOLIDAYS) - listing.EPOCH).days for d in days}
+    assert {r["ended"]: r["removal_due"] for r in got if r["ended"] is not None} == want
+    assert [r["removal_due"] for r in got if r["ended"] is None] == [None]

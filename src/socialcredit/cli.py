@@ -696,6 +696,7 @@ def rescore(
             target,
             list_schemes=list(system.registry.schemes.values()),
             progress=lambda _stage: p.advance(task),
+            holidays=system.holidays,
         )
         runner.close()
     data = {

@@ -184,13 +184,16 @@ def rescore(
     list_schemes: Sequence[Scheme] | None = None,
     lists_out: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    holidays: frozenset[dt.date] = frozenset(),
 ) -> RescoreResult:
     """Score every subject of an export under every scheme of ``schemes`` (points, tier and factor
     models), write the scores as Parquet to ``out`` (``subject, kind, scheme, score, grade``),
     derive every entry of the lists of ``list_schemes`` (default ``schemes``; a list may belong
     to a scheme without a model, like the court's), item lists and lists by grade alike
     (:func:`gradelists.population_lists`), into ``lists_out`` (default :func:`lists_path`), and
-    tally grades per scheme and kind and entries per list and status.
+    tally grades per scheme and kind and entries per list and status. ``holidays`` are the
+    installation's (``settings.calendar()``), for fulfilled entries' removal deadlines in working
+    days, as the per-subject path counts them.
 
     The tallies are computed from what was written, by the same engine, so what is reported is
     what was written."""
@@ -226,7 +229,8 @@ def rescore(
         t = time.perf_counter()
         # each input read only if a list needs it (an export without item lists' representatives)
         graded = list({s.id: s for s, lst in wanted if gradelists.by_grade(lst)}.values())
-        itemised = any(not gradelists.by_grade(lst) for _, lst in wanted)
+        itemised = [(s, lst) for s, lst in wanted if not gradelists.by_grade(lst)]
+        calendar = listing.working_calendar(holidays, as_of, itemised)
         found = gradelists.population_lists(
             engine.records(dataset),
             engine.subjects(dataset) if graded else None,
@@ -234,6 +238,7 @@ def rescore(
             engine.table(gradelists.item_table(graded), "grade_items") if graded else None,
             wanted,
             as_of,
+            calendar=engine.table(calendar, "calendar") if itemised else None,
         )
         engine.write(found, where)
         stages["lists"] = time.perf_counter() - t

@@ -320,19 +320,22 @@ def population_lists(
     items: ir.Table | None,
     lists: Sequence[Pair],
     as_of: dt.datetime,
+    *,
+    calendar: ir.Table | None = None,
 ) -> ir.Table:
     """Every entry on every list of ``lists`` (as :func:`listing.relational_lists` gives them):
     item lists by :func:`listing.population_listing`, lists by grade by
     :func:`population_grade_listing`, in one table of :data:`listing.LIST_SCHEMA` (what
-    ``socialcredit rescore`` writes). ``representatives`` are needed only for item lists,
-    ``subjects`` and ``items`` (:func:`item_table`) only for lists by grade."""
+    ``socialcredit rescore`` writes). ``representatives`` and ``calendar``
+    (:func:`listing.working_calendar`) are needed only for item lists, ``subjects`` and ``items``
+    (:func:`item_table`) only for lists by grade."""
     graded = [(s, lst) for s, lst in lists if by_grade(lst)]
     itemised = [(s, lst) for s, lst in lists if not by_grade(lst)]
     parts = []
     if itemised:
-        if representatives is None:
-            raise ValueError("item lists need the representatives (Engine.representatives)")
-        parts.append(listing.population_listing(records, representatives, itemised, as_of))
+        if representatives is None or calendar is None:
+            raise ValueError("item lists need the representatives and a working calendar")
+        parts.append(listing.population_listing(records, representatives, itemised, as_of, calendar=calendar))
     if graded:
         if subjects is None or items is None:
             raise ValueError("lists by grade need the subjects and the item table (gradelists.item_table)")

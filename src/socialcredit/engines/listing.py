@@ -34,10 +34,15 @@ Not here, and why:
   model's are named by :func:`refused`), and :func:`population_listing` refuses them;
 - criteria with ``min_records > 1`` (no shipped list): refused likewise (the walk keeps a window
   of qualifying records between entries);
-- the removal deadline (``removal_due``, working days after a holiday calendar the service holds)
-  and suspension by an open objection (``dueprocess.suspension``: case files, which the export
-  does not hold) are applied by the per-subject path on top of these entries; the court's list
-  keeps its measures during an objection anyway (``during_objection: stay``).
+- suspension by an open objection (``dueprocess.suspension``: case files, which the export does
+  not hold) is applied by the per-subject path on top of these entries; the court's list keeps
+  its measures during an objection anyway (``during_objection: stay``).
+
+The removal deadline of a fulfilled entry (``removal_due``: ``removal.within_working_days``
+working days after it ended, weekends and the holidays the installation configures skipped, as
+``dueprocess.calendar.add_working_days`` counts them) is two equality joins with a calendar of
+numbered working days (:func:`working_calendar`): the N-th working day after day ``d`` is the one
+numbered N more than the working days up to and including ``d``.
 """
 
 from __future__ import annotations
@@ -76,6 +81,7 @@ LIST_SCHEMA = pa.schema(
         pa.field("reason_item", pa.string()),
         pa.field("grounds", pa.int64()),
         pa.field("grade", pa.string()),
+        pa.field("removal_due", pa.date32()),
     ]
 )
 """One row per list entry: ``list`` is ``scheme/list``; ``until`` the day it stops being in force
@@ -88,11 +94,61 @@ An entry of a list by grade (:mod:`~socialcredit.engines.gradelists`) was opened
 ``reason_record``/``reason_item`` are null, ``grounds`` is 1 (its one ground, the grade), and
 ``grade`` is the grade that ground names while the entry has not ended on a change of grade (the
 subject's grade after its score's last change: ``grade D`` in ``ListEntry.grounds``), null once
-it has (``grade reached``) and for item lists."""
+it has (``grade reached``) and for item lists. ``removal_due`` is the day by which a fulfilled
+entry must be off the list (null for every other entry, and for lists by grade)."""
+
+CALENDAR_SCHEMA = pa.schema(
+    [
+        pa.field("day", pa.int64(), nullable=False),
+        pa.field("working_no", pa.int64(), nullable=False),
+        pa.field("working", pa.bool_(), nullable=False),
+    ]
+)
+"""One row per day (days since 1970-01-01): ``working_no`` counts the working days up to and
+including it; ``working`` says whether it is one (Monday to Friday, not a holiday)."""
+CALENDAR_FROM = dt.date(1949, 10, 1)
+"""The calendar's first day: no record can be reported earlier."""
 
 EPOCH = dt.date(1970, 1, 1)
 
 Pair = tuple[Scheme, ListDef]
+
+
+def working_calendar(holidays: frozenset[dt.date], as_of: dt.datetime, lists: Sequence[Pair]) -> pa.Table:
+    """The days from :data:`CALENDAR_FROM` to past the latest removal deadline of an entry ended
+    by ``as_of`` on one of ``lists``, numbered by working days (:data:`CALENDAR_SCHEMA`); an
+    engine registers it (``Engine.table``) for :func:`population_listing`. Why a table: the
+    deadline is then a join on both engines, not a loop per entry."""
+    most = max((lst.removal.within_working_days for _, lst in lists), default=0)
+    # N working days take at most 7N/5 + 2 calendar days, and each holiday one more
+    last = as_of.date() + dt.timedelta(days=2 * most + 7 + len(holidays))
+    days: list[int] = []
+    numbers: list[int] = []
+    working: list[bool] = []
+    n = 0
+    day = CALENDAR_FROM
+    one = dt.timedelta(days=1)
+    while day <= last:
+        w = day.weekday() < 5 and day not in holidays
+        n += w
+        days.append((day - EPOCH).days)
+        numbers.append(n)
+        working.append(w)
+        day += one
+    return pa.table({"day": days, "working_no": numbers, "working": working}, schema=CALENDAR_SCHEMA)
+
+
+def _removal_due(t: ir.Table, lst: ListDef, calendar: ir.Table) -> ir.Table:
+    """``t`` with ``removal_due`` (whole days): the ``within_working_days``-th working day after
+    ``ended``, null while the entry has not ended (``add_working_days``; 0 days: the day itself)."""
+    n = lst.removal.within_working_days
+    if n == 0:
+        return t.mutate(removal_due=t.ended)
+    upto = calendar.select(upto_day=calendar.day, upto_no=calendar.working_no)
+    work = calendar.filter(calendar.working).select(due_day=calendar.day, due_no=calendar.working_no)
+    j = t.left_join(upto, t.ended == upto.upto_day)
+    j = j.left_join(work, j.upto_no + n == work.due_no)
+    return j.select(*t.columns, removal_due=j.due_day)
 
 
 def refused(schemes: Sequence[Scheme]) -> dict[str, str]:
@@ -290,6 +346,7 @@ def _finish(
         reason_item=t.reason_item,
         grounds=t.grounds.cast("int64"),
         grade=grade if grade is not None else ibis.null("string"),
+        removal_due=_date(t.removal_due) if "removal_due" in t.columns else ibis.null("date"),
     )
 
 
@@ -299,6 +356,7 @@ def population_listing(
     lists: Sequence[Pair],
     as_of: dt.datetime,
     *,
+    calendar: ir.Table,
     rounds: int | None = None,
 ) -> ir.Table:
     """Every entry, past and present, on every list of ``lists`` at ``as_of``, in
@@ -306,7 +364,8 @@ def population_listing(
 
     ``records`` are in :data:`relational.RECORD_SCHEMA`; ``representatives`` in
     :data:`REPRESENTATIVE_SCHEMA` (``Engine.representatives``); ``lists`` the item lists of
-    :func:`relational_lists` (its lists by grade: :mod:`~socialcredit.engines.gradelists`).
+    :func:`relational_lists` (its lists by grade: :mod:`~socialcredit.engines.gradelists`);
+    ``calendar`` the installation's :func:`working_calendar` for these lists at ``as_of``.
     ``rounds`` bounds the entries per subject and list; by default it is found by a small query
     (the most qualifying records of one subject on one list), which runs on the records' backend.
     Raises :class:`ValueError` for a list that :func:`refused` names or a list by grade."""
@@ -332,7 +391,7 @@ def population_listing(
     parts: list[ir.Table] = []
     for s, lst in lists:
         qualified = f"{s.id}/{lst.id}"
-        entries = _entries(events[(s.id, lst.id)], s, lst, rounds, today)
+        entries = _removal_due(_entries(events[(s.id, lst.id)], s, lst, rounds, today), lst, calendar)
         parts.append(_finish(entries, qualified, None, today))
         if lst.lists_representative:
             r = representatives

@@ -95,16 +95,26 @@ class SparkEngine(Engine):
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``spark-submit src/socialcredit/engines/spark.py --from DIR --out DIR [--at DATE]``:
+    """``spark-submit src/socialcredit/engines/spark.py --from DIR --out DIR [--at DATE]
+    [--holidays FILE]``:
     rescore an export on a cluster with every shipped scheme (scores in DIR, list entries in
     DIR-lists); prints the result as JSON."""
+    from socialcredit.dueprocess.calendar import WorkingCalendar
     from socialcredit.schemes.loader import shipped_registry
 
     p = argparse.ArgumentParser(description=main.__doc__)
     p.add_argument("--from", dest="source", required=True, help="export directory (socialcredit export)")
     p.add_argument("--out", required=True, help="output directory for the scores")
     p.add_argument("--at", default=None, help="as-of time (ISO); default now")
+    p.add_argument(
+        "--holidays", default=None, help="public holidays, one ISO date per line (removal deadlines)"
+    )
     args = p.parse_args(argv)
+    holidays = (
+        WorkingCalendar.parse(Path(args.holidays).read_text(encoding="utf-8")).holidays
+        if args.holidays
+        else frozenset()
+    )
     at = dt.datetime.fromisoformat(args.at) if args.at else dt.datetime.now(dt.UTC).replace(tzinfo=None)
     registry = shipped_registry()
     result = base.rescore(
@@ -114,6 +124,7 @@ def main(argv: list[str] | None = None) -> None:
         at,
         Path(args.out),
         list_schemes=list(registry.schemes.values()),
+        holidays=holidays,
     )
     print(json.dumps(result.__dict__, default=str, indent=2))  # noqa: T201 - the job's output
 
