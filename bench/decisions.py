@@ -1,13 +1,17 @@
 """Benchmark: the decision endpoint over HTTP on loopback against a bare FastAPI endpoint, and
 the decision in process.
 
-    .venv/bin/python bench/decisions.py [--residents N] [--connections C] [--seconds S] [--write]
+    .venv/bin/python bench/decisions.py [--residents N] [--connections C] [--seconds S]
+        [--rates R1,R2,...] [--paced-seconds S] [--rounds N] [--write]
 
 Setup: a deterministic synthetic city (``socialcredit.synth``, ``--residents`` persons and their
 records) ingested into a fresh SQLite file (the embedded default), an airline's relying-party key.
 
-Over HTTP, each for ``--seconds`` with ``--connections`` keep-alive connections (after a short
-warm-up that is not counted), from a small asyncio HTTP/1.1 load generator in this process:
+Over HTTP, each server is driven by the same ``drive()`` from a small asyncio HTTP/1.1 load
+generator in this process: a closed loop for ``--seconds`` on ``--connections`` keep-alive
+connections (after a short warm-up that is not counted), then paced (open loop, latency from each
+request's due time) at each of ``--rates`` for ``--paced-seconds``; ``--rounds`` times, bare and
+decisions alternating:
 
 - **bare**: a FastAPI app whose ``POST /decisions`` (a plain ``def``, like the real one) returns
   a constant, served by uvicorn in a subprocess with the settings ``socialcredit serve`` uses;
@@ -17,8 +21,9 @@ warm-up that is not counted), from a small asyncio HTTP/1.1 load generator in th
   middleware still runs.
 
 Requests per second (answered 200s over the measured window), p50 and p99 latency, the ratio of
-the two servers' rates, and the audit check: the audit log must have grown by exactly one
-``decision`` entry per answered request, with the purposes sent, and both chains must verify.
+the two servers' rates in each round, per rate the paced p99 of every round, and the audit
+check: the audit log must have grown by exactly one ``decision`` entry per answered request,
+with the purposes sent, and both chains must verify.
 
 In process: ``decisions.decide`` on a prepared subject view, and ``System.check`` end to end
 (view, decision and audit entry committed), per call, the median of many calls: first questions
