@@ -142,6 +142,31 @@ def test_decision_reply_is_minimal_and_audited(
     ]
 
 
+def test_the_audit_filter_is_a_checked_code(client: TestClient, tokens: dict[str, str]) -> None:
+    """A malformed ``subject`` filter is a 422 naming it, on both backends (PostgreSQL refuses a
+    NUL byte in a text parameter: schemathesis found it as a 500)."""
+    h = {"X-API-Key": tokens["operator"]}
+    for bad in ("\x00", "12345", "X" * 18):
+        r = client.get("/audit", params={"subject": bad}, headers=h)
+        assert r.status_code == 422, (bad, r.text)
+        assert r.json()["error"].startswith("subject: invalid"), r.json()
+    assert client.get("/audit", params={"subject": P}, headers=h).status_code == 200
+
+
+def test_a_nul_character_is_a_422_naming_the_field(client: TestClient, tokens: dict[str, str]) -> None:
+    """On both backends: PostgreSQL refuses NUL in text, so a purpose, statement or filter holding
+    one must be refused at the door, not fail in the audit log's insert as a 500."""
+    h = {"X-API-Key": tokens["operator"]}
+    r = client.post("/decisions", headers=h, json={"subject": P, "measure": "no-flights", "purpose": "a\x00"})
+    assert r.status_code == 422 and r.json()["error"].startswith("purpose:"), r.text
+    r = client.post("/objections", headers=h, json={"subject": P, "record_id": "\x00", "statement": "x"})
+    assert r.status_code == 422 and r.json()["error"].startswith("record_id:"), r.text
+    r = client.get(f"/subjects/{P}", params={"purpose": "look\x00"}, headers=h)
+    assert r.status_code == 422 and r.json()["error"].startswith("query.purpose:"), r.text
+    ok = client.post("/decisions", headers=h, json={"subject": P, "measure": "no-flights", "purpose": "a b"})
+    assert ok.status_code == 200
+
+
 def test_subject_view_explains_the_score(client: TestClient, tokens: dict[str, str]) -> None:
     client.post("/records", headers={"X-API-Key": tokens["agency"]}, json={"records": [record(1)]})
     body = client.get(f"/subjects/{P}", headers={"X-API-Key": tokens["subject"]}).json()

@@ -38,6 +38,19 @@ def _iso_only(value: object) -> object:
 UtcDatetime = Annotated[dt.datetime, PlainSerializer(_utc, return_type=str, when_used="json")]
 
 
+class RequestIn(BaseModel):
+    """A request body whose text fields may not hold a NUL character: no code, measure, purpose
+    or statement needs one, and PostgreSQL refuses it in a text column, so it would surface as a
+    server error (schemathesis found one) instead of a 422 naming the field."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("NUL characters (\\u0000) are not accepted")
+        return value
+
+
 class RecordsIn(BaseModel):
     """A batch of records from one agency. Each row is validated on its own, so one bad row
     is quarantined with its reasons and the rest are still accepted."""
@@ -251,7 +264,7 @@ class ReasonOut(BaseModel):
     )
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(RequestIn):
     model_config = ConfigDict(extra="forbid")
     subject: str = Field(max_length=64, description="Identity code of the subject")
     measure: str = Field(max_length=64, description="Measure id, e.g. no-flights")
@@ -315,7 +328,7 @@ class AuditListOut(BaseModel):
     count: int
 
 
-class KeyIn(BaseModel):
+class KeyIn(RequestIn):
     model_config = ConfigDict(extra="forbid")
     role: Literal["operator", "agency", "relying_party", "subject", "auditor"]
     principal: str | None = Field(None, max_length=64)

@@ -24,7 +24,9 @@ def read_audit(
     ] = None,
 ) -> AuditListOut:
     """Auditors read everything; a subject sees who looked at its record and why."""
-    rows = system.audit_log(key, subject=subject, limit=limit, before=before)
+    # a code, checked like every other (a malformed one is a 422 naming it, never a database error)
+    code = codes.validate(subject).value if subject else None
+    rows = system.audit_log(key, subject=code, limit=limit, before=before)
     if key.role != "operator":
         # auditors audit the trail, not the people in it; a subject sees its own code, no one else's
         def shown(code: str | None) -> str | None:

@@ -11,13 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from socialcredit import access, codes
 from socialcredit.api.deps import CurrentKey, SystemDep
+from socialcredit.api.models import RequestIn
 from socialcredit.dueprocess.cases import Objection, Restoration
 from socialcredit.service import NotFound
 
 router = APIRouter(tags=["due process"])
 
 
-class ObjectionIn(BaseModel):
+class ObjectionIn(RequestIn):
     model_config = ConfigDict(extra="forbid")
     subject: str = Field(max_length=64)
     record_id: str | None = Field(None, max_length=64, description="The record objected to")
@@ -26,18 +27,18 @@ class ObjectionIn(BaseModel):
     evidence: list[str] = Field(default_factory=list, max_length=20)
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(RequestIn):
     model_config = ConfigDict(extra="forbid")
     upheld: bool = Field(description="Uphold the objection or appeal / grant the restoration")
     reason: str = Field(min_length=1, max_length=4000)
 
 
-class AppealIn(BaseModel):
+class AppealIn(RequestIn):
     model_config = ConfigDict(extra="forbid")
     statement: str = Field(min_length=1, max_length=4000)
 
 
-class RestorationIn(BaseModel):
+class RestorationIn(RequestIn):
     model_config = ConfigDict(extra="forbid")
     subject: str = Field(max_length=64)
     record_id: str = Field(max_length=64)

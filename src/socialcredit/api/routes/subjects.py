@@ -28,7 +28,7 @@ def read_subject(
     key: CurrentKey,
     system: SystemDep,
     as_of: Annotated[dt.datetime | None, Query(description="Reproduce the view at a past time")] = None,
-    purpose: Annotated[str, Query(max_length=500)] = "subject access",
+    purpose: Annotated[str, Query(max_length=500, pattern=r"^[^\x00]*$")] = "subject access",
 ) -> SubjectOut:
     """The subject's own record (or an operator's view of it); every read is audited."""
     if as_of is not None and as_of.tzinfo is not None:
