@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -54,8 +55,13 @@ def pg_server() -> Iterator[Any]:
 
     root = Path(tempfile.mkdtemp(prefix="sc-pg-"))
     server = pgserver.get_server(root, cleanup_mode="stop")
-    yield server
-    server.cleanup()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+        # "stop" leaves the data directory (a database per test: gigabytes by the end of a run);
+        # every session left one behind until /tmp filled up and a CI run failed on it
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(params=BACKENDS)
