@@ -36,7 +36,17 @@ from socialcredit.store import Store
 from socialcredit.subjects import SubjectRow
 from tests.conftest import Clock, org, person
 from tests.test_engines import _corrections
-from tests.test_engines_models import AS_OF, END, MID, NOW, City, _by_subject, _tier_variant, entry_row
+from tests.test_engines_models import (
+    AS_OF,
+    END,
+    MID,
+    NOW,
+    City,
+    _by_subject,
+    _tier_variant,
+    entry_row,
+    row_builder,
+)
 
 SHIPPED = shipped_registry()
 
@@ -103,19 +113,7 @@ HAND_ORGS = [org(n) for n in range(9000, 9003)]
 def _histories(persons: list[str], orgs: list[str]) -> list[dict[str, Any]]:
     """Hand-made histories under the shipped lists by grade (see the module docstring)."""
     rows: list[dict[str, Any]] = []
-
-    def add(subject: str, item: str, occurred: str, reported: str, **kw: Any) -> dict[str, Any]:
-        row = {
-            "subject": subject,
-            "item": item,
-            "source": sorted(SHIPPED.sources_by_item[item])[0],
-            "source_record_id": f"grade-{len(rows):05d}",
-            "occurred_on": occurred,
-            "reported_at": reported,
-            **kw,
-        }
-        rows.append(row)
-        return row
+    add = row_builder(rows, "grade")
 
     fraud, refuses = "court.fraud-conviction", "court.dishonest.able-but-refuses"
     p, o = persons, orgs

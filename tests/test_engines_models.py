@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,24 +111,32 @@ class City:
     representatives: dict[str, str]  # organisation -> person
 
 
-def _histories(persons: list[str], orgs: list[str]) -> list[dict[str, Any]]:
-    """Hand-made listing and enrolment histories: extensions, expiry on the boundary day,
-    fulfilment, re-listing, a listing withdrawn after MID, enrolments withdrawn and moved."""
+def row_builder(rows: list[dict[str, Any]], prefix: str) -> Callable[..., dict[str, Any]]:
+    """``add(subject, item, occurred, reported, **fields)``: appends a hand-made ingest row to
+    ``rows`` (from the item's first shipped source, numbered ``prefix-00000`` on) and returns it."""
     registry = shipped_registry()
-    rows: list[dict[str, Any]] = []
 
     def add(subject: str, item: str, occurred: str, reported: str, **kw: Any) -> dict[str, Any]:
         row = {
             "subject": subject,
             "item": item,
             "source": sorted(registry.sources_by_item[item])[0],
-            "source_record_id": f"hist-{len(rows):05d}",
+            "source_record_id": f"{prefix}-{len(rows):05d}",
             "occurred_on": occurred,
             "reported_at": reported,
             **kw,
         }
         rows.append(row)
         return row
+
+    return add
+
+
+def _histories(persons: list[str], orgs: list[str]) -> list[dict[str, Any]]:
+    """Hand-made listing and enrolment histories: extensions, expiry on the boundary day,
+    fulfilment, re-listing, a listing withdrawn after MID, enrolments withdrawn and moved."""
+    rows: list[dict[str, Any]] = []
+    add = row_builder(rows, "hist")
 
     def rid(row: dict[str, Any]) -> str:
         return ledger.record_id_for(row["source"], row["source_record_id"])
