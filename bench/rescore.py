@@ -48,6 +48,7 @@ from socialcredit.engines.base import EXPORT_FORMAT, EXPORT_VERSION, rescore  # 
 from socialcredit.engines.duck import DuckDBEngine  # noqa: E402
 from socialcredit.engines.listing import REPRESENTATIVE_SCHEMA  # noqa: E402
 from socialcredit.engines.relational import SUBJECT_SCHEMA  # noqa: E402
+from socialcredit.engines.suspending import OBJECTION_SCHEMA  # noqa: E402
 from socialcredit.schemes.loader import shipped_scheme  # noqa: E402
 from socialcredit.schemes.model import Scheme  # noqa: E402
 
@@ -105,6 +106,7 @@ def generate(directory: Path, subjects: int, records: int, scheme: Scheme, seed:
         pa.table({"organisation": [], "representative": []}, schema=REPRESENTATIVE_SCHEMA),
         directory / "representatives.parquet",
     )
+    pq.write_table(OBJECTION_SCHEMA.empty_table(), directory / "objections.parquet")  # none filed
     items = [i.code for i in scheme.items if i.points and "person" in i.subjects]
     weights = np.array([max(i.base_rate_per_year, 0.01) for i in scheme.items if i.code in items])
     weights = weights / weights.sum()

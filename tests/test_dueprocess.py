@@ -11,6 +11,9 @@ from sqlalchemy import text
 
 from socialcredit import access
 from socialcredit.dueprocess import WorkingCalendar
+from socialcredit.dueprocess.cases import CaseEvent, Objection
+from socialcredit.dueprocess.suspension import apply_suspensions, open_spans
+from socialcredit.lists import ListEntry
 from socialcredit.service import NotFound, System
 from socialcredit.store import SubjectRow
 from tests.conftest import Clock, org, person
@@ -189,3 +192,67 @@ def test_verify_names_a_tampered_case_event(system: System, store_url: str) -> N
         conn.execute(text("UPDATE case_events SET payload = '{}' WHERE seq = 1"))
     [problem] = system.verify()["cases"]
     assert problem.seq == 1 and "altered" in problem.problem
+
+
+def _event(kind: str, at: str, seq: int, **payload: Any) -> CaseEvent:
+    return CaseEvent("obj-1", "objection", kind, dt.datetime.fromisoformat(at), P, None, None, payload, seq)
+
+
+def test_open_spans_follow_the_objections_status() -> None:
+    """Open while under review, upheld (a correction pending) or under appeal; events of one
+    instant are seen together, so a span never starts and ends at the same moment."""
+    filed = _event("filed", "2026-01-01T09:00", 1, statement="x", record_ids=["r1"])
+    rejected = _event("decided", "2026-01-05T09:00", 2, upheld=False, reason="no")
+    appealed = _event("appealed", "2026-01-08T09:00", 3, statement="y")
+    closed = _event("appeal_decided", "2026-02-01T09:00", 4, upheld=False, reason="no")
+    t = dt.datetime.fromisoformat
+    assert open_spans([filed]) == [(t("2026-01-01T09:00"), None)]
+    assert open_spans([filed, rejected, appealed, closed]) == [
+        (t("2026-01-01T09:00"), t("2026-01-05T09:00")),
+        (t("2026-01-08T09:00"), t("2026-02-01T09:00")),
+    ]
+    upheld = _event("decided", "2026-01-05T09:00", 2, upheld=True, reason="yes")
+    corrected = _event("corrected", "2026-01-05T09:00", 3, records=["r2"])
+    assert open_spans([filed, upheld, corrected]) == [(t("2026-01-01T09:00"), t("2026-01-05T09:00"))]
+    assert open_spans([filed, upheld]) == [(t("2026-01-01T09:00"), None)]  # correction pending
+
+
+def test_an_organisations_objection_suspends_its_entries_not_its_representatives_own() -> None:
+    """The objection of the organisation suspends the organisation's entry and the representative's
+    entry through it, not the representative's own entry on the same list; of two matching, the
+    first filed is named."""
+    from socialcredit.schemes import shipped_registry
+
+    registry = shipped_registry()
+    day = dt.date(2026, 1, 1)
+    lst = "enterprise-credit/serious-violators"
+
+    def entry(subject: str, via: str | None, grounds: tuple[str, ...]) -> ListEntry:
+        return ListEntry("enterprise-credit", "serious-violators", "t", "black", subject, "active", day, day,
+                         day, None, None, grounds, None, via=via)  # fmt: skip
+
+    def objection(oid: str, subject: str, seq: int, **kw: Any) -> Objection:
+        evs = (CaseEvent(oid, "objection", "filed", dt.datetime(2026, 2, 1), subject, None, None, {}, seq),)
+        return Objection(
+            id=oid,
+            subject=subject,
+            record_ids=kw.get("record_ids", ()),
+            list_id=kw.get("list_id"),
+            statement="s",
+            evidence=(),
+            filed_at=dt.datetime(2026, 2, 1),
+            filed_by=None,
+            status="under review",
+            review_due=day,
+            measures_stay=False,
+            events=evs,
+        )
+
+    own, through, org_entry = entry(REP, None, ("a",)), entry(REP, ORG, ("b",)), entry(ORG, None, ("b",))
+    later = objection("obj-late", ORG, 9, list_id=lst)
+    first = objection("obj-first", ORG, 3, record_ids=("b",))
+    got = apply_suspensions([own, through, org_entry], [later, first], registry)
+    assert [e.suspended_by for e in got] == [None, "obj-first", "obj-first"]
+    mine = objection("obj-mine", REP, 5, list_id=lst)
+    got = apply_suspensions([own, through, org_entry], [later, mine], registry)
+    assert [e.suspended_by for e in got] == ["obj-mine", "obj-mine", "obj-late"]

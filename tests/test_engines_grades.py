@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from socialcredit import ledger, synth
+from socialcredit.dueprocess.suspension import apply_suspensions
 from socialcredit.engines import gradelists
 from socialcredit.engines.base import Engine
 from socialcredit.engines.duck import DuckDBEngine
@@ -45,6 +46,7 @@ from tests.test_engines_models import (
     _by_subject,
     _tier_variant,
     entry_row,
+    objections_at,
     row_builder,
 )
 
@@ -150,7 +152,8 @@ def _histories(persons: list[str], orgs: list[str]) -> list[dict[str, Any]]:
 def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
     root = tmp_path_factory.mktemp("grades-city")
     store = Store(f"sqlite:///{root / 'city.db'}")
-    system = System(store, SHIPPED, clock=Clock(NOW))
+    clock = Clock(NOW)
+    system = System(store, SHIPPED, clock=clock)
     c = synth.generate_city(residents=200, organisations=30, seed=41, registry=system.registry)
     system.register(c.subjects)
     rows = list(synth.generate_records(c, registry=system.registry, seed=41))
@@ -164,6 +167,19 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
     res = system.ingest(enumerate(fixes, start=1), origin="fixes", principal=system.operator())
     assert res.quarantined == 0, res.quarantine
     records = [r for page in store.iter_records() for r in page]
+    # objections to lists by grade: open at END (an active D entry, a red rating), and one
+    # rejected before END (a pending D entry): each suspends its filer's entries on that list
+    op = system.operator()
+    p, o, d = HAND_PERSONS, HAND_ORGS, "rongcheng/d-grade"
+    clock.now = dt.datetime(2026, 3, 20, 9)
+    system.file_objection(principal=op, subject=p[1], list_id=d, statement="the arrears were paid")
+    clock.now = dt.datetime(2026, 6, 1, 9)
+    system.file_objection(principal=op, subject=o[2], list_id="enterprise-credit/red-rated", statement="paid")
+    clock.now = dt.datetime(2026, 10, 29, 9)
+    rejected = system.file_objection(principal=op, subject=p[2], list_id=d, statement="not me")
+    clock.now = dt.datetime(2026, 10, 30, 9)
+    system.decide_objection(principal=op, objection_id=rejected.id, upheld=False, reason="it is")
+    clock.now = NOW
     export_ledger(store, root / "export")
     subjects = [
         (s["code"], s["kind"]) for s in pq.read_table(root / "export" / "subjects.parquet").to_pylist()
@@ -174,14 +190,17 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
 
 def core_entries(city: City, as_of: dt.datetime) -> list[Entry]:
     """The reference: ``lists.entries_for`` one subject at a time (its effective records), each
-    scheme in a registry of its own (the variants share the shipped catalogue's item codes)."""
+    scheme in a registry of its own (the variants share the shipped catalogue's item codes), then
+    ``apply_suspensions`` with the subject's objections at ``as_of``."""
+    objections = objections_at(city.system.store, as_of)
     by_subject = _by_subject(city, as_of)
     wanted = {f"{s.id}/{lst.id}" for s, lst in GRADED}
     out = []
     for scheme in SCHEMES:
         registry = Registry.of([scheme])
         for code, _kind in city.subjects:
-            for e in entries_for(code, by_subject.get(code, []), registry, as_of):
+            found = entries_for(code, by_subject.get(code, []), registry, as_of)
+            for e in apply_suspensions(found, objections.get(code, []), registry):
                 if e.qualified_id in wanted:
                     out.append(entry_row(e, {}))
     return sorted(out, key=repr)
@@ -194,6 +213,7 @@ def engine_entries(engine: Engine, city: City, as_of: dt.datetime) -> list[Entry
         engine.table(gradelists.item_table(SCHEMES), "grade_items"),
         GRADED,
         as_of,
+        objections=engine.objections(city.directory),
     )
     table = engine.to_arrow(expr)
     assert table.schema.names == LIST_SCHEMA.names
@@ -217,10 +237,10 @@ def test_every_list_by_grade_is_derived() -> None:
     engine = DuckDBEngine()
     t = engine.table(gradelists.item_table([]), "nothing")
     with pytest.raises(ValueError, match="rongcheng/d-grade: a list by grade: gradelists"):
-        population_listing(t, t, [(rongcheng, rongcheng.lists[1])], END, calendar=t)
+        population_listing(t, t, [(rongcheng, rongcheng.lists[1])], END, calendar=t, objections=t)
     court = SHIPPED.scheme("court-dishonest-debtors")
     with pytest.raises(ValueError, match="not a list by grade"):
-        gradelists.population_grade_listing(t, t, t, [(court, court.lists[0])], END)
+        gradelists.population_grade_listing(t, t, t, [(court, court.lists[0])], END, objections=t)
     engine.close()
 
 
@@ -250,6 +270,10 @@ def test_the_lists_by_grade_are_exercised(entries: dict[dt.datetime, list[Entry]
     assert entries[MID] != [e for e in end if e[5] <= MID.date()]
     reasons = Counter(e[9] for e in end)
     assert reasons["grade changed"] > 5 and reasons["expired"] > 5, reasons
+    suspended = {(e[0], e[1]) for e in end if e[15] is not None}
+    red = "enterprise-credit/red-rated"
+    assert suspended == {("rongcheng/d-grade", HAND_PERSONS[1]), (red, HAND_ORGS[2])}
+    assert not any(e[15] for e in entries[MID]), "nothing filed by MID"
 
 
 def test_the_hand_made_histories(entries: dict[dt.datetime, list[Entry]]) -> None:

@@ -22,6 +22,8 @@ import pytest
 
 from socialcredit import ledger, synth
 from socialcredit.dueprocess.calendar import add_working_days
+from socialcredit.dueprocess.cases import CaseEvent, Deadlines, Objection, fold_objection
+from socialcredit.dueprocess.suspension import apply_suspensions
 from socialcredit.engines import counting, gradelists, relational
 from socialcredit.engines.base import Engine
 from socialcredit.engines.duck import DuckDBEngine
@@ -196,11 +198,45 @@ def _histories(persons: list[str], orgs: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
+def _object(system: System, clock: Clock, persons: list[str], orgs: list[str], records: list[Record]) -> None:
+    """Objections over the hand-made histories, filed in time order (their filing order is the
+    cases chain's): to a record that extends an organisation's entry on the enterprise list (open
+    at MID and at END: its entry and its representative's are suspended), to that list itself
+    earlier (rejected, appealed, the appeal rejected after MID: open at MID only, and named at MID
+    as the first filed), to a record of the court's list (which keeps its measures: suspends
+    nothing), and to a noticed entry not yet in effect (open at END)."""
+    op = system.operator()
+    rid = {(r.subject, r.reported_at): r.record_id for r in records}
+    o, p = orgs, persons
+    serious = "enterprise-credit/serious-violators"
+
+    def at(moment: str) -> None:
+        clock.now = dt.datetime.fromisoformat(moment)
+
+    at("2024-01-01T09:00:00")
+    system.file_objection(principal=op, subject=p[0], record_id=rid[(p[0], dt.datetime(2023, 3, 2, 10))],
+                          statement="the debt was paid")  # fmt: skip
+    at("2024-08-20T09:00:00")
+    early = system.file_objection(principal=op, subject=o[0], list_id=serious, statement="not us")
+    at("2024-09-01T09:00:00")
+    system.file_objection(principal=op, subject=o[0], record_id=rid[(o[0], dt.datetime(2024, 8, 5, 10))],
+                          statement="the inspection was of another shop")  # fmt: skip
+    at("2024-09-10T09:00:00")
+    system.decide_objection(principal=op, objection_id=early.id, upheld=False, reason="verified")
+    at("2024-09-15T09:00:00")
+    system.appeal(principal=op, objection_id=early.id, statement="new evidence")
+    at("2025-07-01T09:00:00")
+    system.decide_appeal(principal=op, objection_id=early.id, upheld=False, reason="still verified")
+    at("2026-10-26T09:00:00")
+    system.file_objection(principal=op, subject=o[1], list_id=serious, statement="the fine was annulled")
+
+
 @pytest.fixture(scope="module")
 def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
     root = tmp_path_factory.mktemp("models-city")
     store = Store(f"sqlite:///{root / 'city.db'}")
-    system = System(store, shipped_registry(), clock=Clock(NOW))
+    clock = Clock(NOW)
+    system = System(store, shipped_registry(), clock=clock)
     c = synth.generate_city(residents=300, organisations=30, seed=23, registry=system.registry)
     system.register(c.subjects)
     rows = list(synth.generate_records(c, registry=system.registry, seed=23))
@@ -213,6 +249,8 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
     res = system.ingest(enumerate(fixes, start=1), origin="fixes", principal=system.operator())
     assert res.quarantined == 0, res.quarantine
     records = [r for page in store.iter_records() for r in page]
+    _object(system, clock, persons[-20:], orgs[:3], records)
+    clock.now = NOW
     export_ledger(store, root / "export")
     subjects = [
         (s["code"], s["kind"]) for s in pq.read_table(root / "export" / "subjects.parquet").to_pylist()
@@ -358,12 +396,28 @@ def entry_row(e: ListEntry, items: dict[str, str]) -> Entry:
         record, item, grade = first, items[first], None
     until = e.ended_on or e.planned_end
     return (e.qualified_id, e.subject, e.via, e.status, e.noticed_on, e.since, until, e.planned_end,
-            e.ended_on, e.end_reason, record, item, len(e.grounds), grade, e.removal_due)  # fmt: skip
+            e.ended_on, e.end_reason, record, item, len(e.grounds), grade, e.removal_due,
+            e.suspended_by)  # fmt: skip
+
+
+def objections_at(store: Store, as_of: dt.datetime) -> dict[str, list[Objection]]:
+    """Each subject's objections as they stood at ``as_of`` (the events known by then)."""
+    by_case: dict[str, list[CaseEvent]] = defaultdict(list)
+    for e in store.case_events(case_kind="objection"):
+        if e.at <= as_of:
+            by_case[e.case_id].append(e)
+    out: dict[str, list[Objection]] = defaultdict(list)
+    for evs in by_case.values():
+        o = fold_objection(evs, Deadlines())
+        out[o.subject].append(o)
+    return out
 
 
 def core_entries(city: City, as_of: dt.datetime, lists: list[tuple[Scheme, ListDef]] = LISTS) -> list[Entry]:
     """The reference: ``lists.entries_for`` one subject at a time, each person with the effective
-    records of the organisations it represents; only ``lists`` (default: the item lists)."""
+    records of the organisations it represents, then ``apply_suspensions`` with the objections of
+    the subject and of those organisations; only ``lists`` (default: the item lists)."""
+    objections = objections_at(city.system.store, as_of)
     by_subject = _by_subject(city, as_of)
     items = {r.record_id: r.item for recs in by_subject.values() for r in recs}
     orgs_of: dict[str, list[str]] = defaultdict(list)
@@ -376,7 +430,8 @@ def core_entries(city: City, as_of: dt.datetime, lists: list[tuple[Scheme, ListD
         found = entries_for(
             code, by_subject.get(code, []), REGISTRY, as_of, represented=represented, holidays=HOLIDAYS
         )
-        for e in found:
+        theirs = [o for who in (code, *represented) for o in objections.get(who, [])]
+        for e in apply_suspensions(found, theirs, REGISTRY):
             if e.qualified_id in wanted:
                 out.append(entry_row(e, items))
     return sorted(out, key=repr)
@@ -390,6 +445,7 @@ def engine_entries(engine: Engine, city: City, as_of: dt.datetime) -> list[Entry
         LISTS,
         as_of,
         calendar=calendar,
+        objections=engine.objections(city.directory),
     )
     table = engine.to_arrow(expr)
     assert table.schema.names == LIST_SCHEMA.names
@@ -419,6 +475,22 @@ def test_the_lists_are_exercised(entries: dict[dt.datetime, list[Entry]]) -> Non
     assert due and all(e[14] is None for e in entries[END] if e[8] is None), "a deadline only once ended"
     assert any(d != add_working_days(ended, 3) for ended, d in due), "a removal deadline across a holiday"
     assert entries[MID] != [e for e in entries[END] if e[5] <= MID.date()]
+
+
+def test_objections_suspend_entries(city: City, entries: dict[dt.datetime, list[Entry]]) -> None:
+    """The objections of ``_object`` suspend what the rule says, at each time: the enterprise
+    list's entries of the organisation and of its representative (named by the first filed open
+    objection), never the court's list, and nothing once the objection is closed."""
+    serious, court = "enterprise-credit/serious-violators", "court-dishonest-debtors/dishonest-debtors"
+    cases = {o.statement: o.id for os in objections_at(city.system.store, END).values() for o in os}
+    for at, first in ((MID, cases["not us"]), (END, cases["the inspection was of another shop"])):
+        hit = [e for e in entries[at] if e[15] is not None]
+        assert hit and {e[0] for e in hit} == {serious}, at
+        assert any(e[2] is not None for e in hit), "a representative's entry, through the organisation"
+        assert first in {e[15] for e in hit}
+        assert not any(e[15] for e in entries[at] if e[0] == court), "the court's list stays"
+    annulled = cases["the fine was annulled"]
+    assert annulled in {e[15] for e in entries[END]} and annulled not in {e[15] for e in entries[MID]}
 
 
 def test_every_shipped_list_is_relational() -> None:

@@ -24,7 +24,7 @@ from socialcredit.engines import counting, factors, gradelists, listing, relatio
 from socialcredit.schemes.model import FactorModel, PointsModel, Scheme, TierModel
 
 EXPORT_FORMAT = "socialcredit-ledger-export"
-EXPORT_VERSION = 3  # engines.export.VERSION (not imported: export imports the store, this need not)
+EXPORT_VERSION = 4  # engines.export.VERSION (not imported: export imports the store, this need not)
 
 
 class Engine(ABC):
@@ -55,6 +55,13 @@ class Engine(ABC):
         representative``; export version 3), read by :mod:`socialcredit.engines.listing`."""
         path = str(dataset / "representatives.parquet")
         table: ir.Table = self.con.read_parquet(path, table_name=self._fresh("representatives"))
+        return table
+
+    def objections(self, dataset: Path) -> ir.Table:
+        """The objections of an exported ledger as their open spans (``objections.parquet``,
+        ``suspending.OBJECTION_SCHEMA``; export version 4), read by the list definitions."""
+        path = str(dataset / "objections.parquet")
+        table: ir.Table = self.con.read_parquet(path, table_name=self._fresh("objections"))
         return table
 
     @abstractmethod
@@ -239,6 +246,7 @@ def rescore(
             wanted,
             as_of,
             calendar=engine.table(calendar, "calendar") if itemised else None,
+            objections=engine.objections(dataset),
         )
         engine.write(found, where)
         stages["lists"] = time.perf_counter() - t

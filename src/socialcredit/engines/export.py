@@ -1,11 +1,13 @@
 """The ledger as a partitioned Parquet dataset: what the DuckDB and Spark engines read.
 
-Layout of an export directory (schema version 3)::
+Layout of an export directory (schema version 4)::
 
     manifest.json                      counts, the chain head exported, when, the schema
     subjects.parquet                   code, kind, subject_no: every registered subject and every
                                        subject of a record
     representatives.parquet            organisation, representative: each organisation's legal representative
+    objections.parquet                 when each objection was open, and what it names
+                                       (``engines.suspending.OBJECTION_SCHEMA``)
     records/occurred_year=YYYY/*.parquet   one row per ledger record, every stored column
 
 A record row has ``seq`` (int64), ``record_id``, ``subject``, ``subject_kind``, ``item``,
@@ -43,14 +45,16 @@ from sqlalchemy import func, select
 
 from socialcredit.engines.listing import REPRESENTATIVE_SCHEMA
 from socialcredit.engines.relational import SUBJECT_SCHEMA
+from socialcredit.engines.suspending import objection_table
 from socialcredit.store import Store
 from socialcredit.store import tables as t
 
 FORMAT = "socialcredit-ledger-export"
-VERSION = 3
+VERSION = 4
 """2 added ``corrects_seq``; 3 added ``representatives.parquet`` (lists that name an organisation's
 legal representative, :mod:`socialcredit.engines.listing`) and the derived ``superseded_at`` and
-``subject_no`` columns (the population job's filter and grouping key, docs/benchmarks.md);
+``subject_no`` columns (the population job's filter and grouping key, docs/benchmarks.md); 4 added
+``objections.parquet`` (an open objection suspends list entries, :mod:`socialcredit.engines.suspending`);
 engines refuse an export of another version (re-export it)."""
 EXPORT_SCHEMA = pa.schema(
     [
@@ -191,6 +195,7 @@ def export_ledger(
 
     t0 = time.perf_counter()
     count, head = store.head("records")
+    cases, _ = store.head("cases")
     if directory.exists():
         if not (directory / "manifest.json").is_file() and any(directory.iterdir()):
             raise FileExistsError(f"{directory} exists and is not an earlier export; not overwriting it")
@@ -240,6 +245,10 @@ def export_ledger(
         ),
         directory / "representatives.parquet",
     )
+    # the objections as far as the cases chain went when the export began, as the records
+    events = [e for e in store.case_events(case_kind="objection") if e.seq <= cases]
+    objections = objection_table(events)
+    pq.write_table(objections, directory / "objections.parquet")
     now = (clock or (lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)))()
     manifest = {
         "format": FORMAT,
@@ -247,6 +256,8 @@ def export_ledger(
         "exported_at": now.isoformat(),
         "records": n,
         "subjects": subjects.num_rows,
+        "objections": len(set(objections.column("objection").to_pylist())),
+        "cases_chain_count": cases,
         "years": sorted(years),
         "chain_count": count,
         "chain_head": head,

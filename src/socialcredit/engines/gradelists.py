@@ -46,7 +46,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from socialcredit.engines import counting, listing, relational, tiers
+from socialcredit.engines import counting, listing, relational, suspending, tiers
 from socialcredit.schemes.model import ListDef, PointsModel, Scheme, TierModel
 from socialcredit.scoring.tier import windows as tier_windows
 
@@ -289,12 +289,16 @@ def population_grade_listing(
     items: ir.Table,
     lists: Sequence[Pair],
     as_of: dt.datetime,
+    *,
+    objections: ir.Table,
 ) -> ir.Table:
     """Every entry, past and present, on every list by grade of ``lists`` at ``as_of``, in
     :data:`listing.LIST_SCHEMA`, as ``lists.entries_for`` gives them one subject at a time.
 
     ``records`` are in :data:`relational.RECORD_SCHEMA`, ``subjects`` ``code, kind, subject_no``,
-    ``items`` :func:`item_table` of the lists' schemes on the same backend. Raises
+    ``items`` :func:`item_table` of the lists' schemes on the same backend, ``objections`` the
+    export's (``Engine.objections``: an objection naming the list suspends its filer's entries on
+    it, :mod:`~socialcredit.engines.suspending`). Raises
     :class:`ValueError` for a list not by grade or of a model not derived here."""
     if not lists:
         raise ValueError("population_grade_listing needs at least one list")
@@ -303,13 +307,17 @@ def population_grade_listing(
         raise ValueError("not a list by grade of a points or tier model: " + ", ".join(bad))
     today = (as_of.date() - listing.EPOCH).days
     eff = relational.effective(records, as_of)
+    open_ = suspending.open_at(objections, as_of)
     histories: dict[str, ir.Table] = {}
     parts = []
     for s, lst in lists:
         if s.id not in histories:
             histories[s.id] = _history(eff, items, subjects, s, today)
         e = _entries(histories[s.id], s, lst, today)
-        parts.append(listing._finish(e, f"{s.id}/{lst.id}", None, today, e.grade))
+        e = e.mutate(gsubject=e.subject)
+        qualified = f"{s.id}/{lst.id}"
+        e = suspending.attach(e, qualified, lst, open_)
+        parts.append(listing._finish(e, qualified, None, today, e.grade))
     return ibis.union(*parts, distinct=False)
 
 
@@ -322,24 +330,29 @@ def population_lists(
     as_of: dt.datetime,
     *,
     calendar: ir.Table | None = None,
+    objections: ir.Table,
 ) -> ir.Table:
     """Every entry on every list of ``lists`` (as :func:`listing.relational_lists` gives them):
     item lists by :func:`listing.population_listing`, lists by grade by
     :func:`population_grade_listing`, in one table of :data:`listing.LIST_SCHEMA` (what
     ``socialcredit rescore`` writes). ``representatives`` and ``calendar``
     (:func:`listing.working_calendar`) are needed only for item lists, ``subjects`` and ``items``
-    (:func:`item_table`) only for lists by grade."""
+    (:func:`item_table`) only for lists by grade; ``objections`` (``Engine.objections``) for all."""
     graded = [(s, lst) for s, lst in lists if by_grade(lst)]
     itemised = [(s, lst) for s, lst in lists if not by_grade(lst)]
     parts = []
     if itemised:
         if representatives is None or calendar is None:
             raise ValueError("item lists need the representatives and a working calendar")
-        parts.append(listing.population_listing(records, representatives, itemised, as_of, calendar=calendar))
+        parts.append(
+            listing.population_listing(
+                records, representatives, itemised, as_of, calendar=calendar, objections=objections
+            )
+        )
     if graded:
         if subjects is None or items is None:
             raise ValueError("lists by grade need the subjects and the item table (gradelists.item_table)")
-        parts.append(population_grade_listing(records, subjects, items, graded, as_of))
+        parts.append(population_grade_listing(records, subjects, items, graded, as_of, objections=objections))
     if not parts:
         raise ValueError("population_lists needs at least one list")
     return parts[0] if len(parts) == 1 else ibis.union(*parts, distinct=False)

@@ -33,10 +33,10 @@ Not here, and why:
   are derived by :mod:`~socialcredit.engines.gradelists` (points and tier models; a factor
   model's are named by :func:`refused`), and :func:`population_listing` refuses them;
 - criteria with ``min_records > 1`` (no shipped list): refused likewise (the walk keeps a window
-  of qualifying records between entries);
-- suspension by an open objection (``dueprocess.suspension``: case files, which the export does
-  not hold) is applied by the per-subject path on top of these entries; the court's list keeps
-  its measures during an objection anyway (``during_objection: stay``).
+  of qualifying records between entries).
+
+An entry an open objection suspends names it in ``suspended_by``
+(:mod:`~socialcredit.engines.suspending`, the rule of ``dueprocess.suspension``).
 
 The removal deadline of a fulfilled entry (``removal_due``: ``removal.within_working_days``
 working days after it ended, weekends and the holidays the installation configures skipped, as
@@ -54,7 +54,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from socialcredit.engines import relational
+from socialcredit.engines import relational, suspending
 from socialcredit.schemes.model import ListDef, PointsModel, Scheme, TierModel
 
 REPRESENTATIVE_SCHEMA = pa.schema(
@@ -63,7 +63,7 @@ REPRESENTATIVE_SCHEMA = pa.schema(
         pa.field("representative", pa.string(), nullable=False),
     ]
 )
-"""Who represents each organisation (``representatives.parquet`` of an export, version 3)."""
+"""Who represents each organisation (``representatives.parquet`` of an export, since version 3)."""
 
 LIST_SCHEMA = pa.schema(
     [
@@ -82,6 +82,7 @@ LIST_SCHEMA = pa.schema(
         pa.field("grounds", pa.int64()),
         pa.field("grade", pa.string()),
         pa.field("removal_due", pa.date32()),
+        pa.field("suspended_by", pa.string()),
     ]
 )
 """One row per list entry: ``list`` is ``scheme/list``; ``until`` the day it stops being in force
@@ -95,7 +96,8 @@ An entry of a list by grade (:mod:`~socialcredit.engines.gradelists`) was opened
 ``grade`` is the grade that ground names while the entry has not ended on a change of grade (the
 subject's grade after its score's last change: ``grade D`` in ``ListEntry.grounds``), null once
 it has (``grade reached``) and for item lists. ``removal_due`` is the day by which a fulfilled
-entry must be off the list (null for every other entry, and for lists by grade)."""
+entry must be off the list (null for every other entry, and for lists by grade).
+``suspended_by`` is the open objection that suspends the entry's measures at ``as_of``, if any."""
 
 CALENDAR_SCHEMA = pa.schema(
     [
@@ -295,6 +297,7 @@ def _entries(events: ir.Table, scheme: Scheme, lst: ListDef, rounds: int, today:
                 reason_record=x.reason_record,
                 reason_item=x.reason_item,
                 grounds=x.j + 1,
+                start=x.start,
                 end_pos=x.end_pos,
             )
         )
@@ -312,8 +315,10 @@ def _entries(events: ir.Table, scheme: Scheme, lst: ListDef, rounds: int, today:
             reason_record=events.record_id,
             reason_item=events.item,
             grounds=events.pos,
+            start=events.pos,
+            end_pos=events.pos,
         )
-    return ibis.union(*[f.drop("end_pos") for f in found], distinct=False)
+    return ibis.union(*found, distinct=False)
 
 
 def _finish(
@@ -347,6 +352,7 @@ def _finish(
         grounds=t.grounds.cast("int64"),
         grade=grade if grade is not None else ibis.null("string"),
         removal_due=_date(t.removal_due) if "removal_due" in t.columns else ibis.null("date"),
+        suspended_by=t.suspended_by,
     )
 
 
@@ -357,6 +363,7 @@ def population_listing(
     as_of: dt.datetime,
     *,
     calendar: ir.Table,
+    objections: ir.Table,
     rounds: int | None = None,
 ) -> ir.Table:
     """Every entry, past and present, on every list of ``lists`` at ``as_of``, in
@@ -365,7 +372,9 @@ def population_listing(
     ``records`` are in :data:`relational.RECORD_SCHEMA`; ``representatives`` in
     :data:`REPRESENTATIVE_SCHEMA` (``Engine.representatives``); ``lists`` the item lists of
     :func:`relational_lists` (its lists by grade: :mod:`~socialcredit.engines.gradelists`);
-    ``calendar`` the installation's :func:`working_calendar` for these lists at ``as_of``.
+    ``calendar`` the installation's :func:`working_calendar` for these lists at ``as_of``;
+    ``objections`` the export's objections (``suspending.OBJECTION_SCHEMA``,
+    ``Engine.objections``), which suspend entries as :mod:`~socialcredit.engines.suspending` says.
     ``rounds`` bounds the entries per subject and list; by default it is found by a small query
     (the most qualifying records of one subject on one list), which runs on the records' backend.
     Raises :class:`ValueError` for a list that :func:`refused` names or a list by grade."""
@@ -388,16 +397,23 @@ def population_listing(
         )
         value = counts.n.max().to_pyarrow().as_py()
         rounds = int(value) if value is not None else 0
+    open_ = suspending.open_at(objections, as_of)
     parts: list[ir.Table] = []
     for s, lst in lists:
         qualified = f"{s.id}/{lst.id}"
-        entries = _removal_due(_entries(events[(s.id, lst.id)], s, lst, rounds, today), lst, calendar)
-        parts.append(_finish(entries, qualified, None, today))
+        ev = events[(s.id, lst.id)]
+        entries = _removal_due(_entries(ev, s, lst, rounds, today), lst, calendar)
+        both = entries.mutate(via=ibis.null("string"), gsubject=entries.subject)
         if lst.lists_representative:
             r = representatives
             rep = entries.inner_join(r, entries.subject == r.organisation)
             rep = rep.select(
-                *[c for c in entries.columns if c != "subject"], subject=r.representative, via=r.organisation
+                *[c for c in entries.columns if c != "subject"],
+                subject=r.representative,
+                via=r.organisation,
+                gsubject=r.organisation,
             )
-            parts.append(_finish(rep, qualified, rep.via, today))
+            both = ibis.union(both, rep.select(*both.columns), distinct=False)
+        both = suspending.attach(both, qualified, lst, open_, events=ev)
+        parts.append(_finish(both, qualified, both.via, today))
     return ibis.union(*parts, distinct=False)
