@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -307,3 +308,29 @@ def test_a_replaced_registry_is_not_answered_from_the_old_ones_cache(system: Sys
     assert allowed(system, P)
     assert system._views.hits == hits  # computed under the new registry, not served from the old
     assert allowed(system, P) and system._views.hits == hits + 1
+
+
+def test_views_built_together_do_not_all_expire_together() -> None:
+    """Each entry expires somewhere in the last quarter of ``max_age``, fixed by its subject, so
+    a cache filled in one burst is not emptied in one burst."""
+    marker = ((1, "a"), (0, ""), (0, ""))
+    clock = [0.0]
+    heads: Any = Heads(marker)
+    cache = ViewCache(heads, lambda r, c: set(), max_age=60.0, monotonic=lambda: clock[0])
+    gen = cache.current()
+    assert gen is not None
+    codes = [person(n) for n in range(200)]
+    view = SimpleNamespace(as_of=dt.datetime(2026, 1, 1))
+    for code in codes:
+        assert cache.put(code, Cached(view, dt.datetime.max, (), 0.0), gen)
+    at = dt.datetime(2026, 1, 2)
+
+    def alive() -> int:
+        return sum(cache.get(code, at) is not None for code in codes)
+
+    clock[0] = 44.9
+    assert alive() == 200
+    clock[0] = 52.5
+    assert 40 < alive() < 160, "about half expired half-way through the last quarter"
+    clock[0] = 60.01
+    assert alive() == 0

@@ -19,7 +19,10 @@ on changes. A cached entry is trusted only while all of these hold:
   is rare, and a new legal representative moves listings between persons): at once when made
   through this process, and through the marker's ``registry`` count, which
   ``Store.upsert_subjects`` moves in the same transaction, when made by another process. Entries
-  also expire after ``max_age`` seconds (60 by default), a bound on any change nothing marks.
+  also expire after at most ``max_age`` seconds (60 by default), a bound on any change nothing
+  marks; each subject's somewhere in the last quarter of that, so views built together (a
+  server's first busy seconds) are not all rebuilt together a minute later, a burst of work
+  that would queue every decision behind it.
 - **Time has not passed a boundary.** Lists and scores change by the day and records count from
   their ``reported_at``; an entry carries ``valid_until``, the earlier of the next midnight and
   the first future ``reported_at`` or case-event time among what it was computed from.
@@ -31,8 +34,10 @@ the cache's ``generation`` at its start and stored only if no invalidation happe
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +55,8 @@ class Cached:
     born: float
     decisions: dict[str, Any] = field(default_factory=dict)
     """Measure id -> the decision prepared from ``view`` (filled on first question)."""
+    expires: float = math.inf
+    """When (``born``'s clock) it is no longer trusted: set by :meth:`ViewCache.put`."""
 
 
 WATCH_IDLE = 5.0
@@ -162,7 +169,7 @@ class ViewCache:
         if entry is None or at >= entry.valid_until or at < entry.view.as_of:
             self.misses += 1
             return None
-        if self._monotonic() - entry.born > self.max_age:
+        if self._monotonic() > entry.expires:
             self.misses += 1
             return None
         self.hits += 1
@@ -174,6 +181,7 @@ class ViewCache:
             if generation != self.generation:
                 return False
             self._entries.pop(code, None)
+            entry.expires = entry.born + self.max_age * _spread(code)
             self._entries[code] = entry
             for org in entry.represents:
                 self._via.setdefault(org, set()).add(code)
@@ -193,6 +201,11 @@ class ViewCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def _spread(code: str) -> float:
+    """A fraction from 0.75 to 1 fixed by the subject's code: its share of ``max_age``."""
+    return 1.0 - 0.25 * (zlib.crc32(code.encode()) / 2**32)
 
 
 def _extends(old: Marker, new: Marker) -> bool:
