@@ -564,6 +564,8 @@ def test_rescore_writes_every_model_and_list(
     for e in every:
         tally[e[0]][e[3]] += 1
     assert result.lists == {k: dict(v) for k, v in tally.items()}
+    held = Counter(e[0] for e in every if e[15] is not None and e[3] in ("active", "pending"))
+    assert result.suspended == dict(held) and held, "the open objections' entries, counted"
     assert result.lists_refused == {}
 
 

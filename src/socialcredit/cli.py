@@ -713,6 +713,7 @@ def rescore(
         "lists": result.lists,
         "lists_output": result.lists_output,
         "lists_refused": result.lists_refused,
+        "lists_suspended": result.suspended,
     }
     if as_json:
         emit(data)
@@ -724,8 +725,12 @@ def rescore(
         highlight=False,
     )
     for list_id, by_status in result.lists.items():
+        held = result.suspended.get(list_id)
         out.print(
-            f"  list {list_id}: " + ", ".join(f"{k} {n:,}" for k, n in by_status.items()), highlight=False
+            f"  list {list_id}: "
+            + ", ".join(f"{k} {n:,}" for k, n in by_status.items())
+            + (f" ({held:,} suspended by an open objection)" if held else ""),
+            highlight=False,
         )
     for what, why in {**result.skipped, **result.lists_refused}.items():
         out.print(f"  not rescored: {what}: {why}", highlight=False)

@@ -129,6 +129,8 @@ class RescoreResult:
     lists_refused: dict[str, str] = field(default_factory=dict)
     """Lists no relational definition derives (a factor model's list by grade, criteria with
     ``min_records`` above 1; none shipped), with the reason."""
+    suspended: dict[str, int] = field(default_factory=dict)
+    """Entries in force or pending per list whose measures an open objection suspends."""
 
 
 def read_manifest(dataset: Path) -> dict[str, Any]:
@@ -230,6 +232,7 @@ def rescore(
     pool = list(list_schemes if list_schemes is not None else schemes)
     wanted = listing.relational_lists(pool)
     entries: dict[str, dict[str, int]] = {}
+    suspended: dict[str, int] = {}
     where: Path | None = None
     if wanted:
         where = lists_out or lists_path(out)
@@ -251,9 +254,15 @@ def rescore(
         engine.write(found, where)
         stages["lists"] = time.perf_counter() - t
         written = engine.read_scores(where)
-        counts = engine.to_arrow(written.group_by("list", "status").agg(n=written.count()))
+        counts = engine.to_arrow(
+            written.group_by("list", "status").agg(
+                n=written.count(), held=written.suspended_by.notnull().cast("int64").sum()
+            )
+        )
         for row in sorted(counts.to_pylist(), key=lambda r: (r["list"], r["status"])):
             entries.setdefault(row["list"], {})[row["status"]] = int(row["n"])
+            if row["status"] in ("active", "pending") and row["held"]:
+                suspended[row["list"]] = suspended.get(row["list"], 0) + int(row["held"])
         if progress:
             progress("listed")
     return RescoreResult(
@@ -270,4 +279,5 @@ def rescore(
         entries,
         str(where) if where is not None else None,
         listing.refused(pool),
+        suspended,
     )
