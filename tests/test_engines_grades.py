@@ -27,7 +27,7 @@ from socialcredit.engines import gradelists
 from socialcredit.engines.base import Engine
 from socialcredit.engines.duck import DuckDBEngine
 from socialcredit.engines.export import export_ledger
-from socialcredit.engines.listing import LIST_SCHEMA, population_listing, refused, relational_lists
+from socialcredit.engines.listing import population_listing, refused, relational_lists
 from socialcredit.lists import entries_for
 from socialcredit.schemes import shipped_registry
 from socialcredit.schemes.loader import Registry
@@ -46,6 +46,7 @@ from tests.test_engines_models import (
     _by_subject,
     _tier_variant,
     entry_row,
+    list_rows,
     objections_at,
     row_builder,
 )
@@ -215,9 +216,7 @@ def engine_entries(engine: Engine, city: City, as_of: dt.datetime) -> list[Entry
         as_of,
         objections=engine.objections(city.directory),
     )
-    table = engine.to_arrow(expr)
-    assert table.schema.names == LIST_SCHEMA.names
-    return sorted((tuple(r.values()) for r in table.to_pylist()), key=repr)
+    return list_rows(engine, expr)
 
 
 @pytest.fixture(scope="module")

@@ -447,6 +447,11 @@ def engine_entries(engine: Engine, city: City, as_of: dt.datetime) -> list[Entry
         calendar=calendar,
         objections=engine.objections(city.directory),
     )
+    return list_rows(engine, expr)
+
+
+def list_rows(engine: Engine, expr: Any) -> list[Entry]:
+    """The rows of a list expression, checked to be in :data:`LIST_SCHEMA`, in a stable order."""
     table = engine.to_arrow(expr)
     assert table.schema.names == LIST_SCHEMA.names
     return sorted((tuple(r.values()) for r in table.to_pylist()), key=repr)
