@@ -24,7 +24,11 @@ on where the previous entry ended, so the entries of a subject are found one per
 ``r`` finds every subject's ``r``-th entry, each round one join over the list's events (the few
 records of the list's items, not the ledger). The number of rounds is the most qualifying records
 any subject has on one list (found by a first, small query unless given); each round reads the
-previous one once, so the plan grows linearly with it, not exponentially.
+previous one once, so the plan grows linearly with it, not exponentially. Each round's entries
+are materialised (``Table.cache``: a temporary table on DuckDB, a persisted frame on Spark)
+before the next round reads them. Spark plans a reused expression again wherever it is read, so
+without this round ``r`` was computed once for every later round and for the final union. On
+the list parity test's city, the Spark job took 146 s before and 60 s after.
 
 Not here, and why:
 
@@ -301,6 +305,9 @@ def _entries(events: ir.Table, scheme: Scheme, lst: ListDef, rounds: int, today:
                 end_pos=x.end_pos,
             )
         )
+        # materialised: every later round reads this one, and an engine that plans a reused
+        # expression again (Spark does) would otherwise compute round r once per later round
+        found[-1] = found[-1].cache()
         nxt = found[-1]
         nxt = nxt.filter(nxt.end_pos.notnull())
         state = nxt.select(subject=nxt.subject, after=nxt.end_pos - 1)
