@@ -4,6 +4,7 @@ decision answered over HTTP is in the audit log."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,16 @@ def test_ingest_bench_runs_against_a_floor_of_the_same_rows(tmp_path: Path) -> N
     assert ingested == bench.stored_tuples(tmp_path / "engine-0.db")  # SQLite's own copy, too
     assert [row[0] for row in ingested] == list(range(1, 3001))  # one chain, in order
     assert result["engine_floor_s"] > 0 and result["engine_floor_records_per_s"] > 0
+    # the bulk floor built the same table: the same rows, every index, record_id still unique
+    bulk = tmp_path / "bulk-0.db"
+    assert ingested == bench.stored_tuples(bulk) and result["bulk_floor_s"] > 0
+    with sqlite3.connect(bulk) as conn:
+        names = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"ix_records_subject", "ix_records_item", "ix_records_corrects"} <= names
+        with pytest.raises(sqlite3.IntegrityError, match="record_id"):
+            conn.execute("CREATE TEMP TABLE one AS SELECT * FROM records LIMIT 1")
+            conn.execute("UPDATE one SET seq = seq + 10000")
+            conn.execute("INSERT INTO records SELECT * FROM one")
     # (the export's ratio is not recomputed here: at 3,000 records its read floor is a few
     # milliseconds, below what the rounded figures can resolve)
     assert result["export_s"] > 0 and result["export_read_floor_s"] > 0 and result["export_ratio"] > 0
@@ -33,7 +44,7 @@ def test_ingest_bench_runs_against_a_floor_of_the_same_rows(tmp_path: Path) -> N
     bench.write_markdown({**result, "records": 4000}, doc)
     text = doc.read_text()
     assert text.startswith("# Benchmarks\n\nIntro.\n\n## Someone else's\n\nTheirs.\n")
-    assert "engine floor: SQLite's own" in text
+    assert "engine floor: SQLite's own" in text and "bulk floor: SQLite's own copy" in text
     assert text.count("## Ingestion") == 1 and text.index("### ingest: 4,000 records") < text.index(
         "### ingest: 3,000 records"
     )
