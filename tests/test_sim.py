@@ -176,3 +176,77 @@ def test_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
     out = mod.main(["--persons", "2000", "--months", "3", "--quiet"])
     assert out["months"] == 3 and out["run_seconds"] >= 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["persons"] == 2000
+
+
+def test_objection_spans_are_the_live_rules() -> None:
+    """The simulator's open spans of an objection equal ``open_spans`` of the live rule, folded
+    from the same events, on every path: upheld, rejected, appealed and upheld or rejected."""
+    import datetime as dt
+
+    from socialcredit.dueprocess.cases import CaseEvent
+    from socialcredit.dueprocess.suspension import open_spans
+    from socialcredit.sim.suspension import objection_spans
+
+    rng = np.random.default_rng(11)
+    n = 400
+    filed = 740_000 + rng.integers(0, 300, n)
+    decided = filed + rng.integers(1, 16, n)
+    upheld = rng.random(n) < 0.5
+    appealed = ~upheld & (rng.random(n) < 0.6)
+    appeal_filed = decided + rng.integers(1, 11, n)
+    appeal_decided = appeal_filed + rng.integers(1, 16, n)
+    appeal_upheld = appealed & (rng.random(n) < 0.5)
+    corrected = np.where(upheld, decided, appeal_decided) + rng.integers(1, 6, n)
+    which, start, end = objection_spans(
+        filed, decided, upheld, appealed, appeal_filed, appeal_decided, appeal_upheld, corrected
+    )
+
+    def event(kind: str, day: np.int64, **payload: object) -> CaseEvent:
+        at = dt.datetime.combine(dt.date.fromordinal(int(day)), dt.time(9))
+        return CaseEvent("o", "objection", kind, at, "s", None, "subject", payload)
+
+    paths = set()
+    for k in range(n):
+        events = [event("filed", filed[k], statement="not mine", record_ids=["r"])]
+        events.append(event("decided", decided[k], upheld=bool(upheld[k])))
+        if appealed[k]:
+            events.append(event("appealed", appeal_filed[k], statement="still not mine"))
+            events.append(event("appeal_decided", appeal_decided[k], upheld=bool(appeal_upheld[k])))
+        if upheld[k] or appeal_upheld[k]:
+            events.append(event("corrected", corrected[k], records=["w"]))
+        paths.add(tuple(e.kind for e in events) + (bool(upheld[k] or appeal_upheld[k]),))
+        live = [(a.date().toordinal(), b.date().toordinal() if b else None) for a, b in open_spans(events)]
+        mine = [(int(a), int(b)) for a, b in zip(start[which == k], end[which == k], strict=True)]
+        assert mine == live, (k, events)
+    assert len(paths) == 4  # upheld; rejected; appealed and upheld; appealed and rejected
+
+
+def test_a_suspending_list_stops_its_measures_while_an_objection_is_open() -> None:
+    """The same population under the court's list as shipped (measures stay during an objection)
+    and under a variant that suspends them: the same listings month by month (suspension does
+    not unlist), fewer measures and fewer wrongly punished person-days with suspension."""
+    from socialcredit.schemes.model import Scheme
+
+    def court(during: str) -> list[Scheme]:
+        out = []
+        for s in shipped_registry().schemes.values():
+            if s.id == "court-dishonest-debtors":
+                lists = [x.model_copy(update={"during_objection": during}) for x in s.lists]
+                s = s.model_copy(update={"lists": lists})
+            out.append(s)
+        return out
+
+    pop = synthesize(3000, seed=3)
+    # feedback off: suspension does not move anyone's life, so both runs draw the same records
+    settings = Settings(feedback=False, error_rate=0.05, object_propensity=1.0, restore_propensity=0.0)
+    stay = Simulation(court("stay"), settings, pop, seed=3, months=18).run()
+    suspend = Simulation(court("suspend"), settings, pop, seed=3, months=18).run()
+    for a, b in zip(stay["steps"], suspend["steps"], strict=True):
+        assert a["list_sizes"] == b["list_sizes"] and a["objections"] == b["objections"]
+        assert all(x >= y for x, y in zip(a["measures_applied"], b["measures_applied"], strict=True))
+        assert a["list_suspended"] == [0] * len(a["list_sizes"])
+    suspended = sum(s["suspended_entry_days"] for s in suspend["steps"])
+    assert suspended > 0 and sum(s["suspended_entry_days"] for s in stay["steps"]) == 0
+    wrong_stay = sum(s["wrongly_punished_person_days"] for s in stay["steps"])
+    wrong_suspend = sum(s["wrongly_punished_person_days"] for s in suspend["steps"])
+    assert wrong_suspend < wrong_stay

@@ -119,6 +119,7 @@ def simulate(
             f"[bold]{s['label']}[/]: mean score {s['final_mean_score']:.1f}; punished at the end "
             f"{s['persons_punished_at_end']:,}; ever in a spiral {s['persons_ever_in_spiral']:,}; "
             f"wrongly punished person-days {s['wrongly_punished_person_days']:,}; "
+            f"entry-days suspended by objections {s['suspended_entry_days']:,}; "
             f"objections {s['objections'].get('filed', 0):,} "
             f"({s['objections'].get('corrected', 0):,} corrected)",
             highlight=False,

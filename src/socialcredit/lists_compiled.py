@@ -100,6 +100,9 @@ class CompiledItemList:
     min_records: int
     lists_representative: bool
     kind: str
+    suspends: bool = False
+    """Whether an open objection to one of an entry's grounds suspends its measures
+    (``during_objection: suspend``); the simulator uses it, membership does not."""
 
     @classmethod
     def of(cls, scheme: Scheme, lst: ListDef, items: Sequence[str]) -> CompiledItemList:
@@ -122,6 +125,7 @@ class CompiledItemList:
             min_records=crit.min_records,
             lists_representative=lst.lists_representative,
             kind=lst.kind,
+            suspends=lst.during_objection == "suspend",
         )
 
     def step(

@@ -40,10 +40,13 @@ happened (to random subjects). With due process on, a wrongly recorded subject o
 period (upheld with probability ``REVIEW_ACCURACY``), corrected within the correction period;
 a rejected one is appealed with probability ``APPEAL_PROPENSITY`` and decided within the appeal
 period. An upheld record stops counting on the day of correction, and a list entry it started
-ends then. This is where the simulator is *not* the live rule: the live ledger treats a withdrawn
-record as never having existed, so a past entry it started vanishes, and a later genuine ground
-that only extended that entry would have started its own; the simulator ends the entry from the
-correction day onward (present membership agrees except in that rare case). Restoration: a
+ends then. While an objection is open, an item list that suspends its measures during objections
+(``during_objection: suspend``) applies none against the objector's entry; the subject stays
+listed (:mod:`socialcredit.sim.suspension`). This is where the simulator is *not* the live
+rule: the live ledger treats a withdrawn record as never having existed, so a past entry it
+started vanishes, and a later genuine ground that only extended that entry would have started its
+own; the simulator ends the entry from the correction day onward (present membership agrees
+except in that rare case). Restoration: a
 negative scored record outside the judicial area is restored (its effect ends) with
 ``restore_propensity`` after its minimum publication period plus up to 90 days.
 
@@ -80,6 +83,7 @@ from socialcredit.schemes.model import Scheme
 from socialcredit.scoring.compiled import CompiledPoints
 from socialcredit.sim.population import Population
 from socialcredit.sim.scenario import Settings, scenario_registry
+from socialcredit.sim.suspension import OpenObjections, objection_spans
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -193,6 +197,14 @@ class World:
         )
 
 
+def _with_representatives(on: BoolArray, pop: Population) -> BoolArray:
+    """``on`` with each listed organisation's legal representative listed through it."""
+    orgs = np.flatnonzero(on[pop.n_persons :])
+    out = on.copy()
+    out[pop.representative[orgs]] = True
+    return out
+
+
 def _any_column(m: BoolArray) -> BoolArray:
     """Rows with any True (all False for a matrix without columns)."""
     return np.asarray(m.any(axis=1), dtype=np.bool_)
@@ -282,6 +294,7 @@ class Simulation:
         self.source_records = np.zeros(len(w.sources), dtype=np.int64)
         self.source_positive = np.zeros((months, len(w.sources)), dtype=np.int64)
         self.source_overturned = np.zeros(len(w.sources), dtype=np.int64)
+        self.open_objections = OpenObjections()
         self.item_source_counts = np.zeros((len(w.items), len(w.sources)), dtype=np.int64)
         self.buyers = np.zeros(n, dtype=np.bool_)
         if settings.black_market > 0:
@@ -418,11 +431,8 @@ class Simulation:
         decided = filed + rng.integers(1, dp.review_days + 1, len(objects))
         upheld = rng.random(len(objects)) < REVIEW_ACCURACY
         appeal = ~upheld & (rng.random(len(objects)) < APPEAL_PROPENSITY)
-        appeal_decided = (
-            decided
-            + rng.integers(1, dp.appeal_days + 1, len(objects))
-            + rng.integers(1, dp.appeal_decision_days + 1, len(objects))
-        )
+        appeal_filed = decided + rng.integers(1, dp.appeal_days + 1, len(objects))
+        appeal_decided = appeal_filed + rng.integers(1, dp.appeal_decision_days + 1, len(objects))
         appeal_upheld = appeal & (rng.random(len(objects)) < APPEAL_ACCURACY)
         # correction within the working-day period: 7/5 calendar days per working day at most
         correction = rng.integers(1, dp.correction_working_days * 7 // 5 + 2, len(objects))
@@ -431,6 +441,10 @@ class Simulation:
         corrected[objects[done]] = when[done]
         end[objects[done]] = np.minimum(end[objects[done]], when[done])
         np.add.at(self.source_overturned, rec.source[objects[done]], 1)
+        which, start, stop = objection_spans(
+            filed, decided, upheld, appeal, appeal_filed, appeal_decided, appeal_upheld, when
+        )
+        self.open_objections.add(rec.agent[objects][which], rec.item[objects][which], start, stop)
         counts.update(
             filed=len(objects),
             upheld=int(upheld.sum()),
@@ -528,25 +542,27 @@ class Simulation:
         n_lists = len(w.item_lists) + len(w.grade_lists)
         active = np.zeros((pop.n, n_lists), dtype=np.bool_, order="F")  # columns are written whole
         cf_active = np.zeros_like(active)
+        # in force: listed and not suspended by an open objection (sim/suspension.py); measures
+        # follow this, list sizes the listing
+        enforced = np.zeros_like(active)
         pending = np.zeros(n_lists, dtype=np.int64)
+        objecting = self.open_objections.open_on(day)
         for j, (lst, st) in enumerate(zip(w.item_lists, self.item_state, strict=True)):
             on = lst.active(st, day)
             self.prev_listed_item[:, j] = on
             pending[j] = int(lst.pending_notice(st, day).sum())
             cf_on = on & ~st.wrong
+            enf = on & ~OpenObjections.suspended(*objecting, lst.grounds, pop.n) if lst.suspends else on
             if lst.lists_representative:
-                orgs = np.flatnonzero(on[pop.n_persons :])
-                on = on.copy()
-                on[pop.representative[orgs]] = True
-                cf_orgs = np.flatnonzero(cf_on[pop.n_persons :])
-                cf_on = cf_on.copy()
-                cf_on[pop.representative[cf_orgs]] = True
+                on, cf_on, enf = (_with_representatives(x, pop) for x in (on, cf_on, enf))
             active[:, j] = on
             cf_active[:, j] = cf_on
+            enforced[:, j] = enf
         k0 = len(w.item_lists)
         for j, (glst, gst) in enumerate(zip(w.grade_lists, self.grade_state, strict=True)):
             on = glst.active(gst, day)
             active[:, k0 + j] = on
+            enforced[:, k0 + j] = on  # objections here are to records; a grade list's ground is a grade
             cf_active[:, k0 + j] = on & glst.meets[cf_grade]
             pending[k0 + j] = int(glst.pending_notice(gst, day).sum())
         applied = np.zeros((pop.n, len(w.measures)), dtype=np.bool_, order="F")
@@ -559,7 +575,7 @@ class Simulation:
                 cf_applied[:, m] = cf_applied[:, done[key]]
                 continue
             done[key] = m
-            applied[:, m] = measure.applied(active, self.is_person, grade, score)
+            applied[:, m] = measure.applied(enforced, self.is_person, grade, score)
             cf_applied[:, m] = measure.applied(cf_active, self.is_person, cf_grade, cf_score)
         is_pun = np.array([m.kind == "punishment" for m in w.measures], dtype=np.bool_)
         punished = _any_column(applied[:, is_pun])
@@ -571,6 +587,9 @@ class Simulation:
             self.trace.applied.append(applied[self.trace.agents])
 
         out = self._figures(t, score, grade, active, pending, applied, punished, rewarded, wrongly, dp_counts)
+        suspended = (active & ~enforced).sum(axis=0)
+        out["list_suspended"] = suspended.tolist()
+        out["suspended_entry_days"] = int(suspended.sum()) * int(self.days[t + 1] - self.days[t])
         self._lives(punished, rewarded)
         out["employment_rate"] = (
             float(self.employed[pop.labour_force].mean()) if pop.labour_force.any() else 0.0

@@ -66,6 +66,7 @@ def totals(arm: dict[str, Any]) -> dict[str, Any]:
         "persons_ever_in_spiral": arm["ever_in_spiral"],
         "share_ever_in_spiral": arm["ever_in_spiral"] / persons,
         "wrongly_punished_person_days": sum(s["wrongly_punished_person_days"] for s in steps),
+        "suspended_entry_days": sum(s["suspended_entry_days"] for s in steps),
         "objections": dp,
         "employment_rate_at_end": last["employment_rate"],
         "group_gaps": gaps,
@@ -211,6 +212,10 @@ def write(arms: Sequence[dict[str, Any]], out: Path, *, command: str, meta: dict
         ["persons in a spiral at the end", *[s["persons_in_spiral_at_end"] for s in summary]],
         ["persons ever in a spiral", *[s["persons_ever_in_spiral"] for s in summary]],
         ["wrongly punished person-days", *[s["wrongly_punished_person_days"] for s in summary]],
+        [
+            "list entries suspended by an open objection (entry-days)",
+            *[s["suspended_entry_days"] for s in summary],
+        ],
         ["objections filed", *[s["objections"].get("filed", 0) for s in summary]],
         ["objections upheld (first instance)", *[s["objections"].get("upheld", 0) for s in summary]],
         ["objections rejected", *[s["objections"].get("rejected", 0) for s in summary]],
