@@ -397,7 +397,10 @@ def population_listing(
         raise ValueError("not relational: " + "; ".join(bad))
     today = (as_of.date() - EPOCH).days
     eff = relational.effective(records, as_of)
-    events = {(s.id, lst.id): _events(eff, s, lst) for s, lst in lists}
+    # materialised once per list: the rounds, the suspension join and the bound on rounds each
+    # read a list's events several times, and Spark would compute them (a filter of every
+    # record and two windows) again for every read; a list's events are its items' records only
+    events = {(s.id, lst.id): _events(eff, s, lst).cache() for s, lst in lists}
     if rounds is None:
         counts = ibis.union(
             *[e.group_by("subject").agg(n=e.qn.max()).select("n") for e in events.values()], distinct=False
