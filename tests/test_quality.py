@@ -83,3 +83,18 @@ def test_every_command_is_documented() -> None:
     assert {"demo", "serve", "ingest", "score", "check", "verify", "lint"} <= set(commands)
     for name in [*commands, "keys create", "keys list", "keys revoke"]:
         assert f"socialcredit {name}" in readme, f"`socialcredit {name}` is not in the README"
+
+
+def test_the_server_runs_on_httptools_and_uvloop() -> None:
+    """``socialcredit serve`` leaves uvicorn's loop and HTTP settings on ``auto``, which pick the C
+    parser and event loop when they are installed: a third more decisions a second than ``h11``
+    and asyncio's own loop (docs/decisions/0018-http-stack.md). If a dependency change dropped
+    them, this fails instead of the server silently slowing down."""
+    from fastapi import FastAPI
+    from uvicorn.config import Config
+
+    config = Config(app=FastAPI())  # the defaults socialcredit.cli.run_server keeps
+    config.load()
+    assert config.http_protocol_class.__module__ == "uvicorn.protocols.http.httptools_impl"
+    factory = config.get_loop_factory()
+    assert factory is not None and factory.__module__.split(".")[0] == "uvloop"
