@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from socialcredit import __version__
 from socialcredit.api import errors
+from socialcredit.api.hotpath import HotPath
 from socialcredit.api.limits import Limits, RequestLimits
 from socialcredit.api.routes import audit, cases, decisions, keys, public, records, schemes, subjects
 from socialcredit.service import System
@@ -39,10 +40,12 @@ async def serving_gc(_app: FastAPI) -> AsyncIterator[None]:
         gc.unfreeze()
 
 
-def create_app(system: System, *, limits: Limits | None = None) -> FastAPI:
+def create_app(system: System, *, limits: Limits | None = None, hot_path: bool = True) -> FastAPI:
     """An app serving ``system``. Oversized bodies are refused before they are read whole (from
     their declared length, or as a chunked body passes the limit); writes are rate-limited per key
-    and per client address (:mod:`socialcredit.api.limits`)."""
+    and per client address (:mod:`socialcredit.api.limits`). ``POST /decisions`` goes straight to
+    its route function ahead of the router (:mod:`socialcredit.api.hotpath`); ``hot_path=False``
+    leaves it to the router, for the test that holds the two to the same answers."""
     app = FastAPI(
         title="socialcredit",
         version=__version__,
@@ -54,6 +57,8 @@ def create_app(system: System, *, limits: Limits | None = None) -> FastAPI:
     app.state.system = system
     errors.install(app)
 
+    if hot_path:  # added first, so it runs inside the limits
+        app.add_middleware(HotPath, method="POST", path="/decisions", endpoint=decisions.decide)
     app.add_middleware(RequestLimits, limits=limits or Limits.from_env())
 
     @app.get("/health", operation_id="health", tags=["meta"])

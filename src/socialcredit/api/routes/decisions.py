@@ -13,6 +13,9 @@ This route is the hot path, and is written for it:
   from the same two headers, errors raised as the same exceptions (one error shape, the same
   statuses); the OpenAPI document still describes both headers and the body.
 - The reply body is rendered once per prepared decision (``DecisionReplies``).
+- Over HTTP this function is reached ahead of the router (:mod:`socialcredit.api.hotpath`,
+  decision 0019): it must not rely on anything the router adds to a request (path parameters,
+  dependencies, the route in the scope).
 """
 
 from __future__ import annotations
