@@ -39,6 +39,7 @@ from tests.conftest import Clock, org, person
 from tests.test_engines import _corrections
 from tests.test_engines_models import (
     AS_OF,
+    COL,
     END,
     MID,
     NOW,
@@ -265,14 +266,14 @@ def test_the_lists_by_grade_are_exercised(entries: dict[dt.datetime, list[Entry]
     assert {e[3] for e in end} == {"pending", "active", "removed", "expired"}
     assert any(e[9] == "grade changed" and e[8] < e[7] for e in end), "ended before its planned end"
     assert not any(e[8] is not None and e[8] > e[7] for e in end), "no entry ends after its planned end"
-    assert any(e[9] == "expired" and e[13] is not None for e in end), "expired while still meeting"
+    assert any(e[9] == "expired" and e[COL["grade"]] is not None for e in end), "expired while still meeting"
     assert entries[MID] != [e for e in end if e[5] <= MID.date()]
     reasons = Counter(e[9] for e in end)
     assert reasons["grade changed"] > 5 and reasons["expired"] > 5, reasons
-    suspended = {(e[0], e[1]) for e in end if e[15] is not None}
+    suspended = {(e[0], e[1]) for e in end if e[COL["suspended_by"]] is not None}
     red = "enterprise-credit/red-rated"
     assert suspended == {("rongcheng/d-grade", HAND_PERSONS[1]), (red, HAND_ORGS[2])}
-    assert not any(e[15] for e in entries[MID]), "nothing filed by MID"
+    assert not any(e[COL["suspended_by"]] for e in entries[MID]), "nothing filed by MID"
 
 
 def test_the_hand_made_histories(entries: dict[dt.datetime, list[Entry]]) -> None:
@@ -282,7 +283,7 @@ def test_the_hand_made_histories(entries: dict[dt.datetime, list[Entry]]) -> Non
     same answer about the same days, whenever asked), one pending."""
 
     def of(who: str, lst: str, at: dt.datetime) -> list[tuple[Any, ...]]:
-        return [(e[3], e[5], e[8], e[9], e[13]) for e in entries[at] if e[1] == who and e[0] == lst]
+        return [(e[3], e[5], e[8], e[9], e[COL["grade"]]) for e in entries[at] if e[1] == who and e[0] == lst]
 
     p, o, d, red = HAND_PERSONS, HAND_ORGS, "rongcheng/d-grade", "enterprise-credit/red-rated"
     day = dt.date

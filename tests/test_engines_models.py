@@ -379,6 +379,8 @@ REGISTRY = shipped_registry()
 ALL_LISTS = relational_lists(list(REGISTRY.schemes.values()))
 LISTS = [(s, lst) for s, lst in ALL_LISTS if not gradelists.by_grade(lst)]  # item lists
 Entry = tuple[Any, ...]
+COL = {name: i for i, name in enumerate(LIST_SCHEMA.names)}
+"""Where each field of :data:`LIST_SCHEMA` sits in an :data:`Entry`."""
 HOLIDAYS = frozenset(
     dt.date(y, m, d) for y in range(2022, 2028) for m in range(1, 13) for d in (1, 2, 3, 15, 16)
 )
@@ -387,16 +389,18 @@ HOLIDAYS = frozenset(
 
 def entry_row(e: ListEntry, items: dict[str, str]) -> Entry:
     """A ``ListEntry`` as a row of ``LIST_SCHEMA``: an item list's entry names the record that
-    opened it (``items`` maps record ids to items), a list by grade's the grade its ground names
-    (none once it ended on a change of grade: ``grade reached``)."""
+    opened it (``items`` maps record ids to items) and every ground, a list by grade's the grade
+    its ground names (none once it ended on a change of grade: ``grade reached``)."""
     first = e.grounds[0]
+    ids: list[str] | None
     if first.startswith("grade "):  # a record id never does
         record, item, grade = None, None, (None if first == "grade reached" else first.removeprefix("grade "))
+        ids = None
     else:
-        record, item, grade = first, items[first], None
+        record, item, grade, ids = first, items[first], None, list(e.grounds)
     until = e.ended_on or e.planned_end
     return (e.qualified_id, e.subject, e.via, e.status, e.noticed_on, e.since, until, e.planned_end,
-            e.ended_on, e.end_reason, record, item, len(e.grounds), grade, e.removal_due,
+            e.ended_on, e.end_reason, record, item, len(e.grounds), ids, grade, e.removal_due,
             e.suspended_by)  # fmt: skip
 
 
@@ -476,8 +480,14 @@ def test_the_lists_are_exercised(entries: dict[dt.datetime, list[Entry]]) -> Non
     assert {"pending", "active", "removed", "expired"} <= set(statuses), statuses
     assert any((e[9] or "").startswith("fulfilled") for e in entries[END])
     court = "court-dishonest-debtors/dishonest-debtors"  # Art. 10: within 3 working days
-    due = [(e[8], e[14]) for e in entries[END] if e[14] is not None and e[0] == court]
-    assert due and all(e[14] is None for e in entries[END] if e[8] is None), "a deadline only once ended"
+    due = [
+        (e[8], e[COL["removal_due"]])
+        for e in entries[END]
+        if e[COL["removal_due"]] is not None and e[0] == court
+    ]
+    assert due and all(e[COL["removal_due"]] is None for e in entries[END] if e[8] is None), (
+        "a deadline only once ended"
+    )
     assert any(d != add_working_days(ended, 3) for ended, d in due), "a removal deadline across a holiday"
     assert entries[MID] != [e for e in entries[END] if e[5] <= MID.date()]
 
@@ -489,13 +499,15 @@ def test_objections_suspend_entries(city: City, entries: dict[dt.datetime, list[
     serious, court = "enterprise-credit/serious-violators", "court-dishonest-debtors/dishonest-debtors"
     cases = {o.statement: o.id for os in objections_at(city.system.store, END).values() for o in os}
     for at, first in ((MID, cases["not us"]), (END, cases["the inspection was of another shop"])):
-        hit = [e for e in entries[at] if e[15] is not None]
+        hit = [e for e in entries[at] if e[COL["suspended_by"]] is not None]
         assert hit and {e[0] for e in hit} == {serious}, at
         assert any(e[2] is not None for e in hit), "a representative's entry, through the organisation"
-        assert first in {e[15] for e in hit}
-        assert not any(e[15] for e in entries[at] if e[0] == court), "the court's list stays"
+        assert first in {e[COL["suspended_by"]] for e in hit}
+        assert not any(e[COL["suspended_by"]] for e in entries[at] if e[0] == court), "the court's list stays"
     annulled = cases["the fine was annulled"]
-    assert annulled in {e[15] for e in entries[END]} and annulled not in {e[15] for e in entries[MID]}
+    assert annulled in {e[COL["suspended_by"]] for e in entries[END]} and annulled not in {
+        e[COL["suspended_by"]] for e in entries[MID]
+    }
 
 
 def test_every_shipped_list_is_relational() -> None:
@@ -569,7 +581,9 @@ def test_rescore_writes_every_model_and_list(
     for e in every:
         tally[e[0]][e[3]] += 1
     assert result.lists == {k: dict(v) for k, v in tally.items()}
-    held = Counter(e[0] for e in every if e[15] is not None and e[3] in ("active", "pending"))
+    held = Counter(
+        e[0] for e in every if e[COL["suspended_by"]] is not None and e[3] in ("active", "pending")
+    )
     assert result.suspended == dict(held) and held, "the open objections' entries, counted"
     assert result.lists_refused == {}
 

@@ -84,6 +84,7 @@ LIST_SCHEMA = pa.schema(
         pa.field("reason_record", pa.string()),
         pa.field("reason_item", pa.string()),
         pa.field("grounds", pa.int64()),
+        pa.field("ground_records", pa.list_(pa.string())),
         pa.field("grade", pa.string()),
         pa.field("removal_due", pa.date32()),
         pa.field("suspended_by", pa.string()),
@@ -92,11 +93,13 @@ LIST_SCHEMA = pa.schema(
 """One row per list entry: ``list`` is ``scheme/list``; ``until`` the day it stops being in force
 (``ended_on`` or ``planned_end``, as ``ListEntry.active_on`` reads them); ``status`` at
 ``as_of`` (pending, active, removed, expired); ``reason_record``/``reason_item`` the record that
-opened it; ``grounds`` how many qualifying records it holds; ``via`` the organisation a
-representative's entry comes through.
+opened it; ``grounds`` how many qualifying records it holds and ``ground_records`` their ids in
+walk order (``ListEntry.grounds``: the opening record, then each that extended the entry);
+``via`` the organisation a representative's entry comes through (whose records its grounds are).
 
 An entry of a list by grade (:mod:`~socialcredit.engines.gradelists`) was opened by no record:
-``reason_record``/``reason_item`` are null, ``grounds`` is 1 (its one ground, the grade), and
+``reason_record``/``reason_item`` and ``ground_records`` are null, ``grounds`` is 1 (its one
+ground, the grade), and
 ``grade`` is the grade that ground names while the entry has not ended on a change of grade (the
 subject's grade after its score's last change: ``grade D`` in ``ListEntry.grounds``), null once
 it has (``grade reached``) and for item lists. ``removal_due`` is the day by which a fulfilled
@@ -328,6 +331,38 @@ def _entries(events: ir.Table, scheme: Scheme, lst: ListDef, rounds: int, today:
     return ibis.union(*found, distinct=False)
 
 
+def _with_ground_records(entries: ir.Table, events: ir.Table) -> ir.Table:
+    """``entries`` (of :func:`_entries`) with ``ground_records``: the ids of the qualifying
+    records from the one that opened each entry up to the one before the record that ended it
+    (all after it while it has not ended), in walk order, as ``lists.entries_for`` collects them.
+
+    Why the detour through text: neither engine keeps the order of a grouped collect (Spark's
+    has no ``ORDER BY``), and mapping over a sorted array of structs needs a lambda that DuckDB
+    2 no longer parses as Ibis writes it. So each id is collected behind its walk position,
+    zero-padded to sort as a number (``0000000003:<id>``); the sorted array is joined, the
+    prefixes cut (record ids are hex, so ``[0-9]{10}:`` only ever matches a prefix) and the
+    text split again. Every step is plain SQL on both engines."""
+    ev = events.filter(events.is_q == 1)
+    k = entries.select("subject", "start", "end_pos")
+    j = k.inner_join(
+        ev,
+        (k.subject == ev.subject) & (ev.pos >= k.start) & (k.end_pos.isnull() | (ev.pos < k.end_pos)),
+    )
+    keyed = j.select(
+        subject=k.subject,
+        start=k.start,
+        key=ev.pos.cast("string").lpad(10, "0") + ":" + ev.record_id,
+    )
+    g = keyed.group_by("subject", "start").agg(keys=keyed.key.collect())
+    g = g.select(
+        g_subject=g.subject,
+        g_start=g.start,
+        ground_records=g.keys.sort().join(",").re_replace("[0-9]{10}:", "").split(","),
+    )
+    out = entries.left_join(g, (entries.subject == g.g_subject) & (entries.start == g.g_start))
+    return out.select(*entries.columns, "ground_records")
+
+
 def _finish(
     t: ir.Table,
     qualified: str,
@@ -357,6 +392,7 @@ def _finish(
         reason_record=t.reason_record,
         reason_item=t.reason_item,
         grounds=t.grounds.cast("int64"),
+        ground_records=(t.ground_records if "ground_records" in t.columns else ibis.null("array<string>")),
         grade=grade if grade is not None else ibis.null("string"),
         removal_due=_date(t.removal_due) if "removal_due" in t.columns else ibis.null("date"),
         suspended_by=t.suspended_by,
@@ -412,7 +448,8 @@ def population_listing(
     for s, lst in lists:
         qualified = f"{s.id}/{lst.id}"
         ev = events[(s.id, lst.id)]
-        entries = _removal_due(_entries(ev, s, lst, rounds, today), lst, calendar)
+        entries = _with_ground_records(_entries(ev, s, lst, rounds, today), ev)
+        entries = _removal_due(entries, lst, calendar)
         both = entries.mutate(via=ibis.null("string"), gsubject=entries.subject)
         if lst.lists_representative:
             r = representatives
