@@ -192,11 +192,15 @@ def time_bulk_floor(path: Path, source: Path) -> tuple[float, float]:
         return time.perf_counter() - t0, cpu_seconds() - c0
 
 
-def time_export(db: Path, directory: Path, *, n: int) -> tuple[float, float]:
-    """(seconds of ``socialcredit export`` of the ingested ledger, seconds of its floor): the
-    export reads every record, derives its columns and writes partitioned Parquet; the floor
-    only reads the same columns with a bare cursor, in pages of the same size. A national
-    rescore starts with an export, so its rate belongs beside the ingest's."""
+def time_export(
+    db: Path, directory: Path, *, n: int, delta: list[dict[str, object]], registry: Registry
+) -> tuple[float, float, float]:
+    """(seconds of ``socialcredit export`` of the ingested ledger, seconds of its floor, seconds
+    of the next export after ``delta`` was ingested): the export reads every record, derives its
+    columns and writes partitioned Parquet; the floor only reads the same columns with a bare
+    cursor, in pages of the same size; the next export into the same directory appends only the
+    records since (export version 5). A national rescore starts with an export, so its rate
+    belongs beside the ingest's, and a daily one with the incremental export."""
     from socialcredit.engines.export import DERIVED, EXPORT_SCHEMA, export_ledger
 
     store = Store(f"sqlite:///{db}")
@@ -204,24 +208,39 @@ def time_export(db: Path, directory: Path, *, n: int) -> tuple[float, float]:
         t0 = time.perf_counter()
         result = export_ledger(store, directory)
         export_s = time.perf_counter() - t0
+        if result.records != n:
+            raise AssertionError(f"the export wrote {result.records} records, not {n}")
+        system = System(store, registry)
+        more = system.ingest(enumerate(delta, start=1), origin="bench delta", principal=system.operator())
+        if more.accepted != len(delta):
+            raise AssertionError(f"expected every delta row accepted, got {more}")
+        t0 = time.perf_counter()
+        again = export_ledger(store, directory)
+        incremental_s = time.perf_counter() - t0
+        if (again.appended, again.records, again.generation) != (len(delta), n + len(delta), 2):
+            raise AssertionError(f"the second export did not append the delta alone: {again}")
     finally:
         store.close()
-    if result.records != n:
-        raise AssertionError(f"the export wrote {result.records} records, not {n}")
     shutil.rmtree(directory)
     stored = ", ".join(f.name for f in EXPORT_SCHEMA if f.name not in DERIVED)
     conn = sqlite3.connect(db)
     try:
         t0, last, read = time.perf_counter(), 0, 0
         while rows := conn.execute(
-            f"SELECT {stored} FROM records WHERE seq > ? ORDER BY seq LIMIT 100000", (last,)
+            f"SELECT {stored} FROM records WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT 100000", (last, n)
         ).fetchall():
             read, last = read + len(rows), rows[-1][0]
         read_s = time.perf_counter() - t0
     finally:
         conn.close()
     assert read == n
-    return export_s, read_s
+    return export_s, read_s, incremental_s
+
+
+def next_day(rows: list[dict[str, object]], count: int) -> list[dict[str, object]]:
+    """``count`` new records for the incremental export: the first rows again under new source
+    record ids (so none is a duplicate)."""
+    return [{**r, "source_record_id": f"{r['source_record_id']}-next"} for r in rows[:count]]
 
 
 def time_validation(rows: list[dict[str, object]], registry: Registry) -> float:
@@ -285,7 +304,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if stored_tuples(bulk_db) != tuples:
             raise AssertionError("the bulk floor did not store the same rows")
         if k == 0:
-            export_s, read_s = time_export(db, work / "export", n=len(rows))
+            delta = next_day(rows, max(1, len(rows) // 100))
+            copy = work / "export-source.db"  # the delta goes into a copy: the ingest's file stays as stored
+            shutil.copyfile(db, copy)
+            export_s, read_s, incremental_s = time_export(
+                copy, work / "export", n=len(rows), delta=delta, registry=registry
+            )
+            for extra in work.glob("export-source.db*"):
+                extra.unlink()
         if not args.dir:
             db.unlink()
             floor_db.unlink()
@@ -319,6 +345,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "export_records_per_s": round(n / export_s),
         "export_read_floor_s": round(read_s, 3),
         "export_ratio": round(export_s / read_s, 2),
+        "export_incremental_records": len(delta),
+        "export_incremental_s": round(incremental_s, 3),
         "validate_s": round(validate_s, 3),
         "validate_records_per_s": round(n / validate_s),
         "ingest_runs_s": [round(s, 3) for s in ingest_s],
@@ -352,7 +380,9 @@ columns and indexes, same connection settings, one transaction per chunk). Inges
 alternate and the best of each is kept. "Validation alone" is `ledger.validate_row` over the same
 rows, to show where the time goes; "export" is `socialcredit export` of the ingested ledger (the
 first step of a population rescore), beside its own floor, a bare cursor reading the same columns
-in pages of the same size. The **engine floor** is SQLite copying the same rows itself
+in pages of the same size, then the next export into the same directory after 1 % more records
+were ingested (incremental: it appends only those, as a daily export before a rescore would).
+The **engine floor** is SQLite copying the same rows itself
 (`INSERT INTO records SELECT ...` from the floor's file, attached; one statement and one
 transaction per chunk, same table, indexes and settings): no Python per row at all, so no ingest
 into this table can beat it on this machine. The **bulk floor** is the same copy in one
@@ -395,6 +425,11 @@ def write_markdown(result: Mapping[str, Any], path: Path) -> None:
         f"| `socialcredit export` of the ingested ledger (partitioned Parquet) | {result['export_s']} "
         f"| {result['export_records_per_s']:,} | {result['export_ratio']} x reading alone "
         f"({result['export_read_floor_s']} s) | |",
+        f"| the next `socialcredit export` into the same directory, after "
+        f"{result['export_incremental_records']:,} more records (appends those alone) | "
+        f"{result['export_incremental_s']} | "
+        f"{round(result['export_incremental_records'] / result['export_incremental_s']):,} | "
+        f"{result['export_incremental_s'] / result['export_s']:.3f} x the full export | |",
         f"| validation alone (`ledger.validate_row`, not stored) | {result['validate_s']} | "
         f"{result['validate_records_per_s']:,} | | |",
         "",

@@ -610,26 +610,41 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id")], as_js
 @app.command("export")
 def export_ledger_cmd(
     directory: Annotated[
-        Path, typer.Argument(help="Directory to write (an earlier export there is replaced)")
+        Path,
+        typer.Argument(
+            help="Directory to write: an earlier export of this ledger there gets the records since"
+        ),
     ],
+    full: Annotated[
+        bool, typer.Option("--full", help="Rewrite the whole export, not only the records since the last")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Write the ledger as a Parquet dataset partitioned by year of occurrence, with the subjects and
-    a manifest (counts, chain head), for `socialcredit rescore` and Spark jobs."""
-    from socialcredit.engines.export import export_ledger
+    a manifest (counts, chain head), for `socialcredit rescore` and Spark jobs.
+    Into an earlier export of the same ledger, only the records appended since are written."""
+    from socialcredit.engines.export import export_ledger, prior_export
 
     system = open_system()
     total = system.store.head("records")[0]
+    earlier = None if full else prior_export(system.store, directory, total)
+    todo = total - (int(earlier["chain_count"]) if earlier else 0)
     try:
-        with progress_bar(f"exporting to {directory}", total) as p:
+        with progress_bar(f"exporting to {directory}", todo) as p:
             result = export_ledger(
-                system.store, directory, progress=lambda n: p.advance(p.task_ids[0], n), clock=system.clock
+                system.store,
+                directory,
+                progress=lambda n: p.advance(p.task_ids[0], n),
+                clock=system.clock,
+                full=full,
             )
     except (FileExistsError, NotADirectoryError, PermissionError) as exc:
         fail(f"DIRECTORY: {exc}")
     data = {
         "directory": str(result.directory),
         "records": result.records,
+        "appended": result.appended,
+        "generation": result.generation,
         "subjects": result.subjects,
         "years": result.years,
         "chain_count": result.chain_count,
@@ -639,8 +654,14 @@ def export_ledger_cmd(
     if as_json:
         emit(data)
     else:
+        how = (
+            f"wrote {result.appended:,} records"
+            if result.appended == result.records
+            else f"appended the {result.appended:,} records since the last export "
+            f"(generation {result.generation})"
+        )
         out.print(
-            f"exported {result.records:,} records and {result.subjects:,} subjects to {result.directory} "
+            f"{how}: {result.records:,} records and {result.subjects:,} subjects in {result.directory} "
             f"(years {', '.join(map(str, result.years)) or 'none'}; chain head {result.chain_head[:16]}) "
             f"in {result.seconds:.1f}s",
             highlight=False,

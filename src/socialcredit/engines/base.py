@@ -24,7 +24,7 @@ from socialcredit.engines import counting, factors, gradelists, listing, relatio
 from socialcredit.schemes.model import FactorModel, PointsModel, Scheme, TierModel
 
 EXPORT_FORMAT = "socialcredit-ledger-export"
-EXPORT_VERSION = 4  # engines.export.VERSION (not imported: export imports the store, this need not)
+EXPORT_VERSION = 5  # engines.export.VERSION (not imported: export imports the store, this need not)
 
 
 class Engine(ABC):
@@ -41,9 +41,32 @@ class Engine(ABC):
         return f"sc_{prefix}_{self._n}"
 
     @abstractmethod
-    def records(self, dataset: Path) -> ir.Table:
-        """The records of an exported ledger (see :mod:`socialcredit.engines.export`)."""
+    def record_files(self, dataset: Path) -> ir.Table:
+        """Every record file of an exported ledger as written, whatever generation wrote it
+        (:mod:`socialcredit.engines.export`); :meth:`records` is what a definition reads."""
         ...
+
+    def records(self, dataset: Path) -> ir.Table:
+        """The records of an exported ledger as its manifest states it: those up to its chain
+        count, with ``superseded_at`` from ``supersessions.parquet`` where an incremental export
+        left a file's value stale (export version 5). A full export needs neither step and gets
+        the files as they are, so the population job over it is the same query as before."""
+        files = self.record_files(dataset)
+        manifest = read_manifest(dataset) if (dataset / "manifest.json").is_file() else {}
+        done = len(manifest.get("generations", []))
+        if any(_generation(p.name) > done for p in dataset.glob("records/*/g*-part-*.parquet")):
+            # files of an export that died before its manifest: not the ledger yet (the next
+            # export writes that generation again and removes them)
+            files = files.filter(files.seq <= int(manifest["chain_count"]))
+        if not manifest.get("supersessions"):
+            return files
+        path = str(dataset / "supersessions.parquet")
+        raw: ir.Table = self.con.read_parquet(path, table_name=self._fresh("supersessions"))
+        over = raw.select(o_seq=raw.seq, o_at=raw.superseded_at)
+        j = files.left_join(over, files.seq == over.o_seq)
+        return j.select(
+            *[j.o_at.coalesce(j[c]).name(c) if c == "superseded_at" else j[c] for c in files.columns]
+        )
 
     @abstractmethod
     def subjects(self, dataset: Path) -> ir.Table:
@@ -131,6 +154,12 @@ class RescoreResult:
     ``min_records`` above 1; none shipped), with the reason."""
     suspended: dict[str, int] = field(default_factory=dict)
     """Entries in force or pending per list whose measures an open objection suspends."""
+
+
+def _generation(name: str) -> int:
+    """The generation that wrote a record file (``g3-part-0.parquet``: 3), 0 if the name says none."""
+    head = name.split("-", 1)[0]
+    return int(head[1:]) if head[1:].isdigit() else 0
 
 
 def read_manifest(dataset: Path) -> dict[str, Any]:

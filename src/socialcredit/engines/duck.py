@@ -26,7 +26,7 @@ class DuckDBEngine(Engine):
         if threads is not None:
             self.con.raw_sql(f"SET threads = {int(threads)}")
 
-    def records(self, dataset: Path) -> ir.Table:
+    def record_files(self, dataset: Path) -> ir.Table:
         pattern = str(dataset / "records" / "**" / "*.parquet")
         return self.con.read_parquet(pattern, table_name=self._fresh("records"), hive_partitioning=True)
 

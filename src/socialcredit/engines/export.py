@@ -1,14 +1,18 @@
 """The ledger as a partitioned Parquet dataset: what the DuckDB and Spark engines read.
 
-Layout of an export directory (schema version 4)::
+Layout of an export directory (schema version 5)::
 
-    manifest.json                      counts, the chain head exported, when, the schema
+    manifest.json                      counts, the chain head exported, when, the schema, and
+                                       the generations (which records each run appended)
     subjects.parquet                   code, kind, subject_no: every registered subject and every
                                        subject of a record
     representatives.parquet            organisation, representative: each organisation's legal representative
     objections.parquet                 when each objection was open, and what it names
                                        (``engines.suspending.OBJECTION_SCHEMA``)
-    records/occurred_year=YYYY/*.parquet   one row per ledger record, every stored column
+    supersessions.parquet              seq, superseded_at: records of earlier generations
+                                       superseded since their files were written
+    records/occurred_year=YYYY/gN-part-*.parquet   one row per ledger record, every stored
+                                       column, written by generation N
 
 A record row has ``seq`` (int64), ``record_id``, ``subject``, ``subject_kind``, ``item``,
 ``source``, ``source_record_id`` (strings), ``occurred_on`` (date32), ``reported_at`` (timestamp,
@@ -25,6 +29,17 @@ the ledger it came from (the manifest names the chain head at the time of export
 
 Why partition by the year of occurrence: records stop counting after at most a few years, so a
 job scoring today can skip old years, and a year's files are written once and rarely change.
+
+**Incremental.** Exporting into a directory that holds an export of the same ledger (the record
+at its chain count still has its chain head) appends only the records since, as generation N+1:
+the ledger is append-only, so the earlier files stay true except for one derived column. A
+correction or withdrawal may name a record an earlier generation wrote, whose ``superseded_at``
+is then stale; ``supersessions.parquet`` holds the right value for each such record and
+``Engine.records`` lays it over the files. Subject numbers are kept; subjects registered since
+are numbered after them. The side files are replaced whole and the manifest is written last,
+so an export that dies midway leaves the last complete one readable (engines read only records
+up to the manifest's chain count) and the next run writes that generation again. ``--full``
+(``full=True``) rewrites everything, as every run did before version 5.
 """
 
 from __future__ import annotations
@@ -50,12 +65,13 @@ from socialcredit.store import Store
 from socialcredit.store import tables as t
 
 FORMAT = "socialcredit-ledger-export"
-VERSION = 4
+VERSION = 5
 """2 added ``corrects_seq``; 3 added ``representatives.parquet`` (lists that name an organisation's
 legal representative, :mod:`socialcredit.engines.listing`) and the derived ``superseded_at`` and
 ``subject_no`` columns (the population job's filter and grouping key, docs/benchmarks.md); 4 added
 ``objections.parquet`` (an open objection suspends list entries, :mod:`socialcredit.engines.suspending`);
-engines refuse an export of another version (re-export it)."""
+5 made exports incremental (record files of each generation, ``supersessions.parquet``, and the
+manifest's ``generations``); engines refuse an export of another version (re-export it)."""
 EXPORT_SCHEMA = pa.schema(
     [
         pa.field("seq", pa.int64(), nullable=False),
@@ -94,9 +110,75 @@ class ExportResult:
     chain_count: int
     chain_head: str
     seconds: float
+    appended: int = 0
+    """Records written by this run: all of them for a full export, else those since the last."""
+    generation: int = 1
+    """How many runs have written the records now in the directory (1: one full export)."""
 
 
 DERIVED = ("occurred_year", "corrects_seq", "superseded_at", "subject_no")
+
+SUPERSESSIONS = "supersessions.parquet"
+SUPERSESSION_SCHEMA = pa.schema(
+    [
+        pa.field("seq", pa.int64(), nullable=False),
+        pa.field("superseded_at", pa.timestamp("us"), nullable=False),
+    ]
+)
+"""Records of earlier generations superseded since their generation was written, with their
+``superseded_at`` now: it replaces the column in their files, which Parquet cannot update in
+place (``Engine.records`` applies it). Empty after a full export."""
+
+
+def prior_export(store: Store, directory: Path, count: int) -> dict[str, Any] | None:
+    """The manifest of the export in ``directory`` if the ledger has only grown since it was
+    written (same format and version, and the record at its chain count still has its chain
+    head), so appending the records after it gives what a full export would hold; else None."""
+    path = directory / "manifest.json"
+    if not path.is_file():
+        return None
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        done, head = int(data["chain_count"]), str(data["chain_head"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if data.get("format") != FORMAT or data.get("version") != VERSION or not 0 < done <= count:
+        return None
+    r = t.records.c
+    with store.engine.connect() as conn:
+        found = conn.execute(select(r.chain_hash).where(r.seq == done)).scalar()
+    return data if found == head else None
+
+
+def _supersessions(store: Store, directory: Path, start: int, count: int) -> pa.Table:
+    """The supersession overlay after appending records ``start + 1 .. count``: the records up
+    to ``start`` that any record up to ``count`` supersedes and whose files may say otherwise
+    (those the earlier overlay held, and those the new records name), each with its
+    ``superseded_at`` from every record naming it so far."""
+    old = pq.read_table(directory / SUPERSESSIONS).column("seq").to_pylist()
+    a, b = t.records.alias("a"), t.records.alias("b")
+    named = (
+        select(b.c.seq)
+        .select_from(a.join(b, a.c.corrects == b.c.record_id))
+        .where(a.c.seq > start, a.c.seq <= count, b.c.seq <= start)
+    )
+    with store.engine.connect() as conn:
+        seqs = sorted(set(old) | {int(x) for x in conn.execute(named).scalars()})
+        at: dict[int, dt.datetime] = {}
+        for i in range(0, len(seqs), 500):
+            chunk = seqs[i : i + 500]
+            q = (
+                select(b.c.seq, func.min(a.c.reported_at))
+                .select_from(a.join(b, a.c.corrects == b.c.record_id))
+                .where(b.c.seq.in_(chunk), a.c.seq <= count)
+                .group_by(b.c.seq)
+            )
+            at.update({int(seq): when for seq, when in conn.execute(q)})
+    return pa.table({"seq": seqs, "superseded_at": [at[x] for x in seqs]}, schema=SUPERSESSION_SCHEMA)
+
+
+def _empty_supersessions() -> pa.Table:
+    return SUPERSESSION_SCHEMA.empty_table()
 
 
 def _superseded(store: Store, count: int) -> dict[str, dt.datetime]:
@@ -114,9 +196,14 @@ def _superseded(store: Store, count: int) -> dict[str, dt.datetime]:
 
 
 def _pages(
-    store: Store, page: int, count: int, superseded: dict[str, dt.datetime], numbers: dict[str, int]
+    store: Store,
+    page: int,
+    start: int,
+    count: int,
+    superseded: dict[str, dt.datetime],
+    numbers: dict[str, int],
 ) -> Iterator[pa.RecordBatch]:
-    """The ledger up to position ``count`` in pages of ``page`` records, with the derived
+    """The ledger after position ``start`` up to ``count`` in pages of ``page`` records, with the derived
     columns; ``numbers`` maps codes to subject numbers and gains the codes first seen here (so
     only subjects of exported records are numbered: the numbers stay dense).
 
@@ -130,7 +217,7 @@ def _pages(
         f"SELECT {', '.join(stored)} FROM records WHERE seq > {mark} AND seq <= {mark} "
         f"ORDER BY seq LIMIT {int(page)}"
     )
-    last = 0
+    last = start
     while True:
         with store.engine.connect() as conn:
             cursor = conn.connection.cursor()
@@ -186,30 +273,50 @@ def export_ledger(
     page: int = 100_000,
     progress: Callable[[int], None] | None = None,
     clock: Callable[[], dt.datetime] | None = None,
+    full: bool = False,
 ) -> ExportResult:
-    """Write the whole ledger and the subjects to ``directory`` (replacing an earlier export there).
+    """Write the ledger and the subjects to ``directory``: only the records appended since an
+    earlier export there of the same ledger (a new generation), else, or with ``full``, the
+    whole ledger (replacing whatever export was there).
 
     The chain head is read first and only records up to it are exported, so records appended
-    during the export are left for the next one and the manifest's count is exact."""
+    during the export are left for the next one and the manifest's count is exact. Why
+    incremental: the ledger is append-only, and reading it back is the slow part of an export
+    (about 55,000 records/s from SQLite, docs/benchmarks.md), so a national ledger exported in
+    full before every rescore would spend days reading what the last export already wrote."""
     import time
 
     t0 = time.perf_counter()
     count, head = store.head("records")
     cases, _ = store.head("cases")
-    if directory.exists():
-        if not (directory / "manifest.json").is_file() and any(directory.iterdir()):
-            raise FileExistsError(f"{directory} exists and is not an earlier export; not overwriting it")
-        shutil.rmtree(directory)
-    (directory / "records").mkdir(parents=True)
-    kinds: dict[str, str] = {code: kind for code, kind in store.subject_codes()}
-    numbers: dict[str, int] = {code: i for i, code in enumerate(sorted(kinds))}
+    earlier = None if full else prior_export(store, directory, count)
+    if earlier is None:
+        if directory.exists():
+            if not (directory / "manifest.json").is_file() and any(directory.iterdir()):
+                raise FileExistsError(f"{directory} exists and is not an earlier export; not overwriting it")
+            shutil.rmtree(directory)
+        (directory / "records").mkdir(parents=True)
+    start = int(earlier["chain_count"]) if earlier else 0
+    generations: list[dict[str, Any]] = list(earlier.get("generations", [])) if earlier else []
+    generation = len(generations) + 1
+    kinds: dict[str, str] = {}
+    numbers: dict[str, int] = {}
+    if earlier:
+        # subject numbers stay as the earlier generations wrote them into their records; codes
+        # registered since are numbered after them
+        old = pq.read_table(directory / "subjects.parquet").to_pydict()
+        kinds = dict(zip(old["code"], old["kind"], strict=True))
+        numbers = dict(zip(old["code"], old["subject_no"], strict=True))
+    for code, kind in sorted(store.subject_codes()):
+        kinds.setdefault(code, kind)
+        numbers.setdefault(code, len(numbers))
     superseded = _superseded(store, count)
-    years: set[int] = set()
+    years: set[int] = set(earlier["years"]) if earlier else set()
     n = 0
 
     def batches() -> Iterator[pa.RecordBatch]:
         nonlocal n
-        for b in _pages(store, page, count, superseded, numbers):
+        for b in _pages(store, page, start, count, superseded, numbers):
             for code, kind in zip(
                 b.column("subject").to_pylist(), b.column("subject_kind").to_pylist(), strict=True
             ):
@@ -220,48 +327,71 @@ def export_ledger(
                 progress(b.num_rows)
             yield b
 
-    pads.write_dataset(
-        batches(),
-        directory / "records",
-        schema=EXPORT_SCHEMA,
-        format="parquet",
-        partitioning=pads.partitioning(pa.schema([EXPORT_SCHEMA.field("occurred_year")]), flavor="hive"),
-        basename_template="part-{i}.parquet",
-        existing_data_behavior="overwrite_or_ignore",
-        max_rows_per_file=5_000_000,
-        max_rows_per_group=1_000_000,
-    )
+    if count > start:
+        prefix = f"g{generation}-part-"
+        for stale in (directory / "records").glob(f"*/{prefix}*.parquet"):
+            stale.unlink()  # left by an export of this generation that did not finish
+        pads.write_dataset(
+            batches(),
+            directory / "records",
+            schema=EXPORT_SCHEMA,
+            format="parquet",
+            partitioning=pads.partitioning(pa.schema([EXPORT_SCHEMA.field("occurred_year")]), flavor="hive"),
+            basename_template=prefix + "{i}.parquet",
+            existing_data_behavior="overwrite_or_ignore",
+            max_rows_per_file=5_000_000,
+            max_rows_per_group=1_000_000,
+        )
+        generations.append({"generation": generation, "from_seq": start + 1, "to_seq": count})
+    overlay = _supersessions(store, directory, start, count) if earlier else _empty_supersessions()
     codes = sorted(kinds)
     subjects = pa.table(
         {"code": codes, "kind": [kinds[c] for c in codes], "subject_no": [numbers[c] for c in codes]},
         schema=SUBJECT_SCHEMA,
     )
-    pq.write_table(subjects, directory / "subjects.parquet")
     reps = sorted(store.representatives().items())
-    pq.write_table(
-        pa.table(
-            {"organisation": [o for o, _ in reps], "representative": [p for _, p in reps]},
-            schema=REPRESENTATIVE_SCHEMA,
-        ),
-        directory / "representatives.parquet",
-    )
     # the objections as far as the cases chain went when the export began, as the records
     events = [e for e in store.case_events(case_kind="objection") if e.seq <= cases]
     objections = objection_table(events)
-    pq.write_table(objections, directory / "objections.parquet")
+    side = {
+        "subjects.parquet": subjects,
+        "representatives.parquet": pa.table(
+            {"organisation": [o for o, _ in reps], "representative": [p for _, p in reps]},
+            schema=REPRESENTATIVE_SCHEMA,
+        ),
+        "objections.parquet": objections,
+        SUPERSESSIONS: overlay,
+    }
+    for name, table in side.items():  # each replaced whole, so a reader never sees half a file
+        pq.write_table(table, directory / f".{name}.new")
+        (directory / f".{name}.new").replace(directory / name)
     now = (clock or (lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)))()
     manifest = {
         "format": FORMAT,
         "version": VERSION,
         "exported_at": now.isoformat(),
-        "records": n,
+        "records": count,
         "subjects": subjects.num_rows,
         "objections": len(set(objections.column("objection").to_pylist())),
         "cases_chain_count": cases,
         "years": sorted(years),
         "chain_count": count,
         "chain_head": head,
+        "generations": generations,
+        "supersessions": overlay.num_rows,
         "schema": {f.name: str(f.type) for f in EXPORT_SCHEMA},
     }
-    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    return ExportResult(directory, n, subjects.num_rows, sorted(years), count, head, time.perf_counter() - t0)
+    # written last, and by a rename: the manifest names only what is already in place
+    (directory / ".manifest.json.new").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    (directory / ".manifest.json.new").replace(directory / "manifest.json")
+    return ExportResult(
+        directory,
+        count,
+        subjects.num_rows,
+        sorted(years),
+        count,
+        head,
+        time.perf_counter() - t0,
+        appended=n,
+        generation=len(generations),
+    )

@@ -62,7 +62,7 @@ class SparkEngine(Engine):
         self.spark = spark if spark is not None else session()
         super().__init__(ibis.pyspark.connect(self.spark))
 
-    def records(self, dataset: Path) -> ir.Table:
+    def record_files(self, dataset: Path) -> ir.Table:
         return self.con.read_parquet(str(dataset / "records"), table_name=self._fresh("records"))
 
     def subjects(self, dataset: Path) -> ir.Table:

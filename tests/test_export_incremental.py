@@ -1,0 +1,204 @@
+"""Incremental export (export version 5): exporting into an earlier export of the same ledger
+appends only the records since, and what the engines read from it is what a full export of the
+same ledger gives them, record for record and score for score, on DuckDB and Spark."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from socialcredit import ledger, synth
+from socialcredit.engines.base import Engine, rescore
+from socialcredit.engines.duck import DuckDBEngine
+from socialcredit.engines.export import export_ledger, prior_export
+from socialcredit.schemes import shipped_registry
+from socialcredit.service import System
+from socialcredit.store import Store
+from socialcredit.subjects import SubjectRow
+from tests.conftest import Clock, person
+from tests.test_engines import END, NOW, _corrections
+
+SCHEMES = shipped_registry().scored()
+
+
+@dataclass
+class Ledger:
+    system: System
+    incremental: Path  # exported after each of four parts
+    full: Path  # exported once, at the end
+    results: list[Any]  # the incremental ExportResults, in order
+    seen_with_leftover: int  # records the engine read while a dead export's file lay there
+    leftover: Path  # that file (the generation written again replaces or removes it)
+
+
+def _ingest(system: System, rows: list[dict[str, Any]]) -> None:
+    res = system.ingest(enumerate(rows, start=1), origin="part", principal=system.operator())
+    assert res.quarantined == 0, res.quarantine
+
+
+def _records(system: System) -> list[Any]:
+    return [r for page in system.store.iter_records() for r in page]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
+    root = tmp_path_factory.mktemp("incremental")
+    system = System(Store(f"sqlite:///{root / 'ledger.db'}"), shipped_registry(), clock=Clock(NOW))
+    city = synth.generate_city(residents=400, organisations=20, seed=7, registry=system.registry)
+    system.register(city.subjects)
+    rows = list(synth.generate_records(city, registry=system.registry, seed=7))
+    third = len(rows) // 3
+    inc, results = root / "inc", []
+    _ingest(system, rows[:third])
+    results.append(export_ledger(system.store, inc))
+    # corrections and withdrawals of records the first generation wrote
+    _ingest(system, rows[third : 2 * third] + _corrections(_records(system), rng_seed=1, count=20))
+    results.append(export_ledger(system.store, inc))
+    # more of them (some of the same records again), and subjects registered since
+    system.register([SubjectRow(person(900 + n), "person", name=f"New {n}") for n in range(3)])
+    fixes = _corrections(_records(system), rng_seed=2, count=30)
+    renamed: dict[str, str] = {}
+    for n, f in enumerate(fixes):  # the first batch of fixes used these source record ids
+        new = f"late-{n}"
+        renamed[ledger.record_id_for(f["source"], f["source_record_id"])] = ledger.record_id_for(
+            f["source"], new
+        )
+        f["source_record_id"] = new
+    for f in fixes:
+        f["corrects"] = renamed.get(f["corrects"], f["corrects"])
+    fresh = [
+        {"subject": person(900), "item": "traffic.drunk-driving", "source": "traffic-police",
+         "source_record_id": "new-1", "occurred_on": "2026-05-01", "reported_at": "2026-05-02T09:00:00"},
+    ]  # fmt: skip
+    _ingest(system, rows[2 * third : 3 * third - 50] + fixes + fresh)
+    results.append(export_ledger(system.store, inc))
+    results.append(export_ledger(system.store, inc))  # nothing new: no generation
+    # files that a fourth export left when it died: records past the manifest's chain count
+    _ingest(system, rows[3 * third - 50 :])
+    year = sorted((inc / "records").iterdir())[-1]
+    stray = pq.read_table(next(year.glob("g3-part-*.parquet"))).slice(0, 5)
+    stray = stray.set_column(0, "seq", pa.array([10**9 + i for i in range(stray.num_rows)], pa.int64()))
+    leftover = year / "g4-part-0.parquet"
+    pq.write_table(stray, leftover)
+    seen = DuckDBEngine().records(inc).count().to_pyarrow().as_py()
+    results.append(export_ledger(system.store, inc))
+    full = root / "full"
+    export_ledger(system.store, full)
+    yield Ledger(system, inc, full, results, seen, leftover)
+    system.store.close()
+
+
+def test_each_export_appends_a_generation(exported: Ledger) -> None:
+    """Generation 1 is a full export; each later one writes only the records since, and an
+    export with nothing new adds no generation."""
+    first, second, third, same, fourth = exported.results
+    assert first.generation == 1 and first.appended == first.records > 0
+    assert second.generation == 2 and second.appended == second.records - first.records > 0
+    assert third.generation == 3 and third.appended == third.records - second.records > 0
+    assert same.generation == 3 and same.appended == 0 and same.records == third.records
+    assert fourth.generation == 4 and fourth.appended == fourth.records - third.records == 50
+    manifest = json.loads((exported.incremental / "manifest.json").read_text())
+    assert [(g["from_seq"], g["to_seq"]) for g in manifest["generations"]] == [
+        (1, first.records),
+        (first.records + 1, second.records),
+        (second.records + 1, third.records),
+        (third.records + 1, fourth.records),
+    ]
+    assert manifest["supersessions"] > 0, "corrections named records of earlier generations"
+    full = json.loads((exported.full / "manifest.json").read_text())
+    assert len(full["generations"]) == 1 and full["supersessions"] == 0
+    assert {k: manifest[k] for k in ("records", "subjects", "years", "chain_count", "chain_head")} == {
+        k: full[k] for k in ("records", "subjects", "years", "chain_count", "chain_head")
+    }
+    assert exported.seen_with_leftover == third.records, "a dead export's records are not read"
+    on_disk = pq.read_table(exported.incremental / "records")
+    assert on_disk.num_rows == fourth.records, "the generation was written again, its leftovers gone"
+    assert max(on_disk.column("seq").to_pylist()) == fourth.records
+
+
+def _read(engine: Engine, dataset: Path) -> list[dict[str, Any]]:
+    """Every record as the engine reads it, by seq, with ``subject_no`` checked against the
+    export's own subjects and then left out (each export numbers its subjects itself)."""
+    table = engine.to_arrow(engine.records(dataset)).sort_by("seq")
+    subjects = pq.read_table(dataset / "subjects.parquet").to_pydict()
+    number = dict(zip(subjects["code"], subjects["subject_no"], strict=True))
+    assert sorted(number.values()) == list(range(len(number)))
+    rows = table.to_pylist()
+    assert all(number[r["subject"]] == r["subject_no"] for r in rows)
+    return [{k: v for k, v in r.items() if k != "subject_no"} for r in rows]
+
+
+def _check_engine(engine: Engine, exported: Ledger) -> None:
+    got, want = _read(engine, exported.incremental), _read(engine, exported.full)
+    assert len(got) == len(want) == exported.results[-1].records
+    assert got == want
+    assert sum(r["superseded_at"] is not None for r in got) > 0
+
+
+def test_duckdb_reads_the_same_ledger_from_both(exported: Ledger) -> None:
+    """Every record, every column, including ``superseded_at`` of records corrected after their
+    generation was written (the supersessions overlay) and ``corrects_seq``."""
+    _check_engine(DuckDBEngine(), exported)
+
+
+def test_spark_reads_the_same_ledger_from_both(spark: Any, exported: Ledger) -> None:
+    from socialcredit.engines.spark import SparkEngine
+
+    _check_engine(SparkEngine(spark), exported)
+
+
+def test_the_overlay_is_needed(exported: Ledger) -> None:
+    """Without the overlay the files alone are stale: some record of an earlier generation was
+    superseded after its file was written (so the test above would catch a reader that forgot it)."""
+    files = pq.read_table(exported.incremental / "records").sort_by("seq")
+    full = pq.read_table(exported.full / "records").sort_by("seq")
+    assert files.column("superseded_at") != full.column("superseded_at")
+
+
+def test_rescore_gives_the_same_scores(exported: Ledger, tmp_path: Path) -> None:
+    engine = DuckDBEngine()
+    a = rescore(engine, exported.incremental, SCHEMES, END, tmp_path / "a.parquet")
+    b = rescore(engine, exported.full, SCHEMES, END, tmp_path / "b.parquet")
+    assert a.grades == b.grades
+    assert a.lists == b.lists
+
+    def scores(path: Path) -> pa.Table:
+        return pq.read_table(path).sort_by([("scheme", "ascending"), ("subject", "ascending")])
+
+    assert scores(tmp_path / "a.parquet") == scores(tmp_path / "b.parquet")
+
+
+def test_another_ledger_gets_a_full_export(exported: Ledger, tmp_path: Path) -> None:
+    """An export of a different ledger (or of this one restored to an earlier state) is not
+    appended to: its chain head is not this ledger's, so the directory is rewritten."""
+    other = System(Store(f"sqlite:///{tmp_path / 'other.db'}"), shipped_registry(), clock=Clock(NOW))
+    try:
+        _ingest(
+            other,
+            [{"subject": person(1), "item": "traffic.drunk-driving", "source": "traffic-police",
+              "source_record_id": "x", "occurred_on": "2026-01-05"}],
+        )  # fmt: skip
+        target = tmp_path / "exp"
+        export_ledger(exported.system.store, target)
+        assert prior_export(other.store, target, other.store.head("records")[0]) is None
+        result = export_ledger(other.store, target)
+        assert result.generation == 1 and result.records == 1
+        assert pq.read_table(target / "records").num_rows == 1
+    finally:
+        other.store.close()
+
+
+def test_full_rewrites(exported: Ledger, tmp_path: Path) -> None:
+    target = tmp_path / "exp"
+    export_ledger(exported.system.store, target)
+    again = export_ledger(exported.system.store, target, full=True)
+    assert again.generation == 1 and again.appended == again.records
+    assert {p.name.split("-")[0] for p in target.glob("records/*/*.parquet")} == {"g1"}
+    assert pq.read_table(target / "records").num_rows == again.records
