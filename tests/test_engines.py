@@ -351,6 +351,16 @@ def test_cli_export_and_rescore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
             r = runner.invoke(app, bad)
             assert r.exit_code == 2, (bad, r.output)
             assert needle in r.output and "Traceback" not in r.output
+        # a record more: the next export appends it alone; --full rewrites everything
+        more = {**rows[2], "source_record_id": "v-2", "reported_at": "2026-03-09T10:00:00"}
+        f.write_text(json.dumps(more) + "\n")
+        assert runner.invoke(app, ["ingest", str(f), "--json"]).exit_code == 0
+        again = json.loads(runner.invoke(app, ["export", str(tmp_path / "exp"), "--json"]).stdout)
+        assert (again["records"], again["appended"], again["generation"]) == (4, 1, 2)
+        said = runner.invoke(app, ["export", str(tmp_path / "exp")]).output
+        assert "appended the 0 records since the last export (generation 2)" in said, said
+        full = json.loads(runner.invoke(app, ["export", str(tmp_path / "exp"), "--full", "--json"]).stdout)
+        assert (full["records"], full["appended"], full["generation"]) == (4, 4, 1)
     finally:
         get_settings.cache_clear()
 
