@@ -4,6 +4,7 @@ same ledger gives them, record for record and score for score, on DuckDB and Spa
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -202,3 +203,38 @@ def test_full_rewrites(exported: Ledger, tmp_path: Path) -> None:
     assert again.generation == 1 and again.appended == again.records
     assert {p.name.split("-")[0] for p in target.glob("records/*/*.parquet")} == {"g1"}
     assert pq.read_table(target / "records").num_rows == again.records
+
+
+def test_incremental_on_both_backends(store_url: str, tmp_path: Path) -> None:
+    """The same on the embedded default and on PostgreSQL (whose driver hands the export typed
+    values): a second export appends a correction of a record the first wrote, and reads as a
+    full export of the same ledger."""
+    system = System(Store(store_url), shipped_registry(), clock=Clock(NOW))
+    try:
+        a, b = person(11), person(12)
+        first = [
+            {"subject": a, "item": "traffic.drunk-driving", "source": "traffic-police",
+             "source_record_id": "t-1", "occurred_on": "2026-01-05", "reported_at": "2026-01-06T09:00:00"},
+            {"subject": b, "item": "volunteer.service", "source": "volunteer-federation",
+             "source_record_id": "v-1", "occurred_on": "2026-02-01", "reported_at": "2026-02-02T10:00:00"},
+        ]  # fmt: skip
+        _ingest(system, first)
+        inc = tmp_path / "inc"
+        assert export_ledger(system.store, inc).generation == 1
+        wrong = ledger.record_id_for("traffic-police", "t-1")
+        _ingest(
+            system,
+            [{**first[0], "source_record_id": "t-2", "action": "withdraw", "corrects": wrong,
+              "reported_at": "2026-03-01T09:00:00"}],
+        )  # fmt: skip
+        again = export_ledger(system.store, inc)
+        assert (again.generation, again.appended, again.records) == (2, 1, 3)
+        assert pq.read_table(inc / "supersessions.parquet").to_pylist() == [
+            {"seq": 1, "superseded_at": dt.datetime(2026, 3, 1, 9, 0)}
+        ]
+        full = tmp_path / "full"
+        export_ledger(system.store, full)
+        engine = DuckDBEngine()
+        assert _read(engine, inc) == _read(engine, full)
+    finally:
+        system.store.close()
