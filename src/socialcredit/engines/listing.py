@@ -24,11 +24,14 @@ on where the previous entry ended, so the entries of a subject are found one per
 ``r`` finds every subject's ``r``-th entry, each round one join over the list's events (the few
 records of the list's items, not the ledger). The number of rounds is the most qualifying records
 any subject has on one list (found by a first, small query unless given); each round reads the
-previous one once, so the plan grows linearly with it, not exponentially. Each round's entries
-are materialised (``Table.cache``: a temporary table on DuckDB, a persisted frame on Spark)
-before the next round reads them. Spark plans a reused expression again wherever it is read, so
-without this round ``r`` was computed once for every later round and for the final union. On
-the list parity test's city, the Spark job took 146 s before and 60 s after.
+previous one once (the entry it opens is joined with its later records by a left join and
+grouped back, not joined with its own ends a second time), so the plan grows linearly with it,
+not exponentially. Each round's entries are materialised (``Table.cache``: a temporary table on
+DuckDB, a local checkpoint on Spark, ``engines.spark``) before the next round reads them. Spark
+plans a reused expression again wherever it is read, so without this round ``r`` was computed
+once for every later round and for the final union. On the list parity test's city, the Spark
+job took 146 s before and 60 s after; reading each round once and checkpointing (a cached
+frame's plan still held every earlier round's) took it to about 30 s (docs/scale.md).
 
 Not here, and why:
 
@@ -256,17 +259,16 @@ def _entries(events: ir.Table, scheme: Scheme, lst: ListDef, rounds: int, today:
             reason_record=ev.record_id,
             reason_item=ev.item,
         )
-        # each later record: the extensions before it, the planned end then, whether it ends the entry
-        later = s.inner_join(later_ev, (s.subject == later_ev.subject) & (later_ev.pos > s.start))
+        # each later record: the extensions before it, the planned end then, whether it ends the
+        # entry; the first that does is found per entry by grouping on the entry's columns (a left
+        # join keeps an entry no record follows), so ``s`` and the rounds before are read once
+        later = s.left_join(later_ev, (s.subject == later_ev.subject) & (later_ev.pos > s.start))
         j = later.qn - later.is_q - later.qn_start
         planned = _planned(lst, later.since, j)
         ends = (later.is_q == 0) | (later.day >= planned)
-        cand = later.select(s.subject, s.start, pos=ibis.cases((ends, later.pos), else_=ibis.null("int64")))
-        stop = cand.group_by("subject", "start").agg(end_pos=cand.pos.min())
-        w = s.left_join(stop, (s.subject == stop.subject) & (s.start == stop.start))
-        w = w.select(
-            s.subject, s.start, s.noticed, s.since, s.qn_start, s.reason_record, s.reason_item, stop.end_pos
-        )
+        keys = [s.subject, s.start, s.noticed, s.since, s.qn_start, s.reason_record, s.reason_item]
+        cand = later.select(*keys, pos=ibis.cases((ends, later.pos), else_=ibis.null("int64")))
+        w = cand.group_by([c.get_name() for c in keys]).agg(end_pos=cand.pos.min())
         x = w.left_join(end_ev, (w.subject == end_ev.subject) & (w.end_pos == end_ev.pos))
         x = x.left_join(last, x.subject == last.subject)
         x = x.select(

@@ -53,6 +53,39 @@ def session(
     return spark
 
 
+def _connect(spark: Any) -> Any:
+    """Ibis's pyspark backend on ``spark``, with ``Table.cache`` done by a local checkpoint.
+
+    Why: Ibis caches a table on Spark as ``spark.sql(query).cache()`` registered as a view, and a
+    view keeps the whole plan it was made from. The list walk (``listing._entries``) caches each
+    round, which the next round reads, so the last rounds' plans held every earlier round's; Spark
+    analyses, optimises and prints (for every adaptive re-plan of every stage) all of it, which
+    took most of the list job's time even on a few hundred subjects. A checkpoint computes the rows
+    once and keeps them on the executors (memory, else disk) with no lineage, so a round's plan is
+    its own joins over a scan of the previous round's rows.
+
+    The checkpoint is read through a new frame over its rows, not the frame ``localCheckpoint``
+    returns: Spark 4.0 gives that one the constraints of the plan it came from, and a later union
+    of it fails rewriting them (``key not found: subject#5``). The new frame has no statistics
+    either, so Spark decides joins with it at run time (adaptive execution) rather than from an
+    estimate. Like any local checkpoint, a lost executor's part cannot be recomputed: the job
+    fails and is run again."""
+    from ibis.backends.pyspark import Backend
+    from pyspark.sql import DataFrame
+
+    class Checkpointing(Backend):  # type: ignore[misc]
+        def _create_cached_table(self, name: str, expr: ir.Table) -> ir.Table:
+            done = self._session.sql(self.compile(expr)).localCheckpoint(eager=True)
+            jdf = self._session._jsparkSession.createDataFrame(done._jdf.javaRDD(), done._jdf.schema())
+            frame = DataFrame(jdf, self._session)
+            frame.createTempView(name)
+            self._cached_dataframes[name] = frame
+            return self.table(name)
+
+    _ = ibis.pyspark  # loaded through ibis once, which registers its options (ibis.options.pyspark)
+    return Checkpointing().connect(spark)
+
+
 class SparkEngine(Engine):
     """The relational definition on a Spark session."""
 
@@ -60,7 +93,7 @@ class SparkEngine(Engine):
 
     def __init__(self, spark: Any | None = None) -> None:
         self.spark = spark if spark is not None else session()
-        super().__init__(ibis.pyspark.connect(self.spark))
+        super().__init__(_connect(self.spark))
 
     def record_files(self, dataset: Path) -> ir.Table:
         return self.con.read_parquet(str(dataset / "records"), table_name=self._fresh("records"))
