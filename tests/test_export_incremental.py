@@ -238,3 +238,13 @@ def test_incremental_on_both_backends(store_url: str, tmp_path: Path) -> None:
         assert _read(engine, inc) == _read(engine, full)
     finally:
         system.store.close()
+
+
+def test_a_damaged_export_is_rewritten(exported: Ledger, tmp_path: Path) -> None:
+    """An export missing a file it needs to continue (here its subjects) is not appended to."""
+    target = tmp_path / "exp"
+    export_ledger(exported.system.store, target)
+    (target / "subjects.parquet").unlink()
+    again = export_ledger(exported.system.store, target)
+    assert again.generation == 1 and again.appended == again.records
+    assert (target / "subjects.parquet").is_file()

@@ -135,8 +135,8 @@ def prior_export(store: Store, directory: Path, count: int) -> dict[str, Any] | 
     written (same format and version, and the record at its chain count still has its chain
     head), so appending the records after it gives what a full export would hold; else None."""
     path = directory / "manifest.json"
-    if not path.is_file():
-        return None
+    if not all((directory / name).is_file() for name in ("manifest.json", "subjects.parquet", SUPERSESSIONS)):
+        return None  # not an export of this version, or a damaged one: rewrite it
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         done, head = int(data["chain_count"]), str(data["chain_head"])
