@@ -47,7 +47,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -217,6 +217,8 @@ def _pages(
         f"SELECT {', '.join(stored)} FROM records WHERE seq > {mark} AND seq <= {mark} "
         f"ORDER BY seq LIMIT {int(page)}"
     )
+    driver = pa.struct([_driver_field(EXPORT_SCHEMA.field(name), store.is_sqlite) for name in stored])
+    rid_at, corrects_at, subject_at = (stored.index(c) for c in ("record_id", "corrects", "subject"))
     last = start
     while True:
         with store.engine.connect() as conn:
@@ -233,12 +235,15 @@ def _pages(
                     t.records.c.record_id.in_(wanted[i : i + 500])
                 )
                 positions.update({rid: int(seq) for rid, seq in conn.execute(q)})
-        columns = list(zip(*rows, strict=True))
-        data: dict[str, pa.Array] = {
-            name: _column(columns[i], EXPORT_SCHEMA.field(name)) for i, name in enumerate(stored)
-        }
-        record_ids = columns[stored.index("record_id")]
-        corrects = columns[stored.index("corrects")]
+        # the whole page to Arrow in one conversion (rows as struct values), then each column
+        # cast to its export type in C: a third of the time of a column at a time
+        page_array = pa.array(rows, type=driver)
+        data: dict[str, pa.Array] = {}
+        for i, name in enumerate(stored):
+            column, kind = page_array.field(i), EXPORT_SCHEMA.field(name).type
+            data[name] = column if column.type == kind else column.cast(kind)
+        record_ids = [row[rid_at] for row in rows]
+        corrects = [row[corrects_at] for row in rows]
         data["occurred_year"] = pc.year(data["occurred_on"]).cast(pa.int32())
         data["corrects_seq"] = pa.array(
             [None if c is None else positions[c] for c in corrects], type=pa.int64()
@@ -248,22 +253,22 @@ def _pages(
             type=pa.timestamp("us"),
         )
         data["subject_no"] = pa.array(
-            [numbers.setdefault(code, len(numbers)) for code in columns[stored.index("subject")]],
-            type=pa.int64(),
+            [numbers.setdefault(row[subject_at], len(numbers)) for row in rows], type=pa.int64()
         )
         yield pa.RecordBatch.from_arrays([data[f.name] for f in EXPORT_SCHEMA], schema=EXPORT_SCHEMA)
         last = int(rows[-1][0])
 
 
-def _column(values: Sequence[Any], field: pa.Field) -> pa.Array:
-    """One stored column as its export type. SQLite hands back dates and times as the text
-    SQLAlchemy stored (``2024-04-24 19:39:10.000000``) and booleans as 0/1, which Arrow casts;
-    PostgreSQL's driver hands back the types themselves."""
+def _driver_field(field: pa.Field, sqlite: bool) -> pa.Field:
+    """A stored column as the database driver hands it back. SQLite gives dates and times as the
+    text SQLAlchemy stored (``2024-04-24 19:39:10.000000``) and booleans as 0/1, which Arrow then
+    casts to the export's types; PostgreSQL's driver gives the types themselves."""
     kind = field.type
-    if pa.types.is_date(kind) or pa.types.is_timestamp(kind) or pa.types.is_boolean(kind):
-        array = pa.array(values)
-        return array if array.type == kind else array.cast(kind)
-    return pa.array(values, type=kind)
+    if sqlite and (pa.types.is_date(kind) or pa.types.is_timestamp(kind)):
+        return pa.field(field.name, pa.string())
+    if sqlite and pa.types.is_boolean(kind):
+        return pa.field(field.name, pa.int64())
+    return field
 
 
 def export_ledger(
