@@ -73,15 +73,15 @@ def item_table(schemes: Sequence[Scheme]) -> pa.Table:
     return pa.concat_tables(parts)
 
 
-def _records(eff: ir.Table, items: ir.Table, scheme: Scheme, last: int) -> ir.Table:
-    """The scheme's counting records with their span in whole days (``occ``, ``start``, ``end``),
-    those that start counting by ``last`` and before they stop, as ``score_timeline`` and
-    ``change_days`` keep them."""
-    it = items.filter(items.scheme == scheme.id)
-    j = eff.inner_join(it, eff.item == it.item)
+def _records(eff: ir.Table, items: ir.Table, last: int) -> ir.Table:
+    """Each scheme's counting records (``scheme``) with their span in whole days (``occ``,
+    ``start``, ``end``), those that start counting by ``last`` and before they stop, as
+    ``score_timeline`` and ``change_days`` keep them."""
+    j = eff.inner_join(items, eff.item == items.item)
     occ = listing._days(j.occurred_on)
     rep = listing._days(j.reported_at.date())
     t = j.select(
+        scheme=j.scheme,
         seq=j.seq,
         subject=j.subject,
         subject_no=j.subject_no,
@@ -148,12 +148,13 @@ def _contributions(r: ir.Table, last: int) -> ir.Table:
     return v.select("subject", "subject_no", "day", delta=v.value - before.coalesce(0))
 
 
-def _points_history(eff: ir.Table, items: ir.Table, scheme: Scheme, last: int) -> ir.Table:
+def _points_history(r: ir.Table, scheme: Scheme, last: int) -> ir.Table:
     """``subject, subject_no, day, score``: the points score at the end of each day it may change,
-    from the first day a record starts counting (``score_timeline``)."""
+    from the first day a record starts counting (``score_timeline``), from the scheme's records
+    ``r`` (:func:`_records`)."""
     model = scheme.model
     assert isinstance(model, PointsModel)
-    c = _contributions(_records(eff, items, scheme, last), last)
+    c = _contributions(r, last)
     # a count-like cast: a sum of BIGINT is HUGEINT on DuckDB
     per_day = c.group_by("subject", "subject_no", "day").agg(delta=c.delta.sum().cast("int64"))
     running = per_day.delta.sum().over(ibis.cumulative_window(group_by=per_day.subject, order_by=per_day.day))
@@ -165,14 +166,15 @@ def _points_history(eff: ir.Table, items: ir.Table, scheme: Scheme, last: int) -
     return per_day.select("subject", "subject_no", "day", score=score.cast("int64"))
 
 
-def _history(eff: ir.Table, items: ir.Table, subjects: ir.Table, scheme: Scheme, last: int) -> ir.Table:
+def _history(records: ir.Table, subjects: ir.Table, scheme: Scheme, last: int) -> ir.Table:
     """``subject, day, score, grade``: a subject's score history under ``scheme`` as the walk reads
-    it, for the subjects the model rates."""
+    it, for the subjects the model rates, from every scheme's ``records`` (:func:`_records`)."""
     model = scheme.model
+    r = records.filter(records.scheme == scheme.id).drop("scheme")
     if isinstance(model, PointsModel):
-        h = _points_history(eff, items, scheme, last)
+        h = _points_history(r, scheme, last)
     elif isinstance(model, TierModel):
-        h = _tier_history(eff, items, scheme, last)
+        h = _tier_history(r, scheme, last)
     else:
         raise ValueError(f"{scheme.id}: lists by grade are derived for points and tier models only")
     if set(model.subjects) != {"person", "organisation"}:  # lists._rated: an enterprise rating
@@ -182,12 +184,12 @@ def _history(eff: ir.Table, items: ir.Table, subjects: ir.Table, scheme: Scheme,
     return h.select("subject", "day", "score", grade=relational.grade_expr(scheme_id, h.score, [scheme]))
 
 
-def _tier_history(eff: ir.Table, items: ir.Table, scheme: Scheme, last: int) -> ir.Table:
+def _tier_history(r: ir.Table, scheme: Scheme, last: int) -> ir.Table:
     """``subject, subject_no, day, score``: the tier level at the end of each day it may change
-    (``tier_change_days``), from the first day it differs from the default (``dispatch.timeline``)."""
+    (``tier_change_days``), from the first day it differs from the default (``dispatch.timeline``),
+    from the scheme's records ``r`` (:func:`_records`)."""
     model = scheme.model
     assert isinstance(model, TierModel)
-    r = _records(eff, items, scheme, last)
     day_sets = [
         r.select(r.subject, r.subject_no, day=r.start),
         r.select(r.subject, r.subject_no, day=r.end),
@@ -306,13 +308,17 @@ def population_grade_listing(
     if bad:
         raise ValueError("not a list by grade of a points or tier model: " + ", ".join(bad))
     today = (as_of.date() - listing.EPOCH).days
-    eff = relational.effective(records, as_of)
     open_ = suspending.open_at(objections, as_of)
+    # Materialised (Table.cache: a temporary table on DuckDB, a local checkpoint on Spark), the
+    # records once for every scheme and each scheme's history once for its lists: a history reads
+    # its records four to eight times and each of its lists reads it again, and Spark plans,
+    # compiles and runs every read of a subplan afresh (docs/scale.md, engines/gradelists.py)
+    recs = _records(relational.effective(records, as_of), items, today).cache()
     histories: dict[str, ir.Table] = {}
     parts = []
     for s, lst in lists:
         if s.id not in histories:
-            histories[s.id] = _history(eff, items, subjects, s, today)
+            histories[s.id] = _history(recs, subjects, s, today).cache()
         e = _entries(histories[s.id], s, lst, today)
         e = e.mutate(gsubject=e.subject)
         qualified = f"{s.id}/{lst.id}"
