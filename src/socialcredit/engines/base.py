@@ -54,7 +54,7 @@ class Engine(ABC):
         files = self.record_files(dataset)
         manifest = read_manifest(dataset) if (dataset / "manifest.json").is_file() else {}
         done = len(manifest.get("generations", []))
-        if any(_generation(p.name) > done for p in dataset.glob("records/*/g*-part-*.parquet")):
+        if manifest and any(_generation(p.name) > done for p in dataset.glob("records/*/g*-part-*.parquet")):
             # files of an export that died before its manifest: not the ledger yet (the next
             # export writes that generation again and removes them)
             files = files.filter(files.seq <= int(manifest["chain_count"]))

@@ -287,7 +287,7 @@ def export_ledger(
     The chain head is read first and only records up to it are exported, so records appended
     during the export are left for the next one and the manifest's count is exact. Why
     incremental: the ledger is append-only, and reading it back is the slow part of an export
-    (about 55,000 records/s from SQLite, docs/benchmarks.md), so a national ledger exported in
+    (about 93,000 records/s from SQLite, docs/benchmarks.md), so a national ledger exported in
     full before every rescore would spend days reading what the last export already wrote."""
     import time
 
