@@ -33,14 +33,22 @@ once for every later round and for the final union. On the list parity test's ci
 job took 146 s before and 60 s after; reading each round once and checkpointing (a cached
 frame's plan still held every earlier round's) took it to about 30 s (docs/scale.md).
 
-Not here, and why:
+Criteria that need several records (``min_records`` above 1, none shipped) keep a window: the
+qualifying records since the last entry opened or ended, or the last removal record, less those
+that occurred more than ``window_days`` before a record added after them. The entry opens at the
+first record that brings the window to ``min_records``, and its grounds begin with the window.
+Relationally (:func:`_window_pairs`): a pair of qualifying records ``x`` up to ``r`` is kept unless
+a qualifying record between them (an anti-join) occurred more than ``window_days`` after ``x``;
+each round counts, for each candidate ``r``, the pairs whose ``x`` lies after where its window
+started (the round's last entry, or ``r``'s last removal), and opens at the first ``r`` with
+enough. Dropped records need not be the oldest, so the grounds need not be consecutive records;
+they are collected from the pairs (``tests/test_engines_windows.py`` holds both engines to the
+walk on random histories).
 
-- lists by grade (``criteria.grade_at_most``/``grade_at_least``: Rongcheng's honour roll and D
-  list, the enterprise red rating) follow a score's whole history, not records of items: they
-  are derived by :mod:`~socialcredit.engines.gradelists` (points and tier models; a factor
-  model's are named by :func:`refused`), and :func:`population_listing` refuses them;
-- criteria with ``min_records > 1`` (no shipped list): refused likewise (the walk keeps a window
-  of qualifying records between entries).
+Not here: lists by grade (``criteria.grade_at_most``/``grade_at_least``: Rongcheng's honour roll
+and D list, the enterprise red rating) follow a score's whole history, not records of items: they
+are derived by :mod:`~socialcredit.engines.gradelists` (points and tier models; a factor model's
+are named by :func:`refused`), and :func:`population_listing` refuses them.
 
 An entry an open objection suspends names it in ``suspended_by``
 (:mod:`~socialcredit.engines.suspending`, the rule of ``dueprocess.suspension``).
@@ -170,15 +178,11 @@ def refused(schemes: Sequence[Scheme]) -> dict[str, str]:
     out: dict[str, str] = {}
     for s in schemes:
         for lst in s.lists:
-            crit = lst.criteria
-            if not crit.items:
-                if not isinstance(s.model, PointsModel | TierModel):
-                    out[f"{s.id}/{lst.id}"] = (
-                        "a list by grade of a factor model is not relational yet (its history would "
-                        "need every factor's inputs on every day the score can change)"
-                    )
-            elif crit.min_records > 1:
-                out[f"{s.id}/{lst.id}"] = "criteria with min_records above 1 are not relational yet"
+            if not lst.criteria.items and not isinstance(s.model, PointsModel | TierModel):
+                out[f"{s.id}/{lst.id}"] = (
+                    "a list by grade of a factor model is not relational yet (its history would "
+                    "need every factor's inputs on every day the score can change)"
+                )
     return out
 
 
@@ -205,11 +209,14 @@ def _date(days: ir.IntegerValue) -> ir.DateValue:
 
 def _events(eff: ir.Table, scheme: Scheme, lst: ListDef) -> ir.Table:
     """The list's records per subject in walk order: ``subject, pos, is_q, qn, day, record_id,
-    item`` (``pos`` from 0; ``qn`` qualifying records up to and including this one)."""
+    item`` (``pos`` from 0; ``qn`` qualifying records up to and including this one); for a list
+    that needs ``min_records`` above 1 also ``occ`` (the day it occurred, which its window is
+    measured by) and ``rem_pos`` (where its window last started over)."""
     removal = list(lst.removal.on_items)
     qualifying = [i for i in lst.criteria.items if i not in removal]
     e = eff.filter(eff.item.isin([*qualifying, *removal]))
     order = [e.reported_at, e.seq]
+    counted = lst.criteria.min_records > 1
     e = e.select(
         subject=e.subject,
         record_id=e.record_id,
@@ -221,8 +228,45 @@ def _events(eff: ir.Table, scheme: Scheme, lst: ListDef) -> ir.Table:
         qn=ibis.cases((e.item.isin(qualifying), e.seq), else_=ibis.null("int64"))
         .count()
         .over(ibis.cumulative_window(group_by=e.subject, order_by=order)),
+        **({"occ": _days(e.occurred_on)} if counted else {}),
     )
+    if counted:
+        # where a window starts over: the last removal record at or before each record (-1:
+        # none), since a removal empties the window whether an entry is open or not
+        rem = ibis.cases((e.is_q == 0, e.pos), else_=ibis.null("int64"))
+        e = e.mutate(rem_pos=rem.max().over(ibis.cumulative_window(group_by=e.subject, order_by=e.pos)))
+        e = e.mutate(rem_pos=e.rem_pos.coalesce(-1))
     return e
+
+
+def _window_pairs(events: ir.Table, lst: ListDef) -> ir.Table:
+    """For a list that needs ``min_records`` qualifying records: every pair of qualifying records
+    ``x`` up to ``r`` of one subject such that ``x`` would still be in the window when ``r`` is
+    added (``subject, x_pos, r_pos, r_rem``; ``r_rem`` the last removal before ``r``).
+
+    The walk drops from its window, each time it adds a record ``y``, every record that occurred
+    more than ``window_days`` before ``y``; so ``x`` is still there at ``r`` unless some qualifying
+    ``y`` after it, up to ``r``, occurred more than ``window_days`` after it: an anti-join. Whether
+    the window was emptied in between (a removal, an entry opened) depends on the round, so each
+    round filters these pairs by where its window starts. Pairs are few: a subject's qualifying
+    records on one list, squared."""
+    q = events.filter(events.is_q == 1)
+    x, r = q.view(), q.view()
+    pairs = x.inner_join(r, (x.subject == r.subject) & (x.pos <= r.pos)).select(
+        subject=x.subject, x_pos=x.pos, x_occ=x.occ, r_pos=r.pos, r_rem=r.rem_pos
+    )
+    if lst.criteria.window_days:
+        y = q.view()
+        pairs = pairs.anti_join(
+            y,
+            [
+                pairs.subject == y.subject,
+                y.pos > pairs.x_pos,
+                y.pos <= pairs.r_pos,
+                y.occ - pairs.x_occ > lst.criteria.window_days,
+            ],
+        )
+    return pairs.select("subject", "x_pos", "r_pos", "r_rem")
 
 
 def _planned(lst: ListDef, since: ir.IntegerValue, j: ir.IntegerValue) -> ir.IntegerValue:
@@ -236,29 +280,62 @@ def _planned(lst: ListDef, since: ir.IntegerValue, j: ir.IntegerValue) -> ir.Int
     return since + ibis.cases((j == 0, period), else_=extended)
 
 
-def _entries(events: ir.Table, scheme: Scheme, lst: ListDef, rounds: int, today: int) -> ir.Table:
-    """Every entry of the list, one round per entry (see the module docstring)."""
+def _opening(events: ir.Table, state: ir.Table, pairs: ir.Table | None, lst: ListDef) -> ir.Table:
+    """Each subject's next entry after ``state.after``: the record that opens it (``start``), where
+    its window began (``base``: its grounds before ``start`` lie after it) and its first ground
+    (``reason_record``, ``reason_item``); one row per subject that has one."""
     notice = lst.notice.days if lst.notice.required else 0
+    e, ev, first_ev = events.view(), events.view(), events.view()
+    if pairs is None:  # one record lists: the first qualifying record after the last entry
+        opened = e.inner_join(state, e.subject == state.subject).filter(
+            lambda t: (t.is_q == 1) & (t.pos > t.after)
+        )
+        first = opened.group_by("subject").agg(start=opened.pos.min())
+        first = first.mutate(base=first.start - 1, first_pos=first.start)
+    else:
+        # the first record whose window, started over after the last entry or removal, holds
+        # ``min_records`` records still in it (it holds exactly that many: it grows by one a record)
+        p = pairs.inner_join(state, pairs.subject == state.subject)
+        p = p.select(
+            subject=pairs.subject,
+            x_pos=pairs.x_pos,
+            r_pos=pairs.r_pos,
+            base=ibis.greatest(state.after, pairs.r_rem),
+        )
+        p = p.filter(p.x_pos > p.base)
+        c = p.group_by(["subject", "r_pos", "base"]).agg(n=p.x_pos.count(), first_pos=p.x_pos.min())
+        c = c.filter(c.n >= lst.criteria.min_records)
+        m, cv = c.group_by(m_subject=c.subject).agg(m_start=c.r_pos.min()), c.view()
+        first = m.inner_join(cv, (m.m_subject == cv.subject) & (m.m_start == cv.r_pos)).select(
+            subject=cv.subject, start=cv.r_pos, base=cv.base, first_pos=cv.first_pos
+        )
+    s = first.inner_join(ev, (first.subject == ev.subject) & (first.start == ev.pos)).select(
+        subject=first.subject,
+        start=first.start,
+        base=first.base,
+        first_pos=first.first_pos,
+        noticed=ev.day,
+        since=ev.day + notice,
+        qn_start=ev.qn,
+    )
+    keep = [c for c in s.columns if c != "first_pos"]
+    j = s.inner_join(first_ev, (s.subject == first_ev.subject) & (s.first_pos == first_ev.pos))
+    return j.select(*[s[c] for c in keep], reason_record=first_ev.record_id, reason_item=first_ev.item)
+
+
+def _entries(
+    events: ir.Table, pairs: ir.Table | None, scheme: Scheme, lst: ListDef, rounds: int, today: int
+) -> ir.Table:
+    """Every entry of the list, one round per entry (see the module docstring); ``pairs`` are
+    :func:`_window_pairs` for a list that needs more than one record, else None."""
     last = events.group_by("subject").agg(q_total=events.qn.max())
     state = events.select("subject").distinct().mutate(after=ibis.literal(-1, type="int64"))
     found: list[ir.Table] = []
     for _ in range(rounds):
         # every join of the events with something derived from them reads a fresh view (Ibis
         # needs one to tell the two sides of a self-join apart)
-        e, ev, later_ev, end_ev = events.view(), events.view(), events.view(), events.view()
-        opened = e.inner_join(state, e.subject == state.subject).filter(
-            lambda t: (t.is_q == 1) & (t.pos > t.after)
-        )
-        first = opened.group_by("subject").agg(start=opened.pos.min())
-        s = first.inner_join(ev, (first.subject == ev.subject) & (first.start == ev.pos)).select(
-            subject=first.subject,
-            start=first.start,
-            noticed=ev.day,
-            since=ev.day + notice,
-            qn_start=ev.qn,
-            reason_record=ev.record_id,
-            reason_item=ev.item,
-        )
+        later_ev, end_ev = events.view(), events.view()
+        s = _opening(events, state, pairs, lst)
         # each later record: the extensions before it, the planned end then, whether it ends the
         # entry; the first that does is found per entry by grouping on the entry's columns (a left
         # join keeps an entry no record follows), so ``s`` and the rounds before are read once
@@ -266,7 +343,7 @@ def _entries(events: ir.Table, scheme: Scheme, lst: ListDef, rounds: int, today:
         j = later.qn - later.is_q - later.qn_start
         planned = _planned(lst, later.since, j)
         ends = (later.is_q == 0) | (later.day >= planned)
-        keys = [s.subject, s.start, s.noticed, s.since, s.qn_start, s.reason_record, s.reason_item]
+        keys = [s.subject, s.start, s.base, s.noticed, s.since, s.qn_start, s.reason_record, s.reason_item]
         cand = later.select(*keys, pos=ibis.cases((ends, later.pos), else_=ibis.null("int64")))
         w = cand.group_by([c.get_name() for c in keys]).agg(end_pos=cand.pos.min())
         x = w.left_join(end_ev, (w.subject == end_ev.subject) & (w.end_pos == end_ev.pos))
@@ -274,6 +351,7 @@ def _entries(events: ir.Table, scheme: Scheme, lst: ListDef, rounds: int, today:
         x = x.select(
             subject=w.subject,
             start=w.start,
+            base=w.base,
             noticed=w.noticed,
             since=w.since,
             reason_record=w.reason_record,
@@ -305,8 +383,9 @@ def _entries(events: ir.Table, scheme: Scheme, lst: ListDef, rounds: int, today:
                 ),
                 reason_record=x.reason_record,
                 reason_item=x.reason_item,
-                grounds=x.j + 1,
+                grounds=x.j + lst.criteria.min_records,
                 start=x.start,
+                base=x.base,
                 end_pos=x.end_pos,
             )
         )
@@ -328,15 +407,18 @@ def _entries(events: ir.Table, scheme: Scheme, lst: ListDef, rounds: int, today:
             reason_item=events.item,
             grounds=events.pos,
             start=events.pos,
+            base=events.pos,
             end_pos=events.pos,
         )
     return ibis.union(*found, distinct=False)
 
 
-def _with_ground_records(entries: ir.Table, events: ir.Table) -> ir.Table:
+def _with_ground_records(entries: ir.Table, events: ir.Table, pairs: ir.Table | None) -> ir.Table:
     """``entries`` (of :func:`_entries`) with ``ground_records``: the ids of the qualifying
     records from the one that opened each entry up to the one before the record that ended it
-    (all after it while it has not ended), in walk order, as ``lists.entries_for`` collects them.
+    (all after it while it has not ended), in walk order, as ``lists.entries_for`` collects them;
+    for a list that needs several records (``pairs``: :func:`_window_pairs`), preceded by the
+    records still in the window when it opened (those after ``base`` that pair with ``start``).
 
     Why the detour through text: neither engine keeps the order of a grouped collect (Spark's
     has no ``ORDER BY``), and mapping over a sorted array of structs needs a lambda that DuckDB
@@ -345,15 +427,25 @@ def _with_ground_records(entries: ir.Table, events: ir.Table) -> ir.Table:
     prefixes cut (record ids are hex, so ``[0-9]{10}:`` only ever matches a prefix) and the
     text split again. Every step is plain SQL on both engines."""
     ev = events.filter(events.is_q == 1)
-    k = entries.select("subject", "start", "end_pos")
+    k = entries.select("subject", "start", "base", "end_pos")
+    first = ev.pos >= k.start if pairs is None else ev.pos > k.start
     j = k.inner_join(
         ev,
-        (k.subject == ev.subject) & (ev.pos >= k.start) & (k.end_pos.isnull() | (ev.pos < k.end_pos)),
+        (k.subject == ev.subject) & first & (k.end_pos.isnull() | (ev.pos < k.end_pos)),
     )
-    keyed = j.select(
-        subject=k.subject,
-        start=k.start,
-        key=ev.pos.cast("string").lpad(10, "0") + ":" + ev.record_id,
+    grounds = j.select(subject=k.subject, start=k.start, pos=ev.pos, record_id=ev.record_id)
+    if pairs is not None:
+        wk, wev = k.view(), ev.view()
+        w = wk.inner_join(
+            pairs, (wk.subject == pairs.subject) & (pairs.r_pos == wk.start) & (pairs.x_pos > wk.base)
+        )
+        w = w.inner_join(wev, (wk.subject == wev.subject) & (pairs.x_pos == wev.pos))
+        w = w.select(subject=wk.subject, start=wk.start, pos=wev.pos, record_id=wev.record_id)
+        grounds = ibis.union(grounds, w, distinct=False)
+    keyed = grounds.select(
+        subject=grounds.subject,
+        start=grounds.start,
+        key=grounds.pos.cast("string").lpad(10, "0") + ":" + grounds.record_id,
     )
     g = keyed.group_by("subject", "start").agg(keys=keyed.key.collect())
     g = g.select(
@@ -439,6 +531,12 @@ def population_listing(
     # read a list's events several times, and Spark would compute them (a filter of every
     # record and two windows) again for every read; a list's events are its items' records only
     events = {(s.id, lst.id): _events(eff, s, lst).cache() for s, lst in lists}
+    pairs = {
+        key: _window_pairs(events[key], lst).cache()
+        for s, lst in lists
+        if lst.criteria.min_records > 1
+        for key in [(s.id, lst.id)]
+    }
     if rounds is None:
         counts = ibis.union(
             *[e.group_by("subject").agg(n=e.qn.max()).select("n") for e in events.values()], distinct=False
@@ -450,7 +548,8 @@ def population_listing(
     for s, lst in lists:
         qualified = f"{s.id}/{lst.id}"
         ev = events[(s.id, lst.id)]
-        entries = _with_ground_records(_entries(ev, s, lst, rounds, today), ev)
+        pr = pairs.get((s.id, lst.id))
+        entries = _with_ground_records(_entries(ev, pr, s, lst, rounds, today), ev, pr)
         entries = _removal_due(entries, lst, calendar)
         both = entries.mutate(via=ibis.null("string"), gsubject=entries.subject)
         if lst.lists_representative:

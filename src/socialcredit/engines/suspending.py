@@ -12,8 +12,8 @@ not including, the record that ended it); ``suspended_by`` is the first filed of
 
 Why joins and not a loop: objections are few, but entries are many, so the entries are joined
 once with two small tables (the first open objection naming the list, per filer; the qualifying
-records open objections name, with their walk positions), and an entry's grounds are the range of
-positions from its ``start`` up to its ``end_pos``.
+records open objections name, with their subjects), and a named record suspends an entry whose
+``ground_records`` hold it.
 """
 
 from __future__ import annotations
@@ -95,10 +95,10 @@ def attach(
 
     ``entries`` hold ``subject`` and ``gsubject`` (the subject whose records are the grounds: the
     organisation of a representative's entry, else the subject). For an item list, ``events`` are
-    its walk events (``listing._events``) and ``entries`` also hold ``start`` and ``end_pos``, the
-    walk positions of the record that opened the entry and of the one that ended it (null while
-    open), so its grounds are the qualifying events in between; a list by grade has no events (its
-    grounds are a grade, which no objection names).
+    its walk events (``listing._events``) and ``entries`` also hold ``start`` (the walk position
+    of the record that opened the entry, which tells entries apart) and ``ground_records`` (the
+    ids of its grounds); a list by grade has no events (its grounds are a grade, which no
+    objection names).
 
     Why in this shape: ``entries`` is the end of a long plan (one round per entry), and Spark
     plans it again for every reference, so it is read once here and joined only with small
@@ -119,12 +119,11 @@ def attach(
         rec = open_.filter(open_.record_id.notnull())
         ev = events.filter(events.is_q == 1)
         n = ev.inner_join(rec, ev.record_id == rec.record_id)
-        n = n.select(n_subject=ev.subject, n_pos=ev.pos, n_filer=rec.subject, n_seq=rec.filed_seq)
+        n = n.select(n_subject=ev.subject, n_record=ev.record_id, n_filer=rec.subject, n_seq=rec.filed_seq)
         j = t.left_join(
             n,
             (t.gsubject == n.n_subject)
-            & (n.n_pos >= t.start)
-            & (t.end_pos.isnull() | (n.n_pos < t.end_pos))
+            & t.ground_records.contains(n.n_record)
             & ((n.n_filer == t.subject) | (n.n_filer == t.gsubject)),
         )
         t = j.select(*cols, "s_seq", "g_seq", r_seq=j.n_seq)
