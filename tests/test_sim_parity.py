@@ -25,10 +25,11 @@ PERSONS = 4000
 MONTHS = 36
 
 
-def _fast_court() -> list[Scheme]:
+def _fast_court(window: bool = False) -> list[Scheme]:
     """The shipped schemes with a court list that moves fast: grounds 40 times as frequent, a
     120-day period extended by 60 days per further ground up to 240, and 10 days' notice, so that
-    extensions, caps, removals and notice all happen within a short run."""
+    extensions, caps, removals and notice all happen within a short run; with ``window``, a listing
+    also needs two grounds within 90 days (``min_records``, ``window_days``)."""
     out = []
     for s in shipped_registry().schemes.values():
         if s.id == "court-dishonest-debtors":
@@ -44,25 +45,29 @@ def _fast_court() -> list[Scheme]:
                     "notice": Notice(required=True, days=10),
                 }
             )
+            if window:
+                criteria = lst.criteria.model_copy(update={"min_records": 2, "window_days": 90})
+                lst = lst.model_copy(update={"criteria": criteria})
             s = s.model_copy(update={"items": items, "lists": [lst]})
         out.append(s)
     return out
 
 
 @pytest.mark.parametrize(
-    "scheme,due_process,fast",
+    "scheme,due_process,court",
     [
-        ("rongcheng", True, False),
-        ("rongcheng", False, False),
-        ("suining-2010", True, False),
-        ("rongcheng", True, True),
+        ("rongcheng", True, "shipped"),
+        ("rongcheng", False, "shipped"),
+        ("suining-2010", True, "shipped"),
+        ("rongcheng", True, "fast"),
+        ("rongcheng", True, "window"),
     ],
 )
-def test_simulated_state_equals_live_rules(scheme: str, due_process: bool, fast: bool) -> None:
+def test_simulated_state_equals_live_rules(scheme: str, due_process: bool, court: str) -> None:
     pop = synthesize(PERSONS, seed=7)
     settings = Settings(scheme=scheme, due_process=due_process, error_rate=0.0, restore_propensity=0.0)
     sim = Simulation(
-        _fast_court() if fast else list(shipped_registry().schemes.values()),
+        _fast_court(court == "window") if court != "shipped" else list(shipped_registry().schemes.values()),
         settings,
         pop,
         seed=7,

@@ -11,9 +11,12 @@ simulated records turned into real ledger records.
 
 Scope, stated rather than hidden:
 
-- An item list's criteria with ``min_records > 1`` *and* a ``window_days`` cannot be compiled (the
-  window would need each subject's qualifying dates); no shipped list has one, and
-  :meth:`CompiledItemList.of` refuses such a list rather than approximate it.
+- An item list's criteria with ``min_records > 1`` *and* a ``window_days`` keep, per subject, the
+  days of the last ``min_records - 1`` qualifying records since the window last started over
+  (``ItemListState.recent``). That is the whole window, not an approximation, because records here
+  occur on the day they are reported: days only grow along the walk, so the walk drops the oldest
+  first, and a record opens an entry exactly when the ``min_records - 1``-th before it is within
+  ``window_days`` of it.
 - The removal deadline (``within_working_days``) and suspension by an open objection are not
   state here: an entry ends on the day of the fulfilment record, as in ``lists.py``, and the
   caller applies suspensions (the simulator files objections against records, which suspend no
@@ -68,19 +71,25 @@ class ItemListState:
     pending: IntArray
     wrong: BoolArray
     """The open entry was started by a record flagged wrong (for the simulator's counts)."""
+    recent: IntArray
+    """For a list with a window: the days of the last qualifying records, oldest first, one
+    column per record before the one that would open an entry (``min_records - 1``); only the last
+    ``pending`` of them are in the window."""
     opened: int = 0
     extended: int = 0
     removed: int = 0
     expired: int = 0
 
     @classmethod
-    def empty(cls, n: int) -> ItemListState:
+    def empty(cls, n: int, depth: int = 0) -> ItemListState:
+        """No entries for ``n`` subjects; ``depth`` is the list's ``CompiledItemList.depth``."""
         return cls(
             np.zeros(n, dtype=np.bool_),
             np.zeros(n, dtype=np.int64),
             np.zeros(n, dtype=np.int64),
             np.zeros(n, dtype=np.int64),
             np.zeros(n, dtype=np.bool_),
+            np.zeros((n, depth), dtype=np.int64),
         )
 
 
@@ -98,6 +107,7 @@ class CompiledItemList:
     extension_days: int
     max_period_days: int | None
     min_records: int
+    window_days: int | None
     lists_representative: bool
     kind: str
     suspends: bool = False
@@ -109,10 +119,6 @@ class CompiledItemList:
         crit = lst.criteria
         if not crit.items:
             raise ValueError(f"{scheme.id}/{lst.id} is a grade list")
-        if crit.min_records > 1 and crit.window_days is not None:
-            raise ValueError(
-                f"{scheme.id}/{lst.id}: min_records with window_days is not compiled (see module docstring)"
-            )
         codes = list(items)
         return cls(
             qualified_id=f"{scheme.id}/{lst.id}",
@@ -123,10 +129,16 @@ class CompiledItemList:
             extension_days=lst.extension_days,
             max_period_days=lst.max_period_days,
             min_records=crit.min_records,
+            window_days=crit.window_days,
             lists_representative=lst.lists_representative,
             kind=lst.kind,
             suspends=lst.during_objection == "suspend",
         )
+
+    @property
+    def depth(self) -> int:
+        """How many earlier qualifying days a subject's state keeps (``ItemListState.recent``)."""
+        return self.min_records - 1 if self.window_days else 0
 
     def step(
         self, state: ItemListState, agent: IntArray, day: IntArray, item: IntArray, wrong: BoolArray
@@ -161,8 +173,17 @@ class CompiledItemList:
             state.extended += int(ext.sum())
             new = g & ~cur
             an = a[new]
-            state.pending[an] += 1
-            ready = state.pending[an] >= self.min_records
+            if self.depth:
+                # enough earlier records since the window started over, the earliest needed
+                # within the window of this one (days only grow, so all between are too)
+                dn, window = d[new], self.window_days or 0
+                ready = (state.pending[an] >= self.depth) & (dn - state.recent[an, 0] <= window)
+                state.recent[an, :-1] = state.recent[an, 1:]
+                state.recent[an, -1] = dn
+                state.pending[an] += 1
+            else:
+                state.pending[an] += 1
+                ready = state.pending[an] >= self.min_records
             ao = an[ready]
             since = d[new][ready] + self.notice_days
             state.current[ao] = True

@@ -279,7 +279,7 @@ class Simulation:
         self.wrong_raw = np.zeros(n, dtype=np.int64)
         self.fab_raw = np.zeros(n, dtype=np.int64)
         self.employed = population.employed.copy()
-        self.item_state = [ItemListState.empty(n) for _ in w.item_lists]
+        self.item_state = [ItemListState.empty(n, x.depth) for x in w.item_lists]
         self.grade_state = [GradeListState.empty(n) for _ in w.grade_lists]
         self.expiries: dict[int, list[tuple[IntArray, IntArray, IntArray, IntArray, IntArray]]] = {}
         self.closures: dict[int, list[IntArray]] = {}
