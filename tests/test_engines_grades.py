@@ -45,6 +45,7 @@ from tests.test_engines_models import (
     NOW,
     City,
     _by_subject,
+    _factor_variant,
     _tier_variant,
     entry_row,
     list_rows,
@@ -106,7 +107,23 @@ def _tier_variant_listed() -> Scheme:
     )  # fmt: skip
 
 
-VARIANTS = [_points_variant(), _tier_variant_listed()]
+def _factor_variant_listed() -> Scheme:
+    """The factor variant of tests/test_engines_models.py (sesame scoring everyone, decaying items)
+    with a list at each end: the score is a map of sums, in floating point, on every change day."""
+    data = _factor_variant().model_dump()
+    data["id"], data["measures"] = "sesame-listed", []  # its measures name the shipped scheme
+    return _with_lists(
+        data,
+        [
+            {"id": "fair-or-worse", "title": "rated fair or worse", "period_days": 90,
+             "criteria": {"grade_at_most": "fair"}, "notice": {"required": True, "days": 5}},
+            {"id": "excellent", "title": "rated excellent", "kind": "red", "period_days": 60,
+             "criteria": {"grade_at_least": "excellent"}, "notice": {"required": False, "days": 0}},
+        ],
+    )  # fmt: skip
+
+
+VARIANTS = [_points_variant(), _tier_variant_listed(), _factor_variant_listed()]
 SCHEMES = [SHIPPED.scheme("rongcheng"), SHIPPED.scheme("enterprise-credit"), *VARIANTS]
 GRADED = [(s, lst) for s, lst in relational_lists(SCHEMES) if gradelists.by_grade(lst)]
 Entry = tuple[Any, ...]
@@ -231,6 +248,7 @@ def test_every_list_by_grade_is_derived() -> None:
         "rongcheng/honour-roll", "rongcheng/d-grade", "enterprise-credit/red-rated",
         "rongcheng-decay/high", "rongcheng-decay/low", "rongcheng-decay/plain",
         "honest-shanghai-listed/bad", "honest-shanghai-listed/very-good", "honest-shanghai-listed/not-bad",
+        "sesame-listed/fair-or-worse", "sesame-listed/excellent",
     }  # fmt: skip
     assert refused(list(SHIPPED.schemes.values())) == {}
     rongcheng = SHIPPED.scheme("rongcheng")
@@ -244,16 +262,18 @@ def test_every_list_by_grade_is_derived() -> None:
     engine.close()
 
 
-def test_a_factor_models_list_by_grade_is_refused() -> None:
-    base = SHIPPED.scheme("sesame")
-    data = base.model_dump()
-    template = SHIPPED.scheme("rongcheng").lists[1].model_dump()
-    grade = base.model.grades[-1].grade if base.model else ""
-    data["lists"] = [{**template, "id": "low", "criteria": {"grade_at_most": grade}}]
-    scheme = Scheme.model_validate({**data, "id": "sesame-listed"})
-    assert refused([scheme]) == {"sesame-listed/low": refused([scheme])["sesame-listed/low"]}
-    assert "factor model" in refused([scheme])["sesame-listed/low"]
-    assert relational_lists([scheme]) == []
+def test_a_list_by_grade_on_contacts_is_refused() -> None:
+    """A factor model's list by grade is derived, unless its relationships factor counts: no
+    export holds contacts' scores, so the list is named as refused, not guessed."""
+    data = _factor_variant_listed().model_dump()
+    for f in data["model"]["factors"]:
+        if f["source"] == "contacts":
+            f["enabled"] = True
+    scheme = Scheme.model_validate({**data, "id": "sesame-contacts"})
+    assert set(refused([scheme])) == {"sesame-contacts/fair-or-worse", "sesame-contacts/excellent"}
+    assert "relationships factor" in refused([scheme])["sesame-contacts/excellent"]
+    assert relational_lists([scheme]) == [] and not gradelists.derivable(scheme)
+    assert refused([_factor_variant_listed()]) == {}
 
 
 def test_the_lists_by_grade_are_exercised(entries: dict[dt.datetime, list[Entry]]) -> None:

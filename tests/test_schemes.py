@@ -395,6 +395,20 @@ def test_list_grade_must_exist() -> None:
         parse_scheme(yaml.safe_dump(data), "town.yaml")
 
 
+def test_an_opt_in_scheme_cannot_list_by_grade() -> None:
+    """Sesame's score exists only for those who joined: a list by its grade would list (and
+    publish) people by a score they never agreed to, so the scheme is refused, naming the list."""
+    data = shipped_scheme("sesame").model_dump(mode="json")
+    data["lists"] = [
+        {"id": "poor", "title": "Poor", "kind": "black", "criteria": {"grade_at_most": "poor"},
+         "period_days": 365, "legal_basis": "x"}
+    ]  # fmt: skip
+    with pytest.raises(SchemeError, match="town.yaml: .*list poor: an opt-in scheme .*cannot list by grade"):
+        parse_scheme(yaml.safe_dump(data), "town.yaml")
+    data["enrolment"] = None  # the same list on a score of everyone is a scheme like any other
+    assert parse_scheme(yaml.safe_dump(data), "town.yaml").lists[0].id == "poor"
+
+
 def test_measure_referencing_missing_list_fails_in_registry() -> None:
     data = minimal()
     data["measures"] = [

@@ -150,8 +150,8 @@ class RescoreResult:
     """Entries per list (``scheme/list``) and status at ``as_of``, from what was written."""
     lists_output: str | None = None
     lists_refused: dict[str, str] = field(default_factory=dict)
-    """Lists no relational definition derives (a factor model's list by grade; none shipped),
-    with the reason."""
+    """Lists no relational definition derives (a list by grade of a factor model whose
+    relationships factor counts; none shipped), with the reason."""
     suspended: dict[str, int] = field(default_factory=dict)
     """Entries in force or pending per list whose measures an open objection suspends."""
 

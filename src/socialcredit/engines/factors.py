@@ -91,45 +91,28 @@ def _mapped(f: Factor, value: ir.FloatingValue) -> ir.FloatingValue:
     return ibis.cases(*branches, else_=exact(yn))
 
 
-def population_factors(
-    records: ir.Table,
-    subjects: ir.Table,
-    items: ir.Table,
-    schemes: Sequence[Scheme],
-    as_of: dt.datetime,
-) -> ir.Table:
-    """Every scored subject's score and grade under every factor scheme at ``as_of``, in
-    :data:`relational.SCORE_SCHEMA`; an opt-in scheme has rows only for subjects who joined.
+def scores(read: ir.Table, grid: ir.Table, schemes: Sequence[Scheme], keys: Sequence[str]) -> ir.Table:
+    """``grid`` with ``score``, the factor score (rules 2 and 3) of each of its rows, from the
+    counting records ``read`` (``scheme, item, points`` and ``keys``) that share the row's
+    ``scheme`` and ``keys``: one aggregate with a column per factor.
 
-    ``items`` is :func:`socialcredit.engines.counting.model_items` of ``schemes`` on the same
-    backend. Raises :class:`ValueError` for a scheme whose relationships factor counts."""
+    The keys say what a row is: a subject at ``as_of`` (:func:`population_factors`: ``subject``),
+    or a subject on one day of its history (:mod:`~socialcredit.engines.gradelists`:
+    ``subject_no, day``, each record's points decayed as of that day)."""
     factored = _factored(schemes)
-    c = counting(records, items, as_of)
-    c = c.filter(c.scheme.isin([s.id for s, _ in factored]))
+    c = read
     aggs: dict[str, ir.Value] = {}
     for n, (s, model) in enumerate(factored):
         for k, f in enumerate(model.factors):
             if f.counts:
                 sel = (c.scheme == s.id) & c.item.isin(f.items)
                 aggs[f"v_{n}_{k}"] = ibis.cases((sel, c.points), else_=0).sum()
-    totals = c.group_by("scheme", "subject").agg(**aggs)
-    open_ = [s for s, _ in factored if s.enrolment is None]
-    opt_in = [s for s, _ in factored if s.enrolment is not None]
-    parts = [rated(subjects, open_)] if open_ else []
-    joined = enrolled(records, opt_in, as_of)
-    if joined is not None:
-        candidates = rated(subjects, opt_in)
-        parts.append(
-            candidates.semi_join(
-                joined, (candidates.subject == joined.subject) & (candidates.scheme == joined.scheme)
-            )
-        )
-    grid = ibis.union(*parts, distinct=False)
-    j = grid.left_join(totals, (grid.subject == totals.subject) & (grid.scheme == totals.scheme))
+    # a view: a history's grid and records share their ancestry (Ibis tells the sides apart by views)
+    totals = c.group_by("scheme", *keys).agg(**aggs).view()
+    on = [grid.scheme == totals.scheme, *(grid[k] == totals[k] for k in keys)]
+    j = grid.left_join(totals, on)
     t = j.select(
-        subject=grid.subject,
-        kind=grid.kind,
-        scheme=grid.scheme,
+        *[grid[col] for col in grid.columns],
         **{name: totals[name].coalesce(0).cast("float64") for name in aggs},
     )
     branches: list[tuple[ir.BooleanValue, ir.IntegerValue]] = []
@@ -149,5 +132,36 @@ def population_factors(
         low = ibis.cases((raw < model.minimum, model.minimum), else_=raw)
         score = ibis.cases((low > model.maximum, model.maximum), else_=low)
         branches.append((t.scheme == s.id, score))
-    scored = t.select("subject", "kind", "scheme", score=ibis.cases(*branches).cast("int64"))
+    return t.select(*grid.columns, score=ibis.cases(*branches).cast("int64"))
+
+
+def population_factors(
+    records: ir.Table,
+    subjects: ir.Table,
+    items: ir.Table,
+    schemes: Sequence[Scheme],
+    as_of: dt.datetime,
+) -> ir.Table:
+    """Every scored subject's score and grade under every factor scheme at ``as_of``, in
+    :data:`relational.SCORE_SCHEMA`; an opt-in scheme has rows only for subjects who joined.
+
+    ``items`` is :func:`socialcredit.engines.counting.model_items` of ``schemes`` on the same
+    backend. Raises :class:`ValueError` for a scheme whose relationships factor counts."""
+    factored = _factored(schemes)
+    c = counting(records, items, as_of)
+    c = c.filter(c.scheme.isin([s.id for s, _ in factored]))
+    open_ = [s for s, _ in factored if s.enrolment is None]
+    opt_in = [s for s, _ in factored if s.enrolment is not None]
+    parts = [rated(subjects, open_)] if open_ else []
+    joined = enrolled(records, opt_in, as_of)
+    if joined is not None:
+        candidates = rated(subjects, opt_in)
+        parts.append(
+            candidates.semi_join(
+                joined, (candidates.subject == joined.subject) & (candidates.scheme == joined.scheme)
+            )
+        )
+    grid = ibis.union(*parts, distinct=False)
+    scored = scores(c, grid, [s for s, _ in factored], ["subject"])
+    scored = scored.select("subject", "kind", "scheme", "score")
     return scored.mutate(grade=relational.grade_expr(scored.scheme, scored.score, [s for s, _ in factored]))

@@ -31,10 +31,15 @@ Two details of the walk the rows keep: the points history starts on the first da
 starts counting (even if the score is then still ``base``), a tier history on the first day the
 tier differs from the default; and an entry that runs to the last day names the grade then as its
 ground (``grade D``), one that ended on a change of grade only ``grade reached``: the row's
-``grade`` column holds the former and is null for the latter.
+``grade`` column holds the former and is null for the latter. A factor history starts, like a
+tier history, on the first day the score differs from ``base``.
 
-Not here: lists by grade of a factor model (none shipped): its history would need every factor's
-inputs on every change day; ``listing.refused`` names them.
+A factor model's history is evaluated like a tier model's: on each change day (a record starts
+or stops counting or decays a step), every record counting then, summed per factor and mapped
+(:func:`factors.scores`, the same expression as the score at one time), from the first day it
+differs from the score with no records. Not here: a factor model whose relationships factor counts
+(no export holds contacts' scores; ``listing.refused`` names its lists). An opt-in scheme cannot
+have a list by grade at all (the scheme is refused: its score exists only for those who joined).
 """
 
 from __future__ import annotations
@@ -46,8 +51,8 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from socialcredit.engines import counting, listing, relational, suspending, tiers
-from socialcredit.schemes.model import ListDef, PointsModel, Scheme, TierModel
+from socialcredit.engines import counting, factors, listing, relational, suspending, tiers
+from socialcredit.schemes.model import FactorModel, ListDef, PointsModel, Scheme, TierModel
 from socialcredit.scoring.tier import windows as tier_windows
 
 Pair = tuple[Scheme, ListDef]
@@ -59,8 +64,13 @@ def by_grade(lst: ListDef) -> bool:
 
 
 def derivable(scheme: Scheme) -> bool:
-    """Whether this module derives the lists by grade of ``scheme`` (points and tier models)."""
-    return isinstance(scheme.model, PointsModel | TierModel)
+    """Whether this module derives the lists by grade of ``scheme``: points, tier and factor
+    models, but not a factor model whose relationships factor counts (no export holds contacts'
+    scores, :mod:`~socialcredit.engines.factors`)."""
+    model = scheme.model
+    if isinstance(model, FactorModel):
+        return not model.reads_contacts
+    return isinstance(model, PointsModel | TierModel)
 
 
 def item_table(schemes: Sequence[Scheme]) -> pa.Table:
@@ -68,8 +78,8 @@ def item_table(schemes: Sequence[Scheme]) -> pa.Table:
     points (:func:`relational.item_table`), a tier scheme's items its rules read, points or not
     (:func:`counting.model_items`). Register it with ``Engine.table(item_table(...), "grade_items")``."""
     points = [s for s in schemes if isinstance(s.model, PointsModel)]
-    tiered = [s for s in schemes if isinstance(s.model, TierModel)]
-    parts = [relational.item_table(points), counting.model_items(tiered)]
+    evaluated = [s for s in schemes if isinstance(s.model, TierModel | FactorModel)]
+    parts = [relational.item_table(points), counting.model_items(evaluated)]
     return pa.concat_tables(parts)
 
 
@@ -175,8 +185,10 @@ def _history(records: ir.Table, subjects: ir.Table, scheme: Scheme, last: int) -
         h = _points_history(r, scheme, last)
     elif isinstance(model, TierModel):
         h = _tier_history(r, scheme, last)
+    elif isinstance(model, FactorModel):
+        h = _factor_history(r, scheme, last)
     else:
-        raise ValueError(f"{scheme.id}: lists by grade are derived for points and tier models only")
+        raise ValueError(f"{scheme.id}: a list by grade needs a scoring model")
     if set(model.subjects) != {"person", "organisation"}:  # lists._rated: an enterprise rating
         rated = subjects.filter(subjects.kind.isin(list(model.subjects)))
         h = h.semi_join(rated, h.subject_no == rated.subject_no)
@@ -190,10 +202,29 @@ def _tier_history(r: ir.Table, scheme: Scheme, last: int) -> ir.Table:
     from the scheme's records ``r`` (:func:`_records`)."""
     model = scheme.model
     assert isinstance(model, TierModel)
+    return _evaluated_history(r, scheme, last, sorted(tier_windows(model)))
+
+
+def _factor_history(r: ir.Table, scheme: Scheme, last: int) -> ir.Table:
+    """``subject, subject_no, day, score``: the factor score at the end of each day it may change
+    (``factor_change_days``: a record starts or stops counting or decays a step), from the first
+    day it differs from the score with no records (``dispatch.timeline``), from the scheme's
+    records ``r`` (:func:`_records`)."""
+    assert isinstance(scheme.model, FactorModel)
+    return _evaluated_history(r, scheme, last, [])
+
+
+def _evaluated_history(r: ir.Table, scheme: Scheme, last: int, windows: Sequence[int]) -> ir.Table:
+    """A tier or factor model's history: the model evaluated (:func:`tiers.levels`,
+    :func:`factors.scores`) on every day its value can change, from the records counting that day
+    with their age and decayed points then, kept from the first day it differs from ``base``.
+    ``windows`` are the ages at which a record leaves a rule's window (a tier model's)."""
+    model = scheme.model
+    assert isinstance(model, TierModel | FactorModel)
     day_sets = [
         r.select(r.subject, r.subject_no, day=r.start),
         r.select(r.subject, r.subject_no, day=r.end),
-        *(r.select(r.subject, r.subject_no, day=r.occ + w) for w in sorted(tier_windows(model))),
+        *(r.select(r.subject, r.subject_no, day=r.occ + w) for w in windows),
     ]
     steps, rs = _step_ages(r, last), r.view()
     s = steps.inner_join(rs, steps.seq == rs.seq)
@@ -213,8 +244,11 @@ def _tier_history(r: ir.Table, scheme: Scheme, last: int) -> ir.Table:
         points=relational.decayed(rd.points, age, rd.half_life),
     )
     grid = days.mutate(scheme=ibis.literal(scheme.id, type="string"))
-    h = tiers.levels(read, grid, [scheme], ["subject_no", "day"])
-    # the walk's history starts where the tier first differs from the default
+    if isinstance(model, TierModel):
+        h = tiers.levels(read, grid, [scheme], ["subject_no", "day"])
+    else:
+        h = factors.scores(read, grid, [scheme], ["subject_no", "day"])
+    # the walk's history starts where the value first differs from the one with no records
     moved = (
         (h.score != model.base)
         .cast("int64")

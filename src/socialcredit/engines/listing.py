@@ -47,8 +47,9 @@ walk on random histories).
 
 Not here: lists by grade (``criteria.grade_at_most``/``grade_at_least``: Rongcheng's honour roll
 and D list, the enterprise red rating) follow a score's whole history, not records of items: they
-are derived by :mod:`~socialcredit.engines.gradelists` (points and tier models; a factor model's
-are named by :func:`refused`), and :func:`population_listing` refuses them.
+are derived by :mod:`~socialcredit.engines.gradelists` (points, tier and factor models; one whose
+relationships factor counts is named by :func:`refused`), and :func:`population_listing` refuses
+them.
 
 An entry an open objection suspends names it in ``suspended_by``
 (:mod:`~socialcredit.engines.suspending`, the rule of ``dueprocess.suspension``).
@@ -70,7 +71,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from socialcredit.engines import relational, suspending
-from socialcredit.schemes.model import ListDef, PointsModel, Scheme, TierModel
+from socialcredit.schemes.model import FactorModel, ListDef, Scheme
 
 REPRESENTATIVE_SCHEMA = pa.schema(
     [
@@ -178,10 +179,10 @@ def refused(schemes: Sequence[Scheme]) -> dict[str, str]:
     out: dict[str, str] = {}
     for s in schemes:
         for lst in s.lists:
-            if not lst.criteria.items and not isinstance(s.model, PointsModel | TierModel):
+            if not lst.criteria.items and isinstance(s.model, FactorModel) and s.model.reads_contacts:
                 out[f"{s.id}/{lst.id}"] = (
-                    "a list by grade of a factor model is not relational yet (its history would "
-                    "need every factor's inputs on every day the score can change)"
+                    "a list by grade of a factor model whose relationships factor counts is not "
+                    "relational (no export holds contacts' scores)"
                 )
     return out
 

@@ -344,6 +344,12 @@ class FactorModel(_GradedByThreshold):
         return sum(f.weight for f in self.factors if f.counts)
 
     @property
+    def reads_contacts(self) -> bool:
+        """Whether a counting factor reads declared contacts' scores (the relationships factor),
+        which no ledger or export holds: such a model is scored per subject only."""
+        return any(f.source == "contacts" and f.counts for f in self.factors)
+
+    @property
     def base(self) -> int:
         """The score with no records and no contacts."""
         return self.score_of(
@@ -545,6 +551,13 @@ class Scheme(_Strict):
             for g in (lst.criteria.grade_at_most, lst.criteria.grade_at_least):
                 if g is not None and g not in grades:
                     raise ValueError(f"list {lst.id}: grade {g!r} is not a grade of this scheme")
+            if self.enrolment is not None and not lst.criteria.items:
+                # an opt-in score exists only for those who joined (dispatch.enrolled); a list by
+                # its grade would list, and publish, people by a score they never agreed to
+                raise ValueError(
+                    f"list {lst.id}: an opt-in scheme (enrolment) cannot list by grade: its score "
+                    "exists only for those who joined; use measures by score threshold instead"
+                )
         return self
 
     @cached_property
