@@ -1,11 +1,14 @@
-"""Incremental export (export version 5): exporting into an earlier export of the same ledger
-appends only the records since, and what the engines read from it is what a full export of the
-same ledger gives them, record for record and score for score, on DuckDB and Spark."""
+"""Incremental export (export version 5; subject numbers kept by the database since 6): exporting
+into an earlier export of the same ledger appends only the records since, and what the engines
+read from it is what a full export of the same ledger gives them, record for record and score for
+score, on DuckDB and Spark."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +24,7 @@ from socialcredit.engines.duck import DuckDBEngine
 from socialcredit.engines.export import export_ledger, prior_export
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
-from socialcredit.store import Store
+from socialcredit.store import Store, subjectnumbers
 from socialcredit.subjects import SubjectRow
 from tests.conftest import Clock, person
 from tests.test_engines import END, NOW, _corrections
@@ -126,14 +129,14 @@ def test_each_export_appends_a_generation(exported: Ledger) -> None:
 
 def _read(engine: Engine, dataset: Path) -> list[dict[str, Any]]:
     """Every record as the engine reads it, by seq, with ``subject_no`` checked against the
-    export's own subjects and then left out (each export numbers its subjects itself)."""
+    export's own subjects (the database numbers them once, so both exports agree on them too)."""
     table = engine.to_arrow(engine.records(dataset)).sort_by("seq")
     subjects = pq.read_table(dataset / "subjects.parquet").to_pydict()
     number = dict(zip(subjects["code"], subjects["subject_no"], strict=True))
     assert sorted(number.values()) == list(range(len(number)))
     rows = table.to_pylist()
     assert all(number[r["subject"]] == r["subject_no"] for r in rows)
-    return [{k: v for k, v in r.items() if k != "subject_no"} for r in rows]
+    return rows
 
 
 def _check_engine(engine: Engine, exported: Ledger) -> None:
@@ -174,6 +177,47 @@ def test_rescore_gives_the_same_scores(exported: Ledger, tmp_path: Path) -> None
         return pq.read_table(path).sort_by([("scheme", "ascending"), ("subject", "ascending")])
 
     assert scores(tmp_path / "a.parquet") == scores(tmp_path / "b.parquet")
+
+
+def test_subject_numbers_live_in_the_database(
+    exported: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every registered subject and every subject of a record has one number, dense from 0, kept
+    by the database (not by the export's memory): both exports write the database's numbers, page
+    after page, and an export whose database lost them is rewritten, not appended to."""
+    store = exported.system.store
+    pages = [row for page in subjectnumbers.subject_number_pages(store) for row in page]
+    assert [no for _, _, no in pages] == list(range(subjectnumbers.numbered(store)))
+    assert {c for c, _, _ in pages} == {c for c, _ in store.subject_codes()} | {
+        r.subject for r in _records(exported.system)
+    }
+    for directory in (exported.incremental, exported.full):
+        written = pq.read_table(directory / "subjects.parquet").to_pylist()
+        assert [(s["code"], s["kind"], s["subject_no"]) for s in written] == pages
+    monkeypatch.setattr(subjectnumbers, "PAGE", 7)  # many pages, one file
+    result = export_ledger(store, tmp_path / "paged")
+    assert pq.ParquetFile(tmp_path / "paged" / "subjects.parquet").metadata.num_row_groups > 1
+    assert pq.read_table(tmp_path / "paged" / "subjects.parquet") == pq.read_table(
+        exported.full / "subjects.parquet"
+    )
+    assert result.subjects == len(pages)
+    # a copy of the database without its numbers: its files' numbers can no longer be trusted
+    copy = tmp_path / "copy.db"
+    with sqlite3.connect(store.url.split("///", 1)[1]) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+        dst.execute("DELETE FROM subject_numbers")
+    target = tmp_path / "inc"
+    shutil.copytree(exported.incremental, target)
+    other = Store(f"sqlite:///{copy}")
+    try:
+        assert prior_export(other, target, other.head("records")[0]) is None
+        again = export_ledger(other, target)
+        assert again.generation == 1 and again.subjects == len(pages)
+        assert sorted(pq.read_table(target / "subjects.parquet").column("code").to_pylist()) == sorted(
+            c for c, _, _ in pages
+        )
+    finally:
+        other.close()
 
 
 def test_another_ledger_gets_a_full_export(exported: Ledger, tmp_path: Path) -> None:

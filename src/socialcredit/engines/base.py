@@ -24,7 +24,7 @@ from socialcredit.engines import counting, factors, gradelists, listing, relatio
 from socialcredit.schemes.model import FactorModel, PointsModel, Scheme, TierModel
 
 EXPORT_FORMAT = "socialcredit-ledger-export"
-EXPORT_VERSION = 5  # engines.export.VERSION (not imported: export imports the store, this need not)
+EXPORT_VERSION = 6  # engines.export.VERSION (not imported: export imports the store, this need not)
 
 
 class Engine(ABC):

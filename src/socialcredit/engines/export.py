@@ -1,6 +1,6 @@
 """The ledger as a partitioned Parquet dataset: what the DuckDB and Spark engines read.
 
-Layout of an export directory (schema version 5)::
+Layout of an export directory (schema version 6)::
 
     manifest.json                      counts, the chain head exported, when, the schema, and
                                        the generations (which records each run appended)
@@ -21,7 +21,8 @@ microseconds, naive UTC), ``reported_given`` (bool), ``evidence`` (string, null)
 ``corrects`` names, so engines match superseding on integers), ``superseded_at`` (timestamp,
 null: the earliest ``reported_at`` of the records that name this one in ``corrects``, as
 :func:`socialcredit.engines.relational.with_supersession` defines it), ``subject_no`` (int64: the
-subject's number in ``subjects.parquet``, assigned by this export), ``details`` (JSON text),
+subject's number in ``subjects.parquet``, assigned once in the database,
+:mod:`socialcredit.store.subjectnumbers`), ``details`` (JSON text),
 ``received_at`` (timestamp), ``batch_id``,
 ``content_hash``, ``claim_hash``, ``chain_hash`` (strings), and the partition column
 ``occurred_year`` (int32). Every hash column is exported so an export can be checked against
@@ -35,10 +36,11 @@ at its chain count still has its chain head) appends only the records since, as 
 the ledger is append-only, so the earlier files stay true except for one derived column. A
 correction or withdrawal may name a record an earlier generation wrote, whose ``superseded_at``
 is then stale; ``supersessions.parquet`` holds the right value for each such record and
-``Engine.records`` lays it over the files. Subject numbers are kept; subjects registered since
-are numbered after them. The side files are replaced whole and the manifest is written last,
-so an export that dies midway leaves the last complete one readable (engines read only records
-up to the manifest's chain count) and the next run writes that generation again. ``--full``
+``Engine.records`` lays it over the files. Subject numbers are kept (the database holds them);
+subjects seen since are numbered after them. The side files are replaced whole and the manifest
+is written last, so an export that dies midway leaves the last complete one readable (engines
+read only records up to the manifest's chain count) and the next run writes that generation
+again. ``--full``
 (``full=True``) rewrites everything, as every run did before version 5.
 """
 
@@ -63,15 +65,18 @@ from socialcredit.engines.relational import SUBJECT_SCHEMA
 from socialcredit.engines.suspending import objection_table
 from socialcredit.store import Store
 from socialcredit.store import tables as t
+from socialcredit.store.subjectnumbers import number_subjects, numbered, subject_number_pages
 
 FORMAT = "socialcredit-ledger-export"
-VERSION = 5
+VERSION = 6
 """2 added ``corrects_seq``; 3 added ``representatives.parquet`` (lists that name an organisation's
 legal representative, :mod:`socialcredit.engines.listing`) and the derived ``superseded_at`` and
 ``subject_no`` columns (the population job's filter and grouping key, docs/benchmarks.md); 4 added
 ``objections.parquet`` (an open objection suspends list entries, :mod:`socialcredit.engines.suspending`);
 5 made exports incremental (record files of each generation, ``supersessions.parquet``, and the
-manifest's ``generations``); engines refuse an export of another version (re-export it)."""
+manifest's ``generations``); 6 numbers subjects in the database (``store.subjectnumbers``), so an
+earlier export's numbers cannot be trusted; engines refuse an export of another version (re-export
+it)."""
 EXPORT_SCHEMA = pa.schema(
     [
         pa.field("seq", pa.int64(), nullable=False),
@@ -144,6 +149,8 @@ def prior_export(store: Store, directory: Path, count: int) -> dict[str, Any] | 
         return None
     if data.get("format") != FORMAT or data.get("version") != VERSION or not 0 < done <= count:
         return None
+    if numbered(store) < int(data.get("subjects", 0)):
+        return None  # the database lost numbers its files hold (it was replaced): rewrite
     r = t.records.c
     with store.engine.connect() as conn:
         found = conn.execute(select(r.chain_hash).where(r.seq == done)).scalar()
@@ -196,16 +203,11 @@ def _superseded(store: Store, count: int) -> dict[str, dt.datetime]:
 
 
 def _pages(
-    store: Store,
-    page: int,
-    start: int,
-    count: int,
-    superseded: dict[str, dt.datetime],
-    numbers: dict[str, int],
+    store: Store, page: int, start: int, count: int, superseded: dict[str, dt.datetime]
 ) -> Iterator[pa.RecordBatch]:
-    """The ledger after position ``start`` up to ``count`` in pages of ``page`` records, with the derived
-    columns; ``numbers`` maps codes to subject numbers and gains the codes first seen here (so
-    only subjects of exported records are numbered: the numbers stay dense).
+    """The ledger after position ``start`` up to ``count`` in pages of ``page`` records, with the
+    derived columns; each record's ``subject_no`` is joined from ``subject_numbers``, which
+    :func:`~socialcredit.store.subjectnumbers.number_subjects` has filled for these records.
 
     Why a driver cursor and Arrow casts rather than SQLAlchemy rows: the rows' type processing
     (a ``datetime`` parsed from SQLite's text for every date and time, in Python) was most of an
@@ -214,11 +216,13 @@ def _pages(
     stored = [f.name for f in EXPORT_SCHEMA if f.name not in DERIVED]
     mark = "?" if store.engine.dialect.paramstyle == "qmark" else "%s"
     query = (
-        f"SELECT {', '.join(stored)} FROM records WHERE seq > {mark} AND seq <= {mark} "
-        f"ORDER BY seq LIMIT {int(page)}"
+        f"SELECT {', '.join('r.' + c for c in stored)}, n.subject_no FROM records r "
+        f"JOIN subject_numbers n ON n.code = r.subject WHERE r.seq > {mark} AND r.seq <= {mark} "
+        f"ORDER BY r.seq LIMIT {int(page)}"
     )
-    driver = pa.struct([_driver_field(EXPORT_SCHEMA.field(name), store.is_sqlite) for name in stored])
-    rid_at, corrects_at, subject_at = (stored.index(c) for c in ("record_id", "corrects", "subject"))
+    fields = [_driver_field(EXPORT_SCHEMA.field(name), store.is_sqlite) for name in stored]
+    driver = pa.struct([*fields, pa.field("subject_no", pa.int64())])
+    rid_at, corrects_at = (stored.index(c) for c in ("record_id", "corrects"))
     last = start
     while True:
         with store.engine.connect() as conn:
@@ -252,11 +256,22 @@ def _pages(
             [superseded.get(rid) for rid in record_ids] if superseded else [None] * len(rows),
             type=pa.timestamp("us"),
         )
-        data["subject_no"] = pa.array(
-            [numbers.setdefault(row[subject_at], len(numbers)) for row in rows], type=pa.int64()
-        )
+        data["subject_no"] = page_array.field(len(stored))
         yield pa.RecordBatch.from_arrays([data[f.name] for f in EXPORT_SCHEMA], schema=EXPORT_SCHEMA)
         last = int(rows[-1][0])
+
+
+def _write_subjects(store: Store, directory: Path) -> None:
+    """``subjects.parquet`` from the database's subject numbers, a page at a time (memory does not
+    grow with the population), replaced by a rename so a reader never sees half a file."""
+    part = directory / ".subjects.parquet.new"
+    with pq.ParquetWriter(part, SUBJECT_SCHEMA) as writer:
+        for rows in subject_number_pages(store):
+            codes, kinds, numbers = zip(*rows, strict=True)
+            writer.write_table(
+                pa.table({"code": codes, "kind": kinds, "subject_no": numbers}, schema=SUBJECT_SCHEMA)
+            )
+    part.replace(directory / "subjects.parquet")
 
 
 def _driver_field(field: pa.Field, sqlite: bool) -> pa.Field:
@@ -304,28 +319,16 @@ def export_ledger(
     start = int(earlier["chain_count"]) if earlier else 0
     generations: list[dict[str, Any]] = list(earlier.get("generations", [])) if earlier else []
     generation = len(generations) + 1
-    kinds: dict[str, str] = {}
-    numbers: dict[str, int] = {}
-    if earlier:
-        # subject numbers stay as the earlier generations wrote them into their records; codes
-        # registered since are numbered after them
-        old = pq.read_table(directory / "subjects.parquet").to_pydict()
-        kinds = dict(zip(old["code"], old["kind"], strict=True))
-        numbers = dict(zip(old["code"], old["subject_no"], strict=True))
-    for code, kind in sorted(store.subject_codes()):
-        kinds.setdefault(code, kind)
-        numbers.setdefault(code, len(numbers))
+    # every subject these records name, and every registered one, gets its number (if it has
+    # none yet) before the records are read: the pages join them
+    subjects = number_subjects(store, start, count)
     superseded = _superseded(store, count)
     years: set[int] = set(earlier["years"]) if earlier else set()
     n = 0
 
     def batches() -> Iterator[pa.RecordBatch]:
         nonlocal n
-        for b in _pages(store, page, start, count, superseded, numbers):
-            for code, kind in zip(
-                b.column("subject").to_pylist(), b.column("subject_kind").to_pylist(), strict=True
-            ):
-                kinds.setdefault(code, kind)
+        for b in _pages(store, page, start, count, superseded):
             years.update(b.column("occurred_year").to_pylist())
             n += b.num_rows
             if progress is not None:
@@ -349,17 +352,12 @@ def export_ledger(
         )
         generations.append({"generation": generation, "from_seq": start + 1, "to_seq": count})
     overlay = _supersessions(store, directory, start, count) if earlier else _empty_supersessions()
-    codes = sorted(kinds)
-    subjects = pa.table(
-        {"code": codes, "kind": [kinds[c] for c in codes], "subject_no": [numbers[c] for c in codes]},
-        schema=SUBJECT_SCHEMA,
-    )
+    _write_subjects(store, directory)
     reps = sorted(store.representatives().items())
     # the objections as far as the cases chain went when the export began, as the records
     events = [e for e in store.case_events(case_kind="objection") if e.seq <= cases]
     objections = objection_table(events)
     side = {
-        "subjects.parquet": subjects,
         "representatives.parquet": pa.table(
             {"organisation": [o for o, _ in reps], "representative": [p for _, p in reps]},
             schema=REPRESENTATIVE_SCHEMA,
@@ -376,7 +374,7 @@ def export_ledger(
         "version": VERSION,
         "exported_at": now.isoformat(),
         "records": count,
-        "subjects": subjects.num_rows,
+        "subjects": subjects,
         "objections": len(set(objections.column("objection").to_pylist())),
         "cases_chain_count": cases,
         "years": sorted(years),
@@ -392,7 +390,7 @@ def export_ledger(
     return ExportResult(
         directory,
         count,
-        subjects.num_rows,
+        subjects,
         sorted(years),
         count,
         head,

@@ -38,6 +38,18 @@ subjects = Table(
     Column("registered_at", DateTime, nullable=False),
 )
 
+subject_numbers = Table(
+    "subject_numbers",
+    metadata,
+    # The dense integer each subject has in ledger exports (``subject_no``: the population job's
+    # grouping key), assigned once by the export that first sees the subject and never changed
+    # (store/subjectnumbers.py). Kept here, not in the export's memory, so an export of a
+    # national ledger holds no map of a billion codes; derived, in no chain.
+    Column("subject_no", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("code", String(18), nullable=False, unique=True),
+    Column("kind", String(12), nullable=False),
+)
+
 records = Table(
     "records",
     metadata,

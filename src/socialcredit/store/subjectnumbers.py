@@ -1,0 +1,89 @@
+"""Subject numbers for ledger exports, assigned and read in the database.
+
+An export gives every subject a dense integer (``subject_no``), which the population job groups
+on instead of an 18-character code (docs/benchmarks.md). The numbers must stay the same from one
+incremental export to the next, because earlier generations' files hold them. Until export
+version 6 the export kept the map from code to number in Python dictionaries and rewrote it whole
+on every run. That is fine for a city, but for 1.4 billion subjects it means about a hundred
+gigabytes of dictionaries.
+
+Here the map is a table (``subject_numbers``). Each export numbers, in one statement each, the
+registered subjects and the subjects of the records it is about to write that have no number yet.
+The records' pages read their numbers by a join, and ``subjects.parquet`` is written from the
+table a page at a time. So the export's memory no longer grows with the population.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import exists, func, literal, select, text
+
+from socialcredit.store import tables as t
+from socialcredit.store.sql import Store
+
+PAGE = 500_000
+
+
+def number_subjects(store: Store, start: int, count: int) -> int:
+    """Number every registered subject and every subject of the records at ledger positions
+    ``start + 1 .. count`` that has no number yet, after the highest number given so far, and
+    return how many subjects are numbered in all.
+
+    Registered subjects are numbered in code order, then the records' subjects in the order of
+    their first record. Each is numbered with the kind it is registered as, or that its first
+    record names. One write transaction: two exports running at once cannot both hand out the
+    same number (SQLite takes the write lock at BEGIN; PostgreSQL locks the table)."""
+    n, s, r = t.subject_numbers, t.subjects, t.records
+    with store.engine.begin() as conn:
+        if not store.is_sqlite:
+            conn.execute(text("LOCK TABLE subject_numbers IN EXCLUSIVE MODE"))
+        registered = select(s.c.code, s.c.kind).where(~exists().where(n.c.code == s.c.code)).subquery()
+        first = (
+            select(
+                r.c.subject.label("code"),
+                func.min(r.c.subject_kind).label("kind"),
+                func.min(r.c.seq).label("first"),
+            )
+            .where(r.c.seq > start, r.c.seq <= count)
+            .group_by(r.c.subject)
+            .subquery()
+        )
+        unseen = select(first).where(~exists().where(n.c.code == first.c.code)).subquery()
+        for fresh, order in ((registered, registered.c.code), (unseen, unseen.c.first)):
+            top = conn.execute(select(func.coalesce(func.max(n.c.subject_no), -1))).scalar_one()
+            numbered = select(
+                (literal(int(top)) + func.row_number().over(order_by=order)).label("subject_no"),
+                fresh.c.code,
+                fresh.c.kind,
+            )
+            conn.execute(n.insert().from_select(["subject_no", "code", "kind"], numbered))
+        return int(conn.execute(select(func.coalesce(func.max(n.c.subject_no), -1))).scalar_one()) + 1
+
+
+def numbered(store: Store) -> int:
+    """How many subjects have a number (the numbers are ``0 .. numbered - 1``)."""
+    n = t.subject_numbers
+    with store.reader.connect() as conn:
+        return int(conn.execute(select(func.coalesce(func.max(n.c.subject_no), -1))).scalar_one()) + 1
+
+
+def subject_number_pages(store: Store, page: int | None = None) -> Iterator[list[tuple[str, str, int]]]:
+    """Every numbered subject as ``(code, kind, subject_no)``, in number order, ``page`` (default
+    :data:`PAGE`) at a time: keyset pages on the primary key, each read in a transaction of its own."""
+    page = PAGE if page is None else page
+    n = t.subject_numbers
+    after = -1
+    while True:
+        q = (
+            select(n.c.code, n.c.kind, n.c.subject_no)
+            .where(n.c.subject_no > after)
+            .order_by(n.c.subject_no)
+            .limit(page)
+        )
+        with store.reader.connect() as conn:
+            rows = [(str(c), str(k), int(no)) for c, k, no in conn.execute(q)]
+        if not rows:
+            return
+        yield rows
+        after = rows[-1][2]
