@@ -31,8 +31,7 @@ Two details of the walk the rows keep: the points history starts on the first da
 starts counting (even if the score is then still ``base``), a tier history on the first day the
 tier differs from the default; and an entry that runs to the last day names the grade then as its
 ground (``grade D``), one that ended on a change of grade only ``grade reached``: the row's
-``grade`` column holds the former and is null for the latter. A factor history starts, like a
-tier history, on the first day the score differs from ``base``.
+``grade`` column holds the former and is null for the latter.
 
 A factor model's history is evaluated like a tier model's: on each change day (a record starts
 or stops counting or decays a step), every record counting then, summed per factor and mapped

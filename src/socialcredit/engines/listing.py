@@ -292,7 +292,7 @@ def _opening(events: ir.Table, state: ir.Table, pairs: ir.Table | None, lst: Lis
             lambda t: (t.is_q == 1) & (t.pos > t.after)
         )
         first = opened.group_by("subject").agg(start=opened.pos.min())
-        first = first.mutate(base=first.start - 1, first_pos=first.start)
+        first = first.mutate(base=first.start - 1, first_pos=first.start)  # no window before it
     else:
         # the first record whose window, started over after the last entry or removal, holds
         # ``min_records`` records still in it (it holds exactly that many: it grows by one a record)
@@ -318,8 +318,12 @@ def _opening(events: ir.Table, state: ir.Table, pairs: ir.Table | None, lst: Lis
         noticed=ev.day,
         since=ev.day + notice,
         qn_start=ev.qn,
+        reason_record=ev.record_id,
+        reason_item=ev.item,
     )
-    keep = [c for c in s.columns if c != "first_pos"]
+    keep = [c for c in s.columns if c not in ("first_pos", "reason_record", "reason_item")]
+    if pairs is None:  # the opening record is the first ground
+        return s.select(*keep, "reason_record", "reason_item")
     j = s.inner_join(first_ev, (s.subject == first_ev.subject) & (s.first_pos == first_ev.pos))
     return j.select(*[s[c] for c in keep], reason_record=first_ev.record_id, reason_item=first_ev.item)
 

@@ -6,8 +6,8 @@ An export holds each objection as the spans in which it was open (``objections.p
 names (one row with a null ``record_id`` if it names none). At ``as_of`` the open ones are those
 whose span holds it. An entry on a list whose ``during_objection`` is ``suspend`` is suspended by
 an open objection filed by its subject or by the organisation it comes through (``via``) that
-names its list, or one of its grounds (the qualifying records from the one that opened it up to,
-not including, the record that ended it); ``suspended_by`` is the first filed of those
+names its list, or one of its grounds (``ground_records``: the records still in the window when
+it opened, then each that extended it); ``suspended_by`` is the first filed of those
 (``filed_seq``, the chain position of its filing event), as the per-subject path names it.
 
 Why joins and not a loop: objections are few, but entries are many, so the entries are joined
