@@ -161,7 +161,7 @@ def relational_entries(
     engine: Engine, scheme: Scheme, records: list[Record], reps: dict[str, str], objs: list[Objection]
 ) -> list[Entry]:
     rec, rep, obj = tables(records, reps, objs)
-    lists = [(scheme, scheme.lists[0])]
+    lists = [(scheme, lst) for lst in scheme.lists]
     expr = population_listing(
         engine.table(rec, "records"),
         engine.table(rep, "representatives"),
@@ -229,12 +229,17 @@ def test_duckdb_windows_match_core(name: str) -> None:
 
 
 def test_spark_windows_match_core(spark: Any) -> None:
+    """Both ways a list of several records is derived, in one job: three within a year (pairs of
+    records), and, on a second list of the same scheme, two with no window (a count)."""
     from socialcredit.engines.spark import SparkEngine
 
-    scheme = variant(3, 365)
+    windowed = variant(3, 365)
+    counted = variant(2, None).lists[0].model_copy(update={"id": "twice"})
+    scheme = windowed.model_copy(update={"lists": [*windowed.lists, counted]})
     records, reps, objs = population(seed=7)
     want = core(scheme, records, reps, objs)
-    check_exercised(want, records, 3)
+    check_exercised([e for e in want if not e[COL["list"]].endswith("/twice")], records, 3)
+    assert any(e[COL["list"]].endswith("/twice") for e in want)
     assert relational_entries(SparkEngine(spark), scheme, records, reps, objs) == want
 
 

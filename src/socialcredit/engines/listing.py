@@ -37,13 +37,16 @@ Criteria that need several records (``min_records`` above 1, none shipped) keep 
 qualifying records since the last entry opened or ended, or the last removal record, less those
 that occurred more than ``window_days`` before a record added after them. The entry opens at the
 first record that brings the window to ``min_records``, and its grounds begin with the window.
-Relationally (:func:`_window_pairs`): a pair of qualifying records ``x`` up to ``r`` is kept unless
-a qualifying record between them (an anti-join) occurred more than ``window_days`` after ``x``;
-each round counts, for each candidate ``r``, the pairs whose ``x`` lies after where its window
-started (the round's last entry, or ``r``'s last removal), and opens at the first ``r`` with
-enough. Dropped records need not be the oldest, so the grounds need not be consecutive records;
-they are collected from the pairs (``tests/test_engines_windows.py`` holds both engines to the
-walk on random histories).
+Without ``window_days`` nothing is dropped: the window is every qualifying record since it started
+over (the round's last entry, or the last removal record), so a round opens at the first record
+whose count since then (``qn`` less the count there) reaches ``min_records``. With it,
+relationally (:func:`_window_pairs`): a pair of qualifying records ``x`` up to ``r`` (occurring
+within the window of each other) is kept unless a qualifying record between them (an anti-join)
+occurred more than ``window_days`` after ``x``; each round counts, for each candidate ``r``, the
+pairs whose ``x`` lies after where its window started, and opens at the first ``r`` with enough.
+Dropped records need not be the oldest, so the grounds need not be consecutive records; they
+are collected from the pairs (``tests/test_engines_windows.py`` holds both engines to the walk on
+random histories).
 
 Not here: lists by grade (``criteria.grade_at_most``/``grade_at_least``: Rongcheng's honour roll
 and D list, the enterprise red rating) follow a score's whole history, not records of items: they
@@ -212,7 +215,7 @@ def _events(eff: ir.Table, scheme: Scheme, lst: ListDef) -> ir.Table:
     """The list's records per subject in walk order: ``subject, pos, is_q, qn, day, record_id,
     item`` (``pos`` from 0; ``qn`` qualifying records up to and including this one); for a list
     that needs ``min_records`` above 1 also ``occ`` (the day it occurred, which its window is
-    measured by) and ``rem_pos`` (where its window last started over)."""
+    measured by), ``rem_pos`` (where its window last started over) and ``qn_rem`` (``qn`` there)."""
     removal = list(lst.removal.on_items)
     qualifying = [i for i in lst.criteria.items if i not in removal]
     e = eff.filter(eff.item.isin([*qualifying, *removal]))
@@ -234,39 +237,38 @@ def _events(eff: ir.Table, scheme: Scheme, lst: ListDef) -> ir.Table:
     if counted:
         # where a window starts over: the last removal record at or before each record (-1:
         # none), since a removal empties the window whether an entry is open or not
+        # (``qn_rem``: the qualifying records before it, 0 if none)
+        upto = ibis.cumulative_window(group_by=e.subject, order_by=e.pos)
         rem = ibis.cases((e.is_q == 0, e.pos), else_=ibis.null("int64"))
-        e = e.mutate(rem_pos=rem.max().over(ibis.cumulative_window(group_by=e.subject, order_by=e.pos)))
-        e = e.mutate(rem_pos=e.rem_pos.coalesce(-1))
+        rem_qn = ibis.cases((e.is_q == 0, e.qn), else_=ibis.null("int64"))
+        e = e.mutate(rem_pos=rem.max().over(upto), qn_rem=rem_qn.max().over(upto))
+        e = e.mutate(rem_pos=e.rem_pos.coalesce(-1), qn_rem=e.qn_rem.coalesce(0))
     return e
 
 
 def _window_pairs(events: ir.Table, lst: ListDef) -> ir.Table:
-    """For a list that needs ``min_records`` qualifying records: every pair of qualifying records
-    ``x`` up to ``r`` of one subject such that ``x`` would still be in the window when ``r`` is
-    added (``subject, x_pos, r_pos, r_rem``; ``r_rem`` the last removal before ``r``).
+    """For a list that needs ``min_records`` qualifying records within ``window_days``: every pair
+    of qualifying records ``x`` up to ``r`` of one subject such that ``x`` would still be in the
+    window when ``r`` is added (``subject, x_pos, r_pos, r_rem``; ``r_rem`` the last removal before ``r``).
 
     The walk drops from its window, each time it adds a record ``y``, every record that occurred
     more than ``window_days`` before ``y``; so ``x`` is still there at ``r`` unless some qualifying
     ``y`` after it, up to ``r``, occurred more than ``window_days`` after it: an anti-join. Whether
     the window was emptied in between (a removal, an entry opened) depends on the round, so each
-    round filters these pairs by where its window starts. Pairs are few: a subject's qualifying
-    records on one list, squared."""
+    round filters these pairs by where its window starts. Pairs are few: each qualifying record
+    of a subject on one list with those that occurred within the window before it."""
+    window = lst.criteria.window_days
+    assert window, "a list without a window counts records (_opening), it needs no pairs"
     q = events.filter(events.is_q == 1)
     x, r = q.view(), q.view()
-    pairs = x.inner_join(r, (x.subject == r.subject) & (x.pos <= r.pos)).select(
-        subject=x.subject, x_pos=x.pos, x_occ=x.occ, r_pos=r.pos, r_rem=r.rem_pos
+    # ``r`` itself is one of the records after ``x``: a pair further apart is never kept
+    pairs = x.inner_join(r, (x.subject == r.subject) & (x.pos <= r.pos) & (r.occ - x.occ <= window))
+    pairs = pairs.select(subject=x.subject, x_pos=x.pos, x_occ=x.occ, r_pos=r.pos, r_rem=r.rem_pos)
+    y = q.view()
+    pairs = pairs.anti_join(
+        y,
+        [pairs.subject == y.subject, y.pos > pairs.x_pos, y.pos <= pairs.r_pos, y.occ - pairs.x_occ > window],
     )
-    if lst.criteria.window_days:
-        y = q.view()
-        pairs = pairs.anti_join(
-            y,
-            [
-                pairs.subject == y.subject,
-                y.pos > pairs.x_pos,
-                y.pos <= pairs.r_pos,
-                y.occ - pairs.x_occ > lst.criteria.window_days,
-            ],
-        )
     return pairs.select("subject", "x_pos", "r_pos", "r_rem")
 
 
@@ -287,12 +289,33 @@ def _opening(events: ir.Table, state: ir.Table, pairs: ir.Table | None, lst: Lis
     (``reason_record``, ``reason_item``); one row per subject that has one."""
     notice = lst.notice.days if lst.notice.required else 0
     e, ev, first_ev = events.view(), events.view(), events.view()
-    if pairs is None:  # one record lists: the first qualifying record after the last entry
+    k = lst.criteria.min_records
+    if k == 1:  # the first qualifying record after the last entry opens one
         opened = e.inner_join(state, e.subject == state.subject).filter(
             lambda t: (t.is_q == 1) & (t.pos > t.after)
         )
         first = opened.group_by("subject").agg(start=opened.pos.min())
         first = first.mutate(base=first.start - 1, first_pos=first.start)  # no window before it
+    elif pairs is None:
+        # no window: every qualifying record since the window started over counts, so the
+        # record that opens the entry is the first whose count since then reaches ``k``
+        j = e.inner_join(state, e.subject == state.subject)
+        j = j.select(
+            subject=e.subject,
+            pos=e.pos,
+            is_q=e.is_q,
+            counted=e.qn,
+            base=ibis.greatest(state.after, e.rem_pos),
+            qn_base=ibis.greatest(state.qn_after, e.qn_rem),
+        )
+        j = j.filter((j.is_q == 1) & (j.pos > j.base) & (j.counted - j.qn_base >= k))
+        m, jv = j.group_by(m_subject=j.subject).agg(m_start=j.pos.min()), j.view()
+        at = m.inner_join(jv, (m.m_subject == jv.subject) & (m.m_start == jv.pos))
+        at = at.select(subject=jv.subject, start=jv.pos, base=jv.base, qn_first=jv.qn_base + 1)
+        at = at.view()  # derived from the events it is joined with: a view tells the sides apart
+        q = events.view()  # the first ground: the next qualifying record after the base
+        on = (at.subject == q.subject) & (at.qn_first == q.qn) & (q.is_q == 1)
+        first = at.inner_join(q, on).select(subject=at.subject, start=at.start, base=at.base, first_pos=q.pos)
     else:
         # the first record whose window, started over after the last entry or removal, holds
         # ``min_records`` records still in it (it holds exactly that many: it grows by one a record)
@@ -305,7 +328,7 @@ def _opening(events: ir.Table, state: ir.Table, pairs: ir.Table | None, lst: Lis
         )
         p = p.filter(p.x_pos > p.base)
         c = p.group_by(["subject", "r_pos", "base"]).agg(n=p.x_pos.count(), first_pos=p.x_pos.min())
-        c = c.filter(c.n >= lst.criteria.min_records)
+        c = c.filter(c.n >= k)
         m, cv = c.group_by(m_subject=c.subject).agg(m_start=c.r_pos.min()), c.view()
         first = m.inner_join(cv, (m.m_subject == cv.subject) & (m.m_start == cv.r_pos)).select(
             subject=cv.subject, start=cv.r_pos, base=cv.base, first_pos=cv.first_pos
@@ -322,7 +345,7 @@ def _opening(events: ir.Table, state: ir.Table, pairs: ir.Table | None, lst: Lis
         reason_item=ev.item,
     )
     keep = [c for c in s.columns if c not in ("first_pos", "reason_record", "reason_item")]
-    if pairs is None:  # the opening record is the first ground
+    if k == 1:  # the opening record is the first ground
         return s.select(*keep, "reason_record", "reason_item")
     j = s.inner_join(first_ev, (s.subject == first_ev.subject) & (s.first_pos == first_ev.pos))
     return j.select(*[s[c] for c in keep], reason_record=first_ev.record_id, reason_item=first_ev.item)
@@ -332,9 +355,10 @@ def _entries(
     events: ir.Table, pairs: ir.Table | None, scheme: Scheme, lst: ListDef, rounds: int, today: int
 ) -> ir.Table:
     """Every entry of the list, one round per entry (see the module docstring); ``pairs`` are
-    :func:`_window_pairs` for a list that needs more than one record, else None."""
+    :func:`_window_pairs` for a list that needs several records within a window, else None."""
     last = events.group_by("subject").agg(q_total=events.qn.max())
-    state = events.select("subject").distinct().mutate(after=ibis.literal(-1, type="int64"))
+    state = events.select("subject").distinct()
+    state = state.mutate(after=ibis.literal(-1, type="int64"), qn_after=ibis.literal(0, type="int64"))
     found: list[ir.Table] = []
     for _ in range(rounds):
         # every join of the events with something derived from them reads a fresh view (Ibis
@@ -369,6 +393,8 @@ def _entries(
             ),
             end_day=end_ev.day,
             end_is_q=end_ev.is_q,
+            # the qualifying records before the ending one: where the next window's count starts
+            qn_end=end_ev.qn - end_ev.is_q,
             end_record=end_ev.record_id,
             end_item=end_ev.item,
         )
@@ -392,6 +418,7 @@ def _entries(
                 start=x.start,
                 base=x.base,
                 end_pos=x.end_pos,
+                qn_end=x.qn_end,
             )
         )
         # materialised: every later round reads this one, and an engine that plans a reused
@@ -399,7 +426,7 @@ def _entries(
         found[-1] = found[-1].cache()
         nxt = found[-1]
         nxt = nxt.filter(nxt.end_pos.notnull())
-        state = nxt.select(subject=nxt.subject, after=nxt.end_pos - 1)
+        state = nxt.select(subject=nxt.subject, after=nxt.end_pos - 1, qn_after=nxt.qn_end)
     if not found:
         return events.filter(ibis.literal(False)).select(
             subject=events.subject,
@@ -414,6 +441,7 @@ def _entries(
             start=events.pos,
             base=events.pos,
             end_pos=events.pos,
+            qn_end=events.pos,
         )
     return ibis.union(*found, distinct=False)
 
@@ -433,7 +461,9 @@ def _with_ground_records(entries: ir.Table, events: ir.Table, pairs: ir.Table | 
     text split again. Every step is plain SQL on both engines."""
     ev = events.filter(events.is_q == 1)
     k = entries.select("subject", "start", "base", "end_pos")
-    first = ev.pos >= k.start if pairs is None else ev.pos > k.start
+    # without pairs, every qualifying record after the window's base (for one record lists, the
+    # record before the opening one); with them, the window's records come from the pairs
+    first = ev.pos > k.base if pairs is None else ev.pos > k.start
     j = k.inner_join(
         ev,
         (k.subject == ev.subject) & first & (k.end_pos.isnull() | (ev.pos < k.end_pos)),
@@ -539,7 +569,7 @@ def population_listing(
     pairs = {
         key: _window_pairs(events[key], lst).cache()
         for s, lst in lists
-        if lst.criteria.min_records > 1
+        if lst.criteria.min_records > 1 and lst.criteria.window_days
         for key in [(s.id, lst.id)]
     }
     if rounds is None:
