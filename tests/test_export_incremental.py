@@ -184,7 +184,8 @@ def test_subject_numbers_live_in_the_database(
 ) -> None:
     """Every registered subject and every subject of a record has one number, dense from 0, kept
     by the database (not by the export's memory): both exports write the database's numbers, page
-    after page, and an export whose database lost them is rewritten, not appended to."""
+    after page (the representatives too), and an export whose database lost them is rewritten,
+    not appended to."""
     store = exported.system.store
     pages = [row for page in subjectnumbers.subject_number_pages(store) for row in page]
     assert [no for _, _, no in pages] == list(range(subjectnumbers.numbered(store)))
@@ -196,10 +197,11 @@ def test_subject_numbers_live_in_the_database(
         assert [(s["code"], s["kind"], s["subject_no"]) for s in written] == pages
     monkeypatch.setattr(subjectnumbers, "PAGE", 7)  # many pages, one file
     result = export_ledger(store, tmp_path / "paged")
-    assert pq.ParquetFile(tmp_path / "paged" / "subjects.parquet").metadata.num_row_groups > 1
-    assert pq.read_table(tmp_path / "paged" / "subjects.parquet") == pq.read_table(
-        exported.full / "subjects.parquet"
-    )
+    for name in ("subjects.parquet", "representatives.parquet"):
+        assert pq.ParquetFile(tmp_path / "paged" / name).metadata.num_row_groups > 1
+        assert pq.read_table(tmp_path / "paged" / name) == pq.read_table(exported.full / name)
+    reps = pq.read_table(exported.full / "representatives.parquet").to_pylist()
+    assert [(r["organisation"], r["representative"]) for r in reps] == sorted(store.representatives().items())
     assert result.subjects == len(pages)
     # a copy of the database without its numbers: its files' numbers can no longer be trusted
     copy = tmp_path / "copy.db"
@@ -218,6 +220,59 @@ def test_subject_numbers_live_in_the_database(
         )
     finally:
         other.close()
+
+
+def test_derived_columns_follow_the_ledger(exported: Ledger, tmp_path: Path) -> None:
+    """``corrects_seq`` and ``superseded_at`` as the ledger defines them (the position of the
+    record named; the earliest report of the records naming this one), for every record of both
+    exports, and of a ledger where one record is named twice, the later report first."""
+
+    def check(system: System, *directories: Path) -> None:
+        records = _records(system)
+        seq_of = {r.record_id: r.seq for r in records}
+        named: dict[str, list[dt.datetime]] = {}
+        for r in records:
+            if r.corrects is not None:
+                named.setdefault(r.corrects, []).append(r.reported_at)
+        want = {
+            r.seq: (seq_of[r.corrects] if r.corrects else None, min(named.get(r.record_id, []), default=None))
+            for r in records
+        }
+        engine = DuckDBEngine()
+        for directory in directories:
+            rows = engine.to_arrow(engine.records(directory)).to_pylist()
+            assert {x["seq"]: (x["corrects_seq"], x["superseded_at"]) for x in rows} == want
+
+    check(exported.system, exported.full, exported.incremental)
+    twice = System(Store(f"sqlite:///{tmp_path / 'twice.db'}"), shipped_registry(), clock=Clock(NOW))
+    try:
+        first = {
+            "subject": person(1),
+            "item": "traffic.drunk-driving",
+            "source": "traffic-police",
+            "source_record_id": "t-1",
+            "occurred_on": "2026-01-05",
+            "reported_at": "2026-01-06T09:00:00",
+        }
+        rid = ledger.record_id_for("traffic-police", "t-1")
+        late = {
+            **first,
+            "source_record_id": "t-2",
+            "reported_at": "2026-03-01T09:00:00",
+            "action": "correct",
+            "corrects": rid,
+            "occurred_on": "2026-01-04",
+        }
+        early = {**first, "source_record_id": "t-3", "reported_at": "2026-02-01T09:00:00",
+                 "action": "withdraw", "corrects": rid}  # fmt: skip
+        for row in (first, late, early):
+            _ingest(twice, [row])
+        export_ledger(twice.store, tmp_path / "twice")
+        check(twice, tmp_path / "twice")
+        rows = pq.read_table(tmp_path / "twice" / "records").to_pylist()
+        assert [x["superseded_at"] for x in rows if x["seq"] == 1] == [dt.datetime(2026, 2, 1, 9)]
+    finally:
+        twice.store.close()
 
 
 def test_another_ledger_gets_a_full_export(exported: Ledger, tmp_path: Path) -> None:

@@ -63,7 +63,7 @@ from sqlalchemy import func, select
 from socialcredit.engines.listing import REPRESENTATIVE_SCHEMA
 from socialcredit.engines.relational import SUBJECT_SCHEMA
 from socialcredit.engines.suspending import objection_table
-from socialcredit.store import Store
+from socialcredit.store import Store, subjectnumbers
 from socialcredit.store import tables as t
 from socialcredit.store.subjectnumbers import number_subjects, numbered, subject_number_pages
 
@@ -188,26 +188,14 @@ def _empty_supersessions() -> pa.Table:
     return SUPERSESSION_SCHEMA.empty_table()
 
 
-def _superseded(store: Store, count: int) -> dict[str, dt.datetime]:
-    """When each corrected record was first superseded: the earliest ``reported_at`` of the
-    records (up to ledger position ``count``) naming it in ``corrects``. Corrections are few, so
-    this fits in memory even for a national ledger (one entry per corrected record)."""
-    r = t.records.c
-    q = (
-        select(r.corrects, func.min(r.reported_at))
-        .where(r.corrects.is_not(None), r.seq <= count)
-        .group_by(r.corrects)
-    )
-    with store.engine.connect() as conn:
-        return {rid: at for rid, at in conn.execute(q)}  # min() keeps the DateTime type
-
-
-def _pages(
-    store: Store, page: int, start: int, count: int, superseded: dict[str, dt.datetime]
-) -> Iterator[pa.RecordBatch]:
+def _pages(store: Store, page: int, start: int, count: int) -> Iterator[pa.RecordBatch]:
     """The ledger after position ``start`` up to ``count`` in pages of ``page`` records, with the
-    derived columns; each record's ``subject_no`` is joined from ``subject_numbers``, which
-    :func:`~socialcredit.store.subjectnumbers.number_subjects` has filled for these records.
+    derived columns, each found by the database for each record: ``subject_no`` joined from
+    ``subject_numbers`` (which :func:`~socialcredit.store.subjectnumbers.number_subjects` has
+    filled for these records), ``corrects_seq`` by the unique index on ``record_id``, and
+    ``superseded_at`` by the partial index of ``corrects`` (the earliest ``reported_at`` of the
+    records up to ``count`` that name this one). Why in the database: the export holds one page,
+    never a map of every subject or every corrected record, whatever the ledger's size.
 
     Why a driver cursor and Arrow casts rather than SQLAlchemy rows: the rows' type processing
     (a ``datetime`` parsed from SQLite's text for every date and time, in Python) was most of an
@@ -216,47 +204,36 @@ def _pages(
     stored = [f.name for f in EXPORT_SCHEMA if f.name not in DERIVED]
     mark = "?" if store.engine.dialect.paramstyle == "qmark" else "%s"
     query = (
-        f"SELECT {', '.join('r.' + c for c in stored)}, n.subject_no FROM records r "
-        f"JOIN subject_numbers n ON n.code = r.subject WHERE r.seq > {mark} AND r.seq <= {mark} "
-        f"ORDER BY r.seq LIMIT {int(page)}"
+        f"SELECT {', '.join('r.' + c for c in stored)}, n.subject_no, "
+        f"(SELECT c.seq FROM records c WHERE c.record_id = r.corrects), "
+        f"(SELECT MIN(b.reported_at) FROM records b WHERE b.corrects = r.record_id AND b.seq <= {mark}) "
+        f"FROM records r JOIN subject_numbers n ON n.code = r.subject "
+        f"WHERE r.seq > {mark} AND r.seq <= {mark} ORDER BY r.seq LIMIT {int(page)}"
     )
     fields = [_driver_field(EXPORT_SCHEMA.field(name), store.is_sqlite) for name in stored]
-    driver = pa.struct([*fields, pa.field("subject_no", pa.int64())])
-    rid_at, corrects_at = (stored.index(c) for c in ("record_id", "corrects"))
+    derived = [
+        pa.field("subject_no", pa.int64()),
+        pa.field("corrects_seq", pa.int64()),
+        _driver_field(EXPORT_SCHEMA.field("superseded_at"), store.is_sqlite),
+    ]
+    driver = pa.struct([*fields, *derived])
     last = start
     while True:
         with store.engine.connect() as conn:
             cursor = conn.connection.cursor()
-            cursor.execute(query, (last, count))
+            cursor.execute(query, (count, last, count))
             rows = cursor.fetchall()
             cursor.close()
-            if not rows:
-                return
-            wanted = sorted({row[stored.index("corrects")] for row in rows} - {None})
-            positions: dict[str, int] = {}
-            for i in range(0, len(wanted), 500):
-                q = select(t.records.c.record_id, t.records.c.seq).where(
-                    t.records.c.record_id.in_(wanted[i : i + 500])
-                )
-                positions.update({rid: int(seq) for rid, seq in conn.execute(q)})
+        if not rows:
+            return
         # the whole page to Arrow in one conversion (rows as struct values), then each column
         # cast to its export type in C: a third of the time of a column at a time
         page_array = pa.array(rows, type=driver)
         data: dict[str, pa.Array] = {}
-        for i, name in enumerate(stored):
+        for i, name in enumerate([*stored, "subject_no", "corrects_seq", "superseded_at"]):
             column, kind = page_array.field(i), EXPORT_SCHEMA.field(name).type
             data[name] = column if column.type == kind else column.cast(kind)
-        record_ids = [row[rid_at] for row in rows]
-        corrects = [row[corrects_at] for row in rows]
         data["occurred_year"] = pc.year(data["occurred_on"]).cast(pa.int32())
-        data["corrects_seq"] = pa.array(
-            [None if c is None else positions[c] for c in corrects], type=pa.int64()
-        )
-        data["superseded_at"] = pa.array(
-            [superseded.get(rid) for rid in record_ids] if superseded else [None] * len(rows),
-            type=pa.timestamp("us"),
-        )
-        data["subject_no"] = page_array.field(len(stored))
         yield pa.RecordBatch.from_arrays([data[f.name] for f in EXPORT_SCHEMA], schema=EXPORT_SCHEMA)
         last = int(rows[-1][0])
 
@@ -272,6 +249,32 @@ def _write_subjects(store: Store, directory: Path) -> None:
                 pa.table({"code": codes, "kind": kinds, "subject_no": numbers}, schema=SUBJECT_SCHEMA)
             )
     part.replace(directory / "subjects.parquet")
+
+
+def _write_representatives(store: Store, directory: Path) -> None:
+    """``representatives.parquet`` (each organisation with a legal representative, by code) read
+    in keyset pages of ``subjectnumbers.PAGE``, for the same reason as :func:`_write_subjects`: a
+    country has a hundred million organisations or more."""
+    page, s = subjectnumbers.PAGE, t.subjects.c
+    part = directory / ".representatives.parquet.new"
+    after = ""
+    with pq.ParquetWriter(part, REPRESENTATIVE_SCHEMA) as writer:
+        while True:
+            q = (
+                select(s.code, s.legal_representative)
+                .where(s.legal_representative.is_not(None), s.code > after)
+                .order_by(s.code)
+                .limit(page)
+            )
+            with store.reader.connect() as conn:
+                rows = [(str(o), str(p)) for o, p in conn.execute(q)]
+            if not rows:
+                break
+            orgs, people = zip(*rows, strict=True)
+            table = pa.table({"organisation": orgs, "representative": people}, schema=REPRESENTATIVE_SCHEMA)
+            writer.write_table(table)
+            after = rows[-1][0]
+    part.replace(directory / "representatives.parquet")
 
 
 def _driver_field(field: pa.Field, sqlite: bool) -> pa.Field:
@@ -322,13 +325,12 @@ def export_ledger(
     # every subject these records name, and every registered one, gets its number (if it has
     # none yet) before the records are read: the pages join them
     subjects = number_subjects(store, start, count)
-    superseded = _superseded(store, count)
     years: set[int] = set(earlier["years"]) if earlier else set()
     n = 0
 
     def batches() -> Iterator[pa.RecordBatch]:
         nonlocal n
-        for b in _pages(store, page, start, count, superseded):
+        for b in _pages(store, page, start, count):
             years.update(b.column("occurred_year").to_pylist())
             n += b.num_rows
             if progress is not None:
@@ -353,15 +355,11 @@ def export_ledger(
         generations.append({"generation": generation, "from_seq": start + 1, "to_seq": count})
     overlay = _supersessions(store, directory, start, count) if earlier else _empty_supersessions()
     _write_subjects(store, directory)
-    reps = sorted(store.representatives().items())
+    _write_representatives(store, directory)
     # the objections as far as the cases chain went when the export began, as the records
     events = [e for e in store.case_events(case_kind="objection") if e.seq <= cases]
     objections = objection_table(events)
     side = {
-        "representatives.parquet": pa.table(
-            {"organisation": [o for o, _ in reps], "representative": [p for _, p in reps]},
-            schema=REPRESENTATIVE_SCHEMA,
-        ),
         "objections.parquet": objections,
         SUPERSESSIONS: overlay,
     }
