@@ -24,7 +24,7 @@ from socialcredit.engines import counting, factors, gradelists, listing, relatio
 from socialcredit.schemes.model import FactorModel, PointsModel, Scheme, TierModel
 
 EXPORT_FORMAT = "socialcredit-ledger-export"
-EXPORT_VERSION = 6  # engines.export.VERSION (not imported: export imports the store, this need not)
+EXPORT_VERSION = 7  # engines.export.VERSION (not imported: export imports the store, this need not)
 
 
 class Engine(ABC):
@@ -69,9 +69,22 @@ class Engine(ABC):
         )
 
     @abstractmethod
-    def subjects(self, dataset: Path) -> ir.Table:
-        """The subjects of an exported ledger (``code, kind``)."""
+    def subject_files(self, dataset: Path) -> ir.Table:
+        """Every subject file of an exported ledger as written: ``subjects.parquet``, one file or
+        (export version 7) a directory of one file per range of numbers."""
         ...
+
+    def subjects(self, dataset: Path) -> ir.Table:
+        """The subjects of an exported ledger (``code, kind, subject_no``) as its manifest states
+        them: a file of numbers past its count was left by an export that died (the next one
+        removes it), so it is filtered out; otherwise the files are read as they are."""
+        files = self.subject_files(dataset)
+        manifest = read_manifest(dataset) if (dataset / "manifest.json").is_file() else {}
+        known = int(manifest.get("subjects", 0))
+        starts = [_range_start(p.name) for p in (dataset / "subjects.parquet").glob("from-*.parquet")]
+        if manifest and any(s >= known for s in starts):
+            files = files.filter(files.subject_no < known)
+        return files
 
     def representatives(self, dataset: Path) -> ir.Table:
         """Each organisation's legal representative in an exported ledger (``organisation,
@@ -154,6 +167,11 @@ class RescoreResult:
     relationships factor counts; none shipped), with the reason."""
     suspended: dict[str, int] = field(default_factory=dict)
     """Entries in force or pending per list whose measures an open objection suspends."""
+
+
+def _range_start(name: str) -> int:
+    """The first subject number of a subject file (``from-000000001200.parquet``: 1200)."""
+    return int(name.removeprefix("from-").removesuffix(".parquet"))
 
 
 def _generation(name: str) -> int:

@@ -30,8 +30,10 @@ class DuckDBEngine(Engine):
         pattern = str(dataset / "records" / "**" / "*.parquet")
         return self.con.read_parquet(pattern, table_name=self._fresh("records"), hive_partitioning=True)
 
-    def subjects(self, dataset: Path) -> ir.Table:
-        return self.con.read_parquet(str(dataset / "subjects.parquet"), table_name=self._fresh("subjects"))
+    def subject_files(self, dataset: Path) -> ir.Table:
+        path = dataset / "subjects.parquet"
+        pattern = str(path / "*.parquet") if path.is_dir() else str(path)
+        return self.con.read_parquet(pattern, table_name=self._fresh("subjects"))
 
     def table(self, data: pa.Table, prefix: str) -> ir.Table:
         name = self._fresh(prefix)

@@ -1,11 +1,12 @@
 """The ledger as a partitioned Parquet dataset: what the DuckDB and Spark engines read.
 
-Layout of an export directory (schema version 6)::
+Layout of an export directory (schema version 7)::
 
     manifest.json                      counts, the chain head exported, when, the schema, and
                                        the generations (which records each run appended)
-    subjects.parquet                   code, kind, subject_no: every registered subject and every
-                                       subject of a record
+    subjects.parquet/from-N.parquet    code, kind, subject_no: every registered subject and every
+                                       subject of a record, one file per run that numbered
+                                       subjects (numbers N and up)
     representatives.parquet            organisation, representative: each organisation's legal representative
     objections.parquet                 when each objection was open, and what it names
                                        (``engines.suspending.OBJECTION_SCHEMA``)
@@ -37,7 +38,7 @@ the ledger is append-only, so the earlier files stay true except for one derived
 correction or withdrawal may name a record an earlier generation wrote, whose ``superseded_at``
 is then stale; ``supersessions.parquet`` holds the right value for each such record and
 ``Engine.records`` lays it over the files. Subject numbers are kept (the database holds them);
-subjects seen since are numbered after them. The side files are replaced whole and the manifest
+subjects seen since are numbered after them and written to a file of their own. The side files are replaced whole and the manifest
 is written last, so an export that dies midway leaves the last complete one readable (engines
 read only records up to the manifest's chain count) and the next run writes that generation
 again. ``--full``
@@ -68,15 +69,16 @@ from socialcredit.store import tables as t
 from socialcredit.store.subjectnumbers import number_subjects, numbered, subject_number_pages
 
 FORMAT = "socialcredit-ledger-export"
-VERSION = 6
+VERSION = 7
 """2 added ``corrects_seq``; 3 added ``representatives.parquet`` (lists that name an organisation's
 legal representative, :mod:`socialcredit.engines.listing`) and the derived ``superseded_at`` and
 ``subject_no`` columns (the population job's filter and grouping key, docs/benchmarks.md); 4 added
 ``objections.parquet`` (an open objection suspends list entries, :mod:`socialcredit.engines.suspending`);
 5 made exports incremental (record files of each generation, ``supersessions.parquet``, and the
 manifest's ``generations``); 6 numbers subjects in the database (``store.subjectnumbers``), so an
-earlier export's numbers cannot be trusted; engines refuse an export of another version (re-export
-it)."""
+earlier export's numbers cannot be trusted; 7 made ``subjects.parquet`` a directory to which each
+run adds the subjects it numbered (a national population is not rewritten every day); engines
+refuse an export of another version (re-export it)."""
 EXPORT_SCHEMA = pa.schema(
     [
         pa.field("seq", pa.int64(), nullable=False),
@@ -140,7 +142,9 @@ def prior_export(store: Store, directory: Path, count: int) -> dict[str, Any] | 
     written (same format and version, and the record at its chain count still has its chain
     head), so appending the records after it gives what a full export would hold; else None."""
     path = directory / "manifest.json"
-    if not all((directory / name).is_file() for name in ("manifest.json", "subjects.parquet", SUPERSESSIONS)):
+    if not all((directory / name).is_file() for name in ("manifest.json", SUPERSESSIONS)):
+        return None  # not an export of this version, or a damaged one: rewrite it
+    if not (directory / "subjects.parquet").is_dir():
         return None  # not an export of this version, or a damaged one: rewrite it
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
@@ -238,17 +242,28 @@ def _pages(store: Store, page: int, start: int, count: int) -> Iterator[pa.Recor
         last = int(rows[-1][0])
 
 
-def _write_subjects(store: Store, directory: Path) -> None:
-    """``subjects.parquet`` from the database's subject numbers, a page at a time (memory does not
-    grow with the population), replaced by a rename so a reader never sees half a file."""
-    part = directory / ".subjects.parquet.new"
+def _write_subjects(store: Store, directory: Path, first: int, total: int) -> None:
+    """The subjects numbered ``first`` to ``total - 1`` as ``subjects.parquet/from-<first>.parquet``
+    (none if there are none), from the database a page at a time: an incremental run writes only
+    the subjects it numbered, and memory does not grow with the population. Files of numbers
+    from ``first`` up were left by a run that died before its manifest: they go first. Written
+    under a temporary name and renamed, so a reader never sees half a file."""
+    folder = directory / "subjects.parquet"
+    folder.mkdir(exist_ok=True)
+    for stale in folder.glob("from-*.parquet"):
+        if int(stale.name.removeprefix("from-").removesuffix(".parquet")) >= first:
+            stale.unlink()
+    if total <= first:
+        return
+    part = folder / f".from-{first:012d}.parquet.new"
     with pq.ParquetWriter(part, SUBJECT_SCHEMA) as writer:
-        for rows in subject_number_pages(store):
+        # not past ``total``: another export may number more meanwhile, for records not in this one
+        for rows in subject_number_pages(store, first=first, end=total):
             codes, kinds, numbers = zip(*rows, strict=True)
             writer.write_table(
                 pa.table({"code": codes, "kind": kinds, "subject_no": numbers}, schema=SUBJECT_SCHEMA)
             )
-    part.replace(directory / "subjects.parquet")
+    part.replace(folder / f"from-{first:012d}.parquet")
 
 
 def _write_representatives(store: Store, directory: Path) -> None:
@@ -354,7 +369,7 @@ def export_ledger(
         )
         generations.append({"generation": generation, "from_seq": start + 1, "to_seq": count})
     overlay = _supersessions(store, directory, start, count) if earlier else _empty_supersessions()
-    _write_subjects(store, directory)
+    _write_subjects(store, directory, int(earlier["subjects"]) if earlier else 0, subjects)
     _write_representatives(store, directory)
     # the objections as far as the cases chain went when the export began, as the records
     events = [e for e in store.case_events(case_kind="objection") if e.seq <= cases]

@@ -98,7 +98,7 @@ class SparkEngine(Engine):
     def record_files(self, dataset: Path) -> ir.Table:
         return self.con.read_parquet(str(dataset / "records"), table_name=self._fresh("records"))
 
-    def subjects(self, dataset: Path) -> ir.Table:
+    def subject_files(self, dataset: Path) -> ir.Table:
         return self.con.read_parquet(str(dataset / "subjects.parquet"), table_name=self._fresh("subjects"))
 
     def table(self, data: pa.Table, prefix: str) -> ir.Table:

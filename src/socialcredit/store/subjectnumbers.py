@@ -68,16 +68,19 @@ def numbered(store: Store) -> int:
         return int(conn.execute(select(func.coalesce(func.max(n.c.subject_no), -1))).scalar_one()) + 1
 
 
-def subject_number_pages(store: Store, page: int | None = None) -> Iterator[list[tuple[str, str, int]]]:
-    """Every numbered subject as ``(code, kind, subject_no)``, in number order, ``page`` (default
-    :data:`PAGE`) at a time: keyset pages on the primary key, each read in a transaction of its own."""
+def subject_number_pages(
+    store: Store, page: int | None = None, first: int = 0, end: int | None = None
+) -> Iterator[list[tuple[str, str, int]]]:
+    """Every subject numbered from ``first`` up to, not including, ``end`` (default: all) as
+    ``(code, kind, subject_no)``, in number order, ``page`` (default :data:`PAGE`) at a time:
+    keyset pages on the primary key, each read in a transaction of its own."""
     page = PAGE if page is None else page
     n = t.subject_numbers
-    after = -1
+    after = first - 1
     while True:
         q = (
             select(n.c.code, n.c.kind, n.c.subject_no)
-            .where(n.c.subject_no > after)
+            .where(n.c.subject_no > after, n.c.subject_no < (end if end is not None else 2**62))
             .order_by(n.c.subject_no)
             .limit(page)
         )
