@@ -38,10 +38,10 @@ the ledger is append-only, so the earlier files stay true except for one derived
 correction or withdrawal may name a record an earlier generation wrote, whose ``superseded_at``
 is then stale; ``supersessions.parquet`` holds the right value for each such record and
 ``Engine.records`` lays it over the files. Subject numbers are kept (the database holds them);
-subjects seen since are numbered after them and written to a file of their own. The side files are replaced whole and the manifest
-is written last, so an export that dies midway leaves the last complete one readable (engines
-read only records up to the manifest's chain count) and the next run writes that generation
-again. ``--full``
+subjects seen since are numbered after them and written to a file of their own. The side files
+are replaced whole and the manifest is written last, so an export that dies midway leaves the
+last complete one readable (engines read only records up to the manifest's chain count) and the
+next run writes that generation again. ``--full``
 (``full=True``) rewrites everything, as every run did before version 5.
 """
 
