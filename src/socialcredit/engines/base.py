@@ -81,7 +81,7 @@ class Engine(ABC):
         files = self.subject_files(dataset)
         manifest = read_manifest(dataset) if (dataset / "manifest.json").is_file() else {}
         known = int(manifest.get("subjects", 0))
-        starts = [_range_start(p.name) for p in (dataset / "subjects.parquet").glob("from-*.parquet")]
+        starts = [subject_file_start(p.name) for p in (dataset / "subjects.parquet").glob("from-*.parquet")]
         if manifest and any(s >= known for s in starts):
             files = files.filter(files.subject_no < known)
         return files
@@ -169,7 +169,12 @@ class RescoreResult:
     """Entries in force or pending per list whose measures an open objection suspends."""
 
 
-def _range_start(name: str) -> int:
+def subject_file_name(first: int) -> str:
+    """The name of the subject file that starts at number ``first`` (export version 7)."""
+    return f"from-{first:012d}.parquet"
+
+
+def subject_file_start(name: str) -> int:
     """The first subject number of a subject file (``from-000000001200.parquet``: 1200)."""
     return int(name.removeprefix("from-").removesuffix(".parquet"))
 

@@ -61,6 +61,7 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 from sqlalchemy import func, select
 
+from socialcredit.engines.base import subject_file_name, subject_file_start
 from socialcredit.engines.listing import REPRESENTATIVE_SCHEMA
 from socialcredit.engines.relational import SUBJECT_SCHEMA
 from socialcredit.engines.suspending import objection_table
@@ -242,54 +243,62 @@ def _pages(store: Store, page: int, start: int, count: int) -> Iterator[pa.Recor
         last = int(rows[-1][0])
 
 
+def _write_paged(path: Path, schema: pa.Schema, tables: Iterator[pa.Table]) -> None:
+    """``tables`` one after another as the Parquet file ``path``: one page in memory at a time,
+    written under a temporary name and renamed, so a reader never sees half a file."""
+    part = path.with_name(f".{path.name}.new")
+    with pq.ParquetWriter(part, schema) as writer:
+        for table in tables:
+            writer.write_table(table)
+    part.replace(path)
+
+
 def _write_subjects(store: Store, directory: Path, first: int, total: int) -> None:
     """The subjects numbered ``first`` to ``total - 1`` as ``subjects.parquet/from-<first>.parquet``
     (none if there are none), from the database a page at a time: an incremental run writes only
     the subjects it numbered, and memory does not grow with the population. Files of numbers
-    from ``first`` up were left by a run that died before its manifest: they go first. Written
-    under a temporary name and renamed, so a reader never sees half a file."""
+    from ``first`` up were left by a run that died before its manifest: they go first."""
     folder = directory / "subjects.parquet"
     folder.mkdir(exist_ok=True)
     for stale in folder.glob("from-*.parquet"):
-        if int(stale.name.removeprefix("from-").removesuffix(".parquet")) >= first:
+        if subject_file_start(stale.name) >= first:
             stale.unlink()
     if total <= first:
         return
-    part = folder / f".from-{first:012d}.parquet.new"
-    with pq.ParquetWriter(part, SUBJECT_SCHEMA) as writer:
+
+    def pages() -> Iterator[pa.Table]:
         # not past ``total``: another export may number more meanwhile, for records not in this one
         for rows in subject_number_pages(store, first=first, end=total):
             codes, kinds, numbers = zip(*rows, strict=True)
-            writer.write_table(
-                pa.table({"code": codes, "kind": kinds, "subject_no": numbers}, schema=SUBJECT_SCHEMA)
-            )
-    part.replace(folder / f"from-{first:012d}.parquet")
+            yield pa.table({"code": codes, "kind": kinds, "subject_no": numbers}, schema=SUBJECT_SCHEMA)
+
+    _write_paged(folder / subject_file_name(first), SUBJECT_SCHEMA, pages())
 
 
 def _write_representatives(store: Store, directory: Path) -> None:
     """``representatives.parquet`` (each organisation with a legal representative, by code) read
     in keyset pages of ``subjectnumbers.PAGE``, for the same reason as :func:`_write_subjects`: a
     country has a hundred million organisations or more."""
-    page, s = subjectnumbers.PAGE, t.subjects.c
-    part = directory / ".representatives.parquet.new"
-    after = ""
-    with pq.ParquetWriter(part, REPRESENTATIVE_SCHEMA) as writer:
+    s = t.subjects.c
+
+    def pages() -> Iterator[pa.Table]:
+        after = ""
         while True:
             q = (
                 select(s.code, s.legal_representative)
                 .where(s.legal_representative.is_not(None), s.code > after)
                 .order_by(s.code)
-                .limit(page)
+                .limit(subjectnumbers.PAGE)
             )
             with store.reader.connect() as conn:
                 rows = [(str(o), str(p)) for o, p in conn.execute(q)]
             if not rows:
-                break
+                return
             orgs, people = zip(*rows, strict=True)
-            table = pa.table({"organisation": orgs, "representative": people}, schema=REPRESENTATIVE_SCHEMA)
-            writer.write_table(table)
+            yield pa.table({"organisation": orgs, "representative": people}, schema=REPRESENTATIVE_SCHEMA)
             after = rows[-1][0]
-    part.replace(directory / "representatives.parquet")
+
+    _write_paged(directory / "representatives.parquet", REPRESENTATIVE_SCHEMA, pages())
 
 
 def _driver_field(field: pa.Field, sqlite: bool) -> pa.Field:

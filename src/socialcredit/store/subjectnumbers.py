@@ -9,8 +9,9 @@ gigabytes of dictionaries.
 
 Here the map is a table (``subject_numbers``). Each export numbers, in one statement each, the
 registered subjects and the subjects of the records it is about to write that have no number yet.
-The records' pages read their numbers by a join, and ``subjects.parquet`` is written from the
-table a page at a time. So the export's memory no longer grows with the population.
+The records' pages read their numbers by a join, and each run writes the subjects it numbered
+from the table a page at a time (``subjects.parquet/from-N.parquet``). So the export's memory no
+longer grows with the population.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from socialcredit.store import tables as t
 from socialcredit.store.sql import Store
 
 PAGE = 500_000
+"""Rows per page when subjects (and representatives) are read for an export's side files."""
+
+_TOP = select(func.coalesce(func.max(t.subject_numbers.c.subject_no), -1))
+"""The highest number given so far (-1: none); numbers are dense, so one less than how many."""
 
 
 def number_subjects(store: Store, start: int, count: int) -> int:
@@ -51,21 +56,20 @@ def number_subjects(store: Store, start: int, count: int) -> int:
         )
         unseen = select(first).where(~exists().where(n.c.code == first.c.code)).subquery()
         for fresh, order in ((registered, registered.c.code), (unseen, unseen.c.first)):
-            top = conn.execute(select(func.coalesce(func.max(n.c.subject_no), -1))).scalar_one()
+            top = conn.execute(_TOP).scalar_one()
             numbered = select(
                 (literal(int(top)) + func.row_number().over(order_by=order)).label("subject_no"),
                 fresh.c.code,
                 fresh.c.kind,
             )
             conn.execute(n.insert().from_select(["subject_no", "code", "kind"], numbered))
-        return int(conn.execute(select(func.coalesce(func.max(n.c.subject_no), -1))).scalar_one()) + 1
+        return int(conn.execute(_TOP).scalar_one()) + 1
 
 
 def numbered(store: Store) -> int:
     """How many subjects have a number (the numbers are ``0 .. numbered - 1``)."""
-    n = t.subject_numbers
     with store.reader.connect() as conn:
-        return int(conn.execute(select(func.coalesce(func.max(n.c.subject_no), -1))).scalar_one()) + 1
+        return int(conn.execute(_TOP).scalar_one()) + 1
 
 
 def subject_number_pages(
