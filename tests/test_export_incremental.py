@@ -191,7 +191,7 @@ def test_subject_numbers_live_in_the_database(
     store = exported.system.store
     pages = [row for page in subjectnumbers.subject_number_pages(store) for row in page]
     assert [no for _, _, no in pages] == list(range(subjectnumbers.numbered(store)))
-    assert {c for c, _, _ in pages} == {c for c, _ in store.subject_codes()} | {
+    assert {c for c, _, _ in pages} == {r.code for r in store.subject_rows()} | {
         r.subject for r in _records(exported.system)
     }
     for directory in (exported.incremental, exported.full):

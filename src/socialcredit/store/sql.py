@@ -612,10 +612,6 @@ class Store:
         with self.reader.connect() as conn:
             return [_subject(m) for m in conn.execute(select(t.subjects)).mappings()]
 
-    def subject_codes(self) -> list[tuple[str, str]]:
-        with self.reader.connect() as conn:
-            return [(c, k) for c, k in conn.execute(select(t.subjects.c.code, t.subjects.c.kind))]
-
     # ------------------------------------------------------------------ audit
 
     def append_audit(self, entries: Sequence[Mapping[str, Any]], *, durable: bool = False) -> None:
