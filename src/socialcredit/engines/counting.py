@@ -61,20 +61,6 @@ def counting(records: ir.Table, items: ir.Table, as_of: dt.datetime) -> ir.Table
     return c.select("scheme", "subject", "record_id", "item", "occurred_on", "age", "points")
 
 
-def exact(x: float) -> ir.FloatingValue:
-    """The double ``x`` as an expression both engines evaluate to exactly ``x``.
-
-    Why not a plain literal: DuckDB and Spark read ``0.1`` as a DECIMAL and convert it to a double
-    themselves, and a 17-digit decimal can convert to a neighbouring double. ``x`` is written as
-    ``n / 2**k`` with whole ``n`` and ``k`` (:meth:`float.as_integer_ratio`): both are exact
-    doubles, and so is their quotient."""
-    n, d = float(x).as_integer_ratio()
-    value = ibis.literal(n, type="int64").cast("float64")
-    if d == 1:
-        return value
-    return value / ibis.literal(d, type="int64").cast("float64")
-
-
 def rated(subjects: ir.Table, schemes: Iterable[Scheme]) -> ir.Table:
     """``subject, kind, scheme``: each subject once for each scheme whose model rates its kind
     (the enterprise rating rates organisations only), as ``scoring.scores_for`` chooses them."""

@@ -13,10 +13,11 @@ The rules are exactly those of :func:`socialcredit.scoring.factor.score_factor` 
    ``(maximum - minimum) * weight * mapped / total weight``; the score is ``minimum`` plus the
    factors' worth in the order written, rounded half up, clamped; the grade by threshold.
 
-Identical answers in floating point: every constant is written as an exact double
-(:func:`~socialcredit.engines.counting.exact`) and every sum and product is built in the order
-the Python evaluates it, so both engines perform the same IEEE operations as the per-subject path
-and round the same way; ``tests/test_engines_models.py`` holds them to it.
+Identical answers in floating point: the map and the score are the kernel's
+(:func:`~socialcredit.rules.kernel.mapped`, :func:`~socialcredit.rules.kernel.factor_score`),
+every constant an exact double (:func:`~socialcredit.engines.ops.exact`), so both engines perform
+the same IEEE operations as the per-subject path and round the same way;
+``tests/test_engines_models.py`` holds them to it.
 
 Not relational: the relationships factor (``source: contacts``). Its value is the mean score of
 a subject's declared contacts, which no store or export keeps (a caller passes them), so a scheme
@@ -33,8 +34,10 @@ import ibis
 import ibis.expr.types as ir
 
 from socialcredit.engines import relational
-from socialcredit.engines.counting import counting, exact, rated
-from socialcredit.schemes.model import Factor, FactorModel, Scheme
+from socialcredit.engines.counting import counting, rated
+from socialcredit.engines.ops import IBIS
+from socialcredit.rules import kernel
+from socialcredit.schemes.model import FactorModel, Scheme
 
 
 def _factored(schemes: Sequence[Scheme]) -> list[tuple[Scheme, FactorModel]]:
@@ -78,19 +81,6 @@ def enrolled(records: ir.Table, schemes: Sequence[Scheme], as_of: dt.datetime) -
     return ibis.union(*parts, distinct=False)
 
 
-def _mapped(f: Factor, value: ir.FloatingValue) -> ir.FloatingValue:
-    """``Factor.mapped`` with the same operations in the same order."""
-    (x0, y0), (xn, yn) = f.map[0], f.map[-1]
-    branches: list[tuple[ir.BooleanValue, ir.FloatingValue]] = [
-        (value <= exact(x0), exact(y0)),
-        (value >= exact(xn), exact(yn)),
-    ]
-    for (a, ya), (b, yb) in zip(f.map, f.map[1:], strict=False):
-        step = exact(ya) + exact(yb - ya) * (value - exact(a)) / exact(b - a)
-        branches.append(((exact(a) <= value) & (value <= exact(b)), step))
-    return ibis.cases(*branches, else_=exact(yn))
-
-
 def scores(read: ir.Table, grid: ir.Table, schemes: Sequence[Scheme], keys: Sequence[str]) -> ir.Table:
     """``grid`` with ``score``, the factor score (rules 2 and 3) of each of its rows, from the
     counting records ``read`` (``scheme, item, points`` and ``keys``) that share the row's
@@ -117,21 +107,10 @@ def scores(read: ir.Table, grid: ir.Table, schemes: Sequence[Scheme], keys: Sequ
     )
     branches: list[tuple[ir.BooleanValue, ir.IntegerValue]] = []
     for n, (s, model) in enumerate(factored):
-        # FactorModel.score_of: minimum + sum(points_of(f)) over the factors in order, where
-        # points_of is ((maximum - minimum) * weight) * mapped / total_weight; a factor that does
-        # not count adds 0.0, which changes no double, so it is left out here.
-        worth: ir.FloatingValue | None = None
-        for k, f in enumerate(model.factors):
-            if not f.counts:
-                continue
-            p = exact((model.maximum - model.minimum) * f.weight) * _mapped(f, t[f"v_{n}_{k}"])
-            p = p / exact(model.total_weight)
-            worth = p if worth is None else worth + p
-        assert worth is not None  # the model validator requires a factor that counts
-        raw = (exact(model.minimum) + worth + exact(0.5)).floor().cast("int64")
-        low = ibis.cases((raw < model.minimum, model.minimum), else_=raw)
-        score = ibis.cases((low > model.maximum, model.maximum), else_=low)
-        branches.append((t.scheme == s.id, score))
+        mapped = {
+            f.id: kernel.mapped(t[f"v_{n}_{k}"], f, IBIS) for k, f in enumerate(model.factors) if f.counts
+        }
+        branches.append((t.scheme == s.id, kernel.factor_score(model, mapped, IBIS)))
     return t.select(*grid.columns, score=ibis.cases(*branches).cast("int64"))
 
 

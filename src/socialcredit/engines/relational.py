@@ -34,6 +34,8 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from socialcredit.engines.ops import IBIS
+from socialcredit.rules import kernel
 from socialcredit.schemes.model import PointsModel, Scheme
 
 COUNTING: tuple[str, ...] = ("report", "correct")
@@ -157,7 +159,7 @@ def contributions(records: ir.Table, items: ir.Table, as_of: dt.datetime) -> ir.
     j = eff.inner_join(items, eff.item == items.item)
     age = ibis.literal(as_of.date(), type="date").delta(j.occurred_on, unit="day")
     points = decayed(j.points, age, j.half_life_days)
-    j = j.filter((age >= 0) & (age < j.counts_for_days))
+    j = j.filter(kernel.counts(age, j.counts_for_days))
     extra = {"scheme_no": j.scheme_no} if "scheme_no" in items.columns else {}
     return j.select(
         scheme=j.scheme,
@@ -173,13 +175,12 @@ def contributions(records: ir.Table, items: ir.Table, as_of: dt.datetime) -> ir.
 
 
 def decayed(points: ir.IntegerValue, age: ir.IntegerValue, half_life: ir.IntegerValue) -> ir.IntegerValue:
-    """The whole points a record of ``points`` contributes ``age`` days after it occurred (rule 3):
-    ``points`` without a half-life, else ``floor(points * 0.5 ** (age / half_life) + 0.5)``, as
-    :func:`socialcredit.scoring.points.decayed_points` computes it. One expression for every
+    """The whole points a record of ``points`` contributes ``age`` days after it occurred (rule 3),
+    by the kernel's :func:`~socialcredit.rules.kernel.decayed`. One expression for every
     definition that decays (a score at one time, a score's history in
     :mod:`~socialcredit.engines.gradelists`), so they cannot round differently."""
-    value = (points.cast("float64") * ibis.literal(0.5).pow(age.cast("float64") / half_life) + 0.5).floor()
-    return ibis.cases((half_life.isnull(), points), else_=value.cast("int64"))
+    value: ir.IntegerValue = kernel.decayed(points, age, half_life, IBIS)
+    return value
 
 
 def _scheme_no(scheme: ir.StringValue, schemes: Sequence[Scheme]) -> ir.IntegerValue:
@@ -226,28 +227,16 @@ def population_scores(
     j = grid.left_join(totals, (grid.subject_no == totals.subject_no) & (grid.scheme_no == totals.scheme_no))
     base = _per_scheme(j.scheme, [(sid, m.base) for sid, m in models])
     raw = j.select(subject=j.code, kind=j.kind, scheme=j.scheme, raw=j.total.coalesce(0) + base)
-    # clamp as score_points does: the minimum first, then the maximum
-    lower = _per_scheme(raw.scheme, [(sid, m.minimum) for sid, m in models])
-    low = raw.mutate(low=ibis.cases((lower.notnull() & (raw.raw < lower), lower), else_=raw.raw))
-    upper = _per_scheme(low.scheme, [(sid, m.maximum) for sid, m in models])
-    scored = low.select(
-        "subject",
-        "kind",
-        "scheme",
-        score=ibis.cases((upper.notnull() & (low.low > upper), upper), else_=low.low).cast("int64"),
-    )
+    clamped = [(raw.scheme == sid, kernel.clamp(raw.raw, m.minimum, m.maximum, IBIS)) for sid, m in models]
+    scored = raw.select("subject", "kind", "scheme", score=ibis.cases(*clamped).cast("int64"))
     return scored.mutate(grade=grade_expr(scored.scheme, scored.score, schemes))
 
 
 def grade_expr(scheme: ir.StringValue, score: ir.NumericValue, schemes: Sequence[Scheme]) -> ir.StringValue:
     """The grade of a score column under each row's scheme, as ``PointsModel.grade_of`` gives it:
     the first grade whose threshold the score reaches, the last grade for the rest."""
-    branches: list[tuple[ir.BooleanValue, str]] = []
+    branches: list[tuple[ir.BooleanValue, ir.StringValue]] = []
     for s in schemes:
         assert s.model is not None
-        *ranked, _last = s.model.grades
-        branches.extend(((scheme == s.id) & (score >= g.min_score), g.grade) for g in ranked)
-    for s in schemes:
-        assert s.model is not None
-        branches.append((scheme == s.id, s.model.grades[-1].grade))
+        branches.append((scheme == s.id, kernel.grade_of(score, s.model.grades, IBIS)))
     return ibis.cases(*branches, else_=ibis.null("string"))

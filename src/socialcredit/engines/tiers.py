@@ -29,6 +29,8 @@ import ibis.expr.types as ir
 
 from socialcredit.engines import relational
 from socialcredit.engines.counting import counting, rated
+from socialcredit.engines.ops import IBIS
+from socialcredit.rules import kernel
 from socialcredit.schemes.model import Condition, Scheme, TierModel
 
 
@@ -88,7 +90,7 @@ def levels(read: ir.Table, grid: ir.Table, schemes: Sequence[Scheme], keys: Sequ
             codes = sorted(x.code for x in s.items if cond.of.matches(x))
             sel: ir.BooleanValue = (c.scheme == s.id) & (c.item.isin(codes) if codes else ibis.literal(False))
             if cond.within_days is not None:
-                sel = sel & (c.age < cond.within_days)
+                sel = sel & kernel.within(cond, c.age, IBIS)
             count, points = f"n_{n}_{i}_{k}", f"p_{n}_{i}_{k}"
             names[(s.id, i, k)] = (count, points)
             if cond.at_least is not None or cond.at_most is not None:
@@ -106,30 +108,16 @@ def levels(read: ir.Table, grid: ir.Table, schemes: Sequence[Scheme], keys: Sequ
 
     def holds(sid: str, i: int, k: int, cond: Condition) -> ir.BooleanValue:
         count, points = names[(sid, i, k)]
-        ok: ir.BooleanValue = ibis.literal(True)
-        if cond.at_least is not None:
-            ok = ok & (t[count] >= cond.at_least)
-        if cond.at_most is not None:
-            ok = ok & (t[count] <= cond.at_most)
-        if cond.points_at_least is not None:
-            ok = ok & (t[points] >= cond.points_at_least)
-        if cond.points_at_most is not None:
-            ok = ok & (t[points] <= cond.points_at_most)
-        return ok
+        held: ir.BooleanValue = kernel.condition_holds(
+            cond, t[count] if count in aggs else None, t[points] if points in aggs else None, IBIS
+        )
+        return held
 
-    branches: list[tuple[ir.BooleanValue, int]] = []
+    branches: list[tuple[ir.BooleanValue, ir.IntegerValue]] = []
     for s, model in tiered:
+        rules_held = []
         for i, rule in enumerate(model.rules):
-            conds = [(k, c) for ii, k, c in _conditions(model) if ii == i]
-            n_all = len(rule.all_of)
-            rule_ok: ir.BooleanValue = ibis.literal(True)
-            for k, cond in conds[:n_all]:
-                rule_ok = rule_ok & holds(s.id, i, k, cond)
-            if rule.any_of:
-                any_ok: ir.BooleanValue = ibis.literal(False)
-                for k, cond in conds[n_all:]:
-                    any_ok = any_ok | holds(s.id, i, k, cond)
-                rule_ok = rule_ok & any_ok
-            branches.append(((t.scheme == s.id) & rule_ok, model.level(rule.tier)))
-        branches.append((t.scheme == s.id, model.base))
+            held = [holds(s.id, i, k, c) for ii, k, c in _conditions(model) if ii == i]
+            rules_held.append(kernel.rule_holds(rule, held, IBIS))
+        branches.append((t.scheme == s.id, kernel.tier_level(model, rules_held, IBIS)))
     return t.select(*grid.columns, score=ibis.cases(*branches).cast("int64"))

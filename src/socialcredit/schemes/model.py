@@ -7,11 +7,13 @@ All models forbid unknown keys, so a typo in a YAML key is an error rather than 
 
 from __future__ import annotations
 
-import math
 from functools import cached_property
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from socialcredit.rules import kernel
+from socialcredit.rules.ops import PY
 
 Area = Literal["administrative", "commercial", "social", "judicial"]
 Polarity = Literal["positive", "negative", "neutral"]
@@ -84,10 +86,8 @@ class _GradedByThreshold(_Strict):
 
     def grade_of(self, score: float) -> str:
         """The first grade whose threshold the score reaches (the last grade catches the rest)."""
-        for g in self.grades:
-            if score >= g.min_score:
-                return g.grade
-        return self.grades[-1].grade
+        grade: str = kernel.grade_of(score, self.grades, PY)
+        return grade
 
     @cached_property
     def _ranks(self) -> dict[str, int]:
@@ -229,10 +229,8 @@ class TierModel(_Strict):
 
     def grade_of(self, score: float) -> str:
         """The tier at a level (levels outside the range give the nearest tier)."""
-        for g in self.grades:
-            if score >= g.min_score:
-                return g.grade
-        return self.grades[-1].grade
+        grade: str = kernel.grade_of(score, self.grades, PY)
+        return grade
 
     @cached_property
     def _ranks(self) -> dict[str, int]:
@@ -294,15 +292,8 @@ class Factor(_Strict):
         >>> Factor(id="f", title="F", items=["x"], weight=1, map=[(-100, 0), (0, 0.5), (100, 1)]).mapped(-50)
         0.25
         """
-        (x0, y0), (xn, yn) = self.map[0], self.map[-1]
-        if value <= x0:
-            return y0
-        if value >= xn:
-            return yn
-        for (a, ya), (b, yb) in zip(self.map, self.map[1:], strict=False):
-            if a <= value <= b:
-                return ya + (yb - ya) * (value - a) / (b - a)
-        return yn  # unreachable: the ends are handled above
+        out: float = kernel.mapped(value, self, PY)
+        return out
 
 
 class FactorModel(_GradedByThreshold):
@@ -358,14 +349,14 @@ class FactorModel(_GradedByThreshold):
 
     def points_of(self, factor: Factor, value: float) -> float:
         """What a factor at ``value`` is worth in the score (unrounded)."""
-        if not factor.counts:
-            return 0.0
-        return (self.maximum - self.minimum) * factor.weight * factor.mapped(value) / self.total_weight
+        out: float = kernel.factor_points(self, factor, factor.mapped(value), PY)
+        return out
 
     def score_of(self, values: dict[str, float]) -> int:
         """The score from each factor's value, rounded half up."""
-        raw = self.minimum + sum(self.points_of(f, values[f.id]) for f in self.factors)
-        return min(max(math.floor(raw + 0.5), self.minimum), self.maximum)
+        mapped = {f.id: f.mapped(values[f.id]) for f in self.factors if f.counts}
+        out: int = kernel.factor_score(self, mapped, PY)
+        return out
 
     def items_read(self, scheme: Scheme) -> set[str]:
         """The catalogue items some counting factor reads."""

@@ -43,7 +43,7 @@ def score_factor(
     >>> from socialcredit.schemes.loader import shipped_scheme
     >>> s = score_factor("11010519491231002X", [], shipped_scheme("sesame"), dt.datetime(2025, 1, 1))
     >>> (s.score, s.grade, s.score == s.base)
-    (650, 'good', True)
+    (650, 'very-good', True)
     """
     model = scheme.model
     if not isinstance(model, FactorModel):

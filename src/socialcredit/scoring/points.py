@@ -16,10 +16,11 @@ independent of summation order, so DuckDB and Spark give the same score
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable, Sequence
 
 from socialcredit.ledger import Record
+from socialcredit.rules import kernel
+from socialcredit.rules.ops import PY
 from socialcredit.schemes.model import PointsModel, Scheme
 from socialcredit.scoring.result import Contribution, Score
 
@@ -34,10 +35,8 @@ def decayed_points(points: int, age_days: int, half_life_days: int | None) -> in
     >>> decayed_points(5, 365, 365)  # 2.5 rounds half up
     3
     """
-    if half_life_days is None:
-        return points
-    factor: float = 0.5 ** (age_days / half_life_days)
-    return math.floor(points * factor + 0.5)
+    out: int = kernel.decayed(points, age_days, half_life_days, PY)
+    return out
 
 
 def _counting(records: Iterable[Record], scheme: Scheme, on: dt.date) -> list[Contribution]:
@@ -46,9 +45,10 @@ def _counting(records: Iterable[Record], scheme: Scheme, on: dt.date) -> list[Co
         item = scheme.item(r.item)
         if item is None or item.points == 0:
             continue
-        until = r.occurred_on + dt.timedelta(days=item.counts_for_days)
-        if r.occurred_on <= on < until:
-            points = decayed_points(item.points, (on - r.occurred_on).days, item.half_life_days)
+        age = (on - r.occurred_on).days
+        if kernel.counts(age, item.counts_for_days):
+            until = r.occurred_on + dt.timedelta(days=item.counts_for_days)
+            points = decayed_points(item.points, age, item.half_life_days)
             out.append(Contribution(r.record_id, r.item, item.title, r.source, r.occurred_on, until, points))
     return out
 
@@ -67,11 +67,7 @@ def score_points(subject: str, records: Sequence[Record], scheme: Scheme, as_of:
         raise ValueError(f"scheme {scheme.id} has no points model (use socialcredit.scoring.score)")
     lines = _counting((r for r in records if r.reported_at <= as_of), scheme, as_of.date())
     raw = model.base + sum(c.points for c in lines)
-    value = raw
-    if model.minimum is not None:
-        value = max(value, model.minimum)
-    if model.maximum is not None:
-        value = min(value, model.maximum)
+    value: int = kernel.clamp(raw, model.minimum, model.maximum, PY)
     return Score(
         scheme.id,
         subject,
@@ -121,11 +117,7 @@ def score_timeline(
     running = 0
     for day in sorted(deltas):
         running += deltas[day]
-        value = model.base + running
-        if model.minimum is not None:
-            value = max(value, model.minimum)
-        if model.maximum is not None:
-            value = min(value, model.maximum)
+        value = kernel.clamp(model.base + running, model.minimum, model.maximum, PY)
         if not out or out[-1][1] != value:
             out.append((day, value, model.grade_of(value)))
     return out

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from socialcredit.ledger import Record
+from socialcredit.rules import kernel
 from socialcredit.schemes.model import Item, Scheme
 from socialcredit.scoring.points import _decay_steps, decayed_points
 from socialcredit.scoring.result import Contribution
@@ -46,16 +47,10 @@ def counting(
         if r.item not in items or r.reported_at > as_of:
             continue
         item = scheme.item_index[r.item]
-        until = r.occurred_on + dt.timedelta(days=item.counts_for_days)
-        if r.occurred_on <= on < until:
-            out.append(
-                Counting(
-                    r,
-                    item,
-                    decayed_points(item.points, (on - r.occurred_on).days, item.half_life_days),
-                    until,
-                )
-            )
+        age = (on - r.occurred_on).days
+        if kernel.counts(age, item.counts_for_days):
+            until = r.occurred_on + dt.timedelta(days=item.counts_for_days)
+            out.append(Counting(r, item, decayed_points(item.points, age, item.half_life_days), until))
     return out
 
 

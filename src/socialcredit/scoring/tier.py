@@ -19,6 +19,8 @@ import datetime as dt
 from collections.abc import Sequence
 
 from socialcredit.ledger import Record
+from socialcredit.rules import kernel
+from socialcredit.rules.ops import PY
 from socialcredit.schemes.model import Condition, Scheme, TierModel, TierRule
 from socialcredit.scoring.records import Counting, change_days, counting
 from socialcredit.scoring.result import ReasonCode, Score
@@ -55,21 +57,13 @@ def describe(c: Condition) -> str:
 
 def _selected(c: Condition, records: Sequence[Counting], on: dt.date) -> list[Counting]:
     return [
-        x
-        for x in records
-        if c.of.matches(x.item)
-        and (c.within_days is None or (on - x.record.occurred_on).days < c.within_days)
+        x for x in records if c.of.matches(x.item) and kernel.within(c, (on - x.record.occurred_on).days, PY)
     ]
 
 
 def _holds(c: Condition, sel: Sequence[Counting]) -> bool:
-    n, pts = len(sel), sum(x.points for x in sel)
-    return (
-        (c.at_least is None or n >= c.at_least)
-        and (c.at_most is None or n <= c.at_most)
-        and (c.points_at_least is None or pts >= c.points_at_least)
-        and (c.points_at_most is None or pts <= c.points_at_most)
-    )
+    held: bool = kernel.condition_holds(c, len(sel), sum(x.points for x in sel), PY)
+    return held
 
 
 def _rule_holds(
@@ -79,10 +73,8 @@ def _rule_holds(
     checked = [
         (c, sel, _holds(c, sel)) for c in (*rule.all_of, *rule.any_of) for sel in [_selected(c, records, on)]
     ]
-    n_all = len(rule.all_of)
-    all_ok = all(ok for _, _, ok in checked[:n_all])
-    any_ok = not rule.any_of or any(ok for _, _, ok in checked[n_all:])
-    return all_ok and any_ok, checked
+    held: bool = kernel.rule_holds(rule, [ok for _, _, ok in checked], PY)
+    return held, checked
 
 
 def _record_text(x: Counting) -> str:

@@ -1,0 +1,201 @@
+"""Every formula of a scheme's rules, written once over an evaluator's :class:`~.ops.Ops`.
+
+Each function is the single definition of one rule; the per-subject walk calls it with
+:data:`~socialcredit.rules.ops.PY` on one record or subject, the simulator with NumPy arrays over
+a population, the engines with Ibis columns. Where a rule is quoted from the published rules or
+the scheme's documentation, the docstring says so. Days are whole days: an ``age`` is the whole
+days from a record's occurrence to the day evaluated (a ``datetime.timedelta``'s ``days``, a
+difference of day ordinals, a date difference in SQL).
+
+>>> from socialcredit.rules.ops import PY
+>>> decayed(-50, 365, 365, PY), decayed(-50, 365, None, PY), clamp(1030, 0, 1000, PY)
+(-25, -50, 1000)
+>>> counts(0, 365), counts(365, 365)
+(True, False)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from socialcredit.rules.ops import Ops
+
+if TYPE_CHECKING:
+    from socialcredit.schemes.model import (
+        Condition,
+        Factor,
+        FactorModel,
+        Grade,
+        ListDef,
+        TierModel,
+        TierRule,
+    )
+
+# ----------------------------------------------------------------------------- records
+
+
+def counts(age: Any, counts_for_days: Any) -> Any:
+    """Retention: a record counts from the day it occurred until ``counts_for_days`` after it
+    (``0 <= age < counts_for_days``; the scheme's ``Item.counts_for_days``)."""
+    return (age >= 0) & (age < counts_for_days)
+
+
+def decayed(points: Any, age: Any, half_life: Any, ops: Ops) -> Any:
+    """Time decay (``Item.half_life_days``, docs/decisions/0008-time-decay.md): while it counts, a
+    record contributes ``floor(points * 0.5 ** (age / half_life) + 0.5)`` whole points; without a
+    half-life, its points. Rounding each record (half up) keeps every explanation line whole and
+    the sum exact in any order, so every engine adds up to the same score."""
+    return ops.if_null(
+        half_life,
+        points,
+        lambda h: ops.floor(ops.to_float(points) * ops.half_pow(ops.to_float(age) / h) + 0.5),
+    )
+
+
+# ----------------------------------------------------------------------------- scores and grades
+
+
+def clamp(x: Any, minimum: int | None, maximum: int | None, ops: Ops) -> Any:
+    """A score held within the model's ``minimum`` and ``maximum`` (either may be absent): the
+    minimum first, then the maximum."""
+    if minimum is not None:
+        x = ops.where(x < minimum, minimum, x)
+    if maximum is not None:
+        x = ops.where(x > maximum, maximum, x)
+    return x
+
+
+def grade_index(score: Any, grades: Sequence[Grade], ops: Ops) -> Any:
+    """The position (0 = best) of the first grade whose ``min_score`` the score reaches; the
+    last grade catches the rest. Grades are listed best first with falling thresholds."""
+    return ops.cases(
+        [(score >= g.min_score, i) for i, g in enumerate(grades[:-1])],
+        len(grades) - 1,
+    )
+
+
+def grade_of(score: Any, grades: Sequence[Grade], ops: Ops) -> Any:
+    """The name of :func:`grade_index`'s grade."""
+    return ops.cases([(score >= g.min_score, g.grade) for g in grades[:-1]], grades[-1].grade)
+
+
+def grade_meets(rank: Any, at_most: int | None, at_least: int | None, ops: Ops) -> Any:
+    """Whether a grade of rank ``rank`` (0 = best) qualifies for a list by grade: at most
+    ``at_most`` (that grade or worse, a black list) and at least ``at_least`` (that grade or
+    better, a red list), given as ranks."""
+    conds = []
+    if at_most is not None:
+        conds.append(rank >= at_most)
+    if at_least is not None:
+        conds.append(rank <= at_least)
+    return ops.all(conds)
+
+
+# ----------------------------------------------------------------------------- lists
+
+
+def notice_days(lst: ListDef) -> int:
+    """Days from the notice to the listing taking effect: the list's notice period when notice is
+    required, none otherwise (the court's list: a served decision takes effect at once)."""
+    return lst.notice.days if lst.notice.required else 0
+
+
+def listing_days(extensions: Any, lst: ListDef, ops: Ops) -> Any:
+    """How long an entry runs from taking effect: ``period_days``, plus ``extension_days`` for
+    each of its ``extensions`` further grounds, at most ``max_period_days`` once extended (the
+    court's list: 2 years, +1 per further ground, 5 at most)."""
+    period = lst.period_days
+    if not lst.extension_days:
+        return period
+    extended = period + extensions * lst.extension_days
+    if lst.max_period_days is not None:
+        extended = ops.where(extended > lst.max_period_days, lst.max_period_days, extended)
+    return ops.where(extensions > 0, extended, period)
+
+
+def in_window(earlier: Any, later: Any, window_days: int | None, ops: Ops) -> Any:
+    """Whether records that occurred on days ``earlier`` and ``later`` fall within one window of
+    ``window_days`` (a list's ``criteria.window_days``): at most that many days apart. Days are
+    whole-day numbers (ordinals, or ages from a common day); without a window, always."""
+    return ops.all([(later - earlier) <= window_days] if window_days is not None else [])
+
+
+# ----------------------------------------------------------------------------- tier rules
+
+
+def within(cond: Condition, age: Any, ops: Ops) -> Any:
+    """Whether a record of ``age`` is recent enough for a tier condition (``within_days``)."""
+    return ops.all([age < cond.within_days] if cond.within_days is not None else [])
+
+
+def condition_holds(cond: Condition, count: Any, total: Any, ops: Ops) -> Any:
+    """Whether a tier condition holds for the ``count`` and summed (decayed) points ``total`` of
+    the records it selects: every bound it gives must hold."""
+    conds = []
+    if cond.at_least is not None:
+        conds.append(count >= cond.at_least)
+    if cond.at_most is not None:
+        conds.append(count <= cond.at_most)
+    if cond.points_at_least is not None:
+        conds.append(total >= cond.points_at_least)
+    if cond.points_at_most is not None:
+        conds.append(total <= cond.points_at_most)
+    return ops.all(conds)
+
+
+def rule_holds(rule: TierRule, held: Sequence[Any], ops: Ops) -> Any:
+    """Whether a tier rule holds from whether each of its conditions holds (``held``: ``all_of``
+    then ``any_of``, in the order written): every ``all_of`` and, if it has any, one ``any_of``."""
+    n_all = len(rule.all_of)
+    conds = list(held[:n_all])
+    if rule.any_of:
+        conds.append(ops.any(held[n_all:]))
+    return ops.all(conds)
+
+
+def tier_level(model: TierModel, rules_held: Sequence[Any], ops: Ops) -> Any:
+    """The level (0 = the lowest tier) the first rule that holds gives, in the written order;
+    the default tier's level when none holds."""
+    return ops.cases(
+        [(h, model.level(r.tier)) for r, h in zip(model.rules, rules_held, strict=True)],
+        model.base,
+    )
+
+
+# ----------------------------------------------------------------------------- factors
+
+
+def mapped(value: Any, factor: Factor, ops: Ops) -> Any:
+    """The factor's piecewise-linear map at ``value``: the end's value beyond either end, else
+    the first segment holding the value, ``ya + (yb - ya) * (value - a) / (b - a)``. Constants are
+    exact doubles computed once, so every evaluator performs the same IEEE operations."""
+    c = ops.const
+    (x0, y0), (xn, yn) = factor.map[0], factor.map[-1]
+    branches: list[tuple[Any, Any]] = [(value <= c(x0), c(y0)), (value >= c(xn), c(yn))]
+    for (a, ya), (b, yb) in zip(factor.map, factor.map[1:], strict=False):
+        step = c(ya) + c(yb - ya) * (value - c(a)) / c(b - a)
+        branches.append(((c(a) <= value) & (value <= c(b)), step))
+    return ops.cases(branches, c(yn))
+
+
+def factor_points(model: FactorModel, factor: Factor, mapped_value: Any, ops: Ops) -> Any:
+    """What a factor is worth in the score: ``(maximum - minimum) * weight * mapped / total
+    weight`` (unrounded), 0 for a factor that does not count."""
+    if not factor.counts:
+        return ops.const(0.0)
+    worth = ops.const((model.maximum - model.minimum) * factor.weight) * mapped_value
+    return worth / ops.const(model.total_weight)
+
+
+def factor_score(model: FactorModel, mapped_values: Mapping[str, Any], ops: Ops) -> Any:
+    """The factor model's score: ``minimum`` plus the counting factors' worth in the order
+    written, rounded half up, clamped. ``mapped_values`` holds each counting factor's mapped
+    value by id."""
+    worth: Any = None
+    for f in model.factors:
+        if f.counts:
+            p = factor_points(model, f, mapped_values[f.id], ops)
+            worth = p if worth is None else worth + p
+    raw = ops.floor(ops.const(model.minimum) + worth + ops.const(0.5))
+    return clamp(raw, model.minimum, model.maximum, ops)
