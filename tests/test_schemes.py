@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from socialcredit.schemes import Registry, Scheme, SchemeError, lint, load_scheme, shipped_registry
 from socialcredit.schemes.loader import parse_scheme, shipped_names, shipped_scheme
+from socialcredit.schemes.model import GradeCriteria, ItemCriteria
 
 AGENCIES = {
     "court",
@@ -393,6 +394,74 @@ def test_list_grade_must_exist() -> None:
     ]
     with pytest.raises(SchemeError, match="grade 'Z' is not a grade"):
         parse_scheme(yaml.safe_dump(data), "town.yaml")
+
+
+def with_list(criteria: dict[str, Any]) -> dict[str, Any]:
+    """:func:`minimal` with one list, ``low``, on these criteria."""
+    data = minimal()
+    data["lists"] = [
+        {"id": "low", "title": "Low", "kind": "black", "criteria": criteria, "period_days": 365,
+         "legal_basis": "x"}
+    ]  # fmt: skip
+    return data
+
+
+@pytest.mark.parametrize(
+    ("criteria", "by"),
+    [
+        ({"items": ["traffic.red-light"]}, "items"),
+        ({"by": "items", "items": ["traffic.red-light"], "min_records": 2}, "items"),
+        ({"grade_at_most": "B"}, "grade"),
+        ({"by": "grade", "grade_at_least": "A"}, "grade"),
+    ],
+)
+def test_list_criteria_are_by_items_or_by_grade_stated_or_not(criteria: dict[str, Any], by: str) -> None:
+    """``by`` may be written; without it (files written before it existed) the keys decide."""
+    lst = parse_scheme(yaml.safe_dump(with_list(criteria)), "town.yaml").lists[0]
+    assert lst.criteria.by == by
+    assert isinstance(lst.criteria, ItemCriteria if by == "items" else GradeCriteria)
+    assert lst.qualifying_items == (["traffic.red-light"] if by == "items" else [])
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        {"items": ["traffic.red-light"], "grade_at_most": "B"},
+        {"by": "grade", "grade_at_most": "B", "window_days": 30},
+        {"by": "items", "grade_at_most": "B"},
+        {"by": "grade", "items": ["traffic.red-light"]},
+    ],
+)
+def test_list_criteria_mixing_items_and_grade_are_refused(criteria: dict[str, Any]) -> None:
+    """Named by the list, whether the keys clash with each other or with ``by``."""
+    mixed = "town.yaml: lists.0: .*list low: criteria are by items or by grade, not both"
+    with pytest.raises(SchemeError, match=mixed):
+        parse_scheme(yaml.safe_dump(with_list(criteria)), "town.yaml")
+
+
+@pytest.mark.parametrize(
+    ("criteria", "error"),
+    [
+        ({"items": []}, "lists.0.criteria.items.items: List should have at least 1 item"),
+        ({"by": "items"}, "lists.0.criteria.items.items: Field required"),
+        ({}, "lists.0.criteria.items.items: Field required"),
+        ({"by": "grade"}, "lists.0.criteria.grade: .*criteria by grade need grade_at_most or grade_at_least"),
+        ({"by": "rank", "grade_at_most": "B"}, "lists.0.criteria: .*'items', 'grade'"),
+    ],
+)
+def test_list_criteria_must_say_what_lists(criteria: dict[str, Any], error: str) -> None:
+    """A list by items names at least one item: an empty ``items`` is an error, never a list by
+    grade."""
+    with pytest.raises(SchemeError, match=f"town.yaml: {error}"):
+        parse_scheme(yaml.safe_dump(with_list(criteria)), "town.yaml")
+
+
+def test_shipped_lists_state_their_criteria() -> None:
+    """The shipped files are the examples people copy: each list says what it is by."""
+    for name in shipped_names():
+        text = (Path(__file__).parents[1] / "src/socialcredit/schemes/shipped" / f"{name}.yaml").read_text()
+        for lst in yaml.safe_load(text).get("lists", []):
+            assert lst["criteria"]["by"] in ("items", "grade"), (name, lst["id"])
 
 
 def test_an_opt_in_scheme_cannot_list_by_grade() -> None:

@@ -22,7 +22,7 @@ from socialcredit import codes
 from socialcredit.dueprocess.calendar import add_working_days
 from socialcredit.ledger import Record
 from socialcredit.schemes.loader import Registry
-from socialcredit.schemes.model import ListDef, Scheme
+from socialcredit.schemes.model import GradeCriteria, ItemCriteria, ListDef, Scheme
 from socialcredit.scoring import dispatch
 
 Status = str  # "pending" (noticed, not yet in effect) | "active" | "removed" | "expired"
@@ -88,6 +88,7 @@ def _item_entries(
 ) -> list[ListEntry]:
     today = as_of.date()
     crit = lst.criteria
+    assert isinstance(crit, ItemCriteria)
     known = sorted((r for r in records if r.reported_at <= as_of), key=lambda r: (r.reported_at, r.seq))
     notice_days = lst.notice.days if lst.notice.required else 0
     entries: list[ListEntry] = []
@@ -160,6 +161,7 @@ def _grade_entries(
     model = scheme.model
     assert model is not None
     crit = lst.criteria
+    assert isinstance(crit, GradeCriteria)
     today = as_of.date()
 
     def meets(grade: str) -> bool:
@@ -234,7 +236,7 @@ def entries_for(
     organisation the subject legally represents to that organisation's effective records."""
     out: list[ListEntry] = []
     for scheme, lst in registry.lists():
-        if lst.criteria.items:
+        if isinstance(lst.criteria, ItemCriteria):
             out.extend(_item_entries(subject, scheme, lst, records, as_of, holidays))
             if lst.lists_representative and represented:
                 for org, org_records in represented.items():

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from socialcredit.schemes.model import ListDef, Measure, Scheme
+from socialcredit.schemes.model import GradeCriteria, ItemCriteria, ListDef, Measure, Scheme
 from socialcredit.scoring.compiled import CompiledPoints
 
 IntArray = npt.NDArray[np.int64]
@@ -117,7 +117,7 @@ class CompiledItemList:
     @classmethod
     def of(cls, scheme: Scheme, lst: ListDef, items: Sequence[str]) -> CompiledItemList:
         crit = lst.criteria
-        if not crit.items:
+        if not isinstance(crit, ItemCriteria):
             raise ValueError(f"{scheme.id}/{lst.id} is a grade list")
         codes = list(items)
         return cls(
@@ -234,7 +234,7 @@ class CompiledGradeList:
     def of(cls, scheme: Scheme, lst: ListDef) -> CompiledGradeList:
         model = scheme.model
         crit = lst.criteria
-        if model is None or crit.items:
+        if model is None or not isinstance(crit, GradeCriteria):
             raise ValueError(f"{scheme.id}/{lst.id} is not a grade list of a scored scheme")
         ranks = np.arange(len(model.grades))
         ok = np.ones(len(ranks), dtype=np.bool_)

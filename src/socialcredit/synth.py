@@ -441,7 +441,7 @@ def _plan(city: City, registry: Registry, scale: float) -> _Plan:
     for _scheme, lst in sorted(registry.lists(), key=lambda p: (p[0].id, p[1].id)):
         if not lst.removal.on_items:
             continue
-        for code in lst.criteria.items:
+        for code in lst.qualifying_items:
             followers.setdefault(code, list(lst.removal.on_items))
     follow_items = {c for cs in followers.values() for c in cs}
     items: list[Item] = []

@@ -1,7 +1,7 @@
 """Lists by grade (Rongcheng's honour roll and D list, the enterprise red rating) as one relational
 definition, for whole populations.
 
-A list by grade (``criteria.grade_at_most``/``grade_at_least``, no items) follows a score's whole
+A list by grade (``criteria.by: grade``, ``grade_at_most``/``grade_at_least``) follows a score's whole
 history, so this module derives each subject's history first, then its entries, exactly as
 ``socialcredit.lists._grade_entries`` walks ``scoring.dispatch.timeline`` over the subject's
 effective records at ``as_of``:
@@ -51,15 +51,15 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from socialcredit.engines import counting, factors, listing, relational, suspending, tiers
-from socialcredit.schemes.model import FactorModel, ListDef, PointsModel, Scheme, TierModel
+from socialcredit.schemes.model import FactorModel, GradeCriteria, ListDef, PointsModel, Scheme, TierModel
 from socialcredit.scoring.tier import windows as tier_windows
 
 Pair = tuple[Scheme, ListDef]
 
 
 def by_grade(lst: ListDef) -> bool:
-    """Whether ``lst`` is a list by grade (its criteria name no items)."""
-    return not lst.criteria.items
+    """Whether ``lst`` is a list by grade (``criteria.by: grade``)."""
+    return isinstance(lst.criteria, GradeCriteria)
 
 
 def derivable(scheme: Scheme) -> bool:
@@ -263,6 +263,7 @@ def _meets(grade: ir.StringValue, scheme: Scheme, lst: ListDef) -> ir.BooleanVal
     model = scheme.model
     assert model is not None
     crit = lst.criteria
+    assert isinstance(crit, GradeCriteria)
     ok = []
     for g in model.grades:
         r = model.rank(g.grade)

@@ -74,7 +74,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from socialcredit.engines import relational, suspending
-from socialcredit.schemes.model import FactorModel, ListDef, Scheme
+from socialcredit.schemes.model import FactorModel, ItemCriteria, ListDef, Scheme
 
 REPRESENTATIVE_SCHEMA = pa.schema(
     [
@@ -182,7 +182,7 @@ def refused(schemes: Sequence[Scheme]) -> dict[str, str]:
     out: dict[str, str] = {}
     for s in schemes:
         for lst in s.lists:
-            if not lst.criteria.items and isinstance(s.model, FactorModel) and s.model.reads_contacts:
+            if lst.criteria.by == "grade" and isinstance(s.model, FactorModel) and s.model.reads_contacts:
                 out[f"{s.id}/{lst.id}"] = (
                     "a list by grade of a factor model whose relationships factor counts is not "
                     "relational (no export holds contacts' scores)"
@@ -196,6 +196,14 @@ def relational_lists(schemes: Sequence[Scheme]) -> list[Pair]:
     ``gradelists.population_grade_listing`` (``gradelists.population_lists`` runs both)."""
     no = refused(schemes)
     return [(s, lst) for s in schemes for lst in s.lists if f"{s.id}/{lst.id}" not in no]
+
+
+def _crit(lst: ListDef) -> ItemCriteria:
+    """The criteria of an item list (every list here: :func:`population_listing` refuses lists by
+    grade before it reads any)."""
+    if not isinstance(lst.criteria, ItemCriteria):
+        raise ValueError(f"list {lst.id} is a list by grade, not by items")
+    return lst.criteria
 
 
 def _days(day: ir.DateValue) -> ir.IntegerValue:
@@ -217,10 +225,10 @@ def _events(eff: ir.Table, scheme: Scheme, lst: ListDef) -> ir.Table:
     that needs ``min_records`` above 1 also ``occ`` (the day it occurred, which its window is
     measured by), ``rem_pos`` (where its window last started over) and ``qn_rem`` (``qn`` there)."""
     removal = list(lst.removal.on_items)
-    qualifying = [i for i in lst.criteria.items if i not in removal]
+    qualifying = [i for i in _crit(lst).items if i not in removal]
     e = eff.filter(eff.item.isin([*qualifying, *removal]))
     order = [e.reported_at, e.seq]
-    counted = lst.criteria.min_records > 1
+    counted = _crit(lst).min_records > 1
     e = e.select(
         subject=e.subject,
         record_id=e.record_id,
@@ -257,7 +265,7 @@ def _window_pairs(events: ir.Table, lst: ListDef) -> ir.Table:
     the window was emptied in between (a removal, an entry opened) depends on the round, so each
     round filters these pairs by where its window starts. Pairs are few: each qualifying record
     of a subject on one list with those that occurred within the window before it."""
-    window = lst.criteria.window_days
+    window = _crit(lst).window_days
     assert window, "a list without a window counts records (_opening), it needs no pairs"
     q = events.filter(events.is_q == 1)
     x, r = q.view(), q.view()
@@ -289,7 +297,7 @@ def _opening(events: ir.Table, state: ir.Table, pairs: ir.Table | None, lst: Lis
     (``reason_record``, ``reason_item``); one row per subject that has one."""
     notice = lst.notice.days if lst.notice.required else 0
     e, ev, first_ev = events.view(), events.view(), events.view()
-    k = lst.criteria.min_records
+    k = _crit(lst).min_records
     if k == 1:  # the first qualifying record after the last entry opens one
         opened = e.inner_join(state, e.subject == state.subject).filter(
             lambda t: (t.is_q == 1) & (t.pos > t.after)
@@ -414,7 +422,7 @@ def _entries(
                 ),
                 reason_record=x.reason_record,
                 reason_item=x.reason_item,
-                grounds=x.j + lst.criteria.min_records,
+                grounds=x.j + _crit(lst).min_records,
                 start=x.start,
                 base=x.base,
                 end_pos=x.end_pos,
@@ -555,7 +563,7 @@ def population_listing(
     schemes = list({s.id: s for s, _ in lists}.values())
     no = refused(schemes)
     for s, lst in lists:
-        if not lst.criteria.items and f"{s.id}/{lst.id}" not in no:
+        if lst.criteria.by == "grade" and f"{s.id}/{lst.id}" not in no:
             no[f"{s.id}/{lst.id}"] = "a list by grade: gradelists.population_grade_listing derives it"
     bad = [f"{s.id}/{lst.id}: {no[f'{s.id}/{lst.id}']}" for s, lst in lists if f"{s.id}/{lst.id}" in no]
     if bad:
@@ -569,7 +577,7 @@ def population_listing(
     pairs = {
         key: _window_pairs(events[key], lst).cache()
         for s, lst in lists
-        if lst.criteria.min_records > 1 and lst.criteria.window_days
+        if _crit(lst).min_records > 1 and _crit(lst).window_days
         for key in [(s.id, lst.id)]
     }
     if rounds is None:

@@ -325,7 +325,7 @@ def _model_findings(scheme: Scheme) -> list[Finding]:
 
 def lint(scheme: Scheme) -> list[Finding]:
     """Every finding for one scheme, in file order (items, then lists, then measures)."""
-    listed = {code for lst in scheme.lists for code in (*lst.criteria.items, *lst.removal.on_items)}
+    listed = {code for lst in scheme.lists for code in (*lst.qualifying_items, *lst.removal.on_items)}
     out: list[Finding] = []
     for item in scheme.items:
         out += _item_findings(scheme, item, listed)

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from socialcredit.schemes.model import Item, ListDef, Measure, Scheme
+from socialcredit.schemes.model import GradeCriteria, Item, ListDef, Measure, Scheme
 
 MAX_SCHEME_BYTES = 2_000_000
 
@@ -188,10 +188,10 @@ def _cross_check(schemes: Mapping[str, Scheme]) -> Iterable[str]:
                 if code is not None and code not in own:
                     yield f"{s.id}: enrolment: item {code!r} is not in this scheme's catalogue"
         for lst in s.lists:
-            for code in [*lst.criteria.items, *lst.removal.on_items]:
+            for code in [*lst.qualifying_items, *lst.removal.on_items]:
                 if code not in own:
                     yield f"{s.id}: list {lst.id}: item {code!r} is not in this scheme's catalogue"
-            if (lst.criteria.grade_at_most or lst.criteria.grade_at_least) and s.model is None:
+            if isinstance(lst.criteria, GradeCriteria) and s.model is None:
                 yield f"{s.id}: list {lst.id}: grade criteria need a scoring model"
         for m in s.measures:
             if m.id in measure_ids:

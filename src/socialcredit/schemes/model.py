@@ -389,20 +389,51 @@ Model = Annotated[
 """A scheme's scoring model, chosen by ``kind``: ``points`` (the default), ``tier`` or ``factor``."""
 
 
-class Criteria(_Strict):
-    """What puts a subject on a list: records of given items, or a grade at or below a level."""
+class ItemCriteria(_Strict):
+    """A list by items: records of given items put a subject on it."""
 
-    items: list[str] = Field(default_factory=list, description="Any record of these items lists")
+    by: Literal["items"] = "items"
+    items: list[str] = Field(min_length=1, description="Any record of these items lists")
     min_records: int = Field(1, ge=1, description="How many such records within window_days")
     window_days: int | None = Field(None, gt=0)
+
+
+class GradeCriteria(_Strict):
+    """A list by grade: a grade of this scheme's model at or below (or above) a level puts a
+    subject on it."""
+
+    by: Literal["grade"] = "grade"
     grade_at_most: str | None = Field(None, description="Grade of this scheme's model, or worse")
     grade_at_least: str | None = Field(None, description="For red lists: this grade or better")
 
     @model_validator(mode="after")
-    def _something(self) -> Criteria:
-        if not self.items and not self.grade_at_most and not self.grade_at_least:
-            raise ValueError("criteria need items or a grade")
+    def _something(self) -> GradeCriteria:
+        if self.grade_at_most is None and self.grade_at_least is None:
+            raise ValueError("criteria by grade need grade_at_most or grade_at_least")
         return self
+
+
+_ITEM_KEYS = frozenset({"items", "min_records", "window_days"})
+_GRADE_KEYS = frozenset({"grade_at_most", "grade_at_least"})
+
+
+def _criteria_by(value: Any) -> str | None:
+    """The criteria's ``by``; without one, ``grade`` if a grade key is given, else ``items`` (every
+    file before ``by`` existed), so existing files load unchanged."""
+    if isinstance(value, dict):
+        if "by" in value:
+            return str(value["by"])
+        return "grade" if _GRADE_KEYS & value.keys() else "items"
+    by = getattr(value, "by", None)
+    return by if isinstance(by, str) else None
+
+
+Criteria = Annotated[
+    Annotated[ItemCriteria, Tag("items")] | Annotated[GradeCriteria, Tag("grade")],
+    Discriminator(_criteria_by),
+]
+"""What puts a subject on a list, chosen by ``by``: records of given items (``items``), or a grade
+at or below (or above) a level (``grade``)."""
 
 
 class Removal(_Strict):
@@ -441,6 +472,30 @@ class ListDef(_Strict):
     )
     published_fields: list[str] = Field(default_factory=list)
     legal_basis: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_kind_of_criteria(cls, data: Any) -> Any:
+        crit = data.get("criteria") if isinstance(data, dict) else None
+        if isinstance(crit, dict):
+            # a list is by items or by grade, never both: named here, since the union's own error
+            # would name neither the list nor the keys that clash
+            by_items, by_grade = sorted(_ITEM_KEYS & crit.keys()), sorted(_GRADE_KEYS & crit.keys())
+            if crit.get("by") == "items":
+                by_items.insert(0, "by: items")
+            elif crit.get("by") == "grade":
+                by_grade.insert(0, "by: grade")
+            if by_items and by_grade:
+                raise ValueError(
+                    f"list {data.get('id')}: criteria are by items or by grade, not both "
+                    f"({', '.join(by_items)}; {', '.join(by_grade)})"
+                )
+        return data
+
+    @property
+    def qualifying_items(self) -> list[str]:
+        """The items whose records put a subject on this list (none for a list by grade)."""
+        return self.criteria.items if isinstance(self.criteria, ItemCriteria) else []
 
 
 class Trigger(_Strict):
@@ -539,10 +594,12 @@ class Scheme(_Strict):
                 raise ValueError(f"model: item {code!r} is not in this scheme's catalogue")
         grades = {g.grade for g in self.model.grades} if self.model else set()
         for lst in self.lists:
+            if not isinstance(lst.criteria, GradeCriteria):
+                continue
             for g in (lst.criteria.grade_at_most, lst.criteria.grade_at_least):
                 if g is not None and g not in grades:
                     raise ValueError(f"list {lst.id}: grade {g!r} is not a grade of this scheme")
-            if self.enrolment is not None and not lst.criteria.items:
+            if self.enrolment is not None:
                 # an opt-in score exists only for those who joined (dispatch.enrolled); a list by
                 # its grade would list, and publish, people by a score they never agreed to
                 raise ValueError(

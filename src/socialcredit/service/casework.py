@@ -96,7 +96,7 @@ class Casework(Base):
             record_ids = [record_id]
             for _s, lst in self.registry.lists():
                 item = next(r.item for r in view.records if r.record_id == record_id)
-                if item in lst.criteria.items and lst.during_objection == "stay":
+                if item in lst.qualifying_items and lst.during_objection == "stay":
                     stay = True
         else:
             assert list_id is not None

@@ -79,7 +79,7 @@ from socialcredit.lists_compiled import (
     ItemListState,
 )
 from socialcredit.schemes.loader import Registry
-from socialcredit.schemes.model import Scheme
+from socialcredit.schemes.model import ItemCriteria, Scheme
 from socialcredit.scoring.compiled import CompiledPoints
 from socialcredit.sim.population import Population
 from socialcredit.sim.scenario import Settings, scenario_registry
@@ -176,7 +176,7 @@ class World:
         item_sources = [tuple(sources.index(s) for s in registry.items()[c].sources) for c in items]
         item_lists, grade_lists = [], []
         for s, lst in registry.lists():
-            if lst.criteria.items:
+            if isinstance(lst.criteria, ItemCriteria):
                 item_lists.append(CompiledItemList.of(s, lst, items))
             else:
                 grade_lists.append(CompiledGradeList.of(s, lst))
