@@ -25,6 +25,7 @@ from socialcredit.engines.export import export_ledger
 from socialcredit.ledger import Record
 from socialcredit.schemes import shipped_registry
 from socialcredit.schemes.model import PointsModel, Scheme
+from socialcredit.scoring import scores_for
 from socialcredit.scoring.points import score_points
 from socialcredit.service import System
 from socialcredit.store import Store
@@ -51,8 +52,27 @@ def decayed(scheme: Scheme, half_lives: tuple[int | None, ...] = (None, 90, 365,
 
 POINTS = [s for s in shipped_registry().scored() if isinstance(s.model, PointsModel)]
 """The points schemes (tests/test_engines_models.py holds the tier and factor models and lists)."""
-SCHEMES = [*POINTS, decayed(shipped_registry().scheme("rongcheng"))]
-"""Scored in every parity test: the shipped points schemes and a decaying variant."""
+
+
+def opt_in(scheme: Scheme) -> Scheme:
+    """A copy of ``scheme`` (id ``<id>-opt-in``) that scores only those who joined, by Sesame's
+    enrolment item (added to its catalogue)."""
+    sesame = shipped_registry().scheme("sesame")
+    assert sesame.enrolment is not None
+    item = sesame.item_index[sesame.enrolment.item]
+    data = scheme.model_dump()
+    # no lists by grade: an opt-in score exists only for those who joined (decision 0022)
+    data.update(id=f"{scheme.id}-opt-in", enrolment=sesame.enrolment.model_dump(), lists=[], measures=[])
+    data["items"] = [*data["items"], item.model_dump()]
+    return Scheme.model_validate(data)
+
+
+SCHEMES = [
+    *POINTS,
+    decayed(shipped_registry().scheme("rongcheng")),
+    opt_in(shipped_registry().scheme("rongcheng")),
+]
+"""Scored in every parity test: the shipped points schemes, a decaying variant and an opt-in one."""
 
 
 @dataclass
@@ -159,15 +179,15 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
 
 
 def core_scores(city: City, as_of: dt.datetime) -> dict[Key, tuple[int, str]]:
-    """The reference: ``ledger.effective`` then ``score_points``, one subject at a time."""
+    """The reference: ``ledger.effective`` then ``scores_for`` (who joined an opt-in scheme), one
+    subject at a time."""
     by_subject: dict[str, list[Record]] = defaultdict(list)
     for r in ledger.effective(city.records, as_of):
         by_subject[r.subject].append(r)
     out: dict[Key, tuple[int, str]] = {}
-    for scheme in SCHEMES:
-        for code, _kind in city.subjects:
-            s = score_points(code, by_subject.get(code, []), scheme, as_of)
-            out[(code, scheme.id)] = (s.score, s.grade)
+    for code, kind in city.subjects:
+        for sid, s in scores_for(code, kind, by_subject.get(code, []), SCHEMES, as_of).items():
+            out[(code, sid)] = (s.score, s.grade)
     return out
 
 
@@ -198,6 +218,8 @@ def test_the_city_exercises_every_rule(city: City, reference: dict[dt.datetime, 
     for at in AS_OF:
         grades = Counter(g for (_s, scheme), (_v, g) in reference[at].items() if scheme == "rongcheng")
         assert len(grades) >= 4, grades
+        joined = sum(1 for _s, scheme in reference[at] if scheme == "rongcheng-opt-in")
+        assert 0 < joined < len(city.subjects) / 2, joined  # some joined the opt-in copy, most not
     # ignoring superseding records would give other scores for some touched subjects
     naive: dict[str, list[Record]] = defaultdict(list)
     for r in city.records:

@@ -99,8 +99,20 @@ def _factor_variant() -> Scheme:
     return _variant(base, {"id": "sesame-open", "enrolment": None, "items": data["items"]})
 
 
+def _tier_opt_in() -> Scheme:
+    """honest-shanghai rating only those who applied, by Sesame's enrolment item: the opt-in
+    mechanism on a tier model."""
+    sesame = shipped_registry().scheme("sesame")
+    assert sesame.enrolment is not None
+    base = shipped_registry().scheme("honest-shanghai")
+    items = [*base.model_dump()["items"], sesame.item_index[sesame.enrolment.item].model_dump()]
+    return _variant(
+        base, {"id": "honest-shanghai-opt-in", "enrolment": sesame.enrolment.model_dump(), "items": items}
+    )
+
+
 SHIPPED = [s for s in shipped_registry().scored() if isinstance(s.model, TierModel | FactorModel)]
-TIERS = [s for s in SHIPPED if isinstance(s.model, TierModel)] + [_tier_variant()]
+TIERS = [s for s in SHIPPED if isinstance(s.model, TierModel)] + [_tier_variant(), _tier_opt_in()]
 FACTORS = [s for s in SHIPPED if isinstance(s.model, FactorModel)] + [_factor_variant()]
 
 
@@ -366,7 +378,9 @@ def test_a_counting_relationships_factor_is_refused() -> None:
     scheme = Scheme.model_validate({**data, "id": "sesame-contacts"})
     engine = DuckDBEngine()
     t = engine.table(relational.item_table([]), "nothing")
-    with pytest.raises(ValueError, match=r"sesame-contacts: factor relationships .*contacts"):
+    with pytest.raises(
+        ValueError, match=r"sesame-contacts: factor relationships sets Factor.source .*contacts"
+    ):
         population_factors(t, t, t, [scheme], END)
     with pytest.raises(ValueError, match="tier models only"):
         population_tiers(t, t, t, [base], END)

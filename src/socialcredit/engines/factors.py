@@ -35,6 +35,7 @@ import ibis.expr.types as ir
 
 from socialcredit.engines import relational
 from socialcredit.engines.counting import counting, rated
+from socialcredit.engines.fields import RELATIONAL
 from socialcredit.engines.ops import IBIS
 from socialcredit.rules import kernel
 from socialcredit.schemes.model import FactorModel, Scheme
@@ -45,40 +46,11 @@ def _factored(schemes: Sequence[Scheme]) -> list[tuple[Scheme, FactorModel]]:
     for s in schemes:
         if not isinstance(s.model, FactorModel):
             raise ValueError(f"population_factors scores factor models only; {s.id} has another model")
-        contacts = [f.id for f in s.model.factors if f.source == "contacts" and f.counts]
-        if contacts:
-            raise ValueError(
-                f"scheme {s.id}: factor {', '.join(contacts)} reads declared contacts' scores (the "
-                "relationships factor), which no ledger export holds, so it cannot be scored "
-                "relationally; score it per subject (socialcredit.scoring.score with contacts)"
-            )
+        RELATIONAL.check(s)  # the relationships factor, named
         out.append((s, s.model))
     if not out:
         raise ValueError("population_factors needs at least one factor scheme")
     return out
-
-
-def enrolled(records: ir.Table, schemes: Sequence[Scheme], as_of: dt.datetime) -> ir.Table | None:
-    """``subject, scheme``: who has joined each opt-in scheme at ``as_of`` (rule 1), or None when
-    no scheme is opt-in."""
-    eff = relational.effective(records, as_of)
-    parts = []
-    for s in schemes:
-        rule = s.enrolment
-        if rule is None:
-            continue
-        marks = [rule.item] + ([rule.withdrawal_item] if rule.withdrawal_item else [])
-        m = eff.filter(eff.item.isin(marks))
-        m = m.mutate(
-            latest=ibis.row_number().over(
-                group_by=m.subject, order_by=[ibis.desc(m.reported_at), ibis.desc(m.seq)]
-            )
-        )
-        m = m.filter((m.latest == 0) & (m.item == rule.item))
-        parts.append(m.select(subject=m.subject, scheme=ibis.literal(s.id, type="string")))
-    if not parts:
-        return None
-    return ibis.union(*parts, distinct=False)
 
 
 def scores(read: ir.Table, grid: ir.Table, schemes: Sequence[Scheme], keys: Sequence[str]) -> ir.Table:
@@ -132,7 +104,7 @@ def population_factors(
     open_ = [s for s, _ in factored if s.enrolment is None]
     opt_in = [s for s, _ in factored if s.enrolment is not None]
     parts = [rated(subjects, open_)] if open_ else []
-    joined = enrolled(records, opt_in, as_of)
+    joined = relational.enrolled(records, opt_in, as_of)
     if joined is not None:
         candidates = rated(subjects, opt_in)
         parts.append(

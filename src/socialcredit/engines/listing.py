@@ -74,7 +74,8 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from socialcredit.engines import relational, suspending
-from socialcredit.schemes.model import FactorModel, ItemCriteria, ListDef, Scheme
+from socialcredit.engines.fields import RELATIONAL
+from socialcredit.schemes.model import ItemCriteria, ListDef, Scheme
 
 REPRESENTATIVE_SCHEMA = pa.schema(
     [
@@ -182,11 +183,9 @@ def refused(schemes: Sequence[Scheme]) -> dict[str, str]:
     out: dict[str, str] = {}
     for s in schemes:
         for lst in s.lists:
-            if lst.criteria.by == "grade" and isinstance(s.model, FactorModel) and s.model.reads_contacts:
-                out[f"{s.id}/{lst.id}"] = (
-                    "a list by grade of a factor model whose relationships factor counts is not "
-                    "relational (no export holds contacts' scores)"
-                )
+            reasons = RELATIONAL.reasons(s)
+            if lst.criteria.by == "grade" and reasons:
+                out[f"{s.id}/{lst.id}"] = f"a list by grade of scheme {s.id}, which " + "; ".join(reasons)
     return out
 
 

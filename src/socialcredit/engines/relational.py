@@ -22,7 +22,11 @@ The rules, exactly those of :func:`socialcredit.ledger.effective` and
    (whole points per record, so an explanation's lines add up to the score and the sum is exact
    and order-independent on every engine);
 4. a subject's score is ``base`` plus the contributions, clamped to ``minimum``/``maximum``; its
-   grade is the first whose ``min_score`` the score reaches (the last grade catches the rest).
+   grade is the first whose ``min_score`` the score reaches (the last grade catches the rest);
+5. an opt-in scheme (``enrolment``) scores only the subjects who joined it (:func:`only_enrolled`).
+
+Retention, decay, the clamp and the grade are the kernel's formulas (:mod:`socialcredit.rules.kernel`)
+evaluated on Ibis expressions (:data:`socialcredit.engines.ops.IBIS`).
 """
 
 from __future__ import annotations
@@ -152,6 +156,44 @@ def effective(records: ir.Table, as_of: dt.datetime) -> ir.Table:
     )
 
 
+def enrolled(records: ir.Table, schemes: Sequence[Scheme], as_of: dt.datetime) -> ir.Table | None:
+    """``subject, scheme``: who has joined each opt-in scheme at ``as_of``, or None when no scheme
+    is opt-in: a subject whose latest enrolment or withdrawal record in force (by ``reported_at``,
+    then ledger position) is an enrolment, as ``scoring.dispatch.enrolled`` decides."""
+    eff = effective(records, as_of)
+    parts = []
+    for s in schemes:
+        rule = s.enrolment
+        if rule is None:
+            continue
+        marks = [rule.item] + ([rule.withdrawal_item] if rule.withdrawal_item else [])
+        m = eff.filter(eff.item.isin(marks))
+        m = m.mutate(
+            latest=ibis.row_number().over(
+                group_by=m.subject, order_by=[ibis.desc(m.reported_at), ibis.desc(m.seq)]
+            )
+        )
+        m = m.filter((m.latest == 0) & (m.item == rule.item))
+        parts.append(m.select(subject=m.subject, scheme=ibis.literal(s.id, type="string")))
+    if not parts:
+        return None
+    return ibis.union(*parts, distinct=False)
+
+
+def only_enrolled(
+    scored: ir.Table, records: ir.Table, schemes: Sequence[Scheme], as_of: dt.datetime
+) -> ir.Table:
+    """``scored`` (``subject, scheme, ...``) without the rows of an opt-in scheme's subjects who
+    have not joined it at ``as_of``, as ``scoring.scores_for`` leaves them out, whatever the model."""
+    joined = enrolled(records, schemes, as_of)
+    if joined is None:
+        return scored
+    opt_in = [s.id for s in schemes if s.enrolment is not None]
+    kept = scored.filter(~scored.scheme.isin(opt_in))
+    mine = scored.semi_join(joined, (scored.subject == joined.subject) & (scored.scheme == joined.scheme))
+    return ibis.union(kept, mine, distinct=False)
+
+
 def contributions(records: ir.Table, items: ir.Table, as_of: dt.datetime) -> ir.Table:
     """Each counting record under each scheme with the whole points it contributes at ``as_of``
     (rule 3): ``scheme, subject, subject_no, record_id, item, occurred_on, age, points``."""
@@ -229,7 +271,9 @@ def population_scores(
     raw = j.select(subject=j.code, kind=j.kind, scheme=j.scheme, raw=j.total.coalesce(0) + base)
     clamped = [(raw.scheme == sid, kernel.clamp(raw.raw, m.minimum, m.maximum, IBIS)) for sid, m in models]
     scored = raw.select("subject", "kind", "scheme", score=ibis.cases(*clamped).cast("int64"))
-    return scored.mutate(grade=grade_expr(scored.scheme, scored.score, schemes))
+    return only_enrolled(
+        scored.mutate(grade=grade_expr(scored.scheme, scored.score, schemes)), records, schemes, as_of
+    )
 
 
 def grade_expr(scheme: ir.StringValue, score: ir.NumericValue, schemes: Sequence[Scheme]) -> ir.StringValue:

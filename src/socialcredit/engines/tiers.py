@@ -15,6 +15,7 @@ docs/decisions/0009-tier-and-factor-models.md), at a time ``as_of``:
 4. ``score`` is the tier's level (0 = the lowest tier), ``grade`` the tier, as ``Score`` has them.
 
 Who is rated: every subject whose kind the model rates (``TierModel.subjects``), records or not,
+and, for an opt-in scheme (``Scheme.enrolment``), who has joined it (:func:`relational.only_enrolled`),
 as :func:`socialcredit.scoring.scores_for` chooses. All tier schemes are rated in one scan of the
 records (one aggregate with a column per condition), as the points definition does.
 """
@@ -70,7 +71,8 @@ def population_tiers(
     grid = rated(subjects, [s for s, _ in tiered])
     scored = levels(c, grid, [s for s, _ in tiered], ["subject"])
     scored = scored.select("subject", "kind", "scheme", "score")
-    return scored.mutate(grade=relational.grade_expr(scored.scheme, scored.score, [s for s, _ in tiered]))
+    graded = scored.mutate(grade=relational.grade_expr(scored.scheme, scored.score, [s for s, _ in tiered]))
+    return relational.only_enrolled(graded, records, [s for s, _ in tiered], as_of)
 
 
 def levels(read: ir.Table, grid: ir.Table, schemes: Sequence[Scheme], keys: Sequence[str]) -> ir.Table:

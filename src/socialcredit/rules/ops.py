@@ -9,6 +9,9 @@ NumPy implementation in :mod:`socialcredit.sim.ops`, the engines' Ibis one in
 
 Booleans are combined with ``&`` and ``|`` only (never ``and``/``or``/``not``, which Ibis and
 NumPy cannot overload, and never ``~``, which is ``-2`` on a Python ``True``).
+
+>>> PY.cases([(3 >= 5, "A"), (3 >= 2, "B")], "C"), PY.if_null(None, 7, lambda h: h * 2)
+('B', 7)
 """
 
 from __future__ import annotations

@@ -81,6 +81,7 @@ from socialcredit.lists_compiled import (
 from socialcredit.schemes.loader import Registry
 from socialcredit.schemes.model import ItemCriteria, Scheme
 from socialcredit.scoring.compiled import CompiledPoints
+from socialcredit.sim.fields import SIMULATOR
 from socialcredit.sim.population import Population
 from socialcredit.sim.scenario import Settings, scenario_registry
 from socialcredit.sim.suspension import OpenObjections, objection_spans
@@ -168,6 +169,8 @@ class World:
     @classmethod
     def of(cls, schemes: Sequence[Scheme], settings: Settings) -> World:
         registry = scenario_registry(schemes, settings)
+        for s in registry.schemes.values():
+            SIMULATOR.check(s)  # a field it would otherwise ignore is refused, by name
         scheme = registry.scheme(settings.scheme)
         points = CompiledPoints.of(scheme)
         items = tuple(sorted(registry.items()))
@@ -456,7 +459,9 @@ class Simulation:
         # restoration of right records after the minimum publication period
         cand = np.flatnonzero(self.restorable[rec.item] & ~rec.wrong & ~rec.fabricated)
         cand = cand[rng.random(len(cand)) < s.restore_propensity]
-        restored_on = day + self.severity_days[rec.item[cand]] + rng.integers(0, 91, len(cand)) + 7
+        # decided within the scheme's working days, at most 7 calendar days for every 5 of them
+        verdict = -(-dp.restoration_decision_working_days * 7 // 5)
+        restored_on = day + self.severity_days[rec.item[cand]] + rng.integers(0, 91, len(cand)) + verdict
         early = restored_on < end[cand]
         end[cand[early]] = restored_on[early]
         counts["restored"] = int(early.sum())

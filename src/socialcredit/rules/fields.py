@@ -1,0 +1,294 @@
+"""Which scheme fields each evaluator reads, refuses, or may leave aside: no silent field.
+
+A field one evaluator reads and another silently ignores is a wrong answer waiting for the
+scheme that uses it (the simulator once ignored ``half_life_days``: a Rongcheng item with a
+one-year half-life scored 950 at the point of service and 900 in the simulator, silently). So
+every evaluator declares each field of every scheme model (:func:`scheme_fields`) in one of
+three ways:
+
+- **read**: it affects the evaluator's results, and the evaluator computes it as the kernel does;
+- **refused**: a scheme that uses it is refused before anything is computed, with a message
+  naming the field and where the scheme sets it (:meth:`Declaration.check`);
+- **inert**: it cannot change the evaluator's results (a title, the published fields, the
+  measures for an evaluator that decides none).
+
+``tests/test_rules_fields.py`` walks every field against every declaration and fails on one left
+undeclared or declared twice; for each refusal it sets the field in a shipped scheme and expects
+the refusal to name it.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from socialcredit.schemes.model import FactorModel, Scheme, TierModel
+
+
+class SchemeRefused(ValueError):
+    """An evaluator cannot compute a scheme as written; the message names the field."""
+
+    def __init__(self, evaluator: str, scheme: str, reasons: list[str]) -> None:
+        self.evaluator, self.scheme, self.reasons = evaluator, scheme, reasons
+        super().__init__(f"{evaluator} cannot evaluate scheme {scheme}: " + "; ".join(reasons))
+
+
+def _models(annotation: object) -> Iterator[type[BaseModel]]:
+    """The pydantic models inside a field's annotation (through unions, lists, Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+        return
+    for arg in typing.get_args(annotation):
+        yield from _models(arg)
+    if isinstance(annotation, types.UnionType):
+        for arg in annotation.__args__:
+            yield from _models(arg)
+
+
+def scheme_fields(root: type[BaseModel] = Scheme) -> list[str]:
+    """Every field of every model a scheme file can hold, as ``Model.field``, in a stable order.
+
+    >>> "Item.half_life_days" in scheme_fields() and "Condition.within_days" in scheme_fields()
+    True
+    """
+    seen: dict[type[BaseModel], None] = {}
+    todo = [root]
+    while todo:
+        model = todo.pop(0)
+        if model in seen:
+            continue
+        seen[model] = None
+        hints = typing.get_type_hints(model, include_extras=True)
+        for name in model.model_fields:
+            todo.extend(m for m in _models(hints[name]) if m not in seen)
+    return [f"{m.__name__}.{name}" for m in seen for name in m.model_fields]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A field an evaluator refuses, and how to find where a scheme uses it: ``used`` yields a
+    place for each use (``item traffic.red-light``); none means the scheme does not use it.
+
+    A refusal may cover some values of a field only (a factor's ``source: contacts``, while
+    ``source: items`` is read), and may cover ``within``: the fields that exist only inside what
+    it refuses (every field of a tier model, once tier models are refused)."""
+
+    field: str
+    used: Callable[[Scheme], Iterable[str]]
+    why: str
+    within: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """One evaluator's declaration of every scheme field."""
+
+    evaluator: str
+    read: frozenset[str]
+    inert: frozenset[str]
+    refused: tuple[Refusal, ...] = field(default=())
+
+    def reasons(self, scheme: Scheme) -> list[str]:
+        """Why this evaluator refuses ``scheme``, one reason per use of a refused field."""
+        return [f"{where} sets {r.field} ({r.why})" for r in self.refused for where in r.used(scheme)]
+
+    def check(self, scheme: Scheme) -> None:
+        """Refuse ``scheme`` (:class:`SchemeRefused`) when it uses a field this evaluator refuses."""
+        reasons = self.reasons(scheme)
+        if reasons:
+            raise SchemeRefused(self.evaluator, scheme.id, reasons)
+
+    def declared(self) -> dict[str, set[str]]:
+        """Every declared field with how (``read``, ``refused``, ``inert``; a field refused for
+        some values may be read for the others)."""
+        out: dict[str, set[str]] = {}
+        for how, names in (
+            ("read", self.read),
+            ("inert", self.inert),
+            ("refused", {n for r in self.refused for n in (r.field, *r.within)}),
+        ):
+            for name in names:
+                out.setdefault(name, set()).add(how)
+        return out
+
+
+INERT = frozenset(
+    {
+        "Scheme.title",
+        "Scheme.jurisdiction",
+        "Scheme.description",
+        "Scheme.legal_basis",
+        "Scheme.public_lookup",
+        "Item.title",
+        "Item.legal_basis",
+        "Item.description",
+        "Grade.description",
+        "Tier.description",
+        "TierRule.title",
+        "Factor.title",
+        "ListDef.title",
+        "ListDef.published_fields",
+        "ListDef.legal_basis",
+        "Measure.title",
+        "Measure.legal_basis",
+        "Measure.how_to_resolve",
+    }
+)
+"""Fields no evaluator's results depend on: what is shown or published, never computed with.
+(``Scheme.public_lookup`` decides who may look a subject up, not any score, entry or decision.)"""
+
+SCORING = frozenset(
+    {
+        "Scheme.id",
+        "Scheme.items",
+        "Scheme.model",
+        "Scheme.lists",
+        "Scheme.enrolment",
+        "Item.code",
+        "Item.area",
+        "Item.polarity",
+        "Item.points",
+        "Item.counts_for_days",
+        "Item.half_life_days",
+        "Item.severity",
+        "Item.subjects",
+        "Grade.grade",
+        "Grade.min_score",
+        "PointsModel.kind",
+        "PointsModel.grades",
+        "PointsModel.base",
+        "PointsModel.minimum",
+        "PointsModel.maximum",
+        "TierModel.kind",
+        "TierModel.subjects",
+        "TierModel.tiers",
+        "TierModel.default",
+        "TierModel.rules",
+        "Tier.tier",
+        "TierRule.tier",
+        "TierRule.any_of",
+        "TierRule.all_of",
+        "Condition.of",
+        "Condition.within_days",
+        "Condition.at_least",
+        "Condition.at_most",
+        "Condition.points_at_least",
+        "Condition.points_at_most",
+        "Selector.items",
+        "Selector.polarity",
+        "Selector.severities",
+        "Selector.areas",
+        "FactorModel.kind",
+        "FactorModel.subjects",
+        "FactorModel.grades",
+        "FactorModel.minimum",
+        "FactorModel.maximum",
+        "FactorModel.factors",
+        "Factor.id",
+        "Factor.source",
+        "Factor.items",
+        "Factor.weight",
+        "Factor.enabled",
+        "Factor.map",
+        "Factor.default_value",
+        "Enrolment.item",
+        "Enrolment.withdrawal_item",
+        "ListDef.id",
+        "ListDef.kind",
+        "ListDef.criteria",
+        "ListDef.period_days",
+        "ListDef.extension_days",
+        "ListDef.max_period_days",
+        "ListDef.removal",
+        "ListDef.notice",
+        "ListDef.during_objection",
+        "ListDef.lists_representative",
+        "ItemCriteria.by",
+        "ItemCriteria.items",
+        "ItemCriteria.min_records",
+        "ItemCriteria.window_days",
+        "GradeCriteria.by",
+        "GradeCriteria.grade_at_most",
+        "GradeCriteria.grade_at_least",
+        "Removal.on_items",
+        "Removal.within_working_days",
+        "Notice.required",
+        "Notice.days",
+    }
+)
+"""The fields scores and list entries are computed from."""
+
+DECIDING = frozenset(
+    {
+        "Scheme.measures",
+        "Measure.id",
+        "Measure.kind",
+        "Measure.implemented_by",
+        "Measure.trigger",
+        "Measure.applies_to",
+        "Trigger.lists",
+        "Trigger.scheme",
+        "Trigger.grades",
+        "Trigger.score_at_least",
+        "Trigger.score_below",
+    }
+)
+"""The fields decisions on measures are computed from."""
+
+DUE_PROCESS = frozenset(
+    {
+        "Scheme.due_process",
+        "DueProcess.review_days",
+        "DueProcess.correction_working_days",
+        "DueProcess.appeal_days",
+        "DueProcess.appeal_decision_days",
+        "DueProcess.restoration_decision_working_days",
+    }
+)
+"""The deadlines of objections, appeals and restoration."""
+
+INGEST = frozenset({"Item.sources", "Item.base_rate_per_year"})
+"""Who may report an item (checked when a record is submitted, before any evaluator sees it) and
+how often it typically occurs (the synthetic city's and the simulator's behaviour)."""
+
+
+def _models_of(kind: type[BaseModel]) -> Callable[[Scheme], Iterable[str]]:
+    def used(scheme: Scheme) -> Iterable[str]:
+        return [f"its model ({scheme.model.kind})"] if isinstance(scheme.model, kind) else []
+
+    return used
+
+
+def _counting_contacts(scheme: Scheme) -> Iterable[str]:
+    model = scheme.model
+    if isinstance(model, FactorModel):
+        return [f"factor {f.id}" for f in model.factors if f.source == "contacts" and f.counts]
+    return []
+
+
+def model_kind_refusal(kind: type[TierModel] | type[FactorModel], why: str, others: Iterable[str]) -> Refusal:
+    """A refusal of every scheme whose model is of ``kind`` (named by its ``kind`` field), covering
+    the fields that exist only inside such a model (those of ``kind`` not in ``others``, the fields
+    the evaluator otherwise declares)."""
+    inside = frozenset(scheme_fields(kind)) - frozenset(others) - {f"{kind.__name__}.kind"}
+    return Refusal(f"{kind.__name__}.kind", _models_of(kind), why, inside)
+
+
+CONTACTS = Refusal(
+    "Factor.source",
+    _counting_contacts,
+    "a counting relationships factor reads declared contacts' scores, which no ledger or export "
+    "holds; score it per subject, or simulate it with --relationships",
+)
+"""The relationships factor, refused wherever contacts are not at hand."""
+
+PER_SUBJECT = Declaration(
+    "the per-subject evaluator (score, lists, check)",
+    read=SCORING | DECIDING | DUE_PROCESS,
+    inert=INERT | INGEST,
+)
+"""The reference: one subject at the point of service reads every rule."""
