@@ -50,6 +50,7 @@ __all__ = [
     "compact",
     "is_valid",
     "mask",
+    "organisation_check_character",
     "sex",
     "validate",
 ]
@@ -101,6 +102,20 @@ class Code:
 def compact(code: str) -> str:
     """Strip spaces and dashes and upper-case, as both standards allow."""
     return code.replace(" ", "").replace("-", "").strip().upper()
+
+
+_GB11714_VALUES = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # a character's value is its index
+_GB11714_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def organisation_check_character(body: str) -> str:
+    """The GB 11714 check character of an organisation code's 8 body characters (0-9, A-Z).
+
+    Raises ``ValueError`` for a body of another length or with another character.
+    """
+    total = sum(_GB11714_VALUES.index(c) * w for c, w in zip(body, _GB11714_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return "X" if check == 10 else "0" if check == 11 else str(check)
 
 
 def _validate_person(code: str) -> Code:
