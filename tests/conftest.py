@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from stdnum.cn import ric, uscc
 
+from socialcredit import codes
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.store import Store
@@ -31,8 +32,10 @@ def person(n: int, born: str = "19900101", region: str = "371082") -> str:
 
 
 def org(n: int) -> str:
-    """A valid Unified Social Credit Code, different for each ``n``."""
-    body = f"91371082MA{n:07d}"
+    """A valid Unified Social Credit Code, different for each ``n`` below a million: its
+    organisation code is ``MA`` and ``n`` with their GB 11714 check character."""
+    code8 = f"MA{n:06d}"
+    body = "91371082" + code8 + codes.organisation_check_character(code8)
     return body + uscc.calc_check_digit(body)
 
 

@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 from stdnum.cn import ric, uscc
 
-from socialcredit import synth
+from socialcredit import codes, synth
 from socialcredit.ledger import FIELDS, validate_row
 from socialcredit.schemes.loader import Registry, parse_scheme, shipped_registry
 from socialcredit.store.sql import SubjectRow
@@ -68,6 +68,7 @@ def test_person_codes_are_valid_resident_ids(city: synth.City) -> None:
 def test_org_codes_are_valid_usccs(city: synth.City) -> None:
     for s in _orgs(city):
         assert uscc.validate(s.code) == s.code
+        assert codes.validate(s.code, "organisation").value == s.code  # GB 11714 check too
         assert s.code.startswith("91")
         assert not ric.is_valid(s.code)  # never mistaken for a person
         assert s.name and s.name.endswith("Co., Ltd.")

@@ -7,7 +7,17 @@ authority, entity type, 6-digit region, 9-character organisation code, check cha
 
 Validation is delegated to python-stdnum (``stdnum.cn.ric``, ``stdnum.cn.uscc``), which we did
 not write, so our own checks are proven against an independent implementation; what we add is a
-precise reason naming which part is wrong, and masking.
+precise reason naming which part is wrong, masking, and one check python-stdnum does not make.
+
+That check: GB 32100-2015 makes characters 9-17 of a USCC an organisation code coded under
+GB 11714-1997 (*Rule of coding for the representation of organization*), which has its own check
+character. Its 8 body characters take the values 0-9 for digits and 10-35 for the letters A-Z by
+their place in the Latin alphabet (A=10, B=11, ..., Z=35; *not* their place in GB 32100's
+alphabet, which skips I, O, S, V and Z), are weighted 3, 7, 9, 10, 5, 8, 4, 2, and the check is
+``11 - sum mod 11``, written ``X`` for 10 and ``0`` for 11. A code that passes GB 32100's check
+but not this one raises :class:`InvalidOrganisationCode` (python-stdnum's ``InvalidComponent``,
+with the component named). The check applies to every registration authority and entity type,
+individual businesses (92) included: decision 0024 gives the evidence.
 
 The verbs follow python-stdnum: ``compact`` normalises, ``validate`` returns the normalised
 code or raises a :class:`CodeError` naming the fault, ``is_valid`` never raises, ``mask`` hides
@@ -17,12 +27,18 @@ what a third party may not see.
 Code(kind='person', value='11010519491231002X')
 >>> validate("91110000600037341L").kind
 'organisation'
+>>> organisation_check_character("60003734")
+'1'
 >>> mask("11010519491231002X")
 '110105********002X'
 >>> validate("110105194912310021")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
     ...
 socialcredit.codes.InvalidChecksum: code '110105194912310021': check character is wrong ...
+>>> validate("91110000600037342P")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+    ...
+socialcredit.codes.InvalidOrganisationCode: code '91110000600037342P': ... code 60003734-2 ...
 """
 
 from __future__ import annotations
@@ -44,12 +60,14 @@ __all__ = [
     "InvalidChecksum",
     "InvalidFormat",
     "InvalidLength",
+    "InvalidOrganisationCode",
     "InvalidRegion",
     "SubjectKind",
     "birth_date",
     "compact",
     "is_valid",
     "mask",
+    "organisation_check_character",
     "sex",
     "validate",
 ]
@@ -87,6 +105,12 @@ class InvalidRegion(CodeError):
     part = "region"
 
 
+class InvalidOrganisationCode(CodeError):
+    """The organisation code inside a USCC (characters 9-17) fails its own GB 11714 check."""
+
+    part = "organisation code"
+
+
 @dataclass(frozen=True, slots=True)
 class Code:
     """A validated identity code and the kind of subject it names."""
@@ -101,6 +125,20 @@ class Code:
 def compact(code: str) -> str:
     """Strip spaces and dashes and upper-case, as both standards allow."""
     return code.replace(" ", "").replace("-", "").strip().upper()
+
+
+_GB11714_VALUES = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # a character's value is its index
+_GB11714_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def organisation_check_character(body: str) -> str:
+    """The GB 11714 check character of an organisation code's 8 body characters (0-9, A-Z).
+
+    Raises ``ValueError`` for a body of another length or with another character.
+    """
+    total = sum(_GB11714_VALUES.index(c) * w for c, w in zip(body, _GB11714_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return "X" if check == 10 else "0" if check == 11 else str(check)
 
 
 def _validate_person(code: str) -> Code:
@@ -134,6 +172,14 @@ def _validate_org(code: str) -> Code:
     if code[-1] != expected:
         raise InvalidChecksum(code, f"check character is wrong (expected {expected!r})")
     uscc.validate(code)
+    body, check = code[8:16], code[16]
+    expected = organisation_check_character(body)
+    if check != expected:
+        raise InvalidOrganisationCode(
+            code,
+            f"check character of the organisation code {body}-{check} (characters 9-17) is wrong "
+            f"(GB 11714: expected {expected!r})",
+        )
     return Code("organisation", code)
 
 
@@ -165,6 +211,13 @@ def _validate_compact(code: str) -> Code:
             person_error = exc
         try:  # an all-digit USCC is possible; accept it only if it checks as one
             return _validate_org(code)
+        except InvalidOrganisationCode:
+            # It passed GB 32100's check (1 in 31 by chance), so it was meant as a USCC and that
+            # is the reason to give, unless as a resident ID it was right up to the region (its
+            # check character and birth date right): then it is a person's code.
+            if not isinstance(person_error, InvalidRegion):
+                raise
+            raise person_error from None
         except CodeError:
             raise person_error from None
     return _validate_org(code)

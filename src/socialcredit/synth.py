@@ -6,7 +6,8 @@ representative is one of the residents. Everything is invented, but every identi
 a person's code is a Resident ID number that python-stdnum's ``stdnum.cn.ric.validate`` accepts
 (a region code of the district as it was coded in the birth year, the birth date, an order code
 odd for men and even for women, and the MOD 11-2 check digit), and an organisation's code is a
-Unified Social Credit Code that ``stdnum.cn.uscc.validate`` accepts.
+Unified Social Credit Code that ``stdnum.cn.uscc.validate`` accepts, whose organisation code
+also passes its own GB 11714 check (``codes.organisation_check_character``).
 
 Records follow the base rates of the scheme catalogues: for every item that applies to a kind of
 subject, the number of records a subject gets over the window is Poisson with mean
@@ -50,6 +51,7 @@ import numpy.typing as npt
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from socialcredit import codes
 from socialcredit.schemes.loader import Registry, shipped_registry
 from socialcredit.schemes.model import Item
 from socialcredit.subjects import SubjectRow
@@ -202,7 +204,6 @@ _EVIDENCE_POSITIVE: dict[str, tuple[str, str]] = {
     "human-resources": ("honour certificate", "HRSS"),
     "tax": ("tax credit rating notice", "TAX"),
 }
-_GB11714_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
 
 @dataclass(frozen=True)
@@ -285,15 +286,6 @@ def _person_codes(
     return out, days
 
 
-def _gb11714_check(code8: str) -> str:
-    """The check character of an 8-character organisation code (GB 11714)."""
-    total = sum(
-        (int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(code8, _GB11714_WEIGHTS, strict=True)
-    )
-    c = 11 - total % 11
-    return "X" if c == 10 else "0" if c == 11 else str(c)
-
-
 def _org_codes(rng: np.random.Generator, district: IntArray) -> list[str]:
     """Unique valid USCCs: '91' (market regulation, enterprise), the district's region code, an
     organisation code of the post-2015 'MA' series with its GB 11714 check, the USCC check."""
@@ -308,7 +300,7 @@ def _org_codes(rng: np.random.Generator, district: IntArray) -> list[str]:
             if code8 not in seen:
                 break
         seen.add(code8)
-        head = "91" + DISTRICTS[d].current_code + code8 + _gb11714_check(code8)
+        head = "91" + DISTRICTS[d].current_code + code8 + codes.organisation_check_character(code8)
         out.append(head + uscc.calc_check_digit(head + "0"))
     assert len(out) == n
     return out
