@@ -16,8 +16,8 @@ from socialcredit.cli import app
 from socialcredit.schemes import lint
 from socialcredit.schemes.loader import parse_scheme, shipped_scheme
 from socialcredit.scoring import score, timeline
-from socialcredit.scoring.compiled import CompiledPoints
 from socialcredit.service import System
+from socialcredit.sim.compiled_points import CompiledPoints
 from tests.conftest import person
 from tests.test_models_tier import at, r
 from tests.test_scoring_lists import feed, rec

@@ -14,7 +14,6 @@ CORE = [
     "codes.py",
     "ledger.py",
     "lists.py",
-    "lists_compiled.py",
     "decisions.py",
     "access.py",
     "subjects.py",

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from socialcredit import codes
 from socialcredit.dueprocess.calendar import add_working_days
 from socialcredit.ledger import Record
+from socialcredit.rules import kernel
+from socialcredit.rules.ops import PY
 from socialcredit.schemes.loader import Registry
 from socialcredit.schemes.model import GradeCriteria, ItemCriteria, ListDef, Scheme
 from socialcredit.scoring import dispatch
@@ -76,6 +78,7 @@ class _Open:
     since: dt.date
     planned_end: dt.date
     grounds: list[str]
+    extensions: int = 0
 
 
 def _item_entries(
@@ -90,7 +93,7 @@ def _item_entries(
     crit = lst.criteria
     assert isinstance(crit, ItemCriteria)
     known = sorted((r for r in records if r.reported_at <= as_of), key=lambda r: (r.reported_at, r.seq))
-    notice_days = lst.notice.days if lst.notice.required else 0
+    notice_days = kernel.notice_days(lst)
     entries: list[ListEntry] = []
     current: _Open | None = None
     window: list[Record] = []
@@ -135,20 +138,19 @@ def _item_entries(
             continue
         if current is not None:
             current.grounds.append(r.record_id)
-            if lst.extension_days:
-                end = current.planned_end + dt.timedelta(days=lst.extension_days)
-                if lst.max_period_days:
-                    end = min(end, current.since + dt.timedelta(days=lst.max_period_days))
-                current.planned_end = end
+            current.extensions += 1
+            days: int = kernel.listing_days(current.extensions, lst, PY)
+            current.planned_end = current.since + dt.timedelta(days=days)
             continue
         window.append(r)
-        if crit.window_days:
-            window = [x for x in window if (r.occurred_on - x.occurred_on).days <= crit.window_days]
+        day_no = r.occurred_on.toordinal()
+        window = [
+            x for x in window if kernel.in_window(x.occurred_on.toordinal(), day_no, crit.window_days, PY)
+        ]
         if len(window) >= crit.min_records:
             since = day + dt.timedelta(days=notice_days)
-            current = _Open(
-                day, since, since + dt.timedelta(days=lst.period_days), [x.record_id for x in window]
-            )
+            days = kernel.listing_days(0, lst, PY)
+            current = _Open(day, since, since + dt.timedelta(days=days), [x.record_id for x in window])
             window = []
     if current is not None:
         close(current, None, None)
@@ -164,11 +166,11 @@ def _grade_entries(
     assert isinstance(crit, GradeCriteria)
     today = as_of.date()
 
+    low, high = kernel.grade_bounds(model.grades, crit.grade_at_most, crit.grade_at_least)
+
     def meets(grade: str) -> bool:
-        r = model.rank(grade)
-        if crit.grade_at_most is not None and r < model.rank(crit.grade_at_most):
-            return False
-        return not (crit.grade_at_least is not None and r > model.rank(crit.grade_at_least))
+        held: bool = kernel.grade_meets(model.rank(grade), low, high, PY)
+        return held
 
     base_grade = model.grade_of(model.base)
     timeline = [(dt.date.min, model.base, base_grade), *dispatch.timeline(subject, records, scheme, as_of)]
@@ -179,7 +181,7 @@ def _grade_entries(
             start = day
         if start is not None and (not meets(grade) or i == len(timeline) - 1):
             ended = day if not meets(grade) else None
-            notice = lst.notice.days if lst.notice.required else 0
+            notice = kernel.notice_days(lst)
             since = start + dt.timedelta(days=notice)
             planned = since + dt.timedelta(days=lst.period_days)
             if ended is not None and ended <= since:

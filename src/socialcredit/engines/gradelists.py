@@ -51,6 +51,8 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from socialcredit.engines import counting, factors, listing, relational, suspending, tiers
+from socialcredit.rules import kernel
+from socialcredit.rules.ops import PY
 from socialcredit.schemes.model import FactorModel, GradeCriteria, ListDef, PointsModel, Scheme, TierModel
 from socialcredit.scoring.tier import windows as tier_windows
 
@@ -264,21 +266,14 @@ def _meets(grade: ir.StringValue, scheme: Scheme, lst: ListDef) -> ir.BooleanVal
     assert model is not None
     crit = lst.criteria
     assert isinstance(crit, GradeCriteria)
-    ok = []
-    for g in model.grades:
-        r = model.rank(g.grade)
-        if crit.grade_at_most is not None and r < model.rank(crit.grade_at_most):
-            continue
-        if crit.grade_at_least is not None and r > model.rank(crit.grade_at_least):
-            continue
-        ok.append(g.grade)
+    ok = kernel.qualifying_grades(model.grades, crit.grade_at_most, crit.grade_at_least, PY)
     return grade.isin(ok) if ok else ibis.literal(False)
 
 
 def _entries(h: ir.Table, scheme: Scheme, lst: ListDef, today: int) -> ir.Table:
     """The list's entries from the histories ``h`` (step 3 of the module docstring), in the columns
     ``listing._finish`` shapes, plus ``grade``."""
-    notice = lst.notice.days if lst.notice.required else 0
+    notice = kernel.notice_days(lst)
     by_day = ibis.window(group_by=h.subject, order_by=h.day)
     t = h.mutate(ok=_meets(h.grade, scheme, lst))
     t = t.mutate(

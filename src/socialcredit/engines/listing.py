@@ -75,6 +75,8 @@ import pyarrow as pa
 
 from socialcredit.engines import relational, suspending
 from socialcredit.engines.fields import RELATIONAL
+from socialcredit.engines.ops import IBIS
+from socialcredit.rules import kernel
 from socialcredit.schemes.model import ItemCriteria, ListDef, Scheme
 
 REPRESENTATIVE_SCHEMA = pa.schema(
@@ -281,20 +283,15 @@ def _window_pairs(events: ir.Table, lst: ListDef) -> ir.Table:
 
 def _planned(lst: ListDef, since: ir.IntegerValue, j: ir.IntegerValue) -> ir.IntegerValue:
     """The planned end (in days) of an entry in effect from ``since`` after ``j`` extensions."""
-    period = ibis.literal(lst.period_days, type="int64")
-    if not lst.extension_days:
-        return since + period
-    extended = period + j * lst.extension_days
-    if lst.max_period_days is not None:
-        extended = ibis.cases((extended > lst.max_period_days, lst.max_period_days), else_=extended)
-    return since + ibis.cases((j == 0, period), else_=extended)
+    days: ir.IntegerValue = kernel.listing_days(j, lst, IBIS)
+    return since + days
 
 
 def _opening(events: ir.Table, state: ir.Table, pairs: ir.Table | None, lst: ListDef) -> ir.Table:
     """Each subject's next entry after ``state.after``: the record that opens it (``start``), where
     its window began (``base``: its grounds before ``start`` lie after it) and its first ground
     (``reason_record``, ``reason_item``); one row per subject that has one."""
-    notice = lst.notice.days if lst.notice.required else 0
+    notice = kernel.notice_days(lst)
     e, ev, first_ev = events.view(), events.view(), events.view()
     k = _crit(lst).min_records
     if k == 1:  # the first qualifying record after the last entry opens one

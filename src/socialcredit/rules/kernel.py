@@ -92,6 +92,25 @@ def grade_meets(rank: Any, at_most: int | None, at_least: int | None, ops: Ops) 
     return ops.all(conds)
 
 
+def grade_bounds(
+    grades: Sequence[Grade], at_most: str | None, at_least: str | None
+) -> tuple[int | None, int | None]:
+    """A list's ``grade_at_most`` and ``grade_at_least`` as ranks for :func:`grade_meets`."""
+    rank = {g.grade: i for i, g in enumerate(grades)}
+    return (
+        rank[at_most] if at_most is not None else None,
+        rank[at_least] if at_least is not None else None,
+    )
+
+
+def qualifying_grades(
+    grades: Sequence[Grade], at_most: str | None, at_least: str | None, ops: Ops
+) -> list[str]:
+    """The names of the grades that qualify for a list by grade, best first."""
+    low, high = grade_bounds(grades, at_most, at_least)
+    return [g.grade for i, g in enumerate(grades) if grade_meets(i, low, high, ops)]
+
+
 # ----------------------------------------------------------------------------- lists
 
 

@@ -1,8 +1,8 @@
 """The simulation: a population lives under a scheme month by month, and the scheme acts on it.
 
 Why this shape: the rules (scores, grades, lists, measures) are not re-implemented here; they are
-the scheme files compiled by :mod:`socialcredit.scoring.compiled` and
-:mod:`socialcredit.lists_compiled`, which are proven equal to the live per-subject code. This
+the scheme files compiled by :mod:`socialcredit.sim.compiled_points` and
+:mod:`socialcredit.sim.compiled_lists`, which are proven equal to the live per-subject code. This
 module adds only what the live system does not have: behaviour (who does what, with what
 probability), sources that err, people who object, and the feedback between sanctions and lives.
 
@@ -71,16 +71,16 @@ import numpy.typing as npt
 import scipy.sparse as sp  # type: ignore[import-untyped]
 
 from socialcredit.dueprocess.cases import MIN_PUBLICATION_DAYS
-from socialcredit.lists_compiled import (
+from socialcredit.schemes.loader import Registry
+from socialcredit.schemes.model import ItemCriteria, Scheme
+from socialcredit.sim.compiled_lists import (
     CompiledGradeList,
     CompiledItemList,
     CompiledMeasure,
     GradeListState,
     ItemListState,
 )
-from socialcredit.schemes.loader import Registry
-from socialcredit.schemes.model import ItemCriteria, Scheme
-from socialcredit.scoring.compiled import CompiledPoints
+from socialcredit.sim.compiled_points import CompiledPoints
 from socialcredit.sim.fields import SIMULATOR
 from socialcredit.sim.population import Population
 from socialcredit.sim.scenario import Settings, scenario_registry

@@ -30,7 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from socialcredit.schemes.model import PointsModel, Scheme
+from socialcredit.rules import kernel
+from socialcredit.schemes.model import Grade, PointsModel, Scheme
+from socialcredit.sim.ops import NP
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -53,6 +55,7 @@ class CompiledPoints:
     thresholds: FloatArray
     """``min_score`` of each grade, best grade first (strictly falling)."""
     grade_names: tuple[str, ...]
+    grade_defs: tuple[Grade, ...]
 
     @classmethod
     def of(cls, scheme: Scheme) -> CompiledPoints:
@@ -75,6 +78,7 @@ class CompiledPoints:
             maximum=model.maximum,
             thresholds=np.array([g.min_score for g in model.grades], dtype=np.float64),
             grade_names=tuple(g.grade for g in model.grades),
+            grade_defs=tuple(model.grades),
         )
 
     def index(self, code: str) -> int:
@@ -96,10 +100,8 @@ class CompiledPoints:
 
     def clamp(self, raw: npt.ArrayLike) -> IntArray:
         """Scores from the summed points of counting records: ``base + raw``, clamped."""
-        value = np.asarray(raw, dtype=np.int64) + self.base
-        if self.minimum is not None or self.maximum is not None:
-            value = np.clip(value, self.minimum, self.maximum)
-        return value.astype(np.int64, copy=False)
+        value = kernel.clamp(np.asarray(raw, dtype=np.int64) + self.base, self.minimum, self.maximum, NP)
+        return np.asarray(value, dtype=np.int64)
 
     def scores(self, counts_in_window: npt.ArrayLike) -> IntArray:
         """Scores of subjects from their counts of counting records per item (subjects x items)."""
@@ -108,10 +110,8 @@ class CompiledPoints:
 
     def grades(self, scores: npt.ArrayLike) -> IntArray:
         """Grade of each score as an index into :attr:`grade_names` (0 = the best grade)."""
-        s = np.asarray(scores, dtype=np.float64)
-        ascending = self.thresholds[::-1]
-        above = len(ascending) - np.searchsorted(ascending, s, side="right")  # thresholds > score
-        return np.minimum(above, len(ascending) - 1).astype(np.int64)
+        index = kernel.grade_index(np.asarray(scores), self.grade_defs, NP)
+        return np.asarray(index, dtype=np.int64)
 
     def counts_in_window(
         self, subject: npt.ArrayLike, item: npt.ArrayLike, occurred: npt.ArrayLike, on: int, n_subjects: int
@@ -126,7 +126,7 @@ class CompiledPoints:
         occ = np.asarray(occurred, dtype=np.int64)
         known = it >= 0
         window = self.windows[np.maximum(it, 0)]
-        counting = known & (occ <= on) & (on < occ + window)
+        counting = known & kernel.counts(on - occ, window)
         out = np.zeros((n_subjects, len(self.items)), dtype=np.int64)
         np.add.at(out, (subj[counting], it[counting]), 1)
         return out

@@ -36,8 +36,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from socialcredit.rules import kernel
 from socialcredit.schemes.model import GradeCriteria, ItemCriteria, ListDef, Measure, Scheme
-from socialcredit.scoring.compiled import CompiledPoints
+from socialcredit.sim.compiled_points import CompiledPoints
+from socialcredit.sim.ops import NP
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -75,6 +77,8 @@ class ItemListState:
     """For a list with a window: the days of the last qualifying records, oldest first, one
     column per record before the one that would open an entry (``min_records - 1``); only the last
     ``pending`` of them are in the window."""
+    extensions: IntArray
+    """How many further grounds extended the open entry."""
     opened: int = 0
     extended: int = 0
     removed: int = 0
@@ -90,6 +94,7 @@ class ItemListState:
             np.zeros(n, dtype=np.int64),
             np.zeros(n, dtype=np.bool_),
             np.zeros((n, depth), dtype=np.int64),
+            np.zeros(n, dtype=np.int64),
         )
 
 
@@ -110,6 +115,9 @@ class CompiledItemList:
     window_days: int | None
     lists_representative: bool
     kind: str
+    definition: ListDef
+    """The list as the scheme writes it: its period, extension and cap are the kernel's
+    (:func:`~socialcredit.rules.kernel.listing_days`)."""
     suspends: bool = False
     """Whether an open objection to one of an entry's grounds suspends its measures
     (``during_objection: suspend``); the simulator uses it, membership does not."""
@@ -124,7 +132,7 @@ class CompiledItemList:
             qualified_id=f"{scheme.id}/{lst.id}",
             grounds=np.array([c in crit.items for c in codes], dtype=np.bool_),
             removal=np.array([c in lst.removal.on_items for c in codes], dtype=np.bool_),
-            notice_days=lst.notice.days if lst.notice.required else 0,
+            notice_days=kernel.notice_days(lst),
             period_days=lst.period_days,
             extension_days=lst.extension_days,
             max_period_days=lst.max_period_days,
@@ -132,6 +140,7 @@ class CompiledItemList:
             window_days=crit.window_days,
             lists_representative=lst.lists_representative,
             kind=lst.kind,
+            definition=lst,
             suspends=lst.during_objection == "suspend",
         )
 
@@ -166,18 +175,19 @@ class CompiledItemList:
             ext = g & cur
             if self.extension_days and ext.any():
                 ae = a[ext]
-                end = state.end[ae] + self.extension_days
-                if self.max_period_days:
-                    end = np.minimum(end, state.since[ae] + self.max_period_days)
-                state.end[ae] = end
+                state.extensions[ae] += 1
+                state.end[ae] = state.since[ae] + kernel.listing_days(
+                    state.extensions[ae], self.definition, NP
+                )
             state.extended += int(ext.sum())
             new = g & ~cur
             an = a[new]
             if self.depth:
                 # enough earlier records since the window started over, the earliest needed
                 # within the window of this one (days only grow, so all between are too)
-                dn, window = d[new], self.window_days or 0
-                ready = (state.pending[an] >= self.depth) & (dn - state.recent[an, 0] <= window)
+                dn = d[new]
+                in_window = kernel.in_window(state.recent[an, 0], dn, self.window_days, NP)
+                ready = (state.pending[an] >= self.depth) & in_window
                 state.recent[an, :-1] = state.recent[an, 1:]
                 state.recent[an, -1] = dn
                 state.pending[an] += 1
@@ -188,7 +198,8 @@ class CompiledItemList:
             since = d[new][ready] + self.notice_days
             state.current[ao] = True
             state.since[ao] = since
-            state.end[ao] = since + self.period_days
+            state.extensions[ao] = 0
+            state.end[ao] = since + kernel.listing_days(state.extensions[ao], self.definition, NP)
             state.pending[ao] = 0
             state.wrong[ao] = w[new][ready]
             state.opened += len(ao)
@@ -237,15 +248,13 @@ class CompiledGradeList:
         if model is None or not isinstance(crit, GradeCriteria):
             raise ValueError(f"{scheme.id}/{lst.id} is not a grade list of a scored scheme")
         ranks = np.arange(len(model.grades))
-        ok = np.ones(len(ranks), dtype=np.bool_)
-        if crit.grade_at_most is not None:
-            ok &= ranks >= model.rank(crit.grade_at_most)
-        if crit.grade_at_least is not None:
-            ok &= ranks <= model.rank(crit.grade_at_least)
+        at_most = model.rank(crit.grade_at_most) if crit.grade_at_most is not None else None
+        at_least = model.rank(crit.grade_at_least) if crit.grade_at_least is not None else None
+        ok = np.broadcast_to(kernel.grade_meets(ranks, at_most, at_least, NP), ranks.shape).copy()
         return cls(
             qualified_id=f"{scheme.id}/{lst.id}",
             meets=ok,
-            notice_days=lst.notice.days if lst.notice.required else 0,
+            notice_days=kernel.notice_days(lst),
             period_days=lst.period_days,
             kind=lst.kind,
         )
