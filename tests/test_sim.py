@@ -28,6 +28,7 @@ from typer.testing import CliRunner
 
 from socialcredit.cli import app
 from socialcredit.schemes.loader import parse_scheme, shipped_registry
+from socialcredit.settings import get_settings
 from socialcredit.sim.engine import Simulation
 from socialcredit.sim.population import synthesize
 from socialcredit.sim.scenario import Settings, parse_vs
@@ -163,6 +164,27 @@ def test_simulate_command_writes_the_report(tmp_path: Path, monkeypatch: pytest.
         assert (out / png).stat().st_size > 1000 and png in html
     bad = CliRunner().invoke(app, ["simulate", "--scheme", "court-dishonest-debtors", "--out", str(out)])
     assert bad.exit_code == 2 and "no scoring model" in bad.output
+    bad = CliRunner().invoke(app, ["simulate", "--scheme", "honest-shanghai", "--out", str(out)])
+    assert bad.exit_code == 2 and "TierModel.kind" in bad.output
+
+
+def test_simulate_refuses_a_city_scheme_that_decays_naming_the_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A city's own scheme file with a decaying item is refused by the simulator, not simulated
+    as if the item did not decay (issue 15: the half-life drift)."""
+    home = tmp_path / "home"
+    (home / "schemes").mkdir(parents=True)
+    text = shipped_registry().scheme("suining-2010").model_dump_json()
+    data = json.loads(text)
+    data["id"], data["items"][0]["half_life_days"] = "suining-decay", 180
+    (home / "schemes" / "suining-decay.yaml").write_text(json.dumps(data))  # JSON is YAML
+    monkeypatch.setenv("SOCIALCREDIT_HOME", str(home))
+    get_settings.cache_clear()  # the settings are read once per process
+    result = CliRunner().invoke(app, ["simulate", "--scheme", "suining-decay", "--out", str(tmp_path / "r")])
+    get_settings.cache_clear()
+    assert result.exit_code == 2, result.output
+    assert "suining-decay" in result.output and "Item.half_life_days" in result.output
 
 
 def test_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
