@@ -212,3 +212,19 @@ def test_each_formula_gives_the_same_on_every_evaluator() -> None:
         )
     finally:
         engine.close()
+
+
+def test_every_kind_of_model_has_each_form_or_is_refused_by_name() -> None:
+    """One registry: each kind the per-subject evaluator scores (scoring.dispatch.KINDS) has a
+    relational form under the same name, and a vector form in the simulator or a refusal naming
+    its ``kind`` field."""
+    from socialcredit.engines.forms import FORMS
+    from socialcredit.schemes.model import FactorModel, PointsModel, TierModel
+    from socialcredit.scoring.dispatch import KINDS
+
+    classes = {"points": PointsModel, "tier": TierModel, "factor": FactorModel}
+    assert set(KINDS) == set(classes) == set(FORMS)
+    vector = {"points"}  # sim/compiled_points.py
+    refused = {r.field for r in SIMULATOR.refused}
+    for kind, cls in classes.items():
+        assert kind in vector or f"{cls.__name__}.kind" in refused, kind

@@ -20,8 +20,11 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from socialcredit.engines import counting, factors, gradelists, listing, relational, tiers
-from socialcredit.schemes.model import FactorModel, PointsModel, Scheme, TierModel
+from socialcredit.engines import gradelists, listing, relational
+from socialcredit.engines.fields import RELATIONAL
+from socialcredit.engines.forms import FORMS
+from socialcredit.rules.fields import SchemeRefused
+from socialcredit.schemes.model import Scheme
 
 EXPORT_FORMAT = "socialcredit-ledger-export"
 EXPORT_VERSION = 7  # engines.export.VERSION (not imported: export imports the store, this need not)
@@ -205,23 +208,16 @@ def _scores(
     """Every scheme's population scores as one table (points, tier and factor models unioned),
     and the schemes left out with the reason."""
     records, subjects = engine.records(dataset), engine.subjects(dataset)
-    points = [s for s in schemes if isinstance(s.model, PointsModel)]
-    tiered = [s for s in schemes if isinstance(s.model, TierModel)]
-    factored = [s for s in schemes if isinstance(s.model, FactorModel)]
     skipped: dict[str, str] = {}
-    parts: list[ir.Table] = []
-    if points:
-        items, ids = engine.items(points), engine.scheme_ids(points)
-        parts.append(relational.population_scores(records, subjects, items, ids, points, as_of))
-    if tiered or factored:
-        read = engine.table(counting.model_items([*tiered, *factored]), "model_items")
-        if tiered:
-            parts.append(tiers.population_tiers(records, subjects, read, tiered, as_of))
-        for s in factored:  # one at a time, so a refused scheme leaves the others scored
-            try:
-                parts.append(factors.population_factors(records, subjects, read, [s], as_of))
-            except ValueError as exc:
-                skipped[s.id] = str(exc)
+    by_kind: dict[str, list[Scheme]] = {}
+    for s in schemes:
+        assert s.model is not None
+        reasons = RELATIONAL.reasons(s)  # a field the engines refuse, named (the relationships factor)
+        if reasons:
+            skipped[s.id] = str(SchemeRefused(RELATIONAL.evaluator, s.id, reasons))
+        else:
+            by_kind.setdefault(s.model.kind, []).append(s)
+    parts = [FORMS[kind](records, subjects, engine.table, group, as_of) for kind, group in by_kind.items()]
     names = relational.SCORE_SCHEMA.names
     types = dict(zip(names, ("string", "string", "string", "int64", "string"), strict=True))
     shaped = [p.select(*names).cast(types) for p in parts]

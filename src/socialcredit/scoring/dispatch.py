@@ -3,8 +3,8 @@
 Why one dispatch: the subject's view, population scans, grade lists, decisions and the portal
 used to call the points model directly; a second and third model would otherwise mean a special
 case in each. Everything that needs a score calls :func:`score` (or :func:`timeline` for history)
-and reads the common :class:`~socialcredit.scoring.result.Score`; only this module knows which
-model function to call.
+and reads the common :class:`~socialcredit.scoring.result.Score`; the kind of model is found in
+one registry (:data:`KINDS`, the protocol in :mod:`socialcredit.scoring.kinds`).
 """
 
 from __future__ import annotations
@@ -13,11 +13,20 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from socialcredit.ledger import Record
-from socialcredit.schemes.model import FactorModel, PointsModel, Scheme, TierModel
-from socialcredit.scoring.factor import factor_change_days, score_factor
-from socialcredit.scoring.points import score_points, score_timeline
+from socialcredit.schemes.model import Scheme
+from socialcredit.scoring import factor, points, tier
+from socialcredit.scoring.kinds import ScoringModel, registry
 from socialcredit.scoring.result import Score
-from socialcredit.scoring.tier import score_tier, tier_change_days
+
+KINDS = registry(points.MODEL, tier.MODEL, factor.MODEL)
+"""Every kind of scoring model, by the ``kind`` a scheme file names: the one registry."""
+
+
+def model_of(scheme: Scheme) -> ScoringModel:
+    """The kind of scoring model ``scheme`` uses (ValueError for a scheme without one)."""
+    if scheme.model is None:
+        raise ValueError(f"scheme {scheme.id} has no scoring model")
+    return KINDS[scheme.model.kind]
 
 
 def score(
@@ -32,14 +41,7 @@ def score(
 
     ``contacts`` (declared contacts' scores) are read only by a factor model's enabled
     relationships factor, which no shipped scheme enables."""
-    model = scheme.model
-    if isinstance(model, PointsModel):
-        return score_points(subject, records, scheme, as_of)
-    if isinstance(model, TierModel):
-        return score_tier(subject, records, scheme, as_of)
-    if isinstance(model, FactorModel):
-        return score_factor(subject, records, scheme, as_of, contacts)
-    raise ValueError(f"scheme {scheme.id} has no scoring model")
+    return model_of(scheme).score(subject, records, scheme, as_of, contacts)
 
 
 def scores_for(
@@ -77,23 +79,8 @@ def timeline(
     of that day, exactly as :func:`score` gives it then.
 
     The points model has its own sweep (:func:`~socialcredit.scoring.points.score_timeline`); the
-    others are evaluated with :func:`score` itself on every day their value can change (a record
-    starts or stops counting, decays a step, or leaves a rule's window), so the history cannot
-    disagree with the score."""
-    model = scheme.model
-    if isinstance(model, PointsModel):
-        return score_timeline(subject, records, scheme, until)
-    if isinstance(model, TierModel):
-        days = tier_change_days(records, scheme, until)
-    elif isinstance(model, FactorModel):
-        days = factor_change_days(records, scheme, until)
-    else:
-        raise ValueError(f"scheme {scheme.id} has no scoring model")
-    out: list[tuple[dt.date, int, str]] = []
-    previous = model.base
-    for day in days:
-        at = min(until, dt.datetime.combine(day, dt.time.max))
-        s = score(subject, [r for r in records if r.reported_at <= at], scheme, at)
-        if s.score != (out[-1][1] if out else previous):
-            out.append((day, s.score, s.grade))
-    return out
+    others are evaluated with their own score on every day their value can change (a record starts
+    or stops counting, decays a step, or leaves a rule's window:
+    :func:`~socialcredit.scoring.kinds.timeline_on_change_days`), so the history cannot disagree
+    with the score."""
+    return model_of(scheme).timeline(subject, records, scheme, until)

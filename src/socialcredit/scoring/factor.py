@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 from socialcredit.ledger import Record
 from socialcredit.schemes.model import FactorModel, Scheme
+from socialcredit.scoring.kinds import timeline_on_change_days
 from socialcredit.scoring.records import change_days, counting
 from socialcredit.scoring.result import FactorLine, ReasonCode, Score
 
@@ -108,3 +109,34 @@ def factor_change_days(records: Sequence[Record], scheme: Scheme, until: dt.date
     model = scheme.model
     assert isinstance(model, FactorModel)
     return change_days(records, scheme, until, {code for f in model.factors for code in f.items})
+
+
+class FactorKind:
+    """The factor model behind :class:`~socialcredit.scoring.kinds.ScoringModel`."""
+
+    kind = "factor"
+
+    def score(
+        self,
+        subject: str,
+        records: Sequence[Record],
+        scheme: Scheme,
+        as_of: dt.datetime,
+        contacts: Sequence[int],
+    ) -> Score:
+        return score_factor(subject, records, scheme, as_of, contacts)
+
+    def change_days(self, records: Sequence[Record], scheme: Scheme, until: dt.datetime) -> list[dt.date]:
+        return factor_change_days(records, scheme, until)
+
+    def timeline(
+        self, subject: str, records: Sequence[Record], scheme: Scheme, until: dt.datetime
+    ) -> list[tuple[dt.date, int, str]]:
+        return timeline_on_change_days(self, subject, records, scheme, until)
+
+    def items_read(self, scheme: Scheme) -> set[str]:
+        assert isinstance(scheme.model, FactorModel)
+        return scheme.model.items_read(scheme)
+
+
+MODEL = FactorKind()

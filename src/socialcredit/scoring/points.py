@@ -149,3 +149,33 @@ def _decay_steps(
         value = at(lo_day)
         out.append((lo_day, value))
     return out
+
+
+class PointsKind:
+    """The points model behind :class:`~socialcredit.scoring.kinds.ScoringModel`."""
+
+    kind = "points"
+
+    def score(
+        self,
+        subject: str,
+        records: Sequence[Record],
+        scheme: Scheme,
+        as_of: dt.datetime,
+        contacts: Sequence[int],
+    ) -> Score:
+        return score_points(subject, records, scheme, as_of)
+
+    def change_days(self, records: Sequence[Record], scheme: Scheme, until: dt.datetime) -> list[dt.date]:
+        return [day for day, _v, _g in score_timeline("", records, scheme, until)]
+
+    def timeline(
+        self, subject: str, records: Sequence[Record], scheme: Scheme, until: dt.datetime
+    ) -> list[tuple[dt.date, int, str]]:
+        return score_timeline(subject, records, scheme, until)
+
+    def items_read(self, scheme: Scheme) -> set[str]:
+        return {i.code for i in scheme.items if i.points != 0}
+
+
+MODEL = PointsKind()

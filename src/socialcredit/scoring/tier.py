@@ -22,6 +22,7 @@ from socialcredit.ledger import Record
 from socialcredit.rules import kernel
 from socialcredit.rules.ops import PY
 from socialcredit.schemes.model import Condition, Scheme, TierModel, TierRule
+from socialcredit.scoring.kinds import timeline_on_change_days
 from socialcredit.scoring.records import Counting, change_days, counting
 from socialcredit.scoring.result import ReasonCode, Score
 
@@ -175,3 +176,34 @@ def tier_change_days(records: Sequence[Record], scheme: Scheme, until: dt.dateti
     model = scheme.model
     assert isinstance(model, TierModel)
     return change_days(records, scheme, until, model.items_read(scheme), windows(model))
+
+
+class TierKind:
+    """The tier model behind :class:`~socialcredit.scoring.kinds.ScoringModel`."""
+
+    kind = "tier"
+
+    def score(
+        self,
+        subject: str,
+        records: Sequence[Record],
+        scheme: Scheme,
+        as_of: dt.datetime,
+        contacts: Sequence[int],
+    ) -> Score:
+        return score_tier(subject, records, scheme, as_of)
+
+    def change_days(self, records: Sequence[Record], scheme: Scheme, until: dt.datetime) -> list[dt.date]:
+        return tier_change_days(records, scheme, until)
+
+    def timeline(
+        self, subject: str, records: Sequence[Record], scheme: Scheme, until: dt.datetime
+    ) -> list[tuple[dt.date, int, str]]:
+        return timeline_on_change_days(self, subject, records, scheme, until)
+
+    def items_read(self, scheme: Scheme) -> set[str]:
+        assert isinstance(scheme.model, TierModel)
+        return scheme.model.items_read(scheme)
+
+
+MODEL = TierKind()
