@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 from socialcredit.ledger import Record
 from socialcredit.schemes.model import FactorModel, Scheme
-from socialcredit.scoring.kinds import timeline_on_change_days
+from socialcredit.scoring.kinds import SweptByChangeDays
 from socialcredit.scoring.records import change_days, counting
 from socialcredit.scoring.result import FactorLine, ReasonCode, Score
 
@@ -111,7 +111,7 @@ def factor_change_days(records: Sequence[Record], scheme: Scheme, until: dt.date
     return change_days(records, scheme, until, {code for f in model.factors for code in f.items})
 
 
-class FactorKind:
+class FactorKind(SweptByChangeDays):
     """The factor model behind :class:`~socialcredit.scoring.kinds.ScoringModel`."""
 
     kind = "factor"
@@ -128,11 +128,6 @@ class FactorKind:
 
     def change_days(self, records: Sequence[Record], scheme: Scheme, until: dt.datetime) -> list[dt.date]:
         return factor_change_days(records, scheme, until)
-
-    def timeline(
-        self, subject: str, records: Sequence[Record], scheme: Scheme, until: dt.datetime
-    ) -> list[tuple[dt.date, int, str]]:
-        return timeline_on_change_days(self, subject, records, scheme, until)
 
     def items_read(self, scheme: Scheme) -> set[str]:
         assert isinstance(scheme.model, FactorModel)

@@ -70,6 +70,16 @@ def timeline_on_change_days(
     return out
 
 
+class SweptByChangeDays:
+    """A model whose history is its own score on each of its change days (tier, factor): the
+    :meth:`~ScoringModel.timeline` of :func:`timeline_on_change_days`."""
+
+    def timeline(
+        self: ScoringModel, subject: str, records: Sequence[Record], scheme: Scheme, until: dt.datetime
+    ) -> list[tuple[dt.date, int, str]]:
+        return timeline_on_change_days(self, subject, records, scheme, until)
+
+
 def registry(*models: ScoringModel) -> Mapping[str, ScoringModel]:
     """The kinds by name; a kind registered twice is a programming error."""
     out: dict[str, ScoringModel] = {}

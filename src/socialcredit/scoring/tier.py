@@ -22,7 +22,7 @@ from socialcredit.ledger import Record
 from socialcredit.rules import kernel
 from socialcredit.rules.ops import PY
 from socialcredit.schemes.model import Condition, Scheme, TierModel, TierRule
-from socialcredit.scoring.kinds import timeline_on_change_days
+from socialcredit.scoring.kinds import SweptByChangeDays
 from socialcredit.scoring.records import Counting, change_days, counting
 from socialcredit.scoring.result import ReasonCode, Score
 
@@ -178,7 +178,7 @@ def tier_change_days(records: Sequence[Record], scheme: Scheme, until: dt.dateti
     return change_days(records, scheme, until, model.items_read(scheme), windows(model))
 
 
-class TierKind:
+class TierKind(SweptByChangeDays):
     """The tier model behind :class:`~socialcredit.scoring.kinds.ScoringModel`."""
 
     kind = "tier"
@@ -195,11 +195,6 @@ class TierKind:
 
     def change_days(self, records: Sequence[Record], scheme: Scheme, until: dt.datetime) -> list[dt.date]:
         return tier_change_days(records, scheme, until)
-
-    def timeline(
-        self, subject: str, records: Sequence[Record], scheme: Scheme, until: dt.datetime
-    ) -> list[tuple[dt.date, int, str]]:
-        return timeline_on_change_days(self, subject, records, scheme, until)
 
     def items_read(self, scheme: Scheme) -> set[str]:
         assert isinstance(scheme.model, TierModel)
