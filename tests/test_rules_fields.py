@@ -136,8 +136,9 @@ def test_each_refusal_is_made_by_the_entry_point_naming_the_field(
 
 
 def test_every_shipped_scheme_the_simulator_can_run_is_not_refused() -> None:
-    """Refusals are of what a scheme uses: the shipped points schemes pass the simulator's."""
-    for sid in ("rongcheng", "suining-2010"):
+    """Refusals are of what a scheme uses: the shipped points and factor schemes pass the
+    simulator's."""
+    for sid in ("rongcheng", "suining-2010", "sesame"):
         _simulate(shipped_registry().scheme(sid))
 
 
@@ -145,26 +146,28 @@ def test_the_half_life_drift_cannot_come_back() -> None:
     """Issue 15: "With a 365-day half-life on one Rongcheng item, `score` gives 950 and the
     simulator's model 900, silently." Now the point of service decays the record (-100 halved after
     a year), the relational engines agree (tests/test_engines.py, decaying variant), and the
-    simulator refuses the scheme naming the field instead of computing something else."""
+    simulator reads the field: its schedule of the record's points is the kernel's at every age
+    (and tests/test_sim_parity.py holds a decaying Rongcheng to the live rules month by month)."""
+    code = "court.dishonest.able-but-refuses"
     scheme = _edit(
         "rongcheng",
-        lambda d: next(i for i in d["items"] if i["code"] == "court.dishonest.able-but-refuses").update(
-            half_life_days=365
-        ),
+        lambda d: next(i for i in d["items"] if i["code"] == code).update(half_life_days=365),
         "rongcheng-decay",
     )
     day = dt.date(2025, 10, 31)
     rec = Record(
-        record_id="r1", seq=1, subject=person(1), item="court.dishonest.able-but-refuses", source="court",
+        record_id="r1", seq=1, subject=person(1), item=code, source="court",
         subject_kind="person", source_record_id="c-1", occurred_on=day,
         reported_at=dt.datetime.combine(day, dt.time(12)),
     )  # fmt: skip
     at = dt.datetime.combine(day + dt.timedelta(days=365), dt.time(23))
     assert scores_for(person(1), "person", [rec], [scheme], at)["rongcheng-decay"].score == 950
-    with pytest.raises(
-        SchemeRefused, match=r"item court.dishonest.able-but-refuses sets Item.half_life_days"
-    ):
-        _simulate(scheme)
+    assert "Item.half_life_days" in SIMULATOR.read
+    others = [s for s in shipped_registry().schemes.values() if s.model is None]
+    world = World.of([scheme, *others], Settings(scheme=scheme.id))
+    values = world.decay[world.items.index(code)]
+    assert values[365] == -50 and values[0] == -100
+    assert values.tolist() == [points_model.decayed_points(-100, a, 365) for a in range(len(values))]
 
 
 @pytest.mark.parametrize("module", [kernel, ops, fields, points_model], ids=lambda m: m.__name__)
@@ -224,7 +227,9 @@ def test_every_kind_of_model_has_each_form_or_is_refused_by_name() -> None:
 
     classes = {"points": PointsModel, "tier": TierModel, "factor": FactorModel}
     assert set(KINDS) == set(classes) == set(FORMS)
-    vector = {"points"}  # sim/compiled_points.py
+    from socialcredit.sim.scorers import VECTOR_FORMS
+
+    vector = set(VECTOR_FORMS)
     refused = {r.field for r in SIMULATOR.refused}
     for kind, cls in classes.items():
         assert kind in vector or f"{cls.__name__}.kind" in refused, kind

@@ -168,23 +168,31 @@ def test_simulate_command_writes_the_report(tmp_path: Path, monkeypatch: pytest.
     assert bad.exit_code == 2 and "TierModel.kind" in bad.output
 
 
-def test_simulate_refuses_a_city_scheme_that_decays_naming_the_field(
+def test_simulate_runs_a_city_scheme_that_decays_and_the_factor_scheme(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A city's own scheme file with a decaying item is refused by the simulator, not simulated
-    as if the item did not decay (issue 15: the half-life drift)."""
+    """A city's own scheme file with a decaying item is simulated with its decay (issue 15: the
+    simulator once ignored half_life_days silently), and so is Sesame's factor model, scoring only
+    the share of persons who joined it."""
     home = tmp_path / "home"
     (home / "schemes").mkdir(parents=True)
-    text = shipped_registry().scheme("suining-2010").model_dump_json()
-    data = json.loads(text)
+    data = json.loads(shipped_registry().scheme("suining-2010").model_dump_json())
     data["id"], data["items"][0]["half_life_days"] = "suining-decay", 180
     (home / "schemes" / "suining-decay.yaml").write_text(json.dumps(data))  # JSON is YAML
     monkeypatch.setenv("SOCIALCREDIT_HOME", str(home))
     get_settings.cache_clear()  # the settings are read once per process
-    result = CliRunner().invoke(app, ["simulate", "--scheme", "suining-decay", "--out", str(tmp_path / "r")])
-    get_settings.cache_clear()
-    assert result.exit_code == 2, result.output
-    assert "suining-decay" in result.output and "Item.half_life_days" in result.output
+    try:
+        for scheme, extra in (("suining-decay", []), ("sesame", ["--vs", "enrolment=0.9"])):
+            out = tmp_path / scheme
+            args = ["simulate", "--scheme", scheme, "--population", "2000", "--years", "1", *extra]
+            result = CliRunner().invoke(app, [*args, "--out", str(out), "--json"])
+            assert result.exit_code == 0, result.output
+            doc = json.loads((out / "report.json").read_text())
+            assert doc["arms"][0]["scheme"] == scheme
+        scored = [arm["steps"][-1]["scored_persons"] for arm in doc["arms"]]
+        assert 0.4 * 2000 < scored[0] < 0.6 * 2000 < 0.8 * 2000 < scored[1]  # 50 % joined, then 90 %
+    finally:
+        get_settings.cache_clear()
 
 
 def test_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:

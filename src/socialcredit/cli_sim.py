@@ -61,6 +61,9 @@ def simulate(
     black_market: Annotated[
         float, typer.Option(min=0, max=1, help="Share of persons buying fabricated records")
     ] = 0.0,
+    enrolment: Annotated[
+        float, typer.Option(min=0, max=1, help="Under an opt-in scheme (Sesame): share of persons who joined")
+    ] = Settings.enrolment,
     as_json: JsonOpt = False,
 ) -> None:
     """Simulate a population under a scheme month by month and write a report (HTML, PNG, JSON)."""
@@ -72,6 +75,7 @@ def simulate(
         relationships=relationships,
         ostracism=ostracism,
         black_market=black_market,
+        enrolment=enrolment,
     )
     arms = [base]
     if vs is not None:

@@ -38,8 +38,8 @@ import numpy.typing as npt
 
 from socialcredit.rules import kernel
 from socialcredit.schemes.model import GradeCriteria, ItemCriteria, ListDef, Measure, Scheme
-from socialcredit.sim.compiled_points import CompiledPoints
 from socialcredit.sim.ops import NP
+from socialcredit.sim.scorers import Scorer
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -307,9 +307,7 @@ class CompiledMeasure:
     scheme: str | None = field(default=None)
 
     @classmethod
-    def of(
-        cls, measure: Measure, list_order: Sequence[str], scored: CompiledPoints | None
-    ) -> CompiledMeasure:
+    def of(cls, measure: Measure, list_order: Sequence[str], scored: Scorer | None) -> CompiledMeasure:
         """Compile ``measure`` for lists in ``list_order`` and the scored scheme ``scored``; a
         trigger naming a list or scheme not among them cannot be compiled (ValueError)."""
         t = measure.trigger
@@ -351,21 +349,25 @@ class CompiledMeasure:
         is_person: BoolArray,
         grade: IntArray | None = None,
         score: IntArray | None = None,
+        scored: BoolArray | None = None,
     ) -> BoolArray:
         """Who the measure applies to now: a punishment denied, a reward granted.
 
         ``active`` is subjects x lists (entries in force and not suspended); ``grade`` and
-        ``score`` are under the trigger's scheme (needed only if it names one)."""
+        ``score`` are under the trigger's scheme (needed only if it names one), and ``scored``
+        says who has a score under it at all (an opt-in scheme: who joined; default everyone)."""
         hit = np.zeros(len(is_person), dtype=np.bool_)
         for j in self.lists:
             hit |= active[:, j]
         if self.scheme is not None:
             assert grade is not None and score is not None and self.grades is not None
+            by_score = np.zeros(len(is_person), dtype=np.bool_)
             if self.grades.any():
-                hit |= self.grades[grade]
+                by_score |= self.grades[grade]
             if self.score_at_least is not None:
-                hit |= score >= self.score_at_least
+                by_score |= score >= self.score_at_least
             if self.score_below is not None:
-                hit |= score < self.score_below
+                by_score |= score < self.score_below
+            hit |= by_score if scored is None else by_score & scored
         kind_ok = np.where(is_person, self.to_person, self.to_organisation)
         return hit & kind_ok

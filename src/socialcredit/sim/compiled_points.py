@@ -81,6 +81,27 @@ class CompiledPoints:
             grade_defs=tuple(model.grades),
         )
 
+    columns: int = 1
+    """One running sum per subject: the points (see :class:`~socialcredit.sim.scorers.Scorer`)."""
+
+    @property
+    def rates(self) -> tuple[str, ...]:
+        """A points model rates every kind of subject."""
+        return ("person", "organisation")
+
+    def item_columns(self, codes: tuple[str, ...] | list[str]) -> IntArray:
+        """Over another item universe: 0 for an item this scheme scores, -1 for the others."""
+        pts, _win = self.reindex(codes)
+        return np.where(pts != 0, 0, -1).astype(np.int64)
+
+    def score_columns(self, raw: npt.ArrayLike) -> IntArray:
+        """Scores from each subject's running sum of points (subjects x 1)."""
+        return self.clamp(np.asarray(raw, dtype=np.int64)[:, 0])
+
+    def clip(self, scores: npt.ArrayLike) -> IntArray:
+        """Scores held within the model's bounds (a blended score, the relationships setting)."""
+        return np.asarray(kernel.clamp(np.asarray(scores, dtype=np.int64), self.minimum, self.maximum, NP))
+
     def index(self, code: str) -> int:
         """The position of item ``code`` in :attr:`items`, or -1 when the scheme does not score it."""
         try:

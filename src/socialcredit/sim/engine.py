@@ -71,6 +71,7 @@ import numpy.typing as npt
 import scipy.sparse as sp  # type: ignore[import-untyped]
 
 from socialcredit.dueprocess.cases import MIN_PUBLICATION_DAYS
+from socialcredit.rules import kernel
 from socialcredit.schemes.loader import Registry
 from socialcredit.schemes.model import ItemCriteria, Scheme
 from socialcredit.sim.compiled_lists import (
@@ -80,10 +81,11 @@ from socialcredit.sim.compiled_lists import (
     GradeListState,
     ItemListState,
 )
-from socialcredit.sim.compiled_points import CompiledPoints
 from socialcredit.sim.fields import SIMULATOR
+from socialcredit.sim.ops import NP
 from socialcredit.sim.population import Population
 from socialcredit.sim.scenario import Settings, scenario_registry
+from socialcredit.sim.scorers import Scorer, compile_scorer
 from socialcredit.sim.suspension import OpenObjections, objection_spans
 
 IntArray = npt.NDArray[np.int64]
@@ -148,10 +150,16 @@ class World:
 
     registry: Registry
     scheme: Scheme
-    points: CompiledPoints
+    scorer: Scorer
     items: tuple[str, ...]
     item_points: IntArray
     item_windows: IntArray
+    item_columns: IntArray
+    """The column of the scorer's state each item's record adds its points to (-1: none)."""
+    decay: dict[int, IntArray]
+    """For each scoring item with a half-life: its whole points at each age while it counts
+    (the kernel's :func:`~socialcredit.rules.kernel.decayed`), so a record's decay is a few
+    scheduled changes, on the exact days the live score changes."""
     item_sources: list[tuple[int, ...]]
     sources: tuple[str, ...]
     item_lists: list[CompiledItemList]
@@ -172,9 +180,15 @@ class World:
         for s in registry.schemes.values():
             SIMULATOR.check(s)  # a field it would otherwise ignore is refused, by name
         scheme = registry.scheme(settings.scheme)
-        points = CompiledPoints.of(scheme)
+        scorer = compile_scorer(scheme)
         items = tuple(sorted(registry.items()))
-        pts, win = points.reindex(items)
+        pts, win = scorer.reindex(items)
+        decay = {}
+        for k, code in enumerate(items):
+            item = scheme.item(code)
+            if item is not None and item.half_life_days is not None and pts[k] != 0:
+                ages = np.arange(int(win[k]), dtype=np.int64)
+                decay[k] = np.asarray(kernel.decayed(int(pts[k]), ages, float(item.half_life_days), NP))
         sources = tuple(sorted({s for it in registry.items().values() for s in it.sources}))
         item_sources = [tuple(sources.index(s) for s in registry.items()[c].sources) for c in items]
         item_lists, grade_lists = [], []
@@ -184,14 +198,16 @@ class World:
             else:
                 grade_lists.append(CompiledGradeList.of(s, lst))
         order = [x.qualified_id for x in item_lists] + [x.qualified_id for x in grade_lists]
-        measures = [CompiledMeasure.of(m, order, points) for m in registry.measures().values()]
+        measures = [CompiledMeasure.of(m, order, scorer) for m in registry.measures().values()]
         return cls(
             registry,
             scheme,
-            points,
+            scorer,
             items,
             pts,
             win,
+            scorer.item_columns(items),
+            decay,
             item_sources,
             sources,
             item_lists,
@@ -259,9 +275,13 @@ class Simulation:
         economic = negative & np.array([registry_items[c].area in ECONOMIC_AREAS for c in w.items])
         # classes: 0 positive, 1 economic negative, 2 other conduct (negative or neutral)
         cls_of = np.where(positive, 0, np.where(economic, 1, 2))
+        # joining or leaving an opt-in scheme is a choice, not conduct drawn at a rate (see scored)
+        enrolment = w.scheme.enrolment
+        codes = (enrolment.item, enrolment.withdrawal_item) if enrolment is not None else ()
+        marks = np.array([c in codes for c in w.items], dtype=np.bool_)
         self.classes: list[tuple[bool, int, IntArray, FloatArray]] = []
         for is_person, kind in ((True, "person"), (False, "organisation")):
-            applies = np.array([kind in kinds[c] for c in w.items]) & ~removal & (rate > 0)
+            applies = np.array([kind in kinds[c] for c in w.items]) & ~removal & (rate > 0) & ~marks
             for c in range(3):
                 idx = np.flatnonzero(applies & (cls_of == c))
                 if len(idx):
@@ -273,18 +293,28 @@ class Simulation:
             (w.item_points < 0) & ~removal & np.array([registry_items[c].area != "judicial" for c in w.items])
         )
         self.is_person = population.is_person
+        rates = w.scorer.rates
+        self.scored = np.where(self.is_person, "person" in rates, "organisation" in rates)
+        """Who has a score under the scheme: the kinds its model rates and, for an opt-in scheme,
+        the share ``settings.enrolment`` of them who joined (drawn once; each gets the enrolment
+        record on the first day, so the live rules see them join)."""
+        self.enrolment_item = -1
+        if w.scheme.enrolment is not None:
+            self.enrolment_item = w.items.index(w.scheme.enrolment.item)
+            self.scored = self.scored & (self.rng.random(n) < settings.enrolment)
         self.n_sources = np.array([len(x) for x in w.item_sources], dtype=np.int64)
         self.source_table = np.zeros((len(w.items), int(self.n_sources.max())), dtype=np.int64)
         for i, srcs in enumerate(w.item_sources):
             self.source_table[i, : len(srcs)] = srcs
         # state
-        self.raw = np.zeros(n, dtype=np.int64)
-        self.wrong_raw = np.zeros(n, dtype=np.int64)
-        self.fab_raw = np.zeros(n, dtype=np.int64)
+        # one running sum per column of the scorer's state (the points; a factor model's factor sums)
+        self.raw = np.zeros((n, w.scorer.columns), dtype=np.int64)
+        self.wrong_raw = np.zeros_like(self.raw)
+        self.fab_raw = np.zeros_like(self.raw)
         self.employed = population.employed.copy()
         self.item_state = [ItemListState.empty(n, x.depth) for x in w.item_lists]
         self.grade_state = [GradeListState.empty(n) for _ in w.grade_lists]
-        self.expiries: dict[int, list[tuple[IntArray, IntArray, IntArray, IntArray, IntArray]]] = {}
+        self.expiries: dict[int, list[tuple[IntArray, IntArray, IntArray, IntArray, IntArray, IntArray]]] = {}
         self.closures: dict[int, list[IntArray]] = {}
         self.contacts: sp.csr_matrix = population.contacts.copy()
         self.punished_run = np.zeros(n, dtype=np.int64)
@@ -314,7 +344,7 @@ class Simulation:
         self.bm_item = int(np.argmax(score)) if person_pos.any() else -1
         self.bm_source = w.item_sources[self.bm_item][0] if self.bm_item >= 0 else -1
         self.stats: dict[str, Any] = {}
-        self.grade_transitions = np.zeros((len(w.points.grade_names),) * 2, dtype=np.int64)
+        self.grade_transitions = np.zeros((len(w.scorer.grade_names),) * 2, dtype=np.int64)
         self.prev_grade: IntArray | None = None
         self.last_relational = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
 
@@ -352,6 +382,13 @@ class Simulation:
                 agents += self.pop.n_persons
             items = idx[self.rng.choice(len(idx), size=k, p=rates / rates.sum())]
             parts.append(self._errors(agents, items, is_person, total, cum[-1]))
+        if t == 0 and self.enrolment_item >= 0:  # those who joined, on the first day
+            joined = np.flatnonzero(self.scored)
+            parts.append(
+                self._records(
+                    joined, np.full(len(joined), self.enrolment_item), np.zeros(len(joined), np.bool_)
+                )
+            )
         # fulfilment of item listings
         for j, lst in enumerate(w.item_lists):
             listed = np.flatnonzero(self.prev_listed_item[:, j])
@@ -467,6 +504,37 @@ class Simulation:
         counts["restored"] = int(early.sum())
         return end, corrected, counts
 
+    def _decay(
+        self,
+        values: IntArray,
+        day: int,
+        agent: IntArray,
+        end: IntArray,
+        column: IntArray,
+        rec: Records,
+        scoring: BoolArray,
+        mine: IntArray,
+    ) -> IntArray:
+        """Schedule the decay steps of records of one decaying item that occurred on ``day``: a
+        change on each day its whole points change, while it counts (before ``end``); returns its
+        points on its last day, which its end takes away."""
+        ages = np.flatnonzero(values[1:] != values[:-1]) + 1
+        steps = values[ages] - values[ages - 1]
+        n, k = len(agent), len(ages)
+        on = day + np.tile(ages, n)
+        keep = on < np.repeat(end, k)
+        who = np.repeat(np.arange(n), k)[keep]
+        delta = np.tile(steps, n)[keep]
+        wrong = rec.wrong[scoring][mine][who]
+        fab = rec.fabricated[scoring][mine][who]
+        self._schedule(
+            on[keep],
+            (agent[who], on[keep], delta, np.where(wrong, delta, 0), np.where(fab, delta, 0), column[who]),
+            self.expiries,
+        )
+        last = np.minimum(end - day - 1, len(values) - 1)
+        return values[last]
+
     def _schedule(
         self, day_values: IntArray, payload: tuple[IntArray, ...], store: dict[int, list[Any]]
     ) -> None:
@@ -496,13 +564,22 @@ class Simulation:
             hit = np.isin(rec.agent, self.trace.agents)
             for a, it, sq in zip(rec.agent[hit], rec.item[hit], seqs[hit], strict=True):
                 self.trace.records.append((int(a), int(it), day, int(sq)))
-        pts = w.item_points[rec.item]
-        scoring = pts != 0
+        pts, cols = w.item_points[rec.item], w.item_columns[rec.item]
+        scoring = cols >= 0
         # expiries (and corrections, restorations) of this step's scoring records, scheduled
-        a_s, p_s, e_s = rec.agent[scoring], pts[scoring], end[scoring]
+        a_s, p_s, e_s, c_s = rec.agent[scoring], pts[scoring], end[scoring], cols[scoring]
         wrong_s = np.where(rec.wrong[scoring], p_s, 0)
         fab_s = np.where(rec.fabricated[scoring], p_s, 0)
-        self._schedule(e_s, (a_s, e_s, -p_s, -wrong_s, -fab_s), self.expiries)
+        gone = -p_s  # what a record takes away when it stops counting: its points then
+        for k, values in w.decay.items():
+            mine = np.flatnonzero(rec.item[scoring] == k)
+            if len(mine):
+                gone[mine] = -self._decay(values, day, a_s[mine], e_s[mine], c_s[mine], rec, scoring, mine)
+        self._schedule(
+            e_s,
+            (a_s, e_s, gone, np.where(wrong_s != 0, gone, 0), np.where(fab_s != 0, gone, 0), c_s),
+            self.expiries,
+        )
         # list entries started by a record corrected later end on the correction day
         grounds = np.zeros(len(rec.agent), dtype=np.bool_)
         for lst in w.item_lists:
@@ -517,15 +594,14 @@ class Simulation:
         ep = [x[2] for x in due] + [p_s]
         ew = [x[3] for x in due] + [wrong_s]
         ef = [x[4] for x in due] + [fab_s]
-        ca, cd, cp = np.concatenate(ea), np.concatenate(ed), np.concatenate(ep)
-        self.wrong_raw += np.bincount(np.concatenate(ea), weights=np.concatenate(ew), minlength=pop.n).astype(
-            np.int64
-        )
-        self.fab_raw += np.bincount(ca, weights=np.concatenate(ef), minlength=pop.n).astype(np.int64)
+        ec = [x[5] for x in due] + [c_s]
+        ca, cd, cp, cc = (np.concatenate(x) for x in (ea, ed, ep, ec))
+        np.add.at(self.wrong_raw, (ca, cc), np.concatenate(ew))
+        np.add.at(self.fab_raw, (ca, cc), np.concatenate(ef))
         if self.settings.relationships == 0:
-            self._grade_changes(ca, cd, cp)
+            self._grade_changes(ca, cd, cc, cp)
         else:
-            self.raw += np.bincount(ca, weights=cp, minlength=pop.n).astype(np.int64)
+            np.add.at(self.raw, (ca, cc), cp)
 
         # item lists: corrections first (they fall before today), then today's records in ledger order
         for day_closures in self.closures.pop(t, []):
@@ -538,12 +614,12 @@ class Simulation:
             lst.step(st, rec.agent, np.full(n_rec, day, dtype=np.int64), rec.item, rec.wrong)
 
         # the snapshot
-        score = w.points.clamp(self.raw)
+        score = w.scorer.score_columns(self.raw)
         if self.settings.relationships > 0:
             score = self._relational(score, day)
-        grade = w.points.grades(score)
-        cf_score = w.points.clamp(self.raw - self.wrong_raw)
-        cf_grade = w.points.grades(cf_score)
+        grade = w.scorer.grades(score)
+        cf_score = w.scorer.score_columns(self.raw - self.wrong_raw)
+        cf_grade = w.scorer.grades(cf_score)
         n_lists = len(w.item_lists) + len(w.grade_lists)
         active = np.zeros((pop.n, n_lists), dtype=np.bool_, order="F")  # columns are written whole
         cf_active = np.zeros_like(active)
@@ -580,8 +656,8 @@ class Simulation:
                 cf_applied[:, m] = cf_applied[:, done[key]]
                 continue
             done[key] = m
-            applied[:, m] = measure.applied(enforced, self.is_person, grade, score)
-            cf_applied[:, m] = measure.applied(cf_active, self.is_person, cf_grade, cf_score)
+            applied[:, m] = measure.applied(enforced, self.is_person, grade, score, self.scored)
+            cf_applied[:, m] = measure.applied(cf_active, self.is_person, cf_grade, cf_score, self.scored)
         is_pun = np.array([m.kind == "punishment" for m in w.measures], dtype=np.bool_)
         punished = _any_column(applied[:, is_pun])
         rewarded = _any_column(applied[:, ~is_pun])
@@ -606,23 +682,26 @@ class Simulation:
             self._ostracise(grade)
         return out
 
-    def _grade_changes(self, agent: IntArray, day: IntArray, delta: IntArray) -> None:
-        """Feed grade lists the score at the end of each day it changed (as ``score_timeline``)."""
+    def _grade_changes(self, agent: IntArray, day: IntArray, column: IntArray, delta: IntArray) -> None:
+        """Apply point changes (to each subject's running sums, a column each) in day order, and
+        feed grade lists the score at the end of each day it changed (as ``score_timeline``)."""
         w = self.world
         if len(agent) == 0:
             return
         order = np.lexsort((day, agent))
-        a, d, p = agent[order], day[order], delta[order]
-        csum = np.cumsum(p)
+        a, d = agent[order], day[order]
+        steps = np.zeros((len(a), w.scorer.columns), dtype=np.int64)
+        steps[np.arange(len(a)), column[order]] = delta[order]
+        csum = np.cumsum(steps, axis=0)
         first = np.r_[True, a[1:] != a[:-1]]
         starts = np.flatnonzero(first)
         group = np.cumsum(first) - 1
-        before = np.where(starts > 0, csum[np.maximum(starts - 1, 0)], 0)
+        before = np.where((starts > 0)[:, None], csum[np.maximum(starts - 1, 0)], 0)
         running = csum - before[group] + self.raw[a]
         last = np.r_[(a[1:] != a[:-1]) | (d[1:] != d[:-1]), True]
         a, d, running = a[last], d[last], running[last]
-        value = w.points.clamp(running)
-        grade = w.points.grades(value)
+        value = w.scorer.score_columns(running)
+        grade = w.scorer.grades(value)
         for glst, gst in zip(w.grade_lists, self.grade_state, strict=True):
             glst.step(gst, a, d, value, grade)
         ends = np.r_[a[1:] != a[:-1], True]
@@ -632,22 +711,23 @@ class Simulation:
         """The hypothetical relationships factor: persons' scores blended with their contacts'."""
         n_p = self.pop.n_persons
         c = self.contacts
-        deg = np.asarray(c.sum(axis=1)).ravel()
-        mean = np.where(deg > 0, (c @ own[:n_p].astype(np.float64)) / np.maximum(deg, 1), own[:n_p])
+        joined = self.scored[:n_p].astype(np.float64)  # contacts with a score (an opt-in scheme: who joined)
+        deg = c @ joined
+        mean = np.where(deg > 0, (c @ (own[:n_p] * joined)) / np.maximum(deg, 1), own[:n_p])
         wgt = self.settings.relationships
         out = own.copy()
         out[:n_p] = np.rint((1 - wgt) * own[:n_p] + wgt * mean).astype(np.int64)
-        out = self.world.points.clamp(out - self.world.points.base)
+        out = self.world.scorer.clip(out)
         changed = np.flatnonzero(out != self.last_relational)
         self.last_relational = out
-        g = self.world.points.grades(out[changed])
+        g = self.world.scorer.grades(out[changed])
         for glst, gst in zip(self.world.grade_lists, self.grade_state, strict=True):
             glst.step(gst, changed, np.full(len(changed), day, dtype=np.int64), out[changed], g)
         return out
 
     def _ostracise(self, grade: IntArray) -> None:
-        n_grades = len(self.world.points.grade_names)
-        low = grade[: self.pop.n_persons] >= n_grades - 2
+        n_grades = len(self.world.scorer.grade_names)
+        low = (grade[: self.pop.n_persons] >= n_grades - 2) & self.scored[: self.pop.n_persons]
         c = self.contacts
         drop = low[c.indices] & (self.rng.random(len(c.indices)) < self.settings.ostracism)
         if drop.any():
@@ -694,11 +774,12 @@ class Simulation:
         w = self.world
         pop = self.pop
         persons = self.is_person
-        n_g = len(w.points.grade_names)
+        n_g = len(w.scorer.grade_names)
+        rated = persons & self.scored  # persons with a score under the scheme (an opt-in one: who joined)
         if self.prev_grade is not None:
-            np.add.at(self.grade_transitions, (self.prev_grade, grade), 1)
+            np.add.at(self.grade_transitions, (self.prev_grade[self.scored], grade[self.scored]), 1)
         self.prev_grade = grade
-        ps = score[persons]
+        ps = score[rated]
         days = int(self.days[t + 1] - self.days[t])
         black = np.array([x == "black" for x in w.list_kinds], dtype=np.bool_)
         listed_black = _any_column(active[:, black])
@@ -711,19 +792,24 @@ class Simulation:
             c = codes[persons]
             k = int(c.max()) + 1
             cnt = np.bincount(c, minlength=k).astype(np.float64)
+            in_p = rated[persons]
+            n_rated = np.bincount(c, weights=in_p, minlength=k)
+            total = np.bincount(c, weights=np.where(in_p, score[persons], 0), minlength=k)
             groups[name] = {
-                "mean_score": (np.bincount(c, weights=ps, minlength=k) / np.maximum(cnt, 1)).tolist(),
+                "mean_score": (total / np.maximum(n_rated, 1)).tolist(),
                 "listing_rate": (
                     np.bincount(c, weights=listed_black[persons], minlength=k) / np.maximum(cnt, 1)
                 ).tolist(),
             }
-        fab = self.fab_raw[self.buyers]
+        buyers = self.buyers & self.scored
+        fab = self.fab_raw[buyers]
         out: dict[str, Any] = {
             "day": dt.date.fromordinal(int(self.days[t])).isoformat(),
-            "mean_score": float(ps.mean()),
-            "score_quantiles": np.percentile(ps, [10, 50, 90]).tolist(),
-            "grades": np.bincount(grade[persons], minlength=n_g).tolist(),
-            "grades_organisations": np.bincount(grade[~persons], minlength=n_g).tolist(),
+            "mean_score": float(ps.mean()) if len(ps) else None,
+            "score_quantiles": np.percentile(ps, [10, 50, 90]).tolist() if len(ps) else None,
+            "scored_persons": int(rated.sum()),
+            "grades": np.bincount(grade[rated], minlength=n_g).tolist(),
+            "grades_organisations": np.bincount(grade[~persons & self.scored], minlength=n_g).tolist(),
             "list_sizes": active.sum(axis=0).tolist(),
             "pending_notice": pending.tolist(),
             "measures_applied": applied.sum(axis=0).tolist(),
@@ -736,19 +822,23 @@ class Simulation:
             "black_market_buyers": int(self.buyers.sum()),
             # their own points score with and without the fabricated records (before any relationships blend)
             "black_market_inflation": float(
-                (w.points.clamp(self.raw[self.buyers]) - w.points.clamp(self.raw[self.buyers] - fab)).mean()
+                (
+                    w.scorer.score_columns(self.raw[buyers]) - w.scorer.score_columns(self.raw[buyers] - fab)
+                ).mean()
             )
-            if self.buyers.any()
+            if buyers.any()
             else 0.0,
         }
         c = self.contacts
         if c.nnz and (t % 6 == 5 or t == self.months - 1):  # every half year: it costs a pass over ties
             src = np.repeat(np.arange(pop.n_persons), np.diff(c.indptr))
             sample = slice(None, None, max(1, c.nnz // 500_000))  # every k-th tie: enough for a correlation
-            a, b = score[src[sample]].astype(np.float64), score[c.indices[sample]].astype(np.float64)
+            ends = src[sample], c.indices[sample]
+            both = self.scored[ends[0]] & self.scored[ends[1]]  # ties between persons who have a score
+            a, b = score[ends[0][both]].astype(np.float64), score[ends[1][both]].astype(np.float64)
             out["tie_correlation"] = float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0 else 0.0
             indeg = np.bincount(c.indices, minlength=pop.n_persons)
-            low = grade[: pop.n_persons] >= n_g - 2
+            low = (grade[: pop.n_persons] >= n_g - 2) & self.scored[: pop.n_persons]
             out["contacts_of_low_graded"] = float(indeg[low].mean()) if low.any() else None
             out["contacts_of_others"] = float(indeg[~low].mean()) if (~low).any() else None
         return out
@@ -800,7 +890,7 @@ class Simulation:
         return {
             "settings": self.settings.__dict__ | {"label": self.settings.label()},
             "scheme": w.scheme.id,
-            "grades": list(w.points.grade_names),
+            "grades": list(w.scorer.grade_names),
             "lists": w.list_ids,
             "list_kinds": w.list_kinds,
             "measures": [m.id for m in w.measures],

@@ -45,6 +45,9 @@ class Settings:
     """Share of wrongly recorded subjects who object (due process on)."""
     restore_propensity: float = 0.15
     """Share of negative scored records whose subject applies for restoration once eligible."""
+    enrolment: float = 0.5
+    """Under an opt-in scheme (Sesame): the share of the persons it rates who joined it. An
+    assumption: the sources give no share; the rest have no score under it at all."""
 
     def label(self) -> str:
         bits = [self.scheme, f"due process {'on' if self.due_process else 'off'}"]
@@ -54,6 +57,8 @@ class Settings:
             bits.append(f"relationships {self.relationships:g}")
         if self.black_market:
             bits.append(f"black market {self.black_market:g}")
+        if self.enrolment != Settings.enrolment:
+            bits.append(f"enrolment {self.enrolment:g}")
         if self.error_rate != Settings.error_rate:
             bits.append(f"error rate {self.error_rate:g}")
         return ", ".join(bits)
@@ -69,6 +74,7 @@ SETTING_KEYS = {
     "black-market": "black_market",
     "object-propensity": "object_propensity",
     "restore-propensity": "restore_propensity",
+    "enrolment": "enrolment",
 }
 
 
