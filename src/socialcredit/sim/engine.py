@@ -37,7 +37,7 @@ Errors: each record is about the wrong person with probability ``error_rate`` (g
 subject of the same kind), and ``error_rate`` times as many records are reported that never
 happened (to random subjects). With due process on, a wrongly recorded subject objects with
 ``object_propensity``; the objection is filed within 40 days, decided within the scheme's review
-period (upheld with probability ``REVIEW_ACCURACY``), corrected within the correction period;
+period (upheld with probability ``dueprocess.REVIEW_ACCURACY``), corrected within the correction period;
 a rejected one is appealed with probability ``APPEAL_PROPENSITY`` and decided within the appeal
 period. An upheld record stops counting on the day of correction, and a list entry it started
 ends then. While an objection is open, an item list that suspends its measures during objections
@@ -63,7 +63,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -71,22 +70,18 @@ import numpy.typing as npt
 import scipy.sparse as sp  # type: ignore[import-untyped]
 
 from socialcredit.dueprocess.cases import MIN_PUBLICATION_DAYS
-from socialcredit.rules import kernel
-from socialcredit.schemes.loader import Registry
-from socialcredit.schemes.model import ItemCriteria, Scheme
+from socialcredit.schemes.model import Scheme
+from socialcredit.sim import figures
 from socialcredit.sim.compiled_lists import (
-    CompiledGradeList,
-    CompiledItemList,
-    CompiledMeasure,
     GradeListState,
     ItemListState,
 )
-from socialcredit.sim.fields import SIMULATOR
-from socialcredit.sim.ops import NP
+from socialcredit.sim.dueprocess import record_ends
+from socialcredit.sim.figures import _any_column
 from socialcredit.sim.population import Population
-from socialcredit.sim.scenario import Settings, scenario_registry
-from socialcredit.sim.scorers import Scorer, compile_scorer
-from socialcredit.sim.suspension import OpenObjections, objection_spans
+from socialcredit.sim.scenario import Settings
+from socialcredit.sim.suspension import OpenObjections
+from socialcredit.sim.world import Records, Trace, World
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -102,118 +97,10 @@ PUNISHED_JOB_FIND = 2.5
 REWARD_JOB_LOSS = 0.8
 REWARD_CONDUCT = 0.85
 UNEMPLOYED_DEFAULT = 3.0
-REVIEW_ACCURACY = 0.9
-APPEAL_PROPENSITY = 0.5
-APPEAL_ACCURACY = 0.8
 SPIRAL_MONTHS = 3
 ECONOMIC_AREAS = ("commercial", "judicial")
 INCOME_DEFAULT = np.array([1.6, 1.0, 0.6])
 """Multiplier of economic negative rates by income band (low, middle, high): an assumption."""
-
-
-@dataclass
-class Records:
-    """The records of one step, in ledger order."""
-
-    agent: IntArray
-    item: IntArray
-    source: IntArray
-    wrong: BoolArray
-    fabricated: BoolArray
-
-    @classmethod
-    def concat(cls, parts: Sequence[Records]) -> Records:
-        return cls(
-            np.concatenate([p.agent for p in parts]),
-            np.concatenate([p.item for p in parts]),
-            np.concatenate([p.source for p in parts]),
-            np.concatenate([p.wrong for p in parts]),
-            np.concatenate([p.fabricated for p in parts]),
-        )
-
-
-@dataclass
-class Trace:
-    """Everything about a few subjects, to replay them through the live code."""
-
-    agents: IntArray
-    records: list[tuple[int, int, int, int]] = field(default_factory=list)
-    """(agent, item index, day ordinal, seq) of every record about a traced subject."""
-    scores: list[IntArray] = field(default_factory=list)
-    active: list[BoolArray] = field(default_factory=list)
-    applied: list[BoolArray] = field(default_factory=list)
-
-
-@dataclass
-class World:
-    """The compiled scenario: items, sources, lists and measures as arrays."""
-
-    registry: Registry
-    scheme: Scheme
-    scorer: Scorer
-    items: tuple[str, ...]
-    item_points: IntArray
-    item_windows: IntArray
-    item_columns: IntArray
-    """The column of the scorer's state each item's record adds its points to (-1: none)."""
-    decay: dict[int, IntArray]
-    """For each scoring item with a half-life: its whole points at each age while it counts
-    (the kernel's :func:`~socialcredit.rules.kernel.decayed`), so a record's decay is a few
-    scheduled changes, on the exact days the live score changes."""
-    item_sources: list[tuple[int, ...]]
-    sources: tuple[str, ...]
-    item_lists: list[CompiledItemList]
-    grade_lists: list[CompiledGradeList]
-    measures: list[CompiledMeasure]
-
-    @property
-    def list_kinds(self) -> list[str]:
-        return [x.kind for x in self.item_lists] + [x.kind for x in self.grade_lists]
-
-    @property
-    def list_ids(self) -> list[str]:
-        return [x.qualified_id for x in self.item_lists] + [x.qualified_id for x in self.grade_lists]
-
-    @classmethod
-    def of(cls, schemes: Sequence[Scheme], settings: Settings) -> World:
-        registry = scenario_registry(schemes, settings)
-        for s in registry.schemes.values():
-            SIMULATOR.check(s)  # a field it would otherwise ignore is refused, by name
-        scheme = registry.scheme(settings.scheme)
-        scorer = compile_scorer(scheme)
-        items = tuple(sorted(registry.items()))
-        pts, win = scorer.reindex(items)
-        decay = {}
-        for k, code in enumerate(items):
-            item = scheme.item(code)
-            if item is not None and item.half_life_days is not None and pts[k] != 0:
-                ages = np.arange(int(win[k]), dtype=np.int64)
-                decay[k] = np.asarray(kernel.decayed(int(pts[k]), ages, float(item.half_life_days), NP))
-        sources = tuple(sorted({s for it in registry.items().values() for s in it.sources}))
-        item_sources = [tuple(sources.index(s) for s in registry.items()[c].sources) for c in items]
-        item_lists, grade_lists = [], []
-        for s, lst in registry.lists():
-            if isinstance(lst.criteria, ItemCriteria):
-                item_lists.append(CompiledItemList.of(s, lst, items))
-            else:
-                grade_lists.append(CompiledGradeList.of(s, lst))
-        order = [x.qualified_id for x in item_lists] + [x.qualified_id for x in grade_lists]
-        measures = [CompiledMeasure.of(m, order, scorer) for m in registry.measures().values()]
-        return cls(
-            registry,
-            scheme,
-            scorer,
-            items,
-            pts,
-            win,
-            scorer.item_columns(items),
-            decay,
-            item_sources,
-            sources,
-            item_lists,
-            grade_lists,
-            measures,
-        )
 
 
 def _with_representatives(on: BoolArray, pop: Population) -> BoolArray:
@@ -222,11 +109,6 @@ def _with_representatives(on: BoolArray, pop: Population) -> BoolArray:
     out = on.copy()
     out[pop.representative[orgs]] = True
     return out
-
-
-def _any_column(m: BoolArray) -> BoolArray:
-    """Rows with any True (all False for a matrix without columns)."""
-    return np.asarray(m.any(axis=1), dtype=np.bool_)
 
 
 def step_days(n_steps: int, step: int | None) -> IntArray:
@@ -453,57 +335,6 @@ class Simulation:
 
     # ------------------------------------------------------------------------------ due process
 
-    def _ends(self, t: int, rec: Records) -> tuple[IntArray, IntArray, dict[str, int]]:
-        """The day each record stops having effect (window end, correction or restoration), and
-        the day of correction for records withdrawn on objection (-1: none)."""
-        day = int(self.days[t])
-        end = day + self.world.item_windows[rec.item]
-        corrected = np.full(len(rec.agent), -1, dtype=np.int64)
-        counts = {"filed": 0, "upheld": 0, "rejected": 0, "appealed": 0, "appeal_upheld": 0, "corrected": 0}
-        s = self.settings
-        if not s.due_process:
-            return end, corrected, counts
-        dp = self.world.scheme.due_process
-        rng = self.rng
-        wrong = np.flatnonzero(rec.wrong)
-        objects = wrong[rng.random(len(wrong)) < s.object_propensity]
-        filed = day + rng.integers(1, 41, len(objects))
-        decided = filed + rng.integers(1, dp.review_days + 1, len(objects))
-        upheld = rng.random(len(objects)) < REVIEW_ACCURACY
-        appeal = ~upheld & (rng.random(len(objects)) < APPEAL_PROPENSITY)
-        appeal_filed = decided + rng.integers(1, dp.appeal_days + 1, len(objects))
-        appeal_decided = appeal_filed + rng.integers(1, dp.appeal_decision_days + 1, len(objects))
-        appeal_upheld = appeal & (rng.random(len(objects)) < APPEAL_ACCURACY)
-        # correction within the working-day period: 7/5 calendar days per working day at most
-        correction = rng.integers(1, dp.correction_working_days * 7 // 5 + 2, len(objects))
-        when = np.where(upheld, decided, appeal_decided) + correction
-        done = upheld | appeal_upheld
-        corrected[objects[done]] = when[done]
-        end[objects[done]] = np.minimum(end[objects[done]], when[done])
-        np.add.at(self.source_overturned, rec.source[objects[done]], 1)
-        which, start, stop = objection_spans(
-            filed, decided, upheld, appeal, appeal_filed, appeal_decided, appeal_upheld, when
-        )
-        self.open_objections.add(rec.agent[objects][which], rec.item[objects][which], start, stop)
-        counts.update(
-            filed=len(objects),
-            upheld=int(upheld.sum()),
-            rejected=int((~upheld).sum()),
-            appealed=int(appeal.sum()),
-            appeal_upheld=int(appeal_upheld.sum()),
-            corrected=int(done.sum()),
-        )
-        # restoration of right records after the minimum publication period
-        cand = np.flatnonzero(self.restorable[rec.item] & ~rec.wrong & ~rec.fabricated)
-        cand = cand[rng.random(len(cand)) < s.restore_propensity]
-        # decided within the scheme's working days, at most 7 calendar days for every 5 of them
-        verdict = -(-dp.restoration_decision_working_days * 7 // 5)
-        restored_on = day + self.severity_days[rec.item[cand]] + rng.integers(0, 91, len(cand)) + verdict
-        early = restored_on < end[cand]
-        end[cand[early]] = restored_on[early]
-        counts["restored"] = int(early.sum())
-        return end, corrected, counts
-
     def _decay(
         self,
         values: IntArray,
@@ -559,7 +390,7 @@ class Simulation:
         np.add.at(self.item_source_counts, (rec.item, rec.source), 1)
         pos = w.item_points[rec.item] > 0
         np.add.at(self.source_positive[t], rec.source[pos], 1)
-        end, corrected, dp_counts = self._ends(t, rec)
+        end, corrected, dp_counts = record_ends(self, t, rec)
         if self.trace is not None:
             hit = np.isin(rec.agent, self.trace.agents)
             for a, it, sq in zip(rec.agent[hit], rec.item[hit], seqs[hit], strict=True):
@@ -667,7 +498,9 @@ class Simulation:
             self.trace.active.append(active[self.trace.agents])
             self.trace.applied.append(applied[self.trace.agents])
 
-        out = self._figures(t, score, grade, active, pending, applied, punished, rewarded, wrongly, dp_counts)
+        out = figures.step_figures(
+            self, t, score, grade, active, pending, applied, punished, rewarded, wrongly, dp_counts
+        )
         suspended = (active & ~enforced).sum(axis=0)
         out["list_suspended"] = suspended.tolist()
         out["suspended_entry_days"] = int(suspended.sum()) * int(self.days[t + 1] - self.days[t])
@@ -758,91 +591,6 @@ class Simulation:
 
     # ------------------------------------------------------------------------------ figures
 
-    def _figures(
-        self,
-        t: int,
-        score: IntArray,
-        grade: IntArray,
-        active: BoolArray,
-        pending: IntArray,
-        applied: BoolArray,
-        punished: BoolArray,
-        rewarded: BoolArray,
-        wrongly: BoolArray,
-        dp_counts: dict[str, int],
-    ) -> dict[str, Any]:
-        w = self.world
-        pop = self.pop
-        persons = self.is_person
-        n_g = len(w.scorer.grade_names)
-        rated = persons & self.scored  # persons with a score under the scheme (an opt-in one: who joined)
-        if self.prev_grade is not None:
-            np.add.at(self.grade_transitions, (self.prev_grade[self.scored], grade[self.scored]), 1)
-        self.prev_grade = grade
-        ps = score[rated]
-        days = int(self.days[t + 1] - self.days[t])
-        black = np.array([x == "black" for x in w.list_kinds], dtype=np.bool_)
-        listed_black = _any_column(active[:, black])
-        groups: dict[str, Any] = {}
-        for name, codes in (
-            ("district", pop.district),
-            ("age_band", pop.age_band),
-            ("income_band", pop.income_band),
-        ):
-            c = codes[persons]
-            k = int(c.max()) + 1
-            cnt = np.bincount(c, minlength=k).astype(np.float64)
-            in_p = rated[persons]
-            n_rated = np.bincount(c, weights=in_p, minlength=k)
-            total = np.bincount(c, weights=np.where(in_p, score[persons], 0), minlength=k)
-            groups[name] = {
-                "mean_score": (total / np.maximum(n_rated, 1)).tolist(),
-                "listing_rate": (
-                    np.bincount(c, weights=listed_black[persons], minlength=k) / np.maximum(cnt, 1)
-                ).tolist(),
-            }
-        buyers = self.buyers & self.scored
-        fab = self.fab_raw[buyers]
-        out: dict[str, Any] = {
-            "day": dt.date.fromordinal(int(self.days[t])).isoformat(),
-            "mean_score": float(ps.mean()) if len(ps) else None,
-            "score_quantiles": np.percentile(ps, [10, 50, 90]).tolist() if len(ps) else None,
-            "scored_persons": int(rated.sum()),
-            "grades": np.bincount(grade[rated], minlength=n_g).tolist(),
-            "grades_organisations": np.bincount(grade[~persons & self.scored], minlength=n_g).tolist(),
-            "list_sizes": active.sum(axis=0).tolist(),
-            "pending_notice": pending.tolist(),
-            "measures_applied": applied.sum(axis=0).tolist(),
-            "punished_persons": int(punished[persons].sum()),
-            "rewarded_persons": int(rewarded[persons].sum()),
-            "wrongly_punished_persons": int(wrongly[persons].sum()),
-            "wrongly_punished_person_days": int(wrongly[persons].sum()) * days,
-            "objections": dp_counts,
-            "groups": groups,
-            "black_market_buyers": int(self.buyers.sum()),
-            # their own points score with and without the fabricated records (before any relationships blend)
-            "black_market_inflation": float(
-                (
-                    w.scorer.score_columns(self.raw[buyers]) - w.scorer.score_columns(self.raw[buyers] - fab)
-                ).mean()
-            )
-            if buyers.any()
-            else 0.0,
-        }
-        c = self.contacts
-        if c.nnz and (t % 6 == 5 or t == self.months - 1):  # every half year: it costs a pass over ties
-            src = np.repeat(np.arange(pop.n_persons), np.diff(c.indptr))
-            sample = slice(None, None, max(1, c.nnz // 500_000))  # every k-th tie: enough for a correlation
-            ends = src[sample], c.indices[sample]
-            both = self.scored[ends[0]] & self.scored[ends[1]]  # ties between persons who have a score
-            a, b = score[ends[0][both]].astype(np.float64), score[ends[1][both]].astype(np.float64)
-            out["tie_correlation"] = float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0 else 0.0
-            indeg = np.bincount(c.indices, minlength=pop.n_persons)
-            low = (grade[: pop.n_persons] >= n_g - 2) & self.scored[: pop.n_persons]
-            out["contacts_of_low_graded"] = float(indeg[low].mean()) if low.any() else None
-            out["contacts_of_others"] = float(indeg[~low].mean()) if (~low).any() else None
-        return out
-
     def run(self, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
         """Every step's figures, plus the totals over the run."""
         steps = []
@@ -853,55 +601,5 @@ class Simulation:
         return self.summary(steps)
 
     def summary(self, steps: list[dict[str, Any]]) -> dict[str, Any]:
-        w = self.world
-        trans = self.grade_transitions.astype(np.float64)
-        rows = trans.sum(axis=1, keepdims=True)
-        src_n = self.source_records
-        # anomaly check: a source's share of an item's records against its expected share (the
-        # item's sources report equally); and its positive records per month against its own first year
-        anomalies = []
-        for i, srcs in enumerate(w.item_sources):
-            total = int(self.item_source_counts[i].sum())
-            if len(srcs) < 2 or total == 0 or w.item_points[i] <= 0:
-                continue
-            p = 1 / len(srcs)
-            for s in srcs:
-                x = int(self.item_source_counts[i, s])
-                z = (x - total * p) / np.sqrt(total * p * (1 - p))
-                anomalies.append(
-                    {
-                        "item": w.items[i],
-                        "source": w.sources[s],
-                        "records": x,
-                        "of": total,
-                        "z": float(z),
-                        "flagged": bool(z > 4),
-                    }
-                )
-        accuracy = [
-            {
-                "source": s,
-                "records": int(src_n[k]),
-                "overturned": int(self.source_overturned[k]),
-                "overturned_share": float(self.source_overturned[k] / src_n[k]) if src_n[k] else 0.0,
-            }
-            for k, s in enumerate(w.sources)
-        ]
-        return {
-            "settings": self.settings.__dict__ | {"label": self.settings.label()},
-            "scheme": w.scheme.id,
-            "grades": list(w.scorer.grade_names),
-            "lists": w.list_ids,
-            "list_kinds": w.list_kinds,
-            "measures": [m.id for m in w.measures],
-            "measure_kinds": [m.kind for m in w.measures],
-            "steps": steps,
-            "grade_transitions": (trans / np.maximum(rows, 1)).tolist(),
-            "source_accuracy": accuracy,
-            "source_anomalies": anomalies,
-            "black_market_source": w.sources[self.bm_source] if self.bm_source >= 0 else None,
-            "black_market_item": w.items[self.bm_item] if self.bm_item >= 0 else None,
-            "ever_in_spiral": int(self.ever_spiral.sum()),
-            "persons": self.pop.n_persons,
-            "organisations": self.pop.n_orgs,
-        }
+        """Every step's figures with the totals over the run (:func:`~socialcredit.sim.figures.summary`)."""
+        return figures.summary(self, steps)

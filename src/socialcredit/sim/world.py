@@ -1,0 +1,132 @@
+"""The compiled scenario a simulation runs in, and the records of a step.
+
+:class:`World` is the scheme files compiled once: the chosen scored scheme's model (a scorer of
+its kind, ``sim/scorers.py``), every item in force with its points, window, state column and
+decay schedule, the sources, the item and grade lists and the measures, all checked first against
+the simulator's declaration of what it reads (``sim/fields.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from socialcredit.rules import kernel
+from socialcredit.schemes.loader import Registry
+from socialcredit.schemes.model import ItemCriteria, Scheme
+from socialcredit.sim.compiled_lists import CompiledGradeList, CompiledItemList, CompiledMeasure
+from socialcredit.sim.fields import SIMULATOR
+from socialcredit.sim.ops import NP
+from socialcredit.sim.scenario import Settings, scenario_registry
+from socialcredit.sim.scorers import Scorer, compile_scorer
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass
+class Records:
+    """The records of one step, in ledger order."""
+
+    agent: IntArray
+    item: IntArray
+    source: IntArray
+    wrong: BoolArray
+    fabricated: BoolArray
+
+    @classmethod
+    def concat(cls, parts: Sequence[Records]) -> Records:
+        return cls(
+            np.concatenate([p.agent for p in parts]),
+            np.concatenate([p.item for p in parts]),
+            np.concatenate([p.source for p in parts]),
+            np.concatenate([p.wrong for p in parts]),
+            np.concatenate([p.fabricated for p in parts]),
+        )
+
+
+@dataclass
+class Trace:
+    """Everything about a few subjects, to replay them through the live code."""
+
+    agents: IntArray
+    records: list[tuple[int, int, int, int]] = field(default_factory=list)
+    """(agent, item index, day ordinal, seq) of every record about a traced subject."""
+    scores: list[IntArray] = field(default_factory=list)
+    active: list[BoolArray] = field(default_factory=list)
+    applied: list[BoolArray] = field(default_factory=list)
+
+
+@dataclass
+class World:
+    """The compiled scenario: items, sources, lists and measures as arrays."""
+
+    registry: Registry
+    scheme: Scheme
+    scorer: Scorer
+    items: tuple[str, ...]
+    item_points: IntArray
+    item_windows: IntArray
+    item_columns: IntArray
+    """The column of the scorer's state each item's record adds its points to (-1: none)."""
+    decay: dict[int, IntArray]
+    """For each scoring item with a half-life: its whole points at each age while it counts
+    (the kernel's :func:`~socialcredit.rules.kernel.decayed`), so a record's decay is a few
+    scheduled changes, on the exact days the live score changes."""
+    item_sources: list[tuple[int, ...]]
+    sources: tuple[str, ...]
+    item_lists: list[CompiledItemList]
+    grade_lists: list[CompiledGradeList]
+    measures: list[CompiledMeasure]
+
+    @property
+    def list_kinds(self) -> list[str]:
+        return [x.kind for x in self.item_lists] + [x.kind for x in self.grade_lists]
+
+    @property
+    def list_ids(self) -> list[str]:
+        return [x.qualified_id for x in self.item_lists] + [x.qualified_id for x in self.grade_lists]
+
+    @classmethod
+    def of(cls, schemes: Sequence[Scheme], settings: Settings) -> World:
+        registry = scenario_registry(schemes, settings)
+        for s in registry.schemes.values():
+            SIMULATOR.check(s)  # a field it would otherwise ignore is refused, by name
+        scheme = registry.scheme(settings.scheme)
+        scorer = compile_scorer(scheme)
+        items = tuple(sorted(registry.items()))
+        pts, win = scorer.reindex(items)
+        decay = {}
+        for k, code in enumerate(items):
+            item = scheme.item(code)
+            if item is not None and item.half_life_days is not None and pts[k] != 0:
+                ages = np.arange(int(win[k]), dtype=np.int64)
+                decay[k] = np.asarray(kernel.decayed(int(pts[k]), ages, float(item.half_life_days), NP))
+        sources = tuple(sorted({s for it in registry.items().values() for s in it.sources}))
+        item_sources = [tuple(sources.index(s) for s in registry.items()[c].sources) for c in items]
+        item_lists, grade_lists = [], []
+        for s, lst in registry.lists():
+            if isinstance(lst.criteria, ItemCriteria):
+                item_lists.append(CompiledItemList.of(s, lst, items))
+            else:
+                grade_lists.append(CompiledGradeList.of(s, lst))
+        order = [x.qualified_id for x in item_lists] + [x.qualified_id for x in grade_lists]
+        measures = [CompiledMeasure.of(m, order, scorer) for m in registry.measures().values()]
+        return cls(
+            registry,
+            scheme,
+            scorer,
+            items,
+            pts,
+            win,
+            scorer.item_columns(items),
+            decay,
+            item_sources,
+            sources,
+            item_lists,
+            grade_lists,
+            measures,
+        )
