@@ -74,7 +74,7 @@ class Adjustment:
     text: str
 
 
-def _signed(points: float) -> str:
+def signed_points(points: float) -> str:
     """Points with their sign and thousands separators, fractions to the hundredth (a smaller
     fraction to one significant digit, so no line reads "+0.00")."""
     if isinstance(points, int):
@@ -91,11 +91,15 @@ def bound_adjustment(unbounded: int, value: int) -> tuple[Adjustment, ...]:
     points = value - unbounded
     if points < 0:
         return (
-            Adjustment("maximum", points, value, f"capped at the maximum of {value:,}: {_signed(points)}"),
+            Adjustment(
+                "maximum", points, value, f"capped at the maximum of {value:,}: {signed_points(points)}"
+            ),
         )
     if points > 0:
         return (
-            Adjustment("minimum", points, value, f"raised to the minimum of {value:,}: {_signed(points)}"),
+            Adjustment(
+                "minimum", points, value, f"raised to the minimum of {value:,}: {signed_points(points)}"
+            ),
         )
     return ()
 
@@ -111,7 +115,7 @@ def rounding_adjustment(unrounded: float, rounded: int) -> tuple[Adjustment, ...
     points = rounded - unrounded
     if abs(points) < FLOAT_NOISE:
         return ()
-    return (Adjustment("rounding", points, None, f"rounded half up to {rounded:,}: {_signed(points)}"),)
+    return (Adjustment("rounding", points, None, f"rounded half up to {rounded:,}: {signed_points(points)}"),)
 
 
 @dataclass(frozen=True, slots=True)
