@@ -76,7 +76,11 @@ class Adjustment:
 
 def signed_points(points: float) -> str:
     """Points with their sign and thousands separators, fractions to the hundredth (a smaller
-    fraction to one significant digit, so no line reads "+0.00")."""
+    fraction to one significant digit, so no line reads "+0.00").
+
+    >>> signed_points(-1030), signed_points(0.4), signed_points(-0.003)
+    ('-1,030', '+0.40', '-0.003')
+    """
     if isinstance(points, int):
         return f"{points:+,d}"
     shown = f"{points:+,.2f}"
@@ -89,19 +93,11 @@ def bound_adjustment(unbounded: int, value: int) -> tuple[Adjustment, ...]:
     it differs from ``unbounded`` only when it is the bound: below the sum, the maximum; above it,
     the minimum."""
     points = value - unbounded
-    if points < 0:
-        return (
-            Adjustment(
-                "maximum", points, value, f"capped at the maximum of {value:,}: {signed_points(points)}"
-            ),
-        )
-    if points > 0:
-        return (
-            Adjustment(
-                "minimum", points, value, f"raised to the minimum of {value:,}: {signed_points(points)}"
-            ),
-        )
-    return ()
+    if points == 0:
+        return ()
+    kind: AdjustmentKind = "maximum" if points < 0 else "minimum"
+    words = "capped at" if points < 0 else "raised to"
+    return (Adjustment(kind, points, value, f"{words} the {kind} of {value:,}: {signed_points(points)}"),)
 
 
 FLOAT_NOISE = 1e-9
