@@ -178,6 +178,40 @@ def test_subject_view_explains_the_score(client: TestClient, tokens: dict[str, s
     assert next(s for s in past["scores"] if s["scheme"] == "rongcheng")["score"] == 1000
 
 
+def test_a_capped_score_is_explained_by_a_line_of_its_own(client: TestClient, tokens: dict[str, str]) -> None:
+    """Suining's maximum (suining-2010.yaml: "every resident starts at the maximum of 1,000
+    points"; ``maximum: 1000``): a model worker's +100 with -50 and -20 sums to 1,030, and the
+    explanation says where the other 30 went (issue 16)."""
+    rows = [
+        record(1, item="honour.model-worker", source="trade-union"),
+        record(2, item="traffic.red-light"),
+        record(3),
+        record(4, item="identity.verified", source="public-security"),  # joins Sesame (a factor model)
+    ]
+    r = client.post("/records", headers={"X-API-Key": tokens["operator"]}, json={"records": rows})
+    assert r.json()["accepted"] == 4, r.text
+    body = client.get(f"/subjects/{P}", headers={"X-API-Key": tokens["subject"]}).json()
+    su = next(s for s in body["scores"] if s["scheme"] == "suining-2010")
+    assert su["score"] == 1000 and su["clamped"] and sum(c["points"] for c in su["explanation"]) == 30
+    assert su["adjustments"] == [
+        {"kind": "maximum", "points": -30, "bound": 1000, "text": "capped at the maximum of 1,000: -30"}
+    ]
+    for s in body["scores"]:
+        lines = s["explanation"] if s["kind"] == "points" else s["factors"] if s["kind"] == "factor" else None
+        if lines is not None:
+            total = s["start"] + sum(x["points"] for x in lines) + sum(a["points"] for a in s["adjustments"])
+            assert abs(total - s["score"]) < 1e-6, s
+    sesame = next(s for s in body["scores"] if s["scheme"] == "sesame")
+    assert sesame["start"] == 350 and [a["kind"] for a in sesame["adjustments"]] in ([], ["rounding"])
+    rc = next(s for s in body["scores"] if s["scheme"] == "rongcheng")  # no maximum: no line
+    assert rc["adjustments"] == [] and not rc["clamped"] and rc["start"] == 1000
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert schemas["ScoreOut"]["properties"]["adjustments"]["items"] == {
+        "$ref": "#/components/schemas/AdjustmentOut"
+    }
+    assert schemas["AdjustmentOut"]["properties"]["kind"]["enum"] == ["maximum", "minimum", "rounding"]
+
+
 def test_bad_requests_name_the_field(client: TestClient, tokens: dict[str, str]) -> None:
     h = {"X-API-Key": tokens["operator"]}
     r = client.post(

@@ -93,6 +93,38 @@ def test_ingest_score_check_verify(env: Path) -> None:
     assert ok["ok"] and ok["records"] == 2 and ok["audit_entries"] >= 4
 
 
+def test_score_names_the_cap_in_text_and_json(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Suining's maximum of 1,000 (suining-2010.yaml, ``maximum: 1000``): +100 - 50 - 20 would be
+    1,030; the explanation has a line of its own for the 30 the cap takes (issue 16)."""
+    f = env / "records.jsonl"
+    rows = [
+        ("honour.model-worker", "trade-union", "2025-03-01"),
+        ("traffic.red-light", "traffic-police", "2025-04-01"),
+        ("traffic.minor", "traffic-police", "2025-05-01"),
+    ]
+    f.write_text(
+        "".join(
+            json.dumps({"subject": P, "item": item, "source": source, "source_record_id": f"s-{n}",
+                        "occurred_on": day, "reported_at": day + "T12:00:00"}) + "\n"
+            for n, (item, source, day) in enumerate(rows)
+        )
+    )  # fmt: skip
+    assert jrun("ingest", str(f))["accepted"] == 3
+    (su,) = jrun("score", P, "--scheme", "suining-2010", "--at", "2025-12-31")["scores"]
+    assert su["score"] == 1000 and [c["points"] for c in su["explanation"]] == [100, -50, -20]
+    assert su["adjustments"] == [
+        {"kind": "maximum", "points": -30, "bound": 1000, "text": "capped at the maximum of 1,000: -30"}
+    ]
+    assert su["start"] + sum(c["points"] for c in su["explanation"]) + su["adjustments"][0]["points"] == 1000
+    monkeypatch.setenv("COLUMNS", "200")  # one table row per line
+    text = run("score", P, "--scheme", "suining-2010", "--at", "2025-12-31")
+    assert text.exit_code == 0, text.output
+    rows = [line.split("│")[1:-1] for line in text.output.splitlines() if line.startswith("│")]
+    assert [cells[1].strip() for cells in rows][0] == "base"
+    cap = [cells[1:4] for cells in rows][-1]  # its own row, after the records it adjusts
+    assert [c.strip() for c in cap] == ["capped at the maximum of 1,000: -30", "", "-30"]
+
+
 def test_verify_names_a_tampered_record(env: Path, store_url: str) -> None:
     f = env / "r.csv"
     f.write_text(

@@ -22,6 +22,7 @@ from rich.table import Table
 from socialcredit import access, codes, formats
 from socialcredit.schemes.lint import lint_file
 from socialcredit.schemes.loader import Registry, SchemeError, load_scheme, shipped_names, shipped_scheme
+from socialcredit.scoring.result import signed_points
 from socialcredit.service import NotFound, System
 from socialcredit.settings import Settings, get_settings
 from socialcredit.store import Store
@@ -216,8 +217,10 @@ def score(
                         "grade": s.grade,
                         "base": s.base,
                         "model": s.kind,
+                        "start": s.start,
                         "explanation": [asdict(c) for c in s.contributions],
                         "factors": [asdict(f) for f in s.factors],
+                        "adjustments": [asdict(a) for a in s.adjustments],
                         "reasons": [asdict(r) for r in s.reasons],
                     }
                     for s in scores
@@ -247,11 +250,17 @@ def score(
         t = Table(title=title, title_justify="left")
         for col in ("occurred", "item", "source", "points", "counts until", "record"):
             t.add_column(col)
-        if s.kind != "tier":
-            t.add_row("", "base" if s.kind == "points" else "with no record", "", str(s.base), "", "")
+        if s.start is not None:
+            start = "base" if s.kind == "points" else "minimum (the factors add to it)"
+            t.add_row("", start, "", str(s.start), "", "")
         for f in s.factors:
             state = f"weight {f.weight:g}" if f.enabled else "off"
-            t.add_row("", f"factor {f.title} ({state}): value {f.value:g}", "", f"{f.points:.1f}", "", "")
+            t.add_row("", f"factor {f.title} ({state}): value {f.value:g}", "", f"{f.points:.2f}", "", "")
+        # a clamp or a rounding is a line of its own, set apart, right after the lines it adjusts
+        # (a factor model's records add to their factors' values, not to the score)
+        adjustments = [("", a.text, "", signed_points(a.points), "", "") for a in s.adjustments]
+        for row in adjustments if s.kind == "factor" else ():
+            t.add_row(*row, style="italic")
         for line in s.contributions:
             t.add_row(
                 line.occurred_on.isoformat(),
@@ -261,6 +270,8 @@ def score(
                 line.counts_until.isoformat(),
                 line.record_id[:12],
             )
+        for row in adjustments if s.kind == "points" else ():
+            t.add_row(*row, style="italic")
         out.print(t)
         for r in s.reasons:
             out.print(f"  reason: {r.text}", highlight=False)

@@ -14,6 +14,7 @@ from socialcredit.decisions import Decision
 from socialcredit.ledger import IngestResult, Record
 from socialcredit.lists import ListEntry
 from socialcredit.scoring.points import Score
+from socialcredit.scoring.result import AdjustmentKind
 from socialcredit.store import StoredKey
 
 MAX_BATCH = 10_000
@@ -131,16 +132,38 @@ class FactorOut(BaseModel):
     enabled: bool
 
 
+class AdjustmentOut(BaseModel):
+    """A line of an explanation that is no record: the scheme's maximum or minimum holding the
+    score, or a factor score's rounding; its points make the lines add up to the score."""
+
+    kind: AdjustmentKind
+    points: float = Field(description="What the line adds to the score (negative: deducts)")
+    bound: int | None = Field(description="The maximum or minimum that held the score; none for rounding")
+    text: str = Field(examples=["capped at the maximum of 1,000: -30"])
+
+
 class ScoreOut(BaseModel):
+    """A score and its explanation: ``start`` plus the point lines (``explanation`` for a points
+    model, ``factors`` for a factor model) plus ``adjustments`` is ``score``."""
+
     scheme: str
     kind: str = Field("points", description="The scheme's model: points, tier or factor")
     as_of: UtcDatetime
     base: int
     score: int = Field(description="Points; for a tier model the tier's level (0 = lowest tier)")
     grade: str
-    clamped: bool
+    clamped: bool = Field(description="Whether the scheme's maximum or minimum held the score")
+    start: int | None = Field(
+        None,
+        description="Where the point lines start: the base (points model) or the minimum (factor model); "
+        "none for a tier model",
+    )
     explanation: list[ContributionOut]
     factors: list[FactorOut] = Field(default_factory=list)
+    adjustments: list[AdjustmentOut] = Field(
+        default_factory=list,
+        description="Lines that are no record: a clamp to the maximum or minimum, a rounding",
+    )
     reasons: list[ReasonCodeOut] = Field(
         default_factory=list, description="What moved the score most, in plain words (reason codes)"
     )
@@ -155,7 +178,9 @@ class ScoreOut(BaseModel):
             kind=s.kind,
             grade=s.grade,
             clamped=s.clamped,
+            start=s.start,
             factors=[FactorOut(**asdict(f)) for f in s.factors],
+            adjustments=[AdjustmentOut(**asdict(a)) for a in s.adjustments],
             reasons=[ReasonCodeOut(**asdict(r)) for r in s.reasons],
             explanation=[
                 ContributionOut(

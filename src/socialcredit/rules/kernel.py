@@ -207,14 +207,23 @@ def factor_points(model: FactorModel, factor: Factor, mapped_value: Any, ops: Op
     return worth / ops.const(model.total_weight)
 
 
-def factor_score(model: FactorModel, mapped_values: Mapping[str, Any], ops: Ops) -> Any:
-    """The factor model's score: ``minimum`` plus the counting factors' worth in the order
-    written, rounded half up, clamped. ``mapped_values`` holds each counting factor's mapped
-    value by id."""
+def factor_sum(model: FactorModel, mapped_values: Mapping[str, Any], ops: Ops) -> Any:
+    """``minimum`` plus the counting factors' worth in the order written, unrounded: what the
+    factor lines of an explanation add up to before :func:`factor_score` rounds and clamps it.
+    ``mapped_values`` holds each counting factor's mapped value by id."""
     worth: Any = None
     for f in model.factors:
         if f.counts:
             p = factor_points(model, f, mapped_values[f.id], ops)
             worth = p if worth is None else worth + p
-    raw = ops.floor(ops.const(model.minimum) + worth + ops.const(0.5))
-    return clamp(raw, model.minimum, model.maximum, ops)
+    return ops.const(model.minimum) + worth
+
+
+def round_half_up(x: Any, ops: Ops) -> Any:
+    """``x`` to a whole number, halves up (``floor(x + 0.5)``), as the factor model rounds."""
+    return ops.floor(x + ops.const(0.5))
+
+
+def factor_score(model: FactorModel, mapped_values: Mapping[str, Any], ops: Ops) -> Any:
+    """The factor model's score: :func:`factor_sum` rounded half up, clamped."""
+    return clamp(round_half_up(factor_sum(model, mapped_values, ops), ops), model.minimum, model.maximum, ops)

@@ -4,8 +4,10 @@ Each factor's value is the sum of the (decayed) points of the counting records o
 (retention and decay as for every model, :mod:`socialcredit.scoring.records`). The scheme's
 piecewise-linear map turns the value into [0, 1]; the score is
 ``minimum + (maximum - minimum) * sum(weight * mapped) / sum(weight)`` over the factors that count,
-rounded half up. The explanation has one line per factor (value, mapped, weight, points) and one per
-record (what it added to its factor's value).
+rounded half up, clamped. The explanation has one line per factor (value, mapped, weight, points) and
+one per record (what it added to its factor's value); the factor lines start from the minimum, and
+the rounding is a line of its own, so they add up to the score (as would the clamp be, though maps
+within [0, 1] keep the sum within the bounds).
 
 A record's reason-code effect is exact and needs no attribution model: it is what the score would
 lose without that record, ``points(factor at value) - points(factor at value - record's points)``,
@@ -24,10 +26,12 @@ import datetime as dt
 from collections.abc import Sequence
 
 from socialcredit.ledger import Record
+from socialcredit.rules import kernel
+from socialcredit.rules.ops import PY
 from socialcredit.schemes.model import FactorModel, Scheme
 from socialcredit.scoring.kinds import SweptByChangeDays
 from socialcredit.scoring.records import change_days, counting
-from socialcredit.scoring.result import FactorLine, ReasonCode, Score
+from socialcredit.scoring.result import FactorLine, ReasonCode, Score, bound_adjustment, rounding_adjustment
 
 
 def score_factor(
@@ -89,6 +93,8 @@ def score_factor(
             FactorLine(f.id, f.title, value, f.mapped(value), f.weight, model.points_of(f, value), f.counts)
         )
     value_now = model.score_of(values)
+    unrounded = kernel.factor_sum(model, {x.factor: x.mapped for x in lines if x.enabled}, PY)
+    rounded: int = kernel.round_half_up(unrounded, PY)
     reasons.sort(key=lambda c: (-abs(c.effect), c.text))
     return Score(
         scheme.id,
@@ -101,6 +107,8 @@ def score_factor(
         kind="factor",
         factors=tuple(lines),
         reason_codes=tuple(r for r in reasons if round(r.effect) != 0 or r.record_id is None),
+        start=model.minimum,
+        adjustments=rounding_adjustment(unrounded, rounded) + bound_adjustment(rounded, value_now),
     )
 
 

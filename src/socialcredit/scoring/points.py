@@ -3,7 +3,8 @@
 This is how the Rongcheng and Suining pilots were reported to work. A record counts from the
 day it occurred (once it has been reported) until ``counts_for_days`` later; the explanation
 lists every contributing record with its points and the day it stops counting, so a subject
-can check each line against the record it names.
+can check each line against the record it names, and a line of its own for the clamp when the
+scheme's minimum or maximum holds the score, so the lines add up to it.
 
 Time decay (an item's optional ``half_life_days``): while it counts, a record contributes
 ``floor(points * 0.5 ** (age / half_life_days) + 0.5)`` whole points, ``age`` being the whole days
@@ -22,7 +23,7 @@ from socialcredit.ledger import Record
 from socialcredit.rules import kernel
 from socialcredit.rules.ops import PY
 from socialcredit.schemes.model import PointsModel, Scheme
-from socialcredit.scoring.result import Contribution, Score
+from socialcredit.scoring.result import Contribution, Score, bound_adjustment
 
 __all__ = ["Contribution", "Score", "decayed_points", "score_points", "score_timeline"]
 
@@ -61,6 +62,9 @@ def score_points(subject: str, records: Sequence[Record], scheme: Scheme, as_of:
     ...                  dt.datetime(2025, 1, 1))
     >>> (s.score, s.grade)
     (1000, 'A')
+
+    Where the minimum or maximum holds the score, an adjustment line says so, so the base, the
+    record lines and the adjustments add up to the score (Suining's 1,000 maximum, issue 16).
     """
     model = scheme.model
     if not isinstance(model, PointsModel):
@@ -76,7 +80,8 @@ def score_points(subject: str, records: Sequence[Record], scheme: Scheme, as_of:
         value,
         model.grade_of(value),
         tuple(lines),
-        clamped=value != raw,
+        start=model.base,
+        adjustments=bound_adjustment(raw, value),
     )
 
 

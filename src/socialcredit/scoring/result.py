@@ -6,6 +6,14 @@ the explanation its own way (points: one line per counting record adding up to t
 the records that made the rule hold; factors: one line per factor and the records in it), and
 every model gives :attr:`Score.reasons`: the few records or rules that moved the score most, in
 plain words, as a credit bureau must state them for an adverse decision.
+
+Every explanation with points adds up: where the model's arithmetic is not a plain sum (a points
+score held at its maximum or minimum, a factor score rounded and clamped), the difference is an
+:class:`Adjustment` line of its own in :attr:`Score.adjustments` ("capped at the maximum of 1,000:
+-30"), so ``start + lines + adjustments == score``. Suining's scores at its 1,000 maximum were
+explained by lines summing to 1,030 with no line naming the cap (issue 16). Adjustments are kept
+apart from the record lines so nothing that reads records (reason codes, list grounds, charts)
+takes one for a record.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 ModelKind = Literal["points", "tier", "factor"]
+AdjustmentKind = Literal["maximum", "minimum", "rounding"]
 
 MAX_REASONS = 4
 """Reason codes given with a score (US adverse-action notices give the four main reasons)."""
@@ -52,6 +61,60 @@ class FactorLine:
 
 
 @dataclass(frozen=True, slots=True)
+class Adjustment:
+    """A line of an explanation that is no record: what the model's bounds or rounding did to the
+    sum of the other lines. ``kind`` is ``maximum`` (the sum was capped at ``bound``), ``minimum``
+    (raised to ``bound``) or ``rounding`` (a factor score rounded half up to a whole number; no
+    bound); ``points`` is what it adds to the score (negative: deducts), ``text`` says so in plain
+    words."""
+
+    kind: AdjustmentKind
+    points: float
+    bound: int | None
+    text: str
+
+
+def signed_points(points: float) -> str:
+    """Points with their sign and thousands separators, fractions to the hundredth (a smaller
+    fraction to one significant digit, so no line reads "+0.00").
+
+    >>> signed_points(-1030), signed_points(0.4), signed_points(-0.003)
+    ('-1,030', '+0.40', '-0.003')
+    """
+    if isinstance(points, int):
+        return f"{points:+,d}"
+    shown = f"{points:+,.2f}"
+    return shown if shown.strip("+-0.") else f"{points:+.1g}"
+
+
+def bound_adjustment(unbounded: int, value: int) -> tuple[Adjustment, ...]:
+    """The line for a score the model's bounds moved from ``unbounded`` to ``value``, or none if
+    they did not. ``value`` comes from :func:`socialcredit.rules.kernel.clamp` (the one clamp), so
+    it differs from ``unbounded`` only when it is the bound: below the sum, the maximum; above it,
+    the minimum."""
+    points = value - unbounded
+    if points == 0:
+        return ()
+    kind: AdjustmentKind = "maximum" if points < 0 else "minimum"
+    words = "capped at" if points < 0 else "raised to"
+    return (Adjustment(kind, points, value, f"{words} the {kind} of {value:,}: {signed_points(points)}"),)
+
+
+FLOAT_NOISE = 1e-9
+"""Below this the difference between a factor sum and its whole score is the floating-point
+arithmetic of the sum (factor worths such as ``600 * 35 / 95`` are not exact in binary, so a sum
+that is whole in decimals may miss it by a few units in the last place), not rounding: no line."""
+
+
+def rounding_adjustment(unrounded: float, rounded: int) -> tuple[Adjustment, ...]:
+    """The line for a sum rounded half up to a whole score, or none if it was whole already."""
+    points = rounded - unrounded
+    if abs(points) < FLOAT_NOISE:
+        return ()
+    return (Adjustment("rounding", points, None, f"rounded half up to {rounded:,}: {signed_points(points)}"),)
+
+
+@dataclass(frozen=True, slots=True)
 class ReasonCode:
     """One reason a score is what it is: the record (or rule) and its effect, in plain words.
 
@@ -70,7 +133,12 @@ class Score:
 
     ``base`` is the score of a subject with no counting record. A tier model has no points: its
     ``score`` is the tier's level counted from the lowest tier (0), which is what grade thresholds
-    and charts compare; it is never shown as points."""
+    and charts compare; it is never shown as points.
+
+    ``start`` is where the explanation's point lines start: ``base`` for the points model (its
+    lines are the records), the model's minimum for a factor model (its lines are the factors,
+    each worth its points above the minimum), none for a tier model. ``start`` plus those lines
+    plus :attr:`adjustments` is ``score``."""
 
     scheme: str
     subject: str
@@ -79,10 +147,16 @@ class Score:
     score: int
     grade: str
     contributions: tuple[Contribution, ...]
-    clamped: bool = False
     kind: ModelKind = "points"
     factors: tuple[FactorLine, ...] = ()
     reason_codes: tuple[ReasonCode, ...] | None = None
+    start: int | None = None
+    adjustments: tuple[Adjustment, ...] = ()
+
+    @property
+    def clamped(self) -> bool:
+        """Whether the model's minimum or maximum held the score (an adjustment line says which)."""
+        return any(a.kind in ("maximum", "minimum") for a in self.adjustments)
 
     @property
     def reasons(self) -> list[ReasonCode]:

@@ -33,6 +33,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from socialcredit import access, codes
+from socialcredit.scoring.result import signed_points
 from socialcredit.service import NotFound, System, Unauthenticated
 
 PREFIX = "/portal"
@@ -70,6 +71,7 @@ _env = jinja2.Environment(
     lstrip_blocks=True,
 )
 _env.filters["mask"] = codes.mask
+_env.filters["signed"] = signed_points  # an adjustment's points as its plain-words line gives them
 
 
 def templates() -> jinja2.Environment:
