@@ -243,7 +243,7 @@ def test_sources_are_not_scanned() -> None:
 
 
 def test_rumour_under_a_harmless_category_is_an_error() -> None:
-    """"Rumours" were a warning; online speech is never scorable, so now an error."""
+    """Rumours were a warning; online speech is never scorable, so now an error."""
     findings = lint(scheme(item("online.rumours", title="Spreading rumours online")))
     assert rules(findings) == [("error", "items.online.rumours", "protected-activity")]
 
