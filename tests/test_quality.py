@@ -37,6 +37,7 @@ ADAPTERS = {
     "settings",
     "backup",
     "checkpoints",
+    "inforce",
 }
 
 

@@ -16,12 +16,14 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from socialcredit import access, codes, formats
+from socialcredit import access, codes, formats, inforce
 from socialcredit.schemes.lint import lint_file
-from socialcredit.schemes.loader import Registry, SchemeError, load_scheme, shipped_names, shipped_scheme
+from socialcredit.schemes.loader import Registry, SchemeError
+from socialcredit.schemes.safeguards import SafeguardsFailed
 from socialcredit.scoring.result import signed_points
 from socialcredit.service import NotFound, System
 from socialcredit.settings import Settings, get_settings
@@ -52,18 +54,23 @@ def emit(data: Any) -> None:
 
 
 def load_registry(settings: Settings) -> Registry:
-    """The shipped schemes plus any ``*.yaml`` in ``$SOCIALCREDIT_HOME/schemes``."""
-    schemes = [shipped_scheme(n) for n in shipped_names()]
-    extra = settings.home / "schemes"
-    if extra.is_dir():
-        schemes.extend(load_scheme(p) for p in sorted(extra.glob("*.yaml")))
-    return Registry.of(schemes)
+    """The shipped schemes plus any ``*.yaml`` in ``$SOCIALCREDIT_HOME/schemes``, refused
+    (``SafeguardsFailed``) if any fails the safeguards (:mod:`socialcredit.inforce`)."""
+    return inforce.load_registry(settings)
+
+
+SAFEGUARDS_FAILED = (
+    "a scheme in force fails the safeguards, so nothing that serves, scores, decides or ingests "
+    "starts until it is fixed or removed (`socialcredit lint` lists every finding):"
+)
 
 
 def open_system(url: str | None = None) -> System:
     settings = get_settings()
     try:
         registry = load_registry(settings)
+    except SafeguardsFailed as exc:
+        fail(f"{SAFEGUARDS_FAILED}\n{escape(str(exc))}")
     except SchemeError as exc:
         fail(f"a scheme in force is invalid:\n{exc}")
     try:
@@ -363,28 +370,33 @@ def verify(as_json: JsonOpt = False) -> None:
 
 @app.command()
 def lint(
-    file: Annotated[Path, typer.Argument(help="A scheme YAML file")],
+    file: Annotated[
+        Path | None, typer.Argument(help="A scheme YAML file (default: every scheme in force)")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check a scheme: valid, every item with a legal basis, nothing scoring political expression,
-    religion, petitioning or association. Exit 1 on errors."""
+    """Check a scheme: valid, every item with a legal basis and a category that may be scored,
+    nothing about political expression, religion, petitioning, association, private life or
+    contacts, no measure on a third party without its own basis. The same rules refuse a scheme in
+    force at load. Exit 1 on errors."""
+    settings = get_settings()
     try:
-        findings = lint_file(file)
+        if file is not None:
+            findings = [(str(file), f) for f in lint_file(file, inforce.vocabulary(settings))]
+        else:
+            findings = inforce.findings(inforce.load(settings))
     except SchemeError as exc:
         fail(str(exc))
-    errors = [f for f in findings if f.level == "error"]
+    errors = [f for _, f in findings if f.level == "error"]
     if as_json:
-        emit(
-            {
-                "ok": not errors,
-                "findings": [asdict(f) for f in findings],
-            }
-        )
+        emit({"ok": not errors, "findings": [{"file": src, **asdict(f)} for src, f in findings]})
     else:
-        for f in findings:
+        for src, f in findings:
             colour = "red" if f.level == "error" else "yellow"
-            out.print(f"[{colour}]{f.level}[/] {f.where} [{f.rule}]: {f.message}", highlight=False)
-        out.print(f"{file}: {len(errors)} errors, {len(findings) - len(errors)} warnings", highlight=False)
+            where = f"{src}: {f.where}" if file is None else f.where
+            out.print(f"[{colour}]{f.level}[/] {escape(f'{where} [{f.rule}]: {f.message}')}", highlight=False)
+        what = str(file) if file is not None else "the schemes in force"
+        out.print(f"{what}: {len(errors)} errors, {len(findings) - len(errors)} warnings", highlight=False)
     raise typer.Exit(1 if errors else 0)
 
 

@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
-from socialcredit.cli import JsonOpt, app, emit, fail, load_registry, out, progress_bar
+from socialcredit import inforce
+from socialcredit.cli import SAFEGUARDS_FAILED, JsonOpt, app, emit, fail, out, progress_bar
 from socialcredit.schemes.loader import SchemeError
+from socialcredit.schemes.safeguards import RESEARCH_ONLY
 from socialcredit.settings import get_settings
 from socialcredit.sim import report
 from socialcredit.sim.engine import Simulation
@@ -64,9 +67,20 @@ def simulate(
     enrolment: Annotated[
         float, typer.Option(min=0, max=1, help="Under an opt-in scheme (Sesame): share of persons who joined")
     ] = Settings.enrolment,
+    research_only: Annotated[
+        bool,
+        typer.Option(
+            "--research-only",
+            help="Run even if a scheme in force fails the safeguards; the report is stamped "
+            f'"{RESEARCH_ONLY}"',
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Simulate a population under a scheme month by month and write a report (HTML, PNG, JSON)."""
+    """Simulate a population under a scheme month by month and write a report (HTML, PNG, JSON).
+
+    A scheme that fails the safeguards is never in force; studying what it would do is the one
+    use left for it, so the simulator runs it only with ``--research-only`` and stamps the report."""
     base = Settings(
         scheme=scheme,
         due_process=_switch("--due-process", due_process),
@@ -84,9 +98,21 @@ def simulate(
         except ValueError as exc:
             fail(str(exc))
     try:
-        schemes = list(load_registry(get_settings()).schemes.values())
+        found = inforce.load(get_settings())
     except SchemeError as exc:
         fail(f"a scheme in force is invalid:\n{exc}")
+    # what the simulated worlds hold: each arm's scheme and the schemes without a score (lists and
+    # measures); a failing scheme outside them plays no part in the figures
+    world = {a.scheme for a in arms} | {s.id for s in found.registry.schemes.values() if s.model is None}
+    breaches = [str(b) for b in found.breaches if b.scheme in world]
+    if breaches and not research_only:
+        fail(
+            SAFEGUARDS_FAILED
+            + "\n"
+            + escape("\n".join(breaches))
+            + f'\n(to study it anyway: --research-only; the report is stamped "{RESEARCH_ONLY}")'
+        )
+    schemes = list(found.registry.schemes.values())
     months = 12 * years
     started = time.perf_counter()
     results: list[dict[str, Any]] = []
@@ -113,10 +139,14 @@ def simulate(
         "arms_settings": [dataclasses.asdict(a) for a in arms],
         "seconds": round(elapsed, 1),
     }
+    if breaches:
+        meta |= {"stamp": RESEARCH_ONLY, "safeguard_breaches": breaches}
     doc = report.write(results, out_dir, command=command, meta=meta)
     if as_json:
         emit({"out": str(out_dir), **meta, "summary": doc["summary"]})
         return
+    if breaches:
+        out.print(f"[bold red]{RESEARCH_ONLY}[/]", highlight=False)
     out.print(f"{pop.n_persons:,} persons, {pop.n_orgs:,} organisations, {months} months in {elapsed:.1f} s")
     for s in doc["summary"]:
         out.print(

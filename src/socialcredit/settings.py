@@ -3,7 +3,9 @@
 ``SOCIALCREDIT_HOME`` is the data directory (default: the per-user data directory, e.g.
 ``~/.local/share/socialcredit``); ``SOCIALCREDIT_DATABASE_URL`` chooses the database (default:
 the embedded SQLite file in the data directory; ``postgresql+psycopg://...`` for PostgreSQL);
-``SOCIALCREDIT_HOLIDAYS`` a file of public holidays (default ``$SOCIALCREDIT_HOME/holidays.txt``).
+``SOCIALCREDIT_HOLIDAYS`` a file of public holidays (default ``$SOCIALCREDIT_HOME/holidays.txt``);
+``$SOCIALCREDIT_HOME/categories.yaml`` the operator's own item categories, added to the shipped
+vocabulary (docs/categories.md).
 """
 
 from __future__ import annotations
@@ -34,6 +36,14 @@ class Settings(BaseSettings):
         if self.holidays is None and not path.is_file():
             return WorkingCalendar()
         return WorkingCalendar.parse(path.read_text(encoding="utf-8"))
+
+    def operator_categories(self) -> tuple[str, str] | None:
+        """The operator's category file as (text, path), if ``$SOCIALCREDIT_HOME/categories.yaml``
+        exists; the core extends the shipped vocabulary with it (``schemes.categories.extend``)."""
+        path = self.home / "categories.yaml"
+        if not path.is_file():
+            return None
+        return path.read_text(encoding="utf-8"), str(path)
 
     def url(self) -> str:
         if self.database_url:

@@ -13,6 +13,7 @@ from socialcredit.api import errors
 from socialcredit.api.hotpath import HotPath
 from socialcredit.api.limits import Limits, RequestLimits
 from socialcredit.api.routes import audit, cases, decisions, keys, public, records, schemes, subjects
+from socialcredit.inforce import refuse_failing
 from socialcredit.service import System
 
 GC_THRESHOLD_SERVING = (50_000, 20, 10)
@@ -45,7 +46,12 @@ def create_app(system: System, *, limits: Limits | None = None, hot_path: bool =
     their declared length, or as a chunked body passes the limit); writes are rate-limited per key
     and per client address (:mod:`socialcredit.api.limits`). ``POST /decisions`` goes straight to
     its route function ahead of the router (:mod:`socialcredit.api.hotpath`); ``hot_path=False``
-    leaves it to the router, for the test that holds the two to the same answers."""
+    leaves it to the router, for the test that holds the two to the same answers.
+
+    A system whose schemes fail the safeguards is refused before anything is served
+    (``SafeguardsFailed``, naming the file, the item and the rule): a scheme with a lint error is
+    never in force, however the system was assembled."""
+    refuse_failing(system.registry)
     app = FastAPI(
         title="socialcredit",
         version=__version__,

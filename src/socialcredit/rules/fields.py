@@ -124,6 +124,7 @@ INERT = frozenset(
         "Scheme.legal_basis",
         "Scheme.public_lookup",
         "Item.title",
+        "Item.category",
         "Item.legal_basis",
         "Item.description",
         "Grade.description",
@@ -136,10 +137,15 @@ INERT = frozenset(
         "Measure.title",
         "Measure.legal_basis",
         "Measure.how_to_resolve",
+        "Measure.third_party",
+        "ThirdParty.who",
+        "ThirdParty.legal_basis",
     }
 )
 """Fields no evaluator's results depend on: what is shown or published, never computed with.
-(``Scheme.public_lookup`` decides who may look a subject up, not any score, entry or decision.)"""
+(``Scheme.public_lookup`` decides who may look a subject up, not any score, entry or decision.
+An item's ``category`` and a measure's ``third_party`` are what the linter judges a scheme by, at
+load: a scheme that fails it is never in force, so no evaluator computes with them.)"""
 
 SCORING = frozenset(
     {

@@ -1,36 +1,37 @@
 """The scheme linter: safeguards a scheme must meet beyond being well formed.
 
 Why a linter and not validation: the loader rejects what cannot work (a typo, a dangling
-reference); the linter rejects what works but should not be allowed. The reporting this project is
-built from names the two failures that matter most:
+reference); the linter rejects what works but should not be allowed. A scheme with a lint error is
+never in force: every command that serves, scores, decides or ingests refuses to start with it
+(:mod:`.safeguards`). The reporting this project is built from names the failures that matter most:
 
 * Recording without a legal basis. Every item, list and measure must cite the regulation that
   allows it, so a subject can challenge the rule as well as the record.
 * Use for political ends. A Jiangsu pilot deducted points for petitioning the authorities, and the
-  private scores counted "interpersonal relationships" (the scores of one's contacts). Shipped
-  schemes score no political expression, religion, petitioning or association, and nothing a
-  person's contacts say or score; the ``protected-activity`` rule flags any item, list or measure
-  whose code, title or description touches them, in English or Chinese.
+  private scores counted "interpersonal relationships" (the scores of one's contacts). No item may
+  score political expression, criticism of officials, online speech, news reporting, religion,
+  petitioning, association, family and private life, ethnicity, party membership, or what a
+  person's contacts do. Every item declares a ``category`` (:mod:`.categories`) and is judged by
+  what it is about: a never-scorable category is an error, consumption only in an opt-in private
+  scheme and with a warning. The words are the second line (:mod:`.keywords`): an item filed
+  under a harmless category whose code, title or description is about a never-scorable one is an
+  error, and lists and measures, which have no category, are judged by their words.
+* Measures on the wrong person. A measure that falls on someone other than its subject (a debtor's
+  children's schooling) is a warning, and needs a legal basis of its own for them.
 
-The keyword patterns are phrases on word boundaries rather than bare substrings, so that ordinary
-words do not trip them ("apolitical", "cultural", "assembly line", "good faith", a "Volunteer
-Association" named in a title, a "bankruptcy petition"). Sources are agency ids and are not
-scanned at all. A false negative is possible
-(a determined author can always rename a thing), which is why the findings are also shown to
-reviewers; a false positive would teach authors to ignore the linter, which is worse.
-
-Warnings point at items that can have no effect (unused, or a reward worth nothing) and at minor
-items that count for longer than the 7 years after which US credit reporting ages most negative
-items off (15 U.S.C. 1681c), the benchmark for a right to be forgotten.
+Warnings also point at items that can have no effect (unused, or a reward worth nothing) and at
+minor items that count for longer than the 7 years after which US credit reporting ages most
+negative items off (15 U.S.C. 1681c), the benchmark for a right to be forgotten.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from socialcredit.schemes.categories import Category, Vocabulary, shipped_vocabulary
+from socialcredit.schemes.keywords import THIRD_PARTY, first_match, never_terms
 from socialcredit.schemes.loader import load_scheme
 from socialcredit.schemes.model import FactorModel, Item, ListDef, Measure, PointsModel, Scheme, TierModel
 
@@ -38,6 +39,8 @@ Level = Literal["error", "warning"]
 
 SEVEN_YEARS_DAYS = 7 * 365 + 2
 """Seven years including their leap days: the US ageing period for most negative items."""
+
+NEVER_WHY = "no scheme may record or score it"
 
 
 @dataclass(frozen=True)
@@ -53,134 +56,10 @@ class Finding:
         return f"{self.level}: {self.where}: {self.message} [{self.rule}]"
 
 
-def _en(*patterns: str) -> list[re.Pattern[str]]:
-    return [re.compile(rf"\b(?:{p})\b", re.IGNORECASE) for p in patterns]
-
-
-def _zh(*terms: str) -> list[re.Pattern[str]]:
-    # Chinese has no word boundaries; the terms are chosen to be specific on their own.
-    return [re.compile(re.escape(t)) for t in terms]
-
-
-_GOVT = r"(?:the\s+)?(?:government|party|state|authorities|officials|leaders(?:hip)?|cadres)"
-
-PROTECTED: dict[str, list[re.Pattern[str]]] = {
-    "petitioning": [
-        *_en(
-            # not a court filing: "bankruptcy petition", "petition for divorce"
-            r"(?<!bankruptcy\s)(?<!divorce\s)petition(?:s|er|ers|ing|ed)?"
-            r"(?!\s+(?:the\s+court\s+)?for\s+(?:bankruptcy|divorce|retrial|review|winding))",
-            r"letters\s+and\s+visits",
-            r"xinfang",
-            r"shangfang",
-        ),
-        *_zh("上访", "信访", "请愿", "越级访", "缠访", "闹访"),
-    ],
-    "religion": [
-        *_en(
-            r"religio(?:n|ns|us|sly)",
-            r"church(?:es)?",
-            r"mosques?",
-            r"temples?",
-            r"monaster(?:y|ies)",
-            r"worship(?:s|ped|ping|pers)?",
-            r"pray(?:s|ed|ing|er|ers)?",
-            r"cults?",
-            r"falun(?:\s*gong)?",
-            r"bibles?",
-            r"qur'?an|koran",
-            r"clergy|imams?|priests?|pastors?|monks?|nuns?",
-            r"faith\s+(?:group|community|activit(?:y|ies)|practice)s?",
-        ),
-        *_zh("宗教", "信仰", "教会", "寺庙", "寺院", "清真寺", "邪教", "传教", "礼拜活动"),
-    ],
-    "political expression": [
-        *_en(
-            r"politic(?:s|al|ally)",
-            r"dissent(?:s|ed|ing|er|ers)?",
-            r"dissidents?",
-            r"criticis(?:e|es|ed|ing|m)\s+(?:of\s+)?" + _GOVT,
-            r"criticiz(?:e|es|ed|ing)\s+(?:of\s+)?" + _GOVT,
-            r"critical\s+of\s+" + _GOVT,
-            r"freedom\s+of\s+(?:speech|expression|the\s+press)",
-            r"free\s+speech",
-            r"political\s+(?:speech|opinions?|views?)",
-            r"(?:online\s+)?opinions?\s+(?:about|on)\s+" + _GOVT,
-            r"sensitive\s+(?:posts?|speech|content|topics?)",
-            r"human\s+rights\s+(?:defen[cs]e|activis[mt]s?|lawyers?)",
-        ),
-        *_zh("政治", "言论", "异见", "批评政府", "妄议", "敏感言论"),
-    ],
-    "assembly": [
-        *_en(
-            r"assembl(?:y|ies)(?!\s+lines?\b)",
-            r"demonstrat(?:ion|ions|or|ors)(?!\s+(?:cit(?:y|ies)|zones?|projects?|sites?|areas?))",
-            r"protest(?:s|ed|ing|er|ers)?",
-            r"rall(?:y|ies)",
-            r"sit-?ins?",
-            r"strikes?\s+(?:by|of)\s+workers",
-        ),
-        *_zh("集会", "游行", "示威", "抗议"),
-    ],
-    "association": [
-        *_en(
-            r"freedom\s+of\s+association",
-            # "associating with", "her association with": not "run in association with the Red Cross"
-            r"associat(?:ing|es?)\s+with",
-            r"(?:his|her|their|one's|a\s+person's|the\s+subject's)\s+associations?\s+with",
-            r"(?:join(?:s|ed|ing)?|form(?:s|ed|ing)?|founding|membership\s+(?:of|in)|"
-            r"members?\s+of)\s+(?:an?\s+|the\s+)?(?:unregistered\s+|illegal\s+|banned\s+|"
-            r"independent\s+)?(?:associations?|societ(?:y|ies)|organi[sz]ations?|unions?)",
-            r"(?:unregistered|illegal|banned|unauthori[sz]ed|independent)\s+"
-            r"(?:associations?|societ(?:y|ies)|organi[sz]ations?|(?:trade\s+)?unions?|groups?)",
-        ),
-        *_zh("结社", "非法组织", "非法社会组织", "独立工会"),
-    ],
-    "what a person's contacts say or score": [
-        *_en(
-            r"(?:contacts|friends|relatives|family\s+members|associates|followers|"
-            r"acquaintances|connections)['\u2019]?\s+(?:scores?|ratings?|grades?|credit|"
-            r"records?|behaviou?r|posts?|views|opinions|statements|speech|says?|said|reports?)",
-            r"(?:scores?|ratings?|grades?)\s+of\s+(?:one's\s+|a\s+person's\s+|their\s+|his\s+|"
-            r"her\s+|the\s+subject's\s+)?(?:contacts|friends|relatives|associates|connections)",
-            r"interpersonal\s+relationships?",
-            r"social\s+(?:graph|network\s+scor(?:e|es|ing))",
-            r"guilt\s+by\s+association",
-        ),
-        *_zh("人际关系", "社交关系", "好友信用", "亲友信用", "联系人信用", "联系人评分"),
-    ],
-}
-"""Categories of protected activity, each with the patterns that detect it."""
-
-SPEECH_ADJACENT: list[re.Pattern[str]] = [
-    *_en(r"rumou?rs?", r"rumou?r-?mongering", r"spreading\s+(?:false\s+)?information"),
-    *_zh("造谣", "谣言", "传谣"),
-]
-"""Offences defined by speech, often used against expression; reviewed, not rejected."""
-
-
-def _normalise(text: str) -> str:
-    # Codes and ids separate words with dots, hyphens and underscores: read them as spaces.
-    return re.sub(r"[._\-]+", " ", text)
-
-
-def _first_match(text: str, patterns: list[re.Pattern[str]]) -> str | None:
-    for pat in patterns:
-        m = pat.search(text)
-        if m:
-            return m.group(0)
-    return None
-
-
 def protected_terms(text: str) -> list[tuple[str, str]]:
-    """(category, matched term) for every protected category the text touches."""
-    norm = _normalise(text)
-    out: list[tuple[str, str]] = []
-    for category, patterns in PROTECTED.items():
-        term = _first_match(text, patterns) or _first_match(norm, patterns)
-        if term is not None:
-            out.append((category, term))
-    return out
+    """(never-scorable category id, matched term) for every such category the text's words are
+    about (:func:`.keywords.never_terms`)."""
+    return never_terms(text)
 
 
 def _texts(thing: Item | ListDef | Measure) -> list[tuple[str, str]]:
@@ -191,39 +70,81 @@ def _texts(thing: Item | ListDef | Measure) -> list[tuple[str, str]]:
     return [(name, value) for name, value in fields if value]
 
 
-def _scan(where: str, thing: Item | ListDef | Measure) -> list[Finding]:
+def _scan(where: str, thing: Item | ListDef | Measure, vocab: Vocabulary, filed: str | None) -> list[Finding]:
+    """The second line: words about a never-scorable category. ``filed`` names the category an
+    item is filed under (its own words then contradict it); lists and measures have none."""
     out: list[Finding] = []
     seen: set[str] = set()
     for field_name, text in _texts(thing):
-        for category, term in protected_terms(text):
-            if category in seen:
+        for category_id, term in never_terms(text):
+            if category_id in seen:
                 continue
-            seen.add(category)
+            seen.add(category_id)
+            never = vocab.get(category_id) or category_id
+            says = f"its {field_name} says {never}: {term!r}"
             out.append(
                 Finding(
                     "error",
                     where,
                     "protected-activity",
-                    f"{field_name} mentions {term!r} ({category}); schemes must not record or "
-                    "score political expression, religion, petitioning, assembly, association or "
-                    "what a person's contacts say or score",
+                    (f"filed under {filed} but {says}" if filed else says) + f"; {NEVER_WHY}",
                 )
             )
-        if "speech" not in seen:
-            speech = _first_match(text, SPEECH_ADJACENT)
-            if speech is not None:
-                seen.add("speech")
-                out.append(
-                    Finding(
-                        "warning",
-                        where,
-                        "speech-offence",
-                        f"{field_name} mentions {speech!r}: an offence defined by speech; record it "
-                        "only on a court judgment or penalty decision naming a harmed person, "
-                        "never for opinions",
-                    )
-                )
     return out
+
+
+def _category_findings(scheme: Scheme, item: Item, vocab: Vocabulary) -> list[Finding]:
+    """The first line: what the item says it is about."""
+    where = f"items.{item.code}"
+    if item.category is None:
+        return [
+            Finding(
+                "error",
+                where,
+                "no-category",
+                "the item declares no category: every item must say what it is about, from the "
+                "category vocabulary (docs/categories.md)",
+            ),
+            *_scan(where, item, vocab, None),
+        ]
+    category: Category | None = vocab.get(item.category)
+    if category is None:
+        return [
+            Finding(
+                "error",
+                where,
+                "unknown-category",
+                f"category {item.category!r} is not in the vocabulary (docs/categories.md); an "
+                "operator may add categories in their own categories.yaml",
+            ),
+            *_scan(where, item, vocab, repr(item.category)),
+        ]
+    if category.scorable == "never":
+        return [Finding("error", where, "never-scorable", f"filed under {category}: {NEVER_WHY}")]
+    out = []
+    if category.scorable == "opt-in-only":
+        if scheme.enrolment is None:
+            out.append(
+                Finding(
+                    "error",
+                    where,
+                    "opt-in-only",
+                    f"filed under {category}, which only an opt-in private scheme (one with "
+                    "enrolment) may score: this scheme scores everyone",
+                )
+            )
+        else:
+            out.append(
+                Finding(
+                    "warning",
+                    where,
+                    "opt-in-only",
+                    f"filed under {category}, which only an opt-in private scheme may score: "
+                    "allowed here because only those who joined are scored; keep it out of any "
+                    "scheme that scores everyone",
+                )
+            )
+    return out + _scan(where, item, vocab, str(category))
 
 
 def _no_basis(where: str, what: str, legal_basis: str | None) -> list[Finding]:
@@ -240,10 +161,10 @@ def _no_basis(where: str, what: str, legal_basis: str | None) -> list[Finding]:
     ]
 
 
-def _item_findings(scheme: Scheme, item: Item, listed: set[str]) -> list[Finding]:
+def _item_findings(scheme: Scheme, item: Item, listed: set[str], vocab: Vocabulary) -> list[Finding]:
     where = f"items.{item.code}"
     out = _no_basis(where, "item", item.legal_basis)
-    out += _scan(where, item)
+    out += _category_findings(scheme, item, vocab)
     model = scheme.model
     if isinstance(model, PointsModel):
         scored = item.points != 0
@@ -305,7 +226,8 @@ def _model_findings(scheme: Scheme) -> list[Finding]:
                         f"model.factors.{f.id}",
                         "relationships-factor",
                         f"factor {f.id} scores a subject by its contacts' scores (weight {f.weight:g}); "
-                        "what a person's contacts score must not count: set enabled: false or weight: 0",
+                        "what a person's contacts score must not count: set enabled: false or weight: 0 "
+                        "(it may count only in simulation: socialcredit simulate --relationships W)",
                     )
                 )
     if isinstance(model, TierModel):
@@ -323,29 +245,74 @@ def _model_findings(scheme: Scheme) -> list[Finding]:
     return out
 
 
-def lint(scheme: Scheme) -> list[Finding]:
-    """Every finding for one scheme, in file order (items, then lists, then measures)."""
+def _measure_findings(m: Measure, vocab: Vocabulary) -> list[Finding]:
+    """A measure's legal basis and words, and whether it falls on someone other than its subject.
+
+    The reported punishments reach beyond the person listed: a debtor's children may not attend
+    high-fee private schools. The subject's listing is no basis for that; the measure must say on
+    whom else it falls and cite a basis of its own for them."""
+    where = f"measures.{m.id}"
+    out = _no_basis(where, "measure", m.legal_basis) + _scan(where, m, vocab, None)
+    if m.third_party is not None:
+        out.append(
+            Finding(
+                "warning",
+                where,
+                "third-party-measure",
+                f"falls on {m.third_party.who}, not on the subject: they did nothing, and cannot "
+                "object to a listing that is not theirs",
+            )
+        )
+        if not (m.third_party.legal_basis and m.third_party.legal_basis.strip()):
+            out.append(
+                Finding(
+                    "error",
+                    where,
+                    "third-party-no-basis",
+                    f"falls on {m.third_party.who} with no third_party.legal_basis: the subject's "
+                    "basis does not reach them; cite the regulation that allows it",
+                )
+            )
+    else:
+        for field_name, text in _texts(m):
+            term = first_match(text, THIRD_PARTY)
+            if term is not None:
+                out.append(
+                    Finding(
+                        "error",
+                        where,
+                        "third-party-undeclared",
+                        f"its {field_name} says it falls on someone other than the subject "
+                        f"({term!r}): declare third_party with who and its own legal_basis",
+                    )
+                )
+                break
+    return out
+
+
+def lint(scheme: Scheme, vocabulary: Vocabulary | None = None) -> list[Finding]:
+    """Every finding for one scheme, in file order (items, then the model, lists and measures),
+    with items judged by ``vocabulary`` (default: the shipped categories)."""
+    vocab = vocabulary or shipped_vocabulary()
     listed = {code for lst in scheme.lists for code in (*lst.qualifying_items, *lst.removal.on_items)}
     out: list[Finding] = []
     for item in scheme.items:
-        out += _item_findings(scheme, item, listed)
+        out += _item_findings(scheme, item, listed, vocab)
     out += _model_findings(scheme)
     for lst in scheme.lists:
         where = f"lists.{lst.id}"
         out += _no_basis(where, "list", lst.legal_basis)
-        out += _scan(where, lst)
+        out += _scan(where, lst, vocab, None)
     for m in scheme.measures:
-        where = f"measures.{m.id}"
-        out += _no_basis(where, "measure", m.legal_basis)
-        out += _scan(where, m)
+        out += _measure_findings(m, vocab)
     return out
 
 
-def lint_file(path: str | Path) -> list[Finding]:
+def lint_file(path: str | Path, vocabulary: Vocabulary | None = None) -> list[Finding]:
     """Load a scheme file and lint it; a malformed file raises :class:`SchemeError`."""
-    return lint(load_scheme(path))
+    return lint(load_scheme(path), vocabulary)
 
 
 def errors(findings: list[Finding]) -> list[Finding]:
-    """Only the findings that block shipping a scheme."""
+    """Only the findings that block a scheme from being in force."""
     return [f for f in findings if f.level == "error"]

@@ -115,6 +115,8 @@ class Registry:
     """The schemes in force, with references across them resolved and checked."""
 
     schemes: Mapping[str, Scheme]
+    origins: Mapping[str, str] = field(default_factory=dict)
+    """The file each scheme was loaded from, by scheme id (for messages that name the file)."""
     sources_by_item: Mapping[str, frozenset[str]] = field(init=False)
     kinds_by_item: Mapping[str, frozenset[str]] = field(init=False)
     item_defs: Mapping[str, Item] = field(init=False)
@@ -137,14 +139,18 @@ class Registry:
         object.__setattr__(self, "item_defs", defs)
 
     @classmethod
-    def of(cls, schemes: Iterable[Scheme]) -> Registry:
+    def of(cls, schemes: Iterable[Scheme], origins: Mapping[str, str] | None = None) -> Registry:
         """A registry of these schemes; ids must be unique."""
         out: dict[str, Scheme] = {}
         for s in schemes:
             if s.id in out:
                 raise SchemeError(f"scheme {s.id!r} is loaded twice")
             out[s.id] = s
-        return cls(out)
+        return cls(out, dict(origins or {}))
+
+    def origin(self, scheme_id: str) -> str:
+        """The file a scheme was loaded from, or its id if not known."""
+        return self.origins.get(scheme_id, f"scheme {scheme_id}")
 
     def scheme(self, scheme_id: str) -> Scheme:
         try:
@@ -235,4 +241,12 @@ def shipped_scheme(name: str) -> Scheme:
 @cache
 def shipped_registry() -> Registry:
     """Every shipped scheme, cross-checked."""
-    return Registry.of(shipped_scheme(n) for n in shipped_names())
+    names = shipped_names()
+    return Registry.of(
+        (shipped_scheme(n) for n in names), {shipped_scheme(n).id: shipped_origin(n) for n in names}
+    )
+
+
+def shipped_origin(name: str) -> str:
+    """How messages name a shipped scheme's file."""
+    return f"{name}.yaml (shipped)"

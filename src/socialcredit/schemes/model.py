@@ -40,6 +40,13 @@ class Item(_Strict):
 
     code: str = Field(pattern=_ID, max_length=64, description="Stable item code, e.g. traffic.red-light")
     title: str = Field(min_length=1)
+    category: str | None = Field(
+        None,
+        pattern=_ID,
+        max_length=64,
+        description="What the item is about, from the category vocabulary (schemes/categories.yaml "
+        "and the operator's own); the linter requires it and judges the item by it",
+    )
     area: Area
     polarity: Polarity
     points: int = Field(0, description="Points added (positive) or deducted (negative) by one record")
@@ -517,6 +524,13 @@ class Trigger(_Strict):
         return self
 
 
+class ThirdParty(_Strict):
+    """Someone other than the subject on whom a measure falls (a debtor's children's schooling)."""
+
+    who: str = Field(min_length=1, description="Who, e.g. the debtor's children")
+    legal_basis: str | None = Field(None, description="Its own basis: the subject's does not reach them")
+
+
 class Measure(_Strict):
     """A joint reward or punishment applied by relying parties at the point of service."""
 
@@ -528,6 +542,7 @@ class Measure(_Strict):
     legal_basis: str | None = None
     applies_to: list[SubjectKindName] = Field(default_factory=_both_kinds)
     how_to_resolve: str | None = None
+    third_party: ThirdParty | None = Field(None, description="Whom else it falls on (the linter warns)")
 
 
 class DueProcess(_Strict):

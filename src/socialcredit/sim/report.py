@@ -191,11 +191,27 @@ def _table(rows: Sequence[Sequence[Any]], head: Sequence[str]) -> str:
     return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _stamp(meta: dict[str, Any]) -> str:
+    """The banner of a research-only run (``meta["stamp"]``), with what fails: a report of a
+    scheme that may never be in force must not be mistaken for one that may."""
+    if not meta.get("stamp"):
+        return ""
+    items = "".join(f"<li>{html.escape(b)}</li>" for b in meta.get("safeguard_breaches", []))
+    return (
+        '<div style="border:3px solid #b00;padding:.5em 1em;margin-bottom:1em">'
+        f'<p style="color:#b00;font-weight:bold;font-size:1.3em">{html.escape(meta["stamp"])}</p>'
+        f"<ul>{items}</ul></div>"
+    )
+
+
 def write(arms: Sequence[dict[str, Any]], out: Path, *, command: str, meta: dict[str, Any]) -> dict[str, Any]:
-    """Write report.json, the charts and report.html into ``out``; returns the JSON document."""
+    """Write report.json, the charts and report.html into ``out``; returns the JSON document.
+    A research-only run's ``meta`` carries ``stamp`` and ``safeguard_breaches``: both files show
+    them first."""
     out.mkdir(parents=True, exist_ok=True)
     summary = [totals(a) for a in arms]
     doc = {
+        **({"stamp": meta["stamp"]} if meta.get("stamp") else {}),  # first, where a reader looks
         "command": command,
         **meta,
         "spiral_definition": SPIRAL_DEFINITION,
@@ -259,7 +275,7 @@ td:first-child,th:first-child{{text-align:left}}figure{{display:inline-block;mar
 img{{max-width:100%}}figcaption{{font-size:.85em;color:#555}}
 code{{background:#f4f4f4;padding:.1em .3em}}</style>
 </head><body>
-<h1>What the scheme does to a population</h1>
+{_stamp(meta)}<h1>What the scheme does to a population</h1>
 <p><code>{html.escape(command)}</code></p>
 <p>{meta["persons"]:,} persons and {meta["organisations"]:,} organisations, {meta["months"]} months, seed
 {meta["seed"]}. The rules are the scheme files compiled by the core and checked against the live per-subject

@@ -1,0 +1,293 @@
+"""Keyword checks in English and Chinese: the linter's second line.
+
+The first line is an item's ``category`` (:mod:`.categories`): an item is judged by what it says
+it is about. The words are checked as well, because a category is the author's claim: a political
+item filed under a harmless category ("public services: spreading rumours") is caught here, and
+the linter reports it as filed under one category while its words say another.
+
+The patterns are phrases on word boundaries rather than bare substrings, so that ordinary words do
+not trip them ("apolitical", "cultural", "assembly line", "good faith", a "Volunteer Association"
+named in a title, a "bankruptcy petition", a "third party", "consumer complaints"). Bare words that
+are mostly innocent are left out on purpose ("family", "online", "network", "party", 家庭 or 网络
+alone), for the same reason: a match here is an error, and a false positive would teach authors
+to ignore the linter, which is worse than the false negative a determined author can always
+achieve by renaming a thing. Chinese has no word boundaries, so its terms are chosen to be specific
+on their own, with a following context where the bare term is too broad.
+
+Sources are agency ids and are not scanned at all.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def _en(*patterns: str) -> list[re.Pattern[str]]:
+    return [re.compile(rf"\b(?:{p})\b", re.IGNORECASE) for p in patterns]
+
+
+def _zh(*terms: str) -> list[re.Pattern[str]]:
+    # plain terms, or a term with a context written as a regular expression
+    return [re.compile(t) for t in terms]
+
+
+_GOVT = (
+    r"(?:the\s+)?(?:local\s+)?(?:government|party|state|authorities|officials|leaders(?:hip)?|cadres|police)"
+)
+
+NEVER: dict[str, list[re.Pattern[str]]] = {
+    "political-expression": [
+        *_en(
+            r"politic(?:s|al|ally)",
+            r"dissent(?:s|ed|ing|er|ers)?",
+            r"dissidents?",
+            r"freedom\s+of\s+(?:speech|expression|the\s+press|thought)",
+            r"free\s+speech",
+            r"(?:expressing|expression\s+of)\s+(?:views|opinions)",
+            r"improper\s+(?:remarks|speech|comments)",
+            r"sensitive\s+(?:posts?|speech|content|topics?)",
+            r"human\s+rights\s+(?:defen[cs]e|activis[mt]s?|lawyers?)",
+            r"subversi(?:on|ve)",
+            r"separatis(?:m|ts?)",
+        ),
+        *_zh("政治", "言论", "异见", "颠覆", "反动", "分裂国家"),
+    ],
+    "criticism-of-officials": [
+        *_en(
+            r"criticis(?:e|es|ed|ing|m)\s+(?:of\s+)?" + _GOVT,
+            r"criticiz(?:e|es|ed|ing)\s+(?:of\s+)?" + _GOVT,
+            r"critical\s+of\s+" + _GOVT,
+            r"(?:mock(?:s|ed|ing)?|insult(?:s|ed|ing)?|slander(?:s|ed|ing)?|satiri[sz](?:e|es|ed|ing))\s+"
+            + _GOVT,
+            r"(?:online\s+)?opinions?\s+(?:about|on)\s+" + _GOVT,
+            r"complain(?:s|ed|ing|ts?)?\s+(?:about|against)\s+" + _GOVT,
+        ),
+        *_zh(
+            "批评政府",
+            "批评官员",
+            "批评领导",
+            "妄议",
+            r"(?:诋毁|丑化|攻击)(?:党|国家|政府|领导|英烈)",
+        ),
+    ],
+    "online-speech": [
+        *_en(
+            r"rumou?rs?",
+            r"rumou?r-?mongering",
+            r"spreading\s+(?:false\s+)?information",
+            r"fake\s+news",
+            r"online\s+(?:speech|posts?|comments?|content|opinions?|remarks)",
+            r"(?:posting|posts?|comments?|commenting)\s+(?:online|on\s+(?:the\s+)?internet|on\s+social\s+media)",
+            r"social\s+media\s+(?:posts?|accounts?|activity|comments?)",
+            r"internet\s+(?:posts?|speech|comments?)",
+            r"weibo",
+            r"wechat\s+(?:moments|posts?|groups?)",
+            r"forward(?:s|ed|ing)?\s+(?:a\s+)?posts?",
+        ),
+        *_zh(
+            "造谣", "谣言", "传谣", "网络言论", "网上言论", "发帖", "转发", "微博", "朋友圈", "散布虚假信息"
+        ),
+    ],
+    "news-reporting": [
+        *_en(
+            r"journalis(?:m|ts?|tic)",
+            r"reporters?",
+            r"news\s+(?:reports?|reporting|coverage|articles?|stories|media)",
+            r"press\s+(?:coverage|reports?|freedom|interviews?)",
+            r"(?:media|press)\s+interviews?",
+            r"interviews?\s+(?:with|to|for)\s+(?:the\s+)?(?:foreign\s+)?(?:media|journalists|press|reporters)",
+            r"foreign\s+media",
+        ),
+        *_zh("新闻", "记者", "报道", "采访", "媒体"),
+    ],
+    "religion-or-belief": [
+        *_en(
+            r"religio(?:n|ns|us|sly)",
+            r"church(?:es)?",
+            r"mosques?",
+            r"temples?",
+            r"monaster(?:y|ies)",
+            r"worship(?:s|ped|ping|pers)?",
+            r"pray(?:s|ed|ing|er|ers)?",
+            r"cults?",
+            r"falun(?:\s*gong)?",
+            r"bibles?",
+            r"qur'?an|koran",
+            r"clergy|imams?|priests?|pastors?|monks?|nuns?",
+            r"faith\s+(?:group|community|activit(?:y|ies)|practice)s?",
+            r"missionar(?:y|ies)|proselyti[sz](?:e|es|ed|ing)",
+            r"ramadan",
+            r"(?:long|abnormal)\s+beards?",
+            r"(?<!corporate\s)veils?|hijabs?|headscar(?:f|ves)|burqas?",
+        ),
+        *_zh(
+            "宗教",
+            "信仰",
+            "教会",
+            "寺庙",
+            "寺院",
+            "清真寺",
+            "邪教",
+            "传教",
+            "礼拜活动",
+            "法轮功",
+            "斋月",
+            "蒙面",
+            "异常胡须",
+        ),
+    ],
+    "petitioning": [
+        *_en(
+            # not a court filing: "bankruptcy petition", "petition for divorce"
+            r"(?<!bankruptcy\s)(?<!divorce\s)petition(?:s|er|ers|ing|ed)?"
+            r"(?!\s+(?:the\s+court\s+)?for\s+(?:bankruptcy|divorce|retrial|review|winding))",
+            r"letters\s+and\s+visits",
+            r"xinfang",
+            r"shangfang",
+            r"complain(?:s|ed|ing|ts?)?\s+(?:to|with)\s+(?:the\s+)?(?:higher\s+)?"
+            r"(?:authorities|government|officials|leaders(?:hip)?|cadres|party)",
+            r"(?:vexatious|malicious)\s+complaints?",
+        ),
+        *_zh("上访", "信访", "请愿", "越级访", "缠访", "闹访", "集体访", "进京访", "恶意投诉", "恶意举报"),
+    ],
+    "association-and-assembly": [
+        *_en(
+            r"assembl(?:y|ies)(?!\s+lines?\b)",
+            r"demonstrat(?:ion|ions|or|ors)(?!\s+(?:cit(?:y|ies)|zones?|projects?|sites?|areas?))",
+            r"protest(?:s|ed|ing|er|ers)?",
+            r"rall(?:y|ies)",
+            r"sit-?ins?",
+            r"strikes?\s+(?:by|of)\s+workers",
+            r"(?:going|went|goes|go)\s+on\s+strike",
+            r"freedom\s+of\s+association",
+            # "associating with", "her association with": not "run in association with the Red Cross"
+            r"associat(?:ing|es?)\s+with",
+            r"(?:his|her|their|one's|a\s+person's|the\s+subject's)\s+associations?\s+with",
+            r"(?:join(?:s|ed|ing)?|form(?:s|ed|ing)?|founding|membership\s+(?:of|in)|"
+            r"members?\s+of)\s+(?:an?\s+|the\s+)?(?:unregistered\s+|illegal\s+|banned\s+|"
+            r"independent\s+)?(?:associations?|societ(?:y|ies)|organi[sz]ations?|unions?)",
+            r"(?:unregistered|illegal|banned|unauthori[sz]ed|independent)\s+"
+            r"(?:associations?|societ(?:y|ies)|organi[sz]ations?|(?:trade\s+)?unions?|groups?)",
+        ),
+        *_zh("集会", "游行", "示威", "抗议", "罢工", "结社", "非法组织", "非法社会组织", "独立工会"),
+    ],
+    "family-and-private-life": [
+        *_en(
+            r"family\s+(?:life|planning|affairs|relationships?|matters|virtues?)",
+            r"private\s+life|personal\s+life",
+            r"marri(?:age|ages|ed)|marital",
+            r"divorc(?:e|es|ed|ing)",
+            r"(?<!back-)(?<!back\s)dating|romantic",
+            r"sex(?:ual)?\s+(?:orientation|life|partners?|conduct)",
+            r"cohabit(?:s|ing|ation)?",
+            r"pregnan(?:t|cy|cies)|childbirth|giving\s+birth",
+            r"having\s+(?:a\s+|more\s+|too\s+many\s+)?(?:child|children|baby|babies)",
+            r"visit(?:s|ed|ing)?\s+(?:one's\s+|their\s+|his\s+|her\s+)?(?:elderly\s+|aged\s+)?parents",
+            r"filial(?:\s+piety)?",
+            r"nappies|diapers",
+            r"parenthood",
+        ),
+        *_zh(
+            r"家庭(?:生活|关系|成员|情况|矛盾|和睦|美德)",
+            "婚姻",
+            "离婚",
+            "结婚",
+            "恋爱",
+            "婚恋",
+            "相亲",
+            r"生育(?!保险|津贴)",
+            "超生",
+            "私生活",
+            "个人生活",
+            "孝道",
+            "孝顺",
+            "看望父母",
+            "常回家看看",
+            "尿布",
+            "纸尿裤",
+            "性取向",
+        ),
+    ],
+    "ethnicity": [
+        *_en(
+            r"ethnic(?:ity|ities|ally)?",
+            r"racial(?:ly)?",
+            r"minority\s+nationalit(?:y|ies)|national\s+minorit(?:y|ies)",
+            r"u[iy]gh?urs?",
+            r"tibetans?",
+            r"kazakhs?",
+            r"minority\s+languages?|mother\s+tongue",
+        ),
+        *_zh("民族", "种族", "维吾尔", "维族", "藏族", "回族", "哈萨克"),
+    ],
+    "contacts": [
+        *_en(
+            r"(?:contacts|friends|relatives|family\s+members|associates|followers|"
+            r"acquaintances|connections)['\u2019]?\s+(?:scores?|ratings?|grades?|credit|"
+            r"records?|behaviou?r|conduct|posts?|views|opinions|statements|speech|says?|said|reports?)",
+            r"(?:scores?|ratings?|grades?)\s+of\s+(?:one's\s+|a\s+person's\s+|their\s+|his\s+|"
+            r"her\s+|the\s+subject's\s+)?(?:contacts|friends|relatives|associates|connections)",
+            r"friends?\s+with",
+            r"(?:low|poorly|badly)[-\s](?:scored|scoring|rated|graded)\s+(?:friends|contacts|people|persons|relatives)",
+            r"(?:one's|their|his|her|a\s+person's|the\s+subject's)\s+(?:contacts|friends|acquaintances)",
+            r"social\s+circle",
+            r"interpersonal\s+relationships?",
+            r"social\s+(?:graph|network\s+scor(?:e|es|ing))",
+            r"guilt\s+by\s+association",
+        ),
+        *_zh("人际关系", "社交关系", "社交圈", "好友", "联系人", "亲友信用", "交友"),
+    ],
+    "party-membership": [
+        *_en(
+            r"(?<!third[\s-])(?<!relying\s)(?<!other\s)(?<!contracting\s)(?<!injured\s)"
+            r"party\s+(?:membership|members?|dues|branch(?:es)?|cadres?|loyalty|organi[sz]ations?)",
+            r"communist\s+party",
+            r"cpc|ccp",
+            r"youth\s+league",
+            r"political\s+donations?",
+            r"donat(?:ions?|ing|es?|ed)\s+to\s+(?:a|the)\s+(?:political\s+)?party",
+            r"join(?:s|ed|ing)?\s+the\s+party",
+        ),
+        *_zh("党员", "党费", "入党", "共产党", "党组织", "共青团", "党性", "党建"),
+    ],
+}
+"""The never-scorable categories of the shipped vocabulary, each with the words that say an item
+is about it (``tests/test_lint_categories.py`` holds the keys to the vocabulary's)."""
+
+THIRD_PARTY: list[re.Pattern[str]] = [
+    *_en(
+        r"child(?:ren|'s|ren's)?",
+        r"sons?|daughters?",
+        r"spouses?|husbands?|wi(?:fe|ves)",
+        r"family\s+members|relatives|dependants?|dependents?",
+        r"parents",
+    ),
+    *_zh("子女", "配偶", "家属", "亲属", "父母", "家人", "孩子", "亲友"),
+]
+"""Words saying that a measure falls on someone other than its subject (a debtor's children)."""
+
+
+def _normalise(text: str) -> str:
+    # Codes and ids separate words with dots, hyphens and underscores: read them as spaces.
+    return re.sub(r"[._\-]+", " ", text)
+
+
+def first_match(text: str, patterns: list[re.Pattern[str]]) -> str | None:
+    """The first term of ``text`` (as written, or with a code's separators read as spaces) that
+    one of ``patterns`` matches."""
+    for candidate in (text, _normalise(text)):
+        for pat in patterns:
+            m = pat.search(candidate)
+            if m:
+                return m.group(0)
+    return None
+
+
+def never_terms(text: str) -> list[tuple[str, str]]:
+    """(never-scorable category id, matched term) for every such category the text is about."""
+    out: list[tuple[str, str]] = []
+    for category, patterns in NEVER.items():
+        term = first_match(text, patterns)
+        if term is not None:
+            out.append((category, term))
+    return out
