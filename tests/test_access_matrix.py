@@ -22,7 +22,7 @@ from tests.conftest import org, person
 
 P, OTHER = person(91), person(92)
 ROLES: dict[str, str | None] = {
-    "operator": None,
+    "operator": "wang.fang",
     "agency": "traffic-police",
     "relying_party": "airlines",
     "subject": P,

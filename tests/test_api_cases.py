@@ -14,6 +14,7 @@ from tests.conftest import person
 
 P, OTHER = person(71), person(72)
 COURT = "court-dishonest-debtors/dishonest-debtors"
+OP = "wang.fang"
 
 
 @pytest.fixture
@@ -39,13 +40,18 @@ def seed(client: TestClient, system: System) -> None:
         }
     ]
     assert (
-        client.post("/records", json={"records": rows}, headers=h(system, "operator")).json()["accepted"] == 1
+        client.post("/records", json={"records": rows}, headers=h(system, "operator", OP)).json()["accepted"]
+        == 1
     )
 
 
 def test_objection_flow_over_http(client: TestClient, system: System) -> None:
     seed(client, system)
-    me, op, airline = h(system, "subject", P), h(system, "operator"), h(system, "relying_party", "airlines")
+    me, op, airline = (
+        h(system, "subject", P),
+        h(system, "operator", OP),
+        h(system, "relying_party", "airlines"),
+    )
     ask = {"subject": P, "measure": "no-flights", "purpose": "ticket"}
     assert client.post("/decisions", json=ask, headers=airline).json()["answer"] == "deny"
     r = client.post(
@@ -103,7 +109,7 @@ def test_public_endpoints_need_no_key_and_publish_only_the_fields(client: TestCl
 
 def test_operator_views_and_bad_requests(client: TestClient, system: System) -> None:
     seed(client, system)
-    op, me = h(system, "operator"), h(system, "subject", P)
+    op, me = h(system, "operator", OP), h(system, "subject", P)
     assert client.get("/overdue", headers=op).json() == {"ok": True, "data": [], "count": 0}
     assert client.get("/overdue", headers=me).status_code == 403
     assert client.get("/notices/pending", headers=me).status_code == 403
@@ -140,7 +146,9 @@ def test_public_lookup_is_audited_and_codes_are_masked_in_the_audit(
     assert client.get(f"/public/subjects/{company}").status_code == 200
     rep_key = h(system, "subject", rep)
     assert client.get(f"/subjects/{company}", headers=rep_key).status_code == 200  # the representative reads
-    org_view = client.get("/audit", params={"subject": company}, headers=h(system, "operator")).json()["data"]
+    org_view = client.get("/audit", params={"subject": company}, headers=h(system, "operator", OP)).json()[
+        "data"
+    ]
     assert [(a["role"], a["purpose"]) for a in org_view][-1] == ("public", "public lookup")
     auditor = client.get("/audit", headers=h(system, "auditor")).json()["data"]
     assert rep not in str(auditor) and company not in str(auditor)

@@ -23,7 +23,7 @@ from tests.conftest import Clock, org, person
 P, OTHER, ORG, REP = person(61), person(62), org(61), person(63)
 NAME, OTHER_NAME = "Zhang Wei", "Wang Fang"
 ROLES: dict[str, str | None] = {
-    "operator": None,
+    "operator": "wang.fang",
     "agency": "traffic-police",
     "relying_party": "airlines",
     "subject": P,

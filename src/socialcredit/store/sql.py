@@ -916,7 +916,10 @@ class Store:
             if expiry is not None and expiry <= at:
                 raise ValueError(f"key {key_id} has expired; give the new key an expiry in the future")
             role: access.Role = old.role  # type: ignore[assignment]
-            new = access.new_key(role, old.principal, name=old.name, now=at, expires_at=expiry)
+            # an operator key made before holders were named stands for itself (its id): its
+            # successor is named after it, so the decisions of both are one principal's
+            principal = access.holder_of(old.key_id, old.principal) if role == "operator" else old.principal
+            new = access.new_key(role, principal, name=old.name, now=at, expires_at=expiry)
             conn.execute(update(t.api_keys).where(t.api_keys.c.key_id == key_id).values(revoked_at=at))
             conn.execute(
                 t.api_keys.insert().values(
