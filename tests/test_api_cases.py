@@ -86,6 +86,40 @@ def test_objection_flow_over_http(client: TestClient, system: System) -> None:
     assert client.get("/public/transparency").json()["objections"]["upheld"] == 1
 
 
+def test_appeal_decided_by_another_operator_over_http(client: TestClient, system: System) -> None:
+    """SPC provisions, Art. 12 (DOMAIN.md): against a rejection, review by the next higher court,
+    "so the first decision and the review are made by different bodies". The operator who
+    rejected the objection is refused the appeal (403, the one error shape, naming the rule); a
+    colleague decides it; every decision names its decider in the case history."""
+    seed(client, system)
+    me, op, other = h(system, "subject", P), h(system, "operator", OP), h(system, "operator", "li.na")
+    case = client.post(
+        "/objections", json={"subject": P, "list_id": COURT, "statement": "x"}, headers=me
+    ).json()
+    reject = {"upheld": False, "reason": "the judgment stands"}
+    assert client.post(f"/objections/{case['id']}/decision", json=reject, headers=op).status_code == 200
+    appealed = client.post(f"/objections/{case['id']}/appeal", json={"statement": "new receipt"}, headers=me)
+    assert appealed.status_code == 200
+    again = h(system, "operator", OP)  # another key of the same person
+    r = client.post(f"/objections/{case['id']}/decision", json=reject, headers=again)
+    body = r.json()
+    assert r.status_code == 403 and body["ok"] is False and body["status"] == 403
+    assert body["error"].startswith(f"your key may not decide the appeal of objection {case['id']}: {OP}")
+    assert "Art. 12" in body["error"]
+    r = client.post(f"/objections/{case['id']}/decision", json=reject, headers=other)
+    assert r.status_code == 200 and r.json()["status"] == "closed"
+    detail = r.json()["detail"]
+    assert (detail["decided_by"], detail["appeal_decided_by"]) == (OP, "li.na")
+    assert [(s["event"], s["by"]) for s in detail["history"]] == [
+        ("filed", None),
+        ("decided", OP),
+        ("appealed", None),
+        ("appeal_decided", "li.na"),
+    ]
+    mine = client.get("/objections", headers=me).json()["data"][0]["detail"]["history"]
+    assert [s["by"] for s in mine if s["by"]] == [OP, "li.na"]  # the subject sees who decided
+
+
 def test_public_endpoints_need_no_key_and_publish_only_the_fields(client: TestClient, system: System) -> None:
     seed(client, system)
     data = client.get("/public/lists/court-dishonest-debtors/dishonest-debtors").json()["data"]

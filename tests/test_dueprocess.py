@@ -97,15 +97,87 @@ def test_suspending_list_lifts_measures_while_objection_is_open(system: System, 
     # a rejected objection ends the suspension; the appeal window is 10 days
     clock.advance(days=1)
     r = system.decide_objection(
-        principal=system.operator(), objection_id=o.id, upheld=False, reason="records verified"
+        principal=system.operator("wang.fang"), objection_id=o.id, upheld=False, reason="records verified"
     )
     assert r.status == "rejected" and r.appeal_until == clock.now.date() + dt.timedelta(days=10)
     assert not system.check(P, "extra-scrutiny-subsidies", system.operator(), purpose="t").allowed
     a = system.appeal(principal=me, objection_id=o.id, statement="the court mixed me up with my namesake")
     assert a.status == "under appeal" and a.appeal_due == clock.now.date() + dt.timedelta(days=15)
-    up = system.decide_appeal(principal=system.operator(), objection_id=o.id, upheld=True, reason="namesake")
+    up = system.decide_appeal(
+        principal=system.operator("li.na"), objection_id=o.id, upheld=True, reason="namesake"
+    )
     assert up.status == "corrected"
     assert system.view(P).scores["rongcheng"].grade == "A"
+
+
+def test_appeal_is_decided_by_another_official(system: System, clock: Clock) -> None:
+    """SPC provisions on the list of dishonest judgment debtors, Art. 12 (DOMAIN.md): "against a
+    rejection, review by the next higher court within 10 days of service, decided within 15 days
+    ... So the first decision and the review are made by different bodies." Here the bodies are
+    principals: the holder who decided the objection may not decide its appeal, whichever of
+    their keys they use; anyone else may, and the history names each decider (issue 16, 3)."""
+    [rid] = feed(system, rec(1, P, "traffic.red-light", "traffic-police", "2026-10-01"))
+    me = key(system, "subject", P)
+    desk = key(system, "operator", "wang.fang")
+    phone = key(system, "operator", "wang.fang")
+    o = system.file_objection(principal=me, subject=P, record_id=rid, statement="I was abroad")
+    rejected = system.decide_objection(principal=desk, objection_id=o.id, upheld=False, reason="camera")
+    assert rejected.decided_by == "wang.fang"
+    system.appeal(principal=me, objection_id=o.id, statement="passport stamps attached")
+    for same in (desk, phone, system.operator("wang.fang")):
+        with pytest.raises(access.AccessDenied, match="wang.fang decided the objection.*Art. 12") as refused:
+            system.decide_appeal(principal=same, objection_id=o.id, upheld=True, reason="stamps")
+        assert "different official" in str(refused.value)
+    assert system.cases(principal=me)[0].status == "under appeal"  # nothing was recorded
+    other = key(system, "operator", "li.na")
+    done = system.decide_appeal(principal=other, objection_id=o.id, upheld=True, reason="stamps verified")
+    assert (done.status, done.decided_by, done.appeal_decided_by) == ("corrected", "wang.fang", "li.na")
+    assert [(s.event, s.by) for s in done.history] == [
+        ("filed", None),
+        ("decided", "wang.fang"),
+        ("appealed", None),
+        ("appeal_decided", "li.na"),
+        ("corrected", "li.na"),
+    ]
+    assert system.verify()["cases"] == []
+
+
+def test_an_older_key_without_a_holder_is_its_own_principal(system: System, clock: Clock) -> None:
+    """Decisions taken before deciders were recorded name their key's holder when read; an
+    operator key made before holders were named stands for itself (its key id), so a second such
+    key is another principal."""
+    from socialcredit.store import StoredKey
+
+    def legacy() -> access.Principal:
+        new = access.new_key("auditor", None, now=clock.now)
+        system.store.add_key(
+            StoredKey(new.key_id, new.token_hash, "operator", None, "", clock.now, None, None)
+        )
+        return system.authenticate(new.token)
+
+    [rid] = feed(system, rec(1, P, "traffic.red-light", "traffic-police", "2026-10-01"))
+    me = key(system, "subject", P)
+    old, older = legacy(), legacy()
+    o = system.file_objection(principal=me, subject=P, record_id=rid, statement="not me")
+    # as an event was written before deciders were recorded: the key only
+    system.store.append_case_event(
+        CaseEvent(
+            o.id,
+            "objection",
+            "decided",
+            clock.now,
+            P,
+            old.key_id,
+            "operator",
+            {"upheld": False, "reason": "r"},
+        )
+    )
+    assert system.cases(principal=me)[0].decided_by == old.key_id
+    system.appeal(principal=me, objection_id=o.id, statement="again")
+    with pytest.raises(access.AccessDenied, match=f"{old.key_id} decided the objection"):
+        system.decide_appeal(principal=old, objection_id=o.id, upheld=False, reason="r")
+    done = system.decide_appeal(principal=older, objection_id=o.id, upheld=False, reason="confirmed")
+    assert done.appeal_decided_by == older.key_id != done.decided_by
 
 
 def test_notice_before_listing(system: System, clock: Clock) -> None:

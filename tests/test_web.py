@@ -468,13 +468,27 @@ def test_rejected_objection_is_appealed(app: FastAPI, world: System, tokens: dic
     assert r.status_code == 422 and "only a rejected objection can be appealed" in r.text
     desk = operator.get("/portal/operator").text
     assert "the ID was mistyped by the court" in desk and "on the appeal" in desk
+    assert "someone other than wang.fang" in desk
+    # Art. 12: the appeal is decided by someone other than the objection's decider
     r = post_form(
         operator,
         "/portal/operator",
         f"/portal/cases/{case_id}/decision",
         {"outcome": "uphold", "reason": "mistyped"},
     )
+    assert r.status_code == 403 and "wang.fang decided the objection" in r.text and 'id="err-' in r.text
+    assert "under appeal" in subject.get(me).text
+    colleague = client_for(app, world.create_key("operator", "li.na").token)
+    r = post_form(
+        colleague,
+        "/portal/operator",
+        f"/portal/cases/{case_id}/decision",
+        {"outcome": "uphold", "reason": "mistyped"},
+    )
     assert r.status_code == 303
+    page = subject.get(me).text
+    assert 'by <span class="decider">wang.fang</span>: same ID' in page
+    assert 'by <span class="decider">li.na</span>: mistyped' in page
     assert world.view(P).entries == [] or all(e.qualified_id != COURT_LIST for e in world.view(P).entries)
 
 

@@ -97,7 +97,7 @@ def check_binding(role: Role, principal: str | None) -> str | None:
     if role == "auditor":
         return principal or None
     if role == "operator":
-        return _person(principal)
+        return holder_name(principal)
     if not principal:
         raise ValueError(
             f"principal: a {role} key must be bound to "
@@ -115,7 +115,7 @@ def check_binding(role: Role, principal: str | None) -> str | None:
     return principal
 
 
-def _person(principal: str | None) -> str:
+def holder_name(principal: str | None) -> str:
     """The holder of an operator key, as given: a name or login of one person (1 to 64 printable
     characters). Why required: a case decision is recorded against its decider's principal, and an
     appeal or a human review must be decided by someone else, which only a named holder makes

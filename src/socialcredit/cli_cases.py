@@ -28,6 +28,7 @@ app.add_typer(public_app, name="public")
 def _case_dict(c: Objection | Restoration) -> dict[str, Any]:
     data = {f.name: getattr(c, f.name) for f in dataclasses.fields(c) if f.name != "events"}
     data["open"] = c.is_open
+    data["history"] = [dataclasses.asdict(s) for s in c.history]
     return data
 
 
@@ -38,6 +39,8 @@ def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
     except (ValueError, NotFound, access.AccessDenied) as exc:
         if isinstance(exc, codes.CodeError):
             fail(f"CODE: invalid {exc.part}: {exc}")
+        if isinstance(exc, access.AccessDenied):
+            fail(f"refused: may not {exc}")
         fail(str(exc))
 
 
@@ -53,15 +56,27 @@ def _show_case(c: Objection | Restoration, as_json: bool) -> None:
             highlight=False,
         )
         if c.decision_reason:
-            out.print(f"  decided {c.decided_at:%Y-%m-%d}: {c.decision_reason}", highlight=False)
+            out.print(
+                f"  decided {c.decided_at:%Y-%m-%d} by {c.decided_by}: {c.decision_reason}", highlight=False
+            )
         if c.appeal_until and c.status == "rejected":
             out.print(f"  may be appealed until {c.appeal_until}", highlight=False)
+        if c.appeal_reason:
+            out.print(
+                f"  appeal decided {c.appeal_decided_at:%Y-%m-%d} by {c.appeal_decided_by}: "
+                f"{c.appeal_reason}",
+                highlight=False,
+            )
     else:
         out.print(
             f"restoration {c.id} of {c.record_id} ({c.item}) for {c.subject}: [bold]{c.status}[/]; "
             f"decision due {c.decision_due}",
             highlight=False,
         )
+        if c.decision_reason:
+            out.print(
+                f"  decided {c.decided_at:%Y-%m-%d} by {c.decided_by}: {c.decision_reason}", highlight=False
+            )
 
 
 @cases_app.command("list")
@@ -151,12 +166,23 @@ def cases_decide(
     case_id: Annotated[str, typer.Argument(help="An objection (under review or appeal) or a restoration")],
     reason: Annotated[str, typer.Option(help="The reason, shown to the subject")],
     uphold: Annotated[bool, typer.Option("--uphold/--reject", help="Uphold (grant) or reject (refuse)")],
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by",
+            help="The person deciding (as their operator keys name them): recorded in the case "
+            "history, and an appeal or a review must be decided by someone else",
+        ),
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Decide a case. An upheld objection withdraws the records at once; a granted restoration
-    ends the record's effect from now."""
+    ends the record's effect from now. The decision names its decider (``--by``)."""
     system = open_system()
-    op = system.operator()
+    try:
+        op = system.operator(by)
+    except ValueError as exc:
+        fail(str(exc).replace("principal:", "--by:", 1))
     if case_id.startswith("res-"):
         c: Objection | Restoration = _guard(
             system.decide_restoration, principal=op, case_id=case_id, granted=uphold, reason=reason

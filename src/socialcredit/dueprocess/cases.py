@@ -18,8 +18,11 @@ from typing import Any, Literal
 
 from socialcredit.dueprocess.calendar import add_working_days
 
-CaseKind = Literal["objection", "restoration"]
+CaseKind = Literal["objection", "restoration", "review"]
 MIN_PUBLICATION_DAYS = {"minor": 0, "general": 90, "serious": 365}
+DECISIONS = frozenset({"decided", "appeal_decided", "corrected"})
+"""The events that decide (or carry out a decision): each names its decider (``decider`` in the
+payload, the principal of the key that took it), so the case history says who decided."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,30 @@ class CaseEvent:
     role: str | None
     payload: Mapping[str, Any] = field(default_factory=dict)
     seq: int = 0
+
+    @property
+    def decider(self) -> str | None:
+        """The principal who took a decision event (None for any other event)."""
+        if self.kind not in DECISIONS:
+            return None
+        by = self.payload.get("decider")
+        return str(by) if by is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One line of a case's history: when, what, by which role and, for a decision, by whom."""
+
+    at: dt.datetime
+    event: str
+    role: str | None
+    by: str | None
+
+
+def history(events: Sequence[CaseEvent]) -> tuple[Step, ...]:
+    """A case's history from its events, each decision with its decider. Who filed is not named
+    (a subject's code, or the representative's, is not for every reader of the case)."""
+    return tuple(Step(e.at, e.kind, e.role, e.decider) for e in events)
 
 
 @dataclass(frozen=True)
@@ -74,14 +101,20 @@ class Objection:
     appeal_due: dt.date | None = None
     appeal_decided_at: dt.datetime | None = None
     appeal_reason: str | None = None
+    decided_by: str | None = None
+    appeal_decided_by: str | None = None
     events: tuple[CaseEvent, ...] = ()
 
-    kind: str = "objection"
+    kind: str = "objection"  # or "review": a human review of a listing derived by rule
 
     @property
     def is_open(self) -> bool:
         """Open while a decision, a correction or an appeal is pending."""
         return self.status in ("under review", "upheld", "under appeal")
+
+    @property
+    def history(self) -> tuple[Step, ...]:
+        return history(self.events)
 
     def overdue(self, today: dt.date) -> list[str]:
         """Which deadlines have passed without the step they require."""
@@ -114,6 +147,7 @@ class Restoration:
     decided_at: dt.datetime | None = None
     decision_reason: str | None = None
     restore_record: str | None = None
+    decided_by: str | None = None
     events: tuple[CaseEvent, ...] = ()
 
     kind: str = "restoration"
@@ -121,6 +155,10 @@ class Restoration:
     @property
     def is_open(self) -> bool:
         return self.status == "under review"
+
+    @property
+    def history(self) -> tuple[Step, ...]:
+        return history(self.events)
 
     def overdue(self, today: dt.date) -> list[str]:
         if self.status == "under review" and today > self.decision_due:
@@ -147,6 +185,7 @@ def fold_objection(
             state.update(
                 decided_at=e.at,
                 decision_reason=e.payload.get("reason"),
+                decided_by=e.decider,
                 status="upheld" if upheld else "rejected",
             )
             if upheld:
@@ -169,6 +208,7 @@ def fold_objection(
             state.update(
                 appeal_decided_at=e.at,
                 appeal_reason=e.payload.get("reason"),
+                appeal_decided_by=e.decider,
                 status="upheld" if upheld else "closed",
             )
             if upheld:
@@ -212,6 +252,7 @@ def fold_restoration(
             state.update(
                 decided_at=e.at,
                 decision_reason=e.payload.get("reason"),
+                decided_by=e.decider,
                 status="granted" if granted else "refused",
                 restore_record=e.payload.get("record"),
             )

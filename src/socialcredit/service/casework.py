@@ -1,26 +1,21 @@
-"""Due process as services: objections and appeals, restoration, notices, deadlines, and the
-sources' accuracy. Every step is a case event; an upheld objection or a granted restoration is a
-new ledger record, so scores, lists and decisions follow at once."""
+"""Due process as services: objections and appeals, notices, deadlines, and the sources'
+accuracy (restoration: ``restorations.py``; who may decide: ``duties.py``). Every step is a case
+event naming its decider; an upheld objection is new ledger records, so scores, lists and
+decisions follow at once."""
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from socialcredit import access, codes, ledger
-from socialcredit.dueprocess.cases import (
-    CaseEvent,
-    CaseKind,
-    Objection,
-    Restoration,
-    restoration_eligible_from,
-)
+from socialcredit.dueprocess.cases import Objection, Restoration
 from socialcredit.ledger import Quarantined
 from socialcredit.schemes.loader import SchemeError
-from socialcredit.service.base import Base, NotFound, Row
+from socialcredit.service.base import NotFound, Row
+from socialcredit.service.restorations import Restorations
 
 
 @dataclass(frozen=True)
@@ -49,23 +44,8 @@ class SourceAccuracy:
     median_days_to_correct: float | None
 
 
-class Casework(Base):
+class Casework(Restorations):
     """The due-process services."""
-
-    def _event(
-        self,
-        principal: access.Principal,
-        case_id: str,
-        kind: CaseKind,
-        event: str,
-        subject: str,
-        payload: Mapping[str, Any],
-    ) -> None:
-        self.store.append_case_event(
-            CaseEvent(
-                case_id, kind, event, self.clock(), subject, principal.key_id, principal.role, dict(payload)
-            )
-        )
 
     def file_objection(
         self,
@@ -205,10 +185,13 @@ class Casework(Base):
     def decide_appeal(
         self, *, principal: access.Principal, objection_id: str, upheld: bool, reason: str
     ) -> Objection:
+        """An operator's decision on an appeal, by someone other than the objection's decider
+        (``Duties._require_appeal_decider``). Upheld: the records are withdrawn at once."""
         access.require(principal.role == "operator", "decide appeals")
         o = self._objection(objection_id)
         if o.status != "under appeal":
             raise ValueError(f"objection_id: objection {o.id} is {o.status}, not under appeal")
+        self._require_appeal_decider(principal, o)
         if not reason.strip():
             raise ValueError("reason: a decision must give its reason")
         self._event(
@@ -218,100 +201,6 @@ class Casework(Base):
             records = self._correct(principal, o, reason)
             self._event(principal, o.id, "objection", "corrected", o.subject, {"records": records})
         return self._objection(o.id)
-
-    def apply_restoration(
-        self,
-        *,
-        principal: access.Principal,
-        subject: str,
-        record_id: str,
-        conduct_corrected: str,
-        obligations_fulfilled: str,
-        commitment: str,
-    ) -> Restoration:
-        """Apply to restore credit after a negative record's minimum publication period."""
-        code = codes.validate(subject).value
-        access.require(self.may_act_for(principal, code), "apply for restoration for this subject")
-        record = next((r for r in self.view(code).records if r.record_id == record_id), None)
-        if record is None:
-            raise NotFound(f"record_id: no record {record_id!r} in force for this subject")
-        item = self.registry.item_defs[record.item]
-        if item.polarity != "negative":
-            raise ValueError(f"record_id: {record.item} is not a negative record")
-        for name, text in (
-            ("conduct_corrected", conduct_corrected),
-            ("obligations_fulfilled", obligations_fulfilled),
-            ("commitment", commitment),
-        ):
-            if not 1 <= len(text.strip()) <= 4000:
-                raise ValueError(f"{name}: required (1 to 4000 characters): the national measures ask for it")
-        eligible = restoration_eligible_from(record.occurred_on, item.severity)
-        if self.clock().date() < eligible:
-            raise ValueError(
-                f"record_id: a {item.severity} record may be restored from {eligible.isoformat()} "
-                "(minimum publication period)"
-            )
-        if any(
-            isinstance(c, Restoration) and c.record_id == record_id and c.is_open
-            for c in self.cases(principal=self.operator(), subject=code)
-        ):
-            raise ValueError(f"record_id: an application for {record_id} is already under review")
-        case_id = "res-" + secrets.token_hex(6)
-        self._event(
-            principal,
-            case_id,
-            "restoration",
-            "applied",
-            code,
-            {
-                "record_id": record_id,
-                "item": record.item,
-                "severity": item.severity,
-                "conduct_corrected": conduct_corrected.strip(),
-                "obligations_fulfilled": obligations_fulfilled.strip(),
-                "commitment": commitment.strip(),
-                "eligible_from": eligible.isoformat(),
-            },
-        )
-        return self._restoration(case_id)
-
-    def decide_restoration(
-        self, *, principal: access.Principal, case_id: str, granted: bool, reason: str
-    ) -> Restoration:
-        """Grant (a restore record ends the record's effect from now) or refuse, with reasons."""
-        access.require(principal.role == "operator", "decide restoration applications")
-        c = self._restoration(case_id)
-        if c.status != "under review":
-            raise ValueError(f"case_id: application {c.id} is {c.status}, not under review")
-        if not reason.strip():
-            raise ValueError("reason: a decision must give its reason")
-        record_id = None
-        if granted:
-            original = self.store.record(c.record_id)
-            assert original is not None
-            row = {
-                "subject": original.subject,
-                "item": original.item,
-                "source": original.source,
-                "source_record_id": f"restoration:{c.id}",
-                "occurred_on": original.occurred_on,
-                "action": "restore",
-                "corrects": c.record_id,
-                "evidence": f"restoration {c.id}: {reason}"[:2000],
-            }
-            result = self.ingest([(1, row)], origin=f"restoration {c.id}", principal=principal)
-            if result.quarantined:
-                raise ValueError("; ".join(r for q in result.quarantine for r in q.reasons))
-            record_id = ledger.record_id_for(original.source, f"restoration:{c.id}")
-        self._event(
-            principal,
-            c.id,
-            "restoration",
-            "decided",
-            c.subject,
-            {"granted": granted, "reason": reason, "record": record_id},
-        )
-        return self._restoration(c.id)
 
     def overdue(self, *, principal: access.Principal) -> list[tuple[Objection | Restoration, list[str]]]:
         """Open cases past a deadline, for operators: what is late and since when."""

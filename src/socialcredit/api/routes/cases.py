@@ -48,7 +48,7 @@ class RestorationIn(RequestIn):
 
 
 class CaseOut(BaseModel):
-    """An objection or a restoration application and where it stands."""
+    """An objection, a review or a restoration application and where it stands."""
 
     ok: bool = True
     kind: str
@@ -60,12 +60,17 @@ class CaseOut(BaseModel):
 
     @classmethod
     def of(cls, c: Objection | Restoration) -> CaseOut:
+        """The case's fields in ``detail``, with its ``history``: each step, and for a decision
+        its decider (``by``)."""
         fields = {
             f.name: getattr(c, f.name)
             for f in dataclasses.fields(c)
             if f.name not in ("events", "kind", "id", "subject", "status")
         }
         detail = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in fields.items()}
+        detail["history"] = [
+            {"at": s.at.isoformat(), "event": s.event, "role": s.role, "by": s.by} for s in c.history
+        ]
         return cls(kind=c.kind, id=c.id, subject=c.subject, status=c.status, open=c.is_open, detail=detail)
 
 

@@ -71,9 +71,12 @@ def decide_case(
             page.system.decide_restoration(
                 principal=p, case_id=case.id, granted=outcome == "grant", reason=reason
             )
-    except ValueError as exc:
+    except (ValueError, access.AccessDenied) as exc:
+        # a refusal by separation of duties is shown at the case, like a missing reason: the
+        # operator may decide cases, only not this one
+        denied = isinstance(exc, access.AccessDenied)
         context = _context(page, p)
-        context["errors"] = {case.id: str(exc)}
+        context["errors"] = {case.id: f"You may not {exc}" if denied else str(exc)}
         context["values"] = {"outcome": outcome, "reason": reason}
-        return render(page, "operator.html", 422, **context)
+        return render(page, "operator.html", 403 if denied else 422, **context)
     return redirect(page, f"{PREFIX}/operator?decided={case.id}")
