@@ -228,7 +228,7 @@ def test_who_may_object(system: System) -> None:
 
 
 def test_restoration_after_minimum_publication(system: System, clock: Clock) -> None:
-    [serious] = feed(system, rec(1, P, "court.fraud-conviction", "court", "2026-06-01"))
+    [serious] = feed(system, rec(1, P, "traffic.drunk-driving", "traffic-police", "2026-06-01"))
     me = key(system, "subject", P)
     args = {
         "conduct_corrected": "restitution paid",
@@ -247,13 +247,122 @@ def test_restoration_after_minimum_publication(system: System, clock: Clock) -> 
     granted = system.decide_restoration(
         principal=system.operator(), case_id=app.id, granted=True, reason="ok"
     )
-    assert granted.status == "granted" and granted.restore_record
-    assert system.view(P).scores["rongcheng"].score == before + 100
+    assert granted.status == "granted" and granted.restore_record and granted.decided_by == "local"
+    assert system.view(P).scores["rongcheng"].score == before + 50
     # a restoration is not an overturned record
-    court = next(a for a in system.source_accuracy() if a.source == "court")
-    assert court.overturned == 0
+    police = next(a for a in system.source_accuracy() if a.source == "traffic-police")
+    assert police.overturned == 0
     # and the past stays reproducible
     assert system.view(P, dt.datetime(2027, 1, 1)).scores["rongcheng"].score == before
+
+
+RESTORATION_RULE = (
+    "national credit restoration measures restore administrative records; they do not end a judicial "
+    "listing such as the court's list, which ends only by its own removal grounds (SPC provisions on "
+    "the list of dishonest judgment debtors, Art. 10"
+)
+
+
+def test_restoration_never_ends_a_court_listing(system: System, clock: Clock) -> None:
+    """National credit restoration measures (DOMAIN.md): "Restoration concerns the publicity of
+    administrative penalties and similar administrative records; it does not end a judicial
+    listing such as the court's list, which ends only by that list's own rules." SPC provisions,
+    Art. 10: removal on obligations performed, a settlement performed, the creditor's request...
+    The finding of issue 16: a granted restoration lifted a court listing without the debt being
+    paid (flight DENY became ALLOW). Now the application is refused naming the rule, and a
+    restoration granted before the rule ends nothing: the debtor stays listed until paying."""
+    [listing] = feed(system, rec(1, P, "court.dishonest.able-but-refuses", "court", "2026-06-01"))
+    clock.now = dt.datetime(2027, 6, 2, 9)  # past any minimum publication period
+    me = key(system, "subject", P)
+    flight = dict(principal=system.operator(), purpose="ticket")
+
+    def flies() -> bool:
+        return system.check(P, "no-flights", **flight).allowed  # type: ignore[arg-type]
+
+    assert not flies()
+    args = {"conduct_corrected": "x", "obligations_fulfilled": "not yet", "commitment": "I will pay"}
+    with pytest.raises(ValueError) as refused:
+        system.apply_restoration(principal=me, subject=P, record_id=listing, **args)
+    message = " ".join(str(refused.value).split())
+    assert message.startswith("record_id: court.dishonest.able-but-refuses is a judicial record")
+    assert "may not be restored" in message and RESTORATION_RULE in message
+    assert system.cases(principal=me) == [] and not flies()
+    # an application filed before the rule is not granted either; it can still be refused
+    system.store.append_case_event(
+        CaseEvent("res-legacy00001", "restoration", "applied", clock.now, P, me.key_id, "subject",
+                  {"record_id": listing, "item": "court.dishonest.able-but-refuses", "severity": "serious",
+                   "conduct_corrected": "x", "obligations_fulfilled": "y", "commitment": "z",
+                   "eligible_from": "2027-06-01"})
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="upheld: court.dishonest.able-but-refuses is a judicial record"):
+        system.decide_restoration(
+            principal=system.operator(), case_id="res-legacy00001", granted=True, reason="ok"
+        )
+    assert not flies()
+    refused_case = system.decide_restoration(
+        principal=system.operator("li.na"),
+        case_id="res-legacy00001",
+        granted=False,
+        reason="judicial listing",
+    )
+    assert refused_case.status == "refused" and refused_case.decided_by == "li.na"
+    # a restoration granted before the rule, as a record in the ledger: it ends nothing
+    before = system.view(P)
+    restored = {"action": "restore", "corrects": listing, "reported_at": "2027-06-02T08:00:00"}
+    feed(system, rec(2, P, "court.dishonest.able-but-refuses", "court", "2026-06-01", **restored))
+    after = system.view(P)
+    assert [e.qualified_id for e in after.entries if e.status == "active"] == [
+        "court-dishonest-debtors/dishonest-debtors"
+    ]
+    assert after.scores["rongcheng"].score == before.scores["rongcheng"].score  # the score too
+    assert not flies()
+    assert len(system.public_list("court-dishonest-debtors/dishonest-debtors")) == 1  # the population path
+    # the listing ends by its own rule: the debt paid (Art. 10(1))
+    feed(
+        system,
+        rec(3, P, "court.fulfilment.performed", "court", "2027-06-02", reported_at="2027-06-02T08:30:00"),
+    )
+    assert flies()
+
+
+def test_what_restoration_may_end_is_a_rule_over_items() -> None:
+    """The national restoration measures restore administrative records, not a judicial listing:
+    a judicial item may not be restored, nor one that can start a judicial list (a list that a
+    judicial item starts), whatever its own area; other records may."""
+    from socialcredit.dueprocess import restoration
+    from socialcredit.schemes import Scheme, shipped_registry
+
+    shipped = shipped_registry().schemes.values()
+    void = restoration.unrestorable(shipped)
+    assert "court.dishonest.able-but-refuses" in void and "court.fraud-conviction" in void
+    assert "traffic.drunk-driving" not in void and "food.safety-violation" not in void
+    assert restoration.refusal("traffic.red-light", shipped) is None
+
+    def item(code: str, area: str) -> dict[str, Any]:
+        return {"code": code, "title": code, "area": area, "polarity": "negative", "legal_basis": "b",
+                "sources": ["court"]}  # fmt: skip
+
+    mixed = Scheme.model_validate(
+        {
+            "id": "town",
+            "title": "Town",
+            "jurisdiction": "Town",
+            "items": [item("court.listed", "judicial"), item("tax.owed", "administrative")],
+            "lists": [
+                {
+                    "id": "debtors",
+                    "title": "Debtors",
+                    "kind": "black",
+                    "period_days": 730,
+                    "criteria": {"items": ["court.listed", "tax.owed"]},
+                    "legal_basis": "b",
+                }
+            ],
+        }  # fmt: skip
+    )
+    why = restoration.refusal("tax.owed", [mixed])
+    assert why is not None and why.startswith("tax.owed can put a subject on the judicial list town/debtors")
+    assert RESTORATION_RULE in " ".join(why.split())
 
 
 def test_verify_names_a_tampered_case_event(system: System, store_url: str) -> None:

@@ -504,8 +504,9 @@ def test_restoration_applied_and_granted(app: FastAPI, world: System, tokens: di
     }
     r = post_form(subject, me, f"{me}/restorations", {"record_id": minor, **fields, "commitment": ""})
     assert r.status_code == 422 and "commitment" in r.text and 'id="restoration-error"' in r.text
+    assert f'<option value="{COURT_RECORD}"' not in subject.get(me).text  # a court listing: never offered
     r = post_form(subject, me, f"{me}/restorations", {"record_id": COURT_RECORD, **fields})
-    assert r.status_code == 422 and "may be restored from" in r.text  # serious: a year's publication first
+    assert r.status_code == 422 and "is a judicial record" in r.text and "Art. 10" in r.text
     r = post_form(subject, me, f"{me}/restorations", {"record_id": minor, **fields})
     assert r.status_code == 303
     case_id = _case_id(subject.get(r.headers["location"]).text)

@@ -22,6 +22,7 @@ from typing import Any
 
 from socialcredit import access, codes, ledger
 from socialcredit.decisions import Decision, decide
+from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import Objection
 from socialcredit.dueprocess.suspension import apply_suspensions
 from socialcredit.ledger import IngestResult, Quarantined, Record
@@ -217,9 +218,10 @@ class Base(CaseFiles):
         later ``reported_at`` or case event among its inputs), and the organisations it includes
         as legal representative. Its inputs come in one read (``store/subjectreads.py``)."""
         inputs = read_subject(self.store, code, representatives=kind == "person")
-        records = [r for r in ledger.effective(inputs.records, at) if r.subject == code]
+        void = self.unrestorable_items()
+        records = [r for r in ledger.effective(inputs.records, at, (), void) if r.subject == code]
         represented = {
-            org: [r for r in ledger.effective(recs, at) if r.subject == org]
+            org: [r for r in ledger.effective(recs, at, (), void) if r.subject == org]
             for org, recs in inputs.represented.items()
         }
         scores = scores_for(code, kind, records, self.registry.scored(), at)
@@ -345,6 +347,16 @@ class Base(CaseFiles):
             self._registry_replaced()
             table = self.__dict__["_measures"]
         return table[1].get(measure_id)
+
+    def unrestorable_items(self) -> frozenset[str]:
+        """The items whose records credit restoration may not end under the schemes in force
+        (``dueprocess.restoration``), computed once per registry."""
+        cached = self.__dict__.get("_unrestorable")
+        if cached is None or cached[0] is not self.registry:
+            cached = (self.registry, frozenset(restoration.unrestorable(self.registry.schemes.values())))
+            self.__dict__["_unrestorable"] = cached
+        found: frozenset[str] = cached[1]
+        return found
 
     def _registry_replaced(self) -> None:
         """Forget everything computed under another registry (cached views and decisions are

@@ -54,7 +54,7 @@ class Disclosure(Casework):
             return cached[1]
         if cached is not None and cached[0][1] == at.date():
             return self._rescan(cached, heads, at)
-        superseded = self.store.superseded_ids()
+        superseded, void = self.store.superseded_ids(), self.unrestorable_items()
         reps = self.store.representatives()  # organisation -> person
         orgs_of: dict[str, list[str]] = {}
         for o, person in reps.items():
@@ -90,7 +90,7 @@ class Disclosure(Casework):
 
         kept: dict[str, list[Record]] = {}
         for code, recs in self.store.iter_by_subject():
-            eff = [r for r in ledger.effective(recs, at, superseded) if r.subject == code]
+            eff = [r for r in ledger.effective(recs, at, superseded, void) if r.subject == code]
             if code in reps or code in orgs_of:
                 kept[code] = eff  # representatives are scanned after their organisations are read
             if code not in orgs_of:

@@ -1,12 +1,15 @@
 """Credit restoration as a service: an application after a negative record's minimum
 publication period, decided with reasons; a granted one is a ``restore`` record, so scores, lists
-and decisions follow at once (national credit restoration measures)."""
+and decisions follow at once (national credit restoration measures). Only records the measures
+cover may be restored: never a judicial record or one that can start a judicial listing
+(``dueprocess.restoration``)."""
 
 from __future__ import annotations
 
 import secrets
 
 from socialcredit import access, codes, ledger
+from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import Restoration, restoration_eligible_from
 from socialcredit.service.base import NotFound
 from socialcredit.service.duties import Duties
@@ -25,7 +28,9 @@ class Restorations(Duties):
         obligations_fulfilled: str,
         commitment: str,
     ) -> Restoration:
-        """Apply to restore credit after a negative record's minimum publication period."""
+        """Apply to restore credit after a negative record's minimum publication period. A
+        judicial record, or one that can put a subject on a judicial list, is refused at once,
+        naming the rule (``dueprocess.restoration``): restoration never ends a court listing."""
         code = codes.validate(subject).value
         access.require(self.may_act_for(principal, code), "apply for restoration for this subject")
         record = next((r for r in self.view(code).records if r.record_id == record_id), None)
@@ -34,6 +39,7 @@ class Restorations(Duties):
         item = self.registry.item_defs[record.item]
         if item.polarity != "negative":
             raise ValueError(f"record_id: {record.item} is not a negative record")
+        self._require_restorable(record.item, "record_id")
         for name, text in (
             ("conduct_corrected", conduct_corrected),
             ("obligations_fulfilled", obligations_fulfilled),
@@ -85,6 +91,8 @@ class Restorations(Duties):
         if granted:
             original = self.store.record(c.record_id)
             assert original is not None
+            # an application filed before the rule, or under schemes since changed: refuse it
+            self._require_restorable(original.item, "upheld")
             row = {
                 "subject": original.subject,
                 "item": original.item,
@@ -108,3 +116,10 @@ class Restorations(Duties):
             {"granted": granted, "reason": reason, "record": record_id},
         )
         return self._restoration(c.id)
+
+    def _require_restorable(self, item: str, field: str) -> None:
+        """Refuse (naming ``field`` and the rule) a restoration of a record of ``item`` that the
+        national measures do not allow (``dueprocess.restoration``)."""
+        if item in self.unrestorable_items():
+            why = restoration.refusal(item, self.registry.schemes.values())
+            raise ValueError(f"{field}: {why}")

@@ -511,12 +511,16 @@ class Store:
                 yield current, group
 
     def superseded_ids(self) -> set[str]:
-        """Ids of every record some correction or withdrawal references."""
+        """Ids of every record some correction or withdrawal references. Restorations are left to
+        ``ledger.effective`` over the subject's own records, which knows which ones count (a
+        restoration never ends a judicial record: ``dueprocess.restoration``)."""
         with self.reader.connect() as conn:
             return {
                 c
                 for (c,) in conn.execute(
-                    select(t.records.c.corrects).where(t.records.c.corrects.is_not(None))
+                    select(t.records.c.corrects).where(
+                        t.records.c.corrects.is_not(None), t.records.c.action != "restore"
+                    )
                 )
             }
 

@@ -96,12 +96,14 @@ def _subject_context(
     items = system.registry.items()
     titles = {r.item: items[r.item].title if r.item in items else r.item for r in view.records}
     entries: list[tuple[ListEntry, str | None]] = [(e, shown(e.via) if e.via else None) for e in view.entries]
+    void = system.unrestorable_items()  # judicial records: never offered (dueprocess.restoration)
     restorable = [
         Restorable(r, titles[r.item], items[r.item].severity, eligible)
         for r in view.records
         if r.item in items
         and items[r.item].polarity == "negative"
         and r.action == "report"
+        and r.item not in void
         and (eligible := restoration_eligible_from(r.occurred_on, items[r.item].severity))
     ]
     rep = view.subject.legal_representative if view.subject else None
