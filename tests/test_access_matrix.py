@@ -84,6 +84,24 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
         {"operator": REACHES, "subject": REACHES},
     ),
     (
+        "POST /reviews",
+        "/reviews",
+        {"subject": P, "list_id": "rongcheng/d-grade", "statement": "a person should look at this"},
+        {"operator": REACHES, "subject": REACHES},
+    ),
+    (
+        "POST /reviews/{review_id}/decision",
+        "/reviews/nosuch/decision",
+        {"upheld": True, "reason": "checked"},
+        {"operator": 404},
+    ),
+    (
+        "POST /reviews/{review_id}/appeal",
+        "/reviews/nosuch/appeal",
+        {"statement": "please look again"},
+        {"operator": 404, "subject": 404},
+    ),
+    (
         "POST /restorations",
         "/restorations",
         {

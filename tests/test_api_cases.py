@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from socialcredit.api import create_app
 from socialcredit.service import System
-from tests.conftest import person
+from tests.conftest import Clock, person
 
 P, OTHER = person(71), person(72)
 COURT = "court-dishonest-debtors/dishonest-debtors"
@@ -118,6 +118,68 @@ def test_appeal_decided_by_another_operator_over_http(client: TestClient, system
     ]
     mine = client.get("/objections", headers=me).json()["data"][0]["detail"]["history"]
     assert [s["by"] for s in mine if s["by"]] == [OP, "li.na"]  # the subject sees who decided
+
+
+def test_human_review_over_http(client: TestClient, system: System, clock: Clock) -> None:
+    """GDPR (DOMAIN.md): a person may not be subject "to a solely automated decision with
+    significant effects without human review". ``POST /reviews`` asks for one of a listing by
+    grade; an operator involved in the subject's cases is refused (403, naming the rule), an
+    uninvolved one decides within 15 days, and the review is late on ``GET /overdue`` after."""
+    rows = [
+        {"subject": P, "item": item, "source": source, "source_record_id": f"d-{n}",
+         "occurred_on": f"2026-09-{n:02d}", "reported_at": f"2026-09-{n:02d}T09:00:00"}
+        for n, (item, source) in enumerate(
+            [("court.fraud-conviction", "court")] * 4 + [("traffic.drunk-driving", "traffic-police")] * 2, 1
+        )
+    ]  # fmt: skip
+    op = h(system, "operator", OP)
+    assert client.post("/records", json={"records": rows}, headers=op).json()["accepted"] == 6
+    me, other = h(system, "subject", P), h(system, "operator", "li.na")
+    # OP decides an objection of P's: involved from then on
+    rid = client.get(f"/subjects/{P}", headers=me).json()["records"][0]["record_id"]
+    obj = client.post(
+        "/objections", json={"subject": P, "record_id": rid, "statement": "x"}, headers=me
+    ).json()
+    assert client.post(
+        f"/objections/{obj['id']}/decision", json={"upheld": False, "reason": "r"}, headers=op
+    ).is_success
+    body = {"subject": P, "list_id": "rongcheng/d-grade", "statement": "a person should look at this"}
+    r = client.post("/reviews", json=body, headers=me)
+    assert r.status_code == 201, r.text
+    review = r.json()
+    assert (review["kind"], review["status"], review["detail"]["measures_stay"]) == (
+        "review",
+        "under review",
+        False,
+    )
+    decision = {"upheld": False, "reason": "the records stand"}
+    refused = client.post(f"/reviews/{review['id']}/decision", json=decision, headers=op)
+    assert refused.status_code == 403 and refused.json()["status"] == 403
+    assert (
+        f"{OP} is already involved" in refused.json()["error"] and "GDPR Art. 22" in refused.json()["error"]
+    )
+    # a review is decided at /reviews, an objection at /objections
+    assert (
+        client.post(f"/objections/{review['id']}/decision", json=decision, headers=other).status_code == 404
+    )
+    assert client.post(f"/reviews/{obj['id']}/decision", json=decision, headers=other).status_code == 404
+    clock.advance(days=16)
+    late = client.get("/overdue", headers=op).json()["data"]
+    assert [(x["kind"], x["id"]) for x in late] == [("review", review["id"])]
+    assert late[0]["late"] == [f"review was due by {review['detail']['review_due']}"]
+    done = client.post(f"/reviews/{review['id']}/decision", json=decision, headers=other).json()
+    assert (done["status"], done["detail"]["decided_by"]) == ("rejected", "li.na")
+    assert client.get("/overdue", headers=op).json()["count"] == 0
+    appealed = client.post(f"/reviews/{review['id']}/appeal", json={"statement": "hospital"}, headers=me)
+    assert appealed.status_code == 200 and appealed.json()["status"] == "under appeal"
+    again = client.post(f"/reviews/{review['id']}/decision", json=decision, headers=other)
+    assert again.status_code == 403 and "li.na decided the review" in again.json()["error"]
+    final = client.post(
+        f"/reviews/{review['id']}/decision", json=decision, headers=h(system, "operator", "zhao.lei")
+    )
+    assert final.json()["detail"]["appeal_decided_by"] == "zhao.lei"
+    mine = client.get("/objections", headers=me).json()["data"]
+    assert {c["kind"] for c in mine} == {"objection", "review"}
 
 
 def test_public_endpoints_need_no_key_and_publish_only_the_fields(client: TestClient, system: System) -> None:

@@ -180,6 +180,97 @@ def test_an_older_key_without_a_holder_is_its_own_principal(system: System, cloc
     assert done.appeal_decided_by == older.key_id != done.decided_by
 
 
+GDPR_ART_22 = "not to be subject to a solely automated decision with significant effects without human review"
+
+
+def _d_grade(system: System, who: str) -> list[str]:
+    """Records that bring ``who`` to grade D on Rongcheng's points (a list by grade: by rule)."""
+    rows = [rec(i, who, "court.fraud-conviction", "court", f"2026-09-{i:02d}") for i in range(1, 5)]
+    rows += [
+        rec(10 + i, who, "traffic.drunk-driving", "traffic-police", f"2026-09-{10 + i:02d}") for i in (1, 2)
+    ]
+    for n, r in rows:
+        r["source_record_id"] = f"{r['source']}-{who[-4:]}-{n}"
+    return feed(system, *rows)
+
+
+def test_human_review_of_a_listing_derived_by_rule(system: System, clock: Clock) -> None:
+    """GDPR (DOMAIN.md): a person has the right "not to be subject to a solely automated decision
+    with significant effects without human review and an explanation" (Art. 22). A listing by
+    grade is decided by no named official: the subject may ask for review, decided within 15
+    days by an operator not involved in the subject's cases so far; the list's
+    ``during_objection`` says whether measures stay meanwhile (Rongcheng's D list: suspended).
+    The court's list is decided by the court (SPC provisions, Art. 5): objected to, not reviewed."""
+    ids = _d_grade(system, P)
+    feed(system, rec(30, Q, "court.dishonest.able-but-refuses", "court", "2026-10-01"))
+    me = key(system, "subject", P)
+    wang, li, zhao = (key(system, "operator", who) for who in ("wang.fang", "li.na", "zhao.lei"))
+    subsidies = {"measure_id": "extra-scrutiny-subsidies", "principal": system.operator(), "purpose": "t"}
+    assert not system.check(P, **subsidies).allowed  # type: ignore[arg-type]
+    # wang.fang decided an earlier objection of P's: involved from then on
+    o = system.file_objection(principal=me, subject=P, record_id=ids[-1], statement="not me")
+    system.decide_objection(principal=wang, objection_id=o.id, upheld=False, reason="camera image")
+    court = "court-dishonest-debtors/dishonest-debtors"
+    with pytest.raises(ValueError, match=f"list_id: {court} is listed by a court.*object to it instead"):
+        system.file_review(principal=key(system, "subject", Q), subject=Q, list_id=court, statement="review")
+    assert "rongcheng/d-grade" in system.lists_by_rule() and court not in system.lists_by_rule()
+    r = system.file_review(
+        principal=me, subject=P, list_id="rongcheng/d-grade", statement="I was in hospital"
+    )
+    assert (r.kind, r.status, r.measures_stay, r.id[:4]) == ("review", "under review", False, "rev-")
+    assert r.review_due == clock.now.date() + dt.timedelta(days=15) and set(r.record_ids) == set(ids)
+    d = system.check(P, **subsidies)  # type: ignore[arg-type]
+    assert d.allowed and d.reasons[0].basis == "suspended" and f"review {r.id}" in d.reasons[0].text
+    with pytest.raises(ValueError, match="list_id: review .* is still open"):
+        system.file_review(principal=me, subject=P, list_id="rongcheng/d-grade", statement="again")
+    # the involved operator is refused, naming the rule; nothing is recorded
+    assert system.involved_in(r) == {"wang.fang"}
+    with pytest.raises(access.AccessDenied, match="wang.fang is already involved") as refused:
+        system.decide_objection(principal=wang, objection_id=r.id, upheld=True, reason="context")
+    assert GDPR_ART_22 in str(refused.value)
+    assert system._objection(r.id).status == "under review"
+    # an operator who filed a review for the subject is involved in it too
+    q_me = key(system, "subject", Q)
+    _d_grade(system, Q)
+    filed_for_q = system.file_review(
+        principal=li, subject=Q, list_id="rongcheng/d-grade", statement="on paper"
+    )
+    with pytest.raises(access.AccessDenied, match="li.na is already involved"):
+        system.decide_objection(principal=li, objection_id=filed_for_q.id, upheld=False, reason="no")
+    assert [c.id for c in system.cases(principal=q_me) if c.kind == "review"] == [filed_for_q.id]
+    # an uninvolved operator decides: the listing is set aside (its grounds withdrawn)
+    clock.advance(days=3)
+    done = system.decide_objection(principal=zhao, objection_id=r.id, upheld=True, reason="hospital records")
+    assert (done.status, done.decided_by) == ("corrected", "zhao.lei")
+    assert [(s.event, s.by) for s in done.history] == [
+        ("filed", None),
+        ("decided", "zhao.lei"),
+        ("corrected", "zhao.lei"),
+    ]
+    assert system.check(P, **subsidies).allowed  # type: ignore[arg-type]
+    assert not [e for e in system.view(P).entries if e.list_id == "d-grade" and e.status == "active"]
+    # the review of Q is late after 15 days: on the operators' overdue list
+    clock.advance(days=13)
+    [(late, why)] = system.overdue(principal=system.operator())
+    assert late.id == filed_for_q.id and why == [f"review was due by {filed_for_q.review_due.isoformat()}"]
+    report = system.transparency()
+    assert report["reviews"] == {"filed": 2, "set_aside": 1, "confirmed": 0, "open": 1, "overdue": 1}
+    assert report["objections"]["filed"] == 1
+    assert system.verify()["cases"] == []
+
+
+def test_a_review_suspends_for_whole_populations_too(system: System, clock: Clock) -> None:
+    """An open review suspends a listing as an open objection to it does, on the relational
+    engines as in the per-subject path: the export's spans hold reviews beside objections."""
+    from socialcredit.engines.suspending import objection_table
+
+    _d_grade(system, P)
+    me = key(system, "subject", P)
+    r = system.file_review(principal=me, subject=P, list_id="rongcheng/d-grade", statement="context")
+    rows = objection_table(system.store.case_events()).to_pylist()
+    assert {(x["objection"], x["list"], x["open_until"]) for x in rows} == {(r.id, "rongcheng/d-grade", None)}
+
+
 def test_notice_before_listing(system: System, clock: Clock) -> None:
     rows = [rec(i, P, "court.fraud-conviction", "court", f"2026-10-{20 + i:02d}") for i in range(1, 6)]
     ids = feed(system, *rows)

@@ -17,7 +17,9 @@ from socialcredit.cli import JsonOpt, app, emit, err, fail, open_system, out
 from socialcredit.dueprocess.cases import Objection, Restoration
 from socialcredit.service import NotFound
 
-cases_app = typer.Typer(help="Objections, appeals, restoration, notices and deadlines.", no_args_is_help=True)
+cases_app = typer.Typer(
+    help="Objections, appeals, human reviews, restoration, notices and deadlines.", no_args_is_help=True
+)
 public_app = typer.Typer(
     help="What the public sees: lists, lookups, the transparency report.", no_args_is_help=True
 )
@@ -50,7 +52,7 @@ def _show_case(c: Objection | Restoration, as_json: bool) -> None:
         return
     if isinstance(c, Objection):
         target = c.list_id or ", ".join(c.record_ids)
-        out.print(f"objection {c.id} by {c.subject} against {target}: [bold]{c.status}[/]", highlight=False)
+        out.print(f"{c.kind} {c.id} by {c.subject} against {target}: [bold]{c.status}[/]", highlight=False)
         out.print(
             f"  review due {c.review_due}; measures {'stay' if c.measures_stay else 'suspended'} while open",
             highlight=False,
@@ -85,7 +87,7 @@ def cases_list(
     open_only: Annotated[bool, typer.Option("--open", help="Only open cases")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Objections and restoration applications."""
+    """Objections, reviews and restoration applications, each decision with its decider."""
     system = open_system()
     subject = _guard(codes.validate, code).value if code else None
     found = system.cases(principal=system.operator(), subject=subject, open_only=open_only)
@@ -161,9 +163,35 @@ def cases_object(
     _show_case(c, as_json)
 
 
+@cases_app.command("review")
+def cases_review(
+    code: Annotated[str, typer.Argument(help="The subject asking")],
+    list_id: Annotated[str, typer.Option("--list", help="The listing to review (scheme/list)")],
+    statement: Annotated[str, typer.Option(help="Why a person should look at it, in the subject's words")],
+    evidence: Annotated[list[str] | None, typer.Option(help="Evidence reference (repeatable)")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ask for human review of a listing the system derived by rule (a list by grade, say: GDPR
+    Art. 22), on a subject's behalf. Decided within 15 days, with ``cases decide``, by an operator
+    not involved in the subject's cases so far."""
+    system = open_system()
+    subject = _guard(codes.validate, code).value
+    c = _guard(
+        system.file_review,
+        principal=system.operator(),
+        subject=subject,
+        list_id=list_id,
+        statement=statement,
+        evidence=evidence or [],
+    )
+    _show_case(c, as_json)
+
+
 @cases_app.command("decide")
 def cases_decide(
-    case_id: Annotated[str, typer.Argument(help="An objection (under review or appeal) or a restoration")],
+    case_id: Annotated[
+        str, typer.Argument(help="An objection or a review (under review or appeal), or a restoration")
+    ],
     reason: Annotated[str, typer.Option(help="The reason, shown to the subject")],
     uphold: Annotated[bool, typer.Option("--uphold/--reject", help="Uphold (grant) or reject (refuse)")],
     by: Annotated[
@@ -199,11 +227,11 @@ def cases_decide(
 
 @cases_app.command("appeal")
 def cases_appeal(
-    case_id: Annotated[str, typer.Argument(help="A rejected objection")],
+    case_id: Annotated[str, typer.Argument(help="A rejected objection or review")],
     statement: Annotated[str, typer.Option(help="Grounds of appeal")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Appeal a rejected objection within the appeal period."""
+    """Appeal a rejected objection (or a review that confirmed a listing) within the appeal period."""
     system = open_system()
     _show_case(
         _guard(system.appeal, principal=system.operator(), objection_id=case_id, statement=statement), as_json

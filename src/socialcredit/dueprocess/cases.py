@@ -1,4 +1,4 @@
-"""Objections, appeals and restoration applications as event-sourced cases.
+"""Objections, appeals, reviews and restoration applications as event-sourced cases.
 
 A case's state and deadlines are folded from its events, so the history of who did what and when
 is never overwritten. Deadlines default to the court's rules (Art. 12 of the SPC provisions on the
@@ -20,6 +20,13 @@ from socialcredit.dueprocess.calendar import add_working_days
 
 CaseKind = Literal["objection", "restoration", "review"]
 MIN_PUBLICATION_DAYS = {"minor": 0, "general": 90, "serious": 365}
+OBJECTION_KINDS: tuple[CaseKind, ...] = ("objection", "review")
+"""The case kinds folded as objections (:func:`fold_objection`). A review is a subject's request
+for human review of a listing the system derived by rule (GDPR Art. 22: not to be subject to a
+solely automated decision without human review), folded, decided, appealed and suspending
+measures exactly as an objection to the listing is; only who may decide it differs."""
+HUMAN_REVIEW_DAYS = 15
+"""A review is decided within 15 days (at most the scheme's review period)."""
 DECISIONS = frozenset({"decided", "appeal_decided", "corrected"})
 """The events that decide (or carry out a decision): each names its decider (``decider`` in the
 payload, the principal of the key that took it), so the case history says who decided."""
@@ -105,7 +112,7 @@ class Objection:
     appeal_decided_by: str | None = None
     events: tuple[CaseEvent, ...] = ()
 
-    kind: str = "objection"  # or "review": a human review of a listing derived by rule
+    kind: CaseKind = "objection"  # or "review": a human review of a listing derived by rule
 
     @property
     def is_open(self) -> bool:
@@ -150,7 +157,7 @@ class Restoration:
     decided_by: str | None = None
     events: tuple[CaseEvent, ...] = ()
 
-    kind: str = "restoration"
+    kind: CaseKind = "restoration"
 
     @property
     def is_open(self) -> bool:
@@ -169,14 +176,17 @@ class Restoration:
 def fold_objection(
     events: Sequence[CaseEvent], deadlines: Deadlines, holidays: frozenset[dt.date] = frozenset()
 ) -> Objection:
-    """The state of an objection from its events (the first must be ``filed``)."""
+    """The state of an objection, or of a review (:data:`OBJECTION_KINDS`), from its events (the
+    first must be ``filed``)."""
     first = events[0]
     if first.kind != "filed":
         raise ValueError(f"case {first.case_id}: the first event must be 'filed', not {first.kind!r}")
     p = first.payload
+    kind: CaseKind = "review" if first.case_kind == "review" else "objection"
+    days = min(deadlines.review_days, HUMAN_REVIEW_DAYS) if kind == "review" else deadlines.review_days
     state: dict[str, Any] = {
         "status": "under review",
-        "review_due": first.at.date() + dt.timedelta(days=deadlines.review_days),
+        "review_due": first.at.date() + dt.timedelta(days=days),
     }
     for e in events[1:]:
         day = e.at.date()
@@ -226,6 +236,7 @@ def fold_objection(
         filed_by=first.key_id,
         measures_stay=bool(p.get("measures_stay", True)),
         events=tuple(events),
+        kind=kind,
         **state,
     )
 

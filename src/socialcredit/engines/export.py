@@ -380,8 +380,9 @@ def export_ledger(
     overlay = _supersessions(store, directory, start, count) if earlier else _empty_supersessions()
     _write_subjects(store, directory, int(earlier["subjects"]) if earlier else 0, subjects)
     _write_representatives(store, directory)
-    # the objections as far as the cases chain went when the export began, as the records
-    events = [e for e in store.case_events(case_kind="objection") if e.seq <= cases]
+    # the objections and reviews as far as the cases chain went when the export began, as the
+    # records (restorations' events are left out by objection_table)
+    events = [e for e in store.case_events() if e.seq <= cases]
     objections = objection_table(events)
     side = {
         "objections.parquet": objections,

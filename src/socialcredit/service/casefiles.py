@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from socialcredit import access
 from socialcredit.dueprocess.cases import (
     DECISIONS,
+    OBJECTION_KINDS,
     CaseEvent,
     Deadlines,
     Objection,
@@ -30,10 +31,6 @@ from socialcredit.store import Store
 Case = Objection | Restoration
 """A case as the services return it: an objection (or a review, ``kind == "review"``, folded the
 same way) or a restoration application."""
-
-OBJECTION_KINDS = ("objection", "review")
-"""The case kinds folded as objections: a review is an objection to a listing derived by rule,
-decided by someone not yet involved (``service/duties.py``)."""
 
 
 class NotFound(LookupError):
@@ -97,11 +94,15 @@ class CaseFiles:
         out = []
         for e in events:
             if e.kind in DECISIONS and "decider" not in e.payload and e.key_id is not None:
-                stored = self.store.key(e.key_id)
-                by = access.holder_of(e.key_id, stored.principal if stored else None)
-                e = dataclasses.replace(e, payload={**e.payload, "decider": by})
+                e = dataclasses.replace(e, payload={**e.payload, "decider": self._key_holder(e.key_id)})
             out.append(e)
         return out
+
+    def _key_holder(self, key_id: str) -> str:
+        """The principal of a key by id (``access.holder_of``); a key the store does not hold
+        (the command line's ``local``) is its own."""
+        stored = self.store.key(key_id)
+        return access.holder_of(key_id, stored.principal if stored else None)
 
     def _objection(self, case_id: str) -> Objection:
         """An objection or a review by id."""

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from socialcredit import access, codes, ledger
-from socialcredit.dueprocess.cases import Objection, Restoration
+from socialcredit.dueprocess import restoration, review
+from socialcredit.dueprocess.cases import CaseKind, Objection, Restoration
 from socialcredit.ledger import Quarantined
 from socialcredit.schemes.loader import SchemeError
 from socialcredit.service.base import NotFound, Row
@@ -58,8 +59,46 @@ class Casework(Restorations):
         evidence: Sequence[str] = (),
     ) -> Objection:
         """Object to one of the subject's records or to a list entry. The deadlines start now."""
+        return self._file("objection", principal, subject, record_id, list_id, statement, evidence)
+
+    def file_review(
+        self,
+        *,
+        principal: access.Principal,
+        subject: str,
+        list_id: str,
+        statement: str,
+        evidence: Sequence[str] = (),
+    ) -> Objection:
+        """Ask for a person to review a listing the system derived by rule (GDPR Art. 22; which
+        listings: ``dueprocess.review``). Filed, suspending measures (per the list's
+        ``during_objection``), decided and appealed as an objection to the listing is, within 15
+        days, by an operator not involved in the subject's cases so far (``Duties``)."""
+        return self._file("review", principal, subject, None, list_id, statement, evidence)
+
+    def lists_by_rule(self) -> frozenset[str]:
+        """The lists (``scheme/list``) whose entries the system derives by rule, with no decision
+        by a named official, so a subject may ask for human review of them
+        (``dueprocess.review``)."""
+        judicial = restoration.judicial_items(self.registry.schemes.values())
+        lists = self.registry.lists()
+        return frozenset(f"{s.id}/{x.id}" for s, x in lists if not review.decided_by_official(x, judicial))
+
+    def _file(
+        self,
+        kind: CaseKind,
+        principal: access.Principal,
+        subject: str,
+        record_id: str | None,
+        list_id: str | None,
+        statement: str,
+        evidence: Sequence[str],
+    ) -> Objection:
+        """File an objection or a review (one path: they differ only in what may be reviewed and
+        who may decide)."""
         code = codes.validate(subject).value
-        access.require(self.may_act_for(principal, code), "object on behalf of this subject")
+        what = "object" if kind == "objection" else "ask for a review"
+        access.require(self.may_act_for(principal, code), f"{what} on behalf of this subject")
         if (record_id is None) == (list_id is None):
             raise ValueError("record_id: give either a record_id or a list_id to object to")
         statement = statement.strip()
@@ -70,6 +109,7 @@ class Casework(Restorations):
             raise ValueError("evidence: at most 20 references of at most 500 characters")
         view = self.view(code)
         stay = False
+        extra: dict[str, str | None] = {}
         if record_id is not None:
             if record_id not in {r.record_id for r in view.records}:
                 raise NotFound(f"record_id: no record {record_id!r} in force for this subject")
@@ -90,6 +130,12 @@ class Casework(Restorations):
             )
             if entry is None:
                 raise NotFound(f"list_id: the subject has no current entry on {list_id}")
+            if kind == "review":
+                judicial = restoration.judicial_items(self.registry.schemes.values())
+                why = review.refusal(lst, list_id, judicial)
+                if why is not None:
+                    raise ValueError(f"list_id: {why}")
+                extra = {"via": entry.via, "since": entry.since.isoformat()}
             record_ids = [g for g in entry.grounds if g in {r.record_id for r in view.records}]
             if not record_ids:  # a grade-based list: its grounds are the records that lowered the score
                 scheme = self.registry.scheme(entry.scheme)
@@ -99,15 +145,19 @@ class Casework(Restorations):
         open_same = [
             o
             for o in self.cases(principal=self.operator(), subject=code, open_only=True)
-            if isinstance(o, Objection) and set(o.record_ids) == set(record_ids) and o.list_id == list_id
+            if isinstance(o, Objection)
+            and o.kind == kind
+            and set(o.record_ids) == set(record_ids)
+            and o.list_id == list_id
         ]
         if open_same:
-            raise ValueError(f"record_id: objection {open_same[0].id} about the same thing is still open")
-        case_id = "obj-" + secrets.token_hex(6)
+            field = "record_id" if list_id is None else "list_id"
+            raise ValueError(f"{field}: {kind} {open_same[0].id} about the same thing is still open")
+        case_id = ("obj-" if kind == "objection" else "rev-") + secrets.token_hex(6)
         self._event(
             principal,
             case_id,
-            "objection",
+            kind,
             "filed",
             code,
             {
@@ -116,6 +166,7 @@ class Casework(Restorations):
                 "statement": statement,
                 "evidence": evidence,
                 "measures_stay": stay,
+                **extra,
             },
         )
         return self._objection(case_id)
@@ -134,15 +185,15 @@ class Casework(Restorations):
                         "subject": original.subject,
                         "item": original.item,
                         "source": original.source,
-                        "source_record_id": f"objection:{objection.id}:{n}",
+                        "source_record_id": f"{objection.kind}:{objection.id}:{n}",
                         "occurred_on": original.occurred_on,
                         "action": "withdraw",
                         "corrects": rid,
-                        "evidence": f"objection {objection.id} upheld: {reason}"[:2000],
+                        "evidence": f"{objection.kind} {objection.id} upheld: {reason}"[:2000],
                     },
                 )
             )
-        result = self.ingest(rows, origin=f"objection {objection.id}", principal=principal)
+        result = self.ingest(rows, origin=f"{objection.kind} {objection.id}", principal=principal)
         if result.quarantined:
             raise ValueError("; ".join(r for q in result.quarantine for r in q.reasons))
         return [
@@ -154,32 +205,47 @@ class Casework(Restorations):
     def decide_objection(
         self, *, principal: access.Principal, objection_id: str, upheld: bool, reason: str
     ) -> Objection:
-        """An operator's review. Upheld: the records are withdrawn at once, so scores, lists and
-        decisions change at once."""
+        """An operator's review of an objection, or a human review of a listing (by an operator
+        not involved so far). Upheld: the records named are withdrawn at once, so scores, lists
+        and decisions change at once."""
         access.require(principal.role == "operator", "decide objections")
         o = self._objection(objection_id)
         if o.status != "under review":
-            raise ValueError(f"objection_id: objection {o.id} is {o.status}, not under review")
+            raise ValueError(f"objection_id: {o.kind} {o.id} is {o.status}, not under review")
+        if o.kind == "review":
+            self._require_uninvolved(principal, o)
         if not reason.strip():
             raise ValueError("reason: a decision must give its reason")
-        self._event(principal, o.id, "objection", "decided", o.subject, {"upheld": upheld, "reason": reason})
+        self._event(principal, o.id, o.kind, "decided", o.subject, {"upheld": upheld, "reason": reason})
         if upheld:
             records = self._correct(principal, o, reason)
-            self._event(principal, o.id, "objection", "corrected", o.subject, {"records": records})
+            self._event(principal, o.id, o.kind, "corrected", o.subject, {"records": records})
         return self._objection(o.id)
 
-    def appeal(self, *, principal: access.Principal, objection_id: str, statement: str) -> Objection:
-        """Appeal a rejected objection within the appeal period."""
+    def appeal(
+        self,
+        *,
+        principal: access.Principal,
+        objection_id: str,
+        statement: str,
+        kind: CaseKind | None = None,
+    ) -> Objection:
+        """Appeal a rejected objection (or review) within the appeal period; ``kind``, if given,
+        is the kind of case the caller means (another is not found)."""
         o = self._objection(objection_id)
+        if kind is not None and o.kind != kind:
+            raise NotFound(f"{kind}_id: no {kind} {objection_id!r}")
         access.require(self.may_act_for(principal, o.subject), "appeal for this subject")
         if o.status != "rejected":
-            raise ValueError(f"objection_id: only a rejected objection can be appealed (it is {o.status})")
+            raise ValueError(
+                f"objection_id: only a rejected objection or review can be appealed (it is {o.status})"
+            )
         assert o.appeal_until is not None
         if self.clock().date() > o.appeal_until:
             raise ValueError(f"objection_id: the appeal period ended on {o.appeal_until.isoformat()}")
         if not 1 <= len(statement.strip()) <= 4000:
             raise ValueError("statement: must be 1 to 4000 characters")
-        self._event(principal, o.id, "objection", "appealed", o.subject, {"statement": statement.strip()})
+        self._event(principal, o.id, o.kind, "appealed", o.subject, {"statement": statement.strip()})
         return self._objection(o.id)
 
     def decide_appeal(
@@ -190,16 +256,16 @@ class Casework(Restorations):
         access.require(principal.role == "operator", "decide appeals")
         o = self._objection(objection_id)
         if o.status != "under appeal":
-            raise ValueError(f"objection_id: objection {o.id} is {o.status}, not under appeal")
+            raise ValueError(f"objection_id: {o.kind} {o.id} is {o.status}, not under appeal")
         self._require_appeal_decider(principal, o)
         if not reason.strip():
             raise ValueError("reason: a decision must give its reason")
         self._event(
-            principal, o.id, "objection", "appeal_decided", o.subject, {"upheld": upheld, "reason": reason}
+            principal, o.id, o.kind, "appeal_decided", o.subject, {"upheld": upheld, "reason": reason}
         )
         if upheld:
             records = self._correct(principal, o, reason)
-            self._event(principal, o.id, "objection", "corrected", o.subject, {"records": records})
+            self._event(principal, o.id, o.kind, "corrected", o.subject, {"records": records})
         return self._objection(o.id)
 
     def overdue(self, *, principal: access.Principal) -> list[tuple[Objection | Restoration, list[str]]]:
@@ -269,7 +335,8 @@ class Casework(Restorations):
         overturned: dict[str, int] = {}
         days: dict[str, list[float]] = {}
         for case in self.cases(principal=self.operator()):
-            if isinstance(case, Objection) and case.corrected_at is not None:
+            # a review set aside a listing by rule, not a source's error: not counted
+            if isinstance(case, Objection) and case.kind == "objection" and case.corrected_at is not None:
                 for rid in case.record_ids:
                     rec = self.store.record(rid)
                     if rec is None:

@@ -12,10 +12,11 @@ names, ``access.Principal.holder``) and operator keys must name their holder
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from socialcredit import access
+from socialcredit.dueprocess import review
 from socialcredit.dueprocess.cases import DECISIONS, CaseEvent, CaseKind, Objection
 from socialcredit.service.base import Base
 
@@ -54,6 +55,24 @@ class Duties(Base):
                 f"appeal is decided by a different official ({ART_12})"
             )
 
-    def _deciders(self, events: Iterable[CaseEvent]) -> set[str]:
-        """The principals who decided anything in these events."""
-        return {by for e in self._with_deciders(list(events)) if (by := e.decider) is not None}
+    def involved_in(self, o: Objection) -> set[str]:
+        """The principals involved so far in the cases related to review ``o``: whoever decided
+        anything in a case of its subject (or of the organisation its entry comes through), and
+        an operator who filed the review on the subject's behalf."""
+        subjects = {o.subject, *([via] if (via := o.events[0].payload.get("via")) else [])}
+        events = [e for s in sorted(subjects) for e in self.store.case_events(subject=s)]
+        out = {by for e in self._with_deciders(events) if (by := e.decider) is not None}
+        filed = o.events[0]
+        if filed.role == "operator" and filed.key_id is not None:
+            out.add(self._key_holder(filed.key_id))
+        return out
+
+    def _require_uninvolved(self, principal: access.Principal, o: Objection) -> None:
+        """A human review is decided by an operator not involved so far (:meth:`involved_in`):
+        a person who already decided about the subject would review their own work."""
+        if principal.holder in self.involved_in(o):
+            raise access.AccessDenied(
+                f"decide review {o.id}: {principal.holder} is already involved in this subject's cases "
+                f"(a decision, or filing this review), and a human review is decided by an operator "
+                f"not involved so far ({review.BASIS}; as {ART_12})"
+            )
