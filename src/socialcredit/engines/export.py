@@ -8,7 +8,7 @@ Layout of an export directory (schema version 7)::
                                        subject of a record, one file per run that numbered
                                        subjects (numbers N and up)
     representatives.parquet            organisation, representative: each organisation's legal representative
-    objections.parquet                 when each objection was open, and what it names
+    objections.parquet                 when each objection or review was open, and what it names
                                        (``engines.suspending.OBJECTION_SCHEMA``)
     supersessions.parquet              seq, superseded_at: records of earlier generations
                                        superseded since their files were written
