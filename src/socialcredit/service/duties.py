@@ -74,5 +74,5 @@ class Duties(Base):
             raise access.AccessDenied(
                 f"decide review {o.id}: {principal.holder} is already involved in this subject's cases "
                 f"(a decision, or filing this review), and a human review is decided by an operator "
-                f"not involved so far ({review.BASIS}; as {ART_12})"
+                f"not involved so far ({review.BASIS})"
             )
