@@ -22,7 +22,7 @@ from tests.conftest import org, person
 
 P, OTHER = person(91), person(92)
 ROLES: dict[str, str | None] = {
-    "operator": None,
+    "operator": "wang.fang",
     "agency": "traffic-police",
     "relying_party": "airlines",
     "subject": P,
@@ -82,6 +82,24 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
         "/objections/OBJECTION/appeal",
         {"statement": "please look again"},
         {"operator": REACHES, "subject": REACHES},
+    ),
+    (
+        "POST /reviews",
+        "/reviews",
+        {"subject": P, "list_id": "rongcheng/d-grade", "statement": "a person should look at this"},
+        {"operator": REACHES, "subject": REACHES},
+    ),
+    (
+        "POST /reviews/{review_id}/decision",
+        "/reviews/nosuch/decision",
+        {"upheld": True, "reason": "checked"},
+        {"operator": 404},
+    ),
+    (
+        "POST /reviews/{review_id}/appeal",
+        "/reviews/nosuch/appeal",
+        {"statement": "please look again"},
+        {"operator": 404, "subject": 404},
     ),
     (
         "POST /restorations",

@@ -15,7 +15,7 @@ from tests.conftest import org, person
 
 P, OTHER = person(21), person(22)
 ROLES = {
-    "operator": None,
+    "operator": "wang.fang",
     "agency": "traffic-police",
     "relying_party": "airlines",
     "subject": P,

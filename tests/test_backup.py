@@ -117,7 +117,7 @@ def populate(system: System, clock: Clock) -> dict[str, str]:
         system.check(P, "no-flights", system.operator(), purpose=f"ticket {i}")
     system.read(person(81), system.operator(), purpose="review")
     keys = {
-        "operator": system.create_key("operator", None).token,
+        "operator": system.create_key("operator", "wang.fang").token,
         "subject": system.create_key("subject", P, expires_at=clock.now.replace(year=2030)).token,
     }
     revoked = system.create_key("auditor", None)

@@ -166,6 +166,7 @@ def test_keys_create_list_revoke(env: Path) -> None:
         (["lint", "/nonexistent.yaml"], "no such file"),
         (["keys", "create", "king"], "ROLE: 'king' is not one of"),
         (["keys", "create", "subject", "123"], "PRINCIPAL: code '123'"),
+        (["keys", "create", "operator"], "PRINCIPAL: an operator key must name the person who holds it"),
         (["keys", "revoke", "nope"], "KEY_ID: no active key 'nope'"),
     ],
 )

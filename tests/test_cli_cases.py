@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
-from tests.conftest import org, person
+import pytest
+
+from socialcredit import cli
+from socialcredit.service import System
+from tests.conftest import NOW, Clock, org, person
 from tests.test_cli import env, jrun, run  # noqa: F401  (env is a fixture)
 
 P, ORG = person(61), org(61)
@@ -60,7 +65,9 @@ def test_objection_decided_from_the_command_line(env: Path) -> None:  # noqa: F8
     assert [c["id"] for c in jrun("cases", "list", P, "--open")] == [case["id"]]
     rows = jrun("public", "list", court_list)
     assert [r["name"] for r in rows] == ["Zhou Li"] and P not in json.dumps(rows)
-    decided = jrun("cases", "decide", case["id"], "--uphold", "--reason", "transfer verified")
+    decided = jrun(
+        "cases", "decide", case["id"], "--uphold", "--reason", "transfer verified", "--by", "wang.fang"
+    )
     assert decided["status"] == "corrected"
     assert run("check", P, "no-flights").exit_code == 0
     assert jrun("public", "list", court_list) == []
@@ -72,6 +79,71 @@ def test_objection_decided_from_the_command_line(env: Path) -> None:  # noqa: F8
     assert jrun("verify")["ok"]
 
 
+def test_appeal_from_the_command_line_names_another_decider(env: Path) -> None:  # noqa: F811
+    """SPC provisions, Art. 12 (DOMAIN.md): the first decision and the review "are made by
+    different bodies": ``--by`` names who decides, and the objection's decider may not decide its
+    appeal."""
+    court_list = _seed(env)
+    case = jrun("cases", "object", P, "--list", court_list, "--statement", "paid")
+    jrun("cases", "decide", case["id"], "--reject", "--reason", "no receipt", "--by", "wang.fang")
+    jrun("cases", "appeal", case["id"], "--statement", "receipt attached")
+    same = run("cases", "decide", case["id"], "--uphold", "--reason", "ok", "--by", "wang.fang")
+    assert same.exit_code == 2
+    assert "refused: may not decide the appeal" in " ".join(same.stderr.split())
+    assert "wang.fang decided the objection" in " ".join(same.stderr.split())
+    done = jrun("cases", "decide", case["id"], "--uphold", "--reason", "receipt verified", "--by", "li.na")
+    assert (done["decided_by"], done["appeal_decided_by"], done["status"]) == (
+        "wang.fang",
+        "li.na",
+        "corrected",
+    )
+    assert [h["by"] for h in done["history"] if h["by"]] == ["wang.fang", "li.na", "li.na"]
+    shown = run("cases", "list", P)
+    text = " ".join(shown.stdout.split())
+    assert "by wang.fang: no receipt" in text and "appeal decided" in text and "by li.na" in text
+
+
+def test_review_from_the_command_line(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """GDPR (DOMAIN.md): no "solely automated decision with significant effects without human
+    review". ``cases review`` asks for one of a listing by grade; the command-line user who filed
+    it (``local``) is involved and may not decide it; it is late in ``cases overdue`` after 15
+    days; an uninvolved operator (``--by``) decides it."""
+    clock = Clock(NOW)
+    monkeypatch.setattr(cli, "System", functools.partial(System, clock=clock))
+    f = env / "d.jsonl"
+    rows = [
+        {"subject": P, "item": item, "source": source, "source_record_id": f"d-{n}",
+         "occurred_on": f"2026-09-{n:02d}", "reported_at": f"2026-09-{n:02d}T09:00:00"}
+        for n, (item, source) in enumerate(
+            [("court.fraud-conviction", "court")] * 4 + [("traffic.drunk-driving", "traffic-police")] * 2, 1
+        )
+    ]  # fmt: skip
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert jrun("ingest", str(f))["accepted"] == 6
+    case = jrun("cases", "review", P, "--list", "rongcheng/d-grade", "--statement", "I was in hospital")
+    assert (case["kind"], case["status"], case["measures_stay"]) == ("review", "under review", False)
+    assert run("check", P, "extra-scrutiny-subsidies").exit_code == 0  # suspended meanwhile
+    court = run(
+        "cases", "review", P, "--list", "court-dishonest-debtors/dishonest-debtors", "--statement", "x"
+    )
+    assert court.exit_code == 2 and "no current entry" in court.stderr
+    involved = run("cases", "decide", case["id"], "--reject", "--reason", "x", "--by", "local")
+    assert involved.exit_code == 2 and "local is already involved" in " ".join(involved.stderr.split())
+    clock.advance(days=16)
+    late = run("cases", "overdue", "--json")
+    assert late.exit_code == 1
+    [row] = json.loads(late.stdout)
+    assert (row["kind"], row["id"], row["late"]) == (
+        "review",
+        case["id"],
+        [f"review was due by {case['review_due']}"],
+    )
+    done = jrun("cases", "decide", case["id"], "--reject", "--reason", "records stand", "--by", "wang.fang")
+    assert (done["status"], done["decided_by"]) == ("rejected", "wang.fang")
+    assert run("check", P, "extra-scrutiny-subsidies").exit_code == 1
+    assert jrun("cases", "overdue") == []
+
+
 def test_public_lookup_and_bad_input(env: Path) -> None:  # noqa: F811
     _seed(env)
     found = jrun("public", "lookup", ORG)
@@ -81,7 +153,11 @@ def test_public_lookup_and_bad_input(env: Path) -> None:  # noqa: F811
     for args, message in [
         (["cases", "object", P, "--statement", "x"], "give either a record_id or a list_id"),
         (["cases", "object", "123", "--statement", "x", "--record", "r"], "CODE: invalid length"),
-        (["cases", "decide", "obj-nope", "--reject", "--reason", "x"], "CASE_ID: no case 'obj-nope'"),
+        (
+            ["cases", "decide", "obj-nope", "--reject", "--reason", "x", "--by", "wang.fang"],
+            "CASE_ID: no case 'obj-nope'",
+        ),
+        (["cases", "decide", "obj-nope", "--reject", "--reason", "x", "--by", " "], "--by: an operator key"),
         (
             [
                 "cases",
@@ -116,7 +192,7 @@ def test_holiday_calendar_moves_deadlines(env: Path) -> None:  # noqa: F811
     (env / "home").mkdir(parents=True, exist_ok=True)  # with PostgreSQL nothing else creates it
     (env / "home" / "holidays.txt").write_text("# public holidays\n" + "".join(f"{d}\n" for d in holidays))
     case = jrun("cases", "object", P, "--record", rid, "--statement", "wrong person")
-    decided = jrun("cases", "decide", case["id"], "--uphold", "--reason", "checked")
+    decided = jrun("cases", "decide", case["id"], "--uphold", "--reason", "checked", "--by", "wang.fang")
     expected = WorkingCalendar(frozenset(holidays)).add_working_days(today, 3)
     assert decided["correction_due"] == expected.isoformat()
     assert expected > WorkingCalendar().add_working_days(today, 3)

@@ -97,15 +97,178 @@ def test_suspending_list_lifts_measures_while_objection_is_open(system: System, 
     # a rejected objection ends the suspension; the appeal window is 10 days
     clock.advance(days=1)
     r = system.decide_objection(
-        principal=system.operator(), objection_id=o.id, upheld=False, reason="records verified"
+        principal=system.operator("wang.fang"), objection_id=o.id, upheld=False, reason="records verified"
     )
     assert r.status == "rejected" and r.appeal_until == clock.now.date() + dt.timedelta(days=10)
     assert not system.check(P, "extra-scrutiny-subsidies", system.operator(), purpose="t").allowed
     a = system.appeal(principal=me, objection_id=o.id, statement="the court mixed me up with my namesake")
     assert a.status == "under appeal" and a.appeal_due == clock.now.date() + dt.timedelta(days=15)
-    up = system.decide_appeal(principal=system.operator(), objection_id=o.id, upheld=True, reason="namesake")
+    up = system.decide_appeal(
+        principal=system.operator("li.na"), objection_id=o.id, upheld=True, reason="namesake"
+    )
     assert up.status == "corrected"
     assert system.view(P).scores["rongcheng"].grade == "A"
+
+
+def test_appeal_is_decided_by_another_official(system: System, clock: Clock) -> None:
+    """SPC provisions on the list of dishonest judgment debtors, Art. 12 (DOMAIN.md): "against a
+    rejection, review by the next higher court within 10 days of service, decided within 15 days
+    ... So the first decision and the review are made by different bodies." Here the bodies are
+    principals: the holder who decided the objection may not decide its appeal, whichever of
+    their keys they use; anyone else may, and the history names each decider (issue 16, 3)."""
+    [rid] = feed(system, rec(1, P, "traffic.red-light", "traffic-police", "2026-10-01"))
+    me = key(system, "subject", P)
+    desk = key(system, "operator", "wang.fang")
+    phone = key(system, "operator", "wang.fang")
+    o = system.file_objection(principal=me, subject=P, record_id=rid, statement="I was abroad")
+    rejected = system.decide_objection(principal=desk, objection_id=o.id, upheld=False, reason="camera")
+    assert rejected.decided_by == "wang.fang"
+    system.appeal(principal=me, objection_id=o.id, statement="passport stamps attached")
+    for same in (desk, phone, system.operator("wang.fang")):
+        with pytest.raises(access.AccessDenied, match="wang.fang decided the objection.*Art. 12") as refused:
+            system.decide_appeal(principal=same, objection_id=o.id, upheld=True, reason="stamps")
+        assert "different official" in str(refused.value)
+    assert system.cases(principal=me)[0].status == "under appeal"  # nothing was recorded
+    other = key(system, "operator", "li.na")
+    done = system.decide_appeal(principal=other, objection_id=o.id, upheld=True, reason="stamps verified")
+    assert (done.status, done.decided_by, done.appeal_decided_by) == ("corrected", "wang.fang", "li.na")
+    assert [(s.event, s.by) for s in done.history] == [
+        ("filed", None),
+        ("decided", "wang.fang"),
+        ("appealed", None),
+        ("appeal_decided", "li.na"),
+        ("corrected", "li.na"),
+    ]
+    assert system.verify()["cases"] == []
+
+
+def test_an_older_key_without_a_holder_is_its_own_principal(system: System, clock: Clock) -> None:
+    """Decisions taken before deciders were recorded name their key's holder when read; an
+    operator key made before holders were named stands for itself (its key id), so a second such
+    key is another principal."""
+    from socialcredit.store import StoredKey
+
+    def legacy() -> access.Principal:
+        new = access.new_key("auditor", None, now=clock.now)
+        system.store.add_key(
+            StoredKey(new.key_id, new.token_hash, "operator", None, "", clock.now, None, None)
+        )
+        return system.authenticate(new.token)
+
+    [rid] = feed(system, rec(1, P, "traffic.red-light", "traffic-police", "2026-10-01"))
+    me = key(system, "subject", P)
+    old, older = legacy(), legacy()
+    o = system.file_objection(principal=me, subject=P, record_id=rid, statement="not me")
+    # as an event was written before deciders were recorded: the key only
+    system.store.append_case_event(
+        CaseEvent(
+            o.id,
+            "objection",
+            "decided",
+            clock.now,
+            P,
+            old.key_id,
+            "operator",
+            {"upheld": False, "reason": "r"},
+        )
+    )
+    assert system.cases(principal=me)[0].decided_by == old.key_id
+    system.appeal(principal=me, objection_id=o.id, statement="again")
+    with pytest.raises(access.AccessDenied, match=f"{old.key_id} decided the objection"):
+        system.decide_appeal(principal=old, objection_id=o.id, upheld=False, reason="r")
+    done = system.decide_appeal(principal=older, objection_id=o.id, upheld=False, reason="confirmed")
+    assert done.appeal_decided_by == older.key_id != done.decided_by
+
+
+GDPR_ART_22 = "not to be subject to a solely automated decision with significant effects without human review"
+
+
+def _d_grade(system: System, who: str) -> list[str]:
+    """Records that bring ``who`` to grade D on Rongcheng's points (a list by grade: by rule)."""
+    rows = [rec(i, who, "court.fraud-conviction", "court", f"2026-09-{i:02d}") for i in range(1, 5)]
+    rows += [
+        rec(10 + i, who, "traffic.drunk-driving", "traffic-police", f"2026-09-{10 + i:02d}") for i in (1, 2)
+    ]
+    for n, r in rows:
+        r["source_record_id"] = f"{r['source']}-{who[-4:]}-{n}"
+    return feed(system, *rows)
+
+
+def test_human_review_of_a_listing_derived_by_rule(system: System, clock: Clock) -> None:
+    """GDPR (DOMAIN.md): a person has the right "not to be subject to a solely automated decision
+    with significant effects without human review and an explanation" (Art. 22). A listing by
+    grade is decided by no named official: the subject may ask for review, decided within 15
+    days by an operator not involved in the subject's cases so far; the list's
+    ``during_objection`` says whether measures stay meanwhile (Rongcheng's D list: suspended).
+    The court's list is decided by the court (SPC provisions, Art. 5): objected to, not reviewed."""
+    ids = _d_grade(system, P)
+    feed(system, rec(30, Q, "court.dishonest.able-but-refuses", "court", "2026-10-01"))
+    me = key(system, "subject", P)
+    wang, li, zhao = (key(system, "operator", who) for who in ("wang.fang", "li.na", "zhao.lei"))
+    subsidies = {"measure_id": "extra-scrutiny-subsidies", "principal": system.operator(), "purpose": "t"}
+    assert not system.check(P, **subsidies).allowed  # type: ignore[arg-type]
+    # wang.fang decided an earlier objection of P's: involved from then on
+    o = system.file_objection(principal=me, subject=P, record_id=ids[-1], statement="not me")
+    system.decide_objection(principal=wang, objection_id=o.id, upheld=False, reason="camera image")
+    court = "court-dishonest-debtors/dishonest-debtors"
+    with pytest.raises(ValueError, match=f"list_id: {court} is listed by a court.*object to it instead"):
+        system.file_review(principal=key(system, "subject", Q), subject=Q, list_id=court, statement="review")
+    assert "rongcheng/d-grade" in system.lists_by_rule() and court not in system.lists_by_rule()
+    r = system.file_review(
+        principal=me, subject=P, list_id="rongcheng/d-grade", statement="I was in hospital"
+    )
+    assert (r.kind, r.status, r.measures_stay, r.id[:4]) == ("review", "under review", False, "rev-")
+    assert r.review_due == clock.now.date() + dt.timedelta(days=15) and set(r.record_ids) == set(ids)
+    d = system.check(P, **subsidies)  # type: ignore[arg-type]
+    assert d.allowed and d.reasons[0].basis == "suspended" and f"review {r.id}" in d.reasons[0].text
+    with pytest.raises(ValueError, match="list_id: review .* is still open"):
+        system.file_review(principal=me, subject=P, list_id="rongcheng/d-grade", statement="again")
+    # the involved operator is refused, naming the rule; nothing is recorded
+    assert system.involved_in(r) == {"wang.fang"}
+    with pytest.raises(access.AccessDenied, match="wang.fang is already involved") as refused:
+        system.decide_objection(principal=wang, objection_id=r.id, upheld=True, reason="context")
+    assert GDPR_ART_22 in str(refused.value)
+    assert system._objection(r.id).status == "under review"
+    # an operator who filed a review for the subject is involved in it too
+    q_me = key(system, "subject", Q)
+    _d_grade(system, Q)
+    filed_for_q = system.file_review(
+        principal=li, subject=Q, list_id="rongcheng/d-grade", statement="on paper"
+    )
+    with pytest.raises(access.AccessDenied, match="li.na is already involved"):
+        system.decide_objection(principal=li, objection_id=filed_for_q.id, upheld=False, reason="no")
+    assert [c.id for c in system.cases(principal=q_me) if c.kind == "review"] == [filed_for_q.id]
+    # an uninvolved operator decides: the listing is set aside (its grounds withdrawn)
+    clock.advance(days=3)
+    done = system.decide_objection(principal=zhao, objection_id=r.id, upheld=True, reason="hospital records")
+    assert (done.status, done.decided_by) == ("corrected", "zhao.lei")
+    assert [(s.event, s.by) for s in done.history] == [
+        ("filed", None),
+        ("decided", "zhao.lei"),
+        ("corrected", "zhao.lei"),
+    ]
+    assert system.check(P, **subsidies).allowed  # type: ignore[arg-type]
+    assert not [e for e in system.view(P).entries if e.list_id == "d-grade" and e.status == "active"]
+    # the review of Q is late after 15 days: on the operators' overdue list
+    clock.advance(days=13)
+    [(late, why)] = system.overdue(principal=system.operator())
+    assert late.id == filed_for_q.id and why == [f"review was due by {filed_for_q.review_due.isoformat()}"]
+    report = system.transparency()
+    assert report["reviews"] == {"filed": 2, "set_aside": 1, "confirmed": 0, "open": 1, "overdue": 1}
+    assert report["objections"]["filed"] == 1
+    assert system.verify()["cases"] == []
+
+
+def test_a_review_suspends_for_whole_populations_too(system: System, clock: Clock) -> None:
+    """An open review suspends a listing as an open objection to it does, on the relational
+    engines as in the per-subject path: the export's spans hold reviews beside objections."""
+    from socialcredit.engines.suspending import objection_table
+
+    _d_grade(system, P)
+    me = key(system, "subject", P)
+    r = system.file_review(principal=me, subject=P, list_id="rongcheng/d-grade", statement="context")
+    rows = objection_table(system.store.case_events()).to_pylist()
+    assert {(x["objection"], x["list"], x["open_until"]) for x in rows} == {(r.id, "rongcheng/d-grade", None)}
 
 
 def test_notice_before_listing(system: System, clock: Clock) -> None:
@@ -156,7 +319,7 @@ def test_who_may_object(system: System) -> None:
 
 
 def test_restoration_after_minimum_publication(system: System, clock: Clock) -> None:
-    [serious] = feed(system, rec(1, P, "court.fraud-conviction", "court", "2026-06-01"))
+    [serious] = feed(system, rec(1, P, "traffic.drunk-driving", "traffic-police", "2026-06-01"))
     me = key(system, "subject", P)
     args = {
         "conduct_corrected": "restitution paid",
@@ -175,13 +338,122 @@ def test_restoration_after_minimum_publication(system: System, clock: Clock) -> 
     granted = system.decide_restoration(
         principal=system.operator(), case_id=app.id, granted=True, reason="ok"
     )
-    assert granted.status == "granted" and granted.restore_record
-    assert system.view(P).scores["rongcheng"].score == before + 100
+    assert granted.status == "granted" and granted.restore_record and granted.decided_by == "local"
+    assert system.view(P).scores["rongcheng"].score == before + 50
     # a restoration is not an overturned record
-    court = next(a for a in system.source_accuracy() if a.source == "court")
-    assert court.overturned == 0
+    police = next(a for a in system.source_accuracy() if a.source == "traffic-police")
+    assert police.overturned == 0
     # and the past stays reproducible
     assert system.view(P, dt.datetime(2027, 1, 1)).scores["rongcheng"].score == before
+
+
+RESTORATION_RULE = (
+    "national credit restoration measures restore administrative records; they do not end a judicial "
+    "listing such as the court's list, which ends only by its own removal grounds (SPC provisions on "
+    "the list of dishonest judgment debtors, Art. 10"
+)
+
+
+def test_restoration_never_ends_a_court_listing(system: System, clock: Clock) -> None:
+    """National credit restoration measures (DOMAIN.md): "Restoration concerns the publicity of
+    administrative penalties and similar administrative records; it does not end a judicial
+    listing such as the court's list, which ends only by that list's own rules." SPC provisions,
+    Art. 10: removal on obligations performed, a settlement performed, the creditor's request...
+    The finding of issue 16: a granted restoration lifted a court listing without the debt being
+    paid (flight DENY became ALLOW). Now the application is refused naming the rule, and a
+    restoration granted before the rule ends nothing: the debtor stays listed until paying."""
+    [listing] = feed(system, rec(1, P, "court.dishonest.able-but-refuses", "court", "2026-06-01"))
+    clock.now = dt.datetime(2027, 6, 2, 9)  # past any minimum publication period
+    me = key(system, "subject", P)
+    flight = dict(principal=system.operator(), purpose="ticket")
+
+    def flies() -> bool:
+        return system.check(P, "no-flights", **flight).allowed  # type: ignore[arg-type]
+
+    assert not flies()
+    args = {"conduct_corrected": "x", "obligations_fulfilled": "not yet", "commitment": "I will pay"}
+    with pytest.raises(ValueError) as refused:
+        system.apply_restoration(principal=me, subject=P, record_id=listing, **args)
+    message = " ".join(str(refused.value).split())
+    assert message.startswith("record_id: court.dishonest.able-but-refuses is a judicial record")
+    assert "may not be restored" in message and RESTORATION_RULE in message
+    assert system.cases(principal=me) == [] and not flies()
+    # an application filed before the rule is not granted either; it can still be refused
+    system.store.append_case_event(
+        CaseEvent("res-legacy00001", "restoration", "applied", clock.now, P, me.key_id, "subject",
+                  {"record_id": listing, "item": "court.dishonest.able-but-refuses", "severity": "serious",
+                   "conduct_corrected": "x", "obligations_fulfilled": "y", "commitment": "z",
+                   "eligible_from": "2027-06-01"})
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="upheld: court.dishonest.able-but-refuses is a judicial record"):
+        system.decide_restoration(
+            principal=system.operator(), case_id="res-legacy00001", granted=True, reason="ok"
+        )
+    assert not flies()
+    refused_case = system.decide_restoration(
+        principal=system.operator("li.na"),
+        case_id="res-legacy00001",
+        granted=False,
+        reason="judicial listing",
+    )
+    assert refused_case.status == "refused" and refused_case.decided_by == "li.na"
+    # a restoration granted before the rule, as a record in the ledger: it ends nothing
+    before = system.view(P)
+    restored = {"action": "restore", "corrects": listing, "reported_at": "2027-06-02T08:00:00"}
+    feed(system, rec(2, P, "court.dishonest.able-but-refuses", "court", "2026-06-01", **restored))
+    after = system.view(P)
+    assert [e.qualified_id for e in after.entries if e.status == "active"] == [
+        "court-dishonest-debtors/dishonest-debtors"
+    ]
+    assert after.scores["rongcheng"].score == before.scores["rongcheng"].score  # the score too
+    assert not flies()
+    assert len(system.public_list("court-dishonest-debtors/dishonest-debtors")) == 1  # the population path
+    # the listing ends by its own rule: the debt paid (Art. 10(1))
+    feed(
+        system,
+        rec(3, P, "court.fulfilment.performed", "court", "2027-06-02", reported_at="2027-06-02T08:30:00"),
+    )
+    assert flies()
+
+
+def test_what_restoration_may_end_is_a_rule_over_items() -> None:
+    """The national restoration measures restore administrative records, not a judicial listing:
+    a judicial item may not be restored, nor one that can start a judicial list (a list that a
+    judicial item starts), whatever its own area; other records may."""
+    from socialcredit.dueprocess import restoration
+    from socialcredit.schemes import Scheme, shipped_registry
+
+    shipped = shipped_registry().schemes.values()
+    void = restoration.unrestorable(shipped)
+    assert "court.dishonest.able-but-refuses" in void and "court.fraud-conviction" in void
+    assert "traffic.drunk-driving" not in void and "food.safety-violation" not in void
+    assert restoration.refusal("traffic.red-light", shipped) is None
+
+    def item(code: str, area: str) -> dict[str, Any]:
+        return {"code": code, "title": code, "area": area, "polarity": "negative", "legal_basis": "b",
+                "sources": ["court"]}  # fmt: skip
+
+    mixed = Scheme.model_validate(
+        {
+            "id": "town",
+            "title": "Town",
+            "jurisdiction": "Town",
+            "items": [item("court.listed", "judicial"), item("tax.owed", "administrative")],
+            "lists": [
+                {
+                    "id": "debtors",
+                    "title": "Debtors",
+                    "kind": "black",
+                    "period_days": 730,
+                    "criteria": {"items": ["court.listed", "tax.owed"]},
+                    "legal_basis": "b",
+                }
+            ],
+        }  # fmt: skip
+    )
+    why = restoration.refusal("tax.owed", [mixed])
+    assert why is not None and why.startswith("tax.owed can put a subject on the judicial list town/debtors")
+    assert RESTORATION_RULE in " ".join(why.split())
 
 
 def test_verify_names_a_tampered_case_event(system: System, store_url: str) -> None:

@@ -87,7 +87,7 @@ def _prepare(home: Path) -> dict[str, str]:
             "subject": system.create_key("subject", P, name="Zhang Wei").token,
             "relying_party": system.create_key("relying_party", "airlines", name="China Eastern desk").token,
             "agency": system.create_key("agency", "traffic-police", name="collector 12").token,
-            "operator": system.create_key("operator", None, name="credit office").token,
+            "operator": system.create_key("operator", "li.na", name="credit office").token,
         }
     finally:
         store.close()

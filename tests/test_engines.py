@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from socialcredit import ledger, synth
+from socialcredit.dueprocess import restoration
 from socialcredit.engines import relational
 from socialcredit.engines.base import Engine, rescore
 from socialcredit.engines.duck import DuckDBEngine
@@ -49,6 +50,9 @@ def decayed(scheme: Scheme, half_lives: tuple[int | None, ...] = (None, 90, 365,
         item["half_life_days"] = half_lives[k % len(half_lives)]
     return Scheme.model_validate(data)
 
+
+VOID = frozenset(restoration.unrestorable(shipped_registry().schemes.values()))
+"""Items whose restoration ends nothing (judicial records: national restoration measures)."""
 
 POINTS = [s for s in shipped_registry().scored() if isinstance(s.model, PointsModel)]
 """The points schemes (tests/test_engines_models.py holds the tier and factor models and lists)."""
@@ -146,6 +150,11 @@ def _corrections(records: list[Record], rng_seed: int = 3, count: int = 60) -> l
             row(r, "withdraw", rid(first), when)
         else:  # restoration: right, but its effect ends from now on
             row(r, "restore", r.record_id, when)
+    # a restoration granted before the rule of a court's record: it must end nothing (the national
+    # restoration measures do not end a judicial listing), on every evaluator
+    judicial = [r for r in early if r.item in VOID and r not in picks]
+    if judicial:
+        row(judicial[0], "restore", judicial[0].record_id, MID - dt.timedelta(days=5))
     return rows
 
 
@@ -182,7 +191,7 @@ def core_scores(city: City, as_of: dt.datetime) -> dict[Key, tuple[int, str]]:
     """The reference: ``ledger.effective`` then ``scores_for`` (who joined an opt-in scheme), one
     subject at a time."""
     by_subject: dict[str, list[Record]] = defaultdict(list)
-    for r in ledger.effective(city.records, as_of):
+    for r in ledger.effective(city.records, as_of, (), VOID):
         by_subject[r.subject].append(r)
     out: dict[Key, tuple[int, str]] = {}
     for code, kind in city.subjects:
@@ -215,6 +224,9 @@ def test_the_city_exercises_every_rule(city: City, reference: dict[dt.datetime, 
     """The population is not trivial: several grades, and corrections that change scores."""
     actions = Counter(r.action for r in city.records)
     assert {"report", "correct", "withdraw", "restore"} <= set(actions)
+    by_id = {r.record_id: r for r in city.records}
+    void = [r for r in city.records if r.action == "restore" and by_id[r.corrects or ""].item in VOID]
+    assert void, "a restoration of a judicial record, which must end nothing"
     for at in AS_OF:
         grades = Counter(g for (_s, scheme), (_v, g) in reference[at].items() if scheme == "rongcheng")
         assert len(grades) >= 4, grades

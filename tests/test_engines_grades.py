@@ -48,6 +48,7 @@ from tests.test_engines_models import (
     _factor_variant,
     _tier_variant,
     entry_row,
+    ledger_records,
     list_rows,
     objections_at,
     row_builder,
@@ -227,7 +228,7 @@ def core_entries(city: City, as_of: dt.datetime) -> list[Entry]:
 
 def engine_entries(engine: Engine, city: City, as_of: dt.datetime) -> list[Entry]:
     expr = gradelists.population_grade_listing(
-        engine.records(city.directory),
+        ledger_records(engine, city),
         engine.subjects(city.directory),
         engine.table(gradelists.item_table(SCHEMES), "grade_items"),
         GRADED,

@@ -86,7 +86,7 @@ def _drive(app: Any, method: str, path: str, chunks: Iterator[bytes]) -> tuple[i
 @pytest.mark.parametrize(("path", "limit"), [("/records", 8 * MiB), ("/decisions", 1 * MiB)])
 def test_a_chunked_body_is_refused_as_it_passes_the_limit(system: System, path: str, limit: int) -> None:
     app = create_app(system)
-    token = system.create_key("operator", None).token
+    token = system.create_key("operator", "wang.fang").token
     chunk = b"x" * 65_536
 
     def endless() -> Iterator[bytes]:
@@ -102,7 +102,7 @@ def test_a_chunked_body_is_refused_as_it_passes_the_limit(system: System, path: 
 
 
 def test_a_chunked_body_under_the_limit_is_accepted(system: System) -> None:
-    token = system.create_key("operator", None).token
+    token = system.create_key("operator", "wang.fang").token
     rows = [
         {
             "subject": P,

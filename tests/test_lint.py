@@ -341,3 +341,26 @@ def test_lint_file_propagates_scheme_errors(tmp_path: Path) -> None:
     p.write_text("id: town\ntitle: [\n", encoding="utf-8")
     with pytest.raises(SchemeError, match="bad.yaml"):
         lint_file(p)
+
+
+def test_a_judicial_list_that_restoration_could_end_is_an_error() -> None:
+    """National credit restoration measures (DOMAIN.md): restoration "does not end a judicial
+    listing such as the court's list, which ends only by that list's own rules" (SPC provisions,
+    Art. 10). A list that a court's record starts is a judicial listing; a non-judicial item that
+    can start it too would let a restoration of its record end the listing: an error naming the
+    item and the rule. A list of judicial items only, or of no judicial item, is clean."""
+    court = item("court.listed", area="judicial", points=0, sources=["court"])
+    tax = item("tax.owed", area="administrative", points=-30, sources=["tax"])
+
+    def listing(*codes: str) -> dict[str, Any]:
+        return {"id": "debtors", "title": "Debtors", "kind": "black", "period_days": 730,
+                "criteria": {"items": list(codes)}, "legal_basis": "SPC provisions, Art. 1"}  # fmt: skip
+
+    found = [f for f in lint(scheme(court, tax, lists=[listing("court.listed", "tax.owed")]))
+             if f.rule == "restoration-ends-judicial-listing"]  # fmt: skip
+    assert [(f.level, f.where) for f in found] == [("error", "lists.debtors")]
+    assert "item tax.owed (not judicial) can start this judicial listing" in found[0].message
+    assert "national credit restoration measures" in found[0].message and "Art. 10" in found[0].message
+    for clean in (listing("court.listed"), listing("tax.owed")):
+        rules = {f.rule for f in lint(scheme(court, tax, lists=[clean]))}
+        assert "restoration-ends-judicial-listing" not in rules

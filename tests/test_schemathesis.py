@@ -54,7 +54,7 @@ CONFIG = SchemathesisConfig.from_dict(
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_api_keeps_its_openapi_promises(system: System, mode: GenerationMode) -> None:
-    token = system.create_key("operator", None, name="schemathesis").token
+    token = system.create_key("operator", "schemathesis", name="schemathesis").token
     # The operator's key in both headers the API accepts, so generated auth headers cannot hide
     # the handlers behind a 401.
     auth = {"Authorization": f"Bearer {token}", "X-API-Key": token}

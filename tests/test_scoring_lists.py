@@ -216,7 +216,7 @@ def test_keys_are_hashed_revocable_and_expire(system: System, clock: Clock) -> N
     clock.advance(days=2)
     with pytest.raises(Unauthenticated, match="expired"):
         system.authenticate(k.token)
-    k2 = system.create_key("operator", None)
+    k2 = system.create_key("operator", "wang.fang")
     system.store.revoke_key(k2.key_id, clock.now)
     with pytest.raises(Unauthenticated, match="revoked"):
         system.authenticate(k2.token)

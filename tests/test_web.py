@@ -23,7 +23,7 @@ from tests.conftest import Clock, org, person
 P, OTHER, ORG, REP = person(61), person(62), org(61), person(63)
 NAME, OTHER_NAME = "Zhang Wei", "Wang Fang"
 ROLES: dict[str, str | None] = {
-    "operator": None,
+    "operator": "wang.fang",
     "agency": "traffic-police",
     "relying_party": "airlines",
     "subject": P,
@@ -419,7 +419,7 @@ def test_search_routes_each_role(app: FastAPI, world: System, tokens: dict[str, 
 
 
 def _case_id(html: str) -> str:
-    found = re.search(r"(obj|res)-[0-9a-f]{12}", html)
+    found = re.search(r"(obj|res|rev)-[0-9a-f]{12}", html)
     assert found, "no case id on the page"
     return found.group(0)
 
@@ -501,16 +501,30 @@ def test_rejected_objection_is_appealed(app: FastAPI, world: System, tokens: dic
     assert r.status_code == 303
     assert "under appeal" in subject.get(me).text
     r = post_form(subject, me, f"/portal/cases/{case_id}/appeal", {"statement": "again"})
-    assert r.status_code == 422 and "only a rejected objection can be appealed" in r.text
+    assert r.status_code == 422 and "only a rejected objection or review can be appealed" in r.text
     desk = operator.get("/portal/operator").text
     assert "the ID was mistyped by the court" in desk and "on the appeal" in desk
+    assert "someone other than wang.fang" in desk
+    # Art. 12: the appeal is decided by someone other than the objection's decider
     r = post_form(
         operator,
         "/portal/operator",
         f"/portal/cases/{case_id}/decision",
         {"outcome": "uphold", "reason": "mistyped"},
     )
+    assert r.status_code == 403 and "wang.fang decided the objection" in r.text and 'id="err-' in r.text
+    assert "under appeal" in subject.get(me).text
+    colleague = client_for(app, world.create_key("operator", "li.na").token)
+    r = post_form(
+        colleague,
+        "/portal/operator",
+        f"/portal/cases/{case_id}/decision",
+        {"outcome": "uphold", "reason": "mistyped"},
+    )
     assert r.status_code == 303
+    page = subject.get(me).text
+    assert 'by <span class="decider">wang.fang</span>: same ID' in page
+    assert 'by <span class="decider">li.na</span>: mistyped' in page
     assert world.view(P).entries == [] or all(e.qualified_id != COURT_LIST for e in world.view(P).entries)
 
 
@@ -526,8 +540,9 @@ def test_restoration_applied_and_granted(app: FastAPI, world: System, tokens: di
     }
     r = post_form(subject, me, f"{me}/restorations", {"record_id": minor, **fields, "commitment": ""})
     assert r.status_code == 422 and "commitment" in r.text and 'id="restoration-error"' in r.text
+    assert f'<option value="{COURT_RECORD}"' not in subject.get(me).text  # a court listing: never offered
     r = post_form(subject, me, f"{me}/restorations", {"record_id": COURT_RECORD, **fields})
-    assert r.status_code == 422 and "may be restored from" in r.text  # serious: a year's publication first
+    assert r.status_code == 422 and "is a judicial record" in r.text and "Art. 10" in r.text
     r = post_form(subject, me, f"{me}/restorations", {"record_id": minor, **fields})
     assert r.status_code == 303
     case_id = _case_id(subject.get(r.headers["location"]).text)
@@ -548,6 +563,53 @@ def test_restoration_applied_and_granted(app: FastAPI, world: System, tokens: di
     assert r.status_code == 303
     page = subject.get(me).text
     assert "granted" in page
+
+
+def test_human_review_asked_next_to_a_listing_by_rule(
+    app: FastAPI, world: System, tokens: dict[str, str]
+) -> None:
+    """GDPR (DOMAIN.md): no "solely automated decision with significant effects without human
+    review". The subject page offers a review next to each listing derived by rule (Rongcheng's
+    D list, by grade) and not next to the court's (a court's decision: objected to); the desk
+    refuses an operator involved in the subject's cases and an uninvolved one decides."""
+    rows = [row(P, "court.fraud-conviction", "court", f"f-{n}", f"2026-09-{n:02d}",
+                reported_at=f"2026-09-{n:02d}T10:00") for n in range(2, 6)]  # fmt: skip
+    assert world.ingest(rows, origin="test", principal=world.operator()).accepted == 4
+    subject = client_for(app, tokens["subject"])
+    operator = client_for(app, tokens["operator"])
+    me = f"/portal/subjects/{P}"
+    page = subject.get(me).text
+    assert page.count("Ask for a human review") == 1 and "decided by a court: object instead" in page
+    # the operator (wang.fang) decides an objection of P's first: involved from then on
+    r = post_form(subject, me, f"{me}/objections", {"target": f"record:{COURT_RECORD}", "statement": "x"})
+    objection = _case_id(subject.get(r.headers["location"]).text)
+    post_form(operator, "/portal/operator", f"/portal/cases/{objection}/decision",
+              {"outcome": "reject", "reason": "the judgment stands"})  # fmt: skip
+    before = len(world.cases(principal=world.operator()))
+    for role in ("agency", "relying_party", "auditor", None):
+        c = client_for(app, tokens[role] if role else None)
+        r = post_form(c, "/portal/login", f"{me}/reviews", {"list_id": "rongcheng/d-grade", "statement": "s"})
+        assert r.status_code == (403 if role else 401)
+    assert len(world.cases(principal=world.operator())) == before
+    r = post_form(subject, me, f"{me}/reviews", {"list_id": COURT_LIST, "statement": "look"})
+    assert r.status_code == 422 and "listed by a court" in r.text and 'id="review-error"' in r.text
+    r = post_form(
+        subject, me, f"{me}/reviews", {"list_id": "rongcheng/d-grade", "statement": "I was in hospital"}
+    )
+    assert r.status_code == 303
+    page = subject.get(r.headers["location"]).text
+    review = _case_id(page.split('id="filed"', 1)[1])
+    assert review.startswith("rev-") and "Human review" in page and "Ask for a human review" not in page
+    desk = operator.get("/portal/operator").text
+    assert review in desk and "not involved so far (not: wang.fang)" in desk and "Confirm the listing" in desk
+    r = post_form(operator, "/portal/operator", f"/portal/cases/{review}/decision",
+                  {"outcome": "reject", "reason": "the records stand"})  # fmt: skip
+    assert r.status_code == 403 and "wang.fang is already involved" in r.text
+    colleague = client_for(app, world.create_key("operator", "li.na").token)
+    r = post_form(colleague, "/portal/operator", f"/portal/cases/{review}/decision",
+                  {"outcome": "reject", "reason": "the records stand"})  # fmt: skip
+    assert r.status_code == 303
+    assert 'by <span class="decider">li.na</span>: the records stand' in subject.get(me).text
 
 
 def test_auditor_sees_masked_trail_and_verifies(app: FastAPI, world: System, tokens: dict[str, str]) -> None:

@@ -1,11 +1,13 @@
 """Roles, keys and what each role may do.
 
-Five roles, each bound to a principal: an ``operator`` runs the scheme; an ``agency`` (bound to
-its agency id) submits records for the items its schemes allow it; a ``relying_party`` (bound to
-the implementer name used in measures, e.g. ``airlines``) asks about the measures it implements
-and sees only the decision and its reasons; a ``subject`` (bound to a code) sees its own record;
-an ``auditor`` reads the audit log. Keys are random 32-byte tokens, stored only as SHA-256
-hashes: a stolen database yields no usable key (a slow hash is unnecessary for random tokens).
+Five roles, each bound to a principal: an ``operator`` runs the scheme (bound to the person who
+holds the key, so that every decision names who took it and separation of duties can be checked:
+all keys of one person share that principal); an ``agency`` (bound to its agency id) submits
+records for the items its schemes allow it; a ``relying_party`` (bound to the implementer name
+used in measures, e.g. ``airlines``) asks about the measures it implements and sees only the
+decision and its reasons; a ``subject`` (bound to a code) sees its own record; an ``auditor``
+reads the audit log. Keys are random 32-byte tokens, stored only as SHA-256 hashes: a stolen
+database yields no usable key (a slow hash is unnecessary for random tokens).
 """
 
 from __future__ import annotations
@@ -37,6 +39,23 @@ class Principal:
     role: Role
     principal: str | None
     name: str = ""
+
+    @property
+    def holder(self) -> str:
+        """Who answers for what this key does (see :func:`holder_of`)."""
+        return holder_of(self.key_id, self.principal)
+
+
+def holder_of(key_id: str, principal: str | None) -> str:
+    """Who answers for what a key does: its principal. An operator key created before operator
+    keys had to name their holder has none; it then stands for itself (its key id), so two such
+    keys are two different principals even if one person holds both. Name the holder on a new key
+    (``socialcredit keys create operator PERSON``) and revoke the old one."""
+    return principal or key_id
+
+
+MAX_HOLDER = 64
+"""The longest principal the key table stores."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +94,10 @@ def check_binding(role: Role, principal: str | None) -> str | None:
     """Validate what a role is bound to; returns the normalised principal."""
     if role not in ROLES:
         raise ValueError(f"role: {role!r} is not one of {', '.join(ROLES)}")
-    if role in ("operator", "auditor"):
+    if role == "auditor":
         return principal or None
+    if role == "operator":
+        return holder_name(principal)
     if not principal:
         raise ValueError(
             f"principal: a {role} key must be bound to "
@@ -92,6 +113,22 @@ def check_binding(role: Role, principal: str | None) -> str | None:
         except codes.CodeError as exc:
             raise ValueError(f"principal: {exc}") from None
     return principal
+
+
+def holder_name(principal: str | None) -> str:
+    """The holder of an operator key, as given: a name or login of one person (1 to 64 printable
+    characters). Why required: a case decision is recorded against its decider's principal, and an
+    appeal or a human review must be decided by someone else, which only a named holder makes
+    checkable (docs/decisions/0027-separation-of-duties.md)."""
+    name = (principal or "").strip()
+    if not name:
+        raise ValueError(
+            "principal: an operator key must name the person who holds it (e.g. `keys create "
+            "operator wang.fang`): case decisions are recorded against that person"
+        )
+    if len(name) > MAX_HOLDER or not name.isprintable():
+        raise ValueError(f"principal: the holder's name must be 1 to {MAX_HOLDER} printable characters")
+    return name
 
 
 def new_key(

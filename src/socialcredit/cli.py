@@ -477,7 +477,7 @@ def demo(
             system, residents=residents, seed=seed, ingest_progress=on_ingest, score_progress=on_score
         )
         p.update(ing, total=p.tasks[ing].completed)
-    operator = system.create_key("operator", None, name="demo operator")
+    operator = system.create_key("operator", "demo-operator", name="demo operator")
     airline = system.create_key("relying_party", "airlines", name="demo airline")
     examples = result.summary.examples
     subject_code = next(iter(examples.get("court-dishonest-debtors/dishonest-debtors", [])), None) or next(
@@ -550,7 +550,11 @@ def demo(
 def keys_create(
     role: Annotated[str, typer.Argument(help="operator, agency, relying_party, subject or auditor")],
     principal: Annotated[
-        str | None, typer.Argument(help="agency id, implementer name or identity code")
+        str | None,
+        typer.Argument(
+            help="agency id, implementer name, identity code, or for an operator the person who "
+            "holds the key (required: case decisions are recorded against that person)"
+        ),
     ] = None,
     name: Annotated[str, typer.Option(help="A label for the key")] = "",
     days: Annotated[int | None, typer.Option(help="Expire after this many days")] = None,

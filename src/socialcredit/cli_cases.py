@@ -17,7 +17,9 @@ from socialcredit.cli import JsonOpt, app, emit, err, fail, open_system, out
 from socialcredit.dueprocess.cases import Objection, Restoration
 from socialcredit.service import NotFound
 
-cases_app = typer.Typer(help="Objections, appeals, restoration, notices and deadlines.", no_args_is_help=True)
+cases_app = typer.Typer(
+    help="Objections, appeals, human reviews, restoration, notices and deadlines.", no_args_is_help=True
+)
 public_app = typer.Typer(
     help="What the public sees: lists, lookups, the transparency report.", no_args_is_help=True
 )
@@ -28,6 +30,7 @@ app.add_typer(public_app, name="public")
 def _case_dict(c: Objection | Restoration) -> dict[str, Any]:
     data = {f.name: getattr(c, f.name) for f in dataclasses.fields(c) if f.name != "events"}
     data["open"] = c.is_open
+    data["history"] = [dataclasses.asdict(s) for s in c.history]
     return data
 
 
@@ -38,6 +41,8 @@ def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
     except (ValueError, NotFound, access.AccessDenied) as exc:
         if isinstance(exc, codes.CodeError):
             fail(f"CODE: invalid {exc.part}: {exc}")
+        if isinstance(exc, access.AccessDenied):
+            fail(f"refused: may not {exc}")
         fail(str(exc))
 
 
@@ -47,21 +52,33 @@ def _show_case(c: Objection | Restoration, as_json: bool) -> None:
         return
     if isinstance(c, Objection):
         target = c.list_id or ", ".join(c.record_ids)
-        out.print(f"objection {c.id} by {c.subject} against {target}: [bold]{c.status}[/]", highlight=False)
+        out.print(f"{c.kind} {c.id} by {c.subject} against {target}: [bold]{c.status}[/]", highlight=False)
         out.print(
             f"  review due {c.review_due}; measures {'stay' if c.measures_stay else 'suspended'} while open",
             highlight=False,
         )
         if c.decision_reason:
-            out.print(f"  decided {c.decided_at:%Y-%m-%d}: {c.decision_reason}", highlight=False)
+            out.print(
+                f"  decided {c.decided_at:%Y-%m-%d} by {c.decided_by}: {c.decision_reason}", highlight=False
+            )
         if c.appeal_until and c.status == "rejected":
             out.print(f"  may be appealed until {c.appeal_until}", highlight=False)
+        if c.appeal_reason:
+            out.print(
+                f"  appeal decided {c.appeal_decided_at:%Y-%m-%d} by {c.appeal_decided_by}: "
+                f"{c.appeal_reason}",
+                highlight=False,
+            )
     else:
         out.print(
             f"restoration {c.id} of {c.record_id} ({c.item}) for {c.subject}: [bold]{c.status}[/]; "
             f"decision due {c.decision_due}",
             highlight=False,
         )
+        if c.decision_reason:
+            out.print(
+                f"  decided {c.decided_at:%Y-%m-%d} by {c.decided_by}: {c.decision_reason}", highlight=False
+            )
 
 
 @cases_app.command("list")
@@ -70,7 +87,7 @@ def cases_list(
     open_only: Annotated[bool, typer.Option("--open", help="Only open cases")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Objections and restoration applications."""
+    """Objections, reviews and restoration applications, each decision with its decider."""
     system = open_system()
     subject = _guard(codes.validate, code).value if code else None
     found = system.cases(principal=system.operator(), subject=subject, open_only=open_only)
@@ -146,17 +163,54 @@ def cases_object(
     _show_case(c, as_json)
 
 
+@cases_app.command("review")
+def cases_review(
+    code: Annotated[str, typer.Argument(help="The subject asking")],
+    list_id: Annotated[str, typer.Option("--list", help="The listing to review (scheme/list)")],
+    statement: Annotated[str, typer.Option(help="Why a person should look at it, in the subject's words")],
+    evidence: Annotated[list[str] | None, typer.Option(help="Evidence reference (repeatable)")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ask for human review of a listing the system derived by rule (a list by grade, say: GDPR
+    Art. 22), on a subject's behalf. Decided within 15 days, with ``cases decide``, by an operator
+    not involved in the subject's cases so far."""
+    system = open_system()
+    subject = _guard(codes.validate, code).value
+    c = _guard(
+        system.file_review,
+        principal=system.operator(),
+        subject=subject,
+        list_id=list_id,
+        statement=statement,
+        evidence=evidence or [],
+    )
+    _show_case(c, as_json)
+
+
 @cases_app.command("decide")
 def cases_decide(
-    case_id: Annotated[str, typer.Argument(help="An objection (under review or appeal) or a restoration")],
+    case_id: Annotated[
+        str, typer.Argument(help="An objection or a review (under review or appeal), or a restoration")
+    ],
     reason: Annotated[str, typer.Option(help="The reason, shown to the subject")],
     uphold: Annotated[bool, typer.Option("--uphold/--reject", help="Uphold (grant) or reject (refuse)")],
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by",
+            help="The person deciding (as their operator keys name them): recorded in the case "
+            "history, and an appeal or a review must be decided by someone else",
+        ),
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Decide a case. An upheld objection withdraws the records at once; a granted restoration
-    ends the record's effect from now."""
+    ends the record's effect from now. The decision names its decider (``--by``)."""
     system = open_system()
-    op = system.operator()
+    try:
+        op = system.operator(by)
+    except ValueError as exc:
+        fail(str(exc).replace("principal:", "--by:", 1))
     if case_id.startswith("res-"):
         c: Objection | Restoration = _guard(
             system.decide_restoration, principal=op, case_id=case_id, granted=uphold, reason=reason
@@ -173,11 +227,11 @@ def cases_decide(
 
 @cases_app.command("appeal")
 def cases_appeal(
-    case_id: Annotated[str, typer.Argument(help="A rejected objection")],
+    case_id: Annotated[str, typer.Argument(help="A rejected objection or review")],
     statement: Annotated[str, typer.Option(help="Grounds of appeal")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Appeal a rejected objection within the appeal period."""
+    """Appeal a rejected objection (or a review that confirmed a listing) within the appeal period."""
     system = open_system()
     _show_case(
         _guard(system.appeal, principal=system.operator(), objection_id=case_id, statement=statement), as_json

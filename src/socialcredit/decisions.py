@@ -134,9 +134,10 @@ def _list_reason(measure: Measure, e: ListEntry) -> Reason:
 
 
 def _suspended_reason(e: ListEntry) -> Reason:
+    case = "review" if (e.suspended_by or "").startswith("rev-") else "objection"  # ids say their kind
     return Reason(
         "suspended",
-        f"the entry on '{e.title}' is suspended while objection {e.suspended_by} is open",
+        f"the entry on '{e.title}' is suspended while {case} {e.suspended_by} is open",
         list_id=e.qualified_id,
         since=e.since,
         until=e.planned_end,

@@ -21,7 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
@@ -715,18 +715,34 @@ def verify_chain(
 
 
 def effective(
-    records: Sequence[Record], as_of: dt.datetime | None = None, superseded: Iterable[str] = ()
+    records: Sequence[Record],
+    as_of: dt.datetime | None = None,
+    superseded: Iterable[str] = (),
+    unrestorable: Container[str] = frozenset(),
 ) -> list[Record]:
     """The records in force at ``as_of``, in order of occurrence then ledger position.
 
-    Only records reported by ``as_of`` count. A record is superseded once a correction or a
-    withdrawal referencing it has been reported; a correction in force stands for the fact
-    it corrects (it carries the corrected subject, item and dates), so corrections may chain.
-    ``superseded`` adds ids known to be corrected by records outside ``records`` (a population
-    run reads one subject at a time; a correction may have moved a record to another subject).
+    Only records reported by ``as_of`` count. A record is superseded once a correction, a
+    withdrawal or a restoration referencing it has been reported; a correction in force stands for
+    the fact it corrects (it carries the corrected subject, item and dates), so corrections may
+    chain. A restoration of a record whose item is in ``unrestorable`` (a judicial record, or one
+    that can start a judicial listing: ``dueprocess.restoration``) supersedes nothing: credit
+    restoration never ends a court listing, even where one was granted before that rule.
+    ``superseded`` adds ids known to be corrected or withdrawn by records outside ``records`` (a
+    population run reads one subject at a time; a correction may have moved a record to another
+    subject); a restoration concerns its subject's own record, so it is always in ``records``.
     """
     known = [r for r in records if as_of is None or r.reported_at <= as_of]
-    gone = {r.corrects for r in known if r.corrects is not None} | set(superseded)
+    void: set[str] = set()
+    if unrestorable and any(r.action == "restore" for r in known):
+        items = {r.record_id: r.item for r in known}
+        void = {
+            r.record_id
+            for r in known
+            if r.action == "restore" and items.get(r.corrects or "", r.item) in unrestorable
+        }
+    gone = {r.corrects for r in known if r.corrects is not None and r.record_id not in void}
+    gone |= set(superseded)
     out = [r for r in known if r.action in ("report", "correct") and r.record_id not in gone]
     out.sort(key=lambda r: (r.occurred_on, r.seq))
     return out

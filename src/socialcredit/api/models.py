@@ -356,7 +356,12 @@ class AuditListOut(BaseModel):
 class KeyIn(RequestIn):
     model_config = ConfigDict(extra="forbid")
     role: Literal["operator", "agency", "relying_party", "subject", "auditor"]
-    principal: str | None = Field(None, max_length=64)
+    principal: str | None = Field(
+        None,
+        max_length=64,
+        description="agency id, implementer name, identity code, or for an operator (required) the "
+        "person who holds the key: all keys of one person share it, and case decisions name it",
+    )
     name: str = Field("", max_length=200)
     expires_at: Annotated[UtcDatetime | None, BeforeValidator(_iso_only)] = None
 

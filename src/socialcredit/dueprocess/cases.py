@@ -1,4 +1,4 @@
-"""Objections, appeals and restoration applications as event-sourced cases.
+"""Objections, appeals, reviews and restoration applications as event-sourced cases.
 
 A case's state and deadlines are folded from its events, so the history of who did what and when
 is never overwritten. Deadlines default to the court's rules (Art. 12 of the SPC provisions on the
@@ -18,8 +18,18 @@ from typing import Any, Literal
 
 from socialcredit.dueprocess.calendar import add_working_days
 
-CaseKind = Literal["objection", "restoration"]
+CaseKind = Literal["objection", "restoration", "review"]
 MIN_PUBLICATION_DAYS = {"minor": 0, "general": 90, "serious": 365}
+OBJECTION_KINDS: tuple[CaseKind, ...] = ("objection", "review")
+"""The case kinds folded as objections (:func:`fold_objection`). A review is a subject's request
+for human review of a listing the system derived by rule (GDPR Art. 22: not to be subject to a
+solely automated decision without human review), folded, decided, appealed and suspending
+measures exactly as an objection to the listing is; only who may decide it differs."""
+HUMAN_REVIEW_DAYS = 15
+"""A review is decided within 15 days (at most the scheme's review period)."""
+DECISIONS = frozenset({"decided", "appeal_decided", "corrected"})
+"""The events that decide (or carry out a decision): each names its decider (``decider`` in the
+payload, the principal of the key that took it), so the case history says who decided."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +56,30 @@ class CaseEvent:
     role: str | None
     payload: Mapping[str, Any] = field(default_factory=dict)
     seq: int = 0
+
+    @property
+    def decider(self) -> str | None:
+        """The principal who took a decision event (None for any other event)."""
+        if self.kind not in DECISIONS:
+            return None
+        by = self.payload.get("decider")
+        return str(by) if by is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One line of a case's history: when, what, by which role and, for a decision, by whom."""
+
+    at: dt.datetime
+    event: str
+    role: str | None
+    by: str | None
+
+
+def history(events: Sequence[CaseEvent]) -> tuple[Step, ...]:
+    """A case's history from its events, each decision with its decider. Who filed is not named
+    (a subject's code, or the representative's, is not for every reader of the case)."""
+    return tuple(Step(e.at, e.kind, e.role, e.decider) for e in events)
 
 
 @dataclass(frozen=True)
@@ -74,14 +108,20 @@ class Objection:
     appeal_due: dt.date | None = None
     appeal_decided_at: dt.datetime | None = None
     appeal_reason: str | None = None
+    decided_by: str | None = None
+    appeal_decided_by: str | None = None
     events: tuple[CaseEvent, ...] = ()
 
-    kind: str = "objection"
+    kind: CaseKind = "objection"  # or "review": a human review of a listing derived by rule
 
     @property
     def is_open(self) -> bool:
         """Open while a decision, a correction or an appeal is pending."""
         return self.status in ("under review", "upheld", "under appeal")
+
+    @property
+    def history(self) -> tuple[Step, ...]:
+        return history(self.events)
 
     def overdue(self, today: dt.date) -> list[str]:
         """Which deadlines have passed without the step they require."""
@@ -114,13 +154,18 @@ class Restoration:
     decided_at: dt.datetime | None = None
     decision_reason: str | None = None
     restore_record: str | None = None
+    decided_by: str | None = None
     events: tuple[CaseEvent, ...] = ()
 
-    kind: str = "restoration"
+    kind: CaseKind = "restoration"
 
     @property
     def is_open(self) -> bool:
         return self.status == "under review"
+
+    @property
+    def history(self) -> tuple[Step, ...]:
+        return history(self.events)
 
     def overdue(self, today: dt.date) -> list[str]:
         if self.status == "under review" and today > self.decision_due:
@@ -131,14 +176,17 @@ class Restoration:
 def fold_objection(
     events: Sequence[CaseEvent], deadlines: Deadlines, holidays: frozenset[dt.date] = frozenset()
 ) -> Objection:
-    """The state of an objection from its events (the first must be ``filed``)."""
+    """The state of an objection, or of a review (:data:`OBJECTION_KINDS`), from its events (the
+    first must be ``filed``)."""
     first = events[0]
     if first.kind != "filed":
         raise ValueError(f"case {first.case_id}: the first event must be 'filed', not {first.kind!r}")
     p = first.payload
+    kind: CaseKind = "review" if first.case_kind == "review" else "objection"
+    days = min(deadlines.review_days, HUMAN_REVIEW_DAYS) if kind == "review" else deadlines.review_days
     state: dict[str, Any] = {
         "status": "under review",
-        "review_due": first.at.date() + dt.timedelta(days=deadlines.review_days),
+        "review_due": first.at.date() + dt.timedelta(days=days),
     }
     for e in events[1:]:
         day = e.at.date()
@@ -147,6 +195,7 @@ def fold_objection(
             state.update(
                 decided_at=e.at,
                 decision_reason=e.payload.get("reason"),
+                decided_by=e.decider,
                 status="upheld" if upheld else "rejected",
             )
             if upheld:
@@ -169,6 +218,7 @@ def fold_objection(
             state.update(
                 appeal_decided_at=e.at,
                 appeal_reason=e.payload.get("reason"),
+                appeal_decided_by=e.decider,
                 status="upheld" if upheld else "closed",
             )
             if upheld:
@@ -186,6 +236,7 @@ def fold_objection(
         filed_by=first.key_id,
         measures_stay=bool(p.get("measures_stay", True)),
         events=tuple(events),
+        kind=kind,
         **state,
     )
 
@@ -212,6 +263,7 @@ def fold_restoration(
             state.update(
                 decided_at=e.at,
                 decision_reason=e.payload.get("reason"),
+                decided_by=e.decider,
                 status="granted" if granted else "refused",
                 restore_record=e.payload.get("record"),
             )

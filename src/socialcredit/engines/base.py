@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from socialcredit.dueprocess import restoration
 from socialcredit.engines import gradelists, listing, relational
 from socialcredit.engines.fields import RELATIONAL
 from socialcredit.engines.forms import FORMS
@@ -119,7 +120,7 @@ class Engine(ABC):
     def population_scores(self, dataset: Path, schemes: Sequence[Scheme], as_of: dt.datetime) -> ir.Table:
         """The relational definition over an export: every subject under every scheme."""
         return relational.population_scores(
-            self.records(dataset),
+            records_for(self, dataset, schemes),
             self.subjects(dataset),
             self.items(schemes),
             self.scheme_ids(schemes),
@@ -202,12 +203,25 @@ def read_manifest(dataset: Path) -> dict[str, Any]:
     return data
 
 
+def records_for(engine: Engine, dataset: Path, schemes: Iterable[Scheme]) -> ir.Table:
+    """The export's records as every definition reads them: a restoration of a record that credit
+    restoration may not end under ``schemes`` (``dueprocess.restoration``) ends nothing, as in
+    the per-subject path."""
+    void = sorted(restoration.unrestorable({s.id: s for s in schemes}.values()))
+    return relational.void_restorations(engine.records(dataset), void)
+
+
 def _scores(
-    engine: Engine, dataset: Path, schemes: Sequence[Scheme], as_of: dt.datetime
+    engine: Engine,
+    dataset: Path,
+    schemes: Sequence[Scheme],
+    as_of: dt.datetime,
+    rules: Sequence[Scheme] = (),
 ) -> tuple[ir.Table | None, dict[str, str]]:
     """Every scheme's population scores as one table (points, tier and factor models unioned),
-    and the schemes left out with the reason."""
-    records, subjects = engine.records(dataset), engine.subjects(dataset)
+    and the schemes left out with the reason; ``rules``: the schemes whose restoration rule
+    applies besides ``schemes`` (those of the lists)."""
+    records, subjects = records_for(engine, dataset, [*schemes, *rules]), engine.subjects(dataset)
     skipped: dict[str, str] = {}
     by_kind: dict[str, list[Scheme]] = {}
     for s in schemes:
@@ -257,7 +271,8 @@ def rescore(
     manifest = read_manifest(dataset)
     t0 = time.perf_counter()
     stages: dict[str, float] = {}
-    expr, skipped = _scores(engine, dataset, schemes, as_of)
+    pool = list(list_schemes if list_schemes is not None else schemes)
+    expr, skipped = _scores(engine, dataset, schemes, as_of, pool)
     scored = [s for s in schemes if s.model is not None and s.id not in skipped]
     grades: dict[str, dict[str, dict[str, int]]] = {s.id: {} for s in scored}
     if expr is not None:
@@ -277,7 +292,6 @@ def rescore(
             grades[row["scheme"]].setdefault(row["kind"], {})[row["grade"]] = int(row["n"])
     if progress:
         progress("tallied")
-    pool = list(list_schemes if list_schemes is not None else schemes)
     wanted = listing.relational_lists(pool)
     entries: dict[str, dict[str, int]] = {}
     suspended: dict[str, int] = {}
@@ -290,7 +304,7 @@ def rescore(
         itemised = [(s, lst) for s, lst in wanted if not gradelists.by_grade(lst)]
         calendar = listing.working_calendar(holidays, as_of, itemised)
         found = gradelists.population_lists(
-            engine.records(dataset),
+            records_for(engine, dataset, [*schemes, *pool]),
             engine.subjects(dataset) if graded else None,
             engine.representatives(dataset) if itemised else None,
             engine.table(gradelists.item_table(graded), "grade_items") if graded else None,

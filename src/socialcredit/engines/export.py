@@ -8,7 +8,7 @@ Layout of an export directory (schema version 7)::
                                        subject of a record, one file per run that numbered
                                        subjects (numbers N and up)
     representatives.parquet            organisation, representative: each organisation's legal representative
-    objections.parquet                 when each objection was open, and what it names
+    objections.parquet                 when each objection or review was open, and what it names
                                        (``engines.suspending.OBJECTION_SCHEMA``)
     supersessions.parquet              seq, superseded_at: records of earlier generations
                                        superseded since their files were written
@@ -380,8 +380,9 @@ def export_ledger(
     overlay = _supersessions(store, directory, start, count) if earlier else _empty_supersessions()
     _write_subjects(store, directory, int(earlier["subjects"]) if earlier else 0, subjects)
     _write_representatives(store, directory)
-    # the objections as far as the cases chain went when the export began, as the records
-    events = [e for e in store.case_events(case_kind="objection") if e.seq <= cases]
+    # the objections and reviews as far as the cases chain went when the export began, as the
+    # records (restorations' events are left out by objection_table)
+    events = [e for e in store.case_events() if e.seq <= cases]
     objections = objection_table(events)
     side = {
         "objections.parquet": objections,

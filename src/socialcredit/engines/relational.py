@@ -14,8 +14,9 @@ The rules, exactly those of :func:`socialcredit.ledger.effective` and
 2. a known record is *superseded* if a known record (a correction, a withdrawal or a restoration,
    whatever became of it since) references it in ``corrects``, that is if ``superseded_at`` (the
    earliest ``reported_at`` of the records referencing it, :func:`with_supersession`) is at or
-   before ``as_of``; only reports and corrections count (:data:`COUNTING`), a correction as the
-   fact it states (its own subject, item and dates);
+   before ``as_of``, except a restoration of a record credit restoration may not end
+   (:func:`void_restorations`); only reports and corrections count (:data:`COUNTING`), a
+   correction as the fact it states (its own subject, item and dates);
 3. a record of an item of the scheme counts if ``0 <= age < counts_for_days``, where ``age`` is
    the whole days from ``occurred_on`` to ``as_of``'s date; it contributes the item's points, or,
    for an item with ``half_life_days``, ``floor(points * 0.5 ** (age / half_life_days) + 0.5)``
@@ -139,6 +140,42 @@ def with_supersession(records: ir.Table) -> ir.Table:
     first = refs.group_by(gone_seq=refs.corrects_seq).agg(first_at=refs.reported_at.min())
     j = base.left_join(first, base.seq == first.gone_seq)
     return j.select(*[j[c] for c in base.columns], superseded_at=j.first_at)
+
+
+def void_restorations(records: ir.Table, unrestorable: Sequence[str]) -> ir.Table:
+    """``records`` with ``superseded_at`` leaving out the restorations of records whose item
+    credit restoration may not end (``unrestorable``: judicial records and those that can start a
+    judicial listing, ``dueprocess.restoration``), as :func:`ledger.effective` leaves them out:
+    such a record is superseded only by its corrections and withdrawals, even where a restoration
+    was granted before the rule.
+
+    Why this shape: restorations are few, so the records whose ``superseded_at`` changes are found
+    from the restorations alone, their value recomputed from the records naming them, and laid
+    over the column by one join with that small table; every other record keeps the exported
+    value."""
+    if not unrestorable:
+        return records
+    if "superseded_at" not in records.columns:
+        records = with_supersession(records)
+    r = records
+    restores = r.filter(r.action == "restore").select(v_seq=r.seq, v_target=r.corrects_seq)
+    judicial = r.filter(r.item.isin(list(unrestorable))).select(t_seq=r.seq)
+    void = restores.inner_join(judicial, restores.v_target == judicial.t_seq).select("v_seq", "v_target")
+    affected = void.select(a_seq=void.v_target).distinct()
+    refs = r.filter(r.corrects_seq.notnull())
+    refs = refs.semi_join(affected, refs.corrects_seq == affected.a_seq)
+    refs = refs.anti_join(void, refs.seq == void.v_seq)
+    first = refs.group_by(f_seq=refs.corrects_seq).agg(f_at=refs.reported_at.min())
+    fix = affected.left_join(first, affected.a_seq == first.f_seq).select(
+        x_seq=affected.a_seq, x_at=first.f_at
+    )
+    j = r.left_join(fix, r.seq == fix.x_seq)
+    return j.select(
+        *[
+            ibis.ifelse(j.x_seq.notnull(), j.x_at, j.superseded_at).name(c) if c == "superseded_at" else j[c]
+            for c in r.columns
+        ]
+    )
 
 
 def effective(records: ir.Table, as_of: dt.datetime) -> ir.Table:

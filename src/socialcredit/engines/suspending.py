@@ -25,7 +25,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from socialcredit.dueprocess.cases import CaseEvent
+from socialcredit.dueprocess.cases import OBJECTION_KINDS, CaseEvent
 from socialcredit.dueprocess.suspension import open_spans
 from socialcredit.schemes.model import ListDef
 
@@ -47,10 +47,11 @@ records), ``open_until`` null while it is still open."""
 
 def objection_table(events: Iterable[CaseEvent]) -> pa.Table:
     """The rows of :data:`OBJECTION_SCHEMA` for these case events (any order of cases, each
-    case's events in chain order; events of other kinds of case are ignored)."""
+    case's events in chain order): objections and reviews (a review of a listing suspends as an
+    objection to it does); events of restorations are ignored."""
     by_case: dict[str, list[CaseEvent]] = {}
     for e in events:
-        if e.case_kind == "objection":
+        if e.case_kind in OBJECTION_KINDS:
             by_case.setdefault(e.case_id, []).append(e)
     rows: list[dict[str, object]] = []
     for case_id, evs in sorted(by_case.items(), key=lambda kv: kv[1][0].seq):

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from socialcredit.dueprocess import restoration
 from socialcredit.schemes.categories import Category, Vocabulary, shipped_vocabulary
 from socialcredit.schemes.keywords import THIRD_PARTY, first_match, never_terms
 from socialcredit.schemes.loader import load_scheme
@@ -290,6 +291,33 @@ def _measure_findings(m: Measure, vocab: Vocabulary) -> list[Finding]:
     return out
 
 
+def _restoration_findings(scheme: Scheme) -> list[Finding]:
+    """A judicial list that a non-judicial item can start.
+
+    The national credit restoration measures restore administrative records and do not end a
+    judicial listing, which ends only by its own removal grounds (SPC provisions, Art. 10). A list
+    that a judicial item starts is a judicial listing; if a non-judicial item can start it too, a
+    restoration of that item's record, which the measures allow, would end a court listing. The
+    service refuses such an application anyway (``dueprocess.restoration``: a record that can
+    start a judicial listing may not be restored), so the finding is about the scheme saying what
+    it means: a court's record belongs in the judicial area, anything else on a list of its own."""
+    judicial = restoration.judicial_items([scheme])
+    return [
+        Finding(
+            "error",
+            f"lists.{lst.id}",
+            "restoration-ends-judicial-listing",
+            f"item {code} (not judicial) can start this judicial listing: a credit restoration of its "
+            f"record would end a listing that ends only by its own removal grounds; {restoration.RULE}. "
+            "Put the item in the judicial area or on a list of its own",
+        )
+        for lst in scheme.lists
+        if restoration.is_judicial(lst, judicial)
+        for code in lst.qualifying_items
+        if code not in judicial
+    ]
+
+
 def lint(scheme: Scheme, vocabulary: Vocabulary | None = None) -> list[Finding]:
     """Every finding for one scheme, in file order (items, then the model, lists and measures),
     with items judged by ``vocabulary`` (default: the shipped categories)."""
@@ -299,6 +327,7 @@ def lint(scheme: Scheme, vocabulary: Vocabulary | None = None) -> list[Finding]:
     for item in scheme.items:
         out += _item_findings(scheme, item, listed, vocab)
     out += _model_findings(scheme)
+    out += _restoration_findings(scheme)
     for lst in scheme.lists:
         where = f"lists.{lst.id}"
         out += _no_basis(where, "list", lst.legal_basis)

@@ -1,6 +1,6 @@
 """The base of the application services: ingestion, a subject's view, audited reads and
-decisions, keys and integrity, and reading due-process cases (a view needs them: an open
-objection may suspend a list's measures).
+decisions, keys and integrity, over the due-process cases it reads (``casefiles.py``: a view
+needs them, since an open objection may suspend a list's measures).
 
 The services are the seam between core and adapters: they read plain records from the store, ask
 the core what they mean, and write the audit entry before any answer leaves. The API, the CLI and
@@ -22,19 +22,15 @@ from typing import Any
 
 from socialcredit import access, codes, ledger
 from socialcredit.decisions import Decision, decide
-from socialcredit.dueprocess.cases import (
-    CaseEvent,
-    Deadlines,
-    Objection,
-    Restoration,
-    fold_objection,
-    fold_restoration,
-)
+from socialcredit.dueprocess import restoration
+from socialcredit.dueprocess.cases import Objection
 from socialcredit.dueprocess.suspension import apply_suspensions
 from socialcredit.ledger import IngestResult, Quarantined, Record
 from socialcredit.lists import ListEntry, entries_for
 from socialcredit.schemes.loader import Registry
 from socialcredit.scoring import Score, scores_for
+from socialcredit.service.casefiles import CaseFiles
+from socialcredit.service.casefiles import NotFound as NotFound
 from socialcredit.service.sealing import Sealer, sealed_chunks
 from socialcredit.service.views import Cached, ViewCache, next_midnight
 from socialcredit.store import Store, StoredKey
@@ -46,10 +42,6 @@ from socialcredit.subjects import SubjectRow, validate_subject
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-
-
-class NotFound(LookupError):
-    """The thing asked for does not exist (reported without leaking anything else)."""
 
 
 class Unauthenticated(Exception):
@@ -97,7 +89,7 @@ class SubjectSummary:
     records: list[Record]
 
 
-class Base:
+class Base(CaseFiles):
     """One installation: a store and the schemes in force."""
 
     def __init__(
@@ -226,9 +218,10 @@ class Base:
         later ``reported_at`` or case event among its inputs), and the organisations it includes
         as legal representative. Its inputs come in one read (``store/subjectreads.py``)."""
         inputs = read_subject(self.store, code, representatives=kind == "person")
-        records = [r for r in ledger.effective(inputs.records, at) if r.subject == code]
+        void = self.unrestorable_items()
+        records = [r for r in ledger.effective(inputs.records, at, (), void) if r.subject == code]
         represented = {
-            org: [r for r in ledger.effective(recs, at) if r.subject == org]
+            org: [r for r in ledger.effective(recs, at, (), void) if r.subject == org]
             for org, recs in inputs.represented.items()
         }
         scores = scores_for(code, kind, records, self.registry.scored(), at)
@@ -355,6 +348,16 @@ class Base:
             table = self.__dict__["_measures"]
         return table[1].get(measure_id)
 
+    def unrestorable_items(self) -> frozenset[str]:
+        """The items whose records credit restoration may not end under the schemes in force
+        (``dueprocess.restoration``), computed once per registry."""
+        cached = self.__dict__.get("_unrestorable")
+        if cached is None or cached[0] is not self.registry:
+            cached = (self.registry, frozenset(restoration.unrestorable(self.registry.schemes.values())))
+            self.__dict__["_unrestorable"] = cached
+        found: frozenset[str] = cached[1]
+        return found
+
     def _registry_replaced(self) -> None:
         """Forget everything computed under another registry (cached views and decisions are
         scores, lists and measures of the schemes in force)."""
@@ -390,85 +393,6 @@ class Base:
         else:
             access.require(access.may_read_audit(principal), "read the audit log")
         return self.store.audit_entries(subject=subject, limit=limit, before=before)
-
-    def may_act_for(self, principal: access.Principal, subject: str) -> bool:
-        """The subject itself, the legal representative of an organisation subject, or an operator."""
-        if principal.role == "operator":
-            return True
-        if principal.role != "subject" or principal.principal is None:
-            return False
-        if principal.principal == subject:
-            return True
-        row = self.store.subject(subject)
-        return row is not None and row.legal_representative == principal.principal
-
-    def _deadlines(self, scheme_id: str | None) -> Deadlines:
-        scheme = self.registry.schemes.get(scheme_id) if scheme_id else None
-        if scheme is None:  # a record's objection: the court's rules, the strictest published ones
-            return Deadlines()
-        d = scheme.due_process
-        return Deadlines(
-            d.review_days,
-            d.correction_working_days,
-            d.appeal_days,
-            d.appeal_decision_days,
-            d.restoration_decision_working_days,
-        )
-
-    def _objections_of(self, code: str, at: dt.datetime) -> list[Objection]:
-        """The subject's objections as they stood at ``at`` (events after it are not yet known)."""
-        return self._fold_objections(self.store.case_events(subject=code, case_kind="objection"), at)
-
-    def _fold_objections(self, events: Iterable[CaseEvent], at: dt.datetime) -> list[Objection]:
-        """Objection events (in chain order) folded into objections as they stood at ``at``."""
-        by_case: dict[str, list[CaseEvent]] = {}
-        for e in events:
-            if e.at <= at:
-                by_case.setdefault(e.case_id, []).append(e)
-        out = []
-        for evs in by_case.values():
-            list_id = evs[0].payload.get("list_id")
-            out.append(
-                fold_objection(
-                    evs, self._deadlines(list_id.split("/")[0] if list_id else None), self.holidays
-                )
-            )
-        return out
-
-    def _objection(self, case_id: str) -> Objection:
-        events = self.store.case_events(case_id=case_id, case_kind="objection")
-        if not events:
-            raise NotFound(f"objection_id: no objection {case_id!r}")
-        list_id = events[0].payload.get("list_id")
-        return fold_objection(
-            events, self._deadlines(list_id.split("/")[0] if list_id else None), self.holidays
-        )
-
-    def _restoration(self, case_id: str) -> Restoration:
-        events = self.store.case_events(case_id=case_id, case_kind="restoration")
-        if not events:
-            raise NotFound(f"case_id: no restoration application {case_id!r}")
-        return fold_restoration(events, Deadlines(), self.holidays)
-
-    def cases(
-        self, *, principal: access.Principal, subject: str | None = None, open_only: bool = False
-    ) -> list[Objection | Restoration]:
-        """Objections and restoration applications: a subject's own, or all for an operator."""
-        if principal.role != "operator":
-            if subject is None:
-                subject = principal.principal
-            access.require(subject is not None and self.may_act_for(principal, subject), "see these cases")
-        by_case: dict[str, list[CaseEvent]] = {}
-        for e in self.store.case_events(subject=subject):
-            by_case.setdefault(e.case_id, []).append(e)
-        out: list[Objection | Restoration] = []
-        for case_id, events in by_case.items():
-            case = (
-                self._objection(case_id) if events[0].case_kind == "objection" else self._restoration(case_id)
-            )
-            if not open_only or case.is_open:
-                out.append(case)
-        return out
 
     def verify(self) -> dict[str, list[ledger.ChainProblem]]:
         return {
@@ -556,9 +480,11 @@ class Base:
             if p.key_id == key_id:
                 self._principals.pop(token, None)
 
-    def operator(self) -> access.Principal:
-        """The principal of a local command-line user, who owns the installation."""
-        return access.Principal("local", "operator", None, "command line")
+    def operator(self, by: str | None = None) -> access.Principal:
+        """The principal of a local command-line user, who owns the installation. ``by`` names the
+        person acting, as an operator key names its holder: a case decision from the command line
+        is recorded against that person (without it, against ``local``)."""
+        return access.Principal("local", "operator", access.holder_name(by) if by else None, "command line")
 
 
 KEY_TRUST_SECONDS = 1.0

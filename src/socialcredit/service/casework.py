@@ -1,26 +1,22 @@
-"""Due process as services: objections and appeals, restoration, notices, deadlines, and the
-sources' accuracy. Every step is a case event; an upheld objection or a granted restoration is a
-new ledger record, so scores, lists and decisions follow at once."""
+"""Due process as services: objections and appeals, notices, deadlines, and the sources'
+accuracy (restoration: ``restorations.py``; who may decide: ``duties.py``). Every step is a case
+event naming its decider; an upheld objection is new ledger records, so scores, lists and
+decisions follow at once."""
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from socialcredit import access, codes, ledger
-from socialcredit.dueprocess.cases import (
-    CaseEvent,
-    CaseKind,
-    Objection,
-    Restoration,
-    restoration_eligible_from,
-)
+from socialcredit.dueprocess import restoration, review
+from socialcredit.dueprocess.cases import CaseKind, Objection, Restoration
 from socialcredit.ledger import Quarantined
 from socialcredit.schemes.loader import SchemeError
-from socialcredit.service.base import Base, NotFound, Row
+from socialcredit.service.base import NotFound, Row
+from socialcredit.service.restorations import Restorations
 
 
 @dataclass(frozen=True)
@@ -49,23 +45,8 @@ class SourceAccuracy:
     median_days_to_correct: float | None
 
 
-class Casework(Base):
+class Casework(Restorations):
     """The due-process services."""
-
-    def _event(
-        self,
-        principal: access.Principal,
-        case_id: str,
-        kind: CaseKind,
-        event: str,
-        subject: str,
-        payload: Mapping[str, Any],
-    ) -> None:
-        self.store.append_case_event(
-            CaseEvent(
-                case_id, kind, event, self.clock(), subject, principal.key_id, principal.role, dict(payload)
-            )
-        )
 
     def file_objection(
         self,
@@ -78,8 +59,46 @@ class Casework(Base):
         evidence: Sequence[str] = (),
     ) -> Objection:
         """Object to one of the subject's records or to a list entry. The deadlines start now."""
+        return self._file("objection", principal, subject, record_id, list_id, statement, evidence)
+
+    def file_review(
+        self,
+        *,
+        principal: access.Principal,
+        subject: str,
+        list_id: str,
+        statement: str,
+        evidence: Sequence[str] = (),
+    ) -> Objection:
+        """Ask for a person to review a listing the system derived by rule (GDPR Art. 22; which
+        listings: ``dueprocess.review``). Filed, suspending measures (per the list's
+        ``during_objection``), decided and appealed as an objection to the listing is, within 15
+        days, by an operator not involved in the subject's cases so far (``Duties``)."""
+        return self._file("review", principal, subject, None, list_id, statement, evidence)
+
+    def lists_by_rule(self) -> frozenset[str]:
+        """The lists (``scheme/list``) whose entries the system derives by rule, with no decision
+        by a named official, so a subject may ask for human review of them
+        (``dueprocess.review``)."""
+        judicial = restoration.judicial_items(self.registry.schemes.values())
+        lists = self.registry.lists()
+        return frozenset(f"{s.id}/{x.id}" for s, x in lists if not review.decided_by_official(x, judicial))
+
+    def _file(
+        self,
+        kind: CaseKind,
+        principal: access.Principal,
+        subject: str,
+        record_id: str | None,
+        list_id: str | None,
+        statement: str,
+        evidence: Sequence[str],
+    ) -> Objection:
+        """File an objection or a review (one path: they differ only in what may be reviewed and
+        who may decide)."""
         code = codes.validate(subject).value
-        access.require(self.may_act_for(principal, code), "object on behalf of this subject")
+        what = "object" if kind == "objection" else "ask for a review"
+        access.require(self.may_act_for(principal, code), f"{what} on behalf of this subject")
         if (record_id is None) == (list_id is None):
             raise ValueError("record_id: give either a record_id or a list_id to object to")
         statement = statement.strip()
@@ -90,6 +109,7 @@ class Casework(Base):
             raise ValueError("evidence: at most 20 references of at most 500 characters")
         view = self.view(code)
         stay = False
+        extra: dict[str, str | None] = {}
         if record_id is not None:
             if record_id not in {r.record_id for r in view.records}:
                 raise NotFound(f"record_id: no record {record_id!r} in force for this subject")
@@ -110,6 +130,12 @@ class Casework(Base):
             )
             if entry is None:
                 raise NotFound(f"list_id: the subject has no current entry on {list_id}")
+            if kind == "review":
+                judicial = restoration.judicial_items(self.registry.schemes.values())
+                why = review.refusal(lst, list_id, judicial)
+                if why is not None:
+                    raise ValueError(f"list_id: {why}")
+                extra = {"via": entry.via, "since": entry.since.isoformat()}
             record_ids = [g for g in entry.grounds if g in {r.record_id for r in view.records}]
             if not record_ids:  # a grade-based list: its grounds are the records that lowered the score
                 scheme = self.registry.scheme(entry.scheme)
@@ -119,15 +145,19 @@ class Casework(Base):
         open_same = [
             o
             for o in self.cases(principal=self.operator(), subject=code, open_only=True)
-            if isinstance(o, Objection) and set(o.record_ids) == set(record_ids) and o.list_id == list_id
+            if isinstance(o, Objection)
+            and o.kind == kind
+            and set(o.record_ids) == set(record_ids)
+            and o.list_id == list_id
         ]
         if open_same:
-            raise ValueError(f"record_id: objection {open_same[0].id} about the same thing is still open")
-        case_id = "obj-" + secrets.token_hex(6)
+            field = "record_id" if list_id is None else "list_id"
+            raise ValueError(f"{field}: {kind} {open_same[0].id} about the same thing is still open")
+        case_id = ("obj-" if kind == "objection" else "rev-") + secrets.token_hex(6)
         self._event(
             principal,
             case_id,
-            "objection",
+            kind,
             "filed",
             code,
             {
@@ -136,6 +166,7 @@ class Casework(Base):
                 "statement": statement,
                 "evidence": evidence,
                 "measures_stay": stay,
+                **extra,
             },
         )
         return self._objection(case_id)
@@ -154,15 +185,15 @@ class Casework(Base):
                         "subject": original.subject,
                         "item": original.item,
                         "source": original.source,
-                        "source_record_id": f"objection:{objection.id}:{n}",
+                        "source_record_id": f"{objection.kind}:{objection.id}:{n}",
                         "occurred_on": original.occurred_on,
                         "action": "withdraw",
                         "corrects": rid,
-                        "evidence": f"objection {objection.id} upheld: {reason}"[:2000],
+                        "evidence": f"{objection.kind} {objection.id} upheld: {reason}"[:2000],
                     },
                 )
             )
-        result = self.ingest(rows, origin=f"objection {objection.id}", principal=principal)
+        result = self.ingest(rows, origin=f"{objection.kind} {objection.id}", principal=principal)
         if result.quarantined:
             raise ValueError("; ".join(r for q in result.quarantine for r in q.reasons))
         return [
@@ -174,144 +205,68 @@ class Casework(Base):
     def decide_objection(
         self, *, principal: access.Principal, objection_id: str, upheld: bool, reason: str
     ) -> Objection:
-        """An operator's review. Upheld: the records are withdrawn at once, so scores, lists and
-        decisions change at once."""
+        """An operator's review of an objection, or a human review of a listing (by an operator
+        not involved so far). Upheld: the records named are withdrawn at once, so scores, lists
+        and decisions change at once."""
         access.require(principal.role == "operator", "decide objections")
         o = self._objection(objection_id)
         if o.status != "under review":
-            raise ValueError(f"objection_id: objection {o.id} is {o.status}, not under review")
+            raise ValueError(f"objection_id: {o.kind} {o.id} is {o.status}, not under review")
+        if o.kind == "review":
+            self._require_uninvolved(principal, o)
         if not reason.strip():
             raise ValueError("reason: a decision must give its reason")
-        self._event(principal, o.id, "objection", "decided", o.subject, {"upheld": upheld, "reason": reason})
+        self._event(principal, o.id, o.kind, "decided", o.subject, {"upheld": upheld, "reason": reason})
         if upheld:
             records = self._correct(principal, o, reason)
-            self._event(principal, o.id, "objection", "corrected", o.subject, {"records": records})
+            self._event(principal, o.id, o.kind, "corrected", o.subject, {"records": records})
         return self._objection(o.id)
 
-    def appeal(self, *, principal: access.Principal, objection_id: str, statement: str) -> Objection:
-        """Appeal a rejected objection within the appeal period."""
+    def appeal(
+        self,
+        *,
+        principal: access.Principal,
+        objection_id: str,
+        statement: str,
+        kind: CaseKind | None = None,
+    ) -> Objection:
+        """Appeal a rejected objection (or review) within the appeal period; ``kind``, if given,
+        is the kind of case the caller means (another is not found)."""
         o = self._objection(objection_id)
+        if kind is not None and o.kind != kind:
+            raise NotFound(f"{kind}_id: no {kind} {objection_id!r}")
         access.require(self.may_act_for(principal, o.subject), "appeal for this subject")
         if o.status != "rejected":
-            raise ValueError(f"objection_id: only a rejected objection can be appealed (it is {o.status})")
+            raise ValueError(
+                f"objection_id: only a rejected objection or review can be appealed (it is {o.status})"
+            )
         assert o.appeal_until is not None
         if self.clock().date() > o.appeal_until:
             raise ValueError(f"objection_id: the appeal period ended on {o.appeal_until.isoformat()}")
         if not 1 <= len(statement.strip()) <= 4000:
             raise ValueError("statement: must be 1 to 4000 characters")
-        self._event(principal, o.id, "objection", "appealed", o.subject, {"statement": statement.strip()})
+        self._event(principal, o.id, o.kind, "appealed", o.subject, {"statement": statement.strip()})
         return self._objection(o.id)
 
     def decide_appeal(
         self, *, principal: access.Principal, objection_id: str, upheld: bool, reason: str
     ) -> Objection:
+        """An operator's decision on an appeal, by someone other than the objection's decider
+        (``Duties._require_appeal_decider``). Upheld: the records are withdrawn at once."""
         access.require(principal.role == "operator", "decide appeals")
         o = self._objection(objection_id)
         if o.status != "under appeal":
-            raise ValueError(f"objection_id: objection {o.id} is {o.status}, not under appeal")
+            raise ValueError(f"objection_id: {o.kind} {o.id} is {o.status}, not under appeal")
+        self._require_appeal_decider(principal, o)
         if not reason.strip():
             raise ValueError("reason: a decision must give its reason")
         self._event(
-            principal, o.id, "objection", "appeal_decided", o.subject, {"upheld": upheld, "reason": reason}
+            principal, o.id, o.kind, "appeal_decided", o.subject, {"upheld": upheld, "reason": reason}
         )
         if upheld:
             records = self._correct(principal, o, reason)
-            self._event(principal, o.id, "objection", "corrected", o.subject, {"records": records})
+            self._event(principal, o.id, o.kind, "corrected", o.subject, {"records": records})
         return self._objection(o.id)
-
-    def apply_restoration(
-        self,
-        *,
-        principal: access.Principal,
-        subject: str,
-        record_id: str,
-        conduct_corrected: str,
-        obligations_fulfilled: str,
-        commitment: str,
-    ) -> Restoration:
-        """Apply to restore credit after a negative record's minimum publication period."""
-        code = codes.validate(subject).value
-        access.require(self.may_act_for(principal, code), "apply for restoration for this subject")
-        record = next((r for r in self.view(code).records if r.record_id == record_id), None)
-        if record is None:
-            raise NotFound(f"record_id: no record {record_id!r} in force for this subject")
-        item = self.registry.item_defs[record.item]
-        if item.polarity != "negative":
-            raise ValueError(f"record_id: {record.item} is not a negative record")
-        for name, text in (
-            ("conduct_corrected", conduct_corrected),
-            ("obligations_fulfilled", obligations_fulfilled),
-            ("commitment", commitment),
-        ):
-            if not 1 <= len(text.strip()) <= 4000:
-                raise ValueError(f"{name}: required (1 to 4000 characters): the national measures ask for it")
-        eligible = restoration_eligible_from(record.occurred_on, item.severity)
-        if self.clock().date() < eligible:
-            raise ValueError(
-                f"record_id: a {item.severity} record may be restored from {eligible.isoformat()} "
-                "(minimum publication period)"
-            )
-        if any(
-            isinstance(c, Restoration) and c.record_id == record_id and c.is_open
-            for c in self.cases(principal=self.operator(), subject=code)
-        ):
-            raise ValueError(f"record_id: an application for {record_id} is already under review")
-        case_id = "res-" + secrets.token_hex(6)
-        self._event(
-            principal,
-            case_id,
-            "restoration",
-            "applied",
-            code,
-            {
-                "record_id": record_id,
-                "item": record.item,
-                "severity": item.severity,
-                "conduct_corrected": conduct_corrected.strip(),
-                "obligations_fulfilled": obligations_fulfilled.strip(),
-                "commitment": commitment.strip(),
-                "eligible_from": eligible.isoformat(),
-            },
-        )
-        return self._restoration(case_id)
-
-    def decide_restoration(
-        self, *, principal: access.Principal, case_id: str, granted: bool, reason: str
-    ) -> Restoration:
-        """Grant (a restore record ends the record's effect from now) or refuse, with reasons."""
-        access.require(principal.role == "operator", "decide restoration applications")
-        c = self._restoration(case_id)
-        if c.status != "under review":
-            raise ValueError(f"case_id: application {c.id} is {c.status}, not under review")
-        if not reason.strip():
-            raise ValueError("reason: a decision must give its reason")
-        record_id = None
-        if granted:
-            original = self.store.record(c.record_id)
-            assert original is not None
-            row = {
-                "subject": original.subject,
-                "item": original.item,
-                "source": original.source,
-                "source_record_id": f"restoration:{c.id}",
-                "occurred_on": original.occurred_on,
-                "action": "restore",
-                "corrects": c.record_id,
-                "evidence": f"restoration {c.id}: {reason}"[:2000],
-            }
-            result = self.ingest([(1, row)], origin=f"restoration {c.id}", principal=principal)
-            if result.quarantined:
-                raise ValueError("; ".join(r for q in result.quarantine for r in q.reasons))
-            record_id = ledger.record_id_for(original.source, f"restoration:{c.id}")
-        self._event(
-            principal,
-            c.id,
-            "restoration",
-            "decided",
-            c.subject,
-            {"granted": granted, "reason": reason, "record": record_id},
-        )
-        return self._restoration(c.id)
 
     def overdue(self, *, principal: access.Principal) -> list[tuple[Objection | Restoration, list[str]]]:
         """Open cases past a deadline, for operators: what is late and since when."""
@@ -380,7 +335,8 @@ class Casework(Base):
         overturned: dict[str, int] = {}
         days: dict[str, list[float]] = {}
         for case in self.cases(principal=self.operator()):
-            if isinstance(case, Objection) and case.corrected_at is not None:
+            # a review set aside a listing by rule, not a source's error: not counted
+            if isinstance(case, Objection) and case.kind == "objection" and case.corrected_at is not None:
                 for rid in case.record_ids:
                     rec = self.store.record(rid)
                     if rec is None:

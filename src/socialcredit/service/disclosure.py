@@ -54,7 +54,7 @@ class Disclosure(Casework):
             return cached[1]
         if cached is not None and cached[0][1] == at.date():
             return self._rescan(cached, heads, at)
-        superseded = self.store.superseded_ids()
+        superseded, void = self.store.superseded_ids(), self.unrestorable_items()
         reps = self.store.representatives()  # organisation -> person
         orgs_of: dict[str, list[str]] = {}
         for o, person in reps.items():
@@ -90,7 +90,7 @@ class Disclosure(Casework):
 
         kept: dict[str, list[Record]] = {}
         for code, recs in self.store.iter_by_subject():
-            eff = [r for r in ledger.effective(recs, at, superseded) if r.subject == code]
+            eff = [r for r in ledger.effective(recs, at, superseded, void) if r.subject == code]
             if code in reps or code in orgs_of:
                 kept[code] = eff  # representatives are scanned after their organisations are read
             if code not in orgs_of:
@@ -289,7 +289,8 @@ class Disclosure(Casework):
                 by_district.setdefault(scheme_id, {}).setdefault(district, []).append(score)
                 by_age.setdefault(scheme_id, {}).setdefault(band, []).append(score)
         cases = self.cases(principal=self.operator())
-        objections = [c for c in cases if isinstance(c, Objection)]
+        objections = [c for c in cases if isinstance(c, Objection) and c.kind == "objection"]
+        reviews = [c for c in cases if isinstance(c, Objection) and c.kind == "review"]
         resolved = sorted(
             (c.decided_at - c.filed_at).total_seconds() / 86400 for c in objections if c.decided_at
         )
@@ -313,6 +314,13 @@ class Disclosure(Casework):
                 "open": sum(1 for c in objections if c.is_open),
                 "overdue": sum(1 for c in objections if c.overdue(today)),
                 "median_days_to_decide": _median(resolved),
+            },
+            "reviews": {  # human reviews of listings derived by rule
+                "filed": len(reviews),
+                "set_aside": sum(1 for c in reviews if c.status in ("corrected", "upheld")),
+                "confirmed": sum(1 for c in reviews if c.status in ("rejected", "closed")),
+                "open": sum(1 for c in reviews if c.is_open),
+                "overdue": sum(1 for c in reviews if c.overdue(today)),
             },
             "restorations": {
                 "applied": sum(1 for c in cases if isinstance(c, Restoration)),

@@ -47,8 +47,9 @@ rule: the live ledger treats a withdrawn record as never having existed, so a pa
 started vanishes, and a later genuine ground that only extended that entry would have started its
 own; the simulator ends the entry from the correction day onward (present membership agrees
 except in that rare case). Restoration: a
-negative scored record outside the judicial area is restored (its effect ends) with
-``restore_propensity`` after its minimum publication period plus up to 90 days.
+negative scored record that credit restoration may end (not a judicial record, nor one that can
+start a judicial listing: :mod:`socialcredit.dueprocess.restoration`) is restored (its effect
+ends) with ``restore_propensity`` after its minimum publication period plus up to 90 days.
 
 Relationships (hypothetical, no shipped scheme has it): with weight w, a person's score is
 ``round((1 - w) * own + w * mean(contacts' scores))``, graded by the scheme's thresholds; grade
@@ -69,6 +70,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp  # type: ignore[import-untyped]
 
+from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import MIN_PUBLICATION_DAYS
 from socialcredit.schemes.model import Scheme
 from socialcredit.sim import figures
@@ -171,9 +173,10 @@ class Simulation:
         self.severity_days = np.array(
             [MIN_PUBLICATION_DAYS.get(registry_items[c].severity, 90) for c in w.items], dtype=np.int64
         )
-        self.restorable = (
-            (w.item_points < 0) & ~removal & np.array([registry_items[c].area != "judicial" for c in w.items])
-        )
+        # the national measures' rule (dueprocess.restoration): never a judicial record, nor one
+        # that can start a judicial listing
+        void = restoration.unrestorable(w.registry.schemes.values())
+        self.restorable = (w.item_points < 0) & ~removal & np.array([c not in void for c in w.items])
         self.is_person = population.is_person
         rates = w.scorer.rates
         self.scored = np.where(self.is_person, "person" in rates, "organisation" in rates)

@@ -511,12 +511,16 @@ class Store:
                 yield current, group
 
     def superseded_ids(self) -> set[str]:
-        """Ids of every record some correction or withdrawal references."""
+        """Ids of every record some correction or withdrawal references. Restorations are left to
+        ``ledger.effective`` over the subject's own records, which knows which ones count (a
+        restoration never ends a judicial record: ``dueprocess.restoration``)."""
         with self.reader.connect() as conn:
             return {
                 c
                 for (c,) in conn.execute(
-                    select(t.records.c.corrects).where(t.records.c.corrects.is_not(None))
+                    select(t.records.c.corrects).where(
+                        t.records.c.corrects.is_not(None), t.records.c.action != "restore"
+                    )
                 )
             }
 
@@ -916,7 +920,10 @@ class Store:
             if expiry is not None and expiry <= at:
                 raise ValueError(f"key {key_id} has expired; give the new key an expiry in the future")
             role: access.Role = old.role  # type: ignore[assignment]
-            new = access.new_key(role, old.principal, name=old.name, now=at, expires_at=expiry)
+            # an operator key made before holders were named stands for itself (its id): its
+            # successor is named after it, so the decisions of both are one principal's
+            principal = access.holder_of(old.key_id, old.principal) if role == "operator" else old.principal
+            new = access.new_key(role, principal, name=old.name, now=at, expires_at=expiry)
             conn.execute(update(t.api_keys).where(t.api_keys.c.key_id == key_id).values(revoked_at=at))
             conn.execute(
                 t.api_keys.insert().values(

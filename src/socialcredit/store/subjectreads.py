@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from socialcredit.dueprocess.cases import CaseEvent
+from socialcredit.dueprocess.cases import OBJECTION_KINDS, CaseEvent
 from socialcredit.ledger import Record
 from socialcredit.store.sql import CHUNK, RECORD_COLUMNS, Store
 from socialcredit.subjects import SubjectRow
@@ -32,7 +32,7 @@ _SUBJECT_COLUMNS = "code, kind, name, sex, district, legal_representative, repre
 class SubjectInputs:
     """What :func:`read_subject` found: ``records`` of the subject and ``represented`` (by
     organisation) each include the corrections that touch them, in ledger order; case events
-    are the objections of the subject and of those organisations, in chain order."""
+    are the objections and reviews of the subject and of those organisations, in chain order."""
 
     code: str
     subject: SubjectRow | None
@@ -71,9 +71,9 @@ def read_subject(store: Store, code: str, *, representatives: bool) -> SubjectIn
                 events[who] = [
                     _event(r, ts)
                     for r in rows(
-                        f"SELECT {_CASE_COLUMNS} FROM case_events WHERE subject = ? AND case_kind = ? "
-                        "ORDER BY seq",
-                        [who, "objection"],
+                        f"SELECT {_CASE_COLUMNS} FROM case_events WHERE subject = ? "
+                        "AND case_kind IN (?, ?) ORDER BY seq",
+                        [who, *OBJECTION_KINDS],
                     )
                 ]
         finally:

@@ -1,4 +1,5 @@
-"""Due process over HTTP: objections, appeals, restoration applications, notices, deadlines."""
+"""Due process over HTTP: objections, appeals, human reviews of listings derived by rule,
+restoration applications, notices, deadlines."""
 
 from __future__ import annotations
 
@@ -27,6 +28,14 @@ class ObjectionIn(RequestIn):
     evidence: list[str] = Field(default_factory=list, max_length=20)
 
 
+class ReviewIn(RequestIn):
+    model_config = ConfigDict(extra="forbid")
+    subject: str = Field(max_length=64)
+    list_id: str = Field(max_length=130, description="The listing to review (scheme/list)")
+    statement: str = Field(min_length=1, max_length=4000)
+    evidence: list[str] = Field(default_factory=list, max_length=20)
+
+
 class DecisionIn(RequestIn):
     model_config = ConfigDict(extra="forbid")
     upheld: bool = Field(description="Uphold the objection or appeal / grant the restoration")
@@ -48,7 +57,7 @@ class RestorationIn(RequestIn):
 
 
 class CaseOut(BaseModel):
-    """An objection or a restoration application and where it stands."""
+    """An objection, a review or a restoration application and where it stands."""
 
     ok: bool = True
     kind: str
@@ -60,12 +69,17 @@ class CaseOut(BaseModel):
 
     @classmethod
     def of(cls, c: Objection | Restoration) -> CaseOut:
+        """The case's fields in ``detail``, with its ``history``: each step, and for a decision
+        its decider (``by``)."""
         fields = {
             f.name: getattr(c, f.name)
             for f in dataclasses.fields(c)
             if f.name not in ("events", "kind", "id", "subject", "status")
         }
         detail = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in fields.items()}
+        detail["history"] = [
+            {"at": s.at.isoformat(), "event": s.event, "role": s.role, "by": s.by} for s in c.history
+        ]
         return cls(kind=c.kind, id=c.id, subject=c.subject, status=c.status, open=c.is_open, detail=detail)
 
 
@@ -139,7 +153,8 @@ def list_cases(
     subject: Annotated[str | None, Query(max_length=64)] = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
 ) -> CasesOut:
-    """Objections and restoration applications: a subject's own; all of them for operators."""
+    """Objections, reviews and restoration applications (each with its ``kind``): a subject's
+    own; all of them for operators."""
     if key.role not in ("operator", "subject"):
         raise access.AccessDenied("see due-process cases")
     code = codes.validate(subject).value if subject else None
@@ -147,24 +162,64 @@ def list_cases(
     return CasesOut(data=[CaseOut.of(c) for c in found], count=len(found))
 
 
+def _decide(system: Any, key: access.Principal, case_id: str, kind: str, body: DecisionIn) -> CaseOut:
+    """Decide an objection or a review (``kind``) under review, or its appeal."""
+    access.require(key.role == "operator", f"decide {kind}s")
+    current = next((c for c in system.cases(principal=key) if c.id == case_id), None)
+    if not isinstance(current, Objection) or current.kind != kind:
+        raise NotFound(f"{kind}_id: no {kind} {case_id!r}")
+    decide = system.decide_appeal if current.status == "under appeal" else system.decide_objection
+    return CaseOut.of(decide(principal=key, objection_id=case_id, upheld=body.upheld, reason=body.reason))
+
+
 @router.post("/objections/{objection_id}/decision", operation_id="decide_objection", response_model=CaseOut)
 def decide_objection(objection_id: str, body: DecisionIn, key: CurrentKey, system: SystemDep) -> CaseOut:
-    """An operator decides an objection under review, or an appeal; upheld means the records are
-    withdrawn at once."""
-    access.require(key.role == "operator", "decide objections")
-    current = next((c for c in system.cases(principal=key) if c.id == objection_id), None)
-    if not isinstance(current, Objection):
-        raise NotFound(f"objection_id: no objection {objection_id!r}")
-    decide = system.decide_appeal if current.status == "under appeal" else system.decide_objection
-    return CaseOut.of(
-        decide(principal=key, objection_id=objection_id, upheld=body.upheld, reason=body.reason)
-    )
+    """An operator decides an objection under review, or an appeal (by someone other than the
+    objection's decider: SPC provisions, Art. 12); upheld means the records are withdrawn at
+    once."""
+    return _decide(system, key, objection_id, "objection", body)
 
 
 @router.post("/objections/{objection_id}/appeal", operation_id="appeal", response_model=CaseOut)
 def appeal(objection_id: str, body: AppealIn, key: CurrentKey, system: SystemDep) -> CaseOut:
     """Appeal a rejected objection within the appeal period."""
-    return CaseOut.of(system.appeal(principal=key, objection_id=objection_id, statement=body.statement))
+    return CaseOut.of(
+        system.appeal(principal=key, objection_id=objection_id, statement=body.statement, kind="objection")
+    )
+
+
+@router.post("/reviews", operation_id="file_review", response_model=CaseOut, status_code=201)
+def file_review(body: ReviewIn, key: CurrentKey, system: SystemDep) -> CaseOut:
+    """Ask for a person to review a listing the system derived by rule, with no decision by a
+    named official (a list by grade, for example; GDPR Art. 22). Decided within 15 days by an
+    operator not involved in the subject's cases so far; meanwhile the list's
+    ``during_objection`` says whether its measures stay or are suspended. Listed with the other
+    cases at ``GET /objections``."""
+    return CaseOut.of(
+        system.file_review(
+            principal=key,
+            subject=body.subject,
+            list_id=body.list_id,
+            statement=body.statement,
+            evidence=body.evidence,
+        )
+    )
+
+
+@router.post("/reviews/{review_id}/decision", operation_id="decide_review", response_model=CaseOut)
+def decide_review(review_id: str, body: DecisionIn, key: CurrentKey, system: SystemDep) -> CaseOut:
+    """An operator not involved so far decides a review (upheld: the listing is set aside, its
+    grounds withdrawn), or another operator its appeal."""
+    return _decide(system, key, review_id, "review", body)
+
+
+@router.post("/reviews/{review_id}/appeal", operation_id="appeal_review", response_model=CaseOut)
+def appeal_review(review_id: str, body: AppealIn, key: CurrentKey, system: SystemDep) -> CaseOut:
+    """Appeal a review that confirmed the listing, within the appeal period."""
+    access.require(key.role in ("operator", "subject"), "appeal reviews")
+    return CaseOut.of(
+        system.appeal(principal=key, objection_id=review_id, statement=body.statement, kind="review")
+    )
 
 
 @router.post("/restorations", operation_id="apply_restoration", response_model=CaseOut, status_code=201)

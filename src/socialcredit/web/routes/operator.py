@@ -1,6 +1,8 @@
-"""The operator's desk: listings noticed but not yet in effect, open objections, appeals and
-restoration applications with their deadlines, and the ones overdue; each open case decided here
-with its reason (``System.decide_objection`` / ``decide_appeal`` / ``decide_restoration``)."""
+"""The operator's desk: listings noticed but not yet in effect, open objections, human reviews,
+appeals and restoration applications with their deadlines, and the ones overdue; each open case
+decided here with its reason (``System.decide_objection`` / ``decide_appeal`` /
+``decide_restoration``), refused at the case where the operator may not decide it (separation of
+duties: ``service/duties.py``)."""
 
 from __future__ import annotations
 
@@ -26,6 +28,12 @@ def _context(page: Page, principal: access.Principal) -> dict[str, Any]:
         "cases": sorted(open_cases, key=lambda c: c.id),
         "overdue": overdue,
         "late": {c.id: late for c, late in overdue},
+        # who may not decide each open review (Duties.involved_in), shown before anyone tries
+        "involved": {
+            c.id: sorted(system.involved_in(c))
+            for c in open_cases
+            if isinstance(c, Objection) and c.kind == "review"
+        },
         "today": system.clock().date(),
         "errors": {},
         "values": {},
@@ -71,9 +79,12 @@ def decide_case(
             page.system.decide_restoration(
                 principal=p, case_id=case.id, granted=outcome == "grant", reason=reason
             )
-    except ValueError as exc:
+    except (ValueError, access.AccessDenied) as exc:
+        # a refusal by separation of duties is shown at the case, like a missing reason: the
+        # operator may decide cases, only not this one
+        denied = isinstance(exc, access.AccessDenied)
         context = _context(page, p)
-        context["errors"] = {case.id: str(exc)}
+        context["errors"] = {case.id: f"You may not {exc}" if denied else str(exc)}
         context["values"] = {"outcome": outcome, "reason": reason}
-        return render(page, "operator.html", 422, **context)
+        return render(page, "operator.html", 403 if denied else 422, **context)
     return redirect(page, f"{PREFIX}/operator?decided={case.id}")

@@ -3,8 +3,9 @@ forms, and an organisation's public page.
 
 The subject page is the portal's answer to "how do they calculate our score?": per scheme the
 score and grade, one line per counting record, the grade thresholds, the score's history, every
-list entry with its grounds and dates, the notices of listing, the records themselves, the
-objections and restoration applications with their deadlines, and everyone who asked about the
+list entry with its grounds and dates (and, for a listing derived by rule, a form to ask for a
+human review), the notices of listing, the records themselves, the objections, reviews and
+restoration applications with their deadlines and deciders, and everyone who asked about the
 subject (every read and decision, from the audit log). It reads through ``System.read``, so the
 page view itself is audited like an API read.
 """
@@ -96,25 +97,32 @@ def _subject_context(
     items = system.registry.items()
     titles = {r.item: items[r.item].title if r.item in items else r.item for r in view.records}
     entries: list[tuple[ListEntry, str | None]] = [(e, shown(e.via) if e.via else None) for e in view.entries]
+    void = system.unrestorable_items()  # judicial records: never offered (dueprocess.restoration)
     restorable = [
         Restorable(r, titles[r.item], items[r.item].severity, eligible)
         for r in view.records
         if r.item in items
         and items[r.item].polarity == "negative"
         and r.action == "report"
+        and r.item not in void
         and (eligible := restoration_eligible_from(r.occurred_on, items[r.item].severity))
     ]
     rep = view.subject.legal_representative if view.subject else None
     today = system.clock().date()
+    cases = sorted(system.cases(principal=principal, subject=view.code), key=_filed, reverse=True)
     return {
         "view": view,
         "blocks": _blocks(page, view),
         "entries": entries,
         "titles": titles,
         "notices": system.notices(view.code, view.as_of),
-        "cases": sorted(system.cases(principal=principal, subject=view.code), key=_filed, reverse=True),
+        "cases": cases,
+        "reviewing": {
+            c.list_id: c for c in cases if isinstance(c, Objection) and c.kind == "review" and c.is_open
+        },
         "restorable": restorable,
         "objectable": [(e.qualified_id, e.title) for e, _ in entries if e.status in ("active", "pending")],
+        "by_rule": system.lists_by_rule(),
         "audit": system.audit_log(principal, subject=view.code, limit=200),
         "representative": shown(rep) if rep else None,
         "own": principal.role == "subject",
@@ -184,6 +192,31 @@ def file_objection(
     except (ValueError, NotFound) as exc:
         return _form_error(page, p, c.value, "objection", str(exc), values)
     return redirect(page, f"{PREFIX}/subjects/{c.value}?case={objection.id}#cases")
+
+
+@router.post("/subjects/{code}/reviews")
+def file_review(
+    page: CheckedPage,
+    code: str,
+    list_id: Annotated[str, Form(max_length=200)] = "",
+    statement: Text = "",
+    evidence: Text = "",
+) -> Response:
+    """Ask for a person to review a listing the system derived by rule (``System.file_review``,
+    GDPR Art. 22); decided within 15 days by an operator not involved so far."""
+    p = page.require_login()
+    c = codes.validate(code)
+    values = {"list_id": list_id, "statement": statement, "evidence": evidence}
+    refs = [line.strip() for line in evidence.splitlines() if line.strip()]
+    try:
+        if not list_id:
+            raise ValueError("list_id: choose the listing to review")
+        case = page.system.file_review(
+            principal=p, subject=c.value, list_id=list_id, statement=statement, evidence=refs
+        )
+    except (ValueError, NotFound) as exc:
+        return _form_error(page, p, c.value, "review", str(exc), values)
+    return redirect(page, f"{PREFIX}/subjects/{c.value}?case={case.id}#cases")
 
 
 @router.post("/subjects/{code}/restorations")

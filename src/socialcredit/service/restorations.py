@@ -1,0 +1,125 @@
+"""Credit restoration as a service: an application after a negative record's minimum
+publication period, decided with reasons; a granted one is a ``restore`` record, so scores, lists
+and decisions follow at once (national credit restoration measures). Only records the measures
+cover may be restored: never a judicial record or one that can start a judicial listing
+(``dueprocess.restoration``)."""
+
+from __future__ import annotations
+
+import secrets
+
+from socialcredit import access, codes, ledger
+from socialcredit.dueprocess import restoration
+from socialcredit.dueprocess.cases import Restoration, restoration_eligible_from
+from socialcredit.service.base import NotFound
+from socialcredit.service.duties import Duties
+
+
+class Restorations(Duties):
+    """Restoration applications and their decisions."""
+
+    def apply_restoration(
+        self,
+        *,
+        principal: access.Principal,
+        subject: str,
+        record_id: str,
+        conduct_corrected: str,
+        obligations_fulfilled: str,
+        commitment: str,
+    ) -> Restoration:
+        """Apply to restore credit after a negative record's minimum publication period. A
+        judicial record, or one that can put a subject on a judicial list, is refused at once,
+        naming the rule (``dueprocess.restoration``): restoration never ends a court listing."""
+        code = codes.validate(subject).value
+        access.require(self.may_act_for(principal, code), "apply for restoration for this subject")
+        record = next((r for r in self.view(code).records if r.record_id == record_id), None)
+        if record is None:
+            raise NotFound(f"record_id: no record {record_id!r} in force for this subject")
+        item = self.registry.item_defs[record.item]
+        if item.polarity != "negative":
+            raise ValueError(f"record_id: {record.item} is not a negative record")
+        self._require_restorable(record.item, "record_id")
+        for name, text in (
+            ("conduct_corrected", conduct_corrected),
+            ("obligations_fulfilled", obligations_fulfilled),
+            ("commitment", commitment),
+        ):
+            if not 1 <= len(text.strip()) <= 4000:
+                raise ValueError(f"{name}: required (1 to 4000 characters): the national measures ask for it")
+        eligible = restoration_eligible_from(record.occurred_on, item.severity)
+        if self.clock().date() < eligible:
+            raise ValueError(
+                f"record_id: a {item.severity} record may be restored from {eligible.isoformat()} "
+                "(minimum publication period)"
+            )
+        if any(
+            isinstance(c, Restoration) and c.record_id == record_id and c.is_open
+            for c in self.cases(principal=self.operator(), subject=code)
+        ):
+            raise ValueError(f"record_id: an application for {record_id} is already under review")
+        case_id = "res-" + secrets.token_hex(6)
+        self._event(
+            principal,
+            case_id,
+            "restoration",
+            "applied",
+            code,
+            {
+                "record_id": record_id,
+                "item": record.item,
+                "severity": item.severity,
+                "conduct_corrected": conduct_corrected.strip(),
+                "obligations_fulfilled": obligations_fulfilled.strip(),
+                "commitment": commitment.strip(),
+                "eligible_from": eligible.isoformat(),
+            },
+        )
+        return self._restoration(case_id)
+
+    def decide_restoration(
+        self, *, principal: access.Principal, case_id: str, granted: bool, reason: str
+    ) -> Restoration:
+        """Grant (a restore record ends the record's effect from now) or refuse, with reasons."""
+        access.require(principal.role == "operator", "decide restoration applications")
+        c = self._restoration(case_id)
+        if c.status != "under review":
+            raise ValueError(f"case_id: application {c.id} is {c.status}, not under review")
+        if not reason.strip():
+            raise ValueError("reason: a decision must give its reason")
+        record_id = None
+        if granted:
+            original = self.store.record(c.record_id)
+            assert original is not None
+            # an application filed before the rule, or under schemes since changed: refuse it
+            self._require_restorable(original.item, "upheld")
+            row = {
+                "subject": original.subject,
+                "item": original.item,
+                "source": original.source,
+                "source_record_id": f"restoration:{c.id}",
+                "occurred_on": original.occurred_on,
+                "action": "restore",
+                "corrects": c.record_id,
+                "evidence": f"restoration {c.id}: {reason}"[:2000],
+            }
+            result = self.ingest([(1, row)], origin=f"restoration {c.id}", principal=principal)
+            if result.quarantined:
+                raise ValueError("; ".join(r for q in result.quarantine for r in q.reasons))
+            record_id = ledger.record_id_for(original.source, f"restoration:{c.id}")
+        self._event(
+            principal,
+            c.id,
+            "restoration",
+            "decided",
+            c.subject,
+            {"granted": granted, "reason": reason, "record": record_id},
+        )
+        return self._restoration(c.id)
+
+    def _require_restorable(self, item: str, field: str) -> None:
+        """Refuse (naming ``field`` and the rule) a restoration of a record of ``item`` that the
+        national measures do not allow (``dueprocess.restoration``)."""
+        if item in self.unrestorable_items():
+            why = restoration.refusal(item, self.registry.schemes.values())
+            raise ValueError(f"{field}: {why}")
