@@ -164,8 +164,6 @@ def test_simulate_command_writes_the_report(tmp_path: Path, monkeypatch: pytest.
         assert (out / png).stat().st_size > 1000 and png in html
     bad = CliRunner().invoke(app, ["simulate", "--scheme", "court-dishonest-debtors", "--out", str(out)])
     assert bad.exit_code == 2 and "no scoring model" in bad.output
-    bad = CliRunner().invoke(app, ["simulate", "--scheme", "honest-shanghai", "--out", str(out)])
-    assert bad.exit_code == 2 and "TierModel.kind" in bad.output
 
 
 def test_simulate_runs_a_city_scheme_that_decays_and_the_factor_scheme(

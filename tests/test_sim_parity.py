@@ -55,8 +55,9 @@ def _fast_court(window: bool = False) -> list[Scheme]:
 
 def _schemes(court: str) -> list[Scheme]:
     """The schemes of a parity run: shipped, a fast court list (``fast``, ``window``), or the
-    shipped ones with Rongcheng's items decaying at half-lives from 30 days to two years
-    (``decay``), so decay steps fall between snapshots and move grades on their exact days."""
+    shipped ones with Rongcheng's and Honest Shanghai's items decaying at half-lives from 30 days to
+    two years (``decay``), so decay steps fall between snapshots and move grades (and tier rules
+    on sums of points) on their exact days."""
     if court in ("fast", "window"):
         return _fast_court(court == "window")
     out = list(shipped_registry().schemes.values())
@@ -71,7 +72,7 @@ def _schemes(court: str) -> list[Scheme]:
                     ]
                 }
             )
-            if s.id == "rongcheng"
+            if s.id in ("rongcheng", "honest-shanghai")
             else s
             for s in out
         ]
@@ -88,6 +89,8 @@ def _schemes(court: str) -> list[Scheme]:
         ("rongcheng", True, "window"),
         ("sesame", True, "shipped"),
         ("rongcheng", True, "decay"),
+        ("honest-shanghai", True, "decay"),
+        ("enterprise-credit", True, "shipped"),
     ],
 )
 def test_simulated_state_equals_live_rules(scheme: str, due_process: bool, court: str) -> None:

@@ -18,7 +18,6 @@ contacts' scores into any model instead).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +25,7 @@ import numpy.typing as npt
 
 from socialcredit.rules import kernel
 from socialcredit.schemes.model import FactorModel, Grade, Scheme
+from socialcredit.sim import columns
 from socialcredit.sim.ops import NP
 
 IntArray = npt.NDArray[np.int64]
@@ -82,25 +82,19 @@ class CompiledFactors:
         """The kinds of subject the model rates (Sesame: persons)."""
         return tuple(self.model.subjects)
 
-    def _index(self, codes: tuple[str, ...] | list[str]) -> IntArray:
-        pos: Mapping[str, int] = {c: i for i, c in enumerate(self.items)}
-        return np.array([pos.get(c, -1) for c in codes], dtype=np.int64)
-
     def reindex(self, codes: tuple[str, ...] | list[str]) -> tuple[IntArray, IntArray]:
         """``(points, windows)`` over another item universe; items outside a counting factor add
         nothing (0 points, a window of one day)."""
-        idx = self._index(codes)
-        fed = (idx >= 0) & (self.column[np.maximum(idx, 0)] >= 0)
-        pts = np.where(fed, self.points[np.maximum(idx, 0)], 0).astype(np.int64)
-        win = np.where(fed, self.windows[np.maximum(idx, 0)], 1).astype(np.int64)
-        return pts, win
+        return columns.over(self.items, codes, self.column >= 0, self.points, self.windows)
 
-    def item_columns(self, codes: tuple[str, ...] | list[str]) -> IntArray:
-        """Over another item universe: the column an item's record adds to, or -1."""
-        idx = self._index(codes)
+    def column_feeds(
+        self, codes: tuple[str, ...] | list[str]
+    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], IntArray]:
+        """Which items feed each factor's column (their points, until they stop counting)."""
+        idx = columns.positions(self.items, codes)
         col = np.where(idx >= 0, self.column[np.maximum(idx, 0)], -1)
         pts, _win = self.reindex(codes)
-        return np.where(pts != 0, col, -1).astype(np.int64)
+        return columns.point_feeds(np.where(pts != 0, col, -1), self.columns)
 
     def score_columns(self, raw: npt.ArrayLike) -> IntArray:
         """Scores from each subject's factor sums (subjects x :attr:`columns`)."""
@@ -111,7 +105,7 @@ class CompiledFactors:
 
     def grades(self, scores: npt.ArrayLike) -> IntArray:
         """Grade of each score as an index into :attr:`grade_names` (0 = the best grade)."""
-        return np.asarray(kernel.grade_index(np.asarray(scores), self.grade_defs, NP), dtype=np.int64)
+        return columns.grade_indices(scores, self.grade_defs)
 
     def clip(self, scores: npt.ArrayLike) -> IntArray:
         """Scores held within ``minimum`` and ``maximum``."""

@@ -32,6 +32,7 @@ import numpy.typing as npt
 
 from socialcredit.rules import kernel
 from socialcredit.schemes.model import Grade, PointsModel, Scheme
+from socialcredit.sim import columns
 from socialcredit.sim.ops import NP
 
 IntArray = npt.NDArray[np.int64]
@@ -88,6 +89,12 @@ class CompiledPoints:
     def rates(self) -> tuple[str, ...]:
         """A points model rates every kind of subject."""
         return ("person", "organisation")
+
+    def column_feeds(
+        self, codes: tuple[str, ...] | list[str]
+    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], IntArray]:
+        """One column, fed by every item this scheme scores (its points, until it stops counting)."""
+        return columns.point_feeds(self.item_columns(codes), 1)
 
     def item_columns(self, codes: tuple[str, ...] | list[str]) -> IntArray:
         """Over another item universe: 0 for an item this scheme scores, -1 for the others."""

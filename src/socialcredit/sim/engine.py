@@ -338,16 +338,47 @@ class Simulation:
 
     # ------------------------------------------------------------------------------ due process
 
+    def _feed(
+        self, day: int, rec: Records, end: IntArray
+    ) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray]:
+        """Today's records as changes to the columns they feed (subject, value, the part from
+        wrong records, the part from fabricated ones, column), with the day each leaves its
+        column (its window, correction or restoration; a tier condition's ``within_days``)
+        scheduled, and each decaying record's steps before then."""
+        w = self.world
+        parts: list[tuple[IntArray, IntArray, IntArray, IntArray, IntArray]] = []
+        for j in range(len(w.counts)):
+            idx = np.flatnonzero(w.feeds[j][rec.item])
+            if not len(idx):
+                continue
+            a, it, wrong, fab = rec.agent[idx], rec.item[idx], rec.wrong[idx], rec.fabricated[idx]
+            value = np.ones(len(idx), dtype=np.int64) if w.counts[j] else w.item_points[it]
+            leave = end[idx] if w.within[j] == 0 else np.minimum(end[idx], day + w.within[j])
+            col = np.full(len(idx), j, dtype=np.int64)
+            gone = -value  # what a record takes away when it leaves: its points (or 1) then
+            for k, values in w.decay.items() if not w.counts[j] else ():
+                mine = np.flatnonzero(it == k)
+                if len(mine):
+                    gone[mine] = -self._decay(values, day, a[mine], leave[mine], j, wrong[mine], fab[mine])
+            self._schedule(
+                leave, (a, leave, gone, np.where(wrong, gone, 0), np.where(fab, gone, 0), col), self.expiries
+            )
+            parts.append((a, value, np.where(wrong, value, 0), np.where(fab, value, 0), col))
+        if not parts:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty, empty, empty
+        a_s, p_s, w_s, f_s, c_s = (np.concatenate(x) for x in zip(*parts, strict=True))
+        return a_s, p_s, w_s, f_s, c_s
+
     def _decay(
         self,
         values: IntArray,
         day: int,
         agent: IntArray,
         end: IntArray,
-        column: IntArray,
-        rec: Records,
-        scoring: BoolArray,
-        mine: IntArray,
+        column: int,
+        wrong: BoolArray,
+        fab: BoolArray,
     ) -> IntArray:
         """Schedule the decay steps of records of one decaying item that occurred on ``day``: a
         change on each day its whole points change, while it counts (before ``end``); returns its
@@ -359,11 +390,16 @@ class Simulation:
         keep = on < np.repeat(end, k)
         who = np.repeat(np.arange(n), k)[keep]
         delta = np.tile(steps, n)[keep]
-        wrong = rec.wrong[scoring][mine][who]
-        fab = rec.fabricated[scoring][mine][who]
         self._schedule(
             on[keep],
-            (agent[who], on[keep], delta, np.where(wrong, delta, 0), np.where(fab, delta, 0), column[who]),
+            (
+                agent[who],
+                on[keep],
+                delta,
+                np.where(wrong[who], delta, 0),
+                np.where(fab[who], delta, 0),
+                np.full(len(who), column, dtype=np.int64),
+            ),
             self.expiries,
         )
         last = np.minimum(end - day - 1, len(values) - 1)
@@ -398,22 +434,7 @@ class Simulation:
             hit = np.isin(rec.agent, self.trace.agents)
             for a, it, sq in zip(rec.agent[hit], rec.item[hit], seqs[hit], strict=True):
                 self.trace.records.append((int(a), int(it), day, int(sq)))
-        pts, cols = w.item_points[rec.item], w.item_columns[rec.item]
-        scoring = cols >= 0
-        # expiries (and corrections, restorations) of this step's scoring records, scheduled
-        a_s, p_s, e_s, c_s = rec.agent[scoring], pts[scoring], end[scoring], cols[scoring]
-        wrong_s = np.where(rec.wrong[scoring], p_s, 0)
-        fab_s = np.where(rec.fabricated[scoring], p_s, 0)
-        gone = -p_s  # what a record takes away when it stops counting: its points then
-        for k, values in w.decay.items():
-            mine = np.flatnonzero(rec.item[scoring] == k)
-            if len(mine):
-                gone[mine] = -self._decay(values, day, a_s[mine], e_s[mine], c_s[mine], rec, scoring, mine)
-        self._schedule(
-            e_s,
-            (a_s, e_s, gone, np.where(wrong_s != 0, gone, 0), np.where(fab_s != 0, gone, 0), c_s),
-            self.expiries,
-        )
+        a_s, p_s, wrong_s, fab_s, c_s = self._feed(day, rec, end)
         # list entries started by a record corrected later end on the correction day
         grounds = np.zeros(len(rec.agent), dtype=np.bool_)
         for lst in w.item_lists:
@@ -536,12 +557,16 @@ class Simulation:
         running = csum - before[group] + self.raw[a]
         last = np.r_[(a[1:] != a[:-1]) | (d[1:] != d[:-1]), True]
         a, d, running = a[last], d[last], running[last]
+        ends = np.r_[a[1:] != a[:-1], True]
+        self.raw[a[ends]] = running[ends]
+        rated = self.scored[
+            a
+        ]  # grade lists hold only those the model scores (an enterprise rating: organisations)
+        a, d, running = a[rated], d[rated], running[rated]
         value = w.scorer.score_columns(running)
         grade = w.scorer.grades(value)
         for glst, gst in zip(w.grade_lists, self.grade_state, strict=True):
             glst.step(gst, a, d, value, grade)
-        ends = np.r_[a[1:] != a[:-1], True]
-        self.raw[a[ends]] = running[ends]
 
     def _relational(self, own: IntArray, day: int) -> IntArray:
         """The hypothetical relationships factor: persons' scores blended with their contacts'."""
@@ -554,7 +579,7 @@ class Simulation:
         out = own.copy()
         out[:n_p] = np.rint((1 - wgt) * own[:n_p] + wgt * mean).astype(np.int64)
         out = self.world.scorer.clip(out)
-        changed = np.flatnonzero(out != self.last_relational)
+        changed = np.flatnonzero((out != self.last_relational) & self.scored)
         self.last_relational = out
         g = self.world.scorer.grades(out[changed])
         for glst, gst in zip(self.world.grade_lists, self.grade_state, strict=True):

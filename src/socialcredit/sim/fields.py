@@ -2,15 +2,13 @@
 
 The simulator compiles a scheme into arrays and walks a population month by month. It models
 records as reported on the day they occur and lists' removal as taking effect on the day of
-fulfilment, so a removal's working-day deadline changes none of its figures. It runs points and
-factor models (``sim/scorers.py``), with decay (each decaying record's whole-point steps scheduled
-on their days); an opt-in scheme scores the share of persons its
-``enrolment`` setting says joined. What it cannot yet compute it refuses by name rather than
-computing something else:
+fulfilment, so a removal's working-day deadline changes none of its figures. It runs points,
+factor and tier models (``sim/scorers.py``), with decay (each decaying record's whole-point steps
+scheduled on their days); an opt-in scheme scores the share of persons its ``enrolment`` setting
+says joined. What it cannot compute it refuses by name rather than computing something else:
 
 - a relationships factor that counts: the simulator's ``--relationships`` setting blends contacts'
-  scores into any model instead;
-- tier models: their rules' windows need state the sweep does not keep yet.
+  scores into any model instead.
 """
 
 from __future__ import annotations
@@ -23,25 +21,17 @@ from socialcredit.rules.fields import (
     INGEST,
     SCORING,
     Declaration,
-    model_kind_refusal,
 )
-from socialcredit.schemes.model import TierModel
 
 _REFUSED: set[str] = set()
 _INERT = INERT | {"Removal.within_working_days", "Measure.implemented_by"}
-_TIERS = ("TierModel.", "Tier.", "TierRule.", "Condition.", "Selector.")
-_READ = frozenset(
-    f for f in (SCORING | DECIDING | DUE_PROCESS | INGEST) - _REFUSED - _INERT if not f.startswith(_TIERS)
-)
+_READ = frozenset((SCORING | DECIDING | DUE_PROCESS | INGEST) - _REFUSED - _INERT)
 
 SIMULATOR = Declaration(
     "the simulator",
     read=_READ,
     inert=_INERT,
-    refused=(
-        CONTACTS,
-        model_kind_refusal(TierModel, "the simulator compiles points and factor models", _READ | _INERT),
-    ),
+    refused=(CONTACTS,),
 )
 """The simulator's declaration; :class:`~socialcredit.sim.engine.World` checks every scheme in
 force against it before compiling anything."""

@@ -101,7 +101,8 @@ def step_figures(
         ends = src[sample], c.indices[sample]
         both = sim.scored[ends[0]] & sim.scored[ends[1]]  # ties between persons who have a score
         a, b = score[ends[0][both]].astype(np.float64), score[ends[1][both]].astype(np.float64)
-        out["tie_correlation"] = float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0 else 0.0
+        varies = len(a) > 1 and a.std() > 0 and b.std() > 0  # no ties between scored persons: no figure
+        out["tie_correlation"] = float(np.corrcoef(a, b)[0, 1]) if varies else 0.0
         indeg = np.bincount(c.indices, minlength=pop.n_persons)
         low = (grade[: pop.n_persons] >= n_g - 2) & sim.scored[: pop.n_persons]
         out["contacts_of_low_graded"] = float(indeg[low].mean()) if low.any() else None

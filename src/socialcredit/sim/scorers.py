@@ -1,7 +1,8 @@
 """The vector form of each kind of scoring model, for the simulator, keyed as the core registry.
 
 The simulator keeps, per subject, one running sum per column of a model's state (the points; a
-factor model's factor sums) and asks the model for scores and grades from them. Each kind the
+factor model's factor sums; a tier model's condition counts and sums, each over its window) and
+asks the model for scores and grades from them. Each kind the
 per-subject evaluator registers (``scoring.dispatch.KINDS``) has its form here under the same
 name, or is refused by the simulator's declaration (``sim/fields.py``).
 """
@@ -17,6 +18,7 @@ import numpy.typing as npt
 from socialcredit.schemes.model import Scheme
 from socialcredit.sim.compiled_factors import CompiledFactors
 from socialcredit.sim.compiled_points import CompiledPoints
+from socialcredit.sim.compiled_tiers import CompiledTiers
 
 IntArray = npt.NDArray[np.int64]
 
@@ -49,8 +51,12 @@ class Scorer(Protocol):
         """``(points, windows)`` of each item of another universe (0 points: no effect)."""
         ...
 
-    def item_columns(self, codes: tuple[str, ...] | list[str]) -> IntArray:
-        """The column each item's record adds its points to, -1 for none."""
+    def column_feeds(
+        self, codes: tuple[str, ...] | list[str]
+    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], IntArray]:
+        """Over another item universe: which items' records feed each column (columns x items),
+        whether a column counts records (else it sums their points, decayed), and how many days
+        after it occurred a record leaves a column (0: when it stops counting)."""
         ...
 
     def score_columns(self, raw: npt.ArrayLike) -> IntArray:
@@ -69,6 +75,7 @@ class Scorer(Protocol):
 VECTOR_FORMS: Mapping[str, Callable[[Scheme], Scorer]] = {
     "points": CompiledPoints.of,
     "factor": CompiledFactors.of,
+    "tier": CompiledTiers.of,
 }
 """The simulator's form of each kind of model, by the ``kind`` a scheme file names."""
 

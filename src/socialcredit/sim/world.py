@@ -70,8 +70,12 @@ class World:
     items: tuple[str, ...]
     item_points: IntArray
     item_windows: IntArray
-    item_columns: IntArray
-    """The column of the scorer's state each item's record adds its points to (-1: none)."""
+    feeds: BoolArray
+    """Columns x items: which items' records feed each column of the scorer's state."""
+    counts: BoolArray
+    """Per column: it counts records (else it sums their points, decayed)."""
+    within: IntArray
+    """Per column: days after it occurred that a record leaves it (0: when it stops counting)."""
     decay: dict[int, IntArray]
     """For each scoring item with a half-life: its whole points at each age while it counts
     (the kernel's :func:`~socialcredit.rules.kernel.decayed`), so a record's decay is a few
@@ -122,7 +126,7 @@ class World:
             items,
             pts,
             win,
-            scorer.item_columns(items),
+            *scorer.column_feeds(items),
             decay,
             item_sources,
             sources,
