@@ -53,14 +53,17 @@ def _fast_court(window: bool = False) -> list[Scheme]:
     return out
 
 
+SLOW = pytest.mark.slow  # seconds each; suining-2010 (the quickest, well under one) stays in the inner loop
+
+
 @pytest.mark.parametrize(
     "scheme,due_process,court",
     [
-        ("rongcheng", True, "shipped"),
-        ("rongcheng", False, "shipped"),
+        pytest.param("rongcheng", True, "shipped", marks=SLOW),
+        pytest.param("rongcheng", False, "shipped", marks=SLOW),
         ("suining-2010", True, "shipped"),
-        ("rongcheng", True, "fast"),
-        ("rongcheng", True, "window"),
+        pytest.param("rongcheng", True, "fast", marks=SLOW),
+        pytest.param("rongcheng", True, "window", marks=SLOW),
     ],
 )
 def test_simulated_state_equals_live_rules(scheme: str, due_process: bool, court: str) -> None:
