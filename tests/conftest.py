@@ -1,6 +1,7 @@
 """Shared fixtures: every test that touches storage runs on the embedded default and on a real
 PostgreSQL server (started from the ``pgserver`` wheel, one per test session, a fresh database per
-test). ``SOCIALCREDIT_TEST_BACKENDS=sqlite`` limits a local run to the embedded default."""
+test). ``SOCIALCREDIT_TEST_BACKENDS=sqlite`` limits a local run to the embedded default; the
+PostgreSQL half is marked ``slow``, so ``pytest -m "not slow"`` (the inner loop) leaves it out."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from socialcredit.service import System
 from socialcredit.store import Store
 
 BACKENDS = os.environ.get("SOCIALCREDIT_TEST_BACKENDS", "sqlite,postgresql").split(",")
+# the backends as parameters: PostgreSQL (a server to start, a database per test) is slow
+BACKEND_PARAMS = [pytest.param(b, marks=pytest.mark.slow) if b == "postgresql" else b for b in BACKENDS]
 NOW = dt.datetime(2026, 11, 2, 10, 0, 0)  # a Monday
 
 
@@ -67,7 +70,7 @@ def pg_server() -> Iterator[Any]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=BACKEND_PARAMS)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
@@ -82,7 +85,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One real Spark session (local mode, two cores) shared by every engine test
-    (tests/test_engines.py, tests/test_engines_models.py): starting one takes about ten seconds."""
+    (tests/test_engines.py, tests/test_engines_models.py): starting one takes about ten seconds.
+    Every test that uses it is marked ``slow``."""
     from socialcredit.engines.spark import session
 
     s = session(master="local[2]", partitions=2, warehouse=tmp_path_factory.mktemp("spark-warehouse"))

@@ -151,6 +151,7 @@ def test_concurrent_http_decisions_each_audited_once(system: System) -> None:
     assert system.verify()["audit"] == []
 
 
+@pytest.mark.slow  # a real server, killed
 def test_a_killed_server_loses_no_answered_decision(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'crash.db'}"
     setup = System(Store(url), shipped_registry())

@@ -23,7 +23,7 @@ from socialcredit.service import System
 from socialcredit.settings import get_settings
 from socialcredit.store import Store
 from socialcredit.store import tables as t
-from tests.conftest import BACKENDS, Clock, org, person
+from tests.conftest import BACKEND_PARAMS, Clock, org, person
 
 P = person(81)
 
@@ -135,7 +135,7 @@ def table_rows(store: Store) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-@pytest.mark.parametrize("target", BACKENDS)
+@pytest.mark.parametrize("target", BACKEND_PARAMS)
 def test_round_trip_between_stores(
     system: System, clock: Clock, tmp_path: Path, new_store: Callable[[str], Store], target: str
 ) -> None:

@@ -11,6 +11,9 @@ import pytest
 
 from tests.test_bench import _bench
 
+# benchmarks against a real server: out of the inner loop (pytest -m "not slow"), in CI
+pytestmark = pytest.mark.slow
+
 
 def test_ingest_bench_runs_against_a_floor_of_the_same_rows(tmp_path: Path) -> None:
     bench = _bench("ingest")

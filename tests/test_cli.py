@@ -260,6 +260,7 @@ def test_register_subjects_and_representatives(env: Path) -> None:
     assert run("check", P, "no-flights").exit_code == 1
 
 
+@pytest.mark.slow  # a real server process
 def test_serve_answers_http(env: Path) -> None:
     import os
     import socket

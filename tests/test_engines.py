@@ -220,6 +220,7 @@ def reference(city: City) -> dict[dt.datetime, dict[Key, tuple[int, str]]]:
     return {at: core_scores(city, at) for at in AS_OF}
 
 
+@pytest.mark.slow  # the city: generated, ingested, exported, scored in Python
 def test_the_city_exercises_every_rule(city: City, reference: dict[dt.datetime, Any]) -> None:
     """The population is not trivial: several grades, and corrections that change scores."""
     actions = Counter(r.action for r in city.records)
@@ -246,6 +247,7 @@ def test_the_city_exercises_every_rule(city: City, reference: dict[dt.datetime, 
     assert len(differ) >= 10
 
 
+@pytest.mark.slow  # the city: generated, ingested, exported, scored in Python
 def test_core_matches_the_service_view(city: City, reference: dict[dt.datetime, Any]) -> None:
     """The reference used below is what the service answers for one subject (checked on every
     subject touched by a correction, and a sample of the rest)."""
@@ -260,6 +262,7 @@ def test_core_matches_the_service_view(city: City, reference: dict[dt.datetime, 
                 assert reference[at][(code, scheme_id)] == (s.score, s.grade), (code, scheme_id, at)
 
 
+@pytest.mark.slow  # the city: generated, ingested, exported, scored in Python
 @pytest.mark.parametrize("at", AS_OF, ids=["mid", "end"])
 def test_duckdb_matches_core(city: City, reference: dict[dt.datetime, Any], at: dt.datetime) -> None:
     engine = DuckDBEngine()
@@ -267,6 +270,7 @@ def test_duckdb_matches_core(city: City, reference: dict[dt.datetime, Any], at: 
     engine.close()
 
 
+@pytest.mark.slow  # the city and a Spark session
 def test_spark_matches_core(spark: Any, city: City, reference: dict[dt.datetime, Any]) -> None:
     """At MID (corrections reported later must not count yet); END is checked by the rescore test
     below, which reads back what Spark wrote (each Spark job costs seconds)."""
@@ -276,6 +280,7 @@ def test_spark_matches_core(spark: Any, city: City, reference: dict[dt.datetime,
     assert_same("spark", engine_scores(engine, city, MID), reference[MID])
 
 
+@pytest.mark.slow  # the city, rescored on each engine
 @pytest.mark.parametrize("name", ["duckdb", "spark"])
 def test_rescore_writes_scores_and_tallies(
     request: pytest.FixtureRequest, city: City, reference: dict[dt.datetime, Any], tmp_path: Path, name: str
@@ -319,6 +324,7 @@ def test_rescore_writes_scores_and_tallies(
     assert json.loads((city.directory / "manifest.json").read_text())["chain_count"] == len(city.records)
 
 
+@pytest.mark.slow  # a city of its own exported and rescored through the CLI
 def test_cli_export_and_rescore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`socialcredit export` then `socialcredit rescore --from` on the embedded default: the JSON
     names the engine, the counts and a grade distribution that agrees with `socialcredit score`;
@@ -402,6 +408,7 @@ def test_cli_export_and_rescore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 # ---------------------------------------------------------------------------------- time decay
 
 
+@pytest.mark.slow  # the city: generated, ingested, exported, scored in Python
 def test_decay_changes_scores_in_the_city(reference: dict[dt.datetime, dict[Key, tuple[int, str]]]) -> None:
     """The decaying variant is not the plain scheme under another name: most subjects with records
     score differently, and the parity tests above cover it on every engine."""
@@ -460,6 +467,7 @@ def test_decay_timeline_matches_score_points_every_day() -> None:
             day += dt.timedelta(days=1)
 
 
+@pytest.mark.slow  # the city: generated, ingested, exported, scored in Python
 def test_export_derives_supersession_and_numbers_as_defined(city: City) -> None:
     """The export's ``superseded_at`` is :func:`relational.with_supersession` of its own records
     (the earliest report of a record naming each one), and ``subject_no`` numbers

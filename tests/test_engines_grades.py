@@ -54,6 +54,9 @@ from tests.test_engines_models import (
     row_builder,
 )
 
+# a city, its lists by grade walked subject by subject in Python, then on DuckDB and on Spark
+pytestmark = pytest.mark.slow
+
 SHIPPED = shipped_registry()
 
 

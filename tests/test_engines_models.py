@@ -47,6 +47,9 @@ from socialcredit.store import Store
 from tests.conftest import Clock
 from tests.test_engines import VOID, _corrections
 
+# a city scored and listed in Python, then on DuckDB and on Spark, and rescored on each
+pytestmark = pytest.mark.slow
+
 NOW = dt.datetime(2026, 11, 2, 10, 0, 0)
 END = dt.datetime(2026, 10, 31, 23, 59, 59)
 MID = dt.datetime(2025, 6, 30, 12, 0, 0)

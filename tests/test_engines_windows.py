@@ -42,6 +42,9 @@ from socialcredit.schemes.loader import Registry
 from socialcredit.schemes.model import Scheme
 from tests.test_engines_models import COL, HOLIDAYS, Entry, entry_row, list_rows
 
+# random histories walked in Python, then on DuckDB (five variants) and on Spark
+pytestmark = pytest.mark.slow
+
 COURT = shipped_registry().scheme("court-dishonest-debtors")
 QUALIFYING = ("court.dishonest.able-but-refuses", "court.dishonest.evades-enforcement")
 REMOVAL = ("court.fulfilment.performed",)

@@ -153,6 +153,7 @@ def test_duckdb_reads_the_same_ledger_from_both(exported: Ledger) -> None:
     _check_engine(DuckDBEngine(), exported)
 
 
+@pytest.mark.slow  # a Spark session
 def test_spark_reads_the_same_ledger_from_both(spark: Any, exported: Ledger) -> None:
     from socialcredit.engines.spark import SparkEngine
 
@@ -167,6 +168,7 @@ def test_the_overlay_is_needed(exported: Ledger) -> None:
     assert files.column("superseded_at") != full.column("superseded_at")
 
 
+@pytest.mark.slow  # two rescores of the whole ledger
 def test_rescore_gives_the_same_scores(exported: Ledger, tmp_path: Path) -> None:
     engine = DuckDBEngine()
     a = rescore(engine, exported.incremental, SCHEMES, END, tmp_path / "a.parquet")

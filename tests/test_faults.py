@@ -30,6 +30,9 @@ from socialcredit.store import tables as t
 from tests.conftest import person
 from tests.served import SOCIALCREDIT, start_server
 
+# real processes started and killed: out of the inner loop (pytest -m "not slow"), in CI
+pytestmark = pytest.mark.slow
+
 ROWS = 16_000
 CHUNK = 250
 KILL_AFTER = 3_000  # records committed before the kill lands

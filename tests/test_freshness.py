@@ -25,6 +25,9 @@ from tests.conftest import person
 from tests.served import start_server
 from tests.test_faults import cli_env
 
+# a real server process: out of the inner loop (pytest -m "not slow"), in CI
+pytestmark = pytest.mark.slow
+
 LIMIT_S = 1.0
 ROUNDS = 3
 

@@ -177,6 +177,7 @@ def test_the_middleware_passes_other_scopes_through() -> None:
     assert seen == ["lifespan"]
 
 
+@pytest.mark.slow  # a real server process
 def test_a_real_server_stops_reading_an_endless_chunked_body(store_url: str, tmp_path: Any) -> None:
     """The same through uvicorn on loopback: a client streaming an endless chunked body to a
     write endpoint gets 413 long before it could have sent it all."""

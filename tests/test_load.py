@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+import pytest
 
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
@@ -29,6 +30,9 @@ from socialcredit.store import Store
 from tests.conftest import person
 from tests.served import SOCIALCREDIT, free_port
 from tests.test_faults import cli_env
+
+# seconds of load on a real server: out of the inner loop (pytest -m "not slow"), in CI
+pytestmark = pytest.mark.slow
 
 DECIDERS = 6  # connections asking decisions
 INGESTERS = 2  # connections submitting batches of records

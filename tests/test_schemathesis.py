@@ -25,6 +25,9 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from socialcredit.api import create_app
 from socialcredit.service import System
 
+# every operation, with generated requests: out of the inner loop (pytest -m "not slow"), in CI
+pytestmark = pytest.mark.slow
+
 EXAMPLES = 15
 # An invalid request may also be refused as too large (413) before it is parsed: a list over its
 # maxItems usually is (found when schemathesis generated 10,001 records, more than 8 MiB).

@@ -588,6 +588,7 @@ def test_parse_arbitrary_text_raises_only_scheme_error(text: str) -> None:
         assert str(exc).startswith("fuzz.yaml")
 
 
+@pytest.mark.slow  # 300 nested documents dumped and parsed: four times the other fuzz tests
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(keys, nested, max_size=8))
 def test_parse_arbitrary_mapping_raises_only_scheme_error(data: dict[Any, Any]) -> None:

@@ -94,6 +94,7 @@ def test_a_helper_that_dies_leaves_its_chunks_to_be_sealed_here(monkeypatch: pyt
     assert helped == list(sealing.sealed_chunks(chunks, sealer, parallel_from=10**9))
 
 
+@pytest.mark.slow  # processes started and killed
 def test_the_helper_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
     parent = subprocess.Popen(
         [sys.executable, "-c", PARENT],
@@ -133,6 +134,7 @@ def _running(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+@pytest.mark.slow  # a script run in a process of its own
 def test_a_script_without_a_main_guard_ingests_once(tmp_path: Path) -> None:
     """A user's script that ingests a big batch at module level, with no ``if __name__ ==
     "__main__"`` guard: the helper must not run the script again (a spawned multiprocessing
@@ -176,6 +178,7 @@ def test_a_small_batch_starts_no_helper(monkeypatch: pytest.MonkeyPatch) -> None
     assert not started and sum(c.submitted for c in out) == 500
 
 
+@pytest.mark.slow  # thousands of rows through the helper process
 def test_a_big_ingest_through_the_helper_writes_the_ledger_one_process_writes(
     store_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -53,6 +53,9 @@ def _fast_court(window: bool = False) -> list[Scheme]:
     return out
 
 
+SLOW = pytest.mark.slow  # seconds each; suining-2010 (the quickest, well under one) stays in the inner loop
+
+
 def _schemes(court: str) -> list[Scheme]:
     """The schemes of a parity run: shipped, a fast court list (``fast``, ``window``), or the
     shipped ones with Rongcheng's and Honest Shanghai's items decaying at half-lives from 30 days to
@@ -82,14 +85,14 @@ def _schemes(court: str) -> list[Scheme]:
 @pytest.mark.parametrize(
     "scheme,due_process,court",
     [
-        ("rongcheng", True, "shipped"),
-        ("rongcheng", False, "shipped"),
+        pytest.param("rongcheng", True, "shipped", marks=SLOW),
+        pytest.param("rongcheng", False, "shipped", marks=SLOW),
         ("suining-2010", True, "shipped"),
-        ("rongcheng", True, "fast"),
-        ("rongcheng", True, "window"),
-        ("sesame", True, "shipped"),
-        ("rongcheng", True, "decay"),
-        ("honest-shanghai", True, "decay"),
+        pytest.param("rongcheng", True, "fast", marks=SLOW),
+        pytest.param("rongcheng", True, "window", marks=SLOW),
+        pytest.param("sesame", True, "shipped", marks=SLOW),
+        pytest.param("rongcheng", True, "decay", marks=SLOW),
+        pytest.param("honest-shanghai", True, "decay", marks=SLOW),
         ("enterprise-credit", True, "shipped"),
     ],
 )
