@@ -611,3 +611,16 @@ def test_parse_mutated_valid_scheme_raises_only_scheme_error(data: st.DataObject
         parse_scheme(text, "fuzz.yaml")
     except SchemeError as exc:
         assert str(exc).startswith("fuzz.yaml")
+
+
+def test_a_copy_with_other_items_answers_with_them() -> None:
+    """A scheme copied with other items (a variant, a scenario) must not answer from the
+    original's cached item index: found by the evaluators' contract (tests/test_contract.py),
+    where a decaying copy scored without decay per subject."""
+    scheme = shipped_registry().scheme("rongcheng")
+    assert scheme.item("traffic.minor") is not None  # the index is cached now
+    items = [i.model_copy(update={"half_life_days": 99}) for i in scheme.items]
+    copy = scheme.model_copy(update={"items": items})
+    found = copy.item("traffic.minor")
+    assert found is not None and found.half_life_days == 99
+    assert scheme.item_index["traffic.minor"].half_life_days is None

@@ -117,7 +117,7 @@ def test_simulated_state_equals_live_rules(scheme: str, due_process: bool, court
     rng = np.random.default_rng(0)
     others = rng.choice(np.setdiff1d(np.arange(pop.n), ever), size=150, replace=False)
     if world.scheme.enrolment is not None:  # an opt-in scheme: some who joined, some who did not
-        others = np.r_[others, np.flatnonzero(sim.scored)[:100]]
+        others = np.r_[others, np.flatnonzero(sim.joins)[:100]]
     reps = {int(o): int(pop.representative[o - pop.n_persons]) for o in range(pop.n_persons, pop.n)}
     sample = sorted({*ever.tolist()[:250], *others.tolist(), *(reps[o] for o in ever if o in reps)})
     assert len(ever) >= 20, "too few listings to compare"
@@ -152,7 +152,7 @@ def test_simulated_state_equals_live_rules(scheme: str, due_process: bool, court
             recs = ledger.effective(by_agent.get(a, []), at)
             represented = {code[o]: ledger.effective(by_agent.get(o, []), at) for o in represents.get(a, [])}
             scores = scores_for(code[a], kind[a], recs, [world.scheme], at)  # who is rated, who joined
-            assert (world.scheme.id in scores) == bool(sim.scored[a]), (t, a)
+            assert (world.scheme.id in scores) == bool(trace.scored[t][a]), (t, a)
             if world.scheme.id in scores:
                 assert scores[world.scheme.id].score == trace.scores[t][a], (t, a)
             entries = entries_for(code[a], recs, world.registry, at, represented=represented)

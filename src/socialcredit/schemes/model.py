@@ -7,8 +7,9 @@ All models forbid unknown keys, so a typo in a YAML key is an error rather than 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
@@ -33,6 +34,20 @@ def _organisations() -> list[SubjectKindName]:
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy without the values cached from this one (``item_index``, ``grades``, ranks):
+        pydantic copies an instance's ``__dict__``, cached properties included, so a copy with
+        other items would otherwise answer with this one's items."""
+        copy = super().model_copy(update=update, deep=deep)
+        for name in _cached_names(type(self)):
+            copy.__dict__.pop(name, None)
+        return copy
+
+
+def _cached_names(cls: type) -> list[str]:
+    """The cached properties of a class and its bases."""
+    return [k for c in cls.__mro__ for k, v in vars(c).items() if isinstance(v, cached_property)]
 
 
 class Item(_Strict):

@@ -179,14 +179,22 @@ class Simulation:
         self.restorable = (w.item_points < 0) & ~removal & np.array([c not in void for c in w.items])
         self.is_person = population.is_person
         rates = w.scorer.rates
-        self.scored = np.where(self.is_person, "person" in rates, "organisation" in rates)
-        """Who has a score under the scheme: the kinds its model rates and, for an opt-in scheme,
-        the share ``settings.enrolment`` of them who joined (drawn once; each gets the enrolment
-        record on the first day, so the live rules see them join)."""
-        self.enrolment_item = -1
+        self.rated = np.where(self.is_person, "person" in rates, "organisation" in rates)
+        """The kinds of subject the scheme's model rates."""
+        self.scored = self.rated.copy()
+        """Who has a score under the scheme now: the kinds its model rates and, for an opt-in
+        scheme, those whose latest enrolment or withdrawal record is an enrolment, as the live
+        rules decide (``scoring.dispatch.enrolled``); records move it on the day they occur."""
+        self.joins = np.zeros(n, dtype=np.bool_)
+        """Under an opt-in scheme: the share ``settings.enrolment`` of the rated who join on the
+        first day (drawn once), each by an enrolment record."""
+        self.enrolment_item = self.withdrawal_item = -1
         if w.scheme.enrolment is not None:
             self.enrolment_item = w.items.index(w.scheme.enrolment.item)
-            self.scored = self.scored & (self.rng.random(n) < settings.enrolment)
+            if w.scheme.enrolment.withdrawal_item is not None:
+                self.withdrawal_item = w.items.index(w.scheme.enrolment.withdrawal_item)
+            self.joins = self.rated & (self.rng.random(n) < settings.enrolment)
+            self.scored = np.zeros(n, dtype=np.bool_)
         self.n_sources = np.array([len(x) for x in w.item_sources], dtype=np.int64)
         self.source_table = np.zeros((len(w.items), int(self.n_sources.max())), dtype=np.int64)
         for i, srcs in enumerate(w.item_sources):
@@ -267,8 +275,8 @@ class Simulation:
                 agents += self.pop.n_persons
             items = idx[self.rng.choice(len(idx), size=k, p=rates / rates.sum())]
             parts.append(self._errors(agents, items, is_person, total, cum[-1]))
-        if t == 0 and self.enrolment_item >= 0:  # those who joined, on the first day
-            joined = np.flatnonzero(self.scored)
+        if t == 0 and self.enrolment_item >= 0:  # those who join, on the first day
+            joined = np.flatnonzero(self.joins)
             parts.append(
                 self._records(
                     joined, np.full(len(joined), self.enrolment_item), np.zeros(len(joined), np.bool_)
@@ -337,6 +345,18 @@ class Simulation:
         )
 
     # ------------------------------------------------------------------------------ due process
+
+    def _enrol(self, rec: Records) -> None:
+        """Enrolment and withdrawal records move who is scored, the latest (in ledger order) for
+        each subject deciding, within the kinds the model rates."""
+        if self.enrolment_item < 0:
+            return
+        marks = np.flatnonzero((rec.item == self.enrolment_item) | (rec.item == self.withdrawal_item))
+        if not len(marks):
+            return
+        last = marks[::-1][np.unique(rec.agent[marks][::-1], return_index=True)[1]]  # each subject's latest
+        who = rec.agent[last]
+        self.scored[who] = (rec.item[last] == self.enrolment_item) & self.rated[who]
 
     def _feed(
         self, day: int, rec: Records, end: IntArray
@@ -423,6 +443,7 @@ class Simulation:
         day = int(self.days[t])
         rec = self._draw(t)
         n_rec = len(rec.agent)
+        self._enrol(rec)
         seqs = self.seq + np.arange(n_rec, dtype=np.int64)
         self.seq += n_rec
         np.add.at(self.source_records, rec.source, 1)
@@ -519,6 +540,7 @@ class Simulation:
         wrongly = punished & ~_any_column(cf_applied[:, is_pun])
         if self.trace is not None:
             self.trace.scores.append(score[self.trace.agents])
+            self.trace.scored.append(self.scored[self.trace.agents].copy())
             self.trace.active.append(active[self.trace.agents])
             self.trace.applied.append(applied[self.trace.agents])
 

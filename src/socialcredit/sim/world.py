@@ -56,6 +56,8 @@ class Trace:
     records: list[tuple[int, int, int, int]] = field(default_factory=list)
     """(agent, item index, day ordinal, seq) of every record about a traced subject."""
     scores: list[IntArray] = field(default_factory=list)
+    scored: list[BoolArray] = field(default_factory=list)
+    """Whether each traced subject had a score then (rated, and joined an opt-in scheme)."""
     active: list[BoolArray] = field(default_factory=list)
     applied: list[BoolArray] = field(default_factory=list)
 

@@ -1,0 +1,315 @@
+"""One contract for every evaluator of a scheme (issue 15): on random histories, the simulator's
+compiled rules and the relational engines give the scores, grades and list membership the
+per-subject evaluator (the point of service) gives.
+
+A history is drawn by hypothesis: subjects of a small synthetic population, each with records of
+the scheme's items on the first days of random months (the simulator models records as reported
+on the day they occur, so the contract holds it at month ends). The same history is
+
+- run through the simulator (its record draw replaced by the history: nothing else changes),
+- turned into ledger records and evaluated per subject (``scores_for``, ``entries_for``),
+- ingested through the real validation into a store, exported and rescored on DuckDB (and, once
+  per scheme kind, on Spark),
+
+and every evaluator must agree with the per-subject one, subject for subject. Every shipped scored
+scheme takes part, with decaying variants, so each model kind (points, tier, factor) and decay are
+under the same contract."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import strategies as st
+
+from socialcredit import ledger
+from socialcredit.engines.base import Engine, rescore
+from socialcredit.engines.duck import DuckDBEngine
+from socialcredit.engines.export import export_ledger
+from socialcredit.lists import entries_for
+from socialcredit.schemes import shipped_registry
+from socialcredit.schemes.model import Scheme
+from socialcredit.scoring import scores_for
+from socialcredit.service import System
+from socialcredit.sim.engine import Simulation
+from socialcredit.sim.population import Population, synthesize
+from socialcredit.sim.scenario import Settings
+from socialcredit.sim.world import Records
+from socialcredit.store import Store
+from socialcredit.synth import generate_city
+
+pytestmark = pytest.mark.slow  # a simulation, a store and an export per example
+
+PERSONS = 100
+MONTHS = 24
+LIVES = (None, 45, 180, 400)
+
+
+def _decaying(scheme: Scheme) -> Scheme:
+    items = [
+        i.model_copy(update={"half_life_days": LIVES[k % len(LIVES)]}) for k, i in enumerate(scheme.items)
+    ]
+    return scheme.model_copy(update={"items": items})
+
+
+def _schemes(chosen: str, decay: bool) -> list[Scheme]:
+    out = list(shipped_registry().schemes.values())
+    return [_decaying(s) if decay and s.id == chosen else s for s in out]
+
+
+CASES = [
+    ("rongcheng", False),
+    ("rongcheng", True),
+    ("suining-2010", False),
+    ("honest-shanghai", True),
+    ("enterprise-credit", False),
+    ("sesame", False),
+]
+
+
+@dataclass
+class Run:
+    """A history run through the simulator, with what the other evaluators need."""
+
+    sim: Simulation
+    pop: Population
+    codes: list[str]
+    kinds: list[str]
+    by_agent: dict[int, list[ledger.Record]]
+    rows: list[dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def population() -> tuple[Population, list[str], list[str]]:
+    pop = synthesize(PERSONS, seed=11)
+    city = generate_city(residents=pop.n_persons, organisations=pop.n_orgs, seed=11)
+    return pop, [s.code for s in city.subjects], [s.kind for s in city.subjects]
+
+
+def _simulate(
+    scheme: str,
+    decay: bool,
+    history: list[tuple[int, int, int]],
+    population: tuple[Population, list[str], list[str]],
+) -> Run:
+    pop, codes, kinds = population
+    settings_ = Settings(scheme=scheme, error_rate=0.0, restore_propensity=0.0, black_market=0.0)
+    sim = Simulation(_schemes(scheme, decay), settings_, pop, seed=3, months=MONTHS, trace=np.arange(pop.n))
+    w = sim.world
+    usable = [i for i in range(len(w.items)) if w.feeds[:, i].any() or w.item_points[i] != 0]
+    wanted: dict[int, list[tuple[int, int]]] = {}
+    for who, pick, month in history:
+        agent = who % pop.n
+        kind = "person" if agent < pop.n_persons else "organisation"
+        fits = [i for i in usable if kind in w.registry.kinds_by_item[w.items[i]]]
+        if fits:
+            wanted.setdefault(month, []).append((agent, fits[pick % len(fits)]))
+    if sim.enrolment_item >= 0:  # those the simulator lets join an opt-in scheme, on the first day
+        wanted.setdefault(0, []).extend((int(a), sim.enrolment_item) for a in np.flatnonzero(sim.joins))
+
+    def draw(t: int) -> Records:
+        got = sorted(wanted.get(t, []))  # ledger order: by subject
+        agent = np.array([a for a, _ in got], dtype=np.int64)
+        item = np.array([i for _, i in got], dtype=np.int64)
+        source = np.array([w.item_sources[i][0] for i in item.tolist()], dtype=np.int64)
+        none = np.zeros(len(got), dtype=np.bool_)
+        return Records(agent, item, source, none, none.copy())
+
+    sim._draw = draw  # type: ignore[method-assign]  # the history instead of behaviour
+    sim.run()
+    assert sim.trace is not None
+    by_agent: dict[int, list[ledger.Record]] = {}
+    rows: list[dict[str, Any]] = []
+    for a, it, day, seq in sim.trace.records:
+        on = dt.date.fromordinal(day)
+        code = w.items[it]
+        source = w.sources[w.item_sources[it][0]]
+        by_agent.setdefault(a, []).append(
+            ledger.Record(
+                record_id=f"r{seq}",
+                subject=codes[a],
+                subject_kind=kinds[a],
+                item=code,
+                source=source,
+                source_record_id=str(seq),
+                occurred_on=on,
+                reported_at=dt.datetime.combine(on, dt.time()),
+                seq=seq + 1,
+            )  # fmt: skip
+        )
+        rows.append(
+            {
+                "subject": codes[a],
+                "item": code,
+                "source": source,
+                "source_record_id": str(seq),
+                "occurred_on": on.isoformat(),
+                "reported_at": dt.datetime.combine(on, dt.time()).isoformat(),
+            }  # fmt: skip
+        )
+    return Run(sim, pop, codes, kinds, by_agent, rows)
+
+
+def _per_subject(run: Run, t: int) -> tuple[dict[int, tuple[int, str] | None], dict[int, set[str]]]:
+    """Scores and the lists in force per subject at the end of month ``t``, per subject."""
+    w = run.sim.world
+    at = dt.datetime.combine(dt.date.fromordinal(int(run.sim.days[t])), dt.time(23, 59, 59))
+    reps = {
+        int(o): int(run.pop.representative[o - run.pop.n_persons])
+        for o in range(run.pop.n_persons, run.pop.n)
+    }
+    represents: dict[int, list[int]] = {}
+    for o, p in reps.items():
+        represents.setdefault(p, []).append(o)
+    scores: dict[int, tuple[int, str] | None] = {}
+    lists: dict[int, set[str]] = {}
+    for a in range(run.pop.n):
+        recs = ledger.effective(run.by_agent.get(a, []), at)
+        got = scores_for(run.codes[a], run.kinds[a], recs, [w.scheme], at).get(w.scheme.id)
+        scores[a] = (got.score, got.grade) if got is not None else None
+        represented = {
+            run.codes[o]: ledger.effective(run.by_agent.get(o, []), at) for o in represents.get(a, [])
+        }
+        entries = entries_for(run.codes[a], recs, w.registry, at, represented=represented)
+        lists[a] = {e.qualified_id for e in entries if e.active_on(at.date())}
+    return scores, lists
+
+
+HISTORY = st.lists(
+    st.tuples(st.integers(0, 10_000), st.integers(0, 10_000), st.integers(0, MONTHS - 1)),
+    min_size=1,
+    max_size=90,
+)
+DENSE = [(k * 37 if k % 3 else 100 + k % 5, k * 11, (k * 7) % MONTHS) for k in range(90)]
+"""A history dense enough that every case moves scores or lists someone, with a third of its
+records on the organisations (agents 100 to 104), held as an explicit example besides hypothesis's
+draws."""
+SETTINGS = settings(
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+
+@pytest.mark.parametrize("scheme,decay", CASES, ids=[f"{s}{'-decay' if d else ''}" for s, d in CASES])
+@SETTINGS
+@given(history=HISTORY)
+@example(history=DENSE)
+def test_the_simulator_keeps_the_contract(
+    scheme: str, decay: bool, history: list[tuple[int, int, int]], population: Any
+) -> None:
+    """At every month end: each subject's score and grade (or no score: not rated, not joined)
+    and the lists it is on, as the per-subject evaluator gives them for the same records."""
+    run = _simulate(scheme, decay, history, population)
+    trace = run.sim.trace
+    assert trace is not None
+    w = run.sim.world
+    if history == DENSE:  # the explicit example exercises the rules, not only the defaults
+        moved = any(
+            int(x) != w.scorer.base for v, on in zip(trace.scores, trace.scored, strict=True) for x in v[on]
+        )
+        listed = any(step.any() for step in trace.active)
+        assert len(trace.records) >= 60 and (moved or listed)
+    for t in range(0, MONTHS, 3):
+        scores, lists = _per_subject(run, t)
+        for a in range(run.pop.n):
+            want = scores[a]
+            assert (want is not None) == bool(trace.scored[t][a]), (t, a)
+            if want is not None:
+                got = int(trace.scores[t][a])
+                assert (got, w.scorer.grade_names[int(w.scorer.grades(np.array([got]))[0])]) == want, (t, a)
+            mine = {lid for j, lid in enumerate(w.list_ids) if trace.active[t][a, j]}
+            assert mine == lists[a], (t, a)
+
+
+def _engine_rows(
+    engine: Engine, run: Run, root: Path
+) -> tuple[dict[str, tuple[int, str]], dict[str, set[str]]]:
+    """The history ingested, exported and rescored at the end of the last month."""
+    w = run.sim.world
+    end = dt.date.fromordinal(int(run.sim.days[MONTHS - 1]))
+    at = dt.datetime.combine(end, dt.time(23, 59, 59))
+    store = Store(f"sqlite:///{root / 'ledger.db'}")
+    try:
+        system = System(store, w.registry, clock=lambda: at + dt.timedelta(days=1))
+        city = generate_city(residents=run.pop.n_persons, organisations=run.pop.n_orgs, seed=11)
+        # each organisation represented by whom the simulated population says, as the others read it
+        n_p = run.pop.n_persons
+        subjects = [
+            dataclasses.replace(row, legal_representative=run.codes[int(run.pop.representative[k - n_p])])
+            if k >= n_p
+            else row
+            for k, row in enumerate(city.subjects)
+        ]
+        system.register(subjects)
+        result = system.ingest(enumerate(run.rows, start=1), origin="contract", principal=system.operator())
+        assert result.accepted == len(run.rows), result.quarantine
+        export_ledger(store, root / "export")
+    finally:
+        store.close()
+    rescore(
+        engine, root / "export", [w.scheme], at, root / "scores.parquet",
+        list_schemes=list(w.registry.schemes.values()), lists_out=root / "lists.parquet",
+    )  # fmt: skip
+    scores = {
+        r["subject"]: (int(r["score"]), r["grade"])
+        for r in pq.read_table(root / "scores.parquet").to_pylist()
+    }
+    lists: dict[str, set[str]] = {}
+    for r in pq.read_table(root / "lists.parquet").to_pylist():
+        if r["status"] == "active":
+            lists.setdefault(r["subject"], set()).add(r["list"])
+    return scores, lists
+
+
+def _holds_for(engine: Engine, run: Run, root: Path) -> None:
+    got_scores, got_lists = _engine_rows(engine, run, root)
+    scores, lists = _per_subject(run, MONTHS - 1)
+    for a in range(run.pop.n):
+        code = run.codes[a]
+        assert got_scores.get(code) == scores[a], (code, got_scores.get(code), scores[a])
+        assert got_lists.get(code, set()) == lists[a], (code, got_lists.get(code), lists[a])
+
+
+@pytest.mark.parametrize("scheme,decay", CASES, ids=[f"{s}{'-decay' if d else ''}" for s, d in CASES])
+@settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(history=HISTORY)
+@example(history=DENSE)
+def test_duckdb_keeps_the_contract(
+    scheme: str, decay: bool, history: list[tuple[int, int, int]], population: Any, tmp_path_factory: Any
+) -> None:
+    """Scores, grades and the lists in force at the end, as the per-subject evaluator gives them."""
+    run = _simulate(scheme, decay, history, population)
+    engine = DuckDBEngine()
+    try:
+        _holds_for(engine, run, tmp_path_factory.mktemp("contract"))
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize("scheme,decay", [("rongcheng", True), ("honest-shanghai", True), ("sesame", False)])
+@settings(phases=[Phase.explicit], deadline=None, suppress_health_check=list(HealthCheck))
+@given(history=HISTORY)
+@example(history=DENSE)
+def test_spark_keeps_the_contract(
+    scheme: str,
+    decay: bool,
+    history: list[tuple[int, int, int]],
+    population: Any,
+    spark: Any,
+    tmp_path_factory: Any,
+) -> None:
+    """The same on Spark (local mode), once per kind of model, on the dense history (each Spark
+    job costs seconds; DuckDB, above, takes the random ones)."""
+    from socialcredit.engines.spark import SparkEngine
+
+    run = _simulate(scheme, decay, history, population)
+    _holds_for(SparkEngine(spark), run, tmp_path_factory.mktemp("contract-spark"))
