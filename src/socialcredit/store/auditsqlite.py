@@ -156,8 +156,8 @@ def durable_appender(store: Store) -> DurableSqliteAudit | None:
     found: DurableSqliteAudit | None = store.__dict__.get("_durable_audit")
     if found is not None:
         return found
-    path = store.url.split("///", 1)[-1] if "///" in store.url else ""
-    if not path or path == ":memory:" or "?" in path or "mode=memory" in path:
+    path = store.dialect.file
+    if path is None:
         return None
     with _LOCK:
         found = store.__dict__.get("_durable_audit")

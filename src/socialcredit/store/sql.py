@@ -3,26 +3,34 @@
 Why one path: appending to a hash chain must be serialised (each link needs the one before), so
 every append takes the chain's lock, deduplicates, links and inserts in one transaction. On
 SQLite the lock is ``BEGIN IMMEDIATE`` (one writer across processes); on PostgreSQL it is a row
-lock on the chain head. Either way a crash leaves the chain at a committed batch boundary.
+lock on the chain head (both: ``store/dialect.py``, where every difference between the two
+backends is). Either way a crash leaves the chain at a committed batch boundary.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from socialcredit import access, ledger
 from socialcredit.dueprocess.cases import CaseEvent
 from socialcredit.ledger import Quarantined, Record
 from socialcredit.store import tables as t
+from socialcredit.store.dialect import (
+    DEFAULT_CACHE_MIB,
+    PAGE_SIZE,
+    READ,
+    Dialect,
+    dialect_for,
+    sqlite_stored_row,
+)
 from socialcredit.subjects import SubjectRow
 
 CHUNK = 500
@@ -60,15 +68,22 @@ _RID, _SOURCE, _SRID, _ACTION, _CORRECTS, _CONTENT, _CLAIM = (
     ledger.SEALED_FIELDS.index(c)
     for c in ("record_id", "source", "source_record_id", "action", "corrects", "content_hash", "claim_hash")
 )
-PAGE_SIZE = 16384
-"""SQLite page size of a new database (SQLite's default is 4096). Why: a bare insert of a million
-records cost about a sixth less CPU with 16 KiB pages (fewer, fuller b-tree pages to search,
-split and write); an existing database keeps the page size it was created with."""
-DEFAULT_CACHE_MIB = 256
-"""SQLite page cache per connection, a ceiling (pages are allocated as they are touched). Why
-large: ingestion inserts into two indexes keyed at random (``record_id``, ``subject``); once they
-outgrow the cache (SQLite's default is 2 MiB) every insert rereads and rewrites pages through the
-operating system. Override with ``SOCIALCREDIT_SQLITE_CACHE_MIB`` or ``Store(cache_mib=...)``."""
+__all__ = [
+    "CHUNK",
+    "DEFAULT_CACHE_MIB",
+    "PAGE_SIZE",
+    "RECORD_COLUMNS",
+    "REGISTRY_MARKER",
+    "SEALED_COLUMNS",
+    "ChunkOutcome",
+    "PendingChunk",
+    "Store",
+    "StoredKey",
+    "SubjectRow",
+    "default_url",
+    "record_from_row",
+    "sqlite_stored_row",
+]
 
 
 def default_url(home: Path) -> str:
@@ -115,21 +130,6 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def sqlite_stored_row(s: ledger.Sealed) -> tuple[Any, ...]:
-    """A sealed record's values as SQLite stores them (module-level, so the ingest helper
-    process can be sent it: ``service/sealing.py``)."""
-    return (*s[:6], s[6].isoformat(), _sqlite_ts(s[7]), *s[8:])
-
-
-def _sqlite_ts(value: dt.datetime) -> dt.datetime | str:
-    """``Store._ts`` on SQLite (SQLAlchemy's storage format) without strftime's cost, which
-    was a tenth of ingestion's; the two agree for four-digit years, which is every time a
-    record can carry (1949 to now)."""
-    if value.year < 1000:
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value.isoformat(" ", "microseconds")
-
-
 def record_from_row(m: RowMapping | Mapping[str, Any]) -> Record:
     """Rebuild a :class:`Record` from a stored row, exactly as it was hashed."""
     return Record(
@@ -160,25 +160,15 @@ class Store:
 
     def __init__(self, url: str, *, cache_mib: int | None = None) -> None:
         self.url = url
-        self.is_sqlite = url.startswith("sqlite")
-        if self.is_sqlite:
-            path = url.split("///", 1)[-1]
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.engine: Engine = create_engine(url, connect_args={"timeout": 60})
-            if cache_mib is None:
-                cache_mib = int(os.environ.get("SOCIALCREDIT_SQLITE_CACHE_MIB", DEFAULT_CACHE_MIB))
-            self.cache_mib = cache_mib
-            self._sqlite_pragmas(self.engine, cache_mib)
-        else:
-            self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        self.dialect: Dialect = dialect_for(url, cache_mib=cache_mib)
+        self.engine: Engine = self.dialect.create_engine(url)
         # Reads go through ``reader``: on SQLite they begin a deferred transaction (one consistent
         # snapshot in WAL mode) instead of taking the write lock, so concurrent questions do not
         # queue behind each other's reads and writers wait only for writers.
-        self.reader: Engine = self.engine.execution_options(socialcredit_read=True)
+        self.reader: Engine = self.engine.execution_options(**{READ: True})
         # Bulk inserts of records bypass SQLAlchemy's per-row bind processing (most of the cost
         # of ingestion); values are converted here exactly as SQLAlchemy would store them.
-        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        mark = self.dialect.mark
         cols = [c.name for c in t.records.columns]
         assert tuple(cols) == RECORD_COLUMNS, "append_chunk builds rows in RECORD_COLUMNS order"
         self._insert_records = (
@@ -188,10 +178,9 @@ class Store:
             f"INSERT INTO records ({', '.join(SEALED_COLUMNS)}) "
             f"VALUES ({', '.join([mark] * len(SEALED_COLUMNS))})"
         )
-        # The dedup lookup of a whole chunk in one statement: SQLite reads the ids from one JSON
-        # array parameter, PostgreSQL from one array parameter; both probe the unique index.
+        # The dedup lookup of a whole chunk in one statement, probing the unique index.
         self._existing_records = "SELECT record_id, claim_hash, source FROM records WHERE " + (
-            "record_id IN (SELECT value FROM json_each(?))" if self.is_sqlite else "record_id = ANY(%s)"
+            self.dialect.in_list("record_id")
         )
         self._create()
 
@@ -206,36 +195,6 @@ class Store:
             if REGISTRY_MARKER not in have:
                 conn.execute(t.chain_heads.insert().values(chain=REGISTRY_MARKER, count=0, head=""))
 
-    def _date(self, value: dt.date) -> dt.date | str:
-        return value.isoformat() if self.is_sqlite else value
-
-    def _ts(self, value: dt.datetime) -> dt.datetime | str:
-        # SQLAlchemy's SQLite DateTime storage format, so rows read back identically
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f") if self.is_sqlite else value
-
-    @staticmethod
-    def _sqlite_pragmas(engine: Engine, cache_mib: int) -> None:
-        # Take the write lock at BEGIN so two writers never link to the same chain head (reads
-        # through ``reader`` begin deferred and take no write lock). WAL with synchronous=NORMAL:
-        # a commit survives the process being killed (docs/decisions/0011-ingest-throughput.md);
-        # pages of PAGE_SIZE, a page cache of ``cache_mib``; temporary b-trees stay in memory.
-        @event.listens_for(engine, "connect")
-        def _connect(dbapi_conn: Any, _rec: Any) -> None:
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            cur.execute(f"PRAGMA page_size={PAGE_SIZE}")  # only a new, empty database takes it
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute(f"PRAGMA cache_size=-{max(2, int(cache_mib)) * 1024}")
-            cur.execute("PRAGMA temp_store=MEMORY")
-            cur.close()
-
-        @event.listens_for(engine, "begin")
-        def _begin(conn: Connection) -> None:
-            read = conn.get_execution_options().get("socialcredit_read", False)
-            conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
-
     def close(self) -> None:
         self.engine.dispose()
 
@@ -243,9 +202,7 @@ class Store:
 
     def _lock_head(self, conn: Connection, chain: str) -> tuple[int, str]:
         q = select(t.chain_heads.c.count, t.chain_heads.c.head).where(t.chain_heads.c.chain == chain)
-        if not self.is_sqlite:
-            q = q.with_for_update()
-        row = conn.execute(q).one()
+        row = conn.execute(self.dialect.for_update(q)).one()
         return int(row[0]), str(row[1])
 
     def _set_head(self, conn: Connection, chain: str, count: int, head: str) -> None:
@@ -283,7 +240,7 @@ class Store:
     def stored_row(self) -> Callable[[ledger.Sealed], tuple[Any, ...]]:
         """The conversion of a sealed record to this store's values (dates and times as text on
         SQLite, exactly as SQLAlchemy stores them; as they are on PostgreSQL)."""
-        return tuple if not self.is_sqlite else sqlite_stored_row
+        return self.dialect.stored_row()
 
     def append_chunk(
         self,
@@ -315,13 +272,13 @@ class Store:
         (and the ids its corrections name) the ledger holds, then link and insert in order."""
         q_out = list(c.quarantined)
         link = ledger.chain_linker(received_at, batch_id)
-        received = self._ts(received_at)
+        received = self.dialect.ts(received_at)
         wanted = list({row[_RID] for row in c.rows} | {row[_CORRECTS] for row in c.rows if row[_CORRECTS]})
         with self.engine.begin() as conn:
             count, head = self._lock_head(conn, "records")
             existing: dict[str, tuple[str, str]] = {}
             if wanted:
-                param: Any = json.dumps(wanted) if self.is_sqlite else wanted
+                param = self.dialect.in_list_param(wanted)
                 for rid, chash, src in conn.exec_driver_sql(self._existing_records, (param,)):
                     existing[rid] = (chash, src)
             rows: list[tuple[Any, ...]] = []
@@ -627,10 +584,8 @@ class Store:
         durable already.)"""
         if not entries:
             return
-        if durable and self.is_sqlite:
-            from socialcredit.store.auditsqlite import durable_appender
-
-            appender = durable_appender(self)
+        if durable:
+            appender = self.dialect.durable_audit(self)
             if appender is not None:
                 appender.append(entries)
                 return
@@ -650,7 +605,7 @@ class Store:
         that must win the GIL back from a busy event loop once per row was what made group
         commits slow. A ``detail`` mapping shared by many entries (a prepared decision's) is
         serialised once per call."""
-        mark = "?" if self.is_sqlite else "%s"
+        mark, ts = self.dialect.mark, self.dialect.ts
         one = "(" + ", ".join([mark] * len(AUDIT_COLUMNS)) + ")"
         statements: list[tuple[str, tuple[Any, ...]]] = []
         values: list[Any] = []
@@ -665,7 +620,7 @@ class Store:
             row["detail"] = text
             at = e["at"]
             head = ledger.chain_hash(head, count, _audit_content(row), at, "audit")
-            values += [count, self._ts(at), *(row[k] for k in AUDIT_FIELDS[1:]), text, head]
+            values += [count, ts(at), *(row[k] for k in AUDIT_FIELDS[1:]), text, head]
             if n % AUDIT_ROWS_PER_INSERT == 0 or n == len(entries):
                 rows = len(values) // len(AUDIT_COLUMNS)
                 sql = f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)}) VALUES {', '.join([one] * rows)}"
@@ -910,9 +865,7 @@ class Store:
         Returns None when there is no active key ``key_id``."""
         with self.engine.begin() as conn:
             q = select(t.api_keys).where(t.api_keys.c.key_id == key_id, t.api_keys.c.revoked_at.is_(None))
-            if not self.is_sqlite:
-                q = q.with_for_update()
-            m = conn.execute(q).mappings().first()
+            m = conn.execute(self.dialect.for_update(q)).mappings().first()
             if m is None:
                 return None
             old = StoredKey(**m)
