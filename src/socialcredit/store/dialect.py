@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 from socialcredit import ledger
 
 if TYPE_CHECKING:
-    from socialcredit.store.sql import Store
+    from socialcredit.store.audit import AuditStore
 
 PAGE_SIZE = 16384
 """SQLite page size of a new database (SQLite's default is 4096). Why: a bare insert of a million
@@ -136,7 +136,7 @@ class Dialect(ABC):
         """Make ``tables`` ready for ordinary inserts after rows were loaded with their ids."""
 
     @abstractmethod
-    def durable_audit(self, store: Store) -> AuditAppender | None:
+    def durable_audit(self, store: AuditStore) -> AuditAppender | None:
         """The backend's own path for audit commits that must survive a power cut, or None
         where every commit of the store is durable already (or none can be made so)."""
 
@@ -200,7 +200,7 @@ class SqliteDialect(Dialect):
     def after_load(self, conn: Connection, tables: Sequence[Table]) -> None:
         pass  # an INTEGER PRIMARY KEY continues from the highest id present
 
-    def durable_audit(self, store: Store) -> AuditAppender | None:
+    def durable_audit(self, store: AuditStore) -> AuditAppender | None:
         from socialcredit.store.auditsqlite import durable_appender
 
         return durable_appender(store)
@@ -264,7 +264,7 @@ class PostgresDialect(Dialect):
                     )
                 )
 
-    def durable_audit(self, store: Store) -> AuditAppender | None:
+    def durable_audit(self, store: AuditStore) -> AuditAppender | None:
         return None  # PostgreSQL commits are durable already
 
 

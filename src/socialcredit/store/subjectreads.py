@@ -19,7 +19,9 @@ from typing import Any
 
 from socialcredit.dueprocess.cases import OBJECTION_KINDS, CaseEvent
 from socialcredit.ledger import Record
-from socialcredit.store.sql import CHUNK, RECORD_COLUMNS, Store
+from socialcredit.store.base import CHUNK
+from socialcredit.store.records import RECORD_COLUMNS
+from socialcredit.store.sql import Store
 from socialcredit.subjects import SubjectRow
 
 _RECORDS = ", ".join(RECORD_COLUMNS)
