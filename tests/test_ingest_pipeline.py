@@ -212,7 +212,7 @@ def test_corrections_are_found_through_the_partial_index(system: System) -> None
     assert system.ingest([(1, fix)], origin="t", principal=op).accepted == 1
     assert system.store.superseded_ids() == {target}
     assert [r.source_record_id for r in system.store.records_for(person(1))] == ["tp-1", "tp-2"]
-    if system.store.is_sqlite:
+    if system.store.dialect.name == "sqlite":
         with system.store.engine.connect() as conn:
             plan = " ".join(
                 str(row[-1])

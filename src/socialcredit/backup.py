@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Table, delete, func, select, text
+from sqlalchemy import Date, DateTime, Table, delete, func, select
 from sqlalchemy.engine import Connection
 
 from socialcredit.store import Store
 from socialcredit.store import tables as t
+from socialcredit.store.dialect import Dialect
 
 FORMAT = "socialcredit-backup/1"
 BATCH = 5_000
@@ -72,9 +73,7 @@ def _decoder(table: Table) -> Callable[[dict[str, Any]], dict[str, Any]]:
 def _snapshot(store: Store) -> Connection:
     """A connection whose reads all see one moment: SQLite's write lock (taken at BEGIN by the
     store) keeps writers out; PostgreSQL gives a repeatable-read snapshot without blocking them."""
-    conn = store.engine.connect()
-    if not store.is_sqlite:
-        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+    conn = store.dialect.snapshot(store.engine.connect())
     conn.begin()
     return conn
 
@@ -173,7 +172,7 @@ def check_file(path: Path) -> Summary:
     return Summary(header["created_at"], header["tables"], header["chains"])
 
 
-def _load(path: Path, conn: Connection, is_postgres: bool) -> None:
+def _load(path: Path, conn: Connection, dialect: Dialect) -> None:
     tables = {tb.name: tb for tb in t.metadata.sorted_tables}
     decoders = {name: _decoder(tb) for name, tb in tables.items()}
     conn.execute(delete(t.chain_heads))
@@ -196,17 +195,7 @@ def _load(path: Path, conn: Connection, is_postgres: bool) -> None:
             flush(name)
     for name in list(pending):
         flush(name)
-    if is_postgres:
-        # explicit ids were inserted into serial columns: move their sequences past them
-        for tb in tables.values():
-            pk = list(tb.primary_key.columns)
-            if len(pk) == 1 and pk[0].autoincrement is True:
-                conn.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{tb.name}', '{pk[0].name}'), "
-                        f"COALESCE((SELECT MAX({pk[0].name}) FROM {tb.name}), 0) + 1, false)"
-                    )
-                )
+    dialect.after_load(conn, list(tables.values()))
 
 
 def _is_empty(conn: Connection) -> bool:
@@ -226,7 +215,7 @@ def restore(path: Path, target: Store) -> Summary:
         staging = Store(f"sqlite:///{Path(scratch) / 'staging.db'}")
         try:
             with staging.engine.begin() as conn:
-                _load(path, conn, is_postgres=False)
+                _load(path, conn, staging.dialect)
             problems = {c: getattr(staging, f"verify_{c}")() for c in ("records", "audit", "cases")}
         finally:
             staging.close()
@@ -237,7 +226,7 @@ def restore(path: Path, target: Store) -> Summary:
     with target.engine.begin() as conn:  # one transaction: all of it or none of it
         if not _is_empty(conn):
             raise BackupError("the target database is not empty; restore into a new database")
-        _load(path, conn, is_postgres=not target.is_sqlite)
+        _load(path, conn, target.dialect)
         heads = {
             c: {"count": int(n), "head": h}
             for c, n, h in conn.execute(

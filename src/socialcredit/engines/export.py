@@ -207,7 +207,7 @@ def _pages(store: Store, page: int, start: int, count: int) -> Iterator[pa.Recor
     export's time, about 24,000 records/s; here each column goes to Arrow as the driver gives it
     and Arrow parses SQLite's text in C (PostgreSQL's driver already gives dates and times)."""
     stored = [f.name for f in EXPORT_SCHEMA if f.name not in DERIVED]
-    mark = "?" if store.engine.dialect.paramstyle == "qmark" else "%s"
+    mark = store.dialect.mark
     query = (
         f"SELECT {', '.join('r.' + c for c in stored)}, n.subject_no, "
         f"(SELECT c.seq FROM records c WHERE c.record_id = r.corrects), "
@@ -215,11 +215,11 @@ def _pages(store: Store, page: int, start: int, count: int) -> Iterator[pa.Recor
         f"FROM records r JOIN subject_numbers n ON n.code = r.subject "
         f"WHERE r.seq > {mark} AND r.seq <= {mark} ORDER BY r.seq LIMIT {int(page)}"
     )
-    fields = [_driver_field(EXPORT_SCHEMA.field(name), store.is_sqlite) for name in stored]
+    fields = [_driver_field(EXPORT_SCHEMA.field(name), store.dialect.driver_gives_text) for name in stored]
     derived = [
         pa.field("subject_no", pa.int64()),
         pa.field("corrects_seq", pa.int64()),
-        _driver_field(EXPORT_SCHEMA.field("superseded_at"), store.is_sqlite),
+        _driver_field(EXPORT_SCHEMA.field("superseded_at"), store.dialect.driver_gives_text),
     ]
     driver = pa.struct([*fields, *derived])
     last = start
@@ -301,14 +301,15 @@ def _write_representatives(store: Store, directory: Path) -> None:
     _write_paged(directory / "representatives.parquet", REPRESENTATIVE_SCHEMA, pages())
 
 
-def _driver_field(field: pa.Field, sqlite: bool) -> pa.Field:
+def _driver_field(field: pa.Field, as_text: bool) -> pa.Field:
     """A stored column as the database driver hands it back. SQLite gives dates and times as the
-    text SQLAlchemy stored (``2024-04-24 19:39:10.000000``) and booleans as 0/1, which Arrow then
-    casts to the export's types; PostgreSQL's driver gives the types themselves."""
+    text SQLAlchemy stored (``2024-04-24 19:39:10.000000``) and booleans as 0/1
+    (``Dialect.driver_gives_text``), which Arrow then casts to the export's types; PostgreSQL's
+    driver gives the types themselves."""
     kind = field.type
-    if sqlite and (pa.types.is_date(kind) or pa.types.is_timestamp(kind)):
+    if as_text and (pa.types.is_date(kind) or pa.types.is_timestamp(kind)):
         return pa.field(field.name, pa.string())
-    if sqlite and pa.types.is_boolean(kind):
+    if as_text and pa.types.is_boolean(kind):
         return pa.field(field.name, pa.int64())
     return field
 

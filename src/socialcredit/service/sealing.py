@@ -42,7 +42,7 @@ from typing import IO, Any
 from socialcredit import ledger
 from socialcredit.ledger import Quarantined
 from socialcredit.schemes.loader import Registry
-from socialcredit.store.sql import PendingChunk
+from socialcredit.store.records import PendingChunk
 
 Row = tuple[int, Mapping[str, Any]] | Quarantined
 

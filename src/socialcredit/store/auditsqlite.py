@@ -30,7 +30,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from socialcredit.store.sql import Store
+from socialcredit.store.audit import AuditStore
 
 CHECKPOINT_EVERY = 100
 """Commits between two background checkpoints (about 300 WAL pages, under a third of what
@@ -106,7 +106,7 @@ class Checkpointer:
 class DurableSqliteAudit:
     """Appends audit entries to a SQLite store's chain, one synced transaction per call."""
 
-    def __init__(self, store: Store, path: str, *, checkpoint_every: int = CHECKPOINT_EVERY) -> None:
+    def __init__(self, store: AuditStore, path: str, *, checkpoint_every: int = CHECKPOINT_EVERY) -> None:
         self.store = store
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60)
         for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "wal_autocheckpoint=0"):
@@ -150,14 +150,14 @@ class DurableSqliteAudit:
 _LOCK = threading.Lock()
 
 
-def durable_appender(store: Store) -> DurableSqliteAudit | None:
+def durable_appender(store: AuditStore) -> DurableSqliteAudit | None:
     """The store's durable appender (made on first use), or None for an in-memory database,
     which a second connection would not see."""
     found: DurableSqliteAudit | None = store.__dict__.get("_durable_audit")
     if found is not None:
         return found
-    path = store.url.split("///", 1)[-1] if "///" in store.url else ""
-    if not path or path == ":memory:" or "?" in path or "mode=memory" in path:
+    path = store.dialect.file
+    if path is None:
         return None
     with _LOCK:
         found = store.__dict__.get("_durable_audit")

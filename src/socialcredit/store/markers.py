@@ -31,8 +31,7 @@ class HeadReader:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        path = store.url.split("///", 1)[-1] if store.is_sqlite else ""
-        self._path = path if path and path != ":memory:" and "?" not in path else None
+        self._path = store.dialect.file
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import exists, func, literal, select, text
+from sqlalchemy import exists, func, literal, select
 
 from socialcredit.store import tables as t
 from socialcredit.store.sql import Store
@@ -41,8 +41,7 @@ def number_subjects(store: Store, start: int, count: int) -> int:
     same number (SQLite takes the write lock at BEGIN; PostgreSQL locks the table)."""
     n, s, r = t.subject_numbers, t.subjects, t.records
     with store.engine.begin() as conn:
-        if not store.is_sqlite:
-            conn.execute(text("LOCK TABLE subject_numbers IN EXCLUSIVE MODE"))
+        store.dialect.lock_table(conn, "subject_numbers")
         registered = select(s.c.code, s.c.kind).where(~exists().where(n.c.code == s.c.code)).subquery()
         first = (
             select(

@@ -12,7 +12,6 @@ store's general reads on both backends.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,7 +19,9 @@ from typing import Any
 
 from socialcredit.dueprocess.cases import OBJECTION_KINDS, CaseEvent
 from socialcredit.ledger import Record
-from socialcredit.store.sql import CHUNK, RECORD_COLUMNS, Store
+from socialcredit.store.base import CHUNK
+from socialcredit.store.records import RECORD_COLUMNS
+from socialcredit.store.sql import Store
 from socialcredit.subjects import SubjectRow
 
 _RECORDS = ", ".join(RECORD_COLUMNS)
@@ -44,46 +45,31 @@ class SubjectInputs:
 def read_subject(store: Store, code: str, *, representatives: bool) -> SubjectInputs:
     """Read one subject's inputs (and, for a person when ``representatives``, those of the
     organisations it represents) in one read transaction."""
-    mark = "?" if store.is_sqlite else "%s"
-    day, ts = (_date, _datetime) if store.is_sqlite else (_same, _same)
-    raw = store.reader.raw_connection()
-    try:
-        cur = raw.cursor()
-        if store.is_sqlite:
-            cur.execute("BEGIN")  # the pool's connections autocommit; one snapshot for all reads
-        try:
+    dialect = store.dialect
+    mark, day, ts = dialect.mark, dialect.read_date, dialect.read_ts
+    with dialect.raw_read(store.reader) as cur:
 
-            def rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-                cur.execute(sql.replace("?", mark), tuple(params))
-                return list(cur.fetchall())
+        def rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+            cur.execute(sql.replace("?", mark), tuple(params))
+            return list(cur.fetchall())
 
-            found = rows(f"SELECT {_SUBJECT_COLUMNS} FROM subjects WHERE code = ?", [code])
-            subject = _subject(found[0], day) if found else None
-            orgs: list[str] = []
-            if representatives:
-                orgs = [
-                    r[0] for r in rows("SELECT code FROM subjects WHERE legal_representative = ?", [code])
-                ]
-            records = _records_for(rows, code, day, ts)
-            represented = {org: _records_for(rows, org, day, ts) for org in orgs}
-            events: dict[str, list[CaseEvent]] = {}
-            for who in (code, *orgs):
-                events[who] = [
-                    _event(r, ts)
-                    for r in rows(
-                        f"SELECT {_CASE_COLUMNS} FROM case_events WHERE subject = ? "
-                        "AND case_kind IN (?, ?) ORDER BY seq",
-                        [who, *OBJECTION_KINDS],
-                    )
-                ]
-        finally:
-            if store.is_sqlite:
-                cur.execute("ROLLBACK")
-            else:
-                raw.rollback()
-            cur.close()
-    finally:
-        raw.close()
+        found = rows(f"SELECT {_SUBJECT_COLUMNS} FROM subjects WHERE code = ?", [code])
+        subject = _subject(found[0], day) if found else None
+        orgs: list[str] = []
+        if representatives:
+            orgs = [r[0] for r in rows("SELECT code FROM subjects WHERE legal_representative = ?", [code])]
+        records = _records_for(rows, code, day, ts)
+        represented = {org: _records_for(rows, org, day, ts) for org in orgs}
+        events: dict[str, list[CaseEvent]] = {}
+        for who in (code, *orgs):
+            events[who] = [
+                _event(r, ts)
+                for r in rows(
+                    f"SELECT {_CASE_COLUMNS} FROM case_events WHERE subject = ? "
+                    "AND case_kind IN (?, ?) ORDER BY seq",
+                    [who, *OBJECTION_KINDS],
+                )
+            ]
     return SubjectInputs(code, subject, records, represented, events)
 
 
@@ -163,15 +149,3 @@ def _event(r: tuple[Any, ...], ts: Callable[[Any], Any]) -> CaseEvent:
 def _subject(r: tuple[Any, ...], day: Callable[[Any], Any]) -> SubjectRow:
     code, kind, name, sex, district, rep, since = r
     return SubjectRow(code, kind, name, sex, district, rep, day(since) if since is not None else None)
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def _date(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value is not None else None
-
-
-def _datetime(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value) if value is not None else None

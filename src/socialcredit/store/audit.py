@@ -1,0 +1,140 @@
+"""The audit log's concern in the store: appending entries to their chain, and reading them.
+
+Why apart from the group commit (``store/auditwriter.py``): the writer decides *when* a group
+is committed; this decides *what* a commit writes (:meth:`AuditStore.audit_statements`), one way
+for every path that appends (a group of decisions and reads, a public lookup audited on its own,
+and on SQLite the synced connection of its own: ``store/auditsqlite.py``), so the chain is the
+same whichever path wrote it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+
+from socialcredit import ledger
+from socialcredit.store import tables as t
+from socialcredit.store.base import StoreBase, dumps
+
+AUDIT_FIELDS = ("at", "key_id", "role", "principal", "action", "subject", "measure", "purpose", "answer")
+AUDIT_COLUMNS = ("seq", *AUDIT_FIELDS, "detail", "chain_hash")
+AUDIT_ROWS_PER_INSERT = 500
+
+
+def _audit_content(row: Mapping[str, Any]) -> str:
+    at = row["at"]
+    return dumps(
+        [
+            ledger.iso_dt(at) if isinstance(at, dt.datetime) else at,
+            row.get("key_id"),
+            row.get("role"),
+            row.get("principal"),
+            row.get("action"),
+            row.get("subject"),
+            row.get("measure"),
+            row.get("purpose"),
+            row.get("answer"),
+            row["detail"],
+        ]
+    )
+
+
+class AuditStore(StoreBase):
+    """The audit chain: group appends, the log, the decision counts and verification."""
+
+    def append_audit(self, entries: Sequence[Mapping[str, Any]], *, durable: bool = False) -> None:
+        """Append audit entries to their chain in one transaction; committed before the answer
+        is returned. ``durable`` asks SQLite to sync the commit to disk (``synchronous=FULL``, on
+        a connection of its own: ``store/auditsqlite.py``): the group commit of decisions uses
+        it, so an acknowledged decision survives a power cut and not only a crash of the
+        process; one fsync is shared by every entry in the group. (PostgreSQL commits are
+        durable already.)"""
+        if not entries:
+            return
+        if durable:
+            appender = self.dialect.durable_audit(self)
+            if appender is not None:
+                appender.append(entries)
+                return
+        with self.engine.begin() as conn:
+            count, head = self._lock_head(conn, "audit")
+            statements, count, head = self.audit_statements(count, head, entries)
+            for sql, params in statements:
+                conn.exec_driver_sql(sql, params)
+            self._set_head(conn, "audit", count, head)
+
+    def audit_statements(
+        self, count: int, head: str, entries: Sequence[Mapping[str, Any]]
+    ) -> tuple[list[tuple[str, tuple[Any, ...]]], int, str]:
+        """The INSERT statements that append ``entries`` after (``count``, ``head``), and the
+        chain's new count and head. One multi-row INSERT per 500 entries, not an executemany:
+        the DB-API driver releases the GIL around every statement step, and a writer thread
+        that must win the GIL back from a busy event loop once per row was what made group
+        commits slow. A ``detail`` mapping shared by many entries (a prepared decision's) is
+        serialised once per call."""
+        mark, ts = self.dialect.mark, self.dialect.ts
+        one = "(" + ", ".join([mark] * len(AUDIT_COLUMNS)) + ")"
+        statements: list[tuple[str, tuple[Any, ...]]] = []
+        values: list[Any] = []
+        details: dict[int, str] = {}
+        for n, e in enumerate(entries, start=1):
+            count += 1
+            row = {k: e.get(k) for k in AUDIT_FIELDS}
+            detail = e.get("detail", {})
+            text = details.get(id(detail))
+            if text is None:
+                text = details[id(detail)] = dumps(detail)
+            row["detail"] = text
+            at = e["at"]
+            head = ledger.chain_hash(head, count, _audit_content(row), at, "audit")
+            values += [count, ts(at), *(row[k] for k in AUDIT_FIELDS[1:]), text, head]
+            if n % AUDIT_ROWS_PER_INSERT == 0 or n == len(entries):
+                rows = len(values) // len(AUDIT_COLUMNS)
+                sql = f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)}) VALUES {', '.join([one] * rows)}"
+                statements.append((sql, tuple(values)))
+                values = []
+        return statements, count, head
+
+    def audit_entries(
+        self, *, subject: str | None = None, limit: int = 100, before: int | None = None
+    ) -> list[dict[str, Any]]:
+        q = select(t.audit).order_by(t.audit.c.seq.desc()).limit(limit)
+        if subject is not None:
+            q = q.where(t.audit.c.subject == subject)
+        if before is not None:
+            q = q.where(t.audit.c.seq < before)
+        with self.reader.connect() as conn:
+            return [{**m, "detail": json.loads(m["detail"])} for m in conn.execute(q).mappings()]
+
+    def decision_counts(self) -> dict[str, dict[str, int]]:
+        """Decisions answered per measure and answer, from the audit log (measures applied)."""
+        out: dict[str, dict[str, int]] = {}
+        with self.reader.connect() as conn:
+            for measure, answer, n in conn.execute(
+                select(t.audit.c.measure, t.audit.c.answer, func.count())
+                .where(t.audit.c.action == "decision")
+                .group_by(t.audit.c.measure, t.audit.c.answer)
+            ):
+                out.setdefault(measure, {})[answer] = int(n)
+        return dict(sorted(out.items()))
+
+    def verify_audit(self) -> list[ledger.ChainProblem]:
+        head = self.head("audit")
+        prev = ledger.GENESIS
+
+        def rows() -> Iterator[tuple[int, str, str, str, str]]:
+            nonlocal prev
+            with self.reader.connect() as conn:
+                for m in conn.execute(select(t.audit).order_by(t.audit.c.seq)).mappings():
+                    row = dict(m)
+                    content = _audit_content(row)
+                    at: dt.datetime = row["at"]
+                    recomputed = ledger.chain_hash(prev, row["seq"], content, at, "audit")
+                    yield row["seq"], f"audit#{row['seq']}", content, row["chain_hash"], recomputed
+                    prev = row["chain_hash"]
+
+        return list(ledger.verify_chain(rows(), head=head))

@@ -1,0 +1,127 @@
+"""What every part of the store shares: the database, its dialect, the tables and the chain heads.
+
+Why a base of its own: the store is written by concern (``records.py``, ``audit.py``,
+``cases.py``, ``keys.py``, ``subjects.py``), each a class over this one, and composed into the
+one :class:`~socialcredit.store.sql.Store` callers hold. They all use one engine, one reader and
+one :class:`~socialcredit.store.dialect.Dialect`, and every chain append goes through the same
+two steps here: take the chain head's lock (:meth:`StoreBase._lock_head`) and move the head in
+the same transaction (:meth:`StoreBase._set_head`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.engine import Connection
+
+from socialcredit import ledger
+from socialcredit.store import tables as t
+from socialcredit.store.dialect import READ, Dialect, dialect_for
+
+CHUNK = 500
+"""Ids per ``IN (...)`` of a read that follows corrections or looks up many codes."""
+CHAINS = ("records", "audit", "cases")
+REGISTRY_MARKER = "registry"
+"""A row of ``chain_heads`` that is no chain: its count goes up with every change to the subject
+registry, so caches in any process (``service/views.py``) see registrations as they see new
+records. Its head is the time of the last change."""
+
+
+def default_url(home: Path) -> str:
+    """The embedded default: one SQLite file in the data directory."""
+    return f"sqlite:///{home / 'socialcredit.db'}"
+
+
+def dumps(value: Any) -> str:
+    """The canonical JSON text the chains hash and store (sorted keys, no spaces)."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+class StoreBase:
+    """A database holding one socialcredit installation: its engines and chain heads."""
+
+    def __init__(self, url: str, *, cache_mib: int | None = None) -> None:
+        self.url = url
+        self.dialect: Dialect = dialect_for(url, cache_mib=cache_mib)
+        self.engine: Engine = self.dialect.create_engine(url)
+        # Reads go through ``reader``: on SQLite they begin a deferred transaction (one consistent
+        # snapshot in WAL mode) instead of taking the write lock, so concurrent questions do not
+        # queue behind each other's reads and writers wait only for writers.
+        self.reader: Engine = self.engine.execution_options(**{READ: True})
+        self._create()
+
+    def _create(self) -> None:
+        """Create missing tables and the chain heads."""
+        t.metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            have = {c for (c,) in conn.execute(select(t.chain_heads.c.chain))}
+            for chain in CHAINS:
+                if chain not in have:
+                    conn.execute(t.chain_heads.insert().values(chain=chain, count=0, head=ledger.GENESIS))
+            if REGISTRY_MARKER not in have:
+                conn.execute(t.chain_heads.insert().values(chain=REGISTRY_MARKER, count=0, head=""))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def reset(self) -> None:
+        """Drop and recreate every table. Only the demo uses this, on a database it built."""
+        t.metadata.drop_all(self.engine)
+        self._create()
+
+    # ------------------------------------------------------------------ chain heads
+
+    def _lock_head(self, conn: Connection, chain: str) -> tuple[int, str]:
+        q = select(t.chain_heads.c.count, t.chain_heads.c.head).where(t.chain_heads.c.chain == chain)
+        row = conn.execute(self.dialect.for_update(q)).one()
+        return int(row[0]), str(row[1])
+
+    def _set_head(self, conn: Connection, chain: str, count: int, head: str) -> None:
+        conn.execute(
+            update(t.chain_heads).where(t.chain_heads.c.chain == chain).values(count=count, head=head)
+        )
+
+    def head(self, chain: str) -> tuple[int, str]:
+        with self.reader.connect() as conn:
+            row = conn.execute(
+                select(t.chain_heads.c.count, t.chain_heads.c.head).where(t.chain_heads.c.chain == chain)
+            ).one()
+            return int(row[0]), str(row[1])
+
+    def heads(self) -> dict[str, tuple[int, str]]:
+        """Every chain's (count, head) in one read: the cheap marker a cache compares to learn
+        whether anything was appended since it last looked (by this process or another)."""
+        with self.reader.connect() as conn:
+            return {
+                str(c): (int(n), str(h))
+                for c, n, h in conn.execute(
+                    select(t.chain_heads.c.chain, t.chain_heads.c.count, t.chain_heads.c.head)
+                )
+            }
+
+    def subjects_touched_since(self, records_seq: int, cases_seq: int) -> set[str]:
+        """Subjects whose answers may have changed since these chain positions: subjects of new
+        records, of the records new corrections supersede, and of new case events."""
+        r2 = t.records.alias("target")
+        with self.reader.connect() as conn:
+            found = {
+                c for (c,) in conn.execute(select(t.records.c.subject).where(t.records.c.seq > records_seq))
+            }
+            found |= {
+                c
+                for (c,) in conn.execute(
+                    select(r2.c.subject)
+                    .select_from(t.records.join(r2, t.records.c.corrects == r2.c.record_id))
+                    .where(t.records.c.seq > records_seq)
+                )
+            }
+            found |= {
+                c
+                for (c,) in conn.execute(
+                    select(t.case_events.c.subject).where(t.case_events.c.seq > cases_seq)
+                )
+            }
+        return found
