@@ -11,6 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "socialcredit"
 CORE = [
+    "errors.py",
     "codes.py",
     "ledger.py",
     "lists.py",

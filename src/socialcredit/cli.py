@@ -1,6 +1,8 @@
 """The command line: the whole core from a terminal, each command with ``--json`` for scripts.
 
-Bad input exits with status 2 and one clear line naming what is wrong; never a stack trace.
+Bad input exits with status 2 and one clear line naming what is wrong; never a stack trace. A
+refusal of the core (:mod:`socialcredit.errors`) that a command does not word itself is worded by
+the group (:class:`Refusals`); any other exception is a bug and shows its traceback.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -19,8 +21,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from socialcredit import access, codes, formats, inforce
+from socialcredit.errors import AccessDenied, Refused, SocialCreditError
 from socialcredit.schemes.lint import lint_file
 from socialcredit.schemes.loader import Registry, SchemeError
 from socialcredit.schemes.safeguards import SafeguardsFailed
@@ -30,7 +34,33 @@ from socialcredit.settings import Settings, get_settings
 from socialcredit.store import Store
 from socialcredit.subjects import SUBJECT_FIELDS
 
+
+class Refusals(TyperGroup):
+    """The command group that turns a refusal no command worded into one line and exit status 2:
+    every command answers the core's refusals the same way, and a bug (any other exception) is
+    never dressed up as the user's mistake."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click context
+        try:
+            return super().invoke(ctx)
+        except SocialCreditError as exc:
+            fail(refusal(exc))
+
+
+def refusal(exc: SocialCreditError, names: Mapping[str, str] | None = None) -> str:
+    """A refusal as one line, its field named as this command names it (``names``: the field to
+    the argument or option, e.g. ``{"principal": "PRINCIPAL"}``)."""
+    if isinstance(exc, AccessDenied):
+        return f"refused: may not {exc}"
+    if isinstance(exc, codes.CodeError):
+        return f"{(names or {}).get('subject', 'CODE')}: invalid {exc.part}: {exc}"
+    if exc.field is not None and names and exc.field in names:
+        return f"{names[exc.field]}: {exc.message}"
+    return str(exc)
+
+
 app = typer.Typer(
+    cls=Refusals,
     help="socialcredit: an open, auditable social credit system.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -79,7 +109,7 @@ def open_system(url: str | None = None) -> System:
         fail(f"cannot open the database {url or settings.url()}: {exc.__class__.__name__}: {exc}")
     try:
         holidays = settings.calendar().holidays
-    except (OSError, ValueError) as exc:
+    except (OSError, UnicodeError, Refused) as exc:
         fail(f"holidays: {exc}")
     return System(store, registry, holidays=holidays)
 
@@ -567,8 +597,8 @@ def keys_create(
     expires = system.clock() + dt.timedelta(days=days) if days else None
     try:
         key = system.create_key(role, principal, name=name, expires_at=expires)
-    except ValueError as exc:
-        fail(str(exc).replace("principal:", "PRINCIPAL:"))
+    except Refused as exc:
+        fail(refusal(exc, {"principal": "PRINCIPAL", "subject": "PRINCIPAL"}))
     if as_json:
         emit(
             {
@@ -802,9 +832,9 @@ def keys_rotate(
     system = open_system()
     now = system.clock()
     try:
-        new = system.store.rotate_key(key_id, now, expires_at=now + dt.timedelta(days=days) if days else True)
-    except ValueError as exc:
-        fail(f"KEY_ID: {exc}")
+        new = system.rotate_key(key_id, expires_at=now + dt.timedelta(days=days) if days else True)
+    except Refused as exc:
+        fail(refusal(exc, {"key_id": "KEY_ID", "expires_at": "--days"}))
     if new is None:
         fail(f"KEY_ID: no active key {key_id!r}")
     if as_json:

@@ -12,10 +12,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from socialcredit import access, codes
-from socialcredit.cli import JsonOpt, app, emit, err, fail, open_system, out
+from socialcredit import codes
+from socialcredit.cli import JsonOpt, app, emit, err, fail, open_system, out, refusal
 from socialcredit.dueprocess.cases import Objection, Restoration
-from socialcredit.service import NotFound
+from socialcredit.errors import Refused, SocialCreditError
 
 cases_app = typer.Typer(
     help="Objections, appeals, human reviews, restoration, notices and deadlines.", no_args_is_help=True
@@ -35,15 +35,11 @@ def _case_dict(c: Objection | Restoration) -> dict[str, Any]:
 
 
 def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run a service call, turning the user's mistakes into one clear line and exit status 2."""
+    """Run a service call, turning a refusal into one clear line and exit status 2."""
     try:
         return fn(*args, **kwargs)
-    except (ValueError, NotFound, access.AccessDenied) as exc:
-        if isinstance(exc, codes.CodeError):
-            fail(f"CODE: invalid {exc.part}: {exc}")
-        if isinstance(exc, access.AccessDenied):
-            fail(f"refused: may not {exc}")
-        fail(str(exc))
+    except SocialCreditError as exc:
+        fail(refusal(exc))
 
 
 def _show_case(c: Objection | Restoration, as_json: bool) -> None:
@@ -209,8 +205,8 @@ def cases_decide(
     system = open_system()
     try:
         op = system.operator(by)
-    except ValueError as exc:
-        fail(str(exc).replace("principal:", "--by:", 1))
+    except Refused as exc:
+        fail(refusal(exc, {"principal": "--by"}))
     if case_id.startswith("res-"):
         c: Objection | Restoration = _guard(
             system.decide_restoration, principal=op, case_id=case_id, granted=uphold, reason=reason

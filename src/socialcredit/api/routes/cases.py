@@ -167,7 +167,7 @@ def _decide(system: Any, key: access.Principal, case_id: str, kind: str, body: D
     access.require(key.role == "operator", f"decide {kind}s")
     current = next((c for c in system.cases(principal=key) if c.id == case_id), None)
     if not isinstance(current, Objection) or current.kind != kind:
-        raise NotFound(f"{kind}_id: no {kind} {case_id!r}")
+        raise NotFound(f"no {kind} {case_id!r}", field=f"{kind}_id")
     decide = system.decide_appeal if current.status == "under appeal" else system.decide_objection
     return CaseOut.of(decide(principal=key, objection_id=case_id, upheld=body.upheld, reason=body.reason))
 

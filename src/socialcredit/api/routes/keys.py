@@ -39,7 +39,7 @@ def list_keys(key: CurrentKey, system: SystemDep) -> KeysOut:
 def revoke_key(key_id: str, key: CurrentKey, system: SystemDep) -> KeysOut:
     access.require(key.role == "operator", "revoke keys")
     if not system.revoke_key(key_id):
-        raise NotFound(f"key_id: no active key {key_id!r}")
+        raise NotFound(f"no active key {key_id!r}", field="key_id")
     return list_keys(key, system)
 
 
@@ -49,7 +49,7 @@ def rotate_key(key_id: str, key: CurrentKey, system: SystemDep) -> NewKeyOut:
     access.require(key.role == "operator", "rotate keys")
     new = system.rotate_key(key_id)
     if new is None:
-        raise NotFound(f"key_id: no active key {key_id!r}")
+        raise NotFound(f"no active key {key_id!r}", field="key_id")
     return NewKeyOut(
         key_id=new.key_id,
         role=new.role,
