@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from socialcredit import cli
+from socialcredit.cli import common
 from socialcredit.service import System
 from tests.conftest import NOW, Clock, org, person
 from tests.test_cli import env, jrun, run  # noqa: F401  (env is a fixture)
@@ -109,7 +109,7 @@ def test_review_from_the_command_line(env: Path, monkeypatch: pytest.MonkeyPatch
     it (``local``) is involved and may not decide it; it is late in ``cases overdue`` after 15
     days; an uninvolved operator (``--by``) decides it."""
     clock = Clock(NOW)
-    monkeypatch.setattr(cli, "System", functools.partial(System, clock=clock))
+    monkeypatch.setattr(common, "System", functools.partial(System, clock=clock))
     f = env / "d.jsonl"
     rows = [
         {"subject": P, "item": item, "source": source, "source_record_id": f"d-{n}",

@@ -19,7 +19,7 @@ import typer
 from rich.markup import escape
 
 from socialcredit import inforce
-from socialcredit.cli import SAFEGUARDS_FAILED, JsonOpt, app, emit, fail, out, progress_bar
+from socialcredit.cli.common import SAFEGUARDS_FAILED, JsonOpt, app, emit, fail, out, progress_bar
 from socialcredit.schemes.loader import SchemeError
 from socialcredit.schemes.safeguards import RESEARCH_ONLY
 from socialcredit.settings import get_settings
