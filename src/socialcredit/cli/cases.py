@@ -7,12 +7,12 @@ its decider with ``--by``); the same service methods back the API and the portal
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from socialcredit import codes
+from socialcredit.api.models import CaseOut, CasesOut, NoticesOut, OverdueOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, refusal
 from socialcredit.dueprocess.cases import Objection, Restoration
 from socialcredit.errors import Refused
@@ -23,16 +23,9 @@ cases_app = typer.Typer(
 app.add_typer(cases_app, name="cases")
 
 
-def _case_dict(c: Objection | Restoration) -> dict[str, Any]:
-    data = {f.name: getattr(c, f.name) for f in dataclasses.fields(c) if f.name != "events"}
-    data["open"] = c.is_open
-    data["history"] = [dataclasses.asdict(s) for s in c.history]
-    return data
-
-
 def _show_case(c: Objection | Restoration, as_json: bool) -> None:
     if as_json:
-        emit(_case_dict(c))
+        emit(CaseOut.of(c))
         return
     if isinstance(c, Objection):
         target = c.list_id or ", ".join(c.record_ids)
@@ -76,7 +69,7 @@ def cases_list(
     subject = codes.validate(code).value if code else None
     found = system.cases(principal=system.operator(), subject=subject, open_only=open_only)
     if as_json:
-        emit([_case_dict(c) for c in found])
+        emit(CasesOut.of(found))
         return
     for c in found:
         _show_case(c, False)
@@ -89,7 +82,7 @@ def cases_overdue(as_json: JsonOpt = False) -> None:
     system = open_system()
     late = system.overdue(principal=system.operator())
     if as_json:
-        emit([{**_case_dict(c), "late": why} for c, why in late])
+        emit(OverdueOut.of(late))
     else:
         for c, why in late:
             out.print(f"[red]{c.kind} {c.id}[/] ({c.subject}): {'; '.join(why)}", highlight=False)
@@ -106,7 +99,7 @@ def cases_notices(
     system = open_system()
     found = system.notices(code) if code else system.pending_notices(principal=system.operator())
     if as_json:
-        emit([dataclasses.asdict(n) for n in found])
+        emit(NoticesOut.of(found))
         return
     for n in found:
         out.print(

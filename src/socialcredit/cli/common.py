@@ -10,13 +10,13 @@ the group (:class:`Refusals`); any other exception is a bug and shows its traceb
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -73,8 +73,11 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def emit(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, default=str, ensure_ascii=False, indent=2) + "\n")
+def emit(answer: BaseModel) -> None:
+    """Print a ``--json`` answer: always a model, the API's own where the API gives the same
+    answer (:mod:`socialcredit.api.models`), else one declared beside them
+    (:mod:`socialcredit.api.reports`), so the shapes are declared once and cannot drift."""
+    sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
 
 
 def load_registry(settings: Settings) -> Registry:

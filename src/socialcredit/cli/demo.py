@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from socialcredit.api.reports import DemoOut
 from socialcredit.cli.common import JsonOpt, app, emit, err, fail, open_system, out, progress
 from socialcredit.service import System
 from socialcredit.settings import get_settings
@@ -92,33 +93,33 @@ def demo(
     )
     subject = system.create_key("subject", subject_code, name="demo subject")
     s = result.summary
-    data = {
-        "database": url,
-        "reused": reuse,
-        "residents": residents,
-        "organisations": len(result.city.subjects) - residents,
-        "agencies": len(result.city.agencies),
-        "submitted": result.ingest.submitted,
-        "accepted": result.ingest.accepted,
-        "duplicate": result.ingest.duplicate,
-        "quarantined": result.ingest.quarantined,
-        "as_of": s.as_of,
-        "grades": s.grades,
-        "lists": s.lists,
-        "examples": examples,
-        "seconds": {k: round(v, 2) for k, v in result.seconds.items()},
-        "keys": {
+    data = DemoOut(
+        database=url,
+        reused=reuse,
+        residents=residents,
+        organisations=len(result.city.subjects) - residents,
+        agencies=len(result.city.agencies),
+        submitted=result.ingest.submitted,
+        accepted=result.ingest.accepted,
+        duplicate=result.ingest.duplicate,
+        quarantined=result.ingest.quarantined,
+        as_of=s.as_of,
+        grades=s.grades,
+        lists=s.lists,
+        examples=examples,
+        seconds={k: round(v, 2) for k, v in result.seconds.items()},
+        keys={
             "operator": operator.token,
             "relying_party (airlines)": airline.token,
             f"subject {subject_code}": subject.token,
         },
-    }
+    )
     if as_json:
         emit(data)
     else:
         out.print(
-            f"[bold]A synthetic city[/]: {residents:,} residents, {data['organisations']:,} organisations, "
-            f"{data['agencies']} agencies; {s.records:,} records "
+            f"[bold]A synthetic city[/]: {residents:,} residents, {data.organisations:,} organisations, "
+            f"{data.agencies} agencies; {s.records:,} records "
             f"({result.ingest.accepted:,} accepted, {result.ingest.duplicate:,} duplicate, "
             f"{result.ingest.quarantined:,} quarantined) as of {s.as_of:%Y-%m-%d}"
         )
@@ -136,7 +137,7 @@ def demo(
             out.print(f"  {label}: {', '.join(found)}", highlight=False)
         out.print("Timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items()))
         out.print("Keys (shown once):", highlight=False)
-        for label, token in data["keys"].items():  # type: ignore[attr-defined]
+        for label, token in data.keys.items():
             out.print(f"  {label}: {token}", highlight=False)
         out.print(
             f"Try: socialcredit score {subject_code}   |   socialcredit check {subject_code} no-flights",

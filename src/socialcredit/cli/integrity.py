@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from socialcredit.api.models import VerifyOut
+from socialcredit.api.reports import BackupOut, CheckpointCheckOut, CheckpointOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out
 from socialcredit.settings import get_settings
 
@@ -22,18 +24,8 @@ def verify(as_json: JsonOpt = False) -> None:
     problems = system.verify()
     n_records, n_audit = system.store.head("records")[0], system.store.head("audit")[0]
     bad = any(problems.values())
-    if as_json:
-        emit(
-            {
-                "ok": not bad,
-                "records": n_records,
-                "audit_entries": n_audit,
-                "problems": {
-                    k: [{"seq": p.seq, "record_id": p.record_id, "problem": p.problem} for p in v]
-                    for k, v in problems.items()
-                },
-            }
-        )
+    if as_json:  # as GET /verify answers
+        emit(VerifyOut.of(problems, records=n_records, audit_entries=n_audit))
     else:
         for chain, found in problems.items():
             for p in found:
@@ -68,8 +60,8 @@ def checkpoint_export(
         file.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
         fail(f"FILE: cannot write {file}: {exc}")
-    if as_json:
-        emit(data)
+    if as_json:  # the checkpoint as written to FILE
+        emit(CheckpointOut.model_validate(data))
         return
     chains = ", ".join(f"{k} {v['count']}" for k, v in data["chains"].items())
     out.print(
@@ -101,14 +93,14 @@ def checkpoint_verify(
         fail(f"{file}: {exc}", 1)
     if as_json:
         emit(
-            {
-                "ok": outcome.ok,
-                "created_at": outcome.created_at,
-                "key_fingerprint": outcome.key_fingerprint,
-                "checkpoint": data["chains"],
-                "now": outcome.chains,
-                "problems": outcome.problems,
-            }
+            CheckpointCheckOut(
+                ok=outcome.ok,
+                created_at=outcome.created_at,
+                key_fingerprint=outcome.key_fingerprint,
+                checkpoint=data["chains"],
+                now=outcome.chains,
+                problems=outcome.problems,
+            )
         )
     else:
         for p in outcome.problems:
@@ -150,14 +142,8 @@ def backup(
         fail(str(exc), 1)
     except OSError as exc:
         fail(f"FILE: cannot write {file}: {exc}")
-    data = {
-        "file": str(file),
-        "created_at": summary.created_at,
-        "tables": summary.tables,
-        "chains": summary.chains,
-    }
     if as_json:
-        emit(data)
+        emit(BackupOut.of(file, summary))
     else:
         out.print(
             f"backed up {sum(summary.tables.values()):,} rows "
@@ -183,14 +169,8 @@ def restore(
         summary = restore_backup(file, system.store)
     except BackupError as exc:
         fail(str(exc))
-    data = {
-        "file": str(file),
-        "created_at": summary.created_at,
-        "tables": summary.tables,
-        "chains": summary.chains,
-    }
     if as_json:
-        emit(data)
+        emit(BackupOut.of(file, summary))
     else:
         out.print(
             f"restored {sum(summary.tables.values()):,} rows from the backup of {summary.created_at}; "

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from socialcredit import access
+from socialcredit.api.models import KeysOut, NewKeyOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, refusal
 from socialcredit.errors import Refused
 
@@ -40,17 +41,9 @@ def keys_create(
     try:
         key = system.create_key(role, principal, name=name, expires_at=expires)
     except Refused as exc:
-        fail(refusal(exc, {"principal": "PRINCIPAL", "subject": "PRINCIPAL"}))
-    if as_json:
-        emit(
-            {
-                "key_id": key.key_id,
-                "role": key.role,
-                "principal": key.principal,
-                "token": key.token,
-                "expires_at": key.expires_at,
-            }
-        )
+        fail(refusal(exc, {"principal": "PRINCIPAL"}))
+    if as_json:  # as POST /keys answers
+        emit(NewKeyOut.of_new(key))
     else:
         out.print(f"key {key.key_id} ({key.role}{' ' + key.principal if key.principal else ''}):")
         out.print(key.token, highlight=False)
@@ -61,21 +54,8 @@ def keys_list(as_json: JsonOpt = False) -> None:
     """List keys (never their tokens)."""
     system = open_system()
     rows = system.store.list_keys()
-    if as_json:
-        emit(
-            [
-                {
-                    "key_id": k.key_id,
-                    "role": k.role,
-                    "principal": k.principal,
-                    "name": k.name,
-                    "created_at": k.created_at,
-                    "expires_at": k.expires_at,
-                    "revoked_at": k.revoked_at,
-                }
-                for k in rows
-            ]
-        )
+    if as_json:  # as GET /keys answers
+        emit(KeysOut.of(rows))
         return
     t = Table("key", "role", "principal", "name", "created", "expires", "revoked")
     for k in rows:
@@ -95,10 +75,10 @@ def keys_list(as_json: JsonOpt = False) -> None:
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id")], as_json: JsonOpt = False) -> None:
     """Revoke a key at once."""
     system = open_system()
-    if not system.store.revoke_key(key_id, system.clock()):
+    if not system.revoke_key(key_id):
         fail(f"KEY_ID: no active key {key_id!r}")
-    if as_json:
-        emit({"revoked": key_id})
+    if as_json:  # as DELETE /keys/{key_id} answers: the keys now
+        emit(KeysOut.of(system.store.list_keys()))
     else:
         out.print(f"revoked {key_id}")
 
@@ -118,17 +98,8 @@ def keys_rotate(
         fail(refusal(exc, {"key_id": "KEY_ID", "expires_at": "--days"}))
     if new is None:
         fail(f"KEY_ID: no active key {key_id!r}")
-    if as_json:
-        emit(
-            {
-                "revoked": key_id,
-                "key_id": new.key_id,
-                "role": new.role,
-                "principal": new.principal,
-                "token": new.token,
-                "expires_at": new.expires_at,
-            }
-        )
+    if as_json:  # as POST /keys/{key_id}/rotate answers
+        emit(NewKeyOut.of_new(new))
     else:
         out.print(
             f"revoked {key_id}; key {new.key_id} ({new.role}{' ' + new.principal if new.principal else ''}):"

@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 
 from socialcredit import formats
+from socialcredit.api.models import IngestOut, RegisterOut
+from socialcredit.api.reports import ExportOut, RescoreOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, parse_at, progress_bar
 from socialcredit.settings import get_settings
 from socialcredit.subjects import SUBJECT_FIELDS
@@ -41,16 +43,8 @@ def ingest(
             )
     except formats.FileRefused as exc:
         fail(str(exc))
-    data = {
-        "batch_id": result.batch_id,
-        "submitted": result.submitted,
-        "accepted": result.accepted,
-        "duplicate": result.duplicate,
-        "quarantined": result.quarantined,
-        "quarantine": [{"row": q.row_number, "reasons": list(q.reasons)} for q in result.quarantine],
-    }
-    if as_json:
-        emit(data)
+    if as_json:  # as POST /records answers
+        emit(IngestOut.of(result))
         return
     out.print(
         f"{result.submitted} rows: [green]{result.accepted} accepted[/], "
@@ -79,10 +73,8 @@ def register(
         result = system.register_rows(rows, principal=system.operator())
     except formats.FileRefused as exc:
         fail(str(exc))
-    data = {k: getattr(result, k) for k in ("submitted", "added", "updated", "unchanged", "quarantined")}
-    data["quarantine"] = [{"row": q.row_number, "reasons": list(q.reasons)} for q in result.quarantine]
-    if as_json:
-        emit(data)
+    if as_json:  # as POST /subjects answers
+        emit(RegisterOut.of(result))
         return
     out.print(
         f"{result.submitted} subjects: {result.added} added, {result.updated} updated, "
@@ -125,19 +117,8 @@ def export_ledger_cmd(
             )
     except (FileExistsError, NotADirectoryError, PermissionError) as exc:
         fail(f"DIRECTORY: {exc}")
-    data = {
-        "directory": str(result.directory),
-        "records": result.records,
-        "appended": result.appended,
-        "generation": result.generation,
-        "subjects": result.subjects,
-        "years": result.years,
-        "chain_count": result.chain_count,
-        "chain_head": result.chain_head,
-        "seconds": round(result.seconds, 3),
-    }
     if as_json:
-        emit(data)
+        emit(ExportOut.of(result))
     else:
         how = (
             f"wrote {result.appended:,} records"
@@ -205,24 +186,8 @@ def rescore(
             holidays=system.holidays,
         )
         runner.close()
-    data = {
-        "engine": result.engine,
-        "as_of": result.as_of,
-        "subjects": result.subjects,
-        "records": result.records,
-        "grades": result.grades,
-        "output": result.output,
-        "seconds": round(result.seconds, 3),
-        "stages": {k: round(v, 3) for k, v in result.stages.items()},
-        "ledger": dict(result.ledger),
-        "skipped": result.skipped,
-        "lists": result.lists,
-        "lists_output": result.lists_output,
-        "lists_refused": result.lists_refused,
-        "lists_suspended": result.suspended,
-    }
     if as_json:
-        emit(data)
+        emit(RescoreOut.of(result))
         return
     out.print(
         f"rescored {result.subjects:,} subjects ({result.records:,} records) on {result.engine} as of "

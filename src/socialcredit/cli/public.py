@@ -5,12 +5,12 @@ methods as the API's ``/public`` routes and the portal's public pages.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from socialcredit.api.models import PublicListOut, PublicLookupOut, SourcesOut, TransparencyOut
 from socialcredit.cli.common import JsonOpt, app, emit, open_system, out
 
 public_app = typer.Typer(
@@ -30,7 +30,7 @@ def public_list(
     system = open_system()
     rows = system.public_list(list_id)
     if as_json:
-        emit(rows)
+        emit(PublicListOut.of_rows(rows))
         return
     if not rows:
         out.print("(no entries in force)")
@@ -49,7 +49,7 @@ def public_lookup(
     system = open_system()
     found = system.public_lookup(code)
     if as_json:
-        emit(found)
+        emit(PublicLookupOut.model_validate(found))
         return
     out.print(f"{found['code']} {found['name'] or ''} ({found['kind']})", highlight=False)
     for r in found["records"]:
@@ -64,7 +64,7 @@ def public_transparency(as_json: JsonOpt = False) -> None:
     system = open_system()
     report = system.transparency()
     if as_json:
-        emit(report)
+        emit(TransparencyOut.model_validate(report))
         return
     out.print(
         f"[bold]Transparency report[/] as of {report['as_of']:%Y-%m-%d %H:%M} UTC: "
@@ -100,7 +100,7 @@ def public_sources(as_json: JsonOpt = False) -> None:
     system = open_system()
     rows = system.source_accuracy()
     if as_json:
-        emit([dataclasses.asdict(a) for a in rows])
+        emit(SourcesOut.of(rows))
         return
     t = Table("source", "records", "overturned", "share", "median days to correct")
     for a in rows:

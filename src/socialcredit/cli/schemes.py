@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from socialcredit import inforce
+from socialcredit.api.reports import LintOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, out
 from socialcredit.schemes.lint import lint_file
 from socialcredit.schemes.loader import SchemeError
@@ -37,7 +37,7 @@ def lint(
         fail(str(exc))
     errors = [f for _, f in findings if f.level == "error"]
     if as_json:
-        emit({"ok": not errors, "findings": [{"file": src, **asdict(f)} for src, f in findings]})
+        emit(LintOut.of(findings))
     else:
         for src, f in findings:
             colour = "red" if f.level == "error" else "yellow"

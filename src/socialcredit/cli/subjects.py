@@ -4,12 +4,13 @@ entries) and ``check`` (the relying party's question, exit 0 allow, 1 deny).
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import dataclasses
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from socialcredit.api.models import DecisionOut, SubjectOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, parse_at, valid_code
 from socialcredit.scoring.result import signed_points
 from socialcredit.service import NotFound
@@ -29,41 +30,9 @@ def score(
         fail(f"--scheme: no scheme {scheme!r} (have: {', '.join(system.registry.schemes)})")
     view = system.read(c.value, system.operator(), purpose="command line: score", as_of=parse_at(at))
     scores = [s for s in view.scores.values() if scheme is None or s.scheme == scheme]
-    if as_json:
+    if as_json:  # as GET /subjects/{code} answers an operator
         emit(
-            {
-                "code": view.code,
-                "kind": view.kind,
-                "as_of": view.as_of,
-                "scores": [
-                    {
-                        "scheme": s.scheme,
-                        "score": s.score,
-                        "grade": s.grade,
-                        "base": s.base,
-                        "model": s.kind,
-                        "start": s.start,
-                        "explanation": [asdict(c) for c in s.contributions],
-                        "factors": [asdict(f) for f in s.factors],
-                        "adjustments": [asdict(a) for a in s.adjustments],
-                        "reasons": [asdict(r) for r in s.reasons],
-                    }
-                    for s in scores
-                ],
-                "lists": [
-                    {
-                        "list": e.qualified_id,
-                        "status": e.status,
-                        "since": e.since,
-                        "planned_end": e.planned_end,
-                        "ended_on": e.ended_on,
-                        "end_reason": e.end_reason,
-                        "via": e.via,
-                        "grounds": list(e.grounds),
-                    }
-                    for e in view.entries
-                ],
-            }
+            SubjectOut.of(dataclasses.replace(view, scores={s.scheme: s for s in scores}), mask_others=False)
         )
         return
     out.print(f"[bold]{view.code}[/] ({view.kind}) as of {view.as_of:%Y-%m-%d %H:%M} UTC", highlight=False)
@@ -125,27 +94,8 @@ def check(
         d = system.check(c.value, measure, system.operator(), purpose=purpose)
     except NotFound as exc:
         fail(f"MEASURE: {exc} (have: {', '.join(sorted(system.registry.measures()))})")
-    if as_json:
-        emit(
-            {
-                "subject": d.subject,
-                "measure": d.measure,
-                "answer": d.answer,
-                "at": d.at,
-                "reasons": [
-                    {
-                        "basis": r.basis,
-                        "text": r.text,
-                        "list": r.list_id,
-                        "since": r.since,
-                        "until": r.until,
-                        "legal_basis": r.legal_basis,
-                        "how_to_resolve": r.how_to_resolve,
-                    }
-                    for r in d.reasons
-                ],
-            }
-        )
+    if as_json:  # as POST /decisions answers
+        emit(DecisionOut.of(d))
     else:
         colour = "green" if d.allowed else "red"
         out.print(f"[bold {colour}]{d.answer.upper()}[/] {d.measure} for {d.subject}", highlight=False)
