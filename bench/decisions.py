@@ -87,7 +87,7 @@ def bare_app() -> Any:
 def serve_bare(port: int) -> None:
     import uvicorn
 
-    # the same call as socialcredit.cli.run_server makes
+    # the same call as socialcredit.cli.demo.run_server makes
     uvicorn.run(bare_app(), host="127.0.0.1", port=port, log_level="warning")
 
 

@@ -45,6 +45,7 @@ def _requests(tokens: dict[str, str]) -> list[tuple[str, str, dict[str, str], by
         ("a NUL", "POST /decisions", airline, body({**ok, "purpose": "a\x00"})),
         ("a long purpose", "POST /decisions", airline, body({**ok, "purpose": "x" * 501})),
         ("not JSON", "POST /decisions", airline, b"{subject"),
+        ("not UTF-8", "POST /decisions", airline, b"\xef{}"),  # found by schemathesis
         ("no body", "POST /decisions", airline, b""),
         ("a list", "POST /decisions", airline, b"[]"),
         ("too large", "POST /decisions", airline, body({**ok, "purpose": "x" * 5000})),
@@ -101,7 +102,8 @@ def test_the_hot_path_answers_as_the_router(system: System) -> None:
     assert statuses["allowed"] == 200 and statuses["a listed subject"] == 200
     assert answers[True][labels.index("a listed subject")][1]["answer"] == "deny"
     assert statuses["no key"] == 401 and statuses["a subject's key"] == 403
-    assert statuses["not JSON"] == 422 and statuses["too large"] == statuses["too large, streamed"] == 413
+    assert statuses["not JSON"] == 422 and statuses["not UTF-8"] == 400
+    assert statuses["too large"] == statuses["too large, streamed"] == 413
     assert audited[True] == audited[False] and len(audited[True]) >= 4
 
 

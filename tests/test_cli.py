@@ -72,14 +72,14 @@ def test_ingest_score_check_verify(env: Path) -> None:
     f.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = jrun("ingest", str(f))
     assert (out["submitted"], out["accepted"], out["duplicate"], out["quarantined"]) == (3, 2, 0, 1)
-    assert out["quarantine"][0]["row"] == 3 and "invalid length" in out["quarantine"][0]["reasons"][0]
+    assert out["quarantine"][0]["row_number"] == 3 and "invalid length" in out["quarantine"][0]["reasons"][0]
     again = jrun("ingest", str(f))
     assert (again["accepted"], again["duplicate"]) == (0, 2)
 
     score = jrun("score", P)
     rc = next(s for s in score["scores"] if s["scheme"] == "rongcheng")
     assert rc["score"] == 1000 - 100 - 5 and len(rc["explanation"]) == 2
-    assert score["lists"][0]["list"] == "court-dishonest-debtors/dishonest-debtors"
+    assert score["lists"][0]["list_id"] == "court-dishonest-debtors/dishonest-debtors"
     past = jrun("score", P, "--at", "2026-09-01")
     assert next(s for s in past["scores"] if s["scheme"] == "rongcheng")["score"] == 1000
 
@@ -147,10 +147,11 @@ def test_verify_names_a_tampered_record(env: Path, store_url: str) -> None:
 def test_keys_create_list_revoke(env: Path) -> None:
     made = jrun("keys", "create", "relying_party", "airlines", "--name", "Example Air")
     assert made["token"].startswith("sck_")
-    listed = jrun("keys", "list")
+    listed = jrun("keys", "list")["data"]
     assert [k["key_id"] for k in listed] == [made["key_id"]] and "token" not in listed[0]
-    assert jrun("keys", "revoke", made["key_id"]) == {"revoked": made["key_id"]}
-    assert jrun("keys", "list")[0]["revoked_at"] is not None
+    revoked = jrun("keys", "revoke", made["key_id"])  # the keys now, as DELETE /keys/{id} answers
+    assert revoked["data"][0]["revoked_at"] is not None
+    assert jrun("keys", "list")["data"][0]["revoked_at"] is not None
 
 
 @pytest.mark.parametrize(
@@ -236,7 +237,7 @@ def test_register_subjects_and_representatives(env: Path) -> None:
     )
     out = jrun("register", str(f))
     assert (out["submitted"], out["added"], out["quarantined"]) == (5, 2, 3)
-    reasons = {q["row"]: q["reasons"][0] for q in out["quarantine"]}
+    reasons = {q["row_number"]: q["reasons"][0] for q in out["quarantine"]}
     assert reasons[4].startswith("legal_representative: invalid format")
     assert reasons[5] == "legal_representative: only an organisation has a legal representative"
     assert reasons[6].startswith("code: invalid length")

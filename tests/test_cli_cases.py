@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from socialcredit import cli
+from socialcredit.cli import common
 from socialcredit.service import System
 from tests.conftest import NOW, Clock, org, person
 from tests.test_cli import env, jrun, run  # noqa: F401  (env is a fixture)
@@ -59,20 +59,20 @@ def test_objection_decided_from_the_command_line(env: Path) -> None:  # noqa: F8
     )
     assert (
         case["status"] == "under review"
-        and case["measures_stay"]
-        and case["evidence"] == ["bank transfer 88"]
+        and case["detail"]["measures_stay"]
+        and case["detail"]["evidence"] == ["bank transfer 88"]
     )
-    assert [c["id"] for c in jrun("cases", "list", P, "--open")] == [case["id"]]
-    rows = jrun("public", "list", court_list)
+    assert [c["id"] for c in jrun("cases", "list", P, "--open")["data"]] == [case["id"]]
+    rows = jrun("public", "list", court_list)["data"]
     assert [r["name"] for r in rows] == ["Zhou Li"] and P not in json.dumps(rows)
     decided = jrun(
         "cases", "decide", case["id"], "--uphold", "--reason", "transfer verified", "--by", "wang.fang"
     )
     assert decided["status"] == "corrected"
     assert run("check", P, "no-flights").exit_code == 0
-    assert jrun("public", "list", court_list) == []
-    assert jrun("cases", "overdue") == []
-    sources = {s["source"]: s for s in jrun("public", "sources")}
+    assert jrun("public", "list", court_list)["data"] == []
+    assert jrun("cases", "overdue")["data"] == []
+    sources = {s["source"]: s for s in jrun("public", "sources")["data"]}
     assert sources["court"]["overturned"] == 1 and sources["environment"]["overturned"] == 0
     report = jrun("public", "transparency")
     assert report["objections"]["filed"] == 1 and report["objections"]["upheld"] == 1
@@ -92,12 +92,12 @@ def test_appeal_from_the_command_line_names_another_decider(env: Path) -> None: 
     assert "refused: may not decide the appeal" in " ".join(same.stderr.split())
     assert "wang.fang decided the objection" in " ".join(same.stderr.split())
     done = jrun("cases", "decide", case["id"], "--uphold", "--reason", "receipt verified", "--by", "li.na")
-    assert (done["decided_by"], done["appeal_decided_by"], done["status"]) == (
+    assert (done["detail"]["decided_by"], done["detail"]["appeal_decided_by"], done["status"]) == (
         "wang.fang",
         "li.na",
         "corrected",
     )
-    assert [h["by"] for h in done["history"] if h["by"]] == ["wang.fang", "li.na", "li.na"]
+    assert [h["by"] for h in done["detail"]["history"] if h["by"]] == ["wang.fang", "li.na", "li.na"]
     shown = run("cases", "list", P)
     text = " ".join(shown.stdout.split())
     assert "by wang.fang: no receipt" in text and "appeal decided" in text and "by li.na" in text
@@ -109,7 +109,7 @@ def test_review_from_the_command_line(env: Path, monkeypatch: pytest.MonkeyPatch
     it (``local``) is involved and may not decide it; it is late in ``cases overdue`` after 15
     days; an uninvolved operator (``--by``) decides it."""
     clock = Clock(NOW)
-    monkeypatch.setattr(cli, "System", functools.partial(System, clock=clock))
+    monkeypatch.setattr(common, "System", functools.partial(System, clock=clock))
     f = env / "d.jsonl"
     rows = [
         {"subject": P, "item": item, "source": source, "source_record_id": f"d-{n}",
@@ -121,7 +121,11 @@ def test_review_from_the_command_line(env: Path, monkeypatch: pytest.MonkeyPatch
     f.write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert jrun("ingest", str(f))["accepted"] == 6
     case = jrun("cases", "review", P, "--list", "rongcheng/d-grade", "--statement", "I was in hospital")
-    assert (case["kind"], case["status"], case["measures_stay"]) == ("review", "under review", False)
+    assert (case["kind"], case["status"], case["detail"]["measures_stay"]) == (
+        "review",
+        "under review",
+        False,
+    )
     assert run("check", P, "extra-scrutiny-subsidies").exit_code == 0  # suspended meanwhile
     court = run(
         "cases", "review", P, "--list", "court-dishonest-debtors/dishonest-debtors", "--statement", "x"
@@ -132,16 +136,16 @@ def test_review_from_the_command_line(env: Path, monkeypatch: pytest.MonkeyPatch
     clock.advance(days=16)
     late = run("cases", "overdue", "--json")
     assert late.exit_code == 1
-    [row] = json.loads(late.stdout)
+    [row] = json.loads(late.stdout)["data"]
     assert (row["kind"], row["id"], row["late"]) == (
         "review",
         case["id"],
-        [f"review was due by {case['review_due']}"],
+        [f"review was due by {case['detail']['review_due']}"],
     )
     done = jrun("cases", "decide", case["id"], "--reject", "--reason", "records stand", "--by", "wang.fang")
-    assert (done["status"], done["decided_by"]) == ("rejected", "wang.fang")
+    assert (done["status"], done["detail"]["decided_by"]) == ("rejected", "wang.fang")
     assert run("check", P, "extra-scrutiny-subsidies").exit_code == 1
-    assert jrun("cases", "overdue") == []
+    assert jrun("cases", "overdue")["data"] == []
 
 
 def test_public_lookup_and_bad_input(env: Path) -> None:  # noqa: F811
@@ -194,7 +198,7 @@ def test_holiday_calendar_moves_deadlines(env: Path) -> None:  # noqa: F811
     case = jrun("cases", "object", P, "--record", rid, "--statement", "wrong person")
     decided = jrun("cases", "decide", case["id"], "--uphold", "--reason", "checked", "--by", "wang.fang")
     expected = WorkingCalendar(frozenset(holidays)).add_working_days(today, 3)
-    assert decided["correction_due"] == expected.isoformat()
+    assert decided["detail"]["correction_due"] == expected.isoformat()
     assert expected > WorkingCalendar().add_working_days(today, 3)
     (env / "home" / "holidays.txt").write_text("not-a-date\n")
     bad = run("cases", "list")

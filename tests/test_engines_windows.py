@@ -326,7 +326,7 @@ def test_a_citys_own_list_of_repeat_records_is_rescored(
             out = runner.invoke(app, ["score", code, "--at", "2025-09-30", "--json"])
             assert out.exit_code == 0, out.output
             for e in json.loads(out.stdout)["lists"]:
-                if e["list"] == "repeat-debtors/repeated":
+                if e["list_id"] == "repeat-debtors/repeated":
                     want.append((code, e["status"], dt.date.fromisoformat(e["since"]), e["grounds"]))
         assert got == sorted(want) and [w[0] for w in want] == [a]
         assert want[0][2] == dt.date(2025, 6, 11) and len(want[0][3]) == 2  # ten days' notice

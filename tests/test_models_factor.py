@@ -149,8 +149,8 @@ def test_cli_score_shows_reasons(tmp_path: Any, monkeypatch: pytest.MonkeyPatch)
     done = runner.invoke(app, ["score", P, "--at", "2026-10-01", "--json"])
     assert done.exit_code == 0, done.output
     by = {s["scheme"]: s for s in json.loads(done.stdout)["scores"]}
-    assert by["sesame"]["model"] == "factor" and any(x["effect"] < 0 for x in by["sesame"]["reasons"])
-    assert by["honest-shanghai"]["model"] == "tier" and by["rongcheng"]["reasons"][0]["effect"] == -5
+    assert by["sesame"]["kind"] == "factor" and any(x["effect"] < 0 for x in by["sesame"]["reasons"])
+    assert by["honest-shanghai"]["kind"] == "tier" and by["rongcheng"]["reasons"][0]["effect"] == -5
     text = runner.invoke(app, ["score", P, "--at", "2026-10-01", "--scheme", "sesame"]).stdout
     joined = " ".join(text.split())
     assert "reason: Electricity or water" in joined and "counted under credit history" in joined

@@ -11,6 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "socialcredit"
 CORE = [
+    "errors.py",
     "codes.py",
     "ledger.py",
     "lists.py",
@@ -27,8 +28,6 @@ ADAPTERS = {
     "api",
     "web",
     "cli",
-    "cli_cases",
-    "cli_sim",
     "sim",
     "service",
     "demo",
@@ -93,7 +92,7 @@ def test_the_server_runs_on_httptools_and_uvloop() -> None:
     from fastapi import FastAPI
     from uvicorn.config import Config
 
-    config = Config(app=FastAPI())  # the defaults socialcredit.cli.run_server keeps
+    config = Config(app=FastAPI())  # the defaults socialcredit.cli.demo.run_server keeps
     config.load()
     assert config.http_protocol_class.__module__ == "uvicorn.protocols.http.httptools_impl"
     factory = config.get_loop_factory()

@@ -501,7 +501,7 @@ def test_rejected_objection_is_appealed(app: FastAPI, world: System, tokens: dic
     assert r.status_code == 303
     assert "under appeal" in subject.get(me).text
     r = post_form(subject, me, f"/portal/cases/{case_id}/appeal", {"statement": "again"})
-    assert r.status_code == 422 and "only a rejected objection or review can be appealed" in r.text
+    assert r.status_code == 409 and "only a rejected objection or review can be appealed" in r.text
     desk = operator.get("/portal/operator").text
     assert "the ID was mistyped by the court" in desk and "on the appeal" in desk
     assert "someone other than wang.fang" in desk

@@ -20,15 +20,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from socialcredit import codes
+from socialcredit.errors import AccessDenied as AccessDenied
+from socialcredit.errors import Refused
 from socialcredit.schemes.model import Measure
 
 Role = Literal["operator", "agency", "relying_party", "subject", "auditor"]
 ROLES: tuple[Role, ...] = ("operator", "agency", "relying_party", "subject", "auditor")
 PREFIX = "sck"
-
-
-class AccessDenied(Exception):
-    """The key is valid but its role may not do this."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,27 +89,29 @@ def tokens_match(token: str, stored_hash: str) -> bool:
 
 
 def check_binding(role: Role, principal: str | None) -> str | None:
-    """Validate what a role is bound to; returns the normalised principal."""
+    """Validate what a role is bound to; returns the normalised principal, or refuses it
+    (:class:`~socialcredit.errors.Refused` on ``role`` or ``principal``)."""
     if role not in ROLES:
-        raise ValueError(f"role: {role!r} is not one of {', '.join(ROLES)}")
+        raise Refused(f"{role!r} is not one of {', '.join(ROLES)}", field="role")
     if role == "auditor":
         return principal or None
     if role == "operator":
         return holder_name(principal)
     if not principal:
-        raise ValueError(
-            f"principal: a {role} key must be bound to "
+        raise Refused(
+            f"a {role} key must be bound to "
             + {
                 "agency": "an agency id",
                 "relying_party": "an implementer name",
                 "subject": "an identity code",
-            }[role]
+            }[role],
+            field="principal",
         )
     if role == "subject":
         try:
             return codes.validate(principal).value
         except codes.CodeError as exc:
-            raise ValueError(f"principal: {exc}") from None
+            raise Refused(str(exc), field="principal") from None
     return principal
 
 
@@ -122,12 +122,13 @@ def holder_name(principal: str | None) -> str:
     checkable (docs/decisions/0027-separation-of-duties.md)."""
     name = (principal or "").strip()
     if not name:
-        raise ValueError(
-            "principal: an operator key must name the person who holds it (e.g. `keys create "
-            "operator wang.fang`): case decisions are recorded against that person"
+        raise Refused(
+            "an operator key must name the person who holds it (e.g. `keys create "
+            "operator wang.fang`): case decisions are recorded against that person",
+            field="principal",
         )
     if len(name) > MAX_HOLDER or not name.isprintable():
-        raise ValueError(f"principal: the holder's name must be 1 to {MAX_HOLDER} printable characters")
+        raise Refused(f"the holder's name must be 1 to {MAX_HOLDER} printable characters", field="principal")
     return name
 
 

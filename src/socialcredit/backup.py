@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Date, DateTime, Table, delete, func, select
 from sqlalchemy.engine import Connection
 
+from socialcredit.errors import Refused
 from socialcredit.store import Store
 from socialcredit.store import tables as t
 from socialcredit.store.dialect import Dialect
@@ -35,7 +36,7 @@ FORMAT = "socialcredit-backup/1"
 BATCH = 5_000
 
 
-class BackupError(ValueError):
+class BackupError(Refused):
     """The backup cannot be made or restored; the target was not changed."""
 
 

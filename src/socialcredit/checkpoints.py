@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import Table, select
 
 from socialcredit import ledger
+from socialcredit.errors import Refused
 from socialcredit.store import Store
 from socialcredit.store import tables as t
 
@@ -44,7 +45,7 @@ KEY_FILE = "checkpoint-ed25519.pem"
 CHAIN_TABLES: dict[str, Table] = {"records": t.records, "audit": t.audit, "cases": t.case_events}
 
 
-class CheckpointError(ValueError):
+class CheckpointError(Refused):
     """A checkpoint file that cannot be read or whose signature does not hold."""
 
 

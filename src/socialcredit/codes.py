@@ -51,6 +51,8 @@ from typing import Literal
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from socialcredit.errors import Refused
+
 SubjectKind = Literal["person", "organisation"]
 
 __all__ = [
@@ -73,8 +75,9 @@ __all__ = [
 ]
 
 
-class CodeError(ValueError):
-    """An identity code is invalid; ``part`` names which part of it is wrong."""
+class CodeError(Refused):
+    """An identity code is invalid; ``part`` names which part of it is wrong. A refusal (422):
+    the field holding the code is the caller's to name (the API names ``subject``)."""
 
     part = "code"
 
@@ -83,6 +86,10 @@ class CodeError(ValueError):
         super().__init__(f"code {shown}: {detail}")
         self.code = code
         self.detail = detail
+
+    def describe(self) -> str:
+        """Where a caller gave a subject's code: ``subject: invalid checksum: code '...': ...``."""
+        return f"subject: invalid {self.part}: {self}"
 
 
 class InvalidLength(CodeError):

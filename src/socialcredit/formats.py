@@ -17,13 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from socialcredit.errors import Refused
 from socialcredit.ledger import FIELDS, Quarantined
 
 MAX_LINE = 64_000
 Row = tuple[int, dict[str, Any]] | Quarantined
 
 
-class FileRefused(ValueError):
+class FileRefused(Refused):
     """The file as a whole cannot be ingested; nothing was read into the ledger."""
 
 

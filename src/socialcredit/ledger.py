@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from socialcredit import codes
+from socialcredit.errors import Refused
 from socialcredit.schemes.loader import Registry
 
 Action = Literal["report", "correct", "withdraw", "restore"]
@@ -304,14 +305,14 @@ def _parse_date(value: object, name: str) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if not isinstance(value, str):
-        raise ValueError(f"{name}: expected an ISO date like 2024-03-01, got {type(value).__name__}")
+        raise Refused(f"expected an ISO date like 2024-03-01, got {type(value).__name__}", field=name)
     text = value.strip()
     try:
         if len(text) > 10:
             return dt.datetime.fromisoformat(text).date()
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{name}: {value[:40]!r} is not an ISO date like 2024-03-01") from None
+        raise Refused(f"{value[:40]!r} is not an ISO date like 2024-03-01", field=name) from None
 
 
 def _parse_datetime(value: object, name: str) -> dt.datetime:
@@ -323,11 +324,11 @@ def _parse_datetime(value: object, name: str) -> dt.datetime:
         try:
             out = dt.datetime.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError(
-                f"{name}: {value[:40]!r} is not an ISO timestamp like 2024-03-01T09:30:00"
+            raise Refused(
+                f"{value[:40]!r} is not an ISO timestamp like 2024-03-01T09:30:00", field=name
             ) from None
     else:
-        raise ValueError(f"{name}: expected an ISO timestamp, got {type(value).__name__}")
+        raise Refused(f"expected an ISO timestamp, got {type(value).__name__}", field=name)
     if out.tzinfo is not None:
         out = out.astimezone(dt.UTC).replace(tzinfo=None)
     return out.replace(microsecond=0)
@@ -335,14 +336,14 @@ def _parse_datetime(value: object, name: str) -> dt.datetime:
 
 def _text(value: object, name: str, limit: int) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError(f"{name}: expected text, got {type(value).__name__}")
+        raise Refused(f"expected text, got {type(value).__name__}", field=name)
     text = str(value).strip()
     if not text:
-        raise ValueError(f"{name}: is empty")
+        raise Refused("is empty", field=name)
     if len(text) > limit:
-        raise ValueError(f"{name}: longer than {limit} characters")
+        raise Refused(f"longer than {limit} characters", field=name)
     if _CONTROL.search(text):
-        raise ValueError(f"{name}: contains control characters")
+        raise Refused("contains control characters", field=name)
     return text
 
 
@@ -547,7 +548,7 @@ def _validate_fully(
     def attempt(fn: Callable[[], Any]) -> Any:
         try:
             return fn()
-        except ValueError as exc:
+        except Refused as exc:  # a field's refusal is a reason; anything else is a bug, raised
             problems.append(str(exc))
             return None
 
@@ -645,7 +646,7 @@ def _validate_fully(
     )
 
 
-class RowError(ValueError):
+class RowError(Refused):
     """A row cannot be accepted; ``reasons`` name each bad field."""
 
     def __init__(self, reasons: tuple[str, ...]) -> None:

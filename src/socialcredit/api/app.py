@@ -50,7 +50,10 @@ def create_app(system: System, *, limits: Limits | None = None, hot_path: bool =
 
     A system whose schemes fail the safeguards is refused before anything is served
     (``SafeguardsFailed``, naming the file, the item and the rule): a scheme with a lint error is
-    never in force, however the system was assembled."""
+    never in force, however the system was assembled.
+
+    Refusals (:mod:`socialcredit.errors`) are answered with their status in the one error shape;
+    any other exception is logged and answered 500 in that shape (:mod:`socialcredit.api.errors`)."""
     refuse_failing(system.registry)
     app = FastAPI(
         title="socialcredit",
@@ -61,11 +64,11 @@ def create_app(system: System, *, limits: Limits | None = None, hot_path: bool =
         lifespan=serving_gc,
     )
     app.state.system = system
-    errors.install(app)
 
     if hot_path:  # added first, so it runs inside the limits
         app.add_middleware(HotPath, method="POST", path="/decisions", endpoint=decisions.decide)
     app.add_middleware(RequestLimits, limits=limits or Limits.from_env())
+    errors.install(app)  # last: its middleware, outermost, answers a bug in any layer with a 500
 
     @app.get("/health", operation_id="health", tags=["meta"])
     def health() -> dict[str, object]:

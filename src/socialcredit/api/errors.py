@@ -1,10 +1,17 @@
 """One error shape everywhere: ``{"ok": false, "error", "errors", "status"}``.
 
 A refusal never carries data about the subject asked about: only what was refused and why.
+
+Every deliberate refusal derives from :class:`socialcredit.errors.SocialCreditError`, which
+carries its status and names the field at fault; one handler answers them all. Any other
+exception is a bug, not the caller's to fix: :class:`ServerErrors` logs it with its traceback
+and answers 500 in the same shape, saying nothing about it (a ``ValueError`` from a bug used to
+pass for a 422; decision 0030).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
@@ -12,9 +19,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from socialcredit import access, codes
-from socialcredit.service import NotFound, Unauthenticated
+from socialcredit.errors import SocialCreditError
+
+logger = logging.getLogger("socialcredit.api")
+
+SERVER_ERROR = "internal error: the server could not answer this request; the error is logged"
 
 
 class ErrorOut(BaseModel):
@@ -35,9 +46,11 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         (401, "No API key, or an unknown, revoked or expired one"),
         (403, "The key's role may not do this"),
         (404, "No such thing"),
+        (409, "The case or key is not in a state that allows this (no longer under review, say)"),
         (413, "The body is larger than the limit"),
         (422, "A field is invalid; the error names it"),
         (429, "Too many requests from this key or address; retry after the Retry-After seconds"),
+        (500, "An unexpected error (a bug): logged, and nothing about it is told"),
     )
 }
 
@@ -52,21 +65,12 @@ def error_response(status: int, error: str, errors: list[str] | None = None) -> 
 
 
 def install(app: FastAPI) -> None:
-    @app.exception_handler(Unauthenticated)
-    async def _unauth(_r: Request, exc: Unauthenticated) -> JSONResponse:
-        return error_response(401, str(exc))
+    """The handlers, and :class:`ServerErrors` as the outermost middleware: call it after every
+    other middleware is added, so that it sees whatever any layer raises."""
 
-    @app.exception_handler(access.AccessDenied)
-    async def _denied(_r: Request, exc: access.AccessDenied) -> JSONResponse:
-        return error_response(403, f"your key may not {exc}")
-
-    @app.exception_handler(NotFound)
-    async def _missing(_r: Request, exc: NotFound) -> JSONResponse:
-        return error_response(404, str(exc))
-
-    @app.exception_handler(codes.CodeError)
-    async def _code(_r: Request, exc: codes.CodeError) -> JSONResponse:
-        return error_response(422, f"subject: invalid {exc.part}: {exc}")
+    @app.exception_handler(SocialCreditError)
+    async def _refused(_r: Request, exc: SocialCreditError) -> JSONResponse:
+        return error_response(exc.status, exc.describe())
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
@@ -79,6 +83,38 @@ def install(app: FastAPI) -> None:
     async def _http(_r: Request, exc: HTTPException) -> JSONResponse:
         return error_response(exc.status_code, str(exc.detail))
 
-    @app.exception_handler(ValueError)
-    async def _value(_r: Request, exc: ValueError) -> JSONResponse:
-        return error_response(422, str(exc))
+    app.add_middleware(ServerErrors)
+
+
+class ServerErrors:
+    """Pure ASGI middleware: an exception that no handler answered is logged
+    (``logging.exception``, with the method and path) and answered 500 in the one error shape.
+
+    Why here and not as a handler for ``Exception``: Starlette gives that handler to its
+    server-error middleware, which answers and then raises the exception again, so the server
+    logs it a second time and a test client raises it instead of showing the answer. Answered
+    here, a bug is logged once and every client, test or not, sees the 500 it would. A bug after
+    the answer has started cannot be answered; it is logged and raised for the server to close
+    the connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            logger.exception("unexpected error answering %s %s", scope["method"], scope["path"])
+            if started:
+                raise
+            await error_response(500, SERVER_ERROR)(scope, receive, send)

@@ -11,9 +11,10 @@ its audit entry together:
 This middleware answers exactly that request (method and path) by calling the very route
 function the router would call (:func:`socialcredit.api.routes.decisions.decide`), with the same
 ``Request``. An exception it raises is answered by the app's own handler for it (the one error
-shape of :mod:`socialcredit.api.errors`); one without a handler propagates to Starlette's
-server-error middleware, as from the router. Everything outside the router still applies: the
-request limits (body size, rates) and the server-error middleware sit outside this one. The
+shape of :mod:`socialcredit.api.errors`); one without a handler (a bug) propagates to the
+outermost middleware, which logs it and answers 500, as from the router. Everything outside the
+router still applies: the request limits (body size, rates) and the error middleware sit outside
+this one. The
 route stays declared on the router, so the OpenAPI document is unchanged, and any other method
 or path (``/decisions/``, ``GET /decisions``) goes to the router as before.
 ``tests/test_api_hotpath.py`` sends the same requests to the app with and without it and

@@ -26,6 +26,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 
 from socialcredit.api.errors import error_response
+from socialcredit.errors import Refused
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -54,7 +55,8 @@ class Limits:
     @classmethod
     def from_env(cls) -> Limits:
         """Defaults, overridden by ``SOCIALCREDIT_RATE_PER_KEY``, ``SOCIALCREDIT_BURST_PER_KEY``,
-        ``SOCIALCREDIT_RATE_PER_ADDRESS`` and ``SOCIALCREDIT_BURST_PER_ADDRESS``."""
+        ``SOCIALCREDIT_RATE_PER_ADDRESS`` and ``SOCIALCREDIT_BURST_PER_ADDRESS``; a value that is
+        no positive number is refused naming its variable."""
         d = cls()
         env = os.environ
 
@@ -62,9 +64,12 @@ class Limits:
             raw = env.get(name)
             if raw is None:
                 return default
-            value = float(raw)
+            try:
+                value = float(raw)
+            except ValueError:
+                value = math.nan
             if not math.isfinite(value) or value <= 0:
-                raise ValueError(f"{name}: must be a positive number, got {raw!r}")
+                raise Refused(f"must be a positive number, got {raw!r}", field=name)
             return value
 
         return cls(

@@ -1,20 +1,29 @@
-"""Request and response models: a family per resource (``RecordsIn``, ``IngestOut``, ...)."""
+"""Request and response models: a family per resource (``RecordsIn``, ``IngestOut``, ...).
+
+The command line prints its ``--json`` answers through these same models (each ``Out`` model's
+``of`` builds it from the service's result), so a script reading ``socialcredit score --json``
+and a client reading ``GET /subjects/{code}`` get one shape that cannot drift; what only the
+command line reports has its models in :mod:`socialcredit.api.reports`.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 
-from socialcredit import codes
+from socialcredit import access, codes
 from socialcredit.decisions import Decision
-from socialcredit.ledger import IngestResult, Record
+from socialcredit.dueprocess.cases import Objection, Restoration
+from socialcredit.ledger import ChainProblem, IngestResult, Record
 from socialcredit.lists import ListEntry
 from socialcredit.scoring.points import Score
 from socialcredit.scoring.result import AdjustmentKind
+from socialcredit.service import Notice, RegisterResult, SourceAccuracy, SubjectView
 from socialcredit.store import StoredKey
 
 MAX_BATCH = 10_000
@@ -37,6 +46,21 @@ def _iso_only(value: object) -> object:
 
 
 UtcDatetime = Annotated[dt.datetime, PlainSerializer(_utc, return_type=str, when_used="json")]
+
+Row = TypeVar("Row")
+
+
+class Listing(BaseModel, Generic[Row]):
+    """``{"ok": true, "data": [...], "count": n}``: every list the API answers, in one shape."""
+
+    ok: Literal[True] = True
+    data: list[Row]
+    count: int
+
+    @classmethod
+    def of_rows(cls, rows: Iterable[Row]) -> Self:
+        data = list(rows)
+        return cls(data=data, count=len(data))
 
 
 class RequestIn(BaseModel):
@@ -103,6 +127,19 @@ class RegisterOut(BaseModel):
     unchanged: int
     quarantined: int
     quarantine: list[QuarantinedOut]
+
+    @classmethod
+    def of(cls, r: RegisterResult) -> RegisterOut:
+        return cls(
+            submitted=r.submitted,
+            added=r.added,
+            updated=r.updated,
+            unchanged=r.unchanged,
+            quarantined=r.quarantined,
+            quarantine=[
+                QuarantinedOut(row_number=q.row_number, reasons=list(q.reasons)) for q in r.quarantine
+            ],
+        )
 
 
 class ContributionOut(BaseModel):
@@ -273,6 +310,27 @@ class SubjectOut(BaseModel):
     lists: list[EntryOut]
     records: list[RecordOut]
 
+    @classmethod
+    def of(cls, v: SubjectView, *, mask_others: bool) -> SubjectOut:
+        """The view as shown; with ``mask_others`` (anyone but an operator), the codes of other
+        subjects in it (a representative, an organisation listed through) are masked."""
+        shown = codes.mask if mask_others else (lambda c: c)
+        s = v.subject
+        rep = s.legal_representative if s else None
+        return cls(
+            code=v.code,
+            kind=v.kind,
+            name=s.name if s else None,
+            district=s.district if s else None,
+            legal_representative=shown(rep) if rep else None,
+            as_of=v.as_of,
+            scores=[ScoreOut.of(x) for x in v.scores.values()],
+            lists=[
+                EntryOut.of(e).model_copy(update={"via": shown(e.via) if e.via else None}) for e in v.entries
+            ],
+            records=[RecordOut.of(r) for r in v.records],
+        )
+
 
 class ReasonOut(BaseModel):
     basis: str
@@ -400,11 +458,24 @@ class NewKeyOut(KeyOut):
     ok: Literal[True] = True
     token: str = Field(description="Shown once; only its hash is stored")
 
+    @classmethod
+    def of_new(cls, k: access.NewKey) -> NewKeyOut:
+        return cls(
+            key_id=k.key_id,
+            role=k.role,
+            principal=k.principal,
+            name=k.name,
+            created_at=k.created_at,
+            expires_at=k.expires_at,
+            revoked_at=None,
+            token=k.token,
+        )
 
-class KeysOut(BaseModel):
-    ok: Literal[True] = True
-    data: list[KeyOut]
-    count: int
+
+class KeysOut(Listing[KeyOut]):
+    @classmethod
+    def of(cls, keys: Iterable[StoredKey]) -> KeysOut:
+        return cls.of_rows(KeyOut.of(k) for k in keys)
 
 
 class ProblemOut(BaseModel):
@@ -418,6 +489,197 @@ class VerifyOut(BaseModel):
     records: int
     audit_entries: int
     problems: dict[str, list[ProblemOut]]
+
+    @classmethod
+    def of(
+        cls, problems: Mapping[str, Iterable[ChainProblem]], *, records: int, audit_entries: int
+    ) -> VerifyOut:
+        found = {k: [ProblemOut(seq=p.seq, record_id=p.record_id, problem=p.problem) for p in v]
+                 for k, v in problems.items()}  # fmt: skip
+        return cls(ok=not any(found.values()), records=records, audit_entries=audit_entries, problems=found)
+
+
+# ---------------------------------------------------------------------------------- due process
+
+
+class CaseOut(BaseModel):
+    """An objection, a review or a restoration application and where it stands."""
+
+    ok: bool = True
+    kind: str
+    id: str
+    subject: str
+    status: str
+    open: bool
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, c: Objection | Restoration) -> CaseOut:
+        """The case's fields in ``detail``, with its ``history``: each step, and for a decision
+        its decider (``by``)."""
+        fields = {
+            f.name: getattr(c, f.name)
+            for f in dataclasses.fields(c)
+            if f.name not in ("events", "kind", "id", "subject", "status")
+        }
+        detail = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in fields.items()}
+        detail["history"] = [
+            {"at": s.at.isoformat(), "event": s.event, "role": s.role, "by": s.by} for s in c.history
+        ]
+        return cls(kind=c.kind, id=c.id, subject=c.subject, status=c.status, open=c.is_open, detail=detail)
+
+
+class CasesOut(Listing[CaseOut]):
+    @classmethod
+    def of(cls, cases: Iterable[Objection | Restoration]) -> CasesOut:
+        return cls.of_rows(CaseOut.of(c) for c in cases)
+
+
+class NoticeOut(BaseModel):
+    list_id: str
+    title: str
+    subject: str
+    noticed_on: dt.date
+    takes_effect_on: dt.date
+    status: str
+    grounds: list[dict[str, Any]]
+    how_to_object: str
+    legal_basis: str | None
+
+    @classmethod
+    def of(cls, n: Notice, *, mask: bool = False) -> NoticeOut:
+        return cls(
+            list_id=n.list_id,
+            title=n.title,
+            subject=codes.mask(n.subject) if mask else n.subject,
+            noticed_on=n.noticed_on,
+            takes_effect_on=n.takes_effect_on,
+            status=n.status,
+            grounds=[
+                {"record_id": g[0], "item": g[1], "occurred_on": g[2].isoformat(), "evidence": g[3]}
+                for g in n.grounds
+            ],
+            how_to_object=n.how_to_object,
+            legal_basis=n.legal_basis,
+        )
+
+
+class NoticesOut(Listing[NoticeOut]):
+    @classmethod
+    def of(cls, notices: Iterable[Notice]) -> NoticesOut:
+        return cls.of_rows(NoticeOut.of(n) for n in notices)
+
+
+class OverdueOut(Listing[dict[str, Any]]):
+    @classmethod
+    def of(cls, late: Iterable[tuple[Objection | Restoration, list[str]]]) -> OverdueOut:
+        """Each late case as :class:`CaseOut` has it, with what is late (``late``)."""
+        return cls.of_rows({**CaseOut.of(c).model_dump(mode="json"), "late": why} for c, why in late)
+
+
+# ---------------------------------------------------------------------------------- disclosure
+
+
+class PublicListOut(Listing[dict[str, Any]]):
+    """A list's entries in force, each with exactly the fields the list publishes (the court's
+    rules name them), so the keys of a row depend on the list."""
+
+
+class PublicRecordOut(BaseModel):
+    item: str
+    title: str
+    occurred_on: dt.date
+    source: str
+
+
+class PublicEntryOut(BaseModel):
+    list: str = Field(description="scheme/list")
+    title: str
+    since: dt.date
+    planned_end: dt.date
+
+
+class PublicScoreOut(BaseModel):
+    score: int
+    grade: str
+
+
+class PublicLookupOut(BaseModel):
+    """What the public may see of a subject, where the schemes open its kind to lookup."""
+
+    ok: Literal[True] = True
+    code: str
+    kind: str
+    name: str | None
+    records: list[PublicRecordOut]
+    lists: list[PublicEntryOut]
+    scores: dict[str, PublicScoreOut]
+
+
+class SourceAccuracyOut(BaseModel):
+    source: str
+    records: int
+    overturned: int
+    overturned_share: float
+    median_days_to_correct: float | None
+
+    @classmethod
+    def of(cls, a: SourceAccuracy) -> SourceAccuracyOut:
+        return cls(**dataclasses.asdict(a))
+
+
+class SourcesOut(Listing[SourceAccuracyOut]):
+    @classmethod
+    def of(cls, sources: Iterable[SourceAccuracy]) -> SourcesOut:
+        return cls.of_rows(SourceAccuracyOut.of(a) for a in sources)
+
+
+class ObjectionsOut(BaseModel):
+    filed: int
+    upheld: int
+    rejected: int
+    open: int
+    overdue: int
+    median_days_to_decide: float | None
+
+
+class ReviewsOut(BaseModel):
+    """Human reviews of listings derived by rule."""
+
+    filed: int
+    set_aside: int
+    confirmed: int
+    open: int
+    overdue: int
+
+
+class RestorationsOut(BaseModel):
+    applied: int
+    granted: int
+
+
+class GroupScoresOut(BaseModel):
+    subjects: int
+    mean: float
+
+
+class TransparencyOut(BaseModel):
+    """The public transparency report: list sizes, measures applied, objections, reviews and
+    restorations, the sources' accuracy, and persons' mean scores by district and by age band
+    (so gaps between groups are visible)."""
+
+    ok: Literal[True] = True
+    as_of: UtcDatetime
+    subjects: int
+    records: int
+    lists: dict[str, int]
+    measures_applied: dict[str, dict[str, int]]
+    objections: ObjectionsOut
+    reviews: ReviewsOut
+    restorations: RestorationsOut
+    source_accuracy: list[SourceAccuracyOut]
+    scores_by_district: dict[str, dict[str, GroupScoresOut]]
+    scores_by_age_band: dict[str, dict[str, GroupScoresOut]]
 
 
 _AT = dt.datetime(1900, 1, 1)

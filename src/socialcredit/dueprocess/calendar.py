@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from socialcredit.errors import Refused
+
 
 def add_working_days(start: dt.date, days: int, holidays: frozenset[dt.date] = frozenset()) -> dt.date:
     """The date ``days`` working days after ``start`` (Monday to Friday, less holidays).
@@ -36,7 +38,8 @@ class WorkingCalendar:
 
     @classmethod
     def parse(cls, text: str) -> WorkingCalendar:
-        """One ISO date per line (``#`` starts a comment), e.g. a file of national holidays."""
+        """One ISO date per line (``#`` starts a comment), e.g. a file of national holidays; a line
+        that is no date is refused, naming it."""
         days = set()
         for n, line in enumerate(text.splitlines(), start=1):
             line = line.split("#", 1)[0].strip()
@@ -45,5 +48,5 @@ class WorkingCalendar:
             try:
                 days.add(dt.date.fromisoformat(line))
             except ValueError:
-                raise ValueError(f"holidays line {n}: {line[:30]!r} is not an ISO date") from None
+                raise Refused(f"holidays line {n}: {line[:30]!r} is not an ISO date") from None
         return cls(frozenset(days))

@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
+from socialcredit.errors import Refused
 from socialcredit.schemes.model import FactorModel, Scheme, TierModel
 
 
-class SchemeRefused(ValueError):
+class SchemeRefused(Refused):
     """An evaluator cannot compute a scheme as written; the message names the field."""
 
     def __init__(self, evaluator: str, scheme: str, reasons: list[str]) -> None:

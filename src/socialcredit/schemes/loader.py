@@ -17,12 +17,13 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from socialcredit.errors import Refused
 from socialcredit.schemes.model import GradeCriteria, Item, ListDef, Measure, Scheme
 
 MAX_SCHEME_BYTES = 2_000_000
 
 
-class SchemeError(ValueError):
+class SchemeError(Refused):
     """A scheme file is malformed or refers to something that does not exist."""
 
 

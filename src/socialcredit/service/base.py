@@ -25,6 +25,8 @@ from socialcredit.decisions import Decision, decide
 from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import Objection
 from socialcredit.dueprocess.suspension import apply_suspensions
+from socialcredit.errors import Conflict, Refused
+from socialcredit.errors import Unauthenticated as Unauthenticated
 from socialcredit.ledger import IngestResult, Quarantined, Record
 from socialcredit.lists import ListEntry, entries_for
 from socialcredit.schemes.loader import Registry
@@ -42,10 +44,6 @@ from socialcredit.subjects import SubjectRow, validate_subject
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-
-
-class Unauthenticated(Exception):
-    """No key, or a key that is unknown, revoked or expired."""
 
 
 @dataclass(frozen=True)
@@ -315,7 +313,7 @@ class Base(CaseFiles):
         view and a fresh change marker), else ``None``."""
         measure = self._measure(measure_id)
         if measure is None:
-            raise NotFound(f"measure: no measure {measure_id!r}")
+            raise NotFound(f"no measure {measure_id!r}", field="measure")
         access.require(access.may_ask(principal, measure), f"ask about measure {measure_id}")
         if at is not None:
             c = codes.validate(code)
@@ -467,10 +465,22 @@ class Base(CaseFiles):
         finally:
             self.forget_key(key_id)
 
-    def rotate_key(self, key_id: str) -> access.NewKey | None:
-        """A new token for an active key's role and principal, the old one revoked at once."""
+    def rotate_key(
+        self, key_id: str, *, expires_at: dt.datetime | None | bool = True
+    ) -> access.NewKey | None:
+        """A new token for an active key's role and principal, the old one revoked at once;
+        ``None`` if there is no active key ``key_id``. ``expires_at=True`` keeps the old expiry.
+        An expiry that has passed is refused here, naming the field (a kept one as a
+        :class:`Conflict` on ``key_id``), before the store would refuse it in its transaction."""
+        now = self.clock()
+        if isinstance(expires_at, dt.datetime) and expires_at <= now:
+            raise Refused("the new key's expiry must be in the future", field="expires_at")
+        stored = self.store.key(key_id) if expires_at is True else None
+        if stored and stored.revoked_at is None and stored.expires_at and stored.expires_at <= now:
+            why = f"key {key_id} has expired; give the new key an expiry in the future"
+            raise Conflict(why, field="key_id")
         try:
-            return self.store.rotate_key(key_id, self.clock())
+            return self.store.rotate_key(key_id, now, expires_at=expires_at)
         finally:
             self.forget_key(key_id)
 

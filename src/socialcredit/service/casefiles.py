@@ -25,16 +25,13 @@ from socialcredit.dueprocess.cases import (
     fold_objection,
     fold_restoration,
 )
+from socialcredit.errors import NotFound as NotFound
 from socialcredit.schemes.loader import Registry
 from socialcredit.store import Store
 
 Case = Objection | Restoration
 """A case as the services return it: an objection (or a review, ``kind == "review"``, folded the
 same way) or a restoration application."""
-
-
-class NotFound(LookupError):
-    """The thing asked for does not exist (reported without leaking anything else)."""
 
 
 class CaseFiles:
@@ -108,7 +105,7 @@ class CaseFiles:
         """An objection or a review by id."""
         events = self.store.case_events(case_id=case_id)
         if not events or events[0].case_kind not in OBJECTION_KINDS:
-            raise NotFound(f"objection_id: no objection or review {case_id!r}")
+            raise NotFound(f"no objection or review {case_id!r}", field="objection_id")
         case = self._fold(events)
         assert isinstance(case, Objection)
         return case
@@ -116,7 +113,7 @@ class CaseFiles:
     def _restoration(self, case_id: str) -> Restoration:
         events = self.store.case_events(case_id=case_id, case_kind="restoration")
         if not events:
-            raise NotFound(f"case_id: no restoration application {case_id!r}")
+            raise NotFound(f"no restoration application {case_id!r}", field="case_id")
         case = self._fold(events)
         assert isinstance(case, Restoration)
         return case

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from socialcredit import access, codes, ledger
 from socialcredit.dueprocess import restoration, review
 from socialcredit.dueprocess.cases import CaseKind, Objection, Restoration
+from socialcredit.errors import Conflict, Refused
 from socialcredit.ledger import Quarantined
 from socialcredit.schemes.loader import SchemeError
 from socialcredit.service.base import NotFound, Row
@@ -100,19 +101,19 @@ class Casework(Restorations):
         what = "object" if kind == "objection" else "ask for a review"
         access.require(self.may_act_for(principal, code), f"{what} on behalf of this subject")
         if (record_id is None) == (list_id is None):
-            raise ValueError("record_id: give either a record_id or a list_id to object to")
+            raise Refused("give either a record_id or a list_id to object to", field="record_id")
         statement = statement.strip()
         if not 1 <= len(statement) <= 4000:
-            raise ValueError("statement: must be 1 to 4000 characters")
+            raise Refused("must be 1 to 4000 characters", field="statement")
         evidence = [e.strip() for e in evidence if e and e.strip()]
         if len(evidence) > 20 or any(len(e) > 500 for e in evidence):
-            raise ValueError("evidence: at most 20 references of at most 500 characters")
+            raise Refused("at most 20 references of at most 500 characters", field="evidence")
         view = self.view(code)
         stay = False
         extra: dict[str, str | None] = {}
         if record_id is not None:
             if record_id not in {r.record_id for r in view.records}:
-                raise NotFound(f"record_id: no record {record_id!r} in force for this subject")
+                raise NotFound(f"no record {record_id!r} in force for this subject", field="record_id")
             record_ids = [record_id]
             for _s, lst in self.registry.lists():
                 item = next(r.item for r in view.records if r.record_id == record_id)
@@ -123,18 +124,18 @@ class Casework(Restorations):
             try:
                 lst = self.registry.list_def(list_id)
             except SchemeError:
-                raise NotFound(f"list_id: no list {list_id!r}") from None
+                raise NotFound(f"no list {list_id!r}", field="list_id") from None
             entry = next(
                 (e for e in view.entries if e.qualified_id == list_id and e.status in ("active", "pending")),
                 None,
             )
             if entry is None:
-                raise NotFound(f"list_id: the subject has no current entry on {list_id}")
+                raise NotFound(f"the subject has no current entry on {list_id}", field="list_id")
             if kind == "review":
                 judicial = restoration.judicial_items(self.registry.schemes.values())
                 why = review.refusal(lst, list_id, judicial)
                 if why is not None:
-                    raise ValueError(f"list_id: {why}")
+                    raise Refused(why, field="list_id")
                 extra = {"via": entry.via, "since": entry.since.isoformat()}
             record_ids = [g for g in entry.grounds if g in {r.record_id for r in view.records}]
             if not record_ids:  # a grade-based list: its grounds are the records that lowered the score
@@ -152,7 +153,7 @@ class Casework(Restorations):
         ]
         if open_same:
             field = "record_id" if list_id is None else "list_id"
-            raise ValueError(f"{field}: {kind} {open_same[0].id} about the same thing is still open")
+            raise Conflict(f"{kind} {open_same[0].id} about the same thing is still open", field=field)
         case_id = ("obj-" if kind == "objection" else "rev-") + secrets.token_hex(6)
         self._event(
             principal,
@@ -194,8 +195,8 @@ class Casework(Restorations):
                 )
             )
         result = self.ingest(rows, origin=f"{objection.kind} {objection.id}", principal=principal)
-        if result.quarantined:
-            raise ValueError("; ".join(r for q in result.quarantine for r in q.reasons))
+        if result.quarantined:  # built from stored records: only schemes changed since refuse them
+            raise Conflict("; ".join(r for q in result.quarantine for r in q.reasons))
         return [
             ledger.record_id_for(r[1]["source"], r[1]["source_record_id"])
             for r in rows
@@ -211,11 +212,11 @@ class Casework(Restorations):
         access.require(principal.role == "operator", "decide objections")
         o = self._objection(objection_id)
         if o.status != "under review":
-            raise ValueError(f"objection_id: {o.kind} {o.id} is {o.status}, not under review")
+            raise Conflict(f"{o.kind} {o.id} is {o.status}, not under review", field="objection_id")
         if o.kind == "review":
             self._require_uninvolved(principal, o)
         if not reason.strip():
-            raise ValueError("reason: a decision must give its reason")
+            raise Refused("a decision must give its reason", field="reason")
         self._event(principal, o.id, o.kind, "decided", o.subject, {"upheld": upheld, "reason": reason})
         if upheld:
             records = self._correct(principal, o, reason)
@@ -234,17 +235,18 @@ class Casework(Restorations):
         is the kind of case the caller means (another is not found)."""
         o = self._objection(objection_id)
         if kind is not None and o.kind != kind:
-            raise NotFound(f"{kind}_id: no {kind} {objection_id!r}")
+            raise NotFound(f"no {kind} {objection_id!r}", field=f"{kind}_id")
         access.require(self.may_act_for(principal, o.subject), "appeal for this subject")
         if o.status != "rejected":
-            raise ValueError(
-                f"objection_id: only a rejected objection or review can be appealed (it is {o.status})"
+            raise Conflict(
+                f"only a rejected objection or review can be appealed (it is {o.status})",
+                field="objection_id",
             )
         assert o.appeal_until is not None
         if self.clock().date() > o.appeal_until:
-            raise ValueError(f"objection_id: the appeal period ended on {o.appeal_until.isoformat()}")
+            raise Conflict(f"the appeal period ended on {o.appeal_until.isoformat()}", field="objection_id")
         if not 1 <= len(statement.strip()) <= 4000:
-            raise ValueError("statement: must be 1 to 4000 characters")
+            raise Refused("must be 1 to 4000 characters", field="statement")
         self._event(principal, o.id, o.kind, "appealed", o.subject, {"statement": statement.strip()})
         return self._objection(o.id)
 
@@ -256,10 +258,10 @@ class Casework(Restorations):
         access.require(principal.role == "operator", "decide appeals")
         o = self._objection(objection_id)
         if o.status != "under appeal":
-            raise ValueError(f"objection_id: {o.kind} {o.id} is {o.status}, not under appeal")
+            raise Conflict(f"{o.kind} {o.id} is {o.status}, not under appeal", field="objection_id")
         self._require_appeal_decider(principal, o)
         if not reason.strip():
-            raise ValueError("reason: a decision must give its reason")
+            raise Refused("a decision must give its reason", field="reason")
         self._event(
             principal, o.id, o.kind, "appeal_decided", o.subject, {"upheld": upheld, "reason": reason}
         )

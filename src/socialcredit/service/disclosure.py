@@ -175,7 +175,7 @@ class Disclosure(Casework):
         try:
             lst = self.registry.list_def(list_id)
         except SchemeError:
-            raise NotFound(f"list_id: no list {list_id!r}") from None
+            raise NotFound(f"no list {list_id!r}", field="list_id") from None
         at = as_of or self.clock()
         rows = []
         for s in self.scan(at):

@@ -11,6 +11,7 @@ import secrets
 from socialcredit import access, codes, ledger
 from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import Restoration, restoration_eligible_from
+from socialcredit.errors import Conflict, Refused
 from socialcredit.service.base import NotFound
 from socialcredit.service.duties import Duties
 
@@ -35,10 +36,10 @@ class Restorations(Duties):
         access.require(self.may_act_for(principal, code), "apply for restoration for this subject")
         record = next((r for r in self.view(code).records if r.record_id == record_id), None)
         if record is None:
-            raise NotFound(f"record_id: no record {record_id!r} in force for this subject")
+            raise NotFound(f"no record {record_id!r} in force for this subject", field="record_id")
         item = self.registry.item_defs[record.item]
         if item.polarity != "negative":
-            raise ValueError(f"record_id: {record.item} is not a negative record")
+            raise Refused(f"{record.item} is not a negative record", field="record_id")
         self._require_restorable(record.item, "record_id")
         for name, text in (
             ("conduct_corrected", conduct_corrected),
@@ -46,18 +47,19 @@ class Restorations(Duties):
             ("commitment", commitment),
         ):
             if not 1 <= len(text.strip()) <= 4000:
-                raise ValueError(f"{name}: required (1 to 4000 characters): the national measures ask for it")
+                raise Refused("required (1 to 4000 characters): the national measures ask for it", field=name)
         eligible = restoration_eligible_from(record.occurred_on, item.severity)
         if self.clock().date() < eligible:
-            raise ValueError(
-                f"record_id: a {item.severity} record may be restored from {eligible.isoformat()} "
-                "(minimum publication period)"
+            raise Refused(
+                f"a {item.severity} record may be restored from {eligible.isoformat()} "
+                "(minimum publication period)",
+                field="record_id",
             )
         if any(
             isinstance(c, Restoration) and c.record_id == record_id and c.is_open
             for c in self.cases(principal=self.operator(), subject=code)
         ):
-            raise ValueError(f"record_id: an application for {record_id} is already under review")
+            raise Conflict(f"an application for {record_id} is already under review", field="record_id")
         case_id = "res-" + secrets.token_hex(6)
         self._event(
             principal,
@@ -84,9 +86,9 @@ class Restorations(Duties):
         access.require(principal.role == "operator", "decide restoration applications")
         c = self._restoration(case_id)
         if c.status != "under review":
-            raise ValueError(f"case_id: application {c.id} is {c.status}, not under review")
+            raise Conflict(f"application {c.id} is {c.status}, not under review", field="case_id")
         if not reason.strip():
-            raise ValueError("reason: a decision must give its reason")
+            raise Refused("a decision must give its reason", field="reason")
         record_id = None
         if granted:
             original = self.store.record(c.record_id)
@@ -104,8 +106,8 @@ class Restorations(Duties):
                 "evidence": f"restoration {c.id}: {reason}"[:2000],
             }
             result = self.ingest([(1, row)], origin=f"restoration {c.id}", principal=principal)
-            if result.quarantined:
-                raise ValueError("; ".join(r for q in result.quarantine for r in q.reasons))
+            if result.quarantined:  # built from a stored record: only schemes changed since refuse it
+                raise Conflict("; ".join(r for q in result.quarantine for r in q.reasons))
             record_id = ledger.record_id_for(original.source, f"restoration:{c.id}")
         self._event(
             principal,
@@ -122,4 +124,4 @@ class Restorations(Duties):
         national measures do not allow (``dueprocess.restoration``)."""
         if item in self.unrestorable_items():
             why = restoration.refusal(item, self.registry.schemes.values())
-            raise ValueError(f"{field}: {why}")
+            raise Refused(why or f"{item} may not be restored", field=field)

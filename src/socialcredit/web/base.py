@@ -11,15 +11,17 @@ holds what every page needs and nothing about any one page:
   per-process secret; a POST whose token does not match is refused before anything is done.
   ``SameSite=Strict`` alone would already stop most forged posts; the token also covers the
   login form (login CSRF) and browsers without SameSite support.
-- **Errors** of the service (no key, access denied, not found, invalid input) become HTML pages
-  rendered from one template with the status code, naming what was refused and nothing about
-  the data asked for, as the API's JSON errors do.
+- **Errors** of the service (no key, access denied, not found, invalid input: every
+  ``socialcredit.errors.SocialCreditError``) become HTML pages rendered from one template with
+  the status code, naming what was refused and nothing about the data asked for, as the API's
+  JSON errors do; any other exception is a bug, logged and shown as the 500 page.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -31,10 +33,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from socialcredit import access, codes
+from socialcredit.api.errors import SERVER_ERROR
+from socialcredit.errors import SocialCreditError
 from socialcredit.scoring.result import signed_points
-from socialcredit.service import NotFound, System, Unauthenticated
+from socialcredit.service import System, Unauthenticated
+
+logger = logging.getLogger("socialcredit.web")
 
 PREFIX = "/portal"
 KEY_COOKIE = "sc_key"
@@ -59,8 +66,15 @@ ROLE_NAMES: dict[str, str] = {
 }
 
 
-class CsrfRejected(Exception):
+class CsrfRejected(SocialCreditError):
     """A form was posted without this session's token (forged, or from an expired page)."""
+
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this form did not come from this session; reload the page and try again", field=CSRF_FIELD
+        )
 
 
 _env = jinja2.Environment(
@@ -253,28 +267,23 @@ def field_errors(exc: RequestValidationError) -> list[str]:
 
 
 def describe(exc: Exception) -> tuple[int, str, list[str]] | None:
-    """The status and message for an exception the service raises on misuse, else None."""
-    if isinstance(exc, Unauthenticated):
-        return 401, str(exc), []
-    if isinstance(exc, access.AccessDenied):
-        return 403, f"your key may not {exc}", []
-    if isinstance(exc, CsrfRejected):
-        return 403, "csrf_token: this form did not come from this session; reload the page and try again", []
-    if isinstance(exc, NotFound):
-        return 404, str(exc), []
-    if isinstance(exc, codes.CodeError):
-        return 422, f"subject: invalid {exc.part}: {exc}", []
+    """The status and message for a refusal (the service's, a form's, the CSRF check's), worded
+    as the API words it; None for anything else, which is a bug."""
+    if isinstance(exc, SocialCreditError):
+        return exc.status, exc.describe(), []
     if isinstance(exc, RequestValidationError):
         errs = field_errors(exc)
         return 422, errs[0] if errs else "invalid request", errs
-    if isinstance(exc, ValueError):
-        return 422, str(exc), []
+    if isinstance(exc, HTTPException):
+        return exc.status_code, str(exc.detail), []
     return None
 
 
 class PageRoute(APIRoute):
     """A route whose refusals are HTML pages: the API's exception handlers answer JSON, so the
-    portal's routes turn the same exceptions into pages before those handlers see them."""
+    portal's routes turn the same exceptions into pages before those handlers see them. Any
+    other exception is a bug: logged with its traceback, and answered with the 500 page, which
+    says nothing about it."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         inner = super().get_route_handler()
@@ -285,7 +294,8 @@ class PageRoute(APIRoute):
             except Exception as exc:
                 described = describe(exc)
                 if described is None:
-                    raise
+                    logger.exception("unexpected error on the portal page %s", request.url.path)
+                    described = (500, SERVER_ERROR, [])
                 status, message, errs = described
                 page = await run_in_threadpool(resolve, request)
                 return error_page(page, status, message, errs)

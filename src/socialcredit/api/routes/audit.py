@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from socialcredit import codes
 from socialcredit.api.deps import CurrentKey, SystemDep
-from socialcredit.api.models import AuditListOut, AuditOut, ProblemOut, VerifyOut
+from socialcredit.api.models import AuditListOut, AuditOut, VerifyOut
 
 router = APIRouter(tags=["audit"])
 
@@ -50,12 +50,6 @@ def verify(key: CurrentKey, system: SystemDep) -> VerifyOut:
 
     access.require(access.may_read_audit(key), "verify the ledger")
     problems = system.verify()
-    return VerifyOut(
-        ok=not any(problems.values()),
-        records=system.store.head("records")[0],
-        audit_entries=system.store.head("audit")[0],
-        problems={
-            k: [ProblemOut(seq=p.seq, record_id=p.record_id, problem=p.problem) for p in v]
-            for k, v in problems.items()
-        },
+    return VerifyOut.of(
+        problems, records=system.store.head("records")[0], audit_entries=system.store.head("audit")[0]
     )

@@ -3,17 +3,15 @@ restoration applications, notices, deadlines."""
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from socialcredit import access, codes
 from socialcredit.api.deps import CurrentKey, SystemDep
-from socialcredit.api.models import RequestIn
-from socialcredit.dueprocess.cases import Objection, Restoration
+from socialcredit.api.models import CaseOut, CasesOut, NoticesOut, OverdueOut, RequestIn
+from socialcredit.dueprocess.cases import Objection
 from socialcredit.service import NotFound
 
 router = APIRouter(tags=["due process"])
@@ -56,80 +54,6 @@ class RestorationIn(RequestIn):
     commitment: str = Field(min_length=1, max_length=4000)
 
 
-class CaseOut(BaseModel):
-    """An objection, a review or a restoration application and where it stands."""
-
-    ok: bool = True
-    kind: str
-    id: str
-    subject: str
-    status: str
-    open: bool
-    detail: dict[str, Any]
-
-    @classmethod
-    def of(cls, c: Objection | Restoration) -> CaseOut:
-        """The case's fields in ``detail``, with its ``history``: each step, and for a decision
-        its decider (``by``)."""
-        fields = {
-            f.name: getattr(c, f.name)
-            for f in dataclasses.fields(c)
-            if f.name not in ("events", "kind", "id", "subject", "status")
-        }
-        detail = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in fields.items()}
-        detail["history"] = [
-            {"at": s.at.isoformat(), "event": s.event, "role": s.role, "by": s.by} for s in c.history
-        ]
-        return cls(kind=c.kind, id=c.id, subject=c.subject, status=c.status, open=c.is_open, detail=detail)
-
-
-class CasesOut(BaseModel):
-    ok: bool = True
-    data: list[CaseOut]
-    count: int
-
-
-class NoticeOut(BaseModel):
-    list_id: str
-    title: str
-    subject: str
-    noticed_on: dt.date
-    takes_effect_on: dt.date
-    status: str
-    grounds: list[dict[str, Any]]
-    how_to_object: str
-    legal_basis: str | None
-
-
-class NoticesOut(BaseModel):
-    ok: bool = True
-    data: list[NoticeOut]
-    count: int
-
-
-class OverdueOut(BaseModel):
-    ok: bool = True
-    data: list[dict[str, Any]]
-    count: int
-
-
-def _notice(n: Any, mask: bool) -> NoticeOut:
-    return NoticeOut(
-        list_id=n.list_id,
-        title=n.title,
-        subject=codes.mask(n.subject) if mask else n.subject,
-        noticed_on=n.noticed_on,
-        takes_effect_on=n.takes_effect_on,
-        status=n.status,
-        grounds=[
-            {"record_id": g[0], "item": g[1], "occurred_on": g[2].isoformat(), "evidence": g[3]}
-            for g in n.grounds
-        ],
-        how_to_object=n.how_to_object,
-        legal_basis=n.legal_basis,
-    )
-
-
 @router.post("/objections", operation_id="file_objection", response_model=CaseOut, status_code=201)
 def file_objection(body: ObjectionIn, key: CurrentKey, system: SystemDep) -> CaseOut:
     """Object to a record or a list entry (the subject, an organisation's legal representative,
@@ -158,8 +82,7 @@ def list_cases(
     if key.role not in ("operator", "subject"):
         raise access.AccessDenied("see due-process cases")
     code = codes.validate(subject).value if subject else None
-    found = system.cases(principal=key, subject=code, open_only=open_only)
-    return CasesOut(data=[CaseOut.of(c) for c in found], count=len(found))
+    return CasesOut.of(system.cases(principal=key, subject=code, open_only=open_only))
 
 
 def _decide(system: Any, key: access.Principal, case_id: str, kind: str, body: DecisionIn) -> CaseOut:
@@ -167,7 +90,7 @@ def _decide(system: Any, key: access.Principal, case_id: str, kind: str, body: D
     access.require(key.role == "operator", f"decide {kind}s")
     current = next((c for c in system.cases(principal=key) if c.id == case_id), None)
     if not isinstance(current, Objection) or current.kind != kind:
-        raise NotFound(f"{kind}_id: no {kind} {case_id!r}")
+        raise NotFound(f"no {kind} {case_id!r}", field=f"{kind}_id")
     decide = system.decide_appeal if current.status == "under appeal" else system.decide_objection
     return CaseOut.of(decide(principal=key, objection_id=case_id, upheld=body.upheld, reason=body.reason))
 
@@ -249,19 +172,15 @@ def subject_notices(code: str, key: CurrentKey, system: SystemDep) -> NoticesOut
     """The notices of listing given to a subject: grounds, when it takes effect, how to object."""
     c = codes.validate(code).value
     access.require(system.may_act_for(key, c), "read this subject's notices")
-    found = system.notices(c)
-    return NoticesOut(data=[_notice(n, False) for n in found], count=len(found))
+    return NoticesOut.of(system.notices(c))
 
 
 @router.get("/notices/pending", operation_id="pending_notices", response_model=NoticesOut)
 def pending_notices(key: CurrentKey, system: SystemDep) -> NoticesOut:
-    found = system.pending_notices(principal=key)
-    return NoticesOut(data=[_notice(n, False) for n in found], count=len(found))
+    return NoticesOut.of(system.pending_notices(principal=key))
 
 
 @router.get("/overdue", operation_id="overdue", response_model=OverdueOut)
 def overdue(key: CurrentKey, system: SystemDep) -> OverdueOut:
     """Open cases past a deadline (operators)."""
-    late = system.overdue(principal=key)
-    data = [{**CaseOut.of(c).model_dump(mode="json"), "late": why} for c, why in late]
-    return OverdueOut(data=data, count=len(data))
+    return OverdueOut.of(system.overdue(principal=key))

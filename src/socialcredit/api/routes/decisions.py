@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -67,6 +67,8 @@ async def decide(request: Request) -> Response:
     except json.JSONDecodeError as e:
         error = {"type": "json_invalid", "loc": ("body", e.pos), "msg": "JSON decode error", "input": {}}
         raise RequestValidationError([{**error, "ctx": {"error": e.msg}}]) from None
+    except Exception:  # not UTF-8, nested too deep: the router answers these 400 too
+        raise HTTPException(400, "There was an error parsing the body") from None
     headers = request.headers
     token = headers.get("x-api-key")
     authorization = headers.get("authorization")

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from socialcredit import access
 from socialcredit.api.deps import CurrentKey, SystemDep
-from socialcredit.api.models import KeyIn, KeyOut, KeysOut, NewKeyOut
+from socialcredit.api.models import KeyIn, KeysOut, NewKeyOut
 from socialcredit.service import NotFound
 
 router = APIRouter(prefix="/keys", tags=["keys"])
@@ -16,30 +16,20 @@ router = APIRouter(prefix="/keys", tags=["keys"])
 def create_key(body: KeyIn, key: CurrentKey, system: SystemDep) -> NewKeyOut:
     access.require(key.role == "operator", "create keys")
     new = system.create_key(body.role, body.principal, name=body.name, expires_at=body.expires_at)
-    return NewKeyOut(
-        key_id=new.key_id,
-        role=new.role,
-        principal=new.principal,
-        name=new.name,
-        created_at=new.created_at,
-        expires_at=new.expires_at,
-        revoked_at=None,
-        token=new.token,
-    )
+    return NewKeyOut.of_new(new)
 
 
 @router.get("", operation_id="list_keys", response_model=KeysOut)
 def list_keys(key: CurrentKey, system: SystemDep) -> KeysOut:
     access.require(key.role == "operator", "list keys")
-    rows = [KeyOut.of(k) for k in system.store.list_keys()]
-    return KeysOut(data=rows, count=len(rows))
+    return KeysOut.of(system.store.list_keys())
 
 
 @router.delete("/{key_id}", operation_id="revoke_key", response_model=KeysOut)
 def revoke_key(key_id: str, key: CurrentKey, system: SystemDep) -> KeysOut:
     access.require(key.role == "operator", "revoke keys")
     if not system.revoke_key(key_id):
-        raise NotFound(f"key_id: no active key {key_id!r}")
+        raise NotFound(f"no active key {key_id!r}", field="key_id")
     return list_keys(key, system)
 
 
@@ -49,14 +39,5 @@ def rotate_key(key_id: str, key: CurrentKey, system: SystemDep) -> NewKeyOut:
     access.require(key.role == "operator", "rotate keys")
     new = system.rotate_key(key_id)
     if new is None:
-        raise NotFound(f"key_id: no active key {key_id!r}")
-    return NewKeyOut(
-        key_id=new.key_id,
-        role=new.role,
-        principal=new.principal,
-        name=new.name,
-        created_at=new.created_at,
-        expires_at=new.expires_at,
-        revoked_at=None,
-        token=new.token,
-    )
+        raise NotFound(f"no active key {key_id!r}", field="key_id")
+    return NewKeyOut.of_new(new)

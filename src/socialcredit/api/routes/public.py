@@ -3,35 +3,31 @@ transparency report and the sources' accuracy figures."""
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
-
 from fastapi import APIRouter
 
 from socialcredit.api.deps import SystemDep
+from socialcredit.api.models import PublicListOut, PublicLookupOut, SourcesOut, TransparencyOut
 
 router = APIRouter(prefix="/public", tags=["public"])
 
 
-@router.get("/lists/{scheme_id}/{list_id}", operation_id="public_list")
-def public_list(scheme_id: str, list_id: str, system: SystemDep) -> dict[str, Any]:
+@router.get("/lists/{scheme_id}/{list_id}", operation_id="public_list", response_model=PublicListOut)
+def public_list(scheme_id: str, list_id: str, system: SystemDep) -> PublicListOut:
     """Entries in force, with exactly the list's published fields."""
-    rows = system.public_list(f"{scheme_id}/{list_id}")
-    return {"ok": True, "data": rows, "count": len(rows)}
+    return PublicListOut.of_rows(system.public_list(f"{scheme_id}/{list_id}"))
 
 
-@router.get("/subjects/{code}", operation_id="public_lookup")
-def public_lookup(code: str, system: SystemDep) -> dict[str, Any]:
+@router.get("/subjects/{code}", operation_id="public_lookup", response_model=PublicLookupOut)
+def public_lookup(code: str, system: SystemDep) -> PublicLookupOut:
     """A subject's public record, where the schemes open that kind of subject to lookup."""
-    return {"ok": True, **system.public_lookup(code)}
+    return PublicLookupOut.model_validate(system.public_lookup(code))
 
 
-@router.get("/transparency", operation_id="transparency")
-def transparency(system: SystemDep) -> dict[str, Any]:
-    return {"ok": True, **system.transparency()}
+@router.get("/transparency", operation_id="transparency", response_model=TransparencyOut)
+def transparency(system: SystemDep) -> TransparencyOut:
+    return TransparencyOut.model_validate(system.transparency())
 
 
-@router.get("/sources", operation_id="source_accuracy")
-def sources(system: SystemDep) -> dict[str, Any]:
-    data = [dataclasses.asdict(a) for a in system.source_accuracy()]
-    return {"ok": True, "data": data, "count": len(data)}
+@router.get("/sources", operation_id="source_accuracy", response_model=SourcesOut)
+def sources(system: SystemDep) -> SourcesOut:
+    return SourcesOut.of(system.source_accuracy())

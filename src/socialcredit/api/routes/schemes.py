@@ -33,5 +33,5 @@ def list_schemes(system: SystemDep) -> dict[str, Any]:
 def read_scheme(scheme_id: str, system: SystemDep) -> dict[str, Any]:
     scheme = system.registry.schemes.get(scheme_id)
     if scheme is None:
-        raise NotFound(f"scheme_id: no scheme {scheme_id!r}")
+        raise NotFound(f"no scheme {scheme_id!r}", field="scheme_id")
     return {"ok": True, **scheme.model_dump(mode="json")}

@@ -7,14 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from socialcredit import codes
 from socialcredit.api.deps import CurrentKey, SystemDep
 from socialcredit.api.models import (
-    EntryOut,
-    QuarantinedOut,
-    RecordOut,
     RegisterOut,
-    ScoreOut,
     SubjectOut,
     SubjectsIn,
 )
@@ -34,33 +29,11 @@ def read_subject(
     if as_of is not None and as_of.tzinfo is not None:
         as_of = as_of.astimezone(dt.UTC).replace(tzinfo=None)
     v = system.read(code, key, purpose=purpose, as_of=as_of)
-    s = v.subject
-    # other subjects' codes (a representative, an organisation listed through) are masked for
-    # anyone but an operator
-    shown = (lambda c: c) if key.role == "operator" else codes.mask
-    rep = s.legal_representative if s else None
-    return SubjectOut(
-        code=v.code,
-        kind=v.kind,
-        name=s.name if s else None,
-        district=s.district if s else None,
-        legal_representative=shown(rep) if rep else None,
-        as_of=v.as_of,
-        scores=[ScoreOut.of(x) for x in v.scores.values()],
-        lists=[EntryOut.of(e).model_copy(update={"via": shown(e.via) if e.via else None}) for e in v.entries],
-        records=[RecordOut.of(r) for r in v.records],
-    )
+    return SubjectOut.of(v, mask_others=key.role != "operator")
 
 
 @router.post("", operation_id="register_subjects", response_model=RegisterOut)
 def register_subjects(body: SubjectsIn, key: CurrentKey, system: SystemDep) -> RegisterOut:
     """Register or update subjects and their legal representatives (operators only)."""
     r = system.register_rows(list(enumerate(body.subjects, start=1)), principal=key)
-    return RegisterOut(
-        submitted=r.submitted,
-        added=r.added,
-        updated=r.updated,
-        unchanged=r.unchanged,
-        quarantined=r.quarantined,
-        quarantine=[QuarantinedOut(row_number=q.row_number, reasons=list(q.reasons)) for q in r.quarantine],
-    )
+    return RegisterOut.of(r)

@@ -76,7 +76,7 @@ def schemes(page: PageDep) -> Response:
 def scheme(page: PageDep, scheme_id: str) -> Response:
     s = page.system.registry.schemes.get(scheme_id)
     if s is None:
-        raise NotFound(f"scheme_id: no scheme {scheme_id[:64]!r}")
+        raise NotFound(f"no scheme {scheme_id[:64]!r}", field="scheme_id")
     return render(page, "scheme.html", scheme=s)
 
 
@@ -86,4 +86,4 @@ fallback = APIRouter(prefix=PREFIX, route_class=PageRoute)
 @fallback.get("/{rest:path}")
 def not_found(page: PageDep, rest: str) -> Response:
     """Any other portal address: an HTML 404 rather than the API's JSON one."""
-    raise NotFound("page: there is no such page in the portal")
+    raise NotFound("there is no such page in the portal", field="page")

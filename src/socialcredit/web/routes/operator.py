@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from socialcredit import access
 from socialcredit.dueprocess.cases import Objection, Restoration
+from socialcredit.errors import Refused
 from socialcredit.service import NotFound
 from socialcredit.web.base import PREFIX, CheckedPage, Page, PageDep, PageRoute, redirect, render
 
@@ -63,11 +64,11 @@ def decide_case(
     p = page.require_role("decide objections and applications", "operator")
     case = next((c for c in page.system.cases(principal=p, open_only=True) if c.id == case_id), None)
     if case is None:
-        raise NotFound(f"case_id: no open case {case_id[:64]!r}")
+        raise NotFound(f"no open case {case_id[:64]!r}", field="case_id")
     try:
         if isinstance(case, Objection):
             if outcome not in ("uphold", "reject"):
-                raise ValueError("outcome: choose uphold or reject")
+                raise Refused("choose uphold or reject", field="outcome")
             decide = (
                 page.system.decide_appeal if case.status == "under appeal" else page.system.decide_objection
             )
@@ -75,16 +76,16 @@ def decide_case(
         else:
             assert isinstance(case, Restoration)
             if outcome not in ("grant", "refuse"):
-                raise ValueError("outcome: choose grant or refuse")
+                raise Refused("choose grant or refuse", field="outcome")
             page.system.decide_restoration(
                 principal=p, case_id=case.id, granted=outcome == "grant", reason=reason
             )
-    except (ValueError, access.AccessDenied) as exc:
+    except (Refused, access.AccessDenied) as exc:
         # a refusal by separation of duties is shown at the case, like a missing reason: the
         # operator may decide cases, only not this one
         denied = isinstance(exc, access.AccessDenied)
         context = _context(page, p)
         context["errors"] = {case.id: f"You may not {exc}" if denied else str(exc)}
         context["values"] = {"outcome": outcome, "reason": reason}
-        return render(page, "operator.html", 403 if denied else 422, **context)
+        return render(page, "operator.html", exc.status, **context)
     return redirect(page, f"{PREFIX}/operator?decided={case.id}")

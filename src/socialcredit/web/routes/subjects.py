@@ -21,6 +21,7 @@ from fastapi.responses import Response
 
 from socialcredit import access, codes
 from socialcredit.dueprocess.cases import Objection, restoration_eligible_from
+from socialcredit.errors import Refused
 from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry
 from socialcredit.scoring import Score, timeline
@@ -155,13 +156,21 @@ def subject_page(
 
 
 def _form_error(
-    page: Page, principal: access.Principal, code: str, form: str, error: str, values: dict[str, str]
+    page: Page,
+    principal: access.Principal,
+    code: str,
+    form: str,
+    error: str,
+    values: dict[str, str],
+    status: int = 422,
 ) -> Response:
-    """The subject page again, with the form's error next to it and what was typed kept."""
+    """The subject page again, with the form's error next to it and what was typed kept, under
+    the refusal's status (422 for a field, 404 for a missing record or list, 409 for a case's
+    state)."""
     context = _subject_context(page, principal, code)
     context["errors"] = {form: error}
     context["values"] = values
-    return render(page, "subject.html", 422, **context)
+    return render(page, "subject.html", status, **context)
 
 
 @router.post("/subjects/{code}/objections")
@@ -180,7 +189,7 @@ def file_objection(
     refs = [line.strip() for line in evidence.splitlines() if line.strip()]
     try:
         if kind not in ("record", "list") or not ident:
-            raise ValueError("target: choose the record or list entry you object to")
+            raise Refused("choose the record or list entry you object to", field="target")
         objection = page.system.file_objection(
             principal=p,
             subject=c.value,
@@ -189,8 +198,8 @@ def file_objection(
             statement=statement,
             evidence=refs,
         )
-    except (ValueError, NotFound) as exc:
-        return _form_error(page, p, c.value, "objection", str(exc), values)
+    except (Refused, NotFound) as exc:
+        return _form_error(page, p, c.value, "objection", str(exc), values, exc.status)
     return redirect(page, f"{PREFIX}/subjects/{c.value}?case={objection.id}#cases")
 
 
@@ -210,12 +219,12 @@ def file_review(
     refs = [line.strip() for line in evidence.splitlines() if line.strip()]
     try:
         if not list_id:
-            raise ValueError("list_id: choose the listing to review")
+            raise Refused("choose the listing to review", field="list_id")
         case = page.system.file_review(
             principal=p, subject=c.value, list_id=list_id, statement=statement, evidence=refs
         )
-    except (ValueError, NotFound) as exc:
-        return _form_error(page, p, c.value, "review", str(exc), values)
+    except (Refused, NotFound) as exc:
+        return _form_error(page, p, c.value, "review", str(exc), values, exc.status)
     return redirect(page, f"{PREFIX}/subjects/{c.value}?case={case.id}#cases")
 
 
@@ -239,7 +248,7 @@ def apply_restoration(
     }
     try:
         if not record_id:
-            raise ValueError("record_id: choose the record to restore")
+            raise Refused("choose the record to restore", field="record_id")
         case = page.system.apply_restoration(
             principal=p,
             subject=c.value,
@@ -248,8 +257,8 @@ def apply_restoration(
             obligations_fulfilled=obligations_fulfilled,
             commitment=commitment,
         )
-    except (ValueError, NotFound) as exc:
-        return _form_error(page, p, c.value, "restoration", str(exc), values)
+    except (Refused, NotFound) as exc:
+        return _form_error(page, p, c.value, "restoration", str(exc), values, exc.status)
     return redirect(page, f"{PREFIX}/subjects/{c.value}?case={case.id}#cases")
 
 
@@ -259,14 +268,16 @@ def appeal(page: CheckedPage, case_id: str, statement: Text = "") -> Response:
     p = page.require_login()
     try:
         objection = page.system.appeal(principal=p, objection_id=case_id, statement=statement)
-    except ValueError as exc:
+    except Refused as exc:
         subject = next(
             (c.subject for c in page.system.cases(principal=p) if c.id == case_id),
             None,
         )
         if subject is None:
             raise
-        return _form_error(page, p, subject, "cases", f"{case_id}: {exc}", {"statement": statement})
+        return _form_error(
+            page, p, subject, "cases", f"{case_id}: {exc}", {"statement": statement}, exc.status
+        )
     return redirect(page, f"{PREFIX}/subjects/{objection.subject}?case={objection.id}#cases")
 
 

@@ -19,7 +19,8 @@ import typer
 from rich.markup import escape
 
 from socialcredit import inforce
-from socialcredit.cli import SAFEGUARDS_FAILED, JsonOpt, app, emit, fail, out, progress_bar
+from socialcredit.api.reports import SimulationOut
+from socialcredit.cli.common import SAFEGUARDS_FAILED, JsonOpt, app, emit, fail, out, progress_bar
 from socialcredit.schemes.loader import SchemeError
 from socialcredit.schemes.safeguards import RESEARCH_ONLY
 from socialcredit.settings import get_settings
@@ -143,7 +144,7 @@ def simulate(
         meta |= {"stamp": RESEARCH_ONLY, "safeguard_breaches": breaches}
     doc = report.write(results, out_dir, command=command, meta=meta)
     if as_json:
-        emit({"out": str(out_dir), **meta, "summary": doc["summary"]})
+        emit(SimulationOut.of(out_dir, meta, doc["summary"]))
         return
     if breaches:
         out.print(f"[bold red]{RESEARCH_ONLY}[/]", highlight=False)

@@ -1,54 +1,31 @@
-"""Command-line due process and disclosure: ``socialcredit cases ...`` and ``socialcredit public ...``.
+"""``socialcredit cases ...``: objections, human reviews, appeals, restoration, notices and
+deadlines.
 
-The local user is the installation's operator, so these commands act as one; the same service
-methods back the API and the portal.
+The local user is the installation's operator, so these commands act as one (a decision names
+its decider with ``--by``); the same service methods back the API and the portal.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from socialcredit import access, codes
-from socialcredit.cli import JsonOpt, app, emit, err, fail, open_system, out
+from socialcredit import codes
+from socialcredit.api.models import CaseOut, CasesOut, NoticesOut, OverdueOut
+from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, refusal
 from socialcredit.dueprocess.cases import Objection, Restoration
-from socialcredit.service import NotFound
+from socialcredit.errors import Refused
 
 cases_app = typer.Typer(
     help="Objections, appeals, human reviews, restoration, notices and deadlines.", no_args_is_help=True
 )
-public_app = typer.Typer(
-    help="What the public sees: lists, lookups, the transparency report.", no_args_is_help=True
-)
 app.add_typer(cases_app, name="cases")
-app.add_typer(public_app, name="public")
-
-
-def _case_dict(c: Objection | Restoration) -> dict[str, Any]:
-    data = {f.name: getattr(c, f.name) for f in dataclasses.fields(c) if f.name != "events"}
-    data["open"] = c.is_open
-    data["history"] = [dataclasses.asdict(s) for s in c.history]
-    return data
-
-
-def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run a service call, turning the user's mistakes into one clear line and exit status 2."""
-    try:
-        return fn(*args, **kwargs)
-    except (ValueError, NotFound, access.AccessDenied) as exc:
-        if isinstance(exc, codes.CodeError):
-            fail(f"CODE: invalid {exc.part}: {exc}")
-        if isinstance(exc, access.AccessDenied):
-            fail(f"refused: may not {exc}")
-        fail(str(exc))
 
 
 def _show_case(c: Objection | Restoration, as_json: bool) -> None:
     if as_json:
-        emit(_case_dict(c))
+        emit(CaseOut.of(c))
         return
     if isinstance(c, Objection):
         target = c.list_id or ", ".join(c.record_ids)
@@ -89,10 +66,10 @@ def cases_list(
 ) -> None:
     """Objections, reviews and restoration applications, each decision with its decider."""
     system = open_system()
-    subject = _guard(codes.validate, code).value if code else None
+    subject = codes.validate(code).value if code else None
     found = system.cases(principal=system.operator(), subject=subject, open_only=open_only)
     if as_json:
-        emit([_case_dict(c) for c in found])
+        emit(CasesOut.of(found))
         return
     for c in found:
         _show_case(c, False)
@@ -105,7 +82,7 @@ def cases_overdue(as_json: JsonOpt = False) -> None:
     system = open_system()
     late = system.overdue(principal=system.operator())
     if as_json:
-        emit([{**_case_dict(c), "late": why} for c, why in late])
+        emit(OverdueOut.of(late))
     else:
         for c, why in late:
             out.print(f"[red]{c.kind} {c.id}[/] ({c.subject}): {'; '.join(why)}", highlight=False)
@@ -120,9 +97,9 @@ def cases_notices(
 ) -> None:
     """Notices of listing: the grounds, when the listing takes effect, how to object."""
     system = open_system()
-    found = _guard(system.notices, code) if code else system.pending_notices(principal=system.operator())
+    found = system.notices(code) if code else system.pending_notices(principal=system.operator())
     if as_json:
-        emit([dataclasses.asdict(n) for n in found])
+        emit(NoticesOut.of(found))
         return
     for n in found:
         out.print(
@@ -150,9 +127,8 @@ def cases_object(
 ) -> None:
     """File an objection on a subject's behalf (as received on paper, say)."""
     system = open_system()
-    subject = _guard(codes.validate, code).value
-    c = _guard(
-        system.file_objection,
+    subject = codes.validate(code).value
+    c = system.file_objection(
         principal=system.operator(),
         subject=subject,
         record_id=record,
@@ -175,9 +151,8 @@ def cases_review(
     Art. 22), on a subject's behalf. Decided within 15 days, with ``cases decide``, by an operator
     not involved in the subject's cases so far."""
     system = open_system()
-    subject = _guard(codes.validate, code).value
-    c = _guard(
-        system.file_review,
+    subject = codes.validate(code).value
+    c = system.file_review(
         principal=system.operator(),
         subject=subject,
         list_id=list_id,
@@ -209,19 +184,19 @@ def cases_decide(
     system = open_system()
     try:
         op = system.operator(by)
-    except ValueError as exc:
-        fail(str(exc).replace("principal:", "--by:", 1))
+    except Refused as exc:
+        fail(refusal(exc, {"principal": "--by"}))
     if case_id.startswith("res-"):
-        c: Objection | Restoration = _guard(
-            system.decide_restoration, principal=op, case_id=case_id, granted=uphold, reason=reason
+        c: Objection | Restoration = system.decide_restoration(
+            principal=op, case_id=case_id, granted=uphold, reason=reason
         )
     else:
-        current = _guard(system.cases, principal=op)
+        current = system.cases(principal=op)
         found = next((x for x in current if x.id == case_id), None)
         if found is None:
             fail(f"CASE_ID: no case {case_id!r}")
         decide = system.decide_appeal if found.status == "under appeal" else system.decide_objection
-        c = _guard(decide, principal=op, objection_id=case_id, upheld=uphold, reason=reason)
+        c = decide(principal=op, objection_id=case_id, upheld=uphold, reason=reason)
     _show_case(c, as_json)
 
 
@@ -233,9 +208,7 @@ def cases_appeal(
 ) -> None:
     """Appeal a rejected objection (or a review that confirmed a listing) within the appeal period."""
     system = open_system()
-    _show_case(
-        _guard(system.appeal, principal=system.operator(), objection_id=case_id, statement=statement), as_json
-    )
+    _show_case(system.appeal(principal=system.operator(), objection_id=case_id, statement=statement), as_json)
 
 
 @cases_app.command("restore")
@@ -249,10 +222,9 @@ def cases_restore(
 ) -> None:
     """Apply for credit restoration after the minimum publication period."""
     system = open_system()
-    subject = _guard(codes.validate, code).value
+    subject = codes.validate(code).value
     _show_case(
-        _guard(
-            system.apply_restoration,
+        system.apply_restoration(
             principal=system.operator(),
             subject=subject,
             record_id=record,
@@ -262,101 +234,3 @@ def cases_restore(
         ),
         as_json,
     )
-
-
-@public_app.command("list")
-def public_list(
-    list_id: Annotated[
-        str, typer.Argument(help="scheme/list, e.g. court-dishonest-debtors/dishonest-debtors")
-    ],
-    as_json: JsonOpt = False,
-) -> None:
-    """A public list with exactly its published fields."""
-    system = open_system()
-    rows = _guard(system.public_list, list_id)
-    if as_json:
-        emit(rows)
-        return
-    if not rows:
-        out.print("(no entries in force)")
-        return
-    t = Table(*rows[0].keys())
-    for r in rows:
-        t.add_row(*("" if v is None else str(v) for v in r.values()))
-    out.print(t)
-
-
-@public_app.command("lookup")
-def public_lookup(
-    code: Annotated[str, typer.Argument(help="An identity code")], as_json: JsonOpt = False
-) -> None:
-    """What the public may see of a subject by code (organisations by default)."""
-    system = open_system()
-    found = _guard(system.public_lookup, code)
-    if as_json:
-        emit(found)
-        return
-    out.print(f"{found['code']} {found['name'] or ''} ({found['kind']})", highlight=False)
-    for r in found["records"]:
-        out.print(f"  {r['occurred_on']} {r['title']} ({r['source']})", highlight=False)
-    for e in found["lists"]:
-        out.print(f"  on {e['title']} since {e['since']} until {e['planned_end']}", highlight=False)
-
-
-@public_app.command("transparency")
-def public_transparency(as_json: JsonOpt = False) -> None:
-    """The transparency report: lists, measures applied, objections, sources, score gaps."""
-    system = open_system()
-    report = system.transparency()
-    if as_json:
-        emit(report)
-        return
-    out.print(
-        f"[bold]Transparency report[/] as of {report['as_of']:%Y-%m-%d %H:%M} UTC: "
-        f"{report['subjects']:,} subjects, {report['records']:,} records"
-    )
-    for k, v in report["lists"].items():
-        out.print(f"  on {k}: {v:,}", highlight=False)
-    for k, v in report["measures_applied"].items():
-        out.print(f"  {k}: " + ", ".join(f"{a} {n:,}" for a, n in v.items()), highlight=False)
-    o = report["objections"]
-    out.print(
-        f"  objections: {o['filed']} filed, {o['upheld']} upheld, {o['rejected']} rejected, "
-        f"{o['open']} open, {o['overdue']} overdue; median {o['median_days_to_decide']} days to decide",
-        highlight=False,
-    )
-    for a in report["source_accuracy"]:
-        out.print(f"  source {a['source']}: {a['overturned']}/{a['records']} overturned", highlight=False)
-    for scheme_id, groups in report["scores_by_district"].items():
-        out.print(
-            f"  {scheme_id} by district: " + ", ".join(f"{g} {v['mean']}" for g, v in groups.items()),
-            highlight=False,
-        )
-    for scheme_id, groups in report["scores_by_age_band"].items():
-        out.print(
-            f"  {scheme_id} by age band: " + ", ".join(f"{g} {v['mean']}" for g, v in groups.items()),
-            highlight=False,
-        )
-
-
-@public_app.command("sources")
-def public_sources(as_json: JsonOpt = False) -> None:
-    """Each data source's accuracy: share of its records overturned on objection."""
-    system = open_system()
-    rows = system.source_accuracy()
-    if as_json:
-        emit([dataclasses.asdict(a) for a in rows])
-        return
-    t = Table("source", "records", "overturned", "share", "median days to correct")
-    for a in rows:
-        t.add_row(
-            a.source,
-            f"{a.records:,}",
-            str(a.overturned),
-            f"{100 * a.overturned_share:.2f}%",
-            "" if a.median_days_to_correct is None else f"{a.median_days_to_correct:.1f}",
-        )
-    out.print(t)
-
-
-__all__ = ["cases_app", "err", "public_app"]

@@ -1,0 +1,150 @@
+"""What every command shares: the command group, its consoles, one-line failures, JSON output,
+opening the installation (schemes in force, store, holiday calendar) and parsing the arguments
+several commands take.
+
+Bad input exits with status 2 and one clear line naming what is wrong; never a stack trace. A
+refusal of the core (:mod:`socialcredit.errors`) that a command does not word itself is worded by
+the group (:class:`Refusals`); any other exception is a bug and shows its traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Annotated, Any, NoReturn
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from typer.core import TyperGroup
+
+from socialcredit import codes, inforce
+from socialcredit.errors import AccessDenied, Refused, SocialCreditError
+from socialcredit.schemes.loader import Registry, SchemeError
+from socialcredit.schemes.safeguards import SafeguardsFailed
+from socialcredit.service import System
+from socialcredit.settings import Settings, get_settings
+from socialcredit.store import Store
+
+
+class Refusals(TyperGroup):
+    """The command group that turns a refusal no command worded into one line and exit status 2:
+    every command answers the core's refusals the same way, and a bug (any other exception) is
+    never dressed up as the user's mistake."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click context
+        try:
+            return super().invoke(ctx)
+        except SocialCreditError as exc:
+            fail(refusal(exc))
+
+
+def refusal(exc: SocialCreditError, names: Mapping[str, str] | None = None) -> str:
+    """A refusal as one line, its field named as this command names it (``names``: the field to
+    the argument or option, e.g. ``{"principal": "PRINCIPAL"}``)."""
+    if isinstance(exc, AccessDenied):
+        return f"refused: may not {exc}"
+    if isinstance(exc, codes.CodeError):
+        return f"{(names or {}).get('subject', 'CODE')}: invalid {exc.part}: {exc}"
+    if exc.field is not None and names and exc.field in names:
+        return f"{names[exc.field]}: {exc.message}"
+    return str(exc)
+
+
+app = typer.Typer(
+    cls=Refusals,
+    help="socialcredit: an open, auditable social credit system.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def emit(answer: BaseModel) -> None:
+    """Print a ``--json`` answer: always a model, the API's own where the API gives the same
+    answer (:mod:`socialcredit.api.models`), else one declared beside them
+    (:mod:`socialcredit.api.reports`), so the shapes are declared once and cannot drift."""
+    sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
+
+
+def load_registry(settings: Settings) -> Registry:
+    """The shipped schemes plus any ``*.yaml`` in ``$SOCIALCREDIT_HOME/schemes``, refused
+    (``SafeguardsFailed``) if any fails the safeguards (:mod:`socialcredit.inforce`)."""
+    return inforce.load_registry(settings)
+
+
+SAFEGUARDS_FAILED = (
+    "a scheme in force fails the safeguards, so nothing that serves, scores, decides or ingests "
+    "starts until it is fixed or removed (`socialcredit lint` lists every finding):"
+)
+
+
+def open_system(url: str | None = None) -> System:
+    settings = get_settings()
+    try:
+        registry = load_registry(settings)
+    except SafeguardsFailed as exc:
+        fail(f"{SAFEGUARDS_FAILED}\n{escape(str(exc))}")
+    except SchemeError as exc:
+        fail(f"a scheme in force is invalid:\n{exc}")
+    try:
+        store = Store(url or settings.url())
+    except Exception as exc:  # a database that cannot be opened is the user's to fix
+        fail(f"cannot open the database {url or settings.url()}: {exc.__class__.__name__}: {exc}")
+    try:
+        holidays = settings.calendar().holidays
+    except (OSError, UnicodeError, Refused) as exc:
+        fail(f"holidays: {exc}")
+    return System(store, registry, holidays=holidays)
+
+
+def progress() -> Progress:
+    """Progress bars on standard error (standard output is the answer, ``--json`` or not)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None) -> Iterator[Progress]:
+    """One progress bar for one task."""
+    with progress() as p:
+        p.add_task(description, total=total)
+        yield p
+
+
+def parse_at(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"--at: {value!r} is not an ISO date or timestamp like 2025-06-30")
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    return parsed
+
+
+def valid_code(value: str) -> codes.Code:
+    try:
+        return codes.validate(value)
+    except codes.CodeError as exc:
+        fail(f"CODE: invalid {exc.part}: {exc}")

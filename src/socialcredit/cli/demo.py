@@ -1,0 +1,151 @@
+"""``serve`` the API and the portal, and the ``demo``: a synthetic city built, ingested, scored,
+summarised and served.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from socialcredit.api.reports import DemoOut
+from socialcredit.cli.common import JsonOpt, app, emit, err, fail, open_system, out, progress
+from socialcredit.service import System
+from socialcredit.settings import get_settings
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000)")] = None,
+) -> None:
+    """Serve the HTTP API."""
+    settings = get_settings()
+    system = open_system()
+    run_server(system, host or settings.host, port or settings.port)
+
+
+def run_server(system: System, host: str, port: int) -> None:
+    import uvicorn
+
+    from socialcredit.api import create_app
+
+    err.print(
+        f"serving the portal on http://{host}:{port}/portal/ and the API on http://{host}:{port}/ "
+        "(docs at /docs); Ctrl-C stops"
+    )
+    uvicorn.run(create_app(system), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def demo(
+    residents: Annotated[int, typer.Option(min=100, max=10_000_000, help="City size")] = 100_000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed builds the same city")] = 2014,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Stop after the summary")] = False,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Replace a previous demo database")] = False,
+    port: Annotated[int | None, typer.Option(help="Port to serve on")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build a synthetic city (residents, organisations, 20 agencies, ~10 records per resident over
+    three years), ingest it, score it, list it, print a summary, then serve the API."""
+    from socialcredit.demo import origin_of, run_demo
+
+    settings = get_settings()
+    system = open_system()
+    url = settings.url()
+    origins = system.store.batches_by_origin()
+    mine = origin_of(residents, seed)
+    only_demo = all(o.startswith("demo city") for o in origins)
+    if fresh and origins:
+        if not only_demo:
+            fail(f"--fresh: the database {url} holds more than a demo; it will not be deleted")
+        system.store.reset()
+        origins = {}
+    reuse = mine in origins and set(origins) == {mine}
+    if origins and not reuse:
+        fail(
+            f"the database {url} already holds other data ({', '.join(list(origins)[:3])}); "
+            "run the demo with another SOCIALCREDIT_HOME, or --fresh to replace a previous demo"
+        )
+    if reuse:
+        err.print(f"the city (residents={residents}, seed={seed}) is already in {url}; reusing it")
+    with progress() as p:
+        ing = p.add_task("ingesting records", total=None)
+        sco = p.add_task("scoring and listing", total=None, start=False)
+
+        def on_ingest(n: int, total: int) -> None:
+            p.update(ing, total=max(total, p.tasks[ing].completed + n), advance=n)
+
+        def on_score(n: int, total: int) -> None:
+            if not p.tasks[sco].started:
+                p.start_task(sco)
+            p.update(sco, total=total, advance=n)
+
+        result = run_demo(
+            system, residents=residents, seed=seed, ingest_progress=on_ingest, score_progress=on_score
+        )
+        p.update(ing, total=p.tasks[ing].completed)
+    operator = system.create_key("operator", "demo-operator", name="demo operator")
+    airline = system.create_key("relying_party", "airlines", name="demo airline")
+    examples = result.summary.examples
+    subject_code = next(iter(examples.get("court-dishonest-debtors/dishonest-debtors", [])), None) or next(
+        c for v in examples.values() for c in v
+    )
+    subject = system.create_key("subject", subject_code, name="demo subject")
+    s = result.summary
+    data = DemoOut(
+        database=url,
+        reused=reuse,
+        residents=residents,
+        organisations=len(result.city.subjects) - residents,
+        agencies=len(result.city.agencies),
+        submitted=result.ingest.submitted,
+        accepted=result.ingest.accepted,
+        duplicate=result.ingest.duplicate,
+        quarantined=result.ingest.quarantined,
+        as_of=s.as_of,
+        grades=s.grades,
+        lists=s.lists,
+        examples=examples,
+        seconds={k: round(v, 2) for k, v in result.seconds.items()},
+        keys={
+            "operator": operator.token,
+            "relying_party (airlines)": airline.token,
+            f"subject {subject_code}": subject.token,
+        },
+    )
+    if as_json:
+        emit(data)
+    else:
+        out.print(
+            f"[bold]A synthetic city[/]: {residents:,} residents, {data.organisations:,} organisations, "
+            f"{data.agencies} agencies; {s.records:,} records "
+            f"({result.ingest.accepted:,} accepted, {result.ingest.duplicate:,} duplicate, "
+            f"{result.ingest.quarantined:,} quarantined) as of {s.as_of:%Y-%m-%d}"
+        )
+        for scheme_id, dist in s.grades.items():
+            total = sum(dist.values()) or 1
+            out.print(
+                f"  {scheme_id} grades: "
+                + ", ".join(f"{g} {n:,} ({100 * n / total:.1f}%)" for g, n in dist.items()),
+                highlight=False,
+            )
+        for list_id, n in s.lists.items():
+            out.print(f"  on {list_id}: {n:,}", highlight=False)
+        out.print("Subjects to look up:")
+        for label, found in examples.items():
+            out.print(f"  {label}: {', '.join(found)}", highlight=False)
+        out.print("Timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items()))
+        out.print("Keys (shown once):", highlight=False)
+        for label, token in data.keys.items():
+            out.print(f"  {label}: {token}", highlight=False)
+        out.print(
+            f"Try: socialcredit score {subject_code}   |   socialcredit check {subject_code} no-flights",
+            highlight=False,
+        )
+    if not no_serve:
+        import threading
+
+        # the public pages need today's population scan; warm it while the server starts
+        threading.Thread(target=system.scan, name="warm-scan", daemon=True).start()
+        run_server(system, settings.host, port or settings.port)

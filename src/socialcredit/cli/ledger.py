@@ -1,0 +1,215 @@
+"""Records and subjects in, the ledger out: ``ingest``, ``register``, ``export`` (Parquet for
+the engines) and ``rescore`` (the whole population on DuckDB or Spark).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from socialcredit import formats
+from socialcredit.api.models import IngestOut, RegisterOut
+from socialcredit.api.reports import ExportOut, RescoreOut
+from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, parse_at, progress_bar
+from socialcredit.settings import get_settings
+from socialcredit.subjects import SUBJECT_FIELDS
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(help="CSV, JSON Lines or Parquet file of records")],
+    fmt: Annotated[str | None, typer.Option("--format", help="csv, jsonl or parquet")] = None,
+    chunk_size: Annotated[
+        int, typer.Option("--chunk-size", min=1, max=1_000_000, help="Rows per committed chunk")
+    ] = 20_000,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest an agency file. Every row ends accepted, duplicate or quarantined with a reason.
+    Each chunk commits on its own: after a crash, re-running the same file completes it."""
+    system = open_system()
+    try:
+        kind = formats.detect_format(file, fmt)
+        total = formats.count_rows(file, kind) if file.is_file() else None
+        rows = formats.read_rows(file, kind)
+        with progress_bar(f"ingesting {file.name}", total) as p:
+            result = system.ingest(
+                rows,
+                origin=f"file:{file.name}",
+                principal=system.operator(),
+                chunk_size=chunk_size,
+                progress=lambda n: p.advance(p.task_ids[0], n),
+            )
+    except formats.FileRefused as exc:
+        fail(str(exc))
+    if as_json:  # as POST /records answers
+        emit(IngestOut.of(result))
+        return
+    out.print(
+        f"{result.submitted} rows: [green]{result.accepted} accepted[/], "
+        f"{result.duplicate} duplicate, [yellow]{result.quarantined} quarantined[/] "
+        f"(batch {result.batch_id})"
+    )
+    for q in result.quarantine[:20]:
+        out.print(f"  row {q.row_number}: {'; '.join(q.reasons)}", highlight=False)
+    if result.quarantined > 20:
+        out.print(
+            f"  ... {result.quarantined - 20} more quarantined rows are kept with batch {result.batch_id}"
+        )
+
+
+@app.command()
+def register(
+    file: Annotated[Path, typer.Argument(help="CSV, JSON Lines or Parquet file of subjects")],
+    fmt: Annotated[str | None, typer.Option("--format", help="csv, jsonl or parquet")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register subjects (code, name, sex, district, legal_representative, representative_since):
+    each row is added, updated, unchanged or quarantined with a reason."""
+    system = open_system()
+    try:
+        rows = formats.read_rows(file, fmt, SUBJECT_FIELDS)
+        result = system.register_rows(rows, principal=system.operator())
+    except formats.FileRefused as exc:
+        fail(str(exc))
+    if as_json:  # as POST /subjects answers
+        emit(RegisterOut.of(result))
+        return
+    out.print(
+        f"{result.submitted} subjects: {result.added} added, {result.updated} updated, "
+        f"{result.unchanged} unchanged, {result.quarantined} quarantined"
+    )
+    for q in result.quarantine[:20]:
+        out.print(f"  row {q.row_number}: {'; '.join(q.reasons)}", highlight=False)
+
+
+@app.command("export")
+def export_ledger_cmd(
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="Directory to write: an earlier export of this ledger there gets the records since"
+        ),
+    ],
+    full: Annotated[
+        bool, typer.Option("--full", help="Rewrite the whole export, not only the records since the last")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the ledger as a Parquet dataset partitioned by year of occurrence, with the subjects and
+    a manifest (counts, chain head), for `socialcredit rescore` and Spark jobs.
+    Into an earlier export of the same ledger, only the records appended since are written."""
+    from socialcredit.engines.export import export_ledger, prior_export
+
+    system = open_system()
+    total = system.store.head("records")[0]
+    earlier = None if full else prior_export(system.store, directory, total)
+    todo = total - (int(earlier["chain_count"]) if earlier else 0)
+    try:
+        with progress_bar(f"exporting to {directory}", todo) as p:
+            result = export_ledger(
+                system.store,
+                directory,
+                progress=lambda n: p.advance(p.task_ids[0], n),
+                clock=system.clock,
+                full=full,
+            )
+    except (FileExistsError, NotADirectoryError, PermissionError) as exc:
+        fail(f"DIRECTORY: {exc}")
+    if as_json:
+        emit(ExportOut.of(result))
+    else:
+        how = (
+            f"wrote {result.appended:,} records"
+            if result.appended == result.records
+            else f"appended the {result.appended:,} records since the last export "
+            f"(generation {result.generation})"
+        )
+        out.print(
+            f"{how}: {result.records:,} records and {result.subjects:,} subjects in {result.directory} "
+            f"(years {', '.join(map(str, result.years)) or 'none'}; chain head {result.chain_head[:16]}) "
+            f"in {result.seconds:.1f}s",
+            highlight=False,
+        )
+
+
+@app.command()
+def rescore(
+    engine: Annotated[
+        str, typer.Option(help="duckdb (embedded) or spark (local mode or spark-submit)")
+    ] = "duckdb",
+    at: Annotated[str | None, typer.Option(help="Score as of this date/time (default: now)")] = None,
+    source: Annotated[
+        Path | None, typer.Option("--from", help="An export directory (default: export the ledger first)")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Where to write the scores (default: in the export)")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rescore the whole population under every scored scheme on DuckDB or Spark; write every
+    subject's score and grade as Parquet and print the grade distribution per scheme."""
+    from socialcredit import engines
+    from socialcredit.engines.export import export_ledger
+
+    if engine not in ("duckdb", "spark"):
+        fail(f"--engine: {engine!r} is not one of duckdb, spark")
+    as_of = parse_at(at)
+    system = open_system()
+    as_of = as_of or system.clock()
+    if source is not None:
+        try:
+            engines.read_manifest(source)
+        except (FileNotFoundError, ValueError) as exc:
+            fail(f"--from: {exc} (run `socialcredit export DIR` first)")
+    steps = 3 if source is not None else 4
+    with progress_bar(f"rescoring on {engine}", steps) as p:
+        task = p.task_ids[0]
+        if source is None:
+            source = get_settings().home / "export"
+            export_ledger(system.store, source, clock=system.clock)
+            p.advance(task)
+        target = output or source / ("scores.parquet" if engine == "duckdb" else "scores-spark")
+        try:
+            runner = engines.engine(engine)
+        except ImportError as exc:
+            fail(f"--engine spark needs `pip install 'socialcredit[spark]'` and Java 17: {exc}")
+        result = engines.rescore(
+            runner,
+            source,
+            system.registry.scored(),
+            as_of,
+            target,
+            list_schemes=list(system.registry.schemes.values()),
+            progress=lambda _stage: p.advance(task),
+            holidays=system.holidays,
+        )
+        runner.close()
+    if as_json:
+        emit(RescoreOut.of(result))
+        return
+    out.print(
+        f"rescored {result.subjects:,} subjects ({result.records:,} records) on {result.engine} as of "
+        f"{result.as_of:%Y-%m-%d %H:%M} in {result.seconds:.1f}s; scores in {result.output}"
+        + (f", list entries in {result.lists_output}" if result.lists_output else ""),
+        highlight=False,
+    )
+    for list_id, by_status in result.lists.items():
+        held = result.suspended.get(list_id)
+        out.print(
+            f"  list {list_id}: "
+            + ", ".join(f"{k} {n:,}" for k, n in by_status.items())
+            + (f" ({held:,} suspended by an open objection)" if held else ""),
+            highlight=False,
+        )
+    for what, why in {**result.skipped, **result.lists_refused}.items():
+        out.print(f"  not rescored: {what}: {why}", highlight=False)
+    for scheme_id, by_kind in result.grades.items():
+        for kind, dist in by_kind.items():
+            total = sum(dist.values()) or 1
+            out.print(
+                f"  {scheme_id} ({kind}): "
+                + ", ".join(f"{g} {n:,} ({100 * n / total:.1f}%)" for g, n in dist.items()),
+                highlight=False,
+            )

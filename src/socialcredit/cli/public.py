@@ -1,0 +1,114 @@
+"""``socialcredit public ...``: what the public sees (a list's published fields, a lookup where
+the schemes allow it, the transparency report, the sources' accuracy), from the same service
+methods as the API's ``/public`` routes and the portal's public pages.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from socialcredit.api.models import PublicListOut, PublicLookupOut, SourcesOut, TransparencyOut
+from socialcredit.cli.common import JsonOpt, app, emit, open_system, out
+
+public_app = typer.Typer(
+    help="What the public sees: lists, lookups, the transparency report.", no_args_is_help=True
+)
+app.add_typer(public_app, name="public")
+
+
+@public_app.command("list")
+def public_list(
+    list_id: Annotated[
+        str, typer.Argument(help="scheme/list, e.g. court-dishonest-debtors/dishonest-debtors")
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """A public list with exactly its published fields."""
+    system = open_system()
+    rows = system.public_list(list_id)
+    if as_json:
+        emit(PublicListOut.of_rows(rows))
+        return
+    if not rows:
+        out.print("(no entries in force)")
+        return
+    t = Table(*rows[0].keys())
+    for r in rows:
+        t.add_row(*("" if v is None else str(v) for v in r.values()))
+    out.print(t)
+
+
+@public_app.command("lookup")
+def public_lookup(
+    code: Annotated[str, typer.Argument(help="An identity code")], as_json: JsonOpt = False
+) -> None:
+    """What the public may see of a subject by code (organisations by default)."""
+    system = open_system()
+    found = system.public_lookup(code)
+    if as_json:
+        emit(PublicLookupOut.model_validate(found))
+        return
+    out.print(f"{found['code']} {found['name'] or ''} ({found['kind']})", highlight=False)
+    for r in found["records"]:
+        out.print(f"  {r['occurred_on']} {r['title']} ({r['source']})", highlight=False)
+    for e in found["lists"]:
+        out.print(f"  on {e['title']} since {e['since']} until {e['planned_end']}", highlight=False)
+
+
+@public_app.command("transparency")
+def public_transparency(as_json: JsonOpt = False) -> None:
+    """The transparency report: lists, measures applied, objections, sources, score gaps."""
+    system = open_system()
+    report = system.transparency()
+    if as_json:
+        emit(TransparencyOut.model_validate(report))
+        return
+    out.print(
+        f"[bold]Transparency report[/] as of {report['as_of']:%Y-%m-%d %H:%M} UTC: "
+        f"{report['subjects']:,} subjects, {report['records']:,} records"
+    )
+    for k, v in report["lists"].items():
+        out.print(f"  on {k}: {v:,}", highlight=False)
+    for k, v in report["measures_applied"].items():
+        out.print(f"  {k}: " + ", ".join(f"{a} {n:,}" for a, n in v.items()), highlight=False)
+    o = report["objections"]
+    out.print(
+        f"  objections: {o['filed']} filed, {o['upheld']} upheld, {o['rejected']} rejected, "
+        f"{o['open']} open, {o['overdue']} overdue; median {o['median_days_to_decide']} days to decide",
+        highlight=False,
+    )
+    for a in report["source_accuracy"]:
+        out.print(f"  source {a['source']}: {a['overturned']}/{a['records']} overturned", highlight=False)
+    for scheme_id, groups in report["scores_by_district"].items():
+        out.print(
+            f"  {scheme_id} by district: " + ", ".join(f"{g} {v['mean']}" for g, v in groups.items()),
+            highlight=False,
+        )
+    for scheme_id, groups in report["scores_by_age_band"].items():
+        out.print(
+            f"  {scheme_id} by age band: " + ", ".join(f"{g} {v['mean']}" for g, v in groups.items()),
+            highlight=False,
+        )
+
+
+@public_app.command("sources")
+def public_sources(as_json: JsonOpt = False) -> None:
+    """Each data source's accuracy: share of its records overturned on objection."""
+    system = open_system()
+    rows = system.source_accuracy()
+    if as_json:
+        emit(SourcesOut.of(rows))
+        return
+    t = Table("source", "records", "overturned", "share", "median days to correct")
+    for a in rows:
+        t.add_row(
+            a.source,
+            f"{a.records:,}",
+            str(a.overturned),
+            f"{100 * a.overturned_share:.2f}%",
+            "" if a.median_days_to_correct is None else f"{a.median_days_to_correct:.1f}",
+        )
+    out.print(t)

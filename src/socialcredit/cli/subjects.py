@@ -1,0 +1,108 @@
+"""A subject's answers: ``score`` (every score explained record by record, and the list
+entries) and ``check`` (the relying party's question, exit 0 allow, 1 deny).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from socialcredit.api.models import DecisionOut, SubjectOut
+from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, parse_at, valid_code
+from socialcredit.scoring.result import signed_points
+from socialcredit.service import NotFound
+
+
+@app.command()
+def score(
+    code: Annotated[str, typer.Argument(help="Resident ID number or Unified Social Credit Code")],
+    at: Annotated[str | None, typer.Option(help="Score as of this date/time (default: now)")] = None,
+    scheme: Annotated[str | None, typer.Option(help="Only this scheme")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A subject's scores and grades, each explained record by record, and its list entries."""
+    c = valid_code(code)
+    system = open_system()
+    if scheme is not None and scheme not in system.registry.schemes:
+        fail(f"--scheme: no scheme {scheme!r} (have: {', '.join(system.registry.schemes)})")
+    view = system.read(c.value, system.operator(), purpose="command line: score", as_of=parse_at(at))
+    scores = [s for s in view.scores.values() if scheme is None or s.scheme == scheme]
+    if as_json:  # as GET /subjects/{code} answers an operator
+        emit(
+            SubjectOut.of(dataclasses.replace(view, scores={s.scheme: s for s in scores}), mask_others=False)
+        )
+        return
+    out.print(f"[bold]{view.code}[/] ({view.kind}) as of {view.as_of:%Y-%m-%d %H:%M} UTC", highlight=False)
+    for s in scores:
+        if s.kind == "tier":
+            title = f"{s.scheme}: rated {s.grade} (a tier model: no points; records it read below)"
+        else:
+            title = f"{s.scheme}: {s.score} points, grade {s.grade}"
+        t = Table(title=title, title_justify="left")
+        for col in ("occurred", "item", "source", "points", "counts until", "record"):
+            t.add_column(col)
+        if s.start is not None:
+            start = "base" if s.kind == "points" else "minimum (the factors add to it)"
+            t.add_row("", start, "", str(s.start), "", "")
+        for f in s.factors:
+            state = f"weight {f.weight:g}" if f.enabled else "off"
+            t.add_row("", f"factor {f.title} ({state}): value {f.value:g}", "", f"{f.points:.2f}", "", "")
+        # a clamp or a rounding is a line of its own, set apart, right after the lines it adjusts
+        # (a factor model's records add to their factors' values, not to the score)
+        adjustments = [("", a.text, "", signed_points(a.points), "", "") for a in s.adjustments]
+        for row in adjustments if s.kind == "factor" else ():
+            t.add_row(*row, style="italic")
+        for line in s.contributions:
+            t.add_row(
+                line.occurred_on.isoformat(),
+                line.title,
+                line.source,
+                f"{line.points:+d}",
+                line.counts_until.isoformat(),
+                line.record_id[:12],
+            )
+        for row in adjustments if s.kind == "points" else ():
+            t.add_row(*row, style="italic")
+        out.print(t)
+        for r in s.reasons:
+            out.print(f"  reason: {r.text}", highlight=False)
+    for e in view.entries:
+        via = f" via {e.via}" if e.via else ""
+        out.print(
+            f"list {e.qualified_id}{via}: {e.status} since {e.since}, planned end {e.planned_end}"
+            + (f", ended {e.ended_on} ({e.end_reason})" if e.ended_on else ""),
+            highlight=False,
+        )
+
+
+@app.command()
+def check(
+    code: Annotated[str, typer.Argument(help="The subject's identity code")],
+    measure: Annotated[str, typer.Argument(help="Measure id, e.g. no-flights")],
+    purpose: Annotated[
+        str, typer.Option(help="Why you ask (written to the audit log)")
+    ] = "command line check",
+    as_json: JsonOpt = False,
+) -> None:
+    """The relying party's question: may CODE receive MEASURE now? Exit 0 allow, 1 deny."""
+    c = valid_code(code)
+    system = open_system()
+    try:
+        d = system.check(c.value, measure, system.operator(), purpose=purpose)
+    except NotFound as exc:
+        fail(f"MEASURE: {exc} (have: {', '.join(sorted(system.registry.measures()))})")
+    if as_json:  # as POST /decisions answers
+        emit(DecisionOut.of(d))
+    else:
+        colour = "green" if d.allowed else "red"
+        out.print(f"[bold {colour}]{d.answer.upper()}[/] {d.measure} for {d.subject}", highlight=False)
+        for r in d.reasons:
+            out.print(f"  - {r.text}", highlight=False)
+            if r.legal_basis:
+                out.print(f"    legal basis: {r.legal_basis}", highlight=False)
+            if r.how_to_resolve and not d.allowed:
+                out.print(f"    to resolve: {r.how_to_resolve}", highlight=False)
+    raise typer.Exit(0 if d.allowed else 1)

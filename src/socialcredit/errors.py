@@ -1,0 +1,87 @@
+"""One exception root for everything the system refuses on purpose.
+
+Why: an adapter must tell a refusal (the caller's to fix: a bad field, a missing thing, a key
+that may not) from a bug. Mapping every ``ValueError`` to 422 hid bugs as client errors, since
+Python raises ``ValueError`` for mistakes of ours too. Here every deliberate refusal is a
+:class:`SocialCreditError` carrying the HTTP status it means and, where one is at fault, the
+field; the API answers each with that status in its one error shape, the portal with its error
+page, the command line with one line and exit status 2; anything else is a bug, logged and
+answered 500 (docs/decisions/0030-one-error-root-and-cli-package.md).
+
+The tree is small, as python-stdnum's is, and callers catch a base:
+
+- :class:`Refused` (422): a value the rules refuse; :class:`Conflict` (409) when it is the
+  current state of a case or a key that refuses the step (already open, no longer under review).
+- :class:`NotFound` (404), :class:`Unauthenticated` (401), :class:`AccessDenied` (403).
+
+The modules' own errors keep their names and derive from these (``codes.CodeError``,
+``ledger.RowError``, ``schemes.loader.SchemeError``, ``formats.FileRefused``, ...).
+:class:`Refused` is also a ``ValueError`` and :class:`NotFound` a ``LookupError``, as before, so
+callers that caught those keep working and a pydantic validator calling a check still turns its
+refusal into a validation error; adapters look for this root first.
+
+>>> str(Refused("must be 1 to 4000 characters", field="statement"))
+'statement: must be 1 to 4000 characters'
+>>> Conflict("objection obj-1 is rejected, not under review", field="objection_id").status
+409
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = ["AccessDenied", "Conflict", "NotFound", "Refused", "SocialCreditError", "Unauthenticated"]
+
+
+class SocialCreditError(Exception):
+    """A deliberate refusal: ``status`` is the HTTP status it means, ``field`` the field at fault
+    (if one is), ``message`` what is wrong with it. ``str()`` is ``"field: message"``, the line a
+    person reads, which names only what was refused and why, never data about anyone."""
+
+    status: ClassVar[int] = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.message = message
+        self.field = field
+
+    def describe(self) -> str:
+        """The line an API client or a portal user reads: ``str()``, unless a kind of refusal
+        words it for them (:class:`AccessDenied`, ``codes.CodeError``)."""
+        return str(self)
+
+
+class Refused(SocialCreditError, ValueError):
+    """A value the rules refuse (422): a field out of bounds, a record that may not be restored,
+    an invalid code, a malformed file."""
+
+    status = 422
+
+
+class Conflict(Refused):
+    """The current state refuses the step (409): a case no longer under review, one about the
+    same thing still open, a key already expired."""
+
+    status = 409
+
+
+class NotFound(SocialCreditError, LookupError):
+    """The thing asked for does not exist (404), reported without leaking anything else."""
+
+    status = 404
+
+
+class Unauthenticated(SocialCreditError):
+    """No key, or a key that is unknown, revoked or expired (401)."""
+
+    status = 401
+
+
+class AccessDenied(SocialCreditError):
+    """The key is valid but its role (or its holder) may not do this (403); the message says what
+    it may not do (``"decide objections"``)."""
+
+    status = 403
+
+    def describe(self) -> str:
+        return f"your key may not {self}"
