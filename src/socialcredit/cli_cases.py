@@ -101,16 +101,20 @@ def cases_list(
 
 @cases_app.command("overdue")
 def cases_overdue(as_json: JsonOpt = False) -> None:
-    """Open cases past a deadline: what is late and since when. Exit 1 if any."""
+    """What is late: open cases past a deadline, and listings whose removal was reported after it
+    was due (SPC Art. 10: 3 working days from the removal ground). Exit 1 if any."""
     system = open_system()
     late = system.overdue(principal=system.operator())
+    removals = system.late_removals(principal=system.operator())
     if as_json:
-        emit([{**_case_dict(c), "late": why} for c, why in late])
+        emit([{**_case_dict(c), "late": why} for c, why in late] + [r.as_dict() for r in removals])
     else:
         for c, why in late:
             out.print(f"[red]{c.kind} {c.id}[/] ({c.subject}): {'; '.join(why)}", highlight=False)
-        out.print(f"{len(late)} overdue")
-    raise typer.Exit(1 if late else 0)
+        for r in removals:
+            out.print(f"[red]late removal[/] {r.list_id} ({r.subject}): {'; '.join(r.late)}", highlight=False)
+        out.print(f"{len(late) + len(removals)} overdue")
+    raise typer.Exit(1 if late or removals else 0)
 
 
 @cases_app.command("notices")
@@ -300,7 +304,8 @@ def public_lookup(
     for r in found["records"]:
         out.print(f"  {r['occurred_on']} {r['title']} ({r['source']})", highlight=False)
     for e in found["lists"]:
-        out.print(f"  on {e['title']} since {e['since']} until {e['planned_end']}", highlight=False)
+        until = e["planned_end"] or "a removal ground (no fixed end)"
+        out.print(f"  on {e['title']} since {e['since']} until {until}", highlight=False)
 
 
 @public_app.command("transparency")
@@ -326,7 +331,10 @@ def public_transparency(as_json: JsonOpt = False) -> None:
         highlight=False,
     )
     for a in report["source_accuracy"]:
-        out.print(f"  source {a['source']}: {a['overturned']}/{a['records']} overturned", highlight=False)
+        late = f", {a['removed_late']}/{a['removals']} removals late" if a["removals"] else ""
+        out.print(
+            f"  source {a['source']}: {a['overturned']}/{a['records']} overturned{late}", highlight=False
+        )
     for scheme_id, groups in report["scores_by_district"].items():
         out.print(
             f"  {scheme_id} by district: " + ", ".join(f"{g} {v['mean']}" for g, v in groups.items()),
@@ -341,13 +349,23 @@ def public_transparency(as_json: JsonOpt = False) -> None:
 
 @public_app.command("sources")
 def public_sources(as_json: JsonOpt = False) -> None:
-    """Each data source's accuracy: share of its records overturned on objection."""
+    """Each data source's accuracy: share of its records overturned on objection, and how many of
+    the removals it reported came after they were due (and the median days late)."""
     system = open_system()
     rows = system.source_accuracy()
     if as_json:
         emit([dataclasses.asdict(a) for a in rows])
         return
-    t = Table("source", "records", "overturned", "share", "median days to correct")
+    t = Table(
+        "source",
+        "records",
+        "overturned",
+        "share",
+        "median days to correct",
+        "removals",
+        "reported late",
+        "median days late",
+    )
     for a in rows:
         t.add_row(
             a.source,
@@ -355,6 +373,9 @@ def public_sources(as_json: JsonOpt = False) -> None:
             str(a.overturned),
             f"{100 * a.overturned_share:.2f}%",
             "" if a.median_days_to_correct is None else f"{a.median_days_to_correct:.1f}",
+            str(a.removals),
+            str(a.removed_late),
+            "" if a.median_days_late is None else f"{a.median_days_late:.1f}",
         )
     out.print(t)
 

@@ -204,13 +204,18 @@ class EntryOut(BaseModel):
     status: str
     noticed_on: dt.date
     since: dt.date
-    planned_end: dt.date
+    planned_end: dt.date | None = Field(description="None: no fixed period, until a removal ground")
     ended_on: dt.date | None
     end_reason: str | None
     removal_due: dt.date | None
+    days_late: int = Field(0, description="Days its removal was reported after removal_due")
     grounds: list[str]
+    extended_by: str | None = Field(None, description="The decision record that extended the period")
     legal_basis: str | None
     via: str | None
+    revised: str | None = Field(
+        None, description="What a correction of the rules changed in this entry, and why (decision 0028)"
+    )
 
     @classmethod
     def of(cls, e: ListEntry) -> EntryOut:
@@ -225,9 +230,12 @@ class EntryOut(BaseModel):
             ended_on=e.ended_on,
             end_reason=e.end_reason,
             removal_due=e.removal_due,
+            days_late=e.days_late,
             grounds=list(e.grounds),
+            extended_by=e.extended_by,
             legal_basis=e.legal_basis,
             via=e.via,
+            revised=e.revised,
         )
 
 

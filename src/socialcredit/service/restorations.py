@@ -11,6 +11,7 @@ import secrets
 from socialcredit import access, codes, ledger
 from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import Restoration, restoration_eligible_from
+from socialcredit.rules.days import day_of
 from socialcredit.service.base import NotFound
 from socialcredit.service.duties import Duties
 
@@ -48,7 +49,7 @@ class Restorations(Duties):
             if not 1 <= len(text.strip()) <= 4000:
                 raise ValueError(f"{name}: required (1 to 4000 characters): the national measures ask for it")
         eligible = restoration_eligible_from(record.occurred_on, item.severity)
-        if self.clock().date() < eligible:
+        if day_of(self.clock()) < eligible:
             raise ValueError(
                 f"record_id: a {item.severity} record may be restored from {eligible.isoformat()} "
                 "(minimum publication period)"

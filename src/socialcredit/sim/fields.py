@@ -2,7 +2,10 @@
 
 The simulator compiles a scheme into arrays and walks a population month by month. It models
 records as reported on the day they occur and lists' removal as taking effect on the day of
-fulfilment, so a removal's working-day deadline changes none of its figures. It runs points and
+fulfilment, so a removal's working-day deadline changes none of its figures; its extension
+decisions state years it chooses (``compiled_lists.stated_years``), not read from details
+(``Extension.years_field``), and what a revision says of a replaced version explains entries,
+never changes them. It runs points and
 factor models (``sim/scorers.py``), with decay (each decaying record's whole-point steps scheduled
 on their days); an opt-in scheme scores the share of persons its
 ``enrolment`` setting says joined. What it cannot yet compute it refuses by name rather than
@@ -21,6 +24,7 @@ from socialcredit.rules.fields import (
     DUE_PROCESS,
     INERT,
     INGEST,
+    REVISION,
     SCORING,
     Declaration,
     model_kind_refusal,
@@ -28,7 +32,7 @@ from socialcredit.rules.fields import (
 from socialcredit.schemes.model import TierModel
 
 _REFUSED: set[str] = set()
-_INERT = INERT | {"Removal.within_working_days", "Measure.implemented_by"}
+_INERT = INERT | REVISION | {"Removal.within_working_days", "Measure.implemented_by", "Extension.years_field"}
 _TIERS = ("TierModel.", "Tier.", "TierRule.", "Condition.", "Selector.")
 _READ = frozenset(
     f for f in (SCORING | DECIDING | DUE_PROCESS | INGEST) - _REFUSED - _INERT if not f.startswith(_TIERS)

@@ -261,7 +261,9 @@ def pending_notices(key: CurrentKey, system: SystemDep) -> NoticesOut:
 
 @router.get("/overdue", operation_id="overdue", response_model=OverdueOut)
 def overdue(key: CurrentKey, system: SystemDep) -> OverdueOut:
-    """Open cases past a deadline (operators)."""
+    """What is late (operators): open cases past a deadline, then list entries whose removal was
+    reported after it was due (``kind: late removal``), each with what is late."""
     late = system.overdue(principal=key)
     data = [{**CaseOut.of(c).model_dump(mode="json"), "late": why} for c, why in late]
+    data += [r.as_dict() for r in system.late_removals(principal=key)]
     return OverdueOut(data=data, count=len(data))
