@@ -49,10 +49,14 @@ from socialcredit.engines.duck import DuckDBEngine  # noqa: E402
 from socialcredit.engines.listing import REPRESENTATIVE_SCHEMA  # noqa: E402
 from socialcredit.engines.relational import SUBJECT_SCHEMA  # noqa: E402
 from socialcredit.engines.suspending import OBJECTION_SCHEMA  # noqa: E402
+from socialcredit.rules import days  # noqa: E402
 from socialcredit.schemes.loader import shipped_scheme  # noqa: E402
 from socialcredit.schemes.model import Scheme  # noqa: E402
 
 AS_OF = dt.datetime(2026, 10, 31, 23, 59, 59)
+TODAY = days.day_of(AS_OF)
+"""The day the rules count at ``AS_OF``: days are days in China (``rules.days``), so the floors
+age records from it as the engines do."""
 WINDOW_DAYS = 3 * 365
 HALF_LIVES = (180, 365, 730)
 CHUNK = 5_000_000
@@ -110,7 +114,7 @@ def generate(directory: Path, subjects: int, records: int, scheme: Scheme, seed:
     items = [i.code for i in scheme.items if i.points and "person" in i.subjects]
     weights = np.array([max(i.base_rate_per_year, 0.01) for i in scheme.items if i.code in items])
     weights = weights / weights.sum()
-    start = np.datetime64(AS_OF.date(), "D") - WINDOW_DAYS
+    start = np.datetime64(TODAY, "D") - WINDOW_DAYS
     writer = pq.ParquetWriter(directory / "records" / "part-0.parquet", BENCH_SCHEMA)
     item_codes = pa.array(items, pa.string())
     for part, lo in enumerate(range(0, records, CHUNK)):
@@ -211,10 +215,10 @@ def floor_duckdb(
         f"""
         COPY (
           SELECT r.{key},
-                 SUM(FLOOR(i.points * POW(0.5, (DATE '{AS_OF.date()}' - r.occurred_on) / i.hl) + 0.5))
+                 SUM(FLOOR(i.points * POW(0.5, (DATE '{TODAY}' - r.occurred_on) / i.hl) + 0.5))
                    AS total
           FROM read_parquet('{directory}/records/*.parquet') r JOIN items i ON r.item = i.item
-          WHERE (DATE '{AS_OF.date()}' - r.occurred_on) BETWEEN 0 AND i.days - 1
+          WHERE (DATE '{TODAY}' - r.occurred_on) BETWEEN 0 AND i.days - 1
           GROUP BY r.{key}
         ) TO '{out}' (FORMAT parquet)
         """
@@ -242,7 +246,7 @@ def pandas_merge(directory: Path, scheme: Scheme, out: Path, chunk: int) -> floa
 
     def sums(df: pd.DataFrame) -> pd.Series:
         m = df.merge(items, on="item")
-        age = (pd.Timestamp(AS_OF.date()) - pd.to_datetime(m["occurred_on"])).dt.days
+        age = (pd.Timestamp(TODAY) - pd.to_datetime(m["occurred_on"])).dt.days
         m = m[(age >= 0) & (age < m["days"])]
         age = age[m.index]
         m = m.assign(c=np.floor(m["points"] * np.power(0.5, age / m["hl"]) + 0.5))

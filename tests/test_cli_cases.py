@@ -203,3 +203,29 @@ def test_holiday_calendar_moves_deadlines(env: Path) -> None:  # noqa: F811
     (env / "home" / "holidays.txt").write_text("not-a-date\n")
     bad = run("cases", "list")
     assert bad.exit_code == 2 and "holidays: holidays line 1" in bad.stderr
+
+
+def test_a_late_removal_is_overdue_and_counts_against_its_source(env: Path) -> None:  # noqa: F811
+    """SPC Provisions, Art. 10: removal "within 3 working days of any of: (1) all obligations
+    performed; ...". A performance on Friday 30 October 2026 reported on 10 November was due by
+    Wednesday 4 November: ``cases overdue`` says so (exit 1) and ``public sources`` counts it
+    against the court (median days late)."""
+    f = env / "late.jsonl"
+    rows = [
+        {"subject": P, "item": "court.dishonest.able-but-refuses", "source": "court",
+         "source_record_id": "c-1", "occurred_on": "2026-03-02", "reported_at": "2026-03-02T02:00:00"},
+        {"subject": P, "item": "court.fulfilment.performed", "source": "court", "source_record_id": "c-2",
+         "occurred_on": "2026-10-30", "reported_at": "2026-11-10T02:00:00"},
+    ]  # fmt: skip
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert jrun("ingest", str(f))["accepted"] == 2
+    late = run("cases", "overdue", "--json")
+    assert late.exit_code == 1
+    [row] = json.loads(late.stdout)["data"]
+    assert (row["kind"], row["subject"], row["removal_due"], row["days_late"]) == (
+        "late removal", P, "2026-11-04", 6
+    )  # fmt: skip
+    text = run("cases", "overdue")
+    assert "late removal" in text.stdout and "6 days late" in text.stdout
+    court = {s["source"]: s for s in jrun("public", "sources")["data"]}["court"]
+    assert (court["removals"], court["removed_late"], court["median_days_late"]) == (1, 1, 6.0)

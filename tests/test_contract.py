@@ -34,6 +34,7 @@ from socialcredit.engines.base import Engine, rescore
 from socialcredit.engines.duck import DuckDBEngine
 from socialcredit.engines.export import export_ledger
 from socialcredit.lists import entries_for
+from socialcredit.rules import days
 from socialcredit.schemes import shipped_registry
 from socialcredit.schemes.model import Scheme
 from socialcredit.scoring import scores_for
@@ -160,7 +161,7 @@ def _simulate(
 def _per_subject(run: Run, t: int) -> tuple[dict[int, tuple[int, str] | None], dict[int, set[str]]]:
     """Scores and the lists in force per subject at the end of month ``t``, per subject."""
     w = run.sim.world
-    at = dt.datetime.combine(dt.date.fromordinal(int(run.sim.days[t])), dt.time(23, 59, 59))
+    at = days.end_of(dt.date.fromordinal(int(run.sim.days[t])))  # the day's last second in China
     reps = {
         int(o): int(run.pop.representative[o - run.pop.n_persons])
         for o in range(run.pop.n_persons, run.pop.n)
@@ -235,8 +236,7 @@ def _engine_rows(
 ) -> tuple[dict[str, tuple[int, str]], dict[str, set[str]]]:
     """The history ingested, exported and rescored at the end of the last month."""
     w = run.sim.world
-    end = dt.date.fromordinal(int(run.sim.days[MONTHS - 1]))
-    at = dt.datetime.combine(end, dt.time(23, 59, 59))
+    at = days.end_of(dt.date.fromordinal(int(run.sim.days[MONTHS - 1])))  # the last second of it in China
     store = Store(f"sqlite:///{root / 'ledger.db'}")
     try:
         system = System(store, w.registry, clock=lambda: at + dt.timedelta(days=1))

@@ -24,6 +24,7 @@ from socialcredit.engines.base import Engine, rescore
 from socialcredit.engines.duck import DuckDBEngine
 from socialcredit.engines.export import export_ledger
 from socialcredit.ledger import Record
+from socialcredit.rules import days
 from socialcredit.schemes import shipped_registry
 from socialcredit.schemes.model import PointsModel, Scheme
 from socialcredit.scoring import scores_for
@@ -460,9 +461,9 @@ def test_decay_timeline_matches_score_points_every_day() -> None:
         value = scheme.model.base if scheme.model else 0
         changes = dict((d, v) for d, v, _g in timeline)
         day = start
-        while day <= until.date():
+        while day <= days.day_of(until):
             value = changes.get(day, value)
-            at = dt.datetime.combine(day, dt.time(23, 59, 59))
+            at = days.end_of(day)  # the end of the day in China, where the days are counted
             assert score_points(code, recs, scheme, at).score == value, (code, day)
             day += dt.timedelta(days=1)
 

@@ -150,8 +150,10 @@ def row_builder(rows: list[dict[str, Any]], prefix: str) -> Callable[..., dict[s
 
 
 def _histories(persons: list[str], orgs: list[str]) -> list[dict[str, Any]]:
-    """Hand-made listing and enrolment histories: extensions, expiry on the boundary day,
-    fulfilment, re-listing, a listing withdrawn after MID, enrolments withdrawn and moved."""
+    """Hand-made listing and enrolment histories: further grounds, expiry on the boundary day,
+    fulfilment, re-listing, a listing withdrawn after MID, the court's periods by ground, its
+    extension decisions (once, of a fixed period only, not after it ended), its early removal, a
+    removal reported late, a day boundary in China, enrolments withdrawn and moved."""
     rows: list[dict[str, Any]] = []
     add = row_builder(rows, "hist")
 
@@ -199,7 +201,22 @@ def _histories(persons: list[str], orgs: list[str]) -> list[dict[str, Any]]:
     add(o[1], "customs.violation", "2026-10-25", "2026-10-25T10:00:00")  # noticed, not yet in effect
     add(o[1], paid, "2025-03-01", "2025-03-01T10:00:00")  # removes nothing on this list
     add(o[2], evade, "2025-06-01", "2025-06-01T10:00:00")
-    add(o[2], "court.fulfilment.creditor-request", "2025-09-01", "2025-09-01T10:00:00")
+    add(o[2], "court.fulfilment.creditor-request", "2025-09-01", "2025-09-01T10:00:00")  # Art. 10: not (3)
+    add(o[2], "court.decision.early-removal", "2025-10-01", "2025-10-09T10:00:00")  # Art. 2: early
+    # the court's list by its provisions (scheme version 2): a decision on 29 February, reported
+    # at 17:00 UTC (1 March in China), extended once by 3 years and a second time in vain; a
+    # ground (1) listing removed by Art. 10(4) reported late; an extension of a listing on
+    # ground (1), which has no period to extend; an extension after the period ended
+    extend = "court.decision.extension"
+    add(p[18], "court.dishonest.breaks-spending-restriction", "2024-02-29", "2024-02-29T17:00:00")
+    add(p[18], extend, "2025-01-10", "2025-01-13T09:00:00", details={"extension_years": 3})
+    add(p[18], extend, "2025-02-10", "2025-02-13T09:00:00", details={"extension_years": 1})
+    add(p[19], refuse, "2023-06-01", "2023-06-01T09:00:00")
+    add(p[19], extend, "2023-07-01", "2023-07-03T09:00:00", details={"extension_years": 2})
+    add(p[19], "court.removal.no-assets-found", "2025-04-03", "2025-05-20T09:00:00")  # 31 days late
+    add(p[19], "court.dishonest.refuses-settlement", "2023-09-01", "2023-09-04T09:00:00")  # not ended
+    add(p[19], "court.removal.enforcement-ended", "2025-06-02", "2025-06-03T09:00:00")  # by Art. 10(7)
+    add(p[19], extend, "2025-09-10", "2025-09-11T09:00:00", details={"extension_years": 1})  # ended
     # enrolment: withdrawn, moved to another person, and given twice
     for k in range(9, 14):
         add(p[k], "identity.verified", "2024-01-01", "2024-01-02T10:00:00")
@@ -505,14 +522,18 @@ def test_the_lists_are_exercised(entries: dict[dt.datetime, list[Entry]]) -> Non
     assert any((e[9] or "").startswith("fulfilled") for e in entries[END])
     court = "court-dishonest-debtors/dishonest-debtors"  # Art. 10: within 3 working days
     due = [
-        (e[8], e[COL["removal_due"]])
+        (e[COL["planned_end"]] - dt.timedelta(days=1), e[COL["removal_due"]])
         for e in entries[END]
-        if e[COL["removal_due"]] is not None and e[0] == court
+        if e[COL["removal_due"]] is not None and e[0] == court and e[COL["status"]] == "expired"
     ]
-    assert due and all(e[COL["removal_due"]] is None for e in entries[END] if e[8] is None), (
-        "a deadline only once ended"
+    assert due and all(
+        e[COL["removal_due"]] is None for e in entries[END] if e[COL["status"]] in ("active", "pending")
+    ), "a deadline only once ended or expired"
+    assert any(d != add_working_days(last, 3) for last, d in due), "a removal deadline across a holiday"
+    assert any(e[COL["planned_end"]] is None for e in entries[END] if e[0] == court), "no fixed period"
+    assert any(e[COL["ended_on"]] > e[COL["removal_due"]] for e in entries[END] if e[COL["ended_on"]]), (
+        "a removal reported late"
     )
-    assert any(d != add_working_days(ended, 3) for ended, d in due), "a removal deadline across a holiday"
     assert entries[MID] != [e for e in entries[END] if e[5] <= MID.date()]
 
 
@@ -615,7 +636,7 @@ def test_rescore_writes_every_model_and_list(
 @pytest.mark.parametrize("n", [0, 1, 3, 10])
 def test_removal_deadlines_are_the_cores_working_days(n: int) -> None:
     """The calendar join (``listing._removal_due``) against ``add_working_days`` for every day of
-    three years as the day an entry ended, with the dense holidays, ``n`` working days."""
+    three years as the day a deadline counts from, with the dense holidays, ``n`` working days."""
     from socialcredit.engines import listing
 
     court = REGISTRY.scheme("court-dishonest-debtors")
@@ -626,10 +647,10 @@ def test_removal_deadlines_are_the_cores_working_days(n: int) -> None:
     days = [first + dt.timedelta(days=k) for k in range(3 * 366)]
     engine = DuckDBEngine()
     numbers = [(d - listing.EPOCH).days for d in days] + [None]
-    ended = engine.table(pa.table({"ended": pa.array(numbers, pa.int64())}), "ended")
+    start = engine.table(pa.table({"due_from": pa.array(numbers, pa.int64())}), "due_from")
     calendar = engine.table(listing.working_calendar(HOLIDAYS, END, [(court, lst)]), "calendar")
-    got = engine.to_arrow(listing._removal_due(ended, lst, calendar)).to_pylist()
+    got = engine.to_arrow(listing._removal_due(start, n, calendar)).to_pylist()
     engine.close()
     want = {(d - listing.EPOCH).days: (add_working_days(d, n, HOLIDAYS) - listing.EPOCH).days for d in days}
-    assert {r["ended"]: r["removal_due"] for r in got if r["ended"] is not None} == want
-    assert [r["removal_due"] for r in got if r["ended"] is None] == [None]
+    assert {r["due_from"]: r["removal_due"] for r in got if r["due_from"] is not None} == want
+    assert [r["removal_due"] for r in got if r["due_from"] is None] == [None]

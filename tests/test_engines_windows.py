@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from socialcredit import ledger
 from socialcredit.dueprocess.cases import Objection
 from socialcredit.dueprocess.suspension import apply_suspensions
 from socialcredit.engines import relational
@@ -46,17 +47,24 @@ from tests.test_engines_models import COL, HOLIDAYS, Entry, entry_row, list_rows
 pytestmark = pytest.mark.slow
 
 COURT = shipped_registry().scheme("court-dishonest-debtors")
+"""The court's list by its provisions: a track with no fixed period for ground (1), ended by the
+removal grounds of Art. 10, and one of 2 calendar years for grounds (2) to (6), extended once by
+the court's decision and ended early by its decision (scheme version 2)."""
+LEGACY = shipped_registry().previous["court-dishonest-debtors"]
+"""The same list as version 1 wrote it: one period in days (730), extended by 365 for each further
+ground up to 1825, ended by three removal items: the form a list with ``period_days`` takes."""
 QUALIFYING = ("court.dishonest.able-but-refuses", "court.dishonest.evades-enforcement")
 REMOVAL = ("court.fulfilment.performed",)
+EARLY, EXTEND = "court.decision.early-removal", "court.decision.extension"
 AS_OF = dt.datetime(2026, 10, 31, 23, 59, 59)
 ORGS = 20
 """The first subjects are organisations, each represented by a person further on."""
 
 
-def variant(min_records: int, window_days: int | None, **change: Any) -> Scheme:
-    """The court's scheme with its list needing ``min_records`` records (within
-    ``window_days``), suspended by objections (so grounds matter), and ``change`` to the list."""
-    data = COURT.model_dump()
+def variant(min_records: int, window_days: int | None, base: Scheme = LEGACY, **change: Any) -> Scheme:
+    """``base``'s list needing ``min_records`` records (within ``window_days``), suspended by
+    objections (so grounds matter), and ``change`` to the list."""
+    data = base.model_dump(exclude_unset=True)
     (lst,) = data["lists"]
     lst["criteria"].update(min_records=min_records, window_days=window_days)
     lst.update(during_objection="suspend", **change)
@@ -64,21 +72,39 @@ def variant(min_records: int, window_days: int | None, **change: Any) -> Scheme:
 
 
 def history(rng: random.Random, subjects: int) -> list[Record]:
-    """Random histories: up to 12 records a subject of two qualifying items and a removal item,
-    occurring in 2021 to 2026, reported the same day or up to two years later (some after
-    ``AS_OF``, which the walk must not see), some on the same day as another."""
+    """Random histories: up to 12 records a subject of two grounds (one of each of the court's
+    periods), a removal item of Art. 10, the court's early-removal and extension decisions (most
+    stating 1 to 3 years, a few an invalid number, which ingest would refuse and every evaluator
+    skips), occurring in 2021 to 2026, reported the same day or up to two years later (some after
+    ``AS_OF``, which the walk must not see; some at 17:00 UTC, the next day in China), some on the
+    same day as another."""
     out: list[Record] = []
     seq = 0
     for n in range(subjects):
         subject = f"S{n:04d}"
         for _ in range(rng.randrange(13)):
-            item = rng.choice(QUALIFYING * 3 + REMOVAL)
+            item = rng.choice(QUALIFYING * 4 + REMOVAL + (EARLY, EXTEND))
             occurred = dt.date(2021, 1, 1) + dt.timedelta(days=rng.randrange(2100))
             lag = rng.choice([0, 0, 1, 30, 200, 700])
-            reported = dt.datetime.combine(occurred + dt.timedelta(days=lag), dt.time(9 + rng.randrange(3)))
+            hour = rng.choice([9, 10, 11, 17])
+            reported = dt.datetime.combine(occurred + dt.timedelta(days=lag), dt.time(hour))
+            details = {"extension_years": rng.choice([1, 2, 3, 3, 0])} if item == EXTEND else {}
             seq += 1
             rid = f"{seq:032x}"
-            out.append(Record(rid, subject, "person", item, "court", f"r{seq}", occurred, reported, seq=seq))
+            out.append(
+                Record(
+                    rid,
+                    subject,
+                    "person",
+                    item,
+                    "court",
+                    f"r{seq}",
+                    occurred,
+                    reported,
+                    details=details,
+                    seq=seq,
+                )
+            )
     rng.shuffle(out)  # the walk orders by reported_at then seq, whatever the file's order
     return out
 
@@ -140,7 +166,8 @@ def tables(records: list[Record], reps: dict[str, str], objs: list[Objection]) -
         [
             {"seq": r.seq, "record_id": r.record_id, "subject": r.subject, "item": r.item,
              "occurred_on": r.occurred_on, "reported_at": r.reported_at, "action": "report",
-             "corrects_seq": None, "subject_no": int(r.subject[1:]), "superseded_at": None}
+             "corrects_seq": None, "subject_no": int(r.subject[1:]), "superseded_at": None,
+             "details": ledger.canonical_details(r.details)}
             for r in records
         ],
         schema=relational.RECORD_SCHEMA,
@@ -176,12 +203,15 @@ def relational_entries(
     return list_rows(engine, expr)
 
 
-VARIANTS = {
-    "two": (2, None, {}),
-    "two-in-a-year": (2, 365, {}),
-    "three-in-200-days": (3, 200, {}),
-    "two-in-90-days-noticed": (2, 90, {"notice": {"required": True, "days": 10}}),
-    "three-no-extension": (3, None, {"extension_days": 0, "max_period_days": None}),
+VARIANTS: dict[str, tuple[Scheme, int, int | None, dict[str, Any]]] = {
+    "court": (COURT, 1, None, {}),
+    "court-noticed": (COURT, 1, None, {"notice": {"required": True, "days": 10}}),
+    "court-two-in-a-year": (COURT, 2, 365, {}),
+    "two": (LEGACY, 2, None, {}),
+    "two-in-a-year": (LEGACY, 2, 365, {}),
+    "three-in-200-days": (LEGACY, 3, 200, {}),
+    "two-in-90-days-noticed": (LEGACY, 2, 90, {"notice": {"required": True, "days": 10}}),
+    "three-no-extension": (LEGACY, 3, None, {"extension_days": 0, "max_period_days": None}),
 }
 
 
@@ -215,14 +245,17 @@ def check_exercised(want: list[Entry], records: list[Record], min_records: int) 
 
 @pytest.mark.parametrize("name", list(VARIANTS))
 def test_duckdb_windows_match_core(name: str) -> None:
-    k, window, change = VARIANTS[name]
-    scheme = variant(k, window, **change)
+    base, k, window, change = VARIANTS[name]
+    scheme = variant(k, window, base, **change)
     assert refused([scheme]) == {}
     records, reps, objs = population(seed=len(name))
     want = core(scheme, records, reps, objs)
     if window is not None:
         check_exercised(want, records, k)
-        assert want != core(variant(k, None, **change), records, reps, objs)  # the window matters
+        assert want != core(variant(k, None, base, **change), records, reps, objs)  # the window matters
+    if base is COURT:
+        assert {e[COL["planned_end"]] is None for e in want} == {True, False}, "both periods"
+        assert any(e[COL["end_reason"]] and EARLY in e[COL["end_reason"]] for e in want), "removed early"
     engine = DuckDBEngine()
     try:
         got = relational_entries(engine, scheme, records, reps, objs)
@@ -232,11 +265,13 @@ def test_duckdb_windows_match_core(name: str) -> None:
 
 
 def test_spark_windows_match_core(spark: Any) -> None:
-    """Both ways a list of several records is derived, in one job: three within a year (pairs of
-    records), and, on a second list of the same scheme, two with no window (a count)."""
+    """Both ways a list of several records is derived, in one job, and both ways an entry's period
+    runs: three within a year on the court's list by its provisions (pairs of records, in two
+    tracks with extension decisions), and, on a second list of the same scheme, two with no window
+    (a count) over one period in days (the list as version 1 wrote it)."""
     from socialcredit.engines.spark import SparkEngine
 
-    windowed = variant(3, 365)
+    windowed = variant(3, 365, COURT)
     counted = variant(2, None).lists[0].model_copy(update={"id": "twice"})
     scheme = windowed.model_copy(update={"lists": [*windowed.lists, counted]})
     records, reps, objs = population(seed=7)

@@ -1,9 +1,21 @@
-"""No shipped scheme changed behaviour in the rules-kernel refactor (issue 15): a deterministic demo
-city of 1,500 residents, rescored on DuckDB, gives the scores and list entries, field for field,
-that the release before the refactor (commit 0f579c7) wrote to ``tests/data/demo-rescore-0f579c7.jsonl.gz``.
+"""No shipped scheme changed behaviour but where a rule deliberately changed: a deterministic demo city
+of 1,500 residents, rescored on DuckDB.
+
+- Every score, and every list entry but the court's list's, is what the release before the rules
+  kernel refactor (issue 15, commit 0f579c7) wrote to ``tests/data/demo-rescore-0f579c7.jsonl.gz``,
+  field for field, though the day boundary moved to China Standard Time (the city reports in
+  Chinese office hours, and ``AS_OF`` is the end of the same day in China).
+- The court's list changed deliberately (issue 16, point 1; decision 0028; scheme version 2): ground
+  (1) has no fixed period and ends only by one of the seven removal grounds of Art. 10 (the city's
+  follow-ups now include the four added); grounds (2) to (6) run 2 calendar years from the listing
+  decision's own date and end early only by the court's decision; a further ground no longer
+  extends a listing; removal is due 3 working days from the removal ground's own date or the end
+  of the period. The whole output of this release, court rows included, is
+  ``tests/data/demo-rescore-court-rules.jsonl.gz``.
 
 To regenerate after a deliberate change of behaviour, run ``demo_rows`` on the new tree (the
-``__main__`` of this module prints them) and say in the commit which rule changed and why."""
+``__main__`` of this module prints them), add a file beside these (keep them: each is the record of
+a release) and say in the commit and here which rule changed and why."""
 
 from __future__ import annotations
 
@@ -13,6 +25,7 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from socialcredit import synth
 from socialcredit.engines.base import rescore
@@ -23,8 +36,14 @@ from socialcredit.service import System
 from socialcredit.store import Store
 
 GOLDEN = Path(__file__).parent / "data" / "demo-rescore-0f579c7.jsonl.gz"
+COURT_RULES = Path(__file__).parent / "data" / "demo-rescore-court-rules.jsonl.gz"
+CHANGED = "court-dishonest-debtors/dishonest-debtors"
+"""The list whose rules changed since ``GOLDEN`` (issue 16, point 1)."""
 
-AS_OF = dt.datetime(2026, 10, 31, 23, 59, 59)
+AS_OF = dt.datetime(2026, 10, 31, 15, 59, 59)
+"""The last second of 31 October 2026 in China (23:59:59 there), where every rule counts its days
+since the day boundary moved to China Standard Time (``rules.days``); the synthetic city reports in
+Chinese office hours, so every record falls on the day it fell on before, and the rows are the same."""
 
 
 def demo_rows(root: Path) -> list[str]:
@@ -60,13 +79,46 @@ def demo_rows(root: Path) -> list[str]:
     return out
 
 
-def test_the_demo_city_rescores_as_before_the_refactor(tmp_path: Path) -> None:
-    want = gzip.decompress(GOLDEN.read_bytes()).decode().splitlines()
-    got = demo_rows(tmp_path)
+@pytest.fixture(scope="module")
+def rows(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    return demo_rows(tmp_path_factory.mktemp("golden"))
+
+
+def _unchanged(lines: list[str]) -> list[str]:
+    """The rows no deliberate change since ``GOLDEN`` touched: all but the court's list's."""
+    return [
+        line
+        for line in lines
+        if not line.startswith('{"entry"') or json.loads(line)["entry"]["list"] != CHANGED
+    ]
+
+
+def test_the_demo_city_rescores_as_before_the_refactor(rows: list[str]) -> None:
+    want = _unchanged(gzip.decompress(GOLDEN.read_bytes()).decode().splitlines())
+    got = _unchanged(rows)
     assert len(got) == len(want) > 5000
     assert sum(1 for line in want if line.startswith('{"entry"')) > 100, "the city has list entries"
     differ = [(g, w) for g, w in zip(got, want, strict=True) if g != w]
     assert not differ, f"{len(differ)} rows differ from the previous release, e.g. {differ[:3]}"
+
+
+def test_the_court_list_rescores_by_its_provisions(rows: list[str]) -> None:
+    """The whole output as this release wrote it, the court's list by its provisions included: on
+    it, listings with no fixed period (ground (1)) and with one (grounds (2) to (6)), active and
+    removed, as well as one expired."""
+    want = gzip.decompress(COURT_RULES.read_bytes()).decode().splitlines()
+    assert len(rows) == len(want)
+    differ = [(g, w) for g, w in zip(rows, want, strict=True) if g != w]
+    assert not differ, f"{len(differ)} rows differ from this release's, e.g. {differ[:3]}"
+    court = [json.loads(line)["entry"] for line in want if line.startswith('{"entry"') and CHANGED in line]
+    seen = {(e["status"], e["planned_end"] == "None") for e in court}
+    assert {
+        ("active", True),
+        ("removed", True),
+        ("active", False),
+        ("removed", False),
+        ("expired", False),
+    } <= seen
 
 
 if __name__ == "__main__":

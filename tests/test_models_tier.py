@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from socialcredit.ledger import Record
+from socialcredit.rules import days
 from socialcredit.schemes import SchemeError, lint, shipped_registry
 from socialcredit.schemes.loader import parse_scheme, shipped_scheme
 from socialcredit.scoring import score, scores_for, timeline
@@ -97,9 +98,9 @@ def test_the_timeline_is_the_rating_of_every_day(scheme: Any) -> None:
     assert len({g for _d, _s, g in changes}) >= 2
     day, current = dt.date(2022, 12, 1), scheme.model.base
     steps = dict((d, v) for d, v, _g in changes)
-    while day <= until.date():
+    while day <= days.day_of(until):
         current = steps.get(day, current)
-        end = min(until, dt.datetime.combine(day, dt.time.max))
+        end = min(until, days.end_of(day))  # the end of the day in China
         assert score(subject, recs, scheme, end).score == current, day
         day += dt.timedelta(days=1)
 

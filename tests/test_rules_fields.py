@@ -21,7 +21,7 @@ from socialcredit.engines import ops as engine_ops
 from socialcredit.engines.duck import DuckDBEngine
 from socialcredit.engines.fields import RELATIONAL
 from socialcredit.ledger import Record
-from socialcredit.rules import fields, kernel, ops
+from socialcredit.rules import days, fields, kernel, ops
 from socialcredit.rules.fields import PER_SUBJECT, Declaration, Refusal, SchemeRefused, scheme_fields
 from socialcredit.schemes import shipped_registry
 from socialcredit.schemes.model import Scheme
@@ -178,7 +178,8 @@ def test_kernel_doctests(module: ModuleType) -> None:
 
 def test_each_formula_gives_the_same_on_every_evaluator() -> None:
     """The kernel's formulas on plain Python, NumPy arrays and DuckDB give the same values on a
-    grid of inputs: decay (including a half-life of one day), clamp, grade and the factor map."""
+    grid of inputs: decay (including a half-life of one day), clamp, grade, the factor map, the end
+    of a period in calendar years and the day of a moment in China."""
     np = pytest.importorskip("numpy")
     from socialcredit.sim.ops import NP
 
@@ -213,6 +214,22 @@ def test_each_formula_gives_the_same_on_every_evaluator() -> None:
             engine.to_arrow(t.select(m=kernel.mapped(t.v, factor, engine_ops.IBIS))).column("m").to_pylist()
             == py_map
         )
+        # calendar years and days in China (each against the calendar: tests/test_court_list.py)
+        origin = dt.date(1970, 1, 1).toordinal()
+        day_nos = list(range(-7000, 40000, 97))
+        for n in (0, 2, 5):
+            py_end = [kernel.period_end(d, n, ops.PY, origin) for d in day_nos]
+            assert np.asarray(kernel.period_end(np.array(day_nos), n, NP, origin)).tolist() == py_end
+            t = ibis.memtable({"d": day_nos})
+            expr = t.select(e=kernel.period_end(t.d, n, engine_ops.IBIS, origin))
+            assert engine.to_arrow(expr).column("e").to_pylist() == py_end
+        zone = days.china()
+        secs = list(range(-600_000_000, 2_000_000_000, 7_777_777))
+        py_days = [kernel.local_day(x, zone, ops.PY) for x in secs]
+        assert np.asarray(kernel.local_day(np.array(secs), zone, NP)).tolist() == py_days
+        t = ibis.memtable({"s": secs})
+        expr = t.select(d=kernel.local_day(t.s, zone, engine_ops.IBIS))
+        assert engine.to_arrow(expr).column("d").to_pylist() == py_days
     finally:
         engine.close()
 

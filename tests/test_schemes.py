@@ -234,13 +234,25 @@ def test_suining_model() -> None:
 
 
 def test_court_list_follows_the_spc_provisions() -> None:
+    """SPC Provisions, Art. 2: "for grounds (2) to (6) the listing lasts 2 years (calendar years,
+    from the listing decision)... the court may extend it by 1 to 3 years... Ground (1) has no
+    fixed period: the debtor stays listed until a removal ground of Art. 10"; Art. 10: removal
+    "within 3 working days" of seven grounds, which do not apply to a fixed period (the rules
+    themselves: tests/test_court_list.py)."""
     s = shipped_scheme("court-dishonest-debtors")
     assert s.model is None
     lst = s.list_def("dishonest-debtors")
     assert lst is not None
     assert lst.kind == "black"
-    assert (lst.period_days, lst.extension_days, lst.max_period_days) == (730, 365, 1825)
-    assert lst.removal.within_working_days == 3
+    assert lst.period_days is None and len(lst.periods) == 2
+    none, fixed = lst.periods
+    assert (none.grounds, none.years, none.extension) == (["court.dishonest.able-but-refuses"], "none", None)
+    assert len(none.removal.on_items) == 7 and none.removal.within_working_days == 3
+    assert fixed.years == 2 and len(fixed.grounds) == 5 and fixed.extension is not None
+    assert (fixed.extension.min_years, fixed.extension.max_years) == (1, 3)
+    assert (
+        fixed.removal.on_items == ["court.decision.early-removal"] and fixed.removal.within_working_days == 3
+    )
     assert lst.notice.required is False
     assert lst.lists_representative is True
     assert lst.published_fields == [
@@ -256,7 +268,7 @@ def test_court_list_follows_the_spc_provisions() -> None:
         "court",
     ]
     assert len(lst.criteria.items) == 6
-    assert len(lst.removal.on_items) == 3
+    assert len(lst.removal_items) == 8
     for code in lst.criteria.items:
         it = s.item(code)
         assert it is not None
@@ -268,10 +280,11 @@ def test_court_list_follows_the_spc_provisions() -> None:
             "serious",
         )
         assert it.legal_basis and "Art. 1(" in it.legal_basis
-    for code in lst.removal.on_items:
+    for code in (*lst.removal_items, *lst.extension_items):
         it = s.item(code)
         assert it is not None
-        assert (it.polarity, it.points) == ("neutral", 0)
+        assert (it.polarity, it.points, it.sources) == ("neutral", 0, ["court"])
+        assert it.legal_basis and ("Art. 10(" in it.legal_basis or it.legal_basis.endswith("Art. 2"))
     assert s.public_lookup == ["organisation"]
 
 

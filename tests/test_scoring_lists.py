@@ -76,6 +76,10 @@ def test_grades_follow_thresholds(system: System) -> None:
 
 
 def test_court_listing_period_extension_and_removal(system: System, clock: Clock) -> None:
+    """SPC Provisions, Art. 2: "Ground (1) has no fixed period: the debtor stays listed until a
+    removal ground of Art. 10"; "for grounds (2) to (6) the listing lasts 2 years (calendar years,
+    from the listing decision)". Art. 10: removal "within 3 working days of ... all obligations
+    performed" (tests/test_court_list.py checks each rule on its own)."""
     feed(
         system,
         rec(
@@ -89,32 +93,36 @@ def test_court_listing_period_extension_and_removal(system: System, clock: Clock
     )
     [e] = [e for e in system.view(P).entries if e.list_id == "dishonest-debtors"]
     assert e.status == "active" and e.since == dt.date(2026, 3, 2)
-    assert e.planned_end == dt.date(2026, 3, 2) + dt.timedelta(days=730)  # Art. 2: two years
+    assert e.planned_end is None  # Art. 2: ground (1), no fixed period
     denied = system.check(P, "no-flights", system.operator(), purpose="ticket")
     assert not denied.allowed
     [reason] = denied.reasons
     assert reason.list_id == "court-dishonest-debtors/dishonest-debtors"
-    assert reason.since == dt.date(2026, 3, 2) and reason.until == e.planned_end
+    assert reason.since == dt.date(2026, 3, 2) and reason.until is None and "no fixed end" in reason.text
     assert reason.legal_basis and "Art. 1" in reason.legal_basis and reason.how_to_resolve
-    # a further ground extends the period by a year
+    # a further ground of (2) to (6) is a listing of its own: 2 calendar years from its decision
     feed(system, rec(2, P, "court.dishonest.evades-enforcement", "court", "2026-05-04"))
-    [e] = [e for e in system.view(P).entries if e.list_id == "dishonest-debtors"]
-    assert e.planned_end == dt.date(2026, 3, 2) + dt.timedelta(days=730 + 365)
-    # performance removes the listing; removal is due within 3 working days (Art. 10)
-    feed(system, rec(3, P, "court.fulfilment.performed", "court", "2026-10-30", "2026-10-30T16:00:00"))
-    [e] = [e for e in system.view(P).entries if e.list_id == "dishonest-debtors"]
-    assert e.status == "removed" and e.ended_on == dt.date(2026, 10, 30)
-    assert e.removal_due == dt.date(2026, 11, 4)  # Friday + 3 working days = Wednesday
-    assert system.check(P, "no-flights", system.operator(), purpose="ticket").allowed
+    first, second = [e for e in system.view(P).entries if e.list_id == "dishonest-debtors"]
+    assert first.planned_end is None and second.planned_end == dt.date(2028, 5, 5)
+    # performance removes the ground (1) listing; removal is due within 3 working days (Art. 10)
+    feed(system, rec(3, P, "court.fulfilment.performed", "court", "2026-10-30", "2026-10-30T08:00:00"))
+    first, second = [e for e in system.view(P).entries if e.list_id == "dishonest-debtors"]
+    assert first.status == "removed" and first.ended_on == dt.date(2026, 10, 30)
+    assert first.removal_due == dt.date(2026, 11, 4)  # Friday + 3 working days = Wednesday
+    assert second.status == "active", "Art. 10 does not end a fixed period"
+    assert not system.check(P, "no-flights", system.operator(), purpose="ticket").allowed
     # and the decision made while listed is still reproducible
     then = system.check(P, "no-flights", system.operator(), purpose="replay", at=dt.datetime(2026, 6, 1))
     assert not then.allowed
 
 
-def test_court_listing_expires_after_two_years(system: System, clock: Clock) -> None:
-    feed(system, rec(1, P, "court.dishonest.able-but-refuses", "court", "2024-01-10"))
+def test_court_listing_expires_after_two_calendar_years(system: System, clock: Clock) -> None:
+    """SPC Provisions, Art. 2: "for grounds (2) to (6) the listing lasts 2 years (calendar years,
+    from the listing decision)": decided 10 January 2024, in force through 10 January 2026."""
+    feed(system, rec(1, P, "court.dishonest.breaks-asset-reporting", "court", "2024-01-10"))
     [e] = [e for e in system.view(P).entries if e.list_id == "dishonest-debtors"]
-    assert e.status == "expired" and e.planned_end == dt.date(2026, 1, 9)
+    assert e.status == "expired" and e.planned_end == dt.date(2026, 1, 11)
+    assert e.removal_due == dt.date(2026, 1, 14)  # 3 working days after its last day, a Saturday
     assert system.check(P, "no-flights", system.operator(), purpose="ticket").allowed
 
 

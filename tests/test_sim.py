@@ -252,15 +252,24 @@ def test_objection_spans_are_the_live_rules() -> None:
 def test_a_suspending_list_stops_its_measures_while_an_objection_is_open() -> None:
     """The same population under the court's list as shipped (measures stay during an objection)
     and under a variant that suspends them: the same listings month by month (suspension does
-    not unlist), fewer measures and fewer wrongly punished person-days with suspension."""
+    not unlist), fewer measures and fewer wrongly punished person-days with suspension. Its
+    grounds are 20 times as frequent as shipped, so that wrong listings objected to are not
+    left to chance in a small run."""
     from socialcredit.schemes.model import Scheme
 
     def court(during: str) -> list[Scheme]:
         out = []
         for s in shipped_registry().schemes.values():
             if s.id == "court-dishonest-debtors":
+                grounds = set(s.lists[0].qualifying_items)
+                items = [
+                    i.model_copy(update={"base_rate_per_year": i.base_rate_per_year * 20})
+                    if i.code in grounds
+                    else i
+                    for i in s.items
+                ]
                 lists = [x.model_copy(update={"during_objection": during}) for x in s.lists]
-                s = s.model_copy(update={"lists": lists})
+                s = s.model_copy(update={"items": items, "lists": lists})
             out.append(s)
         return out
 

@@ -12,10 +12,12 @@ import pytest
 
 from socialcredit import ledger
 from socialcredit.decisions import decide
-from socialcredit.lists import entries_for
+from socialcredit.lists import ListEntry, entries_for
+from socialcredit.rules import days
 from socialcredit.schemes.loader import shipped_registry
-from socialcredit.schemes.model import Notice, Scheme
+from socialcredit.schemes.model import Scheme
 from socialcredit.scoring import scores_for
+from socialcredit.sim.compiled_lists import stated_years
 from socialcredit.sim.engine import Simulation
 from socialcredit.sim.population import synthesize
 from socialcredit.sim.scenario import Settings
@@ -25,30 +27,31 @@ PERSONS = 4000
 MONTHS = 36
 
 
-def _fast_court(window: bool = False) -> list[Scheme]:
-    """The shipped schemes with a court list that moves fast: grounds 40 times as frequent, a
-    120-day period extended by 60 days per further ground up to 240, and 10 days' notice, so that
-    extensions, caps, removals and notice all happen within a short run; with ``window``, a listing
-    also needs two grounds within 90 days (``min_records``, ``window_days``)."""
+def _fast_court(window: bool = False, days: bool = False) -> list[Scheme]:
+    """The shipped schemes with a court list that moves fast: its grounds, removal items and the
+    court's decisions 40 times as frequent (extension decisions, which the shipped rates never
+    draw, too) and 10 days' notice, so that listing, removal, expiry and extension all happen
+    within a short run. By the court's provisions (scheme version 2: ground (1) with no fixed
+    period, ended by Art. 10; grounds (2) to (6) for one calendar year instead of two, extended
+    once by the court's decision, ended early by its decision); with ``days``, as version 1 wrote
+    it (one period in days: 120, extended by 60 per further ground up to 240); with ``window``, a
+    listing also needs two grounds within 90 days (``min_records``, ``window_days``)."""
+    registry = shipped_registry()
     out = []
-    for s in shipped_registry().schemes.values():
+    for s in registry.schemes.values():
         if s.id == "court-dishonest-debtors":
-            items = [
-                i.model_copy(update={"base_rate_per_year": i.base_rate_per_year * 40}) if i.points == 0 else i
-                for i in s.items
-            ]
-            lst = s.lists[0].model_copy(
-                update={
-                    "period_days": 120,
-                    "extension_days": 60,
-                    "max_period_days": 240,
-                    "notice": Notice(required=True, days=10),
-                }
-            )
+            data = (registry.previous[s.id] if days else s).model_dump(exclude_unset=True)
+            for item in data["items"]:
+                item["base_rate_per_year"] = max(item.get("base_rate_per_year", 0.0), 0.002) * 40
+            (lst,) = data["lists"]
+            lst["notice"] = {"required": True, "days": 10}
+            if days:
+                lst.update(period_days=120, extension_days=60, max_period_days=240)
+            else:
+                lst["periods"][1]["years"] = 1
             if window:
-                criteria = lst.criteria.model_copy(update={"min_records": 2, "window_days": 90})
-                lst = lst.model_copy(update={"criteria": criteria})
-            s = s.model_copy(update={"items": items, "lists": [lst]})
+                lst["criteria"].update(min_records=2, window_days=90)
+            s = Scheme.model_validate(data)
         out.append(s)
     return out
 
@@ -61,8 +64,8 @@ def _schemes(court: str) -> list[Scheme]:
     shipped ones with Rongcheng's and Honest Shanghai's items decaying at half-lives from 30 days to
     two years (``decay``), so decay steps fall between snapshots and move grades (and tier rules
     on sums of points) on their exact days."""
-    if court in ("fast", "window"):
-        return _fast_court(court == "window")
+    if court in ("fast", "window", "days"):
+        return _fast_court(court == "window", court == "days")
     out = list(shipped_registry().schemes.values())
     if court == "decay":
         lives = (None, 30, 90, 365, 730)
@@ -90,6 +93,7 @@ def _schemes(court: str) -> list[Scheme]:
         ("suining-2010", True, "shipped"),
         pytest.param("rongcheng", True, "fast", marks=SLOW),
         pytest.param("rongcheng", True, "window", marks=SLOW),
+        pytest.param("rongcheng", True, "days", marks=SLOW),
         pytest.param("sesame", True, "shipped", marks=SLOW),
         pytest.param("rongcheng", True, "decay", marks=SLOW),
         pytest.param("honest-shanghai", True, "decay", marks=SLOW),
@@ -97,6 +101,7 @@ def _schemes(court: str) -> list[Scheme]:
     ],
 )
 def test_simulated_state_equals_live_rules(scheme: str, due_process: bool, court: str) -> None:
+    court_variant = court
     pop = synthesize(PERSONS, seed=7)
     settings = Settings(scheme=scheme, due_process=due_process, error_rate=0.0, restore_propensity=0.0)
     sim = Simulation(
@@ -126,8 +131,12 @@ def test_simulated_state_equals_live_rules(scheme: str, due_process: bool, court
     code = [s.code for s in city.subjects]
     kind = [s.kind for s in city.subjects]
     by_agent: dict[int, list[ledger.Record]] = {}
+    extensions = {i: t.extension for _s, lst in world.registry.lists() for t in lst.tracks
+                  if t.extension is not None for i in t.extension.on_items}  # fmt: skip
     for a, it, day, seq in trace.records:
         on = dt.date.fromordinal(day)
+        ext = extensions.get(world.items[it])
+        stated = {} if ext is None else {ext.years_field: int(stated_years(ext, np.array([seq]))[0])}
         by_agent.setdefault(a, []).append(
             ledger.Record(
                 record_id=f"r{seq}",
@@ -137,7 +146,8 @@ def test_simulated_state_equals_live_rules(scheme: str, due_process: bool, court
                 source="sim",
                 source_record_id=str(seq),
                 occurred_on=on,
-                reported_at=dt.datetime.combine(on, dt.time()),
+                reported_at=days.start_of(on) + dt.timedelta(hours=9),  # in office hours in China
+                details=stated,
                 seq=seq + 1,
             )
         )
@@ -146,8 +156,9 @@ def test_simulated_state_equals_live_rules(scheme: str, due_process: bool, court
         represents.setdefault(p, []).append(o)
     measures = list(world.registry.measures().values())
     checked = 0
+    seen: list[ListEntry] = []  # every entry of the sample at the last snapshot
     for t in range(MONTHS):
-        at = dt.datetime.combine(dt.date.fromordinal(int(sim.days[t])), dt.time(23, 59, 59))
+        at = days.end_of(dt.date.fromordinal(int(sim.days[t])))  # the day's last second in China
         for a in sample:
             recs = ledger.effective(by_agent.get(a, []), at)
             represented = {code[o]: ledger.effective(by_agent.get(o, []), at) for o in represents.get(a, [])}
@@ -156,7 +167,9 @@ def test_simulated_state_equals_live_rules(scheme: str, due_process: bool, court
             if world.scheme.id in scores:
                 assert scores[world.scheme.id].score == trace.scores[t][a], (t, a)
             entries = entries_for(code[a], recs, world.registry, at, represented=represented)
-            on = {e.qualified_id for e in entries if e.active_on(at.date())}
+            if t == MONTHS - 1:
+                seen.extend(entries)
+            on = {e.qualified_id for e in entries if e.active_on(days.day_of(at))}
             mine = {lid for j, lid in enumerate(world.list_ids) if trace.active[t][a, j]}
             assert on == mine, (t, a, on, mine)
             for m, measure in enumerate(measures):
@@ -173,3 +186,9 @@ def test_simulated_state_equals_live_rules(scheme: str, due_process: bool, court
                 assert applied == trace.applied[t][a, m], (t, a, measure.id)
             checked += 1
     assert checked == MONTHS * len(sample)
+    court = [e for e in seen if e.scheme == "court-dishonest-debtors"]
+    if court_variant in ("fast", "window"):  # the provisions' every path, in the run compared
+        assert any(e.planned_end is None for e in court), "ground (1): no fixed period"
+        assert any(e.extended_by for e in court), "extended once by the court's decision"
+        assert any("court.decision.early-removal" in (e.end_reason or "") for e in court), "removed early"
+        assert any(e.end_reason == "expired" for e in court), "a fixed period ended"

@@ -195,7 +195,7 @@ def test_court_listings_are_followed_by_fulfilment(
 ) -> None:
     lst = registry.list_def("court-dishonest-debtors/dishonest-debtors")
     grounds = [r for r in records if r["item"] in lst.criteria.items]
-    fulfils = [r for r in records if r["item"] in lst.removal.on_items]
+    fulfils = [r for r in records if r["item"] in (*lst.removal_items, *lst.extension_items)]
     assert grounds and fulfils
     by_case = {}
     for g in grounds:

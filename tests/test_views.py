@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from socialcredit.ledger import record_id_for
+from socialcredit.rules import days
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.service import base as service_base
@@ -105,12 +106,13 @@ def test_an_organisation_record_drops_its_cached_representative(system: System) 
 
 
 def test_a_listing_ends_when_its_period_does_even_if_cached(system: System, clock: Clock) -> None:
-    feed(system, row(1, P))
+    feed(system, row(1, P, item="court.dishonest.breaks-asset-reporting"))  # a fixed period (Art. 2)
     assert not allowed(system, P)
     view = system.view(P)
     [entry] = [e for e in view.entries if e.active_on(clock.now.date())]
-    clock.now = dt.datetime.combine(entry.planned_end, dt.time(0, 0, 1))
-    assert allowed(system, P)  # the entry's valid_until was midnight: recomputed on the new day
+    assert entry.planned_end is not None
+    clock.now = days.start_of(entry.planned_end) + dt.timedelta(seconds=1)
+    assert allowed(system, P)  # the entry's valid_until was midnight in China: recomputed on the new day
 
 
 def test_the_decision_time_is_the_question_time_not_the_cache_time(system: System, clock: Clock) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from socialcredit.codes import SubjectKind
 from socialcredit.lists import ListEntry
+from socialcredit.rules.days import day_of
 from socialcredit.schemes.model import Measure
 from socialcredit.scoring.result import Score
 
@@ -122,10 +123,14 @@ def _list_reason(measure: Measure, e: ListEntry) -> Reason:
     return Reason(
         "list",
         f"on the list '{e.title}'{via} since {e.since.isoformat()}, "
-        f"planned to end {e.planned_end.isoformat()}",
+        + (
+            f"planned to end {e.planned_end.isoformat()}"
+            if e.planned_end is not None
+            else "with no fixed end: until a removal ground"
+        ),
         list_id=e.qualified_id,
         since=e.since,
-        until=e.ended_on or e.planned_end,
+        until=e.until,
         grounds=e.grounds,
         legal_basis="; ".join(b for b in (e.legal_basis, measure.legal_basis) if b) or None,
         how_to_resolve=measure.how_to_resolve,
@@ -193,7 +198,7 @@ def decide(
     found: list[Reason] = []
     suspended: list[Reason] = []
     if entries:
-        day = at.date()
+        day = day_of(at)
         for e in entries:
             _, reason, paused = plan.entry(e)
             if reason is not None and e.active_on(day):

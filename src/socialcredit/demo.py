@@ -7,12 +7,12 @@ scoring and list rules that answer relying parties.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from socialcredit import synth
 from socialcredit.ledger import IngestResult
+from socialcredit.rules import days
 from socialcredit.service import PopulationSummary, System
 
 
@@ -69,7 +69,7 @@ def run_demo(
     t0 = time.perf_counter()
     n_subjects = len(city.subjects)
     summary = system.population(
-        as_of=dt.datetime.combine(city.end, dt.time(23, 59, 59)),
+        as_of=days.end_of(city.end),
         progress=(lambda n: score_progress(n, n_subjects)) if score_progress else None,
     )
     timings["score"] = time.perf_counter() - t0

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from socialcredit.schemes.categories import Vocabulary, extend, shipped_vocabulary
 from socialcredit.schemes.lint import Finding, lint
 from socialcredit.schemes.loader import (
+    PREVIOUS,
     Registry,
     load_scheme,
     shipped_names,
     shipped_origin,
+    shipped_previous,
     shipped_scheme,
 )
 from socialcredit.schemes.safeguards import Breach, SafeguardsFailed, breaches
@@ -51,9 +53,11 @@ def load(settings: Settings) -> InForce:
     vocab = vocabulary(settings)
     pairs = [(shipped_origin(n), shipped_scheme(n)) for n in shipped_names()]
     extra = settings.home / "schemes"
+    previous = shipped_previous()
     if extra.is_dir():
         pairs.extend((str(p), load_scheme(p)) for p in sorted(extra.glob("*.yaml")))
-    registry = Registry.of((s for _, s in pairs), {s.id: source for source, s in pairs})
+        previous += [load_scheme(p) for p in sorted((extra / PREVIOUS).glob("*.yaml"))]
+    registry = Registry.of((s for _, s in pairs), {s.id: source for source, s in pairs}, previous)
     return InForce(registry, vocab, breaches(pairs, vocab))
 
 

@@ -27,6 +27,7 @@ from typing import Any, Literal, cast
 
 from socialcredit import codes
 from socialcredit.errors import Refused
+from socialcredit.rules.days import day_of
 from socialcredit.schemes.loader import Registry
 
 Action = Literal["report", "correct", "withdraw", "restore"]
@@ -81,7 +82,7 @@ class Record:
 
     @property
     def reported_on(self) -> dt.date:
-        return self.reported_at.date()
+        return day_of(self.reported_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,7 +391,7 @@ def _bounds(now: dt.datetime) -> tuple[dt.date, dt.datetime, dt.datetime]:
     cached = _BOUNDS  # one read: another thread may replace it meanwhile
     if cached is not None and cached[0] == now:
         return cached[1]
-    bounds = (now.date(), now + dt.timedelta(minutes=5), now.replace(microsecond=0))
+    bounds = (day_of(now), now + dt.timedelta(minutes=5), now.replace(microsecond=0))
     _BOUNDS = (now, bounds)
     return bounds
 
@@ -463,6 +464,8 @@ def _fast_fields(
         return None
     if get("action") not in (None, "", "report") or get("corrects") not in (None, ""):
         return None
+    if item in registry.stated_details:  # its details are checked on the full path
+        return None
     allowed = registry.sources_by_item.get(item)
     if allowed is None or src not in allowed:
         return None
@@ -494,7 +497,7 @@ def _fast_fields(
             return None
         if reported.tzinfo is not None or reported > latest:
             return None
-        if reported.date() < occurred:
+        if day_of(reported) < occurred:
             return None
         if reported.microsecond:
             reported = reported.replace(microsecond=0)
@@ -580,7 +583,7 @@ def _validate_fully(
     occurred = None
     if not _blank(values.get("occurred_on")):
         occurred = attempt(lambda: _parse_date(values["occurred_on"], "occurred_on"))
-        if occurred is not None and occurred > now.date():
+        if occurred is not None and occurred > day_of(now):
             problems.append(f"occurred_on: {occurred.isoformat()} is in the future")
             occurred = None
         elif occurred is not None and occurred < EARLIEST:
@@ -593,7 +596,7 @@ def _validate_fully(
         if parsed is not None:
             if parsed > now + dt.timedelta(minutes=5):
                 problems.append(f"reported_at: {iso_dt(parsed)} is in the future")
-            elif occurred is not None and parsed.date() < occurred:
+            elif occurred is not None and day_of(parsed) < occurred:
                 problems.append(f"reported_at: {iso_dt(parsed)} is before occurred_on")
             else:
                 reported, reported_given = parsed, True
@@ -626,6 +629,8 @@ def _validate_fully(
                 problems.append(f"details: larger than {MAX_DETAILS} bytes")
             else:
                 details = raw_details
+    if item_def is not None and action in ("report", "correct"):
+        problems.extend(_stated_details(item_def.code, details, registry))
     if problems:
         raise RowError(tuple(problems))
     assert code is not None and item_code and src and srid and occurred is not None
@@ -644,6 +649,20 @@ def _validate_fully(
         corrects=corrects,
         details=details,
     )
+
+
+def _stated_details(item: str, details: Mapping[str, Any], registry: Registry) -> list[str]:
+    """What a record of ``item`` lacks of the details a list reads from it (``Extension``: the
+    years an extension decision states, a whole number within the list's bounds)."""
+    out = []
+    for name, least, most, list_id in registry.stated_details.get(item, ()):
+        value = details.get(name)
+        if type(value) is not int or not least <= value <= most:
+            out.append(
+                f"details.{name}: a record of {item} must state it, a whole number from {least} to "
+                f"{most} ({list_id} reads it), not {json.dumps(value, default=str)[:20]}"
+            )
+    return out
 
 
 class RowError(Refused):

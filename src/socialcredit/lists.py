@@ -2,10 +2,20 @@
 
 List entries are derived state: a pure function of the effective records, the scheme and the
 time. An entry starts when its criteria are met (on the day the qualifying record was reported,
-plus the notice period where the list requires notice), runs for the listing period (extended
-by further qualifying records where the list allows), and ends early on a fulfilment record or
-at its planned end. Because entries are recomputed, an upheld objection or a correction changes
-them at once, and no stored flag can drift from the records that justify it.
+plus the notice period where the list requires notice), runs for the listing period, and ends
+early on a removal record or at its planned end. Because entries are recomputed, an upheld
+objection or a correction changes them at once, and no stored flag can drift from the records
+that justify it.
+
+A list by items is walked track by track (``ListDef.tracks``): a list written with ``periods``
+(the court's list) has one per period, each with its own grounds, period, extension and removal
+items, so that ground (1) runs until an Art. 10 removal ground while grounds (2) to (6) run two
+calendar years from the listing decision, extended once by the court's decision and ended early
+only by its decision (SPC Art. 2 and 10); a list with ``period_days`` has one track, whose period
+runs in days from the listing taking effect, extended by each further ground where the list says
+so. Days are days in China (``rules.days``): a record's reporting day, "today", and the working
+days of a removal deadline, which runs from the removal ground's own date (or the period's last
+day), not from when its record arrived.
 
 An organisation's entry also lists its legal representative when the list says so
 (``lists_representative``), as the court's rules do; the representative's entry names the
@@ -16,15 +26,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from socialcredit import codes
 from socialcredit.dueprocess.calendar import add_working_days
 from socialcredit.ledger import Record
 from socialcredit.rules import kernel
+from socialcredit.rules.days import day_of
 from socialcredit.rules.ops import PY
 from socialcredit.schemes.loader import Registry
-from socialcredit.schemes.model import GradeCriteria, ItemCriteria, ListDef, Scheme
+from socialcredit.schemes.model import GradeCriteria, ItemCriteria, ListDef, Scheme, Track
 from socialcredit.scoring import dispatch
 
 Status = str  # "pending" (noticed, not yet in effect) | "active" | "removed" | "expired"
@@ -42,30 +53,56 @@ class ListEntry:
     status: Status
     noticed_on: dt.date
     since: dt.date
-    planned_end: dt.date
+    planned_end: dt.date | None
+    """The first day it is no longer in force unless removed first; None: no fixed period (the
+    court's list, ground (1): until a removal ground of Art. 10)."""
     ended_on: dt.date | None
     end_reason: str | None
     grounds: tuple[str, ...]
     legal_basis: str | None
     via: str | None = None
     removal_due: dt.date | None = None
+    """The day by which an ended entry must be off the list: ``within_working_days`` working days
+    after its removal ground's own date (the removal record's ``occurred_on``), or after the
+    last day of its period; it was removed late where ``ended_on``, the day the removal was
+    reported, is after it."""
     suspended_by: str | None = None  # an open objection that suspends the measures of this entry
+    ended_by: str | None = None
+    """The record that removed it (its id), if one did."""
+    extended_by: str | None = None
+    """The decision record that extended its period (``Period.extension``), if one did."""
+    revised: str | None = None
+    """Where a revised scheme's correction changed this entry, what it was under the version
+    replaced and why it changed (``Scheme.revision``), in words for the subject."""
 
     @property
     def qualified_id(self) -> str:
         return f"{self.scheme}/{self.list_id}"
 
+    @property
+    def until(self) -> dt.date | None:
+        """The first day it is not in force: the day it ended, else its planned end (None: none
+        fixed)."""
+        return self.ended_on or self.planned_end
+
+    @property
+    def days_late(self) -> int:
+        """Days the removal was reported after its deadline (0 if in time or not removed)."""
+        if self.ended_on is None or self.removal_due is None or self.ended_by is None:
+            return 0
+        return max(0, (self.ended_on - self.removal_due).days)
+
     def active_on(self, day: dt.date) -> bool:
-        end = self.ended_on or self.planned_end
-        return self.since <= day < end
+        end = self.until
+        return self.since <= day and (end is None or day < end)
 
 
-def _status(since: dt.date, end: dt.date, ended: dt.date | None, today: dt.date) -> Status:
+def _status(since: dt.date, end: dt.date | None, ended: dt.date | None, today: dt.date) -> Status:
     if today < since:
         return "pending"
     if ended is not None and ended <= today:
         return "removed"
-    if end <= today:
+    if end is not None and end <= today:
         return "expired"
     return "active"
 
@@ -76,9 +113,32 @@ class _Open:
 
     noticed: dt.date
     since: dt.date
-    planned_end: dt.date
+    occurred: dt.date
+    planned_end: dt.date | None
     grounds: list[str]
     extensions: int = 0
+    extended_by: str | None = None
+
+
+def _ordinal(day: int) -> dt.date:
+    return dt.date.fromordinal(day)
+
+
+def _planned(track: Track, since: dt.date, occurred: dt.date, further: int, years: int) -> dt.date | None:
+    """The kernel's planned end for an entry of ``track`` (None: no fixed period)."""
+    if track.indefinite:
+        return None
+    day: int = kernel.planned_end(track, since.toordinal(), occurred.toordinal(), further, years, PY)
+    return _ordinal(day)
+
+
+def _stated_years(r: Record, track: Track) -> int | None:
+    """The years an extension decision record states (checked at ingest), None if it does not."""
+    ext = track.extension
+    if ext is None:
+        return None
+    value = r.details.get(ext.years_field)
+    return value if type(value) is int and ext.min_years <= value <= ext.max_years else None
 
 
 def _item_entries(
@@ -89,21 +149,41 @@ def _item_entries(
     as_of: dt.datetime,
     holidays: frozenset[dt.date],
 ) -> list[ListEntry]:
-    today = as_of.date()
+    known = sorted((r for r in records if r.reported_at <= as_of), key=lambda r: (r.reported_at, r.seq))
+    out: list[ListEntry] = []
+    for track in lst.tracks:
+        out.extend(_track_entries(subject, scheme, lst, track, known, day_of(as_of), holidays))
+    return out
+
+
+def _track_entries(
+    subject: str,
+    scheme: Scheme,
+    lst: ListDef,
+    track: Track,
+    known: Sequence[Record],
+    today: dt.date,
+    holidays: frozenset[dt.date],
+) -> list[ListEntry]:
+    """The entries of one track (``ListDef.tracks``) from the subject's records in walk order."""
     crit = lst.criteria
     assert isinstance(crit, ItemCriteria)
-    known = sorted((r for r in records if r.reported_at <= as_of), key=lambda r: (r.reported_at, r.seq))
+    removal, extending, grounds = set(track.removal.on_items), set(track.extension_items), set(track.grounds)
     notice_days = kernel.notice_days(lst)
     entries: list[ListEntry] = []
     current: _Open | None = None
     window: list[Record] = []
+    one = dt.timedelta(days=1)
 
-    def close(entry: _Open, ended: dt.date | None, reason: str | None) -> None:
-        due = None
-        if ended is not None:
-            due = add_working_days(ended, lst.removal.within_working_days, holidays)
-        elif entry.planned_end <= today:
+    def close(entry: _Open, by: Record | None) -> None:
+        due = ended = reason = None
+        if by is not None:  # removed: due from the removal ground's own date
+            ended = day_of(by.reported_at)
+            reason = f"fulfilled: {by.item} ({by.record_id})"
+            due = add_working_days(by.occurred_on, track.removal.within_working_days, holidays)
+        elif entry.planned_end is not None and entry.planned_end <= today:  # due from its last day
             reason = "expired"
+            due = add_working_days(entry.planned_end - one, track.removal.within_working_days, holidays)
         entries.append(
             ListEntry(
                 scheme.id,
@@ -120,27 +200,36 @@ def _item_entries(
                 tuple(entry.grounds),
                 lst.legal_basis,
                 removal_due=due,
+                ended_by=by.record_id if by is not None else None,
+                extended_by=entry.extended_by,
             )
         )
 
     for r in known:
-        day = r.reported_at.date()
-        if current is not None and current.planned_end <= day:
-            close(current, None, "expired")
+        if r.item not in grounds and r.item not in removal and r.item not in extending:
+            continue
+        day = day_of(r.reported_at)
+        if current is not None and current.planned_end is not None and current.planned_end <= day:
+            close(current, None)
             current = None
-        if r.item in lst.removal.on_items:
+        if r.item in removal:
             if current is not None:
-                close(current, day, f"fulfilled: {r.item} ({r.record_id})")
+                close(current, r)
                 current = None
             window = []
             continue
-        if r.item not in crit.items:
+        if r.item in extending:
+            years = _stated_years(r, track)
+            if current is not None and current.extended_by is None and years is not None:
+                # once, by the years the decision states, from the listing decision's date
+                current.extended_by = r.record_id
+                current.planned_end = _planned(track, current.since, current.occurred, 0, years)
             continue
         if current is not None:
             current.grounds.append(r.record_id)
             current.extensions += 1
-            days: int = kernel.listing_days(current.extensions, lst, PY)
-            current.planned_end = current.since + dt.timedelta(days=days)
+            if track.extension_days:  # a period in days extended by each further ground
+                current.planned_end = _planned(track, current.since, current.occurred, current.extensions, 0)
             continue
         window.append(r)
         day_no = r.occurred_on.toordinal()
@@ -149,11 +238,11 @@ def _item_entries(
         ]
         if len(window) >= crit.min_records:
             since = day + dt.timedelta(days=notice_days)
-            days = kernel.listing_days(0, lst, PY)
-            current = _Open(day, since, since + dt.timedelta(days=days), [x.record_id for x in window])
+            planned = _planned(track, since, r.occurred_on, 0, 0)
+            current = _Open(day, since, r.occurred_on, planned, [x.record_id for x in window])
             window = []
     if current is not None:
-        close(current, None, None)
+        close(current, None)
     return entries
 
 
@@ -164,7 +253,7 @@ def _grade_entries(
     assert model is not None
     crit = lst.criteria
     assert isinstance(crit, GradeCriteria)
-    today = as_of.date()
+    today = day_of(as_of)
 
     low, high = kernel.grade_bounds(model.grades, crit.grade_at_most, crit.grade_at_least)
 
@@ -183,7 +272,7 @@ def _grade_entries(
             ended = day if not meets(grade) else None
             notice = kernel.notice_days(lst)
             since = start + dt.timedelta(days=notice)
-            planned = since + dt.timedelta(days=lst.period_days)
+            planned = since + dt.timedelta(days=lst.period_days or 0)  # required of a list by grade
             if ended is not None and ended <= since:
                 start = None
                 continue  # the grade recovered during the notice period: never listed
@@ -217,6 +306,53 @@ def _grade_entries(
     return entries
 
 
+def _replaced(registry: Registry, scheme: Scheme, lst: ListDef) -> tuple[Scheme, ListDef] | None:
+    """The version of ``lst`` that ``scheme``'s revision replaced, where it is kept."""
+    previous = registry.previous.get(scheme.id)
+    old = previous.list_def(lst.id) if previous is not None else None
+    return (previous, old) if previous is not None and old is not None else None
+
+
+def _same(a: ListEntry, b: ListEntry) -> bool:
+    """Whether two entries came to the same for their subject: the same status, since and end,
+    and, while they have not ended, the same planned end (a removed entry's planned end is moot)."""
+    return (a.status, a.since, a.ended_on) == (b.status, b.since, b.ended_on) and (
+        a.ended_on is not None or a.planned_end == b.planned_end
+    )
+
+
+def _revised(entries: list[ListEntry], before: list[ListEntry], scheme: Scheme) -> list[ListEntry]:
+    """``entries`` with a note on each that the revision of ``scheme`` changed, saying what it was
+    under the replaced version (``before``: the same records walked by it) and why it changed
+    (decision 0028: a correction is re-evaluated, and the subjects concerned are told). An entry
+    is matched with the one the same record opened before; one whose record opened none then (it
+    was a further ground of another listing) says so."""
+    rev = scheme.revision
+    assert rev is not None
+    old = {e.grounds[0]: e for e in before}
+    head = (
+        f"re-evaluated under version {scheme.version} of these rules (in force from "
+        f"{scheme.effective_from}), which corrects a modelling error in version {rev.replaces}: "
+        "listings that ended under it are derived again (see the scheme's revision)"
+    )
+    out = []
+    for e in entries:
+        was = old.get(e.grounds[0])
+        if was is not None and _same(was, e):
+            out.append(e)
+            continue
+        if was is None:
+            then = "its ground was part of another listing"
+        elif was.ended_on is not None:
+            then = f"it ended on {was.ended_on} ({was.end_reason})"
+        elif was.status == "expired":
+            then = f"it expired on {was.planned_end}"
+        else:
+            then = f"it was to end on {was.planned_end}"
+        out.append(replace(e, revised=f"{head}; under version {rev.replaces} {then}."))
+    return out
+
+
 def _rated(subject: str, kinds: Sequence[str]) -> bool:
     """Whether a model that rates ``kinds`` rates ``subject`` (an enterprise rating: organisations
     only), so its grade lists hold only subjects it scores."""
@@ -239,29 +375,18 @@ def entries_for(
     out: list[ListEntry] = []
     for scheme, lst in registry.lists():
         if isinstance(lst.criteria, ItemCriteria):
-            out.extend(_item_entries(subject, scheme, lst, records, as_of, holidays))
+            before = _replaced(registry, scheme, lst)
+            found = _item_entries(subject, scheme, lst, records, as_of, holidays)
+            if before is not None:
+                found = _revised(found, _item_entries(subject, *before, records, as_of, holidays), scheme)
+            out.extend(found)
             if lst.lists_representative and represented:
                 for org, org_records in represented.items():
-                    for e in _item_entries(org, scheme, lst, org_records, as_of, holidays):
-                        out.append(
-                            ListEntry(
-                                e.scheme,
-                                e.list_id,
-                                e.title,
-                                e.kind,
-                                subject,
-                                e.status,
-                                e.noticed_on,
-                                e.since,
-                                e.planned_end,
-                                e.ended_on,
-                                e.end_reason,
-                                e.grounds,
-                                e.legal_basis,
-                                via=org,
-                                removal_due=e.removal_due,
-                            )
-                        )
+                    theirs = _item_entries(org, scheme, lst, org_records, as_of, holidays)
+                    if before is not None:
+                        old = _item_entries(org, *before, org_records, as_of, holidays)
+                        theirs = _revised(theirs, old, scheme)
+                    out.extend(replace(e, subject=subject, via=org) for e in theirs)
         elif scheme.model is not None and _rated(subject, scheme.model.subjects):
             out.extend(_grade_entries(subject, scheme, lst, records, as_of))
     out.sort(key=lambda e: (e.since, e.qualified_id))

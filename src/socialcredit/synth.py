@@ -21,7 +21,8 @@ not generated. Fulfilment items are only generated this way, never on their own.
 Each record is an ingest row (the fields of ``ledger.FIELDS``): a source drawn from the item's
 allowed sources, ``source_record_id`` ``f"{source}-{n:09d}"`` numbered per source within one run
 (so two runs with different seeds collide: ingest one of them), ``occurred_on`` uniform in the
-window, ``reported_at`` 0-30 days later (mostly within a week, never after the window), an
+window, ``reported_at`` 0-30 days later (mostly within a week, never after the window; in office
+hours in China, 08:00 to 20:00 there, stored as UTC), an
 evidence reference in the agency's style, and for court records ``details`` naming the case
 number and court (listings also the obligation and ``"performance": "none"``; a fulfilment
 repeats the listing's case, court and obligation and says how it was performed).
@@ -412,6 +413,8 @@ class _Plan:
     follow_person: list[tuple[IntArray, FloatArray]]  # per item: follow-up item indices, cum. probs
     follow_org: list[tuple[IntArray, FloatArray]]
     days: int
+    stated: dict[str, tuple[tuple[str, int, int, str], ...]]
+    """What a record of an item must state in its details (``Registry.stated_details``)."""
 
 
 def _definitions(registry: Registry) -> tuple[dict[str, Item], dict[str, set[str]]]:
@@ -431,10 +434,10 @@ def _plan(city: City, registry: Registry, scale: float) -> _Plan:
     defs, kinds = _definitions(registry)
     followers: dict[str, list[str]] = {}
     for _scheme, lst in sorted(registry.lists(), key=lambda p: (p[0].id, p[1].id)):
-        if not lst.removal.on_items:
-            continue
-        for code in lst.qualifying_items:
-            followers.setdefault(code, list(lst.removal.on_items))
+        for track in lst.tracks:  # a ground is followed by what removes (or extends) what it opens
+            if track.removal.on_items:
+                for code in track.grounds:
+                    followers.setdefault(code, [*track.removal.on_items, *track.extension_items])
     follow_items = {c for cs in followers.values() for c in cs}
     items: list[Item] = []
     sources: list[tuple[str, ...]] = []
@@ -471,7 +474,10 @@ def _plan(city: City, registry: Registry, scale: float) -> _Plan:
             w = np.array([items[j].base_rate_per_year for j in opts], dtype=np.float64)
             w = w if w.sum() > 0 else np.ones(len(opts))
             target[i] = (opts, np.cumsum(w) / w.sum())
-    return _Plan(items, sources, independent, rate, sign, person_ok, org_ok, ground, follow_p, follow_o, days)
+    stated = dict(registry.stated_details)
+    return _Plan(
+        items, sources, independent, rate, sign, person_ok, org_ok, ground, follow_p, follow_o, days, stated
+    )
 
 
 def _follow_fraction(days: int) -> float:
@@ -619,7 +625,9 @@ def _block(
     n = len(subj)
     lag = np.minimum(rng.geometric(LAG_P, n) - 1, MAX_LAG_DAYS)
     reported = np.minimum(occurred + lag, days - 1)
-    seconds = rng.integers(8 * 3600, 20 * 3600, n)
+    # office hours in China (08:00 to 20:00, UTC+8), stored as UTC like every time: a record is
+    # reported on the day, in China, that its date says (rules.days)
+    seconds = rng.integers(0, 12 * 3600, n)
     source_pick = rng.random(n)
     amount = np.round(rng.lognormal(np.log(30_000.0), 1.0, n) * np.where(is_org[subj], 10.0, 1.0), -3)
     order = np.lexsort((np.arange(n), occurred, subj))
@@ -657,6 +665,8 @@ def _block(
                 "obligation": obligation,
                 "performance": it.title,
             }
+            for name, least, most, _list in plan.stated.get(it.code, ()):  # an extension's years
+                details[name] = least + nr % (most - least + 1)
         elif source == "court":
             d = dist_l[subj_l[r]]
             code4, court = courts[d]

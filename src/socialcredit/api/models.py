@@ -241,13 +241,18 @@ class EntryOut(BaseModel):
     status: str
     noticed_on: dt.date
     since: dt.date
-    planned_end: dt.date
+    planned_end: dt.date | None = Field(description="None: no fixed period, until a removal ground")
     ended_on: dt.date | None
     end_reason: str | None
     removal_due: dt.date | None
+    days_late: int = Field(0, description="Days its removal was reported after removal_due")
     grounds: list[str]
+    extended_by: str | None = Field(None, description="The decision record that extended the period")
     legal_basis: str | None
     via: str | None
+    revised: str | None = Field(
+        None, description="What a correction of the rules changed in this entry, and why (decision 0028)"
+    )
 
     @classmethod
     def of(cls, e: ListEntry) -> EntryOut:
@@ -262,9 +267,12 @@ class EntryOut(BaseModel):
             ended_on=e.ended_on,
             end_reason=e.end_reason,
             removal_due=e.removal_due,
+            days_late=e.days_late,
             grounds=list(e.grounds),
+            extended_by=e.extended_by,
             legal_basis=e.legal_basis,
             via=e.via,
+            revised=e.revised,
         )
 
 
@@ -572,9 +580,13 @@ class NoticesOut(Listing[NoticeOut]):
 
 class OverdueOut(Listing[dict[str, Any]]):
     @classmethod
-    def of(cls, late: Iterable[tuple[Objection | Restoration, list[str]]]) -> OverdueOut:
-        """Each late case as :class:`CaseOut` has it, with what is late (``late``)."""
-        return cls.of_rows({**CaseOut.of(c).model_dump(mode="json"), "late": why} for c, why in late)
+    def of(
+        cls, late: Iterable[tuple[Objection | Restoration, list[str]]], removals: Iterable[Any] = ()
+    ) -> OverdueOut:
+        """Each late case as :class:`CaseOut` has it, with what is late (``late``), then each
+        listing whose removal was reported after it was due (``kind: late removal``, SPC Art. 10)."""
+        cases = [{**CaseOut.of(c).model_dump(mode="json"), "late": why} for c, why in late]
+        return cls.of_rows([*cases, *(r.as_dict() for r in removals)])
 
 
 # ---------------------------------------------------------------------------------- disclosure
@@ -622,6 +634,9 @@ class SourceAccuracyOut(BaseModel):
     overturned: int
     overturned_share: float
     median_days_to_correct: float | None
+    removals: int = Field(0, description="List entries its records removed")
+    removed_late: int = Field(0, description="Of those, removals it reported after they were due")
+    median_days_late: float | None = Field(None, description="The median days late of those")
 
     @classmethod
     def of(cls, a: SourceAccuracy) -> SourceAccuracyOut:

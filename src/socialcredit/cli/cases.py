@@ -78,16 +78,20 @@ def cases_list(
 
 @cases_app.command("overdue")
 def cases_overdue(as_json: JsonOpt = False) -> None:
-    """Open cases past a deadline: what is late and since when. Exit 1 if any."""
+    """What is late: open cases past a deadline, and listings whose removal was reported after it
+    was due (SPC Art. 10: 3 working days from the removal ground). Exit 1 if any."""
     system = open_system()
     late = system.overdue(principal=system.operator())
+    removals = system.late_removals(principal=system.operator())
     if as_json:
-        emit(OverdueOut.of(late))
+        emit(OverdueOut.of(late, removals))
     else:
         for c, why in late:
             out.print(f"[red]{c.kind} {c.id}[/] ({c.subject}): {'; '.join(why)}", highlight=False)
-        out.print(f"{len(late)} overdue")
-    raise typer.Exit(1 if late else 0)
+        for r in removals:
+            out.print(f"[red]late removal[/] {r.list_id} ({r.subject}): {'; '.join(r.late)}", highlight=False)
+        out.print(f"{len(late) + len(removals)} overdue")
+    raise typer.Exit(1 if late or removals else 0)
 
 
 @cases_app.command("notices")

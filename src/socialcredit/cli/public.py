@@ -55,7 +55,8 @@ def public_lookup(
     for r in found["records"]:
         out.print(f"  {r['occurred_on']} {r['title']} ({r['source']})", highlight=False)
     for e in found["lists"]:
-        out.print(f"  on {e['title']} since {e['since']} until {e['planned_end']}", highlight=False)
+        until = e["planned_end"] or "a removal ground (no fixed end)"
+        out.print(f"  on {e['title']} since {e['since']} until {until}", highlight=False)
 
 
 @public_app.command("transparency")
@@ -81,7 +82,10 @@ def public_transparency(as_json: JsonOpt = False) -> None:
         highlight=False,
     )
     for a in report["source_accuracy"]:
-        out.print(f"  source {a['source']}: {a['overturned']}/{a['records']} overturned", highlight=False)
+        late = f", {a['removed_late']}/{a['removals']} removals late" if a.get("removals") else ""
+        out.print(
+            f"  source {a['source']}: {a['overturned']}/{a['records']} overturned{late}", highlight=False
+        )
     for scheme_id, groups in report["scores_by_district"].items():
         out.print(
             f"  {scheme_id} by district: " + ", ".join(f"{g} {v['mean']}" for g, v in groups.items()),
@@ -96,13 +100,23 @@ def public_transparency(as_json: JsonOpt = False) -> None:
 
 @public_app.command("sources")
 def public_sources(as_json: JsonOpt = False) -> None:
-    """Each data source's accuracy: share of its records overturned on objection."""
+    """Each data source's accuracy: share of its records overturned on objection, and how many of
+    the removals it reported came after they were due (and the median days late)."""
     system = open_system()
     rows = system.source_accuracy()
     if as_json:
         emit(SourcesOut.of(rows))
         return
-    t = Table("source", "records", "overturned", "share", "median days to correct")
+    t = Table(
+        "source",
+        "records",
+        "overturned",
+        "share",
+        "median days to correct",
+        "removals",
+        "reported late",
+        "median days late",
+    )
     for a in rows:
         t.add_row(
             a.source,
@@ -110,5 +124,8 @@ def public_sources(as_json: JsonOpt = False) -> None:
             str(a.overturned),
             f"{100 * a.overturned_share:.2f}%",
             "" if a.median_days_to_correct is None else f"{a.median_days_to_correct:.1f}",
+            str(a.removals),
+            str(a.removed_late),
+            "" if a.median_days_late is None else f"{a.median_days_late:.1f}",
         )
     out.print(t)

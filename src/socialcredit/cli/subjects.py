@@ -71,11 +71,15 @@ def score(
             out.print(f"  reason: {r.text}", highlight=False)
     for e in view.entries:
         via = f" via {e.via}" if e.via else ""
+        end = f"planned end {e.planned_end}" if e.planned_end else "no fixed end (until a removal ground)"
+        late = f", {e.days_late} days after removal was due ({e.removal_due})" if e.days_late else ""
         out.print(
-            f"list {e.qualified_id}{via}: {e.status} since {e.since}, planned end {e.planned_end}"
-            + (f", ended {e.ended_on} ({e.end_reason})" if e.ended_on else ""),
+            f"list {e.qualified_id}{via}: {e.status} since {e.since}, {end}"
+            + (f", ended {e.ended_on} ({e.end_reason}){late}" if e.ended_on else ""),
             highlight=False,
         )
+        if e.revised:
+            out.print(f"  revised: {e.revised}", highlight=False)
 
 
 @app.command()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from socialcredit.dueprocess.calendar import add_working_days
+from socialcredit.rules.days import day_of
 
 CaseKind = Literal["objection", "restoration", "review"]
 MIN_PUBLICATION_DAYS = {"minor": 0, "general": 90, "serious": 365}
@@ -186,10 +187,10 @@ def fold_objection(
     days = min(deadlines.review_days, HUMAN_REVIEW_DAYS) if kind == "review" else deadlines.review_days
     state: dict[str, Any] = {
         "status": "under review",
-        "review_due": first.at.date() + dt.timedelta(days=days),
+        "review_due": day_of(first.at) + dt.timedelta(days=days),
     }
     for e in events[1:]:
-        day = e.at.date()
+        day = day_of(e.at)
         if e.kind == "decided":
             upheld = bool(e.payload["upheld"])
             state.update(
@@ -280,7 +281,9 @@ def fold_restoration(
         commitment=p["commitment"],
         applied_at=first.at,
         eligible_from=dt.date.fromisoformat(p["eligible_from"]),
-        decision_due=add_working_days(first.at.date(), deadlines.restoration_decision_working_days, holidays),
+        decision_due=add_working_days(
+            day_of(first.at), deadlines.restoration_decision_working_days, holidays
+        ),
         events=tuple(events),
         **state,
     )

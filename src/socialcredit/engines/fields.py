@@ -9,12 +9,21 @@ stays per subject.
 
 from __future__ import annotations
 
-from socialcredit.rules.fields import CONTACTS, DECIDING, DUE_PROCESS, INERT, INGEST, SCORING, Declaration
+from socialcredit.rules.fields import (
+    CONTACTS,
+    DECIDING,
+    DUE_PROCESS,
+    INERT,
+    INGEST,
+    REVISION,
+    SCORING,
+    Declaration,
+)
 
 RELATIONAL = Declaration(
     "the relational engines (rescore)",
     read=SCORING,
-    inert=INERT | INGEST | DECIDING | DUE_PROCESS,
+    inert=INERT | INGEST | DECIDING | DUE_PROCESS | REVISION,
     refused=(CONTACTS,),
 )
 """The engines' declaration: ``rescore`` skips a scheme it refuses, naming the field."""

@@ -51,7 +51,8 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from socialcredit.engines import counting, factors, listing, relational, suspending, tiers
-from socialcredit.rules import kernel
+from socialcredit.engines.ops import china_day
+from socialcredit.rules import days, kernel
 from socialcredit.rules.ops import PY
 from socialcredit.schemes.model import FactorModel, GradeCriteria, ListDef, PointsModel, Scheme, TierModel
 from socialcredit.scoring.tier import windows as tier_windows
@@ -90,7 +91,7 @@ def _records(eff: ir.Table, items: ir.Table, last: int) -> ir.Table:
     ``score_timeline`` and ``change_days`` keep them."""
     j = eff.inner_join(items, eff.item == items.item)
     occ = listing._days(j.occurred_on)
-    rep = listing._days(j.reported_at.date())
+    rep = china_day(j.reported_at)
     t = j.select(
         scheme=j.scheme,
         seq=j.seq,
@@ -336,7 +337,7 @@ def population_grade_listing(
     bad = [f"{s.id}/{lst.id}" for s, lst in lists if not by_grade(lst) or not derivable(s)]
     if bad:
         raise ValueError("not a list by grade of a points or tier model: " + ", ".join(bad))
-    today = (as_of.date() - listing.EPOCH).days
+    today = days.day_number(as_of)
     open_ = suspending.open_at(objections, as_of)
     # Materialised (Table.cache: a temporary table on DuckDB, a local checkpoint on Spark), the
     # records once for every scheme and each scheme's history once for its lists: a history reads

@@ -7,6 +7,7 @@ per-subject walk computes, by the same expression.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import operator
 from collections.abc import Callable, Sequence
@@ -15,6 +16,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from socialcredit.rules import days, kernel
 from socialcredit.rules.ops import Ops
 
 
@@ -67,3 +69,32 @@ class IbisOps:
 
 IBIS: Ops = IbisOps()
 """The engines' operations."""
+
+
+def china_day(moment: ir.TimestampValue) -> ir.IntegerValue:
+    """The day (days since 1970-01-01) a naive UTC timestamp column falls on in China: the
+    kernel's :func:`~socialcredit.rules.kernel.local_day` over its whole seconds since 1970,
+    which both engines take from a naive timestamp as UTC (Spark's session is pinned to UTC,
+    ``engines.spark``)."""
+    day: ir.IntegerValue = kernel.local_day(moment.epoch_seconds().cast("int64"), days.china(), IBIS)
+    return day
+
+
+EPOCH = dt.date(1970, 1, 1)
+"""Day 0 of the engines' day numbers."""
+
+
+def day_numbers(day: ir.DateValue) -> ir.IntegerValue:
+    """A date as whole days since 1970-01-01: the walks' arithmetic is on integers, which both
+    engines add and compare alike (date plus a column of days is spelt differently by each)."""
+    days: ir.IntegerValue = day.delta(ibis.literal(EPOCH, type="date"), unit="day").cast("int64")
+    return days
+
+
+def dates(days: ir.IntegerValue) -> ir.DateValue:
+    """Whole days since 1970-01-01 as a date."""
+    # DuckDB's date + interval is a timestamp whatever Ibis believes: through a timestamp and
+    # back, so a written file holds dates on both engines (Ibis drops a cast to the same type)
+    moment = ibis.literal(EPOCH, type="date") + days.cast("int64").as_interval("D")
+    out: ir.DateValue = moment.cast("timestamp").date()
+    return out

@@ -40,7 +40,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from socialcredit.engines.ops import IBIS
-from socialcredit.rules import kernel
+from socialcredit.rules import days, kernel
 from socialcredit.schemes.model import PointsModel, Scheme
 
 COUNTING: tuple[str, ...] = ("report", "correct")
@@ -58,9 +58,12 @@ RECORD_SCHEMA = pa.schema(
         pa.field("corrects_seq", pa.int64()),
         pa.field("subject_no", pa.int64(), nullable=False),
         pa.field("superseded_at", pa.timestamp("us")),
+        pa.field("details", pa.string()),
     ]
 )
-"""The columns of a records table the definition reads (an export has more). Two are derived at
+"""The columns of a records table the definition reads (an export has more). ``details`` is the
+record's details as JSON text, read only for what a list reads of them (an extension decision's
+years, ``engines.walk``). Two are derived at
 export, because the population job reads every record every time and the export once:
 
 - ``superseded_at``, the earliest ``reported_at`` of the records whose ``corrects`` names this
@@ -236,7 +239,7 @@ def contributions(records: ir.Table, items: ir.Table, as_of: dt.datetime) -> ir.
     (rule 3): ``scheme, subject, subject_no, record_id, item, occurred_on, age, points``."""
     eff = effective(records, as_of)
     j = eff.inner_join(items, eff.item == items.item)
-    age = ibis.literal(as_of.date(), type="date").delta(j.occurred_on, unit="day")
+    age = ibis.literal(days.day_of(as_of), type="date").delta(j.occurred_on, unit="day")
     points = decayed(j.points, age, j.half_life_days)
     j = j.filter(kernel.counts(age, j.counts_for_days))
     extra = {"scheme_no": j.scheme_no} if "scheme_no" in items.columns else {}

@@ -57,7 +57,7 @@ def _connect(spark: Any) -> Any:
     """Ibis's pyspark backend on ``spark``, with ``Table.cache`` done by a local checkpoint.
 
     Why: Ibis caches a table on Spark as ``spark.sql(query).cache()`` registered as a view, and a
-    view keeps the whole plan it was made from. The list walk (``listing._entries``) caches each
+    view keeps the whole plan it was made from. The list walk (``walk.entries``) caches each
     round, which the next round reads, so the last rounds' plans held every earlier round's; Spark
     analyses, optimises and prints (for every adaptive re-plan of every stage) all of it, which
     took most of the list job's time even on a few hundred subjects. A checkpoint computes the rows

@@ -124,6 +124,8 @@ INERT = frozenset(
         "Scheme.description",
         "Scheme.legal_basis",
         "Scheme.public_lookup",
+        "Scheme.version",
+        "Scheme.effective_from",
         "Item.title",
         "Item.category",
         "Item.legal_basis",
@@ -145,6 +147,8 @@ INERT = frozenset(
 )
 """Fields no evaluator's results depend on: what is shown or published, never computed with.
 (``Scheme.public_lookup`` decides who may look a subject up, not any score, entry or decision.
+A scheme's ``version`` and ``effective_from`` are shown with it and in the note on entries a
+correction changed; the rules in force are the file's, whatever its date: decision 0028.
 An item's ``category`` and a measure's ``third_party`` are what the linter judges a scheme by, at
 load: a scheme that fails it is never in force, so no evaluator computes with them.)"""
 
@@ -223,11 +227,26 @@ SCORING = frozenset(
         "GradeCriteria.grade_at_least",
         "Removal.on_items",
         "Removal.within_working_days",
+        "ListDef.periods",
+        "Period.grounds",
+        "Period.years",
+        "Period.extension",
+        "Period.removal",
+        "Extension.on_items",
+        "Extension.years_field",
+        "Extension.min_years",
+        "Extension.max_years",
         "Notice.required",
         "Notice.days",
     }
 )
 """The fields scores and list entries are computed from."""
+
+REVISION = frozenset({"Scheme.revision", "Revision.replaces", "Revision.earlier_listings", "Revision.reason"})
+"""What a revised scheme says of the version it replaces: the per-subject evaluator compares an
+entry with what the replaced version gave and shows the subject the difference (``ListEntry.revised``);
+no entry, score or decision depends on it (a correction is re-evaluated: the rules in force are
+this version's for every day; ``stay-ended`` is refused where it is written, decision 0028)."""
 
 DECIDING = frozenset(
     {
@@ -295,7 +314,7 @@ CONTACTS = Refusal(
 
 PER_SUBJECT = Declaration(
     "the per-subject evaluator (score, lists, check)",
-    read=SCORING | DECIDING | DUE_PROCESS,
+    read=SCORING | DECIDING | DUE_PROCESS | REVISION,
     inert=INERT | INGEST,
 )
 """The reference: one subject at the point of service reads every rule."""

@@ -17,7 +17,7 @@ difference of day ordinals, a date difference in SQL).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from socialcredit.rules.ops import Ops
 
@@ -30,7 +30,93 @@ if TYPE_CHECKING:
         ListDef,
         TierModel,
         TierRule,
+        Track,
     )
+
+# ----------------------------------------------------------------------------- days
+
+DAY_SECONDS = 86_400
+
+
+class Zone(NamedTuple):
+    """A time zone as the kernel reads it: its standard offset from UTC in seconds, and the spans
+    (``from``, ``until``: seconds since 1970-01-01T00:00 UTC, ``until`` excluded) in which another
+    offset held, such as summer time. :func:`socialcredit.rules.days.china` derives China
+    Standard Time's from the tz database."""
+
+    standard: int
+    shifts: tuple[tuple[int, int, int], ...] = ()
+
+
+def _div(x: Any, by: int, ops: Ops) -> Any:
+    """``floor(x / by)`` as a whole number, for whole ``x`` and a positive whole ``by``. Through a
+    double, which every evaluator divides alike: both are exact below 2**53, and a quotient's
+    rounding error (at most 2**-52 of it) is far smaller than its distance ``1/by`` from the next
+    whole number for the day and second counts here, so the floor is exact."""
+    return ops.floor(ops.to_float(x) / ops.const(float(by)))
+
+
+def local_day(seconds: Any, zone: Zone, ops: Ops) -> Any:
+    """The day (whole days since 1970-01-01) that the moment ``seconds`` after 1970-01-01T00:00
+    UTC falls on in ``zone``: the day boundary is the zone's midnight, not UTC's. Every day the
+    rules count (a record's reporting day, the day evaluated, a deadline's first day) is a day in
+    China Standard Time (``Asia/Shanghai``: UTC+8, with summer time 1986-1991), because the rules
+    are China's and its agencies date their records so."""
+    offset = ops.cases([((seconds >= a) & (seconds < b), off) for a, b, off in zone.shifts], zone.standard)
+    return _div(seconds + offset, DAY_SECONDS, ops)
+
+
+def _mod(x: Any, by: int, ops: Ops) -> Any:
+    """``x`` modulo ``by`` (from 0 to ``by - 1``), by :func:`_div`."""
+    return x - _div(x, by, ops) * by
+
+
+_MARCH_0 = 305
+"""Days from day 0 of the proleptic ordinals (``date.toordinal``: 0001-01-01 is 1) back to
+0000-03-01, where the calendar arithmetic below counts from."""
+
+
+def years_after(day: Any, years: Any, ops: Ops, origin: int = 0) -> Any:
+    """The day ``years`` calendar years after ``day``: the same month and day, or 28 February
+    where ``day`` is 29 February and the year reached is not a leap year (the Civil Code of the
+    PRC, Art. 202: a period in years ends on the corresponding day of its last year, or, where
+    there is none, on the last day of that month). Days are whole numbers counted so that
+    ``day + origin`` is a proleptic ordinal (``origin`` 0 for ordinals, 719163 for days since
+    1970-01-01).
+
+    Arithmetic on a calendar whose years begin on 1 March (H. Hinnant's ``days_from_civil``),
+    where 29 February is the last day of a year: a day is its 400-year era, its year in the era
+    and its day in the year; the same day of the year ``years`` later is the answer, except 29
+    February, which becomes the day before where that year is 365 days long.
+
+    >>> from socialcredit.rules.ops import PY
+    >>> import datetime as dt
+    >>> [dt.date.fromordinal(years_after(dt.date(2024, 2, 29).toordinal(), n, PY)) for n in (1, 4)]
+    [datetime.date(2025, 2, 28), datetime.date(2028, 2, 29)]
+    """
+    z = day + (origin + _MARCH_0)
+    era = _div(z, 146_097, ops)
+    doe = z - era * 146_097
+    yoe = _div(doe - _div(doe, 1460, ops) + _div(doe, 36_524, ops) - _div(doe, 146_096, ops), 365, ops)
+    doy = doe - (yoe * 365 + _div(yoe, 4, ops) - _div(yoe, 100, ops))
+    year = era * 400 + yoe + years  # a year from 1 March; its February is in the next civil year
+    feb = year + 1
+    leap = (_mod(feb, 4, ops) == 0) & ((_mod(feb, 100, ops) != 0) | (_mod(feb, 400, ops) == 0))
+    doy = ops.where(doy == 365, ops.where(leap, 365, 364), doy)  # 29 February
+    era2 = _div(year, 400, ops)
+    yoe2 = year - era2 * 400
+    return era2 * 146_097 + yoe2 * 365 + _div(yoe2, 4, ops) - _div(yoe2, 100, ops) + doy - (origin + _MARCH_0)
+
+
+def period_end(day: Any, years: Any, ops: Ops, origin: int = 0) -> Any:
+    """The first day after a period of ``years`` calendar years that runs from ``day``: the day
+    after its last day, :func:`years_after` (the Civil Code of the PRC, Art. 201: the day a period
+    starts from is not counted, so it runs to the end of the corresponding day). A listing of 2
+    years decided on 1 March 2024 is in force through 1 March 2026 and off from 2 March; one
+    decided on 29 February 2024 through 28 February 2026, off from 1 March. Days as in
+    :func:`years_after`."""
+    return years_after(day, years, ops, origin) + 1
+
 
 # ----------------------------------------------------------------------------- records
 
@@ -120,17 +206,39 @@ def notice_days(lst: ListDef) -> int:
     return lst.notice.days if lst.notice.required else 0
 
 
-def listing_days(extensions: Any, lst: ListDef, ops: Ops) -> Any:
+def listing_days(extensions: Any, lst: ListDef | Track, ops: Ops) -> Any:
     """How long an entry runs from taking effect: ``period_days``, plus ``extension_days`` for
-    each of its ``extensions`` further grounds, at most ``max_period_days`` once extended (the
-    court's list: 2 years, +1 per further ground, 5 at most)."""
+    each of its ``extensions`` further grounds, at most ``max_period_days`` once extended (a list
+    written with one period in days; the court's list was so until version 2: 730 days, +365 per
+    further ground, 1825 at most)."""
     period = lst.period_days
+    assert period is not None, "a period in days (a list with periods: planned_end)"
     if not lst.extension_days:
         return period
     extended = period + extensions * lst.extension_days
     if lst.max_period_days is not None:
         extended = ops.where(extended > lst.max_period_days, lst.max_period_days, extended)
     return ops.where(extensions > 0, extended, period)
+
+
+def planned_end(
+    track: Track, since: Any, occurred: Any, further: Any, extended_years: Any, ops: Ops, origin: int = 0
+) -> Any:
+    """The first day an entry of ``track`` is no longer in force, unless a removal ends it first:
+
+    - a period in calendar years (``Period.years``) runs from the day the opening record
+      occurred (``occurred``: the listing decision's date), extended by ``extended_years`` (0, or
+      what the one extension record applied states): :func:`period_end` (the court's list, SPC
+      Art. 2: grounds (2) to (6), 2 years from the decision, extended once by 1 to 3 years);
+    - a period in days runs from ``since``, the entry taking effect, by :func:`listing_days` with
+      ``further`` grounds added since it opened.
+
+    Days as in :func:`years_after` (``since`` too). Not for a track with no fixed period
+    (``Track.indefinite``), which never ends but by removal: the caller knows that of the
+    scheme, not of a value."""
+    if track.years is not None:
+        return period_end(occurred, extended_years + track.years, ops, origin)
+    return since + listing_days(further, track, ops)
 
 
 def in_window(earlier: Any, later: Any, window_days: int | None, ops: Ops) -> Any:

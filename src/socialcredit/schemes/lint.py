@@ -322,7 +322,11 @@ def lint(scheme: Scheme, vocabulary: Vocabulary | None = None) -> list[Finding]:
     """Every finding for one scheme, in file order (items, then the model, lists and measures),
     with items judged by ``vocabulary`` (default: the shipped categories)."""
     vocab = vocabulary or shipped_vocabulary()
-    listed = {code for lst in scheme.lists for code in (*lst.qualifying_items, *lst.removal.on_items)}
+    listed = {
+        code
+        for lst in scheme.lists
+        for code in (*lst.qualifying_items, *lst.removal_items, *lst.extension_items)
+    }
     out: list[Finding] = []
     for item in scheme.items:
         out += _item_findings(scheme, item, listed, vocab)

@@ -121,6 +121,12 @@ class Registry:
     sources_by_item: Mapping[str, frozenset[str]] = field(init=False)
     kinds_by_item: Mapping[str, frozenset[str]] = field(init=False)
     item_defs: Mapping[str, Item] = field(init=False)
+    stated_details: Mapping[str, tuple[tuple[str, int, int, str], ...]] = field(init=False)
+    """Items whose records must state a whole number in their details, with the field, its
+    least and greatest value and the list that reads it (an extension decision's years)."""
+    previous: Mapping[str, Scheme] = field(default_factory=dict)
+    """The version a revised scheme replaces, by scheme id, where it is at hand: what its entries
+    were is shown beside those the correction changed (``lists.entries_for``, decision 0028)."""
 
     def __post_init__(self) -> None:
         problems = list(_cross_check(self.schemes))
@@ -138,16 +144,37 @@ class Registry:
         object.__setattr__(self, "sources_by_item", {k: frozenset(v) for k, v in sources.items()})
         object.__setattr__(self, "kinds_by_item", {k: frozenset(v) for k, v in kinds.items()})
         object.__setattr__(self, "item_defs", defs)
+        stated: dict[str, list[tuple[str, int, int, str]]] = {}
+        for s, lst in self.lists():
+            for track in lst.tracks:
+                ext = track.extension
+                if ext is None:
+                    continue
+                for code in ext.on_items:
+                    rule = (ext.years_field, ext.min_years, ext.max_years, f"{s.id}/{lst.id}")
+                    stated.setdefault(code, []).append(rule)
+        object.__setattr__(self, "stated_details", {k: tuple(v) for k, v in stated.items()})
 
     @classmethod
-    def of(cls, schemes: Iterable[Scheme], origins: Mapping[str, str] | None = None) -> Registry:
-        """A registry of these schemes; ids must be unique."""
+    def of(
+        cls,
+        schemes: Iterable[Scheme],
+        origins: Mapping[str, str] | None = None,
+        previous: Iterable[Scheme] = (),
+    ) -> Registry:
+        """A registry of these schemes; ids must be unique. ``previous``: replaced versions of
+        them; each is kept where the scheme in force says it replaces that version."""
         out: dict[str, Scheme] = {}
         for s in schemes:
             if s.id in out:
                 raise SchemeError(f"scheme {s.id!r} is loaded twice")
             out[s.id] = s
-        return cls(out, dict(origins or {}))
+        kept = {
+            p.id: p
+            for p in previous
+            if p.id in out and (rev := out[p.id].revision) is not None and rev.replaces == p.version
+        }
+        return cls(out, dict(origins or {}), kept)
 
     def origin(self, scheme_id: str) -> str:
         """The file a scheme was loaded from, or its id if not known."""
@@ -195,7 +222,7 @@ def _cross_check(schemes: Mapping[str, Scheme]) -> Iterable[str]:
                 if code is not None and code not in own:
                     yield f"{s.id}: enrolment: item {code!r} is not in this scheme's catalogue"
         for lst in s.lists:
-            for code in [*lst.qualifying_items, *lst.removal.on_items]:
+            for code in [*lst.qualifying_items, *lst.removal_items, *lst.extension_items]:
                 if code not in own:
                     yield f"{s.id}: list {lst.id}: item {code!r} is not in this scheme's catalogue"
             if isinstance(lst.criteria, GradeCriteria) and s.model is None:
@@ -221,6 +248,10 @@ def _cross_check(schemes: Mapping[str, Scheme]) -> Iterable[str]:
 
 
 SHIPPED = "socialcredit.schemes.shipped"
+PREVIOUS = "previous"
+"""Where replaced versions of shipped schemes are kept, beside them (and beside an operator's own,
+``$SOCIALCREDIT_HOME/schemes/previous``): never in force, read only to show subjects what a
+correction changed (``Registry.previous``)."""
 
 
 def shipped_names() -> list[str]:
@@ -240,11 +271,26 @@ def shipped_scheme(name: str) -> Scheme:
 
 
 @cache
+def shipped_previous() -> list[Scheme]:
+    """The replaced versions of shipped schemes that are kept (``shipped/previous/*.yaml``)."""
+    folder = resources.files(SHIPPED).joinpath(PREVIOUS)
+    if not folder.is_dir():
+        return []
+    return [
+        parse_scheme(p.read_text(encoding="utf-8"), f"{PREVIOUS}/{p.name}")
+        for p in sorted(folder.iterdir(), key=lambda p: p.name)
+        if p.name.endswith(".yaml")
+    ]
+
+
+@cache
 def shipped_registry() -> Registry:
-    """Every shipped scheme, cross-checked."""
+    """Every shipped scheme, cross-checked, with the replaced versions kept."""
     names = shipped_names()
     return Registry.of(
-        (shipped_scheme(n) for n in names), {shipped_scheme(n).id: shipped_origin(n) for n in names}
+        (shipped_scheme(n) for n in names),
+        {shipped_scheme(n).id: shipped_origin(n) for n in names},
+        shipped_previous(),
     )
 
 

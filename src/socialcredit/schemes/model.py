@@ -7,21 +7,32 @@ All models forbid unknown keys, so a typo in a YAML key is an error rather than 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
 from functools import cached_property
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from socialcredit.rules import kernel
 from socialcredit.rules.ops import PY
+from socialcredit.schemes.common import ID as _ID
+from socialcredit.schemes.common import Strict as _Strict
+
+# the list models, re-exported: every module imports them from here
+from socialcredit.schemes.listdef import Criteria as Criteria
+from socialcredit.schemes.listdef import Extension as Extension
+from socialcredit.schemes.listdef import GradeCriteria as GradeCriteria
+from socialcredit.schemes.listdef import ItemCriteria as ItemCriteria
+from socialcredit.schemes.listdef import ListDef as ListDef
+from socialcredit.schemes.listdef import Notice as Notice
+from socialcredit.schemes.listdef import Period as Period
+from socialcredit.schemes.listdef import Removal as Removal
+from socialcredit.schemes.listdef import Track as Track
 
 Area = Literal["administrative", "commercial", "social", "judicial"]
 Polarity = Literal["positive", "negative", "neutral"]
 Severity = Literal["minor", "general", "serious"]
 SubjectKindName = Literal["person", "organisation"]
-
-_ID = r"^[a-z0-9][a-z0-9.\-]*$"
 
 
 def _both_kinds() -> list[SubjectKindName]:
@@ -30,24 +41,6 @@ def _both_kinds() -> list[SubjectKindName]:
 
 def _organisations() -> list[SubjectKindName]:
     return ["organisation"]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        """A copy without the values cached from this one (``item_index``, ``grades``, ranks):
-        pydantic copies an instance's ``__dict__``, cached properties included, so a copy with
-        other items would otherwise answer with this one's items."""
-        copy = super().model_copy(update=update, deep=deep)
-        for name in _cached_names(type(self)):
-            copy.__dict__.pop(name, None)
-        return copy
-
-
-def _cached_names(cls: type) -> list[str]:
-    """The cached properties of a class and its bases."""
-    return [k for c in cls.__mro__ for k, v in vars(c).items() if isinstance(v, cached_property)]
 
 
 class Item(_Strict):
@@ -411,115 +404,6 @@ Model = Annotated[
 """A scheme's scoring model, chosen by ``kind``: ``points`` (the default), ``tier`` or ``factor``."""
 
 
-class ItemCriteria(_Strict):
-    """A list by items: records of given items put a subject on it."""
-
-    by: Literal["items"] = "items"
-    items: list[str] = Field(min_length=1, description="Any record of these items lists")
-    min_records: int = Field(1, ge=1, description="How many such records within window_days")
-    window_days: int | None = Field(None, gt=0)
-
-
-class GradeCriteria(_Strict):
-    """A list by grade: a grade of this scheme's model at or below (or above) a level puts a
-    subject on it."""
-
-    by: Literal["grade"] = "grade"
-    grade_at_most: str | None = Field(None, description="Grade of this scheme's model, or worse")
-    grade_at_least: str | None = Field(None, description="For red lists: this grade or better")
-
-    @model_validator(mode="after")
-    def _something(self) -> GradeCriteria:
-        if self.grade_at_most is None and self.grade_at_least is None:
-            raise ValueError("criteria by grade need grade_at_most or grade_at_least")
-        return self
-
-
-_ITEM_KEYS = frozenset({"items", "min_records", "window_days"})
-_GRADE_KEYS = frozenset({"grade_at_most", "grade_at_least"})
-
-
-def _criteria_by(value: Any) -> str | None:
-    """The criteria's ``by``; without one, ``grade`` if a grade key is given, else ``items`` (every
-    file before ``by`` existed), so existing files load unchanged."""
-    if isinstance(value, dict):
-        if "by" in value:
-            return str(value["by"])
-        return "grade" if _GRADE_KEYS & value.keys() else "items"
-    by = getattr(value, "by", None)
-    return by if isinstance(by, str) else None
-
-
-Criteria = Annotated[
-    Annotated[ItemCriteria, Tag("items")] | Annotated[GradeCriteria, Tag("grade")],
-    Discriminator(_criteria_by),
-]
-"""What puts a subject on a list, chosen by ``by``: records of given items (``items``), or a grade
-at or below (or above) a level (``grade``)."""
-
-
-class Removal(_Strict):
-    """How a subject comes off a list before the period ends."""
-
-    on_items: list[str] = Field(default_factory=list, description="Fulfilment items that remove")
-    within_working_days: int = Field(3, ge=0, description="Deadline to remove after fulfilment")
-
-
-class Notice(_Strict):
-    """Whether the subject must be noticed before the listing takes effect."""
-
-    required: bool = True
-    days: int = Field(10, ge=0, description="Days between notice and the listing taking effect")
-
-
-class ListDef(_Strict):
-    """A red or black list: criteria, period, removal, and what is published."""
-
-    id: str = Field(pattern=_ID, max_length=64)
-    title: str
-    kind: Literal["black", "red"]
-    criteria: Criteria
-    period_days: int = Field(gt=0, le=36500, description="Listing period from the listing date")
-    extension_days: int = Field(0, ge=0, description="Added per further qualifying record")
-    max_period_days: int | None = Field(None, gt=0)
-    removal: Removal = Field(default_factory=Removal)
-    notice: Notice = Field(default_factory=lambda: Notice(required=True, days=10))
-    during_objection: Literal["stay", "suspend"] = Field(
-        "suspend",
-        description="Whether measures triggered by this list stay in force while an objection to the "
-        "entry is open (the court's list: they stay)",
-    )
-    lists_representative: bool = Field(
-        False, description="An organisation's listing also lists its legal representative"
-    )
-    published_fields: list[str] = Field(default_factory=list)
-    legal_basis: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _one_kind_of_criteria(cls, data: Any) -> Any:
-        crit = data.get("criteria") if isinstance(data, dict) else None
-        if isinstance(crit, dict):
-            # a list is by items or by grade, never both: named here, since the union's own error
-            # would name neither the list nor the keys that clash
-            by_items, by_grade = sorted(_ITEM_KEYS & crit.keys()), sorted(_GRADE_KEYS & crit.keys())
-            if crit.get("by") == "items":
-                by_items.insert(0, "by: items")
-            elif crit.get("by") == "grade":
-                by_grade.insert(0, "by: grade")
-            if by_items and by_grade:
-                raise ValueError(
-                    f"list {data.get('id')}: criteria are by items or by grade, not both "
-                    f"({', '.join(by_items)}; {', '.join(by_grade)})"
-                )
-        return data
-
-    @property
-    def qualifying_items(self) -> list[str]:
-        """The items whose records put a subject on this list (none for a list by grade)."""
-        return self.criteria.items if isinstance(self.criteria, ItemCriteria) else []
-
-
 class Trigger(_Strict):
     """What makes a measure apply: active entries on lists, or a grade or score of a scheme."""
 
@@ -579,12 +463,41 @@ class Enrolment(_Strict):
     withdrawal_item: str | None = Field(None, description="The item whose record means it opted out")
 
 
+class Revision(_Strict):
+    """What a version of a scheme says about the version it replaces: whether listings that ended
+    under the earlier rules are derived again under these (``re-evaluated``: the earlier version
+    mis-modelled rules that always applied, a correction of a modelling error) or stay as they
+    ended (``stay-ended``: the rules themselves changed, from ``effective_from`` on), and why, in
+    words shown to the subjects whose entries the change touched (docs/decisions/0028)."""
+
+    replaces: str = Field(min_length=1, max_length=32, description="The version this one replaces")
+    earlier_listings: Literal["re-evaluated", "stay-ended"]
+    reason: str = Field(min_length=1, description="Why, in plain words: shown to the subjects concerned")
+
+    @model_validator(mode="after")
+    def _supported(self) -> Revision:
+        if self.earlier_listings == "stay-ended":
+            # refused rather than approximated: keeping what ended would need the replaced
+            # version's entries up to effective_from in every evaluator, which none derives yet
+            raise ValueError(
+                "revision: earlier_listings: stay-ended is not supported yet (each evaluator would "
+                "have to keep the replaced version's entries that ended before effective_from); a "
+                "correction of a modelling error is re-evaluated"
+            )
+        return self
+
+
 class Scheme(_Strict):
     """One scheme file."""
 
     id: str = Field(pattern=_ID, max_length=64)
     title: str
     jurisdiction: str
+    version: str = Field(
+        "1", pattern=r"^[0-9A-Za-z][0-9A-Za-z.\-]*$", max_length=32, description="This file's version"
+    )
+    effective_from: dt.date | None = Field(None, description="The day this version's rules apply from")
+    revision: Revision | None = Field(None, description="What this version changes from the one before")
     description: str | None = None
     legal_basis: str | None = None
     items: list[Item] = Field(default_factory=list)
@@ -604,6 +517,10 @@ class Scheme(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scheme:
+        if self.revision is not None and (
+            self.effective_from is None or self.revision.replaces == self.version
+        ):
+            raise ValueError("revision: a revised scheme needs effective_from and replaces another version")
         for what, ids in (
             ("item", [i.code for i in self.items]),
             ("list", [x.id for x in self.lists]),

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from socialcredit.ledger import Record
+from socialcredit.rules import days
 from socialcredit.schemes.model import Scheme
 from socialcredit.scoring.result import Score
 
@@ -63,7 +64,7 @@ def timeline_on_change_days(
     out: list[tuple[dt.date, int, str]] = []
     previous = scheme.model.base
     for day in model.change_days(records, scheme, until):
-        at = min(until, dt.datetime.combine(day, dt.time.max))
+        at = min(until, days.end_of(day))
         s = model.score(subject, [r for r in records if r.reported_at <= at], scheme, at, ())
         if s.score != (out[-1][1] if out else previous):
             out.append((day, s.score, s.grade))

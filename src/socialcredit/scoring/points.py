@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 
 from socialcredit.ledger import Record
 from socialcredit.rules import kernel
+from socialcredit.rules.days import day_of
 from socialcredit.rules.ops import PY
 from socialcredit.schemes.model import PointsModel, Scheme
 from socialcredit.scoring.result import Contribution, Score, bound_adjustment
@@ -69,7 +70,7 @@ def score_points(subject: str, records: Sequence[Record], scheme: Scheme, as_of:
     model = scheme.model
     if not isinstance(model, PointsModel):
         raise ValueError(f"scheme {scheme.id} has no points model (use socialcredit.scoring.score)")
-    lines = _counting((r for r in records if r.reported_at <= as_of), scheme, as_of.date())
+    lines = _counting((r for r in records if r.reported_at <= as_of), scheme, day_of(as_of))
     raw = model.base + sum(c.points for c in lines)
     value: int = kernel.clamp(raw, model.minimum, model.maximum, PY)
     return Score(
@@ -99,12 +100,12 @@ def score_timeline(
     if not isinstance(model, PointsModel):
         raise ValueError(f"scheme {scheme.id} has no points model (use socialcredit.scoring.score)")
     deltas: dict[dt.date, int] = {}
-    last = until.date()
+    last = day_of(until)
     for r in records:
         item = scheme.item(r.item)
         if item is None or item.points == 0 or r.reported_at > until:
             continue
-        start = max(r.occurred_on, r.reported_at.date())
+        start = max(r.occurred_on, day_of(r.reported_at))
         end = r.occurred_on + dt.timedelta(days=item.counts_for_days)
         if start >= end or start > last:
             continue

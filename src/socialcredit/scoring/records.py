@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from socialcredit.ledger import Record
 from socialcredit.rules import kernel
+from socialcredit.rules.days import day_of
 from socialcredit.schemes.model import Item, Scheme
 from socialcredit.scoring.points import _decay_steps, decayed_points
 from socialcredit.scoring.result import Contribution
@@ -41,7 +42,7 @@ def counting(
     records: Iterable[Record], scheme: Scheme, as_of: dt.datetime, items: set[str]
 ) -> list[Counting]:
     """The records of ``items`` (codes of ``scheme``'s catalogue) that count at ``as_of``."""
-    on = as_of.date()
+    on = day_of(as_of)
     out = []
     for r in records:
         if r.item not in items or r.reported_at > as_of:
@@ -66,14 +67,14 @@ def change_days(
     the days its decayed points step, and the day it leaves each rule window (``windows``, days
     after occurrence). A model whose value depends only on the counting records changes on no
     other day, so evaluating it on these days gives its whole history."""
-    last = until.date()
+    last = day_of(until)
     spans = sorted(set(windows))
     days: set[dt.date] = set()
     for r in records:
         if r.item not in items or r.reported_at > until:
             continue
         item = scheme.item_index[r.item]
-        start = max(r.occurred_on, r.reported_at.date())
+        start = max(r.occurred_on, day_of(r.reported_at))
         end = r.occurred_on + dt.timedelta(days=item.counts_for_days)
         if start >= end or start > last:
             continue

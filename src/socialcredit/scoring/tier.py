@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 from socialcredit.ledger import Record
 from socialcredit.rules import kernel
+from socialcredit.rules.days import day_of
 from socialcredit.rules.ops import PY
 from socialcredit.schemes.model import Condition, Scheme, TierModel, TierRule
 from socialcredit.scoring.kinds import SweptByChangeDays
@@ -94,7 +95,7 @@ def score_tier(subject: str, records: Sequence[Record], scheme: Scheme, as_of: d
     model = scheme.model
     if not isinstance(model, TierModel):
         raise ValueError(f"scheme {scheme.id} has no tier model")
-    on = as_of.date()
+    on = day_of(as_of)
     read = counting(records, scheme, as_of, model.items_read(scheme))
     tier, deciding = model.default, None
     checks: dict[int, tuple[bool, list[tuple[Condition, list[Counting], bool]]]] = {}

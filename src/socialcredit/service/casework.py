@@ -15,6 +15,7 @@ from socialcredit.dueprocess import restoration, review
 from socialcredit.dueprocess.cases import CaseKind, Objection, Restoration
 from socialcredit.errors import Conflict, Refused
 from socialcredit.ledger import Quarantined
+from socialcredit.rules.days import day_of
 from socialcredit.schemes.loader import SchemeError
 from socialcredit.service.base import NotFound, Row
 from socialcredit.service.restorations import Restorations
@@ -44,6 +45,12 @@ class SourceAccuracy:
     overturned: int
     overturned_share: float
     median_days_to_correct: float | None
+    removals: int = 0
+    """List entries its records removed (each once: not again through a representative)."""
+    removed_late: int = 0
+    """Of those, removals it reported after they were due (``ListEntry.days_late``)."""
+    median_days_late: float | None = None
+    """The median days late of those late removals (None: none late)."""
 
 
 class Casework(Restorations):
@@ -243,7 +250,7 @@ class Casework(Restorations):
                 field="objection_id",
             )
         assert o.appeal_until is not None
-        if self.clock().date() > o.appeal_until:
+        if day_of(self.clock()) > o.appeal_until:
             raise Conflict(f"the appeal period ended on {o.appeal_until.isoformat()}", field="objection_id")
         if not 1 <= len(statement.strip()) <= 4000:
             raise Refused("must be 1 to 4000 characters", field="statement")
@@ -273,7 +280,7 @@ class Casework(Restorations):
     def overdue(self, *, principal: access.Principal) -> list[tuple[Objection | Restoration, list[str]]]:
         """Open cases past a deadline, for operators: what is late and since when."""
         access.require(principal.role == "operator", "see overdue deadlines")
-        today = self.clock().date()
+        today = day_of(self.clock())
         return [
             (c, late) for c in self.cases(principal=principal, open_only=True) if (late := c.overdue(today))
         ]
@@ -332,7 +339,8 @@ class Casework(Restorations):
 
     def source_accuracy(self) -> list[SourceAccuracy]:
         """Rate the raters: each source's share of records overturned on objection, and its median
-        days from objection to correction. Public."""
+        days from objection to correction. Public. (``Disclosure.source_accuracy`` adds how late
+        each source reported the removals it made.)"""
         reports = self.store.records_by_source()
         overturned: dict[str, int] = {}
         days: dict[str, list[float]] = {}

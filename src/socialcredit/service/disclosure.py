@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from socialcredit import access, codes, ledger
@@ -17,10 +17,11 @@ from socialcredit.dueprocess.cases import (
 from socialcredit.dueprocess.suspension import apply_suspensions
 from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry, entries_for
+from socialcredit.rules.days import day_of
 from socialcredit.schemes.loader import SchemeError
 from socialcredit.scoring import scores_for
 from socialcredit.service.base import NotFound, SubjectSummary, _median
-from socialcredit.service.casework import Casework
+from socialcredit.service.casework import Casework, SourceAccuracy
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,98 @@ class PopulationSummary:
     examples: dict[str, list[str]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class LateRemoval:
+    """A listing whose removal was reported after it was due: its removal ground (the record of
+    a removal item, reported by ``source``) occurred on ``occurred_on``, so the entry had to be off
+    the list by ``removal_due`` (the list's working days after that, SPC Art. 10: 3), but the
+    record came on ``ended_on``. The system removes an entry the moment the record arrives, so
+    the lateness is the source's: shown on the operator desk, in ``cases overdue`` and in the
+    source's accuracy figures."""
+
+    list_id: str
+    title: str
+    subject: str
+    occurred_on: dt.date | None
+    removal_due: dt.date
+    ended_on: dt.date
+    days_late: int
+    record_id: str
+    item: str | None
+    source: str | None
+
+    @property
+    def late(self) -> list[str]:
+        """What is late, in the words ``cases overdue`` uses for a case."""
+        ground = f"{self.item} of {self.occurred_on}" if self.item else "its removal ground"
+        return [
+            f"removal due by {self.removal_due} ({ground}), reported by {self.source or 'its source'} "
+            f"on {self.ended_on}: {self.days_late} days late"
+        ]
+
+    def as_dict(self) -> dict[str, Any]:
+        """As ``GET /overdue`` and ``cases overdue --json`` list it, beside the late cases (dates
+        as ISO text)."""
+        fields = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in asdict(self).items()}
+        return {"kind": "late removal", **fields, "late": self.late}
+
+
 class Disclosure(Casework):
     """Population-wide services."""
+
+    def late_removals(
+        self, *, principal: access.Principal, as_of: dt.datetime | None = None
+    ) -> list[LateRemoval]:
+        """Every list entry removed later than it was due (operators): the removal record came
+        after the deadline counted from the removal ground's own date (``ListEntry.days_late``)."""
+        access.require(principal.role == "operator", "see late removals")
+        out = []
+        for s, e, r in self._removals(as_of or self.clock()):
+            if e.days_late and e.removal_due is not None and e.ended_on is not None:
+                out.append(
+                    LateRemoval(
+                        e.qualified_id,
+                        e.title,
+                        s.code,
+                        r.occurred_on if r else None,
+                        e.removal_due,
+                        e.ended_on,
+                        e.days_late,
+                        e.ended_by or "",
+                        r.item if r else None,
+                        r.source if r else None,
+                    )
+                )
+        return sorted(out, key=lambda x: (x.removal_due, x.list_id, x.subject))
+
+    def _removals(self, at: dt.datetime) -> list[tuple[SubjectSummary, ListEntry, Record | None]]:
+        """Each entry a record removed, with that record, once (not again through a representative)."""
+        out: list[tuple[SubjectSummary, ListEntry, Record | None]] = []
+        for s in self.scan(at):
+            by_id = {r.record_id: r for r in s.records}
+            out.extend((s, e, by_id.get(e.ended_by)) for e in s.entries if e.ended_by and not e.via)
+        return out
+
+    def source_accuracy(self) -> list[SourceAccuracy]:
+        """Rate the raters: each source's share of records overturned on objection, its median
+        days from objection to correction, and the removals it reported: how many, how many late,
+        and the median days late of those (a removal reported after its deadline, SPC Art. 10)."""
+        removals: Counter[str] = Counter()
+        late: dict[str, list[float]] = {}
+        for _s, e, r in self._removals(self.clock()):
+            if r is not None:
+                removals[r.source] += 1
+                if e.days_late:
+                    late.setdefault(r.source, []).append(float(e.days_late))
+        return [
+            replace(
+                a,
+                removals=removals[a.source],
+                removed_late=len(late.get(a.source, [])),
+                median_days_late=_median(late.get(a.source, [])),
+            )
+            for a in super().source_accuracy()
+        ]
 
     def scan(
         self, as_of: dt.datetime | None = None, progress: Callable[[int], None] | None = None
@@ -50,9 +141,9 @@ class Disclosure(Casework):
         at = as_of or self.clock()
         heads = (self.store.head("records")[0], self.store.head("cases")[0])
         cached = self._scan_cache
-        if cached is not None and cached[0] == (heads, at.date()):
+        if cached is not None and cached[0] == (heads, day_of(at)):
             return cached[1]
-        if cached is not None and cached[0][1] == at.date():
+        if cached is not None and cached[0][1] == day_of(at):
             return self._rescan(cached, heads, at)
         superseded, void = self.store.superseded_ids(), self.unrestorable_items()
         reps = self.store.representatives()  # organisation -> person
@@ -102,7 +193,7 @@ class Disclosure(Casework):
             if code not in seen:
                 one(code, [], {})
         out.sort(key=lambda s: s.code)
-        self._scan_cache = ((heads, at.date()), out)
+        self._scan_cache = ((heads, day_of(at)), out)
         return out
 
     def _rescan(
@@ -116,7 +207,7 @@ class Disclosure(Casework):
         for code in touched:
             by_code[code] = self._summary(code, at)
         out = sorted(by_code.values(), key=lambda s: s.code)
-        self._scan_cache = ((heads, at.date()), out)
+        self._scan_cache = ((heads, day_of(at)), out)
         return out
 
     def _summary(self, code: str, at: dt.datetime) -> SubjectSummary:
@@ -199,7 +290,7 @@ class Disclosure(Casework):
         values: dict[str, Any] = {
             "name": name,
             "sex": ((s.row.sex if s.row else None) or codes.sex(s.code)) if s.kind == "person" else None,
-            "age": _age(codes.birth_date(s.code), at.date()) if s.kind == "person" else None,
+            "age": _age(codes.birth_date(s.code), day_of(at)) if s.kind == "person" else None,
             "id_number_masked": codes.mask(s.code) if s.kind == "person" else s.code,
             "code": s.code if s.kind == "organisation" else codes.mask(s.code),
             "legal_representative": (
@@ -284,7 +375,7 @@ class Disclosure(Casework):
             if s.kind != "person":
                 continue
             district = (s.row.district if s.row else None) or "unknown"
-            band = _age_band(_age(codes.birth_date(s.code), at.date()))
+            band = _age_band(_age(codes.birth_date(s.code), day_of(at)))
             for scheme_id, (score, _g) in s.scores.items():
                 by_district.setdefault(scheme_id, {}).setdefault(district, []).append(score)
                 by_age.setdefault(scheme_id, {}).setdefault(band, []).append(score)
@@ -294,7 +385,7 @@ class Disclosure(Casework):
         resolved = sorted(
             (c.decided_at - c.filed_at).total_seconds() / 86400 for c in objections if c.decided_at
         )
-        today = at.date()
+        today = day_of(at)
 
         def summary(groups: dict[str, list[int]]) -> dict[str, dict[str, float]]:
             return {

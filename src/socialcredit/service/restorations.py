@@ -12,6 +12,7 @@ from socialcredit import access, codes, ledger
 from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import Restoration, restoration_eligible_from
 from socialcredit.errors import Conflict, Refused
+from socialcredit.rules.days import day_of
 from socialcredit.service.base import NotFound
 from socialcredit.service.duties import Duties
 
@@ -49,7 +50,7 @@ class Restorations(Duties):
             if not 1 <= len(text.strip()) <= 4000:
                 raise Refused("required (1 to 4000 characters): the national measures ask for it", field=name)
         eligible = restoration_eligible_from(record.occurred_on, item.severity)
-        if self.clock().date() < eligible:
+        if day_of(self.clock()) < eligible:
             raise Refused(
                 f"a {item.severity} record may be restored from {eligible.isoformat()} "
                 "(minimum publication period)",

@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from socialcredit.rules import days
 from socialcredit.store.markers import HeadReader, Marker
 
 
@@ -215,4 +216,6 @@ def _extends(old: Marker, new: Marker) -> bool:
 
 
 def next_midnight(at: dt.datetime) -> dt.datetime:
-    return dt.datetime.combine(at.date() + dt.timedelta(days=1), dt.time())
+    """The next day boundary after ``at``: midnight in China, where every rule counts its days
+    (``rules.days``), as a naive UTC moment."""
+    return days.start_of(days.day_of(at) + dt.timedelta(days=1))

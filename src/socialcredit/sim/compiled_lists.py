@@ -11,14 +11,20 @@ simulated records turned into real ledger records.
 
 Scope, stated rather than hidden:
 
+- An item list is kept track by track (``ListDef.tracks``, :class:`TrackState`), as the live walk
+  derives it: per period, its own grounds, removal items and extension decisions, and its end by
+  the kernel's :func:`~socialcredit.rules.kernel.planned_end` (calendar years from the day the
+  opening record occurred, which here is the day it is reported; or days from taking effect; or
+  none). An extension decision states :func:`stated_years` of its ledger position.
 - An item list's criteria with ``min_records > 1`` *and* a ``window_days`` keep, per subject, the
   days of the last ``min_records - 1`` qualifying records since the window last started over
-  (``ItemListState.recent``). That is the whole window, not an approximation, because records here
+  (``TrackState.recent``). That is the whole window, not an approximation, because records here
   occur on the day they are reported: days only grow along the walk, so the walk drops the oldest
   first, and a record opens an entry exactly when the ``min_records - 1``-th before it is within
   ``window_days`` of it.
 - The removal deadline (``within_working_days``) and suspension by an open objection are not
-  state here: an entry ends on the day of the fulfilment record, as in ``lists.py``, and the
+  state here: an entry ends on the day of the removal record, as in ``lists.py`` (which reports a
+  removal late only if its record came later than its deadline: never here), and the
   caller applies suspensions (the simulator files objections against records, which suspend no
   shipped list: the court's list stays, Art. 12, and a grade list's grounds are a grade).
 - Events must be given in the order the live walk sees them: by subject, then reporting day, then
@@ -37,14 +43,22 @@ import numpy as np
 import numpy.typing as npt
 
 from socialcredit.rules import kernel
-from socialcredit.schemes.model import GradeCriteria, ItemCriteria, ListDef, Measure, Scheme
+from socialcredit.schemes.model import Extension, GradeCriteria, ItemCriteria, ListDef, Measure, Scheme, Track
 from socialcredit.sim.ops import NP
 from socialcredit.sim.scorers import Scorer
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-__all__ = ["CompiledGradeList", "CompiledItemList", "CompiledMeasure", "GradeListState", "ItemListState"]
+__all__ = [
+    "CompiledGradeList",
+    "CompiledItemList",
+    "CompiledMeasure",
+    "CompiledTrack",
+    "GradeListState",
+    "ItemListState",
+    "TrackState",
+]
 
 NO_VALUE = np.iinfo(np.int64).min
 
@@ -63,12 +77,28 @@ def _rounds(agent: IntArray, day: IntArray) -> tuple[IntArray, IntArray]:
     return order, rank.astype(np.int64)
 
 
+FOREVER = np.iinfo(np.int64).max // 4
+"""The end of an entry with no fixed period (only a removal ends it)."""
+
+
+def stated_years(extension: Extension, seq: IntArray) -> IntArray:
+    """The years the simulator's extension decisions state: spread evenly over the range the list
+    allows (``min_years`` to ``max_years``) by the record's ledger position, a deterministic
+    stand-in for the court's choice that ``tests/test_sim_parity.py`` writes into the records'
+    details."""
+    span = extension.max_years - extension.min_years + 1
+    return extension.min_years + np.asarray(seq, dtype=np.int64) % span
+
+
 @dataclass
-class ItemListState:
-    """Per subject: the open entry (if any) and the qualifying records not yet used."""
+class TrackState:
+    """Per subject, for one track (``ListDef.tracks``): the open entry (if any) and the
+    qualifying records not yet used."""
 
     current: BoolArray
     since: IntArray
+    occurred: IntArray
+    """The day the opening record occurred (reported the same day here)."""
     end: IntArray
     pending: IntArray
     wrong: BoolArray
@@ -78,46 +108,72 @@ class ItemListState:
     column per record before the one that would open an entry (``min_records - 1``); only the last
     ``pending`` of them are in the window."""
     extensions: IntArray
-    """How many further grounds extended the open entry."""
+    """How many further grounds joined the open entry."""
+    extended: BoolArray
+    """An extension decision extended the open entry (once)."""
+
+    @classmethod
+    def empty(cls, n: int, depth: int = 0) -> TrackState:
+        zeros = np.zeros(n, dtype=np.int64)
+        no = np.zeros(n, dtype=np.bool_)
+        return cls(no, zeros, zeros.copy(), zeros.copy(), zeros.copy(), no.copy(),
+                   np.zeros((n, depth), dtype=np.int64), zeros.copy(), no.copy())  # fmt: skip
+
+
+@dataclass
+class ItemListState:
+    """Per subject and track, the state of an item list (one :class:`TrackState` a track), and
+    what happened to its entries so far."""
+
+    tracks: list[TrackState]
     opened: int = 0
     extended: int = 0
     removed: int = 0
     expired: int = 0
 
-    @classmethod
-    def empty(cls, n: int, depth: int = 0) -> ItemListState:
-        """No entries for ``n`` subjects; ``depth`` is the list's ``CompiledItemList.depth``."""
-        return cls(
-            np.zeros(n, dtype=np.bool_),
-            np.zeros(n, dtype=np.int64),
-            np.zeros(n, dtype=np.int64),
-            np.zeros(n, dtype=np.int64),
-            np.zeros(n, dtype=np.bool_),
-            np.zeros((n, depth), dtype=np.int64),
-            np.zeros(n, dtype=np.int64),
-        )
+
+def _none(state: ItemListState) -> BoolArray:
+    """Nobody, over the subjects of ``state``."""
+    return np.zeros(len(state.tracks[0].current), dtype=np.bool_)
+
+
+@dataclass(frozen=True)
+class CompiledTrack:
+    """One track of an item list over the caller's item universe: its grounds, removal items and
+    extension decisions as masks, and the track as the scheme writes it (its period, extension and
+    cap are the kernel's: :func:`~socialcredit.rules.kernel.planned_end`)."""
+
+    grounds: BoolArray
+    removal: BoolArray
+    extension: BoolArray
+    track: Track
+
+    def planned(self, since: IntArray, occurred: IntArray, further: IntArray, years: Any) -> IntArray:
+        """The kernel's planned end (:data:`FOREVER` with no fixed period)."""
+        if self.track.indefinite:
+            return np.full(len(since), FOREVER, dtype=np.int64)
+        end = kernel.planned_end(self.track, since, occurred, further, years, NP)
+        return np.asarray(end, dtype=np.int64)
 
 
 @dataclass(frozen=True)
 class CompiledItemList:
-    """An item-based list (e.g. the court's list): grounds open or extend an entry, fulfilment
-    items end it, the period ends it otherwise (``lists._item_entries``)."""
+    """An item-based list (e.g. the court's list): per track, grounds open an entry or join it,
+    an extension decision extends it once, removal items end it, the period ends it otherwise
+    (``lists._track_entries``)."""
 
     qualified_id: str
     grounds: BoolArray
-    """Over the caller's item universe: which items are grounds."""
+    """Over the caller's item universe: which items are grounds (of any track)."""
     removal: BoolArray
+    """Which items end an entry (of any track): what a listed subject's fulfilment is drawn from."""
+    tracks: tuple[CompiledTrack, ...]
     notice_days: int
-    period_days: int
-    extension_days: int
-    max_period_days: int | None
     min_records: int
     window_days: int | None
     lists_representative: bool
     kind: str
     definition: ListDef
-    """The list as the scheme writes it: its period, extension and cap are the kernel's
-    (:func:`~socialcredit.rules.kernel.listing_days`)."""
     suspends: bool = False
     """Whether an open objection to one of an entry's grounds suspends its measures
     (``during_objection: suspend``); the simulator uses it, membership does not."""
@@ -128,14 +184,25 @@ class CompiledItemList:
         if not isinstance(crit, ItemCriteria):
             raise ValueError(f"{scheme.id}/{lst.id} is a grade list")
         codes = list(items)
+
+        def mask(of: Sequence[str]) -> BoolArray:
+            return np.array([c in of for c in codes], dtype=np.bool_)
+
+        tracks = tuple(
+            CompiledTrack(
+                mask(t.grounds) & ~mask(t.removal.on_items),
+                mask(t.removal.on_items),
+                mask(t.extension_items),
+                t,
+            )
+            for t in lst.tracks
+        )
         return cls(
             qualified_id=f"{scheme.id}/{lst.id}",
-            grounds=np.array([c in crit.items for c in codes], dtype=np.bool_),
-            removal=np.array([c in lst.removal.on_items for c in codes], dtype=np.bool_),
+            grounds=mask(crit.items),
+            removal=mask(lst.removal_items),
+            tracks=tracks,
             notice_days=kernel.notice_days(lst),
-            period_days=lst.period_days,
-            extension_days=lst.extension_days,
-            max_period_days=lst.max_period_days,
             min_records=crit.min_records,
             window_days=crit.window_days,
             lists_representative=lst.lists_representative,
@@ -146,71 +213,133 @@ class CompiledItemList:
 
     @property
     def depth(self) -> int:
-        """How many earlier qualifying days a subject's state keeps (``ItemListState.recent``)."""
+        """How many earlier qualifying days a subject's state keeps (``TrackState.recent``)."""
         return self.min_records - 1 if self.window_days else 0
 
+    def empty(self, n: int) -> ItemListState:
+        """No entries for ``n`` subjects."""
+        return ItemListState([TrackState.empty(n, self.depth) for _ in self.tracks])
+
     def step(
-        self, state: ItemListState, agent: IntArray, day: IntArray, item: IntArray, wrong: BoolArray
+        self,
+        state: ItemListState,
+        agent: IntArray,
+        day: IntArray,
+        item: IntArray,
+        wrong: BoolArray,
+        seq: IntArray | None = None,
     ) -> None:
-        """Apply records (subject index, reporting day, item index, flagged wrong), given in ledger
-        order; only grounds and fulfilment items matter."""
-        keep = self.grounds[item] | self.removal[item]
-        agent, day, item, wrong = agent[keep], day[keep], item[keep], wrong[keep]
+        """Apply records (subject index, reporting day, item index, flagged wrong, ledger
+        position), given in ledger order; only each track's grounds, removal items and extension
+        decisions matter. An extension decision states :func:`stated_years` of its position."""
+        seq = np.arange(len(agent), dtype=np.int64) if seq is None else seq
+        for ct, ts in zip(self.tracks, state.tracks, strict=True):
+            keep = ct.grounds[item] | ct.removal[item] | ct.extension[item]
+            self._step_track(ct, ts, state, agent[keep], day[keep], item[keep], wrong[keep], seq[keep])
+
+    def _step_track(
+        self,
+        ct: CompiledTrack,
+        ts: TrackState,
+        counts: ItemListState,
+        agent: IntArray,
+        day: IntArray,
+        item: IntArray,
+        wrong: BoolArray,
+        seq: IntArray,
+    ) -> None:
         order, rank = _rounds(agent, day)
-        agent, day, item, wrong = agent[order], day[order], item[order], wrong[order]
+        agent, day, item, wrong, seq = agent[order], day[order], item[order], wrong[order], seq[order]
+        ext_def = ct.track.extension
         for r in range(int(rank.max()) + 1 if len(rank) else 0):
             sel = rank == r
-            a, d, it, w = agent[sel], day[sel], item[sel], wrong[sel]
-            cur = state.current[a]
-            expired = cur & (state.end[a] <= d)
-            state.expired += int(expired.sum())
-            state.current[a[expired]] = False
+            a, d, it, w, sq = agent[sel], day[sel], item[sel], wrong[sel], seq[sel]
+            cur = ts.current[a]
+            expired = cur & (ts.end[a] <= d)
+            counts.expired += int(expired.sum())
+            ts.current[a[expired]] = False
             cur &= ~expired
-            rm = self.removal[it]
+            rm = ct.removal[it]
             gone = rm & cur
-            state.removed += int(gone.sum())
-            state.current[a[gone]] = False
-            state.pending[a[rm]] = 0
-            g = self.grounds[it]
-            ext = g & cur
-            if self.extension_days and ext.any():
-                ae = a[ext]
-                state.extensions[ae] += 1
-                state.end[ae] = state.since[ae] + kernel.listing_days(
-                    state.extensions[ae], self.definition, NP
+            counts.removed += int(gone.sum())
+            ts.current[a[gone]] = False
+            ts.pending[a[rm]] = 0
+            x = ct.extension[it] & cur & ~ts.extended[a]
+            if ext_def is not None and x.any():
+                ax = a[x]  # once, by the years the decision states, from the listing decision's date
+                ts.extended[ax] = True
+                ts.end[ax] = ct.planned(
+                    ts.since[ax], ts.occurred[ax], ts.extensions[ax], stated_years(ext_def, sq[x])
                 )
-            state.extended += int(ext.sum())
+            g = ct.grounds[it]
+            ext = g & cur
+            if ct.track.extension_days and ext.any():
+                ae = a[ext]
+                ts.extensions[ae] += 1
+                ts.end[ae] = ct.planned(ts.since[ae], ts.occurred[ae], ts.extensions[ae], 0)
+            elif ext.any():
+                ts.extensions[a[ext]] += 1
+            counts.extended += int(ext.sum())
             new = g & ~cur
             an = a[new]
             if self.depth:
                 # enough earlier records since the window started over, the earliest needed
                 # within the window of this one (days only grow, so all between are too)
                 dn = d[new]
-                in_window = kernel.in_window(state.recent[an, 0], dn, self.window_days, NP)
-                ready = (state.pending[an] >= self.depth) & in_window
-                state.recent[an, :-1] = state.recent[an, 1:]
-                state.recent[an, -1] = dn
-                state.pending[an] += 1
+                in_window = kernel.in_window(ts.recent[an, 0], dn, self.window_days, NP)
+                ready = (ts.pending[an] >= self.depth) & in_window
+                ts.recent[an, :-1] = ts.recent[an, 1:]
+                ts.recent[an, -1] = dn
+                ts.pending[an] += 1
             else:
-                state.pending[an] += 1
-                ready = state.pending[an] >= self.min_records
+                ts.pending[an] += 1
+                ready = ts.pending[an] >= self.min_records
             ao = an[ready]
-            since = d[new][ready] + self.notice_days
-            state.current[ao] = True
-            state.since[ao] = since
-            state.extensions[ao] = 0
-            state.end[ao] = since + kernel.listing_days(state.extensions[ao], self.definition, NP)
-            state.pending[ao] = 0
-            state.wrong[ao] = w[new][ready]
-            state.opened += len(ao)
+            opened_on = d[new][ready]
+            since = opened_on + self.notice_days
+            ts.current[ao] = True
+            ts.since[ao] = since
+            ts.occurred[ao] = opened_on  # records here occur on the day they are reported
+            ts.extensions[ao] = 0
+            ts.extended[ao] = False
+            ts.end[ao] = ct.planned(since, opened_on, ts.extensions[ao], 0)
+            ts.pending[ao] = 0
+            ts.wrong[ao] = w[new][ready]
+            counts.opened += len(ao)
 
     def active(self, state: ItemListState, day: int) -> BoolArray:
-        """Who is on the list on ``day`` (after the events up to it)."""
-        return state.current & (state.since <= day) & (day < state.end)
+        """Who is on the list on ``day`` (after the events up to it): on it by some track."""
+        out = (
+            np.zeros(len(state.tracks[0].current), dtype=np.bool_) if state.tracks else np.zeros(0, np.bool_)
+        )
+        for ts in state.tracks:
+            out |= ts.current & (ts.since <= day) & (day < ts.end)
+        return out
+
+    def active_rightly(self, state: ItemListState, day: int) -> BoolArray:
+        """Who is on the list on ``day`` by an entry no wrong record started (the counterfactual)."""
+        out = (
+            np.zeros(len(state.tracks[0].current), dtype=np.bool_) if state.tracks else np.zeros(0, np.bool_)
+        )
+        for ts in state.tracks:
+            out |= ts.current & (ts.since <= day) & (day < ts.end) & ~ts.wrong
+        return out
+
+    def close_wrong(self, state: ItemListState, who: IntArray) -> None:
+        """End the open entries of ``who`` that a wrong record started (corrected on objection)."""
+        for ts in state.tracks:
+            close = ts.current[who] & ts.wrong[who]
+            ts.current[who[close]] = False
+            state.removed += int(close.sum())
 
     def pending_notice(self, state: ItemListState, day: int) -> BoolArray:
         """Who has been noticed and is not yet listed."""
-        return state.current & (day < state.since)
+        out = (
+            np.zeros(len(state.tracks[0].current), dtype=np.bool_) if state.tracks else np.zeros(0, np.bool_)
+        )
+        for ts in state.tracks:
+            out |= ts.current & (day < ts.since)
+        return out
 
 
 @dataclass
@@ -255,7 +384,7 @@ class CompiledGradeList:
             qualified_id=f"{scheme.id}/{lst.id}",
             meets=ok,
             notice_days=kernel.notice_days(lst),
-            period_days=lst.period_days,
+            period_days=lst.period_days or 0,  # required of a list by grade
             kind=lst.kind,
         )
 

@@ -76,7 +76,6 @@ from socialcredit.schemes.model import Scheme
 from socialcredit.sim import figures
 from socialcredit.sim.compiled_lists import (
     GradeListState,
-    ItemListState,
 )
 from socialcredit.sim.dueprocess import record_ends
 from socialcredit.sim.figures import _any_column
@@ -205,7 +204,7 @@ class Simulation:
         self.wrong_raw = np.zeros_like(self.raw)
         self.fab_raw = np.zeros_like(self.raw)
         self.employed = population.employed.copy()
-        self.item_state = [ItemListState.empty(n, x.depth) for x in w.item_lists]
+        self.item_state = [x.empty(n) for x in w.item_lists]
         self.grade_state = [GradeListState.empty(n) for _ in w.grade_lists]
         self.expiries: dict[int, list[tuple[IntArray, IntArray, IntArray, IntArray, IntArray, IntArray]]] = {}
         self.closures: dict[int, list[IntArray]] = {}
@@ -481,13 +480,10 @@ class Simulation:
 
         # item lists: corrections first (they fall before today), then today's records in ledger order
         for day_closures in self.closures.pop(t, []):
-            for st in self.item_state:
-                hit = day_closures[0]
-                close = st.current[hit] & st.wrong[hit]
-                st.current[hit[close]] = False
-                st.removed += int(close.sum())
+            for lst, st in zip(w.item_lists, self.item_state, strict=True):
+                lst.close_wrong(st, day_closures[0])
         for lst, st in zip(w.item_lists, self.item_state, strict=True):
-            lst.step(st, rec.agent, np.full(n_rec, day, dtype=np.int64), rec.item, rec.wrong)
+            lst.step(st, rec.agent, np.full(n_rec, day, dtype=np.int64), rec.item, rec.wrong, seqs)
 
         # the snapshot
         score = w.scorer.score_columns(self.raw)
@@ -508,7 +504,7 @@ class Simulation:
             on = lst.active(st, day)
             self.prev_listed_item[:, j] = on
             pending[j] = int(lst.pending_notice(st, day).sum())
-            cf_on = on & ~st.wrong
+            cf_on = lst.active_rightly(st, day)
             enf = on & ~OpenObjections.suspended(*objecting, lst.grounds, pop.n) if lst.suspends else on
             if lst.lists_representative:
                 on, cf_on, enf = (_with_representatives(x, pop) for x in (on, cf_on, enf))

@@ -2,10 +2,13 @@
 
 The simulator compiles a scheme into arrays and walks a population month by month. It models
 records as reported on the day they occur and lists' removal as taking effect on the day of
-fulfilment, so a removal's working-day deadline changes none of its figures. It runs points,
-factor and tier models (``sim/scorers.py``), with decay (each decaying record's whole-point steps
-scheduled on their days); an opt-in scheme scores the share of persons its ``enrolment`` setting
-says joined. What it cannot compute it refuses by name rather than computing something else:
+fulfilment, so a removal's working-day deadline changes none of its figures; its extension
+decisions state years it chooses (``compiled_lists.stated_years``), not read from details
+(``Extension.years_field``), and what a revision says of a replaced version explains entries,
+never changes them. It runs points, factor and tier models (``sim/scorers.py``), with decay (each
+decaying record's whole-point steps scheduled on their days); an opt-in scheme scores the share of
+persons its ``enrolment`` setting says joined. What it cannot compute it refuses by name rather
+than computing something else:
 
 - a relationships factor that counts: the simulator's ``--relationships`` setting blends contacts'
   scores into any model instead.
@@ -19,12 +22,13 @@ from socialcredit.rules.fields import (
     DUE_PROCESS,
     INERT,
     INGEST,
+    REVISION,
     SCORING,
     Declaration,
 )
 
 _REFUSED: set[str] = set()
-_INERT = INERT | {"Removal.within_working_days", "Measure.implemented_by"}
+_INERT = INERT | REVISION | {"Removal.within_working_days", "Measure.implemented_by", "Extension.years_field"}
 _READ = frozenset((SCORING | DECIDING | DUE_PROCESS | INGEST) - _REFUSED - _INERT)
 
 SIMULATOR = Declaration(

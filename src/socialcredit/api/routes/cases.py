@@ -182,5 +182,6 @@ def pending_notices(key: CurrentKey, system: SystemDep) -> NoticesOut:
 
 @router.get("/overdue", operation_id="overdue", response_model=OverdueOut)
 def overdue(key: CurrentKey, system: SystemDep) -> OverdueOut:
-    """Open cases past a deadline (operators)."""
-    return OverdueOut.of(system.overdue(principal=key))
+    """What is late (operators): open cases past a deadline, then list entries whose removal was
+    reported after it was due (``kind: late removal``), each with what is late."""
+    return OverdueOut.of(system.overdue(principal=key), system.late_removals(principal=key))

@@ -19,6 +19,8 @@ def list_schemes(system: SystemDep) -> dict[str, Any]:
             "id": s.id,
             "title": s.title,
             "jurisdiction": s.jurisdiction,
+            "version": s.version,
+            "effective_from": s.effective_from,
             "items": len(s.items),
             "lists": [x.id for x in s.lists],
             "measures": [m.id for m in s.measures],
@@ -31,6 +33,9 @@ def list_schemes(system: SystemDep) -> dict[str, Any]:
 
 @router.get("/{scheme_id}", operation_id="read_scheme")
 def read_scheme(scheme_id: str, system: SystemDep) -> dict[str, Any]:
+    """The scheme as its file writes it, with its ``version``, the day it applies from
+    (``effective_from``) and, for a revised scheme, its ``revision``: which version it replaces,
+    whether listings that ended under that one are re-evaluated, and why."""
     scheme = system.registry.schemes.get(scheme_id)
     if scheme is None:
         raise NotFound(f"no scheme {scheme_id!r}", field="scheme_id")

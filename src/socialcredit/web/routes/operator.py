@@ -1,5 +1,6 @@
 """The operator's desk: listings noticed but not yet in effect, open objections, human reviews,
-appeals and restoration applications with their deadlines, and the ones overdue; each open case
+appeals and restoration applications with their deadlines, and the ones overdue; removals reported
+after they were due; each open case
 decided here with its reason (``System.decide_objection`` / ``decide_appeal`` /
 ``decide_restoration``), refused at the case where the operator may not decide it (separation of
 duties: ``service/duties.py``)."""
@@ -14,6 +15,7 @@ from fastapi.responses import Response
 from socialcredit import access
 from socialcredit.dueprocess.cases import Objection, Restoration
 from socialcredit.errors import Refused
+from socialcredit.rules.days import day_of
 from socialcredit.service import NotFound
 from socialcredit.web.base import PREFIX, CheckedPage, Page, PageDep, PageRoute, redirect, render
 
@@ -29,13 +31,14 @@ def _context(page: Page, principal: access.Principal) -> dict[str, Any]:
         "cases": sorted(open_cases, key=lambda c: c.id),
         "overdue": overdue,
         "late": {c.id: late for c, late in overdue},
+        "late_removals": system.late_removals(principal=principal),
         # who may not decide each open review (Duties.involved_in), shown before anyone tries
         "involved": {
             c.id: sorted(system.involved_in(c))
             for c in open_cases
             if isinstance(c, Objection) and c.kind == "review"
         },
-        "today": system.clock().date(),
+        "today": day_of(system.clock()),
         "errors": {},
         "values": {},
         "decided": None,

@@ -24,6 +24,8 @@ from socialcredit.dueprocess.cases import Objection, restoration_eligible_from
 from socialcredit.errors import Refused
 from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry
+from socialcredit.rules import days
+from socialcredit.rules.days import day_of
 from socialcredit.scoring import Score, timeline
 from socialcredit.service import NotFound, SubjectView
 from socialcredit.web import charts
@@ -57,8 +59,8 @@ class Restorable:
 
 
 def _as_of(day: dt.date | None) -> dt.datetime | None:
-    """A day asked for means the end of that day (everything reported on it counts)."""
-    return dt.datetime.combine(day, dt.time(23, 59, 59)) if day else None
+    """A day asked for means the end of that day in China (everything reported on it counts)."""
+    return days.end_of(day) if day else None
 
 
 def _blocks(page: Page, view: SubjectView) -> list[SchemeBlock]:
@@ -68,7 +70,7 @@ def _blocks(page: Page, view: SubjectView) -> list[SchemeBlock]:
         model = scheme.model
         assert model is not None  # only scored schemes have scores
         history = timeline(view.code, view.records, scheme, view.as_of)
-        end = view.as_of.date()
+        end = day_of(view.as_of)
         first = min([d for d, _, _ in history], default=end)
         start = min(first - dt.timedelta(days=30), end - dt.timedelta(days=HISTORY_DAYS))
         grades = [
@@ -109,7 +111,7 @@ def _subject_context(
         and (eligible := restoration_eligible_from(r.occurred_on, items[r.item].severity))
     ]
     rep = view.subject.legal_representative if view.subject else None
-    today = system.clock().date()
+    today = day_of(system.clock())
     cases = sorted(system.cases(principal=principal, subject=view.code), key=_filed, reverse=True)
     return {
         "view": view,
