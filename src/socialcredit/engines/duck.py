@@ -48,4 +48,9 @@ class DuckDBEngine(Engine):
         return self.con.read_parquet(str(path), table_name=self._fresh("scores"))
 
     def close(self) -> None:
+        """Release the tables a definition cached (``Table.cache``) while the connection is open,
+        then close it: Ibis drops a cached table when its expression is collected, which after
+        the connection closed fails, and a test run reports it as an unraisable exception."""
+        for name in list(getattr(self.con, "_cache_name_to_entry", {})):
+            self.con._finalize_cached_table(name)
         self.con.disconnect()
