@@ -169,7 +169,8 @@ def test_simulate_command_writes_the_report(tmp_path: Path, monkeypatch: pytest.
 def test_simulate_runs_a_city_scheme_that_decays_and_the_factor_scheme(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A city's own scheme file with a decaying item is simulated with its decay (issue 15: the
+    """The enterprise rating (organisations only) runs, and a city's own scheme file with a decaying
+    item is simulated with its decay (issue 15: the
     simulator once ignored half_life_days silently), and so is Sesame's factor model, scoring only
     the share of persons who joined it."""
     home = tmp_path / "home"
@@ -180,7 +181,11 @@ def test_simulate_runs_a_city_scheme_that_decays_and_the_factor_scheme(
     monkeypatch.setenv("SOCIALCREDIT_HOME", str(home))
     get_settings.cache_clear()  # the settings are read once per process
     try:
-        for scheme, extra in (("suining-decay", []), ("sesame", ["--vs", "enrolment=0.9"])):
+        for scheme, extra in (
+            ("enterprise-credit", []),
+            ("suining-decay", []),
+            ("sesame", ["--vs", "enrolment=0.9"]),
+        ):
             out = tmp_path / scheme
             args = ["simulate", "--scheme", scheme, "--population", "2000", "--years", "1", *extra]
             result = CliRunner().invoke(app, [*args, "--out", str(out), "--json"])

@@ -30,6 +30,11 @@ from socialcredit.sim.population import synthesize
 from socialcredit.sim.scenario import Settings, parse_vs
 
 
+def _score(value: float | None) -> str:
+    """A mean score for the summary line (none when nobody is scored, e.g. nobody joined)."""
+    return "n/a" if value is None else f"{value:.1f}"
+
+
 def _switch(name: str, value: str) -> bool:
     if value.lower() in ("on", "true", "yes"):
         return True
@@ -151,7 +156,7 @@ def simulate(
     out.print(f"{pop.n_persons:,} persons, {pop.n_orgs:,} organisations, {months} months in {elapsed:.1f} s")
     for s in doc["summary"]:
         out.print(
-            f"[bold]{s['label']}[/]: mean score {s['final_mean_score']:.1f}; punished at the end "
+            f"[bold]{s['label']}[/]: mean score {_score(s['final_mean_score'])}; punished at the end "
             f"{s['persons_punished_at_end']:,}; ever in a spiral {s['persons_ever_in_spiral']:,}; "
             f"wrongly punished person-days {s['wrongly_punished_person_days']:,}; "
             f"entry-days suspended by objections {s['suspended_entry_days']:,}; "

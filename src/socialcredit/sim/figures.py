@@ -43,6 +43,8 @@ def step_figures(
     persons = sim.is_person
     n_g = len(w.scorer.grade_names)
     rated = persons & sim.scored  # persons with a score under the scheme (an opt-in one: who joined)
+    if not rated.any():  # a rating of organisations only (the enterprise rating): its subjects' figures
+        rated = sim.scored
     if sim.prev_grade is not None:
         np.add.at(sim.grade_transitions, (sim.prev_grade[sim.scored], grade[sim.scored]), 1)
     sim.prev_grade = grade

@@ -223,7 +223,10 @@ def write(arms: Sequence[dict[str, Any]], out: Path, *, command: str, meta: dict
     labels = [s["label"] for s in summary]
     head = ["figure", *labels]
     rows: list[list[Any]] = [
-        ["mean score of persons at the end", *[s["final_mean_score"] for s in summary]],
+        [
+            "mean score at the end (of the persons scored; of organisations for a rating of them only)",
+            *[s["final_mean_score"] for s in summary],
+        ],
         ["persons punished at the end", *[s["persons_punished_at_end"] for s in summary]],
         ["persons in a spiral at the end", *[s["persons_in_spiral_at_end"] for s in summary]],
         ["persons ever in a spiral", *[s["persons_ever_in_spiral"] for s in summary]],
