@@ -15,17 +15,8 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from socialcredit.api import create_app
-from socialcredit.api.models import (
-    CasesOut,
-    DecisionOut,
-    IngestOut,
-    KeysOut,
-    PublicListOut,
-    SourcesOut,
-    SubjectOut,
-    TransparencyOut,
-    VerifyOut,
-)
+from socialcredit.api.casemodels import CasesOut, PublicListOut, SourcesOut, TransparencyOut
+from socialcredit.api.models import DecisionOut, IngestOut, KeysOut, SubjectOut, VerifyOut
 from socialcredit.api.reports import LintOut
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System

@@ -21,6 +21,7 @@ CORE = [
     "schemes",
     "scoring",
     "dueprocess",
+    "rules",
 ]
 ADAPTERS = {
     "store",

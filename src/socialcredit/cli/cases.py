@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from socialcredit import codes
-from socialcredit.api.models import CaseOut, CasesOut, NoticesOut, OverdueOut
+from socialcredit.api.casemodels import CaseOut, CasesOut, NoticesOut, OverdueOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, refusal
 from socialcredit.dueprocess.cases import Objection, Restoration
 from socialcredit.errors import Refused

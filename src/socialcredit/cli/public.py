@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from socialcredit.api.models import PublicListOut, PublicLookupOut, SourcesOut, TransparencyOut
+from socialcredit.api.casemodels import PublicListOut, PublicLookupOut, SourcesOut, TransparencyOut
 from socialcredit.cli.common import JsonOpt, app, emit, open_system, out
 
 public_app = typer.Typer(

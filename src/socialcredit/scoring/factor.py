@@ -29,7 +29,7 @@ from socialcredit.ledger import Record
 from socialcredit.rules import kernel
 from socialcredit.rules.ops import PY
 from socialcredit.schemes.model import FactorModel, Scheme
-from socialcredit.scoring.kinds import SweptByChangeDays
+from socialcredit.scoring.kinds import SweptKind
 from socialcredit.scoring.records import change_days, counting
 from socialcredit.scoring.result import FactorLine, ReasonCode, Score, bound_adjustment, rounding_adjustment
 
@@ -119,27 +119,9 @@ def factor_change_days(records: Sequence[Record], scheme: Scheme, until: dt.date
     return change_days(records, scheme, until, {code for f in model.factors for code in f.items})
 
 
-class FactorKind(SweptByChangeDays):
-    """The factor model behind :class:`~socialcredit.scoring.kinds.ScoringModel`."""
-
-    kind = "factor"
-
-    def score(
-        self,
-        subject: str,
-        records: Sequence[Record],
-        scheme: Scheme,
-        as_of: dt.datetime,
-        contacts: Sequence[int],
-    ) -> Score:
-        return score_factor(subject, records, scheme, as_of, contacts)
-
-    def change_days(self, records: Sequence[Record], scheme: Scheme, until: dt.datetime) -> list[dt.date]:
-        return factor_change_days(records, scheme, until)
-
-    def items_read(self, scheme: Scheme) -> set[str]:
-        assert isinstance(scheme.model, FactorModel)
-        return scheme.model.items_read(scheme)
-
-
-MODEL = FactorKind()
+MODEL = SweptKind(
+    "factor",
+    lambda subject, records, scheme, as_of, contacts: score_factor(subject, records, scheme, as_of, contacts),
+    factor_change_days,
+)
+"""The factor model behind :class:`~socialcredit.scoring.kinds.ScoringModel`."""

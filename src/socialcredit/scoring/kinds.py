@@ -12,12 +12,13 @@ refused by name.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from socialcredit.ledger import Record
 from socialcredit.rules import days
-from socialcredit.schemes.model import Scheme
+from socialcredit.schemes.model import FactorModel, Scheme, TierModel
 from socialcredit.scoring.result import Score
 
 
@@ -71,14 +72,29 @@ def timeline_on_change_days(
     return out
 
 
-class SweptByChangeDays:
-    """A model whose history is its own score on each of its change days (tier, factor): the
-    :meth:`~ScoringModel.timeline` of :func:`timeline_on_change_days`."""
+ScoreFn = Callable[[str, Sequence[Record], Scheme, dt.datetime, Sequence[int]], Score]
+DaysFn = Callable[[Sequence[Record], Scheme, dt.datetime], list[dt.date]]
+
+
+@dataclass(frozen=True)
+class SweptKind:
+    """A kind whose history is its own score on each of its change days (tier, factor): the
+    protocol from its score and change-day functions, with :func:`timeline_on_change_days`."""
+
+    kind: str
+    score: ScoreFn
+    change_days: DaysFn
 
     def timeline(
-        self: ScoringModel, subject: str, records: Sequence[Record], scheme: Scheme, until: dt.datetime
+        self, subject: str, records: Sequence[Record], scheme: Scheme, until: dt.datetime
     ) -> list[tuple[dt.date, int, str]]:
         return timeline_on_change_days(self, subject, records, scheme, until)
+
+    def items_read(self, scheme: Scheme) -> set[str]:
+        """The items some rule or counting factor of the model reads."""
+        model = scheme.model
+        assert isinstance(model, TierModel | FactorModel), f"{scheme.id} has a {self.kind} kind's model"
+        return model.items_read(scheme)
 
 
 def registry(*models: ScoringModel) -> Mapping[str, ScoringModel]:

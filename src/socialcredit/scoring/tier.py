@@ -23,7 +23,7 @@ from socialcredit.rules import kernel
 from socialcredit.rules.days import day_of
 from socialcredit.rules.ops import PY
 from socialcredit.schemes.model import Condition, Scheme, TierModel, TierRule
-from socialcredit.scoring.kinds import SweptByChangeDays
+from socialcredit.scoring.kinds import SweptKind
 from socialcredit.scoring.records import Counting, change_days, counting
 from socialcredit.scoring.result import ReasonCode, Score
 
@@ -179,27 +179,9 @@ def tier_change_days(records: Sequence[Record], scheme: Scheme, until: dt.dateti
     return change_days(records, scheme, until, model.items_read(scheme), windows(model))
 
 
-class TierKind(SweptByChangeDays):
-    """The tier model behind :class:`~socialcredit.scoring.kinds.ScoringModel`."""
-
-    kind = "tier"
-
-    def score(
-        self,
-        subject: str,
-        records: Sequence[Record],
-        scheme: Scheme,
-        as_of: dt.datetime,
-        contacts: Sequence[int],
-    ) -> Score:
-        return score_tier(subject, records, scheme, as_of)
-
-    def change_days(self, records: Sequence[Record], scheme: Scheme, until: dt.datetime) -> list[dt.date]:
-        return tier_change_days(records, scheme, until)
-
-    def items_read(self, scheme: Scheme) -> set[str]:
-        assert isinstance(scheme.model, TierModel)
-        return scheme.model.items_read(scheme)
-
-
-MODEL = TierKind()
+MODEL = SweptKind(
+    "tier",
+    lambda subject, records, scheme, as_of, _contacts: score_tier(subject, records, scheme, as_of),
+    tier_change_days,
+)
+"""The tier model behind :class:`~socialcredit.scoring.kinds.ScoringModel`."""

@@ -73,7 +73,7 @@ import scipy.sparse as sp  # type: ignore[import-untyped]
 from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import MIN_PUBLICATION_DAYS
 from socialcredit.schemes.model import Scheme
-from socialcredit.sim import figures
+from socialcredit.sim import events, figures
 from socialcredit.sim.compiled_lists import (
     GradeListState,
 )
@@ -357,73 +357,6 @@ class Simulation:
         who = rec.agent[last]
         self.scored[who] = (rec.item[last] == self.enrolment_item) & self.rated[who]
 
-    def _feed(
-        self, day: int, rec: Records, end: IntArray
-    ) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray]:
-        """Today's records as changes to the columns they feed (subject, value, the part from
-        wrong records, the part from fabricated ones, column), with the day each leaves its
-        column (its window, correction or restoration; a tier condition's ``within_days``)
-        scheduled, and each decaying record's steps before then."""
-        w = self.world
-        parts: list[tuple[IntArray, IntArray, IntArray, IntArray, IntArray]] = []
-        for j in range(len(w.counts)):
-            idx = np.flatnonzero(w.feeds[j][rec.item])
-            if not len(idx):
-                continue
-            a, it, wrong, fab = rec.agent[idx], rec.item[idx], rec.wrong[idx], rec.fabricated[idx]
-            value = np.ones(len(idx), dtype=np.int64) if w.counts[j] else w.item_points[it]
-            leave = end[idx] if w.within[j] == 0 else np.minimum(end[idx], day + w.within[j])
-            col = np.full(len(idx), j, dtype=np.int64)
-            gone = -value  # what a record takes away when it leaves: its points (or 1) then
-            for k, values in w.decay.items() if not w.counts[j] else ():
-                mine = np.flatnonzero(it == k)
-                if len(mine):
-                    gone[mine] = -self._decay(values, day, a[mine], leave[mine], j, wrong[mine], fab[mine])
-            self._schedule(
-                leave, (a, leave, gone, np.where(wrong, gone, 0), np.where(fab, gone, 0), col), self.expiries
-            )
-            parts.append((a, value, np.where(wrong, value, 0), np.where(fab, value, 0), col))
-        if not parts:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty, empty, empty, empty
-        a_s, p_s, w_s, f_s, c_s = (np.concatenate(x) for x in zip(*parts, strict=True))
-        return a_s, p_s, w_s, f_s, c_s
-
-    def _decay(
-        self,
-        values: IntArray,
-        day: int,
-        agent: IntArray,
-        end: IntArray,
-        column: int,
-        wrong: BoolArray,
-        fab: BoolArray,
-    ) -> IntArray:
-        """Schedule the decay steps of records of one decaying item that occurred on ``day``: a
-        change on each day its whole points change, while it counts (before ``end``); returns its
-        points on its last day, which its end takes away."""
-        ages = np.flatnonzero(values[1:] != values[:-1]) + 1
-        steps = values[ages] - values[ages - 1]
-        n, k = len(agent), len(ages)
-        on = day + np.tile(ages, n)
-        keep = on < np.repeat(end, k)
-        who = np.repeat(np.arange(n), k)[keep]
-        delta = np.tile(steps, n)[keep]
-        self._schedule(
-            on[keep],
-            (
-                agent[who],
-                on[keep],
-                delta,
-                np.where(wrong[who], delta, 0),
-                np.where(fab[who], delta, 0),
-                np.full(len(who), column, dtype=np.int64),
-            ),
-            self.expiries,
-        )
-        last = np.minimum(end - day - 1, len(values) - 1)
-        return values[last]
-
     def _schedule(
         self, day_values: IntArray, payload: tuple[IntArray, ...], store: dict[int, list[Any]]
     ) -> None:
@@ -454,7 +387,7 @@ class Simulation:
             hit = np.isin(rec.agent, self.trace.agents)
             for a, it, sq in zip(rec.agent[hit], rec.item[hit], seqs[hit], strict=True):
                 self.trace.records.append((int(a), int(it), day, int(sq)))
-        a_s, p_s, wrong_s, fab_s, c_s = self._feed(day, rec, end)
+        a_s, p_s, wrong_s, fab_s, c_s = events.feed(self, day, rec, end)
         # list entries started by a record corrected later end on the correction day
         grounds = np.zeros(len(rec.agent), dtype=np.bool_)
         for lst in w.item_lists:

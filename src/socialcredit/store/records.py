@@ -23,27 +23,8 @@ from socialcredit.ledger import Quarantined, Record
 from socialcredit.store import tables as t
 from socialcredit.store.base import CHUNK, StoreBase, dumps
 
-RECORD_COLUMNS = (
-    "seq",
-    "record_id",
-    "subject",
-    "subject_kind",
-    "item",
-    "source",
-    "source_record_id",
-    "occurred_on",
-    "reported_at",
-    "reported_given",
-    "evidence",
-    "action",
-    "corrects",
-    "details",
-    "received_at",
-    "batch_id",
-    "content_hash",
-    "claim_hash",
-    "chain_hash",
-)
+RECORD_COLUMNS: tuple[str, ...] = tuple(c.name for c in t.records.columns)
+"""The records table's columns in the table's order: rows are built and read in this order."""
 # The order ingestion builds a record's row in: the sealed record (``ledger.SEALED_FIELDS``, known
 # before the chain's lock is taken), then the batch's two values, then the two its position decides.
 SEALED_COLUMNS = (*ledger.SEALED_FIELDS, "received_at", "batch_id", "seq", "chain_hash")
@@ -52,7 +33,6 @@ _RID, _SOURCE, _SRID, _ACTION, _CORRECTS, _CONTENT, _CLAIM = (
     ledger.SEALED_FIELDS.index(c)
     for c in ("record_id", "source", "source_record_id", "action", "corrects", "content_hash", "claim_hash")
 )
-assert tuple(c.name for c in t.records.columns) == RECORD_COLUMNS, "rows are built in this order"
 
 
 @dataclass(frozen=True, slots=True)

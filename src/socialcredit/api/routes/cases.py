@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query
 from pydantic import ConfigDict, Field
 
 from socialcredit import access, codes
+from socialcredit.api.casemodels import CaseOut, CasesOut, NoticesOut, OverdueOut
 from socialcredit.api.deps import CurrentKey, SystemDep
-from socialcredit.api.models import CaseOut, CasesOut, NoticesOut, OverdueOut, RequestIn
+from socialcredit.api.models import RequestIn
 from socialcredit.dueprocess.cases import Objection
 from socialcredit.service import NotFound
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from socialcredit.api.casemodels import PublicListOut, PublicLookupOut, SourcesOut, TransparencyOut
 from socialcredit.api.deps import SystemDep
-from socialcredit.api.models import PublicListOut, PublicLookupOut, SourcesOut, TransparencyOut
 
 router = APIRouter(prefix="/public", tags=["public"])
 

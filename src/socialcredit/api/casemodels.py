@@ -1,0 +1,209 @@
+"""The API's models of due process and disclosure: cases, notices, what is overdue, public
+lists and lookups, the sources' accuracy and the transparency report.
+
+Kept apart from :mod:`socialcredit.api.models` (records, subjects, scores, decisions, keys, the
+audit log) by concern; both serve the API and the CLI's ``--json``, so their shapes are one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from socialcredit import codes
+from socialcredit.api.models import Listing, UtcDatetime
+from socialcredit.dueprocess.cases import Objection, Restoration
+from socialcredit.service import Notice, SourceAccuracy
+
+# ---------------------------------------------------------------------------------- due process
+
+
+class CaseOut(BaseModel):
+    """An objection, a review or a restoration application and where it stands."""
+
+    ok: bool = True
+    kind: str
+    id: str
+    subject: str
+    status: str
+    open: bool
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, c: Objection | Restoration) -> CaseOut:
+        """The case's fields in ``detail``, with its ``history``: each step, and for a decision
+        its decider (``by``)."""
+        fields = {
+            f.name: getattr(c, f.name)
+            for f in dataclasses.fields(c)
+            if f.name not in ("events", "kind", "id", "subject", "status")
+        }
+        detail = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in fields.items()}
+        detail["history"] = [
+            {"at": s.at.isoformat(), "event": s.event, "role": s.role, "by": s.by} for s in c.history
+        ]
+        return cls(kind=c.kind, id=c.id, subject=c.subject, status=c.status, open=c.is_open, detail=detail)
+
+
+class CasesOut(Listing[CaseOut]):
+    @classmethod
+    def of(cls, cases: Iterable[Objection | Restoration]) -> CasesOut:
+        return cls.of_rows(CaseOut.of(c) for c in cases)
+
+
+class NoticeOut(BaseModel):
+    list_id: str
+    title: str
+    subject: str
+    noticed_on: dt.date
+    takes_effect_on: dt.date
+    status: str
+    grounds: list[dict[str, Any]]
+    how_to_object: str
+    legal_basis: str | None
+
+    @classmethod
+    def of(cls, n: Notice, *, mask: bool = False) -> NoticeOut:
+        return cls(
+            list_id=n.list_id,
+            title=n.title,
+            subject=codes.mask(n.subject) if mask else n.subject,
+            noticed_on=n.noticed_on,
+            takes_effect_on=n.takes_effect_on,
+            status=n.status,
+            grounds=[
+                {"record_id": g[0], "item": g[1], "occurred_on": g[2].isoformat(), "evidence": g[3]}
+                for g in n.grounds
+            ],
+            how_to_object=n.how_to_object,
+            legal_basis=n.legal_basis,
+        )
+
+
+class NoticesOut(Listing[NoticeOut]):
+    @classmethod
+    def of(cls, notices: Iterable[Notice]) -> NoticesOut:
+        return cls.of_rows(NoticeOut.of(n) for n in notices)
+
+
+class OverdueOut(Listing[dict[str, Any]]):
+    @classmethod
+    def of(
+        cls, late: Iterable[tuple[Objection | Restoration, list[str]]], removals: Iterable[Any] = ()
+    ) -> OverdueOut:
+        """Each late case as :class:`CaseOut` has it, with what is late (``late``), then each
+        listing whose removal was reported after it was due (``kind: late removal``, SPC Art. 10)."""
+        cases = [{**CaseOut.of(c).model_dump(mode="json"), "late": why} for c, why in late]
+        return cls.of_rows([*cases, *(r.as_dict() for r in removals)])
+
+
+# ---------------------------------------------------------------------------------- disclosure
+
+
+class PublicListOut(Listing[dict[str, Any]]):
+    """A list's entries in force, each with exactly the fields the list publishes (the court's
+    rules name them), so the keys of a row depend on the list."""
+
+
+class PublicRecordOut(BaseModel):
+    item: str
+    title: str
+    occurred_on: dt.date
+    source: str
+
+
+class PublicEntryOut(BaseModel):
+    list: str = Field(description="scheme/list")
+    title: str
+    since: dt.date
+    planned_end: dt.date
+
+
+class PublicScoreOut(BaseModel):
+    score: int
+    grade: str
+
+
+class PublicLookupOut(BaseModel):
+    """What the public may see of a subject, where the schemes open its kind to lookup."""
+
+    ok: Literal[True] = True
+    code: str
+    kind: str
+    name: str | None
+    records: list[PublicRecordOut]
+    lists: list[PublicEntryOut]
+    scores: dict[str, PublicScoreOut]
+
+
+class SourceAccuracyOut(BaseModel):
+    source: str
+    records: int
+    overturned: int
+    overturned_share: float
+    median_days_to_correct: float | None
+    removals: int = Field(0, description="List entries its records removed")
+    removed_late: int = Field(0, description="Of those, removals it reported after they were due")
+    median_days_late: float | None = Field(None, description="The median days late of those")
+
+    @classmethod
+    def of(cls, a: SourceAccuracy) -> SourceAccuracyOut:
+        return cls(**dataclasses.asdict(a))
+
+
+class SourcesOut(Listing[SourceAccuracyOut]):
+    @classmethod
+    def of(cls, sources: Iterable[SourceAccuracy]) -> SourcesOut:
+        return cls.of_rows(SourceAccuracyOut.of(a) for a in sources)
+
+
+class ObjectionsOut(BaseModel):
+    filed: int
+    upheld: int
+    rejected: int
+    open: int
+    overdue: int
+    median_days_to_decide: float | None
+
+
+class ReviewsOut(BaseModel):
+    """Human reviews of listings derived by rule."""
+
+    filed: int
+    set_aside: int
+    confirmed: int
+    open: int
+    overdue: int
+
+
+class RestorationsOut(BaseModel):
+    applied: int
+    granted: int
+
+
+class GroupScoresOut(BaseModel):
+    subjects: int
+    mean: float
+
+
+class TransparencyOut(BaseModel):
+    """The public transparency report: list sizes, measures applied, objections, reviews and
+    restorations, the sources' accuracy, and persons' mean scores by district and by age band
+    (so gaps between groups are visible)."""
+
+    ok: Literal[True] = True
+    as_of: UtcDatetime
+    subjects: int
+    records: int
+    lists: dict[str, int]
+    measures_applied: dict[str, dict[str, int]]
+    objections: ObjectionsOut
+    reviews: ReviewsOut
+    restorations: RestorationsOut
+    source_accuracy: list[SourceAccuracyOut]
+    scores_by_district: dict[str, dict[str, GroupScoresOut]]
+    scores_by_age_band: dict[str, dict[str, GroupScoresOut]]
