@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from socialcredit.errors import Refused
-from socialcredit.schemes.model import FactorModel, Scheme, TierModel
+from socialcredit.schemes.model import FactorModel, Scheme
 
 
 class SchemeRefused(Refused):
@@ -75,13 +75,11 @@ class Refusal:
     place for each use (``item traffic.red-light``); none means the scheme does not use it.
 
     A refusal may cover some values of a field only (a factor's ``source: contacts``, while
-    ``source: items`` is read), and may cover ``within``: the fields that exist only inside what
-    it refuses (every field of a tier model, once tier models are refused)."""
+    ``source: items`` is read)."""
 
     field: str
     used: Callable[[Scheme], Iterable[str]]
     why: str
-    within: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -110,7 +108,7 @@ class Declaration:
         for how, names in (
             ("read", self.read),
             ("inert", self.inert),
-            ("refused", {n for r in self.refused for n in (r.field, *r.within)}),
+            ("refused", {r.field for r in self.refused}),
         ):
             for name in names:
                 out.setdefault(name, set()).add(how)
@@ -282,26 +280,11 @@ INGEST = frozenset({"Item.sources", "Item.base_rate_per_year"})
 how often it typically occurs (the synthetic city's and the simulator's behaviour)."""
 
 
-def _models_of(kind: type[BaseModel]) -> Callable[[Scheme], Iterable[str]]:
-    def used(scheme: Scheme) -> Iterable[str]:
-        return [f"its model ({scheme.model.kind})"] if isinstance(scheme.model, kind) else []
-
-    return used
-
-
 def _counting_contacts(scheme: Scheme) -> Iterable[str]:
     model = scheme.model
     if isinstance(model, FactorModel):
         return [f"factor {f.id}" for f in model.factors if f.source == "contacts" and f.counts]
     return []
-
-
-def model_kind_refusal(kind: type[TierModel] | type[FactorModel], why: str, others: Iterable[str]) -> Refusal:
-    """A refusal of every scheme whose model is of ``kind`` (named by its ``kind`` field), covering
-    the fields that exist only inside such a model (those of ``kind`` not in ``others``, the fields
-    the evaluator otherwise declares)."""
-    inside = frozenset(scheme_fields(kind)) - frozenset(others) - {f"{kind.__name__}.kind"}
-    return Refusal(f"{kind.__name__}.kind", _models_of(kind), why, inside)
 
 
 CONTACTS = Refusal(
