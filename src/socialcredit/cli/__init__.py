@@ -12,7 +12,7 @@ A package with a module per group of commands, each registering on the one ``app
 # the README's.
 # isort: off
 from socialcredit.cli import demo, ledger, subjects, integrity, schemes  # noqa: F401
-from socialcredit.cli import cases, public, sim, keys  # noqa: F401
+from socialcredit.cli import cases, public, sim, keys, db  # noqa: F401
 
 # isort: on
 from socialcredit.cli.common import app

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import Connection
 
 from socialcredit import ledger
+from socialcredit.store import migrations
 from socialcredit.store import tables as t
 from socialcredit.store.dialect import READ, Dialect, dialect_for
 
@@ -54,8 +55,9 @@ class StoreBase:
         self._create()
 
     def _create(self) -> None:
-        """Create missing tables and the chain heads."""
-        t.metadata.create_all(self.engine)
+        """Create the schema or upgrade it to this release's (``store/migrations``), then the
+        chain heads."""
+        migrations.bring_up_to_date(self.engine)
         with self.engine.begin() as conn:
             have = {c for (c,) in conn.execute(select(t.chain_heads.c.chain))}
             for chain in CHAINS:
@@ -70,6 +72,7 @@ class StoreBase:
     def reset(self) -> None:
         """Drop and recreate every table. Only the demo uses this, on a database it built."""
         t.metadata.drop_all(self.engine)
+        migrations.drop_version(self.engine)
         self._create()
 
     # ------------------------------------------------------------------ chain heads
