@@ -76,7 +76,7 @@ def test_court_listing_objection_upheld_withdraws_and_lifts_measures(system: Sys
     court = next(a for a in system.source_accuracy() if a.source == "court")
     assert (court.records, court.overturned, court.overturned_share) == (1, 1, 1.0)
     assert court.median_days_to_correct == pytest.approx(2.0)
-    assert system.verify() == {"records": [], "audit": [], "cases": []}
+    assert system.verify() == {"records": [], "audit": [], "cases": [], "registry": []}
 
 
 def test_suspending_list_lifts_measures_while_objection_is_open(system: System, clock: Clock) -> None:

@@ -117,7 +117,7 @@ def test_mixed_file_exact_counts_and_reasons(system: System, tmp_path: Path, suf
     again = system.ingest(formats.read_rows(path), origin=path.name, principal=system.operator())
     assert (again.accepted, again.duplicate, again.quarantined) == (0, 4, 8)
     assert system.store.count_records() == 3
-    assert system.verify() == {"records": [], "audit": [], "cases": []}
+    assert system.verify() == {"records": [], "audit": [], "cases": [], "registry": []}
 
 
 def test_malformed_lines_are_quarantined_not_dropped(system: System, tmp_path: Path) -> None:

@@ -97,6 +97,13 @@ def test_a_database_of_the_previous_release_upgrades_in_place(store_url: str) ->
                 assert conn.execute(count).scalar() == len(table_rows), name
         system = System(store, shipped_registry(), clock=lambda: dt.datetime(2025, 7, 2))
         assert all(problems == [] for problems in system.verify().values()), system.verify()
+        # 0002: the registry's history begins with one entry per registered subject, and each
+        # organisation's representative holds a term from representative_since
+        assert store.head("registry")[0] == len(rows["subjects"])
+        orgs = [s for s in rows["subjects"] if s["legal_representative"]]
+        assert {(x.organisation, x.person) for x in store.terms()} == {
+            (s["code"], s["legal_representative"]) for s in orgs
+        }
         # it still answers: the same airline key, the same subject, audited on the same chain
         audit_before = len(rows["audit"])
         [key] = rows["api_keys"]
@@ -163,3 +170,73 @@ def test_db_status_and_upgrade_on_the_command_line(tmp_path: Path, monkeypatch: 
         }
     finally:
         get_settings.cache_clear()
+
+
+def release_backup(path: Path) -> None:
+    """A backup as release 78452da wrote one (``socialcredit-backup/1`` without a schema
+    revision) of the release fixture's database: header, a line per row, a checksummed trailer."""
+    import hashlib
+
+    with gzip.open(RELEASE / "rows.json.gz", "rt") as f:
+        rows: dict[str, list[dict[str, Any]]] = json.load(f)
+    heads = {r["chain"]: {"count": r["count"], "head": r["head"]} for r in rows["chain_heads"]}
+    header = {
+        "format": "socialcredit-backup/1",
+        "created_at": "2025-07-01T04:00:00Z",
+        "tables": {name: len(table_rows) for name, table_rows in rows.items()},
+        "chains": heads,
+    }
+    digest = hashlib.sha256()
+    with gzip.open(path, "wb") as fh:
+        lines = [header, *({"t": name, "r": r} for name, table_rows in rows.items() for r in table_rows)]
+        for obj in lines:
+            line = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+            digest.update(line)
+            fh.write(line)
+        total = len(lines) - 1
+        fh.write(json.dumps({"end": True, "rows": total, "sha256": digest.hexdigest()}).encode() + b"\n")
+
+
+@pytest.mark.slow
+def test_a_backup_of_the_previous_release_restores_upgraded(store_url: str, tmp_path: Path) -> None:
+    from socialcredit import backup
+
+    old = tmp_path / "release.jsonl.gz"
+    release_backup(old)
+    target = Store(store_url)
+    try:
+        summary = backup.restore(old, target)
+        assert summary.schema == migrations.HEAD
+        system = System(target, shipped_registry(), clock=lambda: dt.datetime(2025, 7, 2))
+        assert all(problems == [] for problems in system.verify().values()), system.verify()
+        with gzip.open(RELEASE / "rows.json.gz", "rt") as f:
+            rows = json.load(f)
+        assert target.head("registry")[0] == len(rows["subjects"])
+        assert target.head("records")[0] == len(rows["records"])
+        # and a backup of it now names its revision, and restores as it is
+        again = tmp_path / "now.jsonl.gz"
+        assert backup.dump(target, again, dt.datetime(2025, 7, 2)).schema == migrations.HEAD
+    finally:
+        target.close()
+
+
+def test_a_backup_from_a_newer_release_is_refused(tmp_path: Path) -> None:
+    from socialcredit import backup
+
+    store = Store(f"sqlite:///{tmp_path / 'a.db'}")
+    path = tmp_path / "b.jsonl.gz"
+    backup.dump(store, path, dt.datetime(2025, 7, 2))
+    store.close()
+    with gzip.open(path, "rt") as fh:
+        lines = fh.read().splitlines()
+    header = json.loads(lines[0])
+    header["schema"] = "ffff"
+    body = [json.dumps(header, ensure_ascii=False, separators=(",", ":")), *lines[1:-1]]
+    import hashlib
+
+    digest = hashlib.sha256("".join(line + "\n" for line in body).encode()).hexdigest()
+    trailer = {"end": True, "rows": len(body) - 1, "sha256": digest}
+    with gzip.open(path, "wt") as fh:
+        fh.write("".join(line + "\n" for line in body) + json.dumps(trailer) + "\n")
+    with pytest.raises(backup.BackupError, match="schema revision ffff, made by a newer release"):
+        backup.check_file(path)

@@ -24,15 +24,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Table, delete, func, select
+from alembic import command
+from sqlalchemy import Date, DateTime, Table, create_engine, delete, func, select
 from sqlalchemy.engine import Connection
 
 from socialcredit.errors import Refused
-from socialcredit.store import Store
+from socialcredit.store import Store, migrations
 from socialcredit.store import tables as t
-from socialcredit.store.dialect import Dialect
+from socialcredit.store.dialect import Dialect, dialect_for
 
 FORMAT = "socialcredit-backup/1"
+CHAINS = ("records", "audit", "cases", "registry")
 BATCH = 5_000
 
 
@@ -47,6 +49,8 @@ class Summary:
     created_at: str
     tables: dict[str, int]
     chains: dict[str, dict[str, Any]]
+    schema: str = migrations.BASELINE
+    """The schema revision of the database it was taken from (backups before revisions: 0001)."""
 
 
 def _encode(value: Any) -> Any:
@@ -86,7 +90,7 @@ def _order(table: Table) -> list[Any]:
 def dump(store: Store, path: Path, now: dt.datetime) -> Summary:
     """Write every table of ``store`` to ``path`` (refused if a chain is already broken: a backup
     is made to be trusted later)."""
-    broken = [c for c in ("records", "audit", "cases") if getattr(store, f"verify_{c}")()]
+    broken = [c for c in CHAINS if getattr(store, f"verify_{c}")()]
     if broken:
         raise BackupError(f"the {', '.join(broken)} chain is broken; run `socialcredit verify` first")
     digest = hashlib.sha256()
@@ -108,6 +112,7 @@ def dump(store: Store, path: Path, now: dt.datetime) -> Summary:
             "created_at": now.replace(microsecond=0).isoformat() + "Z",
             "tables": counts,
             "chains": chains,
+            "schema": migrations.HEAD,
         }
         with gzip.open(tmp, "wb") as fh:
 
@@ -129,7 +134,7 @@ def dump(store: Store, path: Path, now: dt.datetime) -> Summary:
         conn.rollback()
         conn.close()
     tmp.replace(path)  # a crash mid-backup never leaves a file that looks complete
-    return Summary(header["created_at"], counts, chains)
+    return Summary(header["created_at"], counts, chains, migrations.HEAD)
 
 
 def _lines(path: Path) -> Iterator[dict[str, Any]]:
@@ -170,7 +175,13 @@ def check_file(path: Path) -> Summary:
         raise BackupError(
             f"{path.name}: the header counts {sum(header['tables'].values())} rows, it holds {rows}"
         )
-    return Summary(header["created_at"], header["tables"], header["chains"])
+    schema = str(header.get("schema", migrations.BASELINE))
+    if schema not in migrations.revisions():
+        raise BackupError(
+            f"{path.name}: taken from a database of schema revision {schema}, made by a newer release "
+            f"than this one (which knows up to {migrations.HEAD}); restore it with that release"
+        )
+    return Summary(header["created_at"], header["tables"], header["chains"], schema)
 
 
 def _load(path: Path, conn: Connection, dialect: Dialect) -> None:
@@ -213,17 +224,48 @@ def restore(path: Path, target: Store) -> Summary:
         if not _is_empty(conn):
             raise BackupError("the target database is not empty; restore into a new database")
     with tempfile.TemporaryDirectory(prefix="sc-restore-") as scratch:
-        staging = Store(f"sqlite:///{Path(scratch) / 'staging.db'}")
+        url = f"sqlite:///{Path(scratch) / 'staging.db'}"
+        if summary.schema != migrations.HEAD:  # an older release's backup: upgraded on the way
+            path, summary = _upgraded(path, summary, url, Path(scratch))
+            url = f"sqlite:///{Path(scratch) / 'upgraded.db'}"
+        staging = Store(url)
         try:
             with staging.engine.begin() as conn:
                 _load(path, conn, staging.dialect)
-            problems = {c: getattr(staging, f"verify_{c}")() for c in ("records", "audit", "cases")}
+            problems = {c: getattr(staging, f"verify_{c}")() for c in CHAINS}
         finally:
             staging.close()
-    broken = {c: p for c, p in problems.items() if p}
-    if broken:
-        named = "; ".join(f"{c}: {p[0]}" for c, p in broken.items())
-        raise BackupError(f"{path.name}: the chains in the backup do not verify ({named}); nothing restored")
+        broken = {c: p for c, p in problems.items() if p}
+        if broken:
+            named = "; ".join(f"{c}: {p[0]}" for c, p in broken.items())
+            raise BackupError(
+                f"{path.name}: the chains in the backup do not verify ({named}); nothing restored"
+            )
+        return _into(path, summary, target)
+
+
+def _upgraded(path: Path, summary: Summary, url: str, scratch: Path) -> tuple[Path, Summary]:
+    """A backup of an older schema revision, loaded into a scratch database of that revision,
+    upgraded by the same migrations an installation runs, and written out again at this one."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(migrations.config(conn), summary.schema)
+            _load(path, conn, dialect_for(url))
+        migrations.bring_up_to_date(engine)
+    finally:
+        engine.dispose()
+    upgraded = Store(url)
+    try:
+        newer = scratch / "upgraded.jsonl.gz"
+        dump(upgraded, newer, dt.datetime.fromisoformat(summary.created_at.rstrip("Z")))
+    finally:
+        upgraded.close()
+    return newer, check_file(newer)
+
+
+def _into(path: Path, summary: Summary, target: Store) -> Summary:
+    """Copy a proven backup into the empty ``target``, in one transaction."""
     with target.engine.begin() as conn:  # one transaction: all of it or none of it
         if not _is_empty(conn):
             raise BackupError("the target database is not empty; restore into a new database")

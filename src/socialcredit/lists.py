@@ -37,6 +37,7 @@ from socialcredit.rules.ops import PY
 from socialcredit.schemes.loader import Registry
 from socialcredit.schemes.model import GradeCriteria, ItemCriteria, ListDef, Scheme, Track
 from socialcredit.scoring import dispatch
+from socialcredit.subjects import Tenure
 
 Status = str  # "pending" (noticed, not yet in effect) | "active" | "removed" | "expired"
 
@@ -359,6 +360,40 @@ def _rated(subject: str, kinds: Sequence[str]) -> bool:
     return len(set(kinds)) > 1 or codes.validate(subject).kind in kinds
 
 
+def no_longer_representative(organisation: str, day: dt.date) -> str:
+    """Why an organisation's entry ended for a former legal representative (every evaluator)."""
+    return f"no longer the legal representative of {organisation} from {day.isoformat()}"
+
+
+def through(entry: ListEntry, term: Tenure, today: dt.date) -> ListEntry | None:
+    """An organisation's ``entry`` as it falls on its representative for one ``term``: only the
+    days both share. It begins when the term does if that is later, and ends when the term ends
+    if that is sooner, labelled so; ``None`` if they share no day. (Supreme People's Court
+    provisions, Art. 2: the list names the organisation's legal representative; a person is that
+    only while in office.)"""
+    until = entry.until or dt.date.max
+    if not kernel.term_overlaps(entry.since, until, term.valid_from, term.valid_to, today, PY):
+        return None
+    since = kernel.term_since(entry.since, term.valid_from, PY)
+    ended_on, reason, ended_by, due = entry.ended_on, entry.end_reason, entry.ended_by, entry.removal_due
+    if kernel.term_cuts(until, term.valid_to, PY):
+        assert term.valid_to is not None
+        ended_on, ended_by, due = term.valid_to, None, None
+        reason = no_longer_representative(term.organisation, term.valid_to)
+    return replace(
+        entry,
+        subject=term.person,
+        via=term.organisation,
+        since=since,
+        noticed_on=since if since != entry.since else entry.noticed_on,
+        status=_status(since, entry.planned_end, ended_on, today),
+        ended_on=ended_on,
+        end_reason=reason,
+        ended_by=ended_by,
+        removal_due=due,
+    )
+
+
 def entries_for(
     subject: str,
     records: Sequence[Record],
@@ -366,12 +401,16 @@ def entries_for(
     as_of: dt.datetime,
     *,
     represented: Mapping[str, Sequence[Record]] | None = None,
+    terms: Mapping[str, Sequence[Tenure]] | None = None,
     holidays: frozenset[dt.date] = frozenset(),
 ) -> list[ListEntry]:
     """Every entry of ``subject`` on every list, past and present, at ``as_of``.
 
     ``records`` are the subject's effective records; ``represented`` maps the code of each
-    organisation the subject legally represents to that organisation's effective records."""
+    organisation the subject legally represents, or did, to that organisation's effective
+    records, and ``terms`` each such organisation to the subject's terms as its representative
+    (an organisation absent from ``terms``: represented on every day). An organisation's entry
+    reaches the subject only for the days of a term (:func:`through`)."""
     out: list[ListEntry] = []
     for scheme, lst in registry.lists():
         if isinstance(lst.criteria, ItemCriteria):
@@ -386,7 +425,12 @@ def entries_for(
                     if before is not None:
                         old = _item_entries(org, *before, org_records, as_of, holidays)
                         theirs = _revised(theirs, old, scheme)
-                    out.extend(replace(e, subject=subject, via=org) for e in theirs)
+                    held = terms.get(org) if terms is not None else None
+                    for e in theirs:
+                        if held is None:
+                            out.append(replace(e, subject=subject, via=org))
+                        else:
+                            out.extend(x for term in held if (x := through(e, term, day_of(as_of))))
         elif scheme.model is not None and _rated(subject, scheme.model.subjects):
             out.extend(_grade_entries(subject, scheme, lst, records, as_of))
     out.sort(key=lambda e: (e.since, e.qualified_id))

@@ -28,7 +28,7 @@ from socialcredit.rules.fields import SchemeRefused
 from socialcredit.schemes.model import Scheme
 
 EXPORT_FORMAT = "socialcredit-ledger-export"
-EXPORT_VERSION = 7  # engines.export.VERSION (not imported: export imports the store, this need not)
+EXPORT_VERSION = 8  # engines.export.VERSION (not imported: export imports the store, this need not)
 
 
 class Engine(ABC):
@@ -91,8 +91,9 @@ class Engine(ABC):
         return files
 
     def representatives(self, dataset: Path) -> ir.Table:
-        """Each organisation's legal representative in an exported ledger (``organisation,
-        representative``; export version 3), read by :mod:`socialcredit.engines.listing`."""
+        """Each legal representative's term in an exported ledger (``organisation,
+        representative, valid_from, valid_to``; export version 8), read by
+        :mod:`socialcredit.engines.listing`."""
         path = str(dataset / "representatives.parquet")
         table: ir.Table = self.con.read_parquet(path, table_name=self._fresh("representatives"))
         return table

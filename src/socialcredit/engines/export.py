@@ -1,13 +1,14 @@
 """The ledger as a partitioned Parquet dataset: what the DuckDB and Spark engines read.
 
-Layout of an export directory (schema version 7)::
+Layout of an export directory (schema version 8)::
 
     manifest.json                      counts, the chain head exported, when, the schema, and
                                        the generations (which records each run appended)
     subjects.parquet/from-N.parquet    code, kind, subject_no: every registered subject and every
                                        subject of a record, one file per run that numbered
                                        subjects (numbers N and up)
-    representatives.parquet            organisation, representative: each organisation's legal representative
+    representatives.parquet            organisation, representative, valid_from, valid_to: each
+                                       legal representative's term (the registry's history)
     objections.parquet                 when each objection or review was open, and what it names
                                        (``engines.suspending.OBJECTION_SCHEMA``)
     supersessions.parquet              seq, superseded_at: records of earlier generations
@@ -59,7 +60,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 
 from socialcredit.engines.base import subject_file_name, subject_file_start
 from socialcredit.engines.listing import REPRESENTATIVE_SCHEMA
@@ -70,7 +71,7 @@ from socialcredit.store import tables as t
 from socialcredit.store.subjectnumbers import number_subjects, numbered, subject_number_pages
 
 FORMAT = "socialcredit-ledger-export"
-VERSION = 7
+VERSION = 8
 """2 added ``corrects_seq``; 3 added ``representatives.parquet`` (lists that name an organisation's
 legal representative, :mod:`socialcredit.engines.listing`) and the derived ``superseded_at`` and
 ``subject_no`` columns (the population job's filter and grouping key, docs/benchmarks.md); 4 added
@@ -78,7 +79,9 @@ legal representative, :mod:`socialcredit.engines.listing`) and the derived ``sup
 5 made exports incremental (record files of each generation, ``supersessions.parquet``, and the
 manifest's ``generations``); 6 numbers subjects in the database (``store.subjectnumbers``), so an
 earlier export's numbers cannot be trusted; 7 made ``subjects.parquet`` a directory to which each
-run adds the subjects it numbered (a national population is not rewritten every day); engines
+run adds the subjects it numbered (a national population is not rewritten every day); 8 made
+``representatives.parquet`` the representatives' terms in valid time (``valid_from``,
+``valid_to``: the registry's history, ``subjects.tenures``); engines
 refuse an export of another version (re-export it)."""
 EXPORT_SCHEMA = pa.schema(
     [
@@ -276,27 +279,30 @@ def _write_subjects(store: Store, directory: Path, first: int, total: int) -> No
 
 
 def _write_representatives(store: Store, directory: Path) -> None:
-    """``representatives.parquet`` (each organisation with a legal representative, by code) read
-    in keyset pages of ``subjectnumbers.PAGE``, for the same reason as :func:`_write_subjects`: a
+    """``representatives.parquet`` (every legal representative's term, ``tenures``) read in
+    keyset pages of ``subjectnumbers.PAGE``, for the same reason as :func:`_write_subjects`: a
     country has a hundred million organisations or more."""
-    s = t.subjects.c
+    s = t.tenures.c
 
     def pages() -> Iterator[pa.Table]:
-        after = ""
+        after: tuple[str, int] = ("", -1)
         while True:
             q = (
-                select(s.code, s.legal_representative)
-                .where(s.legal_representative.is_not(None), s.code > after)
-                .order_by(s.code)
+                select(s.organisation, s.person, s.valid_from, s.valid_to, s.opened)
+                .where(tuple_(s.organisation, s.opened) > tuple_(*after))
+                .order_by(s.organisation, s.opened)
                 .limit(subjectnumbers.PAGE)
             )
             with store.reader.connect() as conn:
-                rows = [(str(o), str(p)) for o, p in conn.execute(q)]
+                rows = [tuple(r) for r in conn.execute(q)]
             if not rows:
                 return
-            orgs, people = zip(*rows, strict=True)
-            yield pa.table({"organisation": orgs, "representative": people}, schema=REPRESENTATIVE_SCHEMA)
-            after = rows[-1][0]
+            orgs, people, starts, ends, _ = zip(*rows, strict=True)
+            yield pa.table(
+                {"organisation": orgs, "representative": people, "valid_from": starts, "valid_to": ends},
+                schema=REPRESENTATIVE_SCHEMA,
+            )
+            after = (str(rows[-1][0]), int(rows[-1][4]))
 
     _write_paged(directory / "representatives.parquet", REPRESENTATIVE_SCHEMA, pages())
 

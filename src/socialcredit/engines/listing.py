@@ -37,7 +37,7 @@ import pyarrow as pa
 
 from socialcredit.engines import relational, suspending, walk
 from socialcredit.engines.fields import RELATIONAL
-from socialcredit.engines.ops import EPOCH, dates, day_numbers
+from socialcredit.engines.ops import EPOCH, IBIS, dates, day_numbers
 from socialcredit.rules import days, kernel
 from socialcredit.schemes.model import ItemCriteria, ListDef, Scheme
 
@@ -45,9 +45,12 @@ REPRESENTATIVE_SCHEMA = pa.schema(
     [
         pa.field("organisation", pa.string(), nullable=False),
         pa.field("representative", pa.string(), nullable=False),
+        pa.field("valid_from", pa.date32()),
+        pa.field("valid_to", pa.date32()),
     ]
 )
-"""Who represents each organisation (``representatives.parquet`` of an export, since version 3)."""
+"""Who represented each organisation when (``representatives.parquet`` of an export: one row per
+term, ``subjects.Tenure``; a null bound is open; since version 8)."""
 
 LIST_SCHEMA = pa.schema(
     [
@@ -139,6 +142,32 @@ def _removal_due(t: ir.Table, within_working_days: int, calendar: ir.Table) -> i
     j = t.left_join(upto, t.due_from == upto.upto_day)
     j = j.left_join(work, j.upto_no + n == work.due_no)
     return j.select(*t.columns, removal_due=j.due_day)
+
+
+_CUT = ("subject", "since", "noticed", "ended", "end_reason", "removal_due")
+
+
+def _through(entries: ir.Table, representatives: ir.Table, today: int) -> ir.Table:
+    """Organisations' entries as they fall on their legal representatives: for each term, only
+    the days both share, cut short where the term ends first (the kernel's term rules, as
+    ``lists.through`` applies them to one subject)."""
+    r = representatives.mutate(vf=_days(representatives.valid_from), vt=_days(representatives.valid_to))
+    j = entries.inner_join(r, entries.subject == r.organisation)
+    until = j.ended.coalesce(j.planned)  # a period with no end is planned at walk.FOREVER
+    j = j.filter(kernel.term_overlaps(j.since, until, j.vf, j.vt, today, IBIS))
+    cuts = kernel.term_cuts(until, j.vt, IBIS)
+    reason = "no longer the legal representative of " + j.organisation + " from " + _date(j.vt).cast("string")
+    return j.select(
+        *[c for c in entries.columns if c not in _CUT],
+        subject=j.representative,
+        since=kernel.term_since(j.since, j.vf, IBIS),
+        noticed=ibis.cases((j.vf.notnull() & (j.vf > j.since), j.vf), else_=j.noticed),
+        ended=ibis.cases((cuts, j.vt), else_=j.ended),
+        end_reason=ibis.cases((cuts, reason), else_=j.end_reason),
+        removal_due=ibis.cases((cuts, ibis.null("int64")), else_=j.removal_due),
+        via=j.organisation,
+        gsubject=j.organisation,
+    )
 
 
 def refused(schemes: Sequence[Scheme]) -> dict[str, str]:
@@ -273,15 +302,9 @@ def population_listing(
         )
         both = entries.mutate(via=ibis.null("string"), gsubject=entries.subject)
         if lst.lists_representative:
-            r = representatives
-            rep = entries.inner_join(r, entries.subject == r.organisation)
-            rep = rep.select(
-                *[c for c in entries.columns if c != "subject"],
-                subject=r.representative,
-                via=r.organisation,
-                gsubject=r.organisation,
+            both = ibis.union(
+                both, _through(entries, representatives, today).select(*both.columns), distinct=False
             )
-            both = ibis.union(both, rep.select(*both.columns), distinct=False)
         both = suspending.attach(both, qualified, lst, open_, events=ev)
         parts.append(_finish(both, qualified, both.via, today))
     return ibis.union(*parts, distinct=False)

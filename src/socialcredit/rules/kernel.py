@@ -248,6 +248,33 @@ def in_window(earlier: Any, later: Any, window_days: int | None, ops: Ops) -> An
     return ops.all([(later - earlier) <= window_days] if window_days is not None else [])
 
 
+# --------------------------------------------------------- representatives' terms
+
+# An organisation's entry on a list that names its legal representative (Supreme People's Court
+# provisions, Art. 2) falls on a person only for the days of their term (``subjects.Tenure``):
+# ``[since, until)`` is the entry's span, ``[valid_from, valid_to)`` the term's, a null bound
+# open; ``until`` is never null here (the caller passes its "forever" for an entry with no end).
+
+
+def term_overlaps(since: Any, until: Any, valid_from: Any, valid_to: Any, today: Any, ops: Ops) -> Any:
+    """Whether a term shares a day with an entry, and has begun by ``today`` (a term that begins
+    later is no part of an answer for today, not even a pending one)."""
+    starts = ops.if_null(valid_from, True, lambda v: (v < until) & (v <= today))
+    ends = ops.if_null(valid_to, True, lambda v: since < v)
+    return ops.all([starts, ends])
+
+
+def term_since(since: Any, valid_from: Any, ops: Ops) -> Any:
+    """The first day an entry falls on the representative: the entry's or the term's, the later."""
+    return ops.if_null(valid_from, since, lambda v: ops.where(v > since, v, since))
+
+
+def term_cuts(until: Any, valid_to: Any, ops: Ops) -> Any:
+    """Whether the term ends before the entry does, so the entry ends for the representative on
+    ``valid_to``, labelled as such."""
+    return ops.if_null(valid_to, False, lambda v: v < until)
+
+
 # ----------------------------------------------------------------------------- tier rules
 
 

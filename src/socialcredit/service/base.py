@@ -224,7 +224,13 @@ class Base(CaseFiles):
         }
         scores = scores_for(code, kind, records, self.registry.scored(), at)
         entries = entries_for(
-            code, records, self.registry, at, represented=represented, holidays=self.holidays
+            code,
+            records,
+            self.registry,
+            at,
+            represented=represented,
+            terms=inputs.terms,
+            holidays=self.holidays,
         )
         later = [r.reported_at for r in inputs.records if r.reported_at > at]
         later += [r.reported_at for recs in inputs.represented.values() for r in recs if r.reported_at > at]
@@ -397,6 +403,7 @@ class Base(CaseFiles):
             "records": self.store.verify_records(),
             "audit": self.store.verify_audit(),
             "cases": self.store.verify_cases(),
+            "registry": self.store.verify_registry(),
         }
 
     def create_key(

@@ -22,6 +22,7 @@ from socialcredit.schemes.loader import SchemeError
 from socialcredit.scoring import scores_for
 from socialcredit.service.base import NotFound, SubjectSummary, _median
 from socialcredit.service.casework import Casework, SourceAccuracy
+from socialcredit.subjects import Tenure
 
 
 @dataclass(frozen=True)
@@ -146,10 +147,11 @@ class Disclosure(Casework):
         if cached is not None and cached[0][1] == day_of(at):
             return self._rescan(cached, heads, at)
         superseded, void = self.store.superseded_ids(), self.unrestorable_items()
-        reps = self.store.representatives()  # organisation -> person
-        orgs_of: dict[str, list[str]] = {}
-        for o, person in reps.items():
-            orgs_of.setdefault(person, []).append(o)
+        terms_of: dict[str, dict[str, list[Tenure]]] = {}  # person -> organisation -> terms
+        for term in self.store.terms():
+            terms_of.setdefault(term.person, {}).setdefault(term.organisation, []).append(term)
+        orgs_of = {person: list(terms) for person, terms in terms_of.items()}
+        reps = {o for terms in terms_of.values() for o in terms}
         registered = {row.code: row for row in self.store.subject_rows()}
         open_objections: dict[str, list[Objection]] = {}
         for case in self.cases(principal=self.operator(), open_only=True):
@@ -161,7 +163,13 @@ class Disclosure(Casework):
             kind = codes.validate(code).kind
             scores = scores_for(code, kind, recs, self.registry.scored(), at)
             entries = entries_for(
-                code, recs, self.registry, at, represented=represented, holidays=self.holidays
+                code,
+                recs,
+                self.registry,
+                at,
+                represented=represented,
+                terms=terms_of.get(code, {}),
+                holidays=self.holidays,
             )
             objections = [o for c in (code, *represented) for o in open_objections.get(c, [])]
             entries = apply_suspensions(entries, objections, self.registry)
@@ -201,8 +209,7 @@ class Disclosure(Casework):
     ) -> list[SubjectSummary]:
         (old_heads, _day), summaries = cached
         touched = self.store.subjects_touched_since(old_heads[0], old_heads[1])
-        reps = self.store.representatives()
-        touched |= {reps[c] for c in touched if c in reps}
+        touched |= {term.person for term in self.store.terms() if term.organisation in touched}
         by_code = {s.code: s for s in summaries}
         for code in touched:
             by_code[code] = self._summary(code, at)

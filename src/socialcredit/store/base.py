@@ -64,7 +64,9 @@ class StoreBase:
                 if chain not in have:
                     conn.execute(t.chain_heads.insert().values(chain=chain, count=0, head=ledger.GENESIS))
             if REGISTRY_MARKER not in have:
-                conn.execute(t.chain_heads.insert().values(chain=REGISTRY_MARKER, count=0, head=""))
+                conn.execute(
+                    t.chain_heads.insert().values(chain=REGISTRY_MARKER, count=0, head=ledger.GENESIS)
+                )
 
     def close(self) -> None:
         self.engine.dispose()

@@ -1,8 +1,8 @@
 """Everything one subject's view is computed from, read in one snapshot on one connection.
 
 Why: the view of a subject needs its records (and every correction touching them), the
-organisations it legally represents and their records, its registration and the case events of
-it and of those organisations. Through the store's general reads that is five to eight
+organisations it legally represents or did (with its terms) and their records, its registration
+and the case events of it and of those organisations. Through the store's general reads that is five to eight
 statements, each checking a connection out of the pool and beginning and ending a transaction
 through SQLAlchemy: about 0.3 ms apiece, most of a cold decision. Here the same statements run
 on one raw DB-API connection inside one read transaction (so they also see one consistent
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from socialcredit.dueprocess.cases import OBJECTION_KINDS, CaseEvent
@@ -22,7 +22,7 @@ from socialcredit.ledger import Record
 from socialcredit.store.base import CHUNK
 from socialcredit.store.records import RECORD_COLUMNS
 from socialcredit.store.sql import Store
-from socialcredit.subjects import SubjectRow
+from socialcredit.subjects import SubjectRow, Tenure
 
 _RECORDS = ", ".join(RECORD_COLUMNS)
 _CASE_COLUMNS = "case_id, case_kind, kind, at, subject, key_id, role, payload, seq"
@@ -40,6 +40,8 @@ class SubjectInputs:
     records: list[Record]
     represented: dict[str, list[Record]]
     objection_events: dict[str, list[CaseEvent]]
+    terms: dict[str, list[Tenure]] = field(default_factory=dict)
+    """The subject's terms as legal representative, by organisation (those of ``represented``)."""
 
 
 def read_subject(store: Store, code: str, *, representatives: bool) -> SubjectInputs:
@@ -56,8 +58,16 @@ def read_subject(store: Store, code: str, *, representatives: bool) -> SubjectIn
         found = rows(f"SELECT {_SUBJECT_COLUMNS} FROM subjects WHERE code = ?", [code])
         subject = _subject(found[0], day) if found else None
         orgs: list[str] = []
+        terms: dict[str, list[Tenure]] = {}
         if representatives:
-            orgs = [r[0] for r in rows("SELECT code FROM subjects WHERE legal_representative = ?", [code])]
+            for org, opened, valid_from, valid_to, closed in rows(
+                "SELECT organisation, opened, valid_from, valid_to, closed FROM tenures "
+                "WHERE person = ? ORDER BY organisation, opened",
+                [code],
+            ):
+                term = Tenure(org, code, _day(valid_from, day), _day(valid_to, day), opened, closed)
+                terms.setdefault(org, []).append(term)
+            orgs = list(terms)
         records = _records_for(rows, code, day, ts)
         represented = {org: _records_for(rows, org, day, ts) for org in orgs}
         events: dict[str, list[CaseEvent]] = {}
@@ -70,7 +80,11 @@ def read_subject(store: Store, code: str, *, representatives: bool) -> SubjectIn
                     [who, *OBJECTION_KINDS],
                 )
             ]
-    return SubjectInputs(code, subject, records, represented, events)
+    return SubjectInputs(code, subject, records, represented, events, terms)
+
+
+def _day(value: Any, day: Callable[[Any], Any]) -> Any:
+    return day(value) if value is not None else None
 
 
 Rows = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]

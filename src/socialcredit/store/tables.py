@@ -38,6 +38,32 @@ subjects = Table(
     Column("registered_at", DateTime, nullable=False),
 )
 
+registry = Table(
+    "registry",
+    metadata,
+    # The registry's history: every registration and every change of one, hash-chained as the
+    # ledger's records are (``chain_heads`` row ``registry``). ``subjects`` is its latest state.
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("at", DateTime, nullable=False),
+    Column("code", String(18), nullable=False, index=True),
+    Column("kind", String(12), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+)
+
+tenures = Table(
+    "tenures",
+    metadata,
+    # Each legal representative's term in valid time, folded from ``registry`` by
+    # ``subjects.tenures`` in the transaction that appends the change; derived, in no chain.
+    Column("organisation", String(18), primary_key=True),
+    Column("opened", BigInteger, primary_key=True, autoincrement=False),
+    Column("person", String(18), nullable=False, index=True),
+    Column("valid_from", Date),
+    Column("valid_to", Date),
+    Column("closed", BigInteger),
+)
+
 subject_numbers = Table(
     "subject_numbers",
     metadata,
