@@ -234,6 +234,17 @@ def test_two_swaps_and_a_rotation_are_each_one_finding() -> None:
     ]
 
 
+def test_faults_side_by_side_are_told_apart() -> None:
+    """A swap whose entry followed a removed one, and an edited entry that was then moved: each
+    fault named, the moved entry's predecessor being gone or its content changed."""
+    whole = _chain(10)
+    head = (10, whole[-1][2])
+    rows = _renumber([r for r in whole if r[0] != 4], {2: 5, 5: 2})
+    assert _verify(rows, head) == ["reordered: seq 2 and seq 5", "missing between seq 3 and 5"]
+    rows = _renumber([(s, "edited" if s == 4 else c, h) for s, c, h in whole], {4: 7, 7: 4})
+    assert _verify(rows, head) == ["reordered: seq 4 and seq 7", "altered: seq 7"]
+
+
 def test_a_renumbered_tail_is_named_as_moved() -> None:
     """Entry 3 removed and every later one renumbered down to close the gap: the removal named
     between its original neighbours, and the renumbered entries as moved, none as altered."""
