@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
+from socialcredit import ledger
 from socialcredit.cli import app
 from socialcredit.settings import get_settings
 from tests.conftest import person
@@ -138,10 +139,13 @@ def test_verify_names_a_tampered_record(env: Path, store_url: str) -> None:
     with engine.begin() as conn:
         conn.execute(text("UPDATE records SET occurred_on = '2020-01-01' WHERE seq = 2"))
     engine.dispose()
+    rid = ledger.record_id_for("traffic-police", "t-2")
     result = run("verify")
-    assert result.exit_code == 1 and "seq 2" in result.stdout and "altered" in result.stdout
+    assert result.exit_code == 1 and result.stdout.splitlines() == [f"records: altered: seq 2 ({rid})"]
     body = json.loads(run("verify", "--json").stdout)
-    assert body["problems"]["records"][0]["seq"] == 2
+    assert body["problems"]["records"] == [
+        {"seq": 2, "record_id": rid, "problem": "altered: seq 2", "kind": "altered", "seqs": [2]}
+    ]
 
 
 def test_keys_create_list_revoke(env: Path) -> None:

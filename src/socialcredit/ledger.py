@@ -6,8 +6,8 @@ correction or a withdrawal is a new record that references the one it corrects, 
 *effective* ledger at a time is a pure function of the records known by then.
 
 This module is pure: it validates submitted rows (:func:`validate_row`), computes content and
-chain hashes (:func:`content_hash`, :func:`chain_hash`), checks a chain (:func:`verify_chain`)
-and derives the effective records (:func:`effective`). Storing is the store adapter's job; it
+chain hashes (:func:`content_hash`, :func:`chain_hash`) and derives the effective records
+(:func:`effective`); ``chaincheck`` diagnoses a stored chain. Storing is the store adapter's job; it
 must call these functions so that every engine agrees on what a record is.
 
 Every submitted row ends in exactly one of three outcomes: accepted, duplicate (the same
@@ -21,7 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
@@ -671,64 +671,6 @@ class RowError(Refused):
     def __init__(self, reasons: tuple[str, ...]) -> None:
         super().__init__("; ".join(reasons))
         self.reasons = reasons
-
-
-# ---------------------------------------------------------------------------------- the chain
-
-
-@dataclass(frozen=True, slots=True)
-class ChainProblem:
-    """One break in a hash chain, naming the record."""
-
-    seq: int
-    record_id: str
-    problem: str
-
-    def __str__(self) -> str:
-        return f"seq {self.seq} (record {self.record_id}): {self.problem}"
-
-
-def verify_chain(
-    rows: Iterable[tuple[int, str, str, str, str]],
-    *,
-    recompute: Callable[[int], str] | None = None,
-    head: tuple[int, str] | None = None,
-) -> Iterator[ChainProblem]:
-    """Walk ``(seq, record_id, content_hash, chain_hash, expected_chain_hash)`` rows in
-    stored order and name each break.
-
-    The caller supplies the chain hash recomputed from the stored content (so a changed field
-    shows as a mismatch on that record), and ``head`` (count, last hash) kept apart from the
-    rows, so that removing the newest records is caught too."""
-    expected_seq = 1
-    last_seq, last_hash = 0, GENESIS
-    for seq, record_id, _content, stored, recomputed in rows:
-        if seq != expected_seq:
-            if seq > expected_seq:
-                yield ChainProblem(
-                    expected_seq, "?", f"missing: records {expected_seq}..{seq - 1} were removed"
-                )
-            else:
-                yield ChainProblem(seq, record_id, "out of order or repeated")
-        if stored != recomputed:
-            yield ChainProblem(
-                seq,
-                record_id,
-                "altered: its content or position no longer "
-                "matches its hash (or the record before it changed)",
-            )
-        expected_seq = seq + 1
-        last_seq, last_hash = seq, stored
-    if head is not None:
-        count, head_hash = head
-        if last_seq < count:
-            yield ChainProblem(
-                last_seq + 1,
-                "?",
-                f"missing: records {last_seq + 1}..{count} were removed from the end of the ledger",
-            )
-        elif last_seq == count and head_hash != last_hash:
-            yield ChainProblem(last_seq, "?", "the chain head does not match the last record")
 
 
 # ---------------------------------------------------------------------------------- effective view

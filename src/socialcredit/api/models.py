@@ -17,8 +17,10 @@ from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 
 from socialcredit import access, codes
+from socialcredit.chaincheck import ChainProblem
+from socialcredit.chaincheck import Kind as ChainFaultKind
 from socialcredit.decisions import Decision
-from socialcredit.ledger import ChainProblem, IngestResult, Record
+from socialcredit.ledger import IngestResult, Record
 from socialcredit.lists import ListEntry
 from socialcredit.scoring.points import Score
 from socialcredit.scoring.result import AdjustmentKind
@@ -486,9 +488,20 @@ class KeysOut(Listing[KeyOut]):
 
 
 class ProblemOut(BaseModel):
+    """One fault of a chain. ``problem`` is the message ("altered: seq N", "missing between seq N
+    and M", "reordered: seq A and seq B"); ``kind`` and ``seqs`` say the same for a program, and
+    name no other entry. ``seq`` and ``record_id`` are the first entry named (``?`` for a
+    removal), as before there were kinds."""
+
     seq: int
     record_id: str
     problem: str
+    kind: ChainFaultKind
+    seqs: list[int]
+
+    @classmethod
+    def of(cls, p: ChainProblem) -> ProblemOut:
+        return cls(seq=p.seq, record_id=p.record_id, problem=p.problem, kind=p.kind, seqs=list(p.seqs))
 
 
 class VerifyOut(BaseModel):
@@ -501,8 +514,7 @@ class VerifyOut(BaseModel):
     def of(
         cls, problems: Mapping[str, Iterable[ChainProblem]], *, records: int, audit_entries: int
     ) -> VerifyOut:
-        found = {k: [ProblemOut(seq=p.seq, record_id=p.record_id, problem=p.problem) for p in v]
-                 for k, v in problems.items()}  # fmt: skip
+        found = {k: [ProblemOut.of(p) for p in v] for k, v in problems.items()}
         return cls(ok=not any(found.values()), records=records, audit_entries=audit_entries, problems=found)
 
 

@@ -19,7 +19,8 @@ from socialcredit.settings import get_settings
 
 @app.command()
 def verify(as_json: JsonOpt = False) -> None:
-    """Recompute the ledger's and the audit log's hash chains; name every break. Exit 1 if any."""
+    """Recompute every hash chain (records, audit log, case events) and name exactly what changed:
+    "altered: seq N", "missing between seq N and M", "reordered: seq A and seq B". Exit 1 if any."""
     system = open_system()
     problems = system.verify()
     n_records, n_audit = system.store.head("records")[0], system.store.head("audit")[0]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from socialcredit import access, codes, ledger
+from socialcredit.chaincheck import ChainProblem
 from socialcredit.decisions import Decision, decide
 from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import Objection
@@ -398,7 +399,8 @@ class Base(CaseFiles):
             access.require(access.may_read_audit(principal), "read the audit log")
         return self.store.audit_entries(subject=subject, limit=limit, before=before)
 
-    def verify(self) -> dict[str, list[ledger.ChainProblem]]:
+    def verify(self) -> dict[str, list[ChainProblem]]:
+        """Every chain's faults, each named once (``chaincheck``); empty lists when intact."""
         return {
             "records": self.store.verify_records(),
             "audit": self.store.verify_audit(),

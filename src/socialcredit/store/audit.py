@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from socialcredit import ledger
+from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
 from socialcredit.store import tables as t
 from socialcredit.store.base import StoreBase, dumps
 
@@ -122,19 +123,16 @@ class AuditStore(StoreBase):
                 out.setdefault(measure, {})[answer] = int(n)
         return dict(sorted(out.items()))
 
-    def verify_audit(self) -> list[ledger.ChainProblem]:
+    def verify_audit(self) -> list[ChainProblem]:
+        """Recompute every audit entry's chain hash from what is stored now."""
         head = self.head("audit")
-        prev = ledger.GENESIS
 
-        def rows() -> Iterator[tuple[int, str, str, str, str]]:
-            nonlocal prev
+        def entries() -> Iterator[Entry]:
             with self.reader.connect() as conn:
                 for m in conn.execute(select(t.audit).order_by(t.audit.c.seq)).mappings():
-                    row = dict(m)
-                    content = _audit_content(row)
-                    at: dt.datetime = row["at"]
-                    recomputed = ledger.chain_hash(prev, row["seq"], content, at, "audit")
-                    yield row["seq"], f"audit#{row['seq']}", content, row["chain_hash"], recomputed
-                    prev = row["chain_hash"]
+                    seq = m["seq"]
+                    yield Entry(
+                        seq, f"audit#{seq}", _audit_content(dict(m)), m["at"], "audit", m["chain_hash"]
+                    )
 
-        return list(ledger.verify_chain(rows(), head=head))
+        return verify_chain(entries(), head=head)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from sqlalchemy import select
 
 from socialcredit import ledger
+from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
 from socialcredit.dueprocess.cases import CaseEvent
 from socialcredit.store import tables as t
 from socialcredit.store.base import StoreBase, dumps
@@ -76,12 +77,11 @@ class CaseStore(StoreBase):
                 for m in conn.execute(q).mappings()
             ]
 
-    def verify_cases(self) -> list[ledger.ChainProblem]:
+    def verify_cases(self) -> list[ChainProblem]:
+        """Recompute every case event's chain hash from what is stored now."""
         head = self.head("cases")
-        prev = ledger.GENESIS
 
-        def rows() -> Iterator[tuple[int, str, str, str, str]]:
-            nonlocal prev
+        def entries() -> Iterator[Entry]:
             with self.reader.connect() as conn:
                 for m in conn.execute(select(t.case_events).order_by(t.case_events.c.seq)).mappings():
                     content = dumps(
@@ -96,14 +96,7 @@ class CaseStore(StoreBase):
                             m["payload"],
                         ]
                     )
-                    recomputed = ledger.chain_hash(prev, m["seq"], content, m["at"], "cases")
-                    yield (
-                        m["seq"],
-                        f"case event #{m['seq']} ({m['case_id']})",
-                        content,
-                        m["chain_hash"],
-                        recomputed,
-                    )
-                    prev = m["chain_hash"]
+                    label = f"case event #{m['seq']} ({m['case_id']})"
+                    yield Entry(m["seq"], label, content, m["at"], "cases", m["chain_hash"])
 
-        return list(ledger.verify_chain(rows(), head=head))
+        return verify_chain(entries(), head=head)

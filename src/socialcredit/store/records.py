@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import RowMapping
 
 from socialcredit import ledger
+from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
 from socialcredit.ledger import Quarantined, Record
 from socialcredit.store import tables as t
 from socialcredit.store.base import CHUNK, StoreBase, dumps
@@ -369,24 +370,19 @@ class RecordStore(StoreBase):
         with self.reader.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(t.records)).scalar_one())
 
-    def verify_records(self) -> list[ledger.ChainProblem]:
-        """Recompute every record's content and chain hash from what is stored now."""
+    def verify_records(self) -> list[ChainProblem]:
+        """Recompute every record's content, claim and chain hash from what is stored now."""
         head = self.head("records")
-        prev = ledger.GENESIS
 
-        def rows() -> Iterator[tuple[int, str, str, str, str]]:
-            nonlocal prev
+        def entries() -> Iterator[Entry]:
             for page in self.iter_records():
                 for r in page:
                     assert r.received_at is not None and r.batch_id is not None
-                    content = ledger.content_hash(r)
-                    recomputed = ledger.chain_hash(prev, r.seq, content, r.received_at, r.batch_id)
-                    if ledger.claim_hash(r) != r.claim_hash:  # the dedup key, derived from the same fields
-                        recomputed = "claim hash altered"
-                    yield r.seq, r.record_id, content, r.chain_hash, recomputed
-                    prev = r.chain_hash
+                    _, content, claim = ledger.seal(r)
+                    own_ok = content == r.content_hash and claim == r.claim_hash
+                    yield Entry(r.seq, r.record_id, content, r.received_at, r.batch_id, r.chain_hash, own_ok)
 
-        return list(ledger.verify_chain(rows(), head=head))
+        return verify_chain(entries(), head=head)
 
     def records_by_source(self) -> dict[str, int]:
         """How many reports each source has in the ledger (for its accuracy figure)."""

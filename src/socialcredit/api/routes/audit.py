@@ -45,7 +45,8 @@ def read_audit(
 
 @router.get("/verify", operation_id="verify", response_model=VerifyOut)
 def verify(key: CurrentKey, system: SystemDep) -> VerifyOut:
-    """Recompute both hash chains and name every altered, removed or reordered entry."""
+    """Recompute every hash chain and name each altered, removed or reordered entry, and no other:
+    each problem has its ``kind`` (altered, missing, reordered) and the ``seqs`` it concerns."""
     from socialcredit import access
 
     access.require(access.may_read_audit(key), "verify the ledger")
