@@ -19,17 +19,24 @@ from socialcredit.chaincheck import Entry, verify_chain
 from socialcredit.dueprocess.cases import CaseEvent
 from socialcredit.ledger import GENESIS, chain_hash
 from socialcredit.service import System
+from socialcredit.subjects import SubjectRow
 from tests.conftest import person
 
 N = 8  # entries in each chain
-TABLES = {"records": "records", "audit": "audit", "cases": "case_events"}
-EDITS = {"records": "evidence = 'tampered'", "audit": "purpose = 'tampered'", "cases": "payload = '{}'"}
+TABLES = {"records": "records", "audit": "audit", "cases": "case_events", "registry": "registry"}
+EDITS = {
+    "records": "evidence = 'tampered'",
+    "audit": "purpose = 'tampered'",
+    "cases": "payload = '{}'",
+    "registry": "payload = '[]'",
+}
 P = person(17)
 
 
 @pytest.fixture
 def chains(system: System) -> System:
-    """A system whose three chains hold N entries each, intact."""
+    """A system whose four chains hold N entries each, intact."""
+    system.register([SubjectRow(person(100 + i), "person") for i in range(N)])
     rows = [
         (i, {"subject": P, "item": "traffic.minor", "source": "traffic-police", "source_record_id": f"v-{i}",
              "occurred_on": "2026-04-01", "evidence": f"photo {i}"})
@@ -43,7 +50,7 @@ def chains(system: System) -> System:
             CaseEvent(f"obj-{i}", "objection", "filed", system.clock(), P, None, None, {"n": i})
         )
     assert {c: system.store.head(c)[0] for c in TABLES} == dict.fromkeys(TABLES, N)
-    assert system.verify() == {"records": [], "audit": [], "cases": []}
+    assert system.verify() == {"records": [], "audit": [], "cases": [], "registry": []}
     return system
 
 

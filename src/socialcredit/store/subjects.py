@@ -20,6 +20,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from socialcredit import ledger
+from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
 from socialcredit.rules.days import day_of
 from socialcredit.store import tables as t
 from socialcredit.store.base import CHUNK, REGISTRY_MARKER, StoreBase
@@ -149,21 +150,18 @@ class SubjectStore(StoreBase):
                 for m in conn.execute(q).mappings()
             ]
 
-    def verify_registry(self) -> list[ledger.ChainProblem]:
-        """Recompute the registry's chain; name each break (as ``verify_cases`` does)."""
+    def verify_registry(self) -> list[ChainProblem]:
+        """Recompute every registry entry's chain hash from what is stored now (as
+        ``verify_cases`` does)."""
         head = self.head(REGISTRY)
-        prev = ledger.GENESIS
 
-        def rows() -> Iterator[tuple[int, str, str, str, str]]:
-            nonlocal prev
+        def entries() -> Iterator[Entry]:
             with self.reader.connect() as conn:
                 for m in conn.execute(select(t.registry).order_by(t.registry.c.seq)).mappings():
-                    recomputed = ledger.chain_hash(prev, m["seq"], m["payload"], m["at"], REGISTRY)
                     label = f"registry entry #{m['seq']} ({m['code']})"
-                    yield m["seq"], label, m["payload"], m["chain_hash"], recomputed
-                    prev = m["chain_hash"]
+                    yield Entry(m["seq"], label, m["payload"], m["at"], REGISTRY, m["chain_hash"])
 
-        return list(ledger.verify_chain(rows(), head=head))
+        return verify_chain(entries(), head=head)
 
     def subject_rows(self) -> list[SubjectRow]:
         with self.reader.connect() as conn:
