@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from stdnum.cn import ric, uscc
 
 from socialcredit import codes
+from socialcredit.api import create_app
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
+from socialcredit.settings import get_settings
 from socialcredit.store import Store
 
 BACKENDS = os.environ.get("SOCIALCREDIT_TEST_BACKENDS", "sqlite,postgresql").split(",")
@@ -109,3 +112,24 @@ def store(store_url: str) -> Iterator[Store]:
 @pytest.fixture
 def system(store: Store, clock: Clock) -> System:
     return System(store, shipped_registry(), clock=clock)
+
+
+@pytest.fixture
+def client(system: System) -> Iterator[TestClient]:
+    """The HTTP API of the test's ``system``, in process."""
+    with TestClient(create_app(system)) as c:
+        yield c
+
+
+@pytest.fixture
+def env(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The command line on the test's store: its home under ``tmp_path`` (returned), the embedded
+    default there or the PostgreSQL database by ``SOCIALCREDIT_DATABASE_URL``."""
+    monkeypatch.setenv("SOCIALCREDIT_HOME", str(tmp_path / "home"))
+    if store_url.startswith("postgresql"):
+        monkeypatch.setenv("SOCIALCREDIT_DATABASE_URL", store_url)
+    else:
+        monkeypatch.delenv("SOCIALCREDIT_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()

@@ -1,8 +1,10 @@
-"""Starting a real ``socialcredit serve`` on loopback for a test, shared by the tests that need a
-served process (faults, freshness, the browser scenario)."""
+"""Starting a real ``socialcredit serve`` (or another command) as a subprocess on the test's own
+store, shared by the tests that need a served process (faults, freshness, load, limits, the audit
+group commit, the browser scenario)."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -12,6 +14,14 @@ from pathlib import Path
 import httpx
 
 SOCIALCREDIT = str(Path(sys.executable).with_name("socialcredit"))
+
+
+def cli_env(store_url: str, home: Path) -> dict[str, str]:
+    """The environment of a CLI subprocess working on the test's own store."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALCREDIT_")}
+    env["SOCIALCREDIT_HOME"] = str(home)
+    env["SOCIALCREDIT_DATABASE_URL"] = store_url
+    return env
 
 
 def free_port() -> int:

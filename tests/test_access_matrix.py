@@ -9,7 +9,6 @@ data about the subject in the refusal. Runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -134,12 +133,6 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET /public/transparency", "/public/transparency", None, EVERYONE),
     ("GET /public/sources", "/public/sources", None, EVERYONE),
 ]
-
-
-@pytest.fixture
-def client(system: System) -> Iterator[TestClient]:
-    with TestClient(create_app(system)) as c:
-        yield c
 
 
 @pytest.fixture

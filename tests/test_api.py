@@ -3,13 +3,11 @@ exact counts. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from socialcredit.api import create_app
 from socialcredit.service import System
 from tests.conftest import org, person
 
@@ -21,12 +19,6 @@ ROLES = {
     "subject": P,
     "auditor": None,
 }
-
-
-@pytest.fixture
-def client(system: System) -> Iterator[TestClient]:
-    with TestClient(create_app(system)) as c:
-        yield c
 
 
 @pytest.fixture

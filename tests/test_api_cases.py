@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from socialcredit.api import create_app
 from socialcredit.service import System
 from tests.conftest import Clock, person
+from tests.support.api import h
 
 P, OTHER = person(71), person(72)
 COURT = "court-dishonest-debtors/dishonest-debtors"
 OP = "wang.fang"
-
-
-@pytest.fixture
-def client(system: System) -> Iterator[TestClient]:
-    with TestClient(create_app(system)) as c:
-        yield c
-
-
-def h(system: System, role: str, principal: str | None = None) -> dict[str, str]:
-    return {"X-API-Key": system.create_key(role, principal).token}  # type: ignore[arg-type]
 
 
 def seed(client: TestClient, system: System) -> None:

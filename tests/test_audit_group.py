@@ -25,8 +25,7 @@ from socialcredit.service import System
 from socialcredit.store import Store
 from socialcredit.store.auditwriter import AuditWriter
 from tests.conftest import person
-from tests.served import start_server
-from tests.test_faults import cli_env
+from tests.served import cli_env, start_server
 
 SUBJECTS = [person(800 + i) for i in range(20)]
 

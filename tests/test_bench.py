@@ -3,32 +3,20 @@ as the rescore it is compared with, so the ratios in docs/benchmarks.md compare 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from tests.support.bench import load_bench
+
 # benchmarks, if tiny ones: out of the inner loop (pytest -m "not slow"), in CI
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _bench(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_rescore_bench_runs_and_its_floor_sums_the_same(tmp_path: Path) -> None:
-    bench = _bench("rescore")
+    bench = load_bench("rescore")
     result = bench.main(
         ["--subjects", "800", "--records", "8000", "--dir", str(tmp_path), "--pandas-chunk", "3000"]
     )
@@ -63,7 +51,7 @@ def test_rescore_bench_data_derives_columns_as_the_export_does(tmp_path: Path) -
 
     from socialcredit.engines import relational
 
-    bench = _bench("rescore")
+    bench = load_bench("rescore")
     data = bench.generate(tmp_path / "d", 300, 20_000, bench.bench_scheme())
     records = pq.read_table(data / "records")
     con = ibis.duckdb.connect()
@@ -82,7 +70,7 @@ def test_rescore_bench_data_derives_columns_as_the_export_does(tmp_path: Path) -
 
 
 def test_rescore_bench_data_is_deterministic(tmp_path: Path) -> None:
-    bench = _bench("rescore")
+    bench = load_bench("rescore")
     scheme = bench.bench_scheme()
     a = pq.read_table(bench.generate(tmp_path / "a", 300, 7000, scheme) / "records")
     b = pq.read_table(bench.generate(tmp_path / "b", 300, 7000, scheme) / "records")
@@ -92,7 +80,7 @@ def test_rescore_bench_data_is_deterministic(tmp_path: Path) -> None:
 
 
 def test_write_markdown_keeps_newest_first(tmp_path: Path) -> None:
-    bench = _bench("rescore")
+    bench = load_bench("rescore")
     doc = tmp_path / "benchmarks.md"
     doc.write_text("# Benchmarks\n\nIntro.\n")
     base = {

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_bench import _bench
+from tests.support.bench import load_bench
 
 # benchmarks against a real server: out of the inner loop (pytest -m "not slow"), in CI
 pytestmark = pytest.mark.slow
 
 
 def test_ingest_bench_runs_against_a_floor_of_the_same_rows(tmp_path: Path) -> None:
-    bench = _bench("ingest")
+    bench = load_bench("ingest")
     result = bench.main(["--records", "3000", "--chunk-size", "1000", "--verify", "--dir", str(tmp_path)])
     assert result["records"] == 3000 and result["verified"]
     assert result["ingest_s"] > 0 and result["floor_s"] > 0 and result["validate_s"] > 0
@@ -59,7 +59,7 @@ def test_ingest_bench_runs_against_a_floor_of_the_same_rows(tmp_path: Path) -> N
 
 
 def test_ingest_bench_rows_are_deterministic() -> None:
-    bench = _bench("ingest")
+    bench = load_bench("ingest")
     from socialcredit.schemes import shipped_registry
 
     registry = shipped_registry()
@@ -68,7 +68,7 @@ def test_ingest_bench_rows_are_deterministic() -> None:
 
 
 def test_decision_bench_runs_and_every_answer_is_audited(tmp_path: Path) -> None:
-    bench = _bench("decisions")
+    bench = load_bench("decisions")
     result = bench.main(
         ["--residents", "300", "--subjects", "50", "--connections", "4", "--seconds", "1", "--warmup", "0.2"]
         + ["--calls", "50", "--dir", str(tmp_path), "--rates", "100,60", "--paced-seconds", "0.5"]
@@ -109,7 +109,7 @@ def test_decision_bench_generator_survives_connections_the_server_closes() -> No
     generator must count what it could not send as errors, never wait for it forever."""
     import asyncio
 
-    bench = _bench("decisions")
+    bench = load_bench("decisions")
 
     async def scenario() -> tuple[int, int]:
         async def one_reply_then_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

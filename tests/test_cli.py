@@ -4,44 +4,16 @@ on bad input. Runs on SQLite and PostgreSQL (through SOCIALCREDIT_DATABASE_URL).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
-from typer.testing import CliRunner
 
 from socialcredit import ledger
-from socialcredit.cli import app
-from socialcredit.settings import get_settings
 from tests.conftest import person
+from tests.support.cli import jrun, run
 
 P = person(31)
-runner = CliRunner()
-
-
-@pytest.fixture
-def env(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("SOCIALCREDIT_HOME", str(tmp_path / "home"))
-    if store_url.startswith("postgresql"):
-        monkeypatch.setenv("SOCIALCREDIT_DATABASE_URL", store_url)
-    else:
-        monkeypatch.delenv("SOCIALCREDIT_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
-
-
-def run(*args: str) -> Any:
-    result = runner.invoke(app, list(args))
-    return result
-
-
-def jrun(*args: str) -> Any:
-    result = run(*args, "--json")
-    assert result.exit_code in (0, 1), result.output
-    return json.loads(result.stdout)
 
 
 def test_ingest_score_check_verify(env: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from socialcredit.cli import common
 from socialcredit.service import System
 from tests.conftest import NOW, Clock, org, person
-from tests.test_cli import env, jrun, run  # noqa: F401  (env is a fixture)
+from tests.support.cli import jrun, run
 
 P, ORG = person(61), org(61)
 

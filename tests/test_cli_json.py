@@ -23,7 +23,7 @@ from socialcredit.service import System
 from socialcredit.settings import get_settings
 from socialcredit.store import Store
 from tests.conftest import person
-from tests.test_cli import env, run  # noqa: F401  (env is a fixture)
+from tests.support.cli import run
 
 P = person(91)
 COURT = "court-dishonest-debtors/dishonest-debtors"

@@ -11,14 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import random
 import zoneinfo
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from socialcredit.api import create_app
 from socialcredit.dueprocess.calendar import add_working_days
 from socialcredit.engines.duck import DuckDBEngine
 from socialcredit.engines.ops import IBIS
@@ -32,6 +30,8 @@ from socialcredit.schemes.model import Scheme
 from socialcredit.service import System
 from socialcredit.sim.ops import NP
 from tests.conftest import Clock, person
+from tests.support.engines import entry_row, list_rows
+from tests.support.portal import client_for
 
 REGISTRY = shipped_registry()
 COURT = REGISTRY.scheme("court-dishonest-debtors")
@@ -243,7 +243,6 @@ def test_the_rules_are_the_same_on_duckdb() -> None:
     from socialcredit.engines import relational
     from socialcredit.engines.listing import REPRESENTATIVE_SCHEMA, population_listing, working_calendar
     from socialcredit.engines.suspending import OBJECTION_SCHEMA
-    from tests.test_engines_models import entry_row, list_rows
 
     obstructs, evades, paid = FIXED[0], FIXED[1], ART_10[0]
     histories = [
@@ -323,12 +322,6 @@ revision: {replaces: "1", earlier_listings: stay-ended, reason: the rules change
 # ----------------------------------------------------------------------------- storage
 
 
-@pytest.fixture
-def client(system: System) -> Iterator[TestClient]:
-    with TestClient(create_app(system)) as c:
-        yield c
-
-
 def _row(n: int, item: str, occurred: str, reported: str, **details: Any) -> tuple[int, dict[str, Any]]:
     return n, {"subject": P, "item": item, "source": "court", "source_record_id": f"c-{n}",
                "occurred_on": occurred, "reported_at": reported, "details": details}  # fmt: skip
@@ -375,8 +368,6 @@ def test_a_late_removal_is_shown_to_operators_and_in_the_sources_figures(
     assert item["kind"] == "late removal" and item["days_late"] == 6 and "6 days late" in item["late"][0]
     sources = {s["source"]: s for s in client.get("/public/sources").json()["data"]}
     assert sources["court"]["median_days_late"] == 6.0
-    from tests.test_web import client_for
-
     desk = client_for(client.app, system.create_key("operator", "wang.fang").token)  # type: ignore[arg-type]
     page = desk.get("/portal/operator").text
     assert "Removals reported late" in page and "6 days late" in page

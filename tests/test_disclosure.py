@@ -9,7 +9,7 @@ from socialcredit import access, codes
 from socialcredit.service import NotFound, System
 from socialcredit.store import SubjectRow
 from tests.conftest import Clock, org, person
-from tests.test_dueprocess import feed, key, rec
+from tests.support.dueprocess import feed, key, rec
 
 P, REP, ORG = person(51), person(52), org(51)
 COURT_FIELDS = [

@@ -17,32 +17,9 @@ from socialcredit.lists import ListEntry
 from socialcredit.service import NotFound, System
 from socialcredit.store import SubjectRow
 from tests.conftest import Clock, org, person
+from tests.support.dueprocess import feed, key, rec
 
 P, Q, REP, ORG = person(41), person(42), person(43), org(41)
-
-
-def rec(n: int, subject: str, item: str, source: str, day: str, **kw: Any) -> tuple[int, dict[str, Any]]:
-    return n, {
-        "subject": subject,
-        "item": item,
-        "source": source,
-        "source_record_id": f"{source}-{n}",
-        "occurred_on": day,
-        "reported_at": day + "T10:00:00",
-        **kw,
-    }
-
-
-def feed(system: System, *rows: tuple[int, dict[str, Any]]) -> list[str]:
-    from socialcredit.ledger import record_id_for
-
-    result = system.ingest(list(rows), origin="test", principal=system.operator())
-    assert result.accepted == len(rows), result.quarantine
-    return [record_id_for(r["source"], r["source_record_id"]) for _n, r in rows]
-
-
-def key(system: System, role: str, principal: str | None) -> access.Principal:
-    return system.authenticate(system.create_key(role, principal).token)  # type: ignore[arg-type]
 
 
 def test_court_listing_objection_upheld_withdraws_and_lifts_measures(system: System, clock: Clock) -> None:

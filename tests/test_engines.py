@@ -18,7 +18,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from socialcredit import ledger, synth
-from socialcredit.dueprocess import restoration
 from socialcredit.engines import relational
 from socialcredit.engines.base import Engine, rescore
 from socialcredit.engines.duck import DuckDBEngine
@@ -32,14 +31,7 @@ from socialcredit.scoring.points import score_points
 from socialcredit.service import System
 from socialcredit.store import Store
 from tests.conftest import Clock
-
-NOW = dt.datetime(2026, 11, 2, 10, 0, 0)
-END = dt.datetime(2026, 10, 31, 23, 59, 59)
-MID = dt.datetime(2025, 6, 30, 12, 0, 0)
-LATE_CORRECTIONS = dt.datetime(2026, 3, 1, 9, 0, 0)  # after MID, before END
-AS_OF = (MID, END)
-
-Key = tuple[str, str]  # subject, scheme
+from tests.support.engines import AS_OF, END, MID, NOW, VOID, Key, corrections
 
 
 def decayed(scheme: Scheme, half_lives: tuple[int | None, ...] = (None, 90, 365, 730, 1)) -> Scheme:
@@ -51,9 +43,6 @@ def decayed(scheme: Scheme, half_lives: tuple[int | None, ...] = (None, 90, 365,
         item["half_life_days"] = half_lives[k % len(half_lives)]
     return Scheme.model_validate(data)
 
-
-VOID = frozenset(restoration.unrestorable(shipped_registry().schemes.values()))
-"""Items whose restoration ends nothing (judicial records: national restoration measures)."""
 
 POINTS = [s for s in shipped_registry().scored() if isinstance(s.model, PointsModel)]
 """The points schemes (tests/test_engines_models.py holds the tier and factor models and lists)."""
@@ -89,76 +78,6 @@ class City:
     touched: set[str]  # subjects whose records were corrected, moved, withdrawn or restored
 
 
-def _corrections(records: list[Record], rng_seed: int = 3, count: int = 60) -> list[dict[str, Any]]:
-    """Hand-made superseding records of every kind, some reported before MID, some after."""
-    import random
-
-    registry = shipped_registry()
-    rng = random.Random(rng_seed)
-    early = [r for r in records if r.reported_at < MID - dt.timedelta(days=30) and r.occurred_on.year >= 2024]
-    scored = {i.code for s in registry.scored() for i in s.items if i.points}
-    early = [r for r in early if r.item in scored]
-    picks = rng.sample(early, count)
-    persons = sorted({r.subject for r in records if r.subject_kind == "person"})
-    rows: list[dict[str, Any]] = []
-    n = 0
-
-    def row(base: Record, action: str, corrects: str, when: dt.datetime, **change: Any) -> dict[str, Any]:
-        nonlocal n
-        n += 1
-        item = change.get("item", base.item)
-        source = (
-            base.source
-            if base.source in registry.sources_by_item[item]
-            else sorted(registry.sources_by_item[item])[0]
-        )
-        out = {
-            "subject": change.get("subject", base.subject),
-            "item": item,
-            "source": source,
-            "source_record_id": f"fix-{n:06d}",
-            "occurred_on": change.get("occurred_on", base.occurred_on).isoformat(),
-            "reported_at": when.isoformat(),
-            "action": action,
-            "corrects": corrects,
-        }
-        rows.append(out)
-        return out
-
-    def rid(r: dict[str, Any]) -> str:
-        return ledger.record_id_for(r["source"], r["source_record_id"])
-
-    for k, r in enumerate(picks):
-        when = (MID - dt.timedelta(days=10)) if k % 2 == 0 else LATE_CORRECTIONS
-        kind = k % 6
-        if kind == 0:  # withdrawn: it was wrong
-            row(r, "withdraw", r.record_id, when)
-        elif kind == 1:  # corrected to a graver item of the same subject
-            graver = [
-                i for i in registry.scheme("rongcheng").items if r.subject_kind in i.subjects and i.points < 0
-            ]
-            row(r, "correct", r.record_id, when, item=min(graver, key=lambda i: (i.points, i.code)).code)
-        elif kind == 2:  # moved to another person (the agency got the subject wrong)
-            if r.subject_kind == "person":
-                row(r, "correct", r.record_id, when, subject=persons[(k * 37) % len(persons)])
-            else:
-                row(r, "withdraw", r.record_id, when)
-        elif kind == 3:  # corrected date (older: may stop counting), then the correction corrected
-            first = row(r, "correct", r.record_id, when, occurred_on=r.occurred_on - dt.timedelta(days=700))
-            row(r, "correct", rid(first), when + dt.timedelta(days=20))
-        elif kind == 4:  # a correction later withdrawn: nothing stands
-            first = row(r, "correct", r.record_id, MID - dt.timedelta(days=20))
-            row(r, "withdraw", rid(first), when)
-        else:  # restoration: right, but its effect ends from now on
-            row(r, "restore", r.record_id, when)
-    # a restoration granted before the rule of a court's record: it must end nothing (the national
-    # restoration measures do not end a judicial listing), on every evaluator
-    judicial = [r for r in early if r.item in VOID and r not in picks]
-    if judicial:
-        row(judicial[0], "restore", judicial[0].record_id, MID - dt.timedelta(days=5))
-    return rows
-
-
 @pytest.fixture(scope="module")
 def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
     root = tmp_path_factory.mktemp("city")
@@ -170,7 +89,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
     res = system.ingest(enumerate(rows, start=1), origin="test city", principal=system.operator())
     assert res.quarantined == 0 and res.accepted > 15_000
     records = [r for page in store.iter_records() for r in page]
-    fixes = _corrections(records)
+    fixes = corrections(records)
     res = system.ingest(enumerate(fixes, start=1), origin="fixes", principal=system.operator())
     assert res.quarantined == 0, res.quarantine
     assert res.accepted == len(fixes)

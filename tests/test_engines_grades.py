@@ -36,22 +36,22 @@ from socialcredit.service import System
 from socialcredit.store import Store
 from socialcredit.subjects import SubjectRow
 from tests.conftest import Clock, org, person
-from tests.test_engines import _corrections
-from tests.test_engines_models import (
+from tests.support.engines import (
     AS_OF,
     COL,
     END,
     MID,
     NOW,
     City,
-    _by_subject,
-    _factor_variant,
-    _tier_variant,
+    corrections,
     entry_row,
+    factor_variant,
     ledger_records,
     list_rows,
     objections_at,
+    records_by_subject,
     row_builder,
+    tier_variant,
 )
 
 # a city, its lists by grade walked subject by subject in Python, then on DuckDB and on Spark
@@ -95,7 +95,7 @@ def _points_variant() -> Scheme:
 def _tier_variant_listed() -> Scheme:
     """The tier variant of tests/test_engines_models.py (decay, rules on sums of points and
     windows) with a list at each end."""
-    data = _tier_variant().model_dump()
+    data = tier_variant().model_dump()
     data["id"] = "honest-shanghai-listed"
     return _with_lists(
         data,
@@ -114,7 +114,7 @@ def _tier_variant_listed() -> Scheme:
 def _factor_variant_listed() -> Scheme:
     """The factor variant of tests/test_engines_models.py (sesame scoring everyone, decaying items)
     with a list at each end: the score is a map of sums, in floating point, on every change day."""
-    data = _factor_variant().model_dump()
+    data = factor_variant().model_dump()
     data["id"], data["measures"] = "sesame-listed", []  # its measures name the shipped scheme
     return _with_lists(
         data,
@@ -186,7 +186,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
     # the hand-made histories are of subjects of their own, so no synthetic record moves them
     system.register([SubjectRow(c, "person", name=f"Hand {n}") for n, c in enumerate(HAND_PERSONS)])
     system.register([SubjectRow(c, "organisation", name=f"Hand {n} Ltd") for n, c in enumerate(HAND_ORGS)])
-    fixes = _corrections(records, rng_seed=9, count=30) + _histories(HAND_PERSONS, HAND_ORGS)
+    fixes = corrections(records, rng_seed=9, count=30) + _histories(HAND_PERSONS, HAND_ORGS)
     res = system.ingest(enumerate(fixes, start=1), origin="fixes", principal=system.operator())
     assert res.quarantined == 0, res.quarantine
     records = [r for page in store.iter_records() for r in page]
@@ -216,7 +216,7 @@ def core_entries(city: City, as_of: dt.datetime) -> list[Entry]:
     scheme in a registry of its own (the variants share the shipped catalogue's item codes), then
     ``apply_suspensions`` with the subject's objections at ``as_of``."""
     objections = objections_at(city.system.store, as_of)
-    by_subject = _by_subject(city, as_of)
+    by_subject = records_by_subject(city, as_of)
     wanted = {f"{s.id}/{lst.id}" for s, lst in GRADED}
     out = []
     for scheme in SCHEMES:

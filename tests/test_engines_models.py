@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +21,13 @@ import pytest
 
 from socialcredit import ledger, synth
 from socialcredit.dueprocess.calendar import add_working_days
-from socialcredit.dueprocess.cases import CaseEvent, Deadlines, Objection, fold_objection
 from socialcredit.dueprocess.suspension import apply_suspensions
 from socialcredit.engines import counting, gradelists, relational
-from socialcredit.engines.base import Engine, records_for
+from socialcredit.engines.base import Engine
 from socialcredit.engines.duck import DuckDBEngine
 from socialcredit.engines.export import export_ledger
 from socialcredit.engines.factors import population_factors
 from socialcredit.engines.listing import (
-    LIST_SCHEMA,
     population_listing,
     refused,
     relational_lists,
@@ -38,68 +35,37 @@ from socialcredit.engines.listing import (
 )
 from socialcredit.engines.tiers import population_tiers
 from socialcredit.ledger import Record
-from socialcredit.lists import ListEntry, entries_for
+from socialcredit.lists import entries_for
 from socialcredit.schemes import shipped_registry
 from socialcredit.schemes.model import FactorModel, ListDef, Scheme, TierModel
 from socialcredit.scoring import scores_for
 from socialcredit.service import System
 from socialcredit.store import Store
 from tests.conftest import Clock
-from tests.test_engines import VOID, _corrections
+from tests.support.engines import (
+    AS_OF,
+    COL,
+    END,
+    HOLIDAYS,
+    MID,
+    NOW,
+    City,
+    Entry,
+    Key,
+    corrections,
+    entry_row,
+    factor_variant,
+    ledger_records,
+    list_rows,
+    objections_at,
+    records_by_subject,
+    row_builder,
+    tier_variant,
+    variant,
+)
 
 # a city scored and listed in Python, then on DuckDB and on Spark, and rescored on each
 pytestmark = pytest.mark.slow
-
-NOW = dt.datetime(2026, 11, 2, 10, 0, 0)
-END = dt.datetime(2026, 10, 31, 23, 59, 59)
-MID = dt.datetime(2025, 6, 30, 12, 0, 0)
-AS_OF = (MID, END)
-
-Key = tuple[str, str]  # subject, scheme
-
-
-def _variant(scheme: Scheme, change: dict[str, Any]) -> Scheme:
-    data = scheme.model_dump()
-    data.update(change)
-    return Scheme.model_validate(data)
-
-
-def _tier_variant() -> Scheme:
-    """honest-shanghai with decaying items and rules on sums of points (which no shipped tier
-    scheme uses), so those paths of the definition are held to the core too."""
-    base = shipped_registry().scheme("honest-shanghai")
-    data = base.model_dump()
-    for k, item in enumerate(data["items"]):
-        item["half_life_days"] = (None, 90, 365, 30)[k % 4]
-    rules = data["model"]["rules"]
-    rules.insert(
-        0,
-        {
-            "tier": "bad",
-            "title": "heavy administrative deductions",
-            "all_of": [{"of": {"areas": ["administrative"]}, "points_at_most": -25, "within_days": 400}],
-        },
-    )
-    rules.append(
-        {
-            "tier": "very-good",
-            "any_of": [
-                {"of": {"polarity": "positive"}, "points_at_least": 12, "within_days": 500},
-                {"of": {"items": ["charity.donation"]}, "at_least": 2, "at_most": 3},
-            ],
-        }
-    )
-    return _variant(base, {"id": "honest-shanghai-variant", "model": data["model"], "items": data["items"]})
-
-
-def _factor_variant() -> Scheme:
-    """sesame scoring everyone (no enrolment) with decay on most items: the floating-point paths
-    of the map are exercised on every person, not only the enrolled ones."""
-    base = shipped_registry().scheme("sesame")
-    data = base.model_dump()
-    for k, item in enumerate(data["items"]):
-        item["half_life_days"] = (None, 60, 200, 7)[k % 4]
-    return _variant(base, {"id": "sesame-open", "enrolment": None, "items": data["items"]})
 
 
 def _tier_opt_in() -> Scheme:
@@ -109,44 +75,14 @@ def _tier_opt_in() -> Scheme:
     assert sesame.enrolment is not None
     base = shipped_registry().scheme("honest-shanghai")
     items = [*base.model_dump()["items"], sesame.item_index[sesame.enrolment.item].model_dump()]
-    return _variant(
+    return variant(
         base, {"id": "honest-shanghai-opt-in", "enrolment": sesame.enrolment.model_dump(), "items": items}
     )
 
 
 SHIPPED = [s for s in shipped_registry().scored() if isinstance(s.model, TierModel | FactorModel)]
-TIERS = [s for s in SHIPPED if isinstance(s.model, TierModel)] + [_tier_variant(), _tier_opt_in()]
-FACTORS = [s for s in SHIPPED if isinstance(s.model, FactorModel)] + [_factor_variant()]
-
-
-@dataclass
-class City:
-    directory: Path
-    system: System
-    records: list[Record]
-    subjects: list[tuple[str, str]]
-    representatives: dict[str, str]  # organisation -> person
-
-
-def row_builder(rows: list[dict[str, Any]], prefix: str) -> Callable[..., dict[str, Any]]:
-    """``add(subject, item, occurred, reported, **fields)``: appends a hand-made ingest row to
-    ``rows`` (from the item's first shipped source, numbered ``prefix-00000`` on) and returns it."""
-    registry = shipped_registry()
-
-    def add(subject: str, item: str, occurred: str, reported: str, **kw: Any) -> dict[str, Any]:
-        row = {
-            "subject": subject,
-            "item": item,
-            "source": sorted(registry.sources_by_item[item])[0],
-            "source_record_id": f"{prefix}-{len(rows):05d}",
-            "occurred_on": occurred,
-            "reported_at": reported,
-            **kw,
-        }
-        rows.append(row)
-        return row
-
-    return add
+TIERS = [s for s in SHIPPED if isinstance(s.model, TierModel)] + [tier_variant(), _tier_opt_in()]
+FACTORS = [s for s in SHIPPED if isinstance(s.model, FactorModel)] + [factor_variant()]
 
 
 def _histories(persons: list[str], orgs: list[str]) -> list[dict[str, Any]]:
@@ -279,7 +215,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
     records = [r for page in store.iter_records() for r in page]
     persons = sorted(s.code for s in c.subjects if s.kind == "person")
     orgs = sorted(s.code for s in c.subjects if s.kind == "organisation")
-    fixes = _corrections(records, rng_seed=5, count=40) + _histories(persons[-20:], orgs[:3])
+    fixes = corrections(records, rng_seed=5, count=40) + _histories(persons[-20:], orgs[:3])
     res = system.ingest(enumerate(fixes, start=1), origin="fixes", principal=system.operator())
     assert res.quarantined == 0, res.quarantine
     records = [r for page in store.iter_records() for r in page]
@@ -293,22 +229,10 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
     store.close()
 
 
-def ledger_records(engine: Engine, city: City) -> Any:
-    """The export's records as ``rescore`` reads them (restorations the rule voids end nothing)."""
-    return records_for(engine, city.directory, shipped_registry().schemes.values())
-
-
-def _by_subject(city: City, as_of: dt.datetime) -> dict[str, list[Record]]:
-    out: dict[str, list[Record]] = defaultdict(list)
-    for r in ledger.effective(city.records, as_of, (), VOID):
-        out[r.subject].append(r)
-    return out
-
-
 def core_scores(city: City, schemes: list[Scheme], as_of: dt.datetime) -> dict[Key, tuple[int, str]]:
     """The reference: ``ledger.effective`` then ``scores_for`` (who is rated, who joined), one
     subject at a time."""
-    by_subject = _by_subject(city, as_of)
+    by_subject = records_by_subject(city, as_of)
     return {
         (code, sid): (s.score, s.grade)
         for code, kind in city.subjects
@@ -419,43 +343,6 @@ def test_a_counting_relationships_factor_is_refused() -> None:
 REGISTRY = shipped_registry()
 ALL_LISTS = relational_lists(list(REGISTRY.schemes.values()))
 LISTS = [(s, lst) for s, lst in ALL_LISTS if not gradelists.by_grade(lst)]  # item lists
-Entry = tuple[Any, ...]
-COL = {name: i for i, name in enumerate(LIST_SCHEMA.names)}
-"""Where each field of :data:`LIST_SCHEMA` sits in an :data:`Entry`."""
-HOLIDAYS = frozenset(
-    dt.date(y, m, d) for y in range(2022, 2028) for m in range(1, 13) for d in (1, 2, 3, 15, 16)
-)
-"""Dense on purpose: most removal deadlines (3 working days) cross one."""
-
-
-def entry_row(e: ListEntry, items: dict[str, str]) -> Entry:
-    """A ``ListEntry`` as a row of ``LIST_SCHEMA``: an item list's entry names the record that
-    opened it (``items`` maps record ids to items) and every ground, a list by grade's the grade
-    its ground names (none once it ended on a change of grade: ``grade reached``)."""
-    first = e.grounds[0]
-    ids: list[str] | None
-    if first.startswith("grade "):  # a record id never does
-        record, item, grade = None, None, (None if first == "grade reached" else first.removeprefix("grade "))
-        ids = None
-    else:
-        record, item, grade, ids = first, items[first], None, list(e.grounds)
-    until = e.ended_on or e.planned_end
-    return (e.qualified_id, e.subject, e.via, e.status, e.noticed_on, e.since, until, e.planned_end,
-            e.ended_on, e.end_reason, record, item, len(e.grounds), ids, grade, e.removal_due,
-            e.suspended_by)  # fmt: skip
-
-
-def objections_at(store: Store, as_of: dt.datetime) -> dict[str, list[Objection]]:
-    """Each subject's objections as they stood at ``as_of`` (the events known by then)."""
-    by_case: dict[str, list[CaseEvent]] = defaultdict(list)
-    for e in store.case_events(case_kind="objection"):
-        if e.at <= as_of:
-            by_case[e.case_id].append(e)
-    out: dict[str, list[Objection]] = defaultdict(list)
-    for evs in by_case.values():
-        o = fold_objection(evs, Deadlines())
-        out[o.subject].append(o)
-    return out
 
 
 def core_entries(city: City, as_of: dt.datetime, lists: list[tuple[Scheme, ListDef]] = LISTS) -> list[Entry]:
@@ -463,7 +350,7 @@ def core_entries(city: City, as_of: dt.datetime, lists: list[tuple[Scheme, ListD
     records of the organisations it represents, then ``apply_suspensions`` with the objections of
     the subject and of those organisations; only ``lists`` (default: the item lists)."""
     objections = objections_at(city.system.store, as_of)
-    by_subject = _by_subject(city, as_of)
+    by_subject = records_by_subject(city, as_of)
     items = {r.record_id: r.item for recs in by_subject.values() for r in recs}
     orgs_of: dict[str, list[str]] = defaultdict(list)
     for org, person in city.representatives.items():
@@ -493,13 +380,6 @@ def engine_entries(engine: Engine, city: City, as_of: dt.datetime) -> list[Entry
         objections=engine.objections(city.directory),
     )
     return list_rows(engine, expr)
-
-
-def list_rows(engine: Engine, expr: Any) -> list[Entry]:
-    """The rows of a list expression, checked to be in :data:`LIST_SCHEMA`, in a stable order."""
-    table = engine.to_arrow(expr)
-    assert table.schema.names == LIST_SCHEMA.names
-    return sorted((tuple(r.values()) for r in table.to_pylist()), key=repr)
 
 
 @pytest.fixture(scope="module")

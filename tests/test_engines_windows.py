@@ -41,7 +41,7 @@ from socialcredit.lists import entries_for
 from socialcredit.schemes import shipped_registry
 from socialcredit.schemes.loader import Registry
 from socialcredit.schemes.model import Scheme
-from tests.test_engines_models import COL, HOLIDAYS, Entry, entry_row, list_rows
+from tests.support.engines import COL, HOLIDAYS, Entry, entry_row, list_rows
 
 # random histories walked in Python, then on DuckDB (five variants) and on Spark
 pytestmark = pytest.mark.slow

@@ -19,8 +19,8 @@ from socialcredit.schemes.loader import SchemeError
 from socialcredit.schemes.safeguards import SafeguardsFailed
 from socialcredit.service import System
 from tests.conftest import Clock, person
-from tests.test_api_cases import client, h  # noqa: F401  (client is a fixture)
-from tests.test_cli import env, run  # noqa: F401  (env is a fixture)
+from tests.support.api import h
+from tests.support.cli import run
 
 P = person(81)
 COURT = "court-dishonest-debtors/dishonest-debtors"

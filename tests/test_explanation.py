@@ -22,7 +22,7 @@ from socialcredit.schemes.loader import shipped_scheme
 from socialcredit.schemes.model import FactorModel, PointsModel
 from socialcredit.scoring import Score, score
 from tests.conftest import person
-from tests.test_models_tier import at, r
+from tests.support.records import at, r
 
 P = person(71)
 SUINING = shipped_scheme("suining-2010")

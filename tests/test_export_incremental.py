@@ -28,7 +28,7 @@ from socialcredit.service import System
 from socialcredit.store import Store, subjectnumbers
 from socialcredit.subjects import SubjectRow
 from tests.conftest import Clock, person
-from tests.test_engines import END, NOW, _corrections
+from tests.support.engines import END, NOW, corrections
 
 SCHEMES = shipped_registry().scored()
 
@@ -64,11 +64,11 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
     _ingest(system, rows[:third])
     results.append(export_ledger(system.store, inc))
     # corrections and withdrawals of records the first generation wrote
-    _ingest(system, rows[third : 2 * third] + _corrections(_records(system), rng_seed=1, count=20))
+    _ingest(system, rows[third : 2 * third] + corrections(_records(system), rng_seed=1, count=20))
     results.append(export_ledger(system.store, inc))
     # more of them (some of the same records again), and subjects registered since
     system.register([SubjectRow(person(900 + n), "person", name=f"New {n}") for n in range(3)])
-    fixes = _corrections(_records(system), rng_seed=2, count=30)
+    fixes = corrections(_records(system), rng_seed=2, count=30)
     renamed: dict[str, str] = {}
     for n, f in enumerate(fixes):  # the first batch of fixes used these source record ids
         new = f"late-{n}"

@@ -10,7 +10,6 @@ audit log when its answer leaves, so that killing the server cannot erase it.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import threading
@@ -28,7 +27,7 @@ from socialcredit.service import System
 from socialcredit.store import Store
 from socialcredit.store import tables as t
 from tests.conftest import person
-from tests.served import SOCIALCREDIT, start_server
+from tests.served import SOCIALCREDIT, cli_env, start_server
 
 # real processes started and killed: out of the inner loop (pytest -m "not slow"), in CI
 pytestmark = pytest.mark.slow
@@ -36,14 +35,6 @@ pytestmark = pytest.mark.slow
 ROWS = 16_000
 CHUNK = 250
 KILL_AFTER = 3_000  # records committed before the kill lands
-
-
-def cli_env(store_url: str, home: Path) -> dict[str, str]:
-    """The environment of a CLI subprocess working on the test's own store."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALCREDIT_")}
-    env["SOCIALCREDIT_HOME"] = str(home)
-    env["SOCIALCREDIT_DATABASE_URL"] = store_url
-    return env
 
 
 def committed(url: str) -> int:

@@ -22,8 +22,7 @@ from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.store import Store
 from tests.conftest import person
-from tests.served import start_server
-from tests.test_faults import cli_env
+from tests.served import cli_env, start_server
 
 # a real server process: out of the inner loop (pytest -m "not slow"), in CI
 pytestmark = pytest.mark.slow

@@ -24,7 +24,7 @@ from socialcredit.store import Store
 from socialcredit.store import tables as t
 from socialcredit.store.sql import ChunkOutcome
 from tests.conftest import Clock, org, person
-from tests.test_ledger_fastpath import NOW, REG, row_strategy
+from tests.support.ingest import NOW, REG, row_strategy
 
 
 def _reference_digest(*parts: object) -> str:

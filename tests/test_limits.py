@@ -186,8 +186,7 @@ def test_a_real_server_stops_reading_an_endless_chunked_body(store_url: str, tmp
     import subprocess
     import time
 
-    from tests.served import SOCIALCREDIT, free_port
-    from tests.test_faults import cli_env
+    from tests.served import SOCIALCREDIT, cli_env, free_port
 
     port = free_port()
     proc = subprocess.Popen(

@@ -12,41 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from socialcredit.schemes import Finding, Scheme, SchemeError, lint, shipped_registry
+from socialcredit.schemes import Finding, SchemeError, lint, shipped_registry
 from socialcredit.schemes.lint import SEVEN_YEARS_DAYS, lint_file, protected_terms
-
-
-def item(code: str = "traffic.red-light", **over: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "code": code,
-        "title": "Running a red light",
-        "category": "traffic-safety",
-        "area": "administrative",
-        "polarity": "negative",
-        "points": -10,
-        "legal_basis": "Road Traffic Safety Law of the PRC, Art. 90",
-        "sources": ["traffic-police"],
-    }
-    base.update(over)
-    return base
-
-
-def scheme(*items: dict[str, Any], scored: bool = True, **over: Any) -> Scheme:
-    data: dict[str, Any] = {
-        "id": "town",
-        "title": "Town pilot",
-        "jurisdiction": "Town",
-        "items": list(items) or [item()],
-    }
-    if scored:
-        data["model"] = {"grades": [{"grade": "A", "min_score": 900}, {"grade": "D", "min_score": 0}]}
-    data.update(over)
-    return Scheme.model_validate(data)
-
-
-def rules(findings: list[Finding]) -> list[tuple[str, str, str]]:
-    return [(f.level, f.where, f.rule) for f in findings]
-
+from tests.support.schemes import item, rules, scheme
 
 # --- the shipped set is clean -------------------------------------------------------------------
 

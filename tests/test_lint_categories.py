@@ -15,8 +15,8 @@ from socialcredit.schemes.categories import CategoryError, extend, parse_categor
 from socialcredit.schemes.keywords import NEVER
 from socialcredit.schemes.lint import Finding, lint
 from socialcredit.schemes.safeguards import breaches
-from tests.test_lint import item, rules, scheme
-from tests.test_safeguards_load import HERITAGE as OWN
+from tests.support.schemes import HERITAGE as OWN
+from tests.support.schemes import item, rules, scheme
 
 CORPUS = yaml.safe_load((Path(__file__).parent / "data" / "lint_corpus.yaml").read_text(encoding="utf-8"))
 

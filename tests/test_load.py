@@ -28,8 +28,7 @@ from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.store import Store
 from tests.conftest import person
-from tests.served import SOCIALCREDIT, free_port
-from tests.test_faults import cli_env
+from tests.served import SOCIALCREDIT, cli_env, free_port
 
 # seconds of load on a real server: out of the inner loop (pytest -m "not slow"), in CI
 pytestmark = pytest.mark.slow

@@ -19,8 +19,7 @@ from socialcredit.scoring import score, timeline
 from socialcredit.service import System
 from socialcredit.sim.compiled_points import CompiledPoints
 from tests.conftest import person
-from tests.test_models_tier import at, r
-from tests.test_scoring_lists import feed, rec
+from tests.support.records import at, feed, r, rec
 
 P, Q = person(41), person(42)
 SESAME = shipped_scheme("sesame")

@@ -4,12 +4,10 @@ words, history equal to the rating on every day, lists and decisions through the
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from typing import Any
 
 import pytest
 
-from socialcredit.ledger import Record
 from socialcredit.rules import days
 from socialcredit.schemes import SchemeError, lint, shipped_registry
 from socialcredit.schemes.loader import parse_scheme, shipped_scheme
@@ -17,27 +15,11 @@ from socialcredit.scoring import score, scores_for, timeline
 from socialcredit.service import System
 from socialcredit.store import SubjectRow
 from tests.conftest import org, person
-from tests.test_scoring_lists import feed, rec
+from tests.support.records import at, feed, r, rec
 
 P, Q, ORG = person(31), person(32), org(31)
 HS = shipped_scheme("honest-shanghai")
 ENT = shipped_scheme("enterprise-credit")
-_ids = itertools.count()
-
-
-def r(item: str, occurred: str, reported: str | None = None, subject: str = P) -> Record:
-    """A bare effective record (the scoring functions read nothing else)."""
-    day = dt.date.fromisoformat(occurred)
-    at = dt.datetime.fromisoformat(reported) if reported else dt.datetime.combine(day, dt.time(12))
-    return Record(
-        record_id=f"r{next(_ids)}", seq=0, subject=subject, item=item, source="court",
-        subject_kind="organisation" if subject == ORG else "person",
-        source_record_id=f"s{next(_ids)}", occurred_on=day, reported_at=at,
-    )  # fmt: skip
-
-
-def at(day: str) -> dt.datetime:
-    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(23, 0))
 
 
 def test_no_record_is_the_default_tier_with_a_reason() -> None:

@@ -76,6 +76,58 @@ def test_core_imports_no_adapter() -> None:
                 )
 
 
+def _test_modules_imported(source: str, package: str = "tests") -> list[str]:
+    """The test modules (``tests/test_*.py``) that ``source``, a module of ``package``, imports,
+    however it spells the import (absolute, relative, ``from tests import test_x``, in a function)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:  # relative: resolved against the importing module's package
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1])
+                module = f"{base}.{module}" if module else base
+            names = [module, *(f"{module}.{a.name}" for a in node.names)]
+        found += [n for n in names if n.split(".")[0] == "tests" and n.split(".")[-1].startswith("test_")]
+    return found
+
+
+def test_no_test_module_imports_another() -> None:
+    """Fixtures live once, in tests/conftest.py, and shared helpers in tests/support/ (or
+    tests/served.py): a test module that imports another runs that module's imports and
+    module-level set-up, ties the two together, and hides where a shared helper lives (issue 15)."""
+    files = sorted((ROOT / "tests").rglob("*.py"))
+    assert len(files) >= 50
+    offending = {}
+    for path in files:
+        package = ".".join(path.parent.relative_to(ROOT).parts)
+        if names := _test_modules_imported(path.read_text(encoding="utf-8"), package):
+            offending[str(path.relative_to(ROOT))] = names
+    assert not offending, f"test modules imported by other modules: {offending}"
+
+
+def test_the_import_check_sees_every_spelling() -> None:
+    """The check above finds each way of importing a test module, and passes support modules."""
+    cases = {
+        "from tests.test_cli import run": True,
+        "from tests import test_cli": True,
+        "import tests.test_cli": True,
+        "from .test_cli import run": True,
+        "from . import test_cli": True,
+        "def f():\n    from tests.test_web import client_for": True,
+        "from tests.support.cli import run": False,
+        "from tests.conftest import person": False,
+        "from tests.served import start_server": False,
+        "from tests import conftest": False,
+    }
+    for source, imports in cases.items():
+        assert bool(_test_modules_imported(source)) is imports, source
+    assert _test_modules_imported("from ..test_cli import run", "tests.support") == ["tests.test_cli"]
+
+
 def test_every_command_is_documented() -> None:
     from socialcredit.cli import app
 

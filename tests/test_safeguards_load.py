@@ -24,6 +24,7 @@ from socialcredit.service import System
 from socialcredit.settings import get_settings
 from socialcredit.store import Store
 from tests.conftest import person
+from tests.support.schemes import HERITAGE
 
 P = person(41)
 runner = CliRunner()
@@ -177,15 +178,6 @@ def test_the_api_app_refuses_a_failing_registry(tmp_path: Path) -> None:
 
 
 # --- the operator's categories, at load --------------------------------------------------------------
-
-HERITAGE = """
-categories:
-  - id: heritage-protection
-    title: {en: Heritage protection, zh: 文物保护}
-    scorable: yes
-    description: Penalties for damaging protected cultural relics.
-    examples: [Damaging a protected cultural relic]
-"""
 
 
 def heritage_scheme() -> dict[str, Any]:

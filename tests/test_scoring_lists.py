@@ -4,7 +4,6 @@ reasons; every question audited. Runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 
@@ -13,27 +12,9 @@ from socialcredit.lists import add_working_days
 from socialcredit.service import System
 from socialcredit.store import SubjectRow
 from tests.conftest import Clock, org, person
+from tests.support.records import feed, rec
 
 P, Q, ORG = person(11), person(12), org(11)
-
-
-def rec(
-    n: int, subject: str, item: str, source: str, occurred: str, reported: str | None = None, **kw: Any
-) -> tuple[int, dict[str, Any]]:
-    return n, {
-        "subject": subject,
-        "item": item,
-        "source": source,
-        "source_record_id": f"{source}-{n}",
-        "occurred_on": occurred,
-        "reported_at": reported or occurred + "T12:00:00",
-        **kw,
-    }
-
-
-def feed(system: System, *rows: tuple[int, dict[str, Any]]) -> None:
-    result = system.ingest(list(rows), origin="test", principal=system.operator())
-    assert result.accepted == len(rows), result.quarantine
 
 
 def test_score_is_explained_item_by_item_and_reproducible(system: System) -> None:

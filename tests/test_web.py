@@ -19,6 +19,7 @@ from socialcredit.ledger import record_id_for
 from socialcredit.service import System
 from socialcredit.store import SubjectRow
 from tests.conftest import Clock, org, person
+from tests.support.portal import client_for, csrf_of, post_form
 
 P, OTHER, ORG, REP = person(61), person(62), org(61), person(63)
 NAME, OTHER_NAME = "Zhang Wei", "Wang Fang"
@@ -84,30 +85,6 @@ def app(world: System) -> FastAPI:
 def app_client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as c:
         yield c
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
-    assert found, "no CSRF token in the form"
-    return found.group(1)
-
-
-def client_for(app: FastAPI, token: str | None) -> TestClient:
-    """A fresh browser: its own cookies, logged in through the login form when given a key."""
-    c = TestClient(app)
-    if token is not None:
-        form = c.get("/portal/login")
-        r = c.post(
-            "/portal/login", data={"key": token, "csrf_token": csrf_of(form.text)}, follow_redirects=False
-        )
-        assert r.status_code == 303, r.text
-    return c
-
-
-def post_form(c: TestClient, page: str, action: str, data: dict[str, str]) -> Any:
-    """Fetch ``page`` for its CSRF token and post ``data`` to ``action``, as a browser would."""
-    token = csrf_of(c.get(page).text)
-    return c.post(action, data={**data, "csrf_token": token}, follow_redirects=False)
 
 
 # (path, roles allowed -> 200); everyone else: 401 without a key, 403 with one
