@@ -195,13 +195,14 @@ class Disclosure:
         self, as_of: dt.datetime | None = None, progress: Callable[[int], None] | None = None
     ) -> list[SubjectSummary]:
         """Every subject's scores and list entries at ``as_of``: the population path, mapping the
-        same scoring and list functions as :meth:`view` over all subjects, streamed from the store.
+        same scoring and list functions as :meth:`Decisions.view` over all subjects, streamed from
+        the store.
 
         The last scan is kept. Asked again on the same day, only the subjects touched since (new
         records, corrections, case events, and the representatives of touched organisations) are
-        recomputed, through :meth:`view`; a new day rescans everything, since records stop counting
-        by the day. (A record may be reported at most minutes ahead of its receipt, so within a day
-        nothing else can change an answer.)"""
+        recomputed, through :meth:`Decisions.view`; a new day rescans everything, since records
+        stop counting by the day. (A record may be reported at most minutes ahead of its receipt,
+        so within a day nothing else can change an answer.)"""
         at = as_of or self.context.clock()
         heads = (self.context.store.head("records")[0], self.context.store.head("cases")[0])
         cached = self._scan_cache
