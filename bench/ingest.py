@@ -53,8 +53,7 @@ from benchlib import add_results, load_average, machine, now_utc  # noqa: E402
 from socialcredit import ledger, synth  # noqa: E402
 from socialcredit.schemes import shipped_registry  # noqa: E402
 from socialcredit.schemes.loader import Registry  # noqa: E402
-from socialcredit.service import System  # noqa: E402
-from socialcredit.service.base import utcnow  # noqa: E402
+from socialcredit.service import System, utcnow  # noqa: E402
 from socialcredit.store import Store  # noqa: E402
 from socialcredit.store.sql import RECORD_COLUMNS  # noqa: E402
 

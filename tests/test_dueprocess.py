@@ -205,7 +205,7 @@ def test_human_review_of_a_listing_derived_by_rule(system: System, clock: Clock)
     with pytest.raises(access.AccessDenied, match="wang.fang is already involved") as refused:
         system.decide_objection(principal=wang, objection_id=r.id, upheld=True, reason="context")
     assert GDPR_ART_22 in str(refused.value)
-    assert system._objection(r.id).status == "under review"
+    assert system.casefiles.objection(r.id).status == "under review"
     # an operator who filed a review for the subject is involved in it too
     q_me = key(system, "subject", Q)
     _d_grade(system, Q)

@@ -18,6 +18,7 @@ from socialcredit.schemes.categories import CategoryError
 from socialcredit.schemes.loader import SchemeError
 from socialcredit.schemes.safeguards import SafeguardsFailed
 from socialcredit.service import System
+from socialcredit.service.integrity import Integrity
 from tests.conftest import Clock, person
 from tests.support.api import h
 from tests.support.cli import run
@@ -186,13 +187,13 @@ def test_the_command_line_words_a_refusal_and_shows_a_bug(
     def conflict(*_a: Any, **_k: Any) -> Any:
         raise errors.Conflict("the chain is being repaired", field="records")
 
-    monkeypatch.setattr(System, "verify", conflict)
+    monkeypatch.setattr(Integrity, "verify", conflict)
     result = run("verify")
     assert result.exit_code == 2 and "records: the chain is being repaired" in result.stderr
 
     def bug(*_a: Any, **_k: Any) -> Any:
         raise ValueError("unpacking went wrong")
 
-    monkeypatch.setattr(System, "verify", bug)
+    monkeypatch.setattr(Integrity, "verify", bug)
     result = run("verify")
     assert result.exit_code == 1 and isinstance(result.exception, ValueError)

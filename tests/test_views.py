@@ -22,7 +22,7 @@ from socialcredit.ledger import record_id_for
 from socialcredit.rules import days
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
-from socialcredit.service import base as service_base
+from socialcredit.service import keys as service_keys
 from socialcredit.service.views import Cached, ViewCache
 from socialcredit.store import Store, SubjectRow
 from socialcredit.store.markers import HeadReader
@@ -56,20 +56,20 @@ def allowed(system: System, code: str, measure: str = "no-flights") -> bool:
 
 def test_a_cached_decision_is_reused_until_a_record_touches_the_subject(system: System) -> None:
     assert allowed(system, P)
-    hits = system._views.hits
-    assert allowed(system, P) and system._views.hits == hits + 1  # answered from the cache
+    hits = system.context.views.hits
+    assert allowed(system, P) and system.context.views.hits == hits + 1  # answered from the cache
     feed(system, row(1, P))
     assert not allowed(system, P)  # the listing, at once
     feed(system, row(2, P, action="withdraw", corrects=record_id_for("court", "views-1")))
     assert allowed(system, P)  # the withdrawal, at once
-    assert allowed(system, P) and system._views.hits >= hits + 2
+    assert allowed(system, P) and system.context.views.hits >= hits + 2
 
 
 def test_a_record_about_someone_else_keeps_the_entry(system: System) -> None:
     assert allowed(system, P)
     feed(system, row(1, REP))
-    hits = system._views.hits
-    assert allowed(system, P) and system._views.hits == hits + 1
+    hits = system.context.views.hits
+    assert allowed(system, P) and system.context.views.hits == hits + 1
     assert not allowed(system, REP)
 
 
@@ -145,7 +145,7 @@ def test_a_write_by_another_process_reaches_the_event_loop_path(tmp_path: Any) -
     try:
         assert allowed(system, P)
         deadline = time.monotonic() + 5
-        while system._prepare_check(P, "no-flights", op, purpose="t", fast=True) is None:
+        while system.decisions._prepare_check(P, "no-flights", op, purpose="t", fast=True) is None:
             assert time.monotonic() < deadline, "the watcher never made the fast path usable"
             time.sleep(0.01)
         listing = row(1, P, (dt.date.today() - dt.timedelta(days=1)).isoformat())
@@ -229,7 +229,7 @@ def test_one_read_of_a_subject_equals_the_stores_general_reads(system: System) -
 def test_a_revocation_counts_at_once_here_and_within_the_trust_window_elsewhere(
     system: System, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service_base, "KEY_TRUST_SECONDS", 0.2)
+    monkeypatch.setattr(service_keys, "KEY_TRUST_SECONDS", 0.2)
     k = system.create_key("relying_party", "airlines")
     assert system.authenticate(k.token).key_id == k.key_id
     assert system.cached_principal(k.token) is not None
@@ -238,7 +238,7 @@ def test_a_revocation_counts_at_once_here_and_within_the_trust_window_elsewhere(
     k2 = system.create_key("relying_party", "airlines")
     system.authenticate(k2.token)
     system.store.revoke_key(k2.key_id, system.clock())  # as another process would
-    with pytest.raises(service_base.Unauthenticated, match="revoked"):
+    with pytest.raises(service_keys.Unauthenticated, match="revoked"):
         system.authenticate(k2.token)
     time.sleep(0.25)
     assert system.cached_principal(k2.token) is None
@@ -305,11 +305,11 @@ def test_a_late_read_of_an_older_marker_does_not_empty_the_cache() -> None:
 
 def test_a_replaced_registry_is_not_answered_from_the_old_ones_cache(system: System) -> None:
     assert allowed(system, P) and allowed(system, P)
-    hits = system._views.hits
+    hits = system.context.views.hits
     system.registry = copy.copy(system.registry)  # schemes loaded again (they may have been edited)
     assert allowed(system, P)
-    assert system._views.hits == hits  # computed under the new registry, not served from the old
-    assert allowed(system, P) and system._views.hits == hits + 1
+    assert system.context.views.hits == hits  # computed under the new registry, not served from the old
+    assert allowed(system, P) and system.context.views.hits == hits + 1
 
 
 def test_views_built_together_do_not_all_expire_together() -> None:

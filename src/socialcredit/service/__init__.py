@@ -1,28 +1,150 @@
 """The application services, shared by the API, the CLI and the portal.
 
-:class:`System` is assembled from three parts, each a file of its own: :mod:`.base` (ingestion,
-views, audited decisions, keys, integrity), :mod:`.casework` (due process) and :mod:`.disclosure`
-(population scans, public lists, the transparency report).
+Each service is a small class over one shared :class:`~.context.Context` (the store, the schemes
+in force, the clock, the holidays and the caches) and the other services it names in its
+constructor, never a superclass (docs/decisions/0033-service-composition.md):
+
+- :mod:`.records`: ingestion and the subject registry;
+- :mod:`.keys` and :mod:`.integrity`: API keys; the audit log and the chains' verification;
+- :mod:`.casefiles`: reading due-process cases, deciders resolved;
+- :mod:`.decisions`: a subject's view, audited reads and decisions (over the case files);
+- :mod:`.duties`: case events naming their decider, and who may decide;
+- :mod:`.casework` and :mod:`.restorations`: objections, reviews, appeals, notices; restoration;
+- :mod:`.disclosure`: population scans, public lists and lookups, sources' accuracy,
+  transparency.
+
+:class:`System` composes them for one installation and offers each service's verbs under one
+name, so a caller holds one object.
 """
 
-from socialcredit.service.base import (
-    NotFound,
-    RegisterResult,
-    Row,
-    SubjectSummary,
-    SubjectView,
-    Unauthenticated,
-    utcnow,
-)
-from socialcredit.service.casework import Notice, SourceAccuracy
-from socialcredit.service.disclosure import Disclosure, PopulationSummary
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from socialcredit.errors import Unauthenticated
+from socialcredit.schemes.loader import Registry
+from socialcredit.service.casefiles import CaseFiles, NotFound
+from socialcredit.service.casework import Casework, Notice
+from socialcredit.service.context import Context, operator, utcnow
+from socialcredit.service.decisions import Decisions, SubjectView
+from socialcredit.service.disclosure import Disclosure, PopulationSummary, SourceAccuracy, SubjectSummary
+from socialcredit.service.duties import Duties
+from socialcredit.service.integrity import Integrity
+from socialcredit.service.keys import Keys
+from socialcredit.service.records import Records, RegisterResult, Row
+from socialcredit.service.restorations import Restorations
+from socialcredit.store import Store
 
 
-class System(Disclosure):
-    """One installation: a store, the schemes in force, a clock and a holiday calendar."""
+class System:
+    """One installation: a store, the schemes in force, a clock and a holiday calendar, and the
+    services over them.
+
+    The services are attributes (``system.casework``, ``system.disclosure``...); each public verb
+    of theirs is also an attribute of the system, the service's own bound method (so it is typed,
+    documented and patched where it is defined), which is how the API, the CLI and the portal
+    call them: ``system.check(...)``, ``system.file_objection(...)``."""
+
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        *,
+        clock: Callable[[], dt.datetime] = utcnow,
+        holidays: frozenset[dt.date] = frozenset(),
+    ) -> None:
+        self.context = context = Context(store, registry, clock=clock, holidays=holidays)
+        self.records = Records(context)
+        self.keys = Keys(context)
+        self.integrity = Integrity(context)
+        self.casefiles = CaseFiles(context)
+        self.decisions = Decisions(context, self.casefiles)
+        self.duties = Duties(context, self.casefiles)
+        casefiles, decisions, records, duties = self.casefiles, self.decisions, self.records, self.duties
+        self.casework = Casework(
+            context, casefiles=casefiles, decisions=decisions, records=records, duties=duties
+        )
+        self.restorations = Restorations(
+            context, casefiles=casefiles, decisions=decisions, records=records, duties=duties
+        )
+        self.disclosure = Disclosure(context, casefiles=casefiles, decisions=decisions)
+
+        self.ingest = self.records.ingest
+        self.register = self.records.register
+        self.register_rows = self.records.register_rows
+
+        self.create_key = self.keys.create_key
+        self.authenticate = self.keys.authenticate
+        self.cached_principal = self.keys.cached_principal
+        self.revoke_key = self.keys.revoke_key
+        self.rotate_key = self.keys.rotate_key
+        self.forget_key = self.keys.forget_key
+
+        self.audit_log = self.integrity.audit_log
+        self.verify = self.integrity.verify
+
+        self.cases = self.casefiles.cases
+        self.may_act_for = self.casefiles.may_act_for
+
+        self.view = self.decisions.view
+        self.read = self.decisions.read
+        self.check = self.decisions.check
+        self.check_submit = self.decisions.check_submit
+        self.check_async = self.decisions.check_async
+
+        self.involved_in = self.duties.involved_in
+
+        self.file_objection = self.casework.file_objection
+        self.file_review = self.casework.file_review
+        self.lists_by_rule = self.casework.lists_by_rule
+        self.decide_objection = self.casework.decide_objection
+        self.appeal = self.casework.appeal
+        self.decide_appeal = self.casework.decide_appeal
+        self.overdue = self.casework.overdue
+        self.notices = self.casework.notices
+        self.pending_notices = self.casework.pending_notices
+
+        self.apply_restoration = self.restorations.apply_restoration
+        self.decide_restoration = self.restorations.decide_restoration
+
+        self.late_removals = self.disclosure.late_removals
+        self.source_accuracy = self.disclosure.source_accuracy
+        self.scan = self.disclosure.scan
+        self.population = self.disclosure.population
+        self.public_list = self.disclosure.public_list
+        self.public_lookup = self.disclosure.public_lookup
+        self.transparency = self.disclosure.transparency
+
+        self.unrestorable_items = context.unrestorable_items
+
+    operator = staticmethod(operator)
+
+    @property
+    def store(self) -> Store:
+        return self.context.store
+
+    @property
+    def registry(self) -> Registry:
+        """The schemes in force; replacing them (schemes loaded again) is seen by every service
+        at once, and nothing computed under the old ones is answered."""
+        return self.context.registry
+
+    @registry.setter
+    def registry(self, registry: Registry) -> None:
+        self.context.registry = registry
+
+    @property
+    def clock(self) -> Callable[[], dt.datetime]:
+        return self.context.clock
+
+    @property
+    def holidays(self) -> frozenset[dt.date]:
+        return self.context.holidays
 
 
 __all__ = [
+    "Context",
     "Notice",
     "NotFound",
     "PopulationSummary",

@@ -1,10 +1,10 @@
 """Reading due-process cases: each case folded from its events, with every decision naming its
-decider. A part of its own because the view needs it (an open objection or review may suspend a
-list's measures) and every due-process service reads cases through it.
+decider. A service of its own because the view needs it (an open objection or review may suspend
+a list's measures) and every due-process service reads cases through it.
 
 Why deciders are resolved here: a decision event stores its decider's principal in its payload
 (``decider``). Events written before that rule name only the key; their decider is the key's
-principal, looked up once per read (:meth:`CaseFiles._with_deciders`), never written back: the
+principal, looked up once per read (:meth:`CaseFiles.with_deciders`), never written back: the
 cases chain is append-only and its hashes cover the payload as stored.
 """
 
@@ -26,8 +26,7 @@ from socialcredit.dueprocess.cases import (
     fold_restoration,
 )
 from socialcredit.errors import NotFound as NotFound
-from socialcredit.schemes.loader import Registry
-from socialcredit.store import Store
+from socialcredit.service.context import Context
 
 Case = Objection | Restoration
 """A case as the services return it: an objection (or a review, ``kind == "review"``, folded the
@@ -37,9 +36,8 @@ same way) or a restoration application."""
 class CaseFiles:
     """The cases of one installation, read from its store under its schemes."""
 
-    store: Store
-    registry: Registry
-    holidays: frozenset[dt.date]
+    def __init__(self, context: Context) -> None:
+        self.context = context
 
     def may_act_for(self, principal: access.Principal, subject: str) -> bool:
         """The subject itself, the legal representative of an organisation subject, or an operator."""
@@ -49,11 +47,11 @@ class CaseFiles:
             return False
         if principal.principal == subject:
             return True
-        row = self.store.subject(subject)
+        row = self.context.store.subject(subject)
         return row is not None and row.legal_representative == principal.principal
 
     def _deadlines(self, scheme_id: str | None) -> Deadlines:
-        scheme = self.registry.schemes.get(scheme_id) if scheme_id else None
+        scheme = self.context.registry.schemes.get(scheme_id) if scheme_id else None
         if scheme is None:  # a record's objection: the court's rules, the strictest published ones
             return Deadlines()
         d = scheme.due_process
@@ -65,7 +63,7 @@ class CaseFiles:
             d.restoration_decision_working_days,
         )
 
-    def _fold_objections(self, events: Iterable[CaseEvent], at: dt.datetime) -> list[Objection]:
+    def fold_objections(self, events: Iterable[CaseEvent], at: dt.datetime) -> list[Objection]:
         """Objection and review events (in chain order) folded as they stood at ``at``."""
         by_case: dict[str, list[CaseEvent]] = {}
         for e in events:
@@ -76,42 +74,43 @@ class CaseFiles:
     def _fold_objection(self, events: Sequence[CaseEvent]) -> Objection:
         list_id = events[0].payload.get("list_id")
         scheme = list_id.split("/")[0] if list_id else None
-        return fold_objection(events, self._deadlines(scheme), self.holidays)
+        return fold_objection(events, self._deadlines(scheme), self.context.holidays)
 
     def _fold(self, events: Sequence[CaseEvent]) -> Case:
         """One case from its events (chain order), deciders resolved."""
-        events = self._with_deciders(events)
+        events = self.with_deciders(events)
         if events[0].case_kind in OBJECTION_KINDS:
             return self._fold_objection(events)
-        return fold_restoration(events, Deadlines(), self.holidays)
+        return fold_restoration(events, Deadlines(), self.context.holidays)
 
-    def _with_deciders(self, events: Sequence[CaseEvent]) -> list[CaseEvent]:
+    def with_deciders(self, events: Sequence[CaseEvent]) -> list[CaseEvent]:
         """``events`` with each decision's ``decider`` in its payload: as recorded, or for an event
         recorded before deciders were, the principal of its key (see the module docstring)."""
         out = []
         for e in events:
             if e.kind in DECISIONS and "decider" not in e.payload and e.key_id is not None:
-                e = dataclasses.replace(e, payload={**e.payload, "decider": self._key_holder(e.key_id)})
+                e = dataclasses.replace(e, payload={**e.payload, "decider": self.key_holder(e.key_id)})
             out.append(e)
         return out
 
-    def _key_holder(self, key_id: str) -> str:
+    def key_holder(self, key_id: str) -> str:
         """The principal of a key by id (``access.holder_of``); a key the store does not hold
         (the command line's ``local``) is its own."""
-        stored = self.store.key(key_id)
+        stored = self.context.store.key(key_id)
         return access.holder_of(key_id, stored.principal if stored else None)
 
-    def _objection(self, case_id: str) -> Objection:
+    def objection(self, case_id: str) -> Objection:
         """An objection or a review by id."""
-        events = self.store.case_events(case_id=case_id)
+        events = self.context.store.case_events(case_id=case_id)
         if not events or events[0].case_kind not in OBJECTION_KINDS:
             raise NotFound(f"no objection or review {case_id!r}", field="objection_id")
         case = self._fold(events)
         assert isinstance(case, Objection)
         return case
 
-    def _restoration(self, case_id: str) -> Restoration:
-        events = self.store.case_events(case_id=case_id, case_kind="restoration")
+    def restoration(self, case_id: str) -> Restoration:
+        """A restoration application by id."""
+        events = self.context.store.case_events(case_id=case_id, case_kind="restoration")
         if not events:
             raise NotFound(f"no restoration application {case_id!r}", field="case_id")
         case = self._fold(events)
@@ -128,7 +127,7 @@ class CaseFiles:
                 subject = principal.principal
             access.require(subject is not None and self.may_act_for(principal, subject), "see these cases")
         by_case: dict[str, list[CaseEvent]] = {}
-        for e in self.store.case_events(subject=subject):
+        for e in self.context.store.case_events(subject=subject):
             by_case.setdefault(e.case_id, []).append(e)
         out: list[Case] = []
         for events in by_case.values():

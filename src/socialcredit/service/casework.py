@@ -1,7 +1,7 @@
-"""Due process as services: objections and appeals, notices, deadlines, and the sources'
-accuracy (restoration: ``restorations.py``; who may decide: ``duties.py``). Every step is a case
-event naming its decider; an upheld objection is new ledger records, so scores, lists and
-decisions follow at once."""
+"""Due process as services: objections, reviews and appeals, notices and deadlines
+(restoration: ``restorations.py``; who may decide: ``duties.py``; the sources' accuracy:
+``disclosure.py``). Every step is a case event naming its decider; an upheld objection is new
+ledger records, so scores, lists and decisions follow at once."""
 
 from __future__ import annotations
 
@@ -17,8 +17,11 @@ from socialcredit.errors import Conflict, Refused
 from socialcredit.ledger import Quarantined
 from socialcredit.rules.days import day_of
 from socialcredit.schemes.loader import SchemeError
-from socialcredit.service.base import NotFound, Row
-from socialcredit.service.restorations import Restorations
+from socialcredit.service.casefiles import CaseFiles, NotFound
+from socialcredit.service.context import Context, operator
+from socialcredit.service.decisions import Decisions
+from socialcredit.service.duties import Duties
+from socialcredit.service.records import Records, Row
 
 
 @dataclass(frozen=True)
@@ -36,25 +39,25 @@ class Notice:
     legal_basis: str | None
 
 
-@dataclass(frozen=True)
-class SourceAccuracy:
-    """A data source's public accuracy figure."""
+class Casework:
+    """Objections, reviews, appeals and notices: read from the case files, checked against the
+    subject's view, recorded as case events naming their decider (``Duties``), and an upheld one's
+    corrections ingested as records (``Records``)."""
 
-    source: str
-    records: int
-    overturned: int
-    overturned_share: float
-    median_days_to_correct: float | None
-    removals: int = 0
-    """List entries its records removed (each once: not again through a representative)."""
-    removed_late: int = 0
-    """Of those, removals it reported after they were due (``ListEntry.days_late``)."""
-    median_days_late: float | None = None
-    """The median days late of those late removals (None: none late)."""
-
-
-class Casework(Restorations):
-    """The due-process services."""
+    def __init__(
+        self,
+        context: Context,
+        *,
+        casefiles: CaseFiles,
+        decisions: Decisions,
+        records: Records,
+        duties: Duties,
+    ) -> None:
+        self.context = context
+        self.casefiles = casefiles
+        self.decisions = decisions
+        self.records = records
+        self.duties = duties
 
     def file_objection(
         self,
@@ -88,8 +91,9 @@ class Casework(Restorations):
         """The lists (``scheme/list``) whose entries the system derives by rule, with no decision
         by a named official, so a subject may ask for human review of them
         (``dueprocess.review``)."""
-        judicial = restoration.judicial_items(self.registry.schemes.values())
-        lists = self.registry.lists()
+        registry = self.context.registry
+        judicial = restoration.judicial_items(registry.schemes.values())
+        lists = registry.lists()
         return frozenset(f"{s.id}/{x.id}" for s, x in lists if not review.decided_by_official(x, judicial))
 
     def _file(
@@ -106,7 +110,7 @@ class Casework(Restorations):
         who may decide)."""
         code = codes.validate(subject).value
         what = "object" if kind == "objection" else "ask for a review"
-        access.require(self.may_act_for(principal, code), f"{what} on behalf of this subject")
+        access.require(self.casefiles.may_act_for(principal, code), f"{what} on behalf of this subject")
         if (record_id is None) == (list_id is None):
             raise Refused("give either a record_id or a list_id to object to", field="record_id")
         statement = statement.strip()
@@ -115,21 +119,22 @@ class Casework(Restorations):
         evidence = [e.strip() for e in evidence if e and e.strip()]
         if len(evidence) > 20 or any(len(e) > 500 for e in evidence):
             raise Refused("at most 20 references of at most 500 characters", field="evidence")
-        view = self.view(code)
+        registry = self.context.registry
+        view = self.decisions.view(code)
         stay = False
         extra: dict[str, str | None] = {}
         if record_id is not None:
             if record_id not in {r.record_id for r in view.records}:
                 raise NotFound(f"no record {record_id!r} in force for this subject", field="record_id")
             record_ids = [record_id]
-            for _s, lst in self.registry.lists():
+            for _s, lst in registry.lists():
                 item = next(r.item for r in view.records if r.record_id == record_id)
                 if item in lst.qualifying_items and lst.during_objection == "stay":
                     stay = True
         else:
             assert list_id is not None
             try:
-                lst = self.registry.list_def(list_id)
+                lst = registry.list_def(list_id)
             except SchemeError:
                 raise NotFound(f"no list {list_id!r}", field="list_id") from None
             entry = next(
@@ -139,20 +144,20 @@ class Casework(Restorations):
             if entry is None:
                 raise NotFound(f"the subject has no current entry on {list_id}", field="list_id")
             if kind == "review":
-                judicial = restoration.judicial_items(self.registry.schemes.values())
+                judicial = restoration.judicial_items(registry.schemes.values())
                 why = review.refusal(lst, list_id, judicial)
                 if why is not None:
                     raise Refused(why, field="list_id")
                 extra = {"via": entry.via, "since": entry.since.isoformat()}
             record_ids = [g for g in entry.grounds if g in {r.record_id for r in view.records}]
             if not record_ids:  # a grade-based list: its grounds are the records that lowered the score
-                scheme = self.registry.scheme(entry.scheme)
+                scheme = registry.scheme(entry.scheme)
                 score = view.scores.get(scheme.id)
                 record_ids = [c.record_id for c in score.contributions if c.points < 0] if score else []
             stay = lst.during_objection == "stay"
         open_same = [
             o
-            for o in self.cases(principal=self.operator(), subject=code, open_only=True)
+            for o in self.casefiles.cases(principal=operator(), subject=code, open_only=True)
             if isinstance(o, Objection)
             and o.kind == kind
             and set(o.record_ids) == set(record_ids)
@@ -162,7 +167,7 @@ class Casework(Restorations):
             field = "record_id" if list_id is None else "list_id"
             raise Conflict(f"{kind} {open_same[0].id} about the same thing is still open", field=field)
         case_id = ("obj-" if kind == "objection" else "rev-") + secrets.token_hex(6)
-        self._event(
+        self.duties.append_event(
             principal,
             case_id,
             kind,
@@ -177,13 +182,13 @@ class Casework(Restorations):
                 **extra,
             },
         )
-        return self._objection(case_id)
+        return self.casefiles.objection(case_id)
 
     def _correct(self, principal: access.Principal, objection: Objection, reason: str) -> list[str]:
         """Withdraw the records an upheld objection names: new records that reference them."""
         rows: list[Row] = []
         for n, rid in enumerate(objection.record_ids, start=1):
-            original = self.store.record(rid)
+            original = self.context.store.record(rid)
             if original is None:
                 continue
             rows.append(
@@ -201,7 +206,7 @@ class Casework(Restorations):
                     },
                 )
             )
-        result = self.ingest(rows, origin=f"{objection.kind} {objection.id}", principal=principal)
+        result = self.records.ingest(rows, origin=f"{objection.kind} {objection.id}", principal=principal)
         if result.quarantined:  # built from stored records: only schemes changed since refuse them
             raise Conflict("; ".join(r for q in result.quarantine for r in q.reasons))
         return [
@@ -217,18 +222,20 @@ class Casework(Restorations):
         not involved so far). Upheld: the records named are withdrawn at once, so scores, lists
         and decisions change at once."""
         access.require(principal.role == "operator", "decide objections")
-        o = self._objection(objection_id)
+        o = self.casefiles.objection(objection_id)
         if o.status != "under review":
             raise Conflict(f"{o.kind} {o.id} is {o.status}, not under review", field="objection_id")
         if o.kind == "review":
-            self._require_uninvolved(principal, o)
+            self.duties.require_uninvolved(principal, o)
         if not reason.strip():
             raise Refused("a decision must give its reason", field="reason")
-        self._event(principal, o.id, o.kind, "decided", o.subject, {"upheld": upheld, "reason": reason})
+        self.duties.append_event(
+            principal, o.id, o.kind, "decided", o.subject, {"upheld": upheld, "reason": reason}
+        )
         if upheld:
             records = self._correct(principal, o, reason)
-            self._event(principal, o.id, o.kind, "corrected", o.subject, {"records": records})
-        return self._objection(o.id)
+            self.duties.append_event(principal, o.id, o.kind, "corrected", o.subject, {"records": records})
+        return self.casefiles.objection(o.id)
 
     def appeal(
         self,
@@ -240,58 +247,63 @@ class Casework(Restorations):
     ) -> Objection:
         """Appeal a rejected objection (or review) within the appeal period; ``kind``, if given,
         is the kind of case the caller means (another is not found)."""
-        o = self._objection(objection_id)
+        o = self.casefiles.objection(objection_id)
         if kind is not None and o.kind != kind:
             raise NotFound(f"no {kind} {objection_id!r}", field=f"{kind}_id")
-        access.require(self.may_act_for(principal, o.subject), "appeal for this subject")
+        access.require(self.casefiles.may_act_for(principal, o.subject), "appeal for this subject")
         if o.status != "rejected":
             raise Conflict(
                 f"only a rejected objection or review can be appealed (it is {o.status})",
                 field="objection_id",
             )
         assert o.appeal_until is not None
-        if day_of(self.clock()) > o.appeal_until:
+        if day_of(self.context.clock()) > o.appeal_until:
             raise Conflict(f"the appeal period ended on {o.appeal_until.isoformat()}", field="objection_id")
         if not 1 <= len(statement.strip()) <= 4000:
             raise Refused("must be 1 to 4000 characters", field="statement")
-        self._event(principal, o.id, o.kind, "appealed", o.subject, {"statement": statement.strip()})
-        return self._objection(o.id)
+        self.duties.append_event(
+            principal, o.id, o.kind, "appealed", o.subject, {"statement": statement.strip()}
+        )
+        return self.casefiles.objection(o.id)
 
     def decide_appeal(
         self, *, principal: access.Principal, objection_id: str, upheld: bool, reason: str
     ) -> Objection:
         """An operator's decision on an appeal, by someone other than the objection's decider
-        (``Duties._require_appeal_decider``). Upheld: the records are withdrawn at once."""
+        (``Duties.require_appeal_decider``). Upheld: the records are withdrawn at once."""
         access.require(principal.role == "operator", "decide appeals")
-        o = self._objection(objection_id)
+        o = self.casefiles.objection(objection_id)
         if o.status != "under appeal":
             raise Conflict(f"{o.kind} {o.id} is {o.status}, not under appeal", field="objection_id")
-        self._require_appeal_decider(principal, o)
+        self.duties.require_appeal_decider(principal, o)
         if not reason.strip():
             raise Refused("a decision must give its reason", field="reason")
-        self._event(
+        self.duties.append_event(
             principal, o.id, o.kind, "appeal_decided", o.subject, {"upheld": upheld, "reason": reason}
         )
         if upheld:
             records = self._correct(principal, o, reason)
-            self._event(principal, o.id, o.kind, "corrected", o.subject, {"records": records})
-        return self._objection(o.id)
+            self.duties.append_event(principal, o.id, o.kind, "corrected", o.subject, {"records": records})
+        return self.casefiles.objection(o.id)
 
     def overdue(self, *, principal: access.Principal) -> list[tuple[Objection | Restoration, list[str]]]:
         """Open cases past a deadline, for operators: what is late and since when."""
         access.require(principal.role == "operator", "see overdue deadlines")
-        today = day_of(self.clock())
+        today = day_of(self.context.clock())
         return [
-            (c, late) for c in self.cases(principal=principal, open_only=True) if (late := c.overdue(today))
+            (c, late)
+            for c in self.casefiles.cases(principal=principal, open_only=True)
+            if (late := c.overdue(today))
         ]
 
     def notices(self, code: str, as_of: dt.datetime | None = None) -> list[Notice]:
         """The notices of listing a subject has been given (pending and past), with the grounds."""
-        view = self.view(code, as_of)
+        registry = self.context.registry
+        view = self.decisions.view(code, as_of)
         by_id = {r.record_id: r for r in view.records}
         out = []
         for e in view.entries:
-            lst = self.registry.list_def(e.qualified_id)
+            lst = registry.list_def(e.qualified_id)
             if not lst.notice.required:
                 continue
             grounds = [by_id[g] for g in e.grounds if g in by_id]
@@ -310,13 +322,13 @@ class Casework(Restorations):
                     takes_effect_on=e.since,
                     status=e.status,
                     grounds=[
-                        (r.record_id, self.registry.item_defs[r.item].title, r.occurred_on, r.evidence)
+                        (r.record_id, registry.item_defs[r.item].title, r.occurred_on, r.evidence)
                         for r in grounds
                     ],
                     how_to_object=(
                         f"Object before {e.since.isoformat()} (file an objection to the entry or to any "
                         f"record named here, with your statement and evidence); it is reviewed within "
-                        f"{self.registry.scheme(e.scheme).due_process.review_days} days."
+                        f"{registry.scheme(e.scheme).due_process.review_days} days."
                     ),
                     legal_basis=e.legal_basis,
                 )
@@ -328,40 +340,11 @@ class Casework(Restorations):
         access.require(principal.role == "operator", "see pending notices")
         out: list[Notice] = []
         longest = max(
-            (lst.notice.days for _s, lst in self.registry.lists() if lst.notice.required), default=0
+            (lst.notice.days for _s, lst in self.context.registry.lists() if lst.notice.required), default=0
         )
         if longest == 0:
             return []
-        since = self.clock() - dt.timedelta(days=longest + 1)
-        for code in self.store.subjects_reported_since(since):
+        since = self.context.clock() - dt.timedelta(days=longest + 1)
+        for code in self.context.store.subjects_reported_since(since):
             out.extend(n for n in self.notices(code) if n.status == "pending")
-        return out
-
-    def source_accuracy(self) -> list[SourceAccuracy]:
-        """Rate the raters: each source's share of records overturned on objection, and its median
-        days from objection to correction. Public. (``Disclosure.source_accuracy`` adds how late
-        each source reported the removals it made.)"""
-        reports = self.store.records_by_source()
-        overturned: dict[str, int] = {}
-        days: dict[str, list[float]] = {}
-        for case in self.cases(principal=self.operator()):
-            # a review set aside a listing by rule, not a source's error: not counted
-            if isinstance(case, Objection) and case.kind == "objection" and case.corrected_at is not None:
-                for rid in case.record_ids:
-                    rec = self.store.record(rid)
-                    if rec is None:
-                        continue
-                    overturned[rec.source] = overturned.get(rec.source, 0) + 1
-                    days.setdefault(rec.source, []).append(
-                        (case.corrected_at - case.filed_at).total_seconds() / 86400
-                    )
-        out = []
-        for source in sorted(set(reports) | set(overturned)):
-            n = reports.get(source, 0)
-            k = overturned.get(source, 0)
-            d = sorted(days.get(source, []))
-            median = (
-                (d[len(d) // 2] if len(d) % 2 else (d[len(d) // 2 - 1] + d[len(d) // 2]) / 2) if d else None
-            )
-            out.append(SourceAccuracy(source, n, k, k / n if n else 0.0, median))
         return out

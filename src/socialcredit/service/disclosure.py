@@ -1,12 +1,13 @@
 """Population scans and disclosure: the grade distribution, public lists with exactly their
-published fields, public lookups where a scheme allows them, and the transparency report."""
+published fields, public lookups where a scheme allows them, the sources' accuracy and the
+transparency report."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from socialcredit import access, codes, ledger
@@ -20,9 +21,40 @@ from socialcredit.lists import ListEntry, entries_for
 from socialcredit.rules.days import day_of
 from socialcredit.schemes.loader import SchemeError
 from socialcredit.scoring import scores_for
-from socialcredit.service.base import NotFound, SubjectSummary, _median
-from socialcredit.service.casework import Casework, SourceAccuracy
-from socialcredit.subjects import Tenure
+from socialcredit.service.casefiles import CaseFiles, NotFound
+from socialcredit.service.context import Context, operator
+from socialcredit.service.decisions import Decisions
+from socialcredit.subjects import SubjectRow, Tenure
+
+
+@dataclass(frozen=True)
+class SubjectSummary:
+    """One subject in a population scan: its scores (score, grade) by scheme and list entries;
+    ``records`` are kept only where a public page may need them (organisations, listed subjects)."""
+
+    code: str
+    kind: codes.SubjectKind
+    row: SubjectRow | None
+    scores: dict[str, tuple[int, str]]
+    entries: list[ListEntry]
+    records: list[Record]
+
+
+@dataclass(frozen=True)
+class SourceAccuracy:
+    """A data source's public accuracy figure."""
+
+    source: str
+    records: int
+    overturned: int
+    overturned_share: float
+    median_days_to_correct: float | None
+    removals: int = 0
+    """List entries its records removed (each once: not again through a representative)."""
+    removed_late: int = 0
+    """Of those, removals it reported after they were due (``ListEntry.days_late``)."""
+    median_days_late: float | None = None
+    """The median days late of those late removals (None: none late)."""
 
 
 @dataclass(frozen=True)
@@ -71,8 +103,16 @@ class LateRemoval:
         return {"kind": "late removal", **fields, "late": self.late}
 
 
-class Disclosure(Casework):
-    """Population-wide services."""
+class Disclosure:
+    """Population-wide services, over the case files (open objections suspend measures; the
+    cases' outcomes are reported) and the subjects' views (a rescan recomputes the touched ones
+    through them). The last scan is kept here."""
+
+    def __init__(self, context: Context, *, casefiles: CaseFiles, decisions: Decisions) -> None:
+        self.context = context
+        self.casefiles = casefiles
+        self.decisions = decisions
+        self._scan_cache: tuple[tuple[tuple[int, int], dt.date], list[SubjectSummary]] | None = None
 
     def late_removals(
         self, *, principal: access.Principal, as_of: dt.datetime | None = None
@@ -81,7 +121,7 @@ class Disclosure(Casework):
         after the deadline counted from the removal ground's own date (``ListEntry.days_late``)."""
         access.require(principal.role == "operator", "see late removals")
         out = []
-        for s, e, r in self._removals(as_of or self.clock()):
+        for s, e, r in self._removals(as_of or self.context.clock()):
             if e.days_late and e.removal_due is not None and e.ended_on is not None:
                 out.append(
                     LateRemoval(
@@ -110,69 +150,93 @@ class Disclosure(Casework):
     def source_accuracy(self) -> list[SourceAccuracy]:
         """Rate the raters: each source's share of records overturned on objection, its median
         days from objection to correction, and the removals it reported: how many, how many late,
-        and the median days late of those (a removal reported after its deadline, SPC Art. 10)."""
+        and the median days late of those (a removal reported after its deadline, SPC Art. 10).
+        Public."""
+        store = self.context.store
+        reports = store.records_by_source()
+        overturned: Counter[str] = Counter()
+        days: dict[str, list[float]] = {}
+        for case in self.casefiles.cases(principal=operator()):
+            # a review set aside a listing by rule, not a source's error: not counted
+            if isinstance(case, Objection) and case.kind == "objection" and case.corrected_at is not None:
+                for rid in case.record_ids:
+                    rec = store.record(rid)
+                    if rec is None:
+                        continue
+                    overturned[rec.source] += 1
+                    days.setdefault(rec.source, []).append(
+                        (case.corrected_at - case.filed_at).total_seconds() / 86400
+                    )
         removals: Counter[str] = Counter()
         late: dict[str, list[float]] = {}
-        for _s, e, r in self._removals(self.clock()):
+        for _s, e, r in self._removals(self.context.clock()):
             if r is not None:
                 removals[r.source] += 1
                 if e.days_late:
                     late.setdefault(r.source, []).append(float(e.days_late))
-        return [
-            replace(
-                a,
-                removals=removals[a.source],
-                removed_late=len(late.get(a.source, [])),
-                median_days_late=_median(late.get(a.source, [])),
+        out = []
+        for source in sorted(set(reports) | set(overturned)):
+            n, k = reports.get(source, 0), overturned[source]
+            out.append(
+                SourceAccuracy(
+                    source,
+                    n,
+                    k,
+                    k / n if n else 0.0,
+                    _median(days.get(source, [])),
+                    removals=removals[source],
+                    removed_late=len(late.get(source, [])),
+                    median_days_late=_median(late.get(source, [])),
+                )
             )
-            for a in super().source_accuracy()
-        ]
+        return out
 
     def scan(
         self, as_of: dt.datetime | None = None, progress: Callable[[int], None] | None = None
     ) -> list[SubjectSummary]:
         """Every subject's scores and list entries at ``as_of``: the population path, mapping the
-        same scoring and list functions as :meth:`view` over all subjects, streamed from the store.
+        same scoring and list functions as :meth:`Decisions.view` over all subjects, streamed from
+        the store.
 
         The last scan is kept. Asked again on the same day, only the subjects touched since (new
         records, corrections, case events, and the representatives of touched organisations) are
-        recomputed, through :meth:`view`; a new day rescans everything, since records stop counting
-        by the day. (A record may be reported at most minutes ahead of its receipt, so within a day
-        nothing else can change an answer.)"""
-        at = as_of or self.clock()
-        heads = (self.store.head("records")[0], self.store.head("cases")[0])
+        recomputed, through :meth:`Decisions.view`; a new day rescans everything, since records
+        stop counting by the day. (A record may be reported at most minutes ahead of its receipt,
+        so within a day nothing else can change an answer.)"""
+        at = as_of or self.context.clock()
+        heads = (self.context.store.head("records")[0], self.context.store.head("cases")[0])
         cached = self._scan_cache
         if cached is not None and cached[0] == (heads, day_of(at)):
             return cached[1]
         if cached is not None and cached[0][1] == day_of(at):
             return self._rescan(cached, heads, at)
-        superseded, void = self.store.superseded_ids(), self.unrestorable_items()
+        superseded, void = self.context.store.superseded_ids(), self.context.unrestorable_items()
         terms_of: dict[str, dict[str, list[Tenure]]] = {}  # person -> organisation -> terms
-        for term in self.store.terms():
+        for term in self.context.store.terms():
             terms_of.setdefault(term.person, {}).setdefault(term.organisation, []).append(term)
         orgs_of = {person: list(terms) for person, terms in terms_of.items()}
         reps = {o for terms in terms_of.values() for o in terms}
-        registered = {row.code: row for row in self.store.subject_rows()}
+        registered = {row.code: row for row in self.context.store.subject_rows()}
         open_objections: dict[str, list[Objection]] = {}
-        for case in self.cases(principal=self.operator(), open_only=True):
+        for case in self.casefiles.cases(principal=operator(), open_only=True):
             if isinstance(case, Objection):
                 open_objections.setdefault(case.subject, []).append(case)
         out: list[SubjectSummary] = []
 
         def one(code: str, recs: list[Record], represented: dict[str, list[Record]]) -> None:
             kind = codes.validate(code).kind
-            scores = scores_for(code, kind, recs, self.registry.scored(), at)
+            scores = scores_for(code, kind, recs, self.context.registry.scored(), at)
             entries = entries_for(
                 code,
                 recs,
-                self.registry,
+                self.context.registry,
                 at,
                 represented=represented,
                 terms=terms_of.get(code, {}),
-                holidays=self.holidays,
+                holidays=self.context.holidays,
             )
             objections = [o for c in (code, *represented) for o in open_objections.get(c, [])]
-            entries = apply_suspensions(entries, objections, self.registry)
+            entries = apply_suspensions(entries, objections, self.context.registry)
             row = registered.get(code)
             out.append(
                 SubjectSummary(
@@ -188,7 +252,7 @@ class Disclosure(Casework):
                 progress(1)
 
         kept: dict[str, list[Record]] = {}
-        for code, recs in self.store.iter_by_subject():
+        for code, recs in self.context.store.iter_by_subject():
             eff = [r for r in ledger.effective(recs, at, superseded, void) if r.subject == code]
             if code in reps or code in orgs_of:
                 kept[code] = eff  # representatives are scanned after their organisations are read
@@ -208,8 +272,8 @@ class Disclosure(Casework):
         self, cached: tuple[Any, list[SubjectSummary]], heads: tuple[int, int], at: dt.datetime
     ) -> list[SubjectSummary]:
         (old_heads, _day), summaries = cached
-        touched = self.store.subjects_touched_since(old_heads[0], old_heads[1])
-        touched |= {term.person for term in self.store.terms() if term.organisation in touched}
+        touched = self.context.store.subjects_touched_since(old_heads[0], old_heads[1])
+        touched |= {term.person for term in self.context.store.terms() if term.organisation in touched}
         by_code = {s.code: s for s in summaries}
         for code in touched:
             by_code[code] = self._summary(code, at)
@@ -218,7 +282,7 @@ class Disclosure(Casework):
         return out
 
     def _summary(self, code: str, at: dt.datetime) -> SubjectSummary:
-        v = self.view(code, at)
+        v = self.decisions.view(code, at)
         return SubjectSummary(
             v.code,
             v.kind,
@@ -233,10 +297,10 @@ class Disclosure(Casework):
     ) -> PopulationSummary:
         """Grade distribution per scheme (residents', or organisations' for a scheme that rates only
         organisations) and active list sizes, with examples."""
-        at = as_of or self.clock()
+        at = as_of or self.context.clock()
         by_kind: dict[str, dict[str, Counter[str]]] = {
-            "person": {s.id: Counter() for s in self.registry.scored()},
-            "organisation": {s.id: Counter() for s in self.registry.scored()},
+            "person": {s.id: Counter() for s in self.context.registry.scored()},
+            "organisation": {s.id: Counter() for s in self.context.registry.scored()},
         }
         lists: Counter[str] = Counter()
         examples: dict[str, list[str]] = {}
@@ -255,7 +319,7 @@ class Disclosure(Casework):
         return PopulationSummary(
             at,
             len(self._scan_cache[1]) if self._scan_cache else 0,
-            self.store.count_records(),
+            self.context.store.count_records(),
             {
                 k: dict(sorted((v or by_kind["organisation"][k]).items()))
                 for k, v in by_kind["person"].items()
@@ -271,10 +335,10 @@ class Disclosure(Casework):
         suspended by an open objection are not published; a representative listed through an
         organisation appears on the organisation's row, not as a row of their own."""
         try:
-            lst = self.registry.list_def(list_id)
+            lst = self.context.registry.list_def(list_id)
         except SchemeError:
             raise NotFound(f"no list {list_id!r}", field="list_id") from None
-        at = as_of or self.clock()
+        at = as_of or self.context.clock()
         rows = []
         for s in self.scan(at):
             for e in s.entries:
@@ -293,7 +357,7 @@ class Disclosure(Casework):
                 details.setdefault(k, v)
         name = s.row.name if s.row else None
         rep = s.row.legal_representative if s.row else None
-        rep_row = self.store.subject(rep) if rep else None
+        rep_row = self.context.store.subject(rep) if rep else None
         values: dict[str, Any] = {
             "name": name,
             "sex": ((s.row.sex if s.row else None) or codes.sex(s.code)) if s.kind == "person" else None,
@@ -307,7 +371,8 @@ class Disclosure(Casework):
             else None,
             "obligation": details.get("obligation"),
             "performance": details.get("performance"),
-            "conduct": "; ".join(sorted({self.registry.item_defs[r.item].title for r in grounds})) or None,
+            "conduct": "; ".join(sorted({self.context.registry.item_defs[r.item].title for r in grounds}))
+            or None,
             "case_number": details.get("case_number"),
             "court": details.get("court"),
             "grade": s.scores.get(e.scheme, (None, None))[1],
@@ -320,15 +385,15 @@ class Disclosure(Casework):
         (organisations by default, as Credit China shows them), its records and current list
         entries; persons' records and scores stay private to them and authorised parties."""
         c = codes.validate(code)
-        open_kinds = {k for s in self.registry.schemes.values() for k in s.public_lookup}
+        open_kinds = {k for s in self.context.registry.schemes.values() for k in s.public_lookup}
         if c.kind not in open_kinds:
             raise access.AccessDenied(f"look up a {c.kind}'s record: the schemes in force keep it private")
-        view = self.view(c.value)
+        view = self.decisions.view(c.value)
         # a look by the public is a look too: audited (anonymously) and shown to the subject
-        self.store.append_audit(
+        self.context.store.append_audit(
             [
                 {
-                    "at": self.clock(),
+                    "at": self.context.clock(),
                     "key_id": None,
                     "role": "public",
                     "principal": None,
@@ -340,7 +405,7 @@ class Disclosure(Casework):
                 }
             ]
         )
-        scored = [s for s in self.registry.scored() if c.kind in s.public_lookup]
+        scored = [s for s in self.context.registry.scored() if c.kind in s.public_lookup]
         return {
             "code": c.value,
             "kind": c.kind,
@@ -348,7 +413,7 @@ class Disclosure(Casework):
             "records": [
                 {
                     "item": r.item,
-                    "title": self.registry.item_defs[r.item].title,
+                    "title": self.context.registry.item_defs[r.item].title,
                     "occurred_on": r.occurred_on,
                     "source": r.source,
                 }
@@ -370,7 +435,7 @@ class Disclosure(Casework):
         """The public transparency report: list sizes, measures applied, objections and their
         outcomes, resolution times, source accuracy, and score distributions by district and age
         band (so gaps between groups are visible)."""
-        at = as_of or self.clock()
+        at = as_of or self.context.clock()
         scan = self.scan(at)
         list_sizes: Counter[str] = Counter()
         by_district: dict[str, dict[str, list[int]]] = {}
@@ -386,7 +451,7 @@ class Disclosure(Casework):
             for scheme_id, (score, _g) in s.scores.items():
                 by_district.setdefault(scheme_id, {}).setdefault(district, []).append(score)
                 by_age.setdefault(scheme_id, {}).setdefault(band, []).append(score)
-        cases = self.cases(principal=self.operator())
+        cases = self.casefiles.cases(principal=operator())
         objections = [c for c in cases if isinstance(c, Objection) and c.kind == "objection"]
         reviews = [c for c in cases if isinstance(c, Objection) and c.kind == "review"]
         resolved = sorted(
@@ -402,9 +467,9 @@ class Disclosure(Casework):
         return {
             "as_of": at,
             "subjects": len(scan),
-            "records": self.store.count_records(),
+            "records": self.context.store.count_records(),
             "lists": dict(sorted(list_sizes.items())),
-            "measures_applied": self.store.decision_counts(),
+            "measures_applied": self.context.store.decision_counts(),
             "objections": {
                 "filed": len(objections),
                 "upheld": sum(1 for c in objections if c.status == "corrected" or c.status == "upheld"),
@@ -428,6 +493,14 @@ class Disclosure(Casework):
             "scores_by_district": {k: summary(v) for k, v in by_district.items()},
             "scores_by_age_band": {k: summary(v) for k, v in by_age.items()},
         }
+
+
+def _median(values: Sequence[float]) -> float | None:
+    if not values:
+        return None
+    v = sorted(values)
+    mid = len(v) // 2
+    return v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2
 
 
 def _age(born: dt.date, on: dt.date) -> int:

@@ -18,7 +18,8 @@ from typing import Any
 from socialcredit import access
 from socialcredit.dueprocess import review
 from socialcredit.dueprocess.cases import DECISIONS, CaseEvent, CaseKind, Objection
-from socialcredit.service.base import Base
+from socialcredit.service.casefiles import CaseFiles
+from socialcredit.service.context import Context
 
 ART_12 = (
     "SPC provisions on the list of dishonest judgment debtors, Art. 12: against a rejection, "
@@ -27,10 +28,15 @@ ART_12 = (
 )
 
 
-class Duties(Base):
-    """Case events with their deciders, and the checks on who may decide."""
+class Duties:
+    """Case events with their deciders, and the checks on who may decide (over the case files,
+    which resolve the deciders of events recorded before deciders were)."""
 
-    def _event(
+    def __init__(self, context: Context, casefiles: CaseFiles) -> None:
+        self.context = context
+        self.casefiles = casefiles
+
+    def append_event(
         self,
         principal: access.Principal,
         case_id: str,
@@ -43,11 +49,13 @@ class Duties(Base):
         body = dict(payload)
         if event in DECISIONS:
             body["decider"] = principal.holder
-        self.store.append_case_event(
-            CaseEvent(case_id, kind, event, self.clock(), subject, principal.key_id, principal.role, body)
+        self.context.store.append_case_event(
+            CaseEvent(
+                case_id, kind, event, self.context.clock(), subject, principal.key_id, principal.role, body
+            )
         )
 
-    def _require_appeal_decider(self, principal: access.Principal, o: Objection) -> None:
+    def require_appeal_decider(self, principal: access.Principal, o: Objection) -> None:
         """An appeal is decided by someone other than the objection's decider (:data:`ART_12`)."""
         if o.decided_by is not None and principal.holder == o.decided_by:
             raise access.AccessDenied(
@@ -60,14 +68,14 @@ class Duties(Base):
         anything in a case of its subject (or of the organisation its entry comes through), and
         an operator who filed the review on the subject's behalf."""
         subjects = {o.subject, *([via] if (via := o.events[0].payload.get("via")) else [])}
-        events = [e for s in sorted(subjects) for e in self.store.case_events(subject=s)]
-        out = {by for e in self._with_deciders(events) if (by := e.decider) is not None}
+        events = [e for s in sorted(subjects) for e in self.context.store.case_events(subject=s)]
+        out = {by for e in self.casefiles.with_deciders(events) if (by := e.decider) is not None}
         filed = o.events[0]
         if filed.role == "operator" and filed.key_id is not None:
-            out.add(self._key_holder(filed.key_id))
+            out.add(self.casefiles.key_holder(filed.key_id))
         return out
 
-    def _require_uninvolved(self, principal: access.Principal, o: Objection) -> None:
+    def require_uninvolved(self, principal: access.Principal, o: Objection) -> None:
         """A human review is decided by an operator not involved so far (:meth:`involved_in`):
         a person who already decided about the subject would review their own work."""
         if principal.holder in self.involved_in(o):

@@ -13,12 +13,32 @@ from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import Restoration, restoration_eligible_from
 from socialcredit.errors import Conflict, Refused
 from socialcredit.rules.days import day_of
-from socialcredit.service.base import NotFound
+from socialcredit.service.casefiles import CaseFiles, NotFound
+from socialcredit.service.context import Context, operator
+from socialcredit.service.decisions import Decisions
 from socialcredit.service.duties import Duties
+from socialcredit.service.records import Records
 
 
-class Restorations(Duties):
-    """Restoration applications and their decisions."""
+class Restorations:
+    """Restoration applications and their decisions: read from the case files, checked against
+    the subject's view, recorded as case events naming their decider (``Duties``), and a granted
+    one ingested as a ``restore`` record (``Records``)."""
+
+    def __init__(
+        self,
+        context: Context,
+        *,
+        casefiles: CaseFiles,
+        decisions: Decisions,
+        records: Records,
+        duties: Duties,
+    ) -> None:
+        self.context = context
+        self.casefiles = casefiles
+        self.decisions = decisions
+        self.records = records
+        self.duties = duties
 
     def apply_restoration(
         self,
@@ -34,11 +54,11 @@ class Restorations(Duties):
         judicial record, or one that can put a subject on a judicial list, is refused at once,
         naming the rule (``dueprocess.restoration``): restoration never ends a court listing."""
         code = codes.validate(subject).value
-        access.require(self.may_act_for(principal, code), "apply for restoration for this subject")
-        record = next((r for r in self.view(code).records if r.record_id == record_id), None)
+        access.require(self.casefiles.may_act_for(principal, code), "apply for restoration for this subject")
+        record = next((r for r in self.decisions.view(code).records if r.record_id == record_id), None)
         if record is None:
             raise NotFound(f"no record {record_id!r} in force for this subject", field="record_id")
-        item = self.registry.item_defs[record.item]
+        item = self.context.registry.item_defs[record.item]
         if item.polarity != "negative":
             raise Refused(f"{record.item} is not a negative record", field="record_id")
         self._require_restorable(record.item, "record_id")
@@ -50,7 +70,7 @@ class Restorations(Duties):
             if not 1 <= len(text.strip()) <= 4000:
                 raise Refused("required (1 to 4000 characters): the national measures ask for it", field=name)
         eligible = restoration_eligible_from(record.occurred_on, item.severity)
-        if day_of(self.clock()) < eligible:
+        if day_of(self.context.clock()) < eligible:
             raise Refused(
                 f"a {item.severity} record may be restored from {eligible.isoformat()} "
                 "(minimum publication period)",
@@ -58,11 +78,11 @@ class Restorations(Duties):
             )
         if any(
             isinstance(c, Restoration) and c.record_id == record_id and c.is_open
-            for c in self.cases(principal=self.operator(), subject=code)
+            for c in self.casefiles.cases(principal=operator(), subject=code)
         ):
             raise Conflict(f"an application for {record_id} is already under review", field="record_id")
         case_id = "res-" + secrets.token_hex(6)
-        self._event(
+        self.duties.append_event(
             principal,
             case_id,
             "restoration",
@@ -78,21 +98,21 @@ class Restorations(Duties):
                 "eligible_from": eligible.isoformat(),
             },
         )
-        return self._restoration(case_id)
+        return self.casefiles.restoration(case_id)
 
     def decide_restoration(
         self, *, principal: access.Principal, case_id: str, granted: bool, reason: str
     ) -> Restoration:
         """Grant (a restore record ends the record's effect from now) or refuse, with reasons."""
         access.require(principal.role == "operator", "decide restoration applications")
-        c = self._restoration(case_id)
+        c = self.casefiles.restoration(case_id)
         if c.status != "under review":
             raise Conflict(f"application {c.id} is {c.status}, not under review", field="case_id")
         if not reason.strip():
             raise Refused("a decision must give its reason", field="reason")
         record_id = None
         if granted:
-            original = self.store.record(c.record_id)
+            original = self.context.store.record(c.record_id)
             assert original is not None
             # an application filed before the rule, or under schemes since changed: refuse it
             self._require_restorable(original.item, "upheld")
@@ -106,11 +126,11 @@ class Restorations(Duties):
                 "corrects": c.record_id,
                 "evidence": f"restoration {c.id}: {reason}"[:2000],
             }
-            result = self.ingest([(1, row)], origin=f"restoration {c.id}", principal=principal)
+            result = self.records.ingest([(1, row)], origin=f"restoration {c.id}", principal=principal)
             if result.quarantined:  # built from a stored record: only schemes changed since refuse it
                 raise Conflict("; ".join(r for q in result.quarantine for r in q.reasons))
             record_id = ledger.record_id_for(original.source, f"restoration:{c.id}")
-        self._event(
+        self.duties.append_event(
             principal,
             c.id,
             "restoration",
@@ -118,11 +138,11 @@ class Restorations(Duties):
             c.subject,
             {"granted": granted, "reason": reason, "record": record_id},
         )
-        return self._restoration(c.id)
+        return self.casefiles.restoration(c.id)
 
     def _require_restorable(self, item: str, field: str) -> None:
         """Refuse (naming ``field`` and the rule) a restoration of a record of ``item`` that the
         national measures do not allow (``dueprocess.restoration``)."""
-        if item in self.unrestorable_items():
-            why = restoration.refusal(item, self.registry.schemes.values())
+        if item in self.context.unrestorable_items():
+            why = restoration.refusal(item, self.context.registry.schemes.values())
             raise Refused(why or f"{item} may not be restored", field=field)

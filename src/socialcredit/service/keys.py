@@ -1,0 +1,116 @@
+"""API keys: made, verified, revoked and rotated, with the short trust of a verified token that
+keeps the decision hot path off the store (:meth:`Keys.cached_principal`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from socialcredit import access
+from socialcredit.errors import Conflict, Refused
+from socialcredit.errors import Unauthenticated as Unauthenticated
+from socialcredit.service.context import Context
+from socialcredit.store import StoredKey
+
+KEY_TRUST_SECONDS = 1.0
+
+
+class Keys:
+    """The keys of one installation and the tokens verified lately."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        # Verified tokens -> (principal, trusted until (monotonic), expires_at); see authenticate.
+        self._principals: dict[str, tuple[access.Principal, float, dt.datetime | None]] = {}
+
+    def create_key(
+        self,
+        role: access.Role,
+        principal: str | None,
+        *,
+        name: str = "",
+        expires_at: dt.datetime | None = None,
+    ) -> access.NewKey:
+        key = access.new_key(role, principal, name=name, now=self.context.clock(), expires_at=expires_at)
+        self.context.store.add_key(
+            StoredKey(
+                key.key_id,
+                key.token_hash,
+                key.role,
+                key.principal,
+                key.name,
+                key.created_at,
+                key.expires_at,
+                None,
+            )
+        )
+        return key
+
+    def authenticate(self, token: str | None) -> access.Principal:
+        """The principal of a presented token, or :class:`Unauthenticated`, asking the store
+        (so a revocation made anywhere counts at once). The verified token is remembered for
+        :meth:`cached_principal`, the hot path's cheaper check."""
+        if not token:
+            raise Unauthenticated("no API key given")
+        key_id = access.split_token(token)
+        stored = self.context.store.key(key_id) if key_id else None
+        if stored is None or not access.tokens_match(token, stored.token_hash):
+            raise Unauthenticated("unknown API key")
+        now = self.context.clock()
+        if stored.revoked_at is not None:
+            raise Unauthenticated("this API key was revoked")
+        if stored.expires_at is not None and stored.expires_at <= now:
+            raise Unauthenticated("this API key has expired")
+        role: access.Role = stored.role  # type: ignore[assignment]
+        principal = access.Principal(stored.key_id, role, stored.principal, stored.name)
+        if len(self._principals) >= 10_000:
+            self._principals.clear()
+        self._principals[token] = (principal, time.monotonic() + KEY_TRUST_SECONDS, stored.expires_at)
+        return principal
+
+    def cached_principal(self, token: str | None) -> access.Principal | None:
+        """The principal of a token :meth:`authenticate` verified less than ``KEY_TRUST_SECONDS``
+        (one second) ago, without touching the store, so an event loop may call it; ``None``
+        when :meth:`authenticate` must be asked. A revocation through this system
+        (:meth:`revoke_key`, :meth:`rotate_key`) counts at once, one made by another process
+        within that second; an expiry is checked on every call."""
+        hit = self._principals.get(token) if token else None
+        if hit is None or hit[1] < time.monotonic():
+            return None
+        principal, _, expires_at = hit
+        if expires_at is not None and expires_at <= self.context.clock():
+            raise Unauthenticated("this API key has expired")
+        return principal
+
+    def revoke_key(self, key_id: str) -> bool:
+        """Revoke an active key (False if there is none), trusted by no cache from now on."""
+        try:
+            return self.context.store.revoke_key(key_id, self.context.clock())
+        finally:
+            self.forget_key(key_id)
+
+    def rotate_key(
+        self, key_id: str, *, expires_at: dt.datetime | None | bool = True
+    ) -> access.NewKey | None:
+        """A new token for an active key's role and principal, the old one revoked at once;
+        ``None`` if there is no active key ``key_id``. ``expires_at=True`` keeps the old expiry.
+        An expiry that has passed is refused here, naming the field (a kept one as a
+        :class:`Conflict` on ``key_id``), before the store would refuse it in its transaction."""
+        now = self.context.clock()
+        if isinstance(expires_at, dt.datetime) and expires_at <= now:
+            raise Refused("the new key's expiry must be in the future", field="expires_at")
+        store = self.context.store
+        stored = store.key(key_id) if expires_at is True else None
+        if stored and stored.revoked_at is None and stored.expires_at and stored.expires_at <= now:
+            why = f"key {key_id} has expired; give the new key an expiry in the future"
+            raise Conflict(why, field="key_id")
+        try:
+            return store.rotate_key(key_id, now, expires_at=expires_at)
+        finally:
+            self.forget_key(key_id)
+
+    def forget_key(self, key_id: str) -> None:
+        """Stop trusting remembered tokens of ``key_id`` (call after revoking or rotating it)."""
+        for token, (p, _, _) in list(self._principals.items()):
+            if p.key_id == key_id:
+                self._principals.pop(token, None)

@@ -1,0 +1,125 @@
+"""Records and subjects in: a batch of records validated, deduplicated, chained and stored in
+committed chunks, and the subject registry's rows. The one write path of the ledger for every
+caller (a file, an API batch, an upheld objection's corrections, a granted restoration)."""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from socialcredit import access, ledger
+from socialcredit.ledger import IngestResult, Quarantined
+from socialcredit.service.context import Context
+from socialcredit.service.sealing import Row as Row
+from socialcredit.service.sealing import Sealer, sealed_chunks
+from socialcredit.subjects import SubjectRow, validate_subject
+
+
+@dataclass(frozen=True)
+class RegisterResult:
+    """Subjects submitted = added + updated + unchanged + quarantined."""
+
+    submitted: int
+    added: int
+    updated: int
+    unchanged: int
+    quarantined: int
+    quarantine: tuple[Quarantined, ...] = ()
+
+
+class Records:
+    """Ingestion of records and registration of subjects."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    def ingest(
+        self,
+        rows: Iterable[Row],
+        *,
+        origin: str,
+        principal: access.Principal,
+        chunk_size: int = 20_000,
+        progress: Callable[[int], None] | None = None,
+    ) -> IngestResult:
+        """Validate, deduplicate, chain and store a batch. Each chunk commits on its own, so a
+        crash loses at most the chunk in flight, and re-submitting the same file afterwards
+        finds the committed rows as duplicates. Rows are validated and sealed (everything but
+        their place in the chain) before the store takes the chain's lock for the chunk; in a big
+        batch a helper process seals ahead while this one stores (``service/sealing.py``)."""
+        if principal.role not in ("agency", "operator"):
+            raise access.AccessDenied("only agencies and operators submit records")
+        store = self.context.store
+        source = principal.principal if principal.role == "agency" else None
+        now = self.context.clock()
+        batch_id = secrets.token_hex(8)
+        store.begin_batch(
+            batch_id=batch_id, origin=origin, source=source, submitted_by=principal.key_id, at=now
+        )
+        sealer = Sealer(self.context.registry, now, source, store.stored_row())
+        chunks = sealed_chunks(_chunks(rows, chunk_size), sealer)
+
+        totals = Counter[str]()
+        sample: list[Quarantined] = []
+        for chunk, out in store.append_chunks(
+            chunks, batch_id=batch_id, received_at=now, may_correct_any=principal.role == "operator"
+        ):
+            totals.update(
+                submitted=chunk.submitted,
+                accepted=out.accepted,
+                duplicate=out.duplicate,
+                quarantined=len(out.quarantined),
+            )
+            if len(sample) < 100:
+                sample.extend(out.quarantined[: 100 - len(sample)])
+            if progress is not None:
+                progress(chunk.submitted)
+        return IngestResult(
+            batch_id,
+            totals["submitted"],
+            totals["accepted"],
+            totals["duplicate"],
+            totals["quarantined"],
+            tuple(sorted(sample, key=lambda q: q.row_number)),
+        )
+
+    def register(self, subjects: Iterable[SubjectRow]) -> tuple[int, int, int]:
+        """Register already-validated subjects: (added, updated, unchanged). Cached views are
+        dropped: a new legal representative moves an organisation's listings between persons."""
+        try:
+            return self.context.store.upsert_subjects(list(subjects), self.context.clock())
+        finally:
+            self.context.views.invalidate()
+
+    def register_rows(self, rows: Iterable[Row], *, principal: access.Principal) -> RegisterResult:
+        """Register submitted subject rows (operators only); each row is added, updated,
+        unchanged, or quarantined with the reasons."""
+        access.require(principal.role == "operator", "register subjects")
+        good: list[SubjectRow] = []
+        bad: list[Quarantined] = []
+        n_rows = 0
+        for row in rows:
+            n_rows += 1
+            if isinstance(row, Quarantined):
+                bad.append(row)
+                continue
+            n, raw = row
+            try:
+                good.append(validate_subject(raw))
+            except ledger.RowError as exc:
+                bad.append(Quarantined(n, raw, exc.reasons))
+        added, updated, unchanged = self.register(good)
+        return RegisterResult(n_rows, added, updated, unchanged, len(bad), tuple(bad[:100]))
+
+
+def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
+    for r in rows:
+        chunk.append(r)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
