@@ -1,5 +1,6 @@
-"""The compiled points model is the live one: on random record sets the vectorised score and grade
-equal :func:`socialcredit.scoring.points.score_points`, record for record."""
+"""The points model's vector form is the live one: on random record sets the score and grade the
+simulator computes from the model's running sums (``sim.scorers.Scorer``, the model's own
+``score_of`` on NumPy) equal :func:`socialcredit.scoring.points.score_points`, record for record."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from socialcredit.ledger import Record, effective
+from socialcredit.rules import kernel
 from socialcredit.schemes.loader import shipped_registry, shipped_scheme
 from socialcredit.scoring.points import score_points
-from socialcredit.sim.compiled_points import CompiledPoints
+from socialcredit.sim.scorers import Scorer
 from tests.conftest import person
 
 SCHEMES = ["rongcheng", "suining-2010"]
@@ -63,19 +65,19 @@ def test_compiled_scores_and_grades_equal_score_points(
     scheme_id: str, rows: list[tuple[int, str, int, int, int]], at_day: int, at_second: int
 ) -> None:
     scheme = shipped_scheme(scheme_id)
-    cp = CompiledPoints.of(scheme)
+    cp = Scorer.of(scheme)
     as_of = dt.datetime.combine(START, dt.time()) + dt.timedelta(days=at_day, seconds=at_second)
     records = _records(rows)
     known = effective(records, as_of)  # reported by as_of, as score_points sees them
+    feeds, _counts, _within = cp.column_feeds(ITEMS)
+    points, windows = cp.reindex(ITEMS)
     index = {person(n): n for n in range(6)}
-    counts = cp.counts_in_window(
-        [index[r.subject] for r in known],
-        [cp.index(r.item) for r in known],
-        [r.occurred_on.toordinal() for r in known],
-        as_of.date().toordinal(),
-        6,
-    )
-    scores = cp.scores(counts)
+    raw = np.zeros((6, cp.columns), dtype=np.int64)
+    for r in known:  # the running sums the simulator keeps: each counting record's points
+        i = ITEMS.index(r.item)
+        if kernel.counts((as_of.date() - r.occurred_on).days, int(windows[i])):
+            raw[index[r.subject]] += feeds[:, i] * points[i]
+    scores = cp.score_columns(raw)
     grades = cp.grades(scores)
     for subj in range(6):
         mine = [r for r in records if r.subject == person(subj)]
@@ -89,25 +91,26 @@ def test_grade_thresholds_equal_grade_of(score: float) -> None:
     for scheme_id in SCHEMES:
         model = shipped_scheme(scheme_id).model
         assert model is not None
-        cp = CompiledPoints.of(shipped_scheme(scheme_id))
+        cp = Scorer.of(shipped_scheme(scheme_id))
         assert cp.grade_names[int(cp.grades([score])[0])] == model.grade_of(score)
 
 
-def test_clamp_and_reindex() -> None:
-    cp = CompiledPoints.of(shipped_scheme("suining-2010"))
-    assert cp.clamp([-5000, 0, 500]).tolist() == [0, 1000, 1000]  # minimum 0, maximum 1000
+def test_clip_and_reindex() -> None:
+    cp = Scorer.of(shipped_scheme("suining-2010"))
+    assert cp.clip([-5000, 0, 500]).tolist() == [0, 0, 500]  # minimum 0, maximum 1000
+    assert cp.clip([5000]).tolist() == [1000]
     pts, win = cp.reindex(["honour.model-worker", "charity.donation"])
     assert pts.tolist() == [100, 0] and win.tolist() == [1825, 1]
     with pytest.raises(ValueError, match="no scoring model"):
-        CompiledPoints.of(shipped_scheme("court-dishonest-debtors"))
-    assert np.array_equal(cp.scores(np.zeros((3, len(cp.items)), dtype=np.int64)), [1000, 1000, 1000])
+        Scorer.of(shipped_scheme("court-dishonest-debtors"))
+    assert np.array_equal(cp.score_columns(np.zeros((3, cp.columns), dtype=np.int64)), [1000, 1000, 1000])
 
 
 def test_the_compiled_modules_compute_with_the_kernel() -> None:
     """The simulator's compiled rules live in sim/ and take their formulas from the rules kernel
-    (with NumPy operations), not from a copy of their own."""
+    (with NumPy operations), not from a copy of their own; its scorer has no code of a kind."""
     src = Path(__file__).resolve().parents[1] / "src" / "socialcredit" / "sim"
-    for name in ("compiled_points.py", "compiled_lists.py"):
+    for name in ("scorers.py", "compiled_lists.py"):
         imported = {
             node.module
             for node in ast.walk(ast.parse((src / name).read_text()))

@@ -22,18 +22,16 @@ import pytest
 from socialcredit import ledger, synth
 from socialcredit.dueprocess.calendar import add_working_days
 from socialcredit.dueprocess.suspension import apply_suspensions
-from socialcredit.engines import counting, gradelists, relational
+from socialcredit.engines import gradelists, relational
 from socialcredit.engines.base import Engine
 from socialcredit.engines.duck import DuckDBEngine
 from socialcredit.engines.export import export_ledger
-from socialcredit.engines.factors import population_factors
 from socialcredit.engines.listing import (
     population_listing,
     refused,
     relational_lists,
     working_calendar,
 )
-from socialcredit.engines.tiers import population_tiers
 from socialcredit.ledger import Record
 from socialcredit.lists import entries_for
 from socialcredit.schemes import shipped_registry
@@ -247,12 +245,10 @@ def reference(city: City) -> dict[dt.datetime, dict[Key, tuple[int, str]]]:
 
 def engine_scores(engine: Engine, city: City, as_of: dt.datetime) -> dict[Key, tuple[int, str]]:
     records, subjects = ledger_records(engine, city), engine.subjects(city.directory)
-    items = engine.table(counting.model_items([*TIERS, *FACTORS]), "model_items")
+    schemes = [*TIERS, *FACTORS]  # every kind in one definition and one scan
+    items, ids = engine.items(schemes), engine.scheme_ids(schemes)
     out: dict[Key, tuple[int, str]] = {}
-    for expr in (
-        population_tiers(records, subjects, items, TIERS, as_of),
-        population_factors(records, subjects, items, FACTORS, as_of),
-    ):
+    for expr in (relational.population_scores(records, subjects, items, ids, schemes, as_of),):
         table = engine.to_arrow(expr)
         assert table.schema.names == relational.SCORE_SCHEMA.names
         rows = table.to_pylist()
@@ -332,9 +328,7 @@ def test_a_counting_relationships_factor_is_refused() -> None:
     with pytest.raises(
         ValueError, match=r"sesame-contacts: factor relationships sets Factor.source .*contacts"
     ):
-        population_factors(t, t, t, [scheme], END)
-    with pytest.raises(ValueError, match="tier models only"):
-        population_tiers(t, t, t, [base], END)
+        relational.population_scores(t, t, t, t, [scheme], END)
     engine.close()
 
 

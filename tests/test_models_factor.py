@@ -17,7 +17,6 @@ from socialcredit.schemes import lint
 from socialcredit.schemes.loader import parse_scheme, shipped_scheme
 from socialcredit.scoring import score, timeline
 from socialcredit.service import System
-from socialcredit.sim.compiled_points import CompiledPoints
 from tests.conftest import person
 from tests.support.records import at, feed, r, rec
 
@@ -120,15 +119,6 @@ def test_privileges_by_threshold_through_check(system: System) -> None:
     assert allowed.allowed and allowed.reasons[0].basis == "score" and allowed.reasons[0].explanation
     assert system.check(P, "sesame-cash-loan", op, purpose="loan").allowed  # 690 >= 666
     assert not system.check(Q, "sesame-schengen-visa", op, purpose="visa").allowed  # 707 < 750
-
-
-def test_points_only_paths_refuse_other_models_clearly() -> None:
-    from socialcredit.engines.relational import population_scores
-
-    with pytest.raises(ValueError, match="factor model; the compiled rules"):
-        CompiledPoints.of(SESAME)
-    with pytest.raises(ValueError, match="points models only; sesame"):
-        population_scores(None, None, None, None, [SESAME], dt.datetime(2026, 1, 1))  # type: ignore[arg-type]
 
 
 def test_cli_score_shows_reasons(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:

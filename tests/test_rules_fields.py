@@ -7,17 +7,19 @@ are the ones each evaluator computes with, so their doctests run here too."""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import doctest
 import re
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from socialcredit.engines import factors, relational
 from socialcredit.engines import ops as engine_ops
+from socialcredit.engines import relational
 from socialcredit.engines.duck import DuckDBEngine
 from socialcredit.engines.fields import RELATIONAL
 from socialcredit.ledger import Record
@@ -80,7 +82,7 @@ def _rescore(scheme: Scheme) -> None:
     engine = DuckDBEngine()
     try:
         t = engine.table(relational.item_table([]), "nothing")
-        factors.population_factors(t, t, t, [scheme], END)
+        relational.population_scores(t, t, t, t, [scheme], END)
     finally:
         engine.close()
 
@@ -234,19 +236,31 @@ def test_each_formula_gives_the_same_on_every_evaluator() -> None:
         engine.close()
 
 
-def test_every_kind_of_model_has_each_form_or_is_refused_by_name() -> None:
-    """One registry: each kind the per-subject evaluator scores (scoring.dispatch.KINDS) has a
-    relational form under the same name, and a vector form in the simulator or a refusal naming
-    its ``kind`` field."""
-    from socialcredit.engines.forms import FORMS
-    from socialcredit.schemes.model import FactorModel, PointsModel, TierModel
-    from socialcredit.scoring.dispatch import KINDS
+def test_every_kind_of_model_has_its_population_form_in_its_core_module() -> None:
+    """One registry, no per-kind code elsewhere: each kind the per-subject evaluator scores
+    (scoring.dispatch.KINDS) carries its population form (feeds and ``score_of``), which gives the
+    per-subject score of a subject without records on every shipped scheme of that kind; and no
+    module of the engines or the simulator names a kind of model (they run the forms they find)."""
+    from socialcredit.scoring.dispatch import KINDS, model_of
 
-    classes = {"points": PointsModel, "tier": TierModel, "factor": FactorModel}
-    assert set(KINDS) == set(classes) == set(FORMS)
-    from socialcredit.sim.scorers import VECTOR_FORMS
-
-    vector = set(VECTOR_FORMS)
-    refused = {r.field for r in SIMULATOR.refused}
-    for kind, cls in classes.items():
-        assert kind in vector or f"{cls.__name__}.kind" in refused, kind
+    seen = set()
+    for scheme in shipped_registry().schemes.values():
+        if scheme.model is None:
+            continue
+        model = model_of(scheme)
+        feeds = model.feeds(scheme)
+        assert feeds, scheme.id
+        zero = model.score_of(scheme, [0] * len(feeds), ops.PY)
+        assert zero == score(person(1), [], scheme, END).score == scheme.model.base, scheme.id
+        seen.add(model.kind)
+    assert seen == set(KINDS)
+    src = Path(__file__).resolve().parents[1] / "src" / "socialcredit"
+    classes = {"PointsModel", "TierModel", "FactorModel"}
+    for path in [*(src / "engines").glob("*.py"), *(src / "sim").glob("*.py")]:
+        names = {
+            alias.name
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.ImportFrom)
+            for alias in node.names
+        }
+        assert not names & classes, f"{path.name} names a kind of model: {names & classes}"

@@ -16,14 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
 from socialcredit.dueprocess import restoration
 from socialcredit.engines import gradelists, listing, relational
 from socialcredit.engines.fields import RELATIONAL
-from socialcredit.engines.forms import FORMS
 from socialcredit.rules.fields import SchemeRefused
 from socialcredit.schemes.model import Scheme
 
@@ -219,26 +217,27 @@ def _scores(
     as_of: dt.datetime,
     rules: Sequence[Scheme] = (),
 ) -> tuple[ir.Table | None, dict[str, str]]:
-    """Every scheme's population scores as one table (points, tier and factor models unioned),
-    and the schemes left out with the reason; ``rules``: the schemes whose restoration rule
-    applies besides ``schemes`` (those of the lists)."""
+    """Every scheme's population scores as one table (one definition for every kind of model:
+    :func:`relational.population_scores`), and the schemes left out with the reason; ``rules``:
+    the schemes whose restoration rule applies besides ``schemes`` (those of the lists)."""
     records, subjects = records_for(engine, dataset, [*schemes, *rules]), engine.subjects(dataset)
     skipped: dict[str, str] = {}
-    by_kind: dict[str, list[Scheme]] = {}
+    scored: list[Scheme] = []
     for s in schemes:
         assert s.model is not None
         reasons = RELATIONAL.reasons(s)  # a field the engines refuse, named (the relationships factor)
         if reasons:
             skipped[s.id] = str(SchemeRefused(RELATIONAL.evaluator, s.id, reasons))
         else:
-            by_kind.setdefault(s.model.kind, []).append(s)
-    parts = [FORMS[kind](records, subjects, engine.table, group, as_of) for kind, group in by_kind.items()]
+            scored.append(s)
+    if not scored:
+        return None, skipped
+    scores = relational.population_scores(
+        records, subjects, engine.items(scored), engine.scheme_ids(scored), scored, as_of
+    )
     names = relational.SCORE_SCHEMA.names
     types = dict(zip(names, ("string", "string", "string", "int64", "string"), strict=True))
-    shaped = [p.select(*names).cast(types) for p in parts]
-    if not shaped:
-        return None, skipped
-    return (shaped[0] if len(shaped) == 1 else ibis.union(*shaped, distinct=False)), skipped
+    return scores.select(*names).cast(types), skipped
 
 
 def lists_path(out: Path) -> Path:

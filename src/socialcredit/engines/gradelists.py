@@ -10,10 +10,13 @@ effective records at ``as_of``:
    model reads, the day it starts counting (the later of its occurrence and its report), the day
    it stops (``counts_for_days`` after it occurred) if that is by ``as_of``, for a decaying item the
    days its whole points step down, and for a tier model the day it leaves each rule window;
-2. **the score on each of those days**: the points model sums each record's change of
+2. **the score on each of those days**, as the model's history sweeps it
+   (``ScoringModel.sweep``): a ``running`` sweep (the points model) sums each record's change of
    contribution (:func:`relational.decayed`, one expression with the score at one time) as a
-   running total from ``base``, clamped; the tier model evaluates its rules on the records
-   counting that day (:mod:`~socialcredit.engines.tiers`, the same aggregate keyed by day);
+   running total, scored by the model's own form (``score_of``: ``base`` plus it, clamped); an
+   ``evaluated`` sweep (the tier and factor models) evaluates the model on the records counting
+   that day (:func:`relational.model_scores`, the same aggregate as the score at one time, keyed by
+   day);
 3. **the entries**: a run of consecutive days whose grade meets the criteria is one entry, noticed
    on the run's first day, in effect ``notice.days`` later (when notice is required), planned to
    end ``period_days`` after that; it ends ("grade changed") on the first day the grade no longer
@@ -27,17 +30,16 @@ decay steps are found from a logarithm (the day each whole value is passed), che
 the exact formula on that day and the two after it (:func:`_step_ages`), so a rounding of the
 logarithm cannot move or lose a step (the per-subject path finds them by bisection instead).
 
-Two details of the walk the rows keep: the points history starts on the first day any record
-starts counting (even if the score is then still ``base``), a tier history on the first day the
-tier differs from the default; and an entry that runs to the last day names the grade then as its
-ground (``grade D``), one that ended on a change of grade only ``grade reached``: the row's
-``grade`` column holds the former and is null for the latter.
+Two details of the walk the rows keep: a running history starts on the first day any record
+starts counting (even if the score is then still ``base``), an evaluated history on the first day
+the score differs from the one with no records; and an entry that runs to the last day names
+the grade then as its ground (``grade D``), one that ended on a change of grade only
+``grade reached``: the row's ``grade`` column holds the former and is null for the latter.
 
-A factor model's history is evaluated like a tier model's: on each change day (a record starts
-or stops counting or decays a step), every record counting then, summed per factor and mapped
-(:func:`factors.scores`, the same expression as the score at one time), from the first day it
-differs from the score with no records. Not here: a factor model whose relationships factor counts
-(no export holds contacts' scores; ``listing.refused`` names its lists). An opt-in scheme cannot
+Nothing here knows a kind of model: the history's days, feeds and score are the model's
+(``scoring.dispatch.model_of``). Not here: a scheme a field of which the engines refuse (a factor
+model whose relationships factor counts: no export holds contacts' scores; ``listing.refused``
+names its lists). An opt-in scheme cannot
 have a list by grade at all (the scheme is refused: its score exists only for those who joined).
 """
 
@@ -50,12 +52,13 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from socialcredit.engines import counting, factors, listing, relational, suspending, tiers
-from socialcredit.engines.ops import china_day
+from socialcredit.engines import listing, relational, suspending
+from socialcredit.engines.fields import RELATIONAL
+from socialcredit.engines.ops import IBIS, china_day
 from socialcredit.rules import days, kernel
 from socialcredit.rules.ops import PY
-from socialcredit.schemes.model import FactorModel, GradeCriteria, ListDef, PointsModel, Scheme, TierModel
-from socialcredit.scoring.tier import windows as tier_windows
+from socialcredit.schemes.model import GradeCriteria, ListDef, Scheme
+from socialcredit.scoring.dispatch import model_of
 
 Pair = tuple[Scheme, ListDef]
 
@@ -66,23 +69,17 @@ def by_grade(lst: ListDef) -> bool:
 
 
 def derivable(scheme: Scheme) -> bool:
-    """Whether this module derives the lists by grade of ``scheme``: points, tier and factor
-    models, but not a factor model whose relationships factor counts (no export holds contacts'
-    scores, :mod:`~socialcredit.engines.factors`)."""
-    model = scheme.model
-    if isinstance(model, FactorModel):
-        return not model.reads_contacts
-    return isinstance(model, PointsModel | TierModel)
+    """Whether this module derives the lists by grade of ``scheme``: any scored scheme none of
+    whose fields the engines refuse (not a factor model whose relationships factor counts: no
+    export holds contacts' scores)."""
+    return scheme.model is not None and not RELATIONAL.reasons(scheme)
 
 
 def item_table(schemes: Sequence[Scheme]) -> pa.Table:
-    """The items the histories read, in :data:`relational.ITEM_SCHEMA`: a points scheme's items with
-    points (:func:`relational.item_table`), a tier scheme's items its rules read, points or not
-    (:func:`counting.model_items`). Register it with ``Engine.table(item_table(...), "grade_items")``."""
-    points = [s for s in schemes if isinstance(s.model, PointsModel)]
-    evaluated = [s for s in schemes if isinstance(s.model, TierModel | FactorModel)]
-    parts = [relational.item_table(points), counting.model_items(evaluated)]
-    return pa.concat_tables(parts)
+    """The items the histories read, in :data:`relational.ITEM_SCHEMA` (:func:`relational.item_table`:
+    the items some feed of the model reads). Register it with
+    ``Engine.table(item_table(...), "grade_items")``."""
+    return relational.item_table(schemes)
 
 
 def _records(eff: ir.Table, items: ir.Table, last: int) -> ir.Table:
@@ -160,21 +157,20 @@ def _contributions(r: ir.Table, last: int) -> ir.Table:
     return v.select("subject", "subject_no", "day", delta=v.value - before.coalesce(0))
 
 
-def _points_history(r: ir.Table, scheme: Scheme, last: int) -> ir.Table:
-    """``subject, subject_no, day, score``: the points score at the end of each day it may change,
-    from the first day a record starts counting (``score_timeline``), from the scheme's records
-    ``r`` (:func:`_records`)."""
-    model = scheme.model
-    assert isinstance(model, PointsModel)
+def _running_history(r: ir.Table, scheme: Scheme, last: int) -> ir.Table:
+    """``subject, subject_no, day, score``: the score at the end of each day it may change, from
+    the first day a record starts counting (``score_timeline``), from the scheme's records ``r``
+    (:func:`_records`): a running sum of each record's change of contribution, scored by the
+    model's own form. A running sweep sums one feed of points, for as long as they count."""
+    model = model_of(scheme)
+    feeds = model.feeds(scheme)
+    if len(feeds) != 1 or feeds[0].counts or feeds[0].within is not None:
+        raise ValueError(f"{scheme.id}: a running history sums one feed of points, for as long as they count")
     c = _contributions(r, last)
     # a count-like cast: a sum of BIGINT is HUGEINT on DuckDB
     per_day = c.group_by("subject", "subject_no", "day").agg(delta=c.delta.sum().cast("int64"))
     running = per_day.delta.sum().over(ibis.cumulative_window(group_by=per_day.subject, order_by=per_day.day))
-    score = ibis.literal(model.base, type="int64") + running.cast("int64")
-    if model.minimum is not None:
-        score = ibis.greatest(score, ibis.literal(model.minimum, type="int64"))
-    if model.maximum is not None:
-        score = ibis.least(score, ibis.literal(model.maximum, type="int64"))
+    score = model.score_of(scheme, [running.cast("int64")], IBIS)
     return per_day.select("subject", "subject_no", "day", score=score.cast("int64"))
 
 
@@ -182,15 +178,13 @@ def _history(records: ir.Table, subjects: ir.Table, scheme: Scheme, last: int) -
     """``subject, day, score, grade``: a subject's score history under ``scheme`` as the walk reads
     it, for the subjects the model rates, from every scheme's ``records`` (:func:`_records`)."""
     model = scheme.model
-    r = records.filter(records.scheme == scheme.id).drop("scheme")
-    if isinstance(model, PointsModel):
-        h = _points_history(r, scheme, last)
-    elif isinstance(model, TierModel):
-        h = _tier_history(r, scheme, last)
-    elif isinstance(model, FactorModel):
-        h = _factor_history(r, scheme, last)
-    else:
+    if model is None:
         raise ValueError(f"{scheme.id}: a list by grade needs a scoring model")
+    r = records.filter(records.scheme == scheme.id).drop("scheme")
+    if model_of(scheme).sweep == "running":
+        h = _running_history(r, scheme, last)
+    else:
+        h = _evaluated_history(r, scheme, last)
     if set(model.subjects) != {"person", "organisation"}:  # lists._rated: an enterprise rating
         rated = subjects.filter(subjects.kind.isin(list(model.subjects)))
         h = h.semi_join(rated, h.subject_no == rated.subject_no)
@@ -198,31 +192,14 @@ def _history(records: ir.Table, subjects: ir.Table, scheme: Scheme, last: int) -
     return h.select("subject", "day", "score", grade=relational.grade_expr(scheme_id, h.score, [scheme]))
 
 
-def _tier_history(r: ir.Table, scheme: Scheme, last: int) -> ir.Table:
-    """``subject, subject_no, day, score``: the tier level at the end of each day it may change
-    (``tier_change_days``), from the first day it differs from the default (``dispatch.timeline``),
-    from the scheme's records ``r`` (:func:`_records`)."""
+def _evaluated_history(r: ir.Table, scheme: Scheme, last: int) -> ir.Table:
+    """``subject, subject_no, day, score``: the model evaluated (:func:`relational.model_scores`)
+    on every day its value can change (``change_days``: a record starts or stops counting, decays a
+    step, or leaves a feed's window), from the records counting that day with their age and
+    decayed points then, kept from the first day it differs from ``base`` (``dispatch.timeline``)."""
     model = scheme.model
-    assert isinstance(model, TierModel)
-    return _evaluated_history(r, scheme, last, sorted(tier_windows(model)))
-
-
-def _factor_history(r: ir.Table, scheme: Scheme, last: int) -> ir.Table:
-    """``subject, subject_no, day, score``: the factor score at the end of each day it may change
-    (``factor_change_days``: a record starts or stops counting or decays a step), from the first
-    day it differs from the score with no records (``dispatch.timeline``), from the scheme's
-    records ``r`` (:func:`_records`)."""
-    assert isinstance(scheme.model, FactorModel)
-    return _evaluated_history(r, scheme, last, [])
-
-
-def _evaluated_history(r: ir.Table, scheme: Scheme, last: int, windows: Sequence[int]) -> ir.Table:
-    """A tier or factor model's history: the model evaluated (:func:`tiers.levels`,
-    :func:`factors.scores`) on every day its value can change, from the records counting that day
-    with their age and decayed points then, kept from the first day it differs from ``base``.
-    ``windows`` are the ages at which a record leaves a rule's window (a tier model's)."""
-    model = scheme.model
-    assert isinstance(model, TierModel | FactorModel)
+    assert model is not None
+    windows = sorted({f.within for f in model_of(scheme).feeds(scheme) if f.within is not None})
     day_sets = [
         r.select(r.subject, r.subject_no, day=r.start),
         r.select(r.subject, r.subject_no, day=r.end),
@@ -238,18 +215,15 @@ def _evaluated_history(r: ir.Table, scheme: Scheme, last: int, windows: Sequence
     j = days.inner_join(rd, (days.subject_no == rd.subject_no) & (rd.start <= days.day) & (days.day < rd.end))
     age = j.day - j.occ
     read = j.select(
-        scheme=ibis.literal(scheme.id, type="string"),
+        scheme_no=ibis.literal(0, type="int64"),
         subject_no=days.subject_no,
         day=days.day,
         item=rd.item,
         age=age,
         points=relational.decayed(rd.points, age, rd.half_life),
     )
-    grid = days.mutate(scheme=ibis.literal(scheme.id, type="string"))
-    if isinstance(model, TierModel):
-        h = tiers.levels(read, grid, [scheme], ["subject_no", "day"])
-    else:
-        h = factors.scores(read, grid, [scheme], ["subject_no", "day"])
+    grid = days.mutate(scheme=ibis.literal(scheme.id, type="string"), scheme_no=ibis.literal(0, type="int64"))
+    h = relational.model_scores(read, grid, [scheme], ["subject_no", "day"])
     # the walk's history starts where the value first differs from the one with no records
     moved = (
         (h.score != model.base)

@@ -1,4 +1,4 @@
-"""The points model as one relational definition (an Ibis expression), for whole populations.
+"""Every scoring model as one relational definition (an Ibis expression), for whole populations.
 
 Why Ibis: the same expression compiles to DuckDB SQL for the embedded default and to Spark SQL for
 a cluster, so "the same inputs give the same answer on every engine" is a property of one piece of
@@ -22,12 +22,16 @@ The rules, exactly those of :func:`socialcredit.ledger.effective` and
    for an item with ``half_life_days``, ``floor(points * 0.5 ** (age / half_life_days) + 0.5)``
    (whole points per record, so an explanation's lines add up to the score and the sum is exact
    and order-independent on every engine);
-4. a subject's score is ``base`` plus the contributions, clamped to ``minimum``/``maximum``; its
-   grade is the first whose ``min_score`` the score reaches (the last grade catches the rest);
+4. each subject's sums of the model's feeds (``ScoringModel.feeds``: the points; a tier
+   condition's count or points within its window; a factor's points) are one aggregate; its score
+   is the model's own population form on them (``ScoringModel.score_of``: for the points model
+   ``base`` plus the points, clamped), its grade the first whose ``min_score`` the score reaches
+   (the last grade catches the rest); every subject of a kind the model rates gets a row;
 5. an opt-in scheme (``enrolment``) scores only the subjects who joined it (:func:`only_enrolled`).
 
 Retention, decay, the clamp and the grade are the kernel's formulas (:mod:`socialcredit.rules.kernel`)
-evaluated on Ibis expressions (:data:`socialcredit.engines.ops.IBIS`).
+evaluated on Ibis expressions (:data:`socialcredit.engines.ops.IBIS`). Nothing here knows a kind of
+model: a kind is written once, in its core module, and found in ``scoring.dispatch.KINDS``.
 """
 
 from __future__ import annotations
@@ -39,9 +43,11 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from socialcredit.engines.fields import RELATIONAL
 from socialcredit.engines.ops import IBIS
 from socialcredit.rules import days, kernel
-from socialcredit.schemes.model import PointsModel, Scheme
+from socialcredit.schemes.model import Scheme
+from socialcredit.scoring.dispatch import model_of
 
 COUNTING: tuple[str, ...] = ("report", "correct")
 """The actions whose records count as facts; withdrawals and restorations only supersede."""
@@ -109,12 +115,20 @@ SCORE_SCHEMA = pa.schema(
 """One row per subject and scored scheme."""
 
 
+def items_read(scheme: Scheme) -> list[str]:
+    """The items some feed of ``scheme``'s model reads (a points model's items with points; a tier
+    condition's, with points or not; a counting factor's), in catalogue order."""
+    feeds = model_of(scheme).feeds(scheme)
+    return [i.code for i in scheme.items if any(i.code in f.items for f in feeds)]
+
+
 def item_table(schemes: Sequence[Scheme]) -> pa.Table:
-    """The scoring items (those with points) of ``schemes`` as an Arrow table in :data:`ITEM_SCHEMA`.
+    """The items the models of ``schemes`` read (:func:`items_read`) as an Arrow table in
+    :data:`ITEM_SCHEMA`.
 
     Engines register it themselves (``Engine.table``) rather than through ``ibis.memtable``:
     Spark's pandas round trip turns a null half-life into NaN, which is not null."""
-    rows = [(s.id, i) for s in schemes for i in s.items if i.points != 0]
+    rows = [(s.id, s.item_index[code]) for s in schemes for code in items_read(s)]
     return pa.table(
         {
             "scheme": [sid for sid, _ in rows],
@@ -128,7 +142,7 @@ def item_table(schemes: Sequence[Scheme]) -> pa.Table:
 
 
 def scheme_table(schemes: Sequence[Scheme]) -> pa.Table:
-    """The ids of the schemes scored: every subject gets one row per scheme."""
+    """The ids of the schemes scored: every subject the model rates gets one row per scheme."""
     return pa.table({"scheme": [s.id for s in schemes]}, schema=pa.schema([pa.field("scheme", pa.string())]))
 
 
@@ -265,17 +279,9 @@ def decayed(points: ir.IntegerValue, age: ir.IntegerValue, half_life: ir.Integer
     return value
 
 
-def _scheme_no(scheme: ir.StringValue, schemes: Sequence[Scheme]) -> ir.IntegerValue:
+def scheme_no(scheme: ir.StringValue, schemes: Sequence[Scheme]) -> ir.IntegerValue:
     """Each scheme's position in ``schemes``, as an integer grouping key."""
     return ibis.cases(*[(scheme == s.id, k) for k, s in enumerate(schemes)], else_=-1).cast("int64")
-
-
-def _per_scheme(scheme: ir.StringValue, values: Sequence[tuple[str, object]]) -> ir.Value:
-    """A column that takes each scheme's own constant (``None``: null)."""
-    known = [(scheme == sid, ibis.literal(v, type="int64")) for sid, v in values if v is not None]
-    if not known:
-        return ibis.null("int64")
-    return ibis.cases(*known, else_=ibis.null("int64"))
 
 
 def population_scores(
@@ -286,34 +292,83 @@ def population_scores(
     schemes: Sequence[Scheme],
     as_of: dt.datetime,
 ) -> ir.Table:
-    """Every subject's score and grade under every scheme at ``as_of`` (rule 4), in
-    :data:`SCORE_SCHEMA`: one scan of the records for all schemes (one job on Spark).
+    """Every rated subject's score and grade under every scheme at ``as_of`` (rule 4), whatever
+    the kind of its model, in :data:`SCORE_SCHEMA`: one scan of the records for all schemes (one
+    job on Spark).
 
     ``subjects`` (``code, kind, subject_no``) decides who is scored; ``items`` and ``scheme_ids`` are
-    :func:`item_table` and :func:`scheme_table` of ``schemes`` registered on the same backend."""
+    :func:`item_table` and :func:`scheme_table` of ``schemes`` registered on the same backend. A
+    scheme a field of which the engines refuse (``engines/fields.py``) raises its refusal."""
     if not schemes or any(s.model is None for s in schemes):
         raise ValueError("population_scores needs scored schemes")
-    others = [s.id for s in schemes if not isinstance(s.model, PointsModel)]
-    if others:
-        raise ValueError(
-            f"the relational engines score points models only; {', '.join(others)} use a tier or factor "
-            "model, scored per subject by socialcredit.scoring.score (socialcredit score)"
-        )
-    models = [(s.id, s.model) for s in schemes if isinstance(s.model, PointsModel)]
+    for s in schemes:
+        RELATIONAL.check(s)  # the relationships factor, named
     # grouped on two integers: the scheme's position (computed on the few rows of the item and
     # scheme tables) and the subject's number; grouping on the scheme's name cost a third more
-    items = items.mutate(scheme_no=_scheme_no(items.scheme, schemes))
+    items = items.mutate(scheme_no=scheme_no(items.scheme, schemes))
     c = contributions(records, items, as_of)
-    totals = c.group_by(c.scheme_no, c.subject_no).agg(total=c.points.sum())
-    grid = subjects.cross_join(scheme_ids.mutate(scheme_no=_scheme_no(scheme_ids.scheme, schemes)))
-    j = grid.left_join(totals, (grid.subject_no == totals.subject_no) & (grid.scheme_no == totals.scheme_no))
-    base = _per_scheme(j.scheme, [(sid, m.base) for sid, m in models])
-    raw = j.select(subject=j.code, kind=j.kind, scheme=j.scheme, raw=j.total.coalesce(0) + base)
-    clamped = [(raw.scheme == sid, kernel.clamp(raw.raw, m.minimum, m.maximum, IBIS)) for sid, m in models]
-    scored = raw.select("subject", "kind", "scheme", score=ibis.cases(*clamped).cast("int64"))
+    grid = subjects.cross_join(scheme_ids.mutate(scheme_no=scheme_no(scheme_ids.scheme, schemes)))
+    partial = [
+        (k, list(s.model.subjects)) for k, s in enumerate(schemes) if s.model and len(s.model.subjects) < 2
+    ]
+    if partial:  # an enterprise rating rates organisations only (``scoring.scores_for``)
+        only = [(grid.scheme_no == k, grid.kind.isin(kinds)) for k, kinds in partial]
+        rated = ibis.cases(*only, else_=True)
+        grid = grid.filter(rated)
+    scored = model_scores(c, grid, schemes, ["subject_no"])
+    scored = scored.select(subject=scored.code, kind=scored.kind, scheme=scored.scheme, score=scored.score)
     return only_enrolled(
         scored.mutate(grade=grade_expr(scored.scheme, scored.score, schemes)), records, schemes, as_of
     )
+
+
+def model_scores(read: ir.Table, grid: ir.Table, schemes: Sequence[Scheme], keys: Sequence[str]) -> ir.Table:
+    """``grid`` (``scheme_no`` and ``keys``) with ``score``: each row's score under its scheme's
+    model, from the counting records ``read`` (``scheme_no, item, age, points`` and ``keys``) that
+    share the row's scheme and keys: one aggregate with a column per feed, then the model's own
+    form (``ScoringModel.score_of``) on those columns.
+
+    The keys say what a row is: a subject at ``as_of`` (:func:`population_scores`:
+    ``subject_no``), or a subject on one day of its history (:mod:`~socialcredit.engines.gradelists`:
+    ``subject_no, day``, each record's age and points as of that day). Feeds are laid out in slots
+    shared by the schemes (slot ``k`` is feed ``k`` of each scheme's model); a slot that every
+    scheme's feed fills with all its read items, points summed for as long as they count (the
+    points model), is a plain sum."""
+    c = read
+    feeds = [model_of(s).feeds(s) for s in schemes]
+    read_items = [frozenset(items_read(s)) for s in schemes]
+    aggs: dict[str, ir.Value] = {}
+    for k in range(max((len(f) for f in feeds), default=0)):
+        slot = [(n, f[k]) for n, f in enumerate(feeds) if k < len(f)]
+        plain = len(slot) == len(schemes) and all(
+            f.items >= read_items[n] and not f.counts and f.within is None for n, f in slot
+        )
+        if plain:
+            aggs[f"s_{k}"] = c.points.sum()
+            continue
+        branches = []
+        for n, f in slot:
+            sel: ir.BooleanValue = c.scheme_no == n
+            if not f.items >= read_items[n]:
+                codes = sorted(f.items & read_items[n])
+                sel = sel & (c.item.isin(codes) if codes else ibis.literal(False))
+            if f.within is not None:
+                sel = sel & (c.age < f.within)
+            branches.append((sel, ibis.literal(1, type="int64") if f.counts else c.points))
+        aggs[f"s_{k}"] = ibis.cases(*branches, else_=0).sum()
+    # a view: a history's grid and records share their ancestry (Ibis tells the sides apart by views)
+    totals = c.group_by("scheme_no", *keys).agg(**aggs).view()
+    on = [grid.scheme_no == totals.scheme_no, *(grid[k] == totals[k] for k in keys)]
+    j = grid.left_join(totals, on)
+    t = j.select(
+        *[grid[col] for col in grid.columns],
+        **{name: totals[name].coalesce(0).cast("int64") for name in aggs},
+    )
+    branches_score = [
+        (t.scheme_no == n, model_of(s).score_of(s, [t[f"s_{k}"] for k in range(len(feeds[n]))], IBIS))
+        for n, s in enumerate(schemes)
+    ]
+    return t.select(*grid.columns, score=ibis.cases(*branches_score).cast("int64"))
 
 
 def grade_expr(scheme: ir.StringValue, score: ir.NumericValue, schemes: Sequence[Scheme]) -> ir.StringValue:

@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 from socialcredit.errors import Refused
 from socialcredit.schemes.model import FactorModel, Scheme
+from socialcredit.scoring.dispatch import KINDS
 
 
 class SchemeRefused(Refused):
@@ -150,7 +151,7 @@ correction changed; the rules in force are the file's, whatever its date: decisi
 An item's ``category`` and a measure's ``third_party`` are what the linter judges a scheme by, at
 load: a scheme that fails it is never in force, so no evaluator computes with them.)"""
 
-SCORING = frozenset(
+_COMMON = frozenset(
     {
         "Scheme.id",
         "Scheme.items",
@@ -167,43 +168,6 @@ SCORING = frozenset(
         "Item.subjects",
         "Grade.grade",
         "Grade.min_score",
-        "PointsModel.kind",
-        "PointsModel.grades",
-        "PointsModel.base",
-        "PointsModel.minimum",
-        "PointsModel.maximum",
-        "TierModel.kind",
-        "TierModel.subjects",
-        "TierModel.tiers",
-        "TierModel.default",
-        "TierModel.rules",
-        "Tier.tier",
-        "TierRule.tier",
-        "TierRule.any_of",
-        "TierRule.all_of",
-        "Condition.of",
-        "Condition.within_days",
-        "Condition.at_least",
-        "Condition.at_most",
-        "Condition.points_at_least",
-        "Condition.points_at_most",
-        "Selector.items",
-        "Selector.polarity",
-        "Selector.severities",
-        "Selector.areas",
-        "FactorModel.kind",
-        "FactorModel.subjects",
-        "FactorModel.grades",
-        "FactorModel.minimum",
-        "FactorModel.maximum",
-        "FactorModel.factors",
-        "Factor.id",
-        "Factor.source",
-        "Factor.items",
-        "Factor.weight",
-        "Factor.enabled",
-        "Factor.map",
-        "Factor.default_value",
         "Enrolment.item",
         "Enrolment.withdrawal_item",
         "ListDef.id",
@@ -238,7 +202,13 @@ SCORING = frozenset(
         "Notice.days",
     }
 )
-"""The fields scores and list entries are computed from."""
+"""The fields scores and list entries are computed from whatever the kind of model."""
+
+SCORING = _COMMON | frozenset().union(*(m.fields for m in KINDS.values()))
+"""The fields scores and list entries are computed from: the common ones and those each kind of
+model reads (``ScoringModel.fields``, declared in its core module). Every evaluator runs a
+model's one population form (``ScoringModel.score_of`` over its feeds), so a kind's fields are
+read by every evaluator alike and a new kind needs no edit here."""
 
 REVISION = frozenset({"Scheme.revision", "Revision.replaces", "Revision.earlier_listings", "Revision.reason"})
 """What a revised scheme says of the version it replaces: the per-subject evaluator compares an

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from socialcredit.ledger import Record
 from socialcredit.rules import kernel
-from socialcredit.rules.ops import PY
+from socialcredit.rules.ops import PY, Ops
 from socialcredit.schemes.model import FactorModel, Scheme
-from socialcredit.scoring.kinds import SweptKind
+from socialcredit.scoring.kinds import Feed, SweptKind
 from socialcredit.scoring.records import change_days, counting
 from socialcredit.scoring.result import FactorLine, ReasonCode, Score, bound_adjustment, rounding_adjustment
 
@@ -119,9 +120,52 @@ def factor_change_days(records: Sequence[Record], scheme: Scheme, until: dt.date
     return change_days(records, scheme, until, {code for f in model.factors for code in f.items})
 
 
+def _model(scheme: Scheme) -> FactorModel:
+    model = scheme.model
+    if not isinstance(model, FactorModel):
+        raise ValueError(f"scheme {scheme.id} has no factor model")
+    return model
+
+
+def feeds(scheme: Scheme) -> tuple[Feed, ...]:
+    """The points of each counting factor of items, in the order written. A counting
+    relationships factor has no feed: contacts' scores are in no population's records, and every
+    population evaluator refuses it (``rules.fields.CONTACTS``)."""
+    return tuple(Feed(frozenset(f.items)) for f in _model(scheme).factors if f.counts and f.source == "items")
+
+
+def score_of(scheme: Scheme, sums: Sequence[Any], ops: Ops) -> Any:
+    """The score from each factor's points: mapped, weighted, rounded half up and clamped in
+    floating point (the kernel's, as :func:`score_factor` computes it)."""
+    model = _model(scheme)
+    counted = [f for f in model.factors if f.counts and f.source == "items"]
+    mapped = {f.id: kernel.mapped(ops.to_float(v), f, ops) for f, v in zip(counted, sums, strict=True)}
+    return kernel.factor_score(model, mapped, ops)
+
+
 MODEL = SweptKind(
     "factor",
     lambda subject, records, scheme, as_of, contacts: score_factor(subject, records, scheme, as_of, contacts),
     factor_change_days,
+    feeds,
+    score_of,
+    lambda scheme: (_model(scheme).minimum, _model(scheme).maximum),
+    frozenset(
+        {
+            "FactorModel.kind",
+            "FactorModel.subjects",
+            "FactorModel.grades",
+            "FactorModel.minimum",
+            "FactorModel.maximum",
+            "FactorModel.factors",
+            "Factor.id",
+            "Factor.source",
+            "Factor.items",
+            "Factor.weight",
+            "Factor.enabled",
+            "Factor.map",
+            "Factor.default_value",
+        }
+    ),
 )
 """The factor model behind :class:`~socialcredit.scoring.kinds.ScoringModel`."""

@@ -3,10 +3,14 @@
 Why: the kind of model used to be dispatched by ``isinstance`` wherever a score was needed. A
 model kind is now one core module (``scoring/points.py``, ``tier.py``, ``factor.py``) exposing a
 ``MODEL`` that implements :class:`ScoringModel`, registered once in :data:`KINDS`; everything that
-needs a score asks :func:`model_of`. The population forms follow the same registry: the engines'
-relational forms (``engines/forms.py``) and the simulator's vector forms are keyed by the same
-``kind``, and ``tests/test_rules_fields.py`` checks every registered kind has each form or is
-refused by name.
+needs a score asks :func:`model_of`.
+
+The population forms are the model's too, and one for every evaluator: a model's state over a
+population is a few running sums per subject (its :class:`Feed` s: the points; a tier
+condition's count or points within its window; a factor's points), and its score is a function
+of those sums written with the kernel over any evaluator's operations (:meth:`ScoringModel.score_of`,
+``rules.ops.Ops``). The relational engines aggregate the feeds with a group-by, the simulator keeps
+them as running sums; neither holds any code of a kind, so a new kind is written once, here.
 """
 
 from __future__ import annotations
@@ -14,12 +18,33 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Literal, Protocol
 
 from socialcredit.ledger import Record
 from socialcredit.rules import days
+from socialcredit.rules.ops import Ops
 from socialcredit.schemes.model import FactorModel, Scheme, TierModel
 from socialcredit.scoring.result import Score
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One running sum of a model's state per subject: over the counting records of ``items``
+    (retention and decay as :mod:`~socialcredit.scoring.records` has them), their number
+    (``counts``) or the sum of their decayed points, a record leaving it ``within`` days after it
+    occurred (None: when it stops counting)."""
+
+    items: frozenset[str]
+    counts: bool = False
+    within: int | None = None
+
+
+Sweep = Literal["running", "evaluated"]
+"""How a model's history is swept (its :meth:`ScoringModel.timeline`): ``running``, a running
+sum of each record's change of contribution (every day one changes, from the first: the points
+model's sweep); ``evaluated``, the score evaluated on each change day, kept from the first day it
+differs from the score with no records (:func:`timeline_on_change_days`). Lists by grade on the
+engines follow the same sweep (``engines/gradelists.py``)."""
 
 
 class ScoringModel(Protocol):
@@ -55,6 +80,33 @@ class ScoringModel(Protocol):
         """The catalogue items whose records can move the score."""
         ...
 
+    @property
+    def fields(self) -> frozenset[str]:
+        """The scheme fields of this kind's model (``Model.field``, as ``rules.fields.scheme_fields``
+        names them) that its score reads: every evaluator declares them read
+        (``rules.fields.SCORING``), since every evaluator runs this module's forms."""
+        ...
+
+    @property
+    def sweep(self) -> Sweep:
+        """How :meth:`timeline` sweeps a history (:data:`Sweep`)."""
+        ...
+
+    def feeds(self, scheme: Scheme) -> tuple[Feed, ...]:
+        """The running sums a population evaluator keeps per subject, in the order
+        :meth:`score_of` reads them."""
+        ...
+
+    def score_of(self, scheme: Scheme, sums: Sequence[Any], ops: Ops) -> Any:
+        """The score from each :meth:`feeds` sum (columns of any evaluator: Ibis, NumPy, plain
+        numbers), with the kernel's formulas on ``ops``: the population form of :meth:`score`."""
+        ...
+
+    def bounds(self, scheme: Scheme) -> tuple[int | None, int | None]:
+        """The least and greatest score (None: unbounded), for a score blended from outside the
+        model (the simulator's relationships setting)."""
+        ...
+
 
 def timeline_on_change_days(
     model: ScoringModel, subject: str, records: Sequence[Record], scheme: Scheme, until: dt.datetime
@@ -74,6 +126,9 @@ def timeline_on_change_days(
 
 ScoreFn = Callable[[str, Sequence[Record], Scheme, dt.datetime, Sequence[int]], Score]
 DaysFn = Callable[[Sequence[Record], Scheme, dt.datetime], list[dt.date]]
+FeedsFn = Callable[[Scheme], tuple[Feed, ...]]
+ScoreOfFn = Callable[[Scheme, Sequence[Any], Ops], Any]
+BoundsFn = Callable[[Scheme], tuple[int | None, int | None]]
 
 
 @dataclass(frozen=True)
@@ -84,6 +139,11 @@ class SweptKind:
     kind: str
     score: ScoreFn
     change_days: DaysFn
+    feeds: FeedsFn
+    score_of: ScoreOfFn
+    bounds: BoundsFn
+    fields: frozenset[str]
+    sweep: Sweep = "evaluated"
 
     def timeline(
         self, subject: str, records: Sequence[Record], scheme: Scheme, until: dt.datetime

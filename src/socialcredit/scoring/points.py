@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from socialcredit.ledger import Record
 from socialcredit.rules import kernel
 from socialcredit.rules.days import day_of
-from socialcredit.rules.ops import PY
+from socialcredit.rules.ops import PY, Ops
 from socialcredit.schemes.model import PointsModel, Scheme
+from socialcredit.scoring.kinds import Feed, Sweep
 from socialcredit.scoring.result import Contribution, Score, bound_adjustment
 
 __all__ = ["Contribution", "Score", "decayed_points", "score_points", "score_timeline"]
@@ -161,6 +163,16 @@ class PointsKind:
     """The points model behind :class:`~socialcredit.scoring.kinds.ScoringModel`."""
 
     kind = "points"
+    sweep: Sweep = "running"
+    fields = frozenset(
+        {
+            "PointsModel.kind",
+            "PointsModel.grades",
+            "PointsModel.base",
+            "PointsModel.minimum",
+            "PointsModel.maximum",
+        }
+    )
 
     def score(
         self,
@@ -182,6 +194,26 @@ class PointsKind:
 
     def items_read(self, scheme: Scheme) -> set[str]:
         return {i.code for i in scheme.items if i.points != 0}
+
+    def feeds(self, scheme: Scheme) -> tuple[Feed, ...]:
+        """One sum: the decayed points of every counting record of an item with points."""
+        return (Feed(frozenset(self.items_read(scheme))),)
+
+    def score_of(self, scheme: Scheme, sums: Sequence[Any], ops: Ops) -> Any:
+        """``base`` plus the points, clamped (:func:`score_points` without its explanation)."""
+        model = _model(scheme)
+        return kernel.clamp(sums[0] + model.base, model.minimum, model.maximum, ops)
+
+    def bounds(self, scheme: Scheme) -> tuple[int | None, int | None]:
+        model = _model(scheme)
+        return model.minimum, model.maximum
+
+
+def _model(scheme: Scheme) -> PointsModel:
+    model = scheme.model
+    if not isinstance(model, PointsModel):
+        raise ValueError(f"scheme {scheme.id} has no points model")
+    return model
 
 
 MODEL = PointsKind()

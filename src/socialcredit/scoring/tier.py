@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from socialcredit.ledger import Record
 from socialcredit.rules import kernel
 from socialcredit.rules.days import day_of
-from socialcredit.rules.ops import PY
+from socialcredit.rules.ops import PY, Ops
 from socialcredit.schemes.model import Condition, Scheme, TierModel, TierRule
-from socialcredit.scoring.kinds import SweptKind
+from socialcredit.scoring.kinds import Feed, SweptKind
 from socialcredit.scoring.records import Counting, change_days, counting
 from socialcredit.scoring.result import ReasonCode, Score
 
@@ -179,9 +180,85 @@ def tier_change_days(records: Sequence[Record], scheme: Scheme, until: dt.dateti
     return change_days(records, scheme, until, model.items_read(scheme), windows(model))
 
 
+def _model(scheme: Scheme) -> TierModel:
+    model = scheme.model
+    if not isinstance(model, TierModel):
+        raise ValueError(f"scheme {scheme.id} has no tier model")
+    return model
+
+
+def _columns(scheme: Scheme) -> list[tuple[Feed, ...]]:
+    """Each condition of each rule (``all_of`` then ``any_of``, in the order written) as the feeds
+    it reads: the number of records it selects if it bounds it, then their points if it bounds
+    them, each within its window."""
+    out = []
+    for rule in _model(scheme).rules:
+        for cond in (*rule.all_of, *rule.any_of):
+            read = frozenset(x.code for x in scheme.items if cond.of.matches(x))
+            feeds = []
+            if cond.at_least is not None or cond.at_most is not None:
+                feeds.append(Feed(read, counts=True, within=cond.within_days))
+            if cond.points_at_least is not None or cond.points_at_most is not None:
+                feeds.append(Feed(read, counts=False, within=cond.within_days))
+            out.append(tuple(feeds))
+    return out
+
+
+def feeds(scheme: Scheme) -> tuple[Feed, ...]:
+    """A count and/or a points sum for each condition, as :func:`_columns` lays them out."""
+    return tuple(f for cond in _columns(scheme) for f in cond)
+
+
+def score_of(scheme: Scheme, sums: Sequence[Any], ops: Ops) -> Any:
+    """The tier's level from each condition's sums: its bounds, each rule's conditions, the first
+    rule that holds (the kernel's, as :func:`score_tier` decides them)."""
+    model = _model(scheme)
+    position = iter(range(len(sums)))
+    conditions = iter(_columns(scheme))
+    rules_held = []
+    for rule in model.rules:
+        held = []
+        for cond in (*rule.all_of, *rule.any_of):
+            count = total = None
+            for f in next(conditions):
+                if f.counts:
+                    count = sums[next(position)]
+                else:
+                    total = sums[next(position)]
+            held.append(kernel.condition_holds(cond, count, total, ops))
+        rules_held.append(kernel.rule_holds(rule, held, ops))
+    return kernel.tier_level(model, rules_held, ops)
+
+
 MODEL = SweptKind(
     "tier",
     lambda subject, records, scheme, as_of, _contacts: score_tier(subject, records, scheme, as_of),
     tier_change_days,
+    feeds,
+    score_of,
+    lambda scheme: (0, len(_model(scheme).tiers) - 1),
+    frozenset(
+        {
+            "TierModel.kind",
+            "TierModel.subjects",
+            "TierModel.tiers",
+            "TierModel.default",
+            "TierModel.rules",
+            "Tier.tier",
+            "TierRule.tier",
+            "TierRule.any_of",
+            "TierRule.all_of",
+            "Condition.of",
+            "Condition.within_days",
+            "Condition.at_least",
+            "Condition.at_most",
+            "Condition.points_at_least",
+            "Condition.points_at_most",
+            "Selector.items",
+            "Selector.polarity",
+            "Selector.severities",
+            "Selector.areas",
+        }
+    ),
 )
 """The tier model behind :class:`~socialcredit.scoring.kinds.ScoringModel`."""

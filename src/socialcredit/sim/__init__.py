@@ -2,6 +2,6 @@
 
 ``population`` synthesises persons and organisations as arrays, ``scenario`` says what is in
 force and with which settings, ``engine`` runs the months with the scheme's rules compiled by the
-core (:mod:`socialcredit.sim.compiled_points`, :mod:`socialcredit.sim.compiled_lists`), and ``report``
+core (:mod:`socialcredit.sim.scorers`, :mod:`socialcredit.sim.compiled_lists`), and ``report``
 writes the figures as JSON, PNG charts and an HTML page. See docs/simulation.md.
 """

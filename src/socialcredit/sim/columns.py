@@ -1,8 +1,8 @@
 """What every compiled model shares: a catalogue laid over the world's items, columns of state.
 
 A compiled model knows its own catalogue; the world knows every item in force. These helpers lay
-one over the other (an item the model does not read scores nothing and stops at once), turn "the
-column each item feeds" into the feeds the engine walks, and grade scores by the kernel.
+one over the other (an item the model does not read scores nothing and stops at once) and grade
+scores by the kernel.
 """
 
 from __future__ import annotations
@@ -36,13 +36,6 @@ def over(
     pts = np.where(known, points[np.maximum(idx, 0)], 0).astype(np.int64)
     win = np.where(known, windows[np.maximum(idx, 0)], 1).astype(np.int64)
     return pts, win
-
-
-def point_feeds(column: IntArray, columns: int) -> tuple[BoolArray, BoolArray, IntArray]:
-    """Feeds for a model whose items each add their points to one column (-1: none) until they
-    stop counting: the points and the factor models."""
-    feeds = np.stack([column == k for k in range(columns)]).reshape(columns, len(column))
-    return feeds, np.zeros(columns, dtype=np.bool_), np.zeros(columns, dtype=np.int64)
 
 
 def grade_indices(scores: npt.ArrayLike, grades: Sequence[Grade]) -> IntArray:

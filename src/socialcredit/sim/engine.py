@@ -1,7 +1,7 @@
 """The simulation: a population lives under a scheme month by month, and the scheme acts on it.
 
 Why this shape: the rules (scores, grades, lists, measures) are not re-implemented here; they are
-the scheme files compiled by :mod:`socialcredit.sim.compiled_points` and
+the scheme files compiled by :mod:`socialcredit.sim.scorers` and
 :mod:`socialcredit.sim.compiled_lists`, which are proven equal to the live per-subject code. This
 module adds only what the live system does not have: behaviour (who does what, with what
 probability), sources that err, people who object, and the feedback between sanctions and lives.
