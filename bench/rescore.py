@@ -107,7 +107,7 @@ def generate(directory: Path, subjects: int, records: int, scheme: Scheme, seed:
     )
     # persons only: no organisation, so no legal representative (the file is part of an export)
     pq.write_table(
-        pa.table({"organisation": [], "representative": []}, schema=REPRESENTATIVE_SCHEMA),
+        REPRESENTATIVE_SCHEMA.empty_table(),
         directory / "representatives.parquet",
     )
     pq.write_table(OBJECTION_SCHEMA.empty_table(), directory / "objections.parquet")  # none filed
