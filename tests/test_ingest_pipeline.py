@@ -90,10 +90,12 @@ records = st.builds(
 @settings(max_examples=500, deadline=None)
 @given(records)
 def test_seal_is_the_documented_formula(r: Record) -> None:
-    details, content, claim = ledger.seal(r)
-    assert details == ledger.canonical_details(r.details)
-    assert content == _reference_content(r) == ledger.content_hash(r)
-    assert claim == _reference_claim(r) == ledger.claim_hash(r)
+    s = ledger.sealed(r)
+    assert s.details == ledger.canonical_details(r.details)
+    assert s.content_hash == _reference_content(r) == ledger.content_hash(r)
+    assert s.claim_hash == _reference_claim(r) == ledger.claim_hash(r)
+    # every other value is the record's own field of the same name
+    assert s[:12] == tuple(getattr(r, name) for name in ledger.SEALED_FIELDS[:12])
 
 
 @settings(max_examples=1500, deadline=None)

@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 from socialcredit import codes
 from socialcredit.errors import Refused
@@ -128,31 +128,40 @@ def canonical_details(details: Mapping[str, Any]) -> str:
     return json.dumps(details, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-Sealed = tuple[
-    str, str, str, str, str, str, dt.date, dt.datetime, bool, str | None, str, str | None, str, str, str
-]
-"""A record as ingestion stores it, in ``SEALED_FIELDS`` order: its fields, its details as
-canonical text and its content and claim hashes (everything but its place in the chain)."""
-SEALED_FIELDS: tuple[str, ...] = (
-    "record_id",
-    "subject",
-    "subject_kind",
-    "item",
-    "source",
-    "source_record_id",
-    "occurred_on",
-    "reported_at",
-    "reported_given",
-    "evidence",
-    "action",
-    "corrects",
-    "details",
-    "content_hash",
-    "claim_hash",
-)
+class Sealed(NamedTuple):
+    """A record as ingestion stores it: its fields, its details as canonical text and its content
+    and claim hashes (everything but its place in the chain).
+
+    Why a named tuple rather than a dataclass: ingestion builds one per submitted row and the
+    store hands it to its driver as a row of values in this order (``store/dialect.py``), so it
+    must stay a plain tuple in speed and shape; the names are for the code that reads it."""
+
+    record_id: str
+    subject: str
+    subject_kind: str
+    item: str
+    source: str
+    source_record_id: str
+    occurred_on: dt.date
+    reported_at: dt.datetime
+    reported_given: bool
+    evidence: str | None
+    action: str
+    corrects: str | None
+    details: str
+    content_hash: str
+    claim_hash: str
 
 
-def _hashes(
+SEALED_FIELDS: tuple[str, ...] = Sealed._fields
+"""The order of a :class:`Sealed` record's values, and so of the columns ingestion inserts."""
+
+_new_tuple = tuple.__new__
+"""Builds a named tuple from a tuple of its values in one C call: its generated ``__new__`` is a
+Python function, whose call cost a twelfth of sealing a row, once per row (measured)."""
+
+
+def seal_fields(
     record_id: str,
     subject: str,
     kind: str,
@@ -166,10 +175,11 @@ def _hashes(
     action: str,
     corrects: str | None,
     details: str,
-) -> tuple[str, str]:
-    """(content hash, claim hash): the one definition of both, used by :func:`seal` (and so by
-    ``verify``) and by :func:`seal_row`. Fields are joined by the unit separator (text fields are
-    validated free of control characters, so it cannot occur inside one and the joined form is
+) -> Sealed:
+    """A record's fields sealed with their content and claim hashes: the one definition of both,
+    used by :func:`sealed` (and so by ``verify``) and by ingestion's sealing of a clean row
+    (``intake.seal_row``). Fields are joined by the unit separator (text fields are validated
+    free of control characters, so it cannot occur inside one and the joined form is
     unambiguous) and None is spelled ``\x00``. Built with f-strings, not a generic join: hashing
     is a large part of what ingestion costs per record."""
     sep = "\x1f"
@@ -185,34 +195,32 @@ def _hashes(
     else:
         content = f"{head}{kind}{sep}{tail}{rep}{sep}0{rest}"
         claim = f"{head}{tail}\x00{rest}"
-    return hashlib.sha256(content.encode()).hexdigest(), hashlib.sha256(claim.encode()).hexdigest()
-
-
-def seal(r: Record) -> tuple[str, str, str]:
-    """``(details text, content hash, claim hash)`` of a record from one encoding of it."""
-    details = canonical_details(r.details)
-    content, claim = _hashes(
-        r.record_id,
-        r.subject,
-        r.subject_kind,
-        r.item,
-        r.source,
-        r.source_record_id,
-        r.occurred_on,
-        r.reported_at,
-        r.reported_given,
-        r.evidence,
-        r.action,
-        r.corrects,
-        details,
+    sha256 = hashlib.sha256
+    return _new_tuple(
+        Sealed,
+        (
+            record_id,
+            subject,
+            kind,
+            item,
+            source,
+            srid,
+            occurred,
+            reported,
+            given,
+            evidence,
+            action,
+            corrects,
+            details,
+            sha256(content.encode()).hexdigest(),
+            sha256(claim.encode()).hexdigest(),
+        ),
     )
-    return details, content, claim
 
 
 def sealed(r: Record) -> Sealed:
-    """A validated record as ingestion stores it (see :data:`Sealed`)."""
-    details, content, claim = seal(r)
-    return (
+    """A record as ingestion stores it (see :class:`Sealed`), from one encoding of it."""
+    return seal_fields(
         r.record_id,
         r.subject,
         r.subject_kind,
@@ -225,9 +233,7 @@ def sealed(r: Record) -> Sealed:
         r.evidence,
         r.action,
         r.corrects,
-        details,
-        content,
-        claim,
+        canonical_details(r.details),
     )
 
 
@@ -241,12 +247,9 @@ def seal_row(
     f = _fast_fields(row, registry, now, source)
     if f is None:
         return None
+    # unpacked rather than read by name: a tenth of what sealing a row costs (measured)
     record_id, subject, kind, item, src, srid, occurred, reported, given, evidence, details = f
-    text = canonical_details(details)
-    content, claim = _hashes(
-        record_id, subject, kind, item, src, srid, occurred, reported, given, evidence, "report", None, text
-    )
-    return (
+    return seal_fields(
         record_id,
         subject,
         kind,
@@ -259,9 +262,7 @@ def seal_row(
         evidence,
         "report",
         None,
-        text,
-        content,
-        claim,
+        canonical_details(details),
     )
 
 
@@ -269,13 +270,13 @@ def content_hash(r: Record) -> str:
     """Hash of everything stored about a record (checked by ``verify``): its id, subject and
     kind, item, source and source record id, dates, whether ``reported_at`` was given,
     evidence, action, what it corrects and its canonical details."""
-    return seal(r)[1]
+    return sealed(r).content_hash
 
 
 def claim_hash(r: Record) -> str:
     """Hash of what the source *submitted*: the same submission again is a duplicate even when
     it left ``reported_at`` out (which we fill with the time of receipt)."""
-    return seal(r)[2]
+    return sealed(r).claim_hash
 
 
 def chain_hash(prev: str, seq: int, content: str, received_at: dt.datetime, batch_id: str) -> str:
@@ -396,9 +397,21 @@ def _bounds(now: dt.datetime) -> tuple[dt.date, dt.datetime, dt.datetime]:
     return bounds
 
 
-_Fields = tuple[
-    str, str, codes.SubjectKind, str, str, str, dt.date, dt.datetime, bool, str | None, dict[str, Any]
-]
+class _Clean(NamedTuple):
+    """A clean row's fields as the fast path gives them, before they become a :class:`Record`
+    (:func:`_fast_path`) or are sealed straight away (:func:`seal_row`)."""
+
+    record_id: str
+    subject: str
+    subject_kind: codes.SubjectKind
+    item: str
+    source: str
+    source_record_id: str
+    occurred_on: dt.date
+    reported_at: dt.datetime
+    reported_given: bool
+    evidence: str | None
+    details: dict[str, Any]
 
 
 def _fast_path(
@@ -411,30 +424,28 @@ def _fast_path(
     f = _fast_fields(row, registry, now, source)
     if f is None:
         return None
-    record_id, subject, kind, item, src, srid, occurred, reported, given, evidence, details = f
     return Record(
-        record_id=record_id,
-        subject=subject,
-        subject_kind=kind,
-        item=item,
-        source=src,
-        source_record_id=srid,
-        occurred_on=occurred,
-        reported_at=reported,
-        evidence=evidence,
+        record_id=f.record_id,
+        subject=f.subject,
+        subject_kind=f.subject_kind,
+        item=f.item,
+        source=f.source,
+        source_record_id=f.source_record_id,
+        occurred_on=f.occurred_on,
+        reported_at=f.reported_at,
+        evidence=f.evidence,
         action="report",
         corrects=None,
-        details=details,
-        reported_given=given,
+        details=f.details,
+        reported_given=f.reported_given,
     )
 
 
 def _fast_fields(
     row: Mapping[str, Any], registry: Registry, now: dt.datetime, source: str | None
-) -> _Fields | None:
-    """:func:`_fast_path`'s checks, giving the record's fields as a tuple (record id, subject,
-    kind, item, source, source record id, occurred, reported, reported given, evidence,
-    details): ingestion seals them without building a :class:`Record` (:func:`seal_row`)."""
+) -> _Clean | None:
+    """:func:`_fast_path`'s checks, giving the record's fields: ingestion seals them without
+    building a :class:`Record` (:func:`seal_row`)."""
     if not row.keys() <= _FIELD_SET:
         return None
     get = row.get
@@ -516,18 +527,21 @@ def _fast_fields(
         details = {}
     elif type(details) is not dict or (details and len(json.dumps(details, default=str)) > MAX_DETAILS):
         return None
-    return (
-        record_id_for(src, srid),
-        subject,
-        code.kind,
-        item,
-        src,
-        srid,
-        occurred,
-        reported,
-        given,
-        evidence,
-        details,
+    return _new_tuple(
+        _Clean,
+        (
+            record_id_for(src, srid),
+            subject,
+            code.kind,
+            item,
+            src,
+            srid,
+            occurred,
+            reported,
+            given,
+            evidence,
+            details,
+        ),
     )
 
 
