@@ -14,6 +14,7 @@ CORE = [
     "errors.py",
     "codes.py",
     "ledger.py",
+    "intake.py",
     "lists.py",
     "decisions.py",
     "access.py",
