@@ -300,7 +300,7 @@ def _sqlite_pragmas(engine: Engine, cache_mib: int) -> None:
 def sqlite_stored_row(s: ledger.Sealed) -> tuple[Any, ...]:
     """A sealed record's values as SQLite stores them (module-level, so the ingest helper
     process can be sent it: ``service/sealing.py``): every value as it is, but the date and the
-    time as the text SQLAlchemy stores for them (by position, not by name: a third less work per
+    time as the text SQLAlchemy stores for them (by position, not by name: a sixth less work per
     row, and the row keeps the sealed record's order)."""
     return (*s[:6], s.occurred_on.isoformat(), _sqlite_ts(s.reported_at), *s[8:])
 
