@@ -19,7 +19,7 @@ agency file or an HTTP batch becomes. Timed in one run, each into a fresh SQLite
 - **bulk floor**: the same rows copied by SQLite itself in one transaction into the table made
   without its indexes, each index then built once (sorted): what a bulk-load mode into an empty
   ledger could at best reach;
-- **validation alone**: ``ledger.validate_row`` over the same rows (not part of the ratio; it says
+- **validation alone**: ``intake.validate_row`` over the same rows (not part of the ratio; it says
   where the ingest's time goes).
 
 Every accepted record is checked (all N accepted, none duplicate or quarantined, both tables hold
@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import add_results, load_average, machine, now_utc  # noqa: E402
 
-from socialcredit import ledger, synth  # noqa: E402
+from socialcredit import intake, synth  # noqa: E402
 from socialcredit.schemes import shipped_registry  # noqa: E402
 from socialcredit.schemes.loader import Registry  # noqa: E402
 from socialcredit.service import System, utcnow  # noqa: E402
@@ -246,7 +246,7 @@ def time_validation(rows: list[dict[str, object]], registry: Registry) -> float:
     now = utcnow()
     t0 = time.perf_counter()
     for row in rows:
-        ledger.validate_row(row, registry=registry, now=now)
+        intake.validate_row(row, registry=registry, now=now)
     return time.perf_counter() - t0
 
 
@@ -376,7 +376,7 @@ its own): every row validated, deduplicated against the ledger, hash-chained (co
 chain hashes) and inserted. The **floor** is the very tuples that ingest stored, read back and
 inserted with one `executemany` per chunk of the same size into the same `records` table (same
 columns and indexes, same connection settings, one transaction per chunk). Ingest and floor
-alternate and the best of each is kept. "Validation alone" is `ledger.validate_row` over the same
+alternate and the best of each is kept. "Validation alone" is `intake.validate_row` over the same
 rows, to show where the time goes; "export" is `socialcredit export` of the ingested ledger (the
 first step of a population rescore), beside its own floor, a bare cursor reading the same columns
 in pages of the same size, then the next export into the same directory after 1 % more records
@@ -429,7 +429,7 @@ def write_markdown(result: Mapping[str, Any], path: Path) -> None:
         f"{result['export_incremental_s']} | "
         f"{round(result['export_incremental_records'] / result['export_incremental_s']):,} | "
         f"{result['export_incremental_s'] / result['export_s']:.3f} x the full export | |",
-        f"| validation alone (`ledger.validate_row`, not stored) | {result['validate_s']} | "
+        f"| validation alone (`intake.validate_row`, not stored) | {result['validate_s']} | "
         f"{result['validate_records_per_s']:,} | | |",
         "",
         f"Runs (seconds): ingest {result['ingest_runs_s']}, floor {result['floor_runs_s']}, "

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.cn import ric, uscc
 
-from socialcredit import codes, ledger, subjects
+from socialcredit import codes, intake, ledger, subjects
 from socialcredit.schemes import shipped_registry
 from tests.conftest import NOW, org, person
 
@@ -231,7 +231,7 @@ def test_quarantine_reason_names_the_field_and_the_organisation_code() -> None:
         "details": {"case_number": "(2026) Lu 1082 Zhi 1"},
     }
     with pytest.raises(ledger.RowError) as info:
-        ledger.validate_row(row, registry=shipped_registry(), now=NOW)
+        intake.validate_row(row, registry=shipped_registry(), now=NOW)
     (reason,) = info.value.reasons
     assert reason.startswith("subject: invalid organisation code: ")
     assert "organisation code MA000001-9 (characters 9-17) is wrong (GB 11714: expected '5')" in reason
@@ -239,7 +239,7 @@ def test_quarantine_reason_names_the_field_and_the_organisation_code() -> None:
         subjects.validate_subject({"code": bad, "name": "Example Co., Ltd."})
     assert info.value.reasons[0].startswith("code: invalid organisation code: ")
     row["subject"] = org(1)
-    assert ledger.validate_row(row, registry=shipped_registry(), now=NOW).subject == org(1)
+    assert intake.validate_row(row, registry=shipped_registry(), now=NOW).subject == org(1)
 
 
 @pytest.mark.parametrize("junk", ["", "6000373", "600037341", "6000373a", "600037\u00b934", None, 1])

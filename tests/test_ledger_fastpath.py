@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialcredit import ledger
+from socialcredit import intake, ledger
 from tests.conftest import org, person
 from tests.support.ingest import NOW, REG, row_strategy
 
@@ -16,9 +16,9 @@ from tests.support.ingest import NOW, REG, row_strategy
 @settings(max_examples=1500, deadline=None)
 @given(row_strategy, st.one_of(st.none(), st.sampled_from(["court", "traffic-police"])))
 def test_fast_path_agrees_with_full_validation(row: dict[str, Any], source: str | None) -> None:
-    fast = ledger._fast_path(row, REG, NOW, source)
+    fast = intake._fast_path(row, REG, NOW, source)
     try:
-        full: ledger.Record | None = ledger._validate_fully(row, registry=REG, now=NOW, source=source)
+        full: ledger.Record | None = intake._validate_fully(row, registry=REG, now=NOW, source=source)
     except ledger.RowError:
         full = None
     if fast is not None:
@@ -46,5 +46,5 @@ def test_clean_rows_take_the_fast_path() -> None:
         },
     ]
     for row in rows:
-        fast = ledger._fast_path(row, REG, NOW, None)
-        assert fast is not None and fast == ledger._validate_fully(row, registry=REG, now=NOW, source=None)
+        fast = intake._fast_path(row, REG, NOW, None)
+        assert fast is not None and fast == intake._validate_fully(row, registry=REG, now=NOW, source=None)

@@ -15,6 +15,7 @@ CORE = [
     "codes.py",
     "ledger.py",
     "chaincheck.py",
+    "intake.py",
     "lists.py",
     "decisions.py",
     "access.py",

@@ -12,7 +12,8 @@ import pytest
 from stdnum.cn import ric, uscc
 
 from socialcredit import codes, synth
-from socialcredit.ledger import FIELDS, validate_row
+from socialcredit.intake import validate_row
+from socialcredit.ledger import FIELDS
 from socialcredit.schemes.loader import Registry, parse_scheme, shipped_registry
 from socialcredit.store.sql import SubjectRow
 

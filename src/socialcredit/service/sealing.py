@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from socialcredit import ledger
+from socialcredit import intake, ledger
 from socialcredit.ledger import Quarantined
 from socialcredit.schemes.loader import Registry
 from socialcredit.store.records import PendingChunk
@@ -65,16 +65,10 @@ class Sealer:
     convert: Callable[[ledger.Sealed], tuple[Any, ...]]
 
     def one(self, raw: Mapping[str, Any]) -> Outcome:
-        # a clean row is sealed straight from its fields; anything else is judged (and, if
-        # valid, normalised) by the full validation first
-        s = ledger.seal_row(raw, registry=self.registry, now=self.now, source=self.source)
-        if s is None:
-            try:
-                s = ledger.sealed(
-                    ledger.validate_row(raw, registry=self.registry, now=self.now, source=self.source)
-                )
-            except ledger.RowError as exc:
-                return None, exc.reasons
+        try:
+            s = intake.seal_row(raw, registry=self.registry, now=self.now, source=self.source)
+        except ledger.RowError as exc:
+            return None, exc.reasons
         return self.convert(s), None
 
     def many(self, raws: Sequence[Mapping[str, Any]]) -> list[Outcome]:

@@ -378,8 +378,9 @@ class RecordStore(StoreBase):
             for page in self.iter_records():
                 for r in page:
                     assert r.received_at is not None and r.batch_id is not None
-                    _, content, claim = ledger.seal(r)
-                    own_ok = content == r.content_hash and claim == r.claim_hash
+                    seal = ledger.sealed(r)
+                    content = seal.content_hash
+                    own_ok = content == r.content_hash and seal.claim_hash == r.claim_hash
                     yield Entry(r.seq, r.record_id, content, r.received_at, r.batch_id, r.chain_hash, own_ok)
 
         return verify_chain(entries(), head=head)
