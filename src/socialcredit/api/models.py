@@ -20,6 +20,7 @@ from socialcredit import access, codes
 from socialcredit.chaincheck import ChainProblem
 from socialcredit.chaincheck import Kind as ChainFaultKind
 from socialcredit.decisions import Decision
+from socialcredit.history import Ended
 from socialcredit.ledger import IngestResult, Record
 from socialcredit.lists import ListEntry
 from socialcredit.scoring.points import Score
@@ -254,6 +255,9 @@ class EntryOut(BaseModel):
     revised: str | None = Field(
         None, description="What a correction of the rules changed in this entry, and why (decision 0028)"
     )
+    ended_by: str | None = Field(
+        None, description="The record that ended it (a removal ground, a correction, a withdrawal)"
+    )
 
     @classmethod
     def of(cls, e: ListEntry) -> EntryOut:
@@ -274,6 +278,7 @@ class EntryOut(BaseModel):
             legal_basis=e.legal_basis,
             via=e.via,
             revised=e.revised,
+            ended_by=e.ended_by,
         )
 
 
@@ -307,6 +312,26 @@ class RecordOut(BaseModel):
         )
 
 
+class EndedRecordOut(BaseModel):
+    """A record no longer in force, kept in the subject's history with what ended it."""
+
+    record: RecordOut
+    ended_on: dt.date = Field(description="The day (China) the record that ended it arrived")
+    ended_by: str = Field(description="The correction, withdrawal or restoration record")
+    how: str = Field(description="corrected | withdrawn | credit restored")
+    label: str
+
+    @classmethod
+    def of(cls, e: Ended) -> EndedRecordOut:
+        return cls(
+            record=RecordOut.of(e.record),
+            ended_on=e.ended_on,
+            ended_by=e.by.record_id,
+            how=e.how,
+            label=e.label,
+        )
+
+
 class SubjectOut(BaseModel):
     ok: Literal[True] = True
     code: str
@@ -318,6 +343,12 @@ class SubjectOut(BaseModel):
     scores: list[ScoreOut]
     lists: list[EntryOut]
     records: list[RecordOut]
+    ended_lists: list[EntryOut] = Field(
+        description="Entries a correction, withdrawal or restoration ended, each labelled with what ended it"
+    )
+    ended_records: list[EndedRecordOut] = Field(
+        description="Records no longer in force, each with the record that ended it: nothing is erased"
+    )
 
     @classmethod
     def of(cls, v: SubjectView, *, mask_others: bool) -> SubjectOut:
@@ -338,6 +369,11 @@ class SubjectOut(BaseModel):
                 EntryOut.of(e).model_copy(update={"via": shown(e.via) if e.via else None}) for e in v.entries
             ],
             records=[RecordOut.of(r) for r in v.records],
+            ended_lists=[
+                EntryOut.of(e).model_copy(update={"via": shown(e.via) if e.via else None})
+                for e in v.ended_entries
+            ],
+            ended_records=[EndedRecordOut.of(e) for e in v.ended_records],
         )
 
 

@@ -80,6 +80,11 @@ def score(
         )
         if e.revised:
             out.print(f"  revised: {e.revised}", highlight=False)
+    for e in view.ended_entries:  # nothing is erased: what was in force, and what ended it
+        via = f" via {e.via}" if e.via else ""
+        out.print(f"list {e.qualified_id}{via}: ended, since {e.since}: {e.end_reason}", highlight=False)
+    for x in view.ended_records:
+        out.print(f"record {x.record.record_id} ({x.record.item}): {x.label}", highlight=False)
 
 
 @app.command()

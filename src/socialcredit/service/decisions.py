@@ -17,10 +17,11 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from socialcredit import access, codes, ledger
+from socialcredit import access, codes, history, ledger
 from socialcredit.decisions import Decision, decide
 from socialcredit.dueprocess.cases import Objection
 from socialcredit.dueprocess.suspension import apply_suspensions
+from socialcredit.history import Ended
 from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry, entries_for
 from socialcredit.schemes.model import Measure
@@ -43,6 +44,10 @@ class SubjectView:
     records: list[Record]
     scores: dict[str, Score]
     entries: list[ListEntry]
+    ended_records: list[Ended] = dataclasses.field(default_factory=list)
+    """Records a correction, withdrawal or restoration ended, each with what ended it."""
+    ended_entries: list[ListEntry] = dataclasses.field(default_factory=list)
+    """List entries whose grounds such a record ended, labelled (``history.ended_entries``)."""
 
 
 class Decisions:
@@ -107,7 +112,23 @@ class Decisions:
             objections.extend(self.casefiles.fold_objections(events, at))
             later += [e.at for e in events if e.at > at]
         entries = apply_suspensions(entries, objections, registry)
-        view = SubjectView(code, kind, at, inputs.subject, records, scores, entries)
+        ended = history.ended_records([r for r in inputs.records if r.subject == code], at, void)
+        gone = (
+            history.ended_entries(
+                code,
+                inputs.records,
+                registry,
+                at,
+                entries,
+                represented=inputs.represented,
+                terms=inputs.terms,
+                holidays=self.context.holidays,
+                unrestorable=void,
+            )
+            if ended or any(r.corrects for rs in inputs.represented.values() for r in rs)
+            else []
+        )
+        view = SubjectView(code, kind, at, inputs.subject, records, scores, entries, ended, gone)
         return view, min([next_midnight(at), *later]), tuple(represented)
 
     def read(

@@ -98,7 +98,8 @@ def _subject_context(
     view = system.read(code, principal, purpose="portal: subject page", as_of=_as_of(as_of))
     shown = (lambda c: c) if principal.role == "operator" else codes.mask
     items = system.registry.items()
-    titles = {r.item: items[r.item].title if r.item in items else r.item for r in view.records}
+    seen = [*view.records, *(x.record for x in view.ended_records)]
+    titles = {r.item: items[r.item].title if r.item in items else r.item for r in seen}
     entries: list[tuple[ListEntry, str | None]] = [(e, shown(e.via) if e.via else None) for e in view.entries]
     void = system.unrestorable_items()  # judicial records: never offered (dueprocess.restoration)
     restorable = [
@@ -117,6 +118,7 @@ def _subject_context(
         "view": view,
         "blocks": _blocks(page, view),
         "entries": entries,
+        "ended_entries": [(e, shown(e.via) if e.via else None) for e in view.ended_entries],
         "titles": titles,
         "notices": system.notices(view.code, view.as_of),
         "cases": cases,

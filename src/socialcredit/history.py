@@ -1,0 +1,135 @@
+"""What ended, and what ended it: nothing in a subject's history is erased.
+
+A correction, a withdrawal (an upheld objection writes one) or a credit restoration is a new
+record that ends an earlier record's effect from the moment the system received it; it does not
+rewrite the past. The effective ledger (``ledger.effective``) answers "what is in force now", so
+a withdrawn record and the listing it grounded are simply absent from it. This module keeps them
+for the subject's history, each labelled with what ended it and when (issue 17, point 4):
+
+- :func:`ended_records`: every record a later record superseded, with that record;
+- :func:`ended_entries`: every list entry that was in force just before such a record arrived and
+  is no longer derived since, ended on the day it arrived, labelled with how and why.
+
+Why this way: an entry's derivation is the lists' rule (``lists.entries_for``), so the state
+"just before" is derived by the same rule from the records known just before, not stored twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Container, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from socialcredit.ledger import Record, effective
+from socialcredit.lists import ListEntry, entries_for
+from socialcredit.rules.days import day_of
+from socialcredit.schemes.loader import Registry
+from socialcredit.subjects import Tenure
+
+HOW = {"correct": "corrected", "withdraw": "withdrawn", "restore": "credit restored"}
+"""How an ending record ends what it references, in words."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """A record no longer in force: ``by`` ended it on ``ended_on`` (the day it arrived)."""
+
+    record: Record
+    by: Record
+    ended_on: dt.date
+
+    @property
+    def how(self) -> str:
+        return HOW[self.by.action]
+
+    @property
+    def label(self) -> str:
+        """The line a reader sees: how, when, by which record, and the reason it gave."""
+        why = f": {self.by.evidence}" if self.by.evidence else ""
+        return f"{self.how} on {self.ended_on.isoformat()} by record {self.by.record_id}{why}"
+
+
+def _enders(records: Sequence[Record], as_of: dt.datetime, unrestorable: Container[str]) -> list[Record]:
+    """The records that end another, known by ``as_of``, in the order they arrived (a restoration
+    of an unrestorable item ends nothing: ``ledger.effective``)."""
+    items = {r.record_id: r.item for r in records}
+    return sorted(
+        (
+            r
+            for r in records
+            if r.corrects is not None
+            and r.reported_at <= as_of
+            and not (r.action == "restore" and items.get(r.corrects, r.item) in unrestorable)
+        ),
+        key=lambda r: (r.reported_at, r.seq),
+    )
+
+
+def ended_records(
+    records: Sequence[Record], as_of: dt.datetime, unrestorable: Container[str] = frozenset()
+) -> list[Ended]:
+    """Every record of ``records`` that a record known by ``as_of`` ended, with that record."""
+    by_id = {r.record_id: r for r in records}
+    out: dict[str, Ended] = {}
+    for e in _enders(records, as_of, unrestorable):
+        target = by_id.get(e.corrects or "")
+        if target is not None and target.record_id not in out:
+            out[target.record_id] = Ended(target, e, day_of(e.reported_at))
+    return sorted(out.values(), key=lambda x: (x.ended_on, x.by.seq))
+
+
+def _before(records: Sequence[Record], ender: Record) -> list[Record]:
+    return [r for r in records if (r.reported_at, r.seq) < (ender.reported_at, ender.seq)]
+
+
+def ended_entries(
+    subject: str,
+    records: Sequence[Record],
+    registry: Registry,
+    as_of: dt.datetime,
+    current: Sequence[ListEntry],
+    *,
+    represented: Mapping[str, Sequence[Record]] | None = None,
+    terms: Mapping[str, Sequence[Tenure]] | None = None,
+    holidays: frozenset[dt.date] = frozenset(),
+    unrestorable: Container[str] = frozenset(),
+) -> list[ListEntry]:
+    """The list entries of ``subject`` (and through the organisations it represents) that were in
+    force or noticed just before a record ended their grounds, and are no longer derived at
+    ``as_of``: each ended on the day that record arrived, ``status`` ``"ended"``, its
+    ``end_reason`` saying how and why, ``ended_by`` naming the record. ``records`` and
+    ``represented`` are every record read (corrections included), ``current`` the entries at
+    ``as_of``."""
+    orgs = dict(represented or {})
+    enders = _enders([*records, *(r for rs in orgs.values() for r in rs)], as_of, unrestorable)
+
+    def state(upto: Record) -> list[ListEntry]:
+        """The entries as derived just before ``upto`` arrived, from what was known then."""
+        at = upto.reported_at - dt.timedelta(microseconds=1)
+        mine = [r for r in effective(_before(records, upto), at, (), unrestorable) if r.subject == subject]
+        theirs = {
+            org: [r for r in effective(_before(rs, upto), at, (), unrestorable) if r.subject == org]
+            for org, rs in orgs.items()
+        }
+        return entries_for(subject, mine, registry, at, represented=theirs, terms=terms, holidays=holidays)
+
+    states = [state(e) for e in enders]
+    out: dict[tuple[str, str | None, dt.date], ListEntry] = {}
+    for i, ender in enumerate(enders):
+        after = states[i + 1] if i + 1 < len(states) else current
+        still = {(e.qualified_id, e.via, e.since) for e in after}
+        day = day_of(ender.reported_at)
+        why = f": {ender.evidence}" if ender.evidence else ""
+        for e in states[i]:
+            key = (e.qualified_id, e.via, e.since)
+            if e.status not in ("active", "pending") or key in still or key in out:
+                continue
+            out[key] = replace(
+                e,
+                status="ended",
+                ended_on=day,
+                ended_by=ender.record_id,
+                end_reason=f"{HOW[ender.action]} on {day.isoformat()} by record {ender.record_id}{why}",
+                removal_due=None,
+            )
+    return sorted(out.values(), key=lambda e: (e.since, e.qualified_id))
