@@ -194,9 +194,52 @@ def test_demo_small_city(env: Path) -> None:
     # a second run recognises its own city and does not ingest it twice
     again = jrun("demo", "--residents", "300", "--no-serve")
     assert again["reused"] and again["grades"] == out["grades"] and again["lists"] == out["lists"]
-    # but will not touch a database holding other data
-    other = run("demo", "--residents", "400", "--no-serve")
+    # another city replaces the demo's own (the README's smaller city after the first run)
+    other = run("demo", "--residents", "400", "--no-serve", "--json")
+    assert other.exit_code == 0, other.output
+    assert "replacing the previous demo city" in other.stderr
+    replaced = json.loads(other.stdout)
+    assert replaced["residents"] == 400 and not replaced["reused"]
+    assert sum(replaced["grades"]["rongcheng"].values()) == 400
+    # each run's three keys replace the last run's: only three are live
+    keys = json.loads(run("keys", "list", "--json").stdout)
+    live = [k for k in keys["data"] if k["name"].startswith("demo ") and not k["revoked_at"]]
+    assert len(live) == 3, keys
+
+
+def test_the_demo_will_not_touch_a_database_holding_other_data(env: Path) -> None:
+    f = env / "r.csv"
+    f.write_text(
+        "subject,item,source,source_record_id,occurred_on\n"
+        f"{P},traffic.red-light,traffic-police,tp-9,2026-05-01\n"
+    )
+    assert run("ingest", str(f)).exit_code == 0
+    other = run("demo", "--residents", "300", "--no-serve")
     assert other.exit_code == 2 and "already holds other data" in other.stderr
+
+
+def test_a_busy_port_is_found_before_the_city_is_built(env: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        result = run("demo", "--residents", "300", "--port", str(port))
+    assert result.exit_code == 2
+    assert f"--port, e.g. `socialcredit demo --port {port + 1}`" in result.stderr
+    keys = json.loads(run("keys", "list", "--json").stdout)
+    assert keys["data"] == []  # nothing was built: no city, no keys
+
+
+def test_the_demo_names_the_command_as_it_can_be_typed() -> None:
+    import sys
+
+    from socialcredit.cli.demo import command_name
+
+    name = command_name()
+    assert name == "socialcredit" or Path(name).name == "socialcredit"
+    assert name == "socialcredit" or Path(name).resolve().parent == Path(sys.executable).parent.resolve()
 
 
 def test_register_subjects_and_representatives(env: Path) -> None:

@@ -37,13 +37,48 @@ def run_server(system: System, host: str, port: int) -> None:
     uvicorn.run(create_app(system), host=host, port=port, log_level="warning")
 
 
+DEMO_KEYS = ("demo operator", "demo airline", "demo subject")
+"""The names of the keys a demo run creates (and the next run revokes)."""
+
+
+def port_in_use(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be served on (``None``: it can), found by binding it at once."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
+def command_name() -> str:
+    """How to type this command here: ``socialcredit`` if the shell finds this one, else its path
+    (``.venv/bin/socialcredit`` after ``scripts/demo.sh``, which puts nothing on the PATH)."""
+    import os
+    import shutil
+    import sys
+    from pathlib import Path
+
+    mine = Path(sys.executable).parent / "socialcredit"
+    found = shutil.which("socialcredit")
+    if found and Path(found).resolve() == mine.resolve():
+        return "socialcredit"
+    try:
+        return os.path.relpath(mine)
+    except ValueError:  # another drive (Windows)
+        return str(mine)
+
+
 @app.command()
 def demo(
     residents: Annotated[int, typer.Option(min=100, max=10_000_000, help="City size")] = 100_000,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed builds the same city")] = 2014,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Stop after the summary")] = False,
-    fresh: Annotated[bool, typer.Option("--fresh", help="Replace a previous demo database")] = False,
-    port: Annotated[int | None, typer.Option(help="Port to serve on")] = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Build the city again even if it is there")] = False,
+    port: Annotated[int | None, typer.Option(help="Port to serve on (default 8000)")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Build a synthetic city (residents, organisations, 20 agencies, ~10 records per resident over
@@ -51,22 +86,29 @@ def demo(
     from socialcredit.demo import origin_of, run_demo
 
     settings = get_settings()
+    if not no_serve:  # before building: a city takes minutes, a busy port is found in a moment
+        port = port or settings.port
+        busy = port_in_use(settings.host, port)
+        if busy:
+            fail(
+                f"cannot serve on {settings.host}:{port} ({busy}); choose another port with "
+                f"--port, e.g. `socialcredit demo --port {port + 1}`, or add --no-serve"
+            )
     system = open_system()
     url = settings.url()
     origins = system.store.batches_by_origin()
     mine = origin_of(residents, seed)
     only_demo = all(o.startswith("demo city") for o in origins)
-    if fresh and origins:
-        if not only_demo:
-            fail(f"--fresh: the database {url} holds more than a demo; it will not be deleted")
-        system.store.reset()
-        origins = {}
-    reuse = mine in origins and set(origins) == {mine}
+    reuse = not fresh and mine in origins and set(origins) == {mine}
     if origins and not reuse:
-        fail(
-            f"the database {url} already holds other data ({', '.join(list(origins)[:3])}); "
-            "run the demo with another SOCIALCREDIT_HOME, or --fresh to replace a previous demo"
-        )
+        if not only_demo:
+            fail(
+                f"the database {url} already holds other data ({', '.join(list(origins)[:3])}); "
+                "run the demo with another SOCIALCREDIT_HOME"
+            )
+        # the database holds only demo cities: the demo's own, replaced by the one asked for
+        err.print(f"replacing the previous demo city ({', '.join(origins)}) in {url}")
+        system.store.reset()
     if reuse:
         err.print(f"the city (residents={residents}, seed={seed}) is already in {url}; reusing it")
     with progress() as p:
@@ -85,6 +127,9 @@ def demo(
             system, residents=residents, seed=seed, ingest_progress=on_ingest, score_progress=on_score
         )
         p.update(ing, total=p.tasks[ing].completed)
+    for old in system.store.list_keys():  # a run's keys replace the last run's, never pile up
+        if old.name in DEMO_KEYS and old.revoked_at is None:
+            system.revoke_key(old.key_id)
     operator = system.create_key("operator", "demo-operator", name="demo operator")
     airline = system.create_key("relying_party", "airlines", name="demo airline")
     examples = result.summary.examples
@@ -139,8 +184,9 @@ def demo(
         out.print("Keys (shown once):", highlight=False)
         for label, token in data.keys.items():
             out.print(f"  {label}: {token}", highlight=False)
+        cmd = command_name()
         out.print(
-            f"Try: socialcredit score {subject_code}   |   socialcredit check {subject_code} no-flights",
+            f"Try: {cmd} score {subject_code}   |   {cmd} check {subject_code} no-flights",
             highlight=False,
         )
     if not no_serve:
