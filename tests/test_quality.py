@@ -16,6 +16,8 @@ CORE = [
     "ledger.py",
     "chaincheck.py",
     "intake.py",
+    "history.py",
+    "fairness.py",
     "lists.py",
     "decisions.py",
     "access.py",

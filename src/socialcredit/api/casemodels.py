@@ -190,6 +190,34 @@ class GroupScoresOut(BaseModel):
     mean: float
 
 
+class GroupRateOut(BaseModel):
+    """One group's rate of a harm (listed, refused) against the best-off group (``fairness.py``)."""
+
+    group: str
+    n: int = Field(description="Members (listed) or decisions asked (refused)")
+    events: int
+    rate: float
+    rate_low: float = Field(description="Wilson 95 % interval")
+    rate_high: float
+    impact_ratio: float | None = Field(
+        description="Favourable rate over the best-off group's; null: fewer than 30, too few to judge"
+    )
+    impact_low: float | None
+    impact_high: float | None
+    four_fifths: bool = Field(description="Impact ratio below 0.8: adverse impact by the four-fifths rule")
+    relative_risk: float | None = Field(description="The group's rate over the best-off group's")
+    risk_low: float | None
+    risk_high: float | None
+    best: bool
+
+
+class FairnessOut(BaseModel):
+    """Per district, age band and sex, each on its own."""
+
+    listed: dict[str, list[GroupRateOut]]
+    refused: dict[str, list[GroupRateOut]]
+
+
 class TransparencyOut(BaseModel):
     """The public transparency report: list sizes, measures applied, objections, reviews and
     restorations, the sources' accuracy, and persons' mean scores by district and by age band
@@ -207,3 +235,4 @@ class TransparencyOut(BaseModel):
     source_accuracy: list[SourceAccuracyOut]
     scores_by_district: dict[str, dict[str, GroupScoresOut]]
     scores_by_age_band: dict[str, dict[str, GroupScoresOut]]
+    fairness: FairnessOut

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from socialcredit import access, codes, ledger
+from socialcredit import access, codes, fairness, ledger
 from socialcredit.dueprocess.cases import (
     Objection,
     Restoration,
@@ -440,14 +440,22 @@ class Disclosure:
         list_sizes: Counter[str] = Counter()
         by_district: dict[str, dict[str, list[int]]] = {}
         by_age: dict[str, dict[str, list[int]]] = {}
+        decided = self.context.store.decisions_by_subject()
+        listed_people: list[tuple[dict[str, str], int, int]] = []
+        refused_people: list[tuple[dict[str, str], int, int]] = []
         for s in scan:
-            for e in s.entries:
-                if e.status == "active" and not e.suspended_by:
-                    list_sizes[e.qualified_id] += 1
+            active = [e for e in s.entries if e.status == "active" and not e.suspended_by]
+            for e in active:
+                list_sizes[e.qualified_id] += 1
             if s.kind != "person":
                 continue
             district = (s.row.district if s.row else None) or "unknown"
             band = _age_band(_age(codes.birth_date(s.code), day_of(at)))
+            groups = {"district": district, "age_band": band, "sex": codes.sex(s.code)}
+            listed_people.append((groups, 1, 1 if active else 0))
+            asked, denied = decided.get(s.code, (0, 0))
+            if asked:
+                refused_people.append((groups, asked, denied))
             for scheme_id, (score, _g) in s.scores.items():
                 by_district.setdefault(scheme_id, {}).setdefault(district, []).append(score)
                 by_age.setdefault(scheme_id, {}).setdefault(band, []).append(score)
@@ -492,7 +500,14 @@ class Disclosure:
             "source_accuracy": [a.__dict__ for a in self.source_accuracy()],
             "scores_by_district": {k: summary(v) for k, v in by_district.items()},
             "scores_by_age_band": {k: summary(v) for k, v in by_age.items()},
+            "fairness": {  # each attribute on its own; formulas in fairness.py and docs/fairness.md
+                "listed": fairness.by_attribute(listed_people, FAIRNESS_ATTRIBUTES),
+                "refused": fairness.by_attribute(refused_people, FAIRNESS_ATTRIBUTES),
+            },
         }
+
+
+FAIRNESS_ATTRIBUTES = ("district", "age_band", "sex")
 
 
 def _median(values: Sequence[float]) -> float | None:

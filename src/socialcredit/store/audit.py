@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from socialcredit import ledger
 from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
@@ -122,6 +122,20 @@ class AuditStore(StoreBase):
             ):
                 out.setdefault(measure, {})[answer] = int(n)
         return dict(sorted(out.items()))
+
+    def decisions_by_subject(self) -> dict[str, tuple[int, int]]:
+        """Per subject asked about: (decisions answered, of them denied), from the audit log (the
+        transparency report's rate of adverse decisions per group)."""
+        denied = func.sum(case((t.audit.c.answer == "deny", 1), else_=0))
+        with self.reader.connect() as conn:
+            return {
+                str(subject): (int(n), int(d or 0))
+                for subject, n, d in conn.execute(
+                    select(t.audit.c.subject, func.count(), denied)
+                    .where(t.audit.c.action == "decision", t.audit.c.subject.is_not(None))
+                    .group_by(t.audit.c.subject)
+                )
+            }
 
     def verify_audit(self) -> list[ChainProblem]:
         """Recompute every audit entry's chain hash from what is stored now."""
