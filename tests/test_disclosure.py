@@ -115,8 +115,8 @@ def test_transparency_report(listed: System, clock: Clock) -> None:
     assert report["objections"]["filed"] == 1 and report["objections"]["open"] == 1
     assert report["subjects"] == 3 and report["records"] == 3
     rc = report["scores_by_district"]["rongcheng"]
-    assert rc["Rongcheng"] == {"subjects": 1, "mean": 1000 - 100 - 5}
-    assert rc["Huancui"] == {"subjects": 1, "mean": 1000.0}
+    assert rc["Rongcheng"] == {"subjects": 1, "mean": 1000 - 100 - 5, "grades": {"B": 1}}
+    assert rc["Huancui"] == {"subjects": 1, "mean": 1000.0, "grades": {"A": 1}}
     assert sum(v["subjects"] for v in report["scores_by_age_band"]["rongcheng"].values()) == 2
     assert {a["source"] for a in report["source_accuracy"]} == {"court", "traffic-police"}
 

@@ -187,7 +187,8 @@ class RestorationsOut(BaseModel):
 
 class GroupScoresOut(BaseModel):
     subjects: int
-    mean: float
+    mean: float | None = Field(description="Mean score; null for a tier rating (its score is a tier level)")
+    grades: dict[str, int] = Field(description="Subjects per grade")
 
 
 class GroupRateOut(BaseModel):

@@ -438,8 +438,8 @@ class Disclosure:
         at = as_of or self.context.clock()
         scan = self.scan(at)
         list_sizes: Counter[str] = Counter()
-        by_district: dict[str, dict[str, list[int]]] = {}
-        by_age: dict[str, dict[str, list[int]]] = {}
+        by_district: dict[str, dict[str, list[tuple[int, str]]]] = {}
+        by_age: dict[str, dict[str, list[tuple[int, str]]]] = {}
         decided = self.context.store.decisions_by_subject()
         listed_people: list[tuple[dict[str, str], int, int]] = []
         refused_people: list[tuple[dict[str, str], int, int]] = []
@@ -456,9 +456,9 @@ class Disclosure:
             asked, denied = decided.get(s.code, (0, 0))
             if asked:
                 refused_people.append((groups, asked, denied))
-            for scheme_id, (score, _g) in s.scores.items():
-                by_district.setdefault(scheme_id, {}).setdefault(district, []).append(score)
-                by_age.setdefault(scheme_id, {}).setdefault(band, []).append(score)
+            for scheme_id, scored in s.scores.items():
+                by_district.setdefault(scheme_id, {}).setdefault(district, []).append(scored)
+                by_age.setdefault(scheme_id, {}).setdefault(band, []).append(scored)
         cases = self.casefiles.cases(principal=operator())
         objections = [c for c in cases if isinstance(c, Objection) and c.kind == "objection"]
         reviews = [c for c in cases if isinstance(c, Objection) and c.kind == "review"]
@@ -467,9 +467,20 @@ class Disclosure:
         )
         today = day_of(at)
 
-        def summary(groups: dict[str, list[int]]) -> dict[str, dict[str, float]]:
+        tiers = {
+            s.id for s in self.context.registry.scored() if s.model is not None and s.model.kind == "tier"
+        }
+
+        def summary(scheme_id: str, groups: dict[str, list[tuple[int, str]]]) -> dict[str, dict[str, Any]]:
+            """Each group's size, grades and mean score; no mean for a tier rating, whose score is
+            a tier level (a mean of levels means nothing)."""
             return {
-                g: {"subjects": len(v), "mean": round(sum(v) / len(v), 1)} for g, v in sorted(groups.items())
+                g: {
+                    "subjects": len(v),
+                    "mean": None if scheme_id in tiers else round(sum(x for x, _ in v) / len(v), 1),
+                    "grades": dict(sorted(Counter(grade for _, grade in v).items())),
+                }
+                for g, v in sorted(groups.items())
             }
 
         return {
@@ -498,8 +509,8 @@ class Disclosure:
                 "granted": sum(1 for c in cases if isinstance(c, Restoration) and c.status == "granted"),
             },
             "source_accuracy": [a.__dict__ for a in self.source_accuracy()],
-            "scores_by_district": {k: summary(v) for k, v in by_district.items()},
-            "scores_by_age_band": {k: summary(v) for k, v in by_age.items()},
+            "scores_by_district": {k: summary(k, v) for k, v in by_district.items()},
+            "scores_by_age_band": {k: summary(k, v) for k, v in by_age.items()},
             "fairness": {  # each attribute on its own; formulas in fairness.py and docs/fairness.md
                 "listed": fairness.by_attribute(listed_people, FAIRNESS_ATTRIBUTES),
                 "refused": fairness.by_attribute(refused_people, FAIRNESS_ATTRIBUTES),

@@ -127,30 +127,108 @@ def score_history(
     )
 
 
-def bar_chart(
-    rows: Sequence[tuple[str, float]], *, title: str, unit: str = "", chart_id: str = "bars"
-) -> Markup:
-    """Horizontal bars, one per ``(label, value)``, each labelled with its value."""
-    label_w, value_w, bar_h, gap = 220, 70, 22, 8
-    height = TOP + len(rows) * (bar_h + gap) + 8
-    top = max((v for _, v in rows), default=0) or 1
-    plot_w = WIDTH - label_w - value_w
-    parts: list[str] = []
-    for i, (label, value) in enumerate(rows):
-        yy = TOP + i * (bar_h + gap)
-        w = max(plot_w * value / top, 1 if value else 0)
-        shown = escape(label if len(label) <= 32 else label[:31] + "…")
-        parts.append(
-            f'<text x="{label_w - 8}" y="{yy + bar_h * 0.7:.1f}" font-size="13" text-anchor="end" '
-            f'fill="{INK}">{shown}</text>'
-            f'<rect x="{label_w}" y="{yy}" width="{w:.1f}" height="{bar_h}" fill="{LINE}"/>'
-            f'<text x="{label_w + w + 6:.1f}" y="{yy + bar_h * 0.7:.1f}" font-size="13" fill="{INK}">'
-            f"{_fmt(value)}{escape(unit)}</text>"
-        )
-    desc = "; ".join(f"{label}: {_fmt(v)}{unit}" for label, v in rows) or "no data"
+def _wrap(label: str, width: int = 28) -> list[str]:
+    """A label in whole words over lines of at most ``width`` characters (never cut short)."""
+    lines: list[str] = []
+    for word in label.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def _svg(chart_id: str, title: str, desc: str, height: float, parts: Sequence[str]) -> Markup:
     return Markup(
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {height:.0f}" role="img" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg">'
         f'<title id="{chart_id}-title">{escape(title)}</title>'
         f'<desc id="{chart_id}-desc">{escape(desc)}</desc>{"".join(parts)}</svg>'
     )
+
+
+def _rows_layout(rows: Sequence[tuple[str, float]]) -> tuple[list[list[str]], list[float], float]:
+    """Each row's label lines, each row's top, and the chart's height."""
+    lines = [_wrap(label) for label, _ in rows]
+    tops, y = [], float(TOP)
+    for ls in lines:
+        tops.append(y)
+        y += max(22, 16 * len(ls) + 6) + 8
+    return lines, tops, y + 28
+
+
+def _label(lines: list[str], x: float, top: float) -> str:
+    spans = "".join(
+        f'<tspan x="{x}" dy="{0 if i == 0 else 16}">{escape(line)}</tspan>' for i, line in enumerate(lines)
+    )
+    return f'<text x="{x}" y="{top + 15:.1f}" font-size="13" text-anchor="end" fill="{INK}">{spans}</text>'
+
+
+def bar_chart(rows: Sequence[tuple[str, float]], *, title: str, unit: str, chart_id: str = "bars") -> Markup:
+    """Horizontal bars from zero, one per ``(label, value)``: every label whole (wrapped, never
+    cut), each bar labelled with its value, and the unit named under the axis. Bars always start
+    at zero, so their lengths compare honestly; for values that differ little against their size
+    (mean scores), use :func:`dot_chart`."""
+    label_w, value_w = 230, 90
+    lines, tops, height = _rows_layout(rows)
+    top = max((v for _, v in rows), default=0) or 1
+    plot_w = WIDTH - label_w - value_w
+    parts: list[str] = []
+    for (_label_text, value), ls, yy in zip(rows, lines, tops, strict=True):
+        bar_h = max(22, 16 * len(ls) + 6)
+        w = max(plot_w * value / top, 1 if value else 0)
+        parts.append(
+            _label(ls, label_w - 8, yy)
+            + f'<rect x="{label_w}" y="{yy}" width="{w:.1f}" height="{bar_h}" fill="{LINE}"/>'
+            f'<text x="{label_w + w + 6:.1f}" y="{yy + 15:.1f}" font-size="13" fill="{INK}">'
+            f"{_fmt(value)}{escape(_suffix(unit))}</text>"
+        )
+    parts.append(
+        f'<line x1="{label_w}" y1="{TOP - 4}" x2="{label_w}" y2="{height - 26:.1f}" stroke="{GRID}"/>'
+        f'<text x="{label_w}" y="{height - 8:.1f}" font-size="12" fill="{BAND}">'
+        f"0; bars in {escape(unit)}</text>"
+    )
+    desc = "; ".join(f"{label}: {_fmt(v)} {unit}" for label, v in rows) or "no data"
+    return _svg(chart_id, title, desc, height, parts)
+
+
+def _suffix(unit: str) -> str:
+    return unit if unit == "%" else ""
+
+
+def dot_chart(rows: Sequence[tuple[str, float]], *, title: str, unit: str, chart_id: str = "dots") -> Markup:
+    """One dot per ``(label, value)`` on an axis spanning the values (with a margin), its ticks
+    and unit named, so that 988 and 992 look as different as they are; the axis is labelled as not
+    starting at zero, since a dot's position, not a bar's length, carries the value."""
+    label_w, right = 230, 40
+    lines, tops, height = _rows_layout(rows)
+    values = [v for _, v in rows]
+    lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
+    pad = max((hi - lo) * 0.15, 1.0)
+    lo, hi = lo - pad, hi + pad
+    plot_w = WIDTH - label_w - right
+
+    def x(v: float) -> float:
+        return label_w + plot_w * (v - lo) / (hi - lo)
+
+    parts: list[str] = []
+    axis_y = height - 26
+    for i in range(5):
+        v = lo + (hi - lo) * i / 4
+        parts.append(
+            f'<line x1="{x(v):.1f}" y1="{TOP - 4}" x2="{x(v):.1f}" y2="{axis_y:.1f}" stroke="{GRID}" '
+            f'stroke-dasharray="2 3"/><text x="{x(v):.1f}" y="{axis_y + 14:.1f}" font-size="12" '
+            f'text-anchor="middle" fill="{BAND}">{_fmt(round(v, 1))}</text>'
+        )
+    for (_label_text, value), ls, yy in zip(rows, lines, tops, strict=True):
+        cy = yy + 11
+        parts.append(
+            _label(ls, label_w - 8, yy) + f'<circle cx="{x(value):.1f}" cy="{cy:.1f}" r="6" fill="{LINE}"/>'
+            f'<text x="{x(value) + 10:.1f}" y="{cy + 4:.1f}" font-size="13" fill="{INK}">{_fmt(value)}</text>'
+        )
+    parts.append(
+        f'<text x="{WIDTH - right}" y="{height - 0:.1f}" font-size="12" text-anchor="end" fill="{BAND}">'
+        f"{escape(unit)} (axis from {_fmt(round(lo, 1))}, not from 0)</text>"
+    )
+    desc = "; ".join(f"{label}: {_fmt(v)} {unit}" for label, v in rows) or "no data"
+    return _svg(chart_id, title, desc, height + 4, parts)

@@ -55,17 +55,25 @@ def public_list(page: PageDep, scheme_id: str, list_id: str) -> Response:
     )
 
 
-def _group_charts(groups: dict[str, dict[str, dict[str, float]]], what: str, key: str) -> list[Any]:
+def _group_charts(
+    groups: dict[str, dict[str, dict[str, Any]]], what: str, key: str, titles: dict[str, str]
+) -> list[Any]:
+    """A dot chart of each group's mean score per scheme; none for a tier rating, whose "score" is
+    a tier level (a mean of levels means nothing): its table gives each group's grades instead."""
     out = []
     for n, (scheme_id, by) in enumerate(sorted(groups.items())):
-        rows = [(g, v["mean"]) for g, v in by.items()]
-        out.append(
-            (
-                scheme_id,
-                by,
-                charts.bar_chart(rows, title=f"Mean {scheme_id} score by {what}", chart_id=f"{key}-{n}"),
+        rows = [(g, float(v["mean"])) for g, v in by.items() if v.get("mean") is not None]
+        chart = (
+            charts.dot_chart(
+                rows,
+                title=f"Mean score under {titles.get(scheme_id, scheme_id)} by {what}",
+                unit="points (mean score)",
+                chart_id=f"{key}-{n}",
             )
+            if rows
+            else None
         )
+        out.append((scheme_id, by, chart))
     return out
 
 
@@ -75,18 +83,27 @@ def transparency(page: PageDep) -> Response:
     source accuracy, and score distributions by district and age band."""
     report = page.system.transparency()
     accuracy = report["source_accuracy"]
+    registry = page.system.registry
+    list_titles = {f"{s.id}/{lst.id}": lst.title for s, lst in registry.lists()}
+    measure_titles = {m.id: m.title for m in registry.measures().values()}
+    scheme_titles = {s.id: s.title for s in registry.schemes.values()}
     return render(
         page,
         "transparency.html",
         report=report,
         lists_chart=charts.bar_chart(
-            [(k, float(v)) for k, v in report["lists"].items()],
+            [(list_titles.get(k, k), float(v)) for k, v in report["lists"].items()],
             title="Subjects on each list",
+            unit="subjects",
             chart_id="lists",
         ),
         measures_chart=charts.bar_chart(
-            [(m, float(a.get("deny", 0))) for m, a in report["measures_applied"].items()],
+            [
+                (measure_titles.get(m, m), float(a.get("deny", 0)))
+                for m, a in report["measures_applied"].items()
+            ],
             title="Decisions that denied a subject, by measure",
+            unit="decisions denied",
             chart_id="measures",
         ),
         accuracy_chart=charts.bar_chart(
@@ -95,6 +112,6 @@ def transparency(page: PageDep) -> Response:
             unit="%",
             chart_id="accuracy",
         ),
-        districts=_group_charts(report["scores_by_district"], "district", "district"),
-        ages=_group_charts(report["scores_by_age_band"], "age band", "age"),
+        districts=_group_charts(report["scores_by_district"], "district", "district", scheme_titles),
+        ages=_group_charts(report["scores_by_age_band"], "age band", "age", scheme_titles),
     )
