@@ -6,6 +6,9 @@ was computed from. Runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import time
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -17,6 +20,7 @@ from socialcredit.schemes.loader import Registry, parse_scheme
 from socialcredit.service import System
 from tests.conftest import NOW, Clock, person
 from tests.support.api import h
+from tests.support.cli import jrun, run
 
 P = person(171)
 LISTING = "court.dishonest.able-but-refuses"  # Art. 1(1): no fixed period, listed until removed
@@ -159,3 +163,30 @@ def test_an_answer_is_reproduced_under_the_scheme_version_it_used(store: Any, cl
     assert r.changed == "answered DENY on 2026-11-02; a revision of the schemes makes it ALLOW"
     kept = {v.content_hash: v.yaml for v in store.scheme_versions()}
     assert kept[memo.content_hash] == memo.text and parse_scheme(text).content_hash in kept
+
+
+def test_the_command_line_answers_as_known_then_and_reproduces_a_decision(env: Path) -> None:
+    def ingest(n: int, **kw: Any) -> None:
+        f = env / f"r{n}.jsonl"
+        f.write_text(json.dumps(row(n, "2026-10-20", "2026-10-21T02:00:00", **kw)[1]) + "\n")
+        assert jrun("ingest", str(f))["accepted"] == 1
+
+    ingest(1)
+    asked = jrun("check", P, "no-flights")
+    assert asked["answer"] == "deny"
+    time.sleep(1.1)  # received_at is kept to the second
+    before = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    time.sleep(1.1)
+    ingest(2, action="withdraw", corrects=record_id_for("court", "kt-1"))
+    assert run("check", P, "no-flights", "--at", before, "--known-at", before).exit_code == 1  # deny
+    assert run("check", P, "no-flights", "--at", before).exit_code == 0  # allow
+    then = jrun("score", P, "--at", before, "--known-at", before)
+    assert [e["list_id"] for e in then["lists"]] == ["court-dishonest-debtors/dishonest-debtors"]
+    assert jrun("score", P, "--at", before)["lists"] == []
+    decision_id = asked["receipt"]["decision_id"]
+    again = run("check", P, "no-flights", "--receipt", decision_id)
+    assert again.exit_code == 0, again.output  # computed again exactly
+    assert "the same, exactly" in again.stdout and "makes it ALLOW" in again.stdout
+    body = jrun("check", P, "no-flights", "--receipt", decision_id)
+    assert (body["reproduced"]["answer"], body["current"]["answer"], body["exact"]) == ("deny", "allow", True)
+    assert run("check", P, "no-flights", "--known-at", "soon").exit_code == 2
