@@ -55,6 +55,14 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
         {"subject": P, "measure": "no-flights", "purpose": "ticket"},
         {"operator": 200, "relying_party": 200},
     ),
+    # a decision no one asked: every key is told it does not exist (its asker, operators and
+    # auditors may reproduce one that does: tests/test_knowledge_time.py)
+    (
+        "GET /decisions/{decision_id}",
+        "/decisions/dec-0000000000000000",
+        None,
+        {c: 404 for c in CALLERS if c != "none"},
+    ),
     ("GET /audit", "/audit", None, {"operator": 200, "auditor": 200, "subject": 200}),
     ("GET /verify", "/verify", None, {"operator": 200, "auditor": 200}),
     ("POST /keys", "/keys", {"role": "auditor"}, {"operator": 201}),

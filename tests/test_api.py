@@ -122,7 +122,9 @@ def test_decision_reply_is_minimal_and_audited(
     )
     body = r.json()
     assert body["answer"] == "deny" and body["subject"] != P and "*" in body["subject"]
-    assert set(body) == {"ok", "subject", "measure", "measure_kind", "answer", "at", "reasons"}
+    assert set(body) == {"ok", "subject", "measure", "measure_kind", "answer", "at", "reasons", "receipt"}
+    # the receipt names what the answer was computed from (issue 17.6), nothing about anyone
+    assert set(body["receipt"]) == {"decision_id", "as_of", "known_at", "positions", "schemes"}
     [reason] = body["reasons"]
     assert (
         reason["list_id"] == "court-dishonest-debtors/dishonest-debtors" and reason["since"] == "2026-09-01"
@@ -132,6 +134,7 @@ def test_decision_reply_is_minimal_and_audited(
     assert [(a["action"], a["purpose"], a["answer"]) for a in audit] == [
         ("decision", "ticket MU5101", "deny")
     ]
+    assert audit[0]["detail"]["receipt"]["decision_id"] == body["receipt"]["decision_id"]
 
 
 def test_the_audit_filter_is_a_checked_code(client: TestClient, tokens: dict[str, str]) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from socialcredit.codes import SubjectKind
+from socialcredit.knowledge import Receipt
 from socialcredit.lists import ListEntry
 from socialcredit.rules.days import day_of
 from socialcredit.schemes.model import Measure
@@ -48,6 +49,8 @@ class Decision:
     allowed: bool
     at: dt.datetime
     reasons: tuple[Reason, ...]
+    receipt: Receipt | None = None
+    """What it was computed from (set by the service that answers and audits it)."""
 
     @property
     def answer(self) -> str:

@@ -8,7 +8,6 @@ command line reports has its models in :mod:`socialcredit.api.reports`.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
@@ -21,8 +20,10 @@ from socialcredit.chaincheck import ChainProblem
 from socialcredit.chaincheck import Kind as ChainFaultKind
 from socialcredit.decisions import Decision
 from socialcredit.history import Ended
+from socialcredit.knowledge import Receipt
 from socialcredit.ledger import IngestResult, Record
 from socialcredit.lists import ListEntry
+from socialcredit.rules.days import moment
 from socialcredit.scoring.points import Score
 from socialcredit.scoring.result import AdjustmentKind
 from socialcredit.service import RegisterResult, SubjectView
@@ -37,6 +38,19 @@ def _utc(value: dt.datetime) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
     return value.isoformat() + "Z"
+
+
+def _moment(value: object) -> object:
+    """An ``as_of`` / ``known_at`` value: ISO text, a bare date meaning the end of that day in
+    China (``rules.days.moment``), as naive UTC."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("expected an ISO 8601 date or date-time string like 2025-06-30")
+    try:
+        return moment(value)
+    except ValueError:
+        raise ValueError(f"{value[:40]!r} is not an ISO date or date-time like 2025-06-30") from None
 
 
 def _iso_only(value: object) -> object:
@@ -397,6 +411,42 @@ class DecisionIn(RequestIn):
     subject: str = Field(max_length=64, description="Identity code of the subject")
     measure: str = Field(max_length=64, description="Measure id, e.g. no-flights")
     purpose: str = Field(min_length=1, max_length=500, description="Why the question is asked (audited)")
+    as_of: Annotated[dt.datetime | None, BeforeValidator(_moment)] = Field(
+        None,
+        description="Valid time asked about (default now); a bare date means the end of that day "
+        "in China Standard Time",
+    )
+    known_at: Annotated[dt.datetime | None, BeforeValidator(_moment)] = Field(
+        None,
+        description="Knowledge time: answer from what the system had received by then "
+        "(default now); a bare date means the end of that day in China Standard Time",
+    )
+
+
+class PositionsOut(BaseModel):
+    records: int
+    registry: int
+    cases: int
+
+
+class ReceiptOut(BaseModel):
+    """What a decision was computed from: enough to compute it again (``GET /decisions/{id}``)."""
+
+    decision_id: str
+    as_of: UtcDatetime
+    known_at: UtcDatetime
+    positions: PositionsOut
+    schemes: dict[str, str] = Field(description="Content hash of each scheme file in force, by scheme id")
+
+    @classmethod
+    def of(cls, r: Receipt) -> ReceiptOut:
+        return cls(
+            decision_id=r.decision_id,
+            as_of=r.as_of,
+            known_at=r.known_at,
+            positions=PositionsOut(records=r.records, registry=r.registry, cases=r.cases),
+            schemes=dict(r.schemes),
+        )
 
 
 class DecisionOut(BaseModel):
@@ -410,6 +460,7 @@ class DecisionOut(BaseModel):
     answer: Literal["allow", "deny"]
     at: UtcDatetime
     reasons: list[ReasonOut]
+    receipt: ReceiptOut | None = None
 
     @classmethod
     def of(cls, d: Decision) -> DecisionOut:
@@ -433,6 +484,7 @@ class DecisionOut(BaseModel):
                 )
                 for r in d.reasons
             ],
+            receipt=ReceiptOut.of(d.receipt) if d.receipt is not None else None,
         )
 
 
@@ -552,34 +604,3 @@ class VerifyOut(BaseModel):
     ) -> VerifyOut:
         found = {k: [ProblemOut.of(p) for p in v] for k, v in problems.items()}
         return cls(ok=not any(found.values()), records=records, audit_entries=audit_entries, problems=found)
-
-
-_AT = dt.datetime(1900, 1, 1)
-_AT_JSON = f'"at":"{_utc(_AT)}"'.encode()
-
-
-class DecisionReplies:
-    """The JSON body of ``DecisionOut`` for a decision, rendered by the model once per prepared
-    decision and then only re-stamped with the time.
-
-    Why: building and serialising the pydantic model cost about 30 µs a request, a sixth of the
-    decision endpoint's whole budget, while everything but ``at`` repeats for as long as the
-    subject's cached view holds. A service's prepared decision keeps the same ``reasons`` tuple
-    (only ``at`` is replaced), so that object identifies the rendering; it is kept alongside, so
-    its id cannot be reused while remembered."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self.size = size
-        self._memo: dict[tuple[int, str, bool], tuple[Decision, bytes, bytes]] = {}
-
-    def body(self, d: Decision) -> bytes:
-        key = (id(d.reasons), d.subject, d.allowed)
-        hit = self._memo.get(key)
-        if hit is None or hit[0].reasons is not d.reasons or hit[0].measure != d.measure:
-            text = DecisionOut.of(dataclasses.replace(d, at=_AT)).model_dump_json().encode()
-            head, _, tail = text.partition(_AT_JSON)
-            hit = (d, head, tail)
-            if len(self._memo) >= self.size:
-                self._memo.clear()
-            self._memo[key] = hit
-        return b"".join((hit[1], b'"at":"', _utc(d.at).encode(), b'"', hit[2]))

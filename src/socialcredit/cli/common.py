@@ -24,6 +24,7 @@ from typer.core import TyperGroup
 
 from socialcredit import codes, inforce
 from socialcredit.errors import AccessDenied, Refused, SocialCreditError
+from socialcredit.rules import days
 from socialcredit.schemes.loader import Registry, SchemeError
 from socialcredit.schemes.safeguards import SafeguardsFailed
 from socialcredit.service import System
@@ -131,16 +132,15 @@ def progress_bar(description: str, total: int | None) -> Iterator[Progress]:
         yield p
 
 
-def parse_at(value: str | None) -> dt.datetime | None:
+def parse_at(value: str | None, option: str = "--at") -> dt.datetime | None:
+    """An ``--at`` / ``--known-at`` value as naive UTC; a bare date means the end of that day in
+    China Standard Time (``rules.days.moment``)."""
     if value is None:
         return None
     try:
-        parsed = dt.datetime.fromisoformat(value)
+        return days.moment(value)
     except ValueError:
-        fail(f"--at: {value!r} is not an ISO date or timestamp like 2025-06-30")
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
-    return parsed
+        fail(f"{option}: {value!r} is not an ISO date or timestamp like 2025-06-30")
 
 
 def valid_code(value: str) -> codes.Code:

@@ -10,16 +10,27 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from socialcredit.api.decisionmodels import ReproductionOut
 from socialcredit.api.models import DecisionOut, SubjectOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, parse_at, valid_code
 from socialcredit.scoring.result import signed_points
-from socialcredit.service import NotFound
+from socialcredit.service import NotFound, System
+
+AT_HELP = (
+    "Valid time: answer for this date/time (default now); a bare date means the end of that day "
+    "in China Standard Time"
+)
+KNOWN_AT_HELP = (
+    "Knowledge time: answer from what the system had received by then (default now); a bare "
+    "date means the end of that day in China Standard Time"
+)
 
 
 @app.command()
 def score(
     code: Annotated[str, typer.Argument(help="Resident ID number or Unified Social Credit Code")],
-    at: Annotated[str | None, typer.Option(help="Score as of this date/time (default: now)")] = None,
+    at: Annotated[str | None, typer.Option(help=AT_HELP)] = None,
+    known_at: Annotated[str | None, typer.Option(help=KNOWN_AT_HELP)] = None,
     scheme: Annotated[str | None, typer.Option(help="Only this scheme")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -28,14 +39,23 @@ def score(
     system = open_system()
     if scheme is not None and scheme not in system.registry.schemes:
         fail(f"--scheme: no scheme {scheme!r} (have: {', '.join(system.registry.schemes)})")
-    view = system.read(c.value, system.operator(), purpose="command line: score", as_of=parse_at(at))
+    view = system.read(
+        c.value,
+        system.operator(),
+        purpose="command line: score",
+        as_of=parse_at(at),
+        known_at=parse_at(known_at, "--known-at"),
+    )
     scores = [s for s in view.scores.values() if scheme is None or s.scheme == scheme]
     if as_json:  # as GET /subjects/{code} answers an operator
         emit(
             SubjectOut.of(dataclasses.replace(view, scores={s.scheme: s for s in scores}), mask_others=False)
         )
         return
-    out.print(f"[bold]{view.code}[/] ({view.kind}) as of {view.as_of:%Y-%m-%d %H:%M} UTC", highlight=False)
+    known = f", as known at {parse_at(known_at, '--known-at'):%Y-%m-%d %H:%M} UTC" if known_at else ""
+    out.print(
+        f"[bold]{view.code}[/] ({view.kind}) as of {view.as_of:%Y-%m-%d %H:%M} UTC{known}", highlight=False
+    )
     for s in scores:
         if s.kind == "tier":
             title = f"{s.scheme}: rated {s.grade} (a tier model: no points; records it read below)"
@@ -94,18 +114,30 @@ def check(
     purpose: Annotated[
         str, typer.Option(help="Why you ask (written to the audit log)")
     ] = "command line check",
+    at: Annotated[str | None, typer.Option(help=AT_HELP)] = None,
+    known_at: Annotated[str | None, typer.Option(help=KNOWN_AT_HELP)] = None,
+    receipt: Annotated[
+        str | None, typer.Option(help="Reproduce the past decision with this id from its receipt")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The relying party's question: may CODE receive MEASURE now? Exit 0 allow, 1 deny."""
+    """The relying party's question: may CODE receive MEASURE now (or at --at, as known at
+    --known-at)? Exit 0 allow, 1 deny. The answer carries its receipt (``--json``)."""
     c = valid_code(code)
     system = open_system()
+    if receipt is not None:
+        reproduce(system, c.value, measure, receipt, as_json)
+        return
+    as_of, known = parse_at(at), parse_at(known_at, "--known-at")
     try:
-        d = system.check(c.value, measure, system.operator(), purpose=purpose)
+        d = system.check(c.value, measure, system.operator(), purpose=purpose, at=as_of, known_at=known)
     except NotFound as exc:
         fail(f"MEASURE: {exc} (have: {', '.join(sorted(system.registry.measures()))})")
     if as_json:  # as POST /decisions answers
         emit(DecisionOut.of(d))
     else:
+        if d.receipt is not None:
+            out.print(f"decision {d.receipt.decision_id}", highlight=False)
         colour = "green" if d.allowed else "red"
         out.print(f"[bold {colour}]{d.answer.upper()}[/] {d.measure} for {d.subject}", highlight=False)
         for r in d.reasons:
@@ -115,3 +147,30 @@ def check(
             if r.how_to_resolve and not d.allowed:
                 out.print(f"    to resolve: {r.how_to_resolve}", highlight=False)
     raise typer.Exit(0 if d.allowed else 1)
+
+
+def reproduce(system: System, code: str, measure: str, decision_id: str, as_json: bool) -> None:
+    """``check --receipt``: the past decision as answered, computed again from its receipt, and
+    as known now (exit 0 when computed again exactly, 1 when not)."""
+    r = system.reproduce(decision_id, system.operator())
+    if (r.again.subject, r.again.measure) != (code, measure):
+        fail(f"--receipt: decision {decision_id} was about another subject or measure")
+    if as_json:
+        emit(ReproductionOut.of(r))
+    else:
+        answered = r.answered
+        out.print(
+            f"decision {decision_id}: answered {answered['answer'].upper()}"
+            f" at {answered['at']:%Y-%m-%d %H:%M} UTC for {r.receipt.as_of:%Y-%m-%d %H:%M} UTC",
+            highlight=False,
+        )
+        again = "the same, exactly" if r.exact else f"{r.again.answer.upper()}, NOT the answer given"
+        out.print(
+            f"computed again from its receipt (records {r.receipt.records}, registry {r.receipt.registry}, "
+            f"cases {r.receipt.cases}): {again}",
+            highlight=False,
+        )
+        out.print(f"as known now: {r.current.answer.upper()}", highlight=False)
+        if r.changed:
+            out.print(r.changed, highlight=False)
+    raise typer.Exit(0 if r.exact else 1)

@@ -111,3 +111,23 @@ def end_of(day: dt.date) -> dt.datetime:
 def now_day(moment: dt.datetime) -> dt.date:
     """``day_of``, named for "today" at a clock's reading (a readable alias at call sites)."""
     return day_of(moment)
+
+
+def moment(text: str) -> dt.datetime:
+    """The naive UTC moment an ``--at`` / ``as_of`` value names. A bare date means the end of
+    that day in China (everything reported on it counts: "as of 30 June" includes 30 June), a
+    timestamp with a zone is converted to UTC, one without is taken as UTC. ``ValueError`` for
+    anything else.
+
+    >>> moment("2025-06-30")  # 23:59:59.999999 on 30 June in Beijing
+    datetime.datetime(2025, 6, 30, 15, 59, 59, 999999)
+    >>> moment("2025-06-30T12:00+08:00")
+    datetime.datetime(2025, 6, 30, 4, 0)
+    """
+    text = text.strip()
+    if len(text) == 10:
+        return end_of(dt.date.fromisoformat(text))
+    parsed = dt.datetime.fromisoformat(text)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    return parsed

@@ -92,9 +92,11 @@ def parse_scheme(text: str, source: str = "<scheme>") -> Scheme:
     if not isinstance(data, dict):
         raise SchemeError(f"{source}: a scheme must be a mapping of keys, got {type(data).__name__}")
     try:
-        return Scheme.model_validate(data)
+        scheme = Scheme.model_validate(data)
     except ValidationError as exc:
         raise SchemeError(_format_validation(source, exc)) from None
+    scheme._text = text
+    return scheme
 
 
 def load_scheme(path: str | Path) -> Scheme:

@@ -8,10 +8,11 @@ All models forbid unknown keys, so a typo in a YAML key is an error rather than 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from functools import cached_property
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic import Discriminator, Field, PrivateAttr, Tag, model_validator
 
 from socialcredit.rules import kernel
 from socialcredit.rules.ops import PY
@@ -514,6 +515,19 @@ class Scheme(_Strict):
         default_factory=_organisations,
         description="Whose records the public may look up by code",
     )
+    _text: str | None = PrivateAttr(None)
+    """The file's text as read (``loader.parse_scheme``): what a decision's receipt names by its
+    hash and ``scheme_versions`` keeps, so a past answer is computed again under this version."""
+
+    @property
+    def text(self) -> str | None:
+        return self._text
+
+    @cached_property
+    def content_hash(self) -> str:
+        """SHA-256 of the file's text (of its canonical JSON for a scheme built in code)."""
+        body = self._text if self._text is not None else self.model_dump_json()
+        return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
     @model_validator(mode="after")
     def _consistent(self) -> Scheme:

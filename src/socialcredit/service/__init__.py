@@ -8,6 +8,7 @@ constructor, never a superclass (docs/decisions/0033-service-composition.md):
 - :mod:`.keys` and :mod:`.integrity`: API keys; the audit log and the chains' verification;
 - :mod:`.casefiles`: reading due-process cases, deciders resolved;
 - :mod:`.decisions`: a subject's view, audited reads and decisions (over the case files);
+- :mod:`.receipts`: a past decision reproduced from its receipt;
 - :mod:`.duties`: case events naming their decider, and who may decide;
 - :mod:`.casework` and :mod:`.restorations`: objections, reviews, appeals, notices; restoration;
 - :mod:`.disclosure`: population scans, public lists and lookups, sources' accuracy,
@@ -32,6 +33,7 @@ from socialcredit.service.disclosure import Disclosure, PopulationSummary, Sourc
 from socialcredit.service.duties import Duties
 from socialcredit.service.integrity import Integrity
 from socialcredit.service.keys import Keys
+from socialcredit.service.receipts import Receipts, Reproduction
 from socialcredit.service.records import Records, RegisterResult, Row
 from socialcredit.service.restorations import Restorations
 from socialcredit.store import Store
@@ -69,6 +71,7 @@ class System:
             context, casefiles=casefiles, decisions=decisions, records=records, duties=duties
         )
         self.disclosure = Disclosure(context, casefiles=casefiles, decisions=decisions)
+        self.receipts = Receipts(context, decisions)
 
         self.ingest = self.records.ingest
         self.register = self.records.register
@@ -92,6 +95,7 @@ class System:
         self.check = self.decisions.check
         self.check_submit = self.decisions.check_submit
         self.check_async = self.decisions.check_async
+        self.reproduce = self.receipts.reproduce
 
         self.involved_in = self.duties.involved_in
 
@@ -149,6 +153,7 @@ __all__ = [
     "NotFound",
     "PopulationSummary",
     "RegisterResult",
+    "Reproduction",
     "Row",
     "SourceAccuracy",
     "SubjectSummary",

@@ -22,6 +22,7 @@ from socialcredit.service.views import ViewCache
 from socialcredit.store import Store
 from socialcredit.store.auditwriter import AuditWriter
 from socialcredit.store.markers import HeadReader
+from socialcredit.store.schemeversions import SchemeVersion
 
 
 def utcnow() -> dt.datetime:
@@ -59,6 +60,7 @@ class Context:
         # (registry, its table) pairs: recomputed when the registry object is replaced.
         self._measures: tuple[Registry, dict[str, Measure]] | None = None
         self._unrestorable: tuple[Registry, frozenset[str]] | None = None
+        self._hashes: tuple[Registry, dict[str, str]] | None = None
 
     def measure(self, measure_id: str) -> Measure | None:
         """The registry's measure by id, from a table built once per registry object (the
@@ -86,6 +88,34 @@ class Context:
             items = frozenset(restoration.unrestorable(self.registry.schemes.values()))
             cached = self._unrestorable = (self.registry, items)
         return cached[1]
+
+    def schemes_kept(self) -> bool:
+        """Whether the schemes in force are kept already (:meth:`scheme_hashes` does no I/O)."""
+        cached = self._hashes
+        return cached is not None and cached[0] is self.registry
+
+    def scheme_hashes(self) -> dict[str, str]:
+        """The content hash of each scheme file in force, by scheme id (a decision's receipt
+        names them), computed once per registry, when the files are first kept in the store:
+        before any receipt names a version, that version is kept. (Kept on first use, not when
+        the system opens: opening writes nothing, so ``restore`` still finds an empty database.)"""
+        cached = self._hashes
+        if cached is None or cached[0] is not self.registry:
+            self.keep_scheme_versions()
+            hashes = {s.id: s.content_hash for s in self.registry.schemes.values()}
+            cached = self._hashes = (self.registry, hashes)
+        return cached[1]
+
+    def keep_scheme_versions(self) -> None:
+        """Keep every scheme file in force, by content hash (``store/schemeversions.py``), so a
+        receipt naming it can be computed again after the scheme is revised."""
+        now = self.clock()
+        self.store.keep_scheme_versions(
+            SchemeVersion(
+                s.content_hash, s.id, s.version, s.effective_from, now, s.text or s.model_dump_json()
+            )
+            for s in self.registry.schemes.values()
+        )
 
     def audit(self, principal: access.Principal, action: str, **fields: Any) -> None:
         """Append one audit entry now, through the group commit (returns once committed)."""

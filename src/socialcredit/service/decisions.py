@@ -19,18 +19,22 @@ from typing import Any
 
 from socialcredit import access, codes, history, ledger
 from socialcredit.decisions import Decision, decide
+from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import Objection
 from socialcredit.dueprocess.suspension import apply_suspensions
 from socialcredit.history import Ended
+from socialcredit.knowledge import Known, Receipt, decision_id
 from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry, entries_for
+from socialcredit.rules.days import day_of
+from socialcredit.schemes.loader import Registry
 from socialcredit.schemes.model import Measure
 from socialcredit.scoring import Score, scores_for
 from socialcredit.service.casefiles import CaseFiles, NotFound
 from socialcredit.service.context import Context
 from socialcredit.service.views import Cached, next_midnight
-from socialcredit.store.subjectreads import read_subject
-from socialcredit.subjects import SubjectRow
+from socialcredit.store.subjectreads import SubjectInputs, read_subject
+from socialcredit.subjects import RegistryEntry, SubjectRow, tenures
 
 
 @dataclass(frozen=True)
@@ -58,12 +62,16 @@ class Decisions:
         self.context = context
         self.casefiles = casefiles
 
-    def view(self, code: str, as_of: dt.datetime | None = None) -> SubjectView:
-        """Scores under every scored scheme and every list entry of ``code`` at ``as_of``; for
-        now (no ``as_of``) from the view cache, which is checked against the store first."""
+    def view(
+        self, code: str, as_of: dt.datetime | None = None, known_at: dt.datetime | None = None
+    ) -> SubjectView:
+        """Scores under every scored scheme and every list entry of ``code`` for valid time
+        ``as_of`` (default now) as known at ``known_at`` (default: everything received so far);
+        for now as known now, from the view cache, which is checked against the store first."""
         c = codes.validate(code)
-        if as_of is not None:
-            return self._compute(c.value, c.kind, as_of)[0]
+        if as_of is not None or known_at is not None:
+            at = as_of if as_of is not None else self.context.clock()
+            return self._compute(c.value, c.kind, at, Known(at=known_at))[0]
         at = self.context.clock()
         view: SubjectView = self._cached(c.value, c.kind, at).view
         return dataclasses.replace(view, as_of=at)
@@ -82,14 +90,26 @@ class Decisions:
         return entry
 
     def _compute(
-        self, code: str, kind: codes.SubjectKind, at: dt.datetime
+        self,
+        code: str,
+        kind: codes.SubjectKind,
+        at: dt.datetime,
+        known: Known | None = None,
+        registry: Registry | None = None,
     ) -> tuple[SubjectView, dt.datetime, tuple[str, ...]]:
         """The view at ``at``, until when it holds unchanged (the next midnight, or the first
         later ``reported_at`` or case event among its inputs), and the organisations it includes
-        as legal representative. Its inputs come in one read (``store/subjectreads.py``)."""
-        registry = self.context.registry
+        as legal representative. Its inputs come in one read (``store/subjectreads.py``), cut to
+        what was ``known`` (knowledge time) when that is bounded; under ``registry`` when given
+        (the schemes a receipt names), else the schemes in force."""
+        if registry is None or registry is self.context.registry:
+            registry = self.context.registry
+            void = self.context.unrestorable_items()
+        else:
+            void = frozenset(restoration.unrestorable(registry.schemes.values()))
         inputs = read_subject(self.context.store, code, representatives=kind == "person")
-        void = self.context.unrestorable_items()
+        if known is not None and known.bounded:
+            inputs = self._as_known(inputs, known)
         records = [r for r in ledger.effective(inputs.records, at, (), void) if r.subject == code]
         represented = {
             org: [r for r in ledger.effective(recs, at, (), void) if r.subject == org]
@@ -131,21 +151,55 @@ class Decisions:
         view = SubjectView(code, kind, at, inputs.subject, records, scores, entries, ended, gone)
         return view, min([next_midnight(at), *later]), tuple(represented)
 
+    def _as_known(self, inputs: SubjectInputs, known: Known) -> SubjectInputs:
+        """The inputs as they were known: records received by ``known.at`` and within its
+        records position, case events likewise, and the registration and legal representatives'
+        terms folded again from the registry entries known then (``subjects.tenures``)."""
+
+        def recs(rs: list[Record]) -> list[Record]:
+            return [r for r in rs if known.knows(r.received_at, r.seq, known.records)]
+
+        code = inputs.code
+        represented = {org: recs(rs) for org, rs in inputs.represented.items()}
+        events = {
+            who: [e for e in evs if known.knows(e.at, e.seq, known.cases)]
+            for who, evs in inputs.objection_events.items()
+        }
+        subject, terms = inputs.subject, inputs.terms
+        if known.at is not None or known.registry is not None:
+            store = self.context.store
+
+            def entries(of: str) -> list[RegistryEntry]:
+                return [e for e in store.registry_history(of) if known.knows(e.at, e.seq, known.registry)]
+
+            own = entries(code)
+            subject = own[-1].row if own else None
+            terms = {}
+            for org in inputs.terms:
+                held = [t for t in tenures(org, entries(org), day_of) if t.person == code]
+                if held:
+                    terms[org] = held
+            represented = {org: represented[org] for org in terms}
+            events = {who: evs for who, evs in events.items() if who == code or who in terms}
+        return SubjectInputs(code, subject, recs(inputs.records), represented, events, terms)
+
     def read(
-        self, code: str, principal: access.Principal, *, purpose: str, as_of: dt.datetime | None = None
+        self,
+        code: str,
+        principal: access.Principal,
+        *,
+        purpose: str,
+        as_of: dt.datetime | None = None,
+        known_at: dt.datetime | None = None,
     ) -> SubjectView:
         """A subject's record for someone allowed to see it, audited before it is returned."""
         c = codes.validate(code)
         access.require(self.casefiles.may_act_for(principal, c.value), "read this subject's record")
-        view = self.view(c.value, as_of)
-        self.context.audit(
-            principal,
-            "read",
-            subject=c.value,
-            purpose=purpose,
-            answer="shown",
-            detail={"as_of": ledger.iso_dt(view.as_of)},
-        )
+        view = self.view(c.value, as_of, known_at)
+        detail = {"as_of": ledger.iso_dt(view.as_of)}
+        if known_at is not None:
+            detail["known_at"] = ledger.iso_dt(known_at)
+        self.context.audit(principal, "read", subject=c.value, purpose=purpose, answer="shown", detail=detail)
         return view
 
     def check(
@@ -156,10 +210,14 @@ class Decisions:
         *,
         purpose: str,
         at: dt.datetime | None = None,
+        known_at: dt.datetime | None = None,
     ) -> Decision:
-        """The relying party's question, answered and audited (returns once the audit entry is
-        committed)."""
-        decision, committed = self.check_submit(code, measure_id, principal, purpose=purpose, at=at)
+        """The relying party's question for valid time ``at`` (default now) as known at
+        ``known_at`` (default now), answered and audited with its receipt (returns once the
+        audit entry is committed)."""
+        decision, committed = self.check_submit(
+            code, measure_id, principal, purpose=purpose, at=at, known_at=known_at
+        )
         committed.result()
         return decision
 
@@ -171,24 +229,34 @@ class Decisions:
         *,
         purpose: str,
         at: dt.datetime | None = None,
+        known_at: dt.datetime | None = None,
     ) -> tuple[Decision, Future[None]]:
         """The decision, its audit entry handed to the group commit: the answer may be given
         once the future completes, never before."""
-        prepared = self._prepare_check(code, measure_id, principal, purpose=purpose, at=at)
+        prepared = self._prepare_check(code, measure_id, principal, purpose=purpose, at=at, known_at=known_at)
         assert prepared is not None
         return prepared[0], self.context.auditor.submit(prepared[1])
 
     async def check_async(
-        self, code: str, measure_id: str, principal: access.Principal, *, purpose: str
+        self,
+        code: str,
+        measure_id: str,
+        principal: access.Principal,
+        *,
+        purpose: str,
+        at: dt.datetime | None = None,
+        known_at: dt.datetime | None = None,
     ) -> Decision:
         """:meth:`check` for an event loop: with the subject's view cached and the change marker
         fresh, the decision is microseconds of work done on the loop, and the request then waits
         for its audit entry's group commit without holding a thread; anything needing the store
         (a cold subject, a moved marker) runs in a worker thread instead."""
-        prepared = self._prepare_check(code, measure_id, principal, purpose=purpose, fast=True)
+        prepared = None
+        if at is None and known_at is None:
+            prepared = self._prepare_check(code, measure_id, principal, purpose=purpose, fast=True)
         if prepared is None:
             prepared = await asyncio.to_thread(
-                self._prepare_check, code, measure_id, principal, purpose=purpose
+                self._prepare_check, code, measure_id, principal, purpose=purpose, at=at, known_at=known_at
             )
         assert prepared is not None
         await self.context.auditor.submit_async(prepared[1])
@@ -202,22 +270,44 @@ class Decisions:
         *,
         purpose: str,
         at: dt.datetime | None = None,
+        known_at: dt.datetime | None = None,
         fast: bool = False,
     ) -> tuple[Decision, dict[str, Any]] | None:
-        """The decision and its audit entry. With ``fast``, only if that needs no I/O (a cached
-        view and a fresh change marker), else ``None``."""
+        """The decision and its audit entry, both carrying its receipt. With ``fast``, only if
+        that needs no I/O (a cached view and a fresh change marker), else ``None``.
+
+        For now, the receipt's positions are the chain heads the cache agrees with (a cached
+        view changes whenever an entry about its subject is appended); for another valid or
+        knowledge time, the heads read first, and the view is computed from exactly the entries
+        up to them."""
         measure = self.context.measure(measure_id)
         if measure is None:
             raise NotFound(f"no measure {measure_id!r}", field="measure")
         access.require(access.may_ask(principal, measure), f"ask about measure {measure_id}")
-        if at is not None:
+        if at is not None or known_at is not None:
             c = codes.validate(code)
-            decision = _decide(self._compute(c.value, c.kind, at)[0], measure)
-            return decision, _decision_entry(principal, decision, purpose, _detail(decision))
+            now = self.context.clock()
+            heads = self.context.store.heads()
+            known = Known(
+                known_at,
+                heads["records"][0],
+                heads.get("registry", (0, ""))[0],
+                heads["cases"][0],
+            )
+            as_of = at if at is not None else now
+            receipt = self._receipt(as_of, known_at or now, known)
+            d = _decide(self._compute(c.value, c.kind, as_of, known)[0], measure)
+            decision = dataclasses.replace(d, receipt=receipt)
+            detail = {**_detail(decision), "receipt": receipt.to_json()}
+            return decision, _decision_entry(principal, decision, purpose, detail)
         now = self.context.clock()
         generation = self.context.views.current(may_block=not fast)
         if generation is None:
             return None
+        marker = self.context.views.applied
+        assert marker is not None
+        if fast and not self.context.schemes_kept():
+            return None  # the first receipt under these schemes keeps them (a write): not on the loop
         entry = self.context.views.get(code, now)  # a cached code is valid and canonical
         if entry is None:
             if fast:
@@ -229,8 +319,35 @@ class Decisions:
             d = _decide(entry.view, measure)
             prepared = entry.decisions[measure.id] = (d, _detail(d))
         d = prepared[0]
-        decision = Decision(d.subject, d.measure, d.measure_kind, d.allowed, now, d.reasons)
-        return decision, _decision_entry(principal, decision, purpose, prepared[1])
+        receipt = Receipt(
+            decision_id(),
+            now,
+            now,
+            marker[0][0],
+            marker[2][0],
+            marker[1][0],
+            self.context.scheme_hashes(),
+        )
+        decision = Decision(d.subject, d.measure, d.measure_kind, d.allowed, now, d.reasons, receipt)
+        detail = {**prepared[1], "receipt": receipt}
+        return decision, _decision_entry(principal, decision, purpose, detail)
+
+    def recompute(
+        self, code: str, measure_id: str, as_of: dt.datetime, known: Known, registry: Registry
+    ) -> Decision:
+        """The decision for ``as_of`` from exactly what ``known`` names, under ``registry``: a
+        past answer computed again from its receipt (not audited: the caller audits)."""
+        c = codes.validate(code)
+        measure = registry.measure(measure_id)
+        if measure is None:
+            raise NotFound(f"no measure {measure_id!r} in the schemes named", field="measure")
+        return _decide(self._compute(c.value, c.kind, as_of, known, registry)[0], measure)
+
+    def _receipt(self, as_of: dt.datetime, known_at: dt.datetime, known: Known) -> Receipt:
+        """A new decision's receipt at the positions ``known`` names."""
+        assert known.records is not None and known.registry is not None and known.cases is not None
+        hashes = self.context.scheme_hashes()
+        return Receipt(decision_id(), as_of, known_at, known.records, known.registry, known.cases, hashes)
 
 
 def _decide(view: SubjectView, measure: Measure) -> Decision:

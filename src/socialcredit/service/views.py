@@ -130,6 +130,11 @@ class ViewCache:
             return None
         return self.generation
 
+    @property
+    def applied(self) -> Marker | None:
+        """The chain heads the cached entries agree with (read by :meth:`current`)."""
+        return self._applied
+
     def _watch(self) -> None:
         with self._lock:
             if self._watcher is None:

@@ -111,6 +111,19 @@ class AuditStore(StoreBase):
         with self.reader.connect() as conn:
             return [{**m, "detail": json.loads(m["detail"])} for m in conn.execute(q).mappings()]
 
+    def decision_entry(self, decision_id: str) -> dict[str, Any] | None:
+        """The audit entry of the decision ``decision_id`` (its receipt names it), or ``None``.
+        A scan of the decisions' details: reproducing a past decision is rare, asking is not,
+        so no index is kept for it."""
+        needle = f'%"decision_id":"{decision_id}"%'
+        q = select(t.audit).where(t.audit.c.action == "decision", t.audit.c.detail.like(needle))
+        with self.reader.connect() as conn:
+            for m in conn.execute(q.order_by(t.audit.c.seq)).mappings():
+                detail = json.loads(m["detail"])
+                if detail.get("receipt", {}).get("decision_id") == decision_id:
+                    return {**m, "detail": detail}
+        return None
+
     def decision_counts(self) -> dict[str, dict[str, int]]:
         """Decisions answered per measure and answer, from the audit log (measures applied)."""
         out: dict[str, dict[str, int]] = {}

@@ -38,7 +38,15 @@ def default_url(home: Path) -> str:
 
 def dumps(value: Any) -> str:
     """The canonical JSON text the chains hash and store (sorted keys, no spaces)."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    """A value JSON has no form for: its ``to_json()`` where it has one (a decision's receipt,
+    kept in its audit entry as the object and written out here, off the answering path), else
+    its text."""
+    to_json = getattr(value, "to_json", None)
+    return to_json() if callable(to_json) else str(value)
 
 
 class StoreBase:

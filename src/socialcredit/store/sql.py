@@ -28,6 +28,7 @@ from socialcredit.store.records import (
     RecordStore,
     record_from_row,
 )
+from socialcredit.store.schemeversions import SchemeVersionStore
 from socialcredit.store.subjects import SubjectStore
 from socialcredit.subjects import SubjectRow
 
@@ -52,5 +53,5 @@ __all__ = [
 ]
 
 
-class Store(RecordStore, AuditStore, CaseStore, KeyStore, SubjectStore):
+class Store(RecordStore, AuditStore, CaseStore, KeyStore, SubjectStore, SchemeVersionStore):
     """A database holding one socialcredit installation."""

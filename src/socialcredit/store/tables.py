@@ -38,6 +38,19 @@ subjects = Table(
     Column("registered_at", DateTime, nullable=False),
 )
 
+scheme_versions = Table(
+    "scheme_versions",
+    metadata,
+    # Every version of a scheme file ever in force, by the SHA-256 of its text: a decision's
+    # receipt names these hashes, and a past answer is computed again under the very files.
+    Column("content_hash", String(64), primary_key=True),
+    Column("scheme_id", String(64), nullable=False, index=True),
+    Column("version", String(32), nullable=False),
+    Column("effective_from", Date, nullable=True),
+    Column("first_in_force_at", DateTime, nullable=False),
+    Column("yaml", Text, nullable=False),
+)
+
 registry = Table(
     "registry",
     metadata,

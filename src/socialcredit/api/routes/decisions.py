@@ -28,7 +28,9 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from socialcredit.api.models import DecisionIn, DecisionOut, DecisionReplies
+from socialcredit.api.decisionmodels import DecisionReplies, ReproductionOut
+from socialcredit.api.deps import CurrentKey, SystemDep
+from socialcredit.api.models import DecisionIn, DecisionOut
 from socialcredit.service import System
 
 router = APIRouter(prefix="/decisions", tags=["decisions"])
@@ -82,5 +84,16 @@ async def decide(request: Request) -> Response:
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
-    decision = await system.check_async(body.subject, body.measure, key, purpose=body.purpose)
+    decision = await system.check_async(
+        body.subject, body.measure, key, purpose=body.purpose, at=body.as_of, known_at=body.known_at
+    )
     return Response(replies.body(decision), media_type="application/json")
+
+
+@router.get("/{decision_id}", operation_id="reproduce_decision", response_model=ReproductionOut)
+def reproduce(decision_id: str, key: CurrentKey, system: SystemDep) -> ReproductionOut:
+    """A past decision reproduced from its receipt: the answer given, the same answer computed
+    again from the chain positions and scheme versions it names, and the answer for the same
+    valid time as known now, with a sentence where they differ. Its asker, operators and
+    auditors may ask."""
+    return ReproductionOut.of(system.reproduce(decision_id, key))

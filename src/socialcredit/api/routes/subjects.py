@@ -13,6 +13,8 @@ from socialcredit.api.models import (
     SubjectOut,
     SubjectsIn,
 )
+from socialcredit.errors import Refused
+from socialcredit.rules import days
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
 
@@ -22,13 +24,28 @@ def read_subject(
     code: str,
     key: CurrentKey,
     system: SystemDep,
-    as_of: Annotated[dt.datetime | None, Query(description="Reproduce the view at a past time")] = None,
+    as_of: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="Valid time: the view at a past time (default now); a bare date means the "
+            "end of that day in China Standard Time",
+        ),
+    ] = None,
+    known_at: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="Knowledge time: from what the system had received by then (default now); "
+            "a bare date means the end of that day in China Standard Time",
+        ),
+    ] = None,
     purpose: Annotated[str, Query(max_length=500, pattern=r"^[^\x00]*$")] = "subject access",
 ) -> SubjectOut:
     """The subject's own record (or an operator's view of it); every read is audited."""
-    if as_of is not None and as_of.tzinfo is not None:
-        as_of = as_of.astimezone(dt.UTC).replace(tzinfo=None)
-    v = system.read(code, key, purpose=purpose, as_of=as_of)
+    v = system.read(
+        code, key, purpose=purpose, as_of=_moment(as_of, "as_of"), known_at=_moment(known_at, "known_at")
+    )
     return SubjectOut.of(v, mask_others=key.role != "operator")
 
 
@@ -37,3 +54,12 @@ def register_subjects(body: SubjectsIn, key: CurrentKey, system: SystemDep) -> R
     """Register or update subjects and their legal representatives (operators only)."""
     r = system.register_rows(list(enumerate(body.subjects, start=1)), principal=key)
     return RegisterOut.of(r)
+
+
+def _moment(value: str | None, name: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        return days.moment(value)
+    except ValueError:
+        raise Refused(f"{value!r} is not an ISO date or date-time like 2025-06-30", field=name) from None

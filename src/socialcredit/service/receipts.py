@@ -1,0 +1,132 @@
+"""A past decision reproduced from its receipt (issue 17.6).
+
+Why: a relying party that refused someone, or the person refused, must be able to ask later
+"what was the answer then, and on what?" and get the same answer, exactly, even after
+corrections arrived and schemes were revised. The receipt in the decision's audit entry names
+the chain positions and the scheme files (by content hash); the answer is computed again from
+exactly those entries under exactly those files (``scheme_versions``). Beside it, the answer for
+the same valid time as known now: where the two differ, both are shown, with a sentence saying
+so ("answered DENY on 2025-07-01; a correction on 2025-09-01 makes it ALLOW").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from socialcredit import access
+from socialcredit.decisions import Decision
+from socialcredit.errors import NotFound, Refused
+from socialcredit.knowledge import Known, Receipt
+from socialcredit.rules.days import day_of
+from socialcredit.schemes.loader import Registry, parse_scheme
+from socialcredit.service.context import Context
+from socialcredit.service.decisions import Decisions
+
+_ID = re.compile(r"^dec-[0-9a-f]{16}$")
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """A decision as answered (``answered``: its audit entry), as computed again from its
+    receipt (``again``), and for the same valid time as known now (``current``); ``changed_at``:
+    when the first record about the subject received after the receipt arrived, where the
+    answer now differs."""
+
+    receipt: Receipt
+    answered: dict[str, Any]
+    again: Decision
+    current: Decision
+    changed_at: dt.datetime | None = None
+
+    @property
+    def exact(self) -> bool:
+        """Whether the answer computed again is the answer given (it must be)."""
+        reasons = [r.text for r in self.again.reasons]
+        given = self.answered["answer"], list(self.answered["detail"]["reasons"])
+        return (self.again.answer, reasons) == given
+
+    @property
+    def changed(self) -> str | None:
+        """The sentence saying how the answer as known now differs, or ``None``."""
+        if self.current.answer == self.again.answer:
+            return None
+        cause = (
+            f"a correction on {day_of(self.changed_at).isoformat()}"
+            if self.changed_at is not None
+            else "a revision of the schemes"
+        )
+        return (
+            f"answered {self.again.answer.upper()} on {day_of(self.receipt.known_at).isoformat()}; "
+            f"{cause} makes it {self.current.answer.upper()}"
+        )
+
+
+class Receipts:
+    """Reproduce decisions from their receipts."""
+
+    def __init__(self, context: Context, decisions: Decisions) -> None:
+        self.context = context
+        self.decisions = decisions
+
+    def reproduce(self, decision_id: str, principal: access.Principal) -> Reproduction:
+        """The decision ``decision_id`` as answered, computed again from its receipt, and as
+        the same question would be answered now. Its asker, operators and auditors may ask."""
+        if not isinstance(decision_id, str) or not _ID.match(decision_id):
+            raise Refused("expected 'dec-' and 16 hexadecimal digits", field="decision_id")
+        entry = self.context.store.decision_entry(decision_id)
+        if entry is None:
+            raise NotFound(f"no decision {decision_id}", field="decision_id")
+        access.require(
+            access.may_read_audit(principal) or entry["key_id"] == principal.key_id, "read this decision"
+        )
+        receipt = Receipt.from_json(entry["detail"]["receipt"])
+        registry = self.registry_of(receipt)
+        again = self.decisions.recompute(
+            entry["subject"], entry["measure"], receipt.as_of, receipt.known(), registry
+        )
+        now = self.context.clock()
+        heads = self.context.store.heads()
+        known = Known(None, heads["records"][0], heads.get("registry", (0, ""))[0], heads["cases"][0])
+        current = self.decisions.recompute(
+            entry["subject"], entry["measure"], receipt.as_of, known, self.context.registry
+        )
+        assert known.records is not None and known.registry is not None and known.cases is not None
+        hashes = self.context.scheme_hashes()
+        positions = (known.records, known.registry, known.cases)
+        current = _with(current, Receipt("", receipt.as_of, now, *positions, hashes))
+        changed = self.first_change(entry["subject"], receipt) if current.answer != again.answer else None
+        return Reproduction(receipt, dict(entry), again, current, changed)
+
+    def first_change(self, subject: str, receipt: Receipt) -> dt.datetime | None:
+        """When the first record about ``subject`` after the receipt's positions was received
+        (the correction that changed the answer, most often), or ``None``."""
+        later = [
+            r.received_at
+            for r in self.context.store.records_for(subject)
+            if r.seq > receipt.records and r.received_at is not None
+        ]
+        return min(later) if later else None
+
+    def registry_of(self, receipt: Receipt) -> Registry:
+        """The schemes the receipt names: those in force if they are the same files, else the
+        kept versions by content hash."""
+        if receipt.schemes == self.context.scheme_hashes():
+            return self.context.registry
+        kept = {v.content_hash: v for v in self.context.store.scheme_versions(receipt.schemes.values())}
+        missing = sorted(sid for sid, h in receipt.schemes.items() if h not in kept)
+        if missing:
+            raise NotFound(
+                f"the scheme versions this decision used are not kept: {', '.join(missing)}",
+                field="decision_id",
+            )
+        return Registry.of(
+            parse_scheme(kept[h].yaml, f"{sid} version {kept[h].version} ({h[:12]})")
+            for sid, h in receipt.schemes.items()
+        )
+
+
+def _with(d: Decision, receipt: Receipt) -> Decision:
+    return Decision(d.subject, d.measure, d.measure_kind, d.allowed, d.at, d.reasons, receipt)
