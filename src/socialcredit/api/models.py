@@ -14,7 +14,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
 
 from socialcredit import access, codes
 from socialcredit.chaincheck import ChainProblem
@@ -358,9 +366,20 @@ class ReasonOut(BaseModel):
 
 class DecisionIn(RequestIn):
     model_config = ConfigDict(extra="forbid")
-    subject: str = Field(max_length=64, description="Identity code of the subject")
+    subject: str | None = Field(None, max_length=64, description="Identity code of the subject")
+    document: str | None = Field(
+        None,
+        max_length=100,
+        description="Or a document linked to the subject: type:number, a passport passport:STATE:number",
+    )
     measure: str = Field(max_length=64, description="Measure id, e.g. no-flights")
     purpose: str = Field(min_length=1, max_length=500, description="Why the question is asked (audited)")
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> DecisionIn:
+        if (self.subject is None) == (self.document is None):
+            raise ValueError("give either subject (a code) or document (e.g. passport:CHN:E12345678)")
+        return self
 
 
 class DecisionOut(BaseModel):

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from socialcredit.api.models import DecisionOut, SubjectOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, parse_at, valid_code
+from socialcredit.errors import SocialCreditError
 from socialcredit.scoring.result import signed_points
 from socialcredit.service import NotFound
 
@@ -84,18 +85,32 @@ def score(
 
 @app.command()
 def check(
-    code: Annotated[str, typer.Argument(help="The subject's identity code")],
+    code: Annotated[
+        str,
+        typer.Argument(
+            help="The subject's identity code, or a document linked to it: type:number, a passport "
+            "passport:STATE:number"
+        ),
+    ],
     measure: Annotated[str, typer.Argument(help="Measure id, e.g. no-flights")],
     purpose: Annotated[
         str, typer.Option(help="Why you ask (written to the audit log)")
     ] = "command line check",
     as_json: JsonOpt = False,
 ) -> None:
-    """The relying party's question: may CODE receive MEASURE now? Exit 0 allow, 1 deny."""
-    c = valid_code(code)
+    """The relying party's question: may CODE receive MEASURE now? Exit 0 allow, 1 deny. Asked by
+    a document, the answer and the audit entry are those of the subject it is linked to."""
     system = open_system()
+    subject, via = code, None
+    if ":" in code:  # a document (an identity code has no colon)
+        try:
+            subject, doc = system.resolve_document(code)
+        except SocialCreditError as exc:
+            fail(f"CODE: {exc.message}")
+        via = doc.type
+    c = valid_code(subject)
     try:
-        d = system.check(c.value, measure, system.operator(), purpose=purpose)
+        d = system.check(c.value, measure, system.operator(), purpose=purpose, via=via)
     except NotFound as exc:
         fail(f"MEASURE: {exc} (have: {', '.join(sorted(system.registry.measures()))})")
     if as_json:  # as POST /decisions answers

@@ -10,6 +10,7 @@ constructor, never a superclass (docs/decisions/0033-service-composition.md):
 - :mod:`.decisions`: a subject's view, audited reads and decisions (over the case files);
 - :mod:`.duties`: case events naming their decider, and who may decide;
 - :mod:`.casework` and :mod:`.restorations`: objections, reviews, appeals, notices; restoration;
+- :mod:`.documents`: documents linked to subjects, and the subject a document names;
 - :mod:`.disclosure`: population scans, public lists and lookups, sources' accuracy,
   transparency.
 
@@ -29,6 +30,7 @@ from socialcredit.service.casework import Casework, Notice
 from socialcredit.service.context import Context, operator, utcnow
 from socialcredit.service.decisions import Decisions, SubjectView
 from socialcredit.service.disclosure import Disclosure, PopulationSummary, SourceAccuracy, SubjectSummary
+from socialcredit.service.documents import Documents
 from socialcredit.service.duties import Duties
 from socialcredit.service.integrity import Integrity
 from socialcredit.service.keys import Keys
@@ -69,6 +71,7 @@ class System:
             context, casefiles=casefiles, decisions=decisions, records=records, duties=duties
         )
         self.disclosure = Disclosure(context, casefiles=casefiles, decisions=decisions)
+        self.documents = Documents(context, casefiles)
 
         self.ingest = self.records.ingest
         self.register = self.records.register
@@ -102,6 +105,9 @@ class System:
         self.appeal = self.casework.appeal
         self.decide_appeal = self.casework.decide_appeal
         self.overdue = self.casework.overdue
+        self.link_document = self.documents.link_document
+        self.document_links = self.documents.document_links
+        self.resolve_document = self.documents.resolve
         self.notices = self.casework.notices
         self.pending_notices = self.casework.pending_notices
 

@@ -135,10 +135,12 @@ class Decisions:
         *,
         purpose: str,
         at: dt.datetime | None = None,
+        via: str | None = None,
     ) -> Decision:
         """The relying party's question, answered and audited (returns once the audit entry is
-        committed)."""
-        decision, committed = self.check_submit(code, measure_id, principal, purpose=purpose, at=at)
+        committed). ``via``: the type of document the subject was named by (``Documents.resolve``),
+        noted in the audit entry."""
+        decision, committed = self.check_submit(code, measure_id, principal, purpose=purpose, at=at, via=via)
         committed.result()
         return decision
 
@@ -150,24 +152,25 @@ class Decisions:
         *,
         purpose: str,
         at: dt.datetime | None = None,
+        via: str | None = None,
     ) -> tuple[Decision, Future[None]]:
         """The decision, its audit entry handed to the group commit: the answer may be given
         once the future completes, never before."""
-        prepared = self._prepare_check(code, measure_id, principal, purpose=purpose, at=at)
+        prepared = self._prepare_check(code, measure_id, principal, purpose=purpose, at=at, via=via)
         assert prepared is not None
         return prepared[0], self.context.auditor.submit(prepared[1])
 
     async def check_async(
-        self, code: str, measure_id: str, principal: access.Principal, *, purpose: str
+        self, code: str, measure_id: str, principal: access.Principal, *, purpose: str, via: str | None = None
     ) -> Decision:
         """:meth:`check` for an event loop: with the subject's view cached and the change marker
         fresh, the decision is microseconds of work done on the loop, and the request then waits
         for its audit entry's group commit without holding a thread; anything needing the store
         (a cold subject, a moved marker) runs in a worker thread instead."""
-        prepared = self._prepare_check(code, measure_id, principal, purpose=purpose, fast=True)
+        prepared = self._prepare_check(code, measure_id, principal, purpose=purpose, fast=True, via=via)
         if prepared is None:
             prepared = await asyncio.to_thread(
-                self._prepare_check, code, measure_id, principal, purpose=purpose
+                self._prepare_check, code, measure_id, principal, purpose=purpose, via=via
             )
         assert prepared is not None
         await self.context.auditor.submit_async(prepared[1])
@@ -182,6 +185,7 @@ class Decisions:
         purpose: str,
         at: dt.datetime | None = None,
         fast: bool = False,
+        via: str | None = None,
     ) -> tuple[Decision, dict[str, Any]] | None:
         """The decision and its audit entry. With ``fast``, only if that needs no I/O (a cached
         view and a fresh change marker), else ``None``."""
@@ -192,7 +196,7 @@ class Decisions:
         if at is not None:
             c = codes.validate(code)
             decision = _decide(self._compute(c.value, c.kind, at)[0], measure)
-            return decision, _decision_entry(principal, decision, purpose, _detail(decision))
+            return decision, _decision_entry(principal, decision, purpose, _detail(decision), via)
         now = self.context.clock()
         generation = self.context.views.current(may_block=not fast)
         if generation is None:
@@ -209,7 +213,7 @@ class Decisions:
             prepared = entry.decisions[measure.id] = (d, _detail(d))
         d = prepared[0]
         decision = Decision(d.subject, d.measure, d.measure_kind, d.allowed, now, d.reasons)
-        return decision, _decision_entry(principal, decision, purpose, prepared[1])
+        return decision, _decision_entry(principal, decision, purpose, prepared[1], via)
 
 
 def _decide(view: SubjectView, measure: Measure) -> Decision:
@@ -231,7 +235,11 @@ def _detail(decision: Decision) -> dict[str, Any]:
 
 
 def _decision_entry(
-    principal: access.Principal, decision: Decision, purpose: str, detail: Mapping[str, Any]
+    principal: access.Principal,
+    decision: Decision,
+    purpose: str,
+    detail: Mapping[str, Any],
+    via: str | None = None,
 ) -> dict[str, Any]:
     return {
         "at": decision.at,
@@ -243,5 +251,5 @@ def _decision_entry(
         "measure": decision.measure,
         "purpose": purpose,
         "answer": decision.answer,
-        "detail": detail,
+        "detail": detail if via is None else {**detail, "via": via},
     }
