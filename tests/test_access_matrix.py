@@ -50,6 +50,13 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET /subjects/{code}", f"/subjects/{P}", None, {"operator": 200, "subject": 200}),
     ("POST /subjects", "/subjects", {"subjects": [{"code": OTHER}]}, {"operator": 200}),
     (
+        "POST /subjects/{code}/documents",
+        f"/subjects/{P}/documents",
+        {"type": "passport", "issuing_state": "CHN", "number": "E12345678", "evidence": "bureau"},
+        {"operator": REACHES},
+    ),
+    ("GET /subjects/{code}/documents", f"/subjects/{P}/documents", None, {"operator": 200, "subject": 200}),
+    (
         "POST /decisions",
         "/decisions",
         {"subject": P, "measure": "no-flights", "purpose": "ticket"},

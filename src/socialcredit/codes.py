@@ -2,6 +2,16 @@
 
 Persons are keyed by the 18-digit Resident Identity Card number (RIC, GB 11643-1999: 6-digit
 region, 8-digit birth date, 3-digit order code, ISO 7064 MOD 11-2 check character that may be X).
+Two other numbers have the same form and are person codes too (docs/decisions/0034):
+
+- the Residence Permit for Hong Kong, Macao and Taiwan Residents (2018), numbered as a RIC with
+  the region ``810000`` (Hong Kong), ``820000`` (Macao) or ``830000`` (Taiwan), which are no
+  county-level divisions, so python-stdnum's region check refuses them;
+- the Foreigner's Permanent Residence ID Card of 2023: ``9``, the 2-digit code of the province
+  that accepted the application, the 3-digit nationality code, the birth date, a 3-digit order
+  code and the GB 11643 check character. An all-digit Unified Social Credit Code may also begin
+  with 9 (registration authority: market regulation); a number valid as both is an organisation's,
+  as it always was here.
 Organisations are keyed by the 18-character Unified Social Credit Code (USCC, GB 32100-2015:
 authority, entity type, 6-digit region, 9-character organisation code, check character).
 
@@ -29,6 +39,8 @@ Code(kind='person', value='11010519491231002X')
 'organisation'
 >>> organisation_check_character("60003734")
 '1'
+>>> validate("810000199001010019").kind  # a Hong Kong resident's residence permit
+'person'
 >>> mask("11010519491231002X")
 '110105********002X'
 >>> validate("110105194912310021")  # doctest: +ELLIPSIS
@@ -56,6 +68,8 @@ from socialcredit.errors import Refused
 SubjectKind = Literal["person", "organisation"]
 
 __all__ = [
+    "PROVINCES",
+    "RESIDENCE_PERMIT_REGIONS",
     "Code",
     "CodeError",
     "InvalidBirthDate",
@@ -70,6 +84,7 @@ __all__ = [
     "is_valid",
     "mask",
     "organisation_check_character",
+    "person_document",
     "sex",
     "validate",
 ]
@@ -162,6 +177,8 @@ def _validate_person(code: str) -> Code:
         raise InvalidBirthDate(code, f"birth date {code[6:14]!r} is not a calendar date") from None
     if born > datetime.date.today():
         raise InvalidBirthDate(code, f"birth date {born.isoformat()} is in the future")
+    if code[:6] in RESIDENCE_PERMIT_REGIONS or (code[0] == "9" and code[1:3] in PROVINCES):
+        return Code("person", code)
     if not _region_valid(code[:6], born.year):
         raise InvalidRegion(
             code, f"region {code[:6]!r} is not an administrative division valid in {born.year}"
@@ -190,6 +207,27 @@ def _validate_org(code: str) -> Code:
     return Code("organisation", code)
 
 
+RESIDENCE_PERMIT_REGIONS = frozenset({"810000", "820000", "830000"})
+"""The region of a residence permit for residents of Hong Kong, Macao and Taiwan (2018 measures)."""
+PROVINCES = frozenset(
+    f"{p}{d}"
+    for p, ds in ((1, "12345"), (2, "123"), (3, "1234567"), (4, "123456"), (5, "01234"), (6, "12345"))
+    for d in ds
+)
+"""Province-level codes of GB/T 2260 (mainland), the 2nd and 3rd digits of a 2023 Foreigner's
+Permanent Residence ID Card number."""
+
+
+def person_document(code: str) -> str:
+    """Which document a valid person code is the number of: ``ric`` (a Resident Identity Card),
+    ``residence-permit`` (for residents of Hong Kong, Macao and Taiwan) or ``fpr`` (a 2023
+    Foreigner's Permanent Residence ID Card)."""
+    code = compact(code)
+    if code[:6] in RESIDENCE_PERMIT_REGIONS:
+        return "residence-permit"
+    return "fpr" if code[0] == "9" else "ric"
+
+
 @lru_cache(maxsize=1 << 16)
 def _region_valid(region: str, year: int) -> bool:
     """stdnum's region lookup depends only on the region and the birth year, and is slow
@@ -213,9 +251,16 @@ def _validate_compact(code: str) -> Code:
     if code[:17].isdigit() and (code[-1].isdigit() or code[-1] == "X"):
         person_error: CodeError | None = None
         try:
-            return _validate_person(code)
+            found = _validate_person(code)
         except CodeError as exc:
             person_error = exc
+        else:
+            if code[0] != "9":
+                return found
+            try:  # a USCC of registration authority 9 stays an organisation's code
+                return _validate_org(code)
+            except CodeError:
+                return found
         try:  # an all-digit USCC is possible; accept it only if it checks as one
             return _validate_org(code)
         except InvalidOrganisationCode:

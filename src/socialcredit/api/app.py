@@ -12,7 +12,17 @@ from socialcredit import __version__
 from socialcredit.api import errors
 from socialcredit.api.hotpath import HotPath
 from socialcredit.api.limits import Limits, RequestLimits
-from socialcredit.api.routes import audit, cases, decisions, keys, public, records, schemes, subjects
+from socialcredit.api.routes import (
+    audit,
+    cases,
+    decisions,
+    documents,
+    keys,
+    public,
+    records,
+    schemes,
+    subjects,
+)
 from socialcredit.inforce import refuse_failing
 from socialcredit.service import System
 
@@ -74,7 +84,7 @@ def create_app(system: System, *, limits: Limits | None = None, hot_path: bool =
     def health() -> dict[str, object]:
         return {"ok": True, "version": __version__}
 
-    for module in (records, subjects, decisions, audit, keys, schemes, cases, public):
+    for module in (records, subjects, documents, decisions, audit, keys, schemes, cases, public):
         app.include_router(module.router)
     from socialcredit import web  # the portal: HTML pages over the same service
 

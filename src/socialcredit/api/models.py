@@ -13,7 +13,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
 
 from socialcredit import access, codes
 from socialcredit.chaincheck import ChainProblem
@@ -408,7 +416,12 @@ class ReasonOut(BaseModel):
 
 class DecisionIn(RequestIn):
     model_config = ConfigDict(extra="forbid")
-    subject: str = Field(max_length=64, description="Identity code of the subject")
+    subject: str | None = Field(None, max_length=64, description="Identity code of the subject")
+    document: str | None = Field(
+        None,
+        max_length=100,
+        description="Or a document linked to the subject: type:number, a passport passport:STATE:number",
+    )
     measure: str = Field(max_length=64, description="Measure id, e.g. no-flights")
     purpose: str = Field(min_length=1, max_length=500, description="Why the question is asked (audited)")
     as_of: Annotated[dt.datetime | None, BeforeValidator(_moment)] = Field(
@@ -421,6 +434,12 @@ class DecisionIn(RequestIn):
         description="Knowledge time: answer from what the system had received by then "
         "(default now); a bare date means the end of that day in China Standard Time",
     )
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> DecisionIn:
+        if (self.subject is None) == (self.document is None):
+            raise ValueError("give either subject (a code) or document (e.g. passport:CHN:E12345678)")
+        return self
 
 
 class PositionsOut(BaseModel):

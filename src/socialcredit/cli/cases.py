@@ -126,10 +126,14 @@ def cases_object(
     list_id: Annotated[
         str | None, typer.Option("--list", help="The list entry objected to (scheme/list)")
     ] = None,
+    document: Annotated[
+        str | None, typer.Option(help="A document wrongly linked to the subject (passport:CHN:E12345678)")
+    ] = None,
     evidence: Annotated[list[str] | None, typer.Option(help="Evidence reference (repeatable)")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """File an objection on a subject's behalf (as received on paper, say)."""
+    """File an objection on a subject's behalf (as received on paper, say): to a record, a list
+    entry or a document wrongly linked to the subject (upheld, the link ends)."""
     system = open_system()
     subject = codes.validate(code).value
     c = system.file_objection(
@@ -137,6 +141,7 @@ def cases_object(
         subject=subject,
         record_id=record,
         list_id=list_id,
+        document=document,
         statement=statement,
         evidence=evidence or [],
     )

@@ -13,6 +13,7 @@ from rich.table import Table
 from socialcredit.api.decisionmodels import ReproductionOut
 from socialcredit.api.models import DecisionOut, SubjectOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, parse_at, valid_code
+from socialcredit.errors import SocialCreditError
 from socialcredit.scoring.result import signed_points
 from socialcredit.service import NotFound, System
 
@@ -109,7 +110,13 @@ def score(
 
 @app.command()
 def check(
-    code: Annotated[str, typer.Argument(help="The subject's identity code")],
+    code: Annotated[
+        str,
+        typer.Argument(
+            help="The subject's identity code, or a document linked to it: type:number, a passport "
+            "passport:STATE:number"
+        ),
+    ],
     measure: Annotated[str, typer.Argument(help="Measure id, e.g. no-flights")],
     purpose: Annotated[
         str, typer.Option(help="Why you ask (written to the audit log)")
@@ -122,15 +129,25 @@ def check(
     as_json: JsonOpt = False,
 ) -> None:
     """The relying party's question: may CODE receive MEASURE now (or at --at, as known at
-    --known-at)? Exit 0 allow, 1 deny. The answer carries its receipt (``--json``)."""
-    c = valid_code(code)
+    --known-at)? Exit 0 allow, 1 deny. The answer carries its receipt (``--json``). Asked by a
+    document, the answer and the audit entry are those of the subject it is linked to."""
     system = open_system()
+    subject, via = code, None
+    if ":" in code:  # a document (an identity code has no colon)
+        try:
+            subject, doc = system.resolve_document(code)
+        except SocialCreditError as exc:
+            fail(f"CODE: {exc.message}")
+        via = doc.type
+    c = valid_code(subject)
     if receipt is not None:
         reproduce(system, c.value, measure, receipt, as_json)
         return
     as_of, known = parse_at(at), parse_at(known_at, "--known-at")
     try:
-        d = system.check(c.value, measure, system.operator(), purpose=purpose, at=as_of, known_at=known)
+        d = system.check(
+            c.value, measure, system.operator(), purpose=purpose, at=as_of, known_at=known, via=via
+        )
     except NotFound as exc:
         fail(f"MEASURE: {exc} (have: {', '.join(sorted(system.registry.measures()))})")
     if as_json:  # as POST /decisions answers

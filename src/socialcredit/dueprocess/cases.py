@@ -114,6 +114,9 @@ class Objection:
     events: tuple[CaseEvent, ...] = ()
 
     kind: CaseKind = "objection"  # or "review": a human review of a listing derived by rule
+    document: str | None = None
+    """The document an objection says is wrongly linked to the subject (``type:number``): upheld,
+    the link ends (``documents``)."""
 
     @property
     def is_open(self) -> bool:
@@ -231,6 +234,7 @@ def fold_objection(
         subject=first.subject,
         record_ids=tuple(p.get("record_ids", ())),
         list_id=p.get("list_id"),
+        document=p.get("document"),
         statement=p["statement"],
         evidence=tuple(p.get("evidence", ())),
         filed_at=first.at,

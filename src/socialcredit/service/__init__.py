@@ -11,6 +11,7 @@ constructor, never a superclass (docs/decisions/0033-service-composition.md):
 - :mod:`.receipts`: a past decision reproduced from its receipt;
 - :mod:`.duties`: case events naming their decider, and who may decide;
 - :mod:`.casework` and :mod:`.restorations`: objections, reviews, appeals, notices; restoration;
+- :mod:`.documents`: documents linked to subjects, and the subject a document names;
 - :mod:`.disclosure`: population scans, public lists and lookups, sources' accuracy,
   transparency.
 
@@ -30,6 +31,7 @@ from socialcredit.service.casework import Casework, Notice
 from socialcredit.service.context import Context, operator, utcnow
 from socialcredit.service.decisions import Decisions, SubjectView
 from socialcredit.service.disclosure import Disclosure, PopulationSummary, SourceAccuracy, SubjectSummary
+from socialcredit.service.documents import Documents
 from socialcredit.service.duties import Duties
 from socialcredit.service.integrity import Integrity
 from socialcredit.service.keys import Keys
@@ -72,6 +74,7 @@ class System:
         )
         self.disclosure = Disclosure(context, casefiles=casefiles, decisions=decisions)
         self.receipts = Receipts(context, decisions)
+        self.documents = Documents(context, casefiles)
 
         self.ingest = self.records.ingest
         self.register = self.records.register
@@ -106,6 +109,9 @@ class System:
         self.appeal = self.casework.appeal
         self.decide_appeal = self.casework.decide_appeal
         self.overdue = self.casework.overdue
+        self.link_document = self.documents.link_document
+        self.document_links = self.documents.document_links
+        self.resolve_document = self.documents.resolve
         self.notices = self.casework.notices
         self.pending_notices = self.casework.pending_notices
 

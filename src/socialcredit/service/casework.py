@@ -1,7 +1,8 @@
 """Due process as services: objections, reviews and appeals, notices and deadlines
 (restoration: ``restorations.py``; who may decide: ``duties.py``; the sources' accuracy:
 ``disclosure.py``). Every step is a case event naming its decider; an upheld objection is new
-ledger records, so scores, lists and decisions follow at once."""
+ledger records, so scores, lists and decisions follow at once, or, for an objection to a document
+wrongly linked to the subject, the end of that link (nothing erased: the link keeps its row)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from socialcredit import access, codes, ledger
+from socialcredit import access, codes, documents, ledger
 from socialcredit.dueprocess import restoration, review
 from socialcredit.dueprocess.cases import CaseKind, Objection, Restoration
 from socialcredit.errors import Conflict, Refused
@@ -66,11 +67,13 @@ class Casework:
         subject: str,
         record_id: str | None = None,
         list_id: str | None = None,
+        document: str | None = None,
         statement: str,
         evidence: Sequence[str] = (),
     ) -> Objection:
-        """Object to one of the subject's records or to a list entry. The deadlines start now."""
-        return self._file("objection", principal, subject, record_id, list_id, statement, evidence)
+        """Object to one of the subject's records, to a list entry, or to a document linked to
+        the subject (``type:number``, e.g. ``passport:CHN:E12345678``). The deadlines start now."""
+        return self._file("objection", principal, subject, record_id, list_id, statement, evidence, document)
 
     def file_review(
         self,
@@ -105,14 +108,17 @@ class Casework:
         list_id: str | None,
         statement: str,
         evidence: Sequence[str],
+        document: str | None = None,
     ) -> Objection:
         """File an objection or a review (one path: they differ only in what may be reviewed and
         who may decide)."""
         code = codes.validate(subject).value
         what = "object" if kind == "objection" else "ask for a review"
         access.require(self.casefiles.may_act_for(principal, code), f"{what} on behalf of this subject")
-        if (record_id is None) == (list_id is None):
-            raise Refused("give either a record_id or a list_id to object to", field="record_id")
+        if [record_id, list_id, document].count(None) != 2:
+            raise Refused(
+                "give either a record_id or a list_id (or a linked document) to object to", field="record_id"
+            )
         statement = statement.strip()
         if not 1 <= len(statement) <= 4000:
             raise Refused("must be 1 to 4000 characters", field="statement")
@@ -123,7 +129,13 @@ class Casework:
         view = self.decisions.view(code)
         stay = False
         extra: dict[str, str | None] = {}
-        if record_id is not None:
+        record_ids: list[str] = []
+        if document is not None:
+            key = str(documents.parse(document))
+            if self.context.store.document_subject(key) != code:
+                raise NotFound("the document is not linked to this subject now", field="document")
+            extra = {"document": key}
+        elif record_id is not None:
             if record_id not in {r.record_id for r in view.records}:
                 raise NotFound(f"no record {record_id!r} in force for this subject", field="record_id")
             record_ids = [record_id]
@@ -162,9 +174,10 @@ class Casework:
             and o.kind == kind
             and set(o.record_ids) == set(record_ids)
             and o.list_id == list_id
+            and o.document == extra.get("document")
         ]
         if open_same:
-            field = "record_id" if list_id is None else "list_id"
+            field = "document" if document else "record_id" if list_id is None else "list_id"
             raise Conflict(f"{kind} {open_same[0].id} about the same thing is still open", field=field)
         case_id = ("obj-" if kind == "objection" else "rev-") + secrets.token_hex(6)
         self.duties.append_event(
@@ -183,6 +196,16 @@ class Casework:
             },
         )
         return self.casefiles.objection(case_id)
+
+    def _carry_out(self, principal: access.Principal, o: Objection, reason: str) -> None:
+        """What an upheld objection changes, as its ``corrected`` event: the records it names
+        withdrawn, or the document link it names ended."""
+        if o.document is not None:
+            self.context.store.unlink_document(o.subject, o.document, o.id, self.context.clock())
+            payload: dict[str, object] = {"records": [], "document": o.document}
+        else:
+            payload = {"records": self._correct(principal, o, reason)}
+        self.duties.append_event(principal, o.id, o.kind, "corrected", o.subject, payload)
 
     def _correct(self, principal: access.Principal, objection: Objection, reason: str) -> list[str]:
         """Withdraw the records an upheld objection names: new records that reference them."""
@@ -233,8 +256,7 @@ class Casework:
             principal, o.id, o.kind, "decided", o.subject, {"upheld": upheld, "reason": reason}
         )
         if upheld:
-            records = self._correct(principal, o, reason)
-            self.duties.append_event(principal, o.id, o.kind, "corrected", o.subject, {"records": records})
+            self._carry_out(principal, o, reason)
         return self.casefiles.objection(o.id)
 
     def appeal(
@@ -282,8 +304,7 @@ class Casework:
             principal, o.id, o.kind, "appeal_decided", o.subject, {"upheld": upheld, "reason": reason}
         )
         if upheld:
-            records = self._correct(principal, o, reason)
-            self.duties.append_event(principal, o.id, o.kind, "corrected", o.subject, {"records": records})
+            self._carry_out(principal, o, reason)
         return self.casefiles.objection(o.id)
 
     def overdue(self, *, principal: access.Principal) -> list[tuple[Objection | Restoration, list[str]]]:

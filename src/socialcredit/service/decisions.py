@@ -211,12 +211,14 @@ class Decisions:
         purpose: str,
         at: dt.datetime | None = None,
         known_at: dt.datetime | None = None,
+        via: str | None = None,
     ) -> Decision:
         """The relying party's question for valid time ``at`` (default now) as known at
         ``known_at`` (default now), answered and audited with its receipt (returns once the
-        audit entry is committed)."""
+        audit entry is committed). ``via``: the type of document the subject was named by
+        (``Documents.resolve``), noted in the audit entry."""
         decision, committed = self.check_submit(
-            code, measure_id, principal, purpose=purpose, at=at, known_at=known_at
+            code, measure_id, principal, purpose=purpose, at=at, known_at=known_at, via=via
         )
         committed.result()
         return decision
@@ -230,10 +232,13 @@ class Decisions:
         purpose: str,
         at: dt.datetime | None = None,
         known_at: dt.datetime | None = None,
+        via: str | None = None,
     ) -> tuple[Decision, Future[None]]:
         """The decision, its audit entry handed to the group commit: the answer may be given
         once the future completes, never before."""
-        prepared = self._prepare_check(code, measure_id, principal, purpose=purpose, at=at, known_at=known_at)
+        prepared = self._prepare_check(
+            code, measure_id, principal, purpose=purpose, at=at, known_at=known_at, via=via
+        )
         assert prepared is not None
         return prepared[0], self.context.auditor.submit(prepared[1])
 
@@ -246,6 +251,7 @@ class Decisions:
         purpose: str,
         at: dt.datetime | None = None,
         known_at: dt.datetime | None = None,
+        via: str | None = None,
     ) -> Decision:
         """:meth:`check` for an event loop: with the subject's view cached and the change marker
         fresh, the decision is microseconds of work done on the loop, and the request then waits
@@ -253,10 +259,17 @@ class Decisions:
         (a cold subject, a moved marker) runs in a worker thread instead."""
         prepared = None
         if at is None and known_at is None:
-            prepared = self._prepare_check(code, measure_id, principal, purpose=purpose, fast=True)
+            prepared = self._prepare_check(code, measure_id, principal, purpose=purpose, fast=True, via=via)
         if prepared is None:
             prepared = await asyncio.to_thread(
-                self._prepare_check, code, measure_id, principal, purpose=purpose, at=at, known_at=known_at
+                self._prepare_check,
+                code,
+                measure_id,
+                principal,
+                purpose=purpose,
+                at=at,
+                known_at=known_at,
+                via=via,
             )
         assert prepared is not None
         await self.context.auditor.submit_async(prepared[1])
@@ -272,6 +285,7 @@ class Decisions:
         at: dt.datetime | None = None,
         known_at: dt.datetime | None = None,
         fast: bool = False,
+        via: str | None = None,
     ) -> tuple[Decision, dict[str, Any]] | None:
         """The decision and its audit entry, both carrying its receipt. With ``fast``, only if
         that needs no I/O (a cached view and a fresh change marker), else ``None``.
@@ -299,7 +313,7 @@ class Decisions:
             d = _decide(self._compute(c.value, c.kind, as_of, known)[0], measure)
             decision = dataclasses.replace(d, receipt=receipt)
             detail = {**_detail(decision), "receipt": receipt.to_json()}
-            return decision, _decision_entry(principal, decision, purpose, detail)
+            return decision, _decision_entry(principal, decision, purpose, detail, via)
         now = self.context.clock()
         generation = self.context.views.current(may_block=not fast)
         if generation is None:
@@ -330,7 +344,7 @@ class Decisions:
         )
         decision = Decision(d.subject, d.measure, d.measure_kind, d.allowed, now, d.reasons, receipt)
         detail = {**prepared[1], "receipt": receipt}
-        return decision, _decision_entry(principal, decision, purpose, detail)
+        return decision, _decision_entry(principal, decision, purpose, detail, via)
 
     def recompute(
         self, code: str, measure_id: str, as_of: dt.datetime, known: Known, registry: Registry
@@ -369,7 +383,11 @@ def _detail(decision: Decision) -> dict[str, Any]:
 
 
 def _decision_entry(
-    principal: access.Principal, decision: Decision, purpose: str, detail: Mapping[str, Any]
+    principal: access.Principal,
+    decision: Decision,
+    purpose: str,
+    detail: Mapping[str, Any],
+    via: str | None = None,
 ) -> dict[str, Any]:
     return {
         "at": decision.at,
@@ -381,5 +399,5 @@ def _decision_entry(
         "measure": decision.measure,
         "purpose": purpose,
         "answer": decision.answer,
-        "detail": detail,
+        "detail": detail if via is None else {**detail, "via": via},
     }

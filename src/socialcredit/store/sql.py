@@ -3,8 +3,9 @@
 Why one object over several modules: callers (the service, the export, the backup, the command
 line) hold one ``Store`` and ask it for anything, while each concern is read and changed on its
 own: records and ingest batches (``records.py``), the audit log (``audit.py``), due-process case
-events (``cases.py``), API keys (``keys.py``) and the subject registry (``subjects.py``). Each is
-a class over :class:`~socialcredit.store.base.StoreBase`, which holds the engines, the chain heads
+events (``cases.py``), API keys (``keys.py``), the subject registry (``subjects.py``) and the
+documents linked to subjects (``documents.py``). Each is a class over
+:class:`~socialcredit.store.base.StoreBase`, which holds the engines, the chain heads
 and the :class:`~socialcredit.store.dialect.Dialect`, the one place SQLite and PostgreSQL differ
 (``docs/decisions/0029-store-by-concern.md``).
 
@@ -19,6 +20,7 @@ from socialcredit.store.audit import AUDIT_COLUMNS, AUDIT_FIELDS, AuditStore
 from socialcredit.store.base import CHAINS, CHUNK, REGISTRY_MARKER, default_url
 from socialcredit.store.cases import CaseStore
 from socialcredit.store.dialect import DEFAULT_CACHE_MIB, PAGE_SIZE, sqlite_stored_row
+from socialcredit.store.documents import DocumentLink, DocumentStore
 from socialcredit.store.keys import KeyStore, StoredKey
 from socialcredit.store.records import (
     RECORD_COLUMNS,
@@ -43,6 +45,7 @@ __all__ = [
     "REGISTRY_MARKER",
     "SEALED_COLUMNS",
     "ChunkOutcome",
+    "DocumentLink",
     "PendingChunk",
     "Store",
     "StoredKey",
@@ -53,5 +56,5 @@ __all__ = [
 ]
 
 
-class Store(RecordStore, AuditStore, CaseStore, KeyStore, SubjectStore, SchemeVersionStore):
+class Store(RecordStore, AuditStore, CaseStore, KeyStore, SubjectStore, SchemeVersionStore, DocumentStore):
     """A database holding one socialcredit installation."""

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from socialcredit import ledger
 from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
+from socialcredit.documents import is_link_event
 from socialcredit.rules.days import day_of
 from socialcredit.store import tables as t
 from socialcredit.store.base import CHUNK, REGISTRY_MARKER, StoreBase
@@ -96,6 +97,8 @@ class SubjectStore(StoreBase):
             for seq, at, code, payload in conn.execute(
                 q.where(t.registry.c.code.in_(part)).order_by(t.registry.c.seq)
             ):
+                if is_link_event(payload):
+                    continue
                 history[code].append(RegistryEntry(seq, at, registry_row(payload)))
             conn.execute(delete(t.tenures).where(t.tenures.c.organisation.in_(part)))
             terms = [asdict(x) for o, h in history.items() for x in tenures(o, h, day_of)]
@@ -140,7 +143,8 @@ class SubjectStore(StoreBase):
             return [_tenure(m) for m in conn.execute(q).mappings()]
 
     def registry_history(self, code: str | None = None) -> list[RegistryEntry]:
-        """The registry's chain entries in order (of one subject)."""
+        """The registry's registrations in order (of one subject); its document links are read
+        from ``document_links`` (``store/documents.py``)."""
         q = select(t.registry).order_by(t.registry.c.seq)
         if code is not None:
             q = q.where(t.registry.c.code == code)
@@ -148,6 +152,7 @@ class SubjectStore(StoreBase):
             return [
                 RegistryEntry(m["seq"], m["at"], registry_row(m["payload"]))
                 for m in conn.execute(q).mappings()
+                if not is_link_event(m["payload"])
             ]
 
     def verify_registry(self) -> list[ChainProblem]:

@@ -77,6 +77,32 @@ tenures = Table(
     Column("closed", BigInteger),
 )
 
+document_links = Table(
+    "document_links",
+    metadata,
+    # The documents linked to each subject (passports, travel permits, ...), folded from the
+    # registry's chain entries that link and unlink them (``store/documents.py``). A link is never
+    # deleted: an unlink sets ``valid_to`` and ``ended`` (its registry entry) and ``ended_by`` (the
+    # upheld objection). At most one link of a document is current (the partial unique index).
+    Column("linked", BigInteger, primary_key=True, autoincrement=False),
+    Column("document", String(40), nullable=False, index=True),
+    Column("type", String(20), nullable=False),
+    Column("subject", String(18), nullable=False, index=True),
+    Column("passport_type", String(2)),
+    Column("evidence", Text, nullable=False),
+    Column("valid_from", DateTime, nullable=False),
+    Column("valid_to", DateTime),
+    Column("ended", BigInteger),
+    Column("ended_by", String(40)),
+    Index(
+        "ux_document_links_current",
+        "document",
+        unique=True,
+        sqlite_where=text("valid_to IS NULL"),
+        postgresql_where=text("valid_to IS NULL"),
+    ),
+)
+
 subject_numbers = Table(
     "subject_numbers",
     metadata,

@@ -23,6 +23,9 @@ class ObjectionIn(RequestIn):
     subject: str = Field(max_length=64)
     record_id: str | None = Field(None, max_length=64, description="The record objected to")
     list_id: str | None = Field(None, max_length=130, description="Or the list entry (scheme/list)")
+    document: str | None = Field(
+        None, max_length=100, description="Or a document wrongly linked (e.g. passport:CHN:E12345678)"
+    )
     statement: str = Field(min_length=1, max_length=4000)
     evidence: list[str] = Field(default_factory=list, max_length=20)
 
@@ -57,14 +60,15 @@ class RestorationIn(RequestIn):
 
 @router.post("/objections", operation_id="file_objection", response_model=CaseOut, status_code=201)
 def file_objection(body: ObjectionIn, key: CurrentKey, system: SystemDep) -> CaseOut:
-    """Object to a record or a list entry (the subject, an organisation's legal representative,
-    or an operator). The review deadline starts now."""
+    """Object to a record, a list entry or a document wrongly linked to the subject (the subject,
+    an organisation's legal representative, or an operator). The review deadline starts now."""
     return CaseOut.of(
         system.file_objection(
             principal=key,
             subject=body.subject,
             record_id=body.record_id,
             list_id=body.list_id,
+            document=body.document,
             statement=body.statement,
             evidence=body.evidence,
         )

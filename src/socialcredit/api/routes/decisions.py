@@ -61,7 +61,9 @@ _OPENAPI: dict[str, Any] = {
 @router.post("", operation_id="decide", response_model=DecisionOut, openapi_extra=_OPENAPI)
 async def decide(request: Request) -> Response:
     """Allow or deny, with the reasons (list entry or grade, since, until, legal basis, how to
-    resolve). The question and the answer are written to the audit log before the reply."""
+    resolve). The question and the answer are written to the audit log before the reply. Ask by
+    the subject's code or by a document linked to it (``document``: same answer, same audit entry
+    naming the subject and the document type; an unknown document is 404)."""
     system: System = request.app.state.system
     raw = await request.body()  # first, as FastAPI would: an oversized body is refused (413) unread
     try:
@@ -84,8 +86,13 @@ async def decide(request: Request) -> Response:
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
+    subject, via = body.subject, None
+    if body.document is not None:  # a relying party asking by passport: the same question, noted
+        subject, doc = await run_in_threadpool(system.resolve_document, body.document)
+        via = doc.type
+    assert subject is not None
     decision = await system.check_async(
-        body.subject, body.measure, key, purpose=body.purpose, at=body.as_of, known_at=body.known_at
+        subject, body.measure, key, purpose=body.purpose, at=body.as_of, known_at=body.known_at, via=via
     )
     return Response(replies.body(decision), media_type="application/json")
 
