@@ -22,10 +22,11 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from socialcredit.errors import SocialCreditError
+from socialcredit.i18n import N_
 
 logger = logging.getLogger("socialcredit.api")
 
-SERVER_ERROR = "internal error: the server could not answer this request; the error is logged"
+SERVER_ERROR = N_("internal error: the server could not answer this request; the error is logged")
 
 
 class ErrorOut(BaseModel):

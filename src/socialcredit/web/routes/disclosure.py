@@ -9,25 +9,27 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from socialcredit import i18n
+from socialcredit.i18n import N_
 from socialcredit.web import charts
 from socialcredit.web.base import PREFIX, PageDep, PageRoute, render
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute)
 
-FIELD_NAMES = {
-    "name": "Name",
-    "sex": "Sex",
-    "age": "Age",
-    "id_number_masked": "ID number (masked)",
-    "code": "Code",
-    "legal_representative": "Legal representative",
-    "obligation": "Obligation",
-    "performance": "Performance",
-    "conduct": "Dishonest conduct",
-    "case_number": "Case number",
-    "court": "Court",
-    "grade": "Grade",
-    "district": "District",
+FIELD_NAMES = {  # worded in the page's language by the template (|tr)
+    "name": N_("Name"),
+    "sex": N_("Sex"),
+    "age": N_("Age"),
+    "id_number_masked": N_("ID number (masked)"),
+    "code": N_("Code"),
+    "legal_representative": N_("Legal representative"),
+    "obligation": N_("Obligation"),
+    "performance": N_("Performance"),
+    "conduct": N_("Dishonest conduct"),
+    "case_number": N_("Case number"),
+    "court": N_("Court"),
+    "grade": N_("Grade"),
+    "district": N_("District"),
 }
 
 
@@ -55,7 +57,9 @@ def public_list(page: PageDep, scheme_id: str, list_id: str) -> Response:
     )
 
 
-def _group_charts(groups: dict[str, dict[str, dict[str, float]]], what: str, key: str) -> list[Any]:
+def _group_charts(
+    groups: dict[str, dict[str, dict[str, float]]], what: str, key: str, lang: str
+) -> list[Any]:
     out = []
     for n, (scheme_id, by) in enumerate(sorted(groups.items())):
         rows = [(g, v["mean"]) for g, v in by.items()]
@@ -63,7 +67,13 @@ def _group_charts(groups: dict[str, dict[str, dict[str, float]]], what: str, key
             (
                 scheme_id,
                 by,
-                charts.bar_chart(rows, title=f"Mean {scheme_id} score by {what}", chart_id=f"{key}-{n}"),
+                charts.bar_chart(
+                    rows,
+                    title=i18n.translate(
+                        N_("Mean {scheme} score by {what}", scheme=scheme_id, what=what), lang
+                    ),
+                    chart_id=f"{key}-{n}",
+                ),
             )
         )
     return out
@@ -81,20 +91,20 @@ def transparency(page: PageDep) -> Response:
         report=report,
         lists_chart=charts.bar_chart(
             [(k, float(v)) for k, v in report["lists"].items()],
-            title="Subjects on each list",
+            title=i18n.translate(N_("Subjects on each list"), page.lang),
             chart_id="lists",
         ),
         measures_chart=charts.bar_chart(
             [(m, float(a.get("deny", 0))) for m, a in report["measures_applied"].items()],
-            title="Decisions that denied a subject, by measure",
+            title=i18n.translate(N_("Decisions that denied a subject, by measure"), page.lang),
             chart_id="measures",
         ),
         accuracy_chart=charts.bar_chart(
             [(a["source"], round(100 * a["overturned_share"], 1)) for a in accuracy],
-            title="Share of each source's records overturned on objection",
+            title=i18n.translate(N_("Share of each source's records overturned on objection"), page.lang),
             unit="%",
             chart_id="accuracy",
         ),
-        districts=_group_charts(report["scores_by_district"], "district", "district"),
-        ages=_group_charts(report["scores_by_age_band"], "age band", "age"),
+        districts=_group_charts(report["scores_by_district"], N_("district"), "district", page.lang),
+        ages=_group_charts(report["scores_by_age_band"], N_("age band"), "age", page.lang),
     )
