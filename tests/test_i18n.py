@@ -13,17 +13,23 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from importlib import resources
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from socialcredit import catalogues, i18n
 from socialcredit.api import create_app
+from socialcredit.cli import app
+from socialcredit.cli.common import language
 from socialcredit.errors import AccessDenied, Refused
 from socialcredit.i18n import N_
+from socialcredit.schemes import titles
+from socialcredit.schemes.loader import shipped_registry
 from socialcredit.service import System
 from socialcredit.store import SubjectRow
 from tests.conftest import org, person
+from tests.support.cli import runner
 from tests.support.portal import client_for
 
 P, ORG = person(81), org(81)
@@ -54,7 +60,7 @@ def test_a_translation_keeps_its_placeholders() -> None:
             continue
         source = " ".join(m.id) if isinstance(m.id, tuple) else m.id
         target = " ".join(m.string) if isinstance(m.string, tuple) else m.string
-        pattern = r"%\((\w+)\)[sd]|\{(\w+)\}"
+        pattern = r"%\((\w+)\)[sd]|\{(\w+)(?:![rs])?\}"
         want = {a or b for a, b in re.findall(pattern, source)}
         assert {a or b for a, b in re.findall(pattern, target)} == want, m.id
 
@@ -224,3 +230,79 @@ def test_every_page_in_chinese_shows_none_of_the_english_texts(world: System) ->
             assert shown or page_zh.status_code >= 400, path  # the English page does show them
             left = [t for t in shown if t.strip(" :") in text_zh]
             assert left == [], (path, left)
+
+
+def test_the_command_line_speaks_the_language_asked(env: Path) -> None:
+    """``--lang`` first, then the environment's locale; English otherwise (the source)."""
+    bad = ["score", P, "--at", "yesterday"]
+    english = runner.invoke(app, bad, env={"LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"})
+    assert english.exit_code == 2 and "error: --at: 'yesterday' is not an ISO date" in english.stderr
+    chinese = runner.invoke(app, ["--lang", "zh-CN", *bad], env={"LANG": "en_GB.UTF-8"})
+    assert chinese.exit_code == 2 and "错误： --at：'yesterday' 不是 ISO 日期" in chinese.stderr
+    by_env = runner.invoke(app, bad, env={"LC_ALL": "", "LC_MESSAGES": "", "LANG": "zh_CN.UTF-8"})
+    assert by_env.exit_code == 2 and "不是 ISO 日期" in by_env.stderr
+    assert runner.invoke(app, ["--lang", "fr", *bad]).exit_code == 2
+    # the language is the command's only: the next one, asked nothing, is English again
+    again = runner.invoke(app, bad, env={"LC_ALL": "", "LC_MESSAGES": "", "LANG": "C"})
+    assert "error: --at" in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("env_vars", "locale"),
+    [
+        ({}, "en"),
+        ({"LANG": "zh_CN.UTF-8"}, "zh_CN"),
+        ({"LANG": "zh_CN.UTF-8", "LC_ALL": "C.UTF-8"}, "en"),
+        ({"LANG": "en_US.UTF-8", "LC_MESSAGES": "zh_TW"}, "zh_CN"),
+        ({"LANG": "fr_FR.UTF-8"}, "en"),
+    ],
+)
+def test_the_command_lines_language_from_the_environment(env_vars: dict[str, str], locale: str) -> None:
+    assert language(None, env_vars) == locale
+    assert language("en", env_vars) == "en"
+
+
+def test_an_api_error_is_worded_by_accept_language(world: System) -> None:
+    """The ``error`` line follows Accept-Language (English without one); status, the field
+    named and the shape stay the same, for a client's code to read."""
+    c = TestClient(create_app(world))
+    en = c.get("/audit", headers={"Authorization": "Bearer sck_nope"})
+    zh = c.get(
+        "/audit",
+        headers={"Authorization": "Bearer sck_nope", "Accept-Language": "zh-CN,zh;q=0.9"},
+    )
+    assert en.status_code == zh.status_code == 401
+    assert en.json()["error"] == "unknown API key" and zh.json()["error"] == "未知的 API 密钥"
+    assert set(en.json()) == set(zh.json())
+
+
+def test_every_shipped_item_list_measure_and_factor_has_a_chinese_title() -> None:
+    """Issue 18.2: "The shipped schemes carry Chinese titles for their items, lists and
+    measures"; the catalogue beside each scheme (schemes/shipped/zh-CN) names no thing the
+    scheme does not have."""
+    registry = shipped_registry()
+    for scheme in registry.schemes.values():
+        zh = titles.catalogue(scheme.id)
+        assert zh.get("scheme", {}).get(scheme.id), scheme.id
+        want = {
+            "item": {i.code for i in scheme.items},
+            "list": {lst.id for lst in scheme.lists},
+            "measure": {m.id for m in scheme.measures},
+            "factor": {f.id for f in getattr(scheme.model, "factors", None) or []},
+        }
+        for kind, ids in want.items():
+            have = zh.get(kind, {})
+            assert ids - set(have) == set(), (scheme.id, kind, "without a Chinese title")
+            assert set(have) - ids == set(), (scheme.id, kind, "not in the scheme")
+            assert all(re.search(r"[\u4e00-\u9fff]", have[k]) for k in ids), (scheme.id, kind)
+    with i18n.using("zh_CN"):
+        assert titles.title_of("measure", "no-flights", "No air travel") == "禁止乘坐飞机"
+        assert titles.title_of("item", "no.such", "Its own title") == "Its own title"
+    assert titles.title_of("measure", "no-flights", "No air travel") == "No air travel"
+
+
+def test_the_chinese_scheme_page_shows_chinese_titles(world: System) -> None:
+    zh = client_for(create_app(world), None, "zh-CN").get("/portal/schemes/joint-memorandum-2016").text
+    assert "禁止乘坐飞机" in zh and "No air travel" not in zh
+    en = client_for(create_app(world), None, "en").get("/portal/schemes/joint-memorandum-2016").text
+    assert "No air travel" in en and "禁止乘坐飞机" not in en

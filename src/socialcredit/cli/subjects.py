@@ -12,6 +12,7 @@ from rich.table import Table
 
 from socialcredit.api.models import DecisionOut, SubjectOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, parse_at, valid_code
+from socialcredit.schemes import titles
 from socialcredit.scoring.result import signed_points
 from socialcredit.service import NotFound
 
@@ -58,7 +59,7 @@ def score(
         for line in s.contributions:
             t.add_row(
                 line.occurred_on.isoformat(),
-                line.title,
+                titles.title_of("item", line.item, line.title, s.scheme),  # Chinese under --lang zh-CN
                 line.source,
                 f"{line.points:+d}",
                 line.counts_until.isoformat(),

@@ -21,6 +21,7 @@ from socialcredit import access, codes, ledger
 from socialcredit.decisions import Decision, decide
 from socialcredit.dueprocess.cases import Objection
 from socialcredit.dueprocess.suspension import apply_suspensions
+from socialcredit.i18n import N_
 from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry, entries_for
 from socialcredit.schemes.model import Measure
@@ -187,7 +188,7 @@ class Decisions:
         view and a fresh change marker), else ``None``."""
         measure = self.context.measure(measure_id)
         if measure is None:
-            raise NotFound(f"no measure {measure_id!r}", field="measure")
+            raise NotFound(N_("no measure {measure_id!r}", measure_id=measure_id), field="measure")
         access.require(access.may_ask(principal, measure), f"ask about measure {measure_id}")
         if at is not None:
             c = codes.validate(code)
