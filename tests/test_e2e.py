@@ -135,7 +135,7 @@ def test_objection_upheld_end_to_end(served: Served, browser: Browser) -> None:
 
     def session(role: str | None) -> Page:
         """A separate browser profile (its own cookies), logged in through the login form."""
-        page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+        page = browser.new_context(viewport={"width": 1100, "height": 900}, locale="en-GB").new_page()
         page.set_default_timeout(15_000)
         page.goto(f"{base}/portal/login")
         if role is not None:

@@ -127,12 +127,12 @@ def test_a_bug_on_a_portal_page_is_the_500_page(
 
     monkeypatch.setattr(system, "transparency", bug)
     with caplog.at_level(logging.ERROR, logger="socialcredit.web"):
-        r = client.get("/portal/transparency")
+        r = client.get("/portal/transparency", headers={"Accept-Language": "en"})
     assert r.status_code == 500 and r.headers["content-type"].startswith("text/html")
     assert "Something went wrong" in r.text and "fault is ours" in r.text and "math domain" not in r.text
     assert any(x.name == "socialcredit.web" and x.exc_info for x in caplog.records)
     # a refusal on the portal keeps its status and its words
-    r = client.get("/portal/lists/nope/nothing")
+    r = client.get("/portal/lists/nope/nothing", headers={"Accept-Language": "en"})
     assert r.status_code == 404 and "list_id: no list" in r.text
 
 

@@ -19,7 +19,7 @@ from socialcredit.ledger import record_id_for
 from socialcredit.service import System
 from socialcredit.store import SubjectRow
 from tests.conftest import Clock, org, person
-from tests.support.portal import client_for, csrf_of, post_form
+from tests.support.portal import ENGLISH, client_for, csrf_of, post_form
 
 P, OTHER, ORG, REP = person(61), person(62), org(61), person(63)
 NAME, OTHER_NAME = "Zhang Wei", "Wang Fang"
@@ -83,7 +83,7 @@ def app(world: System) -> FastAPI:
 
 @pytest.fixture
 def app_client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as c:
+    with TestClient(app, headers=ENGLISH) as c:
         yield c
 
 
@@ -178,7 +178,7 @@ def test_api_is_unchanged_and_root_leads_to_the_portal(app_client: TestClient) -
 
 
 def test_login_cookie_and_logout(app: FastAPI, world: System, tokens: dict[str, str]) -> None:
-    c = TestClient(app)
+    c = TestClient(app, headers=ENGLISH)
     form = c.get("/portal/login")
     r = c.post("/portal/login", data={"key": "sck_nope_" + "x" * 30, "csrf_token": csrf_of(form.text)})
     assert r.status_code == 401 and "key: unknown API key" in r.text

@@ -30,13 +30,17 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from socialcredit.i18n import N_, translate
+
 __all__ = ["AccessDenied", "Conflict", "NotFound", "Refused", "SocialCreditError", "Unauthenticated"]
 
 
 class SocialCreditError(Exception):
     """A deliberate refusal: ``status`` is the HTTP status it means, ``field`` the field at fault
     (if one is), ``message`` what is wrong with it. ``str()`` is ``"field: message"``, the line a
-    person reads, which names only what was refused and why, never data about anyone."""
+    person reads, which names only what was refused and why, never data about anyone. A message
+    marked with :func:`socialcredit.i18n.N_` is worded in the reader's language by
+    :meth:`describe`; ``str()`` stays English, as logs and tests read it."""
 
     status: ClassVar[int] = 400
 
@@ -46,9 +50,12 @@ class SocialCreditError(Exception):
         self.field = field
 
     def describe(self) -> str:
-        """The line an API client or a portal user reads: ``str()``, unless a kind of refusal
-        words it for them (:class:`AccessDenied`, ``codes.CodeError``)."""
-        return str(self)
+        """The line an API client or a portal user reads, in the current language
+        (:func:`socialcredit.i18n.using`): ``str()`` worded again, unless a kind of refusal
+        words it for them (:class:`AccessDenied`, ``codes.CodeError``). The field is a name
+        in the interface, kept as it is."""
+        message = translate(self.message)
+        return f"{self.field}: {message}" if self.field else message
 
 
 class Refused(SocialCreditError, ValueError):
@@ -84,4 +91,4 @@ class AccessDenied(SocialCreditError):
     status = 403
 
     def describe(self) -> str:
-        return f"your key may not {self}"
+        return translate(N_("your key may not {what}", what=self.message))

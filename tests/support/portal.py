@@ -16,9 +16,13 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def client_for(app: FastAPI, token: str | None) -> TestClient:
-    """A fresh browser: its own cookies, logged in through the login form when given a key."""
-    c = TestClient(app)
+ENGLISH = {"Accept-Language": "en"}  # the portal's default is Chinese; these tests read English
+
+
+def client_for(app: FastAPI, token: str | None, lang: str = "en") -> TestClient:
+    """A fresh browser asking for ``lang``: its own cookies, logged in through the login form
+    when given a key."""
+    c = TestClient(app, headers={"Accept-Language": lang})
     if token is not None:
         form = c.get("/portal/login")
         r = c.post(

@@ -21,11 +21,13 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from socialcredit import i18n
 from socialcredit.errors import SocialCreditError
+from socialcredit.i18n import N_
 
 logger = logging.getLogger("socialcredit.api")
 
-SERVER_ERROR = "internal error: the server could not answer this request; the error is logged"
+SERVER_ERROR = N_("internal error: the server could not answer this request; the error is logged")
 
 
 class ErrorOut(BaseModel):
@@ -55,6 +57,12 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def reader(accept_language: str | None) -> str:
+    """The language of an error's ``error`` line: Chinese when Accept-Language asks for it, else
+    English (a client's code reads ``status`` and the field, which stay the same in both)."""
+    return i18n.negotiate(accept_language, i18n.DEFAULT)
+
+
 def error_response(status: int, error: str, errors: list[str] | None = None) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(
@@ -69,8 +77,9 @@ def install(app: FastAPI) -> None:
     other middleware is added, so that it sees whatever any layer raises."""
 
     @app.exception_handler(SocialCreditError)
-    async def _refused(_r: Request, exc: SocialCreditError) -> JSONResponse:
-        return error_response(exc.status, exc.describe())
+    async def _refused(request: Request, exc: SocialCreditError) -> JSONResponse:
+        with i18n.using(reader(request.headers.get("accept-language"))):
+            return error_response(exc.status, exc.describe())
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
@@ -117,4 +126,5 @@ class ServerErrors:
             logger.exception("unexpected error answering %s %s", scope["method"], scope["path"])
             if started:
                 raise
-            await error_response(500, SERVER_ERROR)(scope, receive, send)
+            asked = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
+            await error_response(500, i18n.translate(SERVER_ERROR, reader(asked)))(scope, receive, send)

@@ -10,6 +10,7 @@ the group (:class:`Refusals`); any other exception is a bug and shows its traceb
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -22,8 +23,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from typer.core import TyperGroup
 
-from socialcredit import codes, inforce
+from socialcredit import codes, i18n, inforce
 from socialcredit.errors import AccessDenied, Refused, SocialCreditError
+from socialcredit.i18n import N_
 from socialcredit.rules import days
 from socialcredit.schemes.loader import Registry, SchemeError
 from socialcredit.schemes.safeguards import SafeguardsFailed
@@ -38,22 +40,36 @@ class Refusals(TyperGroup):
     never dressed up as the user's mistake."""
 
     def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click context
-        try:
-            return super().invoke(ctx)
-        except SocialCreditError as exc:
-            fail(refusal(exc))
+        with i18n.using(language(ctx.params.get("lang"))):
+            try:
+                return super().invoke(ctx)
+            except SocialCreditError as exc:
+                fail(refusal(exc))
+
+
+def language(asked: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """The command line's language: ``--lang``, else the locale of the environment (``LC_ALL``,
+    ``LC_MESSAGES``, ``LANG``, the first set, as gettext reads them), else English. Only a
+    Chinese locale gives Chinese: ``C.UTF-8`` or ``fr_FR`` is English, the source."""
+    if asked:
+        return i18n.normalize(asked) or i18n.DEFAULT
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if env.get(name):
+            return i18n.normalize(env[name]) or i18n.DEFAULT
+    return i18n.DEFAULT
 
 
 def refusal(exc: SocialCreditError, names: Mapping[str, str] | None = None) -> str:
     """A refusal as one line, its field named as this command names it (``names``: the field to
     the argument or option, e.g. ``{"principal": "PRINCIPAL"}``)."""
     if isinstance(exc, AccessDenied):
-        return f"refused: may not {exc}"
+        return i18n.translate(N_("refused: may not {what}", what=exc.message))
     if isinstance(exc, codes.CodeError):
         return f"{(names or {}).get('subject', 'CODE')}: invalid {exc.part}: {exc}"
     if exc.field is not None and names and exc.field in names:
-        return f"{names[exc.field]}: {exc.message}"
-    return str(exc)
+        return f"{names[exc.field]}: {i18n.translate(exc.message)}"
+    return exc.describe()
 
 
 app = typer.Typer(
@@ -69,8 +85,24 @@ err = Console(stderr=True, soft_wrap=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
 
 
+@app.callback()
+def options(
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Language of messages: en or zh-CN (default: LC_ALL, LC_MESSAGES or LANG; else en)",
+        ),
+    ] = None,
+) -> None:
+    """socialcredit: an open, auditable social credit system."""
+    if lang is not None and i18n.normalize(lang) is None:
+        fail(i18n.translate(N_("--lang: {lang!r} is not a language we have (en, zh-CN)", lang=lang)))
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    label = escape(i18n.translate(N_("error:")))
+    err.print(f"[bold red]{label}[/] {message}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -87,7 +119,7 @@ def load_registry(settings: Settings) -> Registry:
     return inforce.load_registry(settings)
 
 
-SAFEGUARDS_FAILED = (
+SAFEGUARDS_FAILED = N_(
     "a scheme in force fails the safeguards, so nothing that serves, scores, decides or ingests "
     "starts until it is fixed or removed (`socialcredit lint` lists every finding):"
 )
@@ -98,13 +130,15 @@ def open_system(url: str | None = None) -> System:
     try:
         registry = load_registry(settings)
     except SafeguardsFailed as exc:
-        fail(f"{SAFEGUARDS_FAILED}\n{escape(str(exc))}")
+        fail(f"{i18n.translate(SAFEGUARDS_FAILED)}\n{escape(str(exc))}")
     except SchemeError as exc:
-        fail(f"a scheme in force is invalid:\n{exc}")
+        invalid = i18n.translate(N_("a scheme in force is invalid:"))
+        fail(f"{invalid}\n{exc}")
     try:
         store = Store(url or settings.url())
     except Exception as exc:  # a database that cannot be opened is the user's to fix
-        fail(f"cannot open the database {url or settings.url()}: {exc.__class__.__name__}: {exc}")
+        cannot = N_("cannot open the database {url}", url=url or settings.url())
+        fail(f"{i18n.translate(cannot)}: {exc.__class__.__name__}: {exc}")
     try:
         holidays = settings.calendar().holidays
     except (OSError, UnicodeError, Refused) as exc:
@@ -140,7 +174,15 @@ def parse_at(value: str | None, option: str = "--at") -> dt.datetime | None:
     try:
         return days.moment(value)
     except ValueError:
-        fail(f"{option}: {value!r} is not an ISO date or timestamp like 2025-06-30")
+        fail(
+            i18n.translate(
+                N_(
+                    "{option}: {value!r} is not an ISO date or timestamp like 2025-06-30",
+                    option=option,
+                    value=value,
+                )
+            )
+        )
 
 
 def valid_code(value: str) -> codes.Code:

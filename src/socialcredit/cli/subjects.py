@@ -14,6 +14,7 @@ from socialcredit.api.decisionmodels import ReproductionOut
 from socialcredit.api.models import DecisionOut, SubjectOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, parse_at, valid_code
 from socialcredit.errors import SocialCreditError
+from socialcredit.schemes import titles
 from socialcredit.scoring.result import signed_points
 from socialcredit.service import NotFound, System
 
@@ -79,7 +80,7 @@ def score(
         for line in s.contributions:
             t.add_row(
                 line.occurred_on.isoformat(),
-                line.title,
+                titles.title_of("item", line.item, line.title, s.scheme),  # Chinese under --lang zh-CN
                 line.source,
                 f"{line.points:+d}",
                 line.counts_until.isoformat(),

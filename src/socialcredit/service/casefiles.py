@@ -26,6 +26,7 @@ from socialcredit.dueprocess.cases import (
     fold_restoration,
 )
 from socialcredit.errors import NotFound as NotFound
+from socialcredit.i18n import N_
 from socialcredit.service.context import Context
 
 Case = Objection | Restoration
@@ -103,7 +104,7 @@ class CaseFiles:
         """An objection or a review by id."""
         events = self.context.store.case_events(case_id=case_id)
         if not events or events[0].case_kind not in OBJECTION_KINDS:
-            raise NotFound(f"no objection or review {case_id!r}", field="objection_id")
+            raise NotFound(N_("no objection or review {case_id!r}", case_id=case_id), field="objection_id")
         case = self._fold(events)
         assert isinstance(case, Objection)
         return case
@@ -112,7 +113,7 @@ class CaseFiles:
         """A restoration application by id."""
         events = self.context.store.case_events(case_id=case_id, case_kind="restoration")
         if not events:
-            raise NotFound(f"no restoration application {case_id!r}", field="case_id")
+            raise NotFound(N_("no restoration application {case_id!r}", case_id=case_id), field="case_id")
         case = self._fold(events)
         assert isinstance(case, Restoration)
         return case

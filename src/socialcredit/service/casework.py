@@ -15,6 +15,7 @@ from socialcredit import access, codes, documents, ledger
 from socialcredit.dueprocess import restoration, review
 from socialcredit.dueprocess.cases import CaseKind, Objection, Restoration
 from socialcredit.errors import Conflict, Refused
+from socialcredit.i18n import N_
 from socialcredit.ledger import Quarantined
 from socialcredit.rules.days import day_of
 from socialcredit.schemes.loader import SchemeError
@@ -137,7 +138,10 @@ class Casework:
             extra = {"document": key}
         elif record_id is not None:
             if record_id not in {r.record_id for r in view.records}:
-                raise NotFound(f"no record {record_id!r} in force for this subject", field="record_id")
+                raise NotFound(
+                    N_("no record {record_id!r} in force for this subject", record_id=record_id),
+                    field="record_id",
+                )
             record_ids = [record_id]
             for _s, lst in registry.lists():
                 item = next(r.item for r in view.records if r.record_id == record_id)
@@ -148,13 +152,15 @@ class Casework:
             try:
                 lst = registry.list_def(list_id)
             except SchemeError:
-                raise NotFound(f"no list {list_id!r}", field="list_id") from None
+                raise NotFound(N_("no list {list_id!r}", list_id=list_id), field="list_id") from None
             entry = next(
                 (e for e in view.entries if e.qualified_id == list_id and e.status in ("active", "pending")),
                 None,
             )
             if entry is None:
-                raise NotFound(f"the subject has no current entry on {list_id}", field="list_id")
+                raise NotFound(
+                    N_("the subject has no current entry on {list_id}", list_id=list_id), field="list_id"
+                )
             if kind == "review":
                 judicial = restoration.judicial_items(registry.schemes.values())
                 why = review.refusal(lst, list_id, judicial)

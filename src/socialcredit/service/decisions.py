@@ -23,6 +23,7 @@ from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import Objection
 from socialcredit.dueprocess.suspension import apply_suspensions
 from socialcredit.history import Ended
+from socialcredit.i18n import N_
 from socialcredit.knowledge import Known, Receipt, decision_id
 from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry, entries_for
@@ -296,7 +297,7 @@ class Decisions:
         up to them."""
         measure = self.context.measure(measure_id)
         if measure is None:
-            raise NotFound(f"no measure {measure_id!r}", field="measure")
+            raise NotFound(N_("no measure {measure_id!r}", measure_id=measure_id), field="measure")
         access.require(access.may_ask(principal, measure), f"ask about measure {measure_id}")
         if at is not None or known_at is not None:
             c = codes.validate(code)

@@ -16,6 +16,7 @@ from socialcredit.dueprocess.cases import (
     Restoration,
 )
 from socialcredit.dueprocess.suspension import apply_suspensions
+from socialcredit.i18n import N_
 from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry, entries_for
 from socialcredit.rules.days import day_of
@@ -337,7 +338,7 @@ class Disclosure:
         try:
             lst = self.context.registry.list_def(list_id)
         except SchemeError:
-            raise NotFound(f"no list {list_id!r}", field="list_id") from None
+            raise NotFound(N_("no list {list_id!r}", list_id=list_id), field="list_id") from None
         at = as_of or self.context.clock()
         rows = []
         for s in self.scan(at):

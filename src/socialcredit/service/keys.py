@@ -9,6 +9,7 @@ import time
 from socialcredit import access
 from socialcredit.errors import Conflict, Refused
 from socialcredit.errors import Unauthenticated as Unauthenticated
+from socialcredit.i18n import N_
 from socialcredit.service.context import Context
 from socialcredit.store import StoredKey
 
@@ -51,16 +52,16 @@ class Keys:
         (so a revocation made anywhere counts at once). The verified token is remembered for
         :meth:`cached_principal`, the hot path's cheaper check."""
         if not token:
-            raise Unauthenticated("no API key given")
+            raise Unauthenticated(N_("no API key given"))
         key_id = access.split_token(token)
         stored = self.context.store.key(key_id) if key_id else None
         if stored is None or not access.tokens_match(token, stored.token_hash):
-            raise Unauthenticated("unknown API key")
+            raise Unauthenticated(N_("unknown API key"))
         now = self.context.clock()
         if stored.revoked_at is not None:
-            raise Unauthenticated("this API key was revoked")
+            raise Unauthenticated(N_("this API key was revoked"))
         if stored.expires_at is not None and stored.expires_at <= now:
-            raise Unauthenticated("this API key has expired")
+            raise Unauthenticated(N_("this API key has expired"))
         role: access.Role = stored.role  # type: ignore[assignment]
         principal = access.Principal(stored.key_id, role, stored.principal, stored.name)
         if len(self._principals) >= 10_000:
@@ -79,7 +80,7 @@ class Keys:
             return None
         principal, _, expires_at = hit
         if expires_at is not None and expires_at <= self.context.clock():
-            raise Unauthenticated("this API key has expired")
+            raise Unauthenticated(N_("this API key has expired"))
         return principal
 
     def revoke_key(self, key_id: str) -> bool:

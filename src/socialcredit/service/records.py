@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from socialcredit import access, ledger
+from socialcredit.i18n import N_
 from socialcredit.ledger import IngestResult, Quarantined
 from socialcredit.service.context import Context
 from socialcredit.service.sealing import Row as Row
@@ -50,7 +51,7 @@ class Records:
         their place in the chain) before the store takes the chain's lock for the chunk; in a big
         batch a helper process seals ahead while this one stores (``service/sealing.py``)."""
         if principal.role not in ("agency", "operator"):
-            raise access.AccessDenied("only agencies and operators submit records")
+            raise access.AccessDenied(N_("only agencies and operators submit records"))
         store = self.context.store
         source = principal.principal if principal.role == "agency" else None
         now = self.context.clock()

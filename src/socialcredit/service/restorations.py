@@ -12,6 +12,7 @@ from socialcredit import access, codes, ledger
 from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import Restoration, restoration_eligible_from
 from socialcredit.errors import Conflict, Refused
+from socialcredit.i18n import N_
 from socialcredit.rules.days import day_of
 from socialcredit.service.casefiles import CaseFiles, NotFound
 from socialcredit.service.context import Context, operator
@@ -57,7 +58,10 @@ class Restorations:
         access.require(self.casefiles.may_act_for(principal, code), "apply for restoration for this subject")
         record = next((r for r in self.decisions.view(code).records if r.record_id == record_id), None)
         if record is None:
-            raise NotFound(f"no record {record_id!r} in force for this subject", field="record_id")
+            raise NotFound(
+                N_("no record {record_id!r} in force for this subject", record_id=record_id),
+                field="record_id",
+            )
         item = self.context.registry.item_defs[record.item]
         if item.polarity != "negative":
             raise Refused(f"{record.item} is not a negative record", field="record_id")

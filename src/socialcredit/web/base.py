@@ -35,9 +35,11 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from socialcredit import access, codes
+from socialcredit import access, codes, i18n
 from socialcredit.api.errors import SERVER_ERROR
 from socialcredit.errors import SocialCreditError
+from socialcredit.i18n import N_
+from socialcredit.schemes import titles
 from socialcredit.scoring.result import signed_points
 from socialcredit.service import System, Unauthenticated
 
@@ -47,23 +49,68 @@ PREFIX = "/portal"
 KEY_COOKIE = "sc_key"
 SESSION_COOKIE = "sc_session"
 CSRF_FIELD = "csrf_token"
+LANG_COOKIE = "sc_lang"
+LANG_PARAM = "lang"
+PORTAL_DEFAULT = "zh_CN"  # with no Accept-Language the portal is in Chinese (issue 18.2)
 
 TITLES = {
-    400: "Bad request",
-    401: "Please log in",
-    403: "Not allowed",
-    404: "Not found",
-    422: "Please check what you entered",
-    500: "Something went wrong",
+    400: N_("Bad request"),
+    401: N_("Please log in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    422: N_("Please check what you entered"),
+    500: N_("Something went wrong"),
 }
 
 ROLE_NAMES: dict[str, str] = {
-    "operator": "Operator",
-    "agency": "Agency",
-    "relying_party": "Relying party",
-    "subject": "Subject",
-    "auditor": "Auditor",
+    "operator": N_("Operator"),
+    "agency": N_("Agency"),
+    "relying_party": N_("Relying party"),
+    "subject": N_("Subject"),
+    "auditor": N_("Auditor"),
 }
+
+
+# the states of a case, a listing and a notice as the pages show them (the API keeps the English)
+STATUS_NAMES: dict[str, str] = {
+    "under review": N_("under review"),
+    "upheld": N_("upheld"),
+    "corrected": N_("corrected"),
+    "rejected": N_("rejected"),
+    "under appeal": N_("under appeal"),
+    "closed": N_("closed"),
+    "granted": N_("granted"),
+    "refused": N_("refused"),
+    "active": N_("active"),
+    "pending": N_("pending"),
+    "ended": N_("ended"),
+    "withdrawn": N_("withdrawn"),
+    "suspended": N_("suspended"),
+    "lapsed": N_("lapsed"),
+    "cancelled": N_("cancelled"),
+    "in effect": N_("in effect"),
+}
+
+
+def status_name(status: str) -> str:
+    """A state in the page's language; one the portal does not know, as it is."""
+    return i18n.translate(STATUS_NAMES.get(status, status))
+
+
+CASE_KINDS = {"objection": N_("objection"), "review": N_("review"), "restoration": N_("restoration")}
+CASE_TITLES = {
+    "objection": N_("Objection"),
+    "review": N_("Human review"),
+    "restoration": N_("Restoration application"),
+}
+
+
+def case_kind(kind: str) -> str:
+    return i18n.translate(CASE_KINDS.get(kind, kind))
+
+
+def case_title(kind: str) -> str:
+    return i18n.translate(CASE_TITLES.get(kind, CASE_TITLES["restoration"]))
 
 
 class CsrfRejected(SocialCreditError):
@@ -73,7 +120,7 @@ class CsrfRejected(SocialCreditError):
 
     def __init__(self) -> None:
         super().__init__(
-            "this form did not come from this session; reload the page and try again", field=CSRF_FIELD
+            N_("this form did not come from this session; reload the page and try again"), field=CSRF_FIELD
         )
 
 
@@ -83,9 +130,23 @@ _env = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
+# the texts of {% trans %} blocks with their whitespace folded, as extraction folds them
+# (socialcredit.catalogues); the callables read the request's language (i18n.using), so one
+# environment serves readers of both languages at once, macros included
+_env.policies["ext.i18n.trimmed"] = True
+_env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
 _env.filters["mask"] = codes.mask
 _env.filters["signed"] = signed_points  # an adjustment's points as its plain-words line gives them
+_env.filters["tr"] = i18n.translate  # a Text (a refusal, a role's name) in the page's language
+_env.filters["date"] = i18n.format_date
+_env.filters["datetime"] = i18n.format_datetime
+_env.filters["number"] = i18n.format_number
+_env.globals["status_name"] = status_name
+_env.globals["case_kind"] = case_kind
+_env.globals["case_title"] = case_title
+_env.globals["title_of"] = titles.title_of
 
 
 def templates() -> jinja2.Environment:
@@ -104,6 +165,8 @@ class Page:
     new_session: bool
     csrf: str
     stale: str | None = None  # why a presented key no longer works (revoked, expired)
+    lang: str = PORTAL_DEFAULT  # the page's language (i18n.LOCALES)
+    chosen: bool = False  # the language was chosen with ?lang= now: remember it in a cookie
 
     @property
     def role(self) -> str | None:
@@ -112,7 +175,7 @@ class Page:
     def require_login(self) -> access.Principal:
         """The logged-in principal, or 401: the page needs a key."""
         if self.principal is None:
-            raise Unauthenticated(self.stale or "log in with your key to see this page")
+            raise Unauthenticated(self.stale or N_("log in with your key to see this page"))
         return self.principal
 
     def require_role(self, what: str, *roles: str) -> access.Principal:
@@ -133,8 +196,21 @@ def csrf_token(secret: bytes, session: str) -> str:
     return hmac.new(secret, session.encode(), hashlib.sha256).hexdigest()
 
 
+def language(request: Request) -> tuple[str, bool]:
+    """The page's language: a ``?lang=`` switch (remembered in a cookie), else the cookie, else
+    ``Accept-Language``, else Chinese; and whether the switch was used now."""
+    asked = i18n.normalize(request.query_params.get(LANG_PARAM))
+    if asked:
+        return asked, True
+    kept = i18n.normalize(request.cookies.get(LANG_COOKIE))
+    if kept:
+        return kept, False
+    return i18n.negotiate(request.headers.get("accept-language"), PORTAL_DEFAULT), False
+
+
 def resolve(request: Request) -> Page:
-    """The page context of a request: the session (new if absent) and the logged-in principal."""
+    """The page context of a request: the session (new if absent), the logged-in principal and
+    the language."""
     system: System = request.app.state.system
     session = request.cookies.get(SESSION_COOKIE, "")
     new = not (16 <= len(session) <= 64 and session.replace("-", "").replace("_", "").isalnum())
@@ -147,8 +223,11 @@ def resolve(request: Request) -> Page:
         try:
             principal = system.authenticate(token)
         except Unauthenticated as exc:
-            stale = f"{exc}; log in again"
-    return Page(request, system, principal, session, new, csrf_token(_secret(request), session), stale)
+            stale = N_("{why}; log in again", why=exc.message)
+    lang, chosen = language(request)
+    return Page(
+        request, system, principal, session, new, csrf_token(_secret(request), session), stale, lang, chosen
+    )
 
 
 PageDep = Annotated[Page, Depends(resolve)]
@@ -167,22 +246,22 @@ CheckedPage = Annotated[Page, Depends(checked)]
 def nav(principal: access.Principal | None) -> list[tuple[str, str]]:
     """The links a role may follow: each page the role is allowed to see, and no other."""
     role = principal.role if principal else None
-    links = [(f"{PREFIX}/", "Home")]
+    links: list[tuple[str, str]] = [(f"{PREFIX}/", N_("Home"))]
     if role == "subject" and principal is not None and principal.principal:
-        links.append((f"{PREFIX}/subjects/{principal.principal}", "My record"))
+        links.append((f"{PREFIX}/subjects/{principal.principal}", N_("My record")))
     if role in (None, "subject", "operator"):
-        links.append((f"{PREFIX}/search", "Search by code"))
+        links.append((f"{PREFIX}/search", N_("Search by code")))
     if role in ("agency", "operator"):
-        links.append((f"{PREFIX}/records/new", "Enter a record"))
+        links.append((f"{PREFIX}/records/new", N_("Enter a record")))
     if role in ("relying_party", "operator"):
-        links.append((f"{PREFIX}/decisions/new", "Ask a decision"))
+        links.append((f"{PREFIX}/decisions/new", N_("Ask a decision")))
     if role == "operator":
-        links.append((f"{PREFIX}/operator", "Operator desk"))
+        links.append((f"{PREFIX}/operator", N_("Operator desk")))
     if role in ("auditor", "operator"):
-        links.append((f"{PREFIX}/audit", "Audit log"))
-    links.append((f"{PREFIX}/lists", "Public lists"))
-    links.append((f"{PREFIX}/transparency", "Transparency report"))
-    links.append((f"{PREFIX}/schemes", "Schemes"))
+        links.append((f"{PREFIX}/audit", N_("Audit log")))
+    links.append((f"{PREFIX}/lists", N_("Public lists")))
+    links.append((f"{PREFIX}/transparency", N_("Transparency report")))
+    links.append((f"{PREFIX}/schemes", N_("Schemes")))
     return links
 
 
@@ -202,25 +281,45 @@ def finish(page: Page, response: Response) -> Response:
     that no longer authenticates."""
     if page.new_session:
         _set_cookie(page.request, response, SESSION_COOKIE, page.session)
+    if page.chosen:
+        _set_cookie(page.request, response, LANG_COOKIE, page.lang)
     if page.stale:
         response.delete_cookie(KEY_COOKIE, path=PREFIX)
     return response
 
 
+def switches(page: Page) -> list[tuple[str, str, str, bool]]:
+    """The language switch of every page: each language's link to this same page, with the
+    language's tag and name, and whether it is the page's. The link is relative (``?lang=en``):
+    the browser keeps the path, and the page never writes its own address, which may hold a
+    code an error page must not repeat."""
+    return [
+        (f"?{LANG_PARAM}={i18n.TAGS[loc]}", i18n.TAGS[loc], i18n.NAMES[loc], loc == page.lang)
+        for loc in i18n.LOCALES
+    ]
+
+
 def render(page: Page, template: str, status_code: int = 200, **context: Any) -> Response:
-    """Render ``template`` for this request with the shared context (nav, role, CSRF token)."""
-    html = _env.get_template(template).render(
-        principal=page.principal,
-        role=page.role,
-        role_name=ROLE_NAMES.get(page.role or "", "Public"),
-        nav=nav(page.principal),
-        csrf=page.csrf,
-        csrf_field=CSRF_FIELD,
-        path=page.request.url.path,
-        prefix=PREFIX,
-        **context,
-    )
-    return finish(page, HTMLResponse(html, status_code=status_code))
+    """Render ``template`` for this request, in its language, with the shared context (nav,
+    role, CSRF token, language switch)."""
+    with i18n.using(page.lang):
+        html = _env.get_template(template).render(
+            principal=page.principal,
+            role=page.role,
+            role_name=i18n.translate(ROLE_NAMES.get(page.role or "", N_("Public"))),
+            nav=[(href, i18n.translate(label)) for href, label in nav(page.principal)],
+            csrf=page.csrf,
+            csrf_field=CSRF_FIELD,
+            path=page.request.url.path,
+            prefix=PREFIX,
+            lang=page.lang,
+            lang_tag=i18n.TAGS[page.lang],
+            switches=switches(page),
+            **context,
+        )
+    response = HTMLResponse(html, status_code=status_code)
+    response.headers["Content-Language"] = i18n.TAGS[page.lang]
+    return finish(page, response)
 
 
 def redirect(page: Page, url: str) -> Response:
@@ -251,7 +350,7 @@ def error_page(page: Page, status: int, message: str, errors: list[str] | None =
         "error.html",
         status,
         status=status,
-        title=TITLES.get(status, "Error"),
+        title=TITLES.get(status, N_("Error")),
         message=message,
         errors=errors or [],
     )
@@ -273,7 +372,7 @@ def describe(exc: Exception) -> tuple[int, str, list[str]] | None:
         return exc.status, exc.describe(), []
     if isinstance(exc, RequestValidationError):
         errs = field_errors(exc)
-        return 422, errs[0] if errs else "invalid request", errs
+        return 422, errs[0] if errs else i18n.gettext("invalid request"), errs
     if isinstance(exc, HTTPException):
         return exc.status_code, str(exc.detail), []
     return None
@@ -292,12 +391,13 @@ class PageRoute(APIRoute):
             try:
                 return await inner(request)
             except Exception as exc:
-                described = describe(exc)
+                page = await run_in_threadpool(resolve, request)
+                with i18n.using(page.lang):
+                    described = describe(exc)
                 if described is None:
                     logger.exception("unexpected error on the portal page %s", request.url.path)
-                    described = (500, SERVER_ERROR, [])
+                    described = (500, i18n.translate(SERVER_ERROR, page.lang), [])
                 status, message, errs = described
-                page = await run_in_threadpool(resolve, request)
                 return error_page(page, status, message, errs)
 
         return handler

@@ -9,25 +9,28 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from socialcredit import i18n
+from socialcredit.i18n import N_
+from socialcredit.schemes import titles
 from socialcredit.web import charts
 from socialcredit.web.base import PREFIX, PageDep, PageRoute, render
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute)
 
-FIELD_NAMES = {
-    "name": "Name",
-    "sex": "Sex",
-    "age": "Age",
-    "id_number_masked": "ID number (masked)",
-    "code": "Code",
-    "legal_representative": "Legal representative",
-    "obligation": "Obligation",
-    "performance": "Performance",
-    "conduct": "Dishonest conduct",
-    "case_number": "Case number",
-    "court": "Court",
-    "grade": "Grade",
-    "district": "District",
+FIELD_NAMES = {  # worded in the page's language by the template (|tr)
+    "name": N_("Name"),
+    "sex": N_("Sex"),
+    "age": N_("Age"),
+    "id_number_masked": N_("ID number (masked)"),
+    "code": N_("Code"),
+    "legal_representative": N_("Legal representative"),
+    "obligation": N_("Obligation"),
+    "performance": N_("Performance"),
+    "conduct": N_("Dishonest conduct"),
+    "case_number": N_("Case number"),
+    "court": N_("Court"),
+    "grade": N_("Grade"),
+    "district": N_("District"),
 }
 
 
@@ -56,7 +59,7 @@ def public_list(page: PageDep, scheme_id: str, list_id: str) -> Response:
 
 
 def _group_charts(
-    groups: dict[str, dict[str, dict[str, Any]]], what: str, key: str, titles: dict[str, str]
+    groups: dict[str, dict[str, dict[str, Any]]], what: str, key: str, titles: dict[str, str], lang: str
 ) -> list[Any]:
     """A dot chart of each group's mean score per scheme; none for a tier rating, whose "score" is
     a tier level (a mean of levels means nothing): its table gives each group's grades instead."""
@@ -66,8 +69,15 @@ def _group_charts(
         chart = (
             charts.dot_chart(
                 rows,
-                title=f"Mean score under {titles.get(scheme_id, scheme_id)} by {what}",
-                unit="points (mean score)",
+                title=i18n.translate(
+                    N_(
+                        "Mean score under {scheme} by {what}",
+                        scheme=titles.get(scheme_id, scheme_id),
+                        what=what,
+                    ),
+                    lang,
+                ),
+                unit=i18n.translate(N_("points (mean score)"), lang),
                 chart_id=f"{key}-{n}",
             )
             if rows
@@ -84,17 +94,24 @@ def transparency(page: PageDep) -> Response:
     report = page.system.transparency()
     accuracy = report["source_accuracy"]
     registry = page.system.registry
-    list_titles = {f"{s.id}/{lst.id}": lst.title for s, lst in registry.lists()}
-    measure_titles = {m.id: m.title for m in registry.measures().values()}
-    scheme_titles = {s.id: s.title for s in registry.schemes.values()}
+    list_titles = {
+        f"{s.id}/{lst.id}": titles.title_of("list", lst.id, lst.title, s.id, page.lang)
+        for s, lst in registry.lists()
+    }
+    measure_titles = {
+        m.id: titles.title_of("measure", m.id, m.title, None, page.lang) for m in registry.measures().values()
+    }
+    scheme_titles = {
+        s.id: titles.title_of("scheme", s.id, s.title, s.id, page.lang) for s in registry.schemes.values()
+    }
     return render(
         page,
         "transparency.html",
         report=report,
         lists_chart=charts.bar_chart(
             [(list_titles.get(k, k), float(v)) for k, v in report["lists"].items()],
-            title="Subjects on each list",
-            unit="subjects",
+            title=i18n.translate(N_("Subjects on each list"), page.lang),
+            unit=i18n.translate(N_("subjects"), page.lang),
             chart_id="lists",
         ),
         measures_chart=charts.bar_chart(
@@ -102,16 +119,28 @@ def transparency(page: PageDep) -> Response:
                 (measure_titles.get(m, m), float(a.get("deny", 0)))
                 for m, a in report["measures_applied"].items()
             ],
-            title="Decisions that denied a subject, by measure",
-            unit="decisions denied",
+            title=i18n.translate(N_("Decisions that denied a subject, by measure"), page.lang),
+            unit=i18n.translate(N_("decisions denied"), page.lang),
             chart_id="measures",
         ),
         accuracy_chart=charts.bar_chart(
             [(a["source"], round(100 * a["overturned_share"], 1)) for a in accuracy],
-            title="Share of each source's records overturned on objection",
+            title=i18n.translate(N_("Share of each source's records overturned on objection"), page.lang),
             unit="%",
             chart_id="accuracy",
         ),
-        districts=_group_charts(report["scores_by_district"], "district", "district", scheme_titles),
-        ages=_group_charts(report["scores_by_age_band"], "age band", "age", scheme_titles),
+        districts=_group_charts(
+            report["scores_by_district"],
+            i18n.translate(N_("district"), page.lang),
+            "district",
+            scheme_titles,
+            page.lang,
+        ),
+        ages=_group_charts(
+            report["scores_by_age_band"],
+            i18n.translate(N_("age band"), page.lang),
+            "age",
+            scheme_titles,
+            page.lang,
+        ),
     )

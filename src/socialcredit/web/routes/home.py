@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Query
 from fastapi.responses import Response
 
 from socialcredit import access, codes
+from socialcredit.i18n import N_
 from socialcredit.service import NotFound, Unauthenticated
 from socialcredit.web.base import (
     PREFIX,
@@ -76,7 +77,7 @@ def schemes(page: PageDep) -> Response:
 def scheme(page: PageDep, scheme_id: str) -> Response:
     s = page.system.registry.schemes.get(scheme_id)
     if s is None:
-        raise NotFound(f"no scheme {scheme_id[:64]!r}", field="scheme_id")
+        raise NotFound(N_("no scheme {scheme_id!r}", scheme_id=scheme_id[:64]), field="scheme_id")
     return render(page, "scheme.html", scheme=s)
 
 
@@ -86,4 +87,4 @@ fallback = APIRouter(prefix=PREFIX, route_class=PageRoute)
 @fallback.get("/{rest:path}")
 def not_found(page: PageDep, rest: str) -> Response:
     """Any other portal address: an HTML 404 rather than the API's JSON one."""
-    raise NotFound("there is no such page in the portal", field="page")
+    raise NotFound(N_("there is no such page in the portal"), field="page")

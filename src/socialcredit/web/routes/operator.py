@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from socialcredit import access
 from socialcredit.dueprocess.cases import Objection, Restoration
 from socialcredit.errors import Refused
+from socialcredit.i18n import N_
 from socialcredit.rules.days import day_of
 from socialcredit.service import NotFound
 from socialcredit.web.base import PREFIX, CheckedPage, Page, PageDep, PageRoute, redirect, render
@@ -67,7 +68,7 @@ def decide_case(
     p = page.require_role("decide objections and applications", "operator")
     case = next((c for c in page.system.cases(principal=p, open_only=True) if c.id == case_id), None)
     if case is None:
-        raise NotFound(f"no open case {case_id[:64]!r}", field="case_id")
+        raise NotFound(N_("no open case {case_id!r}", case_id=case_id[:64]), field="case_id")
     try:
         if isinstance(case, Objection):
             if outcome not in ("uphold", "reject"):

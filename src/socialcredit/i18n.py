@@ -1,0 +1,194 @@
+"""Chinese and English: gettext catalogues, the reader's language, and messages worded late.
+
+Why: the schemes are Chinese and so are most of the people they rate (issue 18.2), so every
+page, command-line message and API error exists in Simplified Chinese (``zh_CN``) and English
+(``en``). English is the source language: each text is written in English in the code or the
+template, marked for translation, extracted by Babel into ``locale/<lang>/LC_MESSAGES/
+socialcredit.po``, and compiled into the ``.mo`` file beside it. The ``.mo`` files are checked
+in, so a plain ``pip install -e .`` (or a wheel) works without a build step; a test compiles
+each ``.po`` again and fails when a ``.mo`` is stale, when a marked text has no translation, or
+when a catalogue holds a text no longer in the code (``scripts/i18n.py`` updates and compiles
+them).
+
+The language is per request or per command, in a context variable (:func:`using`), so threads
+and tasks serving different readers never see each other's. A refusal is raised before anyone
+knows who will read it, so its message is a :class:`Text`: a ``str`` holding the English
+wording (what logs, tests and ``str()`` see), which also remembers its template and values so an
+adapter words it again in the reader's language (:func:`translate`).
+
+The core: it imports no adapter, and adapters (portal, API, command line) choose the language.
+
+>>> t = N_("your key may not {what}", what="decide objections")
+>>> t
+'your key may not decide objections'
+>>> translate(t, "zh_CN")
+'您的密钥无权decide objections'
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from babel import dates, numbers
+from babel.support import Translations
+
+__all__ = [
+    "DEFAULT",
+    "LOCALES",
+    "N_",
+    "Text",
+    "current",
+    "format_date",
+    "format_datetime",
+    "gettext",
+    "ngettext",
+    "negotiate",
+    "normalize",
+    "translate",
+    "using",
+]
+
+DOMAIN = "socialcredit"
+LOCALES = ("zh_CN", "en")
+DEFAULT = "en"  # the source language, and the command line's and the API's default
+TAGS = {"zh_CN": "zh-CN", "en": "en"}  # as HTML's lang attribute and HTTP write them
+NAMES = {"zh_CN": "中文", "en": "English"}  # each language in its own words, for the switch
+
+_current: ContextVar[str] = ContextVar("socialcredit_locale", default=DEFAULT)
+
+
+@cache
+def catalogue(locale: str) -> _gettext.NullTranslations:
+    """The compiled catalogue of ``locale`` (a null one for an unknown locale: the English)."""
+    root = resources.files("socialcredit").joinpath("locale")
+    with resources.as_file(root) as path:
+        return Translations.load(str(path), [locale], DOMAIN)
+
+
+def normalize(tag: str | None) -> str | None:
+    """One of :data:`LOCALES` for a language tag (``zh``, ``zh-CN``, ``zh_Hans``, ``en-GB``,
+    ``C.UTF-8``...), or None when neither language is meant. Every Chinese tag is answered in
+    Simplified Chinese, the only Chinese there is."""
+    if not tag:
+        return None
+    t = tag.strip().split(".")[0].replace("_", "-").lower()
+    if t == "zh" or t.startswith("zh-"):
+        return "zh_CN"
+    if t == "en" or t.startswith("en-"):
+        return "en"
+    return None
+
+
+def negotiate(accept_language: str | None, default: str = DEFAULT) -> str:
+    """The locale an ``Accept-Language`` header asks for: its languages by quality (then by
+    order), the first one we have; ``default`` when none is (or there is no header)."""
+    if not accept_language:
+        return default
+    ranked: list[tuple[float, int, str]] = []
+    for i, part in enumerate(accept_language.split(",")[:32]):
+        tag, _sep, params = part.strip().partition(";")
+        q = 1.0
+        for p in params.split(";"):
+            name, _eq, value = p.strip().partition("=")
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q > 0:
+            ranked.append((-q, i, tag))
+    for _q, _i, tag in sorted(ranked):
+        if tag == "*":
+            return default
+        found = normalize(tag)
+        if found:
+            return found
+    return default
+
+
+def current() -> str:
+    """The locale of this request or command."""
+    return _current.get()
+
+
+@contextmanager
+def using(locale: str) -> Iterator[str]:
+    """Word everything in ``locale`` within the block (this thread or task only)."""
+    token = _current.set(locale if locale in LOCALES else DEFAULT)
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
+
+
+def gettext(message: str) -> str:
+    """``message`` in the current language."""
+    return catalogue(current()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The singular or plural of a message in the current language, for ``n``."""
+    return catalogue(current()).ngettext(singular, plural, n)
+
+
+_ = gettext
+
+
+class Text(str):
+    """A message worded in English now and in the reader's language later: its ``str`` value is
+    the English text; :meth:`worded` gives it in a locale, its values translated too when
+    they are themselves :class:`Text`. Built by :func:`N_`, which also marks the template for
+    extraction."""
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, params: dict[str, Any]) -> Text:
+        self = super().__new__(cls, template.format(**params) if params else template)
+        self.template = template
+        self.params = params
+        return self
+
+    def worded(self, locale: str) -> str:
+        worded = catalogue(locale).gettext(self.template)
+        if not self.params:
+            return worded
+        return worded.format(**{k: translate(v, locale) for k, v in self.params.items()})
+
+    def __reduce__(self) -> tuple[Any, ...]:  # an exception holding one may be pickled
+        return (Text, (self.template, self.params))
+
+
+def N_(template: str, **params: Any) -> Text:  # noqa: N802 (gettext's own name for the marker)
+    """Mark ``template`` (``str.format`` fields, named) for translation, filled with ``params``."""
+    return Text(template, params)
+
+
+def translate(value: object, locale: str | None = None) -> str:
+    """``value`` in ``locale`` (the current one by default): a :class:`Text` worded again, any
+    other value as its ``str`` (a name, a code, a number: not ours to translate)."""
+    if isinstance(value, Text):
+        return value.worded(locale or current())
+    return str(value)
+
+
+def format_date(value: Any, locale: str | None = None) -> str:
+    """A date as the reader writes it (``2025年6月30日``, ``Jun 30, 2025``)."""
+    return str(dates.format_date(value, "medium", locale=locale or current()))
+
+
+def format_datetime(value: Any, locale: str | None = None) -> str:
+    """A timestamp (UTC) as the reader writes it, to the minute."""
+    loc = locale or current()
+    return f"{dates.format_date(value, 'medium', locale=loc)} {value.strftime('%H:%M')}"
+
+
+def format_number(value: float | int, locale: str | None = None) -> str:
+    """A number with the reader's grouping (``12,345``)."""
+    return str(numbers.format_decimal(value, locale=locale or current()))

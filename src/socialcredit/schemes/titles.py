@@ -1,0 +1,67 @@
+"""Chinese titles of the shipped schemes' items, lists, measures and factors (issue 18.2).
+
+Why a catalogue beside each scheme and not a key in it: a scheme's file is what its hash and its
+golden results are computed from, and the same titles in a second language change nothing a
+scheme decides; kept apart (``shipped/zh-CN/<scheme id>.yaml``), they are added or mended without
+a new version of the scheme, and without touching the lines of whoever edits its rules. A test
+(tests/test_i18n.py) fails on any item, list, measure or factor of a shipped scheme without one.
+
+A page or a command in Chinese shows a thing's Chinese title where there is one, and its own
+(English) title otherwise: a scheme an operator adds keeps the titles its file gives.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from socialcredit import i18n
+
+KINDS = ("scheme", "item", "list", "measure", "factor")
+LOCALE = "zh_CN"
+
+
+@cache
+def catalogue(scheme_id: str) -> dict[str, dict[str, str]]:
+    """The Chinese titles of one shipped scheme by kind (``{"item": {code: title}, ...}``);
+    empty for a scheme with none."""
+    path = resources.files("socialcredit.schemes").joinpath("shipped", "zh-CN", f"{scheme_id}.yaml")
+    if not path.is_file():
+        return {}
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out: dict[str, dict[str, str]] = {k: {} for k in KINDS}
+    out["scheme"][scheme_id] = str(data.get("title", ""))
+    for kind in KINDS[1:]:
+        out[kind] = {str(k): str(v) for k, v in (data.get(f"{kind}s") or {}).items()}
+    return out
+
+
+@cache
+def _everything() -> dict[str, dict[str, str]]:
+    """Every shipped scheme's titles merged by kind, for a page that names an item or a
+    measure without its scheme (the same code has the same title in every scheme)."""
+    folder = resources.files("socialcredit.schemes").joinpath("shipped", "zh-CN")
+    merged: dict[str, dict[str, str]] = {k: {} for k in KINDS}
+    if not folder.is_dir():
+        return merged
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            for kind, titles in catalogue(entry.name.removesuffix(".yaml")).items():
+                for key, title in titles.items():
+                    merged[kind].setdefault(key, title)
+    return merged
+
+
+def title_of(
+    kind: str, key: str, english: str, scheme_id: str | None = None, locale: str | None = None
+) -> str:
+    """The title of ``key`` (an item's code, a list's, measure's or factor's id, a scheme's id)
+    in the reader's language: the Chinese one when the language is Chinese and there is one,
+    else ``english`` (the scheme's own)."""
+    if (locale or i18n.current()) != LOCALE:
+        return english
+    found = (catalogue(scheme_id) if scheme_id else _everything()).get(kind, {}).get(key)
+    return found or english
