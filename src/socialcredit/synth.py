@@ -391,7 +391,9 @@ def generate_city(
                     representative_since=epoch + dt.timedelta(days=int(since[i])),
                 )
             )
-    agencies = sorted({s for sources in registry.sources_by_item.values() for s in sources})
+    agencies = sorted(
+        {s for sources in registry.sources_by_item.values() for s in sources if s not in NOT_AGENCIES}
+    )
     return City(subjects=subjects, agencies=agencies, start=start, end=end)
 
 
@@ -511,21 +513,40 @@ def _expected(city: City, plan: _Plan) -> float:
 def estimate_records(city: City, registry: Registry, *, target_records: int | None = None) -> int:
     """The expected number of records :func:`generate_records` yields (with the same
     ``target_records``), for a progress bar; the actual count differs by chance."""
-    if target_records is not None:
-        return _scaled(city, registry, target_records)[1]
-    return round(_expected(city, _plan(city, registry, 1.0)))
+    return _scaled(city, registry, target_records)[1]
 
 
-def _scaled(city: City, registry: Registry, target_records: int | None) -> tuple[_Plan, int]:
+def _expected_extra(city: City, registry: Registry) -> float:
+    """The expected number of :func:`_applications` and :func:`_platform_records` rows."""
+    total = 0.0
+    for scheme in registry.schemes.values():
+        rule = scheme.enrolment
+        if rule is None or scheme.model is None or "self" not in scheme.item_index[rule.item].sources:
+            continue
+        rated = set(scheme.model.subjects) & set(scheme.item_index[rule.item].subjects)
+        total += APPLY_SHARE * sum(1 for s in city.subjects if s.kind in rated)
+    defs, kinds = _definitions(registry)
+    years = ((city.end - city.start).days + 1) / 365.25
+    for code, it in defs.items():
+        if "online-platforms" in registry.sources_by_item.get(code, frozenset()):
+            n = sum(1 for s in city.subjects if s.kind in kinds.get(code, set()))
+            total += it.base_rate_per_year * years * n
+    return total
+
+
+def _scaled(city: City, registry: Registry, target_records: int | None) -> tuple[_Plan, int, float]:
+    """The plan at the scale that meets ``target_records`` (1 without one), its expected total
+    with the subjects' and platforms' own records, and the scale."""
     plan = _plan(city, registry, 1.0)
-    base = _expected(city, plan)
+    extra = _expected_extra(city, registry)
+    base = _expected(city, plan) + extra
     if target_records is None:
-        return plan, round(base)
+        return plan, round(base), 1.0
     if target_records < 0:
         raise ValueError("target_records cannot be negative")
     scale = target_records / base if base > 0 else 0.0
     plan = _plan(city, registry, scale)
-    return plan, round(_expected(city, plan))
+    return plan, round(_expected(city, plan) + extra * scale), scale
 
 
 def generate_records(
@@ -542,7 +563,7 @@ def generate_records(
     of ``city.agencies`` are generated. ``target_records`` rescales every base rate by one factor
     so that the expected total is the target (see the module docstring).
     """
-    plan, _ = _scaled(city, registry, target_records)
+    plan, _, scale = _scaled(city, registry, target_records)
     if not plan.items:
         return
     is_org = np.array([s.kind == "organisation" for s in city.subjects], dtype=bool)
@@ -571,6 +592,88 @@ def generate_records(
             cases,
             courts,
         )
+    yield from _applications(city, registry, seed, dates, times, scale)
+    yield from _platform_records(city, registry, seed, dates, times, scale)
+
+
+NOT_AGENCIES = ("self", "online-platforms")
+"""Sources that are not the city's agencies: the subject itself (joining or leaving an opt-in
+scheme) and a private platform (its purchase records). Their records are drawn in streams of
+their own (:func:`_applications`, :func:`_platform_records`), after the agencies', so adding an
+opt-in scheme or a platform's item leaves every agency record of the city as it was."""
+
+APPLY_SHARE = 0.6
+"""The share of the subjects an opt-in scheme rates who apply to it themselves (source ``self``)."""
+
+
+def _applications(
+    city: City, registry: Registry, seed: int, dates: list[str], times: list[str], scale: float
+) -> Iterator[dict[str, object]]:
+    """Applications to each opt-in scheme whose enrolment item the subject reports itself (source
+    ``self``; Honest Shanghai): :data:`APPLY_SHARE` of the subjects its model rates, each on a
+    uniform day of the window. Drawn from a stream of their own, after the agencies' records, so
+    that adding an opt-in scheme leaves every other record of the city as it was."""
+    n = 0
+    for k, scheme in enumerate(sorted(registry.schemes.values(), key=lambda s: s.id)):
+        rule = scheme.enrolment
+        if rule is None or scheme.model is None or "self" not in scheme.item_index[rule.item].sources:
+            continue
+        rated = set(scheme.model.subjects) & set(scheme.item_index[rule.item].subjects)
+        rng = np.random.default_rng([seed, 2, k])
+        apply = rng.random(len(city.subjects)) < APPLY_SHARE * scale
+        day = rng.integers(0, len(dates), len(city.subjects))
+        second = rng.integers(0, 12 * 3600, len(city.subjects))
+        for i, subject in enumerate(city.subjects):
+            if not apply[i] or subject.kind not in rated:
+                continue
+            n += 1
+            yield {
+                "subject": subject.code,
+                "item": rule.item,
+                "source": "self",
+                "source_record_id": f"self-{n:09d}",
+                "occurred_on": dates[day[i]],
+                "reported_at": f"{dates[day[i]]}T{times[second[i]]}",
+                "evidence": f"application in the app {scheme.id}-{n:07d}",
+                "action": "report",
+                "corrects": None,
+                "details": {},
+            }
+
+
+def _platform_records(
+    city: City, registry: Registry, seed: int, dates: list[str], times: list[str], scale: float
+) -> Iterator[dict[str, object]]:
+    """A private platform's records (source ``online-platforms``: Sesame's purchase records):
+    Poisson at the item's base rate over the window for every subject of a kind it applies to,
+    on uniform days, reported the same day."""
+    defs, kinds = _definitions(registry)
+    years = len(dates) / 365.25
+    n = 0
+    for k, code in enumerate(sorted(defs)):
+        it = defs[code]
+        if "online-platforms" not in registry.sources_by_item.get(code, frozenset()):
+            continue
+        rng = np.random.default_rng([seed, 3, k])
+        counts = rng.poisson(it.base_rate_per_year * years * scale, len(city.subjects))
+        for i, subject in enumerate(city.subjects):
+            if subject.kind not in kinds.get(code, set()):
+                continue
+            for _ in range(int(counts[i])):
+                n += 1
+                day = int(rng.integers(0, len(dates)))
+                yield {
+                    "subject": subject.code,
+                    "item": code,
+                    "source": "online-platforms",
+                    "source_record_id": f"online-platforms-{n:09d}",
+                    "occurred_on": dates[day],
+                    "reported_at": f"{dates[day]}T{times[int(rng.integers(0, 12 * 3600))]}",
+                    "evidence": f"purchase record OP-{n:07d}",
+                    "action": "report",
+                    "corrects": None,
+                    "details": {},
+                }
 
 
 def _block(

@@ -30,6 +30,7 @@ from socialcredit.service.context import Context, operator, utcnow
 from socialcredit.service.decisions import Decisions, SubjectView
 from socialcredit.service.disclosure import Disclosure, PopulationSummary, SourceAccuracy, SubjectSummary
 from socialcredit.service.duties import Duties
+from socialcredit.service.enrolments import Enrolment, Enrolments
 from socialcredit.service.integrity import Integrity
 from socialcredit.service.keys import Keys
 from socialcredit.service.records import Records, RegisterResult, Row
@@ -69,6 +70,7 @@ class System:
             context, casefiles=casefiles, decisions=decisions, records=records, duties=duties
         )
         self.disclosure = Disclosure(context, casefiles=casefiles, decisions=decisions)
+        self.enrolment = Enrolments(context, casefiles=casefiles, decisions=decisions, records=records)
 
         self.ingest = self.records.ingest
         self.register = self.records.register
@@ -104,6 +106,9 @@ class System:
         self.overdue = self.casework.overdue
         self.notices = self.casework.notices
         self.pending_notices = self.casework.pending_notices
+
+        self.enrolments = self.enrolment.enrolments
+        self.withdraw = self.enrolment.withdraw
 
         self.apply_restoration = self.restorations.apply_restoration
         self.decide_restoration = self.restorations.decide_restoration
@@ -145,6 +150,7 @@ class System:
 
 __all__ = [
     "Context",
+    "Enrolment",
     "Notice",
     "NotFound",
     "PopulationSummary",
