@@ -134,6 +134,14 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
         {"operator": 404},
     ),
     ("GET /subjects/{code}/notices", f"/subjects/{P}/notices", None, {"operator": 200, "subject": 200}),
+    ("GET /subjects/{code}/enrolments", f"/subjects/{P}/enrolments", None, {"operator": 200, "subject": 200}),
+    # only the subject leaves; P has not joined Sesame, so its own key meets a 409
+    (
+        "POST /subjects/{code}/enrolments/{scheme}/withdraw",
+        f"/subjects/{P}/enrolments/sesame/withdraw",
+        None,
+        {"subject": 409},
+    ),
     ("GET /notices/pending", "/notices/pending", None, {"operator": 200}),
     ("GET /overdue", "/overdue", None, {"operator": 200}),
     (

@@ -75,18 +75,19 @@ def test_a_score_within_its_bounds_has_no_adjustment() -> None:
 
 
 def test_a_factor_score_names_its_rounding() -> None:
-    """Sesame: 350 + the factors' worth (350 + 103.16 + 63.16 + 94.74 + 94.74 = 705.79), rounded
-    half up to 706."""
+    """Sesame: 350 + the factors' worth (350 + 103.16 + 63.16 + 94.74 + 55.26 = 666.32: credit
+    history at 0.4667 after the unpaid bill, behaviour at 0.35 after a month of video games),
+    rounded half up to 666."""
     recs = [
         r("identity.verified", "2025-06-01"),
         r("utility.unpaid-bill", "2025-09-01"),
-        r("charity.donation", "2025-10-01"),
+        r("consumption.video-game-hours", "2025-10-01"),
     ]
     s = score(P, recs, shipped_scheme("sesame"), at("2026-01-01"))
     (rounding,) = s.adjustments
-    assert (s.score, s.start, rounding.kind, rounding.bound) == (706, 350, "rounding", None)
-    assert rounding.text == "rounded half up to 706: +0.21"
-    assert abs(lines_total(s) - 706) < 1e-9 and not s.clamped
+    assert (s.score, s.start, rounding.kind, rounding.bound) == (666, 350, "rounding", None)
+    assert rounding.text == "rounded half up to 666: -0.32"
+    assert abs(lines_total(s) - 666) < 1e-9 and not s.clamped
     assert score(P, [], shipped_scheme("sesame"), at("2026-01-01")).adjustments == ()  # 650 exactly
 
 

@@ -10,8 +10,15 @@ of 1,500 residents, rescored on DuckDB.
   follow-ups now include the four added); grounds (2) to (6) run 2 calendar years from the listing
   decision's own date and end early only by the court's decision; a further ground no longer
   extends a listing; removal is due 3 working days from the removal ground's own date or the end
-  of the period. The whole output of this release, court rows included, is
+  of the period. The whole output of that release, court rows included, is
   ``tests/data/demo-rescore-court-rules.jsonl.gz``.
+- Two schemes changed deliberately (issue 19): Sesame's behaviour-and-preferences factor reads
+  what a member buys (hours of video games, from a platform's purchase records) instead of
+  donations, fare evasion and electricity theft, so Sesame scores changed; Honest Shanghai rates
+  only those who applied, so the rows of those who did not are gone and the others are as
+  before. The city's agency records are as before; applications (source ``self``) and the
+  platform's records are drawn in streams of their own after them (``synth.NOT_AGENCIES``). The
+  whole output of this release is ``tests/data/demo-rescore-issue19.jsonl.gz``.
 
 To regenerate after a deliberate change of behaviour, run ``demo_rows`` on the new tree (the
 ``__main__`` of this module prints them), add a file beside these (keep them: each is the record of
@@ -37,8 +44,11 @@ from socialcredit.store import Store
 
 GOLDEN = Path(__file__).parent / "data" / "demo-rescore-0f579c7.jsonl.gz"
 COURT_RULES = Path(__file__).parent / "data" / "demo-rescore-court-rules.jsonl.gz"
+ISSUE19 = Path(__file__).parent / "data" / "demo-rescore-issue19.jsonl.gz"
 CHANGED = "court-dishonest-debtors/dishonest-debtors"
 """The list whose rules changed since ``GOLDEN`` (issue 16, point 1)."""
+RESCORED = ("sesame", "honest-shanghai")
+"""The schemes whose rules changed since ``COURT_RULES`` (issue 19)."""
 
 AS_OF = dt.datetime(2026, 10, 31, 15, 59, 59)
 """The last second of 31 October 2026 in China (23:59:59 there), where every rule counts its days
@@ -85,28 +95,53 @@ def rows(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 
 
 def _unchanged(lines: list[str]) -> list[str]:
-    """The rows no deliberate change since ``GOLDEN`` touched: all but the court's list's."""
+    """The rows no deliberate change since ``GOLDEN`` touched: all but the court's list's and the
+    scores of the schemes issue 19 changed."""
     return [
         line
         for line in lines
-        if not line.startswith('{"entry"') or json.loads(line)["entry"]["list"] != CHANGED
+        if (line.startswith('{"entry"') and json.loads(line)["entry"]["list"] != CHANGED)
+        or (line.startswith('{"score"') and json.loads(line)["score"][1] not in RESCORED)
     ]
+
+
+def _scores(lines: list[str], scheme: str) -> dict[str, list[object]]:
+    return {
+        row[0]: row[2:]
+        for line in lines
+        if line.startswith('{"score"') and (row := json.loads(line)["score"])[1] == scheme
+    }
 
 
 def test_the_demo_city_rescores_as_before_the_refactor(rows: list[str]) -> None:
     want = _unchanged(gzip.decompress(GOLDEN.read_bytes()).decode().splitlines())
     got = _unchanged(rows)
-    assert len(got) == len(want) > 5000
+    assert len(got) == len(want) > 3000
     assert sum(1 for line in want if line.startswith('{"entry"')) > 100, "the city has list entries"
     differ = [(g, w) for g, w in zip(got, want, strict=True) if g != w]
     assert not differ, f"{len(differ)} rows differ from the previous release, e.g. {differ[:3]}"
+
+
+def test_issue19_changed_only_sesame_and_honest_shanghai(rows: list[str]) -> None:
+    """Against the release before issue 19: every list entry and every score of the other schemes
+    is the same; Honest Shanghai rates a part of the city (those who applied), each as before;
+    Sesame has the same members, and only their scores moved (the behaviour factor's items)."""
+    before = gzip.decompress(COURT_RULES.read_bytes()).decode().splitlines()
+    assert _unchanged(rows) == _unchanged(before)
+    assert [x for x in rows if x.startswith('{"entry"')] == [x for x in before if x.startswith('{"entry"')]
+    hs_now, hs_then = _scores(rows, "honest-shanghai"), _scores(before, "honest-shanghai")
+    assert 0.5 * len(hs_then) < len(hs_now) < 0.7 * len(hs_then)  # synth.APPLY_SHARE applied
+    assert all(hs_then[code] == v for code, v in hs_now.items())
+    sesame_now, sesame_then = _scores(rows, "sesame"), _scores(before, "sesame")
+    assert sesame_now.keys() == sesame_then.keys()
+    assert any(sesame_now[c] != sesame_then[c] for c in sesame_now)
 
 
 def test_the_court_list_rescores_by_its_provisions(rows: list[str]) -> None:
     """The whole output as this release wrote it, the court's list by its provisions included: on
     it, listings with no fixed period (ground (1)) and with one (grounds (2) to (6)), active and
     removed, as well as one expired."""
-    want = gzip.decompress(COURT_RULES.read_bytes()).decode().splitlines()
+    want = gzip.decompress(ISSUE19.read_bytes()).decode().splitlines()
     assert len(rows) == len(want)
     differ = [(g, w) for g, w in zip(rows, want, strict=True) if g != w]
     assert not differ, f"{len(differ)} rows differ from this release's, e.g. {differ[:3]}"

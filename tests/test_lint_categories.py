@@ -141,7 +141,7 @@ def test_consumption_is_an_error_in_a_scheme_that_scores_everyone() -> None:
 def test_consumption_is_a_warning_in_an_opt_in_scheme() -> None:
     games = item("consumption.games", title="Playing video games many hours a day", category="consumption")
     assert rules(on(lint(opt_in(games)), "consumption.games")) == [
-        ("warning", "items.consumption.games", "opt-in-only")
+        ("warning", "items.consumption.games", "consumption-profiling")
     ]
 
 

@@ -46,17 +46,19 @@ def test_no_record_scores_650_and_the_bounds_hold() -> None:
         if SESAME.item_index[code].points > 0
         for _ in range(13)
     ]
-    assert score(P, best, SESAME, at("2026-01-01")).score == 950
+    # behaviour and preferences reads only what is reported against a member (hours of video
+    # games): with no such record it stays at 0.5, so the top is 350 + 600 * 82.5 / 95, not 950
+    assert score(P, best, SESAME, at("2026-01-01")).score == 350 + round(600 * (35 + 20 + 15 + 12.5) / 95)
 
 
 def test_reason_codes_are_each_records_exact_effect() -> None:
     recs = [
         r("identity.verified", "2025-06-01"),
         r("utility.unpaid-bill", "2025-09-01"),
-        r("charity.donation", "2025-10-01"),
+        r("consumption.video-game-hours", "2025-10-01"),
     ]
     s = score(P, recs, SESAME, at("2026-01-01"))
-    assert s.score == 706  # 650 + identity 47.4 - unpaid bill 7.4 + donation 15.8, rounded half up
+    assert s.score == 666  # 650 + identity 47.4 - unpaid bill 7.4 - video games 23.7, rounded half up
     assert len(s.reasons) == 3 and abs(s.reasons[0].effect) >= abs(s.reasons[-1].effect)
     for reason in s.reasons:
         without = [x for x in recs if x.record_id != reason.record_id]
@@ -139,7 +141,8 @@ def test_cli_score_shows_reasons(tmp_path: Any, monkeypatch: pytest.MonkeyPatch)
     assert done.exit_code == 0, done.output
     by = {s["scheme"]: s for s in json.loads(done.stdout)["scores"]}
     assert by["sesame"]["kind"] == "factor" and any(x["effect"] < 0 for x in by["sesame"]["reasons"])
-    assert by["honest-shanghai"]["kind"] == "tier" and by["rongcheng"]["reasons"][0]["effect"] == -5
+    assert "honest-shanghai" not in by  # rates only those who applied (issue 19)
+    assert by["rongcheng"]["reasons"][0]["effect"] == -5
     text = runner.invoke(app, ["score", P, "--at", "2026-10-01", "--scheme", "sesame"]).stdout
     joined = " ".join(text.split())
     assert "reason: Electricity or water" in joined and "counted under credit history" in joined

@@ -346,7 +346,9 @@ def test_a_clamp_or_a_rounding_is_a_row_of_its_own(
     record rows says where the 50 went, and the rows add up to the score (issue 16)."""
     honour = row(OTHER, "honour.model-worker", "trade-union", "h-1", "2026-08-01")[1]
     joins = row(OTHER, "identity.verified", "public-security", "i-1", "2026-08-01")[1]  # Sesame's enrolment
-    assert world.ingest([(1, honour), (2, joins)], origin="test", principal=world.operator()).accepted == 2
+    applies = row(OTHER, "honest-shanghai.applied", "self", "a-1", "2026-08-01")[1]  # Honest Shanghai's
+    rows = [(1, honour), (2, joins), (3, applies)]
+    assert world.ingest(rows, origin="test", principal=world.operator()).accepted == 3
     page = client_for(app, tokens["operator"]).get(f"/portal/subjects/{OTHER}").text
     table, body = _explanation(page, "suining-2010")
     points = [re.findall(r'<td class="num[^"]*">([^<]*)</td>', cells)[0] for _, cells in body]

@@ -114,8 +114,9 @@ def variant(scheme: Scheme, change: dict[str, Any]) -> Scheme:
 
 
 def tier_variant() -> Scheme:
-    """honest-shanghai with decaying items and rules on sums of points (which no shipped tier
-    scheme uses), so those paths of the definition are held to the core too."""
+    """honest-shanghai scoring everyone (no enrolment: the shipped one rates only those who
+    applied) with decaying items and rules on sums of points (which no shipped tier scheme uses),
+    so those paths of the definition are held to the core on every subject."""
     base = shipped_registry().scheme("honest-shanghai")
     data = base.model_dump()
     for k, item in enumerate(data["items"]):
@@ -138,7 +139,10 @@ def tier_variant() -> Scheme:
             ],
         }
     )
-    return variant(base, {"id": "honest-shanghai-variant", "model": data["model"], "items": data["items"]})
+    return variant(
+        base,
+        {"id": "honest-shanghai-variant", "enrolment": None, "model": data["model"], "items": data["items"]},
+    )
 
 
 def factor_variant() -> Scheme:

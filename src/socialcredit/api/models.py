@@ -34,7 +34,7 @@ from socialcredit.lists import ListEntry
 from socialcredit.rules.days import moment
 from socialcredit.scoring.points import Score
 from socialcredit.scoring.result import AdjustmentKind
-from socialcredit.service import RegisterResult, SubjectView
+from socialcredit.service import Enrolment, RegisterResult, SubjectView
 from socialcredit.store import StoredKey
 
 MAX_BATCH = 10_000
@@ -397,6 +397,22 @@ class SubjectOut(BaseModel):
             ],
             ended_records=[EndedRecordOut.of(e) for e in v.ended_records],
         )
+
+
+class EnrolmentOut(BaseModel):
+    """Where a subject stands with an opt-in scheme: ``since`` is when it joined (``member``) or
+    left (``left``); ``may_leave`` whether the scheme has a way to leave."""
+
+    ok: Literal[True] = True
+    scheme: str
+    title: str
+    status: Literal["member", "left", "not a member"]
+    since: UtcDatetime | None
+    may_leave: bool
+
+    @classmethod
+    def of(cls, e: Enrolment) -> EnrolmentOut:
+        return cls(scheme=e.scheme, title=e.title, status=e.status, since=e.since, may_leave=e.may_leave)
 
 
 class ReasonOut(BaseModel):

@@ -27,7 +27,8 @@ The rules, exactly those of :func:`socialcredit.ledger.effective` and
    is the model's own population form on them (``ScoringModel.score_of``: for the points model
    ``base`` plus the points, clamped), its grade the first whose ``min_score`` the score reaches
    (the last grade catches the rest); every subject of a kind the model rates gets a row;
-5. an opt-in scheme (``enrolment``) scores only the subjects who joined it (:func:`only_enrolled`).
+5. an opt-in scheme (``enrolment``) scores only the subjects who joined it (:func:`only_enrolled`),
+   and reads none of a member's records known by their latest withdrawal (:func:`withdrawal_cuts`).
 
 Retention, decay, the clamp and the grade are the kernel's formulas (:mod:`socialcredit.rules.kernel`)
 evaluated on Ibis expressions (:data:`socialcredit.engines.ops.IBIS`). Nothing here knows a kind of
@@ -248,11 +249,53 @@ def only_enrolled(
     return ibis.union(kept, mine, distinct=False)
 
 
-def contributions(records: ir.Table, items: ir.Table, as_of: dt.datetime) -> ir.Table:
+def withdrawal_cuts(records: ir.Table, schemes: Sequence[Scheme], as_of: dt.datetime) -> ir.Table | None:
+    """``subject, scheme, cut_at, cut_seq``: each member's latest withdrawal from each opt-in
+    scheme at ``as_of`` (by ``reported_at``, then ledger position), or None when no scheme has a
+    withdrawal item. The scheme reads none of the subject's records up to it, as
+    ``scoring.dispatch.usable`` decides: leaving ends the platform's use of the data."""
+    eff = effective(records, as_of)
+    parts = []
+    for s in schemes:
+        rule = s.enrolment
+        if rule is None or rule.withdrawal_item is None:
+            continue
+        m = eff.filter(eff.item == rule.withdrawal_item)
+        m = m.mutate(
+            latest=ibis.row_number().over(
+                group_by=m.subject, order_by=[ibis.desc(m.reported_at), ibis.desc(m.seq)]
+            )
+        )
+        m = m.filter(m.latest == 0)
+        parts.append(
+            m.select(
+                cut_subject=m.subject,
+                cut_scheme=ibis.literal(s.id, type="string"),
+                cut_at=m.reported_at,
+                cut_seq=m.seq,
+            )
+        )
+    if not parts:
+        return None
+    return ibis.union(*parts, distinct=False)
+
+
+def contributions(
+    records: ir.Table, items: ir.Table, as_of: dt.datetime, schemes: Sequence[Scheme] = ()
+) -> ir.Table:
     """Each counting record under each scheme with the whole points it contributes at ``as_of``
-    (rule 3): ``scheme, subject, subject_no, record_id, item, occurred_on, age, points``."""
+    (rule 3): ``scheme, subject, subject_no, record_id, item, occurred_on, age, points``; under an
+    opt-in scheme of ``schemes``, none of a member's records known by their latest withdrawal."""
     eff = effective(records, as_of)
     j = eff.inner_join(items, eff.item == items.item)
+    cuts = withdrawal_cuts(records, schemes, as_of)
+    if cuts is not None:
+        j = j.left_join(cuts, (j.subject == cuts.cut_subject) & (j.scheme == cuts.cut_scheme))
+        j = j.filter(
+            j.cut_at.isnull()
+            | (j.reported_at > j.cut_at)
+            | ((j.reported_at == j.cut_at) & (j.seq > j.cut_seq))
+        )
     age = ibis.literal(days.day_of(as_of), type="date").delta(j.occurred_on, unit="day")
     points = decayed(j.points, age, j.half_life_days)
     j = j.filter(kernel.counts(age, j.counts_for_days))
@@ -306,7 +349,7 @@ def population_scores(
     # grouped on two integers: the scheme's position (computed on the few rows of the item and
     # scheme tables) and the subject's number; grouping on the scheme's name cost a third more
     items = items.mutate(scheme_no=scheme_no(items.scheme, schemes))
-    c = contributions(records, items, as_of)
+    c = contributions(records, items, as_of, schemes)
     grid = subjects.cross_join(scheme_ids.mutate(scheme_no=scheme_no(scheme_ids.scheme, schemes)))
     partial = [
         (k, list(s.model.subjects)) for k, s in enumerate(schemes) if s.model and len(s.model.subjects) < 2

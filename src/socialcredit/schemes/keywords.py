@@ -267,6 +267,28 @@ THIRD_PARTY: list[re.Pattern[str]] = [
 """Words saying that a measure falls on someone other than its subject (a debtor's children)."""
 
 
+PURCHASE_INFERENCE: list[re.Pattern[str]] = [
+    *_en(
+        # health read from purchases
+        r"medicines?|medications?|prescriptions?|pharmac(?:y|ies)|drugstores?",
+        r"illness(?:es)?|diseases?|disabilit(?:y|ies)|chronic(?:ally)?\s+ill",
+        r"pregnancy\s+tests?|contracepti(?:on|ves?)|condoms?|fertility",
+        r"insulin|antidepressants?|hiv|mental\s+health|therapy|rehab(?:ilitation)?",
+        r"health\s+(?:products?|supplements?|conditions?|status)",
+        # the inference itself
+        r"taken\s+(?:to|as)\s+(?:show|mean|indicate|suggest|reveal|a\s+sign)",
+        r"(?:considered|regarded|seen)\s+as\s+(?:probably\s+)?(?:an?\s+)?(?:parent|idle|responsible|irresponsible)",
+        r"(?:responsible|good|bad|irresponsible)\s+(?:parents?|mothers?|fathers?)",
+        r"(?:a\s+)?sign\s+of\s+(?:being\s+)?(?:a\s+)?(?:parent|religious|believer|ill|sick)",
+        r"baby\s+(?:products?|formula|food|clothes)|infant\s+formula|prams?|strollers?",
+    ),
+    *_zh("药品", "药店", "处方", "疾病", "残疾", "避孕", "验孕", "母婴", "奶粉", "负责任的父母"),
+]
+"""Words saying that a consumption item reads a purchase as a sign of family, health or belief:
+refused on consumption items (``lint._inference_findings``), where the never-scorable words for
+family and belief already apply everywhere."""
+
+
 def _normalise(text: str) -> str:
     # Codes and ids separate words with dots, hyphens and underscores: read them as spaces.
     return re.sub(r"[._\-]+", " ", text)

@@ -13,7 +13,9 @@ never in force: every command that serves, scores, decides or ingests refuses to
   petitioning, association, family and private life, ethnicity, party membership, or what a
   person's contacts do. Every item declares a ``category`` (:mod:`.categories`) and is judged by
   what it is about: a never-scorable category is an error, consumption only in an opt-in private
-  scheme and with a warning. The words are the second line (:mod:`.keywords`): an item filed
+  scheme and with a warning (consumption profiling), and never as an inference about family,
+  health or belief from what a person buys (nappies taken to show "a responsible parent"). The
+  words are the second line (:mod:`.keywords`): an item filed
   under a harmless category whose code, title or description is about a never-scorable one is an
   error, and lists and measures, which have no category, are judged by their words.
 * Measures on the wrong person. A measure that falls on someone other than its subject (a debtor's
@@ -32,7 +34,7 @@ from typing import Literal
 
 from socialcredit.dueprocess import restoration
 from socialcredit.schemes.categories import Category, Vocabulary, shipped_vocabulary
-from socialcredit.schemes.keywords import THIRD_PARTY, first_match, never_terms
+from socialcredit.schemes.keywords import PURCHASE_INFERENCE, THIRD_PARTY, first_match, never_terms
 from socialcredit.schemes.loader import load_scheme
 from socialcredit.schemes.model import FactorModel, Item, ListDef, Measure, PointsModel, Scheme, TierModel
 
@@ -134,6 +136,17 @@ def _category_findings(scheme: Scheme, item: Item, vocab: Vocabulary) -> list[Fi
                     "enrolment) may score: this scheme scores everyone",
                 )
             )
+        elif category.id == "consumption":
+            out.append(
+                Finding(
+                    "warning",
+                    where,
+                    "consumption-profiling",
+                    f"filed under {category}: it scores what a person buys, which says much about "
+                    "their life and little about whether they keep their word; allowed only because "
+                    "only those who joined are scored: say in the scheme what the factor shows",
+                )
+            )
         else:
             out.append(
                 Finding(
@@ -145,7 +158,30 @@ def _category_findings(scheme: Scheme, item: Item, vocab: Vocabulary) -> list[Fi
                     "scheme that scores everyone",
                 )
             )
+    if category.id == "consumption":
+        out += _inference_findings(where, item)
     return out + _scan(where, item, vocab, str(category))
+
+
+def _inference_findings(where: str, item: Item) -> list[Finding]:
+    """A purchase read as a sign of family, health or belief: Sesame's reported "someone who
+    frequently buys diapers would be considered as probably a parent". Family and belief words
+    are never-scorable anywhere (:func:`_scan`); health words and the inference itself are
+    refused here, on consumption items only (a public-health item such as blood donation is not a
+    purchase)."""
+    for field_name, text in _texts(item):
+        term = first_match(text, PURCHASE_INFERENCE)
+        if term is not None:
+            return [
+                Finding(
+                    "error",
+                    where,
+                    "purchase-inference",
+                    f"its {field_name} reads a purchase as a sign of who the person is ({term!r}): "
+                    "no scheme may infer family, health or belief from what a person buys",
+                )
+            ]
+    return []
 
 
 def _no_basis(where: str, what: str, legal_basis: str | None) -> list[Finding]:
@@ -173,7 +209,11 @@ def _item_findings(scheme: Scheme, item: Item, listed: set[str], vocab: Vocabula
         scored = item.code in model.items_read(scheme)
     else:
         scored = False
-    if not scored and item.code not in listed:
+    joins = scheme.enrolment is not None and item.code in (
+        scheme.enrolment.item,
+        scheme.enrolment.withdrawal_item,
+    )
+    if not scored and item.code not in listed and not joins:
         if isinstance(model, TierModel | FactorModel):
             why = "no rule or counting factor of the model reads it and no list of this scheme uses it"
         elif item.points == 0:

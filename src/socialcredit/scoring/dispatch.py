@@ -40,8 +40,9 @@ def score(
     """``subject``'s score under ``scheme``'s model from its effective records at ``as_of``.
 
     ``contacts`` (declared contacts' scores) are read only by a factor model's enabled
-    relationships factor, which no shipped scheme enables."""
-    return model_of(scheme).score(subject, records, scheme, as_of, contacts)
+    relationships factor, which no shipped scheme enables. An opt-in scheme reads only the
+    records its member's last withdrawal left it (:func:`usable`)."""
+    return model_of(scheme).score(subject, usable(scheme, records, as_of), scheme, as_of, contacts)
 
 
 def scores_for(
@@ -72,6 +73,25 @@ def enrolled(scheme: Scheme, records: Sequence[Record], as_of: dt.datetime) -> b
     return latest.item == rule.item
 
 
+def usable(scheme: Scheme, records: Sequence[Record], as_of: dt.datetime) -> Sequence[Record]:
+    """The records an opt-in scheme may read for this subject at ``as_of``: none known by the
+    subject's latest withdrawal (by ``reported_at``, then ledger position). Why: leaving an
+    opt-in scheme ends the platform's use of the member's data, as its own terms require, not
+    only the score; a member who joins again starts afresh. Every evaluator (a score, its
+    history, a decision, the engines' :func:`~socialcredit.engines.relational.withdrawal_cuts`)
+    reads through this rule. A scheme without a withdrawal item reads every record."""
+    rule = scheme.enrolment
+    if rule is None or rule.withdrawal_item is None:
+        return records
+    cuts = [
+        (r.reported_at, r.seq) for r in records if r.reported_at <= as_of and r.item == rule.withdrawal_item
+    ]
+    if not cuts:
+        return records
+    cut = max(cuts)
+    return [r for r in records if (r.reported_at, r.seq) > cut]
+
+
 def timeline(
     subject: str, records: Sequence[Record], scheme: Scheme, until: dt.datetime
 ) -> list[tuple[dt.date, int, str]]:
@@ -83,4 +103,4 @@ def timeline(
     or stops counting, decays a step, or leaves a rule's window:
     :func:`~socialcredit.scoring.kinds.timeline_on_change_days`), so the history cannot disagree
     with the score."""
-    return model_of(scheme).timeline(subject, records, scheme, until)
+    return model_of(scheme).timeline(subject, usable(scheme, records, until), scheme, until)

@@ -33,6 +33,7 @@ from socialcredit.service.decisions import Decisions, SubjectView
 from socialcredit.service.disclosure import Disclosure, PopulationSummary, SourceAccuracy, SubjectSummary
 from socialcredit.service.documents import Documents
 from socialcredit.service.duties import Duties
+from socialcredit.service.enrolments import Enrolment, Enrolments
 from socialcredit.service.integrity import Integrity
 from socialcredit.service.keys import Keys
 from socialcredit.service.receipts import Receipts, Reproduction
@@ -75,6 +76,7 @@ class System:
         self.disclosure = Disclosure(context, casefiles=casefiles, decisions=decisions)
         self.receipts = Receipts(context, decisions)
         self.documents = Documents(context, casefiles)
+        self.enrolment = Enrolments(context, casefiles=casefiles, decisions=decisions, records=records)
 
         self.ingest = self.records.ingest
         self.register = self.records.register
@@ -114,6 +116,9 @@ class System:
         self.resolve_document = self.documents.resolve
         self.notices = self.casework.notices
         self.pending_notices = self.casework.pending_notices
+
+        self.enrolments = self.enrolment.enrolments
+        self.withdraw = self.enrolment.withdraw
 
         self.apply_restoration = self.restorations.apply_restoration
         self.decide_restoration = self.restorations.decide_restoration
@@ -155,6 +160,7 @@ class System:
 
 __all__ = [
     "Context",
+    "Enrolment",
     "Notice",
     "NotFound",
     "PopulationSummary",

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from socialcredit import access, ledger
 from socialcredit.i18n import N_
@@ -52,8 +53,26 @@ class Records:
         batch a helper process seals ahead while this one stores (``service/sealing.py``)."""
         if principal.role not in ("agency", "operator"):
             raise access.AccessDenied(N_("only agencies and operators submit records"))
-        store = self.context.store
         source = principal.principal if principal.role == "agency" else None
+        return self._ingest(rows, origin, source, principal, chunk_size, progress)
+
+    def submit_own(self, row: Mapping[str, Any], *, origin: str, principal: access.Principal) -> IngestResult:
+        """One record a subject reports about itself, source ``self`` (joining or leaving an
+        opt-in scheme: ``service.enrolments``), through the same validation and chain as an
+        agency's; the item must allow the source ``self``, which the validation checks."""
+        access.require(principal.role == "subject" and row.get("source") == "self", "report records")
+        return self._ingest([(1, row)], origin, "self", principal, 1, None)
+
+    def _ingest(
+        self,
+        rows: Iterable[Row],
+        origin: str,
+        source: str | None,
+        principal: access.Principal,
+        chunk_size: int,
+        progress: Callable[[int], None] | None,
+    ) -> IngestResult:
+        store = self.context.store
         now = self.context.clock()
         batch_id = secrets.token_hex(8)
         store.begin_batch(

@@ -40,7 +40,8 @@ records do not depend on how the output is consumed), items and sources are take
 order rather than dict order, and the same arguments give byte-identical output.
 """
 
-from socialcredit.synth.city import BIRTH_YEARS, DISTRICTS, City, District, generate_city
+from socialcredit.synth.city import BIRTH_YEARS, DISTRICTS, NOT_AGENCIES, City, District, generate_city
+from socialcredit.synth.optin import APPLY_SHARE
 from socialcredit.synth.records import (
     FULFILMENT_MIN_DAYS,
     FULFILMENT_SHARE,
@@ -49,7 +50,9 @@ from socialcredit.synth.records import (
 )
 
 __all__ = [
+    "APPLY_SHARE",
     "BIRTH_YEARS",
+    "NOT_AGENCIES",
     "DISTRICTS",
     "FULFILMENT_MIN_DAYS",
     "FULFILMENT_SHARE",

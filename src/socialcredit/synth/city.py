@@ -119,6 +119,13 @@ _INDUSTRY = (
 )
 
 
+NOT_AGENCIES = ("self", "online-platforms")
+"""Sources that are not the city's agencies: the subject itself (joining or leaving an opt-in
+scheme) and a private platform (its purchase records). Their records are drawn in streams of
+their own (``synth.optin``), after the agencies', so adding an opt-in scheme or a platform's item
+leaves every agency record of the city as it was."""
+
+
 @dataclass(frozen=True)
 class City:
     """A generated city: its subjects (residents first, then organisations), the agencies that
@@ -300,5 +307,7 @@ def generate_city(
                     representative_since=epoch + dt.timedelta(days=int(since[i])),
                 )
             )
-    agencies = sorted({s for sources in registry.sources_by_item.values() for s in sources})
+    agencies = sorted(
+        {s for sources in registry.sources_by_item.values() for s in sources if s not in NOT_AGENCIES}
+    )
     return City(subjects=subjects, agencies=agencies, start=start, end=end)

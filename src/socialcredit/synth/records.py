@@ -14,6 +14,7 @@ import numpy as np
 from socialcredit.schemes.loader import Registry
 from socialcredit.schemes.model import Item
 from socialcredit.subjects import SubjectRow
+from socialcredit.synth import optin
 from socialcredit.synth.city import DISTRICTS, BoolArray, City, FloatArray, IntArray
 
 FULFILMENT_SHARE = 0.6
@@ -170,21 +171,22 @@ def _expected(city: City, plan: _Plan) -> float:
 def estimate_records(city: City, registry: Registry, *, target_records: int | None = None) -> int:
     """The expected number of records :func:`generate_records` yields (with the same
     ``target_records``), for a progress bar; the actual count differs by chance."""
-    if target_records is not None:
-        return _scaled(city, registry, target_records)[1]
-    return round(_expected(city, _plan(city, registry, 1.0)))
+    return _scaled(city, registry, target_records)[1]
 
 
-def _scaled(city: City, registry: Registry, target_records: int | None) -> tuple[_Plan, int]:
+def _scaled(city: City, registry: Registry, target_records: int | None) -> tuple[_Plan, int, float]:
+    """The plan at the scale that meets ``target_records`` (1 without one), its expected total
+    with the subjects' and platforms' own records (``synth.optin``), and the scale."""
     plan = _plan(city, registry, 1.0)
-    base = _expected(city, plan)
+    extra = optin.expected_extra(city, registry)
+    base = _expected(city, plan) + extra
     if target_records is None:
-        return plan, round(base)
+        return plan, round(base), 1.0
     if target_records < 0:
         raise ValueError("target_records cannot be negative")
     scale = target_records / base if base > 0 else 0.0
     plan = _plan(city, registry, scale)
-    return plan, round(_expected(city, plan))
+    return plan, round(_expected(city, plan) + extra * scale), scale
 
 
 def generate_records(
@@ -201,7 +203,7 @@ def generate_records(
     of ``city.agencies`` are generated. ``target_records`` rescales every base rate by one factor
     so that the expected total is the target (see the package docstring, ``socialcredit.synth``).
     """
-    plan, _ = _scaled(city, registry, target_records)
+    plan, _, scale = _scaled(city, registry, target_records)
     if not plan.items:
         return
     is_org = np.array([s.kind == "organisation" for s in city.subjects], dtype=bool)
@@ -230,6 +232,7 @@ def generate_records(
             cases,
             courts,
         )
+    yield from optin.own_records(city, registry, seed, dates, times, scale)
 
 
 def _block(

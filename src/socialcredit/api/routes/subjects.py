@@ -9,6 +9,8 @@ from fastapi import APIRouter, Query
 
 from socialcredit.api.deps import CurrentKey, SystemDep
 from socialcredit.api.models import (
+    EnrolmentOut,
+    Listing,
     RegisterOut,
     SubjectOut,
     SubjectsIn,
@@ -63,3 +65,20 @@ def _moment(value: str | None, name: str) -> dt.datetime | None:
         return days.moment(value)
     except ValueError:
         raise Refused(f"{value!r} is not an ISO date or date-time like 2025-06-30", field=name) from None
+
+
+@router.get("/{code}/enrolments", operation_id="list_enrolments", response_model=Listing[EnrolmentOut])
+def list_enrolments(code: str, key: CurrentKey, system: SystemDep) -> Listing[EnrolmentOut]:
+    """Where the subject stands with every opt-in scheme that rates its kind (Sesame Credit,
+    Honest Shanghai): a member since when, left when, or not a member."""
+    return Listing[EnrolmentOut].of_rows(EnrolmentOut.of(e) for e in system.enrolments(code, key))
+
+
+@router.post(
+    "/{code}/enrolments/{scheme}/withdraw", operation_id="withdraw_enrolment", response_model=EnrolmentOut
+)
+def withdraw_enrolment(code: str, scheme: str, key: CurrentKey, system: SystemDep) -> EnrolmentOut:
+    """Leave an opt-in scheme with the subject's own key: a withdrawal record (source ``self``)
+    is added to the ledger; from then on the scheme has no score for the subject and reads none of
+    its records known by then (PIPL Art. 15 and 47). 409 if the subject is not a member."""
+    return EnrolmentOut.of(system.withdraw(code, scheme, key))

@@ -126,6 +126,7 @@ def _subject_context(
             c.list_id: c for c in cases if isinstance(c, Objection) and c.kind == "review" and c.is_open
         },
         "restorable": restorable,
+        "enrolments": system.enrolments(view.code, principal) if as_of is None else [],
         "objectable": [(e.qualified_id, e.title) for e, _ in entries if e.status in ("active", "pending")],
         "by_rule": system.lists_by_rule(),
         "audit": system.audit_log(principal, subject=view.code, limit=200),
@@ -291,3 +292,16 @@ def public_page(page: PageDep, code: str) -> Response:
     (``System.public_lookup``: organisations' records and current listings, as Credit China
     shows them; persons' records are private to them)."""
     return render(page, "public.html", data=page.system.public_lookup(code))
+
+
+@router.post("/subjects/{code}/enrolments/{scheme}/withdraw")
+def withdraw_enrolment(page: CheckedPage, code: str, scheme: str) -> Response:
+    """Leave an opt-in scheme (``System.withdraw``): the subject's own button; the page again
+    shows the scheme's standing as left, and no score of it."""
+    p = page.require_login()
+    c = codes.validate(code)
+    try:
+        page.system.withdraw(c.value, scheme, p)
+    except (Refused, NotFound) as exc:
+        return _form_error(page, p, c.value, "enrolment", str(exc), {}, exc.status)
+    return redirect(page, f"{PREFIX}/subjects/{c.value}#enrolments")
