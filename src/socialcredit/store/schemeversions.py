@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from socialcredit.store import tables as t
 from socialcredit.store.base import StoreBase
@@ -35,18 +36,27 @@ class SchemeVersionStore(StoreBase):
         wanted = {v.content_hash: v for v in versions}
         if not wanted:
             return 0
-        with self.engine.begin() as conn:
-            have = set(
-                conn.execute(
-                    select(t.scheme_versions.c.content_hash).where(
-                        t.scheme_versions.c.content_hash.in_(list(wanted))
+        for attempt in range(3):
+            try:
+                with self.engine.begin() as conn:
+                    have = set(
+                        conn.execute(
+                            select(t.scheme_versions.c.content_hash).where(
+                                t.scheme_versions.c.content_hash.in_(list(wanted))
+                            )
+                        ).scalars()
                     )
-                ).scalars()
-            )
-            new = [v for h, v in wanted.items() if h not in have]
-            if new:
-                conn.execute(t.scheme_versions.insert(), [_row(v) for v in new])
-        return len(new)
+                    new = [v for h, v in wanted.items() if h not in have]
+                    if new:
+                        conn.execute(t.scheme_versions.insert(), [_row(v) for v in new])
+                return len(new)
+            except IntegrityError:
+                # another process or thread kept the same versions between the read and the
+                # insert (two first decisions at once); a version is its content, so theirs is
+                # ours: read again and keep only what is still missing
+                if attempt == 2:
+                    raise
+        return 0
 
     def scheme_versions(self, hashes: Iterable[str] | None = None) -> list[SchemeVersion]:
         """The kept versions (those of ``hashes``), oldest in force first."""
