@@ -12,11 +12,20 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
-from typing import Annotated, Any, Generic, Literal, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+)
 
 from socialcredit import access, codes
+from socialcredit.api.inputs import CODE_SCHEMA, NO_NUL, code_field
+from socialcredit.api.inputs import RequestIn as RequestIn
 from socialcredit.chaincheck import ChainProblem
 from socialcredit.chaincheck import Kind as ChainFaultKind
 from socialcredit.decisions import Decision
@@ -62,19 +71,6 @@ class Listing(BaseModel, Generic[Row]):
     def of_rows(cls, rows: Iterable[Row]) -> Self:
         data = list(rows)
         return cls(data=data, count=len(data))
-
-
-class RequestIn(BaseModel):
-    """A request body whose text fields may not hold a NUL character: no code, measure, purpose
-    or statement needs one, and PostgreSQL refuses it in a text column, so it would surface as a
-    server error (schemathesis found one) instead of a 422 naming the field."""
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("NUL characters (\\u0000) are not accepted")
-        return value
 
 
 class RecordsIn(BaseModel):
@@ -358,7 +354,7 @@ class ReasonOut(BaseModel):
 
 class DecisionIn(RequestIn):
     model_config = ConfigDict(extra="forbid")
-    subject: str = Field(max_length=64, description="Identity code of the subject")
+    subject: str = code_field("Identity code of the subject")
     measure: str = Field(max_length=64, description="Measure id, e.g. no-flights")
     purpose: str = Field(min_length=1, max_length=500, description="Why the question is asked (audited)")
 
@@ -420,8 +416,32 @@ class AuditListOut(BaseModel):
     count: int
 
 
+# an operator key's holder: a name, not all spaces, without control characters (access.holder_name)
+_CONTROL = "\\u0000-\\u001f\\u007f-\\u009f"
+HOLDER_PATTERN = f"^[^{_CONTROL}]*[^\\s{_CONTROL}][^{_CONTROL}]*$"
+
+
+def _bound(roles: list[str], principal: dict[str, Any]) -> dict[str, Any]:
+    """A key of one of ``roles`` must be bound to a ``principal`` of this schema."""
+    return {
+        "if": {"properties": {"role": {"enum": roles}}, "required": ["role"]},
+        "then": {"required": ["principal"], "properties": {"principal": {"type": "string", **principal}}},
+    }
+
+
 class KeyIn(RequestIn):
+    """A key to create. What its ``principal`` must be depends on its ``role`` (access.check_binding),
+    and the schema says so: a subject's identity code, an agency's or implementer's id, an
+    operator's holder."""
+
     model_config = ConfigDict(extra="forbid")
+    cross_field_rules: ClassVar[dict[str, Any]] = {
+        "allOf": [
+            _bound(["subject"], CODE_SCHEMA),
+            _bound(["agency", "relying_party"], {"minLength": 1, "pattern": NO_NUL}),
+            _bound(["operator"], {"pattern": HOLDER_PATTERN}),
+        ]
+    }
     role: Literal["operator", "agency", "relying_party", "subject", "auditor"]
     principal: str | None = Field(
         None,

@@ -16,6 +16,9 @@ from socialcredit.service.sealing import Row as Row
 from socialcredit.service.sealing import Sealer, sealed_chunks
 from socialcredit.subjects import SubjectRow, validate_subject
 
+# what a key of another role is told: "your key may not submit records: only ..."
+SUBMIT_RECORDS = "submit records: only agencies and operators do"
+
 
 @dataclass(frozen=True)
 class RegisterResult:
@@ -50,7 +53,7 @@ class Records:
         their place in the chain) before the store takes the chain's lock for the chunk; in a big
         batch a helper process seals ahead while this one stores (``service/sealing.py``)."""
         if principal.role not in ("agency", "operator"):
-            raise access.AccessDenied("only agencies and operators submit records")
+            raise access.AccessDenied(SUBMIT_RECORDS)
         store = self.context.store
         source = principal.principal if principal.role == "agency" else None
         now = self.context.clock()
