@@ -122,7 +122,16 @@ def test_decision_reply_is_minimal_and_audited(
     )
     body = r.json()
     assert body["answer"] == "deny" and body["subject"] != P and "*" in body["subject"]
-    assert set(body) == {"ok", "subject", "measure", "measure_kind", "answer", "at", "reasons"}
+    assert set(body) == {
+        "ok",
+        "subject",
+        "measure",
+        "measure_kind",
+        "answer",
+        "subject_known",
+        "at",
+        "reasons",
+    }
     [reason] = body["reasons"]
     assert (
         reason["list_id"] == "court-dishonest-debtors/dishonest-debtors" and reason["since"] == "2026-09-01"
@@ -130,7 +139,8 @@ def test_decision_reply_is_minimal_and_audited(
     assert reason["legal_basis"] and reason["how_to_resolve"]
     audit = client.get("/audit", headers={"X-API-Key": tokens["subject"]}).json()["data"]
     assert [(a["action"], a["purpose"], a["answer"]) for a in audit] == [
-        ("decision", "ticket MU5101", "deny")
+        ("decision", "ticket MU5101", "deny"),
+        ("key-create", None, None),  # the making of the subject's own key
     ]
 
 

@@ -368,6 +368,11 @@ class DecisionOut(BaseModel):
     measure: str
     measure_kind: str
     answer: Literal["allow", "deny"]
+    subject_known: bool = Field(
+        True,
+        description="False: the system holds no record and no registration of this subject; the "
+        "answer is the rule's for a subject with nothing on file, not a clean record",
+    )
     at: UtcDatetime
     reasons: list[ReasonOut]
 
@@ -378,6 +383,7 @@ class DecisionOut(BaseModel):
             measure=d.measure,
             measure_kind=d.measure_kind,
             answer="allow" if d.allowed else "deny",
+            subject_known=d.subject_known,
             at=d.at,
             reasons=[
                 ReasonOut(

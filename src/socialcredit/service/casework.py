@@ -235,6 +235,7 @@ class Casework:
         if upheld:
             records = self._correct(principal, o, reason)
             self.duties.append_event(principal, o.id, o.kind, "corrected", o.subject, {"records": records})
+        self.duties.audit_decision(principal, o.id, o.kind, o.subject, upheld=upheld, step="decision")
         return self.casefiles.objection(o.id)
 
     def appeal(
@@ -284,6 +285,7 @@ class Casework:
         if upheld:
             records = self._correct(principal, o, reason)
             self.duties.append_event(principal, o.id, o.kind, "corrected", o.subject, {"records": records})
+        self.duties.audit_decision(principal, o.id, o.kind, o.subject, upheld=upheld, step="appeal decision")
         return self.casefiles.objection(o.id)
 
     def overdue(self, *, principal: access.Principal) -> list[tuple[Objection | Restoration, list[str]]]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from socialcredit import access, codes, ledger
-from socialcredit.decisions import Decision, decide
+from socialcredit.decisions import Decision, decide, unknown_subject
 from socialcredit.dueprocess.cases import Objection
 from socialcredit.dueprocess.suspension import apply_suspensions
 from socialcredit.ledger import Record
@@ -208,12 +208,14 @@ class Decisions:
             d = _decide(entry.view, measure)
             prepared = entry.decisions[measure.id] = (d, _detail(d))
         d = prepared[0]
-        decision = Decision(d.subject, d.measure, d.measure_kind, d.allowed, now, d.reasons)
+        decision = Decision(
+            d.subject, d.measure, d.measure_kind, d.allowed, now, d.reasons, subject_known=d.subject_known
+        )
         return decision, _decision_entry(principal, decision, purpose, prepared[1])
 
 
 def _decide(view: SubjectView, measure: Measure) -> Decision:
-    return decide(
+    decision = decide(
         subject=view.code,
         subject_kind=view.kind,
         measure=measure,
@@ -221,6 +223,9 @@ def _decide(view: SubjectView, measure: Measure) -> Decision:
         scores=view.scores,
         at=view.as_of,
     )
+    if view.subject is None and not view.records and not view.entries:
+        return unknown_subject(decision)  # said, not a plain ALLOW (issue #18)
+    return decision
 
 
 def _detail(decision: Decision) -> dict[str, Any]:

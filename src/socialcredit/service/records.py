@@ -79,7 +79,7 @@ class Records:
                 sample.extend(out.quarantined[: 100 - len(sample)])
             if progress is not None:
                 progress(chunk.submitted)
-        return IngestResult(
+        result = IngestResult(
             batch_id,
             totals["submitted"],
             totals["accepted"],
@@ -87,6 +87,21 @@ class Records:
             totals["quarantined"],
             tuple(sorted(sample, key=lambda q: q.row_number)),
         )
+        # every batch, whoever submitted it and however, is an administrative act: audited with
+        # its counts (never its rows, which the ledger keeps)
+        self.context.audit(
+            principal,
+            "ingest",
+            detail={
+                "batch_id": batch_id,
+                "origin": origin,
+                "submitted": result.submitted,
+                "accepted": result.accepted,
+                "duplicate": result.duplicate,
+                "quarantined": result.quarantined,
+            },
+        )
+        return result
 
     def register(self, subjects: Iterable[SubjectRow]) -> tuple[int, int, int]:
         """Register already-validated subjects: (added, updated, unchanged). Cached views are
@@ -114,6 +129,8 @@ class Records:
             except ledger.RowError as exc:
                 bad.append(Quarantined(n, raw, exc.reasons))
         added, updated, unchanged = self.register(good)
+        counts = {"submitted": n_rows, "added": added, "updated": updated, "unchanged": unchanged}
+        self.context.audit(principal, "subjects-register", detail={**counts, "quarantined": len(bad)})
         return RegisterResult(n_rows, added, updated, unchanged, len(bad), tuple(bad[:100]))
 
 

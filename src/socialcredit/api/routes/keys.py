@@ -21,7 +21,7 @@ def create_key(
     key: Operator,
     system: SystemDep,
 ) -> NewKeyOut:
-    new = system.create_key(body.role, body.principal, name=body.name, expires_at=body.expires_at)
+    new = system.create_key(body.role, body.principal, name=body.name, expires_at=body.expires_at, by=key)
     return NewKeyOut.of_new(new)
 
 
@@ -36,7 +36,8 @@ def revoke_key(
     key: Operator,
     system: SystemDep,
 ) -> KeysOut:
-    if not system.revoke_key(key_id):
+    system.keys.refuse_last_operator_key(key_id, "revoke")
+    if not system.revoke_key(key_id, by=key):
         raise NotFound(f"no active key {key_id!r}", field="key_id")
     return list_keys(key, system)
 
@@ -48,7 +49,8 @@ def rotate_key(
     system: SystemDep,
 ) -> NewKeyOut:
     """A new token for the same role and principal; the old key is revoked at once."""
-    new = system.rotate_key(key_id)
+    system.keys.refuse_last_operator_key(key_id, "rotate")
+    new = system.rotate_key(key_id, by=key)
     if new is None:
         raise NotFound(f"no active key {key_id!r}", field="key_id")
     return NewKeyOut.of_new(new)
