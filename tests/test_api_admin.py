@@ -78,7 +78,7 @@ def test_batches_and_case_decisions_are_audited(client: TestClient, system: Syst
         "quarantined": 1,
     }
     client.post("/subjects", headers=op, json={"subjects": [{"code": P, "name": "Zhang San"}]})
-    (register,) = entries(system, "subjects-register")
+    (register,) = entries(system, "subject-register")
     assert register["detail"] == {"submitted": 1, "added": 1, "updated": 0, "unchanged": 0, "quarantined": 0}
 
     record_id = system.read(P, system.operator(), purpose="test").records[0].record_id

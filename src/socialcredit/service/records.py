@@ -130,7 +130,7 @@ class Records:
                 bad.append(Quarantined(n, raw, exc.reasons))
         added, updated, unchanged = self.register(good)
         counts = {"submitted": n_rows, "added": added, "updated": updated, "unchanged": unchanged}
-        self.context.audit(principal, "subjects-register", detail={**counts, "quarantined": len(bad)})
+        self.context.audit(principal, "subject-register", detail={**counts, "quarantined": len(bad)})
         return RegisterResult(n_rows, added, updated, unchanged, len(bad), tuple(bad[:100]))
 
 
