@@ -127,3 +127,15 @@ def test_the_schema_states_what_an_identity_code_looks_like(client: TestClient) 
         "required": ["principal"],
         "properties": {"principal": {"type": "string", "format": "identity-code", "pattern": codes.PATTERN}},
     }
+
+
+def test_a_time_in_a_query_is_an_iso_date_time(client: TestClient, system: System) -> None:
+    """``as_of=3.04e-127`` was read as seconds since 1970 (schemathesis, negative data)."""
+    key = h(system, "operator", "wang.fang")
+    r = client.get(f"/subjects/{P}", params={"as_of": "3.04e-127"}, headers=key)
+    assert r.status_code == 422 and r.json()["error"].startswith(
+        "query.as_of: Value error, expected an ISO 8601"
+    )
+    assert (
+        client.get(f"/subjects/{P}", params={"as_of": "2026-11-01T00:00:00Z"}, headers=key).status_code == 200
+    )

@@ -33,6 +33,7 @@ from schemathesis.specs.openapi.checks import unsupported_method
 
 from socialcredit import codes
 from socialcredit.api import create_app
+from socialcredit.api.models import HOLDER_FORMAT
 from socialcredit.service import System
 from tests.conftest import org, person
 
@@ -72,6 +73,13 @@ IDENTITY_CODES = st.one_of(
     st.integers(0, 999_999).map(org),
 )
 schemathesis.openapi.format(codes.FORMAT, IDENTITY_CODES)
+# an operator key's holder: 1 to 64 printable characters, not all spaces (access.holder_name)
+HOLDER_NAMES = st.builds(
+    str.__add__,
+    st.text(st.characters(exclude_categories=["C", "Z"]), min_size=1, max_size=20),
+    st.text(st.characters(categories=["L", "N", "P", "S"]) | st.just(" "), max_size=20),
+)
+schemathesis.openapi.format(HOLDER_FORMAT, HOLDER_NAMES)
 
 
 def _schema(system: System) -> tuple[Any, dict[str, str]]:

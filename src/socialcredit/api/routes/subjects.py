@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import BeforeValidator
 
 from socialcredit import access
 from socialcredit.api.deps import CodePath, CurrentKey, SystemDep, role
@@ -13,6 +14,7 @@ from socialcredit.api.models import (
     RegisterOut,
     SubjectOut,
     SubjectsIn,
+    iso_date_time,
 )
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
@@ -23,7 +25,11 @@ def read_subject(
     code: CodePath,
     key: CurrentKey,
     system: SystemDep,
-    as_of: Annotated[dt.datetime | None, Query(description="Reproduce the view at a past time")] = None,
+    as_of: Annotated[
+        dt.datetime | None,
+        BeforeValidator(iso_date_time),
+        Query(description="Reproduce the view at a past time (ISO 8601)"),
+    ] = None,
     purpose: Annotated[str, Query(max_length=500, pattern=r"^[^\x00]*$")] = "subject access",
 ) -> SubjectOut:
     """The subject's own record (or an operator's view of it); every read is audited."""
