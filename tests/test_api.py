@@ -122,7 +122,17 @@ def test_decision_reply_is_minimal_and_audited(
     )
     body = r.json()
     assert body["answer"] == "deny" and body["subject"] != P and "*" in body["subject"]
-    assert set(body) == {"ok", "subject", "measure", "measure_kind", "answer", "at", "reasons", "receipt"}
+    assert set(body) == {
+        "ok",
+        "subject",
+        "measure",
+        "measure_kind",
+        "answer",
+        "subject_known",
+        "at",
+        "reasons",
+        "receipt",
+    }
     # the receipt names what the answer was computed from (issue 17.6), nothing about anyone
     assert set(body["receipt"]) == {"decision_id", "as_of", "known_at", "positions", "schemes"}
     [reason] = body["reasons"]
@@ -132,7 +142,8 @@ def test_decision_reply_is_minimal_and_audited(
     assert reason["legal_basis"] and reason["how_to_resolve"]
     audit = client.get("/audit", headers={"X-API-Key": tokens["subject"]}).json()["data"]
     assert [(a["action"], a["purpose"], a["answer"]) for a in audit] == [
-        ("decision", "ticket MU5101", "deny")
+        ("decision", "ticket MU5101", "deny"),
+        ("key-create", None, None),  # the making of the subject's own key
     ]
     assert audit[0]["detail"]["receipt"]["decision_id"] == body["receipt"]["decision_id"]
 
@@ -219,12 +230,8 @@ def test_bad_requests_name_the_field(client: TestClient, tokens: dict[str, str])
     assert r.status_code == 404 and "measure" in r.json()["error"]
     r = client.post("/decisions", headers=h, json={"subject": P, "measure": "no-flights"})
     assert r.status_code == 422 and r.json()["error"].startswith("purpose")
-    r = client.post(
-        "/records",
-        headers=h,
-        content=b"{not json",
-    )
-    assert r.status_code == 422
+    r = client.post("/records", headers={**h, "Content-Type": "application/json"}, content=b"{not json")
+    assert r.status_code == 400 and r.json()["error"].startswith("body: not valid JSON")
     r = client.post("/records", headers={**h, "Content-Length": str(9 * 1024 * 1024)}, content=b"x")
     assert r.status_code == 413
     r = client.get("/subjects/123", headers=h)

@@ -29,14 +29,18 @@ def _requests(tokens: dict[str, str]) -> list[tuple[str, str, dict[str, str], by
 
     airline = {"authorization": f"Bearer {tokens['airline']}", "content-type": "application/json"}
     other = {"x-api-key": tokens["airline"], "content-type": "application/json"}
+    typed = {"content-type": "application/json"}
     return [
         ("allowed", "POST /decisions", airline, body(ok)),
         ("by the other header", "POST /decisions", other, body(ok)),
         ("a listed subject", "POST /decisions", airline, body({**ok, "subject": LISTED})),
         ("an organisation", "POST /decisions", airline, body({**ok, "subject": org(31)})),
         ("no key", "POST /decisions", {"content-type": "application/json"}, body(ok)),
-        ("a wrong key", "POST /decisions", {"authorization": "Bearer nope"}, body(ok)),
-        ("a subject's key", "POST /decisions", {"x-api-key": tokens["subject"]}, body(ok)),
+        ("a wrong key", "POST /decisions", {**typed, "authorization": "Bearer nope"}, body(ok)),
+        ("a subject's key", "POST /decisions", {**typed, "x-api-key": tokens["subject"]}, body(ok)),
+        ("a subject's key, a bad body", "POST /decisions", {**typed, "x-api-key": tokens["subject"]}, b"{}"),
+        ("sent as text", "POST /decisions", {**airline, "content-type": "text/plain"}, body(ok)),
+        ("sent untyped", "POST /decisions", {"x-api-key": tokens["airline"]}, body(ok)),
         ("another party's measure", "POST /decisions", airline, body({**ok, "measure": "no-new-loans"})),
         ("an unknown measure", "POST /decisions", airline, body({**ok, "measure": "no-such"})),
         ("an invalid code", "POST /decisions", airline, body({**ok, "subject": "110101199003070000"})),
@@ -104,7 +108,10 @@ def test_the_hot_path_answers_as_the_router(system: System) -> None:
     assert statuses["allowed"] == 200 and statuses["a listed subject"] == 200
     assert answers[True][labels.index("a listed subject")][1]["answer"] == "deny"
     assert statuses["no key"] == 401 and statuses["a subject's key"] == 403
-    assert statuses["not JSON"] == 422 and statuses["not UTF-8"] == 400
+    # a key that may never ask is refused before its body is judged (issue #18)
+    assert statuses["a subject's key, a bad body"] == 403
+    assert statuses["sent as text"] == statuses["sent untyped"] == 415
+    assert statuses["not JSON"] == 400 and statuses["not UTF-8"] == 400
     assert statuses["too large"] == statuses["too large, streamed"] == 413
     assert audited[True] == audited[False] and len(audited[True]) >= 4
 

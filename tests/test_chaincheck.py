@@ -43,7 +43,7 @@ def chains(system: System) -> System:
         for i in range(N)
     ]  # fmt: skip
     assert system.ingest(rows, origin="test", principal=system.operator()).accepted == N
-    for i in range(N):
+    for i in range(N - 1):  # and the batch's own audit entry makes N
         system.check(P, "no-flights", system.operator(), purpose=f"ticket {i}")
     for i in range(N):
         system.store.append_case_event(

@@ -109,7 +109,8 @@ def test_checkpoint_round_trip_and_growth(env: System, tmp_path: Path) -> None:
     fill(env, 0, 20, 3)
     code, cp = cli("checkpoint", "export", str(tmp_path / "cp.json"))
     assert code == 0, cp
-    assert cp["chains"]["records"]["count"] == 20 and cp["chains"]["audit"]["count"] == 3
+    # 3 decisions and the batch's own entry (every batch is audited)
+    assert cp["chains"]["records"]["count"] == 20 and cp["chains"]["audit"]["count"] == 4
     assert (get_settings().home / checkpoints.KEY_FILE).stat().st_mode & 0o077 == 0  # owner only
     fill(env, 20, 10, 2)  # the history grows after the checkpoint: it still extends it
     code, out = cli("checkpoint", "verify", str(tmp_path / "cp.json"))
@@ -140,11 +141,11 @@ def test_a_rewritten_history_that_verify_cannot_see_breaks_the_checkpoint(
 def test_erased_audit_entries_break_the_checkpoint(env: System, tmp_path: Path) -> None:
     fill(env, 0, 5, 6)
     assert cli("checkpoint", "export", str(tmp_path / "cp.json"))[0] == 0
-    cut_audit(env.store, 4)  # two answered decisions erased, head wound back
+    cut_audit(env.store, 4)  # three answered decisions erased (the batch's entry and 6), head wound back
     assert env.verify()["audit"] == []
     code, out = cli("checkpoint", "verify", str(tmp_path / "cp.json"))
     assert code == 1
-    assert out["problems"] == ["audit: the checkpoint holds 6 entries, the chain now only 4"]
+    assert out["problems"] == ["audit: the checkpoint holds 7 entries, the chain now only 4"]
 
 
 def test_an_altered_or_foreign_checkpoint_is_refused(env: System, tmp_path: Path) -> None:

@@ -68,6 +68,8 @@ from socialcredit.errors import Refused
 SubjectKind = Literal["person", "organisation"]
 
 __all__ = [
+    "FORMAT",
+    "PATTERN",
     "PROVINCES",
     "RESIDENCE_PERMIT_REGIONS",
     "Code",
@@ -142,6 +144,14 @@ class Code:
 
     def __str__(self) -> str:
         return self.value
+
+
+# What a canonical code looks like, for an API's schema (``compact`` form: no spaces or dashes,
+# upper case). The check characters, the birth date and the region cannot be said in a regular
+# expression; schemas name them by the format ``FORMAT`` ("identity-code"), whose generator in
+# the tests makes valid codes. ``validate`` is the whole rule.
+PATTERN = r"^(?:[0-9]{17}[0-9X]|[0-9]{8}[0-9A-HJ-NP-RTUW-Y]{10})$"
+FORMAT = "identity-code"
 
 
 def compact(code: str) -> str:

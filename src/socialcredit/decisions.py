@@ -51,10 +51,34 @@ class Decision:
     reasons: tuple[Reason, ...]
     receipt: Receipt | None = None
     """What it was computed from (set by the service that answers and audits it)."""
+    subject_known: bool = True
+    """False when the system holds no record and no registration of the subject: the answer is
+    then the rule's answer for a subject with nothing against it (and nothing for it), which a
+    relying party must not read as a clean record (see :func:`unknown_subject`)."""
 
     @property
     def answer(self) -> str:
         return "allow" if self.allowed else "deny"
+
+
+UNKNOWN_SUBJECT = Reason("unknown", "unknown to the system: no record and no registration")
+
+
+def unknown_subject(decision: Decision) -> Decision:
+    """The decision about a subject the system knows nothing of, saying so: ``subject_known``
+    false and the reason line first. The answer itself is unchanged: a punishment is allowed,
+    since there is no ground to deny it (a measure needs a listing or a grade, and an unknown
+    subject has none; denying would punish a typo or a newcomer), and a reward is still denied,
+    since nothing qualifies the subject (docs/decisions/0034-api-protocol.md)."""
+    return Decision(
+        decision.subject,
+        decision.measure,
+        decision.measure_kind,
+        decision.allowed,
+        decision.at,
+        (UNKNOWN_SUBJECT, *decision.reasons),
+        subject_known=False,
+    )
 
 
 class _Plan:

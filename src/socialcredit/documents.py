@@ -74,6 +74,11 @@ TITLES: dict[str, str] = {
     "tw-permit": "Mainland Travel Permit for Taiwan Residents",
 }
 CODE_TYPES = frozenset({"ric", "residence-permit", "fpr"})
+
+FORMAT = "identity-document"
+"""The JSON Schema format of a document written ``type:number`` (``passport:STATE:number``):
+a pattern cannot say which are valid, so the API's schema names this format (as ``codes.FORMAT``
+for identity codes) and a client registers a generator for it."""
 """Types whose number (the 18-character form) is itself a person code (:mod:`socialcredit.codes`)."""
 
 

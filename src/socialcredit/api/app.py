@@ -8,8 +8,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from socialcredit import __version__
-from socialcredit.api import errors
+from socialcredit import (
+    __version__,
+    web,  # the portal: HTML pages over the same service
+)
+from socialcredit.api import docs, errors
+from socialcredit.api.content import JsonBodies
 from socialcredit.api.hotpath import HotPath
 from socialcredit.api.limits import Limits, RequestLimits
 from socialcredit.api.routes import (
@@ -72,11 +76,14 @@ def create_app(system: System, *, limits: Limits | None = None, hot_path: bool =
         "decision audited, every record tamper-evident.",
         responses=errors.RESPONSES,
         lifespan=serving_gc,
+        docs_url=None,  # served from this server's own assets, not a CDN (api/docs.py)
+        redoc_url=None,
     )
     app.state.system = system
 
     if hot_path:  # added first, so it runs inside the limits
         app.add_middleware(HotPath, method="POST", path="/decisions", endpoint=decisions.decide)
+    app.add_middleware(JsonBodies, skip=web.PREFIX)  # 415 for a body not sent as JSON
     app.add_middleware(RequestLimits, limits=limits or Limits.from_env())
     errors.install(app)  # last: its middleware, outermost, answers a bug in any layer with a 500
 
@@ -86,7 +93,6 @@ def create_app(system: System, *, limits: Limits | None = None, hot_path: bool =
 
     for module in (records, subjects, documents, decisions, audit, keys, schemes, cases, public):
         app.include_router(module.router)
-    from socialcredit import web  # the portal: HTML pages over the same service
-
+    docs.mount(app)
     web.mount(app)
     return app

@@ -12,6 +12,7 @@ pass for a 422; decision 0030).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from socialcredit import i18n
@@ -27,7 +29,21 @@ from socialcredit.i18n import N_
 
 logger = logging.getLogger("socialcredit.api")
 
+# The messages this module words itself, in one place (plain strings, to be translated as one).
 SERVER_ERROR = N_("internal error: the server could not answer this request; the error is logged")
+BODY_NOT_JSON = "body: not valid JSON: {reason} (line {line}, column {column})"
+BODY_UNREADABLE = (
+    "body: could not be read as JSON (it must be UTF-8 text, nested at most a few hundred levels)"
+)
+BODY_NOT_JSON_TYPE = "Content-Type: the body must be sent as application/json, not as {given}"
+BODY_UNTYPED = "Content-Type: the body must be sent as application/json; no Content-Type was given"
+METHOD_NOT_ALLOWED = "method: {method} is not allowed on {path}; allowed: {allowed}"
+INVALID_REQUEST = "invalid request"
+
+HTTP_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+# FastAPI's own words for a body it could not decode (not UTF-8, nested too deep), replaced by ours
+_FASTAPI_UNREADABLE = "There was an error parsing the body"
 
 
 class ErrorOut(BaseModel):
@@ -48,8 +64,10 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         (401, "No API key, or an unknown, revoked or expired one"),
         (403, "The key's role may not do this"),
         (404, "No such thing"),
+        (405, "The path does not take this method; the Allow header lists those it takes"),
         (409, "The case or key is not in a state that allows this (no longer under review, say)"),
         (413, "The body is larger than the limit"),
+        (415, "A body that is not sent as application/json"),
         (422, "A field is invalid; the error names it"),
         (429, "Too many requests from this key or address; retry after the Retry-After seconds"),
         (500, "An unexpected error (a bug): logged, and nothing about it is told"),
@@ -63,8 +81,12 @@ def reader(accept_language: str | None) -> str:
     return i18n.negotiate(accept_language, i18n.DEFAULT)
 
 
-def error_response(status: int, error: str, errors: list[str] | None = None) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+def error_response(
+    status: int, error: str, errors: list[str] | None = None, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """The one error shape; a 401 says which scheme to authenticate with, and ``headers`` (a
+    405's ``Allow``, say) are passed on."""
+    headers = {**(headers or {}), **({"WWW-Authenticate": "Bearer"} if status == 401 else {})}
     return JSONResponse(
         {"ok": False, "error": error, "errors": errors or [error], "status": status},
         status_code=status,
@@ -83,16 +105,61 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in exc.errors()
-        ]
-        return error_response(422, errors[0] if errors else "invalid request", errors)
+        return invalid_response(exc.errors(), body=exc.body)
 
     @app.exception_handler(HTTPException)
-    async def _http(_r: Request, exc: HTTPException) -> JSONResponse:
-        return error_response(exc.status_code, str(exc.detail))
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        return http_error_response(request, exc)
 
     app.add_middleware(ServerErrors)
+
+
+def invalid_response(problems: Sequence[Any], *, body: object = None) -> JSONResponse:
+    """A request that failed validation: 422 naming each field at fault (``subject: ...``), or,
+    when the body is not JSON at all, 400 saying where the text stops being JSON (FastAPI's own
+    report of that is "12: JSON decode error", the position taken for a field name)."""
+    for e in problems:
+        if e.get("type") == "json_invalid":
+            loc = e.get("loc", ())
+            pos = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
+            return error_response(400, json_error(e.get("ctx", {}).get("error"), body, pos))
+    errors = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in problems]
+    return error_response(422, errors[0] if errors else INVALID_REQUEST, errors)
+
+
+def json_error(reason: object, doc: object = None, pos: int | None = None) -> str:
+    """The plain line for a body that is not JSON, with the line and column where it fails."""
+    line = column = 1
+    if isinstance(doc, str) and pos is not None:
+        line = doc.count("\n", 0, pos) + 1
+        column = pos - doc.rfind("\n", 0, pos)
+    return BODY_NOT_JSON.format(reason=reason or "malformed", line=line, column=column)
+
+
+def http_error_response(request: Request, exc: HTTPException) -> JSONResponse:
+    """Starlette's and FastAPI's own refusals in the one shape, with their headers (a 405 keeps
+    its ``Allow``, which RFC 9110 requires) and in plain words where theirs are terse."""
+    headers = dict(exc.headers or {})
+    message = str(exc.detail)
+    if exc.status_code == 405:
+        allowed = allowed_methods(request) or headers.get("Allow") or headers.get("allow") or ""
+        headers = {k: v for k, v in headers.items() if k.lower() != "allow"} | {"Allow": allowed}
+        message = METHOD_NOT_ALLOWED.format(method=request.method, path=request.url.path, allowed=allowed)
+    elif exc.status_code == 400 and message == _FASTAPI_UNREADABLE:
+        message = BODY_UNREADABLE
+    return error_response(exc.status_code, message, headers=headers)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path, asked of the routes themselves (routers
+    included in routers too). Starlette's 405 lists only the first route that matched the path,
+    so ``PATCH /keys`` was told ``Allow: POST`` though ``GET /keys`` is served too."""
+    allowed = []
+    for method in HTTP_METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
 
 
 class ServerErrors:

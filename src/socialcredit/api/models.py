@@ -9,9 +9,10 @@ command line reports has its models in :mod:`socialcredit.api.reports`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
-from typing import Annotated, Any, Generic, Literal, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -23,7 +24,9 @@ from pydantic import (
     model_validator,
 )
 
-from socialcredit import access, codes
+from socialcredit import access, codes, documents
+from socialcredit.api.inputs import CODE_SCHEMA, NO_NUL
+from socialcredit.api.inputs import RequestIn as RequestIn
 from socialcredit.chaincheck import ChainProblem
 from socialcredit.chaincheck import Kind as ChainFaultKind
 from socialcredit.decisions import Decision
@@ -69,6 +72,14 @@ def _iso_only(value: object) -> object:
     return value
 
 
+def iso_date_time(value: object) -> object:
+    """A time in a query must be written as an ISO 8601 date-time: pydantic would read
+    ``as_of=3.04e-127`` as seconds since 1970 (found by schemathesis, a repeated ``as_of``)."""
+    if isinstance(value, str) and not re.match(r"^\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("expected an ISO 8601 date-time like 2026-11-02T10:00:00Z")
+    return value
+
+
 UtcDatetime = Annotated[dt.datetime, PlainSerializer(_utc, return_type=str, when_used="json")]
 
 Row = TypeVar("Row")
@@ -85,19 +96,6 @@ class Listing(BaseModel, Generic[Row]):
     def of_rows(cls, rows: Iterable[Row]) -> Self:
         data = list(rows)
         return cls(data=data, count=len(data))
-
-
-class RequestIn(BaseModel):
-    """A request body whose text fields may not hold a NUL character: no code, measure, purpose
-    or statement needs one, and PostgreSQL refuses it in a text column, so it would surface as a
-    server error (schemathesis found one) instead of a 422 naming the field."""
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("NUL characters (\\u0000) are not accepted")
-        return value
 
 
 class RecordsIn(BaseModel):
@@ -432,11 +430,19 @@ class ReasonOut(BaseModel):
 
 class DecisionIn(RequestIn):
     model_config = ConfigDict(extra="forbid")
-    subject: str | None = Field(None, max_length=64, description="Identity code of the subject")
+    cross_field_rules: ClassVar[dict[str, Any]] = {
+        "oneOf": [
+            {"required": [name], "properties": {name: {"type": "string"}}} for name in ("subject", "document")
+        ]
+    }
+    subject: str | None = Field(
+        None, max_length=64, description="Identity code of the subject", json_schema_extra=CODE_SCHEMA
+    )
     document: str | None = Field(
         None,
         max_length=100,
         description="Or a document linked to the subject: type:number, a passport passport:STATE:number",
+        json_schema_extra={"format": documents.FORMAT},
     )
     measure: str = Field(max_length=64, description="Measure id, e.g. no-flights")
     purpose: str = Field(min_length=1, max_length=500, description="Why the question is asked (audited)")
@@ -493,6 +499,11 @@ class DecisionOut(BaseModel):
     measure: str
     measure_kind: str
     answer: Literal["allow", "deny"]
+    subject_known: bool = Field(
+        True,
+        description="False: the system holds no record and no registration of this subject; the "
+        "answer is the rule's for a subject with nothing on file, not a clean record",
+    )
     at: UtcDatetime
     reasons: list[ReasonOut]
     receipt: ReceiptOut | None = None
@@ -504,6 +515,7 @@ class DecisionOut(BaseModel):
             measure=d.measure,
             measure_kind=d.measure_kind,
             answer="allow" if d.allowed else "deny",
+            subject_known=d.subject_known,
             at=d.at,
             reasons=[
                 ReasonOut(
@@ -543,8 +555,35 @@ class AuditListOut(BaseModel):
     count: int
 
 
+# an operator key's holder: a name, not all spaces, without control characters (access.holder_name)
+# (The server's rule is ``str.isprintable``, which no short pattern states: the pattern says what
+# it can, the format ``holder-name`` names the rest, for a client generator to honour.)
+_CONTROL = "\\u0000-\\u001f\\u007f-\\u009f"
+HOLDER_PATTERN = f"^[^{_CONTROL}]*[^\\s{_CONTROL}][^{_CONTROL}]*$"
+HOLDER_FORMAT = "holder-name"
+
+
+def _bound(roles: list[str], principal: dict[str, Any]) -> dict[str, Any]:
+    """A key of one of ``roles`` must be bound to a ``principal`` of this schema."""
+    return {
+        "if": {"properties": {"role": {"enum": roles}}, "required": ["role"]},
+        "then": {"required": ["principal"], "properties": {"principal": {"type": "string", **principal}}},
+    }
+
+
 class KeyIn(RequestIn):
+    """A key to create. What its ``principal`` must be depends on its ``role`` (access.check_binding),
+    and the schema says so: a subject's identity code, an agency's or implementer's id, an
+    operator's holder."""
+
     model_config = ConfigDict(extra="forbid")
+    cross_field_rules: ClassVar[dict[str, Any]] = {
+        "allOf": [
+            _bound(["subject"], CODE_SCHEMA),
+            _bound(["agency", "relying_party"], {"minLength": 1, "pattern": NO_NUL}),
+            _bound(["operator"], {"pattern": HOLDER_PATTERN, "format": HOLDER_FORMAT, "maxLength": 64}),
+        ]
+    }
     role: Literal["operator", "agency", "relying_party", "subject", "auditor"]
     principal: str | None = Field(
         None,

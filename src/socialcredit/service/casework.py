@@ -263,6 +263,7 @@ class Casework:
         )
         if upheld:
             self._carry_out(principal, o, reason)
+        self.duties.audit_decision(principal, o.id, o.kind, o.subject, upheld=upheld, step="decision")
         return self.casefiles.objection(o.id)
 
     def appeal(
@@ -311,6 +312,7 @@ class Casework:
         )
         if upheld:
             self._carry_out(principal, o, reason)
+        self.duties.audit_decision(principal, o.id, o.kind, o.subject, upheld=upheld, step="appeal decision")
         return self.casefiles.objection(o.id)
 
     def overdue(self, *, principal: access.Principal) -> list[tuple[Objection | Restoration, list[str]]]:

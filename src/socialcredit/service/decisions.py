@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from socialcredit import access, codes, history, ledger
-from socialcredit.decisions import Decision, decide
+from socialcredit.decisions import Decision, decide, unknown_subject
 from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import Objection
 from socialcredit.dueprocess.suspension import apply_suspensions
@@ -343,7 +343,16 @@ class Decisions:
             marker[1][0],
             self.context.scheme_hashes(),
         )
-        decision = Decision(d.subject, d.measure, d.measure_kind, d.allowed, now, d.reasons, receipt)
+        decision = Decision(
+            d.subject,
+            d.measure,
+            d.measure_kind,
+            d.allowed,
+            now,
+            d.reasons,
+            receipt,
+            subject_known=d.subject_known,
+        )
         detail = {**prepared[1], "receipt": receipt}
         return decision, _decision_entry(principal, decision, purpose, detail, via)
 
@@ -366,7 +375,7 @@ class Decisions:
 
 
 def _decide(view: SubjectView, measure: Measure) -> Decision:
-    return decide(
+    decision = decide(
         subject=view.code,
         subject_kind=view.kind,
         measure=measure,
@@ -374,6 +383,9 @@ def _decide(view: SubjectView, measure: Measure) -> Decision:
         scores=view.scores,
         at=view.as_of,
     )
+    if view.subject is None and not view.records and not view.entries:
+        return unknown_subject(decision)  # said, not a plain ALLOW (issue #18)
+    return decision
 
 
 def _detail(decision: Decision) -> dict[str, Any]:

@@ -84,3 +84,25 @@ class Duties:
                 f"(a decision, or filing this review), and a human review is decided by an operator "
                 f"not involved so far ({review.BASIS})"
             )
+
+    def audit_decision(
+        self,
+        principal: access.Principal,
+        case_id: str,
+        kind: str,
+        subject: str,
+        *,
+        upheld: bool,
+        step: str,
+    ) -> None:
+        """A case decision in the audit log too (action ``case-decide``), beside the case's own
+        history: the audit log is where every administrative act is found (issue #18). The
+        reason stays in the case file; the entry names the case, its kind, the step (decision,
+        appeal decision) and the outcome."""
+        self.context.audit(
+            principal,
+            "case-decide",
+            subject=subject,
+            answer="upheld" if upheld else "rejected",
+            detail={"case_id": case_id, "kind": kind, "step": step},
+        )

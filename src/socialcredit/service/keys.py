@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from socialcredit import access
+from socialcredit import access, ledger
 from socialcredit.errors import Conflict, Refused
 from socialcredit.errors import Unauthenticated as Unauthenticated
 from socialcredit.i18n import N_
-from socialcredit.service.context import Context
+from socialcredit.service.context import Context, operator
 from socialcredit.store import StoredKey
 
 KEY_TRUST_SECONDS = 1.0
@@ -31,7 +31,10 @@ class Keys:
         *,
         name: str = "",
         expires_at: dt.datetime | None = None,
+        by: access.Principal | None = None,
     ) -> access.NewKey:
+        """A new key, audited (``key-create``) as made ``by`` that key's holder (default: the
+        local operator); the entry names the key, never its token."""
         key = access.new_key(role, principal, name=name, now=self.context.clock(), expires_at=expires_at)
         self.context.store.add_key(
             StoredKey(
@@ -45,7 +48,48 @@ class Keys:
                 None,
             )
         )
+        self._audit(by, "key-create", key.key_id, key.role, key.principal, expires_at=key.expires_at)
         return key
+
+    def _audit(
+        self,
+        by: access.Principal | None,
+        action: str,
+        key_id: str,
+        role: str,
+        principal: str | None,
+        **detail: object,
+    ) -> None:
+        """An administrative act on a key in the audit log: the key's id, role and principal (a
+        subject key's code in the ``subject`` column, masked for all but operators when the log
+        is read), and never a token or its hash."""
+        subject = principal if role == "subject" else None
+        shown = None if role == "subject" else principal
+        extra = {k: (ledger.iso_dt(v) if isinstance(v, dt.datetime) else v) for k, v in detail.items()}
+        self.context.audit(
+            by or operator(),
+            action,
+            subject=subject,
+            detail={"key_id": key_id, "role": role, "principal": shown, **extra},
+        )
+
+    def refuse_last_operator_key(self, key_id: str, what: str) -> None:
+        """Refuse (409 on ``key_id``) to revoke or rotate the only active operator key over the
+        API: revoked, no one could manage keys over the API again; rotated, the installation
+        hangs on one reply carrying the new token, and lost, it is locked out the same way. The
+        command line (the installation's owner) may still do both."""
+        now = self.context.clock()
+        active = [
+            k
+            for k in self.context.store.list_keys()
+            if k.role == "operator" and k.revoked_at is None and (k.expires_at is None or k.expires_at > now)
+        ]
+        if [k.key_id for k in active] == [key_id]:
+            raise Conflict(
+                f"key {key_id} is the last active operator key; create another operator key "
+                f"before you {what} it",
+                field="key_id",
+            )
 
     def authenticate(self, token: str | None) -> access.Principal:
         """The principal of a presented token, or :class:`Unauthenticated`, asking the store
@@ -83,17 +127,27 @@ class Keys:
             raise Unauthenticated(N_("this API key has expired"))
         return principal
 
-    def revoke_key(self, key_id: str) -> bool:
-        """Revoke an active key (False if there is none), trusted by no cache from now on."""
+    def revoke_key(self, key_id: str, *, by: access.Principal | None = None) -> bool:
+        """Revoke an active key (False if there is none), trusted by no cache from now on;
+        audited (``key-revoke``) as done ``by`` that key's holder (default: the local operator)."""
+        stored = self.context.store.key(key_id)
         try:
-            return self.context.store.revoke_key(key_id, self.context.clock())
+            revoked = self.context.store.revoke_key(key_id, self.context.clock())
         finally:
             self.forget_key(key_id)
+        if revoked and stored is not None:
+            self._audit(by, "key-revoke", key_id, stored.role, stored.principal)
+        return revoked
 
     def rotate_key(
-        self, key_id: str, *, expires_at: dt.datetime | None | bool = True
+        self,
+        key_id: str,
+        *,
+        expires_at: dt.datetime | None | bool = True,
+        by: access.Principal | None = None,
     ) -> access.NewKey | None:
-        """A new token for an active key's role and principal, the old one revoked at once;
+        """A new token for an active key's role and principal, the old one revoked at once
+        (audited, ``key-rotate``, naming the successor);
         ``None`` if there is no active key ``key_id``. ``expires_at=True`` keeps the old expiry.
         An expiry that has passed is refused here, naming the field (a kept one as a
         :class:`Conflict` on ``key_id``), before the store would refuse it in its transaction."""
@@ -106,9 +160,20 @@ class Keys:
             why = f"key {key_id} has expired; give the new key an expiry in the future"
             raise Conflict(why, field="key_id")
         try:
-            return store.rotate_key(key_id, now, expires_at=expires_at)
+            new = store.rotate_key(key_id, now, expires_at=expires_at)
         finally:
             self.forget_key(key_id)
+        if new is not None:
+            self._audit(
+                by,
+                "key-rotate",
+                key_id,
+                new.role,
+                new.principal,
+                successor=new.key_id,
+                expires_at=new.expires_at,
+            )
+        return new
 
     def forget_key(self, key_id: str) -> None:
         """Stop trusting remembered tokens of ``key_id`` (call after revoking or rotating it)."""

@@ -18,6 +18,9 @@ from socialcredit.service.sealing import Row as Row
 from socialcredit.service.sealing import Sealer, sealed_chunks
 from socialcredit.subjects import SubjectRow, validate_subject
 
+# what a key of another role is told: "your key may not submit records: only ..."
+SUBMIT_RECORDS = N_("submit records: only agencies and operators do")
+
 
 @dataclass(frozen=True)
 class RegisterResult:
@@ -52,7 +55,7 @@ class Records:
         their place in the chain) before the store takes the chain's lock for the chunk; in a big
         batch a helper process seals ahead while this one stores (``service/sealing.py``)."""
         if principal.role not in ("agency", "operator"):
-            raise access.AccessDenied(N_("only agencies and operators submit records"))
+            raise access.AccessDenied(SUBMIT_RECORDS)
         source = principal.principal if principal.role == "agency" else None
         return self._ingest(rows, origin, source, principal, chunk_size, progress)
 
@@ -96,7 +99,7 @@ class Records:
                 sample.extend(out.quarantined[: 100 - len(sample)])
             if progress is not None:
                 progress(chunk.submitted)
-        return IngestResult(
+        result = IngestResult(
             batch_id,
             totals["submitted"],
             totals["accepted"],
@@ -104,6 +107,21 @@ class Records:
             totals["quarantined"],
             tuple(sorted(sample, key=lambda q: q.row_number)),
         )
+        # every batch, whoever submitted it and however, is an administrative act: audited with
+        # its counts (never its rows, which the ledger keeps)
+        self.context.audit(
+            principal,
+            "ingest",
+            detail={
+                "batch_id": batch_id,
+                "origin": origin,
+                "submitted": result.submitted,
+                "accepted": result.accepted,
+                "duplicate": result.duplicate,
+                "quarantined": result.quarantined,
+            },
+        )
+        return result
 
     def register(self, subjects: Iterable[SubjectRow]) -> tuple[int, int, int]:
         """Register already-validated subjects: (added, updated, unchanged). Cached views are
@@ -131,6 +149,8 @@ class Records:
             except ledger.RowError as exc:
                 bad.append(Quarantined(n, raw, exc.reasons))
         added, updated, unchanged = self.register(good)
+        counts = {"submitted": n_rows, "added": added, "updated": updated, "unchanged": unchanged}
+        self.context.audit(principal, "subject-register", detail={**counts, "quarantined": len(bad)})
         return RegisterResult(n_rows, added, updated, unchanged, len(bad), tuple(bad[:100]))
 
 

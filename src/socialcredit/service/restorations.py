@@ -142,6 +142,7 @@ class Restorations:
             c.subject,
             {"granted": granted, "reason": reason, "record": record_id},
         )
+        self.duties.audit_decision(principal, c.id, "restoration", c.subject, upheld=granted, step="decision")
         return self.casefiles.restoration(c.id)
 
     def _require_restorable(self, item: str, field: str) -> None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from socialcredit import codes
 from socialcredit.api.deps import CurrentKey, SystemDep
+from socialcredit.api.inputs import CODE_SCHEMA
 from socialcredit.api.models import AuditListOut, AuditOut, VerifyOut
 
 router = APIRouter(tags=["audit"])
@@ -17,7 +18,7 @@ router = APIRouter(tags=["audit"])
 def read_audit(
     key: CurrentKey,
     system: SystemDep,
-    subject: Annotated[str | None, Query(max_length=64)] = None,
+    subject: Annotated[str | None, Query(max_length=64, json_schema_extra=CODE_SCHEMA)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before: Annotated[
         int | None, Query(ge=1, le=2**63 - 1, description="Entries before this seq (paging)")

@@ -3,15 +3,15 @@ restoration applications, notices, deadlines."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Query
 from pydantic import ConfigDict, Field
 
 from socialcredit import access, codes
 from socialcredit.api.casemodels import CaseOut, CasesOut, NoticesOut, OverdueOut
-from socialcredit.api.deps import CurrentKey, SystemDep
-from socialcredit.api.models import RequestIn
+from socialcredit.api.deps import CodePath, CurrentKey, SystemDep, role
+from socialcredit.api.inputs import CODE_SCHEMA, RequestIn, code_field, text_field
 from socialcredit.dueprocess.cases import Objection
 from socialcredit.service import NotFound
 
@@ -19,43 +19,51 @@ router = APIRouter(tags=["due process"])
 
 
 class ObjectionIn(RequestIn):
+    """An objection to one record or one list entry: exactly one of ``record_id``, ``list_id``."""
+
     model_config = ConfigDict(extra="forbid")
-    subject: str = Field(max_length=64)
+    cross_field_rules: ClassVar[dict[str, Any]] = {
+        "oneOf": [
+            {"required": [name], "properties": {name: {"type": "string"}}}
+            for name in ("record_id", "list_id", "document")
+        ]
+    }
+    subject: str = code_field()
     record_id: str | None = Field(None, max_length=64, description="The record objected to")
     list_id: str | None = Field(None, max_length=130, description="Or the list entry (scheme/list)")
     document: str | None = Field(
         None, max_length=100, description="Or a document wrongly linked (e.g. passport:CHN:E12345678)"
     )
-    statement: str = Field(min_length=1, max_length=4000)
-    evidence: list[str] = Field(default_factory=list, max_length=20)
+    statement: str = text_field()
+    evidence: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=20)
 
 
 class ReviewIn(RequestIn):
     model_config = ConfigDict(extra="forbid")
-    subject: str = Field(max_length=64)
+    subject: str = code_field()
     list_id: str = Field(max_length=130, description="The listing to review (scheme/list)")
-    statement: str = Field(min_length=1, max_length=4000)
-    evidence: list[str] = Field(default_factory=list, max_length=20)
+    statement: str = text_field()
+    evidence: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=20)
 
 
 class DecisionIn(RequestIn):
     model_config = ConfigDict(extra="forbid")
     upheld: bool = Field(description="Uphold the objection or appeal / grant the restoration")
-    reason: str = Field(min_length=1, max_length=4000)
+    reason: str = text_field()
 
 
 class AppealIn(RequestIn):
     model_config = ConfigDict(extra="forbid")
-    statement: str = Field(min_length=1, max_length=4000)
+    statement: str = text_field()
 
 
 class RestorationIn(RequestIn):
     model_config = ConfigDict(extra="forbid")
-    subject: str = Field(max_length=64)
+    subject: str = code_field()
     record_id: str = Field(max_length=64)
-    conduct_corrected: str = Field(min_length=1, max_length=4000)
-    obligations_fulfilled: str = Field(min_length=1, max_length=4000)
-    commitment: str = Field(min_length=1, max_length=4000)
+    conduct_corrected: str = text_field()
+    obligations_fulfilled: str = text_field()
+    commitment: str = text_field()
 
 
 @router.post("/objections", operation_id="file_objection", response_model=CaseOut, status_code=201)
@@ -77,15 +85,13 @@ def file_objection(body: ObjectionIn, key: CurrentKey, system: SystemDep) -> Cas
 
 @router.get("/objections", operation_id="list_cases", response_model=CasesOut)
 def list_cases(
-    key: CurrentKey,
+    key: Annotated[access.Principal, role("operator", "subject", to="see due-process cases")],
     system: SystemDep,
-    subject: Annotated[str | None, Query(max_length=64)] = None,
+    subject: Annotated[str | None, Query(max_length=64, json_schema_extra=CODE_SCHEMA)] = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
 ) -> CasesOut:
     """Objections, reviews and restoration applications (each with its ``kind``): a subject's
     own; all of them for operators."""
-    if key.role not in ("operator", "subject"):
-        raise access.AccessDenied("see due-process cases")
     code = codes.validate(subject).value if subject else None
     return CasesOut.of(system.cases(principal=key, subject=code, open_only=open_only))
 
@@ -101,7 +107,12 @@ def _decide(system: Any, key: access.Principal, case_id: str, kind: str, body: D
 
 
 @router.post("/objections/{objection_id}/decision", operation_id="decide_objection", response_model=CaseOut)
-def decide_objection(objection_id: str, body: DecisionIn, key: CurrentKey, system: SystemDep) -> CaseOut:
+def decide_objection(
+    objection_id: str,
+    body: DecisionIn,
+    key: Annotated[access.Principal, role("operator", to="decide objections")],
+    system: SystemDep,
+) -> CaseOut:
     """An operator decides an objection under review, or an appeal (by someone other than the
     objection's decider: SPC provisions, Art. 12); upheld means the records are withdrawn at
     once."""
@@ -135,16 +146,25 @@ def file_review(body: ReviewIn, key: CurrentKey, system: SystemDep) -> CaseOut:
 
 
 @router.post("/reviews/{review_id}/decision", operation_id="decide_review", response_model=CaseOut)
-def decide_review(review_id: str, body: DecisionIn, key: CurrentKey, system: SystemDep) -> CaseOut:
+def decide_review(
+    review_id: str,
+    body: DecisionIn,
+    key: Annotated[access.Principal, role("operator", to="decide reviews")],
+    system: SystemDep,
+) -> CaseOut:
     """An operator not involved so far decides a review (upheld: the listing is set aside, its
     grounds withdrawn), or another operator its appeal."""
     return _decide(system, key, review_id, "review", body)
 
 
 @router.post("/reviews/{review_id}/appeal", operation_id="appeal_review", response_model=CaseOut)
-def appeal_review(review_id: str, body: AppealIn, key: CurrentKey, system: SystemDep) -> CaseOut:
+def appeal_review(
+    review_id: str,
+    body: AppealIn,
+    key: Annotated[access.Principal, role("operator", "subject", to="appeal reviews")],
+    system: SystemDep,
+) -> CaseOut:
     """Appeal a review that confirmed the listing, within the appeal period."""
-    access.require(key.role in ("operator", "subject"), "appeal reviews")
     return CaseOut.of(
         system.appeal(principal=key, objection_id=review_id, statement=body.statement, kind="review")
     )
@@ -166,14 +186,19 @@ def apply_restoration(body: RestorationIn, key: CurrentKey, system: SystemDep) -
 
 
 @router.post("/restorations/{case_id}/decision", operation_id="decide_restoration", response_model=CaseOut)
-def decide_restoration(case_id: str, body: DecisionIn, key: CurrentKey, system: SystemDep) -> CaseOut:
+def decide_restoration(
+    case_id: str,
+    body: DecisionIn,
+    key: Annotated[access.Principal, role("operator", to="decide restoration applications")],
+    system: SystemDep,
+) -> CaseOut:
     return CaseOut.of(
         system.decide_restoration(principal=key, case_id=case_id, granted=body.upheld, reason=body.reason)
     )
 
 
 @router.get("/subjects/{code}/notices", operation_id="subject_notices", response_model=NoticesOut)
-def subject_notices(code: str, key: CurrentKey, system: SystemDep) -> NoticesOut:
+def subject_notices(code: CodePath, key: CurrentKey, system: SystemDep) -> NoticesOut:
     """The notices of listing given to a subject: grounds, when it takes effect, how to object."""
     c = codes.validate(code).value
     access.require(system.may_act_for(key, c), "read this subject's notices")

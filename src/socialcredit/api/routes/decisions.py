@@ -28,34 +28,25 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from socialcredit import access
 from socialcredit.api.decisionmodels import DecisionReplies, ReproductionOut
-from socialcredit.api.deps import CurrentKey, SystemDep
+from socialcredit.api.deps import SECURITY, CurrentKey, SystemDep
+from socialcredit.api.errors import BODY_UNREADABLE
 from socialcredit.api.models import DecisionIn, DecisionOut
 from socialcredit.service import System
 
 router = APIRouter(prefix="/decisions", tags=["decisions"])
 replies = DecisionReplies()
 
-_HEADERS: list[dict[str, Any]] = [
-    {
-        "name": name,
-        "in": "header",
-        "required": False,
-        "schema": {"anyOf": [{"type": "string"}, {"type": "null"}], "description": what, "title": title},
-        "description": what,
-    }
-    for name, title, what in (
-        ("authorization", "Authorization", "Bearer <API key>"),
-        ("x-api-key", "X-Api-Key", "The API key (alternative header)"),
-    )
-]
 _OPENAPI: dict[str, Any] = {
-    "parameters": _HEADERS,
+    "security": SECURITY,
     "requestBody": {
         "required": True,
         "content": {"application/json": {"schema": DecisionIn.model_json_schema()}},
     },
 }
+# Who may ask at all; which measures each may ask about is the service's check.
+ASKERS = ("relying_party", "operator")
 
 
 @router.post("", operation_id="decide", response_model=DecisionOut, openapi_extra=_OPENAPI)
@@ -70,9 +61,9 @@ async def decide(request: Request) -> Response:
         data = json.loads(raw) if raw else None
     except json.JSONDecodeError as e:
         error = {"type": "json_invalid", "loc": ("body", e.pos), "msg": "JSON decode error", "input": {}}
-        raise RequestValidationError([{**error, "ctx": {"error": e.msg}}]) from None
+        raise RequestValidationError([{**error, "ctx": {"error": e.msg}}], body=e.doc) from None
     except Exception:  # not UTF-8, nested too deep: the router answers these 400 too
-        raise HTTPException(400, "There was an error parsing the body") from None
+        raise HTTPException(400, BODY_UNREADABLE) from None
     headers = request.headers
     token = headers.get("x-api-key")
     authorization = headers.get("authorization")
@@ -81,6 +72,9 @@ async def decide(request: Request) -> Response:
     key = system.cached_principal(token)
     if key is None:
         key = await run_in_threadpool(system.authenticate, token)
+    # as a role dependency would on the router: a key that may never ask is told so before its
+    # body is judged (403 before 422)
+    access.require(key.role in ASKERS, "ask for decisions: only relying parties and operators do")
     try:
         body = DecisionIn.model_validate(data)
     except ValidationError as exc:

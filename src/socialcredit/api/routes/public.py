@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from socialcredit.api.casemodels import PublicListOut, PublicLookupOut, SourcesOut, TransparencyOut
-from socialcredit.api.deps import SystemDep
+from socialcredit.api.deps import CodePath, SystemDep
 
 router = APIRouter(prefix="/public", tags=["public"])
 
@@ -18,7 +18,7 @@ def public_list(scheme_id: str, list_id: str, system: SystemDep) -> PublicListOu
 
 
 @router.get("/subjects/{code}", operation_id="public_lookup", response_model=PublicLookupOut)
-def public_lookup(code: str, system: SystemDep) -> PublicLookupOut:
+def public_lookup(code: CodePath, system: SystemDep) -> PublicLookupOut:
     """A subject's public record, where the schemes open that kind of subject to lookup."""
     return PublicLookupOut.model_validate(system.public_lookup(code))
 

@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from socialcredit.api.deps import CurrentKey, SystemDep
+from socialcredit import access
+from socialcredit.api.deps import CodePath, CurrentKey, SystemDep, role
 from socialcredit.api.models import (
     EnrolmentOut,
     Listing,
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/subjects", tags=["subjects"])
 
 @router.get("/{code}", operation_id="read_subject", response_model=SubjectOut)
 def read_subject(
-    code: str,
+    code: CodePath,
     key: CurrentKey,
     system: SystemDep,
     as_of: Annotated[
@@ -52,7 +53,11 @@ def read_subject(
 
 
 @router.post("", operation_id="register_subjects", response_model=RegisterOut)
-def register_subjects(body: SubjectsIn, key: CurrentKey, system: SystemDep) -> RegisterOut:
+def register_subjects(
+    body: SubjectsIn,
+    key: Annotated[access.Principal, role("operator", to="register subjects")],
+    system: SystemDep,
+) -> RegisterOut:
     """Register or update subjects and their legal representatives (operators only)."""
     r = system.register_rows(list(enumerate(body.subjects, start=1)), principal=key)
     return RegisterOut.of(r)

@@ -1,0 +1,64 @@
+"""Bodies are JSON: a request that carries a body of another declared type is refused 415.
+
+Why: FastAPI reads a body sent as ``text/plain`` (or with no ``Content-Type``) as bytes and then
+reports the fields it lacks (422), and the decision hot path used to parse any body as JSON. A
+client that sent the wrong type should be told that, once, in the one error shape, whichever
+route it reached. The portal (HTML forms under ``/portal``) is left alone: its forms are
+``application/x-www-form-urlencoded`` by design.
+
+A pure ASGI middleware, inside the request limits (an oversized body is 413 whatever its type)
+and outside the router and the hot path, so both answer the same.
+"""
+
+from __future__ import annotations
+
+from email.message import Message
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from socialcredit.api.errors import BODY_NOT_JSON_TYPE, BODY_UNTYPED, error_response
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def is_json(content_type: str) -> bool:
+    """``application/json``, or a ``+json`` type (``application/problem+json``), with any
+    parameters (``; charset=utf-8``).
+
+    >>> is_json("application/json; charset=utf-8"), is_json("text/plain"), is_json("")
+    (True, False, False)
+    """
+    message = Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )
+
+
+class JsonBodies:
+    """Refuse (415) a request with a body whose ``Content-Type`` is not JSON, outside
+    ``skip`` (the portal's prefix). A request without a body is not concerned: a missing body
+    is the route's to report, naming it."""
+
+    def __init__(self, app: ASGIApp, skip: str) -> None:
+        self.app = app
+        self.skip = skip
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in BODY_METHODS
+            and not scope["path"].startswith(self.skip)
+        ):
+            headers = dict(scope["headers"])
+            length = headers.get(b"content-length")
+            has_body = (length is not None and length.strip() not in (b"", b"0")) or (
+                b"transfer-encoding" in headers
+            )
+            given = headers.get(b"content-type", b"").decode("latin-1")
+            if has_body and not is_json(given):
+                message = BODY_NOT_JSON_TYPE.format(given=repr(given)) if given else BODY_UNTYPED
+                await error_response(415, message)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
