@@ -133,9 +133,8 @@ def test_a_time_in_a_query_is_an_iso_date_time(client: TestClient, system: Syste
     """``as_of=3.04e-127`` was read as seconds since 1970 (schemathesis, negative data)."""
     key = h(system, "operator", "wang.fang")
     r = client.get(f"/subjects/{P}", params={"as_of": "3.04e-127"}, headers=key)
-    assert r.status_code == 422 and r.json()["error"].startswith(
-        "query.as_of: Value error, expected an ISO 8601"
-    )
+    assert r.status_code == 422
+    assert r.json()["error"] == "as_of: '3.04e-127' is not an ISO date or date-time like 2025-06-30"
     assert (
         client.get(f"/subjects/{P}", params={"as_of": "2026-11-01T00:00:00Z"}, headers=key).status_code == 200
     )
