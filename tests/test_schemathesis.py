@@ -87,6 +87,9 @@ DOCUMENTS = st.one_of(
     st.from_regex(r"tw-permit:[0-9]{8}", fullmatch=True),
 )
 schemathesis.openapi.format(documents.FORMAT, DOCUMENTS)
+# a residence permit for Hong Kong, Macao and Taiwan residents: a person code of those regions
+PERMITS = st.builds(person, st.integers(0, 999), region=st.sampled_from(["810000", "820000", "830000"]))
+schemathesis.openapi.format(documents.PERMIT_FORMAT, PERMITS)
 
 
 def _schema(system: System) -> tuple[Any, dict[str, str]]:

@@ -75,6 +75,10 @@ TITLES: dict[str, str] = {
 }
 CODE_TYPES = frozenset({"ric", "residence-permit", "fpr"})
 
+PERMIT_FORMAT = "residence-permit-number"
+"""The JSON Schema format of a residence permit's number (a person code of region 810000,
+820000 or 830000, with its check digit)."""
+
 FORMAT = "identity-document"
 """The JSON Schema format of a document written ``type:number`` (``passport:STATE:number``):
 a pattern cannot say which are valid, so the API's schema names this format (as ``codes.FORMAT``
@@ -294,4 +298,13 @@ def read_event(payload: str) -> LinkEvent:
     event: Literal["linked", "unlinked"] = "linked" if p["event"] == "document linked" else "unlinked"
     return LinkEvent(
         event, p["subject"], p["document"], p.get("passport_type"), p.get("evidence"), p.get("case")
+    )
+
+
+def written_pattern() -> str:
+    """A JSON Schema pattern for the written forms a client may generate without a check digit:
+    passports (issuing states of ICAO Doc 9303) and the Mainland travel permits."""
+    states = "|".join(sorted(ISO_ALPHA3 | ICAO_CODES))
+    return (
+        f"^(passport:({states}):[A-Z0-9]{{1,9}}|hkm-permit:[HM][0-9]{{8}}([0-9]{{2}})?|tw-permit:[0-9]{{8}})$"
     )

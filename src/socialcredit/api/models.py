@@ -432,17 +432,22 @@ class DecisionIn(RequestIn):
     model_config = ConfigDict(extra="forbid")
     cross_field_rules: ClassVar[dict[str, Any]] = {
         "oneOf": [
-            {"required": [name], "properties": {name: {"type": "string"}}} for name in ("subject", "document")
+            {"required": ["subject"], "properties": {"subject": {"type": "string", **CODE_SCHEMA}}},
+            {
+                "required": ["document"],
+                "properties": {"document": {"type": "string", "pattern": documents.written_pattern()}},
+            },
         ]
     }
-    subject: str | None = Field(
-        None, max_length=64, description="Identity code of the subject", json_schema_extra=CODE_SCHEMA
+    subject: Annotated[str, Field(max_length=64, json_schema_extra=CODE_SCHEMA)] | None = Field(
+        None, description="Identity code of the subject"
     )
-    document: str | None = Field(
+    document: (
+        Annotated[str, Field(max_length=100, json_schema_extra={"pattern": documents.written_pattern()})]
+        | None
+    ) = Field(
         None,
-        max_length=100,
         description="Or a document linked to the subject: type:number, a passport passport:STATE:number",
-        json_schema_extra={"format": documents.FORMAT},
     )
     measure: str = Field(max_length=64, description="Measure id, e.g. no-flights")
     purpose: str = Field(min_length=1, max_length=500, description="Why the question is asked (audited)")

@@ -8,7 +8,7 @@ from typing import Annotated, Any, ClassVar
 from fastapi import APIRouter, Query
 from pydantic import ConfigDict, Field
 
-from socialcredit import access, codes
+from socialcredit import access, codes, documents
 from socialcredit.api.casemodels import CaseOut, CasesOut, NoticesOut, OverdueOut
 from socialcredit.api.deps import CodePath, CurrentKey, SystemDep, role
 from socialcredit.api.inputs import CODE_SCHEMA, RequestIn, code_field, text_field
@@ -25,14 +25,20 @@ class ObjectionIn(RequestIn):
     cross_field_rules: ClassVar[dict[str, Any]] = {
         "oneOf": [
             {"required": [name], "properties": {name: {"type": "string"}}}
-            for name in ("record_id", "list_id", "document")
+            for name in ("record_id", "list_id")
+        ]
+        + [
+            {
+                "required": ["document"],
+                "properties": {"document": {"type": "string", "pattern": documents.written_pattern()}},
+            }
         ]
     }
     subject: str = code_field()
     record_id: str | None = Field(None, max_length=64, description="The record objected to")
     list_id: str | None = Field(None, max_length=130, description="Or the list entry (scheme/list)")
-    document: str | None = Field(
-        None, max_length=100, description="Or a document wrongly linked (e.g. passport:CHN:E12345678)"
+    document: Annotated[str, Field(json_schema_extra={"pattern": documents.written_pattern()})] | None = (
+        Field(None, max_length=100, description="Or a document wrongly linked (e.g. passport:CHN:E12345678)")
     )
     statement: str = text_field()
     evidence: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=20)

@@ -21,9 +21,9 @@ This route is the hot path, and is written for it:
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -92,7 +92,13 @@ async def decide(request: Request) -> Response:
 
 
 @router.get("/{decision_id}", operation_id="reproduce_decision", response_model=ReproductionOut)
-def reproduce(decision_id: str, key: CurrentKey, system: SystemDep) -> ReproductionOut:
+def reproduce(
+    decision_id: Annotated[
+        str, Path(pattern="^dec-[0-9a-f]{16}$", description="A decision's id (its receipt)")
+    ],
+    key: CurrentKey,
+    system: SystemDep,
+) -> ReproductionOut:
     """A past decision reproduced from its receipt: the answer given, the same answer computed
     again from the chain positions and scheme versions it names, and the answer for the same
     valid time as known now, with a sentence where they differ. Its asker, operators and

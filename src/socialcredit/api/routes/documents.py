@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from socialcredit.api.deps import CurrentKey, SystemDep
+from socialcredit.api.deps import CodePath, CurrentKey, SystemDep
 from socialcredit.api.documentmodels import DocumentIn, DocumentOut, DocumentsOut
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
 
 
 @router.post("/{code}/documents", operation_id="link_document", response_model=DocumentOut, status_code=201)
-def link_document(code: str, body: DocumentIn, key: CurrentKey, system: SystemDep) -> DocumentOut:
+def link_document(code: CodePath, body: DocumentIn, key: CurrentKey, system: SystemDep) -> DocumentOut:
     """Link a document to a registered person, with its evidence (operators). A document linked
     to another subject now is refused (409), naming both masked."""
     link = system.link_document(
@@ -32,6 +32,6 @@ def link_document(code: str, body: DocumentIn, key: CurrentKey, system: SystemDe
 
 
 @router.get("/{code}/documents", operation_id="list_documents", response_model=DocumentsOut)
-def list_documents(code: str, key: CurrentKey, system: SystemDep) -> DocumentsOut:
+def list_documents(code: CodePath, key: CurrentKey, system: SystemDep) -> DocumentsOut:
     """The subject's documents, current and ended (the subject itself, operators)."""
     return DocumentsOut.of_rows(DocumentOut.of(x) for x in system.document_links(principal=key, code=code))

@@ -22,6 +22,10 @@ from socialcredit.rules import days
 router = APIRouter(prefix="/subjects", tags=["subjects"])
 
 
+WHEN = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}
+"""A time in a query: an ISO 8601 date or date-time (what ``rules.days.moment`` reads)."""
+
+
 @router.get("/{code}", operation_id="read_subject", response_model=SubjectOut)
 def read_subject(
     code: CodePath,
@@ -33,6 +37,7 @@ def read_subject(
             max_length=40,
             description="Valid time: the view at a past time (default now); a bare date means the "
             "end of that day in China Standard Time",
+            json_schema_extra=WHEN,
         ),
     ] = None,
     known_at: Annotated[
@@ -41,6 +46,7 @@ def read_subject(
             max_length=40,
             description="Knowledge time: from what the system had received by then (default now); "
             "a bare date means the end of that day in China Standard Time",
+            json_schema_extra=WHEN,
         ),
     ] = None,
     purpose: Annotated[str, Query(max_length=500, pattern=r"^[^\x00]*$")] = "subject access",
@@ -73,7 +79,7 @@ def _moment(value: str | None, name: str) -> dt.datetime | None:
 
 
 @router.get("/{code}/enrolments", operation_id="list_enrolments", response_model=Listing[EnrolmentOut])
-def list_enrolments(code: str, key: CurrentKey, system: SystemDep) -> Listing[EnrolmentOut]:
+def list_enrolments(code: CodePath, key: CurrentKey, system: SystemDep) -> Listing[EnrolmentOut]:
     """Where the subject stands with every opt-in scheme that rates its kind (Sesame Credit,
     Honest Shanghai): a member since when, left when, or not a member."""
     return Listing[EnrolmentOut].of_rows(EnrolmentOut.of(e) for e in system.enrolments(code, key))
@@ -82,7 +88,7 @@ def list_enrolments(code: str, key: CurrentKey, system: SystemDep) -> Listing[En
 @router.post(
     "/{code}/enrolments/{scheme}/withdraw", operation_id="withdraw_enrolment", response_model=EnrolmentOut
 )
-def withdraw_enrolment(code: str, scheme: str, key: CurrentKey, system: SystemDep) -> EnrolmentOut:
+def withdraw_enrolment(code: CodePath, scheme: str, key: CurrentKey, system: SystemDep) -> EnrolmentOut:
     """Leave an opt-in scheme with the subject's own key: a withdrawal record (source ``self``)
     is added to the ledger; from then on the scheme has no score for the subject and reads none of
     its records known by then (PIPL Art. 15 and 47). 409 if the subject is not a member."""
