@@ -14,7 +14,12 @@ from socialcredit.store import DocumentLink
 
 
 def _kind(kind: str, number: dict[str, Any], **more: dict[str, Any]) -> dict[str, Any]:
-    return {"properties": {"type": {"const": kind}, "number": {"type": "string", **number}, **more}}
+    """One type's rule: its number's pattern; only a passport names an issuing state or type."""
+    none = {"type": "null"}
+    passport = {"issuing_state": none, "passport_type": none} if kind != "passport" else {}
+    return {
+        "properties": {"type": {"const": kind}, "number": {"type": "string", **number}, **passport, **more}
+    }
 
 
 class DocumentIn(RequestIn):
@@ -31,7 +36,7 @@ class DocumentIn(RequestIn):
                 "residence-permit",
                 {"format": documents.PERMIT_FORMAT, "pattern": "^8[123]0000[0-9]{11}[0-9X]$"},
             ),
-            _kind("fpr", {"pattern": "^[A-Z]{3}[0-9]{12}$"}),
+            _kind("fpr", {"pattern": f"^({'|'.join(sorted(documents.ISO_ALPHA3))})[0-9]{{12}}$"}),
             _kind("hkm-permit", {"pattern": "^[HM][0-9]{8}([0-9]{2})?$"}),
             _kind("tw-permit", {"pattern": "^[0-9]{8}$"}),
             {
