@@ -69,7 +69,7 @@ def unknown_subject(decision: Decision) -> Decision:
     false and the reason line first. The answer itself is unchanged: a punishment is allowed,
     since there is no ground to deny it (a measure needs a listing or a grade, and an unknown
     subject has none; denying would punish a typo or a newcomer), and a reward is still denied,
-    since nothing qualifies the subject (docs/decisions/0034-api-protocol.md)."""
+    since nothing qualifies the subject (docs/decisions/0036-api-protocol.md)."""
     return Decision(
         decision.subject,
         decision.measure,
