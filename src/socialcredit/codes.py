@@ -242,7 +242,9 @@ def person_document(code: str) -> str:
 def _region_valid(region: str, year: int) -> bool:
     """stdnum's region lookup depends only on the region and the birth year, and is slow
     (a search of its division database), so it is asked once per pair. Together with the
-    checks above this is exactly ``stdnum.cn.ric.validate``; the tests prove they agree."""
+    checks above this is exactly ``stdnum.cn.ric.validate`` for a resident card; the tests prove
+    they agree. The residence permits' regions (810000, 820000, 830000) and the 2023 permanent
+    residence cards, which stdnum refuses, are admitted before this is asked (decision 0034)."""
     try:
         ric.get_birth_place(f"{region}{year:04d}01010000")
     except (StdnumError, KeyError):
