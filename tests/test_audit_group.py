@@ -259,3 +259,28 @@ def test_synced_commits_leave_the_wal_checkpoint_to_a_thread_of_their_own(tmp_pa
     finally:
         appender.close()
         store.close()
+
+
+def test_closing_the_store_leaves_nothing_only_in_the_write_ahead_log(tmp_path: Path) -> None:
+    """A durable audit commit (its own connection, which never checkpoints by itself) and then
+    ``Store.close``: the database file alone holds every row, as a copy by file needs."""
+    import shutil
+    import sqlite3
+
+    from socialcredit.schemes import shipped_registry
+    from socialcredit.service import System
+    from socialcredit.store.sql import Store
+
+    db = tmp_path / "a.db"
+    system = System(Store(f"sqlite:///{db}"), shipped_registry())
+    row = {"subject": person(5), "item": "traffic.red-light", "source": "traffic-police",
+           "source_record_id": "tp-1", "occurred_on": "2026-05-01"}  # fmt: skip
+    assert system.ingest([(1, row)], origin="t", principal=system.operator()).accepted == 1
+    system.store.close()
+    shutil.copyfile(db, tmp_path / "copy.db")  # the file alone, no -wal beside it
+    conn = sqlite3.connect(tmp_path / "copy.db")
+    try:
+        assert conn.execute("SELECT count(*) FROM records").fetchone() == (1,)
+        assert conn.execute("SELECT count(*) FROM audit WHERE action = 'ingest'").fetchone() == (1,)
+    finally:
+        conn.close()

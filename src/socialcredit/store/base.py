@@ -77,6 +77,13 @@ class StoreBase:
                 )
 
     def close(self) -> None:
+        """Close every connection, the durable audit path's too (``store/auditsqlite.py``): on
+        SQLite its connection never checkpoints by itself, so while it stayed open the last
+        commits lived only in the write-ahead log, and a copy of the database file alone (a
+        backup by file, the ingest bench's export copy) missed them."""
+        durable = self.__dict__.pop("_durable_audit", None)
+        if durable is not None:
+            durable.close()
         self.engine.dispose()
 
     def reset(self) -> None:
