@@ -240,3 +240,18 @@ def test_a_backup_from_a_newer_release_is_refused(tmp_path: Path) -> None:
         fh.write("".join(line + "\n" for line in body) + json.dumps(trailer) + "\n")
     with pytest.raises(backup.BackupError, match="schema revision ffff, made by a newer release"):
         backup.check_file(path)
+
+
+def test_no_revision_downgrades_a_database(tmp_path: Path) -> None:
+    """A ledger is evidence: an older schema comes back by restoring a backup, never by dropping
+    what a later release wrote; every revision refuses to go down, naming the way back."""
+    url = f"sqlite:///{tmp_path / 'now.db'}"
+    Store(url).close()
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn, pytest.raises(migrations.NoDowngrade, match="restore a backup"):
+            command.downgrade(migrations.config(conn), migrations.BASELINE)
+        with engine.connect() as conn:
+            assert migrations.current(conn) == migrations.HEAD
+    finally:
+        engine.dispose()

@@ -21,17 +21,14 @@ from pydantic import (
     Field,
     PlainSerializer,
     field_validator,
-    model_validator,
 )
 
-from socialcredit import access, codes, documents
+from socialcredit import access, codes
 from socialcredit.api.inputs import CODE_SCHEMA, NO_NUL
 from socialcredit.api.inputs import RequestIn as RequestIn
 from socialcredit.chaincheck import ChainProblem
 from socialcredit.chaincheck import Kind as ChainFaultKind
-from socialcredit.decisions import Decision
 from socialcredit.history import Ended
-from socialcredit.knowledge import Receipt
 from socialcredit.ledger import IngestResult, Record
 from socialcredit.lists import ListEntry
 from socialcredit.rules.days import moment
@@ -411,133 +408,6 @@ class EnrolmentOut(BaseModel):
     @classmethod
     def of(cls, e: Enrolment) -> EnrolmentOut:
         return cls(scheme=e.scheme, title=e.title, status=e.status, since=e.since, may_leave=e.may_leave)
-
-
-class ReasonOut(BaseModel):
-    basis: str
-    text: str
-    list_id: str | None
-    since: dt.date | None
-    until: dt.date | None
-    legal_basis: str | None
-    how_to_resolve: str | None
-    via: str | None
-    explanation: list[str] = Field(
-        default_factory=list,
-        description="For a grade or score: what moved that score most, in plain words (reason codes)",
-    )
-
-
-class DecisionIn(RequestIn):
-    model_config = ConfigDict(extra="forbid")
-    cross_field_rules: ClassVar[dict[str, Any]] = {
-        "oneOf": [
-            {"required": ["subject"], "properties": {"subject": {"type": "string", **CODE_SCHEMA}}},
-            {
-                "required": ["document"],
-                "properties": {"document": {"type": "string", "pattern": documents.written_pattern()}},
-            },
-        ]
-    }
-    subject: Annotated[str, Field(max_length=64, json_schema_extra=CODE_SCHEMA)] | None = Field(
-        None, description="Identity code of the subject"
-    )
-    document: (
-        Annotated[str, Field(max_length=100, json_schema_extra={"pattern": documents.written_pattern()})]
-        | None
-    ) = Field(
-        None,
-        description="Or a document linked to the subject: type:number, a passport passport:STATE:number",
-    )
-    measure: str = Field(max_length=64, description="Measure id, e.g. no-flights")
-    purpose: str = Field(min_length=1, max_length=500, description="Why the question is asked (audited)")
-    as_of: Annotated[dt.datetime | None, BeforeValidator(_moment)] = Field(
-        None,
-        description="Valid time asked about (default now); a bare date means the end of that day "
-        "in China Standard Time",
-    )
-    known_at: Annotated[dt.datetime | None, BeforeValidator(_moment)] = Field(
-        None,
-        description="Knowledge time: answer from what the system had received by then "
-        "(default now); a bare date means the end of that day in China Standard Time",
-    )
-
-    @model_validator(mode="after")
-    def _one_subject(self) -> DecisionIn:
-        if (self.subject is None) == (self.document is None):
-            raise ValueError("give either subject (a code) or document (e.g. passport:CHN:E12345678)")
-        return self
-
-
-class PositionsOut(BaseModel):
-    records: int
-    registry: int
-    cases: int
-
-
-class ReceiptOut(BaseModel):
-    """What a decision was computed from: enough to compute it again (``GET /decisions/{id}``)."""
-
-    decision_id: str
-    as_of: UtcDatetime
-    known_at: UtcDatetime
-    positions: PositionsOut
-    schemes: dict[str, str] = Field(description="Content hash of each scheme file in force, by scheme id")
-
-    @classmethod
-    def of(cls, r: Receipt) -> ReceiptOut:
-        return cls(
-            decision_id=r.decision_id,
-            as_of=r.as_of,
-            known_at=r.known_at,
-            positions=PositionsOut(records=r.records, registry=r.registry, cases=r.cases),
-            schemes=dict(r.schemes),
-        )
-
-
-class DecisionOut(BaseModel):
-    """What a relying party sees: the answer and its reasons, nothing more. The subject's code
-    is masked, so the reply cannot be used to collect codes."""
-
-    ok: Literal[True] = True
-    subject: str
-    measure: str
-    measure_kind: str
-    answer: Literal["allow", "deny"]
-    subject_known: bool = Field(
-        True,
-        description="False: the system holds no record and no registration of this subject; the "
-        "answer is the rule's for a subject with nothing on file, not a clean record",
-    )
-    at: UtcDatetime
-    reasons: list[ReasonOut]
-    receipt: ReceiptOut | None = None
-
-    @classmethod
-    def of(cls, d: Decision) -> DecisionOut:
-        return cls(
-            subject=codes.mask(d.subject),
-            measure=d.measure,
-            measure_kind=d.measure_kind,
-            answer="allow" if d.allowed else "deny",
-            subject_known=d.subject_known,
-            at=d.at,
-            reasons=[
-                ReasonOut(
-                    basis=r.basis,
-                    text=r.text,
-                    list_id=r.list_id,
-                    since=r.since,
-                    until=r.until,
-                    legal_basis=r.legal_basis,
-                    how_to_resolve=r.how_to_resolve,
-                    via=codes.mask(r.via) if r.via else None,
-                    explanation=list(r.explanation),
-                )
-                for r in d.reasons
-            ],
-            receipt=ReceiptOut.of(d.receipt) if d.receipt is not None else None,
-        )
 
 
 class AuditOut(BaseModel):

@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from socialcredit.api.decisionmodels import ReproductionOut
-from socialcredit.api.models import DecisionOut, SubjectOut
+from socialcredit.api.decisionmodels import DecisionOut, ReproductionOut
+from socialcredit.api.models import SubjectOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, parse_at, valid_code
 from socialcredit.errors import SocialCreditError
 from socialcredit.schemes import titles

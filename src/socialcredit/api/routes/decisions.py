@@ -29,10 +29,9 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from socialcredit import access
-from socialcredit.api.decisionmodels import DecisionReplies, ReproductionOut
+from socialcredit.api.decisionmodels import DecisionIn, DecisionOut, DecisionReplies, ReproductionOut
 from socialcredit.api.deps import SECURITY, CurrentKey, SystemDep
 from socialcredit.api.errors import BODY_UNREADABLE
-from socialcredit.api.models import DecisionIn, DecisionOut
 from socialcredit.service import System
 
 router = APIRouter(prefix="/decisions", tags=["decisions"])

@@ -49,6 +49,20 @@ class SchemaTooNew(Conflict):
     """The database was made by a newer release than this code."""
 
 
+class NoDowngrade(Conflict):
+    """A downgrade was asked for: the schema only moves forward."""
+
+
+def no_downgrade() -> None:
+    """Every revision's ``downgrade``, on purpose: a ledger is evidence, so an older schema is
+    reached by restoring a backup taken before the upgrade (``socialcredit restore``), never by
+    dropping the tables and rows a later release wrote."""
+    raise NoDowngrade(
+        "socialcredit does not downgrade a database: restore a backup taken before the upgrade",
+        field="database",
+    )
+
+
 def config(connection: Connection | None = None) -> Config:
     """An Alembic configuration without an ini file, pointing at this package's revisions."""
     cfg = Config()

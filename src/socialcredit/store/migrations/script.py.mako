@@ -8,6 +8,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from socialcredit.store.migrations import no_downgrade
+
 ${imports if imports else ""}
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
@@ -19,5 +21,4 @@ def upgrade() -> None:
     ${upgrades if upgrades else "pass"}
 
 
-def downgrade() -> None:
-    raise NotImplementedError("socialcredit does not downgrade: restore a backup instead")
+downgrade = no_downgrade  # the schema only moves forward (store.migrations.no_downgrade)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from socialcredit.store.migrations import no_downgrade
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -164,5 +166,4 @@ def upgrade() -> None:
     )
 
 
-def downgrade() -> None:
-    raise NotImplementedError("socialcredit does not downgrade: restore a backup instead")
+downgrade = no_downgrade  # the schema only moves forward (store.migrations.no_downgrade)

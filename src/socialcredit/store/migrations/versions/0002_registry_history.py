@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from socialcredit.ledger import GENESIS, chain_hash
+from socialcredit.store.migrations import no_downgrade
 from socialcredit.subjects import SubjectRow, registry_content
 
 revision = "0002"
@@ -101,5 +102,4 @@ def upgrade() -> None:
     conn.execute(heads.insert().values(chain="registry", count=seq, head=head))
 
 
-def downgrade() -> None:
-    raise NotImplementedError("socialcredit does not downgrade: restore a backup instead")
+downgrade = no_downgrade  # the schema only moves forward (store.migrations.no_downgrade)

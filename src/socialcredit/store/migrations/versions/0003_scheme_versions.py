@@ -3,13 +3,15 @@
 Revision 0003, after 0002. Every version of a scheme file put in force is kept, whole, under the
 SHA-256 of its text, so a decision's receipt can name the files it was computed under and the
 answer can be computed again under them (issue 17.6). Nothing to backfill: the versions in force
-are recorded the next time the schemes are loaded.
+are kept the first time a decision's receipt names them.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+from socialcredit.store.migrations import no_downgrade
 
 revision = "0003"
 down_revision = "0002"
@@ -31,6 +33,4 @@ def upgrade() -> None:
     op.create_index(op.f("ix_scheme_versions_scheme_id"), "scheme_versions", ["scheme_id"], unique=False)
 
 
-def downgrade() -> None:
-    op.drop_index(op.f("ix_scheme_versions_scheme_id"), table_name="scheme_versions")
-    op.drop_table("scheme_versions")
+downgrade = no_downgrade  # the schema only moves forward: receipts name these versions

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from socialcredit.store.migrations import no_downgrade
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -42,5 +44,4 @@ def upgrade() -> None:
     )
 
 
-def downgrade() -> None:
-    raise NotImplementedError("socialcredit does not downgrade: restore a backup instead")
+downgrade = no_downgrade  # the schema only moves forward (store.migrations.no_downgrade)
