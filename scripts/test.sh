@@ -2,17 +2,24 @@
 # Set up (a virtual environment with everything the tests need) and run the whole test suite:
 # unit, property, API, CLI and demo tests, each storage test on SQLite and on a real PostgreSQL
 # started from the pgserver wheel, plus ruff and mypy, and the portal's end-to-end test in Debian's
-# Chromium (installed here when missing; Playwright's own browser download is never used).
+# Chromium and the decision bench under wrk (both installed here when missing; Playwright's own
+# browser download is never used).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x /usr/bin/chromium ]; then
+# Debian packages the suite drives for real: chromium (the portal's end-to-end tests) and wrk (the
+# decision bench's load generator, issue 20)
+missing=""
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
+command -v wrk >/dev/null || missing="$missing wrk"
+if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing Debian's chromium for the end-to-end test" >&2
+    echo "installing Debian's$missing for the tests" >&2
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
   else
-    echo "error: /usr/bin/chromium is missing; the end-to-end test needs Debian's chromium." >&2
-    echo "       install it as root: apt-get update && apt-get install -y --no-install-recommends chromium" >&2
+    echo "error: Debian's$missing missing; the end-to-end tests and the decision bench need them." >&2
+    echo "       install as root: apt-get update && apt-get install -y --no-install-recommends$missing" >&2
     exit 1
   fi
 fi
