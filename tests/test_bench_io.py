@@ -58,6 +58,24 @@ def test_ingest_bench_runs_against_a_floor_of_the_same_rows(tmp_path: Path) -> N
     )
 
 
+def test_postgres_ingest_bench_runs_against_a_bare_copy_of_the_same_rows(tmp_path: Path) -> None:
+    """Issue 20 point 5: on PostgreSQL the floor is a bare COPY of the very rows the ingest stored
+    into the same table and indexes; the bench checks both tables hold the same rows."""
+    bench = load_bench("ingest_pg")
+    result = bench.main(["--records", "2000", "--chunk-size", "500", "--verify", "--repeat", "2"])
+    assert result["records"] == 2000 and result["verified"] and result["postgres"]
+    assert len(result["ingest_runs_s"]) == 2 and len(result["floor_runs_s"]) == 2
+    assert result["floor_s"] == min(result["floor_runs_s"])
+    assert result["ingest_s"] == min(result["ingest_runs_s"])
+    ratio = result["floor_s"] / result["ingest_s"]
+    assert abs(result["rate_ratio"] - ratio) <= 0.01 + ratio * 0.01
+    doc = tmp_path / "benchmarks.md"
+    bench.write_markdown(result, doc)
+    text = doc.read_text()
+    assert "floor: one bare `COPY` of the same rows" in text
+    assert "ingest into PostgreSQL: 2,000 records" in text
+
+
 def test_ingest_bench_rows_are_deterministic() -> None:
     bench = load_bench("ingest")
     from socialcredit.schemes import shipped_registry

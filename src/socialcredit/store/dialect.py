@@ -89,6 +89,16 @@ class Dialect(ABC):
         """The conversion of a sealed record to the values the driver stores: a builtin or a
         module-level function, so the ingest helper process can be sent it."""
 
+    def insert_rows(
+        self, conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Insert ``rows`` (values as :meth:`stored_row` gives them, in ``columns``' order) into
+        ``table`` inside ``conn``'s transaction, by the backend's fastest path for many rows: one
+        prepared statement executed for all of them (SQLite's own bulk path from Python)."""
+        marks = ", ".join([self.mark] * len(columns))
+        statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+        conn.exec_driver_sql(statement, list(rows))
+
     @abstractmethod
     def in_list(self, column: str) -> str:
         """A condition that ``column`` is one of a list passed as one parameter."""
@@ -228,6 +238,19 @@ class PostgresDialect(Dialect):
 
     def stored_row(self) -> Callable[[ledger.Sealed], tuple[Any, ...]]:
         return tuple
+
+    def insert_rows(
+        self, conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """``COPY ... FROM STDIN`` on the transaction's own connection: PostgreSQL's bulk path,
+        one stream instead of a round of protocol messages per row (issue 20: ingest at least half
+        of a bare ``COPY``'s rate). The same transaction, so the chain head's lock, the dedup
+        lookup and the insert still commit together."""
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def in_list(self, column: str) -> str:
         # the ids as one array parameter, each probing the column's index

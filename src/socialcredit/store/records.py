@@ -92,16 +92,8 @@ class RecordStore(StoreBase):
     def __init__(self, url: str, *, cache_mib: int | None = None) -> None:
         super().__init__(url, cache_mib=cache_mib)
         # Bulk inserts of records bypass SQLAlchemy's per-row bind processing (most of the cost
-        # of ingestion); values are converted here exactly as SQLAlchemy would store them.
-        mark = self.dialect.mark
-        self._insert_records = (
-            f"INSERT INTO records ({', '.join(RECORD_COLUMNS)}) "
-            f"VALUES ({', '.join([mark] * len(RECORD_COLUMNS))})"
-        )
-        self._insert_sealed = (
-            f"INSERT INTO records ({', '.join(SEALED_COLUMNS)}) "
-            f"VALUES ({', '.join([mark] * len(SEALED_COLUMNS))})"
-        )
+        # of ingestion): values are converted exactly as SQLAlchemy would store them and handed to
+        # the backend's bulk path (dialect.insert_rows: executemany on SQLite, COPY on PostgreSQL).
         # The dedup lookup of a whole chunk in one statement, probing the unique index.
         self._existing_records = "SELECT record_id, claim_hash, source FROM records WHERE " + (
             self.dialect.in_list("record_id")
@@ -189,7 +181,7 @@ class RecordStore(StoreBase):
                 existing[row[_RID]] = (row[_CLAIM], row[_SOURCE])
                 rows.append((*row, received, batch_id, count, head))
             if rows:
-                conn.exec_driver_sql(self._insert_sealed, rows)
+                self.dialect.insert_rows(conn, "records", SEALED_COLUMNS, rows)
                 self._set_head(conn, "records", count, head)
             if q_out:
                 conn.execute(
