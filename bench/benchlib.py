@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import platform
 import statistics
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 
 def machine() -> str:
@@ -53,3 +58,13 @@ def add_results(path: Path, section: str, marker: str, lines: list[str]) -> None
         text = text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n\n" + tag
     head, tail = text.split(tag, 1)
     path.write_text(head + tag + "\n" + "\n".join(lines) + "\n" + tail, encoding="utf-8")
+
+
+def report(
+    result: dict[str, Any], write: bool, write_markdown: Callable[[Mapping[str, Any], Path], None]
+) -> dict[str, Any]:
+    """Print a bench's figures as JSON and, with ``--write``, add them to docs/benchmarks.md."""
+    print(json.dumps(result, indent=2))  # noqa: T201
+    if write:
+        write_markdown(result, DOC)
+    return result

@@ -33,7 +33,6 @@ then the same again from cached views.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import socket
 import statistics
@@ -53,7 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import add_results, load_average, machine, now_utc, percentile  # noqa: E402
+from benchlib import add_results, load_average, machine, now_utc, percentile, report  # noqa: E402
 from httpload import MEASURE, Load, body, paced  # noqa: E402
 from pydantic import BaseModel, Field  # noqa: E402
 from wrkload import WrkRun, ensure_wrk, run_wrk  # noqa: E402
@@ -574,10 +573,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         serve_bare(args.serve_bare)
         return {}
     result = run(args)
-    print(json.dumps(result, indent=2))
-    if args.write:
-        write_markdown(result, ROOT / "docs" / "benchmarks.md")
-    return result
+    return report(result, args.write, write_markdown)
 
 
 if __name__ == "__main__":

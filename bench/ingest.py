@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
-import json
 import resource
 import shutil
 import sqlite3
@@ -48,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import add_results, load_average, machine, now_utc  # noqa: E402
+from benchlib import add_results, load_average, machine, now_utc, report  # noqa: E402
 
 from socialcredit import intake, synth  # noqa: E402
 from socialcredit.schemes import shipped_registry  # noqa: E402
@@ -115,7 +114,8 @@ def time_floor(path: Path, tuples: list[tuple[Any, ...]], chunk: int) -> tuple[f
     (wall seconds, CPU seconds)."""
     store = Store(f"sqlite:///{path}")  # the same DDL, indexes and connection settings
     try:
-        insert = store._insert_records
+        marks = ", ".join(["?"] * len(RECORD_COLUMNS))
+        insert = f"INSERT INTO records ({', '.join(RECORD_COLUMNS)}) VALUES ({marks})"
         c0, t0 = cpu_seconds(), time.perf_counter()
         for i in range(0, len(tuples), chunk):
             with store.engine.begin() as conn:
@@ -452,10 +452,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--write", action="store_true", help="add the figures to docs/benchmarks.md")
     args = p.parse_args(argv)
     result = run(args)
-    print(json.dumps(result, indent=2))
-    if args.write:
-        write_markdown(result, ROOT / "docs" / "benchmarks.md")
-    return result
+    return report(result, args.write, write_markdown)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ the best of each is kept. Issue 20's target: ingest at least 0.5 of the floor's 
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -33,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import add_results, load_average, machine, now_utc  # noqa: E402
+from benchlib import add_results, load_average, machine, now_utc, report  # noqa: E402
 from ingest import cpu_seconds, make_rows  # noqa: E402
 
 from socialcredit.schemes import shipped_registry  # noqa: E402
@@ -206,10 +205,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--write", action="store_true", help="add the figures to docs/benchmarks.md")
     args = p.parse_args(argv)
     result = run(args)
-    print(json.dumps(result, indent=2))
-    if args.write:
-        write_markdown(result, ROOT / "docs" / "benchmarks.md")
-    return result
+    return report(result, args.write, write_markdown)
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import machine  # noqa: E402
+from benchlib import machine, report  # noqa: E402
 
 from socialcredit.engines.base import EXPORT_FORMAT, EXPORT_VERSION, rescore  # noqa: E402
 from socialcredit.engines.duck import DuckDBEngine  # noqa: E402
@@ -423,10 +423,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     before = os.getloadavg()[0]
     result = run(args)
     result["load_before"], result["load_after"] = round(before, 1), round(os.getloadavg()[0], 1)
-    print(json.dumps(result, indent=2))
-    if args.write:
-        write_markdown(result, ROOT / "docs" / "benchmarks.md")
-    return result
+    return report(result, args.write, write_markdown)
 
 
 if __name__ == "__main__":
