@@ -15,7 +15,7 @@ from socialcredit.ledger import record_id_for
 from socialcredit.service import System
 from socialcredit.store import SubjectRow
 from tests.conftest import Clock, person
-from tests.support.portal import client_for
+from tests.support.portal import client_for, post_form
 
 P, Q, R = person(71), person(72), person(73)
 COURT_LIST = "court-dishonest-debtors/dishonest-debtors"
@@ -100,3 +100,63 @@ def test_appeal_shows_the_decision_appealed_against(app: FastAPI, world: System)
         assert heading in shown
         assert '<span class="decider">wang.fang</span>' in shown and "the plate is yours" in shown
         assert "the plate was cloned" in desk
+
+
+@pytest.mark.parametrize("role", ["agency", "relying_party", "subject", "auditor", None])
+def test_keys_page_is_the_operators(app: FastAPI, world: System, role: str | None) -> None:
+    principal = {"agency": "traffic-police", "relying_party": "airlines", "subject": P}.get(role or "")
+    c = client_for(app, world.create_key(role, principal).token if role else None)  # type: ignore[arg-type]
+    r = c.get("/portal/keys")
+    assert r.status_code == (403 if role else 401)
+    assert "keys-table" not in r.text and 'id="keys"' not in r.text
+
+
+def test_operator_makes_rotates_and_revokes_keys(app: FastAPI, world: System) -> None:
+    mine = world.create_key("operator", "wang.fang")
+    c = client_for(app, mine.token)
+    page = c.get("/portal/keys").text
+    assert f'id="key-{mine.key_id}"' in page and "(yours)" in page
+    # a new agency key: its token shown once, and it works
+    r = post_form(
+        c, "/portal/keys", "/portal/keys", {"role": "agency", "principal": "court", "name": "desk 3"}
+    )
+    assert r.status_code == 200, r.text
+    token = r.text.split('data-testid="new-token">')[1].split("<")[0]
+    made = world.authenticate(token)
+    assert (made.role, made.principal, made.name) == ("agency", "court", "desk 3")
+    assert token not in c.get("/portal/keys").text  # never shown again
+    # a bad binding names the field, and keeps what was typed
+    r = post_form(c, "/portal/keys", "/portal/keys", {"role": "subject", "principal": "123", "name": "x"})
+    assert r.status_code == 422 and 'id="key-error"' in r.text and "principal:" in r.text
+    # rotate: a new token, the old one revoked at once
+    r = post_form(c, "/portal/keys", f"/portal/keys/{made.key_id}/rotate", {})
+    assert r.status_code == 200 and f"It replaces key {made.key_id}" in r.text
+    rotated = world.authenticate(r.text.split('data-testid="new-token">')[1].split("<")[0])
+    assert rotated.principal == "court"
+    with pytest.raises(Exception, match="revoked"):
+        world.authenticate(token)
+    # revoke
+    r = post_form(c, "/portal/keys", f"/portal/keys/{rotated.key_id}/revoke", {})
+    assert r.status_code == 303 and r.headers["location"] == f"/portal/keys?revoked={rotated.key_id}"
+    assert f"Key {rotated.key_id} is revoked" in c.get(r.headers["location"]).text
+    actions = [e["action"] for e in world.store.audit_entries(limit=20) if e["key_id"] == mine.key_id]
+    assert {"key-create", "key-rotate", "key-revoke"} <= set(actions)
+
+
+def test_operator_cannot_lock_itself_out_from_the_portal(app: FastAPI, world: System) -> None:
+    mine = world.create_key("operator", "wang.fang")
+    for lang, words in (
+        ("en", "is the key you are using and the last active operator key"),
+        ("zh-CN", "您正在使用"),
+    ):
+        c = client_for(app, mine.token, lang=lang)
+        for action in ("revoke", "rotate"):
+            r = post_form(c, "/portal/keys", f"/portal/keys/{mine.key_id}/{action}", {})
+            assert r.status_code == 409 and words in r.text, (lang, action)
+    assert world.authenticate(mine.token).key_id == mine.key_id
+    # with a colleague's key active, one's own may go: the portal logs out
+    world.create_key("operator", "li.na")
+    c = client_for(app, mine.token)
+    r = post_form(c, "/portal/keys", f"/portal/keys/{mine.key_id}/revoke", {})
+    assert r.status_code == 303 and r.headers["location"] == "/portal/"
+    assert c.get("/portal/keys").status_code == 401

@@ -257,6 +257,7 @@ def nav(principal: access.Principal | None) -> list[tuple[str, str]]:
         links.append((f"{PREFIX}/decisions/new", N_("Ask a decision")))
     if role == "operator":
         links.append((f"{PREFIX}/operator", N_("Operator desk")))
+        links.append((f"{PREFIX}/keys", N_("Keys")))
     if role in ("auditor", "operator"):
         links.append((f"{PREFIX}/audit", N_("Audit log")))
     links.append((f"{PREFIX}/lists", N_("Public lists")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from socialcredit.web.routes import audit, decisions, disclosure, home, operator, records, subjects
+from socialcredit.web.routes import audit, decisions, disclosure, home, keys, operator, records, subjects
 
 ROUTERS: list[APIRouter] = [
     home.router,
@@ -13,6 +13,7 @@ ROUTERS: list[APIRouter] = [
     decisions.router,
     audit.router,
     operator.router,
+    keys.router,
     disclosure.router,
     home.fallback,
 ]
