@@ -5,6 +5,7 @@ journeys are in ``tests/test_e2e_staff.py``."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from fastapi import FastAPI
 from socialcredit.api import create_app
 from socialcredit.ledger import record_id_for
 from socialcredit.service import System
-from socialcredit.store import SubjectRow
+from socialcredit.store import AuditQuery, SubjectRow
 from tests.conftest import Clock, person
 from tests.support.portal import client_for, post_form
 
@@ -160,3 +161,107 @@ def test_operator_cannot_lock_itself_out_from_the_portal(app: FastAPI, world: Sy
     r = post_form(c, "/portal/keys", f"/portal/keys/{mine.key_id}/revoke", {})
     assert r.status_code == 303 and r.headers["location"] == "/portal/"
     assert c.get("/portal/keys").status_code == 401
+
+
+def test_audit_page_filters_and_exports(app: FastAPI, world: System, clock: Clock) -> None:
+    auditor = world.create_key("auditor", None)
+    made = world.create_key(
+        "agency", "court", by=world.authenticate(world.create_key("operator", "li.na").token)
+    )
+    clock.advance(days=2)
+    world.check(
+        P,
+        "no-flights",
+        principal=world.authenticate(world.create_key("relying_party", "airlines").token),
+        purpose="ticket",
+    )
+    for lang in ("en", "zh-CN"):
+        c = client_for(app, auditor.token, lang=lang)
+        page = c.get("/portal/audit", params={"action": "key-create", "principal": "li.na"}).text
+        log = page[page.index('id="audit-log"') :]
+        assert made.key_id in log and "decision" not in log.split("</caption>")[1]
+        assert 'value="li.na"' in page  # the form keeps the filters
+        assert 'href="/portal/audit.csv?action=key-create&amp;principal=li.na"' in page
+        day = clock.now.date().isoformat()
+        page = c.get("/portal/audit", params={"since": day, "action": "", "subject": P}).text
+        rows = page[page.index('id="audit-log"') :].split("<tbody>")[1].split("</tbody>")[0]
+        assert rows.count("<tr>") == 1 and "decision" in rows and P not in rows  # masked
+        r = c.get("/portal/audit", params={"since": "yesterday"})
+        assert r.status_code == 422 and "since:" in r.text
+    r = client_for(app, auditor.token).get("/portal/audit.csv", params={"action": "decision"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    lines = r.text.strip().splitlines()
+    assert lines[0].startswith("seq,at,key_id") and len(lines) == 2 and ",decision," in lines[1]
+    (export,) = world.store.audit_entries(query=AuditQuery(action="audit-export"))
+    assert export["key_id"] == auditor.key_id and export["detail"] == {"filters": {"action": "decision"}}
+    # the portal's other users have no audit log to export
+    agency = client_for(app, world.create_key("agency", "court").token)
+    assert agency.get("/portal/audit.csv").status_code == 403
+
+
+CSV = (
+    "subject,item,source_record_id,occurred_on,evidence\n"
+    f"{P},traffic.minor,up-1,2026-06-02,ticket 1\n"
+    f"{Q},traffic.minor,up-2,2099-01-01,ticket 2\n"
+    f"{R},no.such.item,up-3,2026-06-02,ticket 3\n"
+    f"{P},traffic.minor,t-1,2026-06-01,\n"
+)
+
+
+def _upload(c: Any, name: str, body: bytes) -> Any:
+    from tests.support.portal import csrf_of
+
+    token = csrf_of(c.get("/portal/batches").text)
+    return c.post("/portal/batches", data={"csrf_token": token}, files={"file": (name, body)})
+
+
+def test_agency_uploads_a_file_and_sees_its_batches(app: FastAPI, world: System) -> None:
+    police = world.create_key("agency", "traffic-police")
+    c = client_for(app, police.token)
+    r = _upload(c, "june.csv", CSV.encode())
+    assert r.status_code == 200, r.text
+    counts = {
+        k: int(r.text.split(f'data-testid="{k}">')[1].split("<")[0])
+        for k in ("accepted", "duplicate", "quarantined")
+    }
+    # up-1 accepted; t-1 was already received (duplicate); a future date and an unknown item quarantined
+    assert counts == {"accepted": 1, "duplicate": 1, "quarantined": 2}
+    outcome = r.text.split('id="outcome-quarantine"')[1].split("</ul>")[0]
+    assert "row 3: occurred_on" in outcome and "row 4: item" in outcome  # reasons name the field
+    (mine,) = [b for b in world.batches(world.authenticate(police.token)) if b["origin"] == "portal:june.csv"]
+    assert (mine["submitted"], mine["source"]) == (4, "traffic-police")
+    # the history: this batch with its counts, and its quarantined rows with their reasons
+    history = c.get("/portal/batches").text
+    assert f'id="batch-{mine["batch_id"]}"' in history and "portal:june.csv" in history
+    detail = c.get(f"/portal/batches/{mine['batch_id']}").text
+    assert detail.count('<tr><td class="num">') == 2 and "no.such.item" in detail
+    rows = c.get(f"/portal/batches/{mine['batch_id']}/quarantine.csv").text.splitlines()
+    assert rows[0] == "row_number,reasons,row" and len(rows) == 3 and rows[1].startswith("3,occurred_on")
+    # JSON Lines too, and a file refused whole adds nothing
+    line = {"subject": R, "item": "traffic.minor", "source_record_id": "up-9", "occurred_on": "2026-06-03"}
+    jsonl = json.dumps(line) + "\n"
+    r = _upload(c, "more.jsonl", jsonl.encode())
+    assert r.status_code == 200 and 'data-testid="accepted">1<' in r.text
+    before = len(world.batches(world.operator(), limit=1000))
+    r = _upload(c, "notes.txt", b"hello")
+    assert r.status_code == 422 and "file:" in r.text
+    r = _upload(c, "utf16.csv", CSV.encode("utf-16"))
+    assert r.status_code == 422 and "UTF-16" in r.text
+    assert len(world.batches(world.operator(), limit=1000)) == before
+
+
+def test_batches_are_the_agencys_own(app: FastAPI, world: System) -> None:
+    police = client_for(app, world.create_key("agency", "traffic-police").token)
+    court = client_for(app, world.create_key("agency", "court").token)
+    assert _upload(police, "june.csv", CSV.encode()).status_code == 200
+    (batch,) = [b for b in world.batches(world.operator()) if b["origin"] == "portal:june.csv"]
+    assert batch["batch_id"] not in court.get("/portal/batches").text
+    assert court.get(f"/portal/batches/{batch['batch_id']}").status_code == 404
+    assert court.get(f"/portal/batches/{batch['batch_id']}/quarantine.csv").status_code == 404
+    operator = client_for(app, world.create_key("operator", "wang.fang").token)
+    assert batch["batch_id"] in operator.get("/portal/batches").text
+    assert operator.get(f"/portal/batches/{batch['batch_id']}").status_code == 200
+    for role, principal in (("auditor", None), ("relying_party", "airlines"), ("subject", P)):
+        other = client_for(app, world.create_key(role, principal).token)  # type: ignore[arg-type]
+        assert other.get("/portal/batches").status_code == 403
+    assert client_for(app, None).get("/portal/batches").status_code == 401

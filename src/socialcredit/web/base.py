@@ -253,6 +253,7 @@ def nav(principal: access.Principal | None) -> list[tuple[str, str]]:
         links.append((f"{PREFIX}/search", N_("Search by code")))
     if role in ("agency", "operator"):
         links.append((f"{PREFIX}/records/new", N_("Enter a record")))
+        links.append((f"{PREFIX}/batches", N_("Batches")))
     if role in ("relying_party", "operator"):
         links.append((f"{PREFIX}/decisions/new", N_("Ask a decision")))
     if role == "operator":
