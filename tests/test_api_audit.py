@@ -66,8 +66,7 @@ def test_filters(client: TestClient, system: System, clock: Clock) -> None:
     (whole,) = client.get("/audit", headers=h, params={"subject": P}).json()["data"]
     assert whole["subject"] == P  # an operator sees it whole
     # refusals name the field
-    r = client.get("/audit", headers=auditor, params={"since": day2, "until": day1})
-    assert r.status_code == 422 and r.json()["error"].startswith("until:")
+    assert seen(since=day2, until=day1) == []  # a backwards range selects nothing (schema-valid)
     r = client.get("/audit", headers=auditor, params={"action": "DROP TABLE"})
     assert r.status_code == 422 and "action" in r.json()["error"]
 
