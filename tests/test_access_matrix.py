@@ -71,6 +71,7 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
         {c: 404 for c in CALLERS if c != "none"},
     ),
     ("GET /audit", "/audit", None, {"operator": 200, "auditor": 200, "subject": 200}),
+    ("GET /audit/export", "/audit/export", None, {"operator": 200, "auditor": 200}),
     ("GET /verify", "/verify", None, {"operator": 200, "auditor": 200}),
     ("POST /keys", "/keys", {"role": "auditor"}, {"operator": 201}),
     ("GET /keys", "/keys", None, {"operator": 200}),

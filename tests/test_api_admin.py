@@ -49,8 +49,14 @@ def test_the_last_operator_key_stays(client: TestClient, system: System) -> None
         r = client.request(method, f"/keys/{only.key_id}{path}", headers=h)
         assert r.status_code == 409, r.text
         assert r.json()["error"] == (
-            f"key_id: key {only.key_id} is the last active operator key; create another operator "
-            f"key before you {what} it"
+            f"key_id: key {only.key_id} is the key you are using and the last active operator key; "
+            f"create another operator key before you {what} it"
+        )
+        zh = client.request(method, f"/keys/{only.key_id}{path}", headers={**h, "Accept-Language": "zh-CN"})
+        assert (
+            zh.status_code == 409
+            and only.key_id in zh.json()["error"]
+            and "operator" not in zh.json()["error"]
         )
     second = client.post("/keys", headers=h, json={"role": "operator", "principal": "li.na"}).json()
     assert client.delete(f"/keys/{only.key_id}", headers=h).status_code == 200

@@ -45,7 +45,7 @@ class Limits:
 
     max_body: int = 1 * MiB
     max_bulk_body: int = 8 * MiB
-    bulk_paths: tuple[str, ...] = ("/records", "/subjects")
+    bulk_paths: tuple[str, ...] = ("/records", "/subjects", "/portal/batches")
     key_rate: float = 100.0  # writes per second per key, sustained
     key_burst: int = 200
     address_rate: float = 200.0  # writes per second per client address, sustained

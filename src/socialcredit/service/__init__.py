@@ -81,6 +81,8 @@ class System:
         self.ingest = self.records.ingest
         self.register = self.records.register
         self.register_rows = self.records.register_rows
+        self.batches = self.records.batches
+        self.batch = self.records.batch
 
         self.create_key = self.keys.create_key
         self.authenticate = self.keys.authenticate
@@ -90,6 +92,7 @@ class System:
         self.forget_key = self.keys.forget_key
 
         self.audit_log = self.integrity.audit_log
+        self.export_audit = self.integrity.export_audit
         self.verify = self.integrity.verify
 
         self.cases = self.casefiles.cases

@@ -73,23 +73,52 @@ class Keys:
             detail={"key_id": key_id, "role": role, "principal": shown, **extra},
         )
 
-    def refuse_last_operator_key(self, key_id: str, what: str) -> None:
+    def refuse_last_operator_key(self, key_id: str, what: str, by: access.Principal | None = None) -> None:
         """Refuse (409 on ``key_id``) to revoke or rotate the only active operator key over the
-        API: revoked, no one could manage keys over the API again; rotated, the installation
-        hangs on one reply carrying the new token, and lost, it is locked out the same way. The
-        command line (the installation's owner) may still do both."""
+        API or the portal: revoked, no one could manage keys there again; rotated, the
+        installation hangs on one reply carrying the new token, and lost, it is locked out the
+        same way. ``what`` is ``"revoke"`` or ``"rotate"``; when ``by`` holds that very key the
+        refusal says so (an operator locking itself out is how the issue met it). Revoking one's
+        own key while another operator key is active is allowed: someone can still manage keys.
+        The command line (the installation's owner) may still do both."""
         now = self.context.clock()
         active = [
             k
             for k in self.context.store.list_keys()
             if k.role == "operator" and k.revoked_at is None and (k.expires_at is None or k.expires_at > now)
         ]
-        if [k.key_id for k in active] == [key_id]:
-            raise Conflict(
-                f"key {key_id} is the last active operator key; create another operator key "
-                f"before you {what} it",
-                field="key_id",
+        if [k.key_id for k in active] != [key_id]:
+            return
+        own = by is not None and by.key_id == key_id
+        if what == "rotate":
+            why = (
+                N_(
+                    "key {key_id} is the key you are using and the last active operator key; create "
+                    "another operator key before you rotate it",
+                    key_id=key_id,
+                )
+                if own
+                else N_(
+                    "key {key_id} is the last active operator key; create another operator key "
+                    "before you rotate it",
+                    key_id=key_id,
+                )
             )
+        else:
+            why = (
+                N_(
+                    "key {key_id} is the key you are using and the last active operator key; create "
+                    "another operator key before you revoke it",
+                    key_id=key_id,
+                )
+                if own
+                else N_(
+                    "key {key_id} is the last active operator key; create another operator key "
+                    "before you revoke it",
+                    key_id=key_id,
+                )
+            )
+        raise Conflict(why, field="key_id")
 
     def authenticate(self, token: str | None) -> access.Principal:
         """The principal of a presented token, or :class:`Unauthenticated`, asking the store

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from socialcredit import access, ledger
+from socialcredit.errors import NotFound
 from socialcredit.i18n import N_
 from socialcredit.ledger import IngestResult, Quarantined
 from socialcredit.service.context import Context
@@ -20,6 +21,7 @@ from socialcredit.subjects import SubjectRow, validate_subject
 
 # what a key of another role is told: "your key may not submit records: only ..."
 SUBMIT_RECORDS = N_("submit records: only agencies and operators do")
+SEE_BATCHES = N_("see batches: only agencies and operators do")
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,27 @@ class Records:
             },
         )
         return result
+
+    def batches(self, principal: access.Principal, limit: int = 50) -> list[dict[str, Any]]:
+        """The batches ``principal`` may see, newest first: an agency's own (those it submitted
+        as itself, by file, form or API), every batch for an operator."""
+        if principal.role not in ("agency", "operator"):
+            raise access.AccessDenied(SEE_BATCHES)
+        source = principal.principal if principal.role == "agency" else None
+        return self.context.store.batches(source=source, limit=limit)
+
+    def batch(
+        self, principal: access.Principal, batch_id: str
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """One batch and its quarantined rows (row number, the row as sent, the reasons), for the
+        agency that submitted it or an operator; another agency's batch is not found, as if it
+        did not exist."""
+        if principal.role not in ("agency", "operator"):
+            raise access.AccessDenied(SEE_BATCHES)
+        found = self.context.store.batch(batch_id)
+        if found is None or (principal.role == "agency" and found["source"] != principal.principal):
+            raise NotFound(N_("no batch {batch_id!r}", batch_id=batch_id[:32]), field="batch_id")
+        return found, self.context.store.quarantine_of(batch_id, limit=10_000)
 
     def register(self, subjects: Iterable[SubjectRow]) -> tuple[int, int, int]:
         """Register already-validated subjects: (added, updated, unchanged). Cached views are

@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 
 from socialcredit import ledger
 from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
@@ -24,6 +25,41 @@ from socialcredit.store.base import StoreBase, dumps
 AUDIT_FIELDS = ("at", "key_id", "role", "principal", "action", "subject", "measure", "purpose", "answer")
 AUDIT_COLUMNS = ("seq", *AUDIT_FIELDS, "detail", "chain_hash")
 AUDIT_ROWS_PER_INSERT = 500
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """The audit log's filters (each one optional, all of them together): an action (its kind:
+    ``decision``, ``read``, ``key-create``...), the acting principal or key, the subject, and the
+    days from ``since`` to ``until`` inclusive (UTC)."""
+
+    action: str | None = None
+    principal: str | None = None
+    key_id: str | None = None
+    subject: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        c = t.audit.c
+        out: list[ColumnElement[bool]] = []
+        for column, value in (
+            (c.action, self.action),
+            (c.principal, self.principal),
+            (c.key_id, self.key_id),
+            (c.subject, self.subject),
+        ):
+            if value is not None:
+                out.append(column == value)
+        if self.since is not None:
+            out.append(c.at >= dt.datetime.combine(self.since, dt.time.min))
+        if self.until is not None:
+            out.append(c.at <= dt.datetime.combine(self.until, dt.time.max))
+        return out
+
+    def stated(self) -> dict[str, str]:
+        """The filters given, as text (the export's own audit entry names them)."""
+        return {k: str(v) for k, v in vars(self).items() if v is not None}
 
 
 def _audit_content(row: Mapping[str, Any]) -> str:
@@ -101,13 +137,22 @@ class AuditStore(StoreBase):
         return statements, count, head
 
     def audit_entries(
-        self, *, subject: str | None = None, limit: int = 100, before: int | None = None
+        self,
+        *,
+        subject: str | None = None,
+        limit: int = 100,
+        before: int | None = None,
+        query: AuditQuery | None = None,
     ) -> list[dict[str, Any]]:
+        """The newest ``limit`` entries before seq ``before``, about ``subject``, and matching
+        ``query`` (the auditor's filters) when given."""
         q = select(t.audit).order_by(t.audit.c.seq.desc()).limit(limit)
         if subject is not None:
             q = q.where(t.audit.c.subject == subject)
         if before is not None:
             q = q.where(t.audit.c.seq < before)
+        if query is not None:
+            q = q.where(*query.conditions())
         with self.reader.connect() as conn:
             return [{**m, "detail": json.loads(m["detail"])} for m in conn.execute(q).mappings()]
 

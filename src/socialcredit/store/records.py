@@ -272,6 +272,15 @@ class RecordStore(StoreBase):
                 out.setdefault(m["origin"], []).append(dict(m))
         return out
 
+    def batches(self, *, source: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """The newest ``limit`` batches, newest first; with ``source``, only the batches an
+        agency submitted as itself (an agency's history)."""
+        q = select(t.batches).order_by(t.batches.c.received_at.desc(), t.batches.c.batch_id).limit(limit)
+        if source is not None:
+            q = q.where(t.batches.c.source == source)
+        with self.reader.connect() as conn:
+            return [dict(m) for m in conn.execute(q).mappings()]
+
     def quarantine_of(self, batch_id: str, limit: int = 1000) -> list[dict[str, Any]]:
         with self.reader.connect() as conn:
             rows = conn.execute(

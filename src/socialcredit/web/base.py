@@ -253,10 +253,12 @@ def nav(principal: access.Principal | None) -> list[tuple[str, str]]:
         links.append((f"{PREFIX}/search", N_("Search by code")))
     if role in ("agency", "operator"):
         links.append((f"{PREFIX}/records/new", N_("Enter a record")))
+        links.append((f"{PREFIX}/batches", N_("Batches")))
     if role in ("relying_party", "operator"):
         links.append((f"{PREFIX}/decisions/new", N_("Ask a decision")))
     if role == "operator":
         links.append((f"{PREFIX}/operator", N_("Operator desk")))
+        links.append((f"{PREFIX}/keys", N_("Keys")))
     if role in ("auditor", "operator"):
         links.append((f"{PREFIX}/audit", N_("Audit log")))
     links.append((f"{PREFIX}/lists", N_("Public lists")))

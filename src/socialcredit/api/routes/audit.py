@@ -1,55 +1,93 @@
-"""The audit log: every decision and every read of a record, hash-chained."""
+"""The audit log: every decision, every read of a record and every administrative act,
+hash-chained; filtered, paged, and exported as CSV (the export itself audited)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
 
-from socialcredit import codes
+from socialcredit import access, codes
 from socialcredit.api.deps import CurrentKey, SystemDep
 from socialcredit.api.inputs import CODE_SCHEMA
 from socialcredit.api.models import AuditListOut, AuditOut, VerifyOut
+from socialcredit.service.integrity import masked
+from socialcredit.store import AuditQuery
 
 router = APIRouter(tags=["audit"])
+
+ACTION_PATTERN = r"^[a-z][a-z-]{0,15}$"
+KEY_PATTERN = r"^[A-Za-z0-9]{1,32}$"
+PRINCIPAL_PATTERN = r"^[^\x00]{1,64}$"
+
+
+def audit_query(
+    subject: Annotated[
+        str | None,
+        Query(max_length=64, json_schema_extra=CODE_SCHEMA, description="Entries about this subject"),
+    ] = None,
+    action: Annotated[
+        str | None,
+        Query(
+            pattern=ACTION_PATTERN, description="Entries of this kind: decision, read, ingest, key-create..."
+        ),
+    ] = None,
+    principal: Annotated[
+        str | None, Query(max_length=64, pattern=PRINCIPAL_PATTERN, description="Entries by this principal")
+    ] = None,
+    key: Annotated[str | None, Query(pattern=KEY_PATTERN, description="Entries by this key (its id)")] = None,
+    since: Annotated[dt.date | None, Query(description="Entries on or after this day (UTC)")] = None,
+    until: Annotated[dt.date | None, Query(description="Entries on or before this day (UTC)")] = None,
+) -> AuditQuery:
+    """The filters of the audit log, checked: a code like every other (a malformed one is a 422
+    naming it, never a database error). A range that ends before it starts selects nothing, as
+    its schema allows it (the portal's form says so instead)."""
+    code = codes.validate(subject).value if subject else None
+    return AuditQuery(action=action, principal=principal, key_id=key, subject=code, since=since, until=until)
+
+
+Filters = Annotated[AuditQuery, Depends(audit_query)]
 
 
 @router.get("/audit", operation_id="read_audit", response_model=AuditListOut)
 def read_audit(
     key: CurrentKey,
     system: SystemDep,
-    subject: Annotated[str | None, Query(max_length=64, json_schema_extra=CODE_SCHEMA)] = None,
+    query: Filters,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before: Annotated[
         int | None, Query(ge=1, le=2**63 - 1, description="Entries before this seq (paging)")
     ] = None,
 ) -> AuditListOut:
-    """Auditors read everything; a subject sees who looked at its record and why."""
-    # a code, checked like every other (a malformed one is a 422 naming it, never a database error)
-    code = codes.validate(subject).value if subject else None
-    rows = system.audit_log(key, subject=code, limit=limit, before=before)
-    if key.role != "operator":
-        # auditors audit the trail, not the people in it; a subject sees its own code, no one else's
-        def shown(code: str | None) -> str | None:
-            return code if code is None or code == key.principal else codes.mask(code)
-
-        rows = [
-            {
-                **r,
-                "subject": shown(r["subject"]),
-                "principal": shown(r["principal"]) if r["role"] == "subject" else r["principal"],
-            }
-            for r in rows
-        ]
+    """Auditors and operators read everything, filtered by kind, principal, key, subject and
+    days; a subject sees who looked at its record and why."""
+    rows = masked(key, system.audit_log(key, limit=limit, before=before, query=query))
     return AuditListOut(data=[AuditOut(**r) for r in rows], count=len(rows))
+
+
+@router.get(
+    "/audit/export",
+    operation_id="export_audit",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "CSV"}},
+)
+def export_audit(key: CurrentKey, system: SystemDep, query: Filters) -> StreamingResponse:
+    """The filtered audit log as CSV, newest first, for auditors and operators; the export is
+    itself an entry in the log (``audit-export``, with its filters)."""
+    lines = system.export_audit(key, query)
+    return StreamingResponse(
+        lines,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
+    )
 
 
 @router.get("/verify", operation_id="verify", response_model=VerifyOut)
 def verify(key: CurrentKey, system: SystemDep) -> VerifyOut:
     """Recompute every hash chain and name each altered, removed or reordered entry, and no other:
     each problem has its ``kind`` (altered, missing, reordered) and the ``seqs`` it concerns."""
-    from socialcredit import access
-
     access.require(access.may_read_audit(key), "verify the ledger")
     problems = system.verify()
     return VerifyOut.of(

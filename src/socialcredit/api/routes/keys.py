@@ -36,7 +36,7 @@ def revoke_key(
     key: Operator,
     system: SystemDep,
 ) -> KeysOut:
-    system.keys.refuse_last_operator_key(key_id, "revoke")
+    system.keys.refuse_last_operator_key(key_id, "revoke", by=key)
     if not system.revoke_key(key_id, by=key):
         raise NotFound(f"no active key {key_id!r}", field="key_id")
     return list_keys(key, system)
@@ -49,7 +49,7 @@ def rotate_key(
     system: SystemDep,
 ) -> NewKeyOut:
     """A new token for the same role and principal; the old key is revoked at once."""
-    system.keys.refuse_last_operator_key(key_id, "rotate")
+    system.keys.refuse_last_operator_key(key_id, "rotate", by=key)
     new = system.rotate_key(key_id, by=key)
     if new is None:
         raise NotFound(f"no active key {key_id!r}", field="key_id")

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from socialcredit.web.routes import audit, decisions, disclosure, home, operator, records, subjects
+from socialcredit.web.routes import (
+    audit,
+    batches,
+    decisions,
+    disclosure,
+    home,
+    keys,
+    operator,
+    records,
+    subjects,
+)
 
 ROUTERS: list[APIRouter] = [
     home.router,
     subjects.router,
     records.router,
+    batches.router,
     decisions.router,
     audit.router,
     operator.router,
+    keys.router,
     disclosure.router,
     home.fallback,
 ]

@@ -7,6 +7,7 @@ duties: ``service/duties.py``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query
@@ -23,13 +24,32 @@ from socialcredit.web.base import PREFIX, CheckedPage, Page, PageDep, PageRoute,
 router = APIRouter(prefix=PREFIX, route_class=PageRoute)
 
 
+def due_of(case: Objection | Restoration) -> dt.date | None:
+    """The next deadline of an open case: the decision of an objection or review, of its appeal,
+    the correction of an upheld one, or the decision of a restoration application."""
+    if isinstance(case, Restoration):
+        return case.decision_due
+    return {
+        "under review": case.review_due,
+        "under appeal": case.appeal_due,
+        "upheld": case.correction_due,
+    }.get(case.status)
+
+
+def by_due_date(cases: list[Objection | Restoration]) -> list[Objection | Restoration]:
+    """Open cases soonest deadline first (so the overdue ones lead), those without one last, and
+    by id among equals: the desk is worked from the top (issue 18: it was ordered by id)."""
+    return sorted(cases, key=lambda c: (due_of(c) or dt.date.max, c.id))
+
+
 def _context(page: Page, principal: access.Principal) -> dict[str, Any]:
     system = page.system
     open_cases = system.cases(principal=principal, open_only=True)
     overdue = system.overdue(principal=principal)
     return {
         "notices": system.pending_notices(principal=principal),
-        "cases": sorted(open_cases, key=lambda c: c.id),
+        "cases": by_due_date(open_cases),
+        "due_of": due_of,
         "overdue": overdue,
         "late": {c.id: late for c, late in overdue},
         "late_removals": system.late_removals(principal=principal),
