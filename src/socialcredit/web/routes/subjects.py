@@ -22,10 +22,11 @@ from fastapi.responses import Response
 from socialcredit import access, codes, documents, i18n
 from socialcredit.dueprocess.cases import Objection, restoration_eligible_from
 from socialcredit.errors import Refused
+from socialcredit.history import score_history
 from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry
 from socialcredit.rules.days import day_of
-from socialcredit.scoring import Score, timeline
+from socialcredit.scoring import Score
 from socialcredit.service import NotFound, SubjectView
 from socialcredit.web import charts, timeaxes
 from socialcredit.web.base import PREFIX, CheckedPage, Page, PageDep, PageRoute, redirect, render
@@ -58,12 +59,17 @@ class Restorable:
 
 
 def _blocks(page: Page, view: SubjectView) -> list[SchemeBlock]:
+    """Each scored scheme's block; its score history in valid time (``history.score_history``):
+    a record a restoration ended counts until then, not never."""
     out = []
+    every = list({r.record_id: r for x in view.ended_records for r in (x.record, x.by)}.values())
+    every += [r for r in view.records if r.record_id not in {x.record_id for x in every}]
+    void = page.system.unrestorable_items()
     for n, score in enumerate(view.scores.values()):
         scheme = page.system.registry.scheme(score.scheme)
         model = scheme.model
         assert model is not None  # only scored schemes have scores
-        history = timeline(view.code, view.records, scheme, view.as_of)
+        history = score_history(view.code, every, scheme, view.as_of, void)
         end = day_of(view.as_of)
         first = min([d for d, _, _ in history], default=end)
         start = min(first - dt.timedelta(days=30), end - dt.timedelta(days=HISTORY_DAYS))
