@@ -190,3 +190,24 @@ def test_the_command_line_answers_as_known_then_and_reproduces_a_decision(env: P
     body = jrun("check", P, "no-flights", "--receipt", decision_id)
     assert (body["reproduced"]["answer"], body["current"]["answer"], body["exact"]) == ("deny", "allow", True)
     assert run("check", P, "no-flights", "--known-at", "soon").exit_code == 2
+
+
+def test_the_public_list_as_published_then_reads_only_what_was_known(
+    system: System, clock: Clock, client: TestClient
+) -> None:
+    """Court's list, Art. 1(1): listed until a removal ground. The withdrawal, dated back but
+    received 30 days later, was not known then: the list published then named the debtor."""
+    from socialcredit.store import SubjectRow
+
+    system.register([SubjectRow(P, "person", "Zhou Min")])
+    before = listed_then_withdrawn(system, clock)
+    court = "court-dishonest-debtors/dishonest-debtors"
+    then = system.public_list(court, before, before)
+    assert [r["name"] for r in then] == ["Zhou Min"]
+    assert system.public_list(court, before) == [] and system.public_list(court) == []
+    url = f"/public/lists/{court}"
+    r = client.get(url, params={"as_of": before.isoformat(), "known_at": before.isoformat()})
+    assert r.status_code == 200 and [x["name"] for x in r.json()["data"]] == ["Zhou Min"]
+    assert client.get(url, params={"as_of": before.isoformat()}).json()["count"] == 0
+    bad = client.get(url, params={"known_at": "soon"})
+    assert bad.status_code == 422 and "known_at" in bad.json()["error"]

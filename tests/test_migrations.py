@@ -255,3 +255,54 @@ def test_no_revision_downgrades_a_database(tmp_path: Path) -> None:
             assert migrations.current(conn) == migrations.HEAD
     finally:
         engine.dispose()
+
+
+@pytest.mark.slow
+def test_decision_ids_are_indexed_and_backfilled_from_the_receipts(store_url: str) -> None:
+    """0005: a database of the previous release (revision 0004: decisions with receipts in their
+    audit details, no ``decision_id`` column) upgrades in place, the column filled from each
+    receipt, and a decision is then found by its id through the index, its chain untouched."""
+    store = Store(store_url)
+    try:
+        system = System(store, shipped_registry(), clock=lambda: dt.datetime(2026, 11, 2, 10))
+        op = system.operator()
+        subject = "371082199001011714"
+        measures = ("no-flights", "no-high-speed-rail")
+        made = [system.check(subject, m, op, purpose="before 0005") for m in measures]
+        ids = [d.receipt.decision_id for d in made if d.receipt is not None]
+        assert len(ids) == 2
+        heads = {chain: store.head(chain) for chain in ("audit", "records")}
+    finally:
+        store.close()
+    # back to what revision 0004 made: no column, no index, stamped 0004
+    engine = create_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_audit_decision_id"))
+        conn.execute(text("ALTER TABLE audit DROP COLUMN decision_id"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
+    engine.dispose()
+    store = Store(store_url)  # opening it upgrades it
+    try:
+        with store.engine.connect() as conn:
+            assert migrations.current(conn) == migrations.HEAD
+            assert "ix_audit_decision_id" in {ix["name"] for ix in inspect(conn).get_indexes("audit")}
+            filled = conn.execute(
+                select(t.audit.c.decision_id).where(t.audit.c.action == "decision").order_by(t.audit.c.seq)
+            )
+            assert [row[0] for row in filled] == ids
+            others = select(func.count()).where(
+                t.audit.c.action != "decision", t.audit.c.decision_id.is_not(None)
+            )
+            assert conn.execute(others).scalar() == 0
+        assert {chain: store.head(chain) for chain in heads} == heads
+        for ident, decision in zip(ids, made, strict=True):
+            entry = store.decision_entry(ident)
+            assert entry is not None and entry["measure"] == decision.measure
+            assert entry["detail"]["receipt"]["decision_id"] == ident
+        assert store.decision_entry("dec-0000000000000000") is None
+        system = System(store, shipped_registry(), clock=lambda: dt.datetime(2026, 11, 2, 11))
+        assert system.verify()["audit"] == []
+        later = system.check("371082199001011714", "no-flights", system.operator(), purpose="after 0005")
+        assert later.receipt is not None and store.decision_entry(later.receipt.decision_id) is not None
+    finally:
+        store.close()

@@ -22,8 +22,10 @@ from dataclasses import dataclass, replace
 
 from socialcredit.ledger import Record, effective
 from socialcredit.lists import ListEntry, entries_for
-from socialcredit.rules.days import day_of
+from socialcredit.rules.days import day_of, end_of
 from socialcredit.schemes.loader import Registry
+from socialcredit.schemes.model import Scheme
+from socialcredit.scoring import score, timeline
 from socialcredit.subjects import Tenure
 
 HOW = {"correct": "corrected", "withdraw": "withdrawn", "restore": "credit restored"}
@@ -133,3 +135,42 @@ def ended_entries(
                 removal_due=None,
             )
     return sorted(out.values(), key=lambda e: (e.since, e.qualified_id))
+
+
+def score_history(
+    subject: str,
+    records: Sequence[Record],
+    scheme: Scheme,
+    until: dt.datetime,
+    unrestorable: Container[str] = frozenset(),
+) -> list[tuple[dt.date, int, str]]:
+    """``(day, score, grade)`` on each day the score changes up to ``until``, in valid time: each
+    day's value is the score at the end of that day from the records in force then
+    (``ledger.effective`` at that moment, the kernel's rule), so a record that a restoration, a
+    correction or a withdrawal ended counts from when it was reported until the day the ending
+    record was, and not after. ``records`` is every record of the subject, ended ones and the
+    records that ended them included (a view's records, ended records and their enders).
+
+    Why not the timeline of the records in force now: it leaves out a restored record altogether,
+    rewriting the score's past as if the record had never counted. Between two days on which a
+    record was ended, the records in force only grow as new ones are reported, so the history is
+    the model's own timeline (``scoring.timeline``) over each such stretch, spliced."""
+    stops = sorted(
+        {day_of(r.reported_at) for r in records if r.corrects is not None and r.reported_at <= until}
+    )
+    base = score(subject, [], scheme, until)
+    out: list[tuple[dt.date, int, str]] = []
+    previous = (base.score, base.grade)
+    starts: list[dt.date | None] = [None, *stops]
+    for k, first in enumerate(starts):
+        end = until if k + 1 == len(starts) else min(until, end_of(stops[k] - dt.timedelta(days=1)))
+        in_force = effective(records, end, (), unrestorable)
+        points = timeline(subject, in_force, scheme, end)
+        if first is not None:  # the value on the day a record was ended, then its changes after
+            opening = score(subject, in_force, scheme, min(until, end_of(first)))
+            points = [(first, opening.score, opening.grade), *(p for p in points if p[0] > first)]
+        for day, value, grade in points:
+            if (value, grade) != previous:
+                out.append((day, value, grade))
+                previous = (value, grade)
+    return out

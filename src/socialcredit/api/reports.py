@@ -81,6 +81,7 @@ class RescoreOut(BaseModel):
     lists_output: str | None
     lists_refused: dict[str, str]
     lists_suspended: dict[str, int]
+    known_at: UtcDatetime | None = None
 
     @classmethod
     def of(cls, r: RescoreResult) -> RescoreOut:

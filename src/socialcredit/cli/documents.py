@@ -60,7 +60,7 @@ def documents_list(
 ) -> None:
     """A subject's documents, current and ended (an ended link names the objection that ended it)."""
     system = open_system()
-    links = system.document_links(principal=system.operator(), code=code)
+    links = system.document_links(principal=system.operator(), code=code, purpose="command line: documents")
     if as_json:
         emit(DocumentsOut.of_rows(DocumentOut.of(x) for x in links))
         return

@@ -13,6 +13,7 @@ from socialcredit import formats
 from socialcredit.api.models import IngestOut, RegisterOut
 from socialcredit.api.reports import ExportOut, RescoreOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, parse_at, progress_bar
+from socialcredit.cli.subjects import KNOWN_AT_HELP
 from socialcredit.settings import get_settings
 from socialcredit.subjects import SUBJECT_FIELDS
 
@@ -140,6 +141,7 @@ def rescore(
         str, typer.Option(help="duckdb (embedded) or spark (local mode or spark-submit)")
     ] = "duckdb",
     at: Annotated[str | None, typer.Option(help="Score as of this date/time (default: now)")] = None,
+    known_at: Annotated[str | None, typer.Option(help=KNOWN_AT_HELP)] = None,
     source: Annotated[
         Path | None, typer.Option("--from", help="An export directory (default: export the ledger first)")
     ] = None,
@@ -155,7 +157,7 @@ def rescore(
 
     if engine not in ("duckdb", "spark"):
         fail(f"--engine: {engine!r} is not one of duckdb, spark")
-    as_of = parse_at(at)
+    as_of, known = parse_at(at), parse_at(known_at, "--known-at")
     system = open_system()
     as_of = as_of or system.clock()
     if source is not None:
@@ -184,6 +186,7 @@ def rescore(
             list_schemes=list(system.registry.schemes.values()),
             progress=lambda _stage: p.advance(task),
             holidays=system.holidays,
+            known_at=known,
         )
         runner.close()
     if as_json:
@@ -191,7 +194,9 @@ def rescore(
         return
     out.print(
         f"rescored {result.subjects:,} subjects ({result.records:,} records) on {result.engine} as of "
-        f"{result.as_of:%Y-%m-%d %H:%M} in {result.seconds:.1f}s; scores in {result.output}"
+        f"{result.as_of:%Y-%m-%d %H:%M}"
+        + (f" as known at {result.known_at:%Y-%m-%d %H:%M}" if result.known_at else "")
+        + f" in {result.seconds:.1f}s; scores in {result.output}"
         + (f", list entries in {result.lists_output}" if result.lists_output else ""),
         highlight=False,
     )

@@ -11,7 +11,8 @@ import typer
 from rich.table import Table
 
 from socialcredit.api.casemodels import PublicListOut, PublicLookupOut, SourcesOut, TransparencyOut
-from socialcredit.cli.common import JsonOpt, app, emit, open_system, out
+from socialcredit.cli.common import JsonOpt, app, emit, open_system, out, parse_at
+from socialcredit.cli.subjects import AT_HELP, KNOWN_AT_HELP
 
 public_app = typer.Typer(
     help="What the public sees: lists, lookups, the transparency report.", no_args_is_help=True
@@ -24,11 +25,14 @@ def public_list(
     list_id: Annotated[
         str, typer.Argument(help="scheme/list, e.g. court-dishonest-debtors/dishonest-debtors")
     ],
+    at: Annotated[str | None, typer.Option(help=AT_HELP)] = None,
+    known_at: Annotated[str | None, typer.Option(help=KNOWN_AT_HELP)] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A public list with exactly its published fields."""
+    """A public list with exactly its published fields (as it stood at --at, as known at
+    --known-at: what was published then)."""
     system = open_system()
-    rows = system.public_list(list_id)
+    rows = system.public_list(list_id, parse_at(at), parse_at(known_at, "--known-at"))
     if as_json:
         emit(PublicListOut.of_rows(rows))
         return

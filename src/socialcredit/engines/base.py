@@ -170,6 +170,8 @@ class RescoreResult:
     relationships factor counts; none shipped), with the reason."""
     suspended: dict[str, int] = field(default_factory=dict)
     """Entries in force or pending per list whose measures an open objection suspends."""
+    known_at: dt.datetime | None = None
+    """Knowledge time: only records received by then counted (``None``: the whole export)."""
 
 
 def subject_file_name(first: int) -> str:
@@ -202,12 +204,18 @@ def read_manifest(dataset: Path) -> dict[str, Any]:
     return data
 
 
-def records_for(engine: Engine, dataset: Path, schemes: Iterable[Scheme]) -> ir.Table:
+def records_for(
+    engine: Engine, dataset: Path, schemes: Iterable[Scheme], known_at: dt.datetime | None = None
+) -> ir.Table:
     """The export's records as every definition reads them: a restoration of a record that credit
     restoration may not end under ``schemes`` (``dueprocess.restoration``) ends nothing, as in
-    the per-subject path."""
+    the per-subject path. With ``known_at``, only those received by then
+    (:func:`relational.known_by`)."""
     void = sorted(restoration.unrestorable({s.id: s for s in schemes}.values()))
-    return relational.void_restorations(engine.records(dataset), void)
+    records = engine.records(dataset)
+    if known_at is not None:
+        records = relational.known_by(records, known_at)
+    return relational.void_restorations(records, void)
 
 
 def _scores(
@@ -216,11 +224,12 @@ def _scores(
     schemes: Sequence[Scheme],
     as_of: dt.datetime,
     rules: Sequence[Scheme] = (),
+    known_at: dt.datetime | None = None,
 ) -> tuple[ir.Table | None, dict[str, str]]:
     """Every scheme's population scores as one table (one definition for every kind of model:
     :func:`relational.population_scores`), and the schemes left out with the reason; ``rules``:
     the schemes whose restoration rule applies besides ``schemes`` (those of the lists)."""
-    records, subjects = records_for(engine, dataset, [*schemes, *rules]), engine.subjects(dataset)
+    records, subjects = records_for(engine, dataset, [*schemes, *rules], known_at), engine.subjects(dataset)
     skipped: dict[str, str] = {}
     scored: list[Scheme] = []
     for s in schemes:
@@ -256,6 +265,7 @@ def rescore(
     lists_out: Path | None = None,
     progress: Callable[[str], None] | None = None,
     holidays: frozenset[dt.date] = frozenset(),
+    known_at: dt.datetime | None = None,
 ) -> RescoreResult:
     """Score every subject of an export under every scheme of ``schemes`` (points, tier and factor
     models), write the scores as Parquet to ``out`` (``subject, kind, scheme, score, grade``),
@@ -264,7 +274,9 @@ def rescore(
     (:func:`gradelists.population_lists`), into ``lists_out`` (default :func:`lists_path`), and
     tally grades per scheme and kind and entries per list and status. ``holidays`` are the
     installation's (``settings.calendar()``), for fulfilled entries' removal deadlines in working
-    days, as the per-subject path counts them.
+    days, as the per-subject path counts them. ``known_at``: knowledge time, only the records
+    received by then count (default: every record in the export); objections and representatives'
+    terms are read as exported.
 
     The tallies are computed from what was written, by the same engine, so what is reported is
     what was written."""
@@ -272,7 +284,7 @@ def rescore(
     t0 = time.perf_counter()
     stages: dict[str, float] = {}
     pool = list(list_schemes if list_schemes is not None else schemes)
-    expr, skipped = _scores(engine, dataset, schemes, as_of, pool)
+    expr, skipped = _scores(engine, dataset, schemes, as_of, pool, known_at)
     scored = [s for s in schemes if s.model is not None and s.id not in skipped]
     grades: dict[str, dict[str, dict[str, int]]] = {s.id: {} for s in scored}
     if expr is not None:
@@ -304,7 +316,7 @@ def rescore(
         itemised = [(s, lst) for s, lst in wanted if not gradelists.by_grade(lst)]
         calendar = listing.working_calendar(holidays, as_of, itemised)
         found = gradelists.population_lists(
-            records_for(engine, dataset, [*schemes, *pool]),
+            records_for(engine, dataset, [*schemes, *pool], known_at),
             engine.subjects(dataset) if graded else None,
             engine.representatives(dataset) if itemised else None,
             engine.table(gradelists.item_table(graded), "grade_items") if graded else None,
@@ -342,4 +354,5 @@ def rescore(
         str(where) if where is not None else None,
         listing.refused(pool),
         suspended,
+        known_at,
     )

@@ -160,6 +160,13 @@ def with_supersession(records: ir.Table) -> ir.Table:
     return j.select(*[j[c] for c in base.columns], superseded_at=j.first_at)
 
 
+def known_by(records: ir.Table, known_at: dt.datetime) -> ir.Table:
+    """The records the system had received by ``known_at`` (knowledge time: ``received_at``, never
+    a date the source supplies), with ``superseded_at`` recomputed from them alone: a correction
+    received later supersedes nothing as known then (``knowledge.Known``)."""
+    return with_supersession(records.filter(records.received_at <= ibis.literal(known_at, type="timestamp")))
+
+
 def void_restorations(records: ir.Table, unrestorable: Sequence[str]) -> ir.Table:
     """``records`` with ``superseded_at`` leaving out the restorations of records whose item
     credit restoration may not end (``unrestorable``: judicial records and those that can start a

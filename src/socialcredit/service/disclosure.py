@@ -282,8 +282,16 @@ class Disclosure:
         self._scan_cache = ((heads, day_of(at)), out)
         return out
 
-    def _summary(self, code: str, at: dt.datetime) -> SubjectSummary:
-        v = self.decisions.view(code, at)
+    def known_scan(self, at: dt.datetime, known_at: dt.datetime) -> list[SubjectSummary]:
+        """Every subject's summary for valid time ``at`` as known at ``known_at``, each through
+        :meth:`Decisions.view` (the per-subject path that reads knowledge time): slower than
+        :meth:`scan`, and not cached, since it answers for a past moment, not for now."""
+        seen = {code for code, _recs in self.context.store.iter_by_subject()}
+        seen |= {row.code for row in self.context.store.subject_rows()}
+        return [self._summary(code, at, known_at) for code in sorted(seen)]
+
+    def _summary(self, code: str, at: dt.datetime, known_at: dt.datetime | None = None) -> SubjectSummary:
+        v = self.decisions.view(code, at, known_at)
         return SubjectSummary(
             v.code,
             v.kind,
@@ -329,19 +337,23 @@ class Disclosure:
             examples,
         )
 
-    def public_list(self, list_id: str, as_of: dt.datetime | None = None) -> list[dict[str, Any]]:
+    def public_list(
+        self, list_id: str, as_of: dt.datetime | None = None, known_at: dt.datetime | None = None
+    ) -> list[dict[str, Any]]:
         """The entries in force on a list, with exactly the fields the list publishes and nothing
         more (the court's rules: name, sex, age, masked ID number or the organisation's code and
         legal representative, obligation, performance, conduct, case number, court). Entries
         suspended by an open objection are not published; a representative listed through an
-        organisation appears on the organisation's row, not as a row of their own."""
+        organisation appears on the organisation's row, not as a row of their own. With
+        ``known_at``, the list as it stood at ``as_of`` from what the system had received by then
+        (:meth:`known_scan`): what was published then, not what is known now about then."""
         try:
             lst = self.context.registry.list_def(list_id)
         except SchemeError:
             raise NotFound(N_("no list {list_id!r}", list_id=list_id), field="list_id") from None
         at = as_of or self.context.clock()
         rows = []
-        for s in self.scan(at):
+        for s in self.scan(at) if known_at is None else self.known_scan(at, known_at):
             for e in s.entries:
                 if e.qualified_id != list_id or e.status != "active" or e.suspended_by or e.via:
                     continue

@@ -45,11 +45,25 @@ class Documents:
             raise Refused("a link needs its evidence (1 to 500 characters)", field="evidence")
         return self.context.store.link_document(c.value, doc, evidence, self.context.clock())
 
-    def document_links(self, *, principal: access.Principal, code: str) -> list[DocumentLink]:
-        """A subject's documents, current and ended, for the subject itself or an operator."""
+    def document_links(
+        self, *, principal: access.Principal, code: str, purpose: str = "subject's documents"
+    ) -> list[DocumentLink]:
+        """A subject's documents, current and ended, for the subject itself or an operator.
+        Audited like a read of the record (action ``documents``, with how many were shown): the
+        documents name the subject as surely as its code, so a look at them is one the subject
+        sees in "who asked about me"."""
         c = codes.validate(code)
         access.require(self.casefiles.may_act_for(principal, c.value), "see this subject's documents")
-        return self.context.store.document_links(subject=c.value)
+        links = self.context.store.document_links(subject=c.value)
+        self.context.audit(
+            principal,
+            "documents",
+            subject=c.value,
+            purpose=purpose,
+            answer="shown",
+            detail={"documents": len(links)},
+        )
+        return links
 
     def resolve(self, document: str | Document) -> tuple[str, Document]:
         """The subject a document names now, and the document: the subject it is linked to, or,

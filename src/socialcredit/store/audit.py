@@ -23,7 +23,7 @@ from socialcredit.store import tables as t
 from socialcredit.store.base import StoreBase, dumps
 
 AUDIT_FIELDS = ("at", "key_id", "role", "principal", "action", "subject", "measure", "purpose", "answer")
-AUDIT_COLUMNS = ("seq", *AUDIT_FIELDS, "detail", "chain_hash")
+AUDIT_COLUMNS = ("seq", *AUDIT_FIELDS, "detail", "chain_hash", "decision_id")
 AUDIT_ROWS_PER_INSERT = 500
 
 
@@ -60,6 +60,21 @@ class AuditQuery:
     def stated(self) -> dict[str, str]:
         """The filters given, as text (the export's own audit entry names them)."""
         return {k: str(v) for k, v in vars(self).items() if v is not None}
+
+
+def decision_id_of(detail: Any) -> str | None:
+    """The decision id a decision's audit detail carries in its receipt (a ``Receipt`` or its
+    JSON form), else ``None``: what the ``decision_id`` column keeps for the indexed lookup."""
+    receipt = detail.get("receipt") if isinstance(detail, Mapping) else None
+    found = (
+        receipt.get("decision_id") if isinstance(receipt, Mapping) else getattr(receipt, "decision_id", None)
+    )
+    return found if isinstance(found, str) else None
+
+
+def _shown() -> list[Any]:
+    """An entry's columns as read back: the chained ones (``decision_id`` is only an index)."""
+    return [c for c in t.audit.columns if c.name != "decision_id"]
 
 
 def _audit_content(row: Mapping[str, Any]) -> str:
@@ -128,7 +143,8 @@ class AuditStore(StoreBase):
             row["detail"] = text
             at = e["at"]
             head = ledger.chain_hash(head, count, _audit_content(row), at, "audit")
-            values += [count, ts(at), *(row[k] for k in AUDIT_FIELDS[1:]), text, head]
+            ident = decision_id_of(detail) if row["action"] == "decision" else None
+            values += [count, ts(at), *(row[k] for k in AUDIT_FIELDS[1:]), text, head, ident]
             if n % AUDIT_ROWS_PER_INSERT == 0 or n == len(entries):
                 rows = len(values) // len(AUDIT_COLUMNS)
                 sql = f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)}) VALUES {', '.join([one] * rows)}"
@@ -146,7 +162,7 @@ class AuditStore(StoreBase):
     ) -> list[dict[str, Any]]:
         """The newest ``limit`` entries before seq ``before``, about ``subject``, and matching
         ``query`` (the auditor's filters) when given."""
-        q = select(t.audit).order_by(t.audit.c.seq.desc()).limit(limit)
+        q = select(*_shown()).order_by(t.audit.c.seq.desc()).limit(limit)
         if subject is not None:
             q = q.where(t.audit.c.subject == subject)
         if before is not None:
@@ -157,11 +173,10 @@ class AuditStore(StoreBase):
             return [{**m, "detail": json.loads(m["detail"])} for m in conn.execute(q).mappings()]
 
     def decision_entry(self, decision_id: str) -> dict[str, Any] | None:
-        """The audit entry of the decision ``decision_id`` (its receipt names it), or ``None``.
-        A scan of the decisions' details: reproducing a past decision is rare, asking is not,
-        so no index is kept for it."""
-        needle = f'%"decision_id":"{decision_id}"%'
-        q = select(t.audit).where(t.audit.c.action == "decision", t.audit.c.detail.like(needle))
+        """The audit entry of the decision ``decision_id`` (its receipt names it), or ``None``:
+        found through the indexed ``decision_id`` column, and held to the receipt in the chained
+        detail (the column is derived; the detail is the evidence)."""
+        q = select(*_shown()).where(t.audit.c.decision_id == decision_id, t.audit.c.action == "decision")
         with self.reader.connect() as conn:
             for m in conn.execute(q.order_by(t.audit.c.seq)).mappings():
                 detail = json.loads(m["detail"])

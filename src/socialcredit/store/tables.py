@@ -189,7 +189,11 @@ audit = Table(
     Column("answer", String(16)),
     Column("detail", Text, nullable=False),
     Column("chain_hash", String(64), nullable=False),
+    # a decision's id from its receipt (in ``detail``), kept beside it for the indexed lookup of
+    # ``GET /decisions/{id}``; derived, so not part of the chained content (decision 0041)
+    Column("decision_id", String(24), nullable=True),
     Index("ix_audit_subject_at", "subject", "at"),
+    Index("ix_audit_decision_id", "decision_id"),
 )
 
 case_events = Table(

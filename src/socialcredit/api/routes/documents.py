@@ -7,7 +7,9 @@ A question by document is ``POST /decisions`` with ``document`` instead of ``sub
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from socialcredit.api.deps import CodePath, CurrentKey, SystemDep
 from socialcredit.api.documentmodels import DocumentIn, DocumentOut, DocumentsOut
@@ -32,6 +34,13 @@ def link_document(code: CodePath, body: DocumentIn, key: CurrentKey, system: Sys
 
 
 @router.get("/{code}/documents", operation_id="list_documents", response_model=DocumentsOut)
-def list_documents(code: CodePath, key: CurrentKey, system: SystemDep) -> DocumentsOut:
-    """The subject's documents, current and ended (the subject itself, operators)."""
-    return DocumentsOut.of_rows(DocumentOut.of(x) for x in system.document_links(principal=key, code=code))
+def list_documents(
+    code: CodePath,
+    key: CurrentKey,
+    system: SystemDep,
+    purpose: Annotated[str, Query(max_length=500, pattern=r"^[^\x00]*$")] = "subject's documents",
+) -> DocumentsOut:
+    """The subject's documents, current and ended (the subject itself, operators); audited, so
+    the subject sees the look in its audit log."""
+    links = system.document_links(principal=key, code=code, purpose=purpose)
+    return DocumentsOut.of_rows(DocumentOut.of(x) for x in links)

@@ -53,7 +53,7 @@ def read_subject(
 ) -> SubjectOut:
     """The subject's own record (or an operator's view of it); every read is audited."""
     v = system.read(
-        code, key, purpose=purpose, as_of=_moment(as_of, "as_of"), known_at=_moment(known_at, "known_at")
+        code, key, purpose=purpose, as_of=moment(as_of, "as_of"), known_at=moment(known_at, "known_at")
     )
     return SubjectOut.of(v, mask_others=key.role != "operator")
 
@@ -69,7 +69,8 @@ def register_subjects(
     return RegisterOut.of(r)
 
 
-def _moment(value: str | None, name: str) -> dt.datetime | None:
+def moment(value: str | None, name: str) -> dt.datetime | None:
+    """A query's time (``rules.days.moment``), or a refusal naming the parameter."""
     if value is None:
         return None
     try:

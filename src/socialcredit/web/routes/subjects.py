@@ -19,16 +19,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import Response
 
-from socialcredit import access, codes
+from socialcredit import access, codes, documents, i18n
 from socialcredit.dueprocess.cases import Objection, restoration_eligible_from
 from socialcredit.errors import Refused
+from socialcredit.history import score_history
 from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry
-from socialcredit.rules import days
 from socialcredit.rules.days import day_of
-from socialcredit.scoring import Score, timeline
+from socialcredit.scoring import Score
 from socialcredit.service import NotFound, SubjectView
-from socialcredit.web import charts
+from socialcredit.web import charts, timeaxes
 from socialcredit.web.base import PREFIX, CheckedPage, Page, PageDep, PageRoute, redirect, render
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute)
@@ -58,18 +58,18 @@ class Restorable:
     eligible_from: dt.date
 
 
-def _as_of(day: dt.date | None) -> dt.datetime | None:
-    """A day asked for means the end of that day in China (everything reported on it counts)."""
-    return days.end_of(day) if day else None
-
-
 def _blocks(page: Page, view: SubjectView) -> list[SchemeBlock]:
+    """Each scored scheme's block; its score history in valid time (``history.score_history``):
+    a record a restoration ended counts until then, not never."""
     out = []
+    every = list({r.record_id: r for x in view.ended_records for r in (x.record, x.by)}.values())
+    every += [r for r in view.records if r.record_id not in {x.record_id for x in every}]
+    void = page.system.unrestorable_items()
     for n, score in enumerate(view.scores.values()):
         scheme = page.system.registry.scheme(score.scheme)
         model = scheme.model
         assert model is not None  # only scored schemes have scores
-        history = timeline(view.code, view.records, scheme, view.as_of)
+        history = score_history(view.code, every, scheme, view.as_of, void)
         end = day_of(view.as_of)
         first = min([d for d, _, _ in history], default=end)
         start = min(first - dt.timedelta(days=30), end - dt.timedelta(days=HISTORY_DAYS))
@@ -91,15 +91,23 @@ def _blocks(page: Page, view: SubjectView) -> list[SchemeBlock]:
 
 
 def _subject_context(
-    page: Page, principal: access.Principal, code: str, as_of: dt.date | None = None
+    page: Page, principal: access.Principal, code: str, axes: timeaxes.Axes | None = None
 ) -> dict[str, Any]:
-    """Everything the subject page shows, computed once through the service."""
+    """Everything the subject page shows, computed once through the service. With a knowledge
+    time, the same valid time as known today too, and how the two differ."""
     system = page.system
-    view = system.read(code, principal, purpose="portal: subject page", as_of=_as_of(as_of))
+    axes = axes or timeaxes.Axes(None, None, "", "")
+    view = system.read(code, principal, purpose="portal: subject page", as_of=axes.at, known_at=axes.known_at)
     shown = (lambda c: c) if principal.role == "operator" else codes.mask
     items = system.registry.items()
-    seen = [*view.records, *(x.record for x in view.ended_records)]
+    now = system.view(view.code, view.as_of) if axes.known_at is not None else view
+    seen = [*view.records, *(x.record for x in view.ended_records), *now.records]
     titles = {r.item: items[r.item].title if r.item in items else r.item for r in seen}
+    schemes = {sid: system.registry.scheme(sid).title for sid in view.scores}
+    differences = []
+    if axes.known_at is not None:
+        with i18n.using(page.lang):  # sentences in the page's language
+            differences = timeaxes.differences(view, now, axes.known_at, titles, schemes)
     entries: list[tuple[ListEntry, str | None]] = [(e, shown(e.via) if e.via else None) for e in view.entries]
     void = system.unrestorable_items()  # judicial records: never offered (dueprocess.restoration)
     restorable = [
@@ -126,14 +134,23 @@ def _subject_context(
             c.list_id: c for c in cases if isinstance(c, Objection) and c.kind == "review" and c.is_open
         },
         "restorable": restorable,
-        "enrolments": system.enrolments(view.code, principal) if as_of is None else [],
+        "enrolments": system.enrolments(view.code, principal) if axes.at is None else [],
         "objectable": [(e.qualified_id, e.title) for e, _ in entries if e.status in ("active", "pending")],
         "by_rule": system.lists_by_rule(),
+        "documents": [
+            (documents.mask(x.document) if principal.role != "operator" else x.document, x)
+            for x in system.document_links(
+                principal=principal, code=view.code, purpose="portal: subject page"
+            )
+        ]
+        if view.kind == "person"
+        else [],
         "audit": system.audit_log(principal, subject=view.code, limit=200),
         "representative": shown(rep) if rep else None,
         "own": principal.role == "subject",
-        "may_act": principal.role in ("subject", "operator") and as_of is None,
-        "as_of_value": as_of.isoformat() if as_of else "",
+        "may_act": principal.role in ("subject", "operator") and axes.at is None and axes.known_at is None,
+        "axes": axes,
+        "differences": differences,
         "today": today,
         "errors": {},
         "values": {},
@@ -150,12 +167,23 @@ def _filed(case: Any) -> dt.datetime:
 def subject_page(
     page: PageDep,
     code: str,
-    as_of: Annotated[dt.date | None, Query(description="Show the record as it stood on this day")] = None,
+    at: Annotated[
+        str | None, Query(max_length=40, description="Valid time: the record as it stood then (default now)")
+    ] = None,
+    known_at: Annotated[
+        str | None,
+        Query(max_length=40, description="Knowledge time: from what the system had received by then"),
+    ] = None,
+    as_of: Annotated[
+        dt.date | None, Query(description="The valid time as a day (older links; ``at``)")
+    ] = None,
     case: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    """A subject's whole record, explained, for the subject itself or an operator."""
+    """A subject's whole record, explained, for the subject itself or an operator: for valid
+    time ``at`` as known at ``known_at`` (both default to now; a bare date is the end of that
+    day in China), saying where that differs from the same time as known today."""
     p = page.require_login()
-    context = _subject_context(page, p, code, as_of)
+    context = _subject_context(page, p, code, timeaxes.axes(at, known_at, as_of))
     context["filed"] = next((c for c in context["cases"] if c.id == case), None)
     return render(page, "subject.html", **context)
 
