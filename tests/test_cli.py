@@ -92,10 +92,19 @@ def test_score_names_the_cap_in_text_and_json(env: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("COLUMNS", "200")  # one table row per line
     text = run("score", P, "--scheme", "suining-2010", "--at", "2025-12-31")
     assert text.exit_code == 0, text.output
-    rows = [line.split("│")[1:-1] for line in text.output.splitlines() if line.startswith("│")]
-    assert [cells[1].strip() for cells in rows][0] == "base"
-    cap = [cells[1:4] for cells in rows][-1]  # its own row, after the records it adjusts
-    assert [c.strip() for c in cap] == ["capped at the maximum of 1,000: -30", "", "-30"]
+    rows = [
+        [c.strip() for c in line.split("│")[1:-1]]
+        for line in text.output.splitlines()
+        if line.startswith("│")
+    ]
+    # the lines adding up: the base, the records (each a row of the table after), the cap, the score
+    assert rows[:4] == [
+        ["Base points", "1,000"],
+        ["The counting records (one line each below)", "+30"],
+        ["capped at the maximum of 1,000", "-30"],
+        ["Score", "1,000"],
+    ]
+    assert sorted(r[4] for r in rows[4:]) == ["+100", "-20", "-50"]  # one row per record
 
 
 def test_verify_names_a_tampered_record(env: Path, store_url: str) -> None:

@@ -163,8 +163,11 @@ def test_objection_upheld_end_to_end(served: Served, browser: Browser) -> None:
     rongcheng = subject.locator("#scheme-rongcheng")
     expect(rongcheng.get_by_test_id("score-rongcheng")).to_have_text("900")
     expect(rongcheng.get_by_test_id("grade-rongcheng")).to_have_text("B")
-    table = rongcheng.locator("table.explanation")
-    expect(table.locator("tbody tr")).to_have_count(4)  # base points and three records
+    lines = rongcheng.locator("table.explanation")  # how the score adds up: the base, the records
+    expect(lines.locator("tbody tr")).to_have_count(2)
+    expect(lines.locator("tfoot")).to_contain_text("900")
+    table = rongcheng.locator("table.records")  # one row per counting record
+    expect(table.locator("tbody tr")).to_have_count(3)
     expect(table).to_contain_text("dishonest judgment debtor")
     expect(table).to_contain_text("-100")
     expect(rongcheng.locator("li.current")).to_contain_text("B: 850 to 959")

@@ -330,42 +330,42 @@ def test_subject_page_explains_the_grade(app: FastAPI, world: System, tokens: di
     assert 'data-testid="score-rongcheng">' in past and "List of Dishonest Judgment Debtors" not in past
 
 
-def _explanation(page: str, scheme: str) -> tuple[str, list[tuple[str, str]]]:
-    """A scheme's explanation table on the subject page, and its body rows (class, cells)."""
+def _explanation(page: str, scheme: str) -> tuple[str, list[tuple[str, str, float]]]:
+    """A scheme's "how the score adds up" table on the subject page, and its lines (kind, label,
+    points)."""
     start = page.index(f'id="scheme-{scheme}"')
-    table = page[page.index('<table class="explanation">', start) : page.index("</table>", start)]
+    table = page[page.index('<table class="explanation"', start) : page.index("</table>", start)]
     body = table[table.index("<tbody>") : table.index("</tbody>")]
-    return table, re.findall(r'<tr(?: class="([^"]*)")?>(.*?)</tr>', body, re.S)
+    lines = re.findall(
+        r'<tr class="line-(\w+)"><th scope="row">(.*?)</th><td class="num" data-points="([^"]*)">', body
+    )
+    return table, [(kind, label, float(points)) for kind, label, points in lines]
 
 
-def test_a_clamp_or_a_rounding_is_a_row_of_its_own(
+def test_a_clamp_or_a_rounding_is_a_line_of_its_own(
     app: FastAPI, world: System, tokens: dict[str, str]
 ) -> None:
     """Suining's maximum (suining-2010.yaml: "a national honour adds points back up to the
-    maximum", ``maximum: 1000``): OTHER's +100 and -50 would make 1,050; a row set apart from the
-    record rows says where the 50 went, and the rows add up to the score (issue 16)."""
+    maximum", ``maximum: 1000``): OTHER's +100 and -50 would make 1,050; a line set apart from the
+    records says where the 50 went, and the lines add up to the score (issue 16)."""
     honour = row(OTHER, "honour.model-worker", "trade-union", "h-1", "2026-08-01")[1]
     joins = row(OTHER, "identity.verified", "public-security", "i-1", "2026-08-01")[1]  # Sesame's enrolment
     applies = row(OTHER, "honest-shanghai.applied", "self", "a-1", "2026-08-01")[1]  # Honest Shanghai's
     rows = [(1, honour), (2, joins), (3, applies)]
     assert world.ingest(rows, origin="test", principal=world.operator()).accepted == 3
-    page = client_for(app, tokens["operator"]).get(f"/portal/subjects/{OTHER}").text
-    table, body = _explanation(page, "suining-2010")
-    points = [re.findall(r'<td class="num[^"]*">([^<]*)</td>', cells)[0] for _, cells in body]
-    assert points == ["1000", "-50", "+100", "-50"] and sum(int(x) for x in points) == 1000
-    assert [cls for cls, _ in body] == ["", "", "", "adjustment adjustment-maximum"]
-    assert '<th scope="row" colspan="4">capped at the maximum of 1,000: -50</th>' in body[-1][1]
-    assert "(held at the scheme's limit)" in table and "<strong>1000</strong>" in table
-    assert "adjustment" not in _explanation(page, "rongcheng")[0]  # no maximum: no such row
+    page = client_for(app, tokens["operator"]).get(f"/portal/subjects/{OTHER}?lang=en").text
+    table, lines = _explanation(page, "suining-2010")
+    assert [(k, p) for k, _, p in lines] == [("start", 1000), ("part", 50), ("adjustment", -50)]
+    assert lines[-1][1] == "capped at the maximum of 1,000" and "<strong>1000</strong>" in table
+    assert all(k != "adjustment" for k, _, _ in _explanation(page, "rongcheng")[1])  # no maximum hit
     # Sesame (a factor model): the minimum, the factors and the rounding add up to the score
-    table, body = _explanation(page, "sesame")
-    points = [float(re.findall(r'<td class="num">([^<]*)</td>', cells)[-1]) for _, cells in body]
-    assert body[0][1].startswith('<td colspan="4">Minimum</td>')
-    assert body[-1][0] == "adjustment adjustment-rounding"
-    assert abs(sum(points) - world.view(OTHER).scores["sesame"].score) < 0.05  # lines shown to the hundredth
+    _table, lines = _explanation(page, "sesame")
+    assert lines[0][:2] == ("start", "Minimum") and lines[-1][0] == "adjustment"
+    assert abs(sum(p for _, _, p in lines) - world.view(OTHER).scores["sesame"].score) < 1e-9
     # a tier model (Honest Shanghai) has no points: its records are listed, never summed
     tier = page[page.index('id="scheme-honest-shanghai"') :].split("</section>")[0]
     assert 'class="explanation"' not in tier and 'class="records"' in tier
+    assert 'data-testid="score-honest-shanghai"' not in tier  # no score shown for a rating
 
 
 def test_public_pages_show_only_what_is_published(app: FastAPI) -> None:

@@ -35,8 +35,9 @@ class Reason:
     how_to_resolve: str | None = None
     via: str | None = None
     explanation: tuple[str, ...] = ()
-    """For a grade or score: the reason codes of that score, in plain words (what moved it most),
-    as a credit bureau must state them with an adverse decision."""
+    """For a grade or score: the reason codes of that score, in plain words; for an adverse
+    answer the at most four records or rules that lowered it most (``Score.adverse``), as a
+    credit bureau must state them, else what moved it most."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +194,8 @@ def _score_reasons(measure: Measure, s: Score) -> list[Reason]:
             grounds=tuple(c.record_id for c in s.reasons if c.record_id),
             legal_basis=measure.legal_basis,
             how_to_resolve=measure.how_to_resolve,
-            explanation=tuple(c.text for c in s.reasons),
+            # a punishment that applies is adverse: its reason codes are what lowered the score
+            explanation=tuple(c.text for c in (s.adverse if measure.kind == "punishment" else s.reasons)),
         )
         for basis, text in tests
     ]
@@ -262,8 +264,8 @@ def _wanting(measure: Measure, scores: Mapping[str, Score]) -> Reason:
     return Reason(
         "no-trigger",
         f"'{measure.title}' requires {' or '.join(wants)}; current: {have}",
-        grounds=tuple(c.record_id for c in own.reasons if c.record_id) if own else (),
+        grounds=tuple(c.record_id for c in own.adverse if c.record_id) if own else (),
         legal_basis=measure.legal_basis,
         how_to_resolve=measure.how_to_resolve if own else None,
-        explanation=tuple(c.text for c in own.reasons) if own else (),
+        explanation=tuple(c.text for c in own.adverse) if own else (),  # adverse: what lowered it
     )

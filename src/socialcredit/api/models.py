@@ -24,11 +24,13 @@ from pydantic import (
 )
 
 from socialcredit import access, codes
+from socialcredit.api.explainmodels import ExplanationOut
 from socialcredit.api.inputs import CODE_SCHEMA, NO_NUL
 from socialcredit.api.inputs import RequestIn as RequestIn
 from socialcredit.chaincheck import ChainProblem
 from socialcredit.chaincheck import Kind as ChainFaultKind
 from socialcredit.history import Ended
+from socialcredit.i18n import translate
 from socialcredit.ledger import IngestResult, Record
 from socialcredit.lists import ListEntry
 from socialcredit.rules.days import moment
@@ -223,10 +225,14 @@ class ScoreOut(BaseModel):
     reasons: list[ReasonCodeOut] = Field(
         default_factory=list, description="What moved the score most, in plain words (reason codes)"
     )
+    explained: ExplanationOut | None = Field(
+        None, description="The score explained in one shape for every model kind (render this one)"
+    )
 
     @classmethod
     def of(cls, s: Score) -> ScoreOut:
         return cls(
+            explained=ExplanationOut.of(s.explained) if s.explained is not None else None,
             scheme=s.scheme,
             as_of=s.as_of,
             base=s.base,
@@ -237,7 +243,7 @@ class ScoreOut(BaseModel):
             start=s.start,
             factors=[FactorOut(**asdict(f)) for f in s.factors],
             adjustments=[AdjustmentOut(**asdict(a)) for a in s.adjustments],
-            reasons=[ReasonCodeOut(**asdict(r)) for r in s.reasons],
+            reasons=[ReasonCodeOut(**(asdict(r) | {"text": translate(r.text)})) for r in s.reasons],
             explanation=[
                 ContributionOut(
                     record_id=c.record_id,

@@ -8,13 +8,16 @@ import dataclasses
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from socialcredit.api.decisionmodels import DecisionOut, ReproductionOut
 from socialcredit.api.models import SubjectOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, parse_at, valid_code
 from socialcredit.errors import SocialCreditError
-from socialcredit.schemes import titles
+from socialcredit.i18n import N_, translate
+from socialcredit.scoring.dispatch import explain
+from socialcredit.scoring.explanation import Explanation
 from socialcredit.scoring.result import signed_points
 from socialcredit.service import NotFound, System
 
@@ -59,38 +62,7 @@ def score(
         f"[bold]{view.code}[/] ({view.kind}) as of {view.as_of:%Y-%m-%d %H:%M} UTC{known}", highlight=False
     )
     for s in scores:
-        if s.kind == "tier":
-            title = f"{s.scheme}: rated {s.grade} (a tier model: no points; records it read below)"
-        else:
-            title = f"{s.scheme}: {s.score} points, grade {s.grade}"
-        t = Table(title=title, title_justify="left")
-        for col in ("occurred", "item", "source", "points", "counts until", "record"):
-            t.add_column(col)
-        if s.start is not None:
-            start = "base" if s.kind == "points" else "minimum (the factors add to it)"
-            t.add_row("", start, "", str(s.start), "", "")
-        for f in s.factors:
-            state = f"weight {f.weight:g}" if f.enabled else "off"
-            t.add_row("", f"factor {f.title} ({state}): value {f.value:g}", "", f"{f.points:.2f}", "", "")
-        # a clamp or a rounding is a line of its own, set apart, right after the lines it adjusts
-        # (a factor model's records add to their factors' values, not to the score)
-        adjustments = [("", a.text, "", signed_points(a.points), "", "") for a in s.adjustments]
-        for row in adjustments if s.kind == "factor" else ():
-            t.add_row(*row, style="italic")
-        for line in s.contributions:
-            t.add_row(
-                line.occurred_on.isoformat(),
-                titles.title_of("item", line.item, line.title, s.scheme),  # Chinese under --lang zh-CN
-                line.source,
-                f"{line.points:+d}",
-                line.counts_until.isoformat(),
-                line.record_id[:12],
-            )
-        for row in adjustments if s.kind == "points" else ():
-            t.add_row(*row, style="italic")
-        out.print(t)
-        for r in s.reasons:
-            out.print(f"  reason: {r.text}", highlight=False)
+        show_explanation(s.scheme, explain(s, system.registry.scheme(s.scheme)))
     for e in view.entries:
         via = f" via {e.via}" if e.via else ""
         end = f"planned end {e.planned_end}" if e.planned_end else "no fixed end (until a removal ground)"
@@ -107,6 +79,37 @@ def score(
         out.print(f"list {e.qualified_id}{via}: ended, since {e.since}: {e.end_reason}", highlight=False)
     for x in view.ended_records:
         out.print(f"record {x.record.record_id} ({x.record.item}): {x.label}", highlight=False)
+
+
+def show_explanation(scheme: str, e: Explanation) -> None:
+    """A score's explanation, the same for every model kind (``scoring.explanation``): the
+    headline, the lines adding up to the score, the tables of records, the reason codes, what the
+    next grade or tier needs. The portal and the API render the same structure."""
+    out.print(f"[bold]{escape(scheme)}[/]: {escape(translate(e.headline))}", highlight=False)
+    if e.lines:
+        t = Table(title=translate(N_("How the score adds up")), title_justify="left")
+        t.add_column(translate(N_("Line")))
+        t.add_column(translate(N_("Points")), justify="right")
+        for x in e.lines:
+            shown = (
+                f"{x.points:,.2f}".rstrip("0").rstrip(".") if x.kind == "start" else signed_points(x.points)
+            )
+            t.add_row(translate(x.label), shown, style="italic" if x.kind == "adjustment" else None)
+        t.add_row(translate(N_("Score")), f"{e.score:,}", style="bold")
+        out.print(t)
+    for sec in e.sections:
+        t = Table(title=translate(sec.caption), title_justify="left")
+        for i, c in enumerate(sec.columns):
+            t.add_column(translate(c), justify="right" if i in sec.numeric else "left")
+        for row in sec.rows:
+            t.add_row(*(translate(c) for c in row))
+        if not sec.rows:
+            t.add_row(translate(sec.empty), *[""] * (len(sec.columns) - 1))
+        out.print(t)
+    if e.next_tier:
+        out.print(f"  {escape(translate(N_('next:')))} {escape(translate(e.next_tier))}", highlight=False)
+    for r in e.reasons:
+        out.print(f"  {escape(translate(N_('reason:')))} {escape(translate(r.text))}", highlight=False)
 
 
 @app.command()
@@ -164,6 +167,8 @@ def check(
                 out.print(f"    legal basis: {r.legal_basis}", highlight=False)
             if r.how_to_resolve and not d.allowed:
                 out.print(f"    to resolve: {r.how_to_resolve}", highlight=False)
+            for x in r.explanation:  # reason codes: on a denial, what lowered the score most
+                out.print(f"    {escape(translate(N_('reason:')))} {escape(translate(x))}", highlight=False)
     raise typer.Exit(0 if d.allowed else 1)
 
 

@@ -9,12 +9,14 @@ one registry (:data:`KINDS`, the protocol in :mod:`socialcredit.scoring.kinds`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from socialcredit.ledger import Record
 from socialcredit.schemes.model import Scheme
 from socialcredit.scoring import factor, points, tier
+from socialcredit.scoring.explanation import Explanation
 from socialcredit.scoring.kinds import ScoringModel, registry
 from socialcredit.scoring.result import Score
 
@@ -40,9 +42,12 @@ def score(
     """``subject``'s score under ``scheme``'s model from its effective records at ``as_of``.
 
     ``contacts`` (declared contacts' scores) are read only by a factor model's enabled
-    relationships factor, which no shipped scheme enables. An opt-in scheme reads only the
-    records its member's last withdrawal left it (:func:`usable`)."""
-    return model_of(scheme).score(subject, usable(scheme, records, as_of), scheme, as_of, contacts)
+    relationships factor, which no shipped scheme enables. The score carries its explanation
+    (:attr:`Score.explained`, :func:`explain`), so every adapter shows the same one. An opt-in
+    scheme reads only the records its member's last withdrawal left it (:func:`usable`)."""
+    model = model_of(scheme)
+    s = model.score(subject, usable(scheme, records, as_of), scheme, as_of, contacts)
+    return s if s.explained is not None else dataclasses.replace(s, explained=model.explain(s, scheme))
 
 
 def scores_for(
@@ -104,3 +109,9 @@ def timeline(
     :func:`~socialcredit.scoring.kinds.timeline_on_change_days`), so the history cannot disagree
     with the score."""
     return model_of(scheme).timeline(subject, usable(scheme, records, until), scheme, until)
+
+
+def explain(s: Score, scheme: Scheme) -> Explanation:
+    """``s`` (a score under ``scheme``) explained in the one shape every adapter renders
+    (:mod:`socialcredit.scoring.explanation`), by its kind's own module."""
+    return model_of(scheme).explain(s, scheme)

@@ -26,13 +26,30 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from socialcredit.i18n import N_, Text
 from socialcredit.ledger import Record
 from socialcredit.rules import kernel
 from socialcredit.rules.ops import PY, Ops
 from socialcredit.schemes.model import FactorModel, Scheme
+from socialcredit.scoring.explanation import Explanation, Line, adjustment_lines, graded, records_section
 from socialcredit.scoring.kinds import Feed, SweptKind
 from socialcredit.scoring.records import change_days, counting
-from socialcredit.scoring.result import FactorLine, ReasonCode, Score, bound_adjustment, rounding_adjustment
+from socialcredit.scoring.result import (
+    FactorLine,
+    ReasonCode,
+    Score,
+    Title,
+    bound_adjustment,
+    rounding_adjustment,
+)
+
+
+def _moved(effect: float, what: Text) -> Text:
+    """A reason in plain words: what raised or lowered the score, by how many points."""
+    points = f"{abs(effect):.0f}"
+    if effect >= 0:
+        return N_("{what}, raised the score by {points} points", what=what, points=points)
+    return N_("{what}, lowered the score by {points} points", what=what, points=points)
 
 
 def score_factor(
@@ -67,8 +84,15 @@ def score_factor(
                     ReasonCode(
                         None,
                         None,
-                        f"{f.title}: the mean score of {len(contacts)} declared contacts, {value:.0f}, "
-                        f"{'raised' if effect >= 0 else 'lowered'} the score by {abs(effect):.0f} points",
+                        _moved(
+                            effect,
+                            N_(
+                                "{factor}: the mean score of {count} declared contacts, {value}",
+                                factor=Title("factor", f.id, f.title, scheme.id),
+                                count=len(contacts),
+                                value=format(value, ".0f"),
+                            ),
+                        ),
                         effect,
                     )
                 )
@@ -83,9 +107,16 @@ def score_factor(
                         ReasonCode(
                             r.record_id,
                             r.item,
-                            f"{x.item.title} on {r.occurred_on.isoformat()} (reported by {r.source}), "
-                            f"counted under {f.title.lower()}, {'raised' if effect >= 0 else 'lowered'} "
-                            f"the score by {abs(effect):.0f} points",
+                            _moved(
+                                effect,
+                                N_(
+                                    "{title} on {day} (reported by {source}), counted under {factor}",
+                                    title=Title("item", r.item, x.item.title, scheme.id),
+                                    day=r.occurred_on.isoformat(),
+                                    source=r.source,
+                                    factor=Title("factor", f.id, f.title.lower(), scheme.id),
+                                ),
+                            ),
                             effect,
                         )
                     )
@@ -111,6 +142,43 @@ def score_factor(
         start=model.minimum,
         adjustments=rounding_adjustment(unrounded, rounded) + bound_adjustment(rounded, value_now),
     )
+
+
+def explain_factor(score: Score, scheme: Scheme) -> Explanation:
+    """The minimum, one line per factor (its value, mapped, weight and points), the rounding:
+    adding up to the score; and per factor of items, the records behind its value."""
+    model = _model(scheme)
+    lines = [Line(N_("Minimum"), model.minimum, "start")]
+    sections = []
+    by_id = {f.id: f for f in model.factors}
+    for x in score.factors:
+        title = Title("factor", x.factor, x.title, scheme.id)
+        if x.enabled:
+            label = N_(
+                "{factor}: value {value}, mapped to {mapped}, weight {weight}",
+                factor=title,
+                value=format(x.value, "g"),
+                mapped=format(x.mapped, ".2f"),
+                weight=format(x.weight, "g"),
+            )
+        else:
+            label = N_("{factor}: value {value}, switched off", factor=title, value=format(x.value, "g"))
+        lines.append(Line(label, x.points))
+        f = by_id.get(x.factor)
+        if f is not None and f.source == "items":
+            mine = [c for c in score.contributions if c.item in f.items]
+            caption = N_(
+                "{factor}: the records behind its value of {value}", factor=title, value=format(x.value, "g")
+            )
+            sections.append(records_section(caption, mine, scheme.id))
+    headline = N_(
+        "{score} points, grade {grade}: the minimum of {minimum} points plus each factor's worth, "
+        "its value mapped to between 0 and 1 times its weight's share of the range.",
+        score=score.score,
+        grade=score.grade,
+        minimum=model.minimum,
+    )
+    return graded(headline, score, [*lines, *adjustment_lines(score.adjustments)], sections, model.grades)
 
 
 def factor_change_days(records: Sequence[Record], scheme: Scheme, until: dt.datetime) -> list[dt.date]:
@@ -150,6 +218,7 @@ MODEL = SweptKind(
     feeds,
     score_of,
     lambda scheme: (_model(scheme).minimum, _model(scheme).maximum),
+    explain_factor,
     frozenset(
         {
             "FactorModel.kind",

@@ -24,6 +24,7 @@ from socialcredit.ledger import Record
 from socialcredit.rules import days
 from socialcredit.rules.ops import Ops
 from socialcredit.schemes.model import FactorModel, Scheme, TierModel
+from socialcredit.scoring.explanation import Explanation
 from socialcredit.scoring.result import Score
 
 
@@ -64,6 +65,11 @@ class ScoringModel(Protocol):
         contacts: Sequence[int],
     ) -> Score:
         """The score, grade and explanation from the subject's effective records at ``as_of``."""
+        ...
+
+    def explain(self, score: Score, scheme: Scheme) -> Explanation:
+        """The score explained in the one shape every adapter renders without knowing the kind
+        (:mod:`socialcredit.scoring.explanation`)."""
         ...
 
     def change_days(self, records: Sequence[Record], scheme: Scheme, until: dt.datetime) -> list[dt.date]:
@@ -129,6 +135,7 @@ DaysFn = Callable[[Sequence[Record], Scheme, dt.datetime], list[dt.date]]
 FeedsFn = Callable[[Scheme], tuple[Feed, ...]]
 ScoreOfFn = Callable[[Scheme, Sequence[Any], Ops], Any]
 BoundsFn = Callable[[Scheme], tuple[int | None, int | None]]
+ExplainFn = Callable[[Score, Scheme], Explanation]
 
 
 @dataclass(frozen=True)
@@ -142,6 +149,7 @@ class SweptKind:
     feeds: FeedsFn
     score_of: ScoreOfFn
     bounds: BoundsFn
+    explain: ExplainFn
     fields: frozenset[str]
     sweep: Sweep = "evaluated"
 

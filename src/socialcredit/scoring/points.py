@@ -20,11 +20,13 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from socialcredit.i18n import N_
 from socialcredit.ledger import Record
 from socialcredit.rules import kernel
 from socialcredit.rules.days import day_of
 from socialcredit.rules.ops import PY, Ops
 from socialcredit.schemes.model import PointsModel, Scheme
+from socialcredit.scoring.explanation import Explanation, Line, adjustment_lines, graded, records_section
 from socialcredit.scoring.kinds import Feed, Sweep
 from socialcredit.scoring.result import Contribution, Score, bound_adjustment
 
@@ -159,6 +161,27 @@ def _decay_steps(
     return out
 
 
+def explain_points(score: Score, scheme: Scheme) -> Explanation:
+    """The base, one line for the records (each a row of the table below, with its points), a line
+    for any cap: adding up to the score."""
+    model = _model(scheme)
+    records = sum(c.points for c in score.contributions)
+    headline = N_(
+        "{score} points, grade {grade}: every subject starts at {base} points, and each record "
+        "adds or deducts its points from the day it occurred until the day it stops counting.",
+        score=score.score,
+        grade=score.grade,
+        base=model.base,
+    )
+    lines = (
+        Line(N_("Base points"), model.base, "start"),
+        Line(N_("The counting records (one line each below)"), records),
+        *adjustment_lines(score.adjustments),
+    )
+    section = records_section(N_("One line per counting record"), score.contributions, scheme.id)
+    return graded(headline, score, lines, [section], model.grades)
+
+
 class PointsKind:
     """The points model behind :class:`~socialcredit.scoring.kinds.ScoringModel`."""
 
@@ -183,6 +206,9 @@ class PointsKind:
         contacts: Sequence[int],
     ) -> Score:
         return score_points(subject, records, scheme, as_of)
+
+    def explain(self, score: Score, scheme: Scheme) -> Explanation:
+        return explain_points(score, scheme)
 
     def change_days(self, records: Sequence[Record], scheme: Scheme, until: dt.datetime) -> list[dt.date]:
         return [day for day, _v, _g in score_timeline("", records, scheme, until)]

@@ -19,8 +19,14 @@ takes one for a record.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from socialcredit.i18n import N_, Text
+from socialcredit.schemes import titles
+
+if TYPE_CHECKING:
+    from socialcredit.scoring.explanation import Explanation
 
 ModelKind = Literal["points", "tier", "factor"]
 AdjustmentKind = Literal["maximum", "minimum", "rounding"]
@@ -152,6 +158,9 @@ class Score:
     reason_codes: tuple[ReasonCode, ...] | None = None
     start: int | None = None
     adjustments: tuple[Adjustment, ...] = ()
+    explained: Explanation | None = field(default=None, compare=False, repr=False)
+    """The explanation a model worked out while scoring (a tier model: its deciding rule and the
+    next tier's need); other models explain from the score afterwards (``ScoringModel.explain``)."""
 
     @property
     def clamped(self) -> bool:
@@ -159,18 +168,52 @@ class Score:
         return any(a.kind in ("maximum", "minimum") for a in self.adjustments)
 
     @property
+    def adverse(self) -> list[ReasonCode]:
+        """The reason codes of an adverse answer: the at most four records or rules that lowered
+        the score most, largest first (the practice credit bureaus must follow, issue 18)."""
+        if self.reason_codes is not None:
+            lowering = [r for r in self.reason_codes if r.effect < 0]
+        else:
+            lowering = [
+                ReasonCode(c.record_id, c.item, reason_text(c, self.scheme), c.points)
+                for c in self.contributions
+                if c.points < 0
+            ]
+        return sorted(lowering, key=lambda r: r.effect)[:MAX_REASONS]
+
+    @property
     def reasons(self) -> list[ReasonCode]:
         """The few items that moved the score most, largest effect first, in plain words."""
         if self.reason_codes is not None:
             return list(self.reason_codes[:MAX_REASONS])
         lines = sorted(self.contributions, key=lambda c: (-abs(c.points), c.occurred_on))[:MAX_REASONS]
-        return [
-            ReasonCode(
-                c.record_id,
-                c.item,
-                f"{c.title} on {c.occurred_on.isoformat()} (reported by {c.source}) "
-                f"{'added' if c.points > 0 else 'deducted'} {abs(c.points)} points",
-                c.points,
-            )
-            for c in lines
-        ]
+        return [ReasonCode(c.record_id, c.item, reason_text(c, self.scheme), c.points) for c in lines]
+
+
+def reason_text(c: Contribution, scheme: str | None = None) -> Text:
+    """A points record as a reason, in plain words (in the reader's language)."""
+    what = dict(title=Title("item", c.item, c.title, scheme), day=c.occurred_on.isoformat(), source=c.source)
+    if c.points > 0:
+        return N_("{title} on {day} (reported by {source}) added {points} points", points=c.points, **what)
+    return N_("{title} on {day} (reported by {source}) deducted {points} points", points=-c.points, **what)
+
+
+class Title(Text):
+    """A scheme's title of an item or factor: English as the scheme writes it, and worded in the
+    reader's language from the scheme's catalogue of titles (:func:`schemes.titles.title_of`)."""
+
+    kind: str
+    key: str
+    scheme: str | None
+
+    def __new__(cls, kind: str, key: str, english: str, scheme: str | None = None) -> Title:
+        self = str.__new__(cls, english)
+        self.template, self.params = english, {}
+        self.kind, self.key, self.scheme = kind, key, scheme
+        return self
+
+    def worded(self, locale: str) -> str:
+        return titles.title_of(self.kind, self.key, str(self), self.scheme, locale)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Title, (self.kind, self.key, str(self), self.scheme))

@@ -15,18 +15,21 @@ so a subject rated "good" learns what "very good" would take.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from socialcredit.i18n import N_, Text
 from socialcredit.ledger import Record
 from socialcredit.rules import kernel
 from socialcredit.rules.days import day_of
 from socialcredit.rules.ops import PY, Ops
 from socialcredit.schemes.model import Condition, Scheme, TierModel, TierRule
+from socialcredit.scoring.explanation import Explanation, records_section
 from socialcredit.scoring.kinds import Feed, SweptKind
 from socialcredit.scoring.records import Counting, change_days, counting
-from socialcredit.scoring.result import ReasonCode, Score
+from socialcredit.scoring.result import ReasonCode, Score, Title
 
 
 def describe(c: Condition) -> str:
@@ -80,9 +83,14 @@ def _rule_holds(
     return held, checked
 
 
-def _record_text(x: Counting) -> str:
+def _record_text(x: Counting, scheme: str) -> Text:
     r = x.record
-    return f"{x.item.title} on {r.occurred_on.isoformat()} (reported by {r.source})"
+    return N_(
+        "{title} on {day} (reported by {source})",
+        title=Title("item", r.item, x.item.title, scheme),
+        day=r.occurred_on.isoformat(),
+        source=r.source,
+    )
 
 
 def score_tier(subject: str, records: Sequence[Record], scheme: Scheme, as_of: dt.datetime) -> Score:
@@ -107,28 +115,45 @@ def score_tier(subject: str, records: Sequence[Record], scheme: Scheme, as_of: d
             break
     level = model.level(tier)
     reasons: list[ReasonCode] = []
+    met: dict[str, Counting] = {}
+    held_conditions: list[str] = []
+    needs: list[tuple[int, str]] = []  # (rank of the better tier, what it needs)
     if deciding is not None:
         rule = model.rules[deciding]
-        why = rule.title or f"rated {tier}"
+        why = rule.title or N_("rated {tier}", tier=tier)
         effect = level - model.base
         for c, sel, held in checks[deciding][1]:
             if not held:
                 continue
+            held_conditions.append(describe(c))
+            met.update((x.record.record_id, x) for x in sel)
             if c.at_least is not None or c.points_at_least is not None or c.points_at_most is not None:
                 for x in sorted(sel, key=lambda x: x.record.occurred_on, reverse=True):
                     reasons.append(
                         ReasonCode(
                             x.record.record_id,
                             x.record.item,
-                            f"{_record_text(x)}: {why} ({describe(c)})",
+                            N_(
+                                "{record}: {why} ({condition})",
+                                record=_record_text(x, scheme.id),
+                                why=why,
+                                condition=describe(c),
+                            ),
                             effect,
                         )
                     )
             else:
-                reasons.append(ReasonCode(None, None, f"{why}: {describe(c)}", effect))
+                reasons.append(
+                    ReasonCode(None, None, N_("{why}: {condition}", why=why, condition=describe(c)), effect)
+                )
     else:
         reasons.append(
-            ReasonCode(None, None, f"no rule for another tier holds, so the rating is the default {tier}", 0)
+            ReasonCode(
+                None,
+                None,
+                N_("no rule for another tier holds, so the rating is the default {tier}", tier=tier),
+                0,
+            )
         )
     # what each better tier would take: the first failed condition of each rule for a better tier
     for i, rule in enumerate(model.rules):
@@ -140,6 +165,17 @@ def score_tier(subject: str, records: Sequence[Record], scheme: Scheme, as_of: d
             continue
         c, sel = failed[0]
         gap = level - model.level(rule.tier)
+        needs.append(
+            (
+                model.rank(rule.tier),
+                N_(
+                    "{tier} needs {condition}; there are {count}.",
+                    tier=rule.tier,
+                    condition=describe(c),
+                    count=len(sel),
+                ),
+            )
+        )
         blocking = [x for x in sel if c.at_most is not None or c.points_at_most is not None]
         if blocking:
             for x in sorted(blocking, key=lambda x: x.record.occurred_on, reverse=True):
@@ -147,15 +183,30 @@ def score_tier(subject: str, records: Sequence[Record], scheme: Scheme, as_of: d
                     ReasonCode(
                         x.record.record_id,
                         x.record.item,
-                        f"{_record_text(x)} stands in the way of {rule.tier}, which needs {describe(c)}",
+                        N_(
+                            "{record} stands in the way of {tier}, which needs {condition}",
+                            record=_record_text(x, scheme.id),
+                            tier=rule.tier,
+                            condition=describe(c),
+                        ),
                         gap,
                     )
                 )
         else:
             reasons.append(
-                ReasonCode(None, None, f"{rule.tier} needs {describe(c)}; there are {len(sel)}", gap)
+                ReasonCode(
+                    None,
+                    None,
+                    N_(
+                        "{tier} needs {condition}; there are {count}",
+                        tier=rule.tier,
+                        condition=describe(c),
+                        count=len(sel),
+                    ),
+                    gap,
+                )
             )
-    return Score(
+    score = Score(
         scheme.id,
         subject,
         as_of,
@@ -166,6 +217,64 @@ def score_tier(subject: str, records: Sequence[Record], scheme: Scheme, as_of: d
         kind="tier",
         reason_codes=tuple(reasons),
     )
+    if deciding is None:
+        headline = N_("Rated {tier}, the scheme's default: no rule for another tier holds.", tier=tier)
+    else:
+        rule = model.rules[deciding]
+        headline = N_(
+            "Rated {tier} by the rule “{rule}”: {conditions}.",
+            tier=tier,
+            rule=rule.title or rule.tier,
+            conditions=" and ".join(held_conditions),
+        )
+    if deciding is not None and model.rank(model.default) < model.rank(tier):
+        # the default is a better tier: it needs the deciding rule no longer to hold
+        needs.append(
+            (
+                model.rank(model.default),
+                N_(
+                    "{tier}, the default, needs the rule “{rule}” no longer to hold: {conditions}.",
+                    tier=model.default,
+                    rule=model.rules[deciding].title or model.rules[deciding].tier,
+                    conditions=" and ".join(held_conditions),
+                ),
+            )
+        )
+    # the nearest better tier's need (of the better tiers, the least better)
+    nearest = max(needs, key=lambda n: n[0])[1] if needs else None
+    met_section = (
+        ()
+        if deciding is None
+        else (
+            records_section(
+                N_("The records that met the deciding rule"), [x.line for x in met.values()], scheme.id
+            ),
+        )
+    )
+    explained = Explanation(
+        headline,
+        score.score,
+        tier,
+        (),
+        (
+            *met_section,
+            records_section(
+                N_("The other records the rules read (their item points shown for information)"),
+                [x.line for x in read if x.record.record_id not in met],
+                scheme.id,
+            ),
+        ),
+        tuple(score.adverse),
+        nearest,
+    )
+    return dataclasses.replace(score, explained=explained)
+
+
+def explain_tier(score: Score, scheme: Scheme) -> Explanation:
+    """The deciding rule, the records that met it and what the next tier needs, as
+    :func:`score_tier` worked them out."""
+    assert score.explained is not None, f"{scheme.id}: a tier score is explained as it is made"
+    return score.explained
 
 
 def windows(model: TierModel) -> set[int]:
@@ -237,6 +346,7 @@ MODEL = SweptKind(
     feeds,
     score_of,
     lambda scheme: (0, len(_model(scheme).tiers) - 1),
+    explain_tier,
     frozenset(
         {
             "TierModel.kind",

@@ -27,6 +27,8 @@ from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry
 from socialcredit.rules.days import day_of
 from socialcredit.scoring import Score
+from socialcredit.scoring.dispatch import explain
+from socialcredit.scoring.explanation import Explanation
 from socialcredit.service import NotFound, SubjectView
 from socialcredit.web import charts, timeaxes
 from socialcredit.web.base import PREFIX, CheckedPage, Page, PageDep, PageRoute, redirect, render
@@ -43,6 +45,7 @@ class SchemeBlock:
 
     title: str
     score: Score
+    explained: Explanation
     grades: list[tuple[str, float, float | None]]  # grade, lowest score, next grade's lowest
     chart: Any
     history: list[tuple[dt.date, int, str]]
@@ -86,7 +89,7 @@ def _blocks(page: Page, view: SubjectView) -> list[SchemeBlock]:
             title=f"{scheme.title}: score history",
             chart_id=f"history-{n}",
         )
-        out.append(SchemeBlock(scheme.title, score, grades, chart, history))
+        out.append(SchemeBlock(scheme.title, score, explain(score, scheme), grades, chart, history))
     return out
 
 
