@@ -229,7 +229,7 @@ MARKER = "workers results: newest first"
 
 def write_markdown(result: dict[str, Any], path: Path) -> None:
     lines = [
-        f"### {now_utc()}: {machine()}, {result['cores']} cores, load average "
+        f"### {now_utc()}: {machine()}, load average "
         f"{result['load_average_before']} before, {result['load_average']} after",
         "",
         f"`bench/workers.py --residents {result['residents']} --connections {result['connections']} "
