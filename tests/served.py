@@ -30,11 +30,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(env: dict[str, str], timeout: float = 60) -> tuple[str, subprocess.Popen[bytes]]:
-    """``socialcredit serve`` on a free loopback port with ``env``, once it answers ``/health``."""
+def start_server(
+    env: dict[str, str], timeout: float = 60, *, args: tuple[str, ...] = ()
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """``socialcredit serve`` (with ``args``, e.g. ``--workers 2``) on a free loopback port with
+    ``env``, once it answers ``/health``."""
     port = free_port()
     proc = subprocess.Popen(
-        [SOCIALCREDIT, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [SOCIALCREDIT, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

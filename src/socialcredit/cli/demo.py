@@ -4,25 +4,54 @@ summarised and served.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from socialcredit import i18n
 from socialcredit.api.reports import DemoOut
 from socialcredit.cli.common import JsonOpt, app, emit, err, fail, open_system, out, progress
+from socialcredit.i18n import N_
 from socialcredit.service import System
 from socialcredit.settings import get_settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface (default 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000)")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes serving one database (default 1)")
+    ] = 1,
 ) -> None:
     """Serve the HTTP API."""
     settings = get_settings()
-    system = open_system()
-    run_server(system, host or settings.host, port or settings.port)
+    system = open_system()  # the schemes checked and the schema upgraded once, before any worker
+    if workers == 1:
+        run_server(system, host or settings.host, port or settings.port)
+        return
+    if system.store.dialect.file is None and system.store.dialect.name == "sqlite":
+        system.store.close()
+        fail(i18n.translate(_WORKERS_IN_MEMORY))
+    system.store.close()
+    run_workers(host or settings.host, port or settings.port, workers)
+
+
+_WORKERS_IN_MEMORY = N_("--workers: an in-memory database cannot be shared by worker processes")
+
+
+def _serving(host: str, port: int) -> str:
+    return i18n.translate(
+        N_(
+            "serving the portal on http://{host}:{port}/portal/ and the API on http://{host}:{port}/ "
+            "(docs at /docs); Ctrl-C stops",
+            host=host,
+            port=port,
+        )
+    )
 
 
 def run_server(system: System, host: str, port: int) -> None:
@@ -30,11 +59,45 @@ def run_server(system: System, host: str, port: int) -> None:
 
     from socialcredit.api import create_app
 
-    err.print(
-        f"serving the portal on http://{host}:{port}/portal/ and the API on http://{host}:{port}/ "
-        "(docs at /docs); Ctrl-C stops"
-    )
+    err.print(_serving(host, port))
     uvicorn.run(create_app(system), host=host, port=port, log_level="warning")
+
+
+def run_workers(host: str, port: int, workers: int) -> None:
+    """Serve with ``workers`` processes, uvicorn's own multi-process mode (docs/decisions/0044-workers.md):
+    one listening socket shared by workers that each open the installation from the environment
+    (:func:`worker_app`), so each holds its own store connections, view cache and audit writer.
+    Nothing is shared in memory: caches stay fresh through the chain heads every write moves, and
+    every audit append takes the chain head's lock in the database.
+
+    uvicorn kills and replaces a worker that does not answer its supervisor's ping within
+    ``WORKER_HEALTHCHECK_S``; its default (5 s) killed workers still starting on a loaded machine
+    (a worker imports the whole app after the ping is sent), so a restart loop was possible."""
+    import uvicorn
+
+    err.print(_serving(host, port))
+    uvicorn.run(
+        f"{__name__}:worker_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+    )
+
+
+WORKER_HEALTHCHECK_S = 30
+"""Seconds a worker may take to answer uvicorn's health check before it is replaced."""
+
+
+def worker_app() -> FastAPI:
+    """One worker's app (uvicorn's factory): the installation opened as ``serve`` opened it, from
+    the same environment. Its schema is current already (the parent upgraded it before starting
+    the workers)."""
+    from socialcredit.api import create_app
+
+    return create_app(open_system())
 
 
 DEMO_KEYS = ("demo operator", "demo airline", "demo subject")
