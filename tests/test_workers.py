@@ -10,7 +10,6 @@ on a connection it knows that worker holds (tests/support/workers.py), on SQLite
 from __future__ import annotations
 
 import datetime as dt
-import http.client
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,8 +24,9 @@ from socialcredit.settings import get_settings
 from socialcredit.store import Store
 from tests.conftest import org, person
 from tests.served import cli_env, start_server
+from tests.support.bench import load_bench
 from tests.support.cli import run
-from tests.support.workers import connections_per_worker, request, until, worker_pids
+from tests.support.workers import Pinned, connections_per_worker, request, until, worker_pids
 
 LIMIT_S = 1.0
 LISTING = "court.dishonest.able-but-refuses"
@@ -72,7 +72,7 @@ def served(store_url: str, tmp_path: Path) -> Iterator[Served]:
         s.stop()
 
 
-def answer(conn: http.client.HTTPConnection, key: str, subject: str, purpose: str = "boarding") -> Any:
+def answer(conn: Pinned, key: str, subject: str, purpose: str = "boarding") -> Any:
     status, body = request(
         conn, "POST", "/decisions", {"subject": subject, "measure": "no-flights", "purpose": purpose}, key
     )
@@ -169,3 +169,59 @@ def test_workers_refuse_an_in_memory_database(monkeypatch: pytest.MonkeyPatch, t
         assert run("serve", "--workers", "0").exit_code == 2  # at least one
     finally:
         get_settings.cache_clear()
+
+
+@pytest.mark.slow  # a PostgreSQL server, a city and four served runs under wrk
+def test_workers_bench_runs_and_every_answer_is_audited_once(tmp_path: Path) -> None:
+    """bench/workers.py's tiny version, so it cannot rot: both worker counts answer, each answered
+    decision is logged once (between the answered and the written), the chains verify, and the
+    audit chain's appends are measured for every group size."""
+    bench = load_bench("workers")
+    result = bench.main(
+        [
+            "--residents",
+            "200",
+            "--seconds",
+            "1",
+            "--rounds",
+            "1",
+            "--connections",
+            "4",
+            "--append-seconds",
+            "0.2",
+        ]
+    )
+    assert set(result["best_rps"]) == {"1", "2"} and all(r > 0 for r in result["best_rps"].values())
+    assert result["audit"]["ok"] and result["audit"]["twice"] == 0 and result["chains_verify"]
+    assert [a["group"] for a in result["appends"]] == [1, 32, 256]
+    assert all(a["entries_per_s"] >= a["commits_per_s"] > 0 for a in result["appends"])
+    doc = tmp_path / "benchmarks.md"
+    bench.write_markdown(result, doc)
+    assert "| 2 |" in doc.read_text() and "exactly once" in doc.read_text()
+
+
+@pytest.mark.slow  # a real server's processes
+def test_a_case_decision_through_one_worker_reaches_the_others(served: Served, store_url: str) -> None:
+    """An upheld objection withdraws the records at once (API: "upheld means the records are
+    withdrawn at once"), in every worker's answers, not only the deciding one's."""
+    subject = person(205)
+    setup = System(Store(store_url), shipped_registry())
+    try:
+        mine = setup.create_key("subject", subject).token
+    finally:
+        setup.store.close()
+    status, body = request(served.a, "POST", "/records", {"records": [listing(subject, 4)]}, served.court)
+    assert status == 200 and body["accepted"] == 1, body
+    assert until(lambda: answer(served.b, served.airline, subject), "deny", LIMIT_S) < LIMIT_S
+    objection = {
+        "subject": subject,
+        "list_id": "court-dishonest-debtors/dishonest-debtors",
+        "statement": "paid",
+    }
+    status, case = request(served.a, "POST", "/objections", objection, mine)
+    assert status == 201, case
+    decision = {"upheld": True, "reason": "receipt verified"}
+    status, done = request(served.a, "POST", f"/objections/{case['id']}/decision", decision, served.operator)
+    assert status == 200 and done["status"] == "corrected", done
+    took = until(lambda: answer(served.b, served.airline, subject), "allow", LIMIT_S)
+    assert took < LIMIT_S, f"worker b kept the withdrawn listing for {took:.3f} s"

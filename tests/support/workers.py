@@ -55,34 +55,57 @@ def owner(pids: list[int], server_port: int, conn: http.client.HTTPConnection) -
     return None
 
 
+class Pinned:
+    """A keep-alive connection to one worker. uvicorn closes a connection idle for 5 s; a request
+    that finds it closed is sent again on a new connection held by the same worker (a closed
+    idle connection never received it)."""
+
+    def __init__(self, port: int, pids: list[int], pid: int, conn: http.client.HTTPConnection) -> None:
+        self.port, self.pids, self.pid, self.conn = port, pids, pid, conn
+
+    def reconnect(self, timeout: float = 60) -> None:
+        self.conn.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            status, _ = _send(conn, "GET", "/health")
+            if status == 200 and owner(self.pids, self.port, conn) == self.pid:
+                self.conn = conn
+                return
+            conn.close()
+        raise AssertionError(f"worker {self.pid} accepts no connection")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 def connections_per_worker(
     port: int, pids: list[int], each: int = 1, timeout: float = 120
-) -> dict[int, list[http.client.HTTPConnection]]:
+) -> dict[int, list[Pinned]]:
     """``each`` open keep-alive connections held by every worker in ``pids``. A connection is
     handed to a worker when the worker accepts it, so each is used once (a health check) before
     its owner is looked up; surplus ones are closed. A worker still starting accepts nothing
     (the first one up answers every connection), hence the generous ``timeout``."""
-    got: dict[int, list[http.client.HTTPConnection]] = {pid: [] for pid in pids}
+    got: dict[int, list[Pinned]] = {pid: [] for pid in pids}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if all(len(c) >= each for c in got.values()):
             return got
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        status, _ = request(conn, "GET", "/health")
+        status, _ = _send(conn, "GET", "/health")
         assert status == 200
         pid = owner(pids, port, conn)
         if pid is not None and len(got[pid]) < each:
-            got[pid].append(conn)
+            got[pid].append(Pinned(port, pids, pid, conn))
         else:
             conn.close()
             time.sleep(0.05)
     raise AssertionError(f"could not reach every worker: { ({p: len(c) for p, c in got.items()}) }")
 
 
-def request(
+def _send(
     conn: http.client.HTTPConnection, method: str, path: str, body: Any = None, key: str | None = None
 ) -> tuple[int, Any]:
-    """One request on a kept-alive connection: (status, decoded JSON body)."""
     headers = {"Content-Type": "application/json"} if body is not None else {}
     if key is not None:
         headers["X-API-Key"] = key
@@ -90,6 +113,17 @@ def request(
     r = conn.getresponse()
     data = r.read()
     return r.status, json.loads(data) if data else None
+
+
+def request(
+    pinned: Pinned, method: str, path: str, body: Any = None, key: str | None = None
+) -> tuple[int, Any]:
+    """One request to the pinned worker: (status, decoded JSON body)."""
+    try:
+        return _send(pinned.conn, method, path, body, key)
+    except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+        pinned.reconnect()
+        return _send(pinned.conn, method, path, body, key)
 
 
 def until(ask: Any, want: Any, limit_s: float) -> float:
