@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,16 +39,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import add_results, load_average, machine, now_utc  # noqa: E402
+from benchlib import add_results, load_average, machine, now_utc, report  # noqa: E402
+from decisions import SOCIALCREDIT, audit_purposes, build_city, free_port, stop  # noqa: E402
+from httpload import MEASURE  # noqa: E402
 from wrkload import ensure_wrk, run_wrk  # noqa: E402
 
-from socialcredit import synth  # noqa: E402
-from socialcredit.schemes import shipped_registry  # noqa: E402
-from socialcredit.service import System  # noqa: E402
 from socialcredit.store import Store  # noqa: E402
 
-SOCIALCREDIT = str(Path(sys.executable).with_name("socialcredit"))
-MEASURE = "no-flights"
 MAX_RATE = 20_000
 """More requests per second than two cores answer: the bodies written per run (each its own
 purpose) outnumber what wrk can send, so none is sent twice."""
@@ -67,27 +63,6 @@ def postgres() -> Iterator[str]:
         yield "postgresql+psycopg://" + server.get_uri("bench").split("://", 1)[1]
     finally:
         server.cleanup()
-
-
-def build_city(url: str, residents: int, seed: int) -> tuple[list[str], str]:
-    system = System(Store(url), shipped_registry())
-    try:
-        city = synth.generate_city(residents=residents, seed=seed, registry=system.registry)
-        system.register(city.subjects)
-        rows = synth.generate_records(city, registry=system.registry, seed=seed)
-        system.ingest(enumerate(rows, start=1), origin="bench workers", principal=system.operator())
-        key = system.create_key("relying_party", "airlines").token
-    finally:
-        system.store.close()
-    return [s.code for s in city.subjects if s.kind == "person"], key
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def serve(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], int]:
@@ -111,23 +86,6 @@ def serve(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], i
         time.sleep(0.2)
     time.sleep(3 * workers)  # the other workers import the app as the first answers
     return proc, port
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
-
-
-def audit_purposes(url: str) -> Counter[str]:
-    store = Store(url)
-    try:
-        return Counter(e["purpose"] for e in store.audit_entries(limit=10**9) if e["action"] == "decision")
-    finally:
-        store.close()
 
 
 def append_rate(url: str, group: int, seconds: float) -> dict[str, Any]:
@@ -266,11 +224,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--append-seconds", type=float, default=3)
     p.add_argument("--write", action="store_true", help="Add the figures to docs/benchmarks.md")
     args = p.parse_args(argv)
-    result = run(args)
-    print(json.dumps(result, indent=2))
-    if args.write:
-        write_markdown(result, ROOT / "docs" / "benchmarks.md")
-    return result
+    return report(run(args), args.write, write_markdown)
 
 
 if __name__ == "__main__":
