@@ -143,6 +143,26 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
         None,
         {"subject": 409},
     ),
+    # only the subject applies or consents (issue 19; decision 0042); P has not consented yet
+    (
+        "POST /subjects/{code}/enrolments/{scheme}/apply",
+        f"/subjects/{P}/enrolments/honest-shanghai/apply",
+        None,
+        {"subject": 200},
+    ),
+    ("GET /subjects/{code}/consents", f"/subjects/{P}/consents", None, {"operator": 200, "subject": 200}),
+    (
+        "POST /subjects/{code}/consents/{scheme}/{list_id}/give",
+        f"/subjects/{P}/consents/rongcheng/honour-roll/give",
+        None,
+        {"subject": 200},
+    ),
+    (
+        "POST /subjects/{code}/consents/{scheme}/{list_id}/withdraw",
+        f"/subjects/{P}/consents/rongcheng/honour-roll/withdraw",
+        None,
+        {"subject": 409},
+    ),
     ("GET /notices/pending", "/notices/pending", None, {"operator": 200}),
     ("GET /overdue", "/overdue", None, {"operator": 200}),
     (

@@ -20,7 +20,7 @@ LEFT_OUT = [
     "Exclusion from restaurants", "Exclusion from holiday areas", "Bans on online shopping",
     "Exclusion from jobs in journalism", "Exclusion from jobs in law",
     "Priority school enrolment", "Tax breaks", "Airport VIP lane", "Paying hospital bills later",
-    "A more prominent dating profile", '"Stories of integrity"',
+    "A more prominent dating profile",
     # Sesame's reported inference from purchases
     "Buying nappies",
 ]  # fmt: skip
@@ -61,3 +61,14 @@ def test_each_shipped_header_says_what_it_models_assumes_and_leaves_out(path: Pa
     header = path.read_text(encoding="utf-8").split("\nid: ", 1)[0]
     for word in ("Sources:", "MODELS", "ASSUMPTION", "LEAVES OUT"):
         assert word in header, (path.name, word)
+
+
+def test_stories_of_integrity_are_published_only_with_consent() -> None:
+    """DOMAIN.md: "Red lists name the trustworthy, with 'stories of integrity' published"; issue
+    19: "Red-list publication ... is modelled only with the subject's consent, recorded as a
+    record" (tests/test_consent.py shows it at work)."""
+    honour = shipped_registry().list_def("rongcheng/honour-roll")
+    assert honour.kind == "red" and honour.publication_consent is not None
+    text = DOC.read_text(encoding="utf-8")
+    assert "stories of\nintegrity" in text or "stories of integrity" in text
+    assert "rongcheng.publicity-consent" in text and "decision 0042" in text

@@ -157,9 +157,14 @@ def test_rongcheng_model_and_grades() -> None:
         ("C", 600),
         ("D", 0),
     ]
-    assert 15 <= len(s.items) <= 25
-    assert {i.area for i in s.items} == {"administrative", "commercial", "social", "judicial"}
-    assert {i.polarity for i in s.items} == {"positive", "negative"}
+    scored = [i for i in s.items if i.points]  # the consent items (decision 0042) score nothing
+    assert 15 <= len(scored) <= 25
+    assert {i.area for i in scored} == {"administrative", "commercial", "social", "judicial"}
+    assert {i.polarity for i in scored} == {"positive", "negative"}
+    assert {i.code for i in s.items if not i.points} == {
+        "rongcheng.publicity-consent",
+        "rongcheng.publicity-withdrawn",
+    }
 
 
 @pytest.mark.parametrize(
@@ -194,6 +199,10 @@ def test_rongcheng_lists() -> None:
     assert (honour.kind, honour.criteria.grade_at_least, honour.period_days) == ("red", "AAA", 365)
     assert honour.notice.required is False
     assert honour.published_fields == ["name", "grade", "district"]
+    # "stories of integrity" only with the subject's consent (issue 19, point 3; decision 0042)
+    assert honour.publication_consent is not None and d.publication_consent is None
+    consent = s.item("rongcheng.publicity-consent")
+    assert consent is not None and consent.sources == ["self"]
     assert (d.kind, d.criteria.grade_at_most, d.period_days) == ("black", "D", 365)
     assert (d.notice.required, d.notice.days) == (True, 10)
     assert honour.legal_basis and d.legal_basis

@@ -145,6 +145,8 @@ def test_vs_syntax() -> None:
     assert parse_vs("suining-2010,black-market=0.1", base) == Settings(
         scheme="suining-2010", black_market=0.1
     )
+    assert parse_vs("sesame,withdrawal=0.05", base) == Settings(scheme="sesame", withdrawal=0.05)
+    assert "withdrawal 0.05/month" in Settings(scheme="sesame", withdrawal=0.05).label()
     for bad in ("", "colour=red", "due-process=maybe", "error-rate=2", "rongcheng"):
         with pytest.raises(ValueError):
             parse_vs(bad, base)

@@ -170,3 +170,56 @@ def test_simulated_state_equals_live_rules(scheme: str, due_process: bool, court
         assert any(e.extended_by for e in court), "extended once by the court's decision"
         assert any("court.decision.early-removal" in (e.end_reason or "") for e in court), "removed early"
         assert any(e.end_reason == "expired" for e in court), "a fixed period ended"
+
+
+def test_simulated_withdrawals_end_the_score_as_the_live_rules_do() -> None:
+    """Members leave Sesame at the monthly rate ``withdrawal`` (issue 19, point 3), each by a
+    ``sesame.left`` record; at every month end whoever has a score, and what it is, equals the
+    per-subject evaluator's answer from the same records (PIPL Art. 15: consent may be withdrawn;
+    the scheme then has no score for them). The default rate, 0, draws no withdrawal."""
+    pop = synthesize(3000, seed=5)
+    settings = Settings(scheme="sesame", error_rate=0.0, restore_propensity=0.0, withdrawal=0.1)
+    registry = shipped_registry()
+    sim = Simulation(list(registry.schemes.values()), settings, pop, seed=5, months=8, trace=np.arange(pop.n))
+    sim.run()
+    trace = sim.trace
+    assert trace is not None
+    world = sim.world
+    left = world.items.index("sesame.left")
+    leavers = sorted({a for a, it, _d, _s in trace.records if it == left})
+    assert sim.left == len(leavers) > 100
+    joined = int(sim.joins.sum())
+    # members after the last month: those who joined, less a tenth a month from the second month on
+    assert abs(int(trace.scored[-1].sum()) - joined * 0.9**7) < 5 * (joined * 0.25) ** 0.5
+    city = generate_city(residents=pop.n_persons, organisations=pop.n_orgs, seed=5)
+    code, kind = [s.code for s in city.subjects], [s.kind for s in city.subjects]
+    sample = sorted({*leavers[:150], *np.flatnonzero(sim.joins)[:50].tolist()})
+    by_agent: dict[int, list[ledger.Record]] = {}
+    for a, it, day, seq in trace.records:
+        if a in sample:
+            on = dt.date.fromordinal(day)
+            by_agent.setdefault(a, []).append(
+                ledger.Record(
+                    record_id=f"r{seq}",
+                    subject=code[a],
+                    subject_kind=kind[a],  # type: ignore[arg-type]
+                    item=world.items[it],
+                    source="sim",
+                    source_record_id=str(seq),
+                    occurred_on=on,
+                    reported_at=days.start_of(on) + dt.timedelta(hours=9),
+                    seq=seq + 1,
+                )  # fmt: skip
+            )
+    for t in range(8):
+        at = days.end_of(dt.date.fromordinal(int(sim.days[t])))
+        for a in sample:
+            scores = scores_for(
+                code[a], kind[a], ledger.effective(by_agent.get(a, []), at), [world.scheme], at
+            )
+            assert ("sesame" in scores) == bool(trace.scored[t][a]), (t, a)
+            if "sesame" in scores:
+                assert scores["sesame"].score == trace.scores[t][a], (t, a)
+    quiet = Simulation(list(registry.schemes.values()), Settings(scheme="sesame"), pop, seed=5, months=3)
+    quiet.run()
+    assert quiet.left == 0

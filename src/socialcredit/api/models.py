@@ -36,7 +36,7 @@ from socialcredit.lists import ListEntry
 from socialcredit.rules.days import moment
 from socialcredit.scoring.points import Score
 from socialcredit.scoring.result import AdjustmentKind
-from socialcredit.service import Enrolment, RegisterResult, SubjectView
+from socialcredit.service import Consent, Enrolment, RegisterResult, SubjectView
 from socialcredit.store import StoredKey
 
 MAX_BATCH = 10_000
@@ -402,7 +402,8 @@ class SubjectOut(BaseModel):
 
 class EnrolmentOut(BaseModel):
     """Where a subject stands with an opt-in scheme: ``since`` is when it joined (``member``) or
-    left (``left``); ``may_leave`` whether the scheme has a way to leave."""
+    left (``left``); ``may_leave`` whether the scheme has a way to leave, ``may_apply`` whether
+    the subject may join by applying."""
 
     ok: Literal[True] = True
     scheme: str
@@ -410,10 +411,33 @@ class EnrolmentOut(BaseModel):
     status: Literal["member", "left", "not a member"]
     since: UtcDatetime | None
     may_leave: bool
+    may_apply: bool = Field(description="Whether the subject may apply itself (POST .../apply)")
 
     @classmethod
     def of(cls, e: Enrolment) -> EnrolmentOut:
-        return cls(scheme=e.scheme, title=e.title, status=e.status, since=e.since, may_leave=e.may_leave)
+        return cls(
+            scheme=e.scheme,
+            title=e.title,
+            status=e.status,
+            since=e.since,
+            may_leave=e.may_leave,
+            may_apply=e.may_apply,
+        )
+
+
+class ConsentOut(BaseModel):
+    """Whether a subject consents to being named on a list that publishes only with consent
+    (decision 0042); ``since`` is when it last gave or withdrew it."""
+
+    ok: Literal[True] = True
+    list: str
+    title: str
+    given: bool
+    since: UtcDatetime | None
+
+    @classmethod
+    def of(cls, c: Consent) -> ConsentOut:
+        return cls(list=c.list, title=c.title, given=c.given, since=c.since)
 
 
 class AuditOut(BaseModel):

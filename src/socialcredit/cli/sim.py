@@ -73,6 +73,12 @@ def simulate(
     enrolment: Annotated[
         float, typer.Option(min=0, max=1, help="Under an opt-in scheme (Sesame): share of persons who joined")
     ] = Settings.enrolment,
+    withdrawal: Annotated[
+        float,
+        typer.Option(
+            min=0, max=1, help="Under an opt-in scheme: share of members who leave each month (0: none)"
+        ),
+    ] = Settings.withdrawal,
     research_only: Annotated[
         bool,
         typer.Option(
@@ -96,6 +102,7 @@ def simulate(
         ostracism=ostracism,
         black_market=black_market,
         enrolment=enrolment,
+        withdrawal=withdrawal,
     )
     arms = [base]
     if vs is not None:

@@ -15,6 +15,7 @@ from socialcredit.rules.fields import (
     DUE_PROCESS,
     INERT,
     INGEST,
+    PUBLICATION,
     REVISION,
     SCORING,
     Declaration,
@@ -23,7 +24,7 @@ from socialcredit.rules.fields import (
 RELATIONAL = Declaration(
     "the relational engines (rescore)",
     read=SCORING,
-    inert=INERT | INGEST | DECIDING | DUE_PROCESS | REVISION,
+    inert=INERT | INGEST | DECIDING | DUE_PROCESS | REVISION | PUBLICATION,
     refused=(CONTACTS,),
 )
 """The engines' declaration: ``rescore`` skips a scheme it refuses, naming the field."""

@@ -245,6 +245,13 @@ DUE_PROCESS = frozenset(
 )
 """The deadlines of objections, appeals and restoration."""
 
+PUBLICATION = frozenset(
+    {"ListDef.publication_consent", "PublicationConsent.item", "PublicationConsent.withdrawal_item"}
+)
+"""Whether an entry is published, by the subject's consent (decision 0042): read by the per-subject
+evaluator, which alone publishes lists (``System.public_list``, the public lookup); it changes no
+score, entry or decision, so the engines and the simulator, which publish nothing, leave it aside."""
+
 INGEST = frozenset({"Item.sources", "Item.base_rate_per_year"})
 """Who may report an item (checked when a record is submitted, before any evaluator sees it) and
 how often it typically occurs (the synthetic city's and the simulator's behaviour)."""
@@ -267,7 +274,7 @@ CONTACTS = Refusal(
 
 PER_SUBJECT = Declaration(
     "the per-subject evaluator (score, lists, check)",
-    read=SCORING | DECIDING | DUE_PROCESS | REVISION,
+    read=SCORING | DECIDING | DUE_PROCESS | REVISION | PUBLICATION,
     inert=INERT | INGEST,
 )
 """The reference: one subject at the point of service reads every rule."""

@@ -209,9 +209,13 @@ def _item_findings(scheme: Scheme, item: Item, listed: set[str], vocab: Vocabula
         scored = item.code in model.items_read(scheme)
     else:
         scored = False
-    joins = scheme.enrolment is not None and item.code in (
-        scheme.enrolment.item,
-        scheme.enrolment.withdrawal_item,
+    joins = (
+        scheme.enrolment is not None
+        and item.code in (scheme.enrolment.item, scheme.enrolment.withdrawal_item)
+    ) or any(
+        item.code in (lst.publication_consent.item, lst.publication_consent.withdrawal_item)
+        for lst in scheme.lists
+        if lst.publication_consent is not None
     )
     if not scored and item.code not in listed and not joins:
         if isinstance(model, TierModel | FactorModel):

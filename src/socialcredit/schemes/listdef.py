@@ -154,6 +154,16 @@ class Notice(_Strict):
     days: int = Field(10, ge=0, description="Days between notice and the listing taking effect")
 
 
+class PublicationConsent(_Strict):
+    """Publication only with the subject's consent (a red list's "stories of integrity", decision
+    0042): an entry is published while the subject's latest record of ``item`` or
+    ``withdrawal_item`` is of ``item``. The entry itself, and any measure it triggers, do not
+    depend on it: consent is to being named in public, not to the benefit."""
+
+    item: str = Field(description="The item whose record (source self) gives consent to publication")
+    withdrawal_item: str = Field(description="The item whose record withdraws it, at once")
+
+
 class ListDef(_Strict):
     """A red or black list: criteria, period, removal, and what is published."""
 
@@ -186,6 +196,11 @@ class ListDef(_Strict):
         False, description="An organisation's listing also lists its legal representative"
     )
     published_fields: list[str] = Field(default_factory=list)
+    publication_consent: PublicationConsent | None = Field(
+        None,
+        description="Publish an entry only while the subject consents (a record of its own, "
+        "withdrawable); the entry and its measures stand either way",
+    )
     legal_basis: str | None = None
 
     @model_validator(mode="before")

@@ -227,6 +227,13 @@ def _cross_check(schemes: Mapping[str, Scheme]) -> Iterable[str]:
             for code in [*lst.qualifying_items, *lst.removal_items, *lst.extension_items]:
                 if code not in own:
                     yield f"{s.id}: list {lst.id}: item {code!r} is not in this scheme's catalogue"
+            consent = lst.publication_consent
+            for code in (consent.item, consent.withdrawal_item) if consent is not None else ():
+                if code not in own:
+                    yield (
+                        f"{s.id}: list {lst.id}: publication_consent: item {code!r} is not in this "
+                        "scheme's catalogue"
+                    )
             if isinstance(lst.criteria, GradeCriteria) and s.model is None:
                 yield f"{s.id}: list {lst.id}: grade criteria need a scoring model"
         for m in s.measures:

@@ -33,7 +33,7 @@ from socialcredit.service.decisions import Decisions, SubjectView
 from socialcredit.service.disclosure import Disclosure, PopulationSummary, SourceAccuracy, SubjectSummary
 from socialcredit.service.documents import Documents
 from socialcredit.service.duties import Duties
-from socialcredit.service.enrolments import Enrolment, Enrolments
+from socialcredit.service.enrolments import Consent, Enrolment, Enrolments
 from socialcredit.service.integrity import Integrity
 from socialcredit.service.keys import Keys
 from socialcredit.service.receipts import Receipts, Reproduction
@@ -122,6 +122,9 @@ class System:
 
         self.enrolments = self.enrolment.enrolments
         self.withdraw = self.enrolment.withdraw
+        self.apply = self.enrolment.apply
+        self.consents = self.enrolment.consents
+        self.consent = self.enrolment.consent
 
         self.apply_restoration = self.restorations.apply_restoration
         self.decide_restoration = self.restorations.decide_restoration
@@ -163,6 +166,7 @@ class System:
 
 __all__ = [
     "Context",
+    "Consent",
     "Enrolment",
     "Notice",
     "NotFound",

@@ -25,6 +25,7 @@ from socialcredit.scoring import scores_for
 from socialcredit.service.casefiles import CaseFiles, NotFound
 from socialcredit.service.context import Context, operator
 from socialcredit.service.decisions import Decisions
+from socialcredit.service.enrolments import consented
 from socialcredit.subjects import SubjectRow, Tenure
 
 
@@ -357,6 +358,8 @@ class Disclosure:
             for e in s.entries:
                 if e.qualified_id != list_id or e.status != "active" or e.suspended_by or e.via:
                     continue
+                if not consented(lst, s.records, at).given:  # named in public only with consent
+                    continue
                 rows.append(self._published(s, e, lst.published_fields, at))
         return rows
 
@@ -435,7 +438,9 @@ class Disclosure:
             "lists": [
                 {"list": e.qualified_id, "title": e.title, "since": e.since, "planned_end": e.planned_end}
                 for e in view.entries
-                if e.status == "active" and not e.suspended_by
+                if e.status == "active"
+                and not e.suspended_by
+                and consented(self.context.registry.list_def(e.qualified_id), view.records, view.as_of).given
             ],
             "scores": {
                 s.id: {"score": view.scores[s.id].score, "grade": view.scores[s.id].grade}

@@ -194,6 +194,10 @@ class Simulation:
                 self.withdrawal_item = w.items.index(w.scheme.enrolment.withdrawal_item)
             self.joins = self.rated & (self.rng.random(n) < settings.enrolment)
             self.scored = np.zeros(n, dtype=np.bool_)
+        self.left = 0
+        """How many members left the opt-in scheme (``settings.withdrawal``); none joins again,
+        so the live rules' cut (no record known at leaving is read after joining again) never
+        arises here."""
         self.n_sources = np.array([len(x) for x in w.item_sources], dtype=np.int64)
         self.source_table = np.zeros((len(w.items), int(self.n_sources.max())), dtype=np.int64)
         for i, srcs in enumerate(w.item_sources):
@@ -280,6 +284,13 @@ class Simulation:
                 self._records(
                     joined, np.full(len(joined), self.enrolment_item), np.zeros(len(joined), np.bool_)
                 )
+            )
+        if t > 0 and self.withdrawal_item >= 0 and self.settings.withdrawal > 0:  # members who leave
+            members = np.flatnonzero(self.scored)
+            left = members[self.rng.random(len(members)) < self.settings.withdrawal]
+            self.left += len(left)
+            parts.append(
+                self._records(left, np.full(len(left), self.withdrawal_item), np.zeros(len(left), np.bool_))
             )
         # fulfilment of item listings
         for j, lst in enumerate(w.item_lists):

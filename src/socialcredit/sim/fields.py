@@ -22,13 +22,19 @@ from socialcredit.rules.fields import (
     DUE_PROCESS,
     INERT,
     INGEST,
+    PUBLICATION,
     REVISION,
     SCORING,
     Declaration,
 )
 
 _REFUSED: set[str] = set()
-_INERT = INERT | REVISION | {"Removal.within_working_days", "Measure.implemented_by", "Extension.years_field"}
+_INERT = (
+    INERT
+    | REVISION
+    | PUBLICATION
+    | {"Removal.within_working_days", "Measure.implemented_by", "Extension.years_field"}
+)
 _READ = frozenset((SCORING | DECIDING | DUE_PROCESS | INGEST) - _REFUSED - _INERT)
 
 SIMULATOR = Declaration(

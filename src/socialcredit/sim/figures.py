@@ -162,6 +162,7 @@ def summary(sim: Simulation, steps: list[dict[str, Any]]) -> dict[str, Any]:
         "black_market_source": w.sources[sim.bm_source] if sim.bm_source >= 0 else None,
         "black_market_item": w.items[sim.bm_item] if sim.bm_item >= 0 else None,
         "ever_in_spiral": int(sim.ever_spiral.sum()),
+        "members_left": sim.left,
         "persons": sim.pop.n_persons,
         "organisations": sim.pop.n_orgs,
     }

@@ -48,6 +48,10 @@ class Settings:
     enrolment: float = 0.5
     """Under an opt-in scheme (Sesame): the share of the persons it rates who joined it. An
     assumption: the sources give no share; the rest have no score under it at all."""
+    withdrawal: float = 0.0
+    """Under an opt-in scheme with a way to leave: the share of its members who leave each month,
+    by a withdrawal record (source ``self``), as a member does over the API or the portal. No one
+    who left joins again. 0 (the default) draws nothing, so earlier results stand."""
 
     def label(self) -> str:
         bits = [self.scheme, f"due process {'on' if self.due_process else 'off'}"]
@@ -59,6 +63,8 @@ class Settings:
             bits.append(f"black market {self.black_market:g}")
         if self.enrolment != Settings.enrolment:
             bits.append(f"enrolment {self.enrolment:g}")
+        if self.withdrawal:
+            bits.append(f"withdrawal {self.withdrawal:g}/month")
         if self.error_rate != Settings.error_rate:
             bits.append(f"error rate {self.error_rate:g}")
         return ", ".join(bits)
@@ -75,6 +81,7 @@ SETTING_KEYS = {
     "object-propensity": "object_propensity",
     "restore-propensity": "restore_propensity",
     "enrolment": "enrolment",
+    "withdrawal": "withdrawal",
 }
 
 

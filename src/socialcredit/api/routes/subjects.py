@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from socialcredit import access
 from socialcredit.api.deps import CodePath, CurrentKey, SystemDep, role
 from socialcredit.api.models import (
+    ConsentOut,
     EnrolmentOut,
     Listing,
     RegisterOut,
@@ -94,3 +95,48 @@ def withdraw_enrolment(code: CodePath, scheme: str, key: CurrentKey, system: Sys
     is added to the ledger; from then on the scheme has no score for the subject and reads none of
     its records known by then (PIPL Art. 15 and 47). 409 if the subject is not a member."""
     return EnrolmentOut.of(system.withdraw(code, scheme, key))
+
+
+SchemePath = Annotated[str, Path(max_length=64, description="A scheme's id, such as honest-shanghai")]
+ListPath = Annotated[
+    str, Path(max_length=64, description="A list's id within its scheme, such as honour-roll")
+]
+
+
+@router.post("/{code}/enrolments/{scheme}/apply", operation_id="apply_enrolment", response_model=EnrolmentOut)
+def apply_enrolment(code: CodePath, scheme: SchemePath, key: CurrentKey, system: SystemDep) -> EnrolmentOut:
+    """Apply to (join) an opt-in scheme with the subject's own key: an application record
+    (source ``self``) is added to the ledger, and the scheme rates the subject from then on
+    (Honest Shanghai). 422 for a scheme one joins otherwise (Sesame: the platform's identity
+    check); 409 if the subject is already a member."""
+    return EnrolmentOut.of(system.apply(code, scheme, key))
+
+
+@router.get("/{code}/consents", operation_id="list_consents", response_model=Listing[ConsentOut])
+def list_consents(code: CodePath, key: CurrentKey, system: SystemDep) -> Listing[ConsentOut]:
+    """The subject's consent to each list that names subjects in public only with it
+    (Rongcheng's honour roll, decision 0042)."""
+    return Listing[ConsentOut].of_rows(ConsentOut.of(c) for c in system.consents(code, key))
+
+
+@router.post(
+    "/{code}/consents/{scheme}/{list_id}/give", operation_id="give_consent", response_model=ConsentOut
+)
+def give_consent(
+    code: CodePath, scheme: SchemePath, list_id: ListPath, key: CurrentKey, system: SystemDep
+) -> ConsentOut:
+    """Consent, with the subject's own key, to being named on the list in public: a consent
+    record (source ``self``). 409 if the subject already consents."""
+    return ConsentOut.of(system.consent(code, f"{scheme}/{list_id}", key, give=True))
+
+
+@router.post(
+    "/{code}/consents/{scheme}/{list_id}/withdraw", operation_id="withdraw_consent", response_model=ConsentOut
+)
+def withdraw_consent(
+    code: CodePath, scheme: SchemePath, list_id: ListPath, key: CurrentKey, system: SystemDep
+) -> ConsentOut:
+    """Withdraw consent to being named on the list: a withdrawal record (source ``self``); the
+    list stops naming the subject at once, while the entry and its benefits stand. 409 if the
+    subject does not consent."""
+    return ConsentOut.of(system.consent(code, f"{scheme}/{list_id}", key, give=False))

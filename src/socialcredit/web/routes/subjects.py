@@ -13,6 +13,7 @@ page view itself is audited like an API read.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -138,6 +139,7 @@ def _subject_context(
         },
         "restorable": restorable,
         "enrolments": system.enrolments(view.code, principal) if axes.at is None else [],
+        "consents": system.consents(view.code, principal) if axes.at is None else [],
         "objectable": [(e.qualified_id, e.title) for e, _ in entries if e.status in ("active", "pending")],
         "by_rule": system.lists_by_rule(),
         "documents": [
@@ -329,10 +331,38 @@ def public_page(page: PageDep, code: str) -> Response:
 def withdraw_enrolment(page: CheckedPage, code: str, scheme: str) -> Response:
     """Leave an opt-in scheme (``System.withdraw``): the subject's own button; the page again
     shows the scheme's standing as left, and no score of it."""
+    return _own_act(page, code, "enrolment", lambda c, p: page.system.withdraw(c, scheme, p))
+
+
+@router.post("/subjects/{code}/enrolments/{scheme}/apply")
+def apply_enrolment(page: CheckedPage, code: str, scheme: str) -> Response:
+    """Apply to an opt-in scheme (``System.apply``): the subject's own button beside "Leave"."""
+    return _own_act(page, code, "enrolment", lambda c, p: page.system.apply(c, scheme, p))
+
+
+@router.post("/subjects/{code}/consents/{scheme}/{list_id}/give")
+def give_consent(page: CheckedPage, code: str, scheme: str, list_id: str) -> Response:
+    """Consent to being named on a list in public (``System.consent``, decision 0042)."""
+    return _consent(page, code, f"{scheme}/{list_id}", give=True)
+
+
+@router.post("/subjects/{code}/consents/{scheme}/{list_id}/withdraw")
+def withdraw_consent(page: CheckedPage, code: str, scheme: str, list_id: str) -> Response:
+    """Withdraw that consent: the list stops naming the subject at once."""
+    return _consent(page, code, f"{scheme}/{list_id}", give=False)
+
+
+def _consent(page: Page, code: str, list_id: str, *, give: bool) -> Response:
+    return _own_act(page, code, "consent", lambda c, p: page.system.consent(c, list_id, p, give=give))
+
+
+def _own_act(page: Page, code: str, form: str, act: Callable[[str, access.Principal], object]) -> Response:
+    """One of the subject's own buttons (join, leave, consent): done, the page again at its
+    section; refused, the page again with the reason beside the form."""
     p = page.require_login()
     c = codes.validate(code)
     try:
-        page.system.withdraw(c.value, scheme, p)
+        act(c.value, p)
     except (Refused, NotFound) as exc:
-        return _form_error(page, p, c.value, "enrolment", str(exc), {}, exc.status)
-    return redirect(page, f"{PREFIX}/subjects/{c.value}#enrolments")
+        return _form_error(page, p, c.value, form, str(exc), {}, exc.status)
+    return redirect(page, f"{PREFIX}/subjects/{c.value}#{form}s")
