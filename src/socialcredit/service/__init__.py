@@ -90,6 +90,7 @@ class System:
         self.forget_key = self.keys.forget_key
 
         self.audit_log = self.integrity.audit_log
+        self.looks_about = self.integrity.looks_about
         self.verify = self.integrity.verify
 
         self.cases = self.casefiles.cases
@@ -128,6 +129,9 @@ class System:
         self.scan = self.disclosure.scan
         self.population = self.disclosure.population
         self.public_list = self.disclosure.public_list
+        self.public_entries = self.disclosure.public_entries
+        self.public_page = self.disclosure.public_page
+        self.list_census = self.disclosure.list_census
         self.public_lookup = self.disclosure.public_lookup
         self.transparency = self.disclosure.transparency
 

@@ -3,6 +3,7 @@ of the three hash chains (records, audit, cases)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from socialcredit import access
@@ -30,6 +31,17 @@ class Integrity:
         else:
             access.require(access.may_read_audit(principal), "read the audit log")
         return self.context.store.audit_entries(subject=subject, limit=limit, before=before)
+
+    def looks_about(
+        self, principal: access.Principal, subject: str, *, limit: int = 200
+    ) -> tuple[list[dict[str, Any]], int, dt.datetime | None]:
+        """A subject page's "who asked": the others' looks, and the subject's own counted apart
+        (``AuditStore.looks_about``), for the subject itself or whoever may read the audit log."""
+        if principal.role == "subject":
+            subject = principal.principal or ""
+        else:
+            access.require(access.may_read_audit(principal), "read the audit log")
+        return self.context.store.looks_about(subject, limit=limit)
 
     def verify(self) -> dict[str, list[ChainProblem]]:
         """Every chain's faults, each named once (``chaincheck``); empty lists when intact."""

@@ -3,18 +3,33 @@ transparency report and the sources' accuracy figures."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from socialcredit.api.casemodels import PublicListOut, PublicLookupOut, SourcesOut, TransparencyOut
 from socialcredit.api.deps import CodePath, SystemDep
+from socialcredit.service.publiclists import PER_PAGE
 
 router = APIRouter(prefix="/public", tags=["public"])
 
 
 @router.get("/lists/{scheme_id}/{list_id}", operation_id="public_list", response_model=PublicListOut)
-def public_list(scheme_id: str, list_id: str, system: SystemDep) -> PublicListOut:
-    """Entries in force, with exactly the list's published fields."""
-    return PublicListOut.of_rows(system.public_list(f"{scheme_id}/{list_id}"))
+def public_list(
+    scheme_id: str,
+    list_id: str,
+    system: SystemDep,
+    q: Annotated[
+        str, Query(max_length=100, description="A part of any published field (a name, a case number...)")
+    ] = "",
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="Page number (past the last: the last)")] = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = PER_PAGE,
+) -> PublicListOut:
+    """Entries in force, with exactly the list's published fields, searched and paged as the
+    portal's list page does (persons are never offered for bulk download: decision 0039)."""
+    return PublicListOut.of_page(
+        system.public_page(f"{scheme_id}/{list_id}", search=q, page=page, per_page=per_page)
+    )
 
 
 @router.get("/subjects/{code}", operation_id="public_lookup", response_model=PublicLookupOut)
