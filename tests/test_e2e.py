@@ -17,20 +17,19 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from socialcredit.ledger import record_id_for
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.store import Store, SubjectRow
 from tests.conftest import person
-from tests.served import start_server
+from tests.support.browser import chromium, serving
 
 pytestmark = pytest.mark.slow
 
@@ -39,15 +38,6 @@ ROOT = Path(__file__).resolve().parents[1]
 # SOCIALCREDIT_UPDATE_SCREENSHOTS=1 it refreshes the committed ones in docs/screenshots/ instead.
 UPDATE_DOCS = os.environ.get("SOCIALCREDIT_UPDATE_SCREENSHOTS") == "1"
 SHOTS = ROOT / ("docs" if UPDATE_DOCS else "tests") / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-sync",
-]
 P, NAME = person(301), "Zhang Wei"
 COURT_RECORD = record_id_for("court", "(2026) Lu 1082 Zhi 77")
 COURT_LIST = "court-dishonest-debtors/dishonest-debtors"
@@ -97,33 +87,14 @@ def _prepare(home: Path) -> dict[str, str]:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     home = tmp_path_factory.mktemp("e2e-home")
     keys = _prepare(home)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALCREDIT_")}
-    env["SOCIALCREDIT_HOME"] = str(home)
-    base, proc = start_server(env)
-    try:
+    with serving(home) as base:
         yield Served(base, keys)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: run scripts/test.sh (it installs Debian's chromium) "
-            "or apt-get install chromium"
-        )
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 def test_objection_upheld_end_to_end(served: Served, browser: Browser) -> None:

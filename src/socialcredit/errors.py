@@ -92,3 +92,12 @@ class AccessDenied(SocialCreditError):
 
     def describe(self) -> str:
         return translate(N_("your key may not {what}", what=self.message))
+
+
+class NotPublic(AccessDenied):
+    """What is closed to the public whoever asks, key or none (a person's record on the public
+    lookup): worded for a visitor, who has no key to blame (issue 18: a visitor was told "your
+    key may not...")."""
+
+    def describe(self) -> str:
+        return translate(N_("not open to the public: {what}", what=self.message))

@@ -18,6 +18,7 @@ from socialcredit import codes
 from socialcredit.api.models import Listing, UtcDatetime
 from socialcredit.dueprocess.cases import Objection, Restoration
 from socialcredit.service import Notice, SourceAccuracy
+from socialcredit.service.publiclists import PublicPage
 
 # ---------------------------------------------------------------------------------- due process
 
@@ -105,8 +106,19 @@ class OverdueOut(Listing[dict[str, Any]]):
 
 
 class PublicListOut(Listing[dict[str, Any]]):
-    """A list's entries in force, each with exactly the fields the list publishes (the court's
-    rules name them), so the keys of a row depend on the list."""
+    """A page of a list's entries in force, each with exactly the fields the list publishes (the
+    court's rules name them), so the keys of a row depend on the list; ``total`` rows matched the
+    search, on ``pages`` pages (the portal's pages, the same order)."""
+
+    total: int = Field(description="rows matching the search, on every page")
+    page: int
+    pages: int
+
+    @classmethod
+    def of_page(cls, found: PublicPage) -> PublicListOut:
+        return cls(
+            data=found.rows, count=len(found.rows), total=found.total, page=found.page, pages=found.pages
+        )
 
 
 class PublicRecordOut(BaseModel):

@@ -24,7 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from typer.core import TyperGroup
 
 from socialcredit import codes, i18n, inforce
-from socialcredit.errors import AccessDenied, Refused, SocialCreditError
+from socialcredit.errors import AccessDenied, NotPublic, Refused, SocialCreditError
 from socialcredit.i18n import N_
 from socialcredit.rules import days
 from socialcredit.schemes.loader import Registry, SchemeError
@@ -63,6 +63,8 @@ def language(asked: str | None, environ: Mapping[str, str] | None = None) -> str
 def refusal(exc: SocialCreditError, names: Mapping[str, str] | None = None) -> str:
     """A refusal as one line, its field named as this command names it (``names``: the field to
     the argument or option, e.g. ``{"principal": "PRINCIPAL"}``)."""
+    if isinstance(exc, NotPublic):  # closed to everyone: worded as the portal words it
+        return exc.describe()
     if isinstance(exc, AccessDenied):
         return i18n.translate(N_("refused: may not {what}", what=exc.message))
     if isinstance(exc, codes.CodeError):

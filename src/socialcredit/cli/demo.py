@@ -238,8 +238,14 @@ def demo(
                 + ", ".join(f"{g} {n:,} ({100 * n / total:.1f}%)" for g, n in dist.items()),
                 highlight=False,
             )
+        census = system.list_census(s.as_of)  # as the portal's list page and report count them
         for list_id, n in s.lists.items():
-            out.print(f"  on {list_id}: {n:,}", highlight=False)
+            c = census[list_id]
+            out.print(
+                f"  on {list_id}: {n:,} in force on {s.as_of:%Y-%m-%d} ({c.published:,} published rows"
+                f" + {c.via:,} legal representatives through their organisation)",
+                highlight=False,
+            )
         out.print("Subjects to look up:")
         for label, found in examples.items():
             out.print(f"  {label}: {', '.join(found)}", highlight=False)

@@ -13,6 +13,7 @@ from rich.table import Table
 from socialcredit.api.casemodels import PublicListOut, PublicLookupOut, SourcesOut, TransparencyOut
 from socialcredit.cli.common import JsonOpt, app, emit, open_system, out, parse_at
 from socialcredit.cli.subjects import AT_HELP, KNOWN_AT_HELP
+from socialcredit.service.publiclists import PER_PAGE
 
 public_app = typer.Typer(
     help="What the public sees: lists, lookups, the transparency report.", no_args_is_help=True
@@ -27,18 +28,35 @@ def public_list(
     ],
     at: Annotated[str | None, typer.Option(help=AT_HELP)] = None,
     known_at: Annotated[str | None, typer.Option(help=KNOWN_AT_HELP)] = None,
+    search: Annotated[str, typer.Option(help="A part of any published field")] = "",
+    page: Annotated[int, typer.Option(min=1, help="Page number")] = 1,
+    per_page: Annotated[int, typer.Option(min=1, max=500, help="Rows per page")] = PER_PAGE,
     as_json: JsonOpt = False,
 ) -> None:
     """A public list with exactly its published fields (as it stood at --at, as known at
-    --known-at: what was published then)."""
+    --known-at: what was published then), searched and paged as the API and the portal page it
+    (``GET /public/lists/{scheme}/{list}?q=&page=&per_page=``)."""
     system = open_system()
-    rows = system.public_list(list_id, parse_at(at), parse_at(known_at, "--known-at"))
+    found = system.public_page(
+        list_id,
+        search=search,
+        page=page,
+        per_page=per_page,
+        as_of=parse_at(at),
+        known_at=parse_at(known_at, "--known-at"),
+    )
+    rows = found.rows
     if as_json:
-        emit(PublicListOut.of_rows(rows))
+        emit(PublicListOut.of_page(found))
         return
     if not rows:
         out.print("(no entries in force)")
         return
+    first = (found.page - 1) * per_page + 1
+    out.print(
+        f"rows {first} to {first + len(rows) - 1} of {found.total}, page {found.page} of {found.pages}",
+        highlight=False,
+    )
     t = Table(*rows[0].keys())
     for r in rows:
         t.add_row(*("" if v is None else str(v) for v in r.values()))
@@ -75,8 +93,14 @@ def public_transparency(as_json: JsonOpt = False) -> None:
         f"[bold]Transparency report[/] as of {report['as_of']:%Y-%m-%d %H:%M} UTC: "
         f"{report['subjects']:,} subjects, {report['records']:,} records"
     )
+    census = system.list_census(report["as_of"])
     for k, v in report["lists"].items():
-        out.print(f"  on {k}: {v:,}", highlight=False)
+        c = census[k]
+        out.print(
+            f"  on {k}: {v:,} in force ({c.published:,} published rows"
+            f" + {c.via:,} legal representatives through their organisation)",
+            highlight=False,
+        )
     for k, v in report["measures_applied"].items():
         out.print(f"  {k}: " + ", ".join(f"{a} {n:,}" for a, n in v.items()), highlight=False)
     o = report["objections"]

@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from socialcredit import i18n
 from socialcredit.api.decisionmodels import DecisionOut, ReproductionOut
 from socialcredit.api.models import SubjectOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, parse_at, valid_code
@@ -20,6 +21,7 @@ from socialcredit.scoring.dispatch import explain
 from socialcredit.scoring.explanation import Explanation
 from socialcredit.scoring.result import signed_points
 from socialcredit.service import NotFound, System
+from socialcredit.verdicts import verdict
 
 AT_HELP = (
     "Valid time: answer for this date/time (default now); a bare date means the end of that day "
@@ -160,7 +162,9 @@ def check(
         if d.receipt is not None:
             out.print(f"decision {d.receipt.decision_id}", highlight=False)
         colour = "green" if d.allowed else "red"
-        out.print(f"[bold {colour}]{d.answer.upper()}[/] {d.measure} for {d.subject}", highlight=False)
+        headline = escape(i18n.translate(verdict(d, system.registry)))
+        out.print(f"[bold {colour}]{d.answer.upper()}[/] — {headline}", highlight=False)
+        out.print(f"  {d.measure} ({d.measure_kind}), {d.subject}", highlight=False)
         for r in d.reasons:
             out.print(f"  - {r.text}", highlight=False)
             if r.legal_basis:

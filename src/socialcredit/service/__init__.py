@@ -93,6 +93,7 @@ class System:
 
         self.audit_log = self.integrity.audit_log
         self.export_audit = self.integrity.export_audit
+        self.looks_about = self.integrity.looks_about
         self.verify = self.integrity.verify
 
         self.cases = self.casefiles.cases
@@ -134,6 +135,9 @@ class System:
         self.scan = self.disclosure.scan
         self.population = self.disclosure.population
         self.public_list = self.disclosure.public_list
+        self.public_entries = self.disclosure.public_entries
+        self.public_page = self.disclosure.public_page
+        self.list_census = self.disclosure.list_census
         self.public_lookup = self.disclosure.public_lookup
         self.transparency = self.disclosure.transparency
 

@@ -122,7 +122,7 @@ class Casework:
             )
         statement = statement.strip()
         if not 1 <= len(statement) <= 4000:
-            raise Refused("must be 1 to 4000 characters", field="statement")
+            raise Refused(N_("must be 1 to 4000 characters"), field="statement")
         evidence = [e.strip() for e in evidence if e and e.strip()]
         if len(evidence) > 20 or any(len(e) > 500 for e in evidence):
             raise Refused("at most 20 references of at most 500 characters", field="evidence")
@@ -289,7 +289,7 @@ class Casework:
         if day_of(self.context.clock()) > o.appeal_until:
             raise Conflict(f"the appeal period ended on {o.appeal_until.isoformat()}", field="objection_id")
         if not 1 <= len(statement.strip()) <= 4000:
-            raise Refused("must be 1 to 4000 characters", field="statement")
+            raise Refused(N_("must be 1 to 4000 characters"), field="statement")
         self.duties.append_event(
             principal, o.id, o.kind, "appealed", o.subject, {"statement": statement.strip()}
         )

@@ -16,6 +16,7 @@ from socialcredit.dueprocess.cases import (
     Restoration,
 )
 from socialcredit.dueprocess.suspension import apply_suspensions
+from socialcredit.errors import NotPublic
 from socialcredit.i18n import N_
 from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry, entries_for
@@ -26,6 +27,7 @@ from socialcredit.service.casefiles import CaseFiles, NotFound
 from socialcredit.service.context import Context, operator
 from socialcredit.service.decisions import Decisions
 from socialcredit.service.enrolments import consented
+from socialcredit.service.publiclists import PER_PAGE, ListCensus, PublicPage, census, search_page
 from socialcredit.subjects import SubjectRow, Tenure
 
 
@@ -345,9 +347,18 @@ class Disclosure:
         more (the court's rules: name, sex, age, masked ID number or the organisation's code and
         legal representative, obligation, performance, conduct, case number, court). Entries
         suspended by an open objection are not published; a representative listed through an
-        organisation appears on the organisation's row, not as a row of their own. With
-        ``known_at``, the list as it stood at ``as_of`` from what the system had received by then
-        (:meth:`known_scan`): what was published then, not what is known now about then."""
+        organisation appears on the organisation's row, not as a row of their own; a list that
+        names only with consent leaves out who has not consented. With ``known_at``, the list as it
+        stood at ``as_of`` from what the system had received by then (:meth:`known_scan`): what was
+        published then, not what is known now about then. In a stable order: by the published
+        fields, as read (name first where a list publishes it)."""
+        return [row for _kind, row in self.public_entries(list_id, as_of, known_at)]
+
+    def public_entries(
+        self, list_id: str, as_of: dt.datetime | None = None, known_at: dt.datetime | None = None
+    ) -> list[tuple[codes.SubjectKind, dict[str, Any]]]:
+        """:meth:`public_list`'s rows, each with the kind of its subject (which is not itself
+        published: the portal's download leaves persons out, decision 0039)."""
         try:
             lst = self.context.registry.list_def(list_id)
         except SchemeError:
@@ -360,8 +371,33 @@ class Disclosure:
                     continue
                 if not consented(lst, s.records, at).given:  # named in public only with consent
                     continue
-                rows.append(self._published(s, e, lst.published_fields, at))
+                rows.append((s.kind, self._published(s, e, lst.published_fields, at)))
+        rows.sort(key=lambda kr: tuple("" if v is None else str(v) for v in kr[1].values()))
         return rows
+
+    def public_page(
+        self,
+        list_id: str,
+        *,
+        search: str = "",
+        page: int = 1,
+        per_page: int = PER_PAGE,
+        as_of: dt.datetime | None = None,
+        known_at: dt.datetime | None = None,
+    ) -> PublicPage:
+        """One page of a public list, after a search by a fragment of any published field (a
+        name, a masked ID number's visible digits, an organisation's code, a case number): a
+        search never reaches further than what the list publishes, so it cannot confirm a full ID
+        number. The portal, the API and the command line page alike."""
+        return search_page(self.public_entries(list_id, as_of, known_at), search, page, per_page)
+
+    def list_census(self, as_of: dt.datetime | None = None) -> dict[str, ListCensus]:
+        """What each list holds, counted the ways the pages count it, so that they reconcile: the
+        rows a list page publishes, the representatives listed through an organisation (on its
+        row), the entries suspended while a case is open (not published), and the pending ones
+        (notice given, not yet in force)."""
+        lists = [f"{s.id}/{lst.id}" for s, lst in self.context.registry.lists()]
+        return census(self.scan(as_of or self.context.clock()), lists)
 
     def _published(
         self, s: SubjectSummary, e: ListEntry, fields: Sequence[str], at: dt.datetime
@@ -403,7 +439,11 @@ class Disclosure:
         c = codes.validate(code)
         open_kinds = {k for s in self.context.registry.schemes.values() for k in s.public_lookup}
         if c.kind not in open_kinds:
-            raise access.AccessDenied(f"look up a {c.kind}'s record: the schemes in force keep it private")
+            raise NotPublic(
+                N_("a person's record is private: only the person sees it, by logging in with their key")
+                if c.kind == "person"
+                else N_("an organisation's record: the schemes in force keep it private")
+            )
         view = self.decisions.view(c.value)
         # a look by the public is a look too: audited (anonymously) and shown to the subject
         self.context.store.append_audit(

@@ -5,6 +5,7 @@ registry)."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Iterator
@@ -112,6 +113,17 @@ class Integrity:
             if len(rows) < EXPORT_PAGE:
                 return
             before = rows[-1]["seq"]
+
+    def looks_about(
+        self, principal: access.Principal, subject: str, *, limit: int = 200
+    ) -> tuple[list[dict[str, Any]], int, dt.datetime | None]:
+        """A subject page's "who asked": the others' looks, and the subject's own counted apart
+        (``AuditStore.looks_about``), for the subject itself or whoever may read the audit log."""
+        if principal.role == "subject":
+            subject = principal.principal or ""
+        else:
+            access.require(access.may_read_audit(principal), "read the audit log")
+        return self.context.store.looks_about(subject, limit=limit)
 
     def verify(self) -> dict[str, list[ChainProblem]]:
         """Every chain's faults, each named once (``chaincheck``); empty lists when intact."""

@@ -210,6 +210,27 @@ class AuditStore(StoreBase):
                 )
             }
 
+    def looks_about(
+        self, subject: str, *, limit: int = 200
+    ) -> tuple[list[dict[str, Any]], int, dt.datetime | None]:
+        """What "who asked about me" shows: the latest ``limit`` entries about ``subject`` by
+        anyone but the subject itself, and the subject's own looks counted apart (how many, the
+        last when). Why apart: one's own page views, each audited, flooded the list and pushed
+        out the looks of others, which are what the list is for (issue 18)."""
+        own = (func.coalesce(t.audit.c.role, "") == "subject") & (
+            func.coalesce(t.audit.c.principal, "") == subject
+        )
+        about = t.audit.c.subject == subject
+        q = select(t.audit).where(about, ~own).order_by(t.audit.c.seq.desc()).limit(limit)
+        with self.reader.connect() as conn:
+            others = [{**m, "detail": json.loads(m["detail"])} for m in conn.execute(q).mappings()]
+            n, last = conn.execute(select(func.count(), func.max(t.audit.c.at)).where(about, own)).one()
+        return (
+            others,
+            int(n),
+            last if isinstance(last, dt.datetime) or last is None else self.dialect.read_ts(last),
+        )
+
     def verify_audit(self) -> list[ChainProblem]:
         """Recompute every audit entry's chain hash from what is stored now."""
         head = self.head("audit")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from socialcredit.api.casemodels import PublicListOut, PublicLookupOut, SourcesOut, TransparencyOut
 from socialcredit.api.deps import CodePath, SystemDep
 from socialcredit.api.routes.subjects import WHEN, moment
+from socialcredit.service.publiclists import PER_PAGE
 
 router = APIRouter(prefix="/public", tags=["public"])
 
@@ -31,11 +32,25 @@ def public_list(
             json_schema_extra=WHEN,
         ),
     ] = None,
+    q: Annotated[
+        str, Query(max_length=100, description="A part of any published field (a name, a case number...)")
+    ] = "",
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="Page number (past the last: the last)")] = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = PER_PAGE,
 ) -> PublicListOut:
-    """Entries in force, with exactly the list's published fields; for a past valid time as
-    known at a past knowledge time where asked."""
-    rows = system.public_list(f"{scheme_id}/{list_id}", moment(as_of, "as_of"), moment(known_at, "known_at"))
-    return PublicListOut.of_rows(rows)
+    """Entries in force, with exactly the list's published fields, searched and paged as the
+    portal's list page does (persons are never offered for bulk download: decision 0039); for a
+    past valid time as known at a past knowledge time where asked."""
+    return PublicListOut.of_page(
+        system.public_page(
+            f"{scheme_id}/{list_id}",
+            search=q,
+            page=page,
+            per_page=per_page,
+            as_of=moment(as_of, "as_of"),
+            known_at=moment(known_at, "known_at"),
+        )
+    )
 
 
 @router.get("/subjects/{code}", operation_id="public_lookup", response_model=PublicLookupOut)

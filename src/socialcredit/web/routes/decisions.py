@@ -9,9 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
-from socialcredit import access, codes
+from socialcredit import access, codes, i18n
 from socialcredit.schemes.model import Measure
 from socialcredit.service import NotFound
+from socialcredit.verdicts import verdict
 from socialcredit.web.base import PREFIX, CheckedPage, Page, PageDep, PageRoute, render
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute)
@@ -30,7 +31,7 @@ def _form(page: Page, principal: access.Principal, values: dict[str, str], **ext
         status,
         measures=_measures(page, principal),
         values=values,
-        **{"decision": None, "error": None, **extra},
+        **{"decision": None, "error": None, "verdict": None, **extra},
     )
 
 
@@ -58,4 +59,6 @@ def ask_decision(
         return _form(page, p, values, status=422, error=f"subject: invalid {exc.part}: {exc}")
     except NotFound as exc:
         return _form(page, p, values, status=422, error=str(exc))
-    return _form(page, p, values, decision=decision, masked=codes.mask(decision.subject))
+    with i18n.using(page.lang):  # the measure's and the list's titles in the page's language
+        headline = i18n.translate(verdict(decision, page.system.registry))
+    return _form(page, p, values, decision=decision, masked=codes.mask(decision.subject), verdict=headline)

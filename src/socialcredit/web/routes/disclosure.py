@@ -4,16 +4,18 @@ the data sources' accuracy figures. Open to everyone, logged in or not."""
 
 from __future__ import annotations
 
-from typing import Any
+import csv
+import io
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from socialcredit import i18n
 from socialcredit.i18n import N_
 from socialcredit.schemes import titles
 from socialcredit.web import charts
-from socialcredit.web.base import PREFIX, PageDep, PageRoute, render
+from socialcredit.web.base import PREFIX, PageDep, PageRoute, finish, render
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute)
 
@@ -41,10 +43,18 @@ def lists_index(page: PageDep) -> Response:
 
 
 @router.get("/lists/{scheme_id}/{list_id}")
-def public_list(page: PageDep, scheme_id: str, list_id: str) -> Response:
-    """One list as published: its entries in force, with the published fields only."""
+def public_list(
+    page: PageDep,
+    scheme_id: str,
+    list_id: str,
+    q: Annotated[str, Query(max_length=100)] = "",
+    p: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> Response:
+    """One list as published: its entries in force, with the published fields only, searched by
+    a fragment of them (``q``) and paged (``p``, :data:`PER_PAGE` rows), with what the page
+    counts beside what the transparency report counts (:class:`ListCensus`)."""
     qualified = f"{scheme_id}/{list_id}"
-    rows = page.system.public_list(qualified)
+    found = page.system.public_page(qualified, search=q, page=p)
     lst = page.system.registry.list_def(qualified)
     return render(
         page,
@@ -52,9 +62,52 @@ def public_list(page: PageDep, scheme_id: str, list_id: str) -> Response:
         qualified=qualified,
         lst=lst,
         scheme=page.system.registry.scheme(scheme_id),
-        rows=rows,
+        found=found,
+        query=q.strip(),
+        census=page.system.list_census()[qualified],
         fields=lst.published_fields,
         field_names=FIELD_NAMES,
+        links=_page_links(found.page, found.pages),
+        organisations=sum(1 for k, _ in page.system.public_entries(qualified) if k == "organisation"),
+    )
+
+
+def _page_links(current: int, pages: int) -> list[int | None]:
+    """The page numbers to link: the first, the last and two either side of the current one;
+    None where numbers are left out."""
+    keep = sorted({1, pages, *range(max(1, current - 2), min(pages, current + 2) + 1)})
+    out: list[int | None] = []
+    for n in keep:
+        if out and out[-1] is not None and n > out[-1] + 1:
+            out.append(None)
+        out.append(n)
+    return out
+
+
+@router.get("/lists/{scheme_id}/{list_id}/organisations.csv")
+def public_list_csv(
+    page: PageDep, scheme_id: str, list_id: str, q: Annotated[str, Query(max_length=100)] = ""
+) -> Response:
+    """The organisations on a list, as a CSV of exactly the published fields (the search too).
+    Persons are left out: a copy of a person's listing would outlive its removal, which the
+    list's rules require within 3 working days (issue 18; decision 0039)."""
+    qualified = f"{scheme_id}/{list_id}"
+    found = page.system.public_page(qualified, search=q, page=1, per_page=10**9)
+    lst = page.system.registry.list_def(qualified)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(lst.published_fields)
+    for kind, row in zip(found.kinds, found.rows, strict=True):
+        if kind == "organisation":
+            writer.writerow(["" if row[f] is None else row[f] for f in lst.published_fields])
+    name = f"{scheme_id}-{list_id}-organisations.csv"
+    return finish(
+        page,
+        Response(
+            "\ufeff" + buffer.getvalue(),  # a BOM, so a spreadsheet reads the Chinese names as UTF-8
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        ),
     )
 
 
@@ -108,6 +161,8 @@ def transparency(page: PageDep) -> Response:
         page,
         "transparency.html",
         report=report,
+        census=page.system.list_census(report["as_of"]),
+        list_titles=list_titles,
         lists_chart=charts.bar_chart(
             [(list_titles.get(k, k), float(v)) for k, v in report["lists"].items()],
             title=i18n.translate(N_("Subjects on each list"), page.lang),

@@ -24,6 +24,7 @@ from socialcredit import access, codes, documents, i18n
 from socialcredit.dueprocess.cases import Objection, restoration_eligible_from
 from socialcredit.errors import Refused
 from socialcredit.history import score_history
+from socialcredit.i18n import N_
 from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry
 from socialcredit.rules.days import day_of
@@ -150,7 +151,7 @@ def _subject_context(
         ]
         if view.kind == "person"
         else [],
-        "audit": system.audit_log(principal, subject=view.code, limit=200),
+        **_looks(system.looks_about(principal, view.code)),
         "representative": shown(rep) if rep else None,
         "own": principal.role == "subject",
         "may_act": principal.role in ("subject", "operator") and axes.at is None and axes.known_at is None,
@@ -161,6 +162,12 @@ def _subject_context(
         "values": {},
         "filed": None,
     }
+
+
+def _looks(found: tuple[list[dict[str, Any]], int, dt.datetime | None]) -> dict[str, Any]:
+    """ "Who asked about me": others' looks listed, the subject's own counted apart (issue 18)."""
+    others, own, last = found
+    return {"audit": others, "own_looks": own, "own_last": last}
 
 
 def _filed(case: Any) -> dt.datetime:
@@ -227,7 +234,7 @@ def file_objection(
     refs = [line.strip() for line in evidence.splitlines() if line.strip()]
     try:
         if kind not in ("record", "list") or not ident:
-            raise Refused("choose the record or list entry you object to", field="target")
+            raise Refused(N_("choose the record or list entry you object to"), field="target")
         objection = page.system.file_objection(
             principal=p,
             subject=c.value,
@@ -237,7 +244,9 @@ def file_objection(
             evidence=refs,
         )
     except (Refused, NotFound) as exc:
-        return _form_error(page, p, c.value, "objection", str(exc), values, exc.status)
+        with i18n.using(page.lang):
+            message = exc.describe()
+        return _form_error(page, p, c.value, "objection", message, values, exc.status)
     return redirect(page, f"{PREFIX}/subjects/{c.value}?case={objection.id}#cases")
 
 

@@ -1,0 +1,58 @@
+"""What the browser tests share: a real ``socialcredit serve`` over a prepared home, and Debian's
+Chromium driven by Playwright (its own browser download is never used)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from tests.served import start_server
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@contextmanager
+def serving(home: Path) -> Iterator[str]:
+    """``socialcredit serve`` on ``home`` (its base address), stopped at the end."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALCREDIT_")}
+    env["SOCIALCREDIT_HOME"] = str(home)
+    base, proc = start_server(env)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """The system's headless Chromium; a missing one fails the test, saying how to install it."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run scripts/test.sh (it installs Debian's chromium) "
+            "or apt-get install chromium"
+        )
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
