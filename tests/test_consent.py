@@ -76,6 +76,27 @@ def test_the_honour_roll_names_only_those_who_consent(
     assert client.post(f"/subjects/{P}/consents/{HONOUR}/withdraw", headers=mine).status_code == 409
 
 
+def test_the_list_counts_reconcile_with_consent(system: System, clock: Clock) -> None:
+    """Issue 18's counts reconcile with decision 0042: an entry in force whose subject has not
+    consented is counted apart (in force, not named), so the list page's rows, the report's
+    "measures apply" and the census still add up, on the page and in the report."""
+    _honoured(system)
+    system.register([SubjectRow(P, "person", name="Zhang Wei", district="Yatou")])
+    census = system.list_census()[HONOUR]
+    assert (census.published, census.unnamed, census.in_force) == (0, 1, 1)
+    assert len(system.public_list(HONOUR)) == census.published
+    assert system.transparency()["lists"][HONOUR] == census.in_force
+    from socialcredit.api.app import create_app
+
+    page = client_for(create_app(system), None).get("/portal/lists/rongcheng/honour-roll").text
+    assert "0 published + 0 through an organisation + 1 not named = 1" in page
+    clock.advance(days=1)
+    system.consent(P, HONOUR, system.authenticate(system.create_key("subject", P).token), give=True)
+    census = system.list_census()[HONOUR]
+    assert (census.published, census.unnamed, census.in_force) == (1, 0, 1)
+    assert len(system.public_list(HONOUR)) == 1
+
+
 def test_publication_in_the_past_follows_consent_as_it_stood(system: System, clock: Clock) -> None:
     _honoured(system)
     clock.now = dt.datetime(2026, 7, 1, 3)

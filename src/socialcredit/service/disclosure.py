@@ -397,7 +397,13 @@ class Disclosure:
         row), the entries suspended while a case is open (not published), and the pending ones
         (notice given, not yet in force)."""
         lists = [f"{s.id}/{lst.id}" for s, lst in self.context.registry.lists()]
-        return census(self.scan(as_of or self.context.clock()), lists)
+        at = as_of or self.context.clock()
+        registry = self.context.registry
+
+        def named(list_id: str, s: SubjectSummary) -> bool:
+            return consented(registry.list_def(list_id), s.records, at).given
+
+        return census(self.scan(at), lists, named)
 
     def _published(
         self, s: SubjectSummary, e: ListEntry, fields: Sequence[str], at: dt.datetime

@@ -6,7 +6,7 @@ the rows and scan :class:`~socialcredit.service.disclosure.Disclosure` computes.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -44,11 +44,14 @@ class ListCensus:
     """Entries whose measures are suspended while an objection or a review is open: not published."""
     pending: int
     """Entries waiting for their notice period: not yet in force."""
+    unnamed: int = 0
+    """Entries in force on a list that names only with the subject's consent (decision 0042),
+    whose subject has not consented: in force, not published."""
 
     @property
     def in_force(self) -> int:
         """Entries whose measures apply now: what the transparency report and the demo count."""
-        return self.published + self.via
+        return self.published + self.via + self.unnamed
 
 
 def search_page(
@@ -68,8 +71,13 @@ def search_page(
     return PublicPage([row for _k, row in shown], [k for k, _r in shown], len(entries), page, pages, per_page)
 
 
-def census(scan: Iterable[SubjectSummary], lists: Iterable[str]) -> dict[str, ListCensus]:
-    """Each list's entries at the scan's moment, counted apart as :class:`ListCensus` says."""
+def census(
+    scan: Iterable[SubjectSummary],
+    lists: Iterable[str],
+    named: Callable[[str, SubjectSummary], bool] = lambda _list, _s: True,
+) -> dict[str, ListCensus]:
+    """Each list's entries at the scan's moment, counted apart as :class:`ListCensus` says;
+    ``named`` says whether a subject may be named on a list (consent, where a list asks it)."""
     counts: dict[str, Counter[str]] = {k: Counter() for k in lists}
     for s in scan:
         for e in s.entries:
@@ -82,9 +90,11 @@ def census(scan: Iterable[SubjectSummary], lists: Iterable[str]) -> dict[str, Li
                 c["suspended"] += 1
             elif e.via:
                 c["via"] += 1
+            elif not named(e.qualified_id, s):
+                c["unnamed"] += 1
             else:
                 c["published"] += 1
     return {
-        k: ListCensus(c["published"], c["via"], c["suspended"], c["pending"])
+        k: ListCensus(c["published"], c["via"], c["suspended"], c["pending"], c["unnamed"])
         for k, c in sorted(counts.items())
     }

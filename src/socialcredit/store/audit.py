@@ -221,10 +221,13 @@ class AuditStore(StoreBase):
             func.coalesce(t.audit.c.principal, "") == subject
         )
         about = t.audit.c.subject == subject
-        q = select(t.audit).where(about, ~own).order_by(t.audit.c.seq.desc()).limit(limit)
+        q = select(*_shown()).where(about, ~own).order_by(t.audit.c.seq.desc()).limit(limit)
+        # a page view also lists the subject's documents, audited as an entry of its own
+        # (``documents``): counted once, as the view it is part of
+        views = own & (t.audit.c.action != "documents")
         with self.reader.connect() as conn:
             others = [{**m, "detail": json.loads(m["detail"])} for m in conn.execute(q).mappings()]
-            n, last = conn.execute(select(func.count(), func.max(t.audit.c.at)).where(about, own)).one()
+            n, last = conn.execute(select(func.count(), func.max(t.audit.c.at)).where(about, views)).one()
         return (
             others,
             int(n),
