@@ -131,7 +131,11 @@ def differences(
                 }
             )
     current_ids = {r.record_id for r in now.records}
-    ended = {x.record.record_id: x.label for x in now.ended_records}
+    ended = {
+        x.record.record_id: _("ended on %(day)s by record %(record)s")
+        % {"day": x.ended_on.isoformat(), "record": x.by.record_id}
+        for x in now.ended_records
+    }
     for r in then.records:
         if r.record_id not in current_ids:
             out.append(
