@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from socialcredit.ledger import Record
+from socialcredit.rules import days
 from socialcredit.schemes.model import Scheme
 from socialcredit.scoring import factor, points, tier
 from socialcredit.scoring.kinds import ScoringModel, registry
@@ -104,3 +105,29 @@ def timeline(
     :func:`~socialcredit.scoring.kinds.timeline_on_change_days`), so the history cannot disagree
     with the score."""
     return model_of(scheme).timeline(subject, usable(scheme, records, until), scheme, until)
+
+
+def timeline_over(
+    subject: str,
+    records: Sequence[Record],
+    versions: Sequence[tuple[dt.date | None, Scheme]],
+    until: dt.datetime,
+) -> list[tuple[dt.date, int, str]]:
+    """A score history across versions of one scheme (``Registry.versions``): each day scored by
+    the version in force that day (decision 0038), so a history spanning a change of the rules
+    agrees, day by day, with the score asked for that day. Nothing before the first version."""
+    end = days.day_of(until)
+    live = [(start, s) for start, s in versions if start is None or start <= end]
+    out: list[tuple[dt.date, int, str]] = []
+    for i, (start, scheme) in enumerate(live):
+        following = live[i + 1][0] if i + 1 < len(live) else None
+        upto = until if following is None else min(until, days.end_of(following - dt.timedelta(days=1)))
+        part = timeline(subject, records, scheme, upto)
+        if start is not None:
+            at = min(until, days.end_of(start))
+            first = score(subject, [r for r in records if r.reported_at <= at], scheme, at)
+            part = [(start, first.score, first.grade), *(p for p in part if p[0] > start)]
+        for point in part:
+            if not out or point[1:] != out[-1][1:]:
+                out.append(point)
+    return out

@@ -26,7 +26,8 @@ from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry
 from socialcredit.rules import days
 from socialcredit.rules.days import day_of
-from socialcredit.scoring import Score, timeline
+from socialcredit.scoring import Score
+from socialcredit.scoring.dispatch import timeline_over
 from socialcredit.service import NotFound, SubjectView
 from socialcredit.web import charts
 from socialcredit.web.base import PREFIX, CheckedPage, Page, PageDep, PageRoute, redirect, render
@@ -66,10 +67,11 @@ def _as_of(day: dt.date | None) -> dt.datetime | None:
 def _blocks(page: Page, view: SubjectView) -> list[SchemeBlock]:
     out = []
     for n, score in enumerate(view.scores.values()):
-        scheme = page.system.registry.scheme(score.scheme)
+        # the version in force at the view's time; the history scores each day by its own (0038)
+        scheme = page.system.registry.at(day_of(view.as_of)).scheme(score.scheme)
         model = scheme.model
         assert model is not None  # only scored schemes have scores
-        history = timeline(view.code, view.records, scheme, view.as_of)
+        history = timeline_over(view.code, view.records, page.system.registry.versions(scheme.id), view.as_of)
         end = day_of(view.as_of)
         first = min([d for d, _, _ in history], default=end)
         start = min(first - dt.timedelta(days=30), end - dt.timedelta(days=HISTORY_DAYS))
