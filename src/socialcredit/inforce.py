@@ -16,6 +16,7 @@ from socialcredit.schemes.lint import Finding, lint
 from socialcredit.schemes.loader import (
     PREVIOUS,
     Registry,
+    SchemeError,
     load_scheme,
     shipped_names,
     shipped_origin,
@@ -57,7 +58,14 @@ def load(settings: Settings) -> InForce:
     if extra.is_dir():
         pairs.extend((str(p), load_scheme(p)) for p in sorted(extra.glob("*.yaml")))
         previous += [load_scheme(p) for p in sorted((extra / PREVIOUS).glob("*.yaml"))]
-    registry = Registry.of((s for _, s in pairs), {s.id: source for source, s in pairs}, previous)
+    # every file named by its version too: one scheme id may have several (decision 0038)
+    names: dict[str, str] = {}
+    for source, s in pairs:
+        key = f"{s.id}@{s.version}"
+        if key in names:
+            raise SchemeError(f"scheme {s.id!r} version {s.version} is loaded twice: {names[key]}, {source}")
+        names[key] = source
+    registry = Registry.of((s for _, s in pairs), names, previous)
     return InForce(registry, vocab, breaches(pairs, vocab))
 
 
@@ -65,7 +73,9 @@ def findings(found: InForce) -> list[tuple[str, Finding]]:
     """Every finding of the schemes in force, warnings too, each with its file: what
     ``socialcredit lint`` shows with no file, so an operator sees why a command refused to start."""
     registry = found.registry
-    out = [(registry.origin(s.id), f) for s in registry.schemes.values() for f in lint(s, found.vocabulary)]
+    out = [
+        (registry.origin(f"{s.id}@{s.version}"), f) for s in registry.kept for f in lint(s, found.vocabulary)
+    ]
     return out + [(b.source, b.finding) for b in found.breaches if b.finding.rule == "category-differs"]
 
 
@@ -81,7 +91,7 @@ def refuse_failing(registry: Registry, settings: Settings | None = None) -> None
     """Refuse a registry built elsewhere (the API app's) if any of its schemes fails the
     safeguards, judged with this installation's vocabulary."""
     vocab = vocabulary(settings or get_settings())
-    pairs = [(registry.origin(s.id), s) for s in registry.schemes.values()]
+    pairs = [(registry.origin(f"{s.id}@{s.version}"), s) for s in registry.kept]
     found = breaches(pairs, vocab)
     if found:
         raise SafeguardsFailed(found)

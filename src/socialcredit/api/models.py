@@ -372,6 +372,10 @@ class SubjectOut(BaseModel):
     ended_records: list[EndedRecordOut] = Field(
         description="Records no longer in force, each with the record that ended it: nothing is erased"
     )
+    versions: dict[str, str] = Field(
+        default_factory=dict,
+        description="The version of each scheme in force at as_of, which gave these answers",
+    )
 
     @classmethod
     def of(cls, v: SubjectView, *, mask_others: bool) -> SubjectOut:
@@ -397,6 +401,7 @@ class SubjectOut(BaseModel):
                 for e in v.ended_entries
             ],
             ended_records=[EndedRecordOut.of(e) for e in v.ended_records],
+            versions=v.versions,
         )
 
 

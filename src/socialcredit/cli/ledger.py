@@ -154,6 +154,7 @@ def rescore(
     subject's score and grade as Parquet and print the grade distribution per scheme."""
     from socialcredit import engines
     from socialcredit.engines.export import export_ledger
+    from socialcredit.rules.days import day_of
 
     if engine not in ("duckdb", "spark"):
         fail(f"--engine: {engine!r} is not one of duckdb, spark")
@@ -177,13 +178,14 @@ def rescore(
             runner = engines.engine(engine)
         except ImportError as exc:
             fail(f"--engine spark needs `pip install 'socialcredit[spark]'` and Java 17: {exc}")
+        in_force = system.registry.at(day_of(as_of))  # the versions in force that day (0038)
         result = engines.rescore(
             runner,
             source,
-            system.registry.scored(),
+            in_force.scored(),
             as_of,
             target,
-            list_schemes=list(system.registry.schemes.values()),
+            list_schemes=list(in_force.schemes.values()),
             progress=lambda _stage: p.advance(task),
             holidays=system.holidays,
             known_at=known,

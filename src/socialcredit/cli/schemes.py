@@ -1,4 +1,5 @@
-"""``lint``: the safeguard rules on a scheme file, or on every scheme in force with its file."""
+"""``lint``: the safeguard rules on a scheme file, or on every scheme in force with its file;
+``schemes``: the schemes in force with their versions (decision 0038)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from socialcredit import inforce
+from socialcredit import i18n, inforce
 from socialcredit.api.reports import LintOut
-from socialcredit.cli.common import JsonOpt, app, emit, fail, out
+from socialcredit.api.schememodels import SchemesOut
+from socialcredit.cli.common import SAFEGUARDS_FAILED, JsonOpt, app, emit, fail, out
+from socialcredit.i18n import N_
+from socialcredit.rules import days
 from socialcredit.schemes.lint import lint_file
 from socialcredit.schemes.loader import SchemeError
+from socialcredit.schemes.safeguards import SafeguardsFailed
+from socialcredit.service.context import utcnow
 from socialcredit.settings import get_settings
 
 
@@ -46,3 +52,38 @@ def lint(
         what = str(file) if file is not None else "the schemes in force"
         out.print(f"{what}: {len(errors)} errors, {len(findings) - len(errors)} warnings", highlight=False)
     raise typer.Exit(1 if errors else 0)
+
+
+STATUS = {
+    "in force": N_("in force"),
+    "earlier": N_("earlier"),
+    "later": N_("later"),
+    "replaced": N_("replaced by a correction"),
+}
+
+
+@app.command("schemes")
+def schemes(as_json: JsonOpt = False) -> None:
+    """The schemes in force: each with its versions, the day each applies from and which is in
+    force today (an answer for a day uses the version in force that day)."""
+    try:
+        registry = inforce.load_registry(get_settings())
+    except SafeguardsFailed as exc:
+        fail(f"{i18n.translate(SAFEGUARDS_FAILED)}\n{escape(str(exc))}")
+    except SchemeError as exc:
+        fail(f"{i18n.translate(N_('a scheme in force is invalid:'))}\n{escape(str(exc))}")
+    answer = SchemesOut.of(registry, days.day_of(utcnow()))
+    if as_json:
+        emit(answer)
+        return
+    for s in answer.data:
+        out.print(f"[bold]{escape(s.id)}[/] {escape(s.title)}", highlight=False)
+        for v in s.versions:
+            since = v.applies_from.isoformat() if v.applies_from else i18n.translate(N_("the beginning"))
+            line = N_(
+                "version {version}, from {since}: {status}",
+                version=v.version,
+                since=since if v.status != "replaced" else "-",
+                status=i18n.translate(STATUS[v.status]),
+            )
+            out.print(f"  {escape(i18n.translate(line))}", highlight=False)

@@ -9,6 +9,7 @@ scheme with and without due process in one command.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import shlex
 import sys
 import time
@@ -18,14 +19,15 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from socialcredit import inforce
+from socialcredit import i18n, inforce
 from socialcredit.api.reports import SimulationOut
 from socialcredit.cli.common import SAFEGUARDS_FAILED, JsonOpt, app, emit, fail, out, progress_bar
+from socialcredit.i18n import N_
 from socialcredit.schemes.loader import SchemeError
 from socialcredit.schemes.safeguards import RESEARCH_ONLY
 from socialcredit.settings import get_settings
 from socialcredit.sim import report
-from socialcredit.sim.engine import Simulation
+from socialcredit.sim.engine import START, Simulation
 from socialcredit.sim.population import synthesize
 from socialcredit.sim.scenario import Settings, parse_vs
 
@@ -125,8 +127,32 @@ def simulate(
             + escape("\n".join(breaches))
             + f'\n(to study it anyway: --research-only; the report is stamped "{RESEARCH_ONLY}")'
         )
-    schemes = list(found.registry.schemes.values())
     months = 12 * years
+    # the simulated months run from START under the versions in force then; a world whose
+    # scheme changes version within them is refused, not simulated under one version (0038)
+    end = dt.date(START.year + years, START.month, START.day)
+    changes = [
+        (sid, v.version, day)
+        for sid in sorted(world)
+        for day, v in found.registry.versions(sid)
+        if day is not None and START < day < end
+    ]
+    if changes:
+        sid, version, day = changes[0]
+        fail(
+            i18n.translate(
+                N_(
+                    "scheme {scheme} changes to version {version} on {day}, within the simulated "
+                    "{start} to {end}: a simulation spanning a change of version is not supported",
+                    scheme=sid,
+                    version=version,
+                    day=day.isoformat(),
+                    start=START.isoformat(),
+                    end=end.isoformat(),
+                )
+            )
+        )
+    schemes = list(found.registry.at(START).schemes.values())
     started = time.perf_counter()
     results: list[dict[str, Any]] = []
     pops: dict[bool, Any] = {}

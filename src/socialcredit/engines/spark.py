@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     rescore an export on a cluster with every shipped scheme (scores in DIR, list entries in
     DIR-lists); prints the result as JSON."""
     from socialcredit.dueprocess.calendar import WorkingCalendar
+    from socialcredit.rules.days import day_of
     from socialcredit.schemes.loader import shipped_registry
 
     p = argparse.ArgumentParser(description=main.__doc__)
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
         else frozenset()
     )
     at = dt.datetime.fromisoformat(args.at) if args.at else dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    registry = shipped_registry()
+    registry = shipped_registry().at(day_of(at))  # the versions in force that day (decision 0038)
     result = base.rescore(
         SparkEngine(),
         Path(args.source),

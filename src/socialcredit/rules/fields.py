@@ -123,8 +123,6 @@ INERT = frozenset(
         "Scheme.description",
         "Scheme.legal_basis",
         "Scheme.public_lookup",
-        "Scheme.version",
-        "Scheme.effective_from",
         "Item.title",
         "Item.category",
         "Item.legal_basis",
@@ -146,13 +144,15 @@ INERT = frozenset(
 )
 """Fields no evaluator's results depend on: what is shown or published, never computed with.
 (``Scheme.public_lookup`` decides who may look a subject up, not any score, entry or decision.
-A scheme's ``version`` and ``effective_from`` are shown with it and in the note on entries a
-correction changed; the rules in force are the file's, whatever its date: decision 0028.
 An item's ``category`` and a measure's ``third_party`` are what the linter judges a scheme by, at
 load: a scheme that fails it is never in force, so no evaluator computes with them.)"""
 
 _COMMON = frozenset(
     {
+        # which version of a scheme answers for a day: the registry picks it (``Registry.at``)
+        # before any evaluator sees the scheme, the same for all of them (decision 0038)
+        "Scheme.version",
+        "Scheme.effective_from",
         "Scheme.id",
         "Scheme.items",
         "Scheme.model",
@@ -212,9 +212,10 @@ read by every evaluator alike and a new kind needs no edit here."""
 
 REVISION = frozenset({"Scheme.revision", "Revision.replaces", "Revision.earlier_listings", "Revision.reason"})
 """What a revised scheme says of the version it replaces: the per-subject evaluator compares an
-entry with what the replaced version gave and shows the subject the difference (``ListEntry.revised``);
-no entry, score or decision depends on it (a correction is re-evaluated: the rules in force are
-this version's for every day; ``stay-ended`` is refused where it is written, decision 0028)."""
+entry with what the replaced version gave and shows the subject the difference (``ListEntry.revised``).
+No evaluator computes with it otherwise: the registry reads it to place the version in time before
+any evaluator sees the scheme (a correction replaces the version it names for every day,
+``Registry.at``; ``stay-ended`` is refused where it is written, decision 0038)."""
 
 DECIDING = frozenset(
     {

@@ -7,6 +7,8 @@ everywhere; references are resolved once at load time so a bad reference fails l
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -114,12 +116,35 @@ def load_scheme(path: str | Path) -> Scheme:
 
 
 @dataclass(frozen=True)
+class VersionRow:
+    """One version of a scheme as shown to everyone (``Registry.version_rows``)."""
+
+    version: str
+    effective_from: dt.date | None
+    applies_from: dt.date | None
+    """The first day it applies (a correction: its predecessor's); ``None``: from the beginning."""
+    status: str
+    """``in force``, ``earlier``, ``later`` or ``replaced`` (by a correction: never in force)."""
+    origin: str
+
+
+Timeline = tuple[tuple[dt.date | None, Scheme], ...]
+"""The versions of one scheme in force over time: each with the first day it applies (``None``:
+from the beginning), earliest first; a version applies until the next one's day."""
+
+
+@dataclass(frozen=True)
 class Registry:
-    """The schemes in force, with references across them resolved and checked."""
+    """The schemes in force, with references across them resolved and checked.
+
+    ``schemes`` holds the newest version of each scheme (the rules as last written: what ingest
+    validates records against and the linter judges); an answer for a valid time asks
+    :meth:`at` for the versions in force that day (decision 0038)."""
 
     schemes: Mapping[str, Scheme]
     origins: Mapping[str, str] = field(default_factory=dict)
-    """The file each scheme was loaded from, by scheme id (for messages that name the file)."""
+    """The file each scheme was loaded from, by scheme id (for messages that name the file), and
+    by ``id@version`` for each version."""
     sources_by_item: Mapping[str, frozenset[str]] = field(init=False)
     kinds_by_item: Mapping[str, frozenset[str]] = field(init=False)
     item_defs: Mapping[str, Item] = field(init=False)
@@ -129,11 +154,26 @@ class Registry:
     previous: Mapping[str, Scheme] = field(default_factory=dict)
     """The version a revised scheme replaces, by scheme id, where it is at hand: what its entries
     were is shown beside those the correction changed (``lists.entries_for``, decision 0028)."""
+    timeline: Mapping[str, Timeline] = field(default_factory=dict)
+    """Each scheme's versions in force over time (default: ``schemes``, each from its
+    ``effective_from``, a correction from the beginning); :meth:`of` builds it from every file."""
+    kept: tuple[Scheme, ...] = ()
+    """Every version loaded, in force at some time or replaced by a correction: what
+    ``scheme_versions`` keeps so a receipt naming one is computed again."""
+    absent: frozenset[str] = frozenset()
+    """Schemes not in force on the day of a registry :meth:`at` gave: references to them are
+    left unresolved (a measure triggered by their list or grade finds nothing)."""
+    _days: dict[dt.date, Registry] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        problems = list(_cross_check(self.schemes))
+        problems = list(_cross_check(self.schemes, self.absent))
         if problems:
             raise SchemeError("\n".join(problems))
+        if not self.timeline:
+            line = {sid: ((_start(s, {}), s),) for sid, s in self.schemes.items()}
+            object.__setattr__(self, "timeline", line)
+        if not self.kept:
+            object.__setattr__(self, "kept", tuple(self.schemes.values()))
         # indexes computed once: validation looks these up for every submitted row
         sources: dict[str, set[str]] = {}
         kinds: dict[str, set[str]] = {}
@@ -164,19 +204,98 @@ class Registry:
         origins: Mapping[str, str] | None = None,
         previous: Iterable[Scheme] = (),
     ) -> Registry:
-        """A registry of these schemes; ids must be unique. ``previous``: replaced versions of
-        them; each is kept where the scheme in force says it replaces that version."""
-        out: dict[str, Scheme] = {}
+        """A registry of these schemes. Several versions of one id may be given (``origins``
+        then names each file by ``id@version``): each applies from its ``effective_from`` until
+        the next, and a version whose revision says ``re-evaluated`` replaces the version it
+        names for every day (decision 0038). ``previous``: replaced versions kept beside them,
+        never in force, read for what a correction changed and for the day it applies from."""
+        names = dict(origins or {})
+        versions: dict[str, list[Scheme]] = {}
         for s in schemes:
-            if s.id in out:
-                raise SchemeError(f"scheme {s.id!r} is loaded twice")
-            out[s.id] = s
-        kept = {
-            p.id: p
-            for p in previous
-            if p.id in out and (rev := out[p.id].revision) is not None and rev.replaces == p.version
+            versions.setdefault(s.id, []).append(s)
+        held = {(p.id, p.version): p for p in previous}
+        line: dict[str, Timeline] = {}
+        newest: dict[str, Scheme] = {}
+        kept: dict[str, Scheme] = {}
+        for sid, vs in versions.items():
+            line[sid] = _versions_in_force(sid, vs, held, names)
+            newest[sid] = line[sid][-1][1]
+            for v in vs:
+                names.setdefault(f"{sid}@{v.version}", names.get(sid, f"scheme {sid}"))
+                kept[v.content_hash] = v
+            names[sid] = names[f"{sid}@{newest[sid].version}"]
+        prior = {
+            sid: p
+            for sid, s in newest.items()
+            if (rev := s.revision) is not None
+            and (p := held.get((sid, rev.replaces))) is not None
+            and p is not s
         }
-        return cls(out, dict(origins or {}), kept)
+        return cls(newest, names, prior, line, tuple(kept.values()))
+
+    def at(self, day: dt.date) -> Registry:
+        """The versions in force on ``day`` (a day in China, ``rules.days.day_of``): of each
+        scheme the one with the latest start on or before it; a scheme whose first version
+        applies later is not in force (``absent``). The same registry when nothing differs."""
+        found = self._days.get(day)
+        if found is not None:
+            return found
+        chosen: dict[str, Scheme] = {}
+        for sid, line in self.timeline.items():
+            for start, s in line:
+                if start is None or start <= day:
+                    chosen[sid] = s
+        if chosen.keys() == self.schemes.keys() and all(chosen[k] is self.schemes[k] for k in chosen):
+            found = self
+        else:
+            prior = {
+                sid: p
+                for sid, s in chosen.items()
+                if (rev := s.revision) is not None
+                for p in self.kept + tuple(self.previous.values())
+                if p.id == sid and p.version == rev.replaces
+            }
+            names = {**self.origins, **{sid: self.origin(f"{sid}@{s.version}") for sid, s in chosen.items()}}
+            absent = frozenset(self.timeline) - chosen.keys()
+            found = Registry(chosen, names, prior, self.timeline, self.kept, absent)
+        self._days[day] = found
+        return found
+
+    def versions(self, scheme_id: str) -> Timeline:
+        """The versions of a scheme in force over time, earliest first."""
+        return self.timeline.get(scheme_id, ())
+
+    def version_rows(self, scheme_id: str, day: dt.date) -> list[VersionRow]:
+        """Every version of a scheme as ``GET /schemes``, ``socialcredit schemes`` and the portal
+        show it on ``day``: the day each applies from, and whether it is in force then, was
+        earlier, comes later or was replaced by a correction (kept for receipts only)."""
+        line = self.versions(scheme_id)
+        current = self.at(day).schemes.get(scheme_id)
+        rows = []
+        for start, s in line:
+            status = (
+                "in force" if s is current else "later" if start is not None and start > day else "earlier"
+            )
+            rows.append(
+                VersionRow(
+                    s.version, s.effective_from, start, status, self.origin(f"{scheme_id}@{s.version}")
+                )
+            )
+        live = {s.version for _, s in line}
+        gone = {
+            p.version: p
+            for p in (*self.kept, *self.previous.values())
+            if p.id == scheme_id and p.version not in live
+        }
+        rows += [
+            VersionRow(p.version, p.effective_from, None, "replaced", self.origin(f"{scheme_id}@{p.version}"))
+            for p in gone.values()
+        ]
+        return rows
+
+    def in_force(self, day: dt.date) -> dict[str, str]:
+        """The version of each scheme in force on ``day``, by scheme id."""
+        return {sid: s.version for sid, s in self.at(day).schemes.items()}
 
     def origin(self, scheme_id: str) -> str:
         """The file a scheme was loaded from, or its id if not known."""
@@ -215,7 +334,79 @@ class Registry:
         return [s for s in self.schemes.values() if s.model is not None]
 
 
-def _cross_check(schemes: Mapping[str, Scheme]) -> Iterable[str]:
+def _start(s: Scheme, held: Mapping[tuple[str, str], Scheme]) -> dt.date | None:
+    """The first day a version applies: its ``effective_from``; a correction (``re-evaluated``)
+    applies from the start of the version it replaces, or from the beginning where that one is
+    not at hand: the rules always applied."""
+    seen = {s.version}
+    while (rev := s.revision) is not None and rev.earlier_listings == "re-evaluated":
+        replaced = held.get((s.id, rev.replaces))
+        if replaced is None or replaced.version in seen:
+            return None
+        seen.add(replaced.version)
+        s = replaced  # a correction of a correction: back to the first version corrected
+    return s.effective_from
+
+
+def _versions_in_force(
+    sid: str, vs: list[Scheme], held: dict[tuple[str, str], Scheme], names: Mapping[str, str]
+) -> Timeline:
+    """One scheme's timeline from its files: each version once, on a day of its own; a version a
+    loaded correction replaces is kept (``held``) but never in force."""
+
+    def name(s: Scheme) -> str:
+        return names.get(f"{sid}@{s.version}", names.get(sid, f"scheme {sid}"))
+
+    by_version: dict[str, Scheme] = {}
+    by_day: dict[dt.date | None, Scheme] = {}
+    for v in vs:
+        if v.version in by_version:
+            raise SchemeError(
+                f"scheme {sid!r} version {v.version} is loaded twice: "
+                f"{name(by_version[v.version])}, {name(v)}"
+            )
+        by_version[v.version] = v
+        if v.effective_from in by_day:
+            other = by_day[v.effective_from]
+            raise SchemeError(
+                f"scheme {sid!r}: versions {other.version} ({name(other)}) and {v.version} ({name(v)}) "
+                f"are both effective from {v.effective_from or 'the beginning'}: each version needs "
+                "an effective_from of its own"
+            )
+        by_day[v.effective_from] = v
+    replaced = {
+        rev.replaces
+        for v in vs
+        if (rev := v.revision) is not None
+        and rev.earlier_listings == "re-evaluated"
+        and rev.replaces in by_version
+    }
+    for r in replaced:
+        held[(sid, r)] = by_version[r]
+    line = sorted(
+        ((_start(v, held), v) for v in vs if v.version not in replaced),
+        key=lambda p: (p[0] is not None, p[0] or dt.date.min),
+    )
+    for (_, before), (_, after) in itertools.pairwise(line):
+        if after.revision is None and [x.model_dump() for x in before.lists] != [
+            x.model_dump() for x in after.lists
+        ]:
+            # a rule change applies from its day on, and listings that ended before it would
+            # have to stay ended (stay-ended), which no evaluator derives yet: refused (0038)
+            raise SchemeError(
+                f"scheme {sid!r}: version {after.version} ({name(after)}) changes its lists from "
+                f"version {before.version} ({name(before)}) without a revision: a change of a "
+                "list's rules is written as a correction (revision: earlier_listings: "
+                "re-evaluated); keeping listings that ended (stay-ended) is not supported yet"
+            )
+    starts = [d for d, _ in line]
+    if len(set(starts)) != len(starts):
+        clash = [f"{v.version} ({name(v)})" for d, v in line if starts.count(d) > 1]
+        raise SchemeError(f"scheme {sid!r}: versions {', '.join(clash)} would apply from the same day")
+    return tuple(line)
+
+
+def _cross_check(schemes: Mapping[str, Scheme], absent: frozenset[str] = frozenset()) -> Iterable[str]:
     measure_ids: dict[str, str] = {}
     for s in schemes.values():
         own = set(s.item_index)
@@ -243,9 +434,11 @@ def _cross_check(schemes: Mapping[str, Scheme]) -> Iterable[str]:
             for ref in m.trigger.lists:
                 sid, _, lid = ref.partition("/")
                 target = schemes.get(sid)
+                if sid in absent:
+                    continue  # not in force that day: the trigger finds no entry
                 if target is None or target.list_def(lid) is None:
                     yield f"{s.id}: measure {m.id}: trigger list {ref!r} does not exist"
-            if m.trigger.scheme:
+            if m.trigger.scheme and m.trigger.scheme not in absent:
                 target = schemes.get(m.trigger.scheme)
                 if target is None or target.model is None:
                     yield f"{s.id}: measure {m.id}: scheme {m.trigger.scheme!r} has no scoring model"

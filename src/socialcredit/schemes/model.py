@@ -480,6 +480,7 @@ class Revision(_Strict):
         if self.earlier_listings == "stay-ended":
             # refused rather than approximated: keeping what ended would need the replaced
             # version's entries up to effective_from in every evaluator, which none derives yet
+            # (decision 0038: a change of a list's rules is written as a correction)
             raise ValueError(
                 "revision: earlier_listings: stay-ended is not supported yet (each evaluator would "
                 "have to keep the replaced version's entries that ended before effective_from); a "

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from socialcredit.ledger import Record
+from socialcredit.rules import days
 from socialcredit.schemes.model import Scheme
 from socialcredit.scoring import factor, points, tier
 from socialcredit.scoring.explanation import Explanation
@@ -115,3 +116,36 @@ def explain(s: Score, scheme: Scheme) -> Explanation:
     """``s`` (a score under ``scheme``) explained in the one shape every adapter renders
     (:mod:`socialcredit.scoring.explanation`), by its kind's own module."""
     return model_of(scheme).explain(s, scheme)
+
+
+def timeline_over(
+    subject: str,
+    records: Sequence[Record],
+    versions: Sequence[tuple[dt.date | None, Scheme]],
+    until: dt.datetime,
+    history: Callable[
+        [str, Sequence[Record], Scheme, dt.datetime], list[tuple[dt.date, int, str]]
+    ] = timeline,
+) -> list[tuple[dt.date, int, str]]:
+    """A score history across versions of one scheme (``Registry.versions``): each day scored by
+    the version in force that day (decision 0038), so a history spanning a change of the rules
+    agrees, day by day, with the score asked for that day. Nothing before the first version.
+    ``history`` makes one version's history (the model's own :func:`timeline` of the records
+    given, or ``history.score_history`` in valid time, where ended records count until ended)."""
+    end = days.day_of(until)
+    live = [(start, s) for start, s in versions if start is None or start <= end]
+    out: list[tuple[dt.date, int, str]] = []
+    for i, (start, scheme) in enumerate(live):
+        following = live[i + 1][0] if i + 1 < len(live) else None
+        upto = until if following is None else min(until, days.end_of(following - dt.timedelta(days=1)))
+        part = history(subject, records, scheme, upto)
+        if start is not None:  # the value on the version's first day, then its changes after
+            at = min(until, days.end_of(start))
+            before = [p for p in history(subject, records, scheme, at) if p[0] <= start]
+            base = score(subject, [], scheme, at)
+            value = before[-1][1:] if before else (base.score, base.grade)
+            part = [(start, *value), *(p for p in part if p[0] > start)]
+        for point in part:
+            if not out or point[1:] != out[-1][1:]:
+                out.append(point)
+    return out

@@ -94,27 +94,31 @@ class Context:
         cached = self._hashes
         return cached is not None and cached[0] is self.registry
 
-    def scheme_hashes(self) -> dict[str, str]:
-        """The content hash of each scheme file in force, by scheme id (a decision's receipt
-        names them), computed once per registry, when the files are first kept in the store:
-        before any receipt names a version, that version is kept. (Kept on first use, not when
-        the system opens: opening writes nothing, so ``restore`` still finds an empty database.)"""
+    def scheme_hashes(self, registry: Registry | None = None) -> dict[str, str]:
+        """The content hash of each scheme file in force (in ``registry``: the versions in force
+        on one day, ``Registry.at``), by scheme id (a decision's receipt names them). Every
+        version is kept in the store once per registry, when first asked: before any receipt
+        names a version, that version is kept. (Kept on first use, not when the system opens:
+        opening writes nothing, so ``restore`` still finds an empty database.)"""
         cached = self._hashes
         if cached is None or cached[0] is not self.registry:
             self.keep_scheme_versions()
             hashes = {s.id: s.content_hash for s in self.registry.schemes.values()}
             cached = self._hashes = (self.registry, hashes)
-        return cached[1]
+        if registry is None or registry is self.registry:
+            return cached[1]
+        return {s.id: s.content_hash for s in registry.schemes.values()}
 
     def keep_scheme_versions(self) -> None:
-        """Keep every scheme file in force, by content hash (``store/schemeversions.py``), so a
-        receipt naming it can be computed again after the scheme is revised."""
+        """Keep every version of every scheme file loaded, by content hash
+        (``store/schemeversions.py``), so a receipt naming one can be computed again after the
+        scheme is revised."""
         now = self.clock()
         self.store.keep_scheme_versions(
             SchemeVersion(
                 s.content_hash, s.id, s.version, s.effective_from, now, s.text or s.model_dump_json()
             )
-            for s in self.registry.schemes.values()
+            for s in self.registry.kept
         )
 
     def audit(self, principal: access.Principal, action: str, **fields: Any) -> None:

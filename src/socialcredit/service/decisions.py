@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from socialcredit import access, codes, history, ledger
-from socialcredit.decisions import Decision, decide, unknown_subject
+from socialcredit.decisions import Decision, Reason, decide, unknown_subject
 from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import Objection
 from socialcredit.dueprocess.suspension import apply_suspensions
@@ -53,6 +53,10 @@ class SubjectView:
     """Records a correction, withdrawal or restoration ended, each with what ended it."""
     ended_entries: list[ListEntry] = dataclasses.field(default_factory=list)
     """List entries whose grounds such a record ended, labelled (``history.ended_entries``)."""
+    versions: dict[str, str] = dataclasses.field(default_factory=dict)
+    """The version of each scheme in force at ``as_of`` that gave this view, by scheme id."""
+    not_in_force: dict[str, dt.date | None] = dataclasses.field(default_factory=dict)
+    """Schemes not yet in force at ``as_of``, with the day their first version applies from."""
 
 
 class Decisions:
@@ -104,7 +108,10 @@ class Decisions:
         what was ``known`` (knowledge time) when that is bounded; under ``registry`` when given
         (the schemes a receipt names), else the schemes in force."""
         if registry is None or registry is self.context.registry:
-            registry = self.context.registry
+            # the versions in force on the day asked about (decision 0038); a receipt's registry
+            # is the versions it names already
+            registry = self.context.registry.at(day_of(at))
+        if registry is self.context.registry:
             void = self.context.unrestorable_items()
         else:
             void = frozenset(restoration.unrestorable(registry.schemes.values()))
@@ -149,7 +156,11 @@ class Decisions:
             if ended or any(r.corrects for rs in inputs.represented.values() for r in rs)
             else []
         )
-        view = SubjectView(code, kind, at, inputs.subject, records, scores, entries, ended, gone)
+        versions = {sid: sc.version for sid, sc in registry.schemes.items()}
+        late = {sid: registry.versions(sid)[0][0] for sid in registry.absent if registry.versions(sid)}
+        view = SubjectView(
+            code, kind, at, inputs.subject, records, scores, entries, ended, gone, versions, late
+        )
         return view, min([next_midnight(at), *later]), tuple(represented)
 
     def _as_known(self, inputs: SubjectInputs, known: Known) -> SubjectInputs:
@@ -311,7 +322,8 @@ class Decisions:
             )
             as_of = at if at is not None else now
             receipt = self._receipt(as_of, known_at or now, known)
-            d = _decide(self._compute(c.value, c.kind, as_of, known)[0], measure)
+            measure = self._measure_on(measure, as_of)
+            d = _decide(self._compute(c.value, c.kind, as_of, known)[0], measure, self._owner(measure))
             decision = dataclasses.replace(d, receipt=receipt)
             detail = {**_detail(decision), "receipt": receipt.to_json()}
             return decision, _decision_entry(principal, decision, purpose, detail, via)
@@ -331,7 +343,8 @@ class Decisions:
             entry = self._cached(c.value, c.kind, now)
         prepared = entry.decisions.get(measure.id)
         if prepared is None:
-            d = _decide(entry.view, measure)
+            measure = self._measure_on(measure, now)
+            d = _decide(entry.view, measure, self._owner(measure))
             prepared = entry.decisions[measure.id] = (d, _detail(d))
         d = prepared[0]
         receipt = Receipt(
@@ -341,7 +354,7 @@ class Decisions:
             marker[0][0],
             marker[2][0],
             marker[1][0],
-            self.context.scheme_hashes(),
+            self.context.scheme_hashes(self.context.registry.at(day_of(now))),
         )
         decision = Decision(
             d.subject,
@@ -365,16 +378,44 @@ class Decisions:
         measure = registry.measure(measure_id)
         if measure is None:
             raise NotFound(f"no measure {measure_id!r} in the schemes named", field="measure")
-        return _decide(self._compute(c.value, c.kind, as_of, known, registry)[0], measure)
+        owner = next((s.id for s in registry.schemes.values() if s.measure(measure_id)), None)
+        return _decide(self._compute(c.value, c.kind, as_of, known, registry)[0], measure, owner)
+
+    def _measure_on(self, measure: Measure, at: dt.datetime) -> Measure:
+        """``measure`` as the version of its scheme in force at ``at`` defines it (decision 0038)."""
+        registry = self.context.registry.at(day_of(at))
+        if registry is self.context.registry:
+            return measure
+        return registry.measure(measure.id) or measure
+
+    def _owner(self, measure: Measure) -> str | None:
+        """The scheme that defines ``measure`` (ids are unique across the registry)."""
+        return next((s.id for s in self.context.registry.schemes.values() if s.measure(measure.id)), None)
 
     def _receipt(self, as_of: dt.datetime, known_at: dt.datetime, known: Known) -> Receipt:
         """A new decision's receipt at the positions ``known`` names."""
         assert known.records is not None and known.registry is not None and known.cases is not None
-        hashes = self.context.scheme_hashes()
+        hashes = self.context.scheme_hashes(self.context.registry.at(day_of(as_of)))
         return Receipt(decision_id(), as_of, known_at, known.records, known.registry, known.cases, hashes)
 
 
-def _decide(view: SubjectView, measure: Measure) -> Decision:
+def _decide(view: SubjectView, measure: Measure, owner: str | None = None) -> Decision:
+    """The decision on ``measure`` (of scheme ``owner``) from ``view``. A measure whose scheme, or
+    every scheme its trigger reads, was not yet in force at the view's time is answered so: a
+    punishment allowed, a reward not given (decision 0038)."""
+    t = measure.trigger
+    read = {*(ref.partition("/")[0] for ref in t.lists), *([t.scheme] if t.scheme else [])}
+    late = [
+        sid for sid in ([owner] if owner in view.not_in_force else sorted(read)) if sid in view.not_in_force
+    ]
+    if late and (owner in view.not_in_force or all(sid in view.not_in_force for sid in read)):
+        sid = late[0]
+        since = view.not_in_force[sid]
+        text = f"scheme {sid} was not yet in force on {day_of(view.as_of)}" + (
+            f" (its first version applies from {since})" if since else ""
+        )
+        reason = Reason("not-in-force", text, legal_basis=measure.legal_basis)
+        return Decision(view.code, measure.id, measure.kind, measure.kind != "reward", view.as_of, (reason,))
     decision = decide(
         subject=view.code,
         subject_kind=view.kind,

@@ -227,20 +227,22 @@ class Disclosure:
                 open_objections.setdefault(case.subject, []).append(case)
         out: list[SubjectSummary] = []
 
+        in_force = self.context.registry.at(day_of(at))  # the versions in force that day (0038)
+
         def one(code: str, recs: list[Record], represented: dict[str, list[Record]]) -> None:
             kind = codes.validate(code).kind
-            scores = scores_for(code, kind, recs, self.context.registry.scored(), at)
+            scores = scores_for(code, kind, recs, in_force.scored(), at)
             entries = entries_for(
                 code,
                 recs,
-                self.context.registry,
+                in_force,
                 at,
                 represented=represented,
                 terms=terms_of.get(code, {}),
                 holidays=self.context.holidays,
             )
             objections = [o for c in (code, *represented) for o in open_objections.get(c, [])]
-            entries = apply_suspensions(entries, objections, self.context.registry)
+            entries = apply_suspensions(entries, objections, in_force)
             row = registered.get(code)
             out.append(
                 SubjectSummary(

@@ -94,7 +94,7 @@ class Receipts:
             entry["subject"], entry["measure"], receipt.as_of, known, self.context.registry
         )
         assert known.records is not None and known.registry is not None and known.cases is not None
-        hashes = self.context.scheme_hashes()
+        hashes = self.context.scheme_hashes(self.context.registry.at(day_of(receipt.as_of)))
         positions = (known.records, known.registry, known.cases)
         current = _with(current, Receipt("", receipt.as_of, now, *positions, hashes))
         changed = self.first_change(entry["subject"], receipt) if current.answer != again.answer else None
@@ -113,8 +113,8 @@ class Receipts:
     def registry_of(self, receipt: Receipt) -> Registry:
         """The schemes the receipt names: those in force if they are the same files, else the
         kept versions by content hash."""
-        if receipt.schemes == self.context.scheme_hashes():
-            return self.context.registry
+        if receipt.schemes == self.context.scheme_hashes(self.context.registry.at(day_of(receipt.as_of))):
+            return self.context.registry  # the same versions are in force that day
         kept = {v.content_hash: v for v in self.context.store.scheme_versions(receipt.schemes.values())}
         missing = sorted(sid for sid, h in receipt.schemes.items() if h not in kept)
         if missing:

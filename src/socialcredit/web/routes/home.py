@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from socialcredit import access, codes
 from socialcredit.i18n import N_
+from socialcredit.rules.days import day_of
 from socialcredit.service import NotFound, Unauthenticated
 from socialcredit.web.base import (
     PREFIX,
@@ -75,10 +76,13 @@ def schemes(page: PageDep) -> Response:
 
 @router.get("/schemes/{scheme_id}")
 def scheme(page: PageDep, scheme_id: str) -> Response:
-    s = page.system.registry.schemes.get(scheme_id)
-    if s is None:
+    registry = page.system.registry
+    if scheme_id not in registry.schemes:
         raise NotFound(N_("no scheme {scheme_id!r}", scheme_id=scheme_id[:64]), field="scheme_id")
-    return render(page, "scheme.html", scheme=s)
+    # the version in force today (else the newest), with every version and its day (0038)
+    today = day_of(page.system.clock())
+    s = registry.at(today).schemes.get(scheme_id, registry.schemes[scheme_id])
+    return render(page, "scheme.html", scheme=s, versions=registry.version_rows(scheme_id, today))
 
 
 fallback = APIRouter(prefix=PREFIX, route_class=PageRoute)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query
@@ -29,7 +30,7 @@ from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry
 from socialcredit.rules.days import day_of
 from socialcredit.scoring import Score
-from socialcredit.scoring.dispatch import explain
+from socialcredit.scoring.dispatch import explain, timeline_over
 from socialcredit.scoring.explanation import Explanation
 from socialcredit.service import NotFound, SubjectView
 from socialcredit.web import charts, timeaxes
@@ -71,10 +72,14 @@ def _blocks(page: Page, view: SubjectView) -> list[SchemeBlock]:
     every += [r for r in view.records if r.record_id not in {x.record_id for x in every}]
     void = page.system.unrestorable_items()
     for n, score in enumerate(view.scores.values()):
-        scheme = page.system.registry.scheme(score.scheme)
+        # the version in force at the view's time; the history scores each day by its own (0038)
+        scheme = page.system.registry.at(day_of(view.as_of)).scheme(score.scheme)
         model = scheme.model
         assert model is not None  # only scored schemes have scores
-        history = score_history(view.code, every, scheme, view.as_of, void)
+        versions = page.system.registry.versions(scheme.id)
+        history = timeline_over(
+            view.code, every, versions, view.as_of, partial(score_history, unrestorable=void)
+        )
         end = day_of(view.as_of)
         first = min([d for d, _, _ in history], default=end)
         start = min(first - dt.timedelta(days=30), end - dt.timedelta(days=HISTORY_DAYS))
