@@ -175,6 +175,13 @@ def test_every_kind_is_explained_alike_in_the_api_the_cli_and_the_portal(filed: 
     assert e["next_tier"] and e["next_tier"].startswith("good, the default, needs the rule")
     assert e["reasons"] and all(r["effect"] < 0 for r in raw["explained"]["reasons"])
     assert "points" not in e["headline"]  # the defect: "starts at 1 points"
+    page = client_for(create_app(filed), filed.create_key("operator", "op-grades").token).get(
+        f"/portal/subjects/{P}", params={"as_of": DAY}
+    )
+    block = page.text[page.text.index('id="scheme-honest-shanghai"') :].split("</section>")[0]
+    grades = re.findall(r"<li[^>]*><strong>([^<]*)</strong>([^<]*)</li>", block)
+    assert [g for g, _ in grades] == ["very-good", "good", "bad"]  # by name: no levels shown as points
+    assert not any(re.search(r"\d", rest) for _, rest in grades)
     # factor (Sesame): the minimum and each factor's points add up to the score (with the rounding)
     raw, e, _ = person_schemes["sesame"]
     assert e["lines"][0] == {"label": "Minimum", "points": 350.0, "kind": "start"}

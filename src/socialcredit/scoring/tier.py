@@ -31,9 +31,27 @@ from socialcredit.scoring.kinds import Feed, SweptKind
 from socialcredit.scoring.records import Counting, change_days, counting
 from socialcredit.scoring.result import ReasonCode, Score, Title
 
+WORDS = {
+    "positive": N_("positive"),
+    "negative": N_("negative"),
+    "neutral": N_("neutral"),
+    "minor": N_("minor"),
+    "general": N_("general"),
+    "serious": N_("serious"),
+}
+"""A selector's polarity and severities, worded in the reader's language."""
+
+
+def _joined(parts: list[str], template: str) -> str:
+    """``parts`` folded with ``template`` (``N_("{a} or {b}")``'s English), as a Text."""
+    out = parts[0]
+    for p in parts[1:]:
+        out = N_("{a} or {b}", a=out, b=p) if template == "or" else N_("{a} and {b}", a=out, b=p)
+    return out
+
 
 def describe(c: Condition) -> str:
-    """A condition in plain words.
+    """A condition in plain words (a :class:`~socialcredit.i18n.Text`: the reader's language).
 
     >>> from socialcredit.schemes.model import Selector
     >>> describe(Condition(of=Selector(polarity="negative", severities=["serious"]), at_least=1,
@@ -41,24 +59,32 @@ def describe(c: Condition) -> str:
     'at least 1 serious negative record in the last 730 days'
     """
     sel = c.of
-    what = " or ".join(sel.severities)
-    what = " ".join(w for w in (what, sel.polarity) if w)
-    what = f"{what} record" if what else "record"
+    kind: str | None = _joined([WORDS[x] for x in sel.severities], "or") if sel.severities else None
+    if sel.polarity:
+        polarity = WORDS[sel.polarity]
+        kind = N_("{severity} {polarity}", severity=kind, polarity=polarity) if kind else polarity
+    what = N_("{kind} record", kind=kind) if kind else N_("record")
     if sel.items:
-        what += " of " + ", ".join(sel.items)
+        what = N_("{what} of {items}", what=what, items=", ".join(sel.items))
     if sel.areas:
-        what += " in " + " or ".join(sel.areas) + " affairs"
-    parts = []
+        what = N_("{what} in {areas} affairs", what=what, areas=" or ".join(sel.areas))
+    parts: list[str] = []
     if c.at_least is not None:
-        parts.append(f"at least {c.at_least} {what}")
+        parts.append(N_("at least {count} {what}", count=c.at_least, what=what))
     if c.at_most is not None:
-        parts.append(f"no {what}" if c.at_most == 0 else f"at most {c.at_most} {what}")
+        parts.append(
+            N_("no {what}", what=what)
+            if c.at_most == 0
+            else N_("at most {count} {what}", count=c.at_most, what=what)
+        )
     if c.points_at_least is not None:
-        parts.append(f"points of {what}s at least {c.points_at_least}")
+        parts.append(N_("points of {what}s at least {points}", what=what, points=c.points_at_least))
     if c.points_at_most is not None:
-        parts.append(f"points of {what}s at most {c.points_at_most}")
-    when = f" in the last {c.within_days} days" if c.within_days else ""
-    return " and ".join(parts) + when
+        parts.append(N_("points of {what}s at most {points}", what=what, points=c.points_at_most))
+    out = _joined(parts, "and")
+    return (
+        N_("{condition} in the last {days} days", condition=out, days=c.within_days) if c.within_days else out
+    )
 
 
 def _selected(c: Condition, records: Sequence[Counting], on: dt.date) -> list[Counting]:
@@ -225,7 +251,7 @@ def score_tier(subject: str, records: Sequence[Record], scheme: Scheme, as_of: d
             "Rated {tier} by the rule “{rule}”: {conditions}.",
             tier=tier,
             rule=rule.title or rule.tier,
-            conditions=" and ".join(held_conditions),
+            conditions=_joined(held_conditions, "and"),
         )
     if deciding is not None and model.rank(model.default) < model.rank(tier):
         # the default is a better tier: it needs the deciding rule no longer to hold
@@ -236,7 +262,7 @@ def score_tier(subject: str, records: Sequence[Record], scheme: Scheme, as_of: d
                     "{tier}, the default, needs the rule “{rule}” no longer to hold: {conditions}.",
                     tier=model.default,
                     rule=model.rules[deciding].title or model.rules[deciding].tier,
-                    conditions=" and ".join(held_conditions),
+                    conditions=_joined(held_conditions, "and"),
                 ),
             )
         )
