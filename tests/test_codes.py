@@ -131,7 +131,23 @@ def test_person_validation_agrees_with_stdnum(text: str) -> None:
         theirs = ric.is_valid(text) and (ric.get_birth_date(text) <= dt.date.today())
     except KeyError:  # stdnum 2.2 crashes on a region known only above county level
         theirs = False
+    if text[:6] in codes.RESIDENCE_PERMIT_REGIONS or (text[0] == "9" and text[1:3] in codes.PROVINCES):
+        # the residence permits and the 2023 permanent residence cards, which stdnum refuses by
+        # region (decision 0034): stdnum's other checks, and a birth year of a living holder
+        try:
+            born = ric.get_birth_date(text)
+        except Exception:  # noqa: BLE001 - stdnum's refusal of the date, whatever its class
+            born = None
+        living = born is not None and born.year >= codes.EARLIEST_BIRTH_YEAR and born <= dt.date.today()
+        theirs = living and text[-1] == ric.calc_check_digit(text)
     assert mine == theirs
+
+
+def test_a_permit_or_card_born_before_any_living_holder_is_refused() -> None:
+    """Found by the property test: '911568061807011739' (a 2023 permanent residence card, born
+    618-07-01) passed, since no division database dates these forms."""
+    with pytest.raises(codes.InvalidBirthDate, match="before 1900"):
+        codes.validate("911568061807011739")
 
 
 def test_region_known_only_above_county_level_is_invalid_not_a_crash() -> None:

@@ -188,6 +188,12 @@ def _validate_person(code: str) -> Code:
     if born > datetime.date.today():
         raise InvalidBirthDate(code, f"birth date {born.isoformat()} is in the future")
     if code[:6] in RESIDENCE_PERMIT_REGIONS or (code[0] == "9" and code[1:3] in PROVINCES):
+        # no division database dates these forms, so nothing else bounds their birth year: a
+        # year such as 0618 is a calendar date but nobody's (the property test found it)
+        if born.year < EARLIEST_BIRTH_YEAR:
+            raise InvalidBirthDate(
+                code, f"birth date {born.isoformat()} is before {EARLIEST_BIRTH_YEAR}: no living holder"
+            )
         return Code("person", code)
     if not _region_valid(code[:6], born.year):
         raise InvalidRegion(
@@ -218,6 +224,9 @@ def _validate_org(code: str) -> Code:
 
 
 RESIDENCE_PERMIT_REGIONS = frozenset({"810000", "820000", "830000"})
+EARLIEST_BIRTH_YEAR = 1900
+"""Residence permits (2018) and permanent residence cards (2023) were first issued to the living:
+a birth year before this is a mistyped code, not a holder."""
 """The region of a residence permit for residents of Hong Kong, Macao and Taiwan (2018 measures)."""
 PROVINCES = frozenset(
     f"{p}{d}"
