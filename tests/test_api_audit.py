@@ -69,6 +69,11 @@ def test_filters(client: TestClient, system: System, clock: Clock) -> None:
     assert seen(since=day2, until=day1) == []  # a backwards range selects nothing (schema-valid)
     r = client.get("/audit", headers=auditor, params={"action": "DROP TABLE"})
     assert r.status_code == 422 and "action" in r.json()["error"]
+    # a day is YYYY-MM-DD: not a number read as a Unix time, not 20260105, not 30 February;
+    # an empty subject is no code (schemathesis found each accepted)
+    for params in ({"since": "-1.1e-238"}, {"until": "20260105"}, {"since": "2026-02-30"}, {"subject": ""}):
+        r = client.get("/audit", headers=auditor, params=params)
+        assert r.status_code == 422 and next(iter(params)) in r.json()["error"], (params, r.text)
 
 
 def test_csv_export_is_filtered_and_audited(client: TestClient, system: System, clock: Clock) -> None:

@@ -13,7 +13,7 @@ from socialcredit import (
     web,  # the portal: HTML pages over the same service
 )
 from socialcredit.api import docs, errors
-from socialcredit.api.content import JsonBodies
+from socialcredit.api.content import JsonBodies, SingleQueryValues
 from socialcredit.api.hotpath import HotPath
 from socialcredit.api.limits import Limits, RequestLimits
 from socialcredit.api.routes import (
@@ -84,6 +84,7 @@ def create_app(system: System, *, limits: Limits | None = None, hot_path: bool =
     if hot_path:  # added first, so it runs inside the limits
         app.add_middleware(HotPath, method="POST", path="/decisions", endpoint=decisions.decide)
     app.add_middleware(JsonBodies, skip=web.PREFIX)  # 415 for a body not sent as JSON
+    app.add_middleware(SingleQueryValues, skip=web.PREFIX)  # 400 for a query parameter given twice
     app.add_middleware(RequestLimits, limits=limits or Limits.from_env())
     errors.install(app)  # last: its middleware, outermost, answers a bug in any layer with a 500
 

@@ -38,6 +38,7 @@ BODY_UNREADABLE = (
 BODY_NOT_JSON_TYPE = "Content-Type: the body must be sent as application/json, not as {given}"
 BODY_UNTYPED = "Content-Type: the body must be sent as application/json; no Content-Type was given"
 METHOD_NOT_ALLOWED = "method: {method} is not allowed on {path}; allowed: {allowed}"
+QUERY_REPEATED = "{name}: a query parameter may be given once, it was given {count} times"
 INVALID_REQUEST = "invalid request"
 
 HTTP_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")

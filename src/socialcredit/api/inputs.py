@@ -64,7 +64,10 @@ class RequestIn(BaseModel):
 
 NO_NUL = "^[^\\u0000]*$"
 # what the server strips before it counts: at least one character that is not a space
-TEXT_PATTERN = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+TEXT_PATTERN = "^[^\\u0000]*[^\\s\\u0000\\u001c-\\u001f\\u0085][^\\u0000]*$"
+"""Text with something in it besides white space, as the server strips it: Python's ``str.strip``
+also takes U+001C..U+001F and U+0085 for white space, which a schema's ``\\s`` does not, so
+schemathesis sent an evidence of one U+001C, valid by the schema, that the server found empty."""
 
 
 def _state_no_nul(prop: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ hash-chained; filtered, paged, and exported as CSV (the export itself audited)."
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -13,6 +14,8 @@ from socialcredit import access, codes
 from socialcredit.api.deps import CurrentKey, SystemDep
 from socialcredit.api.inputs import CODE_SCHEMA
 from socialcredit.api.models import AuditListOut, AuditOut, VerifyOut
+from socialcredit.errors import Refused
+from socialcredit.i18n import N_
 from socialcredit.service.integrity import masked
 from socialcredit.store import AuditQuery
 
@@ -21,6 +24,7 @@ router = APIRouter(tags=["audit"])
 ACTION_PATTERN = r"^[a-z][a-z-]{0,15}$"
 KEY_PATTERN = r"^[A-Za-z0-9]{1,32}$"
 PRINCIPAL_PATTERN = r"^[^\x00]{1,64}$"
+DAY = {"format": "date"}  # RFC 3339 full-date, as _day reads it
 
 
 def audit_query(
@@ -38,14 +42,42 @@ def audit_query(
         str | None, Query(max_length=64, pattern=PRINCIPAL_PATTERN, description="Entries by this principal")
     ] = None,
     key: Annotated[str | None, Query(pattern=KEY_PATTERN, description="Entries by this key (its id)")] = None,
-    since: Annotated[dt.date | None, Query(description="Entries on or after this day (UTC)")] = None,
-    until: Annotated[dt.date | None, Query(description="Entries on or before this day (UTC)")] = None,
+    since: Annotated[
+        str | None,
+        Query(json_schema_extra=DAY, description="Entries on or after this day (UTC), YYYY-MM-DD"),
+    ] = None,
+    until: Annotated[
+        str | None,
+        Query(json_schema_extra=DAY, description="Entries on or before this day (UTC), YYYY-MM-DD"),
+    ] = None,
 ) -> AuditQuery:
     """The filters of the audit log, checked: a code like every other (a malformed one is a 422
     naming it, never a database error). A range that ends before it starts selects nothing, as
     its schema allows it (the portal's form says so instead)."""
-    code = codes.validate(subject).value if subject else None
-    return AuditQuery(action=action, principal=principal, key_id=key, subject=code, since=since, until=until)
+    code = codes.validate(subject).value if subject is not None else None  # "" is no code
+    return AuditQuery(
+        action=action,
+        principal=principal,
+        key_id=key,
+        subject=code,
+        since=_day(since, "since"),
+        until=_day(until, "until"),
+    )
+
+
+def _day(text: str | None, field: str) -> dt.date | None:
+    """A calendar day written YYYY-MM-DD. Why not a ``date`` parameter: pydantic also takes a
+    number there, as a Unix time, so ``since=-1e-238`` was read as 1970-01-01 (schemathesis)."""
+    if text is None:
+        return None
+    try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):  # fromisoformat takes 20260105 too
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise Refused(
+            N_("{field}: {text!r} is not a calendar day", field=field, text=text), field=field
+        ) from None
 
 
 Filters = Annotated[AuditQuery, Depends(audit_query)]

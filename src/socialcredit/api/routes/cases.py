@@ -98,7 +98,7 @@ def list_cases(
 ) -> CasesOut:
     """Objections, reviews and restoration applications (each with its ``kind``): a subject's
     own; all of them for operators."""
-    code = codes.validate(subject).value if subject else None
+    code = codes.validate(subject).value if subject is not None else None  # "" is no code
     return CasesOut.of(system.cases(principal=key, subject=code, open_only=open_only))
 
 
