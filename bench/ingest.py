@@ -84,10 +84,11 @@ def cpu_seconds() -> float:
 
 
 def time_ingest(
-    path: Path, rows: list[dict[str, object]], registry: Registry, chunk: int
+    where: Path | str, rows: list[dict[str, object]], registry: Registry, chunk: int
 ) -> tuple[float, float]:
-    """(wall seconds, CPU seconds) of ``System.ingest`` of ``rows``."""
-    system = System(Store(f"sqlite:///{path}"), registry)
+    """(wall seconds, CPU seconds of this process) of ``System.ingest`` of ``rows`` into a SQLite
+    file (a path) or any store (a URL: ``bench/ingest_pg.py`` passes PostgreSQL's)."""
+    system = System(Store(f"sqlite:///{where}" if isinstance(where, Path) else where), registry)
     try:
         numbered = list(enumerate(rows, start=1))
         c0, t0 = cpu_seconds(), time.perf_counter()
@@ -98,6 +99,17 @@ def time_ingest(
     if (result.accepted, result.duplicate, result.quarantined) != (len(rows), 0, 0):
         raise AssertionError(f"expected every row accepted, got {result}")
     return seconds, cpu
+
+
+def verify_ingested(url: str) -> None:
+    """Recompute the ingested chain's every hash; fail naming the first faults."""
+    store = Store(url)
+    try:
+        problems = store.verify_records()
+    finally:
+        store.close()
+    if problems:
+        raise AssertionError(f"the ingested chain does not verify: {problems[:3]}")
 
 
 def stored_tuples(path: Path) -> list[tuple[Any, ...]]:
@@ -275,13 +287,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if not tuples:
             tuples = stored_tuples(db)
             if args.verify:
-                store = Store(f"sqlite:///{db}")
-                try:
-                    problems = store.verify_records()
-                finally:
-                    store.close()
-                if problems:
-                    raise AssertionError(f"the ingested chain does not verify: {problems[:3]}")
+                verify_ingested(f"sqlite:///{db}")
         floor_db = work / f"floor-{k}.db"
         wall, cpu = time_floor(floor_db, tuples, args.chunk_size)
         floor_s.append(wall)

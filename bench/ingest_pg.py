@@ -33,11 +33,9 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import add_results, load_average, machine, now_utc, report  # noqa: E402
-from ingest import cpu_seconds, make_rows  # noqa: E402
+from ingest import cpu_seconds, make_rows, time_ingest, verify_ingested  # noqa: E402
 
 from socialcredit.schemes import shipped_registry  # noqa: E402
-from socialcredit.schemes.loader import Registry  # noqa: E402
-from socialcredit.service import System  # noqa: E402
 from socialcredit.store import Store  # noqa: E402
 from socialcredit.store.sql import RECORD_COLUMNS  # noqa: E402
 
@@ -58,23 +56,6 @@ def _raw(url: str) -> Any:
     import psycopg
 
     return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1))
-
-
-def time_ingest(
-    url: str, rows: list[dict[str, object]], registry: Registry, chunk: int
-) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of this process) of ``System.ingest`` of ``rows``."""
-    system = System(Store(url), registry)
-    try:
-        numbered = list(enumerate(rows, start=1))
-        c0, t0 = cpu_seconds(), time.perf_counter()
-        result = system.ingest(numbered, origin="bench", principal=system.operator(), chunk_size=chunk)
-        seconds, cpu = time.perf_counter() - t0, cpu_seconds() - c0
-    finally:
-        system.store.close()
-    if (result.accepted, result.duplicate, result.quarantined) != (len(rows), 0, 0):
-        raise AssertionError(f"expected every row accepted, got {result}")
-    return seconds, cpu
 
 
 def stored_tuples(url: str) -> list[tuple[Any, ...]]:
@@ -117,13 +98,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             stored = stored_tuples(url)
             if not tuples:
                 if args.verify:
-                    store = Store(url)
-                    try:
-                        problems = store.verify_records()
-                    finally:
-                        store.close()
-                    if problems:
-                        raise AssertionError(f"the ingested chain does not verify: {problems[:3]}")
+                    verify_ingested(url)
                 tuples = stored
             floor_url = fresh_database(server, "bench_floor")
             wall, cpu = time_floor(floor_url, tuples)

@@ -113,6 +113,18 @@ def now_day(moment: dt.datetime) -> dt.date:
     return day_of(moment)
 
 
+def calendar_day(text: str) -> dt.date:
+    """A day written YYYY-MM-DD, and only so: ``date.fromisoformat`` also takes ``20260105`` and
+    ``2026-W01-1``, and pydantic's ``date`` a number as a Unix time. ``ValueError`` otherwise.
+
+    >>> calendar_day("2026-01-05")
+    datetime.date(2026, 1, 5)
+    """
+    if len(text) != 10 or text[4] != "-" or text[7] != "-" or not text.replace("-", "").isdigit():
+        raise ValueError(f"{text!r} is not a day written YYYY-MM-DD")
+    return dt.date.fromisoformat(text)
+
+
 def moment(text: str) -> dt.datetime:
     """The naive UTC moment an ``--at`` / ``as_of`` value names. A bare date means the end of
     that day in China (everything reported on it counts: "as of 30 June" includes 30 June), a

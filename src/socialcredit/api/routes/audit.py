@@ -4,7 +4,6 @@ hash-chained; filtered, paged, and exported as CSV (the export itself audited)."
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -16,6 +15,7 @@ from socialcredit.api.inputs import CODE_SCHEMA
 from socialcredit.api.models import AuditListOut, AuditOut, VerifyOut
 from socialcredit.errors import Refused
 from socialcredit.i18n import N_
+from socialcredit.rules import days
 from socialcredit.service.integrity import masked
 from socialcredit.store import AuditQuery
 
@@ -71,9 +71,7 @@ def _day(text: str | None, field: str) -> dt.date | None:
     if text is None:
         return None
     try:
-        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):  # fromisoformat takes 20260105 too
-            raise ValueError(text)
-        return dt.date.fromisoformat(text)
+        return days.calendar_day(text)
     except ValueError:
         raise Refused(
             N_("{field}: {text!r} is not a calendar day", field=field, text=text), field=field

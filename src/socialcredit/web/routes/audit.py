@@ -15,8 +15,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
 
 from socialcredit import codes
+from socialcredit.api.routes.audit import ACTION_PATTERN, KEY_PATTERN
 from socialcredit.errors import Refused
 from socialcredit.i18n import N_
+from socialcredit.rules import days
 from socialcredit.service.integrity import masked
 from socialcredit.store import AuditQuery
 from socialcredit.web.base import PREFIX, PageDep, PageRoute, finish, render
@@ -42,7 +44,7 @@ def _day(value: str, name: str) -> dt.date | None:
     if not value.strip():
         return None
     try:
-        return dt.date.fromisoformat(value.strip())
+        return days.calendar_day(value.strip())
     except ValueError:
         raise Refused(N_("give a date as YYYY-MM-DD"), field=name) from None
 
@@ -58,9 +60,9 @@ def filters(
     """The filters of the page's form, each optional (an empty field filters nothing), checked
     as the API checks them and refused naming the field."""
     action, key = action.strip(), key.strip()
-    if action and not re.fullmatch(r"[a-z][a-z-]{0,15}", action):
+    if action and not re.fullmatch(ACTION_PATTERN, action):
         raise Refused(N_("not a kind of audit entry"), field="action")
-    if key and not re.fullmatch(r"[A-Za-z0-9]{1,32}", key):
+    if key and not re.fullmatch(KEY_PATTERN, key):
         raise Refused(N_("not a key id"), field="key")
     first, last = _day(since, "since"), _day(until, "until")
     if first is not None and last is not None and last < first:
