@@ -184,30 +184,31 @@ class AuditStore(StoreBase):
                     return {**m, "detail": detail}
         return None
 
-    def decision_counts(self) -> dict[str, dict[str, int]]:
-        """Decisions answered per measure and answer, from the audit log (measures applied)."""
+    def decision_counts(self, until: dt.datetime | None = None) -> dict[str, dict[str, int]]:
+        """Decisions answered per measure and answer, from the audit log (measures applied), all
+        or those answered by ``until``."""
         out: dict[str, dict[str, int]] = {}
+        q = select(t.audit.c.measure, t.audit.c.answer, func.count()).where(t.audit.c.action == "decision")
+        if until is not None:
+            q = q.where(t.audit.c.at <= until)
         with self.reader.connect() as conn:
-            for measure, answer, n in conn.execute(
-                select(t.audit.c.measure, t.audit.c.answer, func.count())
-                .where(t.audit.c.action == "decision")
-                .group_by(t.audit.c.measure, t.audit.c.answer)
-            ):
+            for measure, answer, n in conn.execute(q.group_by(t.audit.c.measure, t.audit.c.answer)):
                 out.setdefault(measure, {})[answer] = int(n)
         return dict(sorted(out.items()))
 
-    def decisions_by_subject(self) -> dict[str, tuple[int, int]]:
+    def decisions_by_subject(self, until: dt.datetime | None = None) -> dict[str, tuple[int, int]]:
         """Per subject asked about: (decisions answered, of them denied), from the audit log (the
-        transparency report's rate of adverse decisions per group)."""
+        transparency report's rate of adverse decisions per group), all or by ``until``."""
         denied = func.sum(case((t.audit.c.answer == "deny", 1), else_=0))
+        q = select(t.audit.c.subject, func.count(), denied).where(
+            t.audit.c.action == "decision", t.audit.c.subject.is_not(None)
+        )
+        if until is not None:
+            q = q.where(t.audit.c.at <= until)
         with self.reader.connect() as conn:
             return {
                 str(subject): (int(n), int(d or 0))
-                for subject, n, d in conn.execute(
-                    select(t.audit.c.subject, func.count(), denied)
-                    .where(t.audit.c.action == "decision", t.audit.c.subject.is_not(None))
-                    .group_by(t.audit.c.subject)
-                )
+                for subject, n, d in conn.execute(q.group_by(t.audit.c.subject))
             }
 
     def looks_about(
