@@ -97,6 +97,7 @@ class System:
         self.audit_log = self.integrity.audit_log
         self.export_audit = self.integrity.export_audit
         self.looks_about = self.integrity.looks_about
+        self.looks_after = self.integrity.looks_after
         self.verify = self.integrity.verify
 
         self.cases = self.casefiles.cases
