@@ -8,6 +8,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+from socialcredit.api.models import UtcDatetime
 from socialcredit.i18n import translate
 from socialcredit.service.histories import Difference, Point, SchemeHistory, SubjectHistory
 
@@ -29,7 +30,7 @@ class ArrivedOut(BaseModel):
     record_id: str
     item: str
     action: str = Field(description="report, or correct / withdraw / restore: what it ends")
-    received_at: dt.datetime | None
+    received_at: UtcDatetime | None
 
 
 class DifferenceOut(BaseModel):
@@ -85,8 +86,8 @@ class HistoryOut(BaseModel):
     code: str
     kind: str
     from_day: dt.date | None
-    to: dt.datetime
-    known_at: dt.datetime | None
+    to: UtcDatetime
+    known_at: UtcDatetime | None
     schemes: list[SchemeHistoryOut]
 
     @classmethod
