@@ -48,6 +48,7 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET /health", "/health", None, EVERYONE),
     ("POST /records", "/records", {"records": [rec(2)]}, {"operator": 200, "agency": 200}),
     ("GET /subjects/{code}", f"/subjects/{P}", None, {"operator": 200, "subject": 200}),
+    ("GET /subjects/{code}/history", f"/subjects/{P}/history", None, {"operator": 200, "subject": 200}),
     ("POST /subjects", "/subjects", {"subjects": [{"code": OTHER}]}, {"operator": 200}),
     (
         "POST /subjects/{code}/documents",

@@ -112,3 +112,46 @@ def test_cli_rescore_takes_known_at(env: Path) -> None:
     assert before[(A, "rongcheng")] == (1000, "A")  # the base: a record received after K is absent
     r = runner.invoke(app, ["rescore", "--from", str(exp), "--known-at", "someday"])
     assert r.exit_code == 2 and "--known-at" in r.output
+
+
+def check_objection_known(engine: Engine, system: System, clock: Clock, tmp_path: Path) -> None:
+    """Rongcheng's D grade list suspends its measures while an objection is open (the scheme's
+    ``during_objection``); an objection filed after K was not known at K, so as known then the
+    listing held its measures, as the per-subject path says."""
+    rows = [rec(i, A, "court.fraud-conviction", "court", f"2026-09-{i:02d}") for i in range(1, 5)]
+    rows += [
+        rec(10 + i, A, "traffic.drunk-driving", "traffic-police", f"2026-09-{10 + i:02d}") for i in (1, 2)
+    ]
+    feed(system, *rows)
+    known = clock()
+    clock.advance(days=1)
+    me = system.authenticate(system.create_key("subject", A).token)
+    assert me is not None
+    o = system.file_objection(principal=me, subject=A, list_id="rongcheng/d-grade", statement="wrong person")
+    export_ledger(system.store, tmp_path / "exp", clock=clock)
+    pool = list(system.registry.schemes.values())
+    at = clock()
+    args = (engine, tmp_path / "exp", system.registry.scored(), at)
+    then = rescore(*args, tmp_path / "then.parquet", list_schemes=pool, known_at=known)
+    now = rescore(*args, tmp_path / "now.parquet", list_schemes=pool)
+    d_grade = "rongcheng/d-grade"
+    assert then.lists[d_grade].get("active") == now.lists[d_grade].get("active") == 1
+    assert d_grade not in then.suspended and now.suspended[d_grade] == 1
+    [as_known] = [e for e in system.view(A, at, known_at=known).entries if e.qualified_id == d_grade]
+    [today] = [e for e in system.view(A, at).entries if e.qualified_id == d_grade]
+    assert (as_known.suspended_by, today.suspended_by) == (None, o.id)
+
+
+def test_rescore_known_at_reads_the_objections_as_known_then_on_duckdb(
+    system: System, clock: Clock, tmp_path: Path
+) -> None:
+    check_objection_known(DuckDBEngine(), system, clock, tmp_path)
+
+
+@pytest.mark.slow  # a real JVM
+def test_rescore_known_at_reads_the_objections_as_known_then_on_spark(
+    request: pytest.FixtureRequest, system: System, clock: Clock, tmp_path: Path
+) -> None:
+    from socialcredit.engines.spark import SparkEngine
+
+    check_objection_known(SparkEngine(request.getfixturevalue("spark")), system, clock, tmp_path)

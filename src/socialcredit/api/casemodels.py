@@ -238,6 +238,9 @@ class TransparencyOut(BaseModel):
 
     ok: Literal[True] = True
     as_of: UtcDatetime
+    known_at: UtcDatetime | None = Field(
+        default=None, description="The report as it stood then, from what was known by then; null: now"
+    )
     subjects: int
     records: int
     lists: dict[str, int]

@@ -82,25 +82,35 @@ def public_lookup(
 
 
 @public_app.command("transparency")
-def public_transparency(as_json: JsonOpt = False) -> None:
-    """The transparency report: lists, measures applied, objections, sources, score gaps."""
+def public_transparency(
+    known_at: Annotated[
+        str | None,
+        typer.Option(help="Knowledge time: the report as it stood then, from what was known by then"),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The transparency report: lists, measures applied, objections, sources, score gaps (as it
+    stood at --known-at, when given)."""
     system = open_system()
-    report = system.transparency()
+    report = system.transparency(known_at=parse_at(known_at, "--known-at"))
     if as_json:
         emit(TransparencyOut.model_validate(report))
         return
+    known = f", as known at {report['known_at']:%Y-%m-%d %H:%M} UTC" if report["known_at"] else ""
     out.print(
-        f"[bold]Transparency report[/] as of {report['as_of']:%Y-%m-%d %H:%M} UTC: "
+        f"[bold]Transparency report[/] as of {report['as_of']:%Y-%m-%d %H:%M} UTC{known}: "
         f"{report['subjects']:,} subjects, {report['records']:,} records"
     )
-    census = system.list_census(report["as_of"])
+    # the pages' census is of what is known now: shown beside today's report only
+    census = system.list_census(report["as_of"]) if not known else {}
     for k, v in report["lists"].items():
-        c = census[k]
-        out.print(
-            f"  on {k}: {v:,} in force ({c.published:,} published rows"
-            f" + {c.via:,} legal representatives through their organisation)",
-            highlight=False,
+        c = census.get(k)
+        rows = (
+            f" ({c.published:,} published rows + {c.via:,} legal representatives through their organisation)"
+            if c
+            else ""
         )
+        out.print(f"  on {k}: {v:,} in force{rows}", highlight=False)
     for k, v in report["measures_applied"].items():
         out.print(f"  {k}: " + ", ".join(f"{a} {n:,}" for a, n in v.items()), highlight=False)
     o = report["objections"]

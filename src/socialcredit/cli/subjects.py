@@ -13,10 +13,12 @@ from rich.table import Table
 
 from socialcredit import i18n
 from socialcredit.api.decisionmodels import DecisionOut, ReproductionOut
+from socialcredit.api.historymodels import HistoryOut
 from socialcredit.api.models import SubjectOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, parse_at, valid_code
 from socialcredit.errors import SocialCreditError
 from socialcredit.i18n import N_, translate
+from socialcredit.rules.days import day_of
 from socialcredit.scoring.dispatch import explain
 from socialcredit.scoring.explanation import Explanation
 from socialcredit.scoring.result import signed_points
@@ -81,6 +83,47 @@ def score(
         out.print(f"list {e.qualified_id}{via}: ended, since {e.since}: {e.end_reason}", highlight=False)
     for x in view.ended_records:
         out.print(f"record {x.record.record_id} ({x.record.item}): {x.label}", highlight=False)
+
+
+@app.command()
+def history(
+    code: Annotated[str, typer.Argument(help="Resident ID number or Unified Social Credit Code")],
+    from_: Annotated[
+        str | None, typer.Option("--from", help="Valid time: the first day shown (default: the first change)")
+    ] = None,
+    to: Annotated[str | None, typer.Option(help="Valid time: the history up to then (default now)")] = None,
+    known_at: Annotated[str | None, typer.Option(help=KNOWN_AT_HELP)] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A subject's score history: each change in valid time under the scheme version in force that
+    day, as known at --known-at, and where today's knowledge differs, both."""
+    c = valid_code(code)
+    system = open_system()
+    first = parse_at(from_, "--from")
+    h = system.score_history(
+        c.value,
+        system.operator(),
+        purpose="command line: history",
+        since=day_of(first) if first is not None else None,
+        until=parse_at(to, "--to"),
+        known_at=parse_at(known_at, "--known-at"),
+    )
+    body = HistoryOut.of(h)
+    if as_json:  # as GET /subjects/{code}/history answers an operator
+        emit(body)
+        return
+    known = f", as known at {h.known_at:%Y-%m-%d %H:%M} UTC" if h.known_at else ""
+    out.print(f"[bold]{h.code}[/] up to {h.until:%Y-%m-%d %H:%M} UTC{known}", highlight=False)
+    for s in body.schemes:
+        out.print(f"[bold]{escape(s.scheme)}[/] ({escape(s.title)})", highlight=False)
+        t = Table(title_justify="left")
+        for heading in (N_("Day"), N_("Score"), N_("Grade"), N_("Version")):
+            t.add_column(translate(heading))
+        for p in s.points:
+            t.add_row(p.day.isoformat(), str(p.score), p.grade, p.version)
+        out.print(t)
+        for d in s.differences:
+            out.print(f"  {escape(d.text)}", highlight=False)
 
 
 def show_explanation(scheme: str, e: Explanation) -> None:

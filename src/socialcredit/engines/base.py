@@ -20,7 +20,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from socialcredit.dueprocess import restoration
-from socialcredit.engines import gradelists, listing, relational
+from socialcredit.engines import gradelists, listing, relational, suspending
 from socialcredit.engines.fields import RELATIONAL
 from socialcredit.rules.fields import SchemeRefused
 from socialcredit.schemes.model import Scheme
@@ -254,6 +254,12 @@ def lists_path(out: Path) -> Path:
     return out.with_name(f"{out.stem}-lists{out.suffix}")
 
 
+def _objections(engine: Engine, dataset: Path, known_at: dt.datetime | None) -> ir.Table:
+    """The export's objections, as known at ``known_at`` when given (``suspending.known_by``)."""
+    found = engine.objections(dataset)
+    return found if known_at is None else suspending.known_by(found, known_at)
+
+
 def rescore(
     engine: Engine,
     dataset: Path,
@@ -275,8 +281,9 @@ def rescore(
     tally grades per scheme and kind and entries per list and status. ``holidays`` are the
     installation's (``settings.calendar()``), for fulfilled entries' removal deadlines in working
     days, as the per-subject path counts them. ``known_at``: knowledge time, only the records
-    received by then count (default: every record in the export); objections and representatives'
-    terms are read as exported.
+    received by then count (default: every record in the export), and the objections as known
+    then (an objection filed later suspends nothing, one decided later is still open);
+    representatives' terms are read as exported.
 
     The tallies are computed from what was written, by the same engine, so what is reported is
     what was written."""
@@ -323,7 +330,7 @@ def rescore(
             wanted,
             as_of,
             calendar=engine.table(calendar, "calendar") if itemised else None,
-            objections=engine.objections(dataset),
+            objections=_objections(engine, dataset, known_at),
         )
         engine.write(found, where)
         stages["lists"] = time.perf_counter() - t

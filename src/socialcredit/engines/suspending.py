@@ -80,6 +80,16 @@ def open_at(objections: ir.Table, as_of: dt.datetime) -> ir.Table:
     return o.filter((o.open_from <= at) & (o.open_until.isnull() | (o.open_until > at)))
 
 
+def known_by(objections: ir.Table, known_at: dt.datetime) -> ir.Table:
+    """The objections as the system knew them at ``known_at`` (knowledge time): the spans opened
+    by then, a span closed later still open (its closing event was not known yet), as the
+    per-subject path folds the case events received by then (``Decisions._as_known``)."""
+    o = objections
+    k = ibis.literal(known_at, type="timestamp")
+    o = o.filter(o.open_from <= k)
+    return o.mutate(open_until=ibis.ifelse(o.open_until > k, ibis.null("timestamp"), o.open_until))
+
+
 _NONE = 2**62
 """Above every chain position: stands for "no objection" in a minimum."""
 

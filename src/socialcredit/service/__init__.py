@@ -9,6 +9,7 @@ constructor, never a superclass (docs/decisions/0033-service-composition.md):
 - :mod:`.casefiles`: reading due-process cases, deciders resolved;
 - :mod:`.decisions`: a subject's view, audited reads and decisions (over the case files);
 - :mod:`.receipts`: a past decision reproduced from its receipt;
+- :mod:`.histories`: a subject's score history on both time axes;
 - :mod:`.duties`: case events naming their decider, and who may decide;
 - :mod:`.casework` and :mod:`.restorations`: objections, reviews, appeals, notices; restoration;
 - :mod:`.documents`: documents linked to subjects, and the subject a document names;
@@ -34,6 +35,7 @@ from socialcredit.service.disclosure import Disclosure, PopulationSummary, Sourc
 from socialcredit.service.documents import Documents
 from socialcredit.service.duties import Duties
 from socialcredit.service.enrolments import Consent, Enrolment, Enrolments
+from socialcredit.service.histories import Histories, SubjectHistory
 from socialcredit.service.integrity import Integrity
 from socialcredit.service.keys import Keys
 from socialcredit.service.receipts import Receipts, Reproduction
@@ -75,6 +77,7 @@ class System:
         )
         self.disclosure = Disclosure(context, casefiles=casefiles, decisions=decisions)
         self.receipts = Receipts(context, decisions)
+        self.histories = Histories(context, decisions, casefiles)
         self.documents = Documents(context, casefiles)
         self.enrolment = Enrolments(context, casefiles=casefiles, decisions=decisions, records=records)
 
@@ -94,6 +97,7 @@ class System:
         self.audit_log = self.integrity.audit_log
         self.export_audit = self.integrity.export_audit
         self.looks_about = self.integrity.looks_about
+        self.looks_after = self.integrity.looks_after
         self.verify = self.integrity.verify
 
         self.cases = self.casefiles.cases
@@ -105,6 +109,7 @@ class System:
         self.check_submit = self.decisions.check_submit
         self.check_async = self.decisions.check_async
         self.reproduce = self.receipts.reproduce
+        self.score_history = self.histories.score_history
 
         self.involved_in = self.duties.involved_in
 
@@ -180,6 +185,7 @@ __all__ = [
     "Row",
     "SourceAccuracy",
     "SubjectSummary",
+    "SubjectHistory",
     "SubjectView",
     "System",
     "Unauthenticated",

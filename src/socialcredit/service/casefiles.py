@@ -119,16 +119,24 @@ class CaseFiles:
         return case
 
     def cases(
-        self, *, principal: access.Principal, subject: str | None = None, open_only: bool = False
+        self,
+        *,
+        principal: access.Principal,
+        subject: str | None = None,
+        open_only: bool = False,
+        known_at: dt.datetime | None = None,
     ) -> list[Case]:
         """Objections, reviews and restoration applications: a subject's own, or all for an
-        operator."""
+        operator; with ``known_at``, as they stood then, from the events recorded by then (a
+        case filed later is absent, one decided later still open)."""
         if principal.role != "operator":
             if subject is None:
                 subject = principal.principal
             access.require(subject is not None and self.may_act_for(principal, subject), "see these cases")
         by_case: dict[str, list[CaseEvent]] = {}
         for e in self.context.store.case_events(subject=subject):
+            if known_at is not None and e.at > known_at:
+                continue
             by_case.setdefault(e.case_id, []).append(e)
         out: list[Case] = []
         for events in by_case.values():

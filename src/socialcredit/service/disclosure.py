@@ -143,24 +143,28 @@ class Disclosure:
                 )
         return sorted(out, key=lambda x: (x.removal_due, x.list_id, x.subject))
 
-    def _removals(self, at: dt.datetime) -> list[tuple[SubjectSummary, ListEntry, Record | None]]:
-        """Each entry a record removed, with that record, once (not again through a representative)."""
+    def _removals(
+        self, at: dt.datetime, known_at: dt.datetime | None = None
+    ) -> list[tuple[SubjectSummary, ListEntry, Record | None]]:
+        """Each entry a record removed, with that record, once (not again through a representative);
+        as known at ``known_at`` when given."""
         out: list[tuple[SubjectSummary, ListEntry, Record | None]] = []
-        for s in self.scan(at):
+        for s in self.scan(at) if known_at is None else self.known_scan(at, known_at):
             by_id = {r.record_id: r for r in s.records}
             out.extend((s, e, by_id.get(e.ended_by)) for e in s.entries if e.ended_by and not e.via)
         return out
 
-    def source_accuracy(self) -> list[SourceAccuracy]:
+    def source_accuracy(self, known_at: dt.datetime | None = None) -> list[SourceAccuracy]:
         """Rate the raters: each source's share of records overturned on objection, its median
         days from objection to correction, and the removals it reported: how many, how many late,
         and the median days late of those (a removal reported after its deadline, SPC Art. 10).
-        Public."""
+        Public. With ``known_at``, as the figures stood then (records and case events known by
+        then)."""
         store = self.context.store
-        reports = store.records_by_source()
+        reports = store.records_by_source(known_at)
         overturned: Counter[str] = Counter()
         days: dict[str, list[float]] = {}
-        for case in self.casefiles.cases(principal=operator()):
+        for case in self.casefiles.cases(principal=operator(), known_at=known_at):
             # a review set aside a listing by rule, not a source's error: not counted
             if isinstance(case, Objection) and case.kind == "objection" and case.corrected_at is not None:
                 for rid in case.record_ids:
@@ -173,7 +177,7 @@ class Disclosure:
                     )
         removals: Counter[str] = Counter()
         late: dict[str, list[float]] = {}
-        for _s, e, r in self._removals(self.context.clock()):
+        for _s, e, r in self._removals(known_at or self.context.clock(), known_at):
             if r is not None:
                 removals[r.source] += 1
                 if e.days_late:
@@ -497,16 +501,21 @@ class Disclosure:
             },
         }
 
-    def transparency(self, as_of: dt.datetime | None = None) -> dict[str, Any]:
+    def transparency(
+        self, as_of: dt.datetime | None = None, known_at: dt.datetime | None = None
+    ) -> dict[str, Any]:
         """The public transparency report: list sizes, measures applied, objections and their
         outcomes, resolution times, source accuracy, and score distributions by district and age
-        band (so gaps between groups are visible)."""
-        at = as_of or self.context.clock()
-        scan = self.scan(at)
+        band (so gaps between groups are visible). With ``known_at``, the report as it stood then
+        (valid time ``as_of``, default ``known_at``): every figure from what the system had
+        received or recorded by then (:meth:`known_scan`, as the public lists), none of what
+        arrived later."""
+        at = as_of or known_at or self.context.clock()
+        scan = self.scan(at) if known_at is None else self.known_scan(at, known_at)
         list_sizes: Counter[str] = Counter()
         by_district: dict[str, dict[str, list[tuple[int, str]]]] = {}
         by_age: dict[str, dict[str, list[tuple[int, str]]]] = {}
-        decided = self.context.store.decisions_by_subject()
+        decided = self.context.store.decisions_by_subject(known_at)
         listed_people: list[tuple[dict[str, str], int, int]] = []
         refused_people: list[tuple[dict[str, str], int, int]] = []
         for s in scan:
@@ -525,7 +534,7 @@ class Disclosure:
             for scheme_id, scored in s.scores.items():
                 by_district.setdefault(scheme_id, {}).setdefault(district, []).append(scored)
                 by_age.setdefault(scheme_id, {}).setdefault(band, []).append(scored)
-        cases = self.casefiles.cases(principal=operator())
+        cases = self.casefiles.cases(principal=operator(), known_at=known_at)
         objections = [c for c in cases if isinstance(c, Objection) and c.kind == "objection"]
         reviews = [c for c in cases if isinstance(c, Objection) and c.kind == "review"]
         resolved = sorted(
@@ -551,10 +560,11 @@ class Disclosure:
 
         return {
             "as_of": at,
+            "known_at": known_at,
             "subjects": len(scan),
-            "records": self.context.store.count_records(),
+            "records": self.context.store.count_records(known_at),
             "lists": dict(sorted(list_sizes.items())),
-            "measures_applied": self.context.store.decision_counts(),
+            "measures_applied": self.context.store.decision_counts(known_at),
             "objections": {
                 "filed": len(objections),
                 "upheld": sum(1 for c in objections if c.status == "corrected" or c.status == "upheld"),
@@ -574,7 +584,7 @@ class Disclosure:
                 "applied": sum(1 for c in cases if isinstance(c, Restoration)),
                 "granted": sum(1 for c in cases if isinstance(c, Restoration) and c.status == "granted"),
             },
-            "source_accuracy": [a.__dict__ for a in self.source_accuracy()],
+            "source_accuracy": [a.__dict__ for a in self.source_accuracy(known_at)],
             "scores_by_district": {k: summary(k, v) for k, v in by_district.items()},
             "scores_by_age_band": {k: summary(k, v) for k, v in by_age.items()},
             "fairness": {  # each attribute on its own; formulas in fairness.py and docs/fairness.md

@@ -9,12 +9,32 @@ document), never a delete (docs/decisions/0034-subject-documents.md).
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+
 from socialcredit import access, codes, documents
 from socialcredit.documents import Document
 from socialcredit.errors import NotFound, Refused
 from socialcredit.service.casefiles import CaseFiles
 from socialcredit.service.context import Context
 from socialcredit.store import DocumentLink
+
+
+def as_known(links: Sequence[DocumentLink], known_at: dt.datetime) -> tuple[list[DocumentLink], int]:
+    """The links as they stood at ``known_at`` (knowledge time: a link is the registry entry that
+    made it), a link ended later shown current, and how many changes (links made, links ended)
+    came after it."""
+    shown = [
+        x
+        if x.valid_to is None or x.valid_to <= known_at
+        else dataclasses.replace(x, valid_to=None, ended=None, ended_by=None)
+        for x in links
+        if x.valid_from <= known_at
+    ]
+    later = sum(1 for x in links if x.valid_from > known_at)
+    later += sum(1 for x in links if x.valid_to is not None and x.valid_to > known_at)
+    return shown, later
 
 
 class Documents:

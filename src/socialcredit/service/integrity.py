@@ -115,15 +115,30 @@ class Integrity:
             before = rows[-1]["seq"]
 
     def looks_about(
-        self, principal: access.Principal, subject: str, *, limit: int = 200
+        self,
+        principal: access.Principal,
+        subject: str,
+        *,
+        limit: int = 200,
+        known_at: dt.datetime | None = None,
     ) -> tuple[list[dict[str, Any]], int, dt.datetime | None]:
         """A subject page's "who asked": the others' looks, and the subject's own counted apart
-        (``AuditStore.looks_about``), for the subject itself or whoever may read the audit log."""
+        (``AuditStore.looks_about``), for the subject itself or whoever may read the audit log;
+        with ``known_at``, as the log stood then."""
+        subject = self._looked_at(principal, subject)
+        return self.context.store.looks_about(subject, limit=limit, until=known_at)
+
+    def looks_after(self, principal: access.Principal, subject: str, known_at: dt.datetime) -> int:
+        """How many entries about the subject the log gained after ``known_at`` (what a page as
+        known then leaves out), for whoever may see its looks."""
+        return self.context.store.looks_after(self._looked_at(principal, subject), known_at)
+
+    def _looked_at(self, principal: access.Principal, subject: str) -> str:
+        """The subject whose looks ``principal`` may see: its own, or any for an auditor."""
         if principal.role == "subject":
-            subject = principal.principal or ""
-        else:
-            access.require(access.may_read_audit(principal), "read the audit log")
-        return self.context.store.looks_about(subject, limit=limit)
+            return principal.principal or ""
+        access.require(access.may_read_audit(principal), "read the audit log")
+        return subject
 
     def verify(self) -> dict[str, list[ChainProblem]]:
         """Every chain's faults, each named once (``chaincheck``); empty lists when intact."""

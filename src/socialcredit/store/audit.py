@@ -184,43 +184,47 @@ class AuditStore(StoreBase):
                     return {**m, "detail": detail}
         return None
 
-    def decision_counts(self) -> dict[str, dict[str, int]]:
-        """Decisions answered per measure and answer, from the audit log (measures applied)."""
+    def decision_counts(self, until: dt.datetime | None = None) -> dict[str, dict[str, int]]:
+        """Decisions answered per measure and answer, from the audit log (measures applied), all
+        or those answered by ``until``."""
         out: dict[str, dict[str, int]] = {}
+        q = select(t.audit.c.measure, t.audit.c.answer, func.count()).where(t.audit.c.action == "decision")
+        if until is not None:
+            q = q.where(t.audit.c.at <= until)
         with self.reader.connect() as conn:
-            for measure, answer, n in conn.execute(
-                select(t.audit.c.measure, t.audit.c.answer, func.count())
-                .where(t.audit.c.action == "decision")
-                .group_by(t.audit.c.measure, t.audit.c.answer)
-            ):
+            for measure, answer, n in conn.execute(q.group_by(t.audit.c.measure, t.audit.c.answer)):
                 out.setdefault(measure, {})[answer] = int(n)
         return dict(sorted(out.items()))
 
-    def decisions_by_subject(self) -> dict[str, tuple[int, int]]:
+    def decisions_by_subject(self, until: dt.datetime | None = None) -> dict[str, tuple[int, int]]:
         """Per subject asked about: (decisions answered, of them denied), from the audit log (the
-        transparency report's rate of adverse decisions per group)."""
+        transparency report's rate of adverse decisions per group), all or by ``until``."""
         denied = func.sum(case((t.audit.c.answer == "deny", 1), else_=0))
+        q = select(t.audit.c.subject, func.count(), denied).where(
+            t.audit.c.action == "decision", t.audit.c.subject.is_not(None)
+        )
+        if until is not None:
+            q = q.where(t.audit.c.at <= until)
         with self.reader.connect() as conn:
             return {
                 str(subject): (int(n), int(d or 0))
-                for subject, n, d in conn.execute(
-                    select(t.audit.c.subject, func.count(), denied)
-                    .where(t.audit.c.action == "decision", t.audit.c.subject.is_not(None))
-                    .group_by(t.audit.c.subject)
-                )
+                for subject, n, d in conn.execute(q.group_by(t.audit.c.subject))
             }
 
     def looks_about(
-        self, subject: str, *, limit: int = 200
+        self, subject: str, *, limit: int = 200, until: dt.datetime | None = None
     ) -> tuple[list[dict[str, Any]], int, dt.datetime | None]:
         """What "who asked about me" shows: the latest ``limit`` entries about ``subject`` by
         anyone but the subject itself, and the subject's own looks counted apart (how many, the
         last when). Why apart: one's own page views, each audited, flooded the list and pushed
-        out the looks of others, which are what the list is for (issue 18)."""
+        out the looks of others, which are what the list is for (issue 18). With ``until``, as
+        the log stood then (entries made by then)."""
         own = (func.coalesce(t.audit.c.role, "") == "subject") & (
             func.coalesce(t.audit.c.principal, "") == subject
         )
         about = t.audit.c.subject == subject
+        if until is not None:
+            about = about & (t.audit.c.at <= until)
         q = select(*_shown()).where(about, ~own).order_by(t.audit.c.seq.desc()).limit(limit)
         # a page view also lists the subject's documents, audited as an entry of its own
         # (``documents``): counted once, as the view it is part of
@@ -233,6 +237,19 @@ class AuditStore(StoreBase):
             int(n),
             last if isinstance(last, dt.datetime) or last is None else self.dialect.read_ts(last),
         )
+
+    def looks_after(self, subject: str, at: dt.datetime) -> int:
+        """How many entries about ``subject`` were made after ``at``: what a page as known at
+        ``at`` leaves out (the subject's own listings of its documents not counted, as in
+        :meth:`looks_about`)."""
+        own_documents = (
+            (func.coalesce(t.audit.c.role, "") == "subject")
+            & (func.coalesce(t.audit.c.principal, "") == subject)
+            & (t.audit.c.action == "documents")
+        )
+        q = select(func.count()).where(t.audit.c.subject == subject, t.audit.c.at > at, ~own_documents)
+        with self.reader.connect() as conn:
+            return int(conn.execute(q).scalar_one())
 
     def verify_audit(self) -> list[ChainProblem]:
         """Recompute every audit entry's chain hash from what is stored now."""

@@ -367,9 +367,13 @@ class RecordStore(StoreBase):
                 )
             }
 
-    def count_records(self) -> int:
+    def count_records(self, known_at: dt.datetime | None = None) -> int:
+        """How many records the ledger holds, or held at ``known_at`` (received by then)."""
+        q = select(func.count()).select_from(t.records)
+        if known_at is not None:
+            q = q.where(t.records.c.received_at <= known_at)
         with self.reader.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(t.records)).scalar_one())
+            return int(conn.execute(q).scalar_one())
 
     def verify_records(self) -> list[ChainProblem]:
         """Recompute every record's content, claim and chain hash from what is stored now."""
@@ -386,17 +390,14 @@ class RecordStore(StoreBase):
 
         return verify_chain(entries(), head=head)
 
-    def records_by_source(self) -> dict[str, int]:
-        """How many reports each source has in the ledger (for its accuracy figure)."""
+    def records_by_source(self, known_at: dt.datetime | None = None) -> dict[str, int]:
+        """How many reports each source has in the ledger (for its accuracy figure), or had at
+        ``known_at`` (received by then)."""
+        q = select(t.records.c.source, func.count()).where(t.records.c.action == "report")
+        if known_at is not None:
+            q = q.where(t.records.c.received_at <= known_at)
         with self.reader.connect() as conn:
-            return {
-                s: int(n)
-                for s, n in conn.execute(
-                    select(t.records.c.source, func.count())
-                    .where(t.records.c.action == "report")
-                    .group_by(t.records.c.source)
-                )
-            }
+            return {s: int(n) for s, n in conn.execute(q.group_by(t.records.c.source))}
 
     def subjects_with_items(self, items: Sequence[str]) -> list[str]:
         """Subjects having any record of these items: the candidates for an item-based list."""

@@ -14,12 +14,16 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from socialcredit import access
+from socialcredit.dueprocess.cases import Objection, Restoration
 from socialcredit.errors import Refused
 from socialcredit.i18n import gettext as _
 from socialcredit.rules import days
 from socialcredit.schemes.titles import title_of
 from socialcredit.scoring import Score
-from socialcredit.service import SubjectView
+from socialcredit.service import SubjectView, System
+from socialcredit.service.documents import as_known
+from socialcredit.store import DocumentLink
 from socialcredit.web.base import status_name
 
 
@@ -52,6 +56,43 @@ def axes(at: str | None, known_at: str | None, as_of: dt.date | None) -> Axes:
     if valid is None and as_of is not None:
         valid, at = days.end_of(as_of), as_of.isoformat()
     return Axes(valid, moment(known_at, "known_at"), (at or "").strip(), (known_at or "").strip())
+
+
+@dataclass(frozen=True)
+class Limited:
+    """What the page shows beside its view, as known at its knowledge time: the cases (as their
+    events recorded by then make them), the documents (as linked then), and how many later
+    entries of each (and of the audit log) today's knowledge adds, which the page says."""
+
+    cases: list[Objection | Restoration]
+    documents: list[DocumentLink]
+    later: dict[str, int]
+
+
+def limited(
+    system: System,
+    principal: access.Principal,
+    code: str,
+    known_at: dt.datetime | None,
+    links: list[DocumentLink],
+) -> Limited:
+    """The page's cases and documents (``links``, every one) as known at ``known_at`` (all, when
+    ``None``), and the counts of what came after it, by section (none when ``None``). Why
+    everything on the page: a page as known on K showing today's objections or who asked since
+    would answer "what did they know then?" with what is known now."""
+    cases = system.cases(principal=principal, subject=code)
+    if known_at is None:
+        return Limited(cases, links, {})
+    shown, later_links = as_known(links, known_at)
+    return Limited(
+        system.cases(principal=principal, subject=code, known_at=known_at),
+        shown,
+        {
+            "cases": sum(1 for c in cases for e in c.events if e.at > known_at),
+            "documents": later_links,
+            "audit": system.looks_after(principal, code, known_at),
+        },
+    )
 
 
 def _standing(score: Score) -> str:

@@ -60,8 +60,21 @@ def public_lookup(code: CodePath, system: SystemDep) -> PublicLookupOut:
 
 
 @router.get("/transparency", operation_id="transparency", response_model=TransparencyOut)
-def transparency(system: SystemDep) -> TransparencyOut:
-    return TransparencyOut.model_validate(system.transparency())
+def transparency(
+    system: SystemDep,
+    known_at: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="Knowledge time: the report as it stood then, every figure from what the "
+            "system had received or recorded by then (default now)",
+            json_schema_extra=WHEN,
+        ),
+    ] = None,
+) -> TransparencyOut:
+    """The transparency report, now or as it stood at ``known_at`` (a past report reproduced:
+    nothing received later counts, as on the public lists)."""
+    return TransparencyOut.model_validate(system.transparency(known_at=moment(known_at, "known_at")))
 
 
 @router.get("/sources", operation_id="source_accuracy", response_model=SourcesOut)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 
 from socialcredit import access
 from socialcredit.api.deps import CodePath, CurrentKey, SystemDep, role
+from socialcredit.api.historymodels import HistoryOut
 from socialcredit.api.models import (
     ConsentOut,
     EnrolmentOut,
@@ -19,12 +20,23 @@ from socialcredit.api.models import (
 )
 from socialcredit.errors import Refused
 from socialcredit.rules import days
+from socialcredit.rules.days import day_of
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
 
 
 WHEN = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}
 """A time in a query: an ISO 8601 date or date-time (what ``rules.days.moment`` reads)."""
+
+KnownAt = Annotated[
+    str | None,
+    Query(
+        max_length=40,
+        description="Knowledge time: from what the system had received by then (default now); "
+        "a bare date means the end of that day in China Standard Time",
+        json_schema_extra=WHEN,
+    ),
+]
 
 
 @router.get("/{code}", operation_id="read_subject", response_model=SubjectOut)
@@ -41,15 +53,7 @@ def read_subject(
             json_schema_extra=WHEN,
         ),
     ] = None,
-    known_at: Annotated[
-        str | None,
-        Query(
-            max_length=40,
-            description="Knowledge time: from what the system had received by then (default now); "
-            "a bare date means the end of that day in China Standard Time",
-            json_schema_extra=WHEN,
-        ),
-    ] = None,
+    known_at: KnownAt = None,
     purpose: Annotated[str, Query(max_length=500, pattern=r"^[^\x00]*$")] = "subject access",
 ) -> SubjectOut:
     """The subject's own record (or an operator's view of it); every read is audited."""
@@ -57,6 +61,48 @@ def read_subject(
         code, key, purpose=purpose, as_of=moment(as_of, "as_of"), known_at=moment(known_at, "known_at")
     )
     return SubjectOut.of(v, mask_others=key.role != "operator")
+
+
+@router.get("/{code}/history", operation_id="read_subject_history", response_model=HistoryOut)
+def read_subject_history(
+    code: CodePath,
+    key: CurrentKey,
+    system: SystemDep,
+    since: Annotated[
+        str | None,
+        Query(
+            alias="from",
+            max_length=40,
+            description="Valid time: the first day shown (default: the first change); a "
+            "date-time means its day in China",
+            json_schema_extra=WHEN,
+        ),
+    ] = None,
+    to: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="Valid time: the history up to then (default now); a bare date means the "
+            "end of that day in China Standard Time",
+            json_schema_extra=WHEN,
+        ),
+    ] = None,
+    known_at: KnownAt = None,
+    purpose: Annotated[str, Query(max_length=500, pattern=r"^[^\x00]*$")] = "subject access",
+) -> HistoryOut:
+    """Every change of the subject's scores in valid time, each under the scheme version in force
+    that day, as known at ``known_at``, and where today's knowledge differs, both (issue 17).
+    Who may read the subject's record may read its history; every read is audited."""
+    first = moment(since, "from")
+    h = system.score_history(
+        code,
+        key,
+        purpose=purpose,
+        since=day_of(first) if first is not None else None,
+        until=moment(to, "to"),
+        known_at=moment(known_at, "known_at"),
+    )
+    return HistoryOut.of(h)
 
 
 @router.post("", operation_id="register_subjects", response_model=RegisterOut)

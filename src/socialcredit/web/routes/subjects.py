@@ -131,7 +131,13 @@ def _subject_context(
     ]
     rep = view.subject.legal_representative if view.subject else None
     today = day_of(system.clock())
-    cases = sorted(system.cases(principal=principal, subject=view.code), key=_filed, reverse=True)
+    links = (
+        system.document_links(principal=principal, code=view.code, purpose="portal: subject page")
+        if view.kind == "person"
+        else []
+    )
+    known = timeaxes.limited(system, principal, view.code, axes.known_at, links)  # as known at K
+    cases = sorted(known.cases, key=_filed, reverse=True)
     return {
         "view": view,
         "blocks": _blocks(page, view),
@@ -150,13 +156,10 @@ def _subject_context(
         "by_rule": system.lists_by_rule(),
         "documents": [
             (documents.mask(x.document) if principal.role != "operator" else x.document, x)
-            for x in system.document_links(
-                principal=principal, code=view.code, purpose="portal: subject page"
-            )
-        ]
-        if view.kind == "person"
-        else [],
-        **_looks(system.looks_about(principal, view.code)),
+            for x in known.documents
+        ],
+        "later": known.later,
+        **_looks(system.looks_about(principal, view.code, known_at=axes.known_at)),
         "representative": shown(rep) if rep else None,
         "own": principal.role == "subject",
         "may_act": principal.role in ("subject", "operator") and axes.at is None and axes.known_at is None,
