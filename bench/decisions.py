@@ -60,6 +60,7 @@ from wrkload import WrkRun, ensure_wrk, run_wrk  # noqa: E402
 from socialcredit import codes, synth  # noqa: E402
 from socialcredit.decisions import decide  # noqa: E402
 from socialcredit.schemes import shipped_registry  # noqa: E402
+from socialcredit.service import Question as Asked  # noqa: E402
 from socialcredit.service import System  # noqa: E402
 from socialcredit.store import Store  # noqa: E402
 
@@ -193,7 +194,7 @@ def in_process(url: str, subjects: list[str], key: str, calls: int) -> dict[str,
             for n in range(calls):
                 s = subjects[n]
                 t0 = time.perf_counter()
-                system.check(s, MEASURE, principal, purpose=f"in-process {n0 + n}")
+                system.check(Asked(s, MEASURE, principal, purpose=f"in-process {n0 + n}"))
                 per_call.append(time.perf_counter() - t0)
             out[f"{phase}_us"] = round(statistics.median(per_call) * 1e6, 1)
             out[f"{phase}_p99_us"] = round(percentile(per_call, 99) * 1e6, 1)

@@ -23,7 +23,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from socialcredit.demo import run_demo
 from socialcredit.schemes import shipped_registry
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from socialcredit.store import tables as t
 from socialcredit.store.sql import Store
 
@@ -49,7 +49,7 @@ def main(target: Path) -> None:
         principal = system.authenticate(airline.token)
         people = [s.code for s in city.subjects if s.kind == "person"]
         for code in people[:5]:
-            system.check(code, "no-flights", principal, purpose="ticket sale")
+            system.check(Question(code, "no-flights", principal, purpose="ticket sale"))
         subject = next(c for c in people if store.records_for(c))
         record = store.records_for(subject)[0]
         objection = system.file_objection(

@@ -21,7 +21,7 @@ import pytest
 from socialcredit.api import create_app
 from socialcredit.api.limits import Limits
 from socialcredit.schemes import shipped_registry
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from socialcredit.store import Store
 from socialcredit.store.auditwriter import AuditWriter
 from tests.conftest import person
@@ -39,7 +39,7 @@ def test_a_concurrent_burst_leaves_exactly_one_entry_per_answer(system: System) 
 
     def ask(n: int) -> str:
         purpose = f"burst {n}"
-        system.check(SUBJECTS[n % len(SUBJECTS)], "no-flights", op, purpose=purpose)
+        system.check(Question(SUBJECTS[n % len(SUBJECTS)], "no-flights", op, purpose=purpose))
         return purpose
 
     with ThreadPoolExecutor(16) as pool:

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from socialcredit import backup
 from socialcredit.cli import app
 from socialcredit.schemes import shipped_registry
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from socialcredit.settings import get_settings
 from socialcredit.store import Store
 from socialcredit.store import tables as t
@@ -114,7 +114,7 @@ def populate(system: System, clock: Clock) -> dict[str, str]:
         principal=system.operator(),
     )
     for i in range(5):
-        system.check(P, "no-flights", system.operator(), purpose=f"ticket {i}")
+        system.check(Question(P, "no-flights", system.operator(), purpose=f"ticket {i}"))
     system.read(person(81), system.operator(), purpose="review")
     keys = {
         "operator": system.create_key("operator", "wang.fang").token,
@@ -176,7 +176,7 @@ def test_round_trip_between_stores(
         principal=again.operator(),
     )
     assert (more.accepted, more.quarantined) == (1, 1)
-    again.check(P, "no-flights", again.operator(), purpose="after restore")
+    again.check(Question(P, "no-flights", again.operator(), purpose="after restore"))
     assert restored.head("records")[0] == 43 and restored.head("audit")[0] == 14
     assert again.verify() == {"records": [], "audit": [], "cases": [], "registry": []}
 

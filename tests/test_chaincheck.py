@@ -18,7 +18,7 @@ from sqlalchemy import text
 from socialcredit.chaincheck import Entry, verify_chain
 from socialcredit.dueprocess.cases import CaseEvent
 from socialcredit.ledger import GENESIS, chain_hash
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from socialcredit.subjects import SubjectRow
 from tests.conftest import person
 
@@ -44,7 +44,7 @@ def chains(system: System) -> System:
     ]  # fmt: skip
     assert system.ingest(rows, origin="test", principal=system.operator()).accepted == N
     for i in range(N - 1):  # and the batch's own audit entry makes N
-        system.check(P, "no-flights", system.operator(), purpose=f"ticket {i}")
+        system.check(Question(P, "no-flights", system.operator(), purpose=f"ticket {i}"))
     for i in range(N):
         system.store.append_case_event(
             CaseEvent(f"obj-{i}", "objection", "filed", system.clock(), P, None, None, {"n": i})

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from socialcredit import checkpoints, ledger
 from socialcredit.cli import app
 from socialcredit.schemes import shipped_registry
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from socialcredit.settings import get_settings
 from socialcredit.store import Store
 from socialcredit.store import tables as t
@@ -48,7 +48,7 @@ def fill(system: System, start: int, n: int, decisions: int) -> None:
     system.ingest(rows(start, n), origin="test", principal=system.operator())
     rp = system.operator()
     for i in range(decisions):
-        system.check(P, "no-flights", rp, purpose=f"ticket {start}-{i}")
+        system.check(Question(P, "no-flights", rp, purpose=f"ticket {start}-{i}"))
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from socialcredit.engines.base import rescore
 from socialcredit.engines.duck import DuckDBEngine
 from socialcredit.engines.export import export_ledger
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from socialcredit.subjects import SubjectRow
 from tests.conftest import Clock, person
 from tests.support.api import h
@@ -45,7 +45,7 @@ def test_the_honour_roll_names_only_those_who_consent(
     _honoured(system)
     system.register([SubjectRow(P, "person", name="Zhang Wei", district="Yatou")])
     mine = h(system, "subject", P)
-    green = system.check(P, "green-lane-services", system.operator(), purpose="services")
+    green = system.check(Question(P, "green-lane-services", system.operator(), purpose="services"))
     assert green.allowed  # on the roll, with its reward, before any consent
     assert "Zhang Wei" not in _named(client)  # but not named in public
     listing = client.get(f"/subjects/{P}/consents", headers=mine).json()["data"]
@@ -64,7 +64,7 @@ def test_the_honour_roll_names_only_those_who_consent(
     assert withdrawn.status_code == 200 and withdrawn.json()["given"] is False
     assert "Zhang Wei" not in _named(client)
     assert [e.status for e in system.view(P).entries if e.qualified_id == HONOUR] == ["active"]
-    assert system.check(P, "green-lane-services", system.operator(), purpose="services").allowed
+    assert system.check(Question(P, "green-lane-services", system.operator(), purpose="services")).allowed
     records = client.get(f"/subjects/{P}", headers=mine).json()["records"]
     assert [r["item"] for r in records if r["source"] == "self"] == [
         "rongcheng.publicity-consent",

@@ -127,12 +127,12 @@ def _simulate(
             wanted.setdefault(month, []).append((agent, fits[pick % len(fits)]))
     if sim.enrolment_item >= 0:  # those the simulator lets join an opt-in scheme, on the first day
         wanted.setdefault(0, []).extend((int(a), sim.enrolment_item) for a in np.flatnonzero(sim.joins))
-    if sim.withdrawal_item >= 0:  # and some of them leave (``Settings.withdrawal``), never to join again
-        again = {a for m, got in wanted.items() if m > 0 for a, i in got if i == sim.enrolment_item}
-        for who, pick, month in history:
+    if sim.withdrawal_item >= 0:  # and some of them leave (``Settings.withdrawal``) and join again
+        for who, pick, month in history:  # (``Settings.rejoin``), afresh, in any order
             agent = who % pop.n
-            if month > 0 and pick % 3 == 0 and sim.joins[agent] and agent not in again:
-                wanted.setdefault(month, []).append((agent, sim.withdrawal_item))
+            if month > 0 and pick % 3 in (0, 1) and sim.joins[agent]:
+                item = sim.withdrawal_item if pick % 3 == 0 else sim.enrolment_item
+                wanted.setdefault(month, []).append((agent, item))
 
     def draw(t: int) -> Records:
         got = sorted(wanted.get(t, []))  # ledger order: by subject

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from socialcredit import access, codes
-from socialcredit.service import NotFound, System
+from socialcredit.service import NotFound, Question, System
 from socialcredit.store import SubjectRow
 from tests.conftest import Clock, org, person
 from tests.support.dueprocess import feed, key, rec
@@ -101,8 +101,8 @@ def test_public_lookup_follows_the_schemes(listed: System) -> None:
 
 def test_transparency_report(listed: System, clock: Clock) -> None:
     for _ in range(2):
-        listed.check(P, "no-flights", listed.operator(), purpose="ticket")
-    listed.check(REP, "no-flights", listed.operator(), purpose="ticket")
+        listed.check(Question(P, "no-flights", listed.operator(), purpose="ticket"))
+    listed.check(Question(REP, "no-flights", listed.operator(), purpose="ticket"))
     me = key(listed, "subject", P)
     minor = next(r.record_id for r in listed.view(P).records if r.item == "traffic.minor")
     listed.file_objection(principal=me, subject=P, record_id=minor, statement="not me")

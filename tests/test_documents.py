@@ -20,7 +20,7 @@ from socialcredit import access, codes, documents
 from socialcredit.cli.common import open_system
 from socialcredit.documents import DocumentError
 from socialcredit.errors import Conflict, NotFound, Refused
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from socialcredit.store import SubjectRow
 from tests.conftest import Clock, org, person
 from tests.support.api import h
@@ -200,8 +200,10 @@ def test_decision_by_passport_is_the_decision_by_code(system: System) -> None:
     link(system, P, "passport", "E12345678", "CHN")
     subject, doc = system.resolve_document(PASSPORT)
     assert subject == P and doc.type == "passport"
-    by_code = system.check(P, "no-flights", system.operator(), purpose="boarding")
-    by_passport = system.check(subject, "no-flights", system.operator(), purpose="boarding", via=doc.type)
+    by_code = system.check(Question(P, "no-flights", system.operator(), purpose="boarding"))
+    by_passport = system.check(
+        Question(subject, "no-flights", system.operator(), purpose="boarding", via=doc.type)
+    )
     assert not by_code.allowed and not by_passport.allowed
     assert by_code.reasons == by_passport.reasons
     first, second = system.store.audit_entries(subject=P, limit=2)[::-1]
@@ -246,7 +248,7 @@ def test_wrong_link_ended_by_upheld_objection(system: System, clock: Clock) -> N
     [ended] = system.document_links(principal=system.operator(), code=Q)
     assert ended.valid_to == clock.now and ended.ended_by == o.id and ended.ended is not None
     # the debtor's own record is untouched; the passport may now be linked to its holder
-    assert not system.check(Q, "no-flights", system.operator(), purpose="t").allowed
+    assert not system.check(Question(Q, "no-flights", system.operator(), purpose="t")).allowed
     link(system, P, "passport", "E12345678", "CHN")
     assert system.resolve_document(PASSPORT)[0] == P
     assert system.verify() == {"records": [], "audit": [], "cases": [], "registry": []}

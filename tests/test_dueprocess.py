@@ -14,7 +14,7 @@ from socialcredit.dueprocess import WorkingCalendar
 from socialcredit.dueprocess.cases import CaseEvent, Objection
 from socialcredit.dueprocess.suspension import apply_suspensions, open_spans
 from socialcredit.lists import ListEntry
-from socialcredit.service import NotFound, System
+from socialcredit.service import NotFound, Question, System
 from socialcredit.store import SubjectRow
 from tests.conftest import Clock, org, person
 from tests.support.dueprocess import feed, key, rec
@@ -25,7 +25,7 @@ P, Q, REP, ORG = person(41), person(42), person(43), org(41)
 def test_court_listing_objection_upheld_withdraws_and_lifts_measures(system: System, clock: Clock) -> None:
     [rid] = feed(system, rec(1, P, "court.dishonest.able-but-refuses", "court", "2026-10-20"))
     me = key(system, "subject", P)
-    assert not system.check(P, "no-flights", system.operator(), purpose="t").allowed
+    assert not system.check(Question(P, "no-flights", system.operator(), purpose="t")).allowed
     o = system.file_objection(
         principal=me,
         subject=P,
@@ -36,7 +36,7 @@ def test_court_listing_objection_upheld_withdraws_and_lifts_measures(system: Sys
     assert o.status == "under review" and o.record_ids == (rid,) and o.measures_stay
     assert o.review_due == clock.now.date() + dt.timedelta(days=15)
     # the court's list stays in force while the objection is reviewed (Art. 12)
-    assert not system.check(P, "no-flights", system.operator(), purpose="t").allowed
+    assert not system.check(Question(P, "no-flights", system.operator(), purpose="t")).allowed
     with pytest.raises(access.AccessDenied):
         system.decide_objection(principal=me, objection_id=o.id, upheld=True, reason="self-service")
     clock.advance(days=2)
@@ -46,7 +46,7 @@ def test_court_listing_objection_upheld_withdraws_and_lifts_measures(system: Sys
     assert decided.status == "corrected" and len(decided.correction_records) == 1
     assert decided.correction_due is not None and decided.corrected_at is not None
     # scores, lists and decisions follow at once
-    assert system.check(P, "no-flights", system.operator(), purpose="t").allowed
+    assert system.check(Question(P, "no-flights", system.operator(), purpose="t")).allowed
     view = system.view(P)
     assert view.scores["rongcheng"].score == 1000 and view.entries == []
     # the source's accuracy figure counts the overturned record
@@ -65,11 +65,11 @@ def test_suspending_list_lifts_measures_while_objection_is_open(system: System, 
     feed(system, *rows)
     [entry] = [e for e in system.view(P).entries if e.list_id == "d-grade"]
     assert entry.status == "active"
-    assert not system.check(P, "extra-scrutiny-subsidies", system.operator(), purpose="t").allowed
+    assert not system.check(Question(P, "extra-scrutiny-subsidies", system.operator(), purpose="t")).allowed
     me = key(system, "subject", P)
     o = system.file_objection(principal=me, subject=P, list_id="rongcheng/d-grade", statement="wrong person")
     assert not o.measures_stay and len(o.record_ids) == 6
-    d = system.check(P, "extra-scrutiny-subsidies", system.operator(), purpose="t")
+    d = system.check(Question(P, "extra-scrutiny-subsidies", system.operator(), purpose="t"))
     assert d.allowed and d.reasons[0].basis == "suspended" and o.id in d.reasons[0].text
     # a rejected objection ends the suspension; the appeal window is 10 days
     clock.advance(days=1)
@@ -77,7 +77,7 @@ def test_suspending_list_lifts_measures_while_objection_is_open(system: System, 
         principal=system.operator("wang.fang"), objection_id=o.id, upheld=False, reason="records verified"
     )
     assert r.status == "rejected" and r.appeal_until == clock.now.date() + dt.timedelta(days=10)
-    assert not system.check(P, "extra-scrutiny-subsidies", system.operator(), purpose="t").allowed
+    assert not system.check(Question(P, "extra-scrutiny-subsidies", system.operator(), purpose="t")).allowed
     a = system.appeal(principal=me, objection_id=o.id, statement="the court mixed me up with my namesake")
     assert a.status == "under appeal" and a.appeal_due == clock.now.date() + dt.timedelta(days=15)
     up = system.decide_appeal(
@@ -182,8 +182,8 @@ def test_human_review_of_a_listing_derived_by_rule(system: System, clock: Clock)
     feed(system, rec(30, Q, "court.dishonest.able-but-refuses", "court", "2026-10-01"))
     me = key(system, "subject", P)
     wang, li, zhao = (key(system, "operator", who) for who in ("wang.fang", "li.na", "zhao.lei"))
-    subsidies = {"measure_id": "extra-scrutiny-subsidies", "principal": system.operator(), "purpose": "t"}
-    assert not system.check(P, **subsidies).allowed  # type: ignore[arg-type]
+    subsidies = Question(P, "extra-scrutiny-subsidies", system.operator(), purpose="t")
+    assert not system.check(subsidies).allowed
     # wang.fang decided an earlier objection of P's: involved from then on
     o = system.file_objection(principal=me, subject=P, record_id=ids[-1], statement="not me")
     system.decide_objection(principal=wang, objection_id=o.id, upheld=False, reason="camera image")
@@ -196,7 +196,7 @@ def test_human_review_of_a_listing_derived_by_rule(system: System, clock: Clock)
     )
     assert (r.kind, r.status, r.measures_stay, r.id[:4]) == ("review", "under review", False, "rev-")
     assert r.review_due == clock.now.date() + dt.timedelta(days=15) and set(r.record_ids) == set(ids)
-    d = system.check(P, **subsidies)  # type: ignore[arg-type]
+    d = system.check(subsidies)
     assert d.allowed and d.reasons[0].basis == "suspended" and f"review {r.id}" in d.reasons[0].text
     with pytest.raises(ValueError, match="list_id: review .* is still open"):
         system.file_review(principal=me, subject=P, list_id="rongcheng/d-grade", statement="again")
@@ -224,7 +224,7 @@ def test_human_review_of_a_listing_derived_by_rule(system: System, clock: Clock)
         ("decided", "zhao.lei"),
         ("corrected", "zhao.lei"),
     ]
-    assert system.check(P, **subsidies).allowed  # type: ignore[arg-type]
+    assert system.check(subsidies).allowed
     assert not [e for e in system.view(P).entries if e.list_id == "d-grade" and e.status == "active"]
     # the review of Q is late after 15 days: on the operators' overdue list
     clock.advance(days=13)
@@ -257,10 +257,10 @@ def test_notice_before_listing(system: System, clock: Clock) -> None:
     assert n.takes_effect_on == dt.date(2026, 11, 4)  # 10 days' notice
     assert {g[0] for g in n.grounds} == set(ids) and "Object before 2026-11-04" in n.how_to_object
     # not yet in force
-    assert system.check(P, "extra-scrutiny-subsidies", system.operator(), purpose="t").allowed
+    assert system.check(Question(P, "extra-scrutiny-subsidies", system.operator(), purpose="t")).allowed
     assert [x.subject for x in system.pending_notices(principal=system.operator())] == [P]
     clock.now = dt.datetime(2026, 11, 5, 12)
-    assert not system.check(P, "extra-scrutiny-subsidies", system.operator(), purpose="t").allowed
+    assert not system.check(Question(P, "extra-scrutiny-subsidies", system.operator(), purpose="t")).allowed
 
 
 def test_deadlines_become_overdue(system: System, clock: Clock) -> None:
@@ -342,10 +342,10 @@ def test_restoration_never_ends_a_court_listing(system: System, clock: Clock) ->
     [listing] = feed(system, rec(1, P, "court.dishonest.able-but-refuses", "court", "2026-06-01"))
     clock.now = dt.datetime(2027, 6, 2, 9)  # past any minimum publication period
     me = key(system, "subject", P)
-    flight = dict(principal=system.operator(), purpose="ticket")
+    flight = Question(P, "no-flights", system.operator(), purpose="ticket")
 
     def flies() -> bool:
-        return system.check(P, "no-flights", **flight).allowed  # type: ignore[arg-type]
+        return system.check(flight).allowed
 
     assert not flies()
     args = {"conduct_corrected": "x", "obligations_fulfilled": "not yet", "commitment": "I will pay"}

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from socialcredit.engines.duck import DuckDBEngine
 from socialcredit.engines.export import export_ledger
 from socialcredit.scoring import score
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from tests.conftest import Clock, person
 from tests.support.api import h
 from tests.support.portal import client_for, post_form
@@ -53,7 +53,7 @@ def test_withdrawal_over_the_api_stops_the_score_and_ends_the_use_of_the_data(
     after = client.get(f"/subjects/{P}", headers=mine).json()
     assert "sesame" not in {s["scheme"] for s in after["scores"]}
     assert any(r["item"] == "sesame.left" and r["source"] == "self" for r in after["records"])
-    decision = system.check(P, "sesame-cash-loan", system.operator(), purpose="loan")
+    decision = system.check(Question(P, "sesame-cash-loan", system.operator(), purpose="loan"))
     assert not decision.allowed and "no score" in decision.reasons[0].text
     # leaving twice, a scheme one cannot leave, an unknown scheme: named refusals
     again = client.post(f"/subjects/{P}/enrolments/sesame/withdraw", headers=mine)

@@ -16,7 +16,7 @@ from scipy.stats.contingency import relative_risk
 
 from socialcredit import fairness
 from socialcredit.api import create_app
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from socialcredit.subjects import SubjectRow
 from tests.conftest import Clock, person
 
@@ -62,7 +62,7 @@ def test_the_transparency_report_shows_a_district_listed_far_more_often(system: 
     assert system.ingest(rows, origin="court", principal=system.operator()).accepted == 20
     op = system.operator()
     for c in [*east[:10], *west[:10]]:
-        system.check(c, "no-flights", op, purpose="ticket")
+        system.check(Question(c, "no-flights", op, purpose="ticket"))
     report = system.transparency()
     listed = {r["group"]: r for r in report["fairness"]["listed"]["district"]}
     assert (listed["East"]["n"], listed["East"]["events"]) == (40, 20)

@@ -20,6 +20,13 @@ of 1,500 residents, rescored on DuckDB.
   platform's records are drawn in streams of their own after them (``synth.NOT_AGENCIES``). The
   whole output of this release is ``tests/data/demo-rescore-issue19.jsonl.gz``.
 
+- What the demo names in public changed deliberately (issue 19, point 1): since consent to
+  publicity became required (decision 0042) Rongcheng's honour roll named no one in public, for
+  the city gave no consent; the demo now streams the consents its listed subjects give and
+  withdraw, after their records (``synth.consent``, ``demo.stream_consents``), so the roll names
+  those whose latest word is consent. Consent is a record of no points that only publication
+  reads: the rows (scores and entries) are as before, and ``EXPECTED_CONSENT`` holds the roll.
+
 To regenerate after a deliberate change of behaviour, run ``demo_rows`` on the new tree (the
 ``__main__`` of this module prints them), add a file beside these (keep them: each is the record of
 a release) and say in the commit and here which rule changed and why."""
@@ -29,12 +36,15 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
 from socialcredit import synth
+from socialcredit.demo import stream_consents
 from socialcredit.engines.base import rescore
 from socialcredit.engines.duck import DuckDBEngine
 from socialcredit.engines.export import export_ledger
@@ -50,19 +60,30 @@ CHANGED = "court-dishonest-debtors/dishonest-debtors"
 RESCORED = ("sesame", "honest-shanghai")
 """The schemes whose rules changed since ``COURT_RULES`` (issue 19)."""
 
+HONOUR_ROLL = "rongcheng/honour-roll"
+
 AS_OF = dt.datetime(2026, 10, 31, 15, 59, 59)
 """The last second of 31 October 2026 in China (23:59:59 there), where every rule counts its days
 since the day boundary moved to China Standard Time (``rules.days``); the synthetic city reports in
 Chinese office hours, so every record falls on the day it fell on before, and the rows are the same."""
 
 
-def demo_rows(root: Path) -> list[str]:
+def demo_system(root: Path) -> System:
+    """The demo city in a store under ``root``: its records, then the consents to publicity its
+    listed subjects give and withdraw (``demo.stream_consents``)."""
     store = Store(f"sqlite:///{root / 'city.db'}")
     system = System(store, shipped_registry())
     city = synth.generate_city(residents=1500, seed=2014, registry=system.registry)
     system.register(city.subjects)
     rows = list(synth.generate_records(city, registry=system.registry, seed=2014))
     system.ingest(enumerate(rows, start=1), origin="demo", principal=system.operator())
+    stream_consents(system, city, origin="demo: consent", seed=2014)
+    return system
+
+
+def demo_rows(root: Path, system: System | None = None) -> list[str]:
+    system = system or demo_system(root)
+    store = system.store
     export_ledger(store, root / "export")
     registry = system.registry
     scored = registry.scored()
@@ -77,7 +98,7 @@ def demo_rows(root: Path) -> list[str]:
         lists_out=root / "lists.parquet",
     )
     engine.close()
-    store.close()
+    store.close()  # the system's too: its public lists are read before (``city``)
     out = []
     for r in sorted(
         pq.read_table(root / "scores.parquet").to_pylist(), key=lambda r: (r["subject"], r["scheme"])
@@ -89,9 +110,41 @@ def demo_rows(root: Path) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class Public:
+    """What the demo city's honour roll shows in public at ``AS_OF``, and why."""
+
+    active: dict[str, str]
+    """Each member in force (code), with their consent then: given, withdrawn or never answered."""
+    named: int
+    """The rows the public list shows."""
+    census: int
+    """The rows the list's census counts as published."""
+
+
 @pytest.fixture(scope="module")
-def rows(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    return demo_rows(tmp_path_factory.mktemp("golden"))
+def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], Public]:
+    root = tmp_path_factory.mktemp("golden")
+    system = demo_system(root)
+    lst = system.registry.list_def(HONOUR_ROLL)
+    rule = lst.publication_consent
+    assert rule is not None
+    active: dict[str, str] = {}
+    for s in system.scan(AS_OF):
+        if any(e.qualified_id == HONOUR_ROLL and e.status == "active" for e in s.entries):
+            marks = sorted(
+                (r for r in s.records if r.item in (rule.item, rule.withdrawal_item)), key=lambda r: r.seq
+            )
+            active[s.code] = "never" if not marks else "given" if marks[-1].item == rule.item else "withdrawn"
+    public = Public(
+        active, len(system.public_list(HONOUR_ROLL, AS_OF)), system.list_census(AS_OF)[HONOUR_ROLL].published
+    )
+    return demo_rows(root, system), public
+
+
+@pytest.fixture(scope="module")
+def rows(city: tuple[list[str], Public]) -> list[str]:
+    return city[0]
 
 
 def _unchanged(lines: list[str]) -> list[str]:
@@ -154,6 +207,24 @@ def test_the_court_list_rescores_by_its_provisions(rows: list[str]) -> None:
         ("removed", False),
         ("expired", False),
     } <= seen
+
+
+def test_the_honour_roll_names_in_public_only_those_who_consent(city: tuple[list[str], Public]) -> None:
+    """Issue 19, point 1: the demo city streams the consents its honour-roll members give, as a
+    city sees them (``synth.consent``: most consent within a month of their entry, some never
+    answer, a few withdraw later), so the roll is no longer empty in public; the roll names a member
+    only while their latest word is consent (decision 0042: "an entry is published while the
+    subject's latest record of ``item`` or ``withdrawal_item`` is of ``item``"). Scores and entries
+    are as before (the tests above): consent is a record of no points, and only publication reads
+    it. These counts are this release's, at ``AS_OF``."""
+    _rows, public = city
+    states = Counter(public.active.values())
+    assert states == EXPECTED_CONSENT, states
+    assert public.named == public.census == states["given"]
+
+
+EXPECTED_CONSENT = Counter({"given": 14, "never": 2, "withdrawn": 1})
+"""The honour roll's members in force at ``AS_OF`` by their consent then (this release's demo)."""
 
 
 if __name__ == "__main__":

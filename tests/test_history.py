@@ -16,7 +16,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from socialcredit.api import create_app
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from tests.conftest import Clock, person
 from tests.support.portal import client_for
 
@@ -75,8 +75,10 @@ def test_an_upheld_objection_ends_a_listing_and_the_history_keeps_it(system: Sys
     assert then.status == "active"
     # and the airline's answer follows: denied then, allowed now
     operator = system.operator()
-    assert system.check(P, "no-flights", operator, purpose="t").allowed
-    assert not system.check(P, "no-flights", operator, purpose="t", at=dt.datetime(2026, 4, 9, 4, 0)).allowed
+    assert system.check(Question(P, "no-flights", operator, purpose="t")).allowed
+    assert not system.check(
+        Question(P, "no-flights", operator, purpose="t", at=dt.datetime(2026, 4, 9, 4, 0))
+    ).allowed
 
 
 def test_the_api_and_the_portal_show_what_ended_it(system: System, clock: Clock) -> None:

@@ -17,7 +17,7 @@ from socialcredit.ledger import record_id_for
 from socialcredit.rules import days
 from socialcredit.schemes import shipped_registry
 from socialcredit.schemes.loader import Registry, parse_scheme
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from tests.conftest import NOW, Clock, person
 from tests.support.api import h
 from tests.support.cli import jrun, run
@@ -59,13 +59,13 @@ def listed_then_withdrawn(system: System, clock: Clock) -> dt.datetime:
 def test_a_correction_received_later_is_not_known_before_it_arrived(system: System, clock: Clock) -> None:
     op = system.operator()
     feed(system, row(1, "2026-10-20", "2026-10-20T02:00:00"))
-    first = system.check(P, "no-flights", op, purpose="t")
+    first = system.check(Question(P, "no-flights", op, purpose="t"))
     assert first.answer == "deny" and first.receipt is not None
     before = listed_then_withdrawn(system, clock)
     # the withdrawal says it was reported on 21 October, but the system received it today: as
     # known on 2 November the subject was listed; as known now, it never was from 21 October
-    then = system.check(P, "no-flights", op, purpose="t", at=before, known_at=before)
-    now = system.check(P, "no-flights", op, purpose="t", at=before)
+    then = system.check(Question(P, "no-flights", op, purpose="t", at=before, known_at=before))
+    now = system.check(Question(P, "no-flights", op, purpose="t", at=before))
     assert (then.answer, now.answer) == ("deny", "allow")
     assert then.receipt is not None and then.receipt.known_at == before
     view = system.view(P, before, known_at=before)
@@ -75,12 +75,12 @@ def test_a_correction_received_later_is_not_known_before_it_arrived(system: Syst
 
 def test_every_decision_carries_a_receipt_kept_in_its_audit_entry(system: System, clock: Clock) -> None:
     feed(system, row(1, "2026-10-20", "2026-10-20T02:00:00"))
-    d = system.check(P, "no-flights", system.operator(), purpose="t")
+    d = system.check(Question(P, "no-flights", system.operator(), purpose="t"))
     r = d.receipt
     assert r is not None and r.decision_id.startswith("dec-")
     assert (r.records, r.registry, r.cases) == (1, 0, 0)
     assert r.schemes == {s.id: s.content_hash for s in system.registry.schemes.values()}
-    again = system.check(P, "no-flights", system.operator(), purpose="t")  # from the cache
+    again = system.check(Question(P, "no-flights", system.operator(), purpose="t"))  # from the cache
     assert again.receipt is not None and again.receipt.decision_id != r.decision_id
     entries = system.audit_log(system.operator(), subject=P, limit=2)
     assert [e["detail"]["receipt"]["decision_id"] for e in entries] == [
@@ -149,7 +149,7 @@ def test_an_answer_is_reproduced_under_the_scheme_version_it_used(store: Any, cl
     memo = registry.schemes["joint-memorandum-2016"]
     old = System(store, registry, clock=clock)
     feed(old, row(1, "2026-10-20", "2026-10-20T02:00:00"))
-    d = old.check(P, "no-flights", old.operator(), purpose="t")
+    d = old.check(Question(P, "no-flights", old.operator(), purpose="t"))
     assert d.answer == "deny" and d.receipt is not None
     # the revision: the measure no longer applies to persons
     text = (memo.text or "").replace("applies_to: [person]", "applies_to: [organisation]", 1)
@@ -157,7 +157,7 @@ def test_an_answer_is_reproduced_under_the_scheme_version_it_used(store: Any, cl
     revised = Registry.of([*(s for s in registry.schemes.values() if s.id != memo.id), parse_scheme(text)])
     clock.advance(days=1)
     new = System(store, revised, clock=clock)
-    assert new.check(P, "no-flights", new.operator(), purpose="t").answer == "allow"
+    assert new.check(Question(P, "no-flights", new.operator(), purpose="t")).answer == "allow"
     r = new.reproduce(d.receipt.decision_id, new.operator())
     assert r.exact and r.again.answer == "deny" and r.current.answer == "allow"
     assert r.changed == "answered DENY on 2026-11-02; a revision of the schemes makes it ALLOW"

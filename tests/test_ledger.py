@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from socialcredit import formats, ledger
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from tests.conftest import org, person
 
 P1, P2, O1 = person(1), person(2), org(1)
@@ -213,7 +213,7 @@ def test_verify_names_reordered_records(system: System) -> None:
 def test_verify_names_altered_audit_entry(system: System) -> None:
     _ingest_five(system)
     for _ in range(3):
-        system.check(P1, "no-flights", system.operator(), purpose="test")
+        system.check(Question(P1, "no-flights", system.operator(), purpose="test"))
     assert system.verify()["audit"] == []
     _tamper(system, "UPDATE audit SET answer = 'deny' WHERE seq = 2")
     assert [p.problem for p in system.verify()["audit"]] == ["altered: seq 2"]

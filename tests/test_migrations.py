@@ -23,7 +23,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Boolean, Date, DateTime, MetaData, create_engine, func, inspect, select, text
 
 from socialcredit.schemes import shipped_registry
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from socialcredit.store import migrations
 from socialcredit.store import tables as t
 from socialcredit.store.sql import Store
@@ -109,7 +109,7 @@ def test_a_database_of_the_previous_release_upgrades_in_place(store_url: str) ->
         [key] = rows["api_keys"]
         subject = rows["audit"][0]["subject"]
         principal = system.operator()
-        decision = system.check(subject, "no-flights", principal, purpose="after the upgrade")
+        decision = system.check(Question(subject, "no-flights", principal, purpose="after the upgrade"))
         assert decision.subject == subject
         assert store.head("audit")[0] == audit_before + 1
         assert key["role"] == "relying_party"
@@ -268,7 +268,7 @@ def test_decision_ids_are_indexed_and_backfilled_from_the_receipts(store_url: st
         op = system.operator()
         subject = "371082199001011714"
         measures = ("no-flights", "no-high-speed-rail")
-        made = [system.check(subject, m, op, purpose="before 0005") for m in measures]
+        made = [system.check(Question(subject, m, op, purpose="before 0005")) for m in measures]
         ids = [d.receipt.decision_id for d in made if d.receipt is not None]
         assert len(ids) == 2
         heads = {chain: store.head(chain) for chain in ("audit", "records")}
@@ -302,7 +302,9 @@ def test_decision_ids_are_indexed_and_backfilled_from_the_receipts(store_url: st
         assert store.decision_entry("dec-0000000000000000") is None
         system = System(store, shipped_registry(), clock=lambda: dt.datetime(2026, 11, 2, 11))
         assert system.verify()["audit"] == []
-        later = system.check("371082199001011714", "no-flights", system.operator(), purpose="after 0005")
+        later = system.check(
+            Question("371082199001011714", "no-flights", system.operator(), purpose="after 0005")
+        )
         assert later.receipt is not None and store.decision_entry(later.receipt.decision_id) is not None
     finally:
         store.close()

@@ -16,7 +16,7 @@ from socialcredit.cli import app
 from socialcredit.schemes import lint
 from socialcredit.schemes.loader import parse_scheme, shipped_scheme
 from socialcredit.scoring import score, timeline
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from tests.conftest import person
 from tests.support.records import at, feed, r, rec
 
@@ -111,16 +111,16 @@ def test_privileges_by_threshold_through_check(system: System) -> None:
     )
     assert system.view(P).scores["sesame"].score == 690
     assert system.view(Q).scores["sesame"].score == 707
-    denied = system.check(P, "sesame-singapore-visa", op, purpose="visa application")
+    denied = system.check(Question(P, "sesame-singapore-visa", op, purpose="visa application"))
     assert not denied.allowed
     [why] = denied.reasons
     assert "at least 700" in why.text and "sesame: 690" in why.text
     assert any("Electricity or water bill" in e and "lowered" in e for e in why.explanation)
     assert why.grounds and why.how_to_resolve
-    allowed = system.check(Q, "sesame-singapore-visa", op, purpose="visa application")
+    allowed = system.check(Question(Q, "sesame-singapore-visa", op, purpose="visa application"))
     assert allowed.allowed and allowed.reasons[0].basis == "score" and allowed.reasons[0].explanation
-    assert system.check(P, "sesame-cash-loan", op, purpose="loan").allowed  # 690 >= 666
-    assert not system.check(Q, "sesame-schengen-visa", op, purpose="visa").allowed  # 707 < 750
+    assert system.check(Question(P, "sesame-cash-loan", op, purpose="loan")).allowed  # 690 >= 666
+    assert not system.check(Question(Q, "sesame-schengen-visa", op, purpose="visa")).allowed  # 707 < 750
 
 
 def test_cli_score_shows_reasons(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -153,7 +153,7 @@ def test_an_opt_in_scheme_scores_only_those_who_joined(system: System) -> None:
     feed(system, rec(1, P, "finance.bill-paid-on-time", "banks", "2026-09-01"))
     assert "sesame" not in system.view(P).scores  # never joined: no Sesame score at all
     assert "rongcheng" in system.view(P).scores
-    refused = system.check(P, "sesame-cash-loan", op, purpose="loan")
+    refused = system.check(Question(P, "sesame-cash-loan", op, purpose="loan"))
     assert not refused.allowed and "no score" in refused.reasons[0].text
     feed(system, rec(2, P, "identity.verified", "public-security", "2026-10-01"))
     assert system.view(P).scores["sesame"].score > 650

@@ -12,7 +12,7 @@ from socialcredit.rules import days
 from socialcredit.schemes import SchemeError, lint, shipped_registry
 from socialcredit.schemes.loader import parse_scheme, shipped_scheme
 from socialcredit.scoring import score, scores_for, timeline
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from socialcredit.store import SubjectRow
 from tests.conftest import org, person
 from tests.support.records import at, feed, r, rec
@@ -115,19 +115,19 @@ def test_enterprise_measures_cover_the_company_and_its_representative(system: Sy
         ]
     )
     op = system.operator()
-    assert system.check(ORG, "enterprise-no-public-procurement", op, purpose="tender").allowed
+    assert system.check(Question(ORG, "enterprise-no-public-procurement", op, purpose="tender")).allowed
     feed(system, rec(1, ORG, "food.safety-violation", "market-regulation", "2026-10-01"))
     v = system.view(ORG)
     assert v.scores["enterprise-credit"].grade == "red"
     assert "enterprise-credit" not in system.view(Q).scores
     # the red tier denies at once (a grade trigger); the reason carries the rating's reason codes
-    d = system.check(ORG, "enterprise-no-public-procurement", op, purpose="tender")
+    d = system.check(Question(ORG, "enterprise-no-public-procurement", op, purpose="tender"))
     assert not d.allowed
     graded = [x for x in d.reasons if x.basis == "grade"]
     assert graded and any("Food safety" in e or "food" in e.lower() for e in graded[0].explanation)
     # the serious-violators list takes effect after 10 days' notice, for the company and its representative
     system.clock.now = dt.datetime(2026, 11, 20, 12)  # type: ignore[attr-defined]
-    assert not system.check(Q, "enterprise-no-directorship", op, purpose="appointment").allowed
+    assert not system.check(Question(Q, "enterprise-no-directorship", op, purpose="appointment")).allowed
     entries = {(e.qualified_id, e.via) for e in system.view(Q).entries}
     assert ("enterprise-credit/serious-violators", ORG) in entries
     red = [e for e in system.view(ORG).entries if e.qualified_id == "enterprise-credit/red-rated"]

@@ -35,7 +35,7 @@ from socialcredit.scoring import Score, dispatch
 from socialcredit.scoring.explanation import Explanation, Line, records_section
 from socialcredit.scoring.kinds import registry
 from socialcredit.scoring.result import Contribution, ReasonCode
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from socialcredit.store import SubjectRow
 from tests.conftest import org, person
 from tests.support.cli import jrun
@@ -217,7 +217,7 @@ def test_an_adverse_decision_carries_the_reason_codes(filed: System) -> None:
     """A denial from the enterprise rating's red tier states what lowered the rating, in the API's
     answer, the command line's and the portal's check page."""
     op = filed.operator()
-    d = filed.check(ORG, "enterprise-no-public-procurement", op, purpose="tender")
+    d = filed.check(Question(ORG, "enterprise-no-public-procurement", op, purpose="tender"))
     assert not d.allowed
     (graded,) = [x for x in d.reasons if x.basis == "grade"]
     rating = filed.view(ORG).scores["enterprise-credit"]

@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from socialcredit.api import create_app
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from socialcredit.store import SubjectRow
 from tests.conftest import org, person
 from tests.support.cli import jrun, run
@@ -155,7 +155,7 @@ def test_own_looks_are_counted_apart_from_others(city: System, app: FastAPI) -> 
     code = DEBTORS[0][0]
     token = city.create_key("subject", code).token
     airline = city.create_key("relying_party", "airlines").token
-    city.check(code, "no-flights", city.authenticate(airline), purpose="ticket MU5101")
+    city.check(Question(code, "no-flights", city.authenticate(airline), purpose="ticket MU5101"))
     # three looks in each language: the second language's add to the first's
     for lang, said in (("en", "You looked at your own record 3 times"), ("zh-CN", "您查看了自己的记录 6 次")):
         me = client_for(app, token, lang)

@@ -23,7 +23,7 @@ from socialcredit.engines.duck import DuckDBEngine
 from socialcredit.engines.export import export_ledger
 from socialcredit.lists import ListEntry
 from socialcredit.rules import days
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from socialcredit.subjects import RegistryEntry, SubjectRow, Tenure
 from tests.conftest import Clock, org, person
 
@@ -80,9 +80,9 @@ def test_a_listing_through_an_organisation_falls_on_who_represented_it_each_day(
     assert then.status == "active" and then.via == ORG
     # at the point of service: the airline's answer follows the same days
     operator = system.operator()
-    assert system.check(A, "no-flights", operator, purpose="ticket").allowed
-    assert not system.check(B, "no-flights", operator, purpose="ticket").allowed
-    assert not system.check(A, "no-flights", operator, purpose="ticket", at=before).allowed
+    assert system.check(Question(A, "no-flights", operator, purpose="ticket")).allowed
+    assert not system.check(Question(B, "no-flights", operator, purpose="ticket")).allowed
+    assert not system.check(Question(A, "no-flights", operator, purpose="ticket", at=before)).allowed
 
 
 def test_the_registry_is_a_hash_chain_that_verify_checks(system: System, clock: Clock) -> None:

@@ -26,7 +26,7 @@ from socialcredit.ledger import Record
 from socialcredit.rules import days, fields, kernel, ops
 from socialcredit.rules.fields import PER_SUBJECT, Declaration, Refusal, SchemeRefused, scheme_fields
 from socialcredit.schemes import shipped_registry
-from socialcredit.schemes.model import Scheme
+from socialcredit.schemes.model import ListCriteria, Scheme
 from socialcredit.scoring import points as points_model
 from socialcredit.scoring import score, scores_for
 from socialcredit.sim.engine import World
@@ -63,7 +63,22 @@ def _opt_in(data: dict[str, Any]) -> None:
     data["lists"], data["measures"] = [], []  # an opt-in scheme lists nobody by grade
 
 
+def _unformed() -> Scheme:
+    """Rongcheng with its lists by a kind of criterion no evaluator but the per-subject one has a
+    form of (built past validation: no such kind is registered; ``tests/test_list_criteria.py``
+    registers one)."""
+    s = shipped_registry().scheme("rongcheng")
+    toy = ListCriteria.model_construct(by="unformed")
+    return s.model_copy(
+        update={
+            "id": "rongcheng-unformed",
+            "lists": [x.model_copy(update={"criteria": toy}) for x in s.lists],
+        }
+    )
+
+
 SAMPLES: dict[str, Callable[[], Scheme]] = {
+    "ListCriteria.by": _unformed,
     "Item.half_life_days": lambda: _edit("rongcheng", _half_life, "rongcheng-decay"),
     "Scheme.enrolment": lambda: _edit("rongcheng", _opt_in, "rongcheng-opt-in"),
     "TierModel.kind": lambda: shipped_registry().scheme("honest-shanghai"),

@@ -23,7 +23,7 @@ from socialcredit.rules import days
 from socialcredit.schemes import shipped_registry
 from socialcredit.schemes.loader import Registry, SchemeError, shipped_previous
 from socialcredit.scoring.dispatch import timeline_over
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from tests.conftest import person
 from tests.support.cli import jrun, run
 from tests.support.versions import CORRECTION, MEASURE, RED_LIGHT, TOWN, V1, V2, parsed, town, write
@@ -58,12 +58,12 @@ def test_a_rule_change_applies_from_its_effective_date(system: System) -> None:
     assert s.view(P, as_of=BEFORE).versions[TOWN] == "1"
     assert s.view(P, as_of=AFTER).versions[TOWN] == "2"
     op = s.operator()
-    assert s.check(P, MEASURE, op, purpose="test", at=BEFORE).allowed
-    after = s.check(P, MEASURE, op, purpose="test", at=AFTER)
+    assert s.check(Question(P, MEASURE, op, purpose="test", at=BEFORE)).allowed
+    after = s.check(Question(P, MEASURE, op, purpose="test", at=AFTER))
     assert not after.allowed and after.reasons[0].basis == "grade"
     # the receipt names the version that gave the answer, and reproduces it
     v1, v2 = parsed(V1, V2)
-    assert s.check(P, MEASURE, op, purpose="t", at=BEFORE).receipt.schemes[TOWN] == v1.content_hash  # type: ignore[union-attr]
+    assert s.check(Question(P, MEASURE, op, purpose="t", at=BEFORE)).receipt.schemes[TOWN] == v1.content_hash  # type: ignore[union-attr]
     assert after.receipt is not None and after.receipt.schemes[TOWN] == v2.content_hash
 
 
@@ -71,7 +71,7 @@ def test_before_its_first_version_a_scheme_is_not_in_force(system: System) -> No
     s = with_town(system, V1, V2)
     view = s.view(P, as_of=EARLY)
     assert TOWN not in view.scores and view.not_in_force == {TOWN: dt.date(2020, 1, 1)}
-    d = s.check(P, MEASURE, s.operator(), purpose="test", at=EARLY)
+    d = s.check(Question(P, MEASURE, s.operator(), purpose="test", at=EARLY))
     assert d.allowed and d.reasons[0].basis == "not-in-force"
     assert "not yet in force on 2019-12-31" in d.reasons[0].text and "2020-01-01" in d.reasons[0].text
 

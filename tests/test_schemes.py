@@ -467,10 +467,10 @@ def test_list_criteria_mixing_items_and_grade_are_refused(criteria: dict[str, An
 @pytest.mark.parametrize(
     ("criteria", "error"),
     [
-        ({"items": []}, "lists.0.criteria.items.items: List should have at least 1 item"),
-        ({"by": "items"}, "lists.0.criteria.items.items: Field required"),
-        ({}, "lists.0.criteria.items.items: Field required"),
-        ({"by": "grade"}, "lists.0.criteria.grade: .*criteria by grade need grade_at_most or grade_at_least"),
+        ({"items": []}, "lists.0.criteria.items: List should have at least 1 item"),
+        ({"by": "items"}, "lists.0.criteria.items: Field required"),
+        ({}, "lists.0.criteria.items: Field required"),
+        ({"by": "grade"}, "lists.0.criteria: .*criteria by grade need grade_at_most or grade_at_least"),
         ({"by": "rank", "grade_at_most": "B"}, "lists.0.criteria: .*'items', 'grade'"),
     ],
 )

@@ -9,7 +9,7 @@ import pytest
 
 from socialcredit import access
 from socialcredit.lists import add_working_days
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from socialcredit.store import SubjectRow
 from tests.conftest import Clock, org, person
 from tests.support.records import feed, rec
@@ -52,7 +52,7 @@ def test_grades_follow_thresholds(system: System) -> None:
     feed(system, *rows)
     s = system.view(P).scores["rongcheng"]
     assert (s.score, s.grade) == (1100, "AAA")
-    d = system.check(P, "deposit-free-rental", system.operator(), purpose="rental")
+    d = system.check(Question(P, "deposit-free-rental", system.operator(), purpose="rental"))
     assert d.allowed and d.reasons[0].basis == "grade"
 
 
@@ -75,7 +75,7 @@ def test_court_listing_period_extension_and_removal(system: System, clock: Clock
     [e] = [e for e in system.view(P).entries if e.list_id == "dishonest-debtors"]
     assert e.status == "active" and e.since == dt.date(2026, 3, 2)
     assert e.planned_end is None  # Art. 2: ground (1), no fixed period
-    denied = system.check(P, "no-flights", system.operator(), purpose="ticket")
+    denied = system.check(Question(P, "no-flights", system.operator(), purpose="ticket"))
     assert not denied.allowed
     [reason] = denied.reasons
     assert reason.list_id == "court-dishonest-debtors/dishonest-debtors"
@@ -91,9 +91,11 @@ def test_court_listing_period_extension_and_removal(system: System, clock: Clock
     assert first.status == "removed" and first.ended_on == dt.date(2026, 10, 30)
     assert first.removal_due == dt.date(2026, 11, 4)  # Friday + 3 working days = Wednesday
     assert second.status == "active", "Art. 10 does not end a fixed period"
-    assert not system.check(P, "no-flights", system.operator(), purpose="ticket").allowed
+    assert not system.check(Question(P, "no-flights", system.operator(), purpose="ticket")).allowed
     # and the decision made while listed is still reproducible
-    then = system.check(P, "no-flights", system.operator(), purpose="replay", at=dt.datetime(2026, 6, 1))
+    then = system.check(
+        Question(P, "no-flights", system.operator(), purpose="replay", at=dt.datetime(2026, 6, 1))
+    )
     assert not then.allowed
 
 
@@ -104,7 +106,7 @@ def test_court_listing_expires_after_two_calendar_years(system: System, clock: C
     [e] = [e for e in system.view(P).entries if e.list_id == "dishonest-debtors"]
     assert e.status == "expired" and e.planned_end == dt.date(2026, 1, 11)
     assert e.removal_due == dt.date(2026, 1, 14)  # 3 working days after its last day, a Saturday
-    assert system.check(P, "no-flights", system.operator(), purpose="ticket").allowed
+    assert system.check(Question(P, "no-flights", system.operator(), purpose="ticket")).allowed
 
 
 def test_organisation_listing_lists_its_legal_representative(system: System) -> None:
@@ -117,9 +119,9 @@ def test_organisation_listing_lists_its_legal_representative(system: System) -> 
     feed(system, rec(1, ORG, "court.dishonest.able-but-refuses", "court", "2026-08-03"))
     [e] = system.view(Q).entries
     assert e.via == ORG and e.status == "active"
-    d = system.check(Q, "no-high-speed-rail", system.operator(), purpose="ticket")
+    d = system.check(Question(Q, "no-high-speed-rail", system.operator(), purpose="ticket"))
     assert not d.allowed and d.reasons[0].via == ORG
-    assert not system.check(ORG, "no-new-loans", system.operator(), purpose="loan").allowed or True
+    assert not system.check(Question(ORG, "no-new-loans", system.operator(), purpose="loan")).allowed or True
 
 
 def test_grade_list_waits_for_notice(system: System, clock: Clock) -> None:
@@ -151,14 +153,14 @@ def test_grade_list_waits_for_notice(system: System, clock: Clock) -> None:
 
 def test_reward_requires_its_trigger(system: System) -> None:
     feed(system, rec(1, P, "traffic.red-light", "traffic-police", "2026-01-05"))
-    d = system.check(P, "deposit-free-rental", system.operator(), purpose="rental")
+    d = system.check(Question(P, "deposit-free-rental", system.operator(), purpose="rental"))
     assert not d.allowed and "requires grade AAA or AA" in d.reasons[0].text
 
 
 def test_every_question_is_audited(system: System) -> None:
     rp = system.create_key("relying_party", "airlines", name="Example Air")
     principal = system.authenticate(rp.token)
-    system.check(P, "no-flights", principal, purpose="ticket CA1234")
+    system.check(Question(P, "no-flights", principal, purpose="ticket CA1234"))
     system.read(P, system.operator(), purpose="operator review")
     # the questions (the key's creation is audited too, as an administrative act)
     log = [e for e in system.audit_log(system.operator()) if e["action"] != "key-create"]
@@ -174,7 +176,7 @@ def test_every_question_is_audited(system: System) -> None:
 def test_roles_are_enforced(system: System) -> None:
     airline = system.authenticate(system.create_key("relying_party", "airlines").token)
     with pytest.raises(access.AccessDenied):
-        system.check(P, "no-new-loans", airline, purpose="not ours")
+        system.check(Question(P, "no-new-loans", airline, purpose="not ours"))
     police = system.authenticate(system.create_key("agency", "traffic-police").token)
     r = system.ingest(
         [rec(1, P, "court.dishonest.able-but-refuses", "court", "2026-01-05")], origin="t", principal=police

@@ -172,28 +172,41 @@ def test_simulated_state_equals_live_rules(scheme: str, due_process: bool, court
         assert any(e.end_reason == "expired" for e in court), "a fixed period ended"
 
 
-def test_simulated_withdrawals_end_the_score_as_the_live_rules_do() -> None:
+@pytest.mark.parametrize("rejoin", [0.0, 0.3], ids=["leave", "leave-and-rejoin"])
+def test_simulated_withdrawals_end_the_score_as_the_live_rules_do(rejoin: float) -> None:
     """Members leave Sesame at the monthly rate ``withdrawal`` (issue 19, point 3), each by a
-    ``sesame.left`` record; at every month end whoever has a score, and what it is, equals the
-    per-subject evaluator's answer from the same records (PIPL Art. 15: consent may be withdrawn;
-    the scheme then has no score for them). The default rate, 0, draws no withdrawal."""
+    ``sesame.left`` record, and with ``rejoin`` a share of those who left join again each month;
+    at every month end whoever has a score, and what it is, equals the per-subject evaluator's
+    answer from the same records (PIPL Art. 15: consent may be withdrawn; the scheme then has no
+    score for them). A member who joins again starts afresh, as the scheme's own terms require
+    (``scoring.dispatch.usable``; sesame.yaml: "a member's withdrawal stops the score at once and
+    ends the scheme's use of every record known by then: no evaluator reads them again, and a
+    member who joins again starts afresh"). The default rates, 0, draw no withdrawal and no
+    return."""
     pop = synthesize(3000, seed=5)
-    settings = Settings(scheme="sesame", error_rate=0.0, restore_propensity=0.0, withdrawal=0.1)
+    settings = Settings(
+        scheme="sesame", error_rate=0.0, restore_propensity=0.0, withdrawal=0.1, rejoin=rejoin
+    )
     registry = shipped_registry()
     sim = Simulation(list(registry.schemes.values()), settings, pop, seed=5, months=8, trace=np.arange(pop.n))
     sim.run()
     trace = sim.trace
     assert trace is not None
     world = sim.world
-    left = world.items.index("sesame.left")
+    left, joined_item = world.items.index("sesame.left"), world.items.index(world.scheme.enrolment.item)  # type: ignore[union-attr]
     leavers = sorted({a for a, it, _d, _s in trace.records if it == left})
-    assert sim.left == len(leavers) > 100
+    assert sim.left == sum(1 for _a, it, _d, _s in trace.records if it == left) and len(leavers) > 100
+    back = sorted({a for a, it, day, _s in trace.records if it == joined_item and day > int(sim.days[0])})
+    assert sim.rejoined == sum(
+        1 for _a, it, d, _s in trace.records if it == joined_item and d > int(sim.days[0])
+    )
+    assert (sim.rejoined > 50) == (rejoin > 0) and (rejoin > 0 or not back)
     joined = int(sim.joins.sum())
-    # members after the last month: those who joined, less a tenth a month from the second month on
-    assert abs(int(trace.scored[-1].sum()) - joined * 0.9**7) < 5 * (joined * 0.25) ** 0.5
+    if not rejoin:  # members after the last month: those who joined, less a tenth a month from the second
+        assert abs(int(trace.scored[-1].sum()) - joined * 0.9**7) < 5 * (joined * 0.25) ** 0.5
     city = generate_city(residents=pop.n_persons, organisations=pop.n_orgs, seed=5)
     code, kind = [s.code for s in city.subjects], [s.kind for s in city.subjects]
-    sample = sorted({*leavers[:150], *np.flatnonzero(sim.joins)[:50].tolist()})
+    sample = sorted({*leavers[:150], *back[:150], *np.flatnonzero(sim.joins)[:50].tolist()})
     by_agent: dict[int, list[ledger.Record]] = {}
     for a, it, day, seq in trace.records:
         if a in sample:
@@ -222,4 +235,4 @@ def test_simulated_withdrawals_end_the_score_as_the_live_rules_do() -> None:
                 assert scores["sesame"].score == trace.scores[t][a], (t, a)
     quiet = Simulation(list(registry.schemes.values()), Settings(scheme="sesame"), pop, seed=5, months=3)
     quiet.run()
-    assert quiet.left == 0
+    assert quiet.left == quiet.rejoined == 0

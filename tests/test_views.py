@@ -21,7 +21,7 @@ import pytest
 from socialcredit.ledger import record_id_for
 from socialcredit.rules import days
 from socialcredit.schemes import shipped_registry
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from socialcredit.service import keys as service_keys
 from socialcredit.service.views import Cached, ViewCache
 from socialcredit.store import Store, SubjectRow
@@ -51,7 +51,7 @@ def feed(system: System, *rows: tuple[int, dict[str, Any]]) -> None:
 
 
 def allowed(system: System, code: str, measure: str = "no-flights") -> bool:
-    return system.check(code, measure, system.operator(), purpose="test").allowed
+    return system.check(Question(code, measure, system.operator(), purpose="test")).allowed
 
 
 def test_a_cached_decision_is_reused_until_a_record_touches_the_subject(system: System) -> None:
@@ -82,7 +82,7 @@ def test_an_objection_that_suspends_a_list_reaches_the_cached_decision(system: S
     assert not allowed(system, P, measure) and not allowed(system, P, measure)
     me = system.authenticate(system.create_key("subject", P).token)
     o = system.file_objection(principal=me, subject=P, list_id="rongcheng/d-grade", statement="wrong person")
-    d = system.check(P, measure, system.operator(), purpose="test")
+    d = system.check(Question(P, measure, system.operator(), purpose="test"))
     assert d.allowed and o.id in d.reasons[0].text
     clock.advance(hours=1)
     system.decide_objection(principal=system.operator(), objection_id=o.id, upheld=False, reason="verified")
@@ -94,7 +94,7 @@ def test_a_new_legal_representative_inherits_the_listing_at_once(system: System)
     feed(system, row(1, ORG))
     assert allowed(system, REP) and allowed(system, REP)
     system.register([SubjectRow(ORG, "organisation", "Views Ltd", None, None, REP, dt.date(2020, 1, 1))])
-    d = system.check(REP, "no-flights", system.operator(), purpose="test")
+    d = system.check(Question(REP, "no-flights", system.operator(), purpose="test"))
     assert not d.allowed and d.reasons[0].via == ORG
 
 
@@ -116,9 +116,9 @@ def test_a_listing_ends_when_its_period_does_even_if_cached(system: System, cloc
 
 
 def test_the_decision_time_is_the_question_time_not_the_cache_time(system: System, clock: Clock) -> None:
-    first = system.check(P, "no-flights", system.operator(), purpose="test")
+    first = system.check(Question(P, "no-flights", system.operator(), purpose="test"))
     clock.advance(minutes=5)
-    second = system.check(P, "no-flights", system.operator(), purpose="test")
+    second = system.check(Question(P, "no-flights", system.operator(), purpose="test"))
     assert second.at == first.at + dt.timedelta(minutes=5) == clock.now
     entries = system.store.audit_entries(subject=P, limit=2)
     assert [e["at"] for e in entries] == [second.at, first.at]
@@ -145,7 +145,7 @@ def test_a_write_by_another_process_reaches_the_event_loop_path(tmp_path: Any) -
     try:
         assert allowed(system, P)
         deadline = time.monotonic() + 5
-        while system.decisions._prepare_check(P, "no-flights", op, purpose="t", fast=True) is None:
+        while system.decisions._prepare_check(Question(P, "no-flights", op, purpose="t"), fast=True) is None:
             assert time.monotonic() < deadline, "the watcher never made the fast path usable"
             time.sleep(0.01)
         listing = row(1, P, (dt.date.today() - dt.timedelta(days=1)).isoformat())
@@ -159,7 +159,7 @@ def test_a_write_by_another_process_reaches_the_event_loop_path(tmp_path: Any) -
         """)
         subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
         start = time.monotonic()
-        while asyncio.run(system.check_async(P, "no-flights", op, purpose="t")).allowed:
+        while asyncio.run(system.check_async(Question(P, "no-flights", op, purpose="t"))).allowed:
             assert time.monotonic() - start < 1.0, "another process's record did not reach decisions"
             time.sleep(0.005)
     finally:
@@ -188,7 +188,7 @@ def test_a_registration_by_another_system_on_the_same_database_is_seen(store_url
         before = ours.store.heads()["registry"]
         theirs.register([SubjectRow(ORG, "organisation", "Views Ltd", None, None, REP, dt.date(2020, 1, 1))])
         assert ours.store.heads()["registry"][0] == before[0] + 1
-        d = ours.check(REP, "no-flights", ours.operator(), purpose="test")
+        d = ours.check(Question(REP, "no-flights", ours.operator(), purpose="test"))
         assert not d.allowed and d.reasons[0].via == ORG
         theirs.register([SubjectRow(ORG, "organisation", "Views Ltd", None, None, REP, dt.date(2020, 1, 1))])
         assert ours.store.heads()["registry"][0] == before[0] + 1, "an unchanged registration moves nothing"

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from socialcredit.api import create_app
 from socialcredit.ledger import record_id_for
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from socialcredit.store import AuditQuery, SubjectRow
 from tests.conftest import Clock, person
 from tests.support.portal import client_for, post_form
@@ -170,10 +170,12 @@ def test_audit_page_filters_and_exports(app: FastAPI, world: System, clock: Cloc
     )
     clock.advance(days=2)
     world.check(
-        P,
-        "no-flights",
-        principal=world.authenticate(world.create_key("relying_party", "airlines").token),
-        purpose="ticket",
+        Question(
+            P,
+            "no-flights",
+            principal=world.authenticate(world.create_key("relying_party", "airlines").token),
+            purpose="ticket",
+        )
     )
     for lang in ("en", "zh-CN"):
         c = client_for(app, auditor.token, lang=lang)

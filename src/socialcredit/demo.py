@@ -7,6 +7,7 @@ scoring and list rules that answer relying parties.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from socialcredit.service import PopulationSummary, System
 class DemoResult:
     city: synth.City
     ingest: IngestResult
+    """The city's records (its agencies', its applications and platforms')."""
     summary: PopulationSummary
     seconds: dict[str, float]
 
@@ -27,6 +29,26 @@ class DemoResult:
 def origin_of(residents: int, seed: int) -> str:
     """How the demo's batch is labelled, so a second run can recognise its own database."""
     return f"demo city (residents={residents}, seed={seed})"
+
+
+def consent_origin(residents: int, seed: int) -> str:
+    """How the batch of the demo's consents to publicity is labelled."""
+    return f"{origin_of(residents, seed)}: consent to publicity"
+
+
+def stream_consents(system: System, city: synth.City, *, origin: str, seed: int) -> IngestResult:
+    """Ingest the consents to publicity the city's listed subjects give and withdraw
+    (``synth.consent``), as a city sees them: after the records that put the subjects on a list
+    that names only with consent (Rongcheng's honour roll, decision 0042), from the list's
+    entries by the end of the window. Why: without them such a list is empty in public."""
+    end = days.end_of(city.end)
+    entered: dict[str, list[tuple[str, dt.date]]] = {}
+    for s in system.scan(end):
+        for e in s.entries:
+            if e.via is None:
+                entered.setdefault(e.qualified_id, []).append((s.code, e.since))
+    rows = synth.consent_records(system.registry, entered, city.end, seed)
+    return system.ingest(enumerate(rows, start=1), origin=origin, principal=system.operator())
 
 
 def run_demo(
@@ -65,6 +87,7 @@ def run_demo(
             chunk_size=50_000,
             progress=(lambda n: ingest_progress(n, total)) if ingest_progress else None,
         )
+        stream_consents(system, city, origin=consent_origin(residents, seed), seed=seed)
         timings["ingest"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     n_subjects = len(city.subjects)

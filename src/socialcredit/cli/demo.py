@@ -146,7 +146,7 @@ def demo(
 ) -> None:
     """Build a synthetic city (residents, organisations, 20 agencies, ~10 records per resident over
     three years), ingest it, score it, list it, print a summary, then serve the API."""
-    from socialcredit.demo import origin_of, run_demo
+    from socialcredit.demo import consent_origin, origin_of, run_demo
 
     settings = get_settings()
     if not no_serve:  # before building: a city takes minutes, a busy port is found in a moment
@@ -162,7 +162,8 @@ def demo(
     origins = system.store.batches_by_origin()
     mine = origin_of(residents, seed)
     only_demo = all(o.startswith("demo city") for o in origins)
-    reuse = not fresh and mine in origins and set(origins) == {mine}
+    # the city's records, and the consents its listed subjects gave after them (demo.stream_consents)
+    reuse = not fresh and mine in origins and set(origins) <= {mine, consent_origin(residents, seed)}
     if origins and not reuse:
         if not only_demo:
             fail(

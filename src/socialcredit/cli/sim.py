@@ -81,6 +81,14 @@ def simulate(
             min=0, max=1, help="Under an opt-in scheme: share of members who leave each month (0: none)"
         ),
     ] = Settings.withdrawal,
+    rejoin: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            max=1,
+            help="Under an opt-in scheme: share of those who left who join again a month, afresh (0: none)",
+        ),
+    ] = Settings.rejoin,
     research_only: Annotated[
         bool,
         typer.Option(
@@ -105,6 +113,7 @@ def simulate(
         black_market=black_market,
         enrolment=enrolment,
         withdrawal=withdrawal,
+        rejoin=rejoin,
     )
     arms = [base]
     if vs is not None:

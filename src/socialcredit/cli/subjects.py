@@ -22,7 +22,7 @@ from socialcredit.rules.days import day_of
 from socialcredit.scoring.dispatch import explain
 from socialcredit.scoring.explanation import Explanation
 from socialcredit.scoring.result import signed_points
-from socialcredit.service import NotFound, System
+from socialcredit.service import NotFound, Question, System
 from socialcredit.verdicts import verdict
 
 AT_HELP = (
@@ -194,9 +194,10 @@ def check(
         return
     as_of, known = parse_at(at), parse_at(known_at, "--known-at")
     try:
-        d = system.check(
+        question = Question(
             c.value, measure, system.operator(), purpose=purpose, at=as_of, known_at=known, via=via
         )
+        d = system.check(question)
     except NotFound as exc:
         fail(f"MEASURE: {exc} (have: {', '.join(sorted(system.registry.measures()))})")
     if as_json:  # as POST /decisions answers

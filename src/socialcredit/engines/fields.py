@@ -2,9 +2,9 @@
 :mod:`socialcredit.rules.fields`).
 
 ``rescore`` computes scores and list entries, not decisions, so measures and due-process deadlines
-cannot change what it writes. It refuses one thing by name: a relationships factor that counts,
-since no ledger export holds declared contacts' scores; such a scheme (and its lists by grade)
-stays per subject.
+cannot change what it writes. It refuses two things by name: a relationships factor that counts,
+since no ledger export holds declared contacts' scores, and a list by a kind of criterion it has no
+population form of (:data:`FORMED`); such a scheme stays per subject.
 """
 
 from __future__ import annotations
@@ -19,12 +19,17 @@ from socialcredit.rules.fields import (
     REVISION,
     SCORING,
     Declaration,
+    listed_by,
 )
+
+FORMED = frozenset({"items", "grade"})
+"""The kinds of list criterion the engines derive (``gradelists.FORMS``, which must match)."""
+_LIST_READ, _LIST_INERT, _UNFORMED = listed_by(FORMED)
 
 RELATIONAL = Declaration(
     "the relational engines (rescore)",
-    read=SCORING,
-    inert=INERT | INGEST | DECIDING | DUE_PROCESS | REVISION | PUBLICATION,
-    refused=(CONTACTS,),
+    read=SCORING | _LIST_READ,
+    inert=INERT | INGEST | DECIDING | DUE_PROCESS | REVISION | PUBLICATION | _LIST_INERT,
+    refused=(CONTACTS, _UNFORMED),
 )
 """The engines' declaration: ``rescore`` skips a scheme it refuses, naming the field."""

@@ -3,7 +3,7 @@ definition, for whole populations.
 
 A list by grade (``criteria.by: grade``, ``grade_at_most``/``grade_at_least``) follows a score's whole
 history, so this module derives each subject's history first, then its entries, exactly as
-``socialcredit.lists._grade_entries`` walks ``scoring.dispatch.timeline`` over the subject's
+``socialcredit.criteria.grade._grade_entries`` walks ``scoring.dispatch.timeline`` over the subject's
 effective records at ``as_of``:
 
 1. **the days the score can change** (the walk's timeline): per effective record of an item the
@@ -46,14 +46,15 @@ have a list by grade at all (the scheme is refused: its score exists only for th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
 from socialcredit.engines import listing, relational, suspending
-from socialcredit.engines.fields import RELATIONAL
+from socialcredit.engines.fields import FORMED, RELATIONAL
 from socialcredit.engines.ops import IBIS, china_day
 from socialcredit.rules import days, kernel
 from socialcredit.rules.ops import PY
@@ -64,8 +65,9 @@ Pair = tuple[Scheme, ListDef]
 
 
 def by_grade(lst: ListDef) -> bool:
-    """Whether ``lst`` is a list by grade (``criteria.by: grade``)."""
-    return isinstance(lst.criteria, GradeCriteria)
+    """Whether ``lst``'s kind of criterion follows score histories (:attr:`Form.histories`: a list
+    by grade), found in :data:`FORMS` by its ``by``."""
+    return FORMS[lst.criteria.by].histories
 
 
 def derivable(scheme: Scheme) -> bool:
@@ -185,7 +187,7 @@ def _history(records: ir.Table, subjects: ir.Table, scheme: Scheme, last: int) -
         h = _running_history(r, scheme, last)
     else:
         h = _evaluated_history(r, scheme, last)
-    if set(model.subjects) != {"person", "organisation"}:  # lists._rated: an enterprise rating
+    if set(model.subjects) != {"person", "organisation"}:  # criteria.grade rates: an enterprise rating
         rated = subjects.filter(subjects.kind.isin(list(model.subjects)))
         h = h.semi_join(rated, h.subject_no == rated.subject_no)
     scheme_id = ibis.literal(scheme.id, type="string")
@@ -236,7 +238,7 @@ def _evaluated_history(r: ir.Table, scheme: Scheme, last: int) -> ir.Table:
 
 
 def _meets(grade: ir.StringValue, scheme: Scheme, lst: ListDef) -> ir.BooleanValue:
-    """Whether a grade meets the list's criteria (``_grade_entries.meets``)."""
+    """Whether a grade meets the list's criteria (``criteria.grade._grade_entries``, its ``meets``)."""
     model = scheme.model
     assert model is not None
     crit = lst.criteria
@@ -331,6 +333,58 @@ def population_grade_listing(
     return ibis.union(*parts, distinct=False)
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What the list forms read of an export: ``records`` (:data:`relational.RECORD_SCHEMA`) and
+    ``objections`` (``Engine.objections``) always; ``representatives`` and ``calendar``
+    (:func:`listing.working_calendar`) for walks of records, ``subjects`` and ``items``
+    (:func:`item_table`) for score histories (None where no list needs them)."""
+
+    records: ir.Table
+    objections: ir.Table
+    subjects: ir.Table | None = None
+    representatives: ir.Table | None = None
+    items: ir.Table | None = None
+    calendar: ir.Table | None = None
+
+
+@dataclass(frozen=True)
+class Form:
+    """One kind of list criterion's relational form: whether it follows score histories (reading
+    the subjects and the item table) or walks records (reading the representatives and a working
+    calendar), and its entries from the inputs, for lists all of its kind, at a time."""
+
+    histories: bool
+    derive: Callable[[Inputs, Sequence[Pair], dt.datetime], ir.Table]
+
+
+def _by_items(inputs: Inputs, lists: Sequence[Pair], as_of: dt.datetime) -> ir.Table:
+    if inputs.representatives is None or inputs.calendar is None:
+        raise ValueError("item lists need the representatives and a working calendar")
+    return listing.population_listing(
+        inputs.records,
+        inputs.representatives,
+        lists,
+        as_of,
+        calendar=inputs.calendar,
+        objections=inputs.objections,
+    )
+
+
+def _by_grade(inputs: Inputs, lists: Sequence[Pair], as_of: dt.datetime) -> ir.Table:
+    if inputs.subjects is None or inputs.items is None:
+        raise ValueError("lists by grade need the subjects and the item table (gradelists.item_table)")
+    return population_grade_listing(
+        inputs.records, inputs.subjects, inputs.items, lists, as_of, objections=inputs.objections
+    )
+
+
+FORMS: Mapping[str, Form] = {"items": Form(False, _by_items), "grade": Form(True, _by_grade)}
+"""The relational form of each kind of list criterion, by ``by``; a kind without one is refused
+by name (``engines.fields.FORMED``, the same kinds)."""
+assert FORMS.keys() == FORMED, "engines.fields.FORMED names the kinds of criterion FORMS derives"
+
+
 def population_lists(
     records: ir.Table,
     subjects: ir.Table | None,
@@ -342,27 +396,18 @@ def population_lists(
     calendar: ir.Table | None = None,
     objections: ir.Table,
 ) -> ir.Table:
-    """Every entry on every list of ``lists`` (as :func:`listing.relational_lists` gives them):
-    item lists by :func:`listing.population_listing`, lists by grade by
-    :func:`population_grade_listing`, in one table of :data:`listing.LIST_SCHEMA` (what
-    ``socialcredit rescore`` writes). ``representatives`` and ``calendar``
-    (:func:`listing.working_calendar`) are needed only for item lists, ``subjects`` and ``items``
-    (:func:`item_table`) only for lists by grade; ``objections`` (``Engine.objections``) for all."""
-    graded = [(s, lst) for s, lst in lists if by_grade(lst)]
-    itemised = [(s, lst) for s, lst in lists if not by_grade(lst)]
-    parts = []
-    if itemised:
-        if representatives is None or calendar is None:
-            raise ValueError("item lists need the representatives and a working calendar")
-        parts.append(
-            listing.population_listing(
-                records, representatives, itemised, as_of, calendar=calendar, objections=objections
-            )
-        )
-    if graded:
-        if subjects is None or items is None:
-            raise ValueError("lists by grade need the subjects and the item table (gradelists.item_table)")
-        parts.append(population_grade_listing(records, subjects, items, graded, as_of, objections=objections))
+    """Every entry on every list of ``lists`` (as :func:`listing.relational_lists` gives them), each
+    kind of criterion by its form (:data:`FORMS`: item lists by :func:`listing.population_listing`,
+    lists by grade by :func:`population_grade_listing`), in one table of
+    :data:`listing.LIST_SCHEMA` (what ``socialcredit rescore`` writes). ``representatives`` and
+    ``calendar`` (:func:`listing.working_calendar`) are needed only for item lists, ``subjects`` and
+    ``items`` (:func:`item_table`) only for lists by grade; ``objections`` (``Engine.objections``)
+    for all."""
+    kinds: dict[str, list[Pair]] = {}
+    for s, lst in lists:
+        kinds.setdefault(lst.criteria.by, []).append((s, lst))
+    inputs = Inputs(records, objections, subjects, representatives, items, calendar)
+    parts = [FORMS[by].derive(inputs, pairs, as_of) for by, pairs in kinds.items()]
     if not parts:
         raise ValueError("population_lists needs at least one list")
     return parts[0] if len(parts) == 1 else ibis.union(*parts, distinct=False)

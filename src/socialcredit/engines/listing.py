@@ -1,7 +1,7 @@
 """List membership (the court's list of dishonest judgment debtors, the enterprise list of serious
 violators) as one relational definition, for whole populations.
 
-The rules are exactly those of ``socialcredit.lists._item_entries`` and ``entries_for``: each list
+The rules are exactly those of ``socialcredit.criteria.items`` and ``entries_for``: each list
 by items is walked track by track (``ListDef.tracks``: one per period of a list written with
 ``periods``, else one), each track by :mod:`~socialcredit.engines.walk` (its relational form of the
 walk, in rounds), and the tracks' entries are unioned. An organisation's entry on a list with
@@ -36,7 +36,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from socialcredit.engines import relational, suspending, walk
-from socialcredit.engines.fields import RELATIONAL
+from socialcredit.engines.fields import FORMED, RELATIONAL
 from socialcredit.engines.ops import EPOCH, IBIS, dates, day_numbers
 from socialcredit.rules import days, kernel
 from socialcredit.schemes.model import ItemCriteria, ListDef, Scheme
@@ -178,7 +178,12 @@ def refused(schemes: Sequence[Scheme]) -> dict[str, str]:
     for s in schemes:
         for lst in s.lists:
             reasons = RELATIONAL.reasons(s)
-            if lst.criteria.by == "grade" and reasons:
+            if lst.criteria.by not in FORMED:
+                out[f"{s.id}/{lst.id}"] = (
+                    f"a list by {lst.criteria.by!r} (ListCriteria.by), a kind of criterion the engines "
+                    "have no relational form of"
+                )
+            elif lst.criteria.by == "grade" and reasons:
                 out[f"{s.id}/{lst.id}"] = f"a list by grade of scheme {s.id}, which " + "; ".join(reasons)
     return out
 

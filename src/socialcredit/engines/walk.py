@@ -1,5 +1,5 @@
 """One track of an item list (``ListDef.tracks``) walked for a whole population: the relational
-form of ``socialcredit.lists._track_entries``, which ``engines.listing`` runs for each track of
+form of ``socialcredit.criteria.items._track_entries``, which ``engines.listing`` runs for each track of
 each list and unions.
 
 The rules are the walk's: the effective records at ``as_of`` of the track's grounds, removal

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
+from socialcredit.criteria import dispatch as criteria
 from socialcredit.errors import Refused
 from socialcredit.schemes.model import FactorModel, Scheme
 from socialcredit.scoring.dispatch import KINDS
@@ -58,7 +59,8 @@ def scheme_fields(root: type[BaseModel] = Scheme) -> list[str]:
     True
     """
     seen: dict[type[BaseModel], None] = {}
-    todo = [root]
+    # a list's criteria are read as the class of their kind (``criteria/dispatch.py``)
+    todo = [root, *(c.criteria for c in criteria.CRITERIA.values() if root is Scheme)]
     while todo:
         model = todo.pop(0)
         if model in seen:
@@ -180,13 +182,7 @@ _COMMON = frozenset(
         "ListDef.notice",
         "ListDef.during_objection",
         "ListDef.lists_representative",
-        "ItemCriteria.by",
-        "ItemCriteria.items",
-        "ItemCriteria.min_records",
-        "ItemCriteria.window_days",
-        "GradeCriteria.by",
-        "GradeCriteria.grade_at_most",
-        "GradeCriteria.grade_at_least",
+        "ListCriteria.by",
         "Removal.on_items",
         "Removal.within_working_days",
         "ListDef.periods",
@@ -203,6 +199,35 @@ _COMMON = frozenset(
     }
 )
 """The fields scores and list entries are computed from whatever the kind of model."""
+
+
+def criteria_fields(by: str) -> frozenset[str]:
+    """The fields of a kind of list criterion: every field of its scheme-file class (its module
+    declares them by declaring the class)."""
+    cls = criteria.CRITERIA[by].criteria
+    return frozenset(f"{cls.__name__}.{name}" for name in cls.model_fields)
+
+
+def listed_by(formed: Collection[str]) -> tuple[frozenset[str], frozenset[str], Refusal]:
+    """An evaluator's declaration of the list criteria, from the kinds it has a population form
+    of (``formed``): their fields read; each other kind refused by its ``by`` (a list by it
+    refuses its scheme, named), its other fields inert, since no list by it is ever computed."""
+    read: set[str] = set()
+    inert: set[str] = set()
+    for by in criteria.CRITERIA:
+        names = criteria_fields(by)
+        if by in formed:
+            read |= names
+        else:
+            inert |= {n for n in names if not n.endswith(".by")}
+
+    def used(scheme: Scheme) -> list[str]:
+        by = [(lst.id, lst.criteria.by) for lst in scheme.lists]
+        return [f"list {i} (by: {b})" for i, b in by if b not in formed]
+
+    why = "no population form of this kind of list criterion; its lists stay per subject"
+    return frozenset(read), frozenset(inert), Refusal("ListCriteria.by", used, why)
+
 
 SCORING = _COMMON | frozenset().union(*(m.fields for m in KINDS.values()))
 """The fields scores and list entries are computed from: the common ones and those each kind of
@@ -275,7 +300,12 @@ CONTACTS = Refusal(
 
 PER_SUBJECT = Declaration(
     "the per-subject evaluator (score, lists, check)",
-    read=SCORING | DECIDING | DUE_PROCESS | REVISION | PUBLICATION,
+    read=SCORING
+    | DECIDING
+    | DUE_PROCESS
+    | REVISION
+    | PUBLICATION
+    | frozenset().union(*(criteria_fields(by) for by in criteria.CRITERIA)),
     inert=INERT | INGEST,
 )
 """The reference: one subject at the point of service reads every rule."""

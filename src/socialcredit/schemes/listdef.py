@@ -6,15 +6,22 @@ which re-exports each, so that neither module grows past a screenful of concerns
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic import Field, SerializeAsAny, field_validator, model_validator
 
 from socialcredit.schemes.common import ID as _ID
 from socialcredit.schemes.common import Strict as _Strict
 
 
-class ItemCriteria(_Strict):
+class ListCriteria(_Strict):
+    """What puts a subject on a list: one class per kind of criterion, told apart by ``by`` and
+    read as the class its kind registers (``criteria/dispatch.py``, decision 0052)."""
+
+    by: str
+
+
+class ItemCriteria(ListCriteria):
     """A list by items: records of given items put a subject on it."""
 
     by: Literal["items"] = "items"
@@ -23,7 +30,7 @@ class ItemCriteria(_Strict):
     window_days: int | None = Field(None, gt=0)
 
 
-class GradeCriteria(_Strict):
+class GradeCriteria(ListCriteria):
     """A list by grade: a grade of this scheme's model at or below (or above) a level puts a
     subject on it."""
 
@@ -53,12 +60,27 @@ def _criteria_by(value: Any) -> str | None:
     return by if isinstance(by, str) else None
 
 
-Criteria = Annotated[
-    Annotated[ItemCriteria, Tag("items")] | Annotated[GradeCriteria, Tag("grade")],
-    Discriminator(_criteria_by),
-]
-"""What puts a subject on a list, chosen by ``by``: records of given items (``items``), or a grade
-at or below (or above) a level (``grade``)."""
+Criteria = SerializeAsAny[ListCriteria]
+"""What puts a subject on a list, chosen by ``by`` among the registered kinds of criterion
+(``criteria/dispatch.py``): records of given items (``items``), or a grade at or below (or above)
+a level (``grade``); dumped with every field of its own class."""
+
+
+def read_criteria(value: Any) -> Any:
+    """A list's ``criteria`` as the class of the kind its ``by`` names (:func:`_criteria_by`), a
+    ``by`` no kind has refused naming the kinds there are. Why the registry and not a union here:
+    a new kind of criterion is its own module, registered once (decision 0052)."""
+    if not isinstance(value, dict):
+        return value
+    # imported here: the criteria's walks import the scheme models this module is part of
+    from socialcredit.criteria import dispatch
+
+    by = _criteria_by(value)
+    kind = dispatch.CRITERIA.get(by or "")
+    if kind is None:
+        there = ", ".join(repr(b) for b in dispatch.CRITERIA)
+        raise ValueError(f"criteria by {by!r}: not a kind of list criteria (by: {there})")
+    return kind.criteria.model_validate(value)
 
 
 class Removal(_Strict):
@@ -202,6 +224,11 @@ class ListDef(_Strict):
         "withdrawable); the entry and its measures stand either way",
     )
     legal_basis: str | None = None
+
+    @field_validator("criteria", mode="before")
+    @classmethod
+    def _criteria(cls, value: Any) -> Any:
+        return read_criteria(value)
 
     @model_validator(mode="before")
     @classmethod

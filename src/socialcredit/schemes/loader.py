@@ -20,7 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from socialcredit.errors import Refused
-from socialcredit.schemes.model import GradeCriteria, Item, ListDef, Measure, Scheme
+from socialcredit.schemes.model import Item, ListDef, Measure, Scheme
 
 MAX_SCHEME_BYTES = 2_000_000
 
@@ -425,8 +425,6 @@ def _cross_check(schemes: Mapping[str, Scheme], absent: frozenset[str] = frozens
                         f"{s.id}: list {lst.id}: publication_consent: item {code!r} is not in this "
                         "scheme's catalogue"
                     )
-            if isinstance(lst.criteria, GradeCriteria) and s.model is None:
-                yield f"{s.id}: list {lst.id}: grade criteria need a scoring model"
         for m in s.measures:
             if m.id in measure_ids:
                 yield f"{s.id}: measure {m.id!r} is also defined by {measure_ids[m.id]}"

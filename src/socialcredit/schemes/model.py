@@ -24,6 +24,7 @@ from socialcredit.schemes.listdef import Criteria as Criteria
 from socialcredit.schemes.listdef import Extension as Extension
 from socialcredit.schemes.listdef import GradeCriteria as GradeCriteria
 from socialcredit.schemes.listdef import ItemCriteria as ItemCriteria
+from socialcredit.schemes.listdef import ListCriteria as ListCriteria
 from socialcredit.schemes.listdef import ListDef as ListDef
 from socialcredit.schemes.listdef import Notice as Notice
 from socialcredit.schemes.listdef import Period as Period
@@ -554,20 +555,14 @@ class Scheme(_Strict):
         for code in read:
             if code not in self.item_index:
                 raise ValueError(f"model: item {code!r} is not in this scheme's catalogue")
-        grades = {g.grade for g in self.model.grades} if self.model else set()
+        # each list's kind of criterion checks it (a grade it lacks, an opt-in scheme by grade);
+        # imported here: the criteria's walks import this module
+        from socialcredit.criteria import dispatch
+
         for lst in self.lists:
-            if not isinstance(lst.criteria, GradeCriteria):
-                continue
-            for g in (lst.criteria.grade_at_most, lst.criteria.grade_at_least):
-                if g is not None and g not in grades:
-                    raise ValueError(f"list {lst.id}: grade {g!r} is not a grade of this scheme")
-            if self.enrolment is not None:
-                # an opt-in score exists only for those who joined (dispatch.enrolled); a list by
-                # its grade would list, and publish, people by a score they never agreed to
-                raise ValueError(
-                    f"list {lst.id}: an opt-in scheme (enrolment) cannot list by grade: its score "
-                    "exists only for those who joined; use measures by score threshold instead"
-                )
+            problem = dispatch.CRITERIA[lst.criteria.by].check(self, lst)
+            if problem is not None:
+                raise ValueError(problem)
         return self
 
     @cached_property

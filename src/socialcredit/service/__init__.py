@@ -30,7 +30,7 @@ from socialcredit.schemes.loader import Registry
 from socialcredit.service.casefiles import CaseFiles, NotFound
 from socialcredit.service.casework import Casework, Notice
 from socialcredit.service.context import Context, operator, utcnow
-from socialcredit.service.decisions import Decisions, SubjectView
+from socialcredit.service.decisions import Decisions, Question, SubjectView
 from socialcredit.service.disclosure import Disclosure, PopulationSummary, SourceAccuracy, SubjectSummary
 from socialcredit.service.documents import Documents
 from socialcredit.service.duties import Duties
@@ -180,6 +180,7 @@ __all__ = [
     "Notice",
     "NotFound",
     "PopulationSummary",
+    "Question",
     "RegisterResult",
     "Reproduction",
     "Row",

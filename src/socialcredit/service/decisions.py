@@ -59,6 +59,24 @@ class SubjectView:
     """Schemes not yet in force at ``as_of``, with the day their first version applies from."""
 
 
+@dataclass(frozen=True)
+class Question:
+    """A relying party's question: may the measure ``measure`` be applied to ``subject`` (a
+    code), asked by ``principal`` for ``purpose``, for valid time ``at`` (default now) as known
+    at ``known_at`` (default now); ``via``, the type of document the subject was named by
+    (``Documents.resolve``), noted in the audit entry. Why one object: :meth:`Decisions.check`,
+    its submitting and its event-loop forms, and each adapter, passed the same seven values."""
+
+    subject: str
+    measure: str
+    principal: access.Principal
+    _: dataclasses.KW_ONLY
+    purpose: str
+    at: dt.datetime | None = None
+    known_at: dt.datetime | None = None
+    via: str | None = None
+
+
 class Decisions:
     """Views, audited reads and audited decisions, over the cases (an open objection may suspend
     a list's measures, and only the subject or who acts for it may read its record)."""
@@ -214,90 +232,36 @@ class Decisions:
         self.context.audit(principal, "read", subject=c.value, purpose=purpose, answer="shown", detail=detail)
         return view
 
-    def check(
-        self,
-        code: str,
-        measure_id: str,
-        principal: access.Principal,
-        *,
-        purpose: str,
-        at: dt.datetime | None = None,
-        known_at: dt.datetime | None = None,
-        via: str | None = None,
-    ) -> Decision:
-        """The relying party's question for valid time ``at`` (default now) as known at
-        ``known_at`` (default now), answered and audited with its receipt (returns once the
-        audit entry is committed). ``via``: the type of document the subject was named by
-        (``Documents.resolve``), noted in the audit entry."""
-        decision, committed = self.check_submit(
-            code, measure_id, principal, purpose=purpose, at=at, known_at=known_at, via=via
-        )
+    def check(self, question: Question) -> Decision:
+        """The relying party's question (:class:`Question`) answered and audited with its
+        receipt: returns once the audit entry is committed."""
+        decision, committed = self.check_submit(question)
         committed.result()
         return decision
 
-    def check_submit(
-        self,
-        code: str,
-        measure_id: str,
-        principal: access.Principal,
-        *,
-        purpose: str,
-        at: dt.datetime | None = None,
-        known_at: dt.datetime | None = None,
-        via: str | None = None,
-    ) -> tuple[Decision, Future[None]]:
+    def check_submit(self, question: Question) -> tuple[Decision, Future[None]]:
         """The decision, its audit entry handed to the group commit: the answer may be given
         once the future completes, never before."""
-        prepared = self._prepare_check(
-            code, measure_id, principal, purpose=purpose, at=at, known_at=known_at, via=via
-        )
+        prepared = self._prepare_check(question)
         assert prepared is not None
         return prepared[0], self.context.auditor.submit(prepared[1])
 
-    async def check_async(
-        self,
-        code: str,
-        measure_id: str,
-        principal: access.Principal,
-        *,
-        purpose: str,
-        at: dt.datetime | None = None,
-        known_at: dt.datetime | None = None,
-        via: str | None = None,
-    ) -> Decision:
+    async def check_async(self, question: Question) -> Decision:
         """:meth:`check` for an event loop: with the subject's view cached and the change marker
         fresh, the decision is microseconds of work done on the loop, and the request then waits
         for its audit entry's group commit without holding a thread; anything needing the store
         (a cold subject, a moved marker) runs in a worker thread instead."""
         prepared = None
-        if at is None and known_at is None:
-            prepared = self._prepare_check(code, measure_id, principal, purpose=purpose, fast=True, via=via)
+        if question.at is None and question.known_at is None:
+            prepared = self._prepare_check(question, fast=True)
         if prepared is None:
-            prepared = await asyncio.to_thread(
-                self._prepare_check,
-                code,
-                measure_id,
-                principal,
-                purpose=purpose,
-                at=at,
-                known_at=known_at,
-                via=via,
-            )
+            prepared = await asyncio.to_thread(self._prepare_check, question)
         assert prepared is not None
         await self.context.auditor.submit_async(prepared[1])
         return prepared[0]
 
     def _prepare_check(
-        self,
-        code: str,
-        measure_id: str,
-        principal: access.Principal,
-        *,
-        purpose: str,
-        at: dt.datetime | None = None,
-        known_at: dt.datetime | None = None,
-        fast: bool = False,
-        via: str | None = None,
+        self, question: Question, *, fast: bool = False
     ) -> tuple[Decision, dict[str, Any]] | None:
         """The decision and its audit entry, both carrying its receipt. With ``fast``, only if
         that needs no I/O (a cached view and a fresh change marker), else ``None``.
@@ -306,6 +270,8 @@ class Decisions:
         view changes whenever an entry about its subject is appended); for another valid or
         knowledge time, the heads read first, and the view is computed from exactly the entries
         up to them."""
+        code, measure_id, principal = question.subject, question.measure, question.principal
+        purpose, at, known_at, via = question.purpose, question.at, question.known_at, question.via
         measure = self.context.measure(measure_id)
         if measure is None:
             raise NotFound(N_("no measure {measure_id!r}", measure_id=measure_id), field="measure")

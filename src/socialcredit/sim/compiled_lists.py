@@ -160,7 +160,7 @@ class CompiledTrack:
 class CompiledItemList:
     """An item-based list (e.g. the court's list): per track, grounds open an entry or join it,
     an extension decision extends it once, removal items end it, the period ends it otherwise
-    (``lists._track_entries``)."""
+    (``criteria.items._track_entries``)."""
 
     qualified_id: str
     grounds: BoolArray
@@ -361,7 +361,7 @@ class GradeListState:
 class CompiledGradeList:
     """A grade list (e.g. Rongcheng's D list, its honour roll): a run of qualifying grades starts
     an entry after the notice period for the listing period; the run ending ends it; a run that
-    ends within the notice period never lists (``lists._grade_entries``)."""
+    ends within the notice period never lists (``criteria.grade._grade_entries``)."""
 
     qualified_id: str
     meets: BoolArray

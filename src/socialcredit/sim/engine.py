@@ -73,7 +73,7 @@ import scipy.sparse as sp  # type: ignore[import-untyped]
 from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import MIN_PUBLICATION_DAYS
 from socialcredit.schemes.model import Scheme
-from socialcredit.sim import events, figures
+from socialcredit.sim import events, figures, optin
 from socialcredit.sim.compiled_lists import (
     GradeListState,
 )
@@ -194,10 +194,10 @@ class Simulation:
                 self.withdrawal_item = w.items.index(w.scheme.enrolment.withdrawal_item)
             self.joins = self.rated & (self.rng.random(n) < settings.enrolment)
             self.scored = np.zeros(n, dtype=np.bool_)
-        self.left = 0
-        """How many members left the opt-in scheme (``settings.withdrawal``); none joins again,
-        so the live rules' cut (no record known at leaving is read after joining again) never
-        arises here."""
+        self.left = self.rejoined = 0
+        """How many members left the opt-in scheme (``settings.withdrawal``), and how many of
+        those joined it again (``settings.rejoin``), starting afresh (``sim/optin.py``)."""
+        self.ever_left = np.zeros(n, dtype=np.bool_)
         self.n_sources = np.array([len(x) for x in w.item_sources], dtype=np.int64)
         self.source_table = np.zeros((len(w.items), int(self.n_sources.max())), dtype=np.int64)
         for i, srcs in enumerate(w.item_sources):
@@ -292,6 +292,9 @@ class Simulation:
             parts.append(
                 self._records(left, np.full(len(left), self.withdrawal_item), np.zeros(len(left), np.bool_))
             )
+        again = optin.rejoining(self, t)  # former members who join again
+        if again is not None:
+            parts.append(again)
         # fulfilment of item listings
         for j, lst in enumerate(w.item_lists):
             listed = np.flatnonzero(self.prev_listed_item[:, j])
@@ -398,7 +401,8 @@ class Simulation:
             hit = np.isin(rec.agent, self.trace.agents)
             for a, it, sq in zip(rec.agent[hit], rec.item[hit], seqs[hit], strict=True):
                 self.trace.records.append((int(a), int(it), day, int(sq)))
-        a_s, p_s, wrong_s, fab_s, c_s = events.feed(self, day, rec, end)
+        fed, fed_end = optin.cut(self, rec, end)  # a leaver's earlier records no longer count
+        a_s, p_s, wrong_s, fab_s, c_s = events.feed(self, day, fed, fed_end)
         # list entries started by a record corrected later end on the correction day
         grounds = np.zeros(len(rec.agent), dtype=np.bool_)
         for lst in w.item_lists:

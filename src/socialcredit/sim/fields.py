@@ -11,7 +11,8 @@ persons its ``enrolment`` setting says joined. What it cannot compute it refuses
 than computing something else:
 
 - a relationships factor that counts: the simulator's ``--relationships`` setting blends contacts'
-  scores into any model instead.
+  scores into any model instead;
+- a list by a kind of criterion it has no vector form of (:data:`FORMED`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ from socialcredit.rules.fields import (
     REVISION,
     SCORING,
     Declaration,
+    listed_by,
 )
+
+FORMED = frozenset({"items", "grade"})
+"""The kinds of list criterion the simulator compiles (``sim/world.COMPILED``, which must match)."""
+_LIST_READ, _LIST_INERT, _UNFORMED = listed_by(FORMED)
 
 _REFUSED: set[str] = set()
 _INERT = (
@@ -34,14 +40,15 @@ _INERT = (
     | REVISION
     | PUBLICATION
     | {"Removal.within_working_days", "Measure.implemented_by", "Extension.years_field"}
+    | _LIST_INERT
 )
-_READ = frozenset((SCORING | DECIDING | DUE_PROCESS | INGEST) - _REFUSED - _INERT)
+_READ = frozenset((SCORING | DECIDING | DUE_PROCESS | INGEST | _LIST_READ) - _REFUSED - _INERT)
 
 SIMULATOR = Declaration(
     "the simulator",
     read=_READ,
     inert=_INERT,
-    refused=(CONTACTS,),
+    refused=(CONTACTS, _UNFORMED),
 )
 """The simulator's declaration; :class:`~socialcredit.sim.engine.World` checks every scheme in
 force against it before compiling anything."""

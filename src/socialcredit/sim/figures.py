@@ -163,6 +163,7 @@ def summary(sim: Simulation, steps: list[dict[str, Any]]) -> dict[str, Any]:
         "black_market_item": w.items[sim.bm_item] if sim.bm_item >= 0 else None,
         "ever_in_spiral": int(sim.ever_spiral.sum()),
         "members_left": sim.left,
+        "members_rejoined": sim.rejoined,
         "persons": sim.pop.n_persons,
         "organisations": sim.pop.n_orgs,
     }

@@ -65,6 +65,8 @@ def totals(arm: dict[str, Any]) -> dict[str, Any]:
         "persons_in_spiral_at_end": last["in_spiral"],
         "persons_ever_in_spiral": arm["ever_in_spiral"],
         "share_ever_in_spiral": arm["ever_in_spiral"] / persons,
+        "members_left": arm["members_left"],
+        "members_rejoined": arm["members_rejoined"],
         "wrongly_punished_person_days": sum(s["wrongly_punished_person_days"] for s in steps),
         "suspended_entry_days": sum(s["suspended_entry_days"] for s in steps),
         "objections": dp,
@@ -230,6 +232,8 @@ def write(arms: Sequence[dict[str, Any]], out: Path, *, command: str, meta: dict
         ["persons punished at the end", *[s["persons_punished_at_end"] for s in summary]],
         ["persons in a spiral at the end", *[s["persons_in_spiral_at_end"] for s in summary]],
         ["persons ever in a spiral", *[s["persons_ever_in_spiral"] for s in summary]],
+        ["members who left the opt-in scheme", *[s["members_left"] for s in summary]],
+        ["of them, joined it again (afresh)", *[s["members_rejoined"] for s in summary]],
         ["wrongly punished person-days", *[s["wrongly_punished_person_days"] for s in summary]],
         [
             "list entries suspended by an open objection (entry-days)",

@@ -50,8 +50,12 @@ class Settings:
     assumption: the sources give no share; the rest have no score under it at all."""
     withdrawal: float = 0.0
     """Under an opt-in scheme with a way to leave: the share of its members who leave each month,
-    by a withdrawal record (source ``self``), as a member does over the API or the portal. No one
-    who left joins again. 0 (the default) draws nothing, so earlier results stand."""
+    by a withdrawal record (source ``self``), as a member does over the API or the portal. 0 (the
+    default) draws nothing, so earlier results stand."""
+    rejoin: float = 0.0
+    """Under an opt-in scheme: the share of those who left, and are not members, who join again
+    each month, by an enrolment record. A member who joins again starts afresh: no record known
+    when they left is read again (``scoring.dispatch.usable``). 0 (the default) draws nothing."""
 
     def label(self) -> str:
         bits = [self.scheme, f"due process {'on' if self.due_process else 'off'}"]
@@ -65,6 +69,8 @@ class Settings:
             bits.append(f"enrolment {self.enrolment:g}")
         if self.withdrawal:
             bits.append(f"withdrawal {self.withdrawal:g}/month")
+        if self.rejoin:
+            bits.append(f"rejoin {self.rejoin:g}/month")
         if self.error_rate != Settings.error_rate:
             bits.append(f"error rate {self.error_rate:g}")
         return ", ".join(bits)
@@ -82,6 +88,7 @@ SETTING_KEYS = {
     "restore-propensity": "restore_propensity",
     "enrolment": "enrolment",
     "withdrawal": "withdrawal",
+    "rejoin": "rejoin",
 }
 
 

@@ -16,15 +16,23 @@ import numpy.typing as npt
 
 from socialcredit.rules import kernel
 from socialcredit.schemes.loader import Registry
-from socialcredit.schemes.model import ItemCriteria, Scheme
+from socialcredit.schemes.model import Scheme
 from socialcredit.sim.compiled_lists import CompiledGradeList, CompiledItemList, CompiledMeasure
-from socialcredit.sim.fields import SIMULATOR
+from socialcredit.sim.fields import FORMED, SIMULATOR
 from socialcredit.sim.ops import NP
 from socialcredit.sim.scenario import Settings, scenario_registry
 from socialcredit.sim.scorers import Scorer, compile_scorer
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+
+COMPILED: dict[str, type[CompiledItemList] | type[CompiledGradeList]] = {
+    "items": CompiledItemList,
+    "grade": CompiledGradeList,
+}
+"""The vector form of each kind of list criterion, by ``by``; a kind without one is refused by
+name before anything is compiled (``sim.fields.FORMED``, the same kinds)."""
+assert COMPILED.keys() == FORMED, "sim.fields.FORMED names the kinds of criterion COMPILED compiles"
 
 
 @dataclass
@@ -114,8 +122,8 @@ class World:
         sources = tuple(sorted({s for it in registry.items().values() for s in it.sources}))
         item_sources = [tuple(sources.index(s) for s in registry.items()[c].sources) for c in items]
         item_lists, grade_lists = [], []
-        for s, lst in registry.lists():
-            if isinstance(lst.criteria, ItemCriteria):
+        for s, lst in registry.lists():  # each kind of criterion by its vector form (COMPILED)
+            if COMPILED[lst.criteria.by] is CompiledItemList:
                 item_lists.append(CompiledItemList.of(s, lst, items))
             else:
                 grade_lists.append(CompiledGradeList.of(s, lst))

@@ -41,6 +41,7 @@ order rather than dict order, and the same arguments give byte-identical output.
 """
 
 from socialcredit.synth.city import BIRTH_YEARS, DISTRICTS, NOT_AGENCIES, City, District, generate_city
+from socialcredit.synth.consent import consent_records
 from socialcredit.synth.optin import APPLY_SHARE
 from socialcredit.synth.records import (
     FULFILMENT_MIN_DAYS,
@@ -57,6 +58,7 @@ __all__ = [
     "FULFILMENT_MIN_DAYS",
     "FULFILMENT_SHARE",
     "City",
+    "consent_records",
     "District",
     "estimate_records",
     "generate_city",

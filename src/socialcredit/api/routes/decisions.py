@@ -32,7 +32,7 @@ from socialcredit import access
 from socialcredit.api.decisionmodels import DecisionIn, DecisionOut, DecisionReplies, ReproductionOut
 from socialcredit.api.deps import SECURITY, CurrentKey, SystemDep
 from socialcredit.api.errors import BODY_UNREADABLE
-from socialcredit.service import System
+from socialcredit.service import Question, System
 
 router = APIRouter(prefix="/decisions", tags=["decisions"])
 replies = DecisionReplies()
@@ -84,9 +84,10 @@ async def decide(request: Request) -> Response:
         subject, doc = await run_in_threadpool(system.resolve_document, body.document)
         via = doc.type
     assert subject is not None
-    decision = await system.check_async(
+    question = Question(
         subject, body.measure, key, purpose=body.purpose, at=body.as_of, known_at=body.known_at, via=via
     )
+    decision = await system.check_async(question)
     return Response(replies.body(decision), media_type="application/json")
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from socialcredit import access, codes, i18n
 from socialcredit.schemes.model import Measure
-from socialcredit.service import NotFound
+from socialcredit.service import NotFound, Question
 from socialcredit.verdicts import verdict
 from socialcredit.web.base import PREFIX, CheckedPage, Page, PageDep, PageRoute, render
 
@@ -54,7 +54,9 @@ def ask_decision(
     if not values["purpose"]:
         return _form(page, p, values, status=422, error="purpose: say why you ask (it is audited)")
     try:
-        decision = page.system.check(values["subject"], values["measure"], p, purpose=values["purpose"])
+        decision = page.system.check(
+            Question(values["subject"], values["measure"], p, purpose=values["purpose"])
+        )
     except codes.CodeError as exc:
         return _form(page, p, values, status=422, error=f"subject: invalid {exc.part}: {exc}")
     except NotFound as exc:

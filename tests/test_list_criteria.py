@@ -1,0 +1,174 @@
+"""A kind of list criterion is one module behind one protocol, found through one registry
+(``criteria/``, decision 0052): a toy criterion registered here, with no edit anywhere else, is read
+from a scheme file, walked per subject, decides a measure, and is refused by name by the
+evaluators that have no population form of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pytest
+from pydantic import Field
+
+from socialcredit import decisions
+from socialcredit.criteria import ListCriterion, dispatch, registry
+from socialcredit.engines import listing
+from socialcredit.engines.fields import RELATIONAL
+from socialcredit.entries import ListEntry, status_at
+from socialcredit.ledger import Record
+from socialcredit.lists import entries_for
+from socialcredit.rules.days import day_of
+from socialcredit.rules.fields import SchemeRefused, listed_by, scheme_fields
+from socialcredit.schemes import SchemeError
+from socialcredit.schemes.loader import Registry, parse_scheme
+from socialcredit.schemes.model import ListCriteria, ListDef, Scheme
+from socialcredit.sim.fields import SIMULATOR
+from tests.support.records import P, r
+from tests.support.schemes import item, scheme
+
+SRC = Path(__file__).parents[1] / "src/socialcredit"
+
+
+class RepeatCriteria(ListCriteria):
+    """A toy: ``at_least`` records of ``item`` put a subject on the list."""
+
+    by: Literal["repeat"] = "repeat"
+    item: str
+    at_least: int = Field(2, ge=1)
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """The toy's whole module: its class, its check and its walk."""
+
+    by: str = "repeat"
+    criteria: type[ListCriteria] = RepeatCriteria
+    by_records: bool = True
+
+    def check(self, scheme: Scheme, lst: ListDef) -> str | None:
+        crit = lst.criteria
+        assert isinstance(crit, RepeatCriteria)
+        return None if scheme.item(crit.item) else f"list {lst.id}: no item {crit.item!r}"
+
+    def rates(self, subject: str, scheme: Scheme) -> bool:
+        return True
+
+    def entries(
+        self,
+        subject: str,
+        scheme: Scheme,
+        lst: ListDef,
+        records: Sequence[Record],
+        as_of: dt.datetime,
+        holidays: frozenset[dt.date],
+    ) -> list[ListEntry]:
+        crit = lst.criteria
+        assert isinstance(crit, RepeatCriteria)
+        mine = sorted(
+            (x for x in records if x.item == crit.item and x.reported_at <= as_of),
+            key=lambda x: x.reported_at,
+        )
+        if len(mine) < crit.at_least:
+            return []
+        opened = mine[crit.at_least - 1]
+        since = day_of(opened.reported_at)
+        end = since + dt.timedelta(days=lst.period_days or 0)
+        return [
+            ListEntry(
+                scheme.id, lst.id, lst.title, lst.kind, subject, status_at(since, end, None, day_of(as_of)),
+                since, since, end, None, None, tuple(x.record_id for x in mine[: crit.at_least]),
+                lst.legal_basis,
+            )
+        ]  # fmt: skip
+
+
+TOY: ListCriterion = Repeat()
+
+
+@pytest.fixture
+def toy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dispatch, "CRITERIA", registry(*dispatch.CRITERIA.values(), TOY))
+
+
+def _town() -> Scheme:
+    return scheme(
+        item(),
+        lists=[
+            {"id": "repeat", "title": "Repeat offenders", "kind": "black", "period_days": 365,
+             "criteria": {"by": "repeat", "item": "traffic.red-light", "at_least": 2}, "legal_basis": "x"}
+        ],
+        measures=[
+            {"id": "no-permit", "title": "No permit", "kind": "punishment", "implemented_by": ["town hall"],
+             "trigger": {"lists": ["town/repeat"]}}
+        ],
+    )  # fmt: skip
+
+
+@pytest.mark.usefixtures("toy")
+def test_a_toy_criterion_is_read_walked_and_decided_with_no_edit_elsewhere() -> None:
+    town = _town()
+    (lst,) = town.lists
+    assert isinstance(lst.criteria, RepeatCriteria) and lst.criteria.at_least == 2
+    assert Scheme.model_validate(town.model_dump(mode="json")) == town, "it dumps with its own fields"
+    first, second = r("traffic.red-light", "2026-03-01"), r("traffic.red-light", "2026-05-01")
+    registry_ = Registry.of([town])
+    as_of = dt.datetime(2026, 6, 1)
+    assert entries_for(P, [first], registry_, as_of) == []
+    (entry,) = entries_for(P, [first, second], registry_, as_of)
+    assert (entry.qualified_id, entry.since, entry.status) == ("town/repeat", dt.date(2026, 5, 1), "active")
+    assert entry.grounds == (first.record_id, second.record_id)
+    d = decisions.decide(
+        subject=P, subject_kind="person", measure=town.measures[0], entries=[entry], scores={}, at=as_of
+    )
+    assert not d.allowed and "town/repeat" in str(d.reasons[0])
+    # its own check refuses a scheme it cannot walk, at load
+    data = town.model_dump(mode="json")
+    data["lists"][0]["criteria"]["item"] = "no.such-item"
+    with pytest.raises(ValueError, match="list repeat: no item 'no.such-item'"):
+        Scheme.model_validate(data)
+    # its fields are walked with every scheme model's, declared from its class
+    assert {"RepeatCriteria.item", "RepeatCriteria.at_least"} <= set(scheme_fields())
+    read, inert, _ = listed_by(frozenset({"items", "grade"}))
+    assert "RepeatCriteria.item" in inert and "RepeatCriteria.item" not in read
+
+
+@pytest.mark.usefixtures("toy")
+def test_evaluators_without_its_population_form_refuse_it_by_name() -> None:
+    town = _town()
+    assert listing.refused([town]) == {
+        "town/repeat": "a list by 'repeat' (ListCriteria.by), a kind of criterion the engines have no "
+        "relational form of"
+    }
+    for decl in (RELATIONAL, SIMULATOR):
+        with pytest.raises(SchemeRefused, match=re.escape("list repeat (by: repeat) sets ListCriteria.by")):
+            decl.check(town)
+
+
+def test_an_unregistered_criterion_is_refused_naming_the_kinds_there_are() -> None:
+    data = scheme(item()).model_dump(mode="json")
+    data["lists"] = [
+        {"id": "repeat", "title": "Repeat offenders", "kind": "black", "period_days": 365,
+         "criteria": {"by": "repeat", "item": "traffic.red-light"}, "legal_basis": "x"}
+    ]  # fmt: skip
+    there = r"lists.0.criteria: .*criteria by 'repeat': not a kind of list criteria \(by: 'items', 'grade'\)"
+    with pytest.raises(SchemeError, match=there):
+        parse_scheme(json.dumps(data), "town.yaml")
+
+
+def test_no_module_dispatches_list_criteria_by_isinstance() -> None:
+    """The registry is the one dispatch: the walks and the evaluators' forms are found by ``by``."""
+    for path in (
+        "lists.py",
+        "engines/gradelists.py",
+        "sim/world.py",
+        "schemes/model.py",
+        "schemes/loader.py",
+    ):
+        source = (SRC / path).read_text()
+        assert not re.search(r"isinstance\([^)]*criteria[^)]*,\s*(Item|Grade)Criteria", source), path
