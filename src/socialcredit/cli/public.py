@@ -93,7 +93,7 @@ def public_transparency(as_json: JsonOpt = False) -> None:
         f"[bold]Transparency report[/] as of {report['as_of']:%Y-%m-%d %H:%M} UTC: "
         f"{report['subjects']:,} subjects, {report['records']:,} records"
     )
-    census = system.list_census(report["as_of"])
+    census = system.list_census()
     for k, v in report["lists"].items():
         c = census[k]
         out.print(
