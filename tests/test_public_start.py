@@ -164,3 +164,22 @@ def test_the_store_keeps_the_latest_snapshot(store: Store) -> None:
     assert not store.save_snapshot(older) and store.snapshot("public") == first
     later = Snapshot("public", at + dt.timedelta(hours=1), 6, 2, "other", {"report": {"subjects": 4}})
     assert store.save_snapshot(later) and store.snapshot("public") == later
+
+
+def test_a_new_day_is_rescored_in_the_background(city: dict[str, Any], store_url: str, clock: Clock) -> None:
+    """Records stop counting by the day, so a new day needs the whole population again: the
+    server answers from the day before, labelled with its rescore, until the new one ends."""
+    system, reads, client = started(store_url, clock)
+    with client:
+        client.get("/public/transparency")
+        system.disclosure.wait_for_rescore()
+        yesterday = client.get("/public/transparency").json()
+        clock.advance(days=1)
+        today = client.get("/public/transparency").json()
+        assert today["rescore_of"] == yesterday["as_of"] and today["lists"] == yesterday["lists"]
+        assert reads.on_request == []
+        system.disclosure.wait_for_rescore()
+        live = client.get("/public/transparency").json()
+        assert live["rescore_of"] is None and live["as_of"] > yesterday["as_of"]
+        assert reads.on_request == []
+    system.store.close()
