@@ -61,14 +61,18 @@ class Disclosure:
     def scan(
         self, as_of: dt.datetime | None = None, progress: Callable[[int], None] | None = None
     ) -> list[SubjectSummary]:
-        """Every subject's scores and list entries at ``as_of`` (:meth:`Scans.scan`)."""
-        return self.scans.scan(as_of, progress)
+        """Every subject's scores and list entries at ``as_of`` (:meth:`Scans.scan`), one scan at
+        a time (a background rescore may be running: the kept scan is replaced by one of them)."""
+        with self._computing:
+            return self.scans.scan(as_of, progress)
 
     def population(
         self, as_of: dt.datetime | None = None, progress: Callable[[int], None] | None = None
     ) -> PopulationSummary:
-        """Grade distribution per scheme and active list sizes, with examples (:meth:`Scans.population`)."""
-        return self.scans.population(as_of, progress)
+        """Grade distribution per scheme and active list sizes, with examples
+        (:meth:`Scans.population`; one scan at a time, as :meth:`scan`)."""
+        with self._computing:
+            return self.scans.population(as_of, progress)
 
     def state(self) -> PublicState:
         """The public pages now: the kept state if nothing changed since (same records, cases,
@@ -160,7 +164,7 @@ class Disclosure:
         after the deadline counted from the removal ground's own date (``ListEntry.days_late``)."""
         access.require(principal.role == "operator", "see late removals")
         if as_of is not None:
-            return publicstate.late_removals(publicstate.removals(self.scans.scan(as_of)))
+            return publicstate.late_removals(publicstate.removals(self.scan(as_of)))
         return self.state().late
 
     def source_accuracy(self) -> list[SourceAccuracy]:
@@ -208,7 +212,7 @@ class Disclosure:
             state = self.state()
             return state.lists.get(list_id, []), state.rescore_of
         at = as_of or self.context.clock()
-        scan = self.scans.scan(at) if known_at is None else self.scans.known_scan(at, known_at)
+        scan = self.scan(at) if known_at is None else self.scans.known_scan(at, known_at)
         return publicstate.public_rows(self.context, scan, at, only=list_id)[list_id], None
 
     def public_page(
@@ -243,7 +247,7 @@ class Disclosure:
         def named(list_id: str, s: SubjectSummary) -> bool:
             return consented(registry.list_def(list_id), s.records, as_of).given
 
-        return census(self.scans.scan(as_of), lists, named)
+        return census(self.scan(as_of), lists, named)
 
     def pending_subjects(self) -> list[str]:
         """The subjects with a listing noticed but not yet in effect (from the public state)."""
@@ -313,7 +317,7 @@ class Disclosure:
         decisions' figures read now where it is live; ``rescore_of`` names the rescore it is as of
         where it is not (the whole report is then that rescore's)."""
         if as_of is not None:
-            scan = self.scans.scan(as_of)
+            scan = self.scan(as_of)
             accuracy = publicstate.source_accuracy(self.context, self.casefiles, publicstate.removals(scan))
             report, _groups = transparency.report(
                 self.context, self.casefiles, scan, as_of, [dataclasses.asdict(a) for a in accuracy]
