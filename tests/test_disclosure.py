@@ -136,7 +136,7 @@ def test_incremental_scan_equals_a_full_scan(listed: System) -> None:
     )
     listed.decide_objection(principal=listed.operator(), objection_id=o.id, upheld=True, reason="paid")
     incremental = listed.scan()
-    listed.disclosure._scan_cache = None
+    listed.disclosure.scans.forget()
     full = listed.scan()
     assert incremental == full
     assert {s.code for s in full} == {P, REP, ORG, person(53)}

@@ -277,6 +277,7 @@ def test_decision_ids_are_indexed_and_backfilled_from_the_receipts(store_url: st
     # back to what revision 0004 made: no column, no index, stamped 0004
     engine = create_engine(store_url)
     with engine.begin() as conn:
+        conn.execute(text("DROP TABLE public_snapshots"))  # revision 0009's, after 0005
         conn.execute(text("DROP INDEX ix_audit_decision_id"))
         conn.execute(text("ALTER TABLE audit DROP COLUMN decision_id"))
         conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from socialcredit.api import create_app
 from socialcredit.service import System
+from socialcredit.service.decisions import Question
 from socialcredit.store import SubjectRow
 from tests.conftest import Clock, person
 from tests.support.dueprocess import feed, key, rec
@@ -54,14 +55,14 @@ def _history(system: System, clock: Clock) -> dt.datetime:
         evidence="bureau 2026-118",
     )
     system.file_objection(principal=me, subject=P, record_id=first, statement="I was abroad")
-    system.check(P, "no-flights", op, purpose="ticket before")
+    system.check(Question(P, "no-flights", op, purpose="ticket before"))
     known = clock()
     clock.advance(days=1)
     system.link_document(
         principal=op, code=P, type="hkm-permit", number="H12345678", evidence="permit office 7"
     )
     system.file_objection(principal=me, subject=P, record_id=second, statement="not my car")
-    system.check(P, "no-flights", op, purpose="ticket after")
+    system.check(Question(P, "no-flights", op, purpose="ticket after"))
     return known
 
 

@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from socialcredit.service import System
+from socialcredit.service.decisions import Question
 from socialcredit.store import SubjectRow
 from tests.conftest import Clock, person
 from tests.support.cli import jrun, run
@@ -33,11 +34,11 @@ def known(system: System, clock: Clock) -> dt.datetime:
     withdrawal dated back and a late traffic record. Returns K."""
     system.register([SubjectRow(P, "person", "Zhao Lei", district="Rongcheng")])
     (listing,) = feed(system, rec(1, P, LISTING, "court", "2026-10-20", reported_at="2026-10-20T02:00:00"))
-    system.check(P, "no-flights", system.operator(), purpose="ticket")
+    system.check(Question(P, "no-flights", system.operator(), purpose="ticket"))
     k = clock()
     clock.advance(days=1)
     system.file_objection(principal=key(system, "subject", P), subject=P, list_id=COURT, statement="paid")
-    system.check(P, "no-flights", system.operator(), purpose="ticket")
+    system.check(Question(P, "no-flights", system.operator(), purpose="ticket"))
     clock.advance(days=29)
     withdrawal = rec(2, P, LISTING, "court", "2026-10-20", reported_at="2026-10-21T02:00:00")
     withdrawal[1].update(action="withdraw", corrects=listing)

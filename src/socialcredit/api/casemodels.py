@@ -113,11 +113,21 @@ class PublicListOut(Listing[dict[str, Any]]):
     total: int = Field(description="rows matching the search, on every page")
     page: int
     pages: int
+    rescore_of: UtcDatetime | None = Field(
+        None,
+        description="Set when the rows are as of the last rescore of the population, not live: "
+        "the moment it describes (a server just started, or on a new day, while it rescores)",
+    )
 
     @classmethod
     def of_page(cls, found: PublicPage) -> PublicListOut:
         return cls(
-            data=found.rows, count=len(found.rows), total=found.total, page=found.page, pages=found.pages
+            data=found.rows,
+            count=len(found.rows),
+            total=found.total,
+            page=found.page,
+            pages=found.pages,
+            rescore_of=found.rescore_of,
         )
 
 
@@ -240,6 +250,11 @@ class TransparencyOut(BaseModel):
     as_of: UtcDatetime
     known_at: UtcDatetime | None = Field(
         default=None, description="The report as it stood then, from what was known by then; null: now"
+    )
+    rescore_of: UtcDatetime | None = Field(
+        None,
+        description="Set when the report is as of the last rescore of the population, not live: "
+        "the moment it describes (a server just started, or on a new day, while it rescores)",
     )
     subjects: int
     records: int

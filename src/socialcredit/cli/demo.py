@@ -60,6 +60,7 @@ def run_server(system: System, host: str, port: int) -> None:
     from socialcredit.api import create_app
 
     err.print(_serving(host, port))
+    system.disclosure.serve()  # public pages: rescored off the request path (decision 0049)
     uvicorn.run(create_app(system), host=host, port=port, log_level="warning")
 
 
@@ -97,7 +98,9 @@ def worker_app() -> FastAPI:
     the workers)."""
     from socialcredit.api import create_app
 
-    return create_app(open_system())
+    system = open_system()
+    system.disclosure.serve()  # public pages: rescored off the request path (decision 0049)
+    return create_app(system)
 
 
 DEMO_KEYS = ("demo operator", "demo airline", "demo subject")

@@ -102,7 +102,7 @@ def public_transparency(
         f"{report['subjects']:,} subjects, {report['records']:,} records"
     )
     # the pages' census is of what is known now: shown beside today's report only
-    census = system.list_census(report["as_of"]) if not known else {}
+    census = system.list_census() if not known else {}
     for k, v in report["lists"].items():
         c = census.get(k)
         rows = (

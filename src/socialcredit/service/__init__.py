@@ -13,8 +13,9 @@ constructor, never a superclass (docs/decisions/0033-service-composition.md):
 - :mod:`.duties`: case events naming their decider, and who may decide;
 - :mod:`.casework` and :mod:`.restorations`: objections, reviews, appeals, notices; restoration;
 - :mod:`.documents`: documents linked to subjects, and the subject a document names;
-- :mod:`.disclosure`: population scans, public lists and lookups, sources' accuracy,
-  transparency.
+- :mod:`.scans`: the population scan, kept and recomputed for the subjects touched since;
+- :mod:`.disclosure`: public lists and lookups, sources' accuracy, transparency, served from the
+  public state (:mod:`.publicstate`: derived from a scan, kept in the store as a snapshot).
 
 :class:`System` composes them for one installation and offers each service's verbs under one
 name, so a caller holds one object.
@@ -76,6 +77,7 @@ class System:
             context, casefiles=casefiles, decisions=decisions, records=records, duties=duties
         )
         self.disclosure = Disclosure(context, casefiles=casefiles, decisions=decisions)
+        self.casework.pending_subjects = self.disclosure.pending_subjects
         self.receipts = Receipts(context, decisions)
         self.histories = Histories(context, decisions, casefiles)
         self.documents = Documents(context, casefiles)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from socialcredit import access, codes, documents, ledger
@@ -60,6 +60,10 @@ class Casework:
         self.decisions = decisions
         self.records = records
         self.duties = duties
+        # The subjects with a listing noticed, not yet in effect, from the public state
+        # (``Disclosure.pending_subjects``, set by ``System``); without it, the subjects reported
+        # to within the longest notice period are read.
+        self.pending_subjects: Callable[[], Iterable[str]] | None = None
 
     def file_objection(
         self,
@@ -373,7 +377,11 @@ class Casework:
         )
         if longest == 0:
             return []
-        since = self.context.clock() - dt.timedelta(days=longest + 1)
-        for code in self.context.store.subjects_reported_since(since):
+        if self.pending_subjects is not None:  # from the public state: no population scan
+            subjects: Iterable[str] = self.pending_subjects()
+        else:
+            since = self.context.clock() - dt.timedelta(days=longest + 1)
+            subjects = self.context.store.subjects_reported_since(since)
+        for code in subjects:
             out.extend(n for n in self.notices(code) if n.status == "pending")
         return out

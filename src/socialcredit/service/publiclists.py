@@ -1,10 +1,11 @@
 """A public list's pages and counts: a search by a fragment of the published fields, pages of
 a stable order, and a census that says what each page counts (issue 18: the list page, the
 transparency report and the demo read 45, 47 and 48, with no word on why). Plain functions over
-the rows and scan :class:`~socialcredit.service.disclosure.Disclosure` computes."""
+the rows and scan the public state (``service/publicstate.py``) is derived from."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from socialcredit import codes
 
 if TYPE_CHECKING:
-    from socialcredit.service.disclosure import SubjectSummary
+    from socialcredit.service.scans import SubjectSummary
 
 PER_PAGE = 50  # rows of a public list per page
 
@@ -29,6 +30,8 @@ class PublicPage:
     page: int
     pages: int
     per_page: int
+    rescore_of: dt.datetime | None = None
+    """Set when the rows are as of the last rescore, not live: its moment (decision 0049)."""
 
 
 @dataclass(frozen=True)

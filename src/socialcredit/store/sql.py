@@ -3,11 +3,11 @@
 Why one object over several modules: callers (the service, the export, the backup, the command
 line) hold one ``Store`` and ask it for anything, while each concern is read and changed on its
 own: records and ingest batches (``records.py``), the audit log (``audit.py``), due-process case
-events (``cases.py``), API keys (``keys.py``), the subject registry (``subjects.py``) and the
-documents linked to subjects (``documents.py``). Each is a class over
-:class:`~socialcredit.store.base.StoreBase`, which holds the engines, the chain heads
-and the :class:`~socialcredit.store.dialect.Dialect`, the one place SQLite and PostgreSQL differ
-(``docs/decisions/0029-store-by-concern.md``).
+events (``cases.py``), API keys (``keys.py``), the subject registry (``subjects.py``), the
+documents linked to subjects (``documents.py``) and the public pages' snapshot
+(``snapshots.py``). Each is a class over :class:`~socialcredit.store.base.StoreBase`, which holds
+the engines, the chain heads and the :class:`~socialcredit.store.dialect.Dialect`, the one place
+SQLite and PostgreSQL differ (``docs/decisions/0029-store-by-concern.md``).
 
 The one write path stays one: every chain append takes its chain's lock, links and inserts in one
 transaction (``BEGIN IMMEDIATE`` on SQLite, a row lock on the chain head on PostgreSQL), so a
@@ -31,6 +31,7 @@ from socialcredit.store.records import (
     record_from_row,
 )
 from socialcredit.store.schemeversions import SchemeVersionStore
+from socialcredit.store.snapshots import Snapshot, SnapshotStore
 from socialcredit.store.subjects import SubjectStore
 from socialcredit.subjects import SubjectRow
 
@@ -44,6 +45,7 @@ __all__ = [
     "RECORD_COLUMNS",
     "REGISTRY_MARKER",
     "SEALED_COLUMNS",
+    "Snapshot",
     "ChunkOutcome",
     "DocumentLink",
     "PendingChunk",
@@ -56,5 +58,14 @@ __all__ = [
 ]
 
 
-class Store(RecordStore, AuditStore, CaseStore, KeyStore, SubjectStore, SchemeVersionStore, DocumentStore):
+class Store(
+    RecordStore,
+    AuditStore,
+    CaseStore,
+    KeyStore,
+    SubjectStore,
+    SchemeVersionStore,
+    DocumentStore,
+    SnapshotStore,
+):
     """A database holding one socialcredit installation."""

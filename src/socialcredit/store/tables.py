@@ -115,6 +115,21 @@ subject_numbers = Table(
     Column("kind", String(12), nullable=False),
 )
 
+public_snapshots = Table(
+    "public_snapshots",
+    metadata,
+    # The public pages as the last full rescore of the population left them (the lists' rows,
+    # their census, the transparency report, late removals): what a freshly started server shows,
+    # labelled with ``as_of``, while it rescores (store/snapshots.py, decision 0049). Derived, in
+    # no chain, replaced by each rescore: one row per ``name``.
+    Column("name", String(32), primary_key=True),
+    Column("as_of", DateTime, nullable=False),
+    Column("records_head", BigInteger, nullable=False),
+    Column("cases_head", BigInteger, nullable=False),
+    Column("schemes", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+)
+
 records = Table(
     "records",
     metadata,

@@ -161,7 +161,7 @@ def transparency(page: PageDep) -> Response:
         page,
         "transparency.html",
         report=report,
-        census=page.system.list_census(report["as_of"]),
+        census=page.system.list_census(),
         list_titles=list_titles,
         lists_chart=charts.bar_chart(
             [(list_titles.get(k, k), float(v)) for k, v in report["lists"].items()],
