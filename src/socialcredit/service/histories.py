@@ -142,9 +142,8 @@ class Histories:
     ) -> SubjectHistory:
         """Every score change of ``code`` from ``since`` to ``until`` (default now) as known at
         ``known_at`` (default now), beside today's where they differ (none from a ``since``
-        after ``until``); for whoever may read the
-        subject's record (``access``), audited as a look at it (action ``history``) before it
-        is returned."""
+        after ``until``); for whoever may read the subject's record (``access``), audited as a
+        look at it (action ``history``) before it is returned."""
         c = codes.validate(code)
         access.require(self.casefiles.may_act_for(principal, c.value), "read this subject's record")
         at = until if until is not None else self.context.clock()
