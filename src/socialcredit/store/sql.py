@@ -32,6 +32,7 @@ from socialcredit.store.records import (
 )
 from socialcredit.store.schemeversions import SchemeVersionStore
 from socialcredit.store.subjects import SubjectStore
+from socialcredit.store.tlog import LOGS, TlogStore
 from socialcredit.subjects import SubjectRow
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "AUDIT_FIELDS",
     "CHAINS",
     "CHUNK",
+    "LOGS",
     "DEFAULT_CACHE_MIB",
     "PAGE_SIZE",
     "RECORD_COLUMNS",
@@ -56,5 +58,7 @@ __all__ = [
 ]
 
 
-class Store(RecordStore, AuditStore, CaseStore, KeyStore, SubjectStore, SchemeVersionStore, DocumentStore):
+class Store(
+    RecordStore, AuditStore, CaseStore, KeyStore, SubjectStore, SchemeVersionStore, DocumentStore, TlogStore
+):
     """A database holding one socialcredit installation."""

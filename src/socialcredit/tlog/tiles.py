@@ -76,25 +76,27 @@ def tiles_for(nodes: Iterable[Node]) -> set[Tile]:
 
 
 class Pyramids:
-    """The interior hashes of full tiles, kept by the tile's bytes: a full tile never changes,
-    and a tile whose bytes changed (a restore, a tampered row) is simply another key, so the
-    cache never needs invalidating. A proof at ten million entries then folds only what is not
-    cached yet."""
+    """The interior hashes of tiles, kept by the tile's bytes: a tile whose bytes changed (it
+    grew, was restored or tampered with) is simply another key, so the cache never needs
+    invalidating. Level ``k`` of a tile's pyramid holds the hashes of its perfect subtrees of
+    height ``k`` (as many as it holds whole). A proof at ten million entries then folds only the
+    one leaf tile it has not seen yet."""
 
     def __init__(self, limit: int = 4096) -> None:
         self.limit = limit
         self._kept: dict[bytes, list[list[bytes]]] = {}
 
     def levels(self, data: bytes) -> list[list[bytes]]:
-        found = self._kept.get(data)
+        found = self._kept.pop(data, None)
         if found is not None:
+            self._kept[data] = found  # most recently used last: upper tiles, asked by every proof, stay
             return found
         level = [data[i : i + HASH] for i in range(0, len(data), HASH)]
         out = [level]
-        while len(level) > 1 and len(level) % 2 == 0:
-            level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+        while len(level) > 1:
+            level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
             out.append(level)
-        if len(data) == WIDTH * HASH:
+        if self.limit:
             if len(self._kept) >= self.limit:
                 self._kept.pop(next(iter(self._kept)))
             self._kept[data] = out
@@ -118,9 +120,5 @@ def subtrees(
         offset = first % WIDTH
         if (offset + (1 << rest)) * HASH > len(data):
             raise ProofError(f"subtree {height}/{index} is not stored yet")
-        if len(data) == WIDTH * HASH:  # full: folded once, kept
-            out[(height, index)] = cache.levels(data)[rest][offset >> rest]
-        else:
-            span = data[offset * HASH : (offset + (1 << rest)) * HASH]
-            out[(height, index)] = fold([span[i : i + HASH] for i in range(0, len(span), HASH)])
+        out[(height, index)] = cache.levels(data)[rest][offset >> rest]
     return out
