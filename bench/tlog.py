@@ -84,7 +84,9 @@ def ingest_ratio(records: int, repeat: int, work: Path) -> dict[str, Any]:
     check = Store(f"sqlite:///{work / f'with-{repeat - 1}.db'}")
     try:
         leaves = [merkle.leaf_hash(x) for x in check.leaves("records")]
-        assert check.tree_root("records", len(leaves)) == merkle.root(merkle.MemorySource(leaves), len(leaves))
+        assert check.tree_root("records", len(leaves)) == merkle.root(
+            merkle.MemorySource(leaves), len(leaves)
+        )
     finally:
         check.close()
     return {
@@ -104,7 +106,8 @@ def proof_latency(leaves: int, proofs: int, work: Path) -> dict[str, Any]:
         with store.engine.begin() as conn:
             for start in range(0, leaves, chunk):
                 batch = [
-                    hashlib.sha256(i.to_bytes(8, "big")).digest() for i in range(start, min(start + chunk, leaves))
+                    hashlib.sha256(i.to_bytes(8, "big")).digest()
+                    for i in range(start, min(start + chunk, leaves))
                 ]
                 stored_tiles.grow(conn.exec_driver_sql, store.dialect.mark, "records", start, batch)
             conn.exec_driver_sql(
