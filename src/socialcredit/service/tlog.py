@@ -17,8 +17,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from socialcredit import access, checkpoints
 from socialcredit.errors import NotFound
+from socialcredit.i18n import N_
 from socialcredit.service.context import Context
 from socialcredit.tlog import merkle, note
+
+PROOF_OF_RECORD = N_("read a record's proof: only its subject, operators and auditors do")
+PROOF_OF_AUDIT = N_("read an audit entry's proof: only the subject it is about, operators and auditors do")
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ class TransparencyLog:
         signed = self.checkpoint(chain)
         size = signed.checkpoint.size
         if not 1 <= seq <= size:
-            raise NotFound(f"the {chain} log has no entry {seq}", field="seq")
+            raise NotFound(N_("the {chain} log has no entry {seq}", chain=chain, seq=seq), field="seq")
         entry = self.context.store.leaf(chain, seq)
         path = self.context.store.inclusion(chain, seq - 1, size)
         return InclusionProof(seq - 1, size, entry, path, signed.note)
@@ -84,16 +88,14 @@ class TransparencyLog:
         seq, subject = self.context.store.record_seq(record_id)
         access.require(
             access.may_read_subject(principal, subject) or access.may_read_audit(principal),
-            "read this record's proof",
+            PROOF_OF_RECORD,
         )
         return self.proof("records", seq)
 
     def audit_proof(self, principal: access.Principal, seq: int) -> InclusionProof:
         if not access.may_read_audit(principal):
             about = self.context.store.audit_subject(seq)
-            access.require(
-                principal.role == "subject" and about == principal.principal, "read this audit entry's proof"
-            )
+            access.require(principal.role == "subject" and about == principal.principal, PROOF_OF_AUDIT)
         return self.proof("audit", seq)
 
     def consistency(self, chain: str, first: int, second: int) -> list[bytes]:

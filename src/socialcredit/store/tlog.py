@@ -18,6 +18,7 @@ from sqlalchemy import Table, select
 from socialcredit import ledger
 from socialcredit.chaincheck import Entry
 from socialcredit.errors import NotFound
+from socialcredit.i18n import N_
 from socialcredit.store import tables as t
 from socialcredit.store import tiles as stored
 from socialcredit.store.audit import audit_entry
@@ -65,7 +66,10 @@ class TlogStore(StoreBase):
     @staticmethod
     def _log(chain: str) -> tuple[Table, Callable[[Row], Entry]]:
         if chain not in LOGS:
-            raise NotFound(f"no log named {chain!r}: one of {', '.join(LOGS)}", field="chain")
+            raise NotFound(
+                N_("no log named {chain!r}: one of {logs}", chain=chain[:20], logs=", ".join(LOGS)),
+                field="chain",
+            )
         return LOGS[chain]
 
     @staticmethod
@@ -86,7 +90,7 @@ class TlogStore(StoreBase):
                 for m in conn.execute(select(table).where(table.c.seq.in_([seq - 1, seq]))).mappings()
             }
         if seq not in rows:
-            raise NotFound(f"{chain} has no entry {seq}", field="seq")
+            raise NotFound(N_("the {chain} log has no entry {seq}", chain=chain, seq=seq), field="seq")
         prev = str(rows[seq - 1]["chain_hash"]) if seq > 1 and seq - 1 in rows else ledger.GENESIS
         return entry(rows[seq]).leaf(prev)
 
@@ -111,23 +115,35 @@ class TlogStore(StoreBase):
         the log has not reached is refused by the tiles themselves: no head read on this path)."""
         self._log(chain)
         if not 0 <= index < size:
-            raise NotFound(f"entry {index + 1} is not in a log of {size}", field="seq")
+            raise NotFound(N_("the {chain} log has no entry {seq}", chain=chain, seq=index + 1), field="seq")
         try:
             return merkle.inclusion_proof(_Tiled(self, chain), index, size)
         except merkle.ProofError:
-            raise NotFound(f"the {chain} log does not hold {size} entries", field="to") from None
+            raise NotFound(
+                N_("the {chain} log does not hold {size} entries", chain=chain, size=size), field="to"
+            ) from None
 
     def consistency(self, chain: str, first: int, second: int) -> list[bytes]:
         """The proof that ``chain``'s tree of ``second`` entries extends its tree of ``first``."""
         self._check_size(chain, second)
         if not 0 <= first <= second:
-            raise NotFound(f"no consistency proof from {first} entries to fewer ({second})", field="from")
+            raise NotFound(
+                N_(
+                    "no consistency proof from {first} entries to fewer ({second})",
+                    first=first,
+                    second=second,
+                ),
+                field="from",
+            )
         return merkle.consistency_proof(_Tiled(self, chain), first, second)
 
     def _check_size(self, chain: str, size: int) -> None:
         have = self.tree_size(chain)
         if not 0 <= size <= have:
-            raise NotFound(f"the {chain} log holds {have} entries, not {size}", field="to")
+            raise NotFound(
+                N_("the {chain} log holds {have} entries, not {size}", chain=chain, have=have, size=size),
+                field="to",
+            )
 
     def record_seq(self, record_id: str) -> tuple[int, str]:
         """The seq and subject of a record by its id (its proof's leaf and who may ask for it)."""
@@ -136,7 +152,7 @@ class TlogStore(StoreBase):
                 select(t.records.c.seq, t.records.c.subject).where(t.records.c.record_id == record_id)
             ).first()
         if row is None:
-            raise NotFound("no record by that id", field="id")
+            raise NotFound(N_("no record by that id"), field="id")
         return int(row[0]), str(row[1])
 
     def audit_subject(self, seq: int) -> str | None:
@@ -144,5 +160,5 @@ class TlogStore(StoreBase):
         with self.reader.connect() as conn:
             row = conn.execute(select(t.audit.c.subject).where(t.audit.c.seq == seq)).first()
         if row is None:
-            raise NotFound("no audit entry by that seq", field="seq")
+            raise NotFound(N_("no audit entry by that seq"), field="seq")
         return None if row[0] is None else str(row[0])
