@@ -176,6 +176,18 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET /public/subjects/{code}", f"/public/subjects/{P}", None, dict.fromkeys(CALLERS, 403)),
     ("GET /public/subjects/{code}", f"/public/subjects/{org(91)}", None, EVERYONE),
     ("GET /public/transparency", "/public/transparency", None, EVERYONE),
+    # the transparency log (issue 22): a record's proof for its subject, operators and auditors;
+    # an audit entry's for them (entry 1 is the batch's, about no subject); checkpoints and
+    # consistency proofs for anyone
+    (
+        "GET /records/{record_id}/proof",
+        f"/records/{RECORD}/proof",
+        None,
+        {"operator": 200, "auditor": 200, "subject": 200},
+    ),
+    ("GET /audit/{seq}/proof", "/audit/1/proof", None, {"operator": 200, "auditor": 200}),
+    ("GET /log/{chain}/checkpoint", "/log/records/checkpoint", None, EVERYONE),
+    ("GET /log/{chain}/consistency", "/log/records/consistency?from=0&to=1", None, EVERYONE),
     ("GET /public/sources", "/public/sources", None, EVERYONE),
 ]
 

@@ -1,6 +1,7 @@
 """Tampering: audit entries deleted or reordered are named by ``verify``; a history rewritten
-with every hash recomputed (which ``verify`` cannot see) is caught by a signed checkpoint, which
-an outside party checks with the published public key. Runs on SQLite and PostgreSQL."""
+with every hash recomputed and its Merkle tree rebuilt (which ``verify`` cannot see) fails the
+consistency proof from a signed checkpoint (a C2SP signed note), which an outside party checks
+with the published public key. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ from socialcredit.cli import app
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import Question, System
 from socialcredit.settings import get_settings
-from socialcredit.store import Store
+from socialcredit.store import Store, tiles
 from socialcredit.store import tables as t
 from socialcredit.store.sql import REGISTRY_MARKER, record_from_row
+from socialcredit.tlog import merkle, note
 from tests.conftest import person
 
 runner = CliRunner()
@@ -69,7 +71,8 @@ def cli(*args: str) -> tuple[int, Any]:
 
 def rewrite_record(store: Store, seq: int, **changes: Any) -> None:
     """What an intruder with the database can do: change a record and recompute every hash after
-    it and the chain head, so that the chain is consistent again."""
+    it and the chain head, so that the chain is consistent again; and rebuild the records' Merkle
+    tree from the rewritten chain, so that the tiles agree with it too."""
     with store.engine.begin() as conn:
         recs = [
             record_from_row(m) for m in conn.execute(select(t.records).order_by(t.records.c.seq)).mappings()
@@ -93,6 +96,15 @@ def rewrite_record(store: Store, seq: int, **changes: Any) -> None:
             )
             prev = chained
         conn.execute(update(t.chain_heads).where(t.chain_heads.c.chain == "records").values(head=prev))
+    rebuild_tree(store, "records")
+
+
+def rebuild_tree(store: Store, chain: str) -> None:
+    """The chain's tiles thrown away and grown again from its stored entries."""
+    leaves = [merkle.leaf_hash(x) for x in store.leaves(chain)]
+    with store.engine.begin() as conn:
+        conn.execute(delete(t.tlog_tiles).where(t.tlog_tiles.c.chain == chain))
+        tiles.grow(conn.exec_driver_sql, store.dialect.mark, chain, 0, leaves)
 
 
 def cut_audit(store: Store, keep: int) -> None:
@@ -103,88 +115,118 @@ def cut_audit(store: Store, keep: int) -> None:
         conn.execute(
             update(t.chain_heads).where(t.chain_heads.c.chain == "audit").values(count=keep, head=head)
         )
+    rebuild_tree(store, "audit")
+
+
+def pem_of(printed: str) -> str:
+    """The PEM block of what ``checkpoint key`` prints (the verifier key line follows it)."""
+    return printed.split(END)[0] + END
+
+
+END = "-----END PUBLIC KEY-----\n"
+
+
+def save(tmp_path: Path) -> dict[str, Path]:
+    """Every chain's checkpoint now, saved as a party outside would keep it, and the published key."""
+    code, listed = cli("checkpoint", "--out", str(tmp_path / "cp"))
+    assert code == 0, listed
+    assert {c["chain"] for c in listed["data"]} == {"records", "audit", "cases", "registry"}
+    (tmp_path / "published.pem").write_text(pem_of(runner.invoke(app, ["checkpoint", "key"]).stdout))
+    return {c["chain"]: tmp_path / "cp" / f"{c['chain']}.checkpoint" for c in listed["data"]}
 
 
 def test_checkpoint_round_trip_and_growth(env: System, tmp_path: Path) -> None:
     fill(env, 0, 20, 3)
-    code, cp = cli("checkpoint", "export", str(tmp_path / "cp.json"))
-    assert code == 0, cp
-    # 3 decisions and the batch's own entry (every batch is audited)
-    assert cp["chains"]["records"]["count"] == 20 and cp["chains"]["audit"]["count"] == 4
+    saved = save(tmp_path)
+    text = saved["records"].read_text()
+    origin, size = text.split("\n")[:2]
+    assert origin == f"{checkpoints.DEFAULT_ORIGIN}/records" and size == "20"
     assert (get_settings().home / checkpoints.KEY_FILE).stat().st_mode & 0o077 == 0  # owner only
-    fill(env, 20, 10, 2)  # the history grows after the checkpoint: it still extends it
-    code, out = cli("checkpoint", "verify", str(tmp_path / "cp.json"))
-    assert code == 0 and out["ok"] and out["now"]["records"]["count"] == 30 and out["problems"] == []
-    # an outside party pins the published key
-    pem = tmp_path / "published.pem"
-    pem.write_text(runner.invoke(app, ["checkpoint", "key"]).stdout)
-    code, out = cli("checkpoint", "verify", str(tmp_path / "cp.json"), "--public-key", str(pem))
-    assert code == 0 and out["key_fingerprint"] == cp["key_fingerprint"]
+    fill(env, 20, 10, 2)  # the history grows after the checkpoint: the log still extends it
+    pem = str(tmp_path / "published.pem")
+    for chain in ("records", "audit"):
+        code, out = cli("checkpoint", "verify", str(saved[chain]), "--key", pem)
+        assert code == 0 and out["ok"] and out["problems"] == [], out
+    code, out = cli("checkpoint", "verify", str(saved["records"]), "--key", pem)
+    assert out["checkpoint_size"] == 20 and out["size_now"] == 30
 
 
-def test_a_rewritten_history_that_verify_cannot_see_breaks_the_checkpoint(
-    env: System, tmp_path: Path
-) -> None:
+def test_a_rewritten_history_that_verify_cannot_see_fails_consistency(env: System, tmp_path: Path) -> None:
     fill(env, 0, 20, 3)
-    assert cli("checkpoint", "export", str(tmp_path / "cp.json"))[0] == 0
+    saved = save(tmp_path)
     fill(env, 20, 5, 0)
-    rewrite_record(env.store, 7, subject=person(99))  # moved to someone else, hashes recomputed
+    rewrite_record(env.store, 7, subject=person(99))  # moved to someone else, hashes and tree recomputed
     assert env.verify()["records"] == []  # the rewrite is internally consistent
-    code, out = cli("checkpoint", "verify", str(tmp_path / "cp.json"))
+    code, out = cli("checkpoint", "verify", str(saved["records"]), "--key", str(tmp_path / "published.pem"))
     assert code == 1 and not out["ok"]
-    assert out["problems"] == [
-        "records: entry 20 no longer has the checkpointed hash: "
-        "the history up to the checkpoint was rewritten"
-    ]
+    assert out["problems"] == ["records: the consistency proof does not hold: the log was rewritten"]
 
 
-def test_erased_audit_entries_break_the_checkpoint(env: System, tmp_path: Path) -> None:
+def test_erased_audit_entries_fail_the_checkpoint(env: System, tmp_path: Path) -> None:
     fill(env, 0, 5, 6)
-    assert cli("checkpoint", "export", str(tmp_path / "cp.json"))[0] == 0
+    saved = save(tmp_path)
     cut_audit(env.store, 4)  # three answered decisions erased (the batch's entry and 6), head wound back
     assert env.verify()["audit"] == []
-    code, out = cli("checkpoint", "verify", str(tmp_path / "cp.json"))
+    code, out = cli("checkpoint", "verify", str(saved["audit"]), "--key", str(tmp_path / "published.pem"))
     assert code == 1
-    assert out["problems"] == ["audit: the checkpoint holds 7 entries, the chain now only 4"]
+    assert out["problems"] == ["audit: the checkpoint holds 7 entries, the log now only 4"]
 
 
 def test_an_altered_or_foreign_checkpoint_is_refused(env: System, tmp_path: Path) -> None:
     fill(env, 0, 5, 1)
-    path = tmp_path / "cp.json"
-    assert cli("checkpoint", "export", str(path))[0] == 0
-    data = json.loads(path.read_text())
-    data["chains"]["records"]["count"] = 4  # make the checkpoint claim less than was signed
-    forged = tmp_path / "forged.json"
-    forged.write_text(json.dumps(data))
-    r = runner.invoke(app, ["checkpoint", "verify", str(forged)])
+    saved = save(tmp_path)
+    pem = str(tmp_path / "published.pem")
+    forged = tmp_path / "forged.checkpoint"
+    forged.write_text(saved["records"].read_text().replace("\n5\n", "\n4\n", 1))  # claims less than signed
+    r = runner.invoke(app, ["checkpoint", "verify", str(forged), "--key", pem])
     assert r.exit_code == 1 and "signature does not match" in r.stderr
-    # a checkpoint signed by another key fails against the pinned one
-    other = checkpoints.load_or_create_key(tmp_path / "elsewhere")
-    foreign = tmp_path / "foreign.json"
-    foreign.write_text(json.dumps(checkpoints.make(env.store, other, env.clock())))
-    pem = tmp_path / "published.pem"
-    pem.write_text(runner.invoke(app, ["checkpoint", "key"]).stdout)
-    r = runner.invoke(app, ["checkpoint", "verify", str(foreign), "--public-key", str(pem)])
-    assert r.exit_code == 1 and "not by the trusted key" in r.stderr
-    junk = tmp_path / "junk.json"
-    junk.write_text("{not json")
-    r = runner.invoke(app, ["checkpoint", "verify", str(junk)])
-    assert r.exit_code == 2 and "not a readable checkpoint" in r.stderr
+    # a checkpoint signed by another key does not verify against the published one
+    other = note.Signer(checkpoints.DEFAULT_ORIGIN, checkpoints.load_or_create_key(tmp_path / "elsewhere"))
+    foreign = tmp_path / "foreign.checkpoint"
+    foreign.write_text(other.sign(note.Checkpoint(f"{other.name}/records", 5, b"\0" * 32).body()))
+    r = runner.invoke(app, ["checkpoint", "verify", str(foreign), "--key", pem])
+    assert r.exit_code == 1 and "no signature in the note is by this key" in r.stderr
+    junk = tmp_path / "junk.checkpoint"
+    junk.write_text("{not a note")
+    r = runner.invoke(app, ["checkpoint", "verify", str(junk), "--key", pem])
+    assert r.exit_code == 1 and "not a signed note" in r.stderr
+
+
+def test_the_key_rotates_and_each_checkpoint_names_its_key(env: System, tmp_path: Path) -> None:
+    fill(env, 0, 3, 0)
+    saved = save(tmp_path)
+    old_pem = tmp_path / "published.pem"
+    r = runner.invoke(app, ["checkpoint", "key", "--rotate"])
+    assert r.exit_code == 0, r.output
+    new_pem, vkey = r.stdout.split("-----END PUBLIC KEY-----\n")
+    assert new_pem + "-----END PUBLIC KEY-----\n" != old_pem.read_text()
+    name, key_id = vkey.split("+")[:2]
+    newer = runner.invoke(app, ["checkpoint", "--chain", "records"]).stdout
+    assert f"\u2014 {name} " in newer and key_id != ""
+    # the old checkpoint still verifies under the retired key, kept public in checkpoint-keys/
+    retired = list((get_settings().home / checkpoints.RETIRED).glob("*.pem"))
+    assert len(retired) == 1 and retired[0].read_text() == old_pem.read_text()
+    assert cli("checkpoint", "verify", str(saved["records"]), "--key", str(old_pem))[0] == 0
+    (tmp_path / "new.pem").write_text(new_pem + "-----END PUBLIC KEY-----\n")
+    r = runner.invoke(
+        app, ["checkpoint", "verify", str(saved["records"]), "--key", str(tmp_path / "new.pem")]
+    )
+    assert r.exit_code == 1 and "no signature in the note is by this key" in r.stderr
 
 
 def test_no_checkpoint_of_a_broken_chain(env: System, tmp_path: Path) -> None:
     fill(env, 0, 5, 0)
     with env.store.engine.begin() as conn:
         conn.execute(update(t.records).where(t.records.c.seq == 2).values(evidence="edited"))
-    r = runner.invoke(app, ["checkpoint", "export", str(tmp_path / "cp.json")])
+    r = runner.invoke(app, ["checkpoint", "--out", str(tmp_path / "cp")])
     assert r.exit_code == 1 and "records chain is broken" in r.stderr
-    assert not (tmp_path / "cp.json").exists()
+    assert not (tmp_path / "cp").exists()
 
 
 def test_every_chain_is_checkpointed(env: System) -> None:
     with env.store.engine.connect() as conn:
         chains = {c for (c,) in conn.execute(select(t.chain_heads.c.chain))}
-    assert chains == {*checkpoints.CHAIN_TABLES, REGISTRY_MARKER}  # the registry row is a marker, not a chain
+    assert chains == {*env.store.logs()} and REGISTRY_MARKER in chains
 
 
 # ------------------------------------------------------------------ audit tampering named by verify

@@ -26,7 +26,8 @@ from socialcredit.schemes import shipped_registry
 from socialcredit.service import Question, System
 from socialcredit.store import migrations
 from socialcredit.store import tables as t
-from socialcredit.store.sql import Store
+from socialcredit.store.sql import LOGS, Store
+from socialcredit.tlog import merkle
 
 RELEASE = Path(__file__).parent / "data" / "release-78452da"
 
@@ -104,6 +105,13 @@ def test_a_database_of_the_previous_release_upgrades_in_place(store_url: str) ->
         assert {(x.organisation, x.person) for x in store.terms()} == {
             (s["code"], s["legal_representative"]) for s in orgs
         }
+        # 0007: every chain's transparency log holds every entry already stored, leaf by leaf
+        for chain in LOGS:
+            leaves = [merkle.leaf_hash(x) for x in store.leaves(chain)]
+            assert len(leaves) == store.tree_size(chain) > 0, chain
+            assert store.tree_root(chain, len(leaves)) == merkle.root(
+                merkle.MemorySource(leaves), len(leaves)
+            )
         # it still answers: the same airline key, the same subject, audited on the same chain
         audit_before = len(rows["audit"])
         [key] = rows["api_keys"]
@@ -280,6 +288,7 @@ def test_decision_ids_are_indexed_and_backfilled_from_the_receipts(store_url: st
         conn.execute(text("DROP TABLE public_snapshots"))  # revision 0009's, after 0005
         conn.execute(text("DROP INDEX ix_audit_decision_id"))
         conn.execute(text("ALTER TABLE audit DROP COLUMN decision_id"))
+        conn.execute(text("DROP TABLE tlog_tiles"))  # and what the later revisions added (0007)
         conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
     engine.dispose()
     store = Store(store_url)  # opening it upgrades it

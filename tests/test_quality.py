@@ -29,6 +29,7 @@ CORE = [
     "scoring",
     "dueprocess",
     "rules",
+    "tlog",
 ]
 ADAPTERS = {
     "store",

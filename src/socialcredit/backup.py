@@ -14,6 +14,7 @@ in one transaction. The target must be empty: a restore never merges two histori
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import gzip
 import hashlib
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic import command
-from sqlalchemy import Date, DateTime, Table, create_engine, delete, func, select
+from sqlalchemy import Date, DateTime, LargeBinary, Table, create_engine, delete, func, select
 from sqlalchemy.engine import Connection
 
 from socialcredit.errors import Refused
@@ -56,6 +57,8 @@ class Summary:
 def _encode(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
+    if isinstance(value, bytes | memoryview):  # the transparency log's tiles
+        return base64.b64encode(bytes(value)).decode()
     return value
 
 
@@ -63,7 +66,8 @@ def _decoder(table: Table) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """Turn a row read from the file back into the column types (times were written as text)."""
     times = {c.name: dt.datetime.fromisoformat for c in table.columns if isinstance(c.type, DateTime)}
     days = {c.name: dt.date.fromisoformat for c in table.columns if isinstance(c.type, Date)}
-    convert = {**times, **days}
+    blobs = {c.name: base64.b64decode for c in table.columns if isinstance(c.type, LargeBinary)}
+    convert: dict[str, Callable[[Any], Any]] = {**times, **days, **blobs}
     names = {c.name for c in table.columns}
 
     def decode(row: dict[str, Any]) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from socialcredit.ledger import GENESIS, chain_linker
+from socialcredit.ledger import GENESIS, chain_linker, link_bytes
 
 Kind = Literal["altered", "missing", "reordered"]
 SEARCH_BUDGET = 500_000  # link hashes the reorder search may compute (about half a second)
@@ -63,6 +63,11 @@ class Entry:
     def link(self, prev: str, seq: int) -> str:
         """This entry's chain hash were it at ``seq`` after an entry whose hash is ``prev``."""
         return chain_linker(self.received_at, self.batch)(prev, seq, self.content)
+
+    def leaf(self, prev: str) -> bytes:
+        """This entry's bytes in the transparency log: its link's (``ledger.link_bytes``), after
+        the entry whose chain hash is ``prev``."""
+        return link_bytes(prev, self.seq, self.content, self.received_at, self.batch)
 
 
 @dataclass(frozen=True, slots=True)

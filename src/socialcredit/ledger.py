@@ -244,23 +244,57 @@ def claim_hash(r: Record) -> str:
     return sealed(r).claim_hash
 
 
-def chain_hash(prev: str, seq: int, content: str, received_at: dt.datetime, batch_id: str) -> str:
-    """Link a record to the one before it: any edit, removal or reordering breaks a link."""
-    return chain_linker(received_at, batch_id)(prev, seq, content)
+def link_bytes(prev: str, seq: int, content: str, at: dt.datetime, tag: str) -> bytes:
+    """The bytes every chain's link hashes, and the leaf of its Merkle tree (docs/transparency.md):
+    ``prev|seq|content|at|tag`` in UTF-8, where ``prev`` is the entry before's chain hash (hex),
+    ``at`` its time as :func:`iso_dt` writes it and ``tag`` the batch id (records) or the chain's
+    name. One definition, so that the chain hash (SHA-256 of these bytes) and the log's leaf hash
+    (SHA-256 of 0x00 and these bytes) cover exactly the same stored form of an entry."""
+    return f"{prev}|{seq}|{content}|{iso_dt(at)}|{tag}".encode()
 
 
-def chain_linker(received_at: dt.datetime, batch_id: str) -> Callable[[str, int, str], str]:
-    """:func:`chain_hash` with the receipt time and batch fixed: ``link(prev, seq, content)``.
+def chain_hash(
+    prev: str, seq: int, content: str, at: dt.datetime, tag: str, leaves: list[bytes] | None = None
+) -> str:
+    """Link an entry to the one before it: any edit, removal or reordering breaks a link. With
+    ``leaves``, the entry's Merkle leaf hash is appended to it (the transparency log's)."""
+    data = link_bytes(prev, seq, content, at, tag)
+    if leaves is not None:
+        leaves.append(hashlib.sha256(LEAF_PREFIX + data).digest())
+    return hashlib.sha256(data).hexdigest()
+
+
+LEAF_PREFIX = b"\x00"
+"""RFC 6962's leaf prefix (``tlog.merkle.leaf_hash``), inlined on the append paths."""
+
+
+def chain_linker(
+    received_at: dt.datetime, batch_id: str, leaves: list[bytes] | None = None
+) -> Callable[[str, int, str], str]:
+    """:func:`chain_hash` with the receipt time and batch fixed: ``link(prev, seq, content)``,
+    each link's leaf hash appended to ``leaves`` when given.
     Why: a chunk links thousands of records received together, and this is the one step of
     ingestion that must run under the chain's lock, so its per-record work is kept to one
-    formatted string and one SHA-256."""
+    formatted string and two SHA-256 (the link, and the log's leaf). The bytes are
+    :func:`link_bytes`' (a test holds them equal)."""
     tail = f"|{iso_dt(received_at)}|{batch_id}"
     sha256 = hashlib.sha256
 
-    def link(prev: str, seq: int, content: str) -> str:
-        return sha256(f"{prev}|{seq}|{content}{tail}".encode()).hexdigest()
+    if leaves is None:
 
-    return link
+        def link(prev: str, seq: int, content: str) -> str:
+            return sha256(f"{prev}|{seq}|{content}{tail}".encode()).hexdigest()
+
+        return link
+
+    keep = leaves.append
+
+    def link_and_leaf(prev: str, seq: int, content: str) -> str:
+        data = f"{prev}|{seq}|{content}{tail}".encode()
+        keep(sha256(LEAF_PREFIX + data).digest())
+        return sha256(data).hexdigest()
+
+    return link_and_leaf
 
 
 class RowError(Refused):

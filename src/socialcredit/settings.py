@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     port: int = 8000
 
     holidays: Path | None = None
+    # the transparency log's name: its checkpoints' origin lines and signing key name
+    # (socialcredit.checkpoints.DEFAULT_ORIGIN when unset)
+    log_origin: str | None = None
 
     def calendar(self) -> WorkingCalendar:
         """Public holidays for working-day deadlines: ``SOCIALCREDIT_HOLIDAYS`` or

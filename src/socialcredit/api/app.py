@@ -22,6 +22,7 @@ from socialcredit.api.routes import (
     decisions,
     documents,
     keys,
+    log,
     public,
     records,
     schemes,
@@ -92,7 +93,7 @@ def create_app(system: System, *, limits: Limits | None = None, hot_path: bool =
     def health() -> dict[str, object]:
         return {"ok": True, "version": __version__}
 
-    for module in (records, subjects, documents, decisions, audit, keys, schemes, cases, public):
+    for module in (records, subjects, documents, decisions, audit, keys, schemes, cases, public, log):
         app.include_router(module.router)
     docs.mount(app)
     web.mount(app)

@@ -113,25 +113,46 @@ class BackupOut(BaseModel):
 
 
 class CheckpointOut(BaseModel):
-    """A signed checkpoint, as written to its file (``socialcredit-checkpoint/1``)."""
+    """A chain's signed checkpoint (``socialcredit checkpoint``; the note as
+    ``GET /log/{chain}/checkpoint`` serves it)."""
 
-    format: str
-    created_at: str
-    chains: dict[str, ChainHeadOut]
-    public_key: str
-    key_fingerprint: str
-    signature: str
+    chain: str
+    origin: str
+    size: int
+    root_hash: str
+    key_id: str
+    note: str
 
 
 class CheckpointCheckOut(BaseModel):
-    """A checkpoint checked against the chains now: ``ok`` when they still extend it."""
+    """A saved checkpoint checked against the log now: ``ok`` when the log extends it."""
 
     ok: bool
-    created_at: str
-    key_fingerprint: str
-    checkpoint: dict[str, ChainHeadOut]
-    now: dict[str, ChainHeadOut]
+    chain: str
+    checkpoint_size: int
+    size_now: int
     problems: list[str]
+
+
+class ProofVerifyOut(BaseModel):
+    """An inclusion proof verified offline (``socialcredit proof verify``)."""
+
+    ok: bool
+    origin: str
+    leaf_index: int
+    tree_size: int
+    key_name: str
+    key_id: str
+    entry: str
+
+
+class WitnessOut(BaseModel):
+    """A witness's round (``socialcredit witness``): the sizes it saw, and the note it cosigned."""
+
+    origin: str
+    previous_size: int | None
+    size: int
+    cosigned: str
 
 
 class DemoOut(BaseModel):

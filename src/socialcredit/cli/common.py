@@ -23,7 +23,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from typer.core import TyperGroup
 
-from socialcredit import codes, i18n, inforce
+from socialcredit import checkpoints, codes, i18n, inforce
 from socialcredit.errors import AccessDenied, NotPublic, Refused, SocialCreditError
 from socialcredit.i18n import N_
 from socialcredit.rules import days
@@ -145,7 +145,11 @@ def open_system(url: str | None = None) -> System:
         holidays = settings.calendar().holidays
     except (OSError, UnicodeError, Refused) as exc:
         fail(f"holidays: {exc}")
-    return System(store, registry, holidays=holidays)
+    try:
+        log_signer = checkpoints.signer(settings.home, settings.log_origin)
+    except (OSError, Refused) as exc:
+        fail(f"{settings.home / checkpoints.KEY_FILE}: {exc}")
+    return System(store, registry, holidays=holidays, signer=log_signer)
 
 
 def progress() -> Progress:

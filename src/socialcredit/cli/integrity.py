@@ -4,17 +4,18 @@ for an outside party, and whole-state ``backup`` and ``restore``.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from socialcredit.api.models import VerifyOut
+from socialcredit.api.models import Listing, VerifyOut
 from socialcredit.api.reports import BackupOut, CheckpointCheckOut, CheckpointOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out
+from socialcredit.errors import Refused
 from socialcredit.settings import get_settings
+from socialcredit.tlog import note
 
 
 @app.command()
@@ -37,69 +38,95 @@ def verify(as_json: JsonOpt = False) -> None:
 
 
 checkpoint_app = typer.Typer(
-    help="Signed checkpoints of the hash chains, for an outside party to verify later.", no_args_is_help=True
+    help="Signed checkpoints of the transparency log (C2SP signed notes), and their key."
 )
 app.add_typer(checkpoint_app, name="checkpoint")
+CHAINS = ("records", "audit", "cases", "registry")
 
 
-@checkpoint_app.command("export")
-def checkpoint_export(
-    file: Annotated[Path, typer.Argument(help="Where to write the checkpoint (JSON)")],
+@checkpoint_app.callback(invoke_without_command=True)
+def checkpoint(
+    ctx: typer.Context,
+    chain: Annotated[
+        list[str] | None, typer.Option("--chain", help="records, audit, cases or registry (default: all)")
+    ] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Write DIR/<chain>.checkpoint")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Sign every chain's length and last hash with the installation's Ed25519 key (created in
-    SOCIALCREDIT_HOME on first use) and write them to FILE. Refused (exit 1) if a chain is broken."""
-    from socialcredit import checkpoints
-
+    """Print each chain's newest checkpoint, signed with the installation's Ed25519 key (made in
+    SOCIALCREDIT_HOME on first use), as GET /log/{chain}/checkpoint serves it. Refused (exit 1)
+    if a chain is broken."""
+    if ctx.invoked_subcommand is not None:
+        return
+    wanted = chain or list(CHAINS)
+    unknown = [c for c in wanted if c not in CHAINS]
+    if unknown:
+        fail(f"--chain: no log named {unknown[0]!r}: one of {', '.join(CHAINS)}")
     system = open_system()
     broken = {k: v for k, v in system.verify().items() if v}
     if broken:
         fail(f"the {', '.join(broken)} chain is broken; run `socialcredit verify` (nothing signed)", 1)
-    key = checkpoints.load_or_create_key(get_settings().home)
-    data = checkpoints.make(system.store, key, system.clock())
-    try:
-        file.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    except OSError as exc:
-        fail(f"FILE: cannot write {file}: {exc}")
-    if as_json:  # the checkpoint as written to FILE
-        emit(CheckpointOut.model_validate(data))
-        return
-    chains = ", ".join(f"{k} {v['count']}" for k, v in data["chains"].items())
-    out.print(
-        f"checkpoint of {chains} signed by key {data['key_fingerprint']} written to {file}", highlight=False
-    )
+    signed = [system.checkpoint(c) for c in wanted]
+    if out_dir is not None:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for s in signed:
+                (out_dir / f"{s.chain}.checkpoint").write_text(s.note, encoding="utf-8")
+        except OSError as exc:
+            fail(f"--out: cannot write to {out_dir}: {exc}")
+    if as_json:
+        key_id = system.tlog.signer.key_id().hex()
+        emit(
+            Listing[CheckpointOut].of_rows(
+                CheckpointOut(
+                    chain=s.chain,
+                    origin=s.checkpoint.origin,
+                    size=s.checkpoint.size,
+                    root_hash=s.checkpoint.root.hex(),
+                    key_id=key_id,
+                    note=s.note,
+                )
+                for s in signed
+            )
+        )
+    elif out_dir is None:
+        sys.stdout.write("\n".join(s.note for s in signed))
+    else:
+        out.print(f"{len(signed)} checkpoints written to {out_dir}", highlight=False)
 
 
 @checkpoint_app.command("verify")
 def checkpoint_verify(
-    file: Annotated[Path, typer.Argument(help="A checkpoint written by `checkpoint export`")],
-    public_key: Annotated[
-        Path | None, typer.Option("--public-key", help="Trust only this PEM public key (recommended)")
-    ] = None,
+    file: Annotated[
+        Path, typer.Argument(help="A checkpoint saved from `socialcredit checkpoint` or the API")
+    ],
+    key: Annotated[Path, typer.Option("--key", help="The log's public key (PEM), as published")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Prove the current chains still extend the checkpoint: signature valid, each entry at the
-    checkpointed position unchanged, every chain intact. Exit 1 naming what was rewritten."""
+    """Prove the log still extends a checkpoint it published: the signature holds under the
+    published key, and the consistency proof from its tree to the tree now holds against its root
+    hash. Exit 1 naming the chain rewritten."""
     from socialcredit import checkpoints
 
     try:
-        data = checkpoints.read(file)
-        trusted = checkpoints.load_public_key(public_key) if public_key else None
+        text = file.read_text(encoding="utf-8")
+        public = checkpoints.load_public_key(key)
+    except (OSError, UnicodeError) as exc:
+        fail(f"FILE: cannot read {file}: {exc}")
     except checkpoints.CheckpointError as exc:
         fail(str(exc))
     system = open_system()
     try:
-        outcome = checkpoints.verify(system.store, data, trusted)
-    except checkpoints.CheckpointError as exc:
+        outcome = checkpoints.check(system.store, text, public)
+    except Refused as exc:
         fail(f"{file}: {exc}", 1)
     if as_json:
         emit(
             CheckpointCheckOut(
                 ok=outcome.ok,
-                created_at=outcome.created_at,
-                key_fingerprint=outcome.key_fingerprint,
-                checkpoint=data["chains"],
-                now=outcome.chains,
+                chain=outcome.chain,
+                checkpoint_size=outcome.then,
+                size_now=outcome.now,
                 problems=outcome.problems,
             )
         )
@@ -108,23 +135,29 @@ def checkpoint_verify(
             out.print(f"[red]rewritten[/]: {p}", highlight=False)
         if outcome.ok:
             out.print(
-                f"[green]extends[/] the checkpoint of {outcome.created_at} "
-                f"(key {outcome.key_fingerprint}): "
-                + ", ".join(
-                    f"{k} {v['count']} -> {outcome.chains[k]['count']}" for k, v in data["chains"].items()
-                ),
+                f"[green]extends[/] the checkpoint: {outcome.chain} {outcome.then} -> {outcome.now}",
                 highlight=False,
             )
     raise typer.Exit(0 if outcome.ok else 1)
 
 
 @checkpoint_app.command("key")
-def checkpoint_key() -> None:
-    """Print the public key that signs checkpoints (PEM), to publish for outside verifiers."""
+def checkpoint_key(
+    rotate: Annotated[
+        bool, typer.Option("--rotate", help="Replace the key (the old public one is kept)")
+    ] = False,
+) -> None:
+    """Print the public key that signs checkpoints (PEM) and its signed-note verifier key, to
+    publish for outside verifiers and witnesses. ``--rotate`` makes a new key first."""
     from socialcredit import checkpoints
 
-    key = checkpoints.load_or_create_key(get_settings().home)
-    sys.stdout.write(checkpoints.public_pem(key))
+    settings = get_settings()
+    try:
+        log = (checkpoints.rotate if rotate else checkpoints.signer)(settings.home, settings.log_origin)
+    except (OSError, Refused) as exc:
+        fail(f"{settings.home / checkpoints.KEY_FILE}: {exc}")
+    sys.stdout.write(checkpoints.public_pem(log.public))
+    sys.stdout.write(note.vkey(log.name, log.public) + "\n")
 
 
 @app.command()

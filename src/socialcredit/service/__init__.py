@@ -15,7 +15,8 @@ constructor, never a superclass (docs/decisions/0033-service-composition.md):
 - :mod:`.documents`: documents linked to subjects, and the subject a document names;
 - :mod:`.scans`: the population scan, kept and recomputed for the subjects touched since;
 - :mod:`.disclosure`: public lists and lookups, sources' accuracy, transparency, served from the
-  public state (:mod:`.publicstate`: derived from a scan, kept in the store as a snapshot).
+  public state (:mod:`.publicstate`: derived from a scan, kept in the store as a snapshot);
+- :mod:`.tlog`: the transparency log's signed checkpoints and proofs.
 
 :class:`System` composes them for one installation and offers each service's verbs under one
 name, so a caller holds one object.
@@ -42,7 +43,9 @@ from socialcredit.service.keys import Keys
 from socialcredit.service.receipts import Receipts, Reproduction
 from socialcredit.service.records import Records, RegisterResult, Row
 from socialcredit.service.restorations import Restorations
+from socialcredit.service.tlog import TransparencyLog
 from socialcredit.store import Store
+from socialcredit.tlog import note
 
 
 class System:
@@ -61,8 +64,10 @@ class System:
         *,
         clock: Callable[[], dt.datetime] = utcnow,
         holidays: frozenset[dt.date] = frozenset(),
+        signer: note.Signer | None = None,
     ) -> None:
         self.context = context = Context(store, registry, clock=clock, holidays=holidays)
+        self.tlog = TransparencyLog(context, signer)
         self.records = Records(context)
         self.keys = Keys(context)
         self.integrity = Integrity(context)
@@ -147,6 +152,11 @@ class System:
         self.list_census = self.disclosure.list_census
         self.public_lookup = self.disclosure.public_lookup
         self.transparency = self.disclosure.transparency
+
+        self.checkpoint = self.tlog.checkpoint
+        self.record_proof = self.tlog.record_proof
+        self.audit_proof = self.tlog.audit_proof
+        self.consistency = self.tlog.consistency
 
         self.unrestorable_items = context.unrestorable_items
 

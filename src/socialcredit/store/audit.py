@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, case, func, select
 from socialcredit import ledger
 from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
 from socialcredit.store import tables as t
-from socialcredit.store.base import StoreBase, dumps
+from socialcredit.store.base import Row, StoreBase, dumps
 
 AUDIT_FIELDS = ("at", "key_id", "role", "principal", "action", "subject", "measure", "purpose", "answer")
 AUDIT_COLUMNS = ("seq", *AUDIT_FIELDS, "detail", "chain_hash", "decision_id")
@@ -95,6 +95,13 @@ def _audit_content(row: Mapping[str, Any]) -> str:
     )
 
 
+def audit_entry(m: Row) -> Entry:
+    """An audit entry as its chain covers it, from its stored columns: what ``verify`` checks
+    and what its leaf in the transparency log is (``Entry.leaf``)."""
+    seq = m["seq"]
+    return Entry(seq, f"audit#{seq}", _audit_content(dict(m)), m["at"], "audit", m["chain_hash"])
+
+
 class AuditStore(StoreBase):
     """The audit chain: group appends, the log, the decision counts and verification."""
 
@@ -114,16 +121,18 @@ class AuditStore(StoreBase):
                 return
         with self.engine.begin() as conn:
             count, head = self._lock_head(conn, "audit")
-            statements, count, head = self.audit_statements(count, head, entries)
+            leaves: list[bytes] = []
+            statements, count, head = self.audit_statements(count, head, entries, leaves)
             for sql, params in statements:
                 conn.exec_driver_sql(sql, params)
-            self._set_head(conn, "audit", count, head)
+            self._set_head(conn, "audit", count, head, leaves)
 
     def audit_statements(
-        self, count: int, head: str, entries: Sequence[Mapping[str, Any]]
+        self, count: int, head: str, entries: Sequence[Mapping[str, Any]], leaves: list[bytes]
     ) -> tuple[list[tuple[str, tuple[Any, ...]]], int, str]:
         """The INSERT statements that append ``entries`` after (``count``, ``head``), and the
-        chain's new count and head. One multi-row INSERT per 500 entries, not an executemany:
+        chain's new count and head; each entry's Merkle leaf hash is appended to ``leaves``.
+        One multi-row INSERT per 500 entries, not an executemany:
         the DB-API driver releases the GIL around every statement step, and a writer thread
         that must win the GIL back from a busy event loop once per row was what made group
         commits slow. A ``detail`` mapping shared by many entries (a prepared decision's) is
@@ -142,7 +151,7 @@ class AuditStore(StoreBase):
                 text = details[id(detail)] = dumps(detail)
             row["detail"] = text
             at = e["at"]
-            head = ledger.chain_hash(head, count, _audit_content(row), at, "audit")
+            head = ledger.chain_hash(head, count, _audit_content(row), at, "audit", leaves)
             ident = decision_id_of(detail) if row["action"] == "decision" else None
             values += [count, ts(at), *(row[k] for k in AUDIT_FIELDS[1:]), text, head, ident]
             if n % AUDIT_ROWS_PER_INSERT == 0 or n == len(entries):
@@ -258,9 +267,6 @@ class AuditStore(StoreBase):
         def entries() -> Iterator[Entry]:
             with self.reader.connect() as conn:
                 for m in conn.execute(select(t.audit).order_by(t.audit.c.seq)).mappings():
-                    seq = m["seq"]
-                    yield Entry(
-                        seq, f"audit#{seq}", _audit_content(dict(m)), m["at"], "audit", m["chain_hash"]
-                    )
+                    yield audit_entry(m)
 
         return verify_chain(entries(), head=head)

@@ -30,6 +30,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from socialcredit.store import tiles
 from socialcredit.store.audit import AuditStore
 
 CHECKPOINT_EVERY = 100
@@ -124,9 +125,12 @@ class DurableSqliteAudit:
                 count, head = conn.execute(
                     "SELECT count, head FROM chain_heads WHERE chain = 'audit'"
                 ).fetchone()
-                statements, count, head = self.store.audit_statements(int(count), str(head), entries)
+                leaves: list[bytes] = []
+                size = int(count)
+                statements, count, head = self.store.audit_statements(size, str(head), entries, leaves)
                 for sql, params in statements:
                     conn.execute(sql, params)
+                tiles.grow(conn.execute, "?", "audit", size, leaves)
                 conn.execute(
                     "UPDATE chain_heads SET count = ?, head = ? WHERE chain = 'audit'", (count, head)
                 )

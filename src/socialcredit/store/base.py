@@ -5,23 +5,26 @@ Why a base of its own: the store is written by concern (``records.py``, ``audit.
 one :class:`~socialcredit.store.sql.Store` callers hold. They all use one engine, one reader and
 one :class:`~socialcredit.store.dialect.Dialect`, and every chain append goes through the same
 two steps here: take the chain head's lock (:meth:`StoreBase._lock_head`) and move the head in
-the same transaction (:meth:`StoreBase._set_head`).
+the same transaction (:meth:`StoreBase._set_head`), which grows the chain's Merkle tree too.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 
 from socialcredit import ledger
-from socialcredit.store import migrations
+from socialcredit.store import migrations, tiles
 from socialcredit.store import tables as t
 from socialcredit.store.dialect import READ, Dialect, dialect_for
 
+Row = RowMapping | Mapping[str, Any]
+"""A stored row as read back (a result's mapping, or a plain dict of its columns)."""
 CHUNK = 500
 """Ids per ``IN (...)`` of a read that follows corrections or looks up many codes."""
 CHAINS = ("records", "audit", "cases")
@@ -99,10 +102,14 @@ class StoreBase:
         row = conn.execute(self.dialect.for_update(q)).one()
         return int(row[0]), str(row[1])
 
-    def _set_head(self, conn: Connection, chain: str, count: int, head: str) -> None:
+    def _set_head(self, conn: Connection, chain: str, count: int, head: str, leaves: Sequence[bytes]) -> None:
+        """Move the chain's head past the entries just linked, and grow its Merkle tree by their
+        ``leaves`` (their leaf hashes, as ``ledger.chain_hash`` gave them) in the same
+        transaction: the transparency log holds exactly the committed entries."""
         conn.execute(
             update(t.chain_heads).where(t.chain_heads.c.chain == chain).values(count=count, head=head)
         )
+        tiles.grow(conn.exec_driver_sql, self.dialect.mark, chain, count - len(leaves), leaves)
 
     def head(self, chain: str) -> tuple[int, str]:
         with self.reader.connect() as conn:

@@ -17,7 +17,26 @@ from socialcredit import ledger
 from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
 from socialcredit.dueprocess.cases import CaseEvent
 from socialcredit.store import tables as t
-from socialcredit.store.base import StoreBase, dumps
+from socialcredit.store.base import Row, StoreBase, dumps
+
+
+def case_entry(m: Row) -> Entry:
+    """A case event as its chain covers it, from its stored columns: what ``verify`` checks and
+    what its leaf in the transparency log is (``Entry.leaf``)."""
+    content = dumps(
+        [
+            m["case_id"],
+            m["case_kind"],
+            m["kind"],
+            ledger.iso_dt(m["at"]),
+            m["subject"],
+            m["key_id"],
+            m["role"],
+            m["payload"],
+        ]
+    )
+    label = f"case event #{m['seq']} ({m['case_id']})"
+    return Entry(m["seq"], label, content, m["at"], "cases", m["chain_hash"])
 
 
 class CaseStore(StoreBase):
@@ -32,7 +51,8 @@ class CaseStore(StoreBase):
             content = dumps(
                 [e.case_id, e.case_kind, e.kind, ledger.iso_dt(e.at), e.subject, e.key_id, e.role, payload]
             )
-            head = ledger.chain_hash(head, count, content, e.at, "cases")
+            leaves: list[bytes] = []
+            head = ledger.chain_hash(head, count, content, e.at, "cases", leaves)
             conn.execute(
                 t.case_events.insert().values(
                     seq=count,
@@ -47,7 +67,7 @@ class CaseStore(StoreBase):
                     chain_hash=head,
                 )
             )
-            self._set_head(conn, "cases", count, head)
+            self._set_head(conn, "cases", count, head, leaves)
         return CaseEvent(e.case_id, e.case_kind, e.kind, e.at, e.subject, e.key_id, e.role, e.payload, count)
 
     def case_events(
@@ -84,19 +104,6 @@ class CaseStore(StoreBase):
         def entries() -> Iterator[Entry]:
             with self.reader.connect() as conn:
                 for m in conn.execute(select(t.case_events).order_by(t.case_events.c.seq)).mappings():
-                    content = dumps(
-                        [
-                            m["case_id"],
-                            m["case_kind"],
-                            m["kind"],
-                            ledger.iso_dt(m["at"]),
-                            m["subject"],
-                            m["key_id"],
-                            m["role"],
-                            m["payload"],
-                        ]
-                    )
-                    label = f"case event #{m['seq']} ({m['case_id']})"
-                    yield Entry(m["seq"], label, content, m["at"], "cases", m["chain_hash"])
+                    yield case_entry(m)
 
         return verify_chain(entries(), head=head)

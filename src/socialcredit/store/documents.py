@@ -50,13 +50,14 @@ class DocumentStore(StoreBase):
         count, head = self._lock_head(conn, REGISTRY_MARKER)
         count += 1
         content = event_content(event)
-        head = ledger.chain_hash(head or ledger.GENESIS, count, content, at, REGISTRY_MARKER)
+        leaves: list[bytes] = []
+        head = ledger.chain_hash(head or ledger.GENESIS, count, content, at, REGISTRY_MARKER, leaves)
         conn.execute(
             t.registry.insert().values(
                 seq=count, at=at, code=event.subject, kind="document", payload=content, chain_hash=head
             )
         )
-        self._set_head(conn, REGISTRY_MARKER, count, head)
+        self._set_head(conn, REGISTRY_MARKER, count, head, leaves)
         return count
 
     def link_document(self, subject: str, document: Document, evidence: str, at: dt.datetime) -> DocumentLink:

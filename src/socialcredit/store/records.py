@@ -86,6 +86,17 @@ def record_from_row(m: RowMapping | Mapping[str, Any]) -> Record:
     )
 
 
+def record_entry(r: Record) -> Entry:
+    """A record as its chain covers it, from its stored columns (``record_from_row``): the
+    content hash recomputed from them, so an edit behind the application's back changes it. What
+    ``verify`` checks and what its leaf in the transparency log is (``Entry.leaf``)."""
+    assert r.received_at is not None and r.batch_id is not None
+    seal = ledger.sealed(r)
+    content = seal.content_hash
+    own_ok = content == r.content_hash and seal.claim_hash == r.claim_hash
+    return Entry(r.seq, r.record_id, content, r.received_at, r.batch_id, r.chain_hash, own_ok)
+
+
 class RecordStore(StoreBase):
     """Batches, the append of validated records to the records chain, and reads of records."""
 
@@ -153,7 +164,8 @@ class RecordStore(StoreBase):
         """The write transaction of one chunk: take the chain's lock, look up which of its ids
         (and the ids its corrections name) the ledger holds, then link and insert in order."""
         q_out = list(c.quarantined)
-        link = ledger.chain_linker(received_at, batch_id)
+        leaves: list[bytes] = []
+        link = ledger.chain_linker(received_at, batch_id, leaves)
         received = self.dialect.ts(received_at)
         wanted = list({row[_RID] for row in c.rows} | {row[_CORRECTS] for row in c.rows if row[_CORRECTS]})
         with self.engine.begin() as conn:
@@ -182,7 +194,7 @@ class RecordStore(StoreBase):
                 rows.append((*row, received, batch_id, count, head))
             if rows:
                 self.dialect.insert_rows(conn, "records", SEALED_COLUMNS, rows)
-                self._set_head(conn, "records", count, head)
+                self._set_head(conn, "records", count, head, leaves)
             if q_out:
                 conn.execute(
                     t.quarantine.insert(),
@@ -382,11 +394,7 @@ class RecordStore(StoreBase):
         def entries() -> Iterator[Entry]:
             for page in self.iter_records():
                 for r in page:
-                    assert r.received_at is not None and r.batch_id is not None
-                    seal = ledger.sealed(r)
-                    content = seal.content_hash
-                    own_ok = content == r.content_hash and seal.claim_hash == r.claim_hash
-                    yield Entry(r.seq, r.record_id, content, r.received_at, r.batch_id, r.chain_hash, own_ok)
+                    yield record_entry(r)
 
         return verify_chain(entries(), head=head)
 

@@ -33,6 +33,7 @@ from socialcredit.store.records import (
 from socialcredit.store.schemeversions import SchemeVersionStore
 from socialcredit.store.snapshots import Snapshot, SnapshotStore
 from socialcredit.store.subjects import SubjectStore
+from socialcredit.store.tlog import LOGS, TlogStore
 from socialcredit.subjects import SubjectRow
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "AUDIT_FIELDS",
     "CHAINS",
     "CHUNK",
+    "LOGS",
     "DEFAULT_CACHE_MIB",
     "PAGE_SIZE",
     "RECORD_COLUMNS",
@@ -67,5 +69,6 @@ class Store(
     SchemeVersionStore,
     DocumentStore,
     SnapshotStore,
+    TlogStore,
 ):
     """A database holding one socialcredit installation."""

@@ -24,11 +24,18 @@ from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
 from socialcredit.documents import is_link_event
 from socialcredit.rules.days import day_of
 from socialcredit.store import tables as t
-from socialcredit.store.base import CHUNK, REGISTRY_MARKER, StoreBase
+from socialcredit.store.base import CHUNK, REGISTRY_MARKER, Row, StoreBase
 from socialcredit.subjects import RegistryEntry, SubjectRow, Tenure, registry_content, registry_row, tenures
 
 REGISTRY = REGISTRY_MARKER
 """The registry's chain in ``chain_heads`` (its name predates the chain: a marker of changes)."""
+
+
+def registry_entry(m: Row) -> Entry:
+    """A registry entry as its chain covers it, from its stored columns: what ``verify`` checks
+    and what its leaf in the transparency log is (``Entry.leaf``)."""
+    label = f"registry entry #{m['seq']} ({m['code']})"
+    return Entry(m["seq"], label, m["payload"], m["at"], REGISTRY, m["chain_hash"])
 
 
 class SubjectStore(StoreBase):
@@ -52,6 +59,7 @@ class SubjectStore(StoreBase):
                 ).mappings():
                     have[m["code"]] = _subject(m)
             new, entries, orgs = [], [], []
+            leaves: list[bytes] = []
             for code, r in latest.items():
                 old = have.get(code)
                 if old == r:
@@ -65,7 +73,7 @@ class SubjectStore(StoreBase):
                     updated += 1
                 count += 1
                 content = registry_content(r)
-                head = ledger.chain_hash(head or ledger.GENESIS, count, content, at, REGISTRY)
+                head = ledger.chain_hash(head or ledger.GENESIS, count, content, at, REGISTRY, leaves)
                 entries.append(
                     {
                         "seq": count,
@@ -84,7 +92,7 @@ class SubjectStore(StoreBase):
                 conn.execute(t.subjects.insert(), new)
             if entries:  # in the same transaction: the head moves exactly when they land
                 conn.execute(t.registry.insert(), entries)
-                self._set_head(conn, REGISTRY, count, head)
+                self._set_head(conn, REGISTRY, count, head, leaves)
                 self._refold(conn, orgs)
         return added, updated, unchanged + len(rows) - len(latest)
 
@@ -163,8 +171,7 @@ class SubjectStore(StoreBase):
         def entries() -> Iterator[Entry]:
             with self.reader.connect() as conn:
                 for m in conn.execute(select(t.registry).order_by(t.registry.c.seq)).mappings():
-                    label = f"registry entry #{m['seq']} ({m['code']})"
-                    yield Entry(m["seq"], label, m["payload"], m["at"], REGISTRY, m["chain_hash"])
+                    yield registry_entry(m)
 
         return verify_chain(entries(), head=head)
 

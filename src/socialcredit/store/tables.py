@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -245,4 +246,17 @@ chain_heads = Table(
     Column("chain", String(16), primary_key=True),
     Column("count", BigInteger, nullable=False),
     Column("head", String(64), nullable=False),
+)
+
+tlog_tiles = Table(
+    "tlog_tiles",
+    metadata,
+    # Each chain's Merkle tree (the transparency log, docs/transparency.md) as C2SP tlog-tiles:
+    # tile ``idx`` of ``level`` holds up to 256 concatenated 32-byte hashes of subtrees of height
+    # 8 * level. Only the rightmost tile of a level is partial and is rewritten, longer, as the
+    # chain grows, in the transaction that appends (``store/tiles.py``); derived from the chains.
+    Column("chain", String(16), primary_key=True),
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hashes", LargeBinary, nullable=False),
 )

@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 
 from socialcredit import access, codes
 from socialcredit.api.deps import CurrentKey, SystemDep
 from socialcredit.api.inputs import CODE_SCHEMA
+from socialcredit.api.logmodels import InclusionProofOut
 from socialcredit.api.models import AuditListOut, AuditOut, VerifyOut
 from socialcredit.errors import Refused
 from socialcredit.i18n import N_
@@ -112,6 +113,17 @@ def export_audit(key: CurrentKey, system: SystemDep, query: Filters) -> Streamin
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
     )
+
+
+@router.get("/audit/{seq}/proof", operation_id="audit_proof", response_model=InclusionProofOut)
+def audit_proof(
+    seq: Annotated[int, Path(ge=1, le=2**63 - 1, description="The audit entry's seq")],
+    key: CurrentKey,
+    system: SystemDep,
+) -> InclusionProofOut:
+    """The audit entry's inclusion proof in the audit log's transparency log, with the log's
+    signed checkpoint: for auditors, operators and the subject the entry is about."""
+    return InclusionProofOut.model_validate(system.audit_proof(key, seq).to_json())
 
 
 @router.get("/verify", operation_id="verify", response_model=VerifyOut)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from socialcredit import access
-from socialcredit.api.deps import SystemDep, role
+from socialcredit.api.deps import CurrentKey, SystemDep, role
+from socialcredit.api.logmodels import InclusionProofOut
 from socialcredit.api.models import IngestOut, RecordsIn
 from socialcredit.service.records import SUBMIT_RECORDS
 
@@ -26,3 +27,14 @@ def submit_records(
     rows = list(enumerate(body.records, start=1))
     result = system.ingest(rows, origin="http", principal=key)
     return IngestOut.of(result)
+
+
+@router.get("/{record_id}/proof", operation_id="record_proof", response_model=InclusionProofOut)
+def record_proof(
+    record_id: Annotated[str, Path(pattern="^[0-9a-f]{32}$", description="A record's id")],
+    key: CurrentKey,
+    system: SystemDep,
+) -> InclusionProofOut:
+    """The record's inclusion proof in the records chain's transparency log, with the log's
+    signed checkpoint: for the record's subject, operators and auditors."""
+    return InclusionProofOut.model_validate(system.record_proof(key, record_id).to_json())

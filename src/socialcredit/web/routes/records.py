@@ -4,6 +4,7 @@ once whether it was accepted, a duplicate, or quarantined and why."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
@@ -78,3 +79,16 @@ def submit_record(
     if result.accepted:
         kept["source"] = values["source"]
     return _form(page, p, kept, result=result, record_id=record_id)
+
+
+@router.get("/records/{record_id}/proof")
+def record_proof(page: PageDep, record_id: str) -> Response:
+    """The record's inclusion proof in the public log, as a file to download (what
+    ``GET /records/{id}/proof`` answers; for the record's subject, operators and auditors):
+    anyone can check it without us (docs/transparency.md)."""
+    proof = page.system.record_proof(page.require_login(), record_id)
+    return Response(
+        json.dumps(proof.to_json(), indent=2) + "\n",
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="record-{record_id[:32]}-proof.json"'},
+    )

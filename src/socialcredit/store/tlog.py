@@ -1,0 +1,164 @@
+"""The transparency log's reads: each chain's entries as leaves, its tree heads and its proofs.
+
+Why the leaf is read back from the stored columns: a proof must show what the database holds
+now, so an entry's leaf is rebuilt here by the one function per chain that ``verify`` also uses
+(``record_entry``, ``audit_entry``, ``case_entry``, ``registry_entry``: the columns the chain hash
+covers, as ``ledger.link_bytes`` lays them out). An entry altered behind the application's back
+then has another leaf, and its proof fails against any checkpoint signed before
+(docs/transparency.md). The tree's hashes come from the tiles its appends wrote
+(``store/tiles.py``), never from a rebuild.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from sqlalchemy import Table, select
+
+from socialcredit import ledger
+from socialcredit.chaincheck import Entry
+from socialcredit.errors import NotFound
+from socialcredit.i18n import N_
+from socialcredit.store import tables as t
+from socialcredit.store import tiles as stored
+from socialcredit.store.audit import audit_entry
+from socialcredit.store.base import Row, StoreBase
+from socialcredit.store.cases import case_entry
+from socialcredit.store.records import record_entry, record_from_row
+from socialcredit.store.subjects import registry_entry
+from socialcredit.tlog import merkle, tiles
+
+LOGS: dict[str, tuple[Table, Callable[[Row], Entry]]] = {
+    "records": (t.records, lambda m: record_entry(record_from_row(m))),
+    "audit": (t.audit, audit_entry),
+    "cases": (t.case_events, case_entry),
+    "registry": (t.registry, registry_entry),
+}
+"""Every chain with a transparency log: its table and the one function that reads an entry as
+the chain covers it."""
+
+
+class _Tiled:
+    """A :class:`merkle.HashSource` over one chain's stored tiles."""
+
+    def __init__(self, store: TlogStore, chain: str) -> None:
+        self.store, self.chain = store, chain
+
+    def subtrees(self, nodes: Iterable[merkle.Node]) -> dict[merkle.Node, bytes]:
+        with self.store.reader.connect() as conn:
+
+            def read(wanted: set[tiles.Tile]) -> dict[tiles.Tile, bytes]:
+                return stored.read(conn.exec_driver_sql, self.store.dialect.mark, self.chain, wanted)
+
+            return tiles.subtrees(nodes, read, self.store.pyramids)
+
+
+class TlogStore(StoreBase):
+    """Leaves, tree heads and proofs of every chain's Merkle tree."""
+
+    @property
+    def pyramids(self) -> tiles.Pyramids:
+        found: tiles.Pyramids | None = self.__dict__.get("_pyramids")
+        if found is None:
+            found = self.__dict__["_pyramids"] = tiles.Pyramids()
+        return found
+
+    @staticmethod
+    def _log(chain: str) -> tuple[Table, Callable[[Row], Entry]]:
+        if chain not in LOGS:
+            raise NotFound(
+                N_("no log named {chain!r}: one of {logs}", chain=chain[:20], logs=", ".join(LOGS)),
+                field="chain",
+            )
+        return LOGS[chain]
+
+    @staticmethod
+    def logs() -> tuple[str, ...]:
+        return tuple(LOGS)
+
+    def tree_size(self, chain: str) -> int:
+        """The number of entries in ``chain``'s log now (its chain head's count)."""
+        self._log(chain)
+        return self.head(chain)[0]
+
+    def leaf(self, chain: str, seq: int) -> bytes:
+        """The exact leaf bytes of entry ``seq`` of ``chain`` as stored now (docs/transparency.md)."""
+        table, entry = self._log(chain)
+        with self.reader.connect() as conn:
+            rows = {
+                int(m["seq"]): m
+                for m in conn.execute(select(table).where(table.c.seq.in_([seq - 1, seq]))).mappings()
+            }
+        if seq not in rows:
+            raise NotFound(N_("the {chain} log has no entry {seq}", chain=chain, seq=seq), field="seq")
+        prev = str(rows[seq - 1]["chain_hash"]) if seq > 1 and seq - 1 in rows else ledger.GENESIS
+        return entry(rows[seq]).leaf(prev)
+
+    def leaves(self, chain: str) -> Iterator[bytes]:
+        """Every entry's leaf bytes in order, from the stored columns (the migration's input, and
+        the test that the appended tree is the stored one)."""
+        table, entry = self._log(chain)
+        prev = ledger.GENESIS
+        with self.reader.connect() as conn:
+            result = conn.execution_options(yield_per=10_000).execute(select(table).order_by(table.c.seq))
+            for m in result.mappings():
+                yield entry(m).leaf(prev)
+                prev = str(m["chain_hash"])
+
+    def tree_root(self, chain: str, size: int) -> bytes:
+        """The root hash of ``chain``'s tree of its first ``size`` entries."""
+        self._check_size(chain, size)
+        return merkle.root(_Tiled(self, chain), size)
+
+    def inclusion(self, chain: str, index: int, size: int) -> list[bytes]:
+        """The audit path of leaf ``index`` (entry ``index + 1``) in the tree of ``size`` (a size
+        the log has not reached is refused by the tiles themselves: no head read on this path)."""
+        self._log(chain)
+        if not 0 <= index < size:
+            raise NotFound(N_("the {chain} log has no entry {seq}", chain=chain, seq=index + 1), field="seq")
+        try:
+            return merkle.inclusion_proof(_Tiled(self, chain), index, size)
+        except merkle.ProofError:
+            raise NotFound(
+                N_("the {chain} log does not hold {size} entries", chain=chain, size=size), field="to"
+            ) from None
+
+    def consistency(self, chain: str, first: int, second: int) -> list[bytes]:
+        """The proof that ``chain``'s tree of ``second`` entries extends its tree of ``first``."""
+        self._check_size(chain, second)
+        if not 0 <= first <= second:
+            raise NotFound(
+                N_(
+                    "no consistency proof from {first} entries to fewer ({second})",
+                    first=first,
+                    second=second,
+                ),
+                field="from",
+            )
+        return merkle.consistency_proof(_Tiled(self, chain), first, second)
+
+    def _check_size(self, chain: str, size: int) -> None:
+        have = self.tree_size(chain)
+        if not 0 <= size <= have:
+            raise NotFound(
+                N_("the {chain} log holds {have} entries, not {size}", chain=chain, have=have, size=size),
+                field="to",
+            )
+
+    def record_seq(self, record_id: str) -> tuple[int, str]:
+        """The seq and subject of a record by its id (its proof's leaf and who may ask for it)."""
+        with self.reader.connect() as conn:
+            row = conn.execute(
+                select(t.records.c.seq, t.records.c.subject).where(t.records.c.record_id == record_id)
+            ).first()
+        if row is None:
+            raise NotFound(N_("no record by that id"), field="id")
+        return int(row[0]), str(row[1])
+
+    def audit_subject(self, seq: int) -> str | None:
+        """The subject audit entry ``seq`` is about (who else may ask for its proof)."""
+        with self.reader.connect() as conn:
+            row = conn.execute(select(t.audit.c.subject).where(t.audit.c.seq == seq)).first()
+        if row is None:
+            raise NotFound(N_("no audit entry by that seq"), field="seq")
+        return None if row[0] is None else str(row[0])
