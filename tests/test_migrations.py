@@ -22,11 +22,15 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Boolean, Date, DateTime, MetaData, create_engine, func, inspect, select, text
 
+from socialcredit.knowledge import Known
 from socialcredit.schemes import shipped_registry
-from socialcredit.service import System
+from socialcredit.service import System, statecodec
 from socialcredit.store import migrations
 from socialcredit.store import tables as t
 from socialcredit.store.sql import Store
+from socialcredit.subjects import SubjectRow
+from tests.conftest import org as organisation
+from tests.conftest import person
 
 RELEASE = Path(__file__).parent / "data" / "release-78452da"
 
@@ -279,6 +283,7 @@ def test_decision_ids_are_indexed_and_backfilled_from_the_receipts(store_url: st
     with engine.begin() as conn:
         conn.execute(text("DROP INDEX ix_audit_decision_id"))
         conn.execute(text("ALTER TABLE audit DROP COLUMN decision_id"))
+        conn.execute(text("DROP TABLE decision_state"))  # 0008's, made after 0004
         conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
     engine.dispose()
     store = Store(store_url)  # opening it upgrades it
@@ -304,5 +309,57 @@ def test_decision_ids_are_indexed_and_backfilled_from_the_receipts(store_url: st
         assert system.verify()["audit"] == []
         later = system.check("371082199001011714", "no-flights", system.operator(), purpose="after 0005")
         assert later.receipt is not None and store.decision_entry(later.receipt.decision_id) is not None
+    finally:
+        store.close()
+
+
+def test_a_database_of_revision_0005_gets_its_decision_state_built(store_url: str) -> None:
+    """0008: a database of revision 0005 (records, a registered organisation and its legal
+    representative, no ``decision_state``) upgrades in place to an empty state table; the first
+    question about a subject computes and keeps its state, and the build makes everyone's, each
+    equal to the decisions computed from the ledger."""
+    now = dt.datetime(2026, 11, 2, 10)
+    rep, org, debtor = person(11), organisation(11), person(12)
+    store = Store(store_url)
+    try:
+        system = System(store, shipped_registry(), clock=lambda: now)
+        org_row = SubjectRow(org, "organisation", "Upgrade Ltd", None, None, rep, dt.date(2020, 1, 1))
+        system.register([org_row])
+        rows = [
+            {
+                "subject": code,
+                "item": "court.dishonest.able-but-refuses",
+                "source": "court",
+                "source_record_id": f"upgrade-{n}",
+                "occurred_on": "2026-10-20",
+                "reported_at": "2026-10-20T10:00:00",
+            }
+            for n, code in enumerate((org, debtor))
+        ]
+        assert system.ingest(list(enumerate(rows)), origin="t", principal=system.operator()).accepted == 2
+    finally:
+        store.close()
+    engine = create_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE decision_state"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0005'"))
+    engine.dispose()
+    store = Store(store_url)  # opening it upgrades it
+    try:
+        with store.engine.connect() as conn:
+            assert migrations.current(conn) == migrations.HEAD
+            assert conn.execute(select(func.count()).select_from(t.decision_state)).scalar() == 0
+        system = System(store, shipped_registry(), clock=lambda: now)
+        assert not system.check(rep, "no-flights", system.operator(), purpose="after 0008").allowed
+        assert store.decision_state(rep) is not None  # kept by the first question
+        assert system.build_decision_state() == 2  # the organisation and the other debtor
+        measures = system.registry.measures()
+        for code in (rep, org, debtor):
+            row = store.decision_state(code)
+            assert row is not None and row.payload is not None and row.answers(system.decisions.basis(), now)
+            kept = statecodec.decode(row.payload, code, now)[0]
+            assert kept == {
+                m: system.decisions.recompute(code, m, now, Known(), system.registry) for m in measures
+            }
     finally:
         store.close()

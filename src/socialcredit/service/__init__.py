@@ -104,6 +104,7 @@ class System:
         self.check = self.decisions.check
         self.check_submit = self.decisions.check_submit
         self.check_async = self.decisions.check_async
+        self.build_decision_state = self.decisions.build_state
         self.reproduce = self.receipts.reproduce
 
         self.involved_in = self.duties.involved_in
