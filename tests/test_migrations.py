@@ -315,9 +315,9 @@ def test_decision_ids_are_indexed_and_backfilled_from_the_receipts(store_url: st
 
 def test_a_database_of_revision_0005_gets_its_decision_state_built(store_url: str) -> None:
     """0008: a database of revision 0005 (records, a registered organisation and its legal
-    representative, no ``decision_state``) upgrades in place to an empty state table; the first
-    question about a subject computes and keeps its state, and the build makes everyone's, each
-    equal to the decisions computed from the ledger."""
+    representative, no ``decision_state``) upgrades in place to an empty state table; questions
+    are answered from the ledger meanwhile, and the build makes everyone's state, each equal to
+    the decisions computed from the ledger."""
     now = dt.datetime(2026, 11, 2, 10)
     rep, org, debtor = person(11), organisation(11), person(12)
     store = Store(store_url)
@@ -351,8 +351,8 @@ def test_a_database_of_revision_0005_gets_its_decision_state_built(store_url: st
             assert conn.execute(select(func.count()).select_from(t.decision_state)).scalar() == 0
         system = System(store, shipped_registry(), clock=lambda: now)
         assert not system.check(rep, "no-flights", system.operator(), purpose="after 0008").allowed
-        assert store.decision_state(rep) is not None  # kept by the first question
-        assert system.build_decision_state() == 2  # the organisation and the other debtor
+        assert store.decision_state(rep) is None  # computed from the ledger; the sweep writes states
+        assert system.build_decision_state() == 3  # the organisation, its representative, the debtor
         measures = system.registry.measures()
         for code in (rep, org, debtor):
             row = store.decision_state(code)

@@ -93,40 +93,36 @@ class Decisions:
         return dataclasses.replace(view, as_of=at)
 
     def _cached(self, code: str, kind: codes.SubjectKind, at: dt.datetime) -> Cached:
-        """The cache entry for ``code`` at ``at`` (now) with its view, computed on a miss, kept
-        in memory and, with every measure's decision, as the subject's materialised state."""
+        """The cache entry for ``code`` at ``at`` (now) with its view, computed and stored on a
+        miss."""
         self.context.registry_replaced()
         views = self.context.views
         generation = views.current()
         assert generation is not None
         entry = views.get(code, at)
         if entry is None or entry.view is None:
-            entry = self._computed(code, kind, at, self.context.store.decision_state(code))
-            views.put(code, entry, generation)
+            entry = self._computed(code, kind, at, generation)
         return entry
 
     def _stated(self, code: str, kind: codes.SubjectKind, at: dt.datetime, generation: int) -> Cached:
         """The cache entry for ``code`` at ``at`` (now) from its materialised state: one indexed
-        read; computed (and its state written) when the state cannot answer."""
+        read; computed from the ledger when the state cannot answer (never written from here:
+        the sweep writes states, so a question's only write is its audit entry)."""
         row = self.context.store.decision_state(code)
-        if row is not None and row.answers(self.basis(), at):
-            assert row.payload is not None and row.as_of is not None and row.valid_until is not None
-            represents = statecodec.represents(row.payload)
-            entry = Cached(
-                None, row.valid_until, represents, time.monotonic(), as_of=row.as_of, encoded=row.payload
-            )
-        else:
-            entry = self._computed(code, kind, at, row)
+        if row is None or not row.answers(self.basis(), at):
+            return self._computed(code, kind, at, generation)
+        assert row.payload is not None and row.as_of is not None and row.valid_until is not None
+        represents = statecodec.represents(row.payload)
+        entry = Cached(
+            None, row.valid_until, represents, time.monotonic(), as_of=row.as_of, encoded=row.payload
+        )
         self.context.views.put(code, entry, generation)
         return entry
 
-    def _computed(self, code: str, kind: codes.SubjectKind, at: dt.datetime, seen: StateRow | None) -> Cached:
-        """The view computed afresh with every measure's decision prepared, and kept as the
-        subject's state unless ``seen`` (its row, read before the inputs) has changed since."""
+    def _computed(self, code: str, kind: codes.SubjectKind, at: dt.datetime, generation: int) -> Cached:
         view, valid_until, represents = self._compute(code, kind, at)
         entry = Cached(view, valid_until, represents, time.monotonic())
-        self._prepare_all(entry, at)
-        self.context.store.put_decision_states([self._state(entry, seen)])
+        self.context.views.put(code, entry, generation)
         return entry
 
     def _prepare_all(self, entry: Cached, at: dt.datetime) -> None:
@@ -163,7 +159,7 @@ class Decisions:
             for code in due[i : i + batch]:
                 c = codes.validate(code)
                 at = self.context.clock()
-                seen = store.decision_state(c.value)
+                seen = store.decision_state(c.value)  # before the inputs (store/decisionstate.py)
                 view, valid_until, represents = self._compute(c.value, c.kind, at)
                 entry = Cached(view, valid_until, represents, time.monotonic())
                 self._prepare_all(entry, at)

@@ -18,7 +18,8 @@ it is one indexed read in any worker. The state is derived (in no chain) and kep
 - **A state answers only within its time**: from ``as_of`` to ``valid_until`` (the next
   midnight in China, or the first later report or case event among its inputs), and only under
   the same ``basis`` (a digest of the scheme files and holidays it was computed under). Outside
-  that it is due: recomputed on read, and by the sweep (``service/decisions.py``).
+  that it is due: the question is computed from the ledger, and the sweep
+  (``Decisions.keep_state``) writes the state again.
 
 What it offers to other readers: :meth:`~DecisionStateStore.decision_state` (one subject's row),
 :meth:`~DecisionStateStore.decision_states_due` (who needs computing) and

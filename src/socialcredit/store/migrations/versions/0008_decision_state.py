@@ -1,9 +1,9 @@
 """Each subject's materialised decision state (decision 0048).
 
 Revision 0008, after 0005. A new table of derived rows, in no chain: it starts empty, and the
-service builds it (``System.build_decision_state``: ``serve`` runs it in the background, and a
-question about a subject with no state computes and keeps that subject's state). The build needs
-the schemes in force, which a migration does not have.
+service builds it (``System.build_decision_state``, which ``serve``'s sweep runs in the
+background; meanwhile a question about a subject with no state is computed from the ledger, as
+before). The build needs the schemes in force, which a migration does not have.
 """
 
 from __future__ import annotations
