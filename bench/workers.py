@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     result["load_average_before"] = load_average()
     with postgres() as url, tempfile.TemporaryDirectory(prefix="sc-bench-workers-") as home:
         t0 = time.perf_counter()
-        persons, key = build_city(url, args.residents, args.seed)
+        persons, key, _state_s = build_city(url, args.residents, args.seed)
         result["setup_s"] = round(time.perf_counter() - t0, 1)
         env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALCREDIT_")}
         env.update(SOCIALCREDIT_HOME=home, SOCIALCREDIT_DATABASE_URL=url)

@@ -22,12 +22,16 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Boolean, Date, DateTime, MetaData, create_engine, func, inspect, select, text
 
+from socialcredit.knowledge import Known
 from socialcredit.schemes import shipped_registry
-from socialcredit.service import Question, System
+from socialcredit.service import Question, System, statecodec
 from socialcredit.store import migrations
 from socialcredit.store import tables as t
 from socialcredit.store.sql import LOGS, Store
+from socialcredit.subjects import SubjectRow
 from socialcredit.tlog import merkle
+from tests.conftest import org as organisation
+from tests.conftest import person
 
 RELEASE = Path(__file__).parent / "data" / "release-78452da"
 
@@ -289,6 +293,7 @@ def test_decision_ids_are_indexed_and_backfilled_from_the_receipts(store_url: st
         conn.execute(text("DROP INDEX ix_audit_decision_id"))
         conn.execute(text("ALTER TABLE audit DROP COLUMN decision_id"))
         conn.execute(text("DROP TABLE tlog_tiles"))  # and what the later revisions added (0007)
+        conn.execute(text("DROP TABLE decision_state"))  # 0008's, made after 0004
         conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
     engine.dispose()
     store = Store(store_url)  # opening it upgrades it
@@ -316,5 +321,59 @@ def test_decision_ids_are_indexed_and_backfilled_from_the_receipts(store_url: st
             Question("371082199001011714", "no-flights", system.operator(), purpose="after 0005")
         )
         assert later.receipt is not None and store.decision_entry(later.receipt.decision_id) is not None
+    finally:
+        store.close()
+
+
+def test_a_database_of_revision_0005_gets_its_decision_state_built(store_url: str) -> None:
+    """0008: a database of revision 0005 (records, a registered organisation and its legal
+    representative, no ``decision_state``) upgrades in place to an empty state table; questions
+    are answered from the ledger meanwhile, and the build makes everyone's state, each equal to
+    the decisions computed from the ledger."""
+    now = dt.datetime(2026, 11, 2, 10)
+    rep, org, debtor = person(11), organisation(11), person(12)
+    store = Store(store_url)
+    try:
+        system = System(store, shipped_registry(), clock=lambda: now)
+        org_row = SubjectRow(org, "organisation", "Upgrade Ltd", None, None, rep, dt.date(2020, 1, 1))
+        system.register([org_row])
+        rows = [
+            {
+                "subject": code,
+                "item": "court.dishonest.able-but-refuses",
+                "source": "court",
+                "source_record_id": f"upgrade-{n}",
+                "occurred_on": "2026-10-20",
+                "reported_at": "2026-10-20T10:00:00",
+            }
+            for n, code in enumerate((org, debtor))
+        ]
+        assert system.ingest(list(enumerate(rows)), origin="t", principal=system.operator()).accepted == 2
+    finally:
+        store.close()
+    engine = create_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE decision_state"))
+        conn.execute(text("DROP TABLE tlog_tiles"))  # and what 0007 and 0009 add beside it
+        conn.execute(text("DROP TABLE public_snapshots"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0005'"))
+    engine.dispose()
+    store = Store(store_url)  # opening it upgrades it
+    try:
+        with store.engine.connect() as conn:
+            assert migrations.current(conn) == migrations.HEAD
+            assert conn.execute(select(func.count()).select_from(t.decision_state)).scalar() == 0
+        system = System(store, shipped_registry(), clock=lambda: now)
+        assert not system.check(Question(rep, "no-flights", system.operator(), purpose="after 0008")).allowed
+        assert store.decision_state(rep) is None  # computed from the ledger; the sweep writes states
+        assert system.build_decision_state() == 3  # the organisation, its representative, the debtor
+        measures = system.registry.measures()
+        for code in (rep, org, debtor):
+            row = store.decision_state(code)
+            assert row is not None and row.payload is not None and row.answers(system.decisions.basis(), now)
+            kept = statecodec.decode(row.payload, code, now)[0]
+            assert kept == {
+                m: system.decisions.recompute(code, m, now, Known(), system.registry) for m in measures
+            }
     finally:
         store.close()

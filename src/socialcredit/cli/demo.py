@@ -4,6 +4,7 @@ summarised and served.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -36,7 +37,7 @@ def serve(
     if system.store.dialect.file is None and system.store.dialect.name == "sqlite":
         system.store.close()
         fail(i18n.translate(_WORKERS_IN_MEMORY))
-    system.store.close()
+    keep_state(system)  # one sweep for all workers, in this process
     run_workers(host or settings.host, port or settings.port, workers)
 
 
@@ -54,6 +55,16 @@ def _serving(host: str, port: int) -> str:
     )
 
 
+def keep_state(system: System) -> threading.Thread:
+    """Start the sweep that keeps every subject's decision state built (docs/decisions/
+    0048-materialised-decision-state.md) in a daemon thread: it ends with the process."""
+    sweep = threading.Thread(
+        target=system.decisions.keep_state, args=(threading.Event(),), name="decision-state", daemon=True
+    )
+    sweep.start()
+    return sweep
+
+
 def run_server(system: System, host: str, port: int) -> None:
     import uvicorn
 
@@ -61,6 +72,7 @@ def run_server(system: System, host: str, port: int) -> None:
 
     err.print(_serving(host, port))
     system.disclosure.serve()  # public pages: rescored off the request path (decision 0049)
+    keep_state(system)
     uvicorn.run(create_app(system), host=host, port=port, log_level="warning")
 
 

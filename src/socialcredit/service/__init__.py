@@ -115,6 +115,7 @@ class System:
         self.check = self.decisions.check
         self.check_submit = self.decisions.check_submit
         self.check_async = self.decisions.check_async
+        self.build_decision_state = self.decisions.build_state
         self.reproduce = self.receipts.reproduce
         self.score_history = self.histories.score_history
 

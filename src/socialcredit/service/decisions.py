@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import logging
+import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import Future
@@ -31,9 +33,11 @@ from socialcredit.rules.days import day_of
 from socialcredit.schemes.loader import Registry
 from socialcredit.schemes.model import Measure
 from socialcredit.scoring import Score, scores_for
+from socialcredit.service import statecodec
 from socialcredit.service.casefiles import CaseFiles, NotFound
 from socialcredit.service.context import Context
 from socialcredit.service.views import Cached, next_midnight
+from socialcredit.store.decisionstate import NewState, StateRow
 from socialcredit.store.subjectreads import SubjectInputs, read_subject
 from socialcredit.subjects import RegistryEntry, SubjectRow, tenures
 
@@ -57,6 +61,12 @@ class SubjectView:
     """The version of each scheme in force at ``as_of`` that gave this view, by scheme id."""
     not_in_force: dict[str, dt.date | None] = dataclasses.field(default_factory=dict)
     """Schemes not yet in force at ``as_of``, with the day their first version applies from."""
+
+
+log = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 5.0
+"""How often the sweep (:meth:`Decisions.keep_state`) looks for states to compute again."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,7 @@ class Decisions:
     def __init__(self, context: Context, casefiles: CaseFiles) -> None:
         self.context = context
         self.casefiles = casefiles
+        self._basis: tuple[Registry, str] | None = None
 
     def view(
         self, code: str, as_of: dt.datetime | None = None, known_at: dt.datetime | None = None
@@ -100,17 +111,79 @@ class Decisions:
         return dataclasses.replace(view, as_of=at)
 
     def _cached(self, code: str, kind: codes.SubjectKind, at: dt.datetime) -> Cached:
-        """The cache entry for ``code`` at ``at`` (now), computed and stored on a miss."""
+        """The cache entry for ``code`` at ``at`` (now) with its view, computed and stored on a
+        miss."""
         self.context.registry_replaced()
         views = self.context.views
         generation = views.current()
         assert generation is not None
         entry = views.get(code, at)
-        if entry is None:
-            view, valid_until, represents = self._compute(code, kind, at)
-            entry = Cached(view, valid_until, represents, time.monotonic())
-            views.put(code, entry, generation)
+        if entry is None or entry.view is None:
+            entry = self._computed(code, kind, at, generation)
         return entry
+
+    def _stated(self, code: str, kind: codes.SubjectKind, at: dt.datetime, generation: int) -> Cached:
+        """The cache entry for ``code`` at ``at`` (now) from its materialised state: one indexed
+        read; computed from the ledger when the state cannot answer (never written from here:
+        the sweep writes states, so a question's only write is its audit entry)."""
+        row = self.context.store.decision_state(code)
+        if row is None or not row.answers(self.basis(), at):
+            return self._computed(code, kind, at, generation)
+        assert row.payload is not None and row.as_of is not None and row.valid_until is not None
+        represents = statecodec.represents(row.payload)
+        entry = Cached(
+            None, row.valid_until, represents, time.monotonic(), as_of=row.as_of, encoded=row.payload
+        )
+        self.context.views.put(code, entry, generation)
+        return entry
+
+    def _computed(self, code: str, kind: codes.SubjectKind, at: dt.datetime, generation: int) -> Cached:
+        view, valid_until, represents = self._compute(code, kind, at)
+        entry = Cached(view, valid_until, represents, time.monotonic())
+        self.context.views.put(code, entry, generation)
+        return entry
+
+    def _prepare_all(self, entry: Cached, at: dt.datetime) -> None:
+        """Every measure's decision from ``entry``'s view, as a question at ``at`` prepares it."""
+        for measure in self.context.registry_replaced()[1].values():
+            if measure.id not in entry.decisions:
+                d = _decide(entry.view, self._measure_on(measure, at), self._owner(measure))
+                entry.decisions[measure.id] = (d, _detail(d))
+
+    def _state(self, entry: Cached, seen: StateRow | None) -> NewState:
+        view: SubjectView = entry.view
+        payload = statecodec.encode(entry.decisions, entry.represents)
+        epoch = seen.epoch if seen is not None else None
+        return NewState(view.code, epoch, self.basis(), view.as_of, entry.valid_until, payload)
+
+    def basis(self) -> str:
+        """The digest of the schemes and holidays states are computed under (``statecodec``)."""
+        kept = self._basis
+        if kept is None or kept[0] is not self.context.registry:
+            registry = self.context.registry
+            kept = self._basis = (registry, statecodec.basis(registry, self.context.holidays))
+        return kept[1]
+
+    def build_state(self, *, everyone: bool = True, batch: int = 200) -> int:
+        """Compute and keep the state of every subject whose state cannot answer now (with
+        ``everyone``, also of every known subject without one: a first build); how many were
+        written. Each subject's row is read before its inputs, so a change made meanwhile wins."""
+        store = self.context.store
+        self.context.registry_replaced()
+        due = store.decision_states_due(self.basis(), self.context.clock(), everyone=everyone)
+        written = 0
+        for i in range(0, len(due), batch):
+            states = []
+            for code in due[i : i + batch]:
+                c = codes.validate(code)
+                at = self.context.clock()
+                seen = store.decision_state(c.value)  # before the inputs (store/decisionstate.py)
+                view, valid_until, represents = self._compute(c.value, c.kind, at)
+                entry = Cached(view, valid_until, represents, time.monotonic())
+                self._prepare_all(entry, at)
+                states.append(self._state(entry, seen))
+            written += store.put_decision_states(states)
+        return written
 
     def _compute(
         self,
@@ -213,6 +286,19 @@ class Decisions:
             events = {who: evs for who, evs in events.items() if who == code or who in terms}
         return SubjectInputs(code, subject, recs(inputs.records), represented, events, terms)
 
+    def keep_state(self, stop: threading.Event, every: float = SWEEP_SECONDS) -> None:
+        """The sweep: build every state missing at first, then every ``every`` seconds those
+        emptied by a change or past their time, until ``stop`` is set. Questions never wait
+        for it (a state that cannot answer is computed on read); it keeps them one read."""
+        everyone = True
+        while not stop.is_set():
+            try:
+                self.build_state(everyone=everyone)
+                everyone = False
+            except Exception:  # noqa: BLE001 - e.g. the database is away: try again next round
+                log.exception("the decision state sweep failed; trying again in %s s", every)
+            stop.wait(every)
+
     def read(
         self,
         code: str,
@@ -306,8 +392,19 @@ class Decisions:
             if fast:
                 return None
             c = codes.validate(code)
-            entry = self._cached(c.value, c.kind, now)
+            code = c.value
+            entry = self._stated(code, c.kind, now, generation)
         prepared = entry.decisions.get(measure.id)
+        if prepared is None and entry.encoded is not None and entry.as_of is not None:
+            kept = statecodec.decision(entry.encoded, measure.id, code, entry.as_of)
+            if kept is not None:
+                prepared = entry.decisions[measure.id] = (kept, _detail(kept))
+        if prepared is None and entry.view is None:
+            if fast:
+                return None
+            c = codes.validate(code)
+            entry = self._cached(c.value, c.kind, now)  # a measure the state lacks: not expected
+            prepared = entry.decisions.get(measure.id)
         if prepared is None:
             measure = self._measure_on(measure, now)
             d = _decide(entry.view, measure, self._owner(measure))

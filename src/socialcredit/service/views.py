@@ -58,6 +58,11 @@ class Cached:
     """Measure id -> the decision prepared from ``view`` (filled on first question)."""
     expires: float = math.inf
     """When (``born``'s clock) it is no longer trusted: set by :meth:`ViewCache.put`."""
+    as_of: dt.datetime | None = None
+    """From when it holds, for an entry read from the materialised state (``view`` is then
+    ``None`` and ``encoded`` holds every measure's decision); otherwise the view's own ``as_of``."""
+    encoded: str | None = None
+    """The state's payload (``service/statecodec.py``), each measure decoded when first asked."""
 
 
 WATCH_IDLE = 5.0
@@ -172,7 +177,7 @@ class ViewCache:
     def get(self, code: str, at: dt.datetime) -> Cached | None:
         """The entry for ``code`` if it may answer for ``at``; call :meth:`current` first."""
         entry = self._entries.get(code)
-        if entry is None or at >= entry.valid_until or at < entry.view.as_of:
+        if entry is None or at >= entry.valid_until or at < (entry.as_of or entry.view.as_of):
             self.misses += 1
             return None
         if self._monotonic() > entry.expires:

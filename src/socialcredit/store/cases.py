@@ -18,6 +18,7 @@ from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
 from socialcredit.dueprocess.cases import CaseEvent
 from socialcredit.store import tables as t
 from socialcredit.store.base import Row, StoreBase, dumps
+from socialcredit.store.decisionstate import touch
 
 
 def case_entry(m: Row) -> Entry:
@@ -68,6 +69,9 @@ class CaseStore(StoreBase):
                 )
             )
             self._set_head(conn, "cases", count, head, leaves)
+            kind = conn.execute(select(t.subjects.c.kind).where(t.subjects.c.code == e.subject)).scalar()
+            # an organisation's objection counts in its representatives' decisions too
+            touch(conn, [e.subject], [e.subject] if kind != "person" else [])
         return CaseEvent(e.case_id, e.case_kind, e.kind, e.at, e.subject, e.key_id, e.role, e.payload, count)
 
     def case_events(

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.engine import Connection, RowMapping
 
 from socialcredit import ledger
 from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
 from socialcredit.ledger import Quarantined, Record
 from socialcredit.store import tables as t
 from socialcredit.store.base import CHUNK, StoreBase, dumps
+from socialcredit.store.decisionstate import touch
 
 RECORD_COLUMNS: tuple[str, ...] = tuple(c.name for c in t.records.columns)
 """The records table's columns in the table's order: rows are built and read in this order."""
@@ -30,9 +31,19 @@ RECORD_COLUMNS: tuple[str, ...] = tuple(c.name for c in t.records.columns)
 # before the chain's lock is taken), then the batch's two values, then the two its position decides.
 SEALED_COLUMNS = (*ledger.SEALED_FIELDS, "received_at", "batch_id", "seq", "chain_hash")
 assert sorted(SEALED_COLUMNS) == sorted(RECORD_COLUMNS)
-_RID, _SOURCE, _SRID, _ACTION, _CORRECTS, _CONTENT, _CLAIM = (
+_RID, _SOURCE, _SRID, _ACTION, _CORRECTS, _CONTENT, _CLAIM, _SUBJECT, _KIND = (
     ledger.SEALED_FIELDS.index(c)
-    for c in ("record_id", "source", "source_record_id", "action", "corrects", "content_hash", "claim_hash")
+    for c in (
+        "record_id",
+        "source",
+        "source_record_id",
+        "action",
+        "corrects",
+        "content_hash",
+        "claim_hash",
+        "subject",
+        "subject_kind",
+    )
 )
 
 
@@ -195,6 +206,7 @@ class RecordStore(StoreBase):
             if rows:
                 self.dialect.insert_rows(conn, "records", SEALED_COLUMNS, rows)
                 self._set_head(conn, "records", count, head, leaves)
+                self._touch_states(conn, rows)
             if q_out:
                 conn.execute(
                     t.quarantine.insert(),
@@ -219,6 +231,23 @@ class RecordStore(StoreBase):
                 )
             )
         return ChunkOutcome(len(rows), duplicate, q_out)
+
+    @staticmethod
+    def _touch_states(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Empty the decision state of the subjects these records change (the corrected
+        records' subjects too), as ``subjects_touched_since`` finds them, in this transaction."""
+        codes = {row[_SUBJECT] for row in rows}
+        orgs = {row[_SUBJECT] for row in rows if row[_KIND] == "organisation"}
+        corrected = sorted({row[_CORRECTS] for row in rows if row[_CORRECTS]})
+        for i in range(0, len(corrected), CHUNK):
+            q = select(t.records.c.subject, t.records.c.subject_kind).where(
+                t.records.c.record_id.in_(corrected[i : i + CHUNK])
+            )
+            for code, kind in conn.execute(q):
+                codes.add(code)
+                if kind == "organisation":
+                    orgs.add(code)
+        touch(conn, codes, orgs)
 
     @staticmethod
     def _refusal(

@@ -4,10 +4,11 @@ Why one object over several modules: callers (the service, the export, the backu
 line) hold one ``Store`` and ask it for anything, while each concern is read and changed on its
 own: records and ingest batches (``records.py``), the audit log (``audit.py``), due-process case
 events (``cases.py``), API keys (``keys.py``), the subject registry (``subjects.py``), the
-documents linked to subjects (``documents.py``) and the public pages' snapshot
-(``snapshots.py``). Each is a class over :class:`~socialcredit.store.base.StoreBase`, which holds
-the engines, the chain heads and the :class:`~socialcredit.store.dialect.Dialect`, the one place
-SQLite and PostgreSQL differ (``docs/decisions/0029-store-by-concern.md``).
+documents linked to subjects (``documents.py``), the public pages' snapshot
+(``snapshots.py``) and each subject's materialised decision state (``decisionstate.py``). Each is
+a class over :class:`~socialcredit.store.base.StoreBase`, which holds the engines, the chain
+heads and the :class:`~socialcredit.store.dialect.Dialect`, the one place SQLite and PostgreSQL
+differ (``docs/decisions/0029-store-by-concern.md``).
 
 The one write path stays one: every chain append takes its chain's lock, links and inserts in one
 transaction (``BEGIN IMMEDIATE`` on SQLite, a row lock on the chain head on PostgreSQL), so a
@@ -19,6 +20,7 @@ from __future__ import annotations
 from socialcredit.store.audit import AUDIT_COLUMNS, AUDIT_FIELDS, AuditStore
 from socialcredit.store.base import CHAINS, CHUNK, REGISTRY_MARKER, default_url
 from socialcredit.store.cases import CaseStore
+from socialcredit.store.decisionstate import DecisionStateStore
 from socialcredit.store.dialect import DEFAULT_CACHE_MIB, PAGE_SIZE, sqlite_stored_row
 from socialcredit.store.documents import DocumentLink, DocumentStore
 from socialcredit.store.keys import KeyStore, StoredKey
@@ -70,5 +72,6 @@ class Store(
     DocumentStore,
     SnapshotStore,
     TlogStore,
+    DecisionStateStore,
 ):
     """A database holding one socialcredit installation."""

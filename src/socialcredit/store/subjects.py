@@ -25,6 +25,7 @@ from socialcredit.documents import is_link_event
 from socialcredit.rules.days import day_of
 from socialcredit.store import tables as t
 from socialcredit.store.base import CHUNK, REGISTRY_MARKER, Row, StoreBase
+from socialcredit.store.decisionstate import touch
 from socialcredit.subjects import RegistryEntry, SubjectRow, Tenure, registry_content, registry_row, tenures
 
 REGISTRY = REGISTRY_MARKER
@@ -93,7 +94,11 @@ class SubjectStore(StoreBase):
             if entries:  # in the same transaction: the head moves exactly when they land
                 conn.execute(t.registry.insert(), entries)
                 self._set_head(conn, REGISTRY, count, head, leaves)
+                changed = [str(e["code"]) for e in entries]
+                # the representatives before and after the change: listings move between them
+                touch(conn, changed, orgs)
                 self._refold(conn, orgs)
+                touch(conn, (), orgs)
         return added, updated, unchanged + len(rows) - len(latest)
 
     def _refold(self, conn: Connection, orgs: Sequence[str]) -> None:

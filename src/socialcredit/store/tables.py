@@ -260,3 +260,18 @@ tlog_tiles = Table(
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
     Column("hashes", LargeBinary, nullable=False),
 )
+
+decision_state = Table(
+    "decision_state",
+    metadata,
+    # Each subject's decisions, materialised (store/decisionstate.py, decision 0048): derived from
+    # the ledger, the cases and the registry, in no chain. ``epoch`` moves in every transaction
+    # that changes what the state is computed from (and empties it: a tombstone), so a state
+    # computed from older inputs is never written over a newer change.
+    Column("code", String(18), primary_key=True),
+    Column("epoch", BigInteger, nullable=False),
+    Column("basis", String(64)),
+    Column("as_of", DateTime),
+    Column("valid_until", DateTime, index=True),
+    Column("payload", Text),
+)

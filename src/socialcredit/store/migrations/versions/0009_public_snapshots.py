@@ -14,7 +14,7 @@ from alembic import op
 from socialcredit.store.migrations import no_downgrade
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,227 @@
+"""The materialised decision state (store/decisionstate.py, decision 0048): every subject's
+decisions kept in the database, emptied in the very transaction that changes what they come from,
+and written back only over the epoch they were computed under. Answers from it equal the ones
+computed from the ledger, for every resident of a synthetic city, after corrections and
+objection outcomes too, on SQLite and PostgreSQL.
+
+Published rules the tests lean on (/work/shared/DOMAIN.md): the court lists a debtor "able to
+perform but refuses" (Provisions on the List of Dishonest Judgment Debtors, Art. 1 (1)) with no
+fixed period, until a removal ground of Art. 10 (here: the court withdraws the record); and
+"Organisations are listed together with the people responsible for them (legal
+representatives)", so a representative's decisions change with the organisation's listing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from socialcredit import synth
+from socialcredit.decisions import Decision
+from socialcredit.knowledge import Known
+from socialcredit.ledger import record_id_for
+from socialcredit.schemes import shipped_registry
+from socialcredit.service import System, statecodec
+from socialcredit.service.decisions import Question
+from socialcredit.store import Store, SubjectRow
+from socialcredit.store.decisionstate import NewState
+from tests.conftest import Clock, org, person
+from tests.support.dueprocess import feed
+
+P, REP, REP2, ORG = person(71), person(72), person(73), org(71)
+LISTING = "court.dishonest.able-but-refuses"
+
+
+def row(n: int, subject: str, day: str = "2026-10-20", **kw: Any) -> tuple[int, dict[str, Any]]:
+    return n, {
+        "subject": subject,
+        "item": kw.pop("item", LISTING),
+        "source": kw.pop("source", "court"),
+        "source_record_id": f"state-{n}",
+        "occurred_on": day,
+        "reported_at": day + "T10:00:00",
+        **kw,
+    }
+
+
+@contextmanager
+def fresh(url: str, clock: Clock) -> Iterator[System]:
+    """Another installation process on the same database: nothing in its memory, so what it
+    answers for now comes from the materialised state (or, where that cannot answer, is
+    computed from the ledger)."""
+    system = System(Store(url), shipped_registry(), clock=clock)
+    try:
+        yield system
+    finally:
+        system.store.close()
+
+
+def computed(system: System, code: str, at: dt.datetime) -> dict[str, Decision]:
+    """Every measure's decision for ``code`` at ``at`` computed from the ledger (not the state)."""
+    return {
+        mid: system.decisions.recompute(code, mid, at, Known(), system.registry)
+        for mid in system.registry.measures()
+    }
+
+
+def from_state(system: System, code: str) -> dict[str, Decision]:
+    row = system.store.decision_state(code)
+    assert row is not None and row.answers(system.decisions.basis(), system.clock()), code
+    assert row.payload is not None and row.as_of is not None
+    return statecodec.decode(row.payload, code, row.as_of)[0]
+
+
+def allowed(system: System, code: str, measure: str = "no-flights") -> bool:
+    return system.check(Question(code, measure, system.operator(), purpose="test")).allowed
+
+
+def assert_states_equal_computed(system: System, subjects: list[str]) -> None:
+    at = system.clock()
+    for code in subjects:
+        assert from_state(system, code) == computed(system, code, at), code
+
+
+def test_every_residents_state_equals_the_computed_decisions(store_url: str, clock: Clock) -> None:
+    with fresh(store_url, clock) as system:
+        city = synth.generate_city(residents=300, seed=2014, registry=system.registry)
+        system.register(city.subjects)
+        rows = synth.generate_records(city, registry=system.registry, seed=2014)
+        system.ingest(enumerate(rows, start=1), origin="state test", principal=system.operator())
+        subjects = [s.code for s in city.subjects]
+        assert system.build_decision_state() == len(subjects)
+        assert system.build_decision_state() == 0  # nothing is due any more
+        assert_states_equal_computed(system, subjects)
+        denied = [c for c in subjects if not from_state(system, c)["no-flights"].allowed]
+        assert denied, "the city should have someone on the court's list"
+    with fresh(store_url, clock) as other:  # a question in another process is the state's answer
+        for code in subjects[:40] + denied:
+            d = other.check(Question(code, "no-flights", other.operator(), purpose="test"))
+            state = from_state(other, code)["no-flights"]
+            assert dataclasses.replace(d, receipt=None) == dataclasses.replace(state, at=clock.now)
+
+
+def test_corrections_and_objection_outcomes_reach_the_state_at_once(store_url: str, clock: Clock) -> None:
+    with fresh(store_url, clock) as system:
+        system.register([SubjectRow(ORG, "organisation", "State Ltd", None, None, REP, dt.date(2020, 1, 1))])
+        rows = [row(i, P, f"2026-09-{i:02d}", item="court.fraud-conviction") for i in range(1, 5)]
+        rows += [row(10 + i, P, f"2026-09-{10 + i:02d}", item="traffic.drunk-driving") for i in range(1, 3)]
+        rows = [(n, {**r, "source": "court" if "court" in r["item"] else "traffic-police"}) for n, r in rows]
+        feed(system, *rows, row(20, ORG))
+        system.build_decision_state()
+        assert_states_equal_computed(system, [P, REP, ORG])
+        me = system.authenticate(system.create_key("subject", P).token)  # type: ignore[arg-type]
+        measure = "extra-scrutiny-subsidies"
+        assert not from_state(system, P)[measure].allowed
+        o = system.file_objection(
+            principal=me, subject=P, list_id="rongcheng/d-grade", statement="wrong person"
+        )
+        assert system.store.decision_state(P).payload is None  # type: ignore[union-attr]
+        with fresh(store_url, clock) as other:
+            d = other.check(Question(P, measure, other.operator(), purpose="test"))
+            assert d.allowed and o.id in d.reasons[0].text  # suspended while the objection is open
+        clock.advance(hours=1)
+        system.decide_objection(
+            principal=system.operator(), objection_id=o.id, upheld=False, reason="verified"
+        )
+        with fresh(store_url, clock) as other:
+            assert not allowed(other, P, measure)  # the objection's outcome, at once
+        # a withdrawal of the organisation's listing reaches its legal representative's state
+        assert not from_state(system, REP)["no-flights"].allowed
+        feed(system, row(21, ORG, action="withdraw", corrects=record_id_for("court", "state-20")))
+        assert system.store.decision_state(REP).payload is None  # type: ignore[union-attr]
+        with fresh(store_url, clock) as other:
+            assert allowed(other, REP) and allowed(other, ORG)
+        system.build_decision_state(everyone=False)
+        assert_states_equal_computed(system, [P, REP, ORG])
+
+
+def test_a_new_legal_representative_moves_the_listing_between_states(store_url: str, clock: Clock) -> None:
+    with fresh(store_url, clock) as system:
+        system.register([SubjectRow(ORG, "organisation", "State Ltd", None, None, REP, dt.date(2020, 1, 1))])
+        feed(system, row(1, ORG))
+        assert system.build_decision_state() == 2  # the organisation and its representative
+        system.register([SubjectRow(REP2, "person", "Wang", "m", None, None, None)])
+        system.build_decision_state()
+        assert (
+            not from_state(system, REP)["no-flights"].allowed
+            and from_state(system, REP2)["no-flights"].allowed
+        )
+        system.register(
+            [SubjectRow(ORG, "organisation", "State Ltd", None, None, REP2, dt.date(2026, 11, 1))]
+        )
+        assert all(system.store.decision_state(c).payload is None for c in (ORG, REP, REP2))  # type: ignore[union-attr]
+        with fresh(store_url, clock) as other:
+            d = other.check(Question(REP2, "no-flights", other.operator(), purpose="test"))
+            assert not d.allowed and d.reasons[0].via == ORG
+        system.build_decision_state(everyone=False)
+        assert_states_equal_computed(system, [ORG, REP, REP2])
+
+
+def test_a_question_about_a_subject_is_answered_from_its_state(store_url: str, clock: Clock) -> None:
+    """The state is what answers (not a recomputation): a state written by hand is the answer
+    until a record empties it."""
+    with fresh(store_url, clock) as system:
+        feed(system, row(1, P))
+        system.build_decision_state()
+        seen = system.store.decision_state(P)
+        assert seen is not None and seen.as_of is not None and seen.valid_until is not None
+        made = from_state(system, P)
+        made["no-flights"] = dataclasses.replace(made["no-flights"], allowed=True)
+        payload = statecodec.encode({mid: (d, {}) for mid, d in made.items()}, ())
+        written = NewState(P, seen.epoch, system.decisions.basis(), seen.as_of, seen.valid_until, payload)
+        assert system.store.put_decision_states([written]) == 1
+        with fresh(store_url, clock) as other:
+            assert allowed(other, P)
+        feed(system, row(2, P, day="2026-10-21"))
+        with fresh(store_url, clock) as other:
+            assert not allowed(other, P)
+
+
+def test_a_state_computed_before_a_change_is_never_written_over_it(store: Store, clock: Clock) -> None:
+    system = System(store, shipped_registry(), clock=clock)
+    basis = system.decisions.basis()
+
+    def state(code: str, epoch: int | None) -> NewState:
+        return NewState(code, epoch, basis, clock.now, clock.now + dt.timedelta(hours=1), '{"stale": true}')
+
+    assert store.decision_state(P) is None  # read before the inputs: no row
+    feed(system, row(1, P))  # meanwhile a record: a tombstone is made
+    assert store.put_decision_states([state(P, None)]) == 0
+    seen = store.decision_state(P)
+    assert seen is not None and seen.payload is None
+    feed(system, row(2, P, action="withdraw", corrects=record_id_for("court", "state-1")))
+    assert store.put_decision_states([state(P, seen.epoch)]) == 0  # the epoch moved
+    again = store.decision_state(P)
+    assert again is not None and again.epoch == seen.epoch + 1 and again.payload is None
+    assert store.put_decision_states([state(P, again.epoch)]) == 1  # nothing came in between
+    assert store.put_decision_states([state(REP, None)]) == 1
+    assert store.put_decision_states([state(REP, None)]) == 0  # inserted once only
+
+
+def test_a_state_answers_only_within_its_time_and_schemes(store_url: str, clock: Clock) -> None:
+    with fresh(store_url, clock) as system:
+        feed(system, row(1, P))
+        system.build_decision_state()
+        row_ = system.store.decision_state(P)
+        assert row_ is not None and row_.valid_until is not None
+        assert row_.answers(system.decisions.basis(), clock.now)
+        assert not row_.answers(system.decisions.basis(), row_.valid_until)  # the next midnight: due
+        assert not row_.answers("another basis", clock.now)
+        clock.now = row_.valid_until
+        assert system.store.decision_states_due(system.decisions.basis(), clock.now) == [P]
+        with fresh(store_url, clock) as other:
+            assert not allowed(other, P)  # computed on read: a question writes no state
+        assert system.store.decision_states_due(system.decisions.basis(), clock.now) == [P]
+        assert system.build_decision_state(everyone=False) == 1  # the sweep's round
+        assert system.store.decision_states_due(system.decisions.basis(), clock.now) == []
+
+
+def test_the_state_payload_is_the_decisions_it_was_made_from(system: System) -> None:
+    feed(system, row(1, P))
+    made = computed(system, P, system.clock())
+    assert any(not d.allowed and d.reasons[0].since for d in made.values())  # dates, grounds, bases
+    payload = statecodec.encode({mid: (d, {}) for mid, d in made.items()}, (ORG,))
+    assert statecodec.decode(payload, P, system.clock()) == (made, (ORG,))
