@@ -21,6 +21,7 @@ from socialcredit.web.base import (
     redirect,
     render,
 )
+from socialcredit.web.routes.disclosure import FIELD_NAMES
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute)
 
@@ -82,7 +83,13 @@ def scheme(page: PageDep, scheme_id: str) -> Response:
     # the version in force today (else the newest), with every version and its day (0038)
     today = day_of(page.system.clock())
     s = registry.at(today).schemes.get(scheme_id, registry.schemes[scheme_id])
-    return render(page, "scheme.html", scheme=s, versions=registry.version_rows(scheme_id, today))
+    return render(
+        page,
+        "scheme.html",
+        scheme=s,
+        versions=registry.version_rows(scheme_id, today),
+        field_names=FIELD_NAMES,
+    )
 
 
 fallback = APIRouter(prefix=PREFIX, route_class=PageRoute)
