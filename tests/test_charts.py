@@ -75,3 +75,14 @@ def test_a_score_chart_names_its_unit_in_the_pages_language() -> None:
     assert ">points</text>" in en and "Score from 2025-01-01" in en
     assert ">分</text>" in zh and "的分数：起始 1000，结束 950" in zh
     assert "bars in" not in text_of(str(charts.bar_chart([("a", 1.0)], title="t", unit="人", lang="zh_CN")))
+
+
+def test_a_long_chinese_label_is_wrapped_whole_inside_the_chart() -> None:
+    """Chinese has no spaces to break at: a long Chinese title (a measure's, on the transparency
+    page) is broken between characters, each line narrow enough to stay inside the chart."""
+    long = "不得以被执行人财产支付子女入学就读高收费私立学校"
+    svg = str(charts.bar_chart([(long, 3.0), ("最高 5,000 元的消费信贷", 1.0)], title="t", unit="次"))
+    lines = re.findall(r"<tspan [^>]*>([^<]*)</tspan>", svg)
+    assert "".join(lines[:-1]) == long and lines[-1] == "最高 5,000 元的消费信贷"  # whole, in order
+    assert all(charts._text_width(line, 13) <= 230 - 8 for line in lines)  # none runs off the left
+    assert charts._wrap("Rongcheng D list") == ["Rongcheng D list"]

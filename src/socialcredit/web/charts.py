@@ -20,6 +20,7 @@ True
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
@@ -224,14 +225,21 @@ def tier_history(
     return _svg(chart_id, title, translate(desc, lang), HEIGHT, parts)
 
 
-def _wrap(label: str, width: int = 28) -> list[str]:
-    """A label in whole words over lines of at most ``width`` characters (never cut short)."""
+def _wrap(label: str, width: float = 216, size: int = 13) -> list[str]:
+    """A label over lines at most ``width`` px wide at ``size`` px, never cut short: broken
+    between words, and between any two Chinese characters (Chinese has no spaces to break at,
+    so a long Chinese title would otherwise run off the chart's left edge). A single word wider
+    than a line keeps a line of its own, whole."""
     lines: list[str] = []
-    for word in label.split():
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
+    for space, token in re.findall(
+        r"(\s*)([\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]|[^\s\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]+)",
+        label,
+    ):
+        joined = (lines[-1] + (" " if space else "") + token) if lines else token
+        if lines and _text_width(joined, size) <= width:
+            lines[-1] = joined
         else:
-            lines.append(word)
+            lines.append(token)
     return lines or [""]
 
 
