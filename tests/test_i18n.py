@@ -422,6 +422,8 @@ ASKED = [  # (subject, measure): each kind of reason a decision gives
     (Q, "cheaper-public-transport"),  # a reward wanting grades
     (person(99), "no-flights"),  # unknown to the system
     (P, "no-such-measure"),  # refused: no such measure
+    ("123", "no-flights"),  # refused: not an identity code
+    (P[:-1] + ("0" if P[-1] != "0" else "1"), "no-flights"),  # refused: a wrong check character
     (P, ""),  # refused: no purpose (below)
 ]
 
@@ -440,6 +442,8 @@ def test_reasons_overdue_lines_and_tiers_are_chinese_on_chinese_pages(rated: Sys
         assert shown_zh.status_code == shown_en.status_code, (subject, measure)
         assert english_left(shown_zh.text) == [], (subject, measure)
         assert english_left(shown_en.text), (subject, measure)  # the English page does say it
+    refused = zh.get("/portal/search?code=91371082MA00000000")  # an organisation code, wrong
+    assert refused.status_code == 422 and english_left(refused.text) == [] and "校验码" in refused.text
     pages = [f"/portal/subjects/{P}", f"/portal/subjects/{Q}", f"/portal/subjects/{ORG}", "/portal/operator"]
     pages += ["/portal/schemes/honest-shanghai", "/portal/schemes/enterprise-credit", "/portal/transparency"]
     for path in pages:

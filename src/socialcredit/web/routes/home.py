@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import Response
 
-from socialcredit import access, codes
+from socialcredit import access, codes, i18n
 from socialcredit.i18n import N_
 from socialcredit.rules.days import day_of
 from socialcredit.service import NotFound, Unauthenticated
@@ -62,7 +62,9 @@ def search(page: PageDep, code: Annotated[str, Query(max_length=64)] = "") -> Re
     try:
         c = codes.validate(code)
     except codes.CodeError as exc:
-        return render(page, "search.html", 422, error=f"code: invalid {exc.part}: {exc}", code=code)
+        with i18n.using(page.lang):
+            error = exc.describe_as("code")
+        return render(page, "search.html", 422, error=error, code=code)
     p = page.principal
     if p is not None and access.may_read_subject(p, c.value):
         return redirect(page, f"{PREFIX}/subjects/{c.value}")
