@@ -15,29 +15,23 @@ Playwright's own browser download is never used.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from socialcredit.ledger import record_id_for
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.store import Store, SubjectRow
 from tests.conftest import person
-from tests.support.browser import chromium, serving
+from tests.support.browser import SHOTS, chromium, serving
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
-# Every run saves its screenshots in tests/screenshots/ (not tracked); with
-# SOCIALCREDIT_UPDATE_SCREENSHOTS=1 it refreshes the committed ones in docs/screenshots/ instead.
-UPDATE_DOCS = os.environ.get("SOCIALCREDIT_UPDATE_SCREENSHOTS") == "1"
-SHOTS = ROOT / ("docs" if UPDATE_DOCS else "tests") / "screenshots"
 P, NAME = person(301), "Zhang Wei"
 COURT_RECORD = record_id_for("court", "(2026) Lu 1082 Zhi 77")
 COURT_LIST = "court-dishonest-debtors/dishonest-debtors"
@@ -145,13 +139,25 @@ def test_objection_upheld_end_to_end(served: Served, browser: Browser) -> None:
     expect(rongcheng.locator("svg[role=img]")).to_be_visible()
     expect(subject.locator("#lists")).to_contain_text("List of Dishonest Judgment Debtors")
     shot(subject, "subject-full")
-    top = rongcheng.bounding_box()
-    assert top is not None  # the README's picture: the header and the first scheme, explained
-    subject.screenshot(
-        path=str(SHOTS / "subject.png"),
-        full_page=True,
-        clip={"x": 0, "y": 0, "width": 1100, "height": top["y"] + top["height"]},
-    )
+
+    def shot_down_to(page: Page, name: str, last: Locator) -> None:
+        """The page from its top down to the end of ``last``: the README's picture of the
+        subject page, the header and the first scheme, explained."""
+        box = last.bounding_box()
+        assert box is not None
+        clip = {"x": 0.0, "y": 0.0, "width": 1100.0, "height": box["y"] + box["height"]}
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True, clip=clip)  # type: ignore[arg-type]
+
+    shot_down_to(subject, "subject", rongcheng)
+    # the same page in Chinese (the portal's default), for the README beside the English one: the
+    # switch keeps the page, and its titles, grades and reasons are in Chinese
+    subject.locator('.lang-switch a[hreflang="zh-CN"]').click()
+    expect(subject.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(subject.get_by_role("heading", level=1)).to_have_text("我的记录")
+    expect(subject.locator("#lists")).to_contain_text("失信被执行人名单")
+    shot_down_to(subject, "subject-zh", rongcheng)
+    subject.locator('.lang-switch a[hreflang="en"]').click()
+    expect(subject.locator("html")).to_have_attribute("lang", "en")
     subject.set_viewport_size({"width": 390, "height": 844})  # a phone
     shot(subject, "subject-phone", full=False)
     assert subject.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # no sideways scrolling
@@ -174,6 +180,15 @@ def test_objection_upheld_end_to_end(served: Served, browser: Browser) -> None:
     expect(reasons).to_contain_text("How to resolve")
     expect(reasons).not_to_contain_text(P)
     shot(airline, "decision-deny")
+    # the same question in Chinese: the reasons are worded in Chinese too
+    airline.goto(f"{base}/portal/decisions/new?lang=zh-CN")
+    airline.locator("#f-subject").fill(P)
+    airline.locator("#f-measure").select_option("no-flights")
+    airline.locator("#f-purpose").fill("机票 MU5101 威海-上海")
+    airline.locator("form.form button[type=submit]").click()
+    expect(airline.locator("#answer")).to_contain_text("列入“失信被执行人名单”")
+    shot(airline, "decision-deny-zh")
+    airline.goto(f"{base}/portal/decisions/new?lang=en")
 
     # an agency enters a record with its evidence; the subject's page changes
     collector = session("agency")

@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 
 from socialcredit import catalogues, i18n
@@ -27,12 +28,13 @@ from socialcredit.i18n import N_
 from socialcredit.schemes import titles
 from socialcredit.schemes.loader import shipped_registry
 from socialcredit.service import System
+from socialcredit.settings import get_settings
 from socialcredit.store import SubjectRow
-from tests.conftest import org, person
+from tests.conftest import Clock, org, person
 from tests.support.cli import runner
-from tests.support.portal import client_for
+from tests.support.portal import client_for, post_form
 
-P, ORG = person(81), org(81)
+P, Q, ORG = person(81), person(82), org(81)
 
 
 def test_every_marked_text_is_translated_and_the_compiled_catalogues_are_current() -> None:
@@ -278,8 +280,9 @@ def test_an_api_error_is_worded_by_accept_language(world: System) -> None:
 
 def test_every_shipped_item_list_measure_and_factor_has_a_chinese_title() -> None:
     """Issue 18.2: "The shipped schemes carry Chinese titles for their items, lists and
-    measures"; the catalogue beside each scheme (schemes/shipped/zh-CN) names no thing the
-    scheme does not have."""
+    measures" (and a tier model's tiers and rules, which its reasons and chart name); the
+    catalogue beside each scheme (schemes/shipped/zh-CN) names no thing the scheme does not
+    have."""
     registry = shipped_registry()
     for scheme in registry.schemes.values():
         zh = titles.catalogue(scheme.id)
@@ -289,7 +292,12 @@ def test_every_shipped_item_list_measure_and_factor_has_a_chinese_title() -> Non
             "list": {lst.id for lst in scheme.lists},
             "measure": {m.id for m in scheme.measures},
             "factor": {f.id for f in getattr(scheme.model, "factors", None) or []},
+            # a tier model's tiers, and its rules by the tier each gives (one rule per tier)
+            "tier": {t.tier for t in getattr(scheme.model, "tiers", None) or []},
+            "rule": {r.tier for r in getattr(scheme.model, "rules", None) or [] if r.title},
         }
+        rules = [r.tier for r in getattr(scheme.model, "rules", None) or []]
+        assert len(rules) == len(set(rules)), (scheme.id, "two rules give one tier: key them apart")
         for kind, ids in want.items():
             have = zh.get(kind, {})
             assert ids - set(have) == set(), (scheme.id, kind, "without a Chinese title")
@@ -306,3 +314,190 @@ def test_the_chinese_scheme_page_shows_chinese_titles(world: System) -> None:
     assert "禁止乘坐飞机" in zh and "No air travel" not in zh
     en = client_for(create_app(world), None, "en").get("/portal/schemes/joint-memorandum-2016").text
     assert "No air travel" in en and "禁止乘坐飞机" not in en
+
+
+class _Sentences(HTMLParser):
+    """A page's text outside ``<code>``, ``<pre>``, ``<kbd>`` and scripts (codes, ids and
+    examples are the machine's), with the labels a reader meets."""
+
+    SKIP = ("code", "pre", "kbd", "samp", "script", "style")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.skip = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.skip += tag in self.SKIP
+        self.parts += [v for k, v in attrs if k in ("aria-label", "title", "placeholder", "alt") and v]
+
+    def handle_endtag(self, tag: str) -> None:
+        self.skip -= tag in self.SKIP
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.parts.append(data)
+
+
+def _prose() -> set[str]:
+    """The shipped schemes' own prose (descriptions, legal bases, how to resolve): a scheme's
+    text, which decision 0035 leaves as the scheme writes it (only titles are catalogued)."""
+    out: set[str] = set()
+
+    def walk(v: object) -> None:
+        if isinstance(v, str):
+            out.add(re.sub(r"\s+", " ", v).strip())
+        elif isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+
+    folder = resources.files("socialcredit.schemes").joinpath("shipped")
+    for entry in folder.iterdir():
+        if entry.name.endswith(".yaml"):
+            walk(yaml.safe_load(entry.read_text(encoding="utf-8")))
+    return out
+
+
+PROSE_LONGEST_FIRST = sorted((p for p in _prose() if len(p) > 12), key=len, reverse=True)
+
+
+def english_left(html: str) -> list[str]:
+    """Each text of a page holding three or more English words in a row (a sentence, not a name,
+    a code or a row of letter grades), the schemes' own prose set aside."""
+    p = _Sentences()
+    p.feed(html)
+    left = []
+    for part in p.parts:
+        t = re.sub(r"\s+", " ", part).strip()
+        rest = t
+        for prose in PROSE_LONGEST_FIRST:
+            if prose in rest:
+                rest = rest.replace(prose, " ")
+        if re.search(r"[A-Za-z]*[a-z][A-Za-z]*(?:[ ,'’]+[A-Za-z]*[a-z][A-Za-z]*){2,}", rest):
+            left.append(t)
+    return left
+
+
+@pytest.fixture
+def rated(system: System, clock: Clock) -> System:
+    """A person on the court's list who asked for an Honest Shanghai rating (a tier: bad), a
+    person rated good, an organisation rated red by the enterprise rating, and an objection
+    whose review is overdue."""
+    system.register(
+        [
+            SubjectRow(P, "person", "Zhang Wei"),
+            SubjectRow(Q, "person", "Li Na"),
+            SubjectRow(ORG, "organisation", "Example Ltd"),
+        ]
+    )
+    rows = [
+        {"subject": P, "item": "court.dishonest.able-but-refuses", "source": "court",
+         "source_record_id": "c-1", "occurred_on": "2026-06-01", "reported_at": "2026-06-01T10:00"},
+        {"subject": P, "item": "honest-shanghai.applied", "source": "self", "source_record_id": "a-1",
+         "occurred_on": "2026-05-01"},
+        {"subject": Q, "item": "honest-shanghai.applied", "source": "self", "source_record_id": "a-2",
+         "occurred_on": "2026-05-01"},
+        {"subject": Q, "item": "traffic.minor", "source": "traffic-police", "source_record_id": "t-1",
+         "occurred_on": "2026-06-01"},
+        {"subject": ORG, "item": "court.dishonest.evades-enforcement", "source": "court",
+         "source_record_id": "c-2", "occurred_on": "2026-06-01"},
+    ]  # fmt: skip
+    assert system.ingest(list(enumerate(rows, 1)), origin="test", principal=system.operator()).accepted == 5
+    subject = system.authenticate(system.create_key("subject", Q).token)
+    record = system.view(Q).records[-1].record_id
+    system.file_objection(principal=subject, subject=Q, record_id=record, list_id=None, statement="not me")
+    clock.advance(days=40)  # DOMAIN, Art. 12: reviewed within 15 days; now overdue
+    return system
+
+
+ASKED = [  # (subject, measure): each kind of reason a decision gives
+    (P, "no-flights"),  # on a list: deny
+    (Q, "no-flights"),  # nothing restricts: allow
+    (ORG, "no-flights"),  # not for an organisation
+    (ORG, "enterprise-no-public-procurement"),  # a tier (red) and a list: deny
+    (ORG, "enterprise-fewer-inspections"),  # a reward wanting a tier (green)
+    (Q, "cheaper-public-transport"),  # a reward wanting grades
+    (person(99), "no-flights"),  # unknown to the system
+    (P, "no-such-measure"),  # refused: no such measure
+    ("123", "no-flights"),  # refused: not an identity code
+    (P[:-1] + ("0" if P[-1] != "0" else "1"), "no-flights"),  # refused: a wrong check character
+    (P, ""),  # refused: no purpose (below)
+]
+
+
+def test_reasons_overdue_lines_and_tiers_are_chinese_on_chinese_pages(rated: System) -> None:
+    """Issue 18.2 ("All portal text [...] through gettext catalogues"): the reasons of a
+    decision, its refusals, the case desk's overdue lines and a tier rating's rule and tiers,
+    worded in Chinese on the Chinese pages and in English on the English ones."""
+    app = create_app(rated)
+    token = rated.create_key("operator", "wang.fang").token
+    zh, en = client_for(app, token, "zh-CN"), client_for(app, token, "en")
+    for subject, measure in ASKED:
+        form = {"subject": subject, "measure": measure or "no-flights", "purpose": "test" if measure else ""}
+        shown_zh = post_form(zh, "/portal/decisions/new", "/portal/decisions/new", form)
+        shown_en = post_form(en, "/portal/decisions/new", "/portal/decisions/new", form)
+        assert shown_zh.status_code == shown_en.status_code, (subject, measure)
+        assert english_left(shown_zh.text) == [], (subject, measure)
+        assert english_left(shown_en.text), (subject, measure)  # the English page does say it
+    refused = zh.get("/portal/search?code=91371082MA00000000")  # an organisation code, wrong
+    assert refused.status_code == 422 and english_left(refused.text) == [] and "校验码" in refused.text
+    pages = [f"/portal/subjects/{P}", f"/portal/subjects/{Q}", f"/portal/subjects/{ORG}", "/portal/operator"]
+    pages += ["/portal/schemes/honest-shanghai", "/portal/schemes/enterprise-credit", "/portal/transparency"]
+    for path in pages:
+        page = zh.get(path)
+        assert page.status_code == 200 and english_left(page.text) == [], path
+    desk = zh.get("/portal/operator").text
+    assert "复核应于" in desk  # the overdue line, in Chinese
+    rating = zh.get(f"/portal/subjects/{P}").text
+    assert "较差" in rating and "因一条严重负面记录或多条一般负面记录评为较差" in rating
+    english = en.get(f"/portal/subjects/{P}").text
+    assert "rated bad for a serious negative record" in english and "较差" not in english
+    # and the scan finds an English sentence where one is left
+    assert english_left("<p>这是 <b>no list entry restricts</b></p><code>a b c d</code>") == [
+        "no list entry restricts"
+    ]
+
+
+def test_a_decision_reply_is_worded_by_accept_language_and_never_served_across(rated: System) -> None:
+    """The reply is rendered once per decision and language (``DecisionReplies``): asked in
+    Chinese, then in English, then in Chinese again about the same subject (a cached view), each
+    reader gets its own language; the answer, the field names and the audit stay the same."""
+    c = TestClient(create_app(rated))
+    token = rated.create_key("relying_party", "airlines").token
+    body = {"subject": P, "measure": "no-flights", "purpose": "boarding"}
+    replies = []
+    for lang in ("zh-CN", "en", "zh-CN", None):
+        headers = {"Authorization": f"Bearer {token}", **({"Accept-Language": lang} if lang else {})}
+        r = c.post("/decisions", json=body, headers=headers)
+        assert r.status_code == 200, r.text
+        replies.append(r.json())
+    zh, en, zh_again, default = (x["reasons"][0]["text"] for x in replies)
+    assert "自 2026-06-01 起列入“失信被执行人名单”" in zh and zh_again == zh
+    assert (
+        en.startswith("on the list 'List of Dishonest Judgment Debtors' since 2026-06-01") and default == en
+    )
+    assert {x["answer"] for x in replies} == {"deny"}
+    log = rated.audit_log(rated.operator(), limit=1000)
+    audited = [e["detail"]["reasons"][0] for e in log if e.get("action") == "decision"]
+    assert len(audited) == 4 and set(audited) == {en}  # the audit log keeps the English
+
+
+def test_the_command_line_gives_reasons_in_its_language(
+    rated: System, env: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``check`` words its reasons, and ``--json`` its reply, in the command's language."""
+    del rated, env
+    monkeypatch.setenv("SOCIALCREDIT_DATABASE_URL", store_url)  # the store the fixture filled
+    get_settings.cache_clear()
+    ask = ["check", ORG, "enterprise-no-public-procurement"]
+    zh = runner.invoke(app, ["--lang", "zh-CN", *ask])
+    assert zh.exit_code == 1 and "在企业信用评级（生态环境和市场监管类）下的等级红色（失信）" in zh.stdout, (
+        zh.stdout
+    )
+    en = runner.invoke(app, ["--lang", "en", *ask])
+    assert en.exit_code == 1 and "grade red under enterprise-credit is one of red" in en.stdout, en.stdout
+    as_json = runner.invoke(app, ["--lang", "zh-CN", *ask, "--json"])
+    assert "红色（失信）" in as_json.stdout

@@ -64,6 +64,7 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from socialcredit.errors import Refused
+from socialcredit.i18n import N_, translate
 
 SubjectKind = Literal["person", "organisation"]
 
@@ -100,13 +101,33 @@ class CodeError(Refused):
 
     def __init__(self, code: object, detail: str) -> None:
         shown = repr(code) if len(repr(code)) <= 40 else repr(code)[:37] + "...'"
-        super().__init__(f"code {shown}: {detail}")
+        super().__init__(N_("code {code}: {detail}", code=shown, detail=detail))
         self.code = code
         self.detail = detail
 
     def describe(self) -> str:
         """Where a caller gave a subject's code: ``subject: invalid checksum: code '...': ...``."""
-        return f"subject: invalid {self.part}: {self}"
+        return self.describe_as("subject")
+
+    def describe_as(self, field: str) -> str:
+        """The refusal for the ``field`` that held the code, worded in the current language (the
+        field's name is the interface's, as it is)."""
+        part = PARTS.get(self.part, self.part)
+        worded = translate(N_("invalid {part}: {message}", part=part, message=self.message))
+        return f"{field}: {worded}"
+
+
+PARTS = {
+    "code": N_("code"),
+    "length": N_("length"),
+    "format": N_("format"),
+    "checksum": N_("checksum"),
+    "birth date": N_("birth date"),
+    "region": N_("region"),
+    "organisation code": N_("organisation code"),
+}
+"""Which part of a code is wrong, worded for the reader (a refusal's ``invalid {part}``)."""
+KINDS = {"person": N_("person"), "organisation": N_("organisation")}
 
 
 class InvalidLength(CodeError):
@@ -175,50 +196,69 @@ def organisation_check_character(body: str) -> str:
 
 def _validate_person(code: str) -> Code:
     if not code[:17].isdigit() or not code[:17].isascii():
-        raise InvalidFormat(code, "a resident ID number has 17 digits then a digit or X")
+        raise InvalidFormat(code, N_("a resident ID number has 17 digits then a digit or X"))
     if code[-1] not in "0123456789X":
-        raise InvalidFormat(code, "the last character must be a digit or X")
+        raise InvalidFormat(code, N_("the last character must be a digit or X"))
     expected = ric.calc_check_digit(code)
     if code[-1] != expected:
-        raise InvalidChecksum(code, f"check character is wrong (expected {expected!r})")
+        raise InvalidChecksum(code, N_("check character is wrong (expected {expected!r})", expected=expected))
     try:
         born = ric.get_birth_date(code)
     except (StdnumError, ValueError):
-        raise InvalidBirthDate(code, f"birth date {code[6:14]!r} is not a calendar date") from None
+        raise InvalidBirthDate(
+            code, N_("birth date {day!r} is not a calendar date", day=code[6:14])
+        ) from None
     if born > datetime.date.today():
-        raise InvalidBirthDate(code, f"birth date {born.isoformat()} is in the future")
+        raise InvalidBirthDate(code, N_("birth date {day} is in the future", day=born.isoformat()))
     if code[:6] in RESIDENCE_PERMIT_REGIONS or (code[0] == "9" and code[1:3] in PROVINCES):
         # no division database dates these forms, so nothing else bounds their birth year: a
         # year such as 0618 is a calendar date but nobody's (the property test found it)
         if born.year < EARLIEST_BIRTH_YEAR:
             raise InvalidBirthDate(
-                code, f"birth date {born.isoformat()} is before {EARLIEST_BIRTH_YEAR}: no living holder"
+                code,
+                N_(
+                    "birth date {day} is before {year}: no living holder",
+                    day=born.isoformat(),
+                    year=EARLIEST_BIRTH_YEAR,
+                ),
             )
         return Code("person", code)
     if not _region_valid(code[:6], born.year):
         raise InvalidRegion(
-            code, f"region {code[:6]!r} is not an administrative division valid in {born.year}"
+            code,
+            N_(
+                "region {region!r} is not an administrative division valid in {year}",
+                region=code[:6],
+                year=born.year,
+            ),
         )
     return Code("person", code)
 
 
 def _validate_org(code: str) -> Code:
     if not code[:8].isdigit() or not code[:8].isascii():
-        raise InvalidFormat(code, "the first 8 characters of a USCC must be digits")
+        raise InvalidFormat(code, N_("the first 8 characters of a USCC must be digits"))
     bad = [c for c in code[8:] if c not in uscc._alphabet]
     if bad:
-        raise InvalidFormat(code, f"character {bad[0]!r} is not allowed (I, O, Z, S, V are not)")
+        raise InvalidFormat(
+            code, N_("character {char!r} is not allowed (I, O, Z, S, V are not)", char=bad[0])
+        )
     expected = uscc.calc_check_digit(code)
     if code[-1] != expected:
-        raise InvalidChecksum(code, f"check character is wrong (expected {expected!r})")
+        raise InvalidChecksum(code, N_("check character is wrong (expected {expected!r})", expected=expected))
     uscc.validate(code)
     body, check = code[8:16], code[16]
     expected = organisation_check_character(body)
     if check != expected:
         raise InvalidOrganisationCode(
             code,
-            f"check character of the organisation code {body}-{check} (characters 9-17) is wrong "
-            f"(GB 11714: expected {expected!r})",
+            N_(
+                "check character of the organisation code {body}-{check} (characters 9-17) is wrong "
+                "(GB 11714: expected {expected!r})",
+                body=body,
+                check=check,
+                expected=expected,
+            ),
         )
     return Code("organisation", code)
 
@@ -266,7 +306,7 @@ def _region_valid(region: str, year: int) -> bool:
 @lru_cache(maxsize=1 << 18)
 def _validate_compact(code: str) -> Code:
     if len(code) != 18:
-        raise InvalidLength(code, f"has {len(code)} characters, an identity code has 18")
+        raise InvalidLength(code, N_("has {count} characters, an identity code has 18", count=len(code)))
     # A RIC is all digits except perhaps a final X; a USCC has letters in the organisation
     # code or starts with a registration authority digit whose 2nd char is an entity type.
     if code[:17].isdigit() and (code[-1].isdigit() or code[-1] == "X"):
@@ -302,12 +342,15 @@ def validate(code: object, kind: SubjectKind | None = None) -> Code:
     ``kind`` insists on a person or an organisation code.
     """
     if not isinstance(code, str):
-        raise InvalidFormat(code, f"must be text, not {type(code).__name__}")
+        raise InvalidFormat(code, N_("must be text, not {type}", type=type(code).__name__))
     if len(code) > 64:
-        raise InvalidLength(code, f"has {len(code)} characters, an identity code has 18")
+        raise InvalidLength(code, N_("has {count} characters, an identity code has 18", count=len(code)))
     result = _validate_compact(compact(code))
     if kind is not None and result.kind != kind:
-        raise InvalidFormat(code, f"is a {result.kind} code, expected a {kind} code")
+        raise InvalidFormat(
+            code,
+            N_("is a {kind} code, expected a {wanted} code", kind=KINDS[result.kind], wanted=KINDS[kind]),
+        )
     return result
 
 

@@ -14,11 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from socialcredit.codes import SubjectKind
+from socialcredit.i18n import N_, Text
 from socialcredit.knowledge import Receipt
 from socialcredit.lists import ListEntry
 from socialcredit.rules.days import day_of
 from socialcredit.schemes.model import Measure
-from socialcredit.scoring.result import Score
+from socialcredit.scoring.result import Score, Title
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,9 @@ class Reason:
 
     basis: str  # "list" | "grade" | "score" | "not-applicable" | "no-trigger"
     text: str
+    """In plain words: a :class:`~socialcredit.i18n.Text` (its ``str`` the English, as the audit
+    log keeps it), worded in the reader's language by whoever shows it (``i18n.translate``), so
+    a reason built once serves readers of either language."""
     list_id: str | None = None
     since: dt.date | None = None
     until: dt.date | None = None
@@ -62,7 +66,7 @@ class Decision:
         return "allow" if self.allowed else "deny"
 
 
-UNKNOWN_SUBJECT = Reason("unknown", "unknown to the system: no record and no registration")
+UNKNOWN_SUBJECT = Reason("unknown", N_("unknown to the system: no record and no registration"))
 
 
 def unknown_subject(decision: Decision) -> Decision:
@@ -101,10 +105,14 @@ class _Plan:
         self.applies_to = frozenset(measure.applies_to)
         self.punishment = measure.kind == "punishment"
         self.scheme = measure.trigger.scheme
-        self.none = Reason("no-trigger", f"no list entry or grade restricts '{measure.title}'")
+        title = _measure_title(measure)
+        self.none = Reason("no-trigger", N_("no list entry or grade restricts '{measure}'", measure=title))
         self.n_a = {
-            kind: Reason("not-applicable", f"'{measure.title}' does not apply to a {kind}")
-            for kind in ("person", "organisation")
+            kind: Reason("not-applicable", text)
+            for kind, text in (
+                ("person", N_("'{measure}' does not apply to a person", measure=title)),
+                ("organisation", N_("'{measure}' does not apply to an organisation", measure=title)),
+            )
         }
         self.entries: dict[int, tuple[ListEntry, Reason | None, Reason | None]] = {}
         self.scores: dict[int, tuple[object, tuple[Reason, ...]]] = {}
@@ -146,16 +154,42 @@ def _plan(measure: Measure) -> _Plan:
     return plan
 
 
+def _measure_title(measure: Measure) -> Title:
+    """A measure's title, worded in the reader's language (the scheme's catalogue of titles)."""
+    return Title("measure", measure.id, measure.title)
+
+
+def _list_title(e: ListEntry) -> Title:
+    return Title("list", e.list_id, e.title, e.scheme)
+
+
 def _list_reason(measure: Measure, e: ListEntry) -> Reason:
-    via = f" as legal representative of {e.via}" if e.via else ""
+    title, since = _list_title(e), e.since.isoformat()
+    end = e.planned_end.isoformat() if e.planned_end is not None else None
+    if e.via and end:
+        text = N_(
+            "on the list '{list}' as legal representative of {via} since {since}, planned to end {end}",
+            list=title, via=e.via, since=since, end=end,
+        )  # fmt: skip
+    elif e.via:
+        text = N_(
+            "on the list '{list}' as legal representative of {via} since {since}, with no fixed end: "
+            "until a removal ground",
+            list=title, via=e.via, since=since,
+        )  # fmt: skip
+    elif end:
+        text = N_(
+            "on the list '{list}' since {since}, planned to end {end}", list=title, since=since, end=end
+        )
+    else:
+        text = N_(
+            "on the list '{list}' since {since}, with no fixed end: until a removal ground",
+            list=title,
+            since=since,
+        )
     return Reason(
         "list",
-        f"on the list '{e.title}'{via} since {e.since.isoformat()}, "
-        + (
-            f"planned to end {e.planned_end.isoformat()}"
-            if e.planned_end is not None
-            else "with no fixed end: until a removal ground"
-        ),
+        text,
         list_id=e.qualified_id,
         since=e.since,
         until=e.until,
@@ -167,10 +201,23 @@ def _list_reason(measure: Measure, e: ListEntry) -> Reason:
 
 
 def _suspended_reason(e: ListEntry) -> Reason:
-    case = "review" if (e.suspended_by or "").startswith("rev-") else "objection"  # ids say their kind
+    review = (e.suspended_by or "").startswith("rev-")  # ids say their kind
+    text = (
+        N_(
+            "the entry on '{list}' is suspended while review {case} is open",
+            list=_list_title(e),
+            case=e.suspended_by,
+        )
+        if review
+        else N_(
+            "the entry on '{list}' is suspended while objection {case} is open",
+            list=_list_title(e),
+            case=e.suspended_by,
+        )
+    )
     return Reason(
         "suspended",
-        f"the entry on '{e.title}' is suspended while {case} {e.suspended_by} is open",
+        text,
         list_id=e.qualified_id,
         since=e.since,
         until=e.planned_end,
@@ -179,14 +226,30 @@ def _suspended_reason(e: ListEntry) -> Reason:
 
 def _score_reasons(measure: Measure, s: Score) -> list[Reason]:
     trig = measure.trigger
-    tests = []
+    tests: list[tuple[str, Text]] = []
+    scheme = _scheme_title(s.scheme)
     if trig.grades and s.grade in trig.grades:
-        tests.append(("grade", f"grade {s.grade} under {s.scheme} is one of {', '.join(trig.grades)}"))
+        grades = _listed([_grade(s, g) for g in trig.grades])
+        tests.append(
+            (
+                "grade",
+                N_(
+                    "grade {grade} under {scheme} is one of {grades}",
+                    grade=_grade(s, s.grade),
+                    scheme=scheme,
+                    grades=grades,
+                ),
+            )
+        )
     # a tier model has no score to compare (the linter rejects such a trigger)
     if trig.score_at_least is not None and s.kind != "tier" and s.score >= trig.score_at_least:
-        tests.append(("score", f"score {s.score} under {s.scheme} is at least {trig.score_at_least:g}"))
+        at_least = N_("score {score} under {scheme} is at least {threshold}", score=s.score, scheme=scheme,
+                      threshold=format(trig.score_at_least, "g"))  # fmt: skip
+        tests.append(("score", at_least))
     if trig.score_below is not None and s.kind != "tier" and s.score < trig.score_below:
-        tests.append(("score", f"score {s.score} under {s.scheme} is below {trig.score_below:g}"))
+        below = N_("score {score} under {scheme} is below {threshold}", score=s.score, scheme=scheme,
+                   threshold=format(trig.score_below, "g"))  # fmt: skip
+        tests.append(("score", below))
     return [
         Reason(
             basis,
@@ -201,9 +264,24 @@ def _score_reasons(measure: Measure, s: Score) -> list[Reason]:
     ]
 
 
-def _shown(s: Score) -> str:
+def _scheme_title(scheme_id: str) -> Title:
+    """A scheme named in a reason: by its id in English (as the audit log has always kept it),
+    by its title in Chinese."""
+    return Title("scheme", scheme_id, scheme_id, scheme_id)
+
+
+def _grade(s: Score, grade: str) -> str:
+    """A grade as a reason names it: a tier by its title in the reader's language (``bad``,
+    ``较差``), a letter grade as it is."""
+    return Title("tier", grade, grade, s.scheme) if s.kind == "tier" else grade
+
+
+def _shown(s: Score) -> Text:
     """A score as a reason states it: a tier by name only (it has no points)."""
-    return f"{s.scheme}: {s.grade}" if s.kind == "tier" else f"{s.scheme}: {s.score} ({s.grade})"
+    scheme, grade = _scheme_title(s.scheme), _grade(s, s.grade)
+    if s.kind == "tier":
+        return N_("{scheme}: {grade}", scheme=scheme, grade=grade)
+    return N_("{scheme}: {score} ({grade})", scheme=scheme, score=s.score, grade=grade)
 
 
 def decide(
@@ -251,21 +329,68 @@ def decide(
 def _wanting(measure: Measure, scores: Mapping[str, Score]) -> Reason:
     """Why a reward is not given: what it requires and what the subject has."""
     t = measure.trigger
-    wants = []
-    if t.lists:
-        wants.append("an active entry on " + " or ".join(t.lists))
-    if t.grades:
-        wants.append(f"grade {' or '.join(t.grades)} under {t.scheme}")
-    if t.score_at_least is not None:
-        wants.append(f"a score of at least {t.score_at_least:g} under {t.scheme}")
-    shown = [s for s in scores.values() if t.scheme is None or s.scheme == t.scheme]
-    have = "; ".join(_shown(s) for s in shown) or "no score"
+    wants: list[Text] = []
     own = scores.get(t.scheme) if t.scheme else None
+    if t.lists:
+        wants.append(N_("an active entry on {lists}", lists=_either([_list_ref(ref) for ref in t.lists])))
+    if t.grades and t.scheme:
+        named = [
+            Title("tier", g, g, t.scheme) if own is not None and own.kind == "tier" else g for g in t.grades
+        ]
+        wants.append(
+            N_("grade {grades} under {scheme}", grades=_either(named), scheme=_scheme_title(t.scheme))
+        )
+    if t.score_at_least is not None and t.scheme:
+        wants.append(
+            N_(
+                "a score of at least {threshold} under {scheme}",
+                threshold=format(t.score_at_least, "g"),
+                scheme=_scheme_title(t.scheme),
+            )
+        )
+    shown = [s for s in scores.values() if t.scheme is None or s.scheme == t.scheme]
+    have: str = _joined([_shown(s) for s in shown]) if shown else N_("no score")
     return Reason(
         "no-trigger",
-        f"'{measure.title}' requires {' or '.join(wants)}; current: {have}",
+        N_(
+            "'{measure}' requires {wants}; current: {have}",
+            measure=_measure_title(measure),
+            wants=_either(wants),
+            have=have,
+        ),
         grounds=tuple(c.record_id for c in own.adverse if c.record_id) if own else (),
         legal_basis=measure.legal_basis,
         how_to_resolve=measure.how_to_resolve if own else None,
         explanation=tuple(c.text for c in own.adverse) if own else (),  # adverse: what lowered it
     )
+
+
+def _list_ref(ref: str) -> Title:
+    """A trigger's list (``scheme/list``) by its title in the reader's language (its reference
+    in English, as the reason has always said)."""
+    scheme, _, list_id = ref.partition("/")
+    return Title("list", list_id, ref, scheme)
+
+
+def _joined(parts: Sequence[str]) -> str:
+    """``parts`` joined by "; ", still worded late (a :class:`Text` when there are several)."""
+    out = parts[0]
+    for p in parts[1:]:
+        out = N_("{a}; {b}", a=out, b=p)
+    return out
+
+
+def _either(parts: Sequence[str]) -> str:
+    """``parts`` joined by "or" in the reader's language."""
+    out = parts[0]
+    for p in parts[1:]:
+        out = N_("{a} or {b}", a=out, b=p)
+    return out
+
+
+def _listed(parts: Sequence[str]) -> str:
+    """``parts`` as a list in the reader's language (``A, B``; ``A、B``)."""
+    out = parts[0]
+    for p in parts[1:]:
+        out = N_("{a}, {b}", a=out, b=p)
+    return out

@@ -30,6 +30,7 @@ from socialcredit.dueprocess.calendar import add_working_days as add_working_day
 from socialcredit.entries import ListEntry as ListEntry
 from socialcredit.entries import Status as Status
 from socialcredit.entries import status_at
+from socialcredit.i18n import N_
 from socialcredit.ledger import Record
 from socialcredit.rules import kernel
 from socialcredit.rules.days import day_of
@@ -63,11 +64,7 @@ def _revised(entries: list[ListEntry], before: list[ListEntry], scheme: Scheme) 
     rev = scheme.revision
     assert rev is not None
     old = {e.grounds[0]: e for e in before}
-    head = (
-        f"re-evaluated under version {scheme.version} of these rules (in force from "
-        f"{scheme.effective_from}), which corrects a modelling error in version {rev.replaces}: "
-        "listings that ended under it are derived again (see the scheme's revision)"
-    )
+    head = dict(version=scheme.version, since=scheme.effective_from, replaced=rev.replaces)
     out = []
     for e in entries:
         was = old.get(e.grounds[0])
@@ -75,14 +72,21 @@ def _revised(entries: list[ListEntry], before: list[ListEntry], scheme: Scheme) 
             out.append(e)
             continue
         if was is None:
-            then = "its ground was part of another listing"
+            then = N_("its ground was part of another listing")
         elif was.ended_on is not None:
-            then = f"it ended on {was.ended_on} ({was.end_reason})"
+            then = N_("it ended on {day} ({why})", day=was.ended_on, why=was.end_reason)
         elif was.status == "expired":
-            then = f"it expired on {was.planned_end}"
+            then = N_("it expired on {day}", day=was.planned_end)
         else:
-            then = f"it was to end on {was.planned_end}"
-        out.append(replace(e, revised=f"{head}; under version {rev.replaces} {then}."))
+            then = N_("it was to end on {day}", day=was.planned_end)
+        note = N_(
+            "re-evaluated under version {version} of these rules (in force from {since}), which "
+            "corrects a modelling error in version {replaced}: listings that ended under it are "
+            "derived again (see the scheme's revision); under version {replaced} {then}.",
+            **head,
+            then=then,
+        )
+        out.append(replace(e, revised=note))
     return out
 
 

@@ -14,6 +14,12 @@ from playwright.sync_api import Browser, sync_playwright
 
 from tests.served import start_server
 
+ROOT = Path(__file__).resolve().parents[2]
+# Every run saves its screenshots in tests/screenshots/ (not tracked); with
+# SOCIALCREDIT_UPDATE_SCREENSHOTS=1 it refreshes the committed ones in docs/screenshots/ instead.
+UPDATE_DOCS = os.environ.get("SOCIALCREDIT_UPDATE_SCREENSHOTS") == "1"
+SHOTS = ROOT / ("docs" if UPDATE_DOCS else "tests") / "screenshots"
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--no-sandbox",

@@ -13,10 +13,11 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from socialcredit import codes, documents
+from socialcredit import codes, documents, i18n
 from socialcredit.api.inputs import CODE_SCHEMA, RequestIn
 from socialcredit.api.models import UtcDatetime, _moment, _utc
 from socialcredit.decisions import Decision
+from socialcredit.i18n import translate
 from socialcredit.knowledge import Receipt
 from socialcredit.service.receipts import Reproduction
 
@@ -133,14 +134,14 @@ class DecisionOut(BaseModel):
             reasons=[
                 ReasonOut(
                     basis=r.basis,
-                    text=r.text,
+                    text=translate(r.text),
                     list_id=r.list_id,
                     since=r.since,
                     until=r.until,
                     legal_basis=r.legal_basis,
                     how_to_resolve=r.how_to_resolve,
                     via=codes.mask(r.via) if r.via else None,
-                    explanation=list(r.explanation),
+                    explanation=[translate(x) for x in r.explanation],
                 )
                 for r in d.reasons
             ],
@@ -157,7 +158,7 @@ _MARKS = (f'"decision_id":"{_ID}"', f'"as_of":"{_utc(_AS_OF)}"', f'"known_at":"{
 
 class DecisionReplies:
     """The JSON body of ``DecisionOut`` for a decision, rendered by the model once per prepared
-    decision and then only re-stamped with the time.
+    decision and language and then only re-stamped with the time.
 
     Why: building and serialising the pydantic model cost about 30 µs a request, a sixth of the
     decision endpoint's whole budget, while everything but ``at`` repeats for as long as the
@@ -165,16 +166,18 @@ class DecisionReplies:
     (only ``at`` is replaced), so that object identifies the rendering; it is kept alongside, so
     its id cannot be reused while remembered. The receipt's chain positions and scheme hashes are
     part of the rendering (they move when anything is appended, far less often than questions
-    come); its id and times are stamped in, as ``at`` is."""
+    come); its id and times are stamped in, as ``at`` is. The reasons are worded in the reader's
+    language (``locale``, from Accept-Language), so the language is part of the key: a reply
+    rendered for one reader is never served to a reader of the other language."""
 
     def __init__(self, size: int = 10_000) -> None:
         self.size = size
         self._memo: dict[tuple[Any, ...], tuple[Decision, tuple[bytes, ...]]] = {}
 
-    def body(self, d: Decision) -> bytes:
+    def body(self, d: Decision, locale: str = i18n.DEFAULT) -> bytes:
         r = d.receipt
         positions = (r.records, r.registry, r.cases, id(r.schemes)) if r is not None else None
-        key = (id(d.reasons), d.subject, d.allowed, positions)
+        key = (id(d.reasons), d.subject, d.allowed, positions, locale)
         hit = self._memo.get(key)
         if (
             hit is None
@@ -183,7 +186,8 @@ class DecisionReplies:
             or (r is not None and hit[0].receipt is not None and hit[0].receipt.schemes is not r.schemes)
         ):
             marked = r and dataclasses.replace(r, decision_id=_ID, as_of=_AS_OF, known_at=_KNOWN_AT)
-            text = DecisionOut.of(dataclasses.replace(d, at=_AT, receipt=marked)).model_dump_json()
+            with i18n.using(locale):
+                text = DecisionOut.of(dataclasses.replace(d, at=_AT, receipt=marked)).model_dump_json()
             parts = [text.encode()]
             for mark in (_AT_JSON.decode(), *(_MARKS if r is not None else ())):
                 head, _, tail = parts.pop().decode().partition(mark)

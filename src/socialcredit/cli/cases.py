@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from socialcredit import codes
+from socialcredit import codes, i18n
 from socialcredit.api.casemodels import CaseOut, CasesOut, NoticesOut, OverdueOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, refusal
 from socialcredit.dueprocess.cases import Objection, Restoration
@@ -87,9 +88,11 @@ def cases_overdue(as_json: JsonOpt = False) -> None:
         emit(OverdueOut.of(late, removals))
     else:
         for c, why in late:
-            out.print(f"[red]{c.kind} {c.id}[/] ({c.subject}): {'; '.join(why)}", highlight=False)
+            late_now = "; ".join(i18n.translate(w) for w in why)
+            out.print(f"[red]{c.kind} {c.id}[/] ({c.subject}): {escape(late_now)}", highlight=False)
         for r in removals:
-            out.print(f"[red]late removal[/] {r.list_id} ({r.subject}): {'; '.join(r.late)}", highlight=False)
+            late_now = "; ".join(i18n.translate(w) for w in r.late)
+            out.print(f"[red]late removal[/] {r.list_id} ({r.subject}): {escape(late_now)}", highlight=False)
         out.print(f"{len(late) + len(removals)} overdue")
     raise typer.Exit(1 if late or removals else 0)
 
@@ -115,7 +118,7 @@ def cases_notices(
             out.print(
                 f"  - {occurred} {title} (record {rid[:12]}, evidence {evidence or 'none'})", highlight=False
             )
-        out.print(f"  {n.how_to_object}", highlight=False)
+        out.print(f"  {escape(i18n.translate(n.how_to_object))}", highlight=False)
 
 
 @cases_app.command("object")

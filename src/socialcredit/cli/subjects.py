@@ -77,7 +77,7 @@ def score(
             highlight=False,
         )
         if e.revised:
-            out.print(f"  revised: {e.revised}", highlight=False)
+            out.print(f"  revised: {escape(translate(e.revised))}", highlight=False)
     for e in view.ended_entries:  # nothing is erased: what was in force, and what ended it
         via = f" via {e.via}" if e.via else ""
         out.print(f"list {e.qualified_id}{via}: ended, since {e.since}: {e.end_reason}", highlight=False)
@@ -210,7 +210,7 @@ def check(
         out.print(f"[bold {colour}]{d.answer.upper()}[/] — {headline}", highlight=False)
         out.print(f"  {d.measure} ({d.measure_kind}), {d.subject}", highlight=False)
         for r in d.reasons:
-            out.print(f"  - {r.text}", highlight=False)
+            out.print(f"  - {escape(translate(r.text))}", highlight=False)
             if r.legal_basis:
                 out.print(f"    legal basis: {r.legal_basis}", highlight=False)
             if r.how_to_resolve and not d.allowed:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from socialcredit.dueprocess.calendar import add_working_days
+from socialcredit.i18n import N_
 from socialcredit.rules.days import day_of
 
 CaseKind = Literal["objection", "restoration", "review"]
@@ -128,14 +129,15 @@ class Objection:
         return history(self.events)
 
     def overdue(self, today: dt.date) -> list[str]:
-        """Which deadlines have passed without the step they require."""
-        late = []
+        """Which deadlines have passed without the step they require (each a
+        :class:`~socialcredit.i18n.Text`: English as a string, worded again for a reader)."""
+        late: list[str] = []
         if self.status == "under review" and today > self.review_due:
-            late.append(f"review was due by {self.review_due.isoformat()}")
+            late.append(N_("review was due by {day}", day=self.review_due.isoformat()))
         if self.status == "upheld" and self.correction_due and today > self.correction_due:
-            late.append(f"correction was due by {self.correction_due.isoformat()}")
+            late.append(N_("correction was due by {day}", day=self.correction_due.isoformat()))
         if self.status == "under appeal" and self.appeal_due and today > self.appeal_due:
-            late.append(f"appeal decision was due by {self.appeal_due.isoformat()}")
+            late.append(N_("appeal decision was due by {day}", day=self.appeal_due.isoformat()))
         return late
 
 
@@ -173,7 +175,7 @@ class Restoration:
 
     def overdue(self, today: dt.date) -> list[str]:
         if self.status == "under review" and today > self.decision_due:
-            return [f"restoration decision was due by {self.decision_due.isoformat()}"]
+            return [N_("restoration decision was due by {day}", day=self.decision_due.isoformat())]
         return []
 
 

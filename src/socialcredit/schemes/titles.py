@@ -1,4 +1,5 @@
-"""Chinese titles of the shipped schemes' items, lists, measures and factors (issue 18.2).
+"""Chinese titles of the shipped schemes' items, lists, measures, factors, tiers and tier rules
+(issue 18.2).
 
 Why a catalogue beside each scheme and not a key in it: a scheme's file is what its hash and its
 golden results are computed from, and the same titles in a second language change nothing a
@@ -20,7 +21,9 @@ import yaml
 
 from socialcredit import i18n
 
-KINDS = ("scheme", "item", "list", "measure", "factor")
+KINDS = ("scheme", "item", "list", "measure", "factor", "tier", "rule")
+"""What a catalogue titles; a tier model's ``rules`` are keyed by the tier each gives (a shipped
+scheme has one rule per tier; the test of the catalogues fails on one that has more)."""
 LOCALE = "zh_CN"
 
 
@@ -58,7 +61,8 @@ def _everything() -> dict[str, dict[str, str]]:
 def title_of(
     kind: str, key: str, english: str, scheme_id: str | None = None, locale: str | None = None
 ) -> str:
-    """The title of ``key`` (an item's code, a list's, measure's or factor's id, a scheme's id)
+    """The title of ``key`` (an item's code, a list's, measure's or factor's id, a scheme's id, a
+    tier's name or, for a tier rule, the tier it gives)
     in the reader's language: the Chinese one when the language is Chinese and there is one,
     else ``english`` (the scheme's own)."""
     if (locale or i18n.current()) != LOCALE:

@@ -109,6 +109,19 @@ def _rule_holds(
     return held, checked
 
 
+def _tier(name: str, scheme: str) -> Title:
+    """A tier by its title in the reader's language (its name in the scheme, in English)."""
+    return Title("tier", name, name, scheme)
+
+
+def _rule_name(rule: TierRule, scheme: str) -> Title:
+    """A rule by its title in the reader's language (catalogued by the tier it gives), or by
+    its tier when the scheme gives it no title."""
+    if rule.title:
+        return Title("rule", rule.tier, rule.title, scheme)
+    return _tier(rule.tier, scheme)
+
+
 def _record_text(x: Counting, scheme: str) -> Text:
     r = x.record
     return N_(
@@ -146,7 +159,7 @@ def score_tier(subject: str, records: Sequence[Record], scheme: Scheme, as_of: d
     needs: list[tuple[int, str]] = []  # (rank of the better tier, what it needs)
     if deciding is not None:
         rule = model.rules[deciding]
-        why = rule.title or N_("rated {tier}", tier=tier)
+        why = _rule_name(rule, scheme.id) if rule.title else N_("rated {tier}", tier=_tier(tier, scheme.id))
         effect = level - model.base
         for c, sel, held in checks[deciding][1]:
             if not held:
@@ -177,7 +190,10 @@ def score_tier(subject: str, records: Sequence[Record], scheme: Scheme, as_of: d
             ReasonCode(
                 None,
                 None,
-                N_("no rule for another tier holds, so the rating is the default {tier}", tier=tier),
+                N_(
+                    "no rule for another tier holds, so the rating is the default {tier}",
+                    tier=_tier(tier, scheme.id),
+                ),
                 0,
             )
         )
@@ -196,7 +212,7 @@ def score_tier(subject: str, records: Sequence[Record], scheme: Scheme, as_of: d
                 model.rank(rule.tier),
                 N_(
                     "{tier} needs {condition}; there are {count}.",
-                    tier=rule.tier,
+                    tier=_tier(rule.tier, scheme.id),
                     condition=describe(c),
                     count=len(sel),
                 ),
@@ -212,7 +228,7 @@ def score_tier(subject: str, records: Sequence[Record], scheme: Scheme, as_of: d
                         N_(
                             "{record} stands in the way of {tier}, which needs {condition}",
                             record=_record_text(x, scheme.id),
-                            tier=rule.tier,
+                            tier=_tier(rule.tier, scheme.id),
                             condition=describe(c),
                         ),
                         gap,
@@ -225,7 +241,7 @@ def score_tier(subject: str, records: Sequence[Record], scheme: Scheme, as_of: d
                     None,
                     N_(
                         "{tier} needs {condition}; there are {count}",
-                        tier=rule.tier,
+                        tier=_tier(rule.tier, scheme.id),
                         condition=describe(c),
                         count=len(sel),
                     ),
@@ -244,13 +260,15 @@ def score_tier(subject: str, records: Sequence[Record], scheme: Scheme, as_of: d
         reason_codes=tuple(reasons),
     )
     if deciding is None:
-        headline = N_("Rated {tier}, the scheme's default: no rule for another tier holds.", tier=tier)
+        headline = N_(
+            "Rated {tier}, the scheme's default: no rule for another tier holds.", tier=_tier(tier, scheme.id)
+        )
     else:
         rule = model.rules[deciding]
         headline = N_(
             "Rated {tier} by the rule “{rule}”: {conditions}.",
-            tier=tier,
-            rule=rule.title or rule.tier,
+            tier=_tier(tier, scheme.id),
+            rule=_rule_name(rule, scheme.id),
             conditions=_joined(held_conditions, "and"),
         )
     if deciding is not None and model.rank(model.default) < model.rank(tier):
@@ -260,8 +278,8 @@ def score_tier(subject: str, records: Sequence[Record], scheme: Scheme, as_of: d
                 model.rank(model.default),
                 N_(
                     "{tier}, the default, needs the rule “{rule}” no longer to hold: {conditions}.",
-                    tier=model.default,
-                    rule=model.rules[deciding].title or model.rules[deciding].tier,
+                    tier=_tier(model.default, scheme.id),
+                    rule=_rule_name(model.rules[deciding], scheme.id),
                     conditions=_joined(held_conditions, "and"),
                 ),
             )

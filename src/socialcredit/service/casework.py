@@ -19,6 +19,7 @@ from socialcredit.i18n import N_
 from socialcredit.ledger import Quarantined
 from socialcredit.rules.days import day_of
 from socialcredit.schemes.loader import SchemeError
+from socialcredit.scoring.result import Title
 from socialcredit.service.casefiles import CaseFiles, NotFound
 from socialcredit.service.context import Context, operator
 from socialcredit.service.decisions import Decisions
@@ -349,19 +350,25 @@ class Casework:
             out.append(
                 Notice(
                     list_id=e.qualified_id,
-                    title=e.title,
+                    title=Title("list", e.list_id, e.title, e.scheme),
                     subject=view.code,
                     noticed_on=e.noticed_on,
                     takes_effect_on=e.since,
                     status=e.status,
                     grounds=[
-                        (r.record_id, registry.item_defs[r.item].title, r.occurred_on, r.evidence)
+                        (
+                            r.record_id,
+                            Title("item", r.item, registry.item_defs[r.item].title),
+                            r.occurred_on,
+                            r.evidence,
+                        )
                         for r in grounds
                     ],
-                    how_to_object=(
-                        f"Object before {e.since.isoformat()} (file an objection to the entry or to any "
-                        f"record named here, with your statement and evidence); it is reviewed within "
-                        f"{registry.scheme(e.scheme).due_process.review_days} days."
+                    how_to_object=N_(
+                        "Object before {day} (file an objection to the entry or to any record named "
+                        "here, with your statement and evidence); it is reviewed within {days} days.",
+                        day=e.since.isoformat(),
+                        days=registry.scheme(e.scheme).due_process.review_days,
                     ),
                     legal_basis=e.legal_basis,
                 )

@@ -33,6 +33,7 @@ from socialcredit.rules.days import day_of
 from socialcredit.schemes.loader import Registry
 from socialcredit.schemes.model import Measure
 from socialcredit.scoring import Score, scores_for
+from socialcredit.scoring.result import Title
 from socialcredit.service import statecodec
 from socialcredit.service.casefiles import CaseFiles, NotFound
 from socialcredit.service.context import Context
@@ -361,7 +362,9 @@ class Decisions:
         measure = self.context.measure(measure_id)
         if measure is None:
             raise NotFound(N_("no measure {measure_id!r}", measure_id=measure_id), field="measure")
-        access.require(access.may_ask(principal, measure), f"ask about measure {measure_id}")
+        access.require(
+            access.may_ask(principal, measure), N_("ask about measure {measure}", measure=measure_id)
+        )
         if at is not None or known_at is not None:
             c = codes.validate(code)
             now = self.context.clock()
@@ -440,7 +443,9 @@ class Decisions:
         c = codes.validate(code)
         measure = registry.measure(measure_id)
         if measure is None:
-            raise NotFound(f"no measure {measure_id!r} in the schemes named", field="measure")
+            raise NotFound(
+                N_("no measure {measure_id!r} in the schemes named", measure_id=measure_id), field="measure"
+            )
         owner = next((s.id for s in registry.schemes.values() if s.measure(measure_id)), None)
         return _decide(self._compute(c.value, c.kind, as_of, known, registry)[0], measure, owner)
 
@@ -474,8 +479,16 @@ def _decide(view: SubjectView, measure: Measure, owner: str | None = None) -> De
     if late and (owner in view.not_in_force or all(sid in view.not_in_force for sid in read)):
         sid = late[0]
         since = view.not_in_force[sid]
-        text = f"scheme {sid} was not yet in force on {day_of(view.as_of)}" + (
-            f" (its first version applies from {since})" if since else ""
+        scheme, day = Title("scheme", sid, sid, sid), day_of(view.as_of).isoformat()
+        text = (
+            N_(
+                "scheme {scheme} was not yet in force on {day} (its first version applies from {since})",
+                scheme=scheme,
+                day=day,
+                since=since.isoformat(),
+            )
+            if since
+            else N_("scheme {scheme} was not yet in force on {day}", scheme=scheme, day=day)
         )
         reason = Reason("not-in-force", text, legal_basis=measure.legal_basis)
         return Decision(view.code, measure.id, measure.kind, measure.kind != "reward", view.as_of, (reason,))

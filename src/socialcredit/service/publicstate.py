@@ -21,6 +21,7 @@ from typing import Any
 
 from socialcredit import codes
 from socialcredit.dueprocess.cases import Objection
+from socialcredit.i18n import N_
 from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry
 from socialcredit.rules.days import day_of
@@ -81,10 +82,20 @@ class LateRemoval:
     @property
     def late(self) -> list[str]:
         """What is late, in the words ``cases overdue`` uses for a case."""
-        ground = f"{self.item} of {self.occurred_on}" if self.item else "its removal ground"
+        ground = (
+            N_("{item} of {day}", item=self.item, day=self.occurred_on)
+            if self.item
+            else N_("its removal ground")
+        )
         return [
-            f"removal due by {self.removal_due} ({ground}), reported by {self.source or 'its source'} "
-            f"on {self.ended_on}: {self.days_late} days late"
+            N_(
+                "removal due by {due} ({ground}), reported by {source} on {day}: {days} days late",
+                due=self.removal_due,
+                ground=ground,
+                source=self.source or N_("its source"),
+                day=self.ended_on,
+                days=self.days_late,
+            )
         ]
 
     def as_dict(self) -> dict[str, Any]:

@@ -26,6 +26,7 @@ import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import jinja2
 from fastapi import Depends, Form, Request
@@ -290,13 +291,26 @@ def finish(page: Page, response: Response) -> Response:
     return response
 
 
-def switches(page: Page) -> list[tuple[str, str, str, bool]]:
+def switches(page: Page, status_code: int = 200) -> list[tuple[str, str, str, bool]]:
     """The language switch of every page: each language's link to this same page, with the
-    language's tag and name, and whether it is the page's. The link is relative (``?lang=en``):
-    the browser keeps the path, and the page never writes its own address, which may hold a
-    code an error page must not repeat."""
+    language's tag and name, and whether it is the page's. The link is relative (``?q=...&
+    lang=en``): the browser keeps the path, and the page never writes its own address, which
+    may hold a code an error page must not repeat. It keeps the page's query (a list's search
+    and page, the valid and knowledge times asked about), so switching language shows the same
+    page, with only ``lang`` replaced; an error page's switch keeps none of it (its query may
+    hold a code it must not repeat either)."""
+    kept = (
+        [(k, v) for k, v in page.request.query_params.multi_items() if k != LANG_PARAM]
+        if status_code < 400
+        else []
+    )
     return [
-        (f"?{LANG_PARAM}={i18n.TAGS[loc]}", i18n.TAGS[loc], i18n.NAMES[loc], loc == page.lang)
+        (
+            "?" + urlencode([*kept, (LANG_PARAM, i18n.TAGS[loc])]),
+            i18n.TAGS[loc],
+            i18n.NAMES[loc],
+            loc == page.lang,
+        )
         for loc in i18n.LOCALES
     ]
 
@@ -316,7 +330,7 @@ def render(page: Page, template: str, status_code: int = 200, **context: Any) ->
             prefix=PREFIX,
             lang=page.lang,
             lang_tag=i18n.TAGS[page.lang],
-            switches=switches(page),
+            switches=switches(page, status_code),
             **context,
         )
     response = HTMLResponse(html, status_code=status_code)

@@ -12,7 +12,9 @@ This route is the hot path, and is written for it:
   and the audit together. The body is validated by the same ``DecisionIn`` model, the key read
   from the same two headers, errors raised as the same exceptions (one error shape, the same
   statuses); the OpenAPI document still describes both headers and the body.
-- The reply body is rendered once per prepared decision (``DecisionReplies``).
+- The reply body is rendered once per prepared decision and language (``DecisionReplies``); the
+  reasons are worded in the language ``Accept-Language`` asks for (English without one), as an
+  error line is.
 - Over HTTP this function is reached ahead of the router (:mod:`socialcredit.api.hotpath`,
   decision 0019): it must not rely on anything the router adds to a request (path parameters,
   dependencies, the route in the scope).
@@ -21,6 +23,7 @@ This route is the hot path, and is written for it:
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response
@@ -28,10 +31,11 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from socialcredit import access
+from socialcredit import access, i18n
 from socialcredit.api.decisionmodels import DecisionIn, DecisionOut, DecisionReplies, ReproductionOut
 from socialcredit.api.deps import SECURITY, CurrentKey, SystemDep
-from socialcredit.api.errors import BODY_UNREADABLE
+from socialcredit.api.errors import BODY_UNREADABLE, reader
+from socialcredit.i18n import N_
 from socialcredit.service import Question, System
 
 router = APIRouter(prefix="/decisions", tags=["decisions"])
@@ -46,6 +50,7 @@ _OPENAPI: dict[str, Any] = {
 }
 # Who may ask at all; which measures each may ask about is the service's check.
 ASKERS = ("relying_party", "operator")
+ONLY_ASKERS = N_("ask for decisions: only relying parties and operators do")
 
 
 @router.post("", operation_id="decide", response_model=DecisionOut, openapi_extra=_OPENAPI)
@@ -73,7 +78,7 @@ async def decide(request: Request) -> Response:
         key = await run_in_threadpool(system.authenticate, token)
     # as a role dependency would on the router: a key that may never ask is told so before its
     # body is judged (403 before 422)
-    access.require(key.role in ASKERS, "ask for decisions: only relying parties and operators do")
+    access.require(key.role in ASKERS, ONLY_ASKERS)
     try:
         body = DecisionIn.model_validate(data)
     except ValidationError as exc:
@@ -88,7 +93,19 @@ async def decide(request: Request) -> Response:
         subject, body.measure, key, purpose=body.purpose, at=body.as_of, known_at=body.known_at, via=via
     )
     decision = await system.check_async(question)
-    return Response(replies.body(decision), media_type="application/json")
+    locale = _locale(headers.get("accept-language"))
+    return Response(
+        replies.body(decision, locale),
+        media_type="application/json",
+        headers={"Content-Language": i18n.TAGS[locale]},
+    )
+
+
+@lru_cache(maxsize=256)
+def _locale(accept_language: str | None) -> str:
+    """The reasons' language, as an API error's (``Accept-Language``, English without it):
+    negotiated once per distinct header, since a relying party sends the same one every time."""
+    return reader(accept_language)
 
 
 @router.get("/{decision_id}", operation_id="reproduce_decision", response_model=ReproductionOut)

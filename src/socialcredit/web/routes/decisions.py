@@ -10,12 +10,15 @@ from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
 from socialcredit import access, codes, i18n
+from socialcredit.i18n import N_
 from socialcredit.schemes.model import Measure
 from socialcredit.service import NotFound, Question
 from socialcredit.verdicts import verdict
 from socialcredit.web.base import PREFIX, CheckedPage, Page, PageDep, PageRoute, render
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute)
+ASK = N_("ask for decisions")
+NO_PURPOSE = N_("purpose: say why you ask (it is audited)")
 
 
 def _measures(page: Page, principal: access.Principal) -> list[Measure]:
@@ -37,7 +40,7 @@ def _form(page: Page, principal: access.Principal, values: dict[str, str], **ext
 
 @router.get("/decisions/new")
 def decision_form(page: PageDep) -> Response:
-    p = page.require_role("ask for decisions", "relying_party", "operator")
+    p = page.require_role(ASK, "relying_party", "operator")
     return _form(page, p, {"subject": "", "measure": "", "purpose": ""})
 
 
@@ -49,18 +52,17 @@ def ask_decision(
     purpose: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Allow or deny with the reasons; an invalid question is shown again with what to fix."""
-    p = page.require_role("ask for decisions", "relying_party", "operator")
+    p = page.require_role(ASK, "relying_party", "operator")
     values = {"subject": subject.strip(), "measure": measure.strip(), "purpose": purpose.strip()}
     if not values["purpose"]:
-        return _form(page, p, values, status=422, error="purpose: say why you ask (it is audited)")
+        return _form(page, p, values, status=422, error=NO_PURPOSE)
     try:
         decision = page.system.check(
             Question(values["subject"], values["measure"], p, purpose=values["purpose"])
         )
-    except codes.CodeError as exc:
-        return _form(page, p, values, status=422, error=f"subject: invalid {exc.part}: {exc}")
-    except NotFound as exc:
-        return _form(page, p, values, status=422, error=str(exc))
+    except (codes.CodeError, NotFound) as exc:
+        with i18n.using(page.lang):
+            return _form(page, p, values, status=422, error=exc.describe())
     with i18n.using(page.lang):  # the measure's and the list's titles in the page's language
         headline = i18n.translate(verdict(decision, page.system.registry))
     return _form(page, p, values, decision=decision, masked=codes.mask(decision.subject), verdict=headline)

@@ -132,6 +132,7 @@ def _group_charts(
                 ),
                 unit=i18n.translate(N_("points (mean score)"), lang),
                 chart_id=f"{key}-{n}",
+                lang=lang,
             )
             if rows
             else None
@@ -168,6 +169,7 @@ def transparency(page: PageDep) -> Response:
             title=i18n.translate(N_("Subjects on each list"), page.lang),
             unit=i18n.translate(N_("subjects"), page.lang),
             chart_id="lists",
+            lang=page.lang,
         ),
         measures_chart=charts.bar_chart(
             [
@@ -177,12 +179,14 @@ def transparency(page: PageDep) -> Response:
             title=i18n.translate(N_("Decisions that denied a subject, by measure"), page.lang),
             unit=i18n.translate(N_("decisions denied"), page.lang),
             chart_id="measures",
+            lang=page.lang,
         ),
         accuracy_chart=charts.bar_chart(
             [(a["source"], round(100 * a["overturned_share"], 1)) for a in accuracy],
             title=i18n.translate(N_("Share of each source's records overturned on objection"), page.lang),
             unit="%",
             chart_id="accuracy",
+            lang=page.lang,
         ),
         districts=_group_charts(
             report["scores_by_district"],

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import Response
 
-from socialcredit import access, codes
+from socialcredit import access, codes, i18n
 from socialcredit.i18n import N_
 from socialcredit.rules.days import day_of
 from socialcredit.service import NotFound, Unauthenticated
@@ -21,6 +21,7 @@ from socialcredit.web.base import (
     redirect,
     render,
 )
+from socialcredit.web.routes.disclosure import FIELD_NAMES
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute)
 
@@ -61,7 +62,9 @@ def search(page: PageDep, code: Annotated[str, Query(max_length=64)] = "") -> Re
     try:
         c = codes.validate(code)
     except codes.CodeError as exc:
-        return render(page, "search.html", 422, error=f"code: invalid {exc.part}: {exc}", code=code)
+        with i18n.using(page.lang):
+            error = exc.describe_as("code")
+        return render(page, "search.html", 422, error=error, code=code)
     p = page.principal
     if p is not None and access.may_read_subject(p, c.value):
         return redirect(page, f"{PREFIX}/subjects/{c.value}")
@@ -82,7 +85,13 @@ def scheme(page: PageDep, scheme_id: str) -> Response:
     # the version in force today (else the newest), with every version and its day (0038)
     today = day_of(page.system.clock())
     s = registry.at(today).schemes.get(scheme_id, registry.schemes[scheme_id])
-    return render(page, "scheme.html", scheme=s, versions=registry.version_rows(scheme_id, today))
+    return render(
+        page,
+        "scheme.html",
+        scheme=s,
+        versions=registry.version_rows(scheme_id, today),
+        field_names=FIELD_NAMES,
+    )
 
 
 fallback = APIRouter(prefix=PREFIX, route_class=PageRoute)

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from socialcredit import access, codes, documents, i18n
 from socialcredit.dueprocess.cases import Objection, restoration_eligible_from
@@ -29,6 +30,8 @@ from socialcredit.i18n import N_
 from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry
 from socialcredit.rules.days import day_of
+from socialcredit.schemes import titles
+from socialcredit.schemes.model import Scheme, TierModel
 from socialcredit.scoring import Score
 from socialcredit.scoring.dispatch import explain, timeline_over
 from socialcredit.scoring.explanation import Explanation
@@ -87,17 +90,50 @@ def _blocks(page: Page, view: SubjectView) -> list[SchemeBlock]:
             (g.grade, g.min_score, model.grades[i - 1].min_score if i else None)
             for i, g in enumerate(model.grades)
         ]
-        chart = charts.score_history(
+        chart = _chart(page, scheme, history, start, end, f"history-{n}")
+        out.append(SchemeBlock(scheme.title, score, explain(score, scheme), grades, chart, history))
+    return out
+
+
+def _chart(
+    page: Page,
+    scheme: Scheme,
+    history: list[tuple[dt.date, int, str]],
+    start: dt.date,
+    end: dt.date,
+    chart_id: str,
+) -> Markup:
+    """A scheme's score history as a chart in the page's language: a tier rating by its tiers'
+    names (its levels are an order, not points), a score in points with its grades' thresholds."""
+    model = scheme.model
+    assert model is not None
+    name = titles.title_of("scheme", scheme.id, scheme.title, scheme.id, page.lang)
+    if isinstance(model, TierModel):
+        tiers = [
+            (model.level(t.tier), titles.title_of("tier", t.tier, t.tier, scheme.id, page.lang))
+            for t in model.tiers
+        ]
+        title = i18n.translate(N_("{scheme}: rating history", scheme=name), page.lang)
+        return charts.tier_history(
             history,
+            tiers=tiers,
             base=model.base,
             start=start,
             end=end,
-            grades=[(g.grade, g.min_score) for g in model.grades[:-1]],
-            title=f"{scheme.title}: score history",
-            chart_id=f"history-{n}",
+            title=title,
+            chart_id=chart_id,
+            lang=page.lang,
         )
-        out.append(SchemeBlock(scheme.title, score, explain(score, scheme), grades, chart, history))
-    return out
+    return charts.score_history(
+        history,
+        base=model.base,
+        start=start,
+        end=end,
+        grades=[(g.grade, g.min_score) for g in model.grades[:-1]],
+        title=i18n.translate(N_("{scheme}: score history", scheme=name), page.lang),
+        chart_id=chart_id,
+        lang=page.lang,
+    )
 
 
 def _subject_context(
