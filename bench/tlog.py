@@ -48,9 +48,11 @@ SECTION = """## Transparency log (issue 22)
 
 `bench/tlog.py`: ingest with each chain's Merkle tree against the same ingest without it (same run,
 alternating, best of each), and an inclusion proof from the tiles of a log of ten million entries.
-
-| Date | Records | Ingest without the tree | With it | Ratio | Leaves | Proof median | p99 | Load |
-|---|---|---|---|---|---|---|---|---|"""
+Each run is a table of its own, newest first."""
+HEADER = [
+    "| Date | Records | Ingest without the tree | With it | Ratio | Leaves | Proof median | p99 | Load |",
+    "|---|---|---|---|---|---|---|---|---|",
+]
 MARKER = "tlog-results"
 
 
@@ -141,7 +143,7 @@ def write_markdown(r: Mapping[str, Any], doc: Path) -> None:
         f"| {r['date']} | {r['records']:,} | {r['without_s']} s | {r['with_s']} s | **{r['ingest_ratio']}** "
         f"| {r['leaves']:,} | {r['proof_median_ms']} ms | {r['proof_p99_ms']} ms | {r['load']} |"
     )
-    add_results(doc, SECTION, MARKER, [line])
+    add_results(doc, SECTION, MARKER, [*HEADER, line, ""])
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -37,11 +37,14 @@ def grow(execute: Execute, mark: str, chain: str, size: int, leaves: Sequence[by
 
 
 def read(execute: Execute, mark: str, chain: str, wanted: Iterable[tiles.Tile]) -> dict[tiles.Tile, bytes]:
-    """The tiles ``wanted`` of ``chain`` that exist, in one query (each probing the key)."""
+    """The tiles ``wanted`` of ``chain`` that exist, in one statement: a point lookup of the
+    primary key per tile, joined by ``UNION ALL`` (an ``OR`` of them let SQLite scan the table,
+    48 ms at ten million entries instead of microseconds)."""
     keys = sorted(set(wanted))
     if not keys:
         return {}
-    either = " OR ".join([f"(level = {mark} AND idx = {mark})"] * len(keys))
-    sql = f"SELECT level, idx, hashes FROM tlog_tiles WHERE chain = {mark} AND ({either})"
-    params = (chain, *(v for key in keys for v in key))
+    where = f"chain = {mark} AND level = {mark} AND idx = {mark}"
+    one = f"SELECT level, idx, hashes FROM tlog_tiles WHERE {where}"
+    sql = " UNION ALL ".join([one] * len(keys))
+    params = tuple(v for level, index in keys for v in (chain, level, index))
     return {(int(level), int(index)): bytes(data) for level, index, data in execute(sql, params)}
