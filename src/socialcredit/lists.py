@@ -36,6 +36,7 @@ from socialcredit.rules.days import day_of
 from socialcredit.rules.ops import PY
 from socialcredit.schemes.loader import Registry
 from socialcredit.schemes.model import GradeCriteria, ItemCriteria, ListDef, Scheme, Track
+from socialcredit.schemes.segments import Segment, list_segments
 from socialcredit.scoring import dispatch
 from socialcredit.subjects import Tenure
 
@@ -149,12 +150,60 @@ def _item_entries(
     records: Sequence[Record],
     as_of: dt.datetime,
     holidays: frozenset[dt.date],
+    segment: Segment | None = None,
 ) -> list[ListEntry]:
     known = sorted((r for r in records if r.reported_at <= as_of), key=lambda r: (r.reported_at, r.seq))
     out: list[ListEntry] = []
     for track in lst.tracks:
-        out.extend(_track_entries(subject, scheme, lst, track, known, day_of(as_of), holidays))
+        walked = known if segment is None else _in_segment(known, track, segment)
+        out.extend(_track_entries(subject, scheme, lst, track, walked, day_of(as_of), holidays))
     return out
+
+
+def _in_segment(known: Sequence[Record], track: Track, segment: Segment) -> list[Record]:
+    """The records one segment's walk reads (``schemes.segments``): its grounds reported on its
+    days, and the removal records and extension decisions reported from its start on (an item
+    that is both a removal and a ground is a removal, as the walk reads it)."""
+    acting = {*track.removal.on_items, *track.extension_items}
+    grounds = set(track.grounds) - acting
+    return [
+        r for r in known if (segment.opens if r.item in grounds else segment.reads)(day_of(r.reported_at))
+    ]
+
+
+def _kept(
+    subject: str,
+    segments: Sequence[Segment],
+    records: Sequence[Record],
+    as_of: dt.datetime,
+    holidays: frozenset[dt.date],
+) -> list[ListEntry]:
+    """The entries of a list walked in segments (a ``stay-ended`` revision, decision 0051): each
+    segment's by its own version's rules; an entry made before the rules changed says so, with the
+    revision's reason, for the subject (issue 16: "the choice is recorded and shown to the
+    subjects concerned")."""
+    out: list[ListEntry] = []
+    for n, seg in enumerate(segments):
+        if seg.lst is None:
+            continue
+        found = _item_entries(subject, seg.version, seg.lst, records, as_of, holidays, seg)
+        later = segments[n + 1] if n + 1 < len(segments) else None
+        if later is not None:
+            note = _stayed(seg, later)
+            found = [replace(e, revised=note) for e in found]
+        out.extend(found)
+    return out
+
+
+def _stayed(seg: Segment, later: Segment) -> str:
+    """What an entry made under ``seg``'s version says of the change at ``later``."""
+    rev = later.version.revision
+    why = f" ({rev.reason})" if rev is not None else ""
+    return (
+        f"made under version {seg.version.version} of these rules; version {later.version.version} "
+        f"changed them from {later.start}, and listings made before then stay as that version set "
+        f"them: this one keeps its period and removal grounds{why}."
+    )
 
 
 def _track_entries(
@@ -308,7 +357,11 @@ def _grade_entries(
 
 
 def _replaced(registry: Registry, scheme: Scheme, lst: ListDef) -> tuple[Scheme, ListDef] | None:
-    """The version of ``lst`` that ``scheme``'s revision replaced, where it is kept."""
+    """The version of ``lst`` that ``scheme``'s correction replaced, where it is kept (a
+    ``stay-ended`` revision replaces nothing back in time: ``schemes.segments``)."""
+    rev = scheme.revision
+    if rev is None or rev.earlier_listings != "re-evaluated":
+        return None
     previous = registry.previous.get(scheme.id)
     old = previous.list_def(lst.id) if previous is not None else None
     return (previous, old) if previous is not None and old is not None else None
@@ -352,6 +405,28 @@ def _revised(entries: list[ListEntry], before: list[ListEntry], scheme: Scheme) 
             then = f"it was to end on {was.planned_end}"
         out.append(replace(e, revised=f"{head}; under version {rev.replaces} {then}."))
     return out
+
+
+def _walked(
+    subject: str,
+    segments: Sequence[Segment],
+    before: tuple[Scheme, ListDef] | None,
+    records: Sequence[Record],
+    as_of: dt.datetime,
+    holidays: frozenset[dt.date],
+) -> list[ListEntry]:
+    """One subject's entries on one item list: in segments where the rules changed and earlier
+    listings stay ended, else walked whole, and against the replaced version (``before``) where
+    a correction re-evaluates them."""
+    if len(segments) > 1:
+        return _kept(subject, segments, records, as_of, holidays)
+    seg = segments[0]
+    assert seg.lst is not None
+    found = _item_entries(subject, seg.version, seg.lst, records, as_of, holidays)
+    if before is not None:
+        old = _item_entries(subject, *before, records, as_of, holidays)
+        return _revised(found, old, seg.version)
+    return found
 
 
 def _rated(subject: str, kinds: Sequence[str]) -> bool:
@@ -414,17 +489,12 @@ def entries_for(
     out: list[ListEntry] = []
     for scheme, lst in registry.lists():
         if isinstance(lst.criteria, ItemCriteria):
-            before = _replaced(registry, scheme, lst)
-            found = _item_entries(subject, scheme, lst, records, as_of, holidays)
-            if before is not None:
-                found = _revised(found, _item_entries(subject, *before, records, as_of, holidays), scheme)
-            out.extend(found)
+            segments = list_segments(registry, scheme, lst.id)
+            before = _replaced(registry, scheme, lst) if len(segments) == 1 else None
+            out.extend(_walked(subject, segments, before, records, as_of, holidays))
             if lst.lists_representative and represented:
                 for org, org_records in represented.items():
-                    theirs = _item_entries(org, scheme, lst, org_records, as_of, holidays)
-                    if before is not None:
-                        old = _item_entries(org, *before, org_records, as_of, holidays)
-                        theirs = _revised(theirs, old, scheme)
+                    theirs = _walked(org, segments, before, org_records, as_of, holidays)
                     held = terms.get(org) if terms is not None else None
                     for e in theirs:
                         if held is None:

@@ -46,7 +46,7 @@ have a list by grade at all (the scheme is refused: its score exists only for th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import ibis
 import ibis.expr.types as ir
@@ -58,6 +58,7 @@ from socialcredit.engines.ops import IBIS, china_day
 from socialcredit.rules import days, kernel
 from socialcredit.rules.ops import PY
 from socialcredit.schemes.model import GradeCriteria, ListDef, Scheme
+from socialcredit.schemes.segments import Segment
 from socialcredit.scoring.dispatch import model_of
 
 Pair = tuple[Scheme, ListDef]
@@ -341,13 +342,15 @@ def population_lists(
     *,
     calendar: ir.Table | None = None,
     objections: ir.Table,
+    segments: Mapping[str, tuple[Segment, ...]] | None = None,
 ) -> ir.Table:
     """Every entry on every list of ``lists`` (as :func:`listing.relational_lists` gives them):
     item lists by :func:`listing.population_listing`, lists by grade by
     :func:`population_grade_listing`, in one table of :data:`listing.LIST_SCHEMA` (what
     ``socialcredit rescore`` writes). ``representatives`` and ``calendar``
     (:func:`listing.working_calendar`) are needed only for item lists, ``subjects`` and ``items``
-    (:func:`item_table`) only for lists by grade; ``objections`` (``Engine.objections``) for all."""
+    (:func:`item_table`) only for lists by grade; ``objections`` (``Engine.objections``) for all;
+    ``segments`` cut item lists where the rules changed (``listing.population_listing``)."""
     graded = [(s, lst) for s, lst in lists if by_grade(lst)]
     itemised = [(s, lst) for s, lst in lists if not by_grade(lst)]
     parts = []
@@ -356,7 +359,13 @@ def population_lists(
             raise ValueError("item lists need the representatives and a working calendar")
         parts.append(
             listing.population_listing(
-                records, representatives, itemised, as_of, calendar=calendar, objections=objections
+                records,
+                representatives,
+                itemised,
+                as_of,
+                calendar=calendar,
+                objections=objections,
+                segments=segments,
             )
         )
     if graded:
