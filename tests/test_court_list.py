@@ -25,7 +25,7 @@ from socialcredit.lists import ListEntry, entries_for
 from socialcredit.rules import days, kernel
 from socialcredit.rules.ops import PY
 from socialcredit.schemes import shipped_registry
-from socialcredit.schemes.loader import SchemeError, parse_scheme
+from socialcredit.schemes.loader import parse_scheme
 from socialcredit.schemes.model import Scheme
 from socialcredit.service import System
 from socialcredit.sim.ops import NP
@@ -303,9 +303,10 @@ def test_the_correction_is_re_evaluated_and_shown_to_the_subjects_concerned() ->
     assert same.status == "removed" and same.revised is None  # the same under both versions
 
 
-def test_a_version_that_keeps_ended_listings_is_refused_by_name() -> None:
-    """Only a correction (re-evaluated) can be evaluated; a scheme saying ``stay-ended`` would need
-    each evaluator to keep the replaced version's entries, which none does yet: refused at load."""
+def test_a_version_that_keeps_ended_listings_is_read() -> None:
+    """The other choice, ``stay-ended`` (the rules changed, listings made before stay as they
+    were), is a scheme of its own: its lists are walked in segments by every evaluator
+    (tests/test_stay_ended.py, decision 0051)."""
     text = """
 id: x
 title: X
@@ -314,8 +315,8 @@ version: "2"
 effective_from: 2027-01-01
 revision: {replaces: "1", earlier_listings: stay-ended, reason: the rules changed}
 """
-    with pytest.raises(SchemeError, match="stay-ended is not supported yet"):
-        parse_scheme(text)
+    revised = parse_scheme(text)
+    assert revised.revision is not None and revised.revision.earlier_listings == "stay-ended"
     assert Scheme.model_validate({"id": "x", "title": "X", "jurisdiction": "here"}).version == "1"
 
 

@@ -26,6 +26,7 @@ from socialcredit.scoring.dispatch import timeline_over
 from socialcredit.service import Question, System
 from tests.conftest import person
 from tests.support.cli import jrun, run
+from tests.support.portal import client_for
 from tests.support.versions import CORRECTION, MEASURE, RED_LIGHT, TOWN, V1, V2, parsed, town, write
 
 P = person(381)
@@ -211,3 +212,18 @@ def test_the_portal_shows_each_version_and_which_is_in_force(system: System) -> 
         assert shown.index("2020-01-01") < shown.index("2025-01-01") < shown.index("in force</strong>")
         court = client.get("/portal/schemes/court-dishonest-debtors?lang=en").text
         assert "replaced by a correction" in court
+
+
+def test_the_subject_page_names_the_version_that_answered(system: System) -> None:
+    # issue 16, point 1 and decision 0038: "A subject's answers name the version of each scheme
+    # that gave them", on the portal as in the API's ``versions`` and ``score --json``
+    s = with_town(system, V1, V2)
+    app = create_app(s)
+    c = client_for(app, s.create_key("subject", P).token)
+    now = c.get(f"/portal/subjects/{P}").text
+    assert "Answered by version 2 of this scheme, in force from 2025-01-01." in now
+    then = c.get(f"/portal/subjects/{P}?at=2024-12-31").text
+    assert "Answered by version 1 of this scheme, in force from 2020-01-01." in then
+    zh = client_for(app, s.create_key("subject", P).token, lang="zh-CN").get(f"/portal/subjects/{P}").text
+    shown = zh[zh.index(f'data-testid="version-{TOWN}"') :]
+    assert "2025-01-01" in shown[:200] and "Answered" not in shown[:200]

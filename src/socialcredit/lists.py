@@ -25,6 +25,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from socialcredit.criteria import ListCriterion, items
 from socialcredit.criteria.dispatch import criterion_of
 from socialcredit.dueprocess.calendar import add_working_days as add_working_days
 from socialcredit.entries import ListEntry as ListEntry
@@ -37,11 +38,16 @@ from socialcredit.rules.days import day_of
 from socialcredit.rules.ops import PY
 from socialcredit.schemes.loader import Registry
 from socialcredit.schemes.model import ListDef, Scheme
+from socialcredit.schemes.segments import Segment, list_segments
 from socialcredit.subjects import Tenure
 
 
 def _replaced(registry: Registry, scheme: Scheme, lst: ListDef) -> tuple[Scheme, ListDef] | None:
-    """The version of ``lst`` that ``scheme``'s revision replaced, where it is kept."""
+    """The version of ``lst`` that ``scheme``'s correction replaced, where it is kept (a
+    ``stay-ended`` revision replaces nothing back in time: ``schemes.segments``)."""
+    rev = scheme.revision
+    if rev is None or rev.earlier_listings != "re-evaluated":
+        return None
     previous = registry.previous.get(scheme.id)
     old = previous.list_def(lst.id) if previous is not None else None
     return (previous, old) if previous is not None and old is not None else None
@@ -88,6 +94,64 @@ def _revised(entries: list[ListEntry], before: list[ListEntry], scheme: Scheme) 
         )
         out.append(replace(e, revised=note))
     return out
+
+
+def _walked(
+    crit: ListCriterion,
+    subject: str,
+    segments: Sequence[Segment],
+    before: tuple[Scheme, ListDef] | None,
+    records: Sequence[Record],
+    as_of: dt.datetime,
+    holidays: frozenset[dt.date],
+) -> list[ListEntry]:
+    """One subject's entries on one list by records: in segments where the rules changed and
+    earlier listings stay ended, else walked whole, and against the replaced version (``before``)
+    where a correction re-evaluates them."""
+    if len(segments) > 1:
+        return _kept(subject, segments, records, as_of, holidays)
+    seg = segments[0]
+    assert seg.lst is not None
+    found = crit.entries(subject, seg.version, seg.lst, records, as_of, holidays)
+    if before is not None:
+        old = crit.entries(subject, *before, records, as_of, holidays)
+        return _revised(found, old, seg.version)
+    return found
+
+
+def _kept(
+    subject: str,
+    segments: Sequence[Segment],
+    records: Sequence[Record],
+    as_of: dt.datetime,
+    holidays: frozenset[dt.date],
+) -> list[ListEntry]:
+    """The entries of a list walked in segments (a ``stay-ended`` revision, decision 0051): each
+    segment's by its own version's rules; an entry made before the rules changed says so, with the
+    revision's reason, for the subject (issue 16: "the choice is recorded and shown to the
+    subjects concerned"). Only lists by items change so (the loader refuses a list by grade)."""
+    out: list[ListEntry] = []
+    for n, seg in enumerate(segments):
+        if seg.lst is None:
+            continue
+        found = items.segment_entries(subject, seg.version, seg.lst, records, as_of, holidays, seg)
+        later = segments[n + 1] if n + 1 < len(segments) else None
+        if later is not None:
+            note = _stayed(seg, later)
+            found = [replace(e, revised=note) for e in found]
+        out.extend(found)
+    return out
+
+
+def _stayed(seg: Segment, later: Segment) -> str:
+    """What an entry made under ``seg``'s version says of the change at ``later``."""
+    rev = later.version.revision
+    why = f" ({rev.reason})" if rev is not None else ""
+    return (
+        f"made under version {seg.version.version} of these rules; version {later.version.version} "
+        f"changed them from {later.start}, and listings made before then stay as that version set "
+        f"them: this one keeps its period and removal grounds{why}."
+    )
 
 
 def no_longer_representative(organisation: str, day: dt.date) -> str:
@@ -146,17 +210,15 @@ def entries_for(
         crit = criterion_of(lst)
         if not crit.rates(subject, scheme):
             continue
-        before = _replaced(registry, scheme, lst) if crit.by_records else None
-        found = crit.entries(subject, scheme, lst, records, as_of, holidays)
-        if before is not None:
-            found = _revised(found, crit.entries(subject, *before, records, as_of, holidays), scheme)
-        out.extend(found)
-        if crit.by_records and lst.lists_representative and represented:
+        if not crit.by_records:
+            out.extend(crit.entries(subject, scheme, lst, records, as_of, holidays))
+            continue
+        segments = list_segments(registry, scheme, lst.id)
+        before = _replaced(registry, scheme, lst) if len(segments) == 1 else None
+        out.extend(_walked(crit, subject, segments, before, records, as_of, holidays))
+        if lst.lists_representative and represented:
             for org, org_records in represented.items():
-                theirs = crit.entries(org, scheme, lst, org_records, as_of, holidays)
-                if before is not None:
-                    old = crit.entries(org, *before, org_records, as_of, holidays)
-                    theirs = _revised(theirs, old, scheme)
+                theirs = _walked(crit, org, segments, before, org_records, as_of, holidays)
                 held = terms.get(org) if terms is not None else None
                 for e in theirs:
                     if held is None:

@@ -276,7 +276,9 @@ class EntryOut(BaseModel):
     legal_basis: str | None
     via: str | None
     revised: str | None = Field(
-        None, description="What a correction of the rules changed in this entry, and why (decision 0028)"
+        None,
+        description="What a correction of the rules changed in this entry, or that it was made under "
+        "an earlier version whose listings stay as it set them, and why (decisions 0028, 0051)",
     )
     ended_by: str | None = Field(
         None, description="The record that ended it (a removal ground, a correction, a withdrawal)"

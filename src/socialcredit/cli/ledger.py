@@ -14,6 +14,7 @@ from socialcredit.api.models import IngestOut, RegisterOut
 from socialcredit.api.reports import ExportOut, RescoreOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, parse_at, progress_bar
 from socialcredit.cli.subjects import KNOWN_AT_HELP
+from socialcredit.schemes.segments import segmented
 from socialcredit.settings import get_settings
 from socialcredit.subjects import SUBJECT_FIELDS
 
@@ -189,6 +190,7 @@ def rescore(
             progress=lambda _stage: p.advance(task),
             holidays=system.holidays,
             known_at=known,
+            segments=segmented(in_force),
         )
         runner.close()
     if as_json:

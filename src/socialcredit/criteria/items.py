@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from socialcredit.dueprocess.calendar import add_working_days
 from socialcredit.entries import ListEntry, status_at
@@ -27,6 +28,9 @@ from socialcredit.rules.days import day_of
 from socialcredit.rules.ops import PY
 from socialcredit.schemes.listdef import ItemCriteria, ListCriteria, ListDef, Track
 from socialcredit.schemes.model import Scheme
+
+if TYPE_CHECKING:  # segments read the loader, which reads the criteria
+    from socialcredit.schemes.segments import Segment
 
 
 @dataclass(slots=True)
@@ -176,11 +180,38 @@ class ByItems:
         as_of: dt.datetime,
         holidays: frozenset[dt.date],
     ) -> list[ListEntry]:
-        known = sorted((r for r in records if r.reported_at <= as_of), key=lambda r: (r.reported_at, r.seq))
-        out: list[ListEntry] = []
-        for track in lst.tracks:
-            out.extend(_track_entries(subject, scheme, lst, track, known, day_of(as_of), holidays))
-        return out
+        return segment_entries(subject, scheme, lst, records, as_of, holidays)
+
+
+def segment_entries(
+    subject: str,
+    scheme: Scheme,
+    lst: ListDef,
+    records: Sequence[Record],
+    as_of: dt.datetime,
+    holidays: frozenset[dt.date],
+    segment: Segment | None = None,
+) -> list[ListEntry]:
+    """``subject``'s entries on ``lst``: every track walked over the records known at ``as_of``,
+    or only what one segment of a list whose rules changed reads (``schemes.segments``, a
+    ``stay-ended`` revision, decision 0051)."""
+    known = sorted((r for r in records if r.reported_at <= as_of), key=lambda r: (r.reported_at, r.seq))
+    out: list[ListEntry] = []
+    for track in lst.tracks:
+        walked = known if segment is None else _in_segment(known, track, segment)
+        out.extend(_track_entries(subject, scheme, lst, track, walked, day_of(as_of), holidays))
+    return out
+
+
+def _in_segment(known: Sequence[Record], track: Track, segment: Segment) -> list[Record]:
+    """The records one segment's walk reads (``schemes.segments``): its grounds reported on its
+    days, and the removal records and extension decisions reported from its start on (an item
+    that is both a removal and a ground is a removal, as the walk reads it)."""
+    acting = {*track.removal.on_items, *track.extension_items}
+    grounds = set(track.grounds) - acting
+    return [
+        r for r in known if (segment.opens if r.item in grounds else segment.reads)(day_of(r.reported_at))
+    ]
 
 
 CRITERION = ByItems()

@@ -24,6 +24,7 @@ from socialcredit.engines import gradelists, listing, relational, suspending
 from socialcredit.engines.fields import RELATIONAL
 from socialcredit.rules.fields import SchemeRefused
 from socialcredit.schemes.model import Scheme
+from socialcredit.schemes.segments import Segment
 
 EXPORT_FORMAT = "socialcredit-ledger-export"
 EXPORT_VERSION = 8  # engines.export.VERSION (not imported: export imports the store, this need not)
@@ -272,6 +273,7 @@ def rescore(
     progress: Callable[[str], None] | None = None,
     holidays: frozenset[dt.date] = frozenset(),
     known_at: dt.datetime | None = None,
+    segments: Mapping[str, tuple[Segment, ...]] | None = None,
 ) -> RescoreResult:
     """Score every subject of an export under every scheme of ``schemes`` (points, tier and factor
     models), write the scores as Parquet to ``out`` (``subject, kind, scheme, score, grade``),
@@ -283,7 +285,9 @@ def rescore(
     days, as the per-subject path counts them. ``known_at``: knowledge time, only the records
     received by then count (default: every record in the export), and the objections as known
     then (an objection filed later suspends nothing, one decided later is still open);
-    representatives' terms are read as exported.
+    representatives' terms are read as exported. ``segments``: the lists whose rules changed with
+    earlier listings staying ended (``schemes.segments.segmented`` of the registry in force at
+    ``as_of``; decision 0051), each walked in segments by its versions' rules.
 
     The tallies are computed from what was written, by the same engine, so what is reported is
     what was written."""
@@ -331,6 +335,7 @@ def rescore(
             as_of,
             calendar=engine.table(calendar, "calendar") if itemised else None,
             objections=_objections(engine, dataset, known_at),
+            segments=segments,
         )
         engine.write(found, where)
         stages["lists"] = time.perf_counter() - t

@@ -59,6 +59,7 @@ from socialcredit.engines.ops import IBIS, china_day
 from socialcredit.rules import days, kernel
 from socialcredit.rules.ops import PY
 from socialcredit.schemes.model import GradeCriteria, ListDef, Scheme
+from socialcredit.schemes.segments import Segment
 from socialcredit.scoring.dispatch import model_of
 
 Pair = tuple[Scheme, ListDef]
@@ -346,6 +347,8 @@ class Inputs:
     representatives: ir.Table | None = None
     items: ir.Table | None = None
     calendar: ir.Table | None = None
+    segments: Mapping[str, tuple[Segment, ...]] | None = None
+    """Item lists whose rules changed with earlier listings staying ended, by list (decision 0051)."""
 
 
 @dataclass(frozen=True)
@@ -368,6 +371,7 @@ def _by_items(inputs: Inputs, lists: Sequence[Pair], as_of: dt.datetime) -> ir.T
         as_of,
         calendar=inputs.calendar,
         objections=inputs.objections,
+        segments=inputs.segments,
     )
 
 
@@ -395,6 +399,7 @@ def population_lists(
     *,
     calendar: ir.Table | None = None,
     objections: ir.Table,
+    segments: Mapping[str, tuple[Segment, ...]] | None = None,
 ) -> ir.Table:
     """Every entry on every list of ``lists`` (as :func:`listing.relational_lists` gives them), each
     kind of criterion by its form (:data:`FORMS`: item lists by :func:`listing.population_listing`,
@@ -402,11 +407,12 @@ def population_lists(
     :data:`listing.LIST_SCHEMA` (what ``socialcredit rescore`` writes). ``representatives`` and
     ``calendar`` (:func:`listing.working_calendar`) are needed only for item lists, ``subjects`` and
     ``items`` (:func:`item_table`) only for lists by grade; ``objections`` (``Engine.objections``)
-    for all."""
+    for all; ``segments`` cut item lists where the rules changed
+    (``listing.population_listing``)."""
     kinds: dict[str, list[Pair]] = {}
     for s, lst in lists:
         kinds.setdefault(lst.criteria.by, []).append((s, lst))
-    inputs = Inputs(records, objections, subjects, representatives, items, calendar)
+    inputs = Inputs(records, objections, subjects, representatives, items, calendar, segments)
     parts = [FORMS[by].derive(inputs, pairs, as_of) for by, pairs in kinds.items()]
     if not parts:
         raise ValueError("population_lists needs at least one list")

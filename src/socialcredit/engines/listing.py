@@ -29,7 +29,7 @@ the working days up to and including ``d``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import ibis
 import ibis.expr.types as ir
@@ -37,9 +37,10 @@ import pyarrow as pa
 
 from socialcredit.engines import relational, suspending, walk
 from socialcredit.engines.fields import FORMED, RELATIONAL
-from socialcredit.engines.ops import EPOCH, IBIS, dates, day_numbers
+from socialcredit.engines.ops import EPOCH, IBIS, china_day, dates, day_numbers
 from socialcredit.rules import days, kernel
-from socialcredit.schemes.model import ItemCriteria, ListDef, Scheme
+from socialcredit.schemes.model import ItemCriteria, ListDef, Scheme, Track
+from socialcredit.schemes.segments import Segment, segments_of
 
 REPRESENTATIVE_SCHEMA = pa.schema(
     [
@@ -245,6 +246,19 @@ def _finish(
     )
 
 
+def _in_segment(eff: ir.Table, track: Track, seg: Segment) -> ir.Table:
+    """The records one segment's walk of ``track`` reads (``schemes.segments``): its grounds
+    reported on its days, removal records and extension decisions reported from its start on."""
+    if seg.start is None and seg.end is None:
+        return eff
+    day = china_day(eff.reported_at)
+    acting = {*track.removal.on_items, *track.extension_items}
+    grounds = [i for i in track.grounds if i not in acting]
+    read = ibis.literal(True) if seg.start is None else day >= (seg.start - EPOCH).days
+    opened = read if seg.end is None else read & (day < (seg.end - EPOCH).days)
+    return eff.filter(ibis.ifelse(eff.item.isin(grounds), opened, read))
+
+
 def population_listing(
     records: ir.Table,
     representatives: ir.Table,
@@ -254,9 +268,13 @@ def population_listing(
     calendar: ir.Table,
     objections: ir.Table,
     rounds: int | None = None,
+    segments: Mapping[str, tuple[Segment, ...]] | None = None,
 ) -> ir.Table:
     """Every entry, past and present, on every list of ``lists`` at ``as_of``, in
     :data:`LIST_SCHEMA`, including representatives' entries through their organisations.
+    ``segments`` (``schemes.segments.segmented`` of the day's registry) cut a list whose rules
+    changed with earlier listings staying ended: each segment is walked by its version's list over
+    the records it reads (:func:`_in_segment`), as ``lists.entries_for`` walks it (decision 0051).
 
     ``records`` are in :data:`relational.RECORD_SCHEMA`; ``representatives`` in
     :data:`REPRESENTATIVE_SCHEMA` (``Engine.representatives``); ``lists`` the item lists of
@@ -282,11 +300,20 @@ def population_listing(
     # materialised once per track: the rounds, the suspension join and the bound on rounds each
     # read a track's events several times, and Spark would compute them (a filter of every
     # record and two windows) again for every read; a track's events are its items' records only
-    tracks = [(s, lst, k, t) for s, lst in lists for k, t in enumerate(lst.tracks)]
-    events = {(s.id, lst.id, k): walk.events(eff, t, _crit(lst)).cache() for s, lst, k, t in tracks}
+    tracks = [
+        (s, seg.lst, (n, k), t, seg)
+        for s, lst in lists
+        for n, seg in enumerate(segments_of(segments, s, lst))
+        if seg.lst is not None
+        for k, t in enumerate(seg.lst.tracks)
+    ]
+    events = {
+        (s.id, lst.id, k): walk.events(_in_segment(eff, t, seg), t, _crit(lst)).cache()
+        for s, lst, k, t, seg in tracks
+    }
     pairs = {
         (s.id, lst.id, k): walk.window_pairs(events[(s.id, lst.id, k)], _crit(lst)).cache()
-        for s, lst, k, _t in tracks
+        for s, lst, k, _t, _seg in tracks
         if _crit(lst).min_records > 1 and _crit(lst).window_days
     }
     if rounds is None:
@@ -297,7 +324,7 @@ def population_listing(
         rounds = int(value) if value is not None else 0
     open_ = suspending.open_at(objections, as_of)
     parts: list[ir.Table] = []
-    for s, lst, k, track in tracks:
+    for s, lst, k, track, _seg in tracks:
         qualified = f"{s.id}/{lst.id}"
         ev = events[(s.id, lst.id, k)]
         pr = pairs.get((s.id, lst.id, k))

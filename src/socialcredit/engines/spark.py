@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     from socialcredit.dueprocess.calendar import WorkingCalendar
     from socialcredit.rules.days import day_of
     from socialcredit.schemes.loader import shipped_registry
+    from socialcredit.schemes.segments import segmented
 
     p = argparse.ArgumentParser(description=main.__doc__)
     p.add_argument("--from", dest="source", required=True, help="export directory (socialcredit export)")
@@ -159,6 +160,7 @@ def main(argv: list[str] | None = None) -> None:
         Path(args.out),
         list_schemes=list(registry.schemes.values()),
         holidays=holidays,
+        segments=segmented(registry),
     )
     print(json.dumps(result.__dict__, default=str, indent=2))  # noqa: T201 - the job's output
 

@@ -240,7 +240,9 @@ REVISION = frozenset({"Scheme.revision", "Revision.replaces", "Revision.earlier_
 entry with what the replaced version gave and shows the subject the difference (``ListEntry.revised``).
 No evaluator computes with it otherwise: the registry reads it to place the version in time before
 any evaluator sees the scheme (a correction replaces the version it names for every day,
-``Registry.at``; ``stay-ended`` is refused where it is written, decision 0038)."""
+``Registry.at``), and ``schemes.segments`` reads it to cut a list's history where the rules changed
+and earlier listings stay ended (``stay-ended``, decision 0051): every evaluator is given the same
+segments, each a version's list, so none reads the revision itself."""
 
 DECIDING = frozenset(
     {

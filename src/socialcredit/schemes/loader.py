@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -388,22 +388,60 @@ def _versions_in_force(
         key=lambda p: (p[0] is not None, p[0] or dt.date.min),
     )
     for (_, before), (_, after) in itertools.pairwise(line):
-        if after.revision is None and [x.model_dump() for x in before.lists] != [
-            x.model_dump() for x in after.lists
-        ]:
-            # a rule change applies from its day on, and listings that ended before it would
-            # have to stay ended (stay-ended), which no evaluator derives yet: refused (0038)
-            raise SchemeError(
-                f"scheme {sid!r}: version {after.version} ({name(after)}) changes its lists from "
-                f"version {before.version} ({name(before)}) without a revision: a change of a "
-                "list's rules is written as a correction (revision: earlier_listings: "
-                "re-evaluated); keeping listings that ended (stay-ended) is not supported yet"
-            )
+        _check_change(sid, before, after, name)
+    if line and (rev := line[0][1].revision) is not None and rev.earlier_listings == "stay-ended":
+        first = line[0][1]
+        raise SchemeError(
+            f"scheme {sid!r}: version {first.version} ({name(first)}) keeps listings that ended under "
+            f"version {rev.replaces} (stay-ended), which is not loaded: its rules govern the days "
+            "before the change, so its file must be in the scheme folder too"
+        )
     starts = [d for d, _ in line]
     if len(set(starts)) != len(starts):
         clash = [f"{v.version} ({name(v)})" for d, v in line if starts.count(d) > 1]
         raise SchemeError(f"scheme {sid!r}: versions {', '.join(clash)} would apply from the same day")
     return tuple(line)
+
+
+def _check_change(sid: str, before: Scheme, after: Scheme, name: Callable[[Scheme], str]) -> None:
+    """Refuse a change of version that no evaluator could walk. A change of a list's rules says
+    what happens to listings made before it (a revision: re-evaluated, or stay-ended); a
+    stay-ended revision follows the version it replaces, keeps each of its lists (their entries
+    stand for the days it was in force) and changes no list by grade (a grade list follows a
+    score's whole history, which is not cut in segments: decision 0051)."""
+    old_lists = {x.id: x.model_dump() for x in before.lists}
+    new_lists = {x.id: x.model_dump() for x in after.lists}
+    rev = after.revision
+    if rev is None and old_lists != new_lists:
+        raise SchemeError(
+            f"scheme {sid!r}: version {after.version} ({name(after)}) changes its lists from "
+            f"version {before.version} ({name(before)}) without a revision: a change of a list's "
+            "rules says whether listings made before it are re-evaluated (a correction of a "
+            "modelling error) or stay ended (revision: earlier_listings)"
+        )
+    if rev is None or rev.earlier_listings != "stay-ended":
+        return
+    where = f"scheme {sid!r}: version {after.version} ({name(after)}) keeps listings that ended"
+    if rev.replaces != before.version:
+        raise SchemeError(
+            f"{where} under version {rev.replaces}, but the version before it is {before.version} "
+            f"({name(before)}): stay-ended replaces the version in force until it"
+        )
+    dropped = sorted(old_lists.keys() - new_lists.keys())
+    if dropped:
+        raise SchemeError(
+            f"{where} (stay-ended) but drops list {', '.join(dropped)} of version {before.version}: "
+            "its entries stand for the days that version was in force, so the list is kept"
+        )
+    graded = sorted(
+        x.id for x in after.lists if x.criteria.by == "grade" and old_lists.get(x.id) != x.model_dump()
+    )
+    if graded:
+        raise SchemeError(
+            f"{where} (stay-ended) and changes list {', '.join(graded)}, a list by grade: a grade "
+            "list follows the score's whole history under one day's rules and is not cut where "
+            "the rules changed (decision 0051); write the change as a correction (re-evaluated)"
+        )
 
 
 def _cross_check(schemes: Mapping[str, Scheme], absent: frozenset[str] = frozenset()) -> Iterable[str]:

@@ -469,25 +469,13 @@ class Revision(_Strict):
     """What a version of a scheme says about the version it replaces: whether listings that ended
     under the earlier rules are derived again under these (``re-evaluated``: the earlier version
     mis-modelled rules that always applied, a correction of a modelling error) or stay as they
-    ended (``stay-ended``: the rules themselves changed, from ``effective_from`` on), and why, in
-    words shown to the subjects whose entries the change touched (docs/decisions/0028)."""
+    ended (``stay-ended``: the rules themselves changed, from ``effective_from`` on; each list
+    is walked in segments, ``schemes.segments``, decision 0051), and why, in words shown to the
+    subjects whose entries the change touched (docs/decisions/0028)."""
 
     replaces: str = Field(min_length=1, max_length=32, description="The version this one replaces")
     earlier_listings: Literal["re-evaluated", "stay-ended"]
     reason: str = Field(min_length=1, description="Why, in plain words: shown to the subjects concerned")
-
-    @model_validator(mode="after")
-    def _supported(self) -> Revision:
-        if self.earlier_listings == "stay-ended":
-            # refused rather than approximated: keeping what ended would need the replaced
-            # version's entries up to effective_from in every evaluator, which none derives yet
-            # (decision 0038: a change of a list's rules is written as a correction)
-            raise ValueError(
-                "revision: earlier_listings: stay-ended is not supported yet (each evaluator would "
-                "have to keep the replaced version's entries that ended before effective_from); a "
-                "correction of a modelling error is re-evaluated"
-            )
-        return self
 
 
 class Scheme(_Strict):

@@ -22,8 +22,10 @@ from socialcredit.errors import NotFound, Refused
 from socialcredit.knowledge import Known, Receipt
 from socialcredit.rules.days import day_of
 from socialcredit.schemes.loader import Registry, parse_scheme
+from socialcredit.schemes.model import Scheme
 from socialcredit.service.context import Context
 from socialcredit.service.decisions import Decisions
+from socialcredit.store.schemeversions import SchemeVersion
 
 _ID = re.compile(r"^dec-[0-9a-f]{16}$")
 
@@ -122,10 +124,35 @@ class Receipts:
                 f"the scheme versions this decision used are not kept: {', '.join(missing)}",
                 field="decision_id",
             )
-        return Registry.of(
+        named = [
             parse_scheme(kept[h].yaml, f"{sid} version {kept[h].version} ({h[:12]})")
             for sid, h in receipt.schemes.items()
-        )
+        ]
+        return Registry.of([*named, *self._stayed(named, receipt.as_of)])
+
+    def _stayed(self, named: list[Scheme], as_of: dt.datetime) -> list[Scheme]:
+        """The earlier versions whose listings a named version keeps (``stay-ended``, decision
+        0051): their rules govern the days before it, so the answer is reproduced with them (of
+        two kept files of one version, the one put in force last before ``as_of``)."""
+        out: list[Scheme] = []
+        every: list[SchemeVersion] | None = None
+        todo = list(named)
+        while todo:
+            s = todo.pop()
+            rev = s.revision
+            if rev is None or rev.earlier_listings != "stay-ended":
+                continue
+            every = every if every is not None else self.context.store.scheme_versions()
+            found = sorted(
+                (v for v in every if (v.scheme_id, v.version) == (s.id, rev.replaces)),
+                key=lambda v: (v.first_in_force_at <= as_of, v.first_in_force_at),
+            )
+            if found:
+                v = found[-1]
+                earlier = parse_scheme(v.yaml, f"{s.id} version {v.version} ({v.content_hash[:12]})")
+                out.append(earlier)
+                todo.append(earlier)
+        return out
 
 
 def _with(d: Decision, receipt: Receipt) -> Decision:

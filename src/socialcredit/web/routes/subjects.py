@@ -55,6 +55,11 @@ class SchemeBlock:
     grades: list[tuple[str, float, float | None]]  # grade, lowest score, next grade's lowest
     chart: Any
     history: list[tuple[dt.date, int, str]]
+    version: str
+    """The version of the scheme that answered (in force at the view's time, decision 0038), as
+    the API's ``versions`` and ``score --json`` name it: a subject sees which rules gave the score."""
+    applies_from: dt.date | None
+    """The first day that version applies (None: from the beginning)."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,12 @@ def _blocks(page: Page, view: SubjectView) -> list[SchemeBlock]:
             for i, g in enumerate(model.grades)
         ]
         chart = _chart(page, scheme, history, start, end, f"history-{n}")
-        out.append(SchemeBlock(scheme.title, score, explain(score, scheme), grades, chart, history))
+        start_of = next((d for d, v in versions if v is scheme), None)
+        out.append(
+            SchemeBlock(
+                scheme.title, score, explain(score, scheme), grades, chart, history, scheme.version, start_of
+            )
+        )
     return out
 
 
