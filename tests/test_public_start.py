@@ -183,3 +183,20 @@ def test_a_new_day_is_rescored_in_the_background(city: dict[str, Any], store_url
         assert live["rescore_of"] is None and live["as_of"] > yesterday["as_of"]
         assert reads.on_request == []
     system.store.close()
+
+
+def test_serve_holds_the_kept_rescore_before_the_first_request(
+    city: dict[str, Any], store_url: str, clock: Clock
+) -> None:
+    """``Disclosure.serve`` (what ``socialcredit serve`` calls) reads the snapshot at start: the
+    first request reads nothing of the population, and is labelled until the rescore ends."""
+    system = System(Store(store_url), shipped_registry(), clock=clock)
+    reads = Reads(system.store)
+    system.disclosure.serve()
+    with TestClient(create_app(system)) as client:
+        first = client.get("/public/transparency").json()
+        assert first["rescore_of"] is not None or reads.in_background
+        assert first["lists"] == city["report"]["lists"] and reads.on_request == []
+        system.disclosure.wait_for_rescore()
+        assert client.get("/public/transparency").json()["rescore_of"] is None
+    system.store.close()

@@ -108,6 +108,10 @@ class Disclosure:
         first request reads only the kept state (the store's snapshot) and answers at once."""
         self.background = True
         days.china()  # the zone's offsets, read once per process: not on the first request
+        snapshot = self.context.store.snapshot(publicstate.SNAPSHOT)
+        self._key()  # the chain heads' query compiled now, not on the first request
+        if snapshot is not None:  # served, labelled, until the rescore below replaces it
+            self._state = publicstate.PublicState.of_snapshot(snapshot)
         self._rescore_in_background()
 
     def rescore(self) -> PublicState:
