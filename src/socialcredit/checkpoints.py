@@ -111,13 +111,22 @@ def make(store: Store, key: Ed25519PrivateKey, now: dt.datetime) -> dict[str, An
         "format": FORMAT,
         "created_at": now.replace(microsecond=0).isoformat() + "Z",
         "chains": heads(store),
+    }
+    return sign(payload, key)
+
+
+def sign(payload: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
+    """``payload`` with the public key, its fingerprint and the signature over the canonical JSON
+    of the rest added (a checkpoint, or the epoch checkpoint of ``store/epochs.py``)."""
+    signed: dict[str, Any] = {
+        **payload,
         "public_key": base64.b64encode(
             key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         ).decode(),
         "key_fingerprint": fingerprint(key.public_key()),
     }
-    payload["signature"] = base64.b64encode(key.sign(_canonical(payload))).decode()
-    return payload
+    signed["signature"] = base64.b64encode(key.sign(_canonical(signed))).decode()
+    return signed
 
 
 def read(path: Path) -> dict[str, Any]:
@@ -134,15 +143,23 @@ def check_signature(data: dict[str, Any], trusted: Ed25519PublicKey | None = Non
     """Check the signature, against ``trusted`` when the verifier pins a key (as an outside party
     should), else against the key the checkpoint names. Returns the key that signed it."""
     try:
-        given = Ed25519PublicKey.from_public_bytes(base64.b64decode(data["public_key"], validate=True))
-        signature = base64.b64decode(data["signature"], validate=True)
         chains = data["chains"]
         for name, c in chains.items():
             if not isinstance(c.get("count"), int) or not isinstance(c.get("head"), str):
                 raise CheckpointError(f"chain {name}: count and head are missing")
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+    except (KeyError, TypeError, AttributeError) as exc:
         if isinstance(exc, CheckpointError):
             raise
+        raise CheckpointError(f"malformed checkpoint ({exc.__class__.__name__}: {exc})") from None
+    return check_signed(data, trusted)
+
+
+def check_signed(data: dict[str, Any], trusted: Ed25519PublicKey | None = None) -> Ed25519PublicKey:
+    """Check the signature of anything :func:`sign` signed (a checkpoint, an epoch checkpoint)."""
+    try:
+        given = Ed25519PublicKey.from_public_bytes(base64.b64decode(data["public_key"], validate=True))
+        signature = base64.b64decode(data["signature"], validate=True)
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise CheckpointError(f"malformed checkpoint ({exc.__class__.__name__}: {exc})") from None
     key = trusted or given
     if trusted is not None and fingerprint(trusted) != fingerprint(given):

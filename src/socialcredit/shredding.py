@@ -30,13 +30,15 @@ import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from socialcredit.errors import Refused
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 NONCE = 12
 """AES-GCM's nonce length in bytes; a fresh random nonce is stored before each ciphertext."""
 SYSTEM = ""
@@ -88,11 +90,16 @@ class KeyStore(Protocol):
         ...
 
     def destroy(self, erasures: Sequence[Erasure]) -> int:
-        """Delete each erased key and log the erasure, in one step; returns how many it deleted."""
+        """Delete each erased key and log the erasure (once per key id), in one step; returns
+        how many keys it deleted."""
         ...
 
     def erasures(self) -> list[Erasure]:
         """The erasure log, oldest first."""
+        ...
+
+    def erasures_of(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Erasure]:
+        """The erasures of these (pseudonym, class) pairs, if any."""
         ...
 
 
@@ -148,18 +155,27 @@ class Vault:
         self._masters = {m.key_id: m for m in (*previous, master)}
         self._cache: dict[tuple[str, str], AESGCM] = {}
         self._pseudonym_key: bytes | None = None
+        self._master_ciphers: dict[str, AESGCM] = {}
 
     # ------------------------------------------------------------------ wrapping
+
+    def _master_cipher(self, master: MasterKey) -> AESGCM:
+        cipher = self._master_ciphers.get(master.key_id)
+        if cipher is None:
+            cipher = self._master_ciphers[master.key_id] = AESGCM(master.secret)
+        return cipher
 
     @staticmethod
     def _aad(pseudonym: str, klass: str, key_id: str) -> bytes:
         """What a wrapped key is bound to: a wrapped key copied onto another subject's row fails."""
         return f"{pseudonym}\x1f{klass}\x1f{key_id}".encode()
 
-    def _wrap(self, pseudonym: str, klass: str, key: bytes, key_id: str | None = None) -> WrappedKey:
+    def _wrap(
+        self, pseudonym: str, klass: str, key: bytes, key_id: str | None = None, nonce: bytes | None = None
+    ) -> WrappedKey:
         kid = key_id or secrets.token_hex(8)
-        nonce = secrets.token_bytes(NONCE)
-        sealed = AESGCM(self.master.secret).encrypt(nonce, key, self._aad(pseudonym, klass, kid))
+        nonce = nonce or secrets.token_bytes(NONCE)
+        sealed = self._master_cipher(self.master).encrypt(nonce, key, self._aad(pseudonym, klass, kid))
         return WrappedKey(pseudonym, klass, kid, self.master.key_id, nonce + sealed)
 
     def _unwrap(self, w: WrappedKey) -> bytes:
@@ -170,7 +186,7 @@ class Vault:
                 field="master_key",
             )
         try:
-            return AESGCM(master.secret).decrypt(
+            return self._master_cipher(master).decrypt(
                 w.wrapped[:NONCE], w.wrapped[NONCE:], self._aad(w.pseudonym, w.klass, w.key_id)
             )
         except InvalidTag as e:
@@ -218,15 +234,36 @@ class Vault:
         if not missing:
             return out
         found = self.store.wrapped_keys(missing)
+        made: dict[str, bytes] = {}
         if create:
-            fresh = [self._wrap(p, k, AESGCM.generate_key(256)) for p, k in missing if (p, k) not in found]
+            fresh = []
+            # a destroyed key is never made again: that subject's records of that class are
+            # erased, and a new key would pass for the old one (the caller refuses their records)
+            unkeyed = [pair for pair in missing if pair not in found]
+            gone = self.store.erasures_of(unkeyed) if unkeyed else {}
+            wanted = [pair for pair in unkeyed if pair not in gone]
+            # the randomness of every new key in one call: a key, its id and its wrapping nonce
+            pool = os.urandom(52 * len(wanted))
+            for i, (p, k) in enumerate(wanted):
+                raw = pool[52 * i : 52 * (i + 1)]
+                key, kid, nonce = raw[:32], raw[32:40].hex(), raw[40:]
+                w = self._wrap(p, k, key, kid, nonce)
+                made[w.key_id] = key
+                fresh.append(w)
             if fresh:
                 found = {**found, **self.store.add_wrapped_keys(fresh)}
         for pair, w in found.items():
-            cipher = AESGCM(self._unwrap(w))
-            self._cache[pair] = cipher
+            # a key made here is used as made (no unwrapping); one another writer made first is
+            # unwrapped like any stored key
+            cipher = AESGCM(made[w.key_id] if w.key_id in made else self._unwrap(w))
+            remember(self._cache, pair, cipher)
             out[pair] = cipher
         return out
+
+    def cached(self, pair: tuple[str, str]) -> dict[tuple[str, str], AESGCM]:
+        """``{pair: cipher}`` if this pair's key is cached here (made or read), else empty."""
+        cipher = self._cache.get(pair)
+        return {} if cipher is None else {pair: cipher}
 
     def forget(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Drop these keys from the cache (after they were destroyed)."""
@@ -261,6 +298,18 @@ class Vault:
             raise
         self.store.replace_wrapped(done)
         return len(done)
+
+
+CACHED = 200_000
+"""Entries a process keeps of each cache (keys, pseudonyms, codes): a few tens of megabytes, and
+a national population's keys are never all held (the oldest entry goes first)."""
+
+
+def remember(cache: dict[_K, _V], key: _K, value: _V) -> None:
+    """Put ``key`` in ``cache``, dropping its oldest entry when it holds :data:`CACHED`."""
+    if len(cache) >= CACHED and key not in cache:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
 
 
 def seal(cipher: AESGCM, plaintext: bytes, aad: bytes) -> bytes:

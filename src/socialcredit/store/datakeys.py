@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -32,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from socialcredit.shredding import Erasure, WrappedKey
+from socialcredit.store.dialect import READ
 
 metadata = MetaData()
 
@@ -69,6 +71,9 @@ class SqlKeyStore:
                 raise ValueError("a key store needs a database url or an engine")
             engine = create_engine(url)
         self.engine = engine
+        # reads begin deferred on SQLite (``dialect.READ``), so a key lookup never waits for, or
+        # blocks, a writer: a backup reads the keys while its snapshot holds the write lock
+        self.reader = engine.execution_options(**{READ: True})
         metadata.create_all(self.engine, checkfirst=True)
 
     def _insert(self) -> postgresql.Insert | sqlite.Insert:
@@ -76,28 +81,34 @@ class SqlKeyStore:
             return postgresql.insert(data_keys).on_conflict_do_nothing()
         return sqlite.insert(data_keys).on_conflict_do_nothing()
 
+    def _by_pairs(self, table: Table, pairs: Sequence[tuple[str, str]]) -> Iterator[Any]:
+        """The rows of ``table`` (a key or an erasure) of these (pseudonym, class) pairs."""
+        wanted = list(dict.fromkeys(pairs))
+        with self.reader.connect() as conn:
+            for i in range(0, len(wanted), CHUNK):
+                part = wanted[i : i + CHUNK]
+                yield from conn.execute(
+                    select(table).where(tuple_(table.c.pseudonym, table.c.klass).in_(part))
+                ).mappings()
+
     def wrapped_keys(self, wanted: Sequence[tuple[str, str]]) -> dict[tuple[str, str], WrappedKey]:
         out: dict[tuple[str, str], WrappedKey] = {}
-        pairs = list(dict.fromkeys(wanted))
-        with self.engine.connect() as conn:
-            for i in range(0, len(pairs), CHUNK):
-                part = pairs[i : i + CHUNK]
-                q = select(data_keys).where(tuple_(data_keys.c.pseudonym, data_keys.c.klass).in_(part))
-                for m in conn.execute(q).mappings():
-                    w = WrappedKey(
-                        m["pseudonym"], m["klass"], m["key_id"], m["master_id"], bytes(m["wrapped"])
-                    )
-                    out[(w.pseudonym, w.klass)] = w
+        for m in self._by_pairs(data_keys, wanted):
+            w = WrappedKey(m["pseudonym"], m["klass"], m["key_id"], m["master_id"], bytes(m["wrapped"]))
+            out[(w.pseudonym, w.klass)] = w
         return out
 
     def add_wrapped_keys(self, keys: Sequence[WrappedKey]) -> dict[tuple[str, str], WrappedKey]:
-        if keys:
-            with self.engine.begin() as conn:
-                conn.execute(self._insert(), [w._asdict() for w in keys])
+        if not keys:
+            return {}
+        with self.engine.begin() as conn:
+            added = conn.execute(self._insert(), [w._asdict() for w in keys]).rowcount
+        if added == len(keys):  # the common case: no other writer made a key for these pairs
+            return {(w.pseudonym, w.klass): w for w in keys}
         return self.wrapped_keys([(w.pseudonym, w.klass) for w in keys])
 
     def all_wrapped(self) -> Iterator[WrappedKey]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = list(conn.execute(select(data_keys)).mappings())
         for m in rows:
             yield WrappedKey(m["pseudonym"], m["klass"], m["key_id"], m["master_id"], bytes(m["wrapped"]))
@@ -116,6 +127,8 @@ class SqlKeyStore:
                 )
 
     def destroy(self, done: Sequence[Erasure]) -> int:
+        """Delete each key and log its erasure once (by key id): replaying a log, as a restore
+        does, deletes a key brought back by an older backup without logging it twice."""
         deleted = 0
         with self.engine.begin() as conn:
             for e in done:
@@ -126,8 +139,9 @@ class SqlKeyStore:
                         data_keys.c.key_id == e.key_id,
                     )
                 )
-                if res.rowcount:
-                    deleted += 1
+                deleted += res.rowcount or 0
+                logged = conn.execute(select(erasures.c.seq).where(erasures.c.key_id == e.key_id)).first()
+                if logged is None:
                     conn.execute(
                         erasures.insert().values(
                             pseudonym=e.pseudonym, klass=e.klass, key_id=e.key_id, at=e.at, rule=e.rule
@@ -136,11 +150,18 @@ class SqlKeyStore:
         return deleted
 
     def erasures(self) -> list[Erasure]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [
                 Erasure(m["pseudonym"], m["klass"], m["key_id"], _naive(m["at"]), m["rule"])
                 for m in conn.execute(select(erasures).order_by(erasures.c.seq)).mappings()
             ]
+
+    def erasures_of(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Erasure]:
+        out: dict[tuple[str, str], Erasure] = {}
+        for m in self._by_pairs(erasures, pairs):
+            e = Erasure(m["pseudonym"], m["klass"], m["key_id"], _naive(m["at"]), m["rule"])
+            out[(e.pseudonym, e.klass)] = e
+        return out
 
     def close(self) -> None:
         self.engine.dispose()
