@@ -11,16 +11,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from socialcredit import ledger
 from socialcredit.errors import Refused
+from socialcredit.service import System
 from socialcredit.shredding import Erasure, MasterKey, Vault, master_key, new_master_text, seal, unseal
+from socialcredit.store import Store
+from socialcredit.store import tables as t
 from socialcredit.store.datakeys import SqlKeyStore, data_keys
-from tests.conftest import NOW, person
+from tests.conftest import NOW, Clock, person
 
 P, Q = person(71), person(72)
 
@@ -95,3 +101,108 @@ def test_bad_master_key_names_the_field() -> None:
     assert e.value.field == "master_key"
     with pytest.raises(Refused):
         MasterKey.from_text("c2hvcnQ=")
+
+
+def _row(srid: str, subject: str = P, occurred: str = "2026-05-01", **kw: Any) -> dict[str, Any]:
+    return {
+        "subject": subject,
+        "item": "traffic.red-light",
+        "source": "traffic-police",
+        "source_record_id": srid,
+        "occurred_on": occurred,
+        "reported_at": "2026-05-02T08:00:00",
+        "evidence": "camera 12, photo 3",
+        "details": {"plate": "Lu F 12345"},
+        **kw,
+    }
+
+
+def test_records_are_stored_sealed_and_read_in_the_clear(system: System) -> None:
+    """Issue 21: "Each record's personal content (the subject's code, details, evidence) is stored
+    encrypted"; "No hash kept in the clear may be computed from guessable personal data without a
+    key"."""
+    op = system.operator()
+    rows = [(1, _row("s-1")), (2, _row("s-2", Q)), (3, _row("s-3", occurred="2025-03-01"))]
+    assert system.ingest(rows, origin="t", principal=op).accepted == 3
+    with system.store.engine.connect() as conn:
+        stored = [dict(m) for m in conn.execute(select(t.records).order_by(t.records.c.seq)).mappings()]
+    for m in stored:
+        text = json.dumps(m, default=str)
+        assert P not in text and Q not in text and "Lu F" not in text and "camera" not in text
+        assert m["evidence"] is None and m["details"] == "" and m["sealed"] and len(m["subject"]) == 32
+    # the claim hash is keyed: not the plain hash ``ledger.claim_hash`` of the record
+    r1 = system.store.record(stored[0]["record_id"])
+    assert r1 is not None and r1.subject == P and r1.evidence == "camera 12, photo 3"
+    assert r1.details == {"plate": "Lu F 12345"} and stored[0]["claim_hash"] != ledger.claim_hash(r1)
+    assert [r.source_record_id for r in system.store.records_for(P)] == ["s-1", "s-3"]
+    assert system.store.subjects_with_items(["traffic.red-light"]) == sorted([P, Q])
+    # the same submission again is a duplicate, a changed one a conflict, as before
+    again = system.ingest([(1, _row("s-1")), (2, _row("s-2", Q, evidence="other"))], origin="t", principal=op)
+    assert (again.duplicate, again.quarantined) == (1, 1)
+    assert system.verify()["records"] == []
+
+
+def test_an_erased_key_leaves_the_chain_valid_and_the_records_unreadable(
+    system: System, clock: Clock
+) -> None:
+    """Issue 21: "The hash chain covers the ciphertext and a keyed pseudonym of the claim, so it
+    keeps verifying after erasure"; erased records are "still counted by verify, no longer
+    readable, and no longer exported"."""
+    op = system.operator()
+    rows = [
+        (1, _row("e-1", occurred="2019-05-01")),
+        (2, _row("e-2")),
+        (3, _row("e-3", Q, occurred="2019-06-01")),
+    ]
+    assert system.ingest(rows, origin="t", principal=op).accepted == 3
+    vault = system.store.sealing.vault
+    pair = (vault.pseudonym(P), "2019")
+    (w,) = vault.store.wrapped_keys([pair]).values()
+    vault.erase([Erasure(*pair, w.key_id, clock.now, "test")])
+    fresh = Store(system.store.url)  # another process: nothing cached
+    try:
+        assert [r.source_record_id for r in fresh.records_for(P)] == ["e-2"]
+        assert sum(len(page) for page in fresh.iter_records()) == 2
+        assert fresh.verify_records() == [] and fresh.head("records")[0] == 3
+        assert fresh.record(ledger.record_id_for("traffic-police", "e-1")) is None
+    finally:
+        fresh.close()
+
+
+def test_the_master_key_rotates_from_the_command_line(
+    env: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 21: "Envelope encryption lets the master key rotate without re-encrypting every
+    record": `socialcredit keys rewrap` after the new master is configured and the old listed."""
+    from typer.testing import CliRunner
+
+    from socialcredit.cli import app
+    from socialcredit.schemes import shipped_registry
+    from socialcredit.settings import get_settings
+
+    old, new = new_master_text(), new_master_text()
+    monkeypatch.setenv("SOCIALCREDIT_DATABASE_URL", store_url)  # the command line's database too
+    monkeypatch.setenv("SOCIALCREDIT_MASTER_KEY", old)
+    get_settings.cache_clear()
+    store = Store(store_url)
+    system = System(store, shipped_registry())
+    system.ingest([(1, _row("m-1"))], origin="t", principal=system.operator())
+    with store.engine.connect() as conn:
+        before = [dict(m) for m in conn.execute(select(t.records)).mappings()]
+    store.close()
+    monkeypatch.setenv("SOCIALCREDIT_MASTER_KEY", new)
+    monkeypatch.setenv("SOCIALCREDIT_PREVIOUS_MASTER_KEYS", old)
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["--lang", "en", "keys", "rewrap"])
+    assert result.exit_code == 0, result.output
+    assert "re-wrapped 2 data keys under master key " + MasterKey.from_text(new).key_id in result.output
+    monkeypatch.delenv("SOCIALCREDIT_PREVIOUS_MASTER_KEYS")
+    get_settings.cache_clear()
+    after = Store(store_url)  # the new master alone
+    try:
+        with after.engine.connect() as conn:
+            assert [dict(m) for m in conn.execute(select(t.records)).mappings()] == before  # untouched
+        assert [r.subject for r in after.records_for(P)] == [P]
+    finally:
+        after.close()
+        get_settings.cache_clear()

@@ -39,6 +39,7 @@ from socialcredit.service.keys import Keys
 from socialcredit.service.receipts import Receipts, Reproduction
 from socialcredit.service.records import Records, RegisterResult, Row
 from socialcredit.service.restorations import Restorations
+from socialcredit.service.retention import Retention
 from socialcredit.store import Store
 
 
@@ -76,8 +77,11 @@ class System:
         self.disclosure = Disclosure(context, casefiles=casefiles, decisions=decisions)
         self.receipts = Receipts(context, decisions)
         self.documents = Documents(context, casefiles)
+        self.retention = Retention(context, decisions)
         self.enrolment = Enrolments(context, casefiles=casefiles, decisions=decisions, records=records)
 
+        self.retention_run = self.retention.run
+        self.erasure_of = store.erasure_of
         self.ingest = self.records.ingest
         self.register = self.records.register
         self.register_rows = self.records.register_rows
