@@ -23,8 +23,12 @@ from socialcredit.api import create_app
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.settings import get_settings
+from socialcredit.shredding import new_master_text
 from socialcredit.store import Store
 
+# One master key for the whole test session (the CLI's processes inherit it), so no test writes a
+# key file into the user's data directory; tests of the key file give their own path.
+os.environ.setdefault("SOCIALCREDIT_MASTER_KEY", new_master_text())
 BACKENDS = os.environ.get("SOCIALCREDIT_TEST_BACKENDS", "sqlite,postgresql").split(",")
 # the backends as parameters: PostgreSQL (a server to start, a database per test) is slow
 BACKEND_PARAMS = [pytest.param(b, marks=pytest.mark.slow) if b == "postgresql" else b for b in BACKENDS]

@@ -5,7 +5,6 @@ with the published public key. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,8 @@ from socialcredit.service import Question, System
 from socialcredit.settings import get_settings
 from socialcredit.store import Store, tiles
 from socialcredit.store import tables as t
-from socialcredit.store.sql import REGISTRY_MARKER, record_from_row
+from socialcredit.store.sealedrows import own_hash_ok
+from socialcredit.store.sql import REGISTRY_MARKER
 from socialcredit.tlog import merkle, note
 from tests.conftest import person
 
@@ -70,29 +70,22 @@ def cli(*args: str) -> tuple[int, Any]:
 
 
 def rewrite_record(store: Store, seq: int, **changes: Any) -> None:
-    """What an intruder with the database can do: change a record and recompute every hash after
-    it and the chain head, so that the chain is consistent again; and rebuild the records' Merkle
-    tree from the rewritten chain, so that the tiles agree with it too."""
+    """What an intruder with the database can do: change a record's stored row and recompute
+    every hash after it and the chain head, so that the chain is consistent again (the stored
+    form's hashes need no key: ``store/sealedrows.py``); and rebuild the records' Merkle tree
+    from the rewritten chain, so that the tiles agree with it too."""
     with store.engine.begin() as conn:
-        recs = [
-            record_from_row(m) for m in conn.execute(select(t.records).order_by(t.records.c.seq)).mappings()
-        ]
+        rows = [dict(m) for m in conn.execute(select(t.records).order_by(t.records.c.seq)).mappings()]
         prev = ledger.GENESIS
-        for r in recs:
-            if r.seq == seq:
-                r = dataclasses.replace(r, **changes)
-            content = ledger.content_hash(r)
-            assert r.received_at is not None and r.batch_id is not None
-            chained = ledger.chain_hash(prev, r.seq, content, r.received_at, r.batch_id)
+        for m in rows:
+            if m["seq"] == seq:
+                m.update(changes)
+            content, _ = own_hash_ok(m)
+            chained = ledger.chain_hash(prev, m["seq"], content, m["received_at"], m["batch_id"])
             conn.execute(
                 update(t.records)
-                .where(t.records.c.seq == r.seq)
-                .values(
-                    subject=r.subject,
-                    content_hash=content,
-                    claim_hash=ledger.claim_hash(r),
-                    chain_hash=chained,
-                )
+                .where(t.records.c.seq == m["seq"])
+                .values(subject=m["subject"], content_hash=content, chain_hash=chained)
             )
             prev = chained
         conn.execute(update(t.chain_heads).where(t.chain_heads.c.chain == "records").values(head=prev))
@@ -155,7 +148,9 @@ def test_a_rewritten_history_that_verify_cannot_see_fails_consistency(env: Syste
     fill(env, 0, 20, 3)
     saved = save(tmp_path)
     fill(env, 20, 5, 0)
-    rewrite_record(env.store, 7, subject=person(99))  # moved to someone else, hashes and tree recomputed
+    rewrite_record(
+        env.store, 7, subject=env.store.sealing.pseudonym(person(99))
+    )  # moved to someone else, hashes recomputed
     assert env.verify()["records"] == []  # the rewrite is internally consistent
     code, out = cli("checkpoint", "verify", str(saved["records"]), "--key", str(tmp_path / "published.pem"))
     assert code == 1 and not out["ok"]

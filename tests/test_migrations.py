@@ -294,6 +294,9 @@ def test_decision_ids_are_indexed_and_backfilled_from_the_receipts(store_url: st
         conn.execute(text("ALTER TABLE audit DROP COLUMN decision_id"))
         conn.execute(text("DROP TABLE tlog_tiles"))  # and what the later revisions added (0007)
         conn.execute(text("DROP TABLE decision_state"))  # 0008's, made after 0004
+        conn.execute(text("DROP TABLE epochs"))  # and what 0006 added
+        conn.execute(text("ALTER TABLE records DROP COLUMN klass"))
+        conn.execute(text("ALTER TABLE records DROP COLUMN sealed"))
         conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
     engine.dispose()
     store = Store(store_url)  # opening it upgrades it
@@ -325,8 +328,8 @@ def test_decision_ids_are_indexed_and_backfilled_from_the_receipts(store_url: st
         store.close()
 
 
-def test_a_database_of_revision_0005_gets_its_decision_state_built(store_url: str) -> None:
-    """0008: a database of revision 0005 (records, a registered organisation and its legal
+def test_a_database_of_revision_0007_gets_its_decision_state_built(store_url: str) -> None:
+    """0008: a database of revision 0007 (records, a registered organisation and its legal
     representative, no ``decision_state``) upgrades in place to an empty state table; questions
     are answered from the ledger meanwhile, and the build makes everyone's state, each equal to
     the decisions computed from the ledger."""
@@ -354,9 +357,8 @@ def test_a_database_of_revision_0005_gets_its_decision_state_built(store_url: st
     engine = create_engine(store_url)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE decision_state"))
-        conn.execute(text("DROP TABLE tlog_tiles"))  # and what 0007 and 0009 add beside it
-        conn.execute(text("DROP TABLE public_snapshots"))
-        conn.execute(text("UPDATE alembic_version SET version_num = '0005'"))
+        conn.execute(text("DROP TABLE public_snapshots"))  # and what 0009 adds after it
+        conn.execute(text("UPDATE alembic_version SET version_num = '0007'"))
     engine.dispose()
     store = Store(store_url)  # opening it upgrades it
     try:
@@ -377,3 +379,49 @@ def test_a_database_of_revision_0005_gets_its_decision_state_built(store_url: st
             }
     finally:
         store.close()
+
+
+def test_a_ledger_stored_in_the_clear_is_sealed_once_as_a_new_epoch(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 21: "Existing ledgers migrate once. A new chain epoch over the encrypted form begins
+    with a signed checkpoint naming the old chain's head; the old plaintext rows are then
+    erased." The previous release's ledger, upgraded through 0006 when opened."""
+    from socialcredit import checkpoints
+    from socialcredit.settings import get_settings
+
+    monkeypatch.setenv("SOCIALCREDIT_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    rows = replay_release(store_url)
+    old = {r["chain"]: r for r in rows["chain_heads"]}["records"]
+    codes = {r["subject"] for r in rows["records"]}
+    store = Store(store_url)
+    try:
+        with store.engine.connect() as conn:
+            stored = [dict(m) for m in conn.execute(select(t.records)).mappings()]
+            [epoch] = [dict(m) for m in conn.execute(select(t.epochs)).mappings()]
+        assert len(stored) == len(rows["records"]) and all(m["sealed"] for m in stored)
+        assert not any(code in json.dumps(m, default=str) for m in stored for code in codes)
+        assert all(m["evidence"] is None and m["details"] == "" for m in stored)
+        signed = json.loads(epoch["checkpoint"])
+        checkpoints.check_signed(signed)
+        assert (signed["count"], signed["old_head"]) == (old["count"], old["head"])
+        assert signed["new_head"] == store.head("records")[1] != old["head"]
+        system = System(store, shipped_registry(), clock=lambda: dt.datetime(2025, 7, 2))
+        assert all(problems == [] for problems in system.verify().values()), system.verify()
+        before = {(r["record_id"], r["subject"], r["evidence"], r["details"]) for r in rows["records"]}
+        after = {
+            (r.record_id, r.subject, r.evidence, json.dumps(r.details, separators=(",", ":"), sort_keys=True))
+            for page in store.iter_records()
+            for r in page
+        }
+        assert after == before
+    finally:
+        store.close()
+    again = Store(store_url)  # sealed once: a second open finds nothing to seal
+    try:
+        with again.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(t.epochs)).scalar() == 1
+    finally:
+        again.close()
+        get_settings.cache_clear()

@@ -17,6 +17,7 @@ from socialcredit.schemes import lint
 from socialcredit.schemes.loader import parse_scheme, shipped_scheme
 from socialcredit.scoring import score, timeline
 from socialcredit.service import Question, System
+from socialcredit.settings import get_settings
 from tests.conftest import person
 from tests.support.records import at, feed, r, rec
 
@@ -126,6 +127,9 @@ def test_privileges_by_threshold_through_check(system: System) -> None:
 def test_cli_score_shows_reasons(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOCIALCREDIT_HOME", str(tmp_path))
     monkeypatch.delenv("SOCIALCREDIT_DATABASE_URL", raising=False)
+    # settings are cached: without this the command line used whatever home an earlier test left
+    # cached (the user's data directory, holding another installation's database and keys)
+    get_settings.cache_clear()
     runner = CliRunner()
     rows = tmp_path / "r.jsonl"
     rows.write_text(

@@ -284,7 +284,7 @@ def test_the_witness_command_cosigns_a_served_log_and_refuses_it_rewritten(tmp_p
         assert note.verify_cosignature(out["cosigned"], "witness.local", witness_key) > 0
         # history rewritten, hashes and tree recomputed: the witness refuses and keeps what it saw
         with system.store.engine.begin() as conn:
-            conn.execute(update(t.records).where(t.records.c.seq == 3).values(evidence="rewritten"))
+            conn.execute(update(t.records).where(t.records.c.seq == 3).values(item="rewritten.item"))
         rebuilt = [merkle.leaf_hash(x) for x in system.store.leaves("records")]
         with system.store.engine.begin() as conn:
             conn.execute(t.tlog_tiles.delete().where(t.tlog_tiles.c.chain == "records"))

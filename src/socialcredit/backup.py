@@ -21,7 +21,7 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from sqlalchemy import Date, DateTime, LargeBinary, Table, create_engine, delete
 from sqlalchemy.engine import Connection
 
 from socialcredit.errors import Refused
+from socialcredit.shredding import Erasure, KeyStore, WrappedKey
 from socialcredit.store import Store, migrations
 from socialcredit.store import tables as t
 from socialcredit.store.dialect import Dialect, dialect_for
@@ -37,6 +38,8 @@ from socialcredit.store.dialect import Dialect, dialect_for
 FORMAT = "socialcredit-backup/1"
 CHAINS = ("records", "audit", "cases", "registry")
 BATCH = 5_000
+KEY_TABLES = ("data_keys", "erasures")
+"""The key store's rows a backup carries after the ledger's (decision 0046)."""
 
 
 class BackupError(Refused):
@@ -105,6 +108,9 @@ def dump(store: Store, path: Path, now: dt.datetime) -> Summary:
             tb.name: int(conn.execute(select(func.count()).select_from(tb)).scalar_one())
             for tb in t.metadata.sorted_tables
         }
+        key_rows = _key_rows(store.sealing.vault.store)
+        for name in KEY_TABLES:
+            counts[name] = sum(1 for n, _ in key_rows if n == name)
         chains = {
             c: {"count": int(n), "head": h}
             for c, n, h in conn.execute(
@@ -132,6 +138,9 @@ def dump(store: Store, path: Path, now: dt.datetime) -> Summary:
                 for m in result.mappings():
                     put({"t": tb.name, "r": {k: _encode(v) for k, v in m.items()}})
                     total += 1
+            for name, row in key_rows:
+                put({"t": name, "r": row})
+                total += 1
             trailer = {"end": True, "rows": total, "sha256": digest.hexdigest()}
             fh.write(json.dumps(trailer).encode() + b"\n")
     finally:
@@ -188,6 +197,34 @@ def check_file(path: Path) -> Summary:
     return Summary(header["created_at"], header["tables"], header["chains"], schema)
 
 
+def _key_rows(keys: KeyStore) -> list[tuple[str, dict[str, Any]]]:
+    """The live data keys (wrapped: the master key is never in a backup) and the erasure log, as
+    backup lines. A key destroyed before the backup is not in it; one destroyed after is, and a
+    restore destroys it again by replaying the live erasure log (:func:`_restore_keys`)."""
+    out: list[tuple[str, dict[str, Any]]] = [
+        ("data_keys", {**w._asdict(), "wrapped": base64.b64encode(w.wrapped).decode()})
+        for w in keys.all_wrapped()
+    ]
+    out += [("erasures", {**asdict(e), "at": e.at.isoformat()}) for e in keys.erasures()]
+    return out
+
+
+def _restore_keys(path: Path, keys: KeyStore) -> None:
+    """Bring a backup's keys into the target's key store, then replay every erasure either log
+    knows: the target's own log (kept with the keys, outside what a restore replaces) destroys
+    the keys an older backup brought back; the backup's log is kept for what records read."""
+    wrapped, logged = [], []
+    for obj in _lines(path):
+        if obj.get("t") == "data_keys":
+            r = obj["r"]
+            wrapped.append(WrappedKey(**{**r, "wrapped": base64.b64decode(r["wrapped"])}))
+        elif obj.get("t") == "erasures":
+            r = obj["r"]
+            logged.append(Erasure(**{**r, "at": dt.datetime.fromisoformat(r["at"])}))
+    keys.add_wrapped_keys(wrapped)
+    keys.destroy([*keys.erasures(), *logged])
+
+
 def _load(path: Path, conn: Connection, dialect: Dialect) -> None:
     tables = {tb.name: tb for tb in t.metadata.sorted_tables}
     decoders = {name: _decoder(tb) for name, tb in tables.items()}
@@ -204,6 +241,8 @@ def _load(path: Path, conn: Connection, dialect: Dialect) -> None:
             first = False
             continue
         name = obj.get("t")
+        if name in KEY_TABLES:
+            continue  # the key store's, restored apart (_restore_keys)
         if name not in tables:
             raise BackupError(f"unknown table {name!r} in the backup")
         pending.setdefault(name, []).append(decoders[name](obj["r"]))
@@ -245,7 +284,9 @@ def restore(path: Path, target: Store) -> Summary:
             raise BackupError(
                 f"{path.name}: the chains in the backup do not verify ({named}); nothing restored"
             )
-        return _into(path, summary, target)
+        done = _into(path, summary, target)
+        _restore_keys(path, target.sealing.vault.store)
+        return done
 
 
 def _upgraded(path: Path, summary: Summary, url: str, scratch: Path) -> tuple[Path, Summary]:

@@ -21,10 +21,15 @@ This replaces the JSON checkpoints (``socialcredit-checkpoint/1``) of earlier re
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -105,6 +110,54 @@ def public_pem(public: Ed25519PublicKey) -> str:
     return public.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()
+
+
+# The epoch record (``store/epochs.py``, decision 0046): the one JSON document still signed here,
+# naming the clear chain's head when a ledger is sealed once; chain checkpoints are signed notes.
+
+
+def fingerprint(public: Ed25519PublicKey) -> str:
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def _canonical(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def sign(payload: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
+    """``payload`` with the public key, its fingerprint and the signature over the canonical JSON
+    of the rest added (the epoch checkpoint of ``store/epochs.py``)."""
+    signed: dict[str, Any] = {
+        **payload,
+        "public_key": base64.b64encode(
+            key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        ).decode(),
+        "key_fingerprint": fingerprint(key.public_key()),
+    }
+    signed["signature"] = base64.b64encode(key.sign(_canonical(signed))).decode()
+    return signed
+
+
+def check_signed(data: dict[str, Any], trusted: Ed25519PublicKey | None = None) -> Ed25519PublicKey:
+    """Check the signature of anything :func:`sign` signed, against ``trusted`` when the verifier
+    pins a key. Returns the key that signed it."""
+    try:
+        given = Ed25519PublicKey.from_public_bytes(base64.b64decode(data["public_key"], validate=True))
+        signature = base64.b64decode(data["signature"], validate=True)
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise CheckpointError(f"malformed signed record ({exc.__class__.__name__}: {exc})") from None
+    key = trusted or given
+    if trusted is not None and fingerprint(trusted) != fingerprint(given):
+        raise CheckpointError(
+            f"signed by key {fingerprint(given)}, not by the trusted key {fingerprint(trusted)}"
+        )
+    payload = {k: v for k, v in data.items() if k != "signature"}
+    try:
+        key.verify(signature, _canonical(payload))
+    except InvalidSignature:
+        raise CheckpointError("the signature does not match: the record was altered") from None
+    return key
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:

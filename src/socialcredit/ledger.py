@@ -73,6 +73,9 @@ class Record:
     content_hash: str = ""
     claim_hash: str = ""
     chain_hash: str = ""
+    stored: tuple[str, str] | None = None
+    """Where the record is stored encrypted (every record since schema 0006): its retention class
+    and sealed content (``ledger.stored_preimage``); None for a record read in the clear."""
 
     @property
     def reported_on(self) -> dt.date:
@@ -251,6 +254,56 @@ def link_bytes(prev: str, seq: int, content: str, at: dt.datetime, tag: str) -> 
     name. One definition, so that the chain hash (SHA-256 of these bytes) and the log's leaf hash
     (SHA-256 of 0x00 and these bytes) cover exactly the same stored form of an entry."""
     return f"{prev}|{seq}|{content}|{iso_dt(at)}|{tag}".encode()
+
+
+def retention_class(occurred_on: dt.date | str) -> str:
+    """The retention class a record's data key belongs to: the year it occurred (decision 0046).
+    Why the year: every record of one subject and year can be erased together once the last of
+    them has passed its retention and archive periods, without a key per record (a key read per
+    record would cost ingest) and without holding a young record's key hostage to an old one."""
+    return str(occurred_on)[:4]
+
+
+def canonical_ts(value: dt.datetime | str) -> str:
+    """A time as :func:`iso_dt` writes it, from a datetime or SQLite's stored text of one."""
+    if isinstance(value, str):
+        return f"{value[:10]}T{value[11:19]}"
+    return value.isoformat(timespec="seconds")
+
+
+def stored_preimage(
+    record_id: str,
+    pseudonym: str,
+    kind: str,
+    item: str,
+    source: str,
+    srid: str,
+    occurred: dt.date | str,
+    reported: dt.datetime | str,
+    given: bool,
+    action: str,
+    corrects: str | None,
+    klass: str,
+    sealed: str,
+    claim: str,
+) -> str:
+    """The one definition of the bytes the ledger stores for an encrypted record, and so of its
+    content hash (:func:`stored_content_hash`, which the chain links) and of the leaf a Merkle log
+    takes (issue 22). It holds the keyed pseudonym and the ciphertext, never the subject's code,
+    details or evidence, and the keyed claim hash, so it reveals no personal data and can be
+    checked without any key: an erasure (destroying the key) leaves it and the chain valid."""
+    sep = "\x1f"
+    corr = "\x00" if corrects is None else corrects
+    return (
+        f"v2{sep}{record_id}{sep}{pseudonym}{sep}{kind}{sep}{item}{sep}{source}{sep}{srid}{sep}"
+        f"{str(occurred)[:10]}{sep}{canonical_ts(reported)}{sep}{1 if given else 0}{sep}{action}{sep}"
+        f"{corr}{sep}{klass}{sep}{sealed}{sep}{claim}"
+    )
+
+
+def stored_content_hash(*fields: Any) -> str:
+    """SHA-256 of :func:`stored_preimage` (same arguments)."""
+    return hashlib.sha256(stored_preimage(*fields).encode()).hexdigest()
 
 
 def chain_hash(

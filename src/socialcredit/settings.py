@@ -5,7 +5,11 @@
 the embedded SQLite file in the data directory; ``postgresql+psycopg://...`` for PostgreSQL);
 ``SOCIALCREDIT_HOLIDAYS`` a file of public holidays (default ``$SOCIALCREDIT_HOME/holidays.txt``);
 ``$SOCIALCREDIT_HOME/categories.yaml`` the operator's own item categories, added to the shipped
-vocabulary (docs/categories.md).
+vocabulary (docs/categories.md). ``SOCIALCREDIT_MASTER_KEY`` (base64) is the master key that wraps
+the data keys of crypto-shredding (default: the key file ``$SOCIALCREDIT_HOME/master.key``, made
+on first use; ``SOCIALCREDIT_MASTER_KEY_FILE`` names another); ``SOCIALCREDIT_PREVIOUS_MASTER_KEYS``
+(base64, comma-separated) the masters a rotation is moving away from; ``SOCIALCREDIT_KEYS_URL``
+the database of the key table (default: the installation's database, decision 0046).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import platformdirs
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from socialcredit.dueprocess.calendar import WorkingCalendar
+from socialcredit.shredding import MasterKey, master_key
 
 
 class Settings(BaseSettings):
@@ -31,6 +36,18 @@ class Settings(BaseSettings):
     # the transparency log's name: its checkpoints' origin lines and signing key name
     # (socialcredit.checkpoints.DEFAULT_ORIGIN when unset)
     log_origin: str | None = None
+    master_key: str | None = None
+    master_key_file: Path | None = None
+    previous_master_keys: str = ""
+    keys_url: str | None = None
+
+    def master(self) -> MasterKey:
+        """The master key that wraps every data key (``shredding.master_key``)."""
+        return master_key(self.master_key, self.master_key_file or self.home / "master.key")
+
+    def previous_masters(self) -> list[MasterKey]:
+        """Masters still accepted for unwrapping while a rotation moves keys off them."""
+        return [MasterKey.from_text(x) for x in self.previous_master_keys.split(",") if x.strip()]
 
     def calendar(self) -> WorkingCalendar:
         """Public holidays for working-day deadlines: ``SOCIALCREDIT_HOLIDAYS`` or

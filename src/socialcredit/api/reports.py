@@ -11,6 +11,7 @@ added later serves the same shape.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -110,6 +111,16 @@ class BackupOut(BaseModel):
         return cls(
             file=str(file), created_at=summary.created_at, tables=summary.tables, chains=summary.chains
         )
+
+
+class RetentionOut(BaseModel):
+    """One ``retention run``: data keys destroyed and records erased, keys kept and why."""
+
+    at: dt.datetime
+    erased_keys: int
+    erased_records: int
+    kept_counting: int
+    kept_in_force: int
 
 
 class CheckpointOut(BaseModel):

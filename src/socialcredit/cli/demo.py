@@ -4,7 +4,9 @@ summarised and served.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -19,6 +21,8 @@ from socialcredit.settings import get_settings
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+log = logging.getLogger(__name__)
+
 
 @app.command()
 def serve(
@@ -32,13 +36,35 @@ def serve(
     settings = get_settings()
     system = open_system()  # the schemes checked and the schema upgraded once, before any worker
     if workers == 1:
+        daily_retention(system)
         run_server(system, host or settings.host, port or settings.port)
         return
     if system.store.dialect.file is None and system.store.dialect.name == "sqlite":
         system.store.close()
         fail(i18n.translate(_WORKERS_IN_MEMORY))
     keep_state(system)  # one sweep for all workers, in this process
+    daily_retention(system)  # in the supervising process only: one run a day, not one a worker
     run_workers(host or settings.host, port or settings.port, workers)
+
+
+DAY_S = 86_400.0
+
+
+def daily_retention(system: System) -> threading.Thread:
+    """``retention run`` now and then once a day while serving, on a daemon thread (issue 21:
+    erasure happens on its own). A failed run is logged and tried again the next day."""
+
+    def loop() -> None:
+        while True:
+            try:
+                system.retention_run()
+            except Exception:  # a run must never stop the server; the next day tries again
+                log.exception("retention run failed")
+            time.sleep(DAY_S)
+
+    thread = threading.Thread(target=loop, name="retention", daemon=True)
+    thread.start()
+    return thread
 
 
 _WORKERS_IN_MEMORY = N_("--workers: an in-memory database cannot be shared by worker processes")
@@ -275,8 +301,6 @@ def demo(
             highlight=False,
         )
     if not no_serve:
-        import threading
-
         # the public pages need today's population scan; warm it while the server starts
         threading.Thread(target=system.scan, name="warm-scan", daemon=True).start()
         run_server(system, settings.host, port or settings.port)

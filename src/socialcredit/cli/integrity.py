@@ -10,10 +10,12 @@ from typing import Annotated
 
 import typer
 
+from socialcredit import i18n
 from socialcredit.api.models import Listing, VerifyOut
-from socialcredit.api.reports import BackupOut, CheckpointCheckOut, CheckpointOut
+from socialcredit.api.reports import BackupOut, CheckpointCheckOut, CheckpointOut, RetentionOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out
 from socialcredit.errors import Refused
+from socialcredit.i18n import N_
 from socialcredit.settings import get_settings
 from socialcredit.tlog import note
 
@@ -211,3 +213,38 @@ def restore(
             "every chain verified",
             highlight=False,
         )
+
+
+retention_app = typer.Typer(
+    help="Erasure that happens on its own: destroy the keys of records past retention and archive.",
+    no_args_is_help=True,
+)
+app.add_typer(retention_app, name="retention")
+
+
+@retention_app.command("run")
+def retention_run(as_json: JsonOpt = False) -> None:
+    """Destroy every data key whose records have all passed their retention period plus their
+    scheme's archive period and ground no list entry in force (a court listing of ground (1)
+    stands until removed). The records then read as erased; `verify` still counts them. `serve`
+    runs this once a day (docs/reliability.md)."""
+    from dataclasses import asdict
+
+    system = open_system()
+    report = system.retention_run()
+    if as_json:
+        emit(RetentionOut(**asdict(report)))
+        return
+    out.print(
+        i18n.translate(
+            N_(
+                "erased {records} records under {keys} keys; kept {counting} keys still within "
+                "retention or archive and {in_force} grounding an entry in force",
+                records=report.erased_records,
+                keys=report.erased_keys,
+                counting=report.kept_counting,
+                in_force=report.kept_in_force,
+            )
+        ),
+        highlight=False,
+    )

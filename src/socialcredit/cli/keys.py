@@ -10,10 +10,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from socialcredit import access
+from socialcredit import access, i18n
 from socialcredit.api.models import KeysOut, NewKeyOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, refusal
 from socialcredit.errors import Refused
+from socialcredit.i18n import N_
 
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
@@ -105,3 +106,22 @@ def keys_rotate(
             f"revoked {key_id}; key {new.key_id} ({new.role}{' ' + new.principal if new.principal else ''}):"
         )
         out.print(new.token, highlight=False)
+
+
+@keys_app.command("rewrap")
+def keys_rewrap() -> None:
+    """Re-wrap every data key of crypto-shredding under the master key now configured
+    (SOCIALCREDIT_MASTER_KEY), unwrapping with the ones in SOCIALCREDIT_PREVIOUS_MASTER_KEYS: the
+    master key rotates without re-encrypting any record (decision 0046)."""
+    system = open_system()
+    vault = system.store.sealing.vault
+    try:
+        done = vault.rotate(vault.master)
+    except Refused as exc:
+        fail(refusal(exc))
+    out.print(
+        i18n.translate(
+            N_("re-wrapped {n} data keys under master key {master}", n=done, master=vault.master.key_id)
+        ),
+        highlight=False,
+    )

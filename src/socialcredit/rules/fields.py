@@ -125,6 +125,7 @@ INERT = frozenset(
         "Scheme.description",
         "Scheme.legal_basis",
         "Scheme.public_lookup",
+        "Scheme.archive_days",
         "Item.title",
         "Item.category",
         "Item.legal_basis",
@@ -145,7 +146,9 @@ INERT = frozenset(
     }
 )
 """Fields no evaluator's results depend on: what is shown or published, never computed with.
-(``Scheme.public_lookup`` decides who may look a subject up, not any score, entry or decision.
+(``Scheme.public_lookup`` decides who may look a subject up, not any score, entry or decision;
+``Scheme.archive_days`` when a record no longer counting may be erased, which the ledger's reads
+then leave out for every evaluator alike.
 An item's ``category`` and a measure's ``third_party`` are what the linter judges a scheme by, at
 load: a scheme that fails it is never in force, so no evaluator computes with them.)"""
 

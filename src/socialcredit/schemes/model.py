@@ -478,6 +478,12 @@ class Revision(_Strict):
     reason: str = Field(min_length=1, description="Why, in plain words: shown to the subjects concerned")
 
 
+ARCHIVE_DAYS = 730
+"""A scheme's archive period unless it sets one: two years after a record stops counting, the
+longest a review or an appeal of what it grounded stays open under the shipped schemes' due
+process; then ``socialcredit retention run`` may destroy its key (decision 0046)."""
+
+
 class Scheme(_Strict):
     """One scheme file."""
 
@@ -504,6 +510,13 @@ class Scheme(_Strict):
     public_lookup: list[SubjectKindName] = Field(
         default_factory=_organisations,
         description="Whose records the public may look up by code",
+    )
+    archive_days: int = Field(
+        ARCHIVE_DAYS,
+        ge=0,
+        le=36500,
+        description="Days a record of this scheme's items is kept, sealed, after it stops counting "
+        "(for objections, appeals and audits) before its data key may be destroyed (decision 0046)",
     )
     _text: str | None = PrivateAttr(None)
     """The file's text as read (``loader.parse_scheme``): what a decision's receipt names by its

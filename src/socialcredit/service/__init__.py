@@ -43,6 +43,7 @@ from socialcredit.service.keys import Keys
 from socialcredit.service.receipts import Receipts, Reproduction
 from socialcredit.service.records import Records, RegisterResult, Row
 from socialcredit.service.restorations import Restorations
+from socialcredit.service.retention import Retention
 from socialcredit.service.tlog import TransparencyLog
 from socialcredit.store import Store
 from socialcredit.tlog import note
@@ -86,8 +87,11 @@ class System:
         self.receipts = Receipts(context, decisions)
         self.histories = Histories(context, decisions, casefiles)
         self.documents = Documents(context, casefiles)
+        self.retention = Retention(context, decisions)
         self.enrolment = Enrolments(context, casefiles=casefiles, decisions=decisions, records=records)
 
+        self.retention_run = self.retention.run
+        self.erasure_of = store.erasure_of
         self.ingest = self.records.ingest
         self.register = self.records.register
         self.register_rows = self.records.register_rows

@@ -128,27 +128,3 @@ class StoreBase:
                     select(t.chain_heads.c.chain, t.chain_heads.c.count, t.chain_heads.c.head)
                 )
             }
-
-    def subjects_touched_since(self, records_seq: int, cases_seq: int) -> set[str]:
-        """Subjects whose answers may have changed since these chain positions: subjects of new
-        records, of the records new corrections supersede, and of new case events."""
-        r2 = t.records.alias("target")
-        with self.reader.connect() as conn:
-            found = {
-                c for (c,) in conn.execute(select(t.records.c.subject).where(t.records.c.seq > records_seq))
-            }
-            found |= {
-                c
-                for (c,) in conn.execute(
-                    select(r2.c.subject)
-                    .select_from(t.records.join(r2, t.records.c.corrects == r2.c.record_id))
-                    .where(t.records.c.seq > records_seq)
-                )
-            }
-            found |= {
-                c
-                for (c,) in conn.execute(
-                    select(t.case_events.c.subject).where(t.case_events.c.seq > cases_seq)
-                )
-            }
-        return found

@@ -30,7 +30,7 @@ service's (``service/statecodec.py``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import DateTime, bindparam, select, text, update
@@ -109,6 +109,8 @@ def touch(conn: Connection, codes: Iterable[str], organisations: Iterable[str] =
 class DecisionStateStore(StoreBase):
     """Read and write the materialised decision state (see the module docstring)."""
 
+    codes_of: Callable[[Connection, Iterable[str]], set[str]]  # ``RecordStore``'s, beside it
+
     def decision_state(self, code: str) -> StateRow | None:
         """``code``'s row (``None``: there is none): one indexed read."""
         dialect = self.dialect
@@ -151,16 +153,13 @@ class DecisionStateStore(StoreBase):
         with self.reader.connect() as conn:
             found = [c for (c,) in conn.execute(select(s.c.code).where(due))]
             if everyone:
-                known = select(t.subjects.c.code.label("code")).union(
-                    select(t.records.c.subject), select(t.tenures.c.person)
-                )
-                sub = known.subquery()
-                missing = (
-                    select(sub.c.code)
-                    .select_from(sub.outerjoin(s, s.c.code == sub.c.code))
-                    .where(s.c.code.is_(None))
-                )
-                found += [c for (c,) in conn.execute(missing)]
+                # records name a subject by its keyed pseudonym (decision 0046): opened to codes
+                stored = [v for (v,) in conn.execute(select(t.records.c.subject).distinct())]
+                known = {c for (c,) in conn.execute(select(t.subjects.c.code))}
+                known |= {c for (c,) in conn.execute(select(t.tenures.c.person))}
+                known |= self.codes_of(conn, stored)
+                have = {c for (c,) in conn.execute(select(s.c.code))}
+                found += sorted(known - have)
         return sorted(set(found))
 
 

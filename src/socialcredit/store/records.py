@@ -21,15 +21,19 @@ from sqlalchemy.engine import Connection, RowMapping
 from socialcredit import ledger
 from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
 from socialcredit.ledger import Quarantined, Record
+from socialcredit.settings import get_settings
+from socialcredit.shredding import Erasure, Vault
 from socialcredit.store import tables as t
 from socialcredit.store.base import CHUNK, StoreBase, dumps
+from socialcredit.store.datakeys import SqlKeyStore
 from socialcredit.store.decisionstate import touch
+from socialcredit.store.sealedrows import STORED_FIELDS, Sealing, is_pseudonym, own_hash_ok
 
 RECORD_COLUMNS: tuple[str, ...] = tuple(c.name for c in t.records.columns)
 """The records table's columns in the table's order: rows are built and read in this order."""
 # The order ingestion builds a record's row in: the sealed record (``ledger.SEALED_FIELDS``, known
 # before the chain's lock is taken), then the batch's two values, then the two its position decides.
-SEALED_COLUMNS = (*ledger.SEALED_FIELDS, "received_at", "batch_id", "seq", "chain_hash")
+SEALED_COLUMNS = (*STORED_FIELDS, "received_at", "batch_id", "seq", "chain_hash")
 assert sorted(SEALED_COLUMNS) == sorted(RECORD_COLUMNS)
 _RID, _SOURCE, _SRID, _ACTION, _CORRECTS, _CONTENT, _CLAIM, _SUBJECT, _KIND = (
     ledger.SEALED_FIELDS.index(c)
@@ -73,53 +77,103 @@ class PendingChunk:
 
 
 def record_from_row(m: RowMapping | Mapping[str, Any]) -> Record:
-    """Rebuild a :class:`Record` from a stored row, exactly as it was hashed."""
-    return Record(
-        record_id=m["record_id"],
-        subject=m["subject"],
-        subject_kind=m["subject_kind"],
-        item=m["item"],
-        source=m["source"],
-        source_record_id=m["source_record_id"],
-        occurred_on=m["occurred_on"],
-        reported_at=m["reported_at"],
-        reported_given=bool(m["reported_given"]),
-        evidence=m["evidence"],
-        action=m["action"],
-        corrects=m["corrects"],
-        details=json.loads(m["details"]),
-        seq=m["seq"],
-        received_at=m["received_at"],
-        batch_id=m["batch_id"],
-        content_hash=m["content_hash"],
-        claim_hash=m["claim_hash"],
-        chain_hash=m["chain_hash"],
-    )
+    """Rebuild a :class:`Record` from a row stored in the clear (before schema 0006), exactly as
+    it was hashed; a sealed row is opened by :meth:`RecordStore.open_records`."""
+    return Sealing.plain(m)
 
 
-def record_entry(r: Record) -> Entry:
-    """A record as its chain covers it, from its stored columns (``record_from_row``): the
-    content hash recomputed from them, so an edit behind the application's back changes it. What
-    ``verify`` checks and what its leaf in the transparency log is (``Entry.leaf``)."""
-    assert r.received_at is not None and r.batch_id is not None
-    seal = ledger.sealed(r)
-    content = seal.content_hash
-    own_ok = content == r.content_hash and seal.claim_hash == r.claim_hash
-    return Entry(r.seq, r.record_id, content, r.received_at, r.batch_id, r.chain_hash, own_ok)
+def record_entry(m: RowMapping | Mapping[str, Any]) -> Entry:
+    """A record as its chain covers it, from its stored row: the content hash recomputed from the
+    stored form (``sealedrows.own_hash_ok``: no key is needed, so an erased record counts too),
+    so an edit behind the application's back changes it. What ``verify`` checks and what its leaf
+    in the transparency log is (``Entry.leaf``)."""
+    content, own_ok = own_hash_ok(m)
+    return Entry(m["seq"], m["record_id"], content, m["received_at"], m["batch_id"], m["chain_hash"], own_ok)
 
 
 class RecordStore(StoreBase):
     """Batches, the append of validated records to the records chain, and reads of records."""
 
-    def __init__(self, url: str, *, cache_mib: int | None = None) -> None:
+    def __init__(self, url: str, *, cache_mib: int | None = None, vault: Vault | None = None) -> None:
         super().__init__(url, cache_mib=cache_mib)
+        self.sealing = Sealing(vault or self._default_vault())
         # Bulk inserts of records bypass SQLAlchemy's per-row bind processing (most of the cost
         # of ingestion): values are converted exactly as SQLAlchemy would store them and handed to
         # the backend's bulk path (dialect.insert_rows: executemany on SQLite, COPY on PostgreSQL).
         # The dedup lookup of a whole chunk in one statement, probing the unique index.
-        self._existing_records = "SELECT record_id, claim_hash, source FROM records WHERE " + (
-            self.dialect.in_list("record_id")
+        self._existing_records = (
+            "SELECT record_id, claim_hash, source, sealed IS NULL, subject, klass FROM records WHERE "
+            + (self.dialect.in_list("record_id"))
         )
+
+    def _default_vault(self) -> Vault:
+        """The installation's vault: the key table in ``SOCIALCREDIT_KEYS_URL`` or beside the
+        ledger, the master key from the settings (``shredding.master_key``)."""
+        settings = get_settings()
+        keys = SqlKeyStore(settings.keys_url) if settings.keys_url else SqlKeyStore(engine=self.engine)
+        return Vault(keys, settings.master(), settings.previous_masters())
+
+    def open_records(self, rows: Iterable[Mapping[Any, Any]]) -> list[Record]:
+        """Stored rows as records, decrypted; erased records (destroyed key) are left out."""
+        return self.sealing.open_rows(rows)
+
+    def sealed_groups(self) -> dict[tuple[str, str], list[tuple[str, str, dt.date]]]:
+        """Every (pseudonym, retention class) with sealed records, and its records' (id, item,
+        day occurred): what ``retention run`` judges each data key by, read without any key."""
+        out: dict[tuple[str, str], list[tuple[str, str, dt.date]]] = {}
+        r = t.records.c
+        with self.reader.connect() as conn:
+            q = select(r.record_id, r.subject, r.klass, r.item, r.occurred_on).where(r.sealed.is_not(None))
+            for rid, subject, klass, item, occurred in conn.execute(q):
+                out.setdefault((subject, klass), []).append((rid, item, occurred))
+        return out
+
+    def erasure_of(self, record_id: str) -> Erasure | None:
+        """How a record was erased (its key destroyed: on what day, under what rule), or None."""
+        with self.reader.connect() as conn:
+            row = conn.execute(
+                select(t.records.c.subject, t.records.c.klass).where(
+                    t.records.c.record_id == record_id, t.records.c.sealed.is_not(None)
+                )
+            ).first()
+        if row is None:
+            return None
+        return self.sealing.vault.erased().get((row[0], row[1]))
+
+    def subject_keys(self, code: str) -> list[str]:
+        """What ``records.subject`` holds for this subject: its pseudonym, and its code for the
+        rows stored in the clear before schema 0006."""
+        return [self.sealing.pseudonym(code), code]
+
+    def codes_of(self, conn: Connection, values: Iterable[str]) -> set[str]:
+        """The subject codes of these ``records.subject`` values: a code stays itself, a pseudonym
+        is opened from one of its records (one whose key is not destroyed; a subject every key of
+        which was destroyed is erased and left out)."""
+        return set(self.code_map(conn, values).values())
+
+    def code_map(self, conn: Connection, values: Iterable[str]) -> dict[str, str]:
+        """:meth:`codes_of` as a map from each ``records.subject`` value to its code."""
+        out: dict[str, str] = {}
+        wanted = set()
+        for v in values:
+            if not is_pseudonym(v):
+                out[v] = v
+            elif v in self.sealing.codes:
+                out[v] = self.sealing.codes[v]
+            else:
+                wanted.add(v)
+        part_list = sorted(wanted)
+        for i in range(0, len(part_list), CHUNK):
+            part = part_list[i : i + CHUNK]
+            first = (
+                select(func.min(t.records.c.seq))
+                .where(t.records.c.subject.in_(part))
+                .group_by(t.records.c.subject, t.records.c.klass)
+            )
+            rows = list(conn.execute(select(t.records).where(t.records.c.seq.in_(first))).mappings())
+            self.open_records(rows)  # fills sealing.codes for every pseudonym with a live key
+            out.update({p: self.sealing.codes[p] for p in part if p in self.sealing.codes})
+        return out
 
     # ------------------------------------------------------------------ batches
 
@@ -161,7 +215,7 @@ class RecordStore(StoreBase):
         """Deduplicate, link and insert validated records, and keep the quarantined rows, in one
         transaction together with the batch's running counts."""
         convert, seal = self.stored_row(), ledger.sealed
-        rows = [convert(seal(r)) for r in records]
+        rows = [convert(seal(r)) for r in records]  # sealed for storage by _append_rows
         return self._append_rows(
             PendingChunk(submitted, rows, quarantined, row_numbers, raws),
             batch_id,
@@ -178,17 +232,47 @@ class RecordStore(StoreBase):
         leaves: list[bytes] = []
         link = ledger.chain_linker(received_at, batch_id, leaves)
         received = self.dialect.ts(received_at)
-        wanted = list({row[_RID] for row in c.rows} | {row[_CORRECTS] for row in c.rows if row[_CORRECTS]})
+        # encrypted before the chain's lock is taken: the key lookups and AES-GCM calls of the
+        # chunk never hold up another writer
+        maybe, refused = self.sealing.seal_chunk(c.rows)
+        for i, reason in refused.items():
+            q_out.append(Quarantined(c.row_numbers[i], c.raws[i], (reason,)))
+        stored: list[tuple[Any, ...]] = [row for row in maybe if row is not None]
+        # each stored row's subject in the clear, for the decision states it empties
+        plain_of = {
+            row[_RID]: (plain[_SUBJECT], plain[_KIND])
+            for plain, row in zip(c.rows, maybe, strict=True)
+            if row
+        }
+        numbers, raws = c.row_numbers, c.raws
+        if refused:
+            numbers = [n for n, row in zip(c.row_numbers, maybe, strict=True) if row is not None]
+            raws = [raw for raw, row in zip(c.raws, maybe, strict=True) if row is not None]
+        wanted = list({row[_RID] for row in stored} | {row[_CORRECTS] for row in stored if row[_CORRECTS]})
+        keyed = self.sealing.keyed_claim
         with self.engine.begin() as conn:
             count, head = self._lock_head(conn, "records")
             existing: dict[str, tuple[str, str]] = {}
             if wanted:
                 param = self.dialect.in_list_param(wanted)
-                for rid, chash, src in conn.exec_driver_sql(self._existing_records, (param,)):
-                    existing[rid] = (chash, src)
+                sealed_at: dict[str, tuple[str, str]] = {}
+                for rid, chash, src, clear, subject, klass in conn.exec_driver_sql(
+                    self._existing_records, (param,)
+                ):
+                    # a record stored in the clear (before 0006) kept its claim hash unkeyed
+                    existing[rid] = (keyed(chash) if clear else chash, src)
+                    if not clear:
+                        sealed_at[rid] = (subject, klass)
+                erased = self._erased(sealed_at)
+            else:
+                erased = {}
             rows: list[tuple[Any, ...]] = []
             duplicate = 0
-            for row, n, raw in zip(c.rows, c.row_numbers, c.raws, strict=True):
+            for row, n, raw in zip(stored, numbers, raws, strict=True):
+                gone = erased.get(row[_RID]) or (erased.get(row[_CORRECTS]) if row[_CORRECTS] else None)
+                if gone is not None:  # an erased record is never taken in again, nor corrected
+                    q_out.append(Quarantined(n, raw, (gone,)))
+                    continue
                 # the common case, a new report, costs one dict probe; anything else is judged
                 # by _refusal (duplicate, conflict, restoration, correction)
                 if row[_CORRECTS] is not None or row[_ACTION] == "restore" or row[_RID] in existing:
@@ -206,7 +290,7 @@ class RecordStore(StoreBase):
             if rows:
                 self.dialect.insert_rows(conn, "records", SEALED_COLUMNS, rows)
                 self._set_head(conn, "records", count, head, leaves)
-                self._touch_states(conn, rows)
+                self._touch_states(conn, [plain_of[row[_RID]] for row in rows], rows)
             if q_out:
                 conn.execute(
                     t.quarantine.insert(),
@@ -232,21 +316,37 @@ class RecordStore(StoreBase):
             )
         return ChunkOutcome(len(rows), duplicate, q_out)
 
-    @staticmethod
-    def _touch_states(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Empty the decision state of the subjects these records change (the corrected
-        records' subjects too), as ``subjects_touched_since`` finds them, in this transaction."""
-        codes = {row[_SUBJECT] for row in rows}
-        orgs = {row[_SUBJECT] for row in rows if row[_KIND] == "organisation"}
+    def _erased(self, sealed_at: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+        """The reason to quarantine each of these record ids whose key was destroyed."""
+        if not sealed_at:
+            return {}
+        log = self.sealing.vault.erased()
+        out = {}
+        for rid, pair in sealed_at.items():
+            e = log.get(pair)
+            if e is not None:
+                out[rid] = (
+                    f"source_record_id: record {rid} was erased on {e.at:%Y-%m-%d} under rule "
+                    f"{e.rule!r}; an erased record is not taken in again"
+                )
+        return out
+
+    def _touch_states(
+        self, conn: Connection, subjects: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Empty the decision state of the subjects these records change (``subjects``: each
+        appended row's code and kind in the clear) and of the subjects of the records they
+        correct (opened from their stored rows: a correction may move a record to another
+        subject), as ``subjects_touched_since`` finds them, in this transaction."""
+        codes = {code for code, _kind in subjects}
+        orgs = {code for code, kind in subjects if kind == "organisation"}
         corrected = sorted({row[_CORRECTS] for row in rows if row[_CORRECTS]})
         for i in range(0, len(corrected), CHUNK):
-            q = select(t.records.c.subject, t.records.c.subject_kind).where(
-                t.records.c.record_id.in_(corrected[i : i + CHUNK])
-            )
-            for code, kind in conn.execute(q):
-                codes.add(code)
-                if kind == "organisation":
-                    orgs.add(code)
+            q = select(t.records).where(t.records.c.record_id.in_(corrected[i : i + CHUNK]))
+            for r in self.sealing.open_rows(conn.execute(q).mappings()):
+                codes.add(r.subject)
+                if r.subject_kind == "organisation":
+                    orgs.add(r.subject)
         touch(conn, codes, orgs)
 
     @staticmethod
@@ -337,62 +437,78 @@ class RecordStore(StoreBase):
     def records_for(self, code: str) -> list[Record]:
         """A subject's records plus every correction or withdrawal that touches them, so the
         effective view can be computed (a record corrected onto another subject disappears)."""
+        keys = self.subject_keys(code)
         with self.reader.connect() as conn:
             found = {
-                m["record_id"]: record_from_row(m)
-                for m in conn.execute(select(t.records).where(t.records.c.subject == code)).mappings()
+                r.record_id: r
+                for r in self.open_records(
+                    conn.execute(select(t.records).where(t.records.c.subject.in_(keys))).mappings()
+                )
             }
             frontier = list(found)
             while frontier:
                 nxt = []
                 for i in range(0, len(frontier), CHUNK):
                     part = frontier[i : i + CHUNK]
-                    for m in conn.execute(select(t.records).where(t.records.c.corrects.in_(part))).mappings():
-                        if m["record_id"] not in found:
-                            found[m["record_id"]] = record_from_row(m)
-                            nxt.append(m["record_id"])
+                    rows = conn.execute(select(t.records).where(t.records.c.corrects.in_(part))).mappings()
+                    for r in self.open_records(rows):
+                        if r.record_id not in found:
+                            found[r.record_id] = r
+                            nxt.append(r.record_id)
                 frontier = nxt
         return sorted(found.values(), key=lambda r: r.seq)
 
     def record(self, record_id: str) -> Record | None:
         with self.reader.connect() as conn:
             m = conn.execute(select(t.records).where(t.records.c.record_id == record_id)).mappings().first()
-            return record_from_row(m) if m else None
+            opened = self.open_records([m]) if m else []
+            return opened[0] if opened else None
 
     def iter_records(self, batch_size: int = 50_000) -> Iterator[list[Record]]:
-        """Every record in ledger order, in pages (keyset pagination on seq)."""
+        """Every readable record in ledger order, in pages (keyset pagination on seq); erased
+        records are left out (a page may be short or, rarely, empty)."""
+        for rows in self.row_pages(batch_size):
+            yield self.open_records(rows)
+
+    def row_pages(self, batch_size: int = 50_000) -> Iterator[list[RowMapping]]:
+        """Every stored row in ledger order, in pages."""
         last = 0
         while True:
             with self.reader.connect() as conn:
-                page = [
-                    record_from_row(m)
-                    for m in conn.execute(
+                rows = list(
+                    conn.execute(
                         select(t.records)
                         .where(t.records.c.seq > last)
                         .order_by(t.records.c.seq)
                         .limit(batch_size)
                     ).mappings()
-                ]
-            if not page:
+                )
+            if not rows:
                 return
-            yield page
-            last = page[-1].seq
+            yield rows
+            last = rows[-1]["seq"]
 
     def iter_by_subject(self) -> Iterator[tuple[str, list[Record]]]:
         """Every subject's records, one subject at a time, streamed in subject order."""
         with self.reader.connect().execution_options(yield_per=20_000) as conn:
             current: str | None = None
-            group: list[Record] = []
+            rows: list[RowMapping] = []
             for m in conn.execute(
                 select(t.records).order_by(t.records.c.subject, t.records.c.seq)
             ).mappings():
                 if m["subject"] != current:
                     if current is not None:
-                        yield current, group
-                    current, group = m["subject"], []
-                group.append(record_from_row(m))
+                        yield from self._group(rows)
+                    current, rows = m["subject"], []
+                rows.append(m)
             if current is not None:
-                yield current, group
+                yield from self._group(rows)
+
+    def _group(self, rows: list[RowMapping]) -> Iterator[tuple[str, list[Record]]]:
+        """One subject's stored rows, opened (nothing if every one is erased)."""
+        group = self.open_records(rows)
+        if group:
+            yield group[0].subject, group
 
     def superseded_ids(self) -> set[str]:
         """Ids of every record some correction or withdrawal references. Restorations are left to
@@ -421,9 +537,10 @@ class RecordStore(StoreBase):
         head = self.head("records")
 
         def entries() -> Iterator[Entry]:
-            for page in self.iter_records():
-                for r in page:
-                    yield record_entry(r)
+            # the stored rows, not the records: no key is needed, so erased records count too
+            for page in self.row_pages():
+                for m in page:
+                    yield record_entry(m)
 
         return verify_chain(entries(), head=head)
 
@@ -441,23 +558,40 @@ class RecordStore(StoreBase):
         if not items:
             return []
         with self.reader.connect() as conn:
-            return sorted(
-                {
-                    c
-                    for (c,) in conn.execute(
-                        select(t.records.c.subject).where(t.records.c.item.in_(list(items))).distinct()
-                    )
-                }
+            found = conn.execute(
+                select(t.records.c.subject).where(t.records.c.item.in_(list(items))).distinct()
             )
+            return sorted(self.codes_of(conn, (c for (c,) in found)))
 
     def subjects_reported_since(self, since: dt.datetime) -> list[str]:
         """Subjects with a record reported since ``since`` (candidates for pending notices)."""
         with self.reader.connect() as conn:
-            return sorted(
-                {
-                    c
-                    for (c,) in conn.execute(
-                        select(t.records.c.subject).where(t.records.c.reported_at >= since).distinct()
-                    )
-                }
+            found = conn.execute(
+                select(t.records.c.subject).where(t.records.c.reported_at >= since).distinct()
             )
+            return sorted(self.codes_of(conn, (c for (c,) in found)))
+
+    def subjects_touched_since(self, records_seq: int, cases_seq: int) -> set[str]:
+        """Subjects whose answers may have changed since these chain positions: subjects of new
+        records, of the records new corrections supersede, and of new case events."""
+        r2 = t.records.alias("target")
+        with self.reader.connect() as conn:
+            found = {
+                c for (c,) in conn.execute(select(t.records.c.subject).where(t.records.c.seq > records_seq))
+            }
+            found |= {
+                c
+                for (c,) in conn.execute(
+                    select(r2.c.subject)
+                    .select_from(t.records.join(r2, t.records.c.corrects == r2.c.record_id))
+                    .where(t.records.c.seq > records_seq)
+                )
+            }
+            codes = self.codes_of(conn, found)
+            codes |= {
+                c
+                for (c,) in conn.execute(
+                    select(t.case_events.c.subject).where(t.case_events.c.seq > cases_seq)
+                )
+            }
+        return codes

@@ -17,6 +17,11 @@ crash leaves each chain at a committed boundary.
 
 from __future__ import annotations
 
+import datetime as dt
+
+from socialcredit.settings import get_settings
+from socialcredit.shredding import Vault
+from socialcredit.store import epochs
 from socialcredit.store.audit import AUDIT_COLUMNS, AUDIT_FIELDS, AuditStore
 from socialcredit.store.base import CHAINS, CHUNK, REGISTRY_MARKER, default_url
 from socialcredit.store.cases import CaseStore
@@ -75,3 +80,13 @@ class Store(
     DecisionStateStore,
 ):
     """A database holding one socialcredit installation."""
+
+    def __init__(self, url: str, *, cache_mib: int | None = None, vault: Vault | None = None) -> None:
+        super().__init__(url, cache_mib=cache_mib, vault=vault)
+        if epochs.has_clear_records(self):  # once, after schema 0006 (store/epochs.py)
+            from socialcredit import checkpoints  # imported here: it imports the store
+
+            key = checkpoints.load_or_create_key(get_settings().home)
+            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            epochs.seal_clear_records(self, lambda payload: checkpoints.sign(payload, key), now)
+            self.regrow("records")  # the log covers the sealed form from its first leaf on

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from sqlalchemy import exists, func, literal, select
+from sqlalchemy.engine import Connection
 
 from socialcredit.store import tables as t
 from socialcredit.store.sql import Store
@@ -49,7 +50,7 @@ def number_subjects(store: Store, start: int, count: int) -> int:
                 func.min(r.c.subject_kind).label("kind"),
                 func.min(r.c.seq).label("first"),
             )
-            .where(r.c.seq > start, r.c.seq <= count)
+            .where(r.c.seq > start, r.c.seq <= count, r.c.sealed.is_(None))
             .group_by(r.c.subject)
             .subquery()
         )
@@ -62,7 +63,41 @@ def number_subjects(store: Store, start: int, count: int) -> int:
                 fresh.c.kind,
             )
             conn.execute(n.insert().from_select(["subject_no", "code", "kind"], numbered))
+        _number_sealed(store, conn, start, count)
         return int(conn.execute(_TOP).scalar_one()) + 1
+
+
+def _number_sealed(store: Store, conn: Connection, start: int, count: int) -> None:
+    """Number the subjects of the sealed records in ``start + 1 .. count`` (a pseudonym in the
+    table, the code in the ciphertext: ``store/sealedrows.py``) that have no number yet, in the
+    order of their first record. Erased subjects (no live key) get none: they are not exported."""
+    n, r = t.subject_numbers, t.records
+    firsts = conn.execute(
+        select(r.c.subject, func.min(r.c.subject_kind), func.min(r.c.seq))
+        .where(r.c.seq > start, r.c.seq <= count, r.c.sealed.is_not(None))
+        .group_by(r.c.subject)
+        .order_by(func.min(r.c.seq))
+    ).all()
+    if not firsts:
+        return
+    codes = store.code_map(conn, [p for p, _, _ in firsts])
+    fresh: dict[str, str] = {}
+    for p, kind, _ in firsts:
+        if p in codes:
+            fresh.setdefault(codes[p], kind)
+    numbered_codes: set[str] = set()
+    names = list(fresh)
+    for i in range(0, len(names), 500):
+        part = names[i : i + 500]
+        numbered_codes |= {c for (c,) in conn.execute(select(n.c.code).where(n.c.code.in_(part)))}
+    top = int(conn.execute(_TOP).scalar_one())
+    rows = []
+    for code, kind in fresh.items():
+        if code not in numbered_codes:
+            top += 1
+            rows.append({"subject_no": top, "code": code, "kind": kind})
+    if rows:
+        conn.execute(n.insert(), rows)
 
 
 def numbered(store: Store) -> int:

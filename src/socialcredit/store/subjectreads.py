@@ -68,8 +68,8 @@ def read_subject(store: Store, code: str, *, representatives: bool) -> SubjectIn
                 term = Tenure(org, code, _day(valid_from, day), _day(valid_to, day), opened, closed)
                 terms.setdefault(org, []).append(term)
             orgs = list(terms)
-        records = _records_for(rows, code, day, ts)
-        represented = {org: _records_for(rows, org, day, ts) for org in orgs}
+        records = _records_for(store, rows, code, day, ts)
+        represented = {org: _records_for(store, rows, org, day, ts) for org in orgs}
         events: dict[str, list[CaseEvent]] = {}
         for who in (code, *orgs):
             events[who] = [
@@ -90,11 +90,18 @@ def _day(value: Any, day: Callable[[Any], Any]) -> Any:
 Rows = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
 
 
-def _records_for(rows: Rows, code: str, day: Callable[[Any], Any], ts: Callable[[Any], Any]) -> list[Record]:
+def _records_for(
+    store: Store, rows: Rows, code: str, day: Callable[[Any], Any], ts: Callable[[Any], Any]
+) -> list[Record]:
     """As ``Store.records_for``: the subject's records and, transitively, every record that
-    corrects or withdraws one of them."""
+    corrects or withdraws one of them (opened by the store's one decryption, erased ones left out)."""
+
+    def opened(found: list[tuple[Any, ...]]) -> list[Record]:
+        return store.open_records(_mapping(r, day, ts) for r in found)
+
+    keys = store.subject_keys(code)
     found = {
-        r[1]: _record(r, day, ts) for r in rows(f"SELECT {_RECORDS} FROM records WHERE subject = ?", [code])
+        r.record_id: r for r in opened(rows(f"SELECT {_RECORDS} FROM records WHERE subject IN (?, ?)", keys))
     }
     frontier = list(found)
     while frontier:
@@ -102,57 +109,26 @@ def _records_for(rows: Rows, code: str, day: Callable[[Any], Any], ts: Callable[
         for i in range(0, len(frontier), CHUNK):
             part = frontier[i : i + CHUNK]
             marks = ", ".join("?" * len(part))
-            for r in rows(f"SELECT {_RECORDS} FROM records WHERE corrects IN ({marks})", part):
-                if r[1] not in found:
-                    found[r[1]] = _record(r, day, ts)
-                    nxt.append(r[1])
+            for r in opened(rows(f"SELECT {_RECORDS} FROM records WHERE corrects IN ({marks})", part)):
+                if r.record_id not in found:
+                    found[r.record_id] = r
+                    nxt.append(r.record_id)
         frontier = nxt
     return sorted(found.values(), key=lambda r: r.seq)
 
 
-def _record(r: tuple[Any, ...], day: Callable[[Any], Any], ts: Callable[[Any], Any]) -> Record:
-    (
-        seq,
-        record_id,
-        subject,
-        subject_kind,
-        item,
-        source,
-        source_record_id,
-        occurred_on,
-        reported_at,
-        reported_given,
-        evidence,
-        action,
-        corrects,
-        details,
-        received_at,
-        batch_id,
-        content_hash,
-        claim_hash,
-        chain_hash,
-    ) = r
-    return Record(
-        record_id=record_id,
-        subject=subject,
-        subject_kind=subject_kind,
-        item=item,
-        source=source,
-        source_record_id=source_record_id,
-        occurred_on=day(occurred_on),
-        reported_at=ts(reported_at),
-        reported_given=bool(reported_given),
-        evidence=evidence,
-        action=action,
-        corrects=corrects,
-        details=json.loads(details),
-        seq=seq,
-        received_at=ts(received_at),
-        batch_id=batch_id,
-        content_hash=content_hash,
-        claim_hash=claim_hash,
-        chain_hash=chain_hash,
-    )
+_DAYS = ("occurred_on",)
+_TIMES = ("reported_at", "received_at")
+
+
+def _mapping(r: tuple[Any, ...], day: Callable[[Any], Any], ts: Callable[[Any], Any]) -> dict[str, Any]:
+    """A driver's row of ``records`` by column name, its dates and times as SQLAlchemy reads them."""
+    m = dict(zip(RECORD_COLUMNS, r, strict=True))
+    for c in _DAYS:
+        m[c] = day(m[c])
+    for c in _TIMES:
+        m[c] = ts(m[c])
+    return m
 
 
 def _event(r: tuple[Any, ...], ts: Callable[[Any], Any]) -> CaseEvent:

@@ -136,7 +136,9 @@ records = Table(
     metadata,
     Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
     Column("record_id", String(32), nullable=False, unique=True),
-    Column("subject", String(18), nullable=False, index=True),
+    # the subject's keyed pseudonym (``shredding.Vault.pseudonym``); a code only in rows stored
+    # in the clear before schema 0006
+    Column("subject", String(64), nullable=False, index=True),
     Column("subject_kind", String(12), nullable=False),
     Column("item", String(64), nullable=False, index=True),
     Column("source", String(64), nullable=False),
@@ -155,6 +157,10 @@ records = Table(
     Column("content_hash", String(64), nullable=False),
     Column("claim_hash", String(64), nullable=False),
     Column("chain_hash", String(64), nullable=False),
+    # crypto-shredding (decision 0046): the retention class of the record's data key and the
+    # base64 AES-GCM ciphertext of its subject's code, evidence and details (``store/sealedrows.py``)
+    Column("klass", String(16)),
+    Column("sealed", Text),
     # Partial: only corrections and withdrawals reference a record, so an index of every row
     # would be almost all NULLs, maintained on every insert for nothing (a tenth of the cost
     # of inserting a record). Lookups by ``corrects`` (=, IN, a join, IS NOT NULL) use it.
@@ -164,6 +170,21 @@ records = Table(
         sqlite_where=text("corrects IS NOT NULL"),
         postgresql_where=text("corrects IS NOT NULL"),
     ),
+)
+
+epochs = Table(
+    "epochs",
+    metadata,
+    # Each time a chain was re-linked over a new stored form (schema 0006 sealed every record
+    # stored in the clear: decision 0046), with the signed checkpoint naming the old chain's and
+    # the new chain's heads at that moment (``store/epochs.py``).
+    Column("chain", String(16), primary_key=True),
+    Column("epoch", Integer, primary_key=True, autoincrement=False),
+    Column("at", DateTime, nullable=False),
+    Column("count", BigInteger, nullable=False),
+    Column("old_head", String(64), nullable=False),
+    Column("new_head", String(64), nullable=False),
+    Column("checkpoint", Text, nullable=False),
 )
 
 batches = Table(

@@ -24,12 +24,13 @@ from socialcredit.store import tiles as stored
 from socialcredit.store.audit import audit_entry
 from socialcredit.store.base import Row, StoreBase
 from socialcredit.store.cases import case_entry
-from socialcredit.store.records import record_entry, record_from_row
+from socialcredit.store.records import record_entry
+from socialcredit.store.sealedrows import Sealing, is_pseudonym
 from socialcredit.store.subjects import registry_entry
 from socialcredit.tlog import merkle, tiles
 
 LOGS: dict[str, tuple[Table, Callable[[Row], Entry]]] = {
-    "records": (t.records, lambda m: record_entry(record_from_row(m))),
+    "records": (t.records, record_entry),
     "audit": (t.audit, audit_entry),
     "cases": (t.case_events, case_entry),
     "registry": (t.registry, registry_entry),
@@ -55,6 +56,8 @@ class _Tiled:
 
 class TlogStore(StoreBase):
     """Leaves, tree heads and proofs of every chain's Merkle tree."""
+
+    sealing: Sealing  # the records' (``RecordStore``, beside it in ``Store``): opens a sealed row
 
     @property
     def pyramids(self) -> tiles.Pyramids:
@@ -105,6 +108,19 @@ class TlogStore(StoreBase):
                 yield entry(m).leaf(prev)
                 prev = str(m["chain_hash"])
 
+    def regrow(self, chain: str) -> None:
+        """Build ``chain``'s tree again from its stored entries. Only for a chain re-linked as a
+        whole, once: the records chain when a ledger stored in the clear is sealed as a new epoch
+        (``store/epochs.py``, decision 0046), so that the log covers the sealed form from then on;
+        checkpoints of the clear chain are named by the epoch record."""
+        self._log(chain)
+        hashes = [merkle.leaf_hash(leaf) for leaf in self.leaves(chain)]
+        self.__dict__.pop("_pyramids", None)
+        with self.engine.begin() as conn:
+            conn.execute(t.tlog_tiles.delete().where(t.tlog_tiles.c.chain == chain))
+            for i in range(0, len(hashes), 65_536):
+                stored.grow(conn.exec_driver_sql, self.dialect.mark, chain, i, hashes[i : i + 65_536])
+
     def tree_root(self, chain: str, size: int) -> bytes:
         """The root hash of ``chain``'s tree of its first ``size`` entries."""
         self._check_size(chain, size)
@@ -146,14 +162,18 @@ class TlogStore(StoreBase):
             )
 
     def record_seq(self, record_id: str) -> tuple[int, str]:
-        """The seq and subject of a record by its id (its proof's leaf and who may ask for it)."""
+        """The seq and subject of a record by its id (its proof's leaf and who may ask for it).
+        A sealed record's subject is read by opening it; an erased one's stays its pseudonym, so
+        only operators and auditors may then ask for its proof (it still verifies)."""
         with self.reader.connect() as conn:
-            row = conn.execute(
-                select(t.records.c.seq, t.records.c.subject).where(t.records.c.record_id == record_id)
-            ).first()
+            row = conn.execute(select(t.records).where(t.records.c.record_id == record_id)).mappings().first()
         if row is None:
             raise NotFound(N_("no record by that id"), field="id")
-        return int(row[0]), str(row[1])
+        subject = str(row["subject"])
+        if is_pseudonym(subject):
+            opened = self.sealing.open_rows([row])
+            subject = opened[0].subject if opened else subject
+        return int(row["seq"]), subject
 
     def audit_subject(self, seq: int) -> str | None:
         """The subject audit entry ``seq`` is about (who else may ask for its proof)."""

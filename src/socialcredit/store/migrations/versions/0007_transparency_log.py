@@ -19,7 +19,7 @@ from socialcredit.store.tlog import LOGS
 from socialcredit.tlog.merkle import leaf_hash
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,326 @@
+"""Crypto-shredding: the keys that make a record's personal content erasable (issue 21).
+
+The ledger is append-only and hash-chained, so a record can never be deleted without breaking
+the chain. Its personal content (the subject's code, details and evidence) is therefore stored
+encrypted under a *data key* per (subject, retention class), and erasing it means destroying that
+key: the ciphertext stays, the chain over it keeps verifying, and nobody can read it again.
+
+Why envelope encryption: every data key is kept wrapped (AES-GCM) by a *master key* that lives
+outside the database (``SOCIALCREDIT_MASTER_KEY`` or a key file, :func:`master_key`). Rotating the
+master key re-wraps the data keys only; no record is re-encrypted.
+
+Why a keyed pseudonym: a lookup or an index needs something stable per subject, but a plain hash
+of an identity code is no protection (a code has about 2^30 likely values). The pseudonym is
+HMAC-SHA256 under a system key kept, wrapped, in the same key store; without that key it reveals
+nothing. The same key makes the claim hash (deduplication) unguessable.
+
+This module is core: it defines :class:`KeyStore`, the interface the key table implements
+(``store/datakeys.py`` on SQLite and PostgreSQL; an external KMS could implement it too), and the
+:class:`Vault` that uses it. It never imports an adapter.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple, Protocol, TypeVar
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from socialcredit.errors import Refused
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+NONCE = 12
+"""AES-GCM's nonce length in bytes; a fresh random nonce is stored before each ciphertext."""
+SYSTEM = ""
+"""The pseudonym under which the system's own keys (the pseudonym key) are kept."""
+PSEUDONYM_CLASS = "pseudonym"
+"""The retention class of the pseudonym key: never erased (erasing it would orphan every index)."""
+
+
+class WrappedKey(NamedTuple):
+    """A data key as the key store keeps it: wrapped by the master key ``master_id``."""
+
+    pseudonym: str
+    klass: str
+    key_id: str
+    master_id: str
+    wrapped: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """One destroyed key: the records under it now read "erased on ``at`` under ``rule``"."""
+
+    pseudonym: str
+    klass: str
+    key_id: str
+    at: dt.datetime
+    rule: str
+
+
+class KeyStore(Protocol):
+    """Where wrapped data keys and the erasure log live, apart from the ledger (a restore of the
+    ledger never replaces them). The SQL key table implements it; so could an external KMS."""
+
+    def wrapped_keys(self, wanted: Sequence[tuple[str, str]]) -> dict[tuple[str, str], WrappedKey]:
+        """The live keys of these (pseudonym, class) pairs; an absent or destroyed key is left out."""
+        ...
+
+    def add_wrapped_keys(self, keys: Sequence[WrappedKey]) -> dict[tuple[str, str], WrappedKey]:
+        """Keep these keys where their pair has none yet, and return the key each pair has now
+        (another writer's, if it got there first: two ingests never use two keys for one pair)."""
+        ...
+
+    def all_wrapped(self) -> Iterator[WrappedKey]:
+        """Every live key (for rotation)."""
+        ...
+
+    def replace_wrapped(self, keys: Sequence[WrappedKey]) -> None:
+        """Store these keys re-wrapped (same pair and id, another master)."""
+        ...
+
+    def destroy(self, erasures: Sequence[Erasure]) -> int:
+        """Delete each erased key and log the erasure (once per key id), in one step; returns
+        how many keys it deleted."""
+        ...
+
+    def erasures(self) -> list[Erasure]:
+        """The erasure log, oldest first."""
+        ...
+
+    def erasures_of(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Erasure]:
+        """The erasures of these (pseudonym, class) pairs, if any."""
+        ...
+
+
+class MasterKey(NamedTuple):
+    """The key that wraps every data key, and its id (the first hex digits of its SHA-256)."""
+
+    key_id: str
+    secret: bytes
+
+    @classmethod
+    def of(cls, secret: bytes) -> MasterKey:
+        if len(secret) != 32:
+            raise Refused("a master key is 32 bytes (base64 text of 44 characters)", field="master_key")
+        return cls(hashlib.sha256(secret).hexdigest()[:16], secret)
+
+    @classmethod
+    def from_text(cls, text: str) -> MasterKey:
+        try:
+            secret = base64.b64decode(text.strip(), validate=True)
+        except ValueError as e:
+            raise Refused("the master key is not base64 text", field="master_key") from e
+        return cls.of(secret)
+
+
+def new_master_text() -> str:
+    """A fresh master key as the base64 text a key file or ``SOCIALCREDIT_MASTER_KEY`` holds."""
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def master_key(text: str | None, path: Path) -> MasterKey:
+    """The master key: ``text`` (from ``SOCIALCREDIT_MASTER_KEY``) if given, else the key file at
+    ``path``, made (owner-readable only) on first use. Why a file beside the data by default: the
+    embedded installation must work without setup, and the key still stays out of the database and
+    so out of every backup; a production installation gives the key from its secret store."""
+    if text:
+        return MasterKey.from_text(text)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(new_master_text() + "\n")
+    return MasterKey.from_text(path.read_text(encoding="utf-8"))
+
+
+class Vault:
+    """Data keys by (pseudonym, retention class), unwrapped on demand and cached, and the keyed
+    pseudonym. Ingest asks for a chunk's keys in one call (:meth:`keys`), so a chunk costs one
+    key-store read, and each record one AES-GCM call."""
+
+    def __init__(self, store: KeyStore, master: MasterKey, previous: Iterable[MasterKey] = ()) -> None:
+        self.store = store
+        self.master = master
+        self._masters = {m.key_id: m for m in (*previous, master)}
+        self._cache: dict[tuple[str, str], AESGCM] = {}
+        self._pseudonym_key: bytes | None = None
+        self._master_ciphers: dict[str, AESGCM] = {}
+
+    # ------------------------------------------------------------------ wrapping
+
+    def _master_cipher(self, master: MasterKey) -> AESGCM:
+        cipher = self._master_ciphers.get(master.key_id)
+        if cipher is None:
+            cipher = self._master_ciphers[master.key_id] = AESGCM(master.secret)
+        return cipher
+
+    @staticmethod
+    def _aad(pseudonym: str, klass: str, key_id: str) -> bytes:
+        """What a wrapped key is bound to: a wrapped key copied onto another subject's row fails."""
+        return f"{pseudonym}\x1f{klass}\x1f{key_id}".encode()
+
+    def _wrap(
+        self, pseudonym: str, klass: str, key: bytes, key_id: str | None = None, nonce: bytes | None = None
+    ) -> WrappedKey:
+        kid = key_id or secrets.token_hex(8)
+        nonce = nonce or secrets.token_bytes(NONCE)
+        sealed = self._master_cipher(self.master).encrypt(nonce, key, self._aad(pseudonym, klass, kid))
+        return WrappedKey(pseudonym, klass, kid, self.master.key_id, nonce + sealed)
+
+    def _unwrap(self, w: WrappedKey) -> bytes:
+        master = self._masters.get(w.master_id)
+        if master is None:
+            raise Refused(
+                f"data keys are wrapped by master key {w.master_id}, which is not configured",
+                field="master_key",
+            )
+        try:
+            return self._master_cipher(master).decrypt(
+                w.wrapped[:NONCE], w.wrapped[NONCE:], self._aad(w.pseudonym, w.klass, w.key_id)
+            )
+        except InvalidTag as e:
+            raise Refused(
+                f"data key {w.key_id} does not open under its master key", field="master_key"
+            ) from e
+
+    # ------------------------------------------------------------------ pseudonyms
+
+    def pseudonym_key(self) -> bytes:
+        """The system's HMAC key for pseudonyms and claim hashes, made on first use."""
+        if self._pseudonym_key is None:
+            pair = (SYSTEM, PSEUDONYM_CLASS)
+            found = self.store.wrapped_keys([pair]).get(pair)
+            if found is None:
+                mine = self._wrap(SYSTEM, PSEUDONYM_CLASS, secrets.token_bytes(32))
+                found = self.store.add_wrapped_keys([mine])[pair]
+            self._pseudonym_key = self._unwrap(found)
+        return self._pseudonym_key
+
+    def pseudonym(self, code: str) -> str:
+        """The subject's keyed pseudonym (32 hex digits: 128 bits, no collision in a population)."""
+        return hmac.new(self.pseudonym_key(), code.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def keyed_hash(self, text: str) -> str:
+        """A hash of guessable text that only the key holder can compute (a record's claim)."""
+        return hmac.new(self.pseudonym_key(), text.encode(), hashlib.sha256).hexdigest()
+
+    # ------------------------------------------------------------------ data keys
+
+    def keys(
+        self, pairs: Iterable[tuple[str, str]], *, create: bool = False
+    ) -> dict[tuple[str, str], AESGCM]:
+        """The ciphers of these (pseudonym, class) pairs, in one key-store read for the pairs not
+        cached. With ``create`` a pair with no key gets a new one; without, a pair whose key was
+        destroyed (or never made) is left out: its records are erased."""
+        out: dict[tuple[str, str], AESGCM] = {}
+        missing: list[tuple[str, str]] = []
+        for pair in dict.fromkeys(pairs):
+            cipher = self._cache.get(pair)
+            if cipher is None:
+                missing.append(pair)
+            else:
+                out[pair] = cipher
+        if not missing:
+            return out
+        found = self.store.wrapped_keys(missing)
+        made: dict[str, bytes] = {}
+        if create:
+            fresh = []
+            # a destroyed key is never made again: that subject's records of that class are
+            # erased, and a new key would pass for the old one (the caller refuses their records)
+            unkeyed = [pair for pair in missing if pair not in found]
+            gone = self.store.erasures_of(unkeyed) if unkeyed else {}
+            wanted = [pair for pair in unkeyed if pair not in gone]
+            # the randomness of every new key in one call: a key, its id and its wrapping nonce
+            pool = os.urandom(52 * len(wanted))
+            for i, (p, k) in enumerate(wanted):
+                raw = pool[52 * i : 52 * (i + 1)]
+                key, kid, nonce = raw[:32], raw[32:40].hex(), raw[40:]
+                w = self._wrap(p, k, key, kid, nonce)
+                made[w.key_id] = key
+                fresh.append(w)
+            if fresh:
+                found = {**found, **self.store.add_wrapped_keys(fresh)}
+        for pair, w in found.items():
+            # a key made here is used as made (no unwrapping); one another writer made first is
+            # unwrapped like any stored key
+            cipher = AESGCM(made[w.key_id] if w.key_id in made else self._unwrap(w))
+            remember(self._cache, pair, cipher)
+            out[pair] = cipher
+        return out
+
+    def cached(self, pair: tuple[str, str]) -> dict[tuple[str, str], AESGCM]:
+        """``{pair: cipher}`` if this pair's key is cached here (made or read), else empty."""
+        cipher = self._cache.get(pair)
+        return {} if cipher is None else {pair: cipher}
+
+    def forget(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Drop these keys from the cache (after they were destroyed)."""
+        for pair in pairs:
+            self._cache.pop(pair, None)
+
+    def erase(self, erasures: Sequence[Erasure]) -> int:
+        """Destroy the keys of these erasures and log them; returns how many keys were destroyed."""
+        done = self.store.destroy(erasures)
+        self.forget((e.pseudonym, e.klass) for e in erasures)
+        return done
+
+    def erased(self) -> Mapping[tuple[str, str], Erasure]:
+        """The erasure log by (pseudonym, class)."""
+        return {(e.pseudonym, e.klass): e for e in self.store.erasures()}
+
+    def rotate(self, new: MasterKey) -> int:
+        """Re-wrap every data key under ``new`` (records are not touched); returns how many.
+        The old master must still be configured (it unwraps); afterwards it can be retired."""
+        rewrapped = [
+            WrappedKey(w.pseudonym, w.klass, w.key_id, new.key_id, b"")
+            for w in self.store.all_wrapped()
+            if w.master_id != new.key_id
+        ]
+        old = list(self.store.wrapped_keys([(w.pseudonym, w.klass) for w in rewrapped]).values())
+        self._masters[new.key_id] = new
+        previous, self.master = self.master, new
+        try:
+            done = [self._wrap(w.pseudonym, w.klass, self._unwrap(w), w.key_id) for w in old]
+        except Refused:
+            self.master = previous
+            raise
+        self.store.replace_wrapped(done)
+        return len(done)
+
+
+CACHED = 200_000
+"""Entries a process keeps of each cache (keys, pseudonyms, codes): a few tens of megabytes, and
+a national population's keys are never all held (the oldest entry goes first)."""
+
+
+def remember(cache: dict[_K, _V], key: _K, value: _V) -> None:
+    """Put ``key`` in ``cache``, dropping its oldest entry when it holds :data:`CACHED`."""
+    if len(cache) >= CACHED and key not in cache:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
+
+
+def seal(cipher: AESGCM, plaintext: bytes, aad: bytes) -> bytes:
+    """Encrypt with a fresh nonce, stored before the ciphertext."""
+    nonce = secrets.token_bytes(NONCE)
+    return nonce + cipher.encrypt(nonce, plaintext, aad)
+
+
+def unseal(cipher: AESGCM, blob: bytes, aad: bytes) -> bytes:
+    """Decrypt what :func:`seal` made; a ciphertext altered or moved to another record fails."""
+    try:
+        return cipher.decrypt(blob[:NONCE], blob[NONCE:], aad)
+    except InvalidTag as e:
+        raise Refused("a record's sealed content does not open under its key", field="sealed") from e

@@ -1,0 +1,171 @@
+"""The key table: wrapped data keys and the erasure log, on SQLite or PostgreSQL (issue 21).
+
+Why its own schema and engine, not a table of the ledger's: keys must live apart from what they
+protect. A backup of the ledger (``backup.py``) holds none of these rows, a restore replaces none
+of them, and the erasure log here is what a restore replays (decision 0046). By default the key
+tables sit in the installation's database, outside the ledger's schema (``tables.metadata``);
+``SOCIALCREDIT_KEYS_URL`` puts them in a database of their own. They are created here, on open,
+rather than by the ledger's migrations, for the same reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from socialcredit.shredding import Erasure, WrappedKey
+from socialcredit.store.dialect import READ
+
+metadata = MetaData()
+
+data_keys = Table(
+    "data_keys",
+    metadata,
+    Column("pseudonym", String(64), primary_key=True),
+    Column("klass", String(32), primary_key=True),
+    Column("key_id", String(32), nullable=False),
+    Column("master_id", String(32), nullable=False),
+    Column("wrapped", LargeBinary, nullable=False),
+)
+
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("pseudonym", String(64), nullable=False, index=True),
+    Column("klass", String(32), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("rule", Text, nullable=False),
+)
+
+CHUNK = 400
+"""Pairs per ``IN (...)``: two parameters each, under SQLite's and psycopg's limits."""
+
+
+class SqlKeyStore:
+    """:class:`socialcredit.shredding.KeyStore` over a SQL database."""
+
+    def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
+        if engine is None:
+            if url is None:
+                raise ValueError("a key store needs a database url or an engine")
+            engine = create_engine(url)
+        self.engine = engine
+        # reads begin deferred on SQLite (``dialect.READ``), so a key lookup never waits for, or
+        # blocks, a writer: a backup reads the keys while its snapshot holds the write lock
+        self.reader = engine.execution_options(**{READ: True})
+        metadata.create_all(self.engine, checkfirst=True)
+
+    def _insert(self) -> postgresql.Insert | sqlite.Insert:
+        if self.engine.dialect.name == "postgresql":
+            return postgresql.insert(data_keys).on_conflict_do_nothing()
+        return sqlite.insert(data_keys).on_conflict_do_nothing()
+
+    def _by_pairs(self, table: Table, pairs: Sequence[tuple[str, str]]) -> Iterator[Any]:
+        """The rows of ``table`` (a key or an erasure) of these (pseudonym, class) pairs."""
+        wanted = list(dict.fromkeys(pairs))
+        with self.reader.connect() as conn:
+            for i in range(0, len(wanted), CHUNK):
+                part = wanted[i : i + CHUNK]
+                yield from conn.execute(
+                    select(table).where(tuple_(table.c.pseudonym, table.c.klass).in_(part))
+                ).mappings()
+
+    def wrapped_keys(self, wanted: Sequence[tuple[str, str]]) -> dict[tuple[str, str], WrappedKey]:
+        out: dict[tuple[str, str], WrappedKey] = {}
+        for m in self._by_pairs(data_keys, wanted):
+            w = WrappedKey(m["pseudonym"], m["klass"], m["key_id"], m["master_id"], bytes(m["wrapped"]))
+            out[(w.pseudonym, w.klass)] = w
+        return out
+
+    def add_wrapped_keys(self, keys: Sequence[WrappedKey]) -> dict[tuple[str, str], WrappedKey]:
+        if not keys:
+            return {}
+        with self.engine.begin() as conn:
+            added = conn.execute(self._insert(), [w._asdict() for w in keys]).rowcount
+        if added == len(keys):  # the common case: no other writer made a key for these pairs
+            return {(w.pseudonym, w.klass): w for w in keys}
+        return self.wrapped_keys([(w.pseudonym, w.klass) for w in keys])
+
+    def all_wrapped(self) -> Iterator[WrappedKey]:
+        with self.reader.connect() as conn:
+            rows = list(conn.execute(select(data_keys)).mappings())
+        for m in rows:
+            yield WrappedKey(m["pseudonym"], m["klass"], m["key_id"], m["master_id"], bytes(m["wrapped"]))
+
+    def replace_wrapped(self, keys: Sequence[WrappedKey]) -> None:
+        with self.engine.begin() as conn:
+            for w in keys:
+                conn.execute(
+                    update(data_keys)
+                    .where(
+                        data_keys.c.pseudonym == w.pseudonym,
+                        data_keys.c.klass == w.klass,
+                        data_keys.c.key_id == w.key_id,
+                    )
+                    .values(master_id=w.master_id, wrapped=w.wrapped)
+                )
+
+    def destroy(self, done: Sequence[Erasure]) -> int:
+        """Delete each key and log its erasure once (by key id): replaying a log, as a restore
+        does, deletes a key brought back by an older backup without logging it twice."""
+        deleted = 0
+        with self.engine.begin() as conn:
+            for e in done:
+                res = conn.execute(
+                    delete(data_keys).where(
+                        data_keys.c.pseudonym == e.pseudonym,
+                        data_keys.c.klass == e.klass,
+                        data_keys.c.key_id == e.key_id,
+                    )
+                )
+                deleted += res.rowcount or 0
+                logged = conn.execute(select(erasures.c.seq).where(erasures.c.key_id == e.key_id)).first()
+                if logged is None:
+                    conn.execute(
+                        erasures.insert().values(
+                            pseudonym=e.pseudonym, klass=e.klass, key_id=e.key_id, at=e.at, rule=e.rule
+                        )
+                    )
+        return deleted
+
+    def erasures(self) -> list[Erasure]:
+        with self.reader.connect() as conn:
+            return [
+                Erasure(m["pseudonym"], m["klass"], m["key_id"], _naive(m["at"]), m["rule"])
+                for m in conn.execute(select(erasures).order_by(erasures.c.seq)).mappings()
+            ]
+
+    def erasures_of(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Erasure]:
+        out: dict[tuple[str, str], Erasure] = {}
+        for m in self._by_pairs(erasures, pairs):
+            e = Erasure(m["pseudonym"], m["klass"], m["key_id"], _naive(m["at"]), m["rule"])
+            out[(e.pseudonym, e.klass)] = e
+        return out
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _naive(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=None) if value.tzinfo is not None else value

@@ -1,0 +1,116 @@
+"""The one-time sealing of a ledger stored in the clear: a new epoch of the records chain.
+
+Why at open and not in the schema migration: sealing needs the key store (it makes the data keys)
+and the installation's signing key, which a migration's single connection cannot reach (on SQLite
+the key table's writes would wait on the migration's own write lock). So revision 0006 adds the
+columns, and the first open after it seals every record stored in the clear (decision 0046):
+
+1. the old chain is verified as it stands: a broken chain is never re-linked, which would launder
+   the break (the rows stay in the clear and ``verify`` keeps naming the fault);
+2. every clear row is sealed (keys made, outside the chain's lock);
+3. under the chain's lock, every record is re-linked from the genesis over its sealed form, each
+   row's clear subject, evidence and details overwritten by the sealed form, and the epoch is kept
+   with a checkpoint, signed by the installation's key, naming the old chain's head and the new
+   one's at the same count: whoever holds a checkpoint of the old chain can see where it ended.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+
+from socialcredit import ledger
+from socialcredit.store import tables as t
+from socialcredit.store.records import RecordStore
+from socialcredit.store.sealedrows import STORED_FIELDS
+
+log = logging.getLogger(__name__)
+FORMAT = "socialcredit-epoch/1"
+Signer = Callable[[dict[str, Any]], dict[str, Any]]
+"""Signs a payload (``checkpoints.sign``): the payload with its key and signature added."""
+_NEW = ("subject", "evidence", "details", "content_hash", "claim_hash", "klass", "sealed")
+
+
+def has_clear_records(store: RecordStore) -> bool:
+    with store.reader.connect() as conn:
+        return (
+            conn.execute(select(t.records.c.seq).where(t.records.c.sealed.is_(None)).limit(1)).first()
+            is not None
+        )
+
+
+def seal_clear_records(store: RecordStore, sign: Signer, now: dt.datetime) -> dict[str, Any] | None:
+    """Seal every record stored in the clear as a new epoch (module docstring); returns the signed
+    epoch checkpoint, or None when there was nothing to seal or the old chain does not verify."""
+    if not has_clear_records(store):
+        return None
+    problems = store.verify_records()
+    if problems:
+        log.error("the records chain does not verify (%s); its clear records are left unsealed", problems[0])
+        return None
+    count, _ = store.head("records")
+    convert = store.stored_row()
+    sealed: dict[int, tuple[Any, ...]] = {}
+    for rows in store.row_pages():
+        clear = [m for m in rows if m["sealed"] is None and m["seq"] <= count]
+        if clear:
+            made = store.sealing.seal_rows([convert(ledger.sealed(store.sealing.plain(m))) for m in clear])
+            sealed.update({m["seq"]: row for m, row in zip(clear, made, strict=True)})
+    at = [STORED_FIELDS.index(c) for c in _NEW]
+    with store.engine.begin() as conn:
+        now_count, old_head = store._lock_head(conn, "records")
+        if now_count != count:  # records were appended meanwhile: the next open seals again
+            return None
+        head = ledger.GENESIS
+        changes = []
+        for m in conn.execute(
+            select(
+                t.records.c.seq, t.records.c.content_hash, t.records.c.received_at, t.records.c.batch_id
+            ).order_by(t.records.c.seq)
+        ).mappings():
+            row = sealed.get(m["seq"])
+            content = m["content_hash"] if row is None else row[at[3]]
+            head = ledger.chain_hash(head, m["seq"], content, m["received_at"], m["batch_id"])
+            values = {} if row is None else {c: row[i] for c, i in zip(_NEW, at, strict=True)}
+            changes.append({"s": m["seq"], "chain_hash": head, **{f"v_{c}": values.get(c) for c in _NEW}})
+        epoch = (
+            int(
+                conn.execute(
+                    select(func.count()).select_from(t.epochs).where(t.epochs.c.chain == "records")
+                ).scalar_one()
+            )
+            + 1
+        )
+        payload = {
+            "format": FORMAT,
+            "chain": "records",
+            "epoch": epoch,
+            "created_at": now.replace(microsecond=0).isoformat() + "Z",
+            "count": count,
+            "old_head": old_head,
+            "new_head": head,
+        }
+        signed = sign(payload)
+        by_seq = update(t.records).where(t.records.c.seq == bindparam("s"))
+        whole = by_seq.values(chain_hash=bindparam("chain_hash"), **{c: bindparam(f"v_{c}") for c in _NEW})
+        conn.execute(whole, [c for c in changes if c["v_sealed"] is not None])
+        relinked = [{"s": c["s"], "chain_hash": c["chain_hash"]} for c in changes if c["v_sealed"] is None]
+        if relinked:  # records sealed already (appended since 0006): only their link changes
+            conn.execute(by_seq.values(chain_hash=bindparam("chain_hash")), relinked)
+        store._set_head(conn, "records", count, head, ())  # the tree is grown again after (regrow)
+        conn.execute(
+            t.epochs.insert().values(
+                chain="records",
+                epoch=epoch,
+                at=now,
+                count=count,
+                old_head=old_head,
+                new_head=head,
+                checkpoint=ledger.canonical_details(signed),
+            )
+        )
+    return signed

@@ -1,0 +1,234 @@
+"""Records encrypted at rest: the one place a record's row is sealed for storage and opened again.
+
+Why one place: every read (a subject's view, lists, exports, the engines' input, disclosure) must
+decrypt the same way and must agree on what an erased record is (a row whose data key was
+destroyed: counted by ``verify``, read by nothing else). Ingestion seals a chunk with one read of
+the key store for the chunk's (pseudonym, retention class) pairs and one AES-GCM call per record
+(issue 21 point 5). Rows stored before schema 0006 (no ``sealed``) read as they were.
+
+A sealed row keeps in the clear only what the chain needs and nothing guessable without a key:
+the keyed pseudonym for ``subject``, the item, source and dates, the keyed claim hash, and the
+ciphertext of the subject's code, evidence and details; ``details`` holds "" and ``evidence`` NULL.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from socialcredit import ledger
+from socialcredit.ledger import Record
+from socialcredit.shredding import NONCE, Vault, remember, unseal
+
+STORED_FIELDS: tuple[str, ...] = (*ledger.SEALED_FIELDS, "klass", "sealed")
+"""A sealed record's values as stored, in order: the fields of ``ledger.Sealed`` (with the
+pseudonym for ``subject`` and the keyed claim hash) then the retention class and ciphertext."""
+_RID, _SUBJ, _KIND, _ITEM, _SRC, _SRID, _OCC, _REP, _GIVEN, _EV, _ACT, _CORR, _DET, _CONT, _CLAIM = range(15)
+PSEUDONYM_LENGTH = 32
+"""A pseudonym's length; a subject code is 18 characters, so a value of ``subject`` is one or the other."""
+SEP = "\x1f"
+
+
+def is_pseudonym(value: str) -> bool:
+    return len(value) == PSEUDONYM_LENGTH
+
+
+class Sealing:
+    """Seal rows for storage and open stored rows, through one :class:`~shredding.Vault`."""
+
+    def __init__(self, vault: Vault) -> None:
+        self.vault = vault
+        self._pseudonyms: dict[str, str] = {}
+        self.codes: dict[str, str] = {}
+        """Pseudonym to code, for every record this process has sealed or opened."""
+
+    def pseudonym(self, code: str) -> str:
+        p = self._pseudonyms.get(code)
+        if p is None:
+            p = self.vault.pseudonym(code)
+            remember(self._pseudonyms, code, p)
+            remember(self.codes, p, code)
+        return p
+
+    def keyed_claim(self, plain: str) -> str:
+        """The stored claim hash: the plain claim hash (``ledger.seal_fields``) keyed, so that
+        nobody without the pseudonym key can test a guessed (code, item, date) against it."""
+        return hmac.new(self.vault.pseudonym_key(), plain.encode(), hashlib.sha256).hexdigest()
+
+    def seal_rows(self, rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Converted sealed records (``Store.stored_row`` of ``ledger.Sealed``) as stored: one
+        key-store read for the chunk, one AES-GCM call and two hashes per record. A record whose
+        (subject, class) key was destroyed cannot be sealed: it raises :class:`ErasedClass`
+        (``seal_chunk`` sorts those out first)."""
+        known, pseudonym = self._pseudonyms, self.pseudonym
+        pseud = [known.get(r[_SUBJ]) or pseudonym(r[_SUBJ]) for r in rows]
+        classes = [str(r[_OCC])[:4] for r in rows]  # ledger.retention_class, inlined
+        ciphers = self.vault.keys(zip(pseud, classes, strict=True), create=True)
+        pkey = self.vault.pseudonym_key()
+        digest, sha256, b64 = hmac.digest, hashlib.sha256, base64.b64encode
+        preimage = ledger.stored_preimage
+        # every nonce of the chunk from one call to the system's generator, not one call per row
+        nonces = os.urandom(NONCE * len(rows))
+        out = []
+        for i, (r, p, klass) in enumerate(zip(rows, pseud, classes, strict=True)):
+            if (p, klass) not in ciphers:
+                raise ErasedClass((p, klass))
+            ev = "\x00" if r[_EV] is None else r[_EV]
+            nonce = nonces[i * NONCE : (i + 1) * NONCE]
+            blob = ciphers[(p, klass)].encrypt(
+                nonce, f"{r[_SUBJ]}{SEP}{ev}{SEP}{r[_DET]}".encode(), r[_RID].encode()
+            )
+            text = b64(nonce + blob).decode()
+            claim = digest(pkey, r[_CLAIM].encode(), "sha256").hex()
+            rid, kind, item, src, srid, occ, rep, given, act, corr = (
+                r[_RID], r[_KIND], r[_ITEM], r[_SRC], r[_SRID], r[_OCC], r[_REP], r[_GIVEN], r[_ACT], r[_CORR]
+            )  # fmt: skip
+            content = sha256(
+                preimage(
+                    rid, p, kind, item, src, srid, occ, rep, given, act, corr, klass, text, claim
+                ).encode()
+            ).hexdigest()
+            out.append(
+                (
+                    rid,
+                    p,
+                    kind,
+                    item,
+                    src,
+                    srid,
+                    occ,
+                    rep,
+                    given,
+                    None,
+                    act,
+                    corr,
+                    "",
+                    content,
+                    claim,
+                    klass,
+                    text,
+                )
+            )
+        return out
+
+    def seal_chunk(
+        self, rows: Sequence[tuple[Any, ...]]
+    ) -> tuple[list[tuple[Any, ...] | None], dict[int, str]]:
+        """:meth:`seal_rows` of a chunk, with None in place of each record whose subject's key of
+        its class was destroyed, and the reason to quarantine it by position."""
+        pairs = [(self.pseudonym(r[_SUBJ]), ledger.retention_class(r[_OCC])) for r in rows]
+        self.vault.keys(pairs, create=True)
+        unkeyed = [p for p in dict.fromkeys(pairs) if not self.vault.cached(p)]
+        gone = self.vault.store.erasures_of(unkeyed) if unkeyed else {}
+        if not gone:
+            return list(self.seal_rows(rows)), {}
+        keep = [i for i, p in enumerate(pairs) if p not in gone]
+        sealed = self.seal_rows([rows[i] for i in keep])
+        out: list[tuple[Any, ...] | None] = [None] * len(rows)
+        for i, row in zip(keep, sealed, strict=True):
+            out[i] = row
+        reasons = {}
+        for i, p in enumerate(pairs):
+            if p in gone:
+                e = gone[p]
+                reasons[i] = (
+                    f"source_record_id: record {rows[i][_RID]} is of a subject whose records of {p[1]} "
+                    f"were erased on {e.at:%Y-%m-%d} under rule {e.rule!r}; an erased record is not "
+                    "taken in again"
+                )
+        return out, reasons
+
+    def open_rows(self, rows: Iterable[Mapping[Any, Any]]) -> list[Record]:
+        """Stored rows as records, decrypted; a row whose key was destroyed is left out (erased)."""
+        rows = list(rows)
+        pairs = [(m["subject"], m["klass"]) for m in rows if m["sealed"] is not None]
+        ciphers = self.vault.keys(pairs) if pairs else {}
+        out = []
+        for m in rows:
+            if m["sealed"] is None:
+                out.append(_record(m, m["subject"], m["evidence"], m["details"], None))
+                continue
+            cipher = ciphers.get((m["subject"], m["klass"]))
+            if cipher is None:
+                continue
+            code, ev, details = self.open_one(cipher, m["sealed"], m["record_id"])
+            remember(self.codes, m["subject"], code)
+            out.append(_record(m, code, ev, details, (m["klass"], m["sealed"])))
+        return out
+
+    @staticmethod
+    def plain(m: Mapping[Any, Any]) -> Record:
+        """A row stored in the clear (before schema 0006) as its record."""
+        return _record(m, m["subject"], m["evidence"], m["details"], None)
+
+    @staticmethod
+    def open_one(cipher: AESGCM, sealed: str, record_id: str) -> tuple[str, str | None, str]:
+        """A record's (code, evidence, details text) from its ciphertext."""
+        plain = unseal(cipher, base64.b64decode(sealed), record_id.encode()).decode()
+        code, ev, details = plain.split(SEP, 2)
+        return code, (None if ev == "\x00" else ev), details
+
+
+class ErasedClass(Exception):
+    """A record to seal under a (pseudonym, class) whose key was destroyed (a bug to reach: the
+    append path sorts these out first, ``Sealing.seal_chunk``)."""
+
+
+def _record(m: Mapping[Any, Any], code: str, evidence: str | None, details: str, stored: Any) -> Record:
+    return Record(
+        record_id=m["record_id"],
+        subject=code,
+        subject_kind=m["subject_kind"],
+        item=m["item"],
+        source=m["source"],
+        source_record_id=m["source_record_id"],
+        occurred_on=m["occurred_on"],
+        reported_at=m["reported_at"],
+        reported_given=bool(m["reported_given"]),
+        evidence=evidence,
+        action=m["action"],
+        corrects=m["corrects"],
+        details=json.loads(details),
+        seq=m["seq"],
+        received_at=m["received_at"],
+        batch_id=m["batch_id"],
+        content_hash=m["content_hash"],
+        claim_hash=m["claim_hash"],
+        chain_hash=m["chain_hash"],
+        stored=stored,
+    )
+
+
+def own_hash_ok(m: Mapping[Any, Any]) -> tuple[str, bool]:
+    """A stored row's content hash recomputed from what is stored now, and whether it and (for a
+    row stored in the clear) its claim hash match: what ``verify`` checks, needing no key."""
+    if m["sealed"] is None:
+        r = _record(m, m["subject"], m["evidence"], m["details"], None)
+        seal = ledger.sealed(r)
+        return seal.content_hash, seal.content_hash == m["content_hash"] and seal.claim_hash == m[
+            "claim_hash"
+        ]
+    content = ledger.stored_content_hash(
+        m["record_id"],
+        m["subject"],
+        m["subject_kind"],
+        m["item"],
+        m["source"],
+        m["source_record_id"],
+        m["occurred_on"],
+        m["reported_at"],
+        bool(m["reported_given"]),
+        m["action"],
+        m["corrects"],
+        m["klass"],
+        m["sealed"],
+        m["claim_hash"],
+    )
+    return content, content == m["content_hash"] and m["details"] == "" and m["evidence"] is None
