@@ -16,12 +16,22 @@ import httpx
 SOCIALCREDIT = str(Path(sys.executable).with_name("socialcredit"))
 
 
-def cli_env(store_url: str, home: Path) -> dict[str, str]:
-    """The environment of a CLI subprocess working on the test's own store."""
+def home_env(home: Path) -> dict[str, str]:
+    """The environment of a subprocess of the installation at ``home``: none of the test process's
+    own settings but its master key. One installation, one master key (decision 0046): the test's
+    own stores wrap their data keys under the session's key (tests/conftest.py), so a served
+    process must hold it too."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALCREDIT_")}
     env["SOCIALCREDIT_HOME"] = str(home)
-    env["SOCIALCREDIT_DATABASE_URL"] = store_url
+    master = os.environ.get("SOCIALCREDIT_MASTER_KEY")
+    if master:
+        env["SOCIALCREDIT_MASTER_KEY"] = master
     return env
+
+
+def cli_env(store_url: str, home: Path) -> dict[str, str]:
+    """The environment of a CLI subprocess working on the test's own store."""
+    return {**home_env(home), "SOCIALCREDIT_DATABASE_URL": store_url}
 
 
 def free_port() -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.store import Store, SubjectRow
 from tests.conftest import person
-from tests.served import start_server
+from tests.served import home_env, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -76,8 +75,7 @@ def _prepare(home: Path) -> dict[str, str]:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     home = tmp_path_factory.mktemp("e2e-staff")
     keys = _prepare(home)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALCREDIT_")}
-    env["SOCIALCREDIT_HOME"] = str(home)
+    env = home_env(home)
     base, proc = start_server(env)
     try:
         yield base, keys

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.served import start_server
+from tests.served import home_env, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 # Every run saves its screenshots in tests/screenshots/ (not tracked); with
@@ -34,8 +34,7 @@ ARGS = [
 @contextmanager
 def serving(home: Path) -> Iterator[str]:
     """``socialcredit serve`` on ``home`` (its base address), stopped at the end."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALCREDIT_")}
-    env["SOCIALCREDIT_HOME"] = str(home)
+    env = home_env(home)
     base, proc = start_server(env)
     try:
         yield base
