@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
 
+import click
 import typer
 from pydantic import BaseModel
 from rich.console import Console
@@ -149,6 +150,12 @@ def open_system(url: str | None = None) -> System:
         log_signer = checkpoints.signer(settings.home, settings.log_origin)
     except (OSError, Refused) as exc:
         fail(f"{settings.home / checkpoints.KEY_FILE}: {exc}")
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        # the pool's connections end with the command, not whenever the store is collected: a
+        # command run in process (tests, scripts calling the app) kept them open, and a run of
+        # commands against one PostgreSQL server ran out of its connections
+        ctx.call_on_close(store.close)
     return System(store, registry, holidays=holidays, signer=log_signer)
 
 

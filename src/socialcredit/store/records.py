@@ -113,6 +113,14 @@ class RecordStore(StoreBase):
         keys = SqlKeyStore(settings.keys_url) if settings.keys_url else SqlKeyStore(engine=self.engine)
         return Vault(keys, settings.master(), settings.previous_masters())
 
+    def close(self) -> None:
+        """Close the key table's own engine too, where it lives apart (``SOCIALCREDIT_KEYS_URL``);
+        beside the ledger it shares this store's engine, which the base class disposes."""
+        keys = self.sealing.vault.store
+        if isinstance(keys, SqlKeyStore) and keys.engine is not self.engine:
+            keys.close()
+        super().close()
+
     def open_records(self, rows: Iterable[Mapping[Any, Any]]) -> list[Record]:
         """Stored rows as records, decrypted; erased records (destroyed key) are left out."""
         return self.sealing.open_rows(rows)
