@@ -188,6 +188,17 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET /audit/{seq}/proof", "/audit/1/proof", None, {"operator": 200, "auditor": 200}),
     ("GET /log/{chain}/checkpoint", "/log/records/checkpoint", None, EVERYONE),
     ("GET /log/{chain}/consistency", "/log/records/consistency?from=0&to=1", None, EVERYONE),
+    # its tiles, entries bundles and epoch records for anyone; a cosignature from anyone, refused
+    # unless the log signed the checkpoint and knows the witness (decision 0056)
+    ("GET /log/{chain}/tile/{level}/{index}", "/log/records/tile/0/000.p/1", None, EVERYONE),
+    ("GET /log/{chain}/tile/entries/{index}", "/log/records/tile/entries/000.p/1", None, EVERYONE),
+    ("GET /log/{chain}/epochs", "/log/records/epochs", None, EVERYONE),
+    (
+        "POST /log/{chain}/cosignature",
+        "/log/records/cosignature",
+        {"note": f"socialcredit.local/records\n1\n{'A' * 43}=\n\n\u2014 w.example AAAAAAAA\n"},
+        dict.fromkeys(CALLERS, REACHES),
+    ),
     ("GET /public/sources", "/public/sources", None, EVERYONE),
 ]
 

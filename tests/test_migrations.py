@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from socialcredit.subjects import SubjectRow
 from socialcredit.tlog import merkle
 from tests.conftest import org as organisation
 from tests.conftest import person
+from tests.support.tlog import independent_root
 
 RELEASE = Path(__file__).parent / "data" / "release-78452da"
 
@@ -290,6 +292,7 @@ def test_decision_ids_are_indexed_and_backfilled_from_the_receipts(store_url: st
     engine = create_engine(store_url)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE public_snapshots"))  # revision 0009's, after 0005
+        conn.execute(text("DROP TABLE tlog_cosignatures"))  # 0012's
         conn.execute(text("DROP INDEX ix_audit_decision_id"))
         conn.execute(text("ALTER TABLE audit DROP COLUMN decision_id"))
         conn.execute(text("DROP TABLE tlog_tiles"))  # and what the later revisions added (0007)
@@ -358,6 +361,7 @@ def test_a_database_of_revision_0007_gets_its_decision_state_built(store_url: st
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE decision_state"))
         conn.execute(text("DROP TABLE public_snapshots"))  # and what 0009 adds after it
+        conn.execute(text("DROP TABLE tlog_cosignatures"))  # and 0012
         conn.execute(text("UPDATE alembic_version SET version_num = '0007'"))
     engine.dispose()
     store = Store(store_url)  # opening it upgrades it
@@ -424,4 +428,101 @@ def test_a_ledger_stored_in_the_clear_is_sealed_once_as_a_new_epoch(
             assert conn.execute(select(func.count()).select_from(t.epochs)).scalar() == 1
     finally:
         again.close()
+        get_settings.cache_clear()
+
+
+def test_checkpoints_signed_before_the_sealing_epoch_verify_against_its_record(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22 (decision 0056): a checkpoint of the records log signed before the ledger was
+    sealed is of the clear chain's tree, which the sealed chain no longer is. ``checkpoint verify``
+    and a witness read the epoch record instead: the old checkpoint is consistent with the tree
+    the epoch closed (kept, its root signed in the record), and the log now extends the tree the
+    epoch began. A JSON checkpoint of the previous release verifies by the epoch's old head."""
+    from typer.testing import CliRunner
+
+    from socialcredit import checkpoints
+    from socialcredit.cli import app
+    from socialcredit.settings import get_settings
+    from socialcredit.tlog import note
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("SOCIALCREDIT_HOME", str(home))
+    monkeypatch.setenv("SOCIALCREDIT_DATABASE_URL", store_url)
+    get_settings.cache_clear()
+    rows = replay_release(store_url)
+    clear = sorted(rows["records"], key=lambda r: r["seq"])
+    # the clear chain's tree, computed here from the previous release's rows alone
+    leaves, prev = [], "0" * 64
+    for r in clear:
+        at = dt.datetime.fromisoformat(r["received_at"]).isoformat(timespec="seconds")
+        link = f"{prev}|{r['seq']}|{r['content_hash']}|{at}|{r['batch_id']}".encode()
+        assert hashlib.sha256(link).hexdigest() == r["chain_hash"]
+        leaves.append(hashlib.sha256(b"\x00" + link).digest())
+        prev = r["chain_hash"]
+    key = checkpoints.load_or_create_key(home)  # the installation's, which the open signs the epoch with
+    log = note.Signer(checkpoints.DEFAULT_ORIGIN, key)
+    count = len(clear)
+    old = tmp_path / "old.checkpoint"
+    old.write_text(
+        log.sign(note.Checkpoint(f"{log.name}/records", count - 1, independent_root(leaves[:-1])).body())
+    )
+    forged = tmp_path / "forged.checkpoint"
+    forged.write_text(log.sign(note.Checkpoint(f"{log.name}/records", count - 1, b"\x05" * 32).body()))
+    heads = {r["chain"]: r for r in rows["chain_heads"]}
+    legacy = {
+        "format": checkpoints.LEGACY,
+        "created_at": "2025-06-30T00:00:00Z",
+        "chains": {c: {"count": heads[c]["count"], "head": heads[c]["head"]} for c in ("records", "audit")},
+    }
+    (tmp_path / "old.json").write_text(json.dumps(checkpoints.sign(legacy, key)))
+    pem = tmp_path / "log.pem"
+    pem.write_text(checkpoints.public_pem(key.public_key()))
+    store = Store(store_url)  # sealed now, as a new epoch
+    try:
+        system = System(store, shipped_registry(), signer=log)
+        row = {"subject": person(5), "item": "traffic.minor", "source": "traffic-police",
+               "source_record_id": "after-epoch", "occurred_on": "2025-07-01"}  # fmt: skip
+        assert system.ingest([(0, row)], origin="t", principal=system.operator()).accepted == 1
+        [epoch] = store.epoch_records("records")
+        assert epoch["old_root"] == independent_root(leaves).hex() and epoch["count"] == count
+        runner = CliRunner()
+        said = runner.invoke(app, ["--lang", "en", "checkpoint", "verify", str(old), "--key", str(pem)])
+        assert said.exit_code == 0, said.output
+        assert f"verified against the pre-sealing epoch of {epoch['created_at'][:10]}" in said.stdout
+        out = json.loads(
+            runner.invoke(app, ["checkpoint", "verify", str(old), "--key", str(pem), "--json"]).stdout
+        )
+        assert out["ok"] and out["epoch"] == epoch["created_at"][:10] and out["size_now"] == count + 1
+        no = runner.invoke(app, ["checkpoint", "verify", str(forged), "--key", str(pem)])
+        assert no.exit_code == 1 and "rewritten" in no.stdout, no.output
+        both = runner.invoke(
+            app, ["--lang", "en", "checkpoint", "verify", str(tmp_path / "old.json"), "--key", str(pem)]
+        )
+        assert both.exit_code == 0, both.output
+        assert "pre-sealing epoch" in both.stdout and "extends the checkpoint: audit" in both.stdout
+        # a witness, over HTTP: the epoch record, and a proof in the tree it closed
+        from fastapi.testclient import TestClient
+
+        from socialcredit.api import create_app
+
+        with TestClient(create_app(system)) as client:
+            served = client.get("/log/records/epochs").json()["epochs"]
+            read = checkpoints.read_epoch(served[0], key.public_key())
+            newest = note.Checkpoint.parse(client.get("/log/records/checkpoint").text.split("\n\n")[0] + "\n")
+            to_epoch = client.get(
+                "/log/records/consistency", params={"from": count - 1, "to": count, "epoch": 1}
+            ).json()["hashes"]
+            from_epoch = client.get(
+                "/log/records/consistency", params={"from": count, "to": newest.size}
+            ).json()["hashes"]
+        checkpoints.across_epoch(
+            note.Checkpoint(f"{log.name}/records", count - 1, independent_root(leaves[:-1])),
+            read,
+            [bytes.fromhex(x) for x in to_epoch],
+            newest,
+            [bytes.fromhex(x) for x in from_epoch],
+        )
+    finally:
+        store.close()
         get_settings.cache_clear()

@@ -23,16 +23,15 @@ from typer.testing import CliRunner
 
 from socialcredit import checkpoints
 from socialcredit.cli import app
-from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
-from socialcredit.store import Store, tiles
 from socialcredit.store import tables as t
+from socialcredit.store import tiles
 from socialcredit.tlog import merkle, note, offline
 from tests.conftest import person
 from tests.served import cli_env, start_server
 from tests.support.api import h
 from tests.support.portal import client_for
-from tests.support.tlog import P, fill
+from tests.support.tlog import P, fill, installation
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "transparency.md"
@@ -260,12 +259,7 @@ def test_the_subject_page_offers_each_record_s_proof_to_download(system: System,
 
 @pytest.mark.slow  # a real server
 def test_the_witness_command_cosigns_a_served_log_and_refuses_it_rewritten(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'log.db'}"
-    home = tmp_path / "home"
-    log_signer = note.Signer(checkpoints.DEFAULT_ORIGIN, checkpoints.load_or_create_key(home))
-    system = System(Store(url), shipped_registry(), signer=log_signer)
-    pem = tmp_path / "log.pem"
-    pem.write_text(checkpoints.public_pem(log_signer.public))
+    url, home, log_signer, system, pem = installation(tmp_path)
     fill(system, 6)
     base, proc = start_server(cli_env(url, home))
     runner = CliRunner()

@@ -33,11 +33,14 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from socialcredit.errors import Refused
+from socialcredit.errors import Refused, SocialCreditError
 from socialcredit.store import Store
 from socialcredit.tlog import merkle, note
 
 KEY_FILE = "checkpoint-ed25519.pem"
+WITNESSES = "witnesses.txt"
+"""The witnesses whose cosignatures the log accepts and serves: one verifier key a line, as
+``socialcredit witness`` prints it (``#`` begins a comment)."""
 RETIRED = "checkpoint-keys"
 DEFAULT_ORIGIN = "socialcredit.local"
 """The log's name when the operator gives none: set ``SOCIALCREDIT_LOG_ORIGIN`` to a schema-less
@@ -56,6 +59,9 @@ class Outcome:
     then: int
     now: int
     problems: list[str] = field(default_factory=list)
+    epoch: str | None = None
+    """The date of the epoch record the checkpoint was verified against, when it was signed
+    before the chain was re-linked (sealed: ``store/epochs.py``)."""
 
     @property
     def ok(self) -> bool:
@@ -170,22 +176,154 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     return key
 
 
+def load_witnesses(home: Path) -> list[note.Witness]:
+    """The witnesses the operator configured in ``$SOCIALCREDIT_HOME/witnesses.txt``."""
+    path = home / WITNESSES
+    if not path.exists():
+        return []
+    out: list[note.Witness] = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        text = line.split("#", 1)[0].strip()
+        if text:
+            try:
+                out.append(note.parse_witness(text))
+            except Refused as exc:
+                raise CheckpointError(f"{path}, line {n}: {exc}", field="witness") from None
+    return out
+
+
+def add_witness(home: Path, vkey: str) -> note.Witness:
+    """Add a witness (its verifier key, checked) to those the log accepts cosignatures from."""
+    witness = note.parse_witness(vkey)
+    known = load_witnesses(home)
+    if all(w.vkey() != witness.vkey() for w in known):
+        home.mkdir(parents=True, exist_ok=True)
+        with (home / WITNESSES).open("a", encoding="utf-8") as fh:
+            fh.write(witness.vkey() + "\n")
+    return witness
+
+
+@dataclass(frozen=True)
+class Epoch:
+    """A signed epoch record (``store/epochs.py``): the chain was re-linked over a new stored form
+    at ``count`` entries; the tree before (``old_tree``, root ``old_root``) and the tree after
+    (root ``new_root`` at the same count) are named, so a checkpoint of either is provable."""
+
+    epoch: int
+    created_at: str
+    count: int
+    old_tree: str
+    old_root: bytes
+    new_root: bytes
+
+
+def read_epoch(data: dict[str, Any], public: Ed25519PublicKey) -> Epoch:
+    """An epoch record, once its signature by the log's key ``public`` is checked."""
+    check_signed(data, public)
+    try:
+        return Epoch(
+            int(data["epoch"]),
+            str(data["created_at"]),
+            int(data["count"]),
+            str(data["old_tree"]),
+            bytes.fromhex(data["old_root"]),
+            bytes.fromhex(data["new_root"]),
+        )
+    except (KeyError, ValueError, TypeError):
+        raise CheckpointError(
+            "the epoch record names no tree roots (sealed before the log kept the old tree)", field="epoch"
+        ) from None
+
+
+def across_epoch(
+    old: note.Checkpoint,
+    epoch: Epoch,
+    to_epoch: list[bytes],
+    new: note.Checkpoint,
+    from_epoch: list[bytes],
+) -> None:
+    """Raise :class:`merkle.ProofError` unless ``old`` (signed before the epoch) is consistent
+    with the tree the epoch closed, and ``new`` extends the tree the epoch began."""
+    if old.size > epoch.count:
+        raise merkle.ProofError(f"the checkpoint holds {old.size} entries, the epoch closed at {epoch.count}")
+    merkle.verify_consistency(old.size, epoch.count, old.root, epoch.old_root, to_epoch)
+    merkle.verify_consistency(epoch.count, new.size, epoch.new_root, new.root, from_epoch)
+
+
 def check(store: Store, text: str, public: Ed25519PublicKey) -> Outcome:
     """Prove that a chain's log now extends a checkpoint it published: the signature holds, the
     log is at least as long, and the consistency proof from the checkpoint's tree to the tree now
-    holds against the checkpoint's root (so every entry it covered is unchanged)."""
+    holds against the checkpoint's root (so every entry it covered is unchanged). A checkpoint
+    signed before the chain was re-linked (sealed) is proved against the epoch record instead."""
     name, cp = note.signed_by(text, public)
     chain = cp.origin.removeprefix(name + "/")
     if chain == cp.origin or chain not in store.logs():
         raise CheckpointError(f"the checkpoint is of {cp.origin!r}, not of a chain of this log", field="note")
     now = store.tree_size(chain)
-    if now < cp.size:
-        return Outcome(
-            chain, cp.size, now, [f"{chain}: the checkpoint holds {cp.size} entries, the log now only {now}"]
-        )
-    proof = store.consistency(chain, cp.size, now)
-    try:
-        merkle.verify_consistency(cp.size, now, cp.root, store.tree_root(chain, now), proof)
-    except merkle.ProofError as exc:
-        return Outcome(chain, cp.size, now, [f"{chain}: {exc}"])
-    return Outcome(chain, cp.size, now)
+    problem = f"{chain}: the checkpoint holds {cp.size} entries, the log now only {now}"
+    if now >= cp.size:
+        proof = store.consistency(chain, cp.size, now)
+        try:
+            merkle.verify_consistency(cp.size, now, cp.root, store.tree_root(chain, now), proof)
+            return Outcome(chain, cp.size, now)
+        except merkle.ProofError as exc:
+            problem = f"{chain}: {exc}"
+    current = note.Checkpoint(cp.origin, now, store.tree_root(chain, now))
+    for data in store.epoch_records(chain):
+        try:
+            epoch = read_epoch(data, public)
+            if cp.size > epoch.count or now < epoch.count:
+                continue
+            to_epoch = store.epoch_consistency(chain, epoch.old_tree, cp.size, epoch.count)
+            across_epoch(cp, epoch, to_epoch, current, store.consistency(chain, epoch.count, now))
+        except (SocialCreditError, merkle.ProofError) as exc:
+            problem += f"; against the epoch record {data.get('epoch')}: {exc}"
+            continue
+        return Outcome(chain, cp.size, now, epoch=epoch.created_at[:10])
+    return Outcome(chain, cp.size, now, [problem])
+
+
+LEGACY = "socialcredit-checkpoint/1"
+"""The JSON checkpoints of releases before the transparency log: each chain's count and head."""
+
+
+def check_legacy(store: Store, data: dict[str, Any], public: Ed25519PublicKey) -> list[Outcome]:
+    """Check a JSON checkpoint of an earlier release (:data:`LEGACY`) chain by chain: the entry
+    at its count still has its head hash. The records chain re-linked over its sealed form since
+    (an epoch, ``store/epochs.py``) is checked against the epoch record instead: a checkpoint of
+    the count the epoch closed at verifies when its head is the epoch's old head (the clear chain's
+    hashes in between are not kept, so a checkpoint of an earlier count cannot be proved)."""
+    if data.get("format") != LEGACY or not isinstance(data.get("chains"), dict):
+        raise CheckpointError(f"not a {LEGACY} checkpoint", field="note")
+    check_signed(data, public)
+    outcomes: list[Outcome] = []
+    for chain, then in sorted(data["chains"].items()):
+        if chain not in store.logs() or not isinstance(then, dict):
+            continue
+        count, head = then.get("count"), then.get("head")
+        if not isinstance(count, int) or not isinstance(head, str):
+            raise CheckpointError(f"chain {chain}: count and head are missing", field="note")
+        now = store.tree_size(chain)
+        if store.chain_hash_at(chain, count) == head:
+            outcomes.append(Outcome(chain, count, now))
+            continue
+        problem = f"{chain}: entry {count} no longer has the checkpoint's hash"
+        for record in store.epoch_records(chain):
+            try:
+                check_signed(record, public)
+            except CheckpointError as exc:
+                problem += f"; the epoch record {record.get('epoch')}: {exc}"
+                continue
+            if record.get("count") == count and record.get("old_head") == head:
+                if store.chain_hash_at(chain, count) == record.get("new_head"):
+                    outcomes.append(Outcome(chain, count, now, epoch=str(record["created_at"])[:10]))
+                    break
+                problem += f"; the chain no longer begins with the epoch's new head at {count}"
+            else:
+                problem += (
+                    f"; the epoch record {record.get('epoch')} closed the clear chain at "
+                    f"{record.get('count')} entries, not at the checkpoint's {count}"
+                )
+        else:
+            outcomes.append(Outcome(chain, count, now, [problem]))
+    return outcomes

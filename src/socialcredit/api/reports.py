@@ -143,6 +143,9 @@ class CheckpointCheckOut(BaseModel):
     checkpoint_size: int
     size_now: int
     problems: list[str]
+    epoch: str | None = None
+    """The date of the epoch record a checkpoint signed before the chain was sealed verified
+    against (``None``: it verified against the chain now)."""
 
 
 class ProofVerifyOut(BaseModel):
@@ -164,6 +167,12 @@ class WitnessOut(BaseModel):
     previous_size: int | None
     size: int
     cosigned: str
+    witness_key: str
+    """The witness's verifier key, for the log's operator (``socialcredit checkpoint witnesses --add``)."""
+    epoch: str | None = None
+    """The date of the epoch the log was proved consistent across, if it was re-linked since."""
+    submitted: bool | None = None
+    """Whether the log accepted the cosignature (``--submit``; ``None`` when not sent)."""
 
 
 class DemoOut(BaseModel):

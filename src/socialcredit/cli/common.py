@@ -10,6 +10,7 @@ the group (:class:`Refusals`); any other exception is a bug and shows its traceb
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import sys
 from collections.abc import Iterator, Mapping
@@ -33,6 +34,9 @@ from socialcredit.schemes.safeguards import SafeguardsFailed
 from socialcredit.service import System
 from socialcredit.settings import Settings, get_settings
 from socialcredit.store import Store
+from socialcredit.tlog import note
+
+log = logging.getLogger(__name__)
 
 
 class Refusals(TyperGroup):
@@ -156,7 +160,19 @@ def open_system(url: str | None = None) -> System:
         # command run in process (tests, scripts calling the app) kept them open, and a run of
         # commands against one PostgreSQL server ran out of its connections
         ctx.call_on_close(store.close)
-    return System(store, registry, holidays=holidays, signer=log_signer)
+    try:
+        checkpoints.load_witnesses(settings.home)  # a malformed file is refused now, not per request
+    except (OSError, UnicodeError, Refused) as exc:
+        fail(f"{settings.home / checkpoints.WITNESSES}: {exc}")
+
+    def witnesses() -> list[note.Witness]:
+        try:
+            return checkpoints.load_witnesses(settings.home)
+        except (OSError, UnicodeError, Refused):  # edited into a bad state meanwhile: none known
+            log.exception("cannot read %s: no witness is known", settings.home / checkpoints.WITNESSES)
+            return []
+
+    return System(store, registry, holidays=holidays, signer=log_signer, witnesses=witnesses)
 
 
 def progress() -> Progress:

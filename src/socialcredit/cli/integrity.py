@@ -4,13 +4,15 @@ for an outside party, and whole-state ``backup`` and ``restore``.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
-from socialcredit import i18n
+from socialcredit import checkpoints, i18n
 from socialcredit.api.models import Listing, VerifyOut
 from socialcredit.api.reports import BackupOut, CheckpointCheckOut, CheckpointOut, RetentionOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out
@@ -108,8 +110,6 @@ def checkpoint_verify(
     """Prove the log still extends a checkpoint it published: the signature holds under the
     published key, and the consistency proof from its tree to the tree now holds against its root
     hash. Exit 1 naming the chain rewritten."""
-    from socialcredit import checkpoints
-
     try:
         text = file.read_text(encoding="utf-8")
         public = checkpoints.load_public_key(key)
@@ -119,28 +119,89 @@ def checkpoint_verify(
         fail(str(exc))
     system = open_system()
     try:
+        earlier = _json_object(text)
+        if earlier is not None:  # a JSON checkpoint of an earlier release
+            legacy = checkpoints.check_legacy(system.store, earlier, public)
+            _report_legacy(legacy, as_json)
+            raise typer.Exit(0 if legacy and all(o.ok for o in legacy) else 1)
         outcome = checkpoints.check(system.store, text, public)
     except Refused as exc:
         fail(f"{file}: {exc}", 1)
     if as_json:
-        emit(
-            CheckpointCheckOut(
-                ok=outcome.ok,
-                chain=outcome.chain,
-                checkpoint_size=outcome.then,
-                size_now=outcome.now,
-                problems=outcome.problems,
-            )
-        )
+        emit(_checked(outcome))
     else:
+        _report([outcome])
+    raise typer.Exit(0 if outcome.ok else 1)
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    """The JSON object ``text`` is, if it is one (else a signed note, or nothing readable)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _checked(outcome: checkpoints.Outcome) -> CheckpointCheckOut:
+    return CheckpointCheckOut(
+        ok=outcome.ok,
+        chain=outcome.chain,
+        checkpoint_size=outcome.then,
+        size_now=outcome.now,
+        problems=outcome.problems,
+        epoch=outcome.epoch,
+    )
+
+
+def _report(outcomes: list[checkpoints.Outcome]) -> None:
+    for outcome in outcomes:
         for p in outcome.problems:
-            out.print(f"[red]rewritten[/]: {p}", highlight=False)
-        if outcome.ok:
+            out.print(f"[red]rewritten[/]: {escape(p)}", highlight=False)
+        if outcome.ok and outcome.epoch:
+            said = N_(
+                "verified against the pre-sealing epoch of {date}: the checkpoint ({chain}, {then} "
+                "entries) is of the chain before it was sealed, and the log now ({now} entries) "
+                "extends the sealed chain from the epoch on",
+                date=outcome.epoch,
+                chain=outcome.chain,
+                then=outcome.then,
+                now=outcome.now,
+            )
+            out.print(f"[green]{escape(i18n.translate(said))}[/]", highlight=False)
+        elif outcome.ok:
             out.print(
                 f"[green]extends[/] the checkpoint: {outcome.chain} {outcome.then} -> {outcome.now}",
                 highlight=False,
             )
-    raise typer.Exit(0 if outcome.ok else 1)
+
+
+def _report_legacy(outcomes: list[checkpoints.Outcome], as_json: bool) -> None:
+    if as_json:
+        emit(Listing[CheckpointCheckOut].of_rows(_checked(o) for o in outcomes))
+    else:
+        _report(outcomes)
+
+
+@checkpoint_app.command("witnesses")
+def checkpoint_witnesses(
+    add: Annotated[
+        str | None, typer.Option("--add", help="A verifier key, as `socialcredit witness` prints it")
+    ] = None,
+) -> None:
+    """List the witnesses whose cosignatures the log accepts (POST /log/{chain}/cosignature) and
+    serves with its checkpoints, from SOCIALCREDIT_HOME/witnesses.txt; ``--add`` adds one."""
+    from socialcredit import checkpoints
+
+    home = get_settings().home
+    try:
+        if add is not None:
+            checkpoints.add_witness(home, add)
+        known = checkpoints.load_witnesses(home)
+    except (OSError, Refused) as exc:
+        fail(f"--add: {exc}" if add is not None else str(exc))
+    for w in known:
+        sys.stdout.write(w.vkey() + "\n")
 
 
 @checkpoint_app.command("key")

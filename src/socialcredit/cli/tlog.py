@@ -16,8 +16,9 @@ import typer
 
 from socialcredit import checkpoints
 from socialcredit.api.reports import ProofVerifyOut, WitnessOut
-from socialcredit.cli.common import JsonOpt, app, emit, fail, out
+from socialcredit.cli.common import JsonOpt, app, emit, err, fail, out
 from socialcredit.errors import Refused
+from socialcredit.i18n import N_, translate
 from socialcredit.tlog import merkle, note, offline
 
 proof_app = typer.Typer(
@@ -95,11 +96,16 @@ def witness(
     state: Annotated[Path, typer.Option("--state", help="The witness's directory: its key, what it saw")],
     key: Annotated[Path, typer.Option("--key", help="The log's public key (PEM), as published")],
     name: Annotated[str, typer.Option("--name", help="The witness's key name")] = "witness.local",
+    submit: Annotated[
+        bool, typer.Option("--submit", help="Post the cosignature back to the log (POST .../cosignature)")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Fetch the log's newest checkpoint, verify it under the log's key and, from the last one
-    this witness saw, the consistency proof; then cosign it (C2SP tlog-cosignature) and keep it.
-    Exit 1 (nothing cosigned) if the log was rewritten or shrank."""
+    this witness saw, the consistency proof (across the log's signed epoch record if the chain
+    was sealed since); then cosign it (C2SP tlog-cosignature), keep it and, with ``--submit``,
+    post it back to the log. Exit 1 (nothing cosigned) if the log was rewritten or shrank, or if
+    the log refused the cosignature submitted."""
     base = url.rstrip("/")
     if urllib.parse.urlsplit(base).scheme not in ("http", "https"):
         fail("URL: an http(s) URL of a chain's log, such as http://127.0.0.1:8000/log/records")
@@ -113,23 +119,102 @@ def witness(
         _n, cp = note.signed_by(newest, log_key)
     except Refused as exc:
         fail(f"the checkpoint does not verify under the log's key: {exc}", 1)
+    newest = _log_signed_only(newest, log_key)
     seen = state / (cp.origin.replace("/", "_") + ".checkpoint")
     previous = seen.read_text(encoding="utf-8") if seen.exists() else None
     before: int | None = None
     hashes: list[bytes] = []
+    epoch: str | None = None
+    now = int(time.time())
     if previous is not None:
         _n, old = note.signed_by(previous, log_key)
         before = old.size
         if 0 < old.size <= cp.size:
-            query = urllib.parse.urlencode({"from": old.size, "to": cp.size})
-            reply = json.loads(_get(f"{base}/consistency?{query}"))
-            hashes = [bytes.fromhex(h) for h in reply.get("hashes", [])]
+            hashes = _consistency(base, old.size, cp.size)
     try:
-        cosigned = offline.witness_step(previous, newest, hashes, log_key, me, int(time.time()))
+        cosigned = offline.witness_step(previous, newest, hashes, log_key, me, now)
     except (merkle.ProofError, Refused) as exc:
-        fail(f"not cosigned: {exc}", 1)
+        across = _across_epoch(base, previous, cp, log_key) if previous is not None else None
+        if across is None:
+            fail(f"not cosigned: {exc}", 1)
+        epoch, cosigned = across, me.cosign(newest, now)
     seen.write_text(cosigned, encoding="utf-8")
+    submitted = _submit(base, cosigned) if submit else None
     if as_json:
-        emit(WitnessOut(origin=cp.origin, previous_size=before, size=cp.size, cosigned=cosigned))
-        return
-    out.print(cosigned, highlight=False, markup=False)
+        emit(
+            WitnessOut(
+                origin=cp.origin,
+                previous_size=before,
+                size=cp.size,
+                cosigned=cosigned,
+                witness_key=note.vkey(me.name, me.public, note.COSIGNATURE_V1),
+                epoch=epoch,
+                submitted=submitted,
+            )
+        )
+    else:
+        out.print(cosigned, highlight=False, markup=False)
+        out.print(note.vkey(me.name, me.public, note.COSIGNATURE_V1), highlight=False, markup=False)
+    if submitted is False:
+        raise typer.Exit(1)
+
+
+def _log_signed_only(text: str, log_key: Any) -> str:
+    """The checkpoint with the log's signature line alone (the cosignatures others made dropped),
+    which this witness then cosigns."""
+    body, signatures = note.split(text)
+    name, _cp = note.signed_by(text, log_key)
+    mine = note.key_id(name, log_key)
+    return body + "\n" + "".join(s.line() for s in signatures if s.name == name and s.key_id == mine)
+
+
+def _consistency(base: str, first: int, second: int, epoch: int | None = None) -> list[bytes]:
+    query = {"from": first, "to": second, **({"epoch": epoch} if epoch is not None else {})}
+    reply = json.loads(_get(f"{base}/consistency?{urllib.parse.urlencode(query)}"))
+    return [bytes.fromhex(h) for h in reply.get("hashes", [])]
+
+
+def _across_epoch(base: str, previous: str, new: note.Checkpoint, log_key: Any) -> str | None:
+    """The date of the log's epoch record across which the checkpoint seen before leads to the
+    newest (the chain was sealed and re-linked in between: ``store/epochs.py``), or ``None``."""
+    _n, old = note.signed_by(previous, log_key)
+    try:
+        records = json.loads(_get(base + "/epochs")).get("epochs", [])
+    except (ValueError, AttributeError):
+        return None
+    for data in records:
+        try:
+            epoch = checkpoints.read_epoch(data, log_key)
+            if old.size > epoch.count or new.size < epoch.count:
+                continue
+            to_epoch = _consistency(base, old.size, epoch.count, epoch.epoch)
+            checkpoints.across_epoch(old, epoch, to_epoch, new, _consistency(base, epoch.count, new.size))
+        except (merkle.ProofError, Refused, ValueError):
+            continue
+        return epoch.created_at[:10]
+    return None
+
+
+def _submit(base: str, cosigned: str) -> bool:
+    """Post the cosigned note to the log; whether it accepted it (its refusal is printed)."""
+    request = urllib.request.Request(  # noqa: S310 (the operator's URL, checked http(s) above)
+        base + "/cosignature",
+        data=json.dumps({"note": cosigned}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT):  # noqa: S310
+            return True
+    except urllib.error.HTTPError as exc:
+        try:
+            said = json.loads(exc.read()).get("error", "")
+        except (ValueError, AttributeError):
+            said = str(exc)
+        refused = translate(N_("the log refused the cosignature: {why}", why=said))
+        err.print(refused, highlight=False, markup=False)
+        return False
+    except (urllib.error.URLError, OSError) as exc:
+        unsent = translate(N_("the cosignature could not be sent: {why}", why=exc))
+        err.print(unsent, highlight=False, markup=False)
+        return False

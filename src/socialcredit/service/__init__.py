@@ -66,9 +66,10 @@ class System:
         clock: Callable[[], dt.datetime] = utcnow,
         holidays: frozenset[dt.date] = frozenset(),
         signer: note.Signer | None = None,
+        witnesses: Callable[[], list[note.Witness]] | None = None,
     ) -> None:
         self.context = context = Context(store, registry, clock=clock, holidays=holidays)
-        self.tlog = TransparencyLog(context, signer)
+        self.tlog = TransparencyLog(context, signer, witnesses)
         self.records = Records(context)
         self.keys = Keys(context)
         self.integrity = Integrity(context)
@@ -162,6 +163,11 @@ class System:
         self.record_proof = self.tlog.record_proof
         self.audit_proof = self.tlog.audit_proof
         self.consistency = self.tlog.consistency
+        self.cosigned_checkpoint = self.tlog.cosigned_checkpoint
+        self.submit_cosignature = self.tlog.submit_cosignature
+        self.log_tile = self.tlog.tile
+        self.log_entries = self.tlog.entries
+        self.log_epochs = self.tlog.epochs
 
         self.unrestorable_items = context.unrestorable_items
 

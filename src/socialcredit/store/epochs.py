@@ -11,7 +11,11 @@ columns, and the first open after it seals every record stored in the clear (dec
 3. under the chain's lock, every record is re-linked from the genesis over its sealed form, each
    row's clear subject, evidence and details overwritten by the sealed form, and the epoch is kept
    with a checkpoint, signed by the installation's key, naming the old chain's head and the new
-   one's at the same count: whoever holds a checkpoint of the old chain can see where it ended.
+   one's at the same count: whoever holds a checkpoint of the old chain can see where it ended;
+4. the clear chain's Merkle tree is kept, as tiles of the tree ``records@<epoch>``, and the epoch
+   record names its root (``old_root``) and the sealed tree's at the same count (``new_root``):
+   a checkpoint signed before the epoch is then proved consistent with the old tree, and the
+   sealed tree is proved to extend the new root (``checkpoints.check``, the witness; decision 0056).
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ from sqlalchemy import bindparam, func, select, update
 
 from socialcredit import ledger
 from socialcredit.store import tables as t
+from socialcredit.store import tiles
 from socialcredit.store.records import RecordStore
 from socialcredit.store.sealedrows import STORED_FIELDS
+from socialcredit.tlog import merkle
 
 log = logging.getLogger(__name__)
 FORMAT = "socialcredit-epoch/1"
@@ -65,16 +71,25 @@ def seal_clear_records(store: RecordStore, sign: Signer, now: dt.datetime) -> di
         now_count, old_head = store._lock_head(conn, "records")
         if now_count != count:  # records were appended meanwhile: the next open seals again
             return None
-        head = ledger.GENESIS
+        head = old_prev = ledger.GENESIS
         changes = []
+        old_leaves: list[bytes] = []  # the clear chain's tree, kept (module docstring, step 4)
+        new_leaves: list[bytes] = []
         for m in conn.execute(
             select(
-                t.records.c.seq, t.records.c.content_hash, t.records.c.received_at, t.records.c.batch_id
+                t.records.c.seq,
+                t.records.c.content_hash,
+                t.records.c.received_at,
+                t.records.c.batch_id,
+                t.records.c.chain_hash,
             ).order_by(t.records.c.seq)
         ).mappings():
+            seq, at_, batch = m["seq"], m["received_at"], m["batch_id"]
+            ledger.chain_hash(old_prev, seq, m["content_hash"], at_, batch, old_leaves)
+            old_prev = m["chain_hash"]
             row = sealed.get(m["seq"])
             content = m["content_hash"] if row is None else row[at[3]]
-            head = ledger.chain_hash(head, m["seq"], content, m["received_at"], m["batch_id"])
+            head = ledger.chain_hash(head, m["seq"], content, m["received_at"], m["batch_id"], new_leaves)
             values = {} if row is None else {c: row[i] for c, i in zip(_NEW, at, strict=True)}
             changes.append({"s": m["seq"], "chain_hash": head, **{f"v_{c}": values.get(c) for c in _NEW}})
         epoch = (
@@ -93,8 +108,14 @@ def seal_clear_records(store: RecordStore, sign: Signer, now: dt.datetime) -> di
             "count": count,
             "old_head": old_head,
             "new_head": head,
+            "old_tree": f"records@{epoch}",
+            "old_root": merkle.fold(old_leaves).hex(),
+            "new_root": merkle.fold(new_leaves).hex(),
         }
         signed = sign(payload)
+        for i in range(0, len(old_leaves), 65_536):
+            chunk = old_leaves[i : i + 65_536]
+            tiles.grow(conn.exec_driver_sql, store.dialect.mark, f"records@{epoch}", i, chunk)
         by_seq = update(t.records).where(t.records.c.seq == bindparam("s"))
         whole = by_seq.values(chain_hash=bindparam("chain_hash"), **{c: bindparam(f"v_{c}") for c in _NEW})
         conn.execute(whole, [c for c in changes if c["v_sealed"] is not None])

@@ -282,6 +282,21 @@ tlog_tiles = Table(
     Column("hashes", LargeBinary, nullable=False),
 )
 
+tlog_cosignatures = Table(
+    "tlog_cosignatures",
+    metadata,
+    # Witnesses' cosignatures (C2SP tlog-cosignature) of a chain's checkpoint of ``size`` entries,
+    # as each witness submitted its signature line (POST /log/{chain}/cosignature), served with
+    # the checkpoint of that size while the witness is known (decision 0056). Checked again when
+    # served, against the tree as it is then.
+    Column("chain", String(16), primary_key=True),
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("witness", String(128), primary_key=True),
+    Column("key_id", String(8), primary_key=True),
+    Column("line", Text, nullable=False),
+    Column("at", DateTime, nullable=False),
+)
+
 decision_state = Table(
     "decision_state",
     metadata,

@@ -11,7 +11,10 @@ then has another leaf, and its proof fails against any checkpoint signed before
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from sqlalchemy import Table, select
 
@@ -120,6 +123,84 @@ class TlogStore(StoreBase):
             conn.execute(t.tlog_tiles.delete().where(t.tlog_tiles.c.chain == chain))
             for i in range(0, len(hashes), 65_536):
                 stored.grow(conn.exec_driver_sql, self.dialect.mark, chain, i, hashes[i : i + 65_536])
+
+    def tile(self, chain: str, level: int, index: int) -> bytes:
+        """The hashes tile ``index`` of ``level`` holds now (empty if none): served at C2SP
+        tlog-tiles paths, cut to the width a checkpoint's size gives it (``service/tlog.py``)."""
+        self._log(chain)
+        with self.reader.connect() as conn:
+            found = stored.read(conn.exec_driver_sql, self.dialect.mark, chain, [(level, index)])
+        return found.get((level, index), b"")
+
+    def leaf_range(self, chain: str, first: int, count: int) -> list[bytes]:
+        """The leaf bytes of entries ``first`` to ``first + count - 1`` as stored now, in order
+        (an entries bundle; fewer if the chain ends before)."""
+        table, entry = self._log(chain)
+        with self.reader.connect() as conn:
+            rows = conn.execute(
+                select(table).where(table.c.seq.between(first - 1, first + count - 1)).order_by(table.c.seq)
+            ).mappings()
+            out: list[bytes] = []
+            prev = ledger.GENESIS
+            for m in rows:
+                if int(m["seq"]) >= first:
+                    out.append(entry(m).leaf(prev))
+                prev = str(m["chain_hash"])
+        return out
+
+    def chain_hash_at(self, chain: str, seq: int) -> str | None:
+        """The chain hash stored with entry ``seq`` (the genesis for 0; ``None`` if there is none):
+        what a JSON checkpoint of an earlier release names (``checkpoints.check_legacy``)."""
+        table, _entry = self._log(chain)
+        if seq == 0:
+            return ledger.GENESIS
+        with self.reader.connect() as conn:
+            found = conn.execute(select(table.c.chain_hash).where(table.c.seq == seq)).first()
+        return None if found is None else str(found[0])
+
+    def epoch_records(self, chain: str) -> list[dict[str, Any]]:
+        """The signed epoch records of ``chain``, oldest first: each time it was re-linked over a
+        new stored form (``store/epochs.py``), as the installation's key signed it."""
+        self._log(chain)
+        q = select(t.epochs.c.checkpoint).where(t.epochs.c.chain == chain).order_by(t.epochs.c.epoch)
+        with self.reader.connect() as conn:
+            return [json.loads(text) for (text,) in conn.execute(q)]
+
+    def epoch_consistency(self, chain: str, tree: str, first: int, second: int) -> list[bytes]:
+        """The consistency proof from ``first`` to ``second`` entries in a tree kept from before a
+        chain was re-linked (``tree`` as its epoch record names it, ``store/epochs.py``)."""
+        self._log(chain)
+        if not tree.startswith(chain + "@"):
+            raise NotFound(N_("no tree named {tree!r}", tree=tree[:20]), field="epoch")
+        try:
+            return merkle.consistency_proof(_Tiled(self, tree), first, second)
+        except merkle.ProofError:
+            raise NotFound(
+                N_("the {chain} log does not hold {size} entries", chain=tree, size=second), field="to"
+            ) from None
+
+    def keep_cosignatures(
+        self, chain: str, size: int, lines: Iterable[tuple[str, str, str]], at: dt.datetime
+    ) -> None:
+        """Keep witnesses' cosignature lines ``(witness, key id hex, line)`` of ``chain``'s
+        checkpoint of ``size`` entries; a witness's later cosignature of it replaces its earlier."""
+        c = t.tlog_cosignatures.c
+        with self.engine.begin() as conn:
+            for witness, key_id, line in lines:
+                mine = (c.chain == chain) & (c.size == size) & (c.witness == witness) & (c.key_id == key_id)
+                conn.execute(t.tlog_cosignatures.delete().where(mine))
+                conn.execute(
+                    t.tlog_cosignatures.insert().values(
+                        chain=chain, size=size, witness=witness, key_id=key_id, line=line, at=at
+                    )
+                )
+
+    def cosignatures(self, chain: str, size: int) -> list[str]:
+        """The cosignature lines kept for ``chain``'s checkpoint of ``size`` entries."""
+        c = t.tlog_cosignatures.c
+        q = select(c.line).where(c.chain == chain, c.size == size).order_by(c.witness, c.key_id)
+        with self.reader.connect() as conn:
+            return [str(line) for (line,) in conn.execute(q)]
 
     def tree_root(self, chain: str, size: int) -> bytes:
         """The root hash of ``chain``'s tree of its first ``size`` entries."""

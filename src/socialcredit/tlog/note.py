@@ -186,3 +186,39 @@ def verify_cosignature(note: str, name: str, public: Ed25519PublicKey) -> int:
                 break
             return int(timestamp)
     raise NoteError(f"no valid cosignature by {name}", field="note")
+
+
+@dataclass(frozen=True)
+class Witness:
+    """A witness the log knows: its key name and Ed25519 public key (cosignature/v1)."""
+
+    name: str
+    public: Ed25519PublicKey
+
+    @property
+    def key_id(self) -> bytes:
+        return key_id(self.name, self.public, COSIGNATURE_V1)
+
+    def vkey(self) -> str:
+        return vkey(self.name, self.public, COSIGNATURE_V1)
+
+
+def parse_witness(text: str) -> Witness:
+    """A witness's verifier key (``name+hex key id+base64(0x04 || public key)``, as
+    ``socialcredit witness`` prints it), checked: the type is cosignature/v1 and the key id is
+    the one its name and key give."""
+    parts = text.strip().split("+", 2)
+    if len(parts) != 3:
+        raise NoteError("a witness key is name+key id+key, as the witness prints it", field="witness")
+    name, hex_id, material = parts
+    try:
+        raw_key = base64.b64decode(material, validate=True)
+        given_id = bytes.fromhex(hex_id)
+    except (binascii.Error, ValueError):
+        raise NoteError("a witness key's id is hex and its key base64", field="witness") from None
+    if len(raw_key) != 33 or raw_key[0] != COSIGNATURE_V1:
+        raise NoteError("not a cosignature/v1 Ed25519 witness key", field="witness")
+    witness = Witness(check_name(name), Ed25519PublicKey.from_public_bytes(raw_key[1:]))
+    if witness.key_id != given_id:
+        raise NoteError("the witness key's id is not the one its name and key give", field="witness")
+    return witness

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
+from socialcredit.errors import NotFound
+from socialcredit.i18n import N_
 from socialcredit.tlog.merkle import Node, ProofError, fold, node_hash
 
 HEIGHT = 8
@@ -122,3 +124,36 @@ def subtrees(
             raise ProofError(f"subtree {height}/{index} is not stored yet")
         out[(height, index)] = cache.levels(data)[rest][offset >> rest]
     return out
+
+
+PATH = r"^(x[0-9]{3}/){0,6}[0-9]{3}(\.p/([1-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5]))?$"
+"""A tile's index and width as C2SP tlog-tiles writes them in a path (``x001/x234/067.p/5``)."""
+
+
+def tile_path(index: int, width: int | None = None) -> str:
+    """``index`` as zero-padded 3-digit path elements, all but the last after an ``x``, then
+    ``.p/<width>`` for a partial tile (C2SP tlog-tiles)."""
+    digits = f"{index:03d}"
+    digits = "0" * (-len(digits) % 3) + digits
+    parts = [digits[i : i + 3] for i in range(0, len(digits), 3)]
+    text = "/".join([*("x" + p for p in parts[:-1]), parts[-1]])
+    return text if width is None else f"{text}.p/{width}"
+
+
+def parse_path(text: str) -> tuple[int, int | None]:
+    """The index and width (``None``: a full tile) a tile path names; only the one way
+    :func:`tile_path` writes each is read (an index written with leading zero elements is not)."""
+    index_text, _, width_text = text.partition(".p/")
+    parts = index_text.split("/")
+    if not (
+        all(len(p) == 4 and p[0] == "x" and p[1:].isdigit() for p in parts[:-1])
+        and len(parts[-1]) == 3
+        and parts[-1].isdigit()
+        and (not width_text or (width_text.isdigit() and 1 <= int(width_text) <= WIDTH - 1))
+    ):
+        raise NotFound(N_("no tile at {path!r}", path=text[:40]), field="tile")
+    index = int("".join(p.removeprefix("x") for p in parts))
+    width = int(width_text) if width_text else None
+    if tile_path(index, width) != text:
+        raise NotFound(N_("no tile at {path!r}", path=text[:40]), field="tile")
+    return index, width
