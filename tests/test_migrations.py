@@ -36,6 +36,7 @@ from tests.conftest import person
 from tests.support.tlog import independent_root
 
 RELEASE = Path(__file__).parent / "data" / "release-78452da"
+LOG = "http://log.example"  # the witness's URL of a log answered in process
 
 
 def test_head_constant_is_the_newest_revision_and_history_is_one_line() -> None:
@@ -443,6 +444,7 @@ def test_checkpoints_signed_before_the_sealing_epoch_verify_against_its_record(
 
     from socialcredit import checkpoints
     from socialcredit.cli import app
+    from socialcredit.cli import tlog as witnessing
     from socialcredit.settings import get_settings
     from socialcredit.tlog import note
 
@@ -516,6 +518,16 @@ def test_checkpoints_signed_before_the_sealing_epoch_verify_against_its_record(
             from_epoch = client.get(
                 "/log/records/consistency", params={"from": count, "to": newest.size}
             ).json()["hashes"]
+            # the witness command, its requests answered by the app in process: it saw the old
+            # checkpoint, and cosigns the newest across the epoch; a forged past is refused
+            monkeypatch.setattr(witnessing, "_get", lambda url: client.get(url.removeprefix(LOG)).content)
+            runs = {}
+            for saw in (old, forged):
+                state = tmp_path / f"witness-{saw.stem}"
+                state.mkdir()
+                (state / f"{log.name}_records.checkpoint").write_text(saw.read_text())
+                args = ["witness", f"{LOG}/log/records", "--state", str(state), "--key", str(pem), "--json"]
+                runs[saw.stem] = runner.invoke(app, args)
         checkpoints.across_epoch(
             note.Checkpoint(f"{log.name}/records", count - 1, independent_root(leaves[:-1])),
             read,
@@ -523,6 +535,11 @@ def test_checkpoints_signed_before_the_sealing_epoch_verify_against_its_record(
             newest,
             [bytes.fromhex(x) for x in from_epoch],
         )
+        assert runs["old"].exit_code == 0, runs["old"].output
+        cosigned = json.loads(runs["old"].stdout)
+        assert cosigned["epoch"] == epoch["created_at"][:10] and cosigned["previous_size"] == count - 1
+        assert cosigned["size"] == newest.size
+        assert runs["forged"].exit_code == 1 and "not cosigned" in runs["forged"].stderr
     finally:
         store.close()
         get_settings.cache_clear()
