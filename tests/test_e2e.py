@@ -187,6 +187,8 @@ def test_objection_upheld_end_to_end(served: Served, browser: Browser) -> None:
     airline.locator("#f-purpose").fill("机票 MU5101 威海-上海")
     airline.locator("form.form button[type=submit]").click()
     expect(airline.locator("#answer")).to_contain_text("列入“失信被执行人名单”")
+    expect(airline.get_by_test_id("answer")).to_have_text("拒绝")  # the word; the value stays "deny"
+    expect(airline.get_by_test_id("answer")).to_have_attribute("data-answer", "deny")
     shot(airline, "decision-deny-zh")
     airline.goto(f"{base}/portal/decisions/new?lang=en")
 

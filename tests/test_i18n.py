@@ -16,7 +16,6 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-import yaml
 from fastapi.testclient import TestClient
 
 from socialcredit import catalogues, i18n
@@ -32,6 +31,7 @@ from socialcredit.settings import get_settings
 from socialcredit.store import SubjectRow
 from tests.conftest import Clock, org, person
 from tests.support.cli import runner
+from tests.support.english import english_left, rated_world
 from tests.support.portal import client_for, post_form
 
 P, Q, ORG = person(81), person(82), org(81)
@@ -316,101 +316,11 @@ def test_the_chinese_scheme_page_shows_chinese_titles(world: System) -> None:
     assert "No air travel" in en and "禁止乘坐飞机" not in en
 
 
-class _Sentences(HTMLParser):
-    """A page's text outside ``<code>``, ``<pre>``, ``<kbd>`` and scripts (codes, ids and
-    examples are the machine's), with the labels a reader meets."""
-
-    SKIP = ("code", "pre", "kbd", "samp", "script", "style")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.skip = 0
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.skip += tag in self.SKIP
-        self.parts += [v for k, v in attrs if k in ("aria-label", "title", "placeholder", "alt") and v]
-
-    def handle_endtag(self, tag: str) -> None:
-        self.skip -= tag in self.SKIP
-
-    def handle_data(self, data: str) -> None:
-        if not self.skip:
-            self.parts.append(data)
-
-
-def _prose() -> set[str]:
-    """The shipped schemes' own prose (descriptions, legal bases, how to resolve): a scheme's
-    text, which decision 0035 leaves as the scheme writes it (only titles are catalogued)."""
-    out: set[str] = set()
-
-    def walk(v: object) -> None:
-        if isinstance(v, str):
-            out.add(re.sub(r"\s+", " ", v).strip())
-        elif isinstance(v, dict):
-            for x in v.values():
-                walk(x)
-        elif isinstance(v, list):
-            for x in v:
-                walk(x)
-
-    folder = resources.files("socialcredit.schemes").joinpath("shipped")
-    for entry in folder.iterdir():
-        if entry.name.endswith(".yaml"):
-            walk(yaml.safe_load(entry.read_text(encoding="utf-8")))
-    return out
-
-
-PROSE_LONGEST_FIRST = sorted((p for p in _prose() if len(p) > 12), key=len, reverse=True)
-
-
-def english_left(html: str) -> list[str]:
-    """Each text of a page holding three or more English words in a row (a sentence, not a name,
-    a code or a row of letter grades), the schemes' own prose set aside."""
-    p = _Sentences()
-    p.feed(html)
-    left = []
-    for part in p.parts:
-        t = re.sub(r"\s+", " ", part).strip()
-        rest = t
-        for prose in PROSE_LONGEST_FIRST:
-            if prose in rest:
-                rest = rest.replace(prose, " ")
-        if re.search(r"[A-Za-z]*[a-z][A-Za-z]*(?:[ ,'’]+[A-Za-z]*[a-z][A-Za-z]*){2,}", rest):
-            left.append(t)
-    return left
-
-
 @pytest.fixture
 def rated(system: System, clock: Clock) -> System:
-    """A person on the court's list who asked for an Honest Shanghai rating (a tier: bad), a
-    person rated good, an organisation rated red by the enterprise rating, and an objection
-    whose review is overdue."""
-    system.register(
-        [
-            SubjectRow(P, "person", "Zhang Wei"),
-            SubjectRow(Q, "person", "Li Na"),
-            SubjectRow(ORG, "organisation", "Example Ltd"),
-        ]
-    )
-    rows = [
-        {"subject": P, "item": "court.dishonest.able-but-refuses", "source": "court",
-         "source_record_id": "c-1", "occurred_on": "2026-06-01", "reported_at": "2026-06-01T10:00"},
-        {"subject": P, "item": "honest-shanghai.applied", "source": "self", "source_record_id": "a-1",
-         "occurred_on": "2026-05-01"},
-        {"subject": Q, "item": "honest-shanghai.applied", "source": "self", "source_record_id": "a-2",
-         "occurred_on": "2026-05-01"},
-        {"subject": Q, "item": "traffic.minor", "source": "traffic-police", "source_record_id": "t-1",
-         "occurred_on": "2026-06-01"},
-        {"subject": ORG, "item": "court.dishonest.evades-enforcement", "source": "court",
-         "source_record_id": "c-2", "occurred_on": "2026-06-01"},
-    ]  # fmt: skip
-    assert system.ingest(list(enumerate(rows, 1)), origin="test", principal=system.operator()).accepted == 5
-    subject = system.authenticate(system.create_key("subject", Q).token)
-    record = system.view(Q).records[-1].record_id
-    system.file_objection(principal=subject, subject=Q, record_id=record, list_id=None, statement="not me")
-    clock.advance(days=40)  # DOMAIN, Art. 12: reviewed within 15 days; now overdue
-    return system
+    """:func:`tests.support.english.rated_world`: a listed person, a rated one, an organisation
+    rated red, and an objection whose review is overdue."""
+    return rated_world(system, clock)
 
 
 ASKED = [  # (subject, measure): each kind of reason a decision gives

@@ -190,7 +190,7 @@ def test_decision_page_words_the_answer_for_the_desk(city: System, app: FastAPI)
             desk = client_for(app, token, lang)
             data = {"subject": code, "measure": "no-flights", "purpose": "ticket MU5101"}
             page = post_form(desk, "/portal/decisions/new", "/portal/decisions/new", data).text
-            assert f'data-testid="answer">{answer}<' in page
+            assert f'data-testid="answer" data-answer="{answer}">' in page
             verdict = page[page.index('data-testid="verdict"') :]
             assert words in verdict[: verdict.index("</p>")], (code, lang)
             assert ('data-testid="unknown"' in page) == (code == UNKNOWN)
@@ -217,7 +217,7 @@ def test_command_line_pages_the_list_and_words_the_check(env: Path) -> None:
             "DENY — Refused: “No air travel” applies because the subject is on",
             "ALLOW — This code is unknown",
         ),
-        ("zh-CN", "DENY — 拒绝：适用“禁止乘坐飞机”，因为该主体自", "ALLOW — 本系统不认识此代码"),
+        ("zh-CN", "拒绝 — 拒绝：适用“禁止乘坐飞机”，因为该主体自", "允许 — 本系统不认识此代码"),
     ):
         r = run("--lang", lang, "check", listed[0][0], "no-flights")
         assert r.exit_code == 1 and deny in " ".join(r.output.split()), r.output

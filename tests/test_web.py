@@ -289,12 +289,12 @@ def test_relying_party_asks_a_decision(app: FastAPI, world: System, tokens: dict
     data = {"subject": P, "measure": "no-flights", "purpose": "ticket MU5101"}
     r = post_form(c, "/portal/decisions/new", "/portal/decisions/new", data)
     assert r.status_code == 200
-    assert 'data-testid="answer">deny<' in r.text
+    assert 'data-answer="deny">deny<' in r.text
     assert "List of Dishonest Judgment Debtors" in r.text and "How to resolve" in r.text
     answer = r.text[r.text.index('id="answer"') : r.text.index("</section>", r.text.index('id="answer"'))]
     assert P not in answer and NAME not in r.text and "*" in answer  # a masked code only
     r = post_form(c, "/portal/decisions/new", "/portal/decisions/new", {**data, "subject": OTHER})
-    assert 'data-testid="answer">allow<' in r.text
+    assert 'data-answer="allow">allow<' in r.text
     r = post_form(c, "/portal/decisions/new", "/portal/decisions/new", {**data, "measure": "no-new-loans"})
     assert r.status_code == 403 and "ask about measure no-new-loans" in r.text
     r = post_form(c, "/portal/decisions/new", "/portal/decisions/new", {**data, "subject": "123"})
@@ -305,7 +305,7 @@ def test_relying_party_asks_a_decision(app: FastAPI, world: System, tokens: dict
     page = client_for(app, tokens["subject"]).get(f"/portal/subjects/{P}").text
     watchers = page[page.index('id="watchers"') :]
     assert "relying_party: airlines" in watchers and "ticket MU5101" in watchers
-    assert "no-flights" in watchers and 'tag-deny">deny' in watchers
+    assert "no-flights" in watchers and 'data-answer="deny">deny' in watchers
 
 
 def test_subject_page_explains_the_grade(app: FastAPI, world: System, tokens: dict[str, str]) -> None:
@@ -454,7 +454,7 @@ def test_objection_upheld_changes_grade_decision_and_list(
         "/portal/decisions/new",
         {"subject": P, "measure": "no-flights", "purpose": "t"},
     )
-    assert 'data-testid="answer">allow<' in r.text
+    assert 'data-answer="allow">allow<' in r.text
     assert NAME not in client_for(app, None).get(f"/portal/lists/{COURT_LIST}").text
 
 

@@ -66,6 +66,14 @@ class Decision:
         return "allow" if self.allowed else "deny"
 
 
+ANSWERS = {"allow": N_("allow"), "deny": N_("deny")}
+"""The answer's word for a reader (the portal, the command line); the machine's value (``allow``,
+``deny``) is what the API's ``answer`` field, the audit log and the exit status keep."""
+
+LOUD = {"allow": N_("ALLOW"), "deny": N_("DENY")}
+"""The answer as a headline shouts it (the command line's ``check``, a reproduced receipt)."""
+MEASURE_KINDS = {"punishment": N_("punishment"), "reward": N_("reward")}
+
 UNKNOWN_SUBJECT = Reason("unknown", N_("unknown to the system: no record and no registration"))
 
 

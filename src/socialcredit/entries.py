@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from socialcredit.i18n import N_
+
 Status = str  # "pending" (noticed, not yet in effect) | "active" | "removed" | "expired"
 
 
@@ -67,6 +69,12 @@ class ListEntry:
     def active_on(self, day: dt.date) -> bool:
         end = self.until
         return self.since <= day and (end is None or day < end)
+
+
+END_REASONS = (N_("expired"), N_("grade changed"), N_("fulfilled: {item} ({record})"))
+"""The end reasons the engines write (``engines/walk.py``, ``engines/gradelists.py``), in English
+in their own columns and in the golden results; marked here so that a page or a command words
+them for its reader by finding them in the catalogue (``i18n.reword``, decision 0059)."""
 
 
 def status_at(since: dt.date, end: dt.date | None, ended: dt.date | None, today: dt.date) -> Status:

@@ -20,6 +20,7 @@ import datetime as dt
 from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from socialcredit.i18n import N_
 from socialcredit.ledger import Record, effective
 from socialcredit.lists import ListEntry, entries_for
 from socialcredit.rules.days import day_of, end_of
@@ -28,7 +29,7 @@ from socialcredit.schemes.model import Scheme
 from socialcredit.scoring import score, timeline
 from socialcredit.subjects import Tenure
 
-HOW = {"correct": "corrected", "withdraw": "withdrawn", "restore": "credit restored"}
+HOW = {"correct": N_("corrected"), "withdraw": N_("withdrawn"), "restore": N_("credit restored")}
 """How an ending record ends what it references, in words."""
 
 
@@ -47,8 +48,16 @@ class Ended:
     @property
     def label(self) -> str:
         """The line a reader sees: how, when, by which record, and the reason it gave."""
-        why = f": {self.by.evidence}" if self.by.evidence else ""
-        return f"{self.how} on {self.ended_on.isoformat()} by record {self.by.record_id}{why}"
+        return ended_by(self.by, self.ended_on)
+
+
+def ended_by(ender: Record, day: dt.date) -> str:
+    """How, when and by which record a thing ended, with the reason the record gave (an ended
+    record's label, an ended entry's end reason), worded late."""
+    how = dict(how=HOW[ender.action], day=day.isoformat(), record=ender.record_id)
+    if ender.evidence:
+        return N_("{how} on {day} by record {record}: {evidence}", **how, evidence=ender.evidence)
+    return N_("{how} on {day} by record {record}", **how)
 
 
 def _enders(records: Sequence[Record], as_of: dt.datetime, unrestorable: Container[str]) -> list[Record]:
@@ -121,7 +130,7 @@ def ended_entries(
         after = states[i + 1] if i + 1 < len(states) else current
         still = {(e.qualified_id, e.via, e.since) for e in after}
         day = day_of(ender.reported_at)
-        why = f": {ender.evidence}" if ender.evidence else ""
+        why = ended_by(ender, day)
         for e in states[i]:
             key = (e.qualified_id, e.via, e.since)
             if e.status not in ("active", "pending") or key in still or key in out:
@@ -131,7 +140,7 @@ def ended_entries(
                 status="ended",
                 ended_on=day,
                 ended_by=ender.record_id,
-                end_reason=f"{HOW[ender.action]} on {day.isoformat()} by record {ender.record_id}{why}",
+                end_reason=why,
                 removal_due=None,
             )
     return sorted(out.values(), key=lambda e: (e.since, e.qualified_id))

@@ -28,10 +28,11 @@ The core: it imports no adapter, and adapters (portal, API, command line) choose
 from __future__ import annotations
 
 import gettext as _gettext
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -44,12 +45,14 @@ __all__ = [
     "N_",
     "Text",
     "current",
+    "fill",
     "format_date",
     "format_datetime",
     "gettext",
     "ngettext",
     "negotiate",
     "normalize",
+    "reword",
     "translate",
     "using",
 ]
@@ -170,12 +173,101 @@ def N_(template: str, **params: Any) -> Text:  # noqa: N802 (gettext's own name 
     return Text(template, params)
 
 
+def fill(template: str, **params: Any) -> Text:
+    """A marked template kept in a constant (``N_("... {x} ...")`` with no values: the template
+    itself), filled with ``params`` where it is used."""
+    return Text(str(template), params)
+
+
 def translate(value: object, locale: str | None = None) -> str:
     """``value`` in ``locale`` (the current one by default): a :class:`Text` worded again, any
     other value as its ``str`` (a name, a code, a number: not ours to translate)."""
     if isinstance(value, Text):
         return value.worded(locale or current())
     return str(value)
+
+
+_FIELD = re.compile(r"\{(\w+)(?:![rsa])?(?::[^{}]*)?\}")
+
+
+@cache
+def _templates(locale: str) -> tuple[dict[str, str], tuple[tuple[str, str, re.Pattern[str], str], ...]]:
+    """The catalogue of ``locale`` turned round, to find the template a stored English text was
+    filled from: its plain texts by their English, and its ``{field}`` templates as patterns
+    (with their literal head and tail, a cheap test before the pattern), the most specific
+    first (the longest literal text), so "birth date {day} is in the future" wins over "{x} is
+    in the future". A template with no words of its own ("{field}: {message}") would match
+    anything and is left out."""
+    held: dict[object, str] = getattr(catalogue(locale), "_catalog", {})
+    exact: dict[str, str] = {}
+    patterns: list[tuple[int, str, str, re.Pattern[str], str]] = []
+    for source, target in held.items():
+        if not isinstance(source, str) or not source or not target or "%(" in source or "{{" in source:
+            continue
+        pieces = _FIELD.split(source)  # literal, name, literal, name, ..., literal
+        if len(pieces) == 1:
+            exact.setdefault(source, target)
+            continue
+        literals, names = pieces[0::2], pieces[1::2]
+        if not re.search(r"[A-Za-z]{2}", "".join(literals)):
+            continue
+        seen: set[str] = set()
+        rx = re.escape(literals[0])
+        for name, literal in zip(names, literals[1:], strict=True):
+            rx += f"(?P={name})" if name in seen else f"(?P<{name}>.+?)"
+            seen.add(name)
+            rx += re.escape(literal)
+        worded = _FIELD.sub(r"{\1}", target)  # a captured value is already as the English showed it
+        size = sum(map(len, literals))
+        patterns.append((size, literals[0], literals[-1], re.compile(rx, re.S), worded))
+    patterns.sort(key=lambda p: -p[0])
+    return exact, tuple(p[1:] for p in patterns)
+
+
+_NAMES = frozenset({"field", "name", "option", "code", "item", "record", "list_id", "source", "id", "type"})
+"""Placeholders that hold a name of the interface or an id, never a text of ours: ``subject`` in
+"{field}: is required" is the field's name, not the word "subject" to translate."""
+
+
+@lru_cache(maxsize=8192)
+def _reworded(text: str, locale: str, depth: int) -> str:
+    exact, patterns = _templates(locale)
+    if text in exact:
+        return exact[text]
+    for head, tail, rx, worded in patterns:
+        if text.startswith(head) and text.endswith(tail):
+            m = rx.fullmatch(text)
+            if m is not None:
+                values = m.groupdict()
+                if depth < 4:  # a value may itself be a text of ours ("invalid {part}: {message}")
+                    values = {
+                        k: v if k in _NAMES else _reworded(v, locale, depth + 1) for k, v in values.items()
+                    }
+                return worded.format(**values)
+    field, sep, rest = text.partition(": ")  # a refusal's "field: message", the field kept
+    if sep and field and " " not in field:
+        message = _reworded(rest, locale, depth)
+        if message != rest:
+            return f"{field}: {message}"
+    return text
+
+
+def reword(value: object, locale: str | None = None) -> str:
+    """``value``, a text of ours that was stored as its English (a quarantined row's reasons, a
+    list entry's end reason), worded again in ``locale`` (the current one by default): the
+    template it was filled from is found in the catalogue and filled again with the values read
+    back from it; a :class:`Text` is worded as :func:`translate` words it. Text that matches no
+    template (a name, a code, a reason an operator wrote) is given back as it is. Why look up
+    the English rather than store a message id with its values: what is stored stays what it
+    always was (rows stored before, golden results, the engines' own columns), and no schema
+    changes (decision 0059)."""
+    loc = locale or current()
+    if isinstance(value, Text):
+        return value.worded(loc)
+    text = str(value)
+    if loc == DEFAULT or not text:
+        return text
+    return _reworded(text, loc, 0)
 
 
 def format_date(value: Any, locale: str | None = None) -> str:

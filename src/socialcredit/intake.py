@@ -23,6 +23,7 @@ from typing import Any, NamedTuple, cast
 
 from socialcredit import codes
 from socialcredit.errors import Refused
+from socialcredit.i18n import N_
 from socialcredit.ledger import (
     ACTIONS,
     FIELDS,
@@ -55,14 +56,18 @@ def _parse_date(value: object, name: str) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if not isinstance(value, str):
-        raise Refused(f"expected an ISO date like 2024-03-01, got {type(value).__name__}", field=name)
+        raise Refused(
+            N_("expected an ISO date like 2024-03-01, got {type}", type=type(value).__name__), field=name
+        )
     text = value.strip()
     try:
         if len(text) > 10:
             return dt.datetime.fromisoformat(text).date()
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise Refused(f"{value[:40]!r} is not an ISO date like 2024-03-01", field=name) from None
+        raise Refused(
+            N_("{value} is not an ISO date like 2024-03-01", value=repr(value[:40])), field=name
+        ) from None
 
 
 def _parse_datetime(value: object, name: str) -> dt.datetime:
@@ -75,10 +80,11 @@ def _parse_datetime(value: object, name: str) -> dt.datetime:
             out = dt.datetime.fromisoformat(value.strip())
         except ValueError:
             raise Refused(
-                f"{value[:40]!r} is not an ISO timestamp like 2024-03-01T09:30:00", field=name
+                N_("{value} is not an ISO timestamp like 2024-03-01T09:30:00", value=repr(value[:40])),
+                field=name,
             ) from None
     else:
-        raise Refused(f"expected an ISO timestamp, got {type(value).__name__}", field=name)
+        raise Refused(N_("expected an ISO timestamp, got {type}", type=type(value).__name__), field=name)
     if out.tzinfo is not None:
         out = out.astimezone(dt.UTC).replace(tzinfo=None)
     return out.replace(microsecond=0)
@@ -86,14 +92,14 @@ def _parse_datetime(value: object, name: str) -> dt.datetime:
 
 def _text(value: object, name: str, limit: int) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise Refused(f"expected text, got {type(value).__name__}", field=name)
+        raise Refused(N_("expected text, got {type}", type=type(value).__name__), field=name)
     text = str(value).strip()
     if not text:
-        raise Refused("is empty", field=name)
+        raise Refused(N_("is empty"), field=name)
     if len(text) > limit:
-        raise Refused(f"longer than {limit} characters", field=name)
+        raise Refused(N_("longer than {limit} characters", limit=limit), field=name)
     if _CONTROL.search(text):
-        raise Refused("contains control characters", field=name)
+        raise Refused(N_("contains control characters"), field=name)
     return text
 
 
@@ -309,26 +315,34 @@ def _fast_fields(
 def _validate_fully(
     row: Mapping[str, Any], *, registry: Registry, now: dt.datetime, source: str | None
 ) -> Record:
-    problems: list[str] = []
+    problems: list[str] = []  # each a Text: English as stored, worded again for its reader
     today, latest, received = _bounds(now)  # the pre-check's, so both judge time alike
     unknown = sorted(set(row) - set(FIELDS))
     if unknown:
-        problems.append(f"{unknown[0]}: unknown field (allowed: {', '.join(FIELDS)})")
+        problems.append(
+            N_("{field}: unknown field (allowed: {allowed})", field=unknown[0], allowed=", ".join(FIELDS))
+        )
     values = dict(row)
     if source is not None:
         claimed = values.get("source")
         if not _blank(claimed) and claimed != source:
-            problems.append(f"source: {str(claimed)[:40]!r} is not your agency ({source})")
+            problems.append(
+                N_(
+                    "source: {claimed} is not your agency ({source})",
+                    claimed=repr(str(claimed)[:40]),
+                    source=source,
+                )
+            )
         values["source"] = source
     for name in REQUIRED:
         if _blank(values.get(name)):
-            problems.append(f"{name}: is required")
+            problems.append(N_("{field}: is required", field=name))
 
     def attempt(fn: Callable[[], Any]) -> Any:
         try:
             return fn()
         except Refused as exc:  # a field's refusal is a reason; anything else is a bug, raised
-            problems.append(str(exc))
+            problems.append(N_("{field}: {message}", field=exc.field, message=exc.message))
             return None
 
     code = None
@@ -336,7 +350,13 @@ def _validate_fully(
         try:
             code = codes.validate(values["subject"])
         except codes.CodeError as exc:
-            problems.append(f"subject: invalid {exc.part}: {exc}")
+            problems.append(
+                N_(
+                    "subject: invalid {part}: {message}",
+                    part=codes.PARTS.get(exc.part, exc.part),
+                    message=exc.message,
+                )
+            )
     item_code = src = srid = None
     if not _blank(values.get("item")):
         item_code = attempt(lambda: _text(values["item"], "item", 64))
@@ -346,24 +366,36 @@ def _validate_fully(
         srid = attempt(lambda: _text(values["source_record_id"], "source_record_id", MAX_ID))
     item_def = registry.item_defs.get(item_code) if item_code else None
     if item_code and item_def is None:
-        problems.append(f"item: {item_code!r} is not an item of any scheme in force")
+        problems.append(N_("item: {item} is not an item of any scheme in force", item=repr(item_code)))
     if item_def is not None and src is not None:
         allowed = registry.sources_by_item.get(item_def.code, frozenset())
         if src not in allowed:
             problems.append(
-                f"source: {src!r} may not report item {item_def.code!r} "
-                f"(allowed: {', '.join(sorted(allowed))})"
+                N_(
+                    "source: {source} may not report item {item} (allowed: {allowed})",
+                    source=repr(src),
+                    item=repr(item_def.code),
+                    allowed=", ".join(sorted(allowed)),
+                )
             )
     if item_def is not None and code is not None and code.kind not in registry.kinds_by_item[item_def.code]:
-        problems.append(f"item: {item_def.code!r} does not apply to a {code.kind}")
+        problems.append(
+            N_(
+                "item: {item} does not apply to a {kind}",
+                item=repr(item_def.code),
+                kind=codes.KINDS[code.kind],
+            )
+        )
     occurred = None
     if not _blank(values.get("occurred_on")):
         occurred = attempt(lambda: _parse_date(values["occurred_on"], "occurred_on"))
         if occurred is not None and occurred > today:
-            problems.append(f"occurred_on: {occurred.isoformat()} is in the future")
+            problems.append(N_("occurred_on: {day} is in the future", day=occurred.isoformat()))
             occurred = None
         elif occurred is not None and occurred < EARLIEST:
-            problems.append(f"occurred_on: {occurred.isoformat()} is before {EARLIEST}")
+            problems.append(
+                N_("occurred_on: {day} is before {earliest}", day=occurred.isoformat(), earliest=EARLIEST)
+            )
             occurred = None
     reported = received  # when the source does not say, the time we received it
     reported_given = False
@@ -371,9 +403,9 @@ def _validate_fully(
         parsed = attempt(lambda: _parse_datetime(values["reported_at"], "reported_at"))
         if parsed is not None:
             if parsed > latest:
-                problems.append(f"reported_at: {iso_dt(parsed)} is in the future")
+                problems.append(N_("reported_at: {at} is in the future", at=iso_dt(parsed)))
             elif occurred is not None and day_of(parsed) < occurred:
-                problems.append(f"reported_at: {iso_dt(parsed)} is before occurred_on")
+                problems.append(N_("reported_at: {at} is before occurred_on", at=iso_dt(parsed)))
             else:
                 reported, reported_given = parsed, True
     evidence = None
@@ -381,14 +413,20 @@ def _validate_fully(
         evidence = attempt(lambda: _text(values["evidence"], "evidence", MAX_EVIDENCE))
     action = values.get("action") or "report"
     if action not in ACTIONS:
-        problems.append(f"action: {str(action)[:20]!r} is not one of {', '.join(ACTIONS)}")
+        problems.append(
+            N_(
+                "action: {action} is not one of {allowed}",
+                action=repr(str(action)[:20]),
+                allowed=", ".join(ACTIONS),
+            )
+        )
     corrects = None
     if not _blank(values.get("corrects")):
         corrects = attempt(lambda: _text(values["corrects"], "corrects", 64))
     if action in SUPERSEDING and corrects is None:
-        problems.append(f"corrects: is required when action is {action}")
+        problems.append(N_("corrects: is required when action is {action}", action=action))
     if action == "report" and corrects is not None:
-        problems.append("corrects: only a correct, withdraw or restore record may reference another")
+        problems.append(N_("corrects: only a correct, withdraw or restore record may reference another"))
     details: Mapping[str, Any] = {}
     raw_details = values.get("details")
     if not _blank(raw_details):
@@ -396,13 +434,13 @@ def _validate_fully(
             try:
                 raw_details = json.loads(raw_details)
             except ValueError:
-                problems.append("details: is not valid JSON")
+                problems.append(N_("details: is not valid JSON"))
                 raw_details = None
         if raw_details is not None and not isinstance(raw_details, dict):
-            problems.append("details: must be a JSON object")
+            problems.append(N_("details: must be a JSON object"))
         elif raw_details is not None:
             if len(json.dumps(raw_details, default=str)) > MAX_DETAILS:
-                problems.append(f"details: larger than {MAX_DETAILS} bytes")
+                problems.append(N_("details: larger than {limit} bytes", limit=MAX_DETAILS))
             else:
                 details = raw_details
     if item_def is not None and action in ("report", "correct"):
@@ -430,13 +468,21 @@ def _validate_fully(
 def _stated_details(item: str, details: Mapping[str, Any], registry: Registry) -> list[str]:
     """What a record of ``item`` lacks of the details a list reads from it (``Extension``: the
     years an extension decision states, a whole number within the list's bounds)."""
-    out = []
+    out: list[str] = []
     for name, least, most, list_id in registry.stated_details.get(item, ()):
         value = details.get(name)
         if type(value) is not int or not least <= value <= most:
             out.append(
-                f"details.{name}: a record of {item} must state it, a whole number from {least} to "
-                f"{most} ({list_id} reads it), not {json.dumps(value, default=str)[:20]}"
+                N_(
+                    "details.{name}: a record of {item} must state it, a whole number from {least} to "
+                    "{most} ({list_id} reads it), not {value}",
+                    name=name,
+                    item=item,
+                    least=least,
+                    most=most,
+                    list_id=list_id,
+                    value=json.dumps(value, default=str)[:20],
+                )
             )
     return out
 

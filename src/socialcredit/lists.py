@@ -146,17 +146,30 @@ def _kept(
 def _stayed(seg: Segment, later: Segment) -> str:
     """What an entry made under ``seg``'s version says of the change at ``later``."""
     rev = later.version.revision
-    why = f" ({rev.reason})" if rev is not None else ""
-    return (
-        f"made under version {seg.version.version} of these rules; version {later.version.version} "
-        f"changed them from {later.start}, and listings made before then stay as that version set "
-        f"them: this one keeps its period and removal grounds{why}."
+    values = dict(version=seg.version.version, later=later.version.version, since=later.start)
+    if rev is None:
+        return N_(
+            "made under version {version} of these rules; version {later} changed them from {since}, "
+            "and listings made before then stay as that version set them: this one keeps its period "
+            "and removal grounds.",
+            **values,
+        )
+    return N_(
+        "made under version {version} of these rules; version {later} changed them from {since}, "
+        "and listings made before then stay as that version set them: this one keeps its period "
+        "and removal grounds ({why}).",
+        **values,
+        why=rev.reason,
     )
 
 
 def no_longer_representative(organisation: str, day: dt.date) -> str:
     """Why an organisation's entry ended for a former legal representative (every evaluator)."""
-    return f"no longer the legal representative of {organisation} from {day.isoformat()}"
+    return N_(
+        "no longer the legal representative of {organisation} from {day}",
+        organisation=organisation,
+        day=day.isoformat(),
+    )
 
 
 def through(entry: ListEntry, term: Tenure, today: dt.date) -> ListEntry | None:

@@ -15,6 +15,7 @@ from socialcredit import (
 from socialcredit.api import docs, errors
 from socialcredit.api.content import JsonBodies, SingleQueryValues
 from socialcredit.api.hotpath import HotPath
+from socialcredit.api.language import Language
 from socialcredit.api.limits import Limits, RequestLimits
 from socialcredit.api.routes import (
     audit,
@@ -87,6 +88,7 @@ def create_app(system: System, *, limits: Limits | None = None, hot_path: bool =
     app.add_middleware(JsonBodies, skip=web.PREFIX)  # 415 for a body not sent as JSON
     app.add_middleware(SingleQueryValues, skip=web.PREFIX)  # 400 for a query parameter given twice
     app.add_middleware(RequestLimits, limits=limits or Limits.from_env())
+    app.add_middleware(Language, skip=web.PREFIX)  # every reply's texts by Accept-Language
     errors.install(app)  # last: its middleware, outermost, answers a bug in any layer with a 500
 
     @app.get("/health", operation_id="health", tags=["meta"])

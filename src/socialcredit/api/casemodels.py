@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from socialcredit import codes
 from socialcredit.api.models import Listing, UtcDatetime
 from socialcredit.dueprocess.cases import Objection, Restoration
+from socialcredit.schemes.titles import prose
 from socialcredit.service import Notice, SourceAccuracy
 from socialcredit.service.publiclists import PublicPage
 
@@ -81,7 +82,7 @@ class NoticeOut(BaseModel):
                 for g in n.grounds
             ],
             how_to_object=n.how_to_object,
-            legal_basis=n.legal_basis,
+            legal_basis=prose(n.legal_basis),
         )
 
 

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from socialcredit import i18n
 from socialcredit.api.errors import BODY_NOT_JSON_TYPE, BODY_UNTYPED, QUERY_REPEATED, error_response
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -60,7 +61,7 @@ class JsonBodies:
             )
             given = headers.get(b"content-type", b"").decode("latin-1")
             if has_body and not is_json(given):
-                message = BODY_NOT_JSON_TYPE.format(given=repr(given)) if given else BODY_UNTYPED
+                message = i18n.fill(BODY_NOT_JSON_TYPE, given=repr(given)) if given else BODY_UNTYPED
                 await error_response(415, message)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -85,7 +86,7 @@ class SingleQueryValues:
             repeated = sorted(k for k, n in counts.items() if n > 1)
             if repeated:
                 name = repeated[0]
-                await error_response(400, QUERY_REPEATED.format(name=name, count=counts[name]))(
+                await error_response(400, i18n.fill(QUERY_REPEATED, name=name, count=counts[name]))(
                     scope, receive, send
                 )
                 return

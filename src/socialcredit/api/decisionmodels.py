@@ -19,6 +19,7 @@ from socialcredit.api.models import UtcDatetime, _moment, _utc
 from socialcredit.decisions import Decision
 from socialcredit.i18n import translate
 from socialcredit.knowledge import Receipt
+from socialcredit.schemes.titles import prose
 from socialcredit.service.receipts import Reproduction
 
 
@@ -138,8 +139,8 @@ class DecisionOut(BaseModel):
                     list_id=r.list_id,
                     since=r.since,
                     until=r.until,
-                    legal_basis=r.legal_basis,
-                    how_to_resolve=r.how_to_resolve,
+                    legal_basis=prose(r.legal_basis),
+                    how_to_resolve=prose(r.how_to_resolve),
                     via=codes.mask(r.via) if r.via else None,
                     explanation=[translate(x) for x in r.explanation],
                 )
@@ -240,5 +241,5 @@ class ReproductionOut(BaseModel):
             reproduced=DecisionOut.of(again),
             exact=r.exact,
             current=DecisionOut.of(r.current),
-            changed=r.changed,
+            changed=None if r.changed is None else translate(r.changed),
         )

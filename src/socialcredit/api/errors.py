@@ -24,6 +24,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from socialcredit import i18n
+from socialcredit.api.language import validation_message
 from socialcredit.errors import SocialCreditError
 from socialcredit.i18n import N_
 
@@ -31,15 +32,19 @@ logger = logging.getLogger("socialcredit.api")
 
 # The messages this module words itself, in one place (plain strings, to be translated as one).
 SERVER_ERROR = N_("internal error: the server could not answer this request; the error is logged")
-BODY_NOT_JSON = "body: not valid JSON: {reason} (line {line}, column {column})"
-BODY_UNREADABLE = (
+# Each a template (N_ with no values), filled where it is used and worded by error_response.
+BODY_NOT_JSON = N_("body: not valid JSON: {reason} (line {line}, column {column})")
+BODY_UNREADABLE = N_(
     "body: could not be read as JSON (it must be UTF-8 text, nested at most a few hundred levels)"
 )
-BODY_NOT_JSON_TYPE = "Content-Type: the body must be sent as application/json, not as {given}"
-BODY_UNTYPED = "Content-Type: the body must be sent as application/json; no Content-Type was given"
-METHOD_NOT_ALLOWED = "method: {method} is not allowed on {path}; allowed: {allowed}"
-QUERY_REPEATED = "{name}: a query parameter may be given once, it was given {count} times"
-INVALID_REQUEST = "invalid request"
+BODY_NOT_JSON_TYPE = N_("Content-Type: the body must be sent as application/json, not as {given}")
+BODY_UNTYPED = N_("Content-Type: the body must be sent as application/json; no Content-Type was given")
+METHOD_NOT_ALLOWED = N_("method: {method} is not allowed on {path}; allowed: {allowed}")
+QUERY_REPEATED = N_("{name}: a query parameter may be given once, it was given {count} times")
+INVALID_REQUEST = N_("invalid request")
+NO_SUCH_PATH = N_("path: there is nothing at this address")
+# Starlette's own words for the refusals it makes, and ours for them
+_STARLETTE = {"Not Found": NO_SUCH_PATH}
 
 HTTP_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
 
@@ -86,8 +91,12 @@ def error_response(
     status: int, error: str, errors: list[str] | None = None, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     """The one error shape; a 401 says which scheme to authenticate with, and ``headers`` (a
-    405's ``Allow``, say) are passed on."""
+    405's ``Allow``, say) are passed on. The lines are worded in the request's language
+    (:mod:`socialcredit.api.language`): a :class:`~socialcredit.i18n.Text` again, a text of ours
+    filled as plain English found by its template (``i18n.reword``)."""
     headers = {**(headers or {}), **({"WWW-Authenticate": "Bearer"} if status == 401 else {})}
+    error = i18n.reword(error)
+    errors = [i18n.reword(e) for e in errors] if errors else None
     return JSONResponse(
         {"ok": False, "error": error, "errors": errors or [error], "status": status},
         status_code=status,
@@ -124,7 +133,10 @@ def invalid_response(problems: Sequence[Any], *, body: object = None) -> JSONRes
             loc = e.get("loc", ())
             pos = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
             return error_response(400, json_error(e.get("ctx", {}).get("error"), body, pos))
-    errors = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in problems]
+    errors = [
+        f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {validation_message(e)}"
+        for e in problems
+    ]
     return error_response(422, errors[0] if errors else INVALID_REQUEST, errors)
 
 
@@ -134,7 +146,7 @@ def json_error(reason: object, doc: object = None, pos: int | None = None) -> st
     if isinstance(doc, str) and pos is not None:
         line = doc.count("\n", 0, pos) + 1
         column = pos - doc.rfind("\n", 0, pos)
-    return BODY_NOT_JSON.format(reason=reason or "malformed", line=line, column=column)
+    return i18n.fill(BODY_NOT_JSON, reason=reason or "malformed", line=line, column=column)
 
 
 def http_error_response(request: Request, exc: HTTPException) -> JSONResponse:
@@ -145,9 +157,13 @@ def http_error_response(request: Request, exc: HTTPException) -> JSONResponse:
     if exc.status_code == 405:
         allowed = allowed_methods(request) or headers.get("Allow") or headers.get("allow") or ""
         headers = {k: v for k, v in headers.items() if k.lower() != "allow"} | {"Allow": allowed}
-        message = METHOD_NOT_ALLOWED.format(method=request.method, path=request.url.path, allowed=allowed)
+        message = i18n.fill(METHOD_NOT_ALLOWED, method=request.method, path=request.url.path, allowed=allowed)
     elif exc.status_code == 400 and message == _FASTAPI_UNREADABLE:
         message = BODY_UNREADABLE
+    elif isinstance(exc.detail, i18n.Text):
+        message = exc.detail
+    else:
+        message = _STARLETTE.get(message, message)
     return error_response(exc.status_code, message, headers=headers)
 
 

@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException
 
 from socialcredit.api.errors import error_response
 from socialcredit.errors import Refused
+from socialcredit.i18n import N_
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -69,7 +70,7 @@ class Limits:
             except ValueError:
                 value = math.nan
             if not math.isfinite(value) or value <= 0:
-                raise Refused(f"must be a positive number, got {raw!r}", field=name)
+                raise Refused(N_("must be a positive number, got {raw}", raw=repr(raw)), field=name)
             return value
 
         return cls(
@@ -111,7 +112,7 @@ class TooLarge(HTTPException):
     """Raised from inside the body stream, so the app's error handler answers in the one shape."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"body: larger than {limit} bytes; split the batch")
+        super().__init__(413, N_("body: larger than {limit} bytes; split the batch", limit=limit))
 
 
 class RequestLimits:
@@ -142,13 +143,15 @@ class RequestLimits:
             wait = self._rate(scope, token, auth)
             if wait > 0:
                 retry = str(max(1, math.ceil(wait)))
-                response = error_response(429, f"too many requests; retry after {retry} seconds")
+                response = error_response(
+                    429, N_("too many requests; retry after {retry} seconds", retry=retry)
+                )
                 response.headers["Retry-After"] = retry
                 await response(scope, receive, send)
                 return
         limit = self.limits.body_limit(scope.get("path", ""))
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            refusal = error_response(413, f"body: larger than {limit} bytes; split the batch")
+            refusal = error_response(413, N_("body: larger than {limit} bytes; split the batch", limit=limit))
             await refusal(scope, receive, send)
             return
         seen = 0

@@ -30,10 +30,11 @@ from socialcredit.api.inputs import RequestIn as RequestIn
 from socialcredit.chaincheck import ChainProblem
 from socialcredit.chaincheck import Kind as ChainFaultKind
 from socialcredit.history import Ended
-from socialcredit.i18n import translate
+from socialcredit.i18n import reword, translate
 from socialcredit.ledger import IngestResult, Record
 from socialcredit.lists import ListEntry
 from socialcredit.rules.days import moment
+from socialcredit.schemes.titles import prose
 from socialcredit.scoring.points import Score
 from socialcredit.scoring.result import AdjustmentKind
 from socialcredit.service import Consent, Enrolment, RegisterResult, SubjectView
@@ -135,7 +136,8 @@ class IngestOut(BaseModel):
             duplicate=r.duplicate,
             quarantined=r.quarantined,
             quarantine=[
-                QuarantinedOut(row_number=q.row_number, reasons=list(q.reasons)) for q in r.quarantine
+                QuarantinedOut(row_number=q.row_number, reasons=[reword(x) for x in q.reasons])
+                for q in r.quarantine
             ],
         )
 
@@ -158,7 +160,8 @@ class RegisterOut(BaseModel):
             unchanged=r.unchanged,
             quarantined=r.quarantined,
             quarantine=[
-                QuarantinedOut(row_number=q.row_number, reasons=list(q.reasons)) for q in r.quarantine
+                QuarantinedOut(row_number=q.row_number, reasons=[reword(x) for x in q.reasons])
+                for q in r.quarantine
             ],
         )
 
@@ -295,12 +298,12 @@ class EntryOut(BaseModel):
             since=e.since,
             planned_end=e.planned_end,
             ended_on=e.ended_on,
-            end_reason=e.end_reason,
+            end_reason=None if e.end_reason is None else reword(e.end_reason),
             removal_due=e.removal_due,
             days_late=e.days_late,
             grounds=list(e.grounds),
             extended_by=e.extended_by,
-            legal_basis=e.legal_basis,
+            legal_basis=prose(e.legal_basis),
             via=e.via,
             revised=e.revised,
             ended_by=e.ended_by,
@@ -353,7 +356,7 @@ class EndedRecordOut(BaseModel):
             ended_on=e.ended_on,
             ended_by=e.by.record_id,
             how=e.how,
-            label=e.label,
+            label=translate(e.label),
         )
 
 

@@ -14,9 +14,10 @@ from rich.markup import escape
 
 from socialcredit import codes, i18n
 from socialcredit.api.casemodels import CaseOut, CasesOut, NoticesOut, OverdueOut
-from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, refusal
+from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, refusal, say
 from socialcredit.dueprocess.cases import Objection, Restoration
 from socialcredit.errors import Refused
+from socialcredit.i18n import N_, reword
 
 cases_app = typer.Typer(
     help="Objections, appeals, human reviews, restoration, notices and deadlines.", no_args_is_help=True
@@ -28,35 +29,53 @@ def _show_case(c: Objection | Restoration, as_json: bool) -> None:
     if as_json:
         emit(CaseOut.of(c))
         return
+    status = f"[bold]{escape(reword(c.status))}[/]"
     if isinstance(c, Objection):
         target = c.list_id or ", ".join(c.record_ids)
-        out.print(f"{c.kind} {c.id} by {c.subject} against {target}: [bold]{c.status}[/]", highlight=False)
-        out.print(
-            f"  review due {c.review_due}; measures {'stay' if c.measures_stay else 'suspended'} while open",
-            highlight=False,
-        )
-        if c.decision_reason:
-            out.print(
-                f"  decided {c.decided_at:%Y-%m-%d} by {c.decided_by}: {c.decision_reason}", highlight=False
+        say(
+            N_(
+                "{kind} {id} by {subject} against {target}: {status}",
+                kind=reword(c.kind),
+                id=c.id,
+                subject=c.subject,
+                target=target,
+                status=status,
             )
+        )
+        if c.measures_stay:
+            say(N_("  review due {day}; measures stay while open", day=c.review_due))
+        else:
+            say(N_("  review due {day}; measures suspended while open", day=c.review_due))
+        if c.decision_reason:
+            at = f"{c.decided_at:%Y-%m-%d}"
+            say(N_("  decided {at} by {by}: {reason}", at=at, by=c.decided_by, reason=c.decision_reason))
         if c.appeal_until and c.status == "rejected":
-            out.print(f"  may be appealed until {c.appeal_until}", highlight=False)
+            say(N_("  may be appealed until {day}", day=c.appeal_until))
         if c.appeal_reason:
-            out.print(
-                f"  appeal decided {c.appeal_decided_at:%Y-%m-%d} by {c.appeal_decided_by}: "
-                f"{c.appeal_reason}",
-                highlight=False,
+            at = f"{c.appeal_decided_at:%Y-%m-%d}"
+            say(
+                N_(
+                    "  appeal decided {at} by {by}: {reason}",
+                    at=at,
+                    by=c.appeal_decided_by,
+                    reason=c.appeal_reason,
+                )
             )
     else:
-        out.print(
-            f"restoration {c.id} of {c.record_id} ({c.item}) for {c.subject}: [bold]{c.status}[/]; "
-            f"decision due {c.decision_due}",
-            highlight=False,
+        say(
+            N_(
+                "restoration {id} of {record} ({item}) for {subject}: {status}; decision due {day}",
+                id=c.id,
+                record=c.record_id,
+                item=c.item,
+                subject=c.subject,
+                status=status,
+                day=c.decision_due,
+            )
         )
         if c.decision_reason:
-            out.print(
-                f"  decided {c.decided_at:%Y-%m-%d} by {c.decided_by}: {c.decision_reason}", highlight=False
-            )
+            at = f"{c.decided_at:%Y-%m-%d}"
+            say(N_("  decided {at} by {by}: {reason}", at=at, by=c.decided_by, reason=c.decision_reason))
 
 
 @cases_app.command("list")
@@ -74,7 +93,7 @@ def cases_list(
         return
     for c in found:
         _show_case(c, False)
-    out.print(f"{len(found)} cases")
+    out.print(i18n.ngettext("%(num)d case", "%(num)d cases", len(found)) % {"num": len(found)})
 
 
 @cases_app.command("overdue")
@@ -89,11 +108,14 @@ def cases_overdue(as_json: JsonOpt = False) -> None:
     else:
         for c, why in late:
             late_now = "; ".join(i18n.translate(w) for w in why)
-            out.print(f"[red]{c.kind} {c.id}[/] ({c.subject}): {escape(late_now)}", highlight=False)
+            out.print(f"[red]{reword(c.kind)} {c.id}[/] ({c.subject}): {escape(late_now)}", highlight=False)
         for r in removals:
             late_now = "; ".join(i18n.translate(w) for w in r.late)
-            out.print(f"[red]late removal[/] {r.list_id} ({r.subject}): {escape(late_now)}", highlight=False)
-        out.print(f"{len(late) + len(removals)} overdue")
+            late_removal = i18n.translate(N_("late removal"))
+            out.print(
+                f"[red]{late_removal}[/] {r.list_id} ({r.subject}): {escape(late_now)}", highlight=False
+            )
+        say(N_("{count} overdue", count=len(late) + len(removals)))
     raise typer.Exit(1 if late or removals else 0)
 
 
@@ -109,15 +131,27 @@ def cases_notices(
         emit(NoticesOut.of(found))
         return
     for n in found:
-        out.print(
-            f"{n.subject}: notice of listing on '{n.title}' given {n.noticed_on}, takes effect "
-            f"{n.takes_effect_on} ({n.status})",
-            highlight=False,
+        say(
+            N_(
+                "{subject}: notice of listing on '{title}' given {noticed}, takes effect "
+                "{effective} ({status})",
+                subject=n.subject,
+                title=i18n.translate(n.title),
+                noticed=n.noticed_on,
+                effective=n.takes_effect_on,
+                status=reword(n.status),
+            )
         )
         for rid, title, occurred, evidence in n.grounds:
-            out.print(
-                f"  - {occurred} {title} (record {rid[:12]}, evidence {evidence or 'none'})", highlight=False
+            shown = evidence or N_("none")
+            line = N_(
+                "  - {day} {title} (record {record}, evidence {evidence})",
+                day=occurred,
+                title=i18n.translate(title),
+                record=rid[:12],
+                evidence=shown,
             )
+            say(line)
         out.print(f"  {escape(i18n.translate(n.how_to_object))}", highlight=False)
 
 
@@ -206,7 +240,7 @@ def cases_decide(
         current = system.cases(principal=op)
         found = next((x for x in current if x.id == case_id), None)
         if found is None:
-            fail(f"CASE_ID: no case {case_id!r}")
+            fail(i18n.translate(N_("CASE_ID: no case {case_id!r}", case_id=case_id)))
         decide = system.decide_appeal if found.status == "under appeal" else system.decide_objection
         c = decide(principal=op, objection_id=case_id, upheld=uphold, reason=reason)
     _show_case(c, as_json)

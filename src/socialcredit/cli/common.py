@@ -26,9 +26,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from typer.core import TyperGroup
 
 from socialcredit import checkpoints, codes, i18n, inforce
+from socialcredit.decisions import LOUD
 from socialcredit.errors import AccessDenied, NotPublic, Refused, SocialCreditError
 from socialcredit.i18n import N_
 from socialcredit.rules import days
+from socialcredit.schemes import titles
 from socialcredit.schemes.loader import Registry, SchemeError
 from socialcredit.schemes.safeguards import SafeguardsFailed
 from socialcredit.service import System
@@ -111,6 +113,32 @@ def fail(message: str, code: int = 2) -> NoReturn:
     label = escape(i18n.translate(N_("error:")))
     err.print(f"[bold red]{label}[/] {message}", highlight=False)
     raise typer.Exit(code)
+
+
+def say(text: str) -> None:
+    """Print a line of ours (a :class:`~socialcredit.i18n.Text`, ``N_(...)``) in the command's
+    language; rich markup in the template (``[bold]``) is kept."""
+    out.print(i18n.translate(text), highlight=False)
+
+
+def answer_word(answer: str) -> str:
+    """``ALLOW`` or ``DENY`` as the reader reads it (the exit status and ``--json`` keep the
+    machine's ``allow``/``deny``)."""
+    return i18n.translate(LOUD.get(answer, answer))
+
+
+def prose(text: str) -> str:
+    """A scheme's own prose (a legal basis, how to resolve) in the reader's language."""
+    return titles.prose(text)
+
+
+def registry_title(system: System, kind: str, key: str) -> str:
+    """A measure's (or a list's, an item's) title in the reader's language, its id when the
+    schemes in force do not know it."""
+    if kind == "measure":
+        found = system.registry.measure(key)
+        return titles.title_of(kind, key, found.title) if found is not None else key
+    return titles.title_of(kind, key, key)
 
 
 def emit(answer: BaseModel) -> None:

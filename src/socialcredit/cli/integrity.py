@@ -37,7 +37,11 @@ def verify(as_json: JsonOpt = False) -> None:
             for p in found:
                 out.print(f"[red]{chain}[/]: {p}", highlight=False)
         if not bad:
-            out.print(f"[green]intact[/]: {n_records} records and {n_audit} audit entries verified")
+            intact = i18n.translate(N_("intact"))
+            line = N_(
+                "{records} records and {audit} audit entries verified", records=n_records, audit=n_audit
+            )
+            out.print(f"[green]{intact}[/]: {i18n.translate(line)}", highlight=False)
     raise typer.Exit(1 if bad else 0)
 
 

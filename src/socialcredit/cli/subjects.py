@@ -11,14 +11,29 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from socialcredit import i18n
+from socialcredit import codes, i18n
 from socialcredit.api.decisionmodels import DecisionOut, ReproductionOut
 from socialcredit.api.historymodels import HistoryOut
 from socialcredit.api.models import SubjectOut
-from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, parse_at, valid_code
+from socialcredit.cli.common import (
+    JsonOpt,
+    answer_word,
+    app,
+    emit,
+    fail,
+    open_system,
+    out,
+    parse_at,
+    prose,
+    registry_title,
+    say,
+    valid_code,
+)
+from socialcredit.decisions import MEASURE_KINDS
 from socialcredit.errors import SocialCreditError
-from socialcredit.i18n import N_, translate
+from socialcredit.i18n import N_, reword, translate
 from socialcredit.rules.days import day_of
+from socialcredit.schemes import titles
 from socialcredit.scoring.dispatch import explain
 from socialcredit.scoring.explanation import Explanation
 from socialcredit.scoring.result import signed_points
@@ -47,7 +62,8 @@ def score(
     c = valid_code(code)
     system = open_system()
     if scheme is not None and scheme not in system.registry.schemes:
-        fail(f"--scheme: no scheme {scheme!r} (have: {', '.join(system.registry.schemes)})")
+        have = ", ".join(system.registry.schemes)
+        fail(i18n.translate(N_("--scheme: no scheme {scheme!r} (have: {have})", scheme=scheme, have=have)))
     view = system.read(
         c.value,
         system.operator(),
@@ -61,28 +77,60 @@ def score(
             SubjectOut.of(dataclasses.replace(view, scores={s.scheme: s for s in scores}), mask_others=False)
         )
         return
-    known = f", as known at {parse_at(known_at, '--known-at'):%Y-%m-%d %H:%M} UTC" if known_at else ""
-    out.print(
-        f"[bold]{view.code}[/] ({view.kind}) as of {view.as_of:%Y-%m-%d %H:%M} UTC{known}", highlight=False
-    )
+    about = dict(code=f"[bold]{view.code}[/]", kind=codes.KINDS.get(view.kind, view.kind))
+    as_of = f"{view.as_of:%Y-%m-%d %H:%M}"
+    if known_at:
+        known = f"{parse_at(known_at, '--known-at'):%Y-%m-%d %H:%M}"
+        say(
+            N_(
+                "{code} ({kind}) as of {as_of} UTC, as known at {known} UTC",
+                **about,
+                as_of=as_of,
+                known=known,
+            )
+        )
+    else:
+        say(N_("{code} ({kind}) as of {as_of} UTC", **about, as_of=as_of))
     for s in scores:
         show_explanation(s.scheme, explain(s, system.registry.scheme(s.scheme)))
     for e in view.entries:
-        via = f" via {e.via}" if e.via else ""
-        end = f"planned end {e.planned_end}" if e.planned_end else "no fixed end (until a removal ground)"
-        late = f", {e.days_late} days after removal was due ({e.removal_due})" if e.days_late else ""
-        out.print(
-            f"list {e.qualified_id}{via}: {e.status} since {e.since}, {end}"
-            + (f", ended {e.ended_on} ({e.end_reason}){late}" if e.ended_on else ""),
-            highlight=False,
+        via = translate(N_(" via {organisation}", organisation=e.via)) if e.via else ""
+        if e.planned_end:
+            end = N_("planned end {day}", day=e.planned_end)
+        else:
+            end = N_("no fixed end (until a removal ground)")
+        line = N_(
+            "list {list}{via}: {status} since {since}, {end}",
+            list=e.qualified_id,
+            via=via,
+            status=reword(e.status),
+            since=e.since,
+            end=end,
         )
+        if e.ended_on:
+            ended = N_("ended {day} ({why})", day=e.ended_on, why=reword(e.end_reason or ""))
+            line = N_("{line}, {ended}", line=line, ended=ended)
+        if e.days_late:
+            late = N_("{days} days after removal was due ({due})", days=e.days_late, due=e.removal_due)
+            line = N_("{line}, {ended}", line=line, ended=late)
+        say(line)
         if e.revised:
-            out.print(f"  revised: {escape(translate(e.revised))}", highlight=False)
+            say(N_("  revised: {note}", note=escape(translate(e.revised))))
     for e in view.ended_entries:  # nothing is erased: what was in force, and what ended it
-        via = f" via {e.via}" if e.via else ""
-        out.print(f"list {e.qualified_id}{via}: ended, since {e.since}: {e.end_reason}", highlight=False)
+        via = translate(N_(" via {organisation}", organisation=e.via)) if e.via else ""
+        why = reword(e.end_reason or "")
+        say(
+            N_(
+                "list {list}{via}: ended, since {since}: {why}",
+                list=e.qualified_id,
+                via=via,
+                since=e.since,
+                why=why,
+            )
+        )
     for x in view.ended_records:
-        out.print(f"record {x.record.record_id} ({x.record.item}): {x.label}", highlight=False)
+        rid, item = x.record.record_id, x.record.item
+        say(N_("record {record} ({item}): {label}", record=rid, item=item, label=reword(x.label)))
 
 
 @app.command()
@@ -112,15 +160,27 @@ def history(
     if as_json:  # as GET /subjects/{code}/history answers an operator
         emit(body)
         return
-    known = f", as known at {h.known_at:%Y-%m-%d %H:%M} UTC" if h.known_at else ""
-    out.print(f"[bold]{h.code}[/] up to {h.until:%Y-%m-%d %H:%M} UTC{known}", highlight=False)
+    until = f"{h.until:%Y-%m-%d %H:%M}"
+    if h.known_at:
+        known = f"{h.known_at:%Y-%m-%d %H:%M}"
+        say(
+            N_(
+                "{code} up to {until} UTC, as known at {known} UTC",
+                code=f"[bold]{h.code}[/]",
+                until=until,
+                known=known,
+            )
+        )
+    else:
+        say(N_("{code} up to {until} UTC", code=f"[bold]{h.code}[/]", until=until))
     for s in body.schemes:
-        out.print(f"[bold]{escape(s.scheme)}[/] ({escape(s.title)})", highlight=False)
+        title = titles.title_of("scheme", s.scheme, s.title, s.scheme)
+        out.print(f"[bold]{escape(s.scheme)}[/] ({escape(title)})", highlight=False)
         t = Table(title_justify="left")
         for heading in (N_("Day"), N_("Score"), N_("Grade"), N_("Version")):
             t.add_column(translate(heading))
         for p in s.points:
-            t.add_row(p.day.isoformat(), str(p.score), p.grade, p.version)
+            t.add_row(p.day.isoformat(), str(p.score), reword(p.grade), p.version)
         out.print(t)
         for d in s.differences:
             out.print(f"  {escape(d.text)}", highlight=False)
@@ -186,7 +246,7 @@ def check(
         try:
             subject, doc = system.resolve_document(code)
         except SocialCreditError as exc:
-            fail(f"CODE: {exc.message}")
+            fail(f"CODE: {translate(exc.message)}")
         via = doc.type
     c = valid_code(subject)
     if receipt is not None:
@@ -199,22 +259,25 @@ def check(
         )
         d = system.check(question)
     except NotFound as exc:
-        fail(f"MEASURE: {exc} (have: {', '.join(sorted(system.registry.measures()))})")
+        have = ", ".join(sorted(system.registry.measures()))
+        fail(translate(N_("MEASURE: {refusal} (have: {have})", refusal=exc.describe(), have=have)))
     if as_json:  # as POST /decisions answers
         emit(DecisionOut.of(d))
     else:
         if d.receipt is not None:
-            out.print(f"decision {d.receipt.decision_id}", highlight=False)
+            say(N_("decision {decision_id}", decision_id=d.receipt.decision_id))
         colour = "green" if d.allowed else "red"
         headline = escape(i18n.translate(verdict(d, system.registry)))
-        out.print(f"[bold {colour}]{d.answer.upper()}[/] — {headline}", highlight=False)
-        out.print(f"  {d.measure} ({d.measure_kind}), {d.subject}", highlight=False)
+        out.print(f"[bold {colour}]{answer_word(d.answer)}[/] — {headline}", highlight=False)
+        measure = registry_title(system, "measure", d.measure)
+        kind = translate(MEASURE_KINDS.get(d.measure_kind, d.measure_kind))
+        out.print(f"  {measure} ({kind}), {d.subject}", highlight=False)
         for r in d.reasons:
             out.print(f"  - {escape(translate(r.text))}", highlight=False)
             if r.legal_basis:
-                out.print(f"    legal basis: {r.legal_basis}", highlight=False)
+                say(N_("    legal basis: {basis}", basis=escape(prose(r.legal_basis))))
             if r.how_to_resolve and not d.allowed:
-                out.print(f"    to resolve: {r.how_to_resolve}", highlight=False)
+                say(N_("    to resolve: {how}", how=escape(prose(r.how_to_resolve))))
             for x in r.explanation:  # reason codes: on a denial, what lowered the score most
                 out.print(f"    {escape(translate(N_('reason:')))} {escape(translate(x))}", highlight=False)
     raise typer.Exit(0 if d.allowed else 1)
@@ -225,23 +288,43 @@ def reproduce(system: System, code: str, measure: str, decision_id: str, as_json
     as known now (exit 0 when computed again exactly, 1 when not)."""
     r = system.reproduce(decision_id, system.operator())
     if (r.again.subject, r.again.measure) != (code, measure):
-        fail(f"--receipt: decision {decision_id} was about another subject or measure")
+        fail(
+            translate(
+                N_(
+                    "--receipt: decision {decision_id} was about another subject or measure",
+                    decision_id=decision_id,
+                )
+            )
+        )
     if as_json:
         emit(ReproductionOut.of(r))
     else:
         answered = r.answered
-        out.print(
-            f"decision {decision_id}: answered {answered['answer'].upper()}"
-            f" at {answered['at']:%Y-%m-%d %H:%M} UTC for {r.receipt.as_of:%Y-%m-%d %H:%M} UTC",
-            highlight=False,
+        at, as_of = f"{answered['at']:%Y-%m-%d %H:%M}", f"{r.receipt.as_of:%Y-%m-%d %H:%M}"
+        say(
+            N_(
+                "decision {decision_id}: answered {answer} at {at} UTC for {as_of} UTC",
+                decision_id=decision_id,
+                answer=answer_word(answered["answer"]),
+                at=at,
+                as_of=as_of,
+            )
         )
-        again = "the same, exactly" if r.exact else f"{r.again.answer.upper()}, NOT the answer given"
-        out.print(
-            f"computed again from its receipt (records {r.receipt.records}, registry {r.receipt.registry}, "
-            f"cases {r.receipt.cases}): {again}",
-            highlight=False,
+        if r.exact:
+            again = N_("the same, exactly")
+        else:
+            again = N_("{answer}, NOT the answer given", answer=answer_word(r.again.answer))
+        say(
+            N_(
+                "computed again from its receipt (records {records}, registry {registry}, "
+                "cases {cases}): {again}",
+                records=r.receipt.records,
+                registry=r.receipt.registry,
+                cases=r.receipt.cases,
+                again=again,
+            )
         )
-        out.print(f"as known now: {r.current.answer.upper()}", highlight=False)
+        say(N_("as known now: {answer}", answer=answer_word(r.current.answer)))
         if r.changed:
-            out.print(r.changed, highlight=False)
+            out.print(translate(r.changed), highlight=False)
     raise typer.Exit(0 if r.exact else 1)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, overload
 
 import yaml
 
@@ -25,6 +25,7 @@ KINDS = ("scheme", "item", "list", "measure", "factor", "tier", "rule")
 """What a catalogue titles; a tier model's ``rules`` are keyed by the tier each gives (a shipped
 scheme has one rule per tier; the test of the catalogues fails on one that has more)."""
 LOCALE = "zh_CN"
+PROSE = "prose.yaml"  # beside the catalogues: every scheme's prose, by its English
 
 
 @cache
@@ -51,7 +52,7 @@ def _everything() -> dict[str, dict[str, str]]:
     if not folder.is_dir():
         return merged
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".yaml"):
+        if entry.name.endswith(".yaml") and entry.name != PROSE:
             for kind, titles in catalogue(entry.name.removesuffix(".yaml")).items():
                 for key, title in titles.items():
                     merged[kind].setdefault(key, title)
@@ -69,3 +70,46 @@ def title_of(
         return english
     found = (catalogue(scheme_id) if scheme_id else _everything()).get(kind, {}).get(key)
     return found or english
+
+
+@cache
+def _prose() -> dict[str, str]:
+    """The shipped schemes' own prose in Chinese, by its English (``shipped/zh-CN/prose.yaml``)."""
+    path = resources.files("socialcredit.schemes").joinpath("shipped", "zh-CN", PROSE)
+    if not path.is_file():
+        return {}
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {" ".join(str(k).split()): str(v) for k, v in data.items()}
+
+
+@overload
+def prose(english: str, locale: str | None = None) -> str: ...
+@overload
+def prose(english: None, locale: str | None = None) -> None: ...
+
+
+def prose(english: str | None, locale: str | None = None) -> str | None:
+    """A scheme's own prose (a description, a legal basis, how to resolve) in the reader's
+    language: keyed by its English, whitespace folded, since the same sentence (a statute, say)
+    recurs across schemes and versions and is translated once; a scheme an operator adds, or a
+    sentence not catalogued, keeps its own words."""
+    if (locale or i18n.current()) != LOCALE or not english:
+        return english
+    known = _prose()
+    text = " ".join(english.split())
+    if text in known:
+        return known[text]
+    # a reason's basis joins the list's and the measure's ("...; ..."): each run of parts found
+    # whole, the longest first (a basis may itself hold "; ")
+    parts, out, i = text.split("; "), [], 0
+    while i < len(parts):
+        for j in range(len(parts), i, -1):
+            found = known.get("; ".join(parts[i:j]))
+            if found is not None:
+                out.append(found)
+                i = j
+                break
+        else:
+            out.append(parts[i])
+            i += 1
+    return "；".join(out) if out != parts else english

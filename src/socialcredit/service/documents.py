@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from socialcredit import access, codes, documents
 from socialcredit.documents import Document
 from socialcredit.errors import NotFound, Refused
+from socialcredit.i18n import N_
 from socialcredit.service.casefiles import CaseFiles
 from socialcredit.service.context import Context
 from socialcredit.store import DocumentLink
@@ -62,7 +63,7 @@ class Documents:
         doc = documents.validate(type, number, issuing_state=issuing_state, passport_type=passport_type)
         evidence = evidence.strip() if isinstance(evidence, str) else ""
         if not 1 <= len(evidence) <= 500:
-            raise Refused("a link needs its evidence (1 to 500 characters)", field="evidence")
+            raise Refused(N_("a link needs its evidence (1 to 500 characters)"), field="evidence")
         return self.context.store.link_document(c.value, doc, evidence, self.context.clock())
 
     def document_links(
@@ -94,5 +95,5 @@ class Documents:
         if subject is None:
             subject = doc.code
         if subject is None:
-            raise NotFound("no subject is known by this document", field="document")
+            raise NotFound(N_("no subject is known by this document"), field="document")
         return subject, doc

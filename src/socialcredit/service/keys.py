@@ -182,7 +182,7 @@ class Keys:
         :class:`Conflict` on ``key_id``), before the store would refuse it in its transaction."""
         now = self.context.clock()
         if isinstance(expires_at, dt.datetime) and expires_at <= now:
-            raise Refused("the new key's expiry must be in the future", field="expires_at")
+            raise Refused(N_("the new key's expiry must be in the future"), field="expires_at")
         store = self.context.store
         stored = store.key(key_id) if expires_at is True else None
         if stored and stored.revoked_at is None and stored.expires_at and stored.expires_at <= now:

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from socialcredit import access
-from socialcredit.decisions import Decision
+from socialcredit.decisions import LOUD, Decision
 from socialcredit.errors import NotFound, Refused
+from socialcredit.i18n import N_
 from socialcredit.knowledge import Known, Receipt
 from socialcredit.rules.days import day_of
 from socialcredit.schemes.loader import Registry, parse_scheme
@@ -55,14 +56,16 @@ class Reproduction:
         """The sentence saying how the answer as known now differs, or ``None``."""
         if self.current.answer == self.again.answer:
             return None
-        cause = (
-            f"a correction on {day_of(self.changed_at).isoformat()}"
-            if self.changed_at is not None
-            else "a revision of the schemes"
-        )
-        return (
-            f"answered {self.again.answer.upper()} on {day_of(self.receipt.known_at).isoformat()}; "
-            f"{cause} makes it {self.current.answer.upper()}"
+        if self.changed_at is not None:
+            cause = N_("a correction on {day}", day=day_of(self.changed_at).isoformat())
+        else:
+            cause = N_("a revision of the schemes")
+        return N_(
+            "answered {answer} on {day}; {cause} makes it {now}",
+            answer=LOUD[self.again.answer],
+            day=day_of(self.receipt.known_at).isoformat(),
+            cause=cause,
+            now=LOUD[self.current.answer],
         )
 
 
@@ -77,10 +80,10 @@ class Receipts:
         """The decision ``decision_id`` as answered, computed again from its receipt, and as
         the same question would be answered now. Its asker, operators and auditors may ask."""
         if not isinstance(decision_id, str) or not _ID.match(decision_id):
-            raise Refused("expected 'dec-' and 16 hexadecimal digits", field="decision_id")
+            raise Refused(N_("expected 'dec-' and 16 hexadecimal digits"), field="decision_id")
         entry = self.context.store.decision_entry(decision_id)
         if entry is None:
-            raise NotFound(f"no decision {decision_id}", field="decision_id")
+            raise NotFound(N_("no decision {decision_id}", decision_id=decision_id), field="decision_id")
         access.require(
             access.may_read_audit(principal) or entry["key_id"] == principal.key_id, "read this decision"
         )

@@ -38,6 +38,7 @@ from starlette.exceptions import HTTPException
 
 from socialcredit import access, codes, i18n
 from socialcredit.api.errors import SERVER_ERROR
+from socialcredit.decisions import ANSWERS
 from socialcredit.errors import SocialCreditError
 from socialcredit.i18n import N_
 from socialcredit.schemes import titles
@@ -141,6 +142,9 @@ _env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # ty
 _env.filters["mask"] = codes.mask
 _env.filters["signed"] = signed_points  # an adjustment's points as its plain-words line gives them
 _env.filters["tr"] = i18n.translate  # a Text (a refusal, a role's name) in the page's language
+_env.filters["answer"] = lambda a: i18n.translate(ANSWERS.get(a, a))  # allow/deny, in words
+_env.filters["prose"] = titles.prose  # a scheme's own prose (a legal basis, a description)
+_env.filters["rw"] = i18n.reword  # a text of ours stored as English (a quarantine or end reason)
 _env.filters["date"] = i18n.format_date
 _env.filters["datetime"] = i18n.format_datetime
 _env.filters["number"] = i18n.format_number

@@ -13,6 +13,7 @@ from socialcredit.api.casemodels import CaseOut, CasesOut, NoticesOut, OverdueOu
 from socialcredit.api.deps import CodePath, CurrentKey, SystemDep, role
 from socialcredit.api.inputs import CODE_SCHEMA, RequestIn, code_field, text_field
 from socialcredit.dueprocess.cases import Objection
+from socialcredit.i18n import N_
 from socialcredit.service import NotFound
 
 router = APIRouter(tags=["due process"])
@@ -107,7 +108,7 @@ def _decide(system: Any, key: access.Principal, case_id: str, kind: str, body: D
     access.require(key.role == "operator", f"decide {kind}s")
     current = next((c for c in system.cases(principal=key) if c.id == case_id), None)
     if not isinstance(current, Objection) or current.kind != kind:
-        raise NotFound(f"no {kind} {case_id!r}", field=f"{kind}_id")
+        raise NotFound(N_("no {kind} {case_id!r}", kind=kind, case_id=case_id), field=f"{kind}_id")
     decide = system.decide_appeal if current.status == "under appeal" else system.decide_objection
     return CaseOut.of(decide(principal=key, objection_id=case_id, upheld=body.upheld, reason=body.reason))
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from socialcredit import access
 from socialcredit.api.deps import SystemDep, role
 from socialcredit.api.models import KeyIn, KeysOut, NewKeyOut
+from socialcredit.i18n import N_
 from socialcredit.service import NotFound
 
 router = APIRouter(prefix="/keys", tags=["keys"])
@@ -38,7 +39,7 @@ def revoke_key(
 ) -> KeysOut:
     system.keys.refuse_last_operator_key(key_id, "revoke", by=key)
     if not system.revoke_key(key_id, by=key):
-        raise NotFound(f"no active key {key_id!r}", field="key_id")
+        raise NotFound(N_("no active key {key_id!r}", key_id=key_id), field="key_id")
     return list_keys(key, system)
 
 
@@ -52,5 +53,5 @@ def rotate_key(
     system.keys.refuse_last_operator_key(key_id, "rotate", by=key)
     new = system.rotate_key(key_id, by=key)
     if new is None:
-        raise NotFound(f"no active key {key_id!r}", field="key_id")
+        raise NotFound(N_("no active key {key_id!r}", key_id=key_id), field="key_id")
     return NewKeyOut.of_new(new)

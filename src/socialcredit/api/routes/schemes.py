@@ -10,6 +10,7 @@ from fastapi.encoders import jsonable_encoder
 
 from socialcredit.api.deps import SystemDep
 from socialcredit.api.schememodels import SchemesOut
+from socialcredit.i18n import N_
 from socialcredit.rules.days import day_of
 from socialcredit.service import NotFound
 
@@ -29,7 +30,7 @@ def read_scheme(scheme_id: str, system: SystemDep) -> dict[str, Any]:
     ``revision``: which version it replaces, whether listings that ended under that one are
     re-evaluated, and why; and ``versions``: every version, as ``GET /schemes`` shows them."""
     if scheme_id not in system.registry.schemes:
-        raise NotFound(f"no scheme {scheme_id!r}", field="scheme_id")
+        raise NotFound(N_("no scheme {scheme_id!r}", scheme_id=scheme_id), field="scheme_id")
     today = day_of(system.clock())
     scheme = system.registry.at(today).schemes.get(scheme_id, system.registry.schemes[scheme_id])
     versions = [

@@ -19,6 +19,7 @@ from socialcredit.api.models import (
     SubjectsIn,
 )
 from socialcredit.errors import Refused
+from socialcredit.i18n import N_
 from socialcredit.rules import days
 from socialcredit.rules.days import day_of
 
@@ -131,7 +132,9 @@ def moment(value: str | None, name: str) -> dt.datetime | None:
     try:
         return days.moment(value)
     except ValueError:
-        raise Refused(f"{value!r} is not an ISO date or date-time like 2025-06-30", field=name) from None
+        raise Refused(
+            N_("{value!r} is not an ISO date or date-time like 2025-06-30", value=value), field=name
+        ) from None
 
 
 @router.get("/{code}/enrolments", operation_id="list_enrolments", response_model=Listing[EnrolmentOut])

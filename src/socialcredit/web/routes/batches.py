@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import Response
 
-from socialcredit import access, formats
+from socialcredit import access, formats, i18n
 from socialcredit.errors import Refused
 from socialcredit.i18n import N_
 from socialcredit.ledger import IngestResult
@@ -103,7 +103,7 @@ def quarantine_csv(page: PageDep, batch_id: str) -> Response:
     writer.writerow(["row_number", "reasons", "row"])
     for q in quarantined:
         row = json.dumps(q["raw"], ensure_ascii=False, sort_keys=True)
-        writer.writerow([q["row_number"], "; ".join(q["reasons"]), row])
+        writer.writerow([q["row_number"], "; ".join(i18n.reword(r, page.lang) for r in q["reasons"]), row])
     response = Response(
         buffer.getvalue(),
         media_type="text/csv; charset=utf-8",
