@@ -43,7 +43,8 @@ def score(
     scheme: Annotated[str | None, typer.Option(help="Only this scheme")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A subject's scores and grades, each explained record by record, and its list entries."""
+    """A subject's scores and grades, each explained record by record, and its list entries; a
+    record erased is a line "erased on D under rule R", with no content."""
     c = valid_code(code)
     system = open_system()
     if scheme is not None and scheme not in system.registry.schemes:
@@ -83,6 +84,8 @@ def score(
         out.print(f"list {e.qualified_id}{via}: ended, since {e.since}: {e.end_reason}", highlight=False)
     for x in view.ended_records:
         out.print(f"record {x.record.record_id} ({x.record.item}): {x.label}", highlight=False)
+    for gone in SubjectOut.of(view, mask_others=False).erased_records:  # a line, no content
+        out.print(escape(translate(N_("record {id}: {label}", id=gone.record_id, label=gone.label))))
 
 
 @app.command()
