@@ -167,3 +167,25 @@ def test_an_operator_who_filed_for_the_subject_does_not_decide_it(system: System
     assert system.decide_erasure(principal=OPERATOR_2, case_id=case.id, granted=True, reason="ok").status == (
         "granted"
     )
+
+
+def test_later_records_of_an_erased_year_are_still_taken_in(system: System) -> None:
+    """Decision 0054: a destroyed key is never made again, so the subject's later records of that
+    year are sealed under the year's next class; otherwise asking for erasure would shed every
+    record of the year still to come. The erased ones stay refused when re-sent."""
+    op = system.operator()
+    system.ingest([(1, JOINED), (2, GAMES)], origin="t", principal=op)
+    case = system.file_erasure(
+        principal=op, subject=P, record_id=rid("online-platforms", "g-1"), statement="x"
+    )
+    system.decide_erasure(principal=OPERATOR_2, case_id=case.id, granted=True, reason="left")
+    later = system.ingest([(1, RED)], origin="later", principal=op)
+    assert later.accepted == 1, later.quarantine
+    (red,) = system.store.records_for(P)
+    assert (
+        red.record_id == rid("traffic-police", "r-1") and red.stored is not None and red.stored[0] == "2026.1"
+    )
+    assert "traffic.red-light" in {c.record_id and c.item for c in system.view(P).records}
+    again = system.ingest([(1, GAMES)], origin="again", principal=op)
+    assert again.quarantined == 1 and "erased" in again.quarantine[0].reasons[0]
+    assert system.verify()["records"] == []

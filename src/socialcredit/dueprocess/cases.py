@@ -311,6 +311,7 @@ class ErasureRequest:
     subject: str
     record_id: str
     year: str
+    """The class of the data key: the year, or a later generation of it (``2026.1``)."""
     record_ids: tuple[str, ...]
     statement: str
     filed_at: dt.datetime

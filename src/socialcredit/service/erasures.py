@@ -5,7 +5,9 @@ uses (``shredding.Vault.erase``), and the erasure log names the rule ("erasure o
 N"). The records then read "erased on D under rule R" as any erased record does.
 
 What may be erased, and why a whole year: a data key is per subject and year (decision 0046), so
-destroying it erases every record of that subject and year. A request is granted only when every
+destroying it erases every record of that subject and year known by then; the subject's later
+records of that year are sealed under a new class of the year (``YEAR.1``: ``store/sealedrows``),
+so that asking cannot shed records still to come. A request is granted only when every
 one of them may be erased on request: a record withdrawn as wrong (an upheld objection's
 withdrawal, with the withdrawing record itself), or a record whose item only schemes allowing it
 know (``Scheme.erasure_on_request: any``: Sesame, the opt-in private scheme, whose members may
@@ -21,7 +23,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 
-from socialcredit import access, codes
+from socialcredit import access, codes, ledger
 from socialcredit.dueprocess.cases import ErasureRequest
 from socialcredit.errors import Conflict, Refused
 from socialcredit.i18n import N_
@@ -33,7 +35,7 @@ from socialcredit.service.duties import Duties
 from socialcredit.service.retention import IN_FORCE
 from socialcredit.shredding import Erasure
 
-RULE = "erasure on request, case {case_id}"
+RULE = ledger.ON_REQUEST + ", case {case_id}"
 """The rule the erasure log names for a granted request (the portal words it again:
 ``web.base.erasure_rule``)."""
 WHAT = (

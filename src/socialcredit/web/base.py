@@ -36,7 +36,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from socialcredit import access, codes, i18n
+from socialcredit import access, codes, i18n, ledger
 from socialcredit.api.errors import SERVER_ERROR
 from socialcredit.errors import SocialCreditError
 from socialcredit.i18n import N_
@@ -116,7 +116,7 @@ def case_kind(kind: str) -> str:
     return i18n.translate(CASE_KINDS.get(kind, kind))
 
 
-ON_REQUEST = "erasure on request, case "
+ON_REQUEST = ledger.ON_REQUEST + ", case "
 """How the erasure log names a granted request's rule (``service/erasures.RULE``), before the id."""
 
 
