@@ -18,8 +18,11 @@ from socialcredit import access, codes, ledger
 from socialcredit.dueprocess.cases import ErasureRequest
 from socialcredit.errors import Conflict, Refused
 from socialcredit.schemes import shipped_registry
+from socialcredit.schemes.loader import Registry
 from socialcredit.service import System
+from socialcredit.store import Store
 from tests.conftest import Clock, person
+from tests.support.schemes import item, scheme
 
 P = person(71)
 
@@ -189,3 +192,27 @@ def test_later_records_of_an_erased_year_are_still_taken_in(system: System) -> N
     again = system.ingest([(1, GAMES)], origin="again", principal=op)
     assert again.quarantined == 1 and "erased" in again.quarantine[0].reasons[0]
     assert system.verify()["records"] == []
+
+
+def test_never_while_a_record_under_the_key_grounds_an_entry_in_force(store: Store, clock: Clock) -> None:
+    """Issue 21: a key is never destroyed "while a record under that key still ... grounds an
+    entry in force"; so a granted request is refused then, naming the entry, and nothing goes."""
+    town = scheme(
+        item(),
+        lists=[
+            {"id": "red-lights", "title": "Red-light runners", "kind": "black", "period_days": 365,
+             "criteria": {"by": "items", "items": ["traffic.red-light"]}, "legal_basis": "x"}
+        ],
+        erasure_on_request="any",
+    )  # fmt: skip
+    system = System(store, Registry.of([town]), clock=clock)
+    op = system.operator()
+    system.ingest([(1, RED)], origin="t", principal=op)
+    assert [e.status for e in system.view(P).entries] == ["active"]
+    red = rid("traffic-police", "r-1")
+    case = system.file_erasure(principal=op, subject=P, record_id=red, statement="x")
+    with pytest.raises(Refused) as refused:
+        system.decide_erasure(principal=OPERATOR_2, case_id=case.id, granted=True, reason="asked")
+    assert "town/red-lights" in str(refused.value) and "in force or pending" in str(refused.value)
+    assert len(system.store.records_for(P)) == 1 and system.erased_records(P) == []
+    assert system.cases(principal=op, open_only=True)[0].id == case.id  # still to decide
