@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from socialcredit import access, codes, ledger
 from socialcredit.dueprocess.cases import ErasureRequest
 from socialcredit.errors import Conflict, Refused
-from socialcredit.i18n import N_
+from socialcredit.i18n import N_, Text
 from socialcredit.ledger import Record
 from socialcredit.service.casefiles import CaseFiles, NotFound
 from socialcredit.service.context import Context, operator
@@ -38,11 +38,6 @@ from socialcredit.shredding import Erasure
 RULE = ledger.ON_REQUEST + ", case {case_id}"
 """The rule the erasure log names for a granted request (the portal words it again:
 ``web.base.erasure_rule``)."""
-WHAT = (
-    "a record may be erased on request only if it was withdrawn as wrong, or if every scheme "
-    "that knows its item allows erasure on request (Scheme.erasure_on_request: any)"
-)
-"""The rule, as quoted in every refusal."""
 
 
 class Erasures:
@@ -96,7 +91,7 @@ class Erasures:
             if r.action != "withdraw"
         ]
 
-    def refusal(self, group: Sequence[Record]) -> str | None:
+    def refusal(self, group: Sequence[Record]) -> Text | None:
         """Why the records under one key may not be erased on request (naming the first that
         may not and the rule), or None if they all may."""
         withdrawn = {r.corrects for r in group if r.action == "withdraw" and r.corrects}
@@ -105,22 +100,29 @@ class Erasures:
             if r.record_id in withdrawn or (r.action == "withdraw" and r.corrects in withdrawn):
                 continue
             if r.item not in free:
-                return (
-                    f"record {r.record_id} ({r.item}, {r.occurred_on.year}) is kept under the same "
-                    f"data key and may not be erased on request: {WHAT}"
+                return N_(
+                    "record {record_id} ({item}, {year}) is kept under the same data key and may "
+                    "not be erased on request: a record may be erased on request only if it was "
+                    "withdrawn as wrong, or if every scheme that knows its item allows erasure on "
+                    "request (Scheme.erasure_on_request: any)",
+                    record_id=r.record_id,
+                    item=r.item,
+                    year=r.occurred_on.year,
                 )
         return None
 
-    def in_force(self, code: str, group: Sequence[Record]) -> str | None:
+    def in_force(self, code: str, group: Sequence[Record]) -> Text | None:
         """Why the key may not go now: one of its records grounds a list entry in force or
         pending (as ``retention run`` refuses), or None."""
         ids = {r.record_id for r in group}
         for e in self.decisions.view(code).entries:
             if e.status in IN_FORCE and ids & set(e.grounds):
-                return (
-                    f"a record under this key grounds the entry on {e.qualified_id} ({e.status}); a "
-                    "data key is never destroyed while a record under it grounds an entry in force "
-                    "or pending (the retention rule, decision 0046)"
+                return N_(
+                    "a record under this key grounds the entry on {list_id} ({status}); a data key "
+                    "is never destroyed while a record under it grounds an entry in force or "
+                    "pending (the retention rule, decision 0046)",
+                    list_id=e.qualified_id,
+                    status=e.status,
                 )
         return None
 
@@ -143,7 +145,10 @@ class Erasures:
             isinstance(c, ErasureRequest) and c.is_open and c.year == year
             for c in self.casefiles.cases(principal=operator(), subject=code)
         ):
-            raise Conflict(f"an erasure request for the records of {year} is already open", field="record_id")
+            raise Conflict(
+                N_("an erasure request for the records of {year} is already open", year=year),
+                field="record_id",
+            )
         case_id = "era-" + secrets.token_hex(6)
         self.duties.append_event(
             principal,
@@ -169,14 +174,17 @@ class Erasures:
         access.require(principal.role == "operator", "decide erasure requests")
         c = self.casefiles.erasure(case_id)
         if c.status != "under review":
-            raise Conflict(f"erasure request {c.id} is {c.status}, not under review", field="case_id")
+            raise Conflict(
+                N_("erasure request {case_id} is {status}, not under review", case_id=c.id, status=c.status),
+                field="case_id",
+            )
         if self._filed_by(principal, c):
             raise access.AccessDenied(
                 f"decide erasure request {c.id}: you filed it on the subject's behalf, and a "
                 "request is decided by an operator not involved in it (decision 0027)"
             )
         if not reason.strip():
-            raise Refused("a decision must give its reason", field="reason")
+            raise Refused(N_("a decision must give its reason"), field="reason")
         rule = None
         if granted:
             _, group = self.key_group(c.subject, c.record_id)
