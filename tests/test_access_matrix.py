@@ -135,6 +135,19 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
         {"upheld": True, "reason": "checked"},
         {"operator": 404},
     ),
+    # a government record that stands is never erased on request: the handler refuses it (422)
+    (
+        "POST /subjects/{code}/erasure-requests",
+        f"/subjects/{P}/erasure-requests",
+        {"record_id": RECORD, "statement": "erase it"},
+        {"operator": REACHES, "subject": REACHES},
+    ),
+    (
+        "POST /erasure-requests/{case_id}/decision",
+        "/erasure-requests/nosuch/decision",
+        {"upheld": True, "reason": "checked"},
+        {"operator": 404},
+    ),
     ("GET /subjects/{code}/notices", f"/subjects/{P}/notices", None, {"operator": 200, "subject": 200}),
     ("GET /subjects/{code}/enrolments", f"/subjects/{P}/enrolments", None, {"operator": 200, "subject": 200}),
     # only the subject leaves; P has not joined Sesame, so its own key meets a 409

@@ -264,6 +264,16 @@ def retention_class(occurred_on: dt.date | str) -> str:
     return str(occurred_on)[:4]
 
 
+ON_REQUEST = "erasure on request"
+"""How the rule of an erasure on request begins (``service/erasures.RULE``): such an erased
+year's later records go under its next class (``store/sealedrows``, decision 0054)."""
+
+
+def on_request(rule: str) -> bool:
+    """Whether an erasure's rule is an erasure on request (not retention's)."""
+    return rule.startswith(ON_REQUEST)
+
+
 def canonical_ts(value: dt.datetime | str) -> str:
     """A time as :func:`iso_dt` writes it, from a datetime or SQLite's stored text of one."""
     if isinstance(value, str):

@@ -68,6 +68,16 @@ class Erasure:
     rule: str
 
 
+@dataclass(frozen=True, slots=True)
+class ErasedRecord:
+    """A record of a subject whose key was destroyed, as every reader is shown it: "erased on
+    ``at`` under ``rule``", with no content (it is still counted: the chain covers it)."""
+
+    record_id: str
+    at: dt.datetime
+    rule: str
+
+
 class KeyStore(Protocol):
     """Where wrapped data keys and the erasure log live, apart from the ledger (a restore of the
     ledger never replaces them). The SQL key table implements it; so could an external KMS."""

@@ -16,16 +16,17 @@ from pydantic import BaseModel, Field
 
 from socialcredit import codes
 from socialcredit.api.models import Listing, UtcDatetime
-from socialcredit.dueprocess.cases import Objection, Restoration
 from socialcredit.schemes.titles import prose
 from socialcredit.service import Notice, SourceAccuracy
+from socialcredit.service.casefiles import Case
 from socialcredit.service.publiclists import PublicPage
 
 # ---------------------------------------------------------------------------------- due process
 
 
 class CaseOut(BaseModel):
-    """An objection, a review or a restoration application and where it stands."""
+    """An objection, a review, a restoration application or an erasure request and where it
+    stands."""
 
     ok: bool = True
     kind: str
@@ -36,7 +37,7 @@ class CaseOut(BaseModel):
     detail: dict[str, Any]
 
     @classmethod
-    def of(cls, c: Objection | Restoration) -> CaseOut:
+    def of(cls, c: Case) -> CaseOut:
         """The case's fields in ``detail``, with its ``history``: each step, and for a decision
         its decider (``by``)."""
         fields = {
@@ -53,7 +54,7 @@ class CaseOut(BaseModel):
 
 class CasesOut(Listing[CaseOut]):
     @classmethod
-    def of(cls, cases: Iterable[Objection | Restoration]) -> CasesOut:
+    def of(cls, cases: Iterable[Case]) -> CasesOut:
         return cls.of_rows(CaseOut.of(c) for c in cases)
 
 
@@ -94,9 +95,7 @@ class NoticesOut(Listing[NoticeOut]):
 
 class OverdueOut(Listing[dict[str, Any]]):
     @classmethod
-    def of(
-        cls, late: Iterable[tuple[Objection | Restoration, list[str]]], removals: Iterable[Any] = ()
-    ) -> OverdueOut:
+    def of(cls, late: Iterable[tuple[Case, list[str]]], removals: Iterable[Any] = ()) -> OverdueOut:
         """Each late case as :class:`CaseOut` has it, with what is late (``late``), then each
         listing whose removal was reported after it was due (``kind: late removal``, SPC Art. 10)."""
         cases = [{**CaseOut.of(c).model_dump(mode="json"), "late": why} for c, why in late]

@@ -30,14 +30,15 @@ from socialcredit.api.inputs import RequestIn as RequestIn
 from socialcredit.chaincheck import ChainProblem
 from socialcredit.chaincheck import Kind as ChainFaultKind
 from socialcredit.history import Ended
-from socialcredit.i18n import reword, translate
+from socialcredit.i18n import N_, reword, translate
 from socialcredit.ledger import IngestResult, Record
 from socialcredit.lists import ListEntry
-from socialcredit.rules.days import moment
+from socialcredit.rules.days import day_of, moment
 from socialcredit.schemes.titles import prose
 from socialcredit.scoring.points import Score
 from socialcredit.scoring.result import AdjustmentKind
 from socialcredit.service import Consent, Enrolment, RegisterResult, SubjectView
+from socialcredit.shredding import ErasedRecord
 from socialcredit.store import StoredKey
 
 MAX_BATCH = 10_000
@@ -360,6 +361,26 @@ class EndedRecordOut(BaseModel):
         )
 
 
+class ErasedRecordOut(BaseModel):
+    """A record whose data key was destroyed: "erased on D under rule R", with no content. It is
+    still in the ledger and counted by ``verify``; nothing else of it can be read."""
+
+    record_id: str
+    erased_on: dt.date = Field(description="The day (China) its key was destroyed")
+    rule: str = Field(description="The rule it was erased under: retention, or erasure on request, case N")
+    label: str
+
+    @classmethod
+    def of(cls, e: ErasedRecord) -> ErasedRecordOut:
+        day = day_of(e.at)
+        return cls(
+            record_id=e.record_id,
+            erased_on=day,
+            rule=e.rule,
+            label=translate(N_("erased on {day} under rule {rule}", day=day.isoformat(), rule=e.rule)),
+        )
+
+
 class SubjectOut(BaseModel):
     ok: Literal[True] = True
     code: str
@@ -375,7 +396,11 @@ class SubjectOut(BaseModel):
         description="Entries a correction, withdrawal or restoration ended, each labelled with what ended it"
     )
     ended_records: list[EndedRecordOut] = Field(
-        description="Records no longer in force, each with the record that ended it: nothing is erased"
+        description="Records no longer in force, each with the record that ended it"
+    )
+    erased_records: list[ErasedRecordOut] = Field(
+        default_factory=list,
+        description="Records erased (their key destroyed), each as its day and rule, with no content",
     )
     versions: dict[str, str] = Field(
         default_factory=dict,
@@ -406,6 +431,7 @@ class SubjectOut(BaseModel):
                 for e in v.ended_entries
             ],
             ended_records=[EndedRecordOut.of(e) for e in v.ended_records],
+            erased_records=[ErasedRecordOut.of(e) for e in v.erased],
             versions=v.versions,
         )
 

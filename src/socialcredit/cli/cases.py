@@ -15,19 +15,24 @@ from rich.markup import escape
 from socialcredit import codes, i18n
 from socialcredit.api.casemodels import CaseOut, CasesOut, NoticesOut, OverdueOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, refusal, say
-from socialcredit.dueprocess.cases import Objection, Restoration
+from socialcredit.dueprocess.cases import ErasureRequest, Objection
 from socialcredit.errors import Refused
 from socialcredit.i18n import N_, reword
+from socialcredit.service.casefiles import Case
 
 cases_app = typer.Typer(
-    help="Objections, appeals, human reviews, restoration, notices and deadlines.", no_args_is_help=True
+    help="Objections, appeals, human reviews, restoration, erasure, notices and deadlines.",
+    no_args_is_help=True,
 )
 app.add_typer(cases_app, name="cases")
 
 
-def _show_case(c: Objection | Restoration, as_json: bool) -> None:
+def _show_case(c: Case, as_json: bool) -> None:
     if as_json:
         emit(CaseOut.of(c))
+        return
+    if isinstance(c, ErasureRequest):
+        _show_erasure(c)
         return
     status = f"[bold]{escape(reword(c.status))}[/]"
     if isinstance(c, Objection):
@@ -78,13 +83,40 @@ def _show_case(c: Objection | Restoration, as_json: bool) -> None:
             say(N_("  decided {at} by {by}: {reason}", at=at, by=c.decided_by, reason=c.decision_reason))
 
 
+def _show_erasure(c: ErasureRequest) -> None:
+    """An erasure request: what it would erase, its due date, and how it was decided."""
+    status = i18n.translate(N_(c.status))
+    line = N_(
+        "erasure {id} of {record} ({n} records of {year}) for {subject}: {status}; decision due {due}",
+        id=c.id,
+        record=c.record_id,
+        n=len(c.record_ids),
+        year=c.year,
+        subject=c.subject,
+        status=status,
+        due=c.decision_due.isoformat(),
+    )
+    out.print(escape(i18n.translate(line)), highlight=False)
+    if c.decided_at is not None and c.decision_reason:
+        decided = N_(
+            "  decided {day} by {who}: {reason}",
+            day=c.decided_at.date().isoformat(),
+            who=c.decided_by or "",
+            reason=c.decision_reason,
+        )
+        out.print(escape(i18n.translate(decided)), highlight=False)
+    if c.rule:
+        out.print(escape(i18n.translate(N_("  erased under rule {rule}", rule=c.rule))), highlight=False)
+
+
 @cases_app.command("list")
 def cases_list(
     code: Annotated[str | None, typer.Argument(help="Only this subject's cases")] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only open cases")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Objections, reviews and restoration applications, each decision with its decider."""
+    """Objections, reviews, restoration applications and erasure requests, each decision with its
+    decider."""
     system = open_system()
     subject = codes.validate(code).value if code else None
     found = system.cases(principal=system.operator(), subject=subject, open_only=open_only)
@@ -232,10 +264,11 @@ def cases_decide(
         op = system.operator(by)
     except Refused as exc:
         fail(refusal(exc, {"principal": "--by"}))
+    c: Case
     if case_id.startswith("res-"):
-        c: Objection | Restoration = system.decide_restoration(
-            principal=op, case_id=case_id, granted=uphold, reason=reason
-        )
+        c = system.decide_restoration(principal=op, case_id=case_id, granted=uphold, reason=reason)
+    elif case_id.startswith("era-"):
+        c = system.decide_erasure(principal=op, case_id=case_id, granted=uphold, reason=reason)
     else:
         current = system.cases(principal=op)
         found = next((x for x in current if x.id == case_id), None)
@@ -244,6 +277,26 @@ def cases_decide(
         decide = system.decide_appeal if found.status == "under appeal" else system.decide_objection
         c = decide(principal=op, objection_id=case_id, upheld=uphold, reason=reason)
     _show_case(c, as_json)
+
+
+@cases_app.command("erase")
+def cases_erase(
+    code: Annotated[str, typer.Argument(help="The subject asking")],
+    record: Annotated[str, typer.Argument(help="The record to erase (with every record of its year)")],
+    statement: Annotated[str, typer.Option(help="The request, in the subject's words")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Ask, on a subject's behalf, for a record to be erased where the schemes allow it (a record
+    withdrawn as wrong, or an opt-in scheme's own): its data key, and every record of the subject
+    and year under it, goes once ``cases decide --uphold`` grants it (by another operator)."""
+    system = open_system()
+    subject = codes.validate(code).value
+    _show_case(
+        system.file_erasure(
+            principal=system.operator(), subject=subject, record_id=record, statement=statement
+        ),
+        as_json,
+    )
 
 
 @cases_app.command("appeal")

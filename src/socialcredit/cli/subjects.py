@@ -58,7 +58,8 @@ def score(
     scheme: Annotated[str | None, typer.Option(help="Only this scheme")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A subject's scores and grades, each explained record by record, and its list entries."""
+    """A subject's scores and grades, each explained record by record, and its list entries; a
+    record erased is a line "erased on D under rule R", with no content."""
     c = valid_code(code)
     system = open_system()
     if scheme is not None and scheme not in system.registry.schemes:
@@ -131,6 +132,8 @@ def score(
     for x in view.ended_records:
         rid, item = x.record.record_id, x.record.item
         say(N_("record {record} ({item}): {label}", record=rid, item=item, label=reword(x.label)))
+    for gone in SubjectOut.of(view, mask_others=False).erased_records:  # a line, no content
+        out.print(escape(translate(N_("record {id}: {label}", id=gone.record_id, label=gone.label))))
 
 
 @app.command()

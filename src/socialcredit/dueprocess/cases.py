@@ -6,7 +6,8 @@ list of dishonest judgment debtors): review within 15 days, correction within 3 
 upheld objection, appeal within 10 days, decided within 15 days. Restoration follows the national
 measures: a negative record may be restored after its minimum publication period (minor: none,
 general: 3 months, serious: 1 year), once the conduct is corrected, obligations fulfilled and a
-public credit commitment made.
+public credit commitment made. An erasure request (issue 21) asks for a record's data key to be
+destroyed where the schemes allow it, decided within the review period (``service/erasures.py``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from socialcredit.dueprocess.calendar import add_working_days
 from socialcredit.i18n import N_
 from socialcredit.rules.days import day_of
 
-CaseKind = Literal["objection", "restoration", "review"]
+CaseKind = Literal["objection", "restoration", "review", "erasure"]
 MIN_PUBLICATION_DAYS = {"minor": 0, "general": 90, "serious": 365}
 OBJECTION_KINDS: tuple[CaseKind, ...] = ("objection", "review")
 """The case kinds folded as objections (:func:`fold_objection`). A review is a subject's request
@@ -255,6 +256,24 @@ def restoration_eligible_from(occurred_on: dt.date, severity: str) -> dt.date:
     )
 
 
+def _decided_once(events: Sequence[CaseEvent], **extra: str) -> dict[str, Any]:
+    """The state of a case granted or refused once (a restoration application, an erasure
+    request) from its events after the first; ``extra`` names each further state field's key in
+    the decision's payload."""
+    state: dict[str, Any] = {"status": "under review"}
+    for e in events[1:]:
+        if e.kind != "decided":
+            raise ValueError(f"case {e.case_id}: unknown event {e.kind!r}")
+        state.update(
+            decided_at=e.at,
+            decision_reason=e.payload.get("reason"),
+            decided_by=e.decider,
+            status="granted" if e.payload["granted"] else "refused",
+            **{name: e.payload.get(key) for name, key in extra.items()},
+        )
+    return state
+
+
 def fold_restoration(
     events: Sequence[CaseEvent], deadlines: Deadlines, holidays: frozenset[dt.date] = frozenset()
 ) -> Restoration:
@@ -263,19 +282,7 @@ def fold_restoration(
     if first.kind != "applied":
         raise ValueError(f"case {first.case_id}: the first event must be 'applied', not {first.kind!r}")
     p = first.payload
-    state: dict[str, Any] = {"status": "under review"}
-    for e in events[1:]:
-        if e.kind == "decided":
-            granted = bool(e.payload["granted"])
-            state.update(
-                decided_at=e.at,
-                decision_reason=e.payload.get("reason"),
-                decided_by=e.decider,
-                status="granted" if granted else "refused",
-                restore_record=e.payload.get("record"),
-            )
-        else:
-            raise ValueError(f"case {e.case_id}: unknown event {e.kind!r}")
+    state = _decided_once(events, restore_record="record")
     return Restoration(
         id=first.case_id,
         subject=first.subject,
@@ -290,6 +297,67 @@ def fold_restoration(
         decision_due=add_working_days(
             day_of(first.at), deadlines.restoration_decision_working_days, holidays
         ),
+        events=tuple(events),
+        **state,
+    )
+
+
+@dataclass(frozen=True)
+class ErasureRequest:
+    """A request to erase a record on request (its data key destroyed, with every record of the
+    subject and year under it: ``shredding``), where the schemes allow it (``service/erasures``)."""
+
+    id: str
+    subject: str
+    record_id: str
+    year: str
+    """The class of the data key: the year, or a later generation of it (``2026.1``)."""
+    record_ids: tuple[str, ...]
+    statement: str
+    filed_at: dt.datetime
+    status: str  # "under review" | "granted" | "refused"
+    decision_due: dt.date
+    decided_at: dt.datetime | None = None
+    decision_reason: str | None = None
+    decided_by: str | None = None
+    rule: str | None = None
+    """What the erasure log names as the rule (``erasure on request, case N``), once granted."""
+    events: tuple[CaseEvent, ...] = ()
+
+    kind: CaseKind = "erasure"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "under review"
+
+    @property
+    def history(self) -> tuple[Step, ...]:
+        return history(self.events)
+
+    def overdue(self, today: dt.date) -> list[str]:
+        if self.status == "under review" and today > self.decision_due:
+            return [N_("erasure decision was due by {day}", day=self.decision_due.isoformat())]
+        return []
+
+
+def fold_erasure(events: Sequence[CaseEvent], deadlines: Deadlines) -> ErasureRequest:
+    """The state of an erasure request from its events: decided within the review period (the
+    court's 15 days by default), as an objection is, since both ask the office to act on a
+    record."""
+    first = events[0]
+    if first.kind != "filed":
+        raise ValueError(f"case {first.case_id}: the first event must be 'filed', not {first.kind!r}")
+    p = first.payload
+    state = _decided_once(events, rule="rule")
+    return ErasureRequest(
+        id=first.case_id,
+        subject=first.subject,
+        record_id=p["record_id"],
+        year=p["year"],
+        record_ids=tuple(p.get("record_ids", ())),
+        statement=p["statement"],
+        filed_at=first.at,
+        decision_due=day_of(first.at) + dt.timedelta(days=deadlines.review_days),
         events=tuple(events),
         **state,
     )

@@ -126,6 +126,7 @@ INERT = frozenset(
         "Scheme.legal_basis",
         "Scheme.public_lookup",
         "Scheme.archive_days",
+        "Scheme.erasure_on_request",
         "Item.title",
         "Item.category",
         "Item.legal_basis",
@@ -148,7 +149,8 @@ INERT = frozenset(
 """Fields no evaluator's results depend on: what is shown or published, never computed with.
 (``Scheme.public_lookup`` decides who may look a subject up, not any score, entry or decision;
 ``Scheme.archive_days`` when a record no longer counting may be erased, which the ledger's reads
-then leave out for every evaluator alike.
+then leave out for every evaluator alike; ``Scheme.erasure_on_request`` which records a
+subject may ask to have erased, likewise.
 An item's ``category`` and a measure's ``third_party`` are what the linter judges a scheme by, at
 load: a scheme that fails it is never in force, so no evaluator computes with them.)"""
 

@@ -518,6 +518,13 @@ class Scheme(_Strict):
         description="Days a record of this scheme's items is kept, sealed, after it stops counting "
         "(for objections, appeals and audits) before its data key may be destroyed (decision 0046)",
     )
+    erasure_on_request: Literal["any", "withdrawn"] = Field(
+        "withdrawn",
+        description="Which records of this scheme's items a subject may have erased on request "
+        "(decision 0054): ``any`` (an opt-in private scheme, the member's own data, PIPL Art. 47) "
+        "or only ``withdrawn`` (a record withdrawn as wrong); a record of an item several schemes "
+        "share is erasable only if every one of them allows it",
+    )
     _text: str | None = PrivateAttr(None)
     """The file's text as read (``loader.parse_scheme``): what a decision's receipt names by its
     hash and ``scheme_versions`` keeps, so a past answer is computed again under this version."""

@@ -12,6 +12,7 @@ constructor, never a superclass (docs/decisions/0033-service-composition.md):
 - :mod:`.histories`: a subject's score history on both time axes;
 - :mod:`.duties`: case events naming their decider, and who may decide;
 - :mod:`.casework` and :mod:`.restorations`: objections, reviews, appeals, notices; restoration;
+- :mod:`.retention` and :mod:`.erasures`: data keys destroyed when kept long enough, or on request;
 - :mod:`.documents`: documents linked to subjects, and the subject a document names;
 - :mod:`.scans`: the population scan, kept and recomputed for the subjects touched since;
 - :mod:`.disclosure`: public lists and lookups, sources' accuracy, transparency, served from the
@@ -37,6 +38,7 @@ from socialcredit.service.disclosure import Disclosure, PopulationSummary, Sourc
 from socialcredit.service.documents import Documents
 from socialcredit.service.duties import Duties
 from socialcredit.service.enrolments import Consent, Enrolment, Enrolments
+from socialcredit.service.erasures import Erasures
 from socialcredit.service.histories import Histories, SubjectHistory
 from socialcredit.service.integrity import Integrity
 from socialcredit.service.keys import Keys
@@ -89,10 +91,15 @@ class System:
         self.histories = Histories(context, decisions, casefiles)
         self.documents = Documents(context, casefiles)
         self.retention = Retention(context, decisions)
+        self.erasures = Erasures(context, casefiles=casefiles, decisions=decisions, duties=duties)
         self.enrolment = Enrolments(context, casefiles=casefiles, decisions=decisions, records=records)
 
         self.retention_run = self.retention.run
         self.erasure_of = store.erasure_of
+        self.erased_records = store.erased_records
+        self.file_erasure = self.erasures.file_erasure
+        self.decide_erasure = self.erasures.decide_erasure
+        self.erasable = self.erasures.erasable
         self.ingest = self.records.ingest
         self.register = self.records.register
         self.register_rows = self.records.register_rows

@@ -20,8 +20,10 @@ from socialcredit.dueprocess.cases import (
     OBJECTION_KINDS,
     CaseEvent,
     Deadlines,
+    ErasureRequest,
     Objection,
     Restoration,
+    fold_erasure,
     fold_objection,
     fold_restoration,
 )
@@ -29,9 +31,9 @@ from socialcredit.errors import NotFound as NotFound
 from socialcredit.i18n import N_
 from socialcredit.service.context import Context
 
-Case = Objection | Restoration
+Case = Objection | Restoration | ErasureRequest
 """A case as the services return it: an objection (or a review, ``kind == "review"``, folded the
-same way) or a restoration application."""
+same way), a restoration application or an erasure request."""
 
 
 class CaseFiles:
@@ -82,6 +84,8 @@ class CaseFiles:
         events = self.with_deciders(events)
         if events[0].case_kind in OBJECTION_KINDS:
             return self._fold_objection(events)
+        if events[0].case_kind == "erasure":
+            return fold_erasure(events, Deadlines())
         return fold_restoration(events, Deadlines(), self.context.holidays)
 
     def with_deciders(self, events: Sequence[CaseEvent]) -> list[CaseEvent]:
@@ -118,6 +122,15 @@ class CaseFiles:
         assert isinstance(case, Restoration)
         return case
 
+    def erasure(self, case_id: str) -> ErasureRequest:
+        """An erasure request by id."""
+        events = self.context.store.case_events(case_id=case_id, case_kind="erasure")
+        if not events:
+            raise NotFound(N_("no erasure request {case_id!r}", case_id=case_id), field="case_id")
+        case = self._fold(events)
+        assert isinstance(case, ErasureRequest)
+        return case
+
     def cases(
         self,
         *,
@@ -126,7 +139,7 @@ class CaseFiles:
         open_only: bool = False,
         known_at: dt.datetime | None = None,
     ) -> list[Case]:
-        """Objections, reviews and restoration applications: a subject's own, or all for an
+        """Objections, reviews, restoration applications and erasure requests: a subject's own, or all for an
         operator; with ``known_at``, as they stood then, from the events recorded by then (a
         case filed later is absent, one decided later still open)."""
         if principal.role != "operator":

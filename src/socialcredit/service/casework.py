@@ -13,14 +13,14 @@ from dataclasses import dataclass
 
 from socialcredit import access, codes, documents, ledger
 from socialcredit.dueprocess import restoration, review
-from socialcredit.dueprocess.cases import CaseKind, Objection, Restoration
+from socialcredit.dueprocess.cases import CaseKind, Objection
 from socialcredit.errors import Conflict, Refused
 from socialcredit.i18n import N_
 from socialcredit.ledger import Quarantined
 from socialcredit.rules.days import day_of
 from socialcredit.schemes.loader import SchemeError
 from socialcredit.scoring.result import Title
-from socialcredit.service.casefiles import CaseFiles, NotFound
+from socialcredit.service.casefiles import Case, CaseFiles, NotFound
 from socialcredit.service.context import Context, operator
 from socialcredit.service.decisions import Decisions
 from socialcredit.service.duties import Duties
@@ -320,7 +320,7 @@ class Casework:
         self.duties.audit_decision(principal, o.id, o.kind, o.subject, upheld=upheld, step="appeal decision")
         return self.casefiles.objection(o.id)
 
-    def overdue(self, *, principal: access.Principal) -> list[tuple[Objection | Restoration, list[str]]]:
+    def overdue(self, *, principal: access.Principal) -> list[tuple[Case, list[str]]]:
         """Open cases past a deadline, for operators: what is late and since when."""
         access.require(principal.role == "operator", "see overdue deadlines")
         today = day_of(self.context.clock())

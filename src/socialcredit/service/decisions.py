@@ -38,6 +38,7 @@ from socialcredit.service import statecodec
 from socialcredit.service.casefiles import CaseFiles, NotFound
 from socialcredit.service.context import Context
 from socialcredit.service.views import Cached, next_midnight
+from socialcredit.shredding import ErasedRecord
 from socialcredit.store.decisionstate import NewState, StateRow
 from socialcredit.store.subjectreads import SubjectInputs, read_subject
 from socialcredit.subjects import RegistryEntry, SubjectRow, tenures
@@ -62,6 +63,10 @@ class SubjectView:
     """The version of each scheme in force at ``as_of`` that gave this view, by scheme id."""
     not_in_force: dict[str, dt.date | None] = dataclasses.field(default_factory=dict)
     """Schemes not yet in force at ``as_of``, with the day their first version applies from."""
+    erased: list[ErasedRecord] = dataclasses.field(default_factory=list)
+    """The subject's records whose key was destroyed, shown as "erased on D under rule R" with
+    no content: filled by :meth:`Decisions.read` (what a reader of the record is shown), never by
+    a check, which needs none of it."""
 
 
 log = logging.getLogger(__name__)
@@ -309,7 +314,8 @@ class Decisions:
         as_of: dt.datetime | None = None,
         known_at: dt.datetime | None = None,
     ) -> SubjectView:
-        """A subject's record for someone allowed to see it, audited before it is returned."""
+        """A subject's record for someone allowed to see it, audited before it is returned, with
+        the records erased (issue 21: they still count in the ledger, as lines without content)."""
         c = codes.validate(code)
         access.require(self.casefiles.may_act_for(principal, c.value), "read this subject's record")
         view = self.view(c.value, as_of, known_at)
@@ -317,7 +323,7 @@ class Decisions:
         if known_at is not None:
             detail["known_at"] = ledger.iso_dt(known_at)
         self.context.audit(principal, "read", subject=c.value, purpose=purpose, answer="shown", detail=detail)
-        return view
+        return dataclasses.replace(view, erased=self.context.store.erased_records(c.value))
 
     def check(self, question: Question) -> Decision:
         """The relying party's question (:class:`Question`) answered and audited with its

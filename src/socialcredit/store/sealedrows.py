@@ -62,14 +62,18 @@ class Sealing:
         nobody without the pseudonym key can test a guessed (code, item, date) against it."""
         return hmac.new(self.vault.pseudonym_key(), plain.encode(), hashlib.sha256).hexdigest()
 
-    def seal_rows(self, rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    def seal_rows(
+        self, rows: Sequence[tuple[Any, ...]], classes: Sequence[str] | None = None
+    ) -> list[tuple[Any, ...]]:
         """Converted sealed records (``Store.stored_row`` of ``ledger.Sealed``) as stored: one
         key-store read for the chunk, one AES-GCM call and two hashes per record. A record whose
         (subject, class) key was destroyed cannot be sealed: it raises :class:`ErasedClass`
-        (``seal_chunk`` sorts those out first)."""
+        (``seal_chunk`` sorts those out first, and gives the class of each row: its year, or
+        the year's next generation after an erasure on request)."""
         known, pseudonym = self._pseudonyms, self.pseudonym
         pseud = [known.get(r[_SUBJ]) or pseudonym(r[_SUBJ]) for r in rows]
-        classes = [str(r[_OCC])[:4] for r in rows]  # ledger.retention_class, inlined
+        if classes is None:
+            classes = [str(r[_OCC])[:4] for r in rows]  # ledger.retention_class, inlined
         ciphers = self.vault.keys(zip(pseud, classes, strict=True), create=True)
         pkey = self.vault.pseudonym_key()
         digest, sha256, b64 = hmac.digest, hashlib.sha256, base64.b64encode
@@ -129,8 +133,11 @@ class Sealing:
         gone = self.vault.store.erasures_of(unkeyed) if unkeyed else {}
         if not gone:
             return list(self.seal_rows(rows)), {}
+        moved = self._next_generations([p for p, e in gone.items() if ledger.on_request(e.rule)])
+        pairs = [(p, moved.get((p, k), k)) for p, k in pairs]
+        gone = {p: e for p, e in gone.items() if p not in moved}
         keep = [i for i, p in enumerate(pairs) if p not in gone]
-        sealed = self.seal_rows([rows[i] for i in keep])
+        sealed = self.seal_rows([rows[i] for i in keep], [pairs[i][1] for i in keep])
         out: list[tuple[Any, ...] | None] = [None] * len(rows)
         for i, row in zip(keep, sealed, strict=True):
             out[i] = row
@@ -144,6 +151,27 @@ class Sealing:
                     "taken in again"
                 )
         return out, reasons
+
+    def _next_generations(self, erased: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """For each (pseudonym, class) whose key an erasure on request destroyed, the class its
+        subject's later records of that year are sealed under: ``YEAR.1``, ``YEAR.2``, ... the
+        first not erased on request (decision 0054). Why: a destroyed key is never made again,
+        and without a new class every later record of the subject and year would be refused as
+        erased; a subject could then shed a year's future records by asking. Retention's erasures
+        keep refusing (their years are long past any record still to come)."""
+        out: dict[tuple[str, str], str] = {}
+        for p, klass in erased:
+            year, n = klass.split(".")[0], 1
+            while True:
+                nxt = f"{year}.{n}"
+                e = self.vault.store.erasures_of([(p, nxt)]).get((p, nxt))
+                if e is None or not ledger.on_request(e.rule):
+                    break
+                n += 1
+            out[(p, klass)] = nxt
+        if out:
+            self.vault.keys([(p, k) for (p, _), k in out.items()], create=True)
+        return out
 
     def open_rows(self, rows: Iterable[Mapping[Any, Any]]) -> list[Record]:
         """Stored rows as records, decrypted; a row whose key was destroyed is left out (erased)."""

@@ -36,7 +36,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from socialcredit import access, codes, i18n
+from socialcredit import access, codes, i18n, ledger
 from socialcredit.api.errors import SERVER_ERROR
 from socialcredit.decisions import ANSWERS
 from socialcredit.errors import SocialCreditError
@@ -99,16 +99,36 @@ def status_name(status: str) -> str:
     return i18n.translate(STATUS_NAMES.get(status, status))
 
 
-CASE_KINDS = {"objection": N_("objection"), "review": N_("review"), "restoration": N_("restoration")}
+CASE_KINDS = {
+    "objection": N_("objection"),
+    "review": N_("review"),
+    "restoration": N_("restoration"),
+    "erasure": N_("erasure"),
+}
 CASE_TITLES = {
     "objection": N_("Objection"),
     "review": N_("Human review"),
     "restoration": N_("Restoration application"),
+    "erasure": N_("Erasure request"),
 }
 
 
 def case_kind(kind: str) -> str:
     return i18n.translate(CASE_KINDS.get(kind, kind))
+
+
+ON_REQUEST = ledger.ON_REQUEST + ", case "
+"""How the erasure log names a granted request's rule (``service/erasures.RULE``), before the id."""
+
+
+def erasure_rule(rule: str) -> str:
+    """The rule an erasure names, in the page's language: the retention rule (``retention``), a
+    granted request (``erasure on request, case N``); another as it is."""
+    if rule == "retention":
+        return i18n.translate(N_("retention and archive periods passed"))
+    if rule.startswith(ON_REQUEST):
+        return i18n.translate(N_("erasure on request, case {case}", case=rule.removeprefix(ON_REQUEST)))
+    return rule
 
 
 def case_title(kind: str) -> str:
@@ -151,6 +171,7 @@ _env.filters["number"] = i18n.format_number
 _env.globals["status_name"] = status_name
 _env.globals["case_kind"] = case_kind
 _env.globals["case_title"] = case_title
+_env.globals["erasure_rule"] = erasure_rule
 _env.globals["title_of"] = titles.title_of
 
 

@@ -15,13 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from socialcredit import access
-from socialcredit.dueprocess.cases import Objection, Restoration
 from socialcredit.errors import Refused
 from socialcredit.i18n import gettext as _
 from socialcredit.rules import days
 from socialcredit.schemes.titles import title_of
 from socialcredit.scoring import Score
 from socialcredit.service import SubjectView, System
+from socialcredit.service.casefiles import Case
 from socialcredit.service.documents import as_known
 from socialcredit.store import DocumentLink
 from socialcredit.web.base import status_name
@@ -64,7 +64,7 @@ class Limited:
     events recorded by then make them), the documents (as linked then), and how many later
     entries of each (and of the audit log) today's knowledge adds, which the page says."""
 
-    cases: list[Objection | Restoration]
+    cases: list[Case]
     documents: list[DocumentLink]
     later: dict[str, int]
 

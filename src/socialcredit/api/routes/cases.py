@@ -1,5 +1,5 @@
 """Due process over HTTP: objections, appeals, human reviews of listings derived by rule,
-restoration applications, notices, deadlines."""
+restoration applications, erasure requests, notices, deadlines."""
 
 from __future__ import annotations
 
@@ -71,6 +71,14 @@ class RestorationIn(RequestIn):
     conduct_corrected: str = text_field()
     obligations_fulfilled: str = text_field()
     commitment: str = text_field()
+
+
+class ErasureIn(RequestIn):
+    """A request to erase a record (with every record of the subject and year under its key)."""
+
+    model_config = ConfigDict(extra="forbid")
+    record_id: str = Field(max_length=64, description="The record to erase")
+    statement: str = text_field()
 
 
 @router.post("/objections", operation_id="file_objection", response_model=CaseOut, status_code=201)
@@ -201,6 +209,39 @@ def decide_restoration(
 ) -> CaseOut:
     return CaseOut.of(
         system.decide_restoration(principal=key, case_id=case_id, granted=body.upheld, reason=body.reason)
+    )
+
+
+@router.post(
+    "/subjects/{code}/erasure-requests", operation_id="file_erasure", response_model=CaseOut, status_code=201
+)
+def file_erasure(code: CodePath, body: ErasureIn, key: CurrentKey, system: SystemDep) -> CaseOut:
+    """Ask for a record to be erased (the subject, its legal representative, or an operator on its
+    behalf), where the schemes allow it: a record withdrawn as wrong, or one of an opt-in scheme's
+    items (``erasure_on_request``). Its data key goes, so every record of the subject and year
+    under it goes too (``detail.record_ids``). Decided by an operator within the review period;
+    listed with the other cases at ``GET /objections``."""
+    return CaseOut.of(
+        system.file_erasure(
+            principal=key,
+            subject=codes.validate(code).value,
+            record_id=body.record_id,
+            statement=body.statement,
+        )
+    )
+
+
+@router.post("/erasure-requests/{case_id}/decision", operation_id="decide_erasure", response_model=CaseOut)
+def decide_erasure(
+    case_id: str,
+    body: DecisionIn,
+    key: Annotated[access.Principal, role("operator", to="decide erasure requests")],
+    system: SystemDep,
+) -> CaseOut:
+    """An operator grants (``upheld``: the data key is destroyed at once, the records read "erased
+    on D under rule R") or refuses an erasure request, with its reason."""
+    return CaseOut.of(
+        system.decide_erasure(principal=key, case_id=case_id, granted=body.upheld, reason=body.reason)
     )
 
 

@@ -1,9 +1,9 @@
 """The operator's desk: listings noticed but not yet in effect, open objections, human reviews,
-appeals and restoration applications with their deadlines, and the ones overdue; removals reported
-after they were due; each open case
-decided here with its reason (``System.decide_objection`` / ``decide_appeal`` /
-``decide_restoration``), refused at the case where the operator may not decide it (separation of
-duties: ``service/duties.py``)."""
+appeals, restoration applications and erasure requests with their deadlines, and the ones
+overdue; removals reported after they were due; each open case decided here with its reason
+(``System.decide_objection`` / ``decide_appeal`` / ``decide_restoration`` / ``decide_erasure``),
+refused at the case where the operator may not decide it (separation of duties:
+``service/duties.py``)."""
 
 from __future__ import annotations
 
@@ -14,20 +14,22 @@ from fastapi import APIRouter, Form, Query
 from fastapi.responses import Response
 
 from socialcredit import access
-from socialcredit.dueprocess.cases import Objection, Restoration
+from socialcredit.dueprocess.cases import ErasureRequest, Objection, Restoration
 from socialcredit.errors import Refused
 from socialcredit.i18n import N_
 from socialcredit.rules.days import day_of
 from socialcredit.service import NotFound
+from socialcredit.service.casefiles import Case
 from socialcredit.web.base import PREFIX, CheckedPage, Page, PageDep, PageRoute, redirect, render
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute)
 
 
-def due_of(case: Objection | Restoration) -> dt.date | None:
+def due_of(case: Case) -> dt.date | None:
     """The next deadline of an open case: the decision of an objection or review, of its appeal,
-    the correction of an upheld one, or the decision of a restoration application."""
-    if isinstance(case, Restoration):
+    the correction of an upheld one, or the decision of a restoration application or an erasure
+    request."""
+    if isinstance(case, Restoration | ErasureRequest):
         return case.decision_due
     return {
         "under review": case.review_due,
@@ -36,7 +38,7 @@ def due_of(case: Objection | Restoration) -> dt.date | None:
     }.get(case.status)
 
 
-def by_due_date(cases: list[Objection | Restoration]) -> list[Objection | Restoration]:
+def by_due_date(cases: list[Case]) -> list[Case]:
     """Open cases soonest deadline first (so the overdue ones lead), those without one last, and
     by id among equals: the desk is worked from the top (issue 18: it was ordered by id)."""
     return sorted(cases, key=lambda c: (due_of(c) or dt.date.max, c.id))
@@ -84,7 +86,7 @@ def decide_case(
     reason: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     """Decide an open case: uphold or reject an objection (or its appeal), grant or refuse a
-    restoration application; the reason is required and shown to the subject."""
+    restoration application or an erasure request; the reason is required and shown to the subject."""
     p = page.require_role("decide objections and applications", "operator")
     case = next((c for c in page.system.cases(principal=p, open_only=True) if c.id == case_id), None)
     if case is None:
@@ -98,12 +100,14 @@ def decide_case(
             )
             decide(principal=p, objection_id=case.id, upheld=outcome == "uphold", reason=reason)
         else:
-            assert isinstance(case, Restoration)
             if outcome not in ("grant", "refuse"):
                 raise Refused("choose grant or refuse", field="outcome")
-            page.system.decide_restoration(
-                principal=p, case_id=case.id, granted=outcome == "grant", reason=reason
+            decide_other = (
+                page.system.decide_erasure
+                if isinstance(case, ErasureRequest)
+                else page.system.decide_restoration
             )
+            decide_other(principal=p, case_id=case.id, granted=outcome == "grant", reason=reason)
     except (Refused, access.AccessDenied) as exc:
         # a refusal by separation of duties is shown at the case, like a missing reason: the
         # operator may decide cases, only not this one

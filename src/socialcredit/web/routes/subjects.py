@@ -23,8 +23,8 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from socialcredit import access, codes, documents, i18n
-from socialcredit.dueprocess.cases import Objection, restoration_eligible_from
-from socialcredit.errors import Refused
+from socialcredit.dueprocess.cases import Objection, Restoration, restoration_eligible_from
+from socialcredit.errors import Conflict, Refused
 from socialcredit.history import score_history
 from socialcredit.i18n import N_
 from socialcredit.ledger import Record
@@ -196,6 +196,8 @@ def _subject_context(
             c.list_id: c for c in cases if isinstance(c, Objection) and c.kind == "review" and c.is_open
         },
         "restorable": restorable,
+        "erasable": system.erasable(view.code) if axes.at is None and axes.known_at is None else [],
+        "erased": [(e.record_id, day_of(e.at), e.rule) for e in view.erased],
         "enrolments": system.enrolments(view.code, principal) if axes.at is None else [],
         "consents": system.consents(view.code, principal) if axes.at is None else [],
         "objectable": [(e.qualified_id, e.title) for e, _ in entries if e.status in ("active", "pending")],
@@ -225,7 +227,7 @@ def _looks(found: tuple[list[dict[str, Any]], int, dt.datetime | None]) -> dict[
 
 
 def _filed(case: Any) -> dt.datetime:
-    filed: dt.datetime = case.filed_at if isinstance(case, Objection) else case.applied_at
+    filed: dt.datetime = case.applied_at if isinstance(case, Restoration) else case.filed_at
     return filed
 
 
@@ -360,6 +362,31 @@ def apply_restoration(
         )
     except (Refused, NotFound) as exc:
         return _form_error(page, p, c.value, "restoration", str(exc), values, exc.status)
+    return redirect(page, f"{PREFIX}/subjects/{c.value}?case={case.id}#cases")
+
+
+@router.post("/subjects/{code}/erasure-requests")
+def file_erasure(
+    page: CheckedPage,
+    code: str,
+    record_id: Annotated[str, Form(max_length=200)] = "",
+    statement: Text = "",
+) -> Response:
+    """Ask for a record to be erased where the schemes allow it (``System.file_erasure``): an
+    operator decides it within the review period; granted, its data key is destroyed at once."""
+    p = page.require_login()
+    c = codes.validate(code)
+    values = {"erase_record_id": record_id, "erase_statement": statement}
+    try:
+        if not record_id:
+            raise Refused(N_("choose the record to erase"), field="record_id")
+        case = page.system.file_erasure(
+            principal=p, subject=c.value, record_id=record_id, statement=statement
+        )
+    except (Refused, NotFound, Conflict) as exc:
+        with i18n.using(page.lang):
+            message = exc.describe()
+        return _form_error(page, p, c.value, "erasure", message, values, exc.status)
     return redirect(page, f"{PREFIX}/subjects/{c.value}?case={case.id}#cases")
 
 
