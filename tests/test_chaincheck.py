@@ -195,7 +195,14 @@ def rewrite(system: System, chain: str, seq: int) -> None:
         )
 
 
+def rehash(system: System, chain: str, seq: int) -> None:
+    """Change an entry's stored chain hash alone, its content left as it was."""
+    flip = "CASE WHEN substr(chain_hash, 1, 1) = '0' THEN '1' ELSE '0' END || substr(chain_hash, 2)"
+    _sql(system, f"UPDATE {TABLES[chain]} SET chain_hash = {flip} WHERE seq = {seq}")
+
+
 REWRITES = [
+    ("a stored hash changed alone", [(rehash, 4)], ["altered: seq 4"]),
     ("rewrite one", [(rewrite, 4)], ["altered: seq 4"]),
     ("rewrite the first", [(rewrite, 1)], ["altered: seq 1"]),
     ("rewrite the newest", [(rewrite, N)], [f"altered: seq {N}"]),
@@ -326,6 +333,16 @@ def test_an_entry_rewritten_with_its_hash_is_told_by_the_log_alone() -> None:
     assert _verify(one, (10, whole[-1][2]), leaves) == ["altered: seq 5"]
     assert _verify(rows, (10, rows[-1][2])) == []  # re-linked to a new head: the links say nothing
     assert _verify(rows, (10, rows[-1][2]), leaves) == ["altered: seq 5"]
+
+
+def test_a_stored_hash_changed_alone_names_its_entry_only() -> None:
+    """Entry 4's stored chain hash changed, nothing else: the links alone name it and entry 5,
+    whose link fails against it; the log vouches for entry 4's content and place, so entry 5 is
+    checked against the hash entry 4 had, and only entry 4 is named."""
+    whole = _chain(10)
+    rows = [(s, c, "0" * 64 if s == 4 else x) for s, c, x in whole]
+    assert _verify(rows, (10, whole[-1][2])) == ["altered: seq 4", "altered: seq 5"]
+    assert _verify(rows, (10, whole[-1][2]), _leaves(10)) == ["altered: seq 4"]
 
 
 def test_two_swaps_and_a_rotation_are_each_one_finding() -> None:

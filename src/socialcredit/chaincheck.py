@@ -32,7 +32,9 @@ tiles, grown in the appending transaction). It covers the same bytes as the entr
 cannot vouch for an entry whose predecessor is gone; it does catch an entry edited with its own
 chain hash recomputed: its link then recomputes, but not the leaf the log holds at its seq, after
 an entry the log vouches for. That entry is named altered, and the entry after it, whose link
-fails only because the hash before it was rewritten, is not (decision 0057).
+fails only because the hash before it was rewritten, is not. An entry whose stored chain hash
+alone was changed (the log vouches for its content, seq and predecessor) is named, and the entry
+after it is checked against the hash it had (decision 0057).
 
 The search is bounded (:data:`SEARCH_BUDGET` hash computations): a chain renumbered wholesale, or
 broken everywhere, is then reported entry by entry as altered, as a walk would.
@@ -152,6 +154,7 @@ def verify_chain(
     for e in entries:
         chained = e.seq == last_seq + 1 and e.link(last_hash, e.seq) == e.stored
         linked = e.own_ok and chained
+        held = e.stored  # the hash the next entry links to: its stored one, or the one it had
         if logged is not None:
             leaf = logged(e.seq)
             faithful = (
@@ -161,7 +164,9 @@ def verify_chain(
             )
             if linked and vouched and leaf is not None and not faithful:
                 e, linked = replace(e, own_ok=False), False
-            vouched = linked and faithful
+            if faithful and not chained:  # the log vouches for all but its stored hash: that alone
+                held = e.link(last_hash, e.seq)  # changed, and the next link is checked against the old
+            vouched = faithful
         if chained and not e.own_ok:  # its chain hash was recomputed over what it holds now
             rewritten.add(e.seq)
         if not linked:
@@ -170,7 +175,7 @@ def verify_chain(
             hash_at[e.seq] = e.stored
         if head is not None and e.seq == head[0]:
             at_head = e.stored
-        last_seq, last_hash = e.seq, e.stored
+        last_seq, last_hash = e.seq, held
     if not suspects and (head is None or (head[0] == last_seq and head[1] == last_hash)):
         return []
     return _Diagnosis(suspects, hash_at, last_seq, head, rewritten).findings(head, last_seq, at_head)
