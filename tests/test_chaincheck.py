@@ -11,16 +11,19 @@ import re
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from socialcredit.chaincheck import Entry, verify_chain
 from socialcredit.dueprocess.cases import CaseEvent
 from socialcredit.ledger import GENESIS, chain_hash
 from socialcredit.service import Question, System
+from socialcredit.store.tlog import LOGS
 from socialcredit.subjects import SubjectRow
 from tests.conftest import person
+from tests.support.api import h
 
 N = 8  # entries in each chain
 TABLES = {"records": "records", "audit": "audit", "cases": "case_events", "registry": "registry"}
@@ -176,6 +179,66 @@ def test_verify_json_and_text_carry_the_findings(chains: System) -> None:
     ]
 
 
+def rewrite(system: System, chain: str, seq: int) -> None:
+    """Edit an entry and recompute its chain hash from the entry stored before it, as one who can
+    write the table and knows the chain's layout would: its link then recomputes."""
+    edit(system, chain, seq)
+    table, entry = LOGS[chain]
+    with system.store.engine.begin() as conn:
+        rows = {
+            int(m["seq"]): m
+            for m in conn.execute(select(table).where(table.c.seq.in_([seq - 1, seq]))).mappings()
+        }
+        prev = str(rows[seq - 1]["chain_hash"]) if seq > 1 else GENESIS
+        conn.execute(
+            table.update().where(table.c.seq == seq).values(chain_hash=entry(rows[seq]).link(prev, seq))
+        )
+
+
+def rehash(system: System, chain: str, seq: int) -> None:
+    """Change an entry's stored chain hash alone, its content left as it was."""
+    flip = "CASE WHEN substr(chain_hash, 1, 1) = '0' THEN '1' ELSE '0' END || substr(chain_hash, 2)"
+    _sql(system, f"UPDATE {TABLES[chain]} SET chain_hash = {flip} WHERE seq = {seq}")
+
+
+REWRITES = [
+    ("a stored hash changed alone", [(rehash, 4)], ["altered: seq 4"]),
+    ("rewrite one", [(rewrite, 4)], ["altered: seq 4"]),
+    ("rewrite the first", [(rewrite, 1)], ["altered: seq 1"]),
+    ("rewrite the newest", [(rewrite, N)], [f"altered: seq {N}"]),
+    ("rewrite one, delete another", [(rewrite, 3), (delete, 6)],
+     ["altered: seq 3", "missing between seq 5 and 7"]),
+    ("rewrite one, swap two", [(rewrite, 2), (swap, 5, 7)], ["altered: seq 2", "reordered: seq 5 and seq 7"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("chain", ["audit", "cases", "registry"])
+@pytest.mark.parametrize(("steps", "expected"), [s[1:] for s in REWRITES], ids=[s[0] for s in REWRITES])
+def test_an_entry_rewritten_with_its_hash_is_named_by_the_log(
+    chains: System, chain: str, steps: list[tuple[Any, ...]], expected: list[str]
+) -> None:
+    """An audit entry, case event or registry entry edited with its chain hash recomputed links
+    again; the leaf the transparency log kept for it (its level-0 tile, written when it was
+    appended) does not recompute, so it is named, and the next entry, whose link fails only
+    because the hash before it changed, is not."""
+    for step, *seqs in steps:
+        step(chains, chain, *seqs)
+    found = chains.verify()
+    assert [p.problem for p in found[chain]] == expected
+    assert all(v == [] for c, v in found.items() if c != chain)
+
+
+def test_the_api_names_the_rewritten_entry_as_verify_does(chains: System, client: TestClient) -> None:
+    """The API's ``/verify`` (the CLI's ``--json`` and the portal's integrity view show the same
+    findings, ``test_cli_json``) names the rewritten case event, not its successor."""
+    rewrite(chains, "cases", 5)
+    body = client.get("/verify", headers=h(chains, "auditor")).json()
+    assert body["ok"] is False
+    assert [(p["kind"], p["seqs"], p["problem"]) for p in body["problems"]["cases"]] == [
+        ("altered", [5], "altered: seq 5")
+    ]
+
+
 # ------------------------------------------------------------------ the diagnosis on chains in memory
 
 AT = dt.datetime(2026, 1, 1)
@@ -191,9 +254,21 @@ def _chain(n: int) -> list[Row]:
     return rows
 
 
-def _verify(rows: list[Row], head: tuple[int, str]) -> list[str]:
+def _leaves(n: int) -> dict[int, bytes]:
+    """The leaf hashes the log kept of ``_chain(n)`` as appended, by seq."""
+    out: list[bytes] = []
+    prev = GENESIS
+    for i in range(1, n + 1):
+        prev = chain_hash(prev, i, f"c{i}", AT, "b", out)
+    return dict(enumerate(out, start=1))
+
+
+def _verify(rows: list[Row], head: tuple[int, str], logged: dict[int, bytes] | None = None) -> list[str]:
+    """The findings on ``rows``, with the log's leaves (``logged``, by seq) when given."""
     entries = [Entry(s, c, c, AT, "b", h) for s, c, h in sorted(rows)]
-    return [p.problem for p in verify_chain(entries, head=head)]
+    return [
+        p.problem for p in verify_chain(entries, head=head, logged=None if logged is None else logged.get)
+    ]
 
 
 def _renumber(rows: list[Row], moves: dict[int, int]) -> list[Row]:
@@ -231,6 +306,43 @@ def test_one_fault_anywhere_is_named_exactly(data: st.DataObject) -> None:
             rows[a - 1], rows[b - 1] = (a, cb, ha), (b, ca, hb)
         expected = [f"reordered: seq {min(a, b)} and seq {max(a, b)}"]
     assert _verify(rows, head) == expected
+    assert _verify(rows, head, _leaves(n)) == expected  # the log's leaves name nothing more
+
+
+def _relinked(rows: list[Row], start: int) -> list[Row]:
+    """``rows`` with every chain hash from seq ``start`` on recomputed over what they hold."""
+    out: list[Row] = []
+    prev = GENESIS
+    for s, c, stored in rows:
+        linked = chain_hash(prev, s, c, AT, "b") if s >= start else stored
+        out.append((s, c, linked))
+        prev = linked
+    return out
+
+
+def test_an_entry_rewritten_with_its_hash_is_told_by_the_log_alone() -> None:
+    """Entry 5 edited and its chain hash recomputed: without the log, only the link after it fails
+    and the untouched entry 6 would be named; the log's leaf names entry 5, and nothing else. A
+    chain re-linked from there to its head names entry 5 alone: the entries after it are vouched
+    for by no leaf (the hash before each was rewritten), and nothing is said against them."""
+    whole, leaves = _chain(10), _leaves(10)
+    edited = [(s, "edited" if s == 5 else c, x) for s, c, x in whole]
+    rows = _relinked(edited, 5)
+    one = [(s, c, rows[4][2] if s == 5 else x) for s, c, x in edited]  # only entry 5's hash recomputed
+    assert _verify(one, (10, whole[-1][2])) == ["altered: seq 6"]  # what the links alone say
+    assert _verify(one, (10, whole[-1][2]), leaves) == ["altered: seq 5"]
+    assert _verify(rows, (10, rows[-1][2])) == []  # re-linked to a new head: the links say nothing
+    assert _verify(rows, (10, rows[-1][2]), leaves) == ["altered: seq 5"]
+
+
+def test_a_stored_hash_changed_alone_names_its_entry_only() -> None:
+    """Entry 4's stored chain hash changed, nothing else: the links alone name it and entry 5,
+    whose link fails against it; the log vouches for entry 4's content and place, so entry 5 is
+    checked against the hash entry 4 had, and only entry 4 is named."""
+    whole = _chain(10)
+    rows = [(s, c, "0" * 64 if s == 4 else x) for s, c, x in whole]
+    assert _verify(rows, (10, whole[-1][2])) == ["altered: seq 4", "altered: seq 5"]
+    assert _verify(rows, (10, whole[-1][2]), _leaves(10)) == ["altered: seq 4"]
 
 
 def test_two_swaps_and_a_rotation_are_each_one_finding() -> None:

@@ -1,7 +1,8 @@
 """Knowledge time on the relational engines (issue 17.1, "exports and the relational engines
 follow the same history"): ``rescore --known-at K`` counts only the records the system had
 received by K, as the per-subject path does (``System.view(..., known_at=K)``), on DuckDB and
-(slow) on Spark.
+(slow) on Spark; and only the subjects known by K, registered or named by such a record, are
+scored and counted, as the transparency report as known at K counts them.
 
 Court's list, Art. 1(1) (DOMAIN.md): the debtor is listed until a removal ground; a withdrawal
 received after K, and a traffic record of before K reported late, are not known at K."""
@@ -21,11 +22,13 @@ from socialcredit.engines.base import Engine, rescore
 from socialcredit.engines.duck import DuckDBEngine
 from socialcredit.engines.export import export_ledger
 from socialcredit.service import System
+from socialcredit.subjects import SubjectRow
 from tests.conftest import Clock, person
 from tests.support.dueprocess import feed, rec
 from tests.support.late import listed_then_late_news
 
 A, B = person(191), person(192)
+LATE = person(193)
 
 
 def written(out: Path) -> dict[tuple[str, str], tuple[int, str]]:
@@ -50,6 +53,7 @@ def per_subject(
 def check_engine(engine: Engine, system: System, clock: Clock, tmp_path: Path) -> None:
     feed(system, rec(2, B, "volunteer.service", "volunteer-federation", "2026-10-01"))  # known throughout
     known, _ = listed_then_late_news(system, clock, A, "traffic.drunk-driving")
+    system.register([SubjectRow(LATE, "person", "Sun Li")])  # registered after K: nobody known at K
     export_ledger(system.store, tmp_path / "exp", clock=clock)
     schemes = system.registry.scored()
     pool = list(system.registry.schemes.values())
@@ -64,6 +68,19 @@ def check_engine(engine: Engine, system: System, clock: Clock, tmp_path: Path) -
     assert today == {k: v for k, v in per_subject(system, known, None).items() if k in today}
     assert as_known != today  # the late record and the withdrawal are absent as known at K
     assert {k: v for k, v in as_known.items() if k[0] == B} == {k: v for k, v in today.items() if k[0] == B}
+    # the population as known at K: A and B (named by records received by then), not LATE,
+    # as the per-subject path's report counts it; today every exported subject
+    assert {k[0] for k in written(tmp_path / "then.parquet")} == {A, B}
+    assert LATE in {k[0] for k in written(tmp_path / "now.parquet")}
+    assert (
+        (then.subjects, now.subjects)
+        == (2, 3)
+        == (
+            system.transparency(known_at=known)["subjects"],
+            system.transparency()["subjects"],
+        )
+    )
+    assert (then.records, now.records) == (2, 4)
     # the court's list: A listed as known at K, not with today's knowledge
     court = "court-dishonest-debtors/dishonest-debtors"
     assert then.lists.get(court, {}).get("active") == 1
@@ -108,8 +125,9 @@ def test_cli_rescore_takes_known_at(env: Path) -> None:
     )
     assert r.exit_code == 0, r.output
     after = written(Path(json.loads(r.stdout)["output"]))
-    assert before[(A, "rongcheng")] != after[(A, "rongcheng")]
-    assert before[(A, "rongcheng")] == (1000, "A")  # the base: a record received after K is absent
+    # A is known only by a record received after K: as known then, nobody to score or count
+    assert (A, "rongcheng") not in before and (data["subjects"], data["records"]) == (0, 0)
+    assert after[(A, "rongcheng")] != (1000, "A")  # today its record counts against the base
     r = runner.invoke(app, ["rescore", "--from", str(exp), "--known-at", "someday"])
     assert r.exit_code == 2 and "--known-at" in r.output
 

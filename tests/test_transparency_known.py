@@ -86,3 +86,32 @@ def test_the_command_line_gives_the_report_as_it_stood_then(env: Path) -> None:
     shown = run("public", "transparency", "--known-at", "2020-01-01")
     assert shown.exit_code == 0 and "as known at 2020-01-01 15:59 UTC" in shown.stdout
     assert run("public", "transparency", "--known-at", "soon").exit_code == 2
+
+
+LATE = person(212)  # registered only after K
+
+
+def test_a_subject_registered_after_k_is_not_counted_at_k(
+    system: System, client: TestClient, known: dt.datetime, clock: Clock
+) -> None:
+    """Known at K, the population is who the system knew of then: P (registered and listed before
+    K), not a subject whose registration (a registry chain entry, received later) came after K.
+    The report, the population summary, the API and the portal count alike."""
+    clock.advance(days=1)
+    system.register([SubjectRow(LATE, "person", "Qian Yu", district="Rongcheng")])
+    later = clock()
+    then, after = system.transparency(known_at=known), system.transparency(known_at=later)
+    assert (then["subjects"], after["subjects"], system.transparency()["subjects"]) == (1, 2, 2)
+    district = "Rongcheng"
+    assert then["scores_by_district"]["rongcheng"][district]["subjects"] == 1
+    assert after["scores_by_district"]["rongcheng"][district]["subjects"] == 2
+    summary = system.population(known_at=known)
+    assert (summary.subjects, summary.records, summary.known_at) == (1, 1, known)
+    assert sum(summary.grades["rongcheng"].values()) == 1
+    assert system.population(known_at=later).subjects == 2 and system.population().subjects == 2
+    assert client.get("/public/transparency", params={"known_at": known.isoformat()}).json()["subjects"] == 1
+    page = client.get("/portal/transparency", params={"known_at": known.isoformat(), "lang": "en"})
+    assert page.status_code == 200 and 'data-testid="known-at"' in page.text
+    assert "As of 2026-11-02 10:00 UTC: 1 subjects, 1 records" in page.text
+    assert 'data-testid="known-at"' not in client.get("/portal/transparency", params={"lang": "en"}).text
+    assert client.get("/portal/transparency", params={"known_at": "soon"}).status_code == 422

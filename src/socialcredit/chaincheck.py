@@ -23,8 +23,18 @@ recomputes:
 
 An entry whose own stored hashes no longer recompute from its fields (a record's content and
 claim hash) is altered whatever its links say: that catches an edit to the entry right after a
-removed one, whose link cannot be checked. The audit and case chains store no such hash, so an
-edit to the entry right after a removal is invisible there (a signed checkpoint still shows it).
+removed one, whose link cannot be checked. The audit, case and registry chains store no such
+hash, so an edit to the entry right after a removal is invisible there (a signed checkpoint
+still shows it).
+
+The transparency log holds each entry's leaf hash apart from its row (``logged``: the level-0
+tiles, grown in the appending transaction). It covers the same bytes as the entry's link, so it
+cannot vouch for an entry whose predecessor is gone; it does catch an entry edited with its own
+chain hash recomputed: its link then recomputes, but not the leaf the log holds at its seq, after
+an entry the log vouches for. That entry is named altered, and the entry after it, whose link
+fails only because the hash before it was rewritten, is not. An entry whose stored chain hash
+alone was changed (the log vouches for its content, seq and predecessor) is named, and the entry
+after it is checked against the hash it had (decision 0057).
 
 The search is bounded (:data:`SEARCH_BUDGET` hash computations): a chain renumbered wholesale, or
 broken everywhere, is then reported entry by entry as altered, as a walk would.
@@ -33,11 +43,12 @@ broken everywhere, is then reported entry by entry as altered, as a walk would.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from socialcredit.ledger import GENESIS, chain_linker, link_bytes
+from socialcredit.ledger import GENESIS, LEAF_PREFIX, chain_linker, link_bytes
 
 Kind = Literal["altered", "missing", "reordered"]
 SEARCH_BUDGET = 500_000  # link hashes the reorder search may compute (about half a second)
@@ -120,27 +131,54 @@ class _Suspect:
     pred_seq: int  # the seq of the entry stored before it (0: none)
 
 
-def verify_chain(entries: Iterable[Entry], *, head: tuple[int, str] | None = None) -> list[ChainProblem]:
+Logged = Callable[[int], bytes | None]
+"""The leaf hash the transparency log holds for a seq, or None where it holds none."""
+
+
+def verify_chain(
+    entries: Iterable[Entry], *, head: tuple[int, str] | None = None, logged: Logged | None = None
+) -> list[ChainProblem]:
     """Every fault of a chain whose ``entries`` come in stored seq order, each named once (see the
     module docstring); an empty list for an intact chain.
 
     ``head`` is the chain's (count, last hash) kept apart from the entries, read before them: it
-    catches the removal of the newest entries. Entries beyond it were appended meanwhile."""
+    catches the removal of the newest entries. Entries beyond it were appended meanwhile.
+    ``logged`` gives the leaf hash the chain's transparency log holds at each seq: it catches an
+    entry rewritten with its chain hash."""
     suspects: list[_Suspect] = []
     hash_at: dict[int, str] = {0: GENESIS}  # stored hashes by stored seq, around the suspects
+    rewritten: set[int] = set()  # stored seqs whose link recomputes but whose logged leaf does not
     last_seq, last_hash = 0, GENESIS
+    vouched = True  # the log vouches for the stored hash before the entry (its leaf recomputed)
     at_head: str | None = None
     for e in entries:
-        if not (e.own_ok and e.seq == last_seq + 1 and e.link(last_hash, e.seq) == e.stored):
+        chained = e.seq == last_seq + 1 and e.link(last_hash, e.seq) == e.stored
+        linked = e.own_ok and chained
+        held = e.stored  # the hash the next entry links to: its stored one, or the one it had
+        if logged is not None:
+            leaf = logged(e.seq)
+            faithful = (
+                leaf is not None
+                and e.seq == last_seq + 1
+                and hashlib.sha256(LEAF_PREFIX + e.leaf(last_hash)).digest() == leaf
+            )
+            if linked and vouched and leaf is not None and not faithful:
+                e, linked = replace(e, own_ok=False), False
+            if faithful and not chained:  # the log vouches for all but its stored hash: that alone
+                held = e.link(last_hash, e.seq)  # changed, and the next link is checked against the old
+            vouched = faithful
+        if chained and not e.own_ok:  # its chain hash was recomputed over what it holds now
+            rewritten.add(e.seq)
+        if not linked:
             suspects.append(_Suspect(e, last_seq))
             hash_at[last_seq] = last_hash
             hash_at[e.seq] = e.stored
         if head is not None and e.seq == head[0]:
             at_head = e.stored
-        last_seq, last_hash = e.seq, e.stored
+        last_seq, last_hash = e.seq, held
     if not suspects and (head is None or (head[0] == last_seq and head[1] == last_hash)):
         return []
-    return _Diagnosis(suspects, hash_at, last_seq, head).findings(head, last_seq, at_head)
+    return _Diagnosis(suspects, hash_at, last_seq, head, rewritten).findings(head, last_seq, at_head)
 
 
 class _Diagnosis:
@@ -158,9 +196,11 @@ class _Diagnosis:
         hash_at: dict[int, str],
         last_seq: int,
         head: tuple[int, str] | None,
+        rewritten: set[int] | frozenset[int] = frozenset(),
     ) -> None:
         self.suspects = suspects
         self.hash_at = hash_at
+        self.rewritten = rewritten
         # where a suspect may have come from: where one stands now, or a short gap (an entry moved
         # into the place of a removed one, or below the head's count)
         seqs = {s.entry.seq for s in suspects}
@@ -264,6 +304,8 @@ class _Diagnosis:
             if (e.seq in self.verified and e.own_ok) or e.seq in self.content_from:
                 continue
             o = self.origin.get(e.seq, e.seq)
+            if e.own_ok and o == e.seq and sus.pred_seq == o - 1 and o - 1 in self.rewritten:
+                continue  # its link fails only because the hash before it was rewritten
             if not self._present(o - 1):
                 if o not in gaps:
                     gaps.add(o)

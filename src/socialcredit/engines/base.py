@@ -27,7 +27,7 @@ from socialcredit.schemes.model import Scheme
 from socialcredit.schemes.segments import Segment
 
 EXPORT_FORMAT = "socialcredit-ledger-export"
-EXPORT_VERSION = 8  # engines.export.VERSION (not imported: export imports the store, this need not)
+EXPORT_VERSION = 9  # engines.export.VERSION (not imported: export imports the store, this need not)
 
 
 class Engine(ABC):
@@ -219,6 +219,19 @@ def records_for(
     return relational.void_restorations(records, void)
 
 
+def subjects_for(
+    engine: Engine, dataset: Path, records: ir.Table, known_at: dt.datetime | None = None
+) -> ir.Table:
+    """The export's subjects as a rescore scores them: every one, or with ``known_at`` those known
+    by then, registered or named by one of ``records`` (:func:`relational.known_subjects`)."""
+    subjects = engine.subjects(dataset)
+    return subjects if known_at is None else relational.known_subjects(subjects, records, known_at)
+
+
+def _count(engine: Engine, table: ir.Table) -> int:
+    return int(engine.to_arrow(table.aggregate(n=table.count())).column("n")[0].as_py())
+
+
 def _scores(
     engine: Engine,
     dataset: Path,
@@ -230,7 +243,8 @@ def _scores(
     """Every scheme's population scores as one table (one definition for every kind of model:
     :func:`relational.population_scores`), and the schemes left out with the reason; ``rules``:
     the schemes whose restoration rule applies besides ``schemes`` (those of the lists)."""
-    records, subjects = records_for(engine, dataset, [*schemes, *rules], known_at), engine.subjects(dataset)
+    records = records_for(engine, dataset, [*schemes, *rules], known_at)
+    subjects = subjects_for(engine, dataset, records, known_at)
     skipped: dict[str, str] = {}
     scored: list[Scheme] = []
     for s in schemes:
@@ -283,7 +297,8 @@ def rescore(
     tally grades per scheme and kind and entries per list and status. ``holidays`` are the
     installation's (``settings.calendar()``), for fulfilled entries' removal deadlines in working
     days, as the per-subject path counts them. ``known_at``: knowledge time, only the records
-    received by then count (default: every record in the export), and the objections as known
+    received by then count (default: every record in the export), only the subjects known by
+    then are scored and counted (registered, or named by such a record), and the objections as known
     then (an objection filed later suspends nothing, one decided later is still open);
     representatives' terms are read as exported. ``segments``: the lists whose rules changed with
     earlier listings staying ended (``schemes.segments.segmented`` of the registry in force at
@@ -326,9 +341,10 @@ def rescore(
         graded = list({s.id: s for s, lst in wanted if gradelists.by_grade(lst)}.values())
         itemised = [(s, lst) for s, lst in wanted if not gradelists.by_grade(lst)]
         calendar = listing.working_calendar(holidays, as_of, itemised)
+        records = records_for(engine, dataset, [*schemes, *pool], known_at)
         found = gradelists.population_lists(
-            records_for(engine, dataset, [*schemes, *pool], known_at),
-            engine.subjects(dataset) if graded else None,
+            records,
+            subjects_for(engine, dataset, records, known_at) if graded else None,
             engine.representatives(dataset) if itemised else None,
             engine.table(gradelists.item_table(graded), "grade_items") if graded else None,
             wanted,
@@ -351,11 +367,16 @@ def rescore(
                 suspended[row["list"]] = suspended.get(row["list"], 0) + int(row["held"])
         if progress:
             progress("listed")
+    subjects, records_count = int(manifest.get("subjects", 0)), int(manifest.get("records", 0))
+    if known_at is not None:  # as known then: the subjects known and the records received by then
+        known = relational.known_by(engine.records(dataset), known_at)
+        subjects = _count(engine, subjects_for(engine, dataset, known, known_at))
+        records_count = _count(engine, known)
     return RescoreResult(
         engine.name,
         as_of,
-        int(manifest.get("subjects", 0)),
-        int(manifest.get("records", 0)),
+        subjects,
+        records_count,
         grades,
         str(out),
         time.perf_counter() - t0,

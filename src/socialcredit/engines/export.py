@@ -1,12 +1,12 @@
 """The ledger as a partitioned Parquet dataset: what the DuckDB and Spark engines read.
 
-Layout of an export directory (schema version 8)::
+Layout of an export directory (schema version 9)::
 
     manifest.json                      counts, the chain head exported, when, the schema, and
                                        the generations (which records each run appended)
-    subjects.parquet/from-N.parquet    code, kind, subject_no: every registered subject and every
-                                       subject of a record, one file per run that numbered
-                                       subjects (numbers N and up)
+    subjects.parquet/from-N.parquet    code, kind, subject_no, registered_at: every registered
+                                       subject and every subject of a record, one file per run
+                                       that numbered subjects (numbers N and up)
     representatives.parquet            organisation, representative, valid_from, valid_to: each
                                        legal representative's term (the registry's history)
     objections.parquet                 when each objection or review was open, and what it names
@@ -64,14 +64,14 @@ from sqlalchemy import func, select, tuple_
 
 from socialcredit.engines.base import subject_file_name, subject_file_start
 from socialcredit.engines.listing import REPRESENTATIVE_SCHEMA
-from socialcredit.engines.relational import SUBJECT_SCHEMA
+from socialcredit.engines.relational import SUBJECT_FILE_SCHEMA
 from socialcredit.engines.suspending import objection_table
 from socialcredit.store import Store, subjectnumbers
 from socialcredit.store import tables as t
-from socialcredit.store.subjectnumbers import number_subjects, numbered, subject_number_pages
+from socialcredit.store.subjectnumbers import number_subjects, numbered
 
 FORMAT = "socialcredit-ledger-export"
-VERSION = 8
+VERSION = 9
 """2 added ``corrects_seq``; 3 added ``representatives.parquet`` (lists that name an organisation's
 legal representative, :mod:`socialcredit.engines.listing`) and the derived ``superseded_at`` and
 ``subject_no`` columns (the population job's filter and grouping key, docs/benchmarks.md); 4 added
@@ -81,7 +81,8 @@ manifest's ``generations``); 6 numbers subjects in the database (``store.subject
 earlier export's numbers cannot be trusted; 7 made ``subjects.parquet`` a directory to which each
 run adds the subjects it numbered (a national population is not rewritten every day); 8 made
 ``representatives.parquet`` the representatives' terms in valid time (``valid_from``,
-``valid_to``: the registry's history, ``subjects.tenures``); engines
+``valid_to``: the registry's history, ``subjects.tenures``); 9 added the subjects'
+``registered_at`` (a rescore as known at K counts only the subjects known by K); engines
 refuse an export of another version (re-export it)."""
 EXPORT_SCHEMA = pa.schema(
     [
@@ -306,13 +307,32 @@ def _write_subjects(store: Store, directory: Path, first: int, total: int) -> No
     if total <= first:
         return
 
-    def pages() -> Iterator[pa.Table]:
-        # not past ``total``: another export may number more meanwhile, for records not in this one
-        for rows in subject_number_pages(store, first=first, end=total):
-            codes, kinds, numbers = zip(*rows, strict=True)
-            yield pa.table({"code": codes, "kind": kinds, "subject_no": numbers}, schema=SUBJECT_SCHEMA)
+    n, r = t.subject_numbers.c, t.registry.c
+    first_registered = select(func.min(r.at)).where(r.code == n.code).scalar_subquery()
 
-    _write_paged(folder / subject_file_name(first), SUBJECT_SCHEMA, pages())
+    def pages() -> Iterator[pa.Table]:
+        # not past ``total``: another export may number more meanwhile, for records not in this
+        # one; keyset pages on the primary key, as ``subjectnumbers.subject_number_pages``
+        after = first - 1
+        while True:
+            q = (
+                select(n.code, n.kind, n.subject_no, first_registered)
+                .where(n.subject_no > after, n.subject_no < total)
+                .order_by(n.subject_no)
+                .limit(subjectnumbers.PAGE)
+            )
+            with store.reader.connect() as conn:
+                rows = [(str(c), str(k), int(no), at) for c, k, no, at in conn.execute(q)]
+            if not rows:
+                return
+            codes, kinds, numbers, since = zip(*rows, strict=True)
+            yield pa.table(
+                {"code": codes, "kind": kinds, "subject_no": numbers, "registered_at": since},
+                schema=SUBJECT_FILE_SCHEMA,
+            )
+            after = rows[-1][2]
+
+    _write_paged(folder / subject_file_name(first), SUBJECT_FILE_SCHEMA, pages())
 
 
 def _write_representatives(store: Store, directory: Path) -> None:

@@ -93,6 +93,23 @@ SUBJECT_SCHEMA = pa.schema(
 """Who is scored: every subject gets a score, records or not; ``subject_no`` is the key the
 records carry."""
 
+SUBJECT_FILE_SCHEMA = SUBJECT_SCHEMA.append(pa.field("registered_at", pa.timestamp("us")))
+"""A subject file of an export: who is scored, and when the registry received the subject's first
+registration (knowledge time; null for a subject known only by its records when it was numbered,
+whose first record came before any registration). Why it is never rewritten: the first receipt
+does not change once a subject is numbered (:func:`known_subjects`)."""
+
+
+def known_subjects(subjects: ir.Table, known: ir.Table, known_at: dt.datetime) -> ir.Table:
+    """The subjects the system knew of at ``known_at``: registered by then, or named by one of
+    ``known`` (the records received by then, :func:`known_by`), as ``Scans.known_scan`` counts
+    them. A subject registered later is not scored as known then, nor counted."""
+    at = ibis.literal(known_at, type="timestamp")
+    named = subjects.subject_no.isin(known.select("subject_no").distinct().subject_no)
+    registered = subjects.registered_at.notnull() & (subjects.registered_at <= at)
+    return subjects.filter(registered | named).select(*SUBJECT_SCHEMA.names)
+
+
 ITEM_SCHEMA = pa.schema(
     [
         pa.field("scheme", pa.string(), nullable=False),

@@ -67,12 +67,15 @@ class Disclosure:
             return self.scans.scan(as_of, progress)
 
     def population(
-        self, as_of: dt.datetime | None = None, progress: Callable[[int], None] | None = None
+        self,
+        as_of: dt.datetime | None = None,
+        progress: Callable[[int], None] | None = None,
+        known_at: dt.datetime | None = None,
     ) -> PopulationSummary:
-        """Grade distribution per scheme and active list sizes, with examples
-        (:meth:`Scans.population`; one scan at a time, as :meth:`scan`)."""
+        """Grade distribution per scheme and active list sizes, with examples, as known at
+        ``known_at`` when given (:meth:`Scans.population`; one scan at a time, as :meth:`scan`)."""
         with self._computing:
-            return self.scans.population(as_of, progress)
+            return self.scans.population(as_of, progress, known_at)
 
     def state(self) -> PublicState:
         """The public pages now: the kept state if nothing changed since (same records, cases,

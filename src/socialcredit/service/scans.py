@@ -18,6 +18,7 @@ from typing import Any
 from socialcredit import codes, ledger
 from socialcredit.dueprocess.cases import Objection
 from socialcredit.dueprocess.suspension import apply_suspensions
+from socialcredit.knowledge import Known
 from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry, entries_for
 from socialcredit.rules.days import day_of
@@ -49,6 +50,7 @@ class PopulationSummary:
     grades: dict[str, dict[str, int]]
     lists: dict[str, int]
     examples: dict[str, list[str]] = field(default_factory=dict)
+    known_at: dt.datetime | None = None
 
 
 class Scans:
@@ -166,9 +168,19 @@ class Scans:
     def known_scan(self, at: dt.datetime, known_at: dt.datetime) -> list[SubjectSummary]:
         """Every subject's summary for valid time ``at`` as known at ``known_at``, each through
         :meth:`Decisions.view` (the per-subject path that reads knowledge time): slower than
-        :meth:`scan`, and not cached, since it answers for a past moment, not for now."""
-        seen = {code for code, _recs in self.context.store.iter_by_subject()}
-        seen |= {row.code for row in self.context.store.subject_rows()}
+        :meth:`scan`, and not cached, since it answers for a past moment, not for now.
+
+        Only the subjects known at ``known_at`` are in it: registered by then (the registry's
+        chain keeps when each registration was received) or named by a record received by then.
+        Why: a subject registered later was nobody the system knew of at ``known_at``; counted
+        then, it would add a subject and its baseline score to a report that never had them."""
+        known = Known(at=known_at)
+        seen = {
+            code
+            for code, recs in self.context.store.iter_by_subject()
+            if any(known.knows(r.received_at, r.seq, None) for r in recs if r.subject == code)
+        }
+        seen |= {e.row.code for e in self.context.store.registry_history() if known.knows(e.at, e.seq, None)}
         return [self._summary(code, at, known_at) for code in sorted(seen)]
 
     def _summary(self, code: str, at: dt.datetime, known_at: dt.datetime | None = None) -> SubjectSummary:
@@ -183,18 +195,23 @@ class Scans:
         )
 
     def population(
-        self, as_of: dt.datetime | None = None, progress: Callable[[int], None] | None = None
+        self,
+        as_of: dt.datetime | None = None,
+        progress: Callable[[int], None] | None = None,
+        known_at: dt.datetime | None = None,
     ) -> PopulationSummary:
         """Grade distribution per scheme (residents', or organisations' for a scheme that rates only
-        organisations) and active list sizes, with examples."""
-        at = as_of or self.context.clock()
+        organisations) and active list sizes, with examples. With ``known_at``, as it stood then:
+        only the subjects and records known by then (:meth:`known_scan`)."""
+        at = as_of or known_at or self.context.clock()
+        scan = self.scan(at, progress) if known_at is None else self.known_scan(at, known_at)
         by_kind: dict[str, dict[str, Counter[str]]] = {
             "person": {s.id: Counter() for s in self.context.registry.scored()},
             "organisation": {s.id: Counter() for s in self.context.registry.scored()},
         }
         lists: Counter[str] = Counter()
         examples: dict[str, list[str]] = {}
-        for s in self.scan(at, progress):
+        for s in scan:
             for scheme_id, (_score, grade) in s.scores.items():
                 by_kind[s.kind][scheme_id][grade] += 1
                 label = f"grade {grade} ({scheme_id})"
@@ -208,12 +225,13 @@ class Scans:
                         found.append(s.code)
         return PopulationSummary(
             at,
-            len(self._scan_cache[1]) if self._scan_cache else 0,
-            self.context.store.count_records(),
+            len(scan),
+            self.context.store.count_records(known_at),
             {
                 k: dict(sorted((v or by_kind["organisation"][k]).items()))
                 for k, v in by_kind["person"].items()
             },
             dict(sorted(lists.items())),
             examples,
+            known_at,
         )

@@ -21,6 +21,7 @@ from socialcredit import ledger
 from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
 from socialcredit.store import tables as t
 from socialcredit.store.base import Row, StoreBase, dumps
+from socialcredit.store.logged import LoggedLeaves
 
 AUDIT_FIELDS = ("at", "key_id", "role", "principal", "action", "subject", "measure", "purpose", "answer")
 AUDIT_COLUMNS = ("seq", *AUDIT_FIELDS, "detail", "chain_hash", "decision_id")
@@ -269,4 +270,4 @@ class AuditStore(StoreBase):
                 for m in conn.execute(select(t.audit).order_by(t.audit.c.seq)).mappings():
                     yield audit_entry(m)
 
-        return verify_chain(entries(), head=head)
+        return verify_chain(entries(), head=head, logged=LoggedLeaves(self, "audit"))

@@ -19,6 +19,7 @@ from socialcredit.dueprocess.cases import CaseEvent
 from socialcredit.store import tables as t
 from socialcredit.store.base import Row, StoreBase, dumps
 from socialcredit.store.decisionstate import touch
+from socialcredit.store.logged import LoggedLeaves
 
 
 def case_entry(m: Row) -> Entry:
@@ -110,4 +111,4 @@ class CaseStore(StoreBase):
                 for m in conn.execute(select(t.case_events).order_by(t.case_events.c.seq)).mappings():
                     yield case_entry(m)
 
-        return verify_chain(entries(), head=head)
+        return verify_chain(entries(), head=head, logged=LoggedLeaves(self, "cases"))

@@ -27,6 +27,7 @@ from socialcredit.store import tables as t
 from socialcredit.store.base import CHUNK, StoreBase, dumps
 from socialcredit.store.datakeys import SqlKeyStore
 from socialcredit.store.decisionstate import touch
+from socialcredit.store.logged import LoggedLeaves
 from socialcredit.store.sealedrows import STORED_FIELDS, Sealing, is_pseudonym, own_hash_ok
 
 RECORD_COLUMNS: tuple[str, ...] = tuple(c.name for c in t.records.columns)
@@ -550,7 +551,7 @@ class RecordStore(StoreBase):
                 for m in page:
                     yield record_entry(m)
 
-        return verify_chain(entries(), head=head)
+        return verify_chain(entries(), head=head, logged=LoggedLeaves(self, "records"))
 
     def records_by_source(self, known_at: dt.datetime | None = None) -> dict[str, int]:
         """How many reports each source has in the ledger (for its accuracy figure), or had at

@@ -26,6 +26,7 @@ from socialcredit.rules.days import day_of
 from socialcredit.store import tables as t
 from socialcredit.store.base import CHUNK, REGISTRY_MARKER, Row, StoreBase
 from socialcredit.store.decisionstate import touch
+from socialcredit.store.logged import LoggedLeaves
 from socialcredit.subjects import RegistryEntry, SubjectRow, Tenure, registry_content, registry_row, tenures
 
 REGISTRY = REGISTRY_MARKER
@@ -178,7 +179,7 @@ class SubjectStore(StoreBase):
                 for m in conn.execute(select(t.registry).order_by(t.registry.c.seq)).mappings():
                     yield registry_entry(m)
 
-        return verify_chain(entries(), head=head)
+        return verify_chain(entries(), head=head, logged=LoggedLeaves(self, REGISTRY))
 
     def subject_rows(self) -> list[SubjectRow]:
         with self.reader.connect() as conn:

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from socialcredit import i18n
 from socialcredit.i18n import N_
 from socialcredit.schemes import titles
-from socialcredit.web import charts
+from socialcredit.web import charts, timeaxes
 from socialcredit.web.base import PREFIX, PageDep, PageRoute, finish, render
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute)
@@ -142,10 +142,17 @@ def _group_charts(
 
 
 @router.get("/transparency")
-def transparency(page: PageDep) -> Response:
+def transparency(
+    page: PageDep,
+    known_at: Annotated[
+        str | None,
+        Query(max_length=40, description="Knowledge time: the report as it stood then (default now)"),
+    ] = None,
+) -> Response:
     """The transparency report: list sizes, measures applied, objections and their outcomes,
-    source accuracy, and score distributions by district and age band."""
-    report = page.system.transparency()
+    source accuracy, and score distributions by district and age band; with ``known_at``, as it
+    stood then (only the subjects and records known by then), as the API's and the CLI's."""
+    report = page.system.transparency(known_at=timeaxes.moment(known_at, "known_at"))
     accuracy = report["source_accuracy"]
     registry = page.system.registry
     list_titles = {
@@ -162,7 +169,8 @@ def transparency(page: PageDep) -> Response:
         page,
         "transparency.html",
         report=report,
-        census=page.system.list_census(),
+        # the pages' census is of what is known now: shown beside today's report only
+        census={} if report["known_at"] else page.system.list_census(),
         list_titles=list_titles,
         lists_chart=charts.bar_chart(
             [(list_titles.get(k, k), float(v)) for k, v in report["lists"].items()],
