@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, event, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from socialcredit import ledger
@@ -88,6 +88,11 @@ class StoreBase:
         if durable is not None:
             durable.close()
         self.engine.dispose()
+        # A disposed engine would quietly open a new pool at its next use: a thread still
+        # running after close (the view cache's watcher, polling for a few seconds more) did so,
+        # and its connection then lived as long as the engine. After close, connecting fails.
+        if not event.contains(self.engine, "do_connect", _refuse_closed):
+            event.listen(self.engine, "do_connect", _refuse_closed)
 
     def reset(self) -> None:
         """Drop and recreate every table. Only the demo uses this, on a database it built."""
@@ -128,3 +133,11 @@ class StoreBase:
                     select(t.chain_heads.c.chain, t.chain_heads.c.count, t.chain_heads.c.head)
                 )
             }
+
+
+class StoreClosed(RuntimeError):
+    """The store was closed: nothing may connect through it any more."""
+
+
+def _refuse_closed(*_: Any) -> None:
+    raise StoreClosed("the store is closed")
