@@ -13,13 +13,13 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
-from typing import Any
 
 from socialcredit import backup, ledger
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.store import Store
 from tests.conftest import Clock, org, person
+from tests.support.records import red_light
 
 P, ORG = person(91), org(91)
 OLD, NEW, COURT = (
@@ -28,21 +28,9 @@ OLD, NEW, COURT = (
 )
 
 
-def red_light(srid: str, occurred: str) -> dict[str, Any]:
-    return {
-        "subject": P,
-        "item": "traffic.red-light",
-        "source": "traffic-police",
-        "source_record_id": srid,
-        "occurred_on": occurred,
-        "reported_at": f"{occurred}T12:00:00",
-        "evidence": "camera 7",
-    }
-
-
 ROWS = [
-    (1, red_light("old-1", "2020-03-01")),  # 730 days counting + 730 archive: past by 2024
-    (2, red_light("new-1", "2026-03-01")),  # still counts
+    (1, red_light(P, "old-1", "2020-03-01")),  # 730 days counting + 730 archive: past by 2024
+    (2, red_light(P, "new-1", "2026-03-01")),  # still counts
     (
         3,
         {

@@ -235,13 +235,22 @@ def reproduce(system: System, code: str, measure: str, decision_id: str, as_json
             f" at {answered['at']:%Y-%m-%d %H:%M} UTC for {r.receipt.as_of:%Y-%m-%d %H:%M} UTC",
             highlight=False,
         )
-        again = "the same, exactly" if r.exact else f"{r.again.answer.upper()}, NOT the answer given"
-        out.print(
-            f"computed again from its receipt (records {r.receipt.records}, registry {r.receipt.registry}, "
-            f"cases {r.receipt.cases}): {again}",
-            highlight=False,
-        )
+        if r.erased is not None:  # the answer stands as its receipt keeps it (issue 21 point 4)
+            erased = N_(
+                "records it rested on were erased on {day} under rule {rule}: it stands as answered "
+                "and is not computed again",
+                day=day_of(r.erased.at).isoformat(),
+                rule=r.erased.rule,
+            )
+            out.print(escape(translate(erased)), highlight=False)
+        else:
+            again = "the same, exactly" if r.exact else f"{r.again.answer.upper()}, NOT the answer given"
+            out.print(
+                f"computed again from its receipt (records {r.receipt.records}, registry "
+                f"{r.receipt.registry}, cases {r.receipt.cases}): {again}",
+                highlight=False,
+            )
         out.print(f"as known now: {r.current.answer.upper()}", highlight=False)
         if r.changed:
             out.print(r.changed, highlight=False)
-    raise typer.Exit(0 if r.exact else 1)
+    raise typer.Exit(0 if r.exact or r.erased is not None else 1)

@@ -87,7 +87,7 @@ class System:
         self.receipts = Receipts(context, decisions)
         self.histories = Histories(context, decisions, casefiles)
         self.documents = Documents(context, casefiles)
-        self.retention = Retention(context, decisions)
+        self.retention = Retention(context, decisions, disclosure=self.disclosure)
         self.enrolment = Enrolments(context, casefiles=casefiles, decisions=decisions, records=records)
 
         self.retention_run = self.retention.run

@@ -28,6 +28,7 @@ from socialcredit.store.cases import CaseStore
 from socialcredit.store.decisionstate import DecisionStateStore
 from socialcredit.store.dialect import DEFAULT_CACHE_MIB, PAGE_SIZE, sqlite_stored_row
 from socialcredit.store.documents import DocumentLink, DocumentStore
+from socialcredit.store.exportlog import ExportReads
 from socialcredit.store.keys import KeyStore, StoredKey
 from socialcredit.store.records import (
     RECORD_COLUMNS,
@@ -78,6 +79,7 @@ class Store(
     SnapshotStore,
     TlogStore,
     DecisionStateStore,
+    ExportReads,
 ):
     """A database holding one socialcredit installation."""
 
