@@ -89,6 +89,18 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield "postgresql+psycopg://" + base.split("://", 1)[1]
 
 
+@pytest.fixture
+def other_url(request: pytest.FixtureRequest, store_url: str, tmp_path: Path) -> str:
+    """A second, empty database on the test's backend (``store_url``'s): where a backup is
+    restored while the first, with its key store, lives on."""
+    if store_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / ('other-' + uuid.uuid4().hex[:6] + '.db')}"
+    server = request.getfixturevalue("pg_server")
+    name = "o_" + uuid.uuid4().hex[:12]
+    server.psql(f"CREATE DATABASE {name};")
+    return "postgresql+psycopg://" + server.get_uri(name).split("://", 1)[1]
+
+
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One real Spark session (local mode, two cores) shared by every engine test

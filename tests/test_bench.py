@@ -106,3 +106,14 @@ def test_write_markdown_keeps_newest_first(tmp_path: Path) -> None:
     assert text.startswith("# Benchmarks\n\nIntro.\n")
     assert text.index("200 records") < text.index("100 records")
     assert "| 1.5 (2.5 of the integer-key floor) |" in text and "cores" in text and "after 1.0" in text
+
+
+def test_subject_view_bench_runs_and_times_the_decryption(tmp_path: Path) -> None:
+    """Issue 21 point 5: the view's sealing share is measured inside the same reads."""
+    bench = load_bench("subjectview")
+    result = bench.run(residents=30, reads=5, rounds=1, home=tmp_path)
+    assert result["reads"] == 5 and result["records_per_read"] > 0
+    assert 0 < result["sealing_ms"] < result["view_ms"]
+    doc = tmp_path / "benchmarks.md"
+    bench.write_markdown(result, doc)
+    assert "sealing adds" in doc.read_text() and "keys cached" in doc.read_text()

@@ -10,12 +10,14 @@ rectification and erasure".
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from socialcredit import access, codes, ledger
 from socialcredit.dueprocess.cases import ErasureRequest
+from socialcredit.engines.export import export_ledger
 from socialcredit.errors import Conflict, Refused
 from socialcredit.schemes import shipped_registry
 from socialcredit.schemes.loader import Registry
@@ -216,3 +218,24 @@ def test_never_while_a_record_under_the_key_grounds_an_entry_in_force(store: Sto
     assert "town/red-lights" in str(refused.value) and "in force or pending" in str(refused.value)
     assert len(system.store.records_for(P)) == 1 and system.erased_records(P) == []
     assert system.cases(principal=op, open_only=True)[0].id == case.id  # still to decide
+
+
+def test_a_granted_request_purges_an_export_made_before_it(
+    system: System, clock: Clock, tmp_path: Path
+) -> None:
+    """Issue 21: erased records are "no longer exported", and "old exports ... are purged": an
+    export made before an erasure on request holds the erased records, so the grant removes it
+    (``Retention.purge``, decision 0055), as a retention run does; the decision state of the
+    subject is computed again without them."""
+    op = system.operator()
+    system.ingest([(1, JOINED), (2, GAMES)], origin="t", principal=op)
+    export = tmp_path / "export"
+    export_ledger(system.store, export, clock=clock)
+    assert export.exists()
+    case = system.file_erasure(
+        principal=subject_key(P), subject=P, record_id=rid("online-platforms", "g-1"), statement="I left."
+    )
+    clock.advance(hours=1)
+    system.decide_erasure(principal=OPERATOR_2, case_id=case.id, granted=True, reason="PIPL Art. 47")
+    assert not export.exists()
+    assert system.store.exports.exports() == []

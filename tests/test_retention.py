@@ -13,13 +13,13 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
-from typing import Any
 
 from socialcredit import backup, ledger
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.store import Store
 from tests.conftest import Clock, org, person
+from tests.support.records import red_light
 
 P, ORG = person(91), org(91)
 OLD, NEW, COURT = (
@@ -28,21 +28,9 @@ OLD, NEW, COURT = (
 )
 
 
-def red_light(srid: str, occurred: str) -> dict[str, Any]:
-    return {
-        "subject": P,
-        "item": "traffic.red-light",
-        "source": "traffic-police",
-        "source_record_id": srid,
-        "occurred_on": occurred,
-        "reported_at": f"{occurred}T12:00:00",
-        "evidence": "camera 7",
-    }
-
-
 ROWS = [
-    (1, red_light("old-1", "2020-03-01")),  # 730 days counting + 730 archive: past by 2024
-    (2, red_light("new-1", "2026-03-01")),  # still counts
+    (1, red_light(P, "old-1", "2020-03-01")),  # 730 days counting + 730 archive: past by 2024
+    (2, red_light(P, "new-1", "2026-03-01")),  # still counts
     (
         3,
         {
@@ -90,7 +78,7 @@ def test_retention_erases_only_keys_past_keeping(system: System, clock: Clock) -
 
 
 def test_a_restore_of_a_backup_taken_before_an_erasure_replays_it(
-    system: System, clock: Clock, tmp_path: Path, store_url: str
+    system: System, clock: Clock, tmp_path: Path, other_url: str
 ) -> None:
     op = system.operator()
     system.ingest(ROWS, origin="t", principal=op)
@@ -109,11 +97,8 @@ def test_a_restore_of_a_backup_taken_before_an_erasure_replays_it(
     assert (pseudonym, "2020") in keys_in(before)  # a backup made before keeps the key
     assert (pseudonym, "2020") not in keys_in(after)  # one made after does not hold it
     # the live installation is lost; its key store (kept apart) survives and the older backup
-    # is restored into a new database beside it: the erasure is applied again
-    target_url = store_url.replace("test.db", "restored.db") if store_url.startswith("sqlite") else store_url
-    if not store_url.startswith("sqlite"):
-        return  # the same database on PostgreSQL: covered by the SQLite half with a key store apart
-    restored = Store(target_url, vault=system.store.sealing.vault)
+    # is restored into a new database beside it (on the same backend): the erasure is applied again
+    restored = Store(other_url, vault=system.store.sealing.vault)
     try:
         backup.restore(before, restored)
         again = System(restored, shipped_registry(), clock=clock)

@@ -49,3 +49,17 @@ def r(item: str, occurred: str, reported: str | None = None, subject: str = P) -
 
 def at(day: str) -> dt.datetime:
     return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(23, 0))
+
+
+def red_light(subject: str, srid: str, occurred: str) -> dict[str, Any]:
+    """A traffic police camera's red-light record (730 days counting, 730 more of archive): the
+    erasure tests' record, old enough to be erased or young enough to count."""
+    return {
+        "subject": subject,
+        "item": "traffic.red-light",
+        "source": "traffic-police",
+        "source_record_id": srid,
+        "occurred_on": occurred,
+        "reported_at": f"{occurred}T12:00:00",
+        "evidence": "camera 7",
+    }

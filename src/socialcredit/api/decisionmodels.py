@@ -19,6 +19,7 @@ from socialcredit.api.models import UtcDatetime, _moment, _utc
 from socialcredit.decisions import Decision
 from socialcredit.i18n import translate
 from socialcredit.knowledge import Receipt
+from socialcredit.rules.days import day_of
 from socialcredit.schemes.titles import prose
 from socialcredit.service.receipts import Reproduction
 
@@ -224,12 +225,19 @@ class ReproductionOut(BaseModel):
     ok: Literal[True] = True
     decision_id: str
     answered: AnsweredOut
-    reproduced: DecisionOut
+    reproduced: DecisionOut | None = Field(
+        description="null when records the decision rested on were erased since: the answer "
+        "stands as answered, and is not computed again from what is left"
+    )
     exact: bool
     current: DecisionOut
     changed: str | None = Field(
         description='e.g. "answered DENY on 2025-07-01; a correction on 2025-09-01 makes it ALLOW"'
     )
+    erased_on: dt.date | None = Field(
+        default=None, description="when records the decision rested on were erased (the latest such)"
+    )
+    erased_under: str | None = Field(default=None, description="the rule they were erased under")
 
     @classmethod
     def of(cls, r: Reproduction) -> ReproductionOut:
@@ -238,8 +246,10 @@ class ReproductionOut(BaseModel):
         return cls(
             decision_id=r.receipt.decision_id,
             answered=AnsweredOut(answer=a["answer"], at=_utc(a["at"]), reasons=a["detail"]["reasons"]),
-            reproduced=DecisionOut.of(again),
+            reproduced=None if r.erased is not None else DecisionOut.of(again),
             exact=r.exact,
             current=DecisionOut.of(r.current),
             changed=None if r.changed is None else translate(r.changed),
+            erased_on=day_of(r.erased.at) if r.erased is not None else None,
+            erased_under=r.erased.rule if r.erased is not None else None,
         )

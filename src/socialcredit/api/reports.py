@@ -121,6 +121,8 @@ class RetentionOut(BaseModel):
     erased_records: int
     kept_counting: int
     kept_in_force: int
+    purged_files: int = 0
+    dropped_snapshots: int = 0
 
 
 class CheckpointOut(BaseModel):

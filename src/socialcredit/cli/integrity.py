@@ -292,7 +292,8 @@ def retention_run(as_json: JsonOpt = False) -> None:
     """Destroy every data key whose records have all passed their retention period plus their
     scheme's archive period and ground no list entry in force (a court listing of ground (1)
     stands until removed). The records then read as erased; `verify` still counts them. `serve`
-    runs this once a day (docs/reliability.md)."""
+    runs this once a day (docs/reliability.md). Exports, rescore outputs and public snapshots made
+    before an erasure that hold erased records are then deleted (decision 0055)."""
     from dataclasses import asdict
 
     system = open_system()
@@ -309,6 +310,17 @@ def retention_run(as_json: JsonOpt = False) -> None:
                 keys=report.erased_keys,
                 counting=report.kept_counting,
                 in_force=report.kept_in_force,
+            )
+        ),
+        highlight=False,
+    )
+    out.print(
+        i18n.translate(
+            N_(
+                "purged {files} exports or rescore outputs and {snapshots} public snapshots "
+                "holding records erased since they were made",
+                files=report.purged_files,
+                snapshots=report.dropped_snapshots,
             )
         ),
         highlight=False,

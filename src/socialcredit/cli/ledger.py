@@ -154,7 +154,7 @@ def rescore(
     """Rescore the whole population under every scored scheme on DuckDB or Spark; write every
     subject's score and grade as Parquet and print the grade distribution per scheme."""
     from socialcredit import engines
-    from socialcredit.engines.export import export_ledger
+    from socialcredit.engines.export import export_ledger, register_output
     from socialcredit.rules.days import day_of
 
     if engine not in ("duckdb", "spark"):
@@ -193,6 +193,9 @@ def rescore(
             segments=segmented(in_force),
         )
         runner.close()
+    for written in (result.output, result.lists_output):
+        if written is not None:  # purged by the retention run once it holds erased content
+            register_output(system.store, Path(written), source, system.clock())
     if as_json:
         emit(RescoreOut.of(result))
         return

@@ -313,21 +313,30 @@ def reproduce(system: System, code: str, measure: str, decision_id: str, as_json
                 as_of=as_of,
             )
         )
-        if r.exact:
-            again = N_("the same, exactly")
-        else:
-            again = N_("{answer}, NOT the answer given", answer=answer_word(r.again.answer))
-        say(
-            N_(
-                "computed again from its receipt (records {records}, registry {registry}, "
-                "cases {cases}): {again}",
-                records=r.receipt.records,
-                registry=r.receipt.registry,
-                cases=r.receipt.cases,
-                again=again,
+        if r.erased is not None:  # the answer stands as its receipt keeps it (issue 21 point 4)
+            erased = N_(
+                "records it rested on were erased on {day} under rule {rule}: it stands as answered "
+                "and is not computed again",
+                day=day_of(r.erased.at).isoformat(),
+                rule=r.erased.rule,
             )
-        )
+            out.print(escape(translate(erased)), highlight=False)
+        else:
+            if r.exact:
+                again = N_("the same, exactly")
+            else:
+                again = N_("{answer}, NOT the answer given", answer=answer_word(r.again.answer))
+            say(
+                N_(
+                    "computed again from its receipt (records {records}, registry {registry}, "
+                    "cases {cases}): {again}",
+                    records=r.receipt.records,
+                    registry=r.receipt.registry,
+                    cases=r.receipt.cases,
+                    again=again,
+                )
+            )
         say(N_("as known now: {answer}", answer=answer_word(r.current.answer)))
         if r.changed:
             out.print(translate(r.changed), highlight=False)
-    raise typer.Exit(0 if r.exact else 1)
+    raise typer.Exit(0 if r.exact or r.erased is not None else 1)

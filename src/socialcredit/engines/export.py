@@ -68,6 +68,7 @@ from socialcredit.engines.relational import SUBJECT_FILE_SCHEMA
 from socialcredit.engines.suspending import objection_table
 from socialcredit.store import Store, subjectnumbers
 from socialcredit.store import tables as t
+from socialcredit.store.exportlog import Export
 from socialcredit.store.subjectnumbers import number_subjects, numbered
 
 FORMAT = "socialcredit-ledger-export"
@@ -160,10 +161,31 @@ def prior_export(store: Store, directory: Path, count: int) -> dict[str, Any] | 
         return None
     if numbered(store) < int(data.get("subjects", 0)):
         return None  # the database lost numbers its files hold (it was replaced): rewrite
+    if erasures_logged(store) > _seen(store, directory):
+        return None  # it may hold records erased since: a full export leaves them out (0055)
     r = t.records.c
     with store.engine.connect() as conn:
         found = conn.execute(select(r.chain_hash).where(r.seq == done)).scalar()
     return data if found == head else None
+
+
+def erasures_logged(store: Store) -> int:
+    """How long the erasure log is: a file made now holds nothing erased by the first so many."""
+    return len(store.sealing.vault.store.erasures())
+
+
+def _seen(store: Store, path: Path) -> int:
+    """How many erasures the file at ``path`` is known to postdate (none if it is not registered)."""
+    known = store.exports.registered(path)
+    return known.erasures_seen if known is not None else 0
+
+
+def register_output(store: Store, output: Path, source: Path, written_at: dt.datetime) -> None:
+    """Register an engine's output (scores, list entries) made from the export in ``source``: it
+    derives from the records that export held, so the retention run purges it with them."""
+    manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
+    count = int(manifest["chain_count"])
+    store.exports.register(Export(str(output), "scores", written_at, count, _seen(store, source)))
 
 
 def _supersessions(store: Store, directory: Path, start: int, count: int) -> pa.Table:
@@ -398,6 +420,7 @@ def export_ledger(
     import time
 
     t0 = time.perf_counter()
+    seen = erasures_logged(store)  # before any record is read: a later erasure purges this export
     count, head = store.head("records")
     cases, _ = store.head("cases")
     earlier = None if full else prior_export(store, directory, count)
@@ -474,6 +497,7 @@ def export_ledger(
     # written last, and by a rename: the manifest names only what is already in place
     (directory / ".manifest.json.new").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     (directory / ".manifest.json.new").replace(directory / "manifest.json")
+    store.exports.register(Export(str(directory), "ledger", now, count, seen))
     return ExportResult(
         directory,
         count,

@@ -90,8 +90,10 @@ class System:
         self.receipts = Receipts(context, decisions)
         self.histories = Histories(context, decisions, casefiles)
         self.documents = Documents(context, casefiles)
-        self.retention = Retention(context, decisions)
-        self.erasures = Erasures(context, casefiles=casefiles, decisions=decisions, duties=duties)
+        self.retention = Retention(context, decisions, disclosure=self.disclosure)
+        self.erasures = Erasures(
+            context, casefiles=casefiles, decisions=decisions, duties=duties, purge=self.retention.purge
+        )
         self.enrolment = Enrolments(context, casefiles=casefiles, decisions=decisions, records=records)
 
         self.retention_run = self.retention.run

@@ -124,6 +124,13 @@ class Disclosure:
             self.scans.forget()
             return self._compute(self.context.clock(), self._key())
 
+    def forget(self) -> None:
+        """Drop the public state and the scan kept in memory (records were erased: neither key
+        nor head moved, yet they may name them); waits for a rescore under way to end first."""
+        with self._computing:
+            self.scans.forget()
+            self._state = None
+
     def _key(self) -> publicstate.Key:
         store = self.context.store
         return store.head("records")[0], store.head("cases")[0], publicstate.schemes_fingerprint(self.context)

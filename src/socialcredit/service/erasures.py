@@ -21,7 +21,7 @@ is read by auditors who need to know that an erasure was decided, not whose.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from socialcredit import access, codes, ledger
 from socialcredit.dueprocess.cases import ErasureRequest
@@ -46,9 +46,19 @@ class Erasures:
     granted one carried out by destroying the data key (``shredding.Vault.erase``)."""
 
     def __init__(
-        self, context: Context, *, casefiles: CaseFiles, decisions: Decisions, duties: Duties
+        self,
+        context: Context,
+        *,
+        casefiles: CaseFiles,
+        decisions: Decisions,
+        duties: Duties,
+        purge: Callable[[], object] | None = None,
     ) -> None:
         self.context = context
+        self.purge = purge
+        """What removes exports, outputs and kept snapshots made before an erasure that hold
+        erased records (``Retention.purge``, decision 0055): run after every grant, as after
+        every retention run."""
         self.casefiles = casefiles
         self.decisions = decisions
         self.duties = duties
@@ -226,4 +236,7 @@ class Erasures:
         if w is None:  # erased since the check (a retention run): nothing left to destroy
             return
         vault.erase([Erasure(pseudonym, year, w.key_id, self.context.clock(), rule)])
+        store.empty_decision_states([code])  # its inputs lost records: computed again
         self.context.views.invalidate()
+        if self.purge is not None:  # exports, outputs and snapshots holding what was erased
+            self.purge()

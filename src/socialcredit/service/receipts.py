@@ -26,6 +26,7 @@ from socialcredit.schemes.loader import Registry, parse_scheme
 from socialcredit.schemes.model import Scheme
 from socialcredit.service.context import Context
 from socialcredit.service.decisions import Decisions
+from socialcredit.shredding import Erasure
 from socialcredit.store.schemeversions import SchemeVersion
 
 _ID = re.compile(r"^dec-[0-9a-f]{16}$")
@@ -43,10 +44,16 @@ class Reproduction:
     again: Decision
     current: Decision
     changed_at: dt.datetime | None = None
+    erased: Erasure | None = None
+    """The latest erasure of records the decision rested on (issue 21 point 4): the answer then
+    stands as the receipt keeps it, and ``again`` (from what is left) cannot be compared."""
 
     @property
     def exact(self) -> bool:
-        """Whether the answer computed again is the answer given (it must be)."""
+        """Whether the answer computed again is the answer given (it must be, unless records it
+        rested on were erased since: then it is not computed again, and this is False)."""
+        if self.erased is not None:
+            return False
         reasons = [r.text for r in self.again.reasons]
         given = self.answered["answer"], list(self.answered["detail"]["reasons"])
         return (self.again.answer, reasons) == given
@@ -103,7 +110,9 @@ class Receipts:
         positions = (known.records, known.registry, known.cases)
         current = _with(current, Receipt("", receipt.as_of, now, *positions, hashes))
         changed = self.first_change(entry["subject"], receipt) if current.answer != again.answer else None
-        return Reproduction(receipt, dict(entry), again, current, changed)
+        gone = self.context.store.erasures_within(entry["subject"], receipt.records)
+        erased = next((e for e in reversed(gone) if e.at >= receipt.known_at), None)
+        return Reproduction(receipt, dict(entry), again, current, changed, erased)
 
     def first_change(self, subject: str, receipt: Receipt) -> dt.datetime | None:
         """When the first record about ``subject`` after the receipt's positions was received

@@ -8,17 +8,25 @@ until it is removed, so its record is kept as long. A record of an item no schem
 is kept (nothing says how long it counts). The records then read as erased (``store.erasure_of``):
 ``verify`` still counts them, no read, export or evaluator sees them, and an agency re-sending one
 is told it was erased. Each run is audited (how many keys, never whose).
+
+The same run then purges what the system wrote outside the ledger before an erasure and still
+holds erased records (:meth:`Retention.purge`, decision 0055): ledger exports and rescore
+outputs (registered as they are written, ``store/exportlog.py``) and kept public snapshots; the
+decision states of the subjects erased are emptied, to be computed again without those records.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 from socialcredit import access
 from socialcredit.rules.days import day_of
 from socialcredit.service.context import Context, operator
 from socialcredit.service.decisions import Decisions
+from socialcredit.service.disclosure import Disclosure
 from socialcredit.shredding import Erasure
 
 RULE = "retention"
@@ -35,14 +43,29 @@ class RetentionReport:
     erased_records: int
     kept_counting: int
     kept_in_force: int
+    purged_files: int = 0
+    """Exports and rescore outputs deleted because they held records erased since they were made."""
+    dropped_snapshots: int = 0
+    """Kept public snapshots dropped for the same reason (the next rescore makes a new one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeReport:
+    """What one purge removed: files (exports, rescore outputs) and public snapshots."""
+
+    files: int
+    snapshots: int
 
 
 class Retention:
     """Judge every live data key and destroy those whose records are all past keeping."""
 
-    def __init__(self, context: Context, decisions: Decisions) -> None:
+    def __init__(
+        self, context: Context, decisions: Decisions, *, disclosure: Disclosure | None = None
+    ) -> None:
         self.context = context
         self.decisions = decisions
+        self.disclosure = disclosure
 
     def horizons(self) -> dict[str, int]:
         """Days after a record of each item occurred until its key may go: the longest retention
@@ -62,6 +85,7 @@ class Retention:
         groups = store.sealed_groups()
         live = vault.store.wrapped_keys(list(groups))
         due: list[Erasure] = []
+        touched: set[str] = set()
         erased_records = kept_counting = kept_in_force = 0
         for pair, records in groups.items():
             w = live.get(pair)
@@ -73,27 +97,78 @@ class Retention:
             ):
                 kept_counting += 1
                 continue
-            if self._grounds_in_force(pair[0], {rid for rid, _, _ in records}):
+            code = self._code(pair[0])
+            if code is not None and self._grounds_in_force(code, {rid for rid, _, _ in records}):
                 kept_in_force += 1
                 continue
             due.append(Erasure(pair[0], pair[1], w.key_id, now, RULE))
+            touched.update([code] if code is not None else [])
             erased_records += len(records)
         erased = vault.erase(due) if due else 0
         if erased:
             self.context.views.invalidate()
+            store.empty_decision_states(touched)  # their inputs lost records: computed again
+        purged = self.purge()
         self.context.audit(
             principal or operator("retention"),
             "retention",
-            detail={"erased_keys": erased, "erased_records": erased_records, "rule": RULE},
+            detail={
+                "erased_keys": erased,
+                "erased_records": erased_records,
+                "rule": RULE,
+                "purged_files": purged.files,
+                "dropped_snapshots": purged.snapshots,
+            },
         )
-        return RetentionReport(now, erased, erased_records, kept_counting, kept_in_force)
+        return RetentionReport(
+            now, erased, erased_records, kept_counting, kept_in_force, purged.files, purged.snapshots
+        )
 
-    def _grounds_in_force(self, pseudonym: str, record_ids: set[str]) -> bool:
-        """Whether any of these records grounds a list entry of its subject in force or pending."""
+    def purge(self) -> PurgeReport:
+        """Remove what the system wrote before an erasure that holds erased records: every
+        registered export or rescore output made from records up to a position at or past the
+        first record under a key erased after it was made (``store/exportlog.py``), and every
+        kept public snapshot computed from such records before the erasure; the public state
+        held in memory is dropped with them. Any erasure counts (this run's, an earlier one's,
+        one on request, one a restore replayed), so calling it after erasing is enough.
+
+        Why delete and not rewrite: the run is daily, and a national export takes hours; the
+        next ``export`` or ``rescore`` finds no earlier export there and writes a full one,
+        which leaves erased records out (decision 0055)."""
+        store = self.context.store
+        log = store.sealing.vault.store.erasures()
+        files = snapshots = 0
+        for export in store.exports.exports():
+            path = Path(export.path)
+            if not path.exists():
+                store.exports.forget(path)  # removed by hand: nothing left to purge
+                continue
+            since = [(e.pseudonym, e.klass) for e in log[export.erasures_seen :]]
+            first = store.first_seq_under(since) if since else None
+            if first is None or first > export.chain_count:
+                continue
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            store.exports.forget(path)
+            files += 1
+        if self.disclosure is not None and log:
+            self.disclosure.forget()  # waits for a rescore under way: it may save a snapshot
+        for snapshot in store.snapshots():
+            since = [(e.pseudonym, e.klass) for e in log if e.at >= snapshot.as_of]
+            first = store.first_seq_under(since) if since else None
+            if first is not None and first <= snapshot.records_head:
+                snapshots += store.drop_snapshot(snapshot.name)
+        return PurgeReport(files, snapshots)
+
+    def _code(self, pseudonym: str) -> str | None:
+        """The subject code behind a pseudonym, opened from a record with a live key."""
         store = self.context.store
         with store.reader.connect() as conn:
-            code = store.code_map(conn, [pseudonym]).get(pseudonym)
-        if code is None:
-            return False
+            return store.code_map(conn, [pseudonym]).get(pseudonym)
+
+    def _grounds_in_force(self, code: str, record_ids: set[str]) -> bool:
+        """Whether any of these records grounds a list entry of its subject in force or pending."""
         view = self.decisions.view(code)
         return any(e.status in IN_FORCE and record_ids & set(e.grounds) for e in view.entries)

@@ -111,6 +111,13 @@ class DecisionStateStore(StoreBase):
 
     codes_of: Callable[[Connection, Iterable[str]], set[str]]  # ``RecordStore``'s, beside it
 
+    def empty_decision_states(self, codes: Iterable[str]) -> None:
+        """Empty the state of ``codes`` and of whoever represents one of them (an erasure changed
+        their inputs without a write to the ledger: the records under a destroyed key)."""
+        wanted = sorted(set(codes))
+        with self.engine.begin() as conn:
+            touch(conn, wanted, wanted)  # a person's code names no organisation: no tenure found
+
     def decision_state(self, code: str) -> StateRow | None:
         """``code``'s row (``None``: there is none): one indexed read."""
         dialect = self.dialect

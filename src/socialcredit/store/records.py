@@ -27,6 +27,7 @@ from socialcredit.store import tables as t
 from socialcredit.store.base import CHUNK, StoreBase, dumps
 from socialcredit.store.datakeys import SqlKeyStore
 from socialcredit.store.decisionstate import touch
+from socialcredit.store.exportlog import ExportLog
 from socialcredit.store.logged import LoggedLeaves
 from socialcredit.store.sealedrows import STORED_FIELDS, Sealing, is_pseudonym, own_hash_ok
 
@@ -98,6 +99,8 @@ class RecordStore(StoreBase):
     def __init__(self, url: str, *, cache_mib: int | None = None, vault: Vault | None = None) -> None:
         super().__init__(url, cache_mib=cache_mib)
         self.sealing = Sealing(vault or self._default_vault())
+        keys = self.sealing.vault.store  # the export register lives beside the erasure log
+        self.exports = ExportLog(keys.engine if isinstance(keys, SqlKeyStore) else self.engine)
         # Bulk inserts of records bypass SQLAlchemy's per-row bind processing (most of the cost
         # of ingestion): values are converted exactly as SQLAlchemy would store them and handed to
         # the backend's bulk path (dialect.insert_rows: executemany on SQLite, COPY on PostgreSQL).

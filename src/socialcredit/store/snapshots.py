@@ -80,3 +80,16 @@ class SnapshotStore(StoreBase):
             str(m["schemes"]),
             json.loads(m["payload"]),
         )
+
+    def snapshots(self) -> list[Snapshot]:
+        """Every kept snapshot (a purge judges each by the records it was computed from)."""
+        with self.reader.connect() as conn:
+            names = list(conn.execute(select(t.public_snapshots.c.name)).scalars())
+        return [s for s in map(self.snapshot, names) if s is not None]
+
+    def drop_snapshot(self, name: str) -> bool:
+        """Forget the snapshot of that name (it names content erased since it was computed): a
+        server started next rescores before serving, as after a first start; whether one was kept."""
+        with self.engine.begin() as conn:
+            gone = conn.execute(t.public_snapshots.delete().where(t.public_snapshots.c.name == name))
+        return bool(gone.rowcount)

@@ -29,6 +29,7 @@ from socialcredit.store.decisionstate import DecisionStateStore
 from socialcredit.store.dialect import DEFAULT_CACHE_MIB, PAGE_SIZE, sqlite_stored_row
 from socialcredit.store.documents import DocumentLink, DocumentStore
 from socialcredit.store.erasedreads import ErasedReads
+from socialcredit.store.exportlog import ExportReads
 from socialcredit.store.keys import KeyStore, StoredKey
 from socialcredit.store.records import (
     RECORD_COLUMNS,
@@ -80,6 +81,7 @@ class Store(
     TlogStore,
     DecisionStateStore,
     ErasedReads,
+    ExportReads,
 ):
     """A database holding one socialcredit installation."""
 
