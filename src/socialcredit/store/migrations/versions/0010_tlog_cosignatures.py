@@ -1,6 +1,6 @@
 """Witnesses' cosignatures of the transparency log's checkpoints, kept to be served with them.
 
-Revision 0012, after 0009. Adds the table ``tlog_cosignatures`` (decision 0056,
+Revision 0010, after 0009. Adds the table ``tlog_cosignatures`` (decision 0056,
 docs/transparency.md). Nothing to backfill: no cosignature was collected before.
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 from socialcredit.store.migrations import no_downgrade
 
-revision = "0012"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
