@@ -93,6 +93,31 @@ def _codes(numbers: np.ndarray[Any, Any], width: int) -> pa.Array:
     return pc.utf8_lpad(pc.cast(pa.array(numbers), pa.string()), width=width, padding="0")
 
 
+def corrections(rng: np.random.Generator, lo: int, reported: np.ndarray[Any, Any]) -> dict[str, pa.Array]:
+    """The columns ``action, corrects, corrects_seq, superseded_at`` of a chunk of records whose
+    first has ledger position ``lo + 1``: one record in 2,000 a withdrawal or a correction of an
+    earlier record of the chunk, and ``superseded_at`` as the export derives it (the earliest
+    report of a record naming it). Shared with ``bench/listfloors.py``."""
+    n = len(reported)
+    ids = np.arange(lo, lo + n, dtype=np.int64) + 1
+    fix = rng.random(n) < 0.0005
+    fix[0] = False
+    action = np.where(fix, np.where(rng.random(n) < 0.5, "withdraw", "correct"), "report")
+    target = lo + 1 + (rng.random(n) * (ids - lo - 1)).astype(np.int64)  # an earlier seq
+    superseded = np.full(n, np.datetime64("NaT"), "datetime64[us]")
+    first = np.full(n, np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(first, target[fix] - lo - 1, reported[fix].astype(np.int64))
+    hit = first != np.iinfo(np.int64).max
+    superseded[hit] = first[hit].astype("datetime64[us]")
+    corrects = pa.array(np.where(fix, target, 0)).cast(pa.string())
+    return {
+        "action": pa.array(action, pa.string()),
+        "corrects": pc.if_else(pa.array(fix), pc.utf8_lpad(corrects, width=32, padding="0"), None),
+        "corrects_seq": pc.if_else(pa.array(fix), pa.array(target), None),
+        "superseded_at": pa.array(superseded, pa.timestamp("us"), mask=~hit),
+    }
+
+
 def generate(directory: Path, subjects: int, records: int, scheme: Scheme, seed: int = 2014) -> Path:
     """Write ``directory`` as an export (manifest, subjects, representatives, records/part-*.parquet)."""
     if directory.exists():
@@ -127,22 +152,8 @@ def generate(directory: Path, subjects: int, records: int, scheme: Scheme, seed:
         reported = (occurred + lag).astype("datetime64[us]") + rng.integers(8 * 3600, 20 * 3600, n).astype(
             "timedelta64[s]"
         )
-        last = np.datetime64(AS_OF, "us")
         ids = np.arange(lo, lo + n, dtype=np.int64) + 1
-        # one record in 2,000 is a withdrawal or a correction of an earlier record of this chunk
-        fix = rng.random(n) < 0.0005
-        fix[0] = False
-        action = np.where(fix, np.where(rng.random(n) < 0.5, "withdraw", "correct"), "report")
-        target = lo + 1 + (rng.random(n) * (ids - lo - 1)).astype(np.int64)  # an earlier seq
-        reported = np.minimum(reported, last)
-        # superseded_at, as the export derives it: the earliest report of a record naming it
-        superseded = np.full(n, np.datetime64("NaT"), "datetime64[us]")
-        first = np.full(n, np.iinfo(np.int64).max, np.int64)
-        np.minimum.at(first, target[fix] - lo - 1, reported[fix].astype(np.int64))
-        hit = first != np.iinfo(np.int64).max
-        superseded[hit] = first[hit].astype("datetime64[us]")
-        corrects = pa.array(np.where(fix, target, 0)).cast(pa.string())
-        corrects = pc.if_else(pa.array(fix), pc.utf8_lpad(corrects, width=32, padding="0"), None)
+        reported = np.minimum(reported, np.datetime64(AS_OF, "us"))
         writer.write_table(
             pa.table(
                 {
@@ -153,10 +164,7 @@ def generate(directory: Path, subjects: int, records: int, scheme: Scheme, seed:
                     "item": item_codes.take(item),
                     "occurred_on": pa.array(occurred, pa.date32()),
                     "reported_at": pa.array(reported, pa.timestamp("us")),
-                    "action": pa.array(action, pa.string()),
-                    "corrects": corrects,
-                    "corrects_seq": pc.if_else(pa.array(fix), pa.array(target), None),
-                    "superseded_at": pa.array(superseded, pa.timestamp("us"), mask=~hit),
+                    **corrections(rng, lo, reported),
                     "subject_no": pa.array(subj),
                 },
                 schema=BENCH_SCHEMA,
