@@ -29,6 +29,7 @@ figures to docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
 import json
 import os
@@ -191,12 +192,12 @@ def _in(values: tuple[str, ...] | list[str]) -> str:
 
 EFFECTIVE = """
 eff AS (
-  SELECT seq, record_id, subject, item, occurred_on AS occ, details, reported_at,
+  SELECT seq, record_id, subject, subject_no, item, occurred_on AS occ, details, reported_at,
          CAST(reported_at + INTERVAL 8 HOUR AS DATE) AS day          -- the day in China (UTC+8)
   FROM read_parquet('{records}')
   WHERE reported_at <= TIMESTAMP '{as_of}' AND action IN ('report', 'correct')
     AND (superseded_at IS NULL OR superseded_at > TIMESTAMP '{as_of}')
-    AND item IN ({items})
+    {items}
 )"""
 
 COURT_FLOOR = (
@@ -308,44 +309,45 @@ today AS (SELECT CAST(TIMESTAMP '{as_of}' + INTERVAL 8 HOUR AS DATE) AS d),
 items(item, points, days) AS (VALUES {item_rows}),
 -- each record counts from the later of its occurrence and its report until counts_for_days after it
 r AS (
-  SELECT e.subject, GREATEST(e.occ, e.day) AS start, e.occ + i.days AS stop, i.points
+  SELECT e.subject_no, GREATEST(e.occ, e.day) AS start, e.occ + i.days AS stop, i.points
   FROM eff e JOIN items i USING (item)
+  WHERE GREATEST(e.occ, e.day) < e.occ + i.days AND GREATEST(e.occ, e.day) <= (SELECT d FROM today)
 ),
 deltas AS (
-  SELECT subject, start AS day, points AS delta FROM r WHERE start < stop AND start <= (SELECT d FROM today)
+  SELECT subject_no, start AS day, points AS delta FROM r
   UNION ALL
-  SELECT subject, stop, -points FROM r WHERE start < stop AND start <= (SELECT d FROM today)
-                                          AND stop <= (SELECT d FROM today)
+  SELECT subject_no, stop, -points FROM r WHERE stop <= (SELECT d FROM today)
 ),
 history AS (
-  SELECT subject, day,
-         GREATEST({minimum}, {base} + SUM(SUM(delta)) OVER (PARTITION BY subject ORDER BY day)) AS score
-  FROM deltas GROUP BY subject, day
+  SELECT subject_no, day,
+         GREATEST({minimum}, {base} + SUM(SUM(delta)) OVER (PARTITION BY subject_no ORDER BY day)) AS score
+  FROM deltas GROUP BY subject_no, day
 ),
-graded AS (SELECT *, CASE {grade_cases} END AS grade FROM history),
+-- only the subjects whose score ever reaches a listed grade go on to the runs
+listed AS (SELECT DISTINCT subject_no FROM history WHERE {any_listed}),
+graded AS (
+  SELECT h.*, CASE {grade_cases} END AS grade, lead(day) OVER w IS NULL AS is_last
+  FROM history h SEMI JOIN listed USING (subject_no)
+  WINDOW w AS (PARTITION BY subject_no ORDER BY day)
+),
+flagged AS (
+  SELECT *, {flags} FROM graded WINDOW w AS (PARTITION BY subject_no ORDER BY day)
+),
+runs AS (
+  SELECT *, {runs} FROM flagged WINDOW w AS (PARTITION BY subject_no ORDER BY day)
+),
 {lists}
-SELECT * FROM ({union})
+SELECT x.list, s.code AS subject, x.* EXCLUDE (list, subject_no)
+FROM ({union}) x JOIN read_parquet('{subjects}') s USING (subject_no)
 ) TO '{out}' (FORMAT parquet)
 """
 )
-"""Rongcheng's lists by grade as a peer would write them: a running sum, then runs of a grade."""
+"""Rongcheng's lists by grade as a peer would write them: a running sum on the subjects' integer
+key, then, for the subjects who ever reach a listed grade, runs of a grade."""
 
 GRADE_LIST = """
-runs_{n} AS (
-  SELECT *, SUM(CASE WHEN ok AND NOT COALESCE(prev_ok, false) THEN 1 ELSE 0 END)
-              OVER (PARTITION BY subject ORDER BY day) AS run
-  FROM (SELECT *, grade IN ({qualifying}) AS ok,
-               lag(grade IN ({qualifying})) OVER (PARTITION BY subject ORDER BY day) AS prev_ok,
-               day = max(day) OVER (PARTITION BY subject) AS is_last
-        FROM graded)
-),
-spans_{n} AS (
-  SELECT subject, min(day) AS first, min(day) FILTER (WHERE NOT ok) AS off,
-         max(grade) FILTER (WHERE is_last AND ok) AS last_grade
-  FROM runs_{n} WHERE run > 0 GROUP BY subject, run
-),
 list_{n} AS (
-  SELECT '{list}' AS list, subject, CAST(NULL AS VARCHAR) AS via,
+  SELECT '{list}' AS list, subject_no, CAST(NULL AS VARCHAR) AS via,
          CASE WHEN t.d < since THEN 'pending' WHEN ended IS NOT NULL AND ended <= t.d THEN 'removed'
               WHEN planned <= t.d THEN 'expired' ELSE 'active' END AS status,
          first AS noticed_on, since, COALESCE(ended, planned) AS "until", planned AS planned_end,
@@ -357,7 +359,9 @@ list_{n} AS (
          CAST(NULL AS DATE) AS removal_due, CAST(NULL AS VARCHAR) AS suspended_by
   FROM (SELECT *, first + {notice} AS since, first + {notice} + {period} AS planned,
                CASE WHEN off <= first + {notice} + {period} THEN off END AS ended
-        FROM spans_{n}) CROSS JOIN today t
+        FROM (SELECT subject_no, min(day) AS first, min(day) FILTER (WHERE NOT ok_{n}) AS off,
+                     max(grade) FILTER (WHERE is_last AND ok_{n}) AS last_grade
+              FROM runs WHERE run_{n} > 0 GROUP BY subject_no, run_{n})) CROSS JOIN today t
   WHERE ended IS NULL OR ended > since
 )"""
 
@@ -367,7 +371,7 @@ def court_floor_sql(records: str, out: Path, court: Scheme) -> str:
     return COURT_FLOOR.format(
         records=records,
         as_of=AS_OF.isoformat(" "),
-        items=_in(COURT_ITEMS),
+        items=f"AND item IN ({_in(COURT_ITEMS)})",
         ground1=GROUND1,
         removals=_in(REMOVALS),
         grounds=_in(GROUNDS),
@@ -387,33 +391,36 @@ def grade_floor_sql(records: str, out: Path, city: Scheme) -> str:
     rows = ", ".join(f"('{i.code}', {i.points}, {i.counts_for_days})" for i in read)
     cases = " ".join(f"WHEN score >= {g.min_score} THEN '{g.grade}'" for g in model.grades)
     order = [g.grade for g in model.grades]  # best first
-    lists, names = [], []
+    lists, names, flags, runs, listed = [], [], [], [], []
     for n, lst in enumerate(city.lists):
         crit = lst.criteria
         lo = order.index(crit.grade_at_least) if getattr(crit, "grade_at_least", None) else len(order) - 1
         hi = order.index(crit.grade_at_most) if getattr(crit, "grade_at_most", None) else 0
-        qualifying = order[hi : lo + 1] if hi <= lo else []
+        ok = f"grade IN ({_in(order[hi : lo + 1])})" if hi <= lo else "false"
+        flags.append(f"{ok} AS ok_{n}, lag({ok}) OVER w AS prev_{n}")
+        runs.append(
+            f"SUM(CASE WHEN ok_{n} AND NOT COALESCE(prev_{n}, false) THEN 1 ELSE 0 END) OVER w AS run_{n}"
+        )
+        listed.append(f"(CASE {cases} END) IN ({_in(order[hi : lo + 1])})" if hi <= lo else "false")
         notice = lst.notice.days if lst.notice.required else 0
         lists.append(
-            GRADE_LIST.format(
-                n=n,
-                qualifying=_in(qualifying),
-                list=f"{city.id}/{lst.id}",
-                notice=notice,
-                period=lst.period_days,
-            )
+            GRADE_LIST.format(n=n, list=f"{city.id}/{lst.id}", notice=notice, period=lst.period_days)
         )
         names.append(f"SELECT * FROM list_{n}")
     return GRADE_FLOOR.format(
         records=records,
         as_of=AS_OF.isoformat(" "),
-        items=_in([i.code for i in read]),
+        items="",  # the join with the items keeps the records of items that have points
         item_rows=rows,
         minimum=model.minimum if model.minimum is not None else -(2**62),
         base=model.base,
         grade_cases=cases,
+        any_listed=" OR ".join(listed),
+        flags=", ".join(flags),
+        runs=", ".join(runs),
         lists=",".join(lists).lstrip("\n"),
         union=" UNION ALL ".join(names),
+        subjects=Path(records).parents[1] / "subjects.parquet",
         out=out,
     )
 
@@ -452,7 +459,7 @@ def whole_command(data: Path, work: Path) -> dict[str, Any]:
     home = work / "home"
     home.mkdir(exist_ok=True)
     env = {**os.environ, "SOCIALCREDIT_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
-    env.setdefault("SOCIALCREDIT_MASTER_KEY", "00" * 32)
+    env.setdefault("SOCIALCREDIT_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
     cli = Path(sys.executable).with_name("socialcredit")
     cmd = [
         str(cli),
@@ -519,6 +526,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "ratio": round(min(engines) / min(floors), 2),
             "entries": entries,
         }
+        print(name, json.dumps(result[name]), file=sys.stderr)  # noqa: T201 (a long run keeps its figures)
     if args.cli:
         result["command"] = whole_command(data, work)
     if not args.dir:
