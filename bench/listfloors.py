@@ -52,9 +52,9 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import add_results, machine  # noqa: E402
-from rescore import BENCH_SCHEMA, _codes, corrections  # noqa: E402
+from rescore import BENCH_SCHEMA, _codes, _generated, chunk_columns, write_manifest  # noqa: E402
 
-from socialcredit.engines.base import EXPORT_FORMAT, EXPORT_VERSION, rescore  # noqa: E402
+from socialcredit.engines.base import rescore  # noqa: E402
 from socialcredit.engines.duck import DuckDBEngine  # noqa: E402
 from socialcredit.engines.listing import LIST_SCHEMA, REPRESENTATIVE_SCHEMA  # noqa: E402
 from socialcredit.engines.relational import SUBJECT_SCHEMA  # noqa: E402
@@ -66,6 +66,8 @@ AS_OF = dt.datetime(2026, 12, 31, 12, 0, 0)
 """After version 2 of the court's list took effect (2026-12-07), so the command's registry in force
 holds the list the floor is written for."""
 WINDOW_DAYS = 3 * 365
+GENERATOR = "listfloors-1"
+"""Named in the manifest, so ``--reuse`` never reads another generator's data."""
 CHUNK = 5_000_000
 DEBTORS = 20
 """One subject in this many has court records."""
@@ -133,7 +135,6 @@ def generate(
         lag = np.minimum(rng.geometric(0.15, n) - 1, 30).astype("timedelta64[D]")
         hours = rng.integers(0, 24 * 3600, n).astype("timedelta64[s]")  # some fall on the next day in China
         reported = np.minimum((occurred + lag).astype("datetime64[us]") + hours, last)
-        ids = np.arange(lo, lo + n, dtype=np.int64) + 1
         years = np.array([1, 2, 3, 1, 2, 3, 0, 4])[rng.integers(0, 8, n)]  # 0 and 4: refused by the walk
         extension = item == len(people) + COURT_ITEMS.index(EXTENSION)
         details = pc.if_else(
@@ -143,47 +144,13 @@ def generate(
             ),
             pa.nulls(n, pa.string()),
         )
+        columns = chunk_columns(rng, lo, subj, items.take(item), occurred, reported)
         writer.write_table(
-            pa.table(
-                {
-                    "seq": pa.array(ids),
-                    "record_id": _codes(ids, 32),
-                    "subject": _codes(subj + 10**17, 18),
-                    "subject_kind": pa.array(["person"]).take(np.zeros(n, np.int64)),
-                    "item": items.take(item),
-                    "occurred_on": pa.array(occurred, pa.date32()),
-                    "reported_at": pa.array(reported, pa.timestamp("us")),
-                    **corrections(rng, lo, reported),
-                    "subject_no": pa.array(subj),
-                    "details": details,
-                },
-                schema=RECORDS_SCHEMA,
-            ),
-            row_group_size=1_000_000,
+            pa.table({**columns, "details": details}, schema=RECORDS_SCHEMA), row_group_size=1_000_000
         )
     writer.close()
-    manifest = {
-        "format": EXPORT_FORMAT,
-        "version": EXPORT_VERSION,
-        "records": records,
-        "subjects": subjects,
-        "bench": {"seed": seed, "generator": "listfloors-1"},
-    }
-    (directory / "manifest.json").write_text(json.dumps(manifest))
+    write_manifest(directory, subjects, records, seed, GENERATOR)
     return directory
-
-
-def _generated(directory: Path, subjects: int, records: int, seed: int) -> bool:
-    try:
-        m = json.loads((directory / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return (m.get("version"), m.get("subjects"), m.get("records"), m.get("bench")) == (
-        EXPORT_VERSION,
-        subjects,
-        records,
-        {"seed": seed, "generator": "listfloors-1"},
-    )
 
 
 def _in(values: tuple[str, ...] | list[str]) -> str:
@@ -497,7 +464,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     work.mkdir(parents=True, exist_ok=True)
     data = work / "export"
     t0 = time.perf_counter()
-    if args.reuse and _generated(data, args.subjects, args.records, args.seed):
+    if args.reuse and _generated(data, args.subjects, args.records, args.seed, GENERATOR):
         gen = 0.0
     else:
         generate(data, args.subjects, args.records, args.seed)

@@ -118,6 +118,31 @@ def corrections(rng: np.random.Generator, lo: int, reported: np.ndarray[Any, Any
     }
 
 
+def chunk_columns(
+    rng: np.random.Generator,
+    lo: int,
+    subj: np.ndarray[Any, Any],
+    items: pa.Array,
+    occurred: np.ndarray[Any, Any],
+    reported: np.ndarray[Any, Any],
+) -> dict[str, pa.Array]:
+    """The columns of :data:`BENCH_SCHEMA` for a chunk of persons' records whose first has ledger
+    position ``lo + 1`` (subject numbers, item codes, days and report times given; the
+    corrections drawn by :func:`corrections`). Shared with ``bench/listfloors.py``."""
+    ids = np.arange(lo, lo + len(subj), dtype=np.int64) + 1
+    return {
+        "seq": pa.array(ids),
+        "record_id": _codes(ids, 32),
+        "subject": _codes(subj + 10**17, 18),
+        "subject_kind": pa.array(["person"]).take(np.zeros(len(subj), np.int64)),
+        "item": items,
+        "occurred_on": pa.array(occurred, pa.date32()),
+        "reported_at": pa.array(reported, pa.timestamp("us")),
+        **corrections(rng, lo, reported),
+        "subject_no": pa.array(subj),
+    }
+
+
 def generate(directory: Path, subjects: int, records: int, scheme: Scheme, seed: int = 2014) -> Path:
     """Write ``directory`` as an export (manifest, subjects, representatives, records/part-*.parquet)."""
     if directory.exists():
@@ -152,39 +177,30 @@ def generate(directory: Path, subjects: int, records: int, scheme: Scheme, seed:
         reported = (occurred + lag).astype("datetime64[us]") + rng.integers(8 * 3600, 20 * 3600, n).astype(
             "timedelta64[s]"
         )
-        ids = np.arange(lo, lo + n, dtype=np.int64) + 1
         reported = np.minimum(reported, np.datetime64(AS_OF, "us"))
-        writer.write_table(
-            pa.table(
-                {
-                    "seq": pa.array(ids),
-                    "record_id": _codes(ids, 32),
-                    "subject": _codes(subj + 10**17, 18),
-                    "subject_kind": pa.array(["person"]).take(np.zeros(n, np.int64)),
-                    "item": item_codes.take(item),
-                    "occurred_on": pa.array(occurred, pa.date32()),
-                    "reported_at": pa.array(reported, pa.timestamp("us")),
-                    **corrections(rng, lo, reported),
-                    "subject_no": pa.array(subj),
-                },
-                schema=BENCH_SCHEMA,
-            ),
-            row_group_size=1_000_000,
-        )  # fmt: skip
+        columns = chunk_columns(rng, lo, subj, item_codes.take(item), occurred, reported)
+        writer.write_table(pa.table(columns, schema=BENCH_SCHEMA), row_group_size=1_000_000)
     writer.close()
+    write_manifest(directory, subjects, records, seed, GENERATOR)
+    return directory
+
+
+def write_manifest(directory: Path, subjects: int, records: int, seed: int, generator: int | str) -> None:
+    """The export's manifest, naming the generator that wrote the data (for ``--reuse``)."""
     manifest = {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
         "records": records,
         "subjects": subjects,
-        "bench": {"seed": seed, "generator": GENERATOR},
+        "bench": {"seed": seed, "generator": generator},
     }
     (directory / "manifest.json").write_text(json.dumps(manifest))
-    return directory
 
 
-def _generated(directory: Path, subjects: int, records: int, seed: int) -> bool:
-    """Whether ``directory`` holds exactly what :func:`generate` would write for these arguments."""
+def _generated(
+    directory: Path, subjects: int, records: int, seed: int, generator: int | str = GENERATOR
+) -> bool:
+    """Whether ``directory`` holds exactly what ``generator`` would write for these arguments."""
     try:
         m = json.loads((directory / "manifest.json").read_text())
     except (OSError, ValueError):
@@ -192,7 +208,7 @@ def _generated(directory: Path, subjects: int, records: int, seed: int) -> bool:
     want = {"version": EXPORT_VERSION, "subjects": subjects, "records": records}
     return all(m.get(k) == v for k, v in want.items()) and m.get("bench") == {
         "seed": seed,
-        "generator": GENERATOR,
+        "generator": generator,
     }
 
 
