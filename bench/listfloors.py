@@ -573,6 +573,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result = run(args)
     result["repeat"] = args.repeat
     result["load_before"], result["load_after"] = round(before, 1), round(os.getloadavg()[0], 1)
+    result["machine"] = machine()
     return report(result, args.write, write_markdown)
 
 

@@ -78,6 +78,7 @@ def test_the_bench_runs_and_reports_each_ratio(bench: Any, tmp_path: Path) -> No
     result = bench.main(["--subjects", "300", "--records", "4000", "--dir", str(tmp_path)])
     for stage in ("item lists", "lists by grade"):
         assert result[stage]["floor_s"] > 0 and result[stage]["ratio"] > 0
+    assert "cores" in result["machine"] and result["load_before"] >= 0
     doc = tmp_path / "benchmarks.md"
     doc.write_text("# Benchmarks\n")
     bench.write_markdown(result, doc)
