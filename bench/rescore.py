@@ -93,6 +93,56 @@ def _codes(numbers: np.ndarray[Any, Any], width: int) -> pa.Array:
     return pc.utf8_lpad(pc.cast(pa.array(numbers), pa.string()), width=width, padding="0")
 
 
+def corrections(rng: np.random.Generator, lo: int, reported: np.ndarray[Any, Any]) -> dict[str, pa.Array]:
+    """The columns ``action, corrects, corrects_seq, superseded_at`` of a chunk of records whose
+    first has ledger position ``lo + 1``: one record in 2,000 a withdrawal or a correction of an
+    earlier record of the chunk, and ``superseded_at`` as the export derives it (the earliest
+    report of a record naming it). Shared with ``bench/listfloors.py``."""
+    n = len(reported)
+    ids = np.arange(lo, lo + n, dtype=np.int64) + 1
+    fix = rng.random(n) < 0.0005
+    fix[0] = False
+    action = np.where(fix, np.where(rng.random(n) < 0.5, "withdraw", "correct"), "report")
+    target = lo + 1 + (rng.random(n) * (ids - lo - 1)).astype(np.int64)  # an earlier seq
+    superseded = np.full(n, np.datetime64("NaT"), "datetime64[us]")
+    first = np.full(n, np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(first, target[fix] - lo - 1, reported[fix].astype(np.int64))
+    hit = first != np.iinfo(np.int64).max
+    superseded[hit] = first[hit].astype("datetime64[us]")
+    corrects = pa.array(np.where(fix, target, 0)).cast(pa.string())
+    return {
+        "action": pa.array(action, pa.string()),
+        "corrects": pc.if_else(pa.array(fix), pc.utf8_lpad(corrects, width=32, padding="0"), None),
+        "corrects_seq": pc.if_else(pa.array(fix), pa.array(target), None),
+        "superseded_at": pa.array(superseded, pa.timestamp("us"), mask=~hit),
+    }
+
+
+def chunk_columns(
+    rng: np.random.Generator,
+    lo: int,
+    subj: np.ndarray[Any, Any],
+    items: pa.Array,
+    occurred: np.ndarray[Any, Any],
+    reported: np.ndarray[Any, Any],
+) -> dict[str, pa.Array]:
+    """The columns of :data:`BENCH_SCHEMA` for a chunk of persons' records whose first has ledger
+    position ``lo + 1`` (subject numbers, item codes, days and report times given; the
+    corrections drawn by :func:`corrections`). Shared with ``bench/listfloors.py``."""
+    ids = np.arange(lo, lo + len(subj), dtype=np.int64) + 1
+    return {
+        "seq": pa.array(ids),
+        "record_id": _codes(ids, 32),
+        "subject": _codes(subj + 10**17, 18),
+        "subject_kind": pa.array(["person"]).take(np.zeros(len(subj), np.int64)),
+        "item": items,
+        "occurred_on": pa.array(occurred, pa.date32()),
+        "reported_at": pa.array(reported, pa.timestamp("us")),
+        **corrections(rng, lo, reported),
+        "subject_no": pa.array(subj),
+    }
+
+
 def generate(directory: Path, subjects: int, records: int, scheme: Scheme, seed: int = 2014) -> Path:
     """Write ``directory`` as an export (manifest, subjects, representatives, records/part-*.parquet)."""
     if directory.exists():
@@ -127,56 +177,30 @@ def generate(directory: Path, subjects: int, records: int, scheme: Scheme, seed:
         reported = (occurred + lag).astype("datetime64[us]") + rng.integers(8 * 3600, 20 * 3600, n).astype(
             "timedelta64[s]"
         )
-        last = np.datetime64(AS_OF, "us")
-        ids = np.arange(lo, lo + n, dtype=np.int64) + 1
-        # one record in 2,000 is a withdrawal or a correction of an earlier record of this chunk
-        fix = rng.random(n) < 0.0005
-        fix[0] = False
-        action = np.where(fix, np.where(rng.random(n) < 0.5, "withdraw", "correct"), "report")
-        target = lo + 1 + (rng.random(n) * (ids - lo - 1)).astype(np.int64)  # an earlier seq
-        reported = np.minimum(reported, last)
-        # superseded_at, as the export derives it: the earliest report of a record naming it
-        superseded = np.full(n, np.datetime64("NaT"), "datetime64[us]")
-        first = np.full(n, np.iinfo(np.int64).max, np.int64)
-        np.minimum.at(first, target[fix] - lo - 1, reported[fix].astype(np.int64))
-        hit = first != np.iinfo(np.int64).max
-        superseded[hit] = first[hit].astype("datetime64[us]")
-        corrects = pa.array(np.where(fix, target, 0)).cast(pa.string())
-        corrects = pc.if_else(pa.array(fix), pc.utf8_lpad(corrects, width=32, padding="0"), None)
-        writer.write_table(
-            pa.table(
-                {
-                    "seq": pa.array(ids),
-                    "record_id": _codes(ids, 32),
-                    "subject": _codes(subj + 10**17, 18),
-                    "subject_kind": pa.array(["person"]).take(np.zeros(n, np.int64)),
-                    "item": item_codes.take(item),
-                    "occurred_on": pa.array(occurred, pa.date32()),
-                    "reported_at": pa.array(reported, pa.timestamp("us")),
-                    "action": pa.array(action, pa.string()),
-                    "corrects": corrects,
-                    "corrects_seq": pc.if_else(pa.array(fix), pa.array(target), None),
-                    "superseded_at": pa.array(superseded, pa.timestamp("us"), mask=~hit),
-                    "subject_no": pa.array(subj),
-                },
-                schema=BENCH_SCHEMA,
-            ),
-            row_group_size=1_000_000,
-        )  # fmt: skip
+        reported = np.minimum(reported, np.datetime64(AS_OF, "us"))
+        columns = chunk_columns(rng, lo, subj, item_codes.take(item), occurred, reported)
+        writer.write_table(pa.table(columns, schema=BENCH_SCHEMA), row_group_size=1_000_000)
     writer.close()
+    write_manifest(directory, subjects, records, seed, GENERATOR)
+    return directory
+
+
+def write_manifest(directory: Path, subjects: int, records: int, seed: int, generator: int | str) -> None:
+    """The export's manifest, naming the generator that wrote the data (for ``--reuse``)."""
     manifest = {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
         "records": records,
         "subjects": subjects,
-        "bench": {"seed": seed, "generator": GENERATOR},
+        "bench": {"seed": seed, "generator": generator},
     }
     (directory / "manifest.json").write_text(json.dumps(manifest))
-    return directory
 
 
-def _generated(directory: Path, subjects: int, records: int, seed: int) -> bool:
-    """Whether ``directory`` holds exactly what :func:`generate` would write for these arguments."""
+def _generated(
+    directory: Path, subjects: int, records: int, seed: int, generator: int | str = GENERATOR
+) -> bool:
+    """Whether ``directory`` holds exactly what ``generator`` would write for these arguments."""
     try:
         m = json.loads((directory / "manifest.json").read_text())
     except (OSError, ValueError):
@@ -184,7 +208,7 @@ def _generated(directory: Path, subjects: int, records: int, seed: int) -> bool:
     want = {"version": EXPORT_VERSION, "subjects": subjects, "records": records}
     return all(m.get(k) == v for k, v in want.items()) and m.get("bench") == {
         "seed": seed,
-        "generator": GENERATOR,
+        "generator": generator,
     }
 
 

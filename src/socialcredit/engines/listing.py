@@ -4,9 +4,9 @@ violators) as one relational definition, for whole populations.
 The rules are exactly those of ``socialcredit.criteria.items`` and ``entries_for``: each list
 by items is walked track by track (``ListDef.tracks``: one per period of a list written with
 ``periods``, else one), each track by :mod:`~socialcredit.engines.walk` (its relational form of the
-walk, in rounds), and the tracks' entries are unioned. An organisation's entry on a list with
-``lists_representative`` is also an entry of its legal representative, naming the organisation
-(``via``).
+walk: in rounds, or in one pass for a track only a removal ends), and the tracks' entries are
+unioned. An organisation's entry on a list with ``lists_representative`` is also an entry of its
+legal representative, naming the organisation (``via``).
 
 Not here: lists by grade (``criteria.grade_at_most``/``grade_at_least``: Rongcheng's honour roll
 and D list, the enterprise red rating) follow a score's whole history, not records of items: they
@@ -316,19 +316,31 @@ def population_listing(
         for s, lst, k, _t, _seg in tracks
         if _crit(lst).min_records > 1 and _crit(lst).window_days
     }
-    if rounds is None:
+    # the rounds each walked track needs (its most qualifying records of one subject), found by one
+    # small query; a track walked in one pass (walk.removal_walk) needs none
+    walked = [(s.id, lst.id, k) for s, lst, k, t, _seg in tracks if not walk.removal_walk(t, _crit(lst))]
+    needs = dict.fromkeys(walked, rounds or 0)
+    if rounds is None and walked:
         counts = ibis.union(
-            *[e.group_by("subject").agg(n=e.qn.max()).select("n") for e in events.values()], distinct=False
+            *[
+                events[key].group_by("subject").agg(n=events[key].qn.max()).select("n", track=ibis.literal(i))
+                for i, key in enumerate(walked)
+            ],
+            distinct=False,
         )
-        value = counts.n.max().to_pyarrow().as_py()
-        rounds = int(value) if value is not None else 0
+        most = counts.group_by("track").agg(n=counts.n.max()).to_pyarrow().to_pylist()
+        needs |= {walked[r["track"]]: int(r["n"] or 0) for r in most}
     open_ = suspending.open_at(objections, as_of)
     parts: list[ir.Table] = []
     for s, lst, k, track, _seg in tracks:
         qualified = f"{s.id}/{lst.id}"
         ev = events[(s.id, lst.id, k)]
         pr = pairs.get((s.id, lst.id, k))
-        found = walk.entries(ev, pr, track, _crit(lst), kernel.notice_days(lst), rounds, today)
+        notice = kernel.notice_days(lst)
+        if walk.removal_walk(track, _crit(lst)):
+            found = walk.until_removed(ev, notice)
+        else:
+            found = walk.entries(ev, pr, track, _crit(lst), notice, needs[(s.id, lst.id, k)], today)
         entries = _removal_due(
             walk.with_ground_records(found, ev, pr), track.removal.within_working_days, calendar
         )

@@ -38,6 +38,11 @@ the final union. On the list parity test's city, the Spark job took 146 s before
 reading each round once and checkpointing (a cached frame's plan still held every earlier
 round's) took it to about 30 s (docs/scale.md).
 
+A track with no fixed period and no extension whose entries one record opens (the court's ground
+(1): listed until a removal ground of Art. 10) needs no rounds: only a removal ends its entry, so
+the removals before a record say which entry it belongs to (:func:`until_removed`, one window and
+one grouping; decision 0058).
+
 Criteria that need several records (``min_records`` above 1, none shipped) keep a window: the
 qualifying records since the last entry opened or ended, or the last removal record, less those
 that occurred more than ``window_days`` before a record added after them. The entry opens at the
@@ -341,6 +346,12 @@ def entries(
         nxt = found[-1]
         nxt = nxt.filter(nxt.end_pos.notnull())
         state = nxt.select(subject=nxt.subject, after=nxt.end_pos - 1, qn_after=nxt.qn_end)
+        # no entry of this round ended: none opens in the next, nor in any after it. ``rounds``
+        # bounds the entries by the qualifying records, but a period of years fits few times in a
+        # ledger's years (on the court's list most rounds found nothing), and a round costs a
+        # query; counting the materialised round is cheap
+        if nxt.count().to_pyarrow().as_py() == 0:
+            break
     if not found:
         return events.filter(ibis.literal(False)).select(
             subject=events.subject,
@@ -359,6 +370,57 @@ def entries(
             qn_end=events.pos,
         )
     return ibis.union(*found, distinct=False)
+
+
+def removal_walk(track: Track, crit: ItemCriteria) -> bool:
+    """Whether :func:`until_removed` walks ``track`` (in one pass, not in rounds): an entry with
+    no fixed period and no extension, opened by one qualifying record (the court's ground (1),
+    listed until a removal ground of Art. 10)."""
+    return track.indefinite and track.extension is None and crit.min_records == 1
+
+
+def until_removed(events: ir.Table, notice: int) -> ir.Table:
+    """Every entry of a track that :func:`removal_walk` admits, in the columns of :func:`entries`.
+
+    Without a period nothing but a removal record ends an entry, and a qualifying record opens
+    one whenever none is open: so the removal records before a record (in walk order) say which
+    entry it belongs to, the first qualifying record after the ``n``-th removal opens entry
+    ``n`` and the next removal ends it. One window and one grouping instead of a round per
+    entry: on the court's list the rounds were most of the list's time (docs/benchmarks.md,
+    issue 20's list floors)."""
+    removing = 1 - events.is_q  # no extension decision on such a track: a record not a ground removes
+    upto = ibis.cumulative_window(group_by=events.subject, order_by=events.pos)
+    e = events.mutate(entry=removing.sum().over(upto).cast("int64") - removing)
+    g = e.group_by(g_subject=e.subject, g_entry=e.entry).agg(
+        start=ibis.cases((e.is_q == 1, e.pos), else_=ibis.null("int64")).min(),
+        end_pos=ibis.cases((e.is_q == 0, e.pos), else_=ibis.null("int64")).min(),
+        n=e.is_q.sum().cast("int64"),
+    )
+    g = g.filter(g.n > 0)
+    first, end = events.view(), events.view()
+    j = g.inner_join(first, (g.g_subject == first.subject) & (g.start == first.pos))
+    j = j.left_join(end, (j.g_subject == end.subject) & (j.end_pos == end.pos))
+    ended = j.end_pos.notnull()
+    out = j.select(
+        subject=j.g_subject,
+        noticed=first.day,
+        since=first.day + notice,
+        planned=ibis.literal(FOREVER, type="int64"),
+        ended=ibis.cases((ended, end.day), else_=ibis.null("int64")),
+        end_reason=ibis.cases(
+            (ended, "fulfilled: " + end.item + " (" + end.record_id + ")"), else_=ibis.null("string")
+        ),
+        due_from=ibis.cases((ended, end.occ), else_=ibis.null("int64")),
+        reason_record=first.record_id,
+        reason_item=first.item,
+        grounds=j.n,
+        start=j.start,
+        base=j.start - 1,
+        end_pos=j.end_pos,
+        qn_end=end.qn - end.is_q,
+    )
+    # materialised, as each round of entries() is: what follows joins the events with it again
+    return out.cache()
 
 
 def with_ground_records(entries: ir.Table, events: ir.Table, pairs: ir.Table | None) -> ir.Table:
