@@ -6,6 +6,7 @@ asked for is a look at the entry, audited and shown to its subject. SQLite and P
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
 import struct
@@ -94,6 +95,46 @@ def test_an_independent_client_rebuilds_the_checkpoint_root_from_the_served_tile
     assert independent_root(fetch_level(client, "audit", 0, audit_size)) == audit_root
     closed = client.get(f"/log/audit/tile/entries/{spec_path(0, 1)}")
     assert closed.status_code == 403 and "hash tiles are public" in closed.json()["error"]
+
+
+def raw_get(client: TestClient, url: str, accept: str) -> tuple[bytes, dict[str, str]]:
+    """The bytes as sent, before the HTTP client undoes any content coding."""
+    with client.stream("GET", url, headers={"Accept-Encoding": accept}) as reply:
+        assert reply.status_code == 200, reply.read()
+        return b"".join(reply.iter_raw()), dict(reply.headers)
+
+
+def bundle_entries(data: bytes) -> list[bytes]:
+    out, pos = [], 0
+    while pos < len(data):
+        (length,) = struct.unpack(">H", data[pos : pos + 2])
+        out.append(data[pos + 2 : pos + 2 + length])
+        pos += 2 + length
+    return out
+
+
+def test_entries_bundles_are_gzip_compressed_for_a_client_that_accepts_it(
+    system: System, client: TestClient
+) -> None:
+    # c2sp.org/tlog-tiles: "Entry bundles SHOULD be compressed at the HTTP layer. Logs MAY use
+    # Content-Encoding: gzip [...] Clients SHOULD include gzip and identity in their
+    # Accept-Encoding headers." and "This endpoint is immutable".
+    ingest_records(system, 300)
+    size, root = checkpoint_of(client.get("/log/records/checkpoint").text)
+    url = f"/log/records/tile/entries/{spec_path(0)}"
+    packed, headers = raw_get(client, url, "gzip, identity")
+    assert headers["content-encoding"] == "gzip" and "immutable" in headers["cache-control"]
+    assert "accept-encoding" in headers["vary"].lower()
+    plain, plain_headers = raw_get(client, url, "identity")
+    assert "content-encoding" not in plain_headers and "immutable" in plain_headers["cache-control"]
+    assert gzip.decompress(packed) == plain and len(packed) < len(plain)
+    assert raw_get(client, url, "gzip;q=0, *")[1].get("content-encoding") is None
+    assert raw_get(client, url, "br;q=1, *;q=0.5")[1]["content-encoding"] == "gzip"
+    assert raw_get(client, url, "gzip, identity")[0] == packed  # the same bytes each time
+    # an independent client rebuilds the root from the decompressed bundles alone
+    partial, _ = raw_get(client, f"/log/records/tile/entries/{spec_path(1, 44)}", "gzip")
+    entries = bundle_entries(gzip.decompress(packed)) + bundle_entries(gzip.decompress(partial))
+    assert size == 300 and independent_root([hashlib.sha256(b"\x00" + e).digest() for e in entries]) == root
 
 
 def test_a_known_witness_s_cosignature_is_kept_and_served_with_the_checkpoint(

@@ -5,9 +5,10 @@ The inclusion proofs of a record and of an audit entry are beside them (``GET /r
 
 from __future__ import annotations
 
+import gzip
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from socialcredit.api.deps import SystemDep
@@ -89,14 +90,44 @@ TilePath = Annotated[
     response_class=Response,
     responses=binary("An entries bundle (C2SP tlog-tiles)"),
 )
-def entries(chain: ChainPath, index: TilePath, system: SystemDep) -> Response:
+def entries(chain: ChainPath, index: TilePath, system: SystemDep, request: Request) -> Response:
     """A C2SP tlog-tiles entries bundle: each entry's exact leaf bytes after its length (big-endian
     uint16), 256 to a full bundle. The records log only: its leaves hold hashes of the sealed
     records, never their fields; the other chains' entries are proved one by one to those who may
-    read them."""
+    read them. Compressed (``Content-Encoding: gzip``) for a client that accepts gzip, as the
+    spec asks of bundles; the same bytes uncompressed to one that does not."""
     n, width = tiles.parse_path(index)
     bundle = system.log_entries(chain, n, width)
-    return Response(bundle, media_type="application/octet-stream", headers=IMMUTABLE)
+    headers = {**IMMUTABLE, "Vary": "Accept-Encoding"}
+    if accepts_gzip(request.headers.get("accept-encoding", "")):
+        # mtime 0: the same bundle compresses to the same bytes every time, as an immutable
+        # resource should (a cache or a mirror comparing copies sees one)
+        packed = gzip.compress(bundle, compresslevel=6, mtime=0)
+        return Response(
+            packed, media_type="application/octet-stream", headers={**headers, "Content-Encoding": "gzip"}
+        )
+    return Response(bundle, media_type="application/octet-stream", headers=headers)
+
+
+def accepts_gzip(header: str) -> bool:
+    """Whether an ``Accept-Encoding`` value admits gzip (RFC 9110 12.5.3): named, or ``*``, with a
+    weight above zero, and not refused by name (``gzip;q=0``)."""
+    weights: dict[str, float] = {}
+    for part in header.split(","):
+        coding, _, params = part.strip().partition(";")
+        weight = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if coding.strip():
+            weights[coding.strip().lower()] = weight
+    if "gzip" in weights:
+        return weights["gzip"] > 0
+    return weights.get("*", 0.0) > 0
 
 
 @router.get(
