@@ -15,9 +15,11 @@ from rich.markup import escape
 from socialcredit import checkpoints, i18n
 from socialcredit.api.models import Listing, VerifyOut
 from socialcredit.api.reports import BackupOut, CheckpointCheckOut, CheckpointOut, RetentionOut
-from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out
-from socialcredit.errors import Refused
+from socialcredit.cli.common import JsonOpt, app, emit, err, fail, open_system, out
+from socialcredit.errors import NotFound, Refused
 from socialcredit.i18n import N_
+from socialcredit.service import System
+from socialcredit.service.tlog import SignedCheckpoint
 from socialcredit.settings import get_settings
 from socialcredit.tlog import note
 
@@ -59,11 +61,20 @@ def checkpoint(
         list[str] | None, typer.Option("--chain", help="records, audit, cases or registry (default: all)")
     ] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write DIR/<chain>.checkpoint")] = None,
+    cosigned: Annotated[
+        bool,
+        typer.Option("--cosigned", help="The newest checkpoint known witnesses cosigned, with their lines"),
+    ] = False,
+    quorum: Annotated[
+        int, typer.Option("--quorum", min=1, max=64, help="With --cosigned: how many witnesses at least")
+    ] = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Print each chain's newest checkpoint, signed with the installation's Ed25519 key (made in
-    SOCIALCREDIT_HOME on first use), as GET /log/{chain}/checkpoint serves it. Refused (exit 1)
-    if a chain is broken."""
+    SOCIALCREDIT_HOME on first use), as GET /log/{chain}/checkpoint serves it; with --cosigned,
+    the newest that --quorum known witnesses cosigned, as GET /log/{chain}/checkpoint/cosigned
+    serves it (a chain none cosigned is named on stderr and left out; exit 1 if no chain has
+    one). Refused (exit 1) if a chain is broken."""
     if ctx.invoked_subcommand is not None:
         return
     wanted = chain or list(CHAINS)
@@ -74,7 +85,7 @@ def checkpoint(
     broken = {k: v for k, v in system.verify().items() if v}
     if broken:
         fail(f"the {', '.join(broken)} chain is broken; run `socialcredit verify` (nothing signed)", 1)
-    signed = [system.checkpoint(c) for c in wanted]
+    signed = _cosigned(system, wanted, quorum) if cosigned else [system.checkpoint(c) for c in wanted]
     if out_dir is not None:
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -101,6 +112,19 @@ def checkpoint(
         sys.stdout.write("\n".join(s.note for s in signed))
     else:
         out.print(f"{len(signed)} checkpoints written to {out_dir}", highlight=False)
+
+
+def _cosigned(system: System, chains: list[str], quorum: int) -> list[SignedCheckpoint]:
+    """Each chain's newest cosigned checkpoint; a chain without one named on stderr."""
+    found: list[SignedCheckpoint] = []
+    for chain in chains:
+        try:
+            found.append(system.latest_cosigned(chain, quorum))
+        except NotFound as exc:
+            err.print(i18n.translate(exc.message), highlight=False, markup=False)
+    if not found:
+        raise typer.Exit(1)
+    return found
 
 
 @checkpoint_app.command("verify")

@@ -47,6 +47,32 @@ def checkpoint(chain: ChainPath, system: SystemDep) -> PlainTextResponse:
     )
 
 
+@router.get(
+    "/{chain}/checkpoint/cosigned",
+    operation_id="log_checkpoint_cosigned",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "A signed note"}
+    },
+)
+def checkpoint_cosigned(
+    chain: ChainPath,
+    system: SystemDep,
+    quorum: Annotated[
+        int, Query(ge=1, le=64, description="How many known witnesses must have cosigned it")
+    ] = 1,
+) -> PlainTextResponse:
+    """The newest checkpoint that at least ``quorum`` witnesses the operator configured cosigned,
+    with their cosignature lines (decision 0066): the checkpoint above is always the newest tree,
+    which on a busy log has seldom been cosigned yet. Prove the newest extends this one with
+    ``consistency?from=<its size>&to=<the newest's>``. 404 naming ``quorum`` if none has."""
+    return PlainTextResponse(
+        system.latest_cosigned(chain, quorum).note,
+        media_type="text/plain; charset=utf-8",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
 @router.post("/{chain}/cosignature", operation_id="log_cosignature", response_model=CosignatureOut)
 def cosignature(chain: ChainPath, body: CosignatureIn, system: SystemDep) -> CosignatureOut:
     """A witness submits its cosignature (C2SP tlog-cosignature) of a checkpoint this log signed:
