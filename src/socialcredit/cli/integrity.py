@@ -137,7 +137,8 @@ def checkpoint_verify(
 ) -> None:
     """Prove the log still extends a checkpoint it published: the signature holds under the
     published key, and the consistency proof from its tree to the tree now holds against its root
-    hash. Exit 1 naming the chain rewritten."""
+    hash. Exit 1 naming the chain rewritten; exit 3 if the checkpoint was signed before a sealing
+    epoch recorded by an earlier release, which left nothing to prove it against."""
     try:
         text = file.read_text(encoding="utf-8")
         public = checkpoints.load_public_key(key)
@@ -159,7 +160,12 @@ def checkpoint_verify(
         emit(_checked(outcome))
     else:
         _report([outcome])
-    raise typer.Exit(0 if outcome.ok else 1)
+    raise typer.Exit(0 if outcome.ok else UNBRIDGED if outcome.unbridged else 1)
+
+
+UNBRIDGED = 3
+"""``checkpoint verify``'s exit status for a checkpoint that can be neither proved nor disproved
+(signed before an epoch record of an earlier release): not 1, which says the log was rewritten."""
 
 
 def _json_object(text: str) -> dict[str, Any] | None:
@@ -179,6 +185,21 @@ def _checked(outcome: checkpoints.Outcome) -> CheckpointCheckOut:
         size_now=outcome.now,
         problems=outcome.problems,
         epoch=outcome.epoch,
+        unbridged=outcome.unbridged,
+    )
+
+
+def unbridged(outcome: checkpoints.Outcome) -> str:
+    """Why a checkpoint signed before an epoch record of an earlier release cannot be checked:
+    said as what it is, not as a rewrite (decision 0066)."""
+    return N_(
+        "cannot be checked: the checkpoint ({chain}, {then} entries) was signed before the "
+        "pre-sealing epoch of {date}, whose record, made by an earlier release, names no root of "
+        "the clear chain's tree, and that tree was not kept; no rewrite is shown, and none can be "
+        "ruled out (check it with the earlier release, on a backup made before sealing)",
+        chain=outcome.chain,
+        then=outcome.then,
+        date=outcome.unbridged,
     )
 
 
@@ -186,6 +207,8 @@ def _report(outcomes: list[checkpoints.Outcome]) -> None:
     for outcome in outcomes:
         for p in outcome.problems:
             out.print(f"[red]rewritten[/]: {escape(p)}", highlight=False)
+        if outcome.unbridged:
+            out.print(f"[yellow]{escape(i18n.translate(unbridged(outcome)))}[/]", highlight=False)
         if outcome.ok and outcome.epoch:
             said = N_(
                 "verified against the pre-sealing epoch of {date}: the checkpoint ({chain}, {then} "
