@@ -59,7 +59,10 @@ def main(target: Path) -> None:
             statement="not me: the fine was paid",
         )
         system.decide_objection(
-            principal=system.operator(by="Wang Fang"), objection_id=objection.id, upheld=True, reason="receipt shown"
+            principal=system.operator(by="Wang Fang"),
+            objection_id=objection.id,
+            upheld=True,
+            reason="receipt shown",
         )
         store.close()
         engine = create_engine(url)
@@ -71,14 +74,17 @@ def main(target: Path) -> None:
                     for m in conn.execute(select(table).order_by(*table.primary_key.columns)).mappings()
                 ]
             sqlite_ddl = [
-                s for (s,) in conn.execute(text("select sql from sqlite_master where sql is not null order by rowid"))
+                s
+                for (s,) in conn.execute(
+                    text("select sql from sqlite_master where sql is not null order by rowid")
+                )
             ]
         engine.dispose()
     (target / "schema.sqlite.sql").write_text(";\n\n".join(sqlite_ddl) + ";\n")
     (target / "schema.postgresql.sql").write_text(ddl(postgresql.dialect()))
     with gzip.open(target / "rows.json.gz", "wt") as f:
         json.dump(rows, f, sort_keys=True)
-    print({k: len(v) for k, v in rows.items()})
+    sys.stdout.write(json.dumps({k: len(v) for k, v in rows.items()}) + "\n")  # what was written
 
 
 if __name__ == "__main__":

@@ -201,6 +201,13 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET /audit/{seq}/proof", "/audit/1/proof", None, {"operator": 200, "auditor": 200}),
     ("GET /log/{chain}/checkpoint", "/log/records/checkpoint", None, EVERYONE),
     ("GET /log/{chain}/consistency", "/log/records/consistency?from=0&to=1", None, EVERYONE),
+    # the newest cosigned checkpoint, for anyone: none cosigned here, so 404 to all (decision 0066)
+    (
+        "GET /log/{chain}/checkpoint/cosigned",
+        "/log/records/checkpoint/cosigned",
+        None,
+        dict.fromkeys(CALLERS, 404),
+    ),
     # its tiles, entries bundles and epoch records for anyone; a cosignature from anyone, refused
     # unless the log signed the checkpoint and knows the witness (decision 0056)
     ("GET /log/{chain}/tile/{level}/{index}", "/log/records/tile/0/000.p/1", None, EVERYONE),

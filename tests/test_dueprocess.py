@@ -504,3 +504,26 @@ def test_an_organisations_objection_suspends_its_entries_not_its_representatives
     mine = objection("obj-mine", REP, 5, list_id=lst)
     got = apply_suspensions([own, through, org_entry], [later, mine], registry)
     assert [e.suspended_by for e in got] == ["obj-mine", "obj-mine", "obj-late"]
+
+
+def test_cases_decided_once_are_open_and_overdue_alike_in_their_own_words() -> None:
+    """A restoration and an erasure request share one shape (``DecidedOnce``): open while under
+    review, overdue the day after their decision's due date, each saying which decision was due,
+    in the reader's language too."""
+    from socialcredit.dueprocess.cases import ErasureRequest, Restoration
+    from socialcredit.i18n import translate
+
+    at, due = dt.datetime(2026, 11, 2, 10), dt.date(2026, 11, 20)
+    restoration = Restoration(
+        "res-1", P, "r1", "traffic.red-light", "minor", "yes", "yes", "I will", at, due, "under review", due
+    )
+    erasure = ErasureRequest("era-1", P, "r1", "2026", ("r1",), "left", at, "under review", due)
+    for case, word in ((restoration, "restoration"), (erasure, "erasure")):
+        assert case.is_open and case.history == () and case.overdue(due) == []
+        [late] = case.overdue(due + dt.timedelta(days=1))
+        assert late == f"{word} decision was due by 2026-11-20"
+        assert "2026-11-20" in translate(late, "zh_CN") and word not in translate(late, "zh_CN")
+    decided = Restoration(
+        "res-2", P, "r1", "traffic.red-light", "minor", "yes", "yes", "I will", at, due, "granted", due
+    )
+    assert not decided.is_open and decided.overdue(due + dt.timedelta(days=30)) == []

@@ -33,8 +33,10 @@ from socialcredit.knowledge import Known
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import Question, System
 from socialcredit.service.statecodec import decode
-from socialcredit.store import Store
-from tests.conftest import Clock
+from socialcredit.shredding import Erasure
+from socialcredit.store import Store, SubjectRow
+from tests.conftest import Clock, org, person
+from tests.support.dueprocess import feed, rec
 
 TIMES = (dt.timedelta(0), dt.timedelta(days=90), dt.timedelta(days=500))
 """When the two are compared: at the erasure and after it (before it they differ, as they must)."""
@@ -143,6 +145,47 @@ def test_a_decision_answered_before_the_erasure_is_reproduced_as_its_receipt(pai
     untouched = next(c for c in pair.codes if c not in pair.touched)
     same = system.reproduce(pair.asked[untouched], system.operator())
     assert same.erased is None and same.exact and ReproductionOut.of(same).reproduced is not None
+
+
+def test_a_representative_s_decision_is_reproduced_as_its_receipt_after_the_organisation_s_erasure(
+    system: System, clock: Clock
+) -> None:
+    """DOMAIN.md: "Organisations are listed together with the people responsible for them (legal
+    representatives)". A person's answer rests on their organisation's records too, so an erasure
+    of those leaves it reproducible only as its receipt (issue 21: "Answers given before the
+    erasure stay reproducible only as a receipt"), as an erasure of the person's own records does;
+    a person the organisation never named is untouched."""
+    rep, other, company = person(61), person(62), org(61)
+    system.register(
+        [
+            SubjectRow(rep, "person"),
+            SubjectRow(other, "person"),
+            SubjectRow(company, "organisation", legal_representative=rep),
+        ]
+    )
+    details = {"case_number": "(2026) Lu 1082 Zhi 90", "court": "Rongcheng People's Court",
+               "obligation": "pay 9,000 yuan", "performance": "none"}  # fmt: skip
+    feed(
+        system,
+        rec(1, company, "court.dishonest.evades-enforcement", "court", "2026-10-06", details=details),
+        rec(2, other, "traffic.minor", "traffic-police", "2026-10-07"),
+    )
+    ask = {
+        code: system.check(Question(code, "no-flights", system.operator(), purpose="test"))
+        for code in (rep, other)
+    }
+    assert ask[rep].answer == "deny"  # listed through the organisation
+    clock.advance(hours=1)
+    vault = system.store.sealing.vault
+    pseudonym = vault.pseudonym(company)
+    key = vault.store.wrapped_keys([(pseudonym, "2026")])[(pseudonym, "2026")]
+    vault.erase([Erasure(pseudonym, "2026", key.key_id, clock.now, "on request")])
+    r = system.reproduce(ask[rep].receipt.decision_id, system.operator())  # type: ignore[union-attr]
+    assert r.erased is not None and r.erased.at == clock.now and not r.exact
+    out = ReproductionOut.of(r)
+    assert out.reproduced is None and out.erased_under == "on request" and out.answered.answer == "deny"
+    same = system.reproduce(ask[other].receipt.decision_id, system.operator())  # type: ignore[union-attr]
+    assert same.erased is None and same.exact
 
 
 def _rescored(

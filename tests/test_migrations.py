@@ -543,3 +543,72 @@ def test_checkpoints_signed_before_the_sealing_epoch_verify_against_its_record(
     finally:
         store.close()
         get_settings.cache_clear()
+
+
+def test_a_checkpoint_before_an_epoch_record_of_an_earlier_release_is_said_unprovable(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22 (decision 0066): an epoch record made before decision 0056 names no root of the
+    clear chain's tree, and that tree was not kept; sealing overwrote the clear content hashes its
+    leaves cover. A checkpoint signed before such an epoch can then be neither proved nor
+    disproved: ``checkpoint verify`` says exactly that (exit 3, not "rewritten", exit 1), and a
+    witness that saw it cosigns nothing, saying why. A checkpoint after the epoch is checked as
+    ever. The earlier release's record is the record made now without the fields 0056 added,
+    signed again, and its kept tree dropped."""
+    from typer.testing import CliRunner
+
+    from socialcredit import checkpoints
+    from socialcredit.cli import app
+    from socialcredit.cli import tlog as witnessing
+    from socialcredit.settings import get_settings
+    from socialcredit.tlog import note
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("SOCIALCREDIT_HOME", str(home))
+    monkeypatch.setenv("SOCIALCREDIT_DATABASE_URL", store_url)
+    get_settings.cache_clear()
+    count = len(replay_release(store_url)["records"])
+    key = checkpoints.load_or_create_key(home)
+    log = note.Signer(checkpoints.DEFAULT_ORIGIN, key)
+    pem = tmp_path / "log.pem"
+    pem.write_text(checkpoints.public_pem(key.public_key()))
+    old = tmp_path / "old.checkpoint"  # of the clear chain (its root cannot matter: nothing to check it by)
+    old.write_text(log.sign(note.Checkpoint(f"{log.name}/records", count - 1, b"\x07" * 32).body()))
+    store = Store(store_url)  # sealed now, as a new epoch
+    try:
+        system = System(store, shipped_registry(), signer=log)
+        with store.engine.begin() as conn:
+            made = json.loads(conn.execute(select(t.epochs.c.checkpoint)).scalar_one())
+            added = ("old_tree", "old_root", "new_root", "public_key", "key_fingerprint", "signature")
+            earlier = checkpoints.sign({k: v for k, v in made.items() if k not in added}, key)
+            conn.execute(t.epochs.update().values(checkpoint=json.dumps(earlier)))
+            conn.execute(t.tlog_tiles.delete().where(t.tlog_tiles.c.chain == "records@1"))
+        after = tmp_path / "after.checkpoint"
+        after.write_text(system.checkpoint("records").note)
+        runner = CliRunner()
+        said = runner.invoke(app, ["--lang", "en", "checkpoint", "verify", str(old), "--key", str(pem)])
+        assert said.exit_code == 3, said.output
+        assert "cannot be checked" in said.stdout and "rewritten" not in said.stdout
+        assert f"pre-sealing epoch of {made['created_at'][:10]}" in said.stdout
+        out = json.loads(
+            runner.invoke(app, ["checkpoint", "verify", str(old), "--key", str(pem), "--json"]).stdout
+        )
+        assert out["ok"] is False and out["problems"] == [] and out["unbridged"] == made["created_at"][:10]
+        fine = runner.invoke(app, ["checkpoint", "verify", str(after), "--key", str(pem)])
+        assert fine.exit_code == 0, fine.output
+        from fastapi.testclient import TestClient
+
+        from socialcredit.api import create_app
+
+        with TestClient(create_app(system)) as client:
+            monkeypatch.setattr(witnessing, "_get", lambda url: client.get(url.removeprefix(LOG)).content)
+            state = tmp_path / "witness"
+            state.mkdir()
+            (state / f"{log.name}_records.checkpoint").write_text(old.read_text())
+            args = ["--lang", "en", "witness", f"{LOG}/log/records", "--state", str(state), "--key", str(pem)]
+            run = runner.invoke(app, args)
+        assert run.exit_code == 1 and "precedes the log's pre-sealing epoch" in run.stderr, run.output
+        assert (state / f"{log.name}_records.checkpoint").read_text() == old.read_text()  # nothing cosigned
+    finally:
+        store.close()
+        get_settings.cache_clear()

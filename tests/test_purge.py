@@ -15,14 +15,16 @@ import pyarrow.dataset as pads
 
 from socialcredit import engines, ledger
 from socialcredit.engines.export import export_ledger, register_output
+from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.service.publicstate import SNAPSHOT
 from socialcredit.shredding import Erasure
+from socialcredit.store import Store
 from tests.conftest import Clock, person
 from tests.support.cli import jrun, run
 from tests.support.records import red_light
 
-P = person(93)
+P, Q = person(93), person(94)
 OLD, NEW = (ledger.record_id_for("traffic-police", i) for i in ("old-1", "new-1"))
 
 
@@ -116,3 +118,50 @@ def test_retention_run_command_purges_the_export_and_rescore_output(env: Path, t
     assert not export.exists() and not scores.exists()
     text = run("retention", "run")
     assert text.exit_code == 0 and "purged 0 exports or rescore outputs" in text.stdout
+
+
+def test_an_erasure_by_another_process_makes_every_process_drop_its_public_state(
+    system: System, store_url: str, clock: Clock
+) -> None:
+    """Issue 21: erased records must not stay readable. An erasure appends to no chain the public
+    state's key follows (a retention run appends nothing), so a second process sharing the
+    database, a worker of ``serve --workers N``, kept serving pages computed before it, until its
+    next day's rescore. ``other`` is that worker (its own public state, as each worker process
+    has), ``system`` the one that erases. (Through a served ``--workers 2`` the pages' figures
+    did not differ after a retention run, which erases only records that no longer count or
+    ground an entry in force; hence this check of which state is served.)"""
+    op = system.operator()
+    system.ingest([RECENT, PAST], origin="t", principal=op)
+    other = System(Store(store_url), shipped_registry(), clock=clock)
+    try:
+        before = other.disclosure.state()
+        assert other.disclosure.state() is before  # kept while nothing changes
+        clock.advance(hours=1)
+        assert system.retention_run().erased_records == 1
+        after = other.disclosure.state()
+        assert after is not before and after.as_of == clock.now  # computed after the erasure
+        fresh = System(Store(store_url), shipped_registry(), clock=clock)
+        try:
+            assert after.report == fresh.disclosure.state().report
+        finally:
+            fresh.store.close()
+        # a snapshot kept before an erasure, read by a process starting before the purge drops
+        # it, is not served: that process computes the state instead
+        system.ingest([(3, red_light(Q, "old-2", "2021-03-01"))], origin="t", principal=op)
+        other.disclosure.rescore()  # keeps a snapshot holding Q's record
+        clock.advance(minutes=1)
+        vault = system.store.sealing.vault
+        pseudonym = vault.pseudonym(Q)
+        key = vault.store.wrapped_keys([(pseudonym, "2021")])[(pseudonym, "2021")]
+        vault.erase([Erasure(pseudonym, "2021", key.key_id, clock.now, "test")])  # not purged yet
+        assert system.store.snapshot(SNAPSHOT) is not None
+        starting = System(Store(store_url), shipped_registry(), clock=clock)
+        try:
+            starting.disclosure.background = True
+            served = starting.disclosure.state()
+            assert served.rescore_of is None and served.as_of == clock.now
+            starting.disclosure.wait_for_rescore(60)
+        finally:
+            starting.store.close()
+    finally:
+        other.store.close()

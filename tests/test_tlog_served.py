@@ -6,6 +6,7 @@ asked for is a look at the entry, audited and shown to its subject. SQLite and P
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
 import struct
@@ -20,8 +21,9 @@ from typer.testing import CliRunner
 from socialcredit import checkpoints
 from socialcredit.cli import app
 from socialcredit.service import System
+from socialcredit.settings import get_settings
 from socialcredit.store import tables as t
-from socialcredit.tlog import note
+from socialcredit.tlog import merkle, note
 from tests.served import cli_env, start_server
 from tests.support.api import h
 from tests.support.portal import client_for
@@ -96,6 +98,46 @@ def test_an_independent_client_rebuilds_the_checkpoint_root_from_the_served_tile
     assert closed.status_code == 403 and "hash tiles are public" in closed.json()["error"]
 
 
+def raw_get(client: TestClient, url: str, accept: str) -> tuple[bytes, dict[str, str]]:
+    """The bytes as sent, before the HTTP client undoes any content coding."""
+    with client.stream("GET", url, headers={"Accept-Encoding": accept}) as reply:
+        assert reply.status_code == 200, reply.read()
+        return b"".join(reply.iter_raw()), dict(reply.headers)
+
+
+def bundle_entries(data: bytes) -> list[bytes]:
+    out, pos = [], 0
+    while pos < len(data):
+        (length,) = struct.unpack(">H", data[pos : pos + 2])
+        out.append(data[pos + 2 : pos + 2 + length])
+        pos += 2 + length
+    return out
+
+
+def test_entries_bundles_are_gzip_compressed_for_a_client_that_accepts_it(
+    system: System, client: TestClient
+) -> None:
+    # c2sp.org/tlog-tiles: "Entry bundles SHOULD be compressed at the HTTP layer. Logs MAY use
+    # Content-Encoding: gzip [...] Clients SHOULD include gzip and identity in their
+    # Accept-Encoding headers." and "This endpoint is immutable".
+    ingest_records(system, 300)
+    size, root = checkpoint_of(client.get("/log/records/checkpoint").text)
+    url = f"/log/records/tile/entries/{spec_path(0)}"
+    packed, headers = raw_get(client, url, "gzip, identity")
+    assert headers["content-encoding"] == "gzip" and "immutable" in headers["cache-control"]
+    assert "accept-encoding" in headers["vary"].lower()
+    plain, plain_headers = raw_get(client, url, "identity")
+    assert "content-encoding" not in plain_headers and "immutable" in plain_headers["cache-control"]
+    assert gzip.decompress(packed) == plain and len(packed) < len(plain)
+    assert raw_get(client, url, "gzip;q=0, *")[1].get("content-encoding") is None
+    assert raw_get(client, url, "br;q=1, *;q=0.5")[1]["content-encoding"] == "gzip"
+    assert raw_get(client, url, "gzip, identity")[0] == packed  # the same bytes each time
+    # an independent client rebuilds the root from the decompressed bundles alone
+    partial, _ = raw_get(client, f"/log/records/tile/entries/{spec_path(1, 44)}", "gzip")
+    entries = bundle_entries(gzip.decompress(packed)) + bundle_entries(gzip.decompress(partial))
+    assert size == 300 and independent_root([hashlib.sha256(b"\x00" + e).digest() for e in entries]) == root
+
+
 def test_a_known_witness_s_cosignature_is_kept_and_served_with_the_checkpoint(
     system: System, client: TestClient
 ) -> None:
@@ -128,6 +170,57 @@ def test_a_known_witness_s_cosignature_is_kept_and_served_with_the_checkpoint(
     system.tlog.witnesses = lambda: [note.Witness(me.name, me.public)]
     fill(system, 1, start=4)
     assert client.get("/log/records/checkpoint").text.count("\u2014") == 1
+
+
+def test_the_newest_cosigned_checkpoint_is_served_beside_the_newest(
+    system: System, client: TestClient, env: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # c2sp.org/tlog-cosignature: "Log clients can verify a quorum of cosignatures to prevent
+    # split-view attacks before trusting an inclusion proof." A cosignature is of one tree: on a
+    # growing log the relying party takes the newest cosigned one, then a consistency proof.
+    fill(system, 3)
+    w1, w2 = (note.Signer(f"witness.example/w{i}", Ed25519PrivateKey.generate()) for i in (1, 2))
+    system.tlog.witnesses = lambda: [note.Witness(w.name, w.public) for w in (w1, w2)]
+    none_yet = client.get("/log/records/checkpoint/cosigned")
+    assert none_yet.status_code == 404 and none_yet.json()["error"].startswith("quorum: ")
+    at_3 = client.get("/log/records/checkpoint").text
+    for w in (w1, w2):
+        submitted = client.post("/log/records/cosignature", json={"note": w.cosign(at_3, 1_700_000_000)})
+        assert submitted.is_success
+    fill(system, 1, start=3)
+    at_4 = client.get("/log/records/checkpoint").text
+    assert client.post("/log/records/cosignature", json={"note": w1.cosign(at_4, 1_700_000_100)}).is_success
+    fill(system, 1, start=4)
+    newest = client.get("/log/records/checkpoint").text
+    assert newest.count("\u2014") == 1  # grown since: the newest carries no cosignature
+    size_now, root_now = checkpoint_of(newest)
+    # the newest cosigned by one witness, by two, by three (none)
+    one = client.get("/log/records/checkpoint/cosigned")
+    assert one.status_code == 200 and one.headers["cache-control"] == "no-cache"
+    assert one.text == w1.cosign(at_4, 1_700_000_100)
+    two = client.get("/log/records/checkpoint/cosigned", params={"quorum": 2}).text
+    assert checkpoint_of(two)[0] == checkpoint_of(at_3)[0] and two.count("\u2014") == 3
+    assert note.verify_cosignature(two, w2.name, w2.public) == 1_700_000_000
+    assert client.get("/log/records/checkpoint/cosigned", params={"quorum": 3}).status_code == 404
+    # and the newest extends it, by the consistency proof the log serves
+    size, root = checkpoint_of(two)
+    proof = client.get("/log/records/consistency", params={"from": size, "to": size_now}).json()
+    merkle.verify_consistency(size, size_now, root, root_now, [bytes.fromhex(x) for x in proof["hashes"]])
+    # a witness the operator no longer knows no longer counts
+    system.tlog.witnesses = lambda: [note.Witness(w1.name, w1.public)]
+    assert client.get("/log/records/checkpoint/cosigned", params={"quorum": 2}).status_code == 404
+    # the command line, on the same database, with the witnesses configured in its home
+    monkeypatch.setenv("SOCIALCREDIT_DATABASE_URL", store_url)
+    get_settings.cache_clear()
+    for w in (w1, w2):
+        checkpoints.add_witness(env / "home", note.vkey(w.name, w.public, note.COSIGNATURE_V1))
+    runner = CliRunner()
+    shown = runner.invoke(app, ["checkpoint", "--cosigned", "--quorum", "2", "--chain", "records", "--json"])
+    assert shown.exit_code == 0, shown.output
+    (row,) = json.loads(shown.stdout)["data"]
+    assert row["size"] == size and note.verify_cosignature(row["note"], w1.name, w1.public) == 1_700_000_000
+    missing = runner.invoke(app, ["checkpoint", "--cosigned", "--chain", "audit"])
+    assert missing.exit_code == 1 and "no checkpoint of the audit log" in missing.stderr, missing.output
 
 
 def test_the_operator_configures_witnesses_by_their_verifier_keys(env: Path) -> None:

@@ -62,10 +62,13 @@ class Outcome:
     epoch: str | None = None
     """The date of the epoch record the checkpoint was verified against, when it was signed
     before the chain was re-linked (sealed: ``store/epochs.py``)."""
+    unbridged: str | None = None
+    """The date of an epoch record made before decision 0056, which names no root of the clear
+    tree: a checkpoint it may have closed can be neither proved nor disproved (:func:`check`)."""
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and self.unbridged is None
 
 
 def _write_private(path: Path, key: Ed25519PrivateKey) -> None:
@@ -269,8 +272,13 @@ def check(store: Store, text: str, public: Ed25519PublicKey) -> Outcome:
         except merkle.ProofError as exc:
             problem = f"{chain}: {exc}"
     current = note.Checkpoint(cp.origin, now, store.tree_root(chain, now))
+    unbridged: str | None = None
     for data in store.epoch_records(chain):
         try:
+            if is_unbridged(data, cp.size):
+                check_signed(data, public)
+                unbridged = str(data["created_at"])[:10]
+                continue
             epoch = read_epoch(data, public)
             if cp.size > epoch.count or now < epoch.count:
                 continue
@@ -280,7 +288,20 @@ def check(store: Store, text: str, public: Ed25519PublicKey) -> Outcome:
             problem += f"; against the epoch record {data.get('epoch')}: {exc}"
             continue
         return Outcome(chain, cp.size, now, epoch=epoch.created_at[:10])
+    if unbridged is not None:
+        # not "rewritten": the log's own signed record says the chain was re-linked after this
+        # checkpoint, and what would prove or disprove it (the clear tree) was not kept then
+        return Outcome(chain, cp.size, now, unbridged=unbridged)
     return Outcome(chain, cp.size, now, [problem])
+
+
+def is_unbridged(data: dict[str, Any], size: int) -> bool:
+    """Whether an epoch record is one made before decision 0056 (it names no ``old_root``) that
+    closed the clear chain at or after ``size`` entries, so that a checkpoint of ``size`` signed
+    before it cannot be bridged to the tree now: the clear chain's content hashes were overwritten
+    by sealing, and its tree was neither kept nor its root signed (docs/transparency.md)."""
+    count = data.get("count")
+    return "old_root" not in data and isinstance(count, int) and size <= count
 
 
 LEGACY = "socialcredit-checkpoint/1"

@@ -112,6 +112,12 @@ class KeyStore(Protocol):
         """The erasures of these (pseudonym, class) pairs, if any."""
         ...
 
+    def last_erasure(self) -> tuple[int, dt.datetime] | None:
+        """The erasure log's last entry, as (its sequence number, when), or None if it is empty:
+        one indexed read, which every server process makes per public page to learn that another
+        process erased something (``service/disclosure.py``)."""
+        ...
+
 
 class MasterKey(NamedTuple):
     """The key that wraps every data key, and its id (the first hex digits of its SHA-256)."""

@@ -148,6 +148,9 @@ class CheckpointCheckOut(BaseModel):
     epoch: str | None = None
     """The date of the epoch record a checkpoint signed before the chain was sealed verified
     against (``None``: it verified against the chain now)."""
+    unbridged: str | None = None
+    """The date of an epoch record of an earlier release (it names no tree root) that the
+    checkpoint precedes: neither proved nor disproved (``ok`` false, no problems)."""
 
 
 class ProofVerifyOut(BaseModel):

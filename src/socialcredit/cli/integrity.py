@@ -15,9 +15,11 @@ from rich.markup import escape
 from socialcredit import checkpoints, i18n
 from socialcredit.api.models import Listing, VerifyOut
 from socialcredit.api.reports import BackupOut, CheckpointCheckOut, CheckpointOut, RetentionOut
-from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out
-from socialcredit.errors import Refused
+from socialcredit.cli.common import JsonOpt, app, emit, err, fail, open_system, out
+from socialcredit.errors import NotFound, Refused
 from socialcredit.i18n import N_
+from socialcredit.service import System
+from socialcredit.service.tlog import SignedCheckpoint
 from socialcredit.settings import get_settings
 from socialcredit.tlog import note
 
@@ -59,11 +61,20 @@ def checkpoint(
         list[str] | None, typer.Option("--chain", help="records, audit, cases or registry (default: all)")
     ] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write DIR/<chain>.checkpoint")] = None,
+    cosigned: Annotated[
+        bool,
+        typer.Option("--cosigned", help="The newest checkpoint known witnesses cosigned, with their lines"),
+    ] = False,
+    quorum: Annotated[
+        int, typer.Option("--quorum", min=1, max=64, help="With --cosigned: how many witnesses at least")
+    ] = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Print each chain's newest checkpoint, signed with the installation's Ed25519 key (made in
-    SOCIALCREDIT_HOME on first use), as GET /log/{chain}/checkpoint serves it. Refused (exit 1)
-    if a chain is broken."""
+    SOCIALCREDIT_HOME on first use), as GET /log/{chain}/checkpoint serves it; with --cosigned,
+    the newest that --quorum known witnesses cosigned, as GET /log/{chain}/checkpoint/cosigned
+    serves it (a chain none cosigned is named on stderr and left out; exit 1 if no chain has
+    one). Refused (exit 1) if a chain is broken."""
     if ctx.invoked_subcommand is not None:
         return
     wanted = chain or list(CHAINS)
@@ -74,7 +85,7 @@ def checkpoint(
     broken = {k: v for k, v in system.verify().items() if v}
     if broken:
         fail(f"the {', '.join(broken)} chain is broken; run `socialcredit verify` (nothing signed)", 1)
-    signed = [system.checkpoint(c) for c in wanted]
+    signed = _cosigned(system, wanted, quorum) if cosigned else [system.checkpoint(c) for c in wanted]
     if out_dir is not None:
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -103,6 +114,19 @@ def checkpoint(
         out.print(f"{len(signed)} checkpoints written to {out_dir}", highlight=False)
 
 
+def _cosigned(system: System, chains: list[str], quorum: int) -> list[SignedCheckpoint]:
+    """Each chain's newest cosigned checkpoint; a chain without one named on stderr."""
+    found: list[SignedCheckpoint] = []
+    for chain in chains:
+        try:
+            found.append(system.latest_cosigned(chain, quorum))
+        except NotFound as exc:
+            err.print(i18n.translate(exc.message), highlight=False, markup=False)
+    if not found:
+        raise typer.Exit(1)
+    return found
+
+
 @checkpoint_app.command("verify")
 def checkpoint_verify(
     file: Annotated[
@@ -113,7 +137,8 @@ def checkpoint_verify(
 ) -> None:
     """Prove the log still extends a checkpoint it published: the signature holds under the
     published key, and the consistency proof from its tree to the tree now holds against its root
-    hash. Exit 1 naming the chain rewritten."""
+    hash. Exit 1 naming the chain rewritten; exit 3 if the checkpoint was signed before a sealing
+    epoch recorded by an earlier release, which left nothing to prove it against."""
     try:
         text = file.read_text(encoding="utf-8")
         public = checkpoints.load_public_key(key)
@@ -135,7 +160,12 @@ def checkpoint_verify(
         emit(_checked(outcome))
     else:
         _report([outcome])
-    raise typer.Exit(0 if outcome.ok else 1)
+    raise typer.Exit(0 if outcome.ok else UNBRIDGED if outcome.unbridged else 1)
+
+
+UNBRIDGED = 3
+"""``checkpoint verify``'s exit status for a checkpoint that can be neither proved nor disproved
+(signed before an epoch record of an earlier release): not 1, which says the log was rewritten."""
 
 
 def _json_object(text: str) -> dict[str, Any] | None:
@@ -155,6 +185,21 @@ def _checked(outcome: checkpoints.Outcome) -> CheckpointCheckOut:
         size_now=outcome.now,
         problems=outcome.problems,
         epoch=outcome.epoch,
+        unbridged=outcome.unbridged,
+    )
+
+
+def unbridged(outcome: checkpoints.Outcome) -> str:
+    """Why a checkpoint signed before an epoch record of an earlier release cannot be checked:
+    said as what it is, not as a rewrite (decision 0066)."""
+    return N_(
+        "cannot be checked: the checkpoint ({chain}, {then} entries) was signed before the "
+        "pre-sealing epoch of {date}, whose record, made by an earlier release, names no root of "
+        "the clear chain's tree, and that tree was not kept; no rewrite is shown, and none can be "
+        "ruled out (check it with the earlier release, on a backup made before sealing)",
+        chain=outcome.chain,
+        then=outcome.then,
+        date=outcome.unbridged,
     )
 
 
@@ -162,6 +207,8 @@ def _report(outcomes: list[checkpoints.Outcome]) -> None:
     for outcome in outcomes:
         for p in outcome.problems:
             out.print(f"[red]rewritten[/]: {escape(p)}", highlight=False)
+        if outcome.unbridged:
+            out.print(f"[yellow]{escape(i18n.translate(unbridged(outcome)))}[/]", highlight=False)
         if outcome.ok and outcome.epoch:
             said = N_(
                 "verified against the pre-sealing epoch of {date}: the checkpoint ({chain}, {then} "

@@ -135,6 +135,8 @@ def witness(
         cosigned = offline.witness_step(previous, newest, hashes, log_key, me, now)
     except (merkle.ProofError, Refused) as exc:
         across = _across_epoch(base, previous, cp, log_key) if previous is not None else None
+        if across is None and previous is not None:
+            _unbridged(base, previous, log_key)
         if across is None:
             fail(f"not cosigned: {exc}", 1)
         epoch, cosigned = across, me.cosign(newest, now)
@@ -193,6 +195,35 @@ def _across_epoch(base: str, previous: str, new: note.Checkpoint, log_key: Any) 
             continue
         return epoch.created_at[:10]
     return None
+
+
+def _unbridged(base: str, previous: str, log_key: Any) -> None:
+    """Exit 1 with what happened if the checkpoint seen before precedes a sealing epoch whose
+    record, made by an earlier release, names no tree root: nothing is cosigned, but the log is
+    not said to be rewritten, since nothing kept can prove or disprove it (decision 0066)."""
+    _n, old = note.signed_by(previous, log_key)
+    try:
+        records = json.loads(_get(base + "/epochs")).get("epochs", [])
+    except (ValueError, AttributeError):
+        return
+    for data in records:
+        if not isinstance(data, dict) or not checkpoints.is_unbridged(data, old.size):
+            continue
+        try:
+            checkpoints.check_signed(data, log_key)
+        except Refused:
+            continue
+        said = N_(
+            "not cosigned: the checkpoint seen before ({size} entries) precedes the log's "
+            "pre-sealing epoch of {date}, whose record, made by an earlier release, names no root "
+            "of the clear chain's tree; nothing kept proves or disproves that the log extends it. "
+            "Start this witness again from the log's newest checkpoint (a new --state directory) "
+            "once its operator has explained the epoch",
+            size=old.size,
+            date=str(data.get("created_at", ""))[:10],
+        )
+        err.print(translate(said), highlight=False, markup=False)
+        raise typer.Exit(1)
 
 
 def _submit(base: str, cosigned: str) -> bool:

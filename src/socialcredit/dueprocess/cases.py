@@ -15,10 +15,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from socialcredit.dueprocess.calendar import add_working_days
-from socialcredit.i18n import N_
+from socialcredit.i18n import N_, fill
 from socialcredit.rules.days import day_of
 
 CaseKind = Literal["objection", "restoration", "review", "erasure"]
@@ -142,8 +142,32 @@ class Objection:
         return late
 
 
+class DecidedOnce:
+    """A case decided once, by ``decision_due``, and then closed (a restoration, an erasure
+    request): open while under review, overdue past its due date, saying so in its own words
+    (``LATE``, a template with ``{day}``). An objection has more steps and its own."""
+
+    status: str
+    decision_due: dt.date
+    events: tuple[CaseEvent, ...]
+    LATE: ClassVar[str]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "under review"
+
+    @property
+    def history(self) -> tuple[Step, ...]:
+        return history(self.events)
+
+    def overdue(self, today: dt.date) -> list[str]:
+        if self.status == "under review" and today > self.decision_due:
+            return [fill(self.LATE, day=self.decision_due.isoformat())]
+        return []
+
+
 @dataclass(frozen=True)
-class Restoration:
+class Restoration(DecidedOnce):
     """An application for credit restoration of one negative record."""
 
     id: str
@@ -165,19 +189,7 @@ class Restoration:
     events: tuple[CaseEvent, ...] = ()
 
     kind: CaseKind = "restoration"
-
-    @property
-    def is_open(self) -> bool:
-        return self.status == "under review"
-
-    @property
-    def history(self) -> tuple[Step, ...]:
-        return history(self.events)
-
-    def overdue(self, today: dt.date) -> list[str]:
-        if self.status == "under review" and today > self.decision_due:
-            return [N_("restoration decision was due by {day}", day=self.decision_due.isoformat())]
-        return []
+    LATE: ClassVar[str] = N_("restoration decision was due by {day}")
 
 
 def fold_objection(
@@ -303,7 +315,7 @@ def fold_restoration(
 
 
 @dataclass(frozen=True)
-class ErasureRequest:
+class ErasureRequest(DecidedOnce):
     """A request to erase a record on request (its data key destroyed, with every record of the
     subject and year under it: ``shredding``), where the schemes allow it (``service/erasures``)."""
 
@@ -325,19 +337,7 @@ class ErasureRequest:
     events: tuple[CaseEvent, ...] = ()
 
     kind: CaseKind = "erasure"
-
-    @property
-    def is_open(self) -> bool:
-        return self.status == "under review"
-
-    @property
-    def history(self) -> tuple[Step, ...]:
-        return history(self.events)
-
-    def overdue(self, today: dt.date) -> list[str]:
-        if self.status == "under review" and today > self.decision_due:
-            return [N_("erasure decision was due by {day}", day=self.decision_due.isoformat())]
-        return []
+    LATE: ClassVar[str] = N_("erasure decision was due by {day}")
 
 
 def fold_erasure(events: Sequence[CaseEvent], deadlines: Deadlines) -> ErasureRequest:

@@ -173,6 +173,7 @@ class System:
         self.audit_proof = self.tlog.audit_proof
         self.consistency = self.tlog.consistency
         self.cosigned_checkpoint = self.tlog.cosigned_checkpoint
+        self.latest_cosigned = self.tlog.latest_cosigned
         self.submit_cosignature = self.tlog.submit_cosignature
         self.log_tile = self.tlog.tile
         self.log_entries = self.tlog.entries

@@ -446,6 +446,14 @@ class Decisions:
     ) -> Decision:
         """The decision for ``as_of`` from exactly what ``known`` names, under ``registry``: a
         past answer computed again from its receipt (not audited: the caller audits)."""
+        return self.recompute_with(code, measure_id, as_of, known, registry)[0]
+
+    def recompute_with(
+        self, code: str, measure_id: str, as_of: dt.datetime, known: Known, registry: Registry
+    ) -> tuple[Decision, tuple[str, ...]]:
+        """:meth:`recompute`, with the organisations whose records the decision included, the
+        person being their legal representative as ``known`` names: a receipt's reproduction
+        looks for erasures of their records too (``service/receipts.py``)."""
         c = codes.validate(code)
         measure = registry.measure(measure_id)
         if measure is None:
@@ -453,7 +461,8 @@ class Decisions:
                 N_("no measure {measure_id!r} in the schemes named", measure_id=measure_id), field="measure"
             )
         owner = next((s.id for s in registry.schemes.values() if s.measure(measure_id)), None)
-        return _decide(self._compute(c.value, c.kind, as_of, known, registry)[0], measure, owner)
+        view, _until, organisations = self._compute(c.value, c.kind, as_of, known, registry)
+        return _decide(view, measure, owner), organisations
 
     def _measure_on(self, measure: Measure, at: dt.datetime) -> Measure:
         """``measure`` as the version of its scheme in force at ``at`` defines it (decision 0038)."""

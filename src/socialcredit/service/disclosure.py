@@ -57,6 +57,8 @@ class Disclosure:
         self._state: PublicState | None = None
         self._computing = threading.Lock()  # one scan at a time: a request's or the background's
         self._rescoring: threading.Thread | None = None
+        self._erasures: tuple[int, dt.datetime] | None = None  # the erasure log's last entry seen
+        self._erasures_read = False
 
     def scan(
         self, as_of: dt.datetime | None = None, progress: Callable[[int], None] | None = None
@@ -85,6 +87,7 @@ class Disclosure:
         snapshot after a start). Only a store never rescored is rescored on the request."""
         at = self.context.clock()
         key = self._key()
+        self._follow_erasures()
         kept = self._state
         if kept is not None and kept.key == key and day_of(kept.as_of) == day_of(at):
             return kept
@@ -99,9 +102,9 @@ class Disclosure:
         self._rescore_in_background()
         if kept is not None:
             return kept.kept()
-        snapshot = self.context.store.snapshot(publicstate.SNAPSHOT)
-        if snapshot is not None:
-            return publicstate.PublicState.of_snapshot(snapshot)
+        kept_state = self._kept_snapshot()
+        if kept_state is not None:
+            return kept_state
         with self._computing:  # never rescored: nothing to serve but the first rescore
             return self._compute(at, key)
 
@@ -111,10 +114,11 @@ class Disclosure:
         first request reads only the kept state (the store's snapshot) and answers at once."""
         self.background = True
         days.china()  # the zone's offsets, read once per process: not on the first request
-        snapshot = self.context.store.snapshot(publicstate.SNAPSHOT)
+        self._follow_erasures()
+        kept = self._kept_snapshot()
         self._key()  # the chain heads' query compiled now, not on the first request
-        if snapshot is not None:  # served, labelled, until the rescore below replaces it
-            self._state = publicstate.PublicState.of_snapshot(snapshot)
+        if kept is not None:  # served, labelled, until the rescore below replaces it
+            self._state = kept
         self._rescore_in_background()
 
     def rescore(self) -> PublicState:
@@ -130,6 +134,26 @@ class Disclosure:
         with self._computing:
             self.scans.forget()
             self._state = None
+
+    def _follow_erasures(self) -> None:
+        """Forget the public state if records were erased since this process last looked, by
+        any process. Why: an erasure appends to no chain the state's key follows (a retention
+        run appends nothing at all), and the process that erased forgets only its own state
+        (``Retention.purge``); every other worker of ``serve --workers N`` would go on serving
+        pages computed from the erased records until its next rescore. The erasure log's last
+        entry is one indexed read per page (the key store's ``last_erasure``)."""
+        last = self.context.store.sealing.vault.store.last_erasure()
+        if self._erasures_read and last != self._erasures:
+            self.forget()  # waits for a rescore under way, which may hold the erased records
+        self._erasures, self._erasures_read = last, True
+
+    def _kept_snapshot(self) -> PublicState | None:
+        """The state the store kept, unless it was computed before the last erasure:
+        ``Retention.purge`` drops such a snapshot, but another process may read it first."""
+        snapshot = self.context.store.snapshot(publicstate.SNAPSHOT)
+        if snapshot is None or (self._erasures is not None and self._erasures[1] >= snapshot.as_of):
+            return None
+        return publicstate.PublicState.of_snapshot(snapshot)
 
     def _key(self) -> publicstate.Key:
         store = self.context.store

@@ -96,7 +96,7 @@ class Receipts:
         )
         receipt = Receipt.from_json(entry["detail"]["receipt"])
         registry = self.registry_of(receipt)
-        again = self.decisions.recompute(
+        again, organisations = self.decisions.recompute_with(
             entry["subject"], entry["measure"], receipt.as_of, receipt.known(), registry
         )
         now = self.context.clock()
@@ -110,7 +110,14 @@ class Receipts:
         positions = (known.records, known.registry, known.cases)
         current = _with(current, Receipt("", receipt.as_of, now, *positions, hashes))
         changed = self.first_change(entry["subject"], receipt) if current.answer != again.answer else None
-        gone = self.context.store.erasures_within(entry["subject"], receipt.records)
+        # the person's records, and those of the organisations the answer included them for
+        # as legal representative: an erasure of either changes what it rested on
+        gone = [
+            e
+            for who in (entry["subject"], *organisations)
+            for e in self.context.store.erasures_within(who, receipt.records)
+        ]
+        gone.sort(key=lambda e: (e.at, e.klass))
         erased = next((e for e in reversed(gone) if e.at >= receipt.known_at), None)
         return Reproduction(receipt, dict(entry), again, current, changed, erased)
 

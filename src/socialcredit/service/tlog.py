@@ -97,6 +97,33 @@ class TransparencyLog:
         ]
         return SignedCheckpoint(chain, signed.checkpoint, signed.note + "".join(lines))
 
+    def latest_cosigned(self, chain: str, quorum: int = 1) -> SignedCheckpoint:
+        """The newest checkpoint of ``chain`` that at least ``quorum`` known witnesses cosigned,
+        with their cosignatures (decision 0066). A cosignature holds for one exact tree, so on a
+        busy log the newest checkpoint (:meth:`cosigned_checkpoint`) seldom carries any: a relying
+        party takes this one, then the consistency proof from it to the newest. Only the
+        :data:`COSIGNED_LOOKBACK` newest cosigned sizes are tried (each costs a root); if none of
+        them still holds ``quorum`` valid cosignatures, none is found."""
+        known = self.witnesses()
+        for size in self.context.store.cosigned_sizes(chain, quorum, COSIGNED_LOOKBACK):
+            signed = self.checkpoint(chain, size)
+            lines = [
+                line
+                for line in self.context.store.cosignatures(chain, size)
+                if _verifies(signed.note + line, known)
+            ]
+            names = {line.split(" ")[1] for line in lines}
+            if len(names) >= quorum:
+                return SignedCheckpoint(chain, signed.checkpoint, signed.note + "".join(lines))
+        raise NotFound(
+            N_(
+                "no checkpoint of the {chain} log carries the cosignatures of {quorum} known witnesses",
+                chain=chain,
+                quorum=quorum,
+            ),
+            field="quorum",
+        )
+
     def submit_cosignature(self, chain: str, text: str) -> list[str]:
         """Keep a witness's cosignature (C2SP tlog-cosignature) of a checkpoint this log signed:
         ``text`` is the checkpoint with the witness's signature line added. Returns the names of
@@ -228,6 +255,8 @@ class TransparencyLog:
         return self.context.store.epoch_consistency(chain, f"{chain}@{epoch}", first, second)
 
 
+COSIGNED_LOOKBACK = 16
+"""How many of the newest cosigned tree sizes :meth:`TransparencyLog.latest_cosigned` tries."""
 PUBLIC_ENTRIES = ("records",)
 """The logs whose entries bundles are public (:meth:`TransparencyLog.entries`)."""
 

@@ -161,6 +161,12 @@ class SqlKeyStore:
                 for m in conn.execute(select(erasures).order_by(erasures.c.seq)).mappings()
             ]
 
+    def last_erasure(self) -> tuple[int, dt.datetime] | None:
+        q = select(erasures.c.seq, erasures.c.at).order_by(erasures.c.seq.desc()).limit(1)
+        with self.reader.connect() as conn:
+            row = conn.execute(q).first()
+        return None if row is None else (int(row[0]), _naive(row[1]))
+
     def erasures_of(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Erasure]:
         out: dict[tuple[str, str], Erasure] = {}
         for m in self._by_pairs(erasures, pairs):

@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select
 
 from socialcredit import ledger
 from socialcredit.chaincheck import Entry
@@ -201,6 +201,22 @@ class TlogStore(StoreBase):
         q = select(c.line).where(c.chain == chain, c.size == size).order_by(c.witness, c.key_id)
         with self.reader.connect() as conn:
             return [str(line) for (line,) in conn.execute(q)]
+
+    def cosigned_sizes(self, chain: str, quorum: int, limit: int) -> list[int]:
+        """The ``limit`` largest tree sizes of ``chain``, not beyond the tree now, for which
+        cosignatures of at least ``quorum`` witnesses are kept, largest first (whether each still
+        verifies by a witness still known is the service's check)."""
+        c = t.tlog_cosignatures.c
+        q = (
+            select(c.size)
+            .where(c.chain == chain, c.size <= self.tree_size(chain))
+            .group_by(c.size)
+            .having(func.count(func.distinct(c.witness)) >= quorum)
+            .order_by(c.size.desc())
+            .limit(limit)
+        )
+        with self.reader.connect() as conn:
+            return [int(size) for (size,) in conn.execute(q)]
 
     def tree_root(self, chain: str, size: int) -> bytes:
         """The root hash of ``chain``'s tree of its first ``size`` entries."""

@@ -5,9 +5,10 @@ The inclusion proofs of a record and of an audit entry are beside them (``GET /r
 
 from __future__ import annotations
 
+import gzip
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from socialcredit.api.deps import SystemDep
@@ -41,6 +42,32 @@ def checkpoint(chain: ChainPath, system: SystemDep) -> PlainTextResponse:
     seconds at most (C2SP tlog-tiles)."""
     return PlainTextResponse(
         system.cosigned_checkpoint(chain).note,
+        media_type="text/plain; charset=utf-8",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+@router.get(
+    "/{chain}/checkpoint/cosigned",
+    operation_id="log_checkpoint_cosigned",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "A signed note"}
+    },
+)
+def checkpoint_cosigned(
+    chain: ChainPath,
+    system: SystemDep,
+    quorum: Annotated[
+        int, Query(ge=1, le=64, description="How many known witnesses must have cosigned it")
+    ] = 1,
+) -> PlainTextResponse:
+    """The newest checkpoint that at least ``quorum`` witnesses the operator configured cosigned,
+    with their cosignature lines (decision 0066): the checkpoint above is always the newest tree,
+    which on a busy log has seldom been cosigned yet. Prove the newest extends this one with
+    ``consistency?from=<its size>&to=<the newest's>``. 404 naming ``quorum`` if none has."""
+    return PlainTextResponse(
+        system.latest_cosigned(chain, quorum).note,
         media_type="text/plain; charset=utf-8",
         headers={"Cache-Control": "no-cache"},
     )
@@ -89,14 +116,44 @@ TilePath = Annotated[
     response_class=Response,
     responses=binary("An entries bundle (C2SP tlog-tiles)"),
 )
-def entries(chain: ChainPath, index: TilePath, system: SystemDep) -> Response:
+def entries(chain: ChainPath, index: TilePath, system: SystemDep, request: Request) -> Response:
     """A C2SP tlog-tiles entries bundle: each entry's exact leaf bytes after its length (big-endian
     uint16), 256 to a full bundle. The records log only: its leaves hold hashes of the sealed
     records, never their fields; the other chains' entries are proved one by one to those who may
-    read them."""
+    read them. Compressed (``Content-Encoding: gzip``) for a client that accepts gzip, as the
+    spec asks of bundles; the same bytes uncompressed to one that does not."""
     n, width = tiles.parse_path(index)
     bundle = system.log_entries(chain, n, width)
-    return Response(bundle, media_type="application/octet-stream", headers=IMMUTABLE)
+    headers = {**IMMUTABLE, "Vary": "Accept-Encoding"}
+    if accepts_gzip(request.headers.get("accept-encoding", "")):
+        # mtime 0: the same bundle compresses to the same bytes every time, as an immutable
+        # resource should (a cache or a mirror comparing copies sees one)
+        packed = gzip.compress(bundle, compresslevel=6, mtime=0)
+        return Response(
+            packed, media_type="application/octet-stream", headers={**headers, "Content-Encoding": "gzip"}
+        )
+    return Response(bundle, media_type="application/octet-stream", headers=headers)
+
+
+def accepts_gzip(header: str) -> bool:
+    """Whether an ``Accept-Encoding`` value admits gzip (RFC 9110 12.5.3): named, or ``*``, with a
+    weight above zero, and not refused by name (``gzip;q=0``)."""
+    weights: dict[str, float] = {}
+    for part in header.split(","):
+        coding, _, params = part.strip().partition(";")
+        weight = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if coding.strip():
+            weights[coding.strip().lower()] = weight
+    if "gzip" in weights:
+        return weights["gzip"] > 0
+    return weights.get("*", 0.0) > 0
 
 
 @router.get(
