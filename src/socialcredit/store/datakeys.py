@@ -29,7 +29,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from socialcredit.shredding import Erasure, WrappedKey
 from socialcredit.store.dialect import READ
@@ -74,42 +73,52 @@ class SqlKeyStore:
         # blocks, a writer: a backup reads the keys while its snapshot holds the write lock
         self.reader = engine.execution_options(**{READ: True})
         metadata.create_all(self.engine, checkfirst=True)
+        self._mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
 
-    def _insert(self) -> postgresql.Insert | sqlite.Insert:
-        if self.engine.dialect.name == "postgresql":
-            return postgresql.insert(data_keys).on_conflict_do_nothing()
-        return sqlite.insert(data_keys).on_conflict_do_nothing()
-
-    def _by_pairs(self, table: Table, pairs: Sequence[tuple[str, str]]) -> Iterator[Any]:
-        """The rows of ``table`` (a key or an erasure) of these (pseudonym, class) pairs.
+    def _by_pairs(self, table: Table, pairs: Sequence[tuple[str, str]]) -> Iterator[tuple[Any, ...]]:
+        """The rows of ``table`` (a key or an erasure) of these (pseudonym, class) pairs, as the
+        driver gives them (columns in the table's order).
 
         Why by pseudonym, the classes sorted out here: a row-value ``IN`` of pairs is not an index
         lookup on SQLite (it scanned the whole key table: 12 ms of a 20 ms subject view with
         2,000 keys, bench/subjectview.py), whereas ``pseudonym IN (...)`` is one on the primary
-        key (and on the erasure log's index); a subject has a few classes, so few extra rows."""
+        key (and on the erasure log's index); a subject has a few classes, so few extra rows.
+        Why the driver's SQL, not a SQLAlchemy ``select``: a cold subject view reads its keys
+        here, and building, compiling and mapping a statement cost twice the query (decision 0062)."""
         wanted = set(pairs)
         subjects = sorted({p for p, _ in wanted})
+        columns = ", ".join(c.name for c in table.columns)
         with self.reader.connect() as conn:
             for i in range(0, len(subjects), 2 * CHUNK):
                 part = subjects[i : i + 2 * CHUNK]
-                for m in conn.execute(select(table).where(table.c.pseudonym.in_(part))).mappings():
-                    if (m["pseudonym"], m["klass"]) in wanted:
-                        yield m
+                marks = ", ".join([self._mark] * len(part))
+                sql = f"SELECT {columns} FROM {table.name} WHERE pseudonym IN ({marks})"
+                for row in conn.exec_driver_sql(sql, tuple(part)):
+                    if (row.pseudonym, row.klass) in wanted:
+                        yield row
 
     def wrapped_keys(self, wanted: Sequence[tuple[str, str]]) -> dict[tuple[str, str], WrappedKey]:
         out: dict[tuple[str, str], WrappedKey] = {}
-        for m in self._by_pairs(data_keys, wanted):
-            w = WrappedKey(m["pseudonym"], m["klass"], m["key_id"], m["master_id"], bytes(m["wrapped"]))
-            out[(w.pseudonym, w.klass)] = w
+        for p, klass, key_id, master_id, wrapped in self._by_pairs(data_keys, wanted):
+            out[(p, klass)] = WrappedKey(p, klass, key_id, master_id, bytes(wrapped))
         return out
 
     def add_wrapped_keys(self, keys: Sequence[WrappedKey]) -> dict[tuple[str, str], WrappedKey]:
+        """Why the driver's ``executemany`` of plain tuples: a batch of new subjects adds a key
+        every few records, and SQLAlchemy's per-row parameter processing cost more than the
+        insert (decision 0062). ``ON CONFLICT DO NOTHING`` is the same on SQLite and PostgreSQL."""
         if not keys:
             return {}
+        marks = ", ".join([self._mark] * 5)
+        sql = (
+            "INSERT INTO data_keys (pseudonym, klass, key_id, master_id, wrapped) "
+            f"VALUES ({marks}) ON CONFLICT DO NOTHING"
+        )
         with self.engine.begin() as conn:
-            added = conn.execute(self._insert(), [w._asdict() for w in keys]).rowcount
+            added = conn.exec_driver_sql(sql, [tuple(w) for w in keys]).rowcount
         if added == len(keys):  # the common case: no other writer made a key for these pairs
             return {(w.pseudonym, w.klass): w for w in keys}
+        # another writer's key, or a driver that does not count an executemany's rows: read back
         return self.wrapped_keys([(w.pseudonym, w.klass) for w in keys])
 
     def all_wrapped(self) -> Iterator[WrappedKey]:
@@ -169,13 +178,17 @@ class SqlKeyStore:
 
     def erasures_of(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Erasure]:
         out: dict[tuple[str, str], Erasure] = {}
-        for m in self._by_pairs(erasures, pairs):
-            e = Erasure(m["pseudonym"], m["klass"], m["key_id"], _naive(m["at"]), m["rule"])
-            out[(e.pseudonym, e.klass)] = e
+        for _seq, p, klass, key_id, at, rule in self._by_pairs(erasures, pairs):
+            out[(p, klass)] = Erasure(p, klass, key_id, _naive(_when(at)), rule)
         return out
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _when(value: dt.datetime | str) -> dt.datetime:
+    """A time as the driver gives it: SQLite's is the text SQLAlchemy wrote."""
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _naive(value: dt.datetime) -> dt.datetime:

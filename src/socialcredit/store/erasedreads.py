@@ -5,10 +5,7 @@ erased) finds its sealed rows, and the erasure log (kept with the keys) says whi
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from socialcredit.shredding import ErasedRecord
-from socialcredit.store import tables as t
 from socialcredit.store.base import StoreBase
 from socialcredit.store.sealedrows import Sealing
 
@@ -20,21 +17,24 @@ class ErasedReads(StoreBase):
 
     def erased_records(self, code: str) -> list[ErasedRecord]:
         """The subject's records whose data key was destroyed, in ledger order."""
-        r = t.records.c
         pseudonym = self.sealing.pseudonym(code)
+        # the driver's SQL: this read is part of every audited subject view (decision 0062)
+        sql = (
+            "SELECT record_id, klass FROM records WHERE subject = "
+            f"{self.dialect.mark} AND sealed IS NOT NULL ORDER BY seq"
+        )
         with self.reader.connect() as conn:
-            rows = list(
-                conn.execute(
-                    select(r.record_id, r.klass)
-                    .where(r.subject == pseudonym, r.sealed.is_not(None))
-                    .order_by(r.seq)
-                )
-            )
+            rows = list(conn.exec_driver_sql(sql, (pseudonym,)))
         if not rows:
             return []
         vault = self.sealing.vault
         pairs = sorted({(pseudonym, klass) for _, klass in rows})
-        erased = vault.store.erasures_of(pairs)
+        # only a key that is not live can be erased: the view just read opened these keys (so
+        # they are cached and this costs no read), and a destroyed key leaves the cache at once
+        # (``Vault.erase``); the erasure log is read only for the rest (decision 0062)
+        live = vault.keys(pairs)
+        gone = [pair for pair in pairs if pair not in live]
+        erased = vault.store.erasures_of(gone) if gone else {}
         return [
             ErasedRecord(rid, e.at, e.rule) for rid, klass in rows if (e := erased.get((pseudonym, klass)))
         ]

@@ -21,15 +21,13 @@ from sqlalchemy.engine import Connection, RowMapping
 from socialcredit import ledger
 from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
 from socialcredit.ledger import Quarantined, Record
-from socialcredit.settings import get_settings
-from socialcredit.shredding import Erasure, Vault
+from socialcredit.shredding import Vault
 from socialcredit.store import tables as t
-from socialcredit.store.base import CHUNK, StoreBase, dumps
-from socialcredit.store.datakeys import SqlKeyStore
+from socialcredit.store.base import CHUNK, dumps
 from socialcredit.store.decisionstate import touch
-from socialcredit.store.exportlog import ExportLog
 from socialcredit.store.logged import LoggedLeaves
-from socialcredit.store.sealedrows import STORED_FIELDS, Sealing, is_pseudonym, own_hash_ok
+from socialcredit.store.sealedrows import STORED_FIELDS, Sealing, own_hash_ok
+from socialcredit.store.sealedstore import SealedStore
 
 RECORD_COLUMNS: tuple[str, ...] = tuple(c.name for c in t.records.columns)
 """The records table's columns in the table's order: rows are built and read in this order."""
@@ -93,14 +91,11 @@ def record_entry(m: RowMapping | Mapping[str, Any]) -> Entry:
     return Entry(m["seq"], m["record_id"], content, m["received_at"], m["batch_id"], m["chain_hash"], own_ok)
 
 
-class RecordStore(StoreBase):
+class RecordStore(SealedStore):
     """Batches, the append of validated records to the records chain, and reads of records."""
 
     def __init__(self, url: str, *, cache_mib: int | None = None, vault: Vault | None = None) -> None:
-        super().__init__(url, cache_mib=cache_mib)
-        self.sealing = Sealing(vault or self._default_vault())
-        keys = self.sealing.vault.store  # the export register lives beside the erasure log
-        self.exports = ExportLog(keys.engine if isinstance(keys, SqlKeyStore) else self.engine)
+        super().__init__(url, cache_mib=cache_mib, vault=vault)
         # Bulk inserts of records bypass SQLAlchemy's per-row bind processing (most of the cost
         # of ingestion): values are converted exactly as SQLAlchemy would store them and handed to
         # the backend's bulk path (dialect.insert_rows: executemany on SQLite, COPY on PostgreSQL).
@@ -109,83 +104,6 @@ class RecordStore(StoreBase):
             "SELECT record_id, claim_hash, source, sealed IS NULL, subject, klass FROM records WHERE "
             + (self.dialect.in_list("record_id"))
         )
-
-    def _default_vault(self) -> Vault:
-        """The installation's vault: the key table in ``SOCIALCREDIT_KEYS_URL`` or beside the
-        ledger, the master key from the settings (``shredding.master_key``)."""
-        settings = get_settings()
-        keys = SqlKeyStore(settings.keys_url) if settings.keys_url else SqlKeyStore(engine=self.engine)
-        return Vault(keys, settings.master(), settings.previous_masters())
-
-    def close(self) -> None:
-        """Close the key table's own engine too, where it lives apart (``SOCIALCREDIT_KEYS_URL``);
-        beside the ledger it shares this store's engine, which the base class disposes."""
-        keys = self.sealing.vault.store
-        if isinstance(keys, SqlKeyStore) and keys.engine is not self.engine:
-            keys.close()
-        super().close()
-
-    def open_records(self, rows: Iterable[Mapping[Any, Any]]) -> list[Record]:
-        """Stored rows as records, decrypted; erased records (destroyed key) are left out."""
-        return self.sealing.open_rows(rows)
-
-    def sealed_groups(self) -> dict[tuple[str, str], list[tuple[str, str, dt.date]]]:
-        """Every (pseudonym, retention class) with sealed records, and its records' (id, item,
-        day occurred): what ``retention run`` judges each data key by, read without any key."""
-        out: dict[tuple[str, str], list[tuple[str, str, dt.date]]] = {}
-        r = t.records.c
-        with self.reader.connect() as conn:
-            q = select(r.record_id, r.subject, r.klass, r.item, r.occurred_on).where(r.sealed.is_not(None))
-            for rid, subject, klass, item, occurred in conn.execute(q):
-                out.setdefault((subject, klass), []).append((rid, item, occurred))
-        return out
-
-    def erasure_of(self, record_id: str) -> Erasure | None:
-        """How a record was erased (its key destroyed: on what day, under what rule), or None."""
-        with self.reader.connect() as conn:
-            row = conn.execute(
-                select(t.records.c.subject, t.records.c.klass).where(
-                    t.records.c.record_id == record_id, t.records.c.sealed.is_not(None)
-                )
-            ).first()
-        if row is None:
-            return None
-        return self.sealing.vault.erased().get((row[0], row[1]))
-
-    def subject_keys(self, code: str) -> list[str]:
-        """What ``records.subject`` holds for this subject: its pseudonym, and its code for the
-        rows stored in the clear before schema 0006."""
-        return [self.sealing.pseudonym(code), code]
-
-    def codes_of(self, conn: Connection, values: Iterable[str]) -> set[str]:
-        """The subject codes of these ``records.subject`` values: a code stays itself, a pseudonym
-        is opened from one of its records (one whose key is not destroyed; a subject every key of
-        which was destroyed is erased and left out)."""
-        return set(self.code_map(conn, values).values())
-
-    def code_map(self, conn: Connection, values: Iterable[str]) -> dict[str, str]:
-        """:meth:`codes_of` as a map from each ``records.subject`` value to its code."""
-        out: dict[str, str] = {}
-        wanted = set()
-        for v in values:
-            if not is_pseudonym(v):
-                out[v] = v
-            elif v in self.sealing.codes:
-                out[v] = self.sealing.codes[v]
-            else:
-                wanted.add(v)
-        part_list = sorted(wanted)
-        for i in range(0, len(part_list), CHUNK):
-            part = part_list[i : i + CHUNK]
-            first = (
-                select(func.min(t.records.c.seq))
-                .where(t.records.c.subject.in_(part))
-                .group_by(t.records.c.subject, t.records.c.klass)
-            )
-            rows = list(conn.execute(select(t.records).where(t.records.c.seq.in_(first))).mappings())
-            self.open_records(rows)  # fills sealing.codes for every pseudonym with a live key
-            out.update({p: self.sealing.codes[p] for p in part if p in self.sealing.codes})
-        return out
 
     # ------------------------------------------------------------------ batches
 

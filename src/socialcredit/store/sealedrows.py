@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -60,37 +59,41 @@ class Sealing:
     def keyed_claim(self, plain: str) -> str:
         """The stored claim hash: the plain claim hash (``ledger.seal_fields``) keyed, so that
         nobody without the pseudonym key can test a guessed (code, item, date) against it."""
-        return hmac.new(self.vault.pseudonym_key(), plain.encode(), hashlib.sha256).hexdigest()
+        return self.vault.keyed().hexdigest(plain.encode())
 
     def seal_rows(
-        self, rows: Sequence[tuple[Any, ...]], classes: Sequence[str] | None = None
+        self,
+        rows: Sequence[tuple[Any, ...]],
+        classes: Sequence[str] | None = None,
+        pseudonyms: Sequence[str] | None = None,
     ) -> list[tuple[Any, ...]]:
         """Converted sealed records (``Store.stored_row`` of ``ledger.Sealed``) as stored: one
         key-store read for the chunk, one AES-GCM call and two hashes per record. A record whose
         (subject, class) key was destroyed cannot be sealed: it raises :class:`ErasedClass`
-        (``seal_chunk`` sorts those out first, and gives the class of each row: its year, or
-        the year's next generation after an erasure on request)."""
-        known, pseudonym = self._pseudonyms, self.pseudonym
-        pseud = [known.get(r[_SUBJ]) or pseudonym(r[_SUBJ]) for r in rows]
+        (``seal_chunk`` sorts those out first, and gives the class and pseudonym of each row: its
+        year, or the year's next generation after an erasure on request)."""
+        if pseudonyms is None:
+            known, pseudonym = self._pseudonyms, self.pseudonym
+            pseudonyms = [known.get(r[_SUBJ]) or pseudonym(r[_SUBJ]) for r in rows]
+        pseud = pseudonyms
         if classes is None:
             classes = [str(r[_OCC])[:4] for r in rows]  # ledger.retention_class, inlined
         ciphers = self.vault.keys(zip(pseud, classes, strict=True), create=True)
-        pkey = self.vault.pseudonym_key()
-        digest, sha256, b64 = hmac.digest, hashlib.sha256, base64.b64encode
+        claim_of = self.vault.keyed().digest
+        sha256, b64 = hashlib.sha256, base64.b64encode
         preimage = ledger.stored_preimage
         # every nonce of the chunk from one call to the system's generator, not one call per row
         nonces = os.urandom(NONCE * len(rows))
         out = []
         for i, (r, p, klass) in enumerate(zip(rows, pseud, classes, strict=True)):
-            if (p, klass) not in ciphers:
+            cipher = ciphers.get((p, klass))
+            if cipher is None:
                 raise ErasedClass((p, klass))
             ev = "\x00" if r[_EV] is None else r[_EV]
             nonce = nonces[i * NONCE : (i + 1) * NONCE]
-            blob = ciphers[(p, klass)].encrypt(
-                nonce, f"{r[_SUBJ]}{SEP}{ev}{SEP}{r[_DET]}".encode(), r[_RID].encode()
-            )
+            blob = cipher.encrypt(nonce, f"{r[_SUBJ]}{SEP}{ev}{SEP}{r[_DET]}".encode(), r[_RID].encode())
             text = b64(nonce + blob).decode()
-            claim = digest(pkey, r[_CLAIM].encode(), "sha256").hex()
+            claim = claim_of(r[_CLAIM].encode()).hex()
             rid, kind, item, src, srid, occ, rep, given, act, corr = (
                 r[_RID], r[_KIND], r[_ITEM], r[_SRC], r[_SRID], r[_OCC], r[_REP], r[_GIVEN], r[_ACT], r[_CORR]
             )  # fmt: skip
@@ -127,12 +130,14 @@ class Sealing:
     ) -> tuple[list[tuple[Any, ...] | None], dict[int, str]]:
         """:meth:`seal_rows` of a chunk, with None in place of each record whose subject's key of
         its class was destroyed, and the reason to quarantine it by position."""
-        pairs = [(self.pseudonym(r[_SUBJ]), ledger.retention_class(r[_OCC])) for r in rows]
-        self.vault.keys(pairs, create=True)
-        unkeyed = [p for p in dict.fromkeys(pairs) if not self.vault.cached(p)]
+        known, pseudonym = self._pseudonyms, self.pseudonym
+        pseud = [known.get(r[_SUBJ]) or pseudonym(r[_SUBJ]) for r in rows]
+        pairs = list(zip(pseud, [str(r[_OCC])[:4] for r in rows], strict=True))  # retention_class
+        live = self.vault.keys(pairs, create=True)
+        unkeyed = [p for p in dict.fromkeys(pairs) if p not in live]
         gone = self.vault.store.erasures_of(unkeyed) if unkeyed else {}
         if not gone:
-            return list(self.seal_rows(rows)), {}
+            return list(self.seal_rows(rows, [k for _, k in pairs], pseud)), {}
         moved = self._next_generations([p for p, e in gone.items() if ledger.on_request(e.rule)])
         pairs = [(p, moved.get((p, k), k)) for p, k in pairs]
         gone = {p: e for p, e in gone.items() if p not in moved}
