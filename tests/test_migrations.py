@@ -404,7 +404,8 @@ def test_a_ledger_stored_in_the_clear_is_sealed_once_as_a_new_epoch(
     try:
         with store.engine.connect() as conn:
             stored = [dict(m) for m in conn.execute(select(t.records)).mappings()]
-            [epoch] = [dict(m) for m in conn.execute(select(t.epochs)).mappings()]
+            of_records = select(t.epochs).where(t.epochs.c.chain == "records")
+            [epoch] = [dict(m) for m in conn.execute(of_records).mappings()]
         assert len(stored) == len(rows["records"]) and all(m["sealed"] for m in stored)
         assert not any(code in json.dumps(m, default=str) for m in stored for code in codes)
         assert all(m["evidence"] is None and m["details"] == "" for m in stored)
@@ -426,9 +427,54 @@ def test_a_ledger_stored_in_the_clear_is_sealed_once_as_a_new_epoch(
     again = Store(store_url)  # sealed once: a second open finds nothing to seal
     try:
         with again.engine.connect() as conn:
-            assert conn.execute(select(func.count()).select_from(t.epochs)).scalar() == 1
+            # one epoch per chain re-linked: the records (0006) and the audit log (0011)
+            assert conn.execute(select(func.count()).select_from(t.epochs)).scalar() == 2
     finally:
         again.close()
+        get_settings.cache_clear()
+
+
+def test_an_audit_log_in_the_clear_is_pseudonymised_once_as_a_new_epoch(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 21: "Every table that holds personal data is covered the same way: records, audit
+    entries, ..." and "Existing ledgers migrate once. A new chain epoch over the encrypted form
+    begins with a signed checkpoint naming the old chain's head". The previous release's audit
+    log (decisions naming their subjects in the clear), upgraded through 0011 when opened
+    (decision 0060): no code left in the table, ``verify`` and the log's tree agree with the new
+    chain, and each entry still reads with its subject's code and is found by it."""
+    from socialcredit import checkpoints
+    from socialcredit.settings import get_settings
+
+    monkeypatch.setenv("SOCIALCREDIT_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    rows = replay_release(store_url)
+    old = {r["chain"]: r for r in rows["chain_heads"]}["audit"]
+    subjects = [r["subject"] for r in sorted(rows["audit"], key=lambda r: r["seq"])]
+    assert subjects and all(subjects)
+    store = Store(store_url)
+    try:
+        with store.engine.connect() as conn:
+            stored = [dict(m) for m in conn.execute(select(t.audit).order_by(t.audit.c.seq)).mappings()]
+            of_audit = select(t.epochs).where(t.epochs.c.chain == "audit")
+            [epoch] = [dict(m) for m in conn.execute(of_audit).mappings()]
+        assert len(stored) == len(subjects) and all(m["sealed"] for m in stored)
+        assert not any(code in json.dumps(m, default=str) for m in stored for code in subjects)
+        signed = json.loads(epoch["checkpoint"])
+        checkpoints.check_signed(signed)
+        assert (signed["count"], signed["old_head"], signed["old_tree"]) == (
+            old["count"],
+            old["head"],
+            "audit@1",
+        )
+        assert signed["new_head"] == store.head("audit")[1] != old["head"]
+        system = System(store, shipped_registry(), clock=lambda: dt.datetime(2025, 7, 2))
+        # verify checks each entry against its leaf in the log's tree (decision 0057): regrown
+        assert system.verify()["audit"] == []
+        assert [e["subject"] for e in reversed(store.audit_entries())] == subjects
+        assert [e["subject"] for e in store.audit_entries(subject=subjects[0])] == [subjects[0]]
+    finally:
+        store.close()
         get_settings.cache_clear()
 
 
@@ -502,7 +548,9 @@ def test_checkpoints_signed_before_the_sealing_epoch_verify_against_its_record(
             app, ["--lang", "en", "checkpoint", "verify", str(tmp_path / "old.json"), "--key", str(pem)]
         )
         assert both.exit_code == 0, both.output
-        assert "pre-sealing epoch" in both.stdout and "extends the checkpoint: audit" in both.stdout
+        # both chains were re-linked, the records by 0006 and the audit log by 0011 (decision 0060)
+        assert "the checkpoint (records" in both.stdout and "the checkpoint (audit" in both.stdout
+        assert both.stdout.count("pre-sealing epoch") == 2
         # a witness, over HTTP: the epoch record, and a proof in the tree it closed
         from fastapi.testclient import TestClient
 

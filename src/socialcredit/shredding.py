@@ -44,6 +44,11 @@ SYSTEM = ""
 """The pseudonym under which the system's own keys (the pseudonym key) are kept."""
 PSEUDONYM_CLASS = "pseudonym"
 """The retention class of the pseudonym key: never erased (erasing it would orphan every index)."""
+AUDIT_CLASS = "audit"
+"""The class of a subject's audit key, which seals its code in the audit entries about it: destroyed
+with the subject's last record key (decision 0060); a later key is ``audit.1``, ``audit.2``..."""
+ERASED_CODE = "erased"
+"""What an audit entry shows for a subject whose audit key was destroyed (decision 0060)."""
 
 
 class WrappedKey(NamedTuple):

@@ -235,7 +235,9 @@ class Erasures:
         w = vault.store.wrapped_keys([(pseudonym, year)]).get((pseudonym, year))
         if w is None:  # erased since the check (a retention run): nothing left to destroy
             return
-        vault.erase([Erasure(pseudonym, year, w.key_id, self.context.clock(), rule)])
+        at = self.context.clock()
+        vault.erase([Erasure(pseudonym, year, w.key_id, at, rule)])
+        store.erase_audit_keys([pseudonym], at, rule)  # its last record key: the audit's too (0060)
         store.empty_decision_states([code])  # its inputs lost records: computed again
         self.context.views.invalidate()
         if self.purge is not None:  # exports, outputs and snapshots holding what was erased

@@ -14,6 +14,7 @@ from typing import Any
 from socialcredit import access, codes
 from socialcredit.chaincheck import ChainProblem
 from socialcredit.service.context import Context
+from socialcredit.shredding import ERASED_CODE
 from socialcredit.store import AuditQuery
 
 EXPORT_COLUMNS = (
@@ -42,7 +43,9 @@ def masked(viewer: access.Principal, rows: list[dict[str, Any]]) -> list[dict[st
         return rows
 
     def shown(code: str | None) -> str | None:
-        return code if code is None or code == viewer.principal else codes.mask(code)
+        if code is None or code == viewer.principal or code == ERASED_CODE:
+            return code
+        return codes.mask(code)
 
     return [
         {

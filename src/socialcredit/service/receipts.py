@@ -26,7 +26,7 @@ from socialcredit.schemes.loader import Registry, parse_scheme
 from socialcredit.schemes.model import Scheme
 from socialcredit.service.context import Context
 from socialcredit.service.decisions import Decisions
-from socialcredit.shredding import Erasure
+from socialcredit.shredding import ERASED_CODE, Erasure
 from socialcredit.store.schemeversions import SchemeVersion
 
 _ID = re.compile(r"^dec-[0-9a-f]{16}$")
@@ -96,6 +96,8 @@ class Receipts:
         )
         receipt = Receipt.from_json(entry["detail"]["receipt"])
         registry = self.registry_of(receipt)
+        if entry["subject"] == ERASED_CODE:
+            return self._erased(entry, receipt, registry)
         again, organisations = self.decisions.recompute_with(
             entry["subject"], entry["measure"], receipt.as_of, receipt.known(), registry
         )
@@ -113,13 +115,26 @@ class Receipts:
         # the person's records, and those of the organisations the answer included them for
         # as legal representative: an erasure of either changes what it rested on
         gone = [
-            e
-            for who in (entry["subject"], *organisations)
-            for e in self.context.store.erasures_within(who, receipt.records)
+            *self.context.store.erasures_within(
+                entry["subject"], receipt.records, pseudonym=entry.get("pseudonym")
+            ),
+            *(e for o in organisations for e in self.context.store.erasures_within(o, receipt.records)),
         ]
         gone.sort(key=lambda e: (e.at, e.klass))
         erased = next((e for e in reversed(gone) if e.at >= receipt.known_at), None)
         return Reproduction(receipt, dict(entry), again, current, changed, erased)
+
+    def _erased(self, entry: dict[str, Any], receipt: Receipt, registry: Registry) -> Reproduction:
+        """A decision about a subject whose code was erased with its last record key (decision
+        0060): nothing is left to compute it again from, nor to ask about now, so it stands as
+        the receipt keeps it (issue 21 point 4), with the erasure it rested on."""
+        measure = registry.measure(entry["measure"])
+        kind = measure.kind if measure is not None else ""
+        answered = Decision(
+            ERASED_CODE, entry["measure"], kind, entry["answer"] == "allow", entry["at"], (), receipt
+        )
+        gone = self.context.store.erasures_within(ERASED_CODE, receipt.records, pseudonym=entry["pseudonym"])
+        return Reproduction(receipt, dict(entry), answered, answered, None, gone[-1] if gone else None)
 
     def first_change(self, subject: str, receipt: Receipt) -> dt.datetime | None:
         """When the first record about ``subject`` after the receipt's positions was received

@@ -105,6 +105,8 @@ class Retention:
             touched.update([code] if code is not None else [])
             erased_records += len(records)
         erased = vault.erase(due) if due else 0
+        if due:  # a subject left with no record key: its audit entries' codes go too (0060)
+            store.erase_audit_keys([e.pseudonym for e in due], now, RULE)
         if erased:
             self.context.views.invalidate()
             store.empty_decision_states(touched)  # their inputs lost records: computed again

@@ -120,9 +120,11 @@ def decided(
     in the scan; a person asked about before the scan knew them is not in a group); with
     ``known_at``, as they stood then."""
     refused_people = []
-    for code, (asked, denied) in context.store.decisions_by_subject(known_at).items():
-        groups = groups_of.get(code)
-        if asked and groups is not None:
+    asked_about = context.store.decisions_by_subject(known_at)  # by pseudonym (decision 0060)
+    pseudonym = context.store.sealing.pseudonym
+    for code, groups in groups_of.items() if asked_about else ():
+        asked, denied = asked_about.get(pseudonym(code), (0, 0))
+        if asked:
             refused_people.append((groups, asked, denied))
     return {
         "records": context.store.count_records(known_at),

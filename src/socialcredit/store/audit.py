@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,12 +19,17 @@ from sqlalchemy import ColumnElement, case, func, select
 
 from socialcredit import ledger
 from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
+from socialcredit.errors import NotFound
+from socialcredit.i18n import N_
+from socialcredit.shredding import ERASED_CODE
 from socialcredit.store import tables as t
+from socialcredit.store.auditseal import AuditSealing
 from socialcredit.store.base import Row, StoreBase, dumps
 from socialcredit.store.logged import LoggedLeaves
+from socialcredit.store.sealedrows import Sealing
 
 AUDIT_FIELDS = ("at", "key_id", "role", "principal", "action", "subject", "measure", "purpose", "answer")
-AUDIT_COLUMNS = ("seq", *AUDIT_FIELDS, "detail", "chain_hash", "decision_id")
+AUDIT_COLUMNS = ("seq", *AUDIT_FIELDS, "detail", "chain_hash", "decision_id", "sealed")
 AUDIT_ROWS_PER_INSERT = 500
 
 
@@ -41,17 +46,18 @@ class AuditQuery:
     since: dt.date | None = None
     until: dt.date | None = None
 
-    def conditions(self) -> list[ColumnElement[bool]]:
+    def conditions(self, pseudonym: Callable[[str], str]) -> list[ColumnElement[bool]]:
+        """The filters as SQL; a subject's code is looked up by its ``pseudonym`` (what the
+        ``subject`` column holds, and ``principal`` where a subject acted: decision 0060)."""
         c = t.audit.c
         out: list[ColumnElement[bool]] = []
-        for column, value in (
-            (c.action, self.action),
-            (c.principal, self.principal),
-            (c.key_id, self.key_id),
-            (c.subject, self.subject),
-        ):
+        for column, value in ((c.action, self.action), (c.key_id, self.key_id)):
             if value is not None:
                 out.append(column == value)
+        if self.principal is not None:
+            out.append(c.principal.in_([self.principal, pseudonym(self.principal)]))
+        if self.subject is not None:
+            out.append(c.subject == pseudonym(self.subject))
         if self.since is not None:
             out.append(c.at >= dt.datetime.combine(self.since, dt.time.min))
         if self.until is not None:
@@ -63,23 +69,17 @@ class AuditQuery:
         return {k: str(v) for k, v in vars(self).items() if v is not None}
 
 
-def decision_id_of(detail: Any) -> str | None:
-    """The decision id a decision's audit detail carries in its receipt (a ``Receipt`` or its
-    JSON form), else ``None``: what the ``decision_id`` column keeps for the indexed lookup."""
-    receipt = detail.get("receipt") if isinstance(detail, Mapping) else None
-    found = (
-        receipt.get("decision_id") if isinstance(receipt, Mapping) else getattr(receipt, "decision_id", None)
-    )
-    return found if isinstance(found, str) else None
-
-
 def _shown() -> list[Any]:
-    """An entry's columns as read back: the chained ones (``decision_id`` is only an index)."""
+    """An entry's columns as read back: the chained ones (``decision_id`` is only an index);
+    ``sealed`` is read to open the codes, and left out of what is returned."""
     return [c for c in t.audit.columns if c.name != "decision_id"]
 
 
-def _audit_content(row: Mapping[str, Any]) -> str:
+def audit_content(row: Row) -> str:
+    """What an entry's chain link covers: its stored columns, ``sealed`` only where it is set (so
+    entries stored before schema 0011 keep their hashes)."""
     at = row["at"]
+    sealed = row.get("sealed")
     return dumps(
         [
             ledger.iso_dt(at) if isinstance(at, dt.datetime) else at,
@@ -92,6 +92,7 @@ def _audit_content(row: Mapping[str, Any]) -> str:
             row.get("purpose"),
             row.get("answer"),
             row["detail"],
+            *([sealed] if sealed else []),
         ]
     )
 
@@ -100,11 +101,35 @@ def audit_entry(m: Row) -> Entry:
     """An audit entry as its chain covers it, from its stored columns: what ``verify`` checks
     and what its leaf in the transparency log is (``Entry.leaf``)."""
     seq = m["seq"]
-    return Entry(seq, f"audit#{seq}", _audit_content(dict(m)), m["at"], "audit", m["chain_hash"])
+    return Entry(seq, f"audit#{seq}", audit_content(dict(m)), m["at"], "audit", m["chain_hash"])
 
 
 class AuditStore(StoreBase):
     """The audit chain: group appends, the log, the decision counts and verification."""
+
+    sealing: Sealing  # ``RecordStore``'s, beside it
+
+    @property
+    def audit_sealing(self) -> AuditSealing:
+        """Seals and opens the subjects' codes in entries (``store/auditseal.py``), made on first use."""
+        found: AuditSealing | None = self.__dict__.get("_audit_sealing")
+        if found is None:
+            found = self.__dict__["_audit_sealing"] = AuditSealing(self.sealing)
+        return found
+
+    def erase_audit_keys(self, pseudonyms: Sequence[str], at: dt.datetime, rule: str) -> int:
+        """Destroy the audit key of each subject of ``pseudonyms`` whose every record key is
+        destroyed, logged as erased at ``at`` under ``rule``: the codes in the audit entries
+        about it then read as erased (decision 0060). Returns how many keys were destroyed."""
+        if not pseudonyms:
+            return 0
+        r = t.records.c
+        q = select(r.subject, r.klass).distinct().where(r.subject.in_(pseudonyms), r.sealed.is_not(None))
+        classes: dict[str, list[str]] = {}
+        with self.reader.connect() as conn:
+            for p, klass in conn.execute(q):
+                classes.setdefault(str(p), []).append(str(klass))
+        return self.audit_sealing.erase_audit_keys(pseudonyms, classes, at, rule)
 
     def append_audit(self, entries: Sequence[Mapping[str, Any]], *, durable: bool = False) -> None:
         """Append audit entries to their chain in one transaction; committed before the answer
@@ -120,44 +145,38 @@ class AuditStore(StoreBase):
             if appender is not None:
                 appender.append(entries)
                 return
+        rows = self.audit_sealing.stored(entries)  # may make a key: before the chain's lock
         with self.engine.begin() as conn:
             count, head = self._lock_head(conn, "audit")
             leaves: list[bytes] = []
-            statements, count, head = self.audit_statements(count, head, entries, leaves)
+            statements, count, head = self.audit_statements(count, head, rows, leaves)
             for sql, params in statements:
                 conn.exec_driver_sql(sql, params)
             self._set_head(conn, "audit", count, head, leaves)
 
     def audit_statements(
-        self, count: int, head: str, entries: Sequence[Mapping[str, Any]], leaves: list[bytes]
+        self, count: int, head: str, rows: Sequence[Mapping[str, Any]], leaves: list[bytes]
     ) -> tuple[list[tuple[str, tuple[Any, ...]]], int, str]:
-        """The INSERT statements that append ``entries`` after (``count``, ``head``), and the
-        chain's new count and head; each entry's Merkle leaf hash is appended to ``leaves``.
+        """The INSERT statements that append ``rows`` (entries as stored: ``AuditSealing.stored``)
+        after (``count``, ``head``), and the chain's new count and head; each entry's Merkle leaf
+        hash is appended to ``leaves``.
         One multi-row INSERT per 500 entries, not an executemany:
         the DB-API driver releases the GIL around every statement step, and a writer thread
         that must win the GIL back from a busy event loop once per row was what made group
-        commits slow. A ``detail`` mapping shared by many entries (a prepared decision's) is
-        serialised once per call."""
+        commits slow."""
         mark, ts = self.dialect.mark, self.dialect.ts
         one = "(" + ", ".join([mark] * len(AUDIT_COLUMNS)) + ")"
         statements: list[tuple[str, tuple[Any, ...]]] = []
         values: list[Any] = []
-        details: dict[int, str] = {}
-        for n, e in enumerate(entries, start=1):
+        for n, row in enumerate(rows, start=1):
             count += 1
-            row = {k: e.get(k) for k in AUDIT_FIELDS}
-            detail = e.get("detail", {})
-            text = details.get(id(detail))
-            if text is None:
-                text = details[id(detail)] = dumps(detail)
-            row["detail"] = text
-            at = e["at"]
-            head = ledger.chain_hash(head, count, _audit_content(row), at, "audit", leaves)
-            ident = decision_id_of(detail) if row["action"] == "decision" else None
-            values += [count, ts(at), *(row[k] for k in AUDIT_FIELDS[1:]), text, head, ident]
-            if n % AUDIT_ROWS_PER_INSERT == 0 or n == len(entries):
-                rows = len(values) // len(AUDIT_COLUMNS)
-                sql = f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)}) VALUES {', '.join([one] * rows)}"
+            text, at = row["detail"], row["at"]
+            head = ledger.chain_hash(head, count, audit_content(row), at, "audit", leaves)
+            ident = row.get("decision_id")
+            values += [count, ts(at), *(row[k] for k in AUDIT_FIELDS[1:]), text, head, ident, row["sealed"]]
+            if n % AUDIT_ROWS_PER_INSERT == 0 or n == len(rows):
+                many = len(values) // len(AUDIT_COLUMNS)
+                sql = f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)}) VALUES {', '.join([one] * many)}"
                 statements.append((sql, tuple(values)))
                 values = []
         return statements, count, head
@@ -174,24 +193,37 @@ class AuditStore(StoreBase):
         ``query`` (the auditor's filters) when given."""
         q = select(*_shown()).order_by(t.audit.c.seq.desc()).limit(limit)
         if subject is not None:
-            q = q.where(t.audit.c.subject == subject)
+            q = q.where(t.audit.c.subject == self.sealing.pseudonym(subject))
         if before is not None:
             q = q.where(t.audit.c.seq < before)
         if query is not None:
-            q = q.where(*query.conditions())
+            q = q.where(*query.conditions(self.sealing.pseudonym))
         with self.reader.connect() as conn:
-            return [{**m, "detail": json.loads(m["detail"])} for m in conn.execute(q).mappings()]
+            rows = list(conn.execute(q).mappings())
+        return self.audit_sealing.opened(rows)
+
+    def audit_subject(self, seq: int) -> str | None:
+        """The subject audit entry ``seq`` is about (who else may ask for its proof): its code,
+        opened; None if it names nobody or its subject was erased (decision 0060)."""
+        with self.reader.connect() as conn:
+            row = conn.execute(select(*_shown()).where(t.audit.c.seq == seq)).mappings().first()
+        if row is None:
+            raise NotFound(N_("no audit entry by that seq"), field="seq")
+        subject = self.audit_sealing.opened([row])[0]["subject"]
+        return None if subject is None or subject == ERASED_CODE else str(subject)
 
     def decision_entry(self, decision_id: str) -> dict[str, Any] | None:
-        """The audit entry of the decision ``decision_id`` (its receipt names it), or ``None``:
+        """The audit entry of the decision ``decision_id`` (its receipt names it; ``pseudonym``:
+        its subject's, as stored), or ``None``:
         found through the indexed ``decision_id`` column, and held to the receipt in the chained
         detail (the column is derived; the detail is the evidence)."""
         q = select(*_shown()).where(t.audit.c.decision_id == decision_id, t.audit.c.action == "decision")
         with self.reader.connect() as conn:
-            for m in conn.execute(q.order_by(t.audit.c.seq)).mappings():
-                detail = json.loads(m["detail"])
-                if detail.get("receipt", {}).get("decision_id") == decision_id:
-                    return {**m, "detail": detail}
+            rows = list(conn.execute(q.order_by(t.audit.c.seq)).mappings())
+        for m in rows:
+            if json.loads(m["detail"]).get("receipt", {}).get("decision_id") == decision_id:
+                # the pseudonym kept beside the code: an erased subject's erasures are found by it
+                return {**self.audit_sealing.opened([m])[0], "pseudonym": m["subject"]}
         return None
 
     def decision_counts(self, until: dt.datetime | None = None) -> dict[str, dict[str, int]]:
@@ -207,7 +239,8 @@ class AuditStore(StoreBase):
         return dict(sorted(out.items()))
 
     def decisions_by_subject(self, until: dt.datetime | None = None) -> dict[str, tuple[int, int]]:
-        """Per subject asked about: (decisions answered, of them denied), from the audit log (the
+        """Per subject asked about, by its pseudonym (``sealing.pseudonym``: the codes are sealed,
+        decision 0060): (decisions answered, of them denied), from the audit log (the
         transparency report's rate of adverse decisions per group), all or by ``until``."""
         denied = func.sum(case((t.audit.c.answer == "deny", 1), else_=0))
         q = select(t.audit.c.subject, func.count(), denied).where(
@@ -229,6 +262,7 @@ class AuditStore(StoreBase):
         last when). Why apart: one's own page views, each audited, flooded the list and pushed
         out the looks of others, which are what the list is for (issue 18). With ``until``, as
         the log stood then (entries made by then)."""
+        subject = self.sealing.pseudonym(subject)  # what the columns hold (decision 0060)
         own = (func.coalesce(t.audit.c.role, "") == "subject") & (
             func.coalesce(t.audit.c.principal, "") == subject
         )
@@ -240,10 +274,10 @@ class AuditStore(StoreBase):
         # (``documents``): counted once, as the view it is part of
         views = own & (t.audit.c.action != "documents")
         with self.reader.connect() as conn:
-            others = [{**m, "detail": json.loads(m["detail"])} for m in conn.execute(q).mappings()]
+            found = list(conn.execute(q).mappings())
             n, last = conn.execute(select(func.count(), func.max(t.audit.c.at)).where(about, views)).one()
         return (
-            others,
+            self.audit_sealing.opened(found),
             int(n),
             last if isinstance(last, dt.datetime) or last is None else self.dialect.read_ts(last),
         )
@@ -252,6 +286,7 @@ class AuditStore(StoreBase):
         """How many entries about ``subject`` were made after ``at``: what a page as known at
         ``at`` leaves out (the subject's own listings of its documents not counted, as in
         :meth:`looks_about`)."""
+        subject = self.sealing.pseudonym(subject)
         own_documents = (
             (func.coalesce(t.audit.c.role, "") == "subject")
             & (func.coalesce(t.audit.c.principal, "") == subject)

@@ -118,6 +118,7 @@ class DurableSqliteAudit:
         self.checkpointer = Checkpointer(path)
 
     def append(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        rows = self.store.audit_sealing.stored(entries)  # may make a key: before the write lock
         with self._lock:
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")  # one writer across processes, as every chain append
@@ -127,7 +128,7 @@ class DurableSqliteAudit:
                 ).fetchone()
                 leaves: list[bytes] = []
                 size = int(count)
-                statements, count, head = self.store.audit_statements(size, str(head), entries, leaves)
+                statements, count, head = self.store.audit_statements(size, str(head), rows, leaves)
                 for sql, params in statements:
                     conn.execute(sql, params)
                 tiles.grow(conn.execute, "?", "audit", size, leaves)

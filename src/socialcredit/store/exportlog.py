@@ -110,20 +110,17 @@ class ExportReads(StoreBase):
 
     sealing: Sealing  # ``RecordStore``'s, beside it
 
-    def erasures_within(self, code: str, count: int) -> list[Erasure]:
+    def erasures_within(self, code: str, count: int, *, pseudonym: str | None = None) -> list[Erasure]:
         """The erasures of ``code``'s records among the first ``count`` of the chain (what a
-        decision answered at that position rested on), oldest first."""
+        decision answered at that position rested on), oldest first; by ``pseudonym`` when
+        given (an audit entry whose subject's code was erased keeps only that: decision 0060)."""
         r = t.records.c
-        q = (
-            select(r.klass)
-            .where(r.subject == self.sealing.pseudonym(code), r.seq <= count, r.sealed.is_not(None))
-            .distinct()
-        )
+        pseudonym = pseudonym or self.sealing.pseudonym(code)
+        q = select(r.klass).where(r.subject == pseudonym, r.seq <= count, r.sealed.is_not(None)).distinct()
         with self.reader.connect() as conn:
             classes = [str(k) for k in conn.execute(q).scalars()]
         if not classes:
             return []
-        pseudonym = self.sealing.pseudonym(code)
         found = self.sealing.vault.store.erasures_of([(pseudonym, k) for k in classes])
         return sorted(found.values(), key=lambda e: (e.at, e.klass))
 

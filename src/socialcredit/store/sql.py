@@ -94,3 +94,10 @@ class Store(
             now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
             epochs.seal_clear_records(self, lambda payload: checkpoints.sign(payload, key), now)
             self.regrow("records")  # the log covers the sealed form from its first leaf on
+        if epochs.has_clear_audit(self):  # once, after schema 0011 (decision 0060)
+            from socialcredit import checkpoints
+
+            key = checkpoints.load_or_create_key(get_settings().home)
+            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            if epochs.seal_clear_audit(self, lambda payload: checkpoints.sign(payload, key), now):
+                self.regrow("audit")

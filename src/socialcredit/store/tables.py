@@ -220,7 +220,8 @@ audit = Table(
     Column("role", String(16)),
     Column("principal", String(64)),
     Column("action", String(16), nullable=False),
-    Column("subject", String(18)),
+    # the subject's keyed pseudonym (as in ``records``); its code only inside ``sealed``
+    Column("subject", String(64)),
     Column("measure", String(64)),
     Column("purpose", Text),
     Column("answer", String(16)),
@@ -229,6 +230,9 @@ audit = Table(
     # a decision's id from its receipt (in ``detail``), kept beside it for the indexed lookup of
     # ``GET /decisions/{id}``; derived, so not part of the chained content (decision 0041)
     Column("decision_id", String(24), nullable=True),
+    # the subject's code (and a subject principal's) sealed under its audit key, prefixed by the
+    # key's class (``store/auditseal.py``, decision 0060); chained where set
+    Column("sealed", Text, nullable=True),
     Index("ix_audit_subject_at", "subject", "at"),
     Index("ix_audit_decision_id", "decision_id"),
 )

@@ -271,11 +271,3 @@ class TlogStore(StoreBase):
             opened = self.sealing.open_rows([row])
             subject = opened[0].subject if opened else subject
         return int(row["seq"]), subject
-
-    def audit_subject(self, seq: int) -> str | None:
-        """The subject audit entry ``seq`` is about (who else may ask for its proof)."""
-        with self.reader.connect() as conn:
-            row = conn.execute(select(t.audit.c.subject).where(t.audit.c.seq == seq)).first()
-        if row is None:
-            raise NotFound(N_("no audit entry by that seq"), field="seq")
-        return None if row[0] is None else str(row[0])
