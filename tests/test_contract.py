@@ -41,6 +41,7 @@ from socialcredit.lists import entries_for
 from socialcredit.rules import days
 from socialcredit.schemes import shipped_registry
 from socialcredit.schemes.model import Scheme
+from socialcredit.schemes.segments import segmented
 from socialcredit.scoring import scores_for
 from socialcredit.service import System
 from socialcredit.sim.engine import Simulation
@@ -64,9 +65,39 @@ def _decaying(scheme: Scheme) -> Scheme:
     return scheme.model_copy(update={"items": items})
 
 
-def _schemes(chosen: str, decay: bool) -> list[Scheme]:
+def _schemes(chosen: str, decay: bool, versioned: bool = False) -> list[Scheme]:
     out = list(shipped_registry().schemes.values())
-    return [_decaying(s) if decay and s.id == chosen else s for s in out]
+    out = [_decaying(s) if decay and s.id == chosen else s for s in out]
+    return [*out, _version_2(next(s for s in out if s.id == chosen))] if versioned else out
+
+
+CHANGE = dt.date(2025, 10, 15)
+"""A toy change of rules in the middle of a month: month 10 (from 1 November 2025) is the first
+scored and listed under version 2, month 9 (1 October) the last under version 1."""
+FIRST_UNDER_2 = 10
+
+
+def _version_2(v1: Scheme) -> Scheme:
+    """Version 2 of a shipped scheme, in force from :data:`CHANGE`: Suining's deductions doubled
+    (a points change, no list touched: each day is scored under its version over the whole
+    history); the enterprise list of serious violators shortened to a year for two violations
+    within a year (a list change whose earlier listings stay ended, decision 0051: SPC provisions
+    Art. 2, the period runs "from the listing decision", which the old rules fixed)."""
+    data = v1.model_dump()
+    data |= {"version": "2", "effective_from": CHANGE}
+    if v1.id == "suining-2010":
+        for item in data["items"]:
+            item["points"] = item["points"] * 2 if item["points"] < 0 else item["points"]
+    else:
+        [lst] = [x for x in data["lists"] if x["id"] == "serious-violators"]
+        lst["period_days"] = 365
+        lst["criteria"] |= {"min_records": 2, "window_days": 365}
+        data["revision"] = {
+            "replaces": v1.version,
+            "earlier_listings": "stay-ended",
+            "reason": "The 2025 measures list only repeated violations, for a year.",
+        }
+    return Scheme.model_validate(data)
 
 
 CASES = [
@@ -110,12 +141,15 @@ def _simulate(
     history: list[tuple[int, int, int]],
     population: tuple[Population, list[str], list[str]],
     due_process: bool = True,
+    versioned: bool = False,
 ) -> Run:
     pop, codes, kinds = population
     settings_ = Settings(
         scheme=scheme, due_process=due_process, error_rate=0.0, restore_propensity=0.0, black_market=0.0
     )
-    sim = Simulation(_schemes(scheme, decay), settings_, pop, seed=3, months=MONTHS, trace=np.arange(pop.n))
+    sim = Simulation(
+        _schemes(scheme, decay, versioned), settings_, pop, seed=3, months=MONTHS, trace=np.arange(pop.n)
+    )
     w = sim.world
     usable = [i for i in range(len(w.items)) if w.feeds[:, i].any() or w.item_points[i] != 0]
     wanted: dict[int, list[tuple[int, int]]] = {}
@@ -182,8 +216,8 @@ PerSubject = tuple[dict[int, tuple[int, str] | None], dict[int, set[str]], dict[
 
 def _per_subject(run: Run, t: int) -> PerSubject:
     """Scores, the lists in force and the measures applied (each of the registry's, in order) per
-    subject at the end of month ``t``, one subject at a time."""
-    w = run.sim.world
+    subject at the end of month ``t``, one subject at a time, under the versions in force then."""
+    w = run.sim.versions.world_at(t)
     at = days.end_of(dt.date.fromordinal(int(run.sim.days[t])))  # the day's last second in China
     reps = {
         int(o): int(run.pop.representative[o - run.pop.n_persons])
@@ -243,6 +277,25 @@ SETTINGS = settings(
 )
 
 
+def _holds_at(run: Run, t: int) -> bool:
+    """The simulator's month ``t`` against the per-subject evaluator, subject for subject, under
+    the versions in force that month; whether any measure applied to anyone."""
+    trace = run.sim.trace
+    assert trace is not None
+    w = run.sim.versions.world_at(t)
+    scores, lists, applied = _per_subject(run, t)
+    for a in range(run.pop.n):
+        want = scores[a]
+        assert (want is not None) == bool(trace.scored[t][a]), (t, a)
+        if want is not None:
+            got = int(trace.scores[t][a])
+            assert (got, w.scorer.grade_names[int(w.scorer.grades(np.array([got]))[0])]) == want, (t, a)
+        mine = {lid for j, lid in enumerate(w.list_ids) if trace.active[t][a, j]}
+        assert mine == lists[a], (t, a)
+        assert [bool(x) for x in trace.applied[t][a]] == applied[a], (t, a)
+    return any(any(x) for x in applied.values())
+
+
 @pytest.mark.parametrize(
     "scheme,decay,due_process",
     [pytest.param(*c, marks=() if c[0] in QUICK else SLOW) for c in CASES],
@@ -273,17 +326,7 @@ def test_the_simulator_keeps_the_contract(
         assert sum(n >= 10 for n in per_agent.values()) >= 4, per_agent
     applied_any = False
     for t in range(0, MONTHS, 3):
-        scores, lists, applied = _per_subject(run, t)
-        for a in range(run.pop.n):
-            want = scores[a]
-            assert (want is not None) == bool(trace.scored[t][a]), (t, a)
-            if want is not None:
-                got = int(trace.scores[t][a])
-                assert (got, w.scorer.grade_names[int(w.scorer.grades(np.array([got]))[0])]) == want, (t, a)
-            mine = {lid for j, lid in enumerate(w.list_ids) if trace.active[t][a, j]}
-            assert mine == lists[a], (t, a)
-            assert [bool(x) for x in trace.applied[t][a]] == applied[a], (t, a)
-            applied_any = applied_any or any(applied[a])
+        applied_any = _holds_at(run, t) or applied_any
     if history == DENSE:  # and some measure applies to someone
         assert applied_any
 
@@ -292,7 +335,7 @@ def _engine_rows(
     engine: Engine, run: Run, root: Path
 ) -> tuple[dict[str, tuple[int, str]], dict[str, set[str]]]:
     """The history ingested, exported and rescored at the end of the last month."""
-    w = run.sim.world
+    w = run.sim.versions.world_at(MONTHS - 1)
     at = days.end_of(dt.date.fromordinal(int(run.sim.days[MONTHS - 1])))  # the last second of it in China
     store = Store(f"sqlite:///{root / 'ledger.db'}")
     try:
@@ -315,6 +358,7 @@ def _engine_rows(
     rescore(
         engine, root / "export", [w.scheme], at, root / "scores.parquet",
         list_schemes=list(w.registry.schemes.values()), lists_out=root / "lists.parquet",
+        segments=segmented(w.registry),
     )  # fmt: skip
     scores = {
         r["subject"]: (int(r["score"]), r["grade"])
@@ -378,3 +422,66 @@ def test_spark_keeps_the_contract(
 
     run = _simulate(scheme, decay, history, population)
     _holds_for(SparkEngine(spark), run, tmp_path_factory.mktemp("contract-spark"))
+
+
+VERSIONED = ["suining-2010", "enterprise-credit"]
+"""Schemes given a version 2 from :data:`CHANGE` (:func:`_version_2`): a points change, and a list
+change whose earlier listings stay ended."""
+
+
+@pytest.mark.parametrize("scheme", VERSIONED)
+@SETTINGS
+@given(history=HISTORY)
+@example(history=DENSE)
+@example(history=CROWDED)
+def test_the_simulator_keeps_the_contract_across_a_change_of_version(
+    scheme: str, history: list[tuple[int, int, int]], population: Any
+) -> None:
+    """Issue 16: "Scheme files carry a version and an effective date, and a rule change applies
+    from that date." Every month is under the version in force on its first day, and at every
+    month end the simulator gives each subject's score, grade, lists and measures as the
+    per-subject evaluator gives them that day: a score by its version over the whole history; an
+    entry made under version 1 keeping the period version 1 set, version 2 judging only grounds
+    reported from its day (SPC provisions, Art. 2: "from the listing decision")."""
+    run = _simulate(scheme, False, history, population, versioned=True)
+    found = [v[scheme] for v in run.sim.versions.in_force]
+    assert found == ["1"] * FIRST_UNDER_2 + ["2"] * (MONTHS - FIRST_UNDER_2)
+    for t in range(MONTHS):
+        _holds_at(run, t)
+    if history == DENSE:  # version 2 answered differently from what version 1 would have
+        old = run.sim.versions.first
+        at = days.end_of(dt.date.fromordinal(int(run.sim.days[MONTHS - 1])))
+        differs = False
+        for a in range(run.pop.n):
+            recs = ledger.effective(run.by_agent.get(a, []), at)
+            if scheme == "suining-2010":
+                now = scores_for(run.codes[a], run.kinds[a], recs, [run.sim.world.scheme], at)
+                then = scores_for(run.codes[a], run.kinds[a], recs, [old.scheme], at)
+                differs = differs or now != then
+            else:
+                now_e = entries_for(run.codes[a], recs, run.sim.world.registry, at)
+                then_e = entries_for(run.codes[a], recs, old.registry, at)
+                differs = differs or [e.since for e in now_e] != [e.since for e in then_e]
+        assert differs
+
+
+@SLOW
+@pytest.mark.parametrize("scheme", VERSIONED)
+@settings(phases=[Phase.explicit], deadline=None, suppress_health_check=list(HealthCheck))
+@given(history=HISTORY)
+@example(history=DENSE)
+@example(history=CROWDED)
+def test_the_engines_keep_the_contract_across_a_change_of_version(
+    scheme: str, history: list[tuple[int, int, int]], population: Any, spark: Any, tmp_path_factory: Any
+) -> None:
+    """DuckDB and Spark at the last month end, under version 2, as the per-subject evaluator."""
+    from socialcredit.engines.spark import SparkEngine
+
+    run = _simulate(scheme, False, history, population, versioned=True)
+    engine = DuckDBEngine()
+    try:
+        _holds_for(engine, run, tmp_path_factory.mktemp("contract-versions"))
+    finally:
+        engine.close()
+    if history == DENSE:
+        _holds_for(SparkEngine(spark), run, tmp_path_factory.mktemp("contract-versions-spark"))

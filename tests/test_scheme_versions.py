@@ -193,14 +193,45 @@ def test_the_versions_are_shown_in_the_api(system: System) -> None:
         assert one["version"] == "2" and len(one["versions"]) == 2
 
 
-def test_a_simulation_spanning_a_change_of_version_is_refused(env: Path) -> None:
-    # the simulator compiles one world: months after a change would need the new version
+def test_a_simulation_spanning_a_change_of_version_runs_each_month_under_its_version(env: Path) -> None:
+    # issue 16: "a rule change applies from that date"; each month is scored under the version in
+    # force on its first day, and the report says which (decision 0064)
     write(env / "home", v1=V1, v2=town("2", "2025-06-01", -50))
+    out = env / "sim"
+    result = run("simulate", "--scheme", TOWN, "--population", "100", "--years", "1", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    [arm] = doc["arms"]
+    assert [s["in_force"][TOWN] for s in arm["steps"]] == ["1"] * 5 + ["2"] * 7  # June is month 5
+    assert [(v["month"], v["from"], v["in_force"][TOWN]) for v in doc["summary"][0]["versions"]] == [
+        (0, "2025-01-01", "1"),
+        (5, "2025-06-01", "2"),
+    ]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Versions in force" in page and f"{TOWN} 2" in page
+
+
+def test_a_change_of_what_is_simulated_is_refused_by_name(env: Path) -> None:
+    # the simulator carries a run across a change of rules; a version that adds an item changes
+    # what is simulated (the population's behaviour is drawn over the first version's items)
+    extra = town("2", "2025-06-01", -50).replace(
+        "model:",
+        """  - code: town.speeding
+    title: Speeding
+    category: traffic-safety
+    area: administrative
+    polarity: negative
+    points: -5
+    legal_basis: Road Traffic Safety Law of the PRC, Art. 90
+    sources: [traffic-police]
+model:""",
+    )
+    write(env / "home", v1=V1, v2=extra)
     result = run(
         "simulate", "--scheme", TOWN, "--population", "100", "--years", "1", "--out", str(env / "sim")
     )
     assert result.exit_code == 2
-    assert "changes to version 2 on 2025-06-01" in result.output and "not supported" in result.output
+    assert "town-pilot 1 -> 2 on 2025-06-01" in result.output and "changes the items" in result.output
 
 
 def test_the_portal_shows_each_version_and_which_is_in_force(system: System) -> None:

@@ -14,6 +14,7 @@ agree entry for entry on random histories, and through the store on SQLite and P
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from socialcredit.schemes.segments import list_segments, segmented
 from socialcredit.service import System
 from socialcredit.service.decisions import Question
 from tests.conftest import person
+from tests.support.cli import run
 from tests.support.engines import entry_row, list_rows
 from tests.support.portal import client_for
 
@@ -340,6 +342,48 @@ def test_the_choice_is_shown_to_the_subject_concerned(system: System, tmp_path: 
         if r["list"] == LIST
     )
     assert got == [(dt.date(2024, 6, 13), dt.date(2025, 6, 13)), (dt.date(2025, 4, 6), dt.date(2025, 10, 3))]
+
+
+NOTE_ZH = "依本规则第 1 版作出；第 2 版自 2025-01-01 起修改了规则"
+NOTE_EN = "made under version 1 of these rules; version 2 changed them from 2025-01-01"
+
+
+def test_the_note_is_in_the_readers_language(system: System, env: Path) -> None:
+    """Issue 16: the choice is "shown to the subjects concerned", and issue 18: in their language
+    (decision 0053). The note on an entry made under version 1 is worded in Chinese in the API
+    (``Accept-Language: zh-CN``), on the portal (a Chinese reader's page) and by ``score --lang zh-CN``;
+    the revision's reason is the scheme's own words (an operator's scheme has no Chinese for it)."""
+    s = System(system.store, REGISTRY, clock=system.clock)
+    rows = [_row(1, RED, "2024-06-03"), _row(2, RED, "2025-03-03")]
+    assert s.ingest(rows, origin="test", principal=s.operator()).accepted == 2
+    token = s.create_key("subject", P).token
+    app = create_app(s)
+    with TestClient(app) as client:
+        for lang, note in (("zh-CN", NOTE_ZH), ("en", NOTE_EN)):
+            view = client.get(
+                f"/subjects/{P}",
+                headers={"Authorization": f"Bearer {token}", "Accept-Language": lang},
+                params={"as_of": "2025-05-01"},
+            )
+            [entry] = [e for e in view.json()["lists"] if e["list_id"] == LIST]
+            assert (entry["revised"] or "").startswith(note), (lang, entry["revised"])
+            assert "only repeated red lights" in entry["revised"]
+    chinese = client_for(app, token, "zh-CN").get(f"/portal/subjects/{P}?at=2025-05-01").text
+    assert NOTE_ZH in chinese and NOTE_EN not in chinese
+    assert NOTE_EN in client_for(app, token).get(f"/portal/subjects/{P}?at=2025-05-01").text
+    # the command line, on the same records through the operator's scheme files
+    folder = env / "home" / "schemes"
+    folder.mkdir(parents=True)
+    (folder / "town-1.yaml").write_text(V1, encoding="utf-8")
+    (folder / "town-2.yaml").write_text(V2, encoding="utf-8")
+    data = env / "rows.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for _, r in rows), encoding="utf-8")
+    assert run("ingest", str(data)).exit_code == 0
+    zh = run("--lang", "zh-CN", "score", P, "--at", "2025-05-01")
+    assert zh.exit_code == 0, zh.output
+    assert NOTE_ZH in " ".join(zh.output.split()) and "made under version" not in zh.output
+    en = run("--lang", "en", "score", P, "--at", "2025-05-01")
+    assert NOTE_EN in " ".join(en.output.split())
 
 
 def test_a_decision_is_reproduced_with_the_version_whose_listings_stand(system: System) -> None:

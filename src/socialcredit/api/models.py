@@ -306,7 +306,7 @@ class EntryOut(BaseModel):
             extended_by=e.extended_by,
             legal_basis=prose(e.legal_basis),
             via=e.via,
-            revised=e.revised,
+            revised=None if e.revised is None else reword(e.revised),
             ended_by=e.ended_by,
         )
 

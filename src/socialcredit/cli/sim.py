@@ -9,7 +9,6 @@ scheme with and without due process in one command.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import shlex
 import sys
 import time
@@ -22,7 +21,6 @@ from rich.markup import escape
 from socialcredit import i18n, inforce
 from socialcredit.api.reports import SimulationOut
 from socialcredit.cli.common import SAFEGUARDS_FAILED, JsonOpt, app, emit, fail, out, progress_bar
-from socialcredit.i18n import N_
 from socialcredit.schemes.loader import SchemeError
 from socialcredit.schemes.safeguards import RESEARCH_ONLY
 from socialcredit.settings import get_settings
@@ -137,31 +135,10 @@ def simulate(
             + f'\n(to study it anyway: --research-only; the report is stamped "{RESEARCH_ONLY}")'
         )
     months = 12 * years
-    # the simulated months run from START under the versions in force then; a world whose
-    # scheme changes version within them is refused, not simulated under one version (0038)
-    end = dt.date(START.year + years, START.month, START.day)
-    changes = [
-        (sid, v.version, day)
-        for sid in sorted(world)
-        for day, v in found.registry.versions(sid)
-        if day is not None and START < day < end
-    ]
-    if changes:
-        sid, version, day = changes[0]
-        fail(
-            i18n.translate(
-                N_(
-                    "scheme {scheme} changes to version {version} on {day}, within the simulated "
-                    "{start} to {end}: a simulation spanning a change of version is not supported",
-                    scheme=sid,
-                    version=version,
-                    day=day.isoformat(),
-                    start=START.isoformat(),
-                    end=end.isoformat(),
-                )
-            )
-        )
-    schemes = list(found.registry.at(START).schemes.values())
+    # the simulated months run from START, each under the versions in force on its first day
+    # (sim/versions.py, decision 0064): every version of the schemes in force at START
+    registry = found.registry
+    schemes = [v for sid in registry.at(START).schemes for _, v in registry.versions(sid)]
     started = time.perf_counter()
     results: list[dict[str, Any]] = []
     pops: dict[bool, Any] = {}
@@ -172,7 +149,7 @@ def simulate(
                 pops[arm.heterogeneity] = synthesize(population, seed=seed, heterogeneity=arm.heterogeneity)
             sims.append(Simulation(schemes, arm, pops[arm.heterogeneity], seed=seed, months=months))
     except (SchemeError, ValueError) as exc:
-        fail(str(exc))
+        fail(i18n.reword(exc.args[0] if exc.args else exc))
     with progress_bar(f"simulating {len(arms)} arm(s) x {months} months", months * len(arms)) as p:
         for sim in sims:
             results.append(sim.run(progress=lambda n: p.advance(p.task_ids[0], n)))

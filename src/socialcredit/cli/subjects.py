@@ -116,7 +116,7 @@ def score(
             line = N_("{line}, {ended}", line=line, ended=late)
         say(line)
         if e.revised:
-            say(N_("  revised: {note}", note=escape(translate(e.revised))))
+            say(N_("  revised: {note}", note=escape(reword(e.revised))))
     for e in view.ended_entries:  # nothing is erased: what was in force, and what ended it
         via = translate(N_(" via {organisation}", organisation=e.via)) if e.via else ""
         why = reword(e.end_reason or "")

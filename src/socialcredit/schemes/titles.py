@@ -113,3 +113,18 @@ def prose(english: str | None, locale: str | None = None) -> str | None:
             out.append(parts[i])
             i += 1
     return "；".join(out) if out != parts else english
+
+
+class Prose(i18n.Text):
+    """A scheme's own sentence (a revision's reason) carried inside one of our messages
+    (:func:`~socialcredit.i18n.N_`): worded by :func:`prose`, not by the gettext catalogue, when
+    the message is worded in the reader's language."""
+
+    def __new__(cls, english: str) -> Prose:
+        return super().__new__(cls, english, {})  # type: ignore[return-value]
+
+    def worded(self, locale: str) -> str:
+        return prose(str(self), locale)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Prose, (str(self),))

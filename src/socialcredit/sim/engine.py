@@ -73,7 +73,7 @@ import scipy.sparse as sp  # type: ignore[import-untyped]
 from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import MIN_PUBLICATION_DAYS
 from socialcredit.schemes.model import Scheme
-from socialcredit.sim import events, figures, optin
+from socialcredit.sim import events, figures, optin, versions
 from socialcredit.sim.compiled_lists import (
     GradeListState,
 )
@@ -138,10 +138,13 @@ class Simulation:
         trace: IntArray | None = None,
     ) -> None:
         self.settings = settings
-        self.world = World.of(schemes, settings)
         self.pop = population
         self.months = months
         self.days = step_days(months, step)
+        self.versions = versions.timeline(schemes, settings, self.days, months)
+        self.world: World = self.versions.first
+        self.log: list[versions.Logged] | None = [] if self.versions.changes else None
+        """Each month's records while a change of version lies ahead (``sim/versions.py``)."""
         self.rng = np.random.default_rng([seed, 2])
         self.trace = Trace(np.asarray(trace, dtype=np.int64)) if trace is not None else None
         w = self.world
@@ -384,6 +387,8 @@ class Simulation:
     # ------------------------------------------------------------------------------ the step
 
     def step(self, t: int) -> dict[str, Any]:
+        if t in self.versions.changes:  # this month is under a new version (sim/versions.py)
+            versions.switch(self, t, self.versions.changes[t])
         w = self.world
         pop = self.pop
         day = int(self.days[t])
@@ -401,30 +406,16 @@ class Simulation:
             hit = np.isin(rec.agent, self.trace.agents)
             for a, it, sq in zip(rec.agent[hit], rec.item[hit], seqs[hit], strict=True):
                 self.trace.records.append((int(a), int(it), day, int(sq)))
-        fed, fed_end = optin.cut(self, rec, end)  # a leaver's earlier records no longer count
-        a_s, p_s, wrong_s, fab_s, c_s = events.feed(self, day, fed, fed_end)
+        if self.log is not None:
+            self.log.append(versions.logged(self, day, rec, end))
         # list entries started by a record corrected later end on the correction day
         grounds = np.zeros(len(rec.agent), dtype=np.bool_)
         for lst in w.item_lists:
             grounds |= lst.grounds[rec.item]
         closing = grounds & (corrected >= 0)
         self._schedule(corrected[closing], (rec.agent[closing],), self.closures)
-
-        # score change points since the last snapshot: expiries on their days, then new records today
-        due = self.expiries.pop(t, [])
-        ea = [x[0] for x in due] + [a_s]
-        ed = [x[1] for x in due] + [np.full(len(a_s), day, dtype=np.int64)]
-        ep = [x[2] for x in due] + [p_s]
-        ew = [x[3] for x in due] + [wrong_s]
-        ef = [x[4] for x in due] + [fab_s]
-        ec = [x[5] for x in due] + [c_s]
-        ca, cd, cp, cc = (np.concatenate(x) for x in (ea, ed, ep, ec))
-        np.add.at(self.wrong_raw, (ca, cc), np.concatenate(ew))
-        np.add.at(self.fab_raw, (ca, cc), np.concatenate(ef))
-        if self.settings.relationships == 0:
-            self._grade_changes(ca, cd, cc, cp)
-        else:
-            np.add.at(self.raw, (ca, cc), cp)
+        fed, fed_end = optin.cut(self, rec, end)  # a leaver's earlier records no longer count
+        self.feed(t, day, fed, fed_end)
 
         # item lists: corrections first (they fall before today), then today's records in ledger order
         for day_closures in self.closures.pop(t, []):
@@ -491,6 +482,7 @@ class Simulation:
         out = figures.step_figures(
             self, t, score, grade, active, pending, applied, punished, rewarded, wrongly, dp_counts
         )
+        out["in_force"] = self.versions.in_force[t]  # the version of each scheme this month
         suspended = (active & ~enforced).sum(axis=0)
         out["list_suspended"] = suspended.tolist()
         out["suspended_entry_days"] = int(suspended.sum()) * int(self.days[t + 1] - self.days[t])
@@ -504,6 +496,26 @@ class Simulation:
         if self.settings.relationships > 0 and self.settings.ostracism > 0:
             self._ostracise(grade)
         return out
+
+    def feed(self, t: int, day: int, fed: Records, fed_end: IntArray) -> None:
+        """Month ``t``'s records (reported on ``day``) into the running sums, after the changes
+        scheduled since the last month (expiries and decay on their days); grade lists see each
+        day's score (``sim/versions.py`` replays the months so far through this too)."""
+        a_s, p_s, wrong_s, fab_s, c_s = events.feed(self, day, fed, fed_end)
+        due = self.expiries.pop(t, [])
+        ea = [x[0] for x in due] + [a_s]
+        ed = [x[1] for x in due] + [np.full(len(a_s), day, dtype=np.int64)]
+        ep = [x[2] for x in due] + [p_s]
+        ew = [x[3] for x in due] + [wrong_s]
+        ef = [x[4] for x in due] + [fab_s]
+        ec = [x[5] for x in due] + [c_s]
+        ca, cd, cp, cc = (np.concatenate(x) for x in (ea, ed, ep, ec))
+        np.add.at(self.wrong_raw, (ca, cc), np.concatenate(ew))
+        np.add.at(self.fab_raw, (ca, cc), np.concatenate(ef))
+        if self.settings.relationships == 0:
+            self._grade_changes(ca, cd, cc, cp)
+        else:
+            np.add.at(self.raw, (ca, cc), cp)
 
     def _grade_changes(self, agent: IntArray, day: IntArray, column: IntArray, delta: IntArray) -> None:
         """Apply point changes (to each subject's running sums, a column each) in day order, and

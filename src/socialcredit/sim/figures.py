@@ -166,4 +166,16 @@ def summary(sim: Simulation, steps: list[dict[str, Any]]) -> dict[str, Any]:
         "members_rejoined": sim.rejoined,
         "persons": sim.pop.n_persons,
         "organisations": sim.pop.n_orgs,
+        "versions": versions_in_force(sim),
     }
+
+
+def versions_in_force(sim: Simulation) -> list[dict[str, Any]]:
+    """The versions of the schemes in force, each run of months under the same ones: its first
+    month, that month's first day and the version of each scheme (decision 0064)."""
+    out: list[dict[str, Any]] = []
+    for t, found in enumerate(sim.versions.in_force[: sim.months]):
+        if not out or out[-1]["in_force"] != found:
+            day = dt.date.fromordinal(int(sim.days[t])).isoformat()
+            out.append({"month": t, "from": day, "in_force": dict(found)})
+    return out

@@ -87,6 +87,7 @@ def totals(arm: dict[str, Any]) -> dict[str, Any]:
             "caught_by_anomaly_check": any(a["source"] == bm_source for a in flagged),
             "flagged_sources": [f"{a['source']} ({a['item']}, z={a['z']:.1f})" for a in flagged],
         },
+        "versions": arm["versions"],
         "tie_correlation_at_end": next(
             (s["tie_correlation"] for s in reversed(steps) if "tie_correlation" in s), None
         ),
@@ -267,6 +268,11 @@ def write(arms: Sequence[dict[str, Any]], out: Path, *, command: str, meta: dict
     for a in arms:
         for i, row in enumerate(a["grade_transitions"]):
             trans.append([a["settings"]["label"], a["grades"][i], *[f"{x:.4f}" for x in row]])
+    versions = [
+        [s["label"], v["month"], v["from"], ", ".join(f"{k} {n}" for k, n in sorted(v["in_force"].items()))]
+        for s in summary
+        for v in s["versions"]
+    ]
     grades0 = arms[0]["grades"]
     figures = "".join(
         f'<figure><img src="{html.escape(f)}" alt="{html.escape(c)}">'
@@ -290,6 +296,8 @@ code; behaviour, errors and feedback are the simulator's assumptions (docs/simul
 <a href="report.json">report.json</a>.</p>
 <p><b>Spiral:</b> {html.escape(SPIRAL_DEFINITION)}.</p>
 <h2>Headline figures</h2>{_table(rows, head)}
+<h2>Versions in force (each month is scored and listed under those in force on its first day)</h2>
+{_table(versions, ["arm", "from month", "from", "scheme versions"])}
 <h2>Charts</h2>{figures}
 <h2>Gaps between groups (last month)</h2>
 {_table(gap_rows, ["arm", "group", "mean score gap", "listing rate ratio", "first groups: mean / listed"])}

@@ -138,17 +138,21 @@ def parse_vs(spec: str, base: Settings) -> Settings:
 
 
 def scenario_registry(schemes: Iterable[Scheme], settings: Settings) -> Registry:
-    """The schemes in force in the simulated world (see the module docstring)."""
-    pool = {s.id: s for s in schemes}
+    """The schemes in force in the simulated world (see the module docstring). Several versions
+    of one scheme may be given: each is cut down alike, and the registry keeps their timeline
+    (``Registry.at`` gives a simulated day's versions, decision 0064)."""
+    pool: dict[str, list[Scheme]] = {}
+    for s in schemes:
+        pool.setdefault(s.id, []).append(s)
     chosen = pool.get(settings.scheme)
     if chosen is None:
         raise SchemeError(f"no scheme {settings.scheme!r} (have: {', '.join(sorted(pool))})")
-    if chosen.model is None:
+    if any(v.model is None for v in chosen):
         raise SchemeError(f"scheme {settings.scheme!r} has no scoring model to simulate")
-    kept = [chosen, *(s for s in pool.values() if s.model is None)]
-    ids = {s.id for s in kept}
+    kept = [settings.scheme, *(sid for sid, vs in pool.items() if all(v.model is None for v in vs))]
+    ids = set(kept)
     out = []
-    for s in kept:
+    for s in (v for sid in kept for v in pool[sid]):
         measures = [
             m
             for m in s.measures

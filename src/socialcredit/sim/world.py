@@ -8,6 +8,7 @@ the simulator's declaration of what it reads (``sim/fields.py``).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -105,10 +106,14 @@ class World:
         return [x.qualified_id for x in self.item_lists] + [x.qualified_id for x in self.grade_lists]
 
     @classmethod
-    def of(cls, schemes: Sequence[Scheme], settings: Settings) -> World:
+    def of(cls, schemes: Sequence[Scheme], settings: Settings, day: dt.date | None = None) -> World:
+        """The world of the versions in force on ``day`` (None: the newest of each scheme given;
+        several versions of a scheme: ``sim/versions.py``)."""
         registry = scenario_registry(schemes, settings)
-        for s in registry.schemes.values():
+        for s in registry.kept:
             SIMULATOR.check(s)  # a field it would otherwise ignore is refused, by name
+        if day is not None:
+            registry = registry.at(day)
         scheme = registry.scheme(settings.scheme)
         scorer = compile_scorer(scheme)
         items = tuple(sorted(registry.items()))
