@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from socialcredit.criteria import grade as grade_criterion
 from socialcredit.engines import listing, relational
 from socialcredit.engines import ops as engine_ops
 from socialcredit.engines.duck import DuckDBEngine
@@ -218,7 +219,9 @@ def test_the_half_life_drift_cannot_come_back() -> None:
     assert values.tolist() == [points_model.decayed_points(-100, a, 365) for a in range(len(values))]
 
 
-@pytest.mark.parametrize("module", [kernel, ops, fields, points_model], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module", [kernel, ops, fields, points_model, grade_criterion], ids=lambda m: m.__name__
+)
 def test_kernel_doctests(module: ModuleType) -> None:
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
