@@ -18,13 +18,21 @@ from typing import Any
 
 import pytest
 
+from socialcredit.criteria import grade as grade_criterion
+from socialcredit.engines import listing, relational
 from socialcredit.engines import ops as engine_ops
-from socialcredit.engines import relational
 from socialcredit.engines.duck import DuckDBEngine
 from socialcredit.engines.fields import RELATIONAL
 from socialcredit.ledger import Record
 from socialcredit.rules import days, fields, kernel, ops
-from socialcredit.rules.fields import PER_SUBJECT, Declaration, Refusal, SchemeRefused, scheme_fields
+from socialcredit.rules.fields import (
+    PER_SUBJECT,
+    Declaration,
+    ListRefusal,
+    Refusal,
+    SchemeRefused,
+    scheme_fields,
+)
 from socialcredit.schemes import shipped_registry
 from socialcredit.schemes.model import ListCriteria, Scheme
 from socialcredit.scoring import points as points_model
@@ -152,6 +160,30 @@ def test_each_refusal_is_made_by_the_entry_point_naming_the_field(
     assert scheme.id in str(caught.value)
 
 
+LIST_REFUSALS = [(d, r) for d in EVALUATORS for r in d.lists]
+
+
+@pytest.mark.parametrize(
+    "decl,refusal", LIST_REFUSALS, ids=[f"{d.evaluator.split()[1]}-{r.field}" for d, r in LIST_REFUSALS]
+)
+def test_a_list_refusal_skips_the_list_by_name_and_not_its_scheme(
+    decl: Declaration, refusal: ListRefusal
+) -> None:
+    """A field of one list (a kind of criterion with no population form) skips that list, named
+    with the field, at the evaluator's entry point; its scheme is still computed (decision 0063)."""
+    scheme = SAMPLES[refusal.field]()
+    skipped = decl.skipped(scheme)
+    assert skipped and all(refusal.field in why for why in skipped.values())
+    assert set(skipped) == {f"{scheme.id}/{lst.id}" for lst in scheme.lists}
+    decl.check(scheme)  # not refused
+    if decl is RELATIONAL:
+        assert listing.refused([scheme]) == skipped
+    if decl is SIMULATOR:
+        others = [s for s in shipped_registry().schemes.values() if s.model is None]
+        world = World.of([scheme, *others], Settings(scheme=scheme.id))
+        assert set(skipped) <= set(world.skipped) and not set(skipped) & set(world.list_ids)
+
+
 def test_every_shipped_scheme_the_simulator_can_run_is_not_refused() -> None:
     """Refusals are of what a scheme uses: the shipped points and factor schemes pass the
     simulator's."""
@@ -187,7 +219,9 @@ def test_the_half_life_drift_cannot_come_back() -> None:
     assert values.tolist() == [points_model.decayed_points(-100, a, 365) for a in range(len(values))]
 
 
-@pytest.mark.parametrize("module", [kernel, ops, fields, points_model], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module", [kernel, ops, fields, points_model, grade_criterion], ids=lambda m: m.__name__
+)
 def test_kernel_doctests(module: ModuleType) -> None:
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

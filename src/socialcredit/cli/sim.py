@@ -164,6 +164,9 @@ def simulate(
         "arms_settings": [dataclasses.asdict(a) for a in arms],
         "seconds": round(elapsed, 1),
     }
+    left_out = {k: v for sim in sims for k, v in sim.world.skipped.items()}
+    if left_out:  # lists with no vector form, and their measures, named with the field (0063)
+        meta |= {"left_out": left_out}
     if breaches:
         meta |= {"stamp": RESEARCH_ONLY, "safeguard_breaches": breaches}
     doc = report.write(results, out_dir, command=command, meta=meta)

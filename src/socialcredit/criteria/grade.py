@@ -5,7 +5,16 @@ The per-subject walk follows the score's whole history (``scoring.dispatch.timel
 days whose grade meets the criteria is one entry, noticed on its first day, in effect after the
 notice, planned to end ``period_days`` later; the grade leaving the criteria ends it ("grade
 changed") unless the period ended first, and a grade that recovers during the notice never
-lists. Its population forms: ``engines/gradelists.py`` and ``sim/compiled_lists.CompiledGradeList``.
+lists.
+
+Every evaluator computes a list by grade with the formulas here, over its
+:class:`~socialcredit.rules.ops.Ops` (decision 0063): :func:`qualifies` (whether a grade meets the
+criteria) and :func:`run_entry` (a run of qualifying days as an entry: when it takes effect, its
+planned end, whether it lists at all, and why it ends) and :func:`in_force`. The per-subject walk
+below calls them with plain Python on one subject's timeline; ``engines/gradelists.py`` with Ibis
+columns over every subject's runs, ``sim/compiled_lists.CompiledGradeList`` with NumPy arrays over
+the population's open runs. What stays with each evaluator is how it finds the runs in a history
+(a loop here, window functions in SQL, rounds of events in the simulator): a scan, not a formula.
 """
 
 from __future__ import annotations
@@ -13,16 +22,72 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from socialcredit import codes
 from socialcredit.entries import ListEntry, status_at
 from socialcredit.ledger import Record
 from socialcredit.rules import kernel
 from socialcredit.rules.days import day_of
-from socialcredit.rules.ops import PY
+from socialcredit.rules.ops import PY, Ops
 from socialcredit.schemes.listdef import GradeCriteria, ListCriteria, ListDef
 from socialcredit.schemes.model import Scheme
 from socialcredit.scoring import dispatch
+
+NEVER = 1 << 40
+"""The day a run that has not ended ends, for :func:`run_entry`: later than any day evaluated
+(day numbers and ordinals alike), so the formulas need no null."""
+
+
+def qualifies(rank: Any, scheme: Scheme, lst: ListDef, ops: Ops) -> Any:
+    """Whether a grade of rank ``rank`` (0 = best: ``kernel.grade_index``) meets ``lst``'s
+    criteria: at or below ``grade_at_most`` (a black list), at or above ``grade_at_least``."""
+    model = scheme.model
+    crit = lst.criteria
+    assert model is not None and isinstance(crit, GradeCriteria), "a list by grade of a scored scheme"
+    low, high = kernel.grade_bounds(model.grades, crit.grade_at_most, crit.grade_at_least)
+    return kernel.grade_meets(rank, low, high, ops)
+
+
+class Run(NamedTuple):
+    """A run of qualifying days as an entry (:func:`run_entry`); each a value of the evaluator's
+    (a day, or a condition)."""
+
+    since: Any
+    """The day it takes effect: the notice period after the run's first day."""
+    planned: Any
+    """Its planned end: ``period_days`` after it takes effect."""
+    listed: Any
+    """It lists at all: the grade did not recover during the notice."""
+    changed: Any
+    """It ended on a change of grade, by its planned end ("grade changed")."""
+    expired: Any
+    """It ran to its planned end, by ``today`` ("expired")."""
+
+
+def run_entry(start: Any, off: Any, lst: ListDef, today: Any, ops: Ops) -> Run:
+    """The entry a run of qualifying days makes: ``start`` its first day, ``off`` the first day
+    the grade no longer qualifies (:data:`NEVER` if it still does), ``today`` the day evaluated.
+
+    A change of grade after the planned end does not reach back and turn an expired entry into a
+    removed one (DOMAIN: removal at the end of the period); one on or before the day it took
+    effect means it never listed.
+
+    >>> from socialcredit.schemes.listdef import Notice
+    >>> honour = ListDef.model_construct(notice=Notice(required=True, days=7), period_days=365)
+    >>> run_entry(10, NEVER, honour, 500, PY)
+    Run(since=17, planned=382, listed=True, changed=False, expired=True)
+    >>> run_entry(10, 17, honour, 500, PY).listed  # the grade recovered during the notice
+    False
+    """
+    since = start + kernel.notice_days(lst)
+    planned = since + (lst.period_days or 0)  # required of a list by grade
+    return Run(since, planned, off > since, off <= planned, (off > planned) & (planned <= today))
+
+
+def in_force(run: Run, off: Any, day: Any) -> Any:
+    """Whether the entry of ``run`` (:func:`run_entry`, ended by ``off``) is in force on ``day``."""
+    return (run.since <= day) & (day < off) & (day < run.planned)
 
 
 def _grade_entries(
@@ -30,14 +95,10 @@ def _grade_entries(
 ) -> list[ListEntry]:
     model = scheme.model
     assert model is not None
-    crit = lst.criteria
-    assert isinstance(crit, GradeCriteria), "a list by grade"
     today = day_of(as_of)
 
-    low, high = kernel.grade_bounds(model.grades, crit.grade_at_most, crit.grade_at_least)
-
     def meets(grade: str) -> bool:
-        held: bool = kernel.grade_meets(model.rank(grade), low, high, PY)
+        held: bool = qualifies(model.rank(grade), scheme, lst, PY)
         return held
 
     base_grade = model.grade_of(model.base)
@@ -48,22 +109,14 @@ def _grade_entries(
         if meets(grade) and start is None and day != dt.date.min:
             start = day
         if start is not None and (not meets(grade) or i == len(timeline) - 1):
-            ended = day if not meets(grade) else None
-            notice = kernel.notice_days(lst)
-            since = start + dt.timedelta(days=notice)
-            planned = since + dt.timedelta(days=lst.period_days or 0)  # required of a list by grade
-            if ended is not None and ended <= since:
+            off = day.toordinal() if not meets(grade) else NEVER
+            run = run_entry(start.toordinal(), off, lst, today.toordinal(), PY)
+            if not run.listed:
                 start = None
                 continue  # the grade recovered during the notice period: never listed
-            ground = f"grade {grade if ended is None else 'reached'}"
-            if ended is not None and ended > planned:
-                # the listing period ended first (DOMAIN: removal at the end of the period), so
-                # a later change of grade does not reach back and turn an expired entry into a
-                # removed one: asked on any day after its planned end, it is the same entry
-                ended = None
-            reason = "grade changed" if ended is not None else None
-            if ended is None and planned <= today:
-                reason = "expired"
+            since, planned = dt.date.fromordinal(run.since), dt.date.fromordinal(run.planned)
+            ended = day if run.changed else None
+            reason = "grade changed" if run.changed else "expired" if run.expired else None
             entries.append(
                 ListEntry(
                     scheme.id,
@@ -77,7 +130,7 @@ def _grade_entries(
                     planned,
                     ended,
                     reason,
-                    (ground,),
+                    (f"grade {grade if off == NEVER else 'reached'}",),
                     lst.legal_basis,
                 )
             )

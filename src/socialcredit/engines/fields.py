@@ -3,8 +3,9 @@
 
 ``rescore`` computes scores and list entries, not decisions, so measures and due-process deadlines
 cannot change what it writes. It refuses two things by name: a relationships factor that counts,
-since no ledger export holds declared contacts' scores, and a list by a kind of criterion it has no
-population form of (:data:`FORMED`); such a scheme stays per subject.
+since no ledger export holds declared contacts' scores (the scheme stays per subject), and a list
+by a kind of criterion it has no population form of (:data:`FORMED`): that list alone stays per
+subject, and the rest of its scheme is rescored (decision 0063).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ RELATIONAL = Declaration(
     "the relational engines (rescore)",
     read=SCORING | _LIST_READ,
     inert=INERT | INGEST | DECIDING | DUE_PROCESS | REVISION | PUBLICATION | _LIST_INERT,
-    refused=(CONTACTS, _UNFORMED),
+    refused=(CONTACTS,),
+    lists=(_UNFORMED,),
 )
-"""The engines' declaration: ``rescore`` skips a scheme it refuses, naming the field."""
+"""The engines' declaration: ``rescore`` skips a scheme it refuses, or a list it skips
+(``listing.refused``), naming the field."""

@@ -17,12 +17,15 @@ effective records at ``as_of``:
    ``evaluated`` sweep (the tier and factor models) evaluates the model on the records counting
    that day (:func:`relational.model_scores`, the same aggregate as the score at one time, keyed by
    day);
-3. **the entries**: a run of consecutive days whose grade meets the criteria is one entry, noticed
-   on the run's first day, in effect ``notice.days`` later (when notice is required), planned to
-   end ``period_days`` after that; it ends ("grade changed") on the first day the grade no longer
-   meets them if that is by its planned end, is dropped if that is on or before it took effect
-   (the grade recovered during the notice), and otherwise "expired" once its planned end has
-   passed (a later change of grade does not reach back to end an expired entry).
+3. **the entries**: a run of consecutive days whose grade meets the criteria
+   (``criteria.grade.qualifies``) is one entry, found here by window functions and made an entry
+   by the criterion's own formula (``criteria.grade.run_entry``, with Ibis columns: the one every
+   evaluator computes): noticed on the run's first day, in effect ``notice.days`` later (when
+   notice is required), planned to end ``period_days`` after that; it ends ("grade changed") on
+   the first day the grade no longer meets them if that is by its planned end, is dropped if that
+   is on or before it took effect (the grade recovered during the notice), and otherwise
+   "expired" once its planned end has passed (a later change of grade does not reach back to end
+   an expired entry).
 
 Why the days need care: an extra day in step 1 is harmless (the score on it is computed exactly,
 and a day on which nothing changes extends a run without ending it), a missing one is not. The
@@ -53,12 +56,12 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from socialcredit.criteria import grade
 from socialcredit.engines import listing, relational, suspending
 from socialcredit.engines.fields import FORMED, RELATIONAL
 from socialcredit.engines.ops import IBIS, china_day
 from socialcredit.rules import days, kernel
-from socialcredit.rules.ops import PY
-from socialcredit.schemes.model import GradeCriteria, ListDef, Scheme
+from socialcredit.schemes.model import ListDef, Scheme
 from socialcredit.schemes.segments import Segment
 from socialcredit.scoring.dispatch import model_of
 
@@ -238,22 +241,15 @@ def _evaluated_history(r: ir.Table, scheme: Scheme, last: int) -> ir.Table:
     return h.filter(h.moved == 1).select("subject", "subject_no", "day", "score")
 
 
-def _meets(grade: ir.StringValue, scheme: Scheme, lst: ListDef) -> ir.BooleanValue:
-    """Whether a grade meets the list's criteria (``criteria.grade._grade_entries``, its ``meets``)."""
-    model = scheme.model
-    assert model is not None
-    crit = lst.criteria
-    assert isinstance(crit, GradeCriteria)
-    ok = kernel.qualifying_grades(model.grades, crit.grade_at_most, crit.grade_at_least, PY)
-    return grade.isin(ok) if ok else ibis.literal(False)
-
-
 def _entries(h: ir.Table, scheme: Scheme, lst: ListDef, today: int) -> ir.Table:
     """The list's entries from the histories ``h`` (step 3 of the module docstring), in the columns
-    ``listing._finish`` shapes, plus ``grade``."""
-    notice = kernel.notice_days(lst)
+    ``listing._finish`` shapes, plus ``grade``: the runs found here by window functions, each made
+    an entry by the criterion's own formulas (``criteria.grade.qualifies`` and ``run_entry``, with
+    Ibis columns)."""
+    model = scheme.model
+    assert model is not None
     by_day = ibis.window(group_by=h.subject, order_by=h.day)
-    t = h.mutate(ok=_meets(h.grade, scheme, lst))
+    t = h.mutate(ok=grade.qualifies(kernel.grade_index(h.score, model.grades, IBIS), scheme, lst, IBIS))
     t = t.mutate(
         opens=t.ok & ~t.ok.lag().over(by_day).coalesce(False),
         is_last=t.day == t.day.max().over(ibis.window(group_by=t.subject)),
@@ -268,28 +264,26 @@ def _entries(h: ir.Table, scheme: Scheme, lst: ListDef, today: int) -> ir.Table:
         ended=ibis.cases((~t.ok, t.day), else_=ibis.null("int64")).min(),
         last_grade=ibis.cases((t.is_last & t.ok, t.grade), else_=ibis.null("string")).max(),
     )
-    since = runs.start + notice
-    planned = since + lst.period_days
-    # a change of grade after the planned end does not end the entry: it had expired by then
-    ended = ibis.cases((runs.ended <= planned, runs.ended), else_=ibis.null("int64"))
+    run = grade.run_entry(runs.start, runs.ended.coalesce(grade.NEVER), lst, today, IBIS)
     e = runs.select(
         subject=runs.subject,
         noticed=runs.start,
-        since=since,
-        planned=planned,
-        ended=ended,
+        since=run.since,
+        planned=run.planned,
+        ended=ibis.cases((run.changed, runs.ended), else_=ibis.null("int64")),
         end_reason=ibis.cases(
-            (ended.notnull(), ibis.literal("grade changed")),
-            (planned <= today, ibis.literal("expired")),
+            (run.changed, ibis.literal("grade changed")),
+            (run.expired, ibis.literal("expired")),
             else_=ibis.null("string"),
         ),
         reason_record=ibis.null("string"),
         reason_item=ibis.null("string"),
         grounds=ibis.literal(1, type="int64"),
         grade=ibis.cases((runs.ended.isnull(), runs.last_grade), else_=ibis.null("string")),
+        listed=run.listed,
     )
     # the grade recovered during the notice period: never listed
-    return e.filter(e.ended.isnull() | (e.ended > e.since))
+    return e.filter(e.listed).drop("listed")
 
 
 def population_grade_listing(

@@ -36,7 +36,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from socialcredit.engines import relational, suspending, walk
-from socialcredit.engines.fields import FORMED, RELATIONAL
+from socialcredit.engines.fields import RELATIONAL
 from socialcredit.engines.ops import EPOCH, IBIS, china_day, dates, day_numbers
 from socialcredit.rules import days, kernel
 from socialcredit.schemes.model import ItemCriteria, ListDef, Scheme, Track
@@ -174,18 +174,18 @@ def _through(entries: ir.Table, representatives: ir.Table, today: int) -> ir.Tab
 def refused(schemes: Sequence[Scheme]) -> dict[str, str]:
     """The lists of ``schemes`` that no relational definition derives (neither
     :func:`population_listing` nor ``gradelists.population_grade_listing``), by qualified id, with
-    the reason: a caller skips them (they stay per subject, ``lists.entries_for``)."""
+    the reason: a caller skips them (they stay per subject, ``lists.entries_for``), and only them
+    (decision 0063)."""
     out: dict[str, str] = {}
     for s in schemes:
+        skipped = RELATIONAL.skipped(s)  # a list by a kind of criterion with no relational form
+        reasons = RELATIONAL.reasons(s)
         for lst in s.lists:
-            reasons = RELATIONAL.reasons(s)
-            if lst.criteria.by not in FORMED:
-                out[f"{s.id}/{lst.id}"] = (
-                    f"a list by {lst.criteria.by!r} (ListCriteria.by), a kind of criterion the engines "
-                    "have no relational form of"
-                )
+            q = f"{s.id}/{lst.id}"
+            if q in skipped:
+                out[q] = skipped[q]
             elif lst.criteria.by == "grade" and reasons:
-                out[f"{s.id}/{lst.id}"] = f"a list by grade of scheme {s.id}, which " + "; ".join(reasons)
+                out[q] = f"a list by grade of scheme {s.id}, which " + "; ".join(reasons)
     return out
 
 

@@ -8,7 +8,10 @@ three ways:
 
 - **read**: it affects the evaluator's results, and the evaluator computes it as the kernel does;
 - **refused**: a scheme that uses it is refused before anything is computed, with a message
-  naming the field and where the scheme sets it (:meth:`Declaration.check`);
+  naming the field and where the scheme sets it (:meth:`Declaration.check`); or, for a field of
+  one list (a kind of list criterion the evaluator has no population form of), that list alone is
+  skipped, named with the field, and the rest of its scheme is computed
+  (:meth:`Declaration.skipped`, decision 0063);
 - **inert**: it cannot change the evaluator's results (a title, the published fields, the
   measures for an evaluator that decides none).
 
@@ -28,7 +31,7 @@ from pydantic import BaseModel
 
 from socialcredit.criteria import dispatch as criteria
 from socialcredit.errors import Refused
-from socialcredit.schemes.model import FactorModel, Scheme
+from socialcredit.schemes.model import FactorModel, ListDef, Scheme
 from socialcredit.scoring.dispatch import KINDS
 
 
@@ -86,6 +89,18 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class ListRefusal:
+    """A field an evaluator refuses list by list: ``used`` gives the place where a list uses it
+    (``list repeat (by: repeat)``), or None. Why not a :class:`Refusal`: what the evaluator cannot
+    compute is that one list, and refusing the whole scheme for it would also drop its scores and
+    its other lists, which it computes as the kernel does (decision 0063)."""
+
+    field: str
+    used: Callable[[ListDef], str | None]
+    why: str
+
+
+@dataclass(frozen=True)
 class Declaration:
     """One evaluator's declaration of every scheme field."""
 
@@ -93,10 +108,23 @@ class Declaration:
     read: frozenset[str]
     inert: frozenset[str]
     refused: tuple[Refusal, ...] = field(default=())
+    lists: tuple[ListRefusal, ...] = field(default=())
+    """Fields whose use skips only the list that uses them (:meth:`skipped`)."""
 
     def reasons(self, scheme: Scheme) -> list[str]:
         """Why this evaluator refuses ``scheme``, one reason per use of a refused field."""
         return [f"{where} sets {r.field} ({r.why})" for r in self.refused for where in r.used(scheme)]
+
+    def skipped(self, scheme: Scheme) -> dict[str, str]:
+        """The lists of ``scheme`` this evaluator skips, by qualified id (``scheme/list``), with
+        the reason naming the list and the field; the rest of the scheme it computes."""
+        out: dict[str, str] = {}
+        for lst in scheme.lists:
+            for r in self.lists:
+                where = r.used(lst)
+                if where is not None:
+                    out.setdefault(f"{scheme.id}/{lst.id}", f"{where} sets {r.field} ({r.why})")
+        return out
 
     def check(self, scheme: Scheme) -> None:
         """Refuse ``scheme`` (:class:`SchemeRefused`) when it uses a field this evaluator refuses."""
@@ -111,7 +139,7 @@ class Declaration:
         for how, names in (
             ("read", self.read),
             ("inert", self.inert),
-            ("refused", {r.field for r in self.refused}),
+            ("refused", {r.field for r in self.refused} | {r.field for r in self.lists}),
         ):
             for name in names:
                 out.setdefault(name, set()).add(how)
@@ -213,10 +241,11 @@ def criteria_fields(by: str) -> frozenset[str]:
     return frozenset(f"{cls.__name__}.{name}" for name in cls.model_fields)
 
 
-def listed_by(formed: Collection[str]) -> tuple[frozenset[str], frozenset[str], Refusal]:
+def listed_by(formed: Collection[str]) -> tuple[frozenset[str], frozenset[str], ListRefusal]:
     """An evaluator's declaration of the list criteria, from the kinds it has a population form
-    of (``formed``): their fields read; each other kind refused by its ``by`` (a list by it
-    refuses its scheme, named), its other fields inert, since no list by it is ever computed."""
+    of (``formed``): their fields read; each other kind refused by its ``by`` (a list by it is
+    skipped, named, and the rest of its scheme computed), its other fields inert, since no list by
+    it is ever computed."""
     read: set[str] = set()
     inert: set[str] = set()
     for by in criteria.CRITERIA:
@@ -226,12 +255,12 @@ def listed_by(formed: Collection[str]) -> tuple[frozenset[str], frozenset[str], 
         else:
             inert |= {n for n in names if not n.endswith(".by")}
 
-    def used(scheme: Scheme) -> list[str]:
-        by = [(lst.id, lst.criteria.by) for lst in scheme.lists]
-        return [f"list {i} (by: {b})" for i, b in by if b not in formed]
+    def used(lst: ListDef) -> str | None:
+        by = lst.criteria.by
+        return None if by in formed else f"list {lst.id} (by: {by})"
 
-    why = "no population form of this kind of list criterion; its lists stay per subject"
-    return frozenset(read), frozenset(inert), Refusal("ListCriteria.by", used, why)
+    why = "no population form of this kind of list criterion; the list stays per subject"
+    return frozenset(read), frozenset(inert), ListRefusal("ListCriteria.by", used, why)
 
 
 SCORING = _COMMON | frozenset().union(*(m.fields for m in KINDS.values()))

@@ -42,8 +42,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from socialcredit.criteria import grade
 from socialcredit.rules import kernel
-from socialcredit.schemes.model import Extension, GradeCriteria, ItemCriteria, ListDef, Measure, Scheme, Track
+from socialcredit.schemes.model import Extension, ItemCriteria, ListDef, Measure, Scheme, Track
 from socialcredit.sim.ops import NP
 from socialcredit.sim.scorers import Scorer
 
@@ -361,7 +362,9 @@ class GradeListState:
 class CompiledGradeList:
     """A grade list (e.g. Rongcheng's D list, its honour roll): a run of qualifying grades starts
     an entry after the notice period for the listing period; the run ending ends it; a run that
-    ends within the notice period never lists (``criteria.grade._grade_entries``)."""
+    ends within the notice period never lists. The runs are kept here round by round; whether a
+    grade qualifies and what a run makes of an entry are the criterion's own formulas
+    (``criteria.grade.qualifies``, ``run_entry`` and ``in_force``, with NumPy arrays)."""
 
     qualified_id: str
     meets: BoolArray
@@ -369,35 +372,34 @@ class CompiledGradeList:
     notice_days: int
     period_days: int
     kind: str
+    definition: ListDef
 
     @classmethod
     def of(cls, scheme: Scheme, lst: ListDef) -> CompiledGradeList:
         model = scheme.model
-        crit = lst.criteria
-        if model is None or not isinstance(crit, GradeCriteria):
+        if model is None or lst.criteria.by != "grade":
             raise ValueError(f"{scheme.id}/{lst.id} is not a grade list of a scored scheme")
         ranks = np.arange(len(model.grades))
-        at_most = model.rank(crit.grade_at_most) if crit.grade_at_most is not None else None
-        at_least = model.rank(crit.grade_at_least) if crit.grade_at_least is not None else None
-        ok = np.broadcast_to(kernel.grade_meets(ranks, at_most, at_least, NP), ranks.shape).copy()
+        ok = np.broadcast_to(grade.qualifies(ranks, scheme, lst, NP), ranks.shape).copy()
         return cls(
             qualified_id=f"{scheme.id}/{lst.id}",
             meets=ok,
             notice_days=kernel.notice_days(lst),
             period_days=lst.period_days or 0,  # required of a list by grade
             kind=lst.kind,
+            definition=lst,
         )
 
     def step(
-        self, state: GradeListState, agent: IntArray, day: IntArray, value: IntArray, grade: IntArray
+        self, state: GradeListState, agent: IntArray, day: IntArray, value: IntArray, grades: IntArray
     ) -> None:
         """Apply score change points: one per (subject, day) with the value at the end of that day
         (as ``score_timeline`` gives it), sorted by subject then day."""
         order, rank = _rounds(agent, day)
-        agent, day, value, grade = agent[order], day[order], value[order], grade[order]
+        agent, day, value, grades = agent[order], day[order], value[order], grades[order]
         for r in range(int(rank.max()) + 1 if len(rank) else 0):
             sel = rank == r
-            a, d, v, g = agent[sel], day[sel], value[sel], grade[sel]
+            a, d, v, g = agent[sel], day[sel], value[sel], grades[sel]
             emitted = v != state.last[a]
             a, d, v, g = a[emitted], d[emitted], v[emitted], g[emitted]
             state.last[a] = v
@@ -406,17 +408,20 @@ class CompiledGradeList:
             begin = m & (start < 0)
             state.run_start[a[begin]] = d[begin]
             close = ~m & (start >= 0)
-            ended_in_notice = close & (d <= start + self.notice_days)
-            state.recovered_in_notice += int(ended_in_notice.sum())
-            state.listed += int((close & ~ended_in_notice).sum())
+            listed = grade.run_entry(start, d, self.definition, d, NP).listed
+            state.recovered_in_notice += int((close & ~listed).sum())
+            state.listed += int((close & listed).sum())
             state.run_start[a[close]] = -1
 
     def active(self, state: GradeListState, day: int) -> BoolArray:
-        since = state.run_start + self.notice_days
-        return (state.run_start >= 0) & (since <= day) & (day < since + self.period_days)
+        run = grade.run_entry(state.run_start, grade.NEVER, self.definition, day, NP)
+        on: BoolArray = (state.run_start >= 0) & grade.in_force(run, grade.NEVER, day)
+        return on
 
     def pending_notice(self, state: GradeListState, day: int) -> BoolArray:
-        return (state.run_start >= 0) & (day < state.run_start + self.notice_days)
+        run = grade.run_entry(state.run_start, grade.NEVER, self.definition, day, NP)
+        pending: BoolArray = (state.run_start >= 0) & (day < run.since)
+        return pending
 
 
 @dataclass(frozen=True)

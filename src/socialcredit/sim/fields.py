@@ -12,7 +12,9 @@ than computing something else:
 
 - a relationships factor that counts: the simulator's ``--relationships`` setting blends contacts'
   scores into any model instead;
-- a list by a kind of criterion it has no vector form of (:data:`FORMED`).
+- a list by a kind of criterion it has no vector form of (:data:`FORMED`): that list alone, and
+  the measures it triggers, are left out (``World.skipped``, naming them), the rest of the
+  scheme is simulated (decision 0063).
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ SIMULATOR = Declaration(
     "the simulator",
     read=_READ,
     inert=_INERT,
-    refused=(CONTACTS, _UNFORMED),
+    refused=(CONTACTS,),
+    lists=(_UNFORMED,),
 )
 """The simulator's declaration; :class:`~socialcredit.sim.engine.World` checks every scheme in
 force against it before compiling anything."""

@@ -31,8 +31,8 @@ COMPILED: dict[str, type[CompiledItemList] | type[CompiledGradeList]] = {
     "items": CompiledItemList,
     "grade": CompiledGradeList,
 }
-"""The vector form of each kind of list criterion, by ``by``; a kind without one is refused by
-name before anything is compiled (``sim.fields.FORMED``, the same kinds)."""
+"""The vector form of each kind of list criterion, by ``by``; a list of a kind without one is left
+out by name, with the measures it triggers (``sim.fields.FORMED``, the same kinds; ``World.skipped``)."""
 assert COMPILED.keys() == FORMED, "sim.fields.FORMED names the kinds of criterion COMPILED compiles"
 
 
@@ -96,6 +96,10 @@ class World:
     item_lists: list[CompiledItemList]
     grade_lists: list[CompiledGradeList]
     measures: list[CompiledMeasure]
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Lists (``scheme/list``) and measures (by id) left out, with the reason naming the field:
+    a list by a kind of criterion with no vector form, and the measures it triggers (decision
+    0063). The rest of their schemes is simulated."""
 
     @property
     def list_kinds(self) -> list[str]:
@@ -110,8 +114,10 @@ class World:
         """The world of the versions in force on ``day`` (None: the newest of each scheme given;
         several versions of a scheme: ``sim/versions.py``)."""
         registry = scenario_registry(schemes, settings)
+        skipped: dict[str, str] = {}
         for s in registry.kept:
             SIMULATOR.check(s)  # a field it would otherwise ignore is refused, by name
+            skipped.update(SIMULATOR.skipped(s))  # a list it has no form of is left out, by name
         if day is not None:
             registry = registry.at(day)
         scheme = registry.scheme(settings.scheme)
@@ -128,12 +134,20 @@ class World:
         item_sources = [tuple(sources.index(s) for s in registry.items()[c].sources) for c in items]
         item_lists, grade_lists = [], []
         for s, lst in registry.lists():  # each kind of criterion by its vector form (COMPILED)
+            if f"{s.id}/{lst.id}" in skipped:
+                continue
             if COMPILED[lst.criteria.by] is CompiledItemList:
                 item_lists.append(CompiledItemList.of(s, lst, items))
             else:
                 grade_lists.append(CompiledGradeList.of(s, lst))
         order = [x.qualified_id for x in item_lists] + [x.qualified_id for x in grade_lists]
-        measures = [CompiledMeasure.of(m, order, scorer) for m in registry.measures().values()]
+        measures = []
+        for m in registry.measures().values():
+            left = [x for x in m.trigger.lists if x in skipped]
+            if left:  # a measure on a list left out would apply to nobody for it: left out too
+                skipped[m.id] = f"measure {m.id} is triggered by list {left[0]}, left out: {skipped[left[0]]}"
+            else:
+                measures.append(CompiledMeasure.of(m, order, scorer))
         return cls(
             registry,
             scheme,
@@ -148,4 +162,5 @@ class World:
             item_lists,
             grade_lists,
             measures,
+            skipped,
         )
