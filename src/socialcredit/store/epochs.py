@@ -26,10 +26,12 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.engine import Connection
 
 from socialcredit import ledger
 from socialcredit.store import tables as t
 from socialcredit.store import tiles
+from socialcredit.store.base import StoreBase
 from socialcredit.store.records import RecordStore
 from socialcredit.store.sealedrows import STORED_FIELDS
 from socialcredit.tlog import merkle
@@ -92,30 +94,9 @@ def seal_clear_records(store: RecordStore, sign: Signer, now: dt.datetime) -> di
             head = ledger.chain_hash(head, m["seq"], content, m["received_at"], m["batch_id"], new_leaves)
             values = {} if row is None else {c: row[i] for c, i in zip(_NEW, at, strict=True)}
             changes.append({"s": m["seq"], "chain_hash": head, **{f"v_{c}": values.get(c) for c in _NEW}})
-        epoch = (
-            int(
-                conn.execute(
-                    select(func.count()).select_from(t.epochs).where(t.epochs.c.chain == "records")
-                ).scalar_one()
-            )
-            + 1
+        signed = close_epoch(
+            store, conn, "records", (count, old_head, head), (old_leaves, new_leaves), sign, now
         )
-        payload = {
-            "format": FORMAT,
-            "chain": "records",
-            "epoch": epoch,
-            "created_at": now.replace(microsecond=0).isoformat() + "Z",
-            "count": count,
-            "old_head": old_head,
-            "new_head": head,
-            "old_tree": f"records@{epoch}",
-            "old_root": merkle.fold(old_leaves).hex(),
-            "new_root": merkle.fold(new_leaves).hex(),
-        }
-        signed = sign(payload)
-        for i in range(0, len(old_leaves), 65_536):
-            chunk = old_leaves[i : i + 65_536]
-            tiles.grow(conn.exec_driver_sql, store.dialect.mark, f"records@{epoch}", i, chunk)
         by_seq = update(t.records).where(t.records.c.seq == bindparam("s"))
         whole = by_seq.values(chain_hash=bindparam("chain_hash"), **{c: bindparam(f"v_{c}") for c in _NEW})
         conn.execute(whole, [c for c in changes if c["v_sealed"] is not None])
@@ -123,15 +104,52 @@ def seal_clear_records(store: RecordStore, sign: Signer, now: dt.datetime) -> di
         if relinked:  # records sealed already (appended since 0006): only their link changes
             conn.execute(by_seq.values(chain_hash=bindparam("chain_hash")), relinked)
         store._set_head(conn, "records", count, head, ())  # the tree is grown again after (regrow)
-        conn.execute(
-            t.epochs.insert().values(
-                chain="records",
-                epoch=epoch,
-                at=now,
-                count=count,
-                old_head=old_head,
-                new_head=head,
-                checkpoint=ledger.canonical_details(signed),
-            )
+    return signed
+
+
+def close_epoch(
+    store: StoreBase,
+    conn: Connection,
+    chain: str,
+    heads: tuple[int, str, str],
+    leaves: tuple[list[bytes], list[bytes]],
+    sign: Signer,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """Inside the re-linking transaction of ``chain``: keep the old tree's leaves as the tiles
+    of ``<chain>@<epoch>``, and the epoch record with its signed checkpoint naming the old head and
+    the new one at ``count`` (``heads``: count, old head, new head) and both trees' roots; returns
+    the signed checkpoint. Shared by every chain sealed as a new epoch (records; cases: 0061)."""
+    count, old_head, head = heads
+    old_leaves, new_leaves = leaves
+    epoch = 1 + int(
+        conn.execute(select(func.count()).select_from(t.epochs).where(t.epochs.c.chain == chain)).scalar_one()
+    )
+    payload = {
+        "format": FORMAT,
+        "chain": chain,
+        "epoch": epoch,
+        "created_at": now.replace(microsecond=0).isoformat() + "Z",
+        "count": count,
+        "old_head": old_head,
+        "new_head": head,
+        "old_tree": f"{chain}@{epoch}",
+        "old_root": merkle.fold(old_leaves).hex(),
+        "new_root": merkle.fold(new_leaves).hex(),
+    }
+    signed = sign(payload)
+    for i in range(0, len(old_leaves), 65_536):
+        chunk = old_leaves[i : i + 65_536]
+        tiles.grow(conn.exec_driver_sql, store.dialect.mark, f"{chain}@{epoch}", i, chunk)
+    conn.execute(
+        t.epochs.insert().values(
+            chain=chain,
+            epoch=epoch,
+            at=now,
+            count=count,
+            old_head=old_head,
+            new_head=head,
+            checkpoint=ledger.canonical_details(signed),
         )
+    )
     return signed

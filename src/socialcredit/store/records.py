@@ -10,7 +10,6 @@ committed batch boundary.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,8 +22,9 @@ from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
 from socialcredit.ledger import Quarantined, Record
 from socialcredit.settings import get_settings
 from socialcredit.shredding import Erasure, Vault
+from socialcredit.store import quarantinekeys
 from socialcredit.store import tables as t
-from socialcredit.store.base import CHUNK, StoreBase, dumps
+from socialcredit.store.base import CHUNK, StoreBase
 from socialcredit.store.datakeys import SqlKeyStore
 from socialcredit.store.decisionstate import touch
 from socialcredit.store.exportlog import ExportLog
@@ -262,6 +262,7 @@ class RecordStore(StoreBase):
             raws = [raw for raw, row in zip(c.raws, maybe, strict=True) if row is not None]
         wanted = list({row[_RID] for row in stored} | {row[_CORRECTS] for row in stored if row[_CORRECTS]})
         keyed = self.sealing.keyed_claim
+        qclass, qcipher = quarantinekeys.cipher_for(self.sealing.vault, received_at)
         with self.engine.begin() as conn:
             count, head = self._lock_head(conn, "records")
             existing: dict[str, tuple[str, str]] = {}
@@ -303,17 +304,20 @@ class RecordStore(StoreBase):
                 self.dialect.insert_rows(conn, "records", SEALED_COLUMNS, rows)
                 self._set_head(conn, "records", count, head, leaves)
                 self._touch_states(conn, [plain_of[row[_RID]] for row in rows], rows)
-            if q_out:
+            if q_out:  # sealed under the month's quarantine key (decision 0061)
+                seal = quarantinekeys.seal_row
+                sealed = [seal(qcipher, batch_id, q.row_number, q.raw, q.reasons) for q in q_out]
                 conn.execute(
                     t.quarantine.insert(),
                     [
                         {
                             "batch_id": batch_id,
                             "row_number": q.row_number,
-                            "raw": dumps(dict(q.raw))[:20000],
-                            "reasons": dumps(list(q.reasons)),
+                            "raw": raw,
+                            "reasons": why,
+                            "klass": qclass,
                         }
-                        for q in q_out
+                        for q, (raw, why) in zip(q_out, sealed, strict=True)
                     ],
                 )
             conn.execute(
@@ -434,6 +438,12 @@ class RecordStore(StoreBase):
         with self.reader.connect() as conn:
             return [dict(m) for m in conn.execute(q).mappings()]
 
+    def quarantine_classes(self) -> list[str]:
+        """The quarantine keys' classes in use (``store/quarantinekeys.py``), for retention."""
+        with self.reader.connect() as conn:
+            q = select(t.quarantine.c.klass).where(t.quarantine.c.klass.is_not(None)).distinct()
+            return sorted(k for (k,) in conn.execute(q))
+
     def quarantine_of(self, batch_id: str, limit: int = 1000) -> list[dict[str, Any]]:
         with self.reader.connect() as conn:
             rows = conn.execute(
@@ -442,7 +452,7 @@ class RecordStore(StoreBase):
                 .order_by(t.quarantine.c.row_number)
                 .limit(limit)
             ).mappings()
-            return [{**r, "raw": json.loads(r["raw"]), "reasons": json.loads(r["reasons"])} for r in rows]
+            return quarantinekeys.open_rows(self.sealing.vault, rows)
 
     # ------------------------------------------------------------------ records
 
@@ -600,10 +610,13 @@ class RecordStore(StoreBase):
                 )
             }
             codes = self.codes_of(conn, found)
-            codes |= {
-                c
-                for (c,) in conn.execute(
-                    select(t.case_events.c.subject).where(t.case_events.c.seq > cases_seq)
-                )
-            }
+            codes |= self.case_codes(  # type: ignore[attr-defined]  # CaseStore, beside this in Store
+                conn,
+                {
+                    c
+                    for (c,) in conn.execute(
+                        select(t.case_events.c.subject).where(t.case_events.c.seq > cases_seq)
+                    )
+                },
+            )
         return codes
