@@ -294,6 +294,8 @@ def test_decision_ids_are_indexed_and_backfilled_from_the_receipts(store_url: st
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE public_snapshots"))  # revision 0009's, after 0005
         conn.execute(text("DROP TABLE tlog_cosignatures"))  # 0012's
+        for table, column in (("case_events", "klass"), ("case_events", "sealed"), ("quarantine", "klass")):
+            conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))  # and 0012's
         conn.execute(text("DROP INDEX ix_audit_decision_id"))
         conn.execute(text("ALTER TABLE audit DROP COLUMN decision_id"))
         conn.execute(text("DROP TABLE tlog_tiles"))  # and what the later revisions added (0007)
@@ -363,6 +365,8 @@ def test_a_database_of_revision_0007_gets_its_decision_state_built(store_url: st
         conn.execute(text("DROP TABLE decision_state"))
         conn.execute(text("DROP TABLE public_snapshots"))  # and what 0009 adds after it
         conn.execute(text("DROP TABLE tlog_cosignatures"))  # and 0012
+        for table, column in (("case_events", "klass"), ("case_events", "sealed"), ("quarantine", "klass")):
+            conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))  # and 0012's
         conn.execute(text("UPDATE alembic_version SET version_num = '0007'"))
     engine.dispose()
     store = Store(store_url)  # opening it upgrades it
@@ -427,8 +431,8 @@ def test_a_ledger_stored_in_the_clear_is_sealed_once_as_a_new_epoch(
     again = Store(store_url)  # sealed once: a second open finds nothing to seal
     try:
         with again.engine.connect() as conn:
-            # one epoch per chain re-linked: the records (0006) and the audit log (0011)
-            assert conn.execute(select(func.count()).select_from(t.epochs)).scalar() == 2
+            # one epoch per chain re-linked: the records (0006), the audit log (0011), the cases (0012)
+            assert conn.execute(select(func.count()).select_from(t.epochs)).scalar() == 3
     finally:
         again.close()
         get_settings.cache_clear()
@@ -473,6 +477,68 @@ def test_an_audit_log_in_the_clear_is_pseudonymised_once_as_a_new_epoch(
         assert system.verify()["audit"] == []
         assert [e["subject"] for e in reversed(store.audit_entries())] == subjects
         assert [e["subject"] for e in store.audit_entries(subject=subjects[0])] == [subjects[0]]
+    finally:
+        store.close()
+        get_settings.cache_clear()
+
+
+def test_case_events_and_quarantined_rows_stored_in_the_clear_are_sealed_once(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 21: "Every table that holds personal data is covered the same way: records, audit
+    entries, case events, quarantined rows, the registry" (decision 0061). The previous
+    release's case events, upgraded through 0012 when opened: sealed as a new epoch of the cases
+    chain, whose signed checkpoint names the old head; no code or statement stays in the clear,
+    the chain verifies, and the cases read as they did."""
+    from socialcredit import checkpoints
+    from socialcredit.settings import get_settings
+
+    monkeypatch.setenv("SOCIALCREDIT_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    rows = replay_release(store_url)
+    old = {r["chain"]: r for r in rows["chain_heads"]}["cases"]
+    codes = {r["subject"] for r in rows["case_events"]}
+    statements = {json.loads(r["payload"]).get("statement") for r in rows["case_events"]} - {None}
+    assert codes and statements
+    store = Store(store_url)
+    try:
+        with store.engine.connect() as conn:
+            stored = [dict(m) for m in conn.execute(select(t.case_events)).mappings()]
+            by_chain = select(t.epochs).where(t.epochs.c.chain == "cases")
+            [epoch] = [dict(m) for m in conn.execute(by_chain).mappings()]
+        assert len(stored) == len(rows["case_events"]) and all(m["sealed"] for m in stored)
+        dumped = json.dumps(stored, default=str)
+        assert not any(secret in dumped for secret in codes | statements)
+        assert {m["klass"] for m in stored} == {"cases.2025"} and {m["payload"] for m in stored} == {""}
+        signed = json.loads(epoch["checkpoint"])
+        checkpoints.check_signed(signed)
+        assert (signed["count"], signed["old_head"]) == (old["count"], old["head"])
+        assert signed["new_head"] == store.head("cases")[1] != old["head"]
+        system = System(store, shipped_registry(), clock=lambda: dt.datetime(2025, 7, 2))
+        assert all(problems == [] for problems in system.verify().values()), system.verify()
+        before = [
+            (r["case_id"], r["kind"], r["subject"], json.loads(r["payload"])) for r in rows["case_events"]
+        ]
+        after = [(e.case_id, e.kind, e.subject, dict(e.payload)) for e in store.case_events()]
+        assert after == before
+        [code] = codes
+        assert [e.case_id for e in store.case_events(subject=code)] == [r[0] for r in before]
+        # 0012 too: the quarantined rows, sealed under the month their batch was received in, read
+        # as they were sent; nothing of them stays in the clear but the fields their reasons name
+        with store.engine.connect() as conn:
+            kept = [dict(m) for m in conn.execute(select(t.quarantine)).mappings()]
+        assert len(kept) == len(rows["quarantine"]) and all(m["klass"] for m in kept)
+        assert not any(json.loads(r["raw"])["subject"] in json.dumps(kept) for r in rows["quarantine"])
+        for batch_id in {r["batch_id"] for r in rows["quarantine"]}:
+            sent = sorted(
+                (r["row_number"], r["raw"], r["reasons"])
+                for r in rows["quarantine"]
+                if r["batch_id"] == batch_id
+            )
+            read = [
+                (q["row_number"], q["raw"], q["reasons"]) for q in store.quarantine_of(batch_id, limit=10_000)
+            ]
+            assert read == [(n, json.loads(raw), json.loads(why)) for n, raw, why in sent]
     finally:
         store.close()
         get_settings.cache_clear()

@@ -195,7 +195,8 @@ def test_the_master_key_rotates_from_the_command_line(
     get_settings.cache_clear()
     result = CliRunner().invoke(app, ["--lang", "en", "keys", "rewrap"])
     assert result.exit_code == 0, result.output
-    assert "re-wrapped 2 data keys under master key " + MasterKey.from_text(new).key_id in result.output
+    # the pseudonym key, the subject's key of 2026, and the month's quarantine key (decision 0061)
+    assert "re-wrapped 3 data keys under master key " + MasterKey.from_text(new).key_id in result.output
     monkeypatch.delenv("SOCIALCREDIT_PREVIOUS_MASTER_KEYS")
     get_settings.cache_clear()
     after = Store(store_url)  # the new master alone

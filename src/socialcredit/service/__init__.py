@@ -122,6 +122,7 @@ class System:
         self.verify = self.integrity.verify
 
         self.cases = self.casefiles.cases
+        self.erased_cases = self.casefiles.erased_cases
         self.may_act_for = self.casefiles.may_act_for
 
         self.view = self.decisions.view

@@ -30,6 +30,7 @@ from socialcredit.dueprocess.cases import (
 from socialcredit.errors import NotFound as NotFound
 from socialcredit.i18n import N_
 from socialcredit.service.context import Context
+from socialcredit.store.sealedcases import ErasedCase
 
 Case = Objection | Restoration | ErasureRequest
 """A case as the services return it: an objection (or a review, ``kind == "review"``, folded the
@@ -79,6 +80,10 @@ class CaseFiles:
         scheme = list_id.split("/")[0] if list_id else None
         return fold_objection(events, self._deadlines(scheme), self.context.holidays)
 
+    def fold(self, events: Sequence[CaseEvent]) -> Case:
+        """One case from its events (chain order), deciders resolved."""
+        return self._fold(events)
+
     def _fold(self, events: Sequence[CaseEvent]) -> Case:
         """One case from its events (chain order), deciders resolved."""
         events = self.with_deciders(events)
@@ -108,6 +113,7 @@ class CaseFiles:
         """An objection or a review by id."""
         events = self.context.store.case_events(case_id=case_id)
         if not events or events[0].case_kind not in OBJECTION_KINDS:
+            self._erased(case_id, "objection_id")
             raise NotFound(N_("no objection or review {case_id!r}", case_id=case_id), field="objection_id")
         case = self._fold(events)
         assert isinstance(case, Objection)
@@ -117,6 +123,7 @@ class CaseFiles:
         """A restoration application by id."""
         events = self.context.store.case_events(case_id=case_id, case_kind="restoration")
         if not events:
+            self._erased(case_id, "case_id")
             raise NotFound(N_("no restoration application {case_id!r}", case_id=case_id), field="case_id")
         case = self._fold(events)
         assert isinstance(case, Restoration)
@@ -126,10 +133,33 @@ class CaseFiles:
         """An erasure request by id."""
         events = self.context.store.case_events(case_id=case_id, case_kind="erasure")
         if not events:
+            self._erased(case_id, "case_id")
             raise NotFound(N_("no erasure request {case_id!r}", case_id=case_id), field="case_id")
         case = self._fold(events)
         assert isinstance(case, ErasureRequest)
         return case
+
+    def _erased(self, case_id: str, field: str) -> None:
+        """Say so if the case was erased (its key destroyed, decision 0061): its file reads as
+        "erased on D under rule R", nothing else of it is shown."""
+        for gone in self.context.store.erased_cases(case_id=case_id):
+            raise NotFound(
+                N_(
+                    "case {case_id} was erased on {day} under rule {rule}",
+                    case_id=case_id,
+                    day=gone.at.date().isoformat(),
+                    rule=gone.rule,
+                ),
+                field=field,
+            )
+
+    def erased_cases(self, *, principal: access.Principal, subject: str | None = None) -> list[ErasedCase]:
+        """The cases (a subject's own, or all for an operator) whose file was erased: each read
+        as "erased on D under rule R" with its id, kind and filing time."""
+        if principal.role != "operator":
+            subject = subject or principal.principal
+            access.require(subject is not None and self.may_act_for(principal, subject), "see these cases")
+        return self.context.store.erased_cases(subject=subject)
 
     def cases(
         self,

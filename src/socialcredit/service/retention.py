@@ -23,11 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from socialcredit import access
+from socialcredit.dueprocess.cases import CaseEvent
 from socialcredit.rules.days import day_of
 from socialcredit.service.context import Context, operator
 from socialcredit.service.decisions import Decisions
 from socialcredit.service.disclosure import Disclosure
-from socialcredit.shredding import Erasure
+from socialcredit.shredding import SYSTEM, Erasure
+from socialcredit.store import quarantinekeys
 
 RULE = "retention"
 """The rule an automatic erasure names: retention period plus archive period, nothing in force."""
@@ -47,6 +49,8 @@ class RetentionReport:
     """Exports and rescore outputs deleted because they held records erased since they were made."""
     dropped_snapshots: int = 0
     """Kept public snapshots dropped for the same reason (the next rescore makes a new one)."""
+    quarantine_months: int = 0
+    """Months of quarantined rows made unreadable (their key destroyed: ``store/quarantinekeys.py``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +108,11 @@ class Retention:
             due.append(Erasure(pair[0], pair[1], w.key_id, now, RULE))
             touched.update([code] if code is not None else [])
             erased_records += len(records)
+        case_keys, kept_open = self._case_keys(now, touched)
+        due += case_keys
+        months = self._quarantine_keys(now)
+        due += months
+        kept_in_force += kept_open
         erased = vault.erase(due) if due else 0
         if due:  # a subject left with no record key: its audit entries' codes go too (0060)
             store.erase_audit_keys([e.pseudonym for e in due], now, RULE)
@@ -116,6 +125,7 @@ class Retention:
             "retention",
             detail={
                 "erased_keys": erased,
+                "quarantine_months": len(months),
                 "erased_records": erased_records,
                 "rule": RULE,
                 "purged_files": purged.files,
@@ -123,7 +133,14 @@ class Retention:
             },
         )
         return RetentionReport(
-            now, erased, erased_records, kept_counting, kept_in_force, purged.files, purged.snapshots
+            now,
+            erased,
+            erased_records,
+            kept_counting,
+            kept_in_force,
+            purged.files,
+            purged.snapshots,
+            len(months),
         )
 
     def purge(self) -> PurgeReport:
@@ -163,6 +180,44 @@ class Retention:
             if first is not None and first <= snapshot.records_head:
                 snapshots += store.drop_snapshot(snapshot.name)
         return PurgeReport(files, snapshots)
+
+    def _case_keys(self, now: dt.datetime, touched: set[str]) -> tuple[list[Erasure], int]:
+        """The case keys (class ``cases.YEAR``, decision 0061) due to go, and how many are kept
+        because a case under them is open. A case key goes once every case under it is closed
+        and its last step is older than the longest archive period any scheme gives (its file
+        is what a review, an appeal or a complaint about the case reads until then); never
+        while a case under it is open: an open objection may suspend a listing, and an open
+        request must be decided from its file. The subjects of the keys due are added to
+        ``touched`` (their decision states are emptied)."""
+        store = self.context.store
+        vault = store.sealing.vault
+        archive = max((s.archive_days for s in self.context.registry.schemes.values()), default=730)
+        groups = store.case_groups()
+        live = vault.store.wrapped_keys(list(groups))
+        due: list[Erasure] = []
+        kept_open = 0
+        for (pseudonym, klass), w in live.items():
+            events = store.case_events_under(pseudonym, klass)
+            by_case: dict[str, list[CaseEvent]] = {}
+            for e in events:
+                by_case.setdefault(e.case_id, []).append(e)
+            if any(self.decisions.casefiles.fold(evs).is_open for evs in by_case.values()):
+                kept_open += 1
+                continue
+            if events and max(e.at for e in events) + dt.timedelta(days=archive) > now:
+                continue
+            due.append(Erasure(pseudonym, klass, w.key_id, now, RULE))
+            touched.update(e.subject for e in events[:1])  # its views folded these cases
+        return due, kept_open
+
+    def _quarantine_keys(self, now: dt.datetime) -> list[Erasure]:
+        """The live quarantine keys of months past keeping (``quarantinekeys.KEEP_DAYS`` after
+        the month ended): their rows then read as erased, their reasons and counts stay."""
+        store = self.context.store
+        vault = store.sealing.vault
+        months = quarantinekeys.due(store.quarantine_classes(), day_of(now))
+        live = vault.store.wrapped_keys([(SYSTEM, k) for k in months])
+        return [Erasure(SYSTEM, k, w.key_id, now, RULE) for (_, k), w in live.items()]
 
     def _code(self, pseudonym: str) -> str | None:
         """The subject code behind a pseudonym, opened from a record with a live key."""

@@ -96,8 +96,8 @@ def seal_clear_records(store: RecordStore, sign: Signer, now: dt.datetime) -> di
             head = ledger.chain_hash(head, m["seq"], content, m["received_at"], m["batch_id"], new_leaves)
             values = {} if row is None else {c: row[i] for c, i in zip(_NEW, at, strict=True)}
             changes.append({"s": m["seq"], "chain_hash": head, **{f"v_{c}": values.get(c) for c in _NEW}})
-        signed = _begin_epoch(
-            store, conn, "records", now, count, (old_head, head), (old_leaves, new_leaves), sign
+        signed = close_epoch(
+            store, conn, "records", (count, old_head, head), (old_leaves, new_leaves), sign, now
         )
         by_seq = update(t.records).where(t.records.c.seq == bindparam("s"))
         whole = by_seq.values(chain_hash=bindparam("chain_hash"), **{c: bindparam(f"v_{c}") for c in _NEW})
@@ -155,8 +155,8 @@ def seal_clear_audit(store: AuditStore, sign: Signer, now: dt.datetime) -> dict[
             head = ledger.chain_hash(head, seq, content, at, "audit", new_leaves)
             values = {} if row is None else {c: row[c] for c in _AUDIT_NEW}
             changes.append({"s": seq, "chain_hash": head, **{f"v_{c}": values.get(c) for c in _AUDIT_NEW}})
-        signed = _begin_epoch(
-            store, conn, "audit", now, count, (old_head, head), (old_leaves, new_leaves), sign
+        signed = close_epoch(
+            store, conn, "audit", (count, old_head, head), (old_leaves, new_leaves), sign, now
         )
         by_seq = update(t.audit).where(t.audit.c.seq == bindparam("s"))
         whole = by_seq.values(
@@ -170,27 +170,23 @@ def seal_clear_audit(store: AuditStore, sign: Signer, now: dt.datetime) -> dict[
     return signed
 
 
-def _begin_epoch(
+def close_epoch(
     store: StoreBase,
     conn: Connection,
     chain: str,
-    now: dt.datetime,
-    count: int,
-    heads: tuple[str, str],
+    heads: tuple[int, str, str],
     leaves: tuple[list[bytes], list[bytes]],
     sign: Signer,
+    now: dt.datetime,
 ) -> dict[str, Any]:
-    """Keep the epoch record of ``chain`` re-linked at ``count`` entries from ``heads`` (old, new)
-    and its old tree's leaves as ``<chain>@<epoch>`` (module docstring, steps 3 and 4), under the
-    chain's lock held by ``conn``; returns the signed record."""
-    (old_head, head), (old_leaves, new_leaves) = heads, leaves
-    epoch = (
-        int(
-            conn.execute(
-                select(func.count()).select_from(t.epochs).where(t.epochs.c.chain == chain)
-            ).scalar_one()
-        )
-        + 1
+    """Inside the re-linking transaction of ``chain``: keep the old tree's leaves as the tiles
+    of ``<chain>@<epoch>``, and the epoch record with its signed checkpoint naming the old head and
+    the new one at ``count`` (``heads``: count, old head, new head) and both trees' roots; returns
+    the signed checkpoint. Shared by every chain sealed as a new epoch (records; audit: 0060; cases: 0061)."""
+    count, old_head, head = heads
+    old_leaves, new_leaves = leaves
+    epoch = 1 + int(
+        conn.execute(select(func.count()).select_from(t.epochs).where(t.epochs.c.chain == chain)).scalar_one()
     )
     payload = {
         "format": FORMAT,

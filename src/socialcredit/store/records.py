@@ -10,7 +10,6 @@ committed batch boundary.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +21,9 @@ from socialcredit import ledger
 from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
 from socialcredit.ledger import Quarantined, Record
 from socialcredit.shredding import Vault
+from socialcredit.store import quarantinekeys
 from socialcredit.store import tables as t
-from socialcredit.store.base import CHUNK, dumps
+from socialcredit.store.base import CHUNK
 from socialcredit.store.decisionstate import touch
 from socialcredit.store.logged import LoggedLeaves
 from socialcredit.store.sealedrows import STORED_FIELDS, Sealing, own_hash_ok
@@ -180,6 +180,7 @@ class RecordStore(SealedStore):
             raws = [raw for raw, row in zip(c.raws, maybe, strict=True) if row is not None]
         wanted = list({row[_RID] for row in stored} | {row[_CORRECTS] for row in stored if row[_CORRECTS]})
         keyed = self.sealing.keyed_claim
+        qclass, qcipher = quarantinekeys.cipher_for(self.sealing.vault, received_at)
         with self.engine.begin() as conn:
             count, head = self._lock_head(conn, "records")
             existing: dict[str, tuple[str, str]] = {}
@@ -221,17 +222,20 @@ class RecordStore(SealedStore):
                 self.dialect.insert_rows(conn, "records", SEALED_COLUMNS, rows)
                 self._set_head(conn, "records", count, head, leaves)
                 self._touch_states(conn, [plain_of[row[_RID]] for row in rows], rows)
-            if q_out:
+            if q_out:  # sealed under the month's quarantine key (decision 0061)
+                seal = quarantinekeys.seal_row
+                sealed = [seal(qcipher, batch_id, q.row_number, q.raw, q.reasons) for q in q_out]
                 conn.execute(
                     t.quarantine.insert(),
                     [
                         {
                             "batch_id": batch_id,
                             "row_number": q.row_number,
-                            "raw": dumps(dict(q.raw))[:20000],
-                            "reasons": dumps(list(q.reasons)),
+                            "raw": raw,
+                            "reasons": why,
+                            "klass": qclass,
                         }
-                        for q in q_out
+                        for q, (raw, why) in zip(q_out, sealed, strict=True)
                     ],
                 )
             conn.execute(
@@ -352,6 +356,12 @@ class RecordStore(SealedStore):
         with self.reader.connect() as conn:
             return [dict(m) for m in conn.execute(q).mappings()]
 
+    def quarantine_classes(self) -> list[str]:
+        """The quarantine keys' classes in use (``store/quarantinekeys.py``), for retention."""
+        with self.reader.connect() as conn:
+            q = select(t.quarantine.c.klass).where(t.quarantine.c.klass.is_not(None)).distinct()
+            return sorted(k for (k,) in conn.execute(q))
+
     def quarantine_of(self, batch_id: str, limit: int = 1000) -> list[dict[str, Any]]:
         with self.reader.connect() as conn:
             rows = conn.execute(
@@ -360,7 +370,7 @@ class RecordStore(SealedStore):
                 .order_by(t.quarantine.c.row_number)
                 .limit(limit)
             ).mappings()
-            return [{**r, "raw": json.loads(r["raw"]), "reasons": json.loads(r["reasons"])} for r in rows]
+            return quarantinekeys.open_rows(self.sealing.vault, rows)
 
     # ------------------------------------------------------------------ records
 
@@ -518,10 +528,13 @@ class RecordStore(SealedStore):
                 )
             }
             codes = self.codes_of(conn, found)
-            codes |= {
-                c
-                for (c,) in conn.execute(
-                    select(t.case_events.c.subject).where(t.case_events.c.seq > cases_seq)
-                )
-            }
+            codes |= self.case_codes(  # type: ignore[attr-defined]  # CaseStore, beside this in Store
+                conn,
+                {
+                    c
+                    for (c,) in conn.execute(
+                        select(t.case_events.c.subject).where(t.case_events.c.seq > cases_seq)
+                    )
+                },
+            )
         return codes

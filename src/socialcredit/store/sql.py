@@ -21,7 +21,7 @@ import datetime as dt
 
 from socialcredit.settings import get_settings
 from socialcredit.shredding import Vault
-from socialcredit.store import epochs
+from socialcredit.store import caseepochs, epochs, quarantinekeys
 from socialcredit.store.audit import AUDIT_COLUMNS, AUDIT_FIELDS, AuditStore
 from socialcredit.store.base import CHAINS, CHUNK, REGISTRY_MARKER, default_url
 from socialcredit.store.cases import CaseStore
@@ -101,3 +101,12 @@ class Store(
             now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
             if epochs.seal_clear_audit(self, lambda payload: checkpoints.sign(payload, key), now):
                 self.regrow("audit")
+        if caseepochs.has_clear_cases(self):  # once, after schema 0012 (store/caseepochs.py)
+            from socialcredit import checkpoints
+
+            key = checkpoints.load_or_create_key(get_settings().home)
+            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            caseepochs.seal_clear_cases(self, lambda payload: checkpoints.sign(payload, key), now)
+            self.regrow("cases")
+        if quarantinekeys.has_clear(self.engine):  # once, after schema 0012 (decision 0061)
+            quarantinekeys.seal_clear(self.engine, self.sealing.vault)

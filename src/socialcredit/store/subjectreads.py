@@ -12,7 +12,6 @@ store's general reads on both backends.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,11 +20,16 @@ from socialcredit.dueprocess.cases import OBJECTION_KINDS, CaseEvent
 from socialcredit.ledger import Record
 from socialcredit.store.base import CHUNK
 from socialcredit.store.records import RECORD_COLUMNS
+from socialcredit.store.sealedcases import open_events
 from socialcredit.store.sql import Store
 from socialcredit.subjects import SubjectRow, Tenure
 
 _RECORDS = ", ".join(RECORD_COLUMNS)
-_CASE_COLUMNS = "case_id, case_kind, kind, at, subject, key_id, role, payload, seq"
+_CASE_NAMES = (
+    *("case_id", "case_kind", "kind", "at", "subject", "key_id", "role", "payload", "seq"),
+    *("klass", "sealed"),
+)
+_CASE_COLUMNS = ", ".join(_CASE_NAMES)
 _SUBJECT_COLUMNS = "code, kind, name, sex, district, legal_representative, representative_since"
 
 
@@ -72,14 +76,12 @@ def read_subject(store: Store, code: str, *, representatives: bool) -> SubjectIn
         represented = {org: _records_for(store, rows, org, day, ts) for org in orgs}
         events: dict[str, list[CaseEvent]] = {}
         for who in (code, *orgs):
-            events[who] = [
-                _event(r, ts)
-                for r in rows(
-                    f"SELECT {_CASE_COLUMNS} FROM case_events WHERE subject = ? "
-                    "AND case_kind IN (?, ?) ORDER BY seq",
-                    [who, *OBJECTION_KINDS],
-                )
-            ]
+            found_events = rows(
+                f"SELECT {_CASE_COLUMNS} FROM case_events WHERE subject IN (?, ?) "
+                "AND case_kind IN (?, ?) ORDER BY seq",
+                [*store.subject_keys(who), *OBJECTION_KINDS],
+            )
+            events[who] = open_events(store.sealing, (_event(r, ts) for r in found_events))
     return SubjectInputs(code, subject, records, represented, events, terms)
 
 
@@ -131,9 +133,12 @@ def _mapping(r: tuple[Any, ...], day: Callable[[Any], Any], ts: Callable[[Any], 
     return m
 
 
-def _event(r: tuple[Any, ...], ts: Callable[[Any], Any]) -> CaseEvent:
-    case_id, case_kind, kind, at, subject, key_id, role, payload, seq = r
-    return CaseEvent(case_id, case_kind, kind, ts(at), subject, key_id, role, json.loads(payload), seq)
+def _event(r: tuple[Any, ...], ts: Callable[[Any], Any]) -> dict[str, Any]:
+    """A driver's row of ``case_events`` by column name, its time as SQLAlchemy reads it (the
+    sealed ones are opened by ``sealedcases.open_events``, as the store's reads are)."""
+    m = dict(zip(_CASE_NAMES, r, strict=True))
+    m["at"] = ts(m["at"])
+    return m
 
 
 def _subject(r: tuple[Any, ...], day: Callable[[Any], Any]) -> SubjectRow:

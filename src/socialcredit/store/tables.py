@@ -207,8 +207,12 @@ quarantine = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("batch_id", String(32), nullable=False, index=True),
     Column("row_number", Integer, nullable=False),
+    # the submitted row: base64 AES-GCM ciphertext under the quarantine key of ``klass``
+    # (``quarantine.YYYY-MM`` of the batch's month, decision 0061); clear JSON where ``klass`` is
+    # NULL (before schema 0012); "" once retention destroyed the key
     Column("raw", Text, nullable=False),
     Column("reasons", Text, nullable=False),
+    Column("klass", String(24)),
 )
 
 audit = Table(
@@ -245,11 +249,17 @@ case_events = Table(
     Column("case_kind", String(16), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("at", DateTime, nullable=False),
-    Column("subject", String(18), nullable=False, index=True),
+    # the subject's keyed pseudonym; a code only in events stored in the clear before schema 0012
+    Column("subject", String(64), nullable=False, index=True),
     Column("key_id", String(32)),
     Column("role", String(16)),
+    # "" for a sealed event; its code and payload are in ``sealed`` (decision 0061)
     Column("payload", Text, nullable=False),
     Column("chain_hash", String(64), nullable=False),
+    # crypto-shredding (decision 0061): the class of the subject's data key (``cases.YEAR`` of
+    # the filing) and the base64 AES-GCM ciphertext of the code and payload (``store/sealedcases.py``)
+    Column("klass", String(16)),
+    Column("sealed", Text),
 )
 
 api_keys = Table(

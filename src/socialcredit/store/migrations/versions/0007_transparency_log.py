@@ -39,9 +39,10 @@ def upgrade() -> None:
     mark = "?" if conn.dialect.name == "sqlite" else "%s"
     for chain, (table, entry) in LOGS.items():
         size, prev, pending = 0, ledger.GENESIS, []
-        # the columns the table has at this revision (a later one adds some: 0011's audit.sealed)
+        # the columns this revision's schema has: a later revision adds some (0011: audit sealed;
+        # 0012: cases sealed)
         present = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
-        columns = [c for c in table.columns if c.name in present]
+        columns = [c for c in table.c if c.name in present]
         for m in conn.execute(sa.select(*columns).order_by(table.c.seq)).mappings().all():
             pending.append(leaf_hash(entry(m).leaf(prev)))
             prev = str(m["chain_hash"])
