@@ -87,26 +87,23 @@ class Store(
 
     def __init__(self, url: str, *, cache_mib: int | None = None, vault: Vault | None = None) -> None:
         super().__init__(url, cache_mib=cache_mib, vault=vault)
-        if epochs.has_clear_records(self):  # once, after schema 0006 (store/epochs.py)
-            from socialcredit import checkpoints  # imported here: it imports the store
-
-            key = checkpoints.load_or_create_key(get_settings().home)
-            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            epochs.seal_clear_records(self, lambda payload: checkpoints.sign(payload, key), now)
+        # each chain stored in the clear is sealed once, as a new epoch (store/epochs.py): the
+        # records after schema 0006, the audit log after 0011 (decision 0060), the cases after 0012
+        if epochs.has_clear_records(self):
+            epochs.seal_clear_records(self, *_epoch_signer())
             self.regrow("records")  # the log covers the sealed form from its first leaf on
-        if epochs.has_clear_audit(self):  # once, after schema 0011 (decision 0060)
-            from socialcredit import checkpoints
-
-            key = checkpoints.load_or_create_key(get_settings().home)
-            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            if epochs.seal_clear_audit(self, lambda payload: checkpoints.sign(payload, key), now):
-                self.regrow("audit")
-        if caseepochs.has_clear_cases(self):  # once, after schema 0012 (store/caseepochs.py)
-            from socialcredit import checkpoints
-
-            key = checkpoints.load_or_create_key(get_settings().home)
-            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            caseepochs.seal_clear_cases(self, lambda payload: checkpoints.sign(payload, key), now)
+        if epochs.has_clear_audit(self) and epochs.seal_clear_audit(self, *_epoch_signer()):
+            self.regrow("audit")
+        if caseepochs.has_clear_cases(self):
+            caseepochs.seal_clear_cases(self, *_epoch_signer())
             self.regrow("cases")
         if quarantinekeys.has_clear(self.engine):  # once, after schema 0012 (decision 0061)
             quarantinekeys.seal_clear(self.engine, self.sealing.vault)
+
+
+def _epoch_signer() -> tuple[epochs.Signer, dt.datetime]:
+    """The installation's checkpoint signer and the time, for a chain's one-time sealing epoch."""
+    from socialcredit import checkpoints  # imported here: it imports the store
+
+    key = checkpoints.load_or_create_key(get_settings().home)
+    return (lambda payload: checkpoints.sign(payload, key)), dt.datetime.now(dt.UTC).replace(tzinfo=None)
