@@ -113,3 +113,12 @@ def prose(english: str | None, locale: str | None = None) -> str | None:
             out.append(parts[i])
             i += 1
     return "；".join(out) if out != parts else english
+
+
+class Prose(str):
+    """A scheme's own sentence quoted in a message of ours (whom a measure falls on, in a lint
+    finding): ``str`` its English, worded by :func:`prose` for the reader
+    (:class:`socialcredit.i18n.Worded`)."""
+
+    def worded(self, locale: str) -> str:
+        return prose(str(self), locale)

@@ -110,7 +110,7 @@ class Enrolments:
         """The subject's standing with every opt-in scheme in force that rates its kind; only the
         subject, its legal representative or an operator may see it."""
         c = codes.validate(code)
-        access.require(self.casefiles.may_act_for(principal, c.value), "see this subject's enrolments")
+        access.require(self.casefiles.may_act_for(principal, c.value), N_("see this subject's enrolments"))
         view = self.decisions.view(c.value)
         return [standing(s, view.records, view.as_of) for s in self._opt_in(c.kind)]
 
@@ -132,7 +132,7 @@ class Enrolments:
         """The subject's consent to each list that publishes only with it; only the subject, its
         legal representative or an operator may see it."""
         c = codes.validate(code)
-        access.require(self.casefiles.may_act_for(principal, c.value), "see this subject's consents")
+        access.require(self.casefiles.may_act_for(principal, c.value), N_("see this subject's consents"))
         view = self.decisions.view(c.value)
         return [
             _qualified(s, lst, consented(lst, view.records, view.as_of))
