@@ -19,6 +19,7 @@ from socialcredit.cli import app
 from socialcredit.errors import SocialCreditError
 from socialcredit.schemes import Finding, lint, shipped_registry
 from socialcredit.schemes.categories import shipped_vocabulary
+from socialcredit.schemes.crosscheck import cross_check
 from socialcredit.schemes.safeguards import Breach, SafeguardsFailed
 from socialcredit.service import System
 from socialcredit.settings import get_settings
@@ -216,3 +217,34 @@ def test_the_schemes_listing_is_worded_by_accept_language(rated: System) -> None
         assert CJK.search(z["title"]) and CJK.search(z["jurisdiction"]), z
         assert english_in([z["title"], z["jurisdiction"]]) == [], z
     assert any(english_in([e["title"]]) for e in en["data"])
+
+
+def test_a_scheme_that_does_not_load_is_refused_in_chinese(tmp_path: Path) -> None:
+    """Loading a scheme (``socialcredit lint FILE``, and every command that loads the schemes in
+    force): no such file, not YAML, a field missing or refused, a list naming an item the scheme
+    does not have; each line in Chinese for a Chinese reader, the file and the field named."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: town\ntitle: [unclosed\n")
+    incomplete = tmp_path / "incomplete.yaml"
+    incomplete.write_text(yaml.safe_dump({"id": "town", "title": "Town", "items": [{"code": "BAD CODE"}]}))
+    wrong = tmp_path / "wrong.yaml"  # a model's own rule: a negative item cannot add points
+    wrong.write_text(yaml.safe_dump({**scheme().model_dump(mode="json", exclude_none=True),
+                                     "items": [item(points=5)]}))  # fmt: skip
+    for file, zh_word in ((tmp_path / "none.yaml", "没有该文件"), (broken, "不是有效的 YAML"),
+                          (incomplete, "items.0.code"), (wrong, "负面事项不能加分")):  # fmt: skip
+        zh = runner.invoke(app, ["--lang", "zh-CN", "lint", str(file)])
+        en = runner.invoke(app, ["--lang", "en", "lint", str(file)])
+        assert zh.exit_code == en.exit_code == 2, en.output
+        assert zh_word in zh.output and str(file.name) in zh.output, zh.output
+        ours = [line if file != broken else line.rsplit("：", 1)[0] for line in zh.output.splitlines()]
+        assert english_in([QUOTED.sub("", line) for line in ours]) == [], (
+            zh.output
+        )  # PyYAML's own words aside
+        assert len(zh.output.splitlines()) == len(en.output.splitlines())
+    s = scheme(lists=[{"id": "low", "title": "Low", "kind": "black", "legal_basis": "x",
+                       "criteria": {"items": ["no.such.item"]}, "period_days": 365}])  # fmt: skip
+    problems = list(cross_check({"town": s}))
+    assert [str(p) for p in problems] == [
+        "town: list low: item 'no.such.item' is not in this scheme's catalogue"
+    ]
+    assert all(CJK.search(_chinese(p)) for p in problems)

@@ -42,6 +42,7 @@ from babel.support import Translations
 __all__ = [
     "DEFAULT",
     "LOCALES",
+    "Lines",
     "N_",
     "Text",
     "current",
@@ -168,6 +169,24 @@ class Text(str):
 
     def __reduce__(self) -> tuple[Any, ...]:  # an exception holding one may be pickled
         return (Text, (self.template, self.params))
+
+
+class Lines(str):
+    """Messages of ours, one a line (a scheme file's problems): ``str`` the English, worded line
+    by line (:class:`Worded`)."""
+
+    lines: tuple[object, ...]
+
+    def __new__(cls, lines: list[Any]) -> Lines:
+        self = super().__new__(cls, "\n".join(str(x) for x in lines))
+        self.lines = tuple(lines)
+        return self
+
+    def worded(self, locale: str) -> str:
+        return "\n".join(translate(x, locale) for x in self.lines)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Lines, (list(self.lines),))
 
 
 def N_(template: str, **params: Any) -> Text:  # noqa: N802 (gettext's own name for the marker)
