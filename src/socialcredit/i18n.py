@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache, lru_cache
@@ -172,21 +172,23 @@ class Text(str):
 
 
 class Lines(str):
-    """Messages of ours, one a line (a scheme file's problems): ``str`` the English, worded line
-    by line (:class:`Worded`)."""
+    """Messages of ours joined, one a line by default (a scheme file's problems; a row's reasons
+    joined by "; "): ``str`` the English, worded one by one (:class:`Worded`)."""
 
     lines: tuple[object, ...]
+    sep: str
 
-    def __new__(cls, lines: list[Any]) -> Lines:
-        self = super().__new__(cls, "\n".join(str(x) for x in lines))
-        self.lines = tuple(lines)
+    def __new__(cls, lines: Iterable[Any], sep: str = "\n") -> Lines:
+        held = tuple(lines)
+        self = super().__new__(cls, sep.join(str(x) for x in held))
+        self.lines, self.sep = held, sep
         return self
 
     def worded(self, locale: str) -> str:
-        return "\n".join(translate(x, locale) for x in self.lines)
+        return self.sep.join(translate(x, locale) for x in self.lines)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (Lines, (list(self.lines),))
+        return (Lines, (list(self.lines), self.sep))
 
 
 def N_(template: str, **params: Any) -> Text:  # noqa: N802 (gettext's own name for the marker)

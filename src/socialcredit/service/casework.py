@@ -15,7 +15,7 @@ from socialcredit import access, codes, documents, ledger
 from socialcredit.dueprocess import restoration, review
 from socialcredit.dueprocess.cases import CaseKind, Objection
 from socialcredit.errors import Conflict, Refused
-from socialcredit.i18n import N_, fill, word
+from socialcredit.i18n import N_, Lines, fill, word
 from socialcredit.ledger import Quarantined
 from socialcredit.rules.days import day_of
 from socialcredit.schemes.loader import SchemeError
@@ -254,7 +254,7 @@ class Casework:
             )
         result = self.records.ingest(rows, origin=f"{objection.kind} {objection.id}", principal=principal)
         if result.quarantined:  # built from stored records: only schemes changed since refuse them
-            raise Conflict("; ".join(r for q in result.quarantine for r in q.reasons))
+            raise Conflict(Lines((r for q in result.quarantine for r in q.reasons), "; "))
         return [
             ledger.record_id_for(r[1]["source"], r[1]["source_record_id"])
             for r in rows

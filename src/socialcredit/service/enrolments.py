@@ -26,7 +26,7 @@ from typing import Literal
 
 from socialcredit import access, codes
 from socialcredit.errors import Conflict, NotFound, Refused
-from socialcredit.i18n import N_
+from socialcredit.i18n import N_, Lines
 from socialcredit.ledger import Record
 from socialcredit.rules.days import day_of
 from socialcredit.schemes.model import ListDef, Scheme
@@ -250,7 +250,7 @@ class Enrolments:
         }
         result = self.records.submit_own(row, origin=what, principal=principal)
         if result.quarantined:  # the item refuses the source or the subject: say why
-            raise Refused("; ".join(r for q in result.quarantine for r in q.reasons), field=field)
+            raise Refused(Lines((r for q in result.quarantine for r in q.reasons), "; "), field=field)
 
     def _consent_lists(self, kind: str) -> list[tuple[Scheme, ListDef]]:
         return [

@@ -12,7 +12,7 @@ from socialcredit import access, codes, ledger
 from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import Restoration, restoration_eligible_from
 from socialcredit.errors import Conflict, Refused
-from socialcredit.i18n import N_, word
+from socialcredit.i18n import N_, Lines, word
 from socialcredit.rules.days import day_of
 from socialcredit.service.casefiles import CaseFiles, NotFound
 from socialcredit.service.context import Context, operator
@@ -146,7 +146,7 @@ class Restorations:
             }
             result = self.records.ingest([(1, row)], origin=f"restoration {c.id}", principal=principal)
             if result.quarantined:  # built from a stored record: only schemes changed since refuse it
-                raise Conflict("; ".join(r for q in result.quarantine for r in q.reasons))
+                raise Conflict(Lines((r for q in result.quarantine for r in q.reasons), "; "))
             record_id = ledger.record_id_for(original.source, f"restoration:{c.id}")
         self.duties.append_event(
             principal,
