@@ -22,6 +22,7 @@ from typing import Literal
 from socialcredit import codes
 from socialcredit.errors import AccessDenied as AccessDenied
 from socialcredit.errors import Refused
+from socialcredit.i18n import N_
 from socialcredit.schemes.model import Measure
 
 Role = Literal["operator", "agency", "relying_party", "subject", "auditor"]
@@ -92,18 +93,17 @@ def check_binding(role: Role, principal: str | None) -> str | None:
     """Validate what a role is bound to; returns the normalised principal, or refuses it
     (:class:`~socialcredit.errors.Refused` on ``role`` or ``principal``)."""
     if role not in ROLES:
-        raise Refused(f"{role!r} is not one of {', '.join(ROLES)}", field="role")
+        raise Refused(N_("{role!r} is not one of {roles}", role=role, roles=", ".join(ROLES)), field="role")
     if role == "auditor":
         return principal or None
     if role == "operator":
         return holder_name(principal)
     if not principal:
         raise Refused(
-            f"a {role} key must be bound to "
-            + {
-                "agency": "an agency id",
-                "relying_party": "an implementer name",
-                "subject": "an identity code",
+            {
+                "agency": N_("an agency key must be bound to an agency id"),
+                "relying_party": N_("a relying_party key must be bound to an implementer name"),
+                "subject": N_("a subject key must be bound to an identity code"),
             }[role],
             field="principal",
         )
@@ -123,12 +123,17 @@ def holder_name(principal: str | None) -> str:
     name = (principal or "").strip()
     if not name:
         raise Refused(
-            "an operator key must name the person who holds it (e.g. `keys create "
-            "operator wang.fang`): case decisions are recorded against that person",
+            N_(
+                "an operator key must name the person who holds it (e.g. `keys create "
+                "operator wang.fang`): case decisions are recorded against that person"
+            ),
             field="principal",
         )
     if len(name) > MAX_HOLDER or not name.isprintable():
-        raise Refused(f"the holder's name must be 1 to {MAX_HOLDER} printable characters", field="principal")
+        raise Refused(
+            N_("the holder's name must be 1 to {most} printable characters", most=MAX_HOLDER),
+            field="principal",
+        )
     return name
 
 

@@ -28,11 +28,21 @@ refusal into a validation error; adapters look for this root first.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
-from socialcredit.i18n import N_, translate
+from socialcredit.i18n import DEFAULT, N_, current, fill, translate, using
 
-__all__ = ["AccessDenied", "Conflict", "NotFound", "Refused", "SocialCreditError", "Unauthenticated"]
+__all__ = [
+    "VALIDATION",
+    "AccessDenied",
+    "Conflict",
+    "NotFound",
+    "Refused",
+    "SocialCreditError",
+    "Unauthenticated",
+    "validation_message",
+]
 
 
 class SocialCreditError(Exception):
@@ -101,3 +111,66 @@ class NotPublic(AccessDenied):
 
     def describe(self) -> str:
         return translate(N_("not open to the public: {what}", what=self.message))
+
+
+# pydantic's error types, worded for a reader of another language (their context's values named)
+VALIDATION = {
+    "missing": N_("required"),
+    "extra_forbidden": N_("not a field of this request"),
+    "string_type": N_("must be text"),
+    "string_too_short": N_("must have at least {min_length} characters"),
+    "string_too_long": N_("must have at most {max_length} characters"),
+    "string_pattern_mismatch": N_("must match the pattern {pattern}"),
+    "string_unicode": N_("must be valid Unicode text"),
+    "int_type": N_("must be a whole number"),
+    "int_parsing": N_("must be a whole number"),
+    "int_from_float": N_("must be a whole number"),
+    "float_type": N_("must be a number"),
+    "float_parsing": N_("must be a number"),
+    "bool_type": N_("must be true or false"),
+    "bool_parsing": N_("must be true or false"),
+    "greater_than": N_("must be greater than {gt}"),
+    "greater_than_equal": N_("must be at least {ge}"),
+    "less_than": N_("must be less than {lt}"),
+    "less_than_equal": N_("must be at most {le}"),
+    "literal_error": N_("must be one of {expected}"),
+    "enum": N_("must be one of {expected}"),
+    "date_type": N_("must be an ISO date like 2025-06-30"),
+    "date_parsing": N_("must be an ISO date like 2025-06-30"),
+    "date_from_datetime_parsing": N_("must be an ISO date like 2025-06-30"),
+    "date_from_datetime_inexact": N_("must be an ISO date like 2025-06-30"),
+    "datetime_type": N_("must be an ISO date-time like 2025-06-30T09:30:00"),
+    "datetime_parsing": N_("must be an ISO date-time like 2025-06-30T09:30:00"),
+    "datetime_from_date_parsing": N_("must be an ISO date-time like 2025-06-30T09:30:00"),
+    "list_type": N_("must be a list"),
+    "too_short": N_("must have at least {min_length} elements"),
+    "too_long": N_("must have at most {max_length} elements"),
+    "dict_type": N_("must be an object"),
+    "model_type": N_("must be an object"),
+    "model_attributes_type": N_("must be an object"),
+    "json_type": N_("must be JSON"),
+    "none_required": N_("must be null"),
+}
+
+
+def validation_message(error: Mapping[str, Any], locale: str | None = None) -> str:
+    """One validation error's message in the current language: pydantic's own English for an
+    English reader (what clients have always read), else ours for its type, or a refusal of ours
+    raised in a validator, worded again; pydantic's English for a type we do not know."""
+    loc = locale or current()
+    ctx = error.get("ctx") or {}
+    cause = ctx.get("error")
+    if isinstance(cause, SocialCreditError):
+        if loc == DEFAULT:
+            return str(error["msg"])
+        with using(loc):
+            return cause.describe()
+    if loc == DEFAULT:
+        return str(error["msg"])
+    template = VALIDATION.get(str(error.get("type")))
+    if template is None:
+        return str(error["msg"])
+    try:
+        return translate(fill(template, **{k: str(v) for k, v in ctx.items()}), loc)
+    except (KeyError, IndexError):  # a context without the value the template names
+        return str(error["msg"])

@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import gettext as _gettext
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache, lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from babel import dates, numbers
 from babel.support import Translations
@@ -42,6 +42,7 @@ from babel.support import Translations
 __all__ = [
     "DEFAULT",
     "LOCALES",
+    "Lines",
     "N_",
     "Text",
     "current",
@@ -55,6 +56,8 @@ __all__ = [
     "reword",
     "translate",
     "using",
+    "word",
+    "Worded",
 ]
 
 DOMAIN = "socialcredit"
@@ -168,6 +171,26 @@ class Text(str):
         return (Text, (self.template, self.params))
 
 
+class Lines(str):
+    """Messages of ours joined, one a line by default (a scheme file's problems; a row's reasons
+    joined by "; "): ``str`` the English, worded one by one (:class:`Worded`)."""
+
+    lines: tuple[object, ...]
+    sep: str
+
+    def __new__(cls, lines: Iterable[Any], sep: str = "\n") -> Lines:
+        held = tuple(lines)
+        self = super().__new__(cls, sep.join(str(x) for x in held))
+        self.lines, self.sep = held, sep
+        return self
+
+    def worded(self, locale: str) -> str:
+        return self.sep.join(translate(x, locale) for x in self.lines)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Lines, (list(self.lines), self.sep))
+
+
 def N_(template: str, **params: Any) -> Text:  # noqa: N802 (gettext's own name for the marker)
     """Mark ``template`` (``str.format`` fields, named) for translation, filled with ``params``."""
     return Text(template, params)
@@ -179,10 +202,31 @@ def fill(template: str, **params: Any) -> Text:
     return Text(str(template), params)
 
 
+@runtime_checkable
+class Worded(Protocol):
+    """A value that words itself in a message (a :class:`Text`, a scheme category with its
+    English and Chinese titles): :func:`translate` asks it for the reader's locale; its ``str``
+    is the English."""
+
+    def worded(self, locale: str) -> str: ...
+
+
+def word(value: str) -> Text:
+    """A machine's value shown in a message (a case's kind or status, a severity: "objection",
+    "rejected"), worded by the catalogue where it holds the word (the portal marks them) and
+    kept as it is where not. Why not a table here: the words are the ones the pages already
+    show, and a refusal raised in the core should read as the page around it."""
+    return Text(value, {})
+
+
 def translate(value: object, locale: str | None = None) -> str:
     """``value`` in ``locale`` (the current one by default): a :class:`Text` worded again, any
     other value as its ``str`` (a name, a code, a number: not ours to translate)."""
     if isinstance(value, Text):
+        return value.worded(locale or current())
+    if type(value) is str:  # the common case, before the protocol's slower check
+        return value
+    if isinstance(value, Worded):
         return value.worded(locale or current())
     return str(value)
 

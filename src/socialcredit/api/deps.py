@@ -70,7 +70,7 @@ def role(*roles: access.Role, to: str) -> Any:
     told what is wrong with its body (422); a body never matters to a caller with no right to
     send it.
 
-    Use as ``key: Annotated[access.Principal, role("operator", to="create keys")]``."""
+    Use as ``key: Annotated[access.Principal, role("operator", to=N_("create keys"))]``."""
 
     async def allowed(key: CurrentKey) -> access.Principal:
         access.require(key.role in roles, to)

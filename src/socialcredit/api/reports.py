@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from socialcredit import i18n
 from socialcredit.api.models import UtcDatetime
 from socialcredit.schemes.lint import Finding
 
@@ -42,7 +43,10 @@ class LintOut(BaseModel):
 
     @classmethod
     def of(cls, findings: list[tuple[str, Finding]]) -> LintOut:
-        rows = [FindingOut(file=src, **dataclasses.asdict(f)) for src, f in findings]
+        rows = [
+            FindingOut(file=src, **(dataclasses.asdict(f) | {"message": i18n.translate(f.message)}))
+            for src, f in findings
+        ]  # the message in the reader's language; the level, place and rule as they are
         return cls(ok=not any(f.level == "error" for f in rows), findings=rows)
 
 

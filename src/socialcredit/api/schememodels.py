@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from socialcredit.schemes import titles
 from socialcredit.schemes.loader import Registry
 
 Status = Literal["in force", "earlier", "later", "replaced"]
@@ -30,8 +31,11 @@ class VersionOut(BaseModel):
 
 class SchemeSummaryOut(BaseModel):
     id: str
-    title: str
-    jurisdiction: str
+    title: str = Field(
+        description="In the reader's language (Accept-Language): a shipped scheme's Chinese title "
+        "for a Chinese reader, else the scheme's own"
+    )
+    jurisdiction: str = Field(description="In the reader's language, as the title is")
     version: str = Field(description="The version shown: the one in force today, else the newest")
     effective_from: dt.date | None
     in_force: str | None = Field(description="The version in force today; null: not yet in force")
@@ -66,8 +70,8 @@ class SchemesOut(BaseModel):
             rows.append(
                 SchemeSummaryOut(
                     id=s.id,
-                    title=s.title,
-                    jurisdiction=s.jurisdiction,
+                    title=titles.title_of("scheme", s.id, s.title, s.id),
+                    jurisdiction=titles.prose(s.jurisdiction),
                     version=s.version,
                     effective_from=s.effective_from,
                     in_force=now.schemes[sid].version if sid in now.schemes else None,

@@ -165,10 +165,10 @@ def open_system(url: str | None = None) -> System:
     try:
         registry = load_registry(settings)
     except SafeguardsFailed as exc:
-        fail(f"{i18n.translate(SAFEGUARDS_FAILED)}\n{escape(str(exc))}")
+        fail(f"{i18n.translate(SAFEGUARDS_FAILED)}\n{escape(exc.describe())}")
     except SchemeError as exc:
         invalid = i18n.translate(N_("a scheme in force is invalid:"))
-        fail(f"{invalid}\n{exc}")
+        fail(f"{invalid}\n{escape(exc.describe())}")
     try:
         store = Store(url or settings.url())
     except Exception as exc:  # a database that cannot be opened is the user's to fix

@@ -10,9 +10,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from socialcredit import i18n
 from socialcredit.api.casemodels import PublicListOut, PublicLookupOut, SourcesOut, TransparencyOut
-from socialcredit.cli.common import JsonOpt, app, emit, open_system, out, parse_at
+from socialcredit.cli.common import JsonOpt, answer_word, app, emit, open_system, out, parse_at, say
 from socialcredit.cli.subjects import AT_HELP, KNOWN_AT_HELP
+from socialcredit.i18n import N_
 from socialcredit.service.publiclists import PER_PAGE
 
 public_app = typer.Typer(
@@ -50,12 +52,18 @@ def public_list(
         emit(PublicListOut.of_page(found))
         return
     if not rows:
-        out.print("(no entries in force)")
+        say(N_("(no entries in force)"))
         return
     first = (found.page - 1) * per_page + 1
-    out.print(
-        f"rows {first} to {first + len(rows) - 1} of {found.total}, page {found.page} of {found.pages}",
-        highlight=False,
+    say(
+        N_(
+            "rows {first} to {last} of {total}, page {page} of {pages}",
+            first=first,
+            last=first + len(rows) - 1,
+            total=found.total,
+            page=found.page,
+            pages=found.pages,
+        )
     )
     t = Table(*rows[0].keys())
     for r in rows:
@@ -77,8 +85,14 @@ def public_lookup(
     for r in found["records"]:
         out.print(f"  {r['occurred_on']} {r['title']} ({r['source']})", highlight=False)
     for e in found["lists"]:
-        until = e["planned_end"] or "a removal ground (no fixed end)"
-        out.print(f"  on {e['title']} since {e['since']} until {until}", highlight=False)
+        until = e["planned_end"] or N_("a removal ground (no fixed end)")
+        out.print(
+            "  "
+            + i18n.translate(
+                N_("on {list} since {since} until {until}", list=e["title"], since=e["since"], until=until)
+            ),
+            highlight=False,
+        )
 
 
 @public_app.command("transparency")
@@ -96,44 +110,78 @@ def public_transparency(
     if as_json:
         emit(TransparencyOut.model_validate(report))
         return
-    known = f", as known at {report['known_at']:%Y-%m-%d %H:%M} UTC" if report["known_at"] else ""
-    out.print(
-        f"[bold]Transparency report[/] as of {report['as_of']:%Y-%m-%d %H:%M} UTC{known}: "
-        f"{report['subjects']:,} subjects, {report['records']:,} records"
+    stamp = "%Y-%m-%d %H:%M"
+    known = (
+        i18n.translate(N_(", as known at {time} UTC", time=f"{report['known_at']:{stamp}}"))
+        if report["known_at"]
+        else ""
+    )
+    say(
+        N_(
+            "[bold]Transparency report[/] as of {time} UTC{known}: {subjects} subjects, {records} records",
+            time=f"{report['as_of']:{stamp}}",
+            known=known,
+            subjects=f"{report['subjects']:,}",
+            records=f"{report['records']:,}",
+        )
     )
     # the pages' census is of what is known now: shown beside today's report only
     census = system.list_census() if not known else {}
     for k, v in report["lists"].items():
         c = census.get(k)
         rows = (
-            f" ({c.published:,} published rows + {c.via:,} legal representatives through their organisation)"
+            N_(
+                " ({published} published rows + {via} legal representatives through their organisation)",
+                published=f"{c.published:,}",
+                via=f"{c.via:,}",
+            )
             if c
             else ""
         )
-        out.print(f"  on {k}: {v:,} in force{rows}", highlight=False)
+        line(N_("on {list}: {count} in force{rows}", list=k, count=f"{v:,}", rows=rows))
     for k, v in report["measures_applied"].items():
-        out.print(f"  {k}: " + ", ".join(f"{a} {n:,}" for a, n in v.items()), highlight=False)
+        out.print(f"  {k}: " + ", ".join(f"{answer_word(a)} {n:,}" for a, n in v.items()), highlight=False)
     o = report["objections"]
-    out.print(
-        f"  objections: {o['filed']} filed, {o['upheld']} upheld, {o['rejected']} rejected, "
-        f"{o['open']} open, {o['overdue']} overdue; median {o['median_days_to_decide']} days to decide",
-        highlight=False,
+    line(
+        N_(
+            "objections: {filed} filed, {upheld} upheld, {rejected} rejected, {open} open, "
+            "{overdue} overdue; median {days} days to decide",
+            filed=o["filed"],
+            upheld=o["upheld"],
+            rejected=o["rejected"],
+            open=o["open"],
+            overdue=o["overdue"],
+            days=o["median_days_to_decide"],
+        )
     )
     for a in report["source_accuracy"]:
-        late = f", {a['removed_late']}/{a['removals']} removals late" if a.get("removals") else ""
-        out.print(
-            f"  source {a['source']}: {a['overturned']}/{a['records']} overturned{late}", highlight=False
+        late = (
+            N_(", {late}/{removals} removals late", late=a["removed_late"], removals=a["removals"])
+            if a.get("removals")
+            else ""
         )
-    for scheme_id, groups in report["scores_by_district"].items():
-        out.print(
-            f"  {scheme_id} by district: " + ", ".join(f"{g} {v['mean']}" for g, v in groups.items()),
-            highlight=False,
+        line(
+            N_(
+                "source {source}: {overturned}/{records} overturned{late}",
+                source=a["source"],
+                overturned=a["overturned"],
+                records=a["records"],
+                late=late,
+            )
         )
-    for scheme_id, groups in report["scores_by_age_band"].items():
-        out.print(
-            f"  {scheme_id} by age band: " + ", ".join(f"{g} {v['mean']}" for g, v in groups.items()),
-            highlight=False,
-        )
+    for template, key in (
+        (N_("{scheme} by district: {means}"), "scores_by_district"),
+        (N_("{scheme} by age band: {means}"), "scores_by_age_band"),
+    ):
+        for scheme_id, groups in report[key].items():
+            means = ", ".join(f"{g} {v['mean']}" for g, v in groups.items())
+            line(i18n.fill(template, scheme=scheme_id, means=means))
+
+
+def line(text: str) -> None:
+    """An indented line of the report, in the command's language (names and numbers as they
+    are)."""
+    out.print("  " + i18n.translate(text), highlight=False)
 
 
 @public_app.command("sources")

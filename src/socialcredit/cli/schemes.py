@@ -12,7 +12,7 @@ from rich.markup import escape
 from socialcredit import i18n, inforce
 from socialcredit.api.reports import LintOut
 from socialcredit.api.schememodels import SchemesOut
-from socialcredit.cli.common import SAFEGUARDS_FAILED, JsonOpt, app, emit, fail, out
+from socialcredit.cli.common import SAFEGUARDS_FAILED, JsonOpt, app, emit, fail, out, say
 from socialcredit.i18n import N_
 from socialcredit.rules import days
 from socialcredit.schemes.lint import lint_file
@@ -20,6 +20,9 @@ from socialcredit.schemes.loader import SchemeError
 from socialcredit.schemes.safeguards import SafeguardsFailed
 from socialcredit.service.context import utcnow
 from socialcredit.settings import get_settings
+
+LEVELS = {"error": N_("error"), "warning": N_("warning")}
+"""A finding's level as the line shows it (``--json`` keeps ``error``/``warning``)."""
 
 
 @app.command()
@@ -40,7 +43,7 @@ def lint(
         else:
             findings = inforce.findings(inforce.load(settings))
     except SchemeError as exc:
-        fail(str(exc))
+        fail(escape(exc.describe()))
     errors = [f for _, f in findings if f.level == "error"]
     if as_json:
         emit(LintOut.of(findings))
@@ -48,9 +51,20 @@ def lint(
         for src, f in findings:
             colour = "red" if f.level == "error" else "yellow"
             where = f"{src}: {f.where}" if file is None else f.where
-            out.print(f"[{colour}]{f.level}[/] {escape(f'{where} [{f.rule}]: {f.message}')}", highlight=False)
-        what = str(file) if file is not None else "the schemes in force"
-        out.print(f"{what}: {len(errors)} errors, {len(findings) - len(errors)} warnings", highlight=False)
+            level = i18n.translate(LEVELS[f.level])
+            message = i18n.translate(f.message)
+            out.print(
+                f"[{colour}]{escape(level)}[/] {escape(f'{where} [{f.rule}]: {message}')}", highlight=False
+            )
+        what = str(file) if file is not None else i18n.translate(N_("the schemes in force"))
+        say(
+            N_(
+                "{what}: {errors} errors, {warnings} warnings",
+                what=what,
+                errors=len(errors),
+                warnings=len(findings) - len(errors),
+            )
+        )
     raise typer.Exit(1 if errors else 0)
 
 
@@ -69,9 +83,9 @@ def schemes(as_json: JsonOpt = False) -> None:
     try:
         registry = inforce.load_registry(get_settings())
     except SafeguardsFailed as exc:
-        fail(f"{i18n.translate(SAFEGUARDS_FAILED)}\n{escape(str(exc))}")
+        fail(f"{i18n.translate(SAFEGUARDS_FAILED)}\n{escape(exc.describe())}")
     except SchemeError as exc:
-        fail(f"{i18n.translate(N_('a scheme in force is invalid:'))}\n{escape(str(exc))}")
+        fail(f"{i18n.translate(N_('a scheme in force is invalid:'))}\n{escape(exc.describe())}")
     answer = SchemesOut.of(registry, days.day_of(utcnow()))
     if as_json:
         emit(answer)

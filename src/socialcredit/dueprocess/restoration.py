@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from socialcredit.i18n import N_
 from socialcredit.schemes.model import Item, ListDef, Scheme
 
-RULE = (
+RULE = N_(
     "the national credit restoration measures restore administrative records; they do not end a "
     "judicial listing such as the court's list, which ends only by its own removal grounds (SPC "
     "provisions on the list of dishonest judgment debtors, Art. 10: obligations performed, a "
@@ -47,12 +48,21 @@ def unrestorable(schemes: Iterable[Scheme]) -> Mapping[str, str]:
     """Each item whose records may not be restored, with why (the first reason found)."""
     schemes = list(schemes)
     judicial = judicial_items(schemes)
-    out: dict[str, str] = {code: f"{code} is a judicial record (area: judicial)" for code in judicial}
+    out: dict[str, str] = {
+        code: N_("{item} is a judicial record (area: judicial)", item=code) for code in judicial
+    }
     for s in schemes:
         for lst in s.lists:
             if is_judicial(lst, judicial):
                 for code in lst.qualifying_items:
-                    out.setdefault(code, f"{code} can put a subject on the judicial list {s.id}/{lst.id}")
+                    out.setdefault(
+                        code,
+                        N_(
+                            "{item} can put a subject on the judicial list {list_id}",
+                            item=code,
+                            list_id=f"{s.id}/{lst.id}",
+                        ),
+                    )
     return out
 
 
@@ -60,4 +70,4 @@ def refusal(item: Item | str, schemes: Iterable[Scheme]) -> str | None:
     """Why a record of ``item`` may not be restored, naming the rule; None if it may be."""
     code = item if isinstance(item, str) else item.code
     why = unrestorable(schemes).get(code)
-    return f"{why}, so it may not be restored: {RULE}" if why is not None else None
+    return N_("{why}, so it may not be restored: {rule}", why=why, rule=RULE) if why is not None else None

@@ -18,9 +18,10 @@ can refuse it naming why, before any case exists.
 
 from __future__ import annotations
 
+from socialcredit.i18n import N_
 from socialcredit.schemes.model import ItemCriteria, ListDef
 
-BASIS = (
+BASIS = N_(
     "GDPR Art. 22: a person has the right not to be subject to a solely automated decision with "
     "significant effects without human review"
 )
@@ -44,8 +45,10 @@ def refusal(lst: ListDef, qualified_id: str, judicial: frozenset[str]) -> str | 
     that is open instead."""
     if not decided_by_official(lst, judicial):
         return None
-    return (
-        f"{qualified_id} is listed by a court's written decision (SPC provisions, Art. 5), not "
-        f"derived by rule: object to it instead, which the court's rules provide (Art. 12); a human "
-        f"review is for listings no named official decided ({BASIS})"
+    return N_(
+        "{list_id} is listed by a court's written decision (SPC provisions, Art. 5), not "
+        "derived by rule: object to it instead, which the court's rules provide (Art. 12); a human "
+        "review is for listings no named official decided ({basis})",
+        list_id=qualified_id,
+        basis=BASIS,
     )

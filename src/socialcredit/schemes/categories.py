@@ -73,6 +73,11 @@ class Category(BaseModel):
     def __str__(self) -> str:
         return f"{self.title.en} ({self.title.zh})"
 
+    def worded(self, locale: str) -> str:
+        """Its name in a message to a reader of ``locale``: the Chinese title alone for a Chinese
+        reader, both titles otherwise (as ``str``, what the English findings have always said)."""
+        return self.title.zh if locale == "zh_CN" else str(self)
+
 
 class _File(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -33,22 +33,24 @@ from pathlib import Path
 from typing import Literal
 
 from socialcredit.dueprocess import restoration
+from socialcredit.i18n import N_
 from socialcredit.schemes.categories import Category, Vocabulary, shipped_vocabulary
 from socialcredit.schemes.keywords import PURCHASE_INFERENCE, THIRD_PARTY, first_match, never_terms
 from socialcredit.schemes.loader import load_scheme
 from socialcredit.schemes.model import FactorModel, Item, ListDef, Measure, PointsModel, Scheme, TierModel
+from socialcredit.schemes.titles import Prose
 
 Level = Literal["error", "warning"]
 
 SEVEN_YEARS_DAYS = 7 * 365 + 2
 """Seven years including their leap days: the US ageing period for most negative items."""
 
-NEVER_WHY = "no scheme may record or score it"
-
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem found in a scheme."""
+    """One problem found in a scheme. Its ``message`` is marked for translation (a
+    :class:`socialcredit.i18n.Text`: English as ``str``, worded in the reader's language by
+    ``i18n.translate``); ``rule`` and ``where`` are names, the same in every language."""
 
     level: Level
     where: str
@@ -73,7 +75,9 @@ def _texts(thing: Item | ListDef | Measure) -> list[tuple[str, str]]:
     return [(name, value) for name, value in fields if value]
 
 
-def _scan(where: str, thing: Item | ListDef | Measure, vocab: Vocabulary, filed: str | None) -> list[Finding]:
+def _scan(
+    where: str, thing: Item | ListDef | Measure, vocab: Vocabulary, filed: Category | str | None
+) -> list[Finding]:
     """The second line: words about a never-scorable category. ``filed`` names the category an
     item is filed under (its own words then contradict it); lists and measures have none."""
     out: list[Finding] = []
@@ -84,15 +88,24 @@ def _scan(where: str, thing: Item | ListDef | Measure, vocab: Vocabulary, filed:
                 continue
             seen.add(category_id)
             never = vocab.get(category_id) or category_id
-            says = f"its {field_name} says {never}: {term!r}"
-            out.append(
-                Finding(
-                    "error",
-                    where,
-                    "protected-activity",
-                    (f"filed under {filed} but {says}" if filed else says) + f"; {NEVER_WHY}",
+            message = (
+                N_(
+                    "filed under {category} but its {field} says {never}: {term!r}; no scheme may "
+                    "record or score it",
+                    category=filed,
+                    field=field_name,
+                    never=never,
+                    term=term,
+                )
+                if filed
+                else N_(
+                    "its {field} says {never}: {term!r}; no scheme may record or score it",
+                    field=field_name,
+                    never=never,
+                    term=term,
                 )
             )
+            out.append(Finding("error", where, "protected-activity", message))
     return out
 
 
@@ -105,8 +118,10 @@ def _category_findings(scheme: Scheme, item: Item, vocab: Vocabulary) -> list[Fi
                 "error",
                 where,
                 "no-category",
-                "the item declares no category: every item must say what it is about, from the "
-                "category vocabulary (docs/categories.md)",
+                N_(
+                    "the item declares no category: every item must say what it is about, from the "
+                    "category vocabulary (docs/categories.md)"
+                ),
             ),
             *_scan(where, item, vocab, None),
         ]
@@ -117,13 +132,17 @@ def _category_findings(scheme: Scheme, item: Item, vocab: Vocabulary) -> list[Fi
                 "error",
                 where,
                 "unknown-category",
-                f"category {item.category!r} is not in the vocabulary (docs/categories.md); an "
-                "operator may add categories in their own categories.yaml",
+                N_(
+                    "category {category!r} is not in the vocabulary (docs/categories.md); an "
+                    "operator may add categories in their own categories.yaml",
+                    category=item.category,
+                ),
             ),
             *_scan(where, item, vocab, repr(item.category)),
         ]
     if category.scorable == "never":
-        return [Finding("error", where, "never-scorable", f"filed under {category}: {NEVER_WHY}")]
+        said = N_("filed under {category}: no scheme may record or score it", category=category)
+        return [Finding("error", where, "never-scorable", said)]
     out = []
     if category.scorable == "opt-in-only":
         if scheme.enrolment is None:
@@ -132,8 +151,11 @@ def _category_findings(scheme: Scheme, item: Item, vocab: Vocabulary) -> list[Fi
                     "error",
                     where,
                     "opt-in-only",
-                    f"filed under {category}, which only an opt-in private scheme (one with "
-                    "enrolment) may score: this scheme scores everyone",
+                    N_(
+                        "filed under {category}, which only an opt-in private scheme (one with "
+                        "enrolment) may score: this scheme scores everyone",
+                        category=category,
+                    ),
                 )
             )
         elif category.id == "consumption":
@@ -142,9 +164,12 @@ def _category_findings(scheme: Scheme, item: Item, vocab: Vocabulary) -> list[Fi
                     "warning",
                     where,
                     "consumption-profiling",
-                    f"filed under {category}: it scores what a person buys, which says much about "
-                    "their life and little about whether they keep their word; allowed only because "
-                    "only those who joined are scored: say in the scheme what the factor shows",
+                    N_(
+                        "filed under {category}: it scores what a person buys, which says much about "
+                        "their life and little about whether they keep their word; allowed only because "
+                        "only those who joined are scored: say in the scheme what the factor shows",
+                        category=category,
+                    ),
                 )
             )
         else:
@@ -153,14 +178,17 @@ def _category_findings(scheme: Scheme, item: Item, vocab: Vocabulary) -> list[Fi
                     "warning",
                     where,
                     "opt-in-only",
-                    f"filed under {category}, which only an opt-in private scheme may score: "
-                    "allowed here because only those who joined are scored; keep it out of any "
-                    "scheme that scores everyone",
+                    N_(
+                        "filed under {category}, which only an opt-in private scheme may score: "
+                        "allowed here because only those who joined are scored; keep it out of any "
+                        "scheme that scores everyone",
+                        category=category,
+                    ),
                 )
             )
     if category.id == "consumption":
         out += _inference_findings(where, item)
-    return out + _scan(where, item, vocab, str(category))
+    return out + _scan(where, item, vocab, category)
 
 
 def _inference_findings(where: str, item: Item) -> list[Finding]:
@@ -177,11 +205,32 @@ def _inference_findings(where: str, item: Item) -> list[Finding]:
                     "error",
                     where,
                     "purchase-inference",
-                    f"its {field_name} reads a purchase as a sign of who the person is ({term!r}): "
-                    "no scheme may infer family, health or belief from what a person buys",
+                    N_(
+                        "its {field} reads a purchase as a sign of who the person is ({term!r}): "
+                        "no scheme may infer family, health or belief from what a person buys",
+                        field=field_name,
+                        term=term,
+                    ),
                 )
             ]
     return []
+
+
+NO_BASIS = {
+    "item": N_(
+        "item has no legal_basis: cite the regulation that allows it, so that subjects can "
+        "challenge the rule as well as the record"
+    ),
+    "list": N_(
+        "list has no legal_basis: cite the regulation that allows it, so that subjects can "
+        "challenge the rule as well as the record"
+    ),
+    "measure": N_(
+        "measure has no legal_basis: cite the regulation that allows it, so that subjects can "
+        "challenge the rule as well as the record"
+    ),
+}
+"""One sentence per kind of thing (a Chinese sentence does not start with the English noun)."""
 
 
 def _no_basis(where: str, what: str, legal_basis: str | None) -> list[Finding]:
@@ -192,8 +241,7 @@ def _no_basis(where: str, what: str, legal_basis: str | None) -> list[Finding]:
             "error",
             where,
             "no-legal-basis",
-            f"{what} has no legal_basis: cite the regulation that allows it, so that subjects "
-            "can challenge the rule as well as the record",
+            NO_BASIS[what],
         )
     ]
 
@@ -219,12 +267,18 @@ def _item_findings(scheme: Scheme, item: Item, listed: set[str], vocab: Vocabula
     )
     if not scored and item.code not in listed and not joins:
         if isinstance(model, TierModel | FactorModel):
-            why = "no rule or counting factor of the model reads it and no list of this scheme uses it"
+            why = N_(
+                "recording this item has no effect: no rule or counting factor of the model reads it "
+                "and no list of this scheme uses it"
+            )
         elif item.points == 0:
-            why = "it has 0 points and no list of this scheme uses it"
+            why = N_("recording this item has no effect: it has 0 points and no list of this scheme uses it")
         else:
-            why = "its points count for nothing: the scheme has no scoring model and no list uses it"
-        out.append(Finding("warning", where, "unused-item", f"recording this item has no effect: {why}"))
+            why = N_(
+                "recording this item has no effect: its points count for nothing: the scheme has no "
+                "scoring model and no list uses it"
+            )
+        out.append(Finding("warning", where, "unused-item", why))
     if (
         not isinstance(model, TierModel)
         and model is not None
@@ -236,8 +290,10 @@ def _item_findings(scheme: Scheme, item: Item, listed: set[str], vocab: Vocabula
                 "warning",
                 where,
                 "positive-without-points",
-                "a positive item adds no points in a scored scheme, so good conduct cannot "
-                "regain anything through it",
+                N_(
+                    "a positive item adds no points in a scored scheme, so good conduct cannot "
+                    "regain anything through it"
+                ),
             )
         )
     if item.severity == "minor" and item.counts_for_days > SEVEN_YEARS_DAYS:
@@ -246,9 +302,12 @@ def _item_findings(scheme: Scheme, item: Item, listed: set[str], vocab: Vocabula
                 "warning",
                 where,
                 "minor-counts-too-long",
-                f"a minor item counts for {item.counts_for_days} days, beyond 7 years; US credit "
-                "reporting ages most negative items off after 7 years, and minor conduct should "
-                "be forgotten sooner",
+                N_(
+                    "a minor item counts for {days} days, beyond 7 years; US credit "
+                    "reporting ages most negative items off after 7 years, and minor conduct should "
+                    "be forgotten sooner",
+                    days=item.counts_for_days,
+                ),
             )
         )
     return out
@@ -270,9 +329,13 @@ def _model_findings(scheme: Scheme) -> list[Finding]:
                         "error",
                         f"model.factors.{f.id}",
                         "relationships-factor",
-                        f"factor {f.id} scores a subject by its contacts' scores (weight {f.weight:g}); "
-                        "what a person's contacts score must not count: set enabled: false or weight: 0 "
-                        "(it may count only in simulation: socialcredit simulate --relationships W)",
+                        N_(
+                            "factor {id} scores a subject by its contacts' scores (weight {weight}); "
+                            "what a person's contacts score must not count: set enabled: false or weight: 0 "
+                            "(it may count only in simulation: socialcredit simulate --relationships W)",
+                            id=f.id,
+                            weight=f"{f.weight:g}",
+                        ),
                     )
                 )
     if isinstance(model, TierModel):
@@ -284,7 +347,10 @@ def _model_findings(scheme: Scheme) -> list[Finding]:
                         "error",
                         f"measures.{m.id}",
                         "score-of-a-tier",
-                        "a tier model gives tiers, not points: trigger on grades (tiers) instead of a score",
+                        N_(
+                            "a tier model gives tiers, not points: trigger on grades (tiers) instead of "
+                            "a score"
+                        ),
                     )
                 )
     return out
@@ -304,8 +370,11 @@ def _measure_findings(m: Measure, vocab: Vocabulary) -> list[Finding]:
                 "warning",
                 where,
                 "third-party-measure",
-                f"falls on {m.third_party.who}, not on the subject: they did nothing, and cannot "
-                "object to a listing that is not theirs",
+                N_(
+                    "falls on {who}, not on the subject: they did nothing, and cannot "
+                    "object to a listing that is not theirs",
+                    who=Prose(m.third_party.who),
+                ),
             )
         )
         if not (m.third_party.legal_basis and m.third_party.legal_basis.strip()):
@@ -314,8 +383,11 @@ def _measure_findings(m: Measure, vocab: Vocabulary) -> list[Finding]:
                     "error",
                     where,
                     "third-party-no-basis",
-                    f"falls on {m.third_party.who} with no third_party.legal_basis: the subject's "
-                    "basis does not reach them; cite the regulation that allows it",
+                    N_(
+                        "falls on {who} with no third_party.legal_basis: the subject's "
+                        "basis does not reach them; cite the regulation that allows it",
+                        who=Prose(m.third_party.who),
+                    ),
                 )
             )
     else:
@@ -327,8 +399,12 @@ def _measure_findings(m: Measure, vocab: Vocabulary) -> list[Finding]:
                         "error",
                         where,
                         "third-party-undeclared",
-                        f"its {field_name} says it falls on someone other than the subject "
-                        f"({term!r}): declare third_party with who and its own legal_basis",
+                        N_(
+                            "its {field} says it falls on someone other than the subject "
+                            "({term!r}): declare third_party with who and its own legal_basis",
+                            field=field_name,
+                            term=term,
+                        ),
                     )
                 )
                 break
@@ -351,9 +427,13 @@ def _restoration_findings(scheme: Scheme) -> list[Finding]:
             "error",
             f"lists.{lst.id}",
             "restoration-ends-judicial-listing",
-            f"item {code} (not judicial) can start this judicial listing: a credit restoration of its "
-            f"record would end a listing that ends only by its own removal grounds; {restoration.RULE}. "
-            "Put the item in the judicial area or on a list of its own",
+            N_(
+                "item {item} (not judicial) can start this judicial listing: a credit restoration of its "
+                "record would end a listing that ends only by its own removal grounds; {rule}. "
+                "Put the item in the judicial area or on a list of its own",
+                item=code,
+                rule=restoration.RULE,
+            ),
         )
         for lst in scheme.lists
         if restoration.is_judicial(lst, judicial)

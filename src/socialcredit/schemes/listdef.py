@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import Field, SerializeAsAny, field_validator, model_validator
 
+from socialcredit.errors import Refused
+from socialcredit.i18n import N_
 from socialcredit.schemes.common import ID as _ID
 from socialcredit.schemes.common import Strict as _Strict
 
@@ -41,7 +43,7 @@ class GradeCriteria(ListCriteria):
     @model_validator(mode="after")
     def _something(self) -> GradeCriteria:
         if self.grade_at_most is None and self.grade_at_least is None:
-            raise ValueError("criteria by grade need grade_at_most or grade_at_least")
+            raise Refused(N_("criteria by grade need grade_at_most or grade_at_least"))
         return self
 
 
@@ -79,7 +81,7 @@ def read_criteria(value: Any) -> Any:
     kind = dispatch.CRITERIA.get(by or "")
     if kind is None:
         there = ", ".join(repr(b) for b in dispatch.CRITERIA)
-        raise ValueError(f"criteria by {by!r}: not a kind of list criteria (by: {there})")
+        raise Refused(N_("criteria by {by!r}: not a kind of list criteria (by: {there})", by=by, there=there))
     return kind.criteria.model_validate(value)
 
 
@@ -112,7 +114,7 @@ class Extension(_Strict):
     @model_validator(mode="after")
     def _range(self) -> Extension:
         if self.max_years < self.min_years:
-            raise ValueError("extension: max_years is below min_years")
+            raise Refused(N_("extension: max_years is below min_years"))
         return self
 
 
@@ -133,9 +135,9 @@ class Period(_Strict):
     @model_validator(mode="after")
     def _fixed(self) -> Period:
         if self.years != "none" and not 1 <= self.years <= 100:
-            raise ValueError("a period's years must be from 1 to 100, or none")
+            raise Refused(N_("a period's years must be from 1 to 100, or none"))
         if self.years == "none" and self.extension is not None:
-            raise ValueError("a period without a fixed end (years: none) cannot be extended")
+            raise Refused(N_("a period without a fixed end (years: none) cannot be extended"))
         return self
 
 
@@ -243,9 +245,13 @@ class ListDef(_Strict):
             elif crit.get("by") == "grade":
                 by_grade.insert(0, "by: grade")
             if by_items and by_grade:
-                raise ValueError(
-                    f"list {data.get('id')}: criteria are by items or by grade, not both "
-                    f"({', '.join(by_items)}; {', '.join(by_grade)})"
+                raise Refused(
+                    N_(
+                        "list {id}: criteria are by items or by grade, not both ({items}; {grades})",
+                        id=data.get("id"),
+                        items=", ".join(by_items),
+                        grades=", ".join(by_grade),
+                    )
                 )
         return data
 
@@ -253,23 +259,38 @@ class ListDef(_Strict):
     def _periods(self) -> ListDef:
         if not self.periods:
             if self.period_days is None:
-                raise ValueError(
-                    f"list {self.id}: period_days is required (or, for a list by items, periods)"
+                raise Refused(
+                    N_("list {id}: period_days is required (or, for a list by items, periods)", id=self.id)
                 )
             return self
         if not isinstance(self.criteria, ItemCriteria):
-            raise ValueError(f"list {self.id}: periods are for lists by items")
+            raise Refused(N_("list {id}: periods are for lists by items", id=self.id))
         clash = sorted(
             {"period_days", "extension_days", "max_period_days", "removal"} & self.model_fields_set
         )
         if clash:
-            raise ValueError(f"list {self.id}: with periods, each period says it ({', '.join(clash)} given)")
+            raise Refused(
+                N_(
+                    "list {id}: with periods, each period says it ({given} given)",
+                    id=self.id,
+                    given=", ".join(clash),
+                )
+            )
         grounds = [g for p in self.periods for g in p.grounds]
         twice = sorted({g for g in grounds if grounds.count(g) > 1})
         if twice or sorted(grounds) != sorted(set(self.criteria.items)):
-            raise ValueError(
-                f"list {self.id}: the periods' grounds must be the criteria's items, each in one period"
-                + (f" ({', '.join(twice)} in two)" if twice else "")
+            raise Refused(
+                N_(
+                    "list {id}: the periods' grounds must be the criteria's items, each in one period",
+                    id=self.id,
+                )
+                if not twice
+                else N_(
+                    "list {id}: the periods' grounds must be the criteria's items, each in one period "
+                    "({twice} in two)",
+                    id=self.id,
+                    twice=", ".join(twice),
+                )
             )
         for p in self.periods:
             ext = p.extension.on_items if p.extension is not None else []
@@ -277,9 +298,13 @@ class ListDef(_Strict):
                 set(p.removal.on_items) & set(ext)
             )
             if both:
-                raise ValueError(
-                    f"list {self.id}: {', '.join(both)}: a ground, a removal item and an extension "
-                    "item are different items"
+                raise Refused(
+                    N_(
+                        "list {id}: {items}: a ground, a removal item and an extension item are "
+                        "different items",
+                        id=self.id,
+                        items=", ".join(both),
+                    )
                 )
         return self
 

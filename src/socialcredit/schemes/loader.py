@@ -19,7 +19,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from socialcredit.errors import Refused
+from socialcredit.errors import Refused, validation_message
+from socialcredit.i18n import N_, Lines
+from socialcredit.schemes.crosscheck import cross_check
 from socialcredit.schemes.model import Item, ListDef, Measure, Scheme
 
 MAX_SCHEME_BYTES = 2_000_000
@@ -29,12 +31,26 @@ class SchemeError(Refused):
     """A scheme file is malformed or refers to something that does not exist."""
 
 
-def _format_validation(source: str, exc: ValidationError) -> str:
-    lines = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        lines.append(f"{source}: {where}: {err['msg']}")
-    return "\n".join(lines)
+class _Invalid(str):
+    """One validation error of a scheme file: ``str`` the file, the field's path and pydantic's
+    English; worded for a reader of another language as the API words it (errors.py)."""
+
+    head: str
+    error: Any
+
+    def __new__(cls, source: str, where: str, error: Any) -> _Invalid:
+        self = super().__new__(cls, f"{source}: {where}: {error['msg']}")
+        self.head, self.error = f"{source}: {where}", error
+        return self
+
+    def worded(self, locale: str) -> str:
+        return f"{self.head}: {validation_message(self.error, locale)}"
+
+
+def _format_validation(source: str, exc: ValidationError) -> Lines:
+    return Lines(
+        [_Invalid(source, ".".join(str(p) for p in e["loc"]) or "(top level)", e) for e in exc.errors()]
+    )
 
 
 def _expanded_size(data: Any, limit: int) -> int:
@@ -48,7 +64,7 @@ def _expanded_size(data: Any, limit: int) -> int:
 
     def size(x: Any, depth: int) -> int:
         if depth > 200:
-            raise SchemeError("nested more than 200 levels deep")
+            raise SchemeError(N_("nested more than 200 levels deep"))
         if not isinstance(x, dict | list):
             return 1
         if id(x) in memo:
@@ -71,28 +87,46 @@ MAX_SCHEME_NODES = 1_000_000
 def parse_scheme(text: str, source: str = "<scheme>") -> Scheme:
     """Validate scheme YAML text; errors name the file and the field path."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_SCHEME_BYTES:
-        raise SchemeError(f"{source}: larger than {MAX_SCHEME_BYTES} bytes")
+        raise SchemeError(N_("{source}: larger than {most} bytes", source=source, most=MAX_SCHEME_BYTES))
     try:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SchemeError(f"{source}: not valid YAML{at}: {problem}") from None
+        at = (
+            N_(" at line {line}, column {column}", line=mark.line + 1, column=mark.column + 1) if mark else ""
+        )
+        problem = getattr(exc, "problem", None) or str(exc)  # PyYAML's English
+        raise SchemeError(
+            N_("{source}: not valid YAML{at}: {problem}", source=source, at=at, problem=problem)
+        ) from None
     except RecursionError:
-        raise SchemeError(f"{source}: not valid YAML: nested too deeply") from None
+        raise SchemeError(N_("{source}: not valid YAML: nested too deeply", source=source)) from None
     except ValueError as exc:
         # PyYAML builds some scalars with Python constructors that raise ValueError themselves:
         # an impossible date ("2001-02-30"), an integer of more than 4300 digits.
-        raise SchemeError(f"{source}: not valid YAML: bad value: {exc}") from None
+        raise SchemeError(
+            N_("{source}: not valid YAML: bad value: {problem}", source=source, problem=str(exc))
+        ) from None
     try:
         nodes = _expanded_size(data, MAX_SCHEME_NODES)
     except SchemeError as exc:
-        raise SchemeError(f"{source}: {exc}") from None
+        raise SchemeError(N_("{source}: {problem}", source=source, problem=exc.message)) from None
     if nodes > MAX_SCHEME_NODES:
-        raise SchemeError(f"{source}: more than {MAX_SCHEME_NODES} values once aliases are expanded")
+        raise SchemeError(
+            N_(
+                "{source}: more than {most} values once aliases are expanded",
+                source=source,
+                most=MAX_SCHEME_NODES,
+            )
+        )
     if not isinstance(data, dict):
-        raise SchemeError(f"{source}: a scheme must be a mapping of keys, got {type(data).__name__}")
+        raise SchemeError(
+            N_(
+                "{source}: a scheme must be a mapping of keys, got {type}",
+                source=source,
+                type=type(data).__name__,
+            )
+        )
     try:
         scheme = Scheme.model_validate(data)
     except ValidationError as exc:
@@ -107,11 +141,13 @@ def load_scheme(path: str | Path) -> Scheme:
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SchemeError(f"{p}: no such file") from None
+        raise SchemeError(N_("{source}: no such file", source=str(p))) from None
     except UnicodeDecodeError:
-        raise SchemeError(f"{p}: not UTF-8 text") from None
+        raise SchemeError(N_("{source}: not UTF-8 text", source=str(p))) from None
     except OSError as exc:
-        raise SchemeError(f"{p}: cannot read ({exc.strerror})") from None
+        raise SchemeError(
+            N_("{source}: cannot read ({problem})", source=str(p), problem=exc.strerror)
+        ) from None
     return parse_scheme(text, str(p))
 
 
@@ -166,9 +202,9 @@ class Registry:
     _days: dict[dt.date, Registry] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        problems = list(_cross_check(self.schemes, self.absent))
+        problems = list(cross_check(self.schemes, self.absent))
         if problems:
-            raise SchemeError("\n".join(problems))
+            raise SchemeError(Lines(problems))
         if not self.timeline:
             line = {sid: ((_start(s, {}), s),) for sid, s in self.schemes.items()}
             object.__setattr__(self, "timeline", line)
@@ -305,14 +341,16 @@ class Registry:
         try:
             return self.schemes[scheme_id]
         except KeyError:
-            raise SchemeError(f"no scheme {scheme_id!r} (have: {', '.join(self.schemes)})") from None
+            raise SchemeError(
+                N_("no scheme {id!r} (have: {have})", id=scheme_id, have=", ".join(self.schemes))
+            ) from None
 
     def list_def(self, qualified: str) -> ListDef:
         """A list by its 'scheme/list' id."""
         scheme_id, _, list_id = qualified.partition("/")
         found = self.scheme(scheme_id).list_def(list_id)
         if found is None:
-            raise SchemeError(f"no list {qualified!r}")
+            raise SchemeError(N_("no list {list_id!r}", list_id=qualified))
         return found
 
     def lists(self) -> list[tuple[Scheme, ListDef]]:
@@ -362,16 +400,28 @@ def _versions_in_force(
     for v in vs:
         if v.version in by_version:
             raise SchemeError(
-                f"scheme {sid!r} version {v.version} is loaded twice: "
-                f"{name(by_version[v.version])}, {name(v)}"
+                N_(
+                    "scheme {id!r} version {version} is loaded twice: {first}, {second}",
+                    id=sid,
+                    version=v.version,
+                    first=name(by_version[v.version]),
+                    second=name(v),
+                )
             )
         by_version[v.version] = v
         if v.effective_from in by_day:
             other = by_day[v.effective_from]
             raise SchemeError(
-                f"scheme {sid!r}: versions {other.version} ({name(other)}) and {v.version} ({name(v)}) "
-                f"are both effective from {v.effective_from or 'the beginning'}: each version needs "
-                "an effective_from of its own"
+                N_(
+                    "scheme {id!r}: versions {version} ({file}) and {other} ({other_file}) are both "
+                    "effective from {day}: each version needs an effective_from of its own",
+                    id=sid,
+                    version=other.version,
+                    file=name(other),
+                    other=v.version,
+                    other_file=name(v),
+                    day=v.effective_from or N_("the beginning"),
+                )
             )
         by_day[v.effective_from] = v
     replaced = {
@@ -392,14 +442,26 @@ def _versions_in_force(
     if line and (rev := line[0][1].revision) is not None and rev.earlier_listings == "stay-ended":
         first = line[0][1]
         raise SchemeError(
-            f"scheme {sid!r}: version {first.version} ({name(first)}) keeps listings that ended under "
-            f"version {rev.replaces} (stay-ended), which is not loaded: its rules govern the days "
-            "before the change, so its file must be in the scheme folder too"
+            N_(
+                "scheme {id!r}: version {version} ({file}) keeps listings that ended under version "
+                "{replaces} (stay-ended), which is not loaded: its rules govern the days before the "
+                "change, so its file must be in the scheme folder too",
+                id=sid,
+                version=first.version,
+                file=name(first),
+                replaces=rev.replaces,
+            )
         )
     starts = [d for d, _ in line]
     if len(set(starts)) != len(starts):
         clash = [f"{v.version} ({name(v)})" for d, v in line if starts.count(d) > 1]
-        raise SchemeError(f"scheme {sid!r}: versions {', '.join(clash)} would apply from the same day")
+        raise SchemeError(
+            N_(
+                "scheme {id!r}: versions {versions} would apply from the same day",
+                id=sid,
+                versions=", ".join(clash),
+            )
+        )
     return tuple(line)
 
 
@@ -414,75 +476,57 @@ def _check_change(sid: str, before: Scheme, after: Scheme, name: Callable[[Schem
     rev = after.revision
     if rev is None and old_lists != new_lists:
         raise SchemeError(
-            f"scheme {sid!r}: version {after.version} ({name(after)}) changes its lists from "
-            f"version {before.version} ({name(before)}) without a revision: a change of a list's "
-            "rules says whether listings made before it are re-evaluated (a correction of a "
-            "modelling error) or stay ended (revision: earlier_listings)"
+            N_(
+                "scheme {id!r}: version {version} ({file}) changes its lists from version {before} "
+                "({before_file}) without a revision: a change of a list's rules says whether listings "
+                "made before it are re-evaluated (a correction of a modelling error) or stay ended "
+                "(revision: earlier_listings)",
+                id=sid,
+                version=after.version,
+                file=name(after),
+                before=before.version,
+                before_file=name(before),
+            )
         )
     if rev is None or rev.earlier_listings != "stay-ended":
         return
-    where = f"scheme {sid!r}: version {after.version} ({name(after)}) keeps listings that ended"
+    said = {"id": sid, "version": after.version, "file": name(after), "before": before.version}
     if rev.replaces != before.version:
         raise SchemeError(
-            f"{where} under version {rev.replaces}, but the version before it is {before.version} "
-            f"({name(before)}): stay-ended replaces the version in force until it"
+            N_(
+                "scheme {id!r}: version {version} ({file}) keeps listings that ended under version "
+                "{replaces}, but the version before it is {before} ({before_file}): stay-ended "
+                "replaces the version in force until it",
+                replaces=rev.replaces,
+                before_file=name(before),
+                **said,
+            )
         )
     dropped = sorted(old_lists.keys() - new_lists.keys())
     if dropped:
         raise SchemeError(
-            f"{where} (stay-ended) but drops list {', '.join(dropped)} of version {before.version}: "
-            "its entries stand for the days that version was in force, so the list is kept"
+            N_(
+                "scheme {id!r}: version {version} ({file}) keeps listings that ended (stay-ended) but "
+                "drops list {lists} of version {before}: its entries stand for the days that version "
+                "was in force, so the list is kept",
+                lists=", ".join(dropped),
+                **said,
+            )
         )
     graded = sorted(
         x.id for x in after.lists if x.criteria.by == "grade" and old_lists.get(x.id) != x.model_dump()
     )
     if graded:
         raise SchemeError(
-            f"{where} (stay-ended) and changes list {', '.join(graded)}, a list by grade: a grade "
-            "list follows the score's whole history under one day's rules and is not cut where "
-            "the rules changed (decision 0051); write the change as a correction (re-evaluated)"
+            N_(
+                "scheme {id!r}: version {version} ({file}) keeps listings that ended (stay-ended) and "
+                "changes list {lists}, a list by grade: a grade list follows the score's whole history "
+                "under one day's rules and is not cut where the rules changed (decision 0051); write "
+                "the change as a correction (re-evaluated)",
+                lists=", ".join(graded),
+                **said,
+            )
         )
-
-
-def _cross_check(schemes: Mapping[str, Scheme], absent: frozenset[str] = frozenset()) -> Iterable[str]:
-    measure_ids: dict[str, str] = {}
-    for s in schemes.values():
-        own = set(s.item_index)
-        if s.enrolment is not None:
-            for code in (s.enrolment.item, s.enrolment.withdrawal_item):
-                if code is not None and code not in own:
-                    yield f"{s.id}: enrolment: item {code!r} is not in this scheme's catalogue"
-        for lst in s.lists:
-            for code in [*lst.qualifying_items, *lst.removal_items, *lst.extension_items]:
-                if code not in own:
-                    yield f"{s.id}: list {lst.id}: item {code!r} is not in this scheme's catalogue"
-            consent = lst.publication_consent
-            for code in (consent.item, consent.withdrawal_item) if consent is not None else ():
-                if code not in own:
-                    yield (
-                        f"{s.id}: list {lst.id}: publication_consent: item {code!r} is not in this "
-                        "scheme's catalogue"
-                    )
-        for m in s.measures:
-            if m.id in measure_ids:
-                yield f"{s.id}: measure {m.id!r} is also defined by {measure_ids[m.id]}"
-            measure_ids[m.id] = s.id
-            for ref in m.trigger.lists:
-                sid, _, lid = ref.partition("/")
-                target = schemes.get(sid)
-                if sid in absent:
-                    continue  # not in force that day: the trigger finds no entry
-                if target is None or target.list_def(lid) is None:
-                    yield f"{s.id}: measure {m.id}: trigger list {ref!r} does not exist"
-            if m.trigger.scheme and m.trigger.scheme not in absent:
-                target = schemes.get(m.trigger.scheme)
-                if target is None or target.model is None:
-                    yield f"{s.id}: measure {m.id}: scheme {m.trigger.scheme!r} has no scoring model"
-                else:
-                    known = {g.grade for g in target.model.grades}
-                    for g in m.trigger.grades:
-                        if g not in known:
-                            yield f"{s.id}: measure {m.id}: {g!r} is not a grade of {target.id}"
 
 
 SHIPPED = "socialcredit.schemes.shipped"
@@ -504,7 +548,9 @@ def shipped_scheme(name: str) -> Scheme:
     """A shipped scheme by id."""
     res = resources.files(SHIPPED).joinpath(f"{name}.yaml")
     if not res.is_file():
-        raise SchemeError(f"no shipped scheme {name!r} (have: {', '.join(shipped_names())})")
+        raise SchemeError(
+            N_("no shipped scheme {id!r} (have: {have})", id=name, have=", ".join(shipped_names()))
+        )
     return parse_scheme(res.read_text(encoding="utf-8"), f"{name}.yaml")
 
 

@@ -14,6 +14,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Discriminator, Field, PrivateAttr, Tag, model_validator
 
+from socialcredit.errors import Refused
+from socialcredit.i18n import N_, fill
 from socialcredit.rules import kernel
 from socialcredit.rules.ops import PY
 from socialcredit.schemes.common import ID as _ID
@@ -82,9 +84,9 @@ class Item(_Strict):
     @model_validator(mode="after")
     def _sign_matches(self) -> Item:
         if self.polarity == "negative" and self.points > 0:
-            raise ValueError(f"item {self.code}: a negative item cannot add points")
+            raise Refused(N_("item {item}: a negative item cannot add points", item=self.code))
         if self.polarity == "positive" and self.points < 0:
-            raise ValueError(f"item {self.code}: a positive item cannot deduct points")
+            raise Refused(N_("item {item}: a positive item cannot deduct points", item=self.code))
         return self
 
 
@@ -173,7 +175,7 @@ class Condition(_Strict):
     def _bounded(self) -> Condition:
         bounds = (self.at_least, self.at_most, self.points_at_least, self.points_at_most)
         if all(b is None for b in bounds):
-            raise ValueError("a condition needs at_least, at_most, points_at_least or points_at_most")
+            raise Refused(N_("a condition needs at_least, at_most, points_at_least or points_at_most"))
         return self
 
 
@@ -190,7 +192,7 @@ class TierRule(_Strict):
     @model_validator(mode="after")
     def _something(self) -> TierRule:
         if not self.any_of and not self.all_of:
-            raise ValueError(f"rule for tier {self.tier!r} needs any_of or all_of conditions")
+            raise Refused(N_("rule for tier {tier!r} needs any_of or all_of conditions", tier=self.tier))
         return self
 
 
@@ -220,10 +222,12 @@ class TierModel(_Strict):
     def _known_tiers(self) -> TierModel:
         names = [t.tier for t in self.tiers]
         if len(set(names)) != len(names):
-            raise ValueError("tier names must be unique")
+            raise Refused(N_("tier names must be unique"))
         for t in [self.default, *(r.tier for r in self.rules)]:
             if t not in names:
-                raise ValueError(f"{t!r} is not one of the tiers ({', '.join(names)})")
+                raise Refused(
+                    N_("{tier!r} is not one of the tiers ({tiers})", tier=t, tiers=", ".join(names))
+                )
         return self
 
     @cached_property
@@ -289,13 +293,15 @@ class Factor(_Strict):
     def _consistent(self) -> Factor:
         xs = [x for x, _ in self.map]
         if any(b <= a for a, b in zip(xs, xs[1:], strict=False)):
-            raise ValueError(f"factor {self.id}: map values must rise strictly")
+            raise Refused(N_("factor {id}: map values must rise strictly", id=self.id))
         if any(not 0 <= y <= 1 for _, y in self.map):
-            raise ValueError(f"factor {self.id}: mapped values must lie in [0, 1]")
+            raise Refused(N_("factor {id}: mapped values must lie in [0, 1]", id=self.id))
         if self.source == "items" and not self.items:
-            raise ValueError(f"factor {self.id}: an items factor needs items")
+            raise Refused(N_("factor {id}: an items factor needs items", id=self.id))
         if self.source == "contacts" and (self.items or self.default_value is None):
-            raise ValueError(f"factor {self.id}: a contacts factor has no items and needs default_value")
+            raise Refused(
+                N_("factor {id}: a contacts factor has no items and needs default_value", id=self.id)
+            )
         return self
 
     @property
@@ -330,18 +336,23 @@ class FactorModel(_GradedByThreshold):
     @model_validator(mode="after")
     def _consistent(self) -> FactorModel:
         if self.maximum <= self.minimum:
-            raise ValueError("maximum must be above minimum")
+            raise Refused(N_("maximum must be above minimum"))
         if not any(f.counts for f in self.factors):
-            raise ValueError("at least one factor must be enabled with a positive weight")
+            raise Refused(N_("at least one factor must be enabled with a positive weight"))
         ids = [f.id for f in self.factors]
         if len(set(ids)) != len(ids):
-            raise ValueError("factor ids must be unique")
+            raise Refused(N_("factor ids must be unique"))
         owners: dict[str, str] = {}
         for f in self.factors:
             for code in f.items:
                 if code in owners:
-                    raise ValueError(
-                        f"item {code} is in factors {owners[code]} and {f.id}: one factor per item"
+                    raise Refused(
+                        N_(
+                            "item {item} is in factors {first} and {second}: one factor per item",
+                            item=code,
+                            first=owners[code],
+                            second=f.id,
+                        )
                     )
                 owners[code] = f.id
         _check_grades(self.grades)
@@ -383,10 +394,10 @@ class FactorModel(_GradedByThreshold):
 def _check_grades(grades: list[Grade]) -> None:
     mins = [g.min_score for g in grades]
     if mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
-        raise ValueError("grades must be listed highest first with strictly falling min_score")
+        raise Refused(N_("grades must be listed highest first with strictly falling min_score"))
     names = [g.grade for g in grades]
     if len(set(names)) != len(names):
-        raise ValueError("grade names must be unique")
+        raise Refused(N_("grade names must be unique"))
 
 
 def _model_kind(value: Any) -> str:
@@ -419,9 +430,9 @@ class Trigger(_Strict):
     def _something(self) -> Trigger:
         graded = bool(self.grades) or self.score_at_least is not None or self.score_below is not None
         if not self.lists and not graded:
-            raise ValueError("a trigger needs lists or a grade/score condition")
+            raise Refused(N_("a trigger needs lists or a grade/score condition"))
         if graded and not self.scheme:
-            raise ValueError("a grade or score trigger must name its scheme")
+            raise Refused(N_("a grade or score trigger must name its scheme"))
         return self
 
 
@@ -544,16 +555,16 @@ class Scheme(_Strict):
         if self.revision is not None and (
             self.effective_from is None or self.revision.replaces == self.version
         ):
-            raise ValueError("revision: a revised scheme needs effective_from and replaces another version")
-        for what, ids in (
-            ("item", [i.code for i in self.items]),
-            ("list", [x.id for x in self.lists]),
-            ("measure", [m.id for m in self.measures]),
+            raise Refused(N_("revision: a revised scheme needs effective_from and replaces another version"))
+        for twice, ids in (
+            (N_("item {id!r} is defined twice"), [i.code for i in self.items]),
+            (N_("list {id!r} is defined twice"), [x.id for x in self.lists]),
+            (N_("measure {id!r} is defined twice"), [m.id for m in self.measures]),
         ):
             seen: set[str] = set()
             for i in ids:
                 if i in seen:
-                    raise ValueError(f"{what} {i!r} is defined twice")
+                    raise Refused(fill(twice, id=i))
                 seen.add(i)
         read: list[str] = []
         if isinstance(self.model, TierModel):
@@ -562,7 +573,7 @@ class Scheme(_Strict):
             read = [code for f in self.model.factors for code in f.items]
         for code in read:
             if code not in self.item_index:
-                raise ValueError(f"model: item {code!r} is not in this scheme's catalogue")
+                raise Refused(N_("model: item {item!r} is not in this scheme's catalogue", item=code))
         # each list's kind of criterion checks it (a grade it lacks, an opt-in scheme by grade);
         # imported here: the criteria's walks import this module
         from socialcredit.criteria import dispatch

@@ -18,12 +18,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from socialcredit.i18n import N_, translate
 from socialcredit.schemes.categories import Vocabulary
 from socialcredit.schemes.lint import Finding, errors, lint
 from socialcredit.schemes.loader import SchemeError
 from socialcredit.schemes.model import Scheme
 
-RESEARCH_ONLY = "research only: this scheme fails the safeguards"
+RESEARCH_ONLY = N_("research only: this scheme fails the safeguards")
 """The stamp on a simulation report of a scheme set that fails the safeguards."""
 
 
@@ -36,8 +37,14 @@ class Breach:
     finding: Finding
 
     def __str__(self) -> str:
+        return self.worded(None)
+
+    def worded(self, locale: str | None) -> str:
+        """The line in ``locale`` (the current language by default; English as ``str``): the
+        finding's message translated, the file, the place and the rule's name as they are."""
         f = self.finding
-        return f"{self.source}: {f.where}: {f.message} [{f.rule}]"
+        message = f.message if locale == "en" else translate(f.message, locale)
+        return f"{self.source}: {f.where}: {message} [{f.rule}]"
 
 
 class SafeguardsFailed(SchemeError):
@@ -45,7 +52,11 @@ class SafeguardsFailed(SchemeError):
 
     def __init__(self, breaches: list[Breach]) -> None:
         self.breaches = breaches
-        super().__init__("\n".join(str(b) for b in breaches))
+        super().__init__("\n".join(b.worded("en") for b in breaches))
+
+    def describe(self) -> str:
+        """Every breach in the reader's language (:meth:`Breach.worded`)."""
+        return "\n".join(b.worded(None) for b in self.breaches)
 
 
 def breaches(schemes: Iterable[tuple[str, Scheme]], vocabulary: Vocabulary) -> list[Breach]:
@@ -66,8 +77,13 @@ def breaches(schemes: Iterable[tuple[str, Scheme]], vocabulary: Vocabulary) -> l
                             "error",
                             f"items.{item.code}",
                             "category-differs",
-                            f"filed under {item.category!r} here and under {seen[1]!r} in {seen[0]}: "
-                            "one kind of fact has one category",
+                            N_(
+                                "filed under {category!r} here and under {other!r} in {file}: "
+                                "one kind of fact has one category",
+                                category=item.category,
+                                other=seen[1],
+                                file=seen[0],
+                            ),
                         ),
                     )
                 )

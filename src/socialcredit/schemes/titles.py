@@ -115,16 +115,10 @@ def prose(english: str | None, locale: str | None = None) -> str | None:
     return "；".join(out) if out != parts else english
 
 
-class Prose(i18n.Text):
-    """A scheme's own sentence (a revision's reason) carried inside one of our messages
-    (:func:`~socialcredit.i18n.N_`): worded by :func:`prose`, not by the gettext catalogue, when
-    the message is worded in the reader's language."""
-
-    def __new__(cls, english: str) -> Prose:
-        return super().__new__(cls, english, {})  # type: ignore[return-value]
+class Prose(str):
+    """A scheme's own sentence quoted in a message of ours (whom a measure falls on, in a lint
+    finding; a revision's reason on an entry): ``str`` its English, worded by :func:`prose` for the reader
+    (:class:`socialcredit.i18n.Worded`)."""
 
     def worded(self, locale: str) -> str:
         return prose(str(self), locale)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Prose, (str(self),))

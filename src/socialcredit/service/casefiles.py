@@ -175,7 +175,9 @@ class CaseFiles:
         if principal.role != "operator":
             if subject is None:
                 subject = principal.principal
-            access.require(subject is not None and self.may_act_for(principal, subject), "see these cases")
+            access.require(
+                subject is not None and self.may_act_for(principal, subject), N_("see these cases")
+            )
         by_case: dict[str, list[CaseEvent]] = {}
         for e in self.context.store.case_events(subject=subject):
             if known_at is not None and e.at > known_at:

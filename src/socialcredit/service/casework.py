@@ -15,7 +15,7 @@ from socialcredit import access, codes, documents, ledger
 from socialcredit.dueprocess import restoration, review
 from socialcredit.dueprocess.cases import CaseKind, Objection
 from socialcredit.errors import Conflict, Refused
-from socialcredit.i18n import N_
+from socialcredit.i18n import N_, Lines, fill, word
 from socialcredit.ledger import Quarantined
 from socialcredit.rules.days import day_of
 from socialcredit.schemes.loader import SchemeError
@@ -119,18 +119,23 @@ class Casework:
         """File an objection or a review (one path: they differ only in what may be reviewed and
         who may decide)."""
         code = codes.validate(subject).value
-        what = "object" if kind == "objection" else "ask for a review"
-        access.require(self.casefiles.may_act_for(principal, code), f"{what} on behalf of this subject")
+        what = (
+            N_("object on behalf of this subject")
+            if kind == "objection"
+            else N_("ask for a review on behalf of this subject")
+        )
+        access.require(self.casefiles.may_act_for(principal, code), what)
         if [record_id, list_id, document].count(None) != 2:
             raise Refused(
-                "give either a record_id or a list_id (or a linked document) to object to", field="record_id"
+                N_("give either a record_id or a list_id (or a linked document) to object to"),
+                field="record_id",
             )
         statement = statement.strip()
         if not 1 <= len(statement) <= 4000:
             raise Refused(N_("must be 1 to 4000 characters"), field="statement")
         evidence = [e.strip() for e in evidence if e and e.strip()]
         if len(evidence) > 20 or any(len(e) > 500 for e in evidence):
-            raise Refused("at most 20 references of at most 500 characters", field="evidence")
+            raise Refused(N_("at most 20 references of at most 500 characters"), field="evidence")
         registry = self.context.registry
         view = self.decisions.view(code)
         stay = False
@@ -139,7 +144,7 @@ class Casework:
         if document is not None:
             key = str(documents.parse(document))
             if self.context.store.document_subject(key) != code:
-                raise NotFound("the document is not linked to this subject now", field="document")
+                raise NotFound(N_("the document is not linked to this subject now"), field="document")
             extra = {"document": key}
         elif record_id is not None:
             if record_id not in {r.record_id for r in view.records}:
@@ -189,7 +194,14 @@ class Casework:
         ]
         if open_same:
             field = "document" if document else "record_id" if list_id is None else "list_id"
-            raise Conflict(f"{kind} {open_same[0].id} about the same thing is still open", field=field)
+            raise Conflict(
+                N_(
+                    "{kind} {case_id} about the same thing is still open",
+                    kind=word(kind),
+                    case_id=open_same[0].id,
+                ),
+                field=field,
+            )
         case_id = ("obj-" if kind == "objection" else "rev-") + secrets.token_hex(6)
         self.duties.append_event(
             principal,
@@ -242,7 +254,7 @@ class Casework:
             )
         result = self.records.ingest(rows, origin=f"{objection.kind} {objection.id}", principal=principal)
         if result.quarantined:  # built from stored records: only schemes changed since refuse them
-            raise Conflict("; ".join(r for q in result.quarantine for r in q.reasons))
+            raise Conflict(Lines((r for q in result.quarantine for r in q.reasons), "; "))
         return [
             ledger.record_id_for(r[1]["source"], r[1]["source_record_id"])
             for r in rows
@@ -255,14 +267,14 @@ class Casework:
         """An operator's review of an objection, or a human review of a listing (by an operator
         not involved so far). Upheld: the records named are withdrawn at once, so scores, lists
         and decisions change at once."""
-        access.require(principal.role == "operator", "decide objections")
+        access.require(principal.role == "operator", N_("decide objections"))
         o = self.casefiles.objection(objection_id)
         if o.status != "under review":
-            raise Conflict(f"{o.kind} {o.id} is {o.status}, not under review", field="objection_id")
+            raise _wrong_state(o, N_("{kind} {case_id} is {status}, not under review"))
         if o.kind == "review":
             self.duties.require_uninvolved(principal, o)
         if not reason.strip():
-            raise Refused("a decision must give its reason", field="reason")
+            raise Refused(N_("a decision must give its reason"), field="reason")
         self.duties.append_event(
             principal, o.id, o.kind, "decided", o.subject, {"upheld": upheld, "reason": reason}
         )
@@ -283,16 +295,23 @@ class Casework:
         is the kind of case the caller means (another is not found)."""
         o = self.casefiles.objection(objection_id)
         if kind is not None and o.kind != kind:
-            raise NotFound(f"no {kind} {objection_id!r}", field=f"{kind}_id")
-        access.require(self.casefiles.may_act_for(principal, o.subject), "appeal for this subject")
+            raise NotFound(
+                N_("no {kind} {case_id!r}", kind=word(kind), case_id=objection_id), field=f"{kind}_id"
+            )
+        access.require(self.casefiles.may_act_for(principal, o.subject), N_("appeal for this subject"))
         if o.status != "rejected":
             raise Conflict(
-                f"only a rejected objection or review can be appealed (it is {o.status})",
+                N_(
+                    "only a rejected objection or review can be appealed (it is {status})",
+                    status=word(o.status),
+                ),
                 field="objection_id",
             )
         assert o.appeal_until is not None
         if day_of(self.context.clock()) > o.appeal_until:
-            raise Conflict(f"the appeal period ended on {o.appeal_until.isoformat()}", field="objection_id")
+            raise Conflict(
+                N_("the appeal period ended on {day}", day=o.appeal_until.isoformat()), field="objection_id"
+            )
         if not 1 <= len(statement.strip()) <= 4000:
             raise Refused(N_("must be 1 to 4000 characters"), field="statement")
         self.duties.append_event(
@@ -305,13 +324,13 @@ class Casework:
     ) -> Objection:
         """An operator's decision on an appeal, by someone other than the objection's decider
         (``Duties.require_appeal_decider``). Upheld: the records are withdrawn at once."""
-        access.require(principal.role == "operator", "decide appeals")
+        access.require(principal.role == "operator", N_("decide appeals"))
         o = self.casefiles.objection(objection_id)
         if o.status != "under appeal":
-            raise Conflict(f"{o.kind} {o.id} is {o.status}, not under appeal", field="objection_id")
+            raise _wrong_state(o, N_("{kind} {case_id} is {status}, not under appeal"))
         self.duties.require_appeal_decider(principal, o)
         if not reason.strip():
-            raise Refused("a decision must give its reason", field="reason")
+            raise Refused(N_("a decision must give its reason"), field="reason")
         self.duties.append_event(
             principal, o.id, o.kind, "appeal_decided", o.subject, {"upheld": upheld, "reason": reason}
         )
@@ -322,7 +341,7 @@ class Casework:
 
     def overdue(self, *, principal: access.Principal) -> list[tuple[Case, list[str]]]:
         """Open cases past a deadline, for operators: what is late and since when."""
-        access.require(principal.role == "operator", "see overdue deadlines")
+        access.require(principal.role == "operator", N_("see overdue deadlines"))
         today = day_of(self.context.clock())
         return [
             (c, late)
@@ -377,7 +396,7 @@ class Casework:
 
     def pending_notices(self, *, principal: access.Principal) -> list[Notice]:
         """Listings noticed but not yet in effect, across subjects (operators)."""
-        access.require(principal.role == "operator", "see pending notices")
+        access.require(principal.role == "operator", N_("see pending notices"))
         out: list[Notice] = []
         longest = max(
             (lst.notice.days for _s, lst in self.context.registry.lists() if lst.notice.required), default=0
@@ -392,3 +411,10 @@ class Casework:
         for code in subjects:
             out.extend(n for n in self.notices(code) if n.status == "pending")
         return out
+
+
+def _wrong_state(o: Objection, template: str) -> Conflict:
+    """A case not in the state a step needs, its kind and state in the reader's words."""
+    return Conflict(
+        fill(template, kind=word(o.kind), case_id=o.id, status=word(o.status)), field="objection_id"
+    )

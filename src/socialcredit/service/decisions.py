@@ -317,7 +317,7 @@ class Decisions:
         """A subject's record for someone allowed to see it, audited before it is returned, with
         the records erased (issue 21: they still count in the ledger, as lines without content)."""
         c = codes.validate(code)
-        access.require(self.casefiles.may_act_for(principal, c.value), "read this subject's record")
+        access.require(self.casefiles.may_act_for(principal, c.value), N_("read this subject's record"))
         view = self.view(c.value, as_of, known_at)
         detail = {"as_of": ledger.iso_dt(view.as_of)}
         if known_at is not None:

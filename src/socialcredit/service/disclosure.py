@@ -200,7 +200,7 @@ class Disclosure:
     ) -> list[LateRemoval]:
         """Every list entry removed later than it was due (operators): the removal record came
         after the deadline counted from the removal ground's own date (``ListEntry.days_late``)."""
-        access.require(principal.role == "operator", "see late removals")
+        access.require(principal.role == "operator", N_("see late removals"))
         if as_of is not None:
             return publicstate.late_removals(publicstate.removals(self.scan(as_of)))
         return self.state().late

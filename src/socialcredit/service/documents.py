@@ -58,7 +58,7 @@ class Documents:
     ) -> DocumentLink:
         """Link a document to a registered person, with the evidence that it is theirs
         (operators). A document linked to someone else now is refused (409), naming both."""
-        access.require(principal.role == "operator", "link documents to subjects")
+        access.require(principal.role == "operator", N_("link documents to subjects"))
         c = codes.validate(code)
         doc = documents.validate(type, number, issuing_state=issuing_state, passport_type=passport_type)
         evidence = evidence.strip() if isinstance(evidence, str) else ""
@@ -74,7 +74,7 @@ class Documents:
         documents name the subject as surely as its code, so a look at them is one the subject
         sees in "who asked about me"."""
         c = codes.validate(code)
-        access.require(self.casefiles.may_act_for(principal, c.value), "see this subject's documents")
+        access.require(self.casefiles.may_act_for(principal, c.value), N_("see this subject's documents"))
         links = self.context.store.document_links(subject=c.value)
         self.context.audit(
             principal,

@@ -18,10 +18,11 @@ from typing import Any
 from socialcredit import access
 from socialcredit.dueprocess import review
 from socialcredit.dueprocess.cases import DECISIONS, CaseEvent, CaseKind, Objection
+from socialcredit.i18n import N_, word
 from socialcredit.service.casefiles import CaseFiles
 from socialcredit.service.context import Context
 
-ART_12 = (
+ART_12 = N_(
     "SPC provisions on the list of dishonest judgment debtors, Art. 12: against a rejection, "
     "review by the next higher court, so the first decision and the review are made by different "
     "bodies"
@@ -59,8 +60,14 @@ class Duties:
         """An appeal is decided by someone other than the objection's decider (:data:`ART_12`)."""
         if o.decided_by is not None and principal.holder == o.decided_by:
             raise access.AccessDenied(
-                f"decide the appeal of {o.kind} {o.id}: {o.decided_by} decided the {o.kind}, and an "
-                f"appeal is decided by a different official ({ART_12})"
+                N_(
+                    "decide the appeal of {kind} {case_id}: {holder} decided the {kind}, and an "
+                    "appeal is decided by a different official ({basis})",
+                    kind=word(o.kind),
+                    case_id=o.id,
+                    holder=o.decided_by,
+                    basis=ART_12,
+                )
             )
 
     def involved_in(self, o: Objection) -> set[str]:
@@ -80,9 +87,14 @@ class Duties:
         a person who already decided about the subject would review their own work."""
         if principal.holder in self.involved_in(o):
             raise access.AccessDenied(
-                f"decide review {o.id}: {principal.holder} is already involved in this subject's cases "
-                f"(a decision, or filing this review), and a human review is decided by an operator "
-                f"not involved so far ({review.BASIS})"
+                N_(
+                    "decide review {case_id}: {holder} is already involved in this subject's cases "
+                    "(a decision, or filing this review), and a human review is decided by an operator "
+                    "not involved so far ({basis})",
+                    case_id=o.id,
+                    holder=principal.holder,
+                    basis=review.BASIS,
+                )
             )
 
     def audit_decision(

@@ -26,7 +26,7 @@ from typing import Literal
 
 from socialcredit import access, codes
 from socialcredit.errors import Conflict, NotFound, Refused
-from socialcredit.i18n import N_
+from socialcredit.i18n import N_, Lines
 from socialcredit.ledger import Record
 from socialcredit.rules.days import day_of
 from socialcredit.schemes.model import ListDef, Scheme
@@ -110,7 +110,7 @@ class Enrolments:
         """The subject's standing with every opt-in scheme in force that rates its kind; only the
         subject, its legal representative or an operator may see it."""
         c = codes.validate(code)
-        access.require(self.casefiles.may_act_for(principal, c.value), "see this subject's enrolments")
+        access.require(self.casefiles.may_act_for(principal, c.value), N_("see this subject's enrolments"))
         view = self.decisions.view(c.value)
         return [standing(s, view.records, view.as_of) for s in self._opt_in(c.kind)]
 
@@ -132,7 +132,7 @@ class Enrolments:
         """The subject's consent to each list that publishes only with it; only the subject, its
         legal representative or an operator may see it."""
         c = codes.validate(code)
-        access.require(self.casefiles.may_act_for(principal, c.value), "see this subject's consents")
+        access.require(self.casefiles.may_act_for(principal, c.value), N_("see this subject's consents"))
         view = self.decisions.view(c.value)
         return [
             _qualified(s, lst, consented(lst, view.records, view.as_of))
@@ -250,7 +250,7 @@ class Enrolments:
         }
         result = self.records.submit_own(row, origin=what, principal=principal)
         if result.quarantined:  # the item refuses the source or the subject: say why
-            raise Refused("; ".join(r for q in result.quarantine for r in q.reasons), field=field)
+            raise Refused(Lines((r for q in result.quarantine for r in q.reasons), "; "), field=field)
 
     def _consent_lists(self, kind: str) -> list[tuple[Scheme, ListDef]]:
         return [

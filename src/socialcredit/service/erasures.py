@@ -142,7 +142,7 @@ class Erasures:
         """Ask for a record (and every record of its subject and year) to be erased. Refused at
         once, naming the rule, when the schemes do not allow it."""
         code = codes.validate(subject).value
-        access.require(self.casefiles.may_act_for(principal, code), "ask for an erasure for this subject")
+        access.require(self.casefiles.may_act_for(principal, code), N_("ask for an erasure for this subject"))
         statement = statement.strip()
         if not 1 <= len(statement) <= 4000:
             raise Refused(N_("must be 1 to 4000 characters"), field="statement")
@@ -181,7 +181,7 @@ class Erasures:
     ) -> ErasureRequest:
         """Grant (the data key is destroyed at once) or refuse, with reasons. A grant is checked
         again: the schemes or the subject's listings may have changed since the filing."""
-        access.require(principal.role == "operator", "decide erasure requests")
+        access.require(principal.role == "operator", N_("decide erasure requests"))
         c = self.casefiles.erasure(case_id)
         if c.status != "under review":
             raise Conflict(
@@ -190,8 +190,11 @@ class Erasures:
             )
         if self._filed_by(principal, c):
             raise access.AccessDenied(
-                f"decide erasure request {c.id}: you filed it on the subject's behalf, and a "
-                "request is decided by an operator not involved in it (decision 0027)"
+                N_(
+                    "decide erasure request {case_id}: you filed it on the subject's behalf, and a "
+                    "request is decided by an operator not involved in it (decision 0027)",
+                    case_id=c.id,
+                )
             )
         if not reason.strip():
             raise Refused(N_("a decision must give its reason"), field="reason")

@@ -145,7 +145,7 @@ class Histories:
         after ``until``); for whoever may read the subject's record (``access``), audited as a
         look at it (action ``history``) before it is returned."""
         c = codes.validate(code)
-        access.require(self.casefiles.may_act_for(principal, c.value), "read this subject's record")
+        access.require(self.casefiles.may_act_for(principal, c.value), N_("read this subject's record"))
         at = until if until is not None else self.context.clock()
         then = self.decisions.view(c.value, at, known_at)
         now = self.decisions.view(c.value, at) if known_at is not None else then

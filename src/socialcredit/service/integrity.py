@@ -13,6 +13,7 @@ from typing import Any
 
 from socialcredit import access, codes
 from socialcredit.chaincheck import ChainProblem
+from socialcredit.i18n import N_
 from socialcredit.service.context import Context
 from socialcredit.shredding import ERASED_CODE
 from socialcredit.store import AuditQuery
@@ -84,7 +85,7 @@ class Integrity:
         if principal.role == "subject":
             subject = principal.principal
         else:
-            access.require(access.may_read_audit(principal), "read the audit log")
+            access.require(access.may_read_audit(principal), N_("read the audit log"))
         return self.context.store.audit_entries(subject=subject, limit=limit, before=before, query=query)
 
     def export_audit(self, principal: access.Principal, query: AuditQuery) -> Iterator[str]:
@@ -92,7 +93,7 @@ class Integrity:
         them to ``principal``), for auditors and operators. The export is audited
         (``audit-export``, naming its filters) before the first line is given: a copy of the
         trail leaving the system is itself an act on it."""
-        access.require(principal.role in ("auditor", "operator"), "export the audit log")
+        access.require(principal.role in ("auditor", "operator"), N_("export the audit log"))
         self.context.audit(principal, "audit-export", detail={"filters": query.stated()})
         return self._lines(principal, query)
 
@@ -140,7 +141,7 @@ class Integrity:
         """The subject whose looks ``principal`` may see: its own, or any for an auditor."""
         if principal.role == "subject":
             return principal.principal or ""
-        access.require(access.may_read_audit(principal), "read the audit log")
+        access.require(access.may_read_audit(principal), N_("read the audit log"))
         return subject
 
     def verify(self) -> dict[str, list[ChainProblem]]:

@@ -186,7 +186,7 @@ class Keys:
         store = self.context.store
         stored = store.key(key_id) if expires_at is True else None
         if stored and stored.revoked_at is None and stored.expires_at and stored.expires_at <= now:
-            why = f"key {key_id} has expired; give the new key an expiry in the future"
+            why = N_("key {key_id} has expired; give the new key an expiry in the future", key_id=key_id)
             raise Conflict(why, field="key_id")
         try:
             new = store.rotate_key(key_id, now, expires_at=expires_at)

@@ -92,7 +92,7 @@ class Receipts:
         if entry is None:
             raise NotFound(N_("no decision {decision_id}", decision_id=decision_id), field="decision_id")
         access.require(
-            access.may_read_audit(principal) or entry["key_id"] == principal.key_id, "read this decision"
+            access.may_read_audit(principal) or entry["key_id"] == principal.key_id, N_("read this decision")
         )
         receipt = Receipt.from_json(entry["detail"]["receipt"])
         registry = self.registry_of(receipt)
@@ -155,7 +155,10 @@ class Receipts:
         missing = sorted(sid for sid, h in receipt.schemes.items() if h not in kept)
         if missing:
             raise NotFound(
-                f"the scheme versions this decision used are not kept: {', '.join(missing)}",
+                N_(
+                    "the scheme versions this decision used are not kept: {versions}",
+                    versions=", ".join(missing),
+                ),
                 field="decision_id",
             )
         named = [

@@ -65,7 +65,7 @@ class Records:
         """One record a subject reports about itself, source ``self`` (joining or leaving an
         opt-in scheme: ``service.enrolments``), through the same validation and chain as an
         agency's; the item must allow the source ``self``, which the validation checks."""
-        access.require(principal.role == "subject" and row.get("source") == "self", "report records")
+        access.require(principal.role == "subject" and row.get("source") == "self", N_("report records"))
         return self._ingest([(1, row)], origin, "self", principal, 1, None)
 
     def _ingest(
@@ -157,7 +157,7 @@ class Records:
     def register_rows(self, rows: Iterable[Row], *, principal: access.Principal) -> RegisterResult:
         """Register submitted subject rows (operators only); each row is added, updated,
         unchanged, or quarantined with the reasons."""
-        access.require(principal.role == "operator", "register subjects")
+        access.require(principal.role == "operator", N_("register subjects"))
         good: list[SubjectRow] = []
         bad: list[Quarantined] = []
         n_rows = 0

@@ -12,7 +12,7 @@ from socialcredit import access, codes, ledger
 from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import Restoration, restoration_eligible_from
 from socialcredit.errors import Conflict, Refused
-from socialcredit.i18n import N_
+from socialcredit.i18n import N_, Lines, word
 from socialcredit.rules.days import day_of
 from socialcredit.service.casefiles import CaseFiles, NotFound
 from socialcredit.service.context import Context, operator
@@ -55,7 +55,9 @@ class Restorations:
         judicial record, or one that can put a subject on a judicial list, is refused at once,
         naming the rule (``dueprocess.restoration``): restoration never ends a court listing."""
         code = codes.validate(subject).value
-        access.require(self.casefiles.may_act_for(principal, code), "apply for restoration for this subject")
+        access.require(
+            self.casefiles.may_act_for(principal, code), N_("apply for restoration for this subject")
+        )
         record = next((r for r in self.decisions.view(code).records if r.record_id == record_id), None)
         if record is None:
             raise NotFound(
@@ -64,7 +66,7 @@ class Restorations:
             )
         item = self.context.registry.item_defs[record.item]
         if item.polarity != "negative":
-            raise Refused(f"{record.item} is not a negative record", field="record_id")
+            raise Refused(N_("{item} is not a negative record", item=record.item), field="record_id")
         self._require_restorable(record.item, "record_id")
         for name, text in (
             ("conduct_corrected", conduct_corrected),
@@ -72,19 +74,26 @@ class Restorations:
             ("commitment", commitment),
         ):
             if not 1 <= len(text.strip()) <= 4000:
-                raise Refused("required (1 to 4000 characters): the national measures ask for it", field=name)
+                raise Refused(
+                    N_("required (1 to 4000 characters): the national measures ask for it"), field=name
+                )
         eligible = restoration_eligible_from(record.occurred_on, item.severity)
         if day_of(self.context.clock()) < eligible:
             raise Refused(
-                f"a {item.severity} record may be restored from {eligible.isoformat()} "
-                "(minimum publication period)",
+                N_(
+                    "a {severity} record may be restored from {day} (minimum publication period)",
+                    severity=word(item.severity),
+                    day=eligible.isoformat(),
+                ),
                 field="record_id",
             )
         if any(
             isinstance(c, Restoration) and c.record_id == record_id and c.is_open
             for c in self.casefiles.cases(principal=operator(), subject=code)
         ):
-            raise Conflict(f"an application for {record_id} is already under review", field="record_id")
+            raise Conflict(
+                N_("an application for {record} is already under review", record=record_id), field="record_id"
+            )
         case_id = "res-" + secrets.token_hex(6)
         self.duties.append_event(
             principal,
@@ -108,12 +117,17 @@ class Restorations:
         self, *, principal: access.Principal, case_id: str, granted: bool, reason: str
     ) -> Restoration:
         """Grant (a restore record ends the record's effect from now) or refuse, with reasons."""
-        access.require(principal.role == "operator", "decide restoration applications")
+        access.require(principal.role == "operator", N_("decide restoration applications"))
         c = self.casefiles.restoration(case_id)
         if c.status != "under review":
-            raise Conflict(f"application {c.id} is {c.status}, not under review", field="case_id")
+            raise Conflict(
+                N_(
+                    "application {case_id} is {status}, not under review", case_id=c.id, status=word(c.status)
+                ),
+                field="case_id",
+            )
         if not reason.strip():
-            raise Refused("a decision must give its reason", field="reason")
+            raise Refused(N_("a decision must give its reason"), field="reason")
         record_id = None
         if granted:
             original = self.context.store.record(c.record_id)
@@ -132,7 +146,7 @@ class Restorations:
             }
             result = self.records.ingest([(1, row)], origin=f"restoration {c.id}", principal=principal)
             if result.quarantined:  # built from a stored record: only schemes changed since refuse it
-                raise Conflict("; ".join(r for q in result.quarantine for r in q.reasons))
+                raise Conflict(Lines((r for q in result.quarantine for r in q.reasons), "; "))
             record_id = ledger.record_id_for(original.source, f"restoration:{c.id}")
         self.duties.append_event(
             principal,
@@ -150,4 +164,4 @@ class Restorations:
         national measures do not allow (``dueprocess.restoration``)."""
         if item in self.context.unrestorable_items():
             why = restoration.refusal(item, self.context.registry.schemes.values())
-            raise Refused(why or f"{item} may not be restored", field=field)
+            raise Refused(why or N_("{item} may not be restored", item=item), field=field)

@@ -130,7 +130,7 @@ def audit_proof(
 def verify(key: CurrentKey, system: SystemDep) -> VerifyOut:
     """Recompute every hash chain and name each altered, removed or reordered entry, and no other:
     each problem has its ``kind`` (altered, missing, reordered) and the ``seqs`` it concerns."""
-    access.require(access.may_read_audit(key), "verify the ledger")
+    access.require(access.may_read_audit(key), N_("verify the ledger"))
     problems = system.verify()
     return VerifyOut.of(
         problems, records=system.store.head("records")[0], audit_entries=system.store.head("audit")[0]

@@ -100,7 +100,7 @@ def file_objection(body: ObjectionIn, key: CurrentKey, system: SystemDep) -> Cas
 
 @router.get("/objections", operation_id="list_cases", response_model=CasesOut)
 def list_cases(
-    key: Annotated[access.Principal, role("operator", "subject", to="see due-process cases")],
+    key: Annotated[access.Principal, role("operator", "subject", to=N_("see due-process cases"))],
     system: SystemDep,
     subject: Annotated[str | None, Query(max_length=64, json_schema_extra=CODE_SCHEMA)] = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
@@ -113,7 +113,9 @@ def list_cases(
 
 def _decide(system: Any, key: access.Principal, case_id: str, kind: str, body: DecisionIn) -> CaseOut:
     """Decide an objection or a review (``kind``) under review, or its appeal."""
-    access.require(key.role == "operator", f"decide {kind}s")
+    access.require(
+        key.role == "operator", N_("decide objections") if kind == "objection" else N_("decide reviews")
+    )
     current = next((c for c in system.cases(principal=key) if c.id == case_id), None)
     if not isinstance(current, Objection) or current.kind != kind:
         raise NotFound(N_("no {kind} {case_id!r}", kind=kind, case_id=case_id), field=f"{kind}_id")
@@ -125,7 +127,7 @@ def _decide(system: Any, key: access.Principal, case_id: str, kind: str, body: D
 def decide_objection(
     objection_id: str,
     body: DecisionIn,
-    key: Annotated[access.Principal, role("operator", to="decide objections")],
+    key: Annotated[access.Principal, role("operator", to=N_("decide objections"))],
     system: SystemDep,
 ) -> CaseOut:
     """An operator decides an objection under review, or an appeal (by someone other than the
@@ -164,7 +166,7 @@ def file_review(body: ReviewIn, key: CurrentKey, system: SystemDep) -> CaseOut:
 def decide_review(
     review_id: str,
     body: DecisionIn,
-    key: Annotated[access.Principal, role("operator", to="decide reviews")],
+    key: Annotated[access.Principal, role("operator", to=N_("decide reviews"))],
     system: SystemDep,
 ) -> CaseOut:
     """An operator not involved so far decides a review (upheld: the listing is set aside, its
@@ -176,7 +178,7 @@ def decide_review(
 def appeal_review(
     review_id: str,
     body: AppealIn,
-    key: Annotated[access.Principal, role("operator", "subject", to="appeal reviews")],
+    key: Annotated[access.Principal, role("operator", "subject", to=N_("appeal reviews"))],
     system: SystemDep,
 ) -> CaseOut:
     """Appeal a review that confirmed the listing, within the appeal period."""
@@ -204,7 +206,7 @@ def apply_restoration(body: RestorationIn, key: CurrentKey, system: SystemDep) -
 def decide_restoration(
     case_id: str,
     body: DecisionIn,
-    key: Annotated[access.Principal, role("operator", to="decide restoration applications")],
+    key: Annotated[access.Principal, role("operator", to=N_("decide restoration applications"))],
     system: SystemDep,
 ) -> CaseOut:
     return CaseOut.of(
@@ -235,7 +237,7 @@ def file_erasure(code: CodePath, body: ErasureIn, key: CurrentKey, system: Syste
 def decide_erasure(
     case_id: str,
     body: DecisionIn,
-    key: Annotated[access.Principal, role("operator", to="decide erasure requests")],
+    key: Annotated[access.Principal, role("operator", to=N_("decide erasure requests"))],
     system: SystemDep,
 ) -> CaseOut:
     """An operator grants (``upheld``: the data key is destroyed at once, the records read "erased
@@ -249,7 +251,7 @@ def decide_erasure(
 def subject_notices(code: CodePath, key: CurrentKey, system: SystemDep) -> NoticesOut:
     """The notices of listing given to a subject: grounds, when it takes effect, how to object."""
     c = codes.validate(code).value
-    access.require(system.may_act_for(key, c), "read this subject's notices")
+    access.require(system.may_act_for(key, c), N_("read this subject's notices"))
     return NoticesOut.of(system.notices(c))
 
 

@@ -13,7 +13,7 @@ from socialcredit.i18n import N_
 from socialcredit.service import NotFound
 
 router = APIRouter(prefix="/keys", tags=["keys"])
-Operator = Annotated[access.Principal, role("operator", to="manage keys: only operators do")]
+Operator = Annotated[access.Principal, role("operator", to=N_("manage keys: only operators do"))]
 
 
 @router.post("", operation_id="create_key", response_model=NewKeyOut, status_code=201)

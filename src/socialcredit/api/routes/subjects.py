@@ -117,7 +117,7 @@ def read_subject_history(
 @router.post("", operation_id="register_subjects", response_model=RegisterOut)
 def register_subjects(
     body: SubjectsIn,
-    key: Annotated[access.Principal, role("operator", to="register subjects")],
+    key: Annotated[access.Principal, role("operator", to=N_("register subjects"))],
     system: SystemDep,
 ) -> RegisterOut:
     """Register or update subjects and their legal representatives (operators only)."""
