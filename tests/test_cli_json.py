@@ -17,7 +17,8 @@ from pydantic import BaseModel
 from socialcredit.api import create_app
 from socialcredit.api.casemodels import CasesOut, PublicListOut, SourcesOut, TransparencyOut
 from socialcredit.api.decisionmodels import DecisionOut
-from socialcredit.api.models import IngestOut, KeysOut, SubjectOut, VerifyOut
+from socialcredit.api.keymodels import KeysOut
+from socialcredit.api.models import IngestOut, SubjectOut, VerifyOut
 from socialcredit.api.reports import LintOut
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System

@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import unsupported_method
 
 from socialcredit import codes, documents
 from socialcredit.api import create_app
-from socialcredit.api.models import HOLDER_FORMAT
+from socialcredit.api.keymodels import HOLDER_FORMAT
 from socialcredit.service import System
 from tests.conftest import org, person
 

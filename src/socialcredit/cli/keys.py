@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from socialcredit import access, i18n
-from socialcredit.api.models import KeysOut, NewKeyOut
+from socialcredit.api.keymodels import KeysOut, NewKeyOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, refusal
 from socialcredit.errors import Refused
 from socialcredit.i18n import N_

@@ -189,14 +189,6 @@ def grade_bounds(
     )
 
 
-def qualifying_grades(
-    grades: Sequence[Grade], at_most: str | None, at_least: str | None, ops: Ops
-) -> list[str]:
-    """The names of the grades that qualify for a list by grade, best first."""
-    low, high = grade_bounds(grades, at_most, at_least)
-    return [g.grade for i, g in enumerate(grades) if grade_meets(i, low, high, ops)]
-
-
 # ----------------------------------------------------------------------------- lists
 
 

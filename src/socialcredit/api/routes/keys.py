@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from socialcredit import access
 from socialcredit.api.deps import SystemDep, role
-from socialcredit.api.models import KeyIn, KeysOut, NewKeyOut
+from socialcredit.api.keymodels import KeyIn, KeysOut, NewKeyOut
 from socialcredit.i18n import N_
 from socialcredit.service import NotFound
 
