@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ from socialcredit.settings import get_settings
 from socialcredit.sim.engine import Simulation
 from socialcredit.sim.population import synthesize
 from socialcredit.sim.scenario import Settings, parse_vs
+from tests.support.english import english_lines
 
 THEORY = """
 id: theory
@@ -166,6 +168,23 @@ def test_simulate_command_writes_the_report(tmp_path: Path, monkeypatch: pytest.
         assert (out / png).stat().st_size > 1000 and png in html
     bad = CliRunner().invoke(app, ["simulate", "--scheme", "court-dishonest-debtors", "--out", str(out)])
     assert bad.exit_code == 2 and "no scoring model" in bad.output
+
+
+def test_simulate_speaks_the_readers_language(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18: every CLI message in the language of its users. ``simulate``'s summary lines
+    (and a refusal's hint) read in Chinese under ``--lang zh-CN``, with no English sentence left;
+    the figures are the same in both."""
+    monkeypatch.setenv("SOCIALCREDIT_HOME", str(tmp_path / "home"))
+    args = ["simulate", "--population", "1000", "--years", "1", "--seed", "3"]
+    zh = CliRunner().invoke(app, ["--lang", "zh-CN", *args, "--out", str(tmp_path / "zh")])
+    en = CliRunner().invoke(app, ["--lang", "en", *args, "--out", str(tmp_path / "en")])
+    assert zh.exit_code == en.exit_code == 0, zh.output
+    assert "平均分" in zh.stdout and "报告" in zh.stdout and english_lines(zh.stdout) == [], zh.stdout
+    assert "mean score" in en.stdout and "mean score" not in zh.stdout
+    numbers = re.compile(r"\d[\d,.]*")
+    [zh_line] = [line for line in zh.stdout.splitlines() if "平均分" in line]
+    [en_line] = [line for line in en.stdout.splitlines() if "mean score" in line]
+    assert numbers.findall(zh_line) == numbers.findall(en_line)  # the same figures, worded
 
 
 def test_simulate_runs_a_city_scheme_that_decays_and_the_factor_scheme(

@@ -20,7 +20,8 @@ from rich.markup import escape
 
 from socialcredit import i18n, inforce
 from socialcredit.api.reports import SimulationOut
-from socialcredit.cli.common import SAFEGUARDS_FAILED, JsonOpt, app, emit, fail, out, progress_bar
+from socialcredit.cli.common import SAFEGUARDS_FAILED, JsonOpt, app, emit, fail, progress_bar, say
+from socialcredit.i18n import N_
 from socialcredit.schemes.loader import SchemeError
 from socialcredit.schemes.safeguards import RESEARCH_ONLY
 from socialcredit.settings import get_settings
@@ -132,7 +133,13 @@ def simulate(
             SAFEGUARDS_FAILED
             + "\n"
             + escape("\n".join(breaches))
-            + f'\n(to study it anyway: --research-only; the report is stamped "{RESEARCH_ONLY}")'
+            + "\n"
+            + i18n.translate(
+                N_(
+                    '(to study it anyway: --research-only; the report is stamped "{stamp}")',
+                    stamp=RESEARCH_ONLY,
+                )
+            )
         )
     months = 12 * years
     # the simulated months run from START, each under the versions in force on its first day
@@ -150,7 +157,8 @@ def simulate(
             sims.append(Simulation(schemes, arm, pops[arm.heterogeneity], seed=seed, months=months))
     except (SchemeError, ValueError) as exc:
         fail(i18n.reword(exc.args[0] if exc.args else exc))
-    with progress_bar(f"simulating {len(arms)} arm(s) x {months} months", months * len(arms)) as p:
+    bar = i18n.translate(N_("simulating {arms} arm(s) x {months} months", arms=len(arms), months=months))
+    with progress_bar(bar, months * len(arms)) as p:
         for sim in sims:
             results.append(sim.run(progress=lambda n: p.advance(p.task_ids[0], n)))
     elapsed = time.perf_counter() - started
@@ -174,16 +182,30 @@ def simulate(
         emit(SimulationOut.of(out_dir, meta, doc["summary"]))
         return
     if breaches:
-        out.print(f"[bold red]{RESEARCH_ONLY}[/]", highlight=False)
-    out.print(f"{pop.n_persons:,} persons, {pop.n_orgs:,} organisations, {months} months in {elapsed:.1f} s")
-    for s in doc["summary"]:
-        out.print(
-            f"[bold]{s['label']}[/]: mean score {_score(s['final_mean_score'])}; punished at the end "
-            f"{s['persons_punished_at_end']:,}; ever in a spiral {s['persons_ever_in_spiral']:,}; "
-            f"wrongly punished person-days {s['wrongly_punished_person_days']:,}; "
-            f"entry-days suspended by objections {s['suspended_entry_days']:,}; "
-            f"objections {s['objections'].get('filed', 0):,} "
-            f"({s['objections'].get('corrected', 0):,} corrected)",
-            highlight=False,
+        say(N_("[bold red]{stamp}[/]", stamp=RESEARCH_ONLY))
+    say(
+        N_(
+            "{persons} persons, {organisations} organisations, {months} months in {seconds} s",
+            persons=f"{pop.n_persons:,}",
+            organisations=f"{pop.n_orgs:,}",
+            months=months,
+            seconds=f"{elapsed:.1f}",
         )
-    out.print(f"report: {out_dir / 'report.html'}")
+    )
+    for s in doc["summary"]:
+        say(
+            N_(
+                "[bold]{arm}[/]: mean score {score}; punished at the end {punished}; ever in a spiral "
+                "{spiral}; wrongly punished person-days {wrong}; entry-days suspended by objections "
+                "{suspended}; objections {filed} ({corrected} corrected)",
+                arm=escape(i18n.translate(s["label"])),
+                score=_score(s["final_mean_score"]),
+                punished=f"{s['persons_punished_at_end']:,}",
+                spiral=f"{s['persons_ever_in_spiral']:,}",
+                wrong=f"{s['wrongly_punished_person_days']:,}",
+                suspended=f"{s['suspended_entry_days']:,}",
+                filed=f"{s['objections'].get('filed', 0):,}",
+                corrected=f"{s['objections'].get('corrected', 0):,}",
+            )
+        )
+    say(N_("report: {path}", path=str(out_dir / "report.html")))

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from socialcredit.i18n import N_, Lines
 from socialcredit.schemes.loader import Registry, SchemeError
 from socialcredit.schemes.model import Notice, Scheme
 
@@ -58,22 +59,27 @@ class Settings:
     when they left is read again (``scoring.dispatch.usable``). 0 (the default) draws nothing."""
 
     def label(self) -> str:
-        bits = [self.scheme, f"due process {'on' if self.due_process else 'off'}"]
+        """The arm's name: its English as ``str`` (the report's JSON), worded for the reader by
+        :func:`socialcredit.i18n.translate` (the command's lines)."""
+        bits: list[str] = [
+            self.scheme,
+            N_("due process on") if self.due_process else N_("due process off"),
+        ]
         if not self.feedback:
-            bits.append("no feedback")
+            bits.append(N_("no feedback"))
         if self.relationships:
-            bits.append(f"relationships {self.relationships:g}")
+            bits.append(N_("relationships {weight}", weight=f"{self.relationships:g}"))
         if self.black_market:
-            bits.append(f"black market {self.black_market:g}")
+            bits.append(N_("black market {share}", share=f"{self.black_market:g}"))
         if self.enrolment != Settings.enrolment:
-            bits.append(f"enrolment {self.enrolment:g}")
+            bits.append(N_("enrolment {share}", share=f"{self.enrolment:g}"))
         if self.withdrawal:
-            bits.append(f"withdrawal {self.withdrawal:g}/month")
+            bits.append(N_("withdrawal {share}/month", share=f"{self.withdrawal:g}"))
         if self.rejoin:
-            bits.append(f"rejoin {self.rejoin:g}/month")
+            bits.append(N_("rejoin {share}/month", share=f"{self.rejoin:g}"))
         if self.error_rate != Settings.error_rate:
-            bits.append(f"error rate {self.error_rate:g}")
-        return ", ".join(bits)
+            bits.append(N_("error rate {rate}", rate=f"{self.error_rate:g}"))
+        return Lines(bits, ", ")
 
 
 SETTING_KEYS = {

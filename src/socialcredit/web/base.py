@@ -44,6 +44,7 @@ from socialcredit.i18n import N_
 from socialcredit.schemes import titles
 from socialcredit.scoring.result import signed_points
 from socialcredit.service import System, Unauthenticated
+from socialcredit.shredding import ERASED_CODE
 
 logger = logging.getLogger("socialcredit.web")
 
@@ -168,6 +169,9 @@ _env.filters["rw"] = i18n.reword  # a text of ours stored as English (a quaranti
 _env.filters["date"] = i18n.format_date
 _env.filters["datetime"] = i18n.format_datetime
 _env.filters["number"] = i18n.format_number
+# an audit entry's subject or acting subject whose audit key was destroyed (decision 0060)
+ERASED_SUBJECT = N_("erased")
+_env.filters["who"] = lambda code: i18n.translate(ERASED_SUBJECT) if code == ERASED_CODE else code
 _env.globals["status_name"] = status_name
 _env.globals["case_kind"] = case_kind
 _env.globals["case_title"] = case_title
