@@ -62,6 +62,7 @@ from socialcredit.decisions import decide  # noqa: E402
 from socialcredit.schemes import shipped_registry  # noqa: E402
 from socialcredit.service import Question as Asked  # noqa: E402
 from socialcredit.service import System  # noqa: E402
+from socialcredit.settings import get_settings  # noqa: E402
 from socialcredit.store import Store  # noqa: E402
 
 SOCIALCREDIT = str(Path(sys.executable).with_name("socialcredit"))
@@ -127,6 +128,26 @@ def start(cmd: list[str], env: Mapping[str, str], port: int) -> subprocess.Popen
                 proc.kill()
                 raise RuntimeError(f"the server did not come up: {' '.join(cmd)}") from None
             time.sleep(0.1)
+
+
+def served_env(home: Path, url: str) -> dict[str, str]:
+    """The environment of the servers measured on the installation at ``url``: no settings of
+    this process's but its master key, and no rate limits. One installation, one master key
+    (decision 0046): the city is built here and every decision's audit entry is sealed there
+    (decision 0060), so both must hold it. Without ``SOCIALCREDIT_MASTER_KEY`` this process takes
+    ``home`` too (a key file made there is the servers' as well)."""
+    master = os.environ.get("SOCIALCREDIT_MASTER_KEY")
+    if not master:
+        os.environ["SOCIALCREDIT_HOME"] = str(home)
+        get_settings.cache_clear()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALCREDIT_")}
+    env.update(SOCIALCREDIT_HOME=str(home), SOCIALCREDIT_DATABASE_URL=url)
+    if master:
+        env["SOCIALCREDIT_MASTER_KEY"] = master
+    big = str(10**9)
+    env.update(SOCIALCREDIT_RATE_PER_KEY=big, SOCIALCREDIT_BURST_PER_KEY=big)
+    env.update(SOCIALCREDIT_RATE_PER_ADDRESS=big, SOCIALCREDIT_BURST_PER_ADDRESS=big)
+    return env
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -355,17 +376,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="sc-bench-decisions-"))
     work.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{work / 'decisions.db'}"
+    env = served_env(work / "home", url)
     t0 = time.perf_counter()
     persons, key, state_s = build_city(url, args.residents, args.seed)
     setup_s = time.perf_counter() - t0 - state_s
     subjects = persons[: args.subjects]
     asker = Asker(persons, subjects, most=int(args.most_rate * args.seconds))
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALCREDIT_")}
-    env.update(SOCIALCREDIT_HOME=str(work / "home"), SOCIALCREDIT_DATABASE_URL=url)
-    big = str(10**9)
-    env.update(SOCIALCREDIT_RATE_PER_KEY=big, SOCIALCREDIT_BURST_PER_KEY=big)
-    env.update(SOCIALCREDIT_RATE_PER_ADDRESS=big, SOCIALCREDIT_BURST_PER_ADDRESS=big)
     bare_cmd = [sys.executable, str(Path(__file__).resolve()), "--serve-bare"]
     real_cmd = [SOCIALCREDIT, "serve", "--host", "127.0.0.1", "--port"]
 

@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import add_results, load_average, machine, now_utc, report  # noqa: E402
-from decisions import SOCIALCREDIT, audit_purposes, build_city, free_port, stop  # noqa: E402
+from decisions import SOCIALCREDIT, audit_purposes, build_city, free_port, served_env, stop  # noqa: E402
 from httpload import MEASURE  # noqa: E402
 from wrkload import ensure_wrk, run_wrk  # noqa: E402
 
@@ -119,14 +119,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     result["load_average_before"] = load_average()
     with postgres() as url, tempfile.TemporaryDirectory(prefix="sc-bench-workers-") as home:
+        env = served_env(Path(home), url)
         t0 = time.perf_counter()
         persons, key, _state_s = build_city(url, args.residents, args.seed)
         result["setup_s"] = round(time.perf_counter() - t0, 1)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALCREDIT_")}
-        env.update(SOCIALCREDIT_HOME=home, SOCIALCREDIT_DATABASE_URL=url)
-        big = str(10**9)
-        env.update(SOCIALCREDIT_RATE_PER_KEY=big, SOCIALCREDIT_BURST_PER_KEY=big)
-        env.update(SOCIALCREDIT_RATE_PER_ADDRESS=big, SOCIALCREDIT_BURST_PER_ADDRESS=big)
         runs: dict[int, list[dict[str, Any]]] = {w: [] for w in args.workers}
         answered = written = 0
         at = 0  # distinct residents: each run continues where the last stopped

@@ -197,3 +197,46 @@ def test_the_command_line_words_a_refusal_and_shows_a_bug(
     monkeypatch.setattr(Integrity, "verify", bug)
     result = run("verify")
     assert result.exit_code == 1 and isinstance(result.exception, ValueError)
+
+
+def test_a_master_key_not_given_is_a_logged_500_not_the_callers_fault(
+    store_url: str, clock: Clock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A server started without the master key its data keys are wrapped by (found by the
+    decision bench: its servers answered every decision 422 "master_key: ... not configured",
+    as if each request were wrong). The installation is at fault, not the caller: the API logs it
+    and answers its one 500, naming no key; the command line's line still names what to fix."""
+    from socialcredit.api import create_app
+    from socialcredit.schemes.loader import shipped_registry
+    from socialcredit.settings import get_settings
+    from socialcredit.shredding import new_master_text
+    from socialcredit.store import Store
+    from tests.support.records import feed, rec
+
+    first = Store(store_url)
+    try:
+        feed(
+            System(first, shipped_registry(), clock=clock),
+            rec(1, P, "traffic.red-light", "traffic-police", "2025-06-01"),
+        )
+    finally:
+        first.close()
+    monkeypatch.setenv("SOCIALCREDIT_MASTER_KEY", new_master_text())  # another installation's key
+    get_settings.cache_clear()
+    store = Store(store_url)
+    try:
+        system = System(store, shipped_registry(), clock=clock)
+        with (
+            TestClient(create_app(system)) as client,
+            caplog.at_level(logging.ERROR, logger="socialcredit.api"),
+        ):
+            r = client.get(f"/subjects/{P}", headers=h(system, "operator", "wang.fang"))
+        assert r.status_code == 500, r.text
+        assert r.json()["error"] == SERVER_ERROR and "master" not in r.text
+        assert any("not configured" in x.getMessage() for x in caplog.records if x.name == "socialcredit.api")
+        with pytest.raises(errors.Unavailable) as raised:
+            system.read(P, system.operator(), purpose="an operator checks the record")
+        assert raised.value.field == "master_key" and raised.value.status == 500
+    finally:
+        store.close()
+        get_settings.cache_clear()

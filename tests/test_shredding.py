@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from socialcredit import ledger
-from socialcredit.errors import Refused
+from socialcredit.errors import Refused, Unavailable
 from socialcredit.service import System
 from socialcredit.shredding import Erasure, MasterKey, Vault, master_key, new_master_text, seal, unseal
 from socialcredit.store import Store
@@ -75,7 +75,7 @@ def test_rotation_rewraps_keys_and_records_stay_readable(keys: SqlKeyStore, tmp_
     assert after.pseudonym(P) == pair[0]
     assert unseal(after.keys([pair])[pair], blob, b"x") == b"evidence"
     # the old master alone opens nothing, with an error naming the setting
-    with pytest.raises(Refused) as e:
+    with pytest.raises(Unavailable) as e:
         Vault(keys, old).keys([pair])
     assert e.value.field == "master_key"
 

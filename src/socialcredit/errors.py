@@ -41,6 +41,7 @@ __all__ = [
     "Refused",
     "SocialCreditError",
     "Unauthenticated",
+    "Unavailable",
     "validation_message",
 ]
 
@@ -66,6 +67,15 @@ class SocialCreditError(Exception):
         in the interface, kept as it is."""
         message = translate(self.message)
         return f"{self.field}: {message}" if self.field else message
+
+
+class Unavailable(SocialCreditError):
+    """The installation, not the request, is at fault (500): a data key wrapped by a master key
+    this process was not given. The API logs it and answers its one 500, saying nothing of it (a
+    422 here once told a client its request was wrong); the command line prints the line, which
+    names what its operator must fix."""
+
+    status = 500
 
 
 class Refused(SocialCreditError, ValueError):

@@ -34,7 +34,7 @@ from typing import NamedTuple, Protocol, TypeVar
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from socialcredit.errors import Refused
+from socialcredit.errors import Refused, Unavailable
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -202,7 +202,7 @@ class Vault:
     def _unwrap(self, w: WrappedKey) -> bytes:
         master = self._masters.get(w.master_id)
         if master is None:
-            raise Refused(
+            raise Unavailable(
                 f"data keys are wrapped by master key {w.master_id}, which is not configured",
                 field="master_key",
             )
@@ -211,7 +211,7 @@ class Vault:
                 w.wrapped[:NONCE], w.wrapped[NONCE:], self._aad(w.pseudonym, w.klass, w.key_id)
             )
         except InvalidTag as e:
-            raise Refused(
+            raise Unavailable(
                 f"data key {w.key_id} does not open under its master key", field="master_key"
             ) from e
 

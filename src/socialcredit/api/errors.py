@@ -111,6 +111,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(SocialCreditError)
     async def _refused(request: Request, exc: SocialCreditError) -> JSONResponse:
         with i18n.using(reader(request.headers.get("accept-language"))):
+            if exc.status >= 500:  # the installation's fault (errors.Unavailable): logged, not told
+                logger.error("%s %s: %s", request.method, request.url.path, exc)
+                return error_response(500, i18n.translate(SERVER_ERROR))
             return error_response(exc.status, exc.describe())
 
     @app.exception_handler(RequestValidationError)
