@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from socialcredit.api import create_app
-from socialcredit.api.limits import Buckets, Limits, MiB, RequestLimits
+from socialcredit.api.limits import RATE_DIR, Buckets, Limits, MiB, RequestLimits
+from socialcredit.api.sharedbuckets import SharedBuckets
+from socialcredit.errors import Refused
 from socialcredit.service import System
 from tests.conftest import person
 
@@ -165,6 +170,85 @@ def test_rate_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert (limits.key_rate, limits.address_burst, limits.key_burst) == (7.5, 9, 200)
     monkeypatch.setenv("SOCIALCREDIT_RATE_PER_KEY", "-1")
     with pytest.raises(ValueError, match="SOCIALCREDIT_RATE_PER_KEY"):
+        Limits.from_env()
+
+
+def test_two_apps_sharing_a_rate_directory_give_a_key_its_burst_once(system: System, tmp_path: Path) -> None:
+    """Two servers on one machine (``serve --workers 2``, decision 0073) spend one bucket per key:
+    three writes through either, then 429 from both, where buckets held per process gave six."""
+    limits = Limits(key_rate=0.01, key_burst=3, address_rate=0.01, address_burst=100, shared_dir=tmp_path)
+    token = system.create_key("relying_party", "airlines").token
+    ask = {"subject": P, "measure": "no-flights", "purpose": "ticket"}
+    with (
+        TestClient(create_app(system, limits=limits)) as a,
+        TestClient(create_app(system, limits=limits)) as b,
+    ):
+        got = [
+            c.post("/decisions", json=ask, headers={"X-API-Key": token}).status_code for c in (a, b, a, b, a)
+        ]
+        assert got == [200, 200, 200, 429, 429]
+
+
+_SPEND = """
+import sys
+from pathlib import Path
+from socialcredit.api.sharedbuckets import SharedBuckets
+b = SharedBuckets(Path(sys.argv[1]), rate=1e-9, burst=100_000)
+print("ready", flush=True)
+sys.stdin.readline()  # start together
+print(sum(b.take("one key") == 0.0 for _ in range(60_000)))
+"""
+
+
+def test_shared_buckets_never_give_the_last_token_twice(tmp_path: Path) -> None:
+    """Two processes spending one key's bucket as fast as they can, 60,000 tries each for a burst
+    of 100,000: exactly the burst is granted between them (updates without the file lock lose
+    spends and grant more)."""
+    path = tmp_path / "keys.buckets"
+    SharedBuckets(path, rate=1e-9, burst=100_000).close()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _SPEND, str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    for p in procs:
+        assert p.stdin is not None and p.stdout is not None
+        assert p.stdout.readline() == "ready\n"
+    for p in procs:  # both started and waiting: let them go at once
+        assert p.stdin is not None
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    assert sum(int(o) for o in outs) == 100_000, outs
+
+
+def test_shared_buckets_refill_and_forget_the_oldest_caller(tmp_path: Path) -> None:
+    now = [0.0]
+    a = SharedBuckets(tmp_path / "b", rate=2.0, burst=2, slots=8, clock=lambda: now[0])
+    b = SharedBuckets(tmp_path / "b", rate=2.0, burst=2, slots=1024, clock=lambda: now[0])
+    assert b.slots == 8  # the first opener's table holds for all
+    assert [a.take("k"), b.take("k")] == [0.0, 0.0]
+    assert b.take("k") == pytest.approx(0.5)
+    now[0] += 0.5
+    assert a.take("k") == 0.0
+    assert a.take("k") > 0  # spent again
+    for n, who in enumerate("abcdefgh"):  # eight more callers in eight slots: "k" is the oldest
+        now[0] += 0.001 * (n + 1)
+        assert a.take(who) == 0.0
+    assert b.take("k") == 0.0  # forgotten, so it starts full again
+    a.close()
+    b.close()
+
+
+def test_the_rate_directory_must_exist(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(RATE_DIR, str(tmp_path))
+    assert Limits.from_env().shared_dir == tmp_path
+    monkeypatch.setenv(RATE_DIR, str(tmp_path / "missing"))
+    with pytest.raises(Refused, match=RATE_DIR):
         Limits.from_env()
 
 

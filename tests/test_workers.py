@@ -37,7 +37,7 @@ class Served:
     """A ``serve --workers 2`` on the test's store, its keys, and a connection held by each of its
     two workers (``a`` and ``b``)."""
 
-    def __init__(self, store_url: str, home: Path) -> None:
+    def __init__(self, store_url: str, home: Path, rates: dict[str, str] | None = None) -> None:
         setup = System(Store(store_url), shipped_registry())
         try:
             self.operator = setup.create_key("operator", "ops").token
@@ -48,10 +48,11 @@ class Served:
         finally:
             setup.store.close()
         # each worker imports the whole app after the parent opened it: slow on a loaded machine
-        # the write limits are a policy with their own tests (tests/test_limits.py), and per
-        # worker (decision 0044): raised here, so a burst of questions measures the audit alone
+        # the write limits are a policy with their own tests (tests/test_limits.py and below),
+        # shared by the workers (decision 0073): raised here, so a burst of questions measures
+        # the audit alone
         env = cli_env(store_url, home)
-        env.update(SOCIALCREDIT_RATE_PER_KEY="100000", SOCIALCREDIT_BURST_PER_KEY="100000")
+        env.update(rates or {"SOCIALCREDIT_RATE_PER_KEY": "100000", "SOCIALCREDIT_BURST_PER_KEY": "100000"})
         self.base, self.proc = start_server(env, 180, args=("--workers", "2"))
         self.port = int(self.base.rsplit(":", 1)[1])
         self.pids = worker_pids(self.proc.pid)
@@ -159,6 +160,27 @@ def test_concurrent_decisions_on_both_workers_are_audited_once_in_one_chain(
         assert system.verify()["audit"] == []
     finally:
         store.close()
+
+
+@pytest.mark.slow  # a real server's processes
+def test_workers_give_a_key_its_write_rate_once(store_url: str, tmp_path: Path) -> None:
+    """Rate limits hold across workers (decision 0073): a key allowed a burst of 6 writes gets 6
+    between both workers, whichever it asks, not 6 from each."""
+    s = Served(
+        store_url,
+        tmp_path / "home",
+        {"SOCIALCREDIT_RATE_PER_KEY": "0.001", "SOCIALCREDIT_BURST_PER_KEY": "6"},
+    )
+    try:
+        got = [
+            (w, answer(conn, s.airline, person(400 + n)))
+            for n in range(6)
+            for w, conn in (("a", s.a), ("b", s.b))
+        ]
+    finally:
+        s.stop()
+    assert [a for _, a in got[:6]] == ["allow"] * 6, got  # three through each worker
+    assert [a for _, a in got[6:]] == [429] * 6, got  # then refused by both
 
 
 def test_workers_refuse_an_in_memory_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -8,8 +8,10 @@ encoding) is counted as it arrives and refused the moment it passes the limit.
 Rate limits are token buckets, one per presented API key (by the hash of the whole token, so a
 caller cannot drain someone else's bucket by guessing a key id) and one per client address (so
 inventing keys does not escape the limit). Only writes (POST, PUT, PATCH, DELETE) are limited:
-those are what cost a database transaction and an audit entry. The buckets live in the process;
-one server process per database is the supported deployment.
+those are what cost a database transaction and an audit entry. The buckets live in the process,
+or, when ``SOCIALCREDIT_RATE_DIR`` names a directory (``serve --workers N`` makes one for its
+workers), in files there that every server process on the machine shares
+(:mod:`socialcredit.api.sharedbuckets`), so N workers give a key its rate once, not N times.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from starlette.exceptions import HTTPException
 
 from socialcredit.api.errors import error_response
+from socialcredit.api.sharedbuckets import SharedBuckets
 from socialcredit.errors import Refused
 from socialcredit.i18n import N_
 
@@ -37,6 +41,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MiB = 1024 * 1024
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+RATE_DIR = "SOCIALCREDIT_RATE_DIR"
+"""The variable naming a directory whose bucket files every server process on the machine shares."""
 
 
 @dataclass(frozen=True)
@@ -52,12 +58,14 @@ class Limits:
     address_rate: float = 200.0  # writes per second per client address, sustained
     address_burst: int = 400
     max_buckets: int = 50_000
+    shared_dir: Path | None = None  # buckets shared with the other server processes (see above)
 
     @classmethod
     def from_env(cls) -> Limits:
         """Defaults, overridden by ``SOCIALCREDIT_RATE_PER_KEY``, ``SOCIALCREDIT_BURST_PER_KEY``,
         ``SOCIALCREDIT_RATE_PER_ADDRESS`` and ``SOCIALCREDIT_BURST_PER_ADDRESS``; a value that is
-        no positive number is refused naming its variable."""
+        no positive number is refused naming its variable. ``SOCIALCREDIT_RATE_DIR``, when set,
+        must be an existing directory."""
         d = cls()
         env = os.environ
 
@@ -73,7 +81,11 @@ class Limits:
                 raise Refused(N_("must be a positive number, got {raw}", raw=repr(raw)), field=name)
             return value
 
+        shared = env.get(RATE_DIR)
+        if shared is not None and not Path(shared).is_dir():
+            raise Refused(N_("must be an existing directory, got {raw}", raw=repr(shared)), field=RATE_DIR)
         return cls(
+            shared_dir=Path(shared) if shared is not None else None,
             key_rate=num("SOCIALCREDIT_RATE_PER_KEY", d.key_rate),
             key_burst=int(num("SOCIALCREDIT_BURST_PER_KEY", d.key_burst)),
             address_rate=num("SOCIALCREDIT_RATE_PER_ADDRESS", d.address_rate),
@@ -83,6 +95,12 @@ class Limits:
     def body_limit(self, path: str) -> int:
         bulk = any(path == p or path.startswith(p + "/") for p in self.bulk_paths)
         return self.max_bulk_body if bulk else self.max_body
+
+
+class Bucket(Protocol):
+    """What the middleware needs of a set of buckets: in this process or shared between several."""
+
+    def take(self, who: str) -> float: ...
 
 
 class Buckets:
@@ -121,8 +139,17 @@ class RequestLimits:
     def __init__(self, app: ASGIApp, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
         self.app = app
         self.limits = limits
-        self.keys = Buckets(limits.key_rate, limits.key_burst, limits.max_buckets, clock)
-        self.addresses = Buckets(limits.address_rate, limits.address_burst, limits.max_buckets, clock)
+        self.keys: Bucket
+        self.addresses: Bucket
+        if limits.shared_dir is None:
+            self.keys = Buckets(limits.key_rate, limits.key_burst, limits.max_buckets, clock)
+            self.addresses = Buckets(limits.address_rate, limits.address_burst, limits.max_buckets, clock)
+        else:
+            d = limits.shared_dir
+            self.keys = SharedBuckets(d / "keys.buckets", limits.key_rate, limits.key_burst, clock=clock)
+            self.addresses = SharedBuckets(
+                d / "addresses.buckets", limits.address_rate, limits.address_burst, clock=clock
+            )
         self._digests: dict[str, str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -33,6 +33,13 @@ def serve(
     ] = 1,
 ) -> None:
     """Serve the HTTP API."""
+    from socialcredit.api.limits import Limits
+    from socialcredit.errors import Refused
+
+    try:
+        Limits.from_env()  # a bad rate setting is one line here, not a worker failing to start
+    except Refused as exc:
+        fail(exc.describe())
     settings = get_settings()
     system = open_system()  # the schemes checked and the schema upgraded once, before any worker
     if workers == 1:
@@ -106,24 +113,41 @@ def run_workers(host: str, port: int, workers: int) -> None:
     """Serve with ``workers`` processes, uvicorn's own multi-process mode (docs/decisions/0044-workers.md):
     one listening socket shared by workers that each open the installation from the environment
     (:func:`worker_app`), so each holds its own store connections, view cache and audit writer.
-    Nothing is shared in memory: caches stay fresh through the chain heads every write moves, and
-    every audit append takes the chain head's lock in the database.
+    Nothing is shared in memory but the write-rate buckets: caches stay fresh through the chain
+    heads every write moves, every audit append takes the chain head's lock in the database, and
+    the buckets are files in a directory made for this run (``SOCIALCREDIT_RATE_DIR``, unless the
+    operator names one to share with other servers on the machine), so N workers give a key its
+    rate once (decision 0073).
 
     uvicorn kills and replaces a worker that does not answer its supervisor's ping within
     ``WORKER_HEALTHCHECK_S``; its default (5 s) killed workers still starting on a loaded machine
     (a worker imports the whole app after the ping is sent), so a restart loop was possible."""
+    import os
+    import shutil
+    import tempfile
+
     import uvicorn
 
+    from socialcredit.api.limits import RATE_DIR
+
+    made = None
+    if RATE_DIR not in os.environ:
+        made = os.environ[RATE_DIR] = tempfile.mkdtemp(prefix="socialcredit-rate-")
     err.print(_serving(host, port))
-    uvicorn.run(
-        f"{__name__}:worker_app",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_level="warning",
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
-    )
+    try:
+        uvicorn.run(
+            f"{__name__}:worker_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="warning",
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+        )
+    finally:
+        if made is not None:
+            del os.environ[RATE_DIR]
+            shutil.rmtree(made, ignore_errors=True)
 
 
 WORKER_HEALTHCHECK_S = 30
