@@ -16,10 +16,13 @@ from pydantic import BaseModel, Field
 
 from socialcredit import codes
 from socialcredit.api.models import Listing, UtcDatetime
+from socialcredit.i18n import N_, translate
+from socialcredit.rules.days import day_of
 from socialcredit.schemes.titles import prose
 from socialcredit.service import Notice, SourceAccuracy
 from socialcredit.service.casefiles import Case
 from socialcredit.service.publiclists import PublicPage
+from socialcredit.store.sealedcases import ErasedCase
 
 # ---------------------------------------------------------------------------------- due process
 
@@ -52,10 +55,48 @@ class CaseOut(BaseModel):
         return cls(kind=c.kind, id=c.id, subject=c.subject, status=c.status, open=c.is_open, detail=detail)
 
 
-class CasesOut(Listing[CaseOut]):
+class ErasedCaseOut(BaseModel):
+    """A case whose file was erased (its key destroyed): "erased on D under rule R", with its id,
+    kind and filing day and nothing else. Its events are still in the cases chain and counted by
+    ``verify``; nothing of what they said can be read (decisions 0061, 0071)."""
+
+    id: str
+    kind: str
+    filed_on: dt.date = Field(description="The day (China) the case was filed")
+    erased_on: dt.date = Field(description="The day (China) its key was destroyed")
+    rule: str = Field(description="The rule it was erased under: retention, or erasure on request, case N")
+    label: str
+
     @classmethod
-    def of(cls, cases: Iterable[Case]) -> CasesOut:
-        return cls.of_rows(CaseOut.of(c) for c in cases)
+    def of(cls, e: ErasedCase) -> ErasedCaseOut:
+        day = day_of(e.at)
+        return cls(
+            id=e.case_id,
+            kind=e.case_kind,
+            filed_on=day_of(e.filed_at),
+            erased_on=day,
+            rule=e.rule,
+            label=translate(
+                N_(
+                    "case {case_id} was erased on {day} under rule {rule}",
+                    case_id=e.case_id,
+                    day=day.isoformat(),
+                    rule=e.rule,
+                )
+            ),
+        )
+
+
+class CasesOut(Listing[CaseOut]):
+    erased: list[ErasedCaseOut] = Field(
+        default_factory=list,
+        description="Cases whose file was erased, each as its id, kind, days and rule, with no content",
+    )
+
+    @classmethod
+    def of(cls, cases: Iterable[Case], erased: Iterable[ErasedCase] = ()) -> CasesOut:
+        rows = [CaseOut.of(c) for c in cases]
+        return cls(data=rows, count=len(rows), erased=[ErasedCaseOut.of(e) for e in erased])
 
 
 class NoticeOut(BaseModel):

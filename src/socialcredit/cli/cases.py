@@ -120,11 +120,21 @@ def cases_list(
     system = open_system()
     subject = codes.validate(code).value if code else None
     found = system.cases(principal=system.operator(), subject=subject, open_only=open_only)
+    erased = [] if open_only else system.erased_cases(principal=system.operator(), subject=subject)
     if as_json:
-        emit(CasesOut.of(found))
+        emit(CasesOut.of(found, erased))
         return
     for c in found:
         _show_case(c, False)
+    for e in erased:  # their files can no longer be read (decision 0071)
+        say(
+            N_(
+                "case {case_id} was erased on {day} under rule {rule}",
+                case_id=e.case_id,
+                day=e.at.date().isoformat(),
+                rule=e.rule,
+            )
+        )
     out.print(i18n.ngettext("%(num)d case", "%(num)d cases", len(found)) % {"num": len(found)})
 
 

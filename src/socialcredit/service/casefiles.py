@@ -158,7 +158,9 @@ class CaseFiles:
         as "erased on D under rule R" with its id, kind and filing time."""
         if principal.role != "operator":
             subject = subject or principal.principal
-            access.require(subject is not None and self.may_act_for(principal, subject), "see these cases")
+            access.require(
+                subject is not None and self.may_act_for(principal, subject), N_("see due-process cases")
+            )
         return self.context.store.erased_cases(subject=subject)
 
     def cases(

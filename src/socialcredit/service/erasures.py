@@ -20,15 +20,16 @@ is read by auditors who need to know that an erasure was decided, not whose.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Callable, Sequence
 
 from socialcredit import access, codes, ledger
-from socialcredit.dueprocess.cases import ErasureRequest
+from socialcredit.dueprocess.cases import ErasureRequest, Objection
 from socialcredit.errors import Conflict, Refused
 from socialcredit.i18n import N_, Text
 from socialcredit.ledger import Record
-from socialcredit.service.casefiles import CaseFiles, NotFound
+from socialcredit.service.casefiles import Case, CaseFiles, NotFound
 from socialcredit.service.context import Context, operator
 from socialcredit.service.decisions import Decisions
 from socialcredit.service.duties import Duties
@@ -205,7 +206,7 @@ class Erasures:
             if why is not None:
                 raise Refused(why, field="upheld")
             rule = RULE.format(case_id=c.id)
-            self._destroy(c.subject, c.year, rule)
+            self._destroy(c.subject, c.year, rule, {r.record_id for r in group})
         self.duties.append_event(
             principal,
             c.id,
@@ -229,9 +230,10 @@ class Erasures:
         filed = c.events[0]
         return filed.role == "operator" and filed.payload.get("filed_by") == principal.holder
 
-    def _destroy(self, code: str, year: str, rule: str) -> None:
+    def _destroy(self, code: str, year: str, rule: str, erased: set[str]) -> None:
         """Destroy the subject's data key of ``year`` through the vault, as ``retention run``
-        does, and forget every view computed from its records."""
+        does, with the keys of its case files about the ``erased`` records, and forget every
+        view computed from its records."""
         store = self.context.store
         vault = store.sealing.vault
         pseudonym = vault.pseudonym(code)
@@ -240,8 +242,37 @@ class Erasures:
             return
         at = self.context.clock()
         vault.erase([Erasure(pseudonym, year, w.key_id, at, rule)])
+        self._erase_case_files(code, pseudonym, erased, at, rule)
         store.erase_audit_keys([pseudonym], at, rule)  # its last record key: the audit's too (0060)
         store.empty_decision_states([code])  # its inputs lost records: computed again
         self.context.views.invalidate()
         if self.purge is not None:  # exports, outputs and snapshots holding what was erased
             self.purge()
+
+    def _erase_case_files(
+        self, code: str, pseudonym: str, erased: set[str], at: dt.datetime, rule: str
+    ) -> int:
+        """Destroy the keys of the subject's case files about the erased records (decision 0071):
+        a case key (``cases.YEAR``: every case the subject filed that year) goes when every case
+        under it is closed and names only records in ``erased``. A key is kept while a case under
+        it is open (it is decided from its file), names a record that stays (its file is that
+        record's due process), or is an erasure request (the decision is read from it; requests
+        are filed under a class of their own, ``cases.era.YEAR``). Returns how many keys
+        were destroyed."""
+        store = self.context.store
+        vault = store.sealing.vault
+        live = {c.id: c for c in self.casefiles.cases(principal=operator(), subject=code)}
+        due = []
+        for klass, ids in store.case_classes_of(pseudonym).items():
+            if all((c := live.get(i)) is not None and _only_about(c, erased) for i in ids):
+                due.append((pseudonym, klass))
+        found = vault.store.wrapped_keys(due) if due else {}
+        return vault.erase([Erasure(p, k, w.key_id, at, rule) for (p, k), w in found.items()]) if found else 0
+
+
+def _only_about(case: Case, erased: set[str]) -> bool:
+    """Whether ``case`` is closed, not an erasure request, and names records all in ``erased``."""
+    if isinstance(case, ErasureRequest) or case.is_open:
+        return False
+    named = set(case.record_ids) if isinstance(case, Objection) else {case.record_id}
+    return bool(named) and named <= erased

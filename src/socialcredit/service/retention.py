@@ -116,6 +116,7 @@ class Retention:
         erased = vault.erase(due) if due else 0
         if due:  # a subject left with no record key: its audit entries' codes go too (0060)
             store.erase_audit_keys([e.pseudonym for e in due], now, RULE)
+        lookups = self._lookup_keys(now)
         if erased:
             self.context.views.invalidate()
             store.empty_decision_states(touched)  # their inputs lost records: computed again
@@ -126,6 +127,7 @@ class Retention:
             detail={
                 "erased_keys": erased,
                 "quarantine_months": len(months),
+                "lookup_keys": lookups,
                 "erased_records": erased_records,
                 "rule": RULE,
                 "purged_files": purged.files,
@@ -209,6 +211,20 @@ class Retention:
             due.append(Erasure(pseudonym, klass, w.key_id, now, RULE))
             touched.update(e.subject for e in events[:1])  # its views folded these cases
         return due, kept_open
+
+    def _lookup_keys(self, now: dt.datetime) -> int:
+        """Destroy the audit key of each person no live record key stands for (never recorded,
+        only looked up; or recorded, erased, and looked up again) once their newest audit entry
+        is older than the longest archive period any scheme gives: the time a closed case file
+        is kept for a review or a complaint (``_case_keys``), and a look is what a person may
+        complain of. Not the longest retention of any item: a consent is kept a century
+        (decision 0071). Returns how many keys were destroyed. A person with a live record key
+        keeps theirs: it goes with their last record key (decision 0060)."""
+        store = self.context.store
+        archive = max((s.archive_days for s in self.context.registry.schemes.values()), default=730)
+        stale = store.stale_audit_keys(now - dt.timedelta(days=archive))
+        live = store.sealing.vault.store.wrapped_keys(stale) if stale else {}
+        return store.erase_audit_keys([p for p, _ in live], now, RULE) if live else 0
 
     def _quarantine_keys(self, now: dt.datetime) -> list[Erasure]:
         """The live quarantine keys of months past keeping (``quarantinekeys.KEEP_DAYS`` after

@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, case, exists, func, or_, select
 
 from socialcredit import ledger
 from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
 from socialcredit.errors import NotFound
 from socialcredit.i18n import N_
-from socialcredit.shredding import ERASED_CODE
+from socialcredit.shredding import AUDIT_CLASS, ERASED_CODE
 from socialcredit.store import tables as t
 from socialcredit.store.auditseal import AuditSealing
 from socialcredit.store.base import Row, StoreBase, dumps
@@ -130,6 +130,30 @@ class AuditStore(StoreBase):
             for p, klass in conn.execute(q):
                 classes.setdefault(str(p), []).append(str(klass))
         return self.audit_sealing.erase_audit_keys(pseudonyms, classes, at, rule)
+
+    def stale_audit_keys(self, before: dt.datetime) -> list[tuple[str, str]]:
+        """The (pseudonym, audit class) of each person whose newest sealed audit entry is older
+        than ``before`` and whose audit key cannot go with a record key: one never recorded
+        (no record names them), or one whose records' keys went before (the entry's class is a
+        later generation, ``audit.1``...). The class is that of their newest entry: the key
+        still in use (decision 0071). One grouped scan of the sealed entries."""
+        a, r = t.audit.c, t.records.c
+        person = case((a.subject.is_not(None), a.subject), else_=a.principal)
+        newest = (
+            select(func.max(a.seq))
+            .where(a.sealed.is_not(None))
+            .group_by(person)
+            .having(func.max(a.at) < before)
+        )
+        recorded = exists().where(r.subject == person)
+        q = select(a.subject, a.principal, a.sealed).where(
+            a.seq.in_(newest), or_(~recorded, ~a.sealed.like(f"{AUDIT_CLASS}:%"))
+        )
+        with self.reader.connect() as conn:
+            return [
+                (str(m.subject if m.subject is not None else m.principal), str(m.sealed).split(":", 1)[0])
+                for m in conn.execute(q)
+            ]
 
     def append_audit(self, entries: Sequence[Mapping[str, Any]], *, durable: bool = False) -> None:
         """Append audit entries to their chain in one transaction; committed before the answer

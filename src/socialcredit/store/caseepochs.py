@@ -18,18 +18,16 @@ and the signing key at hand, seals every event stored in the clear:
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
 from socialcredit import ledger
-from socialcredit.dueprocess.cases import CaseEvent
 from socialcredit.store import tables as t
 from socialcredit.store.cases import CaseStore, case_content
 from socialcredit.store.epochs import Signer, close_epoch
-from socialcredit.store.sealedcases import case_class, seal_event
+from socialcredit.store.sealedcases import case_class, open_events, seal_event
 
 log = logging.getLogger(__name__)
 CHAIN = "cases"
@@ -58,22 +56,12 @@ def seal_clear_cases(store: CaseStore, sign: Signer, now: dt.datetime) -> dict[s
             ).mappings()
         )
     filed: dict[str, dt.datetime] = {}
-    sealed: dict[int, dict[str, Any]] = {}
     for m in rows:
         filed.setdefault(m["case_id"], m["at"])
-        if m["sealed"] is not None:
-            continue
+    clear = [m for m in rows if m["sealed"] is None]
+    sealed: dict[int, dict[str, Any]] = {}
+    for m, e in zip(clear, open_events(store.sealing, clear), strict=True):  # a clear row always opens
         klass = case_class(filed[m["case_id"]])
-        e = CaseEvent(
-            m["case_id"],
-            m["case_kind"],
-            m["kind"],
-            m["at"],
-            m["subject"],
-            m["key_id"],
-            m["role"],
-            json.loads(m["payload"]),
-        )
         pseudonym, text = seal_event(store.sealing, e, klass)
         sealed[m["seq"]] = {"v_subject": pseudonym, "v_payload": "", "v_klass": klass, "v_sealed": text}
     with store.engine.begin() as conn:

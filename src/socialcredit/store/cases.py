@@ -22,7 +22,14 @@ from socialcredit.store import tables as t
 from socialcredit.store.base import Row, StoreBase, dumps
 from socialcredit.store.decisionstate import touch
 from socialcredit.store.logged import LoggedLeaves
-from socialcredit.store.sealedcases import ErasedCase, case_class, erased_cases, open_events, seal_event
+from socialcredit.store.sealedcases import (
+    ErasedCase,
+    case_class,
+    erased_cases,
+    fresh_class,
+    open_events,
+    seal_event,
+)
 from socialcredit.store.sealedrows import Sealing, is_pseudonym
 
 
@@ -72,22 +79,23 @@ class CaseStore(StoreBase):
     sealing: Sealing
     """The store's one sealing (``RecordStore``): the vault and the keyed pseudonym."""
 
-    def case_class_of(self, case_id: str, at: dt.datetime) -> str:
-        """The class a case's events are sealed under: that of its filing (its first event,
-        found by the indexed ``case_id``), or ``at``'s year for a new case."""
+    def case_class_of(self, e: CaseEvent) -> str:
+        """The class ``e`` is sealed under: that of its case's filing (its first event, found by
+        the indexed ``case_id``), or for a new case the subject's current class of its filing
+        year and kind (``sealedcases.fresh_class``)."""
+        c = t.case_events.c
         with self.reader.connect() as conn:
             first = conn.execute(
-                select(t.case_events.c.at)
-                .where(t.case_events.c.case_id == case_id)
-                .order_by(t.case_events.c.seq)
-                .limit(1)
-            ).scalar()
-        return case_class(first if first is not None else at)
+                select(c.at, c.klass).where(c.case_id == e.case_id).order_by(c.seq).limit(1)
+            ).first()
+        if first is not None:
+            return str(first.klass) if first.klass is not None else case_class(first.at)
+        return fresh_class(self.sealing, self.sealing.pseudonym(e.subject), case_class(e.at, e.case_kind))
 
     def append_case_event(self, e: CaseEvent) -> CaseEvent:
         """Append one step of an objection or restoration case to its chain, sealed (outside
         the chain's lock: the key may have to be made)."""
-        klass = self.case_class_of(e.case_id, e.at)
+        klass = self.case_class_of(e)
         pseudonym, sealed = seal_event(self.sealing, e, klass)
         with self.engine.begin() as conn:
             count, head = self._lock_head(conn, "cases")
@@ -154,6 +162,17 @@ class CaseStore(StoreBase):
             q = select(c.subject, c.klass, c.case_id).where(c.sealed.is_not(None)).distinct()
             for subject, klass, case_id in conn.execute(q):
                 out.setdefault((subject, klass), []).append(case_id)
+        return out
+
+    def case_classes_of(self, pseudonym: str) -> dict[str, set[str]]:
+        """The classes this subject's sealed case events are under, each with its cases' ids
+        (indexed by ``subject``): what an erasure on request judges each case key by."""
+        c = t.case_events.c
+        out: dict[str, set[str]] = {}
+        with self.reader.connect() as conn:
+            q = select(c.klass, c.case_id).where(c.subject == pseudonym, c.sealed.is_not(None)).distinct()
+            for klass, case_id in conn.execute(q):
+                out.setdefault(str(klass), set()).add(str(case_id))
         return out
 
     def case_events_under(self, pseudonym: str, klass: str) -> list[CaseEvent]:

@@ -48,9 +48,31 @@ class ErasedCase:
     rule: str
 
 
-def case_class(filed_at: dt.datetime) -> str:
-    """The retention class of a case filed at ``filed_at``: ``cases.YEAR``."""
+ERASURE = "erasure"
+"""The case kind whose files are sealed under a class of their own: ``cases.era.YEAR`` (decision
+0071; ``case_events.klass`` holds 16 characters)."""
+
+
+def case_class(filed_at: dt.datetime, case_kind: str | None = None) -> str:
+    """The retention class of a case filed at ``filed_at``: ``cases.YEAR``, or for an erasure
+    request ``cases.era.YEAR``. Why apart: granting a request destroys the keys of the
+    subject's other case files (``service/erasures``), and the request's own file must stay
+    readable: it is what the decision and its audit entry are read from (decision 0071)."""
+    if case_kind == ERASURE:
+        return f"{PREFIX}era.{filed_at.year}"
     return f"{PREFIX}{filed_at.year}"
+
+
+def fresh_class(sealing: Sealing, pseudonym: str, base: str) -> str:
+    """The class a new case of this subject is sealed under: ``base``, or its first later
+    generation (``base.1``, ``base.2``...) whose key was never destroyed. Why: a destroyed key is
+    never made again (``shredding.Vault.keys``), and a subject whose case files of a year were
+    erased on request may still object the same year (decision 0071)."""
+    klass, n = base, 0
+    while sealing.vault.store.erasures_of([(pseudonym, klass)]):
+        n += 1
+        klass = f"{base}.{n}"
+    return klass
 
 
 def _aad(case_id: str, kind: str, at: dt.datetime) -> bytes:

@@ -105,10 +105,13 @@ def list_cases(
     subject: Annotated[str | None, Query(max_length=64, json_schema_extra=CODE_SCHEMA)] = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
 ) -> CasesOut:
-    """Objections, reviews and restoration applications (each with its ``kind``): a subject's
-    own; all of them for operators."""
+    """Objections, reviews, restoration applications and erasure requests (each with its
+    ``kind``): a subject's own; all of them for operators. Cases whose file was erased are in
+    ``erased``, each "erased on D under rule R" (decision 0071)."""
     code = codes.validate(subject).value if subject is not None else None  # "" is no code
-    return CasesOut.of(system.cases(principal=key, subject=code, open_only=open_only))
+    found = system.cases(principal=key, subject=code, open_only=open_only)
+    erased = [] if open_only else system.erased_cases(principal=key, subject=code)  # never open
+    return CasesOut.of(found, erased)
 
 
 def _decide(system: Any, key: access.Principal, case_id: str, kind: str, body: DecisionIn) -> CaseOut:

@@ -198,6 +198,11 @@ def _subject_context(
         "restorable": restorable,
         "erasable": system.erasable(view.code) if axes.at is None and axes.known_at is None else [],
         "erased": [(e.record_id, day_of(e.at), e.rule) for e in view.erased],
+        "erased_cases": [  # as known at K: those filed by then (decision 0071)
+            (e.case_id, e.case_kind, day_of(e.filed_at), day_of(e.at), e.rule)
+            for e in system.erased_cases(principal=principal, subject=view.code)
+            if axes.known_at is None or e.filed_at <= axes.known_at
+        ],
         "enrolments": system.enrolments(view.code, principal) if axes.at is None else [],
         "consents": system.consents(view.code, principal) if axes.at is None else [],
         "objectable": [(e.qualified_id, e.title) for e, _ in entries if e.status in ("active", "pending")],
