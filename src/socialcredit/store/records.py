@@ -511,30 +511,17 @@ class RecordStore(SealedStore):
             )
             return sorted(self.codes_of(conn, (c for (c,) in found)))
 
-    def subjects_touched_since(self, records_seq: int, cases_seq: int) -> set[str]:
-        """Subjects whose answers may have changed since these chain positions: subjects of new
-        records, of the records new corrections supersede, and of new case events."""
+    def record_subjects_since(self, conn: Connection, records_seq: int) -> set[str]:
+        """Subjects whose records changed since this chain position: subjects of new records and
+        of the records new corrections supersede (``Store.subjects_touched_since`` adds the cases')."""
         r2 = t.records.alias("target")
-        with self.reader.connect() as conn:
-            found = {
-                c for (c,) in conn.execute(select(t.records.c.subject).where(t.records.c.seq > records_seq))
-            }
-            found |= {
-                c
-                for (c,) in conn.execute(
-                    select(r2.c.subject)
-                    .select_from(t.records.join(r2, t.records.c.corrects == r2.c.record_id))
-                    .where(t.records.c.seq > records_seq)
-                )
-            }
-            codes = self.codes_of(conn, found)
-            codes |= self.case_codes(  # type: ignore[attr-defined]  # CaseStore, beside this in Store
-                conn,
-                {
-                    c
-                    for (c,) in conn.execute(
-                        select(t.case_events.c.subject).where(t.case_events.c.seq > cases_seq)
-                    )
-                },
+        found = {c for (c,) in conn.execute(select(t.records.c.subject).where(t.records.c.seq > records_seq))}
+        found |= {
+            c
+            for (c,) in conn.execute(
+                select(r2.c.subject)
+                .select_from(t.records.join(r2, t.records.c.corrects == r2.c.record_id))
+                .where(t.records.c.seq > records_seq)
             )
-        return codes
+        }
+        return self.codes_of(conn, found)
