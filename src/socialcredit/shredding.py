@@ -190,6 +190,10 @@ class Vault:
         self._keyed: KeyedHash | None = None
         self._master_ciphers: dict[str, AESGCM] = {}
 
+    def masters(self) -> list[MasterKey]:
+        """Every master key this vault unwraps with (the current one among them)."""
+        return list(self._masters.values())
+
     # ------------------------------------------------------------------ wrapping
 
     def _master_cipher(self, master: MasterKey) -> AESGCM:

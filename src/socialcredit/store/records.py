@@ -62,6 +62,11 @@ class ChunkOutcome:
     quarantined: list[Quarantined]
 
 
+Presealed = tuple[list[tuple[Any, ...] | None], dict[int, str]]
+"""What ``Sealing.seal_chunk`` gives: each row as stored (None where its key was destroyed) and
+the reason to quarantine each of those by position."""
+
+
 @dataclass(frozen=True, slots=True)
 class PendingChunk:
     """One validated chunk to append (see :meth:`Store.append_chunks`): ``rows``
@@ -74,6 +79,9 @@ class PendingChunk:
     quarantined: Sequence[Quarantined]
     row_numbers: Sequence[int]
     raws: Sequence[Mapping[str, Any]]
+    sealed: Presealed | None = None
+    """``rows`` already encrypted (``Sealing.seal_chunk`` of them, in a helper process: decision
+    0069), or None: :meth:`RecordStore._append_rows` encrypts them."""
 
 
 def record_from_row(m: RowMapping | Mapping[str, Any]) -> Record:
@@ -164,7 +172,11 @@ class RecordStore(SealedStore):
         received = self.dialect.ts(received_at)
         # encrypted before the chain's lock is taken: the key lookups and AES-GCM calls of the
         # chunk never hold up another writer
-        maybe, refused = self.sealing.seal_chunk(c.rows)
+        if c.sealed is None:
+            maybe, refused = self.sealing.seal_chunk(c.rows)
+        else:  # encrypted by the helper process (decision 0069): learn its pseudonyms' codes
+            maybe, refused = c.sealed
+            self.sealing.learn(c.rows, maybe)
         for i, reason in refused.items():
             q_out.append(Quarantined(c.row_numbers[i], c.raws[i], (reason,)))
         stored: list[tuple[Any, ...]] = [row for row in maybe if row is not None]
