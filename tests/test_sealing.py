@@ -215,3 +215,61 @@ def test_a_refused_row_quotes_what_was_submitted() -> None:
     (chunk,) = sealing.sealed_chunks([[(7, bad)]], sealer)
     assert chunk.rows == [] and chunk.quarantined[0].row_number == 7 and chunk.quarantined[0].raw == bad
     assert any(r.startswith("subject") for r in chunk.quarantined[0].reasons)
+
+
+def _traffic(n: int, subject: str, occurred: str) -> tuple[int, dict[str, Any]]:
+    return n, {"subject": subject, "item": "traffic.red-light", "source": "traffic-police",
+               "source_record_id": f"h-{n}", "occurred_on": occurred, "evidence": f"camera {n}"}  # fmt: skip
+
+
+def test_the_helper_encrypts_and_a_destroyed_key_stays_unusable_at_once(
+    store_url: str, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decision 0069: the helper process encrypts the chunks it seals (issue 21 point 5: "Ingest
+    stays within 15 % of its rate without encryption"), so the store encrypts only the first
+    chunk (sealed here while the helper starts). What it stores is what the store would: records
+    that open, a chain that verifies, a re-submission a duplicate. And it is not weaker: a key
+    destroyed before a batch is destroyed for the helper too (it reads the key table afresh per
+    batch, caching nothing across batches), so "an agency re-sending an erased record is told
+    it was erased; it is not taken in again", and no key is made again for it."""
+    from socialcredit.shredding import Erasure
+    from socialcredit.store.sealedrows import Sealing
+    from tests.conftest import person
+
+    monkeypatch.setattr(sealing, "PARALLEL_FROM", 2)
+    here: list[int] = []
+    real = Sealing.seal_chunk
+
+    def counted(self: Sealing, chunk_rows: Any) -> Any:
+        here.append(len(chunk_rows))
+        return real(self, chunk_rows)
+
+    monkeypatch.setattr(Sealing, "seal_chunk", counted)
+    subjects = [person(400 + k) for k in range(60)]
+    batch = [_traffic(n, subjects[n % 60], f"20{19 + n % 2}-05-0{1 + n % 9}") for n in range(1, 901)]
+    store = Store(store_url)
+    try:
+        system = System(store, shipped_registry(), clock=clock)
+        op = system.operator()
+        assert system.ingest(batch, origin="t", principal=op, chunk_size=300).accepted == 900
+        assert here == [300], "the store encrypted the first chunk only; the helper the rest"
+        assert store.verify_records() == []
+        opened = {r.source_record_id: r for page in store.iter_records() for r in page}
+        assert len(opened) == 900 and opened["h-899"].subject == subjects[899 % 60]
+        assert opened["h-899"].evidence == "camera 899"
+        again = system.ingest(batch, origin="t", principal=op, chunk_size=300)
+        assert (again.accepted, again.duplicate) == (0, 900)
+        # one subject's 2019 key destroyed; the same rows and new ones of that subject and year
+        vault = store.sealing.vault
+        pair = (vault.pseudonym(subjects[1]), "2020")  # rows 1, 61, ... 841: 15 of 2020
+        (w,) = vault.store.wrapped_keys([pair]).values()
+        vault.erase([Erasure(*pair, w.key_id, clock.now, "retention")])
+        fresh = [_traffic(n, subjects[1], "2020-06-01") for n in range(2001, 2601)]
+        resent = system.ingest([*batch, *fresh], origin="t", principal=op, chunk_size=300)
+        assert (resent.accepted, resent.duplicate) == (0, 900 - 15)
+        assert resent.quarantined == 15 + 600
+        reasons = {r for q in resent.quarantine for r in q.reasons}
+        assert all("were erased on" in r and "not taken in again" in r for r in reasons)
+        assert vault.store.wrapped_keys([pair]) == {}, "no key was made again for the erased pair"
+    finally:
+        store.close()

@@ -95,12 +95,44 @@ def test_destroyed_key_is_gone_and_logged(keys: SqlKeyStore) -> None:
     assert len(vault.erased()) == 1
 
 
-def test_bad_master_key_names_the_field() -> None:
-    with pytest.raises(Refused) as e:
+def test_a_misconfigured_master_key_is_the_installations_fault(tmp_path: Path) -> None:
+    """A master key is configuration, never a request: a malformed one, or a key file that cannot
+    be read, is ``Unavailable`` (a logged 500), as a key wrapped by a master not given already
+    was; it was ``Refused`` (422), which tells an API client its request was wrong. Missing, the
+    file is made (the embedded default): that is not a misconfiguration."""
+    with pytest.raises(Unavailable) as e:
         MasterKey.from_text("not base64!")
+    assert e.value.field == "master_key" and e.value.status == 500
+    with pytest.raises(Unavailable):
+        MasterKey.from_text("c2hvcnQ=")  # base64, but 5 bytes
+    assert not isinstance(e.value, Refused)
+    (tmp_path / "dir.key").mkdir()  # unreadable: a directory where the key file should be
+    with pytest.raises(Unavailable, match="dir.key cannot be read"):
+        master_key(None, tmp_path / "dir.key")
+    (tmp_path / "bad.key").write_bytes(b"\xff\xfe not text")
+    with pytest.raises(Unavailable, match="bad.key cannot be read"):
+        master_key(None, tmp_path / "bad.key")
+    (tmp_path / "short.key").write_text("c2hvcnQ=\n")
+    with pytest.raises(Unavailable, match="32 bytes"):
+        master_key(None, tmp_path / "short.key")
+
+
+def test_a_store_opened_with_a_malformed_master_key_fails_as_unavailable(
+    env: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At open (the store builds its vault from the settings), and on the command line, which
+    names the setting at fault rather than the database."""
+    from socialcredit.settings import get_settings
+    from tests.support.cli import run
+
+    monkeypatch.setenv("SOCIALCREDIT_MASTER_KEY", "c2hvcnQ=")
+    get_settings.cache_clear()
+    with pytest.raises(Unavailable) as e:
+        Store(store_url).close()
     assert e.value.field == "master_key"
-    with pytest.raises(Refused):
-        MasterKey.from_text("c2hvcnQ=")
+    result = run("verify")
+    assert result.exit_code == 2 and "master_key: a master key is 32 bytes" in result.output
+    assert "cannot open the database" not in result.output
 
 
 def _row(srid: str, subject: str = P, occurred: str = "2026-05-01", **kw: Any) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from socialcredit.errors import Refused, Unavailable
+from socialcredit.i18n import N_
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -124,7 +125,11 @@ class KeyStore(Protocol):
 
 
 class MasterKey(NamedTuple):
-    """The key that wraps every data key, and its id (the first hex digits of its SHA-256)."""
+    """The key that wraps every data key, and its id (the first hex digits of its SHA-256).
+
+    A master key is configuration, never a request's: one that is malformed (or a key file that
+    cannot be read) is :class:`~socialcredit.errors.Unavailable`, the installation's fault (a
+    logged 500 on the API), as is a data key wrapped by a master key not given."""
 
     key_id: str
     secret: bytes
@@ -132,7 +137,7 @@ class MasterKey(NamedTuple):
     @classmethod
     def of(cls, secret: bytes) -> MasterKey:
         if len(secret) != 32:
-            raise Refused("a master key is 32 bytes (base64 text of 44 characters)", field="master_key")
+            raise Unavailable("a master key is 32 bytes (base64 text of 44 characters)", field="master_key")
         return cls(hashlib.sha256(secret).hexdigest()[:16], secret)
 
     @classmethod
@@ -140,7 +145,7 @@ class MasterKey(NamedTuple):
         try:
             secret = base64.b64decode(text.strip(), validate=True)
         except ValueError as e:
-            raise Refused("the master key is not base64 text", field="master_key") from e
+            raise Unavailable("the master key is not base64 text", field="master_key") from e
         return cls.of(secret)
 
 
@@ -161,7 +166,14 @@ def master_key(text: str | None, path: Path) -> MasterKey:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(new_master_text() + "\n")
-    return MasterKey.from_text(path.read_text(encoding="utf-8"))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeError) as e:
+        cannot = N_(
+            "the master key file {path} cannot be read ({why})", path=str(path), why=e.__class__.__name__
+        )
+        raise Unavailable(cannot, field="master_key") from e
+    return MasterKey.from_text(text)
 
 
 class Vault:
@@ -177,6 +189,10 @@ class Vault:
         self._pseudonym_key: bytes | None = None
         self._keyed: KeyedHash | None = None
         self._master_ciphers: dict[str, AESGCM] = {}
+
+    def masters(self) -> list[MasterKey]:
+        """Every master key this vault unwraps with (the current one among them)."""
+        return list(self._masters.values())
 
     # ------------------------------------------------------------------ wrapping
 

@@ -27,7 +27,7 @@ from typer.core import TyperGroup
 
 from socialcredit import checkpoints, codes, i18n, inforce
 from socialcredit.decisions import LOUD
-from socialcredit.errors import AccessDenied, NotPublic, Refused, SocialCreditError
+from socialcredit.errors import AccessDenied, NotPublic, Refused, SocialCreditError, Unavailable
 from socialcredit.i18n import N_
 from socialcredit.rules import days
 from socialcredit.schemes import titles
@@ -171,6 +171,8 @@ def open_system(url: str | None = None) -> System:
         fail(f"{invalid}\n{escape(exc.describe())}")
     try:
         store = Store(url or settings.url())
+    except Unavailable as exc:  # the master key (errors.Unavailable): not the database's fault
+        fail(refusal(exc))
     except Exception as exc:  # a database that cannot be opened is the user's to fix
         cannot = N_("cannot open the database {url}", url=url or settings.url())
         fail(f"{i18n.translate(cannot)}: {exc.__class__.__name__}: {exc}")

@@ -42,7 +42,8 @@ from typing import IO, Any
 from socialcredit import intake, ledger
 from socialcredit.ledger import Quarantined
 from socialcredit.schemes.loader import Registry
-from socialcredit.store.records import PendingChunk
+from socialcredit.store.records import PendingChunk, Presealed
+from socialcredit.store.sealedstore import HelperVault
 
 Row = tuple[int, Mapping[str, Any]] | Quarantined
 
@@ -63,6 +64,9 @@ class Sealer:
     now: dt.datetime
     source: str | None
     convert: Callable[[ledger.Sealed], tuple[Any, ...]]
+    vault: HelperVault | None = None
+    """Where a helper process finds the store's keys, to encrypt too (decision 0069); None: the
+    store encrypts each chunk itself as it appends it."""
 
     def one(self, raw: Mapping[str, Any]) -> Outcome:
         try:
@@ -73,6 +77,21 @@ class Sealer:
 
     def many(self, raws: Sequence[Mapping[str, Any]]) -> list[Outcome]:
         return [self.one(raw) for raw in raws]
+
+    def chunk(self, raws: Sequence[Mapping[str, Any]]) -> tuple[list[Outcome], Presealed | None]:
+        """:meth:`many`, and (in a helper process given the store's keys) the chunk's records
+        encrypted as the store would (``Sealing.seal_chunk``, the same code): what a helper
+        answers. Encrypting is an optimisation, never a requirement: if this process cannot
+        (no keys given, the key table locked or gone), the store encrypts the chunk itself."""
+        outcomes = self.many(raws)
+        if self.vault is None:
+            return outcomes, None
+        try:
+            sealing = self.vault.sealing()
+            return outcomes, sealing.seal_chunk([v for v, _ in outcomes if v is not None])
+        except Exception as exc:  # noqa: BLE001 - the store encrypts this chunk instead
+            log.warning("the sealing helper did not encrypt a chunk (%s); the store will", exc)
+            return outcomes, None
 
 
 log = logging.getLogger(__name__)
@@ -97,7 +116,7 @@ def serve(inp: IO[bytes], out: IO[bytes]) -> None:
         except EOFError:
             return
         try:
-            reply: tuple[str, Any] = ("ok", sealer.many(raws))
+            reply: tuple[str, Any] = ("ok", sealer.chunk(raws))
         except Exception:  # noqa: BLE001 - reported to the caller, at the chunk it concerns
             reply = ("error", traceback.format_exc())
         try:
@@ -164,16 +183,17 @@ class Helper:
     def submit(self, raws: Sequence[Mapping[str, Any]]) -> None:
         self._outbox.put(list(raws))
 
-    def result(self) -> list[Outcome]:
-        """The outcomes of the oldest chunk not yet answered."""
+    def result(self) -> tuple[list[Outcome], Presealed | None]:
+        """The outcomes of the oldest chunk not yet answered, and its records encrypted if the
+        helper did (:meth:`Sealer.chunk`)."""
         kind, value = self._inbox.get()
         if kind == "gone":
             self._inbox.put((kind, value))  # and for every later chunk
             raise HelperGone(f"the sealing helper process ended (exit code {self.proc.poll()}; {value})")
         if kind != "ok":
             raise RuntimeError(f"sealing failed in the helper process:\n{value}")
-        outcomes: list[Outcome] = value
-        return outcomes
+        answer: tuple[list[Outcome], Presealed | None] = value
+        return answer
 
     def close(self, *, abandon: bool = False) -> None:
         """End the helper: its input ends, and it exits once it has answered what was sent;
@@ -194,8 +214,11 @@ class Helper:
 _CLOSE = object()
 
 
-def _assemble(chunk: Sequence[Row], outcomes: Iterator[Outcome]) -> PendingChunk:
-    """The chunk for the store, in submission order: ``outcomes`` answer its unquarantined rows."""
+def _assemble(
+    chunk: Sequence[Row], outcomes: Iterator[Outcome], presealed: Presealed | None = None
+) -> PendingChunk:
+    """The chunk for the store, in submission order: ``outcomes`` answer its unquarantined rows
+    (and ``presealed`` encrypts the accepted ones, if the helper did)."""
     good: list[tuple[Any, ...]] = []
     numbers: list[int] = []
     raws: list[Mapping[str, Any]] = []
@@ -213,7 +236,7 @@ def _assemble(chunk: Sequence[Row], outcomes: Iterator[Outcome]) -> PendingChunk
         good.append(values)
         numbers.append(n)
         raws.append(raw)
-    return PendingChunk(len(chunk), good, bad, numbers, raws)
+    return PendingChunk(len(chunk), good, bad, numbers, raws, presealed)
 
 
 def _submitted(chunk: Sequence[Row]) -> list[Mapping[str, Any]]:
@@ -254,7 +277,8 @@ def sealed_chunks(
         nonlocal helper
         if helper is not None:
             try:
-                return _assemble(chunk, iter(helper.result()))
+                outcomes, presealed = helper.result()
+                return _assemble(chunk, iter(outcomes), presealed)
             except HelperGone as exc:
                 log.warning("%s; sealing the rest of the batch here", exc)
                 helper.close()

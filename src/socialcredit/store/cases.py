@@ -182,6 +182,11 @@ class CaseStore(StoreBase):
         with self.reader.connect() as conn:
             return open_events(self.sealing, conn.execute(q).mappings())
 
+    def case_subjects_since(self, conn: Connection, cases_seq: int) -> set[str]:
+        """Subjects of the case events since this chain position (``Store.subjects_touched_since``)."""
+        found = conn.execute(select(t.case_events.c.subject).where(t.case_events.c.seq > cases_seq))
+        return self.case_codes(conn, {c for (c,) in found})
+
     def case_codes(self, conn: Connection, values: Iterable[str]) -> set[str]:
         """The subject codes of these ``case_events.subject`` values: a code stays itself, a
         pseudonym is opened from one of its live events (an erased one is left out)."""

@@ -62,6 +62,11 @@ class ChunkOutcome:
     quarantined: list[Quarantined]
 
 
+Presealed = tuple[list[tuple[Any, ...] | None], dict[int, str]]
+"""What ``Sealing.seal_chunk`` gives: each row as stored (None where its key was destroyed) and
+the reason to quarantine each of those by position."""
+
+
 @dataclass(frozen=True, slots=True)
 class PendingChunk:
     """One validated chunk to append (see :meth:`Store.append_chunks`): ``rows``
@@ -74,6 +79,9 @@ class PendingChunk:
     quarantined: Sequence[Quarantined]
     row_numbers: Sequence[int]
     raws: Sequence[Mapping[str, Any]]
+    sealed: Presealed | None = None
+    """``rows`` already encrypted (``Sealing.seal_chunk`` of them, in a helper process: decision
+    0069), or None: :meth:`RecordStore._append_rows` encrypts them."""
 
 
 def record_from_row(m: RowMapping | Mapping[str, Any]) -> Record:
@@ -164,7 +172,11 @@ class RecordStore(SealedStore):
         received = self.dialect.ts(received_at)
         # encrypted before the chain's lock is taken: the key lookups and AES-GCM calls of the
         # chunk never hold up another writer
-        maybe, refused = self.sealing.seal_chunk(c.rows)
+        if c.sealed is None:
+            maybe, refused = self.sealing.seal_chunk(c.rows)
+        else:  # encrypted by the helper process (decision 0069): learn its pseudonyms' codes
+            maybe, refused = c.sealed
+            self.sealing.learn(c.rows, maybe)
         for i, reason in refused.items():
             q_out.append(Quarantined(c.row_numbers[i], c.raws[i], (reason,)))
         stored: list[tuple[Any, ...]] = [row for row in maybe if row is not None]
@@ -511,30 +523,17 @@ class RecordStore(SealedStore):
             )
             return sorted(self.codes_of(conn, (c for (c,) in found)))
 
-    def subjects_touched_since(self, records_seq: int, cases_seq: int) -> set[str]:
-        """Subjects whose answers may have changed since these chain positions: subjects of new
-        records, of the records new corrections supersede, and of new case events."""
+    def record_subjects_since(self, conn: Connection, records_seq: int) -> set[str]:
+        """Subjects whose records changed since this chain position: subjects of new records and
+        of the records new corrections supersede (``Store.subjects_touched_since`` adds the cases')."""
         r2 = t.records.alias("target")
-        with self.reader.connect() as conn:
-            found = {
-                c for (c,) in conn.execute(select(t.records.c.subject).where(t.records.c.seq > records_seq))
-            }
-            found |= {
-                c
-                for (c,) in conn.execute(
-                    select(r2.c.subject)
-                    .select_from(t.records.join(r2, t.records.c.corrects == r2.c.record_id))
-                    .where(t.records.c.seq > records_seq)
-                )
-            }
-            codes = self.codes_of(conn, found)
-            codes |= self.case_codes(  # type: ignore[attr-defined]  # CaseStore, beside this in Store
-                conn,
-                {
-                    c
-                    for (c,) in conn.execute(
-                        select(t.case_events.c.subject).where(t.case_events.c.seq > cases_seq)
-                    )
-                },
+        found = {c for (c,) in conn.execute(select(t.records.c.subject).where(t.records.c.seq > records_seq))}
+        found |= {
+            c
+            for (c,) in conn.execute(
+                select(r2.c.subject)
+                .select_from(t.records.join(r2, t.records.c.corrects == r2.c.record_id))
+                .where(t.records.c.seq > records_seq)
             )
-        return codes
+        }
+        return self.codes_of(conn, found)

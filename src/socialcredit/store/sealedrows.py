@@ -56,6 +56,16 @@ class Sealing:
             remember(self.codes, p, code)
         return p
 
+    def learn(self, rows: Sequence[tuple[Any, ...]], sealed: Sequence[tuple[Any, ...] | None]) -> None:
+        """Remember the pseudonym of each code of ``rows`` (converted sealed records) from the
+        same rows as stored (``sealed``, encrypted elsewhere: a helper process), as sealing them
+        here would have: later reads of these subjects open no row to learn their codes."""
+        known, codes = self._pseudonyms, self.codes
+        for r, s in zip(rows, sealed, strict=True):
+            if s is not None and r[_SUBJ] not in known:
+                remember(known, r[_SUBJ], s[_SUBJ])
+                remember(codes, s[_SUBJ], r[_SUBJ])
+
     def keyed_claim(self, plain: str) -> str:
         """The stored claim hash: the plain claim hash (``ledger.seal_fields``) keyed, so that
         nobody without the pseudonym key can test a guessed (code, item, date) against it."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,12 +19,35 @@ from sqlalchemy.engine import Connection
 
 from socialcredit.ledger import Record
 from socialcredit.settings import get_settings
-from socialcredit.shredding import Erasure, Vault
+from socialcredit.shredding import Erasure, MasterKey, Vault
 from socialcredit.store import tables as t
 from socialcredit.store.base import CHUNK, StoreBase
 from socialcredit.store.datakeys import SqlKeyStore
 from socialcredit.store.exportlog import ExportLog
 from socialcredit.store.sealedrows import Sealing, is_pseudonym
+
+
+@dataclass(frozen=True)
+class HelperVault:
+    """What ingest's helper process needs to encrypt chunks as this store does (decision 0069):
+    the key table's database and the master keys. It crosses to the helper over a pipe of this
+    process's own, to a child that already inherits the master key's setting; the helper makes
+    new data keys in the key table exactly as :meth:`Vault.keys` does here (first writer wins)."""
+
+    keys_url: str
+    master: MasterKey
+    previous: tuple[MasterKey, ...]
+
+    def sealing(self) -> Sealing:
+        """This process's :class:`Sealing` over the key table (made once per process)."""
+        found = _HELPER_SEALINGS.get(self)
+        if found is None:
+            vault = Vault(SqlKeyStore(self.keys_url), self.master, self.previous)
+            found = _HELPER_SEALINGS[self] = Sealing(vault)
+        return found
+
+
+_HELPER_SEALINGS: dict[HelperVault, Sealing] = {}
 
 
 class SealedStore(StoreBase):
@@ -42,6 +66,19 @@ class SealedStore(StoreBase):
         settings = get_settings()
         keys = SqlKeyStore(settings.keys_url) if settings.keys_url else SqlKeyStore(engine=self.engine)
         return Vault(keys, settings.master(), settings.previous_masters())
+
+    def helper_vault(self) -> HelperVault | None:
+        """What a helper process needs to encrypt as this store does, or None where it cannot
+        reach the same keys (a key store not in a database it can open: another kind, or SQLite
+        in memory): the store then encrypts every chunk itself."""
+        keys, vault = self.sealing.vault.store, self.sealing.vault
+        if not isinstance(keys, SqlKeyStore):
+            return None
+        url = keys.engine.url
+        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            return None
+        previous = tuple(m for m in vault.masters() if m.key_id != vault.master.key_id)
+        return HelperVault(url.render_as_string(hide_password=False), vault.master, previous)
 
     def close(self) -> None:
         """Close the key table's own engine too, where it lives apart (``SOCIALCREDIT_KEYS_URL``);

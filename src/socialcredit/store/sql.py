@@ -100,6 +100,13 @@ class Store(
         if quarantinekeys.has_clear(self.engine):  # once, after schema 0012 (decision 0061)
             quarantinekeys.seal_clear(self.engine, self.sealing.vault)
 
+    def subjects_touched_since(self, records_seq: int, cases_seq: int) -> set[str]:
+        """Subjects whose answers may have changed since these chain positions: subjects of new
+        records, of the records new corrections supersede, and of new case events. Here, where
+        the record and case stores meet, each reading its own chain in one snapshot."""
+        with self.reader.connect() as conn:
+            return self.record_subjects_since(conn, records_seq) | self.case_subjects_since(conn, cases_seq)
+
 
 def _epoch_signer() -> tuple[epochs.Signer, dt.datetime]:
     """The installation's checkpoint signer and the time, for a chain's one-time sealing epoch."""
