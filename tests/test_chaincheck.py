@@ -145,6 +145,29 @@ def test_a_record_edited_beside_a_removal_is_named_by_its_own_hash(chains: Syste
     ]
 
 
+@pytest.mark.parametrize("chain", ["audit", "cases"])
+def test_an_audit_entry_or_case_event_edited_beside_a_removal_is_named_by_its_own_hash(
+    chains: System, chain: str
+) -> None:
+    """Issue 17 point 5: "an edit 'altered: seq N'", also right after a removed entry, whose link
+    cannot be checked: an audit entry and a case event keep their own hash (decision 0071)."""
+    delete(chains, chain, 4)
+    edit(chains, chain, 5)
+    assert [p.problem for p in chains.verify()[chain]] == ["missing between seq 3 and 5", "altered: seq 5"]
+    # its own hash changed alone is an alteration too
+    _sql(chains, f"UPDATE {TABLES[chain]} SET own_hash = '{'0' * 64}' WHERE seq = 7")
+    assert [p.problem for p in chains.verify()[chain]][-1] == "altered: seq 7"
+
+
+def test_an_entry_stored_before_own_hashes_edited_beside_a_removal_is_not_named(chains: System) -> None:
+    """An entry appended before schema 0016 has no own hash: beside a removal, only the removal
+    is named (a signed checkpoint still shows the edit)."""
+    _sql(chains, "UPDATE audit SET own_hash = NULL WHERE seq = 5")
+    delete(chains, "audit", 4)
+    edit(chains, "audit", 5)
+    assert [p.problem for p in chains.verify()["audit"]] == ["missing between seq 3 and 5"]
+
+
 def test_an_edited_content_hash_is_named(chains: System) -> None:
     """The stored content hash is part of the record: changing it alone is an alteration."""
     # a different first digit, whatever it was: the sealed content hash is random (its own key and

@@ -22,10 +22,11 @@ recomputes:
 - nowhere, its predecessor present: "altered: seq N".
 
 An entry whose own stored hashes no longer recompute from its fields (a record's content and
-claim hash) is altered whatever its links say: that catches an edit to the entry right after a
-removed one, whose link cannot be checked. The audit, case and registry chains store no such
-hash, so an edit to the entry right after a removal is invisible there (a signed checkpoint
-still shows it).
+claim hash; an audit entry's or case event's :func:`own_hash`, decision 0071) is altered whatever
+its links say: that catches an edit to the entry right after a removed one, whose link cannot be
+checked. An entry stored before its chain kept such a hash has none, and an edit to it right
+after a removal is invisible there (a signed checkpoint still shows it); so is one to a
+registry entry until its chain keeps one.
 
 The transparency log holds each entry's leaf hash apart from its row (``logged``: the level-0
 tiles, grown in the appending transaction). It covers the same bytes as the entry's link, so it
@@ -48,11 +49,25 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from socialcredit.ledger import GENESIS, LEAF_PREFIX, chain_linker, link_bytes
+from socialcredit.ledger import GENESIS, LEAF_PREFIX, chain_linker, iso_dt, link_bytes
 
 Kind = Literal["altered", "missing", "reordered"]
 SEARCH_BUDGET = 500_000  # link hashes the reorder search may compute (about half a second)
 MOVED_INTO_GAP = 9  # a gap of up to 8 removed seqs is searched for an entry moved into it
+
+
+def own_hash(content: str, at: dt.datetime, tag: str) -> str:
+    """An entry's own hash, kept in its row beside its chain hash: SHA-256 of what its link covers
+    but the previous entry's hash and its seq (``ledger.link_bytes`` without them). Why: beside a
+    removal the predecessor's hash is gone, so neither the link nor the log's leaf of the next
+    entry can be recomputed; this can, and names an edit there, as a record's content hash does.
+    Why no seq: an entry moved whole keeps it, so a move is still told from an edit."""
+    return hashlib.sha256(f"{content}|{iso_dt(at)}|{tag}".encode()).hexdigest()
+
+
+def own_ok(stored: str | None, content: str, at: dt.datetime, tag: str) -> bool:
+    """Whether an entry's stored own hash recomputes (True where none was kept)."""
+    return stored is None or stored == own_hash(content, at, tag)
 
 
 @dataclass(frozen=True, slots=True)

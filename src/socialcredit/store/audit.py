@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, exists, func, or_, select
 
 from socialcredit import ledger
-from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
+from socialcredit.chaincheck import ChainProblem, Entry, own_hash, own_ok, verify_chain
 from socialcredit.errors import NotFound
 from socialcredit.i18n import N_
 from socialcredit.shredding import AUDIT_CLASS, ERASED_CODE
@@ -29,7 +29,7 @@ from socialcredit.store.logged import LoggedLeaves
 from socialcredit.store.sealedrows import Sealing
 
 AUDIT_FIELDS = ("at", "key_id", "role", "principal", "action", "subject", "measure", "purpose", "answer")
-AUDIT_COLUMNS = ("seq", *AUDIT_FIELDS, "detail", "chain_hash", "decision_id", "sealed")
+AUDIT_COLUMNS = ("seq", *AUDIT_FIELDS, "detail", "chain_hash", "decision_id", "sealed", "own_hash")
 AUDIT_ROWS_PER_INSERT = 500
 
 
@@ -100,8 +100,9 @@ def audit_content(row: Row) -> str:
 def audit_entry(m: Row) -> Entry:
     """An audit entry as its chain covers it, from its stored columns: what ``verify`` checks
     and what its leaf in the transparency log is (``Entry.leaf``)."""
-    seq = m["seq"]
-    return Entry(seq, f"audit#{seq}", audit_content(dict(m)), m["at"], "audit", m["chain_hash"])
+    seq, content = m["seq"], audit_content(dict(m))
+    ok = own_ok(m.get("own_hash"), content, m["at"], "audit")
+    return Entry(seq, f"audit#{seq}", content, m["at"], "audit", m["chain_hash"], ok)
 
 
 class AuditStore(StoreBase):
@@ -195,9 +196,19 @@ class AuditStore(StoreBase):
         for n, row in enumerate(rows, start=1):
             count += 1
             text, at = row["detail"], row["at"]
-            head = ledger.chain_hash(head, count, audit_content(row), at, "audit", leaves)
-            ident = row.get("decision_id")
-            values += [count, ts(at), *(row[k] for k in AUDIT_FIELDS[1:]), text, head, ident, row["sealed"]]
+            content = audit_content(row)
+            head = ledger.chain_hash(head, count, content, at, "audit", leaves)
+            ident, own = row.get("decision_id"), own_hash(content, at, "audit")
+            values += [
+                count,
+                ts(at),
+                *(row[k] for k in AUDIT_FIELDS[1:]),
+                text,
+                head,
+                ident,
+                row["sealed"],
+                own,
+            ]
             if n % AUDIT_ROWS_PER_INSERT == 0 or n == len(rows):
                 many = len(values) // len(AUDIT_COLUMNS)
                 sql = f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)}) VALUES {', '.join([one] * many)}"

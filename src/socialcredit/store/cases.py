@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, RowMapping
 
 from socialcredit import ledger
-from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
+from socialcredit.chaincheck import ChainProblem, Entry, own_hash, own_ok, verify_chain
 from socialcredit.dueprocess.cases import CaseEvent
 from socialcredit.store import tables as t
 from socialcredit.store.base import Row, StoreBase, dumps
@@ -70,7 +70,8 @@ def case_entry(m: Row) -> Entry:
         m.get("sealed"),
     )
     label = f"case event #{m['seq']} ({m['case_id']})"
-    return Entry(m["seq"], label, content, m["at"], "cases", m["chain_hash"])
+    ok = own_ok(m.get("own_hash"), content, m["at"], "cases")
+    return Entry(m["seq"], label, content, m["at"], "cases", m["chain_hash"], ok)
 
 
 class CaseStore(StoreBase):
@@ -120,6 +121,7 @@ class CaseStore(StoreBase):
                     klass=klass,
                     sealed=sealed,
                     chain_hash=head,
+                    own_hash=own_hash(content, e.at, "cases"),
                 )
             )
             self._set_head(conn, "cases", count, head, leaves)

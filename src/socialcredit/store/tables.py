@@ -237,6 +237,9 @@ audit = Table(
     # the subject's code (and a subject principal's) sealed under its audit key, prefixed by the
     # key's class (``store/auditseal.py``, decision 0060); chained where set
     Column("sealed", Text, nullable=True),
+    # the entry's own hash (``chaincheck.own_hash``, decision 0071): names an edit beside a
+    # removal; null in entries stored before schema 0016
+    Column("own_hash", String(64)),
     Index("ix_audit_subject_at", "subject", "at"),
     Index("ix_audit_decision_id", "decision_id"),
 )
@@ -260,6 +263,8 @@ case_events = Table(
     # the filing) and the base64 AES-GCM ciphertext of the code and payload (``store/sealedcases.py``)
     Column("klass", String(16)),
     Column("sealed", Text),
+    # the event's own hash (``chaincheck.own_hash``, decision 0071); null before schema 0016
+    Column("own_hash", String(64)),
 )
 
 api_keys = Table(
