@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from functools import cached_property
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, PrivateAttr, model_validator
 
@@ -153,6 +153,10 @@ class Enrolment(_Strict):
     withdrawal_item: str | None = Field(None, description="The item whose record means it opted out")
 
 
+ReasonText = Annotated[str, Field(min_length=1)]
+"""A revision's reason in one language."""
+
+
 class Revision(_Strict):
     """What a version of a scheme says about the version it replaces: whether listings that ended
     under the earlier rules are derived again under these (``re-evaluated``: the earlier version
@@ -163,7 +167,17 @@ class Revision(_Strict):
 
     replaces: str = Field(min_length=1, max_length=32, description="The version this one replaces")
     earlier_listings: Literal["re-evaluated", "stay-ended"]
-    reason: str = Field(min_length=1, description="Why, in plain words: shown to the subjects concerned")
+    reason: ReasonText | dict[Literal["en", "zh-CN"], ReasonText] = Field(
+        description="Why, in plain words: shown to the subjects concerned. A text is English (worded in "
+        "Chinese where the shipped schemes' prose has it); a mapping gives it in English (en), Chinese "
+        "(zh-CN) or both, each reader reading their own, else the other marked as such (decision 0072)"
+    )
+
+    @model_validator(mode="after")
+    def _some_reason(self) -> Revision:
+        if not self.reason:
+            raise Refused(N_("revision.reason: give the reason in English (en), Chinese (zh-CN) or both"))
+        return self
 
 
 ARCHIVE_DAYS = 730
@@ -257,8 +271,8 @@ class Scheme(_Strict):
 
         for lst in self.lists:
             problem = dispatch.CRITERIA[lst.criteria.by].check(self, lst)
-            if problem is not None:
-                raise ValueError(problem)
+            if problem is not None:  # a Text of ours: worded in the reader's language
+                raise Refused(problem)
         return self
 
     @cached_property
