@@ -164,8 +164,8 @@ def test_simulate_command_writes_the_report(tmp_path: Path, monkeypatch: pytest.
     assert [s["label"] for s in doc["summary"]] == ["rongcheng, due process on", "rongcheng, due process off"]
     assert len(doc["arms"][0]["steps"]) == 12
     html = (out / "report.html").read_text()
-    for png in ("mean_score.png", "punished.png", "spiral.png", "grades.png"):
-        assert (out / png).stat().st_size > 1000 and png in html
+    for svg in ("mean_score.svg", "punished.svg", "spiral.svg", "grades.svg"):
+        assert (out / svg).stat().st_size > 1000 and svg in html
     bad = CliRunner().invoke(app, ["simulate", "--scheme", "court-dishonest-debtors", "--out", str(out)])
     assert bad.exit_code == 2 and "no scoring model" in bad.output
 

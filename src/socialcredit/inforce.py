@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from socialcredit.i18n import N_
 from socialcredit.schemes.categories import Vocabulary, extend, shipped_vocabulary
 from socialcredit.schemes.lint import Finding, lint
 from socialcredit.schemes.loader import (
@@ -63,7 +64,15 @@ def load(settings: Settings) -> InForce:
     for source, s in pairs:
         key = f"{s.id}@{s.version}"
         if key in names:
-            raise SchemeError(f"scheme {s.id!r} version {s.version} is loaded twice: {names[key]}, {source}")
+            raise SchemeError(
+                N_(
+                    "scheme {id!r} version {version} is loaded twice: {first}, {second}",
+                    id=s.id,
+                    version=s.version,
+                    first=names[key],
+                    second=source,
+                )
+            )
         names[key] = source
     registry = Registry.of((s for _, s in pairs), names, previous)
     return InForce(registry, vocab, breaches(pairs, vocab))

@@ -39,7 +39,7 @@ from socialcredit.rules.ops import PY
 from socialcredit.schemes.loader import Registry
 from socialcredit.schemes.model import ListDef, Scheme
 from socialcredit.schemes.segments import Segment, list_segments
-from socialcredit.schemes.titles import Prose
+from socialcredit.schemes.titles import Reason
 from socialcredit.subjects import Tenure
 
 
@@ -160,7 +160,7 @@ def _stayed(seg: Segment, later: Segment) -> str:
         "and listings made before then stay as that version set them: this one keeps its period "
         "and removal grounds ({why}).",
         **values,
-        why=Prose(rev.reason),  # the scheme's own words, in the reader's language where catalogued
+        why=Reason(rev.reason),  # the operator's words, in the reader's language where given
     )
 
 

@@ -137,7 +137,9 @@ class MasterKey(NamedTuple):
     @classmethod
     def of(cls, secret: bytes) -> MasterKey:
         if len(secret) != 32:
-            raise Unavailable("a master key is 32 bytes (base64 text of 44 characters)", field="master_key")
+            raise Unavailable(
+                N_("a master key is 32 bytes (base64 text of 44 characters)"), field="master_key"
+            )
         return cls(hashlib.sha256(secret).hexdigest()[:16], secret)
 
     @classmethod
@@ -145,7 +147,7 @@ class MasterKey(NamedTuple):
         try:
             secret = base64.b64decode(text.strip(), validate=True)
         except ValueError as e:
-            raise Unavailable("the master key is not base64 text", field="master_key") from e
+            raise Unavailable(N_("the master key is not base64 text"), field="master_key") from e
         return cls.of(secret)
 
 
@@ -219,7 +221,7 @@ class Vault:
         master = self._masters.get(w.master_id)
         if master is None:
             raise Unavailable(
-                f"data keys are wrapped by master key {w.master_id}, which is not configured",
+                N_("data keys are wrapped by master key {key}, which is not configured", key=w.master_id),
                 field="master_key",
             )
         try:
@@ -228,7 +230,7 @@ class Vault:
             )
         except InvalidTag as e:
             raise Unavailable(
-                f"data key {w.key_id} does not open under its master key", field="master_key"
+                N_("data key {key} does not open under its master key", key=w.key_id), field="master_key"
             ) from e
 
     # ------------------------------------------------------------------ pseudonyms
@@ -393,4 +395,4 @@ def unseal(cipher: AESGCM, blob: bytes, aad: bytes) -> bytes:
     try:
         return cipher.decrypt(blob[:NONCE], blob[NONCE:], aad)
     except InvalidTag as e:
-        raise Refused("a record's sealed content does not open under its key", field="sealed") from e
+        raise Refused(N_("a record's sealed content does not open under its key"), field="sealed") from e

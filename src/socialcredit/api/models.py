@@ -26,6 +26,7 @@ from socialcredit.api.explainmodels import ExplanationOut
 from socialcredit.api.inputs import RequestIn as RequestIn
 from socialcredit.chaincheck import ChainProblem
 from socialcredit.chaincheck import Kind as ChainFaultKind
+from socialcredit.errors import Refused
 from socialcredit.history import Ended
 from socialcredit.i18n import N_, reword, translate
 from socialcredit.ledger import IngestResult, Record
@@ -54,11 +55,13 @@ def _moment(value: object) -> object:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValueError("expected an ISO 8601 date or date-time string like 2025-06-30")
+        raise Refused(N_("expected an ISO 8601 date or date-time string like 2025-06-30"))
     try:
         return moment(value)
     except ValueError:
-        raise ValueError(f"{value[:40]!r} is not an ISO date or date-time like 2025-06-30") from None
+        raise Refused(
+            N_("{value!r} is not an ISO date or date-time like 2025-06-30", value=value[:40])
+        ) from None
 
 
 def iso_only(value: object) -> object:

@@ -127,12 +127,14 @@ def simulate(
     # what the simulated worlds hold: each arm's scheme and the schemes without a score (lists and
     # measures); a failing scheme outside them plays no part in the figures
     world = {a.scheme for a in arms} | {s.id for s in found.registry.schemes.values() if s.model is None}
-    breaches = [str(b) for b in found.breaches if b.scheme in world]
+    failing = [b for b in found.breaches if b.scheme in world]
+    breaches = [str(b) for b in failing]  # English in report.json
+    shown = [i18n.translate(b) for b in failing]  # the reader's, on the page and here
     if breaches and not research_only:
         fail(
             SAFEGUARDS_FAILED
             + "\n"
-            + escape("\n".join(breaches))
+            + escape("\n".join(shown))
             + "\n"
             + i18n.translate(
                 N_(
@@ -177,7 +179,7 @@ def simulate(
         meta |= {"left_out": left_out}
     if breaches:
         meta |= {"stamp": RESEARCH_ONLY, "safeguard_breaches": breaches}
-    doc = report.write(results, out_dir, command=command, meta=meta)
+    doc = report.write(results, out_dir, command=command, meta=meta, breaches=shown)
     if as_json:
         emit(SimulationOut.of(out_dir, meta, doc["summary"]))
         return

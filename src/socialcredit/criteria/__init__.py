@@ -47,7 +47,8 @@ class ListCriterion(Protocol):
 
     def check(self, scheme: Scheme, lst: ListDef) -> str | None:
         """Why ``lst`` of ``scheme`` cannot be (a grade it does not have, no model...), or None:
-        the scheme file is refused with it at load."""
+        the scheme file is refused with it at load. A message of ours (``i18n.N_``), so that the
+        refusal reads in the reader's language."""
         ...
 
     def rates(self, subject: str, scheme: Scheme) -> bool:

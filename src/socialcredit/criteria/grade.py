@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 from socialcredit import codes
 from socialcredit.entries import ListEntry, status_at
+from socialcredit.i18n import N_
 from socialcredit.ledger import Record
 from socialcredit.rules import kernel
 from socialcredit.rules.days import day_of
@@ -150,17 +151,18 @@ class ByGrade:
         crit = lst.criteria
         assert isinstance(crit, GradeCriteria), "a list by grade"
         if scheme.model is None:
-            return f"list {lst.id}: grade criteria need a scoring model"
+            return N_("list {list}: grade criteria need a scoring model", list=lst.id)
         grades = {g.grade for g in scheme.model.grades}
         for g in (crit.grade_at_most, crit.grade_at_least):
             if g is not None and g not in grades:
-                return f"list {lst.id}: grade {g!r} is not a grade of this scheme"
+                return N_("list {list}: grade {grade!r} is not a grade of this scheme", list=lst.id, grade=g)
         if scheme.enrolment is not None:
             # an opt-in score exists only for those who joined (dispatch.enrolled); a list by
             # its grade would list, and publish, people by a score they never agreed to
-            return (
-                f"list {lst.id}: an opt-in scheme (enrolment) cannot list by grade: its score "
-                "exists only for those who joined; use measures by score threshold instead"
+            return N_(
+                "list {list}: an opt-in scheme (enrolment) cannot list by grade: its score "
+                "exists only for those who joined; use measures by score threshold instead",
+                list=lst.id,
             )
         return None
 

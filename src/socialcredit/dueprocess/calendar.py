@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from socialcredit.errors import Refused
+from socialcredit.i18n import N_
 
 
 def add_working_days(start: dt.date, days: int, holidays: frozenset[dt.date] = frozenset()) -> dt.date:
@@ -48,5 +49,7 @@ class WorkingCalendar:
             try:
                 days.add(dt.date.fromisoformat(line))
             except ValueError:
-                raise Refused(f"holidays line {n}: {line[:30]!r} is not an ISO date") from None
+                raise Refused(
+                    N_("holidays line {n}: {line!r} is not an ISO date", n=n, line=line[:30])
+                ) from None
         return cls(frozenset(days))

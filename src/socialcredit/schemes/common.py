@@ -5,12 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict
 
 ID = r"^[a-z0-9][a-z0-9.\-]*$"
 """Item codes, list, measure and scheme ids: lower case, digits, dots and dashes."""
+
+Area = Literal["administrative", "commercial", "social", "judicial"]
+Polarity = Literal["positive", "negative", "neutral"]
+Severity = Literal["minor", "general", "serious"]
+SubjectKindName = Literal["person", "organisation"]
+
+
+def both_kinds() -> list[SubjectKindName]:
+    return ["person", "organisation"]
+
+
+def organisations() -> list[SubjectKindName]:
+    return ["organisation"]
 
 
 class Strict(BaseModel):

@@ -13,6 +13,7 @@ A page or a command in Chinese shows a thing's Chinese title where there is one,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any, overload
@@ -20,6 +21,7 @@ from typing import Any, overload
 import yaml
 
 from socialcredit import i18n
+from socialcredit.i18n import N_
 
 KINDS = ("scheme", "item", "list", "measure", "factor", "tier", "rule")
 """What a catalogue titles; a tier model's ``rules`` are keyed by the tier each gives (a shipped
@@ -122,3 +124,39 @@ class Prose(str):
 
     def worded(self, locale: str) -> str:
         return prose(str(self), locale)
+
+
+class Reason(str):
+    """A revision's reason as the operator gave it (``Revision.reason``: English text, or a mapping
+    by ``en`` and ``zh-CN``), in the reader's language: their own where given (English found in the
+    shipped prose counts as given in Chinese); else the one given, marked with its language, never
+    shown as if it were the reader's (issue 16, decision 0072). ``str`` is the English reader's."""
+
+    given: dict[str, str]
+
+    def __new__(cls, reason: str | Mapping[Any, str]) -> Reason:
+        given = {"en": reason} if isinstance(reason, str) else dict(reason)
+        self = super().__new__(cls, _reason_in(given, "en"))
+        self.given = given
+        return self
+
+    def worded(self, locale: str) -> str:
+        return _reason_in(self.given, locale)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Reason, (self.given,))
+
+
+def _reason_in(given: Mapping[str, str], locale: str) -> str:
+    english, chinese = given.get("en"), given.get("zh-CN")
+    if locale == LOCALE:
+        if chinese:
+            return chinese
+        if english:
+            worded = prose(english, LOCALE)
+            if worded != english:
+                return worded
+            return i18n.translate(N_("(in English) {text}", text=" ".join(english.split())), locale)
+    if english:
+        return english
+    return i18n.translate(N_("(in Chinese) {text}", text=chinese or ""), locale)

@@ -12,12 +12,12 @@ step's snapshot is taken at the end of that day, after them. Between snapshots, 
 counting on the exact day their window ends (``counts_for_days``), so grade lists see the same
 daily score timeline as ``score_timeline``.
 
-Behaviour: for each kind of subject, items are split into classes (positive; "economic" negative
-items, those of the commercial and judicial areas, which unemployment makes more likely; other
-negative or neutral conduct; with heterogeneity on, economic rates are scaled by income band,
-``INCOME_DEFAULT``). A
-subject's records of a class in a step are Poisson with mean
-``sum(base_rate_per_year) x days/365.25 x weight``, the weight being the subject's propensity
+Behaviour (:mod:`socialcredit.sim.behaviour`): for each kind of subject, items are split into
+classes (positive; "economic" negative items, those of the commercial and judicial areas, which
+unemployment makes more likely; other negative or neutral conduct; with heterogeneity on, economic
+rates are scaled by income band, ``INCOME_DEFAULT``). A subject's records of a class in a step are
+Poisson with mean ``sum(base_rate_per_year) x days/365.25 x weight``, the weight being the subject's
+propensity
 times its state; which item is Poisson-split by base rate. Drawing class totals and assigning them
 to subjects by weight is exactly independent Poisson counts per subject and item, at a cost
 proportional to the records rather than to subjects x items.
@@ -70,10 +70,15 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp  # type: ignore[import-untyped]
 
-from socialcredit.dueprocess import restoration
-from socialcredit.dueprocess.cases import MIN_PUBLICATION_DAYS
 from socialcredit.schemes.model import Scheme
-from socialcredit.sim import events, figures, optin, versions
+from socialcredit.sim import behaviour, events, figures, optin, versions
+from socialcredit.sim.behaviour import ECONOMIC_AREAS as ECONOMIC_AREAS
+from socialcredit.sim.behaviour import FULFIL_EMPLOYED as FULFIL_EMPLOYED
+from socialcredit.sim.behaviour import FULFIL_UNEMPLOYED as FULFIL_UNEMPLOYED
+from socialcredit.sim.behaviour import INCOME_DEFAULT as INCOME_DEFAULT
+from socialcredit.sim.behaviour import REWARD_CONDUCT as REWARD_CONDUCT
+from socialcredit.sim.behaviour import UNEMPLOYED_DEFAULT as UNEMPLOYED_DEFAULT
+from socialcredit.sim.behaviour import Behaviour
 from socialcredit.sim.compiled_lists import (
     GradeListState,
 )
@@ -89,19 +94,12 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 START = dt.date(2025, 1, 1)
-FULFIL_EMPLOYED = 0.08
-FULFIL_UNEMPLOYED = 0.02
 JOB_LOSS = 0.01
 JOB_FIND = 0.15
 PUNISHED_JOB_LOSS = 3.0
 PUNISHED_JOB_FIND = 2.5
 REWARD_JOB_LOSS = 0.8
-REWARD_CONDUCT = 0.85
-UNEMPLOYED_DEFAULT = 3.0
 SPIRAL_MONTHS = 3
-ECONOMIC_AREAS = ("commercial", "judicial")
-INCOME_DEFAULT = np.array([1.6, 1.0, 0.6])
-"""Multiplier of economic negative rates by income band (low, middle, high): an assumption."""
 
 
 def _with_representatives(on: BoolArray, pop: Population) -> BoolArray:
@@ -151,34 +149,8 @@ class Simulation:
         n = population.n
         registry_items = w.registry.items()
         kinds = w.registry.kinds_by_item
-        removal = np.zeros(len(w.items), dtype=np.bool_)
-        for lst in w.item_lists:
-            removal |= lst.removal
-        self.removal_items = removal
-        rate = np.array([registry_items[c].base_rate_per_year for c in w.items])
-        positive = np.array([registry_items[c].polarity == "positive" for c in w.items])
-        negative = np.array([registry_items[c].polarity == "negative" for c in w.items])
-        economic = negative & np.array([registry_items[c].area in ECONOMIC_AREAS for c in w.items])
-        # classes: 0 positive, 1 economic negative, 2 other conduct (negative or neutral)
-        cls_of = np.where(positive, 0, np.where(economic, 1, 2))
-        # joining or leaving an opt-in scheme is a choice, not conduct drawn at a rate (see scored)
-        enrolment = w.scheme.enrolment
-        codes = (enrolment.item, enrolment.withdrawal_item) if enrolment is not None else ()
-        marks = np.array([c in codes for c in w.items], dtype=np.bool_)
-        self.classes: list[tuple[bool, int, IntArray, FloatArray]] = []
-        for is_person, kind in ((True, "person"), (False, "organisation")):
-            applies = np.array([kind in kinds[c] for c in w.items]) & ~removal & (rate > 0) & ~marks
-            for c in range(3):
-                idx = np.flatnonzero(applies & (cls_of == c))
-                if len(idx):
-                    self.classes.append((is_person, c, idx, rate[idx]))
-        self.severity_days = np.array(
-            [MIN_PUBLICATION_DAYS.get(registry_items[c].severity, 90) for c in w.items], dtype=np.int64
-        )
-        # the national measures' rule (dueprocess.restoration): never a judicial record, nor one
-        # that can start a judicial listing
-        void = restoration.unrestorable(w.registry.schemes.values())
-        self.restorable = (w.item_points < 0) & ~removal & np.array([c not in void for c in w.items])
+        self.behave(w)
+        removal, rate = self.removal_items, np.array([registry_items[c].base_rate_per_year for c in w.items])
         self.is_person = population.is_person
         rates = w.scorer.rates
         self.rated = np.where(self.is_person, "person" in rates, "organisation" in rates)
@@ -201,10 +173,6 @@ class Simulation:
         """How many members left the opt-in scheme (``settings.withdrawal``), and how many of
         those joined it again (``settings.rejoin``), starting afresh (``sim/optin.py``)."""
         self.ever_left = np.zeros(n, dtype=np.bool_)
-        self.n_sources = np.array([len(x) for x in w.item_sources], dtype=np.int64)
-        self.source_table = np.zeros((len(w.items), int(self.n_sources.max())), dtype=np.int64)
-        for i, srcs in enumerate(w.item_sources):
-            self.source_table[i, : len(srcs)] = srcs
         # state
         # one running sum per column of the scorer's state (the points; a factor model's factor sums)
         self.raw = np.zeros((n, w.scorer.columns), dtype=np.int64)
@@ -249,116 +217,22 @@ class Simulation:
 
     # ------------------------------------------------------------------------------ behaviour
 
-    def _weights(self, cls: int, is_person: bool) -> FloatArray:
-        """Each subject's weight in a class, over the subjects of one kind (persons or organisations)."""
-        p = self.pop
-        s = self.settings
-        part = slice(0, p.n_persons) if is_person else slice(p.n_persons, p.n)
-        w = (p.pos_propensity if cls == 0 else p.neg_propensity)[part]
-        if cls == 1 and is_person and s.heterogeneity:  # defaults are likelier on a low income
-            w = w * INCOME_DEFAULT[p.income_band[part]]
-        if s.feedback and cls != 0:
-            w = np.where(self.prev_rewarded[part], w * REWARD_CONDUCT, w)
-            if cls == 1 and is_person:
-                w = np.where(p.labour_force[part] & ~self.employed[part], w * UNEMPLOYED_DEFAULT, w)
-        return w
+    def behave(self, world: World) -> None:
+        """Draw from now on as ``world``'s items say (its version's base rates, removal items,
+        restoration rule: ``sim/behaviour.py``); the population's propensities stay."""
+        self.behaviour = b = Behaviour.of(world)
+        self.removal_items, self.severity_days, self.restorable = (
+            b.removal_items,
+            b.severity_days,
+            b.restorable,
+        )
 
     def _draw(self, t: int) -> Records:
-        days = float(self.days[t + 1] - self.days[t])
-        w = self.world
-        parts: list[Records] = []
-        for is_person, cls, idx, rates in self.classes:
-            weight = self._weights(cls, is_person)
-            total = rates.sum() * days / 365.25
-            cum = np.cumsum(weight)
-            if cum[-1] <= 0:
-                continue
-            k = int(self.rng.poisson(total * cum[-1]))
-            # sorted uniforms make the search cache-friendly and the agents come out in order
-            u = np.sort(self.rng.random(k)) * cum[-1]
-            agents = np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1).astype(np.int64)
-            if not is_person:
-                agents += self.pop.n_persons
-            items = idx[self.rng.choice(len(idx), size=k, p=rates / rates.sum())]
-            parts.append(self._errors(agents, items, is_person, total, cum[-1]))
-        if t == 0 and self.enrolment_item >= 0:  # those who join, on the first day
-            joined = np.flatnonzero(self.joins)
-            parts.append(
-                self._records(
-                    joined, np.full(len(joined), self.enrolment_item), np.zeros(len(joined), np.bool_)
-                )
-            )
-        if t > 0 and self.withdrawal_item >= 0 and self.settings.withdrawal > 0:  # members who leave
-            members = np.flatnonzero(self.scored)
-            left = members[self.rng.random(len(members)) < self.settings.withdrawal]
-            self.left += len(left)
-            parts.append(
-                self._records(left, np.full(len(left), self.withdrawal_item), np.zeros(len(left), np.bool_))
-            )
-        again = optin.rejoining(self, t)  # former members who join again
-        if again is not None:
-            parts.append(again)
-        # fulfilment of item listings
-        for j, lst in enumerate(w.item_lists):
-            listed = np.flatnonzero(self.prev_listed_item[:, j])
-            if not len(listed) or not lst.removal.any():
-                continue
-            p = np.full(len(listed), FULFIL_EMPLOYED)
-            if self.settings.feedback:
-                out_of_work = self.pop.labour_force[listed] & ~self.employed[listed]
-                p = np.where(out_of_work, FULFIL_UNEMPLOYED, p)
-            who = listed[self.rng.random(len(listed)) < p]
-            ridx = np.flatnonzero(lst.removal)
-            rrate = np.array(
-                [max(self.world.registry.items()[w.items[i]].base_rate_per_year, 1e-9) for i in ridx]
-            )
-            its = ridx[self.rng.choice(len(ridx), size=len(who), p=rrate / rrate.sum())]
-            parts.append(self._records(who, its, np.zeros(len(who), dtype=np.bool_)))
-        if self.bm_item >= 0 and self.buyers.any():
-            buyers = np.flatnonzero(self.buyers)
-            per_buyer = self.rng.poisson(self.settings.black_market_per_month, len(buyers))
-            who = np.repeat(buyers, per_buyer)
-            rec = Records(
-                who,
-                np.full(len(who), self.bm_item, dtype=np.int64),
-                np.full(len(who), self.bm_source, dtype=np.int64),
-                np.zeros(len(who), dtype=np.bool_),
-                np.ones(len(who), dtype=np.bool_),
-            )
-            parts.append(rec)
-        if not parts:
-            return self._records(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.bool_))
-        recs = Records.concat(parts)
-        order = np.argsort(recs.agent, kind="stable")  # ledger order: by subject, then as drawn
-        return Records(
-            recs.agent[order], recs.item[order], recs.source[order], recs.wrong[order], recs.fabricated[order]
-        )
+        """Month ``t``'s records as behaviour draws them (the contract test gives a history instead)."""
+        return behaviour.draw(self, t)
 
     def _records(self, agents: IntArray, items: IntArray, wrong: BoolArray) -> Records:
-        src = np.zeros(len(items), dtype=np.int64)
-        if len(items):
-            pick = (self.rng.random(len(items)) * self.n_sources[items]).astype(np.int64)
-            src = self.source_table[items, pick]
-        return Records(agents, items, src, wrong, np.zeros(len(items), dtype=np.bool_))
-
-    def _errors(
-        self, agents: IntArray, items: IntArray, is_person: bool, total: float, weight: float
-    ) -> Records:
-        e = self.settings.error_rate
-        if e <= 0:
-            return self._records(agents, items, np.zeros(len(agents), dtype=np.bool_))
-        lo, hi = (0, self.pop.n_persons) if is_person else (self.pop.n_persons, self.pop.n)
-        wrong = self.rng.random(len(agents)) < e
-        agents = agents.copy()
-        agents[wrong] = self.rng.integers(lo, hi, int(wrong.sum()))
-        k = int(self.rng.poisson(e * total * weight))
-        phantom_items = items[self.rng.integers(0, len(items), k)] if len(items) else np.zeros(0, np.int64)
-        k = len(phantom_items)
-        return self._records(
-            np.concatenate((agents, self.rng.integers(lo, hi, k))),
-            np.concatenate((items, phantom_items)),
-            np.concatenate((wrong, np.ones(k, dtype=np.bool_))),
-        )
+        return behaviour.records(self, agents, items, wrong)
 
     # ------------------------------------------------------------------------------ due process
 

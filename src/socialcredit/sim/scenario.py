@@ -152,9 +152,11 @@ def scenario_registry(schemes: Iterable[Scheme], settings: Settings) -> Registry
         pool.setdefault(s.id, []).append(s)
     chosen = pool.get(settings.scheme)
     if chosen is None:
-        raise SchemeError(f"no scheme {settings.scheme!r} (have: {', '.join(sorted(pool))})")
+        raise SchemeError(
+            N_("no scheme {scheme!r} (have: {have})", scheme=settings.scheme, have=", ".join(sorted(pool)))
+        )
     if any(v.model is None for v in chosen):
-        raise SchemeError(f"scheme {settings.scheme!r} has no scoring model to simulate")
+        raise SchemeError(N_("scheme {scheme!r} has no scoring model to simulate", scheme=settings.scheme))
     kept = [settings.scheme, *(sid for sid, vs in pool.items() if all(v.model is None for v in vs))]
     ids = set(kept)
     out = []

@@ -19,8 +19,14 @@ version, so at the first month a new version is in force (:func:`switch`) it
   fed from the change on.
 
 The log (each month's records, the day each stops counting for a reason other than its window,
-and who was scored) is kept only when a change lies ahead. Behaviour (which items are drawn at
-which rates) stays the population's, from the first version.
+and who was scored) is kept only when a change lies ahead.
+
+Behaviour follows the version in force (decision 0072): from the month of the change, records are
+drawn at the new version's base rates (``Item.base_rate_per_year``, what the version says its
+items typically occur at), its items that remove a listing are the fulfilment drawn, and its
+restoration rule applies to the records drawn from then on (``sim/behaviour.py``). The population
+itself (propensities, employment, who buys on the black market and which item) stays as it was:
+people do not change when the rules do.
 """
 
 from __future__ import annotations
@@ -239,6 +245,7 @@ def switch(sim: Simulation, t: int, world: World) -> None:
         states.append(ItemListState(new.empty(n).tracks + state.tracks))
     sim.world = dataclasses.replace(world, item_lists=lists)
     sim.item_state = states
+    sim.behave(sim.world)  # from this month on, the new version's base rates (decision 0072)
     # the score state: every month so far again, under the new rules
     sim.raw, sim.wrong_raw, sim.fab_raw = (np.zeros((n, world.scorer.columns), dtype=np.int64) for _ in "abc")
     sim.expiries = {}

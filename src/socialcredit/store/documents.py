@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from socialcredit import codes, ledger
 from socialcredit.documents import Document, LinkEvent, event_content
 from socialcredit.errors import Conflict, NotFound, Refused
+from socialcredit.i18n import N_
 from socialcredit.store import tables as t
 from socialcredit.store.base import REGISTRY_MARKER, StoreBase
 
@@ -68,11 +69,11 @@ class DocumentStore(StoreBase):
             self._lock_head(conn, REGISTRY_MARKER)  # serialises links: the check below holds
             kind = conn.execute(select(t.subjects.c.kind).where(t.subjects.c.code == subject)).scalar()
             if kind is None:
-                raise NotFound("no subject registered by that code", field="code")
+                raise NotFound(N_("no subject registered by that code"), field="code")
             if kind != "person":
-                raise Refused("only a person holds identity documents", field="code")
+                raise Refused(N_("only a person holds identity documents"), field="code")
             if document.code == subject:
-                raise Refused("is the subject's own code, which names it without a link", field="number")
+                raise Refused(N_("is the subject's own code, which names it without a link"), field="number")
             held = conn.execute(
                 select(t.document_links.c.subject).where(
                     t.document_links.c.document == key, t.document_links.c.valid_to.is_(None)
@@ -82,11 +83,15 @@ class DocumentStore(StoreBase):
                 owner = conn.execute(select(t.subjects.c.code).where(t.subjects.c.code == document.code))
                 held = owner.scalar()
             if held == subject:
-                raise Conflict("the document is already linked to this subject", field="number")
+                raise Conflict(N_("the document is already linked to this subject"), field="number")
             if held is not None:
                 raise Conflict(
-                    f"the document names subject {codes.mask(held)}; it cannot also name "
-                    f"{codes.mask(subject)} (end the other link by an objection first)",
+                    N_(
+                        "the document names subject {held}; it cannot also name {subject} (end the "
+                        "other link by an objection first)",
+                        held=codes.mask(held),
+                        subject=codes.mask(subject),
+                    ),
                     field="number",
                 )
             event = LinkEvent("linked", subject, key, document.passport_type, evidence)
@@ -121,7 +126,7 @@ class DocumentStore(StoreBase):
                 .first()
             )
             if row is None:
-                raise NotFound("the document is not linked to this subject now", field="document")
+                raise NotFound(N_("the document is not linked to this subject now"), field="document")
             seq = self._append(conn, LinkEvent("unlinked", subject, document, case=case), at)
             conn.execute(
                 update(t.document_links)

@@ -165,6 +165,7 @@ _env.filters["signed"] = signed_points  # an adjustment's points as its plain-wo
 _env.filters["tr"] = i18n.translate  # a Text (a refusal, a role's name) in the page's language
 _env.filters["answer"] = lambda a: i18n.translate(ANSWERS.get(a, a))  # allow/deny, in words
 _env.filters["prose"] = titles.prose  # a scheme's own prose (a legal basis, a description)
+_env.filters["reason"] = lambda given: i18n.translate(titles.Reason(given))  # a revision's reason
 _env.filters["rw"] = i18n.reword  # a text of ours stored as English (a quarantine or end reason)
 _env.filters["date"] = i18n.format_date
 _env.filters["datetime"] = i18n.format_datetime

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from socialcredit import access
 from socialcredit.errors import Refused
+from socialcredit.i18n import N_
 from socialcredit.i18n import gettext as _
 from socialcredit.rules import days
 from socialcredit.schemes.titles import title_of
@@ -46,7 +47,9 @@ def moment(value: str | None, name: str) -> dt.datetime | None:
     try:
         return days.moment(value)
     except ValueError:
-        raise Refused(f"{value[:40]!r} is not an ISO date or date-time like 2025-06-30", field=name) from None
+        raise Refused(
+            N_("{value!r} is not an ISO date or date-time like 2025-06-30", value=value[:40]), field=name
+        ) from None
 
 
 def axes(at: str | None, known_at: str | None, as_of: dt.date | None) -> Axes:

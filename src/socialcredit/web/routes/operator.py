@@ -94,14 +94,14 @@ def decide_case(
     try:
         if isinstance(case, Objection):
             if outcome not in ("uphold", "reject"):
-                raise Refused("choose uphold or reject", field="outcome")
+                raise Refused(N_("choose uphold or reject"), field="outcome")
             decide = (
                 page.system.decide_appeal if case.status == "under appeal" else page.system.decide_objection
             )
             decide(principal=p, objection_id=case.id, upheld=outcome == "uphold", reason=reason)
         else:
             if outcome not in ("grant", "refuse"):
-                raise Refused("choose grant or refuse", field="outcome")
+                raise Refused(N_("choose grant or refuse"), field="outcome")
             decide_other = (
                 page.system.decide_erasure
                 if isinstance(case, ErasureRequest)

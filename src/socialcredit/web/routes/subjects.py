@@ -327,7 +327,7 @@ def file_review(
     refs = [line.strip() for line in evidence.splitlines() if line.strip()]
     try:
         if not list_id:
-            raise Refused("choose the listing to review", field="list_id")
+            raise Refused(N_("choose the listing to review"), field="list_id")
         case = page.system.file_review(
             principal=p, subject=c.value, list_id=list_id, statement=statement, evidence=refs
         )
@@ -356,7 +356,7 @@ def apply_restoration(
     }
     try:
         if not record_id:
-            raise Refused("choose the record to restore", field="record_id")
+            raise Refused(N_("choose the record to restore"), field="record_id")
         case = page.system.apply_restoration(
             principal=p,
             subject=c.value,
