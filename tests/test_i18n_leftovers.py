@@ -17,7 +17,7 @@ from socialcredit import i18n
 from socialcredit.api import create_app
 from socialcredit.cli import app
 from socialcredit.dueprocess.calendar import WorkingCalendar
-from socialcredit.errors import Refused, SocialCreditError
+from socialcredit.errors import Refused, SocialCreditError, Unavailable
 from socialcredit.schemes.loader import SchemeError, parse_scheme, shipped_registry
 from socialcredit.service import System
 from socialcredit.shredding import MasterKey
@@ -76,10 +76,10 @@ def test_a_list_criterions_refusal_is_in_the_readers_language(
 
 
 def test_the_sealings_refusals_are_in_the_readers_language() -> None:
-    """A master key of the wrong length or not base64 (``shredding.py``): refused naming the field,
-    in Chinese for a Chinese reader."""
+    """A master key of the wrong length or not base64 (``shredding.py``): the installation's fault
+    (a logged 500, decision 0069), naming the field, in Chinese for a Chinese reader."""
     for bad in (lambda: MasterKey.of(b"short"), lambda: MasterKey.from_text("not base64!")):
-        with pytest.raises(Refused) as caught:
+        with pytest.raises(Unavailable) as caught:
             bad()
         assert caught.value.field == "master_key"
         _chinese(caught.value)
