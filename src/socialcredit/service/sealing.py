@@ -16,7 +16,10 @@ it reads pickled chunks from one pipe and writes their outcomes to another (not 
 library may print to), and ends when its input closes: when this process closes it, or dies.
 
 What crosses the process boundary is plain data: the submitted dicts going out, and for each
-row either its sealed values converted for the store or the reasons it was refused coming back.
+row either its sealed values converted for the store or the reasons it was refused coming back;
+and, where the store's keys are in a database the helper can open, the key table's URL and the
+master keys going out once, and a chunk's records encrypted coming back when this process asks
+for that (``helper_encrypts``: encryption goes to whichever process has room, decision 0069).
 The chain position and the dedup check never leave this process, so the ledger's order and its
 hashes are what a single process would have written (tested). Sealing is a pure function of the
 row, so if the helper cannot start or dies, the chunks it had not answered are sealed here.
