@@ -29,6 +29,12 @@ def test_ingest_bench_runs_against_a_floor_of_the_same_rows(tmp_path: Path) -> N
     assert len(ingested) == 3000 and ingested == bench.stored_tuples(tmp_path / "floor-0.db")
     assert ingested == bench.stored_tuples(tmp_path / "engine-0.db")  # SQLite's own copy, too
     assert [row[0] for row in ingested] == list(range(1, 3001))  # one chain, in order
+    # issue 21 point 5's floor (decision 0069): the same ingest stored in the clear, same run
+    clear = bench.stored_tuples(tmp_path / "clear-0.db")
+    assert len(clear) == 3000 and all(row[-2:] == (None, None) for row in clear)  # no class, no ciphertext
+    assert all(row[-1] for row in ingested[:3]) and [r[1] for r in clear] == [r[1] for r in ingested]
+    w, c = result["ingest_s"], result["ingest_without_encryption_s"]
+    assert c == min(result["clear_runs_s"]) and abs(result["encryption_overhead"] - (w / c - 1)) < 0.01
     assert result["engine_floor_s"] > 0 and result["engine_floor_records_per_s"] > 0
     # the bulk floor built the same table: the same rows, every index, record_id still unique
     bulk = tmp_path / "bulk-0.db"

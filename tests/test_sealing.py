@@ -208,6 +208,14 @@ def test_a_big_ingest_through_the_helper_writes_the_ledger_one_process_writes(
     assert got["here"][0][2] > 40
 
 
+def test_encryption_goes_to_the_process_with_room() -> None:
+    """Decision 0069: while the store waits for the helper (the helper is the busier), the store
+    encrypts; once the helper's answer is there before it is asked for, the helper does."""
+    assert not sealing.helper_encrypts(None)  # the first chunks: nothing known yet
+    assert not sealing.helper_encrypts(0.5)
+    assert sealing.helper_encrypts(0.0) and sealing.helper_encrypts(sealing.WAIT_SLACK)
+
+
 def test_a_refused_row_quotes_what_was_submitted() -> None:
     sealer = sealing.Sealer(shipped_registry(), NOW, None, tuple)
     bad = {"subject": "12345", "item": "traffic.red-light", "source": "traffic-police",
@@ -237,6 +245,7 @@ def test_the_helper_encrypts_and_a_destroyed_key_stays_unusable_at_once(
     from tests.conftest import person
 
     monkeypatch.setattr(sealing, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(sealing, "helper_encrypts", lambda waited: True)  # however busy either is
     here: list[int] = []
     real = Sealing.seal_chunk
 
