@@ -80,6 +80,20 @@ def test_rotation_rewraps_keys_and_records_stay_readable(keys: SqlKeyStore, tmp_
     assert e.value.field == "master_key"
 
 
+def test_a_rotation_that_cannot_unwrap_keeps_the_master_it_had(keys: SqlKeyStore) -> None:
+    """Rewrapping with an old master not configured fails naming the setting, and the vault goes
+    on wrapping new keys under the master it had, not the one the failed rotation named."""
+    first = MasterKey.from_text(new_master_text())
+    pair = (Vault(keys, first).pseudonym(P), "2024")
+    Vault(keys, first).keys([pair], create=True)
+    second = MasterKey.from_text(new_master_text())
+    vault = Vault(keys, second)  # the first master not given: its keys cannot be unwrapped
+    with pytest.raises(Unavailable) as e:
+        vault.rotate(MasterKey.from_text(new_master_text()))
+    assert e.value.field == "master_key"
+    assert vault.master == second
+
+
 def test_destroyed_key_is_gone_and_logged(keys: SqlKeyStore) -> None:
     vault = Vault(keys, MasterKey.from_text(new_master_text()))
     pair = (vault.pseudonym(P), "2019")

@@ -340,7 +340,7 @@ class Vault:
         previous, self.master = self.master, new
         try:
             done = [self._wrap(w.pseudonym, w.klass, self._unwrap(w), w.key_id) for w in old]
-        except Refused:
+        except BaseException:  # an old master not configured (Unavailable), or anything else
             self.master = previous
             raise
         self.store.replace_wrapped(done)
