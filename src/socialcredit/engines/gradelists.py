@@ -25,7 +25,8 @@ effective records at ``as_of``:
    the first day the grade no longer meets them if that is by its planned end, is dropped if that
    is on or before it took effect (the grade recovered during the notice), and otherwise
    "expired" once its planned end has passed (a later change of grade does not reach back to end
-   an expired entry).
+   an expired entry). Only the histories with a qualifying day go on to this step (a history
+   without one has no run); the rest never leave their integer key (decision 0070).
 
 Why the days need care: an extra day in step 1 is harmless (the score on it is computed exactly,
 and a day on which nothing changes extends a run without ending it), a missing one is not. The
@@ -147,7 +148,19 @@ def _step_ages(r: ir.Table, last: int) -> ir.Table:
 
 def _contributions(r: ir.Table, last: int) -> ir.Table:
     """``subject, subject_no, day, delta``: each record's change of contribution on each day it may
-    change: on its start, on each decay step, and back to nothing on its end (if by ``last``)."""
+    change: on its start, on each decay step, and back to nothing on its end (if by ``last``).
+
+    A record that cannot decay (no half-life, or no points) changes only twice: by its value on
+    its start and back by as much on its end. Those records, most of a ledger, take that short
+    path (two rows each, no join); only the decaying ones are joined with their step days and
+    differenced by a window. The values are the kernel's either way (:func:`relational.decayed`)."""
+    flat = r.filter(r.half_life.isnull() | (r.points == 0))
+    worth = relational.decayed(flat.points, flat.start - flat.occ, flat.half_life)
+    f = flat.select(flat.subject, flat.subject_no, flat.start, flat.end, value=worth)
+    began = f.select(f.subject, f.subject_no, day=f.start, delta=f.value)
+    gone = f.filter(f.end <= last)
+    gone = gone.select(gone.subject, gone.subject_no, day=gone.end, delta=-gone.value)
+    r = r.filter(r.half_life.notnull() & (r.points != 0))
     starts = r.select(r.seq, age=r.start - r.occ, gone=ibis.literal(False))
     ends = r.filter(r.end <= last)
     ends = ends.select(ends.seq, age=ends.end - ends.occ, gone=ibis.literal(True))
@@ -160,11 +173,12 @@ def _contributions(r: ir.Table, last: int) -> ir.Table:
     )
     v = j.select(j.subject, j.subject_no, seq=j.seq, day=j.occ + j.age, age=j.age, value=value)
     before = v.value.lag().over(ibis.window(group_by=v.seq, order_by=v.age))
-    return v.select("subject", "subject_no", "day", delta=v.value - before.coalesce(0))
+    decaying = v.select("subject", "subject_no", "day", delta=v.value - before.coalesce(0))
+    return ibis.union(began, gone, decaying, distinct=False)
 
 
 def _running_history(r: ir.Table, scheme: Scheme, last: int) -> ir.Table:
-    """``subject, subject_no, day, score``: the score at the end of each day it may change, from
+    """``subject_no, day, score``: the score at the end of each day it may change, from
     the first day a record starts counting (``score_timeline``), from the scheme's records ``r``
     (:func:`_records`): a running sum of each record's change of contribution, scored by the
     model's own form. A running sweep sums one feed of points, for as long as they count."""
@@ -174,15 +188,29 @@ def _running_history(r: ir.Table, scheme: Scheme, last: int) -> ir.Table:
         raise ValueError(f"{scheme.id}: a running history sums one feed of points, for as long as they count")
     c = _contributions(r, last)
     # a count-like cast: a sum of BIGINT is HUGEINT on DuckDB
-    per_day = c.group_by("subject", "subject_no", "day").agg(delta=c.delta.sum().cast("int64"))
-    running = per_day.delta.sum().over(ibis.cumulative_window(group_by=per_day.subject, order_by=per_day.day))
+    # grouped and ordered on the integer key alone (a subject's code is joined back once the
+    # histories that list nobody are dropped, _history): hashing, sorting and carrying millions
+    # of codes was most of a history's time
+    per_day = c.group_by("subject_no", "day").agg(delta=c.delta.sum().cast("int64"))
+    running = per_day.delta.sum().over(
+        ibis.cumulative_window(group_by=per_day.subject_no, order_by=per_day.day)
+    )
     score = model.score_of(scheme, [running.cast("int64")], IBIS)
-    return per_day.select("subject", "subject_no", "day", score=score.cast("int64"))
+    return per_day.select("subject_no", "day", score=score.cast("int64"))
 
 
-def _history(records: ir.Table, subjects: ir.Table, scheme: Scheme, last: int) -> ir.Table:
-    """``subject, day, score, grade``: a subject's score history under ``scheme`` as the walk reads
-    it, for the subjects the model rates, from every scheme's ``records`` (:func:`_records`)."""
+def _history(
+    records: ir.Table, subjects: ir.Table, scheme: Scheme, lists: Sequence[ListDef], last: int
+) -> ir.Table:
+    """``subject, subject_no, day, score, grade``: a subject's score history under ``scheme`` as
+    the walk reads it, for the subjects the model rates, from every scheme's ``records``
+    (:func:`_records`), kept only for the subjects whose grade meets the criteria of one of
+    ``lists`` (the scheme's lists derived) on some day.
+
+    Why the cut: a history without a qualifying day has no run, so no entry on any of them, and
+    most subjects never reach a listed grade (Rongcheng: a few per cent ever reach the honour
+    roll's A or AAA, fewer the D list); the runs' windows then read only those who do. Which
+    subjects qualify is the criterion's own formula (``criteria.grade.qualifies``)."""
     model = scheme.model
     if model is None:
         raise ValueError(f"{scheme.id}: a list by grade needs a scoring model")
@@ -194,8 +222,16 @@ def _history(records: ir.Table, subjects: ir.Table, scheme: Scheme, last: int) -
     if set(model.subjects) != {"person", "organisation"}:  # criteria.grade rates: an enterprise rating
         rated = subjects.filter(subjects.kind.isin(list(model.subjects)))
         h = h.semi_join(rated, h.subject_no == rated.subject_no)
+    rank = kernel.grade_index(h.score, model.grades, IBIS)
+    ever = h.filter(IBIS.any([grade.qualifies(rank, scheme, lst, IBIS) for lst in lists]))
+    h = h.semi_join(ever.select("subject_no").distinct(), "subject_no")
+    if "subject" not in h.columns:  # a running history is keyed by number: the code from the subjects
+        named = subjects.select(n_no=subjects.subject_no, subject=subjects.code)
+        h = h.inner_join(named, h.subject_no == named.n_no).drop("n_no")
     scheme_id = ibis.literal(scheme.id, type="string")
-    return h.select("subject", "day", "score", grade=relational.grade_expr(scheme_id, h.score, [scheme]))
+    return h.select(
+        "subject", "subject_no", "day", "score", grade=relational.grade_expr(scheme_id, h.score, [scheme])
+    )
 
 
 def _evaluated_history(r: ir.Table, scheme: Scheme, last: int) -> ir.Table:
@@ -319,7 +355,8 @@ def population_grade_listing(
     parts = []
     for s, lst in lists:
         if s.id not in histories:
-            histories[s.id] = _history(recs, subjects, s, today).cache()
+            mine = [other for t, other in lists if t.id == s.id]
+            histories[s.id] = _history(recs, subjects, s, mine, today).cache()
         e = _entries(histories[s.id], s, lst, today)
         e = e.mutate(gsubject=e.subject)
         qualified = f"{s.id}/{lst.id}"

@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pyarrow as pa
 
 from socialcredit.engines import relational, suspending, walk
@@ -115,19 +116,12 @@ def working_calendar(holidays: frozenset[dt.date], as_of: dt.datetime, lists: Se
     most = max((t.removal.within_working_days for _, lst in lists for t in lst.tracks), default=0)
     # N working days take at most 7N/5 + 2 calendar days, and each holiday one more
     last = days.day_of(as_of) + dt.timedelta(days=2 * most + 7 + len(holidays))
-    numbered: list[int] = []
-    numbers: list[int] = []
-    working: list[bool] = []
-    n = 0
-    day = CALENDAR_FROM
-    one = dt.timedelta(days=1)
-    while day <= last:
-        w = day.weekday() < 5 and day not in holidays
-        n += w
-        numbered.append((day - EPOCH).days)
-        numbers.append(n)
-        working.append(w)
-        day += one
+    # whole arrays, not a loop over some 28,000 days (a loop was a tenth of the court list's time
+    # on a small export); 1970-01-01, day 0, was a Thursday (weekday 3)
+    numbered = np.arange((CALENDAR_FROM - EPOCH).days, (last - EPOCH).days + 1, dtype=np.int64)
+    off = np.array(sorted((h - EPOCH).days for h in holidays), dtype=np.int64)
+    working = ((numbered + 3) % 7 < 5) & ~np.isin(numbered, off)
+    numbers = np.cumsum(working, dtype=np.int64)
     return pa.table({"day": numbered, "working_no": numbers, "working": working}, schema=CALENDAR_SCHEMA)
 
 
@@ -259,6 +253,16 @@ def _in_segment(eff: ir.Table, track: Track, seg: Segment) -> ir.Table:
     return eff.filter(ibis.ifelse(eff.item.isin(grounds), opened, read))
 
 
+def _period_ends(eff: ir.Table, track: Track) -> ir.Table | None:
+    """For a period in calendar years, :func:`walk.period_ends` of the days ``track``'s grounds in
+    ``eff`` occurred (one small query), as a table on ``eff``'s backend; else None."""
+    if track.years is None:
+        return None
+    grounds = eff.filter(eff.item.isin(list(track.grounds)))
+    days = grounds.select(occ=_days(grounds.occurred_on)).distinct().to_pyarrow().column("occ")
+    return ibis.memtable(walk.period_ends(days.to_pylist(), track))
+
+
 def population_listing(
     records: ir.Table,
     representatives: ir.Table,
@@ -282,8 +286,8 @@ def population_listing(
     ``calendar`` the installation's :func:`working_calendar` for these lists at ``as_of``;
     ``objections`` the export's objections (``suspending.OBJECTION_SCHEMA``,
     ``Engine.objections``), which suspend entries as :mod:`~socialcredit.engines.suspending` says.
-    ``rounds`` bounds the entries per subject and list; by default it is found by a small query
-    (the most qualifying records of one subject on one list), which runs on the records' backend.
+    ``rounds`` bounds the entries per subject and list; by default the walk goes on until a round
+    ends no entry (``walk.entries``).
     Raises :class:`ValueError` for a list that :func:`refused` names or a list by grade."""
     if not lists:
         raise ValueError("population_listing needs at least one list")
@@ -297,6 +301,21 @@ def population_listing(
         raise ValueError("not relational: " + "; ".join(bad))
     today = days.day_number(as_of)
     eff = relational.effective(records, as_of)
+    read = sorted(
+        {
+            i
+            for _s, lst in lists
+            for seg in segments_of(segments, _s, lst)
+            if seg.lst is not None
+            for t in seg.lst.tracks
+            for i in (*t.grounds, *t.removal.on_items, *t.extension_items)
+        }
+    )
+    # the lists' records read from the ledger once (materialised: a few per cent of it), not once
+    # per track: each track's events were a scan of every record; only the columns a walk reads
+    # (the scan decodes each column it keeps for every record)
+    eff = eff.filter(eff.item.isin(read))
+    eff = eff.select("seq", "record_id", "subject", "item", "occurred_on", "reported_at", "details").cache()
     # materialised once per track: the rounds, the suspension join and the bound on rounds each
     # read a track's events several times, and Spark would compute them (a filter of every
     # record and two windows) again for every read; a track's events are its items' records only
@@ -308,7 +327,9 @@ def population_listing(
         for k, t in enumerate(seg.lst.tracks)
     ]
     events = {
-        (s.id, lst.id, k): walk.events(_in_segment(eff, t, seg), t, _crit(lst)).cache()
+        (s.id, lst.id, k): walk.events(
+            _in_segment(eff, t, seg), t, _crit(lst), _period_ends(_in_segment(eff, t, seg), t)
+        ).cache()
         for s, lst, k, t, seg in tracks
     }
     pairs = {
@@ -316,20 +337,6 @@ def population_listing(
         for s, lst, k, _t, _seg in tracks
         if _crit(lst).min_records > 1 and _crit(lst).window_days
     }
-    # the rounds each walked track needs (its most qualifying records of one subject), found by one
-    # small query; a track walked in one pass (walk.removal_walk) needs none
-    walked = [(s.id, lst.id, k) for s, lst, k, t, _seg in tracks if not walk.removal_walk(t, _crit(lst))]
-    needs = dict.fromkeys(walked, rounds or 0)
-    if rounds is None and walked:
-        counts = ibis.union(
-            *[
-                events[key].group_by("subject").agg(n=events[key].qn.max()).select("n", track=ibis.literal(i))
-                for i, key in enumerate(walked)
-            ],
-            distinct=False,
-        )
-        most = counts.group_by("track").agg(n=counts.n.max()).to_pyarrow().to_pylist()
-        needs |= {walked[r["track"]]: int(r["n"] or 0) for r in most}
     open_ = suspending.open_at(objections, as_of)
     parts: list[ir.Table] = []
     for s, lst, k, track, _seg in tracks:
@@ -340,7 +347,7 @@ def population_listing(
         if walk.removal_walk(track, _crit(lst)):
             found = walk.until_removed(ev, notice)
         else:
-            found = walk.entries(ev, pr, track, _crit(lst), notice, needs[(s.id, lst.id, k)], today)
+            found = walk.entries(ev, pr, track, _crit(lst), notice, rounds, today)
         entries = _removal_due(
             walk.with_ground_records(found, ev, pr), track.removal.within_working_days, calendar
         )

@@ -75,6 +75,7 @@ def _connect(spark: Any) -> Any:
 
     class Checkpointing(Backend):  # type: ignore[misc]
         def _create_cached_table(self, name: str, expr: ir.Table) -> ir.Table:
+            self._run_pre_execute_hooks(expr)  # registers the memtables it reads (walk.period_ends)
             done = self._session.sql(self.compile(expr)).localCheckpoint(eager=True)
             jdf = self._session._jsparkSession.createDataFrame(done._jdf.javaRDD(), done._jdf.schema())
             frame = DataFrame(jdf, self._session)
@@ -121,6 +122,7 @@ class SparkEngine(Engine):
 
     def write(self, expr: ir.Table, path: Path) -> None:
         # through the session rather than ``to_parquet_dir``, which cannot overwrite
+        self.con._run_pre_execute_hooks(expr)  # the memtables it reads, registered as on any query
         self.spark.sql(self.con.compile(expr)).write.mode("overwrite").parquet(str(path))
 
     def read_scores(self, path: Path) -> ir.Table:

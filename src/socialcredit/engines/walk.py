@@ -27,8 +27,8 @@ them: one self-join and a minimum. The next entry opens at the first qualifying 
 there on. Whether a record opens an entry depends on where the previous entry ended, so the
 entries of a subject are found one per *round*: round ``r`` finds every subject's ``r``-th
 entry, each round one join over the track's events (the few records of its items, not the
-ledger). The number of rounds is the most qualifying records any subject has on one list (found
-by a first, small query unless given); each round reads the previous one once (the entry it
+ledger). The rounds go on until one ends no entry (each opens after where the last ended, so
+they stop; a caller may bound them); each round reads the previous one once (the entry it
 opens is joined with its later records by a left join and grouped back, not joined with its own
 ends a second time), so the plan grows linearly with it, not exponentially. Each round's entries
 are materialised (``Table.cache``: a temporary table on DuckDB, a local checkpoint on Spark,
@@ -61,22 +61,29 @@ random histories).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from socialcredit.engines.ops import EPOCH, IBIS, china_day, day_numbers
 from socialcredit.rules import kernel
+from socialcredit.rules.ops import PY
 from socialcredit.schemes.model import ItemCriteria, Track
 
 
-def events(eff: ir.Table, track: Track, crit: ItemCriteria) -> ir.Table:
+def events(eff: ir.Table, track: Track, crit: ItemCriteria, ends: ir.Table | None = None) -> ir.Table:
     """The track's records per subject in walk order: ``subject, pos, is_q, is_x, qn, day, occ,
     record_id, item`` (``pos`` from 0; ``is_q`` a ground, ``is_x`` an extension decision, neither
     a removal; ``qn`` grounds up to and including this one; ``occ`` the day it occurred) and, for
     an extension decision, ``x_years``, the years its details state; for criteria that need
     ``min_records`` above 1 also ``rem_pos`` (where its window last started over) and ``qn_rem``
     (``qn`` there). An extension decision that states no whole number of years within the
-    period's bounds is no event (ingest refuses one; the per-subject walk skips it too)."""
+    period's bounds is no event (ingest refuses one; the per-subject walk skips it too). For a
+    period in calendar years, ``ends`` (:func:`period_ends` of the days its grounds occurred) adds
+    the planned ends an entry each record opens would have, one column per extension
+    (:func:`extension_years`)."""
     removal = list(track.removal.on_items)
     qualifying = [i for i in track.grounds if i not in removal]
     extending = [i for i in track.extension_items if i not in (*removal, *qualifying)]
@@ -105,6 +112,8 @@ def events(eff: ir.Table, track: Track, crit: ItemCriteria) -> ir.Table:
         .count()
         .over(ibis.cumulative_window(group_by=e.subject, order_by=order)),
     )
+    if ends is not None:  # the planned ends of an entry each record would open (period_ends)
+        e = e.left_join(ends, e.occ == ends.e_occ).drop("e_occ")
     if counted:
         # where a window starts over: the last removal record at or before each record (-1:
         # none), since a removal empties the window whether an entry is open or not
@@ -116,6 +125,39 @@ def events(eff: ir.Table, track: Track, crit: ItemCriteria) -> ir.Table:
         e = e.mutate(rem_pos=rem.max().over(upto), qn_rem=rem_qn.max().over(upto))
         e = e.mutate(rem_pos=e.rem_pos.coalesce(-1), qn_rem=e.qn_rem.coalesce(0))
     return e
+
+
+def extension_years(track: Track) -> list[int]:
+    """The years an extension can add to an entry of ``track`` (0: none), for which
+    :func:`events` holds each record's planned end as a column (:func:`_end`); none for a period
+    not in calendar years."""
+    if track.years is None:
+        return []
+    ext = track.extension
+    return [0, *(range(ext.min_years, ext.max_years + 1) if ext is not None else ())]
+
+
+def period_ends(occurred: Iterable[int], track: Track) -> pa.Table:
+    """``e_occ`` and one column per :func:`extension_years`: for each day a ground occurred (days
+    since 1970-01-01), the planned end of an entry it opens (the kernel's
+    :func:`~socialcredit.rules.kernel.planned_end`, evaluated here with plain Python), unextended
+    and extended by each number of years the period allows.
+
+    Why a table: the calendar-year formula is a long expression, and written into a round's
+    query (twice, then again in every round) it made most of the query's text: compiling it was
+    most of the court list's time before its records were even read (decision 0070). It depends
+    on the day alone, and a ledger's grounds occurred on a few thousand days."""
+    origin = EPOCH.toordinal()
+    found = sorted({int(d) for d in occurred if d is not None})
+    columns: dict[str, list[int]] = {"e_occ": found}
+    for y in extension_years(track):
+        columns[_end(y)] = [int(kernel.planned_end(track, d, d, 0, y, PY, origin)) for d in found]
+    return pa.table({k: pa.array(v, pa.int64()) for k, v in columns.items()})
+
+
+def _end(years: int) -> str:
+    """The events' column holding the planned end of an entry opened there, extended by ``years``."""
+    return f"end_{years}"
 
 
 def window_pairs(events: ir.Table, crit: ItemCriteria) -> ir.Table:
@@ -152,6 +194,7 @@ def _opening(
     (``reason_record``, ``reason_item``), and the day it occurred (``occ``: the listing decision's
     date, which a period in calendar years runs from); one row per subject that has one."""
     e, ev, first_ev = events.view(), events.view(), events.view()
+    ends = [c for c in events.columns if c.startswith("end_")]
     k = crit.min_records
     if k == 1:  # the first qualifying record after the last entry opens one
         opened = e.inner_join(state, e.subject == state.subject).filter(
@@ -207,6 +250,7 @@ def _opening(
         qn_start=ev.qn,
         reason_record=ev.record_id,
         reason_item=ev.item,
+        **{c: ev[c] for c in ends},
     )
     keep = [c for c in s.columns if c not in ("first_pos", "reason_record", "reason_item")]
     if k == 1:  # the opening record is the first ground
@@ -226,13 +270,18 @@ def _extension(events: ir.Table, s: ir.Table, track: Track) -> ir.Table:
     period ends; null if none does), ``base_end`` and ``ext_end``, the planned ends without and
     with it (the kernel's :func:`~socialcredit.rules.kernel.planned_end`)."""
     origin = EPOCH.toordinal()
+    # the planned ends the opening event holds (events given period_ends), else the formula here
+    held = extension_years(track) if _end(0) in s.columns else []
     if track.indefinite:
         base_end: ir.IntegerValue = ibis.literal(FOREVER, type="int64")
+    elif held:
+        base_end = s[_end(0)]
     else:
         base_end = kernel.planned_end(track, s.since, s.occ, 0, 0, IBIS, origin)
     s = s.mutate(base_end=base_end)
+    cols = [c for c in s.columns if c not in {_end(y) for y in held}]
     if track.extension is None:
-        return s.mutate(x_at=ibis.null("int64"), ext_end=ibis.null("int64"))
+        return s.select(*cols, x_at=ibis.null("int64"), ext_end=ibis.null("int64"))
     xe = events.filter(events.is_x == 1)
     x1, x2 = xe.view(), xe.view()
     j = s.inner_join(x1, (s.subject == x1.subject) & (x1.pos > s.start))
@@ -241,9 +290,13 @@ def _extension(events: ir.Table, s: ir.Table, track: Track) -> ir.Table:
     f = f.select(f_subject=first.f_subject, f_pos=first.f_pos, f_day=x2.day, f_years=x2.x_years)
     out = s.left_join(f, s.subject == f.f_subject)
     applied = out.f_pos.notnull() & (out.f_day < out.base_end)
-    ext_end = kernel.planned_end(track, out.since, out.occ, 0, out.f_years, IBIS, origin)
+    if held:  # the opening event's planned end for the years the decision states (events keeps
+        # only decisions within the extension's bounds, so one of the columns is it)
+        ext_end = ibis.cases(*((out.f_years == y, out[_end(y)]) for y in held if y), else_=ibis.null("int64"))
+    else:
+        ext_end = kernel.planned_end(track, out.since, out.occ, 0, out.f_years, IBIS, origin)
     return out.select(
-        *s.columns,
+        *cols,
         x_at=ibis.cases((applied, out.f_pos), else_=ibis.null("int64")),
         ext_end=ibis.cases((applied, ext_end), else_=ibis.null("int64")),
     )
@@ -269,7 +322,7 @@ def entries(
     track: Track,
     crit: ItemCriteria,
     notice: int,
-    rounds: int,
+    rounds: int | None,
     today: int,
 ) -> ir.Table:
     """Every entry of one track, one round per entry (see the module docstring); ``pairs`` are
@@ -280,7 +333,7 @@ def entries(
     state = events.select("subject").distinct()
     state = state.mutate(after=ibis.literal(-1, type="int64"), qn_after=ibis.literal(0, type="int64"))
     found: list[ir.Table] = []
-    for _ in range(rounds):
+    while rounds is None or len(found) < rounds:
         # every join of the events with something derived from them reads a fresh view (Ibis
         # needs one to tell the two sides of a self-join apart)
         later_ev, end_ev = events.view(), events.view()
