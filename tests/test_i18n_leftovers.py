@@ -22,6 +22,7 @@ from socialcredit.schemes.loader import SchemeError, parse_scheme, shipped_regis
 from socialcredit.service import System
 from socialcredit.shredding import MasterKey
 from socialcredit.sim.scenario import Settings, scenario_registry
+from tests.conftest import person
 from tests.support.cli import runner
 from tests.support.english import english_in, english_left
 
@@ -149,3 +150,28 @@ def test_the_last_literal_refusals_are_in_the_readers_language() -> None:
         scenario_registry(shipped_registry().schemes.values(), Settings(scheme="court-dishonest-debtors"))
     assert "no scoring model" in str(no_model.value)
     _chinese(no_model.value)
+
+
+@pytest.mark.parametrize(
+    ("args", "chinese"),
+    [
+        (["keys", "revoke", "nope"], "没有有效的密钥 'nope'"),
+        (["score", "12"], "CODE"),
+        (["db", "status"], "架构"),
+        (["documents", "list", person(83)], "没有关联的证件"),
+    ],
+)
+def test_the_commands_last_english_lines_are_chinese(env: Path, args: list[str], chinese: str) -> None:
+    """``keys``, ``db``, ``documents`` and a code refused on the command line, under ``--lang
+    zh-CN``: Chinese, with no English sentence left (the ids, codes and commands quoted stay)."""
+    (env / "home").mkdir(exist_ok=True)  # where a SQLite database is made
+    result = runner.invoke(app, ["--lang", "zh-CN", *args])
+    said = result.stdout + result.stderr
+    prose = re.sub(r"`[^`]*`", "", said)  # a command quoted to run is the machine's
+    assert chinese in said and english_in(prose.splitlines()) == [], said
+
+
+def test_a_role_refused_on_the_command_line_is_chinese(env: Path) -> None:
+    """The roles it lists are the machine's names; the sentence around them is Chinese."""
+    result = runner.invoke(app, ["--lang", "zh-CN", "keys", "create", "king"])
+    assert result.exit_code == 2 and "'king' 不是" in result.stderr and "is not one of" not in result.stderr

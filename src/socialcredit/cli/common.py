@@ -179,7 +179,7 @@ def open_system(url: str | None = None) -> System:
     try:
         holidays = settings.calendar().holidays
     except (OSError, UnicodeError, Refused) as exc:
-        fail(f"holidays: {exc}")
+        fail(f"holidays: {escape(exc.describe() if isinstance(exc, Refused) else str(exc))}")
     try:
         log_signer = checkpoints.signer(settings.home, settings.log_origin)
     except (OSError, Refused) as exc:
@@ -248,4 +248,4 @@ def valid_code(value: str) -> codes.Code:
     try:
         return codes.validate(value)
     except codes.CodeError as exc:
-        fail(f"CODE: invalid {exc.part}: {exc}")
+        fail(escape(exc.describe_as("CODE")))

@@ -10,7 +10,9 @@ import typer
 from pydantic import BaseModel
 from sqlalchemy import create_engine
 
-from socialcredit.cli.common import JsonOpt, app, emit, fail, out
+from socialcredit import i18n
+from socialcredit.cli.common import JsonOpt, app, emit, fail, say
+from socialcredit.i18n import N_
 from socialcredit.settings import get_settings
 from socialcredit.store import migrations
 
@@ -34,7 +36,8 @@ def _status() -> SchemaOut:
         with engine.connect() as conn:
             found, recorded = migrations.recorded_revision(conn)
     except Exception as exc:  # a database that cannot be opened is the user's to fix
-        fail(f"cannot open the database {url}: {exc.__class__.__name__}: {exc}")
+        cannot = i18n.translate(N_("cannot open the database {url}", url=url))
+        fail(f"{cannot}: {exc.__class__.__name__}: {exc}")
     finally:
         engine.dispose()
     return SchemaOut(database=found, release=migrations.HEAD, current=recorded and found == migrations.HEAD)
@@ -47,13 +50,24 @@ def status(as_json: JsonOpt = False) -> None:
     if as_json:
         emit(s)
     elif s.database is None:
-        out.print(f"empty database; `socialcredit db upgrade` creates schema {s.release}")
+        say(N_("empty database; `socialcredit db upgrade` creates schema {release}", release=s.release))
     elif s.current:
-        out.print(f"schema {s.database}: current")
+        say(N_("schema {schema}: current", schema=s.database))
     elif s.database == migrations.HEAD:
-        out.print(f"schema {s.database}, not yet recorded in the database: run `socialcredit db upgrade`")
+        say(
+            N_(
+                "schema {schema}, not yet recorded in the database: run `socialcredit db upgrade`",
+                schema=s.database,
+            )
+        )
     else:
-        out.print(f"schema {s.database}; this release needs {s.release}: run `socialcredit db upgrade`")
+        say(
+            N_(
+                "schema {schema}; this release needs {release}: run `socialcredit db upgrade`",
+                schema=s.database,
+                release=s.release,
+            )
+        )
     raise typer.Exit(0 if s.current else 1)
 
 
@@ -72,6 +86,6 @@ def upgrade(as_json: JsonOpt = False) -> None:
     if as_json:
         emit(s)
     elif found == migrations.HEAD:
-        out.print(f"schema {found}: already current")
+        say(N_("schema {schema}: already current", schema=found))
     else:
-        out.print(f"schema {found or 'none'} upgraded to {migrations.HEAD}")
+        say(N_("schema {schema} upgraded to {head}", schema=found or "none", head=migrations.HEAD))

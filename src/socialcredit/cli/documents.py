@@ -13,7 +13,8 @@ from typing import Annotated
 import typer
 
 from socialcredit.api.documentmodels import DocumentOut, DocumentsOut
-from socialcredit.cli.common import JsonOpt, app, emit, open_system, out
+from socialcredit.cli.common import JsonOpt, app, emit, open_system, say
+from socialcredit.i18n import N_
 
 documents_app = typer.Typer(help="A subject's documents: passports, travel permits, residence cards.")
 app.add_typer(documents_app, name="documents")
@@ -50,7 +51,14 @@ def documents_link(
     if as_json:
         emit(DocumentOut.of(link))
         return
-    out.print(f"linked {link.document} to {link.subject} (registry entry #{link.linked})", highlight=False)
+    say(
+        N_(
+            "linked {document} to {subject} (registry entry #{entry})",
+            document=link.document,
+            subject=link.subject,
+            entry=link.linked,
+        )
+    )
 
 
 @documents_app.command("list")
@@ -65,9 +73,19 @@ def documents_list(
         emit(DocumentsOut.of_rows(DocumentOut.of(x) for x in links))
         return
     if not links:
-        out.print("no documents linked")
+        say(N_("no documents linked"))
     for x in links:
-        state = "current" if x.valid_to is None else f"ended {x.valid_to:%Y-%m-%d} by {x.ended_by}"
-        out.print(
-            f"{x.document}  since {x.valid_from:%Y-%m-%d}  {state}  evidence: {x.evidence}", highlight=False
+        state = (
+            N_("current")
+            if x.valid_to is None
+            else N_("ended {day} by {case}", day=f"{x.valid_to:%Y-%m-%d}", case=x.ended_by)
+        )
+        say(
+            N_(
+                "{document}  since {day}  {state}  evidence: {evidence}",
+                document=x.document,
+                day=f"{x.valid_from:%Y-%m-%d}",
+                state=state,
+                evidence=x.evidence,
+            )
         )

@@ -36,7 +36,11 @@ def keys_create(
 ) -> None:
     """Create a key; the token is printed once and only its hash is stored."""
     if role not in access.ROLES:
-        fail(f"ROLE: {role!r} is not one of {', '.join(access.ROLES)}")
+        fail(
+            i18n.translate(
+                N_("ROLE: {role!r} is not one of {roles}", role=role, roles=", ".join(access.ROLES))
+            )
+        )
     system = open_system()
     expires = system.clock() + dt.timedelta(days=days) if days else None
     try:
@@ -46,7 +50,8 @@ def keys_create(
     if as_json:  # as POST /keys answers
         emit(NewKeyOut.of_new(key))
     else:
-        out.print(f"key {key.key_id} ({key.role}{' ' + key.principal if key.principal else ''}):")
+        whose = f"{key.role} {key.principal}" if key.principal else key.role
+        out.print(i18n.translate(N_("key {key} ({whose}):", key=key.key_id, whose=whose)))
         out.print(key.token, highlight=False)
 
 
@@ -77,11 +82,11 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id")], as_js
     """Revoke a key at once."""
     system = open_system()
     if not system.revoke_key(key_id):
-        fail(f"KEY_ID: no active key {key_id!r}")
+        fail(i18n.translate(N_("KEY_ID: no active key {key!r}", key=key_id)))
     if as_json:  # as DELETE /keys/{key_id} answers: the keys now
         emit(KeysOut.of(system.store.list_keys()))
     else:
-        out.print(f"revoked {key_id}")
+        out.print(i18n.translate(N_("revoked {key}", key=key_id)))
 
 
 @keys_app.command("rotate")
@@ -98,7 +103,7 @@ def keys_rotate(
     except Refused as exc:
         fail(refusal(exc, {"key_id": "KEY_ID", "expires_at": "--days"}))
     if new is None:
-        fail(f"KEY_ID: no active key {key_id!r}")
+        fail(i18n.translate(N_("KEY_ID: no active key {key!r}", key=key_id)))
     if as_json:  # as POST /keys/{key_id}/rotate answers
         emit(NewKeyOut.of_new(new))
     else:

@@ -123,7 +123,8 @@ def simulate(
     try:
         found = inforce.load(get_settings())
     except SchemeError as exc:
-        fail(f"a scheme in force is invalid:\n{exc}")
+        invalid = i18n.translate(N_("a scheme in force is invalid:"))
+        fail(f"{invalid}\n{escape(exc.describe())}")
     # what the simulated worlds hold: each arm's scheme and the schemes without a score (lists and
     # measures); a failing scheme outside them plays no part in the figures
     world = {a.scheme for a in arms} | {s.id for s in found.registry.schemes.values() if s.model is None}
