@@ -175,3 +175,31 @@ def test_a_role_refused_on_the_command_line_is_chinese(env: Path) -> None:
     """The roles it lists are the machine's names; the sentence around them is Chinese."""
     result = runner.invoke(app, ["--lang", "zh-CN", "keys", "create", "king"])
     assert result.exit_code == 2 and "'king' 不是" in result.stderr and "is not one of" not in result.stderr
+
+
+def test_an_agencys_ingest_is_told_in_chinese(env: Path, tmp_path: Path) -> None:
+    """``ingest`` under ``--lang zh-CN``: the counts line and each quarantined row's reasons (a
+    malformed line, a row the ledger refuses) in Chinese, and a file refused whole (an unknown
+    column) in Chinese too, naming the file; ``--json`` and the stored reasons keep the English."""
+    (env / "home").mkdir(exist_ok=True)
+    good = f"1,{person(84)},traffic.red-light,traffic-police,2026-06-01"
+    path = tmp_path / "feed.csv"
+    path.write_text(
+        "source_record_id,subject,item,source,occurred_on\n"
+        f"{good}\n"
+        "2,12345,traffic.red-light,traffic-police,2026-06-01\n"
+        "3,only,three\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["--lang", "zh-CN", "ingest", str(path)])
+    said = result.stdout + result.stderr
+    assert result.exit_code == 0, said
+    assert "接受 1" in said and "隔离 2" in said and "第 4 行：有 3 个单元格" in said, said
+    assert "第 4 行：第 4 行" not in said  # a reader's line is named once
+    assert english_in([line for line in said.splitlines() if line.strip()]) == [], said
+    bad = tmp_path / "colour.csv"
+    bad.write_text("source_record_id,colour\n1,red\n", encoding="utf-8")
+    refused = runner.invoke(app, ["--lang", "zh-CN", "ingest", str(bad)])
+    assert refused.exit_code == 2 and "colour.csv: 未知的列 'colour'" in refused.stderr, refused.stderr
+    english = runner.invoke(app, ["--lang", "en", "ingest", str(bad)])
+    assert "colour.csv: unknown column 'colour'" in english.stderr

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from socialcredit.errors import Refused
+from socialcredit.i18n import N_, Text
 from socialcredit.ledger import FIELDS, Quarantined
 
 MAX_LINE = 64_000
@@ -28,17 +29,28 @@ class FileRefused(Refused):
     """The file as a whole cannot be ingested; nothing was read into the ledger."""
 
 
+def _unreadable(exc: BaseException) -> Text:
+    return N_("not a readable Parquet file ({problem})", problem=str(exc)[:300])
+
+
+def _unknown_column(name: str, fields: tuple[str, ...]) -> Text:
+    return N_("unknown column {name}; allowed: {allowed}", name=repr(name), allowed=", ".join(fields))
+
+
 def detect_format(path: Path, fmt: str | None = None) -> str:
     if fmt:
         if fmt not in ("csv", "jsonl", "parquet"):
-            raise FileRefused(f"--format: {fmt!r} is not one of csv, jsonl, parquet")
+            raise FileRefused(N_("{fmt} is not one of csv, jsonl, parquet", fmt=repr(fmt)), field="--format")
         return fmt
     suffix = path.suffix.lower()
     known = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
     if suffix not in known:
         raise FileRefused(
-            f"{path.name}: cannot tell the format from {suffix or 'no extension'!r}; "
-            "use .csv, .jsonl or .parquet, or give --format"
+            N_(
+                "cannot tell the format from {suffix}; use .csv, .jsonl or .parquet, or give --format",
+                suffix=repr(suffix) if suffix else N_("no extension"),
+            ),
+            field=path.name,
         )
     return known[suffix]
 
@@ -52,7 +64,7 @@ def count_rows(path: Path, fmt: str) -> int | None:
         try:
             return int(pq.ParquetFile(path).metadata.num_rows)
         except (pa.ArrowException, OSError) as exc:
-            raise FileRefused(f"{path.name}: not a readable Parquet file ({str(exc)[:300]})") from None
+            raise FileRefused(_unreadable(exc), field=path.name) from None
     with path.open("rb") as fh:
         lines = sum(1 for line in fh if line.strip())
     return lines - 1 if fmt == "csv" else lines
@@ -65,7 +77,7 @@ def read_rows(path: Path, fmt: str | None = None, fields: tuple[str, ...] = FIEL
     structure and every page of its data) is checked here, before the first row is yielded, so
     a refused file leaves no trace in the ledger: not even an empty batch."""
     if not path.is_file():
-        raise FileRefused(f"{path}: no such file")
+        raise FileRefused(N_("no such file"), field=str(path))
     kind = detect_format(path, fmt)
     if kind == "csv":
         return _csv(path, fields)
@@ -87,11 +99,17 @@ def _check_encoding(path: Path, first: bytes) -> None:
     a UTF-16 export would otherwise be quarantined one by one for the same reason."""
     for bom, name in _BOMS:
         if first.startswith(bom):
-            raise FileRefused(f"{path.name}: the file is {name} text; save it as UTF-8 and send it again")
+            raise FileRefused(
+                N_("the file is {encoding} text; save it as UTF-8 and send it again", encoding=name),
+                field=path.name,
+            )
     if b"\x00" in first:
         raise FileRefused(
-            f"{path.name}: the first line contains NUL bytes (binary data, or UTF-16/UTF-32 text "
-            "without a byte order mark); save it as UTF-8 text and send it again"
+            N_(
+                "the first line contains NUL bytes (binary data, or UTF-16/UTF-32 text without a byte "
+                "order mark); save it as UTF-8 text and send it again"
+            ),
+            field=path.name,
         )
 
 
@@ -119,13 +137,15 @@ def _decode(raw: bytes, n: int) -> str | Quarantined:
         return Quarantined(
             n,
             {"_raw": raw[:2000].decode("utf-8", "replace")},
-            (f"line {n}: not UTF-8 text (byte {exc.start})",),
+            (N_("line {n}: not UTF-8 text (byte {byte})", n=n, byte=exc.start),),
         )
 
 
 def _too_long(n: int, raw: bytes) -> Quarantined:
     return Quarantined(
-        n, {"_raw": raw[:2000].decode("utf-8", "replace")}, (f"line {n}: longer than {MAX_LINE} bytes",)
+        n,
+        {"_raw": raw[:2000].decode("utf-8", "replace")},
+        (N_("line {n}: longer than {limit} bytes", n=n, limit=MAX_LINE),),
     )
 
 
@@ -158,16 +178,28 @@ def _jsonl_rows(fh: BinaryIO) -> Iterator[Row]:
                 value = json.loads(text)
             except (json.JSONDecodeError, RecursionError) as exc:
                 msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-                yield Quarantined(n, {"_raw": text[:2000]}, (f"line {n}: not valid JSON ({msg})",))
+                yield Quarantined(
+                    n, {"_raw": text[:2000]}, (N_("line {n}: not valid JSON ({problem})", n=n, problem=msg),)
+                )
                 continue
             except ValueError as exc:  # e.g. an integer with more digits than Python converts
-                yield Quarantined(n, {"_raw": text[:2000]}, (f"line {n}: not valid JSON ({exc})",))
+                yield Quarantined(
+                    n,
+                    {"_raw": text[:2000]},
+                    (N_("line {n}: not valid JSON ({problem})", n=n, problem=str(exc)),),
+                )
                 continue
             if not isinstance(value, dict):
                 yield Quarantined(
                     n,
                     {"_raw": text[:2000]},
-                    (f"line {n}: a record must be a JSON object, got {type(value).__name__}",),
+                    (
+                        N_(
+                            "line {n}: a record must be a JSON object, got {type}",
+                            n=n,
+                            type=type(value).__name__,
+                        ),
+                    ),
                 )
                 continue
             yield n, value
@@ -187,25 +219,28 @@ def _csv_header(path: Path, fh: BinaryIO, fields: tuple[str, ...]) -> list[str]:
     header_raw = fh.readline(MAX_LINE + 1)
     _check_encoding(path, header_raw)
     if len(header_raw) > MAX_LINE:
-        raise FileRefused(f"{path.name}: the header line is longer than {MAX_LINE} bytes")
+        raise FileRefused(N_("the header line is longer than {limit} bytes", limit=MAX_LINE), field=path.name)
     try:
         header_text = header_raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise FileRefused(f"{path.name}: the header line is not UTF-8 text; save it as UTF-8") from None
+        raise FileRefused(
+            N_("the header line is not UTF-8 text; save it as UTF-8"), field=path.name
+        ) from None
     try:
         header = next(csv.reader([header_text], strict=True), [])
     except csv.Error as exc:
-        raise FileRefused(f"{path.name}: the header line is malformed CSV ({exc})") from None
+        raise FileRefused(
+            N_("the header line is malformed CSV ({problem})", problem=str(exc)), field=path.name
+        ) from None
     header = [h.strip() for h in header]
     unknown = [h for h in header if h not in fields]
     if unknown or not header:
         raise FileRefused(
-            f"{path.name}: unknown column {unknown[0][:40]!r}; allowed: {', '.join(fields)}"
-            if unknown
-            else f"{path.name}: empty file (no header line)"
+            _unknown_column(unknown[0][:40], fields) if unknown else N_("empty file (no header line)"),
+            field=path.name,
         )
     if len(set(header)) != len(header):
-        raise FileRefused(f"{path.name}: a column appears twice in the header")
+        raise FileRefused(N_("a column appears twice in the header"), field=path.name)
     return header
 
 
@@ -224,13 +259,24 @@ def _csv_rows(fh: BinaryIO, header: list[str]) -> Iterator[Row]:
             try:
                 cells = next(csv.reader(io.StringIO(text), strict=True))
             except (csv.Error, StopIteration) as exc:
-                yield Quarantined(n, {"_raw": text[:2000]}, (f"line {n}: malformed CSV ({exc})",))
+                yield Quarantined(
+                    n,
+                    {"_raw": text[:2000]},
+                    (N_("line {n}: malformed CSV ({problem})", n=n, problem=str(exc)),),
+                )
                 continue
             if len(cells) != len(header):
                 yield Quarantined(
                     n,
                     {"_raw": text[:2000]},
-                    (f"line {n}: has {len(cells)} cells, the header has {len(header)}",),
+                    (
+                        N_(
+                            "line {n}: has {cells} cells, the header has {header}",
+                            n=n,
+                            cells=len(cells),
+                            header=len(header),
+                        ),
+                    ),
                 )
                 continue
             yield n, {h: (c if c != "" else None) for h, c in zip(header, cells, strict=True)}
@@ -248,21 +294,25 @@ def _parquet(path: Path, fields: tuple[str, ...]) -> Iterator[Row]:
     import pyarrow.parquet as pq
 
     def refuse(exc: BaseException) -> FileRefused:
-        return FileRefused(f"{path.name}: not a readable Parquet file ({str(exc)[:300]})")
+        return FileRefused(_unreadable(exc), field=path.name)
 
     try:
         pf = pq.ParquetFile(path)
         unknown = [c for c in pf.schema_arrow.names if c not in fields]
         if unknown:
-            raise FileRefused(f"{path.name}: unknown column {unknown[0]!r}; allowed: {', '.join(fields)}")
+            raise FileRefused(_unknown_column(unknown[0], fields), field=path.name)
         n_rows = 0
         for batch in pf.iter_batches(batch_size=20_000):
             batch.validate(full=True)
             n_rows += len(batch.to_pylist())
         if n_rows != pf.metadata.num_rows:
             raise FileRefused(
-                f"{path.name}: not a readable Parquet file (read {n_rows} rows, "
-                f"its footer says {pf.metadata.num_rows})"
+                N_(
+                    "not a readable Parquet file (read {n} rows, its footer says {footer})",
+                    n=n_rows,
+                    footer=pf.metadata.num_rows,
+                ),
+                field=path.name,
             )
     except FileRefused:
         raise

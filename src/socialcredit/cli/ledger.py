@@ -4,16 +4,20 @@ the engines) and ``rescore`` (the whole population on DuckDB or Spark).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from socialcredit import formats
+from socialcredit import formats, i18n
 from socialcredit.api.models import IngestOut, RegisterOut
 from socialcredit.api.reports import ExportOut, RescoreOut
-from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, parse_at, progress_bar
+from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, parse_at, progress_bar, say
 from socialcredit.cli.subjects import KNOWN_AT_HELP
+from socialcredit.i18n import N_
+from socialcredit.ledger import Quarantined
 from socialcredit.schemes.segments import segmented
 from socialcredit.settings import get_settings
 from socialcredit.subjects import SUBJECT_FIELDS
@@ -44,21 +48,42 @@ def ingest(
                 progress=lambda n: p.advance(p.task_ids[0], n),
             )
     except formats.FileRefused as exc:
-        fail(str(exc))
+        fail(exc.describe())
     if as_json:  # as POST /records answers
         emit(IngestOut.of(result))
         return
-    out.print(
-        f"{result.submitted} rows: [green]{result.accepted} accepted[/], "
-        f"{result.duplicate} duplicate, [yellow]{result.quarantined} quarantined[/] "
-        f"(batch {result.batch_id})"
-    )
-    for q in result.quarantine[:20]:
-        out.print(f"  row {q.row_number}: {'; '.join(q.reasons)}", highlight=False)
-    if result.quarantined > 20:
-        out.print(
-            f"  ... {result.quarantined - 20} more quarantined rows are kept with batch {result.batch_id}"
+    say(
+        N_(
+            "{submitted} rows: [green]{accepted} accepted[/], {duplicate} duplicate, "
+            "[yellow]{quarantined} quarantined[/] (batch {batch})",
+            submitted=result.submitted,
+            accepted=result.accepted,
+            duplicate=result.duplicate,
+            quarantined=result.quarantined,
+            batch=result.batch_id,
         )
+    )
+    _quarantined(result.quarantine[:20])
+    if result.quarantined > 20:
+        more = result.quarantined - 20
+        out.print(
+            "  "
+            + i18n.translate(
+                N_("... {n} more quarantined rows are kept with batch {batch}", n=more, batch=result.batch_id)
+            )
+        )
+
+
+def _quarantined(rows: Sequence[Quarantined]) -> None:
+    """Each quarantined row's reasons, stored in English, worded in the command's language."""
+    for q in rows:
+        reasons = "; ".join(i18n.reword(r) for r in q.reasons)
+        if all(str(r).startswith(f"line {q.row_number}: ") for r in q.reasons):
+            out.print("  " + escape(reasons))  # a file reader's reasons name their line already
+        else:
+            out.print(
+                "  " + escape(i18n.translate(N_("row {n}: {reasons}", n=q.row_number, reasons=reasons)))
+            )
 
 
 @app.command()
@@ -74,16 +99,22 @@ def register(
         rows = formats.read_rows(file, fmt, SUBJECT_FIELDS)
         result = system.register_rows(rows, principal=system.operator())
     except formats.FileRefused as exc:
-        fail(str(exc))
+        fail(exc.describe())
     if as_json:  # as POST /subjects answers
         emit(RegisterOut.of(result))
         return
-    out.print(
-        f"{result.submitted} subjects: {result.added} added, {result.updated} updated, "
-        f"{result.unchanged} unchanged, {result.quarantined} quarantined"
+    say(
+        N_(
+            "{submitted} subjects: {added} added, {updated} updated, {unchanged} unchanged, "
+            "{quarantined} quarantined",
+            submitted=result.submitted,
+            added=result.added,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            quarantined=result.quarantined,
+        )
     )
-    for q in result.quarantine[:20]:
-        out.print(f"  row {q.row_number}: {'; '.join(q.reasons)}", highlight=False)
+    _quarantined(result.quarantine[:20])
 
 
 @app.command("export")
