@@ -5,6 +5,7 @@ PostgreSQL half is marked ``slow``, so ``pytest -m "not slow"`` (the inner loop)
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import os
 import shutil
@@ -29,6 +30,16 @@ from socialcredit.store import Store
 # One master key for the whole test session (the CLI's processes inherit it), so no test writes a
 # key file into the user's data directory; tests of the key file give their own path.
 os.environ.setdefault("SOCIALCREDIT_MASTER_KEY", new_master_text())
+# A data directory of the session's own (one per pytest-xdist worker, each a process of its own),
+# so that no test writes the log's signing key into the user's data directory, and two workers
+# never both create one there at once (decision 0067); tests of a home give their own.
+_HOME = tempfile.mkdtemp(prefix="sc-home-")
+os.environ["SOCIALCREDIT_HOME"] = _HOME
+atexit.register(shutil.rmtree, _HOME, True)
+# A pytest-xdist worker may start with COLUMNS set (80 here), and the CLI's rich consoles,
+# made when it is imported (after this file), would keep that width for good, ignoring a test's
+# own COLUMNS: without it they read the width when they print, as in the main process.
+os.environ.pop("COLUMNS", None)
 BACKENDS = os.environ.get("SOCIALCREDIT_TEST_BACKENDS", "sqlite,postgresql").split(",")
 # the backends as parameters: PostgreSQL (a server to start, a database per test) is slow
 BACKEND_PARAMS = [pytest.param(b, marks=pytest.mark.slow) if b == "postgresql" else b for b in BACKENDS]
@@ -132,9 +143,14 @@ def system(store: Store, clock: Clock) -> System:
 
 @pytest.fixture
 def client(system: System) -> Iterator[TestClient]:
-    """The HTTP API of the test's ``system``, in process."""
-    with TestClient(create_app(system)) as c:
-        yield c
+    """The HTTP API of the test's ``system``, in process. Not entered as a context manager, so
+    the app's lifespan (``serving_gc``: a full collection of this process's heap, then freezing
+    it) does not run: in a test session that heap is every test's, and collecting it at each
+    test's start was most of the fast loop's setup (decision 0067). tests/test_audit_group.py
+    serves an app through its lifespan and checks what it does."""
+    c = TestClient(create_app(system))
+    yield c
+    c.close()
 
 
 @pytest.fixture

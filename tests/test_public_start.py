@@ -138,6 +138,7 @@ def test_a_record_shows_on_the_list_at_once_without_a_scan(
     system.store.close()
 
 
+@pytest.mark.slow  # a real `serve` started and timed; the tests above hold the same behaviour in process
 def test_the_first_request_bench_runs(tmp_path: Path) -> None:
     """``bench/publicstart.py`` at a small size (issue 20: each bench's small version runs here):
     a fresh ``socialcredit serve`` answers its first report as of the kept rescore, or live if its

@@ -20,6 +20,7 @@ Sources are agency ids and are not scanned at all.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 
 def _en(*patterns: str) -> list[re.Pattern[str]]:
@@ -307,9 +308,17 @@ def first_match(text: str, patterns: list[re.Pattern[str]]) -> str | None:
 
 def never_terms(text: str) -> list[tuple[str, str]]:
     """(never-scorable category id, matched term) for every such category the text is about."""
+    return list(_never_terms(text))
+
+
+@lru_cache(maxsize=8192)
+def _never_terms(text: str) -> tuple[tuple[str, str], ...]:
+    # Cached: the same scheme texts are scanned each time an API app is built (the safeguards
+    # check at startup, a third of building one: decision 0067); the answer depends on nothing
+    # but the text; bounded, as a served process lints schemes it is given too.
     out: list[tuple[str, str]] = []
     for category, patterns in NEVER.items():
         term = first_match(text, patterns)
         if term is not None:
             out.append((category, term))
-    return out
+    return tuple(out)
