@@ -317,8 +317,9 @@ decision_state = Table(
     # Each subject's decisions, materialised (store/decisionstate.py, decision 0048): derived from
     # the ledger, the cases and the registry, in no chain. ``epoch`` moves in every transaction
     # that changes what the state is computed from (and empties it: a tombstone), so a state
-    # computed from older inputs is never written over a newer change.
-    Column("code", String(18), primary_key=True),
+    # computed from older inputs is never written over a newer change. A subject is named by its
+    # keyed pseudonym (the one ``records.subject`` holds), never its code (decision 0068).
+    Column("subject", String(64), primary_key=True),
     Column("epoch", BigInteger, nullable=False),
     Column("basis", String(64)),
     Column("as_of", DateTime),
