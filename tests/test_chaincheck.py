@@ -160,7 +160,7 @@ def test_an_audit_entry_or_case_event_edited_beside_a_removal_is_named_by_its_ow
 
 
 def test_an_entry_stored_before_own_hashes_edited_beside_a_removal_is_not_named(chains: System) -> None:
-    """An entry appended before schema 0016 has no own hash: beside a removal, only the removal
+    """An entry appended before schema 0014 has no own hash: beside a removal, only the removal
     is named (a signed checkpoint still shows the edit)."""
     _sql(chains, "UPDATE audit SET own_hash = NULL WHERE seq = 5")
     delete(chains, "audit", 4)

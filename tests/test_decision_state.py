@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from sqlalchemy import text
 
 from socialcredit import synth
 from socialcredit.decisions import Decision
@@ -225,3 +228,30 @@ def test_the_state_payload_is_the_decisions_it_was_made_from(system: System) -> 
     assert any(not d.allowed and d.reasons[0].since for d in made.values())  # dates, grounds, bases
     payload = statecodec.encode({mid: (d, {}) for mid, d in made.items()}, (ORG,))
     assert statecodec.decode(payload, P, system.clock()) == (made, (ORG,))
+
+
+def test_the_state_names_no_code_and_a_fresh_process_finds_whom_it_owes(store_url: str, clock: Clock) -> None:
+    """Issue 21: "Every table that holds personal data is covered the same way: records, audit
+    entries, case events, quarantined rows, the registry" (decision 0068): a state row is named by
+    the subject's keyed pseudonym, never its code, and holds no person's code. A process that
+    named nobody itself still finds the codes of the states it owes: a person's from its records,
+    an organisation's too, its representative's (no record) from the registry."""
+    with fresh(store_url, clock) as system:
+        system.register([SubjectRow(ORG, "organisation", "State Ltd", None, None, REP, dt.date(2020, 1, 1))])
+        system.ingest([row(1, P), row(2, ORG)], origin="state test", principal=system.operator())
+        assert system.build_decision_state() == 3
+        with system.store.engine.connect() as conn:
+            stored = [dict(m) for m in conn.execute(text("SELECT * FROM decision_state")).mappings()]
+        # the people's codes nowhere; the organisation's only where its representative's state
+        # names the organisation it answers for (as the registry does: decision 0068)
+        assert len(stored) == 3 and not any(code in json.dumps(stored, default=str) for code in (P, REP))
+        assert {m["subject"] for m in stored} == {system.store.sealing.pseudonym(c) for c in (P, ORG, REP)}
+        assert [m["subject"] for m in stored if ORG in json.dumps(m, default=str)] == [
+            system.store.sealing.pseudonym(REP)
+        ]
+    with fresh(store_url, clock) as other:
+        other.store.empty_decision_states([P, ORG])  # the organisation's representative with it
+    with fresh(store_url, clock) as third:
+        assert third.store.decision_states_due(third.decisions.basis(), clock.now) == sorted([P, ORG, REP])
+        assert third.build_decision_state(everyone=False) == 3
+        assert_states_equal_computed(third, [P, ORG, REP])

@@ -727,3 +727,70 @@ def test_a_checkpoint_before_an_epoch_record_of_an_earlier_release_is_said_unpro
     finally:
         store.close()
         get_settings.cache_clear()
+
+
+def test_a_decision_state_of_revision_0012_is_named_by_pseudonyms_after_0013(store_url: str) -> None:
+    """Issue 21: "Every table that holds personal data is covered the same way: records, audit
+    entries, case events, quarantined rows, the registry" (decision 0068). A database of 0012
+    kept each subject's decision state under its code; upgraded through 0013, no row is named by a
+    code and no person's code is left in ``decision_state``, and the sweep builds everyone's state
+    again, named by pseudonym, each equal to the decisions computed from the ledger."""
+    now = dt.datetime(2026, 11, 2, 10)
+    rep, org, debtor = person(13), organisation(13), person(14)
+    store = Store(store_url)
+    try:
+        system = System(store, shipped_registry(), clock=lambda: now)
+        org_row = SubjectRow(org, "organisation", "Upgrade Ltd", None, None, rep, dt.date(2020, 1, 1))
+        system.register([org_row])
+        row = {"item": "court.dishonest.able-but-refuses", "source": "court", "occurred_on": "2026-10-20"}
+        sent = [{**row, "subject": debtor, "source_record_id": "up-1", "reported_at": "2026-10-20T10:00:00"}]
+        assert system.ingest(list(enumerate(sent)), origin="t", principal=system.operator()).accepted == 1
+    finally:
+        store.close()
+    engine = create_engine(store_url)
+    with engine.begin() as conn:  # 0012's table, as the previous release kept it: by code
+        conn.execute(text("DROP TABLE decision_state"))
+        conn.execute(
+            text(
+                "CREATE TABLE decision_state (code VARCHAR(18) PRIMARY KEY, epoch BIGINT NOT NULL, "
+                "basis VARCHAR(64), as_of TIMESTAMP, valid_until TIMESTAMP, payload TEXT)"
+            )
+        )
+        conn.execute(text("CREATE INDEX ix_decision_state_valid_until ON decision_state (valid_until)"))
+        for code in (rep, org, debtor):
+            conn.execute(text("INSERT INTO decision_state (code, epoch) VALUES (:c, 1)"), {"c": code})
+        conn.execute(text("UPDATE alembic_version SET version_num = '0012'"))
+    engine.dispose()
+    store = Store(store_url)  # opening it upgrades it
+    try:
+        system = System(store, shipped_registry(), clock=lambda: now)
+        assert system.build_decision_state() == 3  # the organisation, its representative, the debtor
+        with store.engine.connect() as conn:
+            assert migrations.current(conn) == migrations.HEAD
+            stored = json.dumps(
+                [dict(m) for m in conn.execute(select(t.decision_state)).mappings()], default=str
+            )
+        # no person's code; the organisation's only in the state of its representative, which names
+        # the organisation it answers for (decision 0068: the registry is still in the clear)
+        assert not any(code in stored for code in (rep, debtor))
+        assert all(store.sealing.pseudonym(code) in stored for code in (rep, org, debtor))
+        with store.engine.connect() as conn:
+            named = conn.execute(select(t.decision_state.c.subject, t.decision_state.c.payload)).all()
+        assert [s for s, payload in named if org in s + (payload or "")] == [store.sealing.pseudonym(rep)]
+        measures = system.registry.measures()
+        for code in (rep, org, debtor):
+            state = store.decision_state(code)
+            assert (
+                state is not None
+                and state.payload is not None
+                and state.answers(system.decisions.basis(), now)
+            )
+            kept = statecodec.decode(state.payload, code, now)[0]
+            assert kept == {
+                m: system.decisions.recompute(code, m, now, Known(), system.registry) for m in measures
+            }
+        assert not system.check(
+            Question(debtor, "no-flights", system.operator(), purpose="after 0013")
+        ).allowed
+    finally:
+        store.close()

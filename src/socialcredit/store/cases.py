@@ -127,7 +127,7 @@ class CaseStore(StoreBase):
             self._set_head(conn, "cases", count, head, leaves)
             kind = conn.execute(select(t.subjects.c.kind).where(t.subjects.c.code == e.subject)).scalar()
             # an organisation's objection counts in its representatives' decisions too
-            touch(conn, [e.subject], [e.subject] if kind != "person" else [])
+            touch(conn, self.sealing.pseudonym, [e.subject], [e.subject] if kind != "person" else [])
         return CaseEvent(e.case_id, e.case_kind, e.kind, e.at, e.subject, e.key_id, e.role, e.payload, count)
 
     def _case_rows(self, case_id: str | None, subject: str | None, case_kind: str | None) -> list[RowMapping]:

@@ -38,18 +38,21 @@ from sqlalchemy.engine import Connection
 
 from socialcredit.store import tables as t
 from socialcredit.store.base import CHUNK, StoreBase
+from socialcredit.store.sealedrows import Sealing
 
 _TOMBSTONE = text(
-    "INSERT INTO decision_state (code, epoch) VALUES (:code, 1) ON CONFLICT (code) DO UPDATE SET "
+    "INSERT INTO decision_state (subject, epoch) VALUES (:subject, 1) ON CONFLICT (subject) DO UPDATE SET "
     "epoch = decision_state.epoch + 1, basis = NULL, as_of = NULL, valid_until = NULL, payload = NULL"
 )
 _INSERT_NEW = text(
-    "INSERT INTO decision_state (code, epoch, basis, as_of, valid_until, payload) "
-    "VALUES (:code, 0, :basis, :as_of, :valid_until, :payload) ON CONFLICT (code) DO NOTHING"
+    "INSERT INTO decision_state (subject, epoch, basis, as_of, valid_until, payload) "
+    "VALUES (:subject, 0, :basis, :as_of, :valid_until, :payload) ON CONFLICT (subject) DO NOTHING"
 ).bindparams(bindparam("as_of", type_=DateTime), bindparam("valid_until", type_=DateTime))
 _UPDATE_SEEN = (
     update(t.decision_state)
-    .where(t.decision_state.c.code == bindparam("code_"), t.decision_state.c.epoch == bindparam("epoch_"))
+    .where(
+        t.decision_state.c.subject == bindparam("subject_"), t.decision_state.c.epoch == bindparam("epoch_")
+    )
     .values(
         basis=bindparam("basis"),
         as_of=bindparam("as_of"),
@@ -93,9 +96,16 @@ class NewState:
     payload: str
 
 
-def touch(conn: Connection, codes: Iterable[str], organisations: Iterable[str] = ()) -> None:
+def touch(
+    conn: Connection,
+    pseudonym: Callable[[str], str],
+    codes: Iterable[str],
+    organisations: Iterable[str] = (),
+) -> None:
     """Empty the state of ``codes`` and of every person who represents or represented one of
-    ``organisations``, in the caller's write transaction (the one that changes their inputs).
+    ``organisations``, in the caller's write transaction (the one that changes their inputs);
+    each row is named by ``pseudonym`` of the code (the store's keyed pseudonym, whose key the
+    caller made before its transaction: the key table is written by a connection of its own).
     In sorted order, so two writers touching the same rows lock them in the same order."""
     found = set(codes)
     orgs = sorted(set(organisations))
@@ -103,29 +113,35 @@ def touch(conn: Connection, codes: Iterable[str], organisations: Iterable[str] =
         q = select(t.tenures.c.person).where(t.tenures.c.organisation.in_(orgs[i : i + CHUNK]))
         found.update(p for (p,) in conn.execute(q))
     if found:
-        conn.execute(_TOMBSTONE, [{"code": c} for c in sorted(found)])
+        conn.execute(_TOMBSTONE, [{"subject": p} for p in sorted({pseudonym(c) for c in found})])
 
 
 class DecisionStateStore(StoreBase):
     """Read and write the materialised decision state (see the module docstring)."""
 
     codes_of: Callable[[Connection, Iterable[str]], set[str]]  # ``RecordStore``'s, beside it
+    code_map: Callable[[Connection, Iterable[str]], dict[str, str]]
+    sealing: Sealing
+    """The store's one sealing (``RecordStore``): the keyed pseudonym rows are named by."""
 
     def empty_decision_states(self, codes: Iterable[str]) -> None:
         """Empty the state of ``codes`` and of whoever represents one of them (an erasure changed
         their inputs without a write to the ledger: the records under a destroyed key)."""
         wanted = sorted(set(codes))
+        self.sealing.vault.keyed()  # made before the transaction, if new (see :func:`touch`)
         with self.engine.begin() as conn:
-            touch(conn, wanted, wanted)  # a person's code names no organisation: no tenure found
+            # a person's code names no organisation: no tenure found
+            touch(conn, self.sealing.pseudonym, wanted, wanted)
 
     def decision_state(self, code: str) -> StateRow | None:
-        """``code``'s row (``None``: there is none): one indexed read."""
+        """``code``'s row (``None``: there is none): one indexed read, by its pseudonym."""
         dialect = self.dialect
+        subject = self.sealing.pseudonym(code)
         with dialect.raw_read(self.reader) as cur:
             cur.execute(
                 "SELECT epoch, basis, as_of, valid_until, payload FROM decision_state "
-                f"WHERE code = {dialect.mark}",
-                (code,),
+                f"WHERE subject = {dialect.mark}",
+                (subject,),
             )
             row = cur.fetchone()
         if row is None:
@@ -136,18 +152,23 @@ class DecisionStateStore(StoreBase):
     def put_decision_states(self, states: Sequence[NewState]) -> int:
         """Write each state unless its subject's epoch moved since it was read; how many were
         written."""
+        pseudonym = self.sealing.pseudonym
         fresh = [s for s in states if s.epoch is None]
         seen = [s for s in states if s.epoch is not None]
         written = 0
         with self.engine.begin() as conn:
             if fresh:
-                for s in sorted(fresh, key=lambda s: s.code):
-                    written += conn.execute(_INSERT_NEW, _values(s)).rowcount or 0
+                news = sorted((_values(s, pseudonym(s.code)) for s in fresh), key=lambda v: str(v["subject"]))
+                for values in news:
+                    written += conn.execute(_INSERT_NEW, values).rowcount or 0
             if seen:
-                rows = [{**_values(s), "code_": s.code, "epoch_": s.epoch} for s in seen]
+                rows = [
+                    {**_values(s, pseudonym(s.code)), "subject_": pseudonym(s.code), "epoch_": s.epoch}
+                    for s in seen
+                ]
                 for row in rows:
-                    del row["code"]
-                rows.sort(key=lambda r: str(r["code_"]))
+                    del row["subject"]
+                rows.sort(key=lambda r: str(r["subject_"]))
                 written += conn.execute(_UPDATE_SEEN, rows).rowcount or 0
         return written
 
@@ -157,22 +178,43 @@ class DecisionStateStore(StoreBase):
         subject of a record that has no row yet (what a first build computes)."""
         s = t.decision_state
         due = (s.c.valid_until.is_(None)) | (s.c.valid_until <= at) | (s.c.as_of > at) | (s.c.basis != basis)
+        pseudonym = self.sealing.pseudonym
         with self.reader.connect() as conn:
-            found = [c for (c,) in conn.execute(select(s.c.code).where(due))]
+            pending = {p for (p,) in conn.execute(select(s.c.subject).where(due))}
+            found = self._codes(conn, pending)
             if everyone:
-                # records name a subject by its keyed pseudonym (decision 0046): opened to codes
-                stored = [v for (v,) in conn.execute(select(t.records.c.subject).distinct())]
-                known = {c for (c,) in conn.execute(select(t.subjects.c.code))}
-                known |= {c for (c,) in conn.execute(select(t.tenures.c.person))}
-                known |= self.codes_of(conn, stored)
-                have = {c for (c,) in conn.execute(select(s.c.code))}
-                found += sorted(known - have)
-        return sorted(set(found))
+                known = self._known(conn)
+                have = {p for (p,) in conn.execute(select(s.c.subject))}
+                found |= {c for c in known if pseudonym(c) not in have}
+        return sorted(found)
+
+    def _known(self, conn: Connection) -> set[str]:
+        """Every subject's code: registered, representing, or named by a record (its keyed
+        pseudonym there, decision 0046, opened to its code; an erased one is left out)."""
+        stored = [v for (v,) in conn.execute(select(t.records.c.subject).distinct())]
+        known = {c for (c,) in conn.execute(select(t.subjects.c.code))}
+        known |= {c for (c,) in conn.execute(select(t.tenures.c.person))}
+        return known | self.codes_of(conn, stored)
+
+    def _codes(self, conn: Connection, pseudonyms: set[str]) -> set[str]:
+        """The codes of these rows' pseudonyms: those this process named (most: it touched
+        them), then those opened from their records, then from every known subject; one whose
+        code is nowhere readable any more (an erased subject) is left out."""
+        cached = self.sealing.codes
+        found = {p: cached[p] for p in pseudonyms if p in cached}
+        rest = pseudonyms - found.keys()
+        if rest:
+            found.update(self.code_map(conn, rest))
+            rest -= found.keys()
+        if rest:
+            pseudonym = self.sealing.pseudonym
+            found.update((p, c) for c in self._known(conn) if (p := pseudonym(c)) in rest)
+        return set(found.values())
 
 
-def _values(s: NewState) -> dict[str, object]:
+def _values(s: NewState, subject: str) -> dict[str, object]:
     return {
-        "code": s.code,
+        "subject": subject,
         "basis": s.basis,
         "as_of": s.as_of,
         "valid_until": s.valid_until,

@@ -293,7 +293,7 @@ class RecordStore(SealedStore):
                 codes.add(r.subject)
                 if r.subject_kind == "organisation":
                     orgs.add(r.subject)
-        touch(conn, codes, orgs)
+        touch(conn, self.sealing.pseudonym, codes, orgs)
 
     @staticmethod
     def _refusal(

@@ -27,6 +27,7 @@ from socialcredit.store import tables as t
 from socialcredit.store.base import CHUNK, REGISTRY_MARKER, Row, StoreBase
 from socialcredit.store.decisionstate import touch
 from socialcredit.store.logged import LoggedLeaves
+from socialcredit.store.sealedrows import Sealing
 from socialcredit.subjects import RegistryEntry, SubjectRow, Tenure, registry_content, registry_row, tenures
 
 REGISTRY = REGISTRY_MARKER
@@ -43,6 +44,8 @@ def registry_entry(m: Row) -> Entry:
 class SubjectStore(StoreBase):
     """Register subjects, read them, their history, and who represents which organisation."""
 
+    sealing: Sealing  # ``RecordStore``'s: the keyed pseudonym the decision state is named by
+
     def upsert_subjects(self, rows: Sequence[SubjectRow], at: dt.datetime) -> tuple[int, int, int]:
         """Register subjects or change their registration; returns (added, updated, unchanged).
         Each addition or change is a new entry of the registry's chain; a change of legal
@@ -51,6 +54,7 @@ class SubjectStore(StoreBase):
             return 0, 0, 0
         latest = {r.code: r for r in rows}
         added = updated = unchanged = 0
+        self.sealing.vault.keyed()  # made before the lock, if new: the key table is written apart
         with self.engine.begin() as conn:
             count, head = self._lock_head(conn, REGISTRY)
             codes = list(latest)
@@ -97,9 +101,9 @@ class SubjectStore(StoreBase):
                 self._set_head(conn, REGISTRY, count, head, leaves)
                 changed = [str(e["code"]) for e in entries]
                 # the representatives before and after the change: listings move between them
-                touch(conn, changed, orgs)
+                touch(conn, self.sealing.pseudonym, changed, orgs)
                 self._refold(conn, orgs)
-                touch(conn, (), orgs)
+                touch(conn, self.sealing.pseudonym, (), orgs)
         return added, updated, unchanged + len(rows) - len(latest)
 
     def _refold(self, conn: Connection, orgs: Sequence[str]) -> None:

@@ -238,7 +238,7 @@ audit = Table(
     # key's class (``store/auditseal.py``, decision 0060); chained where set
     Column("sealed", Text, nullable=True),
     # the entry's own hash (``chaincheck.own_hash``, decision 0071): names an edit beside a
-    # removal; null in entries stored before schema 0016
+    # removal; null in entries stored before schema 0014
     Column("own_hash", String(64)),
     Index("ix_audit_subject_at", "subject", "at"),
     Index("ix_audit_decision_id", "decision_id"),
@@ -263,7 +263,7 @@ case_events = Table(
     # the filing) and the base64 AES-GCM ciphertext of the code and payload (``store/sealedcases.py``)
     Column("klass", String(16)),
     Column("sealed", Text),
-    # the event's own hash (``chaincheck.own_hash``, decision 0071); null before schema 0016
+    # the event's own hash (``chaincheck.own_hash``, decision 0071); null before schema 0014
     Column("own_hash", String(64)),
 )
 
@@ -322,8 +322,9 @@ decision_state = Table(
     # Each subject's decisions, materialised (store/decisionstate.py, decision 0048): derived from
     # the ledger, the cases and the registry, in no chain. ``epoch`` moves in every transaction
     # that changes what the state is computed from (and empties it: a tombstone), so a state
-    # computed from older inputs is never written over a newer change.
-    Column("code", String(18), primary_key=True),
+    # computed from older inputs is never written over a newer change. A subject is named by its
+    # keyed pseudonym (the one ``records.subject`` holds), never its code (decision 0068).
+    Column("subject", String(64), primary_key=True),
     Column("epoch", BigInteger, nullable=False),
     Column("basis", String(64)),
     Column("as_of", DateTime),

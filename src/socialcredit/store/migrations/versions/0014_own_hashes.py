@@ -1,6 +1,6 @@
 """Each audit entry's and case event's own hash (issue 17 point 5; decision 0071).
 
-Revision 0016, after 0012 (the lead re-chains it). Adds ``audit.own_hash`` and
+Revision 0014, after 0013. Adds ``audit.own_hash`` and
 ``case_events.own_hash``: SHA-256 of what an entry's link covers but the previous entry's hash
 and its seq (``chaincheck.own_hash``), so that ``verify`` names an entry edited beside a removal,
 as a record's content hash does. Entries stored before keep a null: nothing is backfilled, since
@@ -14,8 +14,8 @@ from alembic import op
 
 from socialcredit.store.migrations import no_downgrade
 
-revision = "0016"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
