@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -89,7 +90,7 @@ def test_the_sealings_refusals_are_in_the_readers_language() -> None:
 def test_the_portals_date_refusal_is_in_the_readers_language(system: System) -> None:
     """A knowledge time that is not a date (``web/timeaxes.py``): the Chinese page says so in
     Chinese, naming the parameter; the English page in English."""
-    with TestClient(create_app(system)) as client:
+    with closing(TestClient(create_app(system))) as client:
         zh = client.get(
             "/portal/transparency", params={"known_at": "yesterday"}, headers={"Accept-Language": "zh-CN"}
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ P = person(61)
 def test_rotate_over_http(system: System, clock: Clock) -> None:
     op = system.create_key("operator", "wang.fang").token
     old = system.create_key("subject", P, name="phone app", expires_at=clock.now.replace(year=2027))
-    with TestClient(create_app(system)) as client:
+    with closing(TestClient(create_app(system))) as client:
         assert client.get(f"/subjects/{P}", headers={"X-API-Key": old.token}).status_code == 200
         r = client.post(f"/keys/{old.key_id}/rotate", headers={"X-API-Key": op})
         assert r.status_code == 201, r.text
@@ -102,7 +103,7 @@ def test_operator_keys_name_their_holder(system: System, clock: Clock) -> None:
     desk = system.authenticate(system.create_key("operator", " wang.fang ", name="desk").token)
     assert phone.key_id != desk.key_id and phone.holder == desk.holder == "wang.fang"
     op = system.create_key("operator", "li.na").token
-    with TestClient(create_app(system)) as client:
+    with closing(TestClient(create_app(system))) as client:
         r = client.post("/keys", json={"role": "operator"}, headers={"X-API-Key": op})
         assert r.status_code == 422 and r.json()["error"].startswith("principal: an operator key must name")
         r = client.post(

@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ def write_routes(system: System) -> list[tuple[str, str]]:
 def test_every_write_endpoint_refuses_a_declared_oversized_body(system: System) -> None:
     routes = write_routes(system)
     assert {("POST", "/records"), ("POST", "/decisions"), ("DELETE", "/keys/xkey_id")} <= set(routes)
-    with TestClient(create_app(system)) as client:
+    with closing(TestClient(create_app(system))) as client:
         for method, path in routes:
             limit = Limits().body_limit(path)
             r = client.request(method, path, content=b"{}", headers={"Content-Length": str(limit + 1)})
@@ -119,7 +120,7 @@ def test_a_chunked_body_under_the_limit_is_accepted(system: System) -> None:
         for i in range(50)
     ]
     payload = json.dumps({"records": rows}).encode()
-    with TestClient(create_app(system)) as client:
+    with closing(TestClient(create_app(system))) as client:
         r = client.post(
             "/records",
             content=iter([payload[i : i + 100] for i in range(0, len(payload), 100)]),
@@ -134,7 +135,7 @@ def test_writes_are_rate_limited_per_key_and_per_address(system: System) -> None
     a = system.create_key("relying_party", "airlines").token
     b = system.create_key("relying_party", "airlines").token
     ask = {"subject": P, "measure": "no-flights", "purpose": "ticket"}
-    with TestClient(create_app(system, limits=limits)) as client:
+    with closing(TestClient(create_app(system, limits=limits))) as client:
         got = [client.post("/decisions", json=ask, headers={"X-API-Key": a}).status_code for _ in range(4)]
         assert got == [200, 200, 200, 429]
         r = client.post("/decisions", json=ask, headers={"Authorization": f"Bearer {a}"})

@@ -5,6 +5,8 @@ else the one given, marked with its language, never passed off as theirs."""
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import pytest
 import yaml
 from fastapi.testclient import TestClient
@@ -34,7 +36,7 @@ def page(system: System, reason: object, lang: str) -> str:
     registry = Registry.of(
         [*shipped_registry().schemes.values(), *parsed(V1, revised(reason))], previous=shipped_previous()
     )
-    with TestClient(create_app(System(system.store, registry, clock=system.clock))) as client:
+    with closing(TestClient(create_app(System(system.store, registry, clock=system.clock)))) as client:
         reply = client.get(f"/portal/schemes/{TOWN}", headers={"Accept-Language": lang})
     assert reply.status_code == 200, reply.text
     return reply.text

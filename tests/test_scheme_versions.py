@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from contextlib import closing
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -179,7 +180,7 @@ def test_a_list_changed_without_a_revision_is_refused() -> None:
 
 def test_the_versions_are_shown_in_the_api(system: System) -> None:
     s = with_town(system, V1, V2)
-    with TestClient(create_app(s)) as client:
+    with closing(TestClient(create_app(s))) as client:
         listed = {x["id"]: x for x in client.get("/schemes").json()["data"]}
         shown = listed[TOWN]
         assert shown["in_force"] == "2" and shown["version"] == "2"  # the test clock: November 2026
@@ -236,7 +237,7 @@ model:""",
 
 def test_the_portal_shows_each_version_and_which_is_in_force(system: System) -> None:
     s = with_town(system, V1, V2)
-    with TestClient(create_app(s)) as client:
+    with closing(TestClient(create_app(s))) as client:
         page = client.get(f"/portal/schemes/{TOWN}?lang=en").text
         assert "Versions" in page and "version 1" in page and "version 2" in page
         shown = page[page.index("Versions") :]

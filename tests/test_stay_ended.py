@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -304,7 +305,7 @@ def test_the_choice_is_shown_to_the_subject_concerned(system: System, tmp_path: 
     assert s.ingest(rows, origin="test", principal=s.operator()).accepted == 3
     mine = {"Authorization": f"Bearer {s.create_key('subject', P).token}"}
     app = create_app(s)
-    with TestClient(app) as client:
+    with closing(TestClient(app)) as client:
         view = client.get(f"/subjects/{P}", headers=mine, params={"as_of": "2025-05-01"})
         assert view.status_code == 200, view.text
         listed = [e for e in view.json()["lists"] if e["list_id"] == LIST]
@@ -358,7 +359,7 @@ def test_the_note_is_in_the_readers_language(system: System, env: Path) -> None:
     assert s.ingest(rows, origin="test", principal=s.operator()).accepted == 2
     token = s.create_key("subject", P).token
     app = create_app(s)
-    with TestClient(app) as client:
+    with closing(TestClient(app)) as client:
         for lang, note in (("zh-CN", NOTE_ZH), ("en", NOTE_EN)):
             view = client.get(
                 f"/subjects/{P}",
