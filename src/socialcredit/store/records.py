@@ -342,7 +342,13 @@ class RecordStore(SealedStore):
         while the other thread runs Python it gets it back only every switch interval (5 ms),
         so the insert crawls until the validation is done. Handing SQLite a whole chunk in one
         GIL-free statement (rows as one JSON array) cost more CPU than it could save on two
-        cores shared with other work (docs/decisions/0011-ingest-throughput.md)."""
+        cores shared with other work (docs/decisions/0011-ingest-throughput.md).
+
+        The pseudonym key is made first, if new: each chunk's transaction names the decision
+        states it empties by pseudonym, and the key table is written by a connection of its own,
+        which would wait on SQLite's write lock this transaction holds (found by the ingest bench's
+        floor, which stores records in the clear and so made no key while sealing)."""
+        self.sealing.vault.keyed()
         for c in chunks:
             yield c, self._append_rows(c, batch_id, received_at, may_correct_any)
 
