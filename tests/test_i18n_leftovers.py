@@ -204,3 +204,27 @@ def test_an_agencys_ingest_is_told_in_chinese(env: Path, tmp_path: Path) -> None
     assert refused.exit_code == 2 and "colour.csv: 未知的列 'colour'" in refused.stderr, refused.stderr
     english = runner.invoke(app, ["--lang", "en", "ingest", str(bad)])
     assert "colour.csv: unknown column 'colour'" in english.stderr
+
+
+@pytest.mark.slow  # a rescore on DuckDB
+def test_export_and_rescore_say_what_they_did_in_chinese(env: Path, tmp_path: Path) -> None:
+    """``export`` and ``rescore`` under ``--lang zh-CN``: their summary lines (counts, lists and
+    their entries by status) in Chinese; paths, ids and engine names stay as they are."""
+    (env / "home").mkdir(exist_ok=True)
+    path = tmp_path / "feed.csv"
+    path.write_text(
+        "source_record_id,subject,item,source,occurred_on\n"
+        f"1,{person(85)},court.dishonest.able-but-refuses,court,2026-06-01\n"
+        f"2,{person(86)},traffic.red-light,traffic-police,2026-06-01\n",
+        encoding="utf-8",
+    )
+    assert runner.invoke(app, ["ingest", str(path)]).exit_code == 0
+    export = runner.invoke(app, ["--lang", "zh-CN", "export", str(tmp_path / "exp")])
+    rescore = runner.invoke(app, ["--lang", "zh-CN", "rescore", "--from", str(tmp_path / "exp")])
+    for result in (export, rescore):
+        said = result.stdout + result.stderr
+        assert result.exit_code == 0, said
+        prose = re.sub(r"/\S+|\S+/\S+|\b[\w.-]+\.parquet\b", "", said)  # paths and list ids stay
+        assert english_in([line for line in prose.splitlines() if line.strip()]) == [], said
+    assert "写入 2 条记录" in export.stdout and "重新评分" in rescore.stdout, rescore.stdout
+    assert "名单 court-dishonest-debtors/dishonest-debtors：" in rescore.stdout, rescore.stdout

@@ -39,7 +39,7 @@ def ingest(
         kind = formats.detect_format(file, fmt)
         total = formats.count_rows(file, kind) if file.is_file() else None
         rows = formats.read_rows(file, kind)
-        with progress_bar(f"ingesting {file.name}", total) as p:
+        with progress_bar(i18n.translate(N_("ingesting {file}", file=file.name)), total) as p:
             result = system.ingest(
                 rows,
                 origin=f"file:{file.name}",
@@ -140,7 +140,9 @@ def export_ledger_cmd(
     earlier = None if full else prior_export(system.store, directory, total)
     todo = total - (int(earlier["chain_count"]) if earlier else 0)
     try:
-        with progress_bar(f"exporting to {directory}", todo) as p:
+        with progress_bar(
+            i18n.translate(N_("exporting to {directory}", directory=str(directory))), todo
+        ) as p:
             result = export_ledger(
                 system.store,
                 directory,
@@ -154,16 +156,26 @@ def export_ledger_cmd(
         emit(ExportOut.of(result))
     else:
         how = (
-            f"wrote {result.appended:,} records"
+            N_("wrote {n} records", n=f"{result.appended:,}")
             if result.appended == result.records
-            else f"appended the {result.appended:,} records since the last export "
-            f"(generation {result.generation})"
+            else N_(
+                "appended the {n} records since the last export (generation {generation})",
+                n=f"{result.appended:,}",
+                generation=result.generation,
+            )
         )
-        out.print(
-            f"{how}: {result.records:,} records and {result.subjects:,} subjects in {result.directory} "
-            f"(years {', '.join(map(str, result.years)) or 'none'}; chain head {result.chain_head[:16]}) "
-            f"in {result.seconds:.1f}s",
-            highlight=False,
+        say(
+            N_(
+                "{how}: {records} records and {subjects} subjects in {directory} (years {years}; "
+                "chain head {head}) in {seconds}s",
+                how=i18n.translate(how),
+                records=f"{result.records:,}",
+                subjects=f"{result.subjects:,}",
+                directory=escape(str(result.directory)),
+                years=", ".join(map(str, result.years)) or i18n.translate(N_("none")),
+                head=result.chain_head[:16],
+                seconds=f"{result.seconds:.1f}",
+            )
         )
 
 
@@ -189,7 +201,7 @@ def rescore(
     from socialcredit.rules.days import day_of
 
     if engine not in ("duckdb", "spark"):
-        fail(f"--engine: {engine!r} is not one of duckdb, spark")
+        fail(i18n.translate(N_("--engine: {engine} is not one of duckdb, spark", engine=repr(engine))))
     as_of, known = parse_at(at), parse_at(known_at, "--known-at")
     system = open_system()
     as_of = as_of or system.clock()
@@ -197,9 +209,13 @@ def rescore(
         try:
             engines.read_manifest(source)
         except (FileNotFoundError, ValueError) as exc:
-            fail(f"--from: {exc} (run `socialcredit export DIR` first)")
+            fail(
+                i18n.translate(
+                    N_("--from: {problem} (run `socialcredit export DIR` first)", problem=str(exc))
+                )
+            )
     steps = 3 if source is not None else 4
-    with progress_bar(f"rescoring on {engine}", steps) as p:
+    with progress_bar(i18n.translate(N_("rescoring on {engine}", engine=engine)), steps) as p:
         task = p.task_ids[0]
         if source is None:
             source = get_settings().home / "export"
@@ -209,7 +225,14 @@ def rescore(
         try:
             runner = engines.engine(engine)
         except ImportError as exc:
-            fail(f"--engine spark needs `pip install 'socialcredit[spark]'` and Java 17: {exc}")
+            fail(
+                i18n.translate(
+                    N_(
+                        "--engine spark needs `pip install 'socialcredit[spark]'` and Java 17: {problem}",
+                        problem=str(exc),
+                    )
+                )
+            )
         in_force = system.registry.at(day_of(as_of))  # the versions in force that day (0038)
         result = engines.rescore(
             runner,
@@ -230,29 +253,38 @@ def rescore(
     if as_json:
         emit(RescoreOut.of(result))
         return
-    out.print(
-        f"rescored {result.subjects:,} subjects ({result.records:,} records) on {result.engine} as of "
-        f"{result.as_of:%Y-%m-%d %H:%M}"
-        + (f" as known at {result.known_at:%Y-%m-%d %H:%M}" if result.known_at else "")
-        + f" in {result.seconds:.1f}s; scores in {result.output}"
-        + (f", list entries in {result.lists_output}" if result.lists_output else ""),
-        highlight=False,
+    said = [
+        N_(
+            "rescored {subjects} subjects ({records} records) on {engine} as of {as_of}",
+            subjects=f"{result.subjects:,}",
+            records=f"{result.records:,}",
+            engine=result.engine,
+            as_of=f"{result.as_of:%Y-%m-%d %H:%M}",
+        )
+    ]
+    if result.known_at:
+        said.append(N_("as known at {known_at}", known_at=f"{result.known_at:%Y-%m-%d %H:%M}"))
+    said.append(
+        N_("in {seconds}s; scores in {output}", seconds=f"{result.seconds:.1f}", output=result.output)
     )
+    if result.lists_output:
+        said.append(N_("list entries in {output}", output=result.lists_output))
+    out.print(escape(" ".join(i18n.translate(x) for x in said)), highlight=False)
     for list_id, by_status in result.lists.items():
         held = result.suspended.get(list_id)
-        out.print(
-            f"  list {list_id}: "
-            + ", ".join(f"{k} {n:,}" for k, n in by_status.items())
-            + (f" ({held:,} suspended by an open objection)" if held else ""),
-            highlight=False,
-        )
+        counts = ", ".join(f"{i18n.reword(k)} {n:,}" for k, n in by_status.items())
+        line = i18n.translate(N_("list {list_id}: {counts}", list_id=list_id, counts=counts))
+        if held:
+            line += " " + i18n.translate(N_("({n} suspended by an open objection)", n=f"{held:,}"))
+        out.print("  " + escape(line), highlight=False)
     for what, why in {**result.skipped, **result.lists_refused}.items():
-        out.print(f"  not rescored: {what}: {why}", highlight=False)
+        not_done = N_("not rescored: {what}: {why}", what=what, why=i18n.reword(why))
+        out.print("  " + escape(i18n.translate(not_done)), highlight=False)
     for scheme_id, by_kind in result.grades.items():
         for kind, dist in by_kind.items():
             total = sum(dist.values()) or 1
             out.print(
-                f"  {scheme_id} ({kind}): "
+                f"  {scheme_id} ({i18n.reword(kind)}): "
                 + ", ".join(f"{g} {n:,} ({100 * n / total:.1f}%)" for g, n in dist.items()),
                 highlight=False,
             )
