@@ -338,7 +338,10 @@ def court_floor_sql(records: str, out: Path, court: Scheme) -> str:
     return COURT_FLOOR.format(
         records=records,
         as_of=AS_OF.isoformat(" "),
-        items=f"AND item IN ({_in(COURT_ITEMS)})",
+        # the range first, as the engine reads it: DuckDB decodes the wide columns only for the
+        # rows a constant comparison keeps, not for those a long IN list drops (decision 0077)
+        items=f"AND item BETWEEN '{min(COURT_ITEMS)}' AND '{max(COURT_ITEMS)}'"
+        f" AND item IN ({_in(COURT_ITEMS)})",
         ground1=GROUND1,
         removals=_in(REMOVALS),
         grounds=_in(GROUNDS),

@@ -399,11 +399,16 @@ def entries(
         nxt = found[-1]
         nxt = nxt.filter(nxt.end_pos.notnull())
         state = nxt.select(subject=nxt.subject, after=nxt.end_pos - 1, qn_after=nxt.qn_end)
-        # no entry of this round ended: none opens in the next, nor in any after it. ``rounds``
-        # bounds the entries by the qualifying records, but a period of years fits few times in a
-        # ledger's years (on the court's list most rounds found nothing), and a round costs a
-        # query; counting the materialised round is cheap
-        if nxt.count().to_pyarrow().as_py() == 0:
+        # the next round opens an entry only after one of this round's ended, at a qualifying
+        # record after ``after`` (every criterion opens at one: ``_opening``): with none, it
+        # would find nothing, nor would any round after it. ``rounds`` bounds the entries by the
+        # qualifying records, but a period of years fits few times in a ledger's years (on the
+        # court's list most rounds found nothing), and a round costs a query and its compiling;
+        # this count is one semi-join of the materialised round with the events, so the round
+        # that would find nothing is not run (decision 0077)
+        grounds = events.filter(events.is_q == 1)
+        more = state.semi_join(grounds, (state.subject == grounds.subject) & (grounds.pos > state.after))
+        if more.count().to_pyarrow().as_py() == 0:
             break
     if not found:
         return events.filter(ibis.literal(False)).select(
