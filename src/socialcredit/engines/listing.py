@@ -314,11 +314,7 @@ def population_listing(
     # the lists' records read from the ledger once (materialised: a few per cent of it), not once
     # per track: each track's events were a scan of every record; only the columns a walk reads
     # (the scan decodes each column it keeps for every record)
-    # the range first: DuckDB pushes a comparison with constants into the Parquet scan and
-    # decodes the other columns only for the rows it keeps, while a list of more than a few
-    # items becomes a join it applies after decoding every column of every record (the court's
-    # items sort together: at 10 M records the read took 2.6 s, with the range 1.3 s; decision 0077)
-    eff = eff.filter(eff.item.between(read[0], read[-1]), eff.item.isin(read)) if read else eff
+    eff = relational.of_items(eff, read)  # the range first (decision 0077)
     eff = eff.select("seq", "record_id", "subject", "item", "occurred_on", "reported_at", "details").cache()
     # materialised once per track: the rounds, the suspension join and the bound on rounds each
     # read a track's events several times, and Spark would compute them (a filter of every
