@@ -91,6 +91,11 @@ app = typer.Typer(
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
+CANNOT_READ = N_("cannot read {path}: {problem}")
+CANNOT_WRITE = N_("cannot write {path}: {problem}")
+"""A file a command was given that it cannot read or write (``fill`` them: the path, and the
+system's own reason, which is not ours to translate)."""
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
 
 
