@@ -105,8 +105,9 @@ def test_a_broken_chain_is_named_in_the_commands_language(env: Path) -> None:
 def test_proof_verify_and_witness_speak_the_commands_language(
     system: System, client: TestClient, tmp_path: Path
 ) -> None:
-    """``proof verify`` (verified, a forged proof, a file that is no JSON object) and a witness
-    given no http(s) URL, in Chinese; the origin, the key's name and id stay as they are."""
+    """``proof verify`` (verified, a forged proof, a checkpoint that is no signed note, a file that
+    is no JSON object: the reasons of the proof's check too) and a witness given no http(s) URL,
+    in Chinese; the origin, the key's name and id stay as they are."""
     fill(system, 4)
     with system.store.engine.connect() as conn:
         rid = conn.execute(select(t.records.c.record_id).where(t.records.c.seq == 2)).scalar_one()
@@ -118,7 +119,11 @@ def test_proof_verify_and_witness_speak_the_commands_language(
     assert "的第 2 条" in chinese(zh.split("\n")[0]) and "verified: entry 2 of" in en
     path.write_text(json.dumps({**proof, "leaf_index": 3}))
     zh, en = both("proof", "verify", str(path), "--key", str(pem))
-    assert "核验未通过" in zh and "does not verify" in en
+    assert "核验未通过：该包含证明通向另一个根" in chinese(zh), zh
+    assert "does not verify: the inclusion proof leads to another root" in en
+    path.write_text(json.dumps({**proof, "checkpoint": "x"}))
+    zh, en = both("proof", "verify", str(path), "--key", str(pem))
+    assert "note: 不是签名笔记" in chinese(zh) and "note: not a signed note" in en
     path.write_text("[]")
     zh, en = both("proof", "verify", str(path), "--key", str(pem))
     assert "PROOF: 不是 JSON 对象" in chinese(zh) and "PROOF: not a JSON object" in en

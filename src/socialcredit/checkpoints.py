@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from socialcredit.errors import Refused, SocialCreditError
+from socialcredit.i18n import N_
 from socialcredit.store import Store
 from socialcredit.tlog import merkle, note
 
@@ -88,9 +89,11 @@ def load_or_create_key(home: Path, file: str = KEY_FILE) -> Ed25519PrivateKey:
         try:
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         except (OSError, ValueError) as exc:
-            raise CheckpointError(f"{path}: not a PEM private key ({exc})") from None
+            raise CheckpointError(
+                N_("{file}: not a PEM private key ({problem})", file=str(path), problem=str(exc))
+            ) from None
         if not isinstance(key, Ed25519PrivateKey):
-            raise CheckpointError(f"{path}: not an Ed25519 private key")
+            raise CheckpointError(N_("{file}: not an Ed25519 private key", file=str(path)))
         return key
     home.mkdir(parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
@@ -155,17 +158,23 @@ def check_signed(data: dict[str, Any], trusted: Ed25519PublicKey | None = None) 
         given = Ed25519PublicKey.from_public_bytes(base64.b64decode(data["public_key"], validate=True))
         signature = base64.b64decode(data["signature"], validate=True)
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise CheckpointError(f"malformed signed record ({exc.__class__.__name__}: {exc})") from None
+        raise CheckpointError(
+            N_("malformed signed record ({problem})", problem=f"{exc.__class__.__name__}: {exc}")
+        ) from None
     key = trusted or given
     if trusted is not None and fingerprint(trusted) != fingerprint(given):
         raise CheckpointError(
-            f"signed by key {fingerprint(given)}, not by the trusted key {fingerprint(trusted)}"
+            N_(
+                "signed by key {given}, not by the trusted key {trusted}",
+                given=fingerprint(given),
+                trusted=fingerprint(trusted),
+            )
         )
     payload = {k: v for k, v in data.items() if k != "signature"}
     try:
         key.verify(signature, _canonical(payload))
     except InvalidSignature:
-        raise CheckpointError("the signature does not match: the record was altered") from None
+        raise CheckpointError(N_("the signature does not match: the record was altered")) from None
     return key
 
 
@@ -173,9 +182,11 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     try:
         key = serialization.load_pem_public_key(path.read_bytes())
     except (OSError, ValueError) as exc:
-        raise CheckpointError(f"{path}: not a PEM public key ({exc})", field="key") from None
+        raise CheckpointError(
+            N_("{file}: not a PEM public key ({problem})", file=str(path), problem=str(exc)), field="key"
+        ) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise CheckpointError(f"{path}: not an Ed25519 public key", field="key")
+        raise CheckpointError(N_("{file}: not an Ed25519 public key", file=str(path)), field="key")
     return key
 
 
@@ -191,7 +202,10 @@ def load_witnesses(home: Path) -> list[note.Witness]:
             try:
                 out.append(note.parse_witness(text))
             except Refused as exc:
-                raise CheckpointError(f"{path}, line {n}: {exc}", field="witness") from None
+                raise CheckpointError(
+                    N_("{file}, line {n}: {problem}", file=str(path), n=n, problem=exc.message),
+                    field="witness",
+                ) from None
     return out
 
 
@@ -234,7 +248,8 @@ def read_epoch(data: dict[str, Any], public: Ed25519PublicKey) -> Epoch:
         )
     except (KeyError, ValueError, TypeError):
         raise CheckpointError(
-            "the epoch record names no tree roots (sealed before the log kept the old tree)", field="epoch"
+            N_("the epoch record names no tree roots (sealed before the log kept the old tree)"),
+            field="epoch",
         ) from None
 
 
@@ -261,7 +276,9 @@ def check(store: Store, text: str, public: Ed25519PublicKey) -> Outcome:
     name, cp = note.signed_by(text, public)
     chain = cp.origin.removeprefix(name + "/")
     if chain == cp.origin or chain not in store.logs():
-        raise CheckpointError(f"the checkpoint is of {cp.origin!r}, not of a chain of this log", field="note")
+        raise CheckpointError(
+            N_("the checkpoint is of {origin!r}, not of a chain of this log", origin=cp.origin), field="note"
+        )
     now = store.tree_size(chain)
     problem = f"{chain}: the checkpoint holds {cp.size} entries, the log now only {now}"
     if now >= cp.size:
@@ -315,7 +332,7 @@ def check_legacy(store: Store, data: dict[str, Any], public: Ed25519PublicKey) -
     the count the epoch closed at verifies when its head is the epoch's old head (the clear chain's
     hashes in between are not kept, so a checkpoint of an earlier count cannot be proved)."""
     if data.get("format") != LEGACY or not isinstance(data.get("chains"), dict):
-        raise CheckpointError(f"not a {LEGACY} checkpoint", field="note")
+        raise CheckpointError(N_("not a {format} checkpoint", format=LEGACY), field="note")
     check_signed(data, public)
     outcomes: list[Outcome] = []
     for chain, then in sorted(data["chains"].items()):
@@ -323,7 +340,7 @@ def check_legacy(store: Store, data: dict[str, Any], public: Ed25519PublicKey) -
             continue
         count, head = then.get("count"), then.get("head")
         if not isinstance(count, int) or not isinstance(head, str):
-            raise CheckpointError(f"chain {chain}: count and head are missing", field="note")
+            raise CheckpointError(N_("chain {chain}: count and head are missing", chain=chain), field="note")
         now = store.tree_size(chain)
         if store.chain_hash_at(chain, count) == head:
             outcomes.append(Outcome(chain, count, now))

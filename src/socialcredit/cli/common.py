@@ -120,6 +120,15 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def reason(exc: BaseException) -> str:
+    """Why ``exc`` was raised, as the reader reads it: a refusal described (its field named), a
+    message of ours (``N_``, a proof that does not verify) worded, any other (the system's own:
+    a file not found) as it is."""
+    if isinstance(exc, SocialCreditError):
+        return exc.describe()
+    return i18n.translate(exc.args[0]) if len(exc.args) == 1 else str(exc)
+
+
 def say(text: str) -> None:
     """Print a line of ours (a :class:`~socialcredit.i18n.Text`, ``N_(...)``) in the command's
     language; rich markup in the template (``[bold]``) is kept."""

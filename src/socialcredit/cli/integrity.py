@@ -15,7 +15,18 @@ from rich.markup import escape
 from socialcredit import checkpoints, i18n
 from socialcredit.api.models import Listing, VerifyOut
 from socialcredit.api.reports import BackupOut, CheckpointCheckOut, CheckpointOut, RetentionOut
-from socialcredit.cli.common import CANNOT_READ, CANNOT_WRITE, JsonOpt, app, emit, err, fail, open_system, out
+from socialcredit.cli.common import (
+    CANNOT_READ,
+    CANNOT_WRITE,
+    JsonOpt,
+    app,
+    emit,
+    err,
+    fail,
+    open_system,
+    out,
+    reason,
+)
 from socialcredit.errors import NotFound, Refused
 from socialcredit.i18n import N_, fill
 from socialcredit.service import System
@@ -258,7 +269,7 @@ def checkpoint_witnesses(
             checkpoints.add_witness(home, add)
         known = checkpoints.load_witnesses(home)
     except (OSError, Refused) as exc:
-        why = escape(exc.describe() if isinstance(exc, Refused) else str(exc))
+        why = escape(reason(exc))
         fail(f"--add: {why}" if add is not None else why)
     for w in known:
         sys.stdout.write(w.vkey() + "\n")
@@ -278,7 +289,7 @@ def checkpoint_key(
     try:
         log = (checkpoints.rotate if rotate else checkpoints.signer)(settings.home, settings.log_origin)
     except (OSError, Refused) as exc:
-        why = exc.describe() if isinstance(exc, Refused) else str(exc)
+        why = reason(exc)
         fail(escape(f"{settings.home / checkpoints.KEY_FILE}: {why}"))
     sys.stdout.write(checkpoints.public_pem(log.public))
     sys.stdout.write(note.vkey(log.name, log.public) + "\n")

@@ -17,7 +17,7 @@ from rich.markup import escape
 
 from socialcredit import checkpoints
 from socialcredit.api.reports import ProofVerifyOut, WitnessOut
-from socialcredit.cli.common import CANNOT_READ, JsonOpt, app, emit, err, fail, out
+from socialcredit.cli.common import CANNOT_READ, JsonOpt, app, emit, err, fail, out, reason
 from socialcredit.errors import Refused
 from socialcredit.i18n import N_, fill, translate
 from socialcredit.tlog import merkle, note, offline
@@ -56,7 +56,7 @@ def proof_verify(
     try:
         v = offline.verify_proof(data, public)
     except (merkle.ProofError, Refused) as exc:
-        why = exc.describe() if isinstance(exc, Refused) else str(exc)
+        why = reason(exc)
         fail(escape(translate(N_("{file}: does not verify: {why}", file=str(file), why=why))), 1)
     if as_json:
         emit(
@@ -123,7 +123,7 @@ def witness(
     try:
         me = _witness_key(state, name)
     except (OSError, Refused, ValueError) as exc:
-        fail(f"--state: {escape(exc.describe() if isinstance(exc, Refused) else str(exc))}")
+        fail(f"--state: {escape(reason(exc))}")
     newest = _get(base + "/checkpoint").decode("utf-8", "replace")
     try:
         _n, cp = note.signed_by(newest, log_key)
@@ -149,7 +149,7 @@ def witness(
         if across is None and previous is not None:
             _unbridged(base, previous, log_key)
         if across is None:
-            why = exc.describe() if isinstance(exc, Refused) else str(exc)
+            why = reason(exc)
             fail(escape(translate(N_("not cosigned: {why}", why=why))), 1)
         epoch, cosigned = across, me.cosign(newest, now)
     seen.write_text(cosigned, encoding="utf-8")
