@@ -69,6 +69,13 @@ def test_verify_checkpoint_backup_and_restore_speak_the_commands_language(env: P
     pem.write_text(checkpoints.public_pem(signer.public))
     zh, en = both("checkpoint", "verify", str(env / "cp" / "records.checkpoint"), "--key", str(pem))
     assert "延续了该检查点：records 2 -> 2" in chinese(zh) and "extends the checkpoint: records 2 -> 2" in en
+    # a checkpoint of a longer log than this one, signed with its key: the log is not extending it
+    cp = (env / "cp" / "records.checkpoint").read_text(encoding="utf-8").split("\n")
+    longer = env / "longer.checkpoint"
+    longer.write_text(signer.sign(f"{cp[0]}\n99\n{cp[2]}\n"), encoding="utf-8")
+    zh, en = both("checkpoint", "verify", str(longer), "--key", str(pem))
+    assert "被改写: records：检查点含 99 条，日志现在只有 2 条" in chinese(zh), zh
+    assert "rewritten: records: the checkpoint holds 99 entries, the log now only 2" in en
     zh, en = both("backup", str(env / "b.gz"))
     assert "备份到" in chinese(zh) and "(2 records," in en and "audit entries) to" in en
     zh, en = both("restore", str(env / "b.gz"))

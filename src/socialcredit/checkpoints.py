@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from socialcredit.errors import Refused, SocialCreditError
-from socialcredit.i18n import N_
+from socialcredit.i18n import N_, Lines
 from socialcredit.store import Store
 from socialcredit.tlog import merkle, note
 
@@ -263,9 +263,23 @@ def across_epoch(
     """Raise :class:`merkle.ProofError` unless ``old`` (signed before the epoch) is consistent
     with the tree the epoch closed, and ``new`` extends the tree the epoch began."""
     if old.size > epoch.count:
-        raise merkle.ProofError(f"the checkpoint holds {old.size} entries, the epoch closed at {epoch.count}")
+        raise merkle.ProofError(
+            N_(
+                "the checkpoint holds {then} entries, the epoch closed at {count}",
+                then=old.size,
+                count=epoch.count,
+            )
+        )
     merkle.verify_consistency(old.size, epoch.count, old.root, epoch.old_root, to_epoch)
     merkle.verify_consistency(epoch.count, new.size, epoch.new_root, new.root, from_epoch)
+
+
+def _why(exc: Exception) -> object:
+    """Why a proof or a signed record failed, as a message of ours where it is one (worded in the
+    reader's language where the outcome is shown), else as the exception says it."""
+    if isinstance(exc, SocialCreditError):
+        return N_("{field}: {message}", field=exc.field, message=exc.message) if exc.field else exc.message
+    return exc.args[0] if len(exc.args) == 1 else str(exc)
 
 
 def check(store: Store, text: str, public: Ed25519PublicKey) -> Outcome:
@@ -280,14 +294,21 @@ def check(store: Store, text: str, public: Ed25519PublicKey) -> Outcome:
             N_("the checkpoint is of {origin!r}, not of a chain of this log", origin=cp.origin), field="note"
         )
     now = store.tree_size(chain)
-    problem = f"{chain}: the checkpoint holds {cp.size} entries, the log now only {now}"
+    said: list[object] = [
+        N_(
+            "{chain}: the checkpoint holds {then} entries, the log now only {now}",
+            chain=chain,
+            then=cp.size,
+            now=now,
+        )
+    ]
     if now >= cp.size:
         proof = store.consistency(chain, cp.size, now)
         try:
             merkle.verify_consistency(cp.size, now, cp.root, store.tree_root(chain, now), proof)
             return Outcome(chain, cp.size, now)
         except merkle.ProofError as exc:
-            problem = f"{chain}: {exc}"
+            said = [N_("{chain}: {why}", chain=chain, why=_why(exc))]
     current = note.Checkpoint(cp.origin, now, store.tree_root(chain, now))
     unbridged: str | None = None
     for data in store.epoch_records(chain):
@@ -302,14 +323,14 @@ def check(store: Store, text: str, public: Ed25519PublicKey) -> Outcome:
             to_epoch = store.epoch_consistency(chain, epoch.old_tree, cp.size, epoch.count)
             across_epoch(cp, epoch, to_epoch, current, store.consistency(chain, epoch.count, now))
         except (SocialCreditError, merkle.ProofError) as exc:
-            problem += f"; against the epoch record {data.get('epoch')}: {exc}"
+            said.append(N_("against the epoch record {epoch}: {why}", epoch=data.get("epoch"), why=_why(exc)))
             continue
         return Outcome(chain, cp.size, now, epoch=epoch.created_at[:10])
     if unbridged is not None:
         # not "rewritten": the log's own signed record says the chain was re-linked after this
         # checkpoint, and what would prove or disprove it (the clear tree) was not kept then
         return Outcome(chain, cp.size, now, unbridged=unbridged)
-    return Outcome(chain, cp.size, now, [problem])
+    return Outcome(chain, cp.size, now, [Lines(said, "; ")])
 
 
 def is_unbridged(data: dict[str, Any], size: int) -> bool:
@@ -345,23 +366,32 @@ def check_legacy(store: Store, data: dict[str, Any], public: Ed25519PublicKey) -
         if store.chain_hash_at(chain, count) == head:
             outcomes.append(Outcome(chain, count, now))
             continue
-        problem = f"{chain}: entry {count} no longer has the checkpoint's hash"
+        said: list[object] = [
+            N_("{chain}: entry {count} no longer has the checkpoint's hash", chain=chain, count=count)
+        ]
         for record in store.epoch_records(chain):
             try:
                 check_signed(record, public)
             except CheckpointError as exc:
-                problem += f"; the epoch record {record.get('epoch')}: {exc}"
+                said.append(N_("the epoch record {epoch}: {why}", epoch=record.get("epoch"), why=_why(exc)))
                 continue
             if record.get("count") == count and record.get("old_head") == head:
                 if store.chain_hash_at(chain, count) == record.get("new_head"):
                     outcomes.append(Outcome(chain, count, now, epoch=str(record["created_at"])[:10]))
                     break
-                problem += f"; the chain no longer begins with the epoch's new head at {count}"
+                said.append(
+                    N_("the chain no longer begins with the epoch's new head at {count}", count=count)
+                )
             else:
-                problem += (
-                    f"; the epoch record {record.get('epoch')} closed the clear chain at "
-                    f"{record.get('count')} entries, not at the checkpoint's {count}"
+                said.append(
+                    N_(
+                        "the epoch record {epoch} closed the clear chain at {closed} entries, not at "
+                        "the checkpoint's {count}",
+                        epoch=record.get("epoch"),
+                        closed=record.get("count"),
+                        count=count,
+                    )
                 )
         else:
-            outcomes.append(Outcome(chain, count, now, [problem]))
+            outcomes.append(Outcome(chain, count, now, [Lines(said, "; ")]))
     return outcomes

@@ -222,7 +222,7 @@ def _report(outcomes: list[checkpoints.Outcome]) -> None:
     for outcome in outcomes:
         rewritten = escape(i18n.translate(N_("rewritten")))
         for p in outcome.problems:
-            out.print(f"[red]{rewritten}[/]: {escape(i18n.reword(p))}", highlight=False)
+            out.print(f"[red]{rewritten}[/]: {escape(i18n.translate(p))}", highlight=False)
         if outcome.unbridged:
             out.print(f"[yellow]{escape(i18n.translate(unbridged(outcome)))}[/]", highlight=False)
         if outcome.ok and outcome.epoch:
