@@ -241,6 +241,21 @@ def test_a_busy_port_is_found_before_the_city_is_built(env: Path) -> None:
     assert keys["data"] == []  # nothing was built: no city, no keys
 
 
+def test_a_bad_rate_setting_is_found_before_the_city_is_built(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``serve`` and ``demo`` read the rate limits once, before anything starts (the app is given
+    them): a bad value is one line naming the variable, and the demo builds nothing."""
+    monkeypatch.setenv("SOCIALCREDIT_RATE_PER_KEY", "fast")
+    for args in (("serve",), ("demo", "--residents", "300")):
+        result = run(*args)
+        assert (
+            result.exit_code == 2 and "SOCIALCREDIT_RATE_PER_KEY: must be a positive number" in result.stderr
+        )
+    keys = json.loads(run("keys", "list", "--json").stdout)
+    assert keys["data"] == []  # nothing was built: no city, no keys
+
+
 def test_the_demo_names_the_command_as_it_can_be_typed() -> None:
     import sys
 

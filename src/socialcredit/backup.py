@@ -30,6 +30,7 @@ from sqlalchemy import Date, DateTime, LargeBinary, Table, create_engine, delete
 from sqlalchemy.engine import Connection
 
 from socialcredit.errors import Refused
+from socialcredit.i18n import N_
 from socialcredit.shredding import Erasure, KeyStore, WrappedKey
 from socialcredit.store import Store, migrations
 from socialcredit.store import tables as t
@@ -76,7 +77,9 @@ def _decoder(table: Table) -> Callable[[dict[str, Any]], dict[str, Any]]:
     def decode(row: dict[str, Any]) -> dict[str, Any]:
         unknown = set(row) - names
         if unknown:
-            raise BackupError(f"table {table.name}: unknown column {sorted(unknown)[0]!r}")
+            raise BackupError(
+                N_("table {table}: unknown column {column!r}", table=table.name, column=sorted(unknown)[0])
+            )
         return {k: (convert[k](v) if k in convert and v is not None else v) for k, v in row.items()}
 
     return decode
@@ -99,7 +102,9 @@ def dump(store: Store, path: Path, now: dt.datetime) -> Summary:
     is made to be trusted later)."""
     broken = [c for c in CHAINS if getattr(store, f"verify_{c}")()]
     if broken:
-        raise BackupError(f"the {', '.join(broken)} chain is broken; run `socialcredit verify` first")
+        raise BackupError(
+            N_("the {chains} chain is broken; run `socialcredit verify` first", chains=", ".join(broken))
+        )
     digest = hashlib.sha256()
     tmp = path.with_name(path.name + ".partial")
     conn = _snapshot(store)
@@ -156,43 +161,61 @@ def _lines(path: Path) -> Iterator[dict[str, Any]]:
             for raw in fh:
                 yield json.loads(raw)
     except (OSError, EOFError, gzip.BadGzipFile, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BackupError(f"{path.name}: not a readable backup ({exc.__class__.__name__}: {exc})") from None
+        raise BackupError(
+            N_(
+                "{file}: not a readable backup ({problem})",
+                file=path.name,
+                problem=f"{exc.__class__.__name__}: {exc}",
+            )
+        ) from None
 
 
 def check_file(path: Path) -> Summary:
     """Read the whole file once: format, every line accounted for, the digest matches."""
     if not path.is_file():
-        raise BackupError(f"{path}: no such file")
+        raise BackupError(N_("{file}: no such file", file=str(path)))
     digest = hashlib.sha256()
     header: dict[str, Any] | None = None
     rows = 0
     trailer: dict[str, Any] | None = None
     for obj in _lines(path):
         if trailer is not None:
-            raise BackupError(f"{path.name}: lines after the end of the backup")
+            raise BackupError(N_("{file}: lines after the end of the backup", file=path.name))
         if obj.get("end") is True:
             trailer = obj
             continue
         digest.update(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
         if header is None:
             if obj.get("format") != FORMAT:
-                raise BackupError(f"{path.name}: not a {FORMAT} file")
+                raise BackupError(N_("{file}: not a {format} file", file=path.name, format=FORMAT))
             header = obj
         else:
             rows += 1
     if header is None or trailer is None:
-        raise BackupError(f"{path.name}: the backup is truncated (no end marker)")
+        raise BackupError(N_("{file}: the backup is truncated (no end marker)", file=path.name))
     if trailer.get("rows") != rows or trailer.get("sha256") != digest.hexdigest():
-        raise BackupError(f"{path.name}: the backup was altered or damaged (its checksum does not match)")
+        raise BackupError(
+            N_("{file}: the backup was altered or damaged (its checksum does not match)", file=path.name)
+        )
     if sum(header["tables"].values()) != rows:
         raise BackupError(
-            f"{path.name}: the header counts {sum(header['tables'].values())} rows, it holds {rows}"
+            N_(
+                "{file}: the header counts {counted} rows, it holds {rows}",
+                file=path.name,
+                counted=sum(header["tables"].values()),
+                rows=rows,
+            )
         )
     schema = str(header.get("schema", migrations.BASELINE))
     if schema not in migrations.revisions():
         raise BackupError(
-            f"{path.name}: taken from a database of schema revision {schema}, made by a newer release "
-            f"than this one (which knows up to {migrations.HEAD}); restore it with that release"
+            N_(
+                "{file}: taken from a database of schema revision {schema}, made by a newer release "
+                "than this one (which knows up to {head}); restore it with that release",
+                file=path.name,
+                schema=schema,
+                head=migrations.HEAD,
+            )
         )
     return Summary(header["created_at"], header["tables"], header["chains"], schema)
 
@@ -244,7 +267,7 @@ def _load(path: Path, conn: Connection, dialect: Dialect) -> None:
         if name in KEY_TABLES:
             continue  # the key store's, restored apart (_restore_keys)
         if name not in tables:
-            raise BackupError(f"unknown table {name!r} in the backup")
+            raise BackupError(N_("unknown table {table!r} in the backup", table=name))
         pending.setdefault(name, []).append(decoders[name](obj["r"]))
         if len(pending[name]) >= BATCH:
             flush(name)
@@ -265,7 +288,7 @@ def restore(path: Path, target: Store) -> Summary:
     summary = check_file(path)
     with target.engine.connect() as conn:
         if not _is_empty(conn):
-            raise BackupError("the target database is not empty; restore into a new database")
+            raise BackupError(N_("the target database is not empty; restore into a new database"))
     with tempfile.TemporaryDirectory(prefix="sc-restore-") as scratch:
         url = f"sqlite:///{Path(scratch) / 'staging.db'}"
         if summary.schema != migrations.HEAD:  # an older release's backup: upgraded on the way
@@ -282,7 +305,11 @@ def restore(path: Path, target: Store) -> Summary:
         if broken:
             named = "; ".join(f"{c}: {p[0]}" for c, p in broken.items())
             raise BackupError(
-                f"{path.name}: the chains in the backup do not verify ({named}); nothing restored"
+                N_(
+                    "{file}: the chains in the backup do not verify ({named}); nothing restored",
+                    file=path.name,
+                    named=named,
+                )
             )
         done = _into(path, summary, target)
         _restore_keys(path, target.sealing.vault.store)
@@ -313,7 +340,7 @@ def _into(path: Path, summary: Summary, target: Store) -> Summary:
     """Copy a proven backup into the empty ``target``, in one transaction."""
     with target.engine.begin() as conn:  # one transaction: all of it or none of it
         if not _is_empty(conn):
-            raise BackupError("the target database is not empty; restore into a new database")
+            raise BackupError(N_("the target database is not empty; restore into a new database"))
         _load(path, conn, target.dialect)
         heads = {
             c: {"count": int(n), "head": h}
@@ -322,5 +349,7 @@ def _into(path: Path, summary: Summary, target: Store) -> Summary:
             )
         }
         if heads != summary.chains:
-            raise BackupError(f"{path.name}: its chain heads do not match its header; nothing restored")
+            raise BackupError(
+                N_("{file}: its chain heads do not match its header; nothing restored", file=path.name)
+            )
     return summary

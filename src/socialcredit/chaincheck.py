@@ -49,6 +49,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from socialcredit.i18n import N_, Text
 from socialcredit.ledger import GENESIS, LEAF_PREFIX, chain_linker, iso_dt, link_bytes
 
 Kind = Literal["altered", "missing", "reordered"]
@@ -110,21 +111,22 @@ class ChainProblem:
     where: Literal["between", "before", "after", "all"] = "between"
 
     @property
-    def problem(self) -> str:
+    def problem(self) -> Text:
         """The message: "altered: seq N", "missing between seq N and M", "reordered: seq A and
-        seq B"."""
+        seq B"; its ``str`` the English (``--json``, the API, logs), worded in the reader's
+        language where a person reads it (``verify``)."""
         if self.kind == "altered":
-            return f"altered: seq {self.seqs[0]}"
+            return N_("altered: seq {seq}", seq=self.seqs[0])
         if self.kind == "reordered":
-            named = [f"seq {s}" for s in self.seqs]
-            return f"reordered: {', '.join(named[:-1])} and {named[-1]}"
+            first = ", ".join(f"seq {s}" for s in self.seqs[:-1])  # "seq" is the column's name
+            return N_("reordered: {first} and seq {last}", first=first, last=self.seqs[-1])
         if self.where == "before":
-            return f"missing before seq {self.seqs[0]}"
+            return N_("missing before seq {seq}", seq=self.seqs[0])
         if self.where == "after":
-            return f"missing after seq {self.seqs[0]}"
+            return N_("missing after seq {seq}", seq=self.seqs[0])
         if self.where == "all":
-            return "missing: every entry"
-        return f"missing between seq {self.seqs[0]} and {self.seqs[1]}"
+            return N_("missing: every entry")
+        return N_("missing between seq {first} and {last}", first=self.seqs[0], last=self.seqs[1])
 
     @property
     def seq(self) -> int:

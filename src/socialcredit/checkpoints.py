@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from socialcredit.errors import Refused, SocialCreditError
+from socialcredit.i18n import N_, Lines
 from socialcredit.store import Store
 from socialcredit.tlog import merkle, note
 
@@ -88,9 +89,11 @@ def load_or_create_key(home: Path, file: str = KEY_FILE) -> Ed25519PrivateKey:
         try:
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         except (OSError, ValueError) as exc:
-            raise CheckpointError(f"{path}: not a PEM private key ({exc})") from None
+            raise CheckpointError(
+                N_("{file}: not a PEM private key ({problem})", file=str(path), problem=str(exc))
+            ) from None
         if not isinstance(key, Ed25519PrivateKey):
-            raise CheckpointError(f"{path}: not an Ed25519 private key")
+            raise CheckpointError(N_("{file}: not an Ed25519 private key", file=str(path)))
         return key
     home.mkdir(parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
@@ -155,17 +158,23 @@ def check_signed(data: dict[str, Any], trusted: Ed25519PublicKey | None = None) 
         given = Ed25519PublicKey.from_public_bytes(base64.b64decode(data["public_key"], validate=True))
         signature = base64.b64decode(data["signature"], validate=True)
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise CheckpointError(f"malformed signed record ({exc.__class__.__name__}: {exc})") from None
+        raise CheckpointError(
+            N_("malformed signed record ({problem})", problem=f"{exc.__class__.__name__}: {exc}")
+        ) from None
     key = trusted or given
     if trusted is not None and fingerprint(trusted) != fingerprint(given):
         raise CheckpointError(
-            f"signed by key {fingerprint(given)}, not by the trusted key {fingerprint(trusted)}"
+            N_(
+                "signed by key {given}, not by the trusted key {trusted}",
+                given=fingerprint(given),
+                trusted=fingerprint(trusted),
+            )
         )
     payload = {k: v for k, v in data.items() if k != "signature"}
     try:
         key.verify(signature, _canonical(payload))
     except InvalidSignature:
-        raise CheckpointError("the signature does not match: the record was altered") from None
+        raise CheckpointError(N_("the signature does not match: the record was altered")) from None
     return key
 
 
@@ -173,9 +182,11 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     try:
         key = serialization.load_pem_public_key(path.read_bytes())
     except (OSError, ValueError) as exc:
-        raise CheckpointError(f"{path}: not a PEM public key ({exc})", field="key") from None
+        raise CheckpointError(
+            N_("{file}: not a PEM public key ({problem})", file=str(path), problem=str(exc)), field="key"
+        ) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise CheckpointError(f"{path}: not an Ed25519 public key", field="key")
+        raise CheckpointError(N_("{file}: not an Ed25519 public key", file=str(path)), field="key")
     return key
 
 
@@ -191,7 +202,10 @@ def load_witnesses(home: Path) -> list[note.Witness]:
             try:
                 out.append(note.parse_witness(text))
             except Refused as exc:
-                raise CheckpointError(f"{path}, line {n}: {exc}", field="witness") from None
+                raise CheckpointError(
+                    N_("{file}, line {n}: {problem}", file=str(path), n=n, problem=exc.message),
+                    field="witness",
+                ) from None
     return out
 
 
@@ -234,7 +248,8 @@ def read_epoch(data: dict[str, Any], public: Ed25519PublicKey) -> Epoch:
         )
     except (KeyError, ValueError, TypeError):
         raise CheckpointError(
-            "the epoch record names no tree roots (sealed before the log kept the old tree)", field="epoch"
+            N_("the epoch record names no tree roots (sealed before the log kept the old tree)"),
+            field="epoch",
         ) from None
 
 
@@ -248,9 +263,23 @@ def across_epoch(
     """Raise :class:`merkle.ProofError` unless ``old`` (signed before the epoch) is consistent
     with the tree the epoch closed, and ``new`` extends the tree the epoch began."""
     if old.size > epoch.count:
-        raise merkle.ProofError(f"the checkpoint holds {old.size} entries, the epoch closed at {epoch.count}")
+        raise merkle.ProofError(
+            N_(
+                "the checkpoint holds {then} entries, the epoch closed at {count}",
+                then=old.size,
+                count=epoch.count,
+            )
+        )
     merkle.verify_consistency(old.size, epoch.count, old.root, epoch.old_root, to_epoch)
     merkle.verify_consistency(epoch.count, new.size, epoch.new_root, new.root, from_epoch)
+
+
+def _why(exc: Exception) -> object:
+    """Why a proof or a signed record failed, as a message of ours where it is one (worded in the
+    reader's language where the outcome is shown), else as the exception says it."""
+    if isinstance(exc, SocialCreditError):
+        return N_("{field}: {message}", field=exc.field, message=exc.message) if exc.field else exc.message
+    return exc.args[0] if len(exc.args) == 1 else str(exc)
 
 
 def check(store: Store, text: str, public: Ed25519PublicKey) -> Outcome:
@@ -261,16 +290,25 @@ def check(store: Store, text: str, public: Ed25519PublicKey) -> Outcome:
     name, cp = note.signed_by(text, public)
     chain = cp.origin.removeprefix(name + "/")
     if chain == cp.origin or chain not in store.logs():
-        raise CheckpointError(f"the checkpoint is of {cp.origin!r}, not of a chain of this log", field="note")
+        raise CheckpointError(
+            N_("the checkpoint is of {origin!r}, not of a chain of this log", origin=cp.origin), field="note"
+        )
     now = store.tree_size(chain)
-    problem = f"{chain}: the checkpoint holds {cp.size} entries, the log now only {now}"
+    said: list[object] = [
+        N_(
+            "{chain}: the checkpoint holds {then} entries, the log now only {now}",
+            chain=chain,
+            then=cp.size,
+            now=now,
+        )
+    ]
     if now >= cp.size:
         proof = store.consistency(chain, cp.size, now)
         try:
             merkle.verify_consistency(cp.size, now, cp.root, store.tree_root(chain, now), proof)
             return Outcome(chain, cp.size, now)
         except merkle.ProofError as exc:
-            problem = f"{chain}: {exc}"
+            said = [N_("{chain}: {why}", chain=chain, why=_why(exc))]
     current = note.Checkpoint(cp.origin, now, store.tree_root(chain, now))
     unbridged: str | None = None
     for data in store.epoch_records(chain):
@@ -285,14 +323,14 @@ def check(store: Store, text: str, public: Ed25519PublicKey) -> Outcome:
             to_epoch = store.epoch_consistency(chain, epoch.old_tree, cp.size, epoch.count)
             across_epoch(cp, epoch, to_epoch, current, store.consistency(chain, epoch.count, now))
         except (SocialCreditError, merkle.ProofError) as exc:
-            problem += f"; against the epoch record {data.get('epoch')}: {exc}"
+            said.append(N_("against the epoch record {epoch}: {why}", epoch=data.get("epoch"), why=_why(exc)))
             continue
         return Outcome(chain, cp.size, now, epoch=epoch.created_at[:10])
     if unbridged is not None:
         # not "rewritten": the log's own signed record says the chain was re-linked after this
         # checkpoint, and what would prove or disprove it (the clear tree) was not kept then
         return Outcome(chain, cp.size, now, unbridged=unbridged)
-    return Outcome(chain, cp.size, now, [problem])
+    return Outcome(chain, cp.size, now, [Lines(said, "; ")])
 
 
 def is_unbridged(data: dict[str, Any], size: int) -> bool:
@@ -315,7 +353,7 @@ def check_legacy(store: Store, data: dict[str, Any], public: Ed25519PublicKey) -
     the count the epoch closed at verifies when its head is the epoch's old head (the clear chain's
     hashes in between are not kept, so a checkpoint of an earlier count cannot be proved)."""
     if data.get("format") != LEGACY or not isinstance(data.get("chains"), dict):
-        raise CheckpointError(f"not a {LEGACY} checkpoint", field="note")
+        raise CheckpointError(N_("not a {format} checkpoint", format=LEGACY), field="note")
     check_signed(data, public)
     outcomes: list[Outcome] = []
     for chain, then in sorted(data["chains"].items()):
@@ -323,28 +361,37 @@ def check_legacy(store: Store, data: dict[str, Any], public: Ed25519PublicKey) -
             continue
         count, head = then.get("count"), then.get("head")
         if not isinstance(count, int) or not isinstance(head, str):
-            raise CheckpointError(f"chain {chain}: count and head are missing", field="note")
+            raise CheckpointError(N_("chain {chain}: count and head are missing", chain=chain), field="note")
         now = store.tree_size(chain)
         if store.chain_hash_at(chain, count) == head:
             outcomes.append(Outcome(chain, count, now))
             continue
-        problem = f"{chain}: entry {count} no longer has the checkpoint's hash"
+        said: list[object] = [
+            N_("{chain}: entry {count} no longer has the checkpoint's hash", chain=chain, count=count)
+        ]
         for record in store.epoch_records(chain):
             try:
                 check_signed(record, public)
             except CheckpointError as exc:
-                problem += f"; the epoch record {record.get('epoch')}: {exc}"
+                said.append(N_("the epoch record {epoch}: {why}", epoch=record.get("epoch"), why=_why(exc)))
                 continue
             if record.get("count") == count and record.get("old_head") == head:
                 if store.chain_hash_at(chain, count) == record.get("new_head"):
                     outcomes.append(Outcome(chain, count, now, epoch=str(record["created_at"])[:10]))
                     break
-                problem += f"; the chain no longer begins with the epoch's new head at {count}"
+                said.append(
+                    N_("the chain no longer begins with the epoch's new head at {count}", count=count)
+                )
             else:
-                problem += (
-                    f"; the epoch record {record.get('epoch')} closed the clear chain at "
-                    f"{record.get('count')} entries, not at the checkpoint's {count}"
+                said.append(
+                    N_(
+                        "the epoch record {epoch} closed the clear chain at {closed} entries, not at "
+                        "the checkpoint's {count}",
+                        epoch=record.get("epoch"),
+                        closed=record.get("count"),
+                        count=count,
+                    )
                 )
         else:
-            outcomes.append(Outcome(chain, count, now, [problem]))
+            outcomes.append(Outcome(chain, count, now, [Lines(said, "; ")]))
     return outcomes

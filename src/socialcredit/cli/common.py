@@ -91,6 +91,11 @@ app = typer.Typer(
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
+CANNOT_READ = N_("cannot read {path}: {problem}")
+CANNOT_WRITE = N_("cannot write {path}: {problem}")
+"""A file a command was given that it cannot read or write (``fill`` them: the path, and the
+system's own reason, which is not ours to translate)."""
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
 
 
@@ -113,6 +118,15 @@ def fail(message: str, code: int = 2) -> NoReturn:
     label = escape(i18n.translate(N_("error:")))
     err.print(f"[bold red]{label}[/] {message}", highlight=False)
     raise typer.Exit(code)
+
+
+def reason(exc: BaseException) -> str:
+    """Why ``exc`` was raised, as the reader reads it: a refusal described (its field named), a
+    message of ours (``N_``, a proof that does not verify) worded, any other (the system's own:
+    a file not found) as it is."""
+    if isinstance(exc, SocialCreditError):
+        return exc.describe()
+    return i18n.translate(exc.args[0]) if len(exc.args) == 1 else str(exc)
 
 
 def say(text: str) -> None:

@@ -10,16 +10,19 @@ import time
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from socialcredit import i18n
 from socialcredit.api.reports import DemoOut
-from socialcredit.cli.common import JsonOpt, app, emit, err, fail, open_system, out, progress
+from socialcredit.cli.common import JsonOpt, app, emit, err, fail, open_system, out, progress, say
 from socialcredit.i18n import N_
 from socialcredit.service import System
 from socialcredit.settings import get_settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+    from socialcredit.api.limits import Limits
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +36,12 @@ def serve(
     ] = 1,
 ) -> None:
     """Serve the HTTP API."""
-    from socialcredit.api.limits import Limits
-    from socialcredit.errors import Refused
-
-    try:
-        Limits.from_env()  # a bad rate setting is one line here, not a worker failing to start
-    except Refused as exc:
-        fail(exc.describe())
+    limits = rate_limits()
     settings = get_settings()
     system = open_system()  # the schemes checked and the schema upgraded once, before any worker
     if workers == 1:
         daily_retention(system)
-        run_server(system, host or settings.host, port or settings.port)
+        run_server(system, host or settings.host, port or settings.port, limits)
         return
     if system.store.dialect.file is None and system.store.dialect.name == "sqlite":
         system.store.close()
@@ -52,6 +49,20 @@ def serve(
     keep_state(system)  # one sweep for all workers, in this process
     daily_retention(system)  # in the supervising process only: one run a day, not one a worker
     run_workers(host or settings.host, port or settings.port, workers)
+
+
+def rate_limits() -> Limits:
+    """The rate limits from the environment, read once before anything starts: a bad setting is
+    one line naming it here, not a worker failing to start or a demo refused after building its
+    city. The app served in this process is given them; each worker of ``--workers`` reads the
+    same environment."""
+    from socialcredit.api.limits import Limits
+    from socialcredit.errors import Refused
+
+    try:
+        return Limits.from_env()
+    except Refused as exc:
+        fail(exc.describe())
 
 
 DAY_S = 86_400.0
@@ -98,7 +109,7 @@ def keep_state(system: System) -> threading.Thread:
     return sweep
 
 
-def run_server(system: System, host: str, port: int) -> None:
+def run_server(system: System, host: str, port: int, limits: Limits) -> None:
     import uvicorn
 
     from socialcredit.api import create_app
@@ -106,7 +117,7 @@ def run_server(system: System, host: str, port: int) -> None:
     err.print(_serving(host, port))
     system.disclosure.serve()  # public pages: rescored off the request path (decision 0049)
     keep_state(system)
-    uvicorn.run(create_app(system), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(system, limits=limits), host=host, port=port, log_level="warning")
 
 
 def run_workers(host: str, port: int, workers: int) -> None:
@@ -214,14 +225,20 @@ def demo(
     from socialcredit.demo import consent_origin, origin_of, run_demo
 
     settings = get_settings()
+    limits = None if no_serve else rate_limits()
     if not no_serve:  # before building: a city takes minutes, a busy port is found in a moment
         port = port or settings.port
         busy = port_in_use(settings.host, port)
         if busy:
-            fail(
-                f"cannot serve on {settings.host}:{port} ({busy}); choose another port with "
-                f"--port, e.g. `socialcredit demo --port {port + 1}`, or add --no-serve"
+            said = N_(
+                "cannot serve on {host}:{port} ({busy}); choose another port with --port, e.g. "
+                "`socialcredit demo --port {next}`, or add --no-serve",
+                host=settings.host,
+                port=port,
+                busy=busy,
+                next=port + 1,
             )
+            fail(escape(i18n.translate(said)))
     system = open_system()
     url = settings.url()
     origins = system.store.batches_by_origin()
@@ -231,18 +248,30 @@ def demo(
     reuse = not fresh and mine in origins and set(origins) <= {mine, consent_origin(residents, seed)}
     if origins and not reuse:
         if not only_demo:
-            fail(
-                f"the database {url} already holds other data ({', '.join(list(origins)[:3])}); "
-                "run the demo with another SOCIALCREDIT_HOME"
+            held = N_(
+                "the database {url} already holds other data ({origins}); run the demo with another "
+                "SOCIALCREDIT_HOME",
+                url=url,
+                origins=", ".join(list(origins)[:3]),
             )
+            fail(escape(i18n.translate(held)))
         # the database holds only demo cities: the demo's own, replaced by the one asked for
-        err.print(f"replacing the previous demo city ({', '.join(origins)}) in {url}")
+        replacing = N_(
+            "replacing the previous demo city ({origins}) in {url}", origins=", ".join(origins), url=url
+        )
+        err.print(escape(i18n.translate(replacing)), highlight=False)
         system.store.reset()
     if reuse:
-        err.print(f"the city (residents={residents}, seed={seed}) is already in {url}; reusing it")
+        reusing = N_(
+            "the city (residents={residents}, seed={seed}) is already in {url}; reusing it",
+            residents=residents,
+            seed=seed,
+            url=url,
+        )
+        err.print(escape(i18n.translate(reusing)), highlight=False)
     with progress() as p:
-        ing = p.add_task("ingesting records", total=None)
-        sco = p.add_task("scoring and listing", total=None, start=False)
+        ing = p.add_task(i18n.translate(N_("ingesting records")), total=None)
+        sco = p.add_task(i18n.translate(N_("scoring and listing")), total=None, start=False)
 
         def on_ingest(n: int, total: int) -> None:
             p.update(ing, total=max(total, p.tasks[ing].completed + n), advance=n)
@@ -291,40 +320,62 @@ def demo(
     if as_json:
         emit(data)
     else:
-        out.print(
-            f"[bold]A synthetic city[/]: {residents:,} residents, {data.organisations:,} organisations, "
-            f"{data.agencies} agencies; {s.records:,} records "
-            f"({result.ingest.accepted:,} accepted, {result.ingest.duplicate:,} duplicate, "
-            f"{result.ingest.quarantined:,} quarantined) as of {s.as_of:%Y-%m-%d}"
-        )
-        for scheme_id, dist in s.grades.items():
-            total = sum(dist.values()) or 1
-            out.print(
-                f"  {scheme_id} grades: "
-                + ", ".join(f"{g} {n:,} ({100 * n / total:.1f}%)" for g, n in dist.items()),
-                highlight=False,
-            )
-        census = system.list_census(s.as_of)  # as the portal's list page and report count them
-        for list_id, n in s.lists.items():
-            c = census[list_id]
-            out.print(
-                f"  on {list_id}: {n:,} in force on {s.as_of:%Y-%m-%d} ({c.published:,} published rows"
-                f" + {c.via:,} legal representatives through their organisation)",
-                highlight=False,
-            )
-        out.print("Subjects to look up:")
-        for label, found in examples.items():
-            out.print(f"  {label}: {', '.join(found)}", highlight=False)
-        out.print("Timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items()))
-        out.print("Keys (shown once):", highlight=False)
-        for label, token in data.keys.items():
-            out.print(f"  {label}: {token}", highlight=False)
-        cmd = command_name()
-        out.print(
-            f"Try: {cmd} score {subject_code}   |   {cmd} check {subject_code} no-flights",
-            highlight=False,
-        )
-    if not no_serve:
+        _summary(system, data, s.records, command_name(), subject_code)
+    if limits is not None:
         # the public pages need today's population scan; warm it while the server starts
         threading.Thread(target=system.scan, name="warm-scan", daemon=True).start()
-        run_server(system, settings.host, port or settings.port)
+        run_server(system, settings.host, port or settings.port, limits)
+
+
+EXAMPLE_GRADE = N_("grade {grade} ({scheme_id})")
+"""The template of an example's label for a grade (``service/scans.py`` writes it in English, the
+key ``--json`` keeps): catalogued here so that :func:`~socialcredit.i18n.reword` words it."""
+TIMINGS = {"generate": N_("building the city"), "ingest": N_("ingesting"), "score": N_("scoring")}
+"""The demo's steps as its timings line names them (``--json`` keeps the keys)."""
+
+
+def _summary(system: System, data: DemoOut, records: int, cmd: str, code: str) -> None:
+    """The demo's summary in the command's language: the city, each scheme's grades, each list's
+    entries as the portal counts them, subjects to look up, timings, the keys made (shown once)
+    and what to try. Ids, codes, grades and keys stay as they are."""
+    city = N_(
+        "[bold]A synthetic city[/]: {residents} residents, {organisations} organisations, "
+        "{agencies} agencies; {records} records ({accepted} accepted, {duplicate} duplicate, "
+        "{quarantined} quarantined) as of {as_of}",
+        residents=f"{data.residents:,}",
+        organisations=f"{data.organisations:,}",
+        agencies=data.agencies,
+        records=f"{records:,}",
+        accepted=f"{data.accepted:,}",
+        duplicate=f"{data.duplicate:,}",
+        quarantined=f"{data.quarantined:,}",
+        as_of=f"{data.as_of:%Y-%m-%d}",
+    )
+    say(city)
+    for scheme_id, dist in data.grades.items():
+        total = sum(dist.values()) or 1
+        shares = ", ".join(f"{g} {n:,} ({100 * n / total:.1f}%)" for g, n in dist.items())
+        say(N_("  {scheme} grades: {shares}", scheme=scheme_id, shares=shares))
+    census = system.list_census(data.as_of)  # as the portal's list page and report count them
+    for list_id, n in data.lists.items():
+        c = census[list_id]
+        line = N_(
+            "  on {list_id}: {n} in force on {day} ({published} published rows + {via} legal "
+            "representatives through their organisation)",
+            list_id=list_id,
+            n=f"{n:,}",
+            day=f"{data.as_of:%Y-%m-%d}",
+            published=f"{c.published:,}",
+            via=f"{c.via:,}",
+        )
+        out.print(escape(i18n.translate(line)), highlight=False)
+    say(N_("Subjects to look up:"))
+    for label, found in data.examples.items():
+        out.print(f"  {escape(i18n.reword(label))}: {', '.join(found)}", highlight=False)
+    timings = ", ".join(f"{i18n.translate(TIMINGS.get(k, k))} {v:.1f}s" for k, v in data.seconds.items())
+    say(N_("Timings: {timings}", timings=timings))
+    say(N_("Keys (shown once):"))
+    for label, token in data.keys.items():
+        out.print(f"  {escape(label)}: {token}", highlight=False)
+    tries = N_("Try: {cmd} score {code}   |   {cmd} check {code} no-flights", cmd=escape(cmd), code=code)
+    say(tries)

@@ -15,9 +15,20 @@ from rich.markup import escape
 from socialcredit import checkpoints, i18n
 from socialcredit.api.models import Listing, VerifyOut
 from socialcredit.api.reports import BackupOut, CheckpointCheckOut, CheckpointOut, RetentionOut
-from socialcredit.cli.common import JsonOpt, app, emit, err, fail, open_system, out
+from socialcredit.cli.common import (
+    CANNOT_READ,
+    CANNOT_WRITE,
+    JsonOpt,
+    app,
+    emit,
+    err,
+    fail,
+    open_system,
+    out,
+    reason,
+)
 from socialcredit.errors import NotFound, Refused
-from socialcredit.i18n import N_
+from socialcredit.i18n import N_, fill
 from socialcredit.service import System
 from socialcredit.service.tlog import SignedCheckpoint
 from socialcredit.settings import get_settings
@@ -36,8 +47,9 @@ def verify(as_json: JsonOpt = False) -> None:
         emit(VerifyOut.of(problems, records=n_records, audit_entries=n_audit))
     else:
         for chain, found in problems.items():
-            for p in found:
-                out.print(f"[red]{chain}[/]: {p}", highlight=False)
+            for p in found:  # the chain's name and the entries' ids stay as they are
+                named = f" ({', '.join(p.entries)})" if p.entries else ""
+                out.print(f"[red]{chain}[/]: {escape(i18n.translate(p.problem))}{named}", highlight=False)
         if not bad:
             intact = i18n.translate(N_("intact"))
             line = N_(
@@ -52,6 +64,7 @@ checkpoint_app = typer.Typer(
 )
 app.add_typer(checkpoint_app, name="checkpoint")
 CHAINS = ("records", "audit", "cases", "registry")
+BROKEN_UNSIGNED = N_("the {chains} chain is broken; run `socialcredit verify` (nothing signed)")
 
 
 @checkpoint_app.callback(invoke_without_command=True)
@@ -80,11 +93,12 @@ def checkpoint(
     wanted = chain or list(CHAINS)
     unknown = [c for c in wanted if c not in CHAINS]
     if unknown:
-        fail(f"--chain: no log named {unknown[0]!r}: one of {', '.join(CHAINS)}")
+        no_log = N_("no log named {chain!r}: one of {logs}", chain=unknown[0], logs=", ".join(CHAINS))
+        fail(f"--chain: {escape(i18n.translate(no_log))}")
     system = open_system()
     broken = {k: v for k, v in system.verify().items() if v}
     if broken:
-        fail(f"the {', '.join(broken)} chain is broken; run `socialcredit verify` (nothing signed)", 1)
+        fail(i18n.translate(fill(BROKEN_UNSIGNED, chains=", ".join(broken))), 1)
     signed = _cosigned(system, wanted, quorum) if cosigned else [system.checkpoint(c) for c in wanted]
     if out_dir is not None:
         try:
@@ -92,7 +106,7 @@ def checkpoint(
             for s in signed:
                 (out_dir / f"{s.chain}.checkpoint").write_text(s.note, encoding="utf-8")
         except OSError as exc:
-            fail(f"--out: cannot write to {out_dir}: {exc}")
+            fail("--out: " + escape(i18n.translate(fill(CANNOT_WRITE, path=str(out_dir), problem=str(exc)))))
     if as_json:
         key_id = system.tlog.signer.key_id().hex()
         emit(
@@ -111,7 +125,8 @@ def checkpoint(
     elif out_dir is None:
         sys.stdout.write("\n".join(s.note for s in signed))
     else:
-        out.print(f"{len(signed)} checkpoints written to {out_dir}", highlight=False)
+        written = N_("{n} checkpoints written to {directory}", n=len(signed), directory=str(out_dir))
+        out.print(escape(i18n.translate(written)), highlight=False)
 
 
 def _cosigned(system: System, chains: list[str], quorum: int) -> list[SignedCheckpoint]:
@@ -143,9 +158,9 @@ def checkpoint_verify(
         text = file.read_text(encoding="utf-8")
         public = checkpoints.load_public_key(key)
     except (OSError, UnicodeError) as exc:
-        fail(f"FILE: cannot read {file}: {exc}")
+        fail("FILE: " + escape(i18n.translate(fill(CANNOT_READ, path=str(file), problem=str(exc)))))
     except checkpoints.CheckpointError as exc:
-        fail(str(exc))
+        fail(escape(exc.describe()))
     system = open_system()
     try:
         earlier = _json_object(text)
@@ -155,7 +170,7 @@ def checkpoint_verify(
             raise typer.Exit(0 if legacy and all(o.ok for o in legacy) else 1)
         outcome = checkpoints.check(system.store, text, public)
     except Refused as exc:
-        fail(f"{file}: {exc}", 1)
+        fail(f"{escape(str(file))}: {escape(exc.describe())}", 1)
     if as_json:
         emit(_checked(outcome))
     else:
@@ -205,8 +220,9 @@ def unbridged(outcome: checkpoints.Outcome) -> str:
 
 def _report(outcomes: list[checkpoints.Outcome]) -> None:
     for outcome in outcomes:
+        rewritten = escape(i18n.translate(N_("rewritten")))
         for p in outcome.problems:
-            out.print(f"[red]rewritten[/]: {escape(p)}", highlight=False)
+            out.print(f"[red]{rewritten}[/]: {escape(i18n.translate(p))}", highlight=False)
         if outcome.unbridged:
             out.print(f"[yellow]{escape(i18n.translate(unbridged(outcome)))}[/]", highlight=False)
         if outcome.ok and outcome.epoch:
@@ -221,10 +237,13 @@ def _report(outcomes: list[checkpoints.Outcome]) -> None:
             )
             out.print(f"[green]{escape(i18n.translate(said))}[/]", highlight=False)
         elif outcome.ok:
-            out.print(
-                f"[green]extends[/] the checkpoint: {outcome.chain} {outcome.then} -> {outcome.now}",
-                highlight=False,
+            said = N_(
+                "extends the checkpoint: {chain} {then} -> {now}",
+                chain=outcome.chain,
+                then=outcome.then,
+                now=outcome.now,
             )
+            out.print(f"[green]{escape(i18n.translate(said))}[/]", highlight=False)
 
 
 def _report_legacy(outcomes: list[checkpoints.Outcome], as_json: bool) -> None:
@@ -250,7 +269,8 @@ def checkpoint_witnesses(
             checkpoints.add_witness(home, add)
         known = checkpoints.load_witnesses(home)
     except (OSError, Refused) as exc:
-        fail(f"--add: {exc}" if add is not None else str(exc))
+        why = escape(reason(exc))
+        fail(f"--add: {why}" if add is not None else why)
     for w in known:
         sys.stdout.write(w.vkey() + "\n")
 
@@ -269,7 +289,8 @@ def checkpoint_key(
     try:
         log = (checkpoints.rotate if rotate else checkpoints.signer)(settings.home, settings.log_origin)
     except (OSError, Refused) as exc:
-        fail(f"{settings.home / checkpoints.KEY_FILE}: {exc}")
+        why = reason(exc)
+        fail(escape(f"{settings.home / checkpoints.KEY_FILE}: {why}"))
     sys.stdout.write(checkpoints.public_pem(log.public))
     sys.stdout.write(note.vkey(log.name, log.public) + "\n")
 
@@ -287,19 +308,20 @@ def backup(
     try:
         summary = dump(system.store, file, system.clock())
     except BackupError as exc:
-        fail(str(exc), 1)
+        fail(escape(exc.describe()), 1)
     except OSError as exc:
-        fail(f"FILE: cannot write {file}: {exc}")
+        fail("FILE: " + escape(i18n.translate(fill(CANNOT_WRITE, path=str(file), problem=str(exc)))))
     if as_json:
         emit(BackupOut.of(file, summary))
     else:
-        out.print(
-            f"backed up {sum(summary.tables.values()):,} rows "
-            f"({summary.chains['records']['count']:,} records, "
-            f"{summary.chains['audit']['count']:,} audit entries) "
-            f"to {file}",
-            highlight=False,
+        said = N_(
+            "backed up {rows} rows ({records} records, {audit} audit entries) to {file}",
+            rows=f"{sum(summary.tables.values()):,}",
+            records=f"{summary.chains['records']['count']:,}",
+            audit=f"{summary.chains['audit']['count']:,}",
+            file=str(file),
         )
+        out.print(escape(i18n.translate(said)), highlight=False)
 
 
 @app.command()
@@ -316,15 +338,16 @@ def restore(
     try:
         summary = restore_backup(file, system.store)
     except BackupError as exc:
-        fail(str(exc))
+        fail(escape(exc.describe()))
     if as_json:
         emit(BackupOut.of(file, summary))
     else:
-        out.print(
-            f"restored {sum(summary.tables.values()):,} rows from the backup of {summary.created_at}; "
-            "every chain verified",
-            highlight=False,
+        said = N_(
+            "restored {rows} rows from the backup of {created_at}; every chain verified",
+            rows=f"{sum(summary.tables.values()):,}",
+            created_at=summary.created_at,
         )
+        out.print(escape(i18n.translate(said)), highlight=False)
 
 
 retention_app = typer.Typer(

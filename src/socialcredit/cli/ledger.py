@@ -5,10 +5,12 @@ the engines) and ``rescore`` (the whole population on DuckDB or Spark).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import BaseModel
 from rich.markup import escape
 
 from socialcredit import formats, i18n
@@ -16,9 +18,10 @@ from socialcredit.api.models import IngestOut, RegisterOut
 from socialcredit.api.reports import ExportOut, RescoreOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, parse_at, progress_bar, say
 from socialcredit.cli.subjects import KNOWN_AT_HELP
-from socialcredit.i18n import N_
-from socialcredit.ledger import Quarantined
+from socialcredit.i18n import N_, fill
+from socialcredit.ledger import IngestResult, Quarantined
 from socialcredit.schemes.segments import segmented
+from socialcredit.service.records import RegisterResult
 from socialcredit.settings import get_settings
 from socialcredit.subjects import SUBJECT_FIELDS
 
@@ -49,29 +52,36 @@ def ingest(
             )
     except formats.FileRefused as exc:
         fail(exc.describe())
-    if as_json:  # as POST /records answers
-        emit(IngestOut.of(result))
+    _summary(IngestOut.of(result) if as_json else None, result, INGESTED, INGESTED_MORE)
+
+
+SHOWN = 20
+"""How many quarantined rows ``ingest`` and ``register`` print (``--json`` gives them all)."""
+INGESTED = N_(
+    "{submitted} rows: [green]{accepted} accepted[/], {duplicate} duplicate, "
+    "[yellow]{quarantined} quarantined[/] (batch {batch_id})"
+)
+INGESTED_MORE = N_("... {n} more quarantined rows are kept with batch {batch_id}")
+REGISTERED = N_(
+    "{submitted} subjects: {added} added, {updated} updated, {unchanged} unchanged, {quarantined} quarantined"
+)
+REGISTERED_MORE = N_("... {n} more quarantined rows: --json lists them all")
+
+
+def _summary(answer: BaseModel | None, result: IngestResult | RegisterResult, told: str, more: str) -> None:
+    """What ``ingest`` and ``register`` say of a file, one way for both: with ``--json`` the API's
+    answer (``answer``), else the counts (``told``, filled from ``result``'s counts), the first
+    :data:`SHOWN` quarantined rows with their reasons and, past those, how many more and where
+    (``more``)."""
+    if answer is not None:
+        emit(answer)
         return
-    say(
-        N_(
-            "{submitted} rows: [green]{accepted} accepted[/], {duplicate} duplicate, "
-            "[yellow]{quarantined} quarantined[/] (batch {batch})",
-            submitted=result.submitted,
-            accepted=result.accepted,
-            duplicate=result.duplicate,
-            quarantined=result.quarantined,
-            batch=result.batch_id,
-        )
-    )
-    _quarantined(result.quarantine[:20])
-    if result.quarantined > 20:
-        more = result.quarantined - 20
-        out.print(
-            "  "
-            + i18n.translate(
-                N_("... {n} more quarantined rows are kept with batch {batch}", n=more, batch=result.batch_id)
-            )
-        )
+    counts = {f.name: getattr(result, f.name) for f in fields(result) if f.name != "quarantine"}
+    say(fill(told, **counts))
+    _quarantined(result.quarantine[:SHOWN])
+    if result.quarantined > SHOWN:
+        line = fill(more, **counts, n=result.quarantined - SHOWN)
+        out.print("  " + escape(i18n.translate(line)))
 
 
 def _quarantined(rows: Sequence[Quarantined]) -> None:
@@ -100,21 +110,7 @@ def register(
         result = system.register_rows(rows, principal=system.operator())
     except formats.FileRefused as exc:
         fail(exc.describe())
-    if as_json:  # as POST /subjects answers
-        emit(RegisterOut.of(result))
-        return
-    say(
-        N_(
-            "{submitted} subjects: {added} added, {updated} updated, {unchanged} unchanged, "
-            "{quarantined} quarantined",
-            submitted=result.submitted,
-            added=result.added,
-            updated=result.updated,
-            unchanged=result.unchanged,
-            quarantined=result.quarantined,
-        )
-    )
-    _quarantined(result.quarantine[:20])
+    _summary(RegisterOut.of(result) if as_json else None, result, REGISTERED, REGISTERED_MORE)
 
 
 @app.command("export")

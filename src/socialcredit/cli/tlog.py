@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from socialcredit import checkpoints
 from socialcredit.api.reports import ProofVerifyOut, WitnessOut
-from socialcredit.cli.common import JsonOpt, app, emit, err, fail, out
+from socialcredit.cli.common import CANNOT_READ, JsonOpt, app, emit, err, fail, out, reason
 from socialcredit.errors import Refused
-from socialcredit.i18n import N_, translate
+from socialcredit.i18n import N_, fill, translate
 from socialcredit.tlog import merkle, note, offline
 
 proof_app = typer.Typer(
@@ -27,13 +28,14 @@ proof_app = typer.Typer(
 app.add_typer(proof_app, name="proof")
 WITNESS_KEY = "witness-ed25519.pem"
 TIMEOUT = 30
+EXAMPLE_URL = "http://127.0.0.1:8000/log/records"
 
 
 def _public(key: Path) -> Any:
     try:
         return checkpoints.load_public_key(key)
     except Refused as exc:
-        fail(f"--key: {exc}")
+        fail(f"--key: {escape(exc.describe())}")
 
 
 @proof_app.command("verify")
@@ -47,14 +49,15 @@ def proof_verify(
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeError, json.JSONDecodeError) as exc:
-        fail(f"PROOF: cannot read {file}: {exc}")
+        fail("PROOF: " + escape(translate(fill(CANNOT_READ, path=str(file), problem=str(exc)))))
     if not isinstance(data, dict):
-        fail("PROOF: not a JSON object")
+        fail("PROOF: " + translate(N_("not a JSON object")))
     public = _public(key)
     try:
         v = offline.verify_proof(data, public)
     except (merkle.ProofError, Refused) as exc:
-        fail(f"{file}: does not verify: {exc}", 1)
+        why = reason(exc)
+        fail(escape(translate(N_("{file}: does not verify: {why}", file=str(file), why=why))), 1)
     if as_json:
         emit(
             ProofVerifyOut(
@@ -68,11 +71,16 @@ def proof_verify(
             )
         )
         return
-    out.print(
-        f"[green]verified[/]: entry {v.leaf_index + 1} of {v.origin} ({v.tree_size} entries), "
-        f"signed by {v.key_name} (key {v.key_id})",
-        highlight=False,
+    verified = translate(N_("verified"))
+    said = N_(
+        "entry {n} of {origin} ({size} entries), signed by {key_name} (key {key_id})",
+        n=v.leaf_index + 1,
+        origin=v.origin,
+        size=v.tree_size,
+        key_name=v.key_name,
+        key_id=v.key_id,
     )
+    out.print(f"[green]{escape(verified)}[/]: {escape(translate(said))}", highlight=False)
     out.print(v.entry.decode("utf-8", "replace"), highlight=False, markup=False)
 
 
@@ -82,7 +90,7 @@ def _get(url: str) -> bytes:
             body: bytes = reply.read()
             return body
     except (urllib.error.URLError, OSError) as exc:
-        fail(f"URL: cannot fetch {url}: {exc}", 1)
+        fail("URL: " + escape(translate(N_("cannot fetch {url}: {problem}", url=url, problem=str(exc)))), 1)
 
 
 def _witness_key(state: Path, name: str) -> note.Signer:
@@ -108,17 +116,20 @@ def witness(
     the log refused the cosignature submitted."""
     base = url.rstrip("/")
     if urllib.parse.urlsplit(base).scheme not in ("http", "https"):
-        fail("URL: an http(s) URL of a chain's log, such as http://127.0.0.1:8000/log/records")
+        fail(
+            "URL: " + translate(N_("an http(s) URL of a chain's log, such as {example}", example=EXAMPLE_URL))
+        )
     log_key = _public(key)
     try:
         me = _witness_key(state, name)
     except (OSError, Refused, ValueError) as exc:
-        fail(f"--state: {exc}")
+        fail(f"--state: {escape(reason(exc))}")
     newest = _get(base + "/checkpoint").decode("utf-8", "replace")
     try:
         _n, cp = note.signed_by(newest, log_key)
     except Refused as exc:
-        fail(f"the checkpoint does not verify under the log's key: {exc}", 1)
+        unverified = N_("the checkpoint does not verify under the log's key: {why}", why=exc.describe())
+        fail(escape(translate(unverified)), 1)
     newest = _log_signed_only(newest, log_key)
     seen = state / (cp.origin.replace("/", "_") + ".checkpoint")
     previous = seen.read_text(encoding="utf-8") if seen.exists() else None
@@ -138,7 +149,8 @@ def witness(
         if across is None and previous is not None:
             _unbridged(base, previous, log_key)
         if across is None:
-            fail(f"not cosigned: {exc}", 1)
+            why = reason(exc)
+            fail(escape(translate(N_("not cosigned: {why}", why=why))), 1)
         epoch, cosigned = across, me.cosign(newest, now)
     seen.write_text(cosigned, encoding="utf-8")
     submitted = _submit(base, cosigned) if submit else None

@@ -22,6 +22,8 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+from socialcredit.i18n import N_
+
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 Node = tuple[int, int]
 """A perfect subtree: (height, index)."""
@@ -129,7 +131,7 @@ def root(source: HashSource, size: int) -> bytes:
 def inclusion_proof(source: HashSource, index: int, size: int) -> list[bytes]:
     """The audit path of leaf ``index`` in the tree of ``size`` leaves (RFC 9162 order)."""
     if not 0 <= index < size:
-        raise ProofError(f"leaf {index} is not in a tree of {size}")
+        raise ProofError(N_("leaf {index} is not in a tree of {size}", index=index, size=size))
     ranges: list[tuple[int, int]] = []
     _ranges_inclusion(index, 0, size, ranges)
     return _resolve(source, ranges) if ranges else []
@@ -138,7 +140,7 @@ def inclusion_proof(source: HashSource, index: int, size: int) -> list[bytes]:
 def consistency_proof(source: HashSource, first: int, second: int) -> list[bytes]:
     """The proof that the tree of ``second`` leaves extends the tree of ``first``."""
     if not 0 <= first <= second:
-        raise ProofError(f"no consistency proof from {first} to {second}")
+        raise ProofError(N_("no consistency proof from {first} to {second}", first=first, second=second))
     if first in (0, second):
         return []
     ranges: list[tuple[int, int]] = []
@@ -154,13 +156,13 @@ def root_from_inclusion(index: int, size: int, leaf: bytes, path: Sequence[bytes
     """RFC 9162 §2.1.3.2: the root a leaf hash and its path lead to (raises if the path has the
     wrong shape for this index and size)."""
     if not 0 <= index < size:
-        raise ProofError(f"leaf {index} is not in a tree of {size}")
+        raise ProofError(N_("leaf {index} is not in a tree of {size}", index=index, size=size))
     fn, sn, r = index, size - 1, leaf
     for p in path:
         if len(p) != 32:
-            raise ProofError("a path hash is not 32 bytes")
+            raise ProofError(N_("a path hash is not 32 bytes"))
         if sn == 0:
-            raise ProofError("the path is longer than the tree is deep")
+            raise ProofError(N_("the path is longer than the tree is deep"))
         if _lsb(fn) or fn == sn:
             r = node_hash(p, r)
             if not _lsb(fn):
@@ -172,14 +174,14 @@ def root_from_inclusion(index: int, size: int, leaf: bytes, path: Sequence[bytes
         fn >>= 1
         sn >>= 1
     if sn != 0:
-        raise ProofError("the path is shorter than the tree is deep")
+        raise ProofError(N_("the path is shorter than the tree is deep"))
     return r
 
 
 def verify_inclusion(index: int, size: int, leaf: bytes, path: Sequence[bytes], expected: bytes) -> None:
     """Raise :class:`ProofError` unless ``leaf`` is at ``index`` of the tree with root ``expected``."""
     if root_from_inclusion(index, size, leaf, path) != expected:
-        raise ProofError("the inclusion proof leads to another root")
+        raise ProofError(N_("the inclusion proof leads to another root"))
 
 
 def verify_consistency(
@@ -188,19 +190,19 @@ def verify_consistency(
     """RFC 9162 §2.1.4.2: raise :class:`ProofError` unless the tree (``second``, ``second_root``)
     extends the tree (``first``, ``first_root``)."""
     if not 0 <= first <= second:
-        raise ProofError(f"a tree of {second} cannot extend one of {first}")
+        raise ProofError(N_("a tree of {second} cannot extend one of {first}", first=first, second=second))
     if first == second:
         if path or first_root != second_root:
-            raise ProofError("two heads of one size differ, or the proof is not empty")
+            raise ProofError(N_("two heads of one size differ, or the proof is not empty"))
         return
     if first == 0:
         if path:
-            raise ProofError("a proof from the empty tree must be empty")
+            raise ProofError(N_("a proof from the empty tree must be empty"))
         return
     if not path:
-        raise ProofError("the consistency proof is empty")
+        raise ProofError(N_("the consistency proof is empty"))
     if any(len(p) != 32 for p in path):
-        raise ProofError("a proof hash is not 32 bytes")
+        raise ProofError(N_("a proof hash is not 32 bytes"))
     steps = list(path)
     if first & (first - 1) == 0:
         steps.insert(0, first_root)
@@ -211,7 +213,7 @@ def verify_consistency(
     fr = sr = steps[0]
     for c in steps[1:]:
         if sn == 0:
-            raise ProofError("the proof is longer than the trees need")
+            raise ProofError(N_("the proof is longer than the trees need"))
         if _lsb(fn) or fn == sn:
             fr = node_hash(c, fr)
             sr = node_hash(c, sr)
@@ -224,7 +226,7 @@ def verify_consistency(
         fn >>= 1
         sn >>= 1
     if sn != 0 or fr != first_root or sr != second_root:
-        raise ProofError("the consistency proof does not hold: the log was rewritten")
+        raise ProofError(N_("the consistency proof does not hold: the log was rewritten"))
 
 
 class MemorySource:

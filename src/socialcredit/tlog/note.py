@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from socialcredit.errors import Refused
+from socialcredit.i18n import N_
 
 DASH = "\u2014"
 ED25519 = 0x01
@@ -52,7 +53,9 @@ def vkey(name: str, public: Ed25519PublicKey, kind: int = ED25519) -> str:
 
 def check_name(name: str) -> str:
     if not name or any(c.isspace() for c in name) or "+" in name:
-        raise NoteError(f"a key name must be non-empty, without spaces or '+': {name!r}", field="name")
+        raise NoteError(
+            N_("a key name must be non-empty, without spaces or '+': {name!r}", name=name), field="name"
+        )
     return name
 
 
@@ -72,17 +75,19 @@ class Checkpoint:
         lines = body.split("\n")
         if len(lines) < 4 or lines[-1] != "" or not lines[0]:
             raise NoteError(
-                "a checkpoint body is an origin, a size and a root hash, one a line", field="note"
+                N_("a checkpoint body is an origin, a size and a root hash, one a line"), field="note"
             )
         origin, size, root = lines[0], lines[1], lines[2]
         if not size.isdigit() or (size != "0" and size.startswith("0")):
-            raise NoteError(f"the checkpoint's size is not a decimal number: {size!r}", field="note")
+            raise NoteError(
+                N_("the checkpoint's size is not a decimal number: {size!r}", size=size), field="note"
+            )
         try:
             digest = base64.b64decode(root, validate=True)
         except binascii.Error:
             digest = b""
         if len(digest) != 32:
-            raise NoteError("the checkpoint's root hash is not 32 bytes in base64", field="note")
+            raise NoteError(N_("the checkpoint's root hash is not 32 bytes in base64"), field="note")
         return cls(origin, int(size), digest)
 
 
@@ -101,7 +106,7 @@ class Signature:
 def split(note: str) -> tuple[str, list[Signature]]:
     """A note's body and its signature lines (every one, whoever signed)."""
     if "\n\n" not in note:
-        raise NoteError("not a signed note: no empty line before the signatures", field="note")
+        raise NoteError(N_("not a signed note: no empty line before the signatures"), field="note")
     body, _, tail = note.partition("\n\n")
     body += "\n"
     signatures: list[Signature] = []
@@ -110,16 +115,16 @@ def split(note: str) -> tuple[str, list[Signature]]:
             continue
         parts = line.split(" ")
         if len(parts) != 3 or parts[0] != DASH:
-            raise NoteError(f"not a signature line: {line[:80]!r}", field="note")
+            raise NoteError(N_("not a signature line: {line!r}", line=line[:80]), field="note")
         try:
             blob = base64.b64decode(parts[2], validate=True)
         except binascii.Error:
-            raise NoteError(f"a signature of {parts[1]} is not base64", field="note") from None
+            raise NoteError(N_("a signature of {name} is not base64", name=parts[1]), field="note") from None
         if len(blob) < 5:
-            raise NoteError(f"a signature of {parts[1]} is too short", field="note")
+            raise NoteError(N_("a signature of {name} is too short", name=parts[1]), field="note")
         signatures.append(Signature(parts[1], blob[:4], blob[4:]))
     if not signatures:
-        raise NoteError("the note has no signature", field="note")
+        raise NoteError(N_("the note has no signature"), field="note")
     return body, signatures
 
 
@@ -154,11 +159,21 @@ def verify(note: str, name: str, public: Ed25519PublicKey) -> Checkpoint:
     mine = [s for s in signatures if s.name == name and s.key_id == wanted]
     if not mine:
         named = ", ".join(f"{s.name} ({s.key_id.hex()})" for s in signatures)
-        raise NoteError(f"no signature by {name} with key {wanted.hex()}: signed by {named}", field="key")
+        raise NoteError(
+            N_(
+                "no signature by {name} with key {key}: signed by {named}",
+                name=name,
+                key=wanted.hex(),
+                named=named,
+            ),
+            field="key",
+        )
     try:
         public.verify(mine[0].signature, body.encode())
     except InvalidSignature:
-        raise NoteError("the signature does not match: the checkpoint was altered", field="note") from None
+        raise NoteError(
+            N_("the signature does not match: the checkpoint was altered"), field="note"
+        ) from None
     return Checkpoint.parse(body)
 
 
@@ -169,7 +184,7 @@ def signed_by(note: str, public: Ed25519PublicKey) -> tuple[str, Checkpoint]:
     for s in signatures:
         if s.key_id == key_id(s.name, public):
             return s.name, verify(note, s.name, public)
-    raise NoteError("no signature in the note is by this key", field="key")
+    raise NoteError(N_("no signature in the note is by this key"), field="key")
 
 
 def verify_cosignature(note: str, name: str, public: Ed25519PublicKey) -> int:
@@ -185,7 +200,7 @@ def verify_cosignature(note: str, name: str, public: Ed25519PublicKey) -> int:
             except InvalidSignature:
                 break
             return int(timestamp)
-    raise NoteError(f"no valid cosignature by {name}", field="note")
+    raise NoteError(N_("no valid cosignature by {name}", name=name), field="note")
 
 
 @dataclass(frozen=True)
@@ -209,16 +224,16 @@ def parse_witness(text: str) -> Witness:
     the one its name and key give."""
     parts = text.strip().split("+", 2)
     if len(parts) != 3:
-        raise NoteError("a witness key is name+key id+key, as the witness prints it", field="witness")
+        raise NoteError(N_("a witness key is name+key id+key, as the witness prints it"), field="witness")
     name, hex_id, material = parts
     try:
         raw_key = base64.b64decode(material, validate=True)
         given_id = bytes.fromhex(hex_id)
     except (binascii.Error, ValueError):
-        raise NoteError("a witness key's id is hex and its key base64", field="witness") from None
+        raise NoteError(N_("a witness key's id is hex and its key base64"), field="witness") from None
     if len(raw_key) != 33 or raw_key[0] != COSIGNATURE_V1:
-        raise NoteError("not a cosignature/v1 Ed25519 witness key", field="witness")
+        raise NoteError(N_("not a cosignature/v1 Ed25519 witness key"), field="witness")
     witness = Witness(check_name(name), Ed25519PublicKey.from_public_bytes(raw_key[1:]))
     if witness.key_id != given_id:
-        raise NoteError("the witness key's id is not the one its name and key give", field="witness")
+        raise NoteError(N_("the witness key's id is not the one its name and key give"), field="witness")
     return witness

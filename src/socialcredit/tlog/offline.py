@@ -15,6 +15,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from socialcredit.i18n import N_
 from socialcredit.tlog import merkle, note
 
 FIELDS = ("leaf_index", "tree_size", "entry", "leaf_hash", "hashes", "checkpoint")
@@ -39,7 +40,7 @@ def _hex32(value: Any, name: str) -> bytes:
     except ValueError:
         raw = b""
     if len(raw) != 32:
-        raise merkle.ProofError(f"{name}: not a 32-byte hash in hex")
+        raise merkle.ProofError(N_("{field}: not a 32-byte hash in hex", field=name))
     return raw
 
 
@@ -49,24 +50,26 @@ def verify_proof(data: Mapping[str, Any], public: Ed25519PublicKey) -> Verified:
     entry's, and the path leads from it to the checkpoint's root. Raises naming what fails."""
     missing = [f for f in FIELDS if f not in data]
     if missing:
-        raise merkle.ProofError(f"{missing[0]}: missing from the proof")
+        raise merkle.ProofError(N_("{field}: missing from the proof", field=missing[0]))
     index, size = data["leaf_index"], data["tree_size"]
     if not isinstance(index, int) or not isinstance(size, int) or isinstance(index, bool):
-        raise merkle.ProofError("leaf_index, tree_size: not whole numbers")
+        raise merkle.ProofError(N_("leaf_index, tree_size: not whole numbers"))
     try:
         entry = base64.b64decode(str(data["entry"]), validate=True)
     except binascii.Error:
-        raise merkle.ProofError("entry: not base64") from None
+        raise merkle.ProofError(N_("entry: not base64")) from None
     leaf = _hex32(data["leaf_hash"], "leaf_hash")
     if merkle.leaf_hash(entry) != leaf:
-        raise merkle.ProofError("leaf_hash: not SHA-256(0x00 || entry)")
+        raise merkle.ProofError(N_("leaf_hash: not SHA-256(0x00 || entry)"))
     hashes = data["hashes"]
     if not isinstance(hashes, list):
-        raise merkle.ProofError("hashes: not a list")
+        raise merkle.ProofError(N_("hashes: not a list"))
     path = [_hex32(h, "hashes") for h in hashes]
     name, cp = note.signed_by(str(data["checkpoint"]), public)
     if cp.size != size:
-        raise merkle.ProofError(f"tree_size: {size}, but the checkpoint is of {cp.size}")
+        raise merkle.ProofError(
+            N_("tree_size: {size}, but the checkpoint is of {checkpoint}", size=size, checkpoint=cp.size)
+        )
     merkle.verify_inclusion(index, size, leaf, path, cp.root)
     return Verified(cp.origin, index, size, name, note.key_id(name, public).hex(), entry)
 
@@ -87,9 +90,12 @@ def witness_step(
         _name, old = note.signed_by(previous, log_key)
         if old.origin != new.origin:
             raise note.NoteError(
-                f"the log's origin changed: {old.origin} then, {new.origin} now", field="note"
+                N_("the log's origin changed: {then} then, {now} now", then=old.origin, now=new.origin),
+                field="note",
             )
         if new.size < old.size:
-            raise merkle.ProofError(f"the log shrank: {old.size} entries seen, {new.size} now")
+            raise merkle.ProofError(
+                N_("the log shrank: {seen} entries seen, {now} now", seen=old.size, now=new.size)
+            )
         merkle.verify_consistency(old.size, new.size, old.root, new.root, consistency)
     return witness.cosign(newest, now)

@@ -1,0 +1,93 @@
+"""The portal's test world for the per-user page tests (``tests/test_web*.py``): a subject on the
+court's list, another with a record of their own, an organisation with its representative, a key
+for each role, and the app they browse. The fixtures are bound in each test module by name
+(``world = webworld.world``), since a test module never imports another."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from socialcredit.api import create_app
+from socialcredit.ledger import record_id_for
+from socialcredit.service import System
+from socialcredit.store import SubjectRow
+from tests.conftest import org, person
+from tests.support.portal import ENGLISH
+
+P, OTHER, ORG, REP = person(61), person(62), org(61), person(63)
+NAME, OTHER_NAME = "Zhang Wei", "Wang Fang"
+ROLES: dict[str, str | None] = {
+    "operator": "wang.fang",
+    "agency": "traffic-police",
+    "relying_party": "airlines",
+    "subject": P,
+    "auditor": None,
+}
+ALL = [*ROLES, "none"]
+COURT_RECORD = record_id_for("court", "c-1")
+OTHER_RECORD = record_id_for("traffic-police", "o-1")
+COURT_LIST = "court-dishonest-debtors/dishonest-debtors"
+
+
+def row(
+    subject: str, item: str, source: str, srid: str, occurred: str, **kw: Any
+) -> tuple[int, dict[str, Any]]:
+    return (1, {"subject": subject, "item": item, "source": source, "source_record_id": srid,
+                "occurred_on": occurred, **kw})  # fmt: skip
+
+
+@pytest.fixture
+def world(system: System) -> System:
+    """P is on the court's list (a served decision, so immediately) with a minor traffic record;
+    OTHER has a record of their own; ORG is a registered organisation with a court record."""
+    system.register(
+        [
+            SubjectRow(P, "person", NAME, district="Rongcheng"),
+            SubjectRow(OTHER, "person", OTHER_NAME, district="Huancui"),
+            SubjectRow(REP, "person", "Li Si"),
+            SubjectRow(ORG, "organisation", "Weihai Example Ltd", legal_representative=REP),
+        ]
+    )
+    details = {"case_number": "(2026) Lu 1082 Zhi 77", "court": "Rongcheng People's Court"}
+    rows = [
+        row(P, "court.dishonest.able-but-refuses", "court", "c-1", "2026-09-01",
+            reported_at="2026-09-01T10:00", details=details, evidence="enforcement file 77"),
+        row(P, "traffic.minor", "traffic-police", "t-1", "2026-06-01", reported_at="2026-06-02T09:00"),
+        row(OTHER, "traffic.red-light", "traffic-police", "o-1", "2026-07-01"),
+        row(ORG, "court.dishonest.evades-enforcement", "court", "c-2", "2026-08-01", details=details),
+    ]  # fmt: skip
+    result = system.ingest(
+        [(n, r) for n, (_, r) in enumerate(rows, 1)], origin="test", principal=system.operator()
+    )
+    assert result.accepted == 4, result
+    return system
+
+
+@pytest.fixture
+def tokens(world: System) -> dict[str, str]:
+    return {role: world.create_key(role, principal).token for role, principal in ROLES.items()}  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def app(world: System) -> FastAPI:
+    """One app per test; each client below is a separate browser (its own cookies) on it."""
+    return create_app(world)
+
+
+@pytest.fixture
+def app_client(app: FastAPI) -> Iterator[TestClient]:
+    c = TestClient(app, headers=ENGLISH)  # not entered: no lifespan, as ``client`` (decision 0067)
+    yield c
+    c.close()
+
+
+def case_id_of(html: str) -> str:
+    found = re.search(r"(obj|res|rev)-[0-9a-f]{12}", html)
+    assert found, "no case id on the page"
+    return found.group(0)
