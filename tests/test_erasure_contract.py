@@ -97,10 +97,6 @@ def build_pair(urls: list[str]) -> Built:
         without.store.close()
 
 
-# ``--dist loadgroup`` keeps this file's tests on one worker, which then builds the shared database once
-pytestmark = pytest.mark.xdist_group("erasure-pair")
-
-
 @pytest.fixture
 def pair(store_url: str, other_url: str, clock: Clock, prepared: Prepared) -> Iterator[Pair]:
     """The pair in the test's own two databases: built once per test process and copied for

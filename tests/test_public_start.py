@@ -62,10 +62,6 @@ def build_city(urls: list[str]) -> dict[str, Any]:
     return shown
 
 
-# ``--dist loadgroup`` keeps this file's tests on one worker, which then builds the shared database once
-pytestmark = pytest.mark.xdist_group("public-start-city")
-
-
 @pytest.fixture
 def city(store_url: str, prepared: Prepared) -> dict[str, Any]:
     """The demo city in the test's own database: built once per test process, copied for each
