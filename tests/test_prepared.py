@@ -12,7 +12,7 @@ import pytest
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.store import Store
-from tests.support.prepared import Prepared, sqlite_path
+from tests.support.prepared import Prepared, pg_name, sqlite_path
 
 
 def dump(path: Path) -> list[str]:
@@ -49,3 +49,8 @@ def test_each_copy_is_its_own_and_the_template_is_built_once(tmp_path: Path) -> 
         conn.execute("UPDATE chain_heads SET count = 5 WHERE chain = 'records'")
     with sqlite3.connect(sqlite_path(second)) as conn:
         assert conn.execute("SELECT count FROM chain_heads WHERE chain = 'records'").fetchone() == (0,)
+
+
+def test_a_postgresql_database_is_named_past_its_socket_directory() -> None:
+    """pgserver's URLs name the socket's directory after the database, slashes and all."""
+    assert pg_name("postgresql+psycopg://postgres:@/t_0a1b?host=/tmp/sc-pg-x1/run") == "t_0a1b"

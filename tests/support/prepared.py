@@ -33,8 +33,9 @@ def sqlite_path(url: str) -> Path:
 
 
 def pg_name(url: str) -> str:
-    """The database name of a PostgreSQL URL (``...@/NAME?host=...``)."""
-    return url.rsplit("/", 1)[1].split("?", 1)[0]
+    """The database name of a PostgreSQL URL (``...@/NAME?host=/tmp/...``: the socket's
+    directory has slashes of its own)."""
+    return url.split("?", 1)[0].rsplit("/", 1)[1]
 
 
 def copy_sqlite(source: Path, target: Path) -> None:
