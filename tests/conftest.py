@@ -26,6 +26,7 @@ from socialcredit.service import System
 from socialcredit.settings import get_settings
 from socialcredit.shredding import new_master_text
 from socialcredit.store import Store
+from tests.support.prepared import Prepared
 
 # One master key for the whole test session (the CLI's processes inherit it), so no test writes a
 # key file into the user's data directory; tests of the key file give their own path.
@@ -129,8 +130,20 @@ def clock() -> Clock:
     return Clock()
 
 
+@pytest.fixture(scope="session")
+def prepared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Prepared:
+    """Databases built once in this test process and copied into each test that asks
+    (tests/support/prepared.py, decision 0079): the empty store of ``store``, the demo city of
+    tests/test_public_start.py, the erased pair of tests/test_erasure_contract.py."""
+    return Prepared(tmp_path_factory.mktemp("prepared"), lambda: request.getfixturevalue("pg_server"))
+
+
 @pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
+def store(store_url: str, prepared: Prepared) -> Iterator[Store]:
+    """A fresh store of the test's own: on SQLite a copy of an empty one made once per process
+    (the same bytes ``Store`` would write, without compiling the schema again for every test)."""
+    if store_url.startswith("sqlite"):
+        prepared.empty(store_url)
     s = Store(store_url)
     yield s
     s.close()

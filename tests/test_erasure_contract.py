@@ -37,6 +37,7 @@ from socialcredit.shredding import Erasure
 from socialcredit.store import Store, SubjectRow
 from tests.conftest import Clock, org, person
 from tests.support.dueprocess import feed, rec
+from tests.support.prepared import Prepared
 
 TIMES = (dt.timedelta(0), dt.timedelta(days=90), dt.timedelta(days=500))
 """When the two are compared: at the erasure and after it (before it they differ, as they must)."""
@@ -52,10 +53,22 @@ class Pair:
     asked: dict[str, str]  # subject -> a decision id answered before the erasure
 
 
-@pytest.fixture
-def pair(store_url: str, other_url: str, clock: Clock) -> Iterator[Pair]:
-    erased = System(Store(store_url), shipped_registry(), clock=clock)
-    without = System(Store(other_url), shipped_registry(), clock=clock)
+@dataclass(frozen=True)
+class Built:
+    """What building the pair found, beside its two databases."""
+
+    codes: list[str]
+    gone: set[str]
+    touched: list[str]
+    asked: dict[str, str]
+
+
+def build_pair(urls: list[str]) -> Built:
+    """The synthetic city taken into both installations, ``erased`` run through retention an
+    hour after it answered a decision for each subject (the test's clock is moved the same)."""
+    clock = Clock()
+    erased = System(Store(urls[0]), shipped_registry(), clock=clock)
+    without = System(Store(urls[1]), shipped_registry(), clock=clock)
     try:
         city = synth.generate_city(residents=40, years=8, seed=21, registry=erased.registry)
         rows = list(synth.generate_records(city, registry=erased.registry, seed=21))
@@ -78,7 +91,22 @@ def pair(store_url: str, other_url: str, clock: Clock) -> Iterator[Pair]:
         kept = [r for r, rid in zip(rows, ids, strict=True) if rid not in gone]
         without.ingest(enumerate(kept, start=1), origin="city", principal=without.operator())
         touched = sorted({r["subject"] for r, rid in zip(rows, ids, strict=True) if rid in gone})
-        yield Pair(erased, without, codes, gone, touched, asked)
+        return Built(codes, gone, touched, asked)
+    finally:
+        erased.store.close()
+        without.store.close()
+
+
+@pytest.fixture
+def pair(store_url: str, other_url: str, clock: Clock, prepared: Prepared) -> Iterator[Pair]:
+    """The pair in the test's own two databases: built once per test process and copied for
+    each test (tests/support/prepared.py)."""
+    built = prepared.copy("erasure-pair", [store_url, other_url], build_pair)
+    clock.advance(hours=1)
+    erased = System(Store(store_url), shipped_registry(), clock=clock)
+    without = System(Store(other_url), shipped_registry(), clock=clock)
+    try:
+        yield Pair(erased, without, built.codes, set(built.gone), built.touched, dict(built.asked))
     finally:
         erased.store.close()
         without.store.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from socialcredit.store import Store, SubjectRow
 from socialcredit.store.snapshots import Snapshot
 from tests.conftest import Clock, person
 from tests.support.bench import load_bench
+from tests.support.prepared import Prepared
 
 COURT_LIST = "court-dishonest-debtors/dishonest-debtors"
 POPULATION_READS = ("iter_by_subject", "subject_rows")
@@ -48,18 +49,24 @@ class Reads:
         return counted
 
 
-@pytest.fixture
-def city(store_url: str, clock: Clock) -> Iterator[dict[str, Any]]:
+def build_city(urls: list[str]) -> dict[str, Any]:
     """A 300-resident demo city, rescored once by a command (as ``socialcredit demo`` or
     ``public rescore`` leave it); what its pages showed then."""
-    store = Store(store_url)
-    system = System(store, shipped_registry(), clock=clock)
+    store = Store(urls[0])
+    system = System(store, shipped_registry(), clock=Clock())
     run_demo(system, residents=300)
     system.disclosure.rescore()
     shown = {"report": system.transparency(), "court": system.public_list(COURT_LIST)}
     store.close()
     assert shown["court"], "the city has someone on the court's list"
-    yield shown
+    return shown
+
+
+@pytest.fixture
+def city(store_url: str, prepared: Prepared) -> dict[str, Any]:
+    """The demo city in the test's own database: built once per test process, copied for each
+    test (tests/support/prepared.py), since the tests write to it."""
+    return prepared.copy("public-start-city", [store_url], build_city)
 
 
 def started(store_url: str, clock: Clock) -> tuple[System, Reads, TestClient]:
