@@ -284,6 +284,7 @@ def _opened(store: Store, stored: list[str], rows: Sequence[Any]) -> list[tuple[
     Each row loses its trailing ``klass`` and ``sealed``."""
     at = {name: i for i, name in enumerate(stored)}
     subj, ev, det, rid, no = at["subject"], at["evidence"], at["details"], at["record_id"], len(stored)
+    ref = at["source_record_id"]
     if all(r[-1] is None for r in rows):
         plain = [list(r[:-2]) for r in rows]
         _number_clear_rows(store, plain, subj, no)
@@ -297,7 +298,9 @@ def _opened(store: Store, stored: list[str], rows: Sequence[Any]) -> list[tuple[
             cipher = ciphers.get((r[subj], r[-2]))
             if cipher is None:
                 continue
-            row[subj], row[ev], row[det] = store.sealing.open_one(cipher, r[-1], r[rid])
+            row[subj], row[ev], row[det], srid = store.sealing.open_one(cipher, r[-1], r[rid])
+            if srid is not None:  # sealed with the record since schema 0016 (decision 0075)
+                row[ref] = srid
         out.append(row)
     _number_clear_rows(store, out, subj, no)
     return [tuple(row) for row in out]
