@@ -9,6 +9,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
@@ -429,5 +430,63 @@ def test_a_decision_state_of_revision_0012_is_named_by_pseudonyms_after_0013(sto
         assert not system.check(
             Question(debtor, "no-flights", system.operator(), purpose="after 0013")
         ).allowed
+    finally:
+        store.close()
+
+
+def test_subject_numbers_of_revision_0014_are_keyed_by_pseudonym_after_0016(
+    store_url: str, tmp_path: Path
+) -> None:
+    """Issue 21: "Every table that holds personal data is covered the same way" (decision 0075).
+    A database of 0014 numbered the export's subjects by code; upgraded through 0016 the table
+    holds no code, the export made before the upgrade is rewritten whole, not appended to (its
+    files' numbers are no longer the database's), and the subjects it writes are the same."""
+    from socialcredit.engines.export import export_ledger
+
+    now = dt.datetime(2026, 11, 2, 10)
+    rep, org, debtor = person(21), organisation(21), person(22)
+    store = Store(store_url)
+    try:
+        system = System(store, shipped_registry(), clock=lambda: now)
+        system.register(
+            [SubjectRow(org, "organisation", "Numbered Ltd", None, None, rep, dt.date(2020, 1, 1))]
+        )
+        row = {"item": "court.dishonest.able-but-refuses", "source": "court", "occurred_on": "2026-10-20"}
+        sent = [{**row, "subject": debtor, "source_record_id": "no-1", "reported_at": "2026-10-20T10:00:00"}]
+        assert system.ingest(list(enumerate(sent)), origin="t", principal=system.operator()).accepted == 1
+        before = export_ledger(store, tmp_path / "export")
+        subjects = pq.read_table(tmp_path / "export" / "subjects.parquet").to_pylist()
+    finally:
+        store.close()
+    engine = create_engine(store_url)
+    with engine.begin() as conn:  # 0014's table, as the previous release kept it: by code
+        conn.execute(text("DROP TABLE subject_numbers"))
+        conn.execute(
+            text(
+                "CREATE TABLE subject_numbers (subject_no BIGINT PRIMARY KEY, "
+                "code VARCHAR(18) NOT NULL UNIQUE, kind VARCHAR(12) NOT NULL)"
+            )
+        )
+        for s in subjects:
+            values = {"n": s["subject_no"], "c": s["code"], "k": s["kind"]}
+            conn.execute(text("INSERT INTO subject_numbers VALUES (:n, :c, :k)"), values)
+        conn.execute(text("UPDATE alembic_version SET version_num = '0014'"))
+    engine.dispose()
+    store = Store(store_url)  # opening it upgrades it
+    try:
+        with store.engine.connect() as conn:
+            assert migrations.current(conn) == migrations.HEAD
+            assert conn.execute(select(func.count()).select_from(t.subject_numbers)).scalar_one() == 0
+        again = export_ledger(store, tmp_path / "export")
+        assert (again.generation, again.records, again.subjects) == (1, before.records, before.subjects)
+        rewritten = pq.read_table(tmp_path / "export" / "subjects.parquet").to_pylist()
+        assert sorted((s["code"], s["kind"]) for s in rewritten) == sorted(
+            (s["code"], s["kind"]) for s in subjects
+        )
+        with store.engine.connect() as conn:
+            stored = json.dumps([dict(m) for m in conn.execute(select(t.subject_numbers)).mappings()])
+        assert not any(code in stored for code in (rep, org, debtor))
+        assert {org, debtor} <= {s["code"] for s in subjects}
+        assert all(store.sealing.pseudonym(s["code"]) in stored for s in subjects)
     finally:
         store.close()

@@ -1,10 +1,10 @@
 """What a record's id is computed from (decision 0069). Issue 21 point 1: "No hash kept in the
 clear may be computed from guessable personal data without a key: an identity code plus an item
 plus a date can be brute-forced." A record id is SHA-256 of (source, source record id), the
-agency's own reference, both kept in the clear in the same row (and in the chain's preimage,
-``ledger.stored_preimage``): it is not computed from the subject's code, item or date, and it
-tells nobody anything the row does not already show. It stays what an agency can compute, since
-an agency names the record it corrects by it (``corrects``). Runs on SQLite and PostgreSQL."""
+agency's own reference: it is not computed from the subject's code, item or date. The reference
+is sealed with the record since decision 0075 (the column holds ""), and the id is not keyed yet:
+it confirms a guessed reference (decision 0075 designs the keyed id). An agency names the record
+it corrects by the id (``corrects``) or by its reference. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -33,9 +33,11 @@ def test_a_record_id_is_not_computed_from_code_item_or_date(system: System) -> N
         stored = list(conn.execute(select(t.records).order_by(t.records.c.seq)).mappings())
     # the same code, item and date twice: two ids, so the id is no function of them
     assert stored[0]["record_id"] != stored[1]["record_id"]
+    opened = {r.record_id: r for page in system.store.iter_records() for r in page}
     for m in stored:
-        # a function of the row's own clear columns alone: it reveals only what they show
-        assert m["record_id"] == ledger.record_id_for(m["source"], m["source_record_id"])
+        # a function of the source and the agency's reference, which the row holds sealed
+        assert m["source_record_id"] == ""
+        assert m["record_id"] == ledger.record_id_for(m["source"], opened[m["record_id"]].source_record_id)
         for guess in (P, Q):
             for text in (f"{guess}\x1ftraffic.red-light\x1f2026-05-01", guess):
                 assert hashlib.sha256(text.encode()).hexdigest()[:32] != m["record_id"]

@@ -242,6 +242,8 @@ def _fast_fields(
         return None
     if get("action") not in (None, "", "report") or get("corrects") not in (None, ""):
         return None
+    if get("corrects_source_record_id") not in (None, ""):
+        return None
     if item in registry.stated_details:  # its details are checked on the full path
         return None
     allowed = registry.sources_by_item.get(item)
@@ -423,6 +425,14 @@ def _validate_fully(
     corrects = None
     if not _blank(values.get("corrects")):
         corrects = attempt(lambda: _text(values["corrects"], "corrects", 64))
+    if not _blank(values.get("corrects_source_record_id")):
+        # the agency's own reference of the record corrected, by the same source: what it knows,
+        # rather than an id it must compute (decision 0075)
+        ref = attempt(lambda: _text(values["corrects_source_record_id"], "corrects_source_record_id", MAX_ID))
+        if corrects is not None:
+            problems.append(N_("corrects_source_record_id: give it or corrects, not both"))
+        elif ref is not None and src is not None:
+            corrects = record_id_for(src, ref)
     if action in SUPERSEDING and corrects is None:
         problems.append(N_("corrects: is required when action is {action}", action=action))
     if action == "report" and corrects is not None:

@@ -45,6 +45,7 @@ FIELDS: tuple[str, ...] = (
     "evidence",
     "action",
     "corrects",
+    "corrects_source_record_id",
     "details",
 )
 GENESIS = "0" * 64
@@ -109,7 +110,9 @@ class IngestResult:
 
 def record_id_for(source: str, source_record_id: str) -> str:
     """A record id derived from its provenance, so the same source record has the same id on
-    every store and a re-submission is recognised without a lookup table."""
+    every store and a re-submission is recognised without a lookup table. Not keyed: whoever
+    guesses an agency's reference can confirm it against a stored id (decision 0075 designs the
+    keyed id; the reference itself is sealed)."""
     return hashlib.sha256(f"{source}\x1f{source_record_id}".encode()).hexdigest()[:32]
 
 

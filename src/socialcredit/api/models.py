@@ -100,7 +100,9 @@ class Listing(BaseModel, Generic[Row]):
 
 class RecordsIn(BaseModel):
     """A batch of records from one agency. Each row is validated on its own, so one bad row
-    is quarantined with its reasons and the rest are still accepted."""
+    is quarantined with its reasons and the rest are still accepted. A correction or withdrawal
+    names the record it supersedes by ``corrects`` (its id) or ``corrects_source_record_id`` (the
+    ``source_record_id`` the same agency gave it), not both."""
 
     model_config = ConfigDict(extra="forbid")
     records: list[dict[str, Any]] = Field(max_length=MAX_BATCH)

@@ -222,8 +222,9 @@ def _empty_supersessions() -> pa.Table:
 def _pages(store: Store, page: int, start: int, count: int) -> Iterator[pa.RecordBatch]:
     """The ledger after position ``start`` up to ``count`` in pages of ``page`` records, with the
     derived columns, each found by the database for each record: ``subject_no`` joined from
-    ``subject_numbers`` (which :func:`~socialcredit.store.subjectnumbers.number_subjects` has
-    filled for these records), ``corrects_seq`` by the unique index on ``record_id``, and
+    ``subject_numbers`` by the subject's pseudonym (which
+    :func:`~socialcredit.store.subjectnumbers.number_subjects` has filled for these records),
+    ``corrects_seq`` by the unique index on ``record_id``, and
     ``superseded_at`` by the partial index of ``corrects`` (the earliest ``reported_at`` of the
     records up to ``count`` that name this one). Why in the database: the export holds one page,
     never a map of every subject or every corrected record, whatever the ledger's size.
@@ -239,7 +240,7 @@ def _pages(store: Store, page: int, start: int, count: int) -> Iterator[pa.Recor
         f"(SELECT c.seq FROM records c WHERE c.record_id = r.corrects), "
         f"(SELECT MIN(b.reported_at) FROM records b WHERE b.corrects = r.record_id AND b.seq <= {mark}), "
         f"r.klass, r.sealed "
-        f"FROM records r LEFT JOIN subject_numbers n ON n.code = r.subject "
+        f"FROM records r LEFT JOIN subject_numbers n ON n.subject = r.subject "
         f"WHERE r.seq > {mark} AND r.seq <= {mark} ORDER BY r.seq LIMIT {int(page)}"
     )
     fields = [_driver_field(EXPORT_SCHEMA.field(name), store.dialect.driver_gives_text) for name in stored]
@@ -278,12 +279,16 @@ def _pages(store: Store, page: int, start: int, count: int) -> Iterator[pa.Recor
 def _opened(store: Store, stored: list[str], rows: Sequence[Any]) -> list[tuple[Any, ...]]:
     """A page's driver rows with their sealed records opened by the store's one decryption
     (``store/sealedrows.py``): code, evidence and details in place of the pseudonym and the
-    ciphertext, the subject's number looked up by code; erased records (no key) left out.
+    ciphertext; a record stored in the clear (before schema 0006) names its code, whose number is
+    looked up by its pseudonym; erased records (no key) left out.
     Each row loses its trailing ``klass`` and ``sealed``."""
-    if all(r[-1] is None for r in rows):
-        return [tuple(r[:-2]) for r in rows]
     at = {name: i for i, name in enumerate(stored)}
     subj, ev, det, rid, no = at["subject"], at["evidence"], at["details"], at["record_id"], len(stored)
+    ref = at["source_record_id"]
+    if all(r[-1] is None for r in rows):
+        plain = [list(r[:-2]) for r in rows]
+        _number_clear_rows(store, plain, subj, no)
+        return [tuple(row) for row in plain]
     pairs = [(r[subj], r[-2]) for r in rows if r[-1] is not None]
     ciphers = store.sealing.vault.keys(pairs)
     out: list[list[Any]] = []
@@ -293,17 +298,27 @@ def _opened(store: Store, stored: list[str], rows: Sequence[Any]) -> list[tuple[
             cipher = ciphers.get((r[subj], r[-2]))
             if cipher is None:
                 continue
-            row[subj], row[ev], row[det] = store.sealing.open_one(cipher, r[-1], r[rid])
+            row[subj], row[ev], row[det], srid = store.sealing.open_one(cipher, r[-1], r[rid])
+            if srid is not None:  # sealed with the record since schema 0016 (decision 0075)
+                row[ref] = srid
         out.append(row)
-    missing = sorted({row[subj] for row in out if row[no] is None})
-    if missing:
-        n = t.subject_numbers
-        with store.engine.connect() as conn:
-            numbers = dict(conn.execute(select(n.c.code, n.c.subject_no).where(n.c.code.in_(missing))).all())
-        for row in out:
-            if row[no] is None:
-                row[no] = numbers[row[subj]]
+    _number_clear_rows(store, out, subj, no)
     return [tuple(row) for row in out]
+
+
+def _number_clear_rows(store: Store, rows: list[list[Any]], subj: int, no: int) -> None:
+    """Fill the subject number of the rows whose join found none: records stored in the clear,
+    whose ``subject`` is the code, not the pseudonym the numbers are kept by."""
+    missing = {row[subj]: store.sealing.pseudonym(row[subj]) for row in rows if row[no] is None}
+    if not missing:
+        return
+    n = t.subject_numbers
+    with store.engine.connect() as conn:
+        q = select(n.c.subject, n.c.subject_no).where(n.c.subject.in_(sorted(set(missing.values()))))
+        numbers = dict(conn.execute(q).all())
+    for row in rows:
+        if row[no] is None:
+            row[no] = numbers[missing[row[subj]]]
 
 
 def _write_paged(path: Path, schema: pa.Schema, tables: Iterator[pa.Table]) -> None:
@@ -329,30 +344,25 @@ def _write_subjects(store: Store, directory: Path, first: int, total: int) -> No
     if total <= first:
         return
 
-    n, r = t.subject_numbers.c, t.registry.c
-    first_registered = select(func.min(r.at)).where(r.code == n.code).scalar_subquery()
+    r = t.registry.c
 
     def pages() -> Iterator[pa.Table]:
         # not past ``total``: another export may number more meanwhile, for records not in this
-        # one; keyset pages on the primary key, as ``subjectnumbers.subject_number_pages``
-        after = first - 1
-        while True:
-            q = (
-                select(n.code, n.kind, n.subject_no, first_registered)
-                .where(n.subject_no > after, n.subject_no < total)
-                .order_by(n.subject_no)
-                .limit(subjectnumbers.PAGE)
-            )
-            with store.reader.connect() as conn:
-                rows = [(str(c), str(k), int(no), at) for c, k, no, at in conn.execute(q)]
+        # one; the codes opened from the pseudonyms the numbers are kept by
+        for rows in subjectnumbers.subject_number_pages(store, first=first, end=total):
             if not rows:
-                return
-            codes, kinds, numbers, since = zip(*rows, strict=True)
+                continue
+            codes, kinds, numbers = zip(*rows, strict=True)
+            since: dict[str, Any] = {}
+            with store.reader.connect() as conn:
+                for i in range(0, len(codes), 500):
+                    q = select(r.code, func.min(r.at)).where(r.code.in_(codes[i : i + 500])).group_by(r.code)
+                    since.update(conn.execute(q).all())
+            at = [since.get(c) for c in codes]
             yield pa.table(
-                {"code": codes, "kind": kinds, "subject_no": numbers, "registered_at": since},
+                {"code": codes, "kind": kinds, "subject_no": numbers, "registered_at": at},
                 schema=SUBJECT_FILE_SCHEMA,
             )
-            after = rows[-1][2]
 
     _write_paged(folder / subject_file_name(first), SUBJECT_FILE_SCHEMA, pages())
 

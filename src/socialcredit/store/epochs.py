@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 FORMAT = "socialcredit-epoch/1"
 Signer = Callable[[dict[str, Any]], dict[str, Any]]
 """Signs a payload (``checkpoints.sign``): the payload with its key and signature added."""
-_NEW = ("subject", "evidence", "details", "content_hash", "claim_hash", "klass", "sealed")
+_NEW = ("subject", "evidence", "details", "content_hash", "claim_hash", "klass", "sealed", "source_record_id")
+"""The columns sealing replaces (the agency's reference too: it is sealed, decision 0075)."""
 
 
 def has_clear_records(store: RecordStore) -> bool:

@@ -211,6 +211,8 @@ class RecordStore(SealedStore):
                 erased = {}
             rows: list[tuple[Any, ...]] = []
             duplicate = 0
+            # the agency's reference as sent, for the reasons given back (the rows hold it sealed)
+            plain_srid = {plain[_RID]: plain[_SRID] for plain in c.rows}
             for row, n, raw in zip(stored, numbers, raws, strict=True):
                 gone = erased.get(row[_RID]) or (erased.get(row[_CORRECTS]) if row[_CORRECTS] else None)
                 if gone is not None:  # an erased record is never taken in again, nor corrected
@@ -219,7 +221,7 @@ class RecordStore(SealedStore):
                 # the common case, a new report, costs one dict probe; anything else is judged
                 # by _refusal (duplicate, conflict, restoration, correction)
                 if row[_CORRECTS] is not None or row[_ACTION] == "restore" or row[_RID] in existing:
-                    refusal = self._refusal(row, existing, may_correct_any)
+                    refusal = self._refusal(row, existing, may_correct_any, plain_srid.get(row[_RID]))
                     if refusal == "":
                         duplicate += 1
                         continue
@@ -297,12 +299,17 @@ class RecordStore(SealedStore):
 
     @staticmethod
     def _refusal(
-        row: tuple[Any, ...], existing: Mapping[str, tuple[str, str]], may_correct_any: bool
+        row: tuple[Any, ...],
+        existing: Mapping[str, tuple[str, str]],
+        may_correct_any: bool,
+        srid: str | None = None,
     ) -> str | None:
         """Why a sealed record is not appended: "" for a duplicate, a reason for quarantine, None
         to append. ``existing`` maps the ids already in the ledger (or earlier in this chunk)
-        that it names to their (claim hash, source)."""
-        record_id, source, srid, corrects = row[_RID], row[_SOURCE], row[_SRID], row[_CORRECTS]
+        that it names to their (claim hash, source); ``srid`` is the agency's reference as sent
+        (a stored row holds it sealed: decision 0075)."""
+        record_id, source, corrects = row[_RID], row[_SOURCE], row[_CORRECTS]
+        srid = row[_SRID] if srid is None else srid
         seen = existing.get(record_id)
         if seen is not None:
             if seen[0] == row[_CLAIM]:

@@ -9,6 +9,10 @@ the key store for the chunk's (pseudonym, retention class) pairs and one AES-GCM
 A sealed row keeps in the clear only what the chain needs and nothing guessable without a key:
 the keyed pseudonym for ``subject``, the item, source and dates, the keyed claim hash, and the
 ciphertext of the subject's code, evidence and details; ``details`` holds "" and ``evidence`` NULL.
+Since decision 0075 the agency's own reference (``source_record_id``: a court case number names
+a case) is sealed too, after the details, and the column holds ""; rows sealed before keep it in
+the clear. The record id is still ``ledger.record_id_for``'s unkeyed hash of (source, reference):
+keying it is designed in decision 0075, not done.
 """
 
 from __future__ import annotations
@@ -81,7 +85,8 @@ class Sealing:
         key-store read for the chunk, one AES-GCM call and two hashes per record. A record whose
         (subject, class) key was destroyed cannot be sealed: it raises :class:`ErasedClass`
         (``seal_chunk`` sorts those out first, and gives the class and pseudonym of each row: its
-        year, or the year's next generation after an erasure on request)."""
+        year, or the year's next generation after an erasure on request). The source record id
+        is sealed with the code, evidence and details (decision 0075); the column keeps ""."""
         if pseudonyms is None:
             known, pseudonym = self._pseudonyms, self.pseudonym
             pseudonyms = [known.get(r[_SUBJ]) or pseudonym(r[_SUBJ]) for r in rows]
@@ -101,12 +106,14 @@ class Sealing:
                 raise ErasedClass((p, klass))
             ev = "\x00" if r[_EV] is None else r[_EV]
             nonce = nonces[i * NONCE : (i + 1) * NONCE]
-            blob = cipher.encrypt(nonce, f"{r[_SUBJ]}{SEP}{ev}{SEP}{r[_DET]}".encode(), r[_RID].encode())
-            text = b64(nonce + blob).decode()
-            claim = claim_of(r[_CLAIM].encode()).hex()
             rid, kind, item, src, srid, occ, rep, given, act, corr = (
                 r[_RID], r[_KIND], r[_ITEM], r[_SRC], r[_SRID], r[_OCC], r[_REP], r[_GIVEN], r[_ACT], r[_CORR]
             )  # fmt: skip
+            plain = f"{r[_SUBJ]}{SEP}{ev}{SEP}{r[_DET]}{SEP}{srid}"
+            srid = ""
+            blob = cipher.encrypt(nonce, plain.encode(), rid.encode())
+            text = b64(nonce + blob).decode()
+            claim = claim_of(r[_CLAIM].encode()).hex()
             content = sha256(
                 preimage(
                     rid, p, kind, item, src, srid, occ, rep, given, act, corr, klass, text, claim
@@ -201,9 +208,9 @@ class Sealing:
             cipher = ciphers.get((m["subject"], m["klass"]))
             if cipher is None:
                 continue
-            code, ev, details = self.open_one(cipher, m["sealed"], m["record_id"])
+            code, ev, details, srid = self.open_one(cipher, m["sealed"], m["record_id"])
             remember(self.codes, m["subject"], code)
-            out.append(_record(m, code, ev, details, (m["klass"], m["sealed"])))
+            out.append(_record(m, code, ev, details, (m["klass"], m["sealed"]), srid))
         return out
 
     @staticmethod
@@ -212,11 +219,17 @@ class Sealing:
         return _record(m, m["subject"], m["evidence"], m["details"], None)
 
     @staticmethod
-    def open_one(cipher: AESGCM, sealed: str, record_id: str) -> tuple[str, str | None, str]:
-        """A record's (code, evidence, details text) from its ciphertext."""
+    def open_one(cipher: AESGCM, sealed: str, record_id: str) -> tuple[str, str | None, str, str | None]:
+        """A record's (code, evidence, details text, source record id) from its ciphertext; the
+        source record id is None where the row keeps it in the clear (sealed before schema 0016).
+        Details are JSON, which escapes every control character, so the separator after them is
+        the reference's own."""
         plain = unseal(cipher, base64.b64decode(sealed), record_id.encode()).decode()
         code, ev, details = plain.split(SEP, 2)
-        return code, (None if ev == "\x00" else ev), details
+        srid = None
+        if SEP in details:
+            details, srid = details.split(SEP, 1)
+        return code, (None if ev == "\x00" else ev), details, srid
 
 
 class ErasedClass(Exception):
@@ -224,14 +237,16 @@ class ErasedClass(Exception):
     append path sorts these out first, ``Sealing.seal_chunk``)."""
 
 
-def _record(m: Mapping[Any, Any], code: str, evidence: str | None, details: str, stored: Any) -> Record:
+def _record(
+    m: Mapping[Any, Any], code: str, evidence: str | None, details: str, stored: Any, srid: str | None = None
+) -> Record:
     return Record(
         record_id=m["record_id"],
         subject=code,
         subject_kind=m["subject_kind"],
         item=m["item"],
         source=m["source"],
-        source_record_id=m["source_record_id"],
+        source_record_id=m["source_record_id"] if srid is None else srid,
         occurred_on=m["occurred_on"],
         reported_at=m["reported_at"],
         reported_given=bool(m["reported_given"]),

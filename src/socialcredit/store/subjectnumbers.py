@@ -7,21 +7,26 @@ version 6 the export kept the map from code to number in Python dictionaries and
 on every run. That is fine for a city, but for 1.4 billion subjects it means about a hundred
 gigabytes of dictionaries.
 
-Here the map is a table (``subject_numbers``). Each export numbers, in one statement each, the
-registered subjects and the subjects of the records it is about to write that have no number yet.
-The records' pages read their numbers by a join, and each run writes the subjects it numbered
-from the table a page at a time (``subjects.parquet/from-N.parquet``). So the export's memory no
-longer grows with the population.
+Here the map is a table (``subject_numbers``), keyed by the subject's keyed pseudonym (the value
+``records.subject`` holds, ``Sealing.pseudonym``), never by its code: a code kept in the clear
+beside a number would be personal data outside the sealed records (issue 21, decision 0075). Each
+export numbers the registered subjects and the subjects of the records it is about to write that
+have no number yet; the records' pages read their numbers by a join on the pseudonym, and each
+run writes the subjects it numbered from the table a page at a time
+(``subjects.parquet/from-N.parquet``), their codes opened as the records' are. So the export's
+memory no longer grows with the population.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
-from sqlalchemy import exists, func, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from socialcredit.store import tables as t
+from socialcredit.store.base import CHUNK
+from socialcredit.store.sealedrows import is_pseudonym
 from socialcredit.store.sql import Store
 
 PAGE = 500_000
@@ -38,66 +43,82 @@ def number_subjects(store: Store, start: int, count: int) -> int:
 
     Registered subjects are numbered in code order, then the records' subjects in the order of
     their first record. Each is numbered with the kind it is registered as, or that its first
-    record names. One write transaction: two exports running at once cannot both hand out the
-    same number (SQLite takes the write lock at BEGIN; PostgreSQL locks the table)."""
-    n, s, r = t.subject_numbers, t.subjects, t.records
+    record names. Erased subjects (every key of their records destroyed) get none: they are not
+    exported. One write transaction: two exports running at once cannot both hand out the same
+    number (SQLite takes the write lock at BEGIN; PostgreSQL locks the table)."""
+    store.sealing.vault.keyed()  # made before the lock, if new: the key table is written apart
     with store.engine.begin() as conn:
         store.dialect.lock_table(conn, "subject_numbers")
-        registered = select(s.c.code, s.c.kind).where(~exists().where(n.c.code == s.c.code)).subquery()
-        first = (
-            select(
-                r.c.subject.label("code"),
-                func.min(r.c.subject_kind).label("kind"),
-                func.min(r.c.seq).label("first"),
-            )
-            .where(r.c.seq > start, r.c.seq <= count, r.c.sealed.is_(None))
-            .group_by(r.c.subject)
-            .subquery()
-        )
-        unseen = select(first).where(~exists().where(n.c.code == first.c.code)).subquery()
-        for fresh, order in ((registered, registered.c.code), (unseen, unseen.c.first)):
-            top = conn.execute(_TOP).scalar_one()
-            numbered = select(
-                (literal(int(top)) + func.row_number().over(order_by=order)).label("subject_no"),
-                fresh.c.code,
-                fresh.c.kind,
-            )
-            conn.execute(n.insert().from_select(["subject_no", "code", "kind"], numbered))
-        _number_sealed(store, conn, start, count)
+        top = int(conn.execute(_TOP).scalar_one())
+        top = _number_registered(store, conn, top)
+        _number_recorded(store, conn, start, count, top)
         return int(conn.execute(_TOP).scalar_one()) + 1
 
 
-def _number_sealed(store: Store, conn: Connection, start: int, count: int) -> None:
-    """Number the subjects of the sealed records in ``start + 1 .. count`` (a pseudonym in the
-    table, the code in the ciphertext: ``store/sealedrows.py``) that have no number yet, in the
-    order of their first record. Erased subjects (no live key) get none: they are not exported."""
-    n, r = t.subject_numbers, t.records
+def _number_registered(store: Store, conn: Connection, top: int) -> int:
+    """Number the registered subjects without a number, in code order, after ``top``; return the
+    highest number now given. Why in pages of codes hashed here: the registry holds codes and
+    the table pseudonyms, which only the keyed hash relates (no join in SQL can)."""
+    s = t.subjects.c
+    after = ""
+    while True:
+        page = conn.execute(select(s.code, s.kind).where(s.code > after).order_by(s.code).limit(PAGE)).all()
+        if not page:
+            return top
+        named = [(store.sealing.pseudonym(str(code)), str(kind)) for code, kind in page]
+        known = _numbered(conn, [p for p, _ in named])
+        rows = []
+        for p, kind in named:
+            if p not in known:
+                top += 1
+                rows.append({"subject_no": top, "subject": p, "kind": kind})
+        if rows:
+            conn.execute(t.subject_numbers.insert(), rows)
+        after = str(page[-1][0])
+
+
+def _number_recorded(store: Store, conn: Connection, start: int, count: int, top: int) -> None:
+    """Number the subjects of the records in ``start + 1 .. count`` that have no number yet, in
+    the order of their first record. A sealed record's subject is its pseudonym already; one
+    stored in the clear (before schema 0006) names its code, hashed here. A subject is numbered
+    if a key of its records' classes is live (read from the key table, no record opened)."""
+    r = t.records.c
     firsts = conn.execute(
-        select(r.c.subject, func.min(r.c.subject_kind), func.min(r.c.seq))
-        .where(r.c.seq > start, r.c.seq <= count, r.c.sealed.is_not(None))
-        .group_by(r.c.subject)
-        .order_by(func.min(r.c.seq))
+        select(r.subject, r.klass, func.min(r.subject_kind), func.min(r.seq))
+        .where(r.seq > start, r.seq <= count)
+        .group_by(r.subject, r.klass)
     ).all()
     if not firsts:
         return
-    codes = store.code_map(conn, [p for p, _, _ in firsts])
-    fresh: dict[str, str] = {}
-    for p, kind, _ in firsts:
-        if p in codes:
-            fresh.setdefault(codes[p], kind)
-    numbered_codes: set[str] = set()
-    names = list(fresh)
-    for i in range(0, len(names), 500):
-        part = names[i : i + 500]
-        numbered_codes |= {c for (c,) in conn.execute(select(n.c.code).where(n.c.code.in_(part)))}
-    top = int(conn.execute(_TOP).scalar_one())
+    sealed = [(str(p), str(k)) for p, k, _, _ in firsts if k is not None and is_pseudonym(str(p))]
+    live = store.sealing.vault.keys(sealed) if sealed else {}
+    fresh: dict[str, tuple[int, str]] = {}
+    for subject, klass, kind, first in firsts:
+        if klass is not None and is_pseudonym(str(subject)):
+            if (subject, klass) not in live:
+                continue  # erased: its records are not exported
+            p = str(subject)
+        else:
+            p = store.sealing.pseudonym(str(subject))
+        seen = fresh.get(p)
+        if seen is None or int(first) < seen[0]:
+            fresh[p] = (int(first), str(kind))
+    known = _numbered(conn, fresh)
     rows = []
-    for code, kind in fresh.items():
-        if code not in numbered_codes:
+    for p, (_, kind) in sorted(fresh.items(), key=lambda item: item[1][0]):
+        if p not in known:
             top += 1
-            rows.append({"subject_no": top, "code": code, "kind": kind})
+            rows.append({"subject_no": top, "subject": p, "kind": kind})
     if rows:
-        conn.execute(n.insert(), rows)
+        conn.execute(t.subject_numbers.insert(), rows)
+
+
+def _numbered(conn: Connection, pseudonyms: Iterable[str]) -> set[str]:
+    """Which of these pseudonyms have a number, read by the unique index a part at a time."""
+    n, names, out = t.subject_numbers.c, list(pseudonyms), set()
+    for i in range(0, len(names), CHUNK):
+        out |= {str(p) for (p,) in conn.execute(select(n.subject).where(n.subject.in_(names[i : i + CHUNK])))}
+    return out
 
 
 def numbered(store: Store) -> int:
@@ -106,25 +127,50 @@ def numbered(store: Store) -> int:
         return int(conn.execute(_TOP).scalar_one()) + 1
 
 
+def codes_of(store: Store, conn: Connection, pseudonyms: Iterable[str]) -> dict[str, str]:
+    """The code of each of these numbered subjects' pseudonyms: from the store's cache or one of
+    the subject's records (``code_map``), else (a subject registered with no record) from the
+    registry, whose codes are hashed a page at a time until every one is found."""
+    wanted = list(dict.fromkeys(pseudonyms))
+    out = store.code_map(conn, wanted)
+    left = {p for p in wanted if p not in out}
+    if left:
+        s, after = t.subjects.c, ""
+        while left:
+            q = select(s.code).where(s.code > after).order_by(s.code).limit(PAGE)
+            page = [str(c) for (c,) in conn.execute(q)]
+            if not page:
+                break
+            for code in page:
+                p = store.sealing.pseudonym(code)
+                if p in left:
+                    out[p] = code
+                    left.discard(p)
+            after = page[-1]
+    return out
+
+
 def subject_number_pages(
     store: Store, page: int | None = None, first: int = 0, end: int | None = None
 ) -> Iterator[list[tuple[str, str, int]]]:
     """Every subject numbered from ``first`` up to, not including, ``end`` (default: all) as
     ``(code, kind, subject_no)``, in number order, ``page`` (default :data:`PAGE`) at a time:
-    keyset pages on the primary key, each read in a transaction of its own."""
+    keyset pages on the primary key, each read in a transaction of its own. A subject whose code
+    can no longer be opened (erased since it was numbered) is left out."""
     page = PAGE if page is None else page
     n = t.subject_numbers
     after = first - 1
     while True:
         q = (
-            select(n.c.code, n.c.kind, n.c.subject_no)
+            select(n.c.subject, n.c.kind, n.c.subject_no)
             .where(n.c.subject_no > after, n.c.subject_no < (end if end is not None else 2**62))
             .order_by(n.c.subject_no)
             .limit(page)
         )
         with store.reader.connect() as conn:
-            rows = [(str(c), str(k), int(no)) for c, k, no in conn.execute(q)]
-        if not rows:
-            return
-        yield rows
+            rows = [(str(p), str(k), int(no)) for p, k, no in conn.execute(q)]
+            if not rows:
+                return
+            codes = codes_of(store, conn, [p for p, _, _ in rows])
+        yield [(codes[p], k, no) for p, k, no in rows if p in codes]
         after = rows[-1][2]

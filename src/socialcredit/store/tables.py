@@ -110,9 +110,10 @@ subject_numbers = Table(
     # The dense integer each subject has in ledger exports (``subject_no``: the population job's
     # grouping key), assigned once by the export that first sees the subject and never changed
     # (store/subjectnumbers.py). Kept here, not in the export's memory, so an export of a
-    # national ledger holds no map of a billion codes; derived, in no chain.
+    # national ledger holds no map of a billion codes; derived, in no chain. Keyed by the
+    # subject's keyed pseudonym (what ``records.subject`` holds), never its code (decision 0075).
     Column("subject_no", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
-    Column("code", String(18), nullable=False, unique=True),
+    Column("subject", String(64), nullable=False, unique=True),
     Column("kind", String(12), nullable=False),
 )
 
