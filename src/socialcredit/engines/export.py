@@ -61,6 +61,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 from sqlalchemy import func, select, tuple_
+from sqlalchemy.engine import Connection
 
 from socialcredit.engines.base import subject_file_name, subject_file_start
 from socialcredit.engines.listing import REPRESENTATIVE_SCHEMA
@@ -330,7 +331,18 @@ def _write_subjects(store: Store, directory: Path, first: int, total: int) -> No
         return
 
     n, r = t.subject_numbers.c, t.registry.c
-    first_registered = select(func.min(r.at)).where(r.code == n.code).scalar_subquery()
+    pseudonym = store.sealing.pseudonym
+
+    def registered(conn: Connection, found: Sequence[str]) -> dict[str, Any]:
+        """Each subject's first registry entry's time: the registry names it by its keyed
+        pseudonym (decision 0074), and by its code in entries stored in the clear."""
+        keys = {k: c for c in found for k in (pseudonym(c), c)}
+        q = select(r.code, func.min(r.at)).where(r.code.in_(list(keys))).group_by(r.code)
+        out: dict[str, Any] = {}
+        for k, at in conn.execute(q):
+            c = keys[k]
+            out[c] = at if c not in out or at < out[c] else out[c]
+        return out
 
     def pages() -> Iterator[pa.Table]:
         # not past ``total``: another export may number more meanwhile, for records not in this
@@ -338,13 +350,17 @@ def _write_subjects(store: Store, directory: Path, first: int, total: int) -> No
         after = first - 1
         while True:
             q = (
-                select(n.code, n.kind, n.subject_no, first_registered)
+                select(n.code, n.kind, n.subject_no)
                 .where(n.subject_no > after, n.subject_no < total)
                 .order_by(n.subject_no)
                 .limit(subjectnumbers.PAGE)
             )
             with store.reader.connect() as conn:
-                rows = [(str(c), str(k), int(no), at) for c, k, no, at in conn.execute(q)]
+                found = [(str(c), str(k), int(no)) for c, k, no in conn.execute(q)]
+                ats: dict[str, Any] = {}
+                for i in range(0, len(found), 500):
+                    ats |= registered(conn, [c for c, _, _ in found[i : i + 500]])
+            rows = [(c, k, no, ats.get(c)) for c, k, no in found]
             if not rows:
                 return
             codes, kinds, numbers, since = zip(*rows, strict=True)
@@ -367,21 +383,27 @@ def _write_representatives(store: Store, directory: Path) -> None:
         after: tuple[str, int] = ("", -1)
         while True:
             q = (
-                select(s.organisation, s.person, s.valid_from, s.valid_to, s.opened)
+                select(t.tenures)
                 .where(tuple_(s.organisation, s.opened) > tuple_(*after))
                 .order_by(s.organisation, s.opened)
                 .limit(subjectnumbers.PAGE)
             )
             with store.reader.connect() as conn:
-                rows = [tuple(r) for r in conn.execute(q)]
-            if not rows:
+                stored = list(conn.execute(q).mappings())
+            if not stored:
                 return
-            orgs, people, starts, ends, _ = zip(*rows, strict=True)
+            terms = store.open_tenures(stored)  # codes sealed, decision 0074; an erased one left out
+            after = (str(stored[-1]["organisation"]), int(stored[-1]["opened"]))
+            if not terms:
+                continue
+            orgs = tuple(x.organisation for x in terms)
+            people = tuple(x.person for x in terms)
+            starts = tuple(x.valid_from for x in terms)
+            ends = tuple(x.valid_to for x in terms)
             yield pa.table(
                 {"organisation": orgs, "representative": people, "valid_from": starts, "valid_to": ends},
                 schema=REPRESENTATIVE_SCHEMA,
             )
-            after = (str(rows[-1][0]), int(rows[-1][4]))
 
     _write_paged(directory / "representatives.parquet", REPRESENTATIVE_SCHEMA, pages())
 

@@ -19,12 +19,14 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from socialcredit import codes, ledger
+from socialcredit import codes
 from socialcredit.documents import Document, LinkEvent, event_content
 from socialcredit.errors import Conflict, NotFound, Refused
 from socialcredit.i18n import N_
 from socialcredit.store import tables as t
 from socialcredit.store.base import REGISTRY_MARKER, StoreBase
+from socialcredit.store.sealedregistry import registry_sealing
+from socialcredit.store.sealedrows import Sealing
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,27 +49,33 @@ class DocumentLink:
 class DocumentStore(StoreBase):
     """Link documents to subjects, end links, and find the subject a document names."""
 
+    sealing: Sealing  # ``RecordStore``'s
+
     def _append(self, conn: Connection, event: LinkEvent, at: dt.datetime) -> int:
+        """Append a link event to the registry's chain, sealed under its subject's registry key
+        (made before the caller's transaction: ``registry_sealing(self).prepare``)."""
+        from socialcredit.store.subjects import registry_columns  # the registry's one append form
+
         count, head = self._lock_head(conn, REGISTRY_MARKER)
-        count += 1
-        content = event_content(event)
         leaves: list[bytes] = []
-        head = ledger.chain_hash(head or ledger.GENESIS, count, content, at, REGISTRY_MARKER, leaves)
-        conn.execute(
-            t.registry.insert().values(
-                seq=count, at=at, code=event.subject, kind="document", payload=content, chain_hash=head
-            )
+        rs = registry_sealing(self)
+        entry = registry_columns(
+            rs, count + 1, head, event.subject, "document", event_content(event), at, leaves
         )
-        self._set_head(conn, REGISTRY_MARKER, count, head, leaves)
-        return count
+        conn.execute(t.registry.insert().values(**entry))
+        self._set_head(conn, REGISTRY_MARKER, count + 1, entry["chain_hash"], leaves)
+        return count + 1
 
     def link_document(self, subject: str, document: Document, evidence: str, at: dt.datetime) -> DocumentLink:
         """Link ``document`` to the registered person ``subject``; a document linked to anyone
         now (or the code of another registered subject) is a :class:`Conflict`."""
         key = str(document)
+        registry_sealing(self).prepare([subject])  # before the lock: the key table is written apart
+        pseudonym = self.sealing.pseudonym
         with self.engine.begin() as conn:
             self._lock_head(conn, REGISTRY_MARKER)  # serialises links: the check below holds
-            kind = conn.execute(select(t.subjects.c.kind).where(t.subjects.c.code == subject)).scalar()
+            s = t.subjects.c
+            kind = conn.execute(select(s.kind).where(s.subject == pseudonym(subject))).scalar()
             if kind is None:
                 raise NotFound(N_("no subject registered by that code"), field="code")
             if kind != "person":
@@ -80,8 +88,8 @@ class DocumentStore(StoreBase):
                 )
             ).scalar()
             if held is None and document.code is not None:
-                owner = conn.execute(select(t.subjects.c.code).where(t.subjects.c.code == document.code))
-                held = owner.scalar()
+                owner = conn.execute(select(s.subject).where(s.subject == pseudonym(document.code)))
+                held = document.code if owner.scalar() is not None else None
             if held == subject:
                 raise Conflict(N_("the document is already linked to this subject"), field="number")
             if held is not None:
@@ -112,6 +120,7 @@ class DocumentStore(StoreBase):
 
     def unlink_document(self, subject: str, document: str, case: str, at: dt.datetime) -> DocumentLink:
         """End the current link of ``document`` to ``subject`` (an upheld objection ``case``)."""
+        registry_sealing(self).prepare([subject])
         with self.engine.begin() as conn:
             self._lock_head(conn, REGISTRY_MARKER)
             row = (

@@ -40,10 +40,10 @@ def number_subjects(store: Store, start: int, count: int) -> int:
     their first record. Each is numbered with the kind it is registered as, or that its first
     record names. One write transaction: two exports running at once cannot both hand out the
     same number (SQLite takes the write lock at BEGIN; PostgreSQL locks the table)."""
-    n, s, r = t.subject_numbers, t.subjects, t.records
+    n, r = t.subject_numbers, t.records
     with store.engine.begin() as conn:
         store.dialect.lock_table(conn, "subject_numbers")
-        registered = select(s.c.code, s.c.kind).where(~exists().where(n.c.code == s.c.code)).subquery()
+        _number_registered(store, conn)
         first = (
             select(
                 r.c.subject.label("code"),
@@ -55,16 +55,35 @@ def number_subjects(store: Store, start: int, count: int) -> int:
             .subquery()
         )
         unseen = select(first).where(~exists().where(n.c.code == first.c.code)).subquery()
-        for fresh, order in ((registered, registered.c.code), (unseen, unseen.c.first)):
-            top = conn.execute(_TOP).scalar_one()
-            numbered = select(
-                (literal(int(top)) + func.row_number().over(order_by=order)).label("subject_no"),
-                fresh.c.code,
-                fresh.c.kind,
-            )
-            conn.execute(n.insert().from_select(["subject_no", "code", "kind"], numbered))
+        top = conn.execute(_TOP).scalar_one()
+        numbered = select(
+            (literal(int(top)) + func.row_number().over(order_by=unseen.c.first)).label("subject_no"),
+            unseen.c.code,
+            unseen.c.kind,
+        )
+        conn.execute(n.insert().from_select(["subject_no", "code", "kind"], numbered))
         _number_sealed(store, conn, start, count)
         return int(conn.execute(_TOP).scalar_one()) + 1
+
+
+def _number_registered(store: Store, conn: Connection) -> None:
+    """Number the registered subjects that have no number yet, in code order: their codes are
+    sealed in ``subjects`` (decision 0074), so they are opened here rather than selected."""
+    n = t.subject_numbers
+    registered = {r.code: r.kind for r in store.subject_rows()}
+    names = sorted(registered)
+    have: set[str] = set()
+    for i in range(0, len(names), 500):
+        part = names[i : i + 500]
+        have |= {c for (c,) in conn.execute(select(n.c.code).where(n.c.code.in_(part)))}
+    top = int(conn.execute(_TOP).scalar_one())
+    rows = []
+    for code in names:
+        if code not in have:
+            top += 1
+            rows.append({"subject_no": top, "code": code, "kind": registered[code]})
+    if rows:
+        conn.execute(n.insert(), rows)
 
 
 def _number_sealed(store: Store, conn: Connection, start: int, count: int) -> None:
