@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from socialcredit import backup
+from socialcredit.documents import parse
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.shredding import Erasure
@@ -29,6 +30,7 @@ from tests.conftest import Clock, org, person
 
 P, Q, ORG = person(81), person(82), org(81)
 NAME, ORG_NAME = "Zhou Jiebin", "Zibo Rongcheng Steel"
+PASSPORT = "passport:CHN:E12345678"
 
 
 def _registered(system: System, clock: Clock) -> None:
@@ -44,6 +46,7 @@ def _registered(system: System, clock: Clock) -> None:
         "occurred_on": "2026-03-01",
     }
     assert system.ingest([(1, row)], origin="test", principal=system.operator()).accepted == 1
+    system.store.link_document(P, parse(PASSPORT), "seen at the border post", clock.now)
 
 
 def _raw(store: Store) -> str:
@@ -60,7 +63,8 @@ def test_no_code_or_name_in_a_raw_row_and_every_lookup_reads_as_registered(
 ) -> None:
     _registered(system, clock)
     dumped = _raw(system.store)
-    assert not [s for s in (P, Q, ORG, NAME, ORG_NAME, "Chen Ling", "Zhangdian") if s in dumped]
+    secrets = (P, Q, ORG, NAME, ORG_NAME, "Chen Ling", "Zhangdian", "E12345678", "border post")
+    assert not [s for s in secrets if s in dumped]
     store = system.store
     assert store.subject(P) == SubjectRow(P, "person", NAME, None, "Zhangdian")
     assert store.represented_by(Q) == [ORG] and store.representatives() == {ORG: Q}
@@ -70,6 +74,18 @@ def test_no_code_or_name_in_a_raw_row_and_every_lookup_reads_as_registered(
         == [Tenure(ORG, Q, dt.date(2020, 1, 1), None, 3)]
     )
     assert [e.row.name for e in store.registry_history(ORG)] == [ORG_NAME]
+    [link] = store.document_links(subject=P)
+    assert (link.document, link.subject, link.evidence, link.valid_to) == (
+        PASSPORT,
+        P,
+        "seen at the border post",
+        None,
+    )
+    assert store.document_links(document=PASSPORT) == [link] and store.document_subject(PASSPORT) == P
+    # every table folded from the chain reads the same when folded again from it (schema 0015's first open)
+    before = (store.subject_rows(), store.terms(), store.document_links())
+    store.fold_registry()
+    assert (store.subject_rows(), store.terms(), store.document_links()) == before
     # a lookup by code is one HMAC, then the primary key
     with store.engine.connect() as conn:
         keys = [k for (k,) in conn.execute(select(t.subjects.c.subject))]
@@ -99,6 +115,7 @@ def test_a_persons_registration_goes_with_his_last_record_key_and_the_chain_stil
     _erase_records(system, P, at)
     assert store.erase_registry_keys([p, q, o], at, "test") == 1  # P's; Q serves ORG; ORG is public
     assert store.subject(P) is None and store.registry_history(P) == []
+    assert store.document_links(subject=P) == [] and store.document_subject(PASSPORT) is None
     assert P not in {r.code for r in store.subject_rows()}
     assert store.subject(ORG) is not None and store.represented_by(Q) == [ORG]
     assert all(v == [] for v in system.verify().values()), system.verify()

@@ -1,8 +1,8 @@
 """The one-time sealing of the registry's chain stored in the clear: a new epoch (decision 0074).
 
 As the cases chain was (``store/caseepochs.py``, decision 0061): revision 0015 adds the columns
-and makes ``subjects`` and ``tenures`` again, empty; the first open after it, with the key store
-and the signing key at hand,
+and makes ``subjects``, ``tenures`` and ``document_links`` again, empty; the first open after it,
+with the key store and the signing key at hand,
 
 1. verifies the old chain as it stands (a broken chain is never re-linked: its rows stay in the
    clear and ``verify`` keeps naming the fault);
@@ -11,8 +11,8 @@ and the signing key at hand,
    and payload replaced by the pseudonym, ``""`` and the ciphertext, its own hash kept), with an
    epoch record and a checkpoint signed by the installation's key naming the old head and the new
    one at the same count, the old tree kept as ``registry@<epoch>``;
-4. folds ``subjects`` and ``tenures`` again from the chain (``SubjectStore.fold_registry``), which
-   a broken chain left in the clear still allows.
+4. folds ``subjects``, ``tenures`` and ``document_links`` again from the chain
+   (``SubjectStore.fold_registry``), which a broken chain left in the clear still allows.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 
 from socialcredit import ledger
 from socialcredit.chaincheck import ChainProblem, Entry, own_hash, own_ok, verify_chain
-from socialcredit.documents import is_link_event
+from socialcredit.documents import LinkEvent, is_link_event, read_event
 from socialcredit.rules.days import day_of
 from socialcredit.shredding import Erasure
 from socialcredit.store import tables as t
@@ -86,6 +86,9 @@ class SubjectStore(StoreBase):
     """Register subjects, read them, their history, and who represents which organisation."""
 
     sealing: Sealing  # ``RecordStore``'s: the keyed pseudonym the decision state is named by
+    fold_links: Callable[
+        [Connection, Sequence[tuple[int, dt.datetime, LinkEvent]]], None
+    ]  # ``DocumentStore``'s
 
     @property
     def registry_sealing(self) -> RegistrySealing:
@@ -331,18 +334,21 @@ class SubjectStore(StoreBase):
         return sorted(rows, key=lambda r: r.code)
 
     def fold_registry(self) -> None:
-        """Fold ``subjects`` and ``tenures`` again, whole, from the registry's chain: once, after
-        schema 0015 made them again empty (``store/registryepochs.py``)."""
+        """Fold ``subjects``, ``tenures`` and ``document_links`` again, whole, from the registry's
+        chain: once, after schema 0015 made them again empty (``store/registryepochs.py``)."""
         with self.reader.connect() as conn:
             found = self.registry_sealing.opened(
                 conn.execute(select(t.registry).order_by(t.registry.c.seq)).mappings()
             )
         latest: dict[str, tuple[SubjectRow, dt.datetime]] = {}
+        links = []
         for m in found:
-            if not is_link_event(m["payload"]):
+            if is_link_event(m["payload"]):
+                links.append((int(m["seq"]), m["at"], read_event(m["payload"])))
+            else:
                 row = registry_row(m["payload"])
                 latest[row.code] = (row, latest[row.code][1] if row.code in latest else m["at"])
-        self.registry_sealing.prepare(latest)
+        self.registry_sealing.prepare([*latest, *(e.subject for _, _, e in links)])
         orgs = [c for c, (r, _) in latest.items() if r.kind == "organisation"]
         with self.engine.begin() as conn:
             self._lock_head(conn, REGISTRY)
@@ -351,6 +357,7 @@ class SubjectStore(StoreBase):
             for i in range(0, len(rows), CHUNK):
                 conn.execute(t.subjects.insert(), rows[i : i + CHUNK])
             self._refold(conn, orgs)
+            self.fold_links(conn, links)
 
 
 def needs_fold(store: SubjectStore) -> bool:

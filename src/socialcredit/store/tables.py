@@ -94,12 +94,16 @@ document_links = Table(
     # registry's chain entries that link and unlink them (``store/documents.py``). A link is never
     # deleted: an unlink sets ``valid_to`` and ``ended`` (its registry entry) and ``ended_by`` (the
     # upheld objection). At most one link of a document is current (the partial unique index).
+    # The document by a keyed hash of its written form, the subject by its keyed pseudonym; the
+    # number, the code and the evidence sealed under the subject's registry key (decision 0074).
     Column("linked", BigInteger, primary_key=True, autoincrement=False),
-    Column("document", String(40), nullable=False, index=True),
+    Column("document", String(64), nullable=False, index=True),
     Column("type", String(20), nullable=False),
-    Column("subject", String(18), nullable=False, index=True),
+    Column("subject", String(64), nullable=False, index=True),
     Column("passport_type", String(2)),
     Column("evidence", Text, nullable=False),
+    Column("klass", String(24), nullable=False),
+    Column("sealed", Text, nullable=False),
     Column("valid_from", DateTime, nullable=False),
     Column("valid_to", DateTime),
     Column("ended", BigInteger),
