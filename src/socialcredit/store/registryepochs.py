@@ -36,9 +36,7 @@ log = logging.getLogger(__name__)
 
 
 def has_clear_registry(store: SubjectStore) -> bool:
-    with store.reader.connect() as conn:
-        r = t.registry.c
-        return conn.execute(select(r.seq).where(r.sealed.is_(None)).limit(1)).first() is not None
+    return store.registry_in_the_clear()
 
 
 def _code(payload: str) -> str:

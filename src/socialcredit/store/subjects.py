@@ -328,6 +328,13 @@ class SubjectStore(StoreBase):
 
         return verify_chain(entries(), head=head, logged=LoggedLeaves(self, REGISTRY))
 
+    def registry_in_the_clear(self) -> bool:
+        """Whether an entry of the registry's chain is stored in the clear: one stored before
+        schema 0015 whose chain did not verify, so was not sealed (its leaf names a subject)."""
+        with self.reader.connect() as conn:
+            r = t.registry.c
+            return conn.execute(select(r.seq).where(r.sealed.is_(None)).limit(1)).first() is not None
+
     def subject_rows(self) -> list[SubjectRow]:
         with self.reader.connect() as conn:
             rows = self.open_subjects(conn.execute(select(t.subjects)).mappings())
