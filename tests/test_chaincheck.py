@@ -31,7 +31,7 @@ EDITS = {
     "records": "evidence = 'tampered'",
     "audit": "purpose = 'tampered'",
     "cases": "payload = '{}'",
-    "registry": "payload = '[]'",
+    "registry": "sealed = 'dGFtcGVyZWQ='",
 }
 P = person(17)
 
@@ -145,12 +145,13 @@ def test_a_record_edited_beside_a_removal_is_named_by_its_own_hash(chains: Syste
     ]
 
 
-@pytest.mark.parametrize("chain", ["audit", "cases"])
+@pytest.mark.parametrize("chain", ["audit", "cases", "registry"])
 def test_an_audit_entry_or_case_event_edited_beside_a_removal_is_named_by_its_own_hash(
     chains: System, chain: str
 ) -> None:
     """Issue 17 point 5: "an edit 'altered: seq N'", also right after a removed entry, whose link
-    cannot be checked: an audit entry and a case event keep their own hash (decision 0071)."""
+    cannot be checked: an audit entry and a case event keep their own hash (decision 0071), and
+    a registry entry since schema 0015 (decision 0074)."""
     delete(chains, chain, 4)
     edit(chains, chain, 5)
     assert [p.problem for p in chains.verify()[chain]] == ["missing between seq 3 and 5", "altered: seq 5"]

@@ -23,6 +23,7 @@ from socialcredit.schemes import shipped_registry
 from socialcredit.schemes.loader import Registry
 from socialcredit.service import System
 from socialcredit.store import Store
+from socialcredit.subjects import SubjectRow
 from tests.conftest import Clock, person
 from tests.support.schemes import item, scheme
 
@@ -66,6 +67,7 @@ def test_the_shipped_schemes_say_what_they_allow() -> None:
 
 def test_an_opt_in_members_own_records_are_erased_on_request(system: System, clock: Clock) -> None:
     op = system.operator()
+    system.register([SubjectRow(P, "person", "Zhou Jiebin")])
     assert system.ingest([(1, JOINED), (2, GAMES)], origin="t", principal=op).accepted == 2
     assert "sesame" in system.view(P).scores
     case = system.file_erasure(
@@ -96,6 +98,8 @@ def test_an_opt_in_members_own_records_are_erased_on_request(system: System, clo
     ]
     erasure = system.erasure_of(rid("online-platforms", "g-1"))
     assert erasure is not None and erasure.rule == done.rule
+    # its last record key gone, its registration goes with it, and still verifies (decision 0074)
+    assert system.store.subject(P) is None and system.verify()["registry"] == []
     # audited, the subject masked
     entry = [e for e in system.audit_log(op) if e["action"] == "case-decide"][-1]
     assert entry["subject"] == codes.mask(P) != P

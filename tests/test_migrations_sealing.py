@@ -69,8 +69,9 @@ def test_a_ledger_stored_in_the_clear_is_sealed_once_as_a_new_epoch(
     again = Store(store_url)  # sealed once: a second open finds nothing to seal
     try:
         with again.engine.connect() as conn:
-            # one epoch per chain re-linked: the records (0006), the audit log (0011), the cases (0012)
-            assert conn.execute(select(func.count()).select_from(t.epochs)).scalar() == 3
+            # one epoch per chain re-linked: the records (0006), the audit log (0011), the cases
+            # (0012), the registry (0015)
+            assert conn.execute(select(func.count()).select_from(t.epochs)).scalar() == 4
     finally:
         again.close()
         get_settings.cache_clear()
@@ -434,11 +435,11 @@ def test_a_decision_state_of_revision_0012_is_named_by_pseudonyms_after_0013(sto
         store.close()
 
 
-def test_subject_numbers_of_revision_0014_are_keyed_by_pseudonym_after_0016(
+def test_subject_numbers_of_revision_0015_are_keyed_by_pseudonym_after_0016(
     store_url: str, tmp_path: Path
 ) -> None:
     """Issue 21: "Every table that holds personal data is covered the same way" (decision 0075).
-    A database of 0014 numbered the export's subjects by code; upgraded through 0016 the table
+    A database of 0015 numbered the export's subjects by code; upgraded through 0016 the table
     holds no code, the export made before the upgrade is rewritten whole, not appended to (its
     files' numbers are no longer the database's), and the subjects it writes are the same."""
     from socialcredit.engines.export import export_ledger
@@ -459,7 +460,7 @@ def test_subject_numbers_of_revision_0014_are_keyed_by_pseudonym_after_0016(
     finally:
         store.close()
     engine = create_engine(store_url)
-    with engine.begin() as conn:  # 0014's table, as the previous release kept it: by code
+    with engine.begin() as conn:  # 0015's table, as the previous release kept it: by code
         conn.execute(text("DROP TABLE subject_numbers"))
         conn.execute(
             text(
@@ -470,7 +471,7 @@ def test_subject_numbers_of_revision_0014_are_keyed_by_pseudonym_after_0016(
         for s in subjects:
             values = {"n": s["subject_no"], "c": s["code"], "k": s["kind"]}
             conn.execute(text("INSERT INTO subject_numbers VALUES (:n, :c, :k)"), values)
-        conn.execute(text("UPDATE alembic_version SET version_num = '0014'"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0015'"))
     engine.dispose()
     store = Store(store_url)  # opening it upgrades it
     try:
@@ -490,3 +491,74 @@ def test_subject_numbers_of_revision_0014_are_keyed_by_pseudonym_after_0016(
         assert all(store.sealing.pseudonym(s["code"]) in stored for s in subjects)
     finally:
         store.close()
+
+
+def test_the_registry_stored_in_the_clear_is_sealed_once_and_reads_the_same(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 21: "Every table that holds personal data is covered the same way: records, audit
+    entries, case events, quarantined rows, the registry" and "No hash kept in the clear may be
+    computed from guessable personal data without a key" (decision 0074). The previous release's
+    subjects, backfilled into the registry's chain by 0002 and sealed after 0015 as a new epoch:
+    no code or name is left in a raw row of the registry, subjects or terms, the chain verifies,
+    and every registration, representative and term reads as it did."""
+    from socialcredit import checkpoints
+    from socialcredit.settings import get_settings
+
+    monkeypatch.setenv("SOCIALCREDIT_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    rows = replay_release(store_url)
+    old = rows["subjects"]
+    secrets = {r["code"] for r in old} | {r["name"] for r in old if r["name"]}
+    secrets |= {r["legal_representative"] for r in old if r["legal_representative"]}
+    assert any(r["legal_representative"] for r in old)
+    store = Store(store_url)
+    try:
+        with store.engine.connect() as conn:
+            raw = {
+                x.name: [dict(m) for m in conn.execute(select(x)).mappings()]
+                for x in (t.registry, t.subjects, t.tenures)
+            }
+            [epoch] = [
+                dict(m)
+                for m in conn.execute(select(t.epochs).where(t.epochs.c.chain == "registry")).mappings()
+            ]
+        assert len(raw["registry"]) == len(old) and all(
+            m["sealed"] and m["own_hash"] for m in raw["registry"]
+        )
+        dumped = json.dumps(raw, default=str)
+        assert not [s for s in secrets if s in dumped]
+        signed = json.loads(epoch["checkpoint"])
+        checkpoints.check_signed(signed)
+        assert signed["count"] == len(old) and signed["new_head"] == store.head("registry")[1]
+        system = System(store, shipped_registry(), clock=lambda: dt.datetime(2025, 7, 2))
+        assert all(problems == [] for problems in system.verify().values()), system.verify()
+
+        def row(r: dict[str, object]) -> SubjectRow:
+            since = r["representative_since"]
+            return SubjectRow(
+                str(r["code"]), str(r["kind"]), r["name"], r["sex"], r["district"],  # type: ignore[arg-type]
+                r["legal_representative"],  # type: ignore[arg-type]
+                dt.date.fromisoformat(str(since)) if since else None,
+            )  # fmt: skip
+
+        assert store.subject_rows() == sorted((row(r) for r in old), key=lambda s: s.code)
+        reps = {str(r["code"]): str(r["legal_representative"]) for r in old if r["legal_representative"]}
+        assert store.representatives() == reps
+        for org_code, rep in reps.items():
+            assert org_code in store.represented_by(rep)
+            assert [
+                (x.organisation, x.valid_to) for x in store.terms(person=rep) if x.organisation == org_code
+            ] == [(org_code, None)]
+        first = old[0]
+        assert store.subject(str(first["code"])) == row(first)
+        with store.engine.connect() as conn:
+            at = conn.execute(
+                select(t.subjects.c.registered_at).where(
+                    t.subjects.c.subject == store.sealing.pseudonym(str(first["code"]))
+                )
+            ).scalar()
+        assert at == dt.datetime.fromisoformat(str(first["registered_at"]))
+    finally:
+        store.close()
+        get_settings.cache_clear()

@@ -98,6 +98,39 @@ def test_an_independent_client_rebuilds_the_checkpoint_root_from_the_served_tile
     assert closed.status_code == 403 and "hash tiles are public" in closed.json()["error"]
 
 
+def test_the_registry_log_serves_its_entries_and_they_hold_nothing_personal(
+    system: System, client: TestClient
+) -> None:
+    """Issue 22 (decision 0074): a registry entry is sealed, its leaf covers a hash of its stored
+    form, so its entries bundle is served as the records log's is, and holds no code, name or
+    document number (the published registry of organisations is the registry's own affair)."""
+    from socialcredit.documents import parse
+    from socialcredit.subjects import SubjectRow
+    from tests.conftest import org, person
+
+    a, o = person(91), org(91)
+    system.register([SubjectRow(a, "person", "Chen Ling", "F", "Zhangdian")])
+    system.register([SubjectRow(o, "organisation", "Zibo Steel", None, None, a)])
+    system.store.link_document(a, parse("passport:CHN:E12345678"), "seen", system.clock())
+    size, root = checkpoint_of(client.get("/log/registry/checkpoint").text)
+    assert size == 3
+    reply = client.get(f"/log/registry/tile/entries/{spec_path(0, 3)}")
+    assert reply.status_code == 200
+    data, pos, entries = reply.content, 0, []
+    while pos < len(data):
+        (length,) = struct.unpack(">H", data[pos : pos + 2])
+        entries.append(data[pos + 2 : pos + 2 + length])
+        pos += 2 + length
+    assert independent_root([hashlib.sha256(b"\x00" + e).digest() for e in entries]) == root
+    secrets = (a, o, "Chen Ling", "Zibo Steel", "E12345678", system.store.sealing.pseudonym(a))
+    assert not [x for x in secrets if any(x.encode() in e for e in entries)]
+    # a registry that kept an entry in the clear (its chain did not verify when 0015 sealed it)
+    # serves its hash tiles only
+    with system.store.engine.begin() as conn:
+        conn.execute(t.registry.update().where(t.registry.c.seq == 1).values(sealed=None))
+    assert client.get(f"/log/registry/tile/entries/{spec_path(0, 3)}").status_code == 403
+
+
 def raw_get(client: TestClient, url: str, accept: str) -> tuple[bytes, dict[str, str]]:
     """The bytes as sent, before the HTTP client undoes any content coding."""
     with client.stream("GET", url, headers={"Accept-Encoding": accept}) as reply:

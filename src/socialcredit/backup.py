@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic import command
-from sqlalchemy import Date, DateTime, LargeBinary, Table, create_engine, delete, func, select
+from sqlalchemy import Date, DateTime, LargeBinary, MetaData, Table, create_engine, delete, func, select
 from sqlalchemy.engine import Connection
 
 from socialcredit.errors import Refused
@@ -248,8 +248,10 @@ def _restore_keys(path: Path, keys: KeyStore) -> None:
     keys.destroy([*keys.erasures(), *logged])
 
 
-def _load(path: Path, conn: Connection, dialect: Dialect) -> None:
-    tables = {tb.name: tb for tb in t.metadata.sorted_tables}
+def _load(path: Path, conn: Connection, dialect: Dialect, shape: MetaData = t.metadata) -> None:
+    """Load the backup's rows into tables of ``shape``: this release's, or for a backup of an
+    older revision the tables that revision had (a later one may have reshaped a table: 0015)."""
+    tables = {tb.name: tb for tb in shape.sorted_tables}
     decoders = {name: _decoder(tb) for name, tb in tables.items()}
     conn.execute(delete(t.chain_heads))
     pending: dict[str, list[dict[str, Any]]] = {}
@@ -323,7 +325,9 @@ def _upgraded(path: Path, summary: Summary, url: str, scratch: Path) -> tuple[Pa
     try:
         with engine.begin() as conn:
             command.upgrade(migrations.config(conn), summary.schema)
-            _load(path, conn, dialect_for(url))
+            then = MetaData()
+            then.reflect(conn)
+            _load(path, conn, dialect_for(url), then)
         migrations.bring_up_to_date(engine)
     finally:
         engine.dispose()

@@ -353,11 +353,17 @@ def _write_subjects(store: Store, directory: Path, first: int, total: int) -> No
             if not rows:
                 continue
             codes, kinds, numbers = zip(*rows, strict=True)
+            # each subject's first registry entry: the registry names it by its keyed pseudonym
+            # (decision 0074), by its code in an entry left in the clear (a chain not re-sealed)
+            keys = {k: c for c in codes for k in (store.sealing.pseudonym(c), c)}
+            names = list(keys)
             since: dict[str, Any] = {}
             with store.reader.connect() as conn:
-                for i in range(0, len(codes), 500):
-                    q = select(r.code, func.min(r.at)).where(r.code.in_(codes[i : i + 500])).group_by(r.code)
-                    since.update(conn.execute(q).all())
+                for i in range(0, len(names), 500):
+                    q = select(r.code, func.min(r.at)).where(r.code.in_(names[i : i + 500])).group_by(r.code)
+                    for k, when in conn.execute(q):
+                        c = keys[k]
+                        since[c] = when if c not in since or when < since[c] else since[c]
             at = [since.get(c) for c in codes]
             yield pa.table(
                 {"code": codes, "kind": kinds, "subject_no": numbers, "registered_at": at},
@@ -377,21 +383,27 @@ def _write_representatives(store: Store, directory: Path) -> None:
         after: tuple[str, int] = ("", -1)
         while True:
             q = (
-                select(s.organisation, s.person, s.valid_from, s.valid_to, s.opened)
+                select(t.tenures)
                 .where(tuple_(s.organisation, s.opened) > tuple_(*after))
                 .order_by(s.organisation, s.opened)
                 .limit(subjectnumbers.PAGE)
             )
             with store.reader.connect() as conn:
-                rows = [tuple(r) for r in conn.execute(q)]
-            if not rows:
+                stored = list(conn.execute(q).mappings())
+            if not stored:
                 return
-            orgs, people, starts, ends, _ = zip(*rows, strict=True)
+            terms = store.open_tenures(stored)  # codes sealed, decision 0074; an erased one left out
+            after = (str(stored[-1]["organisation"]), int(stored[-1]["opened"]))
+            if not terms:
+                continue
+            orgs = tuple(x.organisation for x in terms)
+            people = tuple(x.person for x in terms)
+            starts = tuple(x.valid_from for x in terms)
+            ends = tuple(x.valid_to for x in terms)
             yield pa.table(
                 {"organisation": orgs, "representative": people, "valid_from": starts, "valid_to": ends},
                 schema=REPRESENTATIVE_SCHEMA,
             )
-            after = (str(rows[-1][0]), int(rows[-1][4]))
 
     _write_paged(directory / "representatives.parquet", REPRESENTATIVE_SCHEMA, pages())
 

@@ -244,6 +244,7 @@ class Erasures:
         vault.erase([Erasure(pseudonym, year, w.key_id, at, rule)])
         self._erase_case_files(code, pseudonym, erased, at, rule)
         store.erase_audit_keys([pseudonym], at, rule)  # its last record key: the audit's too (0060)
+        store.erase_registry_keys([pseudonym], at, rule)  # and a person's registration (0074)
         store.empty_decision_states([code])  # its inputs lost records: computed again
         self.context.views.invalidate()
         if self.purge is not None:  # exports, outputs and snapshots holding what was erased

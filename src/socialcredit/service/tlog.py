@@ -180,11 +180,14 @@ class TransparencyLog:
 
     def entries(self, chain: str, index: int, width: int | None) -> bytes:
         """A C2SP tlog-tiles entries bundle: the leaf bytes of entries ``256 index + 1`` on, each
-        after its length as a big-endian uint16. Served for the records log only: a record's leaf
-        is its sealed form's hashes, batch and time (docs/transparency.md), while the other chains'
-        leaves name subjects and key holders in the clear, so they are proved entry by entry, to
-        those who may read the entry (their hash tiles are public)."""
-        if chain not in PUBLIC_ENTRIES:
+        after its length as a big-endian uint16. Served for the records and registry logs: a
+        record's leaf is its sealed form's hashes, batch and time (docs/transparency.md), a
+        registry entry's a hash of its sealed form (decision 0074). The audit and cases leaves
+        name key holders and pseudonyms, so they are proved entry by entry, to those who may read
+        the entry (their hash tiles are public); so is a registry whose chain kept entries in the
+        clear (one that did not verify when schema 0015 sealed it)."""
+        closed = chain == "registry" and self.context.store.registry_in_the_clear()
+        if chain not in PUBLIC_ENTRIES or closed:
             raise NotPublic(N_("the entries of the {chain} log; its hash tiles are public", chain=chain))
         count = width or tiles.WIDTH
         first = index * tiles.WIDTH + 1
@@ -257,7 +260,7 @@ class TransparencyLog:
 
 COSIGNED_LOOKBACK = 16
 """How many of the newest cosigned tree sizes :meth:`TransparencyLog.latest_cosigned` tries."""
-PUBLIC_ENTRIES = ("records",)
+PUBLIC_ENTRIES = ("records", "registry")
 """The logs whose entries bundles are public (:meth:`TransparencyLog.entries`)."""
 
 

@@ -125,7 +125,8 @@ class CaseStore(StoreBase):
                 )
             )
             self._set_head(conn, "cases", count, head, leaves)
-            kind = conn.execute(select(t.subjects.c.kind).where(t.subjects.c.code == e.subject)).scalar()
+            s = t.subjects.c
+            kind = conn.execute(select(s.kind).where(s.subject == pseudonym)).scalar()
             # an organisation's objection counts in its representatives' decisions too
             touch(conn, self.sealing.pseudonym, [e.subject], [e.subject] if kind != "person" else [])
         return CaseEvent(e.case_id, e.case_kind, e.kind, e.at, e.subject, e.key_id, e.role, e.payload, count)

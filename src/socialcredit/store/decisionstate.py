@@ -37,8 +37,9 @@ from sqlalchemy import DateTime, bindparam, select, text, update
 from sqlalchemy.engine import Connection
 
 from socialcredit.store import tables as t
-from socialcredit.store.base import CHUNK, StoreBase
+from socialcredit.store.base import CHUNK, Row, StoreBase
 from socialcredit.store.sealedrows import Sealing
+from socialcredit.subjects import SubjectRow, Tenure
 
 _TOMBSTONE = text(
     "INSERT INTO decision_state (subject, epoch) VALUES (:subject, 1) ON CONFLICT (subject) DO UPDATE SET "
@@ -107,13 +108,13 @@ def touch(
     each row is named by ``pseudonym`` of the code (the store's keyed pseudonym, whose key the
     caller made before its transaction: the key table is written by a connection of its own).
     In sorted order, so two writers touching the same rows lock them in the same order."""
-    found = set(codes)
-    orgs = sorted(set(organisations))
-    for i in range(0, len(orgs), CHUNK):
+    found = {pseudonym(c) for c in codes}
+    orgs = sorted({pseudonym(c) for c in organisations})
+    for i in range(0, len(orgs), CHUNK):  # ``tenures`` names both by pseudonym (decision 0074)
         q = select(t.tenures.c.person).where(t.tenures.c.organisation.in_(orgs[i : i + CHUNK]))
         found.update(p for (p,) in conn.execute(q))
     if found:
-        conn.execute(_TOMBSTONE, [{"subject": p} for p in sorted({pseudonym(c) for c in found})])
+        conn.execute(_TOMBSTONE, [{"subject": p} for p in sorted(found)])
 
 
 class DecisionStateStore(StoreBase):
@@ -121,6 +122,8 @@ class DecisionStateStore(StoreBase):
 
     codes_of: Callable[[Connection, Iterable[str]], set[str]]  # ``RecordStore``'s, beside it
     code_map: Callable[[Connection, Iterable[str]], dict[str, str]]
+    subject_rows: Callable[[], list[SubjectRow]]  # ``SubjectStore``'s: registrations opened
+    open_tenures: Callable[[Iterable[Row]], list[Tenure]]
     sealing: Sealing
     """The store's one sealing (``RecordStore``): the keyed pseudonym rows are named by."""
 
@@ -192,8 +195,8 @@ class DecisionStateStore(StoreBase):
         """Every subject's code: registered, representing, or named by a record (its keyed
         pseudonym there, decision 0046, opened to its code; an erased one is left out)."""
         stored = [v for (v,) in conn.execute(select(t.records.c.subject).distinct())]
-        known = {c for (c,) in conn.execute(select(t.subjects.c.code))}
-        known |= {c for (c,) in conn.execute(select(t.tenures.c.person))}
+        known = {r.code for r in self.subject_rows()}
+        known |= {x.person for x in self.open_tenures(conn.execute(select(t.tenures)).mappings())}
         return known | self.codes_of(conn, stored)
 
     def _codes(self, conn: Connection, pseudonyms: set[str]) -> set[str]:

@@ -21,7 +21,7 @@ import datetime as dt
 
 from socialcredit.settings import get_settings
 from socialcredit.shredding import Vault
-from socialcredit.store import caseepochs, epochs, quarantinekeys
+from socialcredit.store import caseepochs, epochs, quarantinekeys, registryepochs
 from socialcredit.store.audit import AUDIT_COLUMNS, AUDIT_FIELDS, AuditStore
 from socialcredit.store.base import CHAINS, CHUNK, REGISTRY_MARKER, default_url
 from socialcredit.store.cases import CaseStore
@@ -41,7 +41,7 @@ from socialcredit.store.records import (
 )
 from socialcredit.store.schemeversions import SchemeVersionStore
 from socialcredit.store.snapshots import Snapshot, SnapshotStore
-from socialcredit.store.subjects import SubjectStore
+from socialcredit.store.subjects import SubjectStore, needs_fold
 from socialcredit.store.tlog import LOGS, TlogStore
 from socialcredit.subjects import SubjectRow
 
@@ -97,6 +97,13 @@ class Store(
         if caseepochs.has_clear_cases(self):
             caseepochs.seal_clear_cases(self, *_epoch_signer())
             self.regrow("cases")
+        # the registry after 0015 (decision 0074): sealed as a new epoch, its state folded again
+        if registryepochs.has_clear_registry(self) and registryepochs.seal_clear_registry(
+            self, *_epoch_signer()
+        ):
+            self.regrow("registry")
+        if needs_fold(self):
+            self.fold_registry()
         if quarantinekeys.has_clear(self.engine):  # once, after schema 0012 (decision 0061)
             quarantinekeys.seal_clear(self.engine, self.sealing.vault)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, literal, select
 from sqlalchemy.engine import Connection
 
 from socialcredit.store import tables as t
@@ -41,7 +41,7 @@ def number_subjects(store: Store, start: int, count: int) -> int:
     ``start + 1 .. count`` that has no number yet, after the highest number given so far, and
     return how many subjects are numbered in all.
 
-    Registered subjects are numbered in code order, then the records' subjects in the order of
+    Registered subjects are numbered in pseudonym order, then the records' subjects in the order of
     their first record. Each is numbered with the kind it is registered as, or that its first
     record names. Erased subjects (every key of their records destroyed) get none: they are not
     exported. One write transaction: two exports running at once cannot both hand out the same
@@ -56,25 +56,18 @@ def number_subjects(store: Store, start: int, count: int) -> int:
 
 
 def _number_registered(store: Store, conn: Connection, top: int) -> int:
-    """Number the registered subjects without a number, in code order, after ``top``; return the
-    highest number now given. Why in pages of codes hashed here: the registry holds codes and
-    the table pseudonyms, which only the keyed hash relates (no join in SQL can)."""
-    s = t.subjects.c
-    after = ""
-    while True:
-        page = conn.execute(select(s.code, s.kind).where(s.code > after).order_by(s.code).limit(PAGE)).all()
-        if not page:
-            return top
-        named = [(store.sealing.pseudonym(str(code)), str(kind)) for code, kind in page]
-        known = _numbered(conn, [p for p, _ in named])
-        rows = []
-        for p, kind in named:
-            if p not in known:
-                top += 1
-                rows.append({"subject_no": top, "subject": p, "kind": kind})
-        if rows:
-            conn.execute(t.subject_numbers.insert(), rows)
-        after = str(page[-1][0])
+    """Number the registered subjects without a number, in pseudonym order, after ``top``;
+    return the highest number now given. One anti-join in SQL: the registry names subjects by
+    the same keyed pseudonym as this table (decisions 0074, 0075), so no code is opened."""
+    s, n = t.subjects.c, t.subject_numbers
+    unseen = select(s.subject, s.kind).where(~exists().where(n.c.subject == s.subject)).subquery()
+    numbered = select(
+        (literal(top) + func.row_number().over(order_by=unseen.c.subject)).label("subject_no"),
+        unseen.c.subject,
+        unseen.c.kind,
+    )
+    conn.execute(n.insert().from_select(["subject_no", "subject", "kind"], numbered))
+    return int(conn.execute(_TOP).scalar_one())
 
 
 def _number_recorded(store: Store, conn: Connection, start: int, count: int, top: int) -> None:
@@ -130,23 +123,14 @@ def numbered(store: Store) -> int:
 def codes_of(store: Store, conn: Connection, pseudonyms: Iterable[str]) -> dict[str, str]:
     """The code of each of these numbered subjects' pseudonyms: from the store's cache or one of
     the subject's records (``code_map``), else (a subject registered with no record) from the
-    registry, whose codes are hashed a page at a time until every one is found."""
+    registry, its row read by the same pseudonym and opened (decision 0074)."""
     wanted = list(dict.fromkeys(pseudonyms))
     out = store.code_map(conn, wanted)
-    left = {p for p in wanted if p not in out}
-    if left:
-        s, after = t.subjects.c, ""
-        while left:
-            q = select(s.code).where(s.code > after).order_by(s.code).limit(PAGE)
-            page = [str(c) for (c,) in conn.execute(q)]
-            if not page:
-                break
-            for code in page:
-                p = store.sealing.pseudonym(code)
-                if p in left:
-                    out[p] = code
-                    left.discard(p)
-            after = page[-1]
+    left = [p for p in wanted if p not in out]
+    for i in range(0, len(left), CHUNK):
+        part = left[i : i + CHUNK]
+        found = conn.execute(select(t.subjects).where(t.subjects.c.subject.in_(part))).mappings()
+        out.update((store.sealing.pseudonym(r.code), r.code) for r in store.open_subjects(found))
     return out
 
 

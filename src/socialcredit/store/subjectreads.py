@@ -30,7 +30,10 @@ _CASE_NAMES = (
     *("klass", "sealed"),
 )
 _CASE_COLUMNS = ", ".join(_CASE_NAMES)
-_SUBJECT_COLUMNS = "code, kind, name, sex, district, legal_representative, representative_since"
+_SUBJECT_NAMES = ("subject", "kind", "legal_representative", "klass", "sealed", "registered_at")
+_SUBJECT_COLUMNS = ", ".join(_SUBJECT_NAMES)
+_TENURE_NAMES = ("organisation", "opened", "person", "valid_from", "valid_to", "closed", "klass", "sealed")
+_TENURE_COLUMNS = ", ".join(_TENURE_NAMES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,18 +62,19 @@ def read_subject(store: Store, code: str, *, representatives: bool) -> SubjectIn
             cur.execute(sql.replace("?", mark), tuple(params))
             return list(cur.fetchall())
 
-        found = rows(f"SELECT {_SUBJECT_COLUMNS} FROM subjects WHERE code = ?", [code])
-        subject = _subject(found[0], day) if found else None
+        p = store.sealing.pseudonym(code)
+        found = rows(f"SELECT {_SUBJECT_COLUMNS} FROM subjects WHERE subject = ?", [p])
+        opened = store.open_subjects([dict(zip(_SUBJECT_NAMES, r, strict=True)) for r in found])
+        subject = opened[0] if opened else None
         orgs: list[str] = []
         terms: dict[str, list[Tenure]] = {}
         if representatives:
-            for org, opened, valid_from, valid_to, closed in rows(
-                "SELECT organisation, opened, valid_from, valid_to, closed FROM tenures "
-                "WHERE person = ? ORDER BY organisation, opened",
-                [code],
-            ):
-                term = Tenure(org, code, _day(valid_from, day), _day(valid_to, day), opened, closed)
-                terms.setdefault(org, []).append(term)
+            held = rows(f"SELECT {_TENURE_COLUMNS} FROM tenures WHERE person = ?", [p])
+            stored = [dict(zip(_TENURE_NAMES, r, strict=True)) for r in held]
+            for m in stored:
+                m["valid_from"], m["valid_to"] = _day(m["valid_from"], day), _day(m["valid_to"], day)
+            for term in sorted(store.open_tenures(stored), key=lambda x: (x.organisation, x.opened)):
+                terms.setdefault(term.organisation, []).append(term)
             orgs = list(terms)
         records = _records_for(store, rows, code, day, ts)
         represented = {org: _records_for(store, rows, org, day, ts) for org in orgs}
@@ -139,8 +143,3 @@ def _event(r: tuple[Any, ...], ts: Callable[[Any], Any]) -> dict[str, Any]:
     m = dict(zip(_CASE_NAMES, r, strict=True))
     m["at"] = ts(m["at"])
     return m
-
-
-def _subject(r: tuple[Any, ...], day: Callable[[Any], Any]) -> SubjectRow:
-    code, kind, name, sex, district, rep, since = r
-    return SubjectRow(code, kind, name, sex, district, rep, day(since) if since is not None else None)

@@ -29,13 +29,14 @@ metadata = MetaData()
 subjects = Table(
     "subjects",
     metadata,
-    Column("code", String(18), primary_key=True),
+    # Each registered subject's latest registration, folded from the ``registry`` chain. Named by
+    # the keyed pseudonym ``records.subject`` holds; its code, name, sex, district and legal
+    # representative are in ``sealed``, under its registry key (decision 0074).
+    Column("subject", String(64), primary_key=True),
     Column("kind", String(12), nullable=False),
-    Column("name", Text),
-    Column("sex", String(1)),
-    Column("district", String(64)),
-    Column("legal_representative", String(18), index=True),
-    Column("representative_since", Date),
+    Column("legal_representative", String(64), index=True),  # the representative's pseudonym
+    Column("klass", String(24), nullable=False),
+    Column("sealed", Text, nullable=False),
     Column("registered_at", DateTime, nullable=False),
 )
 
@@ -59,10 +60,15 @@ registry = Table(
     # ledger's records are (``chain_heads`` row ``registry``). ``subjects`` is its latest state.
     Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
     Column("at", DateTime, nullable=False),
-    Column("code", String(18), nullable=False, index=True),
+    # the subject's keyed pseudonym (its code before schema 0015), and the payload sealed under
+    # its registry key in ``sealed`` (``payload`` then ""; decision 0074)
+    Column("code", String(64), nullable=False, index=True),
     Column("kind", String(12), nullable=False),
     Column("payload", Text, nullable=False),
     Column("chain_hash", String(64), nullable=False),
+    Column("klass", String(24)),
+    Column("sealed", Text),
+    Column("own_hash", String(64)),  # ``chaincheck.own_hash``; null before schema 0015
 )
 
 tenures = Table(
@@ -70,12 +76,15 @@ tenures = Table(
     metadata,
     # Each legal representative's term in valid time, folded from ``registry`` by
     # ``subjects.tenures`` in the transaction that appends the change; derived, in no chain.
-    Column("organisation", String(18), primary_key=True),
+    # Both named by keyed pseudonym, their codes sealed under the organisation's registry key.
+    Column("organisation", String(64), primary_key=True),
     Column("opened", BigInteger, primary_key=True, autoincrement=False),
-    Column("person", String(18), nullable=False, index=True),
+    Column("person", String(64), nullable=False, index=True),
     Column("valid_from", Date),
     Column("valid_to", Date),
     Column("closed", BigInteger),
+    Column("klass", String(24), nullable=False),
+    Column("sealed", Text, nullable=False),
 )
 
 document_links = Table(
@@ -85,12 +94,16 @@ document_links = Table(
     # registry's chain entries that link and unlink them (``store/documents.py``). A link is never
     # deleted: an unlink sets ``valid_to`` and ``ended`` (its registry entry) and ``ended_by`` (the
     # upheld objection). At most one link of a document is current (the partial unique index).
+    # The document by a keyed hash of its written form, the subject by its keyed pseudonym; the
+    # number, the code and the evidence sealed under the subject's registry key (decision 0074).
     Column("linked", BigInteger, primary_key=True, autoincrement=False),
-    Column("document", String(40), nullable=False, index=True),
+    Column("document", String(64), nullable=False, index=True),
     Column("type", String(20), nullable=False),
-    Column("subject", String(18), nullable=False, index=True),
+    Column("subject", String(64), nullable=False, index=True),
     Column("passport_type", String(2)),
     Column("evidence", Text, nullable=False),
+    Column("klass", String(24), nullable=False),
+    Column("sealed", Text, nullable=False),
     Column("valid_from", DateTime, nullable=False),
     Column("valid_to", DateTime),
     Column("ended", BigInteger),

@@ -118,9 +118,9 @@ TilePath = Annotated[
 )
 def entries(chain: ChainPath, index: TilePath, system: SystemDep, request: Request) -> Response:
     """A C2SP tlog-tiles entries bundle: each entry's exact leaf bytes after its length (big-endian
-    uint16), 256 to a full bundle. The records log only: its leaves hold hashes of the sealed
-    records, never their fields; the other chains' entries are proved one by one to those who may
-    read them. Compressed (``Content-Encoding: gzip``) for a client that accepts gzip, as the
+    uint16), 256 to a full bundle. The records and registry logs only: their leaves hold hashes
+    of the sealed entries, never their fields; the audit and cases entries are proved one by one
+    to those who may read them. Compressed (``Content-Encoding: gzip``) for a client that accepts gzip, as the
     spec asks of bundles; the same bytes uncompressed to one that does not."""
     n, width = tiles.parse_path(index)
     bundle = system.log_entries(chain, n, width)
