@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from socialcredit import ledger
 from socialcredit.service import System
 from socialcredit.shredding import Erasure, KeyedHash, MasterKey, Vault, new_master_text
 from socialcredit.store import Store
@@ -94,3 +95,35 @@ def test_a_destroyed_key_is_unusable_at_once_in_the_process_that_cached_it(
         assert [r.source_record_id for r in fresh.records_for(P)] == ["c-2"]
     finally:
         fresh.close()
+
+
+def test_a_view_reads_its_keys_and_erased_records_in_its_own_snapshot(system: System, clock: Clock) -> None:
+    """Decision 0076: a subject's view reads its data keys, and lists its erased records, in the
+    transaction it reads the records in. Faster, and no weaker: a key another process destroys is
+    not used from this process's cache, and the erased records are listed at once, whether the
+    view is computed again or taken from the view cache (an erasure moves no chain head)."""
+    op = system.operator()
+    rows = [(1, _row("v-1", occurred="2020-05-01")), (2, _row("v-2")), (3, _row("v-3", Q, "2020-06-01"))]
+    assert system.ingest(rows, origin="t", principal=op).accepted == 3
+    cold = system.read(P, op, purpose="test")  # P's every key now cached here, its audit key too
+    assert sorted(r.source_record_id for r in cold.records) == ["v-1", "v-2"] and cold.erased == []
+    vault = system.store.sealing.vault
+    pair = (vault.pseudonym(P), "2020")
+    assert vault.cached((pair[0], "audit")) != {}  # read with the record keys: the audit entry read none
+    other = Store(system.store.url)  # another process erases it
+    try:
+        (w,) = other.sealing.vault.store.wrapped_keys([pair]).values()
+        other.sealing.vault.erase([Erasure(*pair, w.key_id, clock.now, "another process")])
+    finally:
+        other.close()
+    assert vault.cached(pair) != {}  # still cached here
+    v1 = ledger.record_id_for("traffic-police", "v-1")
+    cached = system.read(P, op, purpose="test")
+    assert [(e.record_id, e.at, e.rule) for e in cached.erased] == [(v1, clock.now, "another process")]
+    system.context.views.invalidate()
+    fresh = system.read(P, op, purpose="test")
+    assert [r.source_record_id for r in fresh.records] == ["v-2"]
+    assert [(e.record_id, e.rule) for e in fresh.erased] == [(v1, "another process")]
+    assert [(e.record_id, e.rule) for e in system.erased_records(P)] == [(v1, "another process")]
+    # another subject's view, and a subject with nothing erased, list none
+    assert system.read(Q, op, purpose="test").erased == []

@@ -26,7 +26,7 @@ import datetime as dt
 import hashlib
 import os
 import secrets
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol, TypeVar
@@ -122,6 +122,12 @@ class KeyStore(Protocol):
         one indexed read, which every server process makes per public page to learn that another
         process erased something (``service/disclosure.py``)."""
         ...
+
+
+KeyRead = Callable[[Sequence[tuple[str, str]]], Mapping[tuple[str, str], WrappedKey]]
+"""A read of live wrapped keys by (pseudonym, class), as :meth:`KeyStore.wrapped_keys` answers."""
+ErasureRead = Callable[[Sequence[tuple[str, str]]], Mapping[tuple[str, str], Erasure]]
+"""A read of the erasure log by (pseudonym, class), as :meth:`KeyStore.erasures_of` answers."""
 
 
 class MasterKey(NamedTuple):
@@ -263,22 +269,33 @@ class Vault:
     # ------------------------------------------------------------------ data keys
 
     def keys(
-        self, pairs: Iterable[tuple[str, str]], *, create: bool = False
+        self,
+        pairs: Iterable[tuple[str, str]],
+        *,
+        create: bool = False,
+        read: KeyRead | None = None,
     ) -> dict[tuple[str, str], AESGCM]:
         """The ciphers of these (pseudonym, class) pairs, in one key-store read for the pairs not
         cached. With ``create`` a pair with no key gets a new one; without, a pair whose key was
-        destroyed (or never made) is left out: its records are erased."""
+        destroyed (or never made) is left out: its records are erased.
+
+        ``read``, if given, reads the key store in its place, through a reader's own transaction
+        (a subject's view reads its keys in the snapshot it reads its records in, decision 0076),
+        and is asked about every pair, cached or not: the cache then only saves unwrapping, and a
+        key another process destroyed is left out at once, as the snapshot no longer holds it. It
+        may give more pairs than asked (a subject's every key), which are cached, not returned."""
         out: dict[tuple[str, str], AESGCM] = {}
         missing: list[tuple[str, str]] = []
-        for pair in dict.fromkeys(pairs):
-            cipher = self._cache.get(pair)
+        asked = dict.fromkeys(pairs)
+        for pair in asked:
+            cipher = None if read is not None else self._cache.get(pair)
             if cipher is None:
                 missing.append(pair)
             else:
                 out[pair] = cipher
         if not missing:
             return out
-        found = self.store.wrapped_keys(missing)
+        found = (read or self.store.wrapped_keys)(missing)
         made: dict[str, bytes] = {}
         if create:
             fresh = []
@@ -302,9 +319,12 @@ class Vault:
         for pair, w in found.items():
             # a key made here is used as made (no unwrapping); one another writer made first is
             # unwrapped like any stored key
-            cipher = AESGCM(made[w.key_id] if w.key_id in made else self._unwrap(w))
-            remember(self._cache, pair, cipher)
-            out[pair] = cipher
+            cipher = self._cache.get(pair) if read is not None else None  # the same key (never made twice)
+            if cipher is None:
+                cipher = AESGCM(made[w.key_id] if w.key_id in made else self._unwrap(w))
+                remember(self._cache, pair, cipher)
+            if pair in asked:
+                out[pair] = cipher
         return out
 
     def cached(self, pair: tuple[str, str]) -> dict[tuple[str, str], AESGCM]:

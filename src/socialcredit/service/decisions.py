@@ -65,8 +65,8 @@ class SubjectView:
     """Schemes not yet in force at ``as_of``, with the day their first version applies from."""
     erased: list[ErasedRecord] = dataclasses.field(default_factory=list)
     """The subject's records whose key was destroyed, shown as "erased on D under rule R" with
-    no content: filled by :meth:`Decisions.read` (what a reader of the record is shown), never by
-    a check, which needs none of it."""
+    no content: read with the records when the view is computed (decision 0076), and read again
+    by :meth:`Decisions.read` for a view taken from the cache (a check shows none of it)."""
 
 
 log = logging.getLogger(__name__)
@@ -108,25 +108,37 @@ class Decisions:
         """Scores under every scored scheme and every list entry of ``code`` for valid time
         ``as_of`` (default now) as known at ``known_at`` (default: everything received so far);
         for now as known now, from the view cache, which is checked against the store first."""
+        return self._view(code, as_of, known_at)[0]
+
+    def _view(
+        self, code: str, as_of: dt.datetime | None, known_at: dt.datetime | None
+    ) -> tuple[SubjectView, bool]:
+        """:meth:`view`, and whether it was computed now (read from the store in this call)
+        rather than taken from the view cache."""
         c = codes.validate(code)
         if as_of is not None or known_at is not None:
             at = as_of if as_of is not None else self.context.clock()
-            return self._compute(c.value, c.kind, at, Known(at=known_at))[0]
+            return self._compute(c.value, c.kind, at, Known(at=known_at))[0], True
         at = self.context.clock()
-        view: SubjectView = self._cached(c.value, c.kind, at).view
-        return dataclasses.replace(view, as_of=at)
+        entry, fresh = self._entry(c.value, c.kind, at)
+        view: SubjectView = entry.view
+        return dataclasses.replace(view, as_of=at), fresh
 
     def _cached(self, code: str, kind: codes.SubjectKind, at: dt.datetime) -> Cached:
         """The cache entry for ``code`` at ``at`` (now) with its view, computed and stored on a
         miss."""
+        return self._entry(code, kind, at)[0]
+
+    def _entry(self, code: str, kind: codes.SubjectKind, at: dt.datetime) -> tuple[Cached, bool]:
+        """:meth:`_cached`, and whether the entry was computed now (a miss)."""
         self.context.registry_replaced()
         views = self.context.views
         generation = views.current()
         assert generation is not None
         entry = views.get(code, at)
         if entry is None or entry.view is None:
-            entry = self._computed(code, kind, at, generation)
-        return entry
+            return self._computed(code, kind, at, generation), True
+        return entry, False
 
     def _stated(self, code: str, kind: codes.SubjectKind, at: dt.datetime, generation: int) -> Cached:
         """The cache entry for ``code`` at ``at`` (now) from its materialised state: one indexed
@@ -256,7 +268,18 @@ class Decisions:
         versions = {sid: sc.version for sid, sc in registry.schemes.items()}
         late = {sid: registry.versions(sid)[0][0] for sid in registry.absent if registry.versions(sid)}
         view = SubjectView(
-            code, kind, at, inputs.subject, records, scores, entries, ended, gone, versions, late
+            code,
+            kind,
+            at,
+            inputs.subject,
+            records,
+            scores,
+            entries,
+            ended,
+            gone,
+            versions,
+            late,
+            inputs.erased,
         )
         return view, min([next_midnight(at), *later]), tuple(represented)
 
@@ -290,7 +313,7 @@ class Decisions:
                     terms[org] = held
             represented = {org: represented[org] for org in terms}
             events = {who: evs for who, evs in events.items() if who == code or who in terms}
-        return SubjectInputs(code, subject, recs(inputs.records), represented, events, terms)
+        return SubjectInputs(code, subject, recs(inputs.records), represented, events, terms, inputs.erased)
 
     def keep_state(self, stop: threading.Event, every: float = SWEEP_SECONDS) -> None:
         """The sweep: build every state missing at first, then every ``every`` seconds those
@@ -318,11 +341,14 @@ class Decisions:
         the records erased (issue 21: they still count in the ledger, as lines without content)."""
         c = codes.validate(code)
         access.require(self.casefiles.may_act_for(principal, c.value), N_("read this subject's record"))
-        view = self.view(c.value, as_of, known_at)
+        view, fresh = self._view(c.value, as_of, known_at)
         detail = {"as_of": ledger.iso_dt(view.as_of)}
         if known_at is not None:
             detail["known_at"] = ledger.iso_dt(known_at)
         self.context.audit(principal, "read", subject=c.value, purpose=purpose, answer="shown", detail=detail)
+        if fresh:  # read with its records, in the same snapshot (decision 0076)
+            return view
+        # a cached view's list is read again: the erasure log may have grown since it was computed
         return dataclasses.replace(view, erased=self.context.store.erased_records(c.value))
 
     def check(self, question: Question) -> Decision:

@@ -11,7 +11,7 @@ rather than by the ledger's migrations, for the same reason.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -56,6 +56,9 @@ erasures = Table(
     Column("rule", Text, nullable=False),
 )
 
+Run = Callable[[str, Sequence[Any]], Iterable[Sequence[Any]]]
+"""A statement and its parameters to the rows it reads, on some connection."""
+
 CHUNK = 400
 """Pairs per ``IN (...)``: two parameters each, under SQLite's and psycopg's limits."""
 
@@ -75,9 +78,18 @@ class SqlKeyStore:
         metadata.create_all(self.engine, checkfirst=True)
         self._mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
 
-    def _by_pairs(self, table: Table, pairs: Sequence[tuple[str, str]]) -> Iterator[tuple[Any, ...]]:
+    def _by_pairs(
+        self,
+        table: Table,
+        pairs: Sequence[tuple[str, str]],
+        run: Run | None = None,
+        *,
+        whole: bool = False,
+    ) -> Iterator[tuple[Any, ...]]:
         """The rows of ``table`` (a key or an erasure) of these (pseudonym, class) pairs, as the
-        driver gives them (columns in the table's order).
+        driver gives them (columns in the table's order); through ``run`` (a statement and its
+        parameters to the rows) when given, else on a connection of this store's own. With
+        ``whole``, every row of their pseudonyms (the same statement reads them all anyway).
 
         Why by pseudonym, the classes sorted out here: a row-value ``IN`` of pairs is not an index
         lookup on SQLite (it scanned the whole key table: 12 ms of a 20 ms subject view with
@@ -87,21 +99,41 @@ class SqlKeyStore:
         here, and building, compiling and mapping a statement cost twice the query (decision 0062)."""
         wanted = set(pairs)
         subjects = sorted({p for p, _ in wanted})
-        columns = ", ".join(c.name for c in table.columns)
-        with self.reader.connect() as conn:
+        names = [c.name for c in table.columns]
+        at_p, at_k = names.index("pseudonym"), names.index("klass")
+        columns = ", ".join(names)
+
+        def select(go: Run) -> Iterator[tuple[Any, ...]]:
             for i in range(0, len(subjects), 2 * CHUNK):
                 part = subjects[i : i + 2 * CHUNK]
                 marks = ", ".join([self._mark] * len(part))
                 sql = f"SELECT {columns} FROM {table.name} WHERE pseudonym IN ({marks})"
-                for row in conn.exec_driver_sql(sql, tuple(part)):
-                    if (row.pseudonym, row.klass) in wanted:
-                        yield row
+                for row in go(sql, tuple(part)):
+                    if whole or (row[at_p], row[at_k]) in wanted:
+                        yield tuple(row)
 
-    def wrapped_keys(self, wanted: Sequence[tuple[str, str]]) -> dict[tuple[str, str], WrappedKey]:
+        if run is not None:
+            yield from select(run)
+            return
+        with self.reader.connect() as conn:
+            yield from select(lambda sql, params: conn.exec_driver_sql(sql, tuple(params)))
+
+    def wrapped_keys(
+        self, wanted: Sequence[tuple[str, str]], run: Run | None = None, *, whole: bool = False
+    ) -> dict[tuple[str, str], WrappedKey]:
+        """The live keys of these pairs; through ``run`` when given: a reader's own cursor on the
+        database this key table is in (``shares``), so that a subject's view reads its keys in
+        the transaction it reads its records in (decision 0076). With ``whole``, every live key
+        of their pseudonyms: a view's subject's audit and case keys come with its record keys."""
         out: dict[tuple[str, str], WrappedKey] = {}
-        for p, klass, key_id, master_id, wrapped in self._by_pairs(data_keys, wanted):
+        for p, klass, key_id, master_id, wrapped in self._by_pairs(data_keys, wanted, run, whole=whole):
             out[(p, klass)] = WrappedKey(p, klass, key_id, master_id, bytes(wrapped))
         return out
+
+    def shares(self, engine: Engine) -> bool:
+        """Whether this key table is in ``engine``'s database (the default: beside the ledger),
+        so that a connection of that engine reads it too."""
+        return self.engine is engine
 
     def add_wrapped_keys(self, keys: Sequence[WrappedKey]) -> dict[tuple[str, str], WrappedKey]:
         """Why the driver's ``executemany`` of plain tuples: a batch of new subjects adds a key
@@ -176,9 +208,11 @@ class SqlKeyStore:
             row = conn.execute(q).first()
         return None if row is None else (int(row[0]), _naive(row[1]))
 
-    def erasures_of(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Erasure]:
+    def erasures_of(
+        self, pairs: Sequence[tuple[str, str]], run: Run | None = None
+    ) -> dict[tuple[str, str], Erasure]:
         out: dict[tuple[str, str], Erasure] = {}
-        for _seq, p, klass, key_id, at, rule in self._by_pairs(erasures, pairs):
+        for _seq, p, klass, key_id, at, rule in self._by_pairs(erasures, pairs, run):
             out[(p, klass)] = Erasure(p, klass, key_id, _naive(_when(at)), rule)
         return out
 

@@ -5,8 +5,12 @@ erased) finds its sealed rows, and the erasure log (kept with the keys) says whi
 
 from __future__ import annotations
 
-from socialcredit.shredding import ErasedRecord
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from socialcredit.shredding import ErasedRecord, ErasureRead, KeyRead
 from socialcredit.store.base import StoreBase
+from socialcredit.store.datakeys import Run
 from socialcredit.store.sealedrows import Sealing
 
 
@@ -15,26 +19,25 @@ class ErasedReads(StoreBase):
 
     sealing: Sealing
 
+    keys_through: Callable[[Run], tuple[KeyRead | None, ErasureRead | None]]  # SealedStore's
+
     def erased_records(self, code: str) -> list[ErasedRecord]:
-        """The subject's records whose data key was destroyed, in ledger order."""
+        """The subject's records whose data key was destroyed, in ledger order: its sealed rows
+        and their keys read in one transaction (the driver's SQL: part of an audited subject
+        view whose view was cached, decision 0062), the erasure log asked only about the keys
+        not live, so usually not at all (``Sealing.erased_in``, as a view computed now does)."""
         pseudonym = self.sealing.pseudonym(code)
-        # the driver's SQL: this read is part of every audited subject view (decision 0062)
         sql = (
-            "SELECT record_id, klass FROM records WHERE subject = "
-            f"{self.dialect.mark} AND sealed IS NOT NULL ORDER BY seq"
+            f"SELECT record_id, klass FROM records WHERE subject = {self.dialect.mark} AND sealed IS NOT NULL"
         )
-        with self.reader.connect() as conn:
-            rows = list(conn.exec_driver_sql(sql, (pseudonym,)))
-        if not rows:
-            return []
-        vault = self.sealing.vault
-        pairs = sorted({(pseudonym, klass) for _, klass in rows})
-        # only a key that is not live can be erased: the view just read opened these keys (so
-        # they are cached and this costs no read), and a destroyed key leaves the cache at once
-        # (``Vault.erase``); the erasure log is read only for the rest (decision 0062)
-        live = vault.keys(pairs)
-        gone = [pair for pair in pairs if pair not in live]
-        erased = vault.store.erasures_of(gone) if gone else {}
-        return [
-            ErasedRecord(rid, e.at, e.rule) for rid, klass in rows if (e := erased.get((pseudonym, klass)))
-        ]
+        with self.dialect.raw_read(self.reader) as cur:
+
+            def run(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+                cur.execute(sql, tuple(params))
+                return list(cur.fetchall())
+
+            rows = [
+                {"record_id": rid, "subject": pseudonym, "klass": klass, "sealed": True}
+                for rid, klass in run(f"{sql} ORDER BY seq", (pseudonym,))
+            ]
+            return self.sealing.erased_in(rows, *self.keys_through(run))

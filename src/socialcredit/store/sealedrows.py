@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from socialcredit import ledger
 from socialcredit.ledger import Record
-from socialcredit.shredding import NONCE, Vault, remember, unseal
+from socialcredit.shredding import NONCE, ErasedRecord, ErasureRead, KeyRead, Vault, remember, unseal
 
 STORED_FIELDS: tuple[str, ...] = (*ledger.SEALED_FIELDS, "klass", "sealed")
 """A sealed record's values as stored, in order: the fields of ``ledger.Sealed`` (with the
@@ -195,11 +195,12 @@ class Sealing:
             self.vault.keys([(p, k) for (p, _), k in out.items()], create=True)
         return out
 
-    def open_rows(self, rows: Iterable[Mapping[Any, Any]]) -> list[Record]:
-        """Stored rows as records, decrypted; a row whose key was destroyed is left out (erased)."""
+    def open_rows(self, rows: Iterable[Mapping[Any, Any]], read: KeyRead | None = None) -> list[Record]:
+        """Stored rows as records, decrypted; a row whose key was destroyed is left out (erased).
+        ``read`` reads the keys not cached (``Vault.keys``)."""
         rows = list(rows)
         pairs = [(m["subject"], m["klass"]) for m in rows if m["sealed"] is not None]
-        ciphers = self.vault.keys(pairs) if pairs else {}
+        ciphers = self.vault.keys(pairs, read=read) if pairs else {}
         out = []
         for m in rows:
             if m["sealed"] is None:
@@ -212,6 +213,32 @@ class Sealing:
             remember(self.codes, m["subject"], code)
             out.append(_record(m, code, ev, details, (m["klass"], m["sealed"]), srid))
         return out
+
+    def erased_in(
+        self,
+        rows: Iterable[Mapping[Any, Any]],
+        read: KeyRead | None = None,
+        erasures: ErasureRead | None = None,
+    ) -> list[ErasedRecord]:
+        """The records among these stored rows (in ledger order) whose key was destroyed, each
+        with when and under what rule: ``Store.erased_records`` from rows a reader has already
+        read (a subject's view, decision 0076). A sealed row always had a key, so a row whose
+        key is not live is erased: the erasure log is asked about those only (usually none).
+        ``read`` and ``erasures`` read the key table and the log in the reader's transaction."""
+        sealed = [m for m in rows if m["sealed"] is not None]
+        if not sealed:
+            return []
+        pairs = sorted({(m["subject"], m["klass"]) for m in sealed})
+        live = self.vault.keys(pairs, read=read)  # the view just opened these: cached
+        gone = [pair for pair in pairs if pair not in live]
+        if not gone:
+            return []
+        erased = (erasures or self.vault.store.erasures_of)(gone)
+        return [
+            ErasedRecord(m["record_id"], e.at, e.rule)
+            for m in sealed
+            if (e := erased.get((m["subject"], m["klass"])))
+        ]
 
     @staticmethod
     def plain(m: Mapping[Any, Any]) -> Record:

@@ -19,10 +19,10 @@ from sqlalchemy.engine import Connection
 
 from socialcredit.ledger import Record
 from socialcredit.settings import get_settings
-from socialcredit.shredding import Erasure, MasterKey, Vault
+from socialcredit.shredding import Erasure, ErasureRead, KeyRead, MasterKey, Vault
 from socialcredit.store import tables as t
 from socialcredit.store.base import CHUNK, StoreBase
-from socialcredit.store.datakeys import SqlKeyStore
+from socialcredit.store.datakeys import Run, SqlKeyStore
 from socialcredit.store.exportlog import ExportLog
 from socialcredit.store.sealedrows import Sealing, is_pseudonym
 
@@ -88,9 +88,24 @@ class SealedStore(StoreBase):
             keys.close()
         super().close()
 
-    def open_records(self, rows: Iterable[Mapping[Any, Any]]) -> list[Record]:
-        """Stored rows as records, decrypted; erased records (destroyed key) are left out."""
-        return self.sealing.open_rows(rows)
+    def open_records(self, rows: Iterable[Mapping[Any, Any]], read: KeyRead | None = None) -> list[Record]:
+        """Stored rows as records, decrypted; erased records (destroyed key) are left out.
+        ``read`` reads the keys not cached (``Vault.keys``)."""
+        return self.sealing.open_rows(rows, read)
+
+    def keys_through(self, run: Run) -> tuple[KeyRead | None, ErasureRead | None]:
+        """Reads of the key table and the erasure log through ``run`` (a reader's statements on
+        a connection of this store's engine), where they are in this database (the default);
+        else (None, None): the vault reads them as usual. Why: a subject's view then reads its
+        keys and, when one is gone, the log in the snapshot it reads its records in, not on a
+        connection and transaction of their own each (decision 0076)."""
+        keys = self.sealing.vault.store
+        if not isinstance(keys, SqlKeyStore) or not keys.shares(self.engine):
+            return None, None
+        return (  # the subject's every key: its audit entry and case events then read none (0076)
+            lambda pairs: keys.wrapped_keys(pairs, run, whole=True),
+            lambda pairs: keys.erasures_of(pairs, run),
+        )
 
     def sealed_groups(self) -> dict[tuple[str, str], list[tuple[str, str, dt.date]]]:
         """Every (pseudonym, retention class) with sealed records, and its records' (id, item,

@@ -18,6 +18,7 @@ from typing import Any
 
 from socialcredit.dueprocess.cases import OBJECTION_KINDS, CaseEvent
 from socialcredit.ledger import Record
+from socialcredit.shredding import ErasedRecord, ErasureRead, KeyRead
 from socialcredit.store.base import CHUNK
 from socialcredit.store.records import RECORD_COLUMNS
 from socialcredit.store.sealedcases import open_events
@@ -49,6 +50,9 @@ class SubjectInputs:
     objection_events: dict[str, list[CaseEvent]]
     terms: dict[str, list[Tenure]] = field(default_factory=dict)
     """The subject's terms as legal representative, by organisation (those of ``represented``)."""
+    erased: list[ErasedRecord] = field(default_factory=list)
+    """The subject's records whose key was destroyed, in ledger order, as of the same read
+    (``Store.erased_records`` from the rows read here: decision 0076)."""
 
 
 def read_subject(store: Store, code: str, *, representatives: bool) -> SubjectInputs:
@@ -76,8 +80,9 @@ def read_subject(store: Store, code: str, *, representatives: bool) -> SubjectIn
             for term in sorted(store.open_tenures(stored), key=lambda x: (x.organisation, x.opened)):
                 terms.setdefault(term.organisation, []).append(term)
             orgs = list(terms)
-        records = _records_for(store, rows, code, day, ts)
-        represented = {org: _records_for(store, rows, org, day, ts) for org in orgs}
+        keys = store.keys_through(rows)
+        records, erased = _records_for(store, rows, code, day, ts, keys, erased=True)
+        represented = {org: _records_for(store, rows, org, day, ts, keys)[0] for org in orgs}
         events: dict[str, list[CaseEvent]] = {}
         for who in (code, *orgs):
             found_events = rows(
@@ -86,7 +91,7 @@ def read_subject(store: Store, code: str, *, representatives: bool) -> SubjectIn
                 [*store.subject_keys(who), *OBJECTION_KINDS],
             )
             events[who] = open_events(store.sealing, (_event(r, ts) for r in found_events))
-    return SubjectInputs(code, subject, records, represented, events, terms)
+    return SubjectInputs(code, subject, records, represented, events, terms, erased)
 
 
 def _day(value: Any, day: Callable[[Any], Any]) -> Any:
@@ -97,30 +102,46 @@ Rows = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
 
 
 def _records_for(
-    store: Store, rows: Rows, code: str, day: Callable[[Any], Any], ts: Callable[[Any], Any]
-) -> list[Record]:
+    store: Store,
+    rows: Rows,
+    code: str,
+    day: Callable[[Any], Any],
+    ts: Callable[[Any], Any],
+    keys: tuple[KeyRead | None, ErasureRead | None],
+    *,
+    erased: bool = False,
+) -> tuple[list[Record], list[ErasedRecord]]:
     """As ``Store.records_for``: the subject's records and, transitively, every record that
-    corrects or withdraws one of them (opened by the store's one decryption, erased ones left out)."""
+    corrects or withdraws one of them (opened by the store's one decryption, erased ones left out),
+    and with ``erased`` the subject's erased records (``Store.erased_records``) from the same rows.
+    ``keys`` reads the key table and the erasure log in this transaction (``Store.keys_through``)."""
+    read, erasures = keys
 
-    def opened(found: list[tuple[Any, ...]]) -> list[Record]:
-        return store.open_records(_mapping(r, day, ts) for r in found)
+    def opened(found: list[dict[str, Any]]) -> list[Record]:
+        return store.open_records(found, read)
 
-    keys = store.subject_keys(code)
-    found = {
-        r.record_id: r for r in opened(rows(f"SELECT {_RECORDS} FROM records WHERE subject IN (?, ?)", keys))
-    }
+    pseudonym, _ = names = store.subject_keys(code)
+    own = [
+        _mapping(r, day, ts) for r in rows(f"SELECT {_RECORDS} FROM records WHERE subject IN (?, ?)", names)
+    ]
+    found = {r.record_id: r for r in opened(own)}
+    gone: list[ErasedRecord] = []
+    if erased:
+        mine = sorted((m for m in own if m["subject"] == pseudonym), key=lambda m: m["seq"])
+        gone = store.sealing.erased_in(mine, read, erasures)
     frontier = list(found)
     while frontier:
         nxt = []
         for i in range(0, len(frontier), CHUNK):
             part = frontier[i : i + CHUNK]
             marks = ", ".join("?" * len(part))
-            for r in opened(rows(f"SELECT {_RECORDS} FROM records WHERE corrects IN ({marks})", part)):
+            correcting = rows(f"SELECT {_RECORDS} FROM records WHERE corrects IN ({marks})", part)
+            for r in opened([_mapping(m, day, ts) for m in correcting]):
                 if r.record_id not in found:
                     found[r.record_id] = r
                     nxt.append(r.record_id)
         frontier = nxt
-    return sorted(found.values(), key=lambda r: r.seq)
+    return sorted(found.values(), key=lambda r: r.seq), gone
 
 
 _DAYS = ("occurred_on",)
