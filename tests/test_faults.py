@@ -112,9 +112,10 @@ def test_ingest_killed_mid_file_then_rerun_loses_and_doubles_nothing(store_url: 
         assert out["duplicate"] == survived + want["repeats"]
         assert out["quarantined"] == want["invalid"]
 
-        with store.engine.connect() as conn:
-            ids = [r for (r,) in conn.execute(select(t.records.c.source_record_id))]
-            seqs = sorted(s for (s,) in conn.execute(select(t.records.c.seq)))
+        # the agency's reference is sealed with the record (decision 0075): read opened
+        opened = [r for page in store.iter_records() for r in page]
+        ids = [r.source_record_id for r in opened]
+        seqs = sorted(r.seq for r in opened)
         assert len(ids) == len(set(ids)) == len(want["valid"])  # none doubled
         assert set(ids) == want["valid"]  # none lost
         assert seqs == list(range(1, len(ids) + 1))

@@ -201,12 +201,8 @@ def run_load(url: str, home: Path, seconds: float, backend: str) -> Figures:
     try:
         logged = {e["purpose"]: e["answer"] for e in store.audit_entries(limit=10**7)}
         figures.audit_missing = sum(1 for p, a in answered.items() if logged.get(p) != a)
-        with store.engine.connect() as conn:
-            from sqlalchemy import select
-
-            from socialcredit.store import tables as t
-
-            stored = {r for (r,) in conn.execute(select(t.records.c.source_record_id))}
+        # the agency's reference is sealed with the record (decision 0075): read opened
+        stored = {r.source_record_id for page in store.iter_records() for r in page}
         figures.records_missing = sum(1 for rid in sent_ids if rid not in stored)
         assert store.verify_records() == [] and store.verify_audit() == []
     finally:
