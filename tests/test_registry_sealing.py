@@ -178,5 +178,6 @@ def test_a_registry_leaf_is_the_documented_bytes_and_holds_nothing_personal(
         prev = m["chain_hash"]
     assert list(store.leaves("registry")) == rebuilt and len(rebuilt) == 4
     public = b"".join(rebuilt).decode()
-    secrets = (P, Q, ORG, NAME, ORG_NAME, "E12345678", store.sealing.pseudonym(P), store.sealing.pseudonym(ORG))
+    pseudonyms = (store.sealing.pseudonym(P), store.sealing.pseudonym(ORG))
+    secrets = (P, Q, ORG, NAME, ORG_NAME, "E12345678", *pseudonyms)
     assert not [s for s in secrets if s in public]
