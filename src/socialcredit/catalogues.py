@@ -4,8 +4,11 @@ Why a module and not only a script: the test that fails on an untranslated or st
 (tests/test_i18n.py) and the command that updates the catalogues must extract the same way, so
 they share this. Marked texts are extracted by Babel from the Python sources (``_``, ``N_``,
 ``gettext``, ``ngettext``) and the portal's templates (``{% trans %}``, ``_()``, trimmed as the
-portal's environment trims them); each ``.po`` is brought to that list (translations kept, gone
-texts dropped) and compiled to the ``.mo`` the package reads (:mod:`socialcredit.i18n`).
+portal's environment trims them), and the command line's help texts (docstrings and ``help=``,
+which no extractor of source sees) from the command tree itself, as ``--help`` renders them
+(:func:`socialcredit.cli.helpwords.help_texts`, decision 0084); each ``.po`` is brought to that
+list (translations kept, gone texts dropped) and compiled to the ``.mo`` the package reads
+(:mod:`socialcredit.i18n`).
 
 English is the source: the ``en`` catalogue repeats each text, so that it too is complete and a
 text whose English changes shows as untranslated in both.
@@ -44,6 +47,14 @@ def extract() -> Catalog:
         if not message or (isinstance(message, tuple) and not message[0]):
             continue
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    from socialcredit.cli.helpwords import help_texts  # an adapter's texts, read from its tree
+
+    for text, filename, lineno in help_texts():
+        known = catalog.get(text)
+        if known is not None:
+            known.locations.append((filename, lineno))
+        else:
+            catalog.add(text, None, [(filename, lineno)], auto_comments=["--help"])
     return catalog
 
 

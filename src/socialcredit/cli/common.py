@@ -26,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from typer.core import TyperGroup
 
 from socialcredit import checkpoints, codes, i18n, inforce
+from socialcredit.cli import helpwords
 from socialcredit.decisions import LOUD
 from socialcredit.errors import AccessDenied, NotPublic, Refused, SocialCreditError, Unavailable
 from socialcredit.i18n import N_
@@ -45,6 +46,14 @@ class Refusals(TyperGroup):
     """The command group that turns a refusal no command worded into one line and exit status 2:
     every command answers the core's refusals the same way, and a bug (any other exception) is
     never dressed up as the user's mistake."""
+
+    def main(self, args: Any = None, *rest: Any, **options: Any) -> Any:
+        """Run a command line in its language from the start: ``--help`` (eager, rendered while
+        the arguments are parsed) and Click's usage errors included (decision 0084)."""
+        locale = language(helpwords.asked(sys.argv[1:] if args is None else list(args)))
+        with i18n.using(locale), helpwords.speaking(locale):
+            helpwords.word(self, locale)
+            return super().main(args, *rest, **options)
 
     def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click context
         with i18n.using(language(ctx.params.get("lang"))):

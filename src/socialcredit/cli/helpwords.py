@@ -1,0 +1,219 @@
+"""``--help`` and Click's own words in the command's language (issue 18.2; decision 0084).
+
+Why here and not in the commands: a command's help is its docstring and each option's ``help=``,
+read by Typer when it builds the Click command tree, before ``--lang`` or ``LANG`` is known.
+The English stays where it is, the source; what is rendered is worded late. Typer builds a fresh
+tree for every run (``typer.main.get_command``), so :func:`word` sets each help text of that
+tree to the catalogue's wording before anything is parsed, keeping the English beside it
+(``_english_help``...) for a tree worded twice. The catalogue's key is the text as it reads
+(:func:`fold`: each paragraph on one line); :mod:`socialcredit.catalogues` extracts the keys by
+walking the same tree (:func:`help_texts`), so the two cannot drift.
+
+Click's own words ("Usage:", "Options", "Show this message and exit.", a missing argument) are
+not ours: Typer's vendored Click has no gettext at all, and its rich renderer called the
+standard library's ``gettext`` once, at import, under the ``messages`` domain. Neither can be
+bound to our catalogue per run. So the renderer's fixed words (module constants it reads at
+each render) are set to ours for the run and put back after (:func:`speaking`), the usage
+prefix comes from a formatter of ours (:class:`WordedFormatter`), and an error's message, built
+by Click in English, is worded again from its templates (:data:`CLICK_ERRORS`, through
+:func:`socialcredit.i18n.reword`). Command names, option names and metavars stay as they are.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.text import Text as RichText
+from typer import _click as click
+from typer import rich_utils
+from typer.core import TyperGroup
+
+from socialcredit import i18n
+from socialcredit.i18n import N_
+
+USAGE = N_("Usage: ")
+WORDS = {
+    "DEPRECATED_STRING": N_("(deprecated) "),
+    "DEFAULT_STRING": N_("[default: {}]"),
+    "ENVVAR_STRING": N_("[env var: {}]"),
+    "REQUIRED_LONG_STRING": N_("[required]"),
+    "ARGUMENTS_PANEL_TITLE": N_("Arguments"),
+    "OPTIONS_PANEL_TITLE": N_("Options"),
+    "COMMANDS_PANEL_TITLE": N_("Commands"),
+    "ERRORS_PANEL_TITLE": N_("Error"),
+    "ABORTED_TEXT": N_("Aborted."),
+    "RICH_HELP": N_("Try [blue]'{command_path} {help_option}'[/] for help."),
+}
+"""Typer's rich renderer's fixed words by the name of the constant it reads them from."""
+
+CLICK_ERRORS = (
+    N_("No such option: {name}"),
+    N_("No such option: {name} (Possible options: {options})"),
+    N_("No such command {name}."),
+    N_("Missing argument {name}."),
+    N_("Missing option {name}."),
+    N_("Missing parameter {name}."),
+    N_("Missing argument {name}. Choose from:{choices}"),
+    N_("Missing option {name}. Choose from:{choices}"),
+    N_("Invalid value for {name}: {message}"),
+    N_("Invalid value: {message}"),
+    N_("Got unexpected extra argument(s) ({args})"),
+    N_("Option {name} requires an argument."),
+    N_("Option {name} requires {count} arguments."),
+    N_("Option {name} does not take a value."),
+    N_("{value} is not one of {choices}."),
+    N_("Value {value} is not a valid {kind}."),
+)
+"""The messages Click and Typer build in English for a usage error, as templates our catalogue
+translates; :func:`socialcredit.i18n.reword` finds the template a message was filled from."""
+
+HELP_ATTRS = ("help", "short_help", "epilog")
+
+
+def fold(text: str) -> str:
+    """A help text as the reader reads it and the catalogue holds it: Typer's own trimming
+    (``inspect.cleandoc``, nothing after a form feed), each paragraph on one line."""
+    text = inspect.cleandoc(text).partition("\f")[0]
+    return "\n\n".join(" ".join(p.split()) for p in text.split("\n\n") if p.strip())
+
+
+def _context(command: click.Command, parent: click.Context | None) -> click.Context:
+    return click.Context(command, parent=parent, info_name=command.name)
+
+
+def walk(
+    command: click.Command, parent: click.Context | None = None
+) -> Iterator[tuple[Any, str, click.Command]]:
+    """Every object of the tree holding a help text, with the attribute holding it and the
+    command it belongs to: each command's help, short help and epilog, each of its parameters'
+    help (``--help`` itself included), then its subcommands'."""
+    ctx = _context(command, parent)
+    for attr in HELP_ATTRS:
+        yield command, attr, command
+    for param in command.get_params(ctx):
+        yield param, "help", command
+    if isinstance(command, TyperGroup):
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            if sub is not None:
+                yield from walk(sub, ctx)
+
+
+def english(obj: Any, attr: str) -> str | None:
+    """The English of a help text, as the code wrote it (kept aside once worded)."""
+    kept = f"_english_{attr}"
+    if not hasattr(obj, kept):
+        setattr(obj, kept, getattr(obj, attr, None))
+    value: str | None = getattr(obj, kept)
+    return value
+
+
+def word(root: click.Command, locale: str) -> None:
+    """Word every help text of the tree under ``root`` in ``locale`` (English: folded as the
+    catalogue holds it), and give each command the formatter that words "Usage:"."""
+    cat = i18n.catalogue(locale)
+    for obj, attr, command in walk(root):
+        source = english(obj, attr)
+        if source:
+            setattr(obj, attr, cat.gettext(fold(source)))
+        command.context_class = WordedContext
+
+
+class WordedFormatter(click.HelpFormatter):
+    """Click's help formatter with its usage prefix in the command's language."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, i18n.gettext(USAGE) if prefix is None else prefix)
+
+
+class WordedContext(click.Context):
+    formatter_class = WordedFormatter
+
+
+def asked(args: Sequence[str]) -> str | None:
+    """The ``--lang`` given before the command (``--lang zh-CN`` or ``--lang=zh-CN``), read from
+    the arguments before Click parses them: ``--help`` is eager and renders before ``--lang``'s
+    value is processed."""
+    it = iter(args)
+    for arg in it:
+        if arg == "--lang":
+            return next(it, None)
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+        if not arg.startswith("-"):
+            return None
+    return None
+
+
+def _folded(original: Any) -> Any:
+    def make(**options: Any) -> Any:
+        made = original(**options)
+        if isinstance(made, RichText):
+            made.overflow = "fold"
+        return made
+
+    return make
+
+
+def _worded_error(original: Any) -> Any:
+    def show(exc: click.ClickException) -> None:
+        message = i18n.reword(exc.format_message())
+        exc.format_message = lambda: message  # type: ignore[method-assign]
+        original(exc)
+
+    return show
+
+
+@contextmanager
+def speaking(locale: str) -> Iterator[None]:
+    """Typer's rich renderer in ``locale`` for the block: its fixed words, an error's message
+    worded again, and help texts folded rather than cut short with an ellipsis (rich breaks
+    lines only at spaces, and a Chinese sentence has none); put back as they were after (the
+    next run may be in the other language)."""
+    cat = i18n.catalogue(locale)
+    saved = {name: getattr(rich_utils, name) for name in WORDS}
+    printer, maker = rich_utils.rich_format_error, rich_utils._make_rich_text
+    try:
+        for name, text in WORDS.items():
+            setattr(rich_utils, name, cat.gettext(str(text)))
+        rich_utils.rich_format_error = _worded_error(printer)
+        rich_utils._make_rich_text = _folded(maker)
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(rich_utils, name, value)
+        rich_utils.rich_format_error, rich_utils._make_rich_text = printer, maker
+
+
+def help_texts() -> Iterator[tuple[str, str, int]]:
+    """Every help text of the command line as the catalogue holds it, with the file and line of
+    the command it belongs to (for ``python -m socialcredit.catalogues``)."""
+    from socialcredit.cli import app
+
+    src = Path(__file__).resolve().parents[1]
+    for obj, attr, command in walk(typer.main.get_command(app)):
+        text = english(obj, attr)
+        if not text or not fold(text):
+            continue
+        func = _defined_by(command)
+        if func is None:
+            yield fold(text), "cli/__init__.py", 0
+            continue
+        path = Path(inspect.getsourcefile(func) or "").resolve()
+        yield fold(text), path.relative_to(src).as_posix(), inspect.getsourcelines(func)[1]
+
+
+def _defined_by(command: click.Command) -> Any:
+    """The function a command runs (a group with none: its first command's), to name where its
+    help is written."""
+    if command.callback is not None:
+        return inspect.unwrap(command.callback)
+    if isinstance(command, TyperGroup):
+        for sub in command.commands.values():
+            return _defined_by(sub)
+    return None

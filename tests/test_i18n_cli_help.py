@@ -1,0 +1,147 @@
+"""``--help`` in the command's language (issue 18.2: "`--lang` or `LANG` for the CLI"; decision
+0084): every command's and group's help, its arguments' and options' help, and Click's own words
+("Usage:", "Options", "Show this message and exit.", a usage error) in Chinese under ``--lang
+zh-CN`` or a Chinese ``LANG``, with no English sentence left; in English with no Chinese.
+Command names, option names and metavars stay as they are."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import typer
+from typer import rich_utils
+
+from socialcredit import i18n
+from socialcredit.cli import app
+from socialcredit.cli.helpwords import WORDS, fold, help_texts
+from tests.support.cli import runner
+from tests.support.english import english_in
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+WIDE = {"COLUMNS": "400", "LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"}
+"""A terminal wide enough that no help text is wrapped (a sentence is found whole), and an
+environment that asks for no language."""
+
+
+def paths() -> list[tuple[str, ...]]:
+    """Every group and command of the command line, as the words that name it, in the order
+    ``--help`` lists them."""
+    found: list[tuple[str, ...]] = []
+
+    def visit(command: object, path: tuple[str, ...]) -> None:
+        found.append(path)
+        for name, sub in getattr(command, "commands", {}).items():
+            visit(sub, (*path, name))
+
+    visit(typer.main.get_command(app), ())
+    return found
+
+
+PATHS = paths()
+ENGLISH = sorted({p for text, _f, _l in help_texts() for p in text.split("\n\n")}, key=len, reverse=True)
+"""Every paragraph of every help text, in English as the code writes it."""
+
+
+def flat(output: str) -> str:
+    """What a reader reads of a help page: its text without the panels' borders, spaces folded."""
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", output).split())
+
+
+def sentences_left(output: str) -> list[str]:
+    """English left in a page meant to be Chinese: a help text (or Click's own words) whole, or
+    three English words in a row on a line other than the usage line (command and option names
+    are the machine's), outside a default value (``[默认：command line check]``: the value the
+    command will use, as it will be written) and a command line quoted (``请运行 'root keys
+    revoke --help'``)."""
+    text = flat(output)
+    whole = [p for p in ENGLISH if len(p.split()) >= 2 and p in text]
+    whole += [str(w) for w in WORDS.values() if len(str(w)) > 3 and str(w).strip() in text]
+    lines = [
+        re.sub(r"[│╭╮╰╯─]|\[默认：[^\]]*\]|'root [^']*'", " ", line)
+        for line in output.splitlines()
+        if not line.strip().startswith("用法")
+    ]
+    return whole + english_in(lines)
+
+
+def test_the_tree_is_walked_whole() -> None:
+    """Every command and group is visited, nested ones too (a walk that missed a level would let
+    its texts go untested)."""
+    assert len(PATHS) > 40
+    assert {(), ("cases",), ("cases", "decide"), ("checkpoint", "verify"), ("score",)} <= set(PATHS)
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: " ".join(p) or "socialcredit")
+def test_every_help_page_is_chinese_under_lang_zh(path: tuple[str, ...]) -> None:
+    """``--help`` of every group and command in Chinese: no help text, no word of Click's left in
+    English; the usage line keeps the command's and options' names."""
+    result = runner.invoke(app, ["--lang", "zh-CN", *path, "--help"], env=WIDE)
+    assert result.exit_code == 0, result.output
+    said = result.stdout
+    assert CJK.search(said) and "用法： root" in said and "显示本帮助并退出。" in said, said
+    assert sentences_left(said) == [], said
+    assert "--help" in said and "Usage:" not in said and "Options" not in said
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: " ".join(p) or "socialcredit")
+def test_every_help_page_is_english_under_lang_en(path: tuple[str, ...]) -> None:
+    """The same pages in English, as the code writes them: no Chinese at all."""
+    result = runner.invoke(app, ["--lang", "en", *path, "--help"], env=WIDE)
+    assert result.exit_code == 0, result.output
+    assert "Usage: root" in result.stdout and "Show this message and exit." in result.stdout
+    assert CJK.search(result.stdout) is None, result.stdout
+
+
+def test_help_follows_lang_and_the_environment_wherever_it_is_asked() -> None:
+    """``LANG`` alone, ``LC_ALL`` over it, ``--lang=zh-CN`` written with its value, and a group
+    with no arguments (which prints its help); the run after a Chinese one is English again, and
+    Typer's words are put back."""
+    by_env = runner.invoke(app, ["cases", "decide", "--help"], env={**WIDE, "LANG": "zh_CN.UTF-8"})
+    assert "对案件作出决定。" in by_env.stdout and "[必填]" in by_env.stdout
+    overruled = runner.invoke(
+        app, ["cases", "--help"], env={**WIDE, "LANG": "zh_CN.UTF-8", "LC_ALL": "en_GB"}
+    )
+    assert "Objections, appeals, human reviews" in overruled.stdout and not CJK.search(overruled.stdout)
+    equals = runner.invoke(app, ["--lang=zh-CN", "keys"], env=WIDE)
+    assert "创建、列出和吊销 API 密钥。" in equals.stdout and "命令" in equals.stdout
+    top = runner.invoke(app, ["--lang", "zh-CN", "--help"], env=WIDE)
+    assert "socialcredit：一个公开、可审计的社会信用系统。" in top.stdout
+    again = runner.invoke(app, ["keys", "--help"], env=WIDE)
+    assert "Create, list and revoke API keys." in again.stdout and not CJK.search(again.stdout)
+    assert "Create, list and revoke API keys." in sentences_left(again.stdout)  # the scan finds English
+    assert rich_utils.OPTIONS_PANEL_TITLE == "Options" and rich_utils.ERRORS_PANEL_TITLE == "Error"
+
+
+def test_a_usage_error_is_worded_in_chinese() -> None:
+    """Click's own usage errors (a missing argument, an unknown option or command, a missing
+    option's value, an extra argument) in Chinese, the argument's and option's names kept; in
+    English as Click words them."""
+    cases = [
+        (["score"], "缺少参数 'code'。", "Missing argument 'code'."),
+        (["score", "--nope", "x"], "没有这个选项：--nope", "No such option: --nope"),
+        (["cases", "file"], "没有这个命令：'file'。", "No such command 'file'."),
+        (["score", "x", "--at"], "选项 '--at' 需要一个值。", "Option '--at' requires an argument."),
+        (["keys", "revoke", "a", "b"], "收到多余的参数（b）", "Got unexpected extra argument(s) (b)"),
+    ]
+    for args, chinese, english in cases:
+        zh = runner.invoke(app, ["--lang", "zh-CN", *args], env=WIDE)
+        assert zh.exit_code == 2 and chinese in zh.stderr, zh.stderr
+        assert "错误" in zh.stderr and sentences_left(zh.stderr) == [], zh.stderr
+        en = runner.invoke(app, ["--lang", "en", *args], env=WIDE)
+        assert en.exit_code == 2 and english in en.stderr and "Error" in en.stderr, en.stderr
+        assert CJK.search(en.stderr) is None
+        # the usage line and the hint, where Click gives them (not for an option's missing value)
+        assert ("用法： root" in zh.stderr) == ("Usage: root" in en.stderr)
+        assert ("请运行 'root" in zh.stderr) == ("Try 'root" in en.stderr)
+    assert "用法： root score" in runner.invoke(app, ["--lang", "zh-CN", "score"], env=WIDE).stderr
+
+
+def test_every_help_text_is_in_both_catalogues_as_rendered() -> None:
+    """The catalogue's key is the text as ``--help`` shows it (paragraphs on one line), and each
+    has its Chinese: the extraction and the rendering read the same tree."""
+    texts = {text for text, _f, _l in help_texts()}
+    assert "Show this message and exit." in texts and len(texts) > 150
+    zh = i18n.catalogue("zh_CN")
+    for text in texts:
+        assert text == fold(text) and zh.gettext(text) != text, text
