@@ -6,7 +6,11 @@ Command names, option names and metavars stay as they are."""
 
 from __future__ import annotations
 
+import errno
+import json
+import os
 import re
+from pathlib import Path
 
 import pytest
 import typer
@@ -15,6 +19,7 @@ from typer import rich_utils
 from socialcredit import i18n
 from socialcredit.cli import app
 from socialcredit.cli.helpwords import WORDS, fold, help_texts
+from socialcredit.cli.oswords import problem
 from tests.support.cli import runner
 from tests.support.english import english_in
 
@@ -145,3 +150,60 @@ def test_every_help_text_is_in_both_catalogues_as_rendered() -> None:
     zh = i18n.catalogue("zh_CN")
     for text in texts:
         assert text == fold(text) and zh.gettext(text) != text, text
+
+
+@pytest.mark.parametrize(
+    ("number", "chinese"),
+    [
+        (errno.ENOENT, "没有该文件或目录"),
+        (errno.EACCES, "权限不足"),
+        (errno.EISDIR, "这是一个目录"),
+        (errno.ENOTDIR, "不是目录"),
+        (errno.EEXIST, "文件已存在"),
+        (errno.ENOSPC, "设备上没有剩余空间"),
+    ],
+)
+def test_the_systems_common_reasons_are_worded_by_their_errno(number: int, chinese: str) -> None:
+    """An operating-system error a command quotes is worded by its number in Chinese, whatever
+    language the system's own message is in; in English by the catalogue too."""
+    exc = OSError(number, os.strerror(number), "/x")
+    assert problem(exc) == os.strerror(number).lower()  # the C library's English, in lower case
+    with i18n.using("zh_CN"):
+        assert problem(exc) == chinese
+        assert problem(OSError(number, "Message in the system's own locale")) == chinese
+
+
+def test_other_reasons_keep_the_systems_words_in_a_translated_frame() -> None:
+    """A reason we do not know by number is quoted as the system gave it; a JSON parser's and a
+    codec's keep their own words, framed with where they are."""
+    with i18n.using("zh_CN"):
+        assert problem(OSError(errno.EBUSY, "Device or resource busy")) == "Device or resource busy"
+        try:
+            json.loads("{\n  x")
+        except json.JSONDecodeError as exc:
+            assert (
+                problem(exc) == "不是 JSON：第 2 行第 3 列：Expecting property name enclosed in double quotes"
+            )
+        try:
+            b"\xff".decode("utf-8")
+        except UnicodeDecodeError as exc:
+            assert problem(exc) == "不是 UTF-8 文本：第 0 字节：invalid start byte"
+
+
+def test_a_file_a_command_cannot_read_is_named_in_chinese(tmp_path: Path) -> None:
+    """``proof verify`` given a missing file, a directory, or a file that is no JSON: the frame and
+    the system's reason in Chinese (the parser's own detail kept); the path as it is."""
+    pem = tmp_path / "log.pem"
+    bad = tmp_path / "bad.json"
+    bad.write_text("{oops", encoding="utf-8")
+    cases = [
+        (tmp_path / "missing.json", "：没有该文件或目录", "No such file or directory"),
+        (tmp_path, "：这是一个目录", "Is a directory"),
+        (bad, "：不是 JSON：第 1 行第 2 列：Expecting property name", "not JSON: line 1, column 2"),
+    ]
+    for path, chinese, english in cases:
+        args = ["proof", "verify", str(path), "--key", str(pem)]
+        zh = runner.invoke(app, ["--lang", "zh-CN", *args], env=WIDE)
+        assert zh.exit_code == 2 and f"PROOF: 无法读取 {path}{chinese}" in zh.stderr, zh.stderr
+        en = runner.invoke(app, ["--lang", "en", *args], env=WIDE)
+        assert f"PROOF: cannot read {path}: " in en.stderr and english.lower() in en.stderr.lower(), en.stderr

@@ -10,6 +10,7 @@ the group (:class:`Refusals`); any other exception is a bug and shows its traceb
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import sys
@@ -27,6 +28,7 @@ from typer.core import TyperGroup
 
 from socialcredit import checkpoints, codes, i18n, inforce
 from socialcredit.cli import helpwords
+from socialcredit.cli.oswords import problem
 from socialcredit.decisions import LOUD
 from socialcredit.errors import AccessDenied, NotPublic, Refused, SocialCreditError, Unavailable
 from socialcredit.i18n import N_
@@ -100,11 +102,6 @@ app = typer.Typer(
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-CANNOT_READ = N_("cannot read {path}: {problem}")
-CANNOT_WRITE = N_("cannot write {path}: {problem}")
-"""A file a command was given that it cannot read or write (``fill`` them: the path, and the
-system's own reason, which is not ours to translate)."""
-
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
 
 
@@ -132,9 +129,11 @@ def fail(message: str, code: int = 2) -> NoReturn:
 def reason(exc: BaseException) -> str:
     """Why ``exc`` was raised, as the reader reads it: a refusal described (its field named), a
     message of ours (``N_``, a proof that does not verify) worded, any other (the system's own:
-    a file not found) as it is."""
+    a file not found) by :func:`~socialcredit.cli.oswords.problem`."""
     if isinstance(exc, SocialCreditError):
         return exc.describe()
+    if isinstance(exc, OSError | json.JSONDecodeError | UnicodeDecodeError):
+        return problem(exc)  # the system's reason: worded by its errno, or framed
     return i18n.translate(exc.args[0]) if len(exc.args) == 1 else str(exc)
 
 
@@ -202,11 +201,11 @@ def open_system(url: str | None = None) -> System:
     try:
         holidays = settings.calendar().holidays
     except (OSError, UnicodeError, Refused) as exc:
-        fail(f"holidays: {escape(exc.describe() if isinstance(exc, Refused) else str(exc))}")
+        fail(f"holidays: {escape(reason(exc))}")
     try:
         log_signer = checkpoints.signer(settings.home, settings.log_origin)
     except (OSError, Refused) as exc:
-        fail(f"{settings.home / checkpoints.KEY_FILE}: {exc}")
+        fail(f"{settings.home / checkpoints.KEY_FILE}: {escape(reason(exc))}")
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         # the pool's connections end with the command, not whenever the store is collected: a
@@ -216,7 +215,7 @@ def open_system(url: str | None = None) -> System:
     try:
         checkpoints.load_witnesses(settings.home)  # a malformed file is refused now, not per request
     except (OSError, UnicodeError, Refused) as exc:
-        fail(f"{settings.home / checkpoints.WITNESSES}: {exc}")
+        fail(f"{settings.home / checkpoints.WITNESSES}: {escape(reason(exc))}")
 
     def witnesses() -> list[note.Witness]:
         try:

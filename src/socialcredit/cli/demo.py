@@ -15,6 +15,7 @@ from rich.markup import escape
 from socialcredit import i18n
 from socialcredit.api.reports import DemoOut
 from socialcredit.cli.common import JsonOpt, app, emit, err, fail, open_system, out, progress, say
+from socialcredit.cli.oswords import problem
 from socialcredit.i18n import N_
 from socialcredit.service import System
 from socialcredit.settings import get_settings
@@ -189,7 +190,7 @@ def port_in_use(host: str, port: int) -> str | None:
         try:
             s.bind((host, port))
         except OSError as exc:
-            return exc.strerror or str(exc)
+            return problem(exc)
     return None
 
 

@@ -132,6 +132,9 @@ class WordedFormatter(click.HelpFormatter):
 
 
 class WordedContext(click.Context):
+    """Click's context, formatting with :class:`WordedFormatter` (set on every command of a
+    worded tree, so every usage line, in help and in errors, is worded)."""
+
     formatter_class = WordedFormatter
 
 
@@ -151,6 +154,9 @@ def asked(args: Sequence[str]) -> str | None:
 
 
 def _folded(original: Any) -> Any:
+    """Typer's maker of a help text's rich text, its text folded at the column's edge: a Chinese
+    sentence, one "word" to rich, was cut short with "…" instead of wrapped."""
+
     def make(**options: Any) -> Any:
         made = original(**options)
         if isinstance(made, RichText):
@@ -161,6 +167,8 @@ def _folded(original: Any) -> Any:
 
 
 def _worded_error(original: Any) -> Any:
+    """Typer's printer of a usage error, its message (Click's English) worded first."""
+
     def show(exc: click.ClickException) -> None:
         message = i18n.reword(exc.format_message())
         exc.format_message = lambda: message  # type: ignore[method-assign]

@@ -16,8 +16,6 @@ from socialcredit import checkpoints, i18n
 from socialcredit.api.models import Listing, VerifyOut
 from socialcredit.api.reports import BackupOut, CheckpointCheckOut, CheckpointOut, RetentionOut
 from socialcredit.cli.common import (
-    CANNOT_READ,
-    CANNOT_WRITE,
     JsonOpt,
     app,
     emit,
@@ -27,6 +25,7 @@ from socialcredit.cli.common import (
     out,
     reason,
 )
+from socialcredit.cli.oswords import CANNOT_READ, CANNOT_WRITE, cannot
 from socialcredit.errors import NotFound, Refused
 from socialcredit.i18n import N_, fill
 from socialcredit.service import System
@@ -106,7 +105,7 @@ def checkpoint(
             for s in signed:
                 (out_dir / f"{s.chain}.checkpoint").write_text(s.note, encoding="utf-8")
         except OSError as exc:
-            fail("--out: " + escape(i18n.translate(fill(CANNOT_WRITE, path=str(out_dir), problem=str(exc)))))
+            fail("--out: " + cannot(CANNOT_WRITE, out_dir, exc))
     if as_json:
         key_id = system.tlog.signer.key_id().hex()
         emit(
@@ -158,7 +157,7 @@ def checkpoint_verify(
         text = file.read_text(encoding="utf-8")
         public = checkpoints.load_public_key(key)
     except (OSError, UnicodeError) as exc:
-        fail("FILE: " + escape(i18n.translate(fill(CANNOT_READ, path=str(file), problem=str(exc)))))
+        fail("FILE: " + cannot(CANNOT_READ, file, exc))
     except checkpoints.CheckpointError as exc:
         fail(escape(exc.describe()))
     system = open_system()
@@ -310,7 +309,7 @@ def backup(
     except BackupError as exc:
         fail(escape(exc.describe()), 1)
     except OSError as exc:
-        fail("FILE: " + escape(i18n.translate(fill(CANNOT_WRITE, path=str(file), problem=str(exc)))))
+        fail("FILE: " + cannot(CANNOT_WRITE, file, exc))
     if as_json:
         emit(BackupOut.of(file, summary))
     else:

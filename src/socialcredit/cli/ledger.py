@@ -17,6 +17,7 @@ from socialcredit import formats, i18n
 from socialcredit.api.models import IngestOut, RegisterOut
 from socialcredit.api.reports import ExportOut, RescoreOut
 from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, parse_at, progress_bar, say
+from socialcredit.cli.oswords import CANNOT_WRITE, cannot, problem
 from socialcredit.cli.subjects import KNOWN_AT_HELP
 from socialcredit.i18n import N_, fill
 from socialcredit.ledger import IngestResult, Quarantined
@@ -147,7 +148,8 @@ def export_ledger_cmd(
                 full=full,
             )
     except (FileExistsError, NotADirectoryError, PermissionError) as exc:
-        fail(f"DIRECTORY: {exc}")
+        # a refusal of ours names the directory itself; the system's reason gets the frame
+        fail("DIRECTORY: " + (cannot(CANNOT_WRITE, directory, exc) if exc.errno else escape(problem(exc))))
     if as_json:
         emit(ExportOut.of(result))
     else:
@@ -207,7 +209,7 @@ def rescore(
         except (FileNotFoundError, ValueError) as exc:
             fail(
                 i18n.translate(
-                    N_("--from: {problem} (run `socialcredit export DIR` first)", problem=str(exc))
+                    N_("--from: {problem} (run `socialcredit export DIR` first)", problem=problem(exc))
                 )
             )
     steps = 3 if source is not None else 4

@@ -17,9 +17,10 @@ from rich.markup import escape
 
 from socialcredit import checkpoints
 from socialcredit.api.reports import ProofVerifyOut, WitnessOut
-from socialcredit.cli.common import CANNOT_READ, JsonOpt, app, emit, err, fail, out, reason
+from socialcredit.cli.common import JsonOpt, app, emit, err, fail, out, reason
+from socialcredit.cli.oswords import CANNOT_READ, cannot, problem
 from socialcredit.errors import Refused
-from socialcredit.i18n import N_, fill, translate
+from socialcredit.i18n import N_, translate
 from socialcredit.tlog import merkle, note, offline
 
 proof_app = typer.Typer(
@@ -49,7 +50,7 @@ def proof_verify(
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeError, json.JSONDecodeError) as exc:
-        fail("PROOF: " + escape(translate(fill(CANNOT_READ, path=str(file), problem=str(exc)))))
+        fail("PROOF: " + cannot(CANNOT_READ, file, exc))
     if not isinstance(data, dict):
         fail("PROOF: " + translate(N_("not a JSON object")))
     public = _public(key)
@@ -90,7 +91,9 @@ def _get(url: str) -> bytes:
             body: bytes = reply.read()
             return body
     except (urllib.error.URLError, OSError) as exc:
-        fail("URL: " + escape(translate(N_("cannot fetch {url}: {problem}", url=url, problem=str(exc)))), 1)
+        fail(
+            "URL: " + escape(translate(N_("cannot fetch {url}: {problem}", url=url, problem=problem(exc)))), 1
+        )
 
 
 def _witness_key(state: Path, name: str) -> note.Signer:
@@ -258,6 +261,6 @@ def _submit(base: str, cosigned: str) -> bool:
         err.print(refused, highlight=False, markup=False)
         return False
     except (urllib.error.URLError, OSError) as exc:
-        unsent = translate(N_("the cosignature could not be sent: {why}", why=exc))
+        unsent = translate(N_("the cosignature could not be sent: {why}", why=problem(exc)))
         err.print(unsent, highlight=False, markup=False)
         return False

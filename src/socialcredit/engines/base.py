@@ -22,6 +22,7 @@ import pyarrow as pa
 from socialcredit.dueprocess import restoration
 from socialcredit.engines import gradelists, listing, relational, suspending
 from socialcredit.engines.fields import RELATIONAL
+from socialcredit.i18n import N_
 from socialcredit.rules.fields import SchemeRefused
 from socialcredit.schemes.model import Scheme
 from socialcredit.schemes.segments import Segment
@@ -195,7 +196,9 @@ def read_manifest(dataset: Path) -> dict[str, Any]:
     """The export's manifest (counts, chain head), or a clear error for a directory that is none."""
     path = dataset / "manifest.json"
     if not path.is_file():
-        raise FileNotFoundError(f"{dataset} is not a socialcredit export (no manifest.json)")
+        raise FileNotFoundError(
+            N_("{dataset} is not a socialcredit export (no manifest.json)", dataset=str(dataset))
+        )
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     if data.get("format") != EXPORT_FORMAT or data.get("version") != EXPORT_VERSION:
         raise ValueError(

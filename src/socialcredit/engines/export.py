@@ -66,6 +66,7 @@ from socialcredit.engines.base import subject_file_name, subject_file_start
 from socialcredit.engines.listing import REPRESENTATIVE_SCHEMA
 from socialcredit.engines.relational import SUBJECT_FILE_SCHEMA
 from socialcredit.engines.suspending import objection_table
+from socialcredit.i18n import N_
 from socialcredit.store import Store, subjectnumbers
 from socialcredit.store import tables as t
 from socialcredit.store.exportlog import Export
@@ -449,7 +450,12 @@ def export_ledger(
     if earlier is None:
         if directory.exists():
             if not (directory / "manifest.json").is_file() and any(directory.iterdir()):
-                raise FileExistsError(f"{directory} exists and is not an earlier export; not overwriting it")
+                raise FileExistsError(
+                    N_(
+                        "{directory} exists and is not an earlier export; not overwriting it",
+                        directory=str(directory),
+                    )
+                )
             shutil.rmtree(directory)
         (directory / "records").mkdir(parents=True)
     start = int(earlier["chain_count"]) if earlier else 0
