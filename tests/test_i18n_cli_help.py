@@ -128,6 +128,8 @@ def test_a_usage_error_is_worded_in_chinese() -> None:
         (["cases", "file"], "没有这个命令：'file'。", "No such command 'file'."),
         (["score", "x", "--at"], "选项 '--at' 需要一个值。", "Option '--at' requires an argument."),
         (["keys", "revoke", "a", "b"], "收到多余的参数（b）", "Got unexpected extra argument(s) (b)"),
+        (["simulate", "--years", "x"], "'--years' 的值无效：应为有效的整数", "be a valid integer"),
+        (["demo", "--residents", "5"], "'--residents' 的值无效：应不小于 100", "or equal to 100"),
     ]
     for args, chinese, english in cases:
         zh = runner.invoke(app, ["--lang", "zh-CN", *args], env=WIDE)

@@ -68,9 +68,16 @@ CLICK_ERRORS = (
     N_("Option {name} does not take a value."),
     N_("{value} is not one of {choices}."),
     N_("Value {value} is not a valid {kind}."),
+    # pydantic's, through which Typer converts a value: the ones an option of ours can give
+    N_("Input should be greater than or equal to {limit}"),
+    N_("Input should be less than or equal to {limit}"),
+    N_("Input should be a valid integer, unable to parse string as an integer"),
+    N_("Input should be a valid number, unable to parse string as a number"),
+    N_("Input should be a valid boolean, unable to interpret input"),
 )
-"""The messages Click and Typer build in English for a usage error, as templates our catalogue
-translates; :func:`socialcredit.i18n.reword` finds the template a message was filled from."""
+"""The messages Click and Typer (and pydantic under Typer) build in English for a usage error, as
+templates our catalogue translates; :func:`socialcredit.i18n.reword` finds the template a message
+was filled from."""
 
 HELP_ATTRS = ("help", "short_help", "epilog")
 
