@@ -18,12 +18,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
 
-import click
 import typer
 from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from typer._click.globals import get_current_context
 from typer.core import TyperGroup
 
 from socialcredit import checkpoints, codes, i18n, inforce
@@ -206,7 +206,9 @@ def open_system(url: str | None = None) -> System:
         log_signer = checkpoints.signer(settings.home, settings.log_origin)
     except (OSError, Refused) as exc:
         fail(f"{settings.home / checkpoints.KEY_FILE}: {escape(reason(exc))}")
-    ctx = click.get_current_context(silent=True)
+    # Typer (0.29) runs on a copy of Click of its own, so its context is found through that copy:
+    # the installed ``click.get_current_context`` never sees it and returned None here
+    ctx = get_current_context(silent=True)
     if ctx is not None:
         # the pool's connections end with the command, not whenever the store is collected: a
         # command run in process (tests, scripts calling the app) kept them open, and a run of
