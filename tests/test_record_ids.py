@@ -29,6 +29,7 @@ from socialcredit.store.recordids import MARK
 from socialcredit.store.records import PendingChunk
 from socialcredit.tlog import offline
 from tests.conftest import Clock, person
+from tests.support.release import replay_release
 
 P, Q = person(81), person(82)
 CASE = "(2026) Jing 0105 Zhi 4472"
@@ -184,3 +185,42 @@ def test_a_record_is_recognised_by_the_id_it_was_stored_under(
         assert store.record(rid) is None
     finally:
         store.close()
+
+
+def test_the_previous_releases_ledger_keeps_its_ids_and_recognises_them(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The previous release's database (tests/support/release.py), upgraded and sealed when opened:
+    its records keep their unkeyed ids, a re-send of one is a duplicate, a correction by reference
+    names it by that id, and a record sent after is keyed."""
+    from socialcredit.settings import get_settings
+
+    monkeypatch.setenv("SOCIALCREDIT_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    old = replay_release(store_url)["records"]
+    store = Store(store_url)
+    try:
+        system = System(store, shipped_registry(), clock=lambda: dt.datetime(2025, 7, 2))
+        first = old[0]
+        assert first["record_id"] == ledger.record_id_for(first["source"], first["source_record_id"])
+        held = {r.record_id for page in store.iter_records() for r in page}
+        assert held == {r["record_id"] for r in old}
+        assert store.stored_record_id(first["source"], first["source_record_id"]) == first["record_id"]
+        sent = {k: first[k] for k in ("subject", "item", "source", "source_record_id", "occurred_on")}
+        sent |= {"reported_at": first["reported_at"], "evidence": first["evidence"]}
+        op = system.operator()
+        assert system.ingest([(1, sent)], origin="t", principal=op).duplicate == 1
+        fix = {**sent, "source_record_id": "fix-1", "action": "withdraw",
+               "corrects_source_record_id": first["source_record_id"]}  # fmt: skip
+        assert system.ingest([(1, fix)], origin="t", principal=op).accepted == 1
+        [withdrawal] = [r for r in store.records_for(first["subject"]) if r.source_record_id == "fix-1"]
+        assert withdrawal.corrects == first["record_id"]
+        assert withdrawal.record_id == store.sealing.record_id(first["source"], "fix-1")
+        assert withdrawal.record_id != ledger.record_id_for(first["source"], "fix-1")
+        with store.engine.connect() as conn:
+            mark = conn.execute(select(t.chain_heads.c.count).where(t.chain_heads.c.chain == MARK)).scalar()
+        assert mark == len(old)
+        assert all(p == [] for p in system.verify().values()), system.verify()
+    finally:
+        store.close()
+        get_settings.cache_clear()

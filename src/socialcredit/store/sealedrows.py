@@ -84,8 +84,8 @@ class Sealing:
         (source, reference) it hashes: the store can then key any id validation computed (a
         correction by reference names its target so, in a helper process too) without the
         reference, which is sealed; and nobody without the key can compute it (decision 0080)."""
-        digest = self.vault.keyed().hexdigest
-        return [digest(f"record{SEP}{u}".encode())[:32] for u in unkeyed]
+        digest = self.vault.keyed().digest
+        return [digest(f"record{SEP}{u}".encode())[:16].hex() for u in unkeyed]
 
     def keyed_claim(self, plain: str) -> str:
         """The stored claim hash: the plain claim hash (``ledger.seal_fields``) keyed, so that
@@ -189,8 +189,9 @@ class Sealing:
         for i, p in enumerate(pairs):
             if p in gone:
                 e = gone[p]
+                rid = self.keyed_ids([rows[i][_RID]])[0]  # the id it would have (decision 0080)
                 reasons[i] = (
-                    f"source_record_id: record {rows[i][_RID]} is of a subject whose records of {p[1]} "
+                    f"source_record_id: record {rid} is of a subject whose records of {p[1]} "
                     f"were erased on {e.at:%Y-%m-%d} under rule {e.rule!r}; an erased record is not "
                     "taken in again"
                 )
