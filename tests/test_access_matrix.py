@@ -9,13 +9,13 @@ data about the subject in the refusal. Runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from socialcredit.api import create_app
-from socialcredit.ledger import record_id_for
 from socialcredit.service import System
 from tests.conftest import org, person
 
@@ -29,7 +29,9 @@ ROLES: dict[str, str | None] = {
 }
 CALLERS = [*ROLES, "none"]
 REACHES = -1  # the handler answered (any status but 401/403/5xx)
-RECORD = record_id_for("traffic-police", "m-1")
+RECORD = "RECORD-ID"
+"""Stands for the id of P's record m-1 in paths and bodies: keyed by the test's store (decision
+0080), so known only once it is stored (``objection``)."""
 EVERYONE = dict.fromkeys(CALLERS, 200)
 
 
@@ -229,12 +231,13 @@ def tokens(system: System) -> dict[str, str]:
 
 
 @pytest.fixture
-def objection(client: TestClient, tokens: dict[str, str]) -> str:
+def objection(client: TestClient, tokens: dict[str, str], system: System) -> str:
     """A record of P's and an objection to it, so that appeals have something to act on."""
     op = {"X-API-Key": tokens["operator"]}
     assert client.post("/records", json={"records": [rec(1)]}, headers=op).json()["accepted"] == 1
+    record = system.store.stored_record_id("traffic-police", "m-1")
     r = client.post(
-        "/objections", json={"subject": P, "record_id": RECORD, "statement": "not mine"}, headers=op
+        "/objections", json={"subject": P, "record_id": record, "statement": "not mine"}, headers=op
     )
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
@@ -254,12 +257,17 @@ def test_access(
     client: TestClient,
     tokens: dict[str, str],
     objection: str,
+    system: System,
     operation: str,
     path: str,
     body: Any,
     allowed: dict[str, int],
 ) -> None:
     method = operation.split()[0]
+    record = system.store.stored_record_id("traffic-police", "m-1")
+    path = path.replace(RECORD, record)
+    if body is not None:
+        body = json.loads(json.dumps(body).replace(RECORD, record))
     for caller in CALLERS:
         headers = {} if caller == "none" else {"Authorization": f"Bearer {tokens[caller]}"}
         r = client.request(method, path.replace("OBJECTION", objection), json=body, headers=headers)

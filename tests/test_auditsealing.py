@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from socialcredit import access, codes, ledger
+from socialcredit import access, codes
 from socialcredit.service import Question, System
 from socialcredit.shredding import AUDIT_CLASS, ERASED_CODE
 from socialcredit.store import tables as t
@@ -111,7 +111,7 @@ def test_after_an_erasure_on_request_the_code_is_unreadable(system: System, cloc
     case = system.file_erasure(
         principal=subject_key(P),
         subject=P,
-        record_id=ledger.record_id_for("public-security", "v-1"),
+        record_id=system.store.stored_record_id("public-security", "v-1"),
         statement="I left.",
     )
     clock.now += dt.timedelta(days=1)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from socialcredit import ledger
 from tests.conftest import person
 from tests.support.cli import jrun, run
+from tests.support.recordids import cli_record_id
 
 P = person(31)
 
@@ -120,7 +120,7 @@ def test_verify_names_a_tampered_record(env: Path, store_url: str) -> None:
     with engine.begin() as conn:
         conn.execute(text("UPDATE records SET occurred_on = '2020-01-01' WHERE seq = 2"))
     engine.dispose()
-    rid = ledger.record_id_for("traffic-police", "t-2")
+    rid = cli_record_id("traffic-police", "t-2")
     result = run("verify")
     assert result.exit_code == 1 and result.stdout.splitlines() == [f"records: altered: seq 2 ({rid})"]
     body = json.loads(run("verify", "--json").stdout)

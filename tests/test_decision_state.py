@@ -25,7 +25,6 @@ from sqlalchemy import text
 from socialcredit import synth
 from socialcredit.decisions import Decision
 from socialcredit.knowledge import Known
-from socialcredit.ledger import record_id_for
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System, statecodec
 from socialcredit.service.decisions import Question
@@ -133,7 +132,7 @@ def test_corrections_and_objection_outcomes_reach_the_state_at_once(store_url: s
             assert not allowed(other, P, measure)  # the objection's outcome, at once
         # a withdrawal of the organisation's listing reaches its legal representative's state
         assert not from_state(system, REP)["no-flights"].allowed
-        feed(system, row(21, ORG, action="withdraw", corrects=record_id_for("court", "state-20")))
+        feed(system, row(21, ORG, action="withdraw", corrects_source_record_id="state-20"))
         assert system.store.decision_state(REP).payload is None  # type: ignore[union-attr]
         with fresh(store_url, clock) as other:
             assert allowed(other, REP) and allowed(other, ORG)
@@ -195,7 +194,7 @@ def test_a_state_computed_before_a_change_is_never_written_over_it(store: Store,
     assert store.put_decision_states([state(P, None)]) == 0
     seen = store.decision_state(P)
     assert seen is not None and seen.payload is None
-    feed(system, row(2, P, action="withdraw", corrects=record_id_for("court", "state-1")))
+    feed(system, row(2, P, action="withdraw", corrects_source_record_id="state-1"))
     assert store.put_decision_states([state(P, seen.epoch)]) == 0  # the epoch moved
     again = store.decision_state(P)
     assert again is not None and again.epoch == seen.epoch + 1 and again.payload is None

@@ -23,7 +23,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from socialcredit.ledger import record_id_for
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.store import Store, SubjectRow
@@ -33,7 +32,6 @@ from tests.support.browser import SHOTS, chromium, serving
 pytestmark = pytest.mark.slow
 
 P, NAME = person(301), "Zhang Wei"
-COURT_RECORD = record_id_for("court", "(2026) Lu 1082 Zhi 77")
 COURT_LIST = "court-dishonest-debtors/dishonest-debtors"
 
 
@@ -72,6 +70,8 @@ def _prepare(home: Path) -> dict[str, str]:
             "relying_party": system.create_key("relying_party", "airlines", name="China Eastern desk").token,
             "agency": system.create_key("agency", "traffic-police", name="collector 12").token,
             "operator": system.create_key("operator", "li.na", name="credit office").token,
+            # not a key: the court record's id, keyed by this store (decision 0080)
+            "court record": store.stored_record_id("court", "(2026) Lu 1082 Zhi 77"),
         }
     finally:
         store.close()
@@ -209,7 +209,7 @@ def test_objection_upheld_end_to_end(served: Served, browser: Browser) -> None:
     expect(subject.locator("#watchers")).to_contain_text("ticket MU5101 Weihai-Shanghai")
 
     # the subject objects to the court's record
-    subject.get_by_label("What you object to").select_option(f"record:{COURT_RECORD}")
+    subject.get_by_label("What you object to").select_option(f"record:{served.keys['court record']}")
     subject.get_by_label("Your statement").fill(
         "I repaid the 48,000 yuan in full before the decision was served; the court has the receipt."
     )

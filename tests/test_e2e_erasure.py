@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from socialcredit.ledger import record_id_for
 from socialcredit.rules.days import day_of
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
@@ -25,8 +24,6 @@ from tests.support.browser import SHOTS, chromium, serving
 pytestmark = pytest.mark.slow
 
 P = person(302)
-JOINED = record_id_for("public-security", "id-302")
-GAMES = record_id_for("online-platforms", "vg-302")
 
 
 def _prepare(home: Path) -> dict[str, str]:
@@ -50,6 +47,9 @@ def _prepare(home: Path) -> dict[str, str]:
         return {
             "subject": system.create_key("subject", P, name="Li Ming").token,
             "operator": system.create_key("operator", "zhao.lei", name="credit office").token,
+            # not keys: the records' ids, keyed by this store (decision 0080)
+            "joined": store.stored_record_id("public-security", "id-302"),
+            "games": store.stored_record_id("online-platforms", "vg-302"),
         }
     finally:
         store.close()
@@ -72,6 +72,7 @@ def browser() -> Iterator[Browser]:
 def test_erasure_asked_granted_and_shown(served: tuple[str, dict[str, str]], browser: Browser) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     base, keys = served
+    joined, games = keys["joined"], keys["games"]
 
     def session(role: str) -> Page:
         page = browser.new_context(viewport={"width": 1100, "height": 900}, locale="en-GB").new_page()
@@ -86,7 +87,7 @@ def test_erasure_asked_granted_and_shown(served: tuple[str, dict[str, str]], bro
     member.goto(f"{base}/portal/subjects/{P}?lang=en")
     expect(member.locator("#scheme-sesame")).to_be_visible()
     form = member.locator("#erasure-form")
-    form.get_by_label("Record to erase").select_option(GAMES)
+    form.get_by_label("Record to erase").select_option(games)
     form.get_by_label("Your request").fill("I have left Sesame Credit; erase my data (PIPL Art. 47).")
     form.get_by_role("button", name="Ask for erasure").click()
     cases = member.locator("#cases")
@@ -110,7 +111,7 @@ def test_erasure_asked_granted_and_shown(served: tuple[str, dict[str, str]], bro
     expect(desk.locator("#decided")).to_contain_text(case_id)
 
     member.goto(f"{base}/portal/subjects/{P}?lang=en")
-    for rid in (JOINED, GAMES):
+    for rid in (joined, games):
         line = member.get_by_test_id(f"erased-{rid}")
         expect(line).to_contain_text(f"erased on {today.isoformat()}")
         expect(line).to_contain_text(f"erasure on request, case {case_id}")
@@ -119,4 +120,4 @@ def test_erasure_asked_granted_and_shown(served: tuple[str, dict[str, str]], bro
     expect(member.get_by_test_id(f"reason-{case_id}")).to_contain_text("Member left")
     member.screenshot(path=str(SHOTS / "erasure-subject.png"), full_page=True)
     member.goto(f"{base}/portal/subjects/{P}?lang=zh-CN")
-    expect(member.get_by_test_id(f"erased-{GAMES}")).to_contain_text(f"依申请删除，案件 {case_id}")
+    expect(member.get_by_test_id(f"erased-{games}")).to_contain_text(f"依申请删除，案件 {case_id}")

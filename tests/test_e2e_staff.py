@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from socialcredit.ledger import record_id_for
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.store import Store, SubjectRow
@@ -59,7 +58,7 @@ def _prepare(home: Path) -> dict[str, str]:
             system.file_objection(
                 principal=subject,
                 subject=code,
-                record_id=record_id_for("traffic-police", srid),
+                record_id=store.stored_record_id("traffic-police", srid),
                 statement=f"not mine ({srid})",
             )
         return {

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from socialcredit import ledger, synth
+from socialcredit import synth
 from socialcredit.dueprocess.suspension import apply_suspensions
 from socialcredit.engines import gradelists
 from socialcredit.engines.base import Engine
@@ -160,7 +160,7 @@ def _histories(persons: list[str], orgs: list[str]) -> list[dict[str, Any]]:
     # AAA, withdrawn after MID: listed at MID, never at END
     gone = add(p[4], "honour.model-worker", "2025-01-01", "2025-01-01T10:00:00")
     add(p[4], "honour.model-worker", "2025-01-01", "2026-01-10T10:00:00", action="withdraw",
-        corrects=ledger.record_id_for(gone["source"], gone["source_record_id"]))  # fmt: skip
+        corrects_source_record_id=gone["source_record_id"])  # fmt: skip
     # the enterprise rating: red for the 730-day window of a serious violation
     add(o[0], "food.safety-violation", "2024-02-01", "2024-02-03T10:00:00")
     # red for four days, reported late: recovered inside the notice

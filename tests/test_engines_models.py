@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from socialcredit import ledger, synth
+from socialcredit import synth
 from socialcredit.dueprocess.calendar import add_working_days
 from socialcredit.dueprocess.suspension import apply_suspensions
 from socialcredit.engines import gradelists, relational
@@ -91,8 +91,9 @@ def _histories(persons: list[str], orgs: list[str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     add = row_builder(rows, "hist")
 
-    def rid(row: dict[str, Any]) -> str:
-        return ledger.record_id_for(row["source"], row["source_record_id"])
+    def ref(row: dict[str, Any]) -> str:
+        """A row made here, named by its agency's reference (its id is the store's: decision 0080)."""
+        return str(row["source_record_id"])
 
     refuse, evade = "court.dishonest.able-but-refuses", "court.dishonest.evades-enforcement"
     paid, settled = "court.fulfilment.performed", "court.fulfilment.settlement-performed"
@@ -112,7 +113,14 @@ def _histories(persons: list[str], orgs: list[str]) -> list[dict[str, Any]]:
     add(p[2], evade, "2024-03-01", "2024-03-01T11:00:00")
     # listed before MID, withdrawn after MID: listed at MID, never at END
     first = add(p[3], refuse, "2024-09-01", "2024-09-02T08:00:00")
-    add(p[3], refuse, first["occurred_on"], "2026-01-15T08:00:00", action="withdraw", corrects=rid(first))
+    add(
+        p[3],
+        refuse,
+        first["occurred_on"],
+        "2026-01-15T08:00:00",
+        action="withdraw",
+        corrects_source_record_id=ref(first),
+    )
     # fulfilment with nothing open, then a listing; a listing on the very day its predecessor ends
     add(p[4], settled, "2023-01-01", "2023-01-02T09:00:00")
     add(p[4], refuse, "2023-01-05", "2023-01-05T09:00:00")
@@ -125,7 +133,14 @@ def _histories(persons: list[str], orgs: list[str]) -> list[dict[str, Any]]:
     add(p[6], refuse, "2024-04-02", "2024-04-02T17:00:00")
     # corrected to another person after MID
     moved = add(p[7], evade, "2024-10-01", "2024-10-01T12:00:00")
-    add(p[8], evade, "2024-10-01", "2026-02-01T12:00:00", action="correct", corrects=rid(moved))
+    add(
+        p[8],
+        evade,
+        "2024-10-01",
+        "2026-02-01T12:00:00",
+        action="correct",
+        corrects_source_record_id=ref(moved),
+    )
     # organisations: the court's list and the enterprise list, both through their representatives
     o = orgs
     add(o[0], refuse, "2024-02-01", "2024-02-01T10:00:00")
@@ -156,10 +171,22 @@ def _histories(persons: list[str], orgs: list[str]) -> list[dict[str, Any]]:
         add(p[k], "identity.verified", "2024-01-01", "2024-01-02T10:00:00")
     gone = add(p[14], "identity.verified", "2024-02-01", "2024-02-01T10:00:00")
     add(
-        p[14], "identity.verified", "2024-02-01", "2025-01-01T10:00:00", action="withdraw", corrects=rid(gone)
+        p[14],
+        "identity.verified",
+        "2024-02-01",
+        "2025-01-01T10:00:00",
+        action="withdraw",
+        corrects_source_record_id=ref(gone),
     )
     late = add(p[15], "identity.verified", "2025-03-01", "2025-03-01T10:00:00")
-    add(p[16], "identity.verified", "2025-03-01", "2026-01-01T10:00:00", action="correct", corrects=rid(late))
+    add(
+        p[16],
+        "identity.verified",
+        "2025-03-01",
+        "2026-01-01T10:00:00",
+        action="correct",
+        corrects_source_record_id=ref(late),
+    )
     add(p[17], "identity.verified", "2025-06-30", "2025-06-30T12:00:00")  # reported at MID exactly
     return rows
 

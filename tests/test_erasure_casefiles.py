@@ -16,7 +16,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from socialcredit import access, codes, ledger
+from socialcredit import access, codes
 from socialcredit.api import create_app
 from socialcredit.dueprocess.cases import ErasureRequest
 from socialcredit.errors import NotFound
@@ -33,9 +33,16 @@ ME = access.Principal("k-subject", "subject", P)
 
 GAMES_ROW = rec(1, P, "consumption.video-game-hours", "online-platforms", "2026-02-01")
 RED_ROW = rec(2, P, "traffic.red-light", "traffic-police", "2025-03-01")
-GAMES = ledger.record_id_for("online-platforms", "online-platforms-1")
-OLD_RED = ledger.record_id_for("traffic-police", "traffic-police-2")
 ROWS = [GAMES_ROW, RED_ROW]
+
+
+def _games(system: System) -> str:
+    """The Sesame record's id, keyed by the test's store (decision 0080)."""
+    return system.store.stored_record_id("online-platforms", "online-platforms-1")
+
+
+def _old_red(system: System) -> str:
+    return system.store.stored_record_id("traffic-police", "traffic-police-2")
 
 
 def _rejected(system: System, record_id: str, statement: str) -> str:
@@ -50,10 +57,10 @@ def _rejected(system: System, record_id: str, statement: str) -> str:
 def test_a_granted_erasure_erases_the_case_files_about_its_records(system: System, clock: Clock) -> None:
     op = system.operator()
     assert system.ingest(ROWS, origin="t", principal=op).accepted == 2
-    about_games = _rejected(system, GAMES, "I never played that long")
+    about_games = _rejected(system, _games(system), "I never played that long")
     clock.now = dt.datetime(2027, 1, 4, 10)  # a case key per subject and filing year
-    about_red = _rejected(system, OLD_RED, "the light was green")  # a record that stays
-    case = system.file_erasure(principal=ME, subject=P, record_id=GAMES, statement="I left Sesame.")
+    about_red = _rejected(system, _old_red(system), "the light was green")  # a record that stays
+    case = system.file_erasure(principal=ME, subject=P, record_id=_games(system), statement="I left Sesame.")
     done = system.decide_erasure(principal=OPERATOR_2, case_id=case.id, granted=True, reason="PIPL Art. 47")
     assert done.status == "granted"
 
@@ -79,7 +86,9 @@ def test_a_granted_erasure_erases_the_case_files_about_its_records(system: Syste
 
     # the subject may still object the same year: its next case is sealed under a new key
     clock.now += dt.timedelta(days=1)
-    again = system.file_objection(principal=ME, subject=P, record_id=OLD_RED, statement="still green")
+    again = system.file_objection(
+        principal=ME, subject=P, record_id=_old_red(system), statement="still green"
+    )
     assert again.status == "under review"
     assert again.id in {c.id for c in system.cases(principal=op, subject=P)}
     assert system.verify()["cases"] == []
@@ -90,9 +99,11 @@ def test_a_case_file_about_a_kept_record_or_still_open_is_not_erased(system: Sys
     about the erased records and closed."""
     op = system.operator()
     system.ingest(ROWS, origin="t", principal=op)
-    about_games = _rejected(system, GAMES, "I never played that long")
-    about_red = system.file_objection(principal=ME, subject=P, record_id=OLD_RED, statement="green").id
-    case = system.file_erasure(principal=ME, subject=P, record_id=GAMES, statement="I left Sesame.")
+    about_games = _rejected(system, _games(system), "I never played that long")
+    about_red = system.file_objection(
+        principal=ME, subject=P, record_id=_old_red(system), statement="green"
+    ).id
+    case = system.file_erasure(principal=ME, subject=P, record_id=_games(system), statement="I left Sesame.")
     system.decide_erasure(principal=OPERATOR_2, case_id=case.id, granted=True, reason="PIPL Art. 47")
     live = {c.id for c in system.cases(principal=op, subject=P)}
     assert {about_games, about_red, case.id} <= live  # one key, an open case about a kept record
@@ -103,8 +114,8 @@ def _erased_objection(system: System) -> tuple[str, str]:
     """A closed objection about the Sesame record, erased with it on request: (its id, the
     request's)."""
     system.ingest(ROWS, origin="t", principal=system.operator())
-    objection = _rejected(system, GAMES, "I never played that long")
-    case = system.file_erasure(principal=ME, subject=P, record_id=GAMES, statement="I left Sesame.")
+    objection = _rejected(system, _games(system), "I never played that long")
+    case = system.file_erasure(principal=ME, subject=P, record_id=_games(system), statement="I left Sesame.")
     system.decide_erasure(principal=OPERATOR_2, case_id=case.id, granted=True, reason="PIPL Art. 47")
     return objection, case.id
 

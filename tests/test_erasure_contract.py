@@ -24,7 +24,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from socialcredit import ledger, synth
+from socialcredit import synth
 from socialcredit.api.decisionmodels import ReproductionOut
 from socialcredit.engines.base import Engine, rescore
 from socialcredit.engines.duck import DuckDBEngine
@@ -33,7 +33,7 @@ from socialcredit.knowledge import Known
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import Question, System
 from socialcredit.service.statecodec import decode
-from socialcredit.shredding import Erasure
+from socialcredit.shredding import PSEUDONYM_CLASS, SYSTEM, Erasure
 from socialcredit.store import Store, SubjectRow
 from tests.conftest import Clock, org, person
 from tests.support.dueprocess import feed, rec
@@ -63,12 +63,24 @@ class Built:
     asked: dict[str, str]
 
 
+def share_pseudonym_key(source: Store, target: Store) -> None:
+    """Give ``target`` the pseudonym key of ``source`` (wrapped under the same master key), as one
+    operator's two installations would share it: record ids are keyed by it (decision 0080), so
+    the two ledgers then name the same record alike, and their views and decisions compare."""
+    pair = (SYSTEM, PSEUDONYM_CLASS)
+    source.sealing.vault.pseudonym_key()
+    wrapped = source.sealing.vault.store.wrapped_keys([pair])[pair]
+    target.sealing.vault.store.add_wrapped_keys([wrapped])
+    assert target.sealing.vault.pseudonym_key() == source.sealing.vault.pseudonym_key()
+
+
 def build_pair(urls: list[str]) -> Built:
     """The synthetic city taken into both installations, ``erased`` run through retention an
     hour after it answered a decision for each subject (the test's clock is moved the same)."""
     clock = Clock()
     erased = System(Store(urls[0]), shipped_registry(), clock=clock)
     without = System(Store(urls[1]), shipped_registry(), clock=clock)
+    share_pseudonym_key(erased.store, without.store)
     try:
         city = synth.generate_city(residents=40, years=8, seed=21, registry=erased.registry)
         rows = list(synth.generate_records(city, registry=erased.registry, seed=21))
@@ -85,7 +97,7 @@ def build_pair(urls: list[str]) -> Built:
         }
         clock.advance(hours=1)
         report = erased.retention_run()
-        ids = [ledger.record_id_for(r["source"], r["source_record_id"]) for r in rows]
+        ids = [erased.store.stored_record_id(r["source"], r["source_record_id"]) for r in rows]
         gone = {rid for rid in ids if erased.erasure_of(rid) is not None}
         assert report.erased_records == len(gone) > 0 and len(gone) < len(ids)
         kept = [r for r, rid in zip(rows, ids, strict=True) if rid not in gone]

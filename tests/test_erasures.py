@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from socialcredit import access, codes, ledger
+from socialcredit import access, codes
 from socialcredit.dueprocess.cases import ErasureRequest
 from socialcredit.engines.export import export_ledger
 from socialcredit.errors import Conflict, Refused
@@ -42,8 +42,9 @@ def row(srid: str, item: str, source: str, occurred: str, subject: str = P) -> d
     }
 
 
-def rid(source: str, srid: str) -> str:
-    return ledger.record_id_for(source, srid)
+def rid(system: System, source: str, srid: str) -> str:
+    """A record's id, keyed by the test's store (decision 0080)."""
+    return system.store.stored_record_id(source, srid)
 
 
 JOINED = row("v-1", "identity.verified", "public-security", "2026-01-05")
@@ -71,11 +72,17 @@ def test_an_opt_in_members_own_records_are_erased_on_request(system: System, clo
     assert system.ingest([(1, JOINED), (2, GAMES)], origin="t", principal=op).accepted == 2
     assert "sesame" in system.view(P).scores
     case = system.file_erasure(
-        principal=subject_key(P), subject=P, record_id=rid("online-platforms", "g-1"), statement="I left."
+        principal=subject_key(P),
+        subject=P,
+        record_id=rid(system, "online-platforms", "g-1"),
+        statement="I left.",
     )
     assert isinstance(case, ErasureRequest) and case.status == "under review" and case.year == "2026"
     # the whole key: every record of the subject and year goes with it, and the request says so
-    assert set(case.record_ids) == {rid("public-security", "v-1"), rid("online-platforms", "g-1")}
+    assert set(case.record_ids) == {
+        rid(system, "public-security", "v-1"),
+        rid(system, "online-platforms", "g-1"),
+    }
     # the usual deadline: the review period (15 days by the court's rules)
     assert case.decision_due == clock.now.date() + dt.timedelta(days=15)
     assert [c.id for c in system.cases(principal=op, open_only=True)] == [case.id]
@@ -94,9 +101,10 @@ def test_an_opt_in_members_own_records_are_erased_on_request(system: System, clo
     assert system.verify()["records"] == [] and system.store.head("records")[0] == 2
     erased = system.erased_records(P)
     assert [(e.record_id, e.at, e.rule) for e in erased] == [
-        (r, clock.now, done.rule) for r in (rid("public-security", "v-1"), rid("online-platforms", "g-1"))
+        (r, clock.now, done.rule)
+        for r in (rid(system, "public-security", "v-1"), rid(system, "online-platforms", "g-1"))
     ]
-    erasure = system.erasure_of(rid("online-platforms", "g-1"))
+    erasure = system.erasure_of(rid(system, "online-platforms", "g-1"))
     assert erasure is not None and erasure.rule == done.rule
     # its last record key gone, its registration goes with it, and still verifies (decision 0074)
     assert system.store.subject(P) is None and system.verify()["registry"] == []
@@ -114,15 +122,25 @@ def test_a_key_that_also_holds_a_government_record_is_refused_naming_it(system: 
     system.ingest([(1, JOINED), (2, GAMES), (3, RED)], origin="t", principal=op)
     with pytest.raises(Refused) as refused:
         system.file_erasure(
-            principal=subject_key(P), subject=P, record_id=rid("online-platforms", "g-1"), statement="x"
+            principal=subject_key(P),
+            subject=P,
+            record_id=rid(system, "online-platforms", "g-1"),
+            statement="x",
         )
     assert refused.value.field == "record_id"
-    assert rid("traffic-police", "r-1") in str(refused.value) and "erasure_on_request" in str(refused.value)
+    assert rid(system, "traffic-police", "r-1") in str(refused.value) and "erasure_on_request" in str(
+        refused.value
+    )
     with pytest.raises(Refused):  # a government record that stands is never erased on request
-        system.file_erasure(principal=op, subject=P, record_id=rid("traffic-police", "r-1"), statement="x")
+        system.file_erasure(
+            principal=op, subject=P, record_id=rid(system, "traffic-police", "r-1"), statement="x"
+        )
     with pytest.raises(access.AccessDenied):  # someone else's records
         system.file_erasure(
-            principal=subject_key(person(72)), subject=P, record_id=rid("traffic-police", "r-1"), statement=""
+            principal=subject_key(person(72)),
+            subject=P,
+            record_id=rid(system, "traffic-police", "r-1"),
+            statement="",
         )
 
 
@@ -131,7 +149,7 @@ def test_a_record_withdrawn_as_wrong_is_erased_on_request(system: System, clock:
     withdraws it, then its erasure may be asked for; the withdrawal goes with it."""
     op = system.operator()
     system.ingest([(1, OLD_RED), (2, RED)], origin="t", principal=op)
-    wrong = rid("traffic-police", "r-0")
+    wrong = rid(system, "traffic-police", "r-0")
     with pytest.raises(Refused):
         system.file_erasure(principal=subject_key(P), subject=P, record_id=wrong, statement="not me")
     me = subject_key(P)
@@ -142,7 +160,7 @@ def test_a_record_withdrawn_as_wrong_is_erased_on_request(system: System, clock:
     with pytest.raises(Conflict):  # one open request per key
         system.file_erasure(principal=subject_key(P), subject=P, record_id=wrong, statement="again")
     system.decide_erasure(principal=op, case_id=case.id, granted=True, reason="withdrawn as wrong")
-    assert [r.record_id for r in system.store.records_for(P)] == [rid("traffic-police", "r-1")]
+    assert [r.record_id for r in system.store.records_for(P)] == [rid(system, "traffic-police", "r-1")]
     assert [e.record_id for e in system.erased_records(P)] == list(case.record_ids)
     # the agency re-sending it is told it was erased
     again = system.ingest([(1, OLD_RED)], origin="again", principal=op)
@@ -153,7 +171,10 @@ def test_a_refused_request_keeps_its_reason_and_the_records(system: System) -> N
     op = system.operator()
     system.ingest([(1, JOINED), (2, GAMES)], origin="t", principal=op)
     case = system.file_erasure(
-        principal=subject_key(P), subject=P, record_id=rid("public-security", "v-1"), statement="please"
+        principal=subject_key(P),
+        subject=P,
+        record_id=rid(system, "public-security", "v-1"),
+        statement="please",
     )
     done = system.decide_erasure(principal=op, case_id=case.id, granted=False, reason="identity in dispute")
     assert (done.status, done.decision_reason, done.rule) == ("refused", "identity in dispute", None)
@@ -169,7 +190,7 @@ def test_an_operator_who_filed_for_the_subject_does_not_decide_it(system: System
     who filed a review is (docs/decisions/0027-separation-of-duties.md)."""
     op = access.Principal("k-op1", "operator", "op-1")
     system.ingest([(1, JOINED)], origin="t", principal=system.operator())
-    joined = rid("public-security", "v-1")
+    joined = rid(system, "public-security", "v-1")
     case = system.file_erasure(principal=op, subject=P, record_id=joined, statement="x")
     with pytest.raises(access.AccessDenied):
         system.decide_erasure(principal=op, case_id=case.id, granted=True, reason="asked")
@@ -185,14 +206,16 @@ def test_later_records_of_an_erased_year_are_still_taken_in(system: System) -> N
     op = system.operator()
     system.ingest([(1, JOINED), (2, GAMES)], origin="t", principal=op)
     case = system.file_erasure(
-        principal=op, subject=P, record_id=rid("online-platforms", "g-1"), statement="x"
+        principal=op, subject=P, record_id=rid(system, "online-platforms", "g-1"), statement="x"
     )
     system.decide_erasure(principal=OPERATOR_2, case_id=case.id, granted=True, reason="left")
     later = system.ingest([(1, RED)], origin="later", principal=op)
     assert later.accepted == 1, later.quarantine
     (red,) = system.store.records_for(P)
     assert (
-        red.record_id == rid("traffic-police", "r-1") and red.stored is not None and red.stored[0] == "2026.1"
+        red.record_id == rid(system, "traffic-police", "r-1")
+        and red.stored is not None
+        and red.stored[0] == "2026.1"
     )
     assert "traffic.red-light" in {c.record_id and c.item for c in system.view(P).records}
     again = system.ingest([(1, GAMES)], origin="again", principal=op)
@@ -215,7 +238,7 @@ def test_never_while_a_record_under_the_key_grounds_an_entry_in_force(store: Sto
     op = system.operator()
     system.ingest([(1, RED)], origin="t", principal=op)
     assert [e.status for e in system.view(P).entries] == ["active"]
-    red = rid("traffic-police", "r-1")
+    red = rid(system, "traffic-police", "r-1")
     case = system.file_erasure(principal=op, subject=P, record_id=red, statement="x")
     with pytest.raises(Refused) as refused:
         system.decide_erasure(principal=OPERATOR_2, case_id=case.id, granted=True, reason="asked")
@@ -237,7 +260,10 @@ def test_a_granted_request_purges_an_export_made_before_it(
     export_ledger(system.store, export, clock=clock)
     assert export.exists()
     case = system.file_erasure(
-        principal=subject_key(P), subject=P, record_id=rid("online-platforms", "g-1"), statement="I left."
+        principal=subject_key(P),
+        subject=P,
+        record_id=rid(system, "online-platforms", "g-1"),
+        statement="I left.",
     )
     clock.advance(hours=1)
     system.decide_erasure(principal=OPERATOR_2, case_id=case.id, granted=True, reason="PIPL Art. 47")

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from socialcredit import ledger, synth
+from socialcredit import synth
 from socialcredit.engines.base import Engine, rescore
 from socialcredit.engines.duck import DuckDBEngine
 from socialcredit.engines.export import export_ledger, prior_export
@@ -72,13 +72,10 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
     fixes = corrections(_records(system), rng_seed=2, count=30)
     renamed: dict[str, str] = {}
     for n, f in enumerate(fixes):  # the first batch of fixes used these source record ids
-        new = f"late-{n}"
-        renamed[ledger.record_id_for(f["source"], f["source_record_id"])] = ledger.record_id_for(
-            f["source"], new
-        )
-        f["source_record_id"] = new
-    for f in fixes:
-        f["corrects"] = renamed.get(f["corrects"], f["corrects"])
+        renamed[f["source_record_id"]] = f["source_record_id"] = f"late-{n}"
+    for f in fixes:  # a fix naming another by its reference (decision 0080) names it renamed
+        if "corrects_source_record_id" in f:
+            f["corrects_source_record_id"] = renamed[f["corrects_source_record_id"]]
     fresh = [
         {"subject": person(900), "item": "traffic.drunk-driving", "source": "traffic-police",
          "source_record_id": "new-1", "occurred_on": "2026-05-01", "reported_at": "2026-05-02T09:00:00"},
@@ -280,17 +277,16 @@ def test_derived_columns_follow_the_ledger(exported: Ledger, tmp_path: Path) -> 
             "occurred_on": "2026-01-05",
             "reported_at": "2026-01-06T09:00:00",
         }
-        rid = ledger.record_id_for("traffic-police", "t-1")
         late = {
             **first,
             "source_record_id": "t-2",
             "reported_at": "2026-03-01T09:00:00",
             "action": "correct",
-            "corrects": rid,
+            "corrects_source_record_id": "t-1",
             "occurred_on": "2026-01-04",
         }
         early = {**first, "source_record_id": "t-3", "reported_at": "2026-02-01T09:00:00",
-                 "action": "withdraw", "corrects": rid}  # fmt: skip
+                 "action": "withdraw", "corrects_source_record_id": "t-1"}  # fmt: skip
         for row in (first, late, early):
             _ingest(twice, [row])
         export_ledger(twice.store, tmp_path / "twice")
@@ -346,10 +342,9 @@ def test_incremental_on_both_backends(store_url: str, tmp_path: Path) -> None:
         _ingest(system, first)
         inc = tmp_path / "inc"
         assert export_ledger(system.store, inc).generation == 1
-        wrong = ledger.record_id_for("traffic-police", "t-1")
         _ingest(
             system,
-            [{**first[0], "source_record_id": "t-2", "action": "withdraw", "corrects": wrong,
+            [{**first[0], "source_record_id": "t-2", "action": "withdraw", "corrects_source_record_id": "t-1",
               "reported_at": "2026-03-01T09:00:00"}],
         )  # fmt: skip
         again = export_ledger(system.store, inc)

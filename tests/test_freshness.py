@@ -17,7 +17,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from socialcredit.ledger import record_id_for
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.store import Store
@@ -104,7 +103,7 @@ def test_a_new_record_is_reflected_by_the_decision_api_within_a_second(
                 "source_record_id": f"fresh-{n}-withdrawn",
                 "occurred_on": yesterday,
                 "action": "withdraw",
-                "corrects": record_id_for("court", f"fresh-{n}"),
+                "corrects_source_record_id": f"fresh-{n}",
             }
             _submit(client, court, withdrawal)
             lifted_s, _ = _until(client, airline, subject, "allow")

@@ -220,7 +220,7 @@ def test_sqlite_page_cache_is_configurable(tmp_path: Any, monkeypatch: pytest.Mo
 def test_corrections_are_found_through_the_partial_index(system: System) -> None:
     op = system.operator()
     assert system.ingest([(1, _row(1))], origin="t", principal=op).accepted == 1
-    target = ledger.record_id_for("traffic-police", "tp-1")
+    target = system.store.stored_record_id("traffic-police", "tp-1")
     fix = _row(2, action="withdraw", corrects=target)
     assert system.ingest([(1, fix)], origin="t", principal=op).accepted == 1
     assert system.store.superseded_ids() == {target}

@@ -13,7 +13,6 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from socialcredit.ledger import record_id_for
 from socialcredit.rules import days
 from socialcredit.schemes import shipped_registry
 from socialcredit.schemes.loader import Registry, parse_scheme
@@ -51,7 +50,7 @@ def listed_then_withdrawn(system: System, clock: Clock) -> dt.datetime:
     before = clock()
     clock.advance(days=30)
     withdrawal = row(2, "2026-10-20", "2026-10-21T02:00:00", action="withdraw")
-    withdrawal[1]["corrects"] = record_id_for("court", "kt-1")
+    withdrawal[1]["corrects_source_record_id"] = "kt-1"
     feed(system, withdrawal)
     return before
 
@@ -177,7 +176,7 @@ def test_the_command_line_answers_as_known_then_and_reproduces_a_decision(env: P
     time.sleep(1.1)  # received_at is kept to the second
     before = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
     time.sleep(1.1)
-    ingest(2, action="withdraw", corrects=record_id_for("court", "kt-1"))
+    ingest(2, action="withdraw", corrects_source_record_id="kt-1")
     assert run("check", P, "no-flights", "--at", before, "--known-at", before).exit_code == 1  # deny
     assert run("check", P, "no-flights", "--at", before).exit_code == 0  # allow
     then = jrun("score", P, "--at", before, "--known-at", before)

@@ -152,7 +152,7 @@ def test_csv_with_unknown_column_is_refused_whole(tmp_path: Path) -> None:
 def test_corrections_reference_and_supersede(system: System) -> None:
     op = system.operator()
     system.ingest([(1, row())], origin="t", principal=op)
-    original = ledger.record_id_for("traffic-police", "tp-1")
+    original = system.store.stored_record_id("traffic-police", "tp-1")
     # a correction moves the record to the right person
     fix = row(source_record_id="tp-1-fix", subject=P2, action="correct", corrects=original)
     r = system.ingest([(1, fix)], origin="t", principal=op)
@@ -177,7 +177,7 @@ def _ingest_five(system: System) -> list[str]:
         for i in range(1, 6)
     ]
     assert system.ingest(rows, origin="t", principal=system.operator()).accepted == 5
-    return [ledger.record_id_for("traffic-police", f"tp-{i}") for i in range(1, 6)]
+    return [system.store.stored_record_id("traffic-police", f"tp-{i}") for i in range(1, 6)]
 
 
 def test_verify_names_an_altered_record(system: System) -> None:

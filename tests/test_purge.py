@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyarrow.dataset as pads
 
-from socialcredit import engines, ledger
+from socialcredit import engines
 from socialcredit.engines.export import export_ledger, register_output
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
@@ -25,7 +25,6 @@ from tests.support.cli import jrun, run
 from tests.support.records import red_light
 
 P, Q = person(93), person(94)
-OLD, NEW = (ledger.record_id_for("traffic-police", i) for i in ("old-1", "new-1"))
 
 
 RECENT = (1, red_light(P, "new-1", "2026-03-01"))  # still counts in November 2026
@@ -47,7 +46,8 @@ def test_a_retention_run_purges_what_was_made_before_the_erasure(
     system.ingest([PAST], origin="t", principal=op)
     export = tmp_path / "export"
     export_ledger(system.store, export, clock=clock)
-    assert exported(export) == sorted([OLD, NEW])
+    old_id, new_id = (system.store.stored_record_id("traffic-police", i) for i in ("old-1", "new-1"))
+    assert exported(export) == sorted([old_id, new_id])
     runner = engines.engine("duckdb")
     try:
         result = engines.rescore(
@@ -67,7 +67,7 @@ def test_a_retention_run_purges_what_was_made_before_the_erasure(
     assert (report.erased_keys, report.erased_records) == (1, 1)
     assert (report.purged_files, report.dropped_snapshots) == (1 + len(outputs), 1)
     assert not export.exists() and not any(o.exists() for o in outputs)
-    assert exported(before_old) == [NEW]  # holds nothing erased: kept, and still registered
+    assert exported(before_old) == [new_id]  # holds nothing erased: kept, and still registered
     assert [e.path for e in system.store.exports.exports()] == [str(before_old.resolve())]
     assert system.store.snapshot(SNAPSHOT) is None
     audit = [e for e in system.audit_log(op) if e["action"] == "retention"][-1]
@@ -76,7 +76,7 @@ def test_a_retention_run_purges_what_was_made_before_the_erasure(
     # exported again after the erasure: a full export without the erased record, kept by the
     # next run; so is a snapshot computed after it
     export_ledger(system.store, export, clock=clock)
-    assert exported(export) == [NEW]
+    assert exported(export) == [new_id]
     clock.advance(minutes=1)  # a snapshot of the erasure's very moment is dropped: it may be older
     system.disclosure.rescore()
     clock.advance(hours=1)
@@ -93,7 +93,8 @@ def test_an_export_into_one_made_before_an_erasure_is_written_whole(
     system.ingest([RECENT, PAST], origin="t", principal=system.operator())
     export = tmp_path / "export"
     export_ledger(system.store, export, clock=clock)
-    assert exported(export) == sorted([OLD, NEW])
+    old_id, new_id = (system.store.stored_record_id("traffic-police", i) for i in ("old-1", "new-1"))
+    assert exported(export) == sorted([old_id, new_id])
     vault = system.store.sealing.vault
     pair = (system.store.sealing.pseudonym(P), "2020")
     key = vault.store.wrapped_keys([pair])[pair]
@@ -101,7 +102,7 @@ def test_an_export_into_one_made_before_an_erasure_is_written_whole(
     system.ingest([(3, red_light(P, "new-2", "2026-04-01"))], origin="t", principal=system.operator())
     result = export_ledger(system.store, export, clock=clock)
     assert (result.generation, result.appended) == (1, 2)  # not one record appended to the old
-    assert exported(export) == sorted([NEW, ledger.record_id_for("traffic-police", "new-2")])
+    assert exported(export) == sorted([new_id, system.store.stored_record_id("traffic-police", "new-2")])
 
 
 def test_retention_run_command_purges_the_export_and_rescore_output(env: Path, tmp_path: Path) -> None:

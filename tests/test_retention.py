@@ -14,7 +14,7 @@ import gzip
 import json
 from pathlib import Path
 
-from socialcredit import backup, ledger
+from socialcredit import backup
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.store import Store
@@ -22,10 +22,12 @@ from tests.conftest import Clock, org, person
 from tests.support.records import red_light
 
 P, ORG = person(91), org(91)
-OLD, NEW, COURT = (
-    ledger.record_id_for(s, i)
-    for s, i in (("traffic-police", "old-1"), ("traffic-police", "new-1"), ("court", "c-1"))
-)
+
+
+def ids(system: System) -> tuple[str, str, str]:
+    """The ids of P's old and new records and the court's, keyed by the test's store (decision 0080)."""
+    stored = system.store.stored_record_id
+    return stored("traffic-police", "old-1"), stored("traffic-police", "new-1"), stored("court", "c-1")
 
 
 ROWS = [
@@ -49,6 +51,7 @@ ROWS = [
 def test_retention_erases_only_keys_past_keeping(system: System, clock: Clock) -> None:
     op = system.operator()
     assert system.ingest(ROWS, origin="t", principal=op).accepted == 3
+    old, new, court = ids(system)
     assert any(e.status == "active" for e in system.view(ORG).entries)
     report = system.retention_run()
     assert (report.erased_keys, report.erased_records, report.kept_counting, report.kept_in_force) == (
@@ -59,17 +62,17 @@ def test_retention_erases_only_keys_past_keeping(system: System, clock: Clock) -
     )
     # erased: still counted by verify, not readable, "erased on D under rule R"
     assert system.verify()["records"] == [] and system.store.head("records")[0] == 3
-    assert [r.record_id for r in system.store.records_for(P)] == [NEW]
-    assert system.store.record(OLD) is None
-    erasure = system.erasure_of(OLD)
+    assert [r.record_id for r in system.store.records_for(P)] == [new]
+    assert system.store.record(old) is None
+    erasure = system.erasure_of(old)
     assert erasure is not None and erasure.at == clock.now and erasure.rule == "retention"
-    assert system.erasure_of(NEW) is None and system.store.record(COURT) is not None
+    assert system.erasure_of(new) is None and system.store.record(court) is not None
     # re-sent by the agency: told it was erased, not taken in again
     again = system.ingest([ROWS[0]], origin="again", principal=op)
     assert (again.accepted, again.duplicate, again.quarantined) == (0, 0, 1)
     assert (
         "were erased on 2026-11-02 under rule 'retention'" in again.quarantine[0].reasons[0]
-        and OLD in again.quarantine[0].reasons[0]
+        and old in again.quarantine[0].reasons[0]
     )
     # a second run finds nothing more; the runs are audited without naming anyone
     assert system.retention_run().erased_keys == 0
@@ -82,6 +85,7 @@ def test_a_restore_of_a_backup_taken_before_an_erasure_replays_it(
 ) -> None:
     op = system.operator()
     system.ingest(ROWS, origin="t", principal=op)
+    old, new, _ = ids(system)
     before = tmp_path / "before.jsonl.gz"
     backup.dump(system.store, before, clock.now)
     system.retention_run()
@@ -103,8 +107,8 @@ def test_a_restore_of_a_backup_taken_before_an_erasure_replays_it(
         backup.restore(before, restored)
         again = System(restored, shipped_registry(), clock=clock)
         assert again.verify()["records"] == []
-        assert [r.record_id for r in restored.records_for(P)] == [NEW]
-        assert restored.record(OLD) is None and again.erasure_of(OLD) is not None
+        assert [r.record_id for r in restored.records_for(P)] == [new]
+        assert restored.record(old) is None and again.erasure_of(old) is not None
     finally:
         restored.close()
 
@@ -117,9 +121,10 @@ def test_an_erased_record_is_not_exported(system: System, tmp_path: Path) -> Non
     from socialcredit.engines.export import export_ledger
 
     system.ingest(ROWS, origin="t", principal=system.operator())
+    _, new, court = ids(system)
     system.retention_run()
     export_ledger(system.store, tmp_path / "export")
     table = pads.dataset(tmp_path / "export" / "records", partitioning="hive").to_table()
-    assert sorted(table.column("record_id").to_pylist()) == sorted([NEW, COURT])
+    assert sorted(table.column("record_id").to_pylist()) == sorted([new, court])
     assert sorted(table.column("subject").to_pylist()) == sorted([P, ORG])
     assert "camera 7" in table.column("evidence").to_pylist()

@@ -11,7 +11,6 @@ from typing import Any
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
-from socialcredit import ledger
 from socialcredit.access import Principal
 from socialcredit.engines.export import export_ledger
 from socialcredit.schemes import shipped_registry
@@ -42,7 +41,7 @@ def test_a_source_record_id_is_stored_sealed_and_read_back(
     try:
         system = System(store, shipped_registry(), clock=clock)
         assert system.ingest([_row(1, CASE)], origin="t", principal=COURT).accepted == 1
-        rid = ledger.record_id_for("court", CASE)
+        rid = store.sealing.record_id("court", CASE)
         with store.engine.connect() as conn:
             stored = [dict(m) for m in conn.execute(select(t.records)).mappings()]
         assert [m["record_id"] for m in stored] == [rid]
@@ -107,6 +106,6 @@ def test_an_erased_record_re_sent_is_told_it_was_erased(store_url: str, clock: C
         assert all(
             "erased on 2026-11-01" in r and "not taken in again" in r for r in again.quarantine[0].reasons
         )
-        assert store.record(ledger.record_id_for("court", CASE)) is None
+        assert store.record(store.sealing.record_id("court", CASE)) is None
     finally:
         store.close()

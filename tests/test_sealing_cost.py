@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from socialcredit import ledger
 from socialcredit.service import System
 from socialcredit.shredding import Erasure, KeyedHash, MasterKey, Vault, new_master_text
 from socialcredit.store import Store
@@ -117,7 +116,7 @@ def test_a_view_reads_its_keys_and_erased_records_in_its_own_snapshot(system: Sy
     finally:
         other.close()
     assert vault.cached(pair) != {}  # still cached here
-    v1 = ledger.record_id_for("traffic-police", "v-1")
+    v1 = system.store.stored_record_id("traffic-police", "v-1")
     cached = system.read(P, op, purpose="test")
     assert [(e.record_id, e.at, e.rule) for e in cached.erased] == [(v1, clock.now, "another process")]
     system.context.views.invalidate()

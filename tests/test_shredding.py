@@ -210,7 +210,7 @@ def test_an_erased_key_leaves_the_chain_valid_and_the_records_unreadable(
         assert [r.source_record_id for r in fresh.records_for(P)] == ["e-2"]
         assert sum(len(page) for page in fresh.iter_records()) == 2
         assert fresh.verify_records() == [] and fresh.head("records")[0] == 3
-        assert fresh.record(ledger.record_id_for("traffic-police", "e-1")) is None
+        assert fresh.record(fresh.stored_record_id("traffic-police", "e-1")) is None
     finally:
         fresh.close()
 

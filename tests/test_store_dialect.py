@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from socialcredit import ledger
 from socialcredit.dueprocess.cases import CaseEvent
 from socialcredit.service import System
 from socialcredit.store import Store
@@ -43,7 +42,7 @@ def _ingest(system: System, n: int = 3) -> list[str]:
         for i in range(n)
     ]
     assert system.ingest(rows, origin="t", principal=system.operator()).accepted == n
-    return [ledger.record_id_for("traffic-police", f"tp-{i}") for i in range(n)]
+    return [system.store.stored_record_id("traffic-police", f"tp-{i}") for i in range(n)]
 
 
 def _case_event(n: int) -> CaseEvent:

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from socialcredit.ledger import record_id_for
 from socialcredit.rules import days
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import Question, System
@@ -60,7 +59,7 @@ def test_a_cached_decision_is_reused_until_a_record_touches_the_subject(system: 
     assert allowed(system, P) and system.context.views.hits == hits + 1  # answered from the cache
     feed(system, row(1, P))
     assert not allowed(system, P)  # the listing, at once
-    feed(system, row(2, P, action="withdraw", corrects=record_id_for("court", "views-1")))
+    feed(system, row(2, P, action="withdraw", corrects_source_record_id="views-1"))
     assert allowed(system, P)  # the withdrawal, at once
     assert allowed(system, P) and system.context.views.hits >= hits + 2
 
@@ -209,10 +208,10 @@ def test_a_replaced_database_drops_everything(store: Store) -> None:
 
 def test_one_read_of_a_subject_equals_the_stores_general_reads(system: System) -> None:
     system.register([SubjectRow(ORG, "organisation", "Views Ltd", None, None, REP, dt.date(2020, 1, 1))])
-    withdrawn = record_id_for("court", "views-2")
-    feed(system, row(1, ORG), row(2, REP), row(3, REP, action="withdraw", corrects=withdrawn), row(4, REP))
+    withdrawal = row(3, REP, action="withdraw", corrects_source_record_id="views-2")
+    feed(system, row(1, ORG), row(2, REP), withdrawal, row(4, REP))
     me = system.authenticate(system.create_key("subject", REP).token)
-    objected = record_id_for("court", "views-4")
+    objected = system.store.stored_record_id("court", "views-4")
     system.file_objection(principal=me, subject=REP, record_id=objected, statement="not me")
     got = read_subject(system.store, REP, representatives=True)
     assert got.subject == system.store.subject(REP)

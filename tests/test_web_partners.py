@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from socialcredit.ledger import record_id_for
+from socialcredit import ledger
 from socialcredit.service import System
 from tests.support import webworld
 from tests.support.portal import client_for, post_form
@@ -31,7 +31,8 @@ def test_agency_enters_a_record(app: FastAPI, world: System, tokens: dict[str, s
     }
     r = post_form(c, "/portal/records/new", "/portal/records/new", data)
     assert r.status_code == 200 and "Accepted" in r.text
-    assert record_id_for("traffic-police", "web-1") in r.text
+    assert world.store.stored_record_id("traffic-police", "web-1") in r.text
+    assert ledger.record_id_for("traffic-police", "web-1") not in r.text  # keyed (decision 0080)
     assert [r.evidence for r in world.view(P).records if r.source_record_id == "web-1"] == [data["evidence"]]
     r = post_form(c, "/portal/records/new", "/portal/records/new", data)
     assert r.status_code == 200 and "Duplicate" in r.text

@@ -12,7 +12,6 @@ import pytest
 from fastapi import FastAPI
 
 from socialcredit.api import create_app
-from socialcredit.ledger import record_id_for
 from socialcredit.service import Question, System
 from socialcredit.store import AuditQuery, SubjectRow
 from tests.conftest import Clock, person
@@ -56,7 +55,7 @@ def _object(world: System, code: str, srid: str | None) -> str:
     case = world.file_objection(
         principal=subject,
         subject=code,
-        record_id=record_id_for("traffic-police", srid) if srid else None,
+        record_id=world.store.stored_record_id("traffic-police", srid) if srid else None,
         list_id=None if srid else COURT_LIST,
         statement=f"not me ({srid})",
     )

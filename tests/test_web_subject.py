@@ -9,12 +9,11 @@ import re
 
 from fastapi import FastAPI
 
-from socialcredit.ledger import record_id_for
 from socialcredit.service import System
 from tests.conftest import Clock
 from tests.support import webworld
 from tests.support.portal import client_for, post_form
-from tests.support.webworld import COURT_LIST, COURT_RECORD, NAME, OTHER, P, case_id_of, row
+from tests.support.webworld import COURT_LIST, NAME, OTHER, P, case_id_of, row
 
 # the shared world (tests/support/webworld.py), bound here by name as pytest finds fixtures
 world, tokens, app = webworld.world, webworld.tokens, webworld.app
@@ -83,12 +82,13 @@ def test_a_clamp_or_a_rounding_is_a_line_of_its_own(
 def test_objection_upheld_changes_grade_decision_and_list(
     app: FastAPI, world: System, tokens: dict[str, str], clock: Clock
 ) -> None:
+    court = webworld.court_record(world)
     subject = client_for(app, tokens["subject"])
     operator = client_for(app, tokens["operator"])
     me = f"/portal/subjects/{P}"
     before = world.view(P).scores["rongcheng"]
     # an empty statement is refused next to the form, and nothing is filed
-    r = post_form(subject, me, f"{me}/objections", {"target": f"record:{COURT_RECORD}", "statement": " "})
+    r = post_form(subject, me, f"{me}/objections", {"target": f"record:{court}", "statement": " "})
     assert r.status_code == 422 and "statement" in r.text and 'id="objection-error"' in r.text
     assert world.cases(principal=world.operator()) == []
     r = post_form(
@@ -96,7 +96,7 @@ def test_objection_upheld_changes_grade_decision_and_list(
         me,
         f"{me}/objections",
         {
-            "target": f"record:{COURT_RECORD}",
+            "target": f"record:{court}",
             "statement": "I paid the judgment in full in August; the court was told.",
             "evidence": "bank transfer 2026-08-20\nreceipt of the court",
         },
@@ -185,10 +185,11 @@ def test_rejected_objection_is_appealed(app: FastAPI, world: System, tokens: dic
 
 
 def test_restoration_applied_and_granted(app: FastAPI, world: System, tokens: dict[str, str]) -> None:
+    court = webworld.court_record(world)
     subject = client_for(app, tokens["subject"])
     operator = client_for(app, tokens["operator"])
     me = f"/portal/subjects/{P}"
-    minor = record_id_for("traffic-police", "t-1")
+    minor = world.store.stored_record_id("traffic-police", "t-1")
     fields = {
         "conduct_corrected": "took the course",
         "obligations_fulfilled": "fine paid",
@@ -196,8 +197,8 @@ def test_restoration_applied_and_granted(app: FastAPI, world: System, tokens: di
     }
     r = post_form(subject, me, f"{me}/restorations", {"record_id": minor, **fields, "commitment": ""})
     assert r.status_code == 422 and "commitment" in r.text and 'id="restoration-error"' in r.text
-    assert f'<option value="{COURT_RECORD}"' not in subject.get(me).text  # a court listing: never offered
-    r = post_form(subject, me, f"{me}/restorations", {"record_id": COURT_RECORD, **fields})
+    assert f'<option value="{court}"' not in subject.get(me).text  # a court listing: never offered
+    r = post_form(subject, me, f"{me}/restorations", {"record_id": court, **fields})
     assert r.status_code == 422 and "is a judicial record" in r.text and "Art. 10" in r.text
     r = post_form(subject, me, f"{me}/restorations", {"record_id": minor, **fields})
     assert r.status_code == 303
@@ -224,6 +225,7 @@ def test_restoration_applied_and_granted(app: FastAPI, world: System, tokens: di
 def test_human_review_asked_next_to_a_listing_by_rule(
     app: FastAPI, world: System, tokens: dict[str, str]
 ) -> None:
+    court = webworld.court_record(world)
     """GDPR (DOMAIN.md): no "solely automated decision with significant effects without human
     review". The subject page offers a review next to each listing derived by rule (Rongcheng's
     D list, by grade) and not next to the court's (a court's decision: objected to); the desk
@@ -237,7 +239,7 @@ def test_human_review_asked_next_to_a_listing_by_rule(
     page = subject.get(me).text
     assert page.count("Ask for a human review") == 1 and "decided by a court: object instead" in page
     # the operator (wang.fang) decides an objection of P's first: involved from then on
-    r = post_form(subject, me, f"{me}/objections", {"target": f"record:{COURT_RECORD}", "statement": "x"})
+    r = post_form(subject, me, f"{me}/objections", {"target": f"record:{court}", "statement": "x"})
     objection = case_id_of(subject.get(r.headers["location"]).text)
     post_form(operator, "/portal/operator", f"/portal/cases/{objection}/decision",
               {"outcome": "reject", "reason": "the judgment stands"})  # fmt: skip

@@ -109,10 +109,11 @@ class IngestResult:
 
 
 def record_id_for(source: str, source_record_id: str) -> str:
-    """A record id derived from its provenance, so the same source record has the same id on
-    every store and a re-submission is recognised without a lookup table. Not keyed: whoever
-    guesses an agency's reference can confirm it against a stored id (decision 0075 designs the
-    keyed id; the reference itself is sealed)."""
+    """The unkeyed id of a record, from its provenance: the id of every record stored before
+    decision 0080, and the input of the keyed id every record gets since (``Sealing.record_id``,
+    an HMAC of this under the installation's pseudonym key). Not an id to name a new record by:
+    whoever guesses an agency's reference could confirm it against an unkeyed id, so a caller asks
+    the store (``Store.stored_record_id``)."""
     return hashlib.sha256(f"{source}\x1f{source_record_id}".encode()).hexdigest()[:32]
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from socialcredit import access
-from socialcredit.ledger import record_id_for
 from socialcredit.service import System
 
 
@@ -26,7 +25,7 @@ def rec(n: int, subject: str, item: str, source: str, day: str, **kw: Any) -> tu
 def feed(system: System, *rows: tuple[int, dict[str, Any]]) -> list[str]:
     result = system.ingest(list(rows), origin="test", principal=system.operator())
     assert result.accepted == len(rows), result.quarantine
-    return [record_id_for(r["source"], r["source_record_id"]) for _n, r in rows]
+    return [system.store.stored_record_id(r["source"], r["source_record_id"]) for _n, r in rows]
 
 
 def key(system: System, role: str, principal: str | None) -> access.Principal:

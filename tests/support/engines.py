@@ -51,7 +51,11 @@ def corrections(records: list[Record], rng_seed: int = 3, count: int = 60) -> li
     rows: list[dict[str, Any]] = []
     n = 0
 
-    def row(base: Record, action: str, corrects: str, when: dt.datetime, **change: Any) -> dict[str, Any]:
+    def row(
+        base: Record, action: str, corrects: str | dict[str, Any], when: dt.datetime, **change: Any
+    ) -> dict[str, Any]:
+        """A superseding row of ``base``, naming a stored record by its id or a row made here by
+        its reference (its id is the store's to give: decision 0080)."""
         nonlocal n
         n += 1
         item = change.get("item", base.item)
@@ -68,13 +72,13 @@ def corrections(records: list[Record], rng_seed: int = 3, count: int = 60) -> li
             "occurred_on": change.get("occurred_on", base.occurred_on).isoformat(),
             "reported_at": when.isoformat(),
             "action": action,
-            "corrects": corrects,
         }
+        if isinstance(corrects, dict):
+            out["corrects_source_record_id"] = corrects["source_record_id"]
+        else:
+            out["corrects"] = corrects
         rows.append(out)
         return out
-
-    def rid(r: dict[str, Any]) -> str:
-        return ledger.record_id_for(r["source"], r["source_record_id"])
 
     for k, r in enumerate(picks):
         when = (MID - dt.timedelta(days=10)) if k % 2 == 0 else LATE_CORRECTIONS
@@ -93,10 +97,10 @@ def corrections(records: list[Record], rng_seed: int = 3, count: int = 60) -> li
                 row(r, "withdraw", r.record_id, when)
         elif kind == 3:  # corrected date (older: may stop counting), then the correction corrected
             first = row(r, "correct", r.record_id, when, occurred_on=r.occurred_on - dt.timedelta(days=700))
-            row(r, "correct", rid(first), when + dt.timedelta(days=20))
+            row(r, "correct", first, when + dt.timedelta(days=20))
         elif kind == 4:  # a correction later withdrawn: nothing stands
             first = row(r, "correct", r.record_id, MID - dt.timedelta(days=20))
-            row(r, "withdraw", rid(first), when)
+            row(r, "withdraw", first, when)
         else:  # restoration: right, but its effect ends from now on
             row(r, "restore", r.record_id, when)
     # a restoration granted before the rule of a court's record: it must end nothing (the national

@@ -14,7 +14,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from socialcredit.api import create_app
-from socialcredit.ledger import record_id_for
 from socialcredit.service import System
 from socialcredit.store import SubjectRow
 from tests.conftest import org, person
@@ -30,8 +29,8 @@ ROLES: dict[str, str | None] = {
     "auditor": None,
 }
 ALL = [*ROLES, "none"]
-COURT_RECORD = record_id_for("court", "c-1")
-OTHER_RECORD = record_id_for("traffic-police", "o-1")
+OTHER_RECORD = "OTHER-RECORD-ID"
+"""Stands for :func:`other_record` in a form's data written before the world exists."""
 COURT_LIST = "court-dishonest-debtors/dishonest-debtors"
 
 
@@ -85,6 +84,16 @@ def app_client(app: FastAPI) -> Iterator[TestClient]:
     c = TestClient(app, headers=ENGLISH)  # not entered: no lifespan, as ``client`` (decision 0067)
     yield c
     c.close()
+
+
+def court_record(world: System) -> str:
+    """The id of P's court record (keyed by the world's store: decision 0080)."""
+    return world.store.stored_record_id("court", "c-1")
+
+
+def other_record(world: System) -> str:
+    """The id of OTHER's own record."""
+    return world.store.stored_record_id("traffic-police", "o-1")
 
 
 def case_id_of(html: str) -> str:

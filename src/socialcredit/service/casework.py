@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from socialcredit import access, codes, documents, ledger
+from socialcredit import access, codes, documents
 from socialcredit.dueprocess import restoration, review
 from socialcredit.dueprocess.cases import CaseKind, Objection
 from socialcredit.errors import Conflict, Refused
@@ -256,7 +256,7 @@ class Casework:
         if result.quarantined:  # built from stored records: only schemes changed since refuse them
             raise Conflict(Lines((r for q in result.quarantine for r in q.reasons), "; "))
         return [
-            ledger.record_id_for(r[1]["source"], r[1]["source_record_id"])
+            self.context.store.stored_record_id(r[1]["source"], r[1]["source_record_id"])
             for r in rows
             if not isinstance(r, Quarantined)
         ]

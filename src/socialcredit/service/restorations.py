@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 
-from socialcredit import access, codes, ledger
+from socialcredit import access, codes
 from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import Restoration, restoration_eligible_from
 from socialcredit.errors import Conflict, Refused
@@ -147,7 +147,7 @@ class Restorations:
             result = self.records.ingest([(1, row)], origin=f"restoration {c.id}", principal=principal)
             if result.quarantined:  # built from a stored record: only schemes changed since refuse it
                 raise Conflict(Lines((r for q in result.quarantine for r in q.reasons), "; "))
-            record_id = ledger.record_id_for(original.source, f"restoration:{c.id}")
+            record_id = self.context.store.stored_record_id(original.source, f"restoration:{c.id}")
         self.duties.append_event(
             principal,
             c.id,

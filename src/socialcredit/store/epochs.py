@@ -69,7 +69,8 @@ def seal_clear_records(store: RecordStore, sign: Signer, now: dt.datetime) -> di
     for rows in store.row_pages():
         clear = [m for m in rows if m["sealed"] is None and m["seq"] <= count]
         if clear:
-            made = store.sealing.seal_rows([convert(ledger.sealed(store.sealing.plain(m))) for m in clear])
+            plain = [convert(ledger.sealed(store.sealing.plain(m))) for m in clear]
+            made = store.sealing.seal_rows(plain, keep_ids=True)  # its id stays (decision 0080)
             sealed.update({m["seq"]: row for m, row in zip(clear, made, strict=True)})
     at = [STORED_FIELDS.index(c) for c in _NEW]
     with store.engine.begin() as conn:

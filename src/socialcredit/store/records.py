@@ -26,6 +26,7 @@ from socialcredit.store import tables as t
 from socialcredit.store.base import CHUNK
 from socialcredit.store.decisionstate import touch
 from socialcredit.store.logged import LoggedLeaves
+from socialcredit.store.recordids import ChunkIds, predating
 from socialcredit.store.sealedrows import STORED_FIELDS, Sealing, own_hash_ok
 from socialcredit.store.sealedstore import SealedStore
 
@@ -190,11 +191,14 @@ class RecordStore(SealedStore):
         if refused:
             numbers = [n for n, row in zip(c.row_numbers, maybe, strict=True) if row is not None]
             raws = [raw for raw, row in zip(c.raws, maybe, strict=True) if row is not None]
-        wanted = list({row[_RID] for row in stored} | {row[_CORRECTS] for row in stored if row[_CORRECTS]})
         keyed = self.sealing.keyed_claim
         qclass, qcipher = quarantinekeys.cipher_for(self.sealing.vault, received_at)
         with self.engine.begin() as conn:
             count, head = self._lock_head(conn, "records")
+            # the ids each row may be known by: keyed, or unkeyed if stored before (decision 0080)
+            ids = ChunkIds.of(c.rows, maybe, self.sealing, predating(conn, count))
+            judge = ids.judge if ids.active else None
+            wanted = ids.wanted(stored)
             existing: dict[str, tuple[str, str]] = {}
             if wanted:
                 param = self.dialect.in_list_param(wanted)
@@ -212,16 +216,19 @@ class RecordStore(SealedStore):
             rows: list[tuple[Any, ...]] = []
             duplicate = 0
             # the agency's reference as sent, for the reasons given back (the rows hold it sealed)
-            plain_srid = {plain[_RID]: plain[_SRID] for plain in c.rows}
+            plain_srid = {row[_RID]: plain[_SRID] for plain, row in zip(c.rows, maybe, strict=True) if row}
             for row, n, raw in zip(stored, numbers, raws, strict=True):
-                gone = erased.get(row[_RID]) or (erased.get(row[_CORRECTS]) if row[_CORRECTS] else None)
+                rid = row[_RID]
+                if judge is not None:  # by the id the ledger may hold it or its target under
+                    row, rid = judge(row, existing)
+                gone = erased.get(rid) or (erased.get(row[_CORRECTS]) if row[_CORRECTS] else None)
                 if gone is not None:  # an erased record is never taken in again, nor corrected
                     q_out.append(Quarantined(n, raw, (gone,)))
                     continue
                 # the common case, a new report, costs one dict probe; anything else is judged
                 # by _refusal (duplicate, conflict, restoration, correction)
-                if row[_CORRECTS] is not None or row[_ACTION] == "restore" or row[_RID] in existing:
-                    refusal = self._refusal(row, existing, may_correct_any, plain_srid.get(row[_RID]))
+                if row[_CORRECTS] is not None or row[_ACTION] == "restore" or rid in existing:
+                    refusal = self._refusal(row, existing, may_correct_any, plain_srid.get(row[_RID]), rid)
                     if refusal == "":
                         duplicate += 1
                         continue
@@ -303,12 +310,15 @@ class RecordStore(SealedStore):
         existing: Mapping[str, tuple[str, str]],
         may_correct_any: bool,
         srid: str | None = None,
+        record_id: str | None = None,
     ) -> str | None:
         """Why a sealed record is not appended: "" for a duplicate, a reason for quarantine, None
         to append. ``existing`` maps the ids already in the ledger (or earlier in this chunk)
         that it names to their (claim hash, source); ``srid`` is the agency's reference as sent
-        (a stored row holds it sealed: decision 0075)."""
-        record_id, source, corrects = row[_RID], row[_SOURCE], row[_CORRECTS]
+        (a stored row holds it sealed: decision 0075); ``record_id`` the id it is judged by (its
+        unkeyed one where a record stored before holds it: decision 0080)."""
+        source, corrects = row[_SOURCE], row[_CORRECTS]
+        record_id = row[_RID] if record_id is None else record_id
         srid = row[_SRID] if srid is None else srid
         seen = existing.get(record_id)
         if seen is not None:

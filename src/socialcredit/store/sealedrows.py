@@ -11,8 +11,10 @@ the keyed pseudonym for ``subject``, the item, source and dates, the keyed claim
 ciphertext of the subject's code, evidence and details; ``details`` holds "" and ``evidence`` NULL.
 Since decision 0075 the agency's own reference (``source_record_id``: a court case number names
 a case) is sealed too, after the details, and the column holds ""; rows sealed before keep it in
-the clear. The record id is still ``ledger.record_id_for``'s unkeyed hash of (source, reference):
-keying it is designed in decision 0075, not done.
+the clear. A record's id is keyed too (decision 0080): :meth:`Sealing.record_id`, an HMAC under
+the pseudonym key of ``ledger.record_id_for``'s unkeyed hash of (source, reference), computed here
+as rows are sealed (the AES-GCM associated data is the id). Rows stored before keep their unkeyed
+ids; the append path recognises them by both (``store/recordids.py``).
 """
 
 from __future__ import annotations
@@ -70,6 +72,21 @@ class Sealing:
                 remember(known, r[_SUBJ], s[_SUBJ])
                 remember(codes, s[_SUBJ], r[_SUBJ])
 
+    def record_id(self, source: str, source_record_id: str) -> str:
+        """The id a record the source gives this reference is stored under since decision 0080:
+        what a caller that has just sent a record names it by (``ledger.record_id_for`` is only
+        the id of a record stored before, and the input of this one)."""
+        return self.keyed_ids([ledger.record_id_for(source, source_record_id)])[0]
+
+    def keyed_ids(self, unkeyed: Sequence[str]) -> list[str]:
+        """Each unkeyed id (``ledger.record_id_for``) as keyed: the first 32 hex digits of
+        HMAC-SHA256(pseudonym key, "record" US unkeyed id). Why over the unkeyed id rather than the
+        (source, reference) it hashes: the store can then key any id validation computed (a
+        correction by reference names its target so, in a helper process too) without the
+        reference, which is sealed; and nobody without the key can compute it (decision 0080)."""
+        digest = self.vault.keyed().digest
+        return [digest(f"record{SEP}{u}".encode())[:16].hex() for u in unkeyed]
+
     def keyed_claim(self, plain: str) -> str:
         """The stored claim hash: the plain claim hash (``ledger.seal_fields``) keyed, so that
         nobody without the pseudonym key can test a guessed (code, item, date) against it."""
@@ -80,13 +97,18 @@ class Sealing:
         rows: Sequence[tuple[Any, ...]],
         classes: Sequence[str] | None = None,
         pseudonyms: Sequence[str] | None = None,
+        keep_ids: bool = False,
     ) -> list[tuple[Any, ...]]:
         """Converted sealed records (``Store.stored_row`` of ``ledger.Sealed``) as stored: one
         key-store read for the chunk, one AES-GCM call and two hashes per record. A record whose
         (subject, class) key was destroyed cannot be sealed: it raises :class:`ErasedClass`
         (``seal_chunk`` sorts those out first, and gives the class and pseudonym of each row: its
         year, or the year's next generation after an erasure on request). The source record id
-        is sealed with the code, evidence and details (decision 0075); the column keeps ""."""
+        is sealed with the code, evidence and details (decision 0075); the column keeps "". Each
+        record's id is keyed (:meth:`keyed_ids`, decision 0080) unless ``keep_ids`` (a record
+        stored before, sealed now: ``store/epochs.py``)."""
+        # decision 0080: the keyed ids, before encrypting (the associated data is the id)
+        ids = [r[_RID] for r in rows] if keep_ids else self.keyed_ids([r[_RID] for r in rows])
         if pseudonyms is None:
             known, pseudonym = self._pseudonyms, self.pseudonym
             pseudonyms = [known.get(r[_SUBJ]) or pseudonym(r[_SUBJ]) for r in rows]
@@ -107,7 +129,7 @@ class Sealing:
             ev = "\x00" if r[_EV] is None else r[_EV]
             nonce = nonces[i * NONCE : (i + 1) * NONCE]
             rid, kind, item, src, srid, occ, rep, given, act, corr = (
-                r[_RID], r[_KIND], r[_ITEM], r[_SRC], r[_SRID], r[_OCC], r[_REP], r[_GIVEN], r[_ACT], r[_CORR]
+                ids[i], r[_KIND], r[_ITEM], r[_SRC], r[_SRID], r[_OCC], r[_REP], r[_GIVEN], r[_ACT], r[_CORR]
             )  # fmt: skip
             plain = f"{r[_SUBJ]}{SEP}{ev}{SEP}{r[_DET]}{SEP}{srid}"
             srid = ""
@@ -167,8 +189,9 @@ class Sealing:
         for i, p in enumerate(pairs):
             if p in gone:
                 e = gone[p]
+                rid = self.keyed_ids([rows[i][_RID]])[0]  # the id it would have (decision 0080)
                 reasons[i] = (
-                    f"source_record_id: record {rows[i][_RID]} is of a subject whose records of {p[1]} "
+                    f"source_record_id: record {rid} is of a subject whose records of {p[1]} "
                     f"were erased on {e.at:%Y-%m-%d} under rule {e.rule!r}; an erased record is not "
                     "taken in again"
                 )

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from socialcredit import ledger
 from socialcredit.ledger import Record
 from socialcredit.settings import get_settings
 from socialcredit.shredding import Erasure, ErasureRead, KeyRead, MasterKey, Vault
@@ -66,6 +67,18 @@ class SealedStore(StoreBase):
         settings = get_settings()
         keys = SqlKeyStore(settings.keys_url) if settings.keys_url else SqlKeyStore(engine=self.engine)
         return Vault(keys, settings.master(), settings.previous_masters())
+
+    def stored_record_id(self, source: str, source_record_id: str) -> str:
+        """The id the ledger holds the record ``source`` gave this reference under: its keyed id
+        (decision 0080), or its unkeyed one (``ledger.record_id_for``) where it was stored before
+        and only that is held. What a caller that has just sent a record names it by (the portal's
+        "record accepted", objections and restorations upheld)."""
+        keyed = self.sealing.record_id(source, source_record_id)
+        old = ledger.record_id_for(source, source_record_id)
+        with self.reader.connect() as conn:
+            q = select(t.records.c.record_id).where(t.records.c.record_id.in_([keyed, old]))
+            held = {r for (r,) in conn.execute(q)}
+        return old if old in held and keyed not in held else keyed
 
     def helper_vault(self) -> HelperVault | None:
         """What a helper process needs to encrypt as this store does, or None where it cannot

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
-from socialcredit import access, ledger
+from socialcredit import access
 from socialcredit.schemes.model import Item
 from socialcredit.web.base import PREFIX, CheckedPage, Page, PageDep, PageRoute, render
 
@@ -74,7 +74,9 @@ def submit_record(
     row: dict[str, Any] = {k: v for k, v in values.items() if v}
     result = page.system.ingest([(1, row)], origin="portal", principal=p)
     src = p.principal if p.role == "agency" else values["source"]
-    record_id = ledger.record_id_for(src or "", values["source_record_id"]) if result.accepted else None
+    record_id = None
+    if result.accepted:  # keyed (decision 0080): the store names it
+        record_id = page.system.store.stored_record_id(src or "", values["source_record_id"])
     kept = dict.fromkeys(FIELDS, "") if result.accepted else values
     if result.accepted:
         kept["source"] = values["source"]
