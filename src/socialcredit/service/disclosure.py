@@ -100,6 +100,7 @@ class Disclosure:
                 return self._compute(at, key)
         followed = self._follow_snapshot(key, at) if self.follows else None
         if followed is not None and followed.rescore_of is None:
+            self.scans.forget()  # a scan this worker made (a store never rescored) is not needed
             return followed  # the rescorer's state of now: current
         if self.scans.kept_on(day_of(at)) and self._computing.acquire(blocking=False):
             try:  # only the subjects touched since: no population scan
