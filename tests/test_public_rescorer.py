@@ -27,8 +27,8 @@ from socialcredit.store.rescorelock import rescorer_lock
 from tests.conftest import Clock, person
 from tests.served import SOCIALCREDIT, cli_env, free_port
 from tests.support.prepared import Prepared
+from tests.support.publiccity import COURT_LIST, Reads, build_city
 from tests.support.workers import connections_per_worker, request, worker_pids
-from tests.test_public_start import COURT_LIST, Reads, build_city
 
 RESCORED = re.compile(r"public rescore: (\d+) subjects as of (\S+)")
 """The line the rescorer logs after each full rescore (``Disclosure._compute``)."""
