@@ -15,7 +15,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +50,7 @@ class Rescorer:
     def _supervise(self) -> None:
         # a fresh interpreter (no state of serve's), named in its command line; -P: not the
         # current directory first on the path
-        main = f"import sys; from {__name__} import run; run(int(sys.argv[1]))"
-        command = [sys.executable, "-P", "-c", main, str(os.getpid())]
+        command = [sys.executable, "-P", "-c", BOOT, str(os.getpid())]
         while not self._stop.is_set():
             proc = self.process = subprocess.Popen(command)
             while proc.poll() is None:
@@ -62,23 +60,34 @@ class Rescorer:
             self._stop.wait(RESTART_S)
 
 
-def run(parent: int) -> None:
+BOOT = f"""import os, sys, threading, time
+parent = int(sys.argv[1])
+def watch():
+    while os.getppid() == parent:
+        time.sleep({PARENT_POLL_S})
+    os._exit(0)
+threading.Thread(target=watch, daemon=True).start()
+from {__name__} import run
+run()
+"""
+"""The rescorer process's program. Its parent's watch is started first, with the standard library
+alone: importing the application takes seconds on a loaded machine, and a ``serve`` killed
+meanwhile must not leave its rescorer behind. When ``serve`` is gone (even killed), the rescorer
+ends at once, even mid-scan: a write under way is one transaction, rolled back, and the lock is
+released with the process."""
+
+
+def run() -> None:
     """The rescorer process: open the installation from the environment as a worker does, wait for
-    the rescorer's lock, then keep the public pages (``Disclosure.keep``) until the parent is gone."""
+    the rescorer's lock, then keep the public pages (``Disclosure.keep``) for good (:data:`BOOT`
+    ends it with its parent)."""
     from socialcredit.cli.common import open_system
     from socialcredit.store.rescorelock import rescorer_lock
 
     logging.basicConfig(stream=sys.stderr, format="%(asctime)s %(process)d %(name)s: %(message)s")
     for name in (__name__, "socialcredit.service.disclosure"):  # each full rescore, one line
         logging.getLogger(name).setLevel(logging.INFO)
-    stop = threading.Event()
-
-    def watch_parent() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_POLL_S)
-        stop.set()  # serve is gone (even killed): so is its rescorer
-
-    threading.Thread(target=watch_parent, name="parent-watch", daemon=True).start()
+    stop = threading.Event()  # never set: the process ends with its parent (BOOT)
     system = open_system()
     lock = rescorer_lock(system.store)
     try:
