@@ -7,8 +7,6 @@ recomputing only the subjects touched. A small demo city stands for the 100,000-
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from socialcredit.api import create_app
-from socialcredit.demo import run_demo
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.store import Store, SubjectRow
@@ -24,42 +21,7 @@ from socialcredit.store.snapshots import Snapshot
 from tests.conftest import Clock, person
 from tests.support.bench import load_bench
 from tests.support.prepared import Prepared
-
-COURT_LIST = "court-dishonest-debtors/dishonest-debtors"
-POPULATION_READS = ("iter_by_subject", "subject_rows")
-"""The store's reads of the whole population: what a scan is made of."""
-
-
-class Reads:
-    """Counts the store's population reads made by request threads (not the background
-    rescore's): wraps the real methods of one store, which still do the reading."""
-
-    def __init__(self, store: Store) -> None:
-        self.on_request: list[str] = []
-        self.in_background: list[str] = []
-        for name in POPULATION_READS:
-            setattr(store, name, self._counted(name, getattr(store, name)))
-
-    def _counted(self, name: str, read: Callable[..., Any]) -> Callable[..., Any]:
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            background = threading.current_thread().name == "public-rescore"
-            (self.in_background if background else self.on_request).append(name)
-            return read(*args, **kwargs)
-
-        return counted
-
-
-def build_city(urls: list[str]) -> dict[str, Any]:
-    """A 300-resident demo city, rescored once by a command (as ``socialcredit demo`` or
-    ``public rescore`` leave it); what its pages showed then."""
-    store = Store(urls[0])
-    system = System(store, shipped_registry(), clock=Clock())
-    run_demo(system, residents=300)
-    system.disclosure.rescore()
-    shown = {"report": system.transparency(), "court": system.public_list(COURT_LIST)}
-    store.close()
-    assert shown["court"], "the city has someone on the court's list"
-    return shown
+from tests.support.publiccity import COURT_LIST, Reads, build_city
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from socialcredit import i18n
 from socialcredit.api.reports import DemoOut
 from socialcredit.cli.common import JsonOpt, app, emit, err, fail, open_system, out, progress, say
 from socialcredit.cli.oswords import problem
+from socialcredit.cli.rescorer import Rescorer
 from socialcredit.i18n import N_
 from socialcredit.service import System
 from socialcredit.settings import get_settings
@@ -49,7 +50,11 @@ def serve(
         fail(i18n.translate(_WORKERS_IN_MEMORY))
     keep_state(system)  # one sweep for all workers, in this process
     daily_retention(system)  # in the supervising process only: one run a day, not one a worker
-    run_workers(host or settings.host, port or settings.port, workers)
+    rescorer = Rescorer().start()  # one public rescore for all workers (decision 0087)
+    try:
+        run_workers(host or settings.host, port or settings.port, workers)
+    finally:
+        rescorer.stop()
 
 
 def rate_limits() -> Limits:
@@ -116,9 +121,18 @@ def run_server(system: System, host: str, port: int, limits: Limits) -> None:
     from socialcredit.api import create_app
 
     err.print(_serving(host, port))
-    system.disclosure.serve()  # public pages: rescored off the request path (decision 0049)
+    rescorer = None
+    if system.store.dialect.file is None and system.store.dialect.name == "sqlite":
+        system.disclosure.serve()  # in memory: no other process can open it; a thread rescores
+    else:  # rescored in a process of its own, off this interpreter (decisions 0049, 0087)
+        rescorer = Rescorer().start()
+        system.disclosure.follow()
     keep_state(system)
-    uvicorn.run(create_app(system, limits=limits), host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(create_app(system, limits=limits), host=host, port=port, log_level="warning")
+    finally:
+        if rescorer is not None:
+            rescorer.stop()
 
 
 def run_workers(host: str, port: int, workers: int) -> None:
@@ -173,7 +187,7 @@ def worker_app() -> FastAPI:
     from socialcredit.api import create_app
 
     system = open_system()
-    system.disclosure.serve()  # public pages: rescored off the request path (decision 0049)
+    system.disclosure.follow()  # public pages: the rescorer's snapshots (decision 0087)
     return create_app(system)
 
 

@@ -54,7 +54,11 @@ class Disclosure:
         self.decisions = decisions
         self.scans = Scans(context, casefiles=casefiles, decisions=decisions)
         self.background = False
+        self.follows = False  # pages from the snapshots the rescorer process writes (0087)
+        self.publishes = False  # every state derived is written to the store (the rescorer)
         self._state: PublicState | None = None
+        self._followed: PublicState | None = None  # the last snapshot read while following
+        self._followed_mark: tuple[dt.datetime, int, int, str] | None = None
         self._computing = threading.Lock()  # one scan at a time: a request's or the background's
         self._rescoring: threading.Thread | None = None
         self._erasures: tuple[int, dt.datetime] | None = None  # the erasure log's last entry seen
@@ -94,12 +98,19 @@ class Disclosure:
         if not self.background:
             with self._computing:
                 return self._compute(at, key)
+        followed = self._follow_snapshot(key, at) if self.follows else None
+        if followed is not None and followed.rescore_of is None:
+            self.scans.forget()  # a scan this worker made (a store never rescored) is not needed
+            return followed  # the rescorer's state of now: current
         if self.scans.kept_on(day_of(at)) and self._computing.acquire(blocking=False):
             try:  # only the subjects touched since: no population scan
                 return self._compute(at, key)
             finally:
                 self._computing.release()
-        self._rescore_in_background()
+        if followed is not None:
+            return followed  # the rescorer is behind a write or the day: its last, labelled
+        if not self.follows:
+            self._rescore_in_background()
         if kept is not None:
             return kept.kept()
         kept_state = self._kept_snapshot()
@@ -121,6 +132,31 @@ class Disclosure:
             self._state = kept
         self._rescore_in_background()
 
+    def follow(self) -> None:
+        """Serve the public pages from the snapshots another process writes (the installation's
+        rescorer, :meth:`keep`; decision 0087): no rescore in this process, so none shares its
+        interpreter with requests. A snapshot of the chains and day a request finds is served as
+        current; an older one labelled with its rescore, until the rescorer catches up (it
+        follows every write within its pass, :data:`KEEP_EVERY_S`). Only a store never rescored
+        is rescored here, on the request, as before."""
+        self.background = self.follows = True
+        days.china()
+        self._follow_erasures()
+        self._follow_snapshot(self._key(), self.context.clock())  # read now, not on a request
+
+    def keep(self, stop: threading.Event, every: float = 0.0) -> None:
+        """Be the installation's rescorer until ``stop`` (decision 0087): a full rescore now and
+        on each new day, the subjects touched by each write recomputed within ``every`` seconds
+        (default :data:`KEEP_EVERY_S`), and every state written to the store as the snapshot the
+        servers' workers follow. A failed pass is logged; the next one tries again."""
+        self.background, self.publishes = False, True
+        while not stop.is_set():
+            try:
+                self.state()
+            except Exception:  # the servers go on serving the last snapshot, labelled
+                log.exception("rescoring the public pages failed")
+            stop.wait(every or KEEP_EVERY_S)
+
     def rescore(self) -> PublicState:
         """Rescore the whole population now and keep the public state in the store (what a
         server started later serves first); returns it."""
@@ -133,7 +169,7 @@ class Disclosure:
         nor head moved, yet they may name them); waits for a rescore under way to end first."""
         with self._computing:
             self.scans.forget()
-            self._state = None
+            self._state = self._followed = None
 
     def _follow_erasures(self) -> None:
         """Forget the public state if records were erased since this process last looked, by
@@ -155,6 +191,27 @@ class Disclosure:
             return None
         return publicstate.PublicState.of_snapshot(snapshot)
 
+    def _follow_snapshot(self, key: publicstate.Key, at: dt.datetime) -> PublicState | None:
+        """The newest snapshot the rescorer wrote, read whole only when its mark moved: current
+        (kept from now's chains, schemes and day) as it is, else labelled with its rescore; None if
+        there is none, or it was computed before the last erasure."""
+        mark = self.context.store.snapshot_mark(publicstate.SNAPSHOT)
+        if mark is None or (self._erasures is not None and self._erasures[1] >= mark[0]):
+            return None
+        if self._followed is None or mark != self._followed_mark:
+            snapshot = self.context.store.snapshot(publicstate.SNAPSHOT)
+            if snapshot is None:
+                return None
+            kept = publicstate.PublicState.of_snapshot(snapshot)
+            self._followed = dataclasses.replace(kept, rescore_of=None)
+            s = snapshot
+            self._followed_mark = (s.as_of, s.records_head, s.cases_head, s.schemes)
+        followed = self._followed
+        if followed.key == key and day_of(followed.as_of) == day_of(at):
+            self._state = followed
+            return followed
+        return followed.kept()
+
     def _key(self) -> publicstate.Key:
         store = self.context.store
         return store.head("records")[0], store.head("cases")[0], publicstate.schemes_fingerprint(self.context)
@@ -168,10 +225,18 @@ class Disclosure:
         if self._state is not None and self._state.key[2] != key[2]:
             self.scans.forget()
         full = not self.scans.kept_on(day_of(at))
-        state = publicstate.derive(self.context, self.casefiles, self.scans.scan(at, progress), at, key)
+        started = time.monotonic()
+        scan = self.scans.scan(at, progress)
+        state = publicstate.derive(self.context, self.casefiles, scan, at, key)
         self._state = state
+        if full or self.publishes:
+            # the refusals by group as of now: a worker following the snapshot has no groups
+            live = transparency.decided(self.context, state.groups, state.report)
+            kept = dataclasses.replace(state, report={**state.report, "fairness": live["fairness"]})
+            self.context.store.save_snapshot(kept.snapshot())
         if full:
-            self.context.store.save_snapshot(state.snapshot())
+            took = time.monotonic() - started
+            log.info("public rescore: %d subjects as of %s in %.1f s", len(scan), at.isoformat(), took)
         return state
 
     def _rescore_in_background(self) -> None:
@@ -377,7 +442,14 @@ class Disclosure:
         if state.rescore_of is not None:
             return {**state.report, "known_at": None, "rescore_of": state.rescore_of}
         live = transparency.decided(self.context, state.groups, state.report)
+        if not state.groups:  # followed: the rescorer's refusals by group, of its last pass
+            live["fairness"] = state.report["fairness"]
         return {**state.report, **live, "as_of": self.context.clock(), "known_at": None, "rescore_of": None}
+
+
+KEEP_EVERY_S = 0.2
+"""Seconds between the rescorer's passes: a write reaches the snapshot the workers follow within
+this and one recomputation of the subjects it touched (the 1-second freshness)."""
 
 
 def _let_requests_run(_subjects: int) -> None:

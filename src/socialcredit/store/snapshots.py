@@ -81,6 +81,19 @@ class SnapshotStore(StoreBase):
             json.loads(m["payload"]),
         )
 
+    def snapshot_mark(self, name: str) -> tuple[dt.datetime, int, int, str] | None:
+        """What the kept snapshot of that name describes (its moment, chain lengths and schemes),
+        without its payload: one small indexed read, so a worker following the snapshots another
+        process writes (decision 0087) reads the payload only when it changed."""
+        c = t.public_snapshots.c
+        with self.reader.connect() as conn:
+            row = conn.execute(
+                select(c.as_of, c.records_head, c.cases_head, c.schemes).where(c.name == name)
+            ).first()
+        if row is None:
+            return None
+        return row[0], int(row[1]), int(row[2]), str(row[3])
+
     def snapshots(self) -> list[Snapshot]:
         """Every kept snapshot (a purge judges each by the records it was computed from)."""
         with self.reader.connect() as conn:
