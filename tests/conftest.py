@@ -20,12 +20,12 @@ from fastapi.testclient import TestClient
 from stdnum.cn import ric, uscc
 
 from socialcredit import codes
-from socialcredit.api import create_app
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.settings import get_settings
 from socialcredit.shredding import new_master_text
 from socialcredit.store import Store
+from tests.support.apps import served
 from tests.support.prepared import Prepared
 
 # One master key for the whole test session (the CLI's processes inherit it), so no test writes a
@@ -160,8 +160,11 @@ def client(system: System) -> Iterator[TestClient]:
     the app's lifespan (``serving_gc``: a full collection of this process's heap, then freezing
     it) does not run: in a test session that heap is every test's, and collecting it at each
     test's start was most of the fast loop's setup (decision 0067). tests/test_audit_group.py
-    serves an app through its lifespan and checks what it does."""
-    c = TestClient(create_app(system))
+    serves an app through its lifespan and checks what it does. The app is the process's one,
+    serving this test's system with nothing left of another test's requests (``served``,
+    decision 0085): its routes' models are built once per process, not at each test's first
+    requests."""
+    c = TestClient(served(system))
     yield c
     c.close()
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from socialcredit import codes
+from socialcredit.api.errors import RESPONSES, ErrorOut
 from socialcredit.service import System
 from tests.conftest import org, person
 from tests.support.api import h
@@ -149,3 +151,26 @@ def test_a_time_in_a_query_is_an_iso_date_time(client: TestClient, system: Syste
     assert (
         client.get(f"/subjects/{P}", params={"as_of": "2026-11-01T00:00:00Z"}, headers=key).status_code == 200
     )
+
+
+def test_every_operation_documents_the_error_shape_as_fastapi_would_from_the_model(
+    client: TestClient,
+) -> None:
+    """The error responses name ``ErrorOut``'s schema instead of giving FastAPI the model, which
+    built a TypeAdapter per status, route and app (decision 0085). The document must say what the
+    model said: FastAPI's own rendering of the model, on an app of one route, is the reference."""
+    reference = FastAPI()
+
+    @reference.get("/x", responses={s: {**r, "model": ErrorOut} for s, r in RESPONSES.items()})
+    def x() -> dict[str, int]:
+        return {}
+
+    ref = reference.openapi()
+    doc = client.get("/openapi.json").json()
+    assert doc["components"]["schemas"]["ErrorOut"] == ref["components"]["schemas"]["ErrorOut"]
+    expected = {k: v for k, v in ref["paths"]["/x"]["get"]["responses"].items() if k != "200"}
+    assert len(expected) == len(RESPONSES) == 11
+    operations = [op for item in doc["paths"].values() for op in item.values()]
+    assert len(operations) > 50
+    for op in operations:
+        assert {k: v for k, v in op["responses"].items() if k in expected} == expected, op["operationId"]

@@ -14,11 +14,11 @@ import datetime as dt
 import pytest
 from fastapi import FastAPI
 
-from socialcredit.api import create_app
 from socialcredit.service import System
 from socialcredit.service.decisions import Question
 from socialcredit.store import SubjectRow
 from tests.conftest import Clock, person
+from tests.support.apps import served
 from tests.support.dueprocess import feed, key, rec
 from tests.support.portal import client_for
 
@@ -33,7 +33,7 @@ def _section(page: str, ident: str) -> str:
 @pytest.fixture
 def app(system: System) -> FastAPI:
     system.register([SubjectRow(P, "person", "Qian Yu")])
-    return create_app(system)
+    return served(system)  # the process's app, serving this test's system (decision 0085)
 
 
 def _history(system: System, clock: Clock) -> dt.datetime:

@@ -16,11 +16,11 @@ import re
 import pytest
 from fastapi import FastAPI
 
-from socialcredit.api import create_app
 from socialcredit.service import System
 from socialcredit.store import SubjectRow
 from tests.conftest import Clock, person
 from tests.support.api import h
+from tests.support.apps import served
 from tests.support.late import listed_then_late_news
 from tests.support.portal import client_for
 
@@ -38,7 +38,7 @@ def _text(page: str, ident: str) -> str:
 @pytest.fixture
 def app(system: System) -> FastAPI:
     system.register([SubjectRow(P, "person", "Chen Jing")])
-    return create_app(system)
+    return served(system)  # the process's app, serving this test's system (decision 0085)
 
 
 def test_the_page_states_both_axes_and_what_todays_knowledge_changes(

@@ -18,10 +18,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from socialcredit.api import create_app
 from socialcredit.service import Question, System
 from socialcredit.store import SubjectRow
 from tests.conftest import org, person
+from tests.support.apps import served
 from tests.support.cli import jrun, run
 from tests.support.portal import client_for, post_form
 
@@ -61,7 +61,7 @@ def city(system: System) -> System:
 
 @pytest.fixture
 def app(city: System) -> FastAPI:
-    return create_app(city)
+    return served(city)  # the process's app, serving this test's system (decision 0085)
 
 
 def test_list_page_transparency_and_demo_counts_reconcile(city: System, app: FastAPI) -> None:

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from socialcredit.api import create_app
 from socialcredit.service import Question, System
 from socialcredit.store import AuditQuery, SubjectRow
 from tests.conftest import Clock, person
+from tests.support.apps import served
 from tests.support.portal import client_for, post_form
 
 P, Q, R = person(71), person(72), person(73)
@@ -46,7 +46,7 @@ def world(system: System) -> System:
 
 @pytest.fixture
 def app(world: System) -> FastAPI:
-    return create_app(world)
+    return served(world)  # the process's app, serving this test's system (decision 0085)
 
 
 def _object(world: System, code: str, srid: str | None) -> str:

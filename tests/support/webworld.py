@@ -13,10 +13,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from socialcredit.api import create_app
 from socialcredit.service import System
 from socialcredit.store import SubjectRow
 from tests.conftest import org, person
+from tests.support.apps import served
 from tests.support.portal import ENGLISH
 
 P, OTHER, ORG, REP = person(61), person(62), org(61), person(63)
@@ -75,8 +75,9 @@ def tokens(world: System) -> dict[str, str]:
 
 @pytest.fixture
 def app(world: System) -> FastAPI:
-    """One app per test; each client below is a separate browser (its own cookies) on it."""
-    return create_app(world)
+    """The process's app serving this test's world (``served``, decision 0085); each client
+    below is a separate browser (its own cookies) on it."""
+    return served(world)
 
 
 @pytest.fixture

@@ -17,12 +17,17 @@ from fastapi.staticfiles import StaticFiles
 from socialcredit.web.base import PREFIX
 from socialcredit.web.routes import ROUTERS
 
-__all__ = ["PREFIX", "mount"]
+__all__ = ["PREFIX", "mount", "new_secret"]
+
+
+def new_secret(app: FastAPI) -> None:
+    """A new secret for ``app``'s CSRF tokens: a token made under another is refused."""
+    app.state.portal_secret = secrets.token_bytes(32)
 
 
 def mount(app: FastAPI) -> None:
     """Serve the portal from ``app``; the API's routes are untouched."""
-    app.state.portal_secret = secrets.token_bytes(32)
+    new_secret(app)
     static = resources.files("socialcredit.web").joinpath("static")
     app.mount(f"{PREFIX}/static", StaticFiles(directory=str(static)), name="portal-static")
 
