@@ -254,7 +254,10 @@ class SubjectStore(StoreBase):
 
     def open_tenures(self, found: Iterable[Row]) -> list[Tenure]:
         """Stored ``tenures`` rows opened (one whose organisation's key was destroyed left out)."""
-        rows = list(found)
+        return [x for _, x in self._opened_terms(list(found))]
+
+    def _opened_terms(self, rows: Sequence[Row]) -> list[tuple[Row, Tenure]]:
+        """Each stored ``tenures`` row with its term opened, one whose key was destroyed left out."""
         texts = self.registry_sealing.open_values(
             (m["organisation"], m["klass"], m["sealed"], _tenure_aad(m["organisation"], m["opened"]))
             for m in rows
@@ -263,8 +266,37 @@ class SubjectStore(StoreBase):
         for m, text in zip(rows, texts, strict=True):
             if text is not None:
                 org, person = json.loads(text)
-                out.append(Tenure(org, person, m["valid_from"], m["valid_to"], m["opened"], m["closed"]))
+                out.append((m, Tenure(org, person, m["valid_from"], m["valid_to"], m["opened"], m["closed"])))
         return out
+
+    def registered_codes(self, conn: Connection, pseudonyms: Iterable[str]) -> dict[str, str]:
+        """The code of each of these pseudonyms the registry can still open: an indexed read of
+        ``subjects`` by pseudonym (its primary key), then, for the rest, of ``tenures`` by the
+        representative's pseudonym (its index), one term a person, opening only the rows found
+        (a person who represents an organisation but never registered is named by its terms).
+        Why not a pass over every registration: the decision state's sweep and the export's
+        subjects file ask for a few codes they could not find elsewhere (decision 0086)."""
+        wanted = list(dict.fromkeys(pseudonyms))
+        out: dict[str, str] = {}
+        for i in range(0, len(wanted), CHUNK):
+            part = wanted[i : i + CHUNK]
+            found = list(conn.execute(select(t.subjects).where(t.subjects.c.subject.in_(part))).mappings())
+            out.update(self._opened_codes(found))
+        left = [p for p in wanted if p not in out]
+        for i in range(0, len(left), CHUNK):
+            q = select(t.tenures).where(t.tenures.c.person.in_(left[i : i + CHUNK]))
+            terms = {m["person"]: m for m in conn.execute(q).mappings()}  # one term a person
+            out.update((m["person"], term.person) for m, term in self._opened_terms(list(terms.values())))
+        return out
+
+    def _opened_codes(self, found: Sequence[Row]) -> Iterator[tuple[str, str]]:
+        """(pseudonym, code) of each stored ``subjects`` row whose key is live."""
+        texts = self.registry_sealing.open_values(
+            (m["subject"], m["klass"], m["sealed"], _subject_aad(m["subject"])) for m in found
+        )
+        for m, text in zip(found, texts, strict=True):
+            if text is not None:
+                yield m["subject"], registry_row(text).code
 
     def subject(self, code: str) -> SubjectRow | None:
         p = self.sealing.pseudonym(code)
