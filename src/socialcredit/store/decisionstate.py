@@ -37,9 +37,8 @@ from sqlalchemy import DateTime, bindparam, select, text, update
 from sqlalchemy.engine import Connection
 
 from socialcredit.store import tables as t
-from socialcredit.store.base import CHUNK, Row, StoreBase
-from socialcredit.store.sealedrows import Sealing
-from socialcredit.subjects import SubjectRow, Tenure
+from socialcredit.store.base import CHUNK, StoreBase
+from socialcredit.store.sealedrows import Sealing, is_pseudonym
 
 _TOMBSTONE = text(
     "INSERT INTO decision_state (subject, epoch) VALUES (:subject, 1) ON CONFLICT (subject) DO UPDATE SET "
@@ -120,10 +119,8 @@ def touch(
 class DecisionStateStore(StoreBase):
     """Read and write the materialised decision state (see the module docstring)."""
 
-    codes_of: Callable[[Connection, Iterable[str]], set[str]]  # ``RecordStore``'s, beside it
-    code_map: Callable[[Connection, Iterable[str]], dict[str, str]]
-    subject_rows: Callable[[], list[SubjectRow]]  # ``SubjectStore``'s: registrations opened
-    open_tenures: Callable[[Iterable[Row]], list[Tenure]]
+    code_map: Callable[[Connection, Iterable[str]], dict[str, str]]  # ``SealedStore``'s
+    registered_codes: Callable[[Connection, Iterable[str]], dict[str, str]]  # ``SubjectStore``'s
     sealing: Sealing
     """The store's one sealing (``RecordStore``): the keyed pseudonym rows are named by."""
 
@@ -181,28 +178,29 @@ class DecisionStateStore(StoreBase):
         subject of a record that has no row yet (what a first build computes)."""
         s = t.decision_state
         due = (s.c.valid_until.is_(None)) | (s.c.valid_until <= at) | (s.c.as_of > at) | (s.c.basis != basis)
-        pseudonym = self.sealing.pseudonym
         with self.reader.connect() as conn:
             pending = {p for (p,) in conn.execute(select(s.c.subject).where(due))}
             found = self._codes(conn, pending)
             if everyone:
-                known = self._known(conn)
-                have = {p for (p,) in conn.execute(select(s.c.subject))}
-                found |= {c for c in known if pseudonym(c) not in have}
+                found |= self._codes(conn, self._unstated(conn))
         return sorted(found)
 
-    def _known(self, conn: Connection) -> set[str]:
-        """Every subject's code: registered, representing, or named by a record (its keyed
-        pseudonym there, decision 0046, opened to its code; an erased one is left out)."""
-        stored = [v for (v,) in conn.execute(select(t.records.c.subject).distinct())]
-        known = {r.code for r in self.subject_rows()}
-        known |= {x.person for x in self.open_tenures(conn.execute(select(t.tenures)).mappings())}
-        return known | self.codes_of(conn, stored)
+    def _unstated(self, conn: Connection) -> set[str]:
+        """The pseudonym of every subject with no row yet: registered, representing, or named by a
+        record (read without opening anything; a record stored in the clear names its code,
+        hashed here)."""
+        pseudonym = self.sealing.pseudonym
+        named = {str(v) for (v,) in conn.execute(select(t.records.c.subject).distinct())}
+        named |= {str(v) for (v,) in conn.execute(select(t.subjects.c.subject))}
+        named |= {str(v) for (v,) in conn.execute(select(t.tenures.c.person).distinct())}
+        every = {v if is_pseudonym(v) else pseudonym(v) for v in named}
+        return every - {str(p) for (p,) in conn.execute(select(t.decision_state.c.subject))}
 
     def _codes(self, conn: Connection, pseudonyms: set[str]) -> set[str]:
         """The codes of these rows' pseudonyms: those this process named (most: it touched
-        them), then those opened from their records, then from every known subject; one whose
-        code is nowhere readable any more (an erased subject) is left out."""
+        them), then those opened from one of their records, then from their registration or
+        term (indexed reads, opening only what they find: decision 0086); one whose code is
+        nowhere readable any more (an erased subject) is left out."""
         cached = self.sealing.codes
         found = {p: cached[p] for p in pseudonyms if p in cached}
         rest = pseudonyms - found.keys()
@@ -210,8 +208,7 @@ class DecisionStateStore(StoreBase):
             found.update(self.code_map(conn, rest))
             rest -= found.keys()
         if rest:
-            pseudonym = self.sealing.pseudonym
-            found.update((p, c) for c in self._known(conn) if (p := pseudonym(c)) in rest)
+            found.update(self.registered_codes(conn, rest))
         return set(found.values())
 
 

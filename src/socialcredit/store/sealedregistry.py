@@ -76,6 +76,9 @@ class RegistrySealing:
         none; after a destroyed one, the next generation)."""
         p = self.sealing.pseudonym(code)
         klass = self._classes.get(p, REGISTRY_CLASS)
+        cached = self.vault.cached((p, klass))  # made or read by :meth:`prepare`: most calls
+        if cached:
+            return p, klass, cached[(p, klass)]
         while True:
             found = self.vault.keys([(p, klass)], create=True).get((p, klass))
             if found is not None:

@@ -123,14 +123,12 @@ def numbered(store: Store) -> int:
 def codes_of(store: Store, conn: Connection, pseudonyms: Iterable[str]) -> dict[str, str]:
     """The code of each of these numbered subjects' pseudonyms: from the store's cache or one of
     the subject's records (``code_map``), else (a subject registered with no record) from the
-    registry, its row read by the same pseudonym and opened (decision 0074)."""
+    registry, read by the same pseudonym and opened (``registered_codes``, decision 0086)."""
     wanted = list(dict.fromkeys(pseudonyms))
     out = store.code_map(conn, wanted)
     left = [p for p in wanted if p not in out]
-    for i in range(0, len(left), CHUNK):
-        part = left[i : i + CHUNK]
-        found = conn.execute(select(t.subjects).where(t.subjects.c.subject.in_(part))).mappings()
-        out.update((store.sealing.pseudonym(r.code), r.code) for r in store.open_subjects(found))
+    if left:
+        out.update(store.registered_codes(conn, left))
     return out
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -109,14 +109,17 @@ class SubjectStore(StoreBase):
             count, head = self._lock_head(conn, REGISTRY)
             have, stored = self._subjects_in(conn, list(latest))
             new, entries, orgs = [], [], []
+            fresh: dict[str, RegistryEntry] = {}  # new organisations' whole history: this entry
             leaves: list[bytes] = []
             for code, r in latest.items():
                 old = have.get(code)
                 if old == r:
                     unchanged += 1
                     continue
-                values = self._subject_values(r)
-                if old is None and values["subject"] not in stored:
+                content = registry_content(r)  # once: the row and the entry seal the same text
+                values = self._subject_values(r, content)
+                brand_new = old is None and values["subject"] not in stored
+                if brand_new:
                     new.append({**values, "registered_at": at})
                     added += 1
                 elif old is None:  # registered again after its registration was erased
@@ -129,13 +132,15 @@ class SubjectStore(StoreBase):
                     conn.execute(update(t.subjects).where(s.subject == values["subject"]).values(**values))
                     updated += 1
                 count += 1
-                entry = registry_columns(rs, count, head, code, r.kind, registry_content(r), at, leaves)
+                entry = registry_columns(rs, count, head, code, r.kind, content, at, leaves)
                 head = entry["chain_hash"]
                 entries.append(entry)
                 if r.kind == "organisation" and (
                     r.legal_representative or (old and old.legal_representative)
                 ):
                     orgs.append(code)
+                    if brand_new:
+                        fresh[code] = RegistryEntry(count, at, registry_row(content))  # as read back
             if new:
                 conn.execute(t.subjects.insert(), new)
             if entries:  # in the same transaction: the head moves exactly when they land
@@ -144,14 +149,16 @@ class SubjectStore(StoreBase):
                 changed = [code for code, r in latest.items() if have.get(code) != r]
                 # the representatives before and after the change: listings move between them
                 touch(conn, pseudonym, changed, orgs)
-                self._refold(conn, orgs)
+                self._refold(conn, orgs, fresh)
                 touch(conn, pseudonym, (), orgs)
         return added, updated, unchanged + len(rows) - len(latest)
 
-    def _subject_values(self, r: SubjectRow) -> dict[str, Any]:
-        """A registration's ``subjects`` columns but ``registered_at`` (its key made before)."""
+    def _subject_values(self, r: SubjectRow, content: str | None = None) -> dict[str, Any]:
+        """A registration's ``subjects`` columns but ``registered_at`` (its key made before);
+        ``content``: its ``registry_content``, if the caller has it."""
         aad = _subject_aad(self.sealing.pseudonym(r.code))
-        p, klass, sealed = self.registry_sealing.seal_value(r.code, registry_content(r), aad)
+        text = registry_content(r) if content is None else content
+        p, klass, sealed = self.registry_sealing.seal_value(r.code, text, aad)
         rep = self.sealing.pseudonym(r.legal_representative) if r.legal_representative else None
         return {"subject": p, "kind": r.kind, "legal_representative": rep, "klass": klass, "sealed": sealed}
 
@@ -227,13 +234,18 @@ class SubjectStore(StoreBase):
             ).mappings()
         return sorted(self.registry_sealing.opened(found), key=lambda m: int(m["seq"]))
 
-    def _refold(self, conn: Connection, orgs: Sequence[str]) -> None:
+    def _refold(
+        self, conn: Connection, orgs: Sequence[str], fresh: Mapping[str, RegistryEntry] | None = None
+    ) -> None:
         """Fold each organisation's terms again from its whole registry history (the
-        organisations' registry keys made before the caller's transaction)."""
+        organisations' registry keys made before the caller's transaction). ``fresh``: the
+        organisations registered in the caller's transaction for the first time, with their one
+        entry, which is their whole history: not read back and opened again (decision 0086)."""
+        fresh = fresh or {}
         for i in range(0, len(orgs), CHUNK):
             part = orgs[i : i + CHUNK]
-            history: dict[str, list[RegistryEntry]] = {o: [] for o in part}
-            for m in self._registry_rows(conn, part):
+            history: dict[str, list[RegistryEntry]] = {o: [fresh[o]] if o in fresh else [] for o in part}
+            for m in self._registry_rows(conn, [o for o in part if o not in fresh]):
                 if is_link_event(m["payload"]):
                     continue
                 row = registry_row(m["payload"])
@@ -254,7 +266,10 @@ class SubjectStore(StoreBase):
 
     def open_tenures(self, found: Iterable[Row]) -> list[Tenure]:
         """Stored ``tenures`` rows opened (one whose organisation's key was destroyed left out)."""
-        rows = list(found)
+        return [x for _, x in self._opened_terms(list(found))]
+
+    def _opened_terms(self, rows: Sequence[Row]) -> list[tuple[Row, Tenure]]:
+        """Each stored ``tenures`` row with its term opened, one whose key was destroyed left out."""
         texts = self.registry_sealing.open_values(
             (m["organisation"], m["klass"], m["sealed"], _tenure_aad(m["organisation"], m["opened"]))
             for m in rows
@@ -263,8 +278,37 @@ class SubjectStore(StoreBase):
         for m, text in zip(rows, texts, strict=True):
             if text is not None:
                 org, person = json.loads(text)
-                out.append(Tenure(org, person, m["valid_from"], m["valid_to"], m["opened"], m["closed"]))
+                out.append((m, Tenure(org, person, m["valid_from"], m["valid_to"], m["opened"], m["closed"])))
         return out
+
+    def registered_codes(self, conn: Connection, pseudonyms: Iterable[str]) -> dict[str, str]:
+        """The code of each of these pseudonyms the registry can still open: an indexed read of
+        ``subjects`` by pseudonym (its primary key), then, for the rest, of ``tenures`` by the
+        representative's pseudonym (its index), one term a person, opening only the rows found
+        (a person who represents an organisation but never registered is named by its terms).
+        Why not a pass over every registration: the decision state's sweep and the export's
+        subjects file ask for a few codes they could not find elsewhere (decision 0086)."""
+        wanted = list(dict.fromkeys(pseudonyms))
+        out: dict[str, str] = {}
+        for i in range(0, len(wanted), CHUNK):
+            part = wanted[i : i + CHUNK]
+            found = list(conn.execute(select(t.subjects).where(t.subjects.c.subject.in_(part))).mappings())
+            out.update(self._opened_codes(found))
+        left = [p for p in wanted if p not in out]
+        for i in range(0, len(left), CHUNK):
+            q = select(t.tenures).where(t.tenures.c.person.in_(left[i : i + CHUNK]))
+            terms = {m["person"]: m for m in conn.execute(q).mappings()}  # one term a person
+            out.update((m["person"], term.person) for m, term in self._opened_terms(list(terms.values())))
+        return out
+
+    def _opened_codes(self, found: Sequence[Row]) -> Iterator[tuple[str, str]]:
+        """(pseudonym, code) of each stored ``subjects`` row whose key is live."""
+        texts = self.registry_sealing.open_values(
+            (m["subject"], m["klass"], m["sealed"], _subject_aad(m["subject"])) for m in found
+        )
+        for m, text in zip(found, texts, strict=True):
+            if text is not None:
+                yield m["subject"], registry_row(text).code
 
     def subject(self, code: str) -> SubjectRow | None:
         p = self.sealing.pseudonym(code)
