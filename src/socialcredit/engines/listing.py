@@ -36,7 +36,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 
-from socialcredit.engines import relational, suspending, walk
+from socialcredit.engines import recursive, relational, suspending, walk
 from socialcredit.engines.fields import RELATIONAL
 from socialcredit.engines.ops import EPOCH, IBIS, china_day, dates, day_numbers
 from socialcredit.rules import days, kernel
@@ -338,24 +338,43 @@ def population_listing(
         if _crit(lst).min_records > 1 and _crit(lst).window_days
     }
     open_ = suspending.open_at(objections, as_of)
-    parts: list[ir.Table] = []
-    for s, lst, k, track, _seg in tracks:
-        qualified = f"{s.id}/{lst.id}"
+    # what follows the walk (the removal deadline, the representatives' entries, suspension, the
+    # rows' columns) is built once for the tracks it treats alike, on the union of their entries,
+    # not once per track: each is Python building and compiling part of the final query, which
+    # was most of the court list's fixed cost once the rounds were one statement (decision 0082)
+    alike: dict[tuple[str, bool, str, int], tuple[ListDef, list[tuple[ir.Table, ir.Table]]]] = {}
+    for n, (s, lst, k, track, _seg) in enumerate(tracks):
         ev = events[(s.id, lst.id, k)]
         pr = pairs.get((s.id, lst.id, k))
         notice = kernel.notice_days(lst)
         if walk.removal_walk(track, _crit(lst)):
             found = walk.until_removed(ev, notice)
+        elif recursive.walks(ev, track, _crit(lst), rounds):  # one statement, not rounds (0082)
+            found = recursive.entries(ev, track, _crit(lst), notice, today)
         else:
             found = walk.entries(ev, pr, track, _crit(lst), notice, rounds, today)
-        entries = _removal_due(
-            walk.with_ground_records(found, ev, pr), track.removal.within_working_days, calendar
-        )
+        # ``track`` tells apart entries of one list that share a subject and a walk position
+        found = walk.with_ground_records(found, ev, pr).mutate(track=ibis.literal(n, type="int64"))
+        # alike: one list, and what follows the walk reads the same of it (a list's segments
+        # may differ in these, decision 0051)
+        within = track.removal.within_working_days
+        key = (f"{s.id}/{lst.id}", lst.lists_representative, lst.during_objection, within)
+        alike.setdefault(key, (lst, []))[1].append((found, ev))
+    parts: list[ir.Table] = []
+    for (qualified, representative, _during, within), (lst, done) in alike.items():
+        entries = _removal_due(_union([f for f, _ev in done]), within, calendar)
         both = entries.mutate(via=ibis.null("string"), gsubject=entries.subject)
-        if lst.lists_representative:
+        if representative:
             both = ibis.union(
                 both, _through(entries, representatives, today).select(*both.columns), distinct=False
             )
+        # the records an objection names are matched to entries by id: each track's grounds
+        ev = _union([e.filter(e.is_q == 1).select("subject", "record_id", "is_q") for _f, e in done])
         both = suspending.attach(both, qualified, lst, open_, events=ev)
         parts.append(_finish(both, qualified, both.via, today))
-    return ibis.union(*parts, distinct=False)
+    return _union(parts)
+
+
+def _union(tables: Sequence[ir.Table]) -> ir.Table:
+    """The rows of every table (one table: itself, no union to compile)."""
+    return tables[0] if len(tables) == 1 else ibis.union(*tables, distinct=False)
