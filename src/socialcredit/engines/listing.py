@@ -362,19 +362,26 @@ def population_listing(
         alike.setdefault(key, (lst, []))[1].append((found, ev))
     parts: list[ir.Table] = []
     for (qualified, representative, _during, within), (lst, done) in alike.items():
-        entries = _removal_due(_union([f for f, _ev in done]), within, calendar)
+        entries = _removal_due(_union([f for f, _ev in done], widen=True), within, calendar)
         both = entries.mutate(via=ibis.null("string"), gsubject=entries.subject)
         if representative:
             both = ibis.union(
                 both, _through(entries, representatives, today).select(*both.columns), distinct=False
             )
         # the records an objection names are matched to entries by id: each track's grounds
-        ev = _union([e.filter(e.is_q == 1).select("subject", "record_id", "is_q") for _f, e in done])
+        grounds = [e.filter(e.is_q == 1).select("subject", "record_id", "is_q") for _f, e in done]
+        ev = _union(grounds, widen=True)
         both = suspending.attach(both, qualified, lst, open_, events=ev)
         parts.append(_finish(both, qualified, both.via, today))
     return _union(parts)
 
 
-def _union(tables: Sequence[ir.Table]) -> ir.Table:
-    """The rows of every table (one table: itself, no union to compile)."""
-    return tables[0] if len(tables) == 1 else ibis.union(*tables, distinct=False)
+def _union(tables: Sequence[ir.Table], *, widen: bool = False) -> ir.Table:
+    """The rows of every table (one table: itself, no union to compile). ``widen``: every integer
+    column as ``int64`` first, since tracks walked differently type their days and positions
+    differently on Spark (a row number is an ``int``), and a union needs equal schemas."""
+    if len(tables) == 1:
+        return tables[0]
+    if widen:
+        tables = [t.cast({c: "int64" for c, ty in t.schema().items() if ty.is_integer()}) for t in tables]
+    return ibis.union(*tables, distinct=False)
