@@ -15,8 +15,9 @@ relationships factor counts is named by :func:`refused`), and :func:`population_
 them.
 
 An entry an open objection suspends names it in ``suspended_by``
-(:mod:`~socialcredit.engines.suspending`, the rule of ``dueprocess.suspension``), matched track by
-track (walk positions tell a track's entries apart, not a list's).
+(:mod:`~socialcredit.engines.suspending`, the rule of ``dueprocess.suspension``), once per list
+on the union of its tracks' entries, each entry told apart by its track and walk position (a walk
+position alone tells a track's entries apart, not a list's; decision 0082).
 
 The removal deadline of an ended entry (``removal_due``: ``removal.within_working_days`` working
 days after the removal record's own date, or after the last day of an expired period, weekends
