@@ -15,8 +15,9 @@ relationships factor counts is named by :func:`refused`), and :func:`population_
 them.
 
 An entry an open objection suspends names it in ``suspended_by``
-(:mod:`~socialcredit.engines.suspending`, the rule of ``dueprocess.suspension``), matched track by
-track (walk positions tell a track's entries apart, not a list's).
+(:mod:`~socialcredit.engines.suspending`, the rule of ``dueprocess.suspension``), once per list
+on the union of its tracks' entries, each entry told apart by its track and walk position (a walk
+position alone tells a track's entries apart, not a list's; decision 0082).
 
 The removal deadline of an ended entry (``removal_due``: ``removal.within_working_days`` working
 days after the removal record's own date, or after the last day of an expired period, weekends
@@ -36,7 +37,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 
-from socialcredit.engines import relational, suspending, walk
+from socialcredit.engines import recursive, relational, suspending, walk
 from socialcredit.engines.fields import RELATIONAL
 from socialcredit.engines.ops import EPOCH, IBIS, china_day, dates, day_numbers
 from socialcredit.rules import days, kernel
@@ -338,24 +339,50 @@ def population_listing(
         if _crit(lst).min_records > 1 and _crit(lst).window_days
     }
     open_ = suspending.open_at(objections, as_of)
-    parts: list[ir.Table] = []
-    for s, lst, k, track, _seg in tracks:
-        qualified = f"{s.id}/{lst.id}"
+    # what follows the walk (the removal deadline, the representatives' entries, suspension, the
+    # rows' columns) is built once for the tracks it treats alike, on the union of their entries,
+    # not once per track: each is Python building and compiling part of the final query, which
+    # was most of the court list's fixed cost once the rounds were one statement (decision 0082)
+    alike: dict[tuple[str, bool, str, int], tuple[ListDef, list[tuple[ir.Table, ir.Table]]]] = {}
+    for n, (s, lst, k, track, _seg) in enumerate(tracks):
         ev = events[(s.id, lst.id, k)]
         pr = pairs.get((s.id, lst.id, k))
         notice = kernel.notice_days(lst)
         if walk.removal_walk(track, _crit(lst)):
             found = walk.until_removed(ev, notice)
+        elif recursive.walks(ev, track, _crit(lst), rounds):  # one statement, not rounds (0082)
+            found = recursive.entries(ev, track, _crit(lst), notice, today)
         else:
             found = walk.entries(ev, pr, track, _crit(lst), notice, rounds, today)
-        entries = _removal_due(
-            walk.with_ground_records(found, ev, pr), track.removal.within_working_days, calendar
-        )
+        # ``track`` tells apart entries of one list that share a subject and a walk position
+        found = walk.with_ground_records(found, ev, pr).mutate(track=ibis.literal(n, type="int64"))
+        # alike: one list, and what follows the walk reads the same of it (a list's segments
+        # may differ in these, decision 0051)
+        within = track.removal.within_working_days
+        key = (f"{s.id}/{lst.id}", lst.lists_representative, lst.during_objection, within)
+        alike.setdefault(key, (lst, []))[1].append((found, ev))
+    parts: list[ir.Table] = []
+    for (qualified, representative, _during, within), (lst, done) in alike.items():
+        entries = _removal_due(_union([f for f, _ev in done], widen=True), within, calendar)
         both = entries.mutate(via=ibis.null("string"), gsubject=entries.subject)
-        if lst.lists_representative:
+        if representative:
             both = ibis.union(
                 both, _through(entries, representatives, today).select(*both.columns), distinct=False
             )
+        # the records an objection names are matched to entries by id: each track's grounds
+        grounds = [e.filter(e.is_q == 1).select("subject", "record_id", "is_q") for _f, e in done]
+        ev = _union(grounds, widen=True)
         both = suspending.attach(both, qualified, lst, open_, events=ev)
         parts.append(_finish(both, qualified, both.via, today))
-    return ibis.union(*parts, distinct=False)
+    return _union(parts)
+
+
+def _union(tables: Sequence[ir.Table], *, widen: bool = False) -> ir.Table:
+    """The rows of every table (one table: itself, no union to compile). ``widen``: every integer
+    column as ``int64`` first, since tracks walked differently type their days and positions
+    differently on Spark (a row number is an ``int``), and a union needs equal schemas."""
+    if len(tables) == 1:
+        return tables[0]
+    if widen:
+        tables = [t.cast({c: "int64" for c, ty in t.schema().items() if ty.is_integer()}) for t in tables]
+    return ibis.union(*tables, distinct=False)

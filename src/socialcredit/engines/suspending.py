@@ -143,8 +143,10 @@ def attach(
     t = t.mutate(first=first)
     if events is not None:
         # one row per entry again: the rows of an entry differ only in r_seq, so the one with the
-        # least ``first`` of its (subject, gsubject, start) is kept
-        pick = ibis.row_number().over(group_by=[t.subject, t.gsubject, t.start], order_by=t.first)
+        # least ``first`` of its (subject, gsubject, start) is kept; of its track too, where the
+        # entries of several tracks come together (``listing``: ``track``)
+        entry = [t.subject, t.gsubject, t.start, *([t.track] if "track" in cols else [])]
+        pick = ibis.row_number().over(group_by=entry, order_by=t.first)
         t = t.mutate(pick=pick).filter(lambda x: x.pick == 0)
     ids = open_.select(id_seq=open_.filed_seq, suspended_by=open_.objection).distinct()
     out = t.left_join(ids, t.first == ids.id_seq)

@@ -129,7 +129,7 @@ def events(eff: ir.Table, track: Track, crit: ItemCriteria, ends: ir.Table | Non
 
 def extension_years(track: Track) -> list[int]:
     """The years an extension can add to an entry of ``track`` (0: none), for which
-    :func:`events` holds each record's planned end as a column (:func:`_end`); none for a period
+    :func:`events` holds each record's planned end as a column (:func:`end_column`); none for a period
     not in calendar years."""
     if track.years is None:
         return []
@@ -151,11 +151,11 @@ def period_ends(occurred: Iterable[int], track: Track) -> pa.Table:
     found = sorted({int(d) for d in occurred if d is not None})
     columns: dict[str, list[int]] = {"e_occ": found}
     for y in extension_years(track):
-        columns[_end(y)] = [int(kernel.planned_end(track, d, d, 0, y, PY, origin)) for d in found]
+        columns[end_column(y)] = [int(kernel.planned_end(track, d, d, 0, y, PY, origin)) for d in found]
     return pa.table({k: pa.array(v, pa.int64()) for k, v in columns.items()})
 
 
-def _end(years: int) -> str:
+def end_column(years: int) -> str:
     """The events' column holding the planned end of an entry opened there, extended by ``years``."""
     return f"end_{years}"
 
@@ -184,6 +184,20 @@ def window_pairs(events: ir.Table, crit: ItemCriteria) -> ir.Table:
         [pairs.subject == y.subject, y.pos > pairs.x_pos, y.pos <= pairs.r_pos, y.occ - pairs.x_occ > window],
     )
     return pairs.select("subject", "x_pos", "r_pos", "r_rem")
+
+
+def opened_by(ev: ir.Table, notice: int) -> dict[str, ir.Value]:
+    """What an entry takes from the event that opens it (``ev``, joined at its ``start``): the day
+    it is noticed, in effect from, the day that record occurred (a period in calendar years runs
+    from it), the grounds up to it, and the record itself."""
+    return {
+        "noticed": ev.day,
+        "since": ev.day + notice,
+        "occ": ev.occ,
+        "qn_start": ev.qn,
+        "reason_record": ev.record_id,
+        "reason_item": ev.item,
+    }
 
 
 def _opening(
@@ -244,12 +258,7 @@ def _opening(
         start=first.start,
         base=first.base,
         first_pos=first.first_pos,
-        noticed=ev.day,
-        since=ev.day + notice,
-        occ=ev.occ,
-        qn_start=ev.qn,
-        reason_record=ev.record_id,
-        reason_item=ev.item,
+        **opened_by(ev, notice),
         **{c: ev[c] for c in ends},
     )
     keep = [c for c in s.columns if c not in ("first_pos", "reason_record", "reason_item")]
@@ -271,15 +280,15 @@ def _extension(events: ir.Table, s: ir.Table, track: Track) -> ir.Table:
     with it (the kernel's :func:`~socialcredit.rules.kernel.planned_end`)."""
     origin = EPOCH.toordinal()
     # the planned ends the opening event holds (events given period_ends), else the formula here
-    held = extension_years(track) if _end(0) in s.columns else []
+    held = extension_years(track) if end_column(0) in s.columns else []
     if track.indefinite:
         base_end: ir.IntegerValue = ibis.literal(FOREVER, type="int64")
     elif held:
-        base_end = s[_end(0)]
+        base_end = s[end_column(0)]
     else:
         base_end = kernel.planned_end(track, s.since, s.occ, 0, 0, IBIS, origin)
     s = s.mutate(base_end=base_end)
-    cols = [c for c in s.columns if c not in {_end(y) for y in held}]
+    cols = [c for c in s.columns if c not in {end_column(y) for y in held}]
     if track.extension is None:
         return s.select(*cols, x_at=ibis.null("int64"), ext_end=ibis.null("int64"))
     xe = events.filter(events.is_x == 1)
@@ -292,7 +301,8 @@ def _extension(events: ir.Table, s: ir.Table, track: Track) -> ir.Table:
     applied = out.f_pos.notnull() & (out.f_day < out.base_end)
     if held:  # the opening event's planned end for the years the decision states (events keeps
         # only decisions within the extension's bounds, so one of the columns is it)
-        ext_end = ibis.cases(*((out.f_years == y, out[_end(y)]) for y in held if y), else_=ibis.null("int64"))
+        picks = ((out.f_years == y, out[end_column(y)]) for y in held if y)
+        ext_end = ibis.cases(*picks, else_=ibis.null("int64"))
     else:
         ext_end = kernel.planned_end(track, out.since, out.occ, 0, out.f_years, IBIS, origin)
     return out.select(
@@ -316,6 +326,64 @@ def _planned(track: Track, t: ir.Table, j: ir.IntegerValue, pos: ir.IntegerValue
     return end
 
 
+CLOSING = ["subject", "start", "base", "noticed", "since", "occ", "qn_start", "reason_record"]
+"""The columns of an entry as it opened that :func:`closed` reads, with ``reason_item``,
+``base_end``, ``x_at``, ``ext_end`` (:func:`_extension`) and ``end_pos``."""
+
+
+def closed(
+    w: ir.Table, events: ir.Table, last: ir.Table, track: Track, crit: ItemCriteria, today: int
+) -> ir.Table:
+    """Entries as they opened (:data:`CLOSING` and the columns named there) with ``end_pos``, the
+    walk position of the record that ends each (null: none has yet), in the columns of
+    :func:`entries`: the further grounds each holds, its planned end, why and when it ended, and
+    the day its removal deadline counts from (``last``: each subject's ``q_total``). Shared by
+    the rounds (:func:`entries`) and by a walk that finds where entries end in one statement
+    (``engines.recursive``), so what an ending record does is written once."""
+    end_ev = events.view()
+    names = CLOSING
+    x = w.left_join(end_ev, (w.subject == end_ev.subject) & (w.end_pos == end_ev.pos))
+    x = x.left_join(last, x.subject == last.subject)
+    x = x.select(
+        *(w[c] for c in [*names, "reason_item", "base_end", "x_at", "ext_end", "end_pos"]),
+        # the further grounds the entry ended with: those before its ending record, else all
+        j=ibis.cases(
+            (w.end_pos.notnull(), end_ev.qn - end_ev.is_q - w.qn_start),
+            else_=last.q_total - w.qn_start,
+        ),
+        end_day=end_ev.day,
+        end_occ=end_ev.occ,
+        end_removes=(end_ev.is_q == 0) & (end_ev.is_x == 0),
+        # the qualifying records before the ending one: where the next window's count starts
+        qn_end=end_ev.qn - end_ev.is_q,
+        end_record=end_ev.record_id,
+        end_item=end_ev.item,
+    )
+    planned = _planned(track, x, x.j, x.end_pos)
+    fulfilled = x.end_pos.notnull() & x.end_removes & (x.end_day < planned)
+    expired = planned <= today
+    return x.select(
+        subject=x.subject,
+        noticed=x.noticed,
+        since=x.since,
+        planned=planned,
+        ended=ibis.cases((fulfilled, x.end_day), else_=ibis.null("int64")),
+        end_reason=ibis.cases(
+            (fulfilled, "fulfilled: " + x.end_item + " (" + x.end_record + ")"),
+            (expired, ibis.literal("expired")),
+            else_=ibis.null("string"),
+        ),
+        due_from=ibis.cases((fulfilled, x.end_occ), (expired, planned - 1), else_=ibis.null("int64")),
+        reason_record=x.reason_record,
+        reason_item=x.reason_item,
+        grounds=x.j + crit.min_records,
+        start=x.start,
+        base=x.base,
+        end_pos=x.end_pos,
+        qn_end=x.qn_end,
+    )
+
+
 def entries(
     events: ir.Table,
     pairs: ir.Table | None,
@@ -336,7 +404,7 @@ def entries(
     while rounds is None or len(found) < rounds:
         # every join of the events with something derived from them reads a fresh view (Ibis
         # needs one to tell the two sides of a self-join apart)
-        later_ev, end_ev = events.view(), events.view()
+        later_ev = events.view()
         s = _extension(events.view(), _opening(events, state, pairs, crit, notice), track)
         # each later record: the further grounds before it, the planned end then, whether it ends
         # the entry (a removal, or a record on or after the planned end); the first that does is
@@ -347,52 +415,10 @@ def entries(
         planned = _planned(track, later, j, later.pos)
         removing = (later.is_q == 0) & (later.is_x == 0)
         ends = removing | (later.day >= planned)
-        names = ["subject", "start", "base", "noticed", "since", "occ", "qn_start", "reason_record"]
-        keys = [*(s[c] for c in names), s.reason_item, s.base_end, s.x_at, s.ext_end]
+        keys = [*(s[c] for c in CLOSING), s.reason_item, s.base_end, s.x_at, s.ext_end]
         cand = later.select(*keys, pos=ibis.cases((ends, later.pos), else_=ibis.null("int64")))
         w = cand.group_by([c.get_name() for c in keys]).agg(end_pos=cand.pos.min())
-        x = w.left_join(end_ev, (w.subject == end_ev.subject) & (w.end_pos == end_ev.pos))
-        x = x.left_join(last, x.subject == last.subject)
-        x = x.select(
-            *(w[c] for c in [*names, "reason_item", "base_end", "x_at", "ext_end", "end_pos"]),
-            # the further grounds the entry ended with: those before its ending record, else all
-            j=ibis.cases(
-                (w.end_pos.notnull(), end_ev.qn - end_ev.is_q - w.qn_start),
-                else_=last.q_total - w.qn_start,
-            ),
-            end_day=end_ev.day,
-            end_occ=end_ev.occ,
-            end_removes=(end_ev.is_q == 0) & (end_ev.is_x == 0),
-            # the qualifying records before the ending one: where the next window's count starts
-            qn_end=end_ev.qn - end_ev.is_q,
-            end_record=end_ev.record_id,
-            end_item=end_ev.item,
-        )
-        planned = _planned(track, x, x.j, x.end_pos)
-        fulfilled = x.end_pos.notnull() & x.end_removes & (x.end_day < planned)
-        expired = planned <= today
-        found.append(
-            x.select(
-                subject=x.subject,
-                noticed=x.noticed,
-                since=x.since,
-                planned=planned,
-                ended=ibis.cases((fulfilled, x.end_day), else_=ibis.null("int64")),
-                end_reason=ibis.cases(
-                    (fulfilled, "fulfilled: " + x.end_item + " (" + x.end_record + ")"),
-                    (expired, ibis.literal("expired")),
-                    else_=ibis.null("string"),
-                ),
-                due_from=ibis.cases((fulfilled, x.end_occ), (expired, planned - 1), else_=ibis.null("int64")),
-                reason_record=x.reason_record,
-                reason_item=x.reason_item,
-                grounds=x.j + crit.min_records,
-                start=x.start,
-                base=x.base,
-                end_pos=x.end_pos,
-                qn_end=x.qn_end,
-            )
-        )
+        found.append(closed(w, events, last, track, crit, today))
         # materialised: every later round reads this one, and an engine that plans a reused
         # expression again (Spark does) would otherwise compute round r once per later round
         found[-1] = found[-1].cache()
