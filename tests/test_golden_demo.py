@@ -36,6 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from socialcredit import synth
+from socialcredit import ledger, synth
 from socialcredit.demo import stream_consents
 from socialcredit.engines.base import rescore
 from socialcredit.engines.duck import DuckDBEngine
@@ -61,6 +62,9 @@ RESCORED = ("sesame", "honest-shanghai")
 """The schemes whose rules changed since ``COURT_RULES`` (issue 19)."""
 
 HONOUR_ROLL = "rongcheng/honour-roll"
+
+RECORD_ID = re.compile(r"\b[0-9a-f]{32}\b")
+"""A record id wherever an entry names one (its grounds, its reason, why it ended)."""
 
 AS_OF = dt.datetime(2026, 10, 31, 15, 59, 59)
 """The last second of 31 October 2026 in China (23:59:59 there), where every rule counts its days
@@ -98,6 +102,14 @@ def demo_rows(root: Path, system: System | None = None) -> list[str]:
         lists_out=root / "lists.parquet",
     )
     engine.close()
+    # decision 0080: a record's id is keyed under this installation's pseudonym key, so it differs
+    # from one installation to the next; the rows name each record by its unkeyed id (source and
+    # reference hashed, what every release before 0080 stored), the same wherever the city is built
+    unkeyed = {
+        r.record_id: ledger.record_id_for(r.source, r.source_record_id)
+        for page in store.iter_records()
+        for r in page
+    }
     store.close()  # the system's too: its public lists are read before (``city``)
     out = []
     for r in sorted(
@@ -105,7 +117,12 @@ def demo_rows(root: Path, system: System | None = None) -> list[str]:
     ):
         out.append(json.dumps({"score": [r["subject"], r["scheme"], int(r["score"]), r["grade"]]}))
     lists = pq.read_table(root / "lists.parquet").to_pylist()
-    rows = sorted(json.dumps({k: str(v) for k, v in sorted(r.items())}) for r in lists)
+    rows = sorted(
+        json.dumps(
+            {k: RECORD_ID.sub(lambda m: unkeyed.get(m[0], m[0]), str(v)) for k, v in sorted(r.items())}
+        )
+        for r in lists
+    )
     out.extend('{"entry": ' + r + "}" for r in rows)
     return out
 
