@@ -391,6 +391,22 @@ class KeyedHash:
     def hexdigest(self, message: bytes) -> str:
         return self.digest(message).hex()
 
+    def hexdigests(self, messages: Iterable[str]) -> list[str]:
+        """:meth:`hexdigest` of each text (UTF-8) in one loop, the states' ``copy`` methods bound
+        once: what ingest keys a chunk's claim hashes with (and any per-record keyed id), a
+        Python call and six attribute lookups less per message than calling
+        :meth:`hexdigest` (decision 0081)."""
+        inner_copy, outer_copy = self._inner.copy, self._outer.copy
+        out: list[str] = []
+        keep = out.append
+        for text in messages:
+            inner = inner_copy()
+            inner.update(text.encode())
+            outer = outer_copy()
+            outer.update(inner.digest())
+            keep(outer.hexdigest())
+        return out
+
 
 CACHED = 200_000
 """Entries a process keeps of each cache (keys, pseudonyms, codes): a few tens of megabytes, and

@@ -71,10 +71,15 @@ class Sealer:
     vault: HelperVault | None = None
     """Where a helper process finds the store's keys, to encrypt too (decision 0069); None: the
     store encrypts each chunk itself as it appends it."""
+    content: bool = True
+    """Whether to compute each record's plain content hash (``Store.stores_clear``): a store
+    that encrypts hashes the stored form instead, so computing it would be wasted (decision 0081)."""
 
     def one(self, raw: Mapping[str, Any]) -> Outcome:
         try:
-            s = intake.seal_row(raw, registry=self.registry, now=self.now, source=self.source)
+            s = intake.seal_row(
+                raw, registry=self.registry, now=self.now, source=self.source, content=self.content
+            )
         except ledger.RowError as exc:
             return None, exc.reasons
         return self.convert(s), None

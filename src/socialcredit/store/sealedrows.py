@@ -18,6 +18,7 @@ keying it is designed in decision 0075, not done.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 import os
@@ -37,6 +38,8 @@ _RID, _SUBJ, _KIND, _ITEM, _SRC, _SRID, _OCC, _REP, _GIVEN, _EV, _ACT, _CORR, _D
 PSEUDONYM_LENGTH = 32
 """A pseudonym's length; a subject code is 18 characters, so a value of ``subject`` is one or the other."""
 SEP = "\x1f"
+NUL = "\x00"
+"""How a missing evidence is spelled in the sealed text."""
 
 
 def is_pseudonym(value: str) -> bool:
@@ -94,39 +97,34 @@ class Sealing:
         if classes is None:
             classes = [str(r[_OCC])[:4] for r in rows]  # ledger.retention_class, inlined
         ciphers = self.vault.keys(zip(pseud, classes, strict=True), create=True)
-        claim_of = self.vault.keyed().digest
-        sha256, b64 = hashlib.sha256, base64.b64encode
+        # the chunk's keyed claims in one loop (shredding.KeyedHash.hexdigests)
+        claims = self.vault.keyed().hexdigests([r[_CLAIM] for r in rows])
+        sha256, b64 = hashlib.sha256, binascii.b2a_base64
         preimage = ledger.stored_preimage
         # every nonce of the chunk from one call to the system's generator, not one call per row
         nonces = os.urandom(NONCE * len(rows))
-        out = []
-        for i, (r, p, klass) in enumerate(zip(rows, pseud, classes, strict=True)):
+        out: list[tuple[Any, ...]] = []
+        keep = out.append
+        at = 0
+        for r, p, klass, claim in zip(rows, pseud, classes, claims, strict=True):
             cipher = ciphers.get((p, klass))
             if cipher is None:
                 raise ErasedClass((p, klass))
-            ev = "\x00" if r[_EV] is None else r[_EV]
-            nonce = nonces[i * NONCE : (i + 1) * NONCE]
-            rid, kind, item, src, srid, occ, rep, given, act, corr = (
-                r[_RID], r[_KIND], r[_ITEM], r[_SRC], r[_SRID], r[_OCC], r[_REP], r[_GIVEN], r[_ACT], r[_CORR]
-            )  # fmt: skip
-            plain = f"{r[_SUBJ]}{SEP}{ev}{SEP}{r[_DET]}{SEP}{srid}"
-            srid = ""
-            blob = cipher.encrypt(nonce, plain.encode(), rid.encode())
-            text = b64(nonce + blob).decode()
-            claim = claim_of(r[_CLAIM].encode()).hex()
-            content = sha256(
-                preimage(
-                    rid, p, kind, item, src, srid, occ, rep, given, act, corr, klass, text, claim
-                ).encode()
-            ).hexdigest()
-            out.append(
+            rid, subj, kind, item, src, srid, occ, rep, given, ev, act, corr, det = r[:_CONT]
+            nonce = nonces[at : at + NONCE]
+            at += NONCE
+            plain = f"{subj}{SEP}{NUL if ev is None else ev}{SEP}{det}{SEP}{srid}"
+            text = b64(nonce + cipher.encrypt(nonce, plain.encode(), rid.encode()), newline=False).decode()
+            stored = preimage(rid, p, kind, item, src, "", occ, rep, given, act, corr, klass, text, claim)
+            content = sha256(stored.encode()).hexdigest()
+            keep(
                 (
                     rid,
                     p,
                     kind,
                     item,
                     src,
-                    srid,
+                    "",
                     occ,
                     rep,
                     given,
