@@ -104,6 +104,7 @@ def time_ingest(
     if clear:
         system.store.sealing.seal_chunk = _clear_chunk  # type: ignore[method-assign]
         system.store.helper_vault = lambda: None  # type: ignore[method-assign]
+        system.store.stores_clear = lambda: True  # type: ignore[method-assign]
     if sealing is not None:
         seal = system.store.sealing.seal_chunk
 

@@ -117,6 +117,12 @@ def test_sealing_a_clean_row_directly_equals_validating_then_sealing(
         assert direct == validated
     if validated is not None:
         assert intake.seal_row(row, registry=REG, now=NOW, source=source) == validated
+        # for a store that encrypts, the same but the plain content hash, never kept (decision 0081)
+        unhashed = intake.seal_row(row, registry=REG, now=NOW, source=source, content=False)
+        assert unhashed.content_hash in ("", validated.content_hash)
+        assert unhashed._replace(content_hash=validated.content_hash) == validated
+    if direct is not None:
+        assert intake._seal_clean(row, REG, NOW, source, False) == direct._replace(content_hash="")
 
 
 def test_chain_link_is_the_documented_formula() -> None:

@@ -40,6 +40,11 @@ def test_the_keyed_hash_is_hmac_sha256(key_length: int) -> None:
         assert keyed.digest(message) == hmac.digest(key, message, "sha256")
     # the states are copied, never updated in place: the same message twice gives the same hash
     assert keyed.hexdigest(b"a") == keyed.hexdigest(b"a") != keyed.hexdigest(b"b")
+    # a chunk's texts keyed in one loop (decision 0081): each as hmac.new keys its UTF-8 bytes
+    texts = ["", "a", "a", "110101199003074514", "é" * 70, "0f" * 32]
+    want = [hmac.new(key, t.encode(), hashlib.sha256).hexdigest() for t in texts]
+    assert keyed.hexdigests(texts) == want
+    assert keyed.hexdigests(iter(texts)) == want and keyed.hexdigests([]) == []
 
 
 def test_keys_added_in_one_statement_are_those_another_vault_reads(store_url: str) -> None:

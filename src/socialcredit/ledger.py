@@ -176,13 +176,16 @@ def seal_fields(
     action: str,
     corrects: str | None,
     details: str,
+    content: bool = True,
 ) -> Sealed:
     """A record's fields sealed with their content and claim hashes: the one definition of both,
     used by :func:`sealed` (and so by ``verify``) and by ingestion's sealing of a clean row
     (``intake.seal_row``). Fields are joined by the unit separator (text fields are validated
     free of control characters, so it cannot occur inside one and the joined form is
     unambiguous) and None is spelled ``\x00``. Built with f-strings, not a generic join: hashing
-    is a large part of what ingestion costs per record."""
+    is a large part of what ingestion costs per record. Without ``content`` the content hash is
+    left "": a record stored encrypted is hashed in its stored form instead
+    (:func:`stored_preimage`), so ingest would compute the plain one only to discard it."""
     sep = "\x1f"
     ev = "\x00" if evidence is None else evidence
     corr = "\x00" if corrects is None else corrects
@@ -190,13 +193,11 @@ def seal_fields(
     head = f"{record_id}{sep}{subject}{sep}"
     tail = f"{item}{sep}{source}{sep}{srid}{sep}{occurred.isoformat()}{sep}"
     rest = f"{sep}{ev}{sep}{action}{sep}{corr}{sep}{details}"
-    if given:
-        content = f"{head}{kind}{sep}{tail}{rep}{sep}1{rest}"
-        claim = f"{head}{tail}{rep}{rest}"
-    else:
-        content = f"{head}{kind}{sep}{tail}{rep}{sep}0{rest}"
-        claim = f"{head}{tail}\x00{rest}"
+    claim = f"{head}{tail}{rep}{rest}" if given else f"{head}{tail}\x00{rest}"
     sha256 = hashlib.sha256
+    plain = ""
+    if content:
+        plain = sha256(f"{head}{kind}{sep}{tail}{rep}{sep}{1 if given else 0}{rest}".encode()).hexdigest()
     return _new_tuple(
         Sealed,
         (
@@ -213,7 +214,7 @@ def seal_fields(
             action,
             corrects,
             details,
-            sha256(content.encode()).hexdigest(),
+            plain,
             sha256(claim.encode()).hexdigest(),
         ),
     )
@@ -308,9 +309,15 @@ def stored_preimage(
     checked without any key: an erasure (destroying the key) leaves it and the chain valid."""
     sep = "\x1f"
     corr = "\x00" if corrects is None else corrects
+    # canonical_ts, inlined: ingest builds this once per record (decision 0081)
+    rep = (
+        f"{reported[:10]}T{reported[11:19]}"
+        if type(reported) is str
+        else reported.isoformat(timespec="seconds")  # type: ignore[union-attr]
+    )
     return (
         f"v2{sep}{record_id}{sep}{pseudonym}{sep}{kind}{sep}{item}{sep}{source}{sep}{srid}{sep}"
-        f"{str(occurred)[:10]}{sep}{canonical_ts(reported)}{sep}{1 if given else 0}{sep}{action}{sep}"
+        f"{str(occurred)[:10]}{sep}{rep}{sep}{1 if given else 0}{sep}{action}{sep}"
         f"{corr}{sep}{klass}{sep}{sealed}{sep}{claim}"
     )
 

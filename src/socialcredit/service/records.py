@@ -83,7 +83,14 @@ class Records:
         store.begin_batch(
             batch_id=batch_id, origin=origin, source=source, submitted_by=principal.key_id, at=now
         )
-        sealer = Sealer(self.context.registry, now, source, store.stored_row(), store.helper_vault())
+        sealer = Sealer(
+            self.context.registry,
+            now,
+            source,
+            store.stored_row(),
+            store.helper_vault(),
+            content=store.stores_clear(),
+        )
         chunks = sealed_chunks(_chunks(rows, chunk_size), sealer)
 
         totals = Counter[str]()

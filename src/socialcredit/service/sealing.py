@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import logging
 import os
 import pickle
@@ -41,7 +42,7 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from socialcredit import intake, ledger
 from socialcredit.ledger import Quarantined
@@ -71,10 +72,15 @@ class Sealer:
     vault: HelperVault | None = None
     """Where a helper process finds the store's keys, to encrypt too (decision 0069); None: the
     store encrypts each chunk itself as it appends it."""
+    content: bool = True
+    """Whether to compute each record's plain content hash (``Store.stores_clear``): a store
+    that encrypts hashes the stored form instead, so computing it would be wasted (decision 0081)."""
 
     def one(self, raw: Mapping[str, Any]) -> Outcome:
         try:
-            s = intake.seal_row(raw, registry=self.registry, now=self.now, source=self.source)
+            s = intake.seal_row(
+                raw, registry=self.registry, now=self.now, source=self.source, content=self.content
+            )
         except ledger.RowError as exc:
             return None, exc.reasons
         return self.convert(s), None
@@ -226,6 +232,17 @@ def _assemble(
 ) -> PendingChunk:
     """The chunk for the store, in submission order: ``outcomes`` answer its unquarantined rows
     (and ``presealed`` encrypts the accepted ones, if the helper did)."""
+    if not any(isinstance(row, Quarantined) for row in chunk):
+        # the common chunk, every row parsed: each list in one comprehension, not a loop of
+        # appends (the store's process runs this per row; decision 0081)
+        parsed = cast(Sequence[tuple[int, Mapping[str, Any]]], chunk)
+        answers = list(itertools.islice(outcomes, len(parsed)))
+        ok = [values for values, _ in answers if values is not None]
+        if len(ok) == len(parsed):
+            return PendingChunk(
+                len(chunk), ok, [], [n for n, _ in parsed], [raw for _, raw in parsed], presealed
+            )
+        outcomes = iter(answers)
     good: list[tuple[Any, ...]] = []
     numbers: list[int] = []
     raws: list[Mapping[str, Any]] = []

@@ -147,7 +147,7 @@ class SqlKeyStore:
             f"VALUES ({marks}) ON CONFLICT DO NOTHING"
         )
         with self.engine.begin() as conn:
-            added = conn.exec_driver_sql(sql, [tuple(w) for w in keys]).rowcount
+            added = conn.exec_driver_sql(sql, list(keys)).rowcount  # named tuples are tuples
         if added == len(keys):  # the common case: no other writer made a key for these pairs
             return {(w.pseudonym, w.klass): w for w in keys}
         # another writer's key, or a driver that does not count an executemany's rows: read back

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection, RowMapping
@@ -180,15 +180,12 @@ class RecordStore(SealedStore):
             self.sealing.learn(c.rows, maybe)
         for i, reason in refused.items():
             q_out.append(Quarantined(c.row_numbers[i], c.raws[i], (reason,)))
-        stored: list[tuple[Any, ...]] = [row for row in maybe if row is not None]
-        # each stored row's subject in the clear, for the decision states it empties
-        plain_of = {
-            row[_RID]: (plain[_SUBJECT], plain[_KIND])
-            for plain, row in zip(c.rows, maybe, strict=True)
-            if row
-        }
-        numbers, raws = c.row_numbers, c.raws
+        # every row was sealed but those refused (None)
+        stored = [row for row in maybe if row is not None] if refused else cast(list[tuple[Any, ...]], maybe)
+        # each stored row's record in the clear (its subject: the decision states it empties)
+        plains, numbers, raws = c.rows, c.row_numbers, c.raws
         if refused:
+            plains = [plain for plain, row in zip(c.rows, maybe, strict=True) if row is not None]
             numbers = [n for n, row in zip(c.row_numbers, maybe, strict=True) if row is not None]
             raws = [raw for raw, row in zip(c.raws, maybe, strict=True) if row is not None]
         keyed = self.sealing.keyed_claim
@@ -214,21 +211,22 @@ class RecordStore(SealedStore):
             else:
                 erased = {}
             rows: list[tuple[Any, ...]] = []
+            appended: list[tuple[Any, ...]] = []  # their records in the clear
             duplicate = 0
-            # the agency's reference as sent, for the reasons given back (the rows hold it sealed)
-            plain_srid = {row[_RID]: plain[_SRID] for plain, row in zip(c.rows, maybe, strict=True) if row}
-            for row, n, raw in zip(stored, numbers, raws, strict=True):
+            for row, plain, n, raw in zip(stored, plains, numbers, raws, strict=True):
                 rid = row[_RID]
                 if judge is not None:  # by the id the ledger may hold it or its target under
                     row, rid = judge(row, existing)
-                gone = erased.get(rid) or (erased.get(row[_CORRECTS]) if row[_CORRECTS] else None)
-                if gone is not None:  # an erased record is never taken in again, nor corrected
-                    q_out.append(Quarantined(n, raw, (gone,)))
-                    continue
+                if erased:
+                    gone = erased.get(rid) or (erased.get(row[_CORRECTS]) if row[_CORRECTS] else None)
+                    if gone is not None:  # an erased record is never taken in again, nor corrected
+                        q_out.append(Quarantined(n, raw, (gone,)))
+                        continue
                 # the common case, a new report, costs one dict probe; anything else is judged
-                # by _refusal (duplicate, conflict, restoration, correction)
+                # by _refusal (duplicate, conflict, restoration, correction), quoting the
+                # agency's reference as sent (the row holds it sealed)
                 if row[_CORRECTS] is not None or row[_ACTION] == "restore" or rid in existing:
-                    refusal = self._refusal(row, existing, may_correct_any, plain_srid.get(row[_RID]), rid)
+                    refusal = self._refusal(row, existing, may_correct_any, plain[_SRID], rid)
                     if refusal == "":
                         duplicate += 1
                         continue
@@ -239,10 +237,11 @@ class RecordStore(SealedStore):
                 head = link(head, count, row[_CONTENT])
                 existing[row[_RID]] = (row[_CLAIM], row[_SOURCE])
                 rows.append((*row, received, batch_id, count, head))
+                appended.append(plain)
             if rows:
                 self.dialect.insert_rows(conn, "records", SEALED_COLUMNS, rows)
                 self._set_head(conn, "records", count, head, leaves)
-                self._touch_states(conn, [plain_of[row[_RID]] for row in rows], rows)
+                self._touch_states(conn, appended, rows)
             if q_out:  # sealed under the month's quarantine key (decision 0061)
                 seal = quarantinekeys.seal_row
                 sealed = [seal(qcipher, batch_id, q.row_number, q.raw, q.reasons) for q in q_out]
@@ -287,14 +286,14 @@ class RecordStore(SealedStore):
         return out
 
     def _touch_states(
-        self, conn: Connection, subjects: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]]
+        self, conn: Connection, plains: Sequence[tuple[Any, ...]], rows: Sequence[tuple[Any, ...]]
     ) -> None:
-        """Empty the decision state of the subjects these records change (``subjects``: each
-        appended row's code and kind in the clear) and of the subjects of the records they
-        correct (opened from their stored rows: a correction may move a record to another
-        subject), as ``subjects_touched_since`` finds them, in this transaction."""
-        codes = {code for code, _kind in subjects}
-        orgs = {code for code, kind in subjects if kind == "organisation"}
+        """Empty the decision state of the subjects these records change (``plains``: each
+        appended row's converted record in the clear, with its code and kind) and of the subjects
+        of the records they correct (opened from their stored rows: a correction may move a record
+        to another subject), as ``subjects_touched_since`` finds them, in this transaction."""
+        codes = {plain[_SUBJECT] for plain in plains}
+        orgs = {plain[_SUBJECT] for plain in plains if plain[_KIND] == "organisation"}
         corrected = sorted({row[_CORRECTS] for row in rows if row[_CORRECTS]})
         for i in range(0, len(corrected), CHUNK):
             q = select(t.records).where(t.records.c.record_id.in_(corrected[i : i + CHUNK]))

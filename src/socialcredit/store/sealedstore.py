@@ -93,6 +93,14 @@ class SealedStore(StoreBase):
         previous = tuple(m for m in vault.masters() if m.key_id != vault.master.key_id)
         return HelperVault(url.render_as_string(hide_password=False), vault.master, previous)
 
+    def stores_clear(self) -> bool:
+        """Whether this store keeps records in the clear, and so needs each record's plain content
+        hash: never since schema 0006 (every record is hashed in its sealed form,
+        ``ledger.stored_preimage``), so ingest's validation skips computing it (decision 0081).
+        ``bench/ingest.py``'s floor without encryption, which stores records in the clear as
+        before schema 0006, says True."""
+        return False
+
     def close(self) -> None:
         """Close the key table's own engine too, where it lives apart (``SOCIALCREDIT_KEYS_URL``);
         beside the ledger it shares this store's engine, which the base class disposes."""
