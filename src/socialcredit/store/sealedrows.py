@@ -178,7 +178,7 @@ class Sealing:
         unkeyed = [p for p in dict.fromkeys(pairs) if p not in live]
         gone = self.vault.store.erasures_of(unkeyed) if unkeyed else {}
         if not gone:
-            return list(self.seal_rows(rows, [k for _, k in pairs], pseud, live)), {}
+            return list(self.seal_rows(rows, [k for _, k in pairs], pseud, ciphers=live)), {}
         moved = self._next_generations([p for p, e in gone.items() if ledger.on_request(e.rule)])
         pairs = [(p, moved.get((p, k), k)) for p, k in pairs]
         gone = {p: e for p, e in gone.items() if p not in moved}
