@@ -19,7 +19,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from socialcredit import access, codes, history, ledger
+from socialcredit import access, codes, history, ledger, validity
 from socialcredit.decisions import Decision, Reason, decide, unknown_subject
 from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import Objection
@@ -156,7 +156,7 @@ class Decisions:
         return entry
 
     def _computed(self, code: str, kind: codes.SubjectKind, at: dt.datetime, generation: int) -> Cached:
-        view, valid_until, represents = self._compute(code, kind, at)
+        view, valid_until, represents, _ = self._compute(code, kind, at)
         entry = Cached(view, valid_until, represents, time.monotonic())
         self.context.views.put(code, entry, generation)
         return entry
@@ -196,8 +196,9 @@ class Decisions:
                 c = codes.validate(code)
                 at = self.context.clock()
                 seen = store.decision_state(c.value)  # before the inputs (store/decisionstate.py)
-                view, valid_until, represents = self._compute(c.value, c.kind, at)
-                entry = Cached(view, valid_until, represents, time.monotonic())
+                view, _until, represents, holds = self._compute(c.value, c.kind, at, state=True)
+                assert holds is not None
+                entry = Cached(view, holds, represents, time.monotonic())
                 self._prepare_all(entry, at)
                 states.append(self._state(entry, seen))
             written += store.put_decision_states(states)
@@ -210,12 +211,17 @@ class Decisions:
         at: dt.datetime,
         known: Known | None = None,
         registry: Registry | None = None,
-    ) -> tuple[SubjectView, dt.datetime, tuple[str, ...]]:
+        *,
+        state: bool = False,
+    ) -> tuple[SubjectView, dt.datetime, tuple[str, ...], dt.datetime | None]:
         """The view at ``at``, until when it holds unchanged (the next midnight, or the first
-        later ``reported_at`` or case event among its inputs), and the organisations it includes
-        as legal representative. Its inputs come in one read (``store/subjectreads.py``), cut to
-        what was ``known`` (knowledge time) when that is bounded; under ``registry`` when given
-        (the schemes a receipt names), else the schemes in force."""
+        later ``reported_at`` or case event among its inputs), the organisations it includes as
+        legal representative, and with ``state`` until when its decisions hold (``validity``: the
+        first day their answer can change, or the first later input; decision 0083), for the kept
+        state (the view, with its scores' explanations, is kept in memory to midnight only). Its
+        inputs come in one read (``store/subjectreads.py``), cut to what was ``known`` (knowledge
+        time) when that is bounded; under ``registry`` when given (the schemes a receipt names),
+        else the schemes in force."""
         if registry is None or registry is self.context.registry:
             # the versions in force on the day asked about (decision 0038); a receipt's registry
             # is the versions it names already
@@ -281,7 +287,19 @@ class Decisions:
             late,
             inputs.erased,
         )
-        return view, min([next_midnight(at), *later]), tuple(represented)
+        holds = None
+        if state:
+            own = validity.next_change(
+                at,
+                kind=kind,
+                records=records,
+                registry=registry,
+                entries=[*entries, *gone],
+                terms=inputs.terms,
+                late=bool(late) or bool(registry.absent),
+            )
+            holds = min([own, *later])
+        return view, min([next_midnight(at), *later]), tuple(represented), holds
 
     def _as_known(self, inputs: SubjectInputs, known: Known) -> SubjectInputs:
         """The inputs as they were known: records received by ``known.at`` and within its
@@ -487,7 +505,7 @@ class Decisions:
                 N_("no measure {measure_id!r} in the schemes named", measure_id=measure_id), field="measure"
             )
         owner = next((s.id for s in registry.schemes.values() if s.measure(measure_id)), None)
-        view, _until, organisations = self._compute(c.value, c.kind, as_of, known, registry)
+        view, _until, organisations, _ = self._compute(c.value, c.kind, as_of, known, registry)
         return _decide(view, measure, owner), organisations
 
     def _measure_on(self, measure: Measure, at: dt.datetime) -> Measure:

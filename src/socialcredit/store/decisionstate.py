@@ -15,8 +15,9 @@ it is one indexed read in any worker. The state is derived (in no chain) and kep
   (:meth:`DecisionStateStore.put_decision_states`): the writer reads the epoch before reading
   the inputs; if a change came in between, the epoch moved and the write does nothing. Where
   no row was read, only an insert can happen, and a tombstone made meanwhile wins the conflict.
-- **A state answers only within its time**: from ``as_of`` to ``valid_until`` (the next
-  midnight in China, or the first later report or case event among its inputs), and only under
+- **A state answers only within its time**: from ``as_of`` to ``valid_until`` (the first day
+  its answer can change, ``socialcredit.validity``, decision 0083, or the first later report or
+  case event among its inputs), and only under
   the same ``basis`` (a digest of the scheme files and holidays it was computed under). Outside
   that it is due: the question is computed from the ledger, and the sweep
   (``Decisions.keep_state``) writes the state again.
