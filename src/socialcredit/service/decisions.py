@@ -29,6 +29,7 @@ from socialcredit.i18n import N_
 from socialcredit.knowledge import Known, Receipt, decision_id
 from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry, entries_for
+from socialcredit.rules import days
 from socialcredit.rules.days import day_of
 from socialcredit.schemes.loader import Registry
 from socialcredit.schemes.model import Measure
@@ -39,7 +40,7 @@ from socialcredit.service.casefiles import CaseFiles, NotFound
 from socialcredit.service.context import Context
 from socialcredit.service.views import Cached, next_midnight
 from socialcredit.shredding import ErasedRecord
-from socialcredit.store.decisionstate import NewState, StateRow
+from socialcredit.store.decisionstate import NewState
 from socialcredit.store.subjectreads import SubjectInputs, read_subject
 from socialcredit.subjects import RegistryEntry, SubjectRow, tenures
 
@@ -101,6 +102,7 @@ class Decisions:
         self.context = context
         self.casefiles = casefiles
         self._basis: tuple[Registry, str] | None = None
+        self._measures: tuple[dt.date, Registry, list[tuple[Measure, str | None]]] | None = None
 
     def view(
         self, code: str, as_of: dt.datetime | None = None, known_at: dt.datetime | None = None
@@ -161,18 +163,18 @@ class Decisions:
         self.context.views.put(code, entry, generation)
         return entry
 
-    def _prepare_all(self, entry: Cached, at: dt.datetime) -> None:
-        """Every measure's decision from ``entry``'s view, as a question at ``at`` prepares it."""
-        for measure in self.context.registry_replaced()[1].values():
-            if measure.id not in entry.decisions:
-                d = _decide(entry.view, self._measure_on(measure, at), self._owner(measure))
-                entry.decisions[measure.id] = (d, _detail(d))
-
-    def _state(self, entry: Cached, seen: StateRow | None) -> NewState:
-        view: SubjectView = entry.view
-        payload = statecodec.encode(entry.decisions, entry.represents)
-        epoch = seen.epoch if seen is not None else None
-        return NewState(view.code, epoch, self.basis(), view.as_of, entry.valid_until, payload)
+    def _measures_on(self, day: dt.date) -> list[tuple[Measure, str | None]]:
+        """Every measure as the versions in force on ``day`` define it, with its scheme: what
+        each state's decisions are prepared on, found once a day, not once a subject."""
+        kept = self._measures
+        if kept is None or kept[0] != day or kept[1] is not self.context.registry:
+            at = days.start_of(day)
+            found = [
+                (self._measure_on(m, at), self._owner(m))
+                for m in self.context.registry_replaced()[1].values()
+            ]
+            kept = self._measures = (day, self.context.registry, found)
+        return kept[2]
 
     def basis(self) -> str:
         """The digest of the schemes and holidays states are computed under (``statecodec``)."""
@@ -190,17 +192,22 @@ class Decisions:
         self.context.registry_replaced()
         due = store.decision_states_due(self.basis(), self.context.clock(), everyone=everyone)
         written = 0
+        basis = self.basis()
         for i in range(0, len(due), batch):
+            chunk = [codes.validate(code) for code in due[i : i + batch]]
+            # every row's epoch read before any input (store/decisionstate.py), in one statement
+            epochs = store.decision_state_epochs([c.value for c in chunk])
             states = []
-            for code in due[i : i + batch]:
-                c = codes.validate(code)
+            for c in chunk:
                 at = self.context.clock()
-                seen = store.decision_state(c.value)  # before the inputs (store/decisionstate.py)
                 view, _until, represents, holds = self._compute(c.value, c.kind, at, state=True)
                 assert holds is not None
-                entry = Cached(view, holds, represents, time.monotonic())
-                self._prepare_all(entry, at)
-                states.append(self._state(entry, seen))
+                prepared = {}
+                for measure, owner in self._measures_on(day_of(at)):
+                    d = _decide(view, measure, owner)
+                    prepared[measure.id] = (d, _detail(d))
+                payload = statecodec.encode(prepared, represents)
+                states.append(NewState(c.value, epochs.get(c.value), basis, at, holds, payload))
             written += store.put_decision_states(states)
         return written
 
