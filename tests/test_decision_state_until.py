@@ -117,3 +117,22 @@ def test_a_state_equals_the_ledger_at_every_instant_it_answers(store_url: str, c
             for at in sorted(m for m in moments if held.as_of <= m < held.valid_until):
                 assert made == ledger_answers(system, s.code, at), (s.code, at, held.valid_until)
         assert beyond_midnight > len(city.subjects) // 2  # most states outlive the night
+
+
+def test_the_sweeps_indexed_round_finds_emptied_and_expired_states(store_url: str, clock: Clock) -> None:
+    """Between full rounds the sweep asks only for emptied and expired states (an index search);
+    a state under another basis is found by a full round, and answers nothing meanwhile."""
+    with fresh(store_url, clock) as system:
+        system.ingest([row(1, P), row(2, Q, item=BOUNDED)], origin="until test", principal=system.operator())
+        system.build_decision_state()
+        store, basis = system.store, system.decisions.basis()
+        assert store.decision_states_due(basis, clock.now, expired_only=True) == []
+        assert store.decision_states_due("another basis", clock.now, expired_only=True) == []
+        assert store.decision_states_due("another basis", clock.now) == sorted([P, Q])
+        store.empty_decision_states([P])
+        assert store.decision_states_due(basis, clock.now, expired_only=True) == [P]
+        held = store.decision_state(Q)
+        assert held is not None and held.valid_until is not None
+        assert store.decision_states_due(basis, held.valid_until, expired_only=True) == sorted([P, Q])
+        assert system.build_decision_state(everyone=False, expired_only=True) == 1
+        assert store.decision_states_due(basis, clock.now) == []

@@ -184,13 +184,15 @@ class Decisions:
             kept = self._basis = (registry, statecodec.basis(registry, self.context.holidays))
         return kept[1]
 
-    def build_state(self, *, everyone: bool = True, batch: int = 200) -> int:
+    def build_state(self, *, everyone: bool = True, batch: int = 200, expired_only: bool = False) -> int:
         """Compute and keep the state of every subject whose state cannot answer now (with
-        ``everyone``, also of every known subject without one: a first build); how many were
-        written. Each subject's row is read before its inputs, so a change made meanwhile wins."""
+        ``everyone``, also of every known subject without one: a first build; with
+        ``expired_only``, only emptied and expired states, by index); how many were written.
+        Each subject's row is read before its inputs, so a change made meanwhile wins."""
         store = self.context.store
         self.context.registry_replaced()
-        due = store.decision_states_due(self.basis(), self.context.clock(), everyone=everyone)
+        now = self.context.clock()
+        due = store.decision_states_due(self.basis(), now, everyone=everyone, expired_only=expired_only)
         written = 0
         basis = self.basis()
         for i in range(0, len(due), batch):
@@ -344,11 +346,14 @@ class Decisions:
         """The sweep: build every state missing at first, then every ``every`` seconds those
         emptied by a change or past their time, until ``stop`` is set. Questions never wait
         for it (a state that cannot answer is computed on read); it keeps them one read."""
-        everyone = True
+        everyone, checked = True, ""
         while not stop.is_set():
             try:
-                self.build_state(everyone=everyone)
-                everyone = False
+                # every row's basis and time read in full only when the schemes changed (a
+                # scan); other rounds search the index for emptied and expired states
+                basis = self.basis()
+                self.build_state(everyone=everyone, expired_only=basis == checked)
+                everyone, checked = False, basis
             except Exception:  # noqa: BLE001 - e.g. the database is away: try again next round
                 log.exception("the decision state sweep failed; trying again in %s s", every)
             stop.wait(every)

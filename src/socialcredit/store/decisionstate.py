@@ -191,12 +191,19 @@ class DecisionStateStore(StoreBase):
                 written += conn.execute(_UPDATE_SEEN, rows).rowcount or 0
         return written
 
-    def decision_states_due(self, basis: str, at: dt.datetime, *, everyone: bool = False) -> list[str]:
+    def decision_states_due(
+        self, basis: str, at: dt.datetime, *, everyone: bool = False, expired_only: bool = False
+    ) -> list[str]:
         """The subjects whose state cannot answer at ``at``: tombstones and expired states, and
-        states under another ``basis``; with ``everyone``, also every registered subject or
-        subject of a record that has no row yet (what a first build computes)."""
+        states under another ``basis`` or made after ``at``; with ``everyone``, also every
+        registered subject or subject of a record that has no row yet (what a first build
+        computes). With ``expired_only``, tombstones and expired states only: two searches of
+        the ``valid_until`` index, where the other tests read every row (decision 0083: the
+        sweep's rounds between full ones, when the basis has not changed)."""
         s = t.decision_state
-        due = (s.c.valid_until.is_(None)) | (s.c.valid_until <= at) | (s.c.as_of > at) | (s.c.basis != basis)
+        due = (s.c.valid_until.is_(None)) | (s.c.valid_until <= at)
+        if not expired_only:
+            due = due | (s.c.as_of > at) | (s.c.basis != basis)
         pseudonym = self.sealing.pseudonym
         with self.reader.connect() as conn:
             pending = {p for (p,) in conn.execute(select(s.c.subject).where(due))}
