@@ -34,7 +34,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import DateTime, bindparam, select, text, update
+from sqlalchemy import DateTime, bindparam, exists, select, text, update
 from sqlalchemy.engine import Connection
 
 from socialcredit.store import tables as t
@@ -204,14 +204,16 @@ class DecisionStateStore(StoreBase):
         due = (s.c.valid_until.is_(None)) | (s.c.valid_until <= at)
         if not expired_only:
             due = due | (s.c.as_of > at) | (s.c.basis != basis)
-        pseudonym = self.sealing.pseudonym
         with self.reader.connect() as conn:
             pending = {p for (p,) in conn.execute(select(s.c.subject).where(due))}
-            found = self._codes(conn, pending)
             if everyone:
-                known = self._known(conn)
-                have = {p for (p,) in conn.execute(select(s.c.subject))}
-                found |= {c for c in known if pseudonym(c) not in have}
+                # who has no row, found by the database (records, registrations and tenures
+                # name subjects by the same keyed pseudonym as the rows): a first round after a
+                # start opened every registration and record's subject before (decision 0083)
+                for col in (t.records.c.subject, t.subjects.c.subject, t.tenures.c.person):
+                    lacking = select(col).distinct().where(~exists().where(s.c.subject == col))
+                    pending.update(p for (p,) in conn.execute(lacking))
+            found = self._codes(conn, pending)
         return sorted(found)
 
     def _known(self, conn: Connection) -> set[str]:
