@@ -16,9 +16,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 from sqlalchemy import text
 
@@ -31,34 +28,10 @@ from socialcredit.service.decisions import Question
 from socialcredit.store import Store, SubjectRow
 from socialcredit.store.decisionstate import NewState
 from tests.conftest import Clock, org, person
+from tests.support.decisionstate import allowed, fresh, from_state, row
 from tests.support.dueprocess import feed
 
 P, REP, REP2, ORG = person(71), person(72), person(73), org(71)
-LISTING = "court.dishonest.able-but-refuses"
-
-
-def row(n: int, subject: str, day: str = "2026-10-20", **kw: Any) -> tuple[int, dict[str, Any]]:
-    return n, {
-        "subject": subject,
-        "item": kw.pop("item", LISTING),
-        "source": kw.pop("source", "court"),
-        "source_record_id": f"state-{n}",
-        "occurred_on": day,
-        "reported_at": day + "T10:00:00",
-        **kw,
-    }
-
-
-@contextmanager
-def fresh(url: str, clock: Clock) -> Iterator[System]:
-    """Another installation process on the same database: nothing in its memory, so what it
-    answers for now comes from the materialised state (or, where that cannot answer, is
-    computed from the ledger)."""
-    system = System(Store(url), shipped_registry(), clock=clock)
-    try:
-        yield system
-    finally:
-        system.store.close()
 
 
 def computed(system: System, code: str, at: dt.datetime) -> dict[str, Decision]:
@@ -67,17 +40,6 @@ def computed(system: System, code: str, at: dt.datetime) -> dict[str, Decision]:
         mid: system.decisions.recompute(code, mid, at, Known(), system.registry)
         for mid in system.registry.measures()
     }
-
-
-def from_state(system: System, code: str) -> dict[str, Decision]:
-    row = system.store.decision_state(code)
-    assert row is not None and row.answers(system.decisions.basis(), system.clock()), code
-    assert row.payload is not None and row.as_of is not None
-    return statecodec.decode(row.payload, code, row.as_of)[0]
-
-
-def allowed(system: System, code: str, measure: str = "no-flights") -> bool:
-    return system.check(Question(code, measure, system.operator(), purpose="test")).allowed
 
 
 def assert_states_equal_computed(system: System, subjects: list[str]) -> None:
@@ -210,7 +172,7 @@ def test_a_state_answers_only_within_its_time_and_schemes(store_url: str, clock:
         row_ = system.store.decision_state(P)
         assert row_ is not None and row_.valid_until is not None
         assert row_.answers(system.decisions.basis(), clock.now)
-        assert not row_.answers(system.decisions.basis(), row_.valid_until)  # the next midnight: due
+        assert not row_.answers(system.decisions.basis(), row_.valid_until)  # its end: due
         assert not row_.answers("another basis", clock.now)
         clock.now = row_.valid_until
         assert system.store.decision_states_due(system.decisions.basis(), clock.now) == [P]

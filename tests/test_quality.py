@@ -23,6 +23,7 @@ CORE = [
     "i18n.py",
     "lists.py",
     "decisions.py",
+    "validity.py",
     "access.py",
     "subjects.py",
     "schemes",

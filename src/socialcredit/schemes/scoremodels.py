@@ -197,9 +197,19 @@ class TierModel(_Strict):
         return self._ranks[grade]
 
     def items_read(self, scheme: Scheme) -> set[str]:
-        """The catalogue items some rule of this model reads."""
-        conds = [c for r in self.rules for c in (*r.any_of, *r.all_of)]
-        return {i.code for i in scheme.items for c in conds if c.of.matches(i)}
+        """The catalogue items some rule of this model reads: every rule against every item, so
+        found once per model and scheme (a decision state's build asks once per subject; the
+        caller only reads the set)."""
+        key = (id(self), id(scheme))
+        kept = _TIER_READS.get(key)
+        if kept is None or kept[0] is not self or kept[1] is not scheme:
+            conds = [c for r in self.rules for c in (*r.any_of, *r.all_of)]
+            kept = _TIER_READS[key] = (
+                self,
+                scheme,
+                {i.code for i in scheme.items for c in conds if c.of.matches(i)},
+            )
+        return kept[2]
 
 
 class Factor(_Strict):
@@ -324,6 +334,10 @@ class FactorModel(_GradedByThreshold):
     def items_read(self, scheme: Scheme) -> set[str]:
         """The catalogue items some counting factor reads."""
         return {code for f in self.factors if f.counts for code in f.items}
+
+
+_TIER_READS: dict[tuple[int, int], tuple[object, object, set[str]]] = {}
+"""``TierModel.items_read`` by model and scheme, each held so that its id is not reused."""
 
 
 def _check_grades(grades: list[Grade]) -> None:

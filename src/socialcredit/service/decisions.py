@@ -19,7 +19,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from socialcredit import access, codes, history, ledger
+from socialcredit import access, codes, history, ledger, validity
 from socialcredit.decisions import Decision, Reason, decide, unknown_subject
 from socialcredit.dueprocess import restoration
 from socialcredit.dueprocess.cases import Objection
@@ -29,6 +29,7 @@ from socialcredit.i18n import N_
 from socialcredit.knowledge import Known, Receipt, decision_id
 from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry, entries_for
+from socialcredit.rules import days
 from socialcredit.rules.days import day_of
 from socialcredit.schemes.loader import Registry
 from socialcredit.schemes.model import Measure
@@ -39,7 +40,7 @@ from socialcredit.service.casefiles import CaseFiles, NotFound
 from socialcredit.service.context import Context
 from socialcredit.service.views import Cached, next_midnight
 from socialcredit.shredding import ErasedRecord
-from socialcredit.store.decisionstate import NewState, StateRow
+from socialcredit.store.decisionstate import NewState
 from socialcredit.store.subjectreads import SubjectInputs, read_subject
 from socialcredit.subjects import RegistryEntry, SubjectRow, tenures
 
@@ -101,6 +102,7 @@ class Decisions:
         self.context = context
         self.casefiles = casefiles
         self._basis: tuple[Registry, str] | None = None
+        self._measures: tuple[dt.date, Registry, list[tuple[Measure, str | None]]] | None = None
 
     def view(
         self, code: str, as_of: dt.datetime | None = None, known_at: dt.datetime | None = None
@@ -156,23 +158,23 @@ class Decisions:
         return entry
 
     def _computed(self, code: str, kind: codes.SubjectKind, at: dt.datetime, generation: int) -> Cached:
-        view, valid_until, represents = self._compute(code, kind, at)
+        view, valid_until, represents, _ = self._compute(code, kind, at)
         entry = Cached(view, valid_until, represents, time.monotonic())
         self.context.views.put(code, entry, generation)
         return entry
 
-    def _prepare_all(self, entry: Cached, at: dt.datetime) -> None:
-        """Every measure's decision from ``entry``'s view, as a question at ``at`` prepares it."""
-        for measure in self.context.registry_replaced()[1].values():
-            if measure.id not in entry.decisions:
-                d = _decide(entry.view, self._measure_on(measure, at), self._owner(measure))
-                entry.decisions[measure.id] = (d, _detail(d))
-
-    def _state(self, entry: Cached, seen: StateRow | None) -> NewState:
-        view: SubjectView = entry.view
-        payload = statecodec.encode(entry.decisions, entry.represents)
-        epoch = seen.epoch if seen is not None else None
-        return NewState(view.code, epoch, self.basis(), view.as_of, entry.valid_until, payload)
+    def _measures_on(self, day: dt.date) -> list[tuple[Measure, str | None]]:
+        """Every measure as the versions in force on ``day`` define it, with its scheme: what
+        each state's decisions are prepared on, found once a day, not once a subject."""
+        kept = self._measures
+        if kept is None or kept[0] != day or kept[1] is not self.context.registry:
+            at = days.start_of(day)
+            found = [
+                (self._measure_on(m, at), self._owner(m))
+                for m in self.context.registry_replaced()[1].values()
+            ]
+            kept = self._measures = (day, self.context.registry, found)
+        return kept[2]
 
     def basis(self) -> str:
         """The digest of the schemes and holidays states are computed under (``statecodec``)."""
@@ -182,24 +184,32 @@ class Decisions:
             kept = self._basis = (registry, statecodec.basis(registry, self.context.holidays))
         return kept[1]
 
-    def build_state(self, *, everyone: bool = True, batch: int = 200) -> int:
+    def build_state(self, *, everyone: bool = True, batch: int = 200, expired_only: bool = False) -> int:
         """Compute and keep the state of every subject whose state cannot answer now (with
-        ``everyone``, also of every known subject without one: a first build); how many were
-        written. Each subject's row is read before its inputs, so a change made meanwhile wins."""
+        ``everyone``, also of every known subject without one: a first build; with
+        ``expired_only``, only emptied and expired states, by index); how many were written.
+        Each subject's row is read before its inputs, so a change made meanwhile wins."""
         store = self.context.store
         self.context.registry_replaced()
-        due = store.decision_states_due(self.basis(), self.context.clock(), everyone=everyone)
+        now = self.context.clock()
+        due = store.decision_states_due(self.basis(), now, everyone=everyone, expired_only=expired_only)
         written = 0
+        basis = self.basis()
         for i in range(0, len(due), batch):
+            chunk = [codes.validate(code) for code in due[i : i + batch]]
+            # every row's epoch read before any input (store/decisionstate.py), in one statement
+            epochs = store.decision_state_epochs([c.value for c in chunk])
             states = []
-            for code in due[i : i + batch]:
-                c = codes.validate(code)
+            for c in chunk:
                 at = self.context.clock()
-                seen = store.decision_state(c.value)  # before the inputs (store/decisionstate.py)
-                view, valid_until, represents = self._compute(c.value, c.kind, at)
-                entry = Cached(view, valid_until, represents, time.monotonic())
-                self._prepare_all(entry, at)
-                states.append(self._state(entry, seen))
+                view, _until, represents, holds = self._compute(c.value, c.kind, at, state=True)
+                assert holds is not None
+                prepared = {}
+                for measure, owner in self._measures_on(day_of(at)):
+                    d = _decide(view, measure, owner)
+                    prepared[measure.id] = (d, _detail(d))
+                payload = statecodec.encode(prepared, represents)
+                states.append(NewState(c.value, epochs.get(c.value), basis, at, holds, payload))
             written += store.put_decision_states(states)
         return written
 
@@ -210,12 +220,17 @@ class Decisions:
         at: dt.datetime,
         known: Known | None = None,
         registry: Registry | None = None,
-    ) -> tuple[SubjectView, dt.datetime, tuple[str, ...]]:
+        *,
+        state: bool = False,
+    ) -> tuple[SubjectView, dt.datetime, tuple[str, ...], dt.datetime | None]:
         """The view at ``at``, until when it holds unchanged (the next midnight, or the first
-        later ``reported_at`` or case event among its inputs), and the organisations it includes
-        as legal representative. Its inputs come in one read (``store/subjectreads.py``), cut to
-        what was ``known`` (knowledge time) when that is bounded; under ``registry`` when given
-        (the schemes a receipt names), else the schemes in force."""
+        later ``reported_at`` or case event among its inputs), the organisations it includes as
+        legal representative, and with ``state`` until when its decisions hold (``validity``: the
+        first day their answer can change, or the first later input; decision 0083), for the kept
+        state (the view, with its scores' explanations, is kept in memory to midnight only). Its
+        inputs come in one read (``store/subjectreads.py``), cut to what was ``known`` (knowledge
+        time) when that is bounded; under ``registry`` when given (the schemes a receipt names),
+        else the schemes in force."""
         if registry is None or registry is self.context.registry:
             # the versions in force on the day asked about (decision 0038); a receipt's registry
             # is the versions it names already
@@ -281,7 +296,19 @@ class Decisions:
             late,
             inputs.erased,
         )
-        return view, min([next_midnight(at), *later]), tuple(represented)
+        holds = None
+        if state:
+            own = validity.next_change(
+                at,
+                kind=kind,
+                records=records,
+                registry=registry,
+                entries=[*entries, *gone],
+                terms=inputs.terms,
+                late=bool(late) or bool(registry.absent),
+            )
+            holds = min([own, *later])
+        return view, min([next_midnight(at), *later]), tuple(represented), holds
 
     def _as_known(self, inputs: SubjectInputs, known: Known) -> SubjectInputs:
         """The inputs as they were known: records received by ``known.at`` and within its
@@ -319,11 +346,14 @@ class Decisions:
         """The sweep: build every state missing at first, then every ``every`` seconds those
         emptied by a change or past their time, until ``stop`` is set. Questions never wait
         for it (a state that cannot answer is computed on read); it keeps them one read."""
-        everyone = True
+        everyone, checked = True, ""
         while not stop.is_set():
             try:
-                self.build_state(everyone=everyone)
-                everyone = False
+                # every row's basis and time read in full only when the schemes changed (a
+                # scan); other rounds search the index for emptied and expired states
+                basis = self.basis()
+                self.build_state(everyone=everyone, expired_only=basis == checked)
+                everyone, checked = False, basis
             except Exception:  # noqa: BLE001 - e.g. the database is away: try again next round
                 log.exception("the decision state sweep failed; trying again in %s s", every)
             stop.wait(every)
@@ -487,7 +517,7 @@ class Decisions:
                 N_("no measure {measure_id!r} in the schemes named", measure_id=measure_id), field="measure"
             )
         owner = next((s.id for s in registry.schemes.values() if s.measure(measure_id)), None)
-        view, _until, organisations = self._compute(c.value, c.kind, as_of, known, registry)
+        view, _until, organisations, _ = self._compute(c.value, c.kind, as_of, known, registry)
         return _decide(view, measure, owner), organisations
 
     def _measure_on(self, measure: Measure, at: dt.datetime) -> Measure:

@@ -15,8 +15,9 @@ it is one indexed read in any worker. The state is derived (in no chain) and kep
   (:meth:`DecisionStateStore.put_decision_states`): the writer reads the epoch before reading
   the inputs; if a change came in between, the epoch moved and the write does nothing. Where
   no row was read, only an insert can happen, and a tombstone made meanwhile wins the conflict.
-- **A state answers only within its time**: from ``as_of`` to ``valid_until`` (the next
-  midnight in China, or the first later report or case event among its inputs), and only under
+- **A state answers only within its time**: from ``as_of`` to ``valid_until`` (the first day
+  its answer can change, ``socialcredit.validity``, decision 0083, or the first later report or
+  case event among its inputs), and only under
   the same ``basis`` (a digest of the scheme files and holidays it was computed under). Outside
   that it is due: the question is computed from the ledger, and the sweep
   (``Decisions.keep_state``) writes the state again.
@@ -33,7 +34,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import DateTime, bindparam, select, text, update
+from sqlalchemy import DateTime, bindparam, exists, select, text, update
 from sqlalchemy.engine import Connection
 
 from socialcredit.store import tables as t
@@ -149,6 +150,21 @@ class DecisionStateStore(StoreBase):
         epoch, basis, as_of, until, payload = row
         return StateRow(code, int(epoch), basis, dialect.read_ts(as_of), dialect.read_ts(until), payload)
 
+    def decision_state_epochs(self, codes: Sequence[str]) -> dict[str, int]:
+        """The epoch of each of ``codes`` that has a row (a build reads them all before any of
+        their inputs: what :meth:`put_decision_states` writes over), in statements of
+        ``CHUNK`` codes rather than one read a subject."""
+        pseudonym = self.sealing.pseudonym
+        named = {pseudonym(c): c for c in codes}
+        found: dict[str, int] = {}
+        keys = sorted(named)
+        s = t.decision_state
+        with self.reader.connect() as conn:
+            for i in range(0, len(keys), CHUNK):
+                q = select(s.c.subject, s.c.epoch).where(s.c.subject.in_(keys[i : i + CHUNK]))
+                found.update((named[p], int(e)) for p, e in conn.execute(q))
+        return found
+
     def put_decision_states(self, states: Sequence[NewState]) -> int:
         """Write each state unless its subject's epoch moved since it was read; how many were
         written."""
@@ -172,29 +188,50 @@ class DecisionStateStore(StoreBase):
                 written += conn.execute(_UPDATE_SEEN, rows).rowcount or 0
         return written
 
-    def decision_states_due(self, basis: str, at: dt.datetime, *, everyone: bool = False) -> list[str]:
+    def decision_states_due(
+        self, basis: str, at: dt.datetime, *, everyone: bool = False, expired_only: bool = False
+    ) -> list[str]:
         """The subjects whose state cannot answer at ``at``: tombstones and expired states, and
-        states under another ``basis``; with ``everyone``, also every registered subject or
-        subject of a record that has no row yet (what a first build computes)."""
+        states under another ``basis`` or made after ``at``; with ``everyone``, also every
+        registered subject or subject of a record that has no row yet (what a first build
+        computes). With ``expired_only``, tombstones and expired states only: two searches of
+        the ``valid_until`` index, where the other tests read every row (decision 0083: the
+        sweep's rounds between full ones, when the basis has not changed)."""
         s = t.decision_state
-        due = (s.c.valid_until.is_(None)) | (s.c.valid_until <= at) | (s.c.as_of > at) | (s.c.basis != basis)
+        due = (s.c.valid_until.is_(None)) | (s.c.valid_until <= at)
+        if not expired_only:
+            due = due | (s.c.as_of > at) | (s.c.basis != basis)
         with self.reader.connect() as conn:
             pending = {p for (p,) in conn.execute(select(s.c.subject).where(due))}
-            found = self._codes(conn, pending)
             if everyone:
-                found |= self._codes(conn, self._unstated(conn))
+                # who has no row, found by the database (decision 0083), opened by the one
+                # indexed lookup from pseudonyms to codes (decision 0086)
+                pending |= self._unstated(conn)
+            found = self._codes(conn, pending)
         return sorted(found)
 
     def _unstated(self, conn: Connection) -> set[str]:
         """The pseudonym of every subject with no row yet: registered, representing, or named by a
-        record (read without opening anything; a record stored in the clear names its code,
-        hashed here)."""
-        pseudonym = self.sealing.pseudonym
-        named = {str(v) for (v,) in conn.execute(select(t.records.c.subject).distinct())}
-        named |= {str(v) for (v,) in conn.execute(select(t.subjects.c.subject))}
-        named |= {str(v) for (v,) in conn.execute(select(t.tenures.c.person).distinct())}
-        every = {v if is_pseudonym(v) else pseudonym(v) for v in named}
-        return every - {str(p) for (p,) in conn.execute(select(t.decision_state.c.subject))}
+        record. Records, registrations and terms name subjects by the same keyed pseudonym as the
+        rows, so the database finds those lacking one by an anti-join, opening nothing (a first
+        round after a start opened every registration and record's subject before: decision
+        0083). A record stored in the clear (before schema 0006) names its code: hashed here,
+        and kept if no row has its pseudonym."""
+        s = t.decision_state
+        pending: set[str] = set()
+        clear: set[str] = set()
+        for col in (t.records.c.subject, t.subjects.c.subject, t.tenures.c.person):
+            lacking = select(col).distinct().where(~exists().where(s.c.subject == col))
+            for (v,) in conn.execute(lacking):
+                (pending if is_pseudonym(str(v)) else clear).add(str(v))
+        if clear:
+            hashed = sorted({self.sealing.pseudonym(code) for code in clear})
+            have: set[str] = set()
+            for i in range(0, len(hashed), 500):
+                part = hashed[i : i + 500]
+                have |= {str(p) for (p,) in conn.execute(select(s.c.subject).where(s.c.subject.in_(part)))}
+            pending.update(set(hashed) - have)
+        return pending
 
     def _codes(self, conn: Connection, pseudonyms: set[str]) -> set[str]:
         """The codes of these rows' pseudonyms: those this process named (most: it touched
