@@ -41,17 +41,19 @@ def free_port() -> int:
 
 
 def start_server(
-    env: dict[str, str], timeout: float = 60, *, args: tuple[str, ...] = ()
+    env: dict[str, str], timeout: float = 60, *, args: tuple[str, ...] = (), log: Path | None = None
 ) -> tuple[str, subprocess.Popen[bytes]]:
     """``socialcredit serve`` (with ``args``, e.g. ``--workers 2``) on a free loopback port with
-    ``env``, once it answers ``/health``."""
+    ``env``, once it answers ``/health``; its stderr written to ``log`` if given (quoted if it
+    exits first)."""
     port = free_port()
-    proc = subprocess.Popen(
-        [SOCIALCREDIT, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with log.open("wb") if log is not None else open(os.devnull, "wb") as err:
+        proc = subprocess.Popen(
+            [SOCIALCREDIT, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while True:
@@ -61,7 +63,7 @@ def start_server(
         except httpx.TransportError:
             pass
         if proc.poll() is not None:
-            raise AssertionError("the server exited")
+            raise AssertionError("the server exited" + (f": {log.read_text()}" if log is not None else ""))
         if time.monotonic() > deadline:
             proc.kill()
             raise AssertionError("the server did not come up")

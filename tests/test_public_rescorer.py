@@ -10,14 +10,12 @@ import datetime as dt
 import os
 import re
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from socialcredit.schemes import shipped_registry
@@ -25,7 +23,7 @@ from socialcredit.service import System
 from socialcredit.store import Store, SubjectRow
 from socialcredit.store.rescorelock import rescorer_lock
 from tests.conftest import Clock, person
-from tests.served import SOCIALCREDIT, cli_env, free_port
+from tests.served import cli_env, start_server
 from tests.support.prepared import Prepared
 from tests.support.publiccity import COURT_LIST, Reads, build_city
 from tests.support.workers import connections_per_worker, request, worker_pids
@@ -128,25 +126,10 @@ class Served:
         finally:
             setup.store.close()
         self.log = home.parent / "serve.log"
-        self.port = free_port()
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [SOCIALCREDIT, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "2"],
-                env=cli_env(store_url, home),
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-            )
-        self.base = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{self.base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert self.proc.poll() is None, self.log.read_text()
-            assert time.monotonic() < deadline, "the server did not come up"
-            time.sleep(0.1)
+        self.base, self.proc = start_server(
+            cli_env(store_url, home), 180, args=("--workers", "2"), log=self.log
+        )
+        self.port = int(self.base.rsplit(":", 1)[1])
         self.pids = worker_pids(self.proc.pid)
         assert len(self.pids) == 2, self.pids
         conns = connections_per_worker(self.port, self.pids)
