@@ -3,15 +3,18 @@ installation process on the same database, and a subject's decisions as its stat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from socialcredit import synth
 from socialcredit.decisions import Decision
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System, statecodec
 from socialcredit.service.decisions import Question
 from socialcredit.store import Store
+from socialcredit.store.decisionstate import NewState
 from tests.conftest import Clock
 
 LISTING = "court.dishonest.able-but-refuses"
@@ -50,3 +53,32 @@ def from_state(system: System, code: str) -> dict[str, Decision]:
 
 def allowed(system: System, code: str, measure: str = "no-flights") -> bool:
     return system.check(Question(code, measure, system.operator(), purpose="test")).allowed
+
+
+def city(system: System, residents: int, seed: int) -> list[str]:
+    """A synthetic city registered and ingested, its every subject's state built: their codes."""
+    made = synth.generate_city(residents=residents, seed=seed, registry=system.registry)
+    system.register(made.subjects)
+    rows = synth.generate_records(made, registry=system.registry, seed=seed)
+    system.ingest(enumerate(rows, start=1), origin="state test", principal=system.operator())
+    subjects = [s.code for s in made.subjects]
+    assert system.build_decision_state() == len(subjects)
+    return subjects
+
+
+def write_turned(
+    system: System,
+    code: str,
+    encoder: Callable[[Mapping[str, statecodec.Prepared], tuple[str, ...]], str] = statecodec.encode,
+) -> str:
+    """Build ``code``'s state, then write it again by hand with its ``no-flights`` answer turned
+    to allow (what only that row can answer), encoded by ``encoder``: the payload written."""
+    system.build_decision_state()
+    seen = system.store.decision_state(code)
+    assert seen is not None and seen.as_of is not None and seen.valid_until is not None
+    made = from_state(system, code)
+    made["no-flights"] = dataclasses.replace(made["no-flights"], allowed=True)
+    payload = encoder({mid: (d, {}) for mid, d in made.items()}, ())
+    written = NewState(code, seen.epoch, system.decisions.basis(), seen.as_of, seen.valid_until, payload)
+    assert system.store.put_decision_states([written]) == 1
+    return payload

@@ -7,24 +7,52 @@ text is plain JSON of plain values, read back into the very :class:`Decision` an
 resident's decisions equal through it). Why a basis digest: a state computed under other scheme
 files or another holiday calendar must not answer, yet needs no migration either: a row whose
 ``basis`` differs is simply due.
+
+Why compressed against a fixed dictionary (decision 0089): a state's lines are about 9 KB, and
+almost all of it is the same in every subject's state (each measure's "nothing restricts" line,
+its legal basis, how to resolve it), so zlib primed with those common lines
+(``statedicts/1.txt``) writes a median state in about 400 bytes, and a question reads a row that
+fits in its page. The dictionary's number leads the payload (``z1:``): a dictionary is never
+changed once shipped, a new one gets a new number, and a payload without the mark is the plain
+lines written before, read as they are. So a new envelope needs no rebuild; ``FORMAT`` (the
+lines' meaning) is what makes old rows due.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import hashlib
 import json
+import zlib
 from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import resources
 from typing import Any
 
 from socialcredit.decisions import Decision, Reason
+from socialcredit.errors import Unavailable
+from socialcredit.i18n import N_
 from socialcredit.schemes.loader import Registry
 
 FORMAT = "2"
-"""The payload's format: part of the basis, so a new format makes every old row due."""
+"""The lines' format: part of the basis, so a new format makes every old row due. The envelope
+(plain or compressed, and with which dictionary) is told by the payload itself, not here."""
+
+DICTIONARY = "1"
+"""The dictionary new payloads are compressed with (``statedicts/<n>.txt``)."""
+
+MARK = "z"
+"""A compressed payload starts ``z<dictionary>:``; a plain one (the lines) starts with ``[``."""
 
 Prepared = tuple[Decision, dict[str, Any]]
 """A decision prepared for a measure and its audit detail (``service.decisions._detail``)."""
+
+_OPENED: dict[str, str] = {}
+"""The lines of the payloads opened last: a question decodes its measure's line only, and the
+next question about the same subject (another measure) should not inflate the state again."""
+_OPENED_MAX = 1024
 
 
 def basis(registry: Registry, holidays: Iterable[dt.date]) -> str:
@@ -36,10 +64,24 @@ def basis(registry: Registry, holidays: Iterable[dt.date]) -> str:
 
 
 def encode(decisions: Mapping[str, Prepared], represents: Iterable[str]) -> str:
-    """The payload: a first line with the organisations the subject's decisions include as
-    legal representative, then a line per measure, its id, a tab and its decision as JSON (its
-    subject, time and receipt are the row's or the reply's). Lines, so that a question decodes
-    its own measure's line only: parsing all of them cost more than the row's read."""
+    """The payload: the lines (:func:`encode_plain`) compressed with dictionary ``DICTIONARY``,
+    in base64 behind its mark (the column is text)."""
+    return compress(encode_plain(decisions, represents))
+
+
+def compress(lines: str) -> str:
+    """``lines`` (:func:`encode_plain`'s) as a payload compressed with dictionary ``DICTIONARY``."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zdict=dictionary(DICTIONARY))
+    packed = packer.compress(lines.encode()) + packer.flush()
+    return f"{MARK}{DICTIONARY}:{base64.b64encode(packed).decode('ascii')}"
+
+
+def encode_plain(decisions: Mapping[str, Prepared], represents: Iterable[str]) -> str:
+    """The lines, the payload as written before decision 0089 (and still read): a first line
+    with the organisations the subject's decisions include as legal representative, then a line
+    per measure, its id, a tab and its decision as JSON (its subject, time and receipt are the
+    row's or the reply's). Lines, so that a question decodes its own measure's line only:
+    parsing all of them cost more than the row's read."""
     lines = [json.dumps(list(represents))]
     for mid, (d, _) in decisions.items():
         line = [d.measure_kind, d.allowed, d.subject_known, [_reason(r) for r in d.reasons]]
@@ -47,27 +89,65 @@ def encode(decisions: Mapping[str, Prepared], represents: Iterable[str]) -> str:
     return "\n".join(lines)
 
 
+def opened(payload: str) -> str:
+    """The lines of ``payload``: as they are when plain, else inflated with the dictionary its
+    mark names. :class:`Unavailable` naming the payload for a mark or data this code cannot
+    read (an installation older than the dictionary, a damaged row): the installation's fault."""
+    if not payload.startswith(MARK):
+        return payload
+    lines = _OPENED.get(payload)
+    if lines is not None:
+        return lines
+    number, sep, data = payload[1:].partition(":")
+    if not sep or not number.isdigit():
+        raise Unavailable(N_("no dictionary number after {mark!r}", mark=MARK), field="payload")
+    try:
+        unpacker = zlib.decompressobj(15, zdict=dictionary(number))
+        lines = (unpacker.decompress(base64.b64decode(data, validate=True)) + unpacker.flush()).decode()
+    except (zlib.error, binascii.Error, UnicodeDecodeError) as e:
+        message = N_("unreadable with state dictionary {number}: {error}", number=number, error=str(e))
+        raise Unavailable(message, field="payload") from e
+    if len(_OPENED) >= _OPENED_MAX:
+        _OPENED.clear()
+    _OPENED[payload] = lines
+    return lines
+
+
+@cache
+def dictionary(number: str) -> bytes:
+    """Dictionary ``number`` (``statedicts/<number>.txt``: the lines common to many states of a
+    synthetic city, written once by ``bench/statecodec.py --dictionary`` and never changed).
+    :class:`Unavailable` naming the payload's dictionary when this installation has no such file."""
+    try:
+        held = resources.files("socialcredit.service").joinpath("statedicts", f"{number}.txt")
+        return held.read_bytes()
+    except (FileNotFoundError, OSError):
+        raise Unavailable(N_("no state dictionary {number}", number=number), field="payload") from None
+
+
 def represents(payload: str) -> tuple[str, ...]:
     """The organisations ``encode`` wrote."""
-    return tuple(json.loads(payload.partition("\n")[0]))
+    return tuple(json.loads(opened(payload).partition("\n")[0]))
 
 
 def decision(payload: str, measure_id: str, code: str, as_of: dt.datetime) -> Decision | None:
     """The decision on ``measure_id`` ``encode`` wrote (``None``: none was)."""
-    start = payload.find(f"\n{measure_id}\t")
+    lines = opened(payload)
+    start = lines.find(f"\n{measure_id}\t")
     if start < 0:
         return None
     start += len(measure_id) + 2
-    end = payload.find("\n", start)
-    kind, allowed, known, reasons = json.loads(payload[start : end if end >= 0 else None])
+    end = lines.find("\n", start)
+    kind, allowed, known, reasons = json.loads(lines[start : end if end >= 0 else None])
     return Decision(code, measure_id, kind, allowed, as_of, tuple(_unreason(r) for r in reasons), None, known)
 
 
 def decode(payload: str, code: str, as_of: dt.datetime) -> tuple[dict[str, Decision], tuple[str, ...]]:
     """Every decision (by measure id) and the represented organisations ``encode`` wrote."""
-    ids = [line.partition("\t")[0] for line in payload.split("\n")[1:]]
-    found = {mid: decision(payload, mid, code, as_of) for mid in ids}
-    return {mid: d for mid, d in found.items() if d is not None}, represents(payload)
+    lines = opened(payload)
+    ids = [line.partition("\t")[0] for line in lines.split("\n")[1:]]
+    found = {mid: decision(lines, mid, code, as_of) for mid in ids}
+    return {mid: d for mid, d in found.items() if d is not None}, represents(lines)
 
 
 def _reason(r: Reason) -> list[Any]:
