@@ -11,7 +11,7 @@ timed in rounds that alternate the same rows stored plain and compressed (each r
 between rounds), the codec's memo emptied before each read (a question opens a row it has not
 opened). The build's difference is the encoding alone, timed on the same prepared decisions.
 
-    python bench/statecodec.py --residents 3000 --reads 2000 --rounds 2 [--write]
+    python bench/statecodec.py --residents 3000 --reads 2000 --rounds 2 [--postgres] [--write]
     python bench/statecodec.py --residents 1000 --seed 2014 --dictionary OUT.txt   # a new dictionary
 """
 
@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import add_results, load_average, machine, now_utc, percentile, report  # noqa: E402
 from sqlalchemy import text  # noqa: E402
+from workers import postgres  # noqa: E402
 
 from socialcredit import synth  # noqa: E402
 from socialcredit.schemes import shipped_registry  # noqa: E402
@@ -156,10 +158,10 @@ def encode_us(system: System, codes: list[str]) -> tuple[float, float]:
 
 
 def run(
-    residents: int, seed: int, reads: int, rounds: int, home: Path, dictionary: Path | None = None
+    residents: int, seed: int, reads: int, rounds: int, url: str, dictionary: Path | None = None
 ) -> dict[str, Any]:
     load_before = load_average()
-    system, codes, build_ms = build(f"sqlite:///{home / 'bench.db'}", residents, seed)
+    system, codes, build_ms = build(url, residents, seed)
     try:
         with system.store.engine.connect() as conn:
             payloads = [p for (p,) in conn.execute(text("SELECT payload FROM decision_state"))]
@@ -181,6 +183,7 @@ def run(
     return {
         "residents": residents,
         "seed": seed,
+        "database": url.split(":", 1)[0].split("+", 1)[0],
         "subjects": len(payloads),
         "bytes_before": sizes(before),
         "bytes_after": sizes(after),
@@ -208,8 +211,8 @@ def write_markdown(result: Mapping[str, Any], doc: Path) -> None:
     encode = f"{result['encode_us_before']} | {result['encode_us_after']}"
     lines = [
         f"### {result['when']}: {result['residents']:,} residents (seed {result['seed']}), "
-        f"{result['subjects']:,} states; {result['machine']}, load average {result['load_before']} "
-        f"before, {result['load_after']} after",
+        f"{result['subjects']:,} states on {result['database']}; {result['machine']}, "
+        f"load average {result['load_before']} before, {result['load_after']} after",
         "",
         "| | before (plain lines) | after (dictionary 1) |",
         "|---|---|---|",
@@ -232,11 +235,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--reads", type=int, default=2000)
     p.add_argument("--rounds", type=int, default=2)
+    p.add_argument(
+        "--postgres", action="store_true", help="on a PostgreSQL of its own (pgserver), not SQLite"
+    )
     p.add_argument("--dictionary", type=Path, help="write a new dictionary from this city's states")
     p.add_argument("--write", action="store_true", help="add the figures to docs/benchmarks.md")
     args = p.parse_args(argv)
-    with tempfile.TemporaryDirectory() as home:
-        result = run(args.residents, args.seed, args.reads, args.rounds, Path(home), args.dictionary)
+    with tempfile.TemporaryDirectory() as home, ExitStack() as stack:
+        url = stack.enter_context(postgres()) if args.postgres else f"sqlite:///{Path(home) / 'bench.db'}"
+        result = run(args.residents, args.seed, args.reads, args.rounds, url, args.dictionary)
     return report(result, args.write, write_markdown)
 
 

@@ -117,3 +117,17 @@ def test_subject_view_bench_runs_and_times_the_decryption(tmp_path: Path) -> Non
     doc = tmp_path / "benchmarks.md"
     bench.write_markdown(result, doc)
     assert "sealing adds" in doc.read_text() and "keys cached" in doc.read_text()
+
+
+def test_state_codec_bench_measures_both_encodings_of_the_same_rows(tmp_path: Path) -> None:
+    """Decision 0089: the payload before (plain lines) and after (compressed), read alike."""
+    bench = load_bench("statecodec")
+    result = bench.run(residents=30, seed=7, reads=10, rounds=1, url=f"sqlite:///{tmp_path / 'b.db'}")
+    assert result["subjects"] > 30 and result["reads"] == 10
+    assert result["bytes_after"]["median"] * 5 < result["bytes_before"]["median"]
+    assert result["read_us_before"] > 0 and result["read_us_after"] > 0 and result["encode_us_after"] > 0
+    spent = sum(result["composition_before"].values())  # a mean a subject, by what the bytes hold
+    assert spent == pytest.approx(result["bytes_before"]["median"], rel=0.3)
+    doc = tmp_path / "benchmarks.md"
+    bench.write_markdown(result, doc)
+    assert "read of one state" in doc.read_text() and "dictionary 1" in doc.read_text()
