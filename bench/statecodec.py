@@ -71,8 +71,9 @@ def composition(plains: list[str]) -> dict[str, int]:
     return {k: round(v / len(plains)) for k, v in spent.most_common()}
 
 
-def sizes(samples: list[int]) -> dict[str, float]:
-    return {"median": statistics.median(samples), "p90": round(percentile(samples, 90)), "max": max(samples)}
+def sizes(samples: list[int]) -> dict[str, int]:
+    median, p90 = round(statistics.median(samples)), round(percentile(samples, 90))
+    return {"median": median, "p90": p90, "max": max(samples)}
 
 
 def make_dictionary(plains: list[str], codes: list[str], share: float = 0.01, limit: int = 32768) -> bytes:
