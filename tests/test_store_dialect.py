@@ -21,7 +21,7 @@ from socialcredit.dueprocess.cases import CaseEvent
 from socialcredit.service import System
 from socialcredit.store import Store
 from socialcredit.store import tables as t
-from socialcredit.store.dialect import PostgresDialect, SqliteDialect, dialect_for
+from socialcredit.store.dialect import MERGE_BY_COPY, PostgresDialect, SqliteDialect, dialect_for
 from tests.conftest import person
 
 AT = dt.datetime(2026, 11, 2, 10, 0, 0, 123456)
@@ -159,6 +159,38 @@ class TestDialectContract:
                 t.quarantine.insert().values(batch_id="b", row_number=4, raw="{}", reasons="[]")
             ).inserted_primary_key
         assert new is not None and new[0] == 4
+
+    @pytest.mark.parametrize("n", [3, MERGE_BY_COPY + 5])  # executemany, and COPY on PostgreSQL
+    def test_a_merge_inserts_new_keys_and_updates_or_keeps_existing_rows(self, store: Store, n: int) -> None:
+        d = store.dialect
+        tomb = "epoch = decision_state.epoch + 1, payload = NULL"
+        first = [(f"s{i:04d}", 1, "kept") for i in range(n)]
+        cols = ("subject", "epoch", "payload")
+        with store.engine.begin() as conn:
+            assert d.merge_rows(conn, "decision_state", cols, first, key=("subject",), update=tomb) == n
+        # half of them again and as many new, twice in one transaction (the scratch table is
+        # made again), then again leaving what is there
+        again = [(f"s{i:04d}", 1, "new") for i in range(n // 2, n + n // 2)]
+        with store.engine.begin() as conn:
+            assert d.merge_rows(conn, "decision_state", cols, again, key=("subject",), update=tomb) == n
+            assert d.merge_rows(conn, "decision_state", cols, again[::-1], key=("subject",), update=tomb) == n
+            assert d.merge_rows(conn, "decision_state", cols, again + again, key=("subject",)) == 0
+        with store.reader.connect() as conn:
+            got = dict(conn.execute(select(t.decision_state.c.subject, t.decision_state.c.epoch)).all())
+            payloads = dict(
+                conn.execute(select(t.decision_state.c.subject, t.decision_state.c.payload)).all()
+            )
+        assert got == {f"s{i:04d}": (1 if i < n // 2 else 3 if i < n else 2) for i in range(n + n // 2)}
+        assert payloads == {f"s{i:04d}": ("kept" if i < n // 2 else None) for i in range(n + n // 2)}
+
+    def test_a_failed_merge_leaves_nothing(self, store: Store) -> None:
+        d = store.dialect
+        rows = [(f"s{i:04d}", 1) for i in range(MERGE_BY_COPY + 1)] + [("last", None)]  # no epoch
+        # the driver's own error on PostgreSQL's COPY path, SQLAlchemy's on the others
+        with pytest.raises(Exception, match="(?i)null"), store.engine.begin() as conn:
+            d.merge_rows(conn, "decision_state", ("subject", "epoch"), rows, key=("subject",))
+        with store.reader.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(t.decision_state)).scalar_one() == 0
 
     def test_a_durable_audit_append_is_on_the_chain(self, store: Store) -> None:
         appender = store.dialect.durable_audit(store)

@@ -128,7 +128,13 @@ class CaseStore(StoreBase):
             s = t.subjects.c
             kind = conn.execute(select(s.kind).where(s.subject == pseudonym)).scalar()
             # an organisation's objection counts in its representatives' decisions too
-            touch(conn, self.sealing.pseudonym, [e.subject], [e.subject] if kind != "person" else [])
+            touch(
+                conn,
+                self.sealing.pseudonym,
+                [e.subject],
+                [e.subject] if kind != "person" else [],
+                dialect=self.dialect,
+            )
         return CaseEvent(e.case_id, e.case_kind, e.kind, e.at, e.subject, e.key_id, e.role, e.payload, count)
 
     def _case_rows(self, case_id: str | None, subject: str | None, case_kind: str | None) -> list[RowMapping]:

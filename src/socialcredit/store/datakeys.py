@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 
 from socialcredit.shredding import Erasure, WrappedKey
-from socialcredit.store.dialect import READ
+from socialcredit.store.dialect import READ, dialect_for
 
 metadata = MetaData()
 
@@ -59,6 +59,8 @@ erasures = Table(
 Run = Callable[[str, Sequence[Any]], Iterable[Sequence[Any]]]
 """A statement and its parameters to the rows it reads, on some connection."""
 
+_KEY_COLUMNS = WrappedKey._fields
+"""``data_keys``' columns, in the order of a :class:`WrappedKey`'s fields."""
 CHUNK = 400
 """Pairs per ``IN (...)``: two parameters each, under SQLite's and psycopg's limits."""
 
@@ -77,6 +79,7 @@ class SqlKeyStore:
         self.reader = engine.execution_options(**{READ: True})
         metadata.create_all(self.engine, checkfirst=True)
         self._mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        self._dialect = dialect_for(engine.url.drivername)  # its bulk path for new keys
 
     def _by_pairs(
         self,
@@ -136,18 +139,17 @@ class SqlKeyStore:
         return self.engine is engine
 
     def add_wrapped_keys(self, keys: Sequence[WrappedKey]) -> dict[tuple[str, str], WrappedKey]:
-        """Why the driver's ``executemany`` of plain tuples: a batch of new subjects adds a key
-        every few records, and SQLAlchemy's per-row parameter processing cost more than the
-        insert (decision 0062). ``ON CONFLICT DO NOTHING`` is the same on SQLite and PostgreSQL."""
+        """Why the dialect's bulk merge of plain tuples (``dialect.merge_rows``: ``COPY`` into a
+        temporary table on PostgreSQL, ``executemany`` on SQLite): a batch of new subjects adds a
+        key every few records, and SQLAlchemy's per-row parameter processing cost more than the
+        insert (decision 0062), as did a pipelined ``executemany`` on PostgreSQL (decision 0091).
+        A pair another writer keyed first keeps that writer's key (nothing is overwritten)."""
         if not keys:
             return {}
-        marks = ", ".join([self._mark] * 5)
-        sql = (
-            "INSERT INTO data_keys (pseudonym, klass, key_id, master_id, wrapped) "
-            f"VALUES ({marks}) ON CONFLICT DO NOTHING"
-        )
         with self.engine.begin() as conn:
-            added = conn.exec_driver_sql(sql, list(keys)).rowcount  # named tuples are tuples
+            added = self._dialect.merge_rows(
+                conn, "data_keys", _KEY_COLUMNS, keys, key=("pseudonym", "klass")
+            )  # named tuples are tuples
         if added == len(keys):  # the common case: no other writer made a key for these pairs
             return {(w.pseudonym, w.klass): w for w in keys}
         # another writer's key, or a driver that does not count an executemany's rows: read back

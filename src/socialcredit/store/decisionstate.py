@@ -39,12 +39,13 @@ from sqlalchemy.engine import Connection
 
 from socialcredit.store import tables as t
 from socialcredit.store.base import CHUNK, StoreBase
+from socialcredit.store.dialect import Dialect
 from socialcredit.store.sealedrows import Sealing, is_pseudonym
 
-_TOMBSTONE = text(
-    "INSERT INTO decision_state (subject, epoch) VALUES (:subject, 1) ON CONFLICT (subject) DO UPDATE SET "
+_TOMBSTONE = (
     "epoch = decision_state.epoch + 1, basis = NULL, as_of = NULL, valid_until = NULL, payload = NULL"
 )
+"""What :func:`touch` sets in a subject's row that is there (a new one is inserted at epoch 1)."""
 _INSERT_NEW = text(
     "INSERT INTO decision_state (subject, epoch, basis, as_of, valid_until, payload) "
     "VALUES (:subject, 0, :basis, :as_of, :valid_until, :payload) ON CONFLICT (subject) DO NOTHING"
@@ -102,19 +103,26 @@ def touch(
     pseudonym: Callable[[str], str],
     codes: Iterable[str],
     organisations: Iterable[str] = (),
+    *,
+    dialect: Dialect,
 ) -> None:
     """Empty the state of ``codes`` and of every person who represents or represented one of
     ``organisations``, in the caller's write transaction (the one that changes their inputs);
     each row is named by ``pseudonym`` of the code (the store's keyed pseudonym, whose key the
     caller made before its transaction: the key table is written by a connection of its own).
-    In sorted order, so two writers touching the same rows lock them in the same order."""
+    In sorted order, so two writers touching the same rows lock them in the same order; by the
+    backend's bulk merge (``dialect.merge_rows``: ``COPY`` on PostgreSQL), as an ingest chunk
+    touches a subject every few records."""
     found = {pseudonym(c) for c in codes}
     orgs = sorted({pseudonym(c) for c in organisations})
     for i in range(0, len(orgs), CHUNK):  # ``tenures`` names both by pseudonym (decision 0074)
         q = select(t.tenures.c.person).where(t.tenures.c.organisation.in_(orgs[i : i + CHUNK]))
         found.update(p for (p,) in conn.execute(q))
     if found:
-        conn.execute(_TOMBSTONE, [{"subject": p} for p in sorted(found)])
+        rows = [(p, 1) for p in found]
+        dialect.merge_rows(
+            conn, "decision_state", ("subject", "epoch"), rows, key=("subject",), update=_TOMBSTONE
+        )
 
 
 class DecisionStateStore(StoreBase):
@@ -132,7 +140,7 @@ class DecisionStateStore(StoreBase):
         self.sealing.vault.keyed()  # made before the transaction, if new (see :func:`touch`)
         with self.engine.begin() as conn:
             # a person's code names no organisation: no tenure found
-            touch(conn, self.sealing.pseudonym, wanted, wanted)
+            touch(conn, self.sealing.pseudonym, wanted, wanted, dialect=self.dialect)
 
     def decision_state(self, code: str) -> StateRow | None:
         """``code``'s row (``None``: there is none): one indexed read, by its pseudonym."""

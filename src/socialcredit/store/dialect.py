@@ -20,6 +20,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -98,6 +99,28 @@ class Dialect(ABC):
         marks = ", ".join([self.mark] * len(columns))
         statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
         conn.exec_driver_sql(statement, list(rows))
+
+    def merge_rows(
+        self,
+        conn: Connection,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[tuple[Any, ...]],
+        *,
+        key: Sequence[str],
+        update: str | None = None,
+    ) -> int:
+        """Insert ``rows`` into ``table`` where no row has their ``key``; where one has, set its
+        columns by ``update`` (an ``ON CONFLICT ... DO UPDATE``'s ``SET`` list, which may name
+        ``excluded``) or leave it. With ``update``, no two rows may share a key. Returns how many
+        rows were inserted or updated. Rows are merged in the order of their key, so two writers
+        merging the same keys lock them in the same order. Here one prepared statement executed
+        for every row (SQLite's bulk path; on PostgreSQL, a batch too small to pay for a
+        temporary table)."""
+        marks = ", ".join([self.mark] * len(columns))
+        statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) {_on_conflict(key, update)}"
+        ordered = sorted(rows, key=itemgetter(*(list(columns).index(k) for k in key)))
+        return int(conn.exec_driver_sql(statement, ordered).rowcount)
 
     @abstractmethod
     def in_list(self, column: str) -> str:
@@ -246,11 +269,40 @@ class PostgresDialect(Dialect):
         one stream instead of a round of protocol messages per row (issue 20: ingest at least half
         of a bare ``COPY``'s rate). The same transaction, so the chain head's lock, the dedup
         lookup and the insert still commit together."""
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        with _driver(conn).cursor() as cur:
+            _copy(cur, table, columns, rows)
+
+    def merge_rows(
+        self,
+        conn: Connection,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[tuple[Any, ...]],
+        *,
+        key: Sequence[str],
+        update: str | None = None,
+    ) -> int:
+        """``COPY`` into a temporary table made like ``table`` (dropped at the end of the call,
+        or with the transaction if it fails first), then one ``INSERT ... SELECT ... ON
+        CONFLICT`` into ``table``: ``COPY`` cannot resolve a conflict itself. Measured at 30,000
+        rows, a third to a quarter of the time of the driver's ``executemany`` of ``INSERT ...
+        ON CONFLICT`` (pipelined), and half that of one ``INSERT ... SELECT FROM unnest`` of
+        array parameters (decision 0091). Below :data:`MERGE_BY_COPY` rows the three statements
+        more cost more than they save, and the rows go by ``executemany``."""
+        if len(rows) < MERGE_BY_COPY:
+            return super().merge_rows(conn, table, columns, rows, key=key, update=update)
+        names, order = ", ".join(columns), ", ".join(key)
+        scratch = f"bulk_{table}"
+        with _driver(conn).cursor() as cur:
+            cur.execute(f"CREATE TEMPORARY TABLE {scratch} (LIKE {table}) ON COMMIT DROP")
+            _copy(cur, scratch, columns, rows)
+            cur.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM {scratch} ORDER BY {order} "
+                + _on_conflict(key, update)
+            )
+            merged = cur.rowcount
+            cur.execute(f"DROP TABLE {scratch}")  # a second merge in this transaction makes it again
+        return int(merged)
 
     def in_list(self, column: str) -> str:
         # the ids as one array parameter, each probing the column's index
@@ -289,6 +341,33 @@ class PostgresDialect(Dialect):
 
     def durable_audit(self, store: AuditStore) -> AuditAppender | None:
         return None  # PostgreSQL commits are durable already
+
+
+MERGE_BY_COPY = 64
+"""Rows from which :meth:`PostgresDialect.merge_rows` goes through ``COPY`` and a temporary
+table rather than ``executemany``: the temporary table's three statements more (make, fill,
+drop) cost about as much as a few dozen pipelined inserts."""
+
+
+def _on_conflict(key: Sequence[str], update: str | None) -> str:
+    """The ``ON CONFLICT`` clause of :meth:`Dialect.merge_rows`, the same on both backends."""
+    return f"ON CONFLICT ({', '.join(key)}) " + (
+        "DO NOTHING" if update is None else f"DO UPDATE SET {update}"
+    )
+
+
+def _driver(conn: Connection) -> Any:
+    """The psycopg connection under ``conn``: its statements run in ``conn``'s transaction."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    return raw
+
+
+def _copy(cur: Any, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """``COPY table (columns) FROM STDIN`` of ``rows`` on a psycopg cursor."""
+    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def dialect_for(url: str, *, cache_mib: int | None = None) -> Dialect:

@@ -36,6 +36,9 @@ RECORD_COLUMNS: tuple[str, ...] = tuple(c.name for c in t.records.columns)
 # before the chain's lock is taken), then the batch's two values, then the two its position decides.
 SEALED_COLUMNS = (*STORED_FIELDS, "received_at", "batch_id", "seq", "chain_hash")
 assert sorted(SEALED_COLUMNS) == sorted(RECORD_COLUMNS)
+QUARANTINE_COLUMNS = ("batch_id", "row_number", "raw", "reasons", "klass")
+"""The quarantine's columns an append writes, by the same bulk path as the records (its id is
+the table's own)."""
 _RID, _SOURCE, _SRID, _ACTION, _CORRECTS, _CONTENT, _CLAIM, _SUBJECT, _KIND = (
     ledger.SEALED_FIELDS.index(c)
     for c in (
@@ -107,7 +110,8 @@ class RecordStore(SealedStore):
         super().__init__(url, cache_mib=cache_mib, vault=vault)
         # Bulk inserts of records bypass SQLAlchemy's per-row bind processing (most of the cost
         # of ingestion): values are converted exactly as SQLAlchemy would store them and handed to
-        # the backend's bulk path (dialect.insert_rows: executemany on SQLite, COPY on PostgreSQL).
+        # the backend's bulk path (dialect.insert_rows: executemany on SQLite, COPY on PostgreSQL),
+        # and so are the quarantined rows and the decision states a chunk empties (merge_rows).
         # The dedup lookup of a whole chunk in one statement, probing the unique index.
         self._existing_records = (
             "SELECT record_id, claim_hash, source, sealed IS NULL, subject, klass FROM records WHERE "
@@ -245,19 +249,11 @@ class RecordStore(SealedStore):
             if q_out:  # sealed under the month's quarantine key (decision 0061)
                 seal = quarantinekeys.seal_row
                 sealed = [seal(qcipher, batch_id, q.row_number, q.raw, q.reasons) for q in q_out]
-                conn.execute(
-                    t.quarantine.insert(),
-                    [
-                        {
-                            "batch_id": batch_id,
-                            "row_number": q.row_number,
-                            "raw": raw,
-                            "reasons": why,
-                            "klass": qclass,
-                        }
-                        for q, (raw, why) in zip(q_out, sealed, strict=True)
-                    ],
-                )
+                rows_q = [
+                    (batch_id, q.row_number, raw, why, qclass)
+                    for q, (raw, why) in zip(q_out, sealed, strict=True)
+                ]
+                self.dialect.insert_rows(conn, "quarantine", QUARANTINE_COLUMNS, rows_q)
             conn.execute(
                 update(t.batches)
                 .where(t.batches.c.batch_id == batch_id)
@@ -301,7 +297,7 @@ class RecordStore(SealedStore):
                 codes.add(r.subject)
                 if r.subject_kind == "organisation":
                     orgs.add(r.subject)
-        touch(conn, self.sealing.pseudonym, codes, orgs)
+        touch(conn, self.sealing.pseudonym, codes, orgs, dialect=self.dialect)
 
     @staticmethod
     def _refusal(

@@ -148,9 +148,9 @@ class SubjectStore(StoreBase):
                 self._set_head(conn, REGISTRY, count, head, leaves)
                 changed = [code for code, r in latest.items() if have.get(code) != r]
                 # the representatives before and after the change: listings move between them
-                touch(conn, pseudonym, changed, orgs)
+                touch(conn, pseudonym, changed, orgs, dialect=self.dialect)
                 self._refold(conn, orgs, fresh)
-                touch(conn, pseudonym, (), orgs)
+                touch(conn, pseudonym, (), orgs, dialect=self.dialect)
         return added, updated, unchanged + len(rows) - len(latest)
 
     def _subject_values(self, r: SubjectRow, content: str | None = None) -> dict[str, Any]:
