@@ -189,8 +189,10 @@ class Sealing:
         pseud = [known.get(r[_SUBJ]) or pseudonym(r[_SUBJ]) for r in rows]
         classes = [str(r[_OCC])[:4] for r in rows]  # ledger.retention_class, inlined
         pairs = list(zip(pseud, classes, strict=True))
-        live = self.vault.keys(pairs, create=True)
-        unkeyed = [p for p in dict.fromkeys(pairs) if p not in live]
+        # each pair once, for the key lookup and the check after it (one pass over the chunk)
+        asked = dict.fromkeys(pairs)
+        live = self.vault.keys(asked, create=True)
+        unkeyed = [p for p in asked if p not in live] if len(live) < len(asked) else []
         gone = self.vault.store.erasures_of(unkeyed) if unkeyed else {}
         if not gone:
             return list(self.seal_rows(rows, classes, pseud, ciphers=live)), {}
