@@ -184,3 +184,36 @@ def test_decision_bench_generator_survives_connections_the_server_closes() -> No
 
     answered, errors = asyncio.run(scenario())
     assert answered == 2 and errors == 8  # 10 due, 2 connections each answering once
+
+
+def test_sealing_bench_runs_against_a_bare_loop_that_stores_the_same(tmp_path: Path) -> None:
+    """bench/sealing.py (decision 0092): sealing's CPU a record, beside a bare loop of the same C
+    calls whose rows it checks against sealing's own."""
+    bench = load_bench("sealing")
+    result = bench.main(["--records", "1500", "--repeat", "1"])
+    assert result["records"] == 1500 and 0 < result["keys"] <= 1500
+    assert min(result["sealing_new_keys_us"], result["sealing_cached_us"], result["floor_us"]) > 0
+    # the check the bench makes fails on a floor that stored anything else
+    store = Store(f"sqlite:///{tmp_path / 'k.db'}")
+    try:
+        sealing = store.sealing
+        good = sealing.seal_chunk(_converted(store, 3))[0]
+        made = [tuple(r) for r in good if r is not None]
+        bench.check(sealing, good, made)
+        wrong = [(*made[0][:14], "0" * 64, *made[0][15:]), *made[1:]]
+        with pytest.raises(AssertionError):
+            bench.check(sealing, good, wrong)
+    finally:
+        store.close()
+
+
+def _converted(store: Store, n: int) -> list[tuple[object, ...]]:
+    """``n`` of the ingest bench's rows, validated and converted as ingest converts them."""
+    from socialcredit.schemes import shipped_registry
+    from socialcredit.service import utcnow
+    from socialcredit.service.sealing import Sealer
+
+    registry = shipped_registry()
+    raws = load_bench("ingest").make_rows(n, 2014, registry)
+    sealer = Sealer(registry, utcnow(), None, store.stored_row(), None, content=False)
+    return [values for values, _ in sealer.many(raws) if values is not None]

@@ -11,16 +11,19 @@ erased; it is not taken in again. The records then read as 'erased on D under ru
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from typing import Any
 
 import pytest
 
+from socialcredit.errors import Refused
 from socialcredit.service import System
 from socialcredit.shredding import Erasure, KeyedHash, MasterKey, Vault, new_master_text
 from socialcredit.store import Store
 from socialcredit.store.datakeys import SqlKeyStore
+from socialcredit.store.sealedrows import own_hash_ok
 from tests.conftest import Clock, person
 from tests.support.records import red_light
 
@@ -45,6 +48,37 @@ def test_the_keyed_hash_is_hmac_sha256(key_length: int) -> None:
     want = [hmac.new(key, t.encode(), hashlib.sha256).hexdigest() for t in texts]
     assert keyed.hexdigests(texts) == want
     assert keyed.hexdigests(iter(texts)) == want and keyed.hexdigests([]) == []
+    # the prefix taken in once (decision 0092): the digest of m is HMAC(key, prefix + m), and
+    # the hash it came from is left as it was
+    for prefix in (b"", b"record\x1f", b"p" * 130):
+        prefixed = keyed.prefixed(prefix)
+        want = [hmac.new(key, prefix + t.encode(), hashlib.sha256).hexdigest() for t in texts]
+        assert prefixed.hexdigests(texts) == want
+        assert [prefixed.hexdigest(t.encode()) for t in texts] == want
+    assert keyed.hexdigests(texts) == [hmac.new(key, t.encode(), hashlib.sha256).hexdigest() for t in texts]
+
+
+def test_a_sealed_chunk_has_a_fresh_nonce_per_record_and_opens_under_its_id(system: System) -> None:
+    """The chunk's nonces come from one call to the system's generator, sliced (decision 0092):
+    still a distinct random 96-bit nonce for every encryption, each record bound to its keyed id
+    (the associated data), its stored hash the stored preimage's."""
+    store = system.store
+    rows = [_row(f"N-{i}", subject=person(100 + i % 5)) for i in range(60)]
+    result = system.ingest(list(enumerate(rows, 1)), origin="test", principal=system.operator())
+    assert result.accepted == 60
+    with store.reader.connect() as conn:
+        stored = [dict(m) for m in conn.exec_driver_sql("SELECT * FROM records").mappings()]
+    blobs = [base64.b64decode(m["sealed"]) for m in stored]
+    assert len(blobs) == 60 and len({b[:12] for b in blobs}) == 60  # one nonce each, none repeated
+    for m in stored:
+        assert own_hash_ok(m) == (m["content_hash"], True)
+    opened = store.sealing.open_rows(stored)
+    assert sorted(r.source_record_id for r in opened) == sorted(f"N-{i}" for i in range(60))
+    # moved onto another record's id, a ciphertext no longer opens
+    a, b = stored[0], stored[1]
+    pair = (a["subject"], a["klass"])
+    with pytest.raises(Refused):
+        store.sealing.open_one(store.sealing.vault.keys([pair])[pair], a["sealed"], b["record_id"])
 
 
 def test_keys_added_in_one_statement_are_those_another_vault_reads(store_url: str) -> None:

@@ -311,9 +311,9 @@ class Vault:
             # the randomness of every new key in one call: a key, its id and its wrapping nonce
             pool = os.urandom(52 * len(wanted))
             wrap, master_id = self._master_cipher(self.master).encrypt, self.master.key_id
-            for i, (p, k) in enumerate(wanted):
-                raw = pool[52 * i : 52 * (i + 1)]
-                key, kid, nonce = raw[:32], raw[32:40].hex(), raw[40:]
+            for o, (p, k) in zip(range(0, len(pool), 52), wanted, strict=True):
+                # sliced from the pool directly, not from a copy of the key's 52 bytes (0092)
+                key, kid, nonce = pool[o : o + 32], pool[o + 32 : o + 40].hex(), pool[o + 40 : o + 52]
                 # Vault._wrap, inlined: a batch of new subjects makes a key every few records
                 sealed = wrap(nonce, key, f"{p}\x1f{k}\x1f{kid}".encode())
                 made[kid] = key
@@ -321,13 +321,18 @@ class Vault:
                 fresh.append(_new_tuple(WrappedKey, (p, k, kid, master_id, nonce + sealed)))
             if fresh:
                 found = {**found, **self.store.add_wrapped_keys(fresh)}
+        cache = self._cache
         for pair, w in found.items():
             # a key made here is used as made (no unwrapping); one another writer made first is
             # unwrapped like any stored key
-            cipher = self._cache.get(pair) if read is not None else None  # the same key (never made twice)
+            cipher = cache.get(pair) if read is not None else None  # the same key (never made twice)
             if cipher is None:
-                cipher = AESGCM(made[w.key_id] if w.key_id in made else self._unwrap(w))
-                remember(self._cache, pair, cipher)
+                own = made.get(w.key_id)
+                cipher = AESGCM(own if own is not None else self._unwrap(w))
+                if len(cache) < CACHED:  # remember(), its common case inlined (a key every 3 records)
+                    cache[pair] = cipher
+                else:
+                    remember(cache, pair, cipher)
             if pair in asked:
                 out[pair] = cipher
         return out
@@ -395,6 +400,17 @@ class KeyedHash:
 
     def hexdigest(self, message: bytes) -> str:
         return self.digest(message).hex()
+
+    def prefixed(self, prefix: bytes) -> KeyedHash:
+        """This keyed hash with ``prefix`` already taken in: its digest of ``m`` is this one's of
+        ``prefix + m`` (tested), the prefix hashed once instead of once per message, and no
+        prefixed text built per message. Ingest keys every record id so (``"record"`` US the
+        unkeyed id, decision 0080); the stored ids are unchanged (decision 0092)."""
+        inner = self._inner.copy()
+        inner.update(prefix)
+        made = KeyedHash.__new__(KeyedHash)
+        made._inner, made._outer = inner, self._outer
+        return made
 
     def hexdigests(self, messages: Iterable[str]) -> list[str]:
         """:meth:`hexdigest` of each text (UTF-8) in one loop, the states' ``copy`` methods bound

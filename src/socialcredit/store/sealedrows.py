@@ -31,7 +31,16 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from socialcredit import ledger
 from socialcredit.ledger import Record
-from socialcredit.shredding import NONCE, ErasedRecord, ErasureRead, KeyRead, Vault, remember, unseal
+from socialcredit.shredding import (
+    NONCE,
+    ErasedRecord,
+    ErasureRead,
+    KeyedHash,
+    KeyRead,
+    Vault,
+    remember,
+    unseal,
+)
 
 STORED_FIELDS: tuple[str, ...] = (*ledger.SEALED_FIELDS, "klass", "sealed")
 """A sealed record's values as stored, in order: the fields of ``ledger.Sealed`` (with the
@@ -56,6 +65,8 @@ class Sealing:
         self._pseudonyms: dict[str, str] = {}
         self.codes: dict[str, str] = {}
         """Pseudonym to code, for every record this process has sealed or opened."""
+        self._ids: KeyedHash | None = None
+        """The pseudonym key's HMAC with the record ids' prefix taken in (:meth:`keyed_ids`)."""
 
     def pseudonym(self, code: str) -> str:
         p = self._pseudonyms.get(code)
@@ -87,8 +98,9 @@ class Sealing:
         (source, reference) it hashes: the store can then key any id validation computed (a
         correction by reference names its target so, in a helper process too) without the
         reference, which is sealed; and nobody without the key can compute it (decision 0080)."""
-        hexes = self.vault.keyed().hexdigests([f"record{SEP}{u}" for u in unkeyed])
-        return [h[:32] for h in hexes]  # the first 16 bytes
+        if self._ids is None:  # "record" US taken in once (decision 0092)
+            self._ids = self.vault.keyed().prefixed(f"record{SEP}".encode())
+        return [h[:32] for h in self._ids.hexdigests(unkeyed)]  # the first 16 bytes
 
     def keyed_claim(self, plain: str) -> str:
         """The stored claim hash: the plain claim hash (``ledger.seal_fields``) keyed, so that
@@ -126,23 +138,25 @@ class Sealing:
         # decision 0080: the keyed ids, before encrypting (the associated data is the id)
         ids = [r[_RID] for r in rows] if keep_ids else self.keyed_ids([r[_RID] for r in rows])
         sha256, b64 = hashlib.sha256, binascii.b2a_base64
-        preimage = ledger.stored_preimage
-        # every nonce of the chunk from one call to the system's generator, not one call per row
+        preimage, cipher_of, nul = ledger.stored_preimage, ciphers.get, NUL
+        # every nonce of the chunk from one call to the system's generator, not one call per row:
+        # the same randomness, a distinct random 96-bit nonce per encryption
         nonces = os.urandom(NONCE * len(rows))
         out: list[tuple[Any, ...]] = []
         keep = out.append
         at = 0
         for r, rid, p, klass, claim in zip(rows, ids, pseud, classes, claims, strict=True):
-            cipher = ciphers.get((p, klass))
+            cipher = cipher_of((p, klass))
             if cipher is None:
                 raise ErasedClass((p, klass))
-            _, subj, kind, item, src, srid, occ, rep, given, ev, act, corr, det = r[:_CONT]
-            nonce = nonces[at : at + NONCE]
-            at += NONCE
-            plain = f"{subj}{SEP}{NUL if ev is None else ev}{SEP}{det}{SEP}{srid}"
-            text = b64(nonce + cipher.encrypt(nonce, plain.encode(), rid.encode()), newline=False).decode()
+            # the row unpacked whole, once (a slice first was a copy more per record, 0092)
+            _, subj, kind, item, src, srid, occ, rep, given, ev, act, corr, det, _, _ = r
+            nonce = nonces[at : at + 12]  # NONCE
+            at += 12
+            # the separator a literal (SEP) and NUL a local: no global lookup per record
+            plain = f"{subj}\x1f{nul if ev is None else ev}\x1f{det}\x1f{srid}".encode()
+            text = b64(nonce + cipher.encrypt(nonce, plain, rid.encode()), newline=False).decode()
             stored = preimage(rid, p, kind, item, src, "", occ, rep, given, act, corr, klass, text, claim)
-            content = sha256(stored.encode()).hexdigest()
             keep(
                 (
                     rid,
@@ -158,7 +172,7 @@ class Sealing:
                     act,
                     corr,
                     "",
-                    content,
+                    sha256(stored.encode()).hexdigest(),
                     claim,
                     klass,
                     text,
@@ -173,12 +187,15 @@ class Sealing:
         its class was destroyed, and the reason to quarantine it by position."""
         known, pseudonym = self._pseudonyms, self.pseudonym
         pseud = [known.get(r[_SUBJ]) or pseudonym(r[_SUBJ]) for r in rows]
-        pairs = list(zip(pseud, [str(r[_OCC])[:4] for r in rows], strict=True))  # retention_class
-        live = self.vault.keys(pairs, create=True)
-        unkeyed = [p for p in dict.fromkeys(pairs) if p not in live]
+        classes = [str(r[_OCC])[:4] for r in rows]  # ledger.retention_class, inlined
+        pairs = list(zip(pseud, classes, strict=True))
+        # each pair once, for the key lookup and the check after it (one pass over the chunk)
+        asked = dict.fromkeys(pairs)
+        live = self.vault.keys(asked, create=True)
+        unkeyed = [p for p in asked if p not in live] if len(live) < len(asked) else []
         gone = self.vault.store.erasures_of(unkeyed) if unkeyed else {}
         if not gone:
-            return list(self.seal_rows(rows, [k for _, k in pairs], pseud, ciphers=live)), {}
+            return list(self.seal_rows(rows, classes, pseud, ciphers=live)), {}
         moved = self._next_generations([p for p, e in gone.items() if ledger.on_request(e.rule)])
         pairs = [(p, moved.get((p, k), k)) for p, k in pairs]
         gone = {p: e for p, e in gone.items() if p not in moved}
