@@ -138,7 +138,6 @@ def test_applying_over_the_api_starts_the_rating(system: System, client: TestCli
 
 
 def test_the_portal_has_apply_and_consent_buttons(system: System) -> None:
-
     _honoured(system)
     c = client_for(served(system), system.create_key("subject", P).token)
     page = c.get(f"/portal/subjects/{P}").text
