@@ -2,12 +2,13 @@
 into each test's own database before its ``store`` opens it (decisions 0079, 0093).
 
 Why: many modules build the same small world for every test through a fixture on ``system``,
-and the inner loop paid for each build again (about 0.1 to 0.2 s of CPU a test, ninety tests
-in the access matrix alone). Built once on a template and copied (``Prepared.copy``: SQLite's
-backup API, PostgreSQL's ``CREATE DATABASE ... TEMPLATE``), each test still starts from its own
-fresh database and may write to it. The builder runs on a system of its own, with the shipped
-registry and a clock at ``NOW``, as the ``system`` and ``clock`` fixtures give; the test's clock
-is set to where the builder's ended, so the test sees the moment it would have seen."""
+and the inner loop paid for each build again (the access matrix's 53 tests spent 45 s of their
+61 s in setup under load, 12.5 s once its world was copied). Built once on a template and copied
+(``Prepared.copy``: SQLite's backup API, PostgreSQL's ``CREATE DATABASE ... TEMPLATE``), each
+test still starts from its own fresh database and may write to it. The builder runs on a system
+of its own, with the shipped registry and a clock at ``NOW``, as the ``system`` and ``clock``
+fixtures give; the test's clock is set to where the builder's ended, so the test sees the moment
+it would have seen."""
 
 from __future__ import annotations
 
