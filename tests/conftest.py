@@ -74,6 +74,23 @@ class Clock:
         self.now += dt.timedelta(**kw)
 
 
+WHOLLY_SLOW = "pytestmark = pytest.mark.slow"
+"""The line that marks every test of a module slow (Chromium, benchmarks, load, schemathesis)."""
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under exactly ``-m "not slow"`` (the inner loop), a module whose every test is marked slow
+    by a line of its own is not imported: every test in it would be deselected, and importing it
+    cost each worker its libraries (Playwright, schemathesis) and its compile (decision 0093).
+    Any other selection, CI's whole run included, collects it as before."""
+    if config.option.markexpr.strip() != "not slow" or not collection_path.name.startswith("test_"):
+        return None
+    if collection_path.suffix != ".py" or not collection_path.is_file():
+        return None
+    lines = collection_path.read_text(encoding="utf-8").splitlines()
+    return True if any(line.startswith(WHOLLY_SLOW) for line in lines) else None
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[Any]:
     import pgserver

@@ -10,6 +10,7 @@ data about the subject in the refusal. Runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +18,11 @@ from fastapi.testclient import TestClient
 
 from socialcredit.api import create_app
 from socialcredit.service import System
-from tests.conftest import org, person
+from socialcredit.store import Store
+from tests.conftest import Clock, org, person
+from tests.support.apps import served
+from tests.support.prepared import Prepared
+from tests.support.worlds import world_store
 
 P, OTHER = person(91), person(92)
 ROLES: dict[str, str | None] = {
@@ -225,14 +230,11 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
 ]
 
 
-@pytest.fixture
-def tokens(system: System) -> dict[str, str]:
-    return {role: system.create_key(role, p).token for role, p in ROLES.items()}  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def objection(client: TestClient, tokens: dict[str, str], system: System) -> str:
-    """A record of P's and an objection to it, so that appeals have something to act on."""
+def build_world(system: System) -> tuple[dict[str, str], str]:
+    """A key for each role, a record of P's and an objection to it, so that appeals have
+    something to act on (through the API, as a client would make them)."""
+    tokens = {role: system.create_key(role, p).token for role, p in ROLES.items()}  # type: ignore[arg-type]
+    client = TestClient(served(system))
     op = {"X-API-Key": tokens["operator"]}
     assert client.post("/records", json={"records": [rec(1)]}, headers=op).json()["accepted"] == 1
     record = system.store.stored_record_id("traffic-police", "m-1")
@@ -240,7 +242,31 @@ def objection(client: TestClient, tokens: dict[str, str], system: System) -> str
         "/objections", json={"subject": P, "record_id": record, "statement": "not mine"}, headers=op
     )
     assert r.status_code == 201, r.text
-    return str(r.json()["id"])
+    client.close()
+    return tokens, str(r.json()["id"])
+
+
+@pytest.fixture
+def world(store_url: str, prepared: Prepared, clock: Clock) -> tuple[Store, tuple[dict[str, str], str]]:
+    """The world in the test's own database: built once per test process and copied for each
+    test (tests/support/worlds.py, decision 0093), since the tests write to it."""
+    return world_store(store_url, prepared, clock, "access-matrix", build_world)
+
+
+@pytest.fixture
+def store(world: tuple[Store, tuple[dict[str, str], str]]) -> Iterator[Store]:
+    yield world[0]
+    world[0].close()
+
+
+@pytest.fixture
+def tokens(world: tuple[Store, tuple[dict[str, str], str]]) -> dict[str, str]:
+    return world[1][0]
+
+
+@pytest.fixture
+def objection(world: tuple[Store, tuple[dict[str, str], str]]) -> str:
+    return world[1][1]
 
 
 def test_the_matrix_covers_every_operation(system: System) -> None:

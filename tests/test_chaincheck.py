@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,10 +21,13 @@ from socialcredit.chaincheck import Entry, verify_chain
 from socialcredit.dueprocess.cases import CaseEvent
 from socialcredit.ledger import GENESIS, chain_hash
 from socialcredit.service import Question, System
+from socialcredit.store import Store
 from socialcredit.store.tlog import LOGS
 from socialcredit.subjects import SubjectRow
-from tests.conftest import person
+from tests.conftest import Clock, person
 from tests.support.api import h
+from tests.support.prepared import Prepared
+from tests.support.worlds import world_store
 
 N = 8  # entries in each chain
 TABLES = {"records": "records", "audit": "audit", "cases": "case_events", "registry": "registry"}
@@ -36,9 +40,8 @@ EDITS = {
 P = person(17)
 
 
-@pytest.fixture
-def chains(system: System) -> System:
-    """A system whose four chains hold N entries each, intact."""
+def build_chains(system: System) -> None:
+    """The four chains, N entries each, intact."""
     system.register([SubjectRow(person(100 + i), "person") for i in range(N)])
     rows = [
         (i, {"subject": P, "item": "traffic.minor", "source": "traffic-police", "source_record_id": f"v-{i}",
@@ -52,6 +55,20 @@ def chains(system: System) -> System:
         system.store.append_case_event(
             CaseEvent(f"obj-{i}", "objection", "filed", system.clock(), P, None, None, {"n": i})
         )
+
+
+@pytest.fixture
+def store(store_url: str, prepared: Prepared, clock: Clock) -> Iterator[Store]:
+    """Every stored test here starts from the chains: built once per test process and copied
+    into the test's own database (tests/support/worlds.py, decision 0093), since it tampers."""
+    s, _ = world_store(store_url, prepared, clock, "chaincheck-chains", build_chains)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def chains(system: System) -> System:
+    """A system whose four chains hold N entries each, intact."""
     assert {c: system.store.head(c)[0] for c in TABLES} == dict.fromkeys(TABLES, N)
     assert system.verify() == {"records": [], "audit": [], "cases": [], "registry": []}
     return system

@@ -21,6 +21,7 @@ from socialcredit.service import Question, System
 from socialcredit.subjects import SubjectRow
 from tests.conftest import Clock, person
 from tests.support.api import h
+from tests.support.apps import served
 from tests.support.portal import client_for, post_form
 from tests.support.records import feed, rec
 
@@ -86,9 +87,8 @@ def test_the_list_counts_reconcile_with_consent(system: System, clock: Clock) ->
     assert (census.published, census.unnamed, census.in_force) == (0, 1, 1)
     assert len(system.public_list(HONOUR)) == census.published
     assert system.transparency()["lists"][HONOUR] == census.in_force
-    from socialcredit.api.app import create_app
 
-    page = client_for(create_app(system), None).get("/portal/lists/rongcheng/honour-roll").text
+    page = client_for(served(system), None).get("/portal/lists/rongcheng/honour-roll").text
     assert "0 published + 0 through an organisation + 1 not named = 1" in page
     clock.advance(days=1)
     system.consent(P, HONOUR, system.authenticate(system.create_key("subject", P).token), give=True)
@@ -138,10 +138,8 @@ def test_applying_over_the_api_starts_the_rating(system: System, client: TestCli
 
 
 def test_the_portal_has_apply_and_consent_buttons(system: System) -> None:
-    from socialcredit.api.app import create_app
-
     _honoured(system)
-    c = client_for(create_app(system), system.create_key("subject", P).token)
+    c = client_for(served(system), system.create_key("subject", P).token)
     page = c.get(f"/portal/subjects/{P}").text
     assert "Apply to Honest Shanghai" in page and "Consent to being named" in page
     r = post_form(c, f"/portal/subjects/{P}", f"/portal/subjects/{P}/enrolments/honest-shanghai/apply", {})
@@ -151,7 +149,7 @@ def test_the_portal_has_apply_and_consent_buttons(system: System) -> None:
     page = c.get(f"/portal/subjects/{P}").text
     assert 'data-testid="enrolment-honest-shanghai">member<' in page
     assert f'data-testid="consent-{HONOUR}">given<' in page and "Withdraw consent" in page
-    zh = client_for(create_app(system), system.create_key("subject", P).token, lang="zh-CN")
+    zh = client_for(served(system), system.create_key("subject", P).token, lang="zh-CN")
     assert "撤回同意" in zh.get(f"/portal/subjects/{P}").text
 
 

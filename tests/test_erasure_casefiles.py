@@ -17,12 +17,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from socialcredit import access, codes
-from socialcredit.api import create_app
 from socialcredit.dueprocess.cases import ErasureRequest
 from socialcredit.errors import NotFound
 from socialcredit.service import System
 from tests.conftest import Clock, person
 from tests.support.api import h
+from tests.support.apps import served
 from tests.support.dueprocess import rec
 from tests.support.portal import client_for
 
@@ -122,7 +122,7 @@ def _erased_objection(system: System) -> tuple[str, str]:
 
 def test_erased_case_files_are_listed_over_http(system: System, clock: Clock) -> None:
     objection, request = _erased_objection(system)
-    client = TestClient(create_app(system))
+    client = TestClient(served(system))
     me = h(system, "subject", P)
     listed = client.get("/objections", params={"subject": P}, headers=me).json()
     assert objection not in {c["id"] for c in listed["data"]} and request in {c["id"] for c in listed["data"]}
@@ -145,7 +145,7 @@ def test_erased_case_files_are_listed_over_http(system: System, clock: Clock) ->
 
 def test_erased_case_files_are_listed_in_the_portal(system: System) -> None:
     objection, request = _erased_objection(system)
-    app = create_app(system)
+    app = served(system)
     page = f"/portal/subjects/{P}"
     shown = client_for(app, system.create_key("subject", P).token).get(page).text
     assert f'data-testid="erased-case-{objection}"' in shown and "never played" not in shown

@@ -15,9 +15,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from socialcredit.api import create_app
 from socialcredit.service import Question, System
 from tests.conftest import Clock, person
+from tests.support.apps import served
 from tests.support.portal import client_for
 
 P = person(91)
@@ -85,7 +85,7 @@ def test_the_api_and_the_portal_show_what_ended_it(system: System, clock: Clock)
     rid = listed(system, clock)
     upheld(system, clock, rid)
     token = system.create_key("operator", "zhao.lei", name="desk").token
-    client = TestClient(create_app(system))
+    client = TestClient(served(system))
     body = client.get(f"/subjects/{P}", headers={"X-API-Key": token}).json()
     [entry] = body["ended_lists"]
     assert entry["status"] == "ended" and entry["ended_on"] == "2026-04-10" and entry["ended_by"]
@@ -95,7 +95,7 @@ def test_the_api_and_the_portal_show_what_ended_it(system: System, clock: Clock)
     json.dumps(body)
     # the subject's own page in the portal
     own = system.create_key("subject", P, name="me").token
-    page = client_for(create_app(system), own).get(f"/portal/subjects/{P}")
+    page = client_for(served(system), own).get(f"/portal/subjects/{P}")
     assert page.status_code == 200, page.text
     assert "No longer in force" in page.text and "withdrawn on 2026-04-10 by record" in page.text
 

@@ -19,7 +19,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from socialcredit import catalogues, i18n
-from socialcredit.api import create_app
 from socialcredit.cli import app
 from socialcredit.cli.common import language
 from socialcredit.errors import AccessDenied, Refused
@@ -30,6 +29,7 @@ from socialcredit.service import System
 from socialcredit.settings import get_settings
 from socialcredit.store import SubjectRow
 from tests.conftest import Clock, org, person
+from tests.support.apps import served
 from tests.support.cli import runner
 from tests.support.english import english_left, rated_world
 from tests.support.portal import client_for, post_form
@@ -151,7 +151,7 @@ def world(system: System) -> System:
 
 
 def test_the_portal_is_chinese_without_accept_language_and_switches(world: System) -> None:
-    app = create_app(world)
+    app = served(world)
     c = TestClient(app)
     r = c.get("/portal/")
     assert r.status_code == 200 and '<html lang="zh-CN">' in r.text and "公开名单" in r.text
@@ -214,7 +214,7 @@ def test_every_page_in_chinese_shows_none_of_the_english_texts(world: System) ->
     """Each page as the operator sees it (every menu and form) and as the public does, in both
     languages: no English text of the catalogue that the English page shows is left in the
     Chinese one."""
-    app = create_app(world)
+    app = served(world)
     token = world.create_key("operator", "wang.fang").token
     english = [
         m.id
@@ -267,7 +267,7 @@ def test_the_command_lines_language_from_the_environment(env_vars: dict[str, str
 def test_an_api_error_is_worded_by_accept_language(world: System) -> None:
     """The ``error`` line follows Accept-Language (English without one); status, the field
     named and the shape stay the same, for a client's code to read."""
-    c = TestClient(create_app(world))
+    c = TestClient(served(world))
     en = c.get("/audit", headers={"Authorization": "Bearer sck_nope"})
     zh = c.get(
         "/audit",
@@ -310,9 +310,9 @@ def test_every_shipped_item_list_measure_and_factor_has_a_chinese_title() -> Non
 
 
 def test_the_chinese_scheme_page_shows_chinese_titles(world: System) -> None:
-    zh = client_for(create_app(world), None, "zh-CN").get("/portal/schemes/joint-memorandum-2016").text
+    zh = client_for(served(world), None, "zh-CN").get("/portal/schemes/joint-memorandum-2016").text
     assert "禁止乘坐飞机" in zh and "No air travel" not in zh
-    en = client_for(create_app(world), None, "en").get("/portal/schemes/joint-memorandum-2016").text
+    en = client_for(served(world), None, "en").get("/portal/schemes/joint-memorandum-2016").text
     assert "No air travel" in en and "禁止乘坐飞机" not in en
 
 
@@ -342,7 +342,7 @@ def test_reasons_overdue_lines_and_tiers_are_chinese_on_chinese_pages(rated: Sys
     """Issue 18.2 ("All portal text [...] through gettext catalogues"): the reasons of a
     decision, its refusals, the case desk's overdue lines and a tier rating's rule and tiers,
     worded in Chinese on the Chinese pages and in English on the English ones."""
-    app = create_app(rated)
+    app = served(rated)
     token = rated.create_key("operator", "wang.fang").token
     zh, en = client_for(app, token, "zh-CN"), client_for(app, token, "en")
     for subject, measure in ASKED:
@@ -375,7 +375,7 @@ def test_a_decision_reply_is_worded_by_accept_language_and_never_served_across(r
     """The reply is rendered once per decision and language (``DecisionReplies``): asked in
     Chinese, then in English, then in Chinese again about the same subject (a cached view), each
     reader gets its own language; the answer, the field names and the audit stay the same."""
-    c = TestClient(create_app(rated))
+    c = TestClient(served(rated))
     token = rated.create_key("relying_party", "airlines").token
     body = {"subject": P, "measure": "no-flights", "purpose": "boarding"}
     replies = []

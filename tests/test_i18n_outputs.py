@@ -18,7 +18,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from socialcredit import i18n, intake
-from socialcredit.api import create_app
 from socialcredit.cli import app
 from socialcredit.entries import END_REASONS
 from socialcredit.ledger import RowError
@@ -28,6 +27,7 @@ from socialcredit.service import System
 from socialcredit.settings import get_settings
 from socialcredit.store import SubjectRow
 from tests.conftest import Clock, org, person
+from tests.support.apps import served
 from tests.support.cli import runner
 from tests.support.english import (
     ORG,
@@ -126,7 +126,7 @@ def test_a_list_entrys_end_reason_is_worded_for_the_reader() -> None:
 
 def test_quarantine_reasons_in_the_api_and_on_the_batch_page(system: System) -> None:
     system.register([SubjectRow(P, "person", "Zhang Wei")])
-    app_ = create_app(system)
+    app_ = served(system)
     token = system.create_key("operator", "wang.fang").token
     rows = [{**GOOD, **change, "source_record_id": f"q-{i}"} for i, (change, _a) in enumerate(BAD_ROWS[3:12])]
     auth = {"Authorization": f"Bearer {token}"}
@@ -160,7 +160,7 @@ def rated(system: System, clock: Clock) -> System:
 
 
 def test_the_answer_and_an_ended_listing_are_worded_on_the_portal(rated: System) -> None:
-    app_ = create_app(rated)
+    app_ = served(rated)
     token = rated.create_key("operator", "wang.fang").token
     zh, en = client_for(app_, token, "zh-CN"), client_for(app_, token, "en")
     form = {"subject": ORG, "measure": "no-flights", "purpose": "ticket"}
@@ -236,7 +236,7 @@ def test_every_api_routes_errors_are_worded_by_accept_language(rated: System) ->
     line is Chinese when Accept-Language asks for it, English without; status and shape alike.
     So are the protocol's own refusals (no such path, a method not taken, a body not JSON, an
     invalid field, a code with a wrong check character)."""
-    app_ = create_app(rated)
+    app_ = served(rated)
     c = TestClient(app_)
     token = rated.create_key("operator", "wang.fang").token
     asked: list[tuple[str, str, str | None, dict[str, str]]] = [
@@ -274,7 +274,7 @@ def test_every_api_routes_errors_are_worded_by_accept_language(rated: System) ->
 def test_api_replies_word_their_texts_by_accept_language(rated: System) -> None:
     """A subject's reply (scores explained, list entries ended) and a batch's quarantined rows:
     the human texts in Chinese, the machine's values the same."""
-    c = TestClient(create_app(rated))
+    c = TestClient(served(rated))
     auth = {"Authorization": f"Bearer {rated.create_key('operator', 'wang.fang').token}"}
     zh = c.get(f"/subjects/{P}", headers={**auth, "Accept-Language": "zh-CN"}).json()
     en = c.get(f"/subjects/{P}", headers=auth).json()

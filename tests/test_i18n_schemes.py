@@ -14,7 +14,6 @@ import yaml
 from fastapi.testclient import TestClient
 
 from socialcredit import i18n
-from socialcredit.api import create_app
 from socialcredit.cli import app
 from socialcredit.errors import SocialCreditError
 from socialcredit.schemes import Finding, lint, shipped_registry
@@ -24,6 +23,7 @@ from socialcredit.schemes.safeguards import Breach, SafeguardsFailed
 from socialcredit.service import System
 from socialcredit.settings import get_settings
 from tests.conftest import Clock
+from tests.support.apps import served
 from tests.support.cli import runner
 from tests.support.english import Q, english_in, english_lines, rated_world
 from tests.support.schemes import item, scheme
@@ -182,7 +182,7 @@ def test_refusals_in_the_case_work_are_worded_in_chinese(rated: System) -> None:
     assert "is rejected, not under review" in str(refusals[-1])
     with i18n.using("zh_CN"):
         assert "已驳回" in refusals[-1].describe()
-    c = TestClient(create_app(rated))
+    c = TestClient(served(rated))
     token = rated.create_key("subject", Q).token
     answer = c.post(f"/objections/{case.id}/decision", json={"upheld": False, "reason": "x"},
                     headers={"Authorization": f"Bearer {token}", "Accept-Language": "zh-CN"})  # fmt: skip
@@ -206,7 +206,7 @@ def test_public_transparency_lines_are_chinese(
 def test_the_schemes_listing_is_worded_by_accept_language(rated: System) -> None:
     """``GET /schemes``: titles and jurisdictions in Chinese when asked; ids, versions, statuses,
     lists and measures (the machine's) the same in both."""
-    c = TestClient(create_app(rated))
+    c = TestClient(served(rated))
     en = c.get("/schemes").json()
     zh = c.get("/schemes", headers={"Accept-Language": "zh-CN"}).json()
     assert set(zh) == set(en) and zh["count"] == en["count"] > 3

@@ -26,7 +26,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from socialcredit.api import create_app
 from socialcredit.i18n import N_
 from socialcredit.ledger import Record
 from socialcredit.schemes.loader import shipped_scheme
@@ -38,6 +37,7 @@ from socialcredit.scoring.result import Contribution, ReasonCode
 from socialcredit.service import Question, System
 from socialcredit.store import SubjectRow
 from tests.conftest import org, person
+from tests.support.apps import served
 from tests.support.cli import jrun
 from tests.support.portal import client_for
 from tests.support.records import feed, rec
@@ -133,12 +133,12 @@ def _three_ways(
 ) -> dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]:
     """Each scheme's explanation from the API, the command line and the portal."""
     token = system.create_key("operator", "op-explain").token
-    api = TestClient(create_app(system)).get(
+    api = TestClient(served(system)).get(
         f"/subjects/{code}", params={"as_of": DAY}, headers={"X-API-Key": token, "Accept-Language": "en"}
     )
     assert api.status_code == 200, api.text
     cli = jrun("score", code, "--at", DAY)
-    page = client_for(create_app(system), token).get(f"/portal/subjects/{code}", params={"as_of": DAY})
+    page = client_for(served(system), token).get(f"/portal/subjects/{code}", params={"as_of": DAY})
     assert page.status_code == 200
     by_cli = {s["scheme"]: s for s in cli["scores"]}
     out = {}
@@ -175,7 +175,7 @@ def test_every_kind_is_explained_alike_in_the_api_the_cli_and_the_portal(filed: 
     assert e["next_tier"] and e["next_tier"].startswith("good, the default, needs the rule")
     assert e["reasons"] and all(r["effect"] < 0 for r in raw["explained"]["reasons"])
     assert "points" not in e["headline"]  # the defect: "starts at 1 points"
-    page = client_for(create_app(filed), filed.create_key("operator", "op-grades").token).get(
+    page = client_for(served(filed), filed.create_key("operator", "op-grades").token).get(
         f"/portal/subjects/{P}", params={"as_of": DAY}
     )
     block = page.text[page.text.index('id="scheme-honest-shanghai"') :].split("</section>")[0]
@@ -203,9 +203,7 @@ def test_every_kind_is_explained_alike_in_the_api_the_cli_and_the_portal(filed: 
 
 def test_the_explanation_is_in_chinese_on_a_chinese_page(filed: System) -> None:
     token = filed.create_key("operator", "op-explain").token
-    page = client_for(create_app(filed), token, lang="zh-CN").get(
-        f"/portal/subjects/{P}", params={"as_of": DAY}
-    )
+    page = client_for(served(filed), token, lang="zh-CN").get(f"/portal/subjects/{P}", params={"as_of": DAY})
     hs = _portal(page.text, "honest-shanghai")
     assert hs["headline"].startswith("依规则") and hs["sections"][0]["caption"] == "满足决定性规则的记录"
     assert hs["sections"][0]["rows"][0][0] == "因诈骗被判处刑罚"  # the item's Chinese title

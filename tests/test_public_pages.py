@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from socialcredit.service import Question, System
-from socialcredit.store import SubjectRow
-from tests.conftest import org, person
+from socialcredit.store import Store, SubjectRow
+from tests.conftest import Clock, org, person
 from tests.support.apps import served
 from tests.support.cli import jrun, run
 from tests.support.portal import client_for, post_form
+from tests.support.prepared import Prepared
+from tests.support.worlds import world_store
 
 COURT_LIST = "court-dishonest-debtors/dishonest-debtors"
 DEBTORS = [(person(400 + n), f"Debtor {n:02d}") for n in range(55)]
@@ -38,8 +41,7 @@ def _row(n: int, subject: str, item: str, srid: str) -> tuple[int, dict[str, Any
                "details": DETAILS}  # fmt: skip
 
 
-@pytest.fixture
-def city(system: System) -> System:
+def build_city(system: System) -> None:
     """55 persons on the court's list (ground 1: a served decision lists at once), an organisation
     on it too, whose legal representative is therefore listed through it, and a person with a
     clean record."""
@@ -56,6 +58,20 @@ def city(system: System) -> System:
     rows.append(_row(99, ORG, "court.dishonest.evades-enforcement", "c-org"))
     result = system.ingest(rows, origin="test", principal=system.operator())
     assert result.accepted == len(DEBTORS) + 1, result
+
+
+@pytest.fixture
+def store(store_url: str, prepared: Prepared, clock: Clock) -> Iterator[Store]:
+    """A test's store starts from the city: built once per test process and copied into the
+    test's own database (tests/support/worlds.py, decision 0093), since the tests write to it."""
+    s, _ = world_store(store_url, prepared, clock, "public-pages-city", build_city)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def city(system: System) -> System:
+    """The test's system on its copy of the city (``build_city``)."""
     return system
 
 

@@ -29,7 +29,8 @@ from tests.support.webworld import (
 )
 
 # the shared world (tests/support/webworld.py), bound here by name as pytest finds fixtures
-world, tokens, app, app_client = webworld.world, webworld.tokens, webworld.app, webworld.app_client
+built, store, world, tokens = webworld.built, webworld.store, webworld.world, webworld.tokens
+app, app_client = webworld.app, webworld.app_client
 
 
 # (path, roles allowed -> 200); everyone else: 401 without a key, 403 with one

@@ -15,7 +15,8 @@ from tests.support.portal import client_for, post_form
 from tests.support.webworld import NAME, OTHER, P
 
 # the shared world (tests/support/webworld.py), bound here by name as pytest finds fixtures
-world, tokens, app = webworld.world, webworld.tokens, webworld.app
+built, store, world = webworld.built, webworld.store, webworld.world
+tokens, app = webworld.tokens, webworld.app
 
 
 def test_agency_enters_a_record(app: FastAPI, world: System, tokens: dict[str, str]) -> None:

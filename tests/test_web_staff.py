@@ -6,16 +6,19 @@ journeys are in ``tests/test_e2e_staff.py``."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
 from socialcredit.service import Question, System
-from socialcredit.store import AuditQuery, SubjectRow
+from socialcredit.store import AuditQuery, Store, SubjectRow
 from tests.conftest import Clock, person
 from tests.support.apps import served
 from tests.support.portal import client_for, post_form
+from tests.support.prepared import Prepared
+from tests.support.worlds import world_store
 
 P, Q, R = person(71), person(72), person(73)
 COURT_LIST = "court-dishonest-debtors/dishonest-debtors"
@@ -28,8 +31,7 @@ def row(
                 "occurred_on": occurred, **kw})  # fmt: skip
 
 
-@pytest.fixture
-def world(system: System) -> System:
+def build_world(system: System) -> None:
     """Three people each with a traffic record, one of them also on the court's list."""
     system.register([SubjectRow(c, "person", f"Person {c[-4:]}") for c in (P, Q, R)])
     details = {"case_number": "(2026) Lu 1082 Zhi 9", "court": "Rongcheng People's Court"}
@@ -41,6 +43,20 @@ def world(system: System) -> System:
             reported_at="2026-09-01T10:00", details=details),
     ]  # fmt: skip
     assert system.ingest(rows, origin="test", principal=system.operator()).accepted == 4
+
+
+@pytest.fixture
+def store(store_url: str, prepared: Prepared, clock: Clock) -> Iterator[Store]:
+    """Every test here starts from the world: built once per test process and copied into the
+    test's own database (tests/support/worlds.py, decision 0093), since the tests write to it."""
+    s, _ = world_store(store_url, prepared, clock, "web-staff", build_world)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def world(system: System) -> System:
+    """Three people each with a traffic record, one of them also on the court's list."""
     return system
 
 

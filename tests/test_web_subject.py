@@ -16,7 +16,8 @@ from tests.support.portal import client_for, post_form
 from tests.support.webworld import COURT_LIST, NAME, OTHER, P, case_id_of, row
 
 # the shared world (tests/support/webworld.py), bound here by name as pytest finds fixtures
-world, tokens, app = webworld.world, webworld.tokens, webworld.app
+built, store, world = webworld.built, webworld.store, webworld.world
+tokens, app = webworld.tokens, webworld.app
 
 
 def test_subject_page_explains_the_grade(app: FastAPI, world: System, tokens: dict[str, str]) -> None:

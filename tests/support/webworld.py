@@ -1,7 +1,8 @@
 """The portal's test world for the per-user page tests (``tests/test_web*.py``): a subject on the
 court's list, another with a record of their own, an organisation with its representative, a key
-for each role, and the app they browse. The fixtures are bound in each test module by name
-(``world = webworld.world``), since a test module never imports another."""
+for each role, and the app they browse; built once per test process and copied into each test's
+database (decision 0093). The fixtures are bound in each test module by name (``world =
+webworld.world``, ``store`` and ``built`` with it), since a test module never imports another."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from socialcredit.service import System
-from socialcredit.store import SubjectRow
-from tests.conftest import org, person
+from socialcredit.store import Store, SubjectRow
+from tests.conftest import Clock, org, person
 from tests.support.apps import served
 from tests.support.portal import ENGLISH
+from tests.support.prepared import Prepared
+from tests.support.worlds import world_store
 
 P, OTHER, ORG, REP = person(61), person(62), org(61), person(63)
 NAME, OTHER_NAME = "Zhang Wei", "Wang Fang"
@@ -41,10 +44,10 @@ def row(
                 "occurred_on": occurred, **kw})  # fmt: skip
 
 
-@pytest.fixture
-def world(system: System) -> System:
+def build_world(system: System) -> dict[str, str]:
     """P is on the court's list (a served decision, so immediately) with a minor traffic record;
-    OTHER has a record of their own; ORG is a registered organisation with a court record."""
+    OTHER has a record of their own; ORG is a registered organisation with a court record; a key
+    for each role (their tokens returned)."""
     system.register(
         [
             SubjectRow(P, "person", NAME, district="Rongcheng"),
@@ -65,12 +68,32 @@ def world(system: System) -> System:
         [(n, r) for n, (_, r) in enumerate(rows, 1)], origin="test", principal=system.operator()
     )
     assert result.accepted == 4, result
+    return {role: system.create_key(role, principal).token for role, principal in ROLES.items()}  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def built(store_url: str, prepared: Prepared, clock: Clock) -> tuple[Store, dict[str, str]]:
+    """The world in the test's own database: built once per test process and copied for each
+    test (tests/support/worlds.py, decision 0093), since the tests write to it."""
+    return world_store(store_url, prepared, clock, "webworld", build_world)
+
+
+@pytest.fixture
+def store(built: tuple[Store, dict[str, str]]) -> Iterator[Store]:
+    """The test's store, on its copy of the world."""
+    yield built[0]
+    built[0].close()
+
+
+@pytest.fixture
+def world(system: System) -> System:
+    """The test's system on its copy of the world (``build_world``)."""
     return system
 
 
 @pytest.fixture
-def tokens(world: System) -> dict[str, str]:
-    return {role: world.create_key(role, principal).token for role, principal in ROLES.items()}  # type: ignore[arg-type]
+def tokens(built: tuple[Store, dict[str, str]]) -> dict[str, str]:
+    return built[1]
 
 
 @pytest.fixture
