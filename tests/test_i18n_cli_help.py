@@ -125,6 +125,16 @@ def test_a_default_that_is_a_word_is_in_the_readers_language() -> None:
     assert sentences_left("--x 某值 [默认：on] [默认：0.01] [默认：命令行查询]") == []
 
 
+def test_a_switch_that_is_neither_on_nor_off_is_said_in_chinese() -> None:
+    """``simulate --due-process maybe`` (a value the user types, on or off): refused before
+    anything runs, the option and the value as given, the rest in Chinese."""
+    zh = runner.invoke(app, ["--lang", "zh-CN", "simulate", "--due-process", "maybe"], env=WIDE)
+    assert zh.exit_code == 2 and "--due-process：'maybe' 不是 on 或 off" in zh.stderr, zh.stderr
+    assert english_in([zh.stderr]) == []
+    en = runner.invoke(app, ["--lang", "en", "simulate", "--feedback", "maybe"], env=WIDE)
+    assert en.exit_code == 2 and "--feedback: 'maybe' is not on or off" in en.stderr, en.stderr
+
+
 def test_help_follows_lang_and_the_environment_wherever_it_is_asked() -> None:
     """``LANG`` alone, ``LC_ALL`` over it, ``--lang=zh-CN`` written with its value, and a group
     with no arguments (which prints its help); the run after a Chinese one is English again, and
