@@ -135,6 +135,20 @@ def test_a_switch_that_is_neither_on_nor_off_is_said_in_chinese() -> None:
     assert en.exit_code == 2 and "--feedback: 'maybe' is not on or off" in en.stderr, en.stderr
 
 
+def test_a_subject_keys_bad_code_is_said_in_chinese(env: Path) -> None:
+    """``keys create subject CODE`` with a code of the wrong length or check character: the
+    code's refusal in Chinese (it was passed on as its English text), the argument named."""
+    for code, chinese in (
+        ("123", "共 3 位，身份代码应为 18 位"),
+        ("110105194912310021", "校验码错误（应为 'X'）"),
+    ):
+        zh = runner.invoke(app, ["--lang", "zh-CN", "keys", "create", "subject", code], env=WIDE)
+        assert zh.exit_code == 2 and "PRINCIPAL" in zh.stderr and chinese in zh.stderr, zh.stderr
+        assert english_in([zh.stderr]) == [], zh.stderr
+    en = runner.invoke(app, ["--lang", "en", "keys", "create", "subject", "123"], env=WIDE)
+    assert "PRINCIPAL: code '123': has 3 characters, an identity code has 18" in en.stderr, en.stderr
+
+
 def test_help_follows_lang_and_the_environment_wherever_it_is_asked() -> None:
     """``LANG`` alone, ``LC_ALL`` over it, ``--lang=zh-CN`` written with its value, and a group
     with no arguments (which prints its help); the run after a Chinese one is English again, and

@@ -93,7 +93,7 @@ def refusal(exc: SocialCreditError, names: Mapping[str, str] | None = None) -> s
     if isinstance(exc, AccessDenied):
         return i18n.translate(N_("refused: may not {what}", what=exc.message))
     if isinstance(exc, codes.CodeError):
-        return f"{(names or {}).get('subject', 'CODE')}: invalid {exc.part}: {exc}"
+        return exc.describe_as((names or {}).get("subject", "CODE"))
     if exc.field is not None and names and exc.field in names:
         return f"{names[exc.field]}: {i18n.translate(exc.message)}"
     return exc.describe()
