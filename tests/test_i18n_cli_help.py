@@ -178,6 +178,11 @@ def test_a_usage_error_is_worded_in_chinese() -> None:
         (["score"], "缺少参数 'code'。", "Missing argument 'code'."),
         (["score", "--nope", "x"], "没有这个选项：--nope", "No such option: --nope"),
         (["cases", "file"], "没有这个命令：'file'。", "No such command 'file'."),
+        (
+            ["cases", "lst"],
+            "没有这个命令：'lst'。您是否要找 'list'？",
+            "No such command 'lst'. Did you mean 'list'?",
+        ),
         (["score", "x", "--at"], "选项 '--at' 需要一个值。", "Option '--at' requires an argument."),
         (["keys", "revoke", "a", "b"], "收到多余的参数（b）", "Got unexpected extra argument(s) (b)"),
         (["simulate", "--years", "x"], "'--years' 的值无效：应为有效的整数", "be a valid integer"),

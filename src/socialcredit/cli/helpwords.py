@@ -55,6 +55,7 @@ CLICK_ERRORS = (
     N_("No such option: {name}"),
     N_("No such option: {name} (Possible options: {options})"),
     N_("No such command {name}."),
+    N_("No such command {name}. Did you mean {suggestions}?"),  # Typer's suggestion added to it
     N_("Missing argument {name}."),
     N_("Missing option {name}."),
     N_("Missing parameter {name}."),
