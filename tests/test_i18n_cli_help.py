@@ -53,21 +53,32 @@ def flat(output: str) -> str:
     return " ".join(re.sub(r"[│╭╮╰╯─]", " ", output).split())
 
 
+DEFAULT = re.compile(r"\[默认：([^\]]*)\]")
+"""A default value as a Chinese page shows it."""
+
+
 def sentences_left(output: str) -> list[str]:
     """English left in a page meant to be Chinese: a help text (or Click's own words) whole, or
     three English words in a row on a line other than the usage line (command and option names
-    are the machine's), outside a default value (``[默认：command line check]``: the value the
-    command will use, as it will be written) and a command line quoted (``请运行 'root keys
-    revoke --help'``)."""
+    are the machine's), outside a command line quoted (``请运行 'root keys revoke --help'``);
+    and any default value that is English words rather than a number, a path or a value the
+    user types (``[默认：command line check]``: decision 0095)."""
     text = flat(output)
     whole = [p for p in ENGLISH if len(p.split()) >= 2 and p in text]
     whole += [str(w) for w in WORDS.values() if len(str(w)) > 3 and str(w).strip() in text]
+    whole += [f"[默认：{d}]" for d in DEFAULT.findall(text) if not a_value(d)]
     lines = [
-        re.sub(r"[│╭╮╰╯─]|\[默认：[^\]]*\]|'root [^']*'", " ", line)
+        re.sub(r"[│╭╮╰╯─]|'root [^']*'", " ", line)
         for line in output.splitlines()
         if not line.strip().startswith("用法")
     ]
     return whole + english_in(lines)
+
+
+def a_value(default: str) -> bool:
+    """A default a Chinese page may show as it is: Chinese, or one token with no space (a number,
+    a path, a value the user types such as ``duckdb``, ``on``, a scheme's id)."""
+    return bool(CJK.search(default)) or (default.strip() != "" and " " not in default.strip())
 
 
 def test_the_tree_is_walked_whole() -> None:
@@ -98,6 +109,46 @@ def test_every_help_page_is_english_under_lang_en(path: tuple[str, ...]) -> None
     assert CJK.search(result.stdout) is None, result.stdout
 
 
+def test_a_default_that_is_a_word_is_in_the_readers_language() -> None:
+    """``check --purpose``'s default is a phrase (written to the audit log): shown, and used, in
+    the reader's language; a default the user types (``--engine duckdb``, ``--due-process on``,
+    a path) is shown as typed. The scan fails on a default left in English words."""
+    zh = runner.invoke(app, ["--lang", "zh-CN", "check", "--help"], env=WIDE).stdout
+    assert "[默认：命令行查询]" in zh and "command line check" not in zh, zh
+    en = runner.invoke(app, ["--lang", "en", "check", "--help"], env=WIDE).stdout
+    assert "[default: command line check]" in en, en
+    rescore = runner.invoke(app, ["--lang", "zh-CN", "rescore", "--help"], env=WIDE).stdout
+    assert "[默认：duckdb]" in rescore, rescore
+    simulate = runner.invoke(app, ["--lang", "zh-CN", "simulate", "--help"], env=WIDE).stdout
+    assert "[默认：on]" in simulate and "[默认：simulation]" in simulate, simulate
+    assert "[默认：command line check]" in sentences_left("--purpose 查询目的 [默认：command line check]")
+    assert sentences_left("--x 某值 [默认：on] [默认：0.01] [默认：命令行查询]") == []
+
+
+def test_a_switch_that_is_neither_on_nor_off_is_said_in_chinese() -> None:
+    """``simulate --due-process maybe`` (a value the user types, on or off): refused before
+    anything runs, the option and the value as given, the rest in Chinese."""
+    zh = runner.invoke(app, ["--lang", "zh-CN", "simulate", "--due-process", "maybe"], env=WIDE)
+    assert zh.exit_code == 2 and "--due-process：'maybe' 不是 on 或 off" in zh.stderr, zh.stderr
+    assert english_in([zh.stderr]) == []
+    en = runner.invoke(app, ["--lang", "en", "simulate", "--feedback", "maybe"], env=WIDE)
+    assert en.exit_code == 2 and "--feedback: 'maybe' is not on or off" in en.stderr, en.stderr
+
+
+def test_a_subject_keys_bad_code_is_said_in_chinese(env: Path) -> None:
+    """``keys create subject CODE`` with a code of the wrong length or check character: the
+    code's refusal in Chinese (it was passed on as its English text), the argument named."""
+    for code, chinese in (
+        ("123", "共 3 位，身份代码应为 18 位"),
+        ("110105194912310021", "校验码错误（应为 'X'）"),
+    ):
+        zh = runner.invoke(app, ["--lang", "zh-CN", "keys", "create", "subject", code], env=WIDE)
+        assert zh.exit_code == 2 and "PRINCIPAL" in zh.stderr and chinese in zh.stderr, zh.stderr
+        assert english_in([zh.stderr]) == [], zh.stderr
+    en = runner.invoke(app, ["--lang", "en", "keys", "create", "subject", "123"], env=WIDE)
+    assert "PRINCIPAL: code '123': has 3 characters, an identity code has 18" in en.stderr, en.stderr
+
+
 def test_help_follows_lang_and_the_environment_wherever_it_is_asked() -> None:
     """``LANG`` alone, ``LC_ALL`` over it, ``--lang=zh-CN`` written with its value, and a group
     with no arguments (which prints its help); the run after a Chinese one is English again, and
@@ -116,6 +167,7 @@ def test_help_follows_lang_and_the_environment_wherever_it_is_asked() -> None:
     assert "Create, list and revoke API keys." in again.stdout and not CJK.search(again.stdout)
     assert "Create, list and revoke API keys." in sentences_left(again.stdout)  # the scan finds English
     assert rich_utils.OPTIONS_PANEL_TITLE == "Options" and rich_utils.ERRORS_PANEL_TITLE == "Error"
+    assert "[default: command line check]" in runner.invoke(app, ["check", "--help"], env=WIDE).stdout
 
 
 def test_a_usage_error_is_worded_in_chinese() -> None:
@@ -126,6 +178,11 @@ def test_a_usage_error_is_worded_in_chinese() -> None:
         (["score"], "缺少参数 'code'。", "Missing argument 'code'."),
         (["score", "--nope", "x"], "没有这个选项：--nope", "No such option: --nope"),
         (["cases", "file"], "没有这个命令：'file'。", "No such command 'file'."),
+        (
+            ["cases", "lst"],
+            "没有这个命令：'lst'。您是否要找 'list'？",
+            "No such command 'lst'. Did you mean 'list'?",
+        ),
         (["score", "x", "--at"], "选项 '--at' 需要一个值。", "Option '--at' requires an argument."),
         (["keys", "revoke", "a", "b"], "收到多余的参数（b）", "Got unexpected extra argument(s) (b)"),
         (["simulate", "--years", "x"], "'--years' 的值无效：应为有效的整数", "be a valid integer"),
@@ -163,6 +220,17 @@ def test_every_help_text_is_in_both_catalogues_as_rendered() -> None:
         (errno.ENOTDIR, "不是目录"),
         (errno.EEXIST, "文件已存在"),
         (errno.ENOSPC, "设备上没有剩余空间"),
+        (errno.ENOTEMPTY, "目录非空"),
+        (errno.ENAMETOOLONG, "文件名过长"),
+        (errno.EMFILE, "打开的文件过多"),
+        (errno.ETIMEDOUT, "连接超时"),
+        (errno.ECONNRESET, "连接被对方重置"),
+        (errno.EPIPE, "管道已断开"),
+        (errno.EBUSY, "设备或资源忙"),
+        (errno.EXDEV, "无效的跨设备链接"),
+        (errno.ELOOP, "符号链接层数过多"),
+        (errno.EINVAL, "参数无效"),
+        (errno.EIO, "输入/输出错误"),
     ],
 )
 def test_the_systems_common_reasons_are_worded_by_their_errno(number: int, chinese: str) -> None:
@@ -175,11 +243,40 @@ def test_the_systems_common_reasons_are_worded_by_their_errno(number: int, chine
         assert problem(OSError(number, "Message in the system's own locale")) == chinese
 
 
+ERRNO_NAMES = """
+EPERM ENOENT ESRCH EINTR EIO ENXIO E2BIG ENOEXEC EBADF ECHILD EAGAIN EWOULDBLOCK ENOMEM
+EACCES EFAULT EBUSY EEXIST EXDEV ENODEV ENOTDIR EISDIR EINVAL ENFILE EMFILE ENOTTY ETXTBSY
+EFBIG ENOSPC ESPIPE EROFS EMLINK EPIPE ERANGE EDEADLK ENAMETOOLONG ENOLCK ENOSYS ENOTEMPTY
+ELOOP EOVERFLOW EILSEQ EPROTO EBADMSG ENOTSOCK EMSGSIZE EPROTONOSUPPORT EOPNOTSUPP ENOTSUP
+EAFNOSUPPORT EADDRINUSE EADDRNOTAVAIL ENETDOWN ENETUNREACH ENETRESET ECONNABORTED
+ECONNRESET ENOBUFS EISCONN ENOTCONN ESHUTDOWN ETIMEDOUT ECONNREFUSED EHOSTDOWN
+EHOSTUNREACH EALREADY EINPROGRESS ESTALE EDQUOT ECANCELED EREMOTEIO ENOMEDIUM
+"""
+WORDED_ERRNOS = ERRNO_NAMES.split()
+"""The reasons a command line can meet on Linux, named by the test, not read from the table
+under test (a reason dropped from the table fails here)."""
+
+
+@pytest.mark.parametrize("name", WORDED_ERRNOS)
+def test_every_errno_a_command_can_meet_is_chinese(name: str) -> None:
+    """Each of them, given in the system's English, is worded in Chinese with no English word
+    left; in English as the C library words it."""
+    number = getattr(errno, name)
+    exc = OSError(number, os.strerror(number), "/x")
+    assert problem(exc) == os.strerror(number).lower()
+    with i18n.using("zh_CN"):
+        said = problem(exc)
+    assert CJK.search(said) and not re.search(r"[a-z]{3,}", said.replace("ioctl", "")), (name, said)
+
+
 def test_other_reasons_keep_the_systems_words_in_a_translated_frame() -> None:
-    """A reason we do not know by number is quoted as the system gave it; a JSON parser's and a
+    """A reason we do not know by number is named (its errno) in a translated frame, the
+    system's words kept after it; a timeout with no number is worded; a JSON parser's and a
     codec's keep their own words, framed with where they are."""
     with i18n.using("zh_CN"):
-        assert problem(OSError(errno.EBUSY, "Device or resource busy")) == "Device or resource busy"
+        rare = OSError(errno.ENOKEY, "Required key not available")
+        assert problem(rare) == f"系统错误 ENOKEY（{errno.ENOKEY}）：Required key not available"
+        assert problem(TimeoutError("timed out")) == "超时"
         try:
             json.loads("{\n  x")
         except json.JSONDecodeError as exc:

@@ -111,7 +111,7 @@ def check_binding(role: Role, principal: str | None) -> str | None:
         try:
             return codes.validate(principal).value
         except codes.CodeError as exc:
-            raise Refused(str(exc), field="principal") from None
+            raise Refused(exc.message, field="principal") from None  # its Text: worded per reader
     return principal
 
 

@@ -23,11 +23,13 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from typer._click.globals import get_current_context
 from typer.core import TyperGroup
 
 from socialcredit import checkpoints, codes, i18n, inforce
-from socialcredit.cli import helpwords
+from socialcredit.cli import dbwords, helpwords
 from socialcredit.cli.oswords import problem
 from socialcredit.decisions import LOUD
 from socialcredit.errors import AccessDenied, NotPublic, Refused, SocialCreditError, Unavailable
@@ -63,6 +65,11 @@ class Refusals(TyperGroup):
                 return super().invoke(ctx)
             except SocialCreditError as exc:
                 fail(refusal(exc))
+            except Exception as exc:  # a database's failure is the installation's (decision 0095)
+                said = dbwords.worded(exc)
+                if said is None:
+                    raise  # a bug: its traceback
+                fail(escape(said))
 
 
 def language(asked: str | None, environ: Mapping[str, str] | None = None) -> str:
@@ -86,7 +93,7 @@ def refusal(exc: SocialCreditError, names: Mapping[str, str] | None = None) -> s
     if isinstance(exc, AccessDenied):
         return i18n.translate(N_("refused: may not {what}", what=exc.message))
     if isinstance(exc, codes.CodeError):
-        return f"{(names or {}).get('subject', 'CODE')}: invalid {exc.part}: {exc}"
+        return exc.describe_as((names or {}).get("subject", "CODE"))
     if exc.field is not None and names and exc.field in names:
         return f"{names[exc.field]}: {i18n.translate(exc.message)}"
     return exc.describe()
@@ -182,6 +189,25 @@ SAFEGUARDS_FAILED = N_(
 )
 
 
+def shown_url(url: str) -> str:
+    """A database URL as a line may show it: its password hidden (a line is pasted into tickets)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def cannot_open(url: str, exc: BaseException) -> NoReturn:
+    """Fail with the database that cannot be opened (its password hidden) and why: a driver's
+    error worded with its likely cause and what to do (:mod:`~socialcredit.cli.dbwords`)."""
+    said = dbwords.worded(exc) or f"{exc.__class__.__name__}: {exc}"
+    fail(
+        escape(
+            i18n.translate(N_("cannot open the database {url}: {problem}", url=shown_url(url), problem=said))
+        )
+    )
+
+
 def open_system(url: str | None = None) -> System:
     settings = get_settings()
     try:
@@ -196,8 +222,7 @@ def open_system(url: str | None = None) -> System:
     except Unavailable as exc:  # the master key (errors.Unavailable): not the database's fault
         fail(refusal(exc))
     except Exception as exc:  # a database that cannot be opened is the user's to fix
-        cannot = N_("cannot open the database {url}", url=url or settings.url())
-        fail(f"{i18n.translate(cannot)}: {exc.__class__.__name__}: {exc}")
+        cannot_open(url or settings.url(), exc)
     try:
         holidays = settings.calendar().holidays
     except (OSError, UnicodeError, Refused) as exc:

@@ -10,8 +10,7 @@ import typer
 from pydantic import BaseModel
 from sqlalchemy import create_engine
 
-from socialcredit import i18n
-from socialcredit.cli.common import JsonOpt, app, emit, fail, say
+from socialcredit.cli.common import JsonOpt, app, cannot_open, emit, fail, say
 from socialcredit.i18n import N_
 from socialcredit.settings import get_settings
 from socialcredit.store import migrations
@@ -36,8 +35,7 @@ def _status() -> SchemaOut:
         with engine.connect() as conn:
             found, recorded = migrations.recorded_revision(conn)
     except Exception as exc:  # a database that cannot be opened is the user's to fix
-        cannot = i18n.translate(N_("cannot open the database {url}", url=url))
-        fail(f"{cannot}: {exc.__class__.__name__}: {exc}")
+        cannot_open(url, exc)
     finally:
         engine.dispose()
     return SchemaOut(database=found, release=migrations.HEAD, current=recorded and found == migrations.HEAD)

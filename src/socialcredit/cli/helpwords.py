@@ -55,6 +55,7 @@ CLICK_ERRORS = (
     N_("No such option: {name}"),
     N_("No such option: {name} (Possible options: {options})"),
     N_("No such command {name}."),
+    N_("No such command {name}. Did you mean {suggestions}?"),  # Typer's suggestion added to it
     N_("Missing argument {name}."),
     N_("Missing option {name}."),
     N_("Missing parameter {name}."),
@@ -122,13 +123,27 @@ def english(obj: Any, attr: str) -> str | None:
 
 def word(root: click.Command, locale: str) -> None:
     """Word every help text of the tree under ``root`` in ``locale`` (English: folded as the
-    catalogue holds it), and give each command the formatter that words "Usage:"."""
+    catalogue holds it), and every default that is a word of ours (:func:`word_default`), and
+    give each command the formatter that words "Usage:"."""
     cat = i18n.catalogue(locale)
     for obj, attr, command in walk(root):
         source = english(obj, attr)
         if source:
             setattr(obj, attr, cat.gettext(fold(source)))
+        if isinstance(obj, click.Parameter):
+            word_default(obj, cat)
         command.context_class = WordedContext
+
+
+def word_default(param: click.Parameter, cat: Any) -> None:
+    """A parameter's default that is a word of ours, marked ``N_`` where it is written
+    (``--purpose``'s "command line check"), in the reader's language: both what ``--help``
+    shows in ``[default: …]`` and what the command then uses, so the page says what the
+    command does. A default that is a number, a path or a value the user types (``duckdb``,
+    ``on``, a scheme's id) is the machine's and stays as it is (decision 0095)."""
+    source = english(param, "default")
+    if isinstance(source, i18n.Text):
+        param.default = cat.gettext(str(source))
 
 
 class WordedFormatter(click.HelpFormatter):

@@ -5,7 +5,7 @@ methods as the API's ``/public`` routes and the portal's public pages.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -15,6 +15,7 @@ from socialcredit.api.casemodels import PublicListOut, PublicLookupOut, SourcesO
 from socialcredit.cli.common import JsonOpt, answer_word, app, emit, open_system, out, parse_at, say
 from socialcredit.cli.subjects import AT_HELP, KNOWN_AT_HELP
 from socialcredit.i18n import N_
+from socialcredit.schemes import titles
 from socialcredit.service.publiclists import PER_PAGE
 
 public_app = typer.Typer(
@@ -174,14 +175,39 @@ def public_transparency(
         (N_("{scheme} by age band: {means}"), "scores_by_age_band"),
     ):
         for scheme_id, groups in report[key].items():
-            means = ", ".join(f"{g} {v['mean']}" for g, v in groups.items())
-            line(i18n.fill(template, scheme=scheme_id, means=means))
+            line(i18n.fill(template, scheme=scheme_id, means=group_scores(scheme_id, groups)))
+
+
+def group_scores(scheme_id: str, groups: dict[str, dict[str, Any]]) -> str:
+    """Each group's mean score; for a tier rating, which has no mean (its score is a tier level:
+    issue 18's "mean 1.2" for a tier rating, printed here as "None"), each group's grades by the
+    tiers' names in the reader's language."""
+    if all(v["mean"] is not None for v in groups.values()):
+        return ", ".join(f"{g} {v['mean']}" for g, v in groups.items())
+    return "; ".join(
+        f"{g}: "
+        + ", ".join(f"{titles.title_of('tier', t, t, scheme_id)} {n}" for t, n in v["grades"].items())
+        for g, v in groups.items()
+    )
 
 
 def line(text: str) -> None:
     """An indented line of the report, in the command's language (names and numbers as they
     are)."""
     out.print("  " + i18n.translate(text), highlight=False)
+
+
+SOURCES_COLUMNS = (
+    N_("source"),
+    N_("records"),
+    N_("overturned"),
+    N_("share"),
+    N_("median days to correct"),
+    N_("removals"),
+    N_("reported late"),
+    N_("median days late"),
+)
+"""``public sources``' columns, worded for the reader (they were English under ``--lang zh-CN``)."""
 
 
 @public_app.command("sources")
@@ -193,16 +219,7 @@ def public_sources(as_json: JsonOpt = False) -> None:
     if as_json:
         emit(SourcesOut.of(rows))
         return
-    t = Table(
-        "source",
-        "records",
-        "overturned",
-        "share",
-        "median days to correct",
-        "removals",
-        "reported late",
-        "median days late",
-    )
+    t = Table(*(i18n.translate(h) for h in SOURCES_COLUMNS))
     for a in rows:
         t.add_row(
             a.source,

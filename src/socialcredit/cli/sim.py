@@ -41,7 +41,7 @@ def _switch(name: str, value: str) -> bool:
         return True
     if value.lower() in ("off", "false", "no"):
         return False
-    fail(f"{name}: {value!r} is not on or off")
+    fail(escape(i18n.translate(N_("{option}: {value!r} is not on or off", option=name, value=value))))
 
 
 @app.command()

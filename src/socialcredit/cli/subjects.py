@@ -230,9 +230,9 @@ def check(
         ),
     ],
     measure: Annotated[str, typer.Argument(help="Measure id, e.g. no-flights")],
-    purpose: Annotated[
-        str, typer.Option(help="Why you ask (written to the audit log)")
-    ] = "command line check",
+    purpose: Annotated[str, typer.Option(help="Why you ask (written to the audit log)")] = N_(
+        "command line check"
+    ),
     at: Annotated[str | None, typer.Option(help=AT_HELP)] = None,
     known_at: Annotated[str | None, typer.Option(help=KNOWN_AT_HELP)] = None,
     receipt: Annotated[
