@@ -1,0 +1,15 @@
+"""The test suite, a package so that tests import their shared helpers as ``tests.support``.
+
+pytest imports this package before ``tests/conftest.py`` and every test module, so it is where the
+suite keeps bytecode even where the shell sets ``PYTHONDONTWRITEBYTECODE=1`` (these sessions do).
+Without it each xdist worker compiles every module of ours and pytest rewrites every test module
+again on each run, and each CLI process a test starts compiles the package again: about 7.5 s of CPU
+per worker before its first test (decision 0093). The files go to the usual ``__pycache__``
+folders, which git ignores; the packages pip installed were compiled when it installed them.
+"""
+
+import os
+import sys
+
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
