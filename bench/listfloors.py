@@ -428,11 +428,13 @@ def run_engine(
 
 def run_engine_cold(
     data: Path, key: str, out: Path, threads: int | None
-) -> tuple[float, dict[str, dict[str, int]]]:
+) -> tuple[float, float, dict[str, dict[str, int]]]:
     """:func:`run_engine` in a fresh process (``--engine-once``), so every run is a first
     rescore, cold: nothing built or compiled before it, no cache of an earlier run (issue 20,
     point 4; decision 0090). The child imports the engine's modules and pandas first (the command
-    has both by its lists stage: its scores stage's item table imports pandas through pyarrow)."""
+    has both by its lists stage: its scores stage's item table imports pandas through pyarrow).
+    Its seconds (the stage's wall time), the CPU seconds of the whole run (every thread: a figure
+    the machine's load moves less than wall time) and its entries."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--engine-once", key, str(data), str(out)]
     if threads:
         cmd += ["--threads", str(threads)]
@@ -441,15 +443,17 @@ def run_engine_cold(
     if done.returncode != 0:
         raise RuntimeError(f"the engine's run failed: {done.stderr[-2000:]}")
     found = json.loads(done.stdout)
-    return float(found["seconds"]), found["entries"]
+    return float(found["seconds"]), float(found["cpu"]), found["entries"]
 
 
 def _engine_once(key: str, data: Path, out: Path, threads: int | None) -> None:
     """The child of :func:`run_engine_cold`: one run, its seconds and entries as JSON."""
     pa.array([0])  # pyarrow imports pandas on its first array built from Python values
     court, city = schemes()
+    cpu = time.process_time()
     seconds, entries = run_engine(data, court if key == "court" else city, out, threads)
-    print(json.dumps({"seconds": seconds, "entries": entries}))  # noqa: T201 (read by the parent)
+    cpu = time.process_time() - cpu
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "entries": entries}))  # noqa: T201 (read by the parent)
 
 
 def whole_command(data: Path, work: Path) -> dict[str, Any]:
@@ -515,16 +519,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for name, (sql, key) in stages.items():
         if args.only and args.only != key:
             continue
-        floors, engines = [], []
+        floors, engines, floor_cpu, engine_cpu = [], [], [], []
         entries: dict[str, dict[str, int]] = {}
         for _ in range(args.repeat):  # alternating, the best of each kept
+            cpu = time.process_time()
             floors.append(run_floor(sql, args.threads))
-            seconds, entries = run_engine_cold(data, key, work / f"{key}-engine.parquet", args.threads)
+            floor_cpu.append(time.process_time() - cpu)
+            seconds, cpu, entries = run_engine_cold(data, key, work / f"{key}-engine.parquet", args.threads)
             engines.append(seconds)
+            engine_cpu.append(cpu)
         result[name] = {
             "floor_s": round(min(floors), 3),
             "engine_s": round(min(engines), 3),
             "ratio": round(min(engines) / min(floors), 2),
+            # CPU seconds of every thread (the engine's whole run, the floor's query): what the
+            # load moves less than wall time
+            "floor_cpu_s": round(min(floor_cpu), 3),
+            "engine_cpu_s": round(min(engine_cpu), 3),
             "entries": entries,
         }
         print(name, json.dumps(result[name]), file=sys.stderr)  # noqa: T201 (a long run keeps its figures)
@@ -566,8 +577,8 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
         f"{result['repeat']}{' --cli' if 'command' in result else ''}` "
         f"(generated in {result['generate_s']} s; 0: reused)",
         "",
-        "| stage | floor | `rescore` | ratio | entries |",
-        "|---|---|---|---|---|",
+        "| stage | floor | `rescore` (cold) | ratio | CPU seconds, floor and `rescore` | entries |",
+        "|---|---|---|---|---|---|",
     ]
     for name in ("item lists", "lists by grade"):
         if name not in result:  # --only
@@ -576,7 +587,9 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
         entries = "; ".join(
             f"{lst}: " + ", ".join(f"{k} {n:,}" for k, n in by.items()) for lst, by in r["entries"].items()
         )
-        lines.append(f"| {name} | {r['floor_s']} s | {r['engine_s']} s | **{r['ratio']}** | {entries} |")
+        cpu = f"{r['floor_cpu_s']} s, {r['engine_cpu_s']} s"
+        row = f"| {name} | {r['floor_s']} s | {r['engine_s']} s | **{r['ratio']}** | {cpu} | {entries} |"
+        lines.append(row)
     if "command" in result:
         c = result["command"]
         shares = ", ".join(f"{k} {v} s ({100 * v / c['wall_s']:.0f} %)" for k, v in c["stages"].items())

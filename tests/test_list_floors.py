@@ -12,11 +12,14 @@ notice), for ``period_days``."""
 from __future__ import annotations
 
 import collections
+import gc
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from socialcredit.engines.base import collector_paused, rescore
+from socialcredit.engines.duck import DuckDBEngine
 from tests.support.bench import load_bench
 
 
@@ -84,3 +87,37 @@ def test_the_bench_runs_and_reports_each_ratio(bench: Any, tmp_path: Path) -> No
     bench.write_markdown(result, doc)
     text = doc.read_text()
     assert "| item lists |" in text and "load average" in text and "cores" in text
+
+
+def test_a_rescore_pauses_the_collector_and_puts_it_back(bench: Any, export: Path, tmp_path: Path) -> None:
+    """Decision 0090: the cyclic collector is paused while a rescore builds, compiles and runs its
+    queries (it walked the heap about 180 times on the court's list), and is put back as it was,
+    also when the rescore fails."""
+    court, _city = bench.schemes()
+    seen: list[tuple[str, bool]] = []
+    engine = DuckDBEngine(threads=1)
+    try:
+        result = rescore(
+            engine,
+            export,
+            [],
+            bench.AS_OF,
+            tmp_path / "unused.parquet",
+            list_schemes=[court],
+            lists_out=tmp_path / "lists.parquet",
+            progress=lambda stage: seen.append((stage, gc.isenabled())),
+        )
+    finally:
+        engine.close()
+    assert seen == [("tallied", False), ("listed", False)]
+    assert gc.isenabled() and sum(result.lists["court-dishonest-debtors/dishonest-debtors"].values()) > 0
+    gc.disable()  # a caller that paused it itself keeps it paused
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError), collector_paused():
+        raise ValueError("a failed rescore")
+    assert gc.isenabled()
