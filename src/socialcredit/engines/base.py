@@ -216,12 +216,26 @@ def records_for(
     """The export's records as every definition reads them: a restoration of a record that credit
     restoration may not end under ``schemes`` (``dueprocess.restoration``) ends nothing, as in
     the per-subject path. With ``known_at``, only those received by then
-    (:func:`relational.known_by`)."""
+    (:func:`relational.known_by`).
+
+    Without a restoration among them, voiding restorations changes nothing, and the records are
+    read as they are: one small query (the first restoration, if any) instead of three more
+    scans of the ledger in every query that reads them (0.25 s of DuckDB's CPU on the court's
+    list at 10 million records, where the floor's whole query takes 1.0 s; decision 0090)."""
     void = sorted(restoration.unrestorable({s.id: s for s in schemes}.values()))
     records = engine.records(dataset)
     if known_at is not None:
         records = relational.known_by(records, known_at)
+    if void and "superseded_at" in records.columns and not _any_restoration(engine, records):
+        return records
     return relational.void_restorations(records, void)
+
+
+def _any_restoration(engine: Engine, records: ir.Table) -> bool:
+    """Whether ``records`` hold a restoration (the first found ends the scan)."""
+    first = records.filter(records.action == "restore").select("seq").limit(1)
+    found: int = engine.to_arrow(first).num_rows
+    return found > 0
 
 
 def subjects_for(
