@@ -262,8 +262,6 @@ def _scores(
     """Every scheme's population scores as one table (one definition for every kind of model:
     :func:`relational.population_scores`), and the schemes left out with the reason; ``rules``:
     the schemes whose restoration rule applies besides ``schemes`` (those of the lists)."""
-    records = records_for(engine, dataset, [*schemes, *rules], known_at)
-    subjects = subjects_for(engine, dataset, records, known_at)
     skipped: dict[str, str] = {}
     scored: list[Scheme] = []
     for s in schemes:
@@ -273,8 +271,10 @@ def _scores(
             skipped[s.id] = str(SchemeRefused(RELATIONAL.evaluator, s.id, reasons))
         else:
             scored.append(s)
-    if not scored:
+    if not scored:  # nothing read: a rescore of lists alone reads its records in its lists stage
         return None, skipped
+    records = records_for(engine, dataset, [*schemes, *rules], known_at)
+    subjects = subjects_for(engine, dataset, records, known_at)
     scores = relational.population_scores(
         records, subjects, engine.items(scored), engine.scheme_ids(scored), scored, as_of
     )
