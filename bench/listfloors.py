@@ -8,6 +8,9 @@ court's items (the six grounds of Art. 1, the seven removal grounds of Art. 10, 
 extension and early-removal decisions), one record in 2,000 a correction or a withdrawal. Then,
 alternating and keeping the best of each:
 
+Every engine run is a first rescore in a fresh process (cold: nothing of it built or compiled
+before; decision 0090), timed from inside it as the command's stage.
+
 - **item lists**: the court's list of dishonest judgment debtors as ``socialcredit rescore``
   derives it (``engines.rescore`` with that list alone, its "lists" stage), against a bare DuckDB
   query written for that list (:data:`COURT_FLOOR`): ground (1) by one window (the removals
@@ -423,6 +426,36 @@ def run_engine(
     return r.stages["lists"], r.lists
 
 
+def run_engine_cold(
+    data: Path, key: str, out: Path, threads: int | None
+) -> tuple[float, float, dict[str, dict[str, int]]]:
+    """:func:`run_engine` in a fresh process (``--engine-once``), so every run is a first
+    rescore, cold: nothing built or compiled before it, no cache of an earlier run (issue 20,
+    point 4; decision 0090). The child imports the engine's modules and pandas first (the command
+    has both by its lists stage: its scores stage's item table imports pandas through pyarrow).
+    Its seconds (the stage's wall time), the CPU seconds of the whole run (every thread: a figure
+    the machine's load moves less than wall time) and its entries."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--engine-once", key, str(data), str(out)]
+    if threads:
+        cmd += ["--threads", str(threads)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the engine's run failed: {done.stderr[-2000:]}")
+    found = json.loads(done.stdout)
+    return float(found["seconds"]), float(found["cpu"]), found["entries"]
+
+
+def _engine_once(key: str, data: Path, out: Path, threads: int | None) -> None:
+    """The child of :func:`run_engine_cold`: one run, its seconds and entries as JSON."""
+    pa.array([0])  # pyarrow imports pandas on its first array built from Python values
+    court, city = schemes()
+    cpu = time.process_time()
+    seconds, entries = run_engine(data, court if key == "court" else city, out, threads)
+    cpu = time.process_time() - cpu
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "entries": entries}))  # noqa: T201 (read by the parent)
+
+
 def whole_command(data: Path, work: Path) -> dict[str, Any]:
     """``socialcredit rescore --from`` in a fresh installation, timed from outside; its peak memory
     (the child's maximum resident set) and each stage's share of the command's wall time."""
@@ -480,20 +513,29 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "duckdb": duckdb.__version__,
     }
     stages = {
-        "item lists": (court, court_floor_sql(records, work / "court-floor.parquet", court), "court"),
-        "lists by grade": (city, grade_floor_sql(records, work / "grade-floor.parquet", city), "grade"),
+        "item lists": (court_floor_sql(records, work / "court-floor.parquet", court), "court"),
+        "lists by grade": (grade_floor_sql(records, work / "grade-floor.parquet", city), "grade"),
     }
-    for name, (scheme, sql, key) in stages.items():
-        floors, engines = [], []
+    for name, (sql, key) in stages.items():
+        if args.only and args.only != key:
+            continue
+        floors, engines, floor_cpu, engine_cpu = [], [], [], []
         entries: dict[str, dict[str, int]] = {}
         for _ in range(args.repeat):  # alternating, the best of each kept
+            cpu = time.process_time()
             floors.append(run_floor(sql, args.threads))
-            seconds, entries = run_engine(data, scheme, work / f"{key}-engine.parquet", args.threads)
+            floor_cpu.append(time.process_time() - cpu)
+            seconds, cpu, entries = run_engine_cold(data, key, work / f"{key}-engine.parquet", args.threads)
             engines.append(seconds)
+            engine_cpu.append(cpu)
         result[name] = {
             "floor_s": round(min(floors), 3),
             "engine_s": round(min(engines), 3),
             "ratio": round(min(engines) / min(floors), 2),
+            # CPU seconds of every thread (the engine's whole run, the floor's query): what the
+            # load moves less than wall time
+            "floor_cpu_s": round(min(floor_cpu), 3),
+            "engine_cpu_s": round(min(engine_cpu), 3),
             "entries": entries,
         }
         print(name, json.dumps(result[name]), file=sys.stderr)  # noqa: T201 (a long run keeps its figures)
@@ -535,15 +577,19 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
         f"{result['repeat']}{' --cli' if 'command' in result else ''}` "
         f"(generated in {result['generate_s']} s; 0: reused)",
         "",
-        "| stage | floor | `rescore` | ratio | entries |",
-        "|---|---|---|---|---|",
+        "| stage | floor | `rescore` (cold) | ratio | CPU seconds, floor and `rescore` | entries |",
+        "|---|---|---|---|---|---|",
     ]
     for name in ("item lists", "lists by grade"):
+        if name not in result:  # --only
+            continue
         r = result[name]
         entries = "; ".join(
             f"{lst}: " + ", ".join(f"{k} {n:,}" for k, n in by.items()) for lst, by in r["entries"].items()
         )
-        lines.append(f"| {name} | {r['floor_s']} s | {r['engine_s']} s | **{r['ratio']}** | {entries} |")
+        cpu = f"{r['floor_cpu_s']} s, {r['engine_cpu_s']} s"
+        row = f"| {name} | {r['floor_s']} s | {r['engine_s']} s | **{r['ratio']}** | {cpu} | {entries} |"
+        lines.append(row)
     if "command" in result:
         c = result["command"]
         shares = ", ".join(f"{k} {v} s ({100 * v / c['wall_s']:.0f} %)" for k, v in c["stages"].items())
@@ -571,7 +617,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--reuse", action="store_true", help="with --dir: keep data generated there by an earlier run"
     )
     p.add_argument("--write", action="store_true", help="add the figures to docs/benchmarks.md")
+    p.add_argument("--only", choices=("court", "grade"), help="only the court's list or the lists by grade")
+    p.add_argument(
+        "--engine-once",
+        nargs=3,
+        metavar=("LISTS", "DATA", "OUT"),
+        help="(internal) one engine run of court or grade lists, in this fresh process, as JSON",
+    )
     args = p.parse_args(argv)
+    if args.engine_once:
+        key, data, out = args.engine_once
+        _engine_once(key, Path(data), Path(out), args.threads)
+        return {}
     before = os.getloadavg()[0]
     result = run(args)
     result["repeat"] = args.repeat

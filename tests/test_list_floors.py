@@ -12,11 +12,18 @@ notice), for ``period_days``."""
 from __future__ import annotations
 
 import collections
+import datetime as dt
+import gc
+import shutil
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from socialcredit.engines.base import collector_paused, rescore
+from socialcredit.engines.duck import DuckDBEngine
 from tests.support.bench import load_bench
 
 
@@ -84,3 +91,64 @@ def test_the_bench_runs_and_reports_each_ratio(bench: Any, tmp_path: Path) -> No
     bench.write_markdown(result, doc)
     text = doc.read_text()
     assert "| item lists |" in text and "load average" in text and "cores" in text
+
+
+def test_a_rescore_pauses_the_collector_and_puts_it_back(bench: Any, export: Path, tmp_path: Path) -> None:
+    """Decision 0090: the cyclic collector is paused while a rescore builds, compiles and runs its
+    queries (it walked the heap about 180 times on the court's list), and is put back as it was,
+    also when the rescore fails."""
+    court, _city = bench.schemes()
+    seen: list[tuple[str, bool]] = []
+    engine = DuckDBEngine(threads=1)
+    try:
+        result = rescore(
+            engine,
+            export,
+            [],
+            bench.AS_OF,
+            tmp_path / "unused.parquet",
+            list_schemes=[court],
+            lists_out=tmp_path / "lists.parquet",
+            progress=lambda stage: seen.append((stage, gc.isenabled())),
+        )
+    finally:
+        engine.close()
+    assert seen == [("tallied", False), ("listed", False)]
+    assert gc.isenabled() and sum(result.lists["court-dishonest-debtors/dishonest-debtors"].values()) > 0
+    gc.disable()  # a caller that paused it itself keeps it paused
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError), collector_paused():
+        raise ValueError("a failed rescore")
+    assert gc.isenabled()
+
+
+def test_a_restoration_of_a_court_record_still_ends_nothing(bench: Any, export: Path, tmp_path: Path) -> None:
+    """Decision 0090 reads the records as they are when no restoration is among them; with one,
+    a restoration of a record credit restoration may not end (a ground of the court's list) is
+    still voided, as ``ledger.effective`` voids it: the entry it opened stays, the same as
+    without the restoration."""
+    court, _city = bench.schemes()
+    before = tmp_path / "before.parquet"
+    bench.run_engine(export, court, before, 1)
+    restored = tmp_path / "restored"
+    shutil.copytree(export, restored)
+    part = restored / "records" / "part-0.parquet"
+    records = pq.read_table(part)
+    rows = records.to_pylist()
+    target = next(r for r in rows if r["item"] == bench.GROUND1 and r["superseded_at"] is None)
+    at = target["reported_at"] + dt.timedelta(days=1)
+    target["superseded_at"] = at  # as an export states a restored record
+    restore = {**target, "action": "restore", "record_id": "f" * 32, "reported_at": at, "superseded_at": None}
+    restore |= {"seq": max(r["seq"] for r in rows) + 1, "corrects": target["record_id"]}
+    restore["corrects_seq"] = target["seq"]
+    pq.write_table(pa.Table.from_pylist([*rows, restore], schema=records.schema), part)
+    after = tmp_path / "after.parquet"
+    bench.run_engine(restored, court, after, 1)
+    mine, theirs = bench.same_entries(before, after)
+    assert mine == theirs
+    assert any(target["record_id"] in (r["ground_records"] or []) for r in theirs)
