@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete, func, select
 
 from socialcredit import access, codes
 from socialcredit.dueprocess.cases import ErasureRequest
 from socialcredit.errors import NotFound
+from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
+from socialcredit.store import caseepochs
+from socialcredit.store import tables as t
+from socialcredit.store.sql import Store
 from tests.conftest import Clock, person
 from tests.support.api import h
 from tests.support.apps import served
@@ -153,3 +159,67 @@ def test_erased_case_files_are_listed_in_the_portal(system: System) -> None:
     chinese = client_for(app, system.create_key("subject", P).token, lang="zh-CN").get(page).text
     assert f'data-testid="erased-case-{objection}"' in chinese and f"依申请删除，案件 {request}" in chinese
     assert "Erased case files" not in chinese
+
+
+def test_a_request_filed_before_0071_is_moved_off_its_years_case_key_and_its_grant_erases_them(
+    store_url: str, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request filed before decision 0071 was sealed under ``cases.YEAR`` with the subject's
+    other files of that year, so its grant could never destroy that key (the request's own file
+    must stay readable) and those files outlived the records they were about. The first open of
+    this release seals its events again under ``cases.era.YEAR`` as a new epoch of the cases
+    chain (decision 0094), and the grant then erases the files about the erased record."""
+    from socialcredit.settings import get_settings
+    from socialcredit.store import cases as casestore
+    from socialcredit.store import sealedcases
+
+    monkeypatch.setenv("SOCIALCREDIT_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    c = t.case_events.c
+    store = Store(store_url)
+    try:
+        system = System(store, shipped_registry(), clock=clock)
+        assert system.ingest(ROWS, origin="t", principal=system.operator()).accepted == 2
+        about_games = _rejected(system, _games(system), "I never played that long")
+        with monkeypatch.context() as m:  # as the release before 0071 sealed a request
+            m.setattr(casestore, "case_class", lambda at, kind=None: sealedcases.case_class(at))
+            case = system.file_erasure(
+                principal=ME, subject=P, record_id=_games(system), statement="I left Sesame."
+            )
+        with store.engine.connect() as conn:
+            assert {k for (k,) in conn.execute(select(c.klass).where(c.case_id == case.id))} == {"cases.2026"}
+        heads = store.head("cases")
+        with store.engine.begin() as conn:  # nor did that release keep the mark of a move
+            conn.execute(delete(t.chain_heads).where(t.chain_heads.c.chain == caseepochs.MOVED))
+    finally:
+        store.close()
+
+    store = Store(store_url)  # the first open of this release moves it
+    try:
+        system = System(store, shipped_registry(), clock=clock)
+        with store.engine.connect() as conn:
+            moved = {k for (k,) in conn.execute(select(c.klass).where(c.case_id == case.id))}
+            epochs = conn.execute(select(t.epochs.c.count).where(t.epochs.c.chain == "cases")).scalars().all()
+        assert moved == {"cases.era.2026"} and epochs == [heads[0]]
+        assert store.head("cases")[0] == heads[0] and store.head("cases")[1] != heads[1]  # re-linked
+        assert all(p == [] for p in system.verify().values()), system.verify()
+        assert system.casefiles.erasure(case.id).status == "under review"  # reads as before
+        done = system.decide_erasure(
+            principal=OPERATOR_2, case_id=case.id, granted=True, reason="PIPL Art. 47"
+        )
+        live = {x.id for x in system.cases(principal=system.operator(), subject=P)}
+        assert about_games not in live and case.id in live  # the file about it went with it
+        assert system.casefiles.erasure(case.id).decision_reason == "PIPL Art. 47" and done.rule
+        assert all(p == [] for p in system.verify().values()), system.verify()
+    finally:
+        store.close()
+    store = Store(store_url)  # moved once: no further epoch
+    try:
+        with store.engine.connect() as conn:
+            count = conn.execute(
+                select(func.count()).select_from(t.epochs).where(t.epochs.c.chain == "cases")
+            )
+            assert count.scalar_one() == 1
+    finally:
+        store.close()
+        get_settings.cache_clear()

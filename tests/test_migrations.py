@@ -265,6 +265,7 @@ def test_decision_ids_are_indexed_and_backfilled_from_the_receipts(store_url: st
         conn.execute(text("DROP TABLE epochs"))  # and what 0006 added
         conn.execute(text("ALTER TABLE records DROP COLUMN klass"))
         conn.execute(text("ALTER TABLE records DROP COLUMN sealed"))
+        conn.execute(text("DROP INDEX ix_audit_person_at"))  # and 0017's
         conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
     engine.dispose()
     store = Store(store_url)  # opening it upgrades it
@@ -329,6 +330,7 @@ def test_a_database_of_revision_0007_gets_its_decision_state_built(store_url: st
         conn.execute(text("DROP TABLE tlog_cosignatures"))  # and 0012
         for table, column in (("case_events", "klass"), ("case_events", "sealed"), ("quarantine", "klass")):
             conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))  # and 0012's
+        conn.execute(text("DROP INDEX ix_audit_person_at"))  # and 0017's
         conn.execute(text("UPDATE alembic_version SET version_num = '0007'"))
     engine.dispose()
     store = Store(store_url)  # opening it upgrades it

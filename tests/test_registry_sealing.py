@@ -16,7 +16,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from socialcredit import backup
 from socialcredit.documents import parse
@@ -181,3 +181,47 @@ def test_a_registry_leaf_is_the_documented_bytes_and_holds_nothing_personal(
     pseudonyms = (store.sealing.pseudonym(P), store.sealing.pseudonym(ORG))
     secrets = (P, Q, ORG, NAME, ORG_NAME, "E12345678", *pseudonyms)
     assert not [s for s in secrets if s in public]
+
+
+def test_an_erased_persons_document_can_be_linked_again(system: System, clock: Clock) -> None:
+    """DOMAIN.md: relying parties "must match every document a person holds". Once a person's
+    registration is erased nothing can read whom their link names, so the link ends with the
+    erasure (decision 0094): the document no longer names them, and may be linked again, to a
+    person registered since or to the same person registered again. Before, the erased link
+    held the unique index of current links and a new link failed."""
+    _registered(system, clock)
+    store = system.store
+    at = clock.now + dt.timedelta(days=1)
+    _erase_records(system, P, at)
+    assert store.erase_registry_keys([store.sealing.pseudonym(P)], at, "test") == 1
+    assert store.document_subject(PASSPORT) is None
+    d = t.document_links.c
+    with store.engine.connect() as conn:
+        ended = conn.execute(
+            select(d.valid_to, d.ended_by).where(d.subject == store.sealing.pseudonym(P))
+        ).all()
+    assert [tuple(r) for r in ended] == [(at, "erasure")]  # the row stays, ended
+    link = store.link_document(Q, parse(PASSPORT), "new holder, checked at the counter", at)
+    assert store.document_subject(PASSPORT) == Q and store.document_links(document=PASSPORT) == [link]
+    assert all(v == [] for v in system.verify().values()), system.verify()
+
+
+def test_an_erased_link_left_current_by_an_earlier_release_ends_when_the_document_is_linked(
+    system: System, clock: Clock
+) -> None:
+    """A link whose holder's key an earlier release destroyed stayed current: linking the
+    document again ends it then, instead of failing on the unique index (decision 0094)."""
+    _registered(system, clock)
+    store = system.store
+    at = clock.now + dt.timedelta(days=1)
+    _erase_records(system, P, at)
+    store.erase_registry_keys([store.sealing.pseudonym(P)], at, "test")
+    d = t.document_links.c
+    with store.engine.begin() as conn:  # as the release before left it
+        conn.execute(update(t.document_links).values(valid_to=None, ended_by=None))
+    later = at + dt.timedelta(days=3)
+    assert store.link_document(Q, parse(PASSPORT), "new holder", later).subject == Q
+    assert store.document_subject(PASSPORT) == Q
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(d.valid_to, d.ended_by).order_by(d.linked)).all()
+    assert [tuple(r) for r in rows] == [(later, "erasure"), (None, None)]

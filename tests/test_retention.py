@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from pathlib import Path
 
 from socialcredit import backup
@@ -128,3 +129,36 @@ def test_an_erased_record_is_not_exported(system: System, tmp_path: Path) -> Non
     assert sorted(table.column("record_id").to_pylist()) == sorted([new, court])
     assert sorted(table.column("subject").to_pylist()) == sorted([P, ORG])
     assert "camera 7" in table.column("evidence").to_pylist()
+
+
+def test_another_systems_retention_run_reaches_its_cached_views(store_url: str, clock: Clock) -> None:
+    """Two processes on one database (a server and `socialcredit retention run`): the run's
+    erasure moves the marker every view cache checks (decision 0094), so the other's cached view
+    of the subject is not served again with the erased record: at once on a blocking read, and
+    on the event loop's path (the watcher's marker) within its freshness, well under a second."""
+    ours = System(Store(store_url), shipped_registry(), clock=clock)
+    theirs = System(Store(store_url), shipped_registry(), clock=clock)
+    try:
+        assert ours.ingest(ROWS, origin="t", principal=ours.operator()).accepted == 3
+        old, new, _ = ids(ours)
+        views = theirs.context.views
+        assert {r.record_id for r in theirs.view(P).records} == {old, new}
+        assert views.get(P, clock.now) is not None  # cached in the other process
+        views.current(may_block=False)  # the event loop's path: starts the watcher
+        deadline = time.monotonic() + 5
+        while views.current(may_block=False) is None:
+            assert time.monotonic() < deadline, "the watcher never read the marker"
+            time.sleep(0.01)
+        before = theirs.store.heads()["erasures"]
+        assert ours.retention_run().erased_records == 1
+        assert theirs.store.heads()["erasures"][0] == before[0] + 1
+        start = time.monotonic()
+        while views.get(P, clock.now) is not None:  # nothing blocking asked: the watcher applied it
+            assert time.monotonic() - start < 1.0, "the erasure did not reach the other's views"
+            time.sleep(0.005)
+        view = theirs.view(P)
+        assert [r.record_id for r in view.records] == [new]
+        assert [e.record_id for e in view.erased] == [old]
+    finally:
+        ours.store.close()
+        theirs.store.close()

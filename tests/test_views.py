@@ -281,7 +281,7 @@ class Heads:
 
 
 def test_a_late_read_of_an_older_marker_does_not_empty_the_cache() -> None:
-    old, new = ((5, "a"), (1, "c"), (0, "")), ((6, "b"), (1, "c"), (0, ""))
+    old, new = ((5, "a"), (1, "c"), (0, ""), (0, "")), ((6, "b"), (1, "c"), (0, ""), (0, ""))
     touched: list[tuple[int, int]] = []
 
     def since(records: int, cases: int) -> set[str]:

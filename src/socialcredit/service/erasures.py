@@ -246,6 +246,7 @@ class Erasures:
         store.erase_audit_keys([pseudonym], at, rule)  # its last record key: the audit's too (0060)
         store.erase_registry_keys([pseudonym], at, rule)  # and a person's registration (0074)
         store.empty_decision_states([code])  # its inputs lost records: computed again
+        store.mark_erasure(at)  # and every process's views forget them (decision 0094)
         self.context.views.invalidate()
         if self.purge is not None:  # exports, outputs and snapshots holding what was erased
             self.purge()

@@ -117,6 +117,8 @@ class Retention:
         if due:  # a subject left with no record key: its audit entries' codes go too (0060)
             store.erase_audit_keys([e.pseudonym for e in due], now, RULE)
         lookups = self._lookup_keys(now)
+        if erased or lookups:  # every process's views forget what the keys opened (0094)
+            store.mark_erasure(now)
         if erased:
             self.context.views.invalidate()
             store.empty_decision_states(touched)  # their inputs lost records: computed again

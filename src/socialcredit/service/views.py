@@ -23,6 +23,10 @@ on changes. A cached entry is trusted only while all of these hold:
   marks; each subject's somewhere in the last quarter of that, so views built together (a
   server's first busy seconds) are not all rebuilt together a minute later, a burst of work
   that would queue every decision behind it.
+- **Nothing was erased.** An erasure (a retention run, a granted request), in whichever
+  process, moves the marker's ``erasures`` count (``Store.mark_erasure``) and clears the whole
+  cache, as a registry change does: an erased record must leave every process's views within
+  the freshness window, and erasures are rare (decision 0094).
 - **Time has not passed a boundary.** Lists and scores change by the day and records count from
   their ``reported_at``; an entry carries ``valid_until``, the earlier of the next midnight and
   the first future ``reported_at`` or case-event time among what it was computed from.
@@ -159,7 +163,7 @@ class ViewCache:
 
     def _apply(self, marker: Marker) -> None:
         old = self._applied
-        if old is None or not _extends(old, marker) or old[2] != marker[2]:
+        if old is None or not _extends(old, marker) or old[2:] != marker[2:]:  # registry, erasures
             self._entries.clear()
             self._via.clear()
         else:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select
 
 from socialcredit import ledger
 from socialcredit.chaincheck import ChainProblem, Entry, own_hash, own_ok, verify_chain
@@ -137,9 +137,21 @@ class AuditStore(StoreBase):
         than ``before`` and whose audit key cannot go with a record key: one never recorded
         (no record names them), or one whose records' keys went before (the entry's class is a
         later generation, ``audit.1``...). The class is that of their newest entry: the key
-        still in use (decision 0071). One grouped scan of the sealed entries."""
+        still in use (decision 0071). One pass of the index on person and time (decision 0094)."""
+        with self.reader.connect() as conn:
+            return [
+                (str(m.subject if m.subject is not None else m.principal), str(m.sealed).split(":", 1)[0])
+                for m in conn.execute(self.stale_audit_query(before))
+            ]
+
+    @staticmethod
+    def stale_audit_query(before: dt.datetime) -> Select[tuple[Any, Any, Any]]:
+        """The query of :meth:`stale_audit_keys`, apart so a test can read its plan: the newest
+        sealed entry of each person (grouped by the indexed ``t.AUDIT_PERSON``, so the index's
+        order serves the grouping), then a primary-key read of each and an indexed probe of
+        ``records.subject``."""
         a, r = t.audit.c, t.records.c
-        person = case((a.subject.is_not(None), a.subject), else_=a.principal)
+        person = t.AUDIT_PERSON  # the indexed expression (ix_audit_person_at, decision 0094)
         newest = (
             select(func.max(a.seq))
             .where(a.sealed.is_not(None))
@@ -147,14 +159,9 @@ class AuditStore(StoreBase):
             .having(func.max(a.at) < before)
         )
         recorded = exists().where(r.subject == person)
-        q = select(a.subject, a.principal, a.sealed).where(
+        return select(a.subject, a.principal, a.sealed).where(
             a.seq.in_(newest), or_(~recorded, ~a.sealed.like(f"{AUDIT_CLASS}:%"))
         )
-        with self.reader.connect() as conn:
-            return [
-                (str(m.subject if m.subject is not None else m.principal), str(m.sealed).split(":", 1)[0])
-                for m in conn.execute(q)
-            ]
 
     def append_audit(self, entries: Sequence[Mapping[str, Any]], *, durable: bool = False) -> None:
         """Append audit entries to their chain in one transaction; committed before the answer

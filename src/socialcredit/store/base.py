@@ -10,6 +10,7 @@ the same transaction (:meth:`StoreBase._set_head`), which grows the chain's Merk
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -32,6 +33,14 @@ REGISTRY_MARKER = "registry"
 """A row of ``chain_heads`` that is no chain: its count goes up with every change to the subject
 registry, so caches in any process (``service/views.py``) see registrations as they see new
 records. Its head is the time of the last change."""
+ERASURES_MARKER = "erasures"
+"""A row of ``chain_heads`` that is no chain: its count goes up with every erasure (a retention
+run's, a granted request's), so the view caches of every process sharing the database drop what
+they computed from the erased records at their next freshness check, as they do for a new record
+(``store/markers.py``, decision 0094). The erasure log itself may live in another database (the
+key store's, ``SOCIALCREDIT_KEYS_URL``), which that check does not read. Its head is the time of
+the last erasure."""
+MARKERS = (REGISTRY_MARKER, ERASURES_MARKER)
 
 
 def default_url(home: Path) -> str:
@@ -74,10 +83,9 @@ class StoreBase:
             for chain in CHAINS:
                 if chain not in have:
                     conn.execute(t.chain_heads.insert().values(chain=chain, count=0, head=ledger.GENESIS))
-            if REGISTRY_MARKER not in have:
-                conn.execute(
-                    t.chain_heads.insert().values(chain=REGISTRY_MARKER, count=0, head=ledger.GENESIS)
-                )
+            for marker in MARKERS:
+                if marker not in have:
+                    conn.execute(t.chain_heads.insert().values(chain=marker, count=0, head=ledger.GENESIS))
 
     def close(self) -> None:
         """Close every connection, the durable audit path's too (``store/auditsqlite.py``): on
@@ -115,6 +123,19 @@ class StoreBase:
             update(t.chain_heads).where(t.chain_heads.c.chain == chain).values(count=count, head=head)
         )
         tiles.grow(conn.exec_driver_sql, self.dialect.mark, chain, count - len(leaves), leaves)
+
+    def mark_erasure(self, at: dt.datetime) -> None:
+        """Move the erasures marker (:data:`ERASURES_MARKER`): call after destroying any data
+        key, so every process's view cache forgets what it computed (decision 0094). A database
+        restored from a backup of an earlier release may lack the row: it is added."""
+        c = t.chain_heads.c
+        with self.engine.begin() as conn:
+            head = ledger.iso_dt(at)
+            moved = conn.execute(
+                update(t.chain_heads).where(c.chain == ERASURES_MARKER).values(count=c.count + 1, head=head)
+            )
+            if moved.rowcount == 0:
+                conn.execute(t.chain_heads.insert().values(chain=ERASURES_MARKER, count=1, head=head))
 
     def head(self, chain: str) -> tuple[int, str]:
         with self.reader.connect() as conn:

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.engine import Connection
 
 from socialcredit import codes
@@ -88,10 +88,14 @@ class DocumentStore(StoreBase):
                 raise Refused(N_("only a person holds identity documents"), field="code")
             if document.code == subject:
                 raise Refused(N_("is the subject's own code, which names it without a link"), field="number")
-            current = conn.execute(
-                select(t.document_links).where(d.document == self.document_key(key), d.valid_to.is_(None))
-            ).mappings()
+            current = list(
+                conn.execute(
+                    select(t.document_links).where(d.document == self.document_key(key), d.valid_to.is_(None))
+                ).mappings()
+            )
             found = self.open_links(current)
+            if len(found) < len(current):  # its holder's registry key is gone: the link ended then
+                end_links(conn, [m["linked"] for m in current], at)
             held = found[0].subject if found else None
             if held is None and document.code is not None:
                 owner = conn.execute(select(s.subject).where(s.subject == pseudonym(document.code)))
@@ -214,6 +218,32 @@ class DocumentStore(StoreBase):
         rows = [self._link_values(x) for x in sorted([*done, *current.values()], key=lambda x: x.linked)]
         if rows:
             conn.execute(t.document_links.insert(), rows)
+
+
+ERASED = "erasure"
+"""``ended_by`` of a link ended because its subject's registry key was destroyed."""
+
+
+def end_links(conn: Connection, linked: Sequence[int], at: dt.datetime) -> None:
+    """End these current links at ``at`` as erased (``valid_to``, ``ended_by``): a link whose
+    subject's registry key was destroyed. Why end it and not keep it current: nothing can read
+    whom it names any more, so it holds no one to the document, and left current its row would
+    hold the unique index of current links, so that the document could never be linked again,
+    to anyone (decision 0094). The row stays, as every ended link's does."""
+    d = t.document_links.c
+    conn.execute(
+        update(t.document_links)
+        .where(d.linked.in_(list(linked)), d.valid_to.is_(None))
+        .values(valid_to=at, ended_by=ERASED)
+    )
+
+
+def end_erased_links(engine: Engine, pseudonyms: Sequence[str], at: dt.datetime) -> None:
+    """End the current links of these subjects, whose registry keys were just destroyed."""
+    d = t.document_links.c
+    with engine.begin() as conn:
+        current = select(d.linked).where(d.subject.in_(list(pseudonyms)), d.valid_to.is_(None))
+        end_links(conn, [int(n) for (n,) in conn.execute(current)], at)
 
 
 def _aad(linked: int) -> str:

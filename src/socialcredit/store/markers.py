@@ -5,7 +5,8 @@ Why: a cache of derived answers must notice writes made by *any* process sharing
 decision appends to the records or the cases chain, so their (count, head hash) pairs are a
 monotonic marker: equal markers mean nothing was appended. A change to the subject registry
 (a new legal representative) appends to no chain; it moves the ``registry`` row of the same
-table instead (``Store.upsert_subjects``). Through SQLAlchemy one such read
+table instead (``Store.upsert_subjects``), and so does an erasure the ``erasures`` row
+(``Store.mark_erasure``, decision 0094). Through SQLAlchemy one such read
 costs about 0.3 ms, more than the whole decision; on SQLite a plain ``sqlite3`` connection kept
 open reads the little ``chain_heads`` table in a few microseconds, so a blocking caller can check
 it on every question, and the watcher thread every 10 ms. PostgreSQL goes through the store (a
@@ -19,10 +20,13 @@ import threading
 
 from socialcredit.store.sql import Store
 
-Marker = tuple[tuple[int, str], tuple[int, str], tuple[int, str]]
-"""((records count, records head), (cases count, cases head), (registry changes, last change))."""
+Marker = tuple[tuple[int, str], tuple[int, str], tuple[int, str], tuple[int, str]]
+"""((records count, records head), (cases count, cases head), (registry changes, last change),
+(erasures, last erasure))."""
 
-_QUERY = "SELECT chain, count, head FROM chain_heads WHERE chain IN ('records', 'cases', 'registry')"
+_QUERY = (
+    "SELECT chain, count, head FROM chain_heads WHERE chain IN ('records', 'cases', 'registry', 'erasures')"
+)
 _NONE = (0, "")  # a database made before the registry marker: it gains the row when next opened
 
 
@@ -38,13 +42,13 @@ class HeadReader:
     def read(self) -> Marker:
         if self._path is None:
             h = self.store.heads()
-            return h["records"], h["cases"], h.get("registry", _NONE)
+            return h["records"], h["cases"], h.get("registry", _NONE), h.get("erasures", _NONE)
         with self._lock:
             if self._conn is None:
                 # autocommit: each SELECT is its own short read transaction on the WAL snapshot
                 self._conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
             rows = {c: (int(n), str(h)) for c, n, h in self._conn.execute(_QUERY)}
-        return rows["records"], rows["cases"], rows.get("registry", _NONE)
+        return rows["records"], rows["cases"], rows.get("registry", _NONE), rows.get("erasures", _NONE)
 
     def close(self) -> None:
         with self._lock:

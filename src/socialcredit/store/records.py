@@ -27,7 +27,7 @@ from socialcredit.store.base import CHUNK
 from socialcredit.store.decisionstate import touch
 from socialcredit.store.logged import LoggedLeaves
 from socialcredit.store.recordids import ChunkIds, predating
-from socialcredit.store.sealedrows import STORED_FIELDS, Sealing, own_hash_ok
+from socialcredit.store.sealedrows import STORED_FIELDS, ErasedRow, Sealing, own_hash_ok
 from socialcredit.store.sealedstore import SealedStore
 
 RECORD_COLUMNS: tuple[str, ...] = tuple(c.name for c in t.records.columns)
@@ -66,9 +66,9 @@ class ChunkOutcome:
     quarantined: list[Quarantined]
 
 
-Presealed = tuple[list[tuple[Any, ...] | None], dict[int, str]]
+Presealed = tuple[list[tuple[Any, ...] | None], dict[int, ErasedRow]]
 """What ``Sealing.seal_chunk`` gives: each row as stored (None where its key was destroyed) and
-the reason to quarantine each of those by position."""
+why to quarantine each of those by position."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +182,9 @@ class RecordStore(SealedStore):
         else:  # encrypted by the helper process (decision 0069): learn its pseudonyms' codes
             maybe, refused = c.sealed
             self.sealing.learn(c.rows, maybe)
-        for i, reason in refused.items():
+        named = self._held_ids(refused.values()) if refused else {}
+        for i, erased_row in refused.items():
+            reason = erased_row.reason(named.get(erased_row.unkeyed_id, erased_row.keyed_id))
             q_out.append(Quarantined(c.row_numbers[i], c.raws[i], (reason,)))
         # every row was sealed but those refused (None)
         stored = [row for row in maybe if row is not None] if refused else cast(list[tuple[Any, ...]], maybe)
@@ -265,6 +267,19 @@ class RecordStore(SealedStore):
                 )
             )
         return ChunkOutcome(len(rows), duplicate, q_out)
+
+    def _held_ids(self, refused: Iterable[ErasedRow]) -> dict[str, str]:
+        """Of these refused rows' unkeyed ids, those the ledger holds a record under (stored
+        before keyed ids, decision 0080), each to itself: the id an erased re-send's reason
+        names, the one the agency can find (decision 0094). One indexed read of the erased
+        rows only (rare)."""
+        ids = sorted({r.unkeyed_id for r in refused if r.unkeyed_id != r.keyed_id})
+        if not ids:
+            return {}
+        c = t.records.c
+        with self.reader.connect() as conn:
+            held = conn.execute(select(c.record_id).where(c.record_id.in_(ids)))
+            return {str(rid): str(rid) for (rid,) in held}
 
     def _erased(self, sealed_at: Mapping[str, tuple[str, str]]) -> dict[str, str]:
         """The reason to quarantine each of these record ids whose key was destroyed."""

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -47,6 +49,32 @@ STORED_FIELDS: tuple[str, ...] = (*ledger.SEALED_FIELDS, "klass", "sealed")
 pseudonym for ``subject`` and the keyed claim hash) then the retention class and ciphertext."""
 _RID, _SUBJ, _KIND, _ITEM, _SRC, _SRID, _OCC, _REP, _GIVEN, _EV, _ACT, _CORR, _DET, _CONT, _CLAIM = range(15)
 PSEUDONYM_LENGTH = 32
+
+
+@dataclass(frozen=True, slots=True)
+class ErasedRow:
+    """A row refused because its subject's key of its class was destroyed, before its reason is
+    worded: the id it would be stored under (keyed, decision 0080) and its unkeyed id, the
+    class, and the erasure's day and rule. Why not the words at once: sealing (in ingest's
+    helper process too) reads no ledger, and a record stored before keyed ids is held, and
+    found by its agency, under its unkeyed id; the store knows which (decision 0094)."""
+
+    keyed_id: str
+    unkeyed_id: str
+    klass: str
+    at: dt.datetime
+    rule: str
+
+    def reason(self, record_id: str) -> str:
+        """The quarantine reason, naming ``record_id``: the id the ledger holds the record
+        under, or the keyed id it would have had if it holds none."""
+        return (
+            f"source_record_id: record {record_id} is of a subject whose records of {self.klass} "
+            f"were erased on {self.at:%Y-%m-%d} under rule {self.rule!r}; an erased record is not "
+            "taken in again"
+        )
+
+
 """A pseudonym's length; a subject code is 18 characters, so a value of ``subject`` is one or the other."""
 SEP = "\x1f"
 NUL = "\x00"
@@ -182,9 +210,10 @@ class Sealing:
 
     def seal_chunk(
         self, rows: Sequence[tuple[Any, ...]]
-    ) -> tuple[list[tuple[Any, ...] | None], dict[int, str]]:
+    ) -> tuple[list[tuple[Any, ...] | None], dict[int, ErasedRow]]:
         """:meth:`seal_rows` of a chunk, with None in place of each record whose subject's key of
-        its class was destroyed, and the reason to quarantine it by position."""
+        its class was destroyed, and why to quarantine it by position (worded by the store,
+        which knows which id the ledger holds it under: ``ErasedRow.reason``)."""
         known, pseudonym = self._pseudonyms, self.pseudonym
         pseud = [known.get(r[_SUBJ]) or pseudonym(r[_SUBJ]) for r in rows]
         classes = [str(r[_OCC])[:4] for r in rows]  # ledger.retention_class, inlined
@@ -209,11 +238,7 @@ class Sealing:
             if p in gone:
                 e = gone[p]
                 rid = self.keyed_ids([rows[i][_RID]])[0]  # the id it would have (decision 0080)
-                reasons[i] = (
-                    f"source_record_id: record {rid} is of a subject whose records of {p[1]} "
-                    f"were erased on {e.at:%Y-%m-%d} under rule {e.rule!r}; an erased record is not "
-                    "taken in again"
-                )
+                reasons[i] = ErasedRow(rid, rows[i][_RID], p[1], e.at, e.rule)
         return out, reasons
 
     def _next_generations(self, erased: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:

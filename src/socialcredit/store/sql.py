@@ -97,6 +97,9 @@ class Store(
         if caseepochs.has_clear_cases(self):
             caseepochs.seal_clear_cases(self, *_epoch_signer())
             self.regrow("cases")
+        # erasure requests filed before decision 0071 moved off their year's case key (0094)
+        if caseepochs.has_old_requests(self) and caseepochs.move_old_requests(self, *_epoch_signer()):
+            self.regrow("cases")
         # the registry after 0015 (decision 0074): sealed as a new epoch, its state folded again
         if registryepochs.has_clear_registry(self) and registryepochs.seal_clear_registry(
             self, *_epoch_signer()

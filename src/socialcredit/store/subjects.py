@@ -32,6 +32,7 @@ from socialcredit.shredding import Erasure
 from socialcredit.store import tables as t
 from socialcredit.store.base import CHUNK, REGISTRY_MARKER, Row, StoreBase, dumps
 from socialcredit.store.decisionstate import touch
+from socialcredit.store.documents import end_erased_links
 from socialcredit.store.logged import LoggedLeaves
 from socialcredit.store.sealedregistry import (
     REGISTRY_CLASS,
@@ -221,7 +222,11 @@ class SubjectStore(StoreBase):
                     break
                 head, _, n = klass.partition(".")
                 klass = f"{head}.{int(n or 0) + 1}"
-        return self.sealing.vault.erase(due) if due else 0
+        if not due:
+            return 0
+        erased = self.sealing.vault.erase(due)
+        end_erased_links(self.engine, [e.pseudonym for e in due], at)
+        return erased
 
     def _registry_rows(self, conn: Connection, codes: Sequence[str]) -> list[dict[str, Any]]:
         """The registry entries of these subjects, opened, in chain order (their pseudonyms, and

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
     text,
 )
 
@@ -257,6 +258,21 @@ audit = Table(
     Index("ix_audit_subject_at", "subject", "at"),
     Index("ix_audit_decision_id", "decision_id"),
 )
+
+AUDIT_PERSON = func.coalesce(audit.c.subject, audit.c.principal)
+"""The person an audit entry is about: its subject, or for a look without one the principal
+that acted (a subject reading their own record). ``AuditStore.stale_audit_keys`` groups by it."""
+
+Index(
+    "ix_audit_person_at",
+    AUDIT_PERSON,
+    audit.c.at,
+    sqlite_where=audit.c.sealed.is_not(None),
+    postgresql_where=audit.c.sealed.is_not(None),
+)
+"""The lookups-only retention query's one indexed pass (decision 0094, revision 0017): the
+sealed entries by person and time, so the newest entry of each person is read in index order,
+without sorting the audit log. Partial: only sealed entries have an audit key to destroy."""
 
 case_events = Table(
     "case_events",
