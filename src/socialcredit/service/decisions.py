@@ -31,8 +31,13 @@ from socialcredit.service.decisionstate import DecisionStates, SubjectView
 from socialcredit.service.decisionstate import decide_on as _decide
 from socialcredit.service.decisionstate import detail_of as _detail
 from socialcredit.service.views import Cached
+from socialcredit.store.decisionstate import StateRow
+from socialcredit.store.markers import Marker
 
 __all__ = ["Decisions", "Question", "SubjectView", "_decide"]
+
+_UNREAD = object()
+"""A subject's state not read yet (``Decisions._stated`` reads it)."""
 
 
 @dataclass(frozen=True)
@@ -107,11 +112,37 @@ class Decisions:
             return self._computed(code, kind, at, generation), True
         return entry, False
 
-    def _stated(self, code: str, kind: codes.SubjectKind, at: dt.datetime, generation: int) -> Cached:
-        """The cache entry for ``code`` at ``at`` (now) from its materialised state: one indexed
-        read; computed from the ledger when the state cannot answer (never written from here:
-        the sweep writes states, so a question's only write is its audit entry)."""
-        row = self.context.store.decision_state(code)
+    def _read_state(self, code: str) -> tuple[int, Marker, StateRow | None] | None:
+        """For a question about ``code`` now, from a worker thread: the change marker and the
+        subject's state read in one transaction where the store is a local file
+        (``HeadReader.read_state``), with the generation to keep what it gives under; ``None``
+        where they are read one after the other as before (a server's store), or when a newer
+        marker was applied meanwhile. One read instead of two, and the receipt's positions are
+        the state's own moment."""
+        heads = self.context.views.heads
+        started = time.monotonic()
+        c = codes.validate(code)
+        read = heads.read_state(c.value)
+        if read is None:
+            return None
+        marker, state = read
+        generation = self.context.views.current_at(started, marker)
+        return None if generation is None else (generation, marker, state)
+
+    def _stated(
+        self,
+        code: str,
+        kind: codes.SubjectKind,
+        at: dt.datetime,
+        generation: int,
+        state: StateRow | None | object = None,
+    ) -> Cached:
+        """The cache entry for ``code`` at ``at`` (now) from its materialised state (``state``,
+        read with the marker; else one indexed read now); computed from the ledger when the
+        state cannot answer (never written from here: the sweep writes states, so a question's
+        only write is its audit entry)."""
+        row = self.context.store.decision_state(code) if state is _UNREAD else state
+        assert row is None or isinstance(row, StateRow)
         if row is None or not row.answers(self.basis(), at):
             return self._computed(code, kind, at, generation)
         assert row.payload is not None and row.as_of is not None and row.valid_until is not None
@@ -215,11 +246,18 @@ class Decisions:
             detail = {**_detail(decision), "receipt": receipt.to_json()}
             return decision, _decision_entry(principal, decision, purpose, detail, via)
         now = self.context.clock()
-        generation = self.context.views.current(may_block=not fast)
-        if generation is None:
-            return None
-        marker = self.context.views.applied
-        assert marker is not None
+        read = None if fast else self._read_state(code)
+        state: StateRow | None | object
+        if read is not None:  # the marker and the state in one read (decision 0088)
+            generation, marker, state = read
+        else:
+            current = self.context.views.current(may_block=not fast)
+            if current is None:
+                return None
+            generation, state = current, _UNREAD
+            applied = self.context.views.applied
+            assert applied is not None
+            marker = applied
         if fast and not self.context.schemes_kept():
             return None  # the first receipt under these schemes keeps them (a write): not on the loop
         entry = self.context.views.get(code, now)  # a cached code is valid and canonical
@@ -228,7 +266,7 @@ class Decisions:
                 return None
             c = codes.validate(code)
             code = c.value
-            entry = self._stated(code, c.kind, now, generation)
+            entry = self._stated(code, c.kind, now, generation, state)
         prepared = entry.decisions.get(measure.id)
         if prepared is None and entry.encoded is not None and entry.as_of is not None:
             kept = statecodec.decision(entry.encoded, measure.id, code, entry.as_of)
