@@ -113,7 +113,7 @@ class Decisions:
         return entry, False
 
     def _read_state(self, code: str) -> tuple[int, Marker, StateRow | None] | None:
-        """For a question about ``code`` now, from a worker thread: the change marker and the
+        """For a question about ``code`` now, from a caller that may block: the change marker and the
         subject's state read in one transaction where the store is a local file
         (``HeadReader.read_state``), with the generation to keep what it gives under; ``None``
         where they are read one after the other as before (a server's store), or when a newer
@@ -135,7 +135,7 @@ class Decisions:
         kind: codes.SubjectKind,
         at: dt.datetime,
         generation: int,
-        state: StateRow | None | object = None,
+        state: StateRow | None | object = _UNREAD,
     ) -> Cached:
         """The cache entry for ``code`` at ``at`` (now) from its materialised state (``state``,
         read with the marker; else one indexed read now); computed from the ledger when the
