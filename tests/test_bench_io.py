@@ -217,3 +217,26 @@ def _converted(store: Store, n: int) -> list[tuple[object, ...]]:
     raws = load_bench("ingest").make_rows(n, 2014, registry)
     sealer = Sealer(registry, utcnow(), None, store.stored_row(), None, content=False)
     return [values for values, _ in sealer.many(raws) if values is not None]
+
+
+def test_decision_profile_runs_and_splits_the_servers_cpu_by_thread(tmp_path: Path) -> None:
+    """Decision 0088: the in-process profile of ``POST /decisions`` under wrk gives each thread's
+    CPU a request and the profile of every thread, on a city built by the decision bench."""
+    import os
+
+    from socialcredit.settings import get_settings
+
+    bench = load_bench("decisions_profile")
+    saved = dict(os.environ)
+    try:
+        result = bench.main(
+            ["--residents", "200", "--seconds", "1", "--connections", "4", "--dir", str(tmp_path)]
+        )
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        get_settings.cache_clear()
+    for run in (result["threads"], result["profile"]):
+        assert run["wrk"]["answered"] > 0 and run["wrk"]["errors"] == 0
+        by_thread = run["cpu_us_per_request_by_thread"]
+        assert "MainThread" in by_thread and run["cpu_us_per_request"] == sum(by_thread.values())

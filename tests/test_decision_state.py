@@ -205,3 +205,29 @@ def test_the_state_names_no_code_and_a_fresh_process_finds_whom_it_owes(store_ur
         assert third.store.decision_states_due(third.decisions.basis(), clock.now) == sorted([P, ORG, REP])
         assert third.build_decision_state(everyone=False) == 3
         assert_states_equal_computed(third, [P, ORG, REP])
+
+
+def test_a_question_reads_the_marker_and_the_state_in_one_moment(store_url: str, clock: Clock) -> None:
+    """Decision 0088: on a local file the change marker and a subject's state are one read (one
+    transaction), and the receipt names that moment; a write moves the marker and empties the
+    state together. A server's store has no such read: the two are read one after the other."""
+    with fresh(store_url, clock) as system:
+        feed(system, row(1, P, "2026-09-01"))
+        system.build_decision_state()
+        heads = system.context.views.heads
+        read = heads.read_state(P)
+        if system.store.dialect.file is None:
+            assert read is None
+            return
+        assert read is not None
+        marker, state = read
+        assert marker == heads.read()
+        assert state == system.store.decision_state(P)
+        assert state is not None and state.answers(system.decisions.basis(), clock.now)
+        feed(system, row(2, P, "2026-09-02", item="traffic.drunk-driving", source="traffic-police"))
+        moved = heads.read_state(P)
+        assert moved is not None
+        assert moved[0][0][0] > marker[0][0] and moved[1] is not None and moved[1].payload is None
+    with fresh(store_url, clock) as other:
+        d = other.check(Question(P, "no-flights", other.operator(), purpose="test"))
+        assert d.receipt is not None and d.receipt.records == moved[0][0][0]

@@ -170,43 +170,97 @@ class DecisionReplies:
     part of the rendering (they move when anything is appended, far less often than questions
     come); its id and times are stamped in, as ``at`` is. The reasons are worded in the reader's
     language (``locale``, from Accept-Language), so the language is part of the key: a reply
-    rendered for one reader is never served to a reader of the other language."""
+    rendered for one reader is never served to a reader of the other language.
+
+    A rendering is shared by subjects too (decision 0088): the masked subject is stamped in like
+    the times, and the key is then the reasons *by value* with what words them (each text's
+    template, values and kind: ``_wording``), the measure, the answer and the receipt's
+    positions. Most people asked about are allowed for the same reason, so a question about a
+    subject asked for the first time (a state decoded, new ``reasons``) no longer renders the
+    model. Reasons that cannot be keyed so (a value that is not hashable) keep the first key."""
 
     def __init__(self, size: int = 10_000) -> None:
         self.size = size
-        self._memo: dict[tuple[Any, ...], tuple[Decision, tuple[bytes, ...]]] = {}
+        self._memo: dict[tuple[Any, ...], tuple[Decision, tuple[bytes, ...], bool]] = {}
 
     def body(self, d: Decision, locale: str = i18n.DEFAULT) -> bytes:
         r = d.receipt
         positions = (r.records, r.registry, r.cases, id(r.schemes)) if r is not None else None
-        key = (id(d.reasons), d.subject, d.allowed, positions, locale)
+        shared = _shared_key(d, positions, locale)
+        key = shared or (id(d.reasons), d.subject, d.allowed, positions, locale)
         hit = self._memo.get(key)
         if (
             hit is None
-            or hit[0].reasons is not d.reasons
+            or (shared is None and hit[0].reasons is not d.reasons)
             or hit[0].measure != d.measure
             or (r is not None and hit[0].receipt is not None and hit[0].receipt.schemes is not r.schemes)
         ):
             marked = r and dataclasses.replace(r, decision_id=_ID, as_of=_AS_OF, known_at=_KNOWN_AT)
+            subject = _SUBJECT if shared is not None else d.subject
             with i18n.using(locale):
-                text = DecisionOut.of(dataclasses.replace(d, at=_AT, receipt=marked)).model_dump_json()
+                model = DecisionOut.of(dataclasses.replace(d, subject=subject, at=_AT, receipt=marked))
+                text = model.model_dump_json()
+            marks = [*([_SUBJECT_JSON] if shared is not None else []), _AT_JSON.decode()]
             parts = [text.encode()]
-            for mark in (_AT_JSON.decode(), *(_MARKS if r is not None else ())):
+            for mark in (*marks, *(_MARKS if r is not None else ())):
                 head, _, tail = parts.pop().decode().partition(mark)
                 parts += [head.encode(), tail.encode()]
-            hit = (d, tuple(parts))
+            hit = (d, tuple(parts), shared is not None)
             if len(self._memo) >= self.size:
                 self._memo.clear()
             self._memo[key] = hit
-        p = hit[1]
+        p = list(hit[1])
+        out = [p.pop(0)]
+        if hit[2]:
+            out += [b'"subject":"', codes.mask(d.subject).encode(), b'"', p.pop(0)]
         at = _utc(d.at).encode()
-        out = [p[0], b'"at":"', at, b'"', p[1]]
+        out += [b'"at":"', at, b'"', p.pop(0)]
         if r is not None:  # for now, all three times are one (rendered once)
             as_of = at if r.as_of == d.at else _utc(r.as_of).encode()
             known_at = at if r.known_at == d.at else _utc(r.known_at).encode()
-            out += [b'"decision_id":"', r.decision_id.encode(), b'"', p[2]]
-            out += [b'"as_of":"', as_of, b'"', p[3], b'"known_at":"', known_at, b'"', p[4]]
+            out += [b'"decision_id":"', r.decision_id.encode(), b'"', p.pop(0)]
+            out += [b'"as_of":"', as_of, b'"', p.pop(0), b'"known_at":"', known_at, b'"', p.pop(0)]
         return b"".join(out)
+
+
+_SUBJECT = "000000000000000000"
+"""The subject a shared rendering is made with: its masked form, ``000000********0000``, is in
+no scheme hash, time or id, and the field comes first, so it marks where the subject goes."""
+_SUBJECT_JSON = f'"subject":"{codes.mask(_SUBJECT)}"'
+
+
+def _shared_key(d: Decision, positions: Any, locale: str) -> tuple[Any, ...] | None:
+    """The key of a rendering shared by every subject whose decision equals ``d`` but for the
+    subject and the times; ``None`` if its reasons cannot be keyed by value."""
+    try:
+        key = (_wording(d.reasons), d.measure, d.measure_kind, d.allowed, d.subject_known, positions, locale)
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _wording(x: Any) -> Any:
+    """``x`` with everything that words it in a language, as a key: a text (``i18n.Text``, a
+    title, joined lines) by its kind and attributes (template, values, the title's key), not
+    only by its English (two templates may read alike in English and not in Chinese)."""
+    if isinstance(x, str):
+        attributes = getattr(x, "__dict__", None)
+        return (type(x), str(x), _wording(attributes)) if attributes else x
+    if isinstance(x, dict):
+        return tuple(sorted((k, _wording(v)) for k, v in x.items()))
+    if isinstance(x, tuple | list):
+        return tuple(_wording(v) for v in x)
+    names = _FIELDS.get(type(x))
+    if names is None and dataclasses.is_dataclass(x) and not isinstance(x, type):
+        names = _FIELDS[type(x)] = tuple(f.name for f in dataclasses.fields(x))
+    if names is not None:
+        return (type(x), *(_wording(getattr(x, name)) for name in names))
+    return x
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+"""The field names of each dataclass ``_wording`` has met (``dataclasses.fields`` is slow)."""
 
 
 class AnsweredOut(BaseModel):

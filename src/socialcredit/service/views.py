@@ -116,19 +116,7 @@ class ViewCache:
         if may_block:
             started = self._monotonic()
             marker = self.heads.read()
-            now = self._monotonic()
-            with self._lock:
-                applied = self._applied
-                # A read that started before the applied one and found less is merely late (another
-                # thread was quicker), not a replaced database: applying it would empty the cache.
-                late = applied is not None and started < self._applied_read and _extends(marker, applied)
-                if marker != applied and not late:
-                    self._apply(marker)
-                if not late:
-                    self._applied_read = max(self._applied_read, started)
-                current = self._applied
-                assert current is not None
-                self._seen = (current, now)
+            self._read(started, marker)
             return self.generation
         now = self._monotonic()
         self._asked = now
@@ -138,6 +126,32 @@ class ViewCache:
         if seen is None or now - seen[1] > self.stale_after or seen[0] != self._applied:
             return None
         return self.generation
+
+    def current_at(self, started: float, marker: Marker) -> int | None:
+        """:meth:`current` with a marker the caller read (``started``: this cache's clock when
+        its read began), beside something else in the same transaction
+        (``HeadReader.read_state``); the generation if that marker is now the one applied,
+        ``None`` if a newer one was applied meanwhile (what was read with it may be stale:
+        read again through :meth:`current`)."""
+        with self._lock:
+            self._read(started, marker)
+            return self.generation if self._applied == marker else None
+
+    def _read(self, started: float, marker: Marker) -> None:
+        """Apply ``marker``, read from the store from ``started`` on, unless it is late."""
+        now = self._monotonic()
+        with self._lock:
+            applied = self._applied
+            # A read that started before the applied one and found less is merely late (another
+            # thread was quicker), not a replaced database: applying it would empty the cache.
+            late = applied is not None and started < self._applied_read and _extends(marker, applied)
+            if marker != applied and not late:
+                self._apply(marker)
+            if not late:
+                self._applied_read = max(self._applied_read, started)
+            current = self._applied
+            assert current is not None
+            self._seen = (current, now)
 
     @property
     def applied(self) -> Marker | None:

@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import DateTime, bindparam, exists, select, text, update
 from sqlalchemy.engine import Connection
@@ -144,19 +145,24 @@ class DecisionStateStore(StoreBase):
 
     def decision_state(self, code: str) -> StateRow | None:
         """``code``'s row (``None``: there is none): one indexed read, by its pseudonym."""
-        dialect = self.dialect
-        subject = self.sealing.pseudonym(code)
-        with dialect.raw_read(self.reader) as cur:
-            cur.execute(
-                "SELECT epoch, basis, as_of, valid_until, payload FROM decision_state "
-                f"WHERE subject = {dialect.mark}",
-                (subject,),
-            )
-            row = cur.fetchone()
+        sql, params = self.decision_state_query(code)
+        with self.dialect.raw_read(self.reader) as cur:
+            cur.execute(sql, params)
+            return self.decision_state_row(code, cur.fetchone())
+
+    def decision_state_query(self, code: str) -> tuple[str, tuple[str]]:
+        """The statement that reads ``code``'s row, and its parameters: for a caller that reads
+        it beside something else in one transaction (``store/markers.py``, decision 0088)."""
+        sql = "SELECT epoch, basis, as_of, valid_until, payload FROM decision_state WHERE subject = "
+        return sql + self.dialect.mark, (self.sealing.pseudonym(code),)
+
+    def decision_state_row(self, code: str, row: Sequence[Any] | None) -> StateRow | None:
+        """``code``'s row from what :meth:`decision_state_query` fetched."""
         if row is None:
             return None
         epoch, basis, as_of, until, payload = row
-        return StateRow(code, int(epoch), basis, dialect.read_ts(as_of), dialect.read_ts(until), payload)
+        read_ts = self.dialect.read_ts
+        return StateRow(code, int(epoch), basis, read_ts(as_of), read_ts(until), payload)
 
     def decision_state_epochs(self, codes: Sequence[str]) -> dict[str, int]:
         """The epoch of each of ``codes`` that has a row (a build reads them all before any of

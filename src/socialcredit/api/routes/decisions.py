@@ -12,9 +12,10 @@ This route is the hot path, and is written for it:
   and the audit together. The body is validated by the same ``DecisionIn`` model, the key read
   from the same two headers, errors raised as the same exceptions (one error shape, the same
   statuses); the OpenAPI document still describes both headers and the body.
-- The reply body is rendered once per prepared decision and language (``DecisionReplies``); the
-  reasons are worded in the language ``Accept-Language`` asks for (English without one), as an
-  error line is.
+- The reply body is rendered once per decision and language (``DecisionReplies``), shared by
+  every subject whose decision is the same but for the subject and the times (decision 0088);
+  the reasons are worded in the language ``Accept-Language`` asks for (English without one), as
+  an error line is.
 - Over HTTP this function is reached ahead of the router (:mod:`socialcredit.api.hotpath`,
   decision 0019): it must not rely on anything the router adds to a request (path parameters,
   dependencies, the route in the scope).
