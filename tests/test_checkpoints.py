@@ -19,8 +19,9 @@ from socialcredit.cli import app
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import Question, System
 from socialcredit.settings import get_settings
-from socialcredit.store import Store, recordids, tiles
+from socialcredit.store import Store, caseepochs, recordids, tiles
 from socialcredit.store import tables as t
+from socialcredit.store.base import ERASURES_MARKER
 from socialcredit.store.sealedrows import own_hash_ok
 from socialcredit.store.sql import REGISTRY_MARKER
 from socialcredit.tlog import merkle, note
@@ -221,8 +222,10 @@ def test_no_checkpoint_of_a_broken_chain(env: System, tmp_path: Path) -> None:
 def test_every_chain_is_checkpointed(env: System) -> None:
     with env.store.engine.connect() as conn:
         chains = {c for (c,) in conn.execute(select(t.chain_heads.c.chain))}
-    # the keyed ids' mark is a row of chain_heads but no chain (decision 0080)
-    assert chains - {recordids.MARK} == {*env.store.logs()} and REGISTRY_MARKER in chains
+    # rows of chain_heads that are marks, not chains: the keyed ids' (decision 0080), the count of
+    # erasures other processes' caches watch, and the move of old erasure requests (decision 0094)
+    marks = {recordids.MARK, ERASURES_MARKER, caseepochs.MOVED}
+    assert chains - marks == {*env.store.logs()} and REGISTRY_MARKER in chains
 
 
 # ------------------------------------------------------------------ audit tampering named by verify
