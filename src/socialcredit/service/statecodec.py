@@ -34,8 +34,9 @@ from typing import Any
 
 from socialcredit.decisions import Decision, Reason
 from socialcredit.errors import Unavailable
-from socialcredit.i18n import N_
+from socialcredit.i18n import N_, Lines, Text
 from socialcredit.schemes.loader import Registry
+from socialcredit.scoring.result import Title
 
 FORMAT = "2"
 """The lines' format: part of the basis, so a new format makes every old row due. The envelope
@@ -159,7 +160,7 @@ def decode(payload: str, code: str, as_of: dt.datetime) -> tuple[dict[str, Decis
 def _reason(r: Reason) -> list[Any]:
     return [
         r.basis,
-        r.text,
+        held(r.text),
         r.list_id,
         r.since.isoformat() if r.since else None,
         r.until.isoformat() if r.until else None,
@@ -167,7 +168,7 @@ def _reason(r: Reason) -> list[Any]:
         r.legal_basis,
         r.how_to_resolve,
         r.via,
-        list(r.explanation),
+        [held(x) for x in r.explanation],
     ]
 
 
@@ -175,7 +176,7 @@ def _unreason(v: list[Any]) -> Reason:
     basis_, text, list_id, since, until, grounds, legal, how, via, explanation = v
     return Reason(
         basis_,
-        text,
+        unheld(text),
         list_id,
         dt.date.fromisoformat(since) if since else None,
         dt.date.fromisoformat(until) if until else None,
@@ -183,5 +184,38 @@ def _unreason(v: list[Any]) -> Reason:
         legal,
         how,
         via,
-        tuple(explanation),
+        tuple(unheld(x) for x in explanation),
     )
+
+
+def held(value: object) -> Any:
+    """A text of a reason as JSON that words again in any language (decision 0096): a
+    :class:`Text` as its template and values (``{"m": ..., "p": {...}}``), a scheme's title as
+    what finds it in the scheme's catalogue (``{"T": [kind, key, english, scheme]}``), joined
+    lines as theirs (``{"L": [...], "s": sep}``); a plain string, number or ``None`` as itself.
+    A value of another kind is kept as its ``str`` (its English): nothing the decisions hold
+    today (``tests/test_statecodec_zh.py`` walks a city for it)."""
+    if isinstance(value, Title):
+        return {"T": [value.kind, value.key, str(value), value.scheme]}
+    if isinstance(value, Text):
+        if not value.params:
+            return {"m": value.template}
+        return {"m": value.template, "p": {k: held(v) for k, v in value.params.items()}}
+    if isinstance(value, Lines):
+        return {"L": [held(x) for x in value.lines], "s": value.sep}
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    return str(value)
+
+
+def unheld(value: Any) -> Any:
+    """:func:`held` read back: the very :class:`Text` (or title, or lines) that was written; a
+    string stays a string (a payload written before 0096 held the English only)."""
+    if not isinstance(value, dict):
+        return value
+    if "T" in value:
+        kind, key, english, scheme = value["T"]
+        return Title(kind, key, english, scheme)
+    if "L" in value:
+        return Lines([unheld(x) for x in value["L"]], value["s"])
+    return Text(value["m"], {k: unheld(v) for k, v in value.get("p", {}).items()})
