@@ -151,3 +151,74 @@ def test_every_text_of_a_citys_states_reads_back_as_it_was_made(store_url: str, 
                         assert i18n.translate(got, ZH) == i18n.translate(want, ZH), (code, mid)
                         kinds.add(type(want).__name__)
         assert "Text" in kinds
+
+
+FIXTURES = Path(__file__).parent / "data"
+
+
+def test_payloads_of_format_2_still_read_their_english() -> None:
+    """A payload written with dictionary 1 by the code before 0096 (``z1:``) and a plain one from
+    before 0089 read as they were written: each text the English string it held."""
+    plain = json.loads((FIXTURES / "decision-state-plain-524e947.json").read_text(encoding="utf-8"))
+    z1 = json.loads((FIXTURES / "decision-state-z1-88ca593.json").read_text(encoding="utf-8"))
+    assert z1["payload"].startswith("z1:") and z1["subject"] == plain["subject"]
+    at = dt.datetime.fromisoformat(z1["as_of"])
+    made = statecodec.decode(z1["payload"], z1["subject"], at)
+    assert made == statecodec.decode(plain["payload"], plain["subject"], at)
+    texts = [r.text for d in made[0].values() for r in d.reasons]
+    assert texts and all(type(t) is str for t in texts)
+    assert (
+        statecodec.compress(statecodec.encode_plain({m: (d, {}) for m, d in made[0].items()}, made[1]), "1")
+        == (z1["payload"])
+    )
+
+
+def test_a_state_of_format_2_is_due_and_never_answers_in_english(
+    store_url: str, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row written under format 2 (its texts English only) does not answer under format 3: the
+    question is computed, in Chinese, and the sweep writes the row again, words and all."""
+    with fresh(store_url, clock) as system:
+        world(system)
+        with monkeypatch.context() as m:
+            m.setattr(statecodec, "FORMAT", "2")
+            m.setattr(statecodec, "DICTIONARY", "1")
+            m.setattr(statecodec, "held", str)  # format 2 wrote each text's English
+            assert system.build_decision_state() == 3
+            old = system.store.decision_state(P)
+            assert old is not None and old.payload is not None and old.payload.startswith("z1:")
+            assert type(statecodec.decode(old.payload, P, clock.now)[0]["no-flights"].reasons[0].text) is str
+    with fresh(store_url, clock) as other:
+        basis = other.decisions.basis()
+        assert sorted(other.store.decision_states_due(basis, clock.now, everyone=True)) == sorted([P, Q, ORG])
+        d = ask(other, P, "no-flights")
+        assert not d.allowed and isinstance(d.reasons[0].text, Text)
+        assert i18n.translate(d.reasons[0].text, ZH) != str(d.reasons[0].text)
+        assert other.build_decision_state() == 3
+        again = other.store.decision_state(P)
+        assert again is not None and again.payload is not None and again.payload.startswith("z2:")
+        assert again.answers(basis, clock.now)
+
+
+def test_a_receipt_of_a_stored_state_verifies_whatever_the_language(store_url: str, clock: Clock) -> None:
+    """A receipt hashes no text (ids, times, chain positions, scheme file hashes) and the audit
+    entry keeps each reason's English: a decision asked in Chinese from a stored state and one
+    asked in English reproduce exactly, with the same reasons."""
+    with fresh(store_url, clock) as system:
+        world(system)
+        system.build_decision_state()
+    with fresh(store_url, clock) as other:
+        api = TestClient(create_app(other))
+        key = other.create_key("operator", "airlines")
+        body = {"subject": P, "measure": "no-flights", "purpose": "ticket"}
+        ids, texts = [], []
+        for lang in ("zh-CN", "en"):
+            r = api.post("/decisions", headers={"X-API-Key": key.token, "Accept-Language": lang}, json=body)
+            assert r.status_code == 200, r.text
+            ids.append(r.json()["receipt"]["decision_id"])
+            texts.append(r.json()["reasons"][0]["text"])
+        assert texts[0] != texts[1]
+        done = [other.reproduce(i, other.operator()) for i in ids]
+        assert all(x.exact for x in done)
+        assert done[0].answered["detail"]["reasons"] == done[1].answered["detail"]["reasons"]
+        assert done[0].answered["detail"]["reasons"] == [texts[1]]
