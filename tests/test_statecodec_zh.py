@@ -30,7 +30,7 @@ from socialcredit.store import SubjectRow
 from tests.conftest import Clock, org, person
 from tests.support.cli import runner
 from tests.support.decisionstate import fresh
-from tests.support.english import english_in
+from tests.support.english import english_in, english_lines
 from tests.support.portal import client_for, post_form
 
 P, Q, ORG, NEW = person(91), person(92), org(91), person(93)
@@ -116,6 +116,8 @@ def test_a_stored_state_is_worded_in_chinese_like_a_fresh_decision(
         out = runner.invoke(app, ["--lang", "zh-CN", "check", code, mid, "--json"])
         assert out.exit_code in (0, 1), out.output
         assert worded(json.loads(out.stdout)) == want, (code, mid)
+        said = runner.invoke(app, ["--lang", "zh-CN", "check", code, mid]).stdout
+        assert all(text in said for text, _ in want) and english_lines(said) == [], (code, mid, said)
 
 
 def api_post(api: FastAPI, headers: dict[str, str], body: dict[str, str]) -> dict[str, Any]:
