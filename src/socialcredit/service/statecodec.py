@@ -201,15 +201,16 @@ def held(value: object) -> Any:
     :class:`Text` as its template and values (``{"m": ..., "p": {...}}``), a scheme's title as
     what finds it in the scheme's catalogue (``{"T": [kind, key, english, scheme]}``), joined
     lines as theirs (``{"L": [...], "s": sep}``); a plain string, number or ``None`` as itself.
-    A value of another kind is kept as its ``str`` (its English): nothing the decisions hold
-    today (``tests/test_statecodec_zh.py`` walks a city for it)."""
-    if isinstance(value, Title):
+    A value of another kind (a subclass this does not know how to word) is kept as its ``str``,
+    its English: nothing the decisions hold today (``tests/test_statecodec_zh.py`` walks a city's
+    decisions for it, and would see the Chinese differ)."""
+    if type(value) is Title:
         return {"T": [value.kind, value.key, str(value), value.scheme]}
-    if isinstance(value, Text):
+    if type(value) is Text:
         if not value.params:
             return {"m": value.template}
         return {"m": value.template, "p": {k: held(v) for k, v in value.params.items()}}
-    if isinstance(value, Lines):
+    if type(value) is Lines:
         return {"L": [held(x) for x in value.lines], "s": value.sep}
     if value is None or type(value) in (str, int, float, bool):
         return value
