@@ -215,7 +215,7 @@ def write_markdown(result: Mapping[str, Any], doc: Path) -> None:
         f"{result['subjects']:,} states on {result['database']}; {result['machine']}, "
         f"load average {result['load_before']} before, {result['load_after']} after",
         "",
-        "| | before (plain lines) | after (dictionary 1) |",
+        f"| | before (plain lines) | after (dictionary {statecodec.DICTIONARY}) |",
         "|---|---|---|",
         f"| payload bytes, median / p90 / max | {b['median']:,} / {b['p90']:,} / {b['max']:,} | "
         f"{a['median']:,} / {a['p90']:,} / {a['max']:,} |",

@@ -4,16 +4,18 @@ and the digest of what they were computed under.
 Why its own codec, not pickle: the rows outlive a process and are read by every worker, so the
 text is plain JSON of plain values, read back into the very :class:`Decision` and
 :class:`Reason` values that were written (``tests/test_decision_state.py`` holds every demo
-resident's decisions equal through it). Why a basis digest: a state computed under other scheme
-files or another holiday calendar must not answer, yet needs no migration either: a row whose
-``basis`` differs is simply due.
+resident's decisions equal through it), each reason's texts as their message templates, values
+and scheme titles (:func:`held`, decision 0096), so a decision served from a state is worded in
+the asker's language as a fresh one is, not in the English it was built in. Why a basis
+digest: a state computed under other scheme files or another holiday calendar must not answer,
+yet needs no migration either: a row whose ``basis`` differs is simply due.
 
-Why compressed against a fixed dictionary (decision 0089): a state's lines are about 9 KB, and
+Why compressed against a fixed dictionary (decision 0089): a state's lines are about 13 KB, and
 almost all of it is the same in every subject's state (each measure's "nothing restricts" line,
 its legal basis, how to resolve it), so zlib primed with those common lines
-(``statedicts/1.txt``) writes a median state in about 550 bytes, base64 included (15 times
-smaller), and a question reads a row that fits in its page, for about 20 µs more CPU to inflate.
-The dictionary's number leads the payload (``z1:``): a dictionary is never changed once shipped,
+(``statedicts/2.txt``) writes a median state in about 700 bytes, base64 included (18 times
+smaller), and a question reads a row that fits in its page, for about 25 µs more CPU to inflate.
+The dictionary's number leads the payload (``z2:``): a dictionary is never changed once shipped,
 a new one gets a new number, and a payload without the mark is the plain lines written before,
 read as they are. So a new envelope needs no rebuild; ``FORMAT`` (the lines' meaning) is what
 makes old rows due.
@@ -34,14 +36,18 @@ from typing import Any
 
 from socialcredit.decisions import Decision, Reason
 from socialcredit.errors import Unavailable
-from socialcredit.i18n import N_
+from socialcredit.i18n import N_, Lines, Text
 from socialcredit.schemes.loader import Registry
+from socialcredit.scoring.result import Title
 
-FORMAT = "2"
+FORMAT = "3"
 """The lines' format: part of the basis, so a new format makes every old row due. The envelope
-(plain or compressed, and with which dictionary) is told by the payload itself, not here."""
+(plain or compressed, and with which dictionary) is told by the payload itself, not here.
+Format 3 (decision 0096) keeps each reason's texts as their templates and values, so a state
+words in the asker's language; format 2's rows held the English only and are due (they still
+read: a text stored as a string reads as that string)."""
 
-DICTIONARY = "1"
+DICTIONARY = "2"
 """The dictionary new payloads are compressed with (``statedicts/<n>.txt``)."""
 
 MARK = "z"
@@ -75,18 +81,21 @@ def encode(decisions: Mapping[str, Prepared], represents: Iterable[str]) -> str:
     return compress(encode_plain(decisions, represents))
 
 
-def compress(lines: str) -> str:
-    """``lines`` (:func:`encode_plain`'s) as a payload compressed with dictionary ``DICTIONARY``."""
-    packer = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zdict=dictionary(DICTIONARY))
+def compress(lines: str, number: str | None = None) -> str:
+    """``lines`` (:func:`encode_plain`'s) as a payload compressed with dictionary ``number``
+    (``DICTIONARY`` by default)."""
+    number = number or DICTIONARY
+    packer = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zdict=dictionary(number))
     packed = packer.compress(lines.encode()) + packer.flush()
-    return f"{MARK}{DICTIONARY}:{base64.b64encode(packed).decode('ascii')}"
+    return f"{MARK}{number}:{base64.b64encode(packed).decode('ascii')}"
 
 
 def encode_plain(decisions: Mapping[str, Prepared], represents: Iterable[str]) -> str:
     """The lines, the payload as written before decision 0089 (and still read): a first line
     with the organisations the subject's decisions include as legal representative, then a line
     per measure, its id, a tab and its decision as JSON (its subject, time and receipt are the
-    row's or the reply's). Lines, so that a question decodes its own measure's line only:
+    row's or the reply's), each text of a reason as :func:`held` keeps it (a plain string is
+    written as before, byte for byte). Lines, so that a question decodes its own measure's line only:
     parsing all of them cost more than the row's read."""
     lines = [json.dumps(list(represents))]
     for mid, (d, _) in decisions.items():
@@ -159,7 +168,7 @@ def decode(payload: str, code: str, as_of: dt.datetime) -> tuple[dict[str, Decis
 def _reason(r: Reason) -> list[Any]:
     return [
         r.basis,
-        r.text,
+        held(r.text),
         r.list_id,
         r.since.isoformat() if r.since else None,
         r.until.isoformat() if r.until else None,
@@ -167,7 +176,7 @@ def _reason(r: Reason) -> list[Any]:
         r.legal_basis,
         r.how_to_resolve,
         r.via,
-        list(r.explanation),
+        [held(x) for x in r.explanation],
     ]
 
 
@@ -175,7 +184,7 @@ def _unreason(v: list[Any]) -> Reason:
     basis_, text, list_id, since, until, grounds, legal, how, via, explanation = v
     return Reason(
         basis_,
-        text,
+        unheld(text),
         list_id,
         dt.date.fromisoformat(since) if since else None,
         dt.date.fromisoformat(until) if until else None,
@@ -183,5 +192,39 @@ def _unreason(v: list[Any]) -> Reason:
         legal,
         how,
         via,
-        tuple(explanation),
+        tuple(unheld(x) for x in explanation),
     )
+
+
+def held(value: object) -> Any:
+    """A text of a reason as JSON that words again in any language (decision 0096): a
+    :class:`Text` as its template and values (``{"m": ..., "p": {...}}``), a scheme's title as
+    what finds it in the scheme's catalogue (``{"T": [kind, key, english, scheme]}``), joined
+    lines as theirs (``{"L": [...], "s": sep}``); a plain string, number or ``None`` as itself.
+    A value of another kind (a subclass this does not know how to word) is kept as its ``str``,
+    its English: nothing the decisions hold today (``tests/test_statecodec_zh.py`` walks a city's
+    decisions for it, and would see the Chinese differ)."""
+    if type(value) is Title:
+        return {"T": [value.kind, value.key, str(value), value.scheme]}
+    if type(value) is Text:
+        if not value.params:
+            return {"m": value.template}
+        return {"m": value.template, "p": {k: held(v) for k, v in value.params.items()}}
+    if type(value) is Lines:
+        return {"L": [held(x) for x in value.lines], "s": value.sep}
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    return str(value)
+
+
+def unheld(value: Any) -> Any:
+    """:func:`held` read back: the very :class:`Text` (or title, or lines) that was written; a
+    string stays a string (a payload written before 0096 held the English only)."""
+    if not isinstance(value, dict):
+        return value
+    if "T" in value:
+        kind, key, english, scheme = value["T"]
+        return Title(kind, key, english, scheme)
+    if "L" in value:
+        return Lines([unheld(x) for x in value["L"]], value["s"])
+    return Text(value["m"], {k: unheld(v) for k, v in value.get("p", {}).items()})
