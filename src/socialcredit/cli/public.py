@@ -17,6 +17,7 @@ from socialcredit.cli.subjects import AT_HELP, KNOWN_AT_HELP
 from socialcredit.i18n import N_
 from socialcredit.schemes import titles
 from socialcredit.service.publiclists import PER_PAGE
+from socialcredit.service.publicwords import FIELD_NAMES
 
 public_app = typer.Typer(
     help="What the public sees: lists, lookups, the transparency report.", no_args_is_help=True
@@ -66,7 +67,7 @@ def public_list(
             pages=found.pages,
         )
     )
-    t = Table(*rows[0].keys())
+    t = Table(*(i18n.translate(FIELD_NAMES.get(f, f)) for f in rows[0]))  # --json keeps the ids
     for r in rows:
         t.add_row(*("" if v is None else str(v) for v in r.values()))
     out.print(t)
