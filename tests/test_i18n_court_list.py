@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from socialcredit import i18n
+from socialcredit.api import create_app
 from socialcredit.cli import app
 from socialcredit.schemes import shipped_registry, titles
 from socialcredit.service import System, publicwords
@@ -22,6 +23,7 @@ from socialcredit.store import Store, SubjectRow
 from tests.conftest import Clock, org, person
 from tests.support.cli import runner
 from tests.support.english import english_in, english_left
+from tests.support.portal import client_for
 
 COURT_LIST = "court-dishonest-debtors/dishonest-debtors"
 P, ORG = person(61), org(61)
@@ -151,3 +153,18 @@ def test_a_conduct_of_several_grounds_is_worded_title_by_title() -> None:
     assert publicwords.conduct(stored, publicwords.item_titles(registry, "en"), "en") == stored
     assert publicwords.obligation("pay 1,000 yuan", "en") == "pay 1,000 yuan"
     assert publicwords.obligation(" repay 7 yuan ", "zh_CN") == "偿还7元"
+
+
+def test_a_subjects_page_words_its_records_details(listed: System) -> None:
+    """The court record's details on the subject's own page: each published field by its name,
+    the obligation and performance as the list words them; the case number and court as stated."""
+    app = create_app(listed)
+    token = listed.create_key("subject", P).token
+    zh = client_for(app, token, "zh-CN").get(f"/portal/subjects/{P}").text
+    en = client_for(app, token, "en").get(f"/portal/subjects/{P}").text
+    obligation, performance, court = (
+        i18n.translate(publicwords.FIELD_NAMES[k], "zh_CN") for k in ("obligation", "performance", "court")
+    )
+    for shown in (f"{obligation}：支付48,000元", f"{performance}：全部未履行", f"{court}：{COURT}"):
+        assert shown in zh, shown
+    assert "performance: none" not in zh and "Performance: none" in en and "Obligation: pay 48,000 yuan" in en

@@ -90,6 +90,21 @@ def obligation(stored: str, locale: str) -> str:
     return stored
 
 
+def detail(key: str, value: object, locale: str | None = None) -> tuple[str, str]:
+    """A record's detail (a key and value of its ``details``) as a subject's page shows it: a
+    field the lists publish by its name, the court's obligation and performance worded as the
+    list words them; any other as the source stated it."""
+    loc = locale or i18n.current()
+    name = i18n.translate(FIELD_NAMES[key], loc) if key in FIELD_NAMES else key
+    if loc == i18n.DEFAULT or not isinstance(value, str):
+        return name, str(value)
+    if key == "obligation":
+        return name, obligation(value, loc)
+    if key == "performance":
+        return name, performance(value, {}, loc)
+    return name, value
+
+
 def worded_rows(
     rows: list[tuple[Any, dict[str, Any]]], registry: Registry, locale: str | None = None
 ) -> list[tuple[Any, dict[str, Any]]]:
