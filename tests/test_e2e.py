@@ -211,6 +211,8 @@ def test_objection_upheld_end_to_end(served: Served, browser: Browser) -> None:
     expect(subject.locator("#lists")).to_contain_text(
         "List of Dishonest Judgment Debtors" if english else "失信被执行人名单"
     )
+    # the court record's details, by their names, the performance worded as the list words it
+    expect(subject.locator("#records")).to_contain_text("Performance: none" if english else "：全部未履行")
     in_its_language(subject)
     shot(subject, "subject-full")
 

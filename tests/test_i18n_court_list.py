@@ -168,3 +168,19 @@ def test_a_subjects_page_words_its_records_details(listed: System) -> None:
     for shown in (f"{obligation}：支付48,000元", f"{performance}：全部未履行", f"{court}：{COURT}"):
         assert shown in zh, shown
     assert "performance: none" not in zh and "Performance: none" in en and "Obligation: pay 48,000 yuan" in en
+
+
+def test_the_command_lines_lookup_names_items_and_lists_in_chinese(
+    listed: System, env: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``public lookup --lang zh-CN`` of a listed organisation: its record's item and its list
+    by their Chinese titles (they were the schemes' English)."""
+    del env
+    monkeypatch.setenv("SOCIALCREDIT_DATABASE_URL", store_url)
+    get_settings.cache_clear()
+    zh = runner.invoke(app, ["--lang", "zh-CN", "public", "lookup", ORG], env=WIDE)
+    assert zh.exit_code == 0, zh.output
+    assert _chinese(EVADES) in zh.stdout and "失信被执行人名单" in zh.stdout, zh.stdout
+    assert english_in(zh.stdout.splitlines()) == [], zh.stdout
+    en = runner.invoke(app, ["--lang", "en", "public", "lookup", ORG], env=WIDE)
+    assert listed.registry.item_defs[EVADES].title in en.stdout

@@ -85,13 +85,16 @@ def public_lookup(
         return
     out.print(f"{found['code']} {found['name'] or ''} ({found['kind']})", highlight=False)
     for r in found["records"]:
-        out.print(f"  {r['occurred_on']} {r['title']} ({r['source']})", highlight=False)
+        title = titles.title_of("item", r["item"], r["title"])  # in the reader's language
+        out.print(f"  {r['occurred_on']} {title} ({r['source']})", highlight=False)
     for e in found["lists"]:
         until = e["planned_end"] or N_("a removal ground (no fixed end)")
+        scheme_id, _sep, list_id = e["list"].partition("/")
+        named = titles.title_of("list", list_id, e["title"], scheme_id)
         out.print(
             "  "
             + i18n.translate(
-                N_("on {list} since {since} until {until}", list=e["title"], since=e["since"], until=until)
+                N_("on {list} since {since} until {until}", list=named, since=e["since"], until=until)
             ),
             highlight=False,
         )
