@@ -26,7 +26,7 @@ from tests.support.english import english_in, english_left
 from tests.support.portal import client_for
 
 COURT_LIST = "court-dishonest-debtors/dishonest-debtors"
-P, ORG = person(61), org(61)
+P, Q, ORG = person(61), person(62), org(61)
 REFUSES, EVADES = "court.dishonest.able-but-refuses", "court.dishonest.evades-enforcement"
 COURT = "荣成市人民法院"  # a court's own name: data, shown as it wrote it
 WIDE = {"COLUMNS": "400", "LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"}
@@ -84,6 +84,20 @@ def test_the_service_words_the_rows_for_the_reader_and_keeps_them_in_english(lis
     assert person_en["conduct"] == listed.registry.item_defs[REFUSES].title
     assert (person_en["performance"], person_en["obligation"]) == ("none", "pay 48,000 yuan")
     assert [r["name"] for r in chinese] == [r["name"] for r in english]  # the same order, every page
+    # a new listing shows at once in Chinese too (the worded rows follow the state they came from)
+    listed.register([SubjectRow(Q, "person", "Wang Wu")])
+    row = {
+        "subject": Q,
+        "item": REFUSES,
+        "source": "court",
+        "source_record_id": "c-9",
+        "occurred_on": "2026-10-07",
+    }
+    assert listed.ingest([(1, row)], origin="test", principal=listed.operator()).accepted == 1
+    with i18n.using("zh_CN"):
+        after = _worded(listed.public_list(COURT_LIST))
+    assert after["Wang Wu"] == {"conduct": _chinese(REFUSES), "performance": None, "obligation": None}
+    assert after["Zhang San"] == _expected_zh()["Zhang San"]
 
 
 def test_the_api_the_portal_and_the_command_line_word_them(

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from socialcredit import access, codes
+from socialcredit import access, codes, i18n
 from socialcredit.errors import NotPublic
 from socialcredit.i18n import N_
 from socialcredit.rules import days
@@ -63,6 +63,9 @@ class Disclosure:
         self._rescoring: threading.Thread | None = None
         self._erasures: tuple[int, dt.datetime] | None = None  # the erasure log's last entry seen
         self._erasures_read = False
+        # a list's rows worded per language, with the state's rows they were worded from: a
+        # list page reads them twice, and a Chinese page is the portal's default (decision 0097)
+        self._worded: dict[tuple[str, str], tuple[Rows, Rows]] = {}
 
     def scan(
         self, as_of: dt.datetime | None = None, progress: Callable[[int], None] | None = None
@@ -319,7 +322,13 @@ class Disclosure:
             raise NotFound(N_("no list {list_id!r}", list_id=list_id), field="list_id") from None
         if as_of is None and known_at is None:
             state = self.state()
-            return publicwords.worded_rows(state.lists.get(list_id, []), registry), state.rescore_of
+            rows = state.lists.get(list_id, [])
+            key = (list_id, i18n.current())
+            kept = self._worded.get(key)
+            if kept is None or kept[0] is not rows:
+                kept = (rows, publicwords.worded_rows(rows, registry))
+                self._worded[key] = kept
+            return kept[1], state.rescore_of
         at = as_of or self.context.clock()
         scan = self.scan(at) if known_at is None else self.scans.known_scan(at, known_at)
         rows = publicstate.public_rows(self.context, scan, at, only=list_id)[list_id]
