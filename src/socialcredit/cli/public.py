@@ -17,6 +17,7 @@ from socialcredit.cli.subjects import AT_HELP, KNOWN_AT_HELP
 from socialcredit.i18n import N_
 from socialcredit.schemes import titles
 from socialcredit.service.publiclists import PER_PAGE
+from socialcredit.service.publicwords import FIELD_NAMES
 
 public_app = typer.Typer(
     help="What the public sees: lists, lookups, the transparency report.", no_args_is_help=True
@@ -66,7 +67,7 @@ def public_list(
             pages=found.pages,
         )
     )
-    t = Table(*rows[0].keys())
+    t = Table(*(i18n.translate(FIELD_NAMES.get(f, f)) for f in rows[0]))  # --json keeps the ids
     for r in rows:
         t.add_row(*("" if v is None else str(v) for v in r.values()))
     out.print(t)
@@ -84,13 +85,16 @@ def public_lookup(
         return
     out.print(f"{found['code']} {found['name'] or ''} ({found['kind']})", highlight=False)
     for r in found["records"]:
-        out.print(f"  {r['occurred_on']} {r['title']} ({r['source']})", highlight=False)
+        title = titles.title_of("item", r["item"], r["title"])  # in the reader's language
+        out.print(f"  {r['occurred_on']} {title} ({r['source']})", highlight=False)
     for e in found["lists"]:
         until = e["planned_end"] or N_("a removal ground (no fixed end)")
+        scheme_id, _sep, list_id = e["list"].partition("/")
+        named = titles.title_of("list", list_id, e["title"], scheme_id)
         out.print(
             "  "
             + i18n.translate(
-                N_("on {list} since {since} until {until}", list=e["title"], since=e["since"], until=until)
+                N_("on {list} since {since} until {until}", list=named, since=e["since"], until=until)
             ),
             highlight=False,
         )

@@ -21,13 +21,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from socialcredit import access, codes
+from socialcredit import access, codes, i18n
 from socialcredit.errors import NotPublic
 from socialcredit.i18n import N_
 from socialcredit.rules import days
 from socialcredit.rules.days import day_of
 from socialcredit.schemes.loader import SchemeError
-from socialcredit.service import publicstate, transparency
+from socialcredit.service import publicstate, publicwords, transparency
 from socialcredit.service.casefiles import CaseFiles, NotFound
 from socialcredit.service.context import Context
 from socialcredit.service.decisions import Decisions
@@ -63,6 +63,9 @@ class Disclosure:
         self._rescoring: threading.Thread | None = None
         self._erasures: tuple[int, dt.datetime] | None = None  # the erasure log's last entry seen
         self._erasures_read = False
+        # a list's rows worded per language, with the state's rows they were worded from: a
+        # list page reads them twice, and a Chinese page is the portal's default (decision 0097)
+        self._worded: dict[tuple[str, str], tuple[Rows, Rows]] = {}
 
     def scan(
         self, as_of: dt.datetime | None = None, progress: Callable[[int], None] | None = None
@@ -310,17 +313,26 @@ class Disclosure:
     def _entries(
         self, list_id: str, as_of: dt.datetime | None, known_at: dt.datetime | None
     ) -> tuple[Rows, dt.datetime | None]:
-        """A list's rows, and the moment of the rescore they are as of where not live."""
+        """A list's rows in the reader's language (``publicwords``: kept in English, worded as
+        read), and the moment of the rescore they are as of where not live."""
+        registry = self.context.registry
         try:
-            self.context.registry.list_def(list_id)
+            registry.list_def(list_id)
         except SchemeError:
             raise NotFound(N_("no list {list_id!r}", list_id=list_id), field="list_id") from None
         if as_of is None and known_at is None:
             state = self.state()
-            return state.lists.get(list_id, []), state.rescore_of
+            rows = state.lists.get(list_id, [])
+            key = (list_id, i18n.current())
+            kept = self._worded.get(key)
+            if kept is None or kept[0] is not rows:
+                kept = (rows, publicwords.worded_rows(rows, registry))
+                self._worded[key] = kept
+            return kept[1], state.rescore_of
         at = as_of or self.context.clock()
         scan = self.scan(at) if known_at is None else self.scans.known_scan(at, known_at)
-        return publicstate.public_rows(self.context, scan, at, only=list_id)[list_id], None
+        rows = publicstate.public_rows(self.context, scan, at, only=list_id)[list_id]
+        return publicwords.worded_rows(rows, registry), None
 
     def public_page(
         self,

@@ -43,7 +43,7 @@ from socialcredit.errors import SocialCreditError
 from socialcredit.i18n import N_
 from socialcredit.schemes import titles
 from socialcredit.scoring.result import signed_points
-from socialcredit.service import System, Unauthenticated
+from socialcredit.service import System, Unauthenticated, publicwords
 from socialcredit.shredding import ERASED_CODE
 
 logger = logging.getLogger("socialcredit.web")
@@ -178,6 +178,7 @@ _env.globals["case_kind"] = case_kind
 _env.globals["case_title"] = case_title
 _env.globals["erasure_rule"] = erasure_rule
 _env.globals["title_of"] = titles.title_of
+_env.globals["detail"] = publicwords.detail  # a record's detail: its name and value worded
 
 
 def templates() -> jinja2.Environment:

@@ -14,26 +14,11 @@ from fastapi.responses import Response
 from socialcredit import i18n
 from socialcredit.i18n import N_
 from socialcredit.schemes import titles
+from socialcredit.service.publicwords import FIELD_NAMES
 from socialcredit.web import charts, timeaxes
 from socialcredit.web.base import PREFIX, PageDep, PageRoute, finish, render
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute)
-
-FIELD_NAMES = {  # worded in the page's language by the template (|tr)
-    "name": N_("Name"),
-    "sex": N_("Sex"),
-    "age": N_("Age"),
-    "id_number_masked": N_("ID number (masked)"),
-    "code": N_("Code"),
-    "legal_representative": N_("Legal representative"),
-    "obligation": N_("Obligation"),
-    "performance": N_("Performance"),
-    "conduct": N_("Dishonest conduct"),
-    "case_number": N_("Case number"),
-    "court": N_("Court"),
-    "grade": N_("Grade"),
-    "district": N_("District"),
-}
 
 
 @router.get("/lists")
@@ -54,7 +39,8 @@ def public_list(
     a fragment of them (``q``) and paged (``p``, :data:`PER_PAGE` rows), with what the page
     counts beside what the transparency report counts (:class:`ListCensus`)."""
     qualified = f"{scheme_id}/{list_id}"
-    found = page.system.public_page(qualified, search=q, page=p)
+    with i18n.using(page.lang):  # the rows' conduct, performance and obligation in the page's language
+        found = page.system.public_page(qualified, search=q, page=p)
     lst = page.system.registry.list_def(qualified)
     return render(
         page,
@@ -92,7 +78,8 @@ def public_list_csv(
     Persons are left out: a copy of a person's listing would outlive its removal, which the
     list's rules require within 3 working days (issue 18; decision 0039)."""
     qualified = f"{scheme_id}/{list_id}"
-    found = page.system.public_page(qualified, search=q, page=1, per_page=10**9)
+    with i18n.using(page.lang):  # as the page it is downloaded from reads (and searches) them
+        found = page.system.public_page(qualified, search=q, page=1, per_page=10**9)
     lst = page.system.registry.list_def(qualified)
     buffer = io.StringIO()
     writer = csv.writer(buffer)

@@ -11,6 +11,7 @@ from socialcredit import access, codes, i18n
 from socialcredit.i18n import N_
 from socialcredit.rules.days import day_of
 from socialcredit.service import NotFound, Unauthenticated
+from socialcredit.service.publicwords import FIELD_NAMES
 from socialcredit.web.base import (
     PREFIX,
     CheckedPage,
@@ -21,7 +22,6 @@ from socialcredit.web.base import (
     redirect,
     render,
 )
-from socialcredit.web.routes.disclosure import FIELD_NAMES
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute)
 
