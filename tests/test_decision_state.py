@@ -35,10 +35,13 @@ P, REP, REP2, ORG = person(71), person(72), person(73), org(71)
 
 def computed(system: System, code: str, at: dt.datetime) -> dict[str, Decision]:
     """Every measure's decision for ``code`` at ``at`` computed from the ledger (not the state)."""
-    return {
-        mid: system.decisions.recompute(code, mid, at, Known(), system.registry)
-        for mid in system.registry.measures()
-    }
+    every = system.decisions.recompute_every(code, at, Known(), system.registry)
+    if code.endswith(("0", "5")):  # about one code in five: each measure alone too, as receipts are
+        assert every == {
+            mid: system.decisions.recompute(code, mid, at, Known(), system.registry)
+            for mid in system.registry.measures()
+        }, code
+    return every
 
 
 def assert_states_equal_computed(system: System, subjects: list[str]) -> None:
