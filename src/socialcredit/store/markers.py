@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Mapping
 
 from socialcredit.store.decisionstate import StateRow
 from socialcredit.store.sql import Store
@@ -43,10 +44,10 @@ class HeadReader:
     def read(self) -> Marker:
         if self._path is None:
             h = self.store.heads()
-            return h["records"], h["cases"], h.get("registry", _NONE), h.get("erasures", _NONE)
+            return _marker(h)
         with self._lock:
             rows = {c: (int(n), str(h)) for c, n, h in self._connection().execute(_QUERY)}
-        return rows["records"], rows["cases"], rows.get("registry", _NONE), rows.get("erasures", _NONE)
+        return _marker(rows)
 
     def read_state(self, code: str) -> tuple[Marker, StateRow | None] | None:
         """The marker and ``code``'s decision state (``Store.decision_state``) read in one
@@ -67,7 +68,7 @@ class HeadReader:
                 found = conn.execute(sql, params).fetchone()
             finally:
                 conn.execute("COMMIT")
-        marker = rows["records"], rows["cases"], rows.get("registry", _NONE), rows.get("erasures", _NONE)
+        marker = _marker(rows)
         return marker, self.store.decision_state_row(code, found)
 
     def _connection(self) -> sqlite3.Connection:
@@ -82,3 +83,9 @@ class HeadReader:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+def _marker(heads: Mapping[str, tuple[int, str]]) -> Marker:
+    """The marker from chain heads by name, read whichever way: one place that knows its parts,
+    so a new part (as the erasures' of decision 0094) is added once."""
+    return heads["records"], heads["cases"], heads.get("registry", _NONE), heads.get("erasures", _NONE)
