@@ -16,12 +16,16 @@ bound to our catalogue per run. So the renderer's fixed words (module constants 
 each render) are set to ours for the run and put back after (:func:`speaking`), the usage
 prefix comes from a formatter of ours (:class:`WordedFormatter`), and an error's message, built
 by Click in English, is worded again from its templates (:data:`CLICK_ERRORS`, through
-:func:`socialcredit.i18n.reword`). Command names, option names and metavars stay as they are.
+:func:`socialcredit.i18n.reword`). The labels Typer writes around our names, a value's type
+(``<int range>``, ``<path>``) and the usage line's ``[OPTIONS]`` and ``COMMAND [ARGS]...``,
+are worded too (:data:`TYPES`, :data:`USAGE_WORDS`; decision 0098). Command names, option
+names, argument names and the values a user types stay as they are.
 """
 
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +36,7 @@ from rich.text import Text as RichText
 from typer import _click as click
 from typer import rich_utils
 from typer.core import TyperGroup
+from typer.core import _TyperParameter as TyperParameter
 
 from socialcredit import i18n
 from socialcredit.i18n import N_
@@ -79,6 +84,33 @@ CLICK_ERRORS = (
 """The messages Click and Typer (and pydantic under Typer) build in English for a usage error, as
 templates our catalogue translates; :func:`socialcredit.i18n.reword` finds the template a message
 was filled from."""
+
+TYPES = {
+    "str": N_("text"),
+    "int": N_("integer"),
+    "float": N_("number"),
+    "bool": N_("switch"),
+    "int range": N_("integer range"),
+    "float range": N_("number range"),
+    "path": N_("path"),
+    "file": N_("file"),
+    "dir": N_("directory"),
+    "directory": N_("directory"),
+    "datetime": N_("date and time"),
+    "UUID": N_("UUID"),
+}
+"""The type labels Typer writes between angle brackets (``<int>``, ``<path>``), by Typer's own
+label: what a value is, in the reader's language (decision 0098). A list is worded from its
+item's label (:data:`LIST`); choices and date formats are values the user types and stay."""
+
+LIST = N_("list of {}")
+"""Typer's ``list[str]``, worded around its item's label."""
+
+USAGE_WORDS = {
+    "options_metavar": N_("[OPTIONS]"),
+    "subcommand_metavar": N_("COMMAND [ARGS]..."),
+}
+"""The usage line's placeholders, by the attribute of the command holding them."""
 
 HELP_ATTRS = ("help", "short_help", "epilog")
 
@@ -133,6 +165,10 @@ def word(root: click.Command, locale: str) -> None:
         if isinstance(obj, click.Parameter):
             word_default(obj, cat)
         command.context_class = WordedContext
+        for name in USAGE_WORDS:
+            shown = english(command, name)
+            if shown:  # a placeholder of Typer's, worded; one set by a command stays as set
+                setattr(command, name, cat.gettext(shown))
 
 
 def word_default(param: click.Parameter, cat: Any) -> None:
@@ -144,6 +180,35 @@ def word_default(param: click.Parameter, cat: Any) -> None:
     source = english(param, "default")
     if isinstance(source, i18n.Text):
         param.default = cat.gettext(str(source))
+
+
+def label(shown: str, param: Any, cat: Any) -> str:
+    """Typer's type label of ``param`` (``<int range>``, ``<list[str]>``) in ``cat``'s language:
+    each type name it holds worded by :data:`TYPES`; choices and date formats, values the user
+    types, kept as they are."""
+    desc = param.type_descriptor
+    if desc.is_choice or (desc.is_datetime and desc.parameter_info.formats is not None):
+        return shown
+    bracketed = shown.startswith("<") and shown.endswith(">")
+
+    def name(text: str) -> str:
+        listed = re.fullmatch(r"list\[(.*)\]", text)
+        if listed:
+            return str(cat.gettext(LIST)).format(name(listed[1]))
+        if "," in text:  # a tuple's labels
+            return ",".join(name(part) for part in text.split(","))
+        return str(cat.gettext(TYPES[text])) if text in TYPES else text
+
+    return f"<{name(shown[1:-1])}>" if bracketed else name(shown)
+
+
+def _labelled(original: Any, cat: Any) -> Any:
+    """Typer's maker of a parameter's type label, worded by :func:`label`."""
+
+    def display_type(self: Any, ctx: click.Context) -> str:
+        return label(original(self, ctx), self, cat)
+
+    return display_type
 
 
 class WordedFormatter(click.HelpFormatter):
@@ -201,23 +266,27 @@ def _worded_error(original: Any) -> Any:
 
 @contextmanager
 def speaking(locale: str) -> Iterator[None]:
-    """Typer's rich renderer in ``locale`` for the block: its fixed words, an error's message
-    worded again, and help texts folded rather than cut short with an ellipsis (rich breaks
-    lines only at spaces, and a Chinese sentence has none); put back as they were after (the
-    next run may be in the other language)."""
+    """Typer's rich renderer in ``locale`` for the block: its fixed words, the type labels of
+    parameters (Typer's one maker of them, ``display_type``, read by its rich and its plain
+    help alike), an error's message worded again, and help texts folded rather than cut short
+    with an ellipsis (rich breaks lines only at spaces, and a Chinese sentence has none); put
+    back as they were after (the next run may be in the other language)."""
     cat = i18n.catalogue(locale)
     saved = {name: getattr(rich_utils, name) for name in WORDS}
     printer, maker = rich_utils.rich_format_error, rich_utils._make_rich_text
+    typed = TyperParameter.display_type
     try:
         for name, text in WORDS.items():
             setattr(rich_utils, name, cat.gettext(str(text)))
         rich_utils.rich_format_error = _worded_error(printer)
         rich_utils._make_rich_text = _folded(maker)
+        TyperParameter.display_type = _labelled(typed, cat)  # type: ignore[method-assign]
         yield
     finally:
         for name, value in saved.items():
             setattr(rich_utils, name, value)
         rich_utils.rich_format_error, rich_utils._make_rich_text = printer, maker
+        TyperParameter.display_type = typed  # type: ignore[method-assign]
 
 
 def help_texts() -> Iterator[tuple[str, str, int]]:
