@@ -48,15 +48,16 @@ def serving(home: Path) -> Iterator[str]:
 
 
 @contextmanager
-def chromium() -> Iterator[Browser]:
-    """The system's headless Chromium; a missing one fails the test, saying how to install it."""
+def chromium(env: dict[str, str] | None = None) -> Iterator[Browser]:
+    """The system's headless Chromium (with ``env`` as its environment, if given); a missing one
+    fails the test, saying how to install it."""
     if not Path(CHROMIUM).exists():
         pytest.fail(
             f"{CHROMIUM} is missing: run scripts/test.sh (it installs Debian's chromium) "
             "or apt-get install chromium"
         )
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS, env=env)
         try:
             yield b
         finally:
