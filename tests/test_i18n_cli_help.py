@@ -2,7 +2,8 @@
 0084): every command's and group's help, its arguments' and options' help, and Click's own words
 ("Usage:", "Options", "Show this message and exit.", a usage error) in Chinese under ``--lang
 zh-CN`` or a Chinese ``LANG``, with no English sentence left; in English with no Chinese.
-Command names, option names and metavars stay as they are."""
+Command, option and argument names stay as they are; Typer's type labels and usage placeholders
+are checked by ``test_i18n_cli_labels.py`` (decision 0098)."""
 
 from __future__ import annotations
 
