@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 
 import pytest
-import typer
 from typer import rich_utils
 
 from socialcredit import i18n
@@ -23,28 +22,8 @@ from socialcredit.cli.helpwords import WORDS, fold, help_texts
 from socialcredit.cli.oswords import problem
 from tests.support.cli import runner
 from tests.support.english import english_in
+from tests.support.helppages import CJK, PATHS, WIDE, a_value
 
-CJK = re.compile(r"[\u4e00-\u9fff]")
-WIDE = {"COLUMNS": "400", "LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"}
-"""A terminal wide enough that no help text is wrapped (a sentence is found whole), and an
-environment that asks for no language."""
-
-
-def paths() -> list[tuple[str, ...]]:
-    """Every group and command of the command line, as the words that name it, in the order
-    ``--help`` lists them."""
-    found: list[tuple[str, ...]] = []
-
-    def visit(command: object, path: tuple[str, ...]) -> None:
-        found.append(path)
-        for name, sub in getattr(command, "commands", {}).items():
-            visit(sub, (*path, name))
-
-    visit(typer.main.get_command(app), ())
-    return found
-
-
-PATHS = paths()
 ENGLISH = sorted({p for text, _f, _l in help_texts() for p in text.split("\n\n")}, key=len, reverse=True)
 """Every paragraph of every help text, in English as the code writes it."""
 
@@ -74,12 +53,6 @@ def sentences_left(output: str) -> list[str]:
         if not line.strip().startswith("用法")
     ]
     return whole + english_in(lines)
-
-
-def a_value(default: str) -> bool:
-    """A default a Chinese page may show as it is: Chinese, or one token with no space (a number,
-    a path, a value the user types such as ``duckdb``, ``on``, a scheme's id)."""
-    return bool(CJK.search(default)) or (default.strip() != "" and " " not in default.strip())
 
 
 def test_the_tree_is_walked_whole() -> None:

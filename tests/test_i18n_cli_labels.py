@@ -23,7 +23,7 @@ from typer import _click as vendored
 
 from socialcredit.cli import app
 from tests.support.cli import runner
-from tests.test_i18n_cli_help import CJK, PATHS, WIDE, a_value
+from tests.support.helppages import CJK, PATHS, WIDE, a_value
 
 
 def _click_type_names() -> set[str]:
