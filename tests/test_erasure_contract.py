@@ -136,6 +136,16 @@ def _view(system: System, code: str, at: dt.datetime) -> tuple[Any, ...]:
 
 
 def _decisions(system: System, code: str, at: dt.datetime) -> dict[str, Any]:
+    """Every measure's decision for ``code`` from the ledger, the subject's view computed once
+    (``recompute_every``): one view a subject where a measure at a time cost one a measure, most
+    of this file's time in the inner loop (decision 0099). That it is what each measure's own
+    ``recompute`` gives is checked here on a subject an erasure touched (``_one_by_one``), and in
+    tests/test_decision_state.py on about one code in five of its city."""
+    return system.decisions.recompute_every(code, at, Known(), system.registry)
+
+
+def _one_by_one(system: System, code: str, at: dt.datetime) -> dict[str, Any]:
+    """Each measure's decision recomputed alone, as a receipt's reproduction computes it."""
     return {
         m: system.decisions.recompute(code, m, at, Known(), system.registry)
         for m in system.registry.measures()
@@ -149,6 +159,13 @@ def test_per_subject_views_and_decisions_equal_the_ledger_without_them(pair: Pai
             assert _view(pair.erased, code, at) == _view(pair.without, code, at), (code, offset)
             if not offset:  # every measure recomputed: the costly half, at the erasure only
                 assert _decisions(pair.erased, code, at) == _decisions(pair.without, code, at), code
+    # a subject with records erased, each measure alone too (as a receipt is reproduced)
+    code, at = pair.touched[0], clock.now
+    assert (
+        _one_by_one(pair.erased, code, at)
+        == _decisions(pair.erased, code, at)
+        == _one_by_one(pair.without, code, at)
+    ), code
 
 
 def test_the_decision_state_is_computed_again_without_them(pair: Pair, clock: Clock) -> None:

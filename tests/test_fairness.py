@@ -11,8 +11,6 @@ import datetime as dt
 
 import pytest
 from fastapi.testclient import TestClient
-from scipy.stats import binomtest
-from scipy.stats.contingency import relative_risk
 
 from socialcredit import fairness
 from socialcredit.api import create_app
@@ -23,12 +21,16 @@ from tests.conftest import Clock, person
 
 @pytest.mark.parametrize(("k", "n"), [(0, 1), (0, 50), (1, 50), (7, 40), (40, 40), (500, 100_000)])
 def test_wilson_is_scipys(k: int, n: int) -> None:
+    from scipy.stats import binomtest  # here, not at the top: a second of import (decision 0099)
+
     ci = binomtest(k, n).proportion_ci(method="wilson")
     assert fairness.wilson(k, n) == pytest.approx((ci.low, ci.high), abs=1e-12)
 
 
 @pytest.mark.parametrize(("k1", "n1", "k2", "n2"), [(20, 100, 10, 100), (3, 40, 9, 300), (90, 95, 50, 60)])
 def test_ratio_interval_is_scipys_relative_risk(k1: int, n1: int, k2: int, n2: int) -> None:
+    from scipy.stats.contingency import relative_risk
+
     rr = relative_risk(k1, n1, k2, n2)
     ci = rr.confidence_interval()
     assert fairness.ratio_interval(k1, n1, k2, n2) == pytest.approx((rr.relative_risk, ci.low, ci.high))

@@ -25,7 +25,6 @@ from socialcredit.i18n import N_
 from socialcredit.schemes.loader import SchemeError
 from socialcredit.schemes.safeguards import RESEARCH_ONLY
 from socialcredit.settings import get_settings
-from socialcredit.sim import report
 from socialcredit.sim.engine import START, Simulation
 from socialcredit.sim.population import synthesize
 from socialcredit.sim.scenario import Settings, parse_vs
@@ -144,6 +143,10 @@ def simulate(
                 )
             )
         )
+    # imported here, not with the command line: the report's charts load matplotlib, about a
+    # quarter of the import of ``socialcredit.cli``, which every other command paid (decision 0099)
+    from socialcredit.sim import report
+
     months = 12 * years
     # the simulated months run from START, each under the versions in force on its first day
     # (sim/versions.py, decision 0064): every version of the schemes in force at START
