@@ -284,8 +284,11 @@ class Cost:
     sealing: float
 
 
-FIRST_SHARE = 0.5
-"""The helper's share of each chunk's encryption until both processes' costs are known."""
+FIRST_SHARE = 0.1
+"""The helper's share of each chunk's encryption until both processes' costs are known: small,
+as the helper's first chunks also carry its start (most of a second of CPU: at 50,000 records a
+half share left it the slower process, decision 0105), but not none, or its encryption would
+never be measured."""
 
 
 class Balance:
