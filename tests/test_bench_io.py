@@ -46,6 +46,24 @@ def test_ingest_bench_runs_against_a_floor_of_the_same_rows(tmp_path: Path) -> N
     bench.verify_ingested(f"sqlite:///{tmp_path / 'clear-0.db'}")
     w, c = result["ingest_s"], result["ingest_without_encryption_s"]
     assert c == min(result["clear_runs_s"]) and abs(result["encryption_overhead"] - (w / c - 1)) < 0.01
+    # each run's CPU split between this process and the sealing helper (decision 0105)
+    for runs, helpers in (
+        ("ingest_cpu_runs_s", "ingest_helper_cpu_s"),
+        ("clear_cpu_runs_s", "clear_helper_cpu_s"),
+    ):
+        assert len(result[runs]) == len(result[helpers]) == result["repeat"]
+        assert all(0 <= h <= cpu for cpu, h in zip(result[runs], result[helpers], strict=True))
+    slower = [
+        max(cpu - h, h)
+        for cpu, h in zip(result["ingest_cpu_runs_s"], result["ingest_helper_cpu_s"], strict=True)
+    ]
+    clear_slower = [
+        max(cpu - h, h)
+        for cpu, h in zip(result["clear_cpu_runs_s"], result["clear_helper_cpu_s"], strict=True)
+    ]
+    assert (
+        abs(result["encryption_overhead_slower_process_cpu"] - (min(slower) / min(clear_slower) - 1)) < 0.05
+    )
     assert result["engine_floor_s"] > 0 and result["engine_floor_records_per_s"] > 0
     # the bulk floor built the same table: the same rows, every index, record_id still unique
     bulk = tmp_path / "bulk-0.db"

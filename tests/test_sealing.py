@@ -219,12 +219,28 @@ def test_a_big_ingest_through_the_helper_writes_the_ledger_one_process_writes(
     assert got["here"][0][2] > 40
 
 
-def test_encryption_goes_to_the_process_with_room() -> None:
-    """Decision 0069: while the store waits for the helper (the helper is the busier), the store
-    encrypts; once the helper's answer is there before it is asked for, the helper does."""
-    assert not sealing.helper_encrypts(None)  # the first chunks: nothing known yet
-    assert not sealing.helper_encrypts(0.5)
-    assert sealing.helper_encrypts(0.0) and sealing.helper_encrypts(sealing.WAIT_SLACK)
+def test_encryption_goes_to_the_process_with_room(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decision 0105: the helper takes the share of each chunk's encryption that evens the two
+    processes' CPU, moving half-way there per chunk, within [0, 1]."""
+    clock = iter([0.0, 0.3, 0.6, 0.9, 1.2])  # this process: 300 ms a chunk of 10,000 records
+    monkeypatch.setattr(sealing.time, "process_time", lambda: next(clock))
+    assert 0 < sealing.FIRST_SHARE < 1  # the helper's encryption gets measured from the start
+    monkeypatch.setattr(sealing, "FIRST_SHARE", 0.5)
+    balance = sealing.Balance()
+    assert balance.share == 0.5  # nothing known yet
+    balance.handing(10_000, 0.0)  # the first chunk, encrypted here
+    balance.answered(10_000, 5_000, sealing.Cost(cpu=0.25, sealing=0.05))  # h 20 µs, e 10 µs
+    assert balance.share == sealing.FIRST_SHARE  # this process's cost not known yet
+    balance.handing(10_000, 0.5)  # 30 µs a record with all 10 µs of encryption: m = 20 µs
+    assert balance.share == pytest.approx((0.5 + 0.5) / 2)  # (m - h + e) / 2e = 0.5: even
+    balance.answered(10_000, 5_000, sealing.Cost(cpu=0.30, sealing=0.05))  # the helper busier
+    assert balance.share == pytest.approx((0.5 + 0.25) / 2)  # (20 - 25 + 10) / 20 = 0.25
+    balance.answered(10_000, 5_000, sealing.Cost(cpu=0.55, sealing=0.05))  # far busier
+    assert balance.share == pytest.approx((0.375 + 0.0) / 2)  # never below 0
+    balance.handing(10_000, 0.5)  # this process: 30 µs with only half the encryption: m = 25
+    assert balance.share == pytest.approx((0.1875 + 0.0) / 2)
+    balance.answered(10_000, 5_000, sealing.Cost(cpu=0.10, sealing=0.05))  # h 5 µs
+    assert balance.share == pytest.approx((0.09375 + 1.0) / 2)  # (25 - 5 + 10) / 20 > 1: 1
 
 
 def test_a_refused_row_quotes_what_was_submitted() -> None:
@@ -241,8 +257,9 @@ def _traffic(n: int, subject: str, occurred: str) -> tuple[int, dict[str, Any]]:
                "source_record_id": f"h-{n}", "occurred_on": occurred, "evidence": f"camera {n}"}  # fmt: skip
 
 
+@pytest.mark.parametrize("share", [1.0, 0.5])
 def test_the_helper_encrypts_and_a_destroyed_key_stays_unusable_at_once(
-    store_url: str, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    store_url: str, clock: Clock, monkeypatch: pytest.MonkeyPatch, share: float
 ) -> None:
     """Decision 0069: the helper process encrypts the chunks it seals (issue 21 point 5: "Ingest
     stays within 15 % of its rate without encryption"), so the store encrypts only the first
@@ -250,13 +267,16 @@ def test_the_helper_encrypts_and_a_destroyed_key_stays_unusable_at_once(
     that open, a chain that verifies, a re-submission a duplicate. And it is not weaker: a key
     destroyed before a batch is destroyed for the helper too (it reads the key table afresh per
     batch, caching nothing across batches), so "an agency re-sending an erased record is told
-    it was erased; it is not taken in again", and no key is made again for it."""
+    it was erased; it is not taken in again", and no key is made again for it. With a share
+    (decision 0105) the helper encrypts each chunk's first half and the store the rest: the same
+    rows, the pairs in both halves under one key, the erased rows of either half refused."""
     from socialcredit.shredding import Erasure
     from socialcredit.store.sealedrows import Sealing
     from tests.conftest import person
 
     monkeypatch.setattr(sealing, "PARALLEL_FROM", 2)
-    monkeypatch.setattr(sealing, "helper_encrypts", lambda waited: True)  # however busy either is
+    monkeypatch.setattr(sealing, "FIRST_SHARE", share)  # however busy either is
+    monkeypatch.setattr(sealing.Balance, "_rebalance", lambda self: None)
     here: list[int] = []
     real = Sealing.seal_chunk
 
@@ -272,7 +292,8 @@ def test_the_helper_encrypts_and_a_destroyed_key_stays_unusable_at_once(
         system = System(store, shipped_registry(), clock=clock)
         op = system.operator()
         assert system.ingest(batch, origin="t", principal=op, chunk_size=300).accepted == 900
-        assert here == [300], "the store encrypted the first chunk only; the helper the rest"
+        # the store encrypted the first chunk, and what the helper left of the others
+        assert here == ([300] if share == 1.0 else [300, 150, 150])
         assert store.verify_records() == []
         opened = {r.source_record_id: r for page in store.iter_records() for r in page}
         assert len(opened) == 900 and opened["h-899"].subject == subjects[899 % 60]

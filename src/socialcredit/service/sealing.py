@@ -18,8 +18,9 @@ library may print to), and ends when its input closes: when this process closes 
 What crosses the process boundary is plain data: the submitted dicts going out, and for each
 row either its sealed values converted for the store or the reasons it was refused coming back;
 and, where the store's keys are in a database the helper can open, the key table's URL and the
-master keys going out once, and a chunk's records encrypted coming back when this process asks
-for that (``helper_encrypts``: encryption goes to whichever process has room, decision 0069).
+master keys going out once, and the first records of each chunk encrypted coming back, as many
+as this process asks for (:class:`Balance`: the share that evens the two processes' CPU,
+decisions 0069 and 0105; the store encrypts the rest).
 The chain position and the dedup check never leave this process, so the ledger's order and its
 hashes are what a single process would have written (tested). Sealing is a pure function of the
 row, so if the helper cannot start or dies, the chunks it had not answered are sealed here.
@@ -89,21 +90,25 @@ class Sealer:
         return [self.one(raw) for raw in raws]
 
     def chunk(
-        self, raws: Sequence[Mapping[str, Any]], encrypt: bool = True
-    ) -> tuple[list[Outcome], Presealed | None]:
-        """:meth:`many`, and (in a helper process given the store's keys) the chunk's records
-        encrypted as the store would (``Sealing.seal_chunk``, the same code): what a helper
-        answers. Encrypting is an optimisation, never a requirement: if this process cannot
-        (no keys given, the key table locked or gone), the store encrypts the chunk itself."""
+        self, raws: Sequence[Mapping[str, Any]], share: float = 1.0
+    ) -> tuple[list[Outcome], Presealed | None, float]:
+        """:meth:`many`, and (in a helper process given the store's keys) the first ``share`` of
+        the chunk's records encrypted as the store would (``Sealing.seal_chunk``, the same code),
+        and the CPU seconds that took: what a helper answers. The store encrypts the rest
+        (decision 0105). Encrypting is an optimisation, never a requirement: if this process
+        cannot (no keys given, the key table locked or gone), the store encrypts the chunk."""
         outcomes = self.many(raws)
-        if self.vault is None or not encrypt:
-            return outcomes, None
+        if self.vault is None or share <= 0:
+            return outcomes, None, 0.0
+        start = time.thread_time()
         try:
             sealing = self.vault.sealing()
-            return outcomes, sealing.seal_chunk([v for v, _ in outcomes if v is not None])
+            ok = [v for v, _ in outcomes if v is not None]
+            presealed = sealing.seal_chunk(ok[: round(len(ok) * min(share, 1.0))])
         except Exception as exc:  # noqa: BLE001 - the store encrypts this chunk instead
             log.warning("the sealing helper did not encrypt a chunk (%s); the store will", exc)
-            return outcomes, None
+            return outcomes, None, 0.0
+        return outcomes, presealed, time.thread_time() - start
 
 
 log = logging.getLogger(__name__)
@@ -120,15 +125,21 @@ _BOOT = (
 
 def serve(inp: IO[bytes], out: IO[bytes]) -> None:
     """The helper's loop: a :class:`Sealer`, then chunks of submitted rows until the input ends,
-    each answered in order with ``("ok", outcomes)`` or ``("error", traceback)``."""
+    each answered in order with ``("ok", (outcomes, presealed, cost))`` (:class:`Cost`: this
+    process's CPU seconds since its last answer, which include reading the chunk and writing
+    that answer, and those of them spent encrypting) or ``("error", traceback)``."""
     sealer: Sealer = pickle.load(inp)
+    mark = time.process_time()
     while True:
         try:
-            raws, encrypt = pickle.load(inp)
+            raws, share = pickle.load(inp)
         except EOFError:
             return
         try:
-            reply: tuple[str, Any] = ("ok", sealer.chunk(raws, encrypt))
+            outcomes, presealed, sealing = sealer.chunk(raws, share)
+            now = time.process_time()
+            reply: tuple[str, Any] = ("ok", (outcomes, presealed, Cost(now - mark, sealing)))
+            mark = now
         except Exception:  # noqa: BLE001 - reported to the caller, at the chunk it concerns
             reply = ("error", traceback.format_exc())
         try:
@@ -192,20 +203,20 @@ class Helper:
                     return
                 self._inbox.put(answer)
 
-    def submit(self, raws: Sequence[Mapping[str, Any]], encrypt: bool = True) -> None:
-        """Send a chunk to seal; with ``encrypt``, its records encrypted too (if it can)."""
-        self._outbox.put((list(raws), encrypt))
+    def submit(self, raws: Sequence[Mapping[str, Any]], share: float = 1.0) -> None:
+        """Send a chunk to seal, and to encrypt its first ``share`` of records (if it can)."""
+        self._outbox.put((list(raws), share))
 
-    def result(self) -> tuple[list[Outcome], Presealed | None]:
-        """The outcomes of the oldest chunk not yet answered, and its records encrypted if the
-        helper did (:meth:`Sealer.chunk`)."""
+    def result(self) -> tuple[list[Outcome], Presealed | None, Cost]:
+        """The outcomes of the oldest chunk not yet answered, its first records encrypted if the
+        helper did, and what that cost it (:func:`serve`)."""
         kind, value = self._inbox.get()
         if kind == "gone":
             self._inbox.put((kind, value))  # and for every later chunk
             raise HelperGone(f"the sealing helper process ended (exit code {self.proc.poll()}; {value})")
         if kind != "ok":
             raise RuntimeError(f"sealing failed in the helper process:\n{value}")
-        answer: tuple[list[Outcome], Presealed | None] = value
+        answer: tuple[list[Outcome], Presealed | None, Cost] = value
         return answer
 
     def close(self, *, abandon: bool = False) -> None:
@@ -263,20 +274,73 @@ def _assemble(
     return PendingChunk(len(chunk), good, bad, numbers, raws, presealed)
 
 
-WAIT_SLACK = 0.005
-"""Seconds this process may wait for the helper's answer to a chunk and still count the helper
-as ahead of it."""
+@dataclass(frozen=True, slots=True)
+class Cost:
+    """What the helper spent on one chunk, in CPU seconds of its process: in all since its
+    previous answer (reading the chunk, validating, encrypting its share, writing the answer) and
+    encrypting alone."""
+
+    cpu: float
+    sealing: float
 
 
-def helper_encrypts(waited: float | None) -> bool:
-    """Whether the next chunk sent to the helper is encrypted there (decision 0069), given how
-    long this process last waited for the helper's answer (None: not yet asked). Encryption goes
-    to whichever process has room: validation already keeps the helper the busier of the two on
-    the synthetic city (2.9 against 2.1 s CPU a 100,000 records, without encryption), so while
-    this process waits for it, this process encrypts; once an answer is there before it is
-    asked for (this process is the slower), the helper encrypts too. Either way the same code
-    stores the same rows; only where the CPU is spent moves."""
-    return waited is not None and waited <= WAIT_SLACK
+FIRST_SHARE = 0.1
+"""The helper's share of each chunk's encryption until both processes' costs are known: small,
+as the helper's first chunks also carry its start (most of a second of CPU: at 50,000 records a
+half share left it the slower process, decision 0105), but not none, or its encryption would
+never be measured."""
+
+
+class Balance:
+    """How much of each chunk the helper encrypts: the share that gives both processes the same
+    CPU per chunk (decision 0105). Why a share of every chunk and not whole chunks (decision
+    0069): validation alone keeps the helper nearly as busy as the store's dedup, chain and
+    insert, so the encryption (about 10 µs a record) tipped the balance whichever process took a
+    whole chunk of it, and the other waited. Why CPU time rather than how long one process waited
+    for the other: on a machine shared with other work, waiting measures the queue for a core;
+    CPU time measures each process's own work, which is what a split of the work moves.
+
+    With, per record, ``h`` the helper's CPU besides encrypting, ``m`` this process's besides
+    encrypting and ``e`` one record's encryption, the helper taking ``f`` of the records spends
+    ``h + f e`` and this process ``m + (1 - f) e``: equal at ``f = (m - h + e) / 2e``, kept
+    within [0, 1], and moved half-way there per chunk (a chunk's figures are noisy on a busy
+    machine). Only where the CPU is spent moves; the same code stores the same rows."""
+
+    def __init__(self) -> None:
+        self.share = FIRST_SHARE
+        self._seal: float | None = None  # e: one record's encryption, as the helper measured it
+        self._helper: float | None = None  # h
+        self._main: tuple[float, float] | None = None  # this process's CPU a record, and the share
+        self._mark: float | None = None
+        self._handed: tuple[int, float] = (0, 0.0)
+
+    def answered(self, rows: int, sealed: int, cost: Cost) -> None:
+        """The helper answered a chunk of ``rows`` submitted rows, ``sealed`` of them encrypted."""
+        if rows:
+            self._helper = (cost.cpu - cost.sealing) / rows
+        if sealed and cost.sealing > 0:
+            self._seal = cost.sealing / sealed
+        self._rebalance()
+
+    def handing(self, rows: int, share: float) -> None:
+        """This process hands the store a chunk of ``rows`` records, ``share`` of them encrypted
+        by the helper: its CPU since the chunk before is what it spends per chunk (storing the
+        last one, its part of the encryption included, and its pipe threads' work)."""
+        now = time.process_time()
+        n, f = self._handed
+        if self._mark is not None and n:
+            self._main = ((now - self._mark) / n, f)
+        self._mark, self._handed = now, (rows, share)
+        self._rebalance()
+
+    def _rebalance(self) -> None:
+        e, h = self._seal, self._helper
+        if e is None or h is None or self._main is None:
+            return
+        per, f = self._main
+        m = per - (1 - f) * e
+        target = min(1.0, max(0.0, (m - h + e) / (2 * e)))
+        self.share = (self.share + target) / 2
 
 
 def _submitted(chunk: Sequence[Row]) -> list[Mapping[str, Any]]:
@@ -309,18 +373,22 @@ def sealed_chunks(
         log.warning("no sealing helper process (%s); sealing here", exc)
         helper = None
     ahead: deque[Sequence[Row]] = deque()
-    waited: float | None = None
+    balance = Balance()
 
     def here(chunk: Sequence[Row]) -> PendingChunk:
         return _assemble(chunk, iter(sealer.many(_submitted(chunk))))
 
+    def handed(c: PendingChunk) -> PendingChunk:
+        done = 0 if c.sealed is None else len(c.sealed[0])
+        balance.handing(len(c.rows), done / len(c.rows) if c.rows else 0.0)
+        return c
+
     def answered(chunk: Sequence[Row]) -> PendingChunk:
-        nonlocal helper, waited
+        nonlocal helper
         if helper is not None:
             try:
-                start = time.perf_counter()
-                outcomes, presealed = helper.result()
-                waited = time.perf_counter() - start
+                outcomes, presealed, cost = helper.result()
+                balance.answered(len(outcomes), 0 if presealed is None else len(presealed[0]), cost)
                 return _assemble(chunk, iter(outcomes), presealed)
             except HelperGone as exc:
                 log.warning("%s; sealing the rest of the batch here", exc)
@@ -333,16 +401,16 @@ def sealed_chunks(
         for chunk in rest:
             ahead.append(chunk)
             if helper is not None:
-                helper.submit(_submitted(chunk), helper_encrypts(waited))
+                helper.submit(_submitted(chunk), balance.share)
         # the first chunk here, while the helper starts and seals the next ones
-        yield here(first)
+        yield handed(here(first))
         for chunk in it:
             ahead.append(chunk)
             if helper is not None:
-                helper.submit(_submitted(chunk), helper_encrypts(waited))
-            yield answered(ahead.popleft())
+                helper.submit(_submitted(chunk), balance.share)
+            yield handed(answered(ahead.popleft()))
         while ahead:
-            yield answered(ahead.popleft())
+            yield handed(answered(ahead.popleft()))
     finally:
         if helper is not None:
             helper.close(abandon=bool(ahead))

@@ -85,7 +85,8 @@ class PendingChunk:
     raws: Sequence[Mapping[str, Any]]
     sealed: Presealed | None = None
     """``rows`` already encrypted (``Sealing.seal_chunk`` of them, in a helper process: decision
-    0069), or None: :meth:`RecordStore._append_rows` encrypts them."""
+    0069), or of their first rows only (the helper's share, decision 0105), or None:
+    :meth:`RecordStore._append_rows` encrypts the rest."""
 
 
 def record_from_row(m: RowMapping | Mapping[str, Any]) -> Record:
@@ -177,11 +178,7 @@ class RecordStore(SealedStore):
         received = self.dialect.ts(received_at)
         # encrypted before the chain's lock is taken: the key lookups and AES-GCM calls of the
         # chunk never hold up another writer
-        if c.sealed is None:
-            maybe, refused = self.sealing.seal_chunk(c.rows)
-        else:  # encrypted by the helper process (decision 0069): learn its pseudonyms' codes
-            maybe, refused = c.sealed
-            self.sealing.learn(c.rows, maybe)
+        maybe, refused = self._sealed(c)
         named = self._held_ids(refused.values()) if refused else {}
         for i, erased_row in refused.items():
             reason = erased_row.reason(named.get(erased_row.unkeyed_id, erased_row.keyed_id))
@@ -267,6 +264,20 @@ class RecordStore(SealedStore):
                 )
             )
         return ChunkOutcome(len(rows), duplicate, q_out)
+
+    def _sealed(self, c: PendingChunk) -> Presealed:
+        """The chunk's rows as stored: what the helper process encrypted (decision 0069), which
+        since decision 0105 may be its first rows only, and the rest sealed here by the same
+        ``Sealing.seal_chunk`` (the helper's pseudonyms learnt: later reads open no row)."""
+        if c.sealed is None:
+            return self.sealing.seal_chunk(c.rows)
+        maybe, refused = c.sealed
+        done = len(maybe)
+        self.sealing.learn(c.rows[:done], maybe)
+        if done == len(c.rows):
+            return maybe, refused
+        rest, gone = self.sealing.seal_chunk(c.rows[done:])
+        return [*maybe, *rest], {**refused, **{done + i: why for i, why in gone.items()}}
 
     def _held_ids(self, refused: Iterable[ErasedRow]) -> dict[str, str]:
         """Of these refused rows' unkeyed ids, those the ledger holds a record under (stored
