@@ -32,11 +32,9 @@ figures to docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime as dt
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -56,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import add_results, machine  # noqa: E402
 from rescore import BENCH_SCHEMA, _codes, _generated, chunk_columns, write_manifest  # noqa: E402
+from wholerescore import whole_command  # noqa: E402
 
 from socialcredit.engines.base import rescore  # noqa: E402
 from socialcredit.engines.duck import DuckDBEngine  # noqa: E402
@@ -456,42 +455,6 @@ def _engine_once(key: str, data: Path, out: Path, threads: int | None) -> None:
     print(json.dumps({"seconds": seconds, "cpu": cpu, "entries": entries}))  # noqa: T201 (read by the parent)
 
 
-def whole_command(data: Path, work: Path) -> dict[str, Any]:
-    """``socialcredit rescore --from`` in a fresh installation, timed from outside; its peak memory
-    (the child's maximum resident set) and each stage's share of the command's wall time."""
-    home = work / "home"
-    home.mkdir(exist_ok=True)
-    env = {**os.environ, "SOCIALCREDIT_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
-    env.setdefault("SOCIALCREDIT_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
-    cli = Path(sys.executable).with_name("socialcredit")
-    cmd = [
-        str(cli),
-        "rescore",
-        "--from",
-        str(data),
-        "--at",
-        AS_OF.isoformat(),
-        "--out",
-        str(work / "cli.parquet"),
-        "--json",
-    ]
-    t0 = time.perf_counter()
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - t0
-    if done.returncode != 0:
-        raise RuntimeError(f"socialcredit rescore failed: {done.stderr[-2000:]}")
-    out = json.loads(done.stdout)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # KiB to GiB
-    stages = {k: float(v) for k, v in out["stages"].items()}
-    stages["start, read, tallies"] = wall - sum(stages.values())
-    return {
-        "wall_s": round(wall, 2),
-        "peak_gib": round(peak, 2),
-        "stages": {k: round(v, 2) for k, v in stages.items()},
-        "lists": out["lists"],
-    }
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     import duckdb
 
@@ -540,7 +503,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         }
         print(name, json.dumps(result[name]), file=sys.stderr)  # noqa: T201 (a long run keeps its figures)
     if args.cli:
-        result["command"] = whole_command(data, work)
+        result["command"] = whole_command(data, work / "cli", AS_OF)
     if not args.dir:
         shutil.rmtree(work)
     return result
@@ -595,7 +558,7 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
         shares = ", ".join(f"{k} {v} s ({100 * v / c['wall_s']:.0f} %)" for k, v in c["stages"].items())
         lines += [
             "",
-            f"Whole `socialcredit rescore --from`: {c['wall_s']} s wall, "
+            f"Whole `socialcredit rescore --from`: {c['wall_s']} s wall, {c['cpu_s']} s of CPU, "
             f"peak memory {c['peak_gib']} GiB; {shares}.",
         ]
     lines.append("")
