@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import add_results, machine  # noqa: E402
+from benchlib import add_results, export_arguments, machine  # noqa: E402
 from rescore import BENCH_SCHEMA, _codes, _generated, chunk_columns, write_manifest  # noqa: E402
 from wholerescore import whole_command  # noqa: E402
 
@@ -455,19 +455,24 @@ def _engine_once(key: str, data: Path, out: Path, threads: int | None) -> None:
     print(json.dumps({"seconds": seconds, "cpu": cpu, "entries": entries}))  # noqa: T201 (read by the parent)
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    import duckdb
-
-    court, city = schemes()
-    work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="sc-lists-"))
+def prepared(args: argparse.Namespace, prefix: str) -> tuple[Path, Path, float]:
+    """The working directory (``--dir`` or a new temporary one), the export in it, generated
+    unless ``--reuse`` finds this generator's for these arguments there, and the seconds that took."""
+    work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix=prefix))
     work.mkdir(parents=True, exist_ok=True)
     data = work / "export"
     t0 = time.perf_counter()
     if args.reuse and _generated(data, args.subjects, args.records, args.seed, GENERATOR):
-        gen = 0.0
-    else:
-        generate(data, args.subjects, args.records, args.seed)
-        gen = time.perf_counter() - t0
+        return work, data, 0.0
+    generate(data, args.subjects, args.records, args.seed)
+    return work, data, time.perf_counter() - t0
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    import duckdb
+
+    court, city = schemes()
+    work, data, gen = prepared(args, "sc-lists-")
     records = str(data / "records" / "*.parquet")
     result: dict[str, Any] = {
         "subjects": args.subjects,
@@ -569,16 +574,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from benchlib import report
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--subjects", type=int, default=100_000)
-    p.add_argument("--records", type=int, default=1_000_000)
-    p.add_argument("--seed", type=int, default=2014)
+    export_arguments(p, 100_000, 1_000_000)
     p.add_argument("--repeat", type=int, default=1, help="runs of each, alternating; the best is kept")
     p.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all cores)")
     p.add_argument("--cli", action="store_true", help="also time the whole `socialcredit rescore --from`")
-    p.add_argument("--dir", default=None, help="keep the generated data here (default: a temp dir, removed)")
-    p.add_argument(
-        "--reuse", action="store_true", help="with --dir: keep data generated there by an earlier run"
-    )
     p.add_argument("--write", action="store_true", help="add the figures to docs/benchmarks.md")
     p.add_argument("--only", choices=("court", "grade"), help="only the court's list or the lists by grade")
     p.add_argument(

@@ -40,7 +40,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import add_results, machine, report  # noqa: E402
+from benchlib import add_results, export_arguments, machine, report  # noqa: E402
 
 
 def whole_command(
@@ -83,18 +83,9 @@ def whole_command(
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from listfloors import AS_OF, GENERATOR, generate
-    from rescore import _generated
+    from listfloors import AS_OF, prepared
 
-    work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="sc-whole-"))
-    work.mkdir(parents=True, exist_ok=True)
-    data = work / "export"
-    t0 = time.perf_counter()
-    if args.reuse and _generated(data, args.subjects, args.records, args.seed, GENERATOR):
-        gen = 0.0
-    else:
-        generate(data, args.subjects, args.records, args.seed)
-        gen = time.perf_counter() - t0
+    work, data, gen = prepared(args, "sc-whole-")
     result: dict[str, Any] = {"subjects": args.subjects, "records": args.records, "generate_s": round(gen, 2)}
     temp = Path(args.temp_directory) if args.temp_directory else None
     runs = []
@@ -139,12 +130,8 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--subjects", type=int, default=1_000_000)
-    p.add_argument("--records", type=int, default=10_000_000)
-    p.add_argument("--seed", type=int, default=2014)
+    export_arguments(p, 1_000_000, 10_000_000)
     p.add_argument("--repeat", type=int, default=1, help="runs of the command, each reported")
-    p.add_argument("--dir", default=None, help="keep the export here (default: a temp dir, kept)")
-    p.add_argument("--reuse", action="store_true", help="with --dir: keep an export generated there before")
     p.add_argument("--memory-limit", default=None, help="DuckDB's memory_limit for the command (e.g. 14GB)")
     p.add_argument("--temp-directory", default=None, help="where DuckDB spills (default: its own)")
     p.add_argument("--write", action="store_true", help="add the figures to docs/benchmarks.md")
