@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
@@ -58,6 +59,17 @@ def add_results(path: Path, section: str, marker: str, lines: list[str]) -> None
         text = text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n\n" + tag
     head, tail = text.split(tag, 1)
     path.write_text(head + tag + "\n" + "\n".join(lines) + "\n" + tail, encoding="utf-8")
+
+
+def export_arguments(p: argparse.ArgumentParser, subjects: int, records: int) -> None:
+    """The arguments of a bench over a generated export: its size, seed, and where it is kept."""
+    p.add_argument("--subjects", type=int, default=subjects)
+    p.add_argument("--records", type=int, default=records)
+    p.add_argument("--seed", type=int, default=2014)
+    p.add_argument("--dir", default=None, help="keep the generated data here (default: a temp dir)")
+    p.add_argument(
+        "--reuse", action="store_true", help="with --dir: keep data generated there by an earlier run"
+    )
 
 
 def report(

@@ -32,11 +32,9 @@ figures to docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime as dt
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -54,8 +52,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import add_results, machine  # noqa: E402
+from benchlib import add_results, export_arguments, machine  # noqa: E402
 from rescore import BENCH_SCHEMA, _codes, _generated, chunk_columns, write_manifest  # noqa: E402
+from wholerescore import whole_command  # noqa: E402
 
 from socialcredit.engines.base import rescore  # noqa: E402
 from socialcredit.engines.duck import DuckDBEngine  # noqa: E402
@@ -456,55 +455,24 @@ def _engine_once(key: str, data: Path, out: Path, threads: int | None) -> None:
     print(json.dumps({"seconds": seconds, "cpu": cpu, "entries": entries}))  # noqa: T201 (read by the parent)
 
 
-def whole_command(data: Path, work: Path) -> dict[str, Any]:
-    """``socialcredit rescore --from`` in a fresh installation, timed from outside; its peak memory
-    (the child's maximum resident set) and each stage's share of the command's wall time."""
-    home = work / "home"
-    home.mkdir(exist_ok=True)
-    env = {**os.environ, "SOCIALCREDIT_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
-    env.setdefault("SOCIALCREDIT_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
-    cli = Path(sys.executable).with_name("socialcredit")
-    cmd = [
-        str(cli),
-        "rescore",
-        "--from",
-        str(data),
-        "--at",
-        AS_OF.isoformat(),
-        "--out",
-        str(work / "cli.parquet"),
-        "--json",
-    ]
+def prepared(args: argparse.Namespace, prefix: str) -> tuple[Path, Path, float]:
+    """The working directory (``--dir`` or a new temporary one), the export in it, generated
+    unless ``--reuse`` finds this generator's for these arguments there, and the seconds that took."""
+    work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix=prefix))
+    work.mkdir(parents=True, exist_ok=True)
+    data = work / "export"
     t0 = time.perf_counter()
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - t0
-    if done.returncode != 0:
-        raise RuntimeError(f"socialcredit rescore failed: {done.stderr[-2000:]}")
-    out = json.loads(done.stdout)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # KiB to GiB
-    stages = {k: float(v) for k, v in out["stages"].items()}
-    stages["start, read, tallies"] = wall - sum(stages.values())
-    return {
-        "wall_s": round(wall, 2),
-        "peak_gib": round(peak, 2),
-        "stages": {k: round(v, 2) for k, v in stages.items()},
-        "lists": out["lists"],
-    }
+    if args.reuse and _generated(data, args.subjects, args.records, args.seed, GENERATOR):
+        return work, data, 0.0
+    generate(data, args.subjects, args.records, args.seed)
+    return work, data, time.perf_counter() - t0
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     import duckdb
 
     court, city = schemes()
-    work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="sc-lists-"))
-    work.mkdir(parents=True, exist_ok=True)
-    data = work / "export"
-    t0 = time.perf_counter()
-    if args.reuse and _generated(data, args.subjects, args.records, args.seed, GENERATOR):
-        gen = 0.0
-    else:
-        generate(data, args.subjects, args.records, args.seed)
-        gen = time.perf_counter() - t0
+    work, data, gen = prepared(args, "sc-lists-")
     records = str(data / "records" / "*.parquet")
     result: dict[str, Any] = {
         "subjects": args.subjects,
@@ -540,7 +508,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         }
         print(name, json.dumps(result[name]), file=sys.stderr)  # noqa: T201 (a long run keeps its figures)
     if args.cli:
-        result["command"] = whole_command(data, work)
+        result["command"] = whole_command(data, work / "cli", AS_OF)
     if not args.dir:
         shutil.rmtree(work)
     return result
@@ -595,7 +563,7 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
         shares = ", ".join(f"{k} {v} s ({100 * v / c['wall_s']:.0f} %)" for k, v in c["stages"].items())
         lines += [
             "",
-            f"Whole `socialcredit rescore --from`: {c['wall_s']} s wall, "
+            f"Whole `socialcredit rescore --from`: {c['wall_s']} s wall, {c['cpu_s']} s of CPU, "
             f"peak memory {c['peak_gib']} GiB; {shares}.",
         ]
     lines.append("")
@@ -606,16 +574,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from benchlib import report
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--subjects", type=int, default=100_000)
-    p.add_argument("--records", type=int, default=1_000_000)
-    p.add_argument("--seed", type=int, default=2014)
+    export_arguments(p, 100_000, 1_000_000)
     p.add_argument("--repeat", type=int, default=1, help="runs of each, alternating; the best is kept")
     p.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all cores)")
     p.add_argument("--cli", action="store_true", help="also time the whole `socialcredit rescore --from`")
-    p.add_argument("--dir", default=None, help="keep the generated data here (default: a temp dir, removed)")
-    p.add_argument(
-        "--reuse", action="store_true", help="with --dir: keep data generated there by an earlier run"
-    )
     p.add_argument("--write", action="store_true", help="add the figures to docs/benchmarks.md")
     p.add_argument("--only", choices=("court", "grade"), help="only the court's list or the lists by grade")
     p.add_argument(

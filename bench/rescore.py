@@ -191,6 +191,7 @@ def write_manifest(directory: Path, subjects: int, records: int, seed: int, gene
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
         "records": records,
+        "chain_count": records,  # what `socialcredit rescore` registers its outputs against
         "subjects": subjects,
         "bench": {"seed": seed, "generator": generator},
     }
@@ -205,7 +206,7 @@ def _generated(
         m = json.loads((directory / "manifest.json").read_text())
     except (OSError, ValueError):
         return False
-    want = {"version": EXPORT_VERSION, "subjects": subjects, "records": records}
+    want = {"version": EXPORT_VERSION, "subjects": subjects, "records": records, "chain_count": records}
     return all(m.get(k) == v for k, v in want.items()) and m.get("bench") == {
         "seed": seed,
         "generator": generator,

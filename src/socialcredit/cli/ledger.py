@@ -222,6 +222,19 @@ def rescore(
         target = output or source / ("scores.parquet" if engine == "duckdb" else "scores-spark")
         try:
             runner = engines.engine(engine)
+        except ValueError as exc:  # a DuckDB setting from the environment it refused (0103)
+            from socialcredit.engines.duck import SettingRefused
+
+            if not isinstance(exc, SettingRefused):
+                raise
+            variable = f"SOCIALCREDIT_DUCKDB_{exc.setting.upper()}"
+            refused = N_(
+                "{variable}={value}: DuckDB refused it: {problem}",
+                variable=variable,
+                value=exc.value,
+                problem=exc.problem,
+            )
+            fail(i18n.translate(refused))
         except ImportError as exc:
             fail(
                 i18n.translate(

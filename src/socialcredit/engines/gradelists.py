@@ -205,7 +205,7 @@ def _history(
     """``subject, subject_no, day, score, grade``: a subject's score history under ``scheme`` as
     the walk reads it, for the subjects the model rates, from every scheme's ``records``
     (:func:`_records`), kept only for the subjects whose grade meets the criteria of one of
-    ``lists`` (the scheme's lists derived) on some day.
+    ``lists`` (the scheme's lists derived) on some day. Only the rated subjects' records are swept.
 
     Why the cut: a history without a qualifying day has no run, so no entry on any of them, and
     most subjects never reach a listed grade (Rongcheng: a few per cent ever reach the honour
@@ -215,13 +215,15 @@ def _history(
     if model is None:
         raise ValueError(f"{scheme.id}: a list by grade needs a scoring model")
     r = records.filter(records.scheme == scheme.id).drop("scheme")
+    if set(model.subjects) != {"person", "organisation"}:  # criteria.grade rates: an enterprise rating
+        # the records of the subjects rated, before the history: a person's records of an item an
+        # enterprise rating shares were swept into histories dropped after (decision 0103)
+        rated = subjects.filter(subjects.kind.isin(list(model.subjects)))
+        r = r.semi_join(rated, r.subject_no == rated.subject_no)
     if model_of(scheme).sweep == "running":
         h = _running_history(r, scheme, last)
     else:
         h = _evaluated_history(r, scheme, last)
-    if set(model.subjects) != {"person", "organisation"}:  # criteria.grade rates: an enterprise rating
-        rated = subjects.filter(subjects.kind.isin(list(model.subjects)))
-        h = h.semi_join(rated, h.subject_no == rated.subject_no)
     rank = kernel.grade_index(h.score, model.grades, IBIS)
     ever = h.filter(IBIS.any([grade.qualifies(rank, scheme, lst, IBIS) for lst in lists]))
     h = h.semi_join(ever.select("subject_no").distinct(), "subject_no")
