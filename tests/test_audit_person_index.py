@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import Connection, create_engine, select, text
 
+from socialcredit import access
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import System
 from socialcredit.store import migrations
-from socialcredit.store.audit import AuditStore
+from socialcredit.store import tables as t
+from socialcredit.store.audit import AuditStore, about
 from socialcredit.store.sql import Store
 from tests.conftest import Clock, person
 from tests.support.records import red_light
@@ -80,7 +82,7 @@ def test_a_database_of_0016_gets_the_index_and_the_stale_keys_query_uses_it(stor
     store = Store(store_url)  # opening it upgrades it
     try:
         with store.engine.connect() as conn:
-            assert migrations.current(conn) == migrations.HEAD == "0017"
+            assert migrations.current(conn) == migrations.HEAD
             ddl = index_sql(conn)
             now = plan(conn, clock.now)
         assert INDEX in now, now
@@ -92,5 +94,70 @@ def test_a_database_of_0016_gets_the_index_and_the_stale_keys_query_uses_it(stor
         stale = store.stale_audit_keys(clock.now - dt.timedelta(days=200))
         assert [p for p, _ in stale] == [pseudonym(looked)]
         assert "coalesce(" in ddl.lower() and "sealed is not null" in ddl.lower(), ddl  # partial
+    finally:
+        store.close()
+
+
+def index_names(conn: Connection) -> set[str]:
+    """The audit table's indexes by name (SQLAlchemy does not reflect an expression index)."""
+    if conn.dialect.name == "sqlite":
+        q = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit'"
+    else:
+        q = "SELECT indexname FROM pg_indexes WHERE tablename = 'audit'"
+    return {str(r[0]) for r in conn.execute(text(q))}
+
+
+def subject_plan(conn: Connection, pseudonym: str) -> str:
+    """The plan of a subject's entries as "who asked about me" reads them (``audit.about``)."""
+    q = select(t.audit.c.seq).where(about(pseudonym), t.audit.c.at <= dt.datetime(2030, 1, 1))
+    compiled = q.compile(dialect=conn.dialect)
+    if conn.dialect.name == "sqlite":
+        params = tuple(compiled.params[k] for k in compiled.positiontup or ())
+        rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled.string, params)
+        return "\n".join(str(r[-1]) for r in rows)
+    conn.exec_driver_sql("SET enable_seqscan = off")
+    return "\n".join(str(r[0]) for r in conn.exec_driver_sql("EXPLAIN " + compiled.string, compiled.params))
+
+
+def test_a_database_of_0017_loses_the_subject_index_and_the_person_index_serves_subjects(
+    store_url: str,
+) -> None:
+    """Revision 0018 (decision 0100): a decision writes two random index keys, not three; every
+    query by subject still reads an index (the person index) and answers as before."""
+    clock = Clock(dt.datetime(2026, 3, 2, 10))
+    looked, self_reader = person(97), person(98)
+    store = Store(store_url)
+    try:
+        system = System(store, shipped_registry(), clock=clock)
+        op = system.operator()
+        system.read(looked, op, purpose="credit check")
+        clock.advance(days=1)
+        system.read(looked, op, purpose="again")
+        system.read(self_reader, access.Principal("k-s", "subject", self_reader), purpose="my page")
+        before = system.looks_about(access.Principal("k-l", "subject", looked), looked)
+        pseudonym = store.sealing.pseudonym(looked)
+    finally:
+        store.close()
+    engine = create_engine(store_url)
+    with engine.begin() as conn:  # 0017's schema: the (subject, at) index of the baseline
+        conn.execute(text("CREATE INDEX ix_audit_subject_at ON audit (subject, at)"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0017'"))
+    engine.dispose()
+    store = Store(store_url)  # opening it upgrades it
+    try:
+        with store.engine.connect() as conn:
+            assert migrations.current(conn) == migrations.HEAD
+            names = index_names(conn)
+            assert "ix_audit_subject_at" not in names and "ix_audit_decision_id" in names
+            used = subject_plan(conn, pseudonym)
+        assert INDEX in used, used
+        system = System(store, shipped_registry(), clock=clock)
+        after = system.looks_about(access.Principal("k-l", "subject", looked), looked)
+        assert after == before
+        assert [e["purpose"] for e in after[0]] == ["again", "credit check"]
+        assert store.looks_after(looked, dt.datetime(2026, 3, 2, 12)) == 1
+        assert [e["subject"] for e in store.audit_entries(subject=looked)] == [looked, looked]
+        assert [e["subject"] for e in store.audit_entries(subject=self_reader)] == [self_reader]
+        assert system.verify()["audit"] == []
     finally:
         store.close()

@@ -87,6 +87,15 @@ class ErasedRecord:
     rule: str
 
 
+class KeyReads(Protocol):
+    """The reads :meth:`Vault.keys` makes of a key store: a :class:`KeyStore`, or the same table
+    read on a connection of the caller's (``store/auditsqlite.py``)."""
+
+    def wrapped_keys(self, wanted: Sequence[tuple[str, str]]) -> Mapping[tuple[str, str], WrappedKey]: ...
+
+    def erasures_of(self, pairs: Sequence[tuple[str, str]]) -> Mapping[tuple[str, str], Erasure]: ...
+
+
 class KeyStore(Protocol):
     """Where wrapped data keys and the erasure log live, apart from the ledger (a restore of the
     ledger never replaces them). The SQL key table implements it; so could an external KMS."""
@@ -278,6 +287,8 @@ class Vault:
         *,
         create: bool = False,
         read: KeyRead | None = None,
+        source: KeyReads | None = None,
+        pending: list[tuple[WrappedKey, AESGCM]] | None = None,
     ) -> dict[tuple[str, str], AESGCM]:
         """The ciphers of these (pseudonym, class) pairs, in one key-store read for the pairs not
         cached. With ``create`` a pair with no key gets a new one; without, a pair whose key was
@@ -287,7 +298,13 @@ class Vault:
         (a subject's view reads its keys in the snapshot it reads its records in, decision 0076),
         and is asked about every pair, cached or not: the cache then only saves unwrapping, and a
         key another process destroyed is left out at once, as the snapshot no longer holds it. It
-        may give more pairs than asked (a subject's every key), which are cached, not returned."""
+        may give more pairs than asked (a subject's every key), which are cached, not returned.
+
+        ``source``, if given, is read (keys and erasures) in place of the vault's key store, for
+        the pairs not cached. ``pending``, with ``create``, takes the keys made here instead of
+        the key store: the caller stores them in its own transaction (the audit entries they
+        seal, decision 0100), and only then hands them to :meth:`keep`. Until then they are not
+        cached: another thread must not seal with a key that may never be stored."""
         out: dict[tuple[str, str], AESGCM] = {}
         missing: list[tuple[str, str]] = []
         asked = dict.fromkeys(pairs)
@@ -299,14 +316,15 @@ class Vault:
                 out[pair] = cipher
         if not missing:
             return out
-        found = (read or self.store.wrapped_keys)(missing)
+        keys = source or self.store
+        found = (read or keys.wrapped_keys)(missing)
         made: dict[str, bytes] = {}
         if create:
             fresh = []
             # a destroyed key is never made again: that subject's records of that class are
             # erased, and a new key would pass for the old one (the caller refuses their records)
             unkeyed = [pair for pair in missing if pair not in found]
-            gone = self.store.erasures_of(unkeyed) if unkeyed else {}
+            gone = keys.erasures_of(unkeyed) if unkeyed else {}
             wanted = [pair for pair in unkeyed if pair not in gone]
             # the randomness of every new key in one call: a key, its id and its wrapping nonce
             pool = os.urandom(52 * len(wanted))
@@ -319,6 +337,12 @@ class Vault:
                 made[kid] = key
                 # tuple.__new__: the named tuple's own __new__ is a Python call per key (decision 0081)
                 fresh.append(_new_tuple(WrappedKey, (p, k, kid, master_id, nonce + sealed)))
+            if fresh and pending is not None:
+                for w in fresh:
+                    cipher = AESGCM(made[w.key_id])
+                    pending.append((w, cipher))
+                    out[(w.pseudonym, w.klass)] = cipher
+                fresh = []
             if fresh:
                 found = {**found, **self.store.add_wrapped_keys(fresh)}
         cache = self._cache
@@ -341,6 +365,11 @@ class Vault:
         """``{pair: cipher}`` if this pair's key is cached here (made or read), else empty."""
         cipher = self._cache.get(pair)
         return {} if cipher is None else {pair: cipher}
+
+    def keep(self, made: Iterable[tuple[WrappedKey, AESGCM]]) -> None:
+        """Cache keys made for ``pending`` (:meth:`keys`) once their transaction has stored them."""
+        for w, cipher in made:
+            remember(self._cache, (w.pseudonym, w.klass), cipher)
 
     def forget(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Drop these keys from the cache (after they were destroyed)."""

@@ -57,7 +57,7 @@ class AuditQuery:
         if self.principal is not None:
             out.append(c.principal.in_([self.principal, pseudonym(self.principal)]))
         if self.subject is not None:
-            out.append(c.subject == pseudonym(self.subject))
+            out.append(about(pseudonym(self.subject)))
         if self.since is not None:
             out.append(c.at >= dt.datetime.combine(self.since, dt.time.min))
         if self.until is not None:
@@ -67,6 +67,15 @@ class AuditQuery:
     def stated(self) -> dict[str, str]:
         """The filters given, as text (the export's own audit entry names them)."""
         return {k: str(v) for k, v in vars(self).items() if v is not None}
+
+
+def about(pseudonym: str) -> ColumnElement[bool]:
+    """The entries naming ``pseudonym`` as their subject, in the terms of the person index
+    (``ix_audit_person_at``: every entry naming a subject is sealed, and its person is its
+    subject), so that index serves them: revision 0018 dropped the one on (subject, at) to save a
+    random index key a decision (decision 0100)."""
+    a, person = t.audit.c, t.AUDIT_PERSON
+    return (person == pseudonym) & a.sealed.is_not(None) & (a.subject == pseudonym)
 
 
 def _shown() -> list[Any]:
@@ -235,7 +244,7 @@ class AuditStore(StoreBase):
         ``query`` (the auditor's filters) when given."""
         q = select(*_shown()).order_by(t.audit.c.seq.desc()).limit(limit)
         if subject is not None:
-            q = q.where(t.audit.c.subject == self.sealing.pseudonym(subject))
+            q = q.where(about(self.sealing.pseudonym(subject)))
         if before is not None:
             q = q.where(t.audit.c.seq < before)
         if query is not None:
@@ -285,15 +294,17 @@ class AuditStore(StoreBase):
         decision 0060): (decisions answered, of them denied), from the audit log (the
         transparency report's rate of adverse decisions per group), all or by ``until``."""
         denied = func.sum(case((t.audit.c.answer == "deny", 1), else_=0))
-        q = select(t.audit.c.subject, func.count(), denied).where(
-            t.audit.c.action == "decision", t.audit.c.subject.is_not(None)
+        # grouped by the person index's expression, which is the subject where one is named
+        # (every such entry is sealed): the index's order serves the grouping (decision 0100)
+        q = select(t.AUDIT_PERSON, func.count(), denied).where(
+            t.audit.c.action == "decision", t.audit.c.subject.is_not(None), t.audit.c.sealed.is_not(None)
         )
         if until is not None:
             q = q.where(t.audit.c.at <= until)
         with self.reader.connect() as conn:
             return {
                 str(subject): (int(n), int(d or 0))
-                for subject, n, d in conn.execute(q.group_by(t.audit.c.subject))
+                for subject, n, d in conn.execute(q.group_by(t.AUDIT_PERSON))
             }
 
     def looks_about(
@@ -308,16 +319,16 @@ class AuditStore(StoreBase):
         own = (func.coalesce(t.audit.c.role, "") == "subject") & (
             func.coalesce(t.audit.c.principal, "") == subject
         )
-        about = t.audit.c.subject == subject
+        named = about(subject)
         if until is not None:
-            about = about & (t.audit.c.at <= until)
-        q = select(*_shown()).where(about, ~own).order_by(t.audit.c.seq.desc()).limit(limit)
+            named = named & (t.audit.c.at <= until)
+        q = select(*_shown()).where(named, ~own).order_by(t.audit.c.seq.desc()).limit(limit)
         # a page view also lists the subject's documents, audited as an entry of its own
         # (``documents``): counted once, as the view it is part of
         views = own & (t.audit.c.action != "documents")
         with self.reader.connect() as conn:
             found = list(conn.execute(q).mappings())
-            n, last = conn.execute(select(func.count(), func.max(t.audit.c.at)).where(about, views)).one()
+            n, last = conn.execute(select(func.count(), func.max(t.audit.c.at)).where(named, views)).one()
         return (
             self.audit_sealing.opened(found),
             int(n),
@@ -334,7 +345,7 @@ class AuditStore(StoreBase):
             & (func.coalesce(t.audit.c.principal, "") == subject)
             & (t.audit.c.action == "documents")
         )
-        q = select(func.count()).where(t.audit.c.subject == subject, t.audit.c.at > at, ~own_documents)
+        q = select(func.count()).where(about(subject), t.audit.c.at > at, ~own_documents)
         with self.reader.connect() as conn:
             return int(conn.execute(q).scalar_one())
 

@@ -30,7 +30,16 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from socialcredit import ledger
-from socialcredit.shredding import AUDIT_CLASS, ERASED_CODE, Erasure, remember, seal, unseal
+from socialcredit.shredding import (
+    AUDIT_CLASS,
+    ERASED_CODE,
+    Erasure,
+    KeyReads,
+    WrappedKey,
+    remember,
+    seal,
+    unseal,
+)
 from socialcredit.store.base import Row, dumps
 from socialcredit.store.sealedrows import Sealing
 
@@ -92,44 +101,61 @@ class AuditSealing:
         self.vault = sealing.vault
         self._classes: dict[str, str] = {}
 
-    def _cipher(self, pseudonym: str) -> tuple[str, AESGCM]:
-        """The live audit key of ``pseudonym`` (made if it has none): its class and cipher."""
+    def _cipher(self, pseudonym: str, got: dict[tuple[str, str], AESGCM], **how: Any) -> tuple[str, AESGCM]:
+        """The live audit key of ``pseudonym`` (made if it has none): its class and cipher; ``got``
+        holds the group's keys already found (``how``: :meth:`stored`'s ``source`` and ``pending``)."""
         klass = self._classes.get(pseudonym, AUDIT_CLASS)
         while True:
-            found = self.vault.keys([(pseudonym, klass)], create=True).get((pseudonym, klass))
+            pair = (pseudonym, klass)
+            found = got.get(pair)
+            if found is None:
+                found = self.vault.keys([pair], create=True, **how).get(pair)
             if found is not None:
+                got[pair] = found
                 if klass != AUDIT_CLASS:
                     remember(self._classes, pseudonym, klass)
                 return klass, found
             klass = _next(klass)  # destroyed: a later entry goes under the next generation
 
-    def stored(self, entries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def stored(
+        self,
+        entries: Sequence[Mapping[str, Any]],
+        *,
+        source: KeyReads | None = None,
+        pending: list[tuple[WrappedKey, AESGCM]] | None = None,
+    ) -> list[dict[str, Any]]:
         """Each entry as stored: ``FIELDS``, ``detail`` (JSON text) and ``sealed``. A ``detail``
-        mapping shared by many entries (a prepared decision's) is serialised once per call."""
+        mapping shared by many entries (a prepared decision's) is serialised once per call.
+        ``source`` and ``pending`` go to ``Vault.keys``: with ``pending``, the keys made are left
+        for the caller to store with these entries (``store/auditsqlite.py``, decision 0100)."""
         out: list[dict[str, Any]] = []
         texts: dict[int, str] = {}
+        pseudonym = self.sealing.pseudonym
+        persons = [person_of(e) for e in entries]
+        pseudonyms = {person: pseudonym(person) for person in persons if person is not None}
+        how: dict[str, Any] = {"source": source, "pending": pending}
         # every key the group needs in one key-store read (and one write for those it makes)
-        people = {self.sealing.pseudonym(p) for e in entries if (p := person_of(e)) is not None}
-        if people:
-            self.vault.keys([(p, self._classes.get(p, AUDIT_CLASS)) for p in people], create=True)
-        for e in entries:
+        got: dict[tuple[str, str], AESGCM] = {}
+        if pseudonyms:
+            wanted = [(p, self._classes.get(p, AUDIT_CLASS)) for p in set(pseudonyms.values())]
+            got = self.vault.keys(wanted, create=True, **how)
+        for e, person in zip(entries, persons, strict=True):
             row = {k: e.get(k) for k in FIELDS}
             detail = e.get("detail", {})
             text = texts.get(id(detail))
             if text is None:
                 text = texts[id(detail)] = dumps(detail)
             row["sealed"] = None
-            person = person_of(e)
             if person is not None:
-                p = self.sealing.pseudonym(person)
+                p = pseudonyms[person]
                 principal = row["principal"] if row["role"] == "subject" else None
                 if principal:
-                    row["principal"] = self.sealing.pseudonym(str(principal))
+                    row["principal"] = pseudonym(str(principal))
                 if row["subject"]:
                     row["subject"] = p
                 if json.dumps(person)[1:-1] in text:
                     text = dumps(_marked(detail, person))
-                klass, cipher = self._cipher(p)
+                klass, cipher = self._cipher(p, got, **how)
                 plain = dumps({"subject": person, "principal": principal})
                 blob = seal(cipher, plain.encode(), _aad(p, row["at"]))
                 row["sealed"] = f"{klass}:{base64.b64encode(blob).decode()}"

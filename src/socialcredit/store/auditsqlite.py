@@ -30,8 +30,15 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from socialcredit.shredding import Erasure, WrappedKey
 from socialcredit.store import tiles
 from socialcredit.store.audit import AuditStore
+from socialcredit.store.datakeys import SqlKeyStore
+
+Made = tuple[WrappedKey, AESGCM]
+"""An audit key made for a group and its cipher, stored with the group's entries."""
 
 CHECKPOINT_EVERY = 100
 """Commits between two background checkpoints (about 300 WAL pages, under a third of what
@@ -104,8 +111,41 @@ class Checkpointer:
             thread.join(10)
 
 
+class ConnectionKeys:
+    """The key table read on the durable connection (``Vault.keys``' ``source``): the table is in
+    this database, and a read here costs a plain statement, not a SQLAlchemy transaction."""
+
+    def __init__(self, keys: SqlKeyStore, conn: sqlite3.Connection) -> None:
+        self.keys = keys
+        self.conn = conn
+
+    def _run(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        return self.conn.execute(sql, tuple(params)).fetchall()
+
+    def wrapped_keys(self, wanted: Sequence[tuple[str, str]]) -> dict[tuple[str, str], WrappedKey]:
+        return self.keys.wrapped_keys(wanted, self._run)
+
+    def erasures_of(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Erasure]:
+        return self.keys.erasures_of(pairs, self._run)
+
+
+ADD_KEY = (
+    f"INSERT INTO data_keys ({', '.join(WrappedKey._fields)}) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (pseudonym, klass) DO NOTHING"
+)
+"""A new audit key, stored in its entries' transaction (decision 0100); a pair another writer
+keyed first is left as it is, and the group is sealed again under that writer's key."""
+
+
 class DurableSqliteAudit:
-    """Appends audit entries to a SQLite store's chain, one synced transaction per call."""
+    """Appends audit entries to a SQLite store's chain, one synced transaction per call.
+
+    Where the key table is in the same database (the default), the audit keys a group makes for
+    subjects asked about for the first time are read on this connection and stored in the
+    group's own transaction, not in one of the key store's before it (decision 0100): one synced
+    commit per group instead of a commit of keys and another of entries; a key is durable exactly
+    when the entries sealed under it are. The keys are still read and the entries sealed before
+    the write lock is taken."""
 
     def __init__(self, store: AuditStore, path: str, *, checkpoint_every: int = CHECKPOINT_EVERY) -> None:
         self.store = store
@@ -116,13 +156,45 @@ class DurableSqliteAudit:
         self.checkpoint_every = checkpoint_every
         self._commits = 0
         self.checkpointer = Checkpointer(path)
+        keys = store.sealing.vault.store
+        self.keys = (
+            ConnectionKeys(keys, self._conn)
+            if isinstance(keys, SqlKeyStore) and keys.shares(store.engine)
+            else None
+        )
+        self.resealed = 0
+        """Groups sealed again because another writer keyed one of their subjects first (tests)."""
+
+    def sealed(self, entries: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[Made]]:
+        """The entries as stored, and the audit keys made for them, still to be stored (none
+        where the key table is elsewhere: the vault stores them itself, as before)."""
+        made: list[Made] = []
+        sealing = self.store.audit_sealing
+        if self.keys is None:
+            return sealing.stored(entries), made
+        with self._lock:  # the connection's reads; the write lock is not taken
+            return sealing.stored(entries, source=self.keys, pending=made), made
 
     def append(self, entries: Sequence[Mapping[str, Any]]) -> None:
-        rows = self.store.audit_sealing.stored(entries)  # may make a key: before the write lock
+        rows, made = self.sealed(entries)
+        if not self.write(rows, made):
+            self.resealed += 1
+            self.write(self.store.audit_sealing.stored(entries), [])  # the vault's path: its key
+
+    def write(self, rows: Sequence[Mapping[str, Any]], made: Sequence[Made]) -> bool:
+        """Append ``rows`` (sealed) and store the keys ``made`` for them, in one synced
+        transaction; False, with nothing written, if another writer stored a key for one of
+        those subjects first (the rows were sealed under a key that is not theirs)."""
         with self._lock:
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")  # one writer across processes, as every chain append
             try:
+                if made:
+                    before = conn.total_changes
+                    conn.executemany(ADD_KEY, sorted(w for w, _ in made))
+                    if conn.total_changes - before != len(made):
+                        conn.execute("ROLLBACK")
+                        return False
                 count, head = conn.execute(
                     "SELECT count, head FROM chain_heads WHERE chain = 'audit'"
                 ).fetchone()
@@ -139,12 +211,15 @@ class DurableSqliteAudit:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            if made:
+                self.store.audit_sealing.vault.keep(made)  # stored: other threads may seal with them
             self._commits += 1
             if self._commits % self.checkpoint_every == 0:
                 if self.checkpointer.behind:
                     self.checkpointer.behind = False
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 self.checkpointer.request()
+        return True
 
     def close(self) -> None:
         self.checkpointer.close()

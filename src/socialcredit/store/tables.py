@@ -255,7 +255,8 @@ audit = Table(
     # the entry's own hash (``chaincheck.own_hash``, decision 0071): names an edit beside a
     # removal; null in entries stored before schema 0014
     Column("own_hash", String(64)),
-    Index("ix_audit_subject_at", "subject", "at"),
+    # no index of its own on (subject, at) since revision 0018 (decision 0100): the person index
+    # below serves a subject's entries (``store/audit.py``, ``about``)
     Index("ix_audit_decision_id", "decision_id"),
 )
 
@@ -272,7 +273,10 @@ Index(
 )
 """The lookups-only retention query's one indexed pass (decision 0094, revision 0017): the
 sealed entries by person and time, so the newest entry of each person is read in index order,
-without sorting the audit log. Partial: only sealed entries have an audit key to destroy."""
+without sorting the audit log. Partial: only sealed entries have an audit key to destroy. Since
+revision 0018 also the index of a subject's entries (``AuditStore``'s ``about``): every entry
+naming a subject is sealed (decision 0060), so one random index, not two, is written a decision
+(decision 0100)."""
 
 case_events = Table(
     "case_events",
