@@ -90,3 +90,34 @@ def test_a_caller_that_stops_leaves_no_write_it_was_not_told_of() -> None:
     assert [next(gen)[0], next(gen)[0]] == [0, 1]
     gen.close()
     assert written == [0, 1]
+
+
+def test_a_shared_cache_drops_its_oldest_entry_and_stays_bounded_under_two_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the vault's caches are shared by this thread and the ledger writer (decision 0104)
+    from socialcredit import shredding
+
+    monkeypatch.setattr(shredding, "CACHED", 50)
+    cache: dict[int, int] = {}
+    for i in range(60):
+        shredding.remember(cache, i, i)
+    assert list(cache) == list(range(10, 60))  # the oldest went first
+
+    errors: list[BaseException] = []
+
+    def fill(start: int) -> None:
+        try:
+            for i in range(start, start + 20_000):
+                shredding.remember(cache, i, i)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fill, args=(s,)) for s in (1_000_000, 2_000_000)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    # a race can skip an eviction (one entry over), never fail an insert
+    assert len(cache) <= 60 and (2_019_999 in cache or 1_019_999 in cache)
