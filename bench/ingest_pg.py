@@ -76,29 +76,38 @@ def time_floor(url: str, tuples: list[tuple[Any, ...]]) -> tuple[float, float]:
         return time.perf_counter() - t0, cpu_seconds() - c0
 
 
-def server_cpu(root: Path) -> float:
-    """CPU seconds the PostgreSQL server has used so far (Linux ``/proc``): the postmaster, the
-    backends it has reaped and those still running. Beside the bench process's own CPU it gives
-    each side's whole cost, the figure a loaded machine cannot blur into its wall time (decision
-    0104); 0.0 where ``/proc`` is missing."""
+def server_cpu(root: Path, settle: float = 5.0) -> float:
+    """CPU seconds the PostgreSQL server has used so far (Linux ``/proc``): the postmaster's own,
+    its reaped children's and its running background processes'. Beside the bench process's own
+    CPU it gives each side's whole cost, the figure a loaded machine cannot blur into its wall
+    time (decision 0104). Read once no client backend is left (up to ``settle`` seconds): one
+    exiting between the read of the running processes and the postmaster's reaping would be
+    counted by neither reading, then by the next. 0.0 where ``/proc`` is missing."""
     try:
         pid = int(next(root.rglob("postmaster.pid")).read_text().split()[0])
         tick = os.sysconf("SC_CLK_TCK")
     except (StopIteration, OSError, ValueError):
         return 0.0
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry) == pid:  # its own, and its reaped children's
-            total += sum(int(x) for x in fields[11:15])
-        elif int(fields[1]) == pid:
-            total += int(fields[11]) + int(fields[12])
-    return total / tick
+    deadline = time.monotonic() + settle
+    while True:
+        total, clients = 0, 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                title = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(entry) == pid:  # its own, and its reaped children's
+                total += sum(int(x) for x in fields[11:15])
+            elif int(fields[1]) == pid:
+                total += int(fields[11]) + int(fields[12])
+                # a client backend's title names its peer: "[local]" or "host(port)"
+                clients += b"[local]" in title or b"(" in title
+        if not clients or time.monotonic() > deadline:
+            return total / tick
+        time.sleep(0.05)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
