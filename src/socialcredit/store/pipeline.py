@@ -17,9 +17,36 @@ keys, which a chunk never written leaves unused, as a helper's sealing ahead alw
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from socialcredit.ledger import Quarantined
+
+if TYPE_CHECKING:
+    from socialcredit.store.records import PendingChunk
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A chunk made ready for its transaction (``RecordStore._prepare`` in ``store/records.py``):
+    the rows as stored (``maybe``: None where the key was destroyed; ``stored``: the others), each
+    stored row's converted record in the clear, row number and submitted row, the quarantined rows
+    so far, and the month's quarantine key."""
+
+    chunk: PendingChunk
+    maybe: Sequence[tuple[Any, ...] | None]
+    stored: Sequence[tuple[Any, ...]]
+    plains: Sequence[tuple[Any, ...]]
+    numbers: Sequence[int]
+    raws: Sequence[Mapping[str, Any]]
+    q_out: list[Quarantined]
+    qclass: str
+    qcipher: AESGCM | None
+
 
 _C = TypeVar("_C")
 _P = TypeVar("_P")

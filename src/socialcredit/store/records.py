@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
@@ -27,7 +26,7 @@ from socialcredit.store import tables as t
 from socialcredit.store.base import CHUNK
 from socialcredit.store.decisionstate import touch
 from socialcredit.store.logged import LoggedLeaves
-from socialcredit.store.pipeline import pipelined
+from socialcredit.store.pipeline import Prepared, pipelined
 from socialcredit.store.recordids import ChunkIds, predating
 from socialcredit.store.sealedrows import STORED_FIELDS, ErasedRow, Sealing, own_hash_ok
 from socialcredit.store.sealedstore import SealedStore
@@ -88,24 +87,6 @@ class PendingChunk:
     sealed: Presealed | None = None
     """``rows`` already encrypted (``Sealing.seal_chunk`` of them, in a helper process: decision
     0069), or None: :meth:`RecordStore._append_rows` encrypts them."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """A chunk made ready for its transaction (:meth:`RecordStore._prepare`): the rows as stored
-    (``maybe``: None where the key was destroyed; ``stored``: the others), each stored row's
-    converted record in the clear, row number and submitted row, the quarantined rows so far, and
-    the month's quarantine key."""
-
-    chunk: PendingChunk
-    maybe: Sequence[tuple[Any, ...] | None]
-    stored: Sequence[tuple[Any, ...]]
-    plains: Sequence[tuple[Any, ...]]
-    numbers: Sequence[int]
-    raws: Sequence[Mapping[str, Any]]
-    q_out: list[Quarantined]
-    qclass: str
-    qcipher: AESGCM | None
 
 
 def record_from_row(m: RowMapping | Mapping[str, Any]) -> Record:
@@ -192,7 +173,7 @@ class RecordStore(SealedStore):
         """One chunk: encrypted (:meth:`_prepare`), then written (:meth:`_write`)."""
         return self._write(self._prepare(c, received_at), batch_id, received_at, may_correct_any)
 
-    def _prepare(self, c: PendingChunk, received_at: dt.datetime) -> _Prepared:
+    def _prepare(self, c: PendingChunk, received_at: dt.datetime) -> Prepared:
         """A chunk's work before the chain's lock: its records encrypted (unless the helper
         process did) and the rows whose key was destroyed set aside with their reason. It writes
         nothing but new data keys (their own connection), so on PostgreSQL it runs for the next
@@ -218,10 +199,10 @@ class RecordStore(SealedStore):
             numbers = [n for n, row in zip(c.row_numbers, maybe, strict=True) if row is not None]
             raws = [raw for raw, row in zip(c.raws, maybe, strict=True) if row is not None]
         qclass, qcipher = quarantinekeys.cipher_for(self.sealing.vault, received_at)
-        return _Prepared(c, maybe, stored, plains, numbers, raws, q_out, qclass, qcipher)
+        return Prepared(c, maybe, stored, plains, numbers, raws, q_out, qclass, qcipher)
 
     def _write(
-        self, p: _Prepared, batch_id: str, received_at: dt.datetime, may_correct_any: bool
+        self, p: Prepared, batch_id: str, received_at: dt.datetime, may_correct_any: bool
     ) -> ChunkOutcome:
         """The write transaction of one chunk: take the chain's lock, look up which of its ids
         (and the ids its corrections name) the ledger holds, then link and insert in order."""
