@@ -104,10 +104,15 @@ def test_postgres_ingest_bench_runs_against_a_bare_copy_of_the_same_rows(tmp_pat
     assert result["ingest_s"] == min(result["ingest_runs_s"])
     ratio = result["floor_s"] / result["ingest_s"]
     assert abs(result["rate_ratio"] - ratio) <= 0.01 + ratio * 0.01
+    # each side's whole cost: the server's CPU (from /proc) beside the bench process's (0104)
+    assert result["ingest_server_cpu_s"] > 0 and result["floor_server_cpu_s"] >= 0
+    assert result["ingest_total_cpu_s"] >= result["ingest_server_cpu_s"]
+    assert result["cpu_ratio"] == round(result["floor_total_cpu_s"] / result["ingest_total_cpu_s"], 3)
     doc = tmp_path / "benchmarks.md"
     bench.write_markdown(result, doc)
     text = doc.read_text()
     assert "floor: one bare `COPY` of the same rows" in text
+    assert f"CPU ratio (process and server, the floor's over the ingest's): {result['cpu_ratio']}" in text
     assert "ingest into PostgreSQL: 2,000 records" in text
 
 

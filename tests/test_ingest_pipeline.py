@@ -175,11 +175,11 @@ class _FailingStore(Store):
 
     calls = 0
 
-    def _append_rows(self, *args: Any) -> ChunkOutcome:  # the one write of each chunk
+    def _write(self, *args: Any) -> ChunkOutcome:  # the one write transaction of each chunk
         self.calls += 1
         if self.calls == 3:
             raise OSError("disk full")
-        return super()._append_rows(*args)
+        return super()._write(*args)
 
 
 def test_a_failed_chunk_stops_the_batch_at_a_committed_boundary(store_url: str, clock: Clock) -> None:

@@ -67,6 +67,10 @@ class Dialect(ABC):
     driver_gives_text: bool
     """Whether the driver hands back DATE and TIMESTAMP columns as the text stored, and
     BOOLEAN as 0 or 1 (SQLite), rather than as the types themselves (PostgreSQL)."""
+    writes_alongside: bool
+    """Whether another connection can write (a new data key) while a chunk's transaction holds
+    the chain's lock: PostgreSQL's row lock leaves the key table free, so ingest encrypts the next
+    chunk while the server writes this one (decision 0104); SQLite's write lock is the database's."""
 
     @abstractmethod
     def create_engine(self, url: str) -> Engine:
@@ -180,6 +184,7 @@ class SqliteDialect(Dialect):
     name = "sqlite"
     mark = "?"
     driver_gives_text = True
+    writes_alongside = False
 
     def __init__(self, url: str, *, cache_mib: int | None = None) -> None:
         self.path = url.split("///", 1)[-1] if "///" in url else ""
@@ -246,6 +251,7 @@ class PostgresDialect(Dialect):
     mark = "%s"
     file = None
     driver_gives_text = False
+    writes_alongside = True
 
     def create_engine(self, url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

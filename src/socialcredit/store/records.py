@@ -26,6 +26,7 @@ from socialcredit.store import tables as t
 from socialcredit.store.base import CHUNK
 from socialcredit.store.decisionstate import touch
 from socialcredit.store.logged import LoggedLeaves
+from socialcredit.store.pipeline import Prepared, pipelined
 from socialcredit.store.recordids import ChunkIds, predating
 from socialcredit.store.sealedrows import STORED_FIELDS, ErasedRow, Sealing, own_hash_ok
 from socialcredit.store.sealedstore import SealedStore
@@ -170,12 +171,15 @@ class RecordStore(SealedStore):
     def _append_rows(
         self, c: PendingChunk, batch_id: str, received_at: dt.datetime, may_correct_any: bool
     ) -> ChunkOutcome:
-        """The write transaction of one chunk: take the chain's lock, look up which of its ids
-        (and the ids its corrections name) the ledger holds, then link and insert in order."""
+        """One chunk: encrypted (:meth:`_prepare`), then written (:meth:`_write`)."""
+        return self._write(self._prepare(c, received_at), batch_id, received_at, may_correct_any)
+
+    def _prepare(self, c: PendingChunk, received_at: dt.datetime) -> Prepared:
+        """A chunk's work before the chain's lock: its records encrypted (unless the helper
+        process did) and the rows whose key was destroyed set aside with their reason. It writes
+        nothing but new data keys (their own connection), so on PostgreSQL it runs for the next
+        chunk while the ledger writer writes this one (decision 0104)."""
         q_out = list(c.quarantined)
-        leaves: list[bytes] = []
-        link = ledger.chain_linker(received_at, batch_id, leaves)
-        received = self.dialect.ts(received_at)
         # encrypted before the chain's lock is taken: the key lookups and AES-GCM calls of the
         # chunk never hold up another writer
         maybe, refused = self._sealed(c)
@@ -191,8 +195,20 @@ class RecordStore(SealedStore):
             plains = [plain for plain, row in zip(c.rows, maybe, strict=True) if row is not None]
             numbers = [n for n, row in zip(c.row_numbers, maybe, strict=True) if row is not None]
             raws = [raw for raw, row in zip(c.raws, maybe, strict=True) if row is not None]
-        keyed = self.sealing.keyed_claim
         qclass, qcipher = quarantinekeys.cipher_for(self.sealing.vault, received_at)
+        return Prepared(c, maybe, stored, plains, numbers, raws, q_out, qclass, qcipher)
+
+    def _write(
+        self, p: Prepared, batch_id: str, received_at: dt.datetime, may_correct_any: bool
+    ) -> ChunkOutcome:
+        """The write transaction of one chunk: take the chain's lock, look up which of its ids
+        (and the ids its corrections name) the ledger holds, then link and insert in order."""
+        c, maybe, stored, q_out, qclass, qcipher = p.chunk, p.maybe, p.stored, p.q_out, p.qclass, p.qcipher
+        plains, numbers, raws = p.plains, p.numbers, p.raws
+        leaves: list[bytes] = []
+        link = ledger.chain_linker(received_at, batch_id, leaves)
+        received = self.dialect.ts(received_at)
+        keyed = self.sealing.keyed_claim
         with self.engine.begin() as conn:
             count, head = self._lock_head(conn, "records")
             # the ids each row may be known by: keyed, or unkeyed if stored before (decision 0080)
@@ -387,6 +403,13 @@ class RecordStore(SealedStore):
         which would wait on SQLite's write lock this transaction holds (found by the ingest bench's
         floor, which stores records in the clear and so made no key while sealing)."""
         self.sealing.vault.keyed()
+        if self.dialect.writes_alongside:  # PostgreSQL: the next chunk encrypted meanwhile (0104)
+            yield from pipelined(
+                chunks,
+                lambda c: self._prepare(c, received_at),
+                lambda p: self._write(p, batch_id, received_at, may_correct_any),
+            )
+            return
         for c in chunks:
             yield c, self._append_rows(c, batch_id, received_at, may_correct_any)
 
