@@ -508,11 +508,23 @@ def until_removed(events: ir.Table, notice: int) -> ir.Table:
 
 
 def with_ground_records(entries: ir.Table, events: ir.Table, pairs: ir.Table | None) -> ir.Table:
-    """``entries`` (of :func:`entries`) with ``ground_records``: the ids of the qualifying
-    records from the one that opened each entry up to the one before the record that ended it
+    """``entries`` (of :func:`entries`) with ``ground_records`` (:func:`ground_records`)."""
+    g = ground_records(entries, events, pairs)
+    out = entries.left_join(g, (entries.subject == g.g_subject) & (entries.start == g.g_start))
+    return out.select(*entries.columns, "ground_records")
+
+
+def ground_records(entries: ir.Table, events: ir.Table, pairs: ir.Table | None) -> ir.Table:
+    """For each of ``entries`` (of :func:`entries`), keyed by ``g_subject`` and ``g_start`` (its
+    subject and the walk position that opened it), ``ground_records``: the ids of the qualifying
+    records from the one that opened the entry up to the one before the record that ended it
     (all after it while it has not ended), in walk order, as ``lists.entries_for`` collects them;
     for a list that needs several records (``pairs``: :func:`window_pairs`), preceded by the
     records still in the window when it opened (those after ``base`` that pair with ``start``).
+    An entry has at least one (the record that opened it). ``engines.listing`` joins them once
+    to the union of a list's entries and its representatives' (decision 0102), not before: a
+    query reads what it is given once per reference, and these were computed again for the
+    representatives' branch.
 
     Why the detour through text: neither engine keeps the order of a grouped collect (Spark's
     has no ``ORDER BY``), and mapping over a sorted array of structs needs a lambda that DuckDB
@@ -544,10 +556,8 @@ def with_ground_records(entries: ir.Table, events: ir.Table, pairs: ir.Table | N
         key=grounds.pos.cast("string").lpad(10, "0") + ":" + grounds.record_id,
     )
     g = keyed.group_by("subject", "start").agg(keys=keyed.key.collect())
-    g = g.select(
+    return g.select(
         g_subject=g.subject,
         g_start=g.start,
         ground_records=g.keys.sort().join(",").re_replace("[0-9]{10}:", "").split(","),
     )
-    out = entries.left_join(g, (entries.subject == g.g_subject) & (entries.start == g.g_start))
-    return out.select(*entries.columns, "ground_records")
