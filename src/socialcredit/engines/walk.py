@@ -62,15 +62,17 @@ random histories).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pyarrow as pa
 
 from socialcredit.engines.ops import EPOCH, IBIS, china_day, day_numbers
 from socialcredit.rules import kernel
-from socialcredit.rules.ops import PY
 from socialcredit.schemes.model import ItemCriteria, Track
+from socialcredit.sim.ops import NP
 
 
 def events(eff: ir.Table, track: Track, crit: ItemCriteria, ends: ir.Table | None = None) -> ir.Table:
@@ -140,7 +142,7 @@ def extension_years(track: Track) -> list[int]:
 def period_ends(occurred: Iterable[int], track: Track) -> pa.Table:
     """``e_occ`` and one column per :func:`extension_years`: for each day a ground occurred (days
     since 1970-01-01), the planned end of an entry it opens (the kernel's
-    :func:`~socialcredit.rules.kernel.planned_end`, evaluated here with plain Python), unextended
+    :func:`~socialcredit.rules.kernel.planned_end`, evaluated here on NumPy arrays), unextended
     and extended by each number of years the period allows.
 
     Why a table: the calendar-year formula is a long expression, and written into a round's
@@ -148,10 +150,14 @@ def period_ends(occurred: Iterable[int], track: Track) -> pa.Table:
     most of the court list's time before its records were even read (decision 0070). It depends
     on the day alone, and a ledger's grounds occurred on a few thousand days."""
     origin = EPOCH.toordinal()
-    found = sorted({int(d) for d in occurred if d is not None})
-    columns: dict[str, list[int]] = {"e_occ": found}
+    found = np.array(sorted({int(d) for d in occurred if d is not None}), dtype=np.int64)
+    columns: dict[str, np.ndarray[Any, np.dtype[np.int64]]] = {"e_occ": found}
     for y in extension_years(track):
-        columns[end_column(y)] = [int(kernel.planned_end(track, d, d, 0, y, PY, origin)) for d in found]
+        # over the whole array at once (the simulator's evaluator of the kernel): day by day in
+        # plain Python, the formula's some fifteen divisions a day were 0.1 to 0.25 s of the
+        # court list's Python at 10 M records, for a thousand days (decision 0102)
+        ends = kernel.planned_end(track, found, found, 0, y, NP, origin)
+        columns[end_column(y)] = np.asarray(ends, dtype=np.int64).reshape(len(found))
     return pa.table({k: pa.array(v, pa.int64()) for k, v in columns.items()})
 
 
@@ -472,9 +478,10 @@ def until_removed(events: ir.Table, notice: int) -> ir.Table:
     ``n`` and the next removal ends it. One window and one grouping instead of a round per
     entry: on the court's list the rounds were most of the list's time (docs/benchmarks.md,
     issue 20's list floors)."""
-    removing = 1 - events.is_q  # no extension decision on such a track: a record not a ground removes
-    upto = ibis.cumulative_window(group_by=events.subject, order_by=events.pos)
-    e = events.mutate(entry=removing.sum().over(upto).cast("int64") - removing)
+    # no extension decision on such a track: a record not a ground removes, so the removals
+    # before a record are its position less the grounds before it (``qn`` counts it if it is
+    # one): read from the events' columns, not counted again by a window (decision 0102)
+    e = events.mutate(entry=(events.pos - events.qn + events.is_q).cast("int64"))
     g = e.group_by(g_subject=e.subject, g_entry=e.entry).agg(
         start=ibis.cases((e.is_q == 1, e.pos), else_=ibis.null("int64")).min(),
         end_pos=ibis.cases((e.is_q == 0, e.pos), else_=ibis.null("int64")).min(),
