@@ -40,8 +40,8 @@ round's) took it to about 30 s (docs/scale.md).
 
 A track with no fixed period and no extension whose entries one record opens (the court's ground
 (1): listed until a removal ground of Art. 10) needs no rounds: only a removal ends its entry, so
-the removals before a record say which entry it belongs to (:func:`until_removed`, one window and
-one grouping; decision 0058).
+the removals before a record say which entry it belongs to (:func:`until_removed`, one grouping
+on the events; decisions 0058, 0102).
 
 Criteria that need several records (``min_records`` above 1, none shipped) keep a window: the
 qualifying records since the last entry opened or ended, or the last removal record, less those
@@ -475,9 +475,9 @@ def until_removed(events: ir.Table, notice: int) -> ir.Table:
     Without a period nothing but a removal record ends an entry, and a qualifying record opens
     one whenever none is open: so the removal records before a record (in walk order) say which
     entry it belongs to, the first qualifying record after the ``n``-th removal opens entry
-    ``n`` and the next removal ends it. One window and one grouping instead of a round per
-    entry: on the court's list the rounds were most of the list's time (docs/benchmarks.md,
-    issue 20's list floors)."""
+    ``n`` and the next removal ends it. One grouping (the removals before a record read from the
+    events' own positions and counts) instead of a round per entry: on the court's list the
+    rounds were most of the list's time (docs/benchmarks.md, issue 20's list floors)."""
     # no extension decision on such a track: a record not a ground removes, so the removals
     # before a record are its position less the grounds before it (``qn`` counts it if it is
     # one): read from the events' columns, not counted again by a window (decision 0102)
