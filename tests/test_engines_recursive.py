@@ -11,6 +11,7 @@ the walk on Spark, and both are held to the per-subject walk by ``tests/test_eng
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ import pytest
 
 from socialcredit.engines import listing, recursive, relational, walk
 from socialcredit.engines.duck import DuckDBEngine
+from socialcredit.engines.ops import EPOCH
 from socialcredit.rules import days, kernel
+from socialcredit.rules.ops import PY
 from socialcredit.schemes.loader import shipped_registry
 from tests.support.bench import load_bench
 
@@ -82,3 +85,20 @@ def test_only_a_materialised_duckdb_track_of_calendar_years_is_walked_at_once(
     (legacy,) = LEGACY.lists[0].tracks
     assert not recursive.walks(events, legacy, listing._crit(LEGACY.lists[0]), None)  # days
     assert not recursive.walks(events.filter(events.pos >= 0), FIXED, crit, None)  # not a table
+
+
+def test_the_period_ends_on_arrays_are_the_kernels_day_by_day() -> None:
+    """``walk.period_ends`` evaluates the kernel on NumPy arrays (decision 0102): every day from
+    the calendar's first to 2100, 29 February of leap and century years among them, gives the
+    planned end plain Python gives, unextended and for each extension Art. 2 allows."""
+    origin = EPOCH.toordinal()
+    first, last = (listing.CALENDAR_FROM - EPOCH).days, (dt.date(2101, 3, 1) - EPOCH).days
+    occurred = [*range(first, last), None, first]  # a null and a repeat: one row a day
+    ends = walk.period_ends(occurred, FIXED).to_pydict()
+    assert ends["e_occ"] == list(range(first, last))
+    assert walk.extension_years(FIXED) == [0, 1, 2, 3]
+    for y in walk.extension_years(FIXED):
+        want = [kernel.planned_end(FIXED, d, d, 0, y, PY, origin) for d in range(first, last)]
+        assert ends[walk.end_column(y)] == want, y
+    leap = (dt.date(2024, 2, 29) - EPOCH).days
+    assert dt.date.fromordinal(ends["end_0"][leap - first] + origin) == dt.date(2026, 3, 1)  # Art. 202

@@ -343,7 +343,7 @@ def population_listing(
     # rows' columns) is built once for the tracks it treats alike, on the union of their entries,
     # not once per track: each is Python building and compiling part of the final query, which
     # was most of the court list's fixed cost once the rounds were one statement (decision 0082)
-    alike: dict[tuple[str, bool, str, int], tuple[ListDef, list[tuple[ir.Table, ir.Table]]]] = {}
+    alike: dict[tuple[str, bool, str, int], tuple[ListDef, list[tuple[ir.Table, ir.Table, ir.Table]]]] = {}
     for n, (s, lst, k, track, _seg) in enumerate(tracks):
         ev = events[(s.id, lst.id, k)]
         pr = pairs.get((s.id, lst.id, k))
@@ -355,22 +355,29 @@ def population_listing(
         else:
             found = walk.entries(ev, pr, track, _crit(lst), notice, rounds, today)
         # ``track`` tells apart entries of one list that share a subject and a walk position
-        found = walk.with_ground_records(found, ev, pr).mutate(track=ibis.literal(n, type="int64"))
+        found = found.mutate(track=ibis.literal(n, type="int64"))
+        collected = walk.ground_records(found, ev, pr).mutate(g_track=ibis.literal(n, type="int64"))
         # alike: one list, and what follows the walk reads the same of it (a list's segments
         # may differ in these, decision 0051)
         within = track.removal.within_working_days
         key = (f"{s.id}/{lst.id}", lst.lists_representative, lst.during_objection, within)
-        alike.setdefault(key, (lst, []))[1].append((found, ev))
+        alike.setdefault(key, (lst, []))[1].append((found, ev, collected))
     parts: list[ir.Table] = []
     for (qualified, representative, _during, within), (lst, done) in alike.items():
-        entries = _removal_due(_union([f for f, _ev in done], widen=True), within, calendar)
+        entries = _removal_due(_union([f for f, _ev, _g in done], widen=True), within, calendar)
         both = entries.mutate(via=ibis.null("string"), gsubject=entries.subject)
         if representative:
             both = ibis.union(
                 both, _through(entries, representatives, today).select(*both.columns), distinct=False
             )
+        # each entry's ground records joined once, after the representatives' entries are added
+        # (theirs are their organisation's: ``gsubject``), not before: the query would collect
+        # them again for that branch (decision 0102)
+        g = _union([g for _f, _ev, g in done], widen=True)
+        on = (both.gsubject == g.g_subject) & (both.track == g.g_track) & (both.start == g.g_start)
+        both = both.left_join(g, on).select(*both.columns, "ground_records")
         # the records an objection names are matched to entries by id: each track's grounds
-        grounds = [e.filter(e.is_q == 1).select("subject", "record_id", "is_q") for _f, e in done]
+        grounds = [e.filter(e.is_q == 1).select("subject", "record_id", "is_q") for _f, e, _g in done]
         ev = _union(grounds, widen=True)
         both = suspending.attach(both, qualified, lst, open_, events=ev)
         parts.append(_finish(both, qualified, both.via, today))

@@ -60,9 +60,10 @@ WITH RECURSIVE w(subject, pos, start, planned, x_at, closed, closed_x, closed_ex
 SELECT subject, closed AS start, pos AS end_pos, closed_x AS x_at, closed_ext AS ext_end
 FROM w WHERE closed IS NOT NULL
 UNION ALL
-SELECT subject, start, NULL::BIGINT, x_at, CASE WHEN x_at IS NOT NULL THEN planned END
-FROM (SELECT *, max(pos) OVER (PARTITION BY subject) AS last_pos FROM w)
-WHERE pos = last_pos AND start IS NOT NULL
+SELECT subject, l.start, NULL::BIGINT, l.x_at, CASE WHEN l.x_at IS NOT NULL THEN l.planned END
+FROM (SELECT subject, arg_max({{'start': start, 'x_at': x_at, 'planned': planned}}, pos) AS l
+      FROM w GROUP BY subject)
+WHERE l.start IS NOT NULL
 """
 """The walk's step (see the module docstring). ``live``: an entry is open and the record comes
 before its planned end; ``keep``: it stays open past the record (live, and not a removal)."""

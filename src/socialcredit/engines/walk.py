@@ -40,8 +40,8 @@ round's) took it to about 30 s (docs/scale.md).
 
 A track with no fixed period and no extension whose entries one record opens (the court's ground
 (1): listed until a removal ground of Art. 10) needs no rounds: only a removal ends its entry, so
-the removals before a record say which entry it belongs to (:func:`until_removed`, one window and
-one grouping; decision 0058).
+the removals before a record say which entry it belongs to (:func:`until_removed`, one grouping
+on the events; decisions 0058, 0102).
 
 Criteria that need several records (``min_records`` above 1, none shipped) keep a window: the
 qualifying records since the last entry opened or ended, or the last removal record, less those
@@ -62,15 +62,17 @@ random histories).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pyarrow as pa
 
 from socialcredit.engines.ops import EPOCH, IBIS, china_day, day_numbers
 from socialcredit.rules import kernel
-from socialcredit.rules.ops import PY
 from socialcredit.schemes.model import ItemCriteria, Track
+from socialcredit.sim.ops import NP
 
 
 def events(eff: ir.Table, track: Track, crit: ItemCriteria, ends: ir.Table | None = None) -> ir.Table:
@@ -140,7 +142,7 @@ def extension_years(track: Track) -> list[int]:
 def period_ends(occurred: Iterable[int], track: Track) -> pa.Table:
     """``e_occ`` and one column per :func:`extension_years`: for each day a ground occurred (days
     since 1970-01-01), the planned end of an entry it opens (the kernel's
-    :func:`~socialcredit.rules.kernel.planned_end`, evaluated here with plain Python), unextended
+    :func:`~socialcredit.rules.kernel.planned_end`, evaluated here on NumPy arrays), unextended
     and extended by each number of years the period allows.
 
     Why a table: the calendar-year formula is a long expression, and written into a round's
@@ -148,10 +150,14 @@ def period_ends(occurred: Iterable[int], track: Track) -> pa.Table:
     most of the court list's time before its records were even read (decision 0070). It depends
     on the day alone, and a ledger's grounds occurred on a few thousand days."""
     origin = EPOCH.toordinal()
-    found = sorted({int(d) for d in occurred if d is not None})
-    columns: dict[str, list[int]] = {"e_occ": found}
+    found = np.array(sorted({int(d) for d in occurred if d is not None}), dtype=np.int64)
+    columns: dict[str, np.ndarray[Any, np.dtype[np.int64]]] = {"e_occ": found}
     for y in extension_years(track):
-        columns[end_column(y)] = [int(kernel.planned_end(track, d, d, 0, y, PY, origin)) for d in found]
+        # over the whole array at once (the simulator's evaluator of the kernel): day by day in
+        # plain Python, the formula's some fifteen divisions a day were 0.1 to 0.25 s of the
+        # court list's Python at 10 M records, for a thousand days (decision 0102)
+        ends = kernel.planned_end(track, found, found, 0, y, NP, origin)
+        columns[end_column(y)] = np.asarray(ends, dtype=np.int64).reshape(len(found))
     return pa.table({k: pa.array(v, pa.int64()) for k, v in columns.items()})
 
 
@@ -469,12 +475,13 @@ def until_removed(events: ir.Table, notice: int) -> ir.Table:
     Without a period nothing but a removal record ends an entry, and a qualifying record opens
     one whenever none is open: so the removal records before a record (in walk order) say which
     entry it belongs to, the first qualifying record after the ``n``-th removal opens entry
-    ``n`` and the next removal ends it. One window and one grouping instead of a round per
-    entry: on the court's list the rounds were most of the list's time (docs/benchmarks.md,
-    issue 20's list floors)."""
-    removing = 1 - events.is_q  # no extension decision on such a track: a record not a ground removes
-    upto = ibis.cumulative_window(group_by=events.subject, order_by=events.pos)
-    e = events.mutate(entry=removing.sum().over(upto).cast("int64") - removing)
+    ``n`` and the next removal ends it. One grouping (the removals before a record read from the
+    events' own positions and counts) instead of a round per entry: on the court's list the
+    rounds were most of the list's time (docs/benchmarks.md, issue 20's list floors)."""
+    # no extension decision on such a track: a record not a ground removes, so the removals
+    # before a record are its position less the grounds before it (``qn`` counts it if it is
+    # one): read from the events' columns, not counted again by a window (decision 0102)
+    e = events.mutate(entry=(events.pos - events.qn + events.is_q).cast("int64"))
     g = e.group_by(g_subject=e.subject, g_entry=e.entry).agg(
         start=ibis.cases((e.is_q == 1, e.pos), else_=ibis.null("int64")).min(),
         end_pos=ibis.cases((e.is_q == 0, e.pos), else_=ibis.null("int64")).min(),
@@ -508,11 +515,23 @@ def until_removed(events: ir.Table, notice: int) -> ir.Table:
 
 
 def with_ground_records(entries: ir.Table, events: ir.Table, pairs: ir.Table | None) -> ir.Table:
-    """``entries`` (of :func:`entries`) with ``ground_records``: the ids of the qualifying
-    records from the one that opened each entry up to the one before the record that ended it
+    """``entries`` (of :func:`entries`) with ``ground_records`` (:func:`ground_records`)."""
+    g = ground_records(entries, events, pairs)
+    out = entries.left_join(g, (entries.subject == g.g_subject) & (entries.start == g.g_start))
+    return out.select(*entries.columns, "ground_records")
+
+
+def ground_records(entries: ir.Table, events: ir.Table, pairs: ir.Table | None) -> ir.Table:
+    """For each of ``entries`` (of :func:`entries`), keyed by ``g_subject`` and ``g_start`` (its
+    subject and the walk position that opened it), ``ground_records``: the ids of the qualifying
+    records from the one that opened the entry up to the one before the record that ended it
     (all after it while it has not ended), in walk order, as ``lists.entries_for`` collects them;
     for a list that needs several records (``pairs``: :func:`window_pairs`), preceded by the
     records still in the window when it opened (those after ``base`` that pair with ``start``).
+    An entry has at least one (the record that opened it). ``engines.listing`` joins them once
+    to the union of a list's entries and its representatives' (decision 0102), not before: a
+    query reads what it is given once per reference, and these were computed again for the
+    representatives' branch.
 
     Why the detour through text: neither engine keeps the order of a grouped collect (Spark's
     has no ``ORDER BY``), and mapping over a sorted array of structs needs a lambda that DuckDB
@@ -544,10 +563,8 @@ def with_ground_records(entries: ir.Table, events: ir.Table, pairs: ir.Table | N
         key=grounds.pos.cast("string").lpad(10, "0") + ":" + grounds.record_id,
     )
     g = keyed.group_by("subject", "start").agg(keys=keyed.key.collect())
-    g = g.select(
+    return g.select(
         g_subject=g.subject,
         g_start=g.start,
         ground_records=g.keys.sort().join(",").re_replace("[0-9]{10}:", "").split(","),
     )
-    out = entries.left_join(g, (entries.subject == g.g_subject) & (entries.start == g.g_start))
-    return out.select(*entries.columns, "ground_records")
