@@ -5,10 +5,11 @@ state's read (decision 0088 measured reading it on the loop as worse). Through t
 executor that hop cost 27 to 35 µs of CPU a call with 32 calls in flight (load 11: the executor's
 locks, a concurrent future wrapped in an asyncio one, up to six workers woken in turn and
 contending for the GIL); two threads that take calls from one ``SimpleQueue`` and settle the
-caller's future with ``call_soon_threadsafe`` cost 13 to 15 µs (decision 0101,
-``bench/decisions_profile.py``). A call runs in a copy of the caller's context, as with
-``to_thread``. The threads end after ``IDLE_S`` without work and start again with the next call,
-so an idle system holds none (as the audit writer's).
+caller's future with ``call_soon_threadsafe`` cost 13 to 15 µs (a micro-benchmark of an empty
+call; the route's threads under wrk: ``bench/decisions_profile.py``; decision 0101). A call runs
+in a copy of the caller's context, as with ``to_thread``. The threads end after ``IDLE_S``
+without work and start again with the next call, so an idle system holds none (as the audit
+writer's).
 """
 
 from __future__ import annotations
