@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from socialcredit.api import create_app
-from socialcredit.api.hotpath import HotPath
+from socialcredit.api.hotpath import App, HotPath
 from socialcredit.api.limits import Limits
 from socialcredit.service import System
 from tests.conftest import org, person
@@ -193,3 +193,60 @@ def test_its_errors_are_answered_by_the_apps_handlers() -> None:
     assert sent[0]["status"] == 418 and sent[1]["body"] == b"handled 404"
     with pytest.raises(RuntimeError, match="boom"):
         asyncio.run(HotPath(app, "POST", "/decisions", raising(RuntimeError("boom")))(scope, receive, send))
+
+
+def test_the_app_sends_its_hot_request_past_fastapis_outer_layers() -> None:
+    """Unit (``hotpath.App``): the hot request enters at the named middleware of ours, with the
+    app in its scope, and FastAPI's telemetry is asked about at most once a second for it (it
+    was asked on every request); any other request, or an app with FastAPI's own body limit,
+    goes through FastAPI's whole stack as before, with the same answers."""
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
+    entered: list[tuple[str, bool]] = []
+
+    class Entry:
+        def __init__(self, app: ASGIApp) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http":
+                entered.append((scope["path"], scope.get("app") is built))
+            await self.app(scope, receive, send)
+
+    def build(**settings: Any) -> App:
+        app = App(**settings)
+        app.add_middleware(Entry)
+
+        @app.post("/hot")
+        async def hot() -> dict[str, str]:
+            return {"at": "hot"}
+
+        @app.post("/other")
+        async def other() -> dict[str, str]:
+            return {"at": "other"}
+
+        app.hot("POST", "/hot", Entry)
+        return app
+
+    for settings, shortcut in (({}, True), ({"max_body_size": 10_000}, False)):
+        built = build(**settings)
+        asked: list[bool] = []
+        telemetry = built._native_telemetry
+        enabled = telemetry.enabled
+
+        def counted(enabled: Any = enabled, asked: list[bool] = asked) -> bool:
+            asked.append(True)
+            return bool(enabled())
+
+        telemetry.enabled = counted  # type: ignore[method-assign]
+        with TestClient(built) as client:
+            entered.clear()
+            replies = [client.post("/hot").json() for _ in range(20)]
+            hot_asks = len(asked)
+            assert replies == [{"at": "hot"}] * 20
+            assert entered == [("/hot", True)] * 20
+            asked.clear()
+            assert client.post("/other").json() == {"at": "other"} and len(asked) == 1
+            assert client.get("/hot").status_code == 405
+        assert (hot_asks <= 2) if shortcut else (hot_asks == 20), (settings, hot_asks)
+        assert (built._hot_entry is not None) == shortcut

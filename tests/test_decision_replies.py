@@ -67,3 +67,21 @@ def test_every_reply_is_the_models_own_rendering_and_renderings_are_shared() -> 
     # per language: the allowed share one per receipt position (2), each listed person has its
     # own dates and each representative its organisation (10 + 10)
     assert rendered == 2 * (2 + 10 + 10), rendered
+
+
+def test_a_shared_reasons_tuple_is_worded_once_and_replies_stay_the_models() -> None:
+    """Subjects whose states hold the same line share one reasons tuple (decision 0101): its
+    wording is remembered by identity, and each reply is still the model's own rendering; an
+    equal tuple that is another object is worded on its own, with the same reply."""
+    replies = DecisionReplies()
+    listed = decisions()[0]
+    shared = listed.reasons
+    alike = tuple(dataclasses.replace(r) for r in shared)
+    assert alike == shared and alike is not shared
+    for n, reasons in enumerate((shared, shared, shared, alike), start=50):
+        d = dataclasses.replace(listed, subject=person(n), reasons=reasons)
+        for locale in i18n.LOCALES:
+            with i18n.using(locale):
+                expected = DecisionOut.of(d).model_dump_json().encode()
+            assert replies.body(d, locale) == expected, (locale, n)
+    assert len(replies._wordings) == 2  # noqa: SLF001 - the shared tuple and the alike one

@@ -129,3 +129,24 @@ def test_the_dictionary_names_no_subject(number: str) -> None:
             continue
         named.append(c)
     assert named == []
+
+
+def test_subjects_with_the_same_line_share_its_reasons() -> None:
+    """A measure's line read back once is shared by every subject whose state holds the same
+    line (decision 0101): the same reasons object, equal to a first reading's, and a subject
+    with another line gets its own."""
+    held = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    at = dt.datetime.fromisoformat(held["as_of"])
+    statecodec.forget()
+    made, represents = statecodec.decode(held["payload"], held["subject"], at)
+    prepared = {mid: (d, {}) for mid, d in made.items()}
+    packed = statecodec.encode(prepared, represents)
+    first = statecodec.decision(packed, "no-flights", person(1), at)
+    second = statecodec.decision(held["payload"], "no-flights", person(2), at)
+    assert first is not None and second is not None
+    assert first.reasons is second.reasons and first.subject != second.subject
+    statecodec.forget()
+    again = statecodec.decision(packed, "no-flights", person(3), at)
+    assert again is not None and again.reasons == first.reasons and again.reasons is not first.reasons
+    other = statecodec.decision(packed, "no-new-loans", person(3), at)
+    assert other is not None and other.reasons != again.reasons

@@ -202,9 +202,9 @@ def _validate_person(code: str) -> Code:
     expected = ric.calc_check_digit(code)
     if code[-1] != expected:
         raise InvalidChecksum(code, N_("check character is wrong (expected {expected!r})", expected=expected))
-    try:
-        born = ric.get_birth_date(code)
-    except (StdnumError, ValueError):
+    try:  # stdnum's ric.get_birth_date, less its clean() of a code already compact and digits
+        born = datetime.date(int(code[6:10]), int(code[10:12]), int(code[12:14]))
+    except ValueError:
         raise InvalidBirthDate(
             code, N_("birth date {day!r} is not a calendar date", day=code[6:14])
         ) from None

@@ -14,7 +14,7 @@ from socialcredit import (
 )
 from socialcredit.api import docs, errors
 from socialcredit.api.content import JsonBodies, SingleQueryValues
-from socialcredit.api.hotpath import HotPath
+from socialcredit.api.hotpath import App, HotPath
 from socialcredit.api.language import Language
 from socialcredit.api.limits import Limits, RequestLimits
 from socialcredit.api.routes import (
@@ -61,8 +61,9 @@ def create_app(system: System, *, limits: Limits | None = None, hot_path: bool =
     """An app serving ``system``. Oversized bodies are refused before they are read whole (from
     their declared length, or as a chunked body passes the limit); writes are rate-limited per key
     and per client address (:mod:`socialcredit.api.limits`). ``POST /decisions`` goes straight to
-    its route function ahead of the router (:mod:`socialcredit.api.hotpath`); ``hot_path=False``
-    leaves it to the router, for the test that holds the two to the same answers.
+    its route function ahead of the router, entering at the outermost of our middlewares
+    (:mod:`socialcredit.api.hotpath`, decision 0101); ``hot_path=False`` leaves it to FastAPI and
+    the router, for the test that holds the two to the same answers.
 
     A system whose schemes fail the safeguards is refused before anything is served
     (``SafeguardsFailed``, naming the file, the item and the rule): a scheme with a lint error is
@@ -71,7 +72,7 @@ def create_app(system: System, *, limits: Limits | None = None, hot_path: bool =
     Refusals (:mod:`socialcredit.errors`) are answered with their status in the one error shape;
     any other exception is logged and answered 500 in that shape (:mod:`socialcredit.api.errors`)."""
     refuse_failing(system.registry)
-    app = FastAPI(
+    app = App(
         title="socialcredit",
         version=__version__,
         description="An open, auditable social credit system: every score explained, every "
@@ -90,6 +91,8 @@ def create_app(system: System, *, limits: Limits | None = None, hot_path: bool =
     app.add_middleware(RequestLimits, limits=limits or Limits.from_env())
     app.add_middleware(Language, skip=web.PREFIX)  # every reply's texts by Accept-Language
     errors.install(app)  # last: its middleware, outermost, answers a bug in any layer with a 500
+    if hot_path:  # and the app sends that request to it, past FastAPI's own outer layers
+        app.hot("POST", "/decisions", errors.ServerErrors)
 
     @app.get("/health", operation_id="health", tags=["meta"])
     def health() -> dict[str, object]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from email.message import Message
+from functools import lru_cache
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -24,12 +25,16 @@ from socialcredit.api.errors import BODY_NOT_JSON_TYPE, BODY_UNTYPED, QUERY_REPE
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+@lru_cache(maxsize=256)
 def is_json(content_type: str) -> bool:
     """``application/json``, or a ``+json`` type (``application/problem+json``), with any
     parameters (``; charset=utf-8``).
 
     >>> is_json("application/json; charset=utf-8"), is_json("text/plain"), is_json("")
     (True, False, False)
+
+    Remembered per distinct header (a client sends the same one every time): parsing it with
+    the standard library's ``email`` was 11 µs, on every request that carries a body.
     """
     message = Message()
     message["content-type"] = content_type
@@ -54,12 +59,17 @@ class JsonBodies:
             and scope["method"] in BODY_METHODS
             and not scope["path"].startswith(self.skip)
         ):
-            headers = dict(scope["headers"])
-            length = headers.get(b"content-length")
-            has_body = (length is not None and length.strip() not in (b"", b"0")) or (
-                b"transfer-encoding" in headers
-            )
-            given = headers.get(b"content-type", b"").decode("latin-1")
+            length = typed = None
+            chunked = False
+            for name, value in scope["headers"]:  # one pass, the last of a repeated one wins
+                if name == b"content-length":
+                    length = value
+                elif name == b"content-type":
+                    typed = value
+                elif name == b"transfer-encoding":
+                    chunked = True
+            has_body = (length is not None and length.strip() not in (b"", b"0")) or chunked
+            given = (typed or b"").decode("latin-1")
             if has_body and not is_json(given):
                 message = i18n.fill(BODY_NOT_JSON_TYPE, given=repr(given)) if given else BODY_UNTYPED
                 await error_response(415, message)(scope, receive, send)

@@ -19,13 +19,23 @@ route stays declared on the router, so the OpenAPI document is unchanged, and an
 or path (``/decisions/``, ``GET /decisions``) goes to the router as before.
 ``tests/test_api_hotpath.py`` sends the same requests to the app with and without it and
 requires the same answers.
+
+The app itself (:class:`App`) also lets that request skip FastAPI's own outer layers, entering at
+the app's outermost middleware of ours (:class:`socialcredit.api.errors.ServerErrors`): FastAPI
+0.165 asks on every request whether its native OpenTelemetry is configured (15 µs, three
+environment reads), then passes Starlette's server-error middleware, its exception-telemetry
+middleware and its body-limit middleware, none of which acts on this app's requests (no provider
+configured, no ``max_body_size``: ours is :mod:`socialcredit.api.limits`; ``ServerErrors``
+answers every exception first). Decision 0101.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -73,3 +83,58 @@ def _handler(handlers: Mapping[Any, Handler], exc: Exception) -> Handler | None:
         if cls in handlers:
             return handlers[cls]
     return None
+
+
+TELEMETRY_RECHECK_S = 1.0
+"""How long the answer to "is FastAPI's native telemetry on?" is trusted on the hot path."""
+
+
+class App(FastAPI):
+    """FastAPI, with the hot path's request (``hot``: method and path) sent straight to the
+    outermost middleware of ours (``entry``, a class of :attr:`user_middleware`), past FastAPI's
+    telemetry check and its three outer middlewares, which do nothing for this app (module
+    docstring). Not taken, so everything is as FastAPI does it: when the app has a
+    ``max_body_size`` of FastAPI's, when FastAPI's OpenTelemetry is on (asked once a second:
+    a provider set while serving traces this path too within that second), or when ``entry``
+    is not in the stack."""
+
+    def hot(self, method: str, path: str, entry: type) -> None:
+        self._hot = (method, path, entry)
+        self._hot_entry: ASGIApp | None = None
+        self._traced_until = 0.0
+        self._traced = True
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        hot = getattr(self, "_hot", None)
+        if hot is not None:
+            node: Any = stack
+            while node is not None and type(node) is not hot[2]:
+                node = getattr(node, "app", None)
+            self._hot_entry = node if self.max_body_size is None else None
+        return stack
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        hot = getattr(self, "_hot", None)
+        if (
+            hot is not None
+            and scope["type"] == "http"
+            and scope["method"] == hot[0]
+            and scope["path"] == (self.root_path or scope.get("root_path", "")) + hot[1]
+        ):
+            if self.middleware_stack is None:
+                self.middleware_stack = self.build_middleware_stack()
+            if self._hot_entry is not None and not self._telemetry_on():
+                if self.root_path:
+                    scope["root_path"] = self.root_path
+                scope["app"] = self
+                await self._hot_entry(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+    def _telemetry_on(self) -> bool:
+        now = time.monotonic()
+        if now >= self._traced_until:
+            self._traced = self._native_telemetry.enabled()
+            self._traced_until = now + TELEMETRY_RECHECK_S
+        return self._traced

@@ -9,7 +9,6 @@ states they answer from are computed by ``decisionstate.py`` (:class:`DecisionSt
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
 import time
@@ -30,6 +29,7 @@ from socialcredit.service.context import Context
 from socialcredit.service.decisionstate import DecisionStates, SubjectView
 from socialcredit.service.decisionstate import decide_on as _decide
 from socialcredit.service.decisionstate import detail_of as _detail
+from socialcredit.service.hop import Hop
 from socialcredit.service.views import Cached
 from socialcredit.store.decisionstate import StateRow
 from socialcredit.store.markers import Marker
@@ -73,6 +73,7 @@ class Decisions:
         self.basis = self.states.basis
         self.build_state = self.states.build_state
         self.keep_state = self.states.keep_state
+        self._hop = Hop("decision-reads")  # the loop's questions that need the store (decision 0101)
 
     def view(
         self, code: str, as_of: dt.datetime | None = None, known_at: dt.datetime | None = None
@@ -200,12 +201,12 @@ class Decisions:
         """:meth:`check` for an event loop: with the subject's view cached and the change marker
         fresh, the decision is microseconds of work done on the loop, and the request then waits
         for its audit entry's group commit without holding a thread; anything needing the store
-        (a cold subject, a moved marker) runs in a worker thread instead."""
+        (a cold subject, a moved marker) runs on a thread of :class:`Hop`'s instead."""
         prepared = None
         if question.at is None and question.known_at is None:
             prepared = self._prepare_check(question, fast=True)
         if prepared is None:
-            prepared = await asyncio.to_thread(self._prepare_check, question)
+            prepared = await self._hop.run(self._prepare_check, question)
         assert prepared is not None
         await self.context.auditor.submit_async(prepared[1])
         return prepared[0]

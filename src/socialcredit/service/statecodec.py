@@ -61,10 +61,21 @@ _OPENED: dict[str, str] = {}
 next question about the same subject (another measure) should not inflate the state again."""
 _OPENED_MAX = 1024
 
+_READ: dict[str, tuple[str, bool, bool, tuple[Reason, ...]]] = {}
+"""A measure's line read back (kind, answer, known, reasons), by the line's text. Why: a city's
+states hold few distinct lines per measure (33 for ``no-flights`` among 3,150 subjects of the
+bench's city: most people are allowed for the same reason), so a question about a subject not
+asked before reads its line from here, not by ``json.loads`` and rebuilding each reason; and
+subjects with the same line then share one ``reasons`` tuple, which the API's reply renderer
+words once by its identity (``api/decisionmodels.DecisionReplies``; decision 0101). Reasons
+are frozen, their texts immutable: sharing them changes no answer."""
+_READ_MAX = 4096
+
 
 def forget() -> None:
-    """Empty the memo of opened payloads (a bench timing first reads; a test)."""
+    """Empty the memos of opened payloads and read lines (a bench timing first reads; a test)."""
     _OPENED.clear()
+    _READ.clear()
 
 
 def basis(registry: Registry, holidays: Iterable[dt.date]) -> str:
@@ -153,8 +164,16 @@ def decision(payload: str, measure_id: str, code: str, as_of: dt.datetime) -> De
         return None
     start += len(measure_id) + 2
     end = lines.find("\n", start)
-    kind, allowed, known, reasons = json.loads(lines[start : end if end >= 0 else None])
-    return Decision(code, measure_id, kind, allowed, as_of, tuple(_unreason(r) for r in reasons), None, known)
+    line = lines[start : end if end >= 0 else None]
+    read = _READ.get(line)
+    if read is None:
+        kind, allowed, known, written = json.loads(line)
+        read = (kind, allowed, known, tuple(_unreason(r) for r in written))
+        if len(_READ) >= _READ_MAX:
+            _READ.clear()
+        _READ[line] = read
+    kind, allowed, known, reasons = read
+    return Decision(code, measure_id, kind, allowed, as_of, reasons, None, known)
 
 
 def decode(payload: str, code: str, as_of: dt.datetime) -> tuple[dict[str, Decision], tuple[str, ...]]:

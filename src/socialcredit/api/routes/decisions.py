@@ -24,6 +24,7 @@ This route is the hot path, and is written for it:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -69,9 +70,7 @@ async def decide(request: Request) -> Response:
         raise RequestValidationError([{**error, "ctx": {"error": e.msg}}], body=e.doc) from None
     except Exception:  # not UTF-8, nested too deep: the router answers these 400 too
         raise HTTPException(400, BODY_UNREADABLE) from None
-    headers = request.headers
-    token = headers.get("x-api-key")
-    authorization = headers.get("authorization")
+    token, authorization, language = _headers(request.scope["headers"])
     if authorization and authorization.lower().startswith("bearer "):
         token = authorization[7:].strip()
     key = system.cached_principal(token)
@@ -94,12 +93,27 @@ async def decide(request: Request) -> Response:
         subject, body.measure, key, purpose=body.purpose, at=body.as_of, known_at=body.known_at, via=via
     )
     decision = await system.check_async(question)
-    locale = _locale(headers.get("accept-language"))
+    locale = _locale(language)
     return Response(
         replies.body(decision, locale),
         media_type="application/json",
         headers={"Content-Language": i18n.TAGS[locale]},
     )
+
+
+def _headers(raw: Iterable[tuple[bytes, bytes]]) -> tuple[str | None, str | None, str | None]:
+    """``X-API-Key``, ``Authorization`` and ``Accept-Language``, each its first value as
+    ``request.headers.get`` gives it, in one pass over the raw list (building the headers
+    object and three lookups was 6 µs a question; decision 0101)."""
+    token = authorization = language = None
+    for name, value in raw:
+        if name == b"x-api-key":
+            token = value.decode("latin-1") if token is None else token
+        elif name == b"authorization":
+            authorization = value.decode("latin-1") if authorization is None else authorization
+        elif name == b"accept-language":
+            language = value.decode("latin-1") if language is None else language
+    return token, authorization, language
 
 
 @lru_cache(maxsize=256)
