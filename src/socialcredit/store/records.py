@@ -40,19 +40,9 @@ assert sorted(SEALED_COLUMNS) == sorted(RECORD_COLUMNS)
 QUARANTINE_COLUMNS = ("batch_id", "row_number", "raw", "reasons", "klass")
 """The quarantine's columns an append writes, by the same bulk path as the records (its id is
 the table's own)."""
+_FIELDS = "record_id source source_record_id action corrects content_hash claim_hash subject subject_kind"
 _RID, _SOURCE, _SRID, _ACTION, _CORRECTS, _CONTENT, _CLAIM, _SUBJECT, _KIND = (
-    ledger.SEALED_FIELDS.index(c)
-    for c in (
-        "record_id",
-        "source",
-        "source_record_id",
-        "action",
-        "corrects",
-        "content_hash",
-        "claim_hash",
-        "subject",
-        "subject_kind",
-    )
+    ledger.SEALED_FIELDS.index(c) for c in _FIELDS.split()
 )
 
 
