@@ -107,7 +107,8 @@ def test_postgres_ingest_bench_runs_against_a_bare_copy_of_the_same_rows(tmp_pat
     # each side's whole cost: the server's CPU (from /proc) beside the bench process's (0104)
     assert result["ingest_server_cpu_s"] > 0 and result["floor_server_cpu_s"] >= 0
     assert result["ingest_total_cpu_s"] >= result["ingest_server_cpu_s"]
-    assert result["cpu_ratio"] == round(result["floor_total_cpu_s"] / result["ingest_total_cpu_s"], 3)
+    cpu_ratio = result["floor_total_cpu_s"] / result["ingest_total_cpu_s"]  # of the rounded seconds
+    assert abs(result["cpu_ratio"] - cpu_ratio) <= 0.002 + cpu_ratio * 0.02
     doc = tmp_path / "benchmarks.md"
     bench.write_markdown(result, doc)
     text = doc.read_text()
