@@ -135,6 +135,7 @@ def test_the_vocabulary_is_clicks_and_typers_own() -> None:
     ]
 
 
+@pytest.mark.slow  # every page, both languages: CI; the loop keeps each kind of label below
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: " ".join(p) or "socialcredit")
 def test_no_label_of_click_or_typer_is_left_in_chinese_help(path: tuple[str, ...]) -> None:
     """Every group's and command's ``--help`` in Chinese: no word of Click's or Typer's labels
@@ -146,6 +147,7 @@ def test_no_label_of_click_or_typer_is_left_in_chinese_help(path: tuple[str, ...
         assert "[选项] 命令 [参数]..." in page, page
 
 
+@pytest.mark.slow  # every page, both languages: CI; the loop keeps each kind of label below
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: " ".join(p) or "socialcredit")
 def test_english_help_keeps_its_labels_in_english(path: tuple[str, ...]) -> None:
     """The same pages in English: the labels are there, in English (the scan finds them, so it

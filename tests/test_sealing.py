@@ -257,7 +257,7 @@ def _traffic(n: int, subject: str, occurred: str) -> tuple[int, dict[str, Any]]:
                "source_record_id": f"h-{n}", "occurred_on": occurred, "evidence": f"camera {n}"}  # fmt: skip
 
 
-@pytest.mark.parametrize("share", [1.0, 0.5])
+@pytest.mark.parametrize("share", [pytest.param(1.0, marks=pytest.mark.slow), 0.5])  # 0.5: both halves
 def test_the_helper_encrypts_and_a_destroyed_key_stays_unusable_at_once(
     store_url: str, clock: Clock, monkeypatch: pytest.MonkeyPatch, share: float
 ) -> None:
