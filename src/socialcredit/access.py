@@ -120,7 +120,8 @@ def holder_name(principal: str | None) -> str:
     characters). Why required: a case decision is recorded against its decider's principal, and an
     appeal or a human review must be decided by someone else, which only a named holder makes
     checkable (docs/decisions/0027-separation-of-duties.md)."""
-    name = (principal or "").strip()
+    given = principal or ""
+    name = given.strip()  # spaces around a name are dropped; a control character anywhere refused
     if not name:
         raise Refused(
             N_(
@@ -129,7 +130,7 @@ def holder_name(principal: str | None) -> str:
             ),
             field="principal",
         )
-    if len(name) > MAX_HOLDER or not name.isprintable():
+    if len(name) > MAX_HOLDER or not given.isprintable():
         raise Refused(
             N_("the holder's name must be 1 to {most} printable characters", most=MAX_HOLDER),
             field="principal",
