@@ -430,7 +430,7 @@ change whose earlier listings stay ended."""
 
 
 @pytest.mark.parametrize("scheme", VERSIONED)
-@SETTINGS
+@settings(SETTINGS, max_examples=2)
 @given(history=HISTORY)
 @example(history=DENSE)
 @example(history=CROWDED)
@@ -443,6 +443,23 @@ def test_the_simulator_keeps_the_contract_across_a_change_of_version(
     per-subject evaluator gives them that day: a score by its version over the whole history; an
     entry made under version 1 keeping the period version 1 set, version 2 judging only grounds
     reported from its day (SPC provisions, Art. 2: "from the listing decision")."""
+    _across(scheme, history, population)
+
+
+@SLOW
+@pytest.mark.parametrize("scheme", VERSIONED)
+@SETTINGS
+@given(history=HISTORY)
+def test_the_simulator_keeps_the_contract_across_a_change_of_version_at_length(
+    scheme: str, history: list[tuple[int, int, int]], population: Any
+) -> None:
+    """The same contract over :data:`SETTINGS`' six drawn histories, in CI; the inner loop draws
+    two besides the explicit DENSE and CROWDED (a simulation a history; decision 0106)."""
+    _across(scheme, history, population)
+
+
+def _across(scheme: str, history: list[tuple[int, int, int]], population: Any) -> None:
+    """:func:`test_the_simulator_keeps_the_contract_across_a_change_of_version`'s check."""
     run = _simulate(scheme, False, history, population, versioned=True)
     found = [v[scheme] for v in run.sim.versions.in_force]
     assert found == ["1"] * FIRST_UNDER_2 + ["2"] * (MONTHS - FIRST_UNDER_2)

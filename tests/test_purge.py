@@ -50,9 +50,9 @@ def test_a_retention_run_purges_what_was_made_before_the_erasure(
     assert exported(export) == sorted([old_id, new_id])
     runner = engines.engine("duckdb")
     try:
-        result = engines.rescore(
-            runner, export, system.registry.scored(), clock.now, tmp_path / "scores.parquet"
-        )
+        # one scheme with lists: the files are what is purged, whatever schemes they hold
+        rongcheng = [system.registry.scheme("rongcheng")]
+        result = engines.rescore(runner, export, rongcheng, clock.now, tmp_path / "scores.parquet")
     finally:
         runner.close()
     outputs = [Path(p) for p in (result.output, result.lists_output) if p is not None]
