@@ -176,7 +176,7 @@ def test_simulate_speaks_the_readers_language(tmp_path: Path, monkeypatch: pytes
     (and a refusal's hint) read in Chinese under ``--lang zh-CN``, with no English sentence left;
     the figures are the same in both."""
     monkeypatch.setenv("SOCIALCREDIT_HOME", str(tmp_path / "home"))
-    args = ["simulate", "--population", "1000", "--years", "1", "--seed", "3"]
+    args = ["simulate", "--population", "300", "--years", "1", "--seed", "3"]
     zh = CliRunner().invoke(app, ["--lang", "zh-CN", *args, "--out", str(tmp_path / "zh")])
     en = CliRunner().invoke(app, ["--lang", "en", *args, "--out", str(tmp_path / "en")])
     assert zh.exit_code == en.exit_code == 0, zh.output
