@@ -34,6 +34,23 @@ def cli_env(store_url: str, home: Path) -> dict[str, str]:
     return {**home_env(home), "SOCIALCREDIT_DATABASE_URL": store_url}
 
 
+UNLIMITED = {
+    "SOCIALCREDIT_RATE_PER_KEY": "1000000000",
+    "SOCIALCREDIT_BURST_PER_KEY": "1000000000",
+    "SOCIALCREDIT_RATE_PER_ADDRESS": "1000000000",
+    "SOCIALCREDIT_BURST_PER_ADDRESS": "1000000000",
+}
+"""The write limits raised out of reach, per key and per address. Why: a server test that sends
+questions as fast as it can measures the audit, the chains or the memory, not the limits, which
+are a policy with their own tests (tests/test_limits.py); since decisions 0100 and 0101 a burst
+of questions passes the address's default 200 a second past its burst of 400."""
+
+
+def unlimited_env(store_url: str, home: Path) -> dict[str, str]:
+    """:func:`cli_env` with the write limits out of reach (:data:`UNLIMITED`)."""
+    return {**cli_env(store_url, home), **UNLIMITED}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

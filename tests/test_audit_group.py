@@ -25,7 +25,7 @@ from socialcredit.service import Question, System
 from socialcredit.store import Store
 from socialcredit.store.auditwriter import AuditWriter
 from tests.conftest import person
-from tests.served import cli_env, start_server
+from tests.served import start_server, unlimited_env
 
 SUBJECTS = [person(800 + i) for i in range(20)]
 
@@ -158,10 +158,7 @@ def test_a_killed_server_loses_no_answered_decision(tmp_path: Path) -> None:
         token = setup.create_key("relying_party", "airlines").token
     finally:
         setup.store.close()
-    env = cli_env(url, tmp_path / "home")
-    big = str(10**9)
-    env.update(SOCIALCREDIT_RATE_PER_KEY=big, SOCIALCREDIT_BURST_PER_KEY=big)
-    env.update(SOCIALCREDIT_RATE_PER_ADDRESS=big, SOCIALCREDIT_BURST_PER_ADDRESS=big)
+    env = unlimited_env(url, tmp_path / "home")
     base, proc = start_server(env)
     answered: list[str] = []
     lock = threading.Lock()
