@@ -52,10 +52,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import auditedfloor  # noqa: E402
+from auditedfloor import Question  # noqa: E402
 from benchlib import load_average, percentile, report  # noqa: E402
 from decisions_report import write_markdown  # noqa: E402
 from httpload import MEASURE, Load, body, paced  # noqa: E402
-from pydantic import BaseModel, Field  # noqa: E402
 from wrkload import WrkRun, ensure_wrk, run_wrk  # noqa: E402
 
 from socialcredit import codes, synth  # noqa: E402
@@ -70,15 +71,6 @@ SOCIALCREDIT = str(Path(sys.executable).with_name("socialcredit"))
 
 
 # ------------------------------------------------------------------------------------ servers
-
-
-class Question(BaseModel):
-    """The floor's body: the decision request's fields, validated (at module level, where
-    FastAPI resolves the annotation)."""
-
-    subject: str = Field(max_length=64)
-    measure: str = Field(max_length=64)
-    purpose: str = Field(max_length=500)
 
 
 def bare_app() -> Any:
@@ -300,6 +292,7 @@ def drive(
     args: Any,
     *,
     floor: bool = False,
+    rates: list[float] | None = None,
 ) -> Driven:
     """Start the server (``cmd`` followed by a free port), warm it up, drive it with wrk once per
     ask pattern, then paced at each rate, and stop it. The floor and the real server go through
@@ -323,7 +316,7 @@ def drive(
             rate: paced(
                 port, key, asker.subjects, args.connections, rate, args.paced_seconds, f"{tag} {rate:g}/s"
             )
-            for rate in args.rates
+            for rate in (args.rates if rates is None else rates)
         }
     finally:
         stop(proc)
@@ -385,6 +378,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     asker = Asker(persons, subjects, most=int(args.most_rate * args.seconds))
 
     bare_cmd = [sys.executable, str(Path(__file__).resolve()), "--serve-bare"]
+    floor_db = work / "audited-floor.db"
+    t0 = time.perf_counter()
+    floor_rows = auditedfloor.prepare(url, floor_db, persons)
+    floor_prepare_s = time.perf_counter() - t0
+    audited_cmd = [sys.executable, str(Path(__file__).resolve()), "--audited-db", str(floor_db)]
+    audited_cmd += ["--audited-key", key, "--serve-audited"]
     real_cmd = [SOCIALCREDIT, "serve", "--host", "127.0.0.1", "--port"]
 
     result: dict[str, Any] = {
@@ -396,11 +395,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "rounds": args.rounds,
         "setup_s": round(setup_s, 1),
         "state_build_s": round(state_s, 1),
+        "audited_floor_rows": floor_rows,
+        "audited_floor_prepare_s": round(floor_prepare_s, 1),
         "load_average_before": load_average(),
     }
     pairs: list[tuple[Driven, Driven]] = []
+    audited: list[Driven] = []
     for r in range(args.rounds):  # alternating, so the other engineers' load falls on all alike
         bare = drive(bare_cmd, env, f"bare r{r}", key, asker, ["distinct"], args, floor=True)
+        if args.audited_floor:  # the same distinct bodies the server is asked next: no one used up
+            tag = f"audited r{r}"
+            audited.append(drive(audited_cmd, env, tag, key, asker, ["distinct"], args, floor=True, rates=[]))
         pairs.append((bare, drive(real_cmd, env, f"http r{r}", key, asker, args.ask, args)))
     logged = audit_purposes(url)
 
@@ -419,6 +424,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             row[ask]["rps_ratio"] = round(c.run.rps / b.rps, 3) if b.rps else None
             row[ask]["p99_ratio"] = round(c.run.p99_ms / b.p99_ms, 2) if b.p99_ms else None
         rounds.append(row)
+    for row, a in zip(rounds, audited, strict=False):
+        f = row["audited_floor"] = _figures(a.closed["distinct"])
+        row["audited_floor"]["rps_ratio"] = (
+            round(f["rps"] / row["floor"]["rps"], 3) if row["floor"]["rps"] else None
+        )
+        d = row["distinct"]["rps"] if "distinct" in row else None
+        row["audited_floor"]["distinct_rps_ratio"] = round(d / f["rps"], 3) if d and f["rps"] else None
+    if audited:
+        result["audited_floor_rps_ratio"] = [row["audited_floor"]["rps_ratio"] for row in rounds]
+        result["distinct_rps_ratio_to_audited_floor"] = [
+            row["audited_floor"]["distinct_rps_ratio"] for row in rounds
+        ]
+        floor_check = audit_check(Counter(auditedfloor.audited_rows(floor_db)), [(a, a) for a in audited])
+        result["audited_floor_audit"] = floor_check
     result["rounds_closed"] = rounds
     for ask in args.ask:
         result[f"{ask}_rps_ratio"] = [row[ask]["rps_ratio"] for row in rounds]
@@ -475,7 +494,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--dir", default=None, help="keep the database here (default: a temp dir, removed)")
     p.add_argument("--write", action="store_true", help="add the figures to docs/benchmarks.md")
     p.add_argument("--serve-bare", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--no-audited-floor",
+        dest="audited_floor",
+        action="store_false",
+        help="skip the audited floor (bench/auditedfloor.py) in each round",
+    )
+    p.add_argument("--serve-audited", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--audited-db", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--audited-key", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.serve_audited is not None:
+        auditedfloor.serve(args.serve_audited, Path(args.audited_db), args.audited_key)
+        return {}
     if args.serve_bare is not None:
         serve_bare(args.serve_bare)
         return {}

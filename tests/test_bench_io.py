@@ -150,6 +150,16 @@ def test_decision_bench_runs_under_wrk_and_every_answer_is_audited_once(tmp_path
             assert f["p50_ms"] <= f["p99_ms"] <= f["max_ms"]
         assert row["distinct"]["rps_ratio"] == round(row["distinct"]["rps"] / row["floor"]["rps"], 3)
     assert result["distinct_rps_ratio"] == [row["distinct"]["rps_ratio"] for row in rounds]
+    # the audited floor (decision 0107): the same work written bare, in every round, every answer
+    # of its own audited once in its own chain (audited_rows checks the chain)
+    for row in rounds:
+        a = row["audited_floor"]
+        assert a["answered"] > 0 and a["errors"] == 0 and a["answered"] <= a["written"]
+        assert a["rps_ratio"] == round(a["rps"] / row["floor"]["rps"], 3)
+        assert a["distinct_rps_ratio"] == round(row["distinct"]["rps"] / a["rps"], 3)
+    assert result["audited_floor_audit"]["audited_exactly_once"]
+    assert result["audited_floor_audit"]["audit_runs_checked"] == 2
+    assert result["audited_floor_rows"] > 0
     # 300 residents (about 150 persons) run out within a second: the rest ask again, and say so
     assert result["distinct_repeats"] > 0
     assert result["audited_exactly_once"] and result["audit_twice"] == 0 and result["chains_verify"]
@@ -162,6 +172,7 @@ def test_decision_bench_runs_under_wrk_and_every_answer_is_audited_once(tmp_path
     text = doc.read_text()
     assert "| 1 | floor: bare async FastAPI |" in text
     assert "| 2 | `POST /decisions`, distinct residents |" in text
+    assert "| 2 | audited floor: the same work written bare |" in text
     assert "| 100 | `POST /decisions` | 50 | 0 |" in text
     assert "| 60 | floor: bare async FastAPI | 30 | 0 |" in text
 
