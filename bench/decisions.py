@@ -33,7 +33,9 @@ then the same again from cached views.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -371,9 +373,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     work.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{work / 'decisions.db'}"
     env = served_env(work / "home", url)
-    t0 = time.perf_counter()
-    persons, key, state_s = build_city(url, args.residents, args.seed)
-    setup_s = time.perf_counter() - t0 - state_s
+    city_file = work / "city.json"
+    saved = json.loads(city_file.read_text()) if args.reuse and city_file.exists() else {}
+    if saved.get("residents") == args.residents and saved.get("seed") == args.seed:
+        persons, key, state_s, setup_s = saved["persons"], saved["key"], saved["state_s"], saved["setup_s"]
+    else:
+        t0 = time.perf_counter()
+        persons, key, state_s = build_city(url, args.residents, args.seed)
+        setup_s = time.perf_counter() - t0 - state_s
+        city = {"residents": args.residents, "seed": args.seed, "persons": persons, "key": key}
+        city_file.write_text(json.dumps({**city, "state_s": state_s, "setup_s": setup_s}))
+    run_id = secrets.token_hex(3)  # in every purpose: a reused city's log holds earlier runs' too
     subjects = persons[: args.subjects]
     asker = Asker(persons, subjects, most=int(args.most_rate * args.seconds))
 
@@ -393,6 +403,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "connections": args.connections,
         "seconds": args.seconds,
         "rounds": args.rounds,
+        "city_reused": bool(saved),
         "setup_s": round(setup_s, 1),
         "state_build_s": round(state_s, 1),
         "audited_floor_rows": floor_rows,
@@ -402,11 +413,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     pairs: list[tuple[Driven, Driven]] = []
     audited: list[Driven] = []
     for r in range(args.rounds):  # alternating, so the other engineers' load falls on all alike
-        bare = drive(bare_cmd, env, f"bare r{r}", key, asker, ["distinct"], args, floor=True)
+        bare = drive(bare_cmd, env, f"{run_id} bare r{r}", key, asker, ["distinct"], args, floor=True)
         if args.audited_floor:  # the same distinct bodies the server is asked next: no one used up
-            tag = f"audited r{r}"
+            tag = f"{run_id} audited r{r}"
             audited.append(drive(audited_cmd, env, tag, key, asker, ["distinct"], args, floor=True, rates=[]))
-        pairs.append((bare, drive(real_cmd, env, f"http r{r}", key, asker, args.ask, args)))
+        pairs.append((bare, drive(real_cmd, env, f"{run_id} http r{r}", key, asker, args.ask, args)))
     logged = audit_purposes(url)
 
     store = Store(url)
@@ -493,6 +504,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--rounds", type=int, default=3, help="times each server is driven, alternating")
     p.add_argument("--dir", default=None, help="keep the database here (default: a temp dir, removed)")
     p.add_argument("--write", action="store_true", help="add the figures to docs/benchmarks.md")
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --dir: reuse the city a run of the same --residents and --seed built there",
+    )
     p.add_argument("--serve-bare", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument(
         "--no-audited-floor",

@@ -62,13 +62,15 @@ def write_markdown(result: Mapping[str, Any], path: Path) -> None:
     ip = result["in_process"]
     asks = ",".join(result["ask"])
     rate_arg = ",".join(f"{p['rate']:g}" for p in result["paced"])
+    reused = " (by an earlier run, reused)" if result.get("city_reused") else ""
     la = f"load average {result['load_average_before']} before the HTTP runs, {result['load_average']} after"
     lines = [
         f"### decisions under wrk: {result['residents']:,} residents, {result['connections']} connections, "
         f"{result['seconds']} s per run, {result['rounds']} rounds ({now_utc()})",
         "",
         f"Machine: {machine()}; {la}. City set up in {result['setup_s']} s, its decision state built in "
-        f"{result.get('state_build_s')} s. Command: `.venv/bin/python "
+        f"{result.get('state_build_s')} s{reused}. "
+        "Command: `.venv/bin/python "
         f"bench/decisions.py --residents {result['residents']} --ask {asks} --connections "
         f"{result['connections']} --seconds {result['seconds']} --rounds {result['rounds']} "
         f"--rates {rate_arg} --write`.",

@@ -167,6 +167,16 @@ def test_decision_bench_runs_under_wrk_and_every_answer_is_audited_once(tmp_path
     ip = result["in_process"]
     assert ip["check_us"] > 0 and any(k.startswith("decide_") for k in ip)
 
+    # --reuse: the city built above, asked again; earlier runs' entries in its log are not this run's
+    again = bench.main(
+        ["--residents", "300", "--connections", "4", "--seconds", "1", "--warmup", "0", "--calls", "10"]
+        + ["--dir", str(tmp_path), "--reuse", "--rates", "50", "--paced-seconds", "0.2", "--rounds", "1"]
+        + ["--ask", "distinct", "--most-rate", "3000"]
+    )
+    assert again["city_reused"] and not result["city_reused"]
+    assert again["audited_exactly_once"] and again["audit_runs_checked"] == 2 and again["chains_verify"]
+    assert again["audited_floor_audit"]["audited_exactly_once"]
+
     doc = tmp_path / "benchmarks.md"
     bench.write_markdown(result, doc)
     text = doc.read_text()
