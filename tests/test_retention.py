@@ -10,6 +10,7 @@ made before keeps it. ... the restore re-applies erasures by replaying an erasur
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 import time
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from socialcredit import backup
 from socialcredit.schemes import shipped_registry
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from socialcredit.store import Store
 from tests.conftest import Clock, org, person
 from tests.support.records import red_light
@@ -79,6 +80,57 @@ def test_retention_erases_only_keys_past_keeping(system: System, clock: Clock) -
     assert system.retention_run().erased_keys == 0
     runs = [e for e in system.audit_log(op) if e["action"] == "retention"]
     assert len(runs) == 2 and all(e["subject"] is None for e in runs)
+
+
+def court(n: int, subject: str, item: str, occurred: str, **details: object) -> tuple[int, dict[str, object]]:
+    return n, {
+        "subject": subject,
+        "item": item,
+        "source": "court",
+        "source_record_id": f"court-{n}",
+        "occurred_on": occurred,
+        "reported_at": f"{occurred}T12:00:00",
+        "details": {"case_number": f"(2021) Lu 1082 Zhi {n}", **details},
+    }
+
+
+def test_a_removal_or_an_extension_is_not_erased_while_the_listing_it_shaped_is_kept(
+    system: System, clock: Clock
+) -> None:
+    """Issue 21: retention "never does so while a record under that key still counts, or still
+    grounds an entry in force (a ground (1) court listing stands until removed)". SPC Art. 2: a
+    ground (1) listing has no fixed period, "the debtor stays listed until a removal ground of
+    Art. 10"; on grounds (2) to (6) "the court may extend it by 1 to 3 years".
+
+    P is listed on ground (1) in 2021 and pays in 2022 (Art. 10(1)); a drunk-driving record of
+    2021 (1825 days) keeps P's 2021 key, so the listing record stays. The 2022 key is past its
+    dates, but erasing the payment alone would put P back on the list. Q is listed on ground (2)
+    on 2021-12-01 and the court extends it by 3 years in 2022: in force until 2026-12-01.
+    Erasing the 2022 extension alone would end the listing two years after it began."""
+    Q = person(92)
+    op = system.operator()
+    rows = [
+        court(1, P, "court.dishonest.able-but-refuses", "2021-11-01"),
+        (2, {**red_light(P, "dd-1", "2021-12-20"), "item": "traffic.drunk-driving"}),
+        court(3, P, "court.fulfilment.performed", "2022-01-15"),
+        court(4, Q, "court.dishonest.obstructs-enforcement", "2021-12-01"),
+        court(5, Q, "court.decision.extension", "2022-01-10", extension_years=3),
+    ]
+    assert system.ingest(rows, origin="t", principal=op).accepted == 5
+    before = {code: [(e.status, e.until) for e in system.view(code).entries] for code in (P, Q)}
+    assert before[P] == [("removed", dt.date(2022, 1, 15))]
+    assert before[Q] == [("active", dt.date(2026, 12, 2))]
+    report = system.retention_run()
+    assert report.erased_keys == 0 and report.erased_records == 0
+    after = {code: [(e.status, e.until) for e in system.view(code).entries] for code in (P, Q)}
+    assert after == before
+    assert system.check(Question(P, "no-flights", op, purpose="boarding")).allowed
+    assert not system.check(Question(Q, "no-flights", op, purpose="boarding")).allowed
+    # once the listing's own records may go too, the keys go together
+    clock.advance(days=800)  # 2029-01-10: the drunk driving is past 1825 + 730 days
+    report = system.retention_run()
+    assert report.erased_records == 5
+    assert [e.status for code in (P, Q) for e in system.view(code).entries] == []
 
 
 def test_a_restore_of_a_backup_taken_before_an_erasure_replays_it(
