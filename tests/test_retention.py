@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from socialcredit import backup
+from socialcredit.rules.days import day_of
 from socialcredit.schemes import shipped_registry
 from socialcredit.service import Question, System
 from socialcredit.store import Store
@@ -214,3 +215,20 @@ def test_another_systems_retention_run_reaches_its_cached_views(store_url: str, 
     finally:
         ours.store.close()
         theirs.store.close()
+
+
+def test_an_erasure_reads_on_one_day_in_china_wherever_it_is_shown(system: System, clock: Clock) -> None:
+    """Issue 21: the records "then read as 'erased on D under rule R'"; "an agency re-sending an
+    erased record is told it was erased". One erasure, one day D: the day in China, which every
+    rule counts in (docs/reliability.md), on the subject's record and in the agency's refusal
+    alike. At 20:00 UTC on 2 November it is already 3 November in China."""
+    clock.now = dt.datetime(2026, 11, 2, 20, 0)
+    op = system.operator()
+    system.ingest(ROWS, origin="t", principal=op)
+    old, _, _ = ids(system)
+    assert system.retention_run().erased_records == 1
+    [shown] = system.view(P).erased
+    assert day_of(shown.at) == dt.date(2026, 11, 3)
+    again = system.ingest([ROWS[0]], origin="again", principal=op)
+    assert "were erased on 2026-11-03 under rule 'retention'" in again.quarantine[0].reasons[0]
+    assert "2026-11-02" not in again.quarantine[0].reasons[0]

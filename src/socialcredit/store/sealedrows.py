@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from socialcredit import ledger
 from socialcredit.ledger import Record
+from socialcredit.rules.days import day_of
 from socialcredit.shredding import (
     NONCE,
     ErasedRecord,
@@ -70,7 +71,7 @@ class ErasedRow:
         under, or the keyed id it would have had if it holds none."""
         return (
             f"source_record_id: record {record_id} is of a subject whose records of {self.klass} "
-            f"were erased on {self.at:%Y-%m-%d} under rule {self.rule!r}; an erased record is not "
+            f"were erased on {day_of(self.at)} under rule {self.rule!r}; an erased record is not "
             "taken in again"
         )
 
