@@ -74,7 +74,7 @@ def test_retention_erases_only_keys_past_keeping(system: System, clock: Clock) -
     again = system.ingest([ROWS[0]], origin="again", principal=op)
     assert (again.accepted, again.duplicate, again.quarantined) == (0, 0, 1)
     assert (
-        "were erased on 2026-11-02 under rule 'retention'" in again.quarantine[0].reasons[0]
+        "was erased on 2026-11-02 under rule 'retention'" in again.quarantine[0].reasons[0]
         and old in again.quarantine[0].reasons[0]
     )
     # a second run finds nothing more; the runs are audited without naming anyone
@@ -230,5 +230,33 @@ def test_an_erasure_reads_on_one_day_in_china_wherever_it_is_shown(system: Syste
     [shown] = system.view(P).erased
     assert day_of(shown.at) == dt.date(2026, 11, 3)
     again = system.ingest([ROWS[0]], origin="again", principal=op)
-    assert "were erased on 2026-11-03 under rule 'retention'" in again.quarantine[0].reasons[0]
+    assert "was erased on 2026-11-03 under rule 'retention'" in again.quarantine[0].reasons[0]
     assert "2026-11-02" not in again.quarantine[0].reasons[0]
+
+
+def test_a_new_record_of_a_year_retention_erased_is_taken_in_under_the_year_s_next_key(
+    system: System,
+) -> None:
+    """Issue 21: "An agency re-sending an erased record is told it was erased; it is not taken in
+    again." Only the erased record: SPC Art. 2, a ground (1) listing "has no fixed period: the
+    debtor stays listed until a removal ground of Art. 10". P's records of 2020 were erased by
+    retention; the court then reports its listing decision of May 2020, never sent before. It
+    is taken in (under the year's next key, ``2020.1``) and P is listed; the erased red light
+    re-sent is still refused."""
+    op = system.operator()
+    system.ingest(ROWS[:2], origin="t", principal=op)
+    assert system.retention_run().erased_records == 1
+    listing = court(7, P, "court.dishonest.able-but-refuses", "2020-05-01")
+    taken = system.ingest([listing], origin="court", principal=op)
+    assert (taken.accepted, taken.quarantined) == (1, 0), taken.quarantine
+    [entry] = system.view(P).entries
+    assert entry.status == "active" and entry.planned_end is None
+    assert not system.check(Question(P, "no-flights", op, purpose="boarding")).allowed
+    stored = system.store.record(system.store.stored_record_id("court", "court-7"))
+    assert stored is not None and stored.stored is not None and stored.stored[0] == "2020.1"
+    again = system.ingest([ROWS[0]], origin="again", principal=op)
+    assert (again.accepted, again.quarantined) == (0, 1)
+    assert "was erased on 2026-11-02 under rule 'retention'" in again.quarantine[0].reasons[0]
+    # the listing grounds an entry in force: the next run keeps its key
+    report = system.retention_run()
+    assert (report.erased_keys, report.kept_in_force) == (0, 1)
