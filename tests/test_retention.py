@@ -260,3 +260,35 @@ def test_a_new_record_of_a_year_retention_erased_is_taken_in_under_the_year_s_ne
     # the listing grounds an entry in force: the next run keeps its key
     report = system.retention_run()
     assert (report.erased_keys, report.kept_in_force) == (0, 1)
+
+
+def test_a_withdrawal_is_not_erased_while_the_record_it_withdrew_is_kept(
+    system: System, clock: Clock
+) -> None:
+    """Issue 21: retention "never does so while a record under that key still counts, or still
+    grounds an entry in force (a ground (1) court listing stands until removed)". The court
+    listed P on ground (1) in November 2021 and withdrew the listing as wrong in January 2022.
+    P's 2021 key is kept by a drunk-driving record (1825 days); the 2022 key is past its dates,
+    but erasing the withdrawal alone would put P on the list again, for nothing."""
+    op = system.operator()
+    rows = [
+        court(1, P, "court.dishonest.able-but-refuses", "2021-11-01"),
+        (2, {**red_light(P, "dd-1", "2021-12-20"), "item": "traffic.drunk-driving"}),
+        (
+            3,
+            {
+                **court(3, P, "court.dishonest.able-but-refuses", "2022-01-15")[1],
+                "action": "withdraw",
+                "corrects_source_record_id": "court-1",
+            },
+        ),
+    ]
+    assert system.ingest(rows, origin="t", principal=op).accepted == 3
+    assert system.view(P).entries == []
+    report = system.retention_run()
+    assert (report.erased_keys, report.kept_counting, report.kept_in_force) == (0, 1, 1)
+    assert system.view(P).entries == []
+    assert system.check(Question(P, "no-flights", op, purpose="boarding")).allowed
+    clock.advance(days=800)  # both years past: they go together
+    assert system.retention_run().erased_records == 3
+    assert system.view(P).entries == []

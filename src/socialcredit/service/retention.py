@@ -253,11 +253,13 @@ class Retention:
         self, candidates: dict[tuple[str, str], tuple[str | None, set[str]]]
     ) -> set[tuple[str, str]]:
         """The keys due by their dates that must stay because a record under one ends or extends
-        a list entry (its ``ended_by``, its ``extended_by``) whose ground record stays readable:
-        erasing the removal alone would list the subject again (a ground (1) court listing
-        "stands until removed", SPC Art. 2 and 10), erasing the extension alone would end an
-        extended listing early. Keeping one key may keep another (a record under it may be the
-        ground of an entry another key's record ends), so this runs until nothing changes."""
+        a list entry (its ``ended_by``, its ``extended_by``) whose ground record stays readable,
+        or corrects or withdraws a record that stays readable: erasing the removal alone would
+        list the subject again (a ground (1) court listing "stands until removed", SPC Art. 2
+        and 10), erasing the extension alone would end an extended listing early, erasing a
+        withdrawal alone would let the wrong record count again. Keeping one key may keep
+        another (a record under it may be the ground of an entry another key's record ends),
+        so this runs until nothing changes."""
         shaping: dict[tuple[str, str], list[tuple[str, ...]]] = {}
         for pair, (code, rids) in candidates.items():
             if code is None:
@@ -267,6 +269,9 @@ class Retention:
                 for e in self.decisions.view(code).entries
                 if (e.ended_by in rids or e.extended_by in rids) and e.grounds
             ]
+            readable = self.context.store.records_for(code)  # an erased record is left out
+            held = {r.record_id for r in readable}
+            shaped += [(r.corrects,) for r in readable if r.record_id in rids and r.corrects in held]
             if shaped:
                 shaping[pair] = shaped
         kept: set[tuple[str, str]] = set()
