@@ -223,3 +223,17 @@ def test_a_request_filed_before_0071_is_moved_off_its_years_case_key_and_its_gra
     finally:
         store.close()
         get_settings.cache_clear()
+
+
+def test_an_erased_case_file_reads_on_the_day_in_china(system: System, clock: Clock) -> None:
+    """Issue 21: what is erased reads "erased on D under rule R", and D is one day wherever it
+    is shown: the day in China (``GET /objections``' ``erased_on``), also in the refusal to open
+    the file. At 20:00 UTC on 4 January 2027 it is already 5 January in China."""
+    system.ingest(ROWS, origin="t", principal=system.operator())
+    about_games = _rejected(system, _games(system), "I never played that long")
+    clock.now = dt.datetime(2027, 1, 4, 20)
+    case = system.file_erasure(principal=ME, subject=P, record_id=_games(system), statement="I left Sesame.")
+    system.decide_erasure(principal=OPERATOR_2, case_id=case.id, granted=True, reason="PIPL Art. 47")
+    with pytest.raises(NotFound) as gone:
+        system.casefiles.objection(about_games)
+    assert f"case {about_games} was erased on 2027-01-05 under rule" in str(gone.value)

@@ -269,3 +269,48 @@ def test_a_granted_request_purges_an_export_made_before_it(
     system.decide_erasure(principal=OPERATOR_2, case_id=case.id, granted=True, reason="PIPL Art. 47")
     assert not export.exists()
     assert system.store.exports.exports() == []
+
+
+def test_a_record_its_agency_withdrew_in_a_later_year_may_be_erased_but_not_the_withdrawal_alone(
+    system: System,
+) -> None:
+    """Issue 21 point 3: "Erasure on request where a scheme allows it (... a record withdrawn as
+    wrong)". The traffic police withdraw P's red light of 2025 in 2026 (the withdrawal dated
+    when sent, under P's 2026 key): the red light was withdrawn as wrong, so P may have it erased.
+    The withdrawal alone may not go: erased, the wrong record would count again. So a request
+    for P's Sesame record of 2026, under the same key as the withdrawal, is refused while the
+    red light is readable, naming the withdrawal."""
+    op = system.operator()
+    system.ingest([(1, OLD_RED), (2, JOINED), (3, GAMES)], origin="t", principal=op)
+    withdrawal = {
+        **row("r-0-w", "traffic.red-light", "traffic-police", "2026-06-01"),
+        "action": "withdraw",
+        "corrects_source_record_id": "r-0",
+    }
+    assert system.ingest([(1, withdrawal)], origin="fix", principal=op).accepted == 1
+    counted = system.view(P).scores
+    w = rid(system, "traffic-police", "r-0-w")
+    with pytest.raises(Refused) as refused:
+        system.file_erasure(
+            principal=subject_key(P),
+            subject=P,
+            record_id=rid(system, "online-platforms", "g-1"),
+            statement="I left.",
+        )
+    assert f"record {w} (traffic.red-light, 2026)" in str(refused.value)
+    case = system.file_erasure(
+        principal=subject_key(P), subject=P, record_id=rid(system, "traffic-police", "r-0"), statement="wrong"
+    )
+    assert case.year == "2025"
+    done = system.decide_erasure(principal=OPERATOR_2, case_id=case.id, granted=True, reason="withdrawn")
+    assert done.status == "granted"
+    assert system.erasure_of(rid(system, "traffic-police", "r-0")) is not None
+    assert system.view(P).scores == counted  # the withdrawn record counted for nothing before either
+    # with the red light erased, the withdrawal may go with the rest of 2026
+    again = system.file_erasure(
+        principal=subject_key(P),
+        subject=P,
+        record_id=rid(system, "online-platforms", "g-1"),
+        statement="I left.",
+    )
+    assert again.status == "under review"

@@ -10,14 +10,16 @@ made before keeps it. ... the restore re-applies erasures by replaying an erasur
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 import time
 from pathlib import Path
 
 from socialcredit import backup
+from socialcredit.rules.days import day_of
 from socialcredit.schemes import shipped_registry
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from socialcredit.store import Store
 from tests.conftest import Clock, org, person
 from tests.support.records import red_light
@@ -72,13 +74,64 @@ def test_retention_erases_only_keys_past_keeping(system: System, clock: Clock) -
     again = system.ingest([ROWS[0]], origin="again", principal=op)
     assert (again.accepted, again.duplicate, again.quarantined) == (0, 0, 1)
     assert (
-        "were erased on 2026-11-02 under rule 'retention'" in again.quarantine[0].reasons[0]
+        "was erased on 2026-11-02 under rule 'retention'" in again.quarantine[0].reasons[0]
         and old in again.quarantine[0].reasons[0]
     )
     # a second run finds nothing more; the runs are audited without naming anyone
     assert system.retention_run().erased_keys == 0
     runs = [e for e in system.audit_log(op) if e["action"] == "retention"]
     assert len(runs) == 2 and all(e["subject"] is None for e in runs)
+
+
+def court(n: int, subject: str, item: str, occurred: str, **details: object) -> tuple[int, dict[str, object]]:
+    return n, {
+        "subject": subject,
+        "item": item,
+        "source": "court",
+        "source_record_id": f"court-{n}",
+        "occurred_on": occurred,
+        "reported_at": f"{occurred}T12:00:00",
+        "details": {"case_number": f"(2021) Lu 1082 Zhi {n}", **details},
+    }
+
+
+def test_a_removal_or_an_extension_is_not_erased_while_the_listing_it_shaped_is_kept(
+    system: System, clock: Clock
+) -> None:
+    """Issue 21: retention "never does so while a record under that key still counts, or still
+    grounds an entry in force (a ground (1) court listing stands until removed)". SPC Art. 2: a
+    ground (1) listing has no fixed period, "the debtor stays listed until a removal ground of
+    Art. 10"; on grounds (2) to (6) "the court may extend it by 1 to 3 years".
+
+    P is listed on ground (1) in 2021 and pays in 2022 (Art. 10(1)); a drunk-driving record of
+    2021 (1825 days) keeps P's 2021 key, so the listing record stays. The 2022 key is past its
+    dates, but erasing the payment alone would put P back on the list. Q is listed on ground (2)
+    on 2021-12-01 and the court extends it by 3 years in 2022: in force until 2026-12-01.
+    Erasing the 2022 extension alone would end the listing two years after it began."""
+    Q = person(92)
+    op = system.operator()
+    rows = [
+        court(1, P, "court.dishonest.able-but-refuses", "2021-11-01"),
+        (2, {**red_light(P, "dd-1", "2021-12-20"), "item": "traffic.drunk-driving"}),
+        court(3, P, "court.fulfilment.performed", "2022-01-15"),
+        court(4, Q, "court.dishonest.obstructs-enforcement", "2021-12-01"),
+        court(5, Q, "court.decision.extension", "2022-01-10", extension_years=3),
+    ]
+    assert system.ingest(rows, origin="t", principal=op).accepted == 5
+    before = {code: [(e.status, e.until) for e in system.view(code).entries] for code in (P, Q)}
+    assert before[P] == [("removed", dt.date(2022, 1, 15))]
+    assert before[Q] == [("active", dt.date(2026, 12, 2))]
+    report = system.retention_run()
+    assert report.erased_keys == 0 and report.erased_records == 0
+    after = {code: [(e.status, e.until) for e in system.view(code).entries] for code in (P, Q)}
+    assert after == before
+    assert system.check(Question(P, "no-flights", op, purpose="boarding")).allowed
+    assert not system.check(Question(Q, "no-flights", op, purpose="boarding")).allowed
+    # once the listing's own records may go too, the keys go together
+    clock.advance(days=800)  # 2029-01-10: the drunk driving is past 1825 + 730 days
+    report = system.retention_run()
+    assert report.erased_records == 5
+    assert [e.status for code in (P, Q) for e in system.view(code).entries] == []
 
 
 def test_a_restore_of_a_backup_taken_before_an_erasure_replays_it(
@@ -162,3 +215,80 @@ def test_another_systems_retention_run_reaches_its_cached_views(store_url: str, 
     finally:
         ours.store.close()
         theirs.store.close()
+
+
+def test_an_erasure_reads_on_one_day_in_china_wherever_it_is_shown(system: System, clock: Clock) -> None:
+    """Issue 21: the records "then read as 'erased on D under rule R'"; "an agency re-sending an
+    erased record is told it was erased". One erasure, one day D: the day in China, which every
+    rule counts in (docs/reliability.md), on the subject's record and in the agency's refusal
+    alike. At 20:00 UTC on 2 November it is already 3 November in China."""
+    clock.now = dt.datetime(2026, 11, 2, 20, 0)
+    op = system.operator()
+    system.ingest(ROWS, origin="t", principal=op)
+    old, _, _ = ids(system)
+    assert system.retention_run().erased_records == 1
+    [shown] = system.view(P).erased
+    assert day_of(shown.at) == dt.date(2026, 11, 3)
+    again = system.ingest([ROWS[0]], origin="again", principal=op)
+    assert "was erased on 2026-11-03 under rule 'retention'" in again.quarantine[0].reasons[0]
+    assert "2026-11-02" not in again.quarantine[0].reasons[0]
+
+
+def test_a_new_record_of_a_year_retention_erased_is_taken_in_under_the_year_s_next_key(
+    system: System,
+) -> None:
+    """Issue 21: "An agency re-sending an erased record is told it was erased; it is not taken in
+    again." Only the erased record: SPC Art. 2, a ground (1) listing "has no fixed period: the
+    debtor stays listed until a removal ground of Art. 10". P's records of 2020 were erased by
+    retention; the court then reports its listing decision of May 2020, never sent before. It
+    is taken in (under the year's next key, ``2020.1``) and P is listed; the erased red light
+    re-sent is still refused."""
+    op = system.operator()
+    system.ingest(ROWS[:2], origin="t", principal=op)
+    assert system.retention_run().erased_records == 1
+    listing = court(7, P, "court.dishonest.able-but-refuses", "2020-05-01")
+    taken = system.ingest([listing], origin="court", principal=op)
+    assert (taken.accepted, taken.quarantined) == (1, 0), taken.quarantine
+    [entry] = system.view(P).entries
+    assert entry.status == "active" and entry.planned_end is None
+    assert not system.check(Question(P, "no-flights", op, purpose="boarding")).allowed
+    stored = system.store.record(system.store.stored_record_id("court", "court-7"))
+    assert stored is not None and stored.stored is not None and stored.stored[0] == "2020.1"
+    again = system.ingest([ROWS[0]], origin="again", principal=op)
+    assert (again.accepted, again.quarantined) == (0, 1)
+    assert "was erased on 2026-11-02 under rule 'retention'" in again.quarantine[0].reasons[0]
+    # the listing grounds an entry in force: the next run keeps its key
+    report = system.retention_run()
+    assert (report.erased_keys, report.kept_in_force) == (0, 1)
+
+
+def test_a_withdrawal_is_not_erased_while_the_record_it_withdrew_is_kept(
+    system: System, clock: Clock
+) -> None:
+    """Issue 21: retention "never does so while a record under that key still counts, or still
+    grounds an entry in force (a ground (1) court listing stands until removed)". The court
+    listed P on ground (1) in November 2021 and withdrew the listing as wrong in January 2022.
+    P's 2021 key is kept by a drunk-driving record (1825 days); the 2022 key is past its dates,
+    but erasing the withdrawal alone would put P on the list again, for nothing."""
+    op = system.operator()
+    rows = [
+        court(1, P, "court.dishonest.able-but-refuses", "2021-11-01"),
+        (2, {**red_light(P, "dd-1", "2021-12-20"), "item": "traffic.drunk-driving"}),
+        (
+            3,
+            {
+                **court(3, P, "court.dishonest.able-but-refuses", "2022-01-15")[1],
+                "action": "withdraw",
+                "corrects_source_record_id": "court-1",
+            },
+        ),
+    ]
+    assert system.ingest(rows, origin="t", principal=op).accepted == 3
+    assert system.view(P).entries == []
+    report = system.retention_run()
+    assert (report.erased_keys, report.kept_counting, report.kept_in_force) == (0, 1, 1)
+    assert system.view(P).entries == []
+    assert system.check(Question(P, "no-flights", op, purpose="boarding")).allowed
+    clock.advance(days=800)  # both years past: they go together
+    assert system.retention_run().erased_records == 3
+    assert system.view(P).entries == []

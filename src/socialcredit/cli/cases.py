@@ -18,6 +18,7 @@ from socialcredit.cli.common import JsonOpt, app, emit, fail, open_system, out, 
 from socialcredit.dueprocess.cases import ErasureRequest, Objection
 from socialcredit.errors import Refused
 from socialcredit.i18n import N_, reword
+from socialcredit.rules.days import day_of
 from socialcredit.service.casefiles import Case
 
 cases_app = typer.Typer(
@@ -131,7 +132,7 @@ def cases_list(
             N_(
                 "case {case_id} was erased on {day} under rule {rule}",
                 case_id=e.case_id,
-                day=e.at.date().isoformat(),
+                day=day_of(e.at).isoformat(),
                 rule=e.rule,
             )
         )

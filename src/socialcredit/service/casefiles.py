@@ -29,6 +29,7 @@ from socialcredit.dueprocess.cases import (
 )
 from socialcredit.errors import NotFound as NotFound
 from socialcredit.i18n import N_
+from socialcredit.rules.days import day_of
 from socialcredit.service.context import Context
 from socialcredit.store.sealedcases import ErasedCase
 
@@ -147,7 +148,7 @@ class CaseFiles:
                 N_(
                     "case {case_id} was erased on {day} under rule {rule}",
                     case_id=case_id,
-                    day=gone.at.date().isoformat(),
+                    day=day_of(gone.at).isoformat(),
                     rule=gone.rule,
                 ),
                 field=field,

@@ -104,11 +104,20 @@ class Erasures:
 
     def refusal(self, group: Sequence[Record]) -> Text | None:
         """Why the records under one key may not be erased on request (naming the first that
-        may not and the rule), or None if they all may."""
-        withdrawn = {r.corrects for r in group if r.action == "withdraw" and r.corrects}
+        may not and the rule), or None if they all may. A record counts as withdrawn whichever
+        key its withdrawal is under (an agency's withdrawal is dated when it is sent, often a
+        later year); a withdrawal may go only with what it withdrew, or once that is erased:
+        erased alone, it would let the wrong record count again."""
+        code = group[0].subject if group else None
+        readable = self.context.store.records_for(code) if code is not None else []
+        withdrawn = {r.corrects for r in readable if r.action == "withdraw" and r.corrects}
+        ids = {r.record_id for r in group}
+        left = {r.record_id for r in readable} - ids  # readable, and not going with this key
         free = self.erasable_items()
         for r in group:
-            if r.record_id in withdrawn or (r.action == "withdraw" and r.corrects in withdrawn):
+            if r.record_id in withdrawn or (
+                r.action == "withdraw" and r.corrects is not None and r.corrects not in left
+            ):
                 continue
             if r.item not in free:
                 return N_(

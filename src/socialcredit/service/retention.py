@@ -91,6 +91,7 @@ class Retention:
         due: list[Erasure] = []
         touched: set[str] = set()
         erased_records = kept_counting = kept_in_force = 0
+        candidates: dict[tuple[str, str], tuple[str | None, set[str]]] = {}
         for pair, records in groups.items():
             w = live.get(pair)
             if w is None:
@@ -105,9 +106,14 @@ class Retention:
             if code is not None and self._grounds_in_force(code, {rid for rid, _, _ in records}):
                 kept_in_force += 1
                 continue
-            due.append(Erasure(pair[0], pair[1], w.key_id, now, RULE))
+            candidates[pair] = (code, {rid for rid, _, _ in records})
+        for pair in self._shaping_kept(candidates):
+            del candidates[pair]
+            kept_in_force += 1
+        for pair, (code, rids) in candidates.items():
+            due.append(Erasure(pair[0], pair[1], live[pair].key_id, now, RULE))
             touched.update([code] if code is not None else [])
-            erased_records += len(records)
+            erased_records += len(rids)
         case_keys, kept_open = self._case_keys(now, touched)
         due += case_keys
         months = self._quarantine_keys(now)
@@ -242,6 +248,43 @@ class Retention:
         store = self.context.store
         with store.reader.connect() as conn:
             return store.code_map(conn, [pseudonym]).get(pseudonym)
+
+    def _shaping_kept(
+        self, candidates: dict[tuple[str, str], tuple[str | None, set[str]]]
+    ) -> set[tuple[str, str]]:
+        """The keys due by their dates that must stay because a record under one ends or extends
+        a list entry (its ``ended_by``, its ``extended_by``) whose ground record stays readable,
+        or corrects or withdraws a record that stays readable: erasing the removal alone would
+        list the subject again (a ground (1) court listing "stands until removed", SPC Art. 2
+        and 10), erasing the extension alone would end an extended listing early, erasing a
+        withdrawal alone would let the wrong record count again. Keeping one key may keep
+        another (a record under it may be the ground of an entry another key's record ends),
+        so this runs until nothing changes."""
+        shaping: dict[tuple[str, str], list[tuple[str, ...]]] = {}
+        for pair, (code, rids) in candidates.items():
+            if code is None:
+                continue
+            shaped = [
+                e.grounds
+                for e in self.decisions.view(code).entries
+                if (e.ended_by in rids or e.extended_by in rids) and e.grounds
+            ]
+            readable = self.context.store.records_for(code)  # an erased record is left out
+            held = {r.record_id for r in readable}
+            shaped += [(r.corrects,) for r in readable if r.record_id in rids and r.corrects in held]
+            if shaped:
+                shaping[pair] = shaped
+        kept: set[tuple[str, str]] = set()
+        while True:
+            erased = {rid for pair, (_, rids) in candidates.items() if pair not in kept for rid in rids}
+            more = {
+                pair
+                for pair, shaped in shaping.items()
+                if pair not in kept and any(g not in erased for grounds in shaped for g in grounds)
+            }
+            if not more:
+                return kept
+            kept |= more
 
     def _grounds_in_force(self, code: str, record_ids: set[str]) -> bool:
         """Whether any of these records grounds a list entry of its subject in force or pending."""

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from socialcredit import ledger
 from socialcredit.chaincheck import ChainProblem, Entry, verify_chain
 from socialcredit.ledger import Quarantined, Record
+from socialcredit.rules.days import day_of
 from socialcredit.shredding import Vault
 from socialcredit.store import quarantinekeys
 from socialcredit.store import tables as t
@@ -308,7 +309,7 @@ class RecordStore(SealedStore):
             e = log.get(pair)
             if e is not None:
                 out[rid] = (
-                    f"source_record_id: record {rid} was erased on {e.at:%Y-%m-%d} under rule "
+                    f"source_record_id: record {rid} was erased on {day_of(e.at)} under rule "
                     f"{e.rule!r}; an erased record is not taken in again"
                 )
         return out

@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from socialcredit import ledger
 from socialcredit.ledger import Record
+from socialcredit.rules.days import day_of
 from socialcredit.shredding import (
     NONCE,
     ErasedRecord,
@@ -70,7 +71,7 @@ class ErasedRow:
         under, or the keyed id it would have had if it holds none."""
         return (
             f"source_record_id: record {record_id} is of a subject whose records of {self.klass} "
-            f"were erased on {self.at:%Y-%m-%d} under rule {self.rule!r}; an erased record is not "
+            f"were erased on {day_of(self.at)} under rule {self.rule!r}; an erased record is not "
             "taken in again"
         )
 
@@ -225,7 +226,7 @@ class Sealing:
         gone = self.vault.store.erasures_of(unkeyed) if unkeyed else {}
         if not gone:
             return list(self.seal_rows(rows, classes, pseud, ciphers=live)), {}
-        moved = self._next_generations([p for p, e in gone.items() if ledger.on_request(e.rule)])
+        moved = self._next_generations(list(gone))
         pairs = [(p, moved.get((p, k), k)) for p, k in pairs]
         gone = {p: e for p, e in gone.items() if p not in moved}
         keep = [i for i, p in enumerate(pairs) if p not in gone]
@@ -242,19 +243,21 @@ class Sealing:
         return out, reasons
 
     def _next_generations(self, erased: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        """For each (pseudonym, class) whose key an erasure on request destroyed, the class its
-        subject's later records of that year are sealed under: ``YEAR.1``, ``YEAR.2``, ... the
-        first not erased on request (decision 0054). Why: a destroyed key is never made again,
-        and without a new class every later record of the subject and year would be refused as
-        erased; a subject could then shed a year's future records by asking. Retention's erasures
-        keep refusing (their years are long past any record still to come)."""
+        """For each (pseudonym, class) whose key was destroyed, the class its subject's later
+        records of that year are sealed under: ``YEAR.1``, ``YEAR.2``, ... the first not erased
+        (decision 0054). Why: a destroyed key is never made again, and without a new class every
+        later record of the subject and year would be refused as erased: after an erasure on
+        request a subject could shed a year's future records by asking; after retention a
+        court's listing decision of that year reported late (ground (1): listed until removed,
+        SPC Art. 2) would never list the debtor. A re-sent erased record, or a correction of
+        one, is still refused, by its id (``store/records.py``)."""
         out: dict[tuple[str, str], str] = {}
         for p, klass in erased:
             year, n = klass.split(".")[0], 1
             while True:
                 nxt = f"{year}.{n}"
                 e = self.vault.store.erasures_of([(p, nxt)]).get((p, nxt))
-                if e is None or not ledger.on_request(e.rule):
+                if e is None:
                     break
                 n += 1
             out[(p, klass)] = nxt
