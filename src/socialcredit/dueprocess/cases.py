@@ -19,10 +19,15 @@ from typing import Any, ClassVar, Literal
 
 from socialcredit.dueprocess.calendar import add_working_days
 from socialcredit.i18n import N_, fill
+from socialcredit.rules import kernel
 from socialcredit.rules.days import day_of
+from socialcredit.rules.ops import PY
 
 CaseKind = Literal["objection", "restoration", "review", "erasure"]
-MIN_PUBLICATION_DAYS = {"minor": 0, "general": 90, "serious": 365}
+MIN_PUBLICATION_MONTHS = {"minor": 0, "general": 3, "serious": 12}
+"""The minimum publication period of an administrative penalty by its severity, in calendar
+months (national credit restoration measures: minor "not published or at most 3 months", general
+"3 months to 1 year", serious "1 to 3 years"); counted by the kernel's ``publication_over``."""
 OBJECTION_KINDS: tuple[CaseKind, ...] = ("objection", "review")
 """The case kinds folded as objections (:func:`fold_objection`). A review is a subject's request
 for human review of a listing the system derived by rule (GDPR Art. 22: not to be subject to a
@@ -262,10 +267,10 @@ def fold_objection(
 
 
 def restoration_eligible_from(occurred_on: dt.date, severity: str) -> dt.date:
-    """The first day a restoration may be applied for: after the minimum publication period."""
-    return occurred_on + dt.timedelta(
-        days=MIN_PUBLICATION_DAYS.get(severity, MIN_PUBLICATION_DAYS["general"])
-    )
+    """The first day a restoration may be applied for: after the minimum publication period,
+    in calendar months from the penalty's day (the kernel's ``publication_over``)."""
+    months = MIN_PUBLICATION_MONTHS.get(severity, MIN_PUBLICATION_MONTHS["general"])
+    return dt.date.fromordinal(kernel.publication_over(occurred_on.toordinal(), months, PY))
 
 
 def _decided_once(events: Sequence[CaseEvent], **extra: str) -> dict[str, Any]:
