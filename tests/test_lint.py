@@ -180,6 +180,116 @@ def test_lists_and_measures_are_scanned() -> None:
     ]
 
 
+def test_what_a_score_is_made_of_and_what_is_published_are_scanned() -> None:
+    """DOMAIN.md: "the scheme linter flags such items"; no scheme may score political expression,
+    religion, petitioning, association or what a person's contacts do. A counting factor titled
+    "Friends' scores" over a harmless item is the relationships factor in other words; a grade
+    that says who its members are, a list extended by a details field, a list publishing a
+    field, and a measure's way out say what the scheme is about as much as an item's title."""
+    joined = item(
+        "identity.verified",
+        title="Identity verified",
+        category="identity-verification",
+        polarity="positive",
+        points=10,
+        sources=["platform"],
+    )
+    standing = item("social.standing", title="Standing", category="public-services")
+    factors = {
+        "kind": "factor",
+        "minimum": 350,
+        "maximum": 950,
+        "grades": [
+            {"grade": "good", "min_score": 600},
+            {"grade": "poor", "min_score": 350, "description": "上访人员"},
+        ],
+        "factors": [
+            {
+                "id": "circle",
+                "title": "Friends' scores",
+                "weight": 30,
+                "items": ["social.standing"],
+                "map": [[-100, 0], [0, 1]],
+            },
+            {
+                "id": "identity",
+                "title": "Identity",
+                "weight": 10,
+                "items": ["identity.verified"],
+                "map": [[0, 0], [10, 1]],
+            },
+            {
+                "id": "off",
+                "title": "Religious activity (off)",
+                "weight": 0,
+                "items": ["traffic.red-light"],
+                "map": [[0, 0], [10, 1]],
+            },
+        ],
+    }
+    s = scheme(item(), joined, standing, model=factors, enrolment={"item": "identity.verified"})
+    assert rules(protected(lint(s))) == [
+        ("error", "model.factors.circle", "protected-activity"),
+        ("error", "model.grades.poor", "protected-activity"),
+    ]
+    court = item(
+        "court.ruling", title="Court ruling", category="court-judgment", area="judicial", sources=["court"]
+    )
+    ext = item(
+        "court.extension",
+        title="Extension decision",
+        category="court-judgment",
+        area="judicial",
+        polarity="neutral",
+        points=0,
+        sources=["court"],
+    )
+    listed = {
+        "id": "listed",
+        "title": "Listed",
+        "kind": "black",
+        "legal_basis": "x",
+        "criteria": {"items": ["court.ruling"]},
+    }
+    s = scheme(
+        court,
+        ext,
+        lists=[
+            {
+                **listed,
+                "periods": [
+                    {
+                        "grounds": ["court.ruling"],
+                        "years": 2,
+                        "extension": {"on_items": ["court.extension"], "years_field": "petitions_filed"},
+                    }
+                ],
+            },
+            {**listed, "id": "shown", "period_days": 365, "published_fields": ["name", "religion"]},
+        ],
+        measures=[
+            {
+                "id": "no-flights",
+                "title": "No flights",
+                "kind": "punishment",
+                "legal_basis": "x",
+                "implemented_by": ["airlines"],
+                "trigger": {"lists": ["town/shown"]},
+                "how_to_resolve": "停止上访",
+            }
+        ],
+    )
+    found = protected(lint(s))
+    assert rules(found) == [
+        ("error", "lists.listed", "protected-activity"),
+        ("error", "lists.shown", "protected-activity"),
+        ("error", "measures.no-flights", "protected-activity"),
+    ]
+    assert [
+        m for f in found for m in ("years_field", "published_fields", "how_to_resolve") if m in f.message
+    ] == ["years_field", "published_fields", "how_to_resolve"]
+
+
 @pytest.mark.parametrize(
     "title",
     [
