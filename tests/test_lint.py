@@ -444,3 +444,30 @@ def test_a_judicial_list_that_restoration_could_end_is_an_error() -> None:
     for clean in (listing("court.listed"), listing("tax.owed")):
         rules = {f.rule for f in lint(scheme(court, tax, lists=[clean]))}
         assert "restoration-ends-judicial-listing" not in rules
+
+
+@pytest.mark.parametrize(
+    ("code", "category"),
+    [
+        ("zongjiao.huodong", "Religion or belief"),
+        ("jidujiao.juhui", "Religion or belief"),
+        ("xinfang.shangfang", "Petitioning and complaints to authorities"),
+        ("wangluo.zaoyao", 'Online speech and "rumours"'),
+        ("hunyin.zhuangkuang", "Family and private life"),
+        ("dangyuan.dangfei", "Party membership or donations"),
+    ],
+)
+def test_a_code_in_pinyin_is_read(code: str, category: str) -> None:
+    """A Chinese catalogue writes its item codes in pinyin: ``zongjiao.huodong`` is 宗教活动
+    (religious activity), which no scheme may record or score (DOMAIN.md)."""
+    findings = protected(lint(scheme(item(code, title="Record"))))
+    assert [f.where for f in findings] == [f"items.{code}"] and category in findings[0].message
+
+
+@pytest.mark.parametrize(
+    "code", ["huanjing.zhengzhi", "tax.jidu-declaration", "xinyang.traffic", "fangyi.kangyi"]
+)
+def test_pinyin_with_other_meanings_is_not_read(code: str) -> None:
+    """整治 (rectification), 季度 (a quarter), the city of Xinyang and 抗疫 (epidemic control)
+    are written in pinyin as 政治, 基督, 信仰 and 抗议 are: they are not read as those."""
+    assert protected(lint(scheme(item(code, title="Record")))) == []

@@ -380,6 +380,37 @@ NEVER: dict[str, list[re.Pattern[str]]] = {
 """The never-scorable categories of the shipped vocabulary, each with the words that say an item
 is about it (``tests/test_lint_categories.py`` holds the keys to the vocabulary's)."""
 
+
+_PINYIN: dict[str, list[re.Pattern[str]]] = {
+    "political-expression": _en(r"yanlun", r"fandong"),
+    "criticism-of-officials": _en(r"wangyi", r"piping\s*(?:zhengfu|guanyuan|lingdao)"),
+    "online-speech": _en(r"zaoyao", r"yaoyan", r"chuanyao", r"fatie", r"pengyouquan", r"weibo"),
+    "news-reporting": _en(r"xinwen", r"jizhe", r"caifang"),
+    "religion-or-belief": _en(
+        r"zongjiao",
+        r"jiaohui",
+        r"fojiao",
+        r"jidujiao",
+        r"yisilan",
+        r"tianzhujiao",
+        r"xiejiao",
+        r"chuanjiao",
+        r"libai",
+    ),
+    "petitioning": _en(r"yuejifang", r"chanfang", r"naofang"),
+    "association-and-assembly": _en(r"bagong", r"jieshe", r"youxing\s*shiwei", r"jihui\s*youxing"),
+    "family-and-private-life": _en(r"hunyin", r"lihun", r"jiehun", r"lianai", r"chaosheng", r"hunwaiqing"),
+    "ethnicity": _en(r"minzu", r"zhongzu"),
+    "contacts": _en(r"haoyou", r"renji\s*guanxi", r"shejiao\s*(?:guanxi|quan)", r"lianxiren"),
+    "party-membership": _en(r"dangyuan", r"dangfei", r"rudang", r"gongchandang", r"gongqingtuan"),
+}
+"""Pinyin of the Chinese terms, as a Chinese catalogue may write an item's code
+(``zongjiao.huodong`` is 宗教活动); only terms that mean nothing else (not ``zhengzhi``, also 整治
+"rectification", ``kangyi``, also 抗疫, ``jidu``, also 季度 "quarter", ``xinyang`` and
+``qingyuan``, also cities, ``dianfu``, also 垫付 "advance payment")."""
+for _category, _patterns in _PINYIN.items():
+    NEVER[_category].extend(_patterns)
+
 THIRD_PARTY: list[re.Pattern[str]] = [
     *_en(
         r"child(?:ren|'s|ren's)?",
