@@ -51,6 +51,23 @@ def test_blank_legal_basis_is_an_error() -> None:
     ]
 
 
+@pytest.mark.parametrize("basis", ["none", "N/A", "TBD", "-", "unknown", "无", "暂无", "待定"])
+def test_a_legal_basis_that_says_there_is_none_is_an_error(basis: str) -> None:
+    """DOMAIN.md: "A city's catalogue may add a measure only with a legal basis, which the linter
+    checks." A basis written "none" (or n/a, 无, 待定 ...) cites nothing, as a blank one does."""
+    s = scheme(
+        item(legal_basis=basis),
+        measures=[
+            {"id": "no-permit", "title": "No permit", "kind": "punishment", "implemented_by": ["town hall"],
+             "trigger": {"scheme": "town", "grades": ["D"]}, "legal_basis": basis}
+        ],
+    )  # fmt: skip
+    assert rules(lint(s)) == [
+        ("error", "items.traffic.red-light", "no-legal-basis"),
+        ("error", "measures.no-permit", "no-legal-basis"),
+    ]
+
+
 def test_list_and_measure_without_legal_basis_are_errors() -> None:
     s = scheme(
         lists=[

@@ -251,8 +251,21 @@ NO_BASIS = {
 """One sentence per kind of thing (a Chinese sentence does not start with the English noun)."""
 
 
+NO_BASIS_WORDS = frozenset(
+    {"none", "no", "n/a", "na", "nil", "null", "tbd", "tba", "todo", "unknown", "not applicable",
+     "无", "暂无", "没有", "待定", "不详", "未知"}
+)  # fmt: skip
+"""A legal basis that says there is none: no basis, as a blank one is."""
+
+
+def has_basis(legal_basis: str | None) -> bool:
+    """Whether a legal basis cites something: not blank, and not a word for none."""
+    said = (legal_basis or "").strip().strip(".-–—?？。 ").lower()
+    return bool(said) and said not in NO_BASIS_WORDS
+
+
 def _no_basis(where: str, what: str, legal_basis: str | None) -> list[Finding]:
-    if legal_basis and legal_basis.strip():
+    if has_basis(legal_basis):
         return []
     return [
         Finding(
@@ -417,7 +430,7 @@ def _measure_findings(m: Measure, vocab: Vocabulary) -> list[Finding]:
                 ),
             )
         )
-        if not (m.third_party.legal_basis and m.third_party.legal_basis.strip()):
+        if not has_basis(m.third_party.legal_basis):
             out.append(
                 Finding(
                     "error",
