@@ -3,6 +3,8 @@ schemes; the transparency report adds up. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from socialcredit import access, codes
@@ -141,3 +143,30 @@ def test_incremental_scan_equals_a_full_scan(listed: System) -> None:
     assert incremental == full
     assert {s.code for s in full} == {P, REP, ORG, person(53)}
     assert not [e for s in full if s.code == P for e in s.entries if e.status == "active"]
+
+
+def test_public_lookup_publishes_a_penalty_only_within_its_publication_period(
+    system: System, clock: Clock
+) -> None:
+    """National credit restoration measures (DOMAIN.md): "Publication of administrative penalties
+    lasts: minor, not published or at most 3 months; general, 3 months to 1 year; serious, 1 to
+    3 years." An organisation's serious customs penalty of 2021 and a general tax penalty of
+    2025 were still looked up by the public in November 2026, as long as they counted for the
+    score (5 and 3 years). They count still; they are no longer published."""
+    o = org(77)
+    feed(
+        system,
+        rec(1, o, "customs.violation", "customs", "2021-12-01"),  # serious: published to 2024-12-01
+        rec(2, o, "tax.arrears", "tax", "2025-01-01"),  # general: published to 2026-01-01
+        rec(3, o, "tax.arrears", "tax", "2026-06-01"),  # general, within its year
+        rec(4, o, "tax.a-grade-taxpayer", "tax", "2025-01-01"),  # not a penalty
+    )
+    shown = [(r["item"], str(r["occurred_on"])) for r in system.public_lookup(o)["records"]]
+    assert sorted(shown) == [("tax.a-grade-taxpayer", "2025-01-01"), ("tax.arrears", "2026-06-01")]
+    assert system.view(o).scores["rongcheng"].score == 1000 - 50 - 30 - 30 + 20  # they count still
+    clock.now = dt.datetime(2027, 6, 1, 15, 59)  # 23:59 on 1 June 2027 in China: its last day
+    assert ("tax.arrears", "2026-06-01") in [
+        (r["item"], str(r["occurred_on"])) for r in system.public_lookup(o)["records"]
+    ]
+    clock.now = dt.datetime(2027, 6, 1, 16, 0)  # 2 June in China
+    assert [r["item"] for r in system.public_lookup(o)["records"]] == ["tax.a-grade-taxpayer"]

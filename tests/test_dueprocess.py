@@ -303,13 +303,13 @@ def test_restoration_after_minimum_publication(system: System, clock: Clock) -> 
         "obligations_fulfilled": "sentence served",
         "commitment": "I commit to honour my obligations",
     }
-    with pytest.raises(ValueError, match="from 2027-06-01"):
+    with pytest.raises(ValueError, match="from 2027-06-02"):
         system.apply_restoration(principal=me, subject=P, record_id=serious, **args)
     clock.now = dt.datetime(2027, 6, 2, 9)
     with pytest.raises(ValueError, match="commitment"):
         system.apply_restoration(principal=me, subject=P, record_id=serious, **{**args, "commitment": ""})
     app = system.apply_restoration(principal=me, subject=P, record_id=serious, **args)
-    assert app.status == "under review" and app.eligible_from == dt.date(2027, 6, 1)
+    assert app.status == "under review" and app.eligible_from == dt.date(2027, 6, 2)
     assert app.decision_due == WorkingCalendar().add_working_days(dt.date(2027, 6, 2), 5)
     before = system.view(P).scores["rongcheng"].score
     granted = system.decide_restoration(
@@ -322,6 +322,41 @@ def test_restoration_after_minimum_publication(system: System, clock: Clock) -> 
     assert police.overturned == 0
     # and the past stays reproducible
     assert system.view(P, dt.datetime(2027, 1, 1)).scores["rongcheng"].score == before
+
+
+@pytest.mark.parametrize(
+    ("item", "occurred", "too_early", "eligible"),
+    [
+        # serious, 1 year from a day of a leap year: 365 days would end it on 31 December
+        ("traffic.drunk-driving", "2028-01-01", dt.datetime(2028, 12, 31, 9), dt.date(2029, 1, 2)),
+        # general, 3 months: 90 days would have been 29 September
+        ("traffic.red-light", "2027-07-01", dt.datetime(2027, 9, 29, 9), dt.date(2027, 10, 2)),
+        # general, 3 months from 30 November: to the end of February (a leap year's 29th)
+        ("traffic.red-light", "2027-11-30", dt.datetime(2028, 2, 28, 9), dt.date(2028, 3, 1)),
+    ],
+)
+def test_minimum_publication_periods_are_calendar_months_and_years(
+    system: System, clock: Clock, item: str, occurred: str, too_early: dt.datetime, eligible: dt.date
+) -> None:
+    """National credit restoration measures (DOMAIN.md): "Publication of administrative
+    penalties lasts: minor, not published or at most 3 months; general, 3 months to 1 year;
+    serious, 1 to 3 years. After the minimum period the subject may apply". The periods are
+    calendar months and years, counted as the Civil Code counts a period (Art. 201: from the day
+    after the penalty's; Art. 202: to the corresponding day, or the month's last), as the court's
+    list's years are; 90 and 365 days let an application in a day or more too early."""
+    clock.now = dt.datetime.fromisoformat(occurred) + dt.timedelta(hours=12)
+    [rid] = feed(system, rec(1, P, item, "traffic-police", occurred))
+    me = key(system, "subject", P)
+    args = {"conduct_corrected": "paid", "obligations_fulfilled": "all", "commitment": "I commit"}
+    clock.now = too_early
+    with pytest.raises(ValueError, match=f"from {eligible.isoformat()}"):
+        system.apply_restoration(principal=me, subject=P, record_id=rid, **args)
+    clock.now = dt.datetime.combine(eligible - dt.timedelta(days=1), dt.time(15, 30))  # 23:30 in China
+    with pytest.raises(ValueError, match="minimum publication period"):
+        system.apply_restoration(principal=me, subject=P, record_id=rid, **args)
+    clock.now = dt.datetime.combine(eligible, dt.time(9))
+    app = system.apply_restoration(principal=me, subject=P, record_id=rid, **args)
+    assert app.eligible_from == eligible
 
 
 RESTORATION_RULE = (

@@ -51,6 +51,23 @@ def test_blank_legal_basis_is_an_error() -> None:
     ]
 
 
+@pytest.mark.parametrize("basis", ["none", "N/A", "TBD", "-", "unknown", "无", "暂无", "待定"])
+def test_a_legal_basis_that_says_there_is_none_is_an_error(basis: str) -> None:
+    """DOMAIN.md: "A city's catalogue may add a measure only with a legal basis, which the linter
+    checks." A basis written "none" (or n/a, 无, 待定 ...) cites nothing, as a blank one does."""
+    s = scheme(
+        item(legal_basis=basis),
+        measures=[
+            {"id": "no-permit", "title": "No permit", "kind": "punishment", "implemented_by": ["town hall"],
+             "trigger": {"scheme": "town", "grades": ["D"]}, "legal_basis": basis}
+        ],
+    )  # fmt: skip
+    assert rules(lint(s)) == [
+        ("error", "items.traffic.red-light", "no-legal-basis"),
+        ("error", "measures.no-permit", "no-legal-basis"),
+    ]
+
+
 def test_list_and_measure_without_legal_basis_are_errors() -> None:
     s = scheme(
         lists=[
@@ -178,6 +195,116 @@ def test_lists_and_measures_are_scanned() -> None:
         ("error", "lists.petitioners", "protected-activity"),
         ("error", "measures.no-travel", "protected-activity"),
     ]
+
+
+def test_what_a_score_is_made_of_and_what_is_published_are_scanned() -> None:
+    """DOMAIN.md: "the scheme linter flags such items"; no scheme may score political expression,
+    religion, petitioning, association or what a person's contacts do. A counting factor titled
+    "Friends' scores" over a harmless item is the relationships factor in other words; a grade
+    that says who its members are, a list extended by a details field, a list publishing a
+    field, and a measure's way out say what the scheme is about as much as an item's title."""
+    joined = item(
+        "identity.verified",
+        title="Identity verified",
+        category="identity-verification",
+        polarity="positive",
+        points=10,
+        sources=["platform"],
+    )
+    standing = item("social.standing", title="Standing", category="public-services")
+    factors = {
+        "kind": "factor",
+        "minimum": 350,
+        "maximum": 950,
+        "grades": [
+            {"grade": "good", "min_score": 600},
+            {"grade": "poor", "min_score": 350, "description": "上访人员"},
+        ],
+        "factors": [
+            {
+                "id": "circle",
+                "title": "Friends' scores",
+                "weight": 30,
+                "items": ["social.standing"],
+                "map": [[-100, 0], [0, 1]],
+            },
+            {
+                "id": "identity",
+                "title": "Identity",
+                "weight": 10,
+                "items": ["identity.verified"],
+                "map": [[0, 0], [10, 1]],
+            },
+            {
+                "id": "off",
+                "title": "Religious activity (off)",
+                "weight": 0,
+                "items": ["traffic.red-light"],
+                "map": [[0, 0], [10, 1]],
+            },
+        ],
+    }
+    s = scheme(item(), joined, standing, model=factors, enrolment={"item": "identity.verified"})
+    assert rules(protected(lint(s))) == [
+        ("error", "model.factors.circle", "protected-activity"),
+        ("error", "model.grades.poor", "protected-activity"),
+    ]
+    court = item(
+        "court.ruling", title="Court ruling", category="court-judgment", area="judicial", sources=["court"]
+    )
+    ext = item(
+        "court.extension",
+        title="Extension decision",
+        category="court-judgment",
+        area="judicial",
+        polarity="neutral",
+        points=0,
+        sources=["court"],
+    )
+    listed = {
+        "id": "listed",
+        "title": "Listed",
+        "kind": "black",
+        "legal_basis": "x",
+        "criteria": {"items": ["court.ruling"]},
+    }
+    s = scheme(
+        court,
+        ext,
+        lists=[
+            {
+                **listed,
+                "periods": [
+                    {
+                        "grounds": ["court.ruling"],
+                        "years": 2,
+                        "extension": {"on_items": ["court.extension"], "years_field": "petitions_filed"},
+                    }
+                ],
+            },
+            {**listed, "id": "shown", "period_days": 365, "published_fields": ["name", "religion"]},
+        ],
+        measures=[
+            {
+                "id": "no-flights",
+                "title": "No flights",
+                "kind": "punishment",
+                "legal_basis": "x",
+                "implemented_by": ["airlines"],
+                "trigger": {"lists": ["town/shown"]},
+                "how_to_resolve": "停止上访",
+            }
+        ],
+    )
+    found = protected(lint(s))
+    assert rules(found) == [
+        ("error", "lists.listed", "protected-activity"),
+        ("error", "lists.shown", "protected-activity"),
+        ("error", "measures.no-flights", "protected-activity"),
+    ]
+    assert [
+        m for f in found for m in ("years_field", "published_fields", "how_to_resolve") if m in f.message
+    ] == ["years_field", "published_fields", "how_to_resolve"]
 
 
 @pytest.mark.parametrize(
@@ -334,3 +461,30 @@ def test_a_judicial_list_that_restoration_could_end_is_an_error() -> None:
     for clean in (listing("court.listed"), listing("tax.owed")):
         rules = {f.rule for f in lint(scheme(court, tax, lists=[clean]))}
         assert "restoration-ends-judicial-listing" not in rules
+
+
+@pytest.mark.parametrize(
+    ("code", "category"),
+    [
+        ("zongjiao.huodong", "Religion or belief"),
+        ("jidujiao.juhui", "Religion or belief"),
+        ("xinfang.shangfang", "Petitioning and complaints to authorities"),
+        ("wangluo.zaoyao", 'Online speech and "rumours"'),
+        ("hunyin.zhuangkuang", "Family and private life"),
+        ("dangyuan.dangfei", "Party membership or donations"),
+    ],
+)
+def test_a_code_in_pinyin_is_read(code: str, category: str) -> None:
+    """A Chinese catalogue writes its item codes in pinyin: ``zongjiao.huodong`` is 宗教活动
+    (religious activity), which no scheme may record or score (DOMAIN.md)."""
+    findings = protected(lint(scheme(item(code, title="Record"))))
+    assert [f.where for f in findings] == [f"items.{code}"] and category in findings[0].message
+
+
+@pytest.mark.parametrize(
+    "code", ["huanjing.zhengzhi", "tax.jidu-declaration", "xinyang.traffic", "fangyi.kangyi"]
+)
+def test_pinyin_with_other_meanings_is_not_read(code: str) -> None:
+    """整治 (rectification), 季度 (a quarter), the city of Xinyang and 抗疫 (epidemic control)
+    are written in pinyin as 政治, 基督, 信仰 and 抗议 are: they are not read as those."""
+    assert protected(lint(scheme(item(code, title="Record")))) == []

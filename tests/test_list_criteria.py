@@ -117,7 +117,7 @@ def _town() -> Scheme:
         ],
         measures=[
             {"id": "no-permit", "title": "No permit", "kind": "punishment", "implemented_by": ["town hall"],
-             "trigger": {"lists": ["town/repeat"]}}
+             "trigger": {"lists": ["town/repeat"]}, "legal_basis": "x"}
         ],
     )  # fmt: skip
 

@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 from socialcredit.api import create_app
 from socialcredit.cli import app
 from socialcredit.inforce import refuse_failing
-from socialcredit.schemes import Registry, Scheme, shipped_registry
+from socialcredit.schemes import Registry, Scheme, shipped_registry, shipped_vocabulary
+from socialcredit.schemes.categories import extend
 from socialcredit.schemes.safeguards import RESEARCH_ONLY, SafeguardsFailed
 from socialcredit.service import System
 from socialcredit.settings import get_settings
@@ -173,6 +174,27 @@ def test_the_api_app_refuses_a_failing_registry(tmp_path: Path) -> None:
         with pytest.raises(SafeguardsFailed, match="county.yaml"):
             create_app(System(store, registry))
         create_app(System(store, shipped_registry()))  # the shipped set starts
+    finally:
+        store.close()
+
+
+def test_the_service_layer_refuses_a_failing_registry(tmp_path: Path) -> None:
+    """DOMAIN.md: "the scheme linter flags such items", and a scheme with a lint error is never
+    in force: a system assembled in Python, not by the command line or the API app, refused to
+    start as well; before, it ingested and scored a petitioning item. An operator's category is
+    judged by the vocabulary given, as the command line gives its installation's."""
+    bad = Scheme.model_validate(PETITIONS)
+    registry = Registry.of([*shipped_registry().schemes.values(), bad], {bad.id: "county.yaml"})
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    try:
+        with pytest.raises(SafeguardsFailed, match="county.yaml") as exc:
+            System(store, registry)
+        assert f"county.yaml: {WHERE}:" in str(exc.value) and "[protected-activity]" in str(exc.value)
+        own = Scheme.model_validate(heritage_scheme())
+        mine = Registry.of([*shipped_registry().schemes.values(), own])
+        with pytest.raises(SafeguardsFailed, match="unknown-category"):
+            System(store, mine)
+        System(store, mine, vocabulary=extend(shipped_vocabulary(), HERITAGE, "categories.yaml"))
     finally:
         store.close()
 

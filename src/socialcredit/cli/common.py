@@ -251,7 +251,14 @@ def open_system(url: str | None = None) -> System:
             log.exception("cannot read %s: no witness is known", settings.home / checkpoints.WITNESSES)
             return []
 
-    return System(store, registry, holidays=holidays, signer=log_signer, witnesses=witnesses)
+    return System(
+        store,
+        registry,
+        holidays=holidays,
+        signer=log_signer,
+        witnesses=witnesses,
+        vocabulary=inforce.vocabulary(settings),
+    )
 
 
 def progress() -> Progress:

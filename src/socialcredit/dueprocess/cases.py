@@ -19,10 +19,19 @@ from typing import Any, ClassVar, Literal
 
 from socialcredit.dueprocess.calendar import add_working_days
 from socialcredit.i18n import N_, fill
+from socialcredit.rules import kernel
 from socialcredit.rules.days import day_of
+from socialcredit.rules.ops import PY
 
 CaseKind = Literal["objection", "restoration", "review", "erasure"]
-MIN_PUBLICATION_DAYS = {"minor": 0, "general": 90, "serious": 365}
+MIN_PUBLICATION_MONTHS = {"minor": 0, "general": 3, "serious": 12}
+"""The minimum publication period of an administrative penalty by its severity, in calendar
+months (national credit restoration measures: minor "not published or at most 3 months", general
+"3 months to 1 year", serious "1 to 3 years"); counted by the kernel's ``publication_over``."""
+MAX_PUBLICATION_MONTHS = {"minor": 3, "general": 12, "serious": 36}
+"""The longest publication of an administrative penalty by its severity, in calendar months (the
+same measures: minor "not published or at most 3 months", general "3 months to 1 year", serious
+"1 to 3 years"); after it the penalty is no longer published (``published_until``)."""
 OBJECTION_KINDS: tuple[CaseKind, ...] = ("objection", "review")
 """The case kinds folded as objections (:func:`fold_objection`). A review is a subject's request
 for human review of a listing the system derived by rule (GDPR Art. 22: not to be subject to a
@@ -261,11 +270,27 @@ def fold_objection(
     )
 
 
+def publicised_penalty(area: str, polarity: str) -> bool:
+    """Whether a record of an item in ``area`` with ``polarity`` is an administrative penalty,
+    whose publication the national measures limit (``published_until``): a negative record of the
+    administrative area."""
+    return area == "administrative" and polarity == "negative"
+
+
+def published_until(occurred_on: dt.date, severity: str) -> dt.date:
+    """The first day an administrative penalty of ``severity`` decided on ``occurred_on`` is no
+    longer published: after its maximum publication period, in calendar months from the
+    penalty's day (the kernel's ``publication_over``). It may still count for the scheme's score
+    and lists; publication to the public ends (``Disclosure.public_lookup``)."""
+    months = MAX_PUBLICATION_MONTHS.get(severity, MAX_PUBLICATION_MONTHS["general"])
+    return dt.date.fromordinal(kernel.publication_over(occurred_on.toordinal(), months, PY))
+
+
 def restoration_eligible_from(occurred_on: dt.date, severity: str) -> dt.date:
-    """The first day a restoration may be applied for: after the minimum publication period."""
-    return occurred_on + dt.timedelta(
-        days=MIN_PUBLICATION_DAYS.get(severity, MIN_PUBLICATION_DAYS["general"])
-    )
+    """The first day a restoration may be applied for: after the minimum publication period,
+    in calendar months from the penalty's day (the kernel's ``publication_over``)."""
+    months = MIN_PUBLICATION_MONTHS.get(severity, MIN_PUBLICATION_MONTHS["general"])
+    return dt.date.fromordinal(kernel.publication_over(occurred_on.toordinal(), months, PY))
 
 
 def _decided_once(events: Sequence[CaseEvent], **extra: str) -> dict[str, Any]:

@@ -118,6 +118,49 @@ def period_end(day: Any, years: Any, ops: Ops, origin: int = 0) -> Any:
     return years_after(day, years, ops, origin) + 1
 
 
+def months_after(day: Any, months: Any, ops: Ops, origin: int = 0) -> Any:
+    """The day ``months`` calendar months after ``day``: the same day of the month, or the last
+    day of the month reached where it has no such day (the Civil Code of the PRC, Art. 202, as
+    :func:`years_after`, which it equals at ``12 * years``). Days as in :func:`years_after`.
+
+    >>> from socialcredit.rules.ops import PY
+    >>> import datetime as dt
+    >>> [dt.date.fromordinal(months_after(dt.date(2027, 11, 30).toordinal(), n, PY)) for n in (3, 12)]
+    [datetime.date(2028, 2, 29), datetime.date(2028, 11, 30)]
+    """
+    z = day + (origin + _MARCH_0)
+    era = _div(z, 146_097, ops)
+    doe = z - era * 146_097
+    yoe = _div(doe - _div(doe, 1460, ops) + _div(doe, 36_524, ops) - _div(doe, 146_096, ops), 365, ops)
+    doy = doe - (yoe * 365 + _div(yoe, 4, ops) - _div(yoe, 100, ops))
+    mp = _div(5 * doy + 2, 153, ops)  # the month from March (0) to February (11)
+    dom = doy - _div(153 * mp + 2, 5, ops)  # the day of the month from 0
+    month = (era * 400 + yoe) * 12 + mp + months
+    year = _div(month, 12, ops)
+    mp2 = month - year * 12
+    feb = year + 1  # the civil year of that year's February
+    leap = (_mod(feb, 4, ops) == 0) & ((_mod(feb, 100, ops) != 0) | (_mod(feb, 400, ops) == 0))
+    first = _div(153 * mp2 + 2, 5, ops)
+    length = ops.where(mp2 == 11, ops.where(leap, 29, 28), _div(153 * (mp2 + 1) + 2, 5, ops) - first)
+    dom = ops.where(dom >= length, length - 1, dom)
+    era2 = _div(year, 400, ops)
+    yoe2 = year - era2 * 400
+    doe2 = yoe2 * 365 + _div(yoe2, 4, ops) - _div(yoe2, 100, ops) + first + dom
+    return era2 * 146_097 + doe2 - (origin + _MARCH_0)
+
+
+def publication_over(day: Any, months: Any, ops: Ops, origin: int = 0) -> Any:
+    """The first day after a minimum publication period of ``months`` calendar months from
+    ``day`` (the day of the penalty), from which credit restoration may be applied for: the day
+    after its last day, as :func:`period_end` (the Civil Code of the PRC, Art. 201 and 202); the
+    day itself for none (a minor penalty, "not published or at most 3 months"). The national
+    credit restoration measures (DOMAIN.md): publication of a general penalty lasts "3 months to
+    1 year", of a serious one "1 to 3 years"; "after the minimum period the subject may apply".
+    A serious penalty of 1 January 2028 is published through 1 January 2029; its subject may
+    apply from 2 January 2029 (365 days would have been 31 December 2028)."""
+    return ops.where(months > 0, months_after(day, months, ops, origin) + 1, day)
+
+
 # ----------------------------------------------------------------------------- records
 
 

@@ -20,6 +20,7 @@ Sources are agency ids and are not scanned at all.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 
@@ -36,6 +37,10 @@ _GOVT = (
     r"(?:the\s+)?(?:local\s+)?(?:government|party|state|authorities|officials|leaders(?:hip)?|cadres|police)"
 )
 
+_OFFICIALS = r"(?:the\s+)?(?:local\s+)?(?:government|authorities|officials|leaders(?:hip)?|cadres)"
+"""The government and its officials, without "party" or "state", which are also a contract's
+party and a state of affairs ("the opposing party", "statements on the state of its accounts")."""
+
 NEVER: dict[str, list[re.Pattern[str]]] = {
     "political-expression": [
         *_en(
@@ -50,8 +55,11 @@ NEVER: dict[str, list[re.Pattern[str]]] = {
             r"human\s+rights\s+(?:defen[cs]e|activis[mt]s?|lawyers?)",
             r"subversi(?:on|ve)",
             r"separatis(?:m|ts?)",
+            r"inappropriate\s+(?:remarks|speech|comments)",
+            r"human\s+rights\s+(?:cases?|work|defenders?)",
+            r"oppos(?:e|es|ed|ing|ition)\s+(?:to\s+)?" + _OFFICIALS,
         ),
-        *_zh("政治", "言论", "异见", "颠覆", "反动", "分裂国家"),
+        *_zh("政治", "言论", "异见", "颠覆", "反动", "分裂国家", r"反对(?:党|政府|国家|社会主义|领导)"),
     ],
     "criticism-of-officials": [
         *_en(
@@ -62,13 +70,14 @@ NEVER: dict[str, list[re.Pattern[str]]] = {
             + _GOVT,
             r"(?:online\s+)?opinions?\s+(?:about|on)\s+" + _GOVT,
             r"complain(?:s|ed|ing|ts?)?\s+(?:about|against)\s+" + _GOVT,
+            r"(?:comments?|remarks|statements|views)\s+(?:about|on|against)\s+" + _OFFICIALS,
         ),
         *_zh(
             "批评政府",
             "批评官员",
             "批评领导",
             "妄议",
-            r"(?:诋毁|丑化|攻击)(?:党|国家|政府|领导|英烈)",
+            r"(?:诋毁|丑化|攻击|辱骂)(?:党|国家|政府|领导|英烈|干部|官员)",
         ),
     ],
     "online-speech": [
@@ -84,9 +93,30 @@ NEVER: dict[str, list[re.Pattern[str]]] = {
             r"weibo",
             r"wechat\s+(?:moments|posts?|groups?)",
             r"forward(?:s|ed|ing)?\s+(?:a\s+)?posts?",
+            r"(?:remarks|comments|opinions|posts?|articles?|statements)\s+on\s+(?:the\s+)?"
+            r"(?:internet|web|social\s+media|microblogs?|weibo|wechat|douyin|tiktok|twitter)",
+            r"(?:micro)?blog(?:s|ging|gers?|ged|posts?)?",
+            r"vlog(?:s|ging|gers?)?",
+            r"tweet(?:s|ed|ing)?|twitter",
+            r"douyin|tiktok",
         ),
         *_zh(
-            "造谣", "谣言", "传谣", "网络言论", "网上言论", "发帖", "转发", "微博", "朋友圈", "散布虚假信息"
+            "造谣",
+            "谣言",
+            "传谣",
+            "网络言论",
+            "网上言论",
+            "发帖",
+            "转发",
+            "微博",
+            "朋友圈",
+            "散布虚假信息",
+            r"(?:网上|网络上?|互联网上?|微信|论坛)(?:发表|评论|留言|散布)",
+            "不当评论",
+            "博客",
+            "推特",
+            "抖音",
+            r"(?:发布|散布|传播)负面",
         ),
     ],
     "news-reporting": [
@@ -97,7 +127,9 @@ NEVER: dict[str, list[re.Pattern[str]]] = {
             r"press\s+(?:coverage|reports?|freedom|interviews?)",
             r"(?:media|press)\s+interviews?",
             r"interviews?\s+(?:with|to|for)\s+(?:the\s+)?(?:foreign\s+)?(?:media|journalists|press|reporters)",
-            r"foreign\s+media",
+            r"foreign\s+(?:media|press|news)",
+            r"(?:speak(?:s|ing)?|spoke|talk(?:s|ed|ing)?)\s+to\s+(?:the\s+)?(?:foreign\s+)?"
+            r"(?:press|media|journalists|reporters)",
         ),
         *_zh("新闻", "记者", "报道", "采访", "媒体"),
     ],
@@ -120,6 +152,13 @@ NEVER: dict[str, list[re.Pattern[str]]] = {
             r"ramadan",
             r"(?:long|abnormal)\s+beards?",
             r"(?<!corporate\s)veils?|hijabs?|headscar(?:f|ves)|burqas?",
+            r"christian(?:s|ity)?|catholic(?:s|ism)?|protestant(?:s|ism)?|evangelical",
+            r"muslims?|islam(?:ic)?|buddhis(?:m|ts?)|taois(?:m|ts?)|daois(?:m|ts?)|hindu(?:s|ism)?|sikhs?",
+            r"jews|jewish|judaism|synagogues?",
+            r"(?:attend(?:s|ed|ing)?|going\s+to|goes\s+to|went\s+to)\s+mass",
+            r"sermons?|scriptures?|baptis(?:m|ed|es|ing)|baptiz(?:ed|es|ing)",
+            r"(?:sunday|church|religious|worship)\s+services?",
+            r"spiritual\s+(?:practices?|beliefs?|groups?|activit(?:y|ies))",
         ),
         *_zh(
             "宗教",
@@ -135,6 +174,28 @@ NEVER: dict[str, list[re.Pattern[str]]] = {
             "斋月",
             "蒙面",
             "异常胡须",
+            "基督",
+            "佛教",
+            "道教",
+            "伊斯兰",
+            "穆斯林",
+            "天主教",
+            "祈祷",
+            "祷告",
+            "烧香",
+            "拜佛",
+            "念经",
+            "诵经",
+            "教堂",
+            "圣经",
+            "古兰经",
+            "受洗",
+            "牧师",
+            "神父",
+            "阿訇",
+            "喇嘛",
+            "做礼拜",
+            "聚礼",
         ),
     ],
     "petitioning": [
@@ -148,8 +209,28 @@ NEVER: dict[str, list[re.Pattern[str]]] = {
             r"complain(?:s|ed|ing|ts?)?\s+(?:to|with)\s+(?:the\s+)?(?:higher\s+)?"
             r"(?:authorities|government|officials|leaders(?:hip)?|cadres|party)",
             r"(?:vexatious|malicious)\s+complaints?",
+            r"(?:appeal(?:s|ed|ing)?|complain(?:s|ed|ing|ts?)?|visits?|going|went|travel(?:s|led|ling)?)\s+"
+            r"to\s+(?:the\s+)?(?:higher(?:[\s-]level)?\s+)?(?:authorities|government|officials|"
+            r"leaders(?:hip)?|the\s+cent(?:re|er))",
+            r"(?:appeal(?:s|ed|ing)?|complain(?:s|ed|ing|ts?)?)\s+(?:to|in)\s+beijing",
+            r"skip[\s-]level\s+(?:visits?|petitions?|complaints?|appeals?)",
         ),
-        *_zh("上访", "信访", "请愿", "越级访", "缠访", "闹访", "集体访", "进京访", "恶意投诉", "恶意举报"),
+        *_zh(
+            "上访",
+            "信访",
+            "请愿",
+            "缠访",
+            "闹访",
+            "集体访",
+            "进京访",
+            "恶意投诉",
+            "恶意举报",
+            r"越级(?:访|反映|投诉)",
+            r"赴京(?:上访|访|非正常)",
+            "非正常访",
+            "重复访",
+            "访民",
+        ),
     ],
     "association-and-assembly": [
         *_en(
@@ -168,9 +249,30 @@ NEVER: dict[str, list[re.Pattern[str]]] = {
             r"members?\s+of)\s+(?:an?\s+|the\s+)?(?:unregistered\s+|illegal\s+|banned\s+|"
             r"independent\s+)?(?:associations?|societ(?:y|ies)|organi[sz]ations?|unions?)",
             r"(?:unregistered|illegal|banned|unauthori[sz]ed|independent)\s+"
-            r"(?:associations?|societ(?:y|ies)|organi[sz]ations?|(?:trade\s+)?unions?|groups?)",
+            r"(?:associations?|societ(?:y|ies)|organi[sz]ations?|(?:trade\s+)?unions?|groups?|ngos?)",
+            r"(?:membership\s+(?:of|in)|members?\s+of|join(?:s|ed|ing)?|form(?:s|ed|ing)?)\s+"
+            r"(?:an?\s+|the\s+)?(?:unregistered\s+|illegal\s+|banned\s+|independent\s+)?ngos?",
+            r"(?:join(?:s|ed|ing)?|form(?:s|ed|ing)?|found(?:s|ed|ing)?|organi[sz](?:e|es|ed|ing))\s+"
+            r"(?:an?\s+|the\s+)?(?:independent\s+)?(?:workers['\u2019]?|labou?r|trade)\s+unions?",
+            r"(?:illegal|unlawful|unauthori[sz]ed|unapproved|mass)\s+gatherings?",
+            r"work\s+stoppages?|strike\s+action",
+            r"(?:organi[sz](?:e|es|ed|ing)|lead(?:s|ing)?|led|join(?:s|ed|ing)?|call(?:s|ed|ing)?)\s+"
+            r"(?:an?\s+|the\s+)?strikes?",
         ),
-        *_zh("集会", "游行", "示威", "抗议", "罢工", "结社", "非法组织", "非法社会组织", "独立工会"),
+        *_zh(
+            "集会",
+            "游行",
+            "示威",
+            "抗议",
+            "罢工",
+            "结社",
+            "非法组织",
+            "非法社会组织",
+            "独立工会",
+            "非法聚集",
+            "聚集上访",
+            "群体性事件",
+        ),
     ],
     "family-and-private-life": [
         *_en(
@@ -187,6 +289,8 @@ NEVER: dict[str, list[re.Pattern[str]]] = {
             r"filial(?:\s+piety)?",
             r"nappies|diapers",
             r"parenthood",
+            r"extra-?marital|adulter(?:y|ous|er|ers)|infidelity|mistress(?:es)?",
+            r"(?:love|extramarital)\s+affairs?|having\s+an\s+affair",
         ),
         *_zh(
             r"家庭(?:生活|关系|成员|情况|矛盾|和睦|美德)",
@@ -207,6 +311,13 @@ NEVER: dict[str, list[re.Pattern[str]]] = {
             "尿布",
             "纸尿裤",
             "性取向",
+            "婚外",
+            "出轨",
+            "通奸",
+            "包养",
+            "情人",
+            "非婚生",
+            "私生子",
         ),
     ],
     "ethnicity": [
@@ -235,8 +346,22 @@ NEVER: dict[str, list[re.Pattern[str]]] = {
             r"interpersonal\s+relationships?",
             r"social\s+(?:graph|network\s+scor(?:e|es|ing))",
             r"guilt\s+by\s+association",
+            r"(?:people|persons|those|everyone)\s+(?:the\s+subject|one|a\s+person|he|she|they)\s+"
+            r"(?:knows?|associates?\s+with|is\s+connected\s+to|mixes\s+with)",
+            r"(?:scores?|ratings?|grades?|credit)\s+of\s+(?:the\s+)?(?:people|persons|those)\s+"
+            r"(?:around|close\s+to|known\s+to|connected\s+to)",
         ),
-        *_zh("人际关系", "社交关系", "社交圈", "好友", "联系人", "亲友信用", "交友"),
+        *_zh(
+            "人际关系",
+            "社交关系",
+            "社交圈",
+            "好友",
+            "联系人",
+            "亲友信用",
+            "交友",
+            "人脉",
+            r"(?:朋友|亲友|熟人|亲戚)的?(?:信用|评分|分数|行为|记录|等级)",
+        ),
     ],
     "party-membership": [
         *_en(
@@ -254,6 +379,37 @@ NEVER: dict[str, list[re.Pattern[str]]] = {
 }
 """The never-scorable categories of the shipped vocabulary, each with the words that say an item
 is about it (``tests/test_lint_categories.py`` holds the keys to the vocabulary's)."""
+
+
+_PINYIN: dict[str, list[re.Pattern[str]]] = {
+    "political-expression": _en(r"yanlun", r"fandong"),
+    "criticism-of-officials": _en(r"wangyi", r"piping\s*(?:zhengfu|guanyuan|lingdao)"),
+    "online-speech": _en(r"zaoyao", r"yaoyan", r"chuanyao", r"fatie", r"pengyouquan", r"weibo"),
+    "news-reporting": _en(r"xinwen", r"jizhe", r"caifang"),
+    "religion-or-belief": _en(
+        r"zongjiao",
+        r"jiaohui",
+        r"fojiao",
+        r"jidujiao",
+        r"yisilan",
+        r"tianzhujiao",
+        r"xiejiao",
+        r"chuanjiao",
+        r"libai",
+    ),
+    "petitioning": _en(r"yuejifang", r"chanfang", r"naofang"),
+    "association-and-assembly": _en(r"bagong", r"jieshe", r"youxing\s*shiwei", r"jihui\s*youxing"),
+    "family-and-private-life": _en(r"hunyin", r"lihun", r"jiehun", r"lianai", r"chaosheng", r"hunwaiqing"),
+    "ethnicity": _en(r"minzu", r"zhongzu"),
+    "contacts": _en(r"haoyou", r"renji\s*guanxi", r"shejiao\s*(?:guanxi|quan)", r"lianxiren"),
+    "party-membership": _en(r"dangyuan", r"dangfei", r"rudang", r"gongchandang", r"gongqingtuan"),
+}
+"""Pinyin of the Chinese terms, as a Chinese catalogue may write an item's code
+(``zongjiao.huodong`` is 宗教活动); only terms that mean nothing else (not ``zhengzhi``, also 整治
+"rectification", ``kangyi``, also 抗疫, ``jidu``, also 季度 "quarter", ``xinyang`` and
+``qingyuan``, also cities, ``dianfu``, also 垫付 "advance payment")."""
+for _category, _patterns in _PINYIN.items():
+    NEVER[_category].extend(_patterns)
 
 THIRD_PARTY: list[re.Pattern[str]] = [
     *_en(
@@ -295,10 +451,42 @@ def _normalise(text: str) -> str:
     return re.sub(r"[._\-]+", " ", text)
 
 
+_LOOKALIKES = str.maketrans(
+    "аеорсухіјѕԁԛԝАВЕКМНОРСТХУІЅЈαεικνορτυχΑΒΕΗΙΚΜΝΟΡΤΥΧΖ",
+    "aeopcyxijsdqwABEKMHOPCTXYISJaeikvoptuxABEHIKMNOPTYXZ",
+)
+"""Cyrillic and Greek letters drawn like Latin ones, read as those ("Pеtitioning" with a Cyrillic
+е is petitioning)."""
+
+_TRADITIONAL = str.maketrans(
+    "論異見顛動國評員領導議詆毀醜擊黨謠傳網絡發轉佈虛聞記報採訪體會廟禮輪齋鬍鬚請願級纏鬧進惡訴舉遊罷結組織獨"
+    "關係況離戀愛親險貼個順紙褲種維爾薩際聯繫費產團屬藥處殘驗嬰負責蘭禱燒經誦聖師姦養軌脈幹對議辱罵敎",
+    "论异见颠动国评员领导议诋毁丑击党谣传网络发转布虚闻记报采访体会庙礼轮斋胡须请愿级缠闹进恶诉举游罢结组织独"
+    "关系况离恋爱亲险贴个顺纸裤种维尔萨际联系费产团属药处残验婴负责兰祷烧经诵圣师奸养轨脉干对议辱骂教",
+)
+"""Traditional characters of the Chinese terms below, read as the simplified ones (a catalogue
+written in Hong Kong or Taiwan: 上訪 is 上访)."""
+
+_HIDDEN = re.compile(r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])[\s\u3000·・]+(?=[\u3400-\u9fff])")
+
+
+def _fold(text: str) -> str:
+    """``text`` as its reader reads it: compatibility forms folded (full-width letters, NFKC),
+    invisible characters dropped, look-alike letters read as Latin, traditional characters as
+    simplified, and no gaps between Chinese characters (上 访 is 上访)."""
+    folded = _HIDDEN.sub("", unicodedata.normalize("NFKC", text))
+    return _CJK_GAP.sub("", folded.translate(_LOOKALIKES).translate(_TRADITIONAL))
+
+
 def first_match(text: str, patterns: list[re.Pattern[str]]) -> str | None:
-    """The first term of ``text`` (as written, or with a code's separators read as spaces) that
-    one of ``patterns`` matches."""
-    for candidate in (text, _normalise(text)):
+    """The first term of ``text`` (as written, or with a code's separators read as spaces, each
+    also as :func:`_fold` reads it) that one of ``patterns`` matches."""
+    folded = _fold(text)
+    candidates = (
+        (text, _normalise(text)) if folded == text else (text, _normalise(text), folded, _normalise(folded))
+    )
+    for candidate in candidates:
         for pat in patterns:
             m = pat.search(candidate)
             if m:

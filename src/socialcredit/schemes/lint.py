@@ -67,19 +67,37 @@ def protected_terms(text: str) -> list[tuple[str, str]]:
     return never_terms(text)
 
 
-def _texts(thing: Item | ListDef | Measure) -> list[tuple[str, str]]:
+Words = list[tuple[str, str | None]]
+"""(field, text) pairs whose words the linter reads; an empty text is skipped."""
+
+
+def _texts(thing: Item | ListDef | Measure | Words) -> list[tuple[str, str]]:
+    """The words of a thing: an item's code, title and description; a list's id, title, the
+    details field its extension reads and the fields it publishes; a measure's id, title and how
+    to resolve it; or the (field, text) pairs given (a factor's, a grade's, a tier's)."""
+    fields: Words
     if isinstance(thing, Item):
         fields = [("code", thing.code), ("title", thing.title), ("description", thing.description)]
-    else:
+    elif isinstance(thing, ListDef):
         fields = [("id", thing.id), ("title", thing.title)]
+        fields += [("published_fields", f) for f in thing.published_fields]
+        fields += [("years_field", t.extension.years_field) for t in thing.tracks if t.extension]
+    elif isinstance(thing, Measure):
+        fields = [("id", thing.id), ("title", thing.title), ("how_to_resolve", thing.how_to_resolve)]
+    else:
+        fields = thing
     return [(name, value) for name, value in fields if value]
 
 
 def _scan(
-    where: str, thing: Item | ListDef | Measure, vocab: Vocabulary, filed: Category | str | None
+    where: str,
+    thing: Item | ListDef | Measure | Words,
+    vocab: Vocabulary,
+    filed: Category | str | None,
 ) -> list[Finding]:
     """The second line: words about a never-scorable category. ``filed`` names the category an
-    item is filed under (its own words then contradict it); lists and measures have none."""
+    item is filed under (its own words then contradict it); lists, measures, grades, tiers and
+    factors have none."""
     out: list[Finding] = []
     seen: set[str] = set()
     for field_name, text in _texts(thing):
@@ -233,8 +251,21 @@ NO_BASIS = {
 """One sentence per kind of thing (a Chinese sentence does not start with the English noun)."""
 
 
+NO_BASIS_WORDS = frozenset(
+    {"none", "no", "n/a", "na", "nil", "null", "tbd", "tba", "todo", "unknown", "not applicable",
+     "无", "暂无", "没有", "待定", "不详", "未知"}
+)  # fmt: skip
+"""A legal basis that says there is none: no basis, as a blank one is."""
+
+
+def has_basis(legal_basis: str | None) -> bool:
+    """Whether a legal basis cites something: not blank, and not a word for none."""
+    said = (legal_basis or "").strip().strip(".-–—?？。 ").lower()
+    return bool(said) and said not in NO_BASIS_WORDS
+
+
 def _no_basis(where: str, what: str, legal_basis: str | None) -> list[Finding]:
-    if legal_basis and legal_basis.strip():
+    if has_basis(legal_basis):
         return []
     return [
         Finding(
@@ -356,6 +387,28 @@ def _model_findings(scheme: Scheme) -> list[Finding]:
     return out
 
 
+def _model_words(scheme: Scheme, vocab: Vocabulary) -> list[Finding]:
+    """The words of what a score is made of and what its grades say: a counting factor (a factor
+    "Friends' scores" over harmless items is the relationships factor in other words), a grade's
+    or a tier's description, a tier rule's title. A contacts factor is judged by
+    :func:`_model_findings` (it may stay in a file, switched off, for the simulator)."""
+    model = scheme.model
+    out: list[Finding] = []
+    if isinstance(model, FactorModel):
+        for f in model.factors:
+            if f.source == "items" and f.counts:
+                out += _scan(f"model.factors.{f.id}", [("id", f.id), ("title", f.title)], vocab, None)
+    if isinstance(model, PointsModel | FactorModel):
+        for g in model.grades:
+            out += _scan(f"model.grades.{g.grade}", [("description", g.description)], vocab, None)
+    if isinstance(model, TierModel):
+        for t in model.tiers:
+            out += _scan(f"model.tiers.{t.tier}", [("description", t.description)], vocab, None)
+        for n, r in enumerate(model.rules):
+            out += _scan(f"model.rules.{n}", [("title", r.title)], vocab, None)
+    return out
+
+
 def _measure_findings(m: Measure, vocab: Vocabulary) -> list[Finding]:
     """A measure's legal basis and words, and whether it falls on someone other than its subject.
 
@@ -377,7 +430,7 @@ def _measure_findings(m: Measure, vocab: Vocabulary) -> list[Finding]:
                 ),
             )
         )
-        if not (m.third_party.legal_basis and m.third_party.legal_basis.strip()):
+        if not has_basis(m.third_party.legal_basis):
             out.append(
                 Finding(
                     "error",
@@ -455,6 +508,7 @@ def lint(scheme: Scheme, vocabulary: Vocabulary | None = None) -> list[Finding]:
     for item in scheme.items:
         out += _item_findings(scheme, item, listed, vocab)
     out += _model_findings(scheme)
+    out += _model_words(scheme, vocab)
     out += _restoration_findings(scheme)
     for lst in scheme.lists:
         where = f"lists.{lst.id}"

@@ -29,7 +29,9 @@ import datetime as dt
 from collections.abc import Callable
 
 from socialcredit.errors import Unauthenticated
+from socialcredit.schemes.categories import Vocabulary, shipped_vocabulary
 from socialcredit.schemes.loader import Registry
+from socialcredit.schemes.safeguards import enforce
 from socialcredit.service.casefiles import CaseFiles, NotFound
 from socialcredit.service.casework import Casework, Notice
 from socialcredit.service.context import Context, operator, utcnow
@@ -69,7 +71,15 @@ class System:
         holidays: frozenset[dt.date] = frozenset(),
         signer: note.Signer | None = None,
         witnesses: Callable[[], list[note.Witness]] | None = None,
+        vocabulary: Vocabulary | None = None,
     ) -> None:
+        # a scheme with a lint error is never in force, however the system was assembled: not
+        # only from the command line or the API app (``SafeguardsFailed``, naming the item and
+        # the rule); ``vocabulary`` the installation's categories (default: the shipped ones)
+        enforce(
+            ((registry.origin(f"{s.id}@{s.version}"), s) for s in registry.kept),
+            vocabulary or shipped_vocabulary(),
+        )
         self.context = context = Context(store, registry, clock=clock, holidays=holidays)
         self.tlog = TransparencyLog(context, signer, witnesses)
         self.records = Records(context)

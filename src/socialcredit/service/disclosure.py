@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from socialcredit import access, codes, i18n
+from socialcredit.dueprocess.cases import publicised_penalty, published_until
 from socialcredit.errors import NotPublic
 from socialcredit.i18n import N_
 from socialcredit.rules import days
@@ -402,6 +403,8 @@ class Disclosure:
             ]
         )
         scored = [s for s in self.context.registry.scored() if c.kind in s.public_lookup]
+        items = self.context.registry.item_defs
+        today = day_of(view.as_of)
         return {
             "code": c.value,
             "kind": c.kind,
@@ -409,11 +412,14 @@ class Disclosure:
             "records": [
                 {
                     "item": r.item,
-                    "title": self.context.registry.item_defs[r.item].title,
+                    "title": items[r.item].title,
                     "occurred_on": r.occurred_on,
                     "source": r.source,
                 }
                 for r in view.records
+                # an administrative penalty only within its publication period (national measures)
+                if not publicised_penalty(items[r.item].area, items[r.item].polarity)
+                or today < published_until(r.occurred_on, items[r.item].severity)
             ],
             "lists": [
                 {"list": e.qualified_id, "title": e.title, "since": e.since, "planned_end": e.planned_end}

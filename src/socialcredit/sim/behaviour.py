@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from socialcredit.dueprocess import restoration
-from socialcredit.dueprocess.cases import MIN_PUBLICATION_DAYS
+from socialcredit.dueprocess.cases import MIN_PUBLICATION_MONTHS
 from socialcredit.sim import optin
 from socialcredit.sim.world import Records, World
 
@@ -54,7 +54,7 @@ class Behaviour:
 
     classes: list[Klass]
     removal_items: BoolArray
-    severity_days: IntArray
+    severity_months: IntArray
     restorable: BoolArray
     n_sources: IntArray
     source_table: IntArray
@@ -84,8 +84,8 @@ class Behaviour:
                 idx = np.flatnonzero(applies & (cls_of == c))
                 if len(idx):
                     classes.append((is_person, c, idx, rate[idx]))
-        severity_days = np.array(
-            [MIN_PUBLICATION_DAYS.get(registry_items[c].severity, 90) for c in w.items], dtype=np.int64
+        severity_months = np.array(
+            [MIN_PUBLICATION_MONTHS.get(registry_items[c].severity, 3) for c in w.items], dtype=np.int64
         )
         # the national measures' rule (dueprocess.restoration): never a judicial record, nor one
         # that can start a judicial listing
@@ -95,7 +95,7 @@ class Behaviour:
         source_table = np.zeros((len(w.items), int(n_sources.max())), dtype=np.int64)
         for i, srcs in enumerate(w.item_sources):
             source_table[i, : len(srcs)] = srcs
-        return cls(classes, removal, severity_days, restorable, n_sources, source_table)
+        return cls(classes, removal, severity_months, restorable, n_sources, source_table)
 
 
 def weights(sim: Simulation, cls: int, is_person: bool) -> FloatArray:

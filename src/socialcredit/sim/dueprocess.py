@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from socialcredit.rules import kernel
+from socialcredit.sim.ops import NP
 from socialcredit.sim.suspension import objection_spans
 
 if TYPE_CHECKING:
@@ -71,7 +73,9 @@ def record_ends(sim: Simulation, t: int, rec: Records) -> tuple[IntArray, IntArr
     cand = cand[rng.random(len(cand)) < s.restore_propensity]
     # decided within the scheme's working days, at most 7 calendar days for every 5 of them
     verdict = -(-dp.restoration_decision_working_days * 7 // 5)
-    restored_on = day + sim.severity_days[rec.item[cand]] + rng.integers(0, 91, len(cand)) + verdict
+    # the first day an application may be made: the kernel's, in calendar months from the penalty
+    eligible = kernel.publication_over(day, sim.severity_months[rec.item[cand]], NP)
+    restored_on = eligible + rng.integers(0, 91, len(cand)) + verdict
     early = restored_on < end[cand]
     end[cand[early]] = restored_on[early]
     counts["restored"] = int(early.sum())

@@ -221,9 +221,9 @@ class Simulation:
         """Draw from now on as ``world``'s items say (its version's base rates, removal items,
         restoration rule: ``sim/behaviour.py``); the population's propensities stay."""
         self.behaviour = b = Behaviour.of(world)
-        self.removal_items, self.severity_days, self.restorable = (
+        self.removal_items, self.severity_months, self.restorable = (
             b.removal_items,
-            b.severity_days,
+            b.severity_months,
             b.restorable,
         )
 
