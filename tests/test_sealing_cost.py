@@ -121,16 +121,19 @@ def test_a_destroyed_key_is_unusable_at_once_in_the_process_that_cached_it(
     assert [r.source_record_id for r in after.records] == ["c-2"]
     assert [(e.at, e.rule) for e in system.erased_records(P)] == [(clock.now, "test")]
     assert [r.source_record_id for r in system.store.records_for(P)] == ["c-2"]
-    # a record of that subject and year sent again, or a new one, is not sealed under a new key
+    # the erased record sent again is refused; a new one of that year is sealed under the year's
+    # next class (decision 0054), never under the destroyed key, which is not made again
     again = system.ingest([(1, _row("c-1", occurred="2020-05-01")), (2, _row("c-4", occurred="2020-07-01"))],
                           origin="t", principal=op)  # fmt: skip
-    assert (again.accepted, again.quarantined) == (0, 2)
+    assert (again.accepted, again.quarantined) == (1, 1)
+    assert "was erased" in again.quarantine[0].reasons[0] and again.quarantine[0].row_number == 1
     assert vault.store.wrapped_keys([pair]) == {}
+    assert list(vault.store.wrapped_keys([(pair[0], "2020.1")])) == [(pair[0], "2020.1")]
     # another subject's key of the same year is untouched, here and in a fresh process
     fresh = Store(system.store.url)
     try:
         assert [r.source_record_id for r in fresh.records_for(Q)] == ["c-3"]
-        assert [r.source_record_id for r in fresh.records_for(P)] == ["c-2"]
+        assert sorted(r.source_record_id for r in fresh.records_for(P)) == ["c-2", "c-4"]
     finally:
         fresh.close()
 
