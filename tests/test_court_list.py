@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from socialcredit import i18n
 from socialcredit.dueprocess.calendar import add_working_days
 from socialcredit.engines.duck import DuckDBEngine
 from socialcredit.engines.ops import IBIS
@@ -24,10 +25,10 @@ from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry, entries_for
 from socialcredit.rules import days, kernel
 from socialcredit.rules.ops import PY
-from socialcredit.schemes import shipped_registry
+from socialcredit.schemes import shipped_registry, titles
 from socialcredit.schemes.loader import parse_scheme
 from socialcredit.schemes.model import Scheme
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from socialcredit.sim.ops import NP
 from tests.conftest import Clock, person
 from tests.support.engines import entry_row, list_rows
@@ -326,6 +327,27 @@ revision: {replaces: "1", earlier_listings: stay-ended, reason: the rules change
 def _row(n: int, item: str, occurred: str, reported: str, **details: Any) -> tuple[int, dict[str, Any]]:
     return n, {"subject": P, "item": item, "source": "court", "source_record_id": f"c-{n}",
                "occurred_on": occurred, "reported_at": reported, "details": details}  # fmt: skip
+
+
+def test_a_refusal_tells_a_fixed_period_listing_how_it_ends(system: System) -> None:
+    """Art. 10: "Where a listing has a fixed period these grounds do not apply: the court deletes
+    the listing within 3 working days after the period ends (or earlier by its Art. 2
+    decision)"; Art. 2: "A debtor who performs or corrects the conduct may be removed early by
+    the court's decision." A debtor listed for obstructing enforcement (ground 2) and refused a
+    flight was told only "Perform the judgment in full ...; the court removes the listing within
+    3 working days", which the list does not do for that ground. The refusal now says how each
+    kind of listing ends, in English and Chinese (SQLite and PostgreSQL)."""
+    rows = [_row(1, FIXED[0], "2026-03-02", "2026-03-02T02:00:00", case_number="(2026) Lu 1082 Zhi 5")]
+    assert system.ingest(rows, origin="test", principal=system.operator()).accepted == 1
+    d = system.check(Question(P, "no-flights", system.operator(), purpose="ticket"))
+    [reason] = d.reasons
+    assert not d.allowed and reason.until == dt.date(2028, 3, 3)  # in force through 2 March 2028
+    how = reason.how_to_resolve or ""
+    assert "A listing on grounds 2 to 6 lasts its fixed period" in how
+    assert "the court may remove it earlier by its decision once the debtor performs" in how
+    assert how.startswith("A listing for refusing to perform (ground 1): perform the judgment in full")
+    with i18n.using("zh_CN"):
+        assert "因理由二至六被列入的，列入持续其固定期限" in (titles.prose(how) or "")
 
 
 def test_an_extension_decision_must_state_its_years(system: System) -> None:
