@@ -283,6 +283,98 @@ def test_the_rules_are_the_same_on_duckdb() -> None:
         engine.close()
 
 
+def test_a_corrected_listing_is_the_listing_it_corrects() -> None:
+    """Art. 10: removal "within 3 working days of any of: (1) all obligations performed; ...";
+    Art. 2: "for grounds (2) to (6) the listing lasts 2 years (calendar years, from the listing
+    decision)". A court's correction of its listing record (a case number mistyped, the decision's
+    date) corrects that listing; it is no new listing decision. It re-listed a debtor who had
+    performed (active again from the day the correction arrived) and restarted a listing's days
+    from it. A correction now takes its report's place in the walk: the removal still ends the
+    listing, the listing is in force from when it was first reported, and its period runs from
+    the corrected decision date. The same on DuckDB."""
+    import pyarrow as pa
+
+    from socialcredit import ledger
+    from socialcredit.engines import relational
+    from socialcredit.engines.listing import REPRESENTATIVE_SCHEMA, population_listing, working_calendar
+    from socialcredit.engines.suspending import OBJECTION_SCHEMA
+
+    def fix(n: int, of: str, item: str, occurred: str, reported: str, **details: Any) -> Record:
+        r = rec(n, item, occurred, reported, **details)
+        return Record(r.record_id, P, "person", item, "court", r.source_record_id, r.occurred_on,
+                      r.reported_at, action="correct", corrects=of, details=details, seq=n)  # fmt: skip
+
+    paid = [
+        rec(1, GROUND_1, "2026-03-02", case_number="(2026) Lu 1082 Zhi 1"),
+        rec(2, "court.fulfilment.performed", "2026-04-01"),
+        fix(3, "r1", GROUND_1, "2026-03-02", "2026-06-01T02:00", case_number="(2026) Lu 1082 Zhi 11"),
+    ]
+    [e] = entries(*ledger.effective(paid))
+    assert (e.status, e.since, e.ended_on, e.ended_by, e.grounds) == (
+        "removed", dt.date(2026, 3, 2), dt.date(2026, 4, 1), "r2", ("r3",)
+    )  # fmt: skip
+    dated = [
+        rec(1, FIXED[0], "2025-03-03"),
+        fix(2, "r1", FIXED[0], "2025-03-05", "2026-06-01T02:00"),
+        fix(3, "r2", FIXED[0], "2025-03-06", "2026-07-01T02:00"),  # a correction of the correction
+    ]
+    [e] = entries(*ledger.effective(dated))
+    assert (e.status, e.since, e.planned_end) == ("active", dt.date(2025, 3, 3), dt.date(2027, 3, 7))
+    engine = DuckDBEngine()
+    try:
+        for history in (paid, dated):
+            want = sorted(
+                (
+                    entry_row(e, {r.record_id: r.item for r in history})
+                    for e in entries(*ledger.effective(history))
+                ),
+                key=repr,
+            )
+            seq_of = {r.record_id: r.seq for r in history}
+            gone = {r.corrects: r.reported_at for r in history if r.corrects}  # one correction each
+            rec_t = pa.Table.from_pylist(
+                [{"seq": r.seq, "record_id": r.record_id, "subject": r.subject, "item": r.item,
+                  "occurred_on": r.occurred_on, "reported_at": r.reported_at, "action": r.action,
+                  "corrects_seq": seq_of.get(r.corrects or ""), "superseded_at": gone.get(r.record_id),
+                  "subject_no": 1,
+                  "details": ledger.canonical_details(r.details)} for r in history],
+                schema=relational.RECORD_SCHEMA,
+            )  # fmt: skip
+            lists = [(COURT, COURT.lists[0])]
+            expr = population_listing(
+                engine.table(rec_t, "records"),
+                engine.table(pa.Table.from_pylist([], schema=REPRESENTATIVE_SCHEMA), "representatives"),
+                lists,
+                AS_OF,
+                calendar=engine.table(working_calendar(frozenset(), AS_OF, lists), "calendar"),
+                objections=engine.table(pa.Table.from_pylist([], schema=OBJECTION_SCHEMA), "objections"),
+            )
+            assert list_rows(engine, expr) == want
+    finally:
+        engine.close()
+
+
+def test_a_debtor_who_performed_stays_off_the_list_when_the_court_corrects_the_listing(
+    system: System, clock: Clock
+) -> None:
+    """Art. 10: the court removes the listing "within 3 working days of ... (1) all obligations
+    performed". A later correction of the listing record's case number left the debtor refused
+    a flight again; it no longer does (SQLite and PostgreSQL)."""
+    clock.now = dt.datetime(2026, 11, 2, 2, 0)
+    listed = _row(1, GROUND_1, "2026-03-02", "2026-03-02T02:00:00", case_number="(2026) Lu 1082 Zhi 1")
+    paid = _row(2, "court.fulfilment.performed", "2026-04-01", "2026-04-01T02:00:00")
+    assert system.ingest([listed, paid], origin="test", principal=system.operator()).accepted == 2
+    first = system.store.stored_record_id("court", "c-1")
+    _n, corrected = _row(
+        3, GROUND_1, "2026-03-02", "2026-06-01T02:00:00", case_number="(2026) Lu 1082 Zhi 11"
+    )
+    corrected.update(action="correct", corrects=first, evidence="case number mistyped")
+    assert system.ingest([(3, corrected)], origin="test", principal=system.operator()).accepted == 1
+    [e] = [e for e in system.view(P).entries if e.qualified_id == LIST]
+    assert (e.status, e.since, e.ended_on) == ("removed", dt.date(2026, 3, 2), dt.date(2026, 4, 1))
+    assert system.check(Question(P, "no-flights", system.operator(), purpose="ticket")).allowed
+
+
 # ----------------------------------------------------------------------------- versions
 
 
