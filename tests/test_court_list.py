@@ -235,6 +235,52 @@ def test_removal_is_due_within_3_working_days_of_its_own_ground_or_of_the_expiry
     assert e.removal_due == add_working_days(dt.date(2026, 1, 10), 3)
 
 
+SPRING_FESTIVAL_2026 = """
+# State Council notice on the holidays of 2026: the Spring Festival
+2026-02-15
+2026-02-16
+2026-02-17
+2026-02-18
+2026-02-19
+2026-02-20
+2026-02-21
+2026-02-22
+2026-02-23
+2026-02-14 working  # a Saturday worked in place of a holiday
+2026-02-28 working
+"""
+
+
+def test_working_days_across_the_spring_festival_count_the_weekend_days_worked() -> None:
+    """Art. 10: removal "within 3 working days of" its ground. Working days in China are Monday
+    to Friday less the public holidays, and the weekend days worked in their place: for the
+    Spring Festival of 2026 (15 to 23 February off), Saturday 14 February was a working day. A
+    performance on Friday 13 February is due off the list by Wednesday 25 February (14, 24, 25),
+    not Thursday 26 (the holidays file could not say a Saturday was worked). The same on DuckDB;
+    a holidays file that says it wrongly is refused, naming the line."""
+    from socialcredit.dueprocess.calendar import WorkingCalendar
+    from socialcredit.engines.listing import working_calendar
+    from socialcredit.errors import Refused
+
+    calendar = WorkingCalendar.parse(SPRING_FESTIVAL_2026)
+    holidays = calendar.holidays
+    assert calendar.is_working_day(dt.date(2026, 2, 14)) and not calendar.is_working_day(dt.date(2026, 2, 16))
+    history = [rec(1, GROUND_1, "2025-03-03"), rec(2, "court.fulfilment.performed", "2026-02-13")]
+    [e] = [e for e in entries_for(P, history, REGISTRY, AS_OF, holidays=holidays) if e.qualified_id == LIST]
+    assert (e.ended_on, e.removal_due) == (dt.date(2026, 2, 13), dt.date(2026, 2, 25))
+    table = working_calendar(holidays, AS_OF, [(COURT, COURT.lists[0])]).to_pylist()
+    numbered = {days.EPOCH_DAY + dt.timedelta(days=r["day"]): r for r in table}
+    assert numbered[dt.date(2026, 2, 25)]["working_no"] - numbered[dt.date(2026, 2, 13)]["working_no"] == 3
+    assert numbered[dt.date(2026, 2, 14)]["working"] and not numbered[dt.date(2026, 2, 21)]["working"]
+    for wrong, says in [
+        ("2026-02-13 working", "is a weekday"),
+        ("2026-02-14 off", "only 'working' may follow"),
+        ("2026-02-14\n2026-02-14 working", "both a holiday and a working day"),
+    ]:
+        with pytest.raises(Refused, match=says):
+            WorkingCalendar.parse(wrong)
+
+
 def test_the_rules_are_the_same_on_duckdb() -> None:
     """Every history of this module's rules, derived relationally (``engines.listing``), gives the
     per-subject walk's entries, field for field."""

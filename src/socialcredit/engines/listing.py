@@ -38,6 +38,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 
+from socialcredit.dueprocess.calendar import worked as worked_days
 from socialcredit.engines import recursive, relational, suspending, walk
 from socialcredit.engines.fields import RELATIONAL
 from socialcredit.engines.ops import EPOCH, IBIS, china_day, dates, day_numbers
@@ -101,7 +102,7 @@ CALENDAR_SCHEMA = pa.schema(
     ]
 )
 """One row per day (days since 1970-01-01): ``working_no`` counts the working days up to and
-including it; ``working`` says whether it is one (Monday to Friday, not a holiday)."""
+including it; ``working`` says whether it is one (``dueprocess.calendar.is_working_day``)."""
 CALENDAR_FROM = dt.date(1949, 10, 1)
 """The calendar's first day: no record can be reported earlier."""
 
@@ -122,7 +123,9 @@ def working_calendar(holidays: frozenset[dt.date], as_of: dt.datetime, lists: Se
     # on a small export); 1970-01-01, day 0, was a Thursday (weekday 3)
     numbered = np.arange((CALENDAR_FROM - EPOCH).days, (last - EPOCH).days + 1, dtype=np.int64)
     off = np.array(sorted((h - EPOCH).days for h in holidays), dtype=np.int64)
-    working = ((numbered + 3) % 7 < 5) & ~np.isin(numbered, off)
+    worked = np.array(sorted((w - EPOCH).days for w in worked_days(holidays)), dtype=np.int64)
+    # Monday to Friday less the holidays, and the weekend days worked in their place
+    working = (((numbered + 3) % 7 < 5) & ~np.isin(numbered, off)) | np.isin(numbered, worked)
     numbers = np.cumsum(working, dtype=np.int64)
     return pa.table({"day": numbered, "working_no": numbers, "working": working}, schema=CALENDAR_SCHEMA)
 
