@@ -431,8 +431,9 @@ def effective(
 
 def _first_reported(out: list[Record], known: Sequence[Record]) -> list[Record]:
     """``out`` with each correction's :attr:`Record.first_reported_at`: the ``reported_at`` of the
-    first record of its chain (a correction of a correction goes back to the report), as far as
-    ``known`` holds the chain (``engines.listing`` computes the same)."""
+    first record of its chain (a correction of a correction goes back to the report) about the
+    same subject; a correction that names another subject than the record it corrects is a
+    report about that subject from when it arrived (``engines.listing`` computes the same)."""
     by_id = {r.record_id: r for r in known}
     placed = []
     for r in out:
@@ -440,7 +441,12 @@ def _first_reported(out: list[Record], known: Sequence[Record]) -> list[Record]:
             placed.append(r)
             continue
         first, seen = r, {r.record_id}
-        while first.corrects is not None and first.corrects in by_id and first.corrects not in seen:
+        while (
+            first.corrects is not None
+            and first.corrects in by_id
+            and first.corrects not in seen
+            and by_id[first.corrects].subject == r.subject
+        ):
             first = by_id[first.corrects]
             seen.add(first.record_id)
             if first.action != "correct":

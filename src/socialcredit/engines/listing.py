@@ -270,18 +270,22 @@ def _period_ends(eff: ir.Table, track: Track) -> ir.Table | None:
 
 def walk_positions(records: ir.Table, eff: ir.Table) -> ir.Table:
     """``eff`` with ``walked_at``: where a list's walk places each record, as
-    ``ledger.Record.walked_at`` does: a correction where the first record of its chain was
-    reported (a court's listing decision corrected is the same listing, not a new one), any other
-    record where it was reported. Corrections are few: they and the records their chains reach
-    are read (small queries, one per link of the longest chain) and laid over ``eff`` by a join."""
-    corrections = eff.filter(eff.action == "correct").select("seq", "corrects_seq").to_pyarrow().to_pylist()
+    ``ledger.Record.walked_at`` does: a correction where the first record of its chain about the
+    same subject was reported (a court's listing decision corrected is the same listing, not a new
+    one), any other record where it was reported. Corrections are few: they and the records their
+    chains reach are read (small queries, one per link of the longest chain) and laid over ``eff``
+    by a join."""
+    fixes = eff.filter(eff.action == "correct").select("seq", "subject", "corrects_seq")
+    corrections = fixes.to_pyarrow().to_pylist()
     if not corrections:
         return eff.mutate(walked_at=eff.reported_at)
-    links: dict[int, dict[str, Any]] = {}  # seq -> reported_at, action, corrects_seq
+    links: dict[int, dict[str, Any]] = {}  # seq -> subject, reported_at, action, corrects_seq
     wanted = {c["corrects_seq"] for c in corrections if c["corrects_seq"] is not None}
     while wanted:
         found = records.filter(records.seq.isin(sorted(wanted)))
-        rows = found.select("seq", "reported_at", "action", "corrects_seq").to_pyarrow().to_pylist()
+        rows = (
+            found.select("seq", "subject", "reported_at", "action", "corrects_seq").to_pyarrow().to_pylist()
+        )
         links.update({r["seq"]: r for r in rows})
         wanted = {
             r["corrects_seq"]
@@ -291,7 +295,7 @@ def walk_positions(records: ir.Table, eff: ir.Table) -> ir.Table:
     seqs, ats = [], []
     for c in corrections:
         at, link, seen = None, c["corrects_seq"], set()
-        while link in links and link not in seen:
+        while link in links and link not in seen and links[link]["subject"] == c["subject"]:
             seen.add(link)
             at = links[link]["reported_at"]
             if links[link]["action"] != "correct":
