@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from socialcredit import i18n
 from socialcredit.dueprocess.calendar import add_working_days
 from socialcredit.engines.duck import DuckDBEngine
 from socialcredit.engines.ops import IBIS
@@ -24,10 +25,10 @@ from socialcredit.ledger import Record
 from socialcredit.lists import ListEntry, entries_for
 from socialcredit.rules import days, kernel
 from socialcredit.rules.ops import PY
-from socialcredit.schemes import shipped_registry
+from socialcredit.schemes import shipped_registry, titles
 from socialcredit.schemes.loader import parse_scheme
 from socialcredit.schemes.model import Scheme
-from socialcredit.service import System
+from socialcredit.service import Question, System
 from socialcredit.sim.ops import NP
 from tests.conftest import Clock, person
 from tests.support.engines import entry_row, list_rows
@@ -234,6 +235,52 @@ def test_removal_is_due_within_3_working_days_of_its_own_ground_or_of_the_expiry
     assert e.removal_due == add_working_days(dt.date(2026, 1, 10), 3)
 
 
+SPRING_FESTIVAL_2026 = """
+# State Council notice on the holidays of 2026: the Spring Festival
+2026-02-15
+2026-02-16
+2026-02-17
+2026-02-18
+2026-02-19
+2026-02-20
+2026-02-21
+2026-02-22
+2026-02-23
+2026-02-14 working  # a Saturday worked in place of a holiday
+2026-02-28 working
+"""
+
+
+def test_working_days_across_the_spring_festival_count_the_weekend_days_worked() -> None:
+    """Art. 10: removal "within 3 working days of" its ground. Working days in China are Monday
+    to Friday less the public holidays, and the weekend days worked in their place: for the
+    Spring Festival of 2026 (15 to 23 February off), Saturday 14 February was a working day. A
+    performance on Friday 13 February is due off the list by Wednesday 25 February (14, 24, 25),
+    not Thursday 26 (the holidays file could not say a Saturday was worked). The same on DuckDB;
+    a holidays file that says it wrongly is refused, naming the line."""
+    from socialcredit.dueprocess.calendar import WorkingCalendar
+    from socialcredit.engines.listing import working_calendar
+    from socialcredit.errors import Refused
+
+    calendar = WorkingCalendar.parse(SPRING_FESTIVAL_2026)
+    holidays = calendar.holidays
+    assert calendar.is_working_day(dt.date(2026, 2, 14)) and not calendar.is_working_day(dt.date(2026, 2, 16))
+    history = [rec(1, GROUND_1, "2025-03-03"), rec(2, "court.fulfilment.performed", "2026-02-13")]
+    [e] = [e for e in entries_for(P, history, REGISTRY, AS_OF, holidays=holidays) if e.qualified_id == LIST]
+    assert (e.ended_on, e.removal_due) == (dt.date(2026, 2, 13), dt.date(2026, 2, 25))
+    table = working_calendar(holidays, AS_OF, [(COURT, COURT.lists[0])]).to_pylist()
+    numbered = {days.EPOCH_DAY + dt.timedelta(days=r["day"]): r for r in table}
+    assert numbered[dt.date(2026, 2, 25)]["working_no"] - numbered[dt.date(2026, 2, 13)]["working_no"] == 3
+    assert numbered[dt.date(2026, 2, 14)]["working"] and not numbered[dt.date(2026, 2, 21)]["working"]
+    for wrong, says in [
+        ("2026-02-13 working", "is a weekday"),
+        ("2026-02-14 off", "only 'working' may follow"),
+        ("2026-02-14\n2026-02-14 working", "both a holiday and a working day"),
+    ]:
+        with pytest.raises(Refused, match=says):
+            WorkingCalendar.parse(wrong)
+
+
 def test_the_rules_are_the_same_on_duckdb() -> None:
     """Every history of this module's rules, derived relationally (``engines.listing``), gives the
     per-subject walk's entries, field for field."""
@@ -282,6 +329,98 @@ def test_the_rules_are_the_same_on_duckdb() -> None:
         engine.close()
 
 
+def test_a_corrected_listing_is_the_listing_it_corrects() -> None:
+    """Art. 10: removal "within 3 working days of any of: (1) all obligations performed; ...";
+    Art. 2: "for grounds (2) to (6) the listing lasts 2 years (calendar years, from the listing
+    decision)". A court's correction of its listing record (a case number mistyped, the decision's
+    date) corrects that listing; it is no new listing decision. It re-listed a debtor who had
+    performed (active again from the day the correction arrived) and restarted a listing's days
+    from it. A correction now takes its report's place in the walk: the removal still ends the
+    listing, the listing is in force from when it was first reported, and its period runs from
+    the corrected decision date. The same on DuckDB."""
+    import pyarrow as pa
+
+    from socialcredit import ledger
+    from socialcredit.engines import relational
+    from socialcredit.engines.listing import REPRESENTATIVE_SCHEMA, population_listing, working_calendar
+    from socialcredit.engines.suspending import OBJECTION_SCHEMA
+
+    def fix(n: int, of: str, item: str, occurred: str, reported: str, **details: Any) -> Record:
+        r = rec(n, item, occurred, reported, **details)
+        return Record(r.record_id, P, "person", item, "court", r.source_record_id, r.occurred_on,
+                      r.reported_at, action="correct", corrects=of, details=details, seq=n)  # fmt: skip
+
+    paid = [
+        rec(1, GROUND_1, "2026-03-02", case_number="(2026) Lu 1082 Zhi 1"),
+        rec(2, "court.fulfilment.performed", "2026-04-01"),
+        fix(3, "r1", GROUND_1, "2026-03-02", "2026-06-01T02:00", case_number="(2026) Lu 1082 Zhi 11"),
+    ]
+    [e] = entries(*ledger.effective(paid))
+    assert (e.status, e.since, e.ended_on, e.ended_by, e.grounds) == (
+        "removed", dt.date(2026, 3, 2), dt.date(2026, 4, 1), "r2", ("r3",)
+    )  # fmt: skip
+    dated = [
+        rec(1, FIXED[0], "2025-03-03"),
+        fix(2, "r1", FIXED[0], "2025-03-05", "2026-06-01T02:00"),
+        fix(3, "r2", FIXED[0], "2025-03-06", "2026-07-01T02:00"),  # a correction of the correction
+    ]
+    [e] = entries(*ledger.effective(dated))
+    assert (e.status, e.since, e.planned_end) == ("active", dt.date(2025, 3, 3), dt.date(2027, 3, 7))
+    engine = DuckDBEngine()
+    try:
+        for history in (paid, dated):
+            want = sorted(
+                (
+                    entry_row(e, {r.record_id: r.item for r in history})
+                    for e in entries(*ledger.effective(history))
+                ),
+                key=repr,
+            )
+            seq_of = {r.record_id: r.seq for r in history}
+            gone = {r.corrects: r.reported_at for r in history if r.corrects}  # one correction each
+            rec_t = pa.Table.from_pylist(
+                [{"seq": r.seq, "record_id": r.record_id, "subject": r.subject, "item": r.item,
+                  "occurred_on": r.occurred_on, "reported_at": r.reported_at, "action": r.action,
+                  "corrects_seq": seq_of.get(r.corrects or ""), "superseded_at": gone.get(r.record_id),
+                  "subject_no": 1,
+                  "details": ledger.canonical_details(r.details)} for r in history],
+                schema=relational.RECORD_SCHEMA,
+            )  # fmt: skip
+            lists = [(COURT, COURT.lists[0])]
+            expr = population_listing(
+                engine.table(rec_t, "records"),
+                engine.table(pa.Table.from_pylist([], schema=REPRESENTATIVE_SCHEMA), "representatives"),
+                lists,
+                AS_OF,
+                calendar=engine.table(working_calendar(frozenset(), AS_OF, lists), "calendar"),
+                objections=engine.table(pa.Table.from_pylist([], schema=OBJECTION_SCHEMA), "objections"),
+            )
+            assert list_rows(engine, expr) == want
+    finally:
+        engine.close()
+
+
+def test_a_debtor_who_performed_stays_off_the_list_when_the_court_corrects_the_listing(
+    system: System, clock: Clock
+) -> None:
+    """Art. 10: the court removes the listing "within 3 working days of ... (1) all obligations
+    performed". A later correction of the listing record's case number left the debtor refused
+    a flight again; it no longer does (SQLite and PostgreSQL)."""
+    clock.now = dt.datetime(2026, 11, 2, 2, 0)
+    listed = _row(1, GROUND_1, "2026-03-02", "2026-03-02T02:00:00", case_number="(2026) Lu 1082 Zhi 1")
+    paid = _row(2, "court.fulfilment.performed", "2026-04-01", "2026-04-01T02:00:00")
+    assert system.ingest([listed, paid], origin="test", principal=system.operator()).accepted == 2
+    first = system.store.stored_record_id("court", "c-1")
+    _n, corrected = _row(
+        3, GROUND_1, "2026-03-02", "2026-06-01T02:00:00", case_number="(2026) Lu 1082 Zhi 11"
+    )
+    corrected.update(action="correct", corrects=first, evidence="case number mistyped")
+    assert system.ingest([(3, corrected)], origin="test", principal=system.operator()).accepted == 1
+    [e] = [e for e in system.view(P).entries if e.qualified_id == LIST]
+    assert (e.status, e.since, e.ended_on) == ("removed", dt.date(2026, 3, 2), dt.date(2026, 4, 1))
+    assert system.check(Question(P, "no-flights", system.operator(), purpose="ticket")).allowed
+
+
 # ----------------------------------------------------------------------------- versions
 
 
@@ -326,6 +465,27 @@ revision: {replaces: "1", earlier_listings: stay-ended, reason: the rules change
 def _row(n: int, item: str, occurred: str, reported: str, **details: Any) -> tuple[int, dict[str, Any]]:
     return n, {"subject": P, "item": item, "source": "court", "source_record_id": f"c-{n}",
                "occurred_on": occurred, "reported_at": reported, "details": details}  # fmt: skip
+
+
+def test_a_refusal_tells_a_fixed_period_listing_how_it_ends(system: System) -> None:
+    """Art. 10: "Where a listing has a fixed period these grounds do not apply: the court deletes
+    the listing within 3 working days after the period ends (or earlier by its Art. 2
+    decision)"; Art. 2: "A debtor who performs or corrects the conduct may be removed early by
+    the court's decision." A debtor listed for obstructing enforcement (ground 2) and refused a
+    flight was told only "Perform the judgment in full ...; the court removes the listing within
+    3 working days", which the list does not do for that ground. The refusal now says how each
+    kind of listing ends, in English and Chinese (SQLite and PostgreSQL)."""
+    rows = [_row(1, FIXED[0], "2026-03-02", "2026-03-02T02:00:00", case_number="(2026) Lu 1082 Zhi 5")]
+    assert system.ingest(rows, origin="test", principal=system.operator()).accepted == 1
+    d = system.check(Question(P, "no-flights", system.operator(), purpose="ticket"))
+    [reason] = d.reasons
+    assert not d.allowed and reason.until == dt.date(2028, 3, 3)  # in force through 2 March 2028
+    how = reason.how_to_resolve or ""
+    assert "A listing on grounds 2 to 6 lasts its fixed period" in how
+    assert "the court may remove it earlier by its decision once the debtor performs" in how
+    assert how.startswith("A listing for refusing to perform (ground 1): perform the judgment in full")
+    with i18n.using("zh_CN"):
+        assert "因理由二至六被列入的，列入持续其固定期限" in (titles.prose(how) or "")
 
 
 def test_an_extension_decision_must_state_its_years(system: System) -> None:

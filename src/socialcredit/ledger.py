@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, NamedTuple
 
 from socialcredit import codes
@@ -77,6 +77,17 @@ class Record:
     stored: tuple[str, str] | None = None
     """Where the record is stored encrypted (every record since schema 0006): its retention class
     and sealed content (``ledger.stored_preimage``); None for a record read in the clear."""
+    first_reported_at: dt.datetime | None = None
+    """For a correction in force (:func:`effective` sets it): when the fact it corrects was first
+    reported, the ``reported_at`` of the first record of its chain of corrections; None otherwise.
+    A list's walk places a correction there (:attr:`walked_at`): it corrects that report, and
+    makes no new one (a court's listing decision corrected is the same listing)."""
+
+    @property
+    def walked_at(self) -> dt.datetime:
+        """Where a list's walk places the record in reporting order: when the fact was first
+        reported (:attr:`first_reported_at`), else its own ``reported_at``."""
+        return self.first_reported_at or self.reported_at
 
     @property
     def reported_on(self) -> dt.date:
@@ -412,5 +423,33 @@ def effective(
     gone = {r.corrects for r in known if r.corrects is not None and r.record_id not in void}
     gone |= set(superseded)
     out = [r for r in known if r.action in ("report", "correct") and r.record_id not in gone]
+    if any(r.action == "correct" for r in out):
+        out = _first_reported(out, known)
     out.sort(key=lambda r: (r.occurred_on, r.seq))
     return out
+
+
+def _first_reported(out: list[Record], known: Sequence[Record]) -> list[Record]:
+    """``out`` with each correction's :attr:`Record.first_reported_at`: the ``reported_at`` of the
+    first record of its chain (a correction of a correction goes back to the report) about the
+    same subject; a correction that names another subject than the record it corrects is a
+    report about that subject from when it arrived (``engines.listing`` computes the same)."""
+    by_id = {r.record_id: r for r in known}
+    placed = []
+    for r in out:
+        if r.action != "correct":
+            placed.append(r)
+            continue
+        first, seen = r, {r.record_id}
+        while (
+            first.corrects is not None
+            and first.corrects in by_id
+            and first.corrects not in seen
+            and by_id[first.corrects].subject == r.subject
+        ):
+            first = by_id[first.corrects]
+            seen.add(first.record_id)
+            if first.action != "correct":
+                break
+        placed.append(replace(r, first_reported_at=first.reported_at) if first is not r else r)
+    return placed

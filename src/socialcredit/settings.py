@@ -51,7 +51,8 @@ class Settings(BaseSettings):
 
     def calendar(self) -> WorkingCalendar:
         """Public holidays for working-day deadlines: ``SOCIALCREDIT_HOLIDAYS`` or
-        ``$SOCIALCREDIT_HOME/holidays.txt`` (one ISO date per line), else weekends only."""
+        ``$SOCIALCREDIT_HOME/holidays.txt`` (one ISO date per line, a weekend day worked in place
+        of a holiday followed by ``working``), else weekends only."""
         path = self.holidays or self.home / "holidays.txt"
         if self.holidays is None and not path.is_file():
             return WorkingCalendar()

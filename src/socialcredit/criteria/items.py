@@ -9,8 +9,10 @@ only by its decision (SPC Art. 2 and 10); a list with ``period_days`` has one tr
 runs in days from the listing taking effect, extended by each further ground where the list says
 so. Days are days in China (``rules.days``): a record's reporting day, "today", and the working
 days of a removal deadline, which runs from the removal ground's own date (or the period's last
-day), not from when its record arrived. Its population forms: ``engines/walk.py`` (through
-``engines/listing.py``) and ``sim/compiled_lists.CompiledItemList``.
+day), not from when its record arrived. A correction is walked where the report it corrects was
+(``Record.walked_at``): a corrected listing decision is the same listing, not a new one. Its
+population forms: ``engines/walk.py`` (through ``engines/listing.py``) and
+``sim/compiled_lists.CompiledItemList``.
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ def _track_entries(
     def close(entry: _Open, by: Record | None) -> None:
         due = ended = reason = None
         if by is not None:  # removed: due from the removal ground's own date
-            ended = day_of(by.reported_at)
+            ended = day_of(by.walked_at)
             reason = f"fulfilled: {by.item} ({by.record_id})"
             due = add_working_days(by.occurred_on, track.removal.within_working_days, holidays)
         elif entry.planned_end is not None and entry.planned_end <= today:  # due from its last day
@@ -119,7 +121,7 @@ def _track_entries(
     for r in known:
         if r.item not in grounds and r.item not in removal and r.item not in extending:
             continue
-        day = day_of(r.reported_at)
+        day = day_of(r.walked_at)
         if current is not None and current.planned_end is not None and current.planned_end <= day:
             close(current, None)
             current = None
@@ -195,7 +197,7 @@ def segment_entries(
     """``subject``'s entries on ``lst``: every track walked over the records known at ``as_of``,
     or only what one segment of a list whose rules changed reads (``schemes.segments``, a
     ``stay-ended`` revision, decision 0051)."""
-    known = sorted((r for r in records if r.reported_at <= as_of), key=lambda r: (r.reported_at, r.seq))
+    known = sorted((r for r in records if r.reported_at <= as_of), key=lambda r: (r.walked_at, r.seq))
     out: list[ListEntry] = []
     for track in lst.tracks:
         walked = known if segment is None else _in_segment(known, track, segment)
@@ -209,9 +211,7 @@ def _in_segment(known: Sequence[Record], track: Track, segment: Segment) -> list
     that is both a removal and a ground is a removal, as the walk reads it)."""
     acting = {*track.removal.on_items, *track.extension_items}
     grounds = set(track.grounds) - acting
-    return [
-        r for r in known if (segment.opens if r.item in grounds else segment.reads)(day_of(r.reported_at))
-    ]
+    return [r for r in known if (segment.opens if r.item in grounds else segment.reads)(day_of(r.walked_at))]
 
 
 CRITERION = ByItems()

@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 
+from socialcredit.dueprocess.calendar import worked as worked_days
 from socialcredit.engines import recursive, relational, suspending, walk
 from socialcredit.engines.fields import RELATIONAL
 from socialcredit.engines.ops import EPOCH, IBIS, china_day, dates, day_numbers
@@ -100,7 +102,7 @@ CALENDAR_SCHEMA = pa.schema(
     ]
 )
 """One row per day (days since 1970-01-01): ``working_no`` counts the working days up to and
-including it; ``working`` says whether it is one (Monday to Friday, not a holiday)."""
+including it; ``working`` says whether it is one (``dueprocess.calendar.is_working_day``)."""
 CALENDAR_FROM = dt.date(1949, 10, 1)
 """The calendar's first day: no record can be reported earlier."""
 
@@ -121,7 +123,9 @@ def working_calendar(holidays: frozenset[dt.date], as_of: dt.datetime, lists: Se
     # on a small export); 1970-01-01, day 0, was a Thursday (weekday 3)
     numbered = np.arange((CALENDAR_FROM - EPOCH).days, (last - EPOCH).days + 1, dtype=np.int64)
     off = np.array(sorted((h - EPOCH).days for h in holidays), dtype=np.int64)
-    working = ((numbered + 3) % 7 < 5) & ~np.isin(numbered, off)
+    worked = np.array(sorted((w - EPOCH).days for w in worked_days(holidays)), dtype=np.int64)
+    # Monday to Friday less the holidays, and the weekend days worked in their place
+    working = (((numbered + 3) % 7 < 5) & ~np.isin(numbered, off)) | np.isin(numbered, worked)
     numbers = np.cumsum(working, dtype=np.int64)
     return pa.table({"day": numbered, "working_no": numbers, "working": working}, schema=CALENDAR_SCHEMA)
 
@@ -246,7 +250,7 @@ def _in_segment(eff: ir.Table, track: Track, seg: Segment) -> ir.Table:
     reported on its days, removal records and extension decisions reported from its start on."""
     if seg.start is None and seg.end is None:
         return eff
-    day = china_day(eff.reported_at)
+    day = china_day(eff.walked_at)
     acting = {*track.removal.on_items, *track.extension_items}
     grounds = [i for i in track.grounds if i not in acting]
     read = ibis.literal(True) if seg.start is None else day >= (seg.start - EPOCH).days
@@ -262,6 +266,49 @@ def _period_ends(eff: ir.Table, track: Track) -> ir.Table | None:
     grounds = eff.filter(eff.item.isin(list(track.grounds)))
     days = grounds.select(occ=_days(grounds.occurred_on)).distinct().to_pyarrow().column("occ")
     return ibis.memtable(walk.period_ends(days.to_pylist(), track))
+
+
+def walk_positions(records: ir.Table, eff: ir.Table) -> ir.Table:
+    """``eff`` with ``walked_at``: where a list's walk places each record, as
+    ``ledger.Record.walked_at`` does: a correction where the first record of its chain about the
+    same subject was reported (a court's listing decision corrected is the same listing, not a new
+    one), any other record where it was reported. Corrections are few: they and the records their
+    chains reach are read (small queries, one per link of the longest chain) and laid over ``eff``
+    by a join."""
+    fixes = eff.filter(eff.action == "correct").select("seq", "subject", "corrects_seq")
+    corrections = fixes.to_pyarrow().to_pylist()
+    if not corrections:
+        return eff.mutate(walked_at=eff.reported_at)
+    links: dict[int, dict[str, Any]] = {}  # seq -> subject, reported_at, action, corrects_seq
+    wanted = {c["corrects_seq"] for c in corrections if c["corrects_seq"] is not None}
+    while wanted:
+        found = records.filter(records.seq.isin(sorted(wanted)))
+        rows = (
+            found.select("seq", "subject", "reported_at", "action", "corrects_seq").to_pyarrow().to_pylist()
+        )
+        links.update({r["seq"]: r for r in rows})
+        wanted = {
+            r["corrects_seq"]
+            for r in rows
+            if r["action"] == "correct" and r["corrects_seq"] is not None and r["corrects_seq"] not in links
+        }
+    seqs, ats = [], []
+    for c in corrections:
+        at, link, seen = None, c["corrects_seq"], set()
+        while link in links and link not in seen and links[link]["subject"] == c["subject"]:
+            seen.add(link)
+            at = links[link]["reported_at"]
+            if links[link]["action"] != "correct":
+                break
+            link = links[link]["corrects_seq"]
+        if at is not None:
+            seqs.append(c["seq"])
+            ats.append(at)
+    firsts = ibis.memtable(
+        pa.table({"w_seq": pa.array(seqs, pa.int64()), "w_at": pa.array(ats, pa.timestamp("us"))})
+    )
+    j = eff.left_join(firsts, eff.seq == firsts.w_seq)
+    return j.select(*eff.columns, walked_at=j.w_at.coalesce(j.reported_at))
 
 
 def population_listing(
@@ -316,7 +363,9 @@ def population_listing(
     # per track: each track's events were a scan of every record; only the columns a walk reads
     # (the scan decodes each column it keeps for every record)
     eff = relational.of_items(eff, read)  # the range first (decision 0077)
-    eff = eff.select("seq", "record_id", "subject", "item", "occurred_on", "reported_at", "details").cache()
+    columns = ("seq", "record_id", "subject", "item", "occurred_on", "reported_at", "details")
+    eff = eff.select(*columns, "action", "corrects_seq").cache()
+    eff = walk_positions(records, eff).select(*columns, "walked_at")
     # materialised once per track: the rounds, the suspension join and the bound on rounds each
     # read a track's events several times, and Spark would compute them (a filter of every
     # record and two windows) again for every read; a track's events are its items' records only

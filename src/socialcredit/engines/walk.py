@@ -4,8 +4,8 @@ each list and unions.
 
 The rules are the walk's: the effective records at ``as_of`` of the track's grounds, removal
 items (which win if an item is both) and extension decisions are walked per subject in reporting
-order (``reported_at``, then ledger position ``seq``), each on its reporting day ``d`` in China
-(``rules.days``):
+order (``reported_at``, a correction at its first report's, then ledger position ``seq``), each
+on its reporting day ``d`` in China (``rules.days``):
 
 1. an open entry whose planned end is on or before ``d`` has expired (before ``d`` is looked at);
 2. a removal record ends the open entry on ``d`` ("fulfilled: item (record)");
@@ -97,13 +97,16 @@ def events(eff: ir.Table, track: Track, crit: ItemCriteria, ends: ir.Table | Non
         e = e.filter(~e.item.isin(extending) | e.x_years.between(ext.min_years, ext.max_years))
     else:
         e = e.mutate(x_years=ibis.null("int64"))
-    order = [e.reported_at, e.seq]
+    # a correction where the report it corrects was (``listing.walk_positions``, as
+    # ``ledger.Record.walked_at``); a table without the column: each record where it was reported
+    at = e.walked_at if "walked_at" in e.columns else e.reported_at
+    order = [at, e.seq]
     counted = crit.min_records > 1
     e = e.select(
         subject=e.subject,
         record_id=e.record_id,
         item=e.item,
-        day=china_day(e.reported_at),
+        day=china_day(at),
         occ=day_numbers(e.occurred_on),
         is_q=e.item.isin(qualifying).cast("int64"),
         is_x=e.item.isin(extending).cast("int64") if extending else ibis.literal(0, type="int64"),

@@ -232,8 +232,8 @@ def published(
     context: Context, s: SubjectSummary, e: ListEntry, fields: Sequence[str], at: dt.datetime
 ) -> dict[str, Any]:
     """An entry's row with exactly ``fields`` (the court's rules: name, sex, age, masked ID number
-    or the organisation's code and legal representative, obligation, performance, conduct, case
-    number, court)."""
+    or the organisation's code and legal representative's name, obligation, performance, conduct,
+    case number, court)."""
     grounds = [r for r in s.records if r.record_id in set(e.grounds)]
     details: dict[str, Any] = {}
     for r in grounds:
@@ -248,9 +248,9 @@ def published(
         "age": transparency.age(codes.birth_date(s.code), day_of(at)) if s.kind == "person" else None,
         "id_number_masked": codes.mask(s.code) if s.kind == "person" else s.code,
         "code": s.code if s.kind == "organisation" else codes.mask(s.code),
-        "legal_representative": (
-            (rep_row.name if rep_row and rep_row.name else "") + f" ({codes.mask(rep)})"
-        ).strip()
+        # Art. 6: the legal representative's name, nothing more; their masked code only where
+        # the registry holds no name, so the row still says the organisation has one
+        "legal_representative": ((rep_row.name if rep_row and rep_row.name else None) or codes.mask(rep))
         if rep
         else None,
         "obligation": details.get("obligation"),

@@ -35,6 +35,7 @@ from importlib import resources
 from typing import Any
 
 from socialcredit.decisions import Decision, Reason
+from socialcredit.dueprocess.calendar import worked
 from socialcredit.errors import Unavailable
 from socialcredit.i18n import N_, Lines, Text
 from socialcredit.schemes.loader import Registry
@@ -82,7 +83,10 @@ def basis(registry: Registry, holidays: Iterable[dt.date]) -> str:
     """The digest of everything a state is computed under besides the store: every scheme file
     loaded (all versions, by content hash), the holiday calendar and this codec's format."""
     parts = sorted(f"{s.id}@{s.version}:{s.content_hash}" for s in registry.kept)
-    text = json.dumps([FORMAT, parts, sorted(d.isoformat() for d in holidays)])
+    days: list[object] = [FORMAT, parts, sorted(d.isoformat() for d in holidays)]
+    if extra := worked(holidays):  # weekend days worked in place of holidays
+        days.append(sorted(d.isoformat() for d in extra))
+    text = json.dumps(days)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
