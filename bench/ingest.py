@@ -53,6 +53,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import add_results, load_average, machine, now_utc, report  # noqa: E402
+from ingestpeer import time_peer  # noqa: E402
 
 from socialcredit import intake, synth  # noqa: E402
 from socialcredit.schemes import shipped_registry  # noqa: E402
@@ -332,6 +333,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     clear_cpu: list[float] = []
     helper_cpu: list[float] = []
     clear_helper: list[float] = []
+    peer_s: list[float] = []
+    peer_cpu: list[float] = []
     for k in range(args.repeat):
         db = work / f"ingest-{k}.db"
         sealing = [0.0]
@@ -345,6 +348,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         clear_cpu.append(cpu)
         if not args.dir:
             for extra in work.glob("clear-*.db*"):
+                extra.unlink()
+        peer_db = work / f"peer-{k}.db"  # the same work written bare (decision 0107)
+        wall, cpu, stored = time_peer(peer_db, rows, registry, args.chunk_size)
+        if stored != len(rows):
+            raise AssertionError(f"the peer floor stored {stored} of {len(rows)} rows")
+        peer_s.append(wall)
+        peer_cpu.append(cpu)
+        if not args.dir:
+            for extra in work.glob("peer-*.db*"):
                 extra.unlink()
         if not tuples:
             tuples = stored_tuples(db)
@@ -440,6 +452,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     result["clear_helper_cpu_s"] = [round(h, 3) for h in clear_helper]
     result["clear_cpu_runs_s"] = [round(c, 3) for c in clear_cpu]
     result["encryption_overhead_slower_process_cpu"] = round(min(enc) / min(clr) - 1, 3)
+    # issue 20 point 5's ratio (SQLite's own copy over each), and the peer floor (decision 0107)
+    best_peer = min(peer_s)
+    result["peer_floor_s"] = round(best_peer, 3)
+    result["peer_floor_cpu_s"] = round(peer_cpu[peer_s.index(best_peer)], 3)
+    result["peer_runs_s"] = [round(s, 3) for s in peer_s]
+    result["ingest_over_peer"] = round(best_ingest / best_peer, 2)
+    result["copy_share"] = {
+        "ingest": round(best_engine / best_ingest, 3),
+        "peer": round(best_engine / best_peer, 3),
+        "executemany": round(best_engine / best_floor, 3),
+    }
     if not args.dir:
         work.rmdir()
     return result
@@ -517,12 +540,16 @@ def write_markdown(result: Mapping[str, Any], path: Path) -> None:
         f"the encrypted run, the helper the rest) | {result['ingest_without_encryption_s']} | "
         f"{round(result['records'] / result['ingest_without_encryption_s']):,} | encryption adds "
         f"{result['encryption_overhead']:.1%} | {result['ingest_without_encryption_cpu_s']} |",
+        f"| peer floor: the same work written bare in one process (`bench/ingestpeer.py`; its share of "
+        f"SQLite's own copy {result['copy_share']['peer']}, the ingest's {result['copy_share']['ingest']}) | "
+        f"{result['peer_floor_s']} | {round(result['records'] / result['peer_floor_s']):,} | "
+        f"ingest {result['ingest_over_peer']} x this | {result['peer_floor_cpu_s']} |",
         f"| validation alone (`intake.validate_row`, not stored) | {result['validate_s']} | "
         f"{result['validate_records_per_s']:,} | | |",
         "",
         f"Runs (seconds): ingest {result['ingest_runs_s']}, floor {result['floor_runs_s']}, "
         f"engine floor {result['engine_runs_s']}, bulk floor {result['bulk_runs_s']}, without "
-        f"encryption {result['clear_runs_s']}.",
+        f"encryption {result['clear_runs_s']}, peer floor {result['peer_runs_s']}.",
         "",
     ]
     add_results(path, SECTION, MARKER, lines)

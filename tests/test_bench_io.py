@@ -4,6 +4,7 @@ decision answered over HTTP is in the audit log."""
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from pathlib import Path
 
@@ -65,6 +66,21 @@ def test_ingest_bench_runs_against_a_floor_of_the_same_rows(tmp_path: Path) -> N
         abs(result["encryption_overhead_slower_process_cpu"] - (min(slower) / min(clear_slower) - 1)) < 0.05
     )
     assert result["engine_floor_s"] > 0 and result["engine_floor_records_per_s"] > 0
+    # the peer floor (decision 0107) did the work: every row stored, keyed, sealed and chained
+    peer = bench.stored_tuples(tmp_path / "peer-0.db")
+    assert len(peer) == 3000 and [row[0] for row in peer] == list(range(1, 3001))
+    head = ""
+    for row in peer:  # seq, ..., received_at, batch_id, content_hash, claim_hash, chain_hash, klass, sealed
+        link = f"{head}|{row[0]}|{row[-5]}|{row[-7]}|{row[-6]}"
+        head = hashlib.sha256(link.encode()).hexdigest()
+        assert row[-3] == head and row[-2] == row[7][:4] and row[-1]
+    assert {row[2] for row in peer}.isdisjoint(r[2] for r in clear)  # pseudonyms, not codes
+    with sqlite3.connect(tmp_path / "peer-0.db") as conn:
+        (keys,) = conn.execute("SELECT count(*) FROM peer_keys").fetchone()
+    assert keys == len({(row[2], row[-2]) for row in peer})
+    share = result["copy_share"]
+    assert share["peer"] > 0 and share["ingest"] > 0 and share["executemany"] > 0
+    assert result["peer_floor_s"] == min(result["peer_runs_s"]) and result["ingest_over_peer"] > 0
     # the bulk floor built the same table: the same rows, every index, record_id still unique
     bulk = tmp_path / "bulk-0.db"
     assert ingested == bench.stored_tuples(bulk) and result["bulk_floor_s"] > 0
