@@ -125,23 +125,8 @@ class Peer:
             claimed = f"{code}|{item}|{src}|{srid}|{occurred}|{text or ''}|{evidence or ''}|{details_text}"
             claim = self._keyed(claimed)
             given = bool(text)
-            clean.append(
-                (
-                    rid,
-                    pseudonym,
-                    kind,
-                    item,
-                    src,
-                    srid,
-                    occurred,
-                    reported,
-                    given,
-                    evidence,
-                    details_text,
-                    claim,
-                    code,
-                )
-            )
+            fields = (rid, pseudonym, kind, item, src, srid, occurred, reported, given, evidence)
+            clean.append((*fields, details_text, claim, code))
         known = self._known([c[0] for c in clean])
         clean = [c for c in clean if c[0] not in known]
         ciphers, new = self._keys({(c[1], str(c[6])[:4]) for c in clean})
