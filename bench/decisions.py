@@ -177,17 +177,20 @@ def build_city(url: str, residents: int, seed: int) -> tuple[list[str], str, flo
     return persons, key, state_s
 
 
-def audit_purposes(url: str) -> Counter[str]:
-    """How many ``decision`` audit entries carry each purpose."""
+def audit_purposes(url: str, run_id: str = "") -> Counter[str]:
+    """How many ``decision`` audit entries carry each purpose (of one run, with its ``run_id``:
+    a reused city's log holds earlier runs' entries too)."""
     store = Store(url)
     try:
         entries = store.audit_entries(limit=10**9)
     finally:
         store.close()
-    return Counter(e["purpose"] for e in entries if e["action"] == "decision")
+    ours = f"{run_id} " if run_id else ""
+    decided = (e["purpose"] for e in entries if e["action"] == "decision")
+    return Counter(p for p in decided if p.startswith(ours))
 
 
-def in_process(url: str, subjects: list[str], key: str, calls: int) -> dict[str, Any]:
+def in_process(url: str, subjects: list[str], key: str, calls: int, run_id: str = "") -> dict[str, Any]:
     """Per-call medians of ``decide`` on a prepared view and of ``System.check`` end to end,
     first about ``calls`` distinct subjects (their views computed), then about them again
     (cached views)."""
@@ -215,7 +218,7 @@ def in_process(url: str, subjects: list[str], key: str, calls: int) -> dict[str,
             for n in range(calls):
                 s = subjects[n]
                 t0 = time.perf_counter()
-                system.check(Asked(s, MEASURE, principal, purpose=f"in-process {n0 + n}"))
+                system.check(Asked(s, MEASURE, principal, purpose=f"{run_id} in-process {n0 + n}".lstrip()))
                 per_call.append(time.perf_counter() - t0)
             out[f"{phase}_us"] = round(statistics.median(per_call) * 1e6, 1)
             out[f"{phase}_p99_us"] = round(percentile(per_call, 99) * 1e6, 1)
@@ -418,7 +421,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             tag = f"{run_id} audited r{r}"
             audited.append(drive(audited_cmd, env, tag, key, asker, ["distinct"], args, floor=True, rates=[]))
         pairs.append((bare, drive(real_cmd, env, f"{run_id} http r{r}", key, asker, args.ask, args)))
-    logged = audit_purposes(url)
+    logged = audit_purposes(url, run_id)
 
     store = Store(url)
     try:
@@ -465,7 +468,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     result.update(audit_check(logged, pairs))
     result["chains_verify"] = chains_ok
     result["load_average"] = load_average()
-    result["in_process"] = in_process(url, persons, key, args.calls)
+    result["in_process"] = in_process(url, persons, key, args.calls, run_id)
     errors = [e for pair in pairs for side in pair for run in side.paced.values() for e in run.errors]
     if errors:
         result["error_samples"] = errors[:5]
